@@ -1,0 +1,114 @@
+// The relay ⇄ transceiver wire header, version 1 (docs/wire-format.md): a fixed 40-byte prefix
+// on every datagram between a relay and a transceiver, carrying the client's real transport
+// address and the relay public address the client used (like PROXY protocol v2, for UDP).
+// Both directions use the same layout: relay → transceiver says "this came from CLIENT on
+// PUBLIC"; transceiver → relay says "send this to CLIENT from PUBLIC".
+// This module is the layout only (sans-IO): who may send it and what the relay does with it
+// are src/relay/route.ts.
+//
+// API (stable; the transceiver imports it):
+//   RELAY_HEADER_LENGTH                          40
+//   encodeRelayHeader(client, pub): Buffer       a fresh 40-byte header
+//   writeRelayHeader(buf, off, client, pub)      the same into an existing buffer
+//   decodeRelayHeader(buf): RelayHeader | undefined   (total: never throws, never over-reads)
+//   isRelayHeader(buf): boolean                  magic + version + flags check only
+//   RelayHeaderOffset, RELAY_HEADER_MAGIC, RELAY_HEADER_VERSION   for zero-copy readers
+//
+// Layout (network byte order):
+//   0  u8  magic 0x50 ('P')   — outside every RFC 7983/9443 first-byte range, so a packet
+//   1  u8  magic 0x52 ('R')     without a header is never mistaken for one with a header
+//   2  u8  version (1)
+//   3  u8  flags: bit 0 client is IPv6, bit 1 public is IPv6; other bits must be 0
+//   4  u16 client port        6  u16 public port
+//   8  16B client IP          24 16B public IP   (IPv4: the first 4 bytes, the other 12 zero)
+//   40 payload: the client's datagram, unchanged
+import type { TransportAddress } from './address.ts';
+import { addressFromBytes, ipToBytes } from './address.ts';
+
+export const RELAY_HEADER_LENGTH = 40;
+export const RELAY_HEADER_MAGIC = 0x5052;
+export const RELAY_HEADER_VERSION = 1;
+
+export const RelayHeaderOffset = {
+  magic: 0,
+  version: 2,
+  flags: 3,
+  clientPort: 4,
+  publicPort: 6,
+  clientIp: 8,
+  publicIp: 24,
+} as const;
+
+export const RelayHeaderFlag = { clientIpv6: 1, publicIpv6: 2 } as const;
+const KNOWN_FLAGS = RelayHeaderFlag.clientIpv6 | RelayHeaderFlag.publicIpv6;
+
+export interface RelayHeader {
+  /** The client's address as the relay saw it (the packet's source, or the return destination). */
+  readonly client: TransportAddress;
+  /** The relay public address the client used (arrival address, or the return source). */
+  readonly public: TransportAddress;
+}
+
+function putAddress(buf: Buffer, ipOffset: number, portOffset: number, a: TransportAddress): number {
+  const ip = ipToBytes(a.address);
+  const v6 = a.family === 'IPv6';
+  if (!ip || ip.length !== (v6 ? 16 : 4)) throw new RangeError(`not a literal ${a.family} address: '${a.address}'`);
+  if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new RangeError(`bad port ${a.port}`);
+  buf.fill(0, ipOffset, ipOffset + 16);
+  ip.copy(buf, ipOffset);
+  buf.writeUInt16BE(a.port, portOffset);
+  return v6 ? 1 : 0;
+}
+
+/**
+ * Writes a header at `offset` (40 bytes must fit). Throws RangeError on an address that is not
+ * a literal IP of its family: a programming error of the caller, never hostile input.
+ */
+export function writeRelayHeader(buf: Buffer, offset: number, client: TransportAddress, pub: TransportAddress): void {
+  if (offset < 0 || offset + RELAY_HEADER_LENGTH > buf.length) throw new RangeError('no room for a relay header');
+  const b = offset === 0 ? buf : buf.subarray(offset, offset + RELAY_HEADER_LENGTH);
+  b.writeUInt16BE(RELAY_HEADER_MAGIC, RelayHeaderOffset.magic);
+  b[RelayHeaderOffset.version] = RELAY_HEADER_VERSION;
+  const c6 = putAddress(b, RelayHeaderOffset.clientIp, RelayHeaderOffset.clientPort, client);
+  const p6 = putAddress(b, RelayHeaderOffset.publicIp, RelayHeaderOffset.publicPort, pub);
+  b[RelayHeaderOffset.flags] = (c6 ? RelayHeaderFlag.clientIpv6 : 0) | (p6 ? RelayHeaderFlag.publicIpv6 : 0);
+}
+
+/** A fresh header for this client/public pair. The relay builds one per flow and reuses it. */
+export function encodeRelayHeader(client: TransportAddress, pub: TransportAddress): Buffer {
+  const buf = Buffer.alloc(RELAY_HEADER_LENGTH);
+  writeRelayHeader(buf, 0, client, pub);
+  return buf;
+}
+
+/** True when `buf` starts with a version-1 header (magic, version, no unknown flag bits). */
+export function isRelayHeader(buf: Uint8Array): boolean {
+  return (
+    buf.length >= RELAY_HEADER_LENGTH &&
+    buf[0] === RELAY_HEADER_MAGIC >> 8 &&
+    buf[1] === (RELAY_HEADER_MAGIC & 0xff) &&
+    buf[RelayHeaderOffset.version] === RELAY_HEADER_VERSION &&
+    (buf[RelayHeaderOffset.flags] & ~KNOWN_FLAGS) === 0
+  );
+}
+
+function readAddress(buf: Uint8Array, ipOffset: number, portOffset: number, v6: boolean): TransportAddress | undefined {
+  const ip = buf.subarray(ipOffset, ipOffset + (v6 ? 16 : 4));
+  // IPv4 keeps the other 12 bytes zero so one header has exactly one encoding.
+  if (!v6) for (let i = ipOffset + 4; i < ipOffset + 16; i++) if (buf[i] !== 0) return undefined;
+  return addressFromBytes(ip, (buf[portOffset] << 8) | buf[portOffset + 1]);
+}
+
+/**
+ * Decodes the header; the payload starts at RELAY_HEADER_LENGTH. Undefined for anything that
+ * is not a well-formed version-1 header. Allocates the address strings: the relay's return
+ * path reads the bytes in place instead (RelayHeaderOffset).
+ */
+export function decodeRelayHeader(buf: Uint8Array): RelayHeader | undefined {
+  if (!isRelayHeader(buf)) return undefined;
+  const flags = buf[RelayHeaderOffset.flags];
+  const client = readAddress(buf, RelayHeaderOffset.clientIp, RelayHeaderOffset.clientPort, (flags & RelayHeaderFlag.clientIpv6) !== 0);
+  const pub = readAddress(buf, RelayHeaderOffset.publicIp, RelayHeaderOffset.publicPort, (flags & RelayHeaderFlag.publicIpv6) !== 0);
+  if (!client || !pub) return undefined;
+  return { client, public: pub };
+}

@@ -1,0 +1,63 @@
+// metrics rendering (Prometheus text 0.0.4), JSON-lines logging, and the ops HTTP endpoint.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MetricsRegistry } from '../../src/common/metrics.ts';
+import { createLogger } from '../../src/common/log.ts';
+import { startOpsHttp } from '../../src/common/ops-http.ts';
+
+test('counters, gauges and histograms render in Prometheus text format', () => {
+  const reg = new MetricsRegistry();
+  const c = reg.counter({ name: 'x_drops_total', help: 'drops', labelNames: ['reason'] });
+  c.labels('bad "token"').inc(2);
+  const g = reg.gauge({ name: 'x_flows', help: 'flows' });
+  g.set(7);
+  const h = reg.histogram({ name: 'x_latency_seconds', help: 'lat', buckets: [0.001, 0.01] });
+  h.observe(0.0005);
+  h.observe(0.005);
+  h.observe(1);
+  let collected = 0;
+  reg.onCollect(() => collected++);
+  const text = reg.render();
+  assert.equal(collected, 1);
+  assert.match(text, /# TYPE x_drops_total counter\nx_drops_total\{reason="bad \\"token\\""\} 2\n/);
+  assert.match(text, /x_flows 7\n/);
+  assert.match(text, /x_latency_seconds_bucket\{le="0.001"\} 1\nx_latency_seconds_bucket\{le="0.01"\} 2\nx_latency_seconds_bucket\{le="\+Inf"\} 3\n/);
+  assert.match(text, /x_latency_seconds_count 3\n/);
+  assert.throws(() => reg.counter({ name: 'x_flows', help: 'dup' }), /already registered/);
+});
+
+test('logger writes one JSON object per line, respects the level, child adds fields', () => {
+  const lines: string[] = [];
+  const log = createLogger({ component: 't', level: 'info', sink: (l) => lines.push(l) });
+  log.debug('hidden');
+  log.child({ worker: 1 }).warn('hello', { err: new Error('boom') });
+  assert.equal(lines.length, 1);
+  const rec = JSON.parse(lines[0]);
+  assert.equal(rec.level, 'warn');
+  assert.equal(rec.component, 't');
+  assert.equal(rec.worker, 1);
+  assert.equal(rec.msg, 'hello');
+  assert.equal(rec.err.message, 'boom');
+});
+
+test('ops http serves /metrics, /healthz, /readyz and closes idempotently', async () => {
+  const reg = new MetricsRegistry();
+  reg.counter({ name: 'y_total', help: 'y' }).inc();
+  let ready = false;
+  const ops = await startOpsHttp({ host: '127.0.0.1', port: 0, metrics: reg, ready: () => ready });
+  try {
+    const base = `http://127.0.0.1:${ops.address.port}`;
+    const m = await fetch(`${base}/metrics`);
+    assert.equal(m.status, 200);
+    assert.match(m.headers.get('content-type') ?? '', /version=0.0.4/);
+    assert.match(await m.text(), /y_total 1/);
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    assert.equal((await fetch(`${base}/readyz`)).status, 503);
+    ready = true;
+    assert.equal((await fetch(`${base}/readyz`)).status, 200);
+    assert.equal((await fetch(`${base}/nope`)).status, 404);
+  } finally {
+    await ops.close();
+    await ops.close();
+  }
+});

@@ -1,0 +1,32 @@
+// The relay ⇄ transceiver header (docs/wire-format.md): layout, round trip, total decoding.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader, isRelayHeader } from '../../src/core/relay-header.ts';
+
+const v4 = { address: '203.0.113.7', port: 50000, family: 'IPv4' as const };
+const v6 = { address: '2001:db8::1', port: 3478, family: 'IPv6' as const };
+
+test('IPv4 client on an IPv6 public address: exact bytes and round trip', () => {
+  const h = encodeRelayHeader(v4, v6);
+  assert.equal(h.length, RELAY_HEADER_LENGTH);
+  assert.equal(h.subarray(0, 8).toString('hex'), '50520102c350' + '0d96');
+  assert.equal(h.subarray(8, 24).toString('hex'), 'cb007107' + '00'.repeat(12));
+  assert.equal(h.subarray(24, 40).toString('hex'), '20010db8' + '00'.repeat(11) + '01');
+  assert.deepEqual(decodeRelayHeader(h), { client: v4, public: v6 });
+  assert.deepEqual(decodeRelayHeader(encodeRelayHeader(v6, v4)), { client: v6, public: v4 });
+});
+
+test('decoding is total: short, wrong magic, version, flags or dirty IPv4 padding are rejected', () => {
+  const h = encodeRelayHeader(v4, v4);
+  assert.equal(decodeRelayHeader(h.subarray(0, 39)), undefined);
+  for (const [i, v] of [[0, 0x51], [2, 2], [3, 4], [20, 1]] as const) {
+    const bad = Buffer.from(h);
+    bad[i] = v;
+    assert.equal(decodeRelayHeader(bad), undefined, `byte ${i}`);
+  }
+  for (let n = 0; n < 2000; n++) {
+    const junk = Buffer.from(Array.from({ length: n % 64 }, (_, i) => (i * 37 + n) & 0xff));
+    decodeRelayHeader(junk);
+  }
+  assert.equal(isRelayHeader(Buffer.concat([h, Buffer.from('payload')])), true);
+});
