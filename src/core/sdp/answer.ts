@@ -1,0 +1,146 @@
+// Builds the transceiver's SDP answer (JSEP RFC 8829 §5.3) to an analysed offer: ICE-lite
+// (RFC 8445 §2.5), the routing token as ice-ufrag, one host candidate per advertised relay
+// address and never one of the transceiver itself, DTLS-SRTP with our certificate's fingerprint,
+// BUNDLE + rtcp-mux, Opus with the offer's payload type. Every other offered section (the data
+// channel OpenAI Realtime clients add) is declined with port 0. Pure: the caller supplies every
+// value that is random or configured. Not the offer reader (offer.ts).
+import { write } from 'sdp-transform';
+import type { MediaDescription, SessionDescription } from 'sdp-transform';
+import type { TransportAddress } from '../address.ts';
+import type { Direction, OfferSummary, SetupRole } from './offer.ts';
+
+export interface AnswerParams {
+  readonly offer: OfferSummary;
+  /** Our ICE credentials: the minted routing token and the password derived from it. */
+  readonly iceUfrag: string;
+  readonly icePwd: string;
+  /** Our certificate's fingerprint (RFC 8122), e.g. { algorithm: 'sha-256', value: 'AB:CD:…' }. */
+  readonly fingerprint: { readonly algorithm: string; readonly value: string };
+  /** Relay public addresses in preference order; each becomes one UDP host candidate. */
+  readonly candidates: readonly TransportAddress[];
+  /** Our outbound SSRC and RTCP CNAME (RFC 7022), announced so the browser can bind them. */
+  readonly ssrc: number;
+  readonly cname: string;
+  /** The o= session id (RFC 8866 §5.2: a numeric string, ≤ 63 bits for JSEP §5.2.1). */
+  readonly sessionId: string;
+  /** a=msid stream id (RFC 8830); browsers hand it to `ontrack` as `streams[0].id`. */
+  readonly streamId: string;
+}
+
+/** Our DTLS role for the offer's a=setup (RFC 8842 §5.3): actpass or passive → we connect. */
+export function answerSetup(offerSetup: SetupRole): 'active' | 'passive' {
+  return offerSetup === 'active' ? 'passive' : 'active';
+}
+
+/** The DTLS role that goes with our a=setup: active is the DTLS client (RFC 5763 §5). */
+export function dtlsRole(offerSetup: SetupRole): 'client' | 'server' {
+  return answerSetup(offerSetup) === 'active' ? 'client' : 'server';
+}
+
+/** RFC 3264 §6.1: the answer's direction mirrors the offer's. */
+function answerDirection(offered: Direction): Direction {
+  if (offered === 'sendonly') return 'recvonly';
+  if (offered === 'recvonly') return 'sendonly';
+  return offered;
+}
+
+/**
+ * RFC 8445 §5.1.2.1: priority = 2^24·type preference + 2^8·local preference + (256 − component).
+ * Host candidates use type preference 126; earlier relays get a higher local preference, so the
+ * browser tries the nearest location first and the backups at lower priority.
+ */
+export function candidatePriority(rank: number): number {
+  return 126 * 2 ** 24 + (65535 - rank) * 2 ** 8 + (256 - 1);
+}
+
+function ipVer(a: TransportAddress): number {
+  return a.family === 'IPv6' ? 6 : 4;
+}
+
+function audioSection(p: AnswerParams, setup: 'active' | 'passive'): MediaDescription {
+  const { audio } = p.offer;
+  const rtp: MediaDescription['rtp'] = [{ payload: audio.opusPayloadType, codec: 'opus', rate: 48000, encoding: 2 }];
+  const payloads = [audio.opusPayloadType];
+  if (audio.telephoneEventPayloadType !== undefined) {
+    rtp.push({ payload: audio.telephoneEventPayloadType, codec: 'telephone-event', rate: 48000 });
+    payloads.push(audio.telephoneEventPayloadType);
+  }
+  const direction = answerDirection(audio.direction);
+  const sends = direction === 'sendrecv' || direction === 'sendonly';
+  const first = p.candidates[0];
+  const section: MediaDescription = {
+    type: 'audio',
+    // JSEP §5.3.1 / RFC 8839 §4.2.1.1: m= and c= carry the default candidate.
+    port: first ? first.port : 9,
+    protocol: audio.protocol,
+    payloads: payloads.join(' '),
+    connection: first ? { version: ipVer(first), ip: first.address } : { version: 4, ip: '0.0.0.0' },
+    rtp,
+    // RFC 7587 §7: 20 ms frames; we accept in-band FEC and echo nothing else of the offer's fmtp.
+    fmtp: [{ payload: audio.opusPayloadType, config: 'minptime=10;useinbandfec=1' }],
+    candidates: p.candidates.map((c, i) => ({
+      foundation: String(i + 1),
+      component: 1,
+      transport: 'udp',
+      priority: candidatePriority(i),
+      ip: c.address,
+      port: c.port,
+      type: 'host',
+    })),
+    // ICE-lite gathers nothing more (RFC 8838 §4.3 end-of-candidates).
+    endOfCandidates: 'end-of-candidates',
+    iceUfrag: p.iceUfrag,
+    icePwd: p.icePwd,
+    fingerprint: { type: p.fingerprint.algorithm, hash: p.fingerprint.value },
+    setup,
+    direction,
+    rtcpMux: 'rtcp-mux',
+  };
+  if (audio.mid !== undefined) section.mid = audio.mid;
+  if (sends) {
+    section.msid = [{ id: p.streamId, appdata: `${p.streamId}-audio` }];
+    section.ssrcs = [{ id: p.ssrc, attribute: 'cname', value: p.cname }];
+  }
+  return section;
+}
+
+/** Builds the answer text (CRLF line ends, as RFC 8866 §5 requires). */
+export function buildAnswer(p: AnswerParams): string {
+  const setup = answerSetup(p.offer.setup);
+  const media: MediaDescription[] = [];
+  const total = p.offer.declined.length + 1;
+  for (let i = 0; i < total; i++) {
+    if (i === p.offer.audio.index) {
+      media.push(audioSection(p, setup));
+      continue;
+    }
+    const d = p.offer.declined.find((s) => s.index === i);
+    if (!d) continue;
+    // RFC 8829 §5.3.1: a rejected section keeps its type, protocol and formats, port 0, and its mid.
+    const rejected: MediaDescription = {
+      type: d.type,
+      port: 0,
+      protocol: d.protocol,
+      payloads: d.formats,
+      connection: { version: 4, ip: '0.0.0.0' },
+      rtp: [],
+      fmtp: [],
+    };
+    if (d.mid !== undefined) rejected.mid = d.mid;
+    media.push(rejected);
+  }
+  const audioMid = p.offer.audio.mid;
+  const bundled = audioMid !== undefined && p.offer.bundleMids.includes(audioMid);
+  const session: SessionDescription = {
+    version: 0,
+    origin: { username: '-', sessionId: p.sessionId, sessionVersion: 2, netType: 'IN', ipVer: 4, address: '127.0.0.1' },
+    name: '-',
+    timing: { start: 0, stop: 0 },
+    icelite: 'ice-lite',
+    // RFC 8843 §7.3.1: the answer's group lists only the accepted sections that were offered in it.
+    groups: bundled ? [{ type: 'BUNDLE', mids: audioMid }] : undefined,
+    media,
+  };
+  if (!bundled) delete session.groups;
+  return write(session);
+}
