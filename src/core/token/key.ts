@@ -64,8 +64,8 @@ export class TokenKey {
     if (token.length !== TOKEN_BYTES) return undefined;
     const header = token.subarray(0, HEADER_LEN);
     const tag = token.subarray(HEADER_LEN, HEADER_LEN + TAG_LEN);
-    const decipher = createDecipheriv('aes-256-ctr', this.#enc, tag);
-    const plaintext = Buffer.concat([decipher.update(token.subarray(HEADER_LEN + TAG_LEN)), decipher.final()]);
+    // CTR is a stream mode: update() returns every byte and final() adds none.
+    const plaintext = createDecipheriv('aes-256-ctr', this.#enc, tag).update(token.subarray(HEADER_LEN + TAG_LEN));
     // Constant-time compare: a timing leak here would let an attacker forge a tag byte by byte.
     return timingSafeEqual(this.#tag(header, plaintext), tag) ? plaintext : undefined;
   }
