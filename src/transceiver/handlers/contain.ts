@@ -1,0 +1,44 @@
+// Wraps a handler so that nothing it throws reaches the session: the seam's contract says
+// handlers must not throw, and this is how the session can enforce it in one place. Each
+// error is reported to `onError` (for a metric and a log line) with the method that threw;
+// a throwing factory yields a handler that does nothing. close() runs at most once.
+import type { InboundOpusFrame, MediaHandlerContext, MediaHandlerFactory } from '../media-handler.ts';
+import type { PullMediaHandler } from './pull.ts';
+
+export type HandlerMethod = 'create' | 'onAudio' | 'pull' | 'close';
+export type HandlerErrorListener = (method: HandlerMethod, err: unknown) => void;
+
+export function containHandler(factory: MediaHandlerFactory, ctx: MediaHandlerContext,
+  onError: HandlerErrorListener): PullMediaHandler & { pull(): Buffer | undefined } {
+  const report = (method: HandlerMethod, err: unknown): void => {
+    try { onError(method, err); } catch { /* a failing listener must not undo the containment */ }
+  };
+  let inner: PullMediaHandler | undefined;
+  try {
+    inner = factory(ctx);
+  } catch (err) {
+    report('create', err);
+  }
+  let closed = false;
+  return {
+    onAudio(frame: InboundOpusFrame): void {
+      if (closed || inner === undefined) return;
+      try { inner.onAudio(frame); } catch (err) { report('onAudio', err); }
+    },
+    pull(): Buffer | undefined {
+      if (closed || inner?.pull === undefined) return undefined;
+      try {
+        const packet = inner.pull();
+        return Buffer.isBuffer(packet) && packet.length > 0 ? packet : undefined;
+      } catch (err) {
+        report('pull', err);
+        return undefined;
+      }
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      try { inner?.close(); } catch (err) { report('close', err); }
+    },
+  };
+}
