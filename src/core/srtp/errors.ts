@@ -1,0 +1,44 @@
+// Why SRTP/SRTCP refused a packet. The receive path returns one of these instead of throwing
+// (STYLE.md rule 4) so the transceiver can count every drop by reason; the send path throws the
+// same class, because a packet we built ourselves being malformed is a programming error.
+import { ParleyError } from '../errors.ts';
+
+export const SRTP_DROP_REASONS = [
+  'too-short', // shorter than header + tag (+ SRTCP index)
+  'bad-version', // RTP/RTCP version field is not 2 (RFC 3550 §5.1)
+  'malformed', // CSRC list or header extension runs past the packet, or packet over 64 KiB
+  'auth-failed', // HMAC or GCM tag mismatch (RFC 3711 §3.3 step 5, RFC 7714 §8.2)
+  'replayed', // index already seen inside the replay window (RFC 3711 §3.3.2)
+  'too-old', // index left of the replay window, or estimated ROC would be negative
+  'too-many-ssrcs', // a new SSRC beyond the per-session cap (bounds memory under hostile input)
+  'index-exhausted', // send side: ROC past 2^32 or SRTCP index past 2^31 (RFC 3711 §3.3.1, §3.4)
+] as const;
+
+export type SrtpDropReason = (typeof SRTP_DROP_REASONS)[number];
+
+/** A refused SRTP/SRTCP packet. `code` is `SRTP_` + the reason in upper snake case. */
+export class SrtpError extends ParleyError {
+  readonly reason: SrtpDropReason;
+  constructor(reason: SrtpDropReason) {
+    super(`SRTP_${reason.toUpperCase().replaceAll('-', '_')}`, `SRTP packet refused: ${reason}`);
+    this.reason = reason;
+  }
+}
+
+// One frozen instance per reason: a flood of forged packets must not cost an Error allocation and
+// a stack capture each. Their stacks point here, which is fine: the reason is the information.
+const INSTANCES = Object.fromEntries(
+  SRTP_DROP_REASONS.map((r) => [r, Object.freeze(new SrtpError(r))]),
+) as Record<SrtpDropReason, SrtpError>;
+
+/** The shared, frozen SrtpError for `reason`. */
+export function srtpError(reason: SrtpDropReason): SrtpError {
+  return INSTANCES[reason];
+}
+
+/** Bad master key/salt length or keying-material size: thrown at construction, never per packet. */
+export class SrtpKeyError extends ParleyError {
+  constructor(message: string) {
+    super('SRTP_BAD_KEYING_MATERIAL', message);
+  }
+}

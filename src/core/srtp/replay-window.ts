@@ -1,0 +1,41 @@
+// The replay list of RFC 3711 §3.3.2 as a sliding window over packet indices (48-bit SRTP or
+// 31-bit SRTCP). A ring of slots indexed by `index mod size`, each holding the last index
+// written there: inside the window every index has its own slot, so "slot holds this index"
+// means "seen". O(1) per packet with no bit shifting, and exact for any size.
+
+export type ReplayVerdict = 'ok' | 'replayed' | 'too-old';
+
+export const DEFAULT_REPLAY_WINDOW = 128;
+
+export class ReplayWindow {
+  readonly #slots: Float64Array;
+  readonly #size: number;
+  #highest = -1;
+
+  constructor(size = DEFAULT_REPLAY_WINDOW) {
+    // RFC 3711 §3.3.2: the window MUST be at least 64.
+    this.#size = Math.max(64, Math.floor(size));
+    this.#slots = new Float64Array(this.#size).fill(-1);
+  }
+
+  get highest(): number {
+    return this.#highest;
+  }
+
+  /** Checks without recording; call commit() only after the packet authenticates. */
+  check(index: number): ReplayVerdict {
+    if (index > this.#highest) return 'ok';
+    if (index <= this.#highest - this.#size) return 'too-old';
+    return this.#slots[index % this.#size] === index ? 'replayed' : 'ok';
+  }
+
+  /** Records an authenticated index. Returns true when it is the new highest. */
+  commit(index: number): boolean {
+    this.#slots[index % this.#size] = index;
+    if (index > this.#highest) {
+      this.#highest = index;
+      return true;
+    }
+    return false;
+  }
+}
