@@ -7,6 +7,7 @@ import { AttrType, HEADER_LENGTH, MAGIC_COOKIE, MESSAGE_INTEGRITY_LENGTH, isComp
 import { StunDecodeError, StunDecodeErrorCode, type StunHeaderInfo } from './errors.ts';
 import type { RawAttribute, StunErrorCodeValue, StunMessage } from './message.ts';
 import { decodeMessageType } from './message-type.ts';
+import { attributesEnd } from './raw.ts';
 import { decodeUsername } from './attributes/username.ts';
 import { decodeSoftware } from './attributes/software.ts';
 import { decodePriority, decodeTieBreaker, isValidUseCandidate } from './attributes/ice.ts';
@@ -24,6 +25,9 @@ export function decodeStun(buf: Uint8Array): StunMessage | StunDecodeError {
   if (length !== buf.length - HEADER_LENGTH || (length & 3) !== 0) {
     return new StunDecodeError(E.BadLength, `length field ${length} for a ${buf.length - HEADER_LENGTH}-byte body`);
   }
+  // Framing first, so a message is refused for its framing before any attribute's content,
+  // whatever the order of the faults (keeps decodeStun's verdict equal to isWellFramed's).
+  if (attributesEnd(buf) !== buf.length) return new StunDecodeError(E.AttributeOverrun, 'an attribute runs past the end');
   // One private copy: the result never aliases the caller's (possibly reused) receive buffer.
   const own = Buffer.from(buf);
   const { method, class: cls } = decodeMessageType((own[0] << 8) | own[1]);
@@ -46,12 +50,11 @@ export function decodeStun(buf: Uint8Array): StunMessage | StunDecodeError {
   let hasFingerprint = false;
 
   let off = HEADER_LENGTH;
+  // attributesEnd has checked that every TLV below lies inside the message.
   while (off < own.length) {
-    if (off + 4 > own.length) return new StunDecodeError(E.AttributeOverrun, 'truncated attribute header', header);
     const type = (own[off] << 8) | own[off + 1];
     const len = (own[off + 2] << 8) | own[off + 3];
     const next = off + 4 + ((len + 3) & ~3);
-    if (next > own.length) return new StunDecodeError(E.AttributeOverrun, `attribute 0x${hex(type)} runs past the end`, header, type);
     const value = own.subarray(off + 4, off + 4 + len);
     const bad = (): StunDecodeError => new StunDecodeError(E.BadAttribute, `malformed attribute 0x${hex(type)}`, header, type);
 

@@ -26,7 +26,7 @@ export function isWellFramed(buf: Uint8Array): boolean {
 }
 
 /** Walks the TLVs from the header on; returns where the walk ends, or -1 if one overruns. */
-function attributesEnd(buf: Uint8Array): number {
+export function attributesEnd(buf: Uint8Array): number {
   let off = HEADER_LENGTH;
   while (off + 4 <= buf.length) {
     const len = (buf[off + 2] << 8) | buf[off + 3];
