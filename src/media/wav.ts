@@ -42,10 +42,10 @@ export function encodeWav(audio: PcmAudio): Buffer {
   const dataBytes = samples.length * 2;
   const out = Buffer.alloc(RIFF_HEADER_BYTES + CHUNK_HEADER_BYTES + FMT_PCM_BYTES + CHUNK_HEADER_BYTES + dataBytes);
   let o = 0;
-  o = out.write('RIFF', o, 'ascii');
+  o += out.write('RIFF', o, 'ascii');
   o = out.writeUInt32LE(out.length - 8, o);
-  o = out.write('WAVE', o, 'ascii');
-  o = out.write('fmt ', o, 'ascii');
+  o += out.write('WAVE', o, 'ascii');
+  o += out.write('fmt ', o, 'ascii');
   o = out.writeUInt32LE(FMT_PCM_BYTES, o);
   o = out.writeUInt16LE(WAVE_FORMAT_PCM, o);
   o = out.writeUInt16LE(channels, o);
@@ -53,7 +53,7 @@ export function encodeWav(audio: PcmAudio): Buffer {
   o = out.writeUInt32LE(sampleRate * channels * 2, o);
   o = out.writeUInt16LE(channels * 2, o);
   o = out.writeUInt16LE(16, o);
-  o = out.write('data', o, 'ascii');
+  o += out.write('data', o, 'ascii');
   o = out.writeUInt32LE(dataBytes, o);
   for (let i = 0; i < samples.length; i++) o = out.writeInt16LE(samples[i], o);
   return out;
