@@ -1,0 +1,21 @@
+// A MediaHandlerContext that records what a handler does, for handler tests.
+import type { InboundOpusFrame, MediaHandlerContext } from '../../src/transceiver/media-handler.ts';
+
+export interface RecordingContext extends MediaHandlerContext {
+  readonly sent: Buffer[];
+  readonly hangups: Array<string | undefined>;
+}
+
+export function recordingContext(callId = 'call-test'): RecordingContext {
+  const sent: Buffer[] = [];
+  const hangups: Array<string | undefined> = [];
+  return {
+    callId, sent, hangups,
+    send(packet: Buffer): void { sent.push(packet); },
+    hangup(reason?: string): void { hangups.push(reason); },
+  };
+}
+
+export function inbound(payload: Buffer, sequence: number): InboundOpusFrame {
+  return { payload, sequence, rtpTimestamp: sequence * 960, receivedAt: sequence * 20 };
+}
