@@ -1,0 +1,148 @@
+// The relay's routing decisions as pure functions (no sockets, timers or clock: `now` is a
+// parameter). The I/O shell (datapath + worker) only carries out what these return.
+//
+// Client → transceiver (routeFromClient):
+//   known client address on that public address → forward on the flow (one lookup, no parsing);
+//   unknown address → only a STUN Binding Request may create a flow: rate limit per source IP,
+//   peek USERNAME, open the token (the server ufrag), verify MESSAGE-INTEGRITY with the password
+//   derived from it, check the destination is in the transceiver networks, insert the flow.
+//   Anything else from an unknown address that looks like media is handed back as 'lookup'
+//   (the flow may be in the store: another worker or a previous relay process made it).
+// Transceiver → client (routeFromTransceiver):
+//   the source must be in the transceiver networks, the datagram must start with a relay header,
+//   and a flow must exist for exactly (client, public address) whose destination is this
+//   transceiver. So neither a client nor a compromised transceiver can make the relay send to
+//   an address that no verified token and no live flow names (docs/relay.md, "Security").
+import type { TransportAddress } from '../core/address.ts';
+import { ipToBytes } from '../core/address.ts';
+import { RELAY_HEADER_LENGTH, RelayHeaderFlag, RelayHeaderOffset, isRelayHeader } from '../core/relay-header.ts';
+import { checkIntegrity, peekUsername } from '../core/stun/index.ts';
+import type { Keyring, OpenOptions } from '../core/token/index.ts';
+import { derivePassword, open } from '../core/token/index.ts';
+import type { Flow, FlowTable } from './flow-table.ts';
+import { makeFlow, returnKeyOfHeader } from './flow-table.ts';
+import type { KeyedTokenBuckets } from './rate-limit.ts';
+import type { DropReason } from './stats.ts';
+
+/** Largest client datagram relayed (bytes of payload). Larger ones are dropped: 'too_large'. */
+export const MAX_PAYLOAD = 1500;
+
+export interface RouteContext {
+  readonly keyring: Keyring;
+  readonly table: FlowTable;
+  /** New-flow attempts per source IP. */
+  readonly newFlowLimiter: KeyedTokenBuckets;
+  /** The relay's public addresses, by index (a flow's publicIndex). */
+  readonly publics: readonly TransportAddress[];
+  /** Is this IP inside the transceiver networks? (--transceiver-cidrs) */
+  readonly transceiverAllowed: (ip: string) => boolean;
+  readonly tokenOptions?: OpenOptions;
+}
+
+export interface Source {
+  readonly address: string;
+  readonly port: number;
+  readonly family: 'IPv4' | 'IPv6';
+}
+
+export type ClientRoute =
+  | { readonly kind: 'forward'; readonly flow: Flow }
+  | { readonly kind: 'created'; readonly flow: Flow; readonly replaced: boolean }
+  | { readonly kind: 'lookup' }
+  | { readonly kind: 'drop'; readonly reason: DropReason };
+
+export type ReturnRoute = { readonly kind: 'forward'; readonly flow: Flow } | { readonly kind: 'drop'; readonly reason: DropReason };
+
+const drop = (reason: DropReason): { kind: 'drop'; reason: DropReason } => ({ kind: 'drop', reason });
+
+/** RFC 7983 / RFC 9443: DTLS (20–63) or RTP/RTCP (128–191) — media a stored flow may carry. */
+function mayBeMedia(first: number): boolean {
+  return (first >= 20 && first <= 63) || (first >= 128 && first <= 191);
+}
+
+export function routeFromClient(ctx: RouteContext, packet: Buffer, from: Source, publicIndex: number, now: number): ClientRoute {
+  if (packet.length > MAX_PAYLOAD) return drop('too_large');
+  const known = ctx.table.get(from.address, from.port, publicIndex);
+  if (known) return { kind: 'forward', flow: known };
+  if (packet.length === 0) return drop('not_stun');
+  const username = peekUsername(packet);
+  if (username === undefined) return mayBeMedia(packet[0]) ? { kind: 'lookup' } : drop('not_stun');
+  // Rate limit before any crypto: opening tokens and HMACs is the work a flood would buy.
+  if (!ctx.newFlowLimiter.take(from.address, now)) return drop('rate_limited');
+  // RFC 8445 §7.2.2: USERNAME = receiver's ufrag ":" sender's ufrag; the relay side is the server.
+  const colon = username.indexOf(':');
+  if (colon <= 0) return drop('bad_token');
+  const ufrag = username.slice(0, colon);
+  const opened = open(ufrag, ctx.keyring, now, ctx.tokenOptions);
+  if (!opened.ok) return drop('bad_token');
+  const pwd = derivePassword(ufrag, ctx.keyring);
+  if (pwd === undefined) return drop('bad_token');
+  if (!checkIntegrity(packet, pwd)) return drop('bad_integrity');
+  if (!ctx.transceiverAllowed(opened.destination.address)) return drop('disallowed_destination');
+  const flow = makeFlow(from, publicIndex, ctx.publics[publicIndex], opened.destination, ufrag, now);
+  const r = ctx.table.insert(flow);
+  if (r === 'full') return drop('table_full');
+  return { kind: 'created', flow, replaced: r === 'replaced' };
+}
+
+/**
+ * A flow from the store (start-up load or lookup). The record is not trusted: the token is
+ * opened again and its destination checked, exactly as for a STUN check, so whoever can
+ * write to Redis still cannot name a destination. Returns the flow, or why it was refused.
+ */
+export function recoverFlow(
+  ctx: RouteContext,
+  client: TransportAddress,
+  publicIndex: number,
+  ufrag: string,
+  now: number,
+): { flow: Flow } | { reason: DropReason } {
+  const existing = ctx.table.get(client.address, client.port, publicIndex);
+  if (existing) return { flow: existing };
+  const opened = open(ufrag, ctx.keyring, now, ctx.tokenOptions);
+  if (!opened.ok) return { reason: 'bad_token' };
+  if (!ctx.transceiverAllowed(opened.destination.address)) return { reason: 'disallowed_destination' };
+  const flow = makeFlow(client, publicIndex, ctx.publics[publicIndex], opened.destination, ufrag, now);
+  if (ctx.table.insert(flow) === 'full') return { reason: 'table_full' };
+  return { flow };
+}
+
+/** Precomputed header bytes of each public address, to find a header's public index. */
+export function publicMatchers(publics: readonly TransportAddress[]): readonly { v6: boolean; ip: Buffer; port: number }[] {
+  return publics.map((p) => {
+    const ip = ipToBytes(p.address);
+    if (!ip) throw new RangeError(`not a literal IP: ${p.address}`);
+    const padded = Buffer.alloc(16);
+    ip.copy(padded);
+    return { v6: ip.length === 16, ip: padded, port: p.port };
+  });
+}
+
+/** The index of the public address a relay header names, or -1. */
+export function publicIndexOfHeader(matchers: ReturnType<typeof publicMatchers>, buf: Buffer): number {
+  const v6 = (buf[RelayHeaderOffset.flags] & RelayHeaderFlag.publicIpv6) !== 0;
+  const port = (buf[RelayHeaderOffset.publicPort] << 8) | buf[RelayHeaderOffset.publicPort + 1];
+  for (let i = 0; i < matchers.length; i++) {
+    const m = matchers[i];
+    if (m.v6 !== v6 || m.port !== port) continue;
+    if (buf.compare(m.ip, 0, 16, RelayHeaderOffset.publicIp, RelayHeaderOffset.publicIp + 16) === 0) return i;
+  }
+  return -1;
+}
+
+export function routeFromTransceiver(
+  ctx: RouteContext,
+  matchers: ReturnType<typeof publicMatchers>,
+  packet: Buffer,
+  from: Source,
+): ReturnRoute {
+  if (!ctx.transceiverAllowed(from.address)) return drop('disallowed_source');
+  if (!isRelayHeader(packet)) return drop('bad_header');
+  if (packet.length - RELAY_HEADER_LENGTH > MAX_PAYLOAD) return drop('too_large');
+  const idx = publicIndexOfHeader(matchers, packet);
+  if (idx < 0) return drop('unknown_flow');
+  const flow = ctx.table.getReturn(returnKeyOfHeader(packet, idx));
+  // Only back to a client with a live flow, and only from the transceiver that flow goes to.
+  if (!flow || flow.destPort !== from.port || flow.destAddress !== from.address) return drop('unknown_flow');
+  return { kind: 'forward', flow };
+}

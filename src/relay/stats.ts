@@ -1,0 +1,129 @@
+// The relay's statistics: the one place that names its drop reasons and its metrics.
+// Each worker counts into its own Float64Array over a SharedArrayBuffer (one writer per array,
+// a plain `++` on the hot path, no messages); the supervisor sums the arrays into the
+// Prometheus registry when /metrics is scraped. docs/metrics.md lists the same names.
+import type { MetricsRegistry } from '../common/metrics.ts';
+
+/** Why a datagram was not forwarded. Every one is counted (STYLE.md rule 4). */
+export const DROP_REASONS = [
+  'not_stun', // first packet from an unknown address is not a STUN Binding Request (and no stored flow)
+  'bad_token', // USERNAME missing/malformed, or the routing token does not open
+  'bad_integrity', // MESSAGE-INTEGRITY does not verify with the token's ICE password
+  'unknown_flow', // return path: no flow for that client on that public address from that transceiver
+  'too_large', // over the datagram limit (1500 bytes of payload)
+  'rate_limited', // new-flow attempts from this source IP over its token bucket
+  'table_full', // the flow table is at its hard cap
+  'disallowed_source', // return traffic from outside the transceiver networks
+  'disallowed_destination', // a valid token names a destination outside the transceiver networks
+  'bad_header', // return traffic without a valid relay header
+  'send_error', // the kernel refused a send
+] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+export const DIRECTIONS = ['to_transceiver', 'to_client'] as const;
+
+/** Store-latency histogram bounds, seconds. */
+export const STORE_LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] as const;
+
+// Slot layout of one worker's Float64Array.
+let next = 0;
+const slot = (): number => next++;
+export const Slot = {
+  pktsToTransceiver: slot(),
+  bytesToTransceiver: slot(),
+  pktsToClient: slot(),
+  bytesToClient: slot(),
+  flows: slot(),
+  flowsCreated: slot(),
+  flowsExpired: slot(),
+  flowsRecovered: slot(),
+  storeErrors: slot(),
+  storeWrites: slot(),
+  storeLookups: slot(),
+  storeLookupsSkipped: slot(),
+  storePending: slot(),
+  storeConnected: slot(),
+  storeLatencySum: slot(),
+  storeLatencyCount: slot(),
+} as const;
+const DROP_BASE = next;
+next += DROP_REASONS.length;
+const LATENCY_BASE = next;
+next += STORE_LATENCY_BUCKETS.length + 1;
+export const STATS_SLOTS = next;
+
+export const dropSlot = Object.fromEntries(DROP_REASONS.map((r, i) => [r, DROP_BASE + i])) as Record<DropReason, number>;
+
+export function newStats(shared = true): Float64Array {
+  const bytes = STATS_SLOTS * Float64Array.BYTES_PER_ELEMENT;
+  return new Float64Array(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+}
+
+/** Records one store round trip of `seconds` into the worker's histogram slots. */
+export function observeStoreLatency(stats: Float64Array, seconds: number): void {
+  let i = 0;
+  while (i < STORE_LATENCY_BUCKETS.length && seconds > STORE_LATENCY_BUCKETS[i]) i++;
+  stats[LATENCY_BASE + i]++;
+  stats[Slot.storeLatencySum] += seconds;
+  stats[Slot.storeLatencyCount]++;
+}
+
+/** Metric names (docs/metrics.md). */
+export const METRIC = {
+  packets: 'parley_relay_packets_total',
+  bytes: 'parley_relay_bytes_total',
+  drops: 'parley_relay_drops_total',
+  flows: 'parley_relay_flows',
+  flowsCreated: 'parley_relay_flows_created_total',
+  flowsExpired: 'parley_relay_flows_expired_total',
+  flowsRecovered: 'parley_relay_flows_recovered_total',
+  storeErrors: 'parley_relay_store_errors_total',
+  storeWrites: 'parley_relay_store_writes_total',
+  storeLookups: 'parley_relay_store_lookups_total',
+  storeLookupsSkipped: 'parley_relay_store_lookups_skipped_total',
+  storePending: 'parley_relay_store_pending_writes',
+  storeConnected: 'parley_relay_store_connected',
+  storeLatency: 'parley_relay_store_latency_seconds',
+  workers: 'parley_relay_workers',
+} as const;
+
+/** Registers the relay metrics; at each scrape, mirrors the workers' arrays (worker label = index). */
+export function registerRelayMetrics(reg: MetricsRegistry, workers: () => readonly Float64Array[]): void {
+  const packets = reg.counter({ name: METRIC.packets, help: 'Datagrams forwarded, by direction.', labelNames: ['direction'] });
+  const bytes = reg.counter({ name: METRIC.bytes, help: 'Payload bytes forwarded (without relay header), by direction.', labelNames: ['direction'] });
+  const drops = reg.counter({ name: METRIC.drops, help: 'Datagrams dropped, by reason.', labelNames: ['reason'] });
+  const flows = reg.gauge({ name: METRIC.flows, help: 'Flows in the table, by worker.', labelNames: ['worker'] });
+  const simple = [
+    [reg.counter({ name: METRIC.flowsCreated, help: 'Flows created from a verified STUN check.' }), Slot.flowsCreated],
+    [reg.counter({ name: METRIC.flowsExpired, help: 'Flows removed after being idle.' }), Slot.flowsExpired],
+    [reg.counter({ name: METRIC.flowsRecovered, help: 'Flows loaded from the flow store (start-up load or lookup).' }), Slot.flowsRecovered],
+    [reg.counter({ name: METRIC.storeErrors, help: 'Flow store operations that failed.' }), Slot.storeErrors],
+    [reg.counter({ name: METRIC.storeWrites, help: 'Flow records written (or refreshed) to the store.' }), Slot.storeWrites],
+    [reg.counter({ name: METRIC.storeLookups, help: 'Store lookups for packets from unknown addresses.' }), Slot.storeLookups],
+    [reg.counter({ name: METRIC.storeLookupsSkipped, help: 'Store lookups not made (negative cache or lookup rate limit).' }), Slot.storeLookupsSkipped],
+    [reg.gauge({ name: METRIC.storePending, help: 'Flow records waiting to be written to the store.' }), Slot.storePending],
+    [reg.gauge({ name: METRIC.storeConnected, help: 'Workers whose store connection is up.' }), Slot.storeConnected],
+  ] as const;
+  const latency = reg.histogram({ name: METRIC.storeLatency, help: 'Flow store round-trip time (lookups, loads and write batches).', buckets: STORE_LATENCY_BUCKETS });
+  const workerGauge = reg.gauge({ name: METRIC.workers, help: 'Relay workers running.' });
+  const pT = packets.labels(DIRECTIONS[0]);
+  const pC = packets.labels(DIRECTIONS[1]);
+  const bT = bytes.labels(DIRECTIONS[0]);
+  const bC = bytes.labels(DIRECTIONS[1]);
+  const dropChildren = DROP_REASONS.map((r) => drops.labels(r));
+  reg.onCollect(() => {
+    const arrays = workers();
+    const sum = (i: number): number => arrays.reduce((s, a) => s + a[i], 0);
+    pT.set(sum(Slot.pktsToTransceiver));
+    pC.set(sum(Slot.pktsToClient));
+    bT.set(sum(Slot.bytesToTransceiver));
+    bC.set(sum(Slot.bytesToClient));
+    DROP_REASONS.forEach((r, i) => dropChildren[i].set(sum(dropSlot[r])));
+    flows.reset();
+    arrays.forEach((a, i) => flows.labels(String(i)).set(a[Slot.flows]));
+    for (const [m, i] of simple) m.labels().set(sum(i));
+    const counts = Array.from({ length: STORE_LATENCY_BUCKETS.length + 1 }, (_, b) => sum(LATENCY_BASE + b));
+    latency.labels().load(counts, sum(Slot.storeLatencySum), sum(Slot.storeLatencyCount));
+    workerGauge.set(arrays.length);
+  });
+}

@@ -1,0 +1,139 @@
+// The pure routing decisions (src/relay/route.ts), socket-free: flow creation only from a
+// verified STUN check, one drop reason per failure, the return path only to live flows.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { encodeRelayHeader } from '../../src/core/relay-header.ts';
+import { FlowTable } from '../../src/relay/flow-table.ts';
+import { KeyedTokenBuckets } from '../../src/relay/rate-limit.ts';
+import { cidrMatcher, parseCidrList } from '../../src/relay/cidr.ts';
+import type { RouteContext } from '../../src/relay/route.ts';
+import { publicMatchers, recoverFlow, routeFromClient, routeFromTransceiver } from '../../src/relay/route.ts';
+import { keyring, mintFor, rtp, stunCheck, v4 } from './helpers.ts';
+
+const NOW = 1_800_000_000_000;
+const pub = v4('192.0.2.1', 3478);
+const dest = v4('127.0.0.5', 7000);
+const client = v4('198.51.100.9', 40000);
+
+function ctx(o: { maxFlows?: number; burst?: number; maxKeys?: number } = {}): RouteContext {
+  return {
+    keyring,
+    table: new FlowTable({ maxFlows: o.maxFlows ?? 100, idleMs: 60_000 }),
+    newFlowLimiter: new KeyedTokenBuckets({ ratePerSecond: 10, burst: o.burst ?? 20, maxKeys: o.maxKeys ?? 1000 }),
+    publics: [pub],
+    transceiverAllowed: cidrMatcher(parseCidrList('127.0.0.0/8,::1/128')),
+  };
+}
+
+test('a verified STUN check creates a flow; later packets from that address forward by lookup', () => {
+  const c = ctx();
+  const { ufrag, pwd } = mintFor(dest, NOW);
+  const r = routeFromClient(c, stunCheck(ufrag, pwd), client, 0, NOW);
+  assert.equal(r.kind, 'created');
+  assert.ok(r.kind === 'created');
+  assert.equal(r.flow.destAddress, dest.address);
+  assert.equal(r.flow.destPort, dest.port);
+  const next = routeFromClient(c, rtp(1), client, 0, NOW + 20);
+  assert.equal(next.kind, 'forward');
+  assert.equal(next.kind === 'forward' && next.flow, r.flow);
+});
+
+test('drop reasons: forged token, flipped character, wrong password, non-STUN, garbage, oversize', () => {
+  const c = ctx();
+  const { ufrag, pwd } = mintFor(dest, NOW);
+  const reason = (p: Buffer, from = client): string => {
+    const r = routeFromClient(c, p, from, 0, NOW);
+    return r.kind === 'drop' ? r.reason : r.kind;
+  };
+  assert.equal(reason(stunCheck('AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', pwd)), 'bad_token');
+  const i = 10;
+  const flipped = ufrag.slice(0, i) + (ufrag[i] === 'A' ? 'B' : 'A') + ufrag.slice(i + 1);
+  assert.equal(reason(stunCheck(flipped, pwd)), 'bad_token');
+  assert.equal(reason(stunCheck(ufrag, 'x'.repeat(24))), 'bad_integrity');
+  assert.equal(reason(stunCheck(`${ufrag}`, pwd).subarray(0, 20)), 'not_stun');
+  assert.equal(reason(Buffer.from('hello garbage')), 'not_stun');
+  assert.equal(reason(rtp(1)), 'lookup');
+  assert.equal(reason(Buffer.alloc(1501, 0x80)), 'too_large');
+  assert.equal(c.table.size, 0);
+});
+
+test('a token naming a destination outside the transceiver networks is refused', () => {
+  const c = ctx();
+  const { ufrag, pwd } = mintFor(v4('10.1.2.3', 7000), NOW);
+  const r = routeFromClient(c, stunCheck(ufrag, pwd), client, 0, NOW);
+  assert.deepEqual(r, { kind: 'drop', reason: 'disallowed_destination' });
+});
+
+test('rate limit per source IP holds under a flood, and the limiter memory stays bounded', () => {
+  const c = ctx({ burst: 5, maxKeys: 50 });
+  const { ufrag, pwd } = mintFor(dest, NOW);
+  const check = stunCheck(ufrag, pwd);
+  let created = 0;
+  let limited = 0;
+  for (let p = 0; p < 1000; p++) {
+    const r = routeFromClient(c, check, v4('198.51.100.9', 10000 + p), 0, NOW);
+    if (r.kind === 'created') created++;
+    if (r.kind === 'drop' && r.reason === 'rate_limited') limited++;
+  }
+  assert.equal(created, 5);
+  assert.equal(limited, 995);
+  for (let h = 0; h < 5000; h++) routeFromClient(c, check, v4(`10.${h >> 8}.${h & 255}.1`, 1), 0, NOW);
+  assert.ok(c.newFlowLimiter.size <= 50);
+});
+
+test('table full: the cap holds and the drop is named', () => {
+  const c = ctx({ maxFlows: 3 });
+  const { ufrag, pwd } = mintFor(dest, NOW);
+  const results = [0, 1, 2, 3].map((p) => routeFromClient(c, stunCheck(ufrag, pwd), v4('198.51.100.9', 20000 + p), 0, NOW));
+  assert.deepEqual(results.map((r) => r.kind), ['created', 'created', 'created', 'drop']);
+  assert.deepEqual(results[3], { kind: 'drop', reason: 'table_full' });
+});
+
+test('NAT rebinding: the same token from a new address makes a second flow', () => {
+  const c = ctx();
+  const { ufrag, pwd } = mintFor(dest, NOW);
+  assert.equal(routeFromClient(c, stunCheck(ufrag, pwd), client, 0, NOW).kind, 'created');
+  assert.equal(routeFromClient(c, stunCheck(ufrag, pwd), v4('203.0.113.50', 5000), 0, NOW).kind, 'created');
+  assert.equal(c.table.size, 2);
+});
+
+test('return path: only from allowed transceivers, only to clients with a flow to that transceiver', () => {
+  const c = ctx();
+  const m = publicMatchers(c.publics);
+  const { ufrag, pwd } = mintFor(dest, NOW);
+  routeFromClient(c, stunCheck(ufrag, pwd), client, 0, NOW);
+  const pkt = (to = client, from = pub): Buffer => Buffer.concat([encodeRelayHeader(to, from), rtp(9)]);
+  const r = routeFromTransceiver(c, m, pkt(), dest);
+  assert.equal(r.kind, 'forward');
+  const reason = (p: Buffer, src = dest): string => {
+    const x = routeFromTransceiver(c, m, p, src);
+    return x.kind === 'drop' ? x.reason : x.kind;
+  };
+  assert.equal(reason(pkt(), v4('10.0.0.1', 7000)), 'disallowed_source');
+  assert.equal(reason(pkt(), v4('127.0.0.6', 7000)), 'unknown_flow');
+  assert.equal(reason(pkt(v4('8.8.8.8', 53))), 'unknown_flow');
+  assert.equal(reason(pkt(client, v4('192.0.2.2', 3478))), 'unknown_flow');
+  assert.equal(reason(rtp(1)), 'bad_header');
+  assert.equal(reason(Buffer.concat([encodeRelayHeader(client, pub), Buffer.alloc(1501)])), 'too_large');
+});
+
+test('recovered flows re-open their token: a tampered store record cannot name a destination', () => {
+  const c = ctx();
+  const { ufrag } = mintFor(dest, NOW);
+  const ok = recoverFlow(c, client, 0, ufrag, NOW);
+  assert.ok('flow' in ok && ok.flow.destPort === 7000);
+  assert.deepEqual(recoverFlow(c, v4('198.51.100.10', 1), 0, 'AAAA' + ufrag.slice(4), NOW), { reason: 'bad_token' });
+});
+
+test('idle flows expire; live ones stay', () => {
+  const c = ctx();
+  const { ufrag, pwd } = mintFor(dest, NOW);
+  routeFromClient(c, stunCheck(ufrag, pwd), client, 0, NOW);
+  routeFromClient(c, stunCheck(ufrag, pwd), v4('198.51.100.11', 1), 0, NOW);
+  const live = c.table.get('198.51.100.11', 1, 0);
+  assert.ok(live);
+  live.lastSeen = NOW + 50_000;
+  assert.equal(c.table.expire(NOW + 60_000), 1);
+  assert.equal(c.table.size, 1);
+  assert.equal(c.table.get(client.address, client.port, 0), undefined);
+});
