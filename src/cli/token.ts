@@ -1,5 +1,6 @@
 // `parley token mint|inspect`: make routing tokens (server ICE ufrags) and explain them, for
 // operators and benchmarks. Keys come from --keys-file or PARLEY_KEYS (src/common/keyring-config.ts).
+import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import type { Command } from './command.ts';
 import { UsageError } from './command.ts';
@@ -55,7 +56,7 @@ function positiveInt(flag: string, text: string, max: number): number {
   return Number(text);
 }
 
-function runMint(values: ReturnType<typeof parse>['values'], extra: string[]): number {
+async function runMint(values: ReturnType<typeof parse>['values'], extra: string[]): Promise<number> {
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
   if (values.lifetime !== undefined) throw new UsageError('--lifetime applies to inspect, not mint');
   if (values.to === undefined) throw new UsageError('mint needs --to HOST:PORT');
@@ -67,12 +68,23 @@ function runMint(values: ReturnType<typeof parse>['values'], extra: string[]): n
   const keyring = loadKeyring({ keysFile: values['keys-file'], env: process.env });
   const toText = formatAddress(to);
   const now = Date.now();
-  const lines: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const t = mint(to, keyring, now, systemRng);
-    lines.push(JSON.stringify({ ufrag: t.ufrag, pwd: t.pwd, to: toText, keyId: t.keyId }));
+  // Written in chunks, waiting for the pipe to drain, so a million tokens do not pile up in
+  // memory; a reader that goes away (`| head`) ends the loop quietly instead of an EPIPE crash.
+  let closed = false;
+  const onError = (): void => { closed = true; };
+  process.stdout.on('error', onError);
+  try {
+    for (let done = 0; done < count && !closed; ) {
+      const lines: string[] = [];
+      for (const end = Math.min(count, done + 10_000); done < end; done++) {
+        const t = mint(to, keyring, now, systemRng);
+        lines.push(`${JSON.stringify({ ufrag: t.ufrag, pwd: t.pwd, to: toText, keyId: t.keyId })}\n`);
+      }
+      if (!process.stdout.write(lines.join(''))) await once(process.stdout, 'drain').catch(onError);
+    }
+  } finally {
+    if (!closed) process.stdout.off('error', onError);
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }
 

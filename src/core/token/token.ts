@@ -73,6 +73,7 @@ export function mint(destination: TransportAddress, keyring: Keyring, now: numbe
 
 /** Opens a token. Never throws; checks run cheapest first and the tag before anything secret. */
 export function open(ufrag: string, keyring: Keyring, now: number, options: OpenOptions = {}): OpenResult {
+  // 64 ice-chars ↔ 48 bytes is a bijection (no spare bits), so exactly one text opens per token.
   const bytes = fromIceChars(ufrag);
   if (!bytes || bytes.length < HEADER_LEN) return { ok: false, reason: 'malformed' };
   if (bytes[0] !== TOKEN_VERSION) return { ok: false, reason: 'unsupported-version' };
@@ -93,8 +94,9 @@ export function open(ufrag: string, keyring: Keyring, now: number, options: Open
 
   const issuedAt = pt.readUInt32BE(PT_TIME) * 1000;
   const expiresAt = issuedAt + (options.lifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS);
-  if (issuedAt > now + (options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS)) return { ok: false, reason: 'not-yet-valid' };
-  if (now >= expiresAt) return { ok: false, reason: 'expired' };
+  // Written as !(valid) so a NaN `now` or option fails closed instead of accepting forever.
+  if (!(issuedAt <= now + (options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS))) return { ok: false, reason: 'not-yet-valid' };
+  if (!(now < expiresAt)) return { ok: false, reason: 'expired' };
 
   const destination = addressFromBytes(pt.subarray(PT_IP, PT_IP + ipLen), port);
   return { ok: true, destination, keyId: key.id, issuedAt, expiresAt };

@@ -43,3 +43,10 @@ test('the tag is checked before time: a tampered expired token says bad-tag, not
   const forged = b.toString('base64');
   assert.deepEqual(open(forged, kr, T0 + 2 * DEFAULT_TOKEN_LIFETIME_MS), { ok: false, reason: 'bad-tag' });
 });
+
+test('fails closed on a NaN clock or NaN options (a caller bug must not accept every token)', () => {
+  assert.equal(open(ufrag, kr, Number.NaN).ok, false);
+  assert.equal(open(ufrag, kr, T0, { lifetimeMs: Number.NaN }).ok, false);
+  assert.equal(open(ufrag, kr, T0, { clockSkewMs: Number.NaN }).ok, false);
+  assert.deepEqual(open(ufrag, kr, T0, { lifetimeMs: -1 }), { ok: false, reason: 'expired' });
+});
