@@ -1,0 +1,68 @@
+// Public types of a call, shared by the session (which produces them), the call registry and
+// the signaling API (which serves them as JSON from GET /v1/realtime/calls/{id}).
+import type { SignalingError } from './signaling-errors.ts';
+
+/** created → connecting (first valid ICE check) → connected (SRTP keys) → closed. */
+export type CallState = 'created' | 'connecting' | 'connected' | 'closed';
+
+/** Why a call ended. Stable strings: metrics label them and GET returns them. */
+export const CLOSE_REASONS = [
+  'hangup',          // DELETE or POST …/hangup from the client or app server
+  'agent-hangup',    // the media handler called ctx.hangup()
+  'consent-lost',    // RFC 7675: no valid check for 30 s
+  'setup-timeout',   // ICE + DTLS did not complete in time
+  'dtls-failed',     // handshake failure, bad fingerprint, or an alert
+  'dtls-closed',     // the client sent close_notify
+  'max-duration',    // --max-call-seconds
+  'server-drain',    // the process is shutting down
+] as const;
+export type CloseReason = (typeof CLOSE_REASONS)[number];
+
+export interface SessionStats {
+  /** SRTP packets accepted from the client (after authentication). */
+  readonly packetsReceived: number;
+  readonly bytesReceived: number;
+  readonly packetsSent: number;
+  readonly bytesSent: number;
+  /** RFC 3550 §6.4.1 cumulative loss and interarrival jitter of the client's stream. */
+  readonly packetsLost: number;
+  readonly jitterMs: number;
+  /** Round trip from the client's RTCP RR (LSR/DLSR, RFC 3550 §6.4.1), when known. */
+  readonly rttMs: number | undefined;
+  /** What the client reports about our stream (RR fraction lost, 0..1), when known. */
+  readonly remoteFractionLost: number | undefined;
+  readonly rtcpSent: number;
+  readonly rtcpReceived: number;
+  /** Handler frames dropped because the outbound queue was full. */
+  readonly framesDropped: number;
+  /** Packets dropped: SRTP auth/replay failures, unknown payload types, malformed. */
+  readonly packetsDropped: number;
+}
+
+export interface CallInfo {
+  readonly id: string;
+  readonly state: CallState;
+  readonly closeReason: CloseReason | undefined;
+  readonly handler: string;
+  /** ISO 8601 times on the wall clock. */
+  readonly createdAt: string;
+  readonly connectedAt: string | undefined;
+  readonly closedAt: string | undefined;
+  /** The client's address as the relay saw it, and the relay public address it used. */
+  readonly client: string | undefined;
+  readonly relay: string | undefined;
+  readonly stats: SessionStats;
+}
+
+export type Admission = 'open' | 'full' | 'draining';
+
+export type CreateCallResult = { ok: true; id: string; answer: string } | { ok: false; error: SignalingError };
+
+/** What the signaling API needs from the call registry; tests substitute their own. */
+export interface CallService {
+  admission(): Admission;
+  createCall(offer: string, options: { handler?: string }): CreateCallResult;
+  getCall(id: string): CallInfo | undefined;
+  /** Ends a call; false when the id is unknown. Ending a closed call is not an error. */
+  endCall(id: string, reason: CloseReason): boolean;
+}

@@ -1,0 +1,78 @@
+// The transceiver's settings: every flag, its PARLEY_… variable, default and meaning, declared
+// once (STYLE.md rule 14). `parley transceiver --help` and the table in docs/transceiver.md are
+// rendered from this spec. Keys are not here: `--keys-file` / PARLEY_KEYS go through
+// src/common/keyring-config.ts like every other process.
+import type { TransportAddress } from '../core/address.ts';
+import { parsers, setting } from '../common/cli-config.ts';
+import type { ConfigOf } from '../common/cli-config.ts';
+import { LOG_LEVELS } from '../common/log.ts';
+import { CidrSet, LOOPBACK_CIDRS } from './cidr.ts';
+import { parseRelaySpec } from './relay-spec.ts';
+
+function mediaAddress(text: string): TransportAddress {
+  const a = parsers.address(text);
+  // The address goes into every routing token: relays send to it, so it must be concrete.
+  if (/^(0\.0\.0\.0|::)$/.test(a.address)) {
+    throw new Error(`'${text}' is an unspecified address; relays must reach it, so give the pod or host IP (e.g. 10.1.2.3:7000)`);
+  }
+  if (a.port === 0) throw new Error(`'${text}' has port 0; the port goes into every routing token, so fix it`);
+  return a;
+}
+
+function apiKeys(text: string): string[] {
+  const keys = text.split(',').map((k) => k.trim()).filter((k) => k !== '');
+  if (keys.some((k) => k.length < 16)) throw new Error('every API key must be at least 16 characters');
+  return keys;
+}
+
+export const transceiverSettings = {
+  http: setting({
+    flag: 'http', env: 'PARLEY_HTTP', metavar: 'HOST:PORT', default: parsers.address('127.0.0.1:8080'), parse: parsers.address,
+    help: 'signaling API (POST /v1/realtime/calls) plus /metrics, /healthz, /readyz',
+  }),
+  media: setting({
+    flag: 'media', env: 'PARLEY_MEDIA', metavar: 'HOST:PORT', default: mediaAddress('127.0.0.1:7000'), parse: mediaAddress,
+    help: 'UDP media endpoint that relays send to; this address is sealed into every routing token',
+  }),
+  relays: setting({
+    flag: 'relays', env: 'PARLEY_RELAYS', metavar: 'SPEC', default: parseRelaySpec('127.0.0.1:3478'), defaultText: '127.0.0.1:3478',
+    parse: parseRelaySpec,
+    help: 'relay public addresses advertised as ICE candidates, in preference order: HOST:PORT[,HOST:PORT…]',
+  }),
+  relayCidrs: setting({
+    flag: 'relay-cidrs', env: 'PARLEY_RELAY_CIDRS', metavar: 'CIDRS', default: CidrSet.parse(LOOPBACK_CIDRS), defaultText: LOOPBACK_CIDRS,
+    parse: (t: string) => CidrSet.parse(t),
+    help: 'source networks allowed to send media (the relays), comma-separated CIDRs',
+  }),
+  maxSessions: setting({
+    flag: 'max-sessions', env: 'PARLEY_MAX_SESSIONS', metavar: 'N', default: 1000, parse: parsers.int(1, 1_000_000),
+    help: 'calls at once; further offers get 503 with Retry-After',
+  }),
+  maxCallSeconds: setting({
+    flag: 'max-call-seconds', env: 'PARLEY_MAX_CALL_SECONDS', metavar: 'S', default: 3600, parse: parsers.int(1, 7 * 24 * 3600),
+    help: 'a call is ended (reason max-duration) after this long',
+  }),
+  handler: setting({
+    flag: 'handler', env: 'PARLEY_HANDLER', metavar: 'NAME', default: 'echo', parse: parsers.string,
+    help: 'default media handler for calls that do not ask for one (?handler=NAME)',
+  }),
+  keysFile: setting<string | undefined>({
+    flag: 'keys-file', env: 'PARLEY_KEYS_FILE', metavar: 'FILE', default: undefined, parse: parsers.string,
+    defaultText: '(use PARLEY_KEYS)',
+    help: 'routing-token keyring file; without it the keyring is read from PARLEY_KEYS',
+  }),
+  apiKeys: setting<string[]>({
+    flag: 'api-keys', env: 'PARLEY_API_KEYS', metavar: 'KEYS', default: [], defaultText: '(none: no auth)', parse: apiKeys,
+    help: 'bearer keys accepted by the signaling API, comma-separated (prefer the env variable: flags show in ps)',
+  }),
+  drainSeconds: setting({
+    flag: 'drain-seconds', env: 'PARLEY_DRAIN_SECONDS', metavar: 'S', default: 30, parse: parsers.int(0, 24 * 3600),
+    help: 'on SIGTERM: refuse new calls (503), let calls run this long, then end them (reason server-drain)',
+  }),
+  logLevel: setting({
+    flag: 'log-level', env: 'PARLEY_LOG_LEVEL', metavar: 'LEVEL', default: 'info', parse: parsers.oneOf(LOG_LEVELS),
+    help: `log threshold: ${LOG_LEVELS.join(', ')}`,
+  }),
+};
+
+export type TransceiverConfig = ConfigOf<typeof transceiverSettings>;

@@ -1,0 +1,243 @@
+// The transceiver's HTTP server: the signaling API (mirrors OpenAI's Realtime WebRTC API and
+// is WHIP-compatible, RFC 9725) plus /metrics, /healthz and /readyz on the same port.
+//   POST   /v1/realtime/calls             application/sdp offer → 201, SDP answer, Location
+//   GET    /v1/realtime/calls/{id}        state and counters (JSON)
+//   DELETE /v1/realtime/calls/{id}        end the call (WHIP, RFC 9725 §4.3)
+//   POST   /v1/realtime/calls/{id}/hangup end the call (OpenAI)
+// It is only HTTP: what a call is lives behind CallService (calls.ts). Every error answer is
+// `{"error":{"code","message"}}` from the catalog in signaling-errors.ts.
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TransportAddress } from '../core/address.ts';
+import type { Logger } from '../common/log.ts';
+import type { MetricsRegistry } from '../common/metrics.ts';
+import { PROMETHEUS_CONTENT_TYPE } from '../common/metrics.ts';
+import { BearerKeys } from './bearer-keys.ts';
+import type { CallService } from './call-types.ts';
+import { SignalingError } from './signaling-errors.ts';
+
+export const CALLS_PATH = '/v1/realtime/calls';
+/** Offers are a few KiB; 64 KiB leaves room for many candidates and still bounds memory. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+export interface SignalingOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly calls: CallService;
+  readonly apiKeys?: readonly string[];
+  readonly metrics: MetricsRegistry;
+  readonly ready: () => boolean;
+  readonly log?: Logger;
+  readonly maxBodyBytes?: number;
+  /** Seconds in Retry-After when at the session limit / while draining. */
+  readonly retryAfterFullSeconds?: number;
+  readonly retryAfterDrainingSeconds?: number;
+}
+
+export interface SignalingServer {
+  readonly address: TransportAddress;
+  close(): Promise<void>;
+}
+
+// Fetch spec CORS: a browser page on another origin may POST an offer with a bearer key and
+// must be able to read Location to hang up later. No cookies are used, so '*' is safe.
+const CORS: Record<string, string> = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'Location',
+};
+const PREFLIGHT: Record<string, string> = {
+  ...CORS,
+  'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
+  'access-control-allow-headers': 'Authorization, Content-Type',
+  'access-control-max-age': '600',
+};
+
+type Route =
+  | { kind: 'calls' }
+  | { kind: 'call'; id: string }
+  | { kind: 'hangup'; id: string }
+  | { kind: 'ops'; path: '/metrics' | '/healthz' | '/readyz' }
+  | { kind: 'none' };
+
+const ID = '([A-Za-z0-9_-]{1,64})';
+const CALL = new RegExp(`^${CALLS_PATH}/${ID}$`);
+const HANGUP = new RegExp(`^${CALLS_PATH}/${ID}/hangup$`);
+
+function route(path: string): Route {
+  if (path === CALLS_PATH) return { kind: 'calls' };
+  if (path === '/metrics' || path === '/healthz' || path === '/readyz') return { kind: 'ops', path };
+  let m = CALL.exec(path);
+  if (m) return { kind: 'call', id: m[1] };
+  m = HANGUP.exec(path);
+  if (m) return { kind: 'hangup', id: m[1] };
+  return { kind: 'none' };
+}
+
+const ALLOW: Record<Route['kind'], string> = {
+  calls: 'POST, OPTIONS',
+  call: 'GET, DELETE, OPTIONS',
+  hangup: 'POST, OPTIONS',
+  ops: 'GET, HEAD',
+  none: '',
+};
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body?: string): void {
+  const h: Record<string, string | number> = { ...CORS, 'cache-control': 'no-store', ...headers };
+  if (body !== undefined) h['content-length'] = Buffer.byteLength(body);
+  res.writeHead(status, h);
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, err: SignalingError): void {
+  send(res, err.status, { 'content-type': 'application/json', ...err.headers }, err.body());
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  send(res, status, { 'content-type': 'application/json' }, JSON.stringify(value));
+}
+
+/** Reads the body up to `limit` bytes; undefined when it is larger (the caller answers 413). */
+function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        // Stop buffering at once: the rest of the body is never held in memory.
+        req.off('data', onData);
+        req.resume();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+  });
+}
+
+export async function startSignaling(o: SignalingOptions): Promise<SignalingServer> {
+  const keys = new BearerKeys(o.apiKeys ?? []);
+  const maxBody = o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const requests = o.metrics.counter({
+    name: 'parley_signaling_requests_total',
+    help: 'Signaling HTTP requests by route and status code',
+    labelNames: ['route', 'status'],
+  });
+
+  async function createCall(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (type !== 'application/sdp') {
+      throw new SignalingError('unsupported_media_type',
+        `the offer must be sent with Content-Type: application/sdp (got ${type === '' ? 'none' : JSON.stringify(type)})`);
+    }
+    const admission = o.calls.admission();
+    if (admission !== 'open') {
+      const draining = admission === 'draining';
+      throw new SignalingError(draining ? 'draining' : 'at_capacity',
+        draining ? 'this transceiver is shutting down; retry to reach another one' : 'this transceiver is at its session limit; retry later',
+        { 'retry-after': String(draining ? o.retryAfterDrainingSeconds ?? 5 : o.retryAfterFullSeconds ?? 2) });
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    const tooLarge = new SignalingError('body_too_large', `the offer is larger than ${maxBody} bytes`, { connection: 'close' });
+    if (declared > maxBody) {
+      req.resume();
+      throw tooLarge;
+    }
+    const body = await readBody(req, maxBody);
+    if (body === undefined) throw tooLarge;
+    const handler = url.searchParams.get('handler') ?? undefined;
+    const result = o.calls.createCall(body, { handler });
+    if (!result.ok) throw result.error;
+    send(res, 201, { 'content-type': 'application/sdp', location: `${CALLS_PATH}/${result.id}` }, result.answer);
+  }
+
+  function ops(res: ServerResponse, path: '/metrics' | '/healthz' | '/readyz', head: boolean): void {
+    let status = 200;
+    let body: string;
+    let type = 'text/plain; charset=utf-8';
+    if (path === '/metrics') {
+      type = PROMETHEUS_CONTENT_TYPE;
+      body = o.metrics.render();
+    } else if (path === '/healthz') {
+      body = 'ok\n';
+    } else {
+      status = o.ready() ? 200 : 503;
+      body = status === 200 ? 'ready\n' : 'not ready\n';
+    }
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    res.end(head ? undefined : body);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, r: Route, url: URL): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (r.kind === 'none') throw new SignalingError('not_found', `no such endpoint: ${url.pathname}`);
+    if (r.kind === 'ops') {
+      if (method !== 'GET' && method !== 'HEAD') throw notAllowed(r, method);
+      ops(res, r.path, method === 'HEAD');
+      return;
+    }
+    if (method === 'OPTIONS') {
+      send(res, 204, { ...PREFLIGHT, allow: ALLOW[r.kind] });
+      return;
+    }
+    const allowed = ALLOW[r.kind].split(', ');
+    if (!allowed.includes(method)) throw notAllowed(r, method);
+    if (!keys.check(req.headers.authorization)) {
+      throw new SignalingError('unauthorized', 'a valid API key is required: send Authorization: Bearer <key>',
+        { 'www-authenticate': 'Bearer realm="parley"' });
+    }
+    if (r.kind === 'calls') return createCall(req, res, url);
+    const info = o.calls.getCall(r.id);
+    if (!info) throw new SignalingError('not_found', `no call with id ${r.id}`);
+    if (method === 'GET') return sendJson(res, 200, info);
+    o.calls.endCall(r.id, 'hangup');
+    sendJson(res, 200, o.calls.getCall(r.id) ?? info);
+  }
+
+  function notAllowed(r: Route, method: string): SignalingError {
+    return new SignalingError('method_not_allowed', `${method} is not allowed here; use ${ALLOW[r.kind]}`, { allow: ALLOW[r.kind] });
+  }
+
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const r = route(url.pathname);
+    res.once('finish', () => requests.labels(r.kind, String(res.statusCode)).inc());
+    handle(req, res, r, url).catch((err: unknown) => {
+      const e = err instanceof SignalingError ? err : new SignalingError('internal_error', 'internal error');
+      if (!(err instanceof SignalingError)) o.log?.error('signaling request failed', { err, path: url.pathname });
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      sendError(res, e);
+    });
+  });
+  // Browsers and load balancers keep connections; close() must not wait for them.
+  server.keepAliveTimeout = 5000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => o.log?.error('signaling http error', { err }));
+  const a = server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
+  return {
+    address: { address: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' },
+    close(): Promise<void> {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
