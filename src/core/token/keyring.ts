@@ -78,6 +78,7 @@ export class Keyring {
    */
   static parse(text: string): Keyring {
     const body = text
+      .replace(/^\uFEFF/, '') // a byte-order mark some editors put at the start of a file
       .split(/\r?\n/)
       .filter((line) => !line.trimStart().startsWith('#'))
       .join('\n');

@@ -35,7 +35,7 @@ test('the first key listed mints, whatever its id; all listed keys open', () => 
 });
 
 test('tolerates surrounding whitespace, newlines, spaces after commas and # comment lines', () => {
-  const kr = Keyring.parse(`\n# keys for prod\n  2:${A},\n  # retired soon:\n 1:${B}\n\n`);
+  const kr = Keyring.parse(`\uFEFF\r\n# keys for prod\r\n  2:${A},\n  # retired soon:\n 1:${B}\n\n`);
   assert.deepEqual(kr.keys.map((k) => k.id), [2, 1]);
 });
 
