@@ -1,0 +1,313 @@
+// DtlsEndpoint: one DTLS 1.2 association (RFC 6347), client or server, sans-IO (STYLE.md rule 2):
+// handle(datagram, now) / handleTimeout(now) in; pollTransmit() / pollEvent() / pollTimeout() out.
+// This file is the record-level machine — epochs, replay protection, alerts, flight
+// (re)transmission, events, application data. The handshake itself lives in client.ts and
+// server.ts behind the HandshakeHost interface. Not here: renegotiation (refused by ignoring
+// it), session resumption, DTLS 1.3, Connection IDs, any other cipher suite.
+import type { Rng } from '../rng.ts';
+import type { DtlsCertificate } from './certificate.ts';
+import { parseFingerprint } from './certificate.ts';
+import { ClientHandshake } from './client.ts';
+import { AlertDescription, DtlsCode, DtlsError } from './errors.ts';
+import { SrtpProfile, srtpKeyingLength } from './extensions.ts';
+import type { SrtpProfileName } from './extensions.ts';
+import { packFlight, RetransmitTimer } from './flight.ts';
+import type { FlightEntry } from './flight.ts';
+import { HandshakeType, parseHandshakeFragments } from './handshake.ts';
+import type { HandshakeFragment } from './handshake.ts';
+import { exportKeyingMaterial, gcmKeyBlock } from './prf.ts';
+import { Reassembler } from './reassembly.ts';
+import { ContentType, DTLS10, DTLS12, encodeRecord, GcmRecordCipher, MAX_PLAINTEXT, parseRecords } from './record.ts';
+import type { DtlsRecord } from './record.ts';
+import { ReplayWindow } from './replay-window.ts';
+import { ServerHandshake } from './server.ts';
+import type { DtlsEvent, DtlsOptions, DtlsState, HandshakeHost, HandshakeRole, SessionSecrets } from './types.ts';
+
+/** The whole handshake must finish within this long after it starts, or it fails. */
+export const HANDSHAKE_BUDGET_MS = 30_000;
+export const DEFAULT_MTU = 1200;
+const MIN_MTU = 64;
+const DEFAULT_PROFILES: SrtpProfileName[] = ['SRTP_AES128_CM_HMAC_SHA1_80', 'SRTP_AEAD_AES_128_GCM'];
+const ALERT_WARNING = 1;
+const ALERT_FATAL = 2;
+
+export class DtlsEndpoint {
+  readonly #role: 'client' | 'server';
+  readonly #mtu: number;
+  readonly #handshake: HandshakeRole;
+  readonly #transmits: Buffer[] = [];
+  readonly #events: DtlsEvent[] = [];
+  readonly #reassembler = new Reassembler();
+  readonly #replay = new ReplayWindow();
+  readonly #timer = new RetransmitTimer();
+  #state: DtlsState = 'new';
+  #messageSeq = 0;
+  #writeEpoch = 0;
+  readonly #writeSeq = [0, 0];
+  #writeCipher: GcmRecordCipher | undefined;
+  #readCipher: GcmRecordCipher | undefined;
+  #flight: FlightEntry[] | undefined;
+  #handshakeDeadline: number | undefined;
+  // message_seq range [start, end) of the peer flight our current flight answers (RFC 6347 §4.2.4).
+  #previousPeerFlight: [number, number] = [0, 0];
+  #peerFlightStart = 0;
+  #secrets: SessionSecrets | undefined;
+  #resentThisDatagram = false;
+
+  constructor(opts: DtlsOptions) {
+    const invalid = (why: string): DtlsError => new DtlsError(DtlsCode.invalidOptions, why);
+    if (opts.role !== 'client' && opts.role !== 'server') throw invalid(`role must be 'client' or 'server'`);
+    const remote = parseFingerprint(opts.remoteFingerprint ?? '');
+    if (remote === undefined) throw invalid('remoteFingerprint must be a SHA-256 fingerprint like AB:CD:…');
+    const mtu = opts.mtu ?? DEFAULT_MTU;
+    if (!Number.isInteger(mtu) || mtu < MIN_MTU || mtu > 65507) throw invalid(`mtu must be an integer in ${MIN_MTU}..65507`);
+    const profiles = opts.srtpProfiles ?? DEFAULT_PROFILES;
+    if (profiles.length === 0 || !profiles.every((p) => p in SrtpProfile)) throw invalid('srtpProfiles must name known SRTP profiles');
+    this.#role = opts.role;
+    this.#mtu = mtu;
+    const host = this.#makeHost(opts.certificate, remote, opts.rng, profiles.map((p) => SrtpProfile[p]), opts.cookie === true);
+    this.#handshake = opts.role === 'client' ? new ClientHandshake(host) : new ServerHandshake(host);
+  }
+
+  get state(): DtlsState {
+    return this.#state;
+  }
+
+  /** Client: sends the ClientHello. Server: only marks the endpoint ready (it waits for one). */
+  start(now: number): void {
+    if (this.#state !== 'new') return;
+    this.#state = 'handshaking';
+    this.#guard(() => this.#handshake.start(now));
+  }
+
+  /** One UDP datagram from the peer; it may hold several records. Never throws. */
+  handle(datagram: Buffer, now: number): void {
+    if (this.#state === 'new' && this.#role === 'server') this.#state = 'handshaking';
+    if (this.#state !== 'handshaking' && this.#state !== 'connected') return;
+    this.#resentThisDatagram = false;
+    for (const rec of parseRecords(datagram)) {
+      if (this.#state !== 'handshaking' && this.#state !== 'connected') return;
+      this.#guard(() => this.#handleRecord(rec, now));
+    }
+  }
+
+  handleTimeout(now: number): void {
+    if (this.#state !== 'handshaking') return;
+    if (this.#handshakeDeadline !== undefined && now >= this.#handshakeDeadline) {
+      this.#fail(new DtlsError(DtlsCode.handshakeTimeout, `handshake did not complete within ${HANDSHAKE_BUDGET_MS} ms`));
+      return;
+    }
+    const deadline = this.#timer.deadline;
+    if (deadline !== undefined && now >= deadline && this.#flight !== undefined) {
+      this.#transmitFlight();
+      this.#timer.backOff(now);
+    }
+  }
+
+  pollTransmit(): Buffer | undefined {
+    return this.#transmits.shift();
+  }
+
+  pollEvent(): DtlsEvent | undefined {
+    return this.#events.shift();
+  }
+
+  pollTimeout(): number | undefined {
+    if (this.#state !== 'handshaking') return undefined;
+    const a = this.#timer.deadline;
+    const b = this.#handshakeDeadline;
+    if (a === undefined) return b;
+    if (b === undefined) return a;
+    return Math.min(a, b);
+  }
+
+  /** Sends one application_data record (one datagram). Only once connected. */
+  send(data: Buffer): void {
+    if (this.#state !== 'connected') throw new DtlsError(DtlsCode.notConnected, `cannot send in state ${this.#state}`);
+    if (data.length > MAX_PLAINTEXT) throw new DtlsError(DtlsCode.messageTooLarge, `application data of ${data.length} bytes exceeds ${MAX_PLAINTEXT}`);
+    this.#transmits.push(this.#writeRecord(ContentType.applicationData, this.#writeEpoch, data));
+  }
+
+  /** Sends close_notify (RFC 5246 §7.2.1) and ends the association. Idempotent. */
+  close(_now?: number): void {
+    if (this.#state === 'closed' || this.#state === 'failed') return;
+    if (this.#state !== 'new') this.#sendAlert(ALERT_WARNING, AlertDescription.closeNotify);
+    this.#end('closed');
+    this.#events.push({ type: 'closed' });
+  }
+
+  /** RFC 5705 keying material export (no context), from the extended master secret. */
+  exportKeyingMaterial(label: string, length: number): Buffer {
+    const s = this.#secrets;
+    if (this.#state !== 'connected' || s === undefined) throw new DtlsError(DtlsCode.notConnected, 'keying material exists only once connected');
+    return exportKeyingMaterial(s.masterSecret, s.clientRandom, s.serverRandom, label, length);
+  }
+
+  #makeHost(certificate: DtlsCertificate, remoteFingerprint: Buffer, rng: Rng, srtpProfiles: number[], cookie: boolean): HandshakeHost {
+    return {
+      certificate,
+      remoteFingerprint,
+      rng,
+      srtpProfiles,
+      cookie,
+      nextMessageSeq: () => this.#messageSeq++,
+      setMessageSeq: (seq) => {
+        this.#messageSeq = seq;
+      },
+      sendFlight: (entries, now, awaitReply) => this.#sendFlight(entries, now, awaitReply),
+      sendStateless: (entries) => this.#transmits.push(...packFlight(entries, this.#mtu, (t, e, p) => this.#writeRecord(t, e, p, DTLS10))),
+      installKeys: (secrets) => this.#installKeys(secrets),
+      connected: (profile, secrets) => this.#connected(profile, secrets),
+    };
+  }
+
+  /** Runs `fn`; a DtlsError (or anything else) thrown in it fails the association. */
+  #guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  #handleRecord(rec: DtlsRecord, now: number): void {
+    let plaintext: Buffer | undefined;
+    if (rec.epoch === 0) {
+      if ((rec.version !== DTLS12 && rec.version !== DTLS10) || rec.fragment.length > MAX_PLAINTEXT) return;
+      plaintext = rec.fragment;
+    } else if (rec.epoch === 1 && this.#readCipher !== undefined && rec.version === DTLS12) {
+      // RFC 6347 §4.1.2.6: check the window before decrypting, update it only after.
+      if (!this.#replay.check(rec.seq)) return;
+      plaintext = this.#readCipher.open(rec);
+      if (plaintext === undefined) return;
+      this.#replay.mark(rec.seq);
+    } else {
+      return; // RFC 6347 §4.1: records of epochs we have no keys for are discarded.
+    }
+    switch (rec.type) {
+      case ContentType.handshake:
+        return this.#handleHandshakeRecord(plaintext, rec.epoch, now);
+      case ContentType.alert:
+        return this.#handleAlert(plaintext, rec.epoch);
+      case ContentType.applicationData:
+        if (rec.epoch >= 1 && this.#state === 'connected') this.#events.push({ type: 'data', data: Buffer.from(plaintext) });
+        return;
+      default:
+        // ChangeCipherSpec needs no action: epoch 1 keys are installed from the transcript, and a
+        // Finished is only accepted when it came wholly in epoch 1 (checked by the handshake).
+        return;
+    }
+  }
+
+  #handleHandshakeRecord(plaintext: Buffer, epoch: number, now: number): void {
+    let fragments: HandshakeFragment[];
+    try {
+      fragments = parseHandshakeFragments(plaintext);
+    } catch {
+      return; // RFC 6347 §4.1.2.7: malformed records are dropped, not fatal.
+    }
+    for (const frag of fragments) {
+      if (this.#handshake.awaitingFirstHello) {
+        if (frag.msgType !== HandshakeType.clientHello || epoch !== 0) continue;
+        if (frag.messageSeq !== this.#reassembler.nextSeq) this.#reassembler.restartAt(frag.messageSeq);
+      }
+      const result = this.#reassembler.add(frag, epoch);
+      if (result === 'old') this.#onPeerRetransmission(frag.messageSeq, now);
+      for (let msg = this.#reassembler.next(); msg !== undefined; msg = this.#reassembler.next()) {
+        this.#handshake.onMessage(msg, now);
+        if (this.#state !== 'handshaking' && this.#state !== 'connected') return;
+      }
+    }
+  }
+
+  /**
+   * RFC 6347 §4.2.4: a message of the peer's previous flight means our answer to it was lost, so
+   * we resend our current flight (at most once per datagram). Older messages — a ClientHello
+   * after the handshake, say — are ignored: they never reset anything.
+   */
+  #onPeerRetransmission(seq: number, now: number): void {
+    const [start, end] = this.#previousPeerFlight;
+    if (seq < start || seq >= end || this.#flight === undefined || this.#resentThisDatagram) return;
+    this.#resentThisDatagram = true;
+    this.#transmitFlight();
+    if (this.#timer.deadline !== undefined) this.#timer.rearm(now);
+  }
+
+  #handleAlert(plaintext: Buffer, epoch: number): void {
+    if (plaintext.length < 2) return;
+    // Once connected, an unprotected alert could come from anyone on the path: ignore it.
+    if (epoch === 0 && this.#state === 'connected') return;
+    const level = plaintext[0];
+    const description = plaintext[1];
+    if (description === AlertDescription.closeNotify) {
+      this.#sendAlert(ALERT_WARNING, AlertDescription.closeNotify);
+      this.#end('closed');
+      this.#events.push({ type: 'closed' });
+    } else if (level === ALERT_FATAL) {
+      this.#end('failed');
+      this.#events.push({ type: 'failed', reason: { code: DtlsCode.peerAlert, message: `peer sent fatal alert ${description}` } });
+    }
+  }
+
+  #sendFlight(entries: FlightEntry[], now: number, awaitReply: boolean): void {
+    this.#previousPeerFlight = [this.#peerFlightStart, this.#reassembler.nextSeq];
+    this.#peerFlightStart = this.#reassembler.nextSeq;
+    this.#flight = entries;
+    this.#handshakeDeadline ??= now + HANDSHAKE_BUDGET_MS;
+    this.#transmitFlight();
+    if (entries.some((e) => e.epoch > 0)) this.#writeEpoch = 1;
+    if (awaitReply) this.#timer.restart(now);
+    else this.#timer.stop();
+  }
+
+  #transmitFlight(): void {
+    if (this.#flight === undefined) return;
+    this.#transmits.push(...packFlight(this.#flight, this.#mtu, (t, e, p) => this.#writeRecord(t, e, p)));
+  }
+
+  #writeRecord(type: number, epoch: number, payload: Buffer, version = DTLS12): Buffer {
+    const seq = this.#writeSeq[epoch]++;
+    if (epoch === 0) return encodeRecord(type, version, 0, seq, payload);
+    return this.#writeCipher!.seal(type, DTLS12, epoch, seq, payload);
+  }
+
+  #installKeys(secrets: SessionSecrets): void {
+    const k = gcmKeyBlock(secrets.masterSecret, secrets.clientRandom, secrets.serverRandom);
+    const client = new GcmRecordCipher(k.clientKey, k.clientSalt);
+    const server = new GcmRecordCipher(k.serverKey, k.serverSalt);
+    this.#writeCipher = this.#role === 'client' ? client : server;
+    this.#readCipher = this.#role === 'client' ? server : client;
+  }
+
+  #connected(profile: SrtpProfileName, secrets: SessionSecrets): void {
+    if (this.#state !== 'handshaking') return;
+    this.#secrets = secrets;
+    this.#state = 'connected';
+    this.#timer.stop();
+    this.#handshakeDeadline = undefined;
+    // The client's last flight needs no resending once the server's Finished arrived; the
+    // server keeps its own, to resend when the client resends its Finished (RFC 6347 §4.2.4).
+    if (this.#role === 'client') this.#flight = undefined;
+    const keyingMaterial = this.exportKeyingMaterial('EXTRACTOR-dtls_srtp', srtpKeyingLength(profile));
+    this.#events.push({ type: 'connected', srtpProfile: profile, keyingMaterial });
+  }
+
+  #sendAlert(level: number, description: number): void {
+    this.#transmits.push(this.#writeRecord(ContentType.alert, this.#writeEpoch, Buffer.from([level, description])));
+  }
+
+  #fail(err: unknown): void {
+    if (this.#state === 'failed' || this.#state === 'closed') return;
+    const e = err instanceof DtlsError ? err : new DtlsError(DtlsCode.internalError, `internal error: ${String(err)}`, AlertDescription.internalError);
+    if (e.alert !== undefined && this.#state !== 'new') this.#sendAlert(ALERT_FATAL, e.alert);
+    this.#end('failed');
+    this.#events.push({ type: 'failed', reason: { code: e.code, message: e.message } });
+  }
+
+  #end(state: 'failed' | 'closed'): void {
+    this.#state = state;
+    this.#timer.stop();
+    this.#handshakeDeadline = undefined;
+    this.#flight = undefined;
+  }
+}

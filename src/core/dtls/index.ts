@@ -1,0 +1,6 @@
+// DTLS 1.2 for WebRTC (RFC 6347, RFC 5764, RFC 8827 §6.5), sans-IO. This is the module's public
+// surface; everything else under src/core/dtls is internal. See docs/dtls.md.
+export { DtlsEndpoint } from './endpoint.ts';
+export { generateCertificate } from './certificate.ts';
+export { DtlsCode, DtlsError } from './errors.ts';
+export type { DtlsCertificate, DtlsEvent, DtlsFailure, DtlsOptions, DtlsState, SrtpProfileName } from './types.ts';

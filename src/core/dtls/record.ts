@@ -1,0 +1,118 @@
+// The DTLS 1.2 record layer (RFC 6347 §4.1): 13-byte headers with epoch and 48-bit sequence
+// number, several records per datagram, and AES-128-GCM protection (RFC 5288 §3, RFC 5246
+// §6.2.3.3). Parsing is total: a datagram yields the records that parse, and stops at the first
+// truncated one (RFC 6347 §4.1.2.7: invalid records are silently discarded). This file knows
+// nothing about epochs in use, replay or handshake state; the endpoint does.
+import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+
+export const ContentType = {
+  changeCipherSpec: 20,
+  alert: 21,
+  handshake: 22,
+  applicationData: 23,
+} as const;
+export type ContentType = (typeof ContentType)[keyof typeof ContentType];
+
+export const DTLS12 = 0xfefd;
+/** DTLS 1.0, which clients may put in the record header of their first ClientHello. */
+export const DTLS10 = 0xfeff;
+export const RECORD_HEADER = 13;
+/** RFC 6347 §4.1 / RFC 5246 §6.2.1: plaintext fragments never exceed 2^14 bytes. */
+export const MAX_PLAINTEXT = 16384;
+/** RFC 5246 §6.2.3: a protected fragment may be at most 2^14 + 2048 bytes. */
+export const MAX_CIPHERTEXT = MAX_PLAINTEXT + 2048;
+/** AES-128-GCM overhead per record: 8-byte explicit nonce + 16-byte tag (RFC 5288 §3). */
+export const GCM_OVERHEAD = 24;
+
+export interface DtlsRecord {
+  type: number;
+  version: number;
+  epoch: number;
+  seq: number;
+  /** The record's payload as received (ciphertext in epochs ≥ 1). */
+  fragment: Buffer;
+}
+
+/** Splits a datagram into records; stops at the first one that is truncated or oversized. */
+export function parseRecords(datagram: Buffer): DtlsRecord[] {
+  const out: DtlsRecord[] = [];
+  let pos = 0;
+  while (datagram.length - pos >= RECORD_HEADER) {
+    const type = datagram[pos];
+    const version = datagram.readUInt16BE(pos + 1);
+    const epoch = datagram.readUInt16BE(pos + 3);
+    const seq = datagram.readUIntBE(pos + 5, 6);
+    const length = datagram.readUInt16BE(pos + 11);
+    if (length > MAX_CIPHERTEXT || pos + RECORD_HEADER + length > datagram.length) break;
+    out.push({ type, version, epoch, seq, fragment: datagram.subarray(pos + RECORD_HEADER, pos + RECORD_HEADER + length) });
+    pos += RECORD_HEADER + length;
+  }
+  return out;
+}
+
+export function encodeRecord(type: number, version: number, epoch: number, seq: number, fragment: Buffer): Buffer {
+  const h = Buffer.alloc(RECORD_HEADER);
+  h[0] = type;
+  h.writeUInt16BE(version, 1);
+  h.writeUInt16BE(epoch, 3);
+  h.writeUIntBE(seq, 5, 6);
+  h.writeUInt16BE(fragment.length, 11);
+  return Buffer.concat([h, fragment]);
+}
+
+/** RFC 5246 §6.2.3.3: additional_data = seq_num(epoch ‖ seq) ‖ type ‖ version ‖ length. */
+function aad(type: number, version: number, epoch: number, seq: number, length: number): Buffer {
+  const a = Buffer.alloc(13);
+  a.writeUInt16BE(epoch, 0);
+  a.writeUIntBE(seq, 2, 6);
+  a[8] = type;
+  a.writeUInt16BE(version, 9);
+  a.writeUInt16BE(length, 11);
+  return a;
+}
+
+/**
+ * One direction of AES-128-GCM record protection for one epoch. The key is a KeyObject made once;
+ * node needs a fresh Cipheriv per record, which is fine at DTLS record rates.
+ *
+ * The explicit nonce is the record's own epoch ‖ sequence number (RFC 5288 §3 allows any value
+ * unique per key; RFC 9325 §7.2.1 recommends exactly this): sequence numbers never repeat within
+ * an epoch, so nonces never repeat, which random 64-bit nonces only make unlikely.
+ */
+export class GcmRecordCipher {
+  readonly #key: KeyObject;
+  readonly #salt: Buffer;
+
+  constructor(key: Buffer, salt: Buffer) {
+    this.#key = createSecretKey(key);
+    this.#salt = Buffer.from(salt);
+  }
+
+  seal(type: number, version: number, epoch: number, seq: number, plaintext: Buffer): Buffer {
+    const explicit = Buffer.alloc(8);
+    explicit.writeUInt16BE(epoch, 0);
+    explicit.writeUIntBE(seq, 2, 6);
+    const c = createCipheriv('aes-128-gcm', this.#key, Buffer.concat([this.#salt, explicit]), { authTagLength: 16 });
+    c.setAAD(aad(type, version, epoch, seq, plaintext.length));
+    const body = Buffer.concat([c.update(plaintext), c.final()]);
+    return encodeRecord(type, version, epoch, seq, Buffer.concat([explicit, body, c.getAuthTag()]));
+  }
+
+  /** Returns the plaintext, or undefined if the record does not authenticate. Never throws. */
+  open(rec: DtlsRecord): Buffer | undefined {
+    if (rec.fragment.length < GCM_OVERHEAD) return undefined;
+    const explicit = rec.fragment.subarray(0, 8);
+    const ct = rec.fragment.subarray(8, rec.fragment.length - 16);
+    const tag = rec.fragment.subarray(rec.fragment.length - 16);
+    if (ct.length > MAX_PLAINTEXT) return undefined;
+    try {
+      const d = createDecipheriv('aes-128-gcm', this.#key, Buffer.concat([this.#salt, explicit]), { authTagLength: 16 });
+      d.setAAD(aad(rec.type, rec.version, rec.epoch, rec.seq, ct.length));
+      d.setAuthTag(tag);
+      return Buffer.concat([d.update(ct), d.final()]);
+    } catch {
+      return undefined;
+    }
+  }
+}

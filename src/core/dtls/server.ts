@@ -1,0 +1,217 @@
+// The DTLS 1.2 server handshake (RFC 5246 §7.3, RFC 6347 §4.2) for our one suite, as WebRTC
+// uses it (RFC 8827 §6.5): an optional stateless cookie exchange (RFC 6347 §4.2.1), then
+// ServerHello, Certificate, ServerKeyExchange, CertificateRequest (a client certificate is
+// REQUIRED: the SDP fingerprint is the peer's only authentication), ServerHelloDone; then the
+// client's Certificate (checked against the fingerprint), ClientKeyExchange, CertificateVerify
+// (verified) and Finished (verified), and our ChangeCipherSpec and Finished.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { verifyPeerCertificate } from './certificate.ts';
+import { generateEphemeral } from './ecdhe.ts';
+import type { EphemeralKey } from './ecdhe.ts';
+import { AlertDescription, DtlsCode, DtlsError, fail } from './errors.ts';
+import {
+  ECDSA_SECP256R1_SHA256,
+  GROUP_PREFERENCE,
+  NamedGroup,
+  parseExtensions,
+  POINT_FORMAT_UNCOMPRESSED,
+  serverHelloExtensions,
+  srtpProfileName,
+} from './extensions.ts';
+import type { HelloExtensions, SrtpProfileName } from './extensions.ts';
+import {
+  CERT_TYPE_ECDSA_SIGN,
+  encodeCertificate,
+  encodeCertificateRequest,
+  encodeEcdhParams,
+  encodeHelloVerifyRequest,
+  encodeServerHello,
+  encodeSigned,
+  HandshakeType,
+  parseCertificate,
+  parseClientHello,
+  parseClientKeyExchange,
+  parseSigned,
+  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+} from './handshake.ts';
+import type { ClientHello } from './handshake.ts';
+import { extendedMasterSecret, finishedVerifyData } from './prf.ts';
+import type { HandshakeMessage } from './reassembly.ts';
+import { DTLS10, DTLS12 } from './record.ts';
+import { signEcdsa, Transcript, verifyEcdsa } from './transcript.ts';
+import type { HandshakeHost, HandshakeRole, SessionSecrets } from './types.ts';
+
+type Expect = 'clientHello' | 'certificate' | 'clientKeyExchange' | 'certificateVerify' | 'finished' | 'done';
+
+export class ServerHandshake implements HandshakeRole {
+  readonly #host: HandshakeHost;
+  readonly #transcript = new Transcript();
+  readonly #cookieSecret: Buffer;
+  #expect: Expect = 'clientHello';
+  #clientRandom: Buffer = Buffer.alloc(0);
+  #serverRandom: Buffer = Buffer.alloc(0);
+  #profile: SrtpProfileName | undefined;
+  #ephemeral: EphemeralKey | undefined;
+  #peerKey: KeyObject | undefined;
+  #secrets: SessionSecrets | undefined;
+
+  constructor(host: HandshakeHost) {
+    this.#host = host;
+    this.#cookieSecret = host.rng.bytes(32);
+  }
+
+  get awaitingFirstHello(): boolean {
+    return this.#expect === 'clientHello';
+  }
+
+  start(_now: number): void {}
+
+  onMessage(msg: HandshakeMessage, now: number): void {
+    if (this.#expect === 'done') return;
+    const wantEpoch = msg.msgType === HandshakeType.finished ? 1 : 0;
+    if (msg.epoch !== wantEpoch || msg.minEpoch !== wantEpoch) throw fail.unexpected(`handshake message ${msg.msgType} in epoch ${msg.epoch}`);
+    switch (this.#expect) {
+      case 'clientHello':
+        if (msg.msgType !== HandshakeType.clientHello) throw fail.unexpected(`handshake message ${msg.msgType} before ClientHello`);
+        return this.#onClientHello(msg, now);
+      case 'certificate':
+        // RFC 8827 §6.5 / RFC 5763 §5: the client must authenticate with its certificate.
+        if (msg.msgType === HandshakeType.clientKeyExchange) {
+          throw new DtlsError(DtlsCode.noClientCertificate, 'client sent no certificate', AlertDescription.handshakeFailure);
+        }
+        this.#require(msg, HandshakeType.certificate);
+        this.#peerKey = verifyPeerCertificate(parseCertificate(msg.body), this.#host.remoteFingerprint);
+        this.#transcript.add(msg.msgType, msg.seq, msg.body);
+        this.#expect = 'clientKeyExchange';
+        return;
+      case 'clientKeyExchange':
+        return this.#onClientKeyExchange(msg);
+      case 'certificateVerify':
+        this.#require(msg, HandshakeType.certificateVerify);
+        // RFC 5246 §7.4.8: the signature covers every handshake message before this one.
+        verifyEcdsa(this.#peerKey!, this.#transcript.bytes(), parseSigned(msg.body, 'CertificateVerify'), 'CertificateVerify');
+        this.#transcript.add(msg.msgType, msg.seq, msg.body);
+        this.#expect = 'finished';
+        return;
+      case 'finished':
+        return this.#onFinished(msg, now);
+    }
+  }
+
+  #require(msg: HandshakeMessage, type: number): void {
+    if (msg.msgType !== type) throw fail.unexpected(`handshake message ${msg.msgType} while expecting ${this.#expect}`);
+  }
+
+  /** RFC 6347 §4.2.1: a cookie the client can only echo if it receives at its address. */
+  #cookieFor(ch: ClientHello): Buffer {
+    return createHmac('sha256', this.#cookieSecret).update(ch.random).update(Buffer.from(ch.cipherSuites)).digest().subarray(0, 20);
+  }
+
+  #onClientHello(msg: HandshakeMessage, now: number): void {
+    const ch = parseClientHello(msg.body);
+    // DTLS versions count down (1.0 = 0xfeff, 1.2 = 0xfefd): a client offering only 1.0 is refused.
+    if (ch.version > DTLS12) {
+      throw new DtlsError(DtlsCode.protocolVersion, `client offers version ${ch.version.toString(16)}, below DTLS 1.2`, AlertDescription.protocolVersion);
+    }
+    if (this.#host.cookie) {
+      const cookie = this.#cookieFor(ch);
+      if (ch.cookie.length !== cookie.length || !timingSafeEqual(ch.cookie, cookie)) {
+        // RFC 6347 §4.2.1: HelloVerifyRequest uses version DTLS 1.0 and the ClientHello's message_seq.
+        const body = encodeHelloVerifyRequest(DTLS10, cookie);
+        this.#host.sendStateless([{ kind: 'handshake', epoch: 0, msgType: HandshakeType.helloVerifyRequest, seq: msg.seq, body }]);
+        return;
+      }
+    }
+    if (!ch.cipherSuites.includes(TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)) {
+      throw fail.handshake(DtlsCode.noSharedCipher, 'client offers no TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256');
+    }
+    if (!ch.compressionMethods.includes(0)) throw fail.illegal('client does not offer null compression');
+    const ext = parseExtensions(ch.extensions);
+    const group = this.#negotiate(ext);
+    this.#clientRandom = Buffer.from(ch.random);
+    this.#serverRandom = this.#host.rng.bytes(32);
+    this.#ephemeral = generateEphemeral(group, this.#host.rng);
+    this.#transcript.reset();
+    this.#transcript.add(msg.msgType, msg.seq, msg.body);
+    this.#host.setMessageSeq(msg.seq);
+    this.#sendServerFlight(now);
+  }
+
+  /** Checks the client's extensions; returns the ECDHE group. Sets the SRTP profile. */
+  #negotiate(ext: HelloExtensions): NamedGroup {
+    // RFC 7627 §5.3: we refuse to run without the extended master secret.
+    if (!ext.extendedMasterSecret) throw fail.handshake(DtlsCode.noExtendedMasterSecret, 'client does not offer extended_master_secret');
+    // RFC 5764 §4.1.1: pick the first profile in OUR preference order the client offers.
+    const offered = ext.srtpProfiles ?? [];
+    const pick = this.#host.srtpProfiles.find((p) => offered.includes(p));
+    const name = pick === undefined ? undefined : srtpProfileName(pick);
+    if (name === undefined) throw fail.handshake(DtlsCode.noSrtpProfile, 'client offers none of our SRTP profiles');
+    this.#profile = name;
+    // RFC 5246 §7.4.1.4.1: absent signature_algorithms means SHA-1, which we do not do.
+    if (!(ext.signatureAlgorithms ?? []).includes(ECDSA_SECP256R1_SHA256)) {
+      throw fail.handshake(DtlsCode.noSharedSignature, 'client does not accept ecdsa_secp256r1_sha256');
+    }
+    if (ext.pointFormats !== undefined && !ext.pointFormats.includes(POINT_FORMAT_UNCOMPRESSED)) throw fail.illegal('client lacks uncompressed points');
+    if (ext.renegotiationInfo !== undefined && ext.renegotiationInfo.length !== 0) throw fail.handshake(DtlsCode.illegalParameter, 'non-empty renegotiation_info');
+    // RFC 8422 §4: without supported_groups the client accepts any; we then use P-256.
+    if (ext.groups === undefined) return NamedGroup.secp256r1;
+    const group = GROUP_PREFERENCE.find((g) => ext.groups!.includes(g));
+    if (group === undefined) throw fail.handshake(DtlsCode.noSharedGroup, 'client offers neither X25519 nor P-256');
+    return group;
+  }
+
+  #sendServerFlight(now: number): void {
+    const host = this.#host;
+    const eph = this.#ephemeral!;
+    const flight: { kind: 'handshake'; epoch: number; msgType: number; seq: number; body: Buffer }[] = [];
+    const add = (msgType: number, body: Buffer): void => {
+      const seq = host.nextMessageSeq();
+      this.#transcript.add(msgType, seq, body);
+      flight.push({ kind: 'handshake', epoch: 0, msgType, seq, body });
+    };
+    const profileId = this.#host.srtpProfiles.find((p) => srtpProfileName(p) === this.#profile)!;
+    add(HandshakeType.serverHello, encodeServerHello({
+      version: DTLS12,
+      random: this.#serverRandom,
+      sessionId: Buffer.alloc(0),
+      cipherSuite: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+      compressionMethod: 0,
+      extensions: serverHelloExtensions(profileId),
+    }));
+    add(HandshakeType.certificate, encodeCertificate([host.certificate.der]));
+    const params = encodeEcdhParams(eph.group, eph.publicKey);
+    const signed = signEcdsa(host.certificate.privateKey, Buffer.concat([this.#clientRandom, this.#serverRandom, params]));
+    add(HandshakeType.serverKeyExchange, Buffer.concat([params, encodeSigned(signed)]));
+    add(HandshakeType.certificateRequest, encodeCertificateRequest({ certificateTypes: [CERT_TYPE_ECDSA_SIGN], signatureAlgorithms: [ECDSA_SECP256R1_SHA256] }));
+    add(HandshakeType.serverHelloDone, Buffer.alloc(0));
+    host.sendFlight(flight, now, true);
+    this.#expect = 'certificate';
+  }
+
+  #onClientKeyExchange(msg: HandshakeMessage): void {
+    this.#require(msg, HandshakeType.clientKeyExchange);
+    const preMaster = this.#ephemeral!.agree(parseClientKeyExchange(msg.body));
+    this.#transcript.add(msg.msgType, msg.seq, msg.body);
+    // RFC 7627 §4: session_hash covers the transcript up to and including ClientKeyExchange.
+    const master = extendedMasterSecret(preMaster, this.#transcript.hash());
+    this.#secrets = { masterSecret: master, clientRandom: this.#clientRandom, serverRandom: this.#serverRandom };
+    this.#host.installKeys(this.#secrets);
+    this.#expect = 'certificateVerify';
+  }
+
+  #onFinished(msg: HandshakeMessage, now: number): void {
+    const secrets = this.#secrets!;
+    const expected = finishedVerifyData(secrets.masterSecret, 'client', this.#transcript.hash());
+    if (msg.body.length !== expected.length || !timingSafeEqual(msg.body, expected)) {
+      throw new DtlsError(DtlsCode.badFinished, 'client Finished verify_data is wrong', AlertDescription.decryptError);
+    }
+    this.#transcript.add(msg.msgType, msg.seq, msg.body);
+    const seq = this.#host.nextMessageSeq();
+    const body = finishedVerifyData(secrets.masterSecret, 'server', this.#transcript.hash());
+    // The final flight is kept (not timed): it is resent only when the client resends its own.
+    this.#host.sendFlight([{ kind: 'ccs', epoch: 0 }, { kind: 'handshake', epoch: 1, msgType: HandshakeType.finished, seq, body }], now, false);
+    this.#expect = 'done';
+    this.#host.connected(this.#profile!, secrets);
+  }
+}

@@ -1,0 +1,68 @@
+// The public types of the DTLS endpoint, and the narrow interface between the endpoint (record
+// layer, flights, events) and the client or server handshake logic that runs inside it.
+import type { Rng } from '../rng.ts';
+import type { DtlsCertificate } from './certificate.ts';
+import type { DtlsFailure } from './errors.ts';
+import type { SrtpProfileName } from './extensions.ts';
+import type { FlightEntry } from './flight.ts';
+import type { HandshakeMessage } from './reassembly.ts';
+
+export type { DtlsCertificate, DtlsFailure, SrtpProfileName };
+
+export interface DtlsOptions {
+  role: 'client' | 'server';
+  certificate: DtlsCertificate;
+  /** The peer's SHA-256 certificate fingerprint from SDP, 'AB:CD:…'. */
+  remoteFingerprint: string;
+  rng: Rng;
+  /** In preference order (the server picks by its own order). Default: AES-CM-SHA1-80, AEAD-GCM. */
+  srtpProfiles?: SrtpProfileName[];
+  /** Largest datagram we send, default 1200. */
+  mtu?: number;
+  /** Server only: answer ClientHellos with a HelloVerifyRequest cookie first. Default false. */
+  cookie?: boolean;
+}
+
+export type DtlsEvent =
+  | { type: 'connected'; srtpProfile: SrtpProfileName; keyingMaterial: Buffer }
+  | { type: 'data'; data: Buffer }
+  | { type: 'failed'; reason: DtlsFailure }
+  | { type: 'closed' };
+
+export type DtlsState = 'new' | 'handshaking' | 'connected' | 'failed' | 'closed';
+
+/** The result of a completed handshake that the endpoint needs for records and export. */
+export interface SessionSecrets {
+  masterSecret: Buffer;
+  clientRandom: Buffer;
+  serverRandom: Buffer;
+}
+
+/** What the handshake logic may ask of the endpoint. */
+export interface HandshakeHost {
+  readonly certificate: DtlsCertificate;
+  readonly remoteFingerprint: Buffer;
+  readonly rng: Rng;
+  readonly srtpProfiles: readonly number[];
+  readonly cookie: boolean;
+  /** Allocates the next outgoing message_seq. */
+  nextMessageSeq(): number;
+  /** Sets the next outgoing message_seq (a server mirrors the ClientHello's, RFC 6347 §4.2.2). */
+  setMessageSeq(seq: number): void;
+  /** Sends a new flight; with `awaitReply` it is retransmitted on timeout until the next one. */
+  sendFlight(entries: FlightEntry[], now: number, awaitReply: boolean): void;
+  /** Sends a message without remembering it (HelloVerifyRequest, RFC 6347 §4.2.1). */
+  sendStateless(entries: FlightEntry[]): void;
+  /** Installs epoch 1 record protection in both directions. */
+  installKeys(secrets: SessionSecrets): void;
+  /** The handshake is complete and verified. */
+  connected(profile: SrtpProfileName, secrets: SessionSecrets): void;
+}
+
+export interface HandshakeRole {
+  /** True while a server still waits for a ClientHello it accepts (any message_seq restarts). */
+  readonly awaitingFirstHello: boolean;
+  start(now: number): void;
+  /** One complete handshake message, in message_seq order. Throws DtlsError on failure. */
+  onMessage(msg: HandshakeMessage, now: number): void;
+}

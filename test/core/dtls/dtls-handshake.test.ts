@@ -1,0 +1,105 @@
+// In-memory handshakes between our own client and server over a perfect simulated network:
+// completion, key agreement, SRTP profile choice, cookie exchange, fragmentation to a tiny MTU,
+// application data and close_notify.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bothConnected, drive, eventsOfType, makePair } from './harness.ts';
+
+test('client and server complete a handshake and export identical SRTP keying material', () => {
+  const p = makePair('basic');
+  p.client.start(0);
+  p.server.start(0);
+  drive(p, { done: bothConnected(p) });
+  const [c] = eventsOfType(p.clientEvents, 'connected');
+  const [s] = eventsOfType(p.serverEvents, 'connected');
+  assert.equal(c.srtpProfile, 'SRTP_AES128_CM_HMAC_SHA1_80');
+  assert.equal(s.srtpProfile, 'SRTP_AES128_CM_HMAC_SHA1_80');
+  assert.equal(c.keyingMaterial.length, 60);
+  assert.deepEqual(c.keyingMaterial, s.keyingMaterial);
+  assert.deepEqual(p.client.exportKeyingMaterial('EXPERIMENTAL-x', 20), p.server.exportKeyingMaterial('EXPERIMENTAL-x', 20));
+  assert.equal(p.client.pollTimeout(), undefined);
+  assert.equal(p.server.pollTimeout(), undefined);
+});
+
+test('the server picks the SRTP profile by its own preference order (RFC 5764 §4.1.1)', () => {
+  const p = makePair('prefs', {
+    client: { srtpProfiles: ['SRTP_AES128_CM_HMAC_SHA1_80', 'SRTP_AEAD_AES_128_GCM'] },
+    server: { srtpProfiles: ['SRTP_AEAD_AES_128_GCM', 'SRTP_AES128_CM_HMAC_SHA1_80'] },
+  });
+  p.client.start(0);
+  drive(p, { done: bothConnected(p) });
+  const [c] = eventsOfType(p.clientEvents, 'connected');
+  const [s] = eventsOfType(p.serverEvents, 'connected');
+  assert.equal(c.srtpProfile, 'SRTP_AEAD_AES_128_GCM');
+  assert.equal(s.srtpProfile, 'SRTP_AEAD_AES_128_GCM');
+  assert.equal(c.keyingMaterial.length, 56);
+  assert.deepEqual(c.keyingMaterial, s.keyingMaterial);
+});
+
+test('no common SRTP profile fails the handshake with a typed reason', () => {
+  const p = makePair('noprofile', { client: { srtpProfiles: ['SRTP_AEAD_AES_128_GCM'] }, server: { srtpProfiles: ['SRTP_AES128_CM_HMAC_SHA1_80'] } });
+  p.client.start(0);
+  drive(p, { done: () => p.client.state === 'failed' });
+  assert.equal(eventsOfType(p.serverEvents, 'failed')[0].reason.code, 'ERR_DTLS_NO_SRTP_PROFILE');
+  assert.equal(eventsOfType(p.clientEvents, 'failed')[0].reason.code, 'ERR_DTLS_PEER_ALERT');
+});
+
+test('HelloVerifyRequest cookie exchange (RFC 6347 §4.2.1) completes with the cookie transcript rules', () => {
+  const p = makePair('cookie', { server: { cookie: true } });
+  const sent: number[] = [];
+  p.client.start(0);
+  drive(p, {
+    done: bothConnected(p),
+    tap: (from, d) => {
+      if (from === 'server' && d[0] === 22 && d[13] === 3) sent.push(3);
+      return d;
+    },
+  });
+  assert.deepEqual(sent, [3], 'one HelloVerifyRequest was sent');
+  assert.deepEqual(eventsOfType(p.clientEvents, 'connected')[0].keyingMaterial, eventsOfType(p.serverEvents, 'connected')[0].keyingMaterial);
+});
+
+test('flights fragment to a tiny MTU and reassemble (RFC 6347 §4.2.3)', () => {
+  const p = makePair('mtu', { client: { mtu: 64 }, server: { mtu: 80 } });
+  let max = 0;
+  let datagrams = 0;
+  p.client.start(0);
+  drive(p, {
+    done: bothConnected(p),
+    tap: (from, d) => {
+      datagrams++;
+      max = Math.max(max, d.length - (from === 'client' ? 64 : 80));
+      return d;
+    },
+  });
+  assert.ok(max <= 0, 'no datagram exceeds its MTU');
+  assert.ok(datagrams > 20, `flights were fragmented (${datagrams} datagrams)`);
+  assert.deepEqual(eventsOfType(p.clientEvents, 'connected')[0].keyingMaterial, eventsOfType(p.serverEvents, 'connected')[0].keyingMaterial);
+});
+
+test('application data flows both ways after connected, and close_notify closes both sides', () => {
+  const p = makePair('data');
+  p.client.start(0);
+  const t = drive(p, { done: bothConnected(p) });
+  p.client.send(Buffer.from('hello server'));
+  p.server.send(Buffer.from('hello client'));
+  drive(p, { start: t, maxSteps: 20 });
+  assert.deepEqual(eventsOfType(p.serverEvents, 'data').map((e) => e.data.toString()), ['hello server']);
+  assert.deepEqual(eventsOfType(p.clientEvents, 'data').map((e) => e.data.toString()), ['hello client']);
+  p.client.close();
+  p.client.close();
+  drive(p, { start: t + 100, maxSteps: 20 });
+  assert.equal(p.client.state, 'closed');
+  assert.equal(p.server.state, 'closed');
+  assert.equal(eventsOfType(p.clientEvents, 'closed').length, 1);
+  assert.equal(eventsOfType(p.serverEvents, 'closed').length, 1);
+  assert.throws(() => p.client.send(Buffer.from('x')), { code: 'ERR_DTLS_NOT_CONNECTED' });
+});
+
+test('send before connected and bad options throw typed errors', () => {
+  const p = makePair('misuse');
+  assert.throws(() => p.client.send(Buffer.from('x')), { code: 'ERR_DTLS_NOT_CONNECTED' });
+  assert.throws(() => p.client.exportKeyingMaterial('EXTRACTOR-dtls_srtp', 60), { code: 'ERR_DTLS_NOT_CONNECTED' });
+  assert.throws(() => makePair('bad', { client: { remoteFingerprint: 'AB:CD' } }), { code: 'ERR_DTLS_INVALID_OPTIONS' });
+  assert.throws(() => makePair('bad', { client: { mtu: 10 } }), { code: 'ERR_DTLS_INVALID_OPTIONS' });
+});
