@@ -1,0 +1,34 @@
+// Building the Binding responses an ICE agent sends (RFC 8445 §7.3, RFC 8489 §6.3, §9.1.3).
+// Encoding only: which response to send is the agent's decision.
+import type { TransportAddress } from '../address.ts';
+import {
+  encodeStun, xorMappedAddressAttribute, errorCodeAttribute, unknownAttributesAttribute,
+  StunClass, StunMethod, type RawAttribute, type StunErrorCodeValue,
+} from '../stun/index.ts';
+
+/**
+ * RFC 8445 §7.3.1.4 / RFC 8489 §9.1.3: the success response carries XOR-MAPPED-ADDRESS = the
+ * request's source, MESSAGE-INTEGRITY with the same password that checked the request (the
+ * responder's own ICE password) and FINGERPRINT (RFC 8445 §7).
+ */
+export function bindingSuccess(transactionId: Uint8Array, mapped: TransportAddress, password: string): Buffer {
+  return encodeStun(
+    { method: StunMethod.Binding, class: StunClass.SuccessResponse, transactionId, attributes: [xorMappedAddressAttribute(mapped, transactionId)] },
+    { integrityKey: password, fingerprint: true },
+  );
+}
+
+/**
+ * An error response. `password` is given only when the request was authenticated: RFC 8489
+ * §9.1.3 — a 400 or 401 answering a request that failed the credential checks carries no
+ * MESSAGE-INTEGRITY (there is no agreed key to protect it with).
+ */
+export function bindingError(transactionId: Uint8Array, error: StunErrorCodeValue, password?: string, unknown?: readonly number[]): Buffer {
+  const attributes: RawAttribute[] = [errorCodeAttribute(error)];
+  // RFC 8489 §14.9: a 420 lists the attributes not understood.
+  if (unknown) attributes.push(unknownAttributesAttribute(unknown));
+  return encodeStun(
+    { method: StunMethod.Binding, class: StunClass.ErrorResponse, transactionId, attributes },
+    { integrityKey: password, fingerprint: true },
+  );
+}

@@ -1,0 +1,222 @@
+// ICE-lite for one session, server side (RFC 8445 §2.5, §7.3; consent freshness RFC 7675).
+// Sans-IO: handle(packet, from, now) / handleTimeout(now) in; pollTransmit / pollEvent /
+// pollTimeout out. A lite agent never sends checks: it answers the peer's Binding Requests,
+// keeps every address that sent a valid check as a valid pair, selects the pair the
+// controlling peer nominates, and declares consent lost when checks stop.
+// Not here: sockets, the relay header, DTLS/SRTP, or any timer of its own (the shell arms one).
+import { formatAddress, type TransportAddress } from '../address.ts';
+import { classify } from '../demux.ts';
+import {
+  decodeStun, verifyFingerprint, verifyMessageIntegrity, isWellFramed, StunDecodeError, StunClass,
+  StunMethod, StunErrorCodes, type StunHeaderInfo,
+} from '../stun/index.ts';
+import { bindingError, bindingSuccess } from './binding-response.ts';
+import { IceLiteCounter, type IceLiteEvent, type IceTransmit } from './ice-types.ts';
+
+export interface IceLiteAgentOptions {
+  readonly localUfrag: string;
+  readonly localPwd: string;
+  /** When known (from the SDP offer), the sender part of USERNAME must equal it. */
+  readonly remoteUfrag?: string;
+  /** Kept for dump(); a lite agent sends no checks, so it never signs with it. */
+  readonly remotePwd?: string;
+  /** RFC 7675 §5.1: 30 s. */
+  readonly consentTimeoutMs?: number;
+}
+
+/** A session has a handful of remote addresses; the cap bounds what one credential holder can make us keep. */
+const MAX_VALID_PAIRS = 16;
+
+interface ValidPair {
+  readonly remote: TransportAddress;
+  lastCheckAt: number;
+}
+
+export class IceLiteAgent {
+  readonly #localUfrag: string;
+  readonly #localPwd: string;
+  #remoteUfrag: string | undefined;
+  #remotePwd: string | undefined;
+  readonly #consentTimeoutMs: number;
+  readonly #transmits: IceTransmit[] = [];
+  readonly #events: IceLiteEvent[] = [];
+  readonly #valid = new Map<string, ValidPair>();
+  #selected: TransportAddress | undefined;
+  #lastConsentAt = 0;
+  #consentLost = false;
+  #closed = false;
+  readonly #counters = Object.fromEntries(Object.values(IceLiteCounter).map((c) => [c, 0])) as Record<IceLiteCounter, number>;
+
+  constructor(opts: IceLiteAgentOptions) {
+    if (!opts.localUfrag || !opts.localPwd) throw new RangeError('ICE-lite needs a local ufrag and password');
+    this.#localUfrag = opts.localUfrag;
+    this.#localPwd = opts.localPwd;
+    this.#remoteUfrag = opts.remoteUfrag;
+    this.#remotePwd = opts.remotePwd;
+    this.#consentTimeoutMs = opts.consentTimeoutMs ?? 30_000;
+  }
+
+  /** Late remote credentials (e.g. the offer arrives after the first check). */
+  setRemoteCredentials(ufrag: string, pwd?: string): void {
+    this.#remoteUfrag = ufrag;
+    this.#remotePwd = pwd;
+  }
+
+  /** The nominated remote address, if any. */
+  get selected(): TransportAddress | undefined {
+    return this.#selected;
+  }
+
+  get consentLost(): boolean {
+    return this.#consentLost;
+  }
+
+  /** Counters by reason (IceLiteCounter); a snapshot. */
+  get stats(): Readonly<Record<IceLiteCounter, number>> {
+    return { ...this.#counters };
+  }
+
+  /** One packet from `from` (the client's real address, from the relay header). STUN only. */
+  handle(packet: Buffer, from: TransportAddress, now: number): void {
+    if (this.#closed) return;
+    // Expire first: a check arriving after the deadline must not revive lost consent.
+    this.handleTimeout(now);
+    if (packet.length === 0 || classify(packet[0]) !== 'stun' || !isWellFramed(packet)) return this.#count(IceLiteCounter.DropMalformed);
+    const m = decodeStun(packet);
+    const header: StunHeaderInfo | undefined = m instanceof StunDecodeError ? m.header : m;
+    if (!header) return this.#count(IceLiteCounter.DropMalformed);
+    if (header.class === StunClass.Indication) return this.#count(IceLiteCounter.Indication);
+    if (header.class !== StunClass.Request) return this.#count(IceLiteCounter.DropResponse);
+    // RFC 8489 §6.3 / RFC 8445 §7: a check failing FINGERPRINT may not be STUN at all, so it is
+    // dropped without an answer. ICE checks always carry it, so a missing one fails too.
+    if (!verifyFingerprint(packet)) return this.#count(IceLiteCounter.DropFingerprint);
+    // Only Binding is defined for ICE; answering other methods would make us a STUN server.
+    if (header.method !== StunMethod.Binding) return this.#count(IceLiteCounter.DropMethod);
+    const tid = header.transactionId;
+    if (m instanceof StunDecodeError) return this.#reject(tid, from, 400);
+
+    // RFC 8489 §9.1.3: no USERNAME or no MESSAGE-INTEGRITY → 400; unknown USERNAME or bad
+    // HMAC → 401. Neither answer carries MESSAGE-INTEGRITY.
+    if (m.username === undefined || m.integrityOffset < 0) return this.#reject(tid, from, 400);
+    if (!this.#usernameMatches(m.username) || !verifyMessageIntegrity(packet, this.#localPwd)) return this.#reject(tid, from, 401);
+
+    // RFC 8489 §6.3.1.1: unknown comprehension-required attributes → 420, after authentication.
+    if (m.unknownRequired.length > 0) {
+      this.#count(IceLiteCounter.UnknownAttribute);
+      return this.#send(from, bindingError(tid, StunErrorCodes.UnknownAttribute, this.#localPwd, m.unknownRequired));
+    }
+    // RFC 8445 §7.3.1.1: we are controlled (a lite agent always is against a full peer, §6.1.1)
+    // and so is a peer sending ICE-CONTROLLED. The rule lets the controlled side with the
+    // larger tie-breaker become controlling, but a lite agent cannot run checks as a
+    // controlling agent, so the answer is always 487 and the full peer switches (§7.2.5.1).
+    if (m.iceControlled !== undefined) {
+      this.#count(IceLiteCounter.RoleConflict);
+      return this.#send(from, bindingError(tid, StunErrorCodes.RoleConflict, this.#localPwd));
+    }
+
+    this.#count(IceLiteCounter.Answered);
+    this.#send(from, bindingSuccess(tid, from, this.#localPwd));
+    this.#onValidCheck(from, m.useCandidate, now);
+  }
+
+  /** Processes expiry at `now`. Idempotent; call whenever now ≥ pollTimeout(). */
+  handleTimeout(now: number): void {
+    if (this.#closed || this.#consentLost || !this.#selected) return;
+    if (now >= this.#lastConsentAt + this.#consentTimeoutMs) {
+      this.#consentLost = true;
+      this.#events.push({ type: 'consent-lost' });
+    }
+  }
+
+  /** Absolute time (same clock as `now`) of the next deadline, or undefined when none. */
+  pollTimeout(): number | undefined {
+    if (this.#closed || this.#consentLost || !this.#selected) return undefined;
+    return this.#lastConsentAt + this.#consentTimeoutMs;
+  }
+
+  pollTransmit(): IceTransmit | undefined {
+    return this.#transmits.shift();
+  }
+
+  pollEvent(): IceLiteEvent | undefined {
+    return this.#events.shift();
+  }
+
+  /** State for tests and operations (mediasoup-style dump). No secrets. */
+  dump(): object {
+    return {
+      localUfrag: this.#localUfrag,
+      remoteUfrag: this.#remoteUfrag,
+      hasRemotePwd: this.#remotePwd !== undefined,
+      selected: this.#selected && formatAddress(this.#selected),
+      validPairs: [...this.#valid.values()].map((p) => ({ remote: formatAddress(p.remote), lastCheckAt: p.lastCheckAt })),
+      lastConsentAt: this.#lastConsentAt,
+      consentLost: this.#consentLost,
+      closed: this.#closed,
+      stats: this.stats,
+    };
+  }
+
+  /** Idempotent. Drops queued output; later input is ignored. */
+  close(): void {
+    this.#closed = true;
+    this.#transmits.length = 0;
+  }
+
+  /** RFC 8445 §7.2.2: USERNAME is "<our ufrag>:<their ufrag>". */
+  #usernameMatches(username: string): boolean {
+    const colon = username.indexOf(':');
+    if (colon < 0 || username.slice(0, colon) !== this.#localUfrag) return false;
+    const theirs = username.slice(colon + 1);
+    if (theirs.length === 0) return false;
+    return this.#remoteUfrag === undefined || theirs === this.#remoteUfrag;
+  }
+
+  #onValidCheck(from: TransportAddress, useCandidate: boolean, now: number): void {
+    const key = formatAddress(from);
+    const pair = this.#valid.get(key);
+    if (pair) pair.lastCheckAt = now;
+    else {
+      if (this.#valid.size >= MAX_VALID_PAIRS) this.#evictOldestUnselected();
+      this.#valid.set(key, { remote: from, lastCheckAt: now });
+    }
+    if (this.#consentLost) return; // RFC 7675 §5.1: lost consent is not regained by later checks.
+    // RFC 8445 §7.3.1.5: a controlled agent selects the pair on which it receives a valid
+    // nominating check. A different nominated address replaces the selection (NAT rebinding).
+    if (useCandidate) {
+      const prev = this.#selected;
+      if (!prev) {
+        this.#selected = from;
+        this.#events.push({ type: 'selected', address: from });
+      } else if (formatAddress(prev) !== key) {
+        this.#selected = from;
+        this.#events.push({ type: 'selected-changed', from: prev, to: from });
+      }
+    }
+    // RFC 7675 §5.1: consent is refreshed by each valid check on the selected pair.
+    if (this.#selected && formatAddress(this.#selected) === key) this.#lastConsentAt = now;
+  }
+
+  #evictOldestUnselected(): void {
+    const selectedKey = this.#selected && formatAddress(this.#selected);
+    let oldest: string | undefined;
+    let oldestAt = Infinity;
+    for (const [k, p] of this.#valid) {
+      if (k !== selectedKey && p.lastCheckAt < oldestAt) { oldest = k; oldestAt = p.lastCheckAt; }
+    }
+    if (oldest !== undefined) this.#valid.delete(oldest);
+  }
+
+  #reject(tid: Buffer, to: TransportAddress, code: 400 | 401): void {
+    this.#count(code === 400 ? IceLiteCounter.BadRequest : IceLiteCounter.Unauthorized);
+    this.#send(to, bindingError(tid, code === 400 ? StunErrorCodes.BadRequest : StunErrorCodes.Unauthorized));
+  }
+
+  #send(to: TransportAddress, data: Buffer): void {
+    this.#transmits.push({ to, data });
+  }
+
+  #count(c: IceLiteCounter): void {
+    this.#counters[c]++;
+  }
+}
