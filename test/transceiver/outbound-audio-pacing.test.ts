@@ -1,0 +1,91 @@
+// Outbound pacing and RTP stamping (RFC 3550 §5.1, RFC 7587 §4.2): one frame per 20 ms, seq +1,
+// timestamp +960, marker on the first frame and after silence, oldest frame dropped when full.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { seededRng } from '../../src/core/rng.ts';
+import { parseRtp } from '../../src/core/rtp/rtp-packet.ts';
+import type { RtpPacket } from '../../src/core/rtp/rtp-packet.ts';
+import { OutboundAudio } from '../../src/transceiver/outbound-audio.ts';
+
+function rtp(buf: Buffer | undefined): RtpPacket {
+  assert.ok(buf);
+  const p = parseRtp(buf);
+  assert.ok('header' in p);
+  return p;
+}
+
+/** Runs the pacing loop like the endpoint would: fire at due(), collect what is sent. */
+function drive(a: OutboundAudio, until: number, pull?: () => Buffer | undefined): { at: number; p: RtpPacket }[] {
+  const out: { at: number; p: RtpPacket }[] = [];
+  for (let due = a.due(); due !== undefined && due <= until; due = a.due()) {
+    const pkt = a.tick(due, pull);
+    if (pkt) out.push({ at: due, p: rtp(pkt) });
+  }
+  return out;
+}
+
+test('a burst of 5 frames goes out one per 20 ms, seq +1, ts +960, marker only on the first', () => {
+  const a = new OutboundAudio({ ssrc: 0xdeadbeef, payloadType: 111, rng: seededRng(1) });
+  for (let i = 0; i < 5; i++) a.enqueue(Buffer.from([i]), 1000);
+  const sent = drive(a, 2000);
+  assert.deepEqual(sent.map((s) => s.at), [1000, 1020, 1040, 1060, 1080]);
+  assert.deepEqual(sent.map((s) => s.p.header.marker), [true, false, false, false, false]);
+  for (let i = 1; i < 5; i++) {
+    assert.equal(sent[i].p.header.sequenceNumber, (sent[i - 1].p.header.sequenceNumber + 1) & 0xffff);
+    assert.equal(sent[i].p.header.timestamp, (sent[i - 1].p.header.timestamp + 960) >>> 0);
+  }
+  assert.equal(sent[0].p.header.ssrc, 0xdeadbeef);
+  assert.equal(sent[0].p.header.payloadType, 111);
+  assert.deepEqual(sent.map((s) => s.p.payload[0]), [0, 1, 2, 3, 4]);
+  assert.equal(a.due(), undefined, 'idle when the queue is empty');
+  assert.equal(a.packetsSent, 5);
+  assert.equal(a.octetsSent, 5);
+});
+
+test('after 1 s of silence: marker set, timestamp advanced by the elapsed frames, seq +1', () => {
+  const a = new OutboundAudio({ ssrc: 1, payloadType: 111, rng: seededRng(2) });
+  a.enqueue(Buffer.from([1]), 0);
+  const [first] = drive(a, 0);
+  a.enqueue(Buffer.from([2]), 1000);
+  const [second] = drive(a, 1000);
+  assert.equal(second.p.header.marker, true);
+  assert.equal(second.p.header.timestamp, (first.p.header.timestamp + 50 * 960) >>> 0);
+  assert.equal(second.p.header.sequenceNumber, (first.p.header.sequenceNumber + 1) & 0xffff);
+});
+
+test('frames queued faster than real time wait for their slot (echo at 50 packets/s stays paced)', () => {
+  const a = new OutboundAudio({ ssrc: 1, payloadType: 111, rng: seededRng(3) });
+  a.enqueue(Buffer.from([1]), 0);
+  drive(a, 0);
+  a.enqueue(Buffer.from([2]), 5);
+  assert.equal(a.due(), 20, 'not before the next 20 ms slot');
+});
+
+test('the queue holds about a second; the oldest frame is dropped and counted', () => {
+  const a = new OutboundAudio({ ssrc: 1, payloadType: 111, rng: seededRng(4), maxQueueFrames: 3 });
+  for (let i = 0; i < 5; i++) a.enqueue(Buffer.from([i]), 0);
+  assert.equal(a.dropped, 2);
+  assert.deepEqual(drive(a, 100).map((s) => s.p.payload[0]), [2, 3, 4]);
+});
+
+test('with a pull source the 20 ms clock keeps running; gaps in what it returns set the marker', () => {
+  const a = new OutboundAudio({ ssrc: 1, payloadType: 111, rng: seededRng(5) });
+  a.keepTicking(0);
+  let n = 0;
+  const pull = (): Buffer | undefined => (n++ === 3 ? undefined : Buffer.from([n]));
+  const sent = drive(a, 100, pull);
+  assert.deepEqual(sent.map((s) => s.at), [0, 20, 40, 80, 100]);
+  assert.deepEqual(sent.map((s) => s.p.header.marker), [true, false, false, true, false]);
+  assert.equal(sent[3].p.header.timestamp, (sent[2].p.header.timestamp + 2 * 960) >>> 0);
+  assert.equal(a.due(), 120);
+});
+
+test('a timer that fires late keeps the media timeline (slots, not firing times) and catches up', () => {
+  const a = new OutboundAudio({ ssrc: 1, payloadType: 111, rng: seededRng(6) });
+  for (let i = 0; i < 3; i++) a.enqueue(Buffer.from([i]), 0);
+  const p0 = rtp(a.tick(0));
+  const p1 = rtp(a.tick(35)); // slot 20, fired 15 ms late
+  assert.equal(p1.header.timestamp, (p0.header.timestamp + 960) >>> 0);
+  assert.equal(p1.header.marker, false);
+  assert.equal(a.due(), 40);
+});
