@@ -1,0 +1,93 @@
+// A thin test-only I/O shell for a DtlsEndpoint: one node:dgram socket on 127.0.0.1, one timer
+// armed to the endpoint's earliest deadline (STYLE.md rule 3), events collected for waiting.
+// This is test code; the real transceiver has its own shell.
+import dgram from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import type { DtlsEndpoint, DtlsEvent } from '../../../src/core/dtls/index.ts';
+
+export class UdpShell {
+  readonly endpoint: DtlsEndpoint;
+  readonly events: DtlsEvent[] = [];
+  readonly #socket = dgram.createSocket('udp4');
+  #remote: { port: number; address: string } | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #waiters: (() => void)[] = [];
+  #closed = false;
+
+  constructor(endpoint: DtlsEndpoint) {
+    this.endpoint = endpoint;
+    this.#socket.on('message', (msg, rinfo) => {
+      // A server shell learns its peer from the first datagram.
+      this.#remote ??= { port: rinfo.port, address: rinfo.address };
+      this.endpoint.handle(msg, performance.now());
+      this.#flush();
+    });
+  }
+
+  async bind(): Promise<number> {
+    await new Promise<void>((resolve) => this.#socket.bind(0, '127.0.0.1', resolve));
+    return (this.#socket.address() as AddressInfo).port;
+  }
+
+  connect(port: number): void {
+    this.#remote = { port, address: '127.0.0.1' };
+  }
+
+  start(): void {
+    this.endpoint.start(performance.now());
+    this.#flush();
+  }
+
+  send(data: Buffer): void {
+    this.endpoint.send(data);
+    this.#flush();
+  }
+
+  /** Resolves when an event matching `pred` has been seen; rejects after `ms`. */
+  async waitFor(pred: (e: DtlsEvent) => boolean, ms: number, what: string): Promise<DtlsEvent> {
+    const deadline = performance.now() + ms;
+    for (;;) {
+      const hit = this.events.find(pred);
+      if (hit) return hit;
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`timed out after ${ms} ms waiting for ${what}; events: ${JSON.stringify(this.events.map((e) => e.type === 'failed' ? e.reason : e.type))}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  #flush(): void {
+    if (this.#closed) return;
+    for (let d = this.endpoint.pollTransmit(); d !== undefined; d = this.endpoint.pollTransmit()) {
+      if (this.#remote) this.#socket.send(d, this.#remote.port, this.#remote.address);
+    }
+    let woke = false;
+    for (let e = this.endpoint.pollEvent(); e !== undefined; e = this.endpoint.pollEvent()) {
+      this.events.push(e);
+      woke = true;
+    }
+    if (woke) for (const w of this.#waiters.splice(0)) w();
+    clearTimeout(this.#timer);
+    const deadline = this.endpoint.pollTimeout();
+    if (deadline !== undefined) {
+      this.#timer = setTimeout(() => {
+        this.endpoint.handleTimeout(performance.now());
+        this.#flush();
+      }, Math.max(0, deadline - performance.now()));
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.endpoint.close();
+    this.#flush();
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#socket.close();
+  }
+}
