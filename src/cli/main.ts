@@ -7,6 +7,9 @@ import { ConfigError } from '../common/config-error.ts';
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   keys: { summary: 'generate a routing-token keyring', load: async () => (await import('./keys.ts')).command },
   token: { summary: 'mint and inspect routing tokens (server ICE ufrags)', load: async () => (await import('./token.ts')).command },
+  relay: { summary: 'run the one-port edge relay', load: async () => (await import('./relay.ts')).command },
+  call: { summary: 'make a WebRTC voice call from the command line (send a tone/WAV, record the reply)', load: async () => (await import('./call.ts')).command },
+  dev: { summary: 'run a relay + transceiver + demo page locally (no Redis, no configuration)', load: async () => (await import('./dev.ts')).command },
 };
 
 function topHelp(): string {

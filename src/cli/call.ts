@@ -1,0 +1,112 @@
+// `parley call URL`: a command-line WebRTC client on Parley's own core. It POSTs an audio offer,
+// connects through the relay (ICE controlling, DTLS-SRTP), sends a tone or a 48 kHz WAV as
+// 20 ms Opus packets at real time, records what comes back, prints the call's numbers and hangs
+// up with DELETE. Exit 0 on success, 1 when the call failed (the reason is printed), 2 usage.
+import type { Command } from './command.ts';
+import { UsageError } from './command.ts';
+import { loadConfig, parsers, renderSettingsHelp, setting } from '../common/cli-config.ts';
+import { systemRng } from '../common/system-rng.ts';
+import { encodePcm, encodeTone } from '../client/audio.ts';
+import { createCoreAgents } from '../client/core-agents.ts';
+import { runCall } from '../client/run-call.ts';
+import type { CallSummary } from '../client/run-call.ts';
+import { readWavFile, writeWavFile } from '../media/wav.ts';
+
+const seconds = (text: string): number => {
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || n <= 0 || n > 3600) throw new Error(`'${text}' is not a number of seconds in (0, 3600]`);
+  return n;
+};
+const optional = (text: string): string | undefined => text;
+
+const spec = {
+  wav: setting({ flag: 'wav', env: 'PARLEY_CALL_WAV', metavar: 'FILE', help: 'send this 16-bit 48 kHz WAV (instead of a tone)', default: undefined as string | undefined, parse: optional }),
+  tone: setting({ flag: 'tone', env: 'PARLEY_CALL_TONE', metavar: 'HZ', help: 'send a sine at this frequency', default: 440, parse: parsers.int(20, 20000) }),
+  seconds: setting({ flag: 'seconds', env: 'PARLEY_CALL_SECONDS', metavar: 'S', help: 'how long to send (a WAV is repeated to fill it)', default: 5, parse: seconds }),
+  record: setting({ flag: 'record', env: 'PARLEY_CALL_RECORD', metavar: 'FILE', help: 'write the audio that comes back to this WAV (mono, 48 kHz)', default: undefined as string | undefined, parse: optional }),
+  bearer: setting({ flag: 'bearer', env: 'PARLEY_CALL_BEARER', metavar: 'KEY', help: 'send Authorization: Bearer KEY', default: undefined as string | undefined, parse: optional }),
+  bind: setting({ flag: 'bind', env: 'PARLEY_CALL_BIND', metavar: 'HOST', help: 'local address of the UDP socket', default: '0.0.0.0', parse: parsers.string }),
+  connectTimeout: setting({ flag: 'connect-timeout-ms', env: 'PARLEY_CALL_CONNECT_TIMEOUT_MS', metavar: 'MS', help: 'give up if not connected this long after the answer', default: 10000, parse: parsers.int(100, 120000) }),
+  rebindAfter: setting({ flag: 'rebind-after-ms', env: 'PARLEY_CALL_REBIND_AFTER_MS', metavar: 'MS', help: 'testing: move to a new local UDP port this long after connecting (NAT rebinding)', default: undefined as number | undefined, parse: parsers.int(0, 3600000) }),
+};
+
+const help = `Usage: parley call URL [options]
+
+A command-line WebRTC voice client. POSTs an SDP offer to URL (e.g.
+http://127.0.0.1:8080/v1/realtime/calls), connects to the candidates of the answer (the relay),
+sends a tone or a WAV as 20 ms Opus packets at real time, records what comes back, prints the
+connect time (POST → DTLS connected), packets sent/received, loss and RTT, and hangs up with
+DELETE. Exit status: 0 the call worked, 1 it failed (the reason is printed), 2 usage error.
+
+Options:
+${renderSettingsHelp(spec)}
+  --json                              print one JSON summary on stdout instead of text
+  -h, --help                          this help`;
+
+/** Splits argv into the URL, --json, and the options loadConfig understands (all take a value). */
+function split(argv: string[]): { url: string; json: boolean; rest: string[] } {
+  const rest: string[] = [];
+  const positionals: string[] = [];
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') json = true;
+    else if (a.startsWith('--')) {
+      rest.push(a);
+      if (!a.includes('=') && i + 1 < argv.length) rest.push(argv[++i]);
+    } else positionals.push(a);
+  }
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing URL' : `unexpected argument '${positionals[1]}'`);
+  try {
+    const u = new URL(positionals[0]);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+  } catch {
+    throw new UsageError(`'${positionals[0]}' is not an http(s) URL`);
+  }
+  return { url: positionals[0], json, rest };
+}
+
+const f1 = (n: number | undefined): string => (n === undefined ? 'n/a' : n.toFixed(1));
+
+function printText(s: CallSummary, recorded: string | undefined): void {
+  const st = s.stats;
+  if (s.connectMs !== undefined && st) {
+    console.log(`connected in ${f1(s.connectMs)} ms (POST → DTLS connected; answer ${f1(s.signalingMs)} ms, ICE ${f1(st.iceMs)} ms, DTLS ${f1(st.dtlsMs)} ms)`);
+    console.log(`  via ${st.remoteAddress} from ${s.localAddress}, DTLS ${st.dtlsRole}, ${st.srtpProfile}`);
+    console.log(`packets: sent ${st.packetsSent}, received ${st.packetsReceived}, lost ${st.packetsLost} (${(st.lossFraction * 100).toFixed(1)}%), SRTP dropped ${st.srtpDropped}`);
+    console.log(`RTT: ${st.rttMs === undefined ? 'n/a' : `${st.rttMs.toFixed(2)} ms (${st.rttSource})`}`);
+  }
+  if (s.rebind) console.log(`rebound to ${s.rebind.localAddress} after ${s.rebind.atMs} ms; received ${s.rebind.packetsReceivedAfter} packets afterwards`);
+  if (recorded) console.log(recorded);
+  if (s.location) console.log(`hung up: DELETE ${s.location} → ${s.hangupStatus ?? 'failed'}`);
+  if (!s.ok) console.error(`parley call: ${s.error?.message ?? 'failed'} [${s.error?.code ?? '?'}]`);
+}
+
+export const command: Command = {
+  summary: 'make a WebRTC voice call from the command line (send a tone/WAV, record the reply)',
+  help,
+  async run(argv: string[]): Promise<number> {
+    const { url, json, rest } = split(argv);
+    const cfg = loadConfig(spec, rest, process.env);
+    let frames: Buffer[];
+    try {
+      frames = cfg.wav !== undefined ? encodePcm(await readWavFile(cfg.wav)) : encodeTone(cfg.tone, Math.min(cfg.seconds, 10));
+    } catch (err) {
+      throw new UsageError(`cannot use --wav ${cfg.wav}: ${(err as Error).message}`);
+    }
+    const progress = json ? undefined : (line: string): void => void process.stderr.write(`${line}\n`);
+    const { summary, recorder } = await runCall({
+      url, bearer: cfg.bearer, rng: systemRng, agents: createCoreAgents(systemRng), frames, seconds: cfg.seconds,
+      record: cfg.record !== undefined, rebindAfterMs: cfg.rebindAfter, connectTimeoutMs: cfg.connectTimeout, bindHost: cfg.bind, progress,
+    });
+    let recorded: string | undefined;
+    if (cfg.record !== undefined && recorder) {
+      const pcm = recorder.toPcm();
+      await writeWavFile(cfg.record, pcm);
+      recorded = `recorded ${(pcm.samples.length / pcm.sampleRate).toFixed(2)} s (${recorder.packets} packets) to ${cfg.record}`;
+    }
+    if (json) console.log(JSON.stringify({ ...summary, record: cfg.record, recordedPackets: recorder?.packets }));
+    else printText(summary, recorded);
+    return summary.ok ? 0 : 1;
+  },
+};

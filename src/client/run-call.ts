@@ -1,0 +1,153 @@
+// One complete call as `parley call` makes it: bind a socket, POST the offer, connect, send
+// the pre-encoded frames at real time, record what comes back, optionally move to a new local
+// port mid-call (the NAT-rebinding test), hang up with DELETE, and summarise. The protocol is
+// in ClientCall and the I/O in UdpCallDriver; this file is only the sequence and its deadlines.
+import { networkInterfaces } from 'node:os';
+import type { TransportAddress } from '../core/address.ts';
+import type { Rng } from '../core/rng.ts';
+import type { CallAgents } from './agents.ts';
+import { Recorder } from './audio.ts';
+import { ClientCall } from './client-call.ts';
+import type { ClientCallEvent, ClientCallStats } from './client-call.ts';
+import { ClientError, ClientErrorCode } from './errors.ts';
+import { deleteCall, postOffer } from './signaling.ts';
+import { UdpCallDriver } from './udp-driver.ts';
+
+export interface RunCallOptions {
+  readonly url: string;
+  readonly bearer?: string;
+  readonly rng: Rng;
+  readonly agents: CallAgents;
+  /** Pre-encoded 20 ms Opus frames; cycled when the call lasts longer than they do. */
+  readonly frames: readonly Buffer[];
+  readonly seconds: number;
+  readonly record?: boolean;
+  /** Move to a new local UDP port this long after connecting. */
+  readonly rebindAfterMs?: number;
+  readonly connectTimeoutMs?: number;
+  /** Local address to bind; default 0.0.0.0. */
+  readonly bindHost?: string;
+  /** How long to keep receiving after the last frame was sent (the echo's way back); default 600 ms. */
+  readonly tailMs?: number;
+  /** Progress lines for humans (stderr in the CLI). */
+  readonly progress?: (line: string) => void;
+}
+
+export interface CallSummary {
+  readonly ok: boolean;
+  readonly error: { readonly code: string; readonly message: string } | undefined;
+  readonly url: string;
+  readonly location: string | undefined;
+  /** POST sent → DTLS connected, ms. */
+  readonly connectMs: number | undefined;
+  /** POST sent → 201 answer read, ms. */
+  readonly signalingMs: number | undefined;
+  readonly localAddress: string;
+  readonly rebind: { readonly atMs: number; readonly localAddress: string; readonly packetsReceivedAfter: number } | undefined;
+  readonly hangupStatus: number | undefined;
+  readonly stats: ClientCallStats | undefined;
+}
+
+export interface CallResult {
+  readonly summary: CallSummary;
+  readonly recorder: Recorder | undefined;
+}
+
+const LOOPBACK = /^(127\.|localhost$|\[::1\]$|::1$)/;
+
+/** The address to advertise for a wildcard-bound socket: loopback for a local server, else the first external IPv4. */
+function candidateHost(url: string, bound: TransportAddress): string {
+  if (bound.address !== '0.0.0.0' && bound.address !== '::') return bound.address;
+  if (LOOPBACK.test(new URL(url).hostname)) return '127.0.0.1';
+  for (const list of Object.values(networkInterfaces())) {
+    const hit = list?.find((i) => i.family === 'IPv4' && !i.internal);
+    if (hit) return hit.address;
+  }
+  return '127.0.0.1';
+}
+
+const fmt = (a: TransportAddress): string => (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`);
+
+export async function runCall(o: RunCallOptions): Promise<CallResult> {
+  const driver = new UdpCallDriver();
+  const say = o.progress ?? (() => {});
+  const binding = await driver.bind(o.bindHost ?? '0.0.0.0');
+  const local: TransportAddress = { ...binding.address, address: candidateHost(o.url, binding.address) };
+  const recorder = o.record ? new Recorder() : undefined;
+  const call = new ClientCall({
+    rng: o.rng, agents: o.agents, localAddress: local, frames: o.frames,
+    frameCount: Math.round(o.seconds * 50), deliverAudio: recorder !== undefined, connectTimeoutMs: o.connectTimeoutMs,
+  });
+  let settleConnect: (v: ClientError | undefined) => void = () => {};
+  const connected = new Promise<ClientError | undefined>((r) => (settleConnect = r));
+  let settleDone: () => void = () => {};
+  const done = new Promise<void>((r) => (settleDone = r));
+  let failure: ClientError | undefined;
+  const onEvent = (ev: ClientCallEvent): void => {
+    if (ev.type === 'audio') recorder?.add(ev.timestamp, ev.payload);
+    else if (ev.type === 'ice-connected') say(`ICE connected to ${fmt(ev.remote)}`);
+    else if (ev.type === 'connected') settleConnect(undefined);
+    else if (ev.type === 'sending-done') settleDone();
+    else if (ev.type === 'failed') {
+      failure = ev.error;
+      settleConnect(ev.error);
+      settleDone();
+    }
+  };
+  binding.attach(call, onEvent);
+
+  const t0 = driver.now();
+  let location: string | undefined;
+  let signalingMs: number | undefined;
+  let rebind: { atMs: number; localAddress: string; packetsAtRebind: number } | undefined;
+  const timers: NodeJS.Timeout[] = [];
+  try {
+    say(`POST ${o.url}`);
+    const posted = await postOffer(o.url, call.offer, { bearer: o.bearer });
+    location = posted.location;
+    signalingMs = driver.now() - t0;
+    call.acceptAnswer(posted.answer, driver.now());
+    binding.poke();
+    const err = await connected;
+    if (err) throw err;
+    say(`connected (DTLS ${call.stats().dtlsRole}, ${call.stats().srtpProfile}) in ${(call.stats().connectedAt! - t0).toFixed(1)} ms`);
+    if (o.rebindAfterMs !== undefined) {
+      timers.push(setTimeout(() => {
+        const packetsAtRebind = call.stats().packetsReceived;
+        void binding.rebind().then((addr) => {
+          rebind = { atMs: o.rebindAfterMs!, localAddress: fmt({ ...addr, address: local.address }), packetsAtRebind };
+          say(`rebound to local port ${addr.port}`);
+        });
+      }, o.rebindAfterMs));
+    }
+    await done;
+    if (!failure) await new Promise<void>((r) => timers.push(setTimeout(r, o.tailMs ?? 600)));
+  } catch (err) {
+    if (!(err instanceof ClientError)) throw err;
+    failure = err;
+  } finally {
+    for (const t of timers) clearTimeout(t);
+  }
+  call.close(driver.now());
+  binding.poke();
+  const stats = call.stats();
+  const hangupStatus = location !== undefined ? await deleteCall(location, { bearer: o.bearer }) : undefined;
+  binding.close();
+  driver.close();
+  const error = failure ?? (stats.connectedAt === undefined ? new ClientError(ClientErrorCode.ConnectTimeout, 'never connected') : undefined);
+  return {
+    recorder,
+    summary: {
+      ok: stats.connectedAt !== undefined && error === undefined,
+      error: error ? { code: error.code, message: error.message } : undefined,
+      url: o.url,
+      location,
+      connectMs: stats.connectedAt !== undefined ? stats.connectedAt - t0 : undefined,
+      signalingMs,
+      localAddress: fmt(local),
+      rebind: rebind ? { atMs: rebind.atMs, localAddress: rebind.localAddress, packetsReceivedAfter: stats.packetsReceived - rebind.packetsAtRebind } : undefined,
+      hangupStatus,
+      stats,
+    },
+  };
+}

@@ -1,0 +1,126 @@
+// The client's half of the offer/answer exchange (JSEP RFC 8829): builds the one-audio-section
+// offer `parley call` sends, and reads the facts the client needs back from the answer (the
+// server's ICE credentials and candidates, DTLS fingerprint and role, the Opus payload type).
+// Pure: every random or configured value is a parameter. Not the server's offer reader or
+// answer builder (src/core/sdp).
+import { parse, write } from 'sdp-transform';
+import type { MediaDescription, SessionDescription } from 'sdp-transform';
+import type { TransportAddress } from '../core/address.ts';
+import { ipToBytes } from '../core/address.ts';
+import { ClientError, ClientErrorCode } from './errors.ts';
+
+/** Opus payload type the client offers; the same number Chromium uses (RFC 7587 §7). */
+export const OFFER_OPUS_PT = 111;
+
+export interface OfferParams {
+  readonly iceUfrag: string;
+  readonly icePwd: string;
+  /** Our certificate's fingerprint (RFC 8122), e.g. { algorithm: 'sha-256', value: 'AB:…' }. */
+  readonly fingerprint: { readonly algorithm: string; readonly value: string };
+  /** Our one host candidate: the local UDP socket's address. */
+  readonly candidate: TransportAddress;
+  readonly ssrc: number;
+  readonly cname: string;
+  /** o= session id: a numeric string (RFC 8866 §5.2). */
+  readonly sessionId: string;
+}
+
+/** RFC 8445 §5.1.2.1 for one host candidate of component 1: 126·2^24 + 65535·2^8 + 255. */
+const HOST_PRIORITY = 126 * 2 ** 24 + 65535 * 2 ** 8 + 255;
+
+/**
+ * An offer like a browser's audio-only one: BUNDLE with one section, rtcp-mux, setup:actpass
+ * (RFC 8842 §5.2: an offerer must say actpass), Opus/48000/2 at PT 111 with in-band FEC.
+ */
+export function buildOffer(p: OfferParams): string {
+  const c = p.candidate;
+  const ipVer = c.family === 'IPv6' ? 6 : 4;
+  const audio: MediaDescription = {
+    type: 'audio',
+    port: c.port,
+    protocol: 'UDP/TLS/RTP/SAVPF',
+    payloads: String(OFFER_OPUS_PT),
+    connection: { version: ipVer, ip: c.address },
+    rtp: [{ payload: OFFER_OPUS_PT, codec: 'opus', rate: 48000, encoding: 2 }],
+    fmtp: [{ payload: OFFER_OPUS_PT, config: 'minptime=10;useinbandfec=1' }],
+    candidates: [{ foundation: '1', component: 1, transport: 'udp', priority: HOST_PRIORITY, ip: c.address, port: c.port, type: 'host' }],
+    endOfCandidates: 'end-of-candidates',
+    iceUfrag: p.iceUfrag,
+    icePwd: p.icePwd,
+    fingerprint: { type: p.fingerprint.algorithm, hash: p.fingerprint.value },
+    setup: 'actpass',
+    mid: '0',
+    direction: 'sendrecv',
+    rtcpMux: 'rtcp-mux',
+    ssrcs: [{ id: p.ssrc, attribute: 'cname', value: p.cname }],
+  };
+  const session: SessionDescription = {
+    version: 0,
+    origin: { username: '-', sessionId: p.sessionId, sessionVersion: 2, netType: 'IN', ipVer: 4, address: '127.0.0.1' },
+    name: '-',
+    timing: { start: 0, stop: 0 },
+    groups: [{ type: 'BUNDLE', mids: '0' }],
+    media: [audio],
+  };
+  return write(session);
+}
+
+export interface AnswerSummary {
+  readonly iceUfrag: string;
+  readonly icePwd: string;
+  readonly iceLite: boolean;
+  readonly fingerprint: { readonly algorithm: string; readonly value: string };
+  /** The answerer's a=setup: `active` makes it the DTLS client and us the server (RFC 5763 §5). */
+  readonly setup: 'active' | 'passive';
+  /** UDP candidates, highest priority first (RFC 8445 §6.1.2.6 orders checks the same way). */
+  readonly candidates: readonly TransportAddress[];
+  readonly opusPayloadType: number;
+}
+
+function bad(message: string): ClientError {
+  return new ClientError(ClientErrorCode.BadAnswer, `unusable SDP answer: ${message}`);
+}
+
+function toAddress(ip: string, port: number): TransportAddress | undefined {
+  const bytes = ipToBytes(ip);
+  if (!bytes || !Number.isInteger(port) || port <= 0 || port > 65535) return undefined;
+  return { address: ip, port, family: bytes.length === 4 ? 'IPv4' : 'IPv6' };
+}
+
+/** Reads an answer to our offer. Throws ClientError(BadAnswer) with what is missing. */
+export function parseAnswer(text: string): AnswerSummary {
+  let sdp: SessionDescription;
+  try {
+    sdp = parse(text);
+  } catch (err) {
+    throw bad((err as Error).message);
+  }
+  if (!text.startsWith('v=0')) throw bad('it does not start with v=0');
+  const audio = (sdp.media ?? []).find((m) => m.type === 'audio' && m.port !== 0);
+  if (!audio) throw bad('the audio section is missing or rejected (port 0)');
+  const iceUfrag = audio.iceUfrag ?? sdp.iceUfrag;
+  const icePwd = audio.icePwd ?? sdp.icePwd;
+  if (!iceUfrag || !icePwd) throw bad('no a=ice-ufrag / a=ice-pwd');
+  const fp = audio.fingerprint ?? sdp.fingerprint;
+  if (!fp) throw bad('no a=fingerprint');
+  const setup = (audio.setup ?? sdp.setup ?? '').toLowerCase();
+  // RFC 8842 §5.3: an answer says active or passive; actpass is not allowed in an answer.
+  if (setup !== 'active' && setup !== 'passive') throw bad(`a=setup:${setup || '(none)'} (must be active or passive)`);
+  const opus = audio.rtp.find((r) => r.codec.toLowerCase() === 'opus' && r.rate === 48000);
+  if (!opus) throw bad('no opus/48000 payload type');
+  const candidates = (audio.candidates ?? [])
+    .filter((c) => c.transport.toLowerCase() === 'udp' && c.component === 1)
+    .sort((a, b) => b.priority - a.priority)
+    .map((c) => toAddress(c.ip, c.port))
+    .filter((a): a is TransportAddress => a !== undefined);
+  if (candidates.length === 0) throw bad('no UDP candidate');
+  return {
+    iceUfrag,
+    icePwd,
+    iceLite: sdp.icelite === 'ice-lite',
+    fingerprint: { algorithm: fp.type.toLowerCase(), value: fp.hash.toUpperCase() },
+    setup,
+    candidates,
+    opusPayloadType: opus.payload,
+  };
+}

@@ -1,0 +1,65 @@
+// WHIP-style signaling for the client (DESIGN.md "Signaling API"): POST the SDP offer, read the
+// 201 answer and its Location, DELETE that Location to hang up, GET it for the session state.
+// Uses Node's fetch; every request has a deadline so a dead server cannot hang a call.
+import { ClientError, ClientErrorCode } from './errors.ts';
+
+export interface SignalingOptions {
+  readonly bearer?: string;
+  /** Per request, ms; default 10 s. */
+  readonly timeoutMs?: number;
+}
+
+export interface PostedCall {
+  readonly answer: string;
+  /** Absolute URL of the call resource (Location resolved against the POST URL). */
+  readonly location: string | undefined;
+}
+
+function headers(o: SignalingOptions, extra: Record<string, string> = {}): Record<string, string> {
+  return o.bearer !== undefined ? { ...extra, authorization: `Bearer ${o.bearer}` } : extra;
+}
+
+/** POSTs the offer; throws ClientError(Signaling) unless the server answers 201 with SDP. */
+export async function postOffer(url: string, offer: string, o: SignalingOptions = {}): Promise<PostedCall> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: headers(o, { 'content-type': 'application/sdp', accept: 'application/sdp' }),
+      body: offer,
+      signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    throw new ClientError(ClientErrorCode.Signaling, `POST ${url} failed: ${cause}`, { cause: err });
+  }
+  const body = await res.text();
+  if (res.status !== 201) {
+    const retry = res.headers.get('retry-after');
+    throw new ClientError(ClientErrorCode.Signaling,
+      `POST ${url} → ${res.status} ${res.statusText}${retry ? ` (Retry-After: ${retry})` : ''}: ${body.slice(0, 300).trim()}`);
+  }
+  const loc = res.headers.get('location');
+  return { answer: body, location: loc ? new URL(loc, url).toString() : undefined };
+}
+
+/** DELETEs the call (WHIP hang-up). Returns the status, or undefined when the request failed. */
+export async function deleteCall(location: string, o: SignalingOptions = {}): Promise<number | undefined> {
+  try {
+    const res = await fetch(location, { method: 'DELETE', headers: headers(o), signal: AbortSignal.timeout(o.timeoutMs ?? 5_000) });
+    await res.arrayBuffer();
+    return res.status;
+  } catch {
+    return undefined;
+  }
+}
+
+/** GETs the call's state JSON, or undefined when the request failed or was not JSON. */
+export async function getCall(location: string, o: SignalingOptions = {}): Promise<unknown> {
+  try {
+    const res = await fetch(location, { headers: headers(o, { accept: 'application/json' }), signal: AbortSignal.timeout(o.timeoutMs ?? 5_000) });
+    return res.ok ? await res.json() : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,176 @@
+// The I/O shell for ClientCalls: one UDP socket per call (the relay keys flows by the client's
+// address, so calls cannot share one) and ONE timer for the whole process, armed to the
+// earliest deadline any call holds (STYLE.md rule 3). This is what lets `parley load` run
+// hundreds of calls cheaply: no per-call timers, no per-call intervals.
+// Not here: protocol logic (./client-call.ts) and HTTP signaling (./signaling.ts).
+import { createSocket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import type { TransportAddress } from '../core/address.ts';
+import type { ClientCall, ClientCallEvent } from './client-call.ts';
+
+export type Clock = () => number;
+
+interface Entry {
+  socket: Socket;
+  call: ClientCall | undefined;
+  onEvent: (ev: ClientCallEvent) => void;
+  deadline: number | undefined;
+  host: string;
+  closed: boolean;
+}
+
+/** A call's socket, before and after its call is attached. */
+export interface CallBinding {
+  /** The socket's bound address (the host candidate to advertise). */
+  readonly address: TransportAddress;
+  /** Starts feeding datagrams and timeouts to `call`; its events go to `onEvent`. */
+  attach(call: ClientCall, onEvent: (ev: ClientCallEvent) => void): void;
+  /** Drives the call after an outside change (acceptAnswer, close) so its output goes out. */
+  poke(): void;
+  /** Opens a new socket on another port, continues from it and closes the old one (NAT rebinding). */
+  rebind(): Promise<TransportAddress>;
+  /** Closes the socket; idempotent. Does not close the call. */
+  close(): void;
+}
+
+function bindSocket(host: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' });
+    s.once('error', reject);
+    s.bind({ address: host, port: 0 }, () => {
+      s.off('error', reject);
+      resolve(s);
+    });
+  });
+}
+
+function socketAddress(s: Socket): TransportAddress {
+  const a = s.address();
+  return { address: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+}
+
+export class UdpCallDriver {
+  readonly #now: Clock;
+  readonly #entries = new Set<Entry>();
+  #timer: NodeJS.Timeout | undefined;
+  #armedAt: number | undefined;
+
+  constructor(now: Clock = () => performance.now()) {
+    this.#now = now;
+  }
+
+  now(): number {
+    return this.#now();
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Binds a socket on `host` port 0 for one call. */
+  async bind(host: string): Promise<CallBinding> {
+    const entry: Entry = { socket: await bindSocket(host), call: undefined, onEvent: () => {}, deadline: undefined, host, closed: false };
+    this.#listen(entry);
+    this.#entries.add(entry);
+    let address = socketAddress(entry.socket);
+    return {
+      get address() {
+        return address;
+      },
+      attach: (call, onEvent) => {
+        entry.call = call;
+        entry.onEvent = onEvent;
+        this.#flush(entry);
+      },
+      poke: () => this.#flush(entry),
+      rebind: async () => {
+        const next = await bindSocket(entry.host);
+        const old = entry.socket;
+        entry.socket = next;
+        this.#listen(entry);
+        old.close();
+        address = socketAddress(next);
+        entry.call?.rebound(this.#now());
+        this.#flush(entry);
+        return address;
+      },
+      close: () => {
+        if (entry.closed) return;
+        entry.closed = true;
+        this.#entries.delete(entry);
+        entry.socket.close();
+        if (this.#entries.size === 0) this.#disarm();
+      },
+    };
+  }
+
+  /** Closes every socket and the timer; idempotent. */
+  close(): void {
+    for (const e of [...this.#entries]) {
+      e.closed = true;
+      e.socket.close();
+    }
+    this.#entries.clear();
+    this.#disarm();
+  }
+
+  #listen(entry: Entry): void {
+    const socket = entry.socket;
+    socket.on('message', (msg, rinfo) => {
+      // A datagram still queued on a socket replaced by rebind() is dropped, as a NAT would.
+      if (entry.closed || entry.socket !== socket || !entry.call) return;
+      const from: TransportAddress = { address: rinfo.address, port: rinfo.port, family: rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+      entry.call.handle(msg, from, this.#now());
+      this.#flush(entry);
+    });
+    // ICMP errors (port unreachable) surface as socket errors on Linux; consent handles loss.
+    socket.on('error', () => {});
+  }
+
+  #flush(entry: Entry): void {
+    const call = entry.call;
+    if (!call || entry.closed) return;
+    for (let t = call.pollTransmit(); t; t = call.pollTransmit()) {
+      entry.socket.send(t.data, t.to.port, t.to.address);
+    }
+    for (let ev = call.pollEvent(); ev; ev = call.pollEvent()) {
+      try {
+        entry.onEvent(ev);
+      } catch (err) {
+        // A listener's error must not stop the other calls' timer (mediasoup-style containment).
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+    entry.deadline = call.pollTimeout();
+    if (entry.deadline !== undefined && (this.#armedAt === undefined || entry.deadline < this.#armedAt)) this.#arm(entry.deadline);
+  }
+
+  #arm(at: number): void {
+    this.#disarm();
+    this.#armedAt = at;
+    this.#timer = setTimeout(() => this.#fire(), Math.max(0, at - this.#now()));
+  }
+
+  #disarm(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#armedAt = undefined;
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    this.#armedAt = undefined;
+    const now = this.#now();
+    let next: number | undefined;
+    for (const e of this.#entries) {
+      if (e.call && e.deadline !== undefined && e.deadline <= now) {
+        e.call.handleTimeout(now);
+        this.#flush(e);
+      }
+      if (e.deadline !== undefined && (next === undefined || e.deadline < next)) next = e.deadline;
+    }
+    if (next !== undefined && (this.#armedAt === undefined || next < this.#armedAt)) this.#arm(next);
+  }
+}
