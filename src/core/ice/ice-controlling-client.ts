@@ -1,0 +1,264 @@
+// A small controlling ICE agent with one local and one remote candidate (RFC 8445 §7.2, §8.1;
+// RFC 7675 consent), for the `parley call` client, load tests and end-to-end tests against
+// IceLiteAgent. Sans-IO: start(now) / handle(packet, from, now) / handleTimeout(now) in;
+// pollTransmit / pollEvent / pollTimeout out. It checks the pair, nominates it with
+// USE-CANDIDATE (regular nomination, §8.1.1), then sends consent checks every 4-6 s.
+// Not here: candidate gathering, multiple pairs, ICE restart, answering incoming checks (a
+// lite peer sends none), or sockets — a port change is the I/O shell's business.
+import { formatAddress, type TransportAddress } from '../address.ts';
+import type { Rng } from '../rng.ts';
+import { classify } from '../demux.ts';
+import {
+  decodeStun, verifyFingerprint, verifyMessageIntegrity, StunDecodeError, StunClass, StunMethod,
+} from '../stun/index.ts';
+import { connectivityCheck, PEER_REFLEXIVE_PRIORITY } from './binding-request.ts';
+import type { IceClientEvent, IceTransmit } from './ice-types.ts';
+
+export interface IceControllingClientOptions {
+  readonly localUfrag: string;
+  readonly localPwd: string;
+  readonly remoteUfrag: string;
+  readonly remotePwd: string;
+  /** The lite agent's candidate (the relay's public address, from the SDP answer). */
+  readonly remote: TransportAddress;
+  /** Tie-breaker, transaction ids, consent jitter. */
+  readonly rng: Rng;
+  /** RFC 8489 §6.2.1 initial RTO; 100 ms suits the short paths WebRTC checks run on. */
+  readonly rtoMs?: number;
+  /** RFC 8489 §6.2.1 Rc (transmissions per transaction), default 7. */
+  readonly maxTransmissions?: number;
+  /** RFC 7675 §5.1: 30 s. */
+  readonly consentTimeoutMs?: number;
+  /** RFC 7675 §5.1: base consent interval, jittered to 0.8-1.2×; default 5000. */
+  readonly consentIntervalMs?: number;
+  /** PRIORITY to send; default: our source as a peer-reflexive candidate (RFC 8445 §7.2.2). */
+  readonly priority?: number;
+}
+
+export const IceClientCounter = {
+  Retransmits: 'retransmits',
+  DropMalformed: 'drop-malformed',
+  DropUnknownTransaction: 'drop-unknown-transaction',
+  DropAsymmetric: 'drop-asymmetric',
+  DropFingerprint: 'drop-fingerprint',
+  DropIntegrity: 'drop-integrity',
+} as const;
+export type IceClientCounter = (typeof IceClientCounter)[keyof typeof IceClientCounter];
+
+type Purpose = 'check' | 'nominate' | 'consent';
+type Phase = 'idle' | 'checking' | 'nominating' | 'connected' | 'failed' | 'consent-lost' | 'closed';
+
+interface Transaction {
+  readonly purpose: Purpose;
+  readonly data: Buffer;
+  transmissions: number;
+  rto: number;
+  /** Next retransmission, or the give-up time after the last transmission. */
+  nextAt: number;
+}
+
+/** RFC 8489 §6.2.1: after the last transmission, wait Rm × RTO before giving up. */
+const RM = 16;
+
+export class IceControllingClient {
+  readonly #o: Required<Omit<IceControllingClientOptions, 'rng' | 'remote'>>;
+  readonly #remote: TransportAddress;
+  readonly #remoteKey: string;
+  readonly #rng: Rng;
+  readonly #tieBreaker: bigint;
+  readonly #transactions = new Map<string, Transaction>();
+  readonly #transmits: IceTransmit[] = [];
+  readonly #events: IceClientEvent[] = [];
+  readonly #counters = Object.fromEntries(Object.values(IceClientCounter).map((c) => [c, 0])) as Record<IceClientCounter, number>;
+  #phase: Phase = 'idle';
+  #mapped: TransportAddress | undefined;
+  #lastResponseAt = 0;
+  #nextConsentAt = 0;
+
+  constructor(opts: IceControllingClientOptions) {
+    this.#o = {
+      localUfrag: opts.localUfrag, localPwd: opts.localPwd, remoteUfrag: opts.remoteUfrag, remotePwd: opts.remotePwd,
+      rtoMs: opts.rtoMs ?? 100, maxTransmissions: opts.maxTransmissions ?? 7, consentTimeoutMs: opts.consentTimeoutMs ?? 30_000,
+      consentIntervalMs: opts.consentIntervalMs ?? 5000, priority: opts.priority ?? PEER_REFLEXIVE_PRIORITY,
+    };
+    if (this.#o.maxTransmissions < 1 || this.#o.rtoMs <= 0) throw new RangeError('need at least one transmission and a positive RTO');
+    this.#remote = opts.remote;
+    this.#remoteKey = formatAddress(opts.remote);
+    this.#rng = opts.rng;
+    // RFC 8445 §7.1.3 / §16.1: a 64-bit random tie-breaker, fixed for the session.
+    this.#tieBreaker = this.#rng.bytes(8).readBigUInt64BE(0);
+  }
+
+  get tieBreaker(): bigint {
+    return this.#tieBreaker;
+  }
+
+  get state(): Phase {
+    return this.#phase;
+  }
+
+  /** Our address as the lite agent saw it (XOR-MAPPED-ADDRESS of the last success). */
+  get mappedAddress(): TransportAddress | undefined {
+    return this.#mapped;
+  }
+
+  get stats(): Readonly<Record<IceClientCounter, number>> {
+    return { ...this.#counters };
+  }
+
+  /** Sends the first check. Idempotent. */
+  start(now: number): void {
+    if (this.#phase !== 'idle') return;
+    this.#phase = 'checking';
+    this.#begin('check', now);
+  }
+
+  handle(packet: Buffer, from: TransportAddress, now: number): void {
+    if (this.#phase === 'idle' || this.#isOver()) return;
+    this.handleTimeout(now);
+    if (this.#isOver()) return;
+    if (packet.length === 0 || classify(packet[0]) !== 'stun') return this.#count(IceClientCounter.DropMalformed);
+    const m = decodeStun(packet);
+    if (m instanceof StunDecodeError || m.method !== StunMethod.Binding) return this.#count(IceClientCounter.DropMalformed);
+    if (m.class !== StunClass.SuccessResponse && m.class !== StunClass.ErrorResponse) return this.#count(IceClientCounter.DropMalformed);
+    const key = m.transactionId.toString('hex');
+    const tx = this.#transactions.get(key);
+    if (!tx) return this.#count(IceClientCounter.DropUnknownTransaction);
+    // RFC 8445 §7.2.5.2.1: the response must come from where the check went (symmetric).
+    if (formatAddress(from) !== this.#remoteKey) return this.#count(IceClientCounter.DropAsymmetric);
+    if (!verifyFingerprint(packet)) return this.#count(IceClientCounter.DropFingerprint);
+    // RFC 8489 §9.1.4: a response whose MESSAGE-INTEGRITY fails is discarded as if never
+    // received (the transaction keeps retransmitting). A success must be signed; a 400/401
+    // answering unauthenticated input legitimately is not (§9.1.3).
+    const signed = m.integrityOffset >= 0;
+    if ((m.class === StunClass.SuccessResponse && !signed) || (signed && !verifyMessageIntegrity(packet, this.#o.remotePwd))) {
+      return this.#count(IceClientCounter.DropIntegrity);
+    }
+    this.#transactions.delete(key);
+    if (m.class === StunClass.ErrorResponse) {
+      // Before connecting, a refused check fails the only pair (§7.2.5.2.4). A 487 cannot be
+      // resolved by switching role against a lite peer, which is always controlled (§6.1.1).
+      // After connecting, consent simply runs out if refusals continue.
+      if (this.#phase === 'checking' || this.#phase === 'nominating') this.#fail(`error ${m.errorCode?.code ?? 'without ERROR-CODE'}`);
+      return;
+    }
+    this.#mapped = m.xorMappedAddress ?? this.#mapped;
+    if (tx.purpose === 'check' && this.#phase === 'checking') {
+      // §8.1.1 regular nomination: repeat the successful check with USE-CANDIDATE.
+      this.#phase = 'nominating';
+      this.#begin('nominate', now);
+    } else if (tx.purpose === 'nominate' && this.#phase === 'nominating') {
+      this.#phase = 'connected';
+      this.#lastResponseAt = now;
+      this.#nextConsentAt = now + this.#consentInterval();
+      this.#events.push({ type: 'connected', mappedAddress: this.#mapped });
+    } else if (this.#phase === 'connected') {
+      // RFC 7675 §5.1: any authenticated success on the pair renews consent.
+      this.#lastResponseAt = now;
+    }
+  }
+
+  handleTimeout(now: number): void {
+    if (this.#phase === 'idle' || this.#isOver()) return;
+    if (this.#phase === 'connected') {
+      if (now >= this.#lastResponseAt + this.#o.consentTimeoutMs) {
+        this.#phase = 'consent-lost';
+        this.#transactions.clear();
+        this.#events.push({ type: 'consent-lost' });
+        return;
+      }
+      if (now >= this.#nextConsentAt) {
+        this.#begin('consent', now);
+        this.#nextConsentAt = now + this.#consentInterval();
+      }
+    }
+    for (const [key, tx] of this.#transactions) {
+      if (now < tx.nextAt) continue;
+      if (tx.transmissions < this.#o.maxTransmissions) {
+        this.#transmit(tx, now);
+        this.#count(IceClientCounter.Retransmits);
+        continue;
+      }
+      this.#transactions.delete(key);
+      if (tx.purpose !== 'consent' && this.#phase !== 'connected') return this.#fail('timeout');
+    }
+  }
+
+  pollTimeout(): number | undefined {
+    if (this.#phase === 'idle' || this.#isOver()) return undefined;
+    let t = Infinity;
+    for (const tx of this.#transactions.values()) t = Math.min(t, tx.nextAt);
+    if (this.#phase === 'connected') t = Math.min(t, this.#nextConsentAt, this.#lastResponseAt + this.#o.consentTimeoutMs);
+    return t === Infinity ? undefined : t;
+  }
+
+  pollTransmit(): IceTransmit | undefined {
+    return this.#transmits.shift();
+  }
+
+  pollEvent(): IceClientEvent | undefined {
+    return this.#events.shift();
+  }
+
+  dump(): object {
+    return {
+      state: this.#phase, remote: this.#remoteKey, mapped: this.#mapped && formatAddress(this.#mapped),
+      outstanding: [...this.#transactions.values()].map((t) => ({ purpose: t.purpose, transmissions: t.transmissions, nextAt: t.nextAt })),
+      lastResponseAt: this.#lastResponseAt, nextConsentAt: this.#nextConsentAt, stats: this.stats,
+    };
+  }
+
+  /** Idempotent: stops all transactions and output. */
+  close(): void {
+    this.#phase = 'closed';
+    this.#transactions.clear();
+    this.#transmits.length = 0;
+  }
+
+  #isOver(): boolean {
+    return this.#phase === 'failed' || this.#phase === 'consent-lost' || this.#phase === 'closed';
+  }
+
+  #begin(purpose: Purpose, now: number): void {
+    const transactionId = this.#rng.bytes(12);
+    const data = connectivityCheck({
+      transactionId, localUfrag: this.#o.localUfrag, remoteUfrag: this.#o.remoteUfrag, remotePwd: this.#o.remotePwd,
+      priority: this.#o.priority, role: { controlling: true, tieBreaker: this.#tieBreaker },
+      // Consent checks keep USE-CANDIDATE, as libwebrtc does on its selected pair: the lite
+      // agent moves its selection only on a nomination, so after our NAT mapping changes the
+      // next consent check is what moves it (RFC 8445 §7.3.1.5).
+      useCandidate: purpose !== 'check',
+    });
+    const tx: Transaction = { purpose, data, transmissions: 0, rto: this.#o.rtoMs, nextAt: now };
+    this.#transactions.set(transactionId.toString('hex'), tx);
+    this.#transmit(tx, now);
+  }
+
+  /** RFC 8489 §6.2.1: RTO doubles per retransmission; after the Rc-th, wait Rm × initial RTO. */
+  #transmit(tx: Transaction, now: number): void {
+    this.#transmits.push({ to: this.#remote, data: tx.data });
+    tx.transmissions++;
+    if (tx.transmissions < this.#o.maxTransmissions) {
+      tx.nextAt = now + tx.rto;
+      tx.rto *= 2;
+    } else {
+      tx.nextAt = now + RM * this.#o.rtoMs;
+    }
+  }
+
+  /** RFC 7675 §5.1: the base interval × a uniform factor in [0.8, 1.2]. */
+  #consentInterval(): number {
+    const u = this.#rng.bytes(4).readUInt32BE(0) / 0xffffffff;
+    return Math.round(this.#o.consentIntervalMs * (0.8 + 0.4 * u));
+  }
+
+  #fail(reason: string): void {
+    this.#phase = 'failed';
+    this.#transactions.clear();
+    this.#events.push({ type: 'failed', reason });
+  }
+
+  #count(c: IceClientCounter): void {
+    this.#counters[c]++;
+  }
+}

@@ -1,0 +1,158 @@
+// The controlling client (RFC 8445 §7.2, §8.1.1; RFC 8489 §6.2.1; RFC 7675) on a manual clock:
+// what its checks contain, its retransmission schedule, which responses it accepts, consent.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IceControllingClient } from '../../../src/core/ice/ice-controlling-client.ts';
+import { bindingError, bindingSuccess } from '../../../src/core/ice/binding-response.ts';
+import { seededRng } from '../../../src/core/rng.ts';
+import { decodeStun, verifyFingerprint, verifyMessageIntegrity, StunDecodeError, StunClass, StunErrorCodes, type StunMessage } from '../../../src/core/stun/index.ts';
+import type { TransportAddress } from '../../../src/core/address.ts';
+
+const SERVER: TransportAddress = { address: '198.51.100.10', port: 3478, family: 'IPv4' };
+const ME: TransportAddress = { address: '203.0.113.5', port: 61000, family: 'IPv4' };
+const SERVER_PWD = 'lite-password-abcdefghij';
+
+function client(extra: Partial<ConstructorParameters<typeof IceControllingClient>[0]> = {}): IceControllingClient {
+  return new IceControllingClient({ localUfrag: 'cli1', localPwd: 'client-password-000000', remoteUfrag: 'srv1', remotePwd: SERVER_PWD, remote: SERVER, rng: seededRng(7), ...extra });
+}
+
+function sent(c: IceControllingClient): Array<{ m: StunMessage; raw: Buffer }> {
+  const out = [];
+  for (let t = c.pollTransmit(); t; t = c.pollTransmit()) {
+    assert.deepEqual(t.to, SERVER);
+    const m = decodeStun(t.data);
+    if (m instanceof StunDecodeError) throw m;
+    out.push({ m, raw: t.data });
+  }
+  return out;
+}
+
+/** Answers the one request sent, as the lite agent would; returns the success bytes. */
+function succeed(c: IceControllingClient, now: number, pwd = SERVER_PWD): void {
+  const [req] = sent(c);
+  c.handle(bindingSuccess(req.m.transactionId, ME, pwd), SERVER, now);
+}
+
+function connect(c: IceControllingClient, now = 0): void {
+  c.start(now);
+  succeed(c, now + 10);
+  succeed(c, now + 20);
+  assert.equal(c.pollEvent()?.type, 'connected');
+}
+
+test('the first check: USERNAME remote:local, PRIORITY, ICE-CONTROLLING tie-breaker, no USE-CANDIDATE, integrity with the remote password, FINGERPRINT', () => {
+  const c = client();
+  c.start(0);
+  const [{ m, raw }] = sent(c);
+  assert.equal(m.class, StunClass.Request);
+  assert.equal(m.username, 'srv1:cli1');
+  assert.equal(m.priority, (110 << 24) + (65535 << 8) + 255);
+  assert.equal(m.iceControlling, c.tieBreaker);
+  assert.equal(m.iceControlled, undefined);
+  assert.equal(m.useCandidate, false);
+  assert.ok(verifyMessageIntegrity(raw, SERVER_PWD));
+  assert.ok(verifyFingerprint(raw));
+  assert.equal(c.tieBreaker, client().tieBreaker, 'tie-breaker comes from the injected rng');
+  assert.notEqual(c.tieBreaker, client({ rng: seededRng(8) }).tieBreaker);
+});
+
+test('a successful check is repeated with USE-CANDIDATE (regular nomination); its success connects once with the mapped address', () => {
+  const c = client();
+  c.start(0);
+  succeed(c, 5);
+  const [nom] = sent(c);
+  assert.equal(nom.m.useCandidate, true);
+  assert.equal(c.pollEvent(), undefined);
+  c.handle(bindingSuccess(nom.m.transactionId, ME, SERVER_PWD), SERVER, 10);
+  assert.deepEqual(c.pollEvent(), { type: 'connected', mappedAddress: ME });
+  assert.equal(c.pollEvent(), undefined);
+  c.handle(bindingSuccess(nom.m.transactionId, ME, SERVER_PWD), SERVER, 11);
+  assert.equal(c.pollEvent(), undefined, 'a duplicate response changes nothing');
+});
+
+test('RFC 8489 §6.2.1 retransmissions: 0, 100, 300, 700, 1500, 3100, 6300 ms, then failed at 7900 ms, not before', () => {
+  const c = client();
+  c.start(0);
+  const times: number[] = [0];
+  sent(c);
+  let ids = new Set<string>();
+  for (let now = 1; now < 7900; now++) {
+    c.handleTimeout(now);
+    const s = sent(c);
+    if (s.length) { times.push(now); ids = new Set([...ids, ...s.map((x) => x.m.transactionId.toString('hex'))]); }
+  }
+  assert.deepEqual(times, [0, 100, 300, 700, 1500, 3100, 6300]);
+  assert.equal(ids.size, 1, 'retransmissions reuse the transaction id');
+  assert.equal(c.pollEvent(), undefined);
+  assert.equal(c.pollTimeout(), 7900);
+  c.handleTimeout(7900);
+  assert.deepEqual(c.pollEvent(), { type: 'failed', reason: 'timeout' });
+  assert.equal(c.pollTimeout(), undefined);
+});
+
+test('responses are ignored unless from the remote candidate, for a known transaction, with valid FINGERPRINT and MESSAGE-INTEGRITY', () => {
+  const c = client();
+  c.start(0);
+  const [req] = sent(c);
+  const tid = req.m.transactionId;
+  c.handle(bindingSuccess(tid, ME, SERVER_PWD), { ...SERVER, port: 3479 }, 1);
+  c.handle(bindingSuccess(Buffer.alloc(12, 9), ME, SERVER_PWD), SERVER, 1);
+  c.handle(bindingSuccess(tid, ME, 'not-the-password'), SERVER, 1);
+  const badFp = bindingSuccess(tid, ME, SERVER_PWD);
+  badFp[badFp.length - 1] ^= 1;
+  c.handle(badFp, SERVER, 1);
+  c.handle(Buffer.from([0x80, 0x60, 0, 0]), SERVER, 1);
+  assert.equal(c.state, 'checking');
+  assert.deepEqual(c.stats, { retransmits: 0, 'drop-malformed': 1, 'drop-unknown-transaction': 1, 'drop-asymmetric': 1, 'drop-fingerprint': 1, 'drop-integrity': 1 });
+  c.handle(bindingSuccess(tid, ME, SERVER_PWD), SERVER, 2);
+  assert.equal(c.state, 'nominating');
+});
+
+test('an error response before connecting fails the attempt (401 has no MESSAGE-INTEGRITY and is still accepted)', () => {
+  const c = client();
+  c.start(0);
+  const [req] = sent(c);
+  c.handle(bindingError(req.m.transactionId, StunErrorCodes.Unauthorized), SERVER, 5);
+  assert.deepEqual(c.pollEvent(), { type: 'failed', reason: 'error 401' });
+  assert.equal(c.state, 'failed');
+});
+
+test('consent checks every 4-6 s (RFC 7675 §5.1) carry USE-CANDIDATE and fresh transaction ids', () => {
+  const c = client();
+  connect(c);
+  const at: number[] = [];
+  const ids = new Set<string>();
+  for (let now = 21; now <= 60_000; now++) {
+    c.handleTimeout(now);
+    for (const s of sent(c)) {
+      if (ids.has(s.m.transactionId.toString('hex'))) continue; // retransmission
+      ids.add(s.m.transactionId.toString('hex'));
+      at.push(now);
+      assert.equal(s.m.useCandidate, true);
+      c.handle(bindingSuccess(s.m.transactionId, ME, SERVER_PWD), SERVER, now);
+    }
+  }
+  assert.ok(at.length >= 10 && at.length <= 15, `${at.length} consent checks`);
+  const gaps = at.map((t, i) => t - (i === 0 ? 20 : at[i - 1]));
+  assert.ok(gaps.every((g) => g >= 4000 && g <= 6000), `gaps ${gaps}`);
+  assert.ok(new Set(gaps).size > 1, 'jittered');
+  assert.equal(c.pollEvent(), undefined);
+});
+
+test('consent lost 30 s after the last authenticated response, not at 29.999 s', () => {
+  const c = client();
+  connect(c, 0); // connected at 20
+  for (let now = 21; now < 30_020; now++) {
+    c.handleTimeout(now);
+    sent(c);
+  }
+  assert.equal(c.pollEvent(), undefined);
+  assert.equal(c.pollTimeout(), 30_020);
+  c.handleTimeout(30_019.999);
+  assert.equal(c.pollEvent(), undefined);
+  c.handleTimeout(30_020);
+  assert.deepEqual(c.pollEvent(), { type: 'consent-lost' });
+  c.handleTimeout(90_000);
+  assert.equal(c.pollEvent(), undefined);
+  assert.equal(sent(c).length, 0, 'no more checks after consent is lost');
+});
