@@ -38,6 +38,8 @@ export interface ClientCallStats {
   readonly packetsExpected: number;
   readonly packetsLost: number;
   readonly lossFraction: number;
+  /** RFC 3550 A.8 interarrival jitter of the incoming stream, ms. */
+  readonly jitterMs: number;
   /** SRTP/SRTCP packets that failed authentication or replay checks. */
   readonly srtpDropped: number;
   readonly firstReceiveAt: number | undefined;

@@ -9,9 +9,10 @@ import { formatAddress } from '../core/address.ts';
 import { classifyPacket, isRtcp } from '../core/demux.ts';
 import type { Rng } from '../core/rng.ts';
 import { SrtpSession } from '../core/srtp/index.ts';
+import { parseRtp } from '../core/rtp/index.ts';
 import type { CallAgents, DtlsEndpointLike, IceAgentLike } from './agents.ts';
 import { ClientError, ClientErrorCode } from './errors.ts';
-import { RtpReceiveCounter, RtpSender, RTCP_RR, RTCP_SR, rttFromRtcp } from './rtp-stream.ts';
+import { RtpStream } from './rtp-stream.ts';
 import { buildOffer, OFFER_OPUS_PT, parseAnswer } from './sdp.ts';
 import { StunRttMeter } from './stun-rtt.ts';
 import type { ClientCallEvent, ClientCallState, ClientCallStats } from './client-call-types.ts';
@@ -49,9 +50,7 @@ export class ClientCall {
   readonly #o: ClientCallOptions;
   readonly #ufrag: string;
   readonly #pwd: string;
-  readonly #sender: RtpSender;
-  readonly #cname: string;
-  readonly #recv = new RtpReceiveCounter();
+  readonly #rtp: RtpStream;
   readonly #stunRtt = new StunRttMeter();
   readonly #tx: { to: TransportAddress; data: Buffer }[] = [];
   readonly #events: ClientCallEvent[] = [];
@@ -66,7 +65,6 @@ export class ClientCall {
   #nextFrameAt: number | undefined;
   #framesSent = 0;
   #nextRtcpAt: number | undefined;
-  #rtcpRtt: number | undefined;
   #answeredAt: number | undefined;
   #iceConnectedAt: number | undefined;
   #connectedAt: number | undefined;
@@ -79,16 +77,15 @@ export class ClientCall {
     this.#o = o;
     this.#ufrag = ice4(o.rng, 8);
     this.#pwd = ice4(o.rng, 24);
-    this.#cname = ice4(o.rng, 16);
     const r = o.rng.bytes(10);
-    this.#sender = new RtpSender(r.readUInt32BE(0), OFFER_OPUS_PT, r.readUInt16BE(4), r.readUInt32BE(6));
+    this.#rtp = new RtpStream({ ssrc: r.readUInt32BE(0), cname: ice4(o.rng, 16), payloadType: OFFER_OPUS_PT, firstSeq: r.readUInt16BE(4), firstTimestamp: r.readUInt32BE(6) });
     this.offer = buildOffer({
       iceUfrag: this.#ufrag,
       icePwd: this.#pwd,
       fingerprint: { algorithm: 'sha-256', value: o.agents.fingerprint },
       candidate: o.localAddress,
-      ssrc: this.#sender.ssrc,
-      cname: this.#cname,
+      ssrc: this.#rtp.ssrc,
+      cname: this.#rtp.cname,
       sessionId: BigInt.asUintN(62, o.rng.bytes(8).readBigUInt64BE(0)).toString(),
     });
   }
@@ -107,7 +104,7 @@ export class ClientCall {
     if (this.#state !== 'new') throw new Error(`acceptAnswer in state ${this.#state}`);
     const a = parseAnswer(sdp);
     this.#payloadType = a.opusPayloadType;
-    this.#sender.payloadType = a.opusPayloadType;
+    this.#rtp.payloadType = a.opusPayloadType;
     this.#answeredAt = now;
     this.#deadline = now + (this.#o.connectTimeoutMs ?? 10_000);
     this.#ice = this.#o.agents.createIce({
@@ -194,6 +191,9 @@ export class ClientCall {
 
   stats(): ClientCallStats {
     const ms = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : b - a);
+    const rx = this.#rtp.receiver.snapshot();
+    const lost = Math.max(0, rx.lost);
+    const rtcpRtt = this.#rtp.rttMs;
     return {
       state: this.#state,
       error: this.#error ? { code: this.#error.code, message: this.#error.message } : undefined,
@@ -203,20 +203,21 @@ export class ClientCall {
       iceMs: ms(this.#answeredAt, this.#iceConnectedAt),
       dtlsMs: ms(this.#iceConnectedAt, this.#connectedAt),
       connectedAt: this.#connectedAt,
-      packetsSent: this.#sender.packets,
-      bytesSent: this.#sender.octets,
-      packetsReceived: this.#recv.packets,
-      bytesReceived: this.#recv.octets,
-      packetsExpected: this.#recv.expected,
-      packetsLost: this.#recv.lost,
-      lossFraction: this.#recv.expected > 0 ? this.#recv.lost / this.#recv.expected : 0,
+      packetsSent: this.#rtp.packetsSent,
+      bytesSent: this.#rtp.octetsSent,
+      packetsReceived: rx.received,
+      bytesReceived: this.#rtp.octetsReceived,
+      packetsExpected: rx.expected,
+      packetsLost: lost,
+      lossFraction: rx.expected > 0 ? lost / rx.expected : 0,
+      jitterMs: rx.jitterMs,
       srtpDropped: this.#srtpDrops,
       firstReceiveAt: this.#firstReceiveAt,
       lastReceiveAt: this.#lastReceiveAt,
-      rttMs: this.#rtcpRtt ?? this.#stunRtt.smoothed,
-      rttSource: this.#rtcpRtt !== undefined ? 'rtcp' : this.#stunRtt.smoothed !== undefined ? 'stun' : undefined,
+      rttMs: rtcpRtt ?? this.#stunRtt.smoothed,
+      rttSource: rtcpRtt !== undefined ? 'rtcp' : this.#stunRtt.smoothed !== undefined ? 'stun' : undefined,
       stunRttMs: this.#stunRtt.smoothed,
-      rtcpRttMs: this.#rtcpRtt,
+      rtcpRttMs: rtcpRtt,
     };
   }
 
@@ -229,11 +230,7 @@ export class ClientCall {
         this.#srtpDrops++;
         return;
       }
-      const type = rtcp[1];
-      if (type === RTCP_SR || type === RTCP_RR) {
-        const rtt = rttFromRtcp(rtcp, this.#sender.ssrc, now);
-        if (rtt !== undefined) this.#rtcpRtt = rtt;
-      }
+      this.#rtp.rtcp(rtcp, now);
       return;
     }
     const rtp = srtp.unprotectRtp(data);
@@ -241,16 +238,17 @@ export class ClientCall {
       this.#srtpDrops++;
       return;
     }
-    const cc = rtp[0] & 0x0f;
-    let h = 12 + 4 * cc;
-    if (rtp[0] & 0x10) h += 4 + 4 * rtp.readUInt16BE(h + 2);
-    const seq = rtp.readUInt16BE(2);
-    const payload = rtp.subarray(h, rtp[0] & 0x20 ? rtp.length - rtp[rtp.length - 1] : rtp.length);
-    this.#recv.record(seq, payload.length);
+    const p = parseRtp(rtp);
+    if (!('header' in p)) {
+      this.#srtpDrops++;
+      return;
+    }
+    const h = p.header;
+    this.#rtp.received(h.sequenceNumber, h.timestamp, h.ssrc, p.payload.length, now);
     this.#firstReceiveAt ??= now;
     this.#lastReceiveAt = now;
-    if ((rtp[1] & 0x7f) !== this.#payloadType || !this.#o.deliverAudio) return;
-    this.#events.push({ type: 'audio', payload, sequence: seq, timestamp: rtp.readUInt32BE(4), receivedAt: now });
+    if (h.payloadType !== this.#payloadType || !this.#o.deliverAudio) return;
+    this.#events.push({ type: 'audio', payload: p.payload, sequence: h.sequenceNumber, timestamp: h.timestamp, receivedAt: now });
   }
 
   #sendDue(now: number): void {
@@ -261,7 +259,7 @@ export class ClientCall {
         // The process stalled (GC, a busy loop): drop the backlog rather than burst it.
         const skip = Math.floor((now - this.#nextFrameAt) / FRAME_MS);
         this.#framesSent += skip;
-        this.#sender.skip(skip);
+        this.#rtp.skip(skip);
         this.#nextFrameAt += skip * FRAME_MS;
       }
       if (this.#framesSent >= total) {
@@ -275,12 +273,12 @@ export class ClientCall {
     }
     if (this.#nextRtcpAt !== undefined && now >= this.#nextRtcpAt) {
       this.#nextRtcpAt = now + (this.#o.rtcpIntervalMs ?? 1000);
-      this.#sendRaw(this.#srtp!.protectRtcp(this.#sender.senderReport(now, this.#cname)), now);
+      this.#sendRaw(this.#srtp!.protectRtcp(this.#rtp.senderReport(now)), now);
     }
   }
 
   #sendRtp(payload: Buffer, now: number): void {
-    this.#sendRaw(this.#srtp!.protectRtp(this.#sender.packet(payload)), now);
+    this.#sendRaw(this.#srtp!.protectRtp(this.#rtp.packet(payload)), now);
   }
 
   #sendRaw(data: Buffer, now: number): void {

@@ -1,37 +1,27 @@
-// RTP bookkeeping of the client: RFC 3550 A.3 loss across sequence wrap and reordering, RTT from
-// a report block's LSR/DLSR (§6.4.1), packet stamping (+960 per frame, marker on the first),
-// and the recorder placing packets by timestamp so a lost packet becomes 20 ms of silence.
+// The client's RTP/RTCP over the core codecs: RTT from its own SR and the peer's report block
+// (LSR/DLSR), packet stamping (+960 per frame, marker on the first), and the recorder placing
+// packets by timestamp so a lost packet becomes 20 ms of silence.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ntpMiddle, RtpReceiveCounter, RtpSender, RTCP_RR, rttFromRtcp } from '../../src/client/rtp-stream.ts';
+import { RtpStream } from '../../src/client/rtp-stream.ts';
 import { encodeTone, Recorder } from '../../src/client/audio.ts';
 
-test('loss counts gaps across the 16-bit wrap and ignores late packets', () => {
-  const c = new RtpReceiveCounter();
-  for (const seq of [65533, 65534, 65535, 1, 2, 0, 4]) c.record(seq, 10);
-  assert.equal(c.packets, 7);
-  assert.equal(c.expected, 8); // 65533 … 65535, 0 … 4
-  assert.equal(c.lost, 1); // seq 3
-});
+const stream = (ssrc: number, firstSeq = 0): RtpStream => new RtpStream({ ssrc, cname: `c${ssrc}`, payloadType: 111, firstSeq, firstTimestamp: 100 });
 
-test('RTT = now − LSR − DLSR from a Receiver Report block about our SSRC', () => {
-  const ssrc = 0xdeadbeef;
-  const rr = Buffer.alloc(32);
-  rr[0] = 0x81;
-  rr[1] = RTCP_RR;
-  rr.writeUInt16BE(7, 2);
-  rr.writeUInt32BE(1, 4);
-  rr.writeUInt32BE(ssrc, 8);
-  rr.writeUInt32BE(ntpMiddle(10_000), 24); // LSR: our SR left at t = 10 s
-  rr.writeUInt32BE(Math.round(0.05 * 65536), 28); // DLSR: held 50 ms at the peer
-  const rtt = rttFromRtcp(rr, ssrc, 10_080);
-  assert.ok(rtt !== undefined && Math.abs(rtt - 30) < 0.1, String(rtt));
-  assert.equal(rttFromRtcp(rr, 42, 10_080), undefined, 'a block about another SSRC');
-  assert.equal(rttFromRtcp(rr.subarray(0, 20), ssrc, 10_080), undefined, 'truncated');
+test('RTT from our SR and the report block about us in the peer\'s SR (LSR/DLSR, RFC 3550 §6.4.1)', () => {
+  const a = stream(1);
+  const b = stream(2);
+  b.received(0, 100, a.ssrc, 10, 1_000);
+  b.rtcp(a.senderReport(1_000), 1_010); // our SR takes 10 ms to arrive
+  a.rtcp(b.senderReport(1_060), 1_070); // held 50 ms at the peer, 10 ms back
+  assert.ok(a.rttMs !== undefined && Math.abs(a.rttMs - 20) < 0.1, String(a.rttMs));
+  assert.equal(b.rttMs, undefined, 'no block about b yet');
+  a.rtcp(Buffer.from([0x80, 201, 0, 9]), 1_080); // truncated: ignored
+  assert.ok(Math.abs(a.rttMs! - 20) < 0.1);
 });
 
 test('the sender stamps +960 per frame, marker on the first packet only; skip moves time, not sequence', () => {
-  const s = new RtpSender(7, 111, 65535, 100);
+  const s = stream(7, 65535);
   const a = s.packet(Buffer.from([1]));
   const b = s.packet(Buffer.from([2]));
   assert.equal(a[1], 0x80 | 111);
