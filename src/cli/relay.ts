@@ -1,0 +1,51 @@
+// `parley relay`: the edge relay process. Parses settings (src/relay/config.ts), starts the
+// supervisor and its workers, and turns SIGTERM/SIGINT into a graceful stop (stop reading,
+// flush pending flow-store writes, exit 0). Bad settings exit 2 via ConfigError in main.ts.
+import type { Command } from './command.ts';
+import { renderSettingsHelp } from '../common/cli-config.ts';
+import { createLogger } from '../common/log.ts';
+import { relaySettings, resolveRelayConfig } from '../relay/config.ts';
+import { startRelay } from '../relay/relay.ts';
+
+const help = `Usage: parley relay [options]
+
+The one-port edge relay: accepts a client's first packet only as a STUN check carrying a valid
+routing token (the server ICE ufrag) with correct MESSAGE-INTEGRITY, then forwards every packet
+of that client address to the transceiver the token names, with a relay header (docs/wire-format.md).
+
+Options (each also as an environment variable; a flag wins over its variable):
+${renderSettingsHelp(relaySettings)}
+  -h, --help
+
+Keys: --keys-file FILE, or PARLEY_KEYS holding the keyring text (\`parley keys generate\`).
+Signals: SIGTERM/SIGINT stop reading, flush pending flow-store writes and exit 0.
+Exit status: 0 stopped cleanly, 1 failed to start (e.g. a port is taken), 2 bad configuration.
+See docs/relay.md.`;
+
+export const command: Command = {
+  summary: 'run the one-port edge relay',
+  help,
+  async run(argv: string[]): Promise<number> {
+    const cfg = resolveRelayConfig(argv, process.env);
+    const log = createLogger({ component: 'relay', level: cfg.logLevel });
+    let relay;
+    try {
+      relay = await startRelay(cfg, log);
+    } catch (err) {
+      log.error('relay failed to start', { err });
+      return 1;
+    }
+    const r = relay;
+    await new Promise<void>((resolve) => {
+      const onSignal = (sig: string): void => {
+        log.info('stopping', { signal: sig });
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        r.stop().then(resolve, resolve);
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
+    return 0;
+  },
+};

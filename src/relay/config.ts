@@ -1,0 +1,128 @@
+// `parley relay` settings: the one place that names each flag, its PARLEY_… environment
+// variable, default and meaning (docs/relay.md shows the same table, generated from this spec
+// by renderSettingsMarkdown). Cross-setting checks live in resolveRelayConfig.
+import type { TransportAddress } from '../core/address.ts';
+import { ConfigError } from '../common/config-error.ts';
+import type { ConfigOf } from '../common/cli-config.ts';
+import { loadConfig, parsers, setting } from '../common/cli-config.ts';
+import { loadKeyring } from '../common/keyring-config.ts';
+import { LOG_LEVELS } from '../common/log.ts';
+import type { Cidr } from './cidr.ts';
+import { parseCidrList } from './cidr.ts';
+import { MAX_PUBLIC_ADDRESSES } from './flow-table.ts';
+import { allowedCpus } from './pin.ts';
+
+const loopback = (port: number): TransportAddress => ({ address: '127.0.0.1', port, family: 'IPv4' });
+
+export const relaySettings = {
+  listen: setting({
+    flag: 'listen', env: 'PARLEY_LISTEN', metavar: 'HOST:PORT', repeatable: true,
+    help: 'public UDP address for clients; one per public IP (IPv4 and/or IPv6), explicit IPs so replies leave from the address the client used; env: comma-separated',
+    default: [loopback(3478)], parse: parsers.addressList,
+  }),
+  internal: setting({
+    flag: 'internal', env: 'PARLEY_INTERNAL', metavar: 'HOST:PORT',
+    help: 'internal UDP address towards transceivers; worker i uses PORT+i (port 0: each worker an ephemeral port); transceivers answer to the address a packet came from',
+    default: loopback(3479), parse: parsers.address,
+  }),
+  workers: setting({
+    flag: 'workers', env: 'PARLEY_WORKERS', metavar: 'N',
+    help: 'worker threads, each with its own SO_REUSEPORT socket on every public address',
+    default: 0, defaultText: 'one per allowed CPU', parse: parsers.int(1, 256),
+  }),
+  pin: setting({
+    flag: 'pin', env: 'PARLEY_PIN', metavar: 'on|off',
+    help: 'pin worker i to the i-th CPU the process is allowed to use (taskset); off leaves placement to the OS',
+    default: 'on' as 'on' | 'off', parse: parsers.oneOf(['on', 'off'] as const),
+  }),
+  keysFile: setting({
+    flag: 'keys-file', env: 'PARLEY_KEYS_FILE', metavar: 'FILE',
+    help: 'routing-token keyring file (wins over PARLEY_KEYS, which holds the keyring text itself)',
+    default: undefined as string | undefined, defaultText: '(PARLEY_KEYS)', parse: parsers.string,
+  }),
+  transceiverCidrs: setting({
+    flag: 'transceiver-cidrs', env: 'PARLEY_TRANSCEIVER_CIDRS', metavar: 'CIDR,…',
+    help: 'networks transceivers live in: return traffic only from these, flows only to token destinations inside them',
+    default: parseCidrList('127.0.0.0/8,::1/128') as Cidr[], defaultText: '127.0.0.0/8,::1/128', parse: parseCidrList,
+  }),
+  redis: setting({
+    flag: 'redis', env: 'PARLEY_REDIS', metavar: 'URL',
+    help: 'Redis flow store (redis:// or rediss://); without it flows are kept in this process only',
+    default: undefined as string | undefined, defaultText: '(in-memory store)', parse: parsers.url(['redis:', 'rediss:']),
+  }),
+  redisPrefix: setting({
+    flag: 'redis-prefix', env: 'PARLEY_REDIS_PREFIX', metavar: 'PREFIX',
+    help: 'key prefix of flow records in Redis',
+    default: 'parley:relay:flow:', parse: (t: string) => {
+      if (t === '' || t.length > 200) throw new Error('must be 1..200 characters');
+      return t;
+    },
+  }),
+  http: setting({
+    flag: 'http', env: 'PARLEY_HTTP', metavar: 'HOST:PORT',
+    help: 'operations HTTP: /metrics /healthz /readyz',
+    default: loopback(9090), parse: parsers.address,
+  }),
+  maxFlows: setting({
+    flag: 'max-flows', env: 'PARLEY_MAX_FLOWS', metavar: 'N',
+    help: 'hard cap on flows for the whole process (split evenly over workers)',
+    default: 100_000, parse: parsers.int(1, 10_000_000),
+  }),
+  idleTimeout: setting({
+    flag: 'idle-timeout', env: 'PARLEY_IDLE_TIMEOUT', metavar: 'SECONDS',
+    help: 'a flow with no client packet for this long is removed (ICE consent checks come every ~5 s)',
+    default: 60, parse: parsers.int(5, 3600),
+  }),
+  newFlowRate: setting({
+    flag: 'new-flow-rate', env: 'PARLEY_NEW_FLOW_RATE', metavar: 'PER_SECOND',
+    help: 'new-flow attempts (STUN checks from unknown addresses) allowed per source IP per second, per worker',
+    default: 100, parse: parsers.int(1, 10_000_000),
+  }),
+  newFlowBurst: setting({
+    flag: 'new-flow-burst', env: 'PARLEY_NEW_FLOW_BURST', metavar: 'N',
+    help: 'burst of new-flow attempts per source IP',
+    default: 200, parse: parsers.int(1, 10_000_000),
+  }),
+  storeLookupRate: setting({
+    flag: 'store-lookup-rate', env: 'PARLEY_STORE_LOOKUP_RATE', metavar: 'PER_SECOND',
+    help: 'store lookups per second per worker for media from unknown addresses (after a 2 s negative cache)',
+    default: 1000, parse: parsers.int(1, 1_000_000),
+  }),
+  logLevel: setting({
+    flag: 'log-level', env: 'PARLEY_LOG_LEVEL', metavar: 'LEVEL',
+    help: 'debug, info, warn, error or silent (JSON lines on stderr)',
+    default: 'info' as (typeof LOG_LEVELS)[number], parse: parsers.oneOf(LOG_LEVELS),
+  }),
+};
+
+export type RelaySettings = ConfigOf<typeof relaySettings>;
+
+export interface RelayConfig extends Omit<RelaySettings, 'keysFile'> {
+  /** Keyring text (secret). */
+  readonly keys: string;
+  readonly cpus: readonly number[];
+}
+
+/** argv + env → a checked relay config. Throws ConfigError naming the setting and why. */
+export function resolveRelayConfig(argv: readonly string[], env: NodeJS.ProcessEnv): RelayConfig {
+  const s = loadConfig(relaySettings, argv, env);
+  const keyring = loadKeyring({ keysFile: s.keysFile, env });
+  const cpus = allowedCpus();
+  if (s.workers === 0) s.workers = cpus.length;
+  if (s.listen.length > MAX_PUBLIC_ADDRESSES) throw new ConfigError('--listen / PARLEY_LISTEN', `at most ${MAX_PUBLIC_ADDRESSES} addresses`);
+  const seen = new Set<string>();
+  for (const a of s.listen) {
+    const k = `${a.address}|${a.port}`;
+    if (seen.has(k)) throw new ConfigError('--listen / PARLEY_LISTEN', `${a.address}:${a.port} is listed twice`);
+    seen.add(k);
+    if (a.address === '0.0.0.0' || a.address === '::') {
+      throw new ConfigError('--listen / PARLEY_LISTEN', `${a.address} is a wildcard; bind each public IP explicitly so replies leave from the address the client used`);
+    }
+  }
+  if (s.internal.port !== 0 && s.internal.port + s.workers - 1 > 65535) {
+    throw new ConfigError('--internal / PARLEY_INTERNAL', `workers need ports ${s.internal.port}..${s.internal.port + s.workers - 1}`);
+  }
+  if (s.maxFlows < s.workers) throw new ConfigError('--max-flows / PARLEY_MAX_FLOWS', 'must be at least the number of workers');
+  const { keysFile: _unused, ...rest } = s;
+  return { ...rest, keys: keyring.toString(), cpus };
+}

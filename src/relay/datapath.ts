@@ -1,0 +1,161 @@
+// The relay datapath: owns one worker's sockets (one public UDP socket per listen address, one
+// internal socket towards transceivers) and does the per-packet work for known flows —
+// client → transceiver by one table lookup, transceiver → client by reading the relay header.
+// Everything else (first packets, tokens, the store) is handed to the TypeScript control side
+// through `onClientMiss`. This is the seam a native datapath will slot into: same Datapath
+// interface, the flow table mirrored into native memory.
+//
+// Hot-path choices, each measured in bench/relay.ts: a synchronous `lookup` so dgram does not
+// defer every send to the next tick for a DNS lookup of a literal IP; header + payload sent as
+// one scatter/gather datagram (`send([header, payload])`, the per-flow header built once); no
+// per-packet closures, callbacks or allocations of ours; counters are slots of a Float64Array.
+import dgram from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
+import type { TransportAddress } from '../core/address.ts';
+import { RELAY_HEADER_LENGTH } from '../core/relay-header.ts';
+import type { Flow, FlowTable } from './flow-table.ts';
+import type { RouteContext } from './route.ts';
+import { MAX_PAYLOAD, publicMatchers, routeFromTransceiver } from './route.ts';
+import { Slot, dropSlot } from './stats.ts';
+
+export interface Datapath {
+  /** Binds every socket; resolves to the addresses actually bound (port 0 → chosen). */
+  bind(): Promise<{ publics: TransportAddress[]; internal: TransportAddress }>;
+  /** Sends one client datagram on a flow the control side just created or recovered. */
+  forward(flow: Flow, payload: Buffer): void;
+  /** Stops receiving (closes the sockets); idempotent. */
+  close(): Promise<void>;
+}
+
+export interface NodeDatapathOptions {
+  readonly table: FlowTable;
+  readonly route: RouteContext;
+  readonly publics: readonly TransportAddress[];
+  readonly internal: TransportAddress;
+  /** SO_REUSEPORT on the public sockets (several workers share the port). */
+  readonly reusePort: boolean;
+  readonly socketBufferBytes: number;
+  readonly stats: Float64Array;
+  /** Coarse clock the control side keeps current (ms); read per packet for idle expiry. */
+  readonly clock: { now: number };
+  /** A client datagram with no known flow (or too large): the control side decides. */
+  readonly onClientMiss: (msg: Buffer, rinfo: RemoteInfo, publicIndex: number) => void;
+  readonly onSocketError: (err: Error) => void;
+}
+
+// dgram resolves the destination of every send through `lookup`; ours only ever sees literal
+// IPs (flow destinations from tokens, client addresses from rinfo), so answer synchronously.
+function literalLookup(host: string, _opts: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
+  cb(null, host, host.includes(':') ? 6 : 4);
+}
+
+function socketFor(a: TransportAddress, reusePort: boolean, bytes: number): Socket {
+  return dgram.createSocket({
+    type: a.family === 'IPv6' ? 'udp6' : 'udp4',
+    reusePort,
+    // An IPv6 socket bound to an explicit address must not also take IPv4 traffic.
+    ipv6Only: a.family === 'IPv6',
+    recvBufferSize: bytes,
+    sendBufferSize: bytes,
+    lookup: literalLookup as never,
+  });
+}
+
+function bindSocket(s: Socket, a: TransportAddress): Promise<TransportAddress> {
+  return new Promise((resolve, reject) => {
+    s.once('error', reject);
+    // exclusive: never share the handle through a cluster primary; each worker owns its socket.
+    s.bind({ address: a.address, port: a.port, exclusive: true }, () => {
+      s.off('error', reject);
+      const b = s.address();
+      resolve({ address: b.address, port: b.port, family: b.family === 'IPv6' ? 'IPv6' : 'IPv4' });
+    });
+  });
+}
+
+export class NodeDatapath implements Datapath {
+  readonly #o: NodeDatapathOptions;
+  readonly #publicSockets: Socket[];
+  readonly #internal: Socket;
+  #closing: Promise<void> | undefined;
+
+  constructor(o: NodeDatapathOptions) {
+    this.#o = o;
+    this.#publicSockets = o.publics.map((a) => socketFor(a, o.reusePort, o.socketBufferBytes));
+    this.#internal = socketFor(o.internal, false, o.socketBufferBytes);
+  }
+
+  async bind(): Promise<{ publics: TransportAddress[]; internal: TransportAddress }> {
+    const publics: TransportAddress[] = [];
+    for (let i = 0; i < this.#publicSockets.length; i++) publics.push(await bindSocket(this.#publicSockets[i], this.#o.publics[i]));
+    const internal = await bindSocket(this.#internal, this.#o.internal);
+    this.#wire(publics);
+    return { publics, internal };
+  }
+
+  #wire(bound: readonly TransportAddress[]): void {
+    const { table, stats, clock, onClientMiss } = this.#o;
+    const internal = this.#internal;
+    this.#publicSockets.forEach((sock, index) => {
+      sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+        if (msg.length <= MAX_PAYLOAD) {
+          const flow = table.get(rinfo.address, rinfo.port, index);
+          if (flow !== undefined) {
+            flow.lastSeen = clock.now;
+            stats[Slot.pktsToTransceiver]++;
+            stats[Slot.bytesToTransceiver] += msg.length;
+            internal.send([flow.header, msg], flow.destPort, flow.destAddress);
+            return;
+          }
+        }
+        onClientMiss(msg, rinfo, index);
+      });
+      sock.on('error', (err) => this.#sendError(err));
+    });
+    // The return path needs the public addresses as bound (port 0 in tests → the real port).
+    const route: RouteContext = { ...this.#o.route, publics: bound };
+    const matchers = publicMatchers(bound);
+    const publics = this.#publicSockets;
+    internal.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+      const r = routeFromTransceiver(route, matchers, msg, rinfo);
+      if (r.kind === 'drop') {
+        stats[dropSlot[r.reason]]++;
+        return;
+      }
+      const f = r.flow;
+      stats[Slot.pktsToClient]++;
+      stats[Slot.bytesToClient] += msg.length - RELAY_HEADER_LENGTH;
+      publics[f.publicIndex].send(msg.subarray(RELAY_HEADER_LENGTH), f.clientPort, f.clientAddress);
+    });
+    internal.on('error', (err) => this.#sendError(err));
+  }
+
+  #sendError(err: Error): void {
+    // UDP send failures (e.g. EHOSTUNREACH, ENOBUFS) surface here when send has no callback.
+    this.#o.stats[dropSlot.send_error]++;
+    this.#o.onSocketError(err);
+  }
+
+  forward(flow: Flow, payload: Buffer): void {
+    if (this.#closing) return;
+    this.#o.stats[Slot.pktsToTransceiver]++;
+    this.#o.stats[Slot.bytesToTransceiver] += payload.length;
+    this.#internal.send([flow.header, payload], flow.destPort, flow.destAddress);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= Promise.all(
+      [...this.#publicSockets, this.#internal].map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            try {
+              s.close(() => resolve());
+            } catch {
+              resolve(); // never bound, or already closed
+            }
+          }),
+      ),
+    ).then(() => undefined);
+    return this.#closing;
+  }
+}

@@ -1,0 +1,205 @@
+// The relay supervisor (main thread): starts the worker threads (worker 0 first, so a port-0
+// listen address is fixed before the others join it with SO_REUSEPORT), pins them, hosts the
+// in-memory flow store when there is no Redis, serves /metrics /healthz /readyz, restarts a
+// worker that dies, and stops everything on request (SIGTERM: stop reading, flush, exit).
+// It never touches packets. Why threads and not processes: docs/relay.md, "Workers".
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { TransportAddress } from '../core/address.ts';
+import { formatAddress } from '../core/address.ts';
+import type { Logger } from '../common/log.ts';
+import { MetricsRegistry } from '../common/metrics.ts';
+import type { OpsHttp } from '../common/ops-http.ts';
+import { startOpsHttp } from '../common/ops-http.ts';
+import type { RelayConfig } from './config.ts';
+import { pinThread } from './pin.ts';
+import { newStats, registerRelayMetrics } from './stats.ts';
+import { MemoryFlowStore } from './store/memory-store.ts';
+import { hostMemoryStore } from './store/remote-store.ts';
+import type { WorkerInit, WorkerMessage, WorkerStoreInit } from './worker-protocol.ts';
+
+const WORKER_URL = new URL('./worker-main.ts', import.meta.url);
+const STOP_TIMEOUT_MS = 5000;
+const SOCKET_BUFFER_BYTES = 4 << 20;
+
+export interface Relay {
+  readonly publics: readonly TransportAddress[];
+  /** Internal address of each worker (transceivers answer to the one a packet came from). */
+  readonly internals: readonly TransportAddress[];
+  readonly http: TransportAddress;
+  readonly metrics: MetricsRegistry;
+  ready(): boolean;
+  /** Stops worker `i` and starts a fresh one in its place (tests, operations). */
+  restartWorker(i: number): Promise<void>;
+  /** Stop reading, flush store writes, close everything. Idempotent. */
+  stop(): Promise<void>;
+}
+
+interface Slot {
+  worker: Worker | undefined;
+  stats: Float64Array;
+  ready: boolean;
+  stopping: boolean;
+  internal: TransportAddress;
+}
+
+export async function startRelay(cfg: RelayConfig, log: Logger): Promise<Relay> {
+  const metrics = new MetricsRegistry();
+  const slots: Slot[] = Array.from({ length: cfg.workers }, (_, i) => ({
+    worker: undefined,
+    stats: newStats(),
+    ready: false,
+    stopping: false,
+    internal: { ...cfg.internal, port: cfg.internal.port === 0 ? 0 : cfg.internal.port + i },
+  }));
+  registerRelayMetrics(metrics, () => slots.map((s) => s.stats));
+  const memory = cfg.redis === undefined ? new MemoryFlowStore({ ttlMs: cfg.idleTimeout * 2000, maxEntries: cfg.maxFlows * 2 }) : undefined;
+  let publics: TransportAddress[] = [...cfg.listen];
+  let stopping = false;
+  const perWorkerFlows = Math.ceil(cfg.maxFlows / cfg.workers);
+
+  function storeInit(): { init: WorkerStoreInit; transfer: MessageChannel['port2'][] } {
+    if (!memory) return { init: { kind: 'redis', url: cfg.redis as string, prefix: cfg.redisPrefix }, transfer: [] };
+    const ch = new MessageChannel();
+    hostMemoryStore(memory, ch.port1);
+    ch.port1.unref();
+    return { init: { kind: 'memory', port: ch.port2 }, transfer: [ch.port2] };
+  }
+
+  /** Starts worker i; resolves once it is bound and has loaded the store (or gave up on it). */
+  function spawn(i: number): Promise<void> {
+    const slot = slots[i];
+    const { init: store, transfer } = storeInit();
+    const data: WorkerInit = {
+      index: i,
+      publics,
+      internal: slot.internal,
+      reusePort: cfg.workers > 1,
+      keys: cfg.keys,
+      transceiverCidrs: cfg.transceiverCidrs.map((c) => c.text),
+      maxFlows: perWorkerFlows,
+      idleMs: cfg.idleTimeout * 1000,
+      newFlowRate: cfg.newFlowRate,
+      newFlowBurst: cfg.newFlowBurst,
+      storeLookupRate: cfg.storeLookupRate,
+      store,
+      stats: slot.stats.buffer as SharedArrayBuffer,
+      logLevel: cfg.logLevel,
+      socketBufferBytes: SOCKET_BUFFER_BYTES,
+      storeWaitMs: 2000,
+    };
+    const w = new Worker(WORKER_URL, { workerData: data, transferList: transfer, name: `relay-${i}` });
+    slot.worker = w;
+    slot.ready = false;
+    slot.stopping = false;
+    return new Promise<void>((resolve, reject) => {
+      let started = false;
+      w.on('message', (m: WorkerMessage) => {
+        if (m.t === 'bound') {
+          publics = m.publics;
+          slot.internal = m.internal;
+          if (cfg.pin === 'on') void pin(i, m.tid);
+        } else if (m.t === 'ready') {
+          slot.ready = true;
+          started = true;
+          resolve();
+        }
+      });
+      w.on('error', (err) => {
+        log.error('relay worker failed', { worker: i, err });
+        if (!started) reject(err);
+      });
+      w.on('exit', (code) => {
+        if (slot.worker !== w) return;
+        slot.worker = undefined;
+        slot.ready = false;
+        if (!started) reject(new Error(`relay worker ${i} exited during start (code ${code})`));
+        else if (!stopping && !slot.stopping) {
+          log.error('relay worker exited; restarting it', { worker: i, code });
+          spawn(i).catch((err: unknown) => log.error('relay worker restart failed', { worker: i, err }));
+        }
+      });
+    });
+  }
+
+  async function pin(i: number, tid: number | undefined): Promise<void> {
+    const cpu = cfg.cpus[i % cfg.cpus.length];
+    if (tid === undefined) {
+      log.warn('cannot pin relay worker: thread id unknown on this OS', { worker: i });
+      return;
+    }
+    const why = await pinThread(tid, cpu);
+    if (why) log.warn('cannot pin relay worker', { worker: i, cpu, reason: why });
+    else log.info('relay worker pinned', { worker: i, cpu, tid });
+  }
+
+  async function stopWorker(i: number): Promise<void> {
+    const slot = slots[i];
+    const w = slot.worker;
+    if (!w) return;
+    slot.stopping = true;
+    slot.ready = false;
+    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    w.postMessage({ t: 'stop' });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, STOP_TIMEOUT_MS)))]);
+    clearTimeout(timer);
+    if (slot.worker === w) {
+      await w.terminate();
+      slot.worker = undefined;
+    }
+  }
+
+  let ops: OpsHttp | undefined;
+  try {
+    ops = await startOpsHttp({
+      host: cfg.http.address,
+      port: cfg.http.port,
+      metrics,
+      ready: () => !stopping && slots.every((s) => s.ready),
+      healthy: () => !stopping,
+      log,
+    });
+    await spawn(0);
+    await Promise.all(slots.slice(1).map((_, j) => spawn(j + 1)));
+  } catch (err) {
+    stopping = true;
+    await Promise.all(slots.map((_, i) => stopWorker(i)));
+    await ops?.close();
+    throw err;
+  }
+
+  let stopped: Promise<void> | undefined;
+  const relay: Relay = {
+    get publics() {
+      return publics;
+    },
+    get internals() {
+      return slots.map((s) => s.internal);
+    },
+    http: ops.address,
+    metrics,
+    ready: () => !stopping && slots.every((s) => s.ready),
+    async restartWorker(i: number): Promise<void> {
+      await stopWorker(i);
+      await spawn(i);
+    },
+    stop(): Promise<void> {
+      stopped ??= (async () => {
+        stopping = true;
+        await Promise.all(slots.map((_, i) => stopWorker(i)));
+        await ops.close();
+        await memory?.close();
+        log.info('relay stopped');
+      })();
+      return stopped;
+    },
+  };
+  log.info('relay ready', {
+    public: publics.map(formatAddress),
+    internal: relay.internals.map(formatAddress),
+    http: formatAddress(ops.address),
+    workers: cfg.workers,
+    store: cfg.redis === undefined ? 'memory' : 'redis',
+  });
+  return relay;
+}

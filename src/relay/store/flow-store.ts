@@ -1,0 +1,59 @@
+// The flow store interface: where a relay writes its flows behind (so a restarted relay, or a
+// worker that gets a flow it has never seen, finds them at once) and reads them back. Two
+// implementations: memory-store.ts (default; shared by a process's workers through
+// remote-store.ts) and redis-store.ts (`--redis URL`; shared by relay processes).
+// Contract: write() never blocks or throws — it queues, and the store batches; get/loadAll may
+// reject when the store is down, and the caller counts that and forwards from memory anyway.
+// A record is only (public address, client address) → routing token: the relay re-opens the
+// token on recovery, so the store never has to be trusted with destinations.
+import type { TransportAddress } from '../../core/address.ts';
+import { formatAddress, parseAddress } from '../../core/address.ts';
+
+export interface FlowRecord {
+  readonly public: TransportAddress;
+  readonly client: TransportAddress;
+  readonly ufrag: string;
+}
+
+export interface StoreObserver {
+  /** A store operation failed (already retried or given up). */
+  error(err: unknown): void;
+  /** Round-trip time of a lookup, a load page or a write batch. */
+  latency(seconds: number): void;
+  /** Records made durable. */
+  written(n: number): void;
+  /** The connection went up or down. */
+  connected(up: boolean): void;
+}
+
+export const nullObserver: StoreObserver = { error: () => {}, latency: () => {}, written: () => {}, connected: () => {} };
+
+export interface FlowStore {
+  /** Queues a write (or TTL refresh) of a live flow; returns at once. */
+  write(rec: FlowRecord): void;
+  /** The token of a stored flow, or undefined. Rejects when the store cannot answer. */
+  get(pub: TransportAddress, client: TransportAddress): Promise<string | undefined>;
+  /** Calls `each` for every stored flow; resolves to the count. Rejects when the store is down. */
+  loadAll(each: (rec: FlowRecord) => void): Promise<number>;
+  /** Resolves when every queued write has been attempted. */
+  flush(): Promise<void>;
+  /** Writes queued and not yet done. */
+  readonly pending: number;
+  readonly connected: boolean;
+  /** Idempotent; flushes first (bounded by the implementation's timeout). */
+  close(): Promise<void>;
+}
+
+/** The key suffix of a record: `PUBLIC|CLIENT`, both formatted as HOST:PORT / [V6]:PORT. */
+export function flowKey(pub: TransportAddress, client: TransportAddress): string {
+  return `${formatAddress(pub)}|${formatAddress(client)}`;
+}
+
+/** Inverse of flowKey; undefined for anything else (keys are read back from a shared store). */
+export function parseFlowKey(key: string): { public: TransportAddress; client: TransportAddress } | undefined {
+  const bar = key.indexOf('|');
+  if (bar < 0) return undefined;
+  const pub = parseAddress(key.slice(0, bar));
+  const client = parseAddress(key.slice(bar + 1));
+  return pub && client ? { public: pub, client } : undefined;
+}

@@ -1,0 +1,206 @@
+// Redis flow store (`--redis URL`, node-redis v6). Keys: PREFIX + flowKey → routing token, with
+// a TTL (PX) refreshed while the flow lives. Writes are behind: write() puts the record in a
+// bounded map (latest wins per key) and a timer sends them in pipelined batches; nothing on
+// the packet path ever waits for Redis. With Redis down, commands fail fast (no offline queue),
+// writes wait in the bounded map, errors are counted, and the client reconnects with capped
+// exponential back-off; queued writes go out when it is back.
+import { createClient } from 'redis';
+import type { TransportAddress } from '../../core/address.ts';
+import type { FlowRecord, FlowStore, StoreObserver } from './flow-store.ts';
+import { flowKey, nullObserver, parseFlowKey } from './flow-store.ts';
+
+export interface RedisStoreOptions {
+  readonly url: string;
+  readonly prefix: string;
+  readonly ttlMs: number;
+  /** Most queued writes kept while Redis is slow or down; the oldest are dropped beyond it. */
+  readonly maxPending?: number;
+  readonly lookupTimeoutMs?: number;
+  readonly observer?: StoreObserver;
+}
+
+const BATCH = 512;
+const WRITE_DELAY_MS = 5;
+const CLOSE_FLUSH_MS = 2000;
+const SCAN_COUNT = 1000;
+
+/** Exponential back-off, 100 ms doubling to a 2 s cap. */
+export function reconnectDelay(retries: number): number {
+  return Math.min(100 * 2 ** Math.min(retries, 5), 2000);
+}
+
+/** SCAN MATCH treats * ? [ ] \ as glob syntax; a prefix is literal. */
+function globEscape(s: string): string {
+  return s.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+export class RedisFlowStore implements FlowStore {
+  readonly #o: RedisStoreOptions;
+  readonly #obs: StoreObserver;
+  readonly #client;
+  readonly #pending = new Map<string, string>();
+  #timer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #up = false;
+  readonly #readyWaiters: (() => void)[] = [];
+
+  constructor(o: RedisStoreOptions) {
+    this.#o = o;
+    this.#obs = o.observer ?? nullObserver;
+    this.#client = createClient({
+      url: o.url,
+      disableOfflineQueue: true,
+      socket: { connectTimeout: 1000, reconnectStrategy: (retries: number) => reconnectDelay(retries) },
+    });
+    this.#client.on('error', (err: unknown) => this.#obs.error(err));
+    this.#client.on('ready', () => {
+      this.#up = true;
+      this.#obs.connected(true);
+      for (const w of this.#readyWaiters.splice(0)) w();
+      this.#schedule();
+    });
+    this.#client.on('end', () => this.#down());
+    this.#client.on('reconnecting', () => this.#down());
+    this.#client.connect().catch((err: unknown) => this.#obs.error(err));
+  }
+
+  #down(): void {
+    if (this.#up) this.#obs.connected(false);
+    this.#up = false;
+  }
+
+  get pending(): number {
+    return this.#pending.size;
+  }
+  get connected(): boolean {
+    return this.#up;
+  }
+
+  /** Resolves true once connected, false after `timeoutMs`. */
+  whenReady(timeoutMs: number): Promise<boolean> {
+    if (this.#up) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(t);
+        resolve(true);
+      };
+      const t = setTimeout(() => {
+        const i = this.#readyWaiters.indexOf(done);
+        if (i >= 0) this.#readyWaiters.splice(i, 1);
+        resolve(false);
+      }, timeoutMs);
+      this.#readyWaiters.push(done);
+    });
+  }
+
+  write(rec: FlowRecord): void {
+    if (this.#closing) return;
+    const key = this.#o.prefix + flowKey(rec.public, rec.client);
+    this.#pending.delete(key);
+    if (this.#pending.size >= (this.#o.maxPending ?? 100_000)) {
+      const oldest = this.#pending.keys().next().value;
+      if (oldest !== undefined) this.#pending.delete(oldest);
+      this.#obs.error(new Error('flow store write queue full; oldest write dropped'));
+    }
+    this.#pending.set(key, rec.ufrag);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#timer || this.#flushing || !this.#up || this.#pending.size === 0) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#flushing = this.#sendBatch().finally(() => {
+        this.#flushing = undefined;
+        this.#schedule();
+      });
+    }, WRITE_DELAY_MS);
+  }
+
+  async #sendBatch(): Promise<void> {
+    const items: [string, string][] = [];
+    for (const e of this.#pending) {
+      items.push(e);
+      if (items.length >= BATCH) break;
+    }
+    for (const [k] of items) this.#pending.delete(k);
+    const started = performance.now();
+    try {
+      const multi = this.#client.multi();
+      for (const [k, v] of items) multi.set(k, v, { expiration: { type: 'PX', value: this.#o.ttlMs } });
+      await multi.execAsPipeline();
+      this.#obs.latency((performance.now() - started) / 1000);
+      this.#obs.written(items.length);
+    } catch (err) {
+      this.#obs.error(err);
+      // Put back what a newer write did not replace; it goes out after the reconnect.
+      for (const [k, v] of items) if (!this.#pending.has(k) && !this.#closing) this.#pending.set(k, v);
+    }
+  }
+
+  async get(pub: TransportAddress, client: TransportAddress): Promise<string | undefined> {
+    if (!this.#up) throw new Error('flow store not connected');
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const v = await Promise.race([
+        this.#client.get(this.#o.prefix + flowKey(pub, client)),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('flow store lookup timed out')), this.#o.lookupTimeoutMs ?? 250);
+        }),
+      ]);
+      this.#obs.latency((performance.now() - started) / 1000);
+      return v ?? undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async loadAll(each: (rec: FlowRecord) => void): Promise<number> {
+    if (!this.#up) throw new Error('flow store not connected');
+    let n = 0;
+    for await (const keys of this.#client.scanIterator({ MATCH: globEscape(this.#o.prefix) + '*', COUNT: SCAN_COUNT })) {
+      if (keys.length === 0) continue;
+      const started = performance.now();
+      const values = await this.#client.mGet(keys);
+      this.#obs.latency((performance.now() - started) / 1000);
+      keys.forEach((k, i) => {
+        const v = values[i];
+        const parsed = parseFlowKey(k.slice(this.#o.prefix.length));
+        if (v === null || v === undefined || !parsed) return;
+        each({ ...parsed, ufrag: v });
+        n++;
+      });
+    }
+    return n;
+  }
+
+  /** Sends what is queued; gives up (resolves) when Redis is down. */
+  async flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    while (this.#up && (this.#pending.size > 0 || this.#flushing)) {
+      if (this.#flushing) await this.#flushing;
+      else await (this.#flushing = this.#sendBatch().finally(() => (this.#flushing = undefined)));
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      let t: NodeJS.Timeout | undefined;
+      await Promise.race([this.flush(), new Promise((r) => (t = setTimeout(r, CLOSE_FLUSH_MS)))]);
+      clearTimeout(t);
+      clearTimeout(this.#timer);
+      this.#pending.clear();
+      for (const w of this.#readyWaiters.splice(0)) w();
+      try {
+        if (this.#up) await this.#client.close();
+        else this.#client.destroy();
+      } catch {
+        this.#client.destroy();
+      }
+    })();
+    return this.#closing;
+  }
+}

@@ -1,0 +1,10 @@
+// Entry point of a relay worker thread: builds a RelayWorker from workerData and starts it.
+// A start-up failure (e.g. the port is taken) is thrown, so the supervisor sees the worker's
+// 'error' event with the reason.
+import { parentPort, workerData } from 'node:worker_threads';
+import { RelayWorker } from './worker.ts';
+import type { WorkerInit } from './worker-protocol.ts';
+
+if (!parentPort) throw new Error('worker-main.ts runs as a worker thread');
+const worker = new RelayWorker(workerData as WorkerInit, parentPort);
+await worker.start();

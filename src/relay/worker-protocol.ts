@@ -1,0 +1,37 @@
+// The messages between the relay supervisor (main thread) and its worker threads, and the
+// worker's start-up data. Plain structured-clone data only.
+import type { MessagePort } from 'node:worker_threads';
+import type { TransportAddress } from '../core/address.ts';
+import type { LogLevel } from '../common/log.ts';
+
+export type WorkerStoreInit =
+  | { readonly kind: 'memory'; readonly port: MessagePort }
+  | { readonly kind: 'redis'; readonly url: string; readonly prefix: string };
+
+export interface WorkerInit {
+  readonly index: number;
+  readonly publics: readonly TransportAddress[];
+  readonly internal: TransportAddress;
+  readonly reusePort: boolean;
+  /** Keyring text (secret): passed in memory, never logged. */
+  readonly keys: string;
+  readonly transceiverCidrs: readonly string[];
+  readonly maxFlows: number;
+  readonly idleMs: number;
+  readonly newFlowRate: number;
+  readonly newFlowBurst: number;
+  readonly storeLookupRate: number;
+  readonly store: WorkerStoreInit;
+  readonly stats: SharedArrayBuffer;
+  readonly logLevel: LogLevel;
+  readonly socketBufferBytes: number;
+  /** How long start-up waits for the store before serving without the bulk load. */
+  readonly storeWaitMs: number;
+}
+
+export type WorkerMessage =
+  | { readonly t: 'bound'; readonly publics: TransportAddress[]; readonly internal: TransportAddress; readonly tid: number | undefined }
+  | { readonly t: 'ready'; readonly loaded: number }
+  | { readonly t: 'stopped' };
+
+export type SupervisorMessage = { readonly t: 'stop' };

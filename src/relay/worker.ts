@@ -1,0 +1,292 @@
+// One relay worker: the TypeScript control side around a datapath. It owns this worker's flow
+// table, turns first packets into flows through the pure route() (tokens, integrity, limits),
+// writes flows behind to the store, asks the store about unknown senders (negative cache +
+// rate limit, so junk cannot become a flood of store reads), bulk-loads the store at start,
+// expires idle flows and refreshes live ones in the store — all on ONE 100 ms timer that also
+// advances the coarse clock the datapath stamps flows with.
+// Runs inside a worker thread (worker-main.ts) but takes its port and data as arguments.
+import type { RemoteInfo } from 'node:dgram';
+import { readlinkSync } from 'node:fs';
+import type { MessagePort } from 'node:worker_threads';
+import type { TransportAddress } from '../core/address.ts';
+import { Keyring } from '../core/token/index.ts';
+import { createLogger } from '../common/log.ts';
+import type { Logger } from '../common/log.ts';
+import { cidrMatcher, parseCidr } from './cidr.ts';
+import { NodeDatapath } from './datapath.ts';
+import { FlowTable } from './flow-table.ts';
+import type { Flow } from './flow-table.ts';
+import { KeyedTokenBuckets } from './rate-limit.ts';
+import type { RouteContext } from './route.ts';
+import { recoverFlow, routeFromClient } from './route.ts';
+import { Slot, dropSlot, observeStoreLatency } from './stats.ts';
+import type { DropReason } from './stats.ts';
+import type { FlowStore, StoreObserver } from './store/flow-store.ts';
+import { RedisFlowStore } from './store/redis-store.ts';
+import { RemoteFlowStore } from './store/remote-store.ts';
+import type { SupervisorMessage, WorkerInit, WorkerMessage } from './worker-protocol.ts';
+
+const TICK_MS = 100;
+const SWEEP_EVERY_TICKS = 10;
+const NEGATIVE_CACHE_MS = 2000;
+const NEGATIVE_CACHE_MAX = 10_000;
+const MAX_LOOKUPS_IN_FLIGHT = 1000;
+
+/** The thread id, for pinning (Linux: /proc/thread-self → "PID/task/TID"); undefined elsewhere. */
+function threadId(): number | undefined {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    return Number.isInteger(tid) ? tid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function storeObserver(stats: Float64Array, log: Logger): StoreObserver {
+  let lastLog = 0;
+  return {
+    error(err) {
+      stats[Slot.storeErrors]++;
+      // One line per 5 s at most: a dead Redis must not flood the logs.
+      const now = Date.now();
+      if (now - lastLog > 5000) {
+        lastLog = now;
+        log.warn('flow store error', { err });
+      }
+    },
+    latency: (s) => observeStoreLatency(stats, s),
+    written: (n) => (stats[Slot.storeWrites] += n),
+    connected(up) {
+      stats[Slot.storeConnected] = up ? 1 : 0;
+      log.info(up ? 'flow store connected' : 'flow store disconnected');
+    },
+  };
+}
+
+export class RelayWorker {
+  readonly #init: WorkerInit;
+  readonly #port: MessagePort;
+  readonly #log: Logger;
+  readonly #stats: Float64Array;
+  readonly #clock = { now: Date.now() };
+  readonly #table: FlowTable;
+  readonly #ctx: RouteContext;
+  readonly #store: FlowStore;
+  readonly #dp: NodeDatapath;
+  readonly #lookupLimiter: KeyedTokenBuckets;
+  readonly #negative = new Map<string, number>();
+  readonly #inFlight = new Map<string, Buffer>();
+  #publics: readonly TransportAddress[];
+  #timer: NodeJS.Timeout | undefined;
+  #ticks = 0;
+  #stopping = false;
+
+  constructor(init: WorkerInit, port: MessagePort) {
+    this.#init = init;
+    this.#port = port;
+    this.#log = createLogger({ component: 'relay', level: init.logLevel, fields: { worker: init.index } });
+    this.#stats = new Float64Array(init.stats);
+    this.#stats[Slot.flows] = 0;
+    this.#table = new FlowTable({ maxFlows: init.maxFlows, idleMs: init.idleMs });
+    this.#publics = init.publics;
+    const allowed = cidrMatcher(init.transceiverCidrs.map(parseCidr));
+    const internalV6 = init.internal.family === 'IPv6';
+    // publics is replaced by the bound addresses in start() (port 0 → the real port).
+    this.#ctx = {
+      keyring: Keyring.parse(init.keys),
+      table: this.#table,
+      newFlowLimiter: new KeyedTokenBuckets({ ratePerSecond: init.newFlowRate, burst: init.newFlowBurst, maxKeys: 100_000 }),
+      publics: init.publics,
+      // The internal socket has one family; a destination of the other could never be reached.
+      transceiverAllowed: (ip) => ip.includes(':') === internalV6 && allowed(ip),
+    };
+    this.#lookupLimiter = new KeyedTokenBuckets({ ratePerSecond: init.storeLookupRate, burst: init.storeLookupRate, maxKeys: 1 });
+    const obs = storeObserver(this.#stats, this.#log);
+    this.#store =
+      init.store.kind === 'memory'
+        ? new RemoteFlowStore(init.store.port, obs)
+        : new RedisFlowStore({ url: init.store.url, prefix: init.store.prefix, ttlMs: init.idleMs * 2, observer: obs });
+    this.#dp = new NodeDatapath({
+      table: this.#table,
+      route: this.#ctx,
+      publics: init.publics,
+      internal: init.internal,
+      reusePort: init.reusePort,
+      socketBufferBytes: init.socketBufferBytes,
+      stats: this.#stats,
+      clock: this.#clock,
+      onClientMiss: (msg, rinfo, i) => this.#onClientMiss(msg, rinfo, i),
+      onSocketError: (err) => this.#log.debug('socket error', { err }),
+    });
+    port.on('message', (m: SupervisorMessage) => {
+      if (m.t === 'stop') void this.stop();
+    });
+  }
+
+  #post(m: WorkerMessage): void {
+    this.#port.postMessage(m);
+  }
+
+  async start(): Promise<void> {
+    const bound = await this.#dp.bind();
+    this.#publics = bound.publics;
+    (this.#ctx as { publics: readonly TransportAddress[] }).publics = bound.publics;
+    this.#post({ t: 'bound', publics: bound.publics, internal: bound.internal, tid: threadId() });
+    this.#timer = setInterval(() => this.#tick(), TICK_MS);
+    const loaded = await this.#bulkLoad();
+    this.#post({ t: 'ready', loaded });
+  }
+
+  async #bulkLoad(): Promise<number> {
+    if (this.#store instanceof RedisFlowStore && !(await this.#store.whenReady(this.#init.storeWaitMs))) {
+      this.#log.warn('flow store not reachable at start; serving without loading stored flows');
+      return 0;
+    }
+    const started = performance.now();
+    try {
+      let n = 0;
+      await this.#store.loadAll((rec) => {
+        const i = this.#publicIndex(rec.public);
+        if (i >= 0 && 'flow' in recoverFlow(this.#ctx, rec.client, i, rec.ufrag, this.#clock.now)) n++;
+      });
+      for (const f of this.#table.values()) f.storedAt = this.#clock.now;
+      this.#stats[Slot.flowsRecovered] += n;
+      this.#stats[Slot.flows] = this.#table.size;
+      this.#log.info('loaded flows from the store', { flows: n, ms: Math.round(performance.now() - started) });
+      return n;
+    } catch (err) {
+      this.#stats[Slot.storeErrors]++;
+      this.#log.warn('bulk load from the flow store failed', { err });
+      return 0;
+    }
+  }
+
+  #publicIndex(a: TransportAddress): number {
+    return this.#publics.findIndex((p) => p.port === a.port && p.address === a.address);
+  }
+
+  #drop(reason: DropReason): void {
+    this.#stats[dropSlot[reason]]++;
+  }
+
+  #onClientMiss(msg: Buffer, rinfo: RemoteInfo, index: number): void {
+    if (this.#stopping) return;
+    const r = routeFromClient(this.#ctx, msg, rinfo, index, this.#clock.now);
+    switch (r.kind) {
+      case 'forward':
+        this.#dp.forward(r.flow, msg);
+        return;
+      case 'created':
+        this.#stats[Slot.flowsCreated]++;
+        this.#stats[Slot.flows] = this.#table.size;
+        this.#storeWrite(r.flow);
+        this.#negative.delete(`${index}|${rinfo.address}|${rinfo.port}`);
+        this.#dp.forward(r.flow, msg);
+        return;
+      case 'lookup':
+        this.#lookup(msg, rinfo, index);
+        return;
+      case 'drop':
+        this.#drop(r.reason);
+        return;
+    }
+  }
+
+  #storeWrite(f: Flow): void {
+    f.storedAt = this.#clock.now;
+    this.#store.write({
+      public: this.#publics[f.publicIndex],
+      client: { address: f.clientAddress, port: f.clientPort, family: f.clientFamily },
+      ufrag: f.ufrag,
+    });
+  }
+
+  /** A media-shaped packet from an unknown sender: maybe another worker's or process's flow. */
+  #lookup(msg: Buffer, rinfo: RemoteInfo, index: number): void {
+    const key = `${index}|${rinfo.address}|${rinfo.port}`;
+    const now = this.#clock.now;
+    if (this.#inFlight.has(key)) {
+      // Keep only the newest packet to forward if the flow is found.
+      this.#inFlight.set(key, msg);
+      this.#drop('not_stun');
+      return;
+    }
+    const neg = this.#negative.get(key);
+    if (
+      (neg !== undefined && neg > now) ||
+      !this.#store.connected ||
+      this.#inFlight.size >= MAX_LOOKUPS_IN_FLIGHT ||
+      !this.#lookupLimiter.take('', now)
+    ) {
+      this.#stats[Slot.storeLookupsSkipped]++;
+      this.#drop('not_stun');
+      return;
+    }
+    this.#inFlight.set(key, msg);
+    this.#stats[Slot.storeLookups]++;
+    const client: TransportAddress = { address: rinfo.address, port: rinfo.port, family: rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+    this.#store.get(this.#publics[index], client).then(
+      (ufrag) => {
+        const held = this.#inFlight.get(key);
+        this.#inFlight.delete(key);
+        if (this.#stopping || !held) return;
+        const r = ufrag === undefined ? { reason: 'not_stun' as const } : recoverFlow(this.#ctx, client, index, ufrag, this.#clock.now);
+        if ('reason' in r) {
+          this.#remember(key);
+          this.#drop(r.reason);
+          return;
+        }
+        r.flow.storedAt = this.#clock.now;
+        this.#stats[Slot.flowsRecovered]++;
+        this.#stats[Slot.flows] = this.#table.size;
+        this.#dp.forward(r.flow, held);
+      },
+      () => {
+        // The observer already counted the store error; the packet is lost, not the flow.
+        this.#inFlight.delete(key);
+        this.#stats[Slot.storeErrors]++;
+        this.#drop('not_stun');
+      },
+    );
+  }
+
+  #remember(key: string): void {
+    if (this.#negative.size >= NEGATIVE_CACHE_MAX) {
+      const oldest = this.#negative.keys().next().value;
+      if (oldest !== undefined) this.#negative.delete(oldest);
+    }
+    this.#negative.set(key, this.#clock.now + NEGATIVE_CACHE_MS);
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    this.#clock.now = now;
+    if (++this.#ticks % SWEEP_EVERY_TICKS !== 0) return;
+    this.#stats[Slot.flowsExpired] += this.#table.expire(now);
+    // RFC 7675 consent checks (every ~5 s) keep lastSeen fresh; refresh the store's TTL about
+    // twice per idle timeout for flows that saw traffic since their last write.
+    const refreshMs = this.#init.idleMs / 2;
+    for (const f of this.#table.values()) {
+      if (now - f.storedAt >= refreshMs && f.lastSeen > f.storedAt) this.#storeWrite(f);
+    }
+    for (const [k, until] of this.#negative) if (until <= now) this.#negative.delete(k);
+    if (this.#ticks % (SWEEP_EVERY_TICKS * 10) === 0) this.#ctx.newFlowLimiter.prune(now);
+    this.#stats[Slot.flows] = this.#table.size;
+    this.#stats[Slot.storePending] = this.#store.pending;
+  }
+
+  /** SIGTERM path: stop reading, flush pending store writes, release everything. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    clearInterval(this.#timer);
+    await this.#dp.close();
+    await this.#store.flush().catch(() => {});
+    await this.#store.close().catch(() => {});
+    this.#stats[Slot.flows] = 0;
+    this.#stats[Slot.storePending] = 0;
+    this.#stats[Slot.storeConnected] = 0;
+    this.#post({ t: 'stopped' });
+    this.#port.close();
+  }
+}

@@ -1,0 +1,204 @@
+// Integration-test harness for `parley relay`: start it as a child process (or in-process),
+// wait for its "relay ready" log line with a bounded wait, test transceivers and clients as
+// dgram sockets, bounded receive helpers, /metrics scraping, and Redis key cleanup.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
+import { createInterface } from 'node:readline';
+import { createClient } from 'redis';
+import type { TransportAddress } from '../../src/core/address.ts';
+import { parseAddress } from '../../src/core/address.ts';
+import { KEYS_TEXT } from './helpers.ts';
+
+const NODE = process.execPath;
+const BIN = new URL('../../bin/parley.ts', import.meta.url).pathname;
+export const REDIS_URL = process.env.PARLEY_TEST_REDIS ?? 'redis://127.0.0.1:6379';
+
+export interface RelayProcess {
+  readonly proc: ChildProcess;
+  readonly publics: TransportAddress[];
+  readonly internals: TransportAddress[];
+  readonly http: TransportAddress;
+  readonly logs: Record<string, unknown>[];
+  /** SIGTERM and wait for exit; resolves to the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait. */
+  kill(): Promise<void>;
+}
+
+/** Starts `parley relay ARGS` with test keys; resolves when it logs "relay ready" (≤ 15 s). */
+export async function startRelayProcess(args: string[], env: Record<string, string> = {}): Promise<RelayProcess> {
+  const proc = spawn(NODE, [BIN, 'relay', '--listen', '127.0.0.1:0', '--internal', '127.0.0.1:0', '--http', '127.0.0.1:0', '--pin', 'off', ...args], {
+    env: { ...process.env, PARLEY_KEYS: KEYS_TEXT, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
+    const rl = createInterface({ input: proc.stderr as NodeJS.ReadableStream });
+    rl.on('line', (line) => {
+      let rec: Record<string, unknown>;
+      try {
+        rec = JSON.parse(line);
+      } catch {
+        rec = { raw: line };
+      }
+      logs.push(rec);
+      if (rec.msg === 'relay ready') resolve(rec);
+    });
+    void exited.then((code) => reject(new Error(`relay exited (${code}) before ready: ${JSON.stringify(logs)}`)));
+    setTimeout(() => reject(new Error('relay not ready within 15 s')), 15_000).unref();
+  });
+  let rec: Record<string, unknown>;
+  try {
+    rec = await ready;
+  } catch (err) {
+    proc.kill('SIGKILL');
+    await exited;
+    throw err;
+  }
+  const addr = (t: unknown): TransportAddress => parseAddress(String(t)) as TransportAddress;
+  return {
+    proc,
+    publics: (rec.public as string[]).map(addr),
+    internals: (rec.internal as string[]).map(addr),
+    http: addr(rec.http),
+    logs,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      const code = await exited;
+      clearTimeout(t);
+      return code;
+    },
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** A UDP socket with a queue of received datagrams and a bounded wait for the next one. */
+export interface TestSocket {
+  readonly sock: Socket;
+  readonly address: TransportAddress;
+  readonly received: { msg: Buffer; from: RemoteInfo }[];
+  send(msg: Buffer, to: TransportAddress): void;
+  /** Resolves with the first queued/next datagram matching `pred`, or rejects after `ms`. */
+  next(ms?: number, pred?: (m: Buffer, from: RemoteInfo) => boolean): Promise<{ msg: Buffer; from: RemoteInfo }>;
+  close(): Promise<void>;
+}
+
+export async function openSocket(host = '127.0.0.1'): Promise<TestSocket> {
+  const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  await new Promise<void>((r) => sock.bind(0, host, () => r()));
+  const received: { msg: Buffer; from: RemoteInfo }[] = [];
+  const waiters: (() => void)[] = [];
+  sock.on('message', (msg, from) => {
+    received.push({ msg, from });
+    for (const w of waiters.splice(0)) w();
+  });
+  const a = sock.address();
+  let closed = false;
+  return {
+    sock,
+    address: { address: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' },
+    received,
+    send: (msg, to) => sock.send(msg, to.port, to.address),
+    async next(ms = 2000, pred = () => true) {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const i = received.findIndex((r) => pred(r.msg, r.from));
+        if (i >= 0) return received.splice(i, 1)[0];
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`no datagram within ${ms} ms`);
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, left);
+          waiters.push(() => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+      }
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        if (closed) return r();
+        closed = true;
+        sock.close(() => r());
+      }),
+  };
+}
+
+/** GET /metrics and parse `name{labels} value` lines into a map. */
+export async function scrape(http: TransportAddress): Promise<Map<string, number>> {
+  const res = await fetch(`http://${http.address}:${http.port}/metrics`, { signal: AbortSignal.timeout(3000) });
+  const text = await res.text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const sp = line.lastIndexOf(' ');
+    out.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+  }
+  return out;
+}
+
+export const drops = (m: Map<string, number>, reason: string): number => m.get(`parley_relay_drops_total{reason="${reason}"}`) ?? 0;
+
+/** Polls `cond` every 20 ms until true or `ms` passes. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Is Redis at `url` reachable? In CI it must be: the caller fails instead of skipping. */
+export async function redisAvailable(url = REDIS_URL): Promise<boolean> {
+  const c = createClient({ url, socket: { connectTimeout: 1000, reconnectStrategy: false } });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+    await c.ping();
+    await c.close();
+    return true;
+  } catch {
+    c.destroy();
+    return false;
+  }
+}
+
+/** Deletes every key under `prefix` (tests use a unique prefix per run). */
+export async function deleteRedisKeys(prefix: string, url = REDIS_URL): Promise<number> {
+  const c = createClient({ url, socket: { connectTimeout: 1000, reconnectStrategy: false } });
+  c.on('error', () => {});
+  await c.connect();
+  let n = 0;
+  try {
+    for await (const keys of c.scanIterator({ MATCH: prefix.replace(/[*?[\]\\]/g, '\\$&') + '*', COUNT: 1000 })) {
+      if (keys.length) n += await c.del(keys);
+    }
+  } finally {
+    await c.close();
+  }
+  return n;
+}
+
+export async function countRedisKeys(prefix: string, url = REDIS_URL): Promise<number> {
+  const c = createClient({ url, socket: { connectTimeout: 1000, reconnectStrategy: false } });
+  c.on('error', () => {});
+  await c.connect();
+  let n = 0;
+  try {
+    for await (const keys of c.scanIterator({ MATCH: prefix.replace(/[*?[\]\\]/g, '\\$&') + '*', COUNT: 1000 })) n += keys.length;
+  } finally {
+    await c.close();
+  }
+  return n;
+}
+
+export function uniquePrefix(name: string): string {
+  return `parley-test:${name}:${process.pid}:${Date.now().toString(36)}:`;
+}

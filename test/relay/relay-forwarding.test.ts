@@ -1,0 +1,76 @@
+// End to end over real sockets: a client's STUN check with a minted token reaches a test
+// transceiver with the relay header naming the client; RTP follows; the transceiver's replies
+// reach the client from the relay's public port; /metrics counts it all; SIGTERM exits 0.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeRelayHeader, encodeRelayHeader, RELAY_HEADER_LENGTH } from '../../src/core/relay-header.ts';
+import { mintFor, rtp, stunCheck } from './helpers.ts';
+import { openSocket, scrape, startRelayProcess } from './harness.ts';
+
+test('STUN check → transceiver with client address in header, RTP follows, replies return from the public port', async () => {
+  const tx = await openSocket();
+  const client = await openSocket();
+  const relay = await startRelayProcess(['--workers', '1']);
+  try {
+    const pub = relay.publics[0];
+    const { ufrag, pwd } = mintFor(tx.address);
+    const check = stunCheck(ufrag, pwd);
+    client.send(check, pub);
+    const first = await tx.next(2000);
+    assert.deepEqual(decodeRelayHeader(first.msg), { client: client.address, public: pub });
+    assert.deepEqual(first.msg.subarray(RELAY_HEADER_LENGTH), check);
+    assert.equal(first.from.port, relay.internals[0].port);
+
+    for (let i = 1; i <= 20; i++) client.send(rtp(i), pub);
+    for (let i = 1; i <= 20; i++) {
+      const got = await tx.next(2000);
+      assert.deepEqual(got.msg.subarray(0, RELAY_HEADER_LENGTH), first.msg.subarray(0, RELAY_HEADER_LENGTH));
+      assert.equal(got.msg.readUInt32BE(RELAY_HEADER_LENGTH + 12), i);
+    }
+
+    const reply = rtp(999);
+    tx.send(Buffer.concat([encodeRelayHeader(client.address, pub), reply]), { address: first.from.address, port: first.from.port, family: 'IPv4' });
+    const back = await client.next(2000);
+    assert.equal(back.from.address, pub.address);
+    assert.equal(back.from.port, pub.port);
+    assert.deepEqual(back.msg, reply);
+
+    const m = await scrape(relay.http);
+    assert.equal(m.get('parley_relay_packets_total{direction="to_transceiver"}'), 21);
+    assert.equal(m.get('parley_relay_packets_total{direction="to_client"}'), 1);
+    assert.equal(m.get('parley_relay_bytes_total{direction="to_client"}'), reply.length);
+    assert.equal(m.get('parley_relay_flows_created_total'), 1);
+    assert.equal(m.get('parley_relay_flows{worker="0"}'), 1);
+    const ready = await fetch(`http://127.0.0.1:${relay.http.port}/readyz`);
+    assert.equal(ready.status, 200);
+  } finally {
+    await client.close();
+    await tx.close();
+    assert.equal(await relay.stop(), 0);
+  }
+});
+
+test('bad configuration exits 2 naming the setting and why', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const bin = new URL('../../bin/parley.ts', import.meta.url).pathname;
+  const run = (args: string[], env: Record<string, string>): { status: number | null; stderr: string } => {
+    const r = spawnSync(process.execPath, [bin, 'relay', ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });
+    return { status: r.status, stderr: r.stderr };
+  };
+  const keys = { PARLEY_KEYS: (await import('./helpers.ts')).KEYS_TEXT };
+  let r = run(['--listen', 'localhost:3478'], keys);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--listen \/ PARLEY_LISTEN.*literal IP/);
+  r = run([], { ...keys, PARLEY_WORKERS: 'many' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /PARLEY_WORKERS.*not an integer/);
+  r = run(['--transceiver-cidrs', '10.0.0.0/33'], keys);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--transceiver-cidrs.*prefix must be 0..32/);
+  r = run(['--listen', '0.0.0.0:3478'], keys);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /wildcard/);
+  r = run([], { PARLEY_KEYS: '' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /PARLEY_KEYS/);
+});
