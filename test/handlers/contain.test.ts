@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { containHandler, type HandlerMethod } from '../../src/transceiver/handlers/contain.ts';
 import { createEchoHandler } from '../../src/transceiver/handlers/echo.ts';
+import { createToneHandler } from '../../src/transceiver/handlers/tone.ts';
+import { canPull } from '../../src/transceiver/handlers/pull.ts';
 import type { MediaHandlerFactory } from '../../src/transceiver/media-handler.ts';
 import { inbound, recordingContext } from './fake-context.ts';
 
@@ -45,4 +47,13 @@ test('pull results that are not a non-empty Buffer are dropped', () => {
   assert.equal(h.pull(), undefined);
   next = Buffer.from([1]);
   assert.deepEqual(h.pull(), Buffer.from([1]));
+});
+
+test('canPull sees through the wrapper: true for tone, false for echo and for a failed factory', () => {
+  const log = () => assert.fail('no error expected');
+  assert.equal(canPull(containHandler(createToneHandler, recordingContext(), log)), true);
+  assert.equal(canPull(containHandler(createEchoHandler, recordingContext(), log)), false);
+  assert.equal(canPull(containHandler(boom, recordingContext(), () => {})), false);
+  assert.equal(canPull(createToneHandler(recordingContext())), true);
+  assert.equal(canPull(createEchoHandler(recordingContext())), false);
 });

@@ -8,8 +8,18 @@ import type { PullMediaHandler } from './pull.ts';
 export type HandlerMethod = 'create' | 'onAudio' | 'pull' | 'close';
 export type HandlerErrorListener = (method: HandlerMethod, err: unknown) => void;
 
+/**
+ * The wrapped handler. It always has pull() (so callers need no narrowing), but `pulls` says
+ * whether the inner handler really produces audio on demand; canPull() honours it, so a
+ * session does not tick every 20 ms for a push-only handler such as echo.
+ */
+export interface ContainedHandler extends PullMediaHandler {
+  readonly pulls: boolean;
+  pull(): Buffer | undefined;
+}
+
 export function containHandler(factory: MediaHandlerFactory, ctx: MediaHandlerContext,
-  onError: HandlerErrorListener): PullMediaHandler & { pull(): Buffer | undefined } {
+  onError: HandlerErrorListener): ContainedHandler {
   const report = (method: HandlerMethod, err: unknown): void => {
     try { onError(method, err); } catch { /* a failing listener must not undo the containment */ }
   };
@@ -21,6 +31,7 @@ export function containHandler(factory: MediaHandlerFactory, ctx: MediaHandlerCo
   }
   let closed = false;
   return {
+    pulls: typeof inner?.pull === 'function',
     onAudio(frame: InboundOpusFrame): void {
       if (closed || inner === undefined) return;
       try { inner.onAudio(frame); } catch (err) { report('onAudio', err); }

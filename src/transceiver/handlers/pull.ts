@@ -16,7 +16,11 @@ export interface PullMediaHandler extends MediaHandler {
   pull?(): Buffer | undefined;
 }
 
-/** True when `handler` offers pull(), for sessions that support the proposal. */
+/**
+ * True when `handler` offers pull(), for sessions that support the proposal. A wrapper that
+ * always has pull() (containHandler) says with `pulls: false` that the handler inside does not.
+ */
 export function canPull(handler: MediaHandler): handler is PullMediaHandler & { pull(): Buffer | undefined } {
-  return typeof (handler as PullMediaHandler).pull === 'function';
+  const h = handler as PullMediaHandler & { pulls?: unknown };
+  return typeof h.pull === 'function' && h.pulls !== false;
 }
