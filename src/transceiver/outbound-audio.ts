@@ -106,10 +106,9 @@ export class OutboundAudio {
   }
 
   #stamp(payload: Buffer, slot: number): Buffer {
-    let marker = false;
-    if (this.#lastSentAt === undefined) {
-      marker = true;
-    } else {
+    // The first frame of the stream starts a talkspurt too.
+    let marker = true;
+    if (this.#lastSentAt !== undefined) {
       const elapsed = slot - this.#lastSentAt;
       // Continuous speech advances exactly one frame; after a gap, by the frames that fit in it.
       const frames = elapsed > FRAME_MS * 1.5 ? Math.round(elapsed / FRAME_MS) : 1;

@@ -54,6 +54,7 @@ test('no rtcp-mux, plain RTP/AVP or an unknown setup value → ERR_SDP_UNSUPPORT
   assert.equal(code(CHROME.replace('a=rtcp-mux\r\n', '')), SdpErrorCode.unsupported);
   assert.equal(code(CHROME.replace('UDP/TLS/RTP/SAVPF', 'RTP/AVP')), SdpErrorCode.unsupported);
   assert.equal(code(CHROME.replaceAll('a=setup:actpass', 'a=setup:holdconn')), SdpErrorCode.unsupported);
+  assert.equal(code(CHROME.replaceAll('sha-256 84:AC', 'sha-1 84:AC')), SdpErrorCode.unsupported);
 });
 
 test('LF-only line ends are accepted', () => {
