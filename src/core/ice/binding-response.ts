@@ -25,7 +25,7 @@ export function bindingSuccess(transactionId: Uint8Array, mapped: TransportAddre
  */
 export function bindingError(transactionId: Uint8Array, error: StunErrorCodeValue, password?: string, unknown?: readonly number[]): Buffer {
   const attributes: RawAttribute[] = [errorCodeAttribute(error)];
-  // RFC 8489 §14.9: a 420 lists the attributes not understood.
+  // RFC 8489 §14.13: a 420 lists the attributes not understood.
   if (unknown) attributes.push(unknownAttributesAttribute(unknown));
   return encodeStun(
     { method: StunMethod.Binding, class: StunClass.ErrorResponse, transactionId, attributes },

@@ -136,7 +136,7 @@ export class IceControllingClient {
     }
     this.#transactions.delete(key);
     if (m.class === StunClass.ErrorResponse) {
-      // Before connecting, a refused check fails the only pair (§7.2.5.2.4). A 487 cannot be
+      // Before connecting, a refused check fails the only pair (RFC 8445 §7.2.5). A 487 cannot be
       // resolved by switching role against a lite peer, which is always controlled (§6.1.1).
       // After connecting, consent simply runs out if refusals continue.
       if (this.#phase === 'checking' || this.#phase === 'nominating') this.#fail(`error ${m.errorCode?.code ?? 'without ERROR-CODE'}`);
@@ -224,9 +224,9 @@ export class IceControllingClient {
     const data = connectivityCheck({
       transactionId, localUfrag: this.#o.localUfrag, remoteUfrag: this.#o.remoteUfrag, remotePwd: this.#o.remotePwd,
       priority: this.#o.priority, role: { controlling: true, tieBreaker: this.#tieBreaker },
-      // Consent checks keep USE-CANDIDATE, as libwebrtc does on its selected pair: the lite
-      // agent moves its selection only on a nomination, so after our NAT mapping changes the
-      // next consent check is what moves it (RFC 8445 §7.3.1.5).
+      // Consent checks keep USE-CANDIDATE: the lite agent moves its selection only on a
+      // nomination (RFC 8445 §7.3.1.5), so after our NAT mapping changes the next consent
+      // check is what moves it. Re-nominating the pair already selected changes nothing.
       useCandidate: purpose !== 'check',
     });
     const tx: Transaction = { purpose, data, transmissions: 0, rto: this.#o.rtoMs, nextAt: now };

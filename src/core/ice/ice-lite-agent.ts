@@ -100,7 +100,7 @@ export class IceLiteAgent {
     if (m.username === undefined || m.integrityOffset < 0) return this.#reject(tid, from, 400);
     if (!this.#usernameMatches(m.username) || !verifyMessageIntegrity(packet, this.#localPwd)) return this.#reject(tid, from, 401);
 
-    // RFC 8489 §6.3.1.1: unknown comprehension-required attributes → 420, after authentication.
+    // RFC 8489 §6.3.1: unknown comprehension-required attributes → 420, after authentication.
     if (m.unknownRequired.length > 0) {
       this.#count(IceLiteCounter.UnknownAttribute);
       return this.#send(from, bindingError(tid, StunErrorCodes.UnknownAttribute, this.#localPwd, m.unknownRequired));

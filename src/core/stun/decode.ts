@@ -86,7 +86,7 @@ export function decodeStun(buf: Uint8Array): StunMessage | StunDecodeError {
           case AttrType.UnknownAttributes: if ((unknownAttributes = decodeUnknownAttributes(value)) === undefined) return bad(); break;
           default:
             // RFC 8489 §14: unknown comprehension-optional attributes are ignored; unknown
-            // comprehension-required ones are reported for a 420 (§6.3.1.1).
+            // comprehension-required ones are reported for a 420 (§6.3.1).
             if (isComprehensionRequired(type)) unknownRequired.push(type);
         }
       }

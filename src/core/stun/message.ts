@@ -43,12 +43,12 @@ export interface StunMessage extends StunMessageInit {
   readonly iceControlled?: bigint;
   readonly xorMappedAddress?: TransportAddress;
   readonly errorCode?: StunErrorCodeValue;
-  /** The UNKNOWN-ATTRIBUTES attribute of a 420 response (RFC 8489 §14.9). */
+  /** The UNKNOWN-ATTRIBUTES attribute of a 420 response (RFC 8489 §14.13). */
   readonly unknownAttributes?: readonly number[];
   /**
    * Comprehension-required attribute types (0x0000-0x7FFF) this codec does not understand,
-   * found before MESSAGE-INTEGRITY, deduplicated. RFC 8489 §6.3.1.1: a server answers a
-   * request carrying any with 420 (Unknown Attribute); §6.3.3: a client fails the transaction.
+   * found before MESSAGE-INTEGRITY, deduplicated. RFC 8489 §6.3.1: a server answers a
+   * request carrying any with 420 (Unknown Attribute); §6.3.3: a client treats the response as failed.
    */
   readonly unknownRequired: readonly number[];
   /** Offset of MESSAGE-INTEGRITY in the packet, or -1. Verify with verifyMessageIntegrity. */

@@ -1,5 +1,5 @@
 // ERROR-CODE (RFC 8489 §14.8, type 0x0009): 21 reserved bits, class (3 bits, 3..6), number
-// (8 bits, 0..99), then a UTF-8 reason phrase. Also UNKNOWN-ATTRIBUTES (§14.9, 0x000A), the
+// (8 bits, 0..99), then a UTF-8 reason phrase. Also UNKNOWN-ATTRIBUTES (§14.13, 0x000A), the
 // list of 16-bit types a 420 response carries. The codes ICE uses are named here.
 import { AttrType } from '../constants.ts';
 import type { RawAttribute, StunErrorCodeValue } from '../message.ts';
