@@ -93,7 +93,11 @@ export class SrtpSession {
     this.#window = options.replayWindow ?? DEFAULT_REPLAY_WINDOW;
   }
 
-  /** RTP → SRTP (fresh buffer). Throws SrtpError if the packet is not valid RTP. */
+  /**
+   * RTP → SRTP (fresh buffer). Throws SrtpError if the packet is not valid RTP, if its index
+   * was already protected or is older than the replay window ('replayed' / 'too-old': a
+   * retransmission must get a new sequence number, e.g. RTX), or past 'too-many-ssrcs'.
+   */
   protectRtp(packet: Buffer): Buffer {
     const h = rtpHeaderLength(packet);
     if (h < 0) throw srtpError(headerReason(h));
@@ -106,10 +110,13 @@ export class SrtpSession {
       s = new RtpStream(seq, this.#window);
       this.#sendRtp.set(ssrc, s);
     }
-    // A sequence number that looks older than the start of the stream keeps ROC 0: only a
-    // sender that jumps by more than 2^15 gets here, and the receiver will drop it as too old.
-    const v = Math.max(0, estimateRoc(s.roc, s.sl, seq));
+    const v = estimateRoc(s.roc, s.sl, seq);
+    if (v < 0) throw srtpError('too-old');
     if (v > MAX_ROC) throw srtpError('index-exhausted');
+    // Like libsrtp, refuse to protect an index twice: with AES-CM that reuses keystream and
+    // with GCM it reuses a nonce, which leaks the authentication key if the payloads differ.
+    const verdict = s.window.check(v * 65536 + seq);
+    if (verdict !== 'ok') throw srtpError(verdict);
     if (s.window.commit(v * 65536 + seq)) {
       s.roc = v;
       s.sl = seq;
