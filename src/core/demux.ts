@@ -11,12 +11,13 @@ export type PacketKind = 'stun' | 'zrtp' | 'dtls' | 'turn-channel' | 'quic' | 'r
  *   16..19   ZRTP
  *   20..63   DTLS (content types 20..63)
  *   64..79   TURN ChannelData (channel numbers 0x4000..0x4FFF, RFC 8656 §12)
- *   80..127  QUIC (short header with the fixed bit set). QUIC short headers can also start
- *            with 64..79; RFC 9443 leaves that overlap to be resolved by not using TURN
- *            channels and QUIC on one 5-tuple. Parley uses neither, so both are just routed
- *            away from the media path.
+ *   80..127  QUIC short header (fixed "QUIC bit" 0x40 set). A short header can also start
+ *            with 64..79; there TURN channels take precedence, and an endpoint that
+ *            multiplexes QUIC must not grease the QUIC bit (RFC 9287).
  *   128..191 RTP and RTCP (version 2); see isRtcp
- * Everything else (4..15, 192..255, and values outside a byte) is 'unknown' and dropped.
+ *   192..255 QUIC long header (header form and fixed bits set)
+ * 4..15 is dropped ('unknown'), as is anything that is not a byte value. Parley speaks neither
+ * ZRTP, TURN nor QUIC: those classes exist so they are counted, not parsed as something else.
  */
 export function classify(firstByte: number): PacketKind {
   if (!Number.isInteger(firstByte) || firstByte < 0 || firstByte > 255) return 'unknown';
@@ -26,6 +27,7 @@ export function classify(firstByte: number): PacketKind {
   if (firstByte >= 64 && firstByte <= 79) return 'turn-channel';
   if (firstByte >= 80 && firstByte <= 127) return 'quic';
   if (firstByte >= 128 && firstByte <= 191) return 'rtp';
+  if (firstByte >= 192) return 'quic';
   return 'unknown';
 }
 

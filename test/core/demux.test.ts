@@ -6,7 +6,7 @@ import { classify, classifyPacket, isRtcp, type PacketKind } from '../../src/cor
 
 /** The RFC 9443 §3 table, written independently of the implementation as explicit ranges. */
 const TABLE: Array<[number, number, PacketKind]> = [
-  [0, 3, 'stun'], [16, 19, 'zrtp'], [20, 63, 'dtls'], [64, 79, 'turn-channel'], [80, 127, 'quic'], [128, 191, 'rtp'],
+  [0, 3, 'stun'], [16, 19, 'zrtp'], [20, 63, 'dtls'], [64, 79, 'turn-channel'], [80, 127, 'quic'], [128, 191, 'rtp'], [192, 255, 'quic'],
 ];
 
 test('RFC 7983 §7 / RFC 9443 §3: every first byte 0..255 maps to the table, the rest is unknown', () => {
@@ -17,12 +17,12 @@ test('RFC 7983 §7 / RFC 9443 §3: every first byte 0..255 maps to the table, th
     assert.equal(kind, row ? row[2] : 'unknown', `byte ${b}`);
     counts.set(kind, (counts.get(kind) ?? 0) + 1);
   }
-  assert.deepEqual(Object.fromEntries(counts), { stun: 4, unknown: 12 + 64, zrtp: 4, dtls: 44, 'turn-channel': 16, quic: 48, rtp: 64 });
+  assert.deepEqual(Object.fromEntries(counts), { stun: 4, unknown: 12, zrtp: 4, dtls: 44, 'turn-channel': 16, quic: 48 + 64, rtp: 64 });
 });
 
-test('boundaries: 3/4, 15/16, 19/20, 63/64, 79/80, 127/128, 191/192', () => {
-  assert.deepEqual([3, 4, 15, 16, 19, 20, 63, 64, 79, 80, 127, 128, 191, 192].map(classify),
-    ['stun', 'unknown', 'unknown', 'zrtp', 'zrtp', 'dtls', 'dtls', 'turn-channel', 'turn-channel', 'quic', 'quic', 'rtp', 'rtp', 'unknown']);
+test('boundaries: 3/4, 15/16, 19/20, 63/64, 79/80, 127/128, 191/192, 255', () => {
+  assert.deepEqual([3, 4, 15, 16, 19, 20, 63, 64, 79, 80, 127, 128, 191, 192, 255].map(classify),
+    ['stun', 'unknown', 'unknown', 'zrtp', 'zrtp', 'dtls', 'dtls', 'turn-channel', 'turn-channel', 'quic', 'quic', 'rtp', 'rtp', 'quic', 'quic']);
 });
 
 test('values that are not a byte are unknown', () => {
@@ -34,6 +34,7 @@ test('classifyPacket uses the first byte; an empty datagram is unknown', () => {
   assert.equal(classifyPacket(Buffer.from([0x00, 0x01])), 'stun');
   assert.equal(classifyPacket(Buffer.from([22, 0xfe, 0xfd])), 'dtls'); // DTLS 1.2 handshake
   assert.equal(classifyPacket(Buffer.from([0x80, 111])), 'rtp'); // RTP, Opus PT 111
+  assert.equal(classifyPacket(Buffer.from([0xc3, 0, 0, 0, 1])), 'quic'); // QUIC v1 Initial
 });
 
 test('RFC 5761 §4: second byte 192..223 is RTCP, everything else RTP', () => {
