@@ -6,8 +6,8 @@
 
 /** How far ahead of the next expected message_seq we buffer (a flight has at most 6 messages). */
 const MAX_AHEAD = 8;
-/** Largest handshake message we accept: WebRTC certificates are a few hundred bytes. */
-export const MAX_MESSAGE = 32768;
+/** Largest handshake message we accept: WebRTC certificates are a few hundred bytes (RSA-4096 ones ~1.5 KB). */
+export const MAX_MESSAGE = 16384;
 
 export interface HandshakeMessage {
   msgType: number;

@@ -1,0 +1,239 @@
+// Attacks and protocol violations: each must end the handshake with a typed reason (and the
+// right alert), or be ignored without side effects — never throw out of handle().
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { DtlsEvent } from '../../../src/core/dtls/index.ts';
+import { DtlsEndpoint } from '../../../src/core/dtls/index.ts';
+import { ExtensionType } from '../../../src/core/dtls/extensions.ts';
+import {
+  encodeCertificate,
+  encodeClientHello,
+  encodeFragment,
+  encodeServerHello,
+  HandshakeType,
+  parseClientHello,
+  parseHandshakeFragments,
+  parseServerHello,
+} from '../../../src/core/dtls/handshake.ts';
+import { ContentType, encodeRecord, parseRecords } from '../../../src/core/dtls/record.ts';
+import { seededRng } from '../../../src/core/rng.ts';
+import { EvilPeer, pump } from './evil-peer.ts';
+import { bothConnected, clientCert, drive, eventsOfType, makePair, otherCert, serverCert } from './harness.ts';
+import type { Pair } from './harness.ts';
+
+/** Rewrites the body of every unfragmented epoch-0 handshake message of `type` in a datagram. */
+function rewrite(datagram: Buffer, type: number, fn: (body: Buffer) => Buffer): Buffer {
+  return Buffer.concat(parseRecords(datagram).map((r) => {
+    if (r.epoch !== 0 || r.type !== ContentType.handshake) return encodeRecord(r.type, r.version, r.epoch, r.seq, r.fragment);
+    const frags = parseHandshakeFragments(r.fragment).map((f) =>
+      f.msgType === type && f.fragmentOffset === 0 && f.body.length === f.length
+        ? encodeFragment(type, f.messageSeq, fn(f.body), 0, fn(f.body).length)
+        : encodeFragment(f.msgType, f.messageSeq, Buffer.concat([Buffer.alloc(f.fragmentOffset), f.body]), f.fragmentOffset, f.body.length));
+    return encodeRecord(r.type, r.version, r.epoch, r.seq, Buffer.concat(frags));
+  }));
+}
+
+function withoutExtension(raw: Buffer | undefined, drop: number): Buffer {
+  const out: Buffer[] = [];
+  for (let i = 0; raw && i < raw.length;) {
+    const len = raw.readUInt16BE(i + 2);
+    if (raw.readUInt16BE(i) !== drop) out.push(raw.subarray(i, i + 4 + len));
+    i += 4 + len;
+  }
+  return Buffer.concat(out);
+}
+
+function failure(events: DtlsEvent[]): string | undefined {
+  const f = eventsOfType(events, 'failed');
+  return f.length === 1 ? f[0].reason.code : undefined;
+}
+
+/** The fatal alert descriptions an endpoint sent in plaintext (epoch 0) records. */
+function alertsIn(datagrams: Buffer[]): number[] {
+  return datagrams.flatMap((d) => parseRecords(d)).filter((r) => r.type === ContentType.alert && r.epoch === 0).map((r) => r.fragment[1]);
+}
+
+function connect(seed: string): { pair: Pair; now: number } {
+  const pair = makePair(seed);
+  pair.client.start(0);
+  const now = drive(pair, { done: bothConnected(pair) });
+  return { pair, now };
+}
+
+test('server certificate that does not match the SDP fingerprint: client fails with bad_certificate', () => {
+  const p = makePair('fp-server', { client: { remoteFingerprint: otherCert.fingerprint } });
+  p.client.start(0);
+  drive(p, { done: () => p.server.state === 'failed' });
+  assert.equal(failure(p.clientEvents), 'ERR_DTLS_FINGERPRINT_MISMATCH');
+  assert.equal(failure(p.serverEvents), 'ERR_DTLS_PEER_ALERT');
+  assert.match(eventsOfType(p.serverEvents, 'failed')[0].reason.message, /alert 42/);
+});
+
+test('client certificate that does not match the SDP fingerprint: server fails with bad_certificate', () => {
+  const p = makePair('fp-client', { server: { remoteFingerprint: otherCert.fingerprint } });
+  p.client.start(0);
+  drive(p, { done: () => p.client.state === 'failed' });
+  assert.equal(failure(p.serverEvents), 'ERR_DTLS_FINGERPRINT_MISMATCH');
+  assert.equal(failure(p.clientEvents), 'ERR_DTLS_PEER_ALERT');
+});
+
+test('CertificateVerify signed by another key than the certificate’s: server fails with decrypt_error', () => {
+  // The client presents the right certificate (fingerprint matches) but signs with another key.
+  const p = makePair('cv-other-key', { client: { certificate: { ...clientCert, privateKey: otherCert.privateKey } } });
+  p.client.start(0);
+  drive(p, { done: () => p.client.state === 'failed' });
+  assert.equal(failure(p.serverEvents), 'ERR_DTLS_BAD_SIGNATURE');
+  assert.equal(p.server.state, 'failed');
+  assert.match(eventsOfType(p.clientEvents, 'failed')[0].reason.message, /alert 51/);
+});
+
+test('ServerKeyExchange signed by another key than the certificate’s: client fails with decrypt_error', () => {
+  const p = makePair('ske-other-key', { server: { certificate: { ...serverCert, privateKey: otherCert.privateKey } } });
+  p.client.start(0);
+  drive(p, { done: () => p.server.state === 'failed' });
+  assert.equal(failure(p.clientEvents), 'ERR_DTLS_BAD_SIGNATURE');
+  assert.equal(failure(p.serverEvents), 'ERR_DTLS_PEER_ALERT');
+});
+
+test('client Finished with wrong verify_data (validly encrypted): server fails with ERR_DTLS_BAD_FINISHED', () => {
+  const server = new DtlsEndpoint({ role: 'server', certificate: serverCert, remoteFingerprint: clientCert.fingerprint, rng: seededRng('bf-s') });
+  const evil = new EvilPeer('client', clientCert, serverCert.fingerprint, (flight) =>
+    flight.map((e) => (e.kind === 'handshake' && e.msgType === HandshakeType.finished ? { ...e, body: Buffer.from(e.body.map((b, i) => (i === 0 ? b ^ 1 : b))) } : e)));
+  evil.start();
+  pump(evil, server);
+  assert.equal(server.state, 'failed');
+  const events: DtlsEvent[] = [];
+  for (let e = server.pollEvent(); e; e = server.pollEvent()) events.push(e);
+  assert.equal(failure(events), 'ERR_DTLS_BAD_FINISHED');
+  assert.equal(eventsOfType(events, 'connected').length, 0);
+});
+
+test('server Finished with wrong verify_data (validly encrypted): client fails with ERR_DTLS_BAD_FINISHED', () => {
+  const client = new DtlsEndpoint({ role: 'client', certificate: clientCert, remoteFingerprint: serverCert.fingerprint, rng: seededRng('bf-c') });
+  const evil = new EvilPeer('server', serverCert, clientCert.fingerprint, (flight) =>
+    flight.map((e) => (e.kind === 'handshake' && e.msgType === HandshakeType.finished ? { ...e, body: Buffer.alloc(12) } : e)));
+  client.start(0);
+  pump(evil, client);
+  assert.equal(evil.connected, true, 'the evil server itself accepted the client');
+  assert.equal(client.state, 'failed');
+  const events: DtlsEvent[] = [];
+  for (let e = client.pollEvent(); e; e = client.pollEvent()) events.push(e);
+  assert.equal(failure(events), 'ERR_DTLS_BAD_FINISHED');
+});
+
+test('a client that sends no certificate is refused (WebRTC requires mutual authentication)', () => {
+  for (const variant of ['omitted', 'empty'] as const) {
+    const server = new DtlsEndpoint({ role: 'server', certificate: serverCert, remoteFingerprint: clientCert.fingerprint, rng: seededRng('nocert') });
+    const evil = new EvilPeer('client', clientCert, serverCert.fingerprint, (flight) => {
+      if (!flight.some((e) => e.kind === 'handshake' && e.msgType === HandshakeType.certificate)) return flight;
+      if (variant === 'empty') return flight.map((e) => (e.kind === 'handshake' && e.msgType === HandshakeType.certificate ? { ...e, body: encodeCertificate([]) } : e));
+      return flight.filter((e) => !(e.kind === 'handshake' && e.msgType === HandshakeType.certificate)).map((e) => (e.kind === 'handshake' ? { ...e, seq: e.seq - 1 } : e));
+    });
+    evil.start();
+    pump(evil, server);
+    const events: DtlsEvent[] = [];
+    for (let e = server.pollEvent(); e; e = server.pollEvent()) events.push(e);
+    assert.equal(failure(events), 'ERR_DTLS_NO_CLIENT_CERTIFICATE', variant);
+  }
+});
+
+test('a ClientHello offering only an unknown cipher suite gets a handshake_failure alert and a typed reason', () => {
+  const p = makePair('unknown-suite');
+  const fromServer: Buffer[] = [];
+  p.client.start(0);
+  drive(p, {
+    done: () => p.server.state === 'failed' && p.client.state === 'failed',
+    tap: (from, d) => {
+      if (from === 'server') fromServer.push(d);
+      return from === 'client' ? rewrite(d, HandshakeType.clientHello, (b) => encodeClientHello({ ...parseClientHello(b), cipherSuites: [0x009c] })) : d;
+    },
+  });
+  assert.equal(failure(p.serverEvents), 'ERR_DTLS_NO_SHARED_CIPHER');
+  assert.deepEqual(alertsIn(fromServer), [40]);
+  assert.equal(failure(p.clientEvents), 'ERR_DTLS_PEER_ALERT');
+});
+
+test('a client without extended_master_secret is refused (RFC 7627 §5.3)', () => {
+  const p = makePair('no-ems-client');
+  p.client.start(0);
+  drive(p, {
+    done: () => p.server.state === 'failed',
+    tap: (from, d) => (from === 'client' ? rewrite(d, HandshakeType.clientHello, (b) => {
+      const ch = parseClientHello(b);
+      return encodeClientHello({ ...ch, extensions: withoutExtension(ch.extensions, ExtensionType.extendedMasterSecret) });
+    }) : d),
+  });
+  assert.equal(failure(p.serverEvents), 'ERR_DTLS_NO_EXTENDED_MASTER_SECRET');
+});
+
+test('a server without extended_master_secret is refused (RFC 7627 §5.3)', () => {
+  const p = makePair('no-ems-server');
+  p.client.start(0);
+  drive(p, {
+    done: () => p.client.state === 'failed' && p.server.state === 'failed',
+    tap: (from, d) => (from === 'server' ? rewrite(d, HandshakeType.serverHello, (b) => {
+      const sh = parseServerHello(b);
+      return encodeServerHello({ ...sh, extensions: withoutExtension(sh.extensions, ExtensionType.extendedMasterSecret) });
+    }) : d),
+  });
+  assert.equal(failure(p.clientEvents), 'ERR_DTLS_NO_EXTENDED_MASTER_SECRET');
+  assert.equal(failure(p.serverEvents), 'ERR_DTLS_PEER_ALERT');
+});
+
+test('a replayed application-data record is ignored: delivered once (RFC 6347 §4.1.2.6)', () => {
+  const { pair } = connect('replay');
+  pair.client.send(Buffer.from('once'));
+  const record = pair.client.pollTransmit()!;
+  pair.server.handle(record, 1000);
+  pair.server.handle(record, 1001);
+  for (let i = 0; i < 100; i++) pair.client.send(Buffer.from(`later ${i}`));
+  for (let d = pair.client.pollTransmit(); d; d = pair.client.pollTransmit()) pair.server.handle(d, 1002);
+  pair.server.handle(record, 1003); // now far behind the window
+  const data: string[] = [];
+  for (let e = pair.server.pollEvent(); e; e = pair.server.pollEvent()) if (e.type === 'data') data.push(e.data.toString());
+  assert.equal(data.filter((d) => d === 'once').length, 1);
+  assert.equal(data.length, 101);
+  assert.equal(pair.server.state, 'connected');
+});
+
+test('a late ClientHello after connect is ignored: still connected, nothing sent, no reset', () => {
+  const { pair, now } = connect('late-hello');
+  const stranger = new DtlsEndpoint({ role: 'client', certificate: clientCert, remoteFingerprint: serverCert.fingerprint, rng: seededRng('late') });
+  stranger.start(now);
+  const hello = stranger.pollTransmit()!;
+  pair.server.handle(hello, now + 1);
+  // Also with the next message_seq the server would expect (a would-be renegotiation).
+  const next = Buffer.from(hello);
+  next.writeUInt16BE(5, 13 + 4);
+  pair.server.handle(next, now + 2);
+  assert.equal(pair.server.state, 'connected');
+  assert.equal(pair.server.pollTransmit(), undefined);
+  assert.equal(pair.server.pollEvent(), undefined);
+  pair.client.send(Buffer.from('still here'));
+  pair.server.handle(pair.client.pollTransmit()!, now + 3);
+  const e = pair.server.pollEvent();
+  assert.equal(e?.type === 'data' && e.data.toString(), 'still here');
+});
+
+test('truncated and oversized records are dropped without throwing, and the handshake still completes', () => {
+  const p = makePair('truncated');
+  p.client.start(0);
+  const hello = p.client.pollTransmit()!;
+  for (let n = 0; n < hello.length; n++) p.server.handle(hello.subarray(0, n), 0);
+  const oversized = Buffer.concat([hello.subarray(0, 11), Buffer.from([0x48, 0x00]), Buffer.alloc(0x4800)]);
+  p.server.handle(oversized, 0);
+  const lengthLies = Buffer.from(hello);
+  lengthLies.writeUInt16BE(0xffff, 11);
+  p.server.handle(lengthLies, 0);
+  assert.equal(p.server.pollTransmit(), undefined, 'nothing answered');
+  p.server.handle(hello, 0);
+  drive(p, { done: bothConnected(p) });
+  assert.equal(p.client.state, 'connected');
+});
+
+test('unprotected alerts after connect are ignored (they could come from anyone on the path)', () => {
+  const { pair, now } = connect('forged-alert');
+  pair.client.handle(encodeRecord(ContentType.alert, 0xfefd, 0, 99, Buffer.from([2, 40])), now);
+  pair.client.handle(encodeRecord(ContentType.alert, 0xfefd, 0, 100, Buffer.from([1, 0])), now);
+  assert.equal(pair.client.state, 'connected');
+});
