@@ -1,0 +1,72 @@
+// End to end with real processes: `parley dev` (relay + transceiver children, echo handler) on
+// free ports, and `parley call` sending a 440 Hz tone. The recorded WAV holds the tone that was
+// sent, the relay's /metrics show the packets went through it in both directions, and the
+// hang-up leaves the call closed. Then NAT rebinding: the client moves to a new UDP port
+// mid-call and audio keeps coming back on the new one.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readWavFile } from '../../src/media/wav.ts';
+import { hasTone } from '../../src/media/analysis.ts';
+import { metricSum, runCall, startDev } from './helpers.ts';
+import type { DevStack } from './helpers.ts';
+
+let dev: DevStack;
+let dir: string;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'parley-e2e-'));
+  dev = await startDev();
+});
+
+after(async () => {
+  await dev?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test('parley call through the relay: the echoed recording holds the 440 Hz tone', { timeout: 60_000 }, async () => {
+  const wav = join(dir, 'back.wav');
+  const toRelayBefore = await metricSum(dev.ready.relayMetrics, 'parley_relay_packets_total', 'to_transceiver');
+  const r = await runCall(dev.ready.signaling, ['--tone', '440', '--seconds', '3', '--record', wav]);
+  assert.equal(r.code, 0, `${JSON.stringify(r.summary)}\n${r.stderr}\n${dev.log()}`);
+  const s = r.summary.stats as Record<string, number | string>;
+  assert.equal(s.remoteAddress, dev.ready.relay, 'the media path is the relay public address');
+  assert.equal(s.packetsSent, 150);
+  assert.ok((s.packetsReceived as number) >= 140, `received ${s.packetsReceived}`);
+  assert.ok(typeof r.summary.connectMs === 'number' && r.summary.connectMs < 5_000);
+  assert.ok(typeof s.rttMs === 'number', 'an RTT was measured');
+  const hangup = r.summary.hangupStatus as number;
+  assert.ok(hangup >= 200 && hangup < 300, `DELETE → ${hangup}`);
+  const state = (await (await fetch(r.summary.location as string)).json()) as Record<string, unknown>;
+  assert.equal(state.state, 'closed', JSON.stringify(state));
+
+  const pcm = await readWavFile(wav);
+  assert.ok(pcm.samples.length >= 2.5 * 48000, `recorded ${pcm.samples.length} samples`);
+  // Skip the first half second (codec start-up) and analyse the middle.
+  const check = hasTone(pcm.samples.subarray(24000, 24000 + 65536), 440);
+  assert.ok(check.found, JSON.stringify(check.analysis));
+
+  const toRelay = (await metricSum(dev.ready.relayMetrics, 'parley_relay_packets_total', 'to_transceiver')) - toRelayBefore;
+  const toClient = await metricSum(dev.ready.relayMetrics, 'parley_relay_packets_total', 'to_client');
+  assert.ok(toRelay >= 150, `relay forwarded ${toRelay} packets to the transceiver`);
+  assert.ok(toClient >= 140, `relay forwarded ${toClient} packets to the client`);
+});
+
+test('NAT rebinding: after --rebind-after-ms 1500 the echo keeps arriving on the new port', { timeout: 60_000 }, async () => {
+  const r = await runCall(dev.ready.signaling, ['--tone', '523', '--seconds', '4', '--rebind-after-ms', '1500']);
+  assert.equal(r.code, 0, `${JSON.stringify(r.summary)}\n${r.stderr}`);
+  const rebind = r.summary.rebind as { packetsReceivedAfter: number; localAddress: string } | undefined;
+  assert.ok(rebind, 'the client rebound');
+  assert.notEqual(rebind.localAddress, r.summary.localAddress);
+  // 2.5 s of audio remain after the move: ~125 packets; allow for the switch-over.
+  assert.ok(rebind.packetsReceivedAfter >= 100, `received ${rebind.packetsReceivedAfter} packets after rebinding`);
+});
+
+test('a call to a URL nobody serves fails with exit 1 and says why', { timeout: 30_000 }, async () => {
+  const r = await runCall('http://127.0.0.1:9/v1/realtime/calls', ['--seconds', '1']);
+  assert.equal(r.code, 1);
+  assert.equal(r.summary.ok, false);
+  assert.equal((r.summary.error as { code: string }).code, 'ERR_CLIENT_SIGNALING');
+});

@@ -1,0 +1,111 @@
+// Real-process helpers for the end-to-end tests: start `parley dev` on free ports (port 0 for
+// every address) and wait for its ready line; run `parley call … --json`; read Prometheus
+// counters. Every process started here is stopped by the returned handle, with a deadline,
+// and tests register that in `after` so nothing outlives the run.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/parley.ts', import.meta.url));
+
+export interface DevReady {
+  readonly page: string;
+  readonly signaling: string;
+  readonly relay: string;
+  readonly relayMetrics: string;
+  readonly transceiverMetrics: string;
+}
+
+export interface DevStack {
+  readonly ready: DevReady;
+  /** Child output so far, for failure messages. */
+  log(): string;
+  stop(): Promise<number | null>;
+}
+
+/** Starts `parley dev` with every address on port 0; resolves once it prints its ready line. */
+export async function startDev(extraArgs: string[] = [], timeoutMs = 30_000): Promise<DevStack> {
+  const args = [BIN, 'dev', '--http', '127.0.0.1:0', '--relay', '127.0.0.1:0', '--relay-internal', '127.0.0.1:0',
+    '--relay-http', '127.0.0.1:0', '--media', '127.0.0.1:0', '--log-level', 'warn', ...extraArgs];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PARLEY_KEYS: '' } });
+  const lines: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (l) => lines.push(l));
+  const stop = (): Promise<number | null> => stopProcess(child);
+  const ready = await new Promise<DevReady>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`parley dev not ready in ${timeoutMs} ms:\n${lines.join('\n')}`)), timeoutMs);
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      lines.push(l);
+      const m = /^parley dev ready (\{.*\})$/.exec(l);
+      if (m) {
+        clearTimeout(timer);
+        resolve(JSON.parse(m[1]) as DevReady);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`parley dev exited (${code}) before ready:\n${lines.join('\n')}`));
+    });
+  }).catch(async (err: unknown) => {
+    await stop();
+    throw err;
+  });
+  return { ready, stop, log: () => lines.join('\n') };
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (null if killed by a signal). */
+export function stopProcess(child: ChildProcess, graceMs = 8_000): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', (code) => {
+      clearTimeout(kill);
+      resolve(code);
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export interface CallRun {
+  readonly code: number | null;
+  readonly summary: Record<string, unknown> & { ok: boolean; stats?: Record<string, unknown> };
+  readonly stderr: string;
+}
+
+/** Runs `parley call URL … --json` to completion (bounded by `timeoutMs`). */
+export function runCall(url: string, args: string[], timeoutMs = 60_000): Promise<CallRun> {
+  const child = spawn(process.execPath, [BIN, 'call', url, '--json', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`parley call did not finish in ${timeoutMs} ms\n${err}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      try {
+        resolve({ code, summary: JSON.parse(out.trim().split('\n').pop() ?? '{}'), stderr: err });
+      } catch {
+        reject(new Error(`parley call printed no JSON (exit ${code}):\n${out}\n${err}`));
+      }
+    });
+  });
+}
+
+/** Sum of every sample of `name` (all label sets) in a Prometheus text page, filtered by a label substring. */
+export async function metricSum(url: string, name: string, labelFilter = ''): Promise<number> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  const text = await res.text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (!m || m[1] !== name || !(m[2] ?? '').includes(labelFilter)) continue;
+    sum += Number(m[3]);
+  }
+  return sum;
+}
