@@ -136,11 +136,19 @@ export function clientHelloExtensions(srtpProfiles: readonly number[]): Buffer {
   ]);
 }
 
-export function serverHelloExtensions(srtpProfile: number): Buffer {
+/**
+ * The ServerHello's extensions. renegotiation_info only answers a client that signalled it
+ * (extension or SCSV, RFC 5746 §3.6) and ec_point_formats only a client that sent it
+ * (RFC 8422 §5.2): a server must not send what was not offered.
+ */
+export function serverHelloExtensions(srtpProfile: number, answer: { renegotiationInfo: boolean; pointFormats: boolean }): Buffer {
   return Buffer.concat([
     useSrtp([srtpProfile]),
     ext(ExtensionType.extendedMasterSecret, Buffer.alloc(0)),
-    ext(ExtensionType.renegotiationInfo, u8(0)),
-    ext(ExtensionType.ecPointFormats, vec(1, u8(POINT_FORMAT_UNCOMPRESSED))),
+    answer.renegotiationInfo ? ext(ExtensionType.renegotiationInfo, u8(0)) : Buffer.alloc(0),
+    answer.pointFormats ? ext(ExtensionType.ecPointFormats, vec(1, u8(POINT_FORMAT_UNCOMPRESSED))) : Buffer.alloc(0),
   ]);
 }
+
+/** RFC 5746 §3.3: TLS_EMPTY_RENEGOTIATION_INFO_SCSV, equivalent to an empty renegotiation_info. */
+export const EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;

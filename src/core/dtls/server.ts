@@ -12,6 +12,7 @@ import type { EphemeralKey } from './ecdhe.ts';
 import { AlertDescription, DtlsCode, DtlsError, fail } from './errors.ts';
 import {
   ECDSA_SECP256R1_SHA256,
+  EMPTY_RENEGOTIATION_INFO_SCSV,
   GROUP_PREFERENCE,
   NamedGroup,
   parseExtensions,
@@ -52,6 +53,7 @@ export class ServerHandshake implements HandshakeRole {
   #clientRandom: Buffer = Buffer.alloc(0);
   #serverRandom: Buffer = Buffer.alloc(0);
   #profile: SrtpProfileName | undefined;
+  #answer = { renegotiationInfo: false, pointFormats: false };
   #ephemeral: EphemeralKey | undefined;
   #peerKey: KeyObject | undefined;
   #secrets: SessionSecrets | undefined;
@@ -129,6 +131,10 @@ export class ServerHandshake implements HandshakeRole {
     if (!ch.compressionMethods.includes(0)) throw fail.illegal('client does not offer null compression');
     const ext = parseExtensions(ch.extensions);
     const group = this.#negotiate(ext);
+    this.#answer = {
+      renegotiationInfo: ext.renegotiationInfo !== undefined || ch.cipherSuites.includes(EMPTY_RENEGOTIATION_INFO_SCSV),
+      pointFormats: ext.pointFormats !== undefined,
+    };
     this.#clientRandom = Buffer.from(ch.random);
     this.#serverRandom = this.#host.rng.bytes(32);
     this.#ephemeral = generateEphemeral(group, this.#host.rng);
@@ -177,7 +183,7 @@ export class ServerHandshake implements HandshakeRole {
       sessionId: Buffer.alloc(0),
       cipherSuite: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
       compressionMethod: 0,
-      extensions: serverHelloExtensions(profileId),
+      extensions: serverHelloExtensions(profileId, this.#answer),
     }));
     add(HandshakeType.certificate, encodeCertificate([host.certificate.der]));
     const params = encodeEcdhParams(eph.group, eph.publicKey);
