@@ -40,13 +40,16 @@ test('peekUsername rejects an attribute whose length runs past the message', () 
 });
 
 test('peekUsername ignores a USERNAME after MESSAGE-INTEGRITY (RFC 8489 §14.5)', () => {
-  // Rename the real USERNAME (offset 68) to an unknown optional type, then append one after MI.
-  const b = copy(SAMPLE_REQUEST.subarray(0, 100));
-  b.writeUInt16BE(0x8fff, 68);
-  const tail = Buffer.from('000600036162630080280004 00000000'.replace(/ /g, ''), 'hex');
-  const msg = Buffer.concat([b, tail]);
-  msg.writeUInt16BE(msg.length - 20, 2);
-  assert.equal(peekUsername(msg), undefined);
+  // SAMPLE_REQUEST: SOFTWARE@20, PRIORITY@40, ICE-CONTROLLED@48, USERNAME@60, MI@76, FP@100.
+  assert.equal(SAMPLE_REQUEST.readUInt16BE(60), 0x0006);
+  const tail = Buffer.from('0006000361626300' + '8028000400000000', 'hex'); // USERNAME "abc", FINGERPRINT
+  const withLateUsername = Buffer.concat([SAMPLE_REQUEST.subarray(0, 100), tail]);
+  withLateUsername.writeUInt16BE(withLateUsername.length - 20, 2);
+  assert.equal(peekUsername(withLateUsername), 'evtj:h6vY', 'the USERNAME before MI wins');
+  // Rename the real USERNAME to an unknown optional type: only the late one is left.
+  const onlyLate = Buffer.from(withLateUsername);
+  onlyLate.writeUInt16BE(0x8fff, 60);
+  assert.equal(peekUsername(onlyLate), undefined);
 });
 
 test('peekUsername rejects a USERNAME that is not UTF-8 or is 509 bytes or longer (RFC 8489 §14.3)', () => {
