@@ -38,7 +38,7 @@ export interface ClientCallOptions {
 
 const FRAME_MS = 20;
 /** Sending more than this late skips frames instead of bursting to catch up. */
-const MAX_LATE_MS = 100;
+const MAX_LATE_MS = 500;
 
 function ice4(rng: Rng, n: number): string {
   // RFC 8839 §5.4 ice-char from base64 (A-Za-z0-9+/): 6 bits per character.

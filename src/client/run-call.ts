@@ -10,7 +10,7 @@ import { Recorder } from './audio.ts';
 import { ClientCall } from './client-call.ts';
 import type { ClientCallEvent, ClientCallStats } from './client-call.ts';
 import { ClientError, ClientErrorCode } from './errors.ts';
-import { deleteCall, postOffer } from './signaling.ts';
+import { deleteCall, postOffer, warmUpFetch } from './signaling.ts';
 import { UdpCallDriver } from './udp-driver.ts';
 
 export interface RunCallOptions {
@@ -96,6 +96,7 @@ export async function runCall(o: RunCallOptions): Promise<CallResult> {
   };
   binding.attach(call, onEvent);
 
+  await warmUpFetch();
   const t0 = driver.now();
   let location: string | undefined;
   let signalingMs: number | undefined;
