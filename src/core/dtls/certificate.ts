@@ -8,6 +8,7 @@ import { createECDH, createHash, createPrivateKey, createPublicKey, generateKeyP
 import type { KeyObject } from 'node:crypto';
 import type { Rng } from '../rng.ts';
 import { AlertDescription, DtlsCode, DtlsError } from './errors.ts';
+import { p256Scalar } from './ecdhe.ts';
 import { bitString, explicit, oid, sequence, set, unsignedInteger, utcTime, utf8String } from './der.ts';
 
 export interface DtlsCertificate {
@@ -19,27 +20,22 @@ export interface DtlsCertificate {
 
 const OID_ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
 const OID_COMMON_NAME = '2.5.4.3';
-/** The P-256 group order n (SEC 2 §2.4.2): a private scalar must lie in [1, n-1]. */
-const P256_ORDER = Buffer.from('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex');
 
 function p256KeyFromRng(rng: Rng): KeyObject {
-  for (;;) {
-    const d = rng.bytes(32);
-    if (d.every((b) => b === 0) || Buffer.compare(d, P256_ORDER) >= 0) continue;
-    const ecdh = createECDH('prime256v1');
-    ecdh.setPrivateKey(d);
-    const point = ecdh.getPublicKey();
-    return createPrivateKey({
-      key: {
-        kty: 'EC',
-        crv: 'P-256',
-        d: d.toString('base64url'),
-        x: point.subarray(1, 33).toString('base64url'),
-        y: point.subarray(33, 65).toString('base64url'),
-      },
-      format: 'jwk',
-    });
-  }
+  const d = p256Scalar(rng);
+  const ecdh = createECDH('prime256v1');
+  ecdh.setPrivateKey(d);
+  const point = ecdh.getPublicKey();
+  return createPrivateKey({
+    key: {
+      kty: 'EC',
+      crv: 'P-256',
+      d: d.toString('base64url'),
+      x: point.subarray(1, 33).toString('base64url'),
+      y: point.subarray(33, 65).toString('base64url'),
+    },
+    format: 'jwk',
+  });
 }
 
 export function formatFingerprint(digest: Buffer): string {

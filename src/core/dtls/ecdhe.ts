@@ -17,7 +17,16 @@ export interface EphemeralKey {
 
 // PKCS#8 prefix for a raw X25519 private key (RFC 8410 §7).
 const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+/** The P-256 group order n (SEC 2 §2.4.2): a private scalar must lie in [1, n-1]. */
 const P256_ORDER = Buffer.from('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex');
+
+/** A P-256 private scalar from the Rng, by rejection sampling into [1, n-1]. */
+export function p256Scalar(rng: Rng): Buffer {
+  for (;;) {
+    const d = rng.bytes(32);
+    if (!d.every((b) => b === 0) && Buffer.compare(d, P256_ORDER) < 0) return d;
+  }
+}
 
 export function generateEphemeral(group: NamedGroup, rng: Rng): EphemeralKey {
   if (group === NamedGroup.x25519) {
@@ -42,10 +51,8 @@ export function generateEphemeral(group: NamedGroup, rng: Rng): EphemeralKey {
       },
     };
   }
-  let d = rng.bytes(32);
-  while (d.every((b) => b === 0) || Buffer.compare(d, P256_ORDER) >= 0) d = rng.bytes(32);
   const ecdh = createECDH('prime256v1');
-  ecdh.setPrivateKey(d);
+  ecdh.setPrivateKey(p256Scalar(rng));
   return {
     group,
     publicKey: ecdh.getPublicKey(),

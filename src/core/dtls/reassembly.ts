@@ -8,6 +8,8 @@
 const MAX_AHEAD = 8;
 /** Largest handshake message we accept: WebRTC certificates are a few hundred bytes (RSA-4096 ones ~1.5 KB). */
 export const MAX_MESSAGE = 16384;
+/** Total bytes of partial messages held at once, so forged fragments cannot pin much memory. */
+const MAX_BUFFERED = 49152;
 
 export interface HandshakeMessage {
   msgType: number;
@@ -49,6 +51,9 @@ export class Reassembler {
     if (frag.messageSeq >= this.#next + MAX_AHEAD || frag.length > MAX_MESSAGE) return 'dropped';
     let p = this.#pending.get(frag.messageSeq);
     if (p === undefined) {
+      let buffered = frag.length;
+      for (const q of this.#pending.values()) buffered += q.body.length;
+      if (buffered > MAX_BUFFERED) return 'dropped';
       p = { msgType: frag.msgType, body: Buffer.alloc(frag.length), have: new Uint8Array(frag.length), missing: frag.length, epoch, minEpoch: epoch };
       this.#pending.set(frag.messageSeq, p);
     } else if (p.msgType !== frag.msgType || p.body.length !== frag.length) {
