@@ -6,6 +6,7 @@ import type { TransportAddress } from '../core/address.ts';
 import { parsers, setting } from '../common/cli-config.ts';
 import type { ConfigOf } from '../common/cli-config.ts';
 import { LOG_LEVELS } from '../common/log.ts';
+import type { LogLevel } from '../common/log.ts';
 import { CidrSet, LOOPBACK_CIDRS } from './cidr.ts';
 import { parseRelaySpec } from './relay-spec.ts';
 
@@ -15,7 +16,6 @@ function mediaAddress(text: string): TransportAddress {
   if (/^(0\.0\.0\.0|::)$/.test(a.address)) {
     throw new Error(`'${text}' is an unspecified address; relays must reach it, so give the pod or host IP (e.g. 10.1.2.3:7000)`);
   }
-  if (a.port === 0) throw new Error(`'${text}' has port 0; the port goes into every routing token, so fix it`);
   return a;
 }
 
@@ -32,7 +32,7 @@ export const transceiverSettings = {
   }),
   media: setting({
     flag: 'media', env: 'PARLEY_MEDIA', metavar: 'HOST:PORT', default: mediaAddress('127.0.0.1:7000'), parse: mediaAddress,
-    help: 'UDP media endpoint that relays send to; this address is sealed into every routing token',
+    help: 'UDP media endpoint that relays send to; sealed into every routing token (port 0: any free port, logged)',
   }),
   relays: setting({
     flag: 'relays', env: 'PARLEY_RELAYS', metavar: 'SPEC', default: parseRelaySpec('127.0.0.1:3478'), defaultText: '127.0.0.1:3478',
@@ -69,7 +69,11 @@ export const transceiverSettings = {
     flag: 'drain-seconds', env: 'PARLEY_DRAIN_SECONDS', metavar: 'S', default: 30, parse: parsers.int(0, 24 * 3600),
     help: 'on SIGTERM: refuse new calls (503), let calls run this long, then end them (reason server-drain)',
   }),
-  logLevel: setting({
+  demoPage: setting<'on' | 'off'>({
+    flag: 'demo-page', env: 'PARLEY_DEMO_PAGE', metavar: 'on|off', default: 'on', parse: parsers.oneOf(['on', 'off'] as const),
+    help: 'serve the demo page (web/) at / on the HTTP port',
+  }),
+  logLevel: setting<LogLevel>({
     flag: 'log-level', env: 'PARLEY_LOG_LEVEL', metavar: 'LEVEL', default: 'info', parse: parsers.oneOf(LOG_LEVELS),
     help: `log threshold: ${LOG_LEVELS.join(', ')}`,
   }),

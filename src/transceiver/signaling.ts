@@ -16,6 +16,7 @@ import { PROMETHEUS_CONTENT_TYPE } from '../common/metrics.ts';
 import { BearerKeys } from './bearer-keys.ts';
 import type { CallService } from './call-types.ts';
 import { SignalingError } from './signaling-errors.ts';
+import { readStatic } from './static-files.ts';
 
 export const CALLS_PATH = '/v1/realtime/calls';
 /** Offers are a few KiB; 64 KiB leaves room for many candidates and still bounds memory. */
@@ -33,6 +34,8 @@ export interface SignalingOptions {
   /** Seconds in Retry-After when at the session limit / while draining. */
   readonly retryAfterFullSeconds?: number;
   readonly retryAfterDrainingSeconds?: number;
+  /** Folder served at / for GET (the demo page, web/); none when undefined. */
+  readonly staticDir?: string;
 }
 
 export interface SignalingServer {
@@ -174,7 +177,13 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
 
   async function handle(req: IncomingMessage, res: ServerResponse, r: Route, url: URL): Promise<void> {
     const method = req.method ?? 'GET';
-    if (r.kind === 'none') throw new SignalingError('not_found', `no such endpoint: ${url.pathname}`);
+    if (r.kind === 'none') {
+      const file = o.staticDir !== undefined && (method === 'GET' || method === 'HEAD') ? await readStatic(o.staticDir, url.pathname) : undefined;
+      if (!file) throw new SignalingError('not_found', `no such endpoint: ${url.pathname}`);
+      res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length, 'cache-control': 'no-cache' });
+      res.end(method === 'HEAD' ? undefined : file.body);
+      return;
+    }
     if (r.kind === 'ops') {
       if (method !== 'GET' && method !== 'HEAD') throw notAllowed(r, method);
       ops(res, r.path, method === 'HEAD');

@@ -1,0 +1,66 @@
+// `parley transceiver`: runs the stateful side of Parley — the signaling HTTP API and the UDP
+// media endpoint that relays talk to (docs/transceiver.md). Settings come from flags and
+// PARLEY_… variables (src/transceiver/config.ts); SIGTERM/SIGINT drain: offers get 503 and
+// /readyz fails at once, calls get --drain-seconds to finish, then the rest are ended.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { formatAddress } from '../core/address.ts';
+import { ConfigError } from '../common/config-error.ts';
+import { loadConfig, renderSettingsHelp } from '../common/cli-config.ts';
+import { loadKeyring } from '../common/keyring-config.ts';
+import { createLogger } from '../common/log.ts';
+import { transceiverSettings } from '../transceiver/config.ts';
+import { advertisedAddresses, formatRelaySpec } from '../transceiver/relay-spec.ts';
+import { startTransceiver } from '../transceiver/transceiver.ts';
+import type { Command } from './command.ts';
+
+const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
+
+const help = `Usage: parley transceiver [options]
+
+Runs a transceiver: the signaling API (POST /v1/realtime/calls with an SDP offer, answered with
+ICE-lite candidates that are the relays' public addresses) and a UDP media endpoint that only
+relays send to. Every call ends here: ICE-lite, DTLS, SRTP, RTP/RTCP and a media handler.
+
+Options (flag, environment variable, meaning, default):
+${renderSettingsHelp(transceiverSettings)}
+
+Routing-token keys: --keys-file FILE, else PARLEY_KEYS (the same keyring every relay has;
+make one with \`parley keys generate\`). Signaling API keys: PARLEY_API_KEYS.
+Signals: SIGTERM/SIGINT drain (503 for new offers, /readyz fails), then exit 0.
+See docs/transceiver.md and docs/signaling.md.`;
+
+export const command: Command = {
+  summary: 'run the transceiver: signaling API + media endpoint for relays',
+  help,
+  async run(argv: string[]): Promise<number> {
+    const cfg = loadConfig(transceiverSettings, argv, process.env);
+    const keyring = loadKeyring({ keysFile: cfg.keysFile, env: process.env });
+    const { getHandlerFactory, handlerNames } = await import('../transceiver/handlers/registry.ts');
+    if (!getHandlerFactory(cfg.handler)) {
+      throw new ConfigError('--handler / PARLEY_HANDLER', `no media handler named '${cfg.handler}' (known: ${handlerNames().join(', ')})`);
+    }
+    const log = createLogger({ component: 'transceiver', level: cfg.logLevel });
+    const trx = await startTransceiver({
+      http: cfg.http, media: cfg.media, relays: advertisedAddresses(cfg.relays), relayCidrs: cfg.relayCidrs, keyring,
+      maxSessions: cfg.maxSessions, maxCallSeconds: cfg.maxCallSeconds, handler: cfg.handler, getHandler: getHandlerFactory,
+      apiKeys: cfg.apiKeys, log, staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
+    });
+    log.info('listening', {
+      http: formatAddress(trx.httpAddress), media: formatAddress(trx.mediaAddress), relays: formatRelaySpec(cfg.relays),
+      relayCidrs: cfg.relayCidrs.toString(), handler: cfg.handler, keyIds: keyring.keys.map((k) => k.id), auth: cfg.apiKeys.length > 0,
+    });
+    await new Promise<void>((resolve) => {
+      const onSignal = (sig: NodeJS.Signals): void => {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        log.info('stopping', { signal: sig, calls: trx.calls.activeCount, drainSeconds: cfg.drainSeconds });
+        void trx.drain(cfg.drainSeconds * 1000).then(resolve);
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
+    log.info('stopped');
+    return 0;
+  },
+};

@@ -1,0 +1,186 @@
+// The call registry: turns an SDP offer into a running call (offer analysis → routing token →
+// answer → Session on the media endpoint), enforces the session limit and drain, and serves the
+// signaling API's questions (CallService). A closed call is kept for a while so GET can still
+// say how it ended. Not here: HTTP (signaling.ts), packets (endpoint.ts, session.ts).
+import type { TransportAddress } from '../core/address.ts';
+import { formatAddress } from '../core/address.ts';
+import type { DtlsCertificate } from '../core/dtls/index.ts';
+import type { Rng } from '../core/rng.ts';
+import { SdpErrorCode, analyzeOffer, buildAnswer, dtlsRole } from '../core/sdp/index.ts';
+import { mint } from '../core/token/index.ts';
+import type { Keyring } from '../core/token/index.ts';
+import type { Logger } from '../common/log.ts';
+import type { Admission, CallInfo, CallService, CloseReason, CreateCallResult } from './call-types.ts';
+import type { MediaEndpoint } from './endpoint.ts';
+import type { MediaHandlerFactory } from './media-handler.ts';
+import { Session } from './session.ts';
+import { SignalingError } from './signaling-errors.ts';
+import type { TransceiverMetrics } from './transceiver-metrics.ts';
+
+export interface CallRegistryOptions {
+  readonly keyring: Keyring;
+  /** Sealed into every token: where relays send this call's packets. */
+  readonly mediaAddress: TransportAddress;
+  /** Advertised as candidates, in preference order. */
+  readonly relays: readonly TransportAddress[];
+  readonly certificate: DtlsCertificate;
+  readonly rng: Rng;
+  /** Monotonic ms (sessions) and Unix ms (tokens, JSON times). */
+  readonly clock: () => number;
+  readonly wallClock: () => number;
+  readonly endpoint: MediaEndpoint;
+  readonly maxSessions: number;
+  readonly maxCallMs: number;
+  readonly defaultHandler: string;
+  readonly getHandler: (name: string) => MediaHandlerFactory | undefined;
+  readonly metrics: TransceiverMetrics;
+  readonly log?: Logger;
+  readonly setupTimeoutMs?: number;
+  /** How long a closed call stays visible to GET. */
+  readonly keepClosedMs?: number;
+}
+
+interface CallRecord {
+  readonly session: Session;
+  readonly handler: string;
+}
+
+const MAX_CLOSED_KEPT = 10_000;
+
+export class CallRegistry implements CallService {
+  readonly #o: CallRegistryOptions;
+  readonly #calls = new Map<string, CallRecord>();
+  /** Closed calls in the order they closed (Map keeps insertion order), for expiry. */
+  readonly #closed = new Map<string, number>();
+  #active = 0;
+  #draining = false;
+
+  constructor(o: CallRegistryOptions) {
+    this.#o = o;
+  }
+
+  get activeCount(): number {
+    return this.#active;
+  }
+
+  admission(): Admission {
+    if (this.#draining) return 'draining';
+    return this.#active >= this.#o.maxSessions ? 'full' : 'open';
+  }
+
+  /** Refuse new calls from now on (readiness goes false; offers get 503). */
+  startDraining(): void {
+    this.#draining = true;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  createCall(offerText: string, options: { handler?: string }): CreateCallResult {
+    const result = this.#create(offerText, options);
+    if (result.ok) this.#o.metrics.callsCreated.inc();
+    else this.#o.metrics.callsRejected.labels(result.error.code).inc();
+    return result;
+  }
+
+  #create(offerText: string, options: { handler?: string }): CreateCallResult {
+    const handlerName = options.handler ?? this.#o.defaultHandler;
+    const factory = this.#o.getHandler(handlerName);
+    if (!factory) return { ok: false, error: new SignalingError('unknown_handler', `no media handler named ${JSON.stringify(handlerName)}`) };
+    const analysed = analyzeOffer(offerText);
+    if (!analysed.ok) {
+      const e = analysed.error;
+      const readable = e.code !== SdpErrorCode.unparsable && e.code !== SdpErrorCode.incomplete;
+      return { ok: false, error: new SignalingError(readable ? 'sdp_not_acceptable' : 'bad_sdp', e.message) };
+    }
+    const offer = analysed.offer;
+    const o = this.#o;
+    const now = o.clock();
+    // The token's issue time is wall-clock: relays on other hosts check its age (DESIGN.md).
+    const token = mint(o.mediaAddress, o.keyring, o.wallClock(), o.rng);
+    const id = `rtc_${o.rng.bytes(12).toString('hex')}`;
+    // RFC 3550 §8.1: a random SSRC; 0 is avoided because some stacks treat it as "unset".
+    const ssrc = o.rng.bytes(4).readUInt32BE(0) || 1;
+    const cname = o.rng.bytes(12).toString('base64');
+    const answer = buildAnswer({
+      offer, iceUfrag: token.ufrag, icePwd: token.pwd, fingerprint: { algorithm: 'sha-256', value: o.certificate.fingerprint },
+      candidates: o.relays, ssrc, cname, sessionId: String(o.rng.bytes(6).readUIntBE(0, 6)), streamId: 'parley',
+    });
+    const session = new Session({
+      id, now, rng: o.rng, localUfrag: token.ufrag, localPwd: token.pwd, remoteUfrag: offer.iceUfrag, remotePwd: offer.icePwd,
+      dtlsRole: dtlsRole(offer.setup), certificate: o.certificate, remoteFingerprint: offer.fingerprint.value,
+      ssrc, cname, opusPayloadType: offer.audio.opusPayloadType, handlerFactory: factory,
+      onHandlerError: (method, err) => {
+        o.metrics.handlerErrors.labels(handlerName, method).inc();
+        o.log?.warn('media handler error', { call: id, handler: handlerName, method, err });
+      },
+      onWake: () => o.endpoint.wake(session),
+      wallClockOffsetMs: o.wallClock() - now,
+      setupTimeoutMs: o.setupTimeoutMs,
+      maxDurationMs: o.maxCallMs,
+    });
+    this.#calls.set(id, { session, handler: handlerName });
+    this.#active++;
+    o.metrics.sessions.set(this.#active);
+    o.endpoint.add(session);
+    o.log?.info('call created', { call: id, handler: handlerName, keyId: token.keyId, dtlsRole: dtlsRole(offer.setup) });
+    return { ok: true, id, answer };
+  }
+
+  /** The endpoint reports a closed session here. */
+  onSessionClosed(session: Session, reason: CloseReason): void {
+    if (!this.#calls.has(session.id) || this.#closed.has(session.id)) return;
+    this.#active--;
+    this.#o.metrics.sessions.set(this.#active);
+    this.#o.metrics.callsClosed.labels(reason).inc();
+    this.#closed.set(session.id, this.#o.clock());
+    this.#expireClosed();
+    this.#o.log?.info('call closed', { call: session.id, reason, stats: session.stats() });
+  }
+
+  /** The endpoint reports state changes here (setup time histogram). */
+  onSessionState(session: Session): void {
+    if (session.state === 'connected' && session.connectedAt !== undefined) {
+      this.#o.metrics.setupSeconds.observe((session.connectedAt - session.createdAt) / 1000);
+    }
+  }
+
+  getCall(id: string): CallInfo | undefined {
+    this.#expireClosed();
+    const rec = this.#calls.get(id);
+    if (!rec) return undefined;
+    const s = rec.session;
+    const offset = this.#o.wallClock() - this.#o.clock();
+    const iso = (t: number | undefined): string | undefined => (t === undefined ? undefined : new Date(t + offset).toISOString());
+    const path = s.selectedPath;
+    return {
+      id, state: s.state, closeReason: s.closeReason, handler: rec.handler,
+      createdAt: iso(s.createdAt)!, connectedAt: iso(s.connectedAt), closedAt: iso(s.closedAt),
+      client: path && formatAddress(path.client), relay: path && formatAddress(path.relayPublic),
+      stats: s.stats(),
+    };
+  }
+
+  endCall(id: string, reason: CloseReason): boolean {
+    const rec = this.#calls.get(id);
+    if (!rec) return false;
+    this.#o.endpoint.closeSession(rec.session, reason);
+    return true;
+  }
+
+  /** Ends every call that is still running (drain deadline, shutdown). */
+  endAll(reason: CloseReason): void {
+    for (const rec of this.#calls.values()) if (rec.session.state !== 'closed') this.#o.endpoint.closeSession(rec.session, reason);
+  }
+
+  #expireClosed(): void {
+    const keep = this.#o.keepClosedMs ?? 5 * 60_000;
+    const now = this.#o.clock();
+    for (const [id, at] of this.#closed) {
+      if (now - at < keep && this.#closed.size <= MAX_CLOSED_KEPT) break;
+      this.#closed.delete(id);
+      this.#calls.delete(id);
+    }
+  }
+}

@@ -1,0 +1,216 @@
+// The transceiver's UDP media endpoint: the I/O shell around every Session. It accepts
+// datagrams only from relay networks (--relay-cidrs), strips the relay ⇄ transceiver header
+// (src/core/relay-header.ts), routes the payload to a session — STUN by the server ufrag in
+// USERNAME (RFC 8445 §7.2.2), everything else by the client address the header names, as
+// pion's single-port mux does — and sends each session's output back through the relay the
+// client last used, header first (scatter/gather, no copy). It arms ONE timer for all sessions
+// (STYLE.md rule 3) from a min-heap of their deadlines. Not here: what a call is (session.ts)
+// or how calls are created (calls.ts).
+import { createSocket } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
+import { formatAddress } from '../core/address.ts';
+import type { TransportAddress } from '../core/address.ts';
+import { classify } from '../core/demux.ts';
+import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader } from '../core/relay-header.ts';
+import { peekUsername } from '../core/stun/index.ts';
+import type { Logger } from '../common/log.ts';
+import type { CidrSet } from './cidr.ts';
+import type { CloseReason } from './call-types.ts';
+import type { Session, SessionPath } from './session.ts';
+import { TimerHeap } from './timer-heap.ts';
+import type { EndpointDropReason, TransceiverMetrics } from './transceiver-metrics.ts';
+
+export interface MediaEndpointOptions {
+  readonly bind: TransportAddress;
+  readonly relayCidrs: CidrSet;
+  readonly metrics: TransceiverMetrics;
+  readonly log?: Logger;
+  /** Monotonic milliseconds; the same clock the sessions were created on. */
+  readonly clock: () => number;
+  /** Told once per session when it closes (after its last datagrams are sent). */
+  readonly onSessionClosed?: (session: Session, reason: CloseReason) => void;
+  /** Told when a session's state changes (metrics, logs). */
+  readonly onSessionState?: (session: Session) => void;
+}
+
+interface Entry {
+  readonly session: Session;
+  /** Client addresses routed to this session (formatAddress keys), removed on close. */
+  readonly clients: Set<string>;
+}
+
+export class MediaEndpoint {
+  readonly #o: MediaEndpointOptions;
+  readonly #socket: Socket;
+  readonly #byUfrag = new Map<string, Entry>();
+  readonly #byClient = new Map<string, Entry>();
+  readonly #entries = new Map<Session, Entry>();
+  readonly #timers = new TimerHeap<Session>();
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Infinity;
+  #closed: Promise<void> | undefined;
+  address: TransportAddress;
+
+  private constructor(o: MediaEndpointOptions, socket: Socket, address: TransportAddress) {
+    this.#o = o;
+    this.#socket = socket;
+    this.address = address;
+    socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
+    socket.on('error', (err) => o.log?.error('media socket error', { err }));
+  }
+
+  /** Binds the UDP socket. Rejects when the address cannot be bound. */
+  static async bind(o: MediaEndpointOptions): Promise<MediaEndpoint> {
+    const socket = createSocket({ type: o.bind.family === 'IPv6' ? 'udp6' : 'udp4' });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(o.bind.port, o.bind.address, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    const a = socket.address();
+    return new MediaEndpoint(o, socket, { address: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' });
+  }
+
+  get sessionCount(): number {
+    return this.#entries.size;
+  }
+
+  /** Starts routing to a new session (by its server ufrag) and schedules its deadlines. */
+  add(session: Session): void {
+    const entry: Entry = { session, clients: new Set() };
+    this.#entries.set(session, entry);
+    this.#byUfrag.set(session.localUfrag, entry);
+    this.#service(entry);
+  }
+
+  /** Drives a session whose handler queued audio or hung up outside a packet or timer. */
+  wake(session: Session): void {
+    const entry = this.#entries.get(session);
+    if (!entry) return;
+    // Deferred: the handler may be inside its own callback; drive from a clean stack.
+    queueMicrotask(() => {
+      if (!this.#entries.has(session)) return;
+      session.handleTimeout(this.#o.clock());
+      this.#service(entry);
+    });
+  }
+
+  /** Ends a call now (hang-up, drain). */
+  closeSession(session: Session, reason: CloseReason): void {
+    const entry = this.#entries.get(session);
+    session.close(reason, this.#o.clock());
+    if (entry) this.#service(entry);
+  }
+
+  /** Closes the socket and the timer. Sessions are not closed here: the owner ends them first. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= new Promise<void>((resolve) => {
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#socket.close(() => resolve());
+    });
+    return this.#closed;
+  }
+
+  #drop(reason: EndpointDropReason): void {
+    this.#o.metrics.drops[reason].inc();
+  }
+
+  #onMessage(msg: Buffer, rinfo: RemoteInfo): void {
+    const m = this.#o.metrics;
+    m.packetsIn.inc();
+    m.bytesIn.inc(msg.length);
+    if (!this.#o.relayCidrs.has(rinfo.address)) return this.#drop('source-not-allowed');
+    const header = decodeRelayHeader(msg);
+    if (!header) return this.#drop('bad-header');
+    const payload = msg.subarray(RELAY_HEADER_LENGTH);
+    if (payload.length === 0) return this.#drop('bad-header');
+    const kind = classify(payload[0]);
+    let entry: Entry | undefined;
+    if (kind === 'stun') {
+      // RFC 8445 §7.2.2: USERNAME = "<our ufrag>:<their ufrag>"; our ufrag names the call even
+      // from a client address we have never seen (the first check, or after NAT rebinding).
+      const username = peekUsername(payload);
+      const colon = username === undefined ? -1 : username.indexOf(':');
+      entry = colon > 0 ? this.#byUfrag.get(username!.slice(0, colon)) : this.#byClient.get(formatAddress(header.client));
+    } else if (kind === 'dtls' || kind === 'rtp') {
+      entry = this.#byClient.get(formatAddress(header.client));
+    } else {
+      return this.#drop('not-stun-or-media');
+    }
+    if (!entry) return this.#drop('no-session');
+    const relaySocket: TransportAddress = { address: rinfo.address, port: rinfo.port, family: rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+    const path: SessionPath = { client: header.client, relayPublic: header.public, relaySocket };
+    entry.session.handle(payload, path, this.#o.clock());
+    this.#service(entry);
+  }
+
+  /** Sends what the session queued, applies its events, and reschedules it. */
+  #service(entry: Entry): void {
+    const s = entry.session;
+    for (let t = s.pollTransmit(); t; t = s.pollTransmit()) this.#send(t.path, t.data);
+    for (let e = s.pollEvent(); e; e = s.pollEvent()) {
+      if (e.type === 'path') {
+        const key = formatAddress(e.path.client);
+        this.#byClient.set(key, entry);
+        entry.clients.add(key);
+      } else if (e.type === 'state') {
+        this.#o.onSessionState?.(s);
+      } else if (e.type === 'closed') {
+        this.#remove(entry);
+        this.#o.onSessionClosed?.(s, e.reason);
+      }
+    }
+    if (this.#entries.has(s)) this.#timers.set(s, s.pollTimeout());
+    this.#arm();
+  }
+
+  #remove(entry: Entry): void {
+    this.#entries.delete(entry.session);
+    this.#timers.delete(entry.session);
+    if (this.#byUfrag.get(entry.session.localUfrag) === entry) this.#byUfrag.delete(entry.session.localUfrag);
+    for (const key of entry.clients) if (this.#byClient.get(key) === entry) this.#byClient.delete(key);
+  }
+
+  #send(path: SessionPath, data: Buffer): void {
+    if (this.#closed) return;
+    // The header tells the relay which client to send to, from which of its public addresses.
+    const header = encodeRelayHeader(path.client, path.relayPublic);
+    this.#o.metrics.packetsOut.inc();
+    this.#o.metrics.bytesOut.inc(header.length + data.length);
+    this.#socket.send([header, data], path.relaySocket.port, path.relaySocket.address, (err) => {
+      if (err) this.#o.metrics.sendErrors.inc();
+    });
+  }
+
+  /** Keeps exactly one timer, set to the earliest session deadline. */
+  #arm(): void {
+    if (this.#closed) return;
+    const at = this.#timers.earliest();
+    if (at === undefined) {
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      return;
+    }
+    if (this.#timer && at === this.#timerAt) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, Math.ceil(at - this.#o.clock())));
+  }
+
+  #onTimer(): void {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = this.#o.clock();
+    for (const s of this.#timers.takeExpired(now)) {
+      const entry = this.#entries.get(s);
+      if (!entry) continue;
+      s.handleTimeout(now);
+      this.#service(entry);
+    }
+    this.#arm();
+  }
+}

@@ -1,0 +1,114 @@
+// The transceiver process, assembled: one DTLS certificate per process, the media endpoint
+// (UDP, relays only), the call registry and the HTTP server (signaling + /metrics /healthz
+// /readyz). `drain()` is the SIGTERM path: readiness goes false and offers get 503 at once,
+// running calls get a grace period, then the rest end with reason server-drain.
+// Not here: flags and environment (config.ts, src/cli/transceiver.ts).
+import { performance } from 'node:perf_hooks';
+import type { TransportAddress } from '../core/address.ts';
+import { generateCertificate } from '../core/dtls/index.ts';
+import type { DtlsCertificate } from '../core/dtls/index.ts';
+import type { Rng } from '../core/rng.ts';
+import type { Keyring } from '../core/token/index.ts';
+import type { Logger } from '../common/log.ts';
+import { MetricsRegistry } from '../common/metrics.ts';
+import { systemRng } from '../common/system-rng.ts';
+import { CallRegistry } from './calls.ts';
+import type { CidrSet } from './cidr.ts';
+import { MediaEndpoint } from './endpoint.ts';
+import type { MediaHandlerFactory } from './media-handler.ts';
+import { startSignaling } from './signaling.ts';
+import type { SignalingServer } from './signaling.ts';
+import { transceiverMetrics } from './transceiver-metrics.ts';
+
+export interface TransceiverOptions {
+  readonly http: TransportAddress;
+  readonly media: TransportAddress;
+  readonly relays: readonly TransportAddress[];
+  readonly relayCidrs: CidrSet;
+  readonly keyring: Keyring;
+  readonly maxSessions: number;
+  readonly maxCallSeconds: number;
+  readonly handler: string;
+  readonly getHandler: (name: string) => MediaHandlerFactory | undefined;
+  readonly apiKeys?: readonly string[];
+  readonly log?: Logger;
+  readonly metrics?: MetricsRegistry;
+  readonly rng?: Rng;
+  readonly certificate?: DtlsCertificate;
+  readonly setupTimeoutMs?: number;
+  /** Served at / (the demo page). */
+  readonly staticDir?: string;
+}
+
+export interface Transceiver {
+  readonly httpAddress: TransportAddress;
+  readonly mediaAddress: TransportAddress;
+  readonly calls: CallRegistry;
+  readonly metrics: MetricsRegistry;
+  /** Refuses new calls, waits up to `graceMs` for calls to end, ends the rest, then closes. */
+  drain(graceMs: number): Promise<void>;
+  /** Ends every call (server-drain) and closes sockets. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startTransceiver(o: TransceiverOptions): Promise<Transceiver> {
+  const metrics = o.metrics ?? new MetricsRegistry();
+  const m = transceiverMetrics(metrics);
+  const rng = o.rng ?? systemRng;
+  // One certificate per process (the brief; RFC 8827 §6.5 allows any per-session lifetime):
+  // generating a P-256 key per call would cost the offer path for nothing.
+  const certificate = o.certificate ?? generateCertificate();
+  const clock = (): number => performance.now();
+  // The endpoint reports to the registry, which needs the endpoint: break the cycle with a holder.
+  const owner: { calls?: CallRegistry } = {};
+  const endpoint = await MediaEndpoint.bind({
+    bind: o.media, relayCidrs: o.relayCidrs, metrics: m, log: o.log, clock,
+    onSessionClosed: (s, reason) => owner.calls?.onSessionClosed(s, reason),
+    onSessionState: (s) => owner.calls?.onSessionState(s),
+  });
+  // Port 0 (tests) binds an ephemeral port: the token must carry the real one.
+  const mediaAddress: TransportAddress = { ...o.media, port: endpoint.address.port };
+  const registry = new CallRegistry({
+    keyring: o.keyring, mediaAddress, relays: o.relays, certificate, rng, clock, wallClock: () => Date.now(), endpoint,
+    maxSessions: o.maxSessions, maxCallMs: o.maxCallSeconds * 1000, defaultHandler: o.handler, getHandler: o.getHandler,
+    metrics: m, log: o.log, setupTimeoutMs: o.setupTimeoutMs,
+  });
+  owner.calls = registry;
+  let signaling: SignalingServer;
+  try {
+    signaling = await startSignaling({
+      host: o.http.address, port: o.http.port, calls: registry, apiKeys: o.apiKeys, metrics, log: o.log,
+      ready: () => !registry.draining, staticDir: o.staticDir,
+    });
+  } catch (err) {
+    await endpoint.close();
+    throw err;
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      registry.startDraining();
+      registry.endAll('server-drain');
+      // Let the last datagrams (BYE, close_notify) leave before the socket closes.
+      await new Promise((r) => setImmediate(r));
+      await Promise.all([signaling.close(), endpoint.close()]);
+    })();
+    return closing;
+  };
+
+  return {
+    httpAddress: signaling.address,
+    mediaAddress,
+    calls: registry,
+    metrics,
+    async drain(graceMs: number): Promise<void> {
+      registry.startDraining();
+      o.log?.info('draining', { calls: registry.activeCount, graceMs });
+      const deadline = Date.now() + graceMs;
+      while (registry.activeCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await close();
+    },
+    close,
+  };
+}
