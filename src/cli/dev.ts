@@ -23,6 +23,7 @@ const spec = {
   relayInternal: setting({ flag: 'relay-internal', env: 'PARLEY_DEV_RELAY_INTERNAL', metavar: 'HOST:PORT', help: 'relay UDP port towards the transceiver', default: addr('127.0.0.1:3479'), parse: addr }),
   relayHttp: setting({ flag: 'relay-http', env: 'PARLEY_DEV_RELAY_HTTP', metavar: 'HOST:PORT', help: 'relay /metrics /healthz /readyz', default: addr('127.0.0.1:9090'), parse: addr }),
   media: setting({ flag: 'media', env: 'PARLEY_DEV_MEDIA', metavar: 'HOST:PORT', help: 'transceiver UDP port towards relays', default: addr('127.0.0.1:7000'), parse: addr }),
+  relayWorkers: setting({ flag: 'relay-workers', env: 'PARLEY_DEV_RELAY_WORKERS', metavar: 'N', help: 'relay worker processes (one is plenty on one machine)', default: 1, parse: parsers.int(1, 256) }),
   logLevel: setting({ flag: 'log-level', env: 'PARLEY_LOG_LEVEL', metavar: 'LEVEL', help: 'log level of both children', default: 'info', parse: parsers.oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const) }),
 };
 
@@ -121,7 +122,7 @@ export const command: Command = {
       });
     };
     try {
-      const relayChild = startChild('relay', ['relay', '--listen', formatAddress(relay), '--internal', formatAddress(relayInternal), '--http', formatAddress(relayHttp)], env);
+      const relayChild = startChild('relay', ['relay', '--listen', formatAddress(relay), '--internal', formatAddress(relayInternal), '--http', formatAddress(relayHttp), '--workers', String(cfg.relayWorkers)], env);
       children.push(relayChild);
       watch('relay', relayChild);
       const trxChild = startChild('transceiver', ['transceiver', '--http', formatAddress(http), '--media', formatAddress(media), '--relays', formatAddress(relay)], env);
