@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { createClient } from 'redis';
 import type { TransportAddress } from '../../src/core/address.ts';
 import { parseAddress } from '../../src/core/address.ts';
-import { KEYS_TEXT } from './helpers.ts';
+import { KEYS_TEXT, mintFor, stunCheck } from './helpers.ts';
 
 const NODE = process.execPath;
 const BIN = new URL('../../bin/parley.ts', import.meta.url).pathname;
@@ -29,7 +29,10 @@ export interface RelayProcess {
 
 /** Starts `parley relay ARGS` with test keys; resolves when it logs "relay ready" (≤ 15 s). */
 export async function startRelayProcess(args: string[], env: Record<string, string> = {}): Promise<RelayProcess> {
-  const proc = spawn(NODE, [BIN, 'relay', '--listen', '127.0.0.1:0', '--internal', '127.0.0.1:0', '--http', '127.0.0.1:0', '--pin', 'off', ...args], {
+  const defaults = [['--listen', '127.0.0.1:0'], ['--internal', '127.0.0.1:0'], ['--http', '127.0.0.1:0'], ['--pin', 'off']]
+    .filter(([flag]) => !args.includes(flag))
+    .flat();
+  const proc = spawn(NODE, [BIN, 'relay', ...defaults, ...args], {
     env: { ...process.env, PARLEY_KEYS: KEYS_TEXT, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -201,4 +204,79 @@ export async function countRedisKeys(prefix: string, url = REDIS_URL): Promise<n
 
 export function uniquePrefix(name: string): string {
   return `parley-test:${name}:${process.pid}:${Date.now().toString(36)}:`;
+}
+
+/** A currently free port on 127.0.0.1 (UDP or TCP); another process could still take it. */
+export async function freePort(kind: 'udp' | 'tcp'): Promise<number> {
+  if (kind === 'udp') {
+    const s = dgram.createSocket('udp4');
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+    const port = s.address().port;
+    await new Promise<void>((r) => s.close(() => r()));
+    return port;
+  }
+  const { createServer } = await import('node:net');
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+/** A private redis-server this test owns (never the machine's shared one). */
+export async function startPrivateRedis(port: number): Promise<{ url: string; stop(): Promise<void> }> {
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const url = `redis://127.0.0.1:${port}`;
+  try {
+    await waitFor(() => redisAvailable(url), 5000, `redis-server on ${port}`);
+  } catch (err) {
+    proc.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    url,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** In CI Redis must be there: fail. Elsewhere: skip with a reason. */
+export async function requireRedis(t: { skip(msg: string): void }): Promise<boolean> {
+  if (await redisAvailable()) return true;
+  if (process.env.CI === 'true') throw new Error(`CI=true but Redis at ${REDIS_URL} is not reachable`);
+  t.skip(`Redis at ${REDIS_URL} is not reachable`);
+  return false;
+}
+
+/** The relay's log lines and non-zero relay metrics, for a failure message. */
+export async function explain(r: RelayProcess): Promise<string> {
+  let metrics = '(scrape failed)';
+  try {
+    metrics = [...(await scrape(r.http))].filter(([k, v]) => k.startsWith('parley_relay') && v !== 0).map(([k, v]) => `${k} ${v}`).join('\n');
+  } catch {
+    // the relay may be gone; the logs still help
+  }
+  return `relay logs:\n${r.logs.map((l) => JSON.stringify(l)).join('\n')}\nmetrics:\n${metrics}`;
+}
+
+/** Rethrows `err` with the relay's state appended. */
+export async function withRelayState(r: RelayProcess | undefined, err: unknown): Promise<never> {
+  if (!r) throw err;
+  throw new Error(`${(err as Error).message}\n${await explain(r)}`, { cause: err });
+}
+
+/**
+ * Opens `n` client sockets (pushed onto `clients`, so the caller closes them even on failure)
+ * and sends each a STUN check with a fresh token for `tx` to the relay's `pub`.
+ */
+export async function startClients(n: number, tx: TestSocket, pub: TransportAddress, clients: TestSocket[]): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const c = await openSocket();
+    clients.push(c);
+    const { ufrag, pwd } = mintFor(tx.address);
+    c.send(stunCheck(ufrag, pwd), pub);
+  }
 }
