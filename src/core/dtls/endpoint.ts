@@ -155,7 +155,11 @@ export class DtlsEndpoint {
         this.#messageSeq = seq;
       },
       sendFlight: (entries, now, awaitReply) => this.#sendFlight(entries, now, awaitReply),
-      sendStateless: (entries) => this.#transmits.push(...packFlight(entries, this.#mtu, (t, e, p) => this.#writeRecord(t, e, p, DTLS10))),
+      sendHelloVerifyRequest: (entry, recordSeq) => {
+        // Keep our own epoch-0 sequence numbers increasing past the echoed one.
+        this.#writeSeq[0] = Math.max(this.#writeSeq[0], recordSeq);
+        this.#transmits.push(...packFlight([entry], this.#mtu, (t, e, p) => this.#writeRecord(t, e, p, DTLS10)));
+      },
       installKeys: (secrets) => this.#installKeys(secrets),
       connected: (profile, secrets) => this.#connected(profile, secrets),
     };
@@ -186,7 +190,7 @@ export class DtlsEndpoint {
     }
     switch (rec.type) {
       case ContentType.handshake:
-        return this.#handleHandshakeRecord(plaintext, rec.epoch, now);
+        return this.#handleHandshakeRecord(plaintext, rec.epoch, rec.seq, now);
       case ContentType.alert:
         return this.#handleAlert(plaintext, rec.epoch);
       case ContentType.applicationData:
@@ -199,7 +203,7 @@ export class DtlsEndpoint {
     }
   }
 
-  #handleHandshakeRecord(plaintext: Buffer, epoch: number, now: number): void {
+  #handleHandshakeRecord(plaintext: Buffer, epoch: number, recordSeq: number, now: number): void {
     let fragments: HandshakeFragment[];
     try {
       fragments = parseHandshakeFragments(plaintext);
@@ -211,7 +215,7 @@ export class DtlsEndpoint {
         if (frag.msgType !== HandshakeType.clientHello || epoch !== 0) continue;
         if (frag.messageSeq !== this.#reassembler.nextSeq) this.#reassembler.restartAt(frag.messageSeq);
       }
-      const result = this.#reassembler.add(frag, epoch);
+      const result = this.#reassembler.add(frag, epoch, recordSeq);
       if (result === 'old') this.#onPeerRetransmission(frag.messageSeq, now);
       for (let msg = this.#reassembler.next(); msg !== undefined; msg = this.#reassembler.next()) {
         this.#handshake.onMessage(msg, now);

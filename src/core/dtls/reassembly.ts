@@ -19,6 +19,8 @@ export interface HandshakeMessage {
   epoch: number;
   /** The lowest record epoch any fragment came in. */
   minEpoch: number;
+  /** The record sequence number of the last fragment received (HelloVerifyRequest echoes it). */
+  recordSeq: number;
 }
 
 interface Partial {
@@ -28,6 +30,7 @@ interface Partial {
   missing: number;
   epoch: number;
   minEpoch: number;
+  recordSeq: number;
 }
 
 export type FragmentResult = 'old' | 'buffered' | 'dropped';
@@ -46,7 +49,7 @@ export class Reassembler {
     this.#next = seq;
   }
 
-  add(frag: { msgType: number; length: number; messageSeq: number; fragmentOffset: number; body: Buffer }, epoch: number): FragmentResult {
+  add(frag: { msgType: number; length: number; messageSeq: number; fragmentOffset: number; body: Buffer }, epoch: number, recordSeq = 0): FragmentResult {
     if (frag.messageSeq < this.#next) return 'old';
     if (frag.messageSeq >= this.#next + MAX_AHEAD || frag.length > MAX_MESSAGE) return 'dropped';
     let p = this.#pending.get(frag.messageSeq);
@@ -54,7 +57,7 @@ export class Reassembler {
       let buffered = frag.length;
       for (const q of this.#pending.values()) buffered += q.body.length;
       if (buffered > MAX_BUFFERED) return 'dropped';
-      p = { msgType: frag.msgType, body: Buffer.alloc(frag.length), have: new Uint8Array(frag.length), missing: frag.length, epoch, minEpoch: epoch };
+      p = { msgType: frag.msgType, body: Buffer.alloc(frag.length), have: new Uint8Array(frag.length), missing: frag.length, epoch, minEpoch: epoch, recordSeq };
       this.#pending.set(frag.messageSeq, p);
     } else if (p.msgType !== frag.msgType || p.body.length !== frag.length) {
       // A fragment that contradicts earlier ones is not ours to trust; drop it, keep the rest.
@@ -62,6 +65,7 @@ export class Reassembler {
     }
     p.epoch = Math.max(p.epoch, epoch);
     p.minEpoch = Math.min(p.minEpoch, epoch);
+    p.recordSeq = recordSeq;
     frag.body.copy(p.body, frag.fragmentOffset);
     for (let i = frag.fragmentOffset; i < frag.fragmentOffset + frag.body.length; i++) {
       if (p.have[i] === 0) {
@@ -77,6 +81,6 @@ export class Reassembler {
     const p = this.#pending.get(this.#next);
     if (p === undefined || p.missing > 0) return undefined;
     this.#pending.delete(this.#next);
-    return { msgType: p.msgType, seq: this.#next++, body: p.body, epoch: p.epoch, minEpoch: p.minEpoch };
+    return { msgType: p.msgType, seq: this.#next++, body: p.body, epoch: p.epoch, minEpoch: p.minEpoch, recordSeq: p.recordSeq };
   }
 }

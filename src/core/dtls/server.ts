@@ -121,7 +121,7 @@ export class ServerHandshake implements HandshakeRole {
       if (ch.cookie.length !== cookie.length || !timingSafeEqual(ch.cookie, cookie)) {
         // RFC 6347 §4.2.1: HelloVerifyRequest uses version DTLS 1.0 and the ClientHello's message_seq.
         const body = encodeHelloVerifyRequest(DTLS10, cookie);
-        this.#host.sendStateless([{ kind: 'handshake', epoch: 0, msgType: HandshakeType.helloVerifyRequest, seq: msg.seq, body }]);
+        this.#host.sendHelloVerifyRequest({ kind: 'handshake', epoch: 0, msgType: HandshakeType.helloVerifyRequest, seq: msg.seq, body }, msg.recordSeq);
         return;
       }
     }

@@ -51,8 +51,11 @@ export interface HandshakeHost {
   setMessageSeq(seq: number): void;
   /** Sends a new flight; with `awaitReply` it is retransmitted on timeout until the next one. */
   sendFlight(entries: FlightEntry[], now: number, awaitReply: boolean): void;
-  /** Sends a message without remembering it (HelloVerifyRequest, RFC 6347 §4.2.1). */
-  sendStateless(entries: FlightEntry[]): void;
+  /**
+   * Sends a HelloVerifyRequest without remembering it, in a record whose sequence number is the
+   * ClientHello's (RFC 6347 §4.2.1).
+   */
+  sendHelloVerifyRequest(entry: FlightEntry, recordSeq: number): void;
   /** Installs epoch 1 record protection in both directions. */
   installKeys(secrets: SessionSecrets): void;
   /** The handshake is complete and verified. */

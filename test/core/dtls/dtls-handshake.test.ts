@@ -3,6 +3,7 @@
 // application data and close_notify.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseRecords } from '../../../src/core/dtls/record.ts';
 import { bothConnected, drive, eventsOfType, makePair } from './harness.ts';
 
 test('client and server complete a handshake and export identical SRTP keying material', () => {
@@ -46,16 +47,26 @@ test('no common SRTP profile fails the handshake with a typed reason', () => {
 
 test('HelloVerifyRequest cookie exchange (RFC 6347 §4.2.1) completes with the cookie transcript rules', () => {
   const p = makePair('cookie', { server: { cookie: true } });
-  const sent: number[] = [];
+  const helloSeqs: number[] = [];
+  const verifySeqs: number[] = [];
   p.client.start(0);
+  // Deliver the first ClientHello by hand with a distinctive record sequence number (7).
+  const hello = Buffer.from(p.client.pollTransmit()!);
+  hello.writeUIntBE(7, 5, 6);
+  p.server.handle(hello, 0);
   drive(p, {
     done: bothConnected(p),
     tap: (from, d) => {
-      if (from === 'server' && d[0] === 22 && d[13] === 3) sent.push(3);
+      for (const r of parseRecords(d)) {
+        if (r.type !== 22 || r.epoch !== 0) continue;
+        if (from === 'server' && r.fragment[0] === 3) verifySeqs.push(r.seq);
+        if (from === 'client' && r.fragment[0] === 1) helloSeqs.push(r.seq);
+      }
       return d;
     },
   });
-  assert.deepEqual(sent, [3], 'one HelloVerifyRequest was sent');
+  assert.deepEqual(verifySeqs, [7], 'one HelloVerifyRequest, echoing the ClientHello record sequence number');
+  assert.ok(helloSeqs.length >= 1, 'the client sent its second ClientHello');
   assert.deepEqual(eventsOfType(p.clientEvents, 'connected')[0].keyingMaterial, eventsOfType(p.serverEvents, 'connected')[0].keyingMaterial);
 });
 

@@ -47,7 +47,7 @@ export class EvilPeer {
           return epoch === 0 ? encodeRecord(type, DTLS12, 0, seq, payload) : this.#write!.seal(type, DTLS12, epoch, seq, payload);
         }));
       },
-      sendStateless: () => {},
+      sendHelloVerifyRequest: () => {},
       installKeys: (s) => {
         const k = gcmKeyBlock(s.masterSecret, s.clientRandom, s.serverRandom);
         const c = new GcmRecordCipher(k.clientKey, k.clientSalt);
