@@ -71,8 +71,15 @@ export function peekUsername(buf: Buffer): string | undefined {
   const len = (buf[off + 2] << 8) | buf[off + 3];
   if (len > MAX_USERNAME_BYTES) return undefined;
   const start = off + 4;
-  if (!isUtf8(buf.subarray(start, start + len))) return undefined;
-  return buf.toString('utf8', start, start + len);
+  const end = start + len;
+  // ICE usernames are ASCII ice-chars (RFC 8839 §5.4): check that without making a view; only
+  // a non-ASCII USERNAME pays for the subarray that isUtf8 needs.
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    if (buf[i] >= 0x80) { ascii = false; break; }
+  }
+  if (!ascii && !isUtf8(buf.subarray(start, end))) return undefined;
+  return buf.toString(ascii ? 'latin1' : 'utf8', start, end);
 }
 
 // One header-sized scratch buffer for the length-adjusted header (§14.5). src/core runs on one
