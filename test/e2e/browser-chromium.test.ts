@@ -30,7 +30,7 @@ after(async () => {
   await dev?.stop();
 });
 
-test('Chromium calls through the relay, hears the echo, and hangs up', { skip, timeout: 90_000 }, async () => {
+test('Chromium calls through the relay, hears the echo, and hangs up', { skip, timeout: 90_000 }, async (t) => {
   session = await openDemo(dev.ready.page);
   const { page } = session;
   await page.click('#call');
@@ -40,6 +40,7 @@ test('Chromium calls through the relay, hears the echo, and hangs up', { skip, t
   const [relayHost, relayPort] = [dev.ready.relay.slice(0, dev.ready.relay.lastIndexOf(':')), Number(dev.ready.relay.slice(dev.ready.relay.lastIndexOf(':') + 1))];
 
   const s = await waitForStats(page, (x) => x.packetsReceived >= 100 && x.totalAudioEnergy > 0, 20_000);
+  t.diagnostic(`chromium stats: ${JSON.stringify(s)}`);
   assert.equal(s.remoteAddress, relayHost, 'the selected pair ends at the relay');
   assert.equal(s.remotePort, relayPort);
   assert.ok(s.packetsReceived >= 100, `received ${s.packetsReceived} audio packets`);
