@@ -46,7 +46,18 @@ export const IceClientCounter = {
 export type IceClientCounter = (typeof IceClientCounter)[keyof typeof IceClientCounter];
 
 type Purpose = 'check' | 'nominate' | 'consent';
-type Phase = 'idle' | 'checking' | 'nominating' | 'connected' | 'failed' | 'consent-lost' | 'closed';
+
+export interface IceClientDump {
+  readonly state: IceClientState;
+  readonly remote: string;
+  readonly mapped: string | undefined;
+  readonly outstanding: ReadonlyArray<{ readonly purpose: Purpose; readonly transmissions: number; readonly nextAt: number }>;
+  readonly lastResponseAt: number;
+  readonly nextConsentAt: number;
+  readonly stats: Readonly<Record<IceClientCounter, number>>;
+}
+
+export type IceClientState = 'idle' | 'checking' | 'nominating' | 'connected' | 'failed' | 'consent-lost' | 'closed';
 
 interface Transaction {
   readonly purpose: Purpose;
@@ -70,7 +81,7 @@ export class IceControllingClient {
   readonly #transmits: IceTransmit[] = [];
   readonly #events: IceClientEvent[] = [];
   readonly #counters = Object.fromEntries(Object.values(IceClientCounter).map((c) => [c, 0])) as Record<IceClientCounter, number>;
-  #phase: Phase = 'idle';
+  #phase: IceClientState = 'idle';
   #mapped: TransportAddress | undefined;
   #lastResponseAt = 0;
   #nextConsentAt = 0;
@@ -93,7 +104,7 @@ export class IceControllingClient {
     return this.#tieBreaker;
   }
 
-  get state(): Phase {
+  get state(): IceClientState {
     return this.#phase;
   }
 
@@ -200,7 +211,8 @@ export class IceControllingClient {
     return this.#events.shift();
   }
 
-  dump(): object {
+  /** State for tests and operations; holds no secrets. */
+  dump(): IceClientDump {
     return {
       state: this.#phase, remote: this.#remoteKey, mapped: this.#mapped && formatAddress(this.#mapped),
       outstanding: [...this.#transactions.values()].map((t) => ({ purpose: t.purpose, transmissions: t.transmissions, nextAt: t.nextAt })),

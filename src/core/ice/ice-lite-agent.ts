@@ -11,7 +11,7 @@ import {
   StunMethod, StunErrorCodes, type StunHeaderInfo,
 } from '../stun/index.ts';
 import { bindingError, bindingSuccess } from './binding-response.ts';
-import { IceLiteCounter, type IceLiteEvent, type IceTransmit } from './ice-types.ts';
+import { IceLiteCounter, type IceLiteDump, type IceLiteEvent, type IceTransmit } from './ice-types.ts';
 
 export interface IceLiteAgentOptions {
   readonly localUfrag: string;
@@ -143,7 +143,7 @@ export class IceLiteAgent {
   }
 
   /** State for tests and operations (mediasoup-style dump). No secrets. */
-  dump(): object {
+  dump(): IceLiteDump {
     return {
       localUfrag: this.#localUfrag,
       remoteUfrag: this.#remoteUfrag,

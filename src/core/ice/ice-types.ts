@@ -51,3 +51,16 @@ export const IceLiteCounter = {
   Indication: 'indication',
 } as const;
 export type IceLiteCounter = (typeof IceLiteCounter)[keyof typeof IceLiteCounter];
+
+/** IceLiteAgent.dump(): state for tests and operations; holds no secrets. */
+export interface IceLiteDump {
+  readonly localUfrag: string;
+  readonly remoteUfrag: string | undefined;
+  readonly hasRemotePwd: boolean;
+  readonly selected: string | undefined;
+  readonly validPairs: ReadonlyArray<{ readonly remote: string; readonly lastCheckAt: number }>;
+  readonly lastConsentAt: number;
+  readonly consentLost: boolean;
+  readonly closed: boolean;
+  readonly stats: Readonly<Record<IceLiteCounter, number>>;
+}

@@ -71,7 +71,7 @@ test('a check without USE-CANDIDATE makes a valid pair but selects nothing', () 
   assert.deepEqual(events(a), []);
   assert.equal(a.selected, undefined);
   assert.equal(a.pollTimeout(), undefined, 'no consent timer before selection');
-  assert.equal((a.dump() as { validPairs: unknown[] }).validPairs.length, 1);
+  assert.deepEqual(a.dump().validPairs, [{ remote: '203.0.113.7:50000', lastCheckAt: 0 }]);
 });
 
 test('401 for a wrong password, sent without MESSAGE-INTEGRITY (RFC 8489 §9.1.3)', () => {
@@ -240,4 +240,15 @@ test('close() is idempotent and silences the agent', () => {
   a.handle(check({ useCandidate: true }), CLIENT, 0);
   assert.equal(a.pollTransmit(), undefined);
   assert.equal(a.pollTimeout(), undefined);
+});
+
+test('valid pairs are capped at 16, evicting the oldest but never the selected one', () => {
+  const a = agent();
+  a.handle(check({ useCandidate: true }), CLIENT, 0);
+  for (let i = 1; i <= 20; i++) a.handle(check(), { address: '192.0.2.1', port: 1000 + i, family: 'IPv4' }, i);
+  const pairs = a.dump().validPairs.map((p) => p.remote);
+  assert.equal(pairs.length, 16);
+  assert.ok(pairs.includes('203.0.113.7:50000'), 'the selected pair stays');
+  assert.ok(!pairs.includes('192.0.2.1:1001') && pairs.includes('192.0.2.1:1020'), 'oldest evicted first');
+  assert.deepEqual(a.selected, CLIENT);
 });
