@@ -68,6 +68,12 @@ test('XOR-MAPPED-ADDRESS: bytes on the wire are XORed (port with 0x2112, IPv4 wi
   assert.deepEqual(Buffer.from(attr.value), Buffer.from('0001a147e112a643', 'hex'));
 });
 
+test('XOR-MAPPED-ADDRESS encodes an IPv4-mapped IPv6 address (dual-stack socket) as IPv4', () => {
+  const attr = xorMappedAddressAttribute({ address: '::ffff:192.0.2.1', port: 32853, family: 'IPv6' }, TID);
+  assert.deepEqual(Buffer.from(attr.value), Buffer.from('0001a147e112a643', 'hex'));
+  assert.deepEqual(roundTrip([attr]).xorMappedAddress, { address: '192.0.2.1', port: 32853, family: 'IPv4' });
+});
+
 test('XOR-MAPPED-ADDRESS with an unknown family or a wrong length is refused', () => {
   for (const hex of ['0003a147e112a643', '0001a147e112a6', '0002a147e112a643', '0001a147e112a64300000000', '']) {
     const e = decodeError([{ type: AttrType.XorMappedAddress, value: Buffer.from(hex, 'hex') }]);

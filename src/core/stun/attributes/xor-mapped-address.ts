@@ -11,8 +11,11 @@ const FAMILY_V6 = 0x02;
 const COOKIE = Buffer.from([0x21, 0x12, 0xa4, 0x42]);
 
 export function xorMappedAddressAttribute(address: TransportAddress, transactionId: Uint8Array): RawAttribute {
-  const ip = ipToBytes(address.address);
-  if (!ip) throw new RangeError(`not a literal IP address: ${address.address}`);
+  const parsed = ipToBytes(address.address);
+  if (!parsed) throw new RangeError(`not a literal IP address: ${address.address}`);
+  // A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; on the wire the peer is IPv4,
+  // and its ICE stack compares the mapped address with its IPv4 candidates.
+  const ip = isV4Mapped(parsed) ? parsed.subarray(12) : parsed;
   if (!Number.isInteger(address.port) || address.port < 0 || address.port > 0xffff) throw new RangeError(`bad port ${address.port}`);
   const value = Buffer.alloc(4 + ip.length);
   value[1] = ip.length === 4 ? FAMILY_V4 : FAMILY_V6;
@@ -30,6 +33,12 @@ export function decodeXorMappedAddress(value: Uint8Array, transactionId: Uint8Ar
   const ip = Buffer.alloc(ipLength);
   for (let i = 0; i < ipLength; i++) ip[i] = value[4 + i] ^ xorByte(i, transactionId);
   return addressFromBytes(ip, port);
+}
+
+function isV4Mapped(ip: Buffer): boolean {
+  if (ip.length !== 16 || ip[10] !== 0xff || ip[11] !== 0xff) return false;
+  for (let i = 0; i < 10; i++) if (ip[i] !== 0) return false;
+  return true;
 }
 
 /** Byte i of magic cookie ‖ transaction id. */
