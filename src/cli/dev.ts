@@ -125,7 +125,9 @@ export const command: Command = {
       const relayChild = startChild('relay', ['relay', '--listen', formatAddress(relay), '--internal', formatAddress(relayInternal), '--http', formatAddress(relayHttp), '--workers', String(cfg.relayWorkers)], env);
       children.push(relayChild);
       watch('relay', relayChild);
-      const trxChild = startChild('transceiver', ['transceiver', '--http', formatAddress(http), '--media', formatAddress(media), '--relays', formatAddress(relay)], env);
+      const trxChild = startChild('transceiver', ['transceiver', '--http', formatAddress(http), '--media', formatAddress(media), '--relays', formatAddress(relay),
+        // Ctrl-C should not wait the production 30 s for calls in progress to finish.
+        '--drain-seconds', '2'], env);
       children.push(trxChild);
       watch('transceiver', trxChild);
       const deadline = Date.now() + READY_TIMEOUT_MS;

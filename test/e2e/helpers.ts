@@ -22,7 +22,7 @@ export interface DevStack {
   readonly ready: DevReady;
   /** Child output so far, for failure messages. */
   log(): string;
-  stop(): Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /** Starts `parley dev` with every address on port 0; resolves once it prints its ready line. */
@@ -32,7 +32,7 @@ export async function startDev(extraArgs: string[] = [], timeoutMs = 30_000): Pr
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PARLEY_KEYS: '' } });
   const lines: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (l) => lines.push(l));
-  const stop = (): Promise<number | null> => stopProcess(child);
+  const stop = (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => stopProcess(child, 8_000, signal);
   const ready = await new Promise<DevReady>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`parley dev not ready in ${timeoutMs} ms:\n${lines.join('\n')}`)), timeoutMs);
     createInterface({ input: child.stdout! }).on('line', (l) => {
@@ -54,8 +54,8 @@ export async function startDev(extraArgs: string[] = [], timeoutMs = 30_000): Pr
   return { ready, stop, log: () => lines.join('\n') };
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (null if killed by a signal). */
-export function stopProcess(child: ChildProcess, graceMs = 8_000): Promise<number | null> {
+/** `signal` (SIGTERM), then SIGKILL after `graceMs`; resolves with the exit code (null if killed by a signal). */
+export function stopProcess(child: ChildProcess, graceMs = 8_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -63,7 +63,7 @@ export function stopProcess(child: ChildProcess, graceMs = 8_000): Promise<numbe
       clearTimeout(kill);
       resolve(code);
     });
-    child.kill('SIGTERM');
+    child.kill(signal);
   });
 }
 
