@@ -124,9 +124,10 @@ export function renderSettingsHelp(spec: SettingsSpec): string {
 /** A Markdown table of the settings, for docs. */
 export function renderSettingsMarkdown(spec: SettingsSpec): string {
   const lines = ['| Flag | Environment | Default | Meaning |', '|---|---|---|---|'];
+  const cell = (t: string): string => t.replace(/\|/g, '\\|');
   for (const s of Object.values(spec)) {
     const flag = `\`--${s.flag} ${s.metavar ?? 'VALUE'}\`${s.repeatable ? ' (repeatable)' : ''}`;
-    lines.push(`| ${flag} | \`${s.env}\` | \`${defaultShown(s)}\` | ${s.help.replace(/\|/g, '\\|')} |`);
+    lines.push(`| ${cell(flag)} | \`${s.env}\` | \`${cell(defaultShown(s))}\` | ${cell(s.help)} |`);
   }
   return lines.join('\n');
 }
