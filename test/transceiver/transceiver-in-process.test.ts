@@ -1,0 +1,145 @@
+// startTransceiver in this process on 127.0.0.1 port 0, with a hand-made "relay" socket:
+// the answer's token opens to the media address and its password is derivePassword's; the
+// session limit gives 503 and frees up on hang-up; an unknown ?handler= is 400; the media
+// endpoint drops (and counts) datagrams from outside --relay-cidrs, without a relay header, or
+// for no session; a forged-source STUN check gets nothing back.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { connectivityCheck } from '../../src/core/ice/binding-request.ts';
+import { encodeRelayHeader } from '../../src/core/relay-header.ts';
+import { seededRng } from '../../src/core/rng.ts';
+import { Keyring, derivePassword, open } from '../../src/core/token/index.ts';
+import { generateCertificate } from '../../src/core/dtls/index.ts';
+import { createEchoHandler } from '../../src/transceiver/handlers/echo.ts';
+import { CidrSet } from '../../src/transceiver/cidr.ts';
+import { startTransceiver } from '../../src/transceiver/transceiver.ts';
+import type { Transceiver } from '../../src/transceiver/transceiver.ts';
+import { readAnswer } from './helpers/udp-caller.ts';
+
+const CHROME = readFileSync(new URL('../core/sdp/data/chromium-156-audio-datachannel.offer.sdp', import.meta.url), 'utf8');
+const keyring = Keyring.generate(seededRng('in-process-keys'));
+const certificate = generateCertificate(seededRng('in-process-cert'));
+const RELAY = { address: '203.0.113.7', port: 3478, family: 'IPv4' as const };
+let trx: Transceiver;
+let base: string;
+let relaySock: Socket;
+const received: Buffer[] = [];
+
+before(async () => {
+  trx = await startTransceiver({
+    http: { address: '127.0.0.1', port: 0, family: 'IPv4' }, media: { address: '127.0.0.1', port: 0, family: 'IPv4' },
+    relays: [RELAY], relayCidrs: CidrSet.parse('127.0.0.1/32'), keyring, maxSessions: 1, maxCallSeconds: 60, handler: 'echo',
+    getHandler: (name) => (name === 'echo' ? createEchoHandler : undefined), certificate, rng: seededRng('in-process'),
+  });
+  base = `http://127.0.0.1:${trx.httpAddress.port}`;
+  relaySock = createSocket('udp4');
+  relaySock.on('message', (m) => received.push(m));
+  await new Promise<void>((r) => relaySock.bind(0, '127.0.0.1', r));
+});
+
+after(async () => {
+  await trx.close();
+  await trx.close();
+  await new Promise<void>((r) => relaySock.close(() => r()));
+});
+
+function post(body: string, query = ''): Promise<Response> {
+  return fetch(`${base}/v1/realtime/calls${query}`, { method: 'POST', body, headers: { 'content-type': 'application/sdp' } });
+}
+
+async function metric(name: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.split(' ')[0] === name);
+  return line ? Number(line.split(' ').pop()) : NaN;
+}
+
+function sendFrom(sock: Socket, data: Buffer): Promise<void> {
+  return new Promise((r) => sock.send(data, trx.mediaAddress.port, '127.0.0.1', () => r()));
+}
+
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 50));
+
+test('the answer: ufrag opens to the media address, ice-pwd = derivePassword, our fingerprint, relay candidate only', async () => {
+  const res = await post(CHROME);
+  assert.equal(res.status, 201);
+  const a = readAnswer(await res.text());
+  const opened = open(a.ufrag, keyring, Date.now());
+  assert.ok(opened.ok, 'the token opens with the shared keyring');
+  assert.deepEqual(opened.destination, trx.mediaAddress);
+  assert.equal(a.pwd, derivePassword(a.ufrag, keyring));
+  assert.equal(a.fingerprint, certificate.fingerprint);
+  assert.equal(a.setup, 'active');
+  assert.deepEqual(a.candidates, [RELAY]);
+  const location = res.headers.get('location')!;
+
+  // Session limit 1: the next offer is refused until this call ends.
+  const full = await post(CHROME);
+  assert.equal(full.status, 503);
+  assert.equal(full.headers.get('retry-after'), '2');
+  assert.equal(((await full.json()) as { error: { code: string } }).error.code, 'at_capacity');
+  const hang = await fetch(`${base}${location}/hangup`, { method: 'POST' });
+  assert.equal(hang.status, 200);
+  await hang.body?.cancel();
+  const again = await post(CHROME);
+  assert.equal(again.status, 201);
+  const loc2 = again.headers.get('location')!;
+  await again.body?.cancel();
+  (await fetch(base + loc2, { method: 'DELETE' })).body?.cancel();
+});
+
+test('an unknown ?handler= is 400 unknown_handler; a bad offer is 400, an offer without opus 406', async () => {
+  const res = await post(CHROME, '?handler=nope');
+  assert.equal(res.status, 400);
+  assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'unknown_handler');
+  const bad = await post('v=0\r\nnonsense');
+  assert.equal(bad.status, 400);
+  assert.match(((await bad.json()) as { error: { message: string } }).error.message, /line 2/);
+  const noOpus = await post(CHROME.replace('a=rtpmap:111 opus/48000/2', 'a=rtpmap:111 speex/16000'));
+  assert.equal(noOpus.status, 406);
+  assert.equal(((await noOpus.json()) as { error: { code: string } }).error.code, 'sdp_not_acceptable');
+});
+
+test('media endpoint drops: outside relay CIDRs, no relay header, no session; each counted', async () => {
+  const res = await post(CHROME);
+  const a = readAnswer(await res.text());
+  const location = res.headers.get('location')!;
+  const client = { address: '198.51.100.20', port: 50000, family: 'IPv4' as const };
+  const check = connectivityCheck({
+    transactionId: Buffer.alloc(12, 7), localUfrag: '1ODc', remoteUfrag: a.ufrag, remotePwd: a.pwd, priority: 1,
+    role: { controlling: true, tieBreaker: 1n }, useCandidate: true,
+  });
+  const wrapped = Buffer.concat([encodeRelayHeader(client, RELAY), check]);
+
+  // From 127.0.0.2: not in --relay-cidrs 127.0.0.1/32.
+  const outsider = createSocket('udp4');
+  await new Promise<void>((r) => outsider.bind(0, '127.0.0.2', r));
+  await sendFrom(outsider, wrapped);
+  await new Promise<void>((r) => outsider.close(() => r()));
+  await sendFrom(relaySock, check); // no header
+  await sendFrom(relaySock, Buffer.concat([encodeRelayHeader(client, RELAY), Buffer.from([0x17, 0xfe, 0xfd, 0, 0])])); // DTLS, unknown client
+  await settle();
+  assert.equal(received.length, 0, 'nothing answered');
+  assert.equal(await metric('parley_transceiver_drops_total{reason="source-not-allowed"}'), 1);
+  assert.equal(await metric('parley_transceiver_drops_total{reason="bad-header"}'), 1);
+  assert.equal(await metric('parley_transceiver_drops_total{reason="no-session"}'), 1);
+
+  // The same check from the relay: answered through the relay, header naming the client.
+  await sendFrom(relaySock, wrapped);
+  await waitUntil(() => received.length > 0);
+  const reply = received[0];
+  assert.equal(reply.subarray(0, 2).toString('latin1'), 'PR', 'relay header magic');
+  assert.equal(reply[40] >> 6, 0, 'a STUN response follows the header');
+  const got = (await (await fetch(base + location)).json()) as { state: string; client: string; relay: string };
+  assert.equal(got.state, 'connecting', 'nominated: DTLS started');
+  assert.equal(got.client, '198.51.100.20:50000');
+  assert.equal(got.relay, '203.0.113.7:3478');
+  (await fetch(base + location, { method: 'DELETE' })).body?.cancel();
+});
+
+async function waitUntil(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(check());
+}
