@@ -96,7 +96,7 @@ export function encodeRtp(packet: { header: RtpHeader; payload: Uint8Array; padd
   if (ext) {
     off = out.writeUInt16BE(ext.profile & 0xffff, off);
     off = out.writeUInt16BE(ext.data.length / 4, off);
-    off += Buffer.from(ext.data.buffer, ext.data.byteOffset, ext.data.length).copy(out, off);
+    off += ext.data.copy(out, off);
   }
   out.set(payload, off);
   if (pad) out[out.length - 1] = pad;
