@@ -28,6 +28,11 @@ export const HANDSHAKE_BUDGET_MS = 30_000;
 export const DEFAULT_MTU = 1200;
 const MIN_MTU = 64;
 const DEFAULT_PROFILES: SrtpProfileName[] = ['SRTP_AES128_CM_HMAC_SHA1_80', 'SRTP_AEAD_AES_128_GCM'];
+/**
+ * A peer resending its flight sends several datagrams at once (OpenSSL: one per message); we
+ * answer the burst with one resend of ours, not one per datagram.
+ */
+const PEER_RESEND_HOLDOFF_MS = 100;
 const ALERT_WARNING = 1;
 const ALERT_FATAL = 2;
 
@@ -52,7 +57,7 @@ export class DtlsEndpoint {
   #previousPeerFlight: [number, number] = [0, 0];
   #peerFlightStart = 0;
   #secrets: SessionSecrets | undefined;
-  #resentThisDatagram = false;
+  #lastPeerTriggeredResend = -Infinity;
 
   constructor(opts: DtlsOptions) {
     const invalid = (why: string): DtlsError => new DtlsError(DtlsCode.invalidOptions, why);
@@ -84,7 +89,6 @@ export class DtlsEndpoint {
   handle(datagram: Buffer, now: number): void {
     if (this.#state === 'new' && this.#role === 'server') this.#state = 'handshaking';
     if (this.#state !== 'handshaking' && this.#state !== 'connected') return;
-    this.#resentThisDatagram = false;
     for (const rec of parseRecords(datagram)) {
       if (this.#state !== 'handshaking' && this.#state !== 'connected') return;
       this.#guard(() => this.#handleRecord(rec, now));
@@ -226,13 +230,14 @@ export class DtlsEndpoint {
 
   /**
    * RFC 6347 §4.2.4: a message of the peer's previous flight means our answer to it was lost, so
-   * we resend our current flight (at most once per datagram). Older messages — a ClientHello
-   * after the handshake, say — are ignored: they never reset anything.
+   * we resend our current flight (once per burst, see PEER_RESEND_HOLDOFF_MS). Older messages — a
+   * ClientHello after the handshake, say — are ignored: they never reset anything.
    */
   #onPeerRetransmission(seq: number, now: number): void {
     const [start, end] = this.#previousPeerFlight;
-    if (seq < start || seq >= end || this.#flight === undefined || this.#resentThisDatagram) return;
-    this.#resentThisDatagram = true;
+    if (seq < start || seq >= end || this.#flight === undefined) return;
+    if (now - this.#lastPeerTriggeredResend < PEER_RESEND_HOLDOFF_MS) return;
+    this.#lastPeerTriggeredResend = now;
     this.#transmitFlight();
     if (this.#timer.deadline !== undefined) this.#timer.rearm(now);
   }

@@ -61,9 +61,11 @@ async function exchange(shell: UdpShell, ossl: OpensslProcess, profile: SrtpProf
   assert.equal(shell.events.filter((e) => e.type === 'connected').length, 1);
 }
 
-async function ourClientAgainstServer(profile: SrtpProfileName, extra: string[], mtu?: number): Promise<void> {
+type Lose = { incoming?: number[]; outgoing?: number[] };
+
+async function ourClientAgainstServer(profile: SrtpProfileName, extra: string[], mtu?: number, lose?: Lose): Promise<void> {
   const ossl = new OpensslProcess(['s_server', '-accept', '127.0.0.1:0', '-naccept', '1', '-Verify', '1', ...commonArgs(profile, extra)]);
-  const shell = new UdpShell(new DtlsEndpoint({ role: 'client', certificate: ours, remoteFingerprint: peer.fingerprint, rng: systemRng, srtpProfiles: [profile], mtu }));
+  const shell = new UdpShell(new DtlsEndpoint({ role: 'client', certificate: ours, remoteFingerprint: peer.fingerprint, rng: systemRng, srtpProfiles: [profile], mtu }), lose);
   try {
     const port = Number((await ossl.waitFor(/ACCEPT 127\.0\.0\.1:(\d+)/, WAIT_MS))[1]);
     await shell.bind();
@@ -78,8 +80,14 @@ async function ourClientAgainstServer(profile: SrtpProfileName, extra: string[],
   }
 }
 
-async function clientAgainstOurServer(profile: SrtpProfileName, extra: string[], opts: { cookie?: boolean; mtu?: number } = {}, tempKey = /Server Temp Key: X25519/): Promise<void> {
-  const shell = new UdpShell(new DtlsEndpoint({ role: 'server', certificate: ours, remoteFingerprint: peer.fingerprint, rng: systemRng, srtpProfiles: [profile], ...opts }));
+async function clientAgainstOurServer(
+  profile: SrtpProfileName,
+  extra: string[],
+  opts: { cookie?: boolean; mtu?: number } = {},
+  tempKey = /Server Temp Key: X25519/,
+  lose?: Lose,
+): Promise<void> {
+  const shell = new UdpShell(new DtlsEndpoint({ role: 'server', certificate: ours, remoteFingerprint: peer.fingerprint, rng: systemRng, srtpProfiles: [profile], ...opts }), lose);
   const port = await shell.bind();
   shell.start();
   const ossl = new OpensslProcess(['s_client', '-connect', `127.0.0.1:${port}`, '-ign_eof', ...commonArgs(profile, extra)]);
@@ -126,6 +134,20 @@ test('openssl s_client (300-byte MTU) ⇄ our server (200-byte MTU): fragmented 
   await clientAgainstOurServer('SRTP_AES128_CM_HMAC_SHA1_80', ['-mtu', '300'], { mtu: 200 });
 });
 
+// Lost datagrams force both implementations to retransmit to each other (RFC 6347 §4.2.4).
+test('our client ⇄ openssl s_server with the first datagrams lost each way: retransmissions recover', async () => {
+  // s_server does a cookie exchange by default. Our datagrams: 0 ClientHello (lost), 1 its
+  // retransmission, whose HelloVerifyRequest (their 0) is lost, 2 ClientHello again, 3 ClientHello
+  // with the cookie (lost), 4 its retransmission, 5 our final flight (lost), 6 its retransmission.
+  await ourClientAgainstServer('SRTP_AES128_CM_HMAC_SHA1_80', [], undefined, { outgoing: [0, 3, 5], incoming: [0] });
+});
+
+test('openssl s_client ⇄ our server with the first datagrams lost each way: retransmissions recover', async () => {
+  // s_client's first ClientHello is lost; our datagrams: 0 server flight (lost), 1 its
+  // retransmission, 2 our final flight (lost), 3 resent when s_client resends its Finished.
+  await clientAgainstOurServer('SRTP_AES128_CM_HMAC_SHA1_80', [], {}, undefined, { incoming: [0], outgoing: [0, 2] });
+});
+
 test('our client refuses openssl s_server when its certificate is not the SDP fingerprint', async () => {
   const ossl = new OpensslProcess(['s_server', '-accept', '127.0.0.1:0', '-naccept', '1', '-Verify', '1', ...commonArgs('SRTP_AES128_CM_HMAC_SHA1_80', [])]);
   const shell = new UdpShell(new DtlsEndpoint({ role: 'client', certificate: ours, remoteFingerprint: ours.fingerprint, rng: systemRng }));
@@ -137,6 +159,26 @@ test('our client refuses openssl s_server when its certificate is not the SDP fi
     const ev = await shell.waitFor(isConnected, WAIT_MS, 'failed');
     assert.equal(ev.type, 'failed');
     if (ev.type === 'failed') assert.equal(ev.reason.code, 'ERR_DTLS_FINGERPRINT_MISMATCH');
+  } finally {
+    shell.close();
+    await ossl.kill();
+  }
+});
+
+test('openssl s_client asks to renegotiate after connect: our server ignores it and stays connected', async () => {
+  const shell = new UdpShell(new DtlsEndpoint({ role: 'server', certificate: ours, remoteFingerprint: peer.fingerprint, rng: systemRng }));
+  const port = await shell.bind();
+  shell.start();
+  const ossl = new OpensslProcess(['s_client', '-connect', `127.0.0.1:${port}`, ...commonArgs('SRTP_AES128_CM_HMAC_SHA1_80', [])]);
+  try {
+    await shell.waitFor(isConnected, WAIT_MS, 'connected');
+    await opensslKeyingMaterial(ossl, WAIT_MS);
+    ossl.write('R\n'); // s_client command: start a renegotiation (an epoch-1 ClientHello)
+    await ossl.waitFor(/RENEGOTIATING/, WAIT_MS, 'stderr');
+    // Long enough for OpenSSL's first retransmission of that ClientHello (1 s timer).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(shell.endpoint.state, 'connected');
+    assert.deepEqual(shell.events.map((e) => e.type), ['connected']);
   } finally {
     shell.close();
     await ossl.kill();

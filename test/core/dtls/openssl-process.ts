@@ -64,11 +64,11 @@ export class OpensslProcess {
     return this.#out;
   }
 
-  /** Waits until stdout matches `re` (bounded), and returns the match. */
-  async waitFor(re: RegExp, ms: number): Promise<RegExpExecArray> {
+  /** Waits until stdout (or stderr) matches `re` (bounded), and returns the match. */
+  async waitFor(re: RegExp, ms: number, stream: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpExecArray> {
     const deadline = performance.now() + ms;
     for (;;) {
-      const m = re.exec(this.#out);
+      const m = re.exec(stream === 'stdout' ? this.#out : this.#err);
       if (m) return m;
       const left = deadline - performance.now();
       if (left <= 0 || this.#proc.exitCode !== null) {

@@ -13,12 +13,18 @@ export class UdpShell {
   #timer: NodeJS.Timeout | undefined;
   #waiters: (() => void)[] = [];
   #closed = false;
+  #received = 0;
+  #sent = 0;
+  readonly #lose: { incoming: number[]; outgoing: number[] };
 
-  constructor(endpoint: DtlsEndpoint) {
+  /** `lose` lists the indexes of datagrams to drop in each direction (to force retransmissions). */
+  constructor(endpoint: DtlsEndpoint, lose: { incoming?: number[]; outgoing?: number[] } = {}) {
     this.endpoint = endpoint;
+    this.#lose = { incoming: lose.incoming ?? [], outgoing: lose.outgoing ?? [] };
     this.#socket.on('message', (msg, rinfo) => {
       // A server shell learns its peer from the first datagram.
       this.#remote ??= { port: rinfo.port, address: rinfo.address };
+      if (this.#lose.incoming.includes(this.#received++)) return;
       this.endpoint.handle(msg, performance.now());
       this.#flush();
     });
@@ -64,6 +70,7 @@ export class UdpShell {
   #flush(): void {
     if (this.#closed) return;
     for (let d = this.endpoint.pollTransmit(); d !== undefined; d = this.endpoint.pollTransmit()) {
+      if (this.#lose.outgoing.includes(this.#sent++)) continue;
       if (this.#remote) this.#socket.send(d, this.#remote.port, this.#remote.address);
     }
     let woke = false;
