@@ -4,7 +4,7 @@ export { SrtpSession, estimateRoc, DEFAULT_MAX_SSRCS } from './session.ts';
 export type { SrtpMasterKey, SrtpSessionOptions, SsrcDump } from './session.ts';
 export { SrtpError, SrtpKeyError, srtpError, SRTP_DROP_REASONS } from './errors.ts';
 export type { SrtpDropReason } from './errors.ts';
-export { SRTP_PROFILES, isSrtpProfileName } from './profile.ts';
+export { SRTP_PROFILES, isSrtpProfileName, srtpProfileById } from './profile.ts';
 export type { SrtpProfileName, SrtpProfileParams } from './profile.ts';
 export { deriveSessionKeys, splitDtlsKeyingMaterial } from './kdf.ts';
 export type { SessionKeys, DirectionKeys } from './kdf.ts';

@@ -30,3 +30,9 @@ export const SRTP_PROFILES: Readonly<Record<SrtpProfileName, SrtpProfileParams>>
 export function isSrtpProfileName(name: string): name is SrtpProfileName {
   return Object.hasOwn(SRTP_PROFILES, name);
 }
+
+/** The profile for a use_srtp protection profile id (RFC 5764 §4.1.2), or undefined if we do not support it. */
+export function srtpProfileById(id: number): SrtpProfileName | undefined {
+  for (const [name, p] of Object.entries(SRTP_PROFILES)) if (p.id === id) return name as SrtpProfileName;
+  return undefined;
+}

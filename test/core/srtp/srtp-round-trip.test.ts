@@ -1,7 +1,7 @@
 // Protect → unprotect for both profiles and both directions, DTLS key split, tampering.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SrtpError, SrtpKeyError, SrtpSession, SRTP_PROFILES } from '../../../src/core/srtp/index.ts';
+import { SrtpError, SrtpKeyError, SrtpSession, SRTP_PROFILES, srtpProfileById } from '../../../src/core/srtp/index.ts';
 import { PROFILES, bytes, pair, rtcpRr, rtp } from './helpers.ts';
 
 for (const profile of PROFILES) {
@@ -130,4 +130,10 @@ test('protect throws SrtpError for RTP that is not RTP (our own bug, not hostile
   v1[0] = 0x40;
   assert.throws(() => client.protectRtp(v1), (e: unknown) => e instanceof SrtpError && e.reason === 'bad-version');
   assert.throws(() => client.protectRtcp(Buffer.alloc(4)), SrtpError);
+});
+
+test('use_srtp profile ids map to names (RFC 5764 §4.1.2, RFC 7714 §14.2)', () => {
+  assert.equal(srtpProfileById(0x0001), 'SRTP_AES128_CM_HMAC_SHA1_80');
+  assert.equal(srtpProfileById(0x0007), 'SRTP_AEAD_AES_128_GCM');
+  assert.equal(srtpProfileById(0x0002), undefined, 'SRTP_AES128_CM_HMAC_SHA1_32 is not offered');
 });
