@@ -49,6 +49,8 @@ export class MediaEndpoint {
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
   #closed: Promise<void> | undefined;
+  /** Return headers per path object: a session reuses its selected path for every packet. */
+  readonly #headers = new WeakMap<SessionPath, Buffer>();
   address: TransportAddress;
 
   private constructor(o: MediaEndpointOptions, socket: Socket, address: TransportAddress) {
@@ -177,7 +179,11 @@ export class MediaEndpoint {
   #send(path: SessionPath, data: Buffer): void {
     if (this.#closed) return;
     // The header tells the relay which client to send to, from which of its public addresses.
-    const header = encodeRelayHeader(path.client, path.relayPublic);
+    let header = this.#headers.get(path);
+    if (!header) {
+      header = encodeRelayHeader(path.client, path.relayPublic);
+      this.#headers.set(path, header);
+    }
     this.#o.metrics.packetsOut.inc();
     this.#o.metrics.bytesOut.inc(header.length + data.length);
     this.#socket.send([header, data], path.relaySocket.port, path.relaySocket.address, (err) => {

@@ -200,3 +200,11 @@ test('audio queued outside handle() wakes the endpoint, and is paced from the ne
   sim.run(T0 + 1300);
   assert.equal(caller.received.length, 10);
 });
+
+test('a push-only handler (echo) does not keep a 20 ms tick alive when the caller is silent', () => {
+  const { sim, session } = setup({ seed: 'idle' });
+  sim.run(T0 + 2000);
+  assert.equal(session.state, 'connected');
+  const next = session.pollTimeout()!;
+  assert.ok(next - sim.now > 100, `next deadline in ${next - sim.now} ms`);
+});
