@@ -108,6 +108,23 @@ test('a call through the real relay connects, echoes, reports RTT, and DELETE en
   assert.match(metrics, /parley_transceiver_call_setup_seconds_count 1/);
 });
 
+test('two calls at once through one relay port: each caller hears only its own frames', async () => {
+  const [a, b] = await Promise.all([call('pair-a'), call('pair-b')]);
+  await waitFor(() => a.caller.caller.connected && b.caller.caller.connected, 5000, 'both connected');
+  const talk = async (u: UdpCaller, tag: string): Promise<void> => {
+    for (let i = 0; i < 40; i++) {
+      u.caller.sendOpus(Buffer.from(`${tag}-${i}`));
+      u.pump();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  await Promise.all([talk(a.caller, 'A'), talk(b.caller, 'B')]);
+  await waitFor(() => a.caller.caller.received.length >= 35 && b.caller.caller.received.length >= 35, 2000, 'both echoes');
+  assert.ok(a.caller.caller.received.every((p) => p.payload.toString().startsWith('A-')));
+  assert.ok(b.caller.caller.received.every((p) => p.payload.toString().startsWith('B-')));
+  for (const c of [a, b]) (await fetch(base + c.location, { method: 'DELETE' })).body?.cancel();
+});
+
 test('SIGTERM drains: 503 + Retry-After and readyz 503 at once, running calls end as server-drain, exit 0', async () => {
   const { caller, location } = await call('drain');
   await waitFor(() => caller.caller.connected, 5000, 'connected');
