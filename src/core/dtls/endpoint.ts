@@ -8,7 +8,8 @@ import type { Rng } from '../rng.ts';
 import type { DtlsCertificate } from './certificate.ts';
 import { parseFingerprint } from './certificate.ts';
 import { ClientHandshake } from './client.ts';
-import { AlertDescription, DtlsCode, DtlsError } from './errors.ts';
+import { AlertDescription, DtlsCode, DtlsDrop, DtlsError } from './errors.ts';
+import type { DtlsDropReason } from './errors.ts';
 import { SrtpProfile, srtpKeyingLength } from './extensions.ts';
 import type { SrtpProfileName } from './extensions.ts';
 import { packFlight, RetransmitTimer } from './flight.ts';
@@ -17,7 +18,7 @@ import { HandshakeType, parseHandshakeFragments } from './handshake.ts';
 import type { HandshakeFragment } from './handshake.ts';
 import { exportKeyingMaterial, gcmKeyBlock } from './prf.ts';
 import { Reassembler } from './reassembly.ts';
-import { ContentType, DTLS10, DTLS12, encodeRecord, GcmRecordCipher, MAX_PLAINTEXT, parseRecords } from './record.ts';
+import { ContentType, DTLS10, DTLS12, encodeRecord, GcmRecordCipher, MAX_PLAINTEXT, parseRecords, RECORD_HEADER } from './record.ts';
 import type { DtlsRecord } from './record.ts';
 import { ReplayWindow } from './replay-window.ts';
 import { ServerHandshake } from './server.ts';
@@ -58,6 +59,7 @@ export class DtlsEndpoint {
   #peerFlightStart = 0;
   #secrets: SessionSecrets | undefined;
   #lastPeerTriggeredResend = -Infinity;
+  readonly #drops = Object.fromEntries(Object.values(DtlsDrop).map((r) => [r, 0])) as Record<DtlsDropReason, number>;
 
   constructor(opts: DtlsOptions) {
     const invalid = (why: string): DtlsError => new DtlsError(DtlsCode.invalidOptions, why);
@@ -78,6 +80,11 @@ export class DtlsEndpoint {
     return this.#state;
   }
 
+  /** Received records dropped so far, by reason (for metrics; never an error). */
+  get drops(): Readonly<Record<DtlsDropReason, number>> {
+    return this.#drops;
+  }
+
   /** Client: sends the ClientHello. Server: only marks the endpoint ready (it waits for one). */
   start(now: number): void {
     if (this.#state !== 'new') return;
@@ -89,10 +96,14 @@ export class DtlsEndpoint {
   handle(datagram: Buffer, now: number): void {
     if (this.#state === 'new' && this.#role === 'server') this.#state = 'handshaking';
     if (this.#state !== 'handshaking' && this.#state !== 'connected') return;
-    for (const rec of parseRecords(datagram)) {
+    const records = parseRecords(datagram);
+    let consumed = 0;
+    for (const rec of records) {
+      consumed += RECORD_HEADER + rec.fragment.length;
       if (this.#state !== 'handshaking' && this.#state !== 'connected') return;
       this.#guard(() => this.#handleRecord(rec, now));
     }
+    if (consumed < datagram.length) this.#drops[DtlsDrop.truncated]++;
   }
 
   handleTimeout(now: number): void {
@@ -179,19 +190,8 @@ export class DtlsEndpoint {
   }
 
   #handleRecord(rec: DtlsRecord, now: number): void {
-    let plaintext: Buffer | undefined;
-    if (rec.epoch === 0) {
-      if ((rec.version !== DTLS12 && rec.version !== DTLS10) || rec.fragment.length > MAX_PLAINTEXT) return;
-      plaintext = rec.fragment;
-    } else if (rec.epoch === 1 && this.#readCipher !== undefined && rec.version === DTLS12) {
-      // RFC 6347 §4.1.2.6: check the window before decrypting, update it only after.
-      if (!this.#replay.check(rec.seq)) return;
-      plaintext = this.#readCipher.open(rec);
-      if (plaintext === undefined) return;
-      this.#replay.mark(rec.seq);
-    } else {
-      return; // RFC 6347 §4.1: records of epochs we have no keys for are discarded.
-    }
+    const plaintext = this.#unprotect(rec);
+    if (plaintext === undefined) return;
     switch (rec.type) {
       case ContentType.handshake:
         return this.#handleHandshakeRecord(plaintext, rec.epoch, rec.seq, now);
@@ -199,12 +199,38 @@ export class DtlsEndpoint {
         return this.#handleAlert(plaintext, rec.epoch);
       case ContentType.applicationData:
         if (rec.epoch >= 1 && this.#state === 'connected') this.#events.push({ type: 'data', data: Buffer.from(plaintext) });
+        else this.#drops[DtlsDrop.dataBeforeConnected]++;
+        return;
+      case ContentType.changeCipherSpec:
+        // No action: epoch 1 keys are installed from the transcript, and a Finished is only
+        // accepted when it came wholly in epoch 1 (checked by the handshake).
         return;
       default:
-        // ChangeCipherSpec needs no action: epoch 1 keys are installed from the transcript, and a
-        // Finished is only accepted when it came wholly in epoch 1 (checked by the handshake).
+        this.#drops[DtlsDrop.unknownContentType]++;
         return;
     }
+  }
+
+  /** The record's plaintext, or undefined (counted) if it must be dropped. */
+  #unprotect(rec: DtlsRecord): Buffer | undefined {
+    const drop = (reason: DtlsDropReason): undefined => {
+      this.#drops[reason]++;
+      return undefined;
+    };
+    if (rec.epoch === 0) {
+      if (rec.version !== DTLS12 && rec.version !== DTLS10) return drop(DtlsDrop.badVersion);
+      if (rec.fragment.length > MAX_PLAINTEXT) return drop(DtlsDrop.oversized);
+      return rec.fragment;
+    }
+    // RFC 6347 §4.1: records of epochs we have no keys for are discarded.
+    if (rec.epoch !== 1 || this.#readCipher === undefined) return drop(DtlsDrop.noKeys);
+    if (rec.version !== DTLS12) return drop(DtlsDrop.badVersion);
+    // RFC 6347 §4.1.2.6: check the window before decrypting, update it only after.
+    if (!this.#replay.check(rec.seq)) return drop(DtlsDrop.replay);
+    const plaintext = this.#readCipher.open(rec);
+    if (plaintext === undefined) return drop(DtlsDrop.badRecordMac);
+    this.#replay.mark(rec.seq);
+    return plaintext;
   }
 
   #handleHandshakeRecord(plaintext: Buffer, epoch: number, recordSeq: number, now: number): void {
@@ -212,7 +238,8 @@ export class DtlsEndpoint {
     try {
       fragments = parseHandshakeFragments(plaintext);
     } catch {
-      return; // RFC 6347 §4.1.2.7: malformed records are dropped, not fatal.
+      this.#drops[DtlsDrop.malformedHandshake]++; // RFC 6347 §4.1.2.7: dropped, not fatal.
+      return;
     }
     for (const frag of fragments) {
       if (this.#handshake.awaitingFirstHello) {
@@ -245,7 +272,10 @@ export class DtlsEndpoint {
   #handleAlert(plaintext: Buffer, epoch: number): void {
     if (plaintext.length < 2) return;
     // Once connected, an unprotected alert could come from anyone on the path: ignore it.
-    if (epoch === 0 && this.#state === 'connected') return;
+    if (epoch === 0 && this.#state === 'connected') {
+      this.#drops[DtlsDrop.unprotectedAlert]++;
+      return;
+    }
     const level = plaintext[0];
     const description = plaintext[1];
     if (description === AlertDescription.closeNotify) {

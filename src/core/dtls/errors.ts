@@ -48,6 +48,24 @@ export const DtlsCode = {
 } as const;
 export type DtlsCode = (typeof DtlsCode)[keyof typeof DtlsCode];
 
+/**
+ * Why a received record was dropped without ending the association (RFC 6347 §4.1.2.7: invalid
+ * records are discarded silently). Counted per endpoint, for metrics (STYLE.md rule 4).
+ */
+export const DtlsDrop = {
+  truncated: 'truncated',
+  badVersion: 'bad_version',
+  oversized: 'oversized',
+  noKeys: 'no_keys_for_epoch',
+  replay: 'replay',
+  badRecordMac: 'bad_record_mac',
+  malformedHandshake: 'malformed_handshake',
+  dataBeforeConnected: 'data_before_connected',
+  unprotectedAlert: 'unprotected_alert',
+  unknownContentType: 'unknown_content_type',
+} as const;
+export type DtlsDropReason = (typeof DtlsDrop)[keyof typeof DtlsDrop];
+
 /** What the `failed` event carries. */
 export interface DtlsFailure {
   code: string;

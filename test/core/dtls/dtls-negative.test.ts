@@ -194,6 +194,7 @@ test('a replayed application-data record is ignored: delivered once (RFC 6347 §
   assert.equal(data.filter((d) => d === 'once').length, 1);
   assert.equal(data.length, 101);
   assert.equal(pair.server.state, 'connected');
+  assert.equal(pair.server.drops.replay, 2, 'both replays counted as such');
 });
 
 test('a late ClientHello after connect is ignored: still connected, nothing sent, no reset', () => {
@@ -226,6 +227,8 @@ test('truncated and oversized records are dropped without throwing, and the hand
   lengthLies.writeUInt16BE(0xffff, 11);
   p.server.handle(lengthLies, 0);
   assert.equal(p.server.pollTransmit(), undefined, 'nothing answered');
+  assert.equal(p.server.drops.truncated, hello.length, 'every non-empty prefix, and the lying length, counted');
+  assert.equal(p.server.drops.oversized, 1);
   p.server.handle(hello, 0);
   drive(p, { done: bothConnected(p) });
   assert.equal(p.client.state, 'connected');
@@ -236,4 +239,5 @@ test('unprotected alerts after connect are ignored (they could come from anyone 
   pair.client.handle(encodeRecord(ContentType.alert, 0xfefd, 0, 99, Buffer.from([2, 40])), now);
   pair.client.handle(encodeRecord(ContentType.alert, 0xfefd, 0, 100, Buffer.from([1, 0])), now);
   assert.equal(pair.client.state, 'connected');
+  assert.equal(pair.client.drops.unprotected_alert, 2);
 });
