@@ -64,6 +64,11 @@ export class DtlsEndpoint {
   constructor(opts: DtlsOptions) {
     const invalid = (why: string): DtlsError => new DtlsError(DtlsCode.invalidOptions, why);
     if (opts.role !== 'client' && opts.role !== 'server') throw invalid(`role must be 'client' or 'server'`);
+    const cert = opts.certificate;
+    if (!Buffer.isBuffer(cert?.der) || cert.privateKey?.type !== 'private' || cert.privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      throw invalid('certificate must be an ECDSA P-256 DtlsCertificate (see generateCertificate)');
+    }
+    if (typeof opts.rng?.bytes !== 'function') throw invalid('rng is required');
     const remote = parseFingerprint(opts.remoteFingerprint ?? '');
     if (remote === undefined) throw invalid('remoteFingerprint must be a SHA-256 fingerprint like AB:CD:…');
     const mtu = opts.mtu ?? DEFAULT_MTU;

@@ -3,8 +3,9 @@
 // application data and close_notify.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { parseRecords } from '../../../src/core/dtls/record.ts';
-import { bothConnected, drive, eventsOfType, makePair } from './harness.ts';
+import { bothConnected, clientCert, drive, eventsOfType, makePair } from './harness.ts';
 
 test('client and server complete a handshake and export identical SRTP keying material', () => {
   const p = makePair('basic');
@@ -113,4 +114,7 @@ test('send before connected and bad options throw typed errors', () => {
   assert.throws(() => p.client.exportKeyingMaterial('EXTRACTOR-dtls_srtp', 60), { code: 'ERR_DTLS_NOT_CONNECTED' });
   assert.throws(() => makePair('bad', { client: { remoteFingerprint: 'AB:CD' } }), { code: 'ERR_DTLS_INVALID_OPTIONS' });
   assert.throws(() => makePair('bad', { client: { mtu: 10 } }), { code: 'ERR_DTLS_INVALID_OPTIONS' });
+  assert.throws(() => makePair('bad', { client: { srtpProfiles: [] } }), { code: 'ERR_DTLS_INVALID_OPTIONS' });
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
+  assert.throws(() => makePair('bad', { client: { certificate: { ...clientCert, privateKey: rsa } } }), { code: 'ERR_DTLS_INVALID_OPTIONS' });
 });
