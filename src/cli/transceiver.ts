@@ -28,6 +28,7 @@ ${renderSettingsHelp(transceiverSettings)}
 Routing-token keys: --keys-file FILE, else PARLEY_KEYS (the same keyring every relay has;
 make one with \`parley keys generate\`). Signaling API keys: PARLEY_API_KEYS.
 Signals: SIGTERM/SIGINT drain (503 for new offers, /readyz fails), then exit 0.
+Exit status: 0 stopped cleanly, 1 failed to start (e.g. a port is taken), 2 bad configuration.
 See docs/transceiver.md and docs/signaling.md.`;
 
 export const command: Command = {
@@ -41,21 +42,29 @@ export const command: Command = {
       throw new ConfigError('--handler / PARLEY_HANDLER', `no media handler named '${cfg.handler}' (known: ${handlerNames().join(', ')})`);
     }
     const log = createLogger({ component: 'transceiver', level: cfg.logLevel });
-    const trx = await startTransceiver({
-      http: cfg.http, media: cfg.media, relays: advertisedAddresses(cfg.relays), relayCidrs: cfg.relayCidrs, keyring,
-      maxSessions: cfg.maxSessions, maxCallSeconds: cfg.maxCallSeconds, handler: cfg.handler, getHandler: getHandlerFactory,
-      apiKeys: cfg.apiKeys, log, staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
-    });
+    let trx;
+    try {
+      trx = await startTransceiver({
+        http: cfg.http, media: cfg.media, relays: advertisedAddresses(cfg.relays), relayCidrs: cfg.relayCidrs, keyring,
+        maxSessions: cfg.maxSessions, maxCallSeconds: cfg.maxCallSeconds, handler: cfg.handler, getHandler: getHandlerFactory,
+        apiKeys: cfg.apiKeys, log, staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
+      });
+    } catch (err) {
+      // A port in use or an address not on this host: say which, exit 1 (as the relay does).
+      log.error('transceiver failed to start', { err, http: formatAddress(cfg.http), media: formatAddress(cfg.media) });
+      return 1;
+    }
+    const t = trx;
     log.info('listening', {
-      http: formatAddress(trx.httpAddress), media: formatAddress(trx.mediaAddress), relays: formatRelaySpec(cfg.relays),
+      http: formatAddress(t.httpAddress), media: formatAddress(t.mediaAddress), relays: formatRelaySpec(cfg.relays),
       relayCidrs: cfg.relayCidrs.toString(), handler: cfg.handler, keyIds: keyring.keys.map((k) => k.id), auth: cfg.apiKeys.length > 0,
     });
     await new Promise<void>((resolve) => {
       const onSignal = (sig: NodeJS.Signals): void => {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
-        log.info('stopping', { signal: sig, calls: trx.calls.activeCount, drainSeconds: cfg.drainSeconds });
-        void trx.drain(cfg.drainSeconds * 1000).then(resolve);
+        log.info('stopping', { signal: sig, calls: t.calls.activeCount, drainSeconds: cfg.drainSeconds });
+        void t.drain(cfg.drainSeconds * 1000).then(resolve);
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);

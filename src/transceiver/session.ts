@@ -76,6 +76,11 @@ export const DEFAULT_SETUP_TIMEOUT_MS = 10_000;
 /** A handful of recent client addresses; bounds what a credential holder can make us keep. */
 const MAX_PATHS = 8;
 
+/** Per-packet comparison without building strings (addresses are canonical text, as dgram prints them). */
+function sameAddress(a: TransportAddress, b: TransportAddress): boolean {
+  return a.port === b.port && a.address === b.address;
+}
+
 type Drop = 'not-ready' | 'srtp' | 'malformed' | 'unknown-payload' | 'unknown-kind';
 
 export class Session {
@@ -160,7 +165,7 @@ export class Session {
       const kind = classify(datagram[0]);
       if (kind === 'stun') this.#onStun(datagram, path, now);
       else if (kind === 'dtls') this.#onDtls(datagram, now);
-      else if (kind === 'rtp') this.#onSrtp(datagram, now);
+      else if (kind === 'rtp') this.#onSrtp(datagram, path, now);
       else this.#drops['unknown-kind']++;
     });
   }
@@ -279,8 +284,24 @@ export class Session {
     this.#paths.delete(key);
     this.#paths.set(key, path);
     if (this.#paths.size > MAX_PATHS) this.#paths.delete(this.#paths.keys().next().value as string);
+    const answered = this.#ice.stats.answered;
     this.#ice.handle(datagram, path.client, now);
+    if (this.#ice.stats.answered > answered) this.#followRelay(path);
     this.#drainIce(now);
+  }
+
+  /**
+   * An authenticated packet (valid check, SRTP/SRTCP that passed its tag) from the selected
+   * client address through another relay socket or public address — a relay restarted
+   * elsewhere, or the client's flow moved to another location: answer through that relay now.
+   */
+  #followRelay(path: SessionPath): void {
+    const sel = this.#selected;
+    if (!sel || sel === path || !sameAddress(sel.client, path.client)) return;
+    if (sameAddress(sel.relaySocket, path.relaySocket) && sameAddress(sel.relayPublic, path.relayPublic)) return;
+    this.#selected = path;
+    this.#paths.set(formatAddress(path.client), path);
+    this.#events.push({ type: 'path', path, previous: sel });
   }
 
   #pathFor(client: TransportAddress): SessionPath | undefined {
@@ -351,7 +372,7 @@ export class Session {
     }
   }
 
-  #onSrtp(datagram: Buffer, now: number): void {
+  #onSrtp(datagram: Buffer, path: SessionPath, now: number): void {
     const srtp = this.#srtp;
     if (!srtp) {
       this.#drops['not-ready']++;
@@ -360,6 +381,7 @@ export class Session {
     if (isRtcp(datagram)) {
       const clear = srtp.unprotectRtcp(datagram);
       if (clear instanceof SrtpError) return void this.#drops.srtp++;
+      this.#followRelay(path);
       const packets = parseRtcpCompound(clear);
       if (!Array.isArray(packets)) return void this.#drops.malformed++;
       this.#rtcp.onRtcp(packets, now);
@@ -367,6 +389,7 @@ export class Session {
     }
     const clear = srtp.unprotectRtp(datagram);
     if (clear instanceof SrtpError) return void this.#drops.srtp++;
+    this.#followRelay(path);
     const rtp = parseRtp(clear);
     if (!('header' in rtp)) return void this.#drops.malformed++;
     this.#packetsReceived++;

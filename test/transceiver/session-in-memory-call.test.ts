@@ -208,3 +208,15 @@ test('a push-only handler (echo) does not keep a 20 ms tick alive when the calle
   const next = session.pollTimeout()!;
   assert.ok(next - sim.now > 100, `next deadline in ${next - sim.now} ms`);
 });
+
+test('same client address through another relay (a relay moved): replies follow the relay the client last used', () => {
+  const { sim, session, caller } = setup({ seed: 'relay-moved' });
+  sim.run(T0 + 1000, talk(caller));
+  events(session);
+  const newRelaySocket = { address: '10.0.0.3', port: 40001, family: 'IPv4' as const };
+  sim.relaySocket = newRelaySocket;
+  sim.run(T0 + 1100, talk(caller));
+  assert.equal(session.selectedPath?.relaySocket.address, '10.0.0.3');
+  const moved = events(session).filter((e) => e.type === 'path');
+  assert.equal(moved.length, 1, 'one path event, not one per packet');
+});

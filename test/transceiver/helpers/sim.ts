@@ -19,7 +19,8 @@ export class Sim {
   /** The caller's address as the relay sees it; change it to simulate NAT rebinding. */
   clientAddress: TransportAddress;
   readonly relayPublic: TransportAddress;
-  readonly relaySocket: TransportAddress = { address: '10.0.0.2', port: 40000, family: 'IPv4' };
+  /** The relay's own socket; change it to simulate a relay that moved. */
+  relaySocket: TransportAddress = { address: '10.0.0.2', port: 40000, family: 'IPv4' };
   readonly latencyMs: number;
   readonly #flight: InFlight[] = [];
   /** Packets the session sent to a client address other than the caller's current one. */
