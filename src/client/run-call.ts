@@ -27,7 +27,7 @@ export interface RunCallOptions {
   readonly connectTimeoutMs?: number;
   /** Local address to bind; default 0.0.0.0. */
   readonly bindHost?: string;
-  /** How long to keep receiving after the last frame was sent (the echo's way back); default 600 ms. */
+  /** After the last frame is sent, keep receiving until nothing arrived for this long (default 400 ms, at most 3 s in all). */
   readonly tailMs?: number;
   /** Progress lines for humans (stderr in the CLI). */
   readonly progress?: (line: string) => void;
@@ -67,6 +67,22 @@ function candidateHost(url: string, bound: TransportAddress): string {
 }
 
 const fmt = (a: TransportAddress): string => (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`);
+
+const MAX_TAIL_MS = 3_000;
+
+/**
+ * Waits for the echo's way back: until no packet arrived for `quietMs`, at most MAX_TAIL_MS.
+ * A fixed wait would cut the recording short whenever the server is slow (a loaded machine).
+ */
+async function drainEcho(driver: UdpCallDriver, call: ClientCall, quietMs: number): Promise<void> {
+  const end = driver.now() + MAX_TAIL_MS;
+  for (;;) {
+    const now = driver.now();
+    const last = call.stats().lastReceiveAt;
+    if (call.state !== 'connected' || now >= end || last === undefined || now - last >= quietMs) return;
+    await new Promise((r) => setTimeout(r, Math.min(50, quietMs)));
+  }
+}
 
 export async function runCall(o: RunCallOptions): Promise<CallResult> {
   const driver = new UdpCallDriver();
@@ -122,7 +138,7 @@ export async function runCall(o: RunCallOptions): Promise<CallResult> {
       }, o.rebindAfterMs));
     }
     await done;
-    if (!failure) await new Promise<void>((r) => timers.push(setTimeout(r, o.tailMs ?? 600)));
+    if (!failure) await drainEcho(driver, call, o.tailMs ?? 400);
   } catch (err) {
     if (!(err instanceof ClientError)) throw err;
     failure = err;

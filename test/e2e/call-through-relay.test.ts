@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readWavFile } from '../../src/media/wav.ts';
+import { readWavFile, writeWavFile } from '../../src/media/wav.ts';
+import { generateTone } from '../../src/media/tone.ts';
 import { hasTone } from '../../src/media/analysis.ts';
 import { metricSum, runCall, startDev } from './helpers.ts';
 import type { DevStack } from './helpers.ts';
@@ -62,6 +63,26 @@ test('NAT rebinding: after --rebind-after-ms 1500 the echo keeps arriving on the
   assert.notEqual(rebind.localAddress, r.summary.localAddress);
   // 2.5 s of audio remain after the move: ~125 packets; allow for the switch-over.
   assert.ok(rebind.packetsReceivedAfter >= 100, `received ${rebind.packetsReceivedAfter} packets after rebinding`);
+});
+
+test('--wav sends a 48 kHz WAV (repeated to fill --seconds) and the echo holds its tone', { timeout: 60_000 }, async () => {
+  const src = join(dir, 'src-660.wav');
+  const back = join(dir, 'back-660.wav');
+  await writeWavFile(src, { sampleRate: 48000, channels: 1, samples: generateTone(1000, { frequency: 660 }) });
+  const r = await runCall(dev.ready.signaling, ['--wav', src, '--seconds', '2', '--record', back]);
+  assert.equal(r.code, 0, `${JSON.stringify(r.summary)}\n${r.stderr}`);
+  assert.equal((r.summary.stats as Record<string, number>).packetsSent, 100);
+  const pcm = await readWavFile(back);
+  const check = hasTone(pcm.samples.subarray(24000, 24000 + 65536), 660);
+  assert.ok(check.found, JSON.stringify(check.analysis));
+});
+
+test('a WAV that is not 48 kHz is a usage error (exit 2), not a wrong-pitch call', { timeout: 30_000 }, async () => {
+  const src = join(dir, 'cd.wav');
+  await writeWavFile(src, { sampleRate: 44100, channels: 1, samples: new Int16Array(44100) });
+  const r = await runCall(dev.ready.signaling, ['--wav', src], 30_000);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /48000/);
 });
 
 test('a call to a URL nobody serves fails with exit 1 and says why', { timeout: 30_000 }, async () => {

@@ -87,11 +87,14 @@ export function runCall(url: string, args: string[], timeoutMs = 60_000): Promis
     }, timeoutMs);
     child.once('exit', (code) => {
       clearTimeout(timer);
+      let summary: CallRun['summary'];
       try {
-        resolve({ code, summary: JSON.parse(out.trim().split('\n').pop() ?? '{}'), stderr: err });
+        summary = JSON.parse(out.trim().split('\n').pop() ?? '');
       } catch {
-        reject(new Error(`parley call printed no JSON (exit ${code}):\n${out}\n${err}`));
+        // Usage errors (exit 2) print no summary; the caller checks code and stderr.
+        summary = { ok: false, noJson: out };
       }
+      resolve({ code, summary, stderr: err });
     });
   });
 }
