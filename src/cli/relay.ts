@@ -28,24 +28,26 @@ export const command: Command = {
   async run(argv: string[]): Promise<number> {
     const cfg = resolveRelayConfig(argv, process.env);
     const log = createLogger({ component: 'relay', level: cfg.logLevel });
-    let relay;
+    // Handlers go in before start-up, so a SIGTERM while starting is a clean stop, not a kill.
+    let signalled: (sig: string) => void = () => {};
+    const stopRequested = new Promise<string>((resolve) => (signalled = resolve));
+    const onSignal = (sig: string): void => signalled(sig);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
     try {
-      relay = await startRelay(cfg, log);
-    } catch (err) {
-      log.error('relay failed to start', { err });
-      return 1;
+      let relay;
+      try {
+        relay = await startRelay(cfg, log);
+      } catch (err) {
+        log.error('relay failed to start', { err });
+        return 1;
+      }
+      log.info('stopping', { signal: await stopRequested });
+      await relay.stop();
+    } finally {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
     }
-    const r = relay;
-    await new Promise<void>((resolve) => {
-      const onSignal = (sig: string): void => {
-        log.info('stopping', { signal: sig });
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-        r.stop().then(resolve, resolve);
-      };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
-    });
     return 0;
   },
 };

@@ -70,7 +70,7 @@ export class RelayWorker {
   readonly #stats: Float64Array;
   readonly #clock = { now: Date.now() };
   readonly #table: FlowTable;
-  readonly #ctx: RouteContext;
+  #ctx: RouteContext;
   readonly #store: FlowStore;
   readonly #dp: NodeDatapath;
   readonly #lookupLimiter: KeyedTokenBuckets;
@@ -130,7 +130,7 @@ export class RelayWorker {
   async start(): Promise<void> {
     const bound = await this.#dp.bind();
     this.#publics = bound.publics;
-    (this.#ctx as { publics: readonly TransportAddress[] }).publics = bound.publics;
+    this.#ctx = { ...this.#ctx, publics: bound.publics };
     this.#post({ t: 'bound', publics: bound.publics, internal: bound.internal, tid: threadId() });
     this.#timer = setInterval(() => this.#tick(), TICK_MS);
     const loaded = await this.#bulkLoad();

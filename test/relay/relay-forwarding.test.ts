@@ -50,6 +50,30 @@ test('STUN check → transceiver with client address in header, RTP follows, rep
   }
 });
 
+test('IPv4 and IPv6 public addresses: a client on [::1] is forwarded and answered from the IPv6 address it used', async () => {
+  const tx = await openSocket();
+  const client6 = await openSocket('::1');
+  const relay = await startRelayProcess(['--workers', '1', '--listen', '127.0.0.1:0', '--listen', '[::1]:0']);
+  try {
+    assert.equal(relay.publics.length, 2);
+    const pub6 = relay.publics[1];
+    assert.equal(pub6.family, 'IPv6');
+    const { ufrag, pwd } = mintFor(tx.address);
+    client6.send(stunCheck(ufrag, pwd), pub6);
+    const first = await tx.next(2000);
+    assert.deepEqual(decodeRelayHeader(first.msg), { client: client6.address, public: pub6 });
+    tx.send(Buffer.concat([encodeRelayHeader(client6.address, pub6), rtp(7)]), { address: first.from.address, port: first.from.port, family: 'IPv4' });
+    const back = await client6.next(2000);
+    assert.equal(back.from.address, '::1');
+    assert.equal(back.from.port, pub6.port);
+    assert.deepEqual(back.msg, rtp(7));
+  } finally {
+    await client6.close();
+    await tx.close();
+    assert.equal(await relay.stop(), 0);
+  }
+});
+
 test('bad configuration exits 2 naming the setting and why', async () => {
   const { spawnSync } = await import('node:child_process');
   const bin = new URL('../../bin/parley.ts', import.meta.url).pathname;
@@ -73,4 +97,13 @@ test('bad configuration exits 2 naming the setting and why', async () => {
   r = run([], { PARLEY_KEYS: '' });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /PARLEY_KEYS/);
+  // A public port already taken: start-up fails with exit status 1 and says why.
+  const taken = await openSocket();
+  try {
+    r = run(['--listen', `127.0.0.1:${taken.address.port}`, '--http', '127.0.0.1:0', '--internal', '127.0.0.1:0', '--pin', 'off'], keys);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /relay failed to start.*EADDRINUSE/);
+  } finally {
+    await taken.close();
+  }
 });
