@@ -34,6 +34,13 @@ const DEFAULT_PROFILES: SrtpProfileName[] = ['SRTP_AES128_CM_HMAC_SHA1_80', 'SRT
  * answer the burst with one resend of ours, not one per datagram.
  */
 const PEER_RESEND_HOLDOFF_MS = 100;
+/** Authenticated application data that overtook the peer's Finished, held until we connect. */
+const MAX_EARLY_RECORDS = 8;
+/**
+ * RFC 5705 §4 asks exporter labels not to collide with the PRF labels TLS itself uses; we refuse
+ * them outright so no caller can derive a value the protocol also derives.
+ */
+const RESERVED_LABELS = new Set(['client finished', 'server finished', 'master secret', 'extended master secret', 'key expansion']);
 const ALERT_WARNING = 1;
 const ALERT_FATAL = 2;
 
@@ -59,6 +66,7 @@ export class DtlsEndpoint {
   #peerFlightStart = 0;
   #secrets: SessionSecrets | undefined;
   #lastPeerTriggeredResend = -Infinity;
+  #early: Buffer[] = [];
   readonly #drops = Object.fromEntries(Object.values(DtlsDrop).map((r) => [r, 0])) as Record<DtlsDropReason, number>;
 
   constructor(opts: DtlsOptions) {
@@ -160,6 +168,8 @@ export class DtlsEndpoint {
   exportKeyingMaterial(label: string, length: number): Buffer {
     const s = this.#secrets;
     if (this.#state !== 'connected' || s === undefined) throw new DtlsError(DtlsCode.notConnected, 'keying material exists only once connected');
+    if (RESERVED_LABELS.has(label)) throw new DtlsError(DtlsCode.invalidOptions, `exporter label '${label}' is reserved by TLS`);
+    if (!Number.isInteger(length) || length < 1 || length > 65535) throw new DtlsError(DtlsCode.invalidOptions, 'export length must be 1..65535');
     return exportKeyingMaterial(s.masterSecret, s.clientRandom, s.serverRandom, label, length);
   }
 
@@ -204,6 +214,9 @@ export class DtlsEndpoint {
         return this.#handleAlert(plaintext, rec.epoch);
       case ContentType.applicationData:
         if (rec.epoch >= 1 && this.#state === 'connected') this.#events.push({ type: 'data', data: Buffer.from(plaintext) });
+        // Reordered ahead of the peer's Finished: it authenticated under epoch 1 keys, but is only
+        // delivered once that Finished verifies (and dropped if it never does).
+        else if (rec.epoch >= 1 && this.#early.length < MAX_EARLY_RECORDS) this.#early.push(Buffer.from(plaintext));
         else this.#drops[DtlsDrop.dataBeforeConnected]++;
         return;
       case ContentType.changeCipherSpec:
@@ -334,6 +347,8 @@ export class DtlsEndpoint {
     if (this.#role === 'client') this.#flight = undefined;
     const keyingMaterial = this.exportKeyingMaterial('EXTRACTOR-dtls_srtp', srtpKeyingLength(profile));
     this.#events.push({ type: 'connected', srtpProfile: profile, keyingMaterial });
+    for (const data of this.#early) this.#events.push({ type: 'data', data });
+    this.#early = [];
   }
 
   #sendAlert(level: number, description: number): void {
@@ -353,5 +368,6 @@ export class DtlsEndpoint {
     this.#timer.stop();
     this.#handshakeDeadline = undefined;
     this.#flight = undefined;
+    this.#early = [];
   }
 }

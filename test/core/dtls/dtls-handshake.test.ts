@@ -118,3 +118,36 @@ test('send before connected and bad options throw typed errors', () => {
   const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
   assert.throws(() => makePair('bad', { client: { certificate: { ...clientCert, privateKey: rsa } } }), { code: 'ERR_DTLS_INVALID_OPTIONS' });
 });
+
+test('application data that overtakes the server Finished is delivered right after connected, not before', () => {
+  const p = makePair('early-data');
+  p.client.start(0);
+  let finalFlight: Buffer | undefined;
+  const t = drive(p, {
+    done: () => p.server.state === 'connected',
+    tap: (from, d) => {
+      if (from === 'server' && d[0] === 20) {
+        finalFlight = d;
+        return undefined;
+      }
+      return d;
+    },
+  });
+  p.server.send(Buffer.from('early'));
+  p.client.handle(p.server.pollTransmit()!, t);
+  assert.equal(p.client.pollEvent(), undefined, 'nothing delivered before the Finished verifies');
+  p.client.handle(finalFlight!, t);
+  assert.equal(p.client.pollEvent()?.type, 'connected');
+  const e = p.client.pollEvent();
+  assert.equal(e?.type === 'data' && e.data.toString(), 'early');
+});
+
+test('keying-material export refuses TLS’s own PRF labels and absurd lengths (RFC 5705 §4)', () => {
+  const p = makePair('export');
+  p.client.start(0);
+  drive(p, { done: bothConnected(p) });
+  assert.throws(() => p.client.exportKeyingMaterial('key expansion', 40), { code: 'ERR_DTLS_INVALID_OPTIONS' });
+  assert.throws(() => p.client.exportKeyingMaterial('master secret', 48), { code: 'ERR_DTLS_INVALID_OPTIONS' });
+  assert.throws(() => p.client.exportKeyingMaterial('EXTRACTOR-dtls_srtp', 0), { code: 'ERR_DTLS_INVALID_OPTIONS' });
+  assert.equal(p.client.exportKeyingMaterial('EXTRACTOR-dtls_srtp', 60).length, 60);
+});
