@@ -20,6 +20,7 @@ import type { HandlerErrorListener } from './handlers/contain.ts';
 import { canPull } from './handlers/pull.ts';
 import type { CallState, CloseReason, SessionStats } from './call-types.ts';
 import { OutboundAudio } from './outbound-audio.ts';
+import { ClientPaths } from './session-paths.ts';
 import { RtcpReporter } from './session-rtcp.ts';
 
 /** How one client address reaches us: through which relay public address and relay socket. */
@@ -73,14 +74,6 @@ export interface SessionOptions {
 }
 
 export const DEFAULT_SETUP_TIMEOUT_MS = 10_000;
-/** A handful of recent client addresses; bounds what a credential holder can make us keep. */
-const MAX_PATHS = 8;
-
-/** Per-packet comparison without building strings (addresses are canonical text, as dgram prints them). */
-function sameAddress(a: TransportAddress, b: TransportAddress): boolean {
-  return a.port === b.port && a.address === b.address;
-}
-
 type Drop = 'not-ready' | 'srtp' | 'malformed' | 'unknown-payload' | 'unknown-kind';
 
 export class Session {
@@ -94,7 +87,7 @@ export class Session {
   readonly #pull: (() => Buffer | undefined) | undefined;
   readonly #transmits: SessionTransmit[] = [];
   readonly #events: SessionEvent[] = [];
-  readonly #paths = new Map<string, SessionPath>();
+  readonly #paths = new ClientPaths();
   readonly #setupDeadline: number;
   readonly #maxDeadline: number | undefined;
   #dtls: DtlsEndpoint | undefined;
@@ -279,44 +272,31 @@ export class Session {
   }
 
   #onStun(datagram: Buffer, path: SessionPath, now: number): void {
-    const key = formatAddress(path.client);
-    // Remember the relay per client address; LRU-bounded (a Map keeps insertion order).
-    this.#paths.delete(key);
-    this.#paths.set(key, path);
-    if (this.#paths.size > MAX_PATHS) this.#paths.delete(this.#paths.keys().next().value as string);
+    this.#paths.remember(path);
     const answered = this.#ice.stats.answered;
     this.#ice.handle(datagram, path.client, now);
     if (this.#ice.stats.answered > answered) this.#followRelay(path);
     this.#drainIce(now);
   }
 
-  /**
-   * An authenticated packet (valid check, SRTP/SRTCP that passed its tag) from the selected
-   * client address through another relay socket or public address — a relay restarted
-   * elsewhere, or the client's flow moved to another location: answer through that relay now.
-   */
+  /** After an authenticated packet: answer through the relay the client last used (ClientPaths.follow). */
   #followRelay(path: SessionPath): void {
-    const sel = this.#selected;
-    if (!sel || sel === path || !sameAddress(sel.client, path.client)) return;
-    if (sameAddress(sel.relaySocket, path.relaySocket) && sameAddress(sel.relayPublic, path.relayPublic)) return;
-    this.#selected = path;
-    this.#paths.set(formatAddress(path.client), path);
-    this.#events.push({ type: 'path', path, previous: sel });
-  }
-
-  #pathFor(client: TransportAddress): SessionPath | undefined {
-    return this.#paths.get(formatAddress(client));
+    const previous = this.#selected;
+    const next = this.#paths.follow(previous, path);
+    if (!next) return;
+    this.#selected = next;
+    this.#events.push({ type: 'path', path: next, previous });
   }
 
   #drainIce(now: number): void {
     for (let t = this.#ice.pollTransmit(); t; t = this.#ice.pollTransmit()) {
-      const p = this.#pathFor(t.to);
+      const p = this.#paths.get(t.to);
       if (p) this.#transmits.push({ path: p, data: t.data });
     }
     for (let e = this.#ice.pollEvent(); e; e = this.#ice.pollEvent()) {
       if (e.type === 'consent-lost') return this.close('consent-lost', now);
       const to = e.type === 'selected' ? e.address : e.to;
-      const path = this.#pathFor(to);
+      const path = this.#paths.get(to);
       if (!path) continue;
       const previous = this.#selected;
       this.#selected = path;
