@@ -41,6 +41,7 @@ const MAX_EARLY_RECORDS = 8;
  * them outright so no caller can derive a value the protocol also derives.
  */
 const RESERVED_LABELS = new Set(['client finished', 'server finished', 'master secret', 'extended master secret', 'key expansion']);
+const MAX_SEQ = 2 ** 48 - 1;
 const ALERT_WARNING = 1;
 const ALERT_FATAL = 2;
 
@@ -324,6 +325,8 @@ export class DtlsEndpoint {
 
   #writeRecord(type: number, epoch: number, payload: Buffer, version = DTLS12): Buffer {
     const seq = this.#writeSeq[epoch]++;
+    // RFC 6347 §4.1: sequence numbers must not wrap; we have no rekeying, so we stop.
+    if (seq >= MAX_SEQ) throw new DtlsError(DtlsCode.internalError, 'record sequence numbers exhausted', AlertDescription.internalError);
     if (epoch === 0) return encodeRecord(type, version, 0, seq, payload);
     return this.#writeCipher!.seal(type, DTLS12, epoch, seq, payload);
   }
@@ -352,7 +355,11 @@ export class DtlsEndpoint {
   }
 
   #sendAlert(level: number, description: number): void {
-    this.#transmits.push(this.#writeRecord(ContentType.alert, this.#writeEpoch, Buffer.from([level, description])));
+    try {
+      this.#transmits.push(this.#writeRecord(ContentType.alert, this.#writeEpoch, Buffer.from([level, description])));
+    } catch {
+      // Sequence numbers exhausted: there is no record left to say goodbye with.
+    }
   }
 
   #fail(err: unknown): void {

@@ -105,6 +105,9 @@ test('application data flows both ways after connected, and close_notify closes 
   assert.equal(p.server.state, 'closed');
   assert.equal(eventsOfType(p.clientEvents, 'closed').length, 1);
   assert.equal(eventsOfType(p.serverEvents, 'closed').length, 1);
+  assert.equal(p.client.pollTimeout(), undefined, 'nothing left armed');
+  assert.equal(p.server.pollTimeout(), undefined);
+  assert.equal(p.client.pollTransmit(), undefined);
   assert.throws(() => p.client.send(Buffer.from('x')), { code: 'ERR_DTLS_NOT_CONNECTED' });
 });
 
