@@ -76,3 +76,25 @@ function drain(ep: DtlsEndpoint): DtlsEvent[] {
   for (let e = ep.pollEvent(); e !== undefined; e = ep.pollEvent()) out.push(e);
   return out;
 }
+
+test('a retransmitted previous flight from the peer makes us resend ours once per burst (RFC 6347 §4.2.4)', () => {
+  const p = makePair('explicit-resend');
+  p.client.start(0);
+  const hello = p.client.pollTransmit()!;
+  p.server.handle(hello, 0);
+  const serverFlight = p.server.pollTransmit()!;
+  assert.equal(p.server.pollTransmit(), undefined);
+  // The client's ClientHello again (its flight resent): the server resends its whole flight.
+  p.server.handle(hello, 200);
+  assert.ok(p.server.pollTransmit() !== undefined, 'server resent its flight');
+  // A second copy within the hold-off is part of the same burst: no second resend.
+  p.server.handle(hello, 250);
+  assert.equal(p.server.pollTransmit(), undefined);
+  // Same on the client side: after sending its final flight, a resent server flight makes it resend.
+  p.client.handle(serverFlight, 300);
+  const clientFlight = p.client.pollTransmit()!;
+  p.client.handle(serverFlight, 500);
+  assert.equal(p.client.pollTransmit()?.[0], clientFlight[0], 'client resent its final flight');
+  // The retransmission timer was re-armed from the resend, not left at the original deadline.
+  assert.equal(p.client.pollTimeout(), 500 + 400);
+});
