@@ -184,3 +184,19 @@ test('openssl s_client asks to renegotiate after connect: our server ignores it 
     await ossl.kill();
   }
 });
+
+test('openssl s_client offering only another cipher suite gets handshake_failure from our server', async () => {
+  const shell = new UdpShell(new DtlsEndpoint({ role: 'server', certificate: ours, remoteFingerprint: peer.fingerprint, rng: systemRng }));
+  const port = await shell.bind();
+  shell.start();
+  const args = commonArgs('SRTP_AES128_CM_HMAC_SHA1_80', []).map((a) => (a === 'ECDHE-ECDSA-AES128-GCM-SHA256' ? 'ECDHE-ECDSA-AES256-GCM-SHA384' : a));
+  const ossl = new OpensslProcess(['s_client', '-connect', `127.0.0.1:${port}`, ...args]);
+  try {
+    const ev = await shell.waitFor(isConnected, WAIT_MS, 'failed');
+    assert.equal(ev.type === 'failed' && ev.reason.code, 'ERR_DTLS_NO_SHARED_CIPHER');
+    await ossl.waitFor(/alert handshake failure/, WAIT_MS, 'stderr');
+  } finally {
+    shell.close();
+    await ossl.kill();
+  }
+});
