@@ -4,6 +4,7 @@
 // up with DELETE. Exit 0 on success, 1 when the call failed (the reason is printed), 2 usage.
 import type { Command } from './command.ts';
 import { UsageError } from './command.ts';
+import { splitUrlArgs } from './url-args.ts';
 import { loadConfig, parsers, renderSettingsHelp, setting } from '../common/cli-config.ts';
 import { systemRng } from '../common/system-rng.ts';
 import { encodePcm, encodeTone } from '../client/audio.ts';
@@ -43,29 +44,6 @@ ${renderSettingsHelp(spec)}
   --json                              print one JSON summary on stdout instead of text
   -h, --help                          this help`;
 
-/** Splits argv into the URL, --json, and the options loadConfig understands (all take a value). */
-function split(argv: string[]): { url: string; json: boolean; rest: string[] } {
-  const rest: string[] = [];
-  const positionals: string[] = [];
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--json') json = true;
-    else if (a.startsWith('--')) {
-      rest.push(a);
-      if (!a.includes('=') && i + 1 < argv.length) rest.push(argv[++i]);
-    } else positionals.push(a);
-  }
-  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing URL' : `unexpected argument '${positionals[1]}'`);
-  try {
-    const u = new URL(positionals[0]);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
-  } catch {
-    throw new UsageError(`'${positionals[0]}' is not an http(s) URL`);
-  }
-  return { url: positionals[0], json, rest };
-}
-
 const f1 = (n: number | undefined): string => (n === undefined ? 'n/a' : n.toFixed(1));
 
 function printText(s: CallSummary, recorded: string | undefined): void {
@@ -86,7 +64,7 @@ export const command: Command = {
   summary: 'make a WebRTC voice call from the command line (send a tone/WAV, record the reply)',
   help,
   async run(argv: string[]): Promise<number> {
-    const { url, json, rest } = split(argv);
+    const { url, json, rest } = splitUrlArgs(argv);
     const cfg = loadConfig(spec, rest, process.env);
     let frames: Buffer[];
     try {

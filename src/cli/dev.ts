@@ -13,7 +13,7 @@ import { formatAddress } from '../core/address.ts';
 import { Keyring } from '../core/token/index.ts';
 import { loadConfig, parsers, renderSettingsHelp, setting } from '../common/cli-config.ts';
 import { systemRng } from '../common/system-rng.ts';
-import { freeTcpPort, freeUdpPort } from '../client/free-port.ts';
+import { freePorts } from '../client/free-port.ts';
 import type { Command } from './command.ts';
 
 const addr = (text: string): TransportAddress => parsers.address(text);
@@ -44,9 +44,25 @@ const BIN = fileURLToPath(new URL('../../bin/parley.ts', import.meta.url));
 const READY_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 5_000;
 
-async function resolvePort(a: TransportAddress, kind: 'udp' | 'tcp'): Promise<TransportAddress> {
-  if (a.port !== 0) return a;
-  return { ...a, port: kind === 'udp' ? await freeUdpPort(a.address) : await freeTcpPort(a.address) };
+interface Addresses {
+  readonly http: TransportAddress;
+  readonly relay: TransportAddress;
+  readonly relayInternal: TransportAddress;
+  readonly relayHttp: TransportAddress;
+  readonly media: TransportAddress;
+}
+
+const KINDS: Record<keyof Addresses, 'udp' | 'tcp'> = { http: 'tcp', relay: 'udp', relayInternal: 'udp', relayHttp: 'tcp', media: 'udp' };
+/** Start-up attempts when ports were picked for us and a child lost one to another process. */
+const AUTO_PORT_ATTEMPTS = 3;
+
+/** The configured addresses with every port 0 replaced by a free port (all picked together). */
+async function resolveAddresses(cfg: Addresses): Promise<Addresses> {
+  const names = (Object.keys(KINDS) as (keyof Addresses)[]).filter((k) => cfg[k].port === 0);
+  const ports = await freePorts(names.map((k) => ({ host: cfg[k].address, kind: KINDS[k] })));
+  const out: Record<string, TransportAddress> = { ...cfg };
+  names.forEach((k, i) => (out[k] = { ...cfg[k], port: ports[i] }));
+  return out as unknown as Addresses;
 }
 
 function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
@@ -88,75 +104,106 @@ function stopChild(child: ChildProcess): Promise<void> {
 
 const httpUrl = (a: TransportAddress, path: string): string => `http://${formatAddress(a)}${path}`;
 
+interface Stack {
+  /** Resolves when both children answer /readyz; rejects if either exits first or times out. */
+  readonly ready: Promise<void>;
+  onUnexpectedExit(listener: (name: string, how: string) => void): void;
+  /** SIGTERM both (SIGKILL after a grace period); idempotent. */
+  stop(): Promise<void>;
+}
+
+function launch(a: Addresses, env: NodeJS.ProcessEnv, relayWorkers: number): Stack {
+  const relay = startChild('relay', ['relay', '--listen', formatAddress(a.relay), '--internal', formatAddress(a.relayInternal),
+    '--http', formatAddress(a.relayHttp), '--workers', String(relayWorkers)], env);
+  const trx = startChild('transceiver', ['transceiver', '--http', formatAddress(a.http), '--media', formatAddress(a.media),
+    '--relays', formatAddress(a.relay),
+    // Ctrl-C should not wait the production 30 s for calls in progress to finish.
+    '--drain-seconds', '2'], env);
+  let stopping: Promise<void> | undefined;
+  let listener: ((name: string, how: string) => void) | undefined;
+  for (const [name, child] of [['relay', relay], ['transceiver', trx]] as const) {
+    child.on('exit', (code, signal) => {
+      if (!stopping) listener?.(name, String(code ?? signal));
+    });
+  }
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const ready = Promise.all([
+    waitReady(httpUrl(a.relayHttp, '/readyz'), relay, deadline).catch((e: Error) => Promise.reject(new Error(`relay ${e.message}`))),
+    waitReady(httpUrl(a.http, '/readyz'), trx, deadline).catch((e: Error) => Promise.reject(new Error(`transceiver ${e.message}`))),
+  ]).then(() => {});
+  ready.catch(() => {}); // observed by the caller; this only keeps an unawaited rejection quiet
+  return {
+    ready,
+    onUnexpectedExit: (l) => (listener = l),
+    stop: () => (stopping ??= Promise.all([stopChild(relay), stopChild(trx)]).then(() => {})),
+  };
+}
+
+function printReady(a: Addresses): void {
+  const page = `http://localhost:${a.http.port}/`;
+  const ready = {
+    page, signaling: httpUrl(a.http, '/v1/realtime/calls'), relay: formatAddress(a.relay), relayInternal: formatAddress(a.relayInternal),
+    relayMetrics: httpUrl(a.relayHttp, '/metrics'), transceiverMetrics: httpUrl(a.http, '/metrics'), media: formatAddress(a.media),
+  };
+  process.stdout.write(`parley dev ready ${JSON.stringify(ready)}\n`);
+  process.stderr.write(`\nParley is running. Open ${page} (a secure context for the microphone), or:\n` +
+    `  npx parley call ${ready.signaling} --seconds 3 --record /tmp/back.wav\n` +
+    `Relay metrics: ${ready.relayMetrics}   Transceiver metrics: ${ready.transceiverMetrics}\nCtrl-C stops.\n\n`);
+}
+
 export const command: Command = {
   summary: 'run a relay + transceiver + demo page locally (no Redis, no configuration)',
   help,
   async run(argv: string[]): Promise<number> {
     const cfg = loadConfig(spec, argv, process.env);
-    const http = await resolvePort(cfg.http, 'tcp');
-    const relay = await resolvePort(cfg.relay, 'udp');
-    const relayInternal = await resolvePort(cfg.relayInternal, 'udp');
-    const relayHttp = await resolvePort(cfg.relayHttp, 'tcp');
-    const media = await resolvePort(cfg.media, 'udp');
+    const configured: Addresses = { http: cfg.http, relay: cfg.relay, relayInternal: cfg.relayInternal, relayHttp: cfg.relayHttp, media: cfg.media };
+    const auto = Object.values(configured).some((a) => a.port === 0);
     // One fresh key for this run only: tokens die with the processes, and nothing is written.
     const env: NodeJS.ProcessEnv = { ...process.env, PARLEY_KEYS: Keyring.generate(systemRng, 1).toString(), PARLEY_LOG_LEVEL: cfg.logLevel };
     delete env.PARLEY_KEYS_FILE;
-    const children: ChildProcess[] = [];
-    let stopping: Promise<void> | undefined;
-    const stopAll = (): Promise<void> => (stopping ??= Promise.all(children.map(stopChild)).then(() => {}));
+
+    let stack: Stack | undefined;
+    let signalled = false;
     let exitCode = 0;
     let settle: () => void = () => {};
     const finished = new Promise<void>((r) => (settle = r));
     const onSignal = (): void => {
+      signalled = true;
       process.stderr.write('parley dev: stopping\n');
-      void stopAll().then(settle);
+      void (stack ? stack.stop() : Promise.resolve()).then(settle);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    const watch = (name: string, child: ChildProcess): void => {
-      child.on('exit', (code, signal) => {
-        if (stopping) return;
-        process.stderr.write(`parley dev: the ${name} exited (${code ?? signal}); stopping\n`);
-        exitCode = 1;
-        void stopAll().then(settle);
-      });
-    };
     try {
-      const relayChild = startChild('relay', ['relay', '--listen', formatAddress(relay), '--internal', formatAddress(relayInternal), '--http', formatAddress(relayHttp), '--workers', String(cfg.relayWorkers)], env);
-      children.push(relayChild);
-      watch('relay', relayChild);
-      const trxChild = startChild('transceiver', ['transceiver', '--http', formatAddress(http), '--media', formatAddress(media), '--relays', formatAddress(relay),
-        // Ctrl-C should not wait the production 30 s for calls in progress to finish.
-        '--drain-seconds', '2'], env);
-      children.push(trxChild);
-      watch('transceiver', trxChild);
-      const deadline = Date.now() + READY_TIMEOUT_MS;
-      await Promise.all([
-        waitReady(httpUrl(relayHttp, '/readyz'), relayChild, deadline).catch((e: Error) => Promise.reject(new Error(`relay ${e.message}`))),
-        waitReady(httpUrl(http, '/readyz'), trxChild, deadline).catch((e: Error) => Promise.reject(new Error(`transceiver ${e.message}`))),
-      ]);
-    } catch (err) {
-      if (!stopping) {
-        process.stderr.write(`parley dev: ${(err as Error).message}\n`);
-        exitCode = 1;
-        await stopAll();
-        settle();
+      let addrs = configured;
+      for (let attempt = 1; !signalled; attempt++) {
+        addrs = await resolveAddresses(configured);
+        stack = launch(addrs, env, cfg.relayWorkers);
+        try {
+          await stack.ready;
+          break;
+        } catch (err) {
+          await stack.stop();
+          if (signalled) break;
+          if (!auto || attempt >= AUTO_PORT_ATTEMPTS) {
+            process.stderr.write(`parley dev: ${(err as Error).message}\n`);
+            return 1;
+          }
+          process.stderr.write(`parley dev: ${(err as Error).message}; retrying on other free ports\n`);
+        }
       }
+      if (signalled || !stack) return 0;
+      stack.onUnexpectedExit((name, how) => {
+        process.stderr.write(`parley dev: the ${name} exited (${how}); stopping\n`);
+        exitCode = 1;
+        void stack!.stop().then(settle);
+      });
+      printReady(addrs);
+      await finished;
+      return exitCode;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
-    if (exitCode === 0 && !stopping) {
-      const page = `http://localhost:${http.port}/`;
-      const ready = {
-        page, signaling: httpUrl(http, '/v1/realtime/calls'), relay: formatAddress(relay), relayInternal: formatAddress(relayInternal),
-        relayMetrics: httpUrl(relayHttp, '/metrics'), transceiverMetrics: httpUrl(http, '/metrics'), media: formatAddress(media),
-      };
-      process.stdout.write(`parley dev ready ${JSON.stringify(ready)}\n`);
-      process.stderr.write(`\nParley is running. Open ${page} (a secure context for the microphone), or:\n` +
-        `  npx parley call ${ready.signaling} --seconds 3 --record /tmp/back.wav\n` +
-        `Relay metrics: ${ready.relayMetrics}   Transceiver metrics: ${ready.transceiverMetrics}\nCtrl-C stops.\n\n`);
-    }
-    await finished;
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    return exitCode;
   },
 };

@@ -56,7 +56,7 @@ export interface CallResult {
 const LOOPBACK = /^(127\.|localhost$|\[::1\]$|::1$)/;
 
 /** The address to advertise for a wildcard-bound socket: loopback for a local server, else the first external IPv4. */
-function candidateHost(url: string, bound: TransportAddress): string {
+export function candidateHost(url: string, bound: TransportAddress): string {
   if (bound.address !== '0.0.0.0' && bound.address !== '::') return bound.address;
   if (LOOPBACK.test(new URL(url).hostname)) return '127.0.0.1';
   for (const list of Object.values(networkInterfaces())) {
