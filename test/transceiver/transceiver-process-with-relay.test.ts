@@ -88,15 +88,15 @@ async function info(location: string): Promise<CallInfo> {
 
 test('a call through the real relay connects, echoes, reports RTT, and DELETE ends it with BYE', async () => {
   const { caller, location } = await call('through-relay');
-  await waitFor(() => caller.caller.connected, 5000, 'DTLS-SRTP through the relay');
+  await waitFor(() => caller.caller.connected, 15_000, 'DTLS-SRTP through the relay');
   await waitFor(async () => (await info(location)).state === 'connected', 2000, 'GET state connected');
   await caller.talk(60);
-  await waitFor(() => caller.caller.received.length >= 50, 2000, 'echo');
+  await waitFor(() => caller.caller.received.length >= 50, 5000, 'echo');
   const got = await info(location);
   assert.equal(got.client, `127.0.0.1:${caller.socket.address().port}`, 'the true client address, from the relay header');
   assert.equal(got.relay, `127.0.0.1:${relayAddr.port}`);
   assert.ok(got.stats.packetsReceived >= 50 && got.stats.packetsSent >= 50, JSON.stringify(got.stats));
-  await waitFor(async () => (await info(location)).stats.rttMs !== undefined, 5000, 'RTT from RTCP');
+  await waitFor(async () => (await info(location)).stats.rttMs !== undefined, 10_000, 'RTT from RTCP');
   const del = await fetch(base + location, { method: 'DELETE' });
   assert.equal(del.status, 200);
   const closed = await del.json() as CallInfo;
@@ -110,7 +110,7 @@ test('a call through the real relay connects, echoes, reports RTT, and DELETE en
 
 test('two calls at once through one relay port: each caller hears only its own frames', async () => {
   const [a, b] = await Promise.all([call('pair-a'), call('pair-b')]);
-  await waitFor(() => a.caller.caller.connected && b.caller.caller.connected, 5000, 'both connected');
+  await waitFor(() => a.caller.caller.connected && b.caller.caller.connected, 15_000, 'both connected');
   const talk = async (u: UdpCaller, tag: string): Promise<void> => {
     for (let i = 0; i < 40; i++) {
       u.caller.sendOpus(Buffer.from(`${tag}-${i}`));
@@ -119,7 +119,7 @@ test('two calls at once through one relay port: each caller hears only its own f
     }
   };
   await Promise.all([talk(a.caller, 'A'), talk(b.caller, 'B')]);
-  await waitFor(() => a.caller.caller.received.length >= 35 && b.caller.caller.received.length >= 35, 2000, 'both echoes');
+  await waitFor(() => a.caller.caller.received.length >= 35 && b.caller.caller.received.length >= 35, 5000, 'both echoes');
   assert.ok(a.caller.caller.received.every((p) => p.payload.toString().startsWith('A-')));
   assert.ok(b.caller.caller.received.every((p) => p.payload.toString().startsWith('B-')));
   for (const c of [a, b]) (await fetch(base + c.location, { method: 'DELETE' })).body?.cancel();
@@ -127,7 +127,7 @@ test('two calls at once through one relay port: each caller hears only its own f
 
 test('SIGTERM drains: 503 + Retry-After and readyz 503 at once, running calls end as server-drain, exit 0', async () => {
   const { caller, location } = await call('drain');
-  await waitFor(() => caller.caller.connected, 5000, 'connected');
+  await waitFor(() => caller.caller.connected, 15_000, 'connected');
   trx!.child.kill('SIGTERM');
   await waitFor(async () => (await fetch(`${base}/readyz`)).status === 503, 2000, 'readyz 503');
   const refused = await fetch(`${base}/v1/realtime/calls`, { method: 'POST', body: offerFor(caller.caller), headers: { 'content-type': 'application/sdp' } });
