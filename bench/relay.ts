@@ -7,7 +7,7 @@
 // relay-bench harness (sendmmsg/recvmmsg), so the generator is not the limit. Every run is
 // bounded in time. Settings: DUR (s, 5), REPS (1), FLOWS (1000), LAT_PPS (20000), ONLY=a,b,…
 import { writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { systemRng } from '../src/common/system-rng.ts';
 import { Keyring, mint } from '../src/core/token/index.ts';
 import { allowedCpus } from '../src/relay/pin.ts';
@@ -59,18 +59,19 @@ const only = process.env.ONLY?.split(',');
 
 const results = new Map<string, { sat: RunResult[]; lat: RunResult[] }>();
 const started = Date.now();
-for (const r of relays) {
-  if (only && !only.includes(r.key)) continue;
-  const spec: RelaySpec = r;
-  const entry = { sat: [] as RunResult[], lat: [] as RunResult[] };
-  results.set(r.key, entry);
-  for (const test of ['sat', 'lat'] as const) {
-    if (r.key === 'gen' && test === 'lat') continue;
-    for (let rep = 0; rep < REPS; rep++) {
-      process.stderr.write(`bench: ${r.name} ${test} #${rep + 1}\n`);
+// Repetitions are the outer loop, so every relay is measured under the same background load
+// in each round (this machine is shared), and ratios are taken per round.
+for (let rep = 0; rep < REPS; rep++) {
+  for (const r of relays) {
+    if (only && !only.includes(r.key)) continue;
+    let entry = results.get(r.key);
+    if (!entry) results.set(r.key, (entry = { sat: [], lat: [] }));
+    for (const test of ['sat', 'lat'] as const) {
+      if (r.key === 'gen' && test === 'lat') continue;
+      process.stderr.write(`bench: round ${rep + 1}/${REPS} ${r.name} ${test}\n`);
       try {
         entry[test].push(
-          await runOne(spec, {
+          await runOne(r, {
             test, rate: test === 'sat' ? 0 : LAT_PPS, durS: DUR, flows: FLOWS, len: LEN, ufragFile: r.ufrags,
             relayAddr: RELAY_ADDR, sinkAddr: SINK_ADDR, genCpu: GEN_CPU, sinkCpu: r.key === 'gen' ? RELAY_CPU : GEN_CPU,
             spinCpus: BOTH.split(','),
@@ -113,6 +114,14 @@ console.log(`CPUs: generator+sink ${GEN_CPU}, 1-worker relays ${RELAY_CPU}, 2-wo
 console.log(line(rows[0]));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const row of rows.slice(1)) console.log(line(row));
-const ratio = (x: string, y: string): string => fmt(sat(x) / sat(y), 2);
-console.log(`\nratios (full-speed forwarded pps): (c)/(b) ${ratio('c', 'b')}   (d)/(b) ${ratio('d', 'b')}   (c)/(a) ${ratio('c', 'a')}   (b3)/(b2) ${ratio('b3', 'b2')}`);
+// Ratio per round (same background load), then the median over rounds.
+const ratio = (x: string, y: string): string => {
+  const xs = results.get(x)?.sat ?? [];
+  const ys = results.get(y)?.sat ?? [];
+  return fmt(median(xs.map((r, i) => r.fwdPps / (ys[i]?.fwdPps ?? NaN))), 2);
+};
+console.log(`\nratios of full-speed forwarded pps (median of per-round ratios): (c)/(b) ${ratio('c', 'b')}   (d)/(b) ${ratio('d', 'b')}   (c)/(a) ${ratio('c', 'a')}   (b3)/(b2) ${ratio('b3', 'b2')}`);
+const p99 = (k: string): number[] => results.get(k)?.lat.map((r) => r.p99us) ?? [];
+console.log(`p99 at ${LAT_PPS} pps per round, µs: (b) ${p99('b').map((x) => fmt(x)).join(' / ')}   (c) ${p99('c').map((x) => fmt(x)).join(' / ')}   (d) ${p99('d').map((x) => fmt(x)).join(' / ')}`);
+console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')} (other work on this machine skews everything)`);
 console.log(`total time ${((Date.now() - started) / 1000).toFixed(0)} s`);
