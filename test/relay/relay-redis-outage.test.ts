@@ -29,18 +29,28 @@ test('Redis outage: existing flows keep forwarding, new flows work, the relay re
     await waitFor(async () => (await countRedisKeys(prefix, redis.url)) === FLOWS, 3000, 'flows in Redis');
     tx.received.length = 0;
 
-    // Steady media on every flow: one packet per flow every 10 ms, recorded with arrival times.
-    const arrivals: number[] = [];
-    tx.sock.on('message', () => arrivals.push(performance.now()));
+    // Steady media on every old flow: one packet per flow every 10 ms. Each packet's sequence
+    // number maps to its send time, so the check is per packet (no loss, bounded delay) and
+    // does not depend on how punctually this busy test process's timer fires.
+    const sentAt = new Map<number, number>();
+    const got: { seq: number; delay: number }[] = [];
+    tx.sock.on('message', (m: Buffer) => {
+      if (m[RELAY_HEADER_LENGTH] !== 0x80) return;
+      const seqOf = m.readUInt32BE(RELAY_HEADER_LENGTH + 12);
+      const at = sentAt.get(seqOf);
+      if (at !== undefined) got.push({ seq: seqOf, delay: performance.now() - at });
+    });
+    const old = [...clients];
     let seq = 0;
     pump = setInterval(() => {
       seq++;
-      for (const c of clients) c.send(rtp(seq), pub);
+      sentAt.set(seq, performance.now());
+      for (const c of old) c.send(rtp(seq), pub);
     }, INTERVAL_MS);
     await new Promise((r) => setTimeout(r, 300));
 
     await redis.stop();
-    const downAt = performance.now();
+    const firstSeq = seq + 1;
     await waitFor(async () => (await scrape(relay!.http)).get('parley_relay_store_connected') === 0, 5000, 'relay to notice Redis is down');
 
     // A new flow while Redis is down.
@@ -50,13 +60,16 @@ test('Redis outage: existing flows keep forwarding, new flows work, the relay re
     late.send(stunCheck(token.ufrag, token.pwd), pub);
     await tx.next(2000, (m) => m[RELAY_HEADER_LENGTH] === 0x00 && m[RELAY_HEADER_LENGTH + 1] === 0x01);
     await new Promise((r) => setTimeout(r, 700));
+    const lastSeq = seq;
+    await new Promise((r) => setTimeout(r, 200));
 
-    // Never paused: no gap between arrivals during the outage longer than a few intervals.
-    const during = arrivals.filter((a) => a >= downAt);
-    assert.ok(during.length > 50, `packets during the outage: ${during.length}`);
-    let maxGap = 0;
-    for (let i = 1; i < during.length; i++) maxGap = Math.max(maxGap, during[i] - during[i - 1]);
-    assert.ok(maxGap < 150, `longest gap while Redis was down: ${maxGap.toFixed(1)} ms`);
+    // Never paused: every packet sent while Redis was down arrived, none held up.
+    const expected = (lastSeq - firstSeq + 1) * FLOWS;
+    assert.ok(expected >= 20 * FLOWS, `rounds during the outage: ${lastSeq - firstSeq + 1}`);
+    const during = got.filter((g) => g.seq >= firstSeq && g.seq <= lastSeq);
+    assert.equal(during.length, expected, 'every packet sent during the outage was forwarded');
+    const worst = Math.max(...during.map((g) => g.delay));
+    assert.ok(worst < 250, `worst relay delay while Redis was down: ${worst.toFixed(1)} ms`);
 
     redis = await startPrivateRedis(redisPort);
     await waitFor(async () => (await scrape(relay!.http)).get('parley_relay_store_connected') === 1, 8000, 'reconnect');
