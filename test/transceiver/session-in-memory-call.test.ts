@@ -220,3 +220,15 @@ test('same client address through another relay (a relay moved): replies follow 
   const moved = events(session).filter((e) => e.type === 'path');
   assert.equal(moved.length, 1, 'one path event, not one per packet');
 });
+
+test('a pulled handler (tone) is asked every 20 ms once connected: ~50 frames per second without inbound audio', async () => {
+  const { getHandlerFactory } = await import('../../src/transceiver/handlers/registry.ts');
+  const { sim, session, caller } = setup({ seed: 'tone', handler: getHandlerFactory('tone')! });
+  sim.run(T0 + 1000);
+  assert.equal(session.state, 'connected');
+  const start = caller.received.length;
+  sim.run(T0 + 3000);
+  const n = caller.received.length - start;
+  assert.ok(n >= 98 && n <= 101, `${n} frames in 2 s`);
+  session.close('hangup', sim.now);
+});
