@@ -51,7 +51,10 @@ function printText(r: LoadReport): void {
   console.log(`calls: ${r.calls}, connected ${r.connected}, failed ${r.failed}${r.failed ? ` ${JSON.stringify(r.failures)}` : ''}`);
   console.log(`connect (POST → DTLS): ${p(r.connectMs)}`);
   console.log(`RTT: ${p(r.rttMs)}`);
-  console.log(`packets: sent ${r.packetsSent}, received ${r.packetsReceived}, lost ${r.packetsLost} (${(r.lossFraction * 100).toFixed(2)}%)`);
+  // With the echo handler, received/sent is the round-trip delivery; "lost" is only the gaps in
+  // the sequence numbers the server sent (a server that drops frames before sending shows no loss).
+  const back = r.packetsSent > 0 ? ((100 * r.packetsReceived) / r.packetsSent).toFixed(1) : 'n/a';
+  console.log(`packets: sent ${r.packetsSent}, received ${r.packetsReceived} (${back}% of sent), lost in transit ${r.packetsLost} (${(r.lossFraction * 100).toFixed(2)}%)`);
   console.log(`client: ${r.cpuSeconds.toFixed(2)} s CPU over ${r.wallSeconds.toFixed(1)} s (${((100 * r.cpuSeconds) / r.wallSeconds).toFixed(0)}% of a core), event-loop delay p99 ${r.eventLoopDelayMs.p99.toFixed(1)} ms, max ${r.eventLoopDelayMs.max.toFixed(1)} ms`);
 }
 
