@@ -15,6 +15,7 @@ export const CLOSE_REASONS = [
   'dtls-closed',     // the client sent close_notify
   'max-duration',    // --max-call-seconds
   'server-drain',    // the process is shutting down
+  'internal-error',  // a bug surfaced while handling this call; logged, the process carries on
 ] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 

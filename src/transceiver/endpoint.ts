@@ -94,7 +94,7 @@ export class MediaEndpoint {
     // Deferred: the handler may be inside its own callback; drive from a clean stack.
     queueMicrotask(() => {
       if (!this.#entries.has(session)) return;
-      session.handleTimeout(this.#o.clock());
+      this.#guard(entry, () => session.handleTimeout(this.#o.clock()));
       this.#service(entry);
     });
   }
@@ -102,8 +102,9 @@ export class MediaEndpoint {
   /** Ends a call now (hang-up, drain). */
   closeSession(session: Session, reason: CloseReason): void {
     const entry = this.#entries.get(session);
-    session.close(reason, this.#o.clock());
-    if (entry) this.#service(entry);
+    if (!entry) return;
+    this.#guard(entry, () => session.close(reason, this.#o.clock()));
+    this.#service(entry);
   }
 
   /** Closes the socket and the timer. Sessions are not closed here: the owner ends them first. Idempotent. */
@@ -145,8 +146,27 @@ export class MediaEndpoint {
     if (!entry) return this.#drop('no-session');
     const relaySocket: TransportAddress = { address: rinfo.address, port: rinfo.port, family: rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4' };
     const path: SessionPath = { client: header.client, relayPublic: header.public, relaySocket };
-    entry.session.handle(payload, path, this.#o.clock());
+    this.#guard(entry, () => entry.session.handle(payload, path, this.#o.clock()));
     this.#service(entry);
+  }
+
+  /**
+   * Sessions never throw by design; if one does (a bug), only that call ends — a throw from a
+   * socket callback would take every call of the process down with it.
+   */
+  #guard(entry: Entry, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#o.log?.error('session failed', { call: entry.session.id, err });
+      try {
+        entry.session.close('internal-error', this.#o.clock());
+      } catch {
+        // Closing a broken session can fail too; it is dropped from routing by #service below.
+        this.#remove(entry);
+        this.#o.onSessionClosed?.(entry.session, 'internal-error');
+      }
+    }
   }
 
   /** Sends what the session queued, applies its events, and reschedules it. */
@@ -214,7 +234,7 @@ export class MediaEndpoint {
     for (const s of this.#timers.takeExpired(now)) {
       const entry = this.#entries.get(s);
       if (!entry) continue;
-      s.handleTimeout(now);
+      this.#guard(entry, () => s.handleTimeout(now));
       this.#service(entry);
     }
     this.#arm();

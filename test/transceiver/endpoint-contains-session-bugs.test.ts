@@ -1,0 +1,50 @@
+// The media endpoint's one-timer loop and its containment: a session that throws (a bug) is
+// closed with reason internal-error and reported, other sessions keep their timers, and close()
+// leaves no timer or socket behind.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { generateCertificate } from '../../src/core/dtls/index.ts';
+import { seededRng } from '../../src/core/rng.ts';
+import { MetricsRegistry } from '../../src/common/metrics.ts';
+import { CidrSet } from '../../src/transceiver/cidr.ts';
+import { MediaEndpoint } from '../../src/transceiver/endpoint.ts';
+import { createEchoHandler } from '../../src/transceiver/handlers/echo.ts';
+import { Session } from '../../src/transceiver/session.ts';
+import type { SessionOptions } from '../../src/transceiver/session.ts';
+import type { CloseReason } from '../../src/transceiver/call-types.ts';
+import { transceiverMetrics } from '../../src/transceiver/transceiver-metrics.ts';
+
+const cert = generateCertificate(seededRng('endpoint-cert'));
+
+function options(id: string, now: number, setupTimeoutMs: number): SessionOptions {
+  return {
+    id, now, rng: seededRng(id), localUfrag: `ufrag${id}`, localPwd: 'serverpasswordserverpass', remoteUfrag: 'abcd',
+    remotePwd: 'clientpasswordclientpass', dtlsRole: 'client', certificate: cert, remoteFingerprint: cert.fingerprint,
+    ssrc: 1, cname: 'c', opusPayloadType: 111, handlerFactory: createEchoHandler, setupTimeoutMs,
+  };
+}
+
+class BrokenSession extends Session {
+  override handleTimeout(): void {
+    throw new Error('a bug');
+  }
+}
+
+test('a throwing session ends as internal-error; a healthy one still times out on schedule', async () => {
+  const closed: [string, CloseReason][] = [];
+  const clock = (): number => performance.now();
+  const endpoint = await MediaEndpoint.bind({
+    bind: { address: '127.0.0.1', port: 0, family: 'IPv4' }, relayCidrs: CidrSet.parse('127.0.0.1/32'),
+    metrics: transceiverMetrics(new MetricsRegistry()), clock, onSessionClosed: (s, r) => closed.push([s.id, r]),
+  });
+  const t0 = clock();
+  endpoint.add(new BrokenSession(options('broken', t0, 30)));
+  endpoint.add(new Session(options('healthy', t0, 80)));
+  assert.equal(endpoint.sessionCount, 2);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(closed, [['broken', 'internal-error'], ['healthy', 'setup-timeout']]);
+  assert.equal(endpoint.sessionCount, 0);
+  await endpoint.close();
+  await endpoint.close();
+});
