@@ -92,7 +92,7 @@ const sat = (k: string): number => median(results.get(k)?.sat.map((x) => x.fwdPp
 const fmt = (n: number, d = 0): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—');
 const pct = (n: number): string => (Number.isFinite(n) ? `${(n * 100).toFixed(2)}%` : '—');
 
-const rows = [['relay', 'fwd pps (full speed)', 'offered pps', 'loss', `loss @${LAT_PPS}`, 'p50 µs', 'p99 µs', 'kernel p99 µs']];
+const rows = [['relay', 'fwd pps (full speed)', 'offered pps', 'loss', `loss @${LAT_PPS}`, 'p50 µs', 'p99 µs', 'kernel p99 µs', 'relay CPU µs/pkt']];
 for (const r of relays) {
   const e = results.get(r.key);
   if (!e) continue;
@@ -105,6 +105,7 @@ for (const r of relays) {
     fmt(median(e.lat.map((x) => x.p50us)), 1),
     fmt(median(e.lat.map((x) => x.p99us)), 1),
     fmt(median(e.lat.map((x) => x.kp99us)), 1),
+    r.key === 'b3' ? '(children)' : fmt(median(e.sat.map((x) => x.cpuUsPerPkt)), 2),
   ]);
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
@@ -123,5 +124,7 @@ const ratio = (x: string, y: string): string => {
 console.log(`\nratios of full-speed forwarded pps (median of per-round ratios): (c)/(b) ${ratio('c', 'b')}   (d)/(b) ${ratio('d', 'b')}   (c)/(a) ${ratio('c', 'a')}   (b3)/(b2) ${ratio('b3', 'b2')}`);
 const p99 = (k: string): number[] => results.get(k)?.lat.map((r) => r.p99us) ?? [];
 console.log(`p99 at ${LAT_PPS} pps per round, µs: (b) ${p99('b').map((x) => fmt(x)).join(' / ')}   (c) ${p99('c').map((x) => fmt(x)).join(' / ')}   (d) ${p99('d').map((x) => fmt(x)).join(' / ')}`);
+const cpu = (k: string): string => (results.get(k)?.sat ?? []).map((r) => fmt(r.cpuUsPerPkt, 2)).join(' / ');
+console.log(`relay CPU µs per forwarded packet per round: (b) ${cpu('b')}   (c) ${cpu('c')}   (d) ${cpu('d')}`);
 console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')} (other work on this machine skews everything)`);
 console.log(`total time ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -42,7 +42,24 @@ export interface RunResult {
   p50us: number;
   p99us: number;
   kp99us: number;
+  /** Relay CPU time (user + system, all threads) per forwarded packet, µs; robust to a busy machine. */
+  cpuUsPerPkt: number;
 }
+
+/** utime + stime of a process (all its threads), in seconds; NaN when unreadable. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of proc(5), counted from after the command name: indexes 11 and 12.
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+const CLOCK_TICKS = Number(process.env.CLK_TCK ?? 100);
 
 function portListening(port: number): boolean {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
@@ -108,8 +125,10 @@ export async function runOne(relay: RelaySpec, o: RunOptions): Promise<RunResult
     const sink = spawnPinned(o.sinkCpu, [join(BUILD, 'udpsink'), '-l', o.sinkAddr, '-t', String(o.durS + 20), '-i', '700']);
     const sinkOut = collect(sink);
     let dst = o.sinkAddr;
+    let relayPid: number | undefined;
     if (relay.cmd.length > 0) {
       const r = spawnPinned(relay.cpus, relay.cmd, relay.env);
+      relayPid = r.pid;
       let err = '';
       r.stderr?.on('data', (d: Buffer) => (err += d.toString()));
       if (relay.readyLine) await until(() => err.includes(relay.readyLine as string) || r.exitCode !== null, 20_000, `${relay.name} ready`);
@@ -123,7 +142,11 @@ export async function runOne(relay: RelaySpec, o: RunOptions): Promise<RunResult
       join(BUILD, 'udpgen'), '-d', dst, '-u', o.ufragFile, '-f', String(o.flows), '-r', String(o.rate), '-t', String(o.durS), '-l', String(o.len),
     ]);
     const genOut = collect(gen);
+    // Only the relay process itself: in the naive forwarder's process mode (b3) the work is in
+    // child processes, so the table shows no CPU figure for it.
+    const cpu0 = cpuSeconds(relayPid);
     await exited(gen, (o.durS + 30) * 1000);
+    const cpu1 = cpuSeconds(relayPid);
     await exited(sink, 25_000);
     const g = JSON.parse(genOut().trim().split('\n').pop() ?? '{}');
     const s = JSON.parse(sinkOut().trim().split('\n').pop() ?? '{}');
@@ -138,6 +161,7 @@ export async function runOne(relay: RelaySpec, o: RunOptions): Promise<RunResult
       p50us: s.lat_us?.p50 ?? NaN,
       p99us: s.lat_us?.p99 ?? NaN,
       kp99us: s.klat_us?.p99 ?? NaN,
+      cpuUsPerPkt: s.tagged > 0 ? ((cpu1 - cpu0) * 1e6) / s.tagged : NaN,
     };
   } finally {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
