@@ -26,10 +26,10 @@ export interface DevStack {
 }
 
 /** Starts `parley dev` with every address on port 0; resolves once it prints its ready line. */
-export async function startDev(extraArgs: string[] = [], timeoutMs = 30_000): Promise<DevStack> {
+export async function startDev(extraArgs: string[] = [], timeoutMs = 30_000, env: NodeJS.ProcessEnv = {}): Promise<DevStack> {
   const args = [BIN, 'dev', '--http', '127.0.0.1:0', '--relay', '127.0.0.1:0', '--relay-internal', '127.0.0.1:0',
     '--relay-http', '127.0.0.1:0', '--media', '127.0.0.1:0', '--log-level', 'warn', ...extraArgs];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PARLEY_KEYS: '' } });
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PARLEY_KEYS: '', ...env } });
   const lines: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (l) => lines.push(l));
   const stop = (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => stopProcess(child, 8_000, signal);
