@@ -142,7 +142,12 @@ export class CallRegistry implements CallService {
   /** The endpoint reports state changes here (setup time histogram). */
   onSessionState(session: Session): void {
     if (session.state === 'connected' && session.connectedAt !== undefined) {
-      this.#o.metrics.setupSeconds.observe((session.connectedAt - session.createdAt) / 1000);
+      const setupMs = session.connectedAt - session.createdAt;
+      this.#o.metrics.setupSeconds.observe(setupMs / 1000);
+      const path = session.selectedPath;
+      this.#o.log?.info('call connected', {
+        call: session.id, setupMs: Math.round(setupMs), client: path && formatAddress(path.client), relay: path && formatAddress(path.relayPublic),
+      });
     }
   }
 
