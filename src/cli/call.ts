@@ -41,8 +41,10 @@ DELETE. Exit status: 0 the call worked, 1 it failed (the reason is printed), 2 u
 
 Options:
 ${renderSettingsHelp(spec)}
-  --json                              print one JSON summary on stdout instead of text
-  -h, --help                          this help`;
+
+Switches:
+  --json      print one JSON summary on stdout instead of text
+  -h, --help  this help`;
 
 const f1 = (n: number | undefined): string => (n === undefined ? 'n/a' : n.toFixed(1));
 

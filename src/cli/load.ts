@@ -41,8 +41,10 @@ Exit status: 0 every call connected, 1 some did not, 2 usage error.
 
 Options:
 ${renderSettingsHelp(spec)}
-  --json                               print one JSON report on stdout instead of text
-  -h, --help                           this help`;
+
+Switches:
+  --json      print one JSON report on stdout instead of text
+  -h, --help  this help`;
 
 const p = (x: Percentiles): string =>
   x.n === 0 ? 'n/a' : `p50 ${x.p50!.toFixed(1)}  p90 ${x.p90!.toFixed(1)}  p99 ${x.p99!.toFixed(1)}  max ${x.max!.toFixed(1)} ms`;
