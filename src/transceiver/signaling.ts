@@ -212,7 +212,13 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
   }
 
   const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      // A request-target the URL parser rejects (e.g. `http://[`): answer, never throw here.
+      url = new URL('http://localhost/\u0000invalid');
+    }
     const r = route(url.pathname);
     res.once('finish', () => requests.labels(r.kind, String(res.statusCode)).inc());
     handle(req, res, r, url).catch((err: unknown) => {

@@ -230,3 +230,18 @@ test('/metrics, /healthz and /readyz share the port', async () => {
   assert.equal(ready.status, 200);
   await ready.body?.cancel();
 });
+
+test('a request-target the URL parser rejects gets a 404 answer, and the server keeps serving', async () => {
+  const { connect } = await import('node:net');
+  const reply = await new Promise<string>((resolve, reject) => {
+    const sock = connect(server.address.port, '127.0.0.1', () => sock.end('GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+    let data = '';
+    sock.on('data', (d) => (data += d.toString()));
+    sock.on('end', () => resolve(data));
+    sock.on('error', reject);
+  });
+  assert.match(reply, /^HTTP\/1\.1 (400|404)/);
+  const ok = await fetch(base + '/healthz');
+  assert.equal(ok.status, 200);
+  await ok.body?.cancel();
+});
