@@ -105,7 +105,7 @@ for (const r of relays) {
     fmt(median(e.lat.map((x) => x.p50us)), 1),
     fmt(median(e.lat.map((x) => x.p99us)), 1),
     fmt(median(e.lat.map((x) => x.kp99us)), 1),
-    r.key === 'b3' ? '(children)' : fmt(median(e.sat.map((x) => x.cpuUsPerPkt)), 2),
+    fmt(median(e.sat.map((x) => x.cpuUsPerPkt)), 2),
   ]);
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
@@ -125,6 +125,6 @@ console.log(`\nratios of full-speed forwarded pps (median of per-round ratios): 
 const p99 = (k: string): number[] => results.get(k)?.lat.map((r) => r.p99us) ?? [];
 console.log(`p99 at ${LAT_PPS} pps per round, µs: (b) ${p99('b').map((x) => fmt(x)).join(' / ')}   (c) ${p99('c').map((x) => fmt(x)).join(' / ')}   (d) ${p99('d').map((x) => fmt(x)).join(' / ')}`);
 const cpu = (k: string): string => (results.get(k)?.sat ?? []).map((r) => fmt(r.cpuUsPerPkt, 2)).join(' / ');
-console.log(`relay CPU µs per forwarded packet per round: (b) ${cpu('b')}   (c) ${cpu('c')}   (d) ${cpu('d')}`);
+console.log(`relay CPU µs per forwarded packet per round: (b) ${cpu('b')}   (c) ${cpu('c')}   (d) ${cpu('d')}   (b2) ${cpu('b2')}   (b3) ${cpu('b3')}`);
 console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')} (other work on this machine skews everything)`);
 console.log(`total time ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -3,7 +3,7 @@
 // measurement: sink, optional relay, generator, each pinned with taskset and bounded in time.
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const SHARED = process.env.RELAY_BENCH_DIR ?? '/work/shared/relay-bench';
@@ -42,21 +42,34 @@ export interface RunResult {
   p50us: number;
   p99us: number;
   kp99us: number;
-  /** Relay CPU time (user + system, all threads) per forwarded packet, µs; robust to a busy machine. */
+  /** Relay CPU time (user + system, all threads and child processes) per forwarded packet, µs; robust to a busy machine. */
   cpuUsPerPkt: number;
 }
 
-/** utime + stime of a process (all its threads), in seconds; NaN when unreadable. */
+/** utime + stime of a process and its descendants (all threads), in seconds; NaN when unreadable. */
 function cpuSeconds(pid: number | undefined): number {
   if (pid === undefined) return NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 of proc(5), counted from after the command name: indexes 11 and 12.
-    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
-  } catch {
-    return NaN;
+  const procs = new Map<number, { ppid: number; cpu: number }>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      // proc(5): after "(comm)", field 4 ppid is index 1, fields 14/15 utime/stime are 11/12.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      procs.set(Number(d), { ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / CLOCK_TICKS });
+    } catch {
+      // the process ended meanwhile
+    }
   }
+  if (!procs.has(pid)) return NaN;
+  let total = 0;
+  const todo = [pid];
+  while (todo.length) {
+    const p = todo.pop() as number;
+    total += procs.get(p)?.cpu ?? 0;
+    for (const [child, e] of procs) if (e.ppid === p) todo.push(child);
+  }
+  return total;
 }
 
 const CLOCK_TICKS = Number(process.env.CLK_TCK ?? 100);
@@ -142,8 +155,6 @@ export async function runOne(relay: RelaySpec, o: RunOptions): Promise<RunResult
       join(BUILD, 'udpgen'), '-d', dst, '-u', o.ufragFile, '-f', String(o.flows), '-r', String(o.rate), '-t', String(o.durS), '-l', String(o.len),
     ]);
     const genOut = collect(gen);
-    // Only the relay process itself: in the naive forwarder's process mode (b3) the work is in
-    // child processes, so the table shows no CPU figure for it.
     const cpu0 = cpuSeconds(relayPid);
     await exited(gen, (o.durS + 30) * 1000);
     const cpu1 = cpuSeconds(relayPid);

@@ -242,7 +242,8 @@ export class RelayWorker {
         this.#dp.forward(r.flow, held);
       },
       () => {
-        // The observer already counted the store error; the packet is lost, not the flow.
+        // A failed lookup (store down or slow) loses this packet, not the flow: the client's next
+        // consent check re-creates it.
         this.#inFlight.delete(key);
         this.#stats[Slot.storeErrors]++;
         this.#drop('not_stun');
