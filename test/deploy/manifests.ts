@@ -1,0 +1,137 @@
+// Helpers for the deploy tests: render an overlay of deploy/k8s with the kustomize subset,
+// validate objects against the Kubernetes schemas of kubernetes-models, and read pod specs.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Namespace, Secret, Service } from 'kubernetes-models/v1';
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import type { KObject } from './kustomize.ts';
+import { build } from './kustomize.ts';
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+export const K8S = join(REPO, 'deploy/k8s');
+export const OVERLAYS = ['single-region', 'multi-region'] as const;
+
+/** Stands in for the operator's git-ignored keys.txt: well-formed, obviously not a key. */
+export const FAKE_KEYRING = `1:${Buffer.alloc(32).toString('base64')}\n`;
+
+export function render(overlay: string): KObject[] {
+  return build(join(K8S, 'overlays', overlay), {
+    readFile: (p) => (p.endsWith('/keys.txt') ? FAKE_KEYRING : readFileSync(p, 'utf8')),
+  });
+}
+
+type Validatable = { validate(): void };
+const MODELS: Record<string, (o: KObject) => Validatable> = {
+  'v1/Namespace': (o) => new Namespace(o as never),
+  'v1/Service': (o) => new Service(o as never),
+  'v1/Secret': (o) => new Secret(o as never),
+  'apps/v1/Deployment': (o) => new Deployment(o as never),
+  'policy/v1/PodDisruptionBudget': (o) => new PodDisruptionBudget(o as never),
+  'networking.k8s.io/v1/NetworkPolicy': (o) => new NetworkPolicy(o as never),
+  'networking.k8s.io/v1/Ingress': (o) => new Ingress(o as never),
+};
+
+/** Throws unless the object validates against its schema (kubernetes-models, Kubernetes 1.3x
+ *  OpenAPI) and every field name is one the API defines. */
+export function validateObject(o: KObject): void {
+  const make = MODELS[`${o.apiVersion}/${o.kind}`];
+  if (!make) throw new Error(`${o.apiVersion} ${o.kind} ${o.metadata.name}: no schema wired into test/deploy/manifests.ts`);
+  make(o).validate();
+  const unknown = unknownFields(o);
+  if (unknown.length > 0) throw new Error(`${o.kind} ${o.metadata.name}: unknown field(s) ${unknown.join(', ')}`);
+}
+
+let known: Set<string> | undefined;
+/** Every property name of every type in kubernetes-models (from its .d.ts files). The schemas'
+ *  validators accept unknown fields (the OpenAPI has no additionalProperties: false) while the
+ *  API server rejects them, so a misspelt field would otherwise pass silently. */
+function knownFieldNames(): Set<string> {
+  if (known) return known;
+  known = new Set();
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(dir, e.name));
+      else if (e.name.endsWith('.d.ts')) for (const m of readFileSync(join(dir, e.name), 'utf8').matchAll(/^\s+"([A-Za-z0-9_$-]+)"\??:/gm)) known.add(m[1]);
+    }
+  };
+  walk(join(REPO, 'node_modules/kubernetes-models'));
+  walk(join(REPO, 'node_modules/@kubernetes-models/apimachinery'));
+  return known;
+}
+
+/** Fields whose keys are data (label names, env-like maps), not API field names. */
+const FREE_FORM = new Set(['labels', 'annotations', 'matchLabels', 'nodeSelector', 'data', 'stringData', 'requests', 'limits']);
+
+function unknownFields(o: KObject): string[] {
+  const names = knownFieldNames();
+  const out: string[] = [];
+  const visit = (v: unknown, path: string, key: string): void => {
+    if (Array.isArray(v)) v.forEach((x, i) => visit(x, `${path}[${i}]`, key));
+    else if (typeof v === 'object' && v !== null) {
+      if (FREE_FORM.has(key) || (o.kind === 'Service' && path === '.spec.selector')) return;
+      for (const [k, x] of Object.entries(v)) {
+        if (!names.has(k)) out.push(`${path}.${k}`);
+        visit(x, `${path}.${k}`, k);
+      }
+    }
+  };
+  visit(o, '', '');
+  return out;
+}
+
+// Typed views of the few structures the checks read.
+export interface EnvVar { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string; optional?: boolean } } }
+export interface Probe { httpGet?: { path: string; port: number | string }; exec?: { command: string[] } }
+export interface Container {
+  name: string; image: string; args?: string[]; env?: EnvVar[];
+  ports?: { name?: string; containerPort: number; protocol?: string }[];
+  readinessProbe?: Probe; livenessProbe?: Probe;
+  lifecycle?: { preStop?: { exec?: { command: string[] } } };
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: Record<string, unknown> & { capabilities?: { drop?: string[]; add?: string[] }; seccompProfile?: { type: string } };
+}
+export interface PodSpec {
+  containers: Container[]; terminationGracePeriodSeconds?: number;
+  securityContext?: Record<string, unknown> & { seccompProfile?: { type: string } };
+  affinity?: { podAntiAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } }[] } };
+  topologySpreadConstraints?: { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } }[];
+}
+export interface PodTemplate { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec }
+
+export function template(d: KObject): PodTemplate {
+  return (d.spec as { template: PodTemplate }).template;
+}
+
+export function ofKind(objects: KObject[], kind: string): KObject[] {
+  return objects.filter((o) => o.kind === kind);
+}
+
+/** The Parley process a Deployment runs ('relay' | 'transceiver'), or undefined (Redis). */
+export function parleyCommand(d: KObject): string | undefined {
+  const c = template(d).spec.containers[0];
+  return c.image.includes('parley') ? c.args?.[0] : undefined;
+}
+
+export function env(c: Container, name: string): EnvVar | undefined {
+  return c.env?.find((e) => e.name === name);
+}
+
+export function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+/** The container port number a probe or Service names (number or port name). */
+export function portNumber(c: Container, port: number | string): number | undefined {
+  return typeof port === 'number' ? port : c.ports?.find((p) => p.name === port)?.containerPort;
+}
+
+/** Seconds a preStop `sleep N` waits (0 without one). */
+export function preStopSleep(c: Container): number {
+  const cmd = c.lifecycle?.preStop?.exec?.command;
+  if (!cmd) return 0;
+  if (cmd[0] !== 'sleep' || cmd.length !== 2) throw new Error(`${c.name}: preStop is not 'sleep N'`);
+  return Number(cmd[1]);
+}
