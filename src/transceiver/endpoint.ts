@@ -33,6 +33,13 @@ export interface MediaEndpointOptions {
   readonly onSessionState?: (session: Session) => void;
 }
 
+const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** Every destination is a literal IP (relay sockets from rinfo): skip dgram's per-send DNS lookup. */
+function literalLookup(host: string, _opts: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
+  cb(null, host, host.includes(':') ? 6 : 4);
+}
+
 interface Entry {
   readonly session: Session;
   /** Client addresses routed to this session (formatAddress keys), removed on close. */
@@ -63,7 +70,15 @@ export class MediaEndpoint {
 
   /** Binds the UDP socket. Rejects when the address cannot be bound. */
   static async bind(o: MediaEndpointOptions): Promise<MediaEndpoint> {
-    const socket = createSocket({ type: o.bind.family === 'IPv6' ? 'udp6' : 'udp4' });
+    const socket = createSocket({
+      type: o.bind.family === 'IPv6' ? 'udp6' : 'udp4',
+      ipv6Only: o.bind.family === 'IPv6',
+      // Relays forward many calls' packets in bursts; the default ~200 KB buffer holds only about
+      // 200 small datagrams (each costs ~1 KB of kernel memory). The kernel caps this at rmem_max.
+      recvBufferSize: SOCKET_BUFFER_BYTES,
+      sendBufferSize: SOCKET_BUFFER_BYTES,
+      lookup: literalLookup as never,
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(o.bind.port, o.bind.address, () => {
