@@ -54,6 +54,7 @@ function printText(s: CallSummary, recorded: string | undefined): void {
     console.log(`connected in ${f1(s.connectMs)} ms (POST → DTLS connected; answer ${f1(s.signalingMs)} ms, ICE ${f1(st.iceMs)} ms, DTLS ${f1(st.dtlsMs)} ms)`);
     console.log(`  via ${st.remoteAddress} from ${s.localAddress}, DTLS ${st.dtlsRole}, ${st.srtpProfile}`);
     console.log(`packets: sent ${st.packetsSent}, received ${st.packetsReceived}, lost ${st.packetsLost} (${(st.lossFraction * 100).toFixed(1)}%), SRTP dropped ${st.srtpDropped}`);
+    if (st.framesSkipped > 0) console.log(`  ${st.framesSkipped} frames not sent: this process stalled for more than 500 ms (a busy machine), so it skipped rather than burst`);
     console.log(`RTT: ${st.rttMs === undefined ? 'n/a' : `${st.rttMs.toFixed(2)} ms (${st.rttSource})`}`);
   }
   if (s.rebind) console.log(`rebound to ${s.rebind.localAddress} after ${s.rebind.atMs} ms; received ${s.rebind.packetsReceivedAfter} packets afterwards`);

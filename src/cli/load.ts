@@ -57,6 +57,7 @@ function printText(r: LoadReport): void {
   // the sequence numbers the server sent (a server that drops frames before sending shows no loss).
   const back = r.packetsSent > 0 ? ((100 * r.packetsReceived) / r.packetsSent).toFixed(1) : 'n/a';
   console.log(`packets: sent ${r.packetsSent}, received ${r.packetsReceived} (${back}% of sent), lost in transit ${r.packetsLost} (${(r.lossFraction * 100).toFixed(2)}%)`);
+  if (r.framesSkipped > 0) console.log(`  ${r.framesSkipped} frames not sent because this process stalled > 500 ms: the client machine is overloaded`);
   console.log(`client: ${r.cpuSeconds.toFixed(2)} s CPU over ${r.wallSeconds.toFixed(1)} s (${((100 * r.cpuSeconds) / r.wallSeconds).toFixed(0)}% of a core), event-loop delay p99 ${r.eventLoopDelayMs.p99.toFixed(1)} ms, max ${r.eventLoopDelayMs.max.toFixed(1)} ms`);
 }
 

@@ -30,6 +30,8 @@ export interface ClientCallStats {
   /** Clock value when DTLS completed. */
   readonly connectedAt: number | undefined;
   readonly packetsSent: number;
+  /** Frames not sent because this process stalled > 500 ms (CPU starvation, GC): client-side, not network. */
+  readonly framesSkipped: number;
   /** Opus payload bytes. */
   readonly bytesSent: number;
   readonly packetsReceived: number;

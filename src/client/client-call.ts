@@ -64,6 +64,7 @@ export class ClientCall {
   #deadline: number | undefined;
   #nextFrameAt: number | undefined;
   #framesSent = 0;
+  #framesSkipped = 0;
   #nextRtcpAt: number | undefined;
   #answeredAt: number | undefined;
   #iceConnectedAt: number | undefined;
@@ -204,6 +205,7 @@ export class ClientCall {
       dtlsMs: ms(this.#iceConnectedAt, this.#connectedAt),
       connectedAt: this.#connectedAt,
       packetsSent: this.#rtp.packetsSent,
+      framesSkipped: this.#framesSkipped,
       bytesSent: this.#rtp.octetsSent,
       packetsReceived: rx.received,
       bytesReceived: this.#rtp.octetsReceived,
@@ -257,8 +259,9 @@ export class ClientCall {
     while (frames && frames.length > 0 && this.#nextFrameAt !== undefined && now >= this.#nextFrameAt) {
       if (now - this.#nextFrameAt > MAX_LATE_MS) {
         // The process stalled (GC, a busy loop): drop the backlog rather than burst it.
-        const skip = Math.floor((now - this.#nextFrameAt) / FRAME_MS);
+        const skip = Math.min(Math.floor((now - this.#nextFrameAt) / FRAME_MS), total - this.#framesSent);
         this.#framesSent += skip;
+        this.#framesSkipped += skip;
         this.#rtp.skip(skip);
         this.#nextFrameAt += skip * FRAME_MS;
       }

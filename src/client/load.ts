@@ -48,6 +48,8 @@ export interface LoadReport {
   readonly connectMs: Percentiles;
   readonly rttMs: Percentiles;
   readonly packetsSent: number;
+  /** Frames this process skipped after stalling (client-side starvation, not the network). */
+  readonly framesSkipped: number;
   readonly packetsReceived: number;
   readonly packetsLost: number;
   readonly lossFraction: number;
@@ -67,6 +69,7 @@ interface Outcome {
   connectMs: number | undefined;
   error: string | undefined;
   sent: number;
+  skipped: number;
   received: number;
   lost: number;
   rtt: number | undefined;
@@ -110,7 +113,7 @@ async function oneCall(o: LoadOptions, driver: UdpCallDriver): Promise<Outcome> 
   if (location !== undefined) await deleteCall(location, { bearer: o.bearer });
   return {
     connectMs: s.connectedAt !== undefined ? s.connectedAt - t0 : undefined,
-    error, sent: s.packetsSent, received: s.packetsReceived, lost: s.packetsLost, rtt: s.rttMs,
+    error, sent: s.packetsSent, skipped: s.framesSkipped, received: s.packetsReceived, lost: s.packetsLost, rtt: s.rttMs,
   };
 }
 
@@ -152,6 +155,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     connectMs: percentiles(outcomes.flatMap((r) => (r.connectMs === undefined ? [] : [r.connectMs]))),
     rttMs: percentiles(outcomes.flatMap((r) => (r.rtt === undefined ? [] : [r.rtt]))),
     packetsSent: sum((r) => r.sent),
+    framesSkipped: sum((r) => r.skipped),
     packetsReceived: sum((r) => r.received),
     packetsLost: sum((r) => r.lost),
     lossFraction: expected > 0 ? sum((r) => r.lost) / expected : 0,
