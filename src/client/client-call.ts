@@ -40,7 +40,7 @@ const FRAME_MS = 20;
 /** Sending more than this late skips frames instead of bursting to catch up. */
 const MAX_LATE_MS = 500;
 
-function ice4(rng: Rng, n: number): string {
+function iceChars(rng: Rng, n: number): string {
   // RFC 8839 §5.4 ice-char from base64 (A-Za-z0-9+/): 6 bits per character.
   return rng.bytes(Math.ceil((n * 3) / 4)).toString('base64').slice(0, n);
 }
@@ -76,10 +76,10 @@ export class ClientCall {
 
   constructor(o: ClientCallOptions) {
     this.#o = o;
-    this.#ufrag = ice4(o.rng, 8);
-    this.#pwd = ice4(o.rng, 24);
+    this.#ufrag = iceChars(o.rng, 8);
+    this.#pwd = iceChars(o.rng, 24);
     const r = o.rng.bytes(10);
-    this.#rtp = new RtpStream({ ssrc: r.readUInt32BE(0), cname: ice4(o.rng, 16), payloadType: OFFER_OPUS_PT, firstSeq: r.readUInt16BE(4), firstTimestamp: r.readUInt32BE(6) });
+    this.#rtp = new RtpStream({ ssrc: r.readUInt32BE(0), cname: iceChars(o.rng, 16), payloadType: OFFER_OPUS_PT, firstSeq: r.readUInt16BE(4), firstTimestamp: r.readUInt32BE(6) });
     this.offer = buildOffer({
       iceUfrag: this.#ufrag,
       icePwd: this.#pwd,
@@ -174,7 +174,7 @@ export class ClientCall {
     return t;
   }
 
-  /** The I/O shell moved to a new local port: tell the server at once (RFC 8445 §7.2.5.2.1). */
+  /** The I/O shell moved to a new local port: nominate from it at once, since a lite agent moves its selected pair only on a nominating check (RFC 8445 §7.3.1.5). */
   rebound(now: number): void {
     this.#ice?.checkNow(now);
     this.#drain(now);
