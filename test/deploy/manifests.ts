@@ -50,16 +50,17 @@ let known: Set<string> | undefined;
  *  API server rejects them, so a misspelt field would otherwise pass silently. */
 function knownFieldNames(): Set<string> {
   if (known) return known;
-  known = new Set();
+  const names = new Set<string>();
   const walk = (dir: string): void => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       if (e.isDirectory()) walk(join(dir, e.name));
-      else if (e.name.endsWith('.d.ts')) for (const m of readFileSync(join(dir, e.name), 'utf8').matchAll(/^\s+"([A-Za-z0-9_$-]+)"\??:/gm)) known.add(m[1]);
+      else if (e.name.endsWith('.d.ts')) for (const m of readFileSync(join(dir, e.name), 'utf8').matchAll(/^\s+"([A-Za-z0-9_$-]+)"\??:/gm)) names.add(m[1]);
     }
   };
   walk(join(REPO, 'node_modules/kubernetes-models'));
   walk(join(REPO, 'node_modules/@kubernetes-models/apimachinery'));
-  return known;
+  known = names;
+  return names;
 }
 
 /** Fields whose keys are data (label names, env-like maps), not API field names. */

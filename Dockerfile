@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+# Parley's container image: `parley relay` / `parley transceiver` / any `parley` command.
+# Parley runs its TypeScript sources directly (Node 24 strips types), so there is no build
+# step: stage 1 installs the production dependencies, stage 2 is the runtime with the
+# image's own Node 24. The `node` devDependency (which pins Node 24 for npm scripts) is
+# not installed: --omit=dev.
+#
+#   docker build -t parley:0.1.0 .
+#   docker run --rm parley:0.1.0 keys generate
+#
+# Pin the base by digest for reproducible builds: --build-arg NODE_IMAGE=node:24-bookworm-slim@sha256:…
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# No dependency of Parley needs an install script (@evan/opus ships WebAssembly).
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+# Owned by root and read-only to the runtime user: the process cannot change its own code.
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY bin ./bin
+COPY src ./src
+COPY web ./web
+# uid 1000 ("node" in the official image); the manifests run it with runAsNonRoot.
+USER node
+# relay: 3478/udp public, 3479+/udp internal, 9090 ops HTTP; transceiver: 8080 HTTP, 7000/udp media.
+EXPOSE 3478/udp 3479/udp 9090/tcp 8080/tcp 7000/udp
+ENTRYPOINT ["node", "bin/parley.ts"]
+CMD ["--help"]
