@@ -116,6 +116,7 @@ export class CallRegistry implements CallService {
         o.log?.warn('media handler error', { call: id, handler: handlerName, method, err });
       },
       onWake: () => o.endpoint.wake(session),
+      onDrop: (reason) => o.metrics.sessionDrops.labels(reason).inc(),
       wallClockOffsetMs: o.wallClock() - now,
       setupTimeoutMs: o.setupTimeoutMs,
       maxDurationMs: o.maxCallMs,

@@ -63,6 +63,8 @@ export interface SessionOptions {
   readonly onHandlerError?: HandlerErrorListener;
   /** Called when the handler queued audio or hung up outside handle()/handleTimeout(): drive me. */
   readonly onWake?: () => void;
+  /** Told of every datagram the session drops (for a process-wide metric), e.g. 'srtp:replayed'. */
+  readonly onDrop?: (reason: string) => void;
   /** Session clock + offset = Unix ms (RTCP NTP timestamps). */
   readonly wallClockOffsetMs?: number;
   /** ICE + DTLS must complete within this (default 10 s). */
@@ -159,7 +161,7 @@ export class Session {
       if (kind === 'stun') this.#onStun(datagram, path, now);
       else if (kind === 'dtls') this.#onDtls(datagram, now);
       else if (kind === 'rtp') this.#onSrtp(datagram, path, now);
-      else this.#drops['unknown-kind']++;
+      else this.#drop('unknown-kind');
     });
   }
 
@@ -247,6 +249,12 @@ export class Session {
     };
   }
 
+  /** Counts a dropped datagram; SRTP drops carry their reason (RFC 3711 auth, replay…) to the metric. */
+  #drop(kind: Drop, detail?: string): void {
+    this.#drops[kind]++;
+    this.#opts.onDrop?.(detail === undefined ? kind : `${kind}:${detail}`);
+  }
+
   #wake(): void {
     if (this.#driving || this.#woken) return;
     this.#woken = true;
@@ -322,7 +330,7 @@ export class Session {
 
   #onDtls(datagram: Buffer, now: number): void {
     if (!this.#dtls) {
-      this.#drops['not-ready']++;
+      this.#drop('not-ready');
       return;
     }
     this.#dtls.handle(datagram, now);
@@ -355,28 +363,28 @@ export class Session {
   #onSrtp(datagram: Buffer, path: SessionPath, now: number): void {
     const srtp = this.#srtp;
     if (!srtp) {
-      this.#drops['not-ready']++;
+      this.#drop('not-ready');
       return;
     }
     if (isRtcp(datagram)) {
       const clear = srtp.unprotectRtcp(datagram);
-      if (clear instanceof SrtpError) return void this.#drops.srtp++;
+      if (clear instanceof SrtpError) return this.#drop('srtp', clear.reason);
       this.#followRelay(path);
       const packets = parseRtcpCompound(clear);
-      if (!Array.isArray(packets)) return void this.#drops.malformed++;
+      if (!Array.isArray(packets)) return this.#drop('malformed');
       this.#rtcp.onRtcp(packets, now);
       return;
     }
     const clear = srtp.unprotectRtp(datagram);
-    if (clear instanceof SrtpError) return void this.#drops.srtp++;
+    if (clear instanceof SrtpError) return this.#drop('srtp', clear.reason);
     this.#followRelay(path);
     const rtp = parseRtp(clear);
-    if (!('header' in rtp)) return void this.#drops.malformed++;
+    if (!('header' in rtp)) return this.#drop('malformed');
     this.#packetsReceived++;
     this.#bytesReceived += datagram.length;
     const h = rtp.header;
     // Only Opus goes to the handler; telephone-event (RFC 4733) and anything else is counted.
-    if (h.payloadType !== this.#opts.opusPayloadType) return void this.#drops['unknown-payload']++;
+    if (h.payloadType !== this.#opts.opusPayloadType) return this.#drop('unknown-payload');
     this.#rtcp.onRtp(h.ssrc, h.sequenceNumber, h.timestamp, now);
     this.#handler.onAudio({ payload: rtp.payload, rtpTimestamp: h.timestamp, sequence: h.sequenceNumber, receivedAt: now });
   }

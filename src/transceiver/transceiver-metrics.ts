@@ -24,6 +24,8 @@ export interface TransceiverMetrics {
   readonly bytesOut: CounterChild;
   readonly drops: Readonly<Record<EndpointDropReason, CounterChild>>;
   readonly sendErrors: CounterChild;
+  /** Datagrams a session dropped: not-ready, srtp:<SRTP reason>, malformed, unknown-payload, unknown-kind. */
+  readonly sessionDrops: Counter;
 }
 
 export function transceiverMetrics(reg: MetricsRegistry): TransceiverMetrics {
@@ -45,6 +47,10 @@ export function transceiverMetrics(reg: MetricsRegistry): TransceiverMetrics {
     bytesIn: bytes.labels('in'),
     bytesOut: bytes.labels('out'),
     drops: Object.fromEntries(ENDPOINT_DROP_REASONS.map((r) => [r, drops.labels(r)])) as Record<EndpointDropReason, CounterChild>,
+    sessionDrops: reg.counter({
+      name: 'parley_transceiver_session_drops_total', help: 'Datagrams dropped inside a call, by reason (srtp:<reason> for SRTP/SRTCP)',
+      labelNames: ['reason'],
+    }),
     sendErrors: reg.counter({ name: 'parley_transceiver_send_errors_total', help: 'UDP sends that failed' }).labels(),
   };
 }

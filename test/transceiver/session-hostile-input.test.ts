@@ -18,13 +18,14 @@ const RELAY: TransportAddress = { address: '203.0.113.7', port: 3478, family: 'I
 
 test('random, truncated and bit-flipped datagrams never throw, are counted, and the call keeps working', () => {
   const rng = seededRng('hostile');
+  const reasons = new Set<string>();
   const caller = new TestCaller({ rng, relay: RELAY, dtlsRole: 'server' });
   const cert = generateCertificate(seededRng('hostile-cert'));
   const server = { ufrag: 'AQFserverufragserverufrag', pwd: 'serverpasswordserverpass' };
   const session = new Session({
     id: 'rtc_h', now: 0, rng, localUfrag: server.ufrag, localPwd: server.pwd, remoteUfrag: caller.ufrag, remotePwd: caller.pwd,
     dtlsRole: 'client', certificate: cert, remoteFingerprint: caller.certificate.fingerprint, ssrc: 7, cname: 'c', opusPayloadType: 111,
-    handlerFactory: createEchoHandler,
+    handlerFactory: createEchoHandler, onDrop: (r) => reasons.add(r),
   });
   const sim = new Sim({ session, caller, now: 0, client: CLIENT, relay: RELAY });
   caller.start({ ...server, fingerprint: cert.fingerprint }, 0);
@@ -51,6 +52,9 @@ test('random, truncated and bit-flipped datagrams never throw, are counted, and 
   }), { numRuns: 3000 });
   assert.equal(session.state, 'connected');
   assert.ok(session.stats().packetsDropped > 1000, `dropped ${session.stats().packetsDropped}`);
+  // Every drop is reported with a bounded reason (a metric label): SRTP drops carry the SRTP reason.
+  assert.ok(reasons.has('srtp:auth-failed'), [...reasons].join());
+  for (const r of reasons) assert.match(r, /^(not-ready|malformed|unknown-payload|unknown-kind|srtp:[a-z-]+)$/);
 
   // Still a working call: the echo comes back.
   sim.now = now;
