@@ -56,20 +56,22 @@ export function loadYamlObjects(text: string, where: string): KObject[] {
 }
 
 /** RFC-7386-like merge with Kubernetes' strategic rules for the lists in MERGE_KEYS: items
- *  with the same key merge in place, new ones are appended; other lists are replaced; null
- *  deletes a field. */
+ *  with the same key merge; other lists are replaced; null deletes a field. Order as
+ *  kustomize (kyaml) leaves it: the patch's items first, in the patch's order, then the
+ *  target's other items — so a patched env entry moves before the ones it was after, and a
+ *  `$(VAR)` in it no longer sees VAR (manifests.test.ts checks the order). */
 export function strategicMerge(target: unknown, patch: unknown, field = ''): unknown {
   if (Array.isArray(patch)) {
     const key = MERGE_KEYS[field];
     if (!key || !Array.isArray(target)) return structuredClone(patch);
-    const out = structuredClone(target) as unknown[];
+    const rest = structuredClone(target) as unknown[];
+    const out: unknown[] = [];
     for (const item of patch) {
       if (!isMap(item) || typeof item[key] !== 'string') throw new Error(`patch: items of ${field} need '${key}'`);
-      const i = out.findIndex((t) => isMap(t) && t[key] === item[key]);
-      if (i < 0) out.push(structuredClone(item));
-      else out[i] = strategicMerge(out[i], item, '');
+      const i = rest.findIndex((t) => isMap(t) && t[key] === item[key]);
+      out.push(i < 0 ? structuredClone(item) : strategicMerge(rest.splice(i, 1)[0], item, ''));
     }
-    return out;
+    return [...out, ...rest];
   }
   if (!isMap(patch)) return structuredClone(patch);
   const out: Record<string, unknown> = isMap(target) ? structuredClone(target) : {};

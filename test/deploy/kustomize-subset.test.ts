@@ -1,0 +1,112 @@
+// The kustomize subset in kustomize.ts: strategic merge semantics, refusal of anything outside
+// the subset, the unknown-field check of manifests.ts — and, where kubectl is installed, the
+// same output as `kubectl kustomize` for both overlays (skipped otherwise; never required).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KObject } from './kustomize.ts';
+import { build, loadYamlObjects, strategicMerge } from './kustomize.ts';
+import { FAKE_KEYRING, K8S, OVERLAYS, render, validateObject } from './manifests.ts';
+
+test('strategic merge: containers and env merge by name, patched items first (as kustomize); other lists are replaced; null deletes', () => {
+  const base = {
+    spec: {
+      containers: [{ name: 'a', image: 'x', env: [{ name: 'P', value: '1' }, { name: 'Q', value: '2' }], args: ['r'] }, { name: 'b', image: 'y' }],
+      nodeSelector: { k: 'v' },
+    },
+  };
+  const patch = {
+    spec: {
+      containers: [{ name: 'a', env: [{ name: 'Q', value: '3' }, { name: 'R', value: '4' }], args: ['s'] }],
+      nodeSelector: { k: null, z: 'w' },
+    },
+  };
+  assert.deepEqual(strategicMerge(base, patch), {
+    spec: {
+      containers: [{ name: 'a', image: 'x', env: [{ name: 'Q', value: '3' }, { name: 'R', value: '4' }, { name: 'P', value: '1' }], args: ['s'] }, { name: 'b', image: 'y' }],
+      nodeSelector: { z: 'w' },
+    },
+  });
+  assert.equal(base.spec.containers[0].env?.length, 2, 'inputs are not modified');
+  assert.throws(() => strategicMerge(base, { spec: { $patch: 'replace' } }), /outside the supported subset/);
+});
+
+function tmpKustomization(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-kustomize-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+test('fields outside the subset are refused rather than half-rendered', () => {
+  const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n';
+  for (const k of ['commonLabels: {a: b}', 'namePrefix: x-', 'configMapGenerator: []', 'replacements: []', 'components: [x]']) {
+    const dir = tmpKustomization({ 'kustomization.yaml': `resources: [cm.yaml]\n${k}\n`, 'cm.yaml': cm });
+    try {
+      assert.throws(() => build(dir), /outside the kustomize subset/, k);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  }
+  const dir = tmpKustomization({ 'kustomization.yaml': 'resources: [cm.yaml]\npatches:\n  - path: p.yaml\n    target: {kind: ConfigMap}\n', 'cm.yaml': cm, 'p.yaml': cm });
+  try {
+    assert.throws(() => build(dir), /patches entries must be \{ path \}/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('a misspelt field fails validation even though the schema validators allow unknown fields', () => {
+  const objs = render('single-region');
+  const d = structuredClone(objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'transceiver')!);
+  validateObject(d);
+  const c = (d.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec.containers[0];
+  c.readinessprobe = c.readinessProbe;
+  delete c.readinessProbe;
+  assert.throws(() => validateObject(d), /unknown field\(s\) \.spec\.template\.spec\.containers\[0\]\.readinessprobe/);
+  c.readinessProbe = { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: '5' };
+  delete c.readinessprobe;
+  assert.throws(() => validateObject(d), /periodSeconds must be integer/);
+});
+
+const kubectl = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim();
+
+/** The generated Secret's name ends in a content hash whose encoding differs; compare without it. */
+function normalise(objs: KObject[]): Map<string, KObject> {
+  const text = JSON.stringify(objs).replace(/parley-keys-[a-z0-9]{10}/g, 'parley-keys-HASH');
+  return new Map((JSON.parse(text) as KObject[]).map((o) => [`${o.kind}/${o.metadata.name}`, o]));
+}
+
+test('renders the same objects as `kubectl kustomize`', { skip: kubectl ? false : 'kubectl not installed (optional)' }, () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'parley-k8s-'));
+  try {
+    cpSync(K8S, tmp, { recursive: true });
+    for (const o of OVERLAYS) writeFileSync(join(tmp, 'overlays', o, 'keys.txt'), FAKE_KEYRING);
+    for (const o of OVERLAYS) {
+      const out = execFileSync(kubectl, ['kustomize', join(tmp, 'overlays', o)], { encoding: 'utf8', timeout: 60_000 });
+      const theirs = normalise(loadYamlObjects(out, `kubectl kustomize ${o}`));
+      const ours = normalise(build(join(tmp, 'overlays', o)));
+      assert.deepEqual([...ours.keys()].sort(), [...theirs.keys()].sort(), o);
+      for (const [id, obj] of ours) assert.deepEqual(obj, theirs.get(id), `${o}: ${id}`);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true });
+  }
+});
+
+test('an overlay that patches a $(POD_IP) variable moves it before POD_IP (why overlays never patch them)', () => {
+  const dir = tmpKustomization({
+    'kustomization.yaml': `resources: [${JSON.stringify(join(K8S, 'overlays/single-region'))}]\npatches:\n  - path: p.yaml\n`,
+    'p.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: transceiver}\nspec:\n  template:\n    spec:\n      containers:\n        - name: transceiver\n          env:\n            - {name: PARLEY_MEDIA, value: "$(POD_IP):7001"}\n',
+  });
+  try {
+    const objs = build(dir, { readFile: (p) => (p.endsWith('/keys.txt') ? FAKE_KEYRING : readFileSync(p, 'utf8')) });
+    const d = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'transceiver')!;
+    const names = (d.spec as { template: { spec: { containers: { env: { name: string }[] }[] } } }).template.spec.containers[0].env.map((e) => e.name);
+    assert.ok(names.indexOf('PARLEY_MEDIA') < names.indexOf('POD_IP'));
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
