@@ -71,7 +71,13 @@ test('a misspelt field fails validation even though the schema validators allow 
   assert.throws(() => validateObject(d), /periodSeconds must be integer/);
 });
 
-const kubectl = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim();
+/** kubectl, if installed and able to run its built-in kustomize; '' otherwise. */
+function findKubectl(): string {
+  const path = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim();
+  if (!path) return '';
+  return spawnSync(path, ['kustomize', '--help'], { encoding: 'utf8', timeout: 30_000 }).status === 0 ? path : '';
+}
+const kubectl = findKubectl();
 
 /** The generated Secret's name ends in a content hash whose encoding differs; compare without it. */
 function normalise(objs: KObject[]): Map<string, KObject> {
@@ -79,7 +85,7 @@ function normalise(objs: KObject[]): Map<string, KObject> {
   return new Map((JSON.parse(text) as KObject[]).map((o) => [`${o.kind}/${o.metadata.name}`, o]));
 }
 
-test('renders the same objects as `kubectl kustomize`', { skip: kubectl ? false : 'kubectl not installed (optional)' }, () => {
+test('renders the same objects as `kubectl kustomize`', { skip: kubectl ? false : 'kubectl with kustomize not available (optional)' }, () => {
   const tmp = mkdtempSync(join(tmpdir(), 'parley-k8s-'));
   try {
     cpSync(K8S, tmp, { recursive: true });
