@@ -3,6 +3,7 @@
 // port mid-call (the NAT-rebinding test), hang up with DELETE, and summarise. The protocol is
 // in ClientCall and the I/O in UdpCallDriver; this file is only the sequence and its deadlines.
 import { networkInterfaces } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { TransportAddress } from '../core/address.ts';
 import type { Rng } from '../core/rng.ts';
 import type { CallAgents } from './agents.ts';
@@ -46,6 +47,8 @@ export interface CallSummary {
   readonly rebind: { readonly atMs: number; readonly localAddress: string; readonly packetsReceivedAfter: number } | undefined;
   readonly hangupStatus: number | undefined;
   readonly stats: ClientCallStats | undefined;
+  /** Longest event-loop stall of this process during the call, ms: tells client starvation from network trouble. */
+  readonly maxEventLoopDelayMs: number;
 }
 
 export interface CallResult {
@@ -77,6 +80,9 @@ const MAX_TAIL_MS = 3_000;
 async function drainEcho(driver: UdpCallDriver, call: ClientCall, quietMs: number): Promise<void> {
   const end = driver.now() + MAX_TAIL_MS;
   for (;;) {
+    // libuv runs timers before polling sockets: after a stall, read what has arrived before
+    // deciding that nothing has.
+    await new Promise((r) => setImmediate(r));
     const now = driver.now();
     const last = call.stats().lastReceiveAt;
     if (call.state !== 'connected' || now >= end || last === undefined || now - last >= quietMs) return;
@@ -86,6 +92,8 @@ async function drainEcho(driver: UdpCallDriver, call: ClientCall, quietMs: numbe
 
 export async function runCall(o: RunCallOptions): Promise<CallResult> {
   const driver = new UdpCallDriver();
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const say = o.progress ?? (() => {});
   const binding = await driver.bind(o.bindHost ?? '0.0.0.0');
   const local: TransportAddress = { ...binding.address, address: candidateHost(o.url, binding.address) };
@@ -151,6 +159,7 @@ export async function runCall(o: RunCallOptions): Promise<CallResult> {
   const hangupStatus = location !== undefined ? await deleteCall(location, { bearer: o.bearer }) : undefined;
   binding.close();
   driver.close();
+  loopDelay.disable();
   const error = failure ?? (stats.connectedAt === undefined ? new ClientError(ClientErrorCode.ConnectTimeout, 'never connected') : undefined);
   return {
     recorder,
@@ -165,6 +174,7 @@ export async function runCall(o: RunCallOptions): Promise<CallResult> {
       rebind: rebind ? { atMs: rebind.atMs, localAddress: rebind.localAddress, packetsReceivedAfter: stats.packetsReceived - rebind.packetsAtRebind } : undefined,
       hangupStatus,
       stats,
+      maxEventLoopDelayMs: loopDelay.max / 1e6,
     },
   };
 }

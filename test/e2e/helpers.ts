@@ -6,6 +6,8 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { hasTone, rms } from '../../src/media/analysis.ts';
+import type { ToneCheck } from '../../src/media/analysis.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/parley.ts', import.meta.url));
@@ -111,4 +113,22 @@ export async function metricSum(url: string, name: string, labelFilter = ''): Pr
     sum += Number(m[3]);
   }
   return sum;
+}
+
+/**
+ * Whether a recording holds a tone at `hz`, judged on its audible 20 ms frames only: on a
+ * loaded machine the client or server can stall, and the recording then has silent gaps
+ * (lost time is placed as silence) that would otherwise dominate the analysis. Skips the first
+ * 0.3 s of audio (codec start-up) and analyses at most 65536 samples.
+ */
+export function recordingHasTone(samples: Int16Array, hz: number): ToneCheck & { audibleFrames: number } {
+  const frames: Int16Array[] = [];
+  for (let off = 0; off + 960 <= samples.length; off += 960) {
+    const f = samples.subarray(off, off + 960);
+    if (rms(f) > 0.02) frames.push(f);
+  }
+  const use = frames.slice(15, 15 + Math.floor(65536 / 960));
+  const joined = new Int16Array(use.length * 960);
+  use.forEach((f, i) => joined.set(f, i * 960));
+  return { ...hasTone(joined, hz, { minPurity: 0.3 }), audibleFrames: frames.length };
 }
