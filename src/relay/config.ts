@@ -10,7 +10,7 @@ import { LOG_LEVELS } from '../common/log.ts';
 import type { Cidr } from './cidr.ts';
 import { parseCidrList } from './cidr.ts';
 import { MAX_PUBLIC_ADDRESSES } from './flow-table.ts';
-import { allowedCpus } from './pin.ts';
+import { allowedCpus, cpuQuota } from './pin.ts';
 
 const loopback = (port: number): TransportAddress => ({ address: '127.0.0.1', port, family: 'IPv4' });
 
@@ -28,7 +28,7 @@ export const relaySettings = {
   workers: setting({
     flag: 'workers', env: 'PARLEY_WORKERS', metavar: 'N',
     help: 'worker threads, each with its own SO_REUSEPORT socket on every public address',
-    default: 0, defaultText: 'one per allowed CPU', parse: parsers.int(1, 256),
+    default: 0, defaultText: 'one per allowed CPU (affinity mask and cgroup CPU quota)', parse: parsers.int(1, 256),
   }),
   pin: setting({
     flag: 'pin', env: 'PARLEY_PIN', metavar: 'on|off',
@@ -108,7 +108,7 @@ export function resolveRelayConfig(argv: readonly string[], env: NodeJS.ProcessE
   const s = loadConfig(relaySettings, argv, env);
   const keyring = loadKeyring({ keysFile: s.keysFile, env });
   const cpus = allowedCpus();
-  if (s.workers === 0) s.workers = cpus.length;
+  if (s.workers === 0) s.workers = Math.min(cpus.length, cpuQuota() ?? cpus.length);
   if (s.listen.length > MAX_PUBLIC_ADDRESSES) throw new ConfigError('--listen / PARLEY_LISTEN', `at most ${MAX_PUBLIC_ADDRESSES} addresses`);
   const seen = new Set<string>();
   for (const a of s.listen) {

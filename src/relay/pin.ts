@@ -35,6 +35,28 @@ export function allowedCpus(statusText?: string): number[] {
   return list && list.length > 0 ? list : Array.from({ length: availableParallelism() }, (_, i) => i);
 }
 
+/**
+ * The CPU quota of the process's cgroup (v2 `cpu.max`, or v1 `cpu.cfs_quota_us`/`cfs_period_us`),
+ * rounded up to whole CPUs; undefined when unlimited or unknown. A Kubernetes CPU limit shows up
+ * here and not in the affinity mask, so the default worker count must respect both.
+ */
+export function cpuQuota(read: (path: string) => string | undefined = readOrUndefined): number | undefined {
+  const v2 = read('/sys/fs/cgroup/cpu.max')?.trim().split(/\s+/);
+  if (v2 && v2[0] !== 'max' && Number(v2[0]) > 0 && Number(v2[1]) > 0) return Math.max(1, Math.ceil(Number(v2[0]) / Number(v2[1])));
+  const quota = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'));
+  const period = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_period_us'));
+  if (quota > 0 && period > 0) return Math.max(1, Math.ceil(quota / period));
+  return undefined;
+}
+
+function readOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 /** Pins thread `tid` to `cpu`. Resolves to undefined on success, else the reason. */
 export function pinThread(tid: number, cpu: number): Promise<string | undefined> {
   return new Promise((resolve) => {

@@ -2,7 +2,7 @@
 // shared store, so parsing is total), the in-memory store's TTL and bound, Redis back-off.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allowedCpus, parseCpuList } from '../../src/relay/pin.ts';
+import { allowedCpus, cpuQuota, parseCpuList } from '../../src/relay/pin.ts';
 import { flowKey, parseFlowKey } from '../../src/relay/store/flow-store.ts';
 import { MemoryFlowStore } from '../../src/relay/store/memory-store.ts';
 import { reconnectDelay } from '../../src/relay/store/redis-store.ts';
@@ -15,6 +15,15 @@ test('CPU lists: ranges and singles; the allowed set comes from Cpus_allowed_lis
   assert.equal(parseCpuList('a'), undefined);
   assert.deepEqual(allowedCpus('Name:\tnode\nCpus_allowed:\t6\nCpus_allowed_list:\t1-2\n'), [1, 2]);
   assert.ok(allowedCpus('no such line').length >= 1);
+});
+
+test('cgroup CPU quota (v2 cpu.max, v1 cfs) rounds up to whole CPUs; unlimited is undefined', () => {
+  const files = (m: Record<string, string>) => (p: string): string | undefined => m[p];
+  assert.equal(cpuQuota(files({ '/sys/fs/cgroup/cpu.max': '150000 100000\n' })), 2);
+  assert.equal(cpuQuota(files({ '/sys/fs/cgroup/cpu.max': 'max 100000\n' })), undefined);
+  assert.equal(cpuQuota(files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '50000', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' })), 1);
+  assert.equal(cpuQuota(files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' })), undefined);
+  assert.equal(cpuQuota(files({})), undefined);
 });
 
 test('flow keys round-trip for IPv4 and IPv6 and reject anything else', () => {
