@@ -1,12 +1,14 @@
 // The Dockerfile, checked statically (no Docker engine here): multi-stage on Node 24 slim,
 // production dependencies only, a non-root runtime user, `node bin/parley.ts` as entrypoint,
 // a build context that holds exactly what the image copies, and runtime code that needs no
-// devDependency (the image has none).
+// devDependency (the image has none) — the last test runs the image's file layout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { REPO } from './manifests.ts';
 
 interface Instruction { op: string; args: string }
@@ -108,5 +110,56 @@ test('src/ and bin/ import only production dependencies and Node built-ins (the 
     if (spec.startsWith('node:') || builtinModules.includes(spec)) continue;
     const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
     assert.ok(name in pkg.dependencies, `${spec} is imported at run time but is not in package.json "dependencies"`);
+  }
+});
+
+test('the image layout runs: only the copied paths and the lock file\'s production packages, then `parley transceiver` starts and stops', async () => {
+  // What the runtime stage holds, without Docker: the context paths it copies, and
+  // node_modules with only the packages `npm ci --omit=dev` installs (lock entries without
+  // "dev": true), linked from this checkout's node_modules.
+  const tmp = mkdtempSync(join(tmpdir(), 'parley-image-'));
+  try {
+    const copied = runtime.body.filter((i) => i.op === 'COPY' && !i.args.includes('--from=')).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    for (const p of copied) cpSync(join(REPO, p), join(tmp, p), { recursive: true });
+    const lock = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+    const prod = Object.entries(lock.packages).filter(([k, v]) => /^node_modules\/(@[^/]+\/)?[^/]+$/.test(k) && !v.dev).map(([k]) => k);
+    assert.ok(prod.length >= Object.keys(pkg.dependencies).length);
+    for (const p of prod) {
+      mkdirSync(dirname(join(tmp, p)), { recursive: true });
+      symlinkSync(join(REPO, p), join(tmp, p));
+    }
+    const keys = execFileSync(process.execPath, ['bin/parley.ts', 'keys', 'generate'], { cwd: tmp, encoding: 'utf8' }).trim();
+    const child = spawn(process.execPath, ['bin/parley.ts', 'transceiver'], {
+      cwd: tmp,
+      env: { PATH: process.env.PATH, PARLEY_KEYS: keys, PARLEY_HTTP: '127.0.0.1:0', PARLEY_MEDIA: '127.0.0.1:0', PARLEY_DEMO_PAGE: 'off', PARLEY_DRAIN_SECONDS: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    const exited = new Promise<string>((resolve) => child.on('exit', (code, signal) => resolve(`${code} ${signal}`)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`transceiver did not start: ${log}`)), 30_000);
+      child.stderr.on('data', (b: Buffer) => {
+        log += b.toString();
+        if (log.includes('"listening"')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.on('exit', () => {
+        clearTimeout(timer);
+        reject(new Error(`transceiver exited: ${log}`));
+      });
+    });
+    // Ready over HTTP, as the kubelet sees it (this also lets the event loop turn once, so
+    // the SIGTERM handler is live: a signal sent the instant the line appears can still meet
+    // the default action).
+    const http = (JSON.parse(log.split('\n').find((l) => l.includes('"listening"'))!) as { http: string }).http;
+    const ready = await fetch(`http://${http}/readyz`);
+    assert.equal(ready.status, 200);
+    child.kill('SIGTERM');
+    assert.equal(await exited, '0 null', log);
+    assert.match(log, /"msg":"stopped"/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
 });
