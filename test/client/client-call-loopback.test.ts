@@ -16,14 +16,17 @@ import { SimNet } from './sim-net.ts';
 const tone = encodeTone(440, 1);
 const agents = createCoreAgents(seededRng('client-cert'));
 
-function setup(seed: string, opts: { passive?: boolean; frames?: number } = {}): SimNet {
+function setup(seed: string, opts: { passive?: boolean; frames?: number; deadPrimary?: boolean } = {}): SimNet {
   const call = new ClientCall({
     rng: seededRng(seed), agents, localAddress: { address: '198.51.100.7', port: 40000, family: 'IPv4' },
     frames: tone, frameCount: opts.frames ?? 50, deliverAudio: true,
   });
   const server = new LoopbackServer(`server-${seed}`, opts.passive);
   const net = new SimNet(call, server);
-  call.acceptAnswer(server.answer(call.offer), net.now);
+  let answer = server.answer(call.offer);
+  // A higher-priority candidate nobody answers on: the primary relay location is down.
+  if (opts.deadPrimary) answer = answer.replace('a=candidate:', 'a=candidate:9 1 udp 2130706431 192.0.2.99 3478 typ host\r\na=candidate:');
+  call.acceptAnswer(answer, net.now);
   return net;
 }
 
@@ -81,6 +84,16 @@ test('NAT rebinding: after the client address changes, the server follows and au
   const after = net.call.stats().packetsReceived;
   assert.deepEqual(net.server.selections, ['198.51.100.7:40000', '198.51.100.7:40001']);
   assert.ok(after - before > 50, `received ${after - before} after rebinding`);
+});
+
+test('a dead primary candidate: the backup candidate is tried next and the call connects through it', () => {
+  const net = setup('backup', { deadPrimary: true });
+  net.runUntil(net.now + 5_000);
+  const s = net.call.stats();
+  assert.equal(s.state, 'connected');
+  assert.equal(s.remoteAddress, '192.0.2.10:3478');
+  assert.ok(s.iceMs! > 2_500 && s.iceMs! < 4_000, `failed over after ${s.iceMs} ms`);
+  assert.ok(s.packetsReceived > 0);
 });
 
 test('nobody answers the checks → failed with ERR_CLIENT_ICE_FAILED at the connect deadline', () => {
