@@ -124,6 +124,14 @@ const ratio = (x: string, y: string): string => {
 console.log(`\nratios of full-speed forwarded pps (median of per-round ratios): (c)/(b) ${ratio('c', 'b')}   (d)/(b) ${ratio('d', 'b')}   (c)/(a) ${ratio('c', 'a')}   (b3)/(b2) ${ratio('b3', 'b2')}`);
 const p99 = (k: string): number[] => results.get(k)?.lat.map((r) => r.p99us) ?? [];
 console.log(`p99 at ${LAT_PPS} pps per round, µs: (b) ${p99('b').map((x) => fmt(x)).join(' / ')}   (c) ${p99('c').map((x) => fmt(x)).join(' / ')}   (d) ${p99('d').map((x) => fmt(x)).join(' / ')}`);
+const pps = (k: string): string => (results.get(k)?.sat ?? []).map((r) => fmt(r.fwdPps)).join(' / ');
+console.log(`forwarded pps per round: (b) ${pps('b')}   (c) ${pps('c')}   (d) ${pps('d')}`);
+const cpuRatio = (x: string, y: string): string => {
+  const xs = results.get(x)?.sat ?? [];
+  const ys = results.get(y)?.sat ?? [];
+  return fmt(median(xs.map((r, i) => (ys[i]?.cpuUsPerPkt ?? NaN) / r.cpuUsPerPkt)), 2);
+};
+console.log(`packets per relay-CPU-second vs naive (median of per-round ratios; the measure a busy machine distorts least): (c)/(b) ${cpuRatio('c', 'b')}   (d)/(b) ${cpuRatio('d', 'b')}`);
 const cpu = (k: string): string => (results.get(k)?.sat ?? []).map((r) => fmt(r.cpuUsPerPkt, 2)).join(' / ');
 console.log(`relay CPU µs per forwarded packet per round: (b) ${cpu('b')}   (c) ${cpu('c')}   (d) ${cpu('d')}   (b2) ${cpu('b2')}   (b3) ${cpu('b3')}`);
 console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')} (other work on this machine skews everything)`);

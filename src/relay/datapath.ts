@@ -18,6 +18,9 @@ import type { RouteContext } from './route.ts';
 import { MAX_PAYLOAD, publicMatchers, routeFromTransceiver } from './route.ts';
 import { Slot, dropSlot } from './stats.ts';
 
+/** Most connected sockets per worker (one per transceiver address); beyond it, unconnected sends. */
+const MAX_CONNECTED = 256;
+
 export interface Datapath {
   /** Binds every socket; resolves to the addresses actually bound (port 0 → chosen). */
   bind(): Promise<{ publics: TransportAddress[]; internal: TransportAddress }>;
@@ -77,18 +80,24 @@ export class NodeDatapath implements Datapath {
   readonly #o: NodeDatapathOptions;
   readonly #publicSockets: Socket[];
   readonly #internal: Socket;
+  /** Connected sockets by destination `addr|port`; 'connecting'/'failed' while there is none. */
+  readonly #outs = new Map<string, Socket | 'connecting' | 'failed'>();
+  #bound: TransportAddress | undefined;
+  #onReturn: ((msg: Buffer, rinfo: RemoteInfo) => void) | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(o: NodeDatapathOptions) {
     this.#o = o;
     this.#publicSockets = o.publics.map((a) => socketFor(a, o.reusePort, o.socketBufferBytes));
-    this.#internal = socketFor(o.internal, false, o.socketBufferBytes);
+    // SO_REUSEPORT so the connected per-transceiver sockets can share its address and port.
+    this.#internal = socketFor(o.internal, true, o.socketBufferBytes);
   }
 
   async bind(): Promise<{ publics: TransportAddress[]; internal: TransportAddress }> {
     const publics: TransportAddress[] = [];
     for (let i = 0; i < this.#publicSockets.length; i++) publics.push(await bindSocket(this.#publicSockets[i], this.#o.publics[i]));
     const internal = await bindSocket(this.#internal, this.#o.internal);
+    this.#bound = internal;
     this.#wire(publics);
     return { publics, internal };
   }
@@ -104,7 +113,9 @@ export class NodeDatapath implements Datapath {
             flow.lastSeen = clock.now;
             stats[Slot.pktsToTransceiver]++;
             stats[Slot.bytesToTransceiver] += msg.length;
-            internal.send([flow.header, msg], flow.destPort, flow.destAddress);
+            const out = (flow.out as Socket | undefined) ?? this.#outFor(flow);
+            if (out !== undefined) out.send([flow.header, msg]);
+            else internal.send([flow.header, msg], flow.destPort, flow.destAddress);
             return;
           }
         }
@@ -116,7 +127,7 @@ export class NodeDatapath implements Datapath {
     const route: RouteContext = { ...this.#o.route, publics: bound };
     const matchers = publicMatchers(bound);
     const publics = this.#publicSockets;
-    internal.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+    this.#onReturn = (msg: Buffer, rinfo: RemoteInfo): void => {
       const r = routeFromTransceiver(route, matchers, msg, rinfo);
       if (r.kind === 'drop') {
         stats[dropSlot[r.reason]]++;
@@ -126,8 +137,52 @@ export class NodeDatapath implements Datapath {
       stats[Slot.pktsToClient]++;
       stats[Slot.bytesToClient] += msg.length - RELAY_HEADER_LENGTH;
       publics[f.publicIndex].send(msg.subarray(RELAY_HEADER_LENGTH), f.clientPort, f.clientAddress);
-    });
+    };
+    internal.on('message', this.#onReturn);
     internal.on('error', (err) => this.#sendError(err));
+  }
+
+  /**
+   * The connected socket towards a flow's transceiver, or undefined while it is being set up
+   * (the caller sends through the unconnected internal socket meanwhile). A connected UDP socket
+   * sends without a route lookup per datagram in the kernel and without address handling in
+   * Node; it is bound to the internal address and port too (SO_REUSEPORT), so the transceiver
+   * sees the same source and its replies arrive on it (or on the internal socket: same handler).
+   */
+  #outFor(flow: Flow): Socket | undefined {
+    const key = `${flow.destAddress}|${flow.destPort}`;
+    const s = this.#outs.get(key);
+    if (s instanceof Object) {
+      flow.out = s;
+      return s;
+    }
+    if (s === undefined && this.#outs.size < MAX_CONNECTED && this.#bound && !this.#closing) this.#connect(key, flow.destAddress, flow.destPort);
+    return undefined;
+  }
+
+  #connect(key: string, address: string, port: number): void {
+    const bound = this.#bound as TransportAddress;
+    this.#outs.set(key, 'connecting');
+    const s = socketFor(bound, true, this.#o.socketBufferBytes);
+    const fail = (err: Error): void => {
+      // Stay on the unconnected path for this destination; counted as a socket error.
+      this.#outs.set(key, 'failed');
+      this.#o.onSocketError(err);
+      s.close();
+    };
+    s.once('error', fail);
+    s.bind({ address: bound.address, port: bound.port, exclusive: true }, () => {
+      s.connect(port, address, () => {
+        s.off('error', fail);
+        if (this.#closing) {
+          s.close();
+          return;
+        }
+        s.on('error', (err) => this.#sendError(err));
+        if (this.#onReturn) s.on('message', this.#onReturn);
+        this.#outs.set(key, s);
+      });
+    });
   }
 
   #sendError(err: Error): void {
@@ -140,12 +195,14 @@ export class NodeDatapath implements Datapath {
     if (this.#closing) return;
     this.#o.stats[Slot.pktsToTransceiver]++;
     this.#o.stats[Slot.bytesToTransceiver] += payload.length;
-    this.#internal.send([flow.header, payload], flow.destPort, flow.destAddress);
+    const out = (flow.out as Socket | undefined) ?? this.#outFor(flow);
+    if (out !== undefined) out.send([flow.header, payload]);
+    else this.#internal.send([flow.header, payload], flow.destPort, flow.destAddress);
   }
 
   close(): Promise<void> {
     this.#closing ??= Promise.all(
-      [...this.#publicSockets, this.#internal].map(
+      [...this.#publicSockets, this.#internal, ...[...this.#outs.values()].filter((s): s is Socket => s instanceof Object)].map(
         (s) =>
           new Promise<void>((resolve) => {
             try {

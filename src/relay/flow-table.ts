@@ -27,6 +27,8 @@ export interface Flow {
   lastSeen: number;
   /** Last time the store was told about this flow (ms); 0 = never. */
   storedAt: number;
+  /** Owned by the datapath: its handle for sending towards destAddress:destPort (e.g. a connected socket). */
+  out: unknown;
 }
 
 /** Return-path key from raw IP bytes, port and public index (what the header carries). */
@@ -73,6 +75,7 @@ export function makeFlow(
     returnKey: returnKeyOf(ip, 0, ip.length === 16, client.port, publicIndex),
     lastSeen: now,
     storedAt: 0,
+    out: undefined,
   };
 }
 
