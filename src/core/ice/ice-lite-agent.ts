@@ -42,6 +42,8 @@ export class IceLiteAgent {
   readonly #events: IceLiteEvent[] = [];
   readonly #valid = new Map<string, ValidPair>();
   #selected: TransportAddress | undefined;
+  /** Whether the selection was nominated (USE-CANDIDATE) or is the provisional first valid pair. */
+  #nominated = false;
   #lastConsentAt = 0;
   #consentLost = false;
   #closed = false;
@@ -62,7 +64,7 @@ export class IceLiteAgent {
     this.#remotePwd = pwd;
   }
 
-  /** The nominated remote address, if any. */
+  /** The selected remote address: the nominated one, or before any nomination the first valid one. */
   get selected(): TransportAddress | undefined {
     return this.#selected;
   }
@@ -149,6 +151,7 @@ export class IceLiteAgent {
       remoteUfrag: this.#remoteUfrag,
       hasRemotePwd: this.#remotePwd !== undefined,
       selected: this.#selected && formatAddress(this.#selected),
+      nominated: this.#nominated,
       validPairs: [...this.#valid.values()].map((p) => ({ remote: formatAddress(p.remote), lastCheckAt: p.lastCheckAt })),
       lastConsentAt: this.#lastConsentAt,
       consentLost: this.#consentLost,
@@ -182,16 +185,23 @@ export class IceLiteAgent {
     }
     if (this.#consentLost) return; // RFC 7675 §5.1: lost consent is not regained by later checks.
     // RFC 8445 §7.3.1.5: a controlled agent selects the pair on which it receives a valid
-    // nominating check. A different nominated address replaces the selection (NAT rebinding).
-    if (useCandidate) {
-      const prev = this.#selected;
-      if (!prev) {
-        this.#selected = from;
-        this.#events.push({ type: 'selected', address: from });
-      } else if (formatAddress(prev) !== key) {
+    // nominating check; a different nominated address replaces the selection (NAT rebinding,
+    // relay failover). Before any nomination, the first valid check selects its pair
+    // provisionally (as mediasoup does): a lite agent's peer has already proved the path works,
+    // so DTLS can start one round trip sooner instead of waiting for the nominating check —
+    // Chromium sends that only with its next check, up to seconds later. A nomination of
+    // another address then moves the selection.
+    const prev = this.#selected;
+    if (!prev) {
+      this.#selected = from;
+      this.#nominated = useCandidate;
+      this.#events.push({ type: 'selected', address: from });
+    } else if (useCandidate) {
+      if (formatAddress(prev) !== key) {
         this.#selected = from;
         this.#events.push({ type: 'selected-changed', from: prev, to: from });
       }
+      this.#nominated = true;
     }
     // RFC 7675 §5.1: consent is refreshed by each valid check on the selected pair.
     if (this.#selected && formatAddress(this.#selected) === key) this.#lastConsentAt = now;

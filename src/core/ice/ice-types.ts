@@ -58,6 +58,7 @@ export interface IceLiteDump {
   readonly remoteUfrag: string | undefined;
   readonly hasRemotePwd: boolean;
   readonly selected: string | undefined;
+  readonly nominated: boolean;
   readonly validPairs: ReadonlyArray<{ readonly remote: string; readonly lastCheckAt: number }>;
   readonly lastConsentAt: number;
   readonly consentLost: boolean;

@@ -64,14 +64,26 @@ test('answers a valid check: success, XOR-MAPPED-ADDRESS = source, same transact
   }
 });
 
-test('a check without USE-CANDIDATE makes a valid pair but selects nothing', () => {
+test('before any nomination the first valid check selects its pair provisionally; only a nomination moves it', () => {
   const a = agent();
   a.handle(check(), CLIENT, 0);
   answer(a);
+  assert.deepEqual(events(a), [{ type: 'selected', address: CLIENT }]);
+  assert.deepEqual(a.selected, CLIENT);
+  assert.equal(a.dump().nominated, false);
+  assert.equal(a.pollTimeout(), 30_000, 'consent runs from the provisional selection');
+  // A plain check from another address is a valid pair, not a move.
+  const other = { address: '198.51.100.9', port: 40000, family: 'IPv4' } as const;
+  a.handle(check(), other, 10);
+  assert.deepEqual(a.pollTransmit()?.to, other);
   assert.deepEqual(events(a), []);
-  assert.equal(a.selected, undefined);
-  assert.equal(a.pollTimeout(), undefined, 'no consent timer before selection');
-  assert.deepEqual(a.dump().validPairs, [{ remote: '203.0.113.7:50000', lastCheckAt: 0 }]);
+  assert.deepEqual(a.selected, CLIENT);
+  assert.equal(a.dump().validPairs.length, 2);
+  // The nomination of the other address moves the selection.
+  a.handle(check({ useCandidate: true }), other, 20);
+  assert.deepEqual(a.pollTransmit()?.to, other);
+  assert.deepEqual(events(a), [{ type: 'selected-changed', from: CLIENT, to: other }]);
+  assert.equal(a.dump().nominated, true);
 });
 
 test('401 for a wrong password, sent without MESSAGE-INTEGRITY (RFC 8489 §9.1.3)', () => {
