@@ -6,5 +6,7 @@ import { RelayWorker } from './worker.ts';
 import type { WorkerInit } from './worker-protocol.ts';
 
 if (!parentPort) throw new Error('worker-main.ts runs as a worker thread');
-const worker = new RelayWorker(workerData as WorkerInit, parentPort);
+const init = workerData as WorkerInit;
+const redis = init.store.kind === 'redis' ? (await import('./store/redis-store.ts')).RedisFlowStore : undefined;
+const worker = new RelayWorker(init, parentPort, redis);
 await worker.start();

@@ -22,7 +22,7 @@ import { recoverFlow, routeFromClient } from './route.ts';
 import { Slot, dropSlot, observeStoreLatency } from './stats.ts';
 import type { DropReason } from './stats.ts';
 import type { FlowStore, StoreObserver } from './store/flow-store.ts';
-import { RedisFlowStore } from './store/redis-store.ts';
+import type { RedisFlowStore } from './store/redis-store.ts';
 import { RemoteFlowStore } from './store/remote-store.ts';
 import type { SupervisorMessage, WorkerInit, WorkerMessage } from './worker-protocol.ts';
 
@@ -81,7 +81,11 @@ export class RelayWorker {
   #ticks = 0;
   #stopping = false;
 
-  constructor(init: WorkerInit, port: MessagePort) {
+  /**
+   * `redis` is the RedisFlowStore class when the worker uses Redis: worker-main.ts imports it
+   * only then, so workers with the in-memory store never load node-redis.
+   */
+  constructor(init: WorkerInit, port: MessagePort, redis?: typeof RedisFlowStore) {
     this.#init = init;
     this.#port = port;
     this.#log = createLogger({ component: 'relay', level: init.logLevel, fields: { worker: init.index } });
@@ -102,10 +106,9 @@ export class RelayWorker {
     };
     this.#lookupLimiter = new KeyedTokenBuckets({ ratePerSecond: init.storeLookupRate, burst: init.storeLookupRate, maxKeys: 1 });
     const obs = storeObserver(this.#stats, this.#log);
-    this.#store =
-      init.store.kind === 'memory'
-        ? new RemoteFlowStore(init.store.port, obs)
-        : new RedisFlowStore({ url: init.store.url, prefix: init.store.prefix, ttlMs: init.idleMs * 2, observer: obs });
+    if (init.store.kind === 'memory') this.#store = new RemoteFlowStore(init.store.port, obs);
+    else if (redis) this.#store = new redis({ url: init.store.url, prefix: init.store.prefix, ttlMs: init.idleMs * 2, observer: obs });
+    else throw new TypeError('a Redis store needs the RedisFlowStore class');
     this.#dp = new NodeDatapath({
       table: this.#table,
       route: this.#ctx,
@@ -138,7 +141,7 @@ export class RelayWorker {
   }
 
   async #bulkLoad(): Promise<number> {
-    if (this.#store instanceof RedisFlowStore && !(await this.#store.whenReady(this.#init.storeWaitMs))) {
+    if (!(await this.#store.whenReady(this.#init.storeWaitMs))) {
       this.#log.warn('flow store not reachable at start; serving without loading stored flows');
       return 0;
     }

@@ -40,6 +40,8 @@ export interface FlowStore {
   /** Writes queued and not yet done. */
   readonly pending: number;
   readonly connected: boolean;
+  /** Resolves true once the store can answer, false after `timeoutMs`. */
+  whenReady(timeoutMs: number): Promise<boolean>;
   /** Idempotent; flushes first (bounded by the implementation's timeout). */
   close(): Promise<void>;
 }

@@ -21,6 +21,9 @@ export class MemoryFlowStore implements FlowStore {
   get pending(): number {
     return 0;
   }
+  async whenReady(): Promise<boolean> {
+    return this.connected;
+  }
   get connected(): boolean {
     return true;
   }

@@ -48,6 +48,9 @@ export class RemoteFlowStore implements FlowStore {
   get pending(): number {
     return this.#batch.length;
   }
+  async whenReady(): Promise<boolean> {
+    return this.connected;
+  }
   get connected(): boolean {
     return !this.#closed;
   }
