@@ -19,6 +19,27 @@ export function encodeTone(hz: number, seconds: number): Buffer[] {
 }
 
 /**
+ * `seconds` of a tone whose level steps a little every frame, so that no two Opus frames are the
+ * same: `parley load` recognises each echoed payload as the frame it sent (./echo-rtt.ts), and a
+ * steady tone repeats its encoded frames every few packets.
+ */
+export function encodeDistinctTone(hz: number, seconds: number): Buffer[] {
+  const gen = createToneGenerator({ frequency: hz, amplitude: 0.5 });
+  const enc = createOpusEncoder({ channels: 1 });
+  try {
+    const n = Math.max(1, Math.round((seconds * 1000) / 20));
+    return Array.from({ length: n }, (_, i) => {
+      const pcm = gen.nextFrame();
+      const gain = 0.5 + (0.5 * i) / n;
+      for (let k = 0; k < pcm.length; k++) pcm[k] = Math.round(pcm[k] * gain);
+      return enc.encode(pcm);
+    });
+  } finally {
+    enc.close();
+  }
+}
+
+/**
  * The PCM as Opus frames (zero-padded to whole 20 ms frames). 48 kHz only: this client does not
  * resample (src/media does not either), and says so instead of playing at the wrong pitch.
  */

@@ -51,4 +51,6 @@ export interface ClientCallStats {
   readonly rttSource: 'rtcp' | 'stun' | undefined;
   readonly stunRttMs: number | undefined;
   readonly rtcpRttMs: number | undefined;
+  /** Mean time from sending a frame to receiving the same payload back (echo handler), ms. */
+  readonly echoRttMs: number | undefined;
 }

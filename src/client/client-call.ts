@@ -14,6 +14,7 @@ import type { CallAgents, DtlsEndpointLike, IceAgentLike } from './agents.ts';
 import { ClientError, ClientErrorCode } from './errors.ts';
 import { RtpStream } from './rtp-stream.ts';
 import { buildOffer, OFFER_OPUS_PT, parseAnswer } from './sdp.ts';
+import { EchoRttMeter } from './echo-rtt.ts';
 import { StunRttMeter } from './stun-rtt.ts';
 import type { ClientCallEvent, ClientCallState, ClientCallStats } from './client-call-types.ts';
 
@@ -34,6 +35,8 @@ export interface ClientCallOptions {
   readonly connectTimeoutMs?: number;
   /** Sender Report interval; default 1 s (short so a short call gets an RTCP RTT). */
   readonly rtcpIntervalMs?: number;
+  /** Told of every echo round trip measured (a returned payload matched to the frame sent; ./echo-rtt.ts). */
+  readonly onEchoRtt?: (ms: number) => void;
 }
 
 const FRAME_MS = 20;
@@ -52,6 +55,7 @@ export class ClientCall {
   readonly #pwd: string;
   readonly #rtp: RtpStream;
   readonly #stunRtt = new StunRttMeter();
+  readonly #echoRtt: EchoRttMeter | undefined;
   readonly #tx: { to: TransportAddress; data: Buffer }[] = [];
   readonly #events: ClientCallEvent[] = [];
   #state: ClientCallState = 'new';
@@ -78,6 +82,7 @@ export class ClientCall {
     this.#o = o;
     this.#ufrag = iceChars(o.rng, 8);
     this.#pwd = iceChars(o.rng, 24);
+    this.#echoRtt = o.frames && o.frames.length > 0 ? new EchoRttMeter(o.frames) : undefined;
     const r = o.rng.bytes(10);
     this.#rtp = new RtpStream({ ssrc: r.readUInt32BE(0), cname: iceChars(o.rng, 16), payloadType: OFFER_OPUS_PT, firstSeq: r.readUInt16BE(4), firstTimestamp: r.readUInt32BE(6) });
     this.offer = buildOffer({
@@ -219,6 +224,7 @@ export class ClientCall {
       rttMs: rtcpRtt ?? this.#stunRtt.smoothed,
       rttSource: rtcpRtt !== undefined ? 'rtcp' : this.#stunRtt.smoothed !== undefined ? 'stun' : undefined,
       stunRttMs: this.#stunRtt.smoothed,
+      echoRttMs: this.#echoRtt && this.#echoRtt.samples > 0 ? this.#echoRtt.sumMs / this.#echoRtt.samples : undefined,
       rtcpRttMs: rtcpRtt,
     };
   }
@@ -249,6 +255,8 @@ export class ClientCall {
     this.#rtp.received(h.sequenceNumber, h.timestamp, h.ssrc, p.payload.length, now);
     this.#firstReceiveAt ??= now;
     this.#lastReceiveAt = now;
+    const echo = this.#echoRtt?.onReceive(p.payload, now);
+    if (echo !== undefined) this.#o.onEchoRtt?.(echo);
     if (h.payloadType !== this.#payloadType || !this.#o.deliverAudio) return;
     this.#events.push({ type: 'audio', payload: p.payload, sequence: h.sequenceNumber, timestamp: h.timestamp, receivedAt: now });
   }
@@ -260,6 +268,7 @@ export class ClientCall {
       if (now - this.#nextFrameAt > MAX_LATE_MS) {
         // The process stalled (GC, a busy loop): drop the backlog rather than burst it.
         const skip = Math.min(Math.floor((now - this.#nextFrameAt) / FRAME_MS), total - this.#framesSent);
+        this.#echoRtt?.onSkip(this.#framesSent, skip);
         this.#framesSent += skip;
         this.#framesSkipped += skip;
         this.#rtp.skip(skip);
@@ -270,6 +279,7 @@ export class ClientCall {
         this.#events.push({ type: 'sending-done' });
         break;
       }
+      this.#echoRtt?.onSend(this.#framesSent, now);
       this.#sendRtp(frames[this.#framesSent % frames.length], now);
       this.#framesSent++;
       this.#nextFrameAt += FRAME_MS;

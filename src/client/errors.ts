@@ -23,7 +23,15 @@ export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorC
 
 export class ClientError extends ParleyError {
   declare readonly code: ClientErrorCode;
-  constructor(code: ClientErrorCode, message: string, options?: ErrorOptions) {
+  /** For Signaling: the HTTP status the server answered with (503 = full or draining), if it answered. */
+  readonly httpStatus: number | undefined;
+  constructor(code: ClientErrorCode, message: string, options?: ErrorOptions & { httpStatus?: number }) {
     super(code, message, options);
+    this.httpStatus = options?.httpStatus;
+  }
+
+  /** A failure reason for counting: the code, with the HTTP status when the server refused. */
+  get reason(): string {
+    return this.httpStatus === undefined ? this.code : `${this.code} (HTTP ${this.httpStatus})`;
   }
 }

@@ -46,7 +46,8 @@ export async function postOffer(url: string, offer: string, o: SignalingOptions 
   if (res.status !== 201) {
     const retry = res.headers.get('retry-after');
     throw new ClientError(ClientErrorCode.Signaling,
-      `POST ${url} → ${res.status} ${res.statusText}${retry ? ` (Retry-After: ${retry})` : ''}: ${body.slice(0, 300).trim()}`);
+      `POST ${url} → ${res.status} ${res.statusText}${retry ? ` (Retry-After: ${retry})` : ''}: ${body.slice(0, 300).trim()}`,
+      { httpStatus: res.status });
   }
   const loc = res.headers.get('location');
   return { answer: body, location: loc ? new URL(loc, url).toString() : undefined };

@@ -31,9 +31,17 @@ export interface MediaEndpointOptions {
   readonly onSessionClosed?: (session: Session, reason: CloseReason) => void;
   /** Told when a session's state changes (metrics, logs). */
   readonly onSessionState?: (session: Session) => void;
+  /** SO_RCVBUF / SO_SNDBUF of the media socket (--udp-buffer); default DEFAULT_UDP_BUFFER_BYTES. */
+  readonly bufferBytes?: number;
 }
 
-const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+/**
+ * Each queued datagram costs its truesize (~1 KB for a 200-byte RTP packet) of the receive
+ * buffer, so 8 MiB holds ~100 ms of 1000 calls at 50 packets/s: a GC pause or a burst of DTLS
+ * handshakes is absorbed instead of dropped. The kernel's ~208 KB default overflowed at a few
+ * hundred calls (Pion's echo server shows the same: docs/performance.md).
+ */
+export const DEFAULT_UDP_BUFFER_BYTES = 8 * 1024 * 1024;
 
 /** Every destination is a literal IP (relay sockets from rinfo): skip dgram's per-send DNS lookup. */
 function literalLookup(host: string, _opts: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
@@ -75,8 +83,8 @@ export class MediaEndpoint {
       ipv6Only: o.bind.family === 'IPv6',
       // Relays forward many calls' packets in bursts; the default ~200 KB buffer holds only about
       // 200 small datagrams (each costs ~1 KB of kernel memory). The kernel caps this at rmem_max.
-      recvBufferSize: SOCKET_BUFFER_BYTES,
-      sendBufferSize: SOCKET_BUFFER_BYTES,
+      recvBufferSize: o.bufferBytes ?? DEFAULT_UDP_BUFFER_BYTES,
+      sendBufferSize: o.bufferBytes ?? DEFAULT_UDP_BUFFER_BYTES,
       lookup: literalLookup as never,
     });
     await new Promise<void>((resolve, reject) => {
@@ -87,6 +95,12 @@ export class MediaEndpoint {
       });
     });
     const a = socket.address();
+    // Linux silently caps the request at net.core.rmem_max / wmem_max and reports double what it granted.
+    const want = o.bufferBytes ?? DEFAULT_UDP_BUFFER_BYTES;
+    const got = { receive: socket.getRecvBufferSize() / 2, send: socket.getSendBufferSize() / 2 };
+    if (got.receive < want || got.send < want) {
+      o.log?.warn('media socket buffers are smaller than asked: raise net.core.rmem_max / net.core.wmem_max', { asked: want, ...got });
+    }
     return new MediaEndpoint(o, socket, { address: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' });
   }
 

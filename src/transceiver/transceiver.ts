@@ -36,6 +36,8 @@ export interface TransceiverOptions {
   readonly rng?: Rng;
   readonly certificate?: DtlsCertificate;
   readonly setupTimeoutMs?: number;
+  /** Media socket buffer sizes (--udp-buffer). */
+  readonly udpBufferBytes?: number;
   /** Served at / (the demo page). */
   readonly staticDir?: string;
 }
@@ -62,7 +64,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
   // The endpoint reports to the registry, which needs the endpoint: break the cycle with a holder.
   const owner: { calls?: CallRegistry } = {};
   const endpoint = await MediaEndpoint.bind({
-    bind: o.media, relayCidrs: o.relayCidrs, metrics: m, log: o.log, clock,
+    bind: o.media, relayCidrs: o.relayCidrs, metrics: m, log: o.log, clock, bufferBytes: o.udpBufferBytes,
     onSessionClosed: (s, reason) => owner.calls?.onSessionClosed(s, reason),
     onSessionState: (s) => owner.calls?.onSessionState(s),
   });

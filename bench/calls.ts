@@ -1,0 +1,276 @@
+// `npm run bench:calls`: calls per core and memory per call of the transceiver. Starts a relay
+// (1 worker) and a transceiver as separate processes, each pinned (taskset) to its own CPU where
+// the inherited affinity mask allows — on a 2-CPU machine the transceiver gets CPU 1 alone and the
+// relay shares CPU 0 with the load generator — then runs `parley load` (echo handler, 50 packets/s
+// each way per call) at 100, 200 and 400 calls. Over a steady window (every call connected and
+// sending) it samples the transceiver's CPU (utime + stime from /proc/PID/stat) and RSS, and prints
+// per call: % of a core = (CPU at N calls − CPU idle) / N, KB RSS = (RSS at N − RSS idle) / N,
+// receive ratio, setup p50/p95, echo RTT p99, the kernel's receive-buffer drops on the
+// transceiver's socket, and the load generator's own CPU (near 100 % means the generator, not the
+// transceiver, was the limit). Then a reconnect storm: 500 calls at once.
+// Settings (env): CALLS (100,200,400), WINDOW (s, 10), REPS (1), STORM (500; 0 skips),
+// RAMP (calls/s, 100), UDP_BUFFER (transceiver --udp-buffer), TRX_ARGS (extra transceiver flags),
+// CPU_PROF (a directory: the transceiver runs with --cpu-prof there). Every run is bounded in time.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { systemRng } from '../src/common/system-rng.ts';
+import { Keyring } from '../src/core/token/index.ts';
+import { allowedCpus } from '../src/relay/pin.ts';
+import { freePorts } from '../src/client/free-port.ts';
+import type { LoadReport } from '../src/client/load.ts';
+
+const NODE = process.execPath;
+const BIN = new URL('../bin/parley.ts', import.meta.url).pathname;
+const CALLS = (process.env.CALLS ?? '100,200,400').split(',').map(Number);
+const WINDOW_S = Number(process.env.WINDOW ?? 10);
+const REPS = Number(process.env.REPS ?? 1);
+const STORM = Number(process.env.STORM ?? 500);
+const RAMP = Number(process.env.RAMP ?? 100);
+const TICK_HZ = 100; // USER_HZ: /proc/PID/stat counts CPU in 1/100 s on Linux
+const PAGE_KB = 4;
+
+const cpus = allowedCpus();
+const [LOAD_CPU, TRX_CPU] = cpus.length >= 2 ? [String(cpus[0]), String(cpus[1])] : [undefined, undefined];
+const pinned = (cpu: string | undefined, argv: string[]): string[] => (cpu === undefined ? argv : ['taskset', '-c', cpu, ...argv]);
+
+const children: ChildProcess[] = [];
+function start(name: string, argv: string[], env: NodeJS.ProcessEnv): ChildProcess & { output: () => string } {
+  const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  const keep = (d: Buffer): void => {
+    out += d.toString();
+    if (out.length > 200_000) out = out.slice(-100_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  child.on('exit', (code, sig) => {
+    if (!stopping && name !== 'load') process.stderr.write(`bench: ${name} exited (${code ?? sig})\n${out.slice(-2000)}\n`);
+  });
+  return Object.assign(child, { output: () => out });
+}
+let stopping = false;
+async function stopAll(): Promise<void> {
+  stopping = true;
+  await Promise.all(children.map((c) => new Promise<void>((resolve) => {
+    if (c.exitCode !== null || c.signalCode !== null) return resolve();
+    const kill = setTimeout(() => c.kill('SIGKILL'), 8000);
+    c.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    c.kill('SIGTERM');
+  })));
+}
+process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
+
+/** CPU seconds (utime + stime) of a process and its RSS in KB. */
+function sample(pid: number): { cpu: number; rssKb: number; at: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields after "(comm) ": state is index 0, so utime (14th field) is index 11, stime 12, rss (24th) 21.
+  return { cpu: (Number(f[11]) + Number(f[12])) / TICK_HZ, rssKb: Number(f[21]) * PAGE_KB, at: performance.now() };
+}
+
+/** Receive-buffer drops of the UDP socket bound to `port` (last column of /proc/net/udp). */
+function socketDrops(port: number): number {
+  let drops = 0;
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 13) continue;
+      if (parseInt(cols[1].split(':')[1], 16) === port) drops += Number(cols[cols.length - 1]);
+    }
+  }
+  return drops;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitReady(url: string, deadline: number): Promise<void> {
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      if (res.ok) return;
+    } catch {
+      // not yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`not ready: ${url}`);
+}
+
+interface LoadRun {
+  readonly report: LoadReport | undefined;
+  readonly code: number | null;
+  readonly stderr: string;
+  /** Resolves when the progress line says every call has connected or failed. */
+  readonly allUp: Promise<void>;
+  readonly done: Promise<void>;
+  readonly pid: number;
+}
+
+function runLoad(url: string, calls: number, ramp: number, seconds: number): LoadRun {
+  const argv = pinned(LOAD_CPU, [NODE, BIN, 'load', url, '--json', '--calls', String(calls), '--ramp-per-sec', String(ramp), '--seconds', String(seconds)]);
+  const child = start('load', argv, {});
+  let stderr = '';
+  let up: () => void = () => {};
+  const allUp = new Promise<void>((r) => (up = r));
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    const m = [...stderr.matchAll(/connected (\d+)\s+failed (\d+)/g)].pop();
+    if (m && Number(m[1]) + Number(m[2]) >= calls) up();
+  });
+  const run: { report: LoadReport | undefined; code: number | null } = { report: undefined, code: null };
+  const done = new Promise<void>((resolve) => {
+    const limit = setTimeout(() => child.kill('SIGKILL'), (seconds + calls / ramp + 90) * 1000);
+    child.once('exit', (code) => {
+      clearTimeout(limit);
+      run.code = code;
+      try {
+        run.report = JSON.parse(child.output().split('\n').find((l) => l.startsWith('{')) ?? '') as LoadReport;
+      } catch {
+        process.stderr.write(`bench: parley load printed no report (exit ${code}):\n${stderr.slice(-2000)}\n`);
+      }
+      up();
+      resolve();
+    });
+  });
+  return {
+    get report() {
+      return run.report;
+    },
+    get code() {
+      return run.code;
+    },
+    get stderr() {
+      return stderr;
+    },
+    allUp, done, pid: child.pid!,
+  };
+}
+
+interface Row {
+  calls: number;
+  cpuPct: number;
+  cpuPerCallPct: number;
+  rssMb: number;
+  rssPerCallKb: number;
+  receiveRatio: number;
+  setupP50: number | undefined;
+  setupP95: number | undefined;
+  rttP99: number | undefined;
+  failed: number;
+  drops: number;
+  genCpuPct: number;
+  relayCpuPct: number;
+}
+
+async function main(): Promise<void> {
+  const keys = Keyring.generate(systemRng, 1).toString();
+  const [relayPort, internalPort, relayHttp, trxHttp, media] = await freePorts([
+    { host: '127.0.0.1', kind: 'udp' }, { host: '127.0.0.1', kind: 'udp' }, { host: '127.0.0.1', kind: 'tcp' }, { host: '127.0.0.1', kind: 'tcp' }, { host: '127.0.0.1', kind: 'udp' },
+  ]);
+  const env = { PARLEY_KEYS: keys, PARLEY_KEYS_FILE: '' };
+  const relay = start('relay', pinned(LOAD_CPU, [NODE, BIN, 'relay', '--listen', `127.0.0.1:${relayPort}`, '--internal', `127.0.0.1:${internalPort}`,
+    '--http', `127.0.0.1:${relayHttp}`, '--workers', '1', '--pin', 'off', '--new-flow-burst', '100000', '--new-flow-rate', '100000', '--log-level', 'warn']), env);
+  const prof = process.env.CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.CPU_PROF] : [];
+  const trxArgs = ['transceiver', '--http', `127.0.0.1:${trxHttp}`, '--media', `127.0.0.1:${media}`, '--relays', `127.0.0.1:${relayPort}`,
+    '--log-level', 'warn', '--demo-page', 'off', '--max-sessions', '2000', '--drain-seconds', '1',
+    ...(process.env.UDP_BUFFER ? ['--udp-buffer', process.env.UDP_BUFFER] : []), ...(process.env.TRX_ARGS?.split(' ').filter(Boolean) ?? [])];
+  const trx = start('transceiver', pinned(TRX_CPU, [NODE, ...prof, BIN, ...trxArgs]), env);
+  const deadline = Date.now() + 30_000;
+  await Promise.all([waitReady(`http://127.0.0.1:${relayHttp}/readyz`, deadline), waitReady(`http://127.0.0.1:${trxHttp}/readyz`, deadline)]);
+  const url = `http://127.0.0.1:${trxHttp}/v1/realtime/calls`;
+  const trxPid = trx.pid!;
+  const relayPid = relay.pid!;
+  process.stderr.write(`bench: transceiver pid ${trxPid} on CPU ${TRX_CPU ?? 'any'}, relay pid ${relayPid} + load generator on CPU ${LOAD_CPU ?? 'any'}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+
+  // Warm-up (JIT, first allocations), then the idle baseline.
+  const warm = runLoad(url, 20, 20, 3);
+  await warm.done;
+  await sleep(2000);
+  const i0 = sample(trxPid);
+  await sleep(5000);
+  const i1 = sample(trxPid);
+  const idlePct = (100 * (i1.cpu - i0.cpu)) / ((i1.at - i0.at) / 1000);
+  const idleRssKb = i1.rssKb;
+  process.stderr.write(`bench: idle transceiver ${idlePct.toFixed(2)} % of a core, RSS ${(idleRssKb / 1024).toFixed(1)} MB\n`);
+
+  const rows: Row[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const n of CALLS) {
+      const ramp = Math.min(RAMP, n);
+      // Long enough that every call is sending through the whole window.
+      const seconds = n / ramp + 6 + WINDOW_S + 3;
+      const run = runLoad(url, n, ramp, seconds);
+      await Promise.race([run.allUp, sleep((n / ramp + 20) * 1000)]);
+      await sleep(2000);
+      const drops0 = socketDrops(media);
+      const a = sample(trxPid);
+      const g0 = sample(run.pid);
+      const r0 = sample(relayPid);
+      await sleep(WINDOW_S * 1000);
+      const b = sample(trxPid);
+      const g1 = sample(run.pid);
+      const r1 = sample(relayPid);
+      const drops = socketDrops(media) - drops0;
+      await run.done;
+      const wall = (b.at - a.at) / 1000;
+      const cpuPct = (100 * (b.cpu - a.cpu)) / wall;
+      const r = run.report;
+      const row: Row = {
+        calls: n, cpuPct, cpuPerCallPct: (cpuPct - idlePct) / n, rssMb: b.rssKb / 1024, rssPerCallKb: (b.rssKb - idleRssKb) / n,
+        receiveRatio: r?.receiveRatio ?? 0, setupP50: r?.setupMs.p50, setupP95: r?.setupMs.p95, rttP99: r?.echoRttMs.p99, failed: r ? r.failed : n,
+        drops, genCpuPct: (100 * (g1.cpu - g0.cpu)) / wall, relayCpuPct: (100 * (r1.cpu - r0.cpu)) / wall,
+      };
+      rows.push(row);
+      process.stderr.write(`bench: ${n} calls: ${JSON.stringify(row)}\n`);
+      await sleep(3000);
+    }
+  }
+
+  let storm: LoadReport | undefined;
+  if (STORM > 0) {
+    const run = runLoad(url, STORM, STORM, 10);
+    await run.done;
+    storm = run.report;
+  }
+  await stopAll();
+
+  const f = (v: number | undefined, d = 1): string => (v === undefined ? 'n/a' : v.toFixed(d));
+  console.log(`\nTransceiver: one process on CPU ${TRX_CPU ?? 'any'}; relay (1 worker) and load generator on CPU ${LOAD_CPU ?? 'any'}. Echo handler, 50 packets/s each way per call, ${WINDOW_S} s steady window.`);
+  console.log(`Idle transceiver: ${idlePct.toFixed(2)} % of a core, RSS ${(idleRssKb / 1024).toFixed(1)} MB. Load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}.\n`);
+  console.log('| calls | transceiver CPU | **% of a core per call** | RSS | **KB RSS per call** | receive ratio | setup p50 / p95 ms | echo RTT p99 ms | failed | socket drops | relay CPU | generator CPU |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(`| ${r.calls} | ${f(r.cpuPct)} % | **${f(r.cpuPerCallPct, 3)} %** | ${f(r.rssMb)} MB | **${f(r.rssPerCallKb, 0)}** | ${f(r.receiveRatio, 4)} | ${f(r.setupP50)} / ${f(r.setupP95)} | ${f(r.rttP99)} | ${r.failed} | ${r.drops} | ${f(r.relayCpuPct, 0)} % | ${f(r.genCpuPct, 0)} % |`);
+  }
+  if (storm) {
+    console.log(`\nReconnect storm: ${storm.calls} calls started at once (--ramp-per-sec ${STORM}): connected ${storm.connected}, failed ${storm.failed}` +
+      `${storm.failed ? ` ${JSON.stringify(storm.failures)}` : ''}; last call connected ${f(storm.lastConnectMs, 0)} ms after the first started; ` +
+      `setup p50 ${f(storm.setupMs.p50, 0)} / p95 ${f(storm.setupMs.p95, 0)} / max ${f(storm.setupMs.max, 0)} ms; receive ratio ${f(storm.receiveRatio, 4)}; generator CPU ${f(storm.client.cpuPercent, 0)} %.`);
+  }
+  const genBound = rows.filter((r) => r.genCpuPct + r.relayCpuPct > 90);
+  if (genBound.length > 0) {
+    console.log(`\nNote: at ${genBound.map((r) => r.calls).join(', ')} calls the generator + relay CPU was > 90 % of their shared core: the client side, not the transceiver, may have been the limit there.`);
+  }
+}
+
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(`bench: ${(err as Error).stack}\n`);
+  process.exitCode = 1;
+} finally {
+  await stopAll();
+}
