@@ -47,6 +47,15 @@ test('each drop reason is counted in /metrics and nothing is forwarded', async (
       expectDrop('bad_integrity', 1, async () => (await open('127.0.1.3')).send(stunCheck(ufrag, 'A'.repeat(24)), pub)));
     await t.test('non-STUN first packet (RTP from an unknown address, not in the store)', () =>
       expectDrop('not_stun', 1, async () => (await open('127.0.1.4')).send(rtp(1), pub)));
+    await t.test('a flood of junk media from one address costs one store lookup (negative cache)', async () => {
+      const s = await open('127.0.1.9');
+      const before = await scrape(relay.http);
+      for (let i = 0; i < 300; i++) s.send(rtp(i), pub);
+      await waitFor(async () => drops(await scrape(relay.http), 'not_stun') - drops(before, 'not_stun') >= 300, 3000, '300 drops');
+      const m = await scrape(relay.http);
+      const lookups = (m.get('parley_relay_store_lookups_total') ?? 0) - (before.get('parley_relay_store_lookups_total') ?? 0);
+      assert.ok(lookups <= 2, `store lookups: ${lookups}`);
+    });
     await t.test('garbage', () => expectDrop('not_stun', 1, async () => (await open('127.0.1.5')).send(Buffer.from('\x07garbage'), pub)));
     await t.test('oversize datagram', () =>
       expectDrop('too_large', 1, async () => (await open('127.0.1.6')).send(Buffer.alloc(1501, 0x80), pub)));

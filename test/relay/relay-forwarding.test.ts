@@ -7,7 +7,7 @@ import { decodeRelayHeader, encodeRelayHeader, RELAY_HEADER_LENGTH } from '../..
 import { mintFor, rtp, stunCheck } from './helpers.ts';
 import { openSocket, scrape, startRelayProcess } from './harness.ts';
 
-test('STUN check → transceiver with client address in header, RTP follows, replies return from the public port', async () => {
+test('STUN check → transceiver with client address in header, RTP follows, replies return from the public port; NAT rebinding', async () => {
   const tx = await openSocket();
   const client = await openSocket();
   const relay = await startRelayProcess(['--workers', '1']);
@@ -35,12 +35,25 @@ test('STUN check → transceiver with client address in header, RTP follows, rep
     assert.equal(back.from.port, pub.port);
     assert.deepEqual(back.msg, reply);
 
+    // NAT rebinding: the same token from a new address is a new verified flow; the header
+    // tells the transceiver the new client address, and replies to it reach the new socket.
+    const moved = await openSocket();
+    try {
+      moved.send(stunCheck(ufrag, pwd, 'cli1'), pub);
+      const again = await tx.next(2000);
+      assert.deepEqual(decodeRelayHeader(again.msg)?.client, moved.address);
+      tx.send(Buffer.concat([encodeRelayHeader(moved.address, pub), reply]), { address: again.from.address, port: again.from.port, family: 'IPv4' });
+      assert.deepEqual((await moved.next(2000)).msg, reply);
+    } finally {
+      await moved.close();
+    }
+
     const m = await scrape(relay.http);
-    assert.equal(m.get('parley_relay_packets_total{direction="to_transceiver"}'), 21);
-    assert.equal(m.get('parley_relay_packets_total{direction="to_client"}'), 1);
-    assert.equal(m.get('parley_relay_bytes_total{direction="to_client"}'), reply.length);
-    assert.equal(m.get('parley_relay_flows_created_total'), 1);
-    assert.equal(m.get('parley_relay_flows{worker="0"}'), 1);
+    assert.equal(m.get('parley_relay_packets_total{direction="to_transceiver"}'), 22);
+    assert.equal(m.get('parley_relay_packets_total{direction="to_client"}'), 2);
+    assert.equal(m.get('parley_relay_bytes_total{direction="to_client"}'), 2 * reply.length);
+    assert.equal(m.get('parley_relay_flows_created_total'), 2);
+    assert.equal(m.get('parley_relay_flows{worker="0"}'), 2);
     const ready = await fetch(`http://127.0.0.1:${relay.http.port}/readyz`);
     assert.equal(ready.status, 200);
   } finally {
