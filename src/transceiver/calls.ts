@@ -41,8 +41,11 @@ export interface CallRegistryOptions {
 }
 
 interface CallRecord {
-  readonly session: Session;
+  /** Dropped when the call closes: a closed call is only its final CallInfo (below). */
+  session: Session | undefined;
   readonly handler: string;
+  /** Set when the call closes: what GET answers for the rest of its keepClosedMs. */
+  final: CallInfo | undefined;
 }
 
 const MAX_CLOSED_KEPT = 10_000;
@@ -121,7 +124,7 @@ export class CallRegistry implements CallService {
       setupTimeoutMs: o.setupTimeoutMs,
       maxDurationMs: o.maxCallMs,
     });
-    this.#calls.set(id, { session, handler: handlerName });
+    this.#calls.set(id, { session, handler: handlerName, final: undefined });
     this.#active++;
     o.metrics.sessions.set(this.#active);
     o.endpoint.add(session);
@@ -131,7 +134,12 @@ export class CallRegistry implements CallService {
 
   /** The endpoint reports a closed session here. */
   onSessionClosed(session: Session, reason: CloseReason): void {
-    if (!this.#calls.has(session.id) || this.#closed.has(session.id)) return;
+    const rec = this.#calls.get(session.id);
+    if (!rec || this.#closed.has(session.id)) return;
+    // Keep what GET shows, not the session: its DTLS, SRTP and ICE state would otherwise stay
+    // in memory for keepClosedMs (5 min), a multiple of the live calls' memory under churn.
+    rec.final = this.#info(session.id, rec, session);
+    rec.session = undefined;
     this.#active--;
     this.#o.metrics.sessions.set(this.#active);
     this.#o.metrics.callsClosed.labels(reason).inc();
@@ -156,7 +164,10 @@ export class CallRegistry implements CallService {
     this.#expireClosed();
     const rec = this.#calls.get(id);
     if (!rec) return undefined;
-    const s = rec.session;
+    return rec.final ?? (rec.session && this.#info(id, rec, rec.session));
+  }
+
+  #info(id: string, rec: CallRecord, s: Session): CallInfo {
     const offset = this.#o.wallClock() - this.#o.clock();
     const iso = (t: number | undefined): string | undefined => (t === undefined ? undefined : new Date(t + offset).toISOString());
     const path = s.selectedPath;
@@ -171,13 +182,13 @@ export class CallRegistry implements CallService {
   endCall(id: string, reason: CloseReason): boolean {
     const rec = this.#calls.get(id);
     if (!rec) return false;
-    this.#o.endpoint.closeSession(rec.session, reason);
+    if (rec.session) this.#o.endpoint.closeSession(rec.session, reason);
     return true;
   }
 
   /** Ends every call that is still running (drain deadline, shutdown). */
   endAll(reason: CloseReason): void {
-    for (const rec of this.#calls.values()) if (rec.session.state !== 'closed') this.#o.endpoint.closeSession(rec.session, reason);
+    for (const rec of this.#calls.values()) if (rec.session && rec.session.state !== 'closed') this.#o.endpoint.closeSession(rec.session, reason);
   }
 
   #expireClosed(): void {

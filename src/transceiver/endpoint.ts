@@ -8,16 +8,17 @@
 // or how calls are created (calls.ts).
 import { createSocket } from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
-import { formatAddress } from '../core/address.ts';
 import type { TransportAddress } from '../core/address.ts';
 import { classify } from '../core/demux.ts';
-import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader } from '../core/relay-header.ts';
+import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader, isRelayHeader } from '../core/relay-header.ts';
 import { peekUsername } from '../core/stun/index.ts';
 import type { Logger } from '../common/log.ts';
 import type { CidrSet } from './cidr.ts';
 import type { CloseReason } from './call-types.ts';
 import type { Session, SessionPath } from './session.ts';
 import { TimerHeap } from './timer-heap.ts';
+import { clientKeyOfAddress, clientKeyOfHeader } from './client-key.ts';
+import type { ClientKey } from './client-key.ts';
 import type { EndpointDropReason, TransceiverMetrics } from './transceiver-metrics.ts';
 
 export interface MediaEndpointOptions {
@@ -50,15 +51,29 @@ function literalLookup(host: string, _opts: unknown, cb: (err: Error | null, add
 
 interface Entry {
   readonly session: Session;
-  /** Client addresses routed to this session (formatAddress keys), removed on close. */
-  readonly clients: Set<string>;
+  /** Client addresses routed to this session (client-key.ts keys), removed on close. */
+  readonly clients: Set<ClientKey>;
+  /**
+   * The path of the last datagram, and the relay header bytes and relay socket it was built
+   * from: nearly every datagram of a call repeats them, so it is reused as is — no header
+   * decoding, no address strings, no objects per packet (and the session sees the same path
+   * object, which it compares by identity first).
+   */
+  lastPath: SessionPath | undefined;
+  readonly lastHeader: Buffer;
+  lastRelayAddress: string;
+  lastRelayPort: number;
 }
+
+/** Verdicts of --relay-cidrs per source address text (a handful of relays), so a datagram costs one Map lookup. */
+const MAX_SOURCE_VERDICTS = 4096;
 
 export class MediaEndpoint {
   readonly #o: MediaEndpointOptions;
   readonly #socket: Socket;
   readonly #byUfrag = new Map<string, Entry>();
-  readonly #byClient = new Map<string, Entry>();
+  readonly #byClient = new Map<ClientKey, Entry>();
+  readonly #sourceAllowed = new Map<string, boolean>();
   readonly #entries = new Map<Session, Entry>();
   readonly #timers = new TimerHeap<Session>();
   #timer: NodeJS.Timeout | undefined;
@@ -110,7 +125,7 @@ export class MediaEndpoint {
 
   /** Starts routing to a new session (by its server ufrag) and schedules its deadlines. */
   add(session: Session): void {
-    const entry: Entry = { session, clients: new Set() };
+    const entry: Entry = { session, clients: new Set(), lastPath: undefined, lastHeader: Buffer.alloc(RELAY_HEADER_LENGTH), lastRelayAddress: '', lastRelayPort: -1 };
     this.#entries.set(session, entry);
     this.#byUfrag.set(session.localUfrag, entry);
     this.#service(entry);
@@ -154,29 +169,51 @@ export class MediaEndpoint {
     const m = this.#o.metrics;
     m.packetsIn.inc();
     m.bytesIn.inc(msg.length);
-    if (!this.#o.relayCidrs.has(rinfo.address)) return this.#drop('source-not-allowed');
-    const header = decodeRelayHeader(msg);
-    if (!header) return this.#drop('bad-header');
-    const payload = msg.subarray(RELAY_HEADER_LENGTH);
-    if (payload.length === 0) return this.#drop('bad-header');
-    const kind = classify(payload[0]);
+    if (!this.#allowed(rinfo.address)) return this.#drop('source-not-allowed');
+    if (!isRelayHeader(msg) || msg.length === RELAY_HEADER_LENGTH) return this.#drop('bad-header');
+    const kind = classify(msg[RELAY_HEADER_LENGTH]);
     let entry: Entry | undefined;
     if (kind === 'stun') {
       // RFC 8445 §7.2.2: USERNAME = "<our ufrag>:<their ufrag>"; our ufrag names the call even
       // from a client address we have never seen (the first check, or after NAT rebinding).
-      const username = peekUsername(payload);
+      const username = peekUsername(msg.subarray(RELAY_HEADER_LENGTH));
       const colon = username === undefined ? -1 : username.indexOf(':');
-      entry = colon > 0 ? this.#byUfrag.get(username!.slice(0, colon)) : this.#byClient.get(formatAddress(header.client));
+      entry = colon > 0 ? this.#byUfrag.get(username!.slice(0, colon)) : this.#byClient.get(clientKeyOfHeader(msg));
     } else if (kind === 'dtls' || kind === 'rtp') {
-      entry = this.#byClient.get(formatAddress(header.client));
+      entry = this.#byClient.get(clientKeyOfHeader(msg));
     } else {
       return this.#drop('not-stun-or-media');
     }
     if (!entry) return this.#drop('no-session');
-    const relaySocket: TransportAddress = { address: rinfo.address, port: rinfo.port, family: rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4' };
-    const path: SessionPath = { client: header.client, relayPublic: header.public, relaySocket };
-    this.#guard(entry, () => entry.session.handle(payload, path, this.#o.clock()));
+    let path = entry.lastPath;
+    if (path === undefined || rinfo.port !== entry.lastRelayPort || rinfo.address !== entry.lastRelayAddress ||
+      msg.compare(entry.lastHeader, 0, RELAY_HEADER_LENGTH, 0, RELAY_HEADER_LENGTH) !== 0) {
+      const header = decodeRelayHeader(msg);
+      if (!header) return this.#drop('bad-header');
+      const relaySocket: TransportAddress = { address: rinfo.address, port: rinfo.port, family: rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+      path = { client: header.client, relayPublic: header.public, relaySocket };
+      entry.lastPath = path;
+      msg.copy(entry.lastHeader, 0, 0, RELAY_HEADER_LENGTH);
+      entry.lastRelayAddress = rinfo.address;
+      entry.lastRelayPort = rinfo.port;
+    }
+    const session = entry.session;
+    try {
+      session.handle(msg.subarray(RELAY_HEADER_LENGTH), path, this.#o.clock());
+    } catch (err) {
+      this.#failed(entry, err);
+    }
     this.#service(entry);
+  }
+
+  #allowed(address: string): boolean {
+    let ok = this.#sourceAllowed.get(address);
+    if (ok === undefined) {
+      ok = this.#o.relayCidrs.has(address);
+      if (this.#sourceAllowed.size >= MAX_SOURCE_VERDICTS) this.#sourceAllowed.clear();
+      this.#sourceAllowed.set(address, ok);
+    }
+    return ok;
   }
 
   /**
@@ -187,14 +224,18 @@ export class MediaEndpoint {
     try {
       fn();
     } catch (err) {
-      this.#o.log?.error('session failed', { call: entry.session.id, err });
-      try {
-        entry.session.close('internal-error', this.#o.clock());
-      } catch {
-        // Closing a broken session can fail too; it is dropped from routing by #service below.
-        this.#remove(entry);
-        this.#o.onSessionClosed?.(entry.session, 'internal-error');
-      }
+      this.#failed(entry, err);
+    }
+  }
+
+  #failed(entry: Entry, err: unknown): void {
+    this.#o.log?.error('session failed', { call: entry.session.id, err });
+    try {
+      entry.session.close('internal-error', this.#o.clock());
+    } catch {
+      // Closing a broken session can fail too; it is dropped from routing by #service below.
+      this.#remove(entry);
+      this.#o.onSessionClosed?.(entry.session, 'internal-error');
     }
   }
 
@@ -204,7 +245,8 @@ export class MediaEndpoint {
     for (let t = s.pollTransmit(); t; t = s.pollTransmit()) this.#send(t.path, t.data);
     for (let e = s.pollEvent(); e; e = s.pollEvent()) {
       if (e.type === 'path') {
-        const key = formatAddress(e.path.client);
+        const key = clientKeyOfAddress(e.path.client);
+        if (key === undefined) continue;
         this.#byClient.set(key, entry);
         entry.clients.add(key);
       } else if (e.type === 'state') {
@@ -235,10 +277,13 @@ export class MediaEndpoint {
     }
     this.#o.metrics.packetsOut.inc();
     this.#o.metrics.bytesOut.inc(header.length + data.length);
-    this.#socket.send([header, data], path.relaySocket.port, path.relaySocket.address, (err) => {
-      if (err) this.#o.metrics.sendErrors.inc();
-    });
+    this.#socket.send([header, data], path.relaySocket.port, path.relaySocket.address, this.#onSent);
   }
+
+  /** One callback for every send (no closure per packet). */
+  readonly #onSent = (err: Error | null): void => {
+    if (err) this.#o.metrics.sendErrors.inc();
+  };
 
   /** Keeps exactly one timer, set to the earliest session deadline. */
   #arm(): void {
@@ -250,7 +295,10 @@ export class MediaEndpoint {
       this.#timerAt = Infinity;
       return;
     }
-    if (this.#timer && at === this.#timerAt) return;
+    // A timer already armed at or before `at` stays (firing early costs one empty pass); with
+    // hundreds of calls the earliest deadline moves on every packet, and re-arming each time
+    // cost a clearTimeout + setTimeout per packet.
+    if (this.#timer && this.#timerAt <= at) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timerAt = at;
     this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, Math.ceil(at - this.#o.clock())));

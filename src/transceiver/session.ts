@@ -156,13 +156,19 @@ export class Session {
   /** One datagram from the client (relay header removed). Never throws. */
   handle(datagram: Buffer, path: SessionPath, now: number): void {
     if (this.#state === 'closed' || datagram.length === 0) return;
-    this.#drive(now, () => {
+    // #drive's steps written out: this runs for every datagram, and a closure per packet is garbage.
+    this.#driving = true;
+    this.#woken = false;
+    try {
       const kind = classify(datagram[0]);
       if (kind === 'stun') this.#onStun(datagram, path, now);
       else if (kind === 'dtls') this.#onDtls(datagram, now);
       else if (kind === 'rtp') this.#onSrtp(datagram, path, now);
       else this.#drop('unknown-kind');
-    });
+      this.#applyHandler(now);
+    } finally {
+      this.#driving = false;
+    }
   }
 
   /** Call when `now` ≥ pollTimeout(), or after onWake. Idempotent. */
@@ -193,10 +199,18 @@ export class Session {
   /** The earliest deadline (same clock as `now`), or undefined when closed. */
   pollTimeout(): number | undefined {
     if (this.#state === 'closed') return undefined;
+    // Asked after every datagram: no array, no closure.
     let t = this.#state === 'connected' ? Infinity : this.#setupDeadline;
-    for (const d of [this.#maxDeadline, this.#ice.pollTimeout(), this.#dtls?.pollTimeout(), this.#out.due(), this.#rtcp.due()]) {
-      if (d !== undefined && d < t) t = d;
-    }
+    let d = this.#maxDeadline;
+    if (d !== undefined && d < t) t = d;
+    d = this.#ice.pollTimeout();
+    if (d !== undefined && d < t) t = d;
+    d = this.#dtls?.pollTimeout();
+    if (d !== undefined && d < t) t = d;
+    d = this.#out.due();
+    if (d !== undefined && d < t) t = d;
+    d = this.#rtcp.due();
+    if (d !== undefined && d < t) t = d;
     return t === Infinity ? undefined : t;
   }
 
@@ -267,15 +281,20 @@ export class Session {
     this.#woken = false;
     try {
       fn();
-      if (this.#state === 'closed') return;
-      if (this.#pendingHangup) return this.close('agent-hangup', now);
-      if (this.#pendingFrames.length > 0) {
-        for (const f of this.#pendingFrames) this.#out.enqueue(f, now);
-        this.#pendingFrames = [];
-        this.#sendDue(now);
-      }
+      this.#applyHandler(now);
     } finally {
       this.#driving = false;
+    }
+  }
+
+  /** Applies what the handler asked for during an input: a hang-up, or frames to pace out. */
+  #applyHandler(now: number): void {
+    if (this.#state === 'closed') return;
+    if (this.#pendingHangup) return this.close('agent-hangup', now);
+    if (this.#pendingFrames.length > 0) {
+      for (const f of this.#pendingFrames) this.#out.enqueue(f, now);
+      this.#pendingFrames.length = 0;
+      this.#sendDue(now);
     }
   }
 
