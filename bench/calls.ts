@@ -78,7 +78,7 @@ function sample(pid: number): { cpu: number; rssKb: number; at: number } {
 function socketDrops(port: number): number {
   let drops = 0;
   for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch {

@@ -24,6 +24,7 @@ const spec = {
   relayHttp: setting({ flag: 'relay-http', env: 'PARLEY_DEV_RELAY_HTTP', metavar: 'HOST:PORT', help: 'relay /metrics /healthz /readyz', default: addr('127.0.0.1:9090'), parse: addr }),
   media: setting({ flag: 'media', env: 'PARLEY_DEV_MEDIA', metavar: 'HOST:PORT', help: 'transceiver UDP port towards relays', default: addr('127.0.0.1:7000'), parse: addr }),
   relayWorkers: setting({ flag: 'relay-workers', env: 'PARLEY_DEV_RELAY_WORKERS', metavar: 'N', help: 'relay worker processes (one is plenty on one machine)', default: 1, parse: parsers.int(1, 256) }),
+  maxSessions: setting({ flag: 'max-sessions', env: 'PARLEY_DEV_MAX_SESSIONS', metavar: 'N', help: 'the transceiver\'s calls at once; further offers get 503 (load tests of refusal)', default: 1000, parse: parsers.int(1, 1_000_000) }),
   logLevel: setting({ flag: 'log-level', env: 'PARLEY_LOG_LEVEL', metavar: 'LEVEL', help: 'log level of both children', default: 'info', parse: parsers.oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const) }),
 };
 
@@ -112,11 +113,11 @@ interface Stack {
   stop(): Promise<void>;
 }
 
-function launch(a: Addresses, env: NodeJS.ProcessEnv, relayWorkers: number): Stack {
+function launch(a: Addresses, env: NodeJS.ProcessEnv, relayWorkers: number, maxSessions: number): Stack {
   const relay = startChild('relay', ['relay', '--listen', formatAddress(a.relay), '--internal', formatAddress(a.relayInternal),
     '--http', formatAddress(a.relayHttp), '--workers', String(relayWorkers)], env);
   const trx = startChild('transceiver', ['transceiver', '--http', formatAddress(a.http), '--media', formatAddress(a.media),
-    '--relays', formatAddress(a.relay),
+    '--relays', formatAddress(a.relay), '--max-sessions', String(maxSessions),
     // Ctrl-C should not wait the production 30 s for calls in progress to finish.
     '--drain-seconds', '2'], env);
   let stopping: Promise<void> | undefined;
@@ -178,7 +179,7 @@ export const command: Command = {
       let addrs = configured;
       for (let attempt = 1; !signalled; attempt++) {
         addrs = await resolveAddresses(configured);
-        stack = launch(addrs, env, cfg.relayWorkers);
+        stack = launch(addrs, env, cfg.relayWorkers, cfg.maxSessions);
         try {
           await stack.ready;
           break;

@@ -11,7 +11,7 @@ import { systemRng } from '../common/system-rng.ts';
 import { encodeDistinctTone } from '../client/audio.ts';
 import { createCoreAgents } from '../client/core-agents.ts';
 import { runLoad } from '../client/load.ts';
-import type { LoadProgress, LoadReport, Percentiles } from '../client/load.ts';
+import type { LoadProgress, LoadReport } from '../client/load.ts';
 import { candidateHost } from '../client/run-call.ts';
 
 const positive = (max: number) => (text: string): number => {

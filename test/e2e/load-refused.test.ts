@@ -1,0 +1,53 @@
+// `parley load` when the server refuses calls: `parley dev --max-sessions 5` takes five calls
+// and answers the rest 503 + Retry-After (session limit); `parley load --calls 20` reports the
+// refusals by reason — the error code with the HTTP status, and the server's message — and
+// exits 1, while the five it got connect and hear their echo.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { BIN, ROOT, startDev } from './helpers.ts';
+import type { DevStack } from './helpers.ts';
+
+let dev: DevStack;
+before(async () => {
+  dev = await startDev(['--max-sessions', '5']);
+});
+after(async () => {
+  await dev?.stop();
+});
+
+function runLoad(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, [BIN, 'load', dev.ready.signaling, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+test('parley load reports 503 refusals at the session limit by reason and exits 1', { timeout: 90_000 }, async () => {
+  // 20 calls within one second, each lasting 3 s: only the first five fit under the limit.
+  const r = await runLoad(['--calls', '20', '--ramp-per-sec', '20', '--seconds', '3']);
+  assert.equal(r.code, 1, `${r.out}\n${r.err}\n${dev.log()}`);
+  assert.match(r.out, /^calls: 20, connected 5, failed 15$/m, r.out);
+  assert.match(r.out, /failed 15 × ERR_CLIENT_SIGNALING \(HTTP 503\): POST \S+ → 503 .*Retry-After/, r.out);
+  // Progress while ramping, on stderr.
+  assert.match(r.err, /load: [\d.]+ s {2}started \d+\/20 {2}connected \d+ {2}failed \d+/, r.err);
+  const ratio = Number(/receive ratio: ([\d.]+)/.exec(r.out)?.[1]);
+  assert.ok(ratio >= 0.9, `the five calls that were admitted hear their echo: ${r.out}`);
+});
+
+test('parley load --json carries the refusals by reason', { timeout: 90_000 }, async () => {
+  const r = await runLoad(['--json', '--calls', '8', '--ramp-per-sec', '100', '--seconds', '2']);
+  assert.equal(r.code, 1, `${r.out}\n${r.err}`);
+  const report = JSON.parse(r.out) as { calls: number; connected: number; failed: number; failures: Record<string, number>; failureExamples: Record<string, string> };
+  assert.equal(report.connected, 5, r.out);
+  assert.deepEqual(report.failures, { 'ERR_CLIENT_SIGNALING (HTTP 503)': 3 });
+  assert.match(report.failureExamples['ERR_CLIENT_SIGNALING (HTTP 503)'], /→ 503 /);
+});
