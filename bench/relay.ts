@@ -19,8 +19,10 @@ const REPS = Number(process.env.REPS ?? 1);
 const FLOWS = Number(process.env.FLOWS ?? 1000);
 const LAT_PPS = Number(process.env.LAT_PPS ?? 20000);
 const LEN = 172;
-const RELAY_ADDR = '127.0.0.1:5000';
-const SINK_ADDR = '127.0.0.1:7000';
+// Below the ephemeral range and away from the defaults of `parley dev` (3478/3479/7000/9090),
+// which may be running on the same machine.
+const RELAY_ADDR = '127.0.0.1:25000';
+const SINK_ADDR = '127.0.0.1:27000';
 const NODE = process.execPath;
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -39,7 +41,7 @@ writeFileSync(parleyUfrags, Array.from({ length: 64 }, () => { const t = mint(si
 writeFileSync(naiveUfrags, Array.from({ length: 64 }, (_, i) => `r${sink.port}x${i.toString(16).padStart(8, '0')}`).join('\n') + '\n');
 
 const parley = (workers: number): string[] => [
-  NODE, `${ROOT}bin/parley.ts`, 'relay', '--listen', RELAY_ADDR, '--internal', '127.0.0.1:5001', '--http', '127.0.0.1:0',
+  NODE, `${ROOT}bin/parley.ts`, 'relay', '--listen', RELAY_ADDR, '--internal', '127.0.0.1:25001', '--http', '127.0.0.1:0',
   '--workers', String(workers), '--new-flow-rate', '1000000', '--new-flow-burst', '1000000', '--log-level', 'info',
 ];
 const naive = (workers: number, mode: string): string[] => [
