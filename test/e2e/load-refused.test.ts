@@ -4,8 +4,8 @@
 // exits 1, while the five it got connect and hear their echo.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { BIN, ROOT, startDev } from './helpers.ts';
+import { startDev } from './helpers.ts';
+import { runParleyLoad } from './load-process.ts';
 import type { DevStack } from './helpers.ts';
 
 let dev: DevStack;
@@ -16,20 +16,7 @@ after(async () => {
   await dev?.stop();
 });
 
-function runLoad(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, [BIN, 'load', dev.ready.signaling, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
-}
+const runLoad = (args: string[]): ReturnType<typeof runParleyLoad> => runParleyLoad(dev.ready.signaling, args);
 
 test('parley load reports 503 refusals at the session limit by reason and exits 1', { timeout: 90_000 }, async () => {
   // 20 calls within one second, each lasting 3 s: only the first five fit under the limit.

@@ -3,8 +3,8 @@
 // 0.99 of the packets sent come back from the echo handler, and the relay created one flow per call.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { BIN, metricSum, ROOT, startDev } from './helpers.ts';
+import { metricSum, startDev } from './helpers.ts';
+import { runParleyLoad } from './load-process.ts';
 import type { DevStack } from './helpers.ts';
 
 let dev: DevStack;
@@ -15,20 +15,7 @@ after(async () => {
   await dev?.stop();
 });
 
-function runLoad(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, [BIN, 'load', dev.ready.signaling, '--json', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
-}
+const runLoad = (args: string[]): ReturnType<typeof runParleyLoad> => runParleyLoad(dev.ready.signaling, ['--json', ...args]);
 
 test('20 concurrent calls from one process all connect and get their audio back', { timeout: 90_000 }, async () => {
   const flowsBefore = await metricSum(dev.ready.relayMetrics, 'parley_relay_flows_created_total');
