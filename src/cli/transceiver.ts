@@ -10,6 +10,7 @@ import { loadConfig, renderSettingsHelp } from '../common/cli-config.ts';
 import { loadKeyring } from '../common/keyring-config.ts';
 import { createLogger } from '../common/log.ts';
 import { transceiverSettings } from '../transceiver/config.ts';
+import { LiveRelays, RelayLocations } from '../transceiver/relay-locations.ts';
 import { advertisedAddresses, formatRelaySpec } from '../transceiver/relay-spec.ts';
 import { startTransceiver } from '../transceiver/transceiver.ts';
 import type { Command } from './command.ts';
@@ -42,21 +43,37 @@ export const command: Command = {
       throw new ConfigError('--handler / PARLEY_HANDLER', `no media handler named '${cfg.handler}' (known: ${handlerNames().join(', ')})`);
     }
     const log = createLogger({ component: 'transceiver', level: cfg.logLevel });
+    const named = cfg.relays.locations[0].name !== '';
+    if (!named && cfg.region !== undefined) throw new ConfigError('--region / PARLEY_REGION', 'needs named locations in --relays (NAME=HOST:PORT;…)');
+    let live: LiveRelays | undefined;
+    let locations: RelayLocations;
+    try {
+      locations = new RelayLocations({ spec: cfg.relays, region: cfg.region, regionMap: cfg.regionMap });
+    } catch (err) {
+      throw new ConfigError('--region / --region-map', (err as Error).message);
+    }
+    if (named && cfg.redis !== undefined) {
+      live = await LiveRelays.start({ url: cfg.redis, prefix: cfg.heartbeatPrefix, log });
+      const l = live;
+      locations = new RelayLocations({ spec: cfg.relays, region: cfg.region, regionMap: cfg.regionMap, live: () => l.live() });
+    }
     let trx;
     try {
       trx = await startTransceiver({
         http: cfg.http, media: cfg.media, relays: advertisedAddresses(cfg.relays), relayCidrs: cfg.relayCidrs, keyring,
         maxSessions: cfg.maxSessions, maxCallSeconds: cfg.maxCallSeconds, handler: cfg.handler, getHandler: getHandlerFactory,
-        apiKeys: cfg.apiKeys, log, udpBufferBytes: cfg.udpBuffer, staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
+        apiKeys: cfg.apiKeys, log, relayLocations: named ? locations : undefined, regionHeader: cfg.regionHeader, udpBufferBytes: cfg.udpBuffer, staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
       });
     } catch (err) {
       // A port in use or an address not on this host: say which, exit 1 (as the relay does).
       log.error('transceiver failed to start', { err, http: formatAddress(cfg.http), media: formatAddress(cfg.media) });
+      await live?.close();
       return 1;
     }
     const t = trx;
     log.info('listening', {
-      http: formatAddress(t.httpAddress), media: formatAddress(t.mediaAddress), relays: formatRelaySpec(cfg.relays),
+      http: formatAddress(t.httpAddress), media: formatAddress(t.mediaAddress), relays: formatRelaySpec(cfg.relays), region: named ? cfg.region ?? cfg.relays.locations[0].name : undefined,
+      heartbeats: live ? cfg.heartbeatPrefix : undefined,
       relayCidrs: cfg.relayCidrs.toString(), handler: cfg.handler, keyIds: keyring.keys.map((k) => k.id), auth: cfg.apiKeys.length > 0,
     });
     await new Promise<void>((resolve) => {
@@ -69,6 +86,7 @@ export const command: Command = {
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
     });
+    await live?.close();
     log.info('stopped');
     return 0;
   },

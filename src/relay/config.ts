@@ -10,6 +10,7 @@ import { LOG_LEVELS } from '../common/log.ts';
 import type { Cidr } from './cidr.ts';
 import { parseCidrList } from './cidr.ts';
 import { MAX_PUBLIC_ADDRESSES } from './flow-table.ts';
+import { DEFAULT_HEARTBEAT_PREFIX } from './heartbeat.ts';
 import { allowedCpus, cpuQuota } from './pin.ts';
 
 const loopback = (port: number): TransportAddress => ({ address: '127.0.0.1', port, family: 'IPv4' });
@@ -54,6 +55,22 @@ export const relaySettings = {
     flag: 'redis-prefix', env: 'PARLEY_REDIS_PREFIX', metavar: 'PREFIX',
     help: 'key prefix of flow records in Redis',
     default: 'parley:relay:flow:', parse: (t: string) => {
+      if (t === '' || t.length > 200) throw new Error('must be 1..200 characters');
+      return t;
+    },
+  }),
+  location: setting({
+    flag: 'location', env: 'PARLEY_LOCATION', metavar: 'NAME',
+    help: "this relay's location, as the transceivers' --relays names it (e.g. eu); with --redis it is published in a heartbeat every second (docs/global-relay.md)",
+    default: 'default', parse: (t: string) => {
+      if (!/^[a-z][a-z0-9-]{0,31}$/.test(t)) throw new Error('lower-case letters, digits and -, starting with a letter (at most 32)');
+      return t;
+    },
+  }),
+  heartbeatPrefix: setting({
+    flag: 'heartbeat-prefix', env: 'PARLEY_HEARTBEAT_PREFIX', metavar: 'PREFIX',
+    help: 'key prefix of relay heartbeats in Redis (PREFIX + LOCATION:ID, TTL 3 s); transceivers read the same prefix',
+    default: DEFAULT_HEARTBEAT_PREFIX, parse: (t: string) => {
       if (t === '' || t.length > 200) throw new Error('must be 1..200 characters');
       return t;
     },

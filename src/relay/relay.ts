@@ -3,6 +3,8 @@
 // in-memory flow store when there is no Redis, serves /metrics /healthz /readyz, restarts a
 // worker that dies, and stops everything on request (SIGTERM: stop reading, flush, exit).
 // It never touches packets. Why threads and not processes: docs/relay.md, "Workers".
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { TransportAddress } from '../core/address.ts';
 import { formatAddress } from '../core/address.ts';
@@ -11,6 +13,7 @@ import { MetricsRegistry } from '../common/metrics.ts';
 import type { OpsHttp } from '../common/ops-http.ts';
 import { startOpsHttp } from '../common/ops-http.ts';
 import type { RelayConfig } from './config.ts';
+import { RelayHeartbeat } from './heartbeat.ts';
 import { pinThread } from './pin.ts';
 import { newStats, registerRelayMetrics } from './stats.ts';
 import { MemoryFlowStore } from './store/memory-store.ts';
@@ -73,7 +76,10 @@ export async function startRelay(cfg: RelayConfig, log: Logger): Promise<Relay> 
       index: i,
       publics,
       internal: slot.internal,
-      reusePort: cfg.workers > 1,
+      // Always SO_REUSEPORT, even with one worker: a replacement relay process binds the same
+      // port while this one still runs, and takes over when this one closes (hand-over,
+      // docs/global-relay.md).
+      reusePort: true,
       keys: cfg.keys,
       transceiverCidrs: cfg.transceiverCidrs.map((c) => c.text),
       maxFlows: perWorkerFlows,
@@ -168,6 +174,12 @@ export async function startRelay(cfg: RelayConfig, log: Logger): Promise<Relay> 
     throw err;
   }
 
+  // With Redis, tell the transceivers this location has a live relay (docs/global-relay.md).
+  const heartbeat = cfg.redis === undefined ? undefined : await RelayHeartbeat.start({
+    url: cfg.redis, prefix: cfg.heartbeatPrefix, location: cfg.location,
+    id: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`, publics: () => publics, log,
+  });
+
   let stopped: Promise<void> | undefined;
   const relay: Relay = {
     get publics() {
@@ -186,6 +198,7 @@ export async function startRelay(cfg: RelayConfig, log: Logger): Promise<Relay> 
     stop(): Promise<void> {
       stopped ??= (async () => {
         stopping = true;
+        await heartbeat?.close();
         await Promise.all(slots.map((_, i) => stopWorker(i)));
         await ops.close();
         await memory?.close();
@@ -200,6 +213,7 @@ export async function startRelay(cfg: RelayConfig, log: Logger): Promise<Relay> 
     http: formatAddress(ops.address),
     workers: cfg.workers,
     store: cfg.redis === undefined ? 'memory' : 'redis',
+    location: cfg.location,
   });
   return relay;
 }

@@ -62,7 +62,7 @@ export type CreateCallResult = { ok: true; id: string; answer: string } | { ok: 
 /** What the signaling API needs from the call registry; tests substitute their own. */
 export interface CallService {
   admission(): Admission;
-  createCall(offer: string, options: { handler?: string }): CreateCallResult;
+  createCall(offer: string, options: { handler?: string; regionHint?: string }): CreateCallResult;
   getCall(id: string): CallInfo | undefined;
   /** Ends a call; false when the id is unknown. Ending a closed call is not an error. */
   endCall(id: string, reason: CloseReason): boolean;

@@ -13,6 +13,7 @@ import type { Logger } from '../common/log.ts';
 import type { Admission, CallInfo, CallService, CloseReason, CreateCallResult } from './call-types.ts';
 import type { MediaEndpoint } from './endpoint.ts';
 import type { MediaHandlerFactory } from './media-handler.ts';
+import type { CandidatePlan } from './relay-locations.ts';
 import { Session } from './session.ts';
 import { SignalingError } from './signaling-errors.ts';
 import type { TransceiverMetrics } from './transceiver-metrics.ts';
@@ -23,6 +24,8 @@ export interface CallRegistryOptions {
   readonly mediaAddress: TransportAddress;
   /** Advertised as candidates, in preference order. */
   readonly relays: readonly TransportAddress[];
+  /** Per call instead of `relays`: the hinted or own location first, one backup (relay-locations.ts). */
+  readonly chooseRelays?: (regionHint: string | undefined) => CandidatePlan;
   readonly certificate: DtlsCertificate;
   readonly rng: Rng;
   /** Monotonic ms (sessions) and Unix ms (tokens, JSON times). */
@@ -80,14 +83,14 @@ export class CallRegistry implements CallService {
     return this.#draining;
   }
 
-  createCall(offerText: string, options: { handler?: string }): CreateCallResult {
+  createCall(offerText: string, options: { handler?: string; regionHint?: string }): CreateCallResult {
     const result = this.#create(offerText, options);
     if (result.ok) this.#o.metrics.callsCreated.inc();
     else this.#o.metrics.callsRejected.labels(result.error.code).inc();
     return result;
   }
 
-  #create(offerText: string, options: { handler?: string }): CreateCallResult {
+  #create(offerText: string, options: { handler?: string; regionHint?: string }): CreateCallResult {
     const handlerName = options.handler ?? this.#o.defaultHandler;
     const factory = this.#o.getHandler(handlerName);
     if (!factory) return { ok: false, error: new SignalingError('unknown_handler', `no media handler named ${JSON.stringify(handlerName)}`) };
@@ -106,9 +109,10 @@ export class CallRegistry implements CallService {
     // RFC 3550 §8.1: a random SSRC; 0 is avoided because some stacks treat it as "unset".
     const ssrc = o.rng.bytes(4).readUInt32BE(0) || 1;
     const cname = o.rng.bytes(12).toString('base64');
+    const plan = o.chooseRelays?.(options.regionHint);
     const answer = buildAnswer({
       offer, iceUfrag: token.ufrag, icePwd: token.pwd, fingerprint: { algorithm: 'sha-256', value: o.certificate.fingerprint },
-      candidates: o.relays, ssrc, cname, sessionId: String(o.rng.bytes(6).readUIntBE(0, 6)), streamId: 'parley',
+      candidates: plan?.addresses ?? o.relays, backupFrom: plan?.backupFrom, ssrc, cname, sessionId: String(o.rng.bytes(6).readUIntBE(0, 6)), streamId: 'parley',
     });
     const session = new Session({
       id, now, rng: o.rng, localUfrag: token.ufrag, localPwd: token.pwd, remoteUfrag: offer.iceUfrag, remotePwd: offer.icePwd,
@@ -128,7 +132,10 @@ export class CallRegistry implements CallService {
     this.#active++;
     o.metrics.sessions.set(this.#active);
     o.endpoint.add(session);
-    o.log?.info('call created', { call: id, handler: handlerName, keyId: token.keyId, dtlsRole: dtlsRole(offer.setup) });
+    o.log?.info('call created', {
+      call: id, handler: handlerName, keyId: token.keyId, dtlsRole: dtlsRole(offer.setup),
+      ...(plan && { relayLocation: plan.primary, backupLocation: plan.backup, noneLive: plan.noneLive || undefined }),
+    });
     return { ok: true, id, answer };
   }
 

@@ -8,6 +8,8 @@ import type { ConfigOf } from '../common/cli-config.ts';
 import { LOG_LEVELS } from '../common/log.ts';
 import type { LogLevel } from '../common/log.ts';
 import { CidrSet, LOOPBACK_CIDRS } from './cidr.ts';
+import { DEFAULT_HEARTBEAT_PREFIX } from '../relay/heartbeat.ts';
+import { parseRegionMap } from './relay-locations.ts';
 import { parseRelaySpec } from './relay-spec.ts';
 
 function mediaAddress(text: string): TransportAddress {
@@ -17,6 +19,17 @@ function mediaAddress(text: string): TransportAddress {
     throw new Error(`'${text}' is an unspecified address; relays must reach it, so give the pod or host IP (e.g. 10.1.2.3:7000)`);
   }
   return a;
+}
+
+function locationName(text: string): string {
+  if (!/^[a-z][a-z0-9-]{0,31}$/.test(text)) throw new Error(`'${text}' is not a location name (lower-case letters, digits, '-')`);
+  return text;
+}
+
+function headerName(text: string): string {
+  // RFC 9110 §5.1 token; Node gives header names in lower case.
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/.test(text)) throw new Error(`'${text}' is not an HTTP header name`);
+  return text.toLowerCase();
 }
 
 function apiKeys(text: string): string[] {
@@ -37,7 +50,33 @@ export const transceiverSettings = {
   relays: setting({
     flag: 'relays', env: 'PARLEY_RELAYS', metavar: 'SPEC', default: parseRelaySpec('127.0.0.1:3478'), defaultText: '127.0.0.1:3478',
     parse: parseRelaySpec,
-    help: 'relay public addresses advertised as ICE candidates, in preference order: HOST:PORT[,HOST:PORT…]',
+    help: 'relay public addresses advertised as ICE candidates: HOST:PORT[,HOST:PORT…] (all, in this order), or named locations NAME=HOST:PORT[,…];NAME=… (per call: the hinted or own location first, one backup location after it)',
+  }),
+  region: setting<string | undefined>({
+    flag: 'region', env: 'PARLEY_REGION', metavar: 'NAME', default: undefined, defaultText: '(the first location)', parse: locationName,
+    help: "this transceiver's own location: advertised first when a call has no usable region hint",
+  }),
+  regionHeader: setting({
+    flag: 'region-header', env: 'PARLEY_REGION_HEADER', metavar: 'NAME', default: 'x-parley-region', defaultText: 'X-Parley-Region',
+    parse: headerName,
+    help: "request header holding a call's region hint: a location name, or a value --region-map maps (e.g. a CDN's country header)",
+  }),
+  regionMap: setting<ReadonlyMap<string, string>>({
+    flag: 'region-map', env: 'PARLEY_REGION_MAP', metavar: 'MAP', default: new Map(), defaultText: '(none)', parse: parseRegionMap,
+    help: 'region-header values to locations, VALUE=LOCATION comma-separated, e.g. DE=eu,FR=eu,US=us (case-insensitive)',
+  }),
+  redis: setting<string | undefined>({
+    flag: 'redis', env: 'PARLEY_REDIS', metavar: 'URL', default: undefined, defaultText: '(none: every location counts as live)',
+    parse: parsers.url(['redis:', 'rediss:']),
+    help: 'Redis the relays publish heartbeats in (read every second); locations with no live relay are not advertised',
+  }),
+  heartbeatPrefix: setting({
+    flag: 'heartbeat-prefix', env: 'PARLEY_HEARTBEAT_PREFIX', metavar: 'PREFIX', default: DEFAULT_HEARTBEAT_PREFIX,
+    parse: (t: string) => {
+      if (t === '' || t.length > 200) throw new Error('must be 1..200 characters');
+      return t;
+    },
+    help: 'key prefix of relay heartbeats in Redis (the relays\' --heartbeat-prefix)',
   }),
   relayCidrs: setting({
     flag: 'relay-cidrs', env: 'PARLEY_RELAY_CIDRS', metavar: 'CIDRS', default: CidrSet.parse(LOOPBACK_CIDRS), defaultText: LOOPBACK_CIDRS,

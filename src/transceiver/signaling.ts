@@ -36,6 +36,8 @@ export interface SignalingOptions {
   readonly retryAfterDrainingSeconds?: number;
   /** Folder served at / for GET (the demo page, web/); none when undefined. */
   readonly staticDir?: string;
+  /** Request header (lower case) whose value is the call's region hint (relay-locations.ts). */
+  readonly regionHeader?: string;
 }
 
 export interface SignalingServer {
@@ -52,7 +54,7 @@ const CORS: Record<string, string> = {
 const PREFLIGHT: Record<string, string> = {
   ...CORS,
   'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
-  'access-control-allow-headers': 'Authorization, Content-Type',
+  'access-control-allow-headers': 'Authorization, Content-Type, X-Parley-Region',
   'access-control-max-age': '600',
 };
 
@@ -153,7 +155,8 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
     const body = await readBody(req, maxBody);
     if (body === undefined) throw tooLarge;
     const handler = url.searchParams.get('handler') ?? undefined;
-    const result = o.calls.createCall(body, { handler });
+    const hint = o.regionHeader === undefined ? undefined : req.headers[o.regionHeader];
+    const result = o.calls.createCall(body, { handler, regionHint: Array.isArray(hint) ? hint[0] : hint });
     if (!result.ok) throw result.error;
     send(res, 201, { 'content-type': 'application/sdp', location: `${CALLS_PATH}/${result.id}` }, result.answer);
   }

@@ -16,6 +16,7 @@ import { CallRegistry } from './calls.ts';
 import type { CidrSet } from './cidr.ts';
 import { MediaEndpoint } from './endpoint.ts';
 import type { MediaHandlerFactory } from './media-handler.ts';
+import type { RelayLocations } from './relay-locations.ts';
 import { startSignaling } from './signaling.ts';
 import type { SignalingServer } from './signaling.ts';
 import { transceiverMetrics } from './transceiver-metrics.ts';
@@ -24,6 +25,10 @@ export interface TransceiverOptions {
   readonly http: TransportAddress;
   readonly media: TransportAddress;
   readonly relays: readonly TransportAddress[];
+  /** Named relay locations: chosen per call from the region hint (relay-locations.ts); wins over `relays`. */
+  readonly relayLocations?: RelayLocations;
+  /** Request header carrying the region hint (lower case); default x-parley-region. */
+  readonly regionHeader?: string;
   readonly relayCidrs: CidrSet;
   readonly keyring: Keyring;
   readonly maxSessions: number;
@@ -71,7 +76,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
   // Port 0 (tests) binds an ephemeral port: the token must carry the real one.
   const mediaAddress: TransportAddress = { ...o.media, port: endpoint.address.port };
   const registry = new CallRegistry({
-    keyring: o.keyring, mediaAddress, relays: o.relays, certificate, rng, clock, wallClock: () => Date.now(), endpoint,
+    keyring: o.keyring, mediaAddress, relays: o.relays, chooseRelays: o.relayLocations && ((hint) => o.relayLocations!.choose(hint)), certificate, rng, clock, wallClock: () => Date.now(), endpoint,
     maxSessions: o.maxSessions, maxCallMs: o.maxCallSeconds * 1000, defaultHandler: o.handler, getHandler: o.getHandler,
     metrics: m, log: o.log, setupTimeoutMs: o.setupTimeoutMs,
   });
@@ -81,6 +86,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     signaling = await startSignaling({
       host: o.http.address, port: o.http.port, calls: registry, apiKeys: o.apiKeys, metrics, log: o.log,
       ready: () => !registry.draining, staticDir: o.staticDir,
+      regionHeader: o.regionHeader ?? 'x-parley-region',
     });
   } catch (err) {
     await endpoint.close();

@@ -18,6 +18,8 @@ export interface AnswerParams {
   readonly fingerprint: { readonly algorithm: string; readonly value: string };
   /** Relay public addresses in preference order; each becomes one UDP host candidate. */
   readonly candidates: readonly TransportAddress[];
+  /** Candidates from this index on are the backup location's (lower local preference); default none. */
+  readonly backupFrom?: number;
   /** Our outbound SSRC and RTCP CNAME (RFC 7022), announced so the browser can bind them. */
   readonly ssrc: number;
   readonly cname: string;
@@ -47,10 +49,11 @@ function answerDirection(offered: Direction): Direction {
 /**
  * RFC 8445 §5.1.2.1: priority = 2^24·type preference + 2^8·local preference + (256 − component).
  * Host candidates use type preference 126; earlier relays get a higher local preference, so the
- * browser tries the nearest location first and the backups at lower priority.
+ * browser tries the nearest location first. A backup location's candidates start half-way down
+ * the local-preference range (32767 − rank), far below any primary address whatever its rank.
  */
-export function candidatePriority(rank: number): number {
-  return 126 * 2 ** 24 + (65535 - rank) * 2 ** 8 + (256 - 1);
+export function candidatePriority(rank: number, backup = false): number {
+  return 126 * 2 ** 24 + ((backup ? 32767 : 65535) - rank) * 2 ** 8 + (256 - 1);
 }
 
 function ipVer(a: TransportAddress): number {
@@ -82,7 +85,7 @@ function audioSection(p: AnswerParams, setup: 'active' | 'passive'): MediaDescri
       foundation: String(i + 1),
       component: 1,
       transport: 'udp',
-      priority: candidatePriority(i),
+      priority: candidatePriority(i, i >= (p.backupFrom ?? Infinity)),
       ip: c.address,
       port: c.port,
       type: 'host',

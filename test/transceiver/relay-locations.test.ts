@@ -1,0 +1,90 @@
+// Per-call relay location choice (src/transceiver/relay-locations.ts): the hinted location
+// first, else the transceiver's own region, one backup after it at lower ICE priority; dead
+// locations (no heartbeat) are skipped, and with none live every location is advertised.
+// Also the heartbeat reader against the real Redis.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createClient } from 'redis';
+import { formatAddress } from '../../src/core/address.ts';
+import { candidatePriority } from '../../src/core/sdp/answer.ts';
+import { LiveRelays, RelayLocations, parseRegionMap } from '../../src/transceiver/relay-locations.ts';
+import { parseRelaySpec } from '../../src/transceiver/relay-spec.ts';
+import { heartbeatKey } from '../../src/relay/heartbeat.ts';
+
+const spec = parseRelaySpec('eu=203.0.113.10:3478,[2001:db8::10]:3478;us=198.51.100.7:3478;ap=192.0.2.9:3478');
+const names = (p: { addresses: readonly { address: string; port: number; family: string }[] }): string[] =>
+  p.addresses.map((a) => formatAddress(a as never));
+
+test('no hint: own region first, the next location as the one backup', () => {
+  const plan = new RelayLocations({ spec, region: 'us' }).choose(undefined);
+  assert.deepEqual(names(plan), ['198.51.100.7:3478', '203.0.113.10:3478', '[2001:db8::10]:3478']);
+  assert.equal(plan.backupFrom, 1);
+  assert.equal(plan.primary, 'us');
+  assert.equal(plan.backup, 'eu');
+});
+
+test('a hint naming a location, or mapped by --region-map, puts it first; unknown hints are ignored', () => {
+  const l = new RelayLocations({ spec, region: 'eu', regionMap: parseRegionMap('DE=eu,US=us,JP=ap') });
+  assert.equal(l.choose('us').primary, 'us');
+  assert.equal(l.choose('us').backup, 'eu');
+  assert.equal(l.choose(' JP ').primary, 'ap');
+  assert.equal(l.choose('ap').backup, 'eu');
+  assert.equal(l.choose('xx').primary, 'eu');
+  assert.equal(l.choose('xx').backup, 'us');
+  assert.deepEqual(names(l.choose('de')), ['203.0.113.10:3478', '[2001:db8::10]:3478', '198.51.100.7:3478']);
+  assert.equal(l.choose('de').backupFrom, 2);
+});
+
+test('locations without a live relay are skipped; none live → every location, in preference order', () => {
+  let live: Set<string> | undefined = new Set(['us', 'ap']);
+  const l = new RelayLocations({ spec, region: 'eu', live: () => live });
+  assert.equal(l.choose(undefined).primary, 'us');
+  assert.equal(l.choose(undefined).backup, 'ap');
+  assert.equal(l.choose('ap').backup, 'us');
+  live = new Set(['us']);
+  assert.equal(l.choose(undefined).primary, 'us');
+  assert.equal(l.choose(undefined).backup, undefined);
+  live = new Set();
+  const none = l.choose('us');
+  assert.equal(none.noneLive, true);
+  assert.equal(none.primary, 'us');
+  assert.equal(none.addresses.length, 4);
+  live = undefined; // unknown (no Redis or stale): all count
+  assert.equal(l.choose(undefined).primary, 'eu');
+  assert.equal(l.choose(undefined).noneLive, false);
+});
+
+test('an unnamed list keeps its order and has no backup split; bad region settings throw', () => {
+  const plan = new RelayLocations({ spec: parseRelaySpec('192.0.2.1:3478,192.0.2.2:3478') }).choose('us');
+  assert.deepEqual(names(plan), ['192.0.2.1:3478', '192.0.2.2:3478']);
+  assert.equal(plan.backupFrom, 2);
+  assert.throws(() => new RelayLocations({ spec, region: 'mars' }), /not one of the relay locations/);
+  assert.throws(() => new RelayLocations({ spec, regionMap: parseRegionMap('DE=mars') }), /not a relay location/);
+  assert.throws(() => parseRegionMap('DE'), /VALUE=LOCATION/);
+});
+
+test('every backup candidate has a lower ICE priority than every primary candidate', () => {
+  assert.ok(candidatePriority(0, true) < candidatePriority(100));
+  assert.ok(candidatePriority(1, true) < candidatePriority(0, true));
+});
+
+test('LiveRelays reads heartbeat keys from Redis into live locations; an expired key drops its location', async () => {
+  const prefix = `parley:test:${randomBytes(4).toString('hex')}:hb:`;
+  const redis = createClient({ url: 'redis://127.0.0.1:6379' });
+  await redis.connect();
+  const live = await LiveRelays.start({ url: 'redis://127.0.0.1:6379', prefix, refreshMs: 100 });
+  try {
+    await redis.set(heartbeatKey(prefix, 'eu', 'a'), '{}', { expiration: { type: 'PX', value: 60_000 } });
+    await redis.set(heartbeatKey(prefix, 'us', 'b'), '{}', { expiration: { type: 'PX', value: 300 } });
+    await live.refresh();
+    assert.deepEqual([...(live.live() ?? [])].sort(), ['eu', 'us']);
+    await new Promise((r) => setTimeout(r, 500));
+    await live.refresh();
+    assert.deepEqual([...(live.live() ?? [])], ['eu']);
+  } finally {
+    await live.close();
+    await redis.del(heartbeatKey(prefix, 'eu', 'a'));
+    await redis.close();
+  }
+});
