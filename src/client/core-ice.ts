@@ -5,6 +5,10 @@
 // two relays are never nominated at once (a lite agent moves its selection to whichever
 // nomination came last, RFC 8445 §7.3.1.5). Every candidate but the last gets fewer
 // retransmissions (5: gives up after ~3 s) so a dead primary leaves time for the backup.
+// Mid-call failover: while a backup candidate remains, the connected pair is checked every
+// ~0.5 s (instead of RFC 7675's ~5 s consent interval) and, when nothing has answered for
+// 1.5 s, the agent moves on to the next candidate (check + nominate, then the call goes on
+// there): a relay location that dies costs ~1.5–2 s of audio, not a 30 s consent timeout.
 // checkNow() exists for NAT rebinding: right after the I/O shell moves to a new port, one
 // nominating check moves the lite agent's selected pair at once instead of at the next consent
 // check up to 6 s later. Its response is not the agent's transaction, so the agent counts and
@@ -17,6 +21,9 @@ import type { IceAgentLike, IceAgentParams, IceSignal } from './agents.ts';
 
 /** RFC 8489 §6.2.1 Rc for a candidate that has a backup after it: 100+200+400+800 ms, then 16 × RTO. */
 const TRANSMISSIONS_WITH_BACKUP = 5;
+/** With a backup left: liveness check interval on the connected pair, and silence that fails it over. */
+const LIVENESS_INTERVAL_MS = 500;
+export const FAILOVER_AFTER_MS = 1500;
 
 export function createCoreIce(p: IceAgentParams, rng: Rng): IceAgentLike {
   const candidates = p.remoteCandidates;
@@ -27,6 +34,7 @@ export function createCoreIce(p: IceAgentParams, rng: Rng): IceAgentLike {
     const a = new IceControllingClient({
       localUfrag: p.localUfrag, localPwd: p.localPwd, remoteUfrag: p.remoteUfrag, remotePwd: p.remotePwd, remote: candidates[i], rng,
       maxTransmissions: i < candidates.length - 1 ? TRANSMISSIONS_WITH_BACKUP : undefined,
+      consentIntervalMs: i < candidates.length - 1 ? LIVENESS_INTERVAL_MS : undefined,
     });
     a.start(now);
     return a;
@@ -34,6 +42,8 @@ export function createCoreIce(p: IceAgentParams, rng: Rng): IceAgentLike {
   let agent = start(0, p.now);
   const remote = (): TransportAddress => candidates[index];
   const extra: { to: TransportAddress; data: Buffer }[] = [];
+  const hasBackup = (): boolean => index + 1 < candidates.length;
+  const failoverAt = (): number | undefined => (agent.state === 'connected' && hasBackup() ? agent.lastResponseAt + FAILOVER_AFTER_MS : undefined);
   return {
     handle(packet, from, now) {
       lastNow = now;
@@ -41,10 +51,21 @@ export function createCoreIce(p: IceAgentParams, rng: Rng): IceAgentLike {
     },
     handleTimeout(now) {
       lastNow = now;
+      const at = failoverAt();
+      if (at !== undefined && now >= at) {
+        failures.push(`${candidates[index].address}:${candidates[index].port} silent for ${FAILOVER_AFTER_MS} ms`);
+        agent.close();
+        agent = start(++index, now);
+        return;
+      }
       agent.handleTimeout(now);
     },
     pollTransmit: () => extra.shift() ?? agent.pollTransmit(),
-    pollTimeout: () => agent.pollTimeout(),
+    pollTimeout: () => {
+      const t = agent.pollTimeout();
+      const at = failoverAt();
+      return t === undefined || (at !== undefined && at < t) ? at : t;
+    },
     pollEvent(): IceSignal | undefined {
       for (;;) {
         const ev = agent.pollEvent();

@@ -113,6 +113,11 @@ export class IceControllingClient {
     return this.#mapped;
   }
 
+  /** When the last authenticated success arrived (connected: consent; 0 before). */
+  get lastResponseAt(): number {
+    return this.#lastResponseAt;
+  }
+
   get stats(): Readonly<Record<IceClientCounter, number>> {
     return { ...this.#counters };
   }
