@@ -8,6 +8,7 @@ import { join } from 'node:path';
 
 export const SHARED = process.env.RELAY_BENCH_DIR ?? '/work/shared/relay-bench';
 export const BUILD = process.env.BENCH_BUILD ?? '/tmp/parley-relay-bench';
+const STUN_TO_RTP_WAIT_MS = 1500;
 
 export function build(): void {
   mkdirSync(BUILD, { recursive: true });
@@ -153,6 +154,10 @@ export async function runOne(relay: RelaySpec, o: RunOptions): Promise<RunResult
     await until(() => portListening(sinkPort), 5000, 'sink listening');
     const gen = spawnPinned(o.genCpu, [
       join(BUILD, 'udpgen'), '-d', dst, '-u', o.ufragFile, '-f', String(o.flows), '-r', String(o.rate), '-t', String(o.durS), '-l', String(o.len),
+      // 1.5 s between the STUN phase and the RTP phase (udpgen's default is 0.3 s): a relay that
+      // verifies tokens spends ~30–70 µs per check, and on a busy CPU a backlog of 1000 checks
+      // would otherwise spill into the first RTP packets and be measured as forwarding latency.
+      '-w', String(STUN_TO_RTP_WAIT_MS),
     ]);
     const genOut = collect(gen);
     const cpu0 = cpuSeconds(relayPid);
