@@ -9,6 +9,7 @@ import { loadKeyring } from '../common/keyring-config.ts';
 import { LOG_LEVELS } from '../common/log.ts';
 import type { Cidr } from './cidr.ts';
 import { parseCidrList } from './cidr.ts';
+import { loadNativeAddon } from './datapath-native.ts';
 import { MAX_PUBLIC_ADDRESSES } from './flow-table.ts';
 import { DEFAULT_HEARTBEAT_PREFIX } from './heartbeat.ts';
 import { allowedCpus, cpuQuota } from './pin.ts';
@@ -30,6 +31,11 @@ export const relaySettings = {
     flag: 'workers', env: 'PARLEY_WORKERS', metavar: 'N',
     help: 'worker threads, each with its own SO_REUSEPORT socket on every public address',
     default: 0, defaultText: 'one per allowed CPU (affinity mask and cgroup CPU quota)', parse: parsers.int(1, 256),
+  }),
+  datapath: setting({
+    flag: 'datapath', env: 'PARLEY_DATAPATH', metavar: 'js|native',
+    help: 'per-packet loop: native = the C addon (recvmmsg/sendmmsg on a thread of its own, built by npm ci), js = Node dgram; the choice is logged at start',
+    default: undefined as 'js' | 'native' | undefined, defaultText: 'native where the addon built, else js', parse: parsers.oneOf(['js', 'native'] as const),
   }),
   pin: setting({
     flag: 'pin', env: 'PARLEY_PIN', metavar: 'on|off',
@@ -114,7 +120,10 @@ export const relaySettings = {
 
 export type RelaySettings = ConfigOf<typeof relaySettings>;
 
-export interface RelayConfig extends Omit<RelaySettings, 'keysFile'> {
+export interface RelayConfig extends Omit<RelaySettings, 'keysFile' | 'datapath'> {
+  readonly datapath: 'js' | 'native';
+  /** Why the default fell back to js (the addon did not build or load); undefined otherwise. */
+  readonly datapathFallback?: string;
   /** Keyring text (secret). */
   readonly keys: string;
   readonly cpus: readonly number[];
@@ -140,6 +149,10 @@ export function resolveRelayConfig(argv: readonly string[], env: NodeJS.ProcessE
     throw new ConfigError('--internal / PARLEY_INTERNAL', `workers need ports ${s.internal.port}..${s.internal.port + s.workers - 1}`);
   }
   if (s.maxFlows < s.workers) throw new ConfigError('--max-flows / PARLEY_MAX_FLOWS', 'must be at least the number of workers');
+  const addon = loadNativeAddon();
+  if (s.datapath === 'native' && addon instanceof Error) throw new ConfigError('--datapath / PARLEY_DATAPATH', `native is not available: ${addon.message}`);
+  const datapath = s.datapath ?? (addon instanceof Error ? 'js' : 'native');
+  const datapathFallback = s.datapath === undefined && addon instanceof Error ? addon.message : undefined;
   const { keysFile: _unused, ...rest } = s;
-  return { ...rest, keys: keyring.toString(), cpus };
+  return { ...rest, datapath, datapathFallback, keys: keyring.toString(), cpus };
 }

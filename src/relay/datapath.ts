@@ -28,6 +28,14 @@ export interface Datapath {
   forward(flow: Flow, payload: Buffer): void;
   /** Stops receiving (closes the sockets); idempotent. */
   close(): Promise<void>;
+  /** A flow entered the table without a packet to forward (bulk load): a datapath with its own table mirrors it. */
+  adopt?(flow: Flow): void;
+  /** A flow left the table (idle expiry). */
+  release?(flow: Flow): void;
+  /** Brings flows' lastSeen up to date when another thread stamps them; called before idle expiry. */
+  sync?(): void;
+  /** A thread of the datapath's own to pin with the worker (the native loop); undefined for none. */
+  readonly tid?: number;
 }
 
 export interface NodeDatapathOptions {

@@ -46,6 +46,8 @@ interface Slot {
 }
 
 export async function startRelay(cfg: RelayConfig, log: Logger): Promise<Relay> {
+  if (cfg.datapathFallback !== undefined) log.warn('relay datapath: js (the native addon is not available)', { reason: cfg.datapathFallback });
+  else log.info(`relay datapath: ${cfg.datapath}`);
   const metrics = new MetricsRegistry();
   const slots: Slot[] = Array.from({ length: cfg.workers }, (_, i) => ({
     worker: undefined,
@@ -80,6 +82,7 @@ export async function startRelay(cfg: RelayConfig, log: Logger): Promise<Relay> 
       // port while this one still runs, and takes over when this one closes (hand-over,
       // docs/global-relay.md).
       reusePort: true,
+      datapath: cfg.datapath,
       keys: cfg.keys,
       transceiverCidrs: cfg.transceiverCidrs.map((c) => c.text),
       maxFlows: perWorkerFlows,
@@ -103,7 +106,11 @@ export async function startRelay(cfg: RelayConfig, log: Logger): Promise<Relay> 
         if (m.t === 'bound') {
           publics = m.publics;
           slot.internal = m.internal;
-          if (cfg.pin === 'on') void pin(i, m.tid);
+          if (cfg.pin === 'on') {
+            void pin(i, m.tid);
+            // The native loop thread does the packet work: it gets the worker's CPU too.
+            if (m.nativeTid !== undefined) void pin(i, m.nativeTid);
+          }
         } else if (m.t === 'ready') {
           slot.ready = true;
           started = true;
@@ -213,6 +220,7 @@ export async function startRelay(cfg: RelayConfig, log: Logger): Promise<Relay> 
     http: formatAddress(ops.address),
     workers: cfg.workers,
     store: cfg.redis === undefined ? 'memory' : 'redis',
+    datapath: cfg.datapath,
     location: cfg.location,
   });
   return relay;

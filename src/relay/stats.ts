@@ -1,7 +1,9 @@
 // The relay's statistics: the one place that names its drop reasons and its metrics.
-// Each worker counts into its own Float64Array over a SharedArrayBuffer (one writer per array,
+// Each worker counts into its own Float64Array over a SharedArrayBuffer (one writer per half,
 // a plain `++` on the hot path, no messages); the supervisor sums the arrays into the
 // Prometheus registry when /metrics is scraped. docs/metrics.md lists the same names.
+// The array has two halves with the same layout: the worker's JS thread writes the first, the
+// native datapath's loop thread (datapath-native.ts) the second; a metric is their sum.
 import type { MetricsRegistry } from '../common/metrics.ts';
 
 /** Why a datagram was not forwarded. Every one is counted (STYLE.md rule 4). */
@@ -51,11 +53,13 @@ next += DROP_REASONS.length;
 const LATENCY_BASE = next;
 next += STORE_LATENCY_BUCKETS.length + 1;
 export const STATS_SLOTS = next;
+/** Where the native half starts (same slot layout, written only by the native loop thread). */
+export const NATIVE_STATS_BASE = STATS_SLOTS;
 
 export const dropSlot = Object.fromEntries(DROP_REASONS.map((r, i) => [r, DROP_BASE + i])) as Record<DropReason, number>;
 
 export function newStats(shared = true): Float64Array {
-  const bytes = STATS_SLOTS * Float64Array.BYTES_PER_ELEMENT;
+  const bytes = 2 * STATS_SLOTS * Float64Array.BYTES_PER_ELEMENT;
   return new Float64Array(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
 }
 
@@ -113,7 +117,7 @@ export function registerRelayMetrics(reg: MetricsRegistry, workers: () => readon
   const dropChildren = DROP_REASONS.map((r) => drops.labels(r));
   reg.onCollect(() => {
     const arrays = workers();
-    const sum = (i: number): number => arrays.reduce((s, a) => s + a[i], 0);
+    const sum = (i: number): number => arrays.reduce((s, a) => s + a[i] + (a[NATIVE_STATS_BASE + i] ?? 0), 0);
     pT.set(sum(Slot.pktsToTransceiver));
     pC.set(sum(Slot.pktsToClient));
     bT.set(sum(Slot.bytesToTransceiver));

@@ -13,6 +13,8 @@ export interface WorkerInit {
   readonly publics: readonly TransportAddress[];
   readonly internal: TransportAddress;
   readonly reusePort: boolean;
+  /** 'native': the addon's loop (datapath-native.ts); 'js': NodeDatapath. */
+  readonly datapath: 'js' | 'native';
   /** Keyring text (secret): passed in memory, never logged. */
   readonly keys: string;
   readonly transceiverCidrs: readonly string[];
@@ -30,7 +32,7 @@ export interface WorkerInit {
 }
 
 export type WorkerMessage =
-  | { readonly t: 'bound'; readonly publics: TransportAddress[]; readonly internal: TransportAddress; readonly tid: number | undefined }
+  | { readonly t: 'bound'; readonly publics: TransportAddress[]; readonly internal: TransportAddress; readonly tid: number | undefined; readonly nativeTid?: number }
   | { readonly t: 'ready'; readonly loaded: number }
   | { readonly t: 'stopped' };
 

@@ -13,7 +13,9 @@ import { Keyring } from '../core/token/index.ts';
 import { createLogger } from '../common/log.ts';
 import type { Logger } from '../common/log.ts';
 import { cidrMatcher, parseCidr } from './cidr.ts';
+import type { Datapath } from './datapath.ts';
 import { NodeDatapath } from './datapath.ts';
+import { NativeDatapath } from './datapath-native.ts';
 import { FlowTable } from './flow-table.ts';
 import type { Flow } from './flow-table.ts';
 import { KeyedTokenBuckets } from './rate-limit.ts';
@@ -72,7 +74,7 @@ export class RelayWorker {
   readonly #table: FlowTable;
   #ctx: RouteContext;
   readonly #store: FlowStore;
-  readonly #dp: NodeDatapath;
+  readonly #dp: Datapath;
   readonly #lookupLimiter: KeyedTokenBuckets;
   readonly #negative = new Map<string, number>();
   readonly #inFlight = new Map<string, Buffer>();
@@ -109,7 +111,19 @@ export class RelayWorker {
     if (init.store.kind === 'memory') this.#store = new RemoteFlowStore(init.store.port, obs);
     else if (redis) this.#store = new redis({ url: init.store.url, prefix: init.store.prefix, ttlMs: init.idleMs * 2, observer: obs });
     else throw new TypeError('a Redis store needs the RedisFlowStore class');
-    this.#dp = new NodeDatapath({
+    const onClientMiss = (msg: Buffer, rinfo: RemoteInfo, i: number): void => this.#onClientMiss(msg, rinfo, i);
+    const onSocketError = (err: Error): void => this.#log.debug('socket error', { err });
+    this.#dp = init.datapath === 'native' ? new NativeDatapath({
+      table: this.#table,
+      publics: init.publics,
+      internal: init.internal,
+      reusePort: init.reusePort,
+      socketBufferBytes: init.socketBufferBytes,
+      stats: this.#stats,
+      transceiverCidrs: init.transceiverCidrs.map(parseCidr),
+      onClientMiss,
+      onSocketError,
+    }) : new NodeDatapath({
       table: this.#table,
       route: this.#ctx,
       publics: init.publics,
@@ -118,8 +132,8 @@ export class RelayWorker {
       socketBufferBytes: init.socketBufferBytes,
       stats: this.#stats,
       clock: this.#clock,
-      onClientMiss: (msg, rinfo, i) => this.#onClientMiss(msg, rinfo, i),
-      onSocketError: (err) => this.#log.debug('socket error', { err }),
+      onClientMiss,
+      onSocketError,
     });
     port.on('message', (m: SupervisorMessage) => {
       if (m.t === 'stop') void this.stop();
@@ -134,7 +148,7 @@ export class RelayWorker {
     const bound = await this.#dp.bind();
     this.#publics = bound.publics;
     this.#ctx = { ...this.#ctx, publics: bound.publics };
-    this.#post({ t: 'bound', publics: bound.publics, internal: bound.internal, tid: threadId() });
+    this.#post({ t: 'bound', publics: bound.publics, internal: bound.internal, tid: threadId(), nativeTid: this.#dp.tid });
     this.#timer = setInterval(() => this.#tick(), TICK_MS);
     const loaded = await this.#bulkLoad();
     this.#post({ t: 'ready', loaded });
@@ -152,7 +166,10 @@ export class RelayWorker {
         const i = this.#publicIndex(rec.public);
         if (i >= 0 && 'flow' in recoverFlow(this.#ctx, rec.client, i, rec.ufrag, this.#clock.now)) n++;
       });
-      for (const f of this.#table.values()) f.storedAt = this.#clock.now;
+      for (const f of this.#table.values()) {
+        f.storedAt = this.#clock.now;
+        this.#dp.adopt?.(f);
+      }
       this.#stats[Slot.flowsRecovered] += n;
       this.#stats[Slot.flows] = this.#table.size;
       this.#log.info('loaded flows from the store', { flows: n, ms: Math.round(performance.now() - started) });
@@ -266,7 +283,8 @@ export class RelayWorker {
     const now = Date.now();
     this.#clock.now = now;
     if (++this.#ticks % SWEEP_EVERY_TICKS !== 0) return;
-    this.#stats[Slot.flowsExpired] += this.#table.expire(now);
+    this.#dp.sync?.();
+    this.#stats[Slot.flowsExpired] += this.#table.expire(now, this.#dp.release && ((f) => this.#dp.release?.(f)));
     // RFC 7675 consent checks (every ~5 s) keep lastSeen fresh; refresh the store's TTL about
     // twice per idle timeout for flows that saw traffic since their last write.
     const refreshMs = this.#init.idleMs / 2;

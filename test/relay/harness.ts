@@ -14,6 +14,11 @@ import { KEYS_TEXT, mintFor, stunCheck } from './helpers.ts';
 const NODE = process.execPath;
 const BIN = new URL('../../bin/parley.ts', import.meta.url).pathname;
 export const REDIS_URL = process.env.PARLEY_TEST_REDIS ?? 'redis://127.0.0.1:6379';
+/**
+ * The datapath every relay this harness starts uses: js unless PARLEY_TEST_DATAPATH says
+ * native. native-suite.test.ts runs the relay tests again with native, so `npm test` covers both.
+ */
+export const TEST_DATAPATH: 'js' | 'native' = process.env.PARLEY_TEST_DATAPATH === 'native' ? 'native' : 'js';
 
 export interface RelayProcess {
   readonly proc: ChildProcess;
@@ -29,7 +34,7 @@ export interface RelayProcess {
 
 /** Starts `parley relay ARGS` with test keys; resolves when it logs "relay ready" (≤ 15 s). */
 export async function startRelayProcess(args: string[], env: Record<string, string> = {}): Promise<RelayProcess> {
-  const defaults = [['--listen', '127.0.0.1:0'], ['--internal', '127.0.0.1:0'], ['--http', '127.0.0.1:0'], ['--pin', 'off']]
+  const defaults = [['--listen', '127.0.0.1:0'], ['--internal', '127.0.0.1:0'], ['--http', '127.0.0.1:0'], ['--pin', 'off'], ['--datapath', TEST_DATAPATH]]
     .filter(([flag]) => !args.includes(flag))
     .flat();
   const proc = spawn(NODE, [BIN, 'relay', ...defaults, ...args], {

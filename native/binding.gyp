@@ -1,0 +1,15 @@
+{
+  "targets": [
+    {
+      "target_name": "parley_relay",
+      "sources": ["src/relay_native.c"],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11", "-pthread"],
+      "cflags!": ["-fno-exceptions"],
+      "ldflags": ["-pthread"],
+      "conditions": [
+        ["OS!='linux'", { "type": "none", "sources": [] }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,1115 @@
+// Parley relay fast path (docs/relay.md, "Native datapath"): one worker's sockets and the
+// steady-state loop on a pthread of its own, off the JavaScript thread.
+//
+//   public socket i:  recvmmsg → flow lookup (client address, i) → prepend the flow's 40-byte
+//                     relay header in place → sendmmsg to the transceiver on the internal socket
+//   internal socket:  recvmmsg → source in the transceiver networks? → relay header valid? →
+//                     public index from the header → flow lookup → source is that flow's
+//                     transceiver? → strip the header → sendmmsg to the client from public i
+//
+// Everything else (first packets, STUN, tokens, integrity, rate limits, the store) goes to
+// JavaScript in batches through a napi_threadsafe_function (one call per drained batch); JS
+// decides and installs or removes flows here (table under a mutex, held by the loop per batch).
+// The flow table never grows on its own: the JS table is the authority (cap, expiry,
+// recovery); this one mirrors it. Counters are written by this thread only, into the native
+// half of the worker's stats array (a SharedArrayBuffer the supervisor sums for /metrics).
+// Drop rules and their order are those of src/relay/route.ts, so the counters are one.
+//
+// Node-API only (node_api.h, NAPI_VERSION 8): one build loads in every Node we support.
+// Every length from the network is checked before use; a malformed datagram is counted and
+// dropped.
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <node_api.h>
+
+#define BATCH 64
+#define HDR 40
+#define BUFSZ 2048 /* payload area after the header room; > MAX_PAYLOAD so oversize is seen */
+#define MAX_PAYLOAD 1500
+#define MAX_PUBLICS 16
+#define MAX_CIDRS 64
+#define MISS_CAP 4096
+#define ROUNDS_PER_WAKE 16
+
+enum {
+  C_PKTS_TX, C_BYTES_TX, C_PKTS_CL, C_BYTES_CL,
+  C_TOO_LARGE, C_NOT_STUN, C_RATE_LIMITED, C_UNKNOWN_FLOW, C_DISALLOWED_SOURCE, C_BAD_HEADER, C_SEND_ERROR,
+  C_MISSES, C_N
+};
+
+typedef struct {
+  uint8_t ip[16]; /* IPv4: the first 4 bytes, the rest zero */
+  uint16_t port;  /* host order */
+  uint8_t v6;
+  uint8_t pub;
+} fkey_t;
+
+typedef union {
+  struct sockaddr sa;
+  struct sockaddr_in v4;
+  struct sockaddr_in6 v6;
+} addr_u;
+
+typedef struct {
+  fkey_t key;
+  uint8_t used;
+  uint32_t id;
+  int64_t last_seen;
+  int64_t reported;
+  addr_u dst;
+  socklen_t dstlen;
+  uint8_t hdr[HDR];
+} entry_t;
+
+typedef struct {
+  uint8_t ip[16];
+  int v6;
+  int prefix;
+} cidr_t;
+
+typedef struct {
+  uint16_t len;
+  uint8_t pub;
+  addr_u from;
+  uint8_t data[MAX_PAYLOAD];
+} miss_t;
+
+typedef struct relay {
+  int pub_fd[MAX_PUBLICS];
+  struct {
+    uint8_t ip[16];
+    int v6;
+    uint16_t port;
+  } pubs[MAX_PUBLICS];
+  int npub;
+  int in_fd, in_v6, ev_fd, ep_fd;
+  cidr_t cidrs[MAX_CIDRS];
+  int ncidr;
+
+  pthread_mutex_t lock; /* the table */
+  entry_t *tab;
+  uint32_t mask, count, maxcount;
+
+  pthread_t thr;
+  int started;
+  volatile int stop;
+  volatile pid_t tid;
+
+  uint64_t cnt[C_N];
+  double *stats;
+  int32_t slots[C_N];
+  napi_ref stats_ref;
+
+  pthread_mutex_t mlock; /* the miss queue */
+  miss_t *miss, *miss_spare;
+  int nmiss;
+  int notify_pending;
+  napi_threadsafe_function tsfn;
+
+  int closed;
+  int refs; /* external + tsfn finalizers; freed at 0 */
+  napi_env env;
+} relay_t;
+
+/* ---------- table ---------- */
+
+static inline uint32_t khash(const fkey_t *k) {
+  uint64_t a, b;
+  uint32_t c;
+  memcpy(&a, k->ip, 8);
+  memcpy(&b, k->ip + 8, 8);
+  c = (uint32_t)k->port | (uint32_t)k->v6 << 16 | (uint32_t)k->pub << 24;
+  uint64_t h = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull) * 0xC2B2AE3D27D4EB4Full ^ (uint64_t)c * 0x165667B19E3779F9ull;
+  h ^= h >> 29;
+  h *= 0xBF58476D1CE4E5B9ull;
+  h ^= h >> 32;
+  return (uint32_t)h;
+}
+
+static inline int keq(const fkey_t *a, const fkey_t *b) { return memcmp(a, b, sizeof *a) == 0; }
+
+static inline entry_t *tab_find(relay_t *r, const fkey_t *k) {
+  for (uint32_t i = khash(k) & r->mask;; i = (i + 1) & r->mask) {
+    entry_t *e = &r->tab[i];
+    if (!e->used) return NULL;
+    if (keq(&e->key, k)) return e;
+  }
+}
+
+/* Backward-shift deletion (linear probing keeps no tombstones). */
+static void tab_delete(relay_t *r, entry_t *e) {
+  uint32_t i = (uint32_t)(e - r->tab), j = i;
+  for (;;) {
+    j = (j + 1) & r->mask;
+    if (!r->tab[j].used) break;
+    uint32_t k = khash(&r->tab[j].key) & r->mask;
+    int stays = (i <= j) ? (i < k && k <= j) : (i < k || k <= j);
+    if (!stays) {
+      r->tab[i] = r->tab[j];
+      i = j;
+    }
+  }
+  r->tab[i].used = 0;
+  r->count--;
+}
+
+/* ---------- addresses ---------- */
+
+static void key_from_sockaddr(fkey_t *k, const addr_u *a, int pub) {
+  memset(k, 0, sizeof *k);
+  if (a->sa.sa_family == AF_INET6) {
+    memcpy(k->ip, &a->v6.sin6_addr, 16);
+    k->port = ntohs(a->v6.sin6_port);
+    k->v6 = 1;
+  } else {
+    memcpy(k->ip, &a->v4.sin_addr, 4);
+    k->port = ntohs(a->v4.sin_port);
+  }
+  k->pub = (uint8_t)pub;
+}
+
+/* The client key a relay header names (route.ts returnKeyOfHeader: IPv4 uses 4 bytes). */
+static void key_from_header(fkey_t *k, const uint8_t *h, int pub) {
+  memset(k, 0, sizeof *k);
+  k->v6 = (h[3] & 1) != 0;
+  k->port = (uint16_t)(h[4] << 8 | h[5]);
+  memcpy(k->ip, h + 8, k->v6 ? 16 : 4);
+  k->pub = (uint8_t)pub;
+}
+
+static socklen_t sockaddr_from_key(addr_u *a, const fkey_t *k) {
+  memset(a, 0, sizeof *a);
+  if (k->v6) {
+    a->v6.sin6_family = AF_INET6;
+    memcpy(&a->v6.sin6_addr, k->ip, 16);
+    a->v6.sin6_port = htons(k->port);
+    return sizeof a->v6;
+  }
+  a->v4.sin_family = AF_INET;
+  memcpy(&a->v4.sin_addr, k->ip, 4);
+  a->v4.sin_port = htons(k->port);
+  return sizeof a->v4;
+}
+
+static int same_addr(const addr_u *a, const addr_u *b) {
+  if (a->sa.sa_family != b->sa.sa_family) return 0;
+  if (a->sa.sa_family == AF_INET6)
+    return a->v6.sin6_port == b->v6.sin6_port && memcmp(&a->v6.sin6_addr, &b->v6.sin6_addr, 16) == 0;
+  return a->v4.sin_port == b->v4.sin_port && a->v4.sin_addr.s_addr == b->v4.sin_addr.s_addr;
+}
+
+static int parse_ip(const char *s, uint16_t port, addr_u *a, socklen_t *len) {
+  memset(a, 0, sizeof *a);
+  if (inet_pton(AF_INET, s, &a->v4.sin_addr) == 1) {
+    a->v4.sin_family = AF_INET;
+    a->v4.sin_port = htons(port);
+    *len = sizeof a->v4;
+    return 0;
+  }
+  if (inet_pton(AF_INET6, s, &a->v6.sin6_addr) == 1) {
+    a->v6.sin6_family = AF_INET6;
+    a->v6.sin6_port = htons(port);
+    *len = sizeof a->v6;
+    return 0;
+  }
+  return -1;
+}
+
+/* cidr.ts: IPv4-mapped IPv6 sources match IPv4 blocks. */
+static int source_allowed(const relay_t *r, const addr_u *a) {
+  uint8_t ip[16];
+  int v6;
+  if (a->sa.sa_family == AF_INET6) {
+    const uint8_t *b = (const uint8_t *)&a->v6.sin6_addr;
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (memcmp(b, mapped, 12) == 0) {
+      memcpy(ip, b + 12, 4);
+      v6 = 0;
+    } else {
+      memcpy(ip, b, 16);
+      v6 = 1;
+    }
+  } else {
+    memcpy(ip, &a->v4.sin_addr, 4);
+    v6 = 0;
+  }
+  for (int i = 0; i < r->ncidr; i++) {
+    const cidr_t *c = &r->cidrs[i];
+    if (c->v6 != v6) continue;
+    int bits = c->prefix, ok = 1;
+    for (int b = 0; b < 16 && bits > 0; b++, bits -= 8) {
+      uint8_t m = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+      if ((ip[b] & m) != c->ip[b]) {
+        ok = 0;
+        break;
+      }
+    }
+    if (ok) return 1;
+  }
+  return 0;
+}
+
+static int header_public_index(const relay_t *r, const uint8_t *h) {
+  int v6 = (h[3] & 2) != 0;
+  uint16_t port = (uint16_t)(h[6] << 8 | h[7]);
+  for (int i = 0; i < r->npub; i++)
+    if (r->pubs[i].v6 == v6 && r->pubs[i].port == port && memcmp(r->pubs[i].ip, h + 24, 16) == 0) return i;
+  return -1;
+}
+
+static inline int is_relay_header(const uint8_t *b, size_t len) {
+  return len >= HDR && b[0] == 0x50 && b[1] == 0x52 && b[2] == 1 && (b[3] & ~3) == 0;
+}
+
+/* RFC 7983 / RFC 9443 media first bytes (route.ts mayBeMedia). */
+static inline int may_be_media(uint8_t f) { return (f >= 20 && f <= 63) || (f >= 128 && f <= 191); }
+
+static inline int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---------- loop ---------- */
+
+static void publish(relay_t *r) {
+  for (int i = 0; i < C_N; i++) {
+    if (r->slots[i] < 0) continue;
+    double v = (double)r->cnt[i];
+    __atomic_store(&r->stats[r->slots[i]], &v, __ATOMIC_RELAXED);
+  }
+}
+
+static void notify_js(relay_t *r) {
+  /* caller holds mlock */
+  if (!r->notify_pending && r->nmiss > 0) {
+    r->notify_pending = 1;
+    if (napi_call_threadsafe_function(r->tsfn, NULL, napi_tsfn_nonblocking) != napi_ok) r->notify_pending = 0;
+  }
+}
+
+typedef struct {
+  uint8_t (*buf)[HDR + BUFSZ];
+  addr_u *src, *dst;
+  struct mmsghdr *rm, *sm;
+  struct iovec *riov, *siov;
+  int *sfd;
+  int *missidx;
+} bufs_t;
+
+static void send_runs(relay_t *r, bufs_t *b, int m) {
+  /* consecutive messages with the same socket go in one sendmmsg */
+  int start = 0;
+  while (start < m) {
+    int fd = b->sfd[start], end = start + 1;
+    while (end < m && b->sfd[end] == fd) end++;
+    int done = start;
+    while (done < end) {
+      int n = sendmmsg(fd, b->sm + done, (unsigned)(end - done), 0);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        r->cnt[C_SEND_ERROR]++;
+        done++;
+        continue;
+      }
+      done += n;
+    }
+    start = end;
+  }
+}
+
+/* One recvmmsg from public socket `pi`; returns how many datagrams it read. */
+static int round_public(relay_t *r, bufs_t *b, int pi) {
+  for (int i = 0; i < BATCH; i++) {
+    b->riov[i].iov_base = b->buf[i] + HDR;
+    b->riov[i].iov_len = BUFSZ;
+    b->rm[i].msg_hdr.msg_iov = &b->riov[i];
+    b->rm[i].msg_hdr.msg_iovlen = 1;
+    b->rm[i].msg_hdr.msg_name = &b->src[i];
+    b->rm[i].msg_hdr.msg_namelen = sizeof b->src[i];
+    b->rm[i].msg_hdr.msg_control = NULL;
+    b->rm[i].msg_hdr.msg_controllen = 0;
+    b->rm[i].msg_hdr.msg_flags = 0;
+  }
+  int n = recvmmsg(r->pub_fd[pi], b->rm, BATCH, MSG_DONTWAIT, NULL);
+  if (n <= 0) return 0;
+  int64_t now = now_ms();
+  int m = 0, nm = 0;
+  pthread_mutex_lock(&r->lock);
+  for (int i = 0; i < n; i++) {
+    size_t len = b->rm[i].msg_len;
+    if ((b->rm[i].msg_hdr.msg_flags & MSG_TRUNC) || len > MAX_PAYLOAD) {
+      r->cnt[C_TOO_LARGE]++;
+      continue;
+    }
+    fkey_t k;
+    key_from_sockaddr(&k, &b->src[i], pi);
+    entry_t *e = tab_find(r, &k);
+    if (!e) {
+      const uint8_t f = b->buf[i][HDR];
+      /* route.ts: only STUN (first byte 0..3) can make a flow, only media can be looked up */
+      if (len == 0 || (f > 3 && !may_be_media(f))) r->cnt[C_NOT_STUN]++;
+      else b->missidx[nm++] = i;
+      continue;
+    }
+    e->last_seen = now;
+    memcpy(b->buf[i], e->hdr, HDR);
+    b->dst[m] = e->dst;
+    b->sm[m].msg_hdr.msg_name = &b->dst[m];
+    b->sm[m].msg_hdr.msg_namelen = e->dstlen;
+    b->siov[m].iov_base = b->buf[i];
+    b->siov[m].iov_len = len + HDR;
+    b->sm[m].msg_hdr.msg_iov = &b->siov[m];
+    b->sm[m].msg_hdr.msg_iovlen = 1;
+    b->sfd[m] = r->in_fd;
+    r->cnt[C_PKTS_TX]++;
+    r->cnt[C_BYTES_TX] += len;
+    m++;
+  }
+  pthread_mutex_unlock(&r->lock);
+  if (nm > 0) {
+    pthread_mutex_lock(&r->mlock);
+    for (int j = 0; j < nm; j++) {
+      int i = b->missidx[j];
+      if (r->nmiss >= MISS_CAP) {
+        /* JS is behind: the attempt is refused like one over its rate limit */
+        r->cnt[C_RATE_LIMITED]++;
+        continue;
+      }
+      miss_t *q = &r->miss[r->nmiss++];
+      q->len = (uint16_t)b->rm[i].msg_len;
+      q->pub = (uint8_t)pi;
+      q->from = b->src[i];
+      memcpy(q->data, b->buf[i] + HDR, q->len);
+      r->cnt[C_MISSES]++;
+    }
+    notify_js(r);
+    pthread_mutex_unlock(&r->mlock);
+  }
+  send_runs(r, b, m);
+  return n;
+}
+
+static int round_internal(relay_t *r, bufs_t *b) {
+  for (int i = 0; i < BATCH; i++) {
+    b->riov[i].iov_base = b->buf[i];
+    b->riov[i].iov_len = HDR + BUFSZ;
+    b->rm[i].msg_hdr.msg_iov = &b->riov[i];
+    b->rm[i].msg_hdr.msg_iovlen = 1;
+    b->rm[i].msg_hdr.msg_name = &b->src[i];
+    b->rm[i].msg_hdr.msg_namelen = sizeof b->src[i];
+    b->rm[i].msg_hdr.msg_control = NULL;
+    b->rm[i].msg_hdr.msg_controllen = 0;
+    b->rm[i].msg_hdr.msg_flags = 0;
+  }
+  int n = recvmmsg(r->in_fd, b->rm, BATCH, MSG_DONTWAIT, NULL);
+  if (n <= 0) return 0;
+  int m = 0;
+  pthread_mutex_lock(&r->lock);
+  for (int i = 0; i < n; i++) {
+    size_t len = b->rm[i].msg_len;
+    const uint8_t *h = b->buf[i];
+    if (!source_allowed(r, &b->src[i])) {
+      r->cnt[C_DISALLOWED_SOURCE]++;
+      continue;
+    }
+    if (!is_relay_header(h, len)) {
+      r->cnt[C_BAD_HEADER]++;
+      continue;
+    }
+    if ((b->rm[i].msg_hdr.msg_flags & MSG_TRUNC) || len - HDR > MAX_PAYLOAD) {
+      r->cnt[C_TOO_LARGE]++;
+      continue;
+    }
+    int pi = header_public_index(r, h);
+    if (pi < 0) {
+      r->cnt[C_UNKNOWN_FLOW]++;
+      continue;
+    }
+    fkey_t k;
+    key_from_header(&k, h, pi);
+    entry_t *e = tab_find(r, &k);
+    /* only back to a client with a live flow, and only from the transceiver that flow goes to */
+    if (!e || !same_addr(&e->dst, &b->src[i])) {
+      r->cnt[C_UNKNOWN_FLOW]++;
+      continue;
+    }
+    b->sm[m].msg_hdr.msg_namelen = sockaddr_from_key(&b->dst[m], &k);
+    b->sm[m].msg_hdr.msg_name = &b->dst[m];
+    b->siov[m].iov_base = b->buf[i] + HDR;
+    b->siov[m].iov_len = len - HDR;
+    b->sm[m].msg_hdr.msg_iov = &b->siov[m];
+    b->sm[m].msg_hdr.msg_iovlen = 1;
+    b->sfd[m] = r->pub_fd[pi];
+    r->cnt[C_PKTS_CL]++;
+    r->cnt[C_BYTES_CL] += len - HDR;
+    m++;
+  }
+  pthread_mutex_unlock(&r->lock);
+  send_runs(r, b, m);
+  return n;
+}
+
+static void *loop(void *arg) {
+  relay_t *r = arg;
+  r->tid = (pid_t)syscall(SYS_gettid);
+  bufs_t b;
+  b.buf = calloc(BATCH, sizeof *b.buf);
+  b.src = calloc(BATCH, sizeof *b.src);
+  b.dst = calloc(BATCH, sizeof *b.dst);
+  b.rm = calloc(BATCH, sizeof *b.rm);
+  b.sm = calloc(BATCH, sizeof *b.sm);
+  b.riov = calloc(BATCH, sizeof *b.riov);
+  b.siov = calloc(BATCH, sizeof *b.siov);
+  b.sfd = calloc(BATCH, sizeof *b.sfd);
+  b.missidx = calloc(BATCH, sizeof *b.missidx);
+  if (!b.buf || !b.src || !b.dst || !b.rm || !b.sm || !b.riov || !b.siov || !b.sfd || !b.missidx) abort();
+  struct epoll_event evs[MAX_PUBLICS + 2];
+  while (!r->stop) {
+    int ne = epoll_wait(r->ep_fd, evs, MAX_PUBLICS + 2, -1);
+    if (ne < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int j = 0; j < ne && !r->stop; j++) {
+      int which = (int)evs[j].data.u32; /* 0..npub-1 public, 100 internal, 200 stop */
+      if (which == 200) continue;
+      for (int round = 0; round < ROUNDS_PER_WAKE; round++) {
+        int got = which == 100 ? round_internal(r, &b) : round_public(r, &b, which);
+        if (got < BATCH) break;
+      }
+      publish(r);
+    }
+  }
+  publish(r);
+  free(b.buf), free(b.src), free(b.dst), free(b.rm), free(b.sm), free(b.riov), free(b.siov), free(b.sfd), free(b.missidx);
+  return NULL;
+}
+
+/* ---------- JS glue ---------- */
+
+#define CHECK(call)                                                              \
+  do {                                                                           \
+    if ((call) != napi_ok) {                                                     \
+      const napi_extended_error_info *ei;                                        \
+      napi_get_last_error_info(env, &ei);                                        \
+      napi_throw_error(env, NULL, ei && ei->error_message ? ei->error_message : #call); \
+      return NULL;                                                               \
+    }                                                                            \
+  } while (0)
+
+static void unref_relay(relay_t *r) {
+  if (__atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+    free(r->miss);
+    free(r->miss_spare);
+    free(r);
+  }
+}
+
+static void stop_and_close(relay_t *r) {
+  if (r->closed) return;
+  r->closed = 1;
+  if (r->started) {
+    r->stop = 1;
+    uint64_t one = 1;
+    ssize_t w = write(r->ev_fd, &one, sizeof one);
+    (void)w;
+    pthread_join(r->thr, NULL);
+    r->started = 0;
+  }
+  for (int i = 0; i < r->npub; i++)
+    if (r->pub_fd[i] >= 0) close(r->pub_fd[i]), r->pub_fd[i] = -1;
+  if (r->in_fd >= 0) close(r->in_fd), r->in_fd = -1;
+  if (r->ev_fd >= 0) close(r->ev_fd), r->ev_fd = -1;
+  if (r->ep_fd >= 0) close(r->ep_fd), r->ep_fd = -1;
+  pthread_mutex_lock(&r->lock);
+  free(r->tab);
+  r->tab = NULL;
+  r->count = 0;
+  pthread_mutex_unlock(&r->lock);
+  if (r->tsfn) {
+    napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
+    r->tsfn = NULL;
+  }
+}
+
+static void cleanup_hook(void *arg) {
+  /* the worker's environment is going away (terminate() or exit) without close() */
+  relay_t *r = arg;
+  stop_and_close(r);
+}
+
+static void finalize_external(napi_env env, void *data, void *hint) {
+  (void)env, (void)hint;
+  unref_relay(data);
+}
+
+static void finalize_tsfn(napi_env env, void *data, void *hint) {
+  (void)env, (void)hint;
+  unref_relay(data);
+}
+
+/* Runs on the JS thread: hands every queued miss to JS as one flat array
+   [buf, address, port, family, publicIndex, …]. */
+static void call_js(napi_env env, napi_value cb, void *ctx, void *data) {
+  (void)data;
+  relay_t *r = ctx;
+  if (env == NULL || cb == NULL || r->closed) return;
+  pthread_mutex_lock(&r->mlock);
+  miss_t *q = r->miss;
+  int n = r->nmiss;
+  r->miss = r->miss_spare;
+  r->miss_spare = q;
+  r->nmiss = 0;
+  r->notify_pending = 0;
+  pthread_mutex_unlock(&r->mlock);
+  if (n == 0) return;
+  napi_value arr, v, undef;
+  if (napi_create_array_with_length(env, (size_t)n * 5, &arr) != napi_ok) return;
+  for (int i = 0; i < n; i++) {
+    char ip[INET6_ADDRSTRLEN] = "";
+    int port, v6 = q[i].from.sa.sa_family == AF_INET6;
+    if (v6) {
+      inet_ntop(AF_INET6, &q[i].from.v6.sin6_addr, ip, sizeof ip);
+      port = ntohs(q[i].from.v6.sin6_port);
+    } else {
+      inet_ntop(AF_INET, &q[i].from.v4.sin_addr, ip, sizeof ip);
+      port = ntohs(q[i].from.v4.sin_port);
+    }
+    void *copy;
+    napi_create_buffer_copy(env, q[i].len, q[i].data, &copy, &v);
+    napi_set_element(env, arr, (uint32_t)i * 5, v);
+    napi_create_string_utf8(env, ip, NAPI_AUTO_LENGTH, &v);
+    napi_set_element(env, arr, (uint32_t)i * 5 + 1, v);
+    napi_create_int32(env, port, &v);
+    napi_set_element(env, arr, (uint32_t)i * 5 + 2, v);
+    napi_create_string_utf8(env, v6 ? "IPv6" : "IPv4", NAPI_AUTO_LENGTH, &v);
+    napi_set_element(env, arr, (uint32_t)i * 5 + 3, v);
+    napi_create_int32(env, q[i].pub, &v);
+    napi_set_element(env, arr, (uint32_t)i * 5 + 4, v);
+  }
+  napi_get_undefined(env, &undef);
+  napi_call_function(env, undef, cb, 1, &arr, NULL);
+}
+
+static napi_value get_prop(napi_env env, napi_value obj, const char *name) {
+  napi_value v = NULL;
+  napi_get_named_property(env, obj, name, &v);
+  return v;
+}
+
+static int get_str(napi_env env, napi_value v, char *out, size_t cap) {
+  size_t len;
+  if (napi_get_value_string_utf8(env, v, out, cap, &len) != napi_ok) return -1;
+  return len < cap - 1 ? 0 : -1;
+}
+
+static int get_i32(napi_env env, napi_value v, int32_t *out) {
+  return napi_get_value_int32(env, v, out) == napi_ok ? 0 : -1;
+}
+
+static const char *errno_name(int e) {
+  switch (e) {
+  case EADDRINUSE: return "EADDRINUSE";
+  case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+  case EACCES: return "EACCES";
+  case EAFNOSUPPORT: return "EAFNOSUPPORT";
+  case EINVAL: return "EINVAL";
+  case EMFILE: return "EMFILE";
+  case ENOMEM: return "ENOMEM";
+  default: return "EIO";
+  }
+}
+
+static int throw_errno(napi_env env, const char *what, const char *addr, int port, int e) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s %s:%d failed: %s (%s)", what, addr, port, errno_name(e), strerror(e));
+  napi_throw_error(env, errno_name(e), msg);
+  return -1;
+}
+
+/* Creates and binds a UDP socket for {address, port, family}; -1 after throwing. */
+static int open_socket(napi_env env, napi_value spec, int reuse, int bufbytes, addr_u *bound) {
+  char ip[64];
+  int32_t port;
+  if (get_str(env, get_prop(env, spec, "address"), ip, sizeof ip) || get_i32(env, get_prop(env, spec, "port"), &port) ||
+      port < 0 || port > 65535) {
+    napi_throw_type_error(env, NULL, "bad socket address");
+    return -1;
+  }
+  addr_u a;
+  socklen_t alen;
+  if (parse_ip(ip, (uint16_t)port, &a, &alen)) {
+    napi_throw_type_error(env, NULL, "not a literal IP");
+    return -1;
+  }
+  int fd = socket(a.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "socket", ip, port, errno);
+  int one = 1;
+  if (a.sa.sa_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (reuse) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (bufbytes > 0) {
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufbytes, sizeof bufbytes))
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufbytes, sizeof bufbytes);
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufbytes, sizeof bufbytes))
+      setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufbytes, sizeof bufbytes);
+  }
+  if (bind(fd, &a.sa, alen)) {
+    int e = errno;
+    close(fd);
+    return throw_errno(env, "bind", ip, port, e);
+  }
+  socklen_t bl = sizeof *bound;
+  getsockname(fd, &bound->sa, &bl);
+  return fd;
+}
+
+static napi_value addr_value(napi_env env, const addr_u *a) {
+  char ip[INET6_ADDRSTRLEN] = "";
+  int port;
+  if (a->sa.sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &a->v6.sin6_addr, ip, sizeof ip);
+    port = ntohs(a->v6.sin6_port);
+  } else {
+    inet_ntop(AF_INET, &a->v4.sin_addr, ip, sizeof ip);
+    port = ntohs(a->v4.sin_port);
+  }
+  napi_value o, v;
+  napi_create_object(env, &o);
+  napi_create_string_utf8(env, ip, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, o, "address", v);
+  napi_create_int32(env, port, &v);
+  napi_set_named_property(env, o, "port", v);
+  napi_create_string_utf8(env, a->sa.sa_family == AF_INET6 ? "IPv6" : "IPv4", NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, o, "family", v);
+  return o;
+}
+
+static relay_t *get_relay(napi_env env, napi_value v) {
+  void *p = NULL;
+  if (napi_get_value_external(env, v, &p) != napi_ok || p == NULL) {
+    napi_throw_type_error(env, NULL, "not a relay handle");
+    return NULL;
+  }
+  relay_t *r = p;
+  if (r->closed) {
+    napi_throw_error(env, NULL, "relay datapath is closed");
+    return NULL;
+  }
+  return r;
+}
+
+/* The arguments of a call on a handle: `n` values, a[0] the handle; NULL after throwing. */
+static relay_t *handle_args(napi_env env, napi_callback_info info, size_t n, napi_value *a) {
+  size_t argc = n;
+  if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc != n) {
+    napi_throw_type_error(env, NULL, "wrong number of arguments");
+    return NULL;
+  }
+  return get_relay(env, a[0]);
+}
+
+/* open({publics, internal, reusePort, socketBufferBytes, maxFlows, cidrs: [[ip, prefix]…],
+         stats: Float64Array, slots: Int32Array(C_N), onMiss}) → {handle, publics, internal, tid} */
+static napi_value open_impl(napi_env env, napi_value opts, relay_t **out);
+
+static napi_value js_open(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value opts;
+  CHECK(napi_get_cb_info(env, info, &argc, &opts, NULL, NULL));
+  relay_t *r = NULL;
+  napi_value res = open_impl(env, opts, &r);
+  if (res == NULL && r != NULL) {
+    /* partly opened: release what there is now; the handle's finalizer frees the rest */
+    napi_remove_env_cleanup_hook(env, cleanup_hook, r);
+    stop_and_close(r);
+    if (r->stats_ref) napi_delete_reference(env, r->stats_ref), r->stats_ref = NULL;
+  }
+  return res;
+}
+
+static napi_value open_impl(napi_env env, napi_value opts, relay_t **out) {
+  relay_t *r = calloc(1, sizeof *r);
+  if (!r) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  r->env = env;
+  r->in_fd = r->ev_fd = r->ep_fd = -1;
+  for (int i = 0; i < MAX_PUBLICS; i++) r->pub_fd[i] = -1;
+  pthread_mutex_init(&r->lock, NULL);
+  pthread_mutex_init(&r->mlock, NULL);
+  r->refs = 1; /* the external; the tsfn adds one */
+  napi_value external;
+  if (napi_create_external(env, r, finalize_external, NULL, &external) != napi_ok) {
+    free(r);
+    napi_throw_error(env, NULL, "napi_create_external");
+    return NULL;
+  }
+  *out = r;
+  napi_add_env_cleanup_hook(env, cleanup_hook, r);
+  bool b;
+  int32_t reuse = 0, bufbytes = 0, maxflows = 0;
+  napi_value v = get_prop(env, opts, "reusePort");
+  if (v && napi_get_value_bool(env, v, &b) == napi_ok) reuse = b;
+  get_i32(env, get_prop(env, opts, "socketBufferBytes"), &bufbytes);
+  if (get_i32(env, get_prop(env, opts, "maxFlows"), &maxflows) || maxflows < 1) goto bad;
+
+  /* counters: the native half of the stats array, and the slot of each counter */
+  {
+    napi_value st = get_prop(env, opts, "stats"), sl = get_prop(env, opts, "slots");
+    napi_typedarray_type t;
+    size_t len, len2;
+    void *data;
+    if (napi_get_typedarray_info(env, st, &t, &len, &data, NULL, NULL) != napi_ok || t != napi_float64_array) goto bad;
+    r->stats = data;
+    int32_t *slots;
+    if (napi_get_typedarray_info(env, sl, &t, &len2, (void **)&slots, NULL, NULL) != napi_ok || t != napi_int32_array ||
+        len2 != C_N)
+      goto bad;
+    for (int i = 0; i < C_N; i++) {
+      r->slots[i] = (slots[i] >= 0 && (size_t)slots[i] < len) ? slots[i] : -1;
+      /* a restarted worker continues its predecessor's counters (they are counters, not gauges) */
+      if (r->slots[i] >= 0 && r->stats[r->slots[i]] > 0) r->cnt[i] = (uint64_t)r->stats[r->slots[i]];
+    }
+    napi_create_reference(env, st, 1, &r->stats_ref);
+  }
+
+  /* transceiver networks */
+  {
+    napi_value list = get_prop(env, opts, "cidrs");
+    uint32_t n = 0;
+    if (napi_get_array_length(env, list, &n) != napi_ok || n > MAX_CIDRS) goto bad;
+    for (uint32_t i = 0; i < n; i++) {
+      napi_value item, e0, e1;
+      napi_get_element(env, list, i, &item);
+      napi_get_element(env, item, 0, &e0);
+      napi_get_element(env, item, 1, &e1);
+      char ip[64];
+      int32_t prefix;
+      addr_u a;
+      socklen_t al;
+      if (get_str(env, e0, ip, sizeof ip) || get_i32(env, e1, &prefix) || parse_ip(ip, 0, &a, &al)) goto bad;
+      cidr_t *c = &r->cidrs[r->ncidr++];
+      c->v6 = a.sa.sa_family == AF_INET6;
+      if (prefix < 0 || prefix > (c->v6 ? 128 : 32)) goto bad;
+      c->prefix = prefix;
+      memset(c->ip, 0, sizeof c->ip);
+      memcpy(c->ip, c->v6 ? (void *)&a.v6.sin6_addr : (void *)&a.v4.sin_addr, c->v6 ? 16 : 4);
+      for (int b = 0, bits = prefix; b < 16; b++, bits -= 8) /* as cidr.ts: the block's bits only */
+        c->ip[b] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+    }
+  }
+
+  /* table: a power of two at least twice the cap (load ≤ 1/2) */
+  {
+    uint64_t cap = 1024;
+    while (cap < (uint64_t)maxflows * 2) cap <<= 1;
+    r->tab = calloc(cap, sizeof *r->tab);
+    r->miss = malloc(sizeof(miss_t) * MISS_CAP);
+    r->miss_spare = malloc(sizeof(miss_t) * MISS_CAP);
+    if (!r->tab || !r->miss || !r->miss_spare) {
+      napi_throw_error(env, "ENOMEM", "cannot allocate the flow table");
+      return NULL;
+    }
+    r->mask = (uint32_t)(cap - 1);
+    r->maxcount = (uint32_t)(cap * 3 / 4);
+  }
+
+  /* sockets */
+  napi_value result, pubs_out;
+  napi_create_object(env, &result);
+  {
+    napi_value list = get_prop(env, opts, "publics");
+    uint32_t n = 0;
+    if (napi_get_array_length(env, list, &n) != napi_ok || n < 1 || n > MAX_PUBLICS) goto bad;
+    napi_create_array_with_length(env, n, &pubs_out);
+    for (uint32_t i = 0; i < n; i++) {
+      napi_value spec;
+      napi_get_element(env, list, i, &spec);
+      addr_u bound;
+      memset(&bound, 0, sizeof bound);
+      int fd = open_socket(env, spec, reuse, bufbytes, &bound);
+      if (fd < 0) return NULL; /* thrown; the cleanup hook / finalizer release the rest */
+      r->pub_fd[r->npub] = fd;
+      r->pubs[r->npub].v6 = bound.sa.sa_family == AF_INET6;
+      memset(r->pubs[r->npub].ip, 0, 16);
+      if (r->pubs[r->npub].v6) {
+        memcpy(r->pubs[r->npub].ip, &bound.v6.sin6_addr, 16);
+        r->pubs[r->npub].port = ntohs(bound.v6.sin6_port);
+      } else {
+        memcpy(r->pubs[r->npub].ip, &bound.v4.sin_addr, 4);
+        r->pubs[r->npub].port = ntohs(bound.v4.sin_port);
+      }
+      r->npub++;
+      napi_set_element(env, pubs_out, i, addr_value(env, &bound));
+    }
+    addr_u ib;
+    memset(&ib, 0, sizeof ib);
+    r->in_fd = open_socket(env, get_prop(env, opts, "internal"), 1, bufbytes, &ib);
+    if (r->in_fd < 0) return NULL;
+    r->in_v6 = ib.sa.sa_family == AF_INET6;
+    napi_set_named_property(env, result, "publics", pubs_out);
+    napi_set_named_property(env, result, "internal", addr_value(env, &ib));
+  }
+
+  /* misses → JS */
+  {
+    napi_value cb = get_prop(env, opts, "onMiss"), name;
+    napi_valuetype vt;
+    if (!cb || napi_typeof(env, cb, &vt) != napi_ok || vt != napi_function) goto bad;
+    napi_create_string_utf8(env, "parley-relay-miss", NAPI_AUTO_LENGTH, &name);
+    __atomic_add_fetch(&r->refs, 1, __ATOMIC_ACQ_REL);
+    if (napi_create_threadsafe_function(env, cb, NULL, name, 0, 1, r, finalize_tsfn, r, call_js, &r->tsfn) != napi_ok) {
+      __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL);
+      napi_throw_error(env, NULL, "napi_create_threadsafe_function");
+      return NULL;
+    }
+    /* the sockets do not keep the worker alive; close() does the rest */
+    napi_unref_threadsafe_function(env, r->tsfn);
+  }
+
+  /* the loop thread */
+  r->ev_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  r->ep_fd = epoll_create1(EPOLL_CLOEXEC);
+  if (r->ev_fd < 0 || r->ep_fd < 0) {
+    napi_throw_error(env, NULL, "eventfd/epoll_create1 failed");
+    return NULL;
+  }
+  {
+    struct epoll_event ev = {.events = EPOLLIN};
+    for (int i = 0; i < r->npub; i++) {
+      ev.data.u32 = (uint32_t)i;
+      epoll_ctl(r->ep_fd, EPOLL_CTL_ADD, r->pub_fd[i], &ev);
+    }
+    ev.data.u32 = 100;
+    epoll_ctl(r->ep_fd, EPOLL_CTL_ADD, r->in_fd, &ev);
+    ev.data.u32 = 200;
+    epoll_ctl(r->ep_fd, EPOLL_CTL_ADD, r->ev_fd, &ev);
+  }
+  if (pthread_create(&r->thr, NULL, loop, r) != 0) {
+    napi_throw_error(env, NULL, "pthread_create failed");
+    return NULL;
+  }
+  r->started = 1;
+  for (int i = 0; i < 20000 && r->tid == 0; i++) {
+    struct timespec ts = {0, 50000};
+    nanosleep(&ts, NULL);
+  }
+  napi_value tid;
+  napi_create_int32(env, r->tid, &tid);
+  napi_set_named_property(env, result, "tid", tid);
+  napi_set_named_property(env, result, "handle", external);
+  return result;
+bad:
+  napi_throw_type_error(env, NULL, "bad options for the native relay datapath");
+  return NULL;
+}
+
+/* install(handle, header: Buffer(40), publicIndex, destAddress, destPort, id) → replaced id (0 = new), -1 = full */
+static napi_value js_install(napi_env env, napi_callback_info info) {
+  napi_value a[6];
+  relay_t *r = handle_args(env, info, 6, a);
+  if (!r) return NULL;
+  uint8_t *h;
+  size_t hl;
+  int32_t pi, port;
+  uint32_t id;
+  char ip[64];
+  addr_u dst;
+  socklen_t dl;
+  if (napi_get_buffer_info(env, a[1], (void **)&h, &hl) != napi_ok || hl != HDR || !is_relay_header(h, hl) ||
+      get_i32(env, a[2], &pi) || pi < 0 || pi >= r->npub || get_str(env, a[3], ip, sizeof ip) || get_i32(env, a[4], &port) ||
+      port < 0 || port > 65535 || napi_get_value_uint32(env, a[5], &id) != napi_ok || id == 0 || parse_ip(ip, (uint16_t)port, &dst, &dl)) {
+    napi_throw_type_error(env, NULL, "install: bad arguments");
+    return NULL;
+  }
+  fkey_t k;
+  key_from_header(&k, h, pi);
+  double out;
+  pthread_mutex_lock(&r->lock);
+  entry_t *e = tab_find(r, &k);
+  if (e) {
+    out = e->id;
+  } else if (r->count >= r->maxcount) {
+    out = -1;
+  } else {
+    uint32_t i = khash(&k) & r->mask;
+    while (r->tab[i].used) i = (i + 1) & r->mask;
+    e = &r->tab[i];
+    e->used = 1;
+    e->key = k;
+    r->count++;
+    out = 0;
+  }
+  if (e) {
+    e->id = id;
+    e->last_seen = 0;
+    e->reported = 0;
+    e->dst = dst;
+    e->dstlen = dl;
+    memcpy(e->hdr, h, HDR);
+  }
+  pthread_mutex_unlock(&r->lock);
+  napi_value res;
+  napi_create_double(env, out, &res);
+  return res;
+}
+
+/* remove(handle, header, publicIndex, id) → true if that flow (same id) was there */
+static napi_value js_remove(napi_env env, napi_callback_info info) {
+  napi_value a[4];
+  relay_t *r = handle_args(env, info, 4, a);
+  if (!r) return NULL;
+  uint8_t *h;
+  size_t hl;
+  int32_t pi;
+  uint32_t id;
+  if (napi_get_buffer_info(env, a[1], (void **)&h, &hl) != napi_ok || hl != HDR || get_i32(env, a[2], &pi) || pi < 0 ||
+      pi >= r->npub || napi_get_value_uint32(env, a[3], &id) != napi_ok) {
+    napi_throw_type_error(env, NULL, "remove: bad arguments");
+    return NULL;
+  }
+  fkey_t k;
+  key_from_header(&k, h, pi);
+  bool removed = false;
+  pthread_mutex_lock(&r->lock);
+  entry_t *e = tab_find(r, &k);
+  if (e && e->id == id) {
+    tab_delete(r, e);
+    removed = true;
+  }
+  pthread_mutex_unlock(&r->lock);
+  napi_value res;
+  napi_get_boolean(env, removed, &res);
+  return res;
+}
+
+/* seen(handle) → Float64Array [id, lastSeenMs, …] of flows with packets since the last call */
+static napi_value js_seen(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  relay_t *r = handle_args(env, info, 1, a);
+  if (!r) return NULL;
+  pthread_mutex_lock(&r->lock);
+  size_t n = 0;
+  for (uint32_t i = 0; i <= r->mask; i++)
+    if (r->tab[i].used && r->tab[i].last_seen != r->tab[i].reported) n++;
+  napi_value ab, ta;
+  void *data;
+  if (napi_create_arraybuffer(env, n * 2 * sizeof(double), &data, &ab) != napi_ok) {
+    pthread_mutex_unlock(&r->lock);
+    napi_throw_error(env, NULL, "seen: allocation");
+    return NULL;
+  }
+  double *d = data;
+  size_t j = 0;
+  for (uint32_t i = 0; i <= r->mask && j < n; i++) {
+    entry_t *e = &r->tab[i];
+    if (e->used && e->last_seen != e->reported) {
+      d[j * 2] = e->id;
+      d[j * 2 + 1] = (double)e->last_seen;
+      e->reported = e->last_seen;
+      j++;
+    }
+  }
+  pthread_mutex_unlock(&r->lock);
+  napi_create_typedarray(env, napi_float64_array, j * 2, ab, 0, &ta);
+  return ta;
+}
+
+/* send(handle, header: Buffer|null, payload: Buffer, address, port) → 0 or errno.
+   The JS thread's path for a first packet: header + payload to a transceiver, internal socket. */
+static napi_value js_send(napi_env env, napi_callback_info info) {
+  napi_value a[5];
+  relay_t *r = handle_args(env, info, 5, a);
+  if (!r) return NULL;
+  void *h = NULL, *p;
+  size_t hl = 0, pl;
+  napi_valuetype ht;
+  int32_t port;
+  char ip[64];
+  addr_u dst;
+  socklen_t dl;
+  napi_typeof(env, a[1], &ht);
+  if ((ht != napi_null && napi_get_buffer_info(env, a[1], &h, &hl) != napi_ok) || napi_get_buffer_info(env, a[2], &p, &pl) != napi_ok ||
+      get_str(env, a[3], ip, sizeof ip) || get_i32(env, a[4], &port) || port < 0 || port > 65535 ||
+      parse_ip(ip, (uint16_t)port, &dst, &dl)) {
+    napi_throw_type_error(env, NULL, "send: bad arguments");
+    return NULL;
+  }
+  struct iovec iov[2] = {{h, hl}, {p, pl}};
+  struct msghdr mh = {0};
+  mh.msg_name = &dst;
+  mh.msg_namelen = dl;
+  mh.msg_iov = hl ? iov : iov + 1;
+  mh.msg_iovlen = hl ? 2 : 1;
+  int rc = sendmsg(r->in_fd, &mh, MSG_DONTWAIT) < 0 ? errno : 0;
+  napi_value res;
+  napi_create_int32(env, rc, &res);
+  return res;
+}
+
+/* flows(handle) → entries in the native table (tests, /metrics cross-checks) */
+static napi_value js_flows(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  relay_t *r = handle_args(env, info, 1, a);
+  if (!r) return NULL;
+  pthread_mutex_lock(&r->lock);
+  uint32_t n = r->count;
+  pthread_mutex_unlock(&r->lock);
+  napi_value res;
+  napi_create_uint32(env, n, &res);
+  return res;
+}
+
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  void *p = NULL;
+  if (argc != 1 || napi_get_value_external(env, a[0], &p) != napi_ok || !p) {
+    napi_throw_type_error(env, NULL, "not a relay handle");
+    return NULL;
+  }
+  relay_t *r = p;
+  if (!r->closed) {
+    napi_remove_env_cleanup_hook(env, cleanup_hook, r);
+    stop_and_close(r);
+    if (r->stats_ref) {
+      napi_delete_reference(env, r->stats_ref);
+      r->stats_ref = NULL;
+    }
+  }
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor props[] = {
+      {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
+      {"install", NULL, js_install, NULL, NULL, NULL, napi_default, NULL},
+      {"remove", NULL, js_remove, NULL, NULL, NULL, napi_default, NULL},
+      {"seen", NULL, js_seen, NULL, NULL, NULL, napi_default, NULL},
+      {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
+      {"flows", NULL, js_flows, NULL, NULL, NULL, napi_default, NULL},
+      {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_value counters;
+  napi_create_int32(env, C_N, &counters);
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  napi_set_named_property(env, exports, "COUNTERS", counters);
+  return exports;
+}

@@ -1,0 +1,196 @@
+// The native relay datapath (`--datapath native`): the same Datapath seam as NodeDatapath, with
+// the sockets and the per-packet loop in the C addon of native/ (recvmmsg → flow lookup →
+// header prepend/strip → sendmmsg, on a pthread of its own; docs/relay.md, "Native datapath").
+// This class is the TypeScript half: it mirrors the JS flow table into the native one (install
+// on the first forward or on adopt, remove on release), takes the addon's batched misses (first
+// packets, unknown senders) to the control side exactly as NodeDatapath's per-packet callback
+// would, and brings flows' lastSeen up to date before idle expiry (sync). The JS table stays
+// the authority: cap, expiry, recovery and the store work as with the JS datapath.
+// Counters the loop thread counts go to the native half of the worker's stats array
+// (stats.ts NATIVE_STATS_BASE), written by that thread only.
+import type { RemoteInfo } from 'node:dgram';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { TransportAddress } from '../core/address.ts';
+import type { Cidr } from './cidr.ts';
+import type { Datapath } from './datapath.ts';
+import type { Flow, FlowTable } from './flow-table.ts';
+import { NATIVE_STATS_BASE, STATS_SLOTS, Slot, dropSlot } from './stats.ts';
+
+export const NATIVE_ADDON_PATH = new URL('../../native/build/Release/parley_relay.node', import.meta.url).pathname;
+
+interface OpenResult {
+  readonly handle: object;
+  readonly publics: TransportAddress[];
+  readonly internal: TransportAddress;
+  readonly tid: number;
+}
+
+/** The addon's functions (native/src/relay_native.c). */
+export interface NativeAddon {
+  readonly COUNTERS: number;
+  open(o: {
+    publics: readonly TransportAddress[];
+    internal: TransportAddress;
+    reusePort: boolean;
+    socketBufferBytes: number;
+    maxFlows: number;
+    cidrs: [string, number][];
+    stats: Float64Array;
+    slots: Int32Array;
+    onMiss: (batch: unknown[]) => void;
+  }): OpenResult;
+  install(h: object, header: Buffer, publicIndex: number, destAddress: string, destPort: number, id: number): number;
+  remove(h: object, header: Buffer, publicIndex: number, id: number): boolean;
+  seen(h: object): Float64Array;
+  send(h: object, header: Buffer | null, payload: Buffer, address: string, port: number): number;
+  flows(h: object): number;
+  close(h: object): void;
+}
+
+// The addon's counters, in its enum order; the loop keeps a private count of misses (-1: none).
+const COUNTER_SLOTS = [
+  Slot.pktsToTransceiver, Slot.bytesToTransceiver, Slot.pktsToClient, Slot.bytesToClient,
+  dropSlot.too_large, dropSlot.not_stun, dropSlot.rate_limited, dropSlot.unknown_flow,
+  dropSlot.disallowed_source, dropSlot.bad_header, dropSlot.send_error, -1,
+];
+
+let loaded: NativeAddon | Error | undefined;
+
+/** The addon, or why it cannot be used (not built, not Linux, fails to load). Cached. */
+export function loadNativeAddon(): NativeAddon | Error {
+  if (loaded) return loaded;
+  if (process.platform !== 'linux') return (loaded = new Error(`the native datapath is Linux-only (this is ${process.platform})`));
+  if (!existsSync(NATIVE_ADDON_PATH)) return (loaded = new Error(`${NATIVE_ADDON_PATH} is not built (npm ci builds it with node-gyp)`));
+  try {
+    const a = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
+    if (a.COUNTERS !== COUNTER_SLOTS.length) return (loaded = new Error(`${NATIVE_ADDON_PATH} is stale (counter layout); rebuild it`));
+    loaded = a;
+  } catch (err) {
+    loaded = new Error(`cannot load ${NATIVE_ADDON_PATH}: ${(err as Error).message}`);
+  }
+  return loaded;
+}
+
+export interface NativeDatapathOptions {
+  readonly table: FlowTable;
+  readonly publics: readonly TransportAddress[];
+  readonly internal: TransportAddress;
+  readonly reusePort: boolean;
+  readonly socketBufferBytes: number;
+  /** The worker's whole stats array (JS half + native half). */
+  readonly stats: Float64Array;
+  readonly transceiverCidrs: readonly Cidr[];
+  readonly onClientMiss: (msg: Buffer, rinfo: RemoteInfo, publicIndex: number) => void;
+  readonly onSocketError: (err: Error) => void;
+}
+
+export class NativeDatapath implements Datapath {
+  readonly #o: NativeDatapathOptions;
+  readonly #addon: NativeAddon;
+  #h: object | undefined;
+  /** Flow by the id the native table knows it by (flow.out holds the id). */
+  readonly #ids = new Map<number, Flow>();
+  #nextId = 1;
+  #closing: Promise<void> | undefined;
+  /** The native loop thread (pin it, not only the worker's JS thread). */
+  tid: number | undefined;
+
+  constructor(o: NativeDatapathOptions) {
+    const a = loadNativeAddon();
+    if (a instanceof Error) throw a;
+    this.#addon = a;
+    this.#o = o;
+  }
+
+  async bind(): Promise<{ publics: TransportAddress[]; internal: TransportAddress }> {
+    const o = this.#o;
+    const buf = o.stats.buffer;
+    if (o.stats.length < NATIVE_STATS_BASE + STATS_SLOTS) throw new RangeError('the stats array has no native half');
+    const r = this.#addon.open({
+      publics: o.publics,
+      internal: o.internal,
+      reusePort: o.reusePort,
+      socketBufferBytes: o.socketBufferBytes,
+      maxFlows: o.table.maxFlows,
+      cidrs: o.transceiverCidrs.map((c) => [c.text.split('/')[0], c.prefix]),
+      stats: new Float64Array(buf, o.stats.byteOffset + NATIVE_STATS_BASE * 8, STATS_SLOTS),
+      slots: Int32Array.from(COUNTER_SLOTS),
+      onMiss: (batch) => this.#onMisses(batch),
+    });
+    this.#h = r.handle;
+    this.tid = r.tid > 0 ? r.tid : undefined;
+    return { publics: r.publics, internal: r.internal };
+  }
+
+  #onMisses(b: unknown[]): void {
+    if (this.#closing) return;
+    const miss = this.#o.onClientMiss;
+    for (let i = 0; i + 4 < b.length; i += 5) {
+      const msg = b[i] as Buffer;
+      const rinfo = { address: b[i + 1] as string, port: b[i + 2] as number, family: b[i + 3] as 'IPv4' | 'IPv6', size: msg.length };
+      miss(msg, rinfo, b[i + 4] as number);
+    }
+  }
+
+  forward(flow: Flow, payload: Buffer): void {
+    if (this.#closing || !this.#h) return;
+    const stats = this.#o.stats;
+    stats[Slot.pktsToTransceiver]++;
+    stats[Slot.bytesToTransceiver] += payload.length;
+    if (flow.out === undefined) this.adopt(flow);
+    const rc = this.#addon.send(this.#h, flow.header, payload, flow.destAddress, flow.destPort);
+    if (rc !== 0) {
+      stats[dropSlot.send_error]++;
+      this.#o.onSocketError(new Error(`send to ${flow.destAddress}:${flow.destPort} failed: errno ${rc}`));
+    }
+  }
+
+  /** Mirrors a flow of the JS table into the native one (new, recovered or bulk-loaded). */
+  adopt(flow: Flow): void {
+    if (this.#closing || !this.#h) return;
+    const id = this.#nextId;
+    this.#nextId = id >= 0xfffffffe ? 1 : id + 1;
+    const prev = this.#addon.install(this.#h, flow.header, flow.publicIndex, flow.destAddress, flow.destPort, id);
+    if (prev < 0) return; // cannot happen: the native table holds twice the JS cap
+    if (prev > 0) {
+      const old = this.#ids.get(prev);
+      if (old) old.out = undefined;
+      this.#ids.delete(prev);
+    }
+    this.#ids.set(id, flow);
+    flow.out = id;
+  }
+
+  /** The flow left the JS table (idle expiry): the native loop stops forwarding it. */
+  release(flow: Flow): void {
+    const id = flow.out;
+    if (typeof id !== 'number') return;
+    flow.out = undefined;
+    this.#ids.delete(id);
+    if (this.#h && !this.#closing) this.#addon.remove(this.#h, flow.header, flow.publicIndex, id);
+  }
+
+  /** Copies the native last-seen times into the flows (before idle expiry and store refresh). */
+  sync(): void {
+    if (!this.#h || this.#closing) return;
+    const s = this.#addon.seen(this.#h);
+    for (let i = 0; i + 1 < s.length; i += 2) {
+      const f = this.#ids.get(s[i]);
+      if (f && s[i + 1] > f.lastSeen) f.lastSeen = s[i + 1];
+    }
+  }
+
+  /** Flows in the native table (tests). */
+  get nativeFlows(): number {
+    return this.#h && !this.#closing ? this.#addon.flows(this.#h) : 0;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (this.#h) this.#addon.close(this.#h);
+      this.#ids.clear();
+    })();
+    return this.#closing;
+  }
+}
