@@ -1,0 +1,53 @@
+// The relay test suite again, with `--datapath native`: every test that starts a relay through
+// harness.ts (relay-*.test.ts) runs in a child `node --test` with PARLEY_TEST_DATAPATH=native,
+// so `npm test` checks that both datapaths behave as one. Where the addon did not build the
+// suite is skipped with the reason — except in CI (CI=true), where that is a failure: a
+// silent fallback to js must not hide a broken native build.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { loadNativeAddon } from '../../src/relay/datapath-native.ts';
+import { resolveRelayConfig } from '../../src/relay/config.ts';
+import { KEYS_TEXT } from './helpers.ts';
+
+const DIR = new URL('.', import.meta.url).pathname;
+const FILES = readdirSync(DIR).filter((f) => /^relay-.*\.test\.ts$/.test(f)).sort();
+
+test('the native addon built and is the default datapath (required when CI=true)', (t) => {
+  const addon = loadNativeAddon();
+  if (addon instanceof Error) {
+    if (process.env.CI === 'true') assert.fail(`CI=true but the native relay addon is not usable: ${addon.message}`);
+    t.skip(addon.message);
+    return;
+  }
+  const cfg = resolveRelayConfig([], { PARLEY_KEYS: KEYS_TEXT });
+  assert.equal(cfg.datapath, 'native');
+  assert.equal(cfg.datapathFallback, undefined);
+  assert.equal(resolveRelayConfig(['--datapath', 'js'], { PARLEY_KEYS: KEYS_TEXT }).datapath, 'js');
+});
+
+test(`relay suite with --datapath native (${FILES.join(', ')})`, { timeout: 240_000 }, async (t) => {
+  if (loadNativeAddon() instanceof Error) {
+    if (process.env.CI === 'true') assert.fail('CI=true but the native relay addon is not usable');
+    t.skip('the native relay addon is not built');
+    return;
+  }
+  assert.ok(FILES.length >= 5, `relay test files: ${FILES.join(', ')}`);
+  // Without NODE_TEST_CONTEXT: the child is a test run of its own, not a nested one.
+  const { NODE_TEST_CONTEXT: _nested, ...env } = process.env;
+  const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...FILES.map((f) => DIR + f)], {
+    env: { ...env, PARLEY_TEST_DATAPATH: 'native' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 230_000);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  const summary = out.split('\n').filter((l) => /^ℹ (tests|pass|fail|skipped)/.test(l)).join('; ');
+  t.diagnostic(`native: ${summary}`);
+  assert.equal(code, 0, `relay tests failed with --datapath native:\n${out.slice(-20000)}`);
+  assert.match(out, /ℹ fail 0/);
+});
