@@ -1,11 +1,13 @@
 // `npm run bench:relay`: forwarded packets/s (172-byte RTP-shaped packets over 1000 flows, the
 // generator at full speed), loss, and p50/p99 one-way latency at a fixed 20 000 pps, for
 //   gen alone · (a) direct, no relay · (b) naive single-socket Node dgram forwarder ·
-//   (c) parley relay, 1 worker · (d) parley relay, 2 workers
+//   (c) parley relay, 1 worker · (d) parley relay, 2 workers — both with the TypeScript datapath —
+//   and (e)/(f) the same with the native datapath (--datapath native, when the addon is built)  (--datapath js)
+//   (n) parley relay, 1 worker · (n2) parley relay, 2 workers  (--datapath native, the C addon)
 // plus (b2) the naive forwarder as 2 worker threads and (b3) as 2 processes (the measurement
 // behind choosing threads, docs/relay.md). Load generator and sink are the C tools of the shared
 // relay-bench harness (sendmmsg/recvmmsg), so the generator is not the limit. Every run is
-// bounded in time. Settings: DUR (s, 5), REPS (1), FLOWS (1000), LAT_PPS (20000), ONLY=a,b,…
+// bounded in time. Settings: DUR (s, 5), REPS (1), FLOWS (1000), LAT_PPS (20000), ONLY=gen,a,b,c,d,e,f,b2,b3
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { systemRng } from '../src/common/system-rng.ts';
@@ -40,9 +42,9 @@ const naiveUfrags = `${BUILD}/naive-ufrags.txt`;
 writeFileSync(parleyUfrags, Array.from({ length: 64 }, () => { const t = mint(sink, keyring, Date.now(), systemRng); return `${t.ufrag} ${t.pwd}`; }).join('\n') + '\n');
 writeFileSync(naiveUfrags, Array.from({ length: 64 }, (_, i) => `r${sink.port}x${i.toString(16).padStart(8, '0')}`).join('\n') + '\n');
 
-const parley = (workers: number): string[] => [
+const parley = (workers: number, datapath: 'js' | 'native' = 'js'): string[] => [
   NODE, `${ROOT}bin/parley.ts`, 'relay', '--listen', RELAY_ADDR, '--internal', '127.0.0.1:25001', '--http', '127.0.0.1:0',
-  '--workers', String(workers), '--new-flow-rate', '1000000', '--new-flow-burst', '1000000', '--log-level', 'info',
+  '--workers', String(workers), '--new-flow-rate', '1000000', '--new-flow-burst', '1000000', '--log-level', 'info', '--datapath', datapath,
 ];
 const naive = (workers: number, mode: string): string[] => [
   NODE, `${ROOT}bench/relay/naive-forwarder.ts`, '--listen', RELAY_ADDR, '--workers', String(workers), '--mode', mode,
@@ -52,8 +54,10 @@ const relays: (RelaySpec & { key: string; ufrags: string })[] = [
   { key: 'gen', name: 'gen alone (sink on the relay CPU)', cmd: [], cpus: '', ufrags: naiveUfrags },
   { key: 'a', name: '(a) direct, no relay', cmd: [], cpus: '', ufrags: naiveUfrags },
   { key: 'b', name: '(b) naive Node dgram forwarder', cmd: naive(1, 'thread'), cpus: RELAY_CPU, ufrags: naiveUfrags },
-  { key: 'c', name: '(c) parley relay, 1 worker', cmd: parley(1), cpus: RELAY_CPU, ufrags: parleyUfrags, env, readyLine: 'relay ready' },
-  { key: 'd', name: '(d) parley relay, 2 workers', cmd: parley(2), cpus: BOTH, ufrags: parleyUfrags, env, readyLine: 'relay ready' },
+  { key: 'c', name: '(c) parley relay js, 1 worker', cmd: parley(1), cpus: RELAY_CPU, ufrags: parleyUfrags, env, readyLine: 'relay ready' },
+  { key: 'd', name: '(d) parley relay js, 2 workers', cmd: parley(2), cpus: BOTH, ufrags: parleyUfrags, env, readyLine: 'relay ready' },
+  { key: 'n', name: '(n) parley relay native, 1 worker', cmd: parley(1, 'native'), cpus: RELAY_CPU, ufrags: parleyUfrags, env, readyLine: 'relay ready' },
+  { key: 'n2', name: '(n2) parley relay native, 2 workers', cmd: parley(2, 'native'), cpus: BOTH, ufrags: parleyUfrags, env, readyLine: 'relay ready' },
   { key: 'b2', name: '(b2) naive, 2 worker threads', cmd: naive(2, 'thread'), cpus: BOTH, ufrags: naiveUfrags },
   { key: 'b3', name: '(b3) naive, 2 processes', cmd: naive(2, 'process'), cpus: BOTH, ufrags: naiveUfrags },
 ];
@@ -123,18 +127,18 @@ const ratio = (x: string, y: string): string => {
   const ys = results.get(y)?.sat ?? [];
   return fmt(median(xs.map((r, i) => r.fwdPps / (ys[i]?.fwdPps ?? NaN))), 2);
 };
-console.log(`\nratios of full-speed forwarded pps (median of per-round ratios): (c)/(b) ${ratio('c', 'b')}   (d)/(b) ${ratio('d', 'b')}   (c)/(a) ${ratio('c', 'a')}   (b3)/(b2) ${ratio('b3', 'b2')}`);
+console.log(`\nratios of full-speed forwarded pps (median of per-round ratios): (c)/(b) ${ratio('c', 'b')}   (d)/(b) ${ratio('d', 'b')}   (n)/(b) ${ratio('n', 'b')}   (n)/(c) ${ratio('n', 'c')}   (n)/(a) ${ratio('n', 'a')}   (c)/(a) ${ratio('c', 'a')}   (b3)/(b2) ${ratio('b3', 'b2')}`);
 const p99 = (k: string): number[] => results.get(k)?.lat.map((r) => r.p99us) ?? [];
-console.log(`p99 at ${LAT_PPS} pps per round, µs: (b) ${p99('b').map((x) => fmt(x)).join(' / ')}   (c) ${p99('c').map((x) => fmt(x)).join(' / ')}   (d) ${p99('d').map((x) => fmt(x)).join(' / ')}`);
+console.log(`p99 at ${LAT_PPS} pps per round, µs: (b) ${p99('b').map((x) => fmt(x)).join(' / ')}   (c) ${p99('c').map((x) => fmt(x)).join(' / ')}   (d) ${p99('d').map((x) => fmt(x)).join(' / ')}   (n) ${p99('n').map((x) => fmt(x)).join(' / ')}`);
 const pps = (k: string): string => (results.get(k)?.sat ?? []).map((r) => fmt(r.fwdPps)).join(' / ');
-console.log(`forwarded pps per round: (b) ${pps('b')}   (c) ${pps('c')}   (d) ${pps('d')}`);
+console.log(`forwarded pps per round: (b) ${pps('b')}   (c) ${pps('c')}   (d) ${pps('d')}   (n) ${pps('n')}   (n2) ${pps('n2')}`);
 const cpuRatio = (x: string, y: string): string => {
   const xs = results.get(x)?.sat ?? [];
   const ys = results.get(y)?.sat ?? [];
   return fmt(median(xs.map((r, i) => (ys[i]?.cpuUsPerPkt ?? NaN) / r.cpuUsPerPkt)), 2);
 };
-console.log(`packets per relay-CPU-second vs naive (median of per-round ratios; the measure a busy machine distorts least): (c)/(b) ${cpuRatio('c', 'b')}   (d)/(b) ${cpuRatio('d', 'b')}`);
+console.log(`packets per relay-CPU-second vs naive (median of per-round ratios; the measure a busy machine distorts least): (c)/(b) ${cpuRatio('c', 'b')}   (d)/(b) ${cpuRatio('d', 'b')}   (n)/(b) ${cpuRatio('n', 'b')}`);
 const cpu = (k: string): string => (results.get(k)?.sat ?? []).map((r) => fmt(r.cpuUsPerPkt, 2)).join(' / ');
-console.log(`relay CPU µs per forwarded packet per round: (b) ${cpu('b')}   (c) ${cpu('c')}   (d) ${cpu('d')}   (b2) ${cpu('b2')}   (b3) ${cpu('b3')}`);
+console.log(`relay CPU µs per forwarded packet per round: (b) ${cpu('b')}   (c) ${cpu('c')}   (d) ${cpu('d')}   (b2) ${cpu('b2')}   (b3) ${cpu('b3')}   (n) ${cpu('n')}   (n2) ${cpu('n2')}`);
 console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')} (other work on this machine skews everything)`);
 console.log(`total time ${((Date.now() - started) / 1000).toFixed(0)} s`);
