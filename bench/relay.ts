@@ -1,13 +1,12 @@
 // `npm run bench:relay`: forwarded packets/s (172-byte RTP-shaped packets over 1000 flows, the
 // generator at full speed), loss, and p50/p99 one-way latency at a fixed 20 000 pps, for
 //   gen alone · (a) direct, no relay · (b) naive single-socket Node dgram forwarder ·
-//   (c) parley relay, 1 worker · (d) parley relay, 2 workers — both with the TypeScript datapath —
-//   and (e)/(f) the same with the native datapath (--datapath native, when the addon is built)  (--datapath js)
+//   (c) parley relay, 1 worker · (d) parley relay, 2 workers  (--datapath js, TypeScript)
 //   (n) parley relay, 1 worker · (n2) parley relay, 2 workers  (--datapath native, the C addon)
 // plus (b2) the naive forwarder as 2 worker threads and (b3) as 2 processes (the measurement
 // behind choosing threads, docs/relay.md). Load generator and sink are the C tools of the shared
 // relay-bench harness (sendmmsg/recvmmsg), so the generator is not the limit. Every run is
-// bounded in time. Settings: DUR (s, 5), REPS (1), FLOWS (1000), LAT_PPS (20000), ONLY=gen,a,b,c,d,e,f,b2,b3
+// bounded in time. Settings: DUR (s, 5), REPS (1), FLOWS (1000), LAT_PPS (20000), ONLY=gen,a,b,c,d,n,n2,b2,b3
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { systemRng } from '../src/common/system-rng.ts';
