@@ -7,13 +7,15 @@
 // per call: % of a core = (CPU at N calls − CPU idle) / N, KB RSS = (RSS at N − RSS idle) / N,
 // receive ratio, setup p50/p95, echo RTT p99, the kernel's receive-buffer drops on the
 // transceiver's socket, and the load generator's own CPU (near 100 % means the generator, not the
-// transceiver, was the limit). Then a reconnect storm: 500 calls at once.
+// transceiver, was the limit), and how long the transceiver was runnable but waiting for its CPU
+// (/proc/PID/schedstat: on a shared machine, another process had it — the machine, not Parley,
+// was the limit). Then a reconnect storm: 500 calls at once.
 // Settings (env): CALLS (100,200,400), WINDOW (s, 10), REPS (1), STORM (500; 0 skips),
 // RAMP (calls/s, 100), UDP_BUFFER (transceiver --udp-buffer), TRX_ARGS (extra transceiver flags),
 // CPU_PROF (a directory: the transceiver runs with --cpu-prof there). Every run is bounded in time.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { systemRng } from '../src/common/system-rng.ts';
 import { Keyring } from '../src/core/token/index.ts';
@@ -72,6 +74,17 @@ function sample(pid: number): { cpu: number; rssKb: number; at: number } {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields after "(comm) ": state is index 0, so utime (14th field) is index 11, stime 12, rss (24th) 21.
   return { cpu: (Number(f[11]) + Number(f[12])) / TICK_HZ, rssKb: Number(f[21]) * PAGE_KB, at: performance.now() };
+}
+
+/** Time the process's threads spent runnable but waiting for a CPU, s (/proc/PID/schedstat: run, wait, slices). */
+function runQueueWait(pid: number): number {
+  let total = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+  } catch {
+    // a thread ended while we read
+  }
+  return total;
 }
 
 /** Receive-buffer drops of the UDP socket bound to `port` (last column of /proc/net/udp). */
@@ -171,44 +184,69 @@ interface Row {
   rttP99: number | undefined;
   failed: number;
   drops: number;
+  relayDrops: number;
+  /** Time the transceiver was runnable but not running (another process had its CPU), % of the window. */
+  waitPct: number;
   genCpuPct: number;
   relayCpuPct: number;
 }
 
-async function main(): Promise<void> {
-  const keys = Keyring.generate(systemRng, 1).toString();
-  const [relayPort, internalPort, relayHttp, trxHttp, media] = await freePorts([
-    { host: '127.0.0.1', kind: 'udp' }, { host: '127.0.0.1', kind: 'udp' }, { host: '127.0.0.1', kind: 'tcp' }, { host: '127.0.0.1', kind: 'tcp' }, { host: '127.0.0.1', kind: 'udp' },
-  ]);
-  const env = { PARLEY_KEYS: keys, PARLEY_KEYS_FILE: '' };
-  const relay = start('relay', pinned(LOAD_CPU, [NODE, BIN, 'relay', '--listen', `127.0.0.1:${relayPort}`, '--internal', `127.0.0.1:${internalPort}`,
-    '--http', `127.0.0.1:${relayHttp}`, '--workers', '1', '--pin', 'off', '--new-flow-burst', '100000', '--new-flow-rate', '100000', '--log-level', 'warn']), env);
+interface Stack {
+  readonly url: string;
+  readonly trxPid: number;
+  readonly media: number;
+  stop(): Promise<void>;
+}
+
+/** A fresh transceiver (its own CPU), warmed up with 20 calls, so every run starts from the same memory. */
+async function startTransceiver(keys: string, relayPort: number): Promise<Stack> {
+  const [trxHttp, media] = await freePorts([{ host: '127.0.0.1', kind: 'tcp' }, { host: '127.0.0.1', kind: 'udp' }]);
   const prof = process.env.CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.CPU_PROF] : [];
   const trxArgs = ['transceiver', '--http', `127.0.0.1:${trxHttp}`, '--media', `127.0.0.1:${media}`, '--relays', `127.0.0.1:${relayPort}`,
-    '--log-level', 'warn', '--demo-page', 'off', '--max-sessions', '2000', '--drain-seconds', '1',
+    '--log-level', 'warn', '--demo-page', 'off', '--max-sessions', '2000', '--drain-seconds', '0',
     ...(process.env.UDP_BUFFER ? ['--udp-buffer', process.env.UDP_BUFFER] : []), ...(process.env.TRX_ARGS?.split(' ').filter(Boolean) ?? [])];
-  const trx = start('transceiver', pinned(TRX_CPU, [NODE, ...prof, BIN, ...trxArgs]), env);
-  const deadline = Date.now() + 30_000;
-  await Promise.all([waitReady(`http://127.0.0.1:${relayHttp}/readyz`, deadline), waitReady(`http://127.0.0.1:${trxHttp}/readyz`, deadline)]);
+  const trx = start('transceiver', pinned(TRX_CPU, [NODE, ...prof, BIN, ...trxArgs]), { PARLEY_KEYS: keys, PARLEY_KEYS_FILE: '' });
+  await waitReady(`http://127.0.0.1:${trxHttp}/readyz`, Date.now() + 30_000);
   const url = `http://127.0.0.1:${trxHttp}/v1/realtime/calls`;
-  const trxPid = trx.pid!;
-  const relayPid = relay.pid!;
-  process.stderr.write(`bench: transceiver pid ${trxPid} on CPU ${TRX_CPU ?? 'any'}, relay pid ${relayPid} + load generator on CPU ${LOAD_CPU ?? 'any'}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+  await runLoad(url, 20, 20, 3).done;
+  return {
+    url, trxPid: trx.pid!, media,
+    stop: () => new Promise<void>((resolve) => {
+      if (trx.exitCode !== null || trx.signalCode !== null) return resolve();
+      const kill = setTimeout(() => trx.kill('SIGKILL'), 8000);
+      trx.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      trx.kill('SIGTERM');
+    }),
+  };
+}
 
-  // Warm-up (JIT, first allocations), then the idle baseline.
-  const warm = runLoad(url, 20, 20, 3);
-  await warm.done;
-  await sleep(2000);
-  const i0 = sample(trxPid);
-  await sleep(5000);
-  const i1 = sample(trxPid);
-  const idlePct = (100 * (i1.cpu - i0.cpu)) / ((i1.at - i0.at) / 1000);
-  const idleRssKb = i1.rssKb;
-  process.stderr.write(`bench: idle transceiver ${idlePct.toFixed(2)} % of a core, RSS ${(idleRssKb / 1024).toFixed(1)} MB\n`);
+async function main(): Promise<void> {
+  const keys = Keyring.generate(systemRng, 1).toString();
+  const [relayPort, internalPort, relayHttp] = await freePorts([{ host: '127.0.0.1', kind: 'udp' }, { host: '127.0.0.1', kind: 'udp' }, { host: '127.0.0.1', kind: 'tcp' }]);
+  const relay = start('relay', pinned(LOAD_CPU, [NODE, BIN, 'relay', '--listen', `127.0.0.1:${relayPort}`, '--internal', `127.0.0.1:${internalPort}`,
+    '--http', `127.0.0.1:${relayHttp}`, '--workers', '1', '--pin', 'off', '--new-flow-burst', '100000', '--new-flow-rate', '100000', '--log-level', 'warn']),
+  { PARLEY_KEYS: keys, PARLEY_KEYS_FILE: '' });
+  await waitReady(`http://127.0.0.1:${relayHttp}/readyz`, Date.now() + 30_000);
+  const relayPid = relay.pid!;
+  process.stderr.write(`bench: transceiver on CPU ${TRX_CPU ?? 'any'}, relay pid ${relayPid} + load generator on CPU ${LOAD_CPU ?? 'any'}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
 
   const rows: Row[] = [];
+  const idles: string[] = [];
   for (let rep = 0; rep < REPS; rep++) {
     for (const n of CALLS) {
+      const stack = await startTransceiver(keys, relayPort);
+      const { url, trxPid, media } = stack;
+      // The idle baseline of this process, after its warm-up.
+      await sleep(2000);
+      const i0 = sample(trxPid);
+      await sleep(4000);
+      const i1 = sample(trxPid);
+      const idlePct = (100 * (i1.cpu - i0.cpu)) / ((i1.at - i0.at) / 1000);
+      const idleRssKb = i1.rssKb;
+      idles.push(`${idlePct.toFixed(2)} % / ${(idleRssKb / 1024).toFixed(0)} MB`);
       const ramp = Math.min(RAMP, n);
       // Long enough that every call is sending through the whole window.
       const seconds = n / ramp + 6 + WINDOW_S + 3;
@@ -216,6 +254,8 @@ async function main(): Promise<void> {
       await Promise.race([run.allUp, sleep((n / ramp + 20) * 1000)]);
       await sleep(2000);
       const drops0 = socketDrops(media);
+      const relayDrops0 = socketDrops(relayPort) + socketDrops(internalPort);
+      const w0 = runQueueWait(trxPid);
       const a = sample(trxPid);
       const g0 = sample(run.pid);
       const r0 = sample(relayPid);
@@ -224,41 +264,49 @@ async function main(): Promise<void> {
       const g1 = sample(run.pid);
       const r1 = sample(relayPid);
       const drops = socketDrops(media) - drops0;
+      const relayDrops = socketDrops(relayPort) + socketDrops(internalPort) - relayDrops0;
+      const waitPct = (100 * (runQueueWait(trxPid) - w0)) / ((b.at - a.at) / 1000);
       await run.done;
+      await stack.stop();
       const wall = (b.at - a.at) / 1000;
       const cpuPct = (100 * (b.cpu - a.cpu)) / wall;
       const r = run.report;
       const row: Row = {
         calls: n, cpuPct, cpuPerCallPct: (cpuPct - idlePct) / n, rssMb: b.rssKb / 1024, rssPerCallKb: (b.rssKb - idleRssKb) / n,
         receiveRatio: r?.receiveRatio ?? 0, setupP50: r?.setupMs.p50, setupP95: r?.setupMs.p95, rttP99: r?.echoRttMs.p99, failed: r ? r.failed : n,
-        drops, genCpuPct: (100 * (g1.cpu - g0.cpu)) / wall, relayCpuPct: (100 * (r1.cpu - r0.cpu)) / wall,
+        drops, relayDrops, waitPct, genCpuPct: (100 * (g1.cpu - g0.cpu)) / wall, relayCpuPct: (100 * (r1.cpu - r0.cpu)) / wall,
       };
       rows.push(row);
       process.stderr.write(`bench: ${n} calls: ${JSON.stringify(row)}\n`);
-      await sleep(3000);
     }
   }
 
   let storm: LoadReport | undefined;
   if (STORM > 0) {
-    const run = runLoad(url, STORM, STORM, 10);
+    const stack = await startTransceiver(keys, relayPort);
+    const run = runLoad(stack.url, STORM, STORM, 10);
     await run.done;
+    await stack.stop();
     storm = run.report;
   }
   await stopAll();
 
   const f = (v: number | undefined, d = 1): string => (v === undefined ? 'n/a' : v.toFixed(d));
   console.log(`\nTransceiver: one process on CPU ${TRX_CPU ?? 'any'}; relay (1 worker) and load generator on CPU ${LOAD_CPU ?? 'any'}. Echo handler, 50 packets/s each way per call, ${WINDOW_S} s steady window.`);
-  console.log(`Idle transceiver: ${idlePct.toFixed(2)} % of a core, RSS ${(idleRssKb / 1024).toFixed(1)} MB. Load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}.\n`);
-  console.log('| calls | transceiver CPU | **% of a core per call** | RSS | **KB RSS per call** | receive ratio | setup p50 / p95 ms | echo RTT p99 ms | failed | socket drops | relay CPU | generator CPU |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log(`A fresh transceiver per row, warmed up with 20 calls; idle CPU / RSS before each row: ${idles.join(', ')}. Load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}.\n`);
+  console.log('| calls | transceiver CPU | **% of a core per call** | RSS | **KB RSS per call** | receive ratio | setup p50 / p95 ms | echo RTT p99 ms | failed | drops: transceiver / relay sockets | transceiver waited for CPU | relay CPU | generator CPU |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    console.log(`| ${r.calls} | ${f(r.cpuPct)} % | **${f(r.cpuPerCallPct, 3)} %** | ${f(r.rssMb)} MB | **${f(r.rssPerCallKb, 0)}** | ${f(r.receiveRatio, 4)} | ${f(r.setupP50)} / ${f(r.setupP95)} | ${f(r.rttP99)} | ${r.failed} | ${r.drops} | ${f(r.relayCpuPct, 0)} % | ${f(r.genCpuPct, 0)} % |`);
+    console.log(`| ${r.calls} | ${f(r.cpuPct)} % | **${f(r.cpuPerCallPct, 3)} %** | ${f(r.rssMb)} MB | **${f(r.rssPerCallKb, 0)}** | ${f(r.receiveRatio, 4)} | ${f(r.setupP50)} / ${f(r.setupP95)} | ${f(r.rttP99)} | ${r.failed} | ${r.drops} / ${r.relayDrops} | ${f(r.waitPct, 0)} % | ${f(r.relayCpuPct, 0)} % | ${f(r.genCpuPct, 0)} % |`);
   }
   if (storm) {
     console.log(`\nReconnect storm: ${storm.calls} calls started at once (--ramp-per-sec ${STORM}): connected ${storm.connected}, failed ${storm.failed}` +
       `${storm.failed ? ` ${JSON.stringify(storm.failures)}` : ''}; last call connected ${f(storm.lastConnectMs, 0)} ms after the first started; ` +
       `setup p50 ${f(storm.setupMs.p50, 0)} / p95 ${f(storm.setupMs.p95, 0)} / max ${f(storm.setupMs.max, 0)} ms; receive ratio ${f(storm.receiveRatio, 4)}; generator CPU ${f(storm.client.cpuPercent, 0)} %.`);
+  }
+  const starved = rows.filter((r) => r.waitPct > 5);
+  if (starved.length > 0) {
+    console.log(`\nNote: at ${starved.map((r) => r.calls).join(', ')} calls the transceiver waited > 5 % of the window for its CPU (another process had it): loss and RTT there measure the machine, not Parley.`);
   }
   const genBound = rows.filter((r) => r.genCpuPct + r.relayCpuPct > 90);
   if (genBound.length > 0) {
