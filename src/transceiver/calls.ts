@@ -10,6 +10,7 @@ import { SdpErrorCode, analyzeOffer, buildAnswer, dtlsRole } from '../core/sdp/i
 import { mint } from '../core/token/index.ts';
 import type { Keyring } from '../core/token/index.ts';
 import type { Logger } from '../common/log.ts';
+import type { CallIds } from './call-id.ts';
 import type { Admission, CallInfo, CallService, CloseReason, CreateCallResult } from './call-types.ts';
 import type { MediaEndpoint } from './endpoint.ts';
 import type { MediaHandlerFactory } from './media-handler.ts';
@@ -41,6 +42,8 @@ export interface CallRegistryOptions {
   readonly setupTimeoutMs?: number;
   /** How long a closed call stays visible to GET. */
   readonly keepClosedMs?: number;
+  /** Routable call ids (--http-advertise, call-id.ts); default random `rtc_` + 24 hex digits. */
+  readonly callIds?: CallIds;
 }
 
 interface CallRecord {
@@ -105,7 +108,7 @@ export class CallRegistry implements CallService {
     const now = o.clock();
     // The token's issue time is wall-clock: relays on other hosts check its age (DESIGN.md).
     const token = mint(o.mediaAddress, o.keyring, o.wallClock(), o.rng);
-    const id = `rtc_${o.rng.bytes(12).toString('hex')}`;
+    const id = o.callIds?.next(o.wallClock()) ?? `rtc_${o.rng.bytes(12).toString('hex')}`;
     // RFC 3550 §8.1: a random SSRC; 0 is avoided because some stacks treat it as "unset".
     const ssrc = o.rng.bytes(4).readUInt32BE(0) || 1;
     const cname = o.rng.bytes(12).toString('base64');

@@ -21,6 +21,12 @@ function mediaAddress(text: string): TransportAddress {
   return a;
 }
 
+function concreteAddress(text: string): TransportAddress {
+  const a = parsers.address(text);
+  if (/^(0\.0\.0\.0|::)$/.test(a.address) || a.port === 0) throw new Error(`'${text}' must be an address and port other replicas can reach`);
+  return a;
+}
+
 function locationName(text: string): string {
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(text)) throw new Error(`'${text}' is not a location name (lower-case letters, digits, '-')`);
   return text;
@@ -46,6 +52,11 @@ export const transceiverSettings = {
   media: setting({
     flag: 'media', env: 'PARLEY_MEDIA', metavar: 'HOST:PORT', default: mediaAddress('127.0.0.1:7000'), parse: mediaAddress,
     help: 'UDP media endpoint that relays send to; sealed into every routing token (port 0: any free port, logged)',
+  }),
+  httpAdvertise: setting<TransportAddress | undefined>({
+    flag: 'http-advertise', env: 'PARLEY_HTTP_ADVERTISE', metavar: 'HOST:PORT', default: undefined, defaultText: '(none: plain ids)',
+    parse: concreteAddress,
+    help: "this transceiver's HTTP address as its replicas reach it (e.g. $(POD_IP):8080): call ids carry it, sealed, and a replica that does not hold a call forwards GET/DELETE/hangup to it",
   }),
   relays: setting({
     flag: 'relays', env: 'PARLEY_RELAYS', metavar: 'SPEC', default: parseRelaySpec('127.0.0.1:3478'), defaultText: '127.0.0.1:3478',

@@ -38,6 +38,8 @@ export interface SignalingOptions {
   readonly staticDir?: string;
   /** Request header (lower case) whose value is the call's region hint (relay-locations.ts). */
   readonly regionHeader?: string;
+  /** The replica that holds a call this one does not know (routable ids, call-id.ts); undefined: 404. */
+  readonly ownerOf?: (id: string) => TransportAddress | undefined;
 }
 
 export interface SignalingServer {
@@ -65,7 +67,9 @@ type Route =
   | { kind: 'ops'; path: '/metrics' | '/healthz' | '/readyz' }
   | { kind: 'none' };
 
-const ID = '([A-Za-z0-9_-]{1,64})';
+const ID = '([A-Za-z0-9_-]{1,80})';
+/** Marks a request one replica forwarded to another, so it is never forwarded twice. */
+const FORWARDED = 'x-parley-forwarded';
 const CALL = new RegExp(`^${CALLS_PATH}/${ID}$`);
 const HANGUP = new RegExp(`^${CALLS_PATH}/${ID}/hangup$`);
 
@@ -204,10 +208,32 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
     }
     if (r.kind === 'calls') return createCall(req, res, url);
     const info = o.calls.getCall(r.id);
-    if (!info) throw new SignalingError('not_found', `no call with id ${r.id}`);
+    if (!info) {
+      const owner = req.headers[FORWARDED] === undefined ? o.ownerOf?.(r.id) : undefined;
+      if (owner) return forward(req, res, owner, url);
+      throw new SignalingError('not_found', `no call with id ${r.id}`);
+    }
     if (method === 'GET') return sendJson(res, 200, info);
     o.calls.endCall(r.id, 'hangup');
     sendJson(res, 200, o.calls.getCall(r.id) ?? info);
+  }
+
+  /** Passes a call request on to the replica that holds the call, and its answer back. */
+  async function forward(req: IncomingMessage, res: ServerResponse, owner: TransportAddress, url: URL): Promise<void> {
+    const host = owner.family === 'IPv6' ? `[${owner.address}]` : owner.address;
+    const headers: Record<string, string> = { [FORWARDED]: '1' };
+    if (req.headers.authorization !== undefined) headers.authorization = req.headers.authorization;
+    let answer: Response;
+    try {
+      answer = await fetch(`http://${host}:${owner.port}${url.pathname}${url.search}`, {
+        method: req.method, headers, signal: AbortSignal.timeout(5000),
+      });
+    } catch (err) {
+      o.log?.warn('forwarding a call request to its transceiver failed', { err, owner: `${host}:${owner.port}`, path: url.pathname });
+      throw new SignalingError('not_found', 'the transceiver that holds this call does not answer');
+    }
+    const body = await answer.text();
+    send(res, answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }, body);
   }
 
   function notAllowed(r: Route, method: string): SignalingError {

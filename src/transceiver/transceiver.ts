@@ -12,6 +12,7 @@ import type { Keyring } from '../core/token/index.ts';
 import type { Logger } from '../common/log.ts';
 import { MetricsRegistry } from '../common/metrics.ts';
 import { systemRng } from '../common/system-rng.ts';
+import { CallIds } from './call-id.ts';
 import { CallRegistry } from './calls.ts';
 import type { CidrSet } from './cidr.ts';
 import { MediaEndpoint } from './endpoint.ts';
@@ -29,6 +30,8 @@ export interface TransceiverOptions {
   readonly relayLocations?: RelayLocations;
   /** Request header carrying the region hint (lower case); default x-parley-region. */
   readonly regionHeader?: string;
+  /** This replica's HTTP address as other replicas reach it: call ids route to it (call-id.ts). */
+  readonly httpAdvertise?: TransportAddress;
   readonly relayCidrs: CidrSet;
   readonly keyring: Keyring;
   readonly maxSessions: number;
@@ -75,7 +78,10 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
   });
   // Port 0 (tests) binds an ephemeral port: the token must carry the real one.
   const mediaAddress: TransportAddress = { ...o.media, port: endpoint.address.port };
+  // An id must route for the longest call plus the 5 min a closed call stays visible, and a day at least.
+  const callIds = new CallIds({ keyring: o.keyring, owner: o.httpAdvertise, rng, lifetimeMs: Math.max(o.maxCallSeconds * 1000 + 600_000, 86_400_000) });
   const registry = new CallRegistry({
+    callIds,
     keyring: o.keyring, mediaAddress, relays: o.relays, chooseRelays: o.relayLocations && ((hint) => o.relayLocations!.choose(hint)), certificate, rng, clock, wallClock: () => Date.now(), endpoint,
     maxSessions: o.maxSessions, maxCallMs: o.maxCallSeconds * 1000, defaultHandler: o.handler, getHandler: o.getHandler,
     metrics: m, log: o.log, setupTimeoutMs: o.setupTimeoutMs,
@@ -87,6 +93,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
       host: o.http.address, port: o.http.port, calls: registry, apiKeys: o.apiKeys, metrics, log: o.log,
       ready: () => !registry.draining, staticDir: o.staticDir,
       regionHeader: o.regionHeader ?? 'x-parley-region',
+      ownerOf: (id) => callIds.ownerOf(id, Date.now()),
     });
   } catch (err) {
     await endpoint.close();

@@ -122,7 +122,8 @@ export interface TransceiverProc extends Proc {
 }
 
 export async function startTransceiver(args: string[]): Promise<TransceiverProc> {
-  const p = startProc(['transceiver', '--http', '127.0.0.1:0', '--media', '127.0.0.1:0', ...args], { PARLEY_DEMO_PAGE: 'off' });
+  const defaults = { PARLEY_HTTP: '127.0.0.1:0', PARLEY_MEDIA: '127.0.0.1:0', PARLEY_DEMO_PAGE: 'off' };
+  const p = startProc(['transceiver', ...args], defaults);
   const listening = await p.line('listening');
   return { ...p, base: `http://127.0.0.1:${parseAddress(listening.http as string)!.port}` };
 }
