@@ -148,8 +148,13 @@ async function oneCall(o: LoadOptions, driver: UdpCallDriver, echo: LatencyHisto
     call.acceptAnswer(posted.answer, driver.now());
     binding.poke();
     await finished;
-    // Let the echo of the last frames come back (one one-shot timer per call, at its end).
-    if (call.state === 'connected') await new Promise((r) => setTimeout(r, LINGER_MS));
+    // Let the echo of the last frames come back (one one-shot timer per call, at its end), then
+    // read what has arrived before closing: after a stall libuv runs due timers before it polls
+    // sockets, and setImmediate runs after that poll.
+    if (call.state === 'connected') {
+      await new Promise((r) => setTimeout(r, LINGER_MS));
+      await new Promise((r) => setImmediate(r));
+    }
   } catch (err) {
     if (err instanceof ClientError) fail(err.reason, err.message);
     else fail(ClientErrorCode.Signaling, (err as Error).message);
