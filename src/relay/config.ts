@@ -16,11 +16,28 @@ import { allowedCpus, cpuQuota } from './pin.ts';
 
 const loopback = (port: number): TransportAddress => ({ address: '127.0.0.1', port, family: 'IPv4' });
 
+/** A listen address, and the public address clients send to when a load balancer translates it. */
+export interface ListenAddress extends TransportAddress {
+  readonly advertised?: TransportAddress;
+}
+
+function listenList(text: string): ListenAddress[] {
+  return text.split(',').map((item) => {
+    const [bind, pub, extra] = item.trim().split('=');
+    if (extra !== undefined) throw new Error(`'${item}' has more than one '='`);
+    const a = parsers.address(bind);
+    if (pub === undefined) return a;
+    const advertised = parsers.address(pub);
+    if (a.port === 0 || advertised.port === 0) throw new Error(`'${item}': a translated address needs explicit ports`);
+    return { ...a, advertised };
+  });
+}
+
 export const relaySettings = {
   listen: setting({
-    flag: 'listen', env: 'PARLEY_LISTEN', metavar: 'HOST:PORT', repeatable: true,
-    help: 'public UDP address for clients; one per public IP (IPv4 and/or IPv6), explicit IPs so replies leave from the address the client used; env: comma-separated',
-    default: [loopback(3478)], parse: parsers.addressList,
+    flag: 'listen', env: 'PARLEY_LISTEN', metavar: 'HOST:PORT[=PUBLIC]', repeatable: true,
+    help: 'public UDP address for clients; one per public IP (IPv4 and/or IPv6), explicit IPs so replies leave from the address the client used; =PUBLIC names the address clients really send to when it is translated (a LoadBalancer: POD-IP:3478=LB-IP:3478), so flow-store records survive a replacement pod; env: comma-separated',
+    default: [loopback(3478)] as ListenAddress[], parse: listenList,
   }),
   internal: setting({
     flag: 'internal', env: 'PARLEY_INTERNAL', metavar: 'HOST:PORT',

@@ -58,12 +58,14 @@ export async function startRelay(cfg: RelayConfig, log: Logger): Promise<Relay> 
   }));
   registerRelayMetrics(metrics, () => slots.map((s) => s.stats));
   const memory = cfg.redis === undefined ? new MemoryFlowStore({ ttlMs: cfg.idleTimeout * 2000, maxEntries: cfg.maxFlows * 2 }) : undefined;
-  let publics: TransportAddress[] = [...cfg.listen];
+  let publics: TransportAddress[] = cfg.listen.map(({ advertised: _a, ...bind }) => bind);
+  // `--listen POD=LB`: flow records are keyed by the LB address, so another pod behind it finds them.
+  const aliases = cfg.listen.flatMap((l) => (l.advertised ? [[formatAddress(l), formatAddress(l.advertised)] as const] : []));
   let stopping = false;
   const perWorkerFlows = Math.ceil(cfg.maxFlows / cfg.workers);
 
   function storeInit(): { init: WorkerStoreInit; transfer: MessageChannel['port2'][] } {
-    if (!memory) return { init: { kind: 'redis', url: cfg.redis as string, prefix: cfg.redisPrefix }, transfer: [] };
+    if (!memory) return { init: { kind: 'redis', url: cfg.redis as string, prefix: cfg.redisPrefix, aliases }, transfer: [] };
     const ch = new MessageChannel();
     hostMemoryStore(memory, ch.port1);
     ch.port1.unref();

@@ -6,7 +6,13 @@ import type { LogLevel } from '../common/log.ts';
 
 export type WorkerStoreInit =
   | { readonly kind: 'memory'; readonly port: MessagePort }
-  | { readonly kind: 'redis'; readonly url: string; readonly prefix: string };
+  | {
+      readonly kind: 'redis';
+      readonly url: string;
+      readonly prefix: string;
+      /** Bound public address → the public address flow records are keyed by (`--listen A=B`), as HOST:PORT text. */
+      readonly aliases?: readonly (readonly [string, string])[];
+    };
 
 export interface WorkerInit {
   readonly index: number;

@@ -109,7 +109,7 @@ export class RelayWorker {
     this.#lookupLimiter = new KeyedTokenBuckets({ ratePerSecond: init.storeLookupRate, burst: init.storeLookupRate, maxKeys: 1 });
     const obs = storeObserver(this.#stats, this.#log);
     if (init.store.kind === 'memory') this.#store = new RemoteFlowStore(init.store.port, obs);
-    else if (redis) this.#store = new redis({ url: init.store.url, prefix: init.store.prefix, ttlMs: init.idleMs * 2, observer: obs });
+    else if (redis) this.#store = new redis({ url: init.store.url, prefix: init.store.prefix, ttlMs: init.idleMs * 2, observer: obs, aliases: init.store.aliases });
     else throw new TypeError('a Redis store needs the RedisFlowStore class');
     const onClientMiss = (msg: Buffer, rinfo: RemoteInfo, i: number): void => this.#onClientMiss(msg, rinfo, i);
     const onSocketError = (err: Error): void => this.#log.debug('socket error', { err });

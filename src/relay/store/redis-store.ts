@@ -8,6 +8,7 @@ import { createClient } from 'redis';
 import type { TransportAddress } from '../../core/address.ts';
 import type { FlowRecord, FlowStore, StoreObserver } from './flow-store.ts';
 import { flowKey, nullObserver, parseFlowKey } from './flow-store.ts';
+import { formatAddress, parseAddress } from '../../core/address.ts';
 
 export interface RedisStoreOptions {
   readonly url: string;
@@ -17,6 +18,8 @@ export interface RedisStoreOptions {
   readonly maxPending?: number;
   readonly lookupTimeoutMs?: number;
   readonly observer?: StoreObserver;
+  /** Bound public address → the address records are keyed by (`--listen POD=LB`), HOST:PORT text. */
+  readonly aliases?: readonly (readonly [string, string])[];
 }
 
 const BATCH = 512;
@@ -44,10 +47,15 @@ export class RedisFlowStore implements FlowStore {
   #closing: Promise<void> | undefined;
   #up = false;
   readonly #readyWaiters: (() => void)[] = [];
+  readonly #alias: ReadonlyMap<string, TransportAddress>;
+  readonly #unalias: ReadonlyMap<string, TransportAddress>;
 
   constructor(o: RedisStoreOptions) {
     this.#o = o;
     this.#obs = o.observer ?? nullObserver;
+    const pairs = (o.aliases ?? []).map(([b, a]) => [b, a, parseAddress(b), parseAddress(a)] as const);
+    this.#alias = new Map(pairs.flatMap(([b, , , a]) => (a ? [[b, a] as const] : [])));
+    this.#unalias = new Map(pairs.flatMap(([, a, b]) => (b ? [[a, b] as const] : [])));
     this.#client = createClient({
       url: o.url,
       disableOfflineQueue: true,
@@ -68,6 +76,11 @@ export class RedisFlowStore implements FlowStore {
   #down(): void {
     if (this.#up) this.#obs.connected(false);
     this.#up = false;
+  }
+
+  /** The public address a record is keyed by: the translated one for a `--listen POD=LB` address. */
+  #keyed(pub: TransportAddress): TransportAddress {
+    return this.#alias.size === 0 ? pub : this.#alias.get(formatAddress(pub)) ?? pub;
   }
 
   get pending(): number {
@@ -96,7 +109,7 @@ export class RedisFlowStore implements FlowStore {
 
   write(rec: FlowRecord): void {
     if (this.#closing) return;
-    const key = this.#o.prefix + flowKey(rec.public, rec.client);
+    const key = this.#o.prefix + flowKey(this.#keyed(rec.public), rec.client);
     this.#pending.delete(key);
     if (this.#pending.size >= (this.#o.maxPending ?? 100_000)) {
       const oldest = this.#pending.keys().next().value;
@@ -145,7 +158,7 @@ export class RedisFlowStore implements FlowStore {
     let timer: NodeJS.Timeout | undefined;
     try {
       const v = await Promise.race([
-        this.#client.get(this.#o.prefix + flowKey(pub, client)),
+        this.#client.get(this.#o.prefix + flowKey(this.#keyed(pub), client)),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error('flow store lookup timed out')), this.#o.lookupTimeoutMs ?? 250);
         }),
@@ -169,7 +182,7 @@ export class RedisFlowStore implements FlowStore {
         const v = values[i];
         const parsed = parseFlowKey(k.slice(this.#o.prefix.length));
         if (v === null || v === undefined || !parsed) return;
-        each({ ...parsed, ufrag: v });
+        each({ ...parsed, public: this.#unalias.get(formatAddress(parsed.public)) ?? parsed.public, ufrag: v });
         n++;
       });
     }
