@@ -1,5 +1,6 @@
 // Parley relay fast path (docs/relay.md, "Native datapath"): one worker's sockets and the
-// steady-state loop on a pthread of its own, off the JavaScript thread.
+// steady-state loops off the JavaScript thread — one pthread per socket, each blocked in
+// recvmmsg(MSG_WAITFORONE) like the reference C relay (no epoll: two system calls per batch).
 //
 //   public socket i:  recvmmsg → flow lookup (client address, i) → prepend the flow's 40-byte
 //                     relay header in place → sendmmsg to the transceiver on the internal socket
@@ -27,8 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -43,7 +42,6 @@
 #define MAX_PUBLICS 16
 #define MAX_CIDRS 64
 #define MISS_CAP 4096
-#define ROUNDS_PER_WAKE 16
 
 enum {
   C_PKTS_TX, C_BYTES_TX, C_PKTS_CL, C_BYTES_CL,
@@ -96,7 +94,7 @@ typedef struct relay {
     uint16_t port;
   } pubs[MAX_PUBLICS];
   int npub;
-  int in_fd, in_v6, ev_fd, ep_fd;
+  int in_fd, in_v6;
   cidr_t cidrs[MAX_CIDRS];
   int ncidr;
 
@@ -104,12 +102,14 @@ typedef struct relay {
   entry_t *tab;
   uint32_t mask, count, maxcount;
 
-  pthread_t thr;
-  int started;
+  /* one loop thread per socket: publics 0..npub-1, then the internal one */
+  pthread_t thr[MAX_PUBLICS + 1];
+  pid_t tids[MAX_PUBLICS + 1];
+  int nthr;
+  struct bufs *bufs[MAX_PUBLICS + 1];
   volatile int stop;
-  volatile pid_t tid;
 
-  uint64_t cnt[C_N];
+  uint64_t cnt[C_N]; /* added to atomically by the loops, once per batch */
   double *stats;
   int32_t slots[C_N];
   napi_ref stats_ref;
@@ -286,13 +286,6 @@ static inline int64_t now_ms(void) {
 
 /* ---------- loop ---------- */
 
-static void publish(relay_t *r) {
-  for (int i = 0; i < C_N; i++) {
-    if (r->slots[i] < 0) continue;
-    double v = (double)r->cnt[i];
-    __atomic_store(&r->stats[r->slots[i]], &v, __ATOMIC_RELAXED);
-  }
-}
 
 static void notify_js(relay_t *r) {
   /* caller holds mlock */
@@ -302,7 +295,11 @@ static void notify_js(relay_t *r) {
   }
 }
 
-typedef struct {
+typedef struct bufs {
+  relay_t *r;
+  int which; /* public index, or -1: the internal socket */
+  int publisher; /* this loop writes the counters into the stats array */
+  uint64_t c[C_N]; /* this batch's counts */
   uint8_t (*buf)[HDR + BUFSZ];
   addr_u *src, *dst;
   struct mmsghdr *rm, *sm;
@@ -310,6 +307,22 @@ typedef struct {
   int *sfd;
   int *missidx;
 } bufs_t;
+
+/* Adds a batch's counts to the shared counters; the publisher loop also writes them all into
+   the stats array (one writer per slot, so a scrape never sees a counter go back). */
+static void flush_counts(relay_t *r, bufs_t *b) {
+  for (int i = 0; i < C_N; i++)
+    if (b->c[i]) {
+      __atomic_fetch_add(&r->cnt[i], b->c[i], __ATOMIC_RELAXED);
+      b->c[i] = 0;
+    }
+  if (!b->publisher) return;
+  for (int i = 0; i < C_N; i++) {
+    if (r->slots[i] < 0) continue;
+    double v = (double)__atomic_load_n(&r->cnt[i], __ATOMIC_RELAXED);
+    __atomic_store(&r->stats[r->slots[i]], &v, __ATOMIC_RELAXED);
+  }
+}
 
 static void send_runs(relay_t *r, bufs_t *b, int m) {
   /* consecutive messages with the same socket go in one sendmmsg */
@@ -322,7 +335,7 @@ static void send_runs(relay_t *r, bufs_t *b, int m) {
       int n = sendmmsg(fd, b->sm + done, (unsigned)(end - done), 0);
       if (n < 0) {
         if (errno == EINTR) continue;
-        r->cnt[C_SEND_ERROR]++;
+        b->c[C_SEND_ERROR]++;
         done++;
         continue;
       }
@@ -345,7 +358,7 @@ static int round_public(relay_t *r, bufs_t *b, int pi) {
     b->rm[i].msg_hdr.msg_controllen = 0;
     b->rm[i].msg_hdr.msg_flags = 0;
   }
-  int n = recvmmsg(r->pub_fd[pi], b->rm, BATCH, MSG_DONTWAIT, NULL);
+  int n = recvmmsg(r->pub_fd[pi], b->rm, BATCH, MSG_WAITFORONE, NULL);
   if (n <= 0) return 0;
   int64_t now = now_ms();
   int m = 0, nm = 0;
@@ -353,7 +366,7 @@ static int round_public(relay_t *r, bufs_t *b, int pi) {
   for (int i = 0; i < n; i++) {
     size_t len = b->rm[i].msg_len;
     if ((b->rm[i].msg_hdr.msg_flags & MSG_TRUNC) || len > MAX_PAYLOAD) {
-      r->cnt[C_TOO_LARGE]++;
+      b->c[C_TOO_LARGE]++;
       continue;
     }
     fkey_t k;
@@ -362,7 +375,7 @@ static int round_public(relay_t *r, bufs_t *b, int pi) {
     if (!e) {
       const uint8_t f = b->buf[i][HDR];
       /* route.ts: only STUN (first byte 0..3) can make a flow, only media can be looked up */
-      if (len == 0 || (f > 3 && !may_be_media(f))) r->cnt[C_NOT_STUN]++;
+      if (len == 0 || (f > 3 && !may_be_media(f))) b->c[C_NOT_STUN]++;
       else b->missidx[nm++] = i;
       continue;
     }
@@ -376,8 +389,8 @@ static int round_public(relay_t *r, bufs_t *b, int pi) {
     b->sm[m].msg_hdr.msg_iov = &b->siov[m];
     b->sm[m].msg_hdr.msg_iovlen = 1;
     b->sfd[m] = r->in_fd;
-    r->cnt[C_PKTS_TX]++;
-    r->cnt[C_BYTES_TX] += len;
+    b->c[C_PKTS_TX]++;
+    b->c[C_BYTES_TX] += len;
     m++;
   }
   pthread_mutex_unlock(&r->lock);
@@ -387,7 +400,7 @@ static int round_public(relay_t *r, bufs_t *b, int pi) {
       int i = b->missidx[j];
       if (r->nmiss >= MISS_CAP) {
         /* JS is behind: the attempt is refused like one over its rate limit */
-        r->cnt[C_RATE_LIMITED]++;
+        b->c[C_RATE_LIMITED]++;
         continue;
       }
       miss_t *q = &r->miss[r->nmiss++];
@@ -395,7 +408,7 @@ static int round_public(relay_t *r, bufs_t *b, int pi) {
       q->pub = (uint8_t)pi;
       q->from = b->src[i];
       memcpy(q->data, b->buf[i] + HDR, q->len);
-      r->cnt[C_MISSES]++;
+      b->c[C_MISSES]++;
     }
     notify_js(r);
     pthread_mutex_unlock(&r->mlock);
@@ -416,7 +429,7 @@ static int round_internal(relay_t *r, bufs_t *b) {
     b->rm[i].msg_hdr.msg_controllen = 0;
     b->rm[i].msg_hdr.msg_flags = 0;
   }
-  int n = recvmmsg(r->in_fd, b->rm, BATCH, MSG_DONTWAIT, NULL);
+  int n = recvmmsg(r->in_fd, b->rm, BATCH, MSG_WAITFORONE, NULL);
   if (n <= 0) return 0;
   int m = 0;
   pthread_mutex_lock(&r->lock);
@@ -424,20 +437,20 @@ static int round_internal(relay_t *r, bufs_t *b) {
     size_t len = b->rm[i].msg_len;
     const uint8_t *h = b->buf[i];
     if (!source_allowed(r, &b->src[i])) {
-      r->cnt[C_DISALLOWED_SOURCE]++;
+      b->c[C_DISALLOWED_SOURCE]++;
       continue;
     }
     if (!is_relay_header(h, len)) {
-      r->cnt[C_BAD_HEADER]++;
+      b->c[C_BAD_HEADER]++;
       continue;
     }
     if ((b->rm[i].msg_hdr.msg_flags & MSG_TRUNC) || len - HDR > MAX_PAYLOAD) {
-      r->cnt[C_TOO_LARGE]++;
+      b->c[C_TOO_LARGE]++;
       continue;
     }
     int pi = header_public_index(r, h);
     if (pi < 0) {
-      r->cnt[C_UNKNOWN_FLOW]++;
+      b->c[C_UNKNOWN_FLOW]++;
       continue;
     }
     fkey_t k;
@@ -445,7 +458,7 @@ static int round_internal(relay_t *r, bufs_t *b) {
     entry_t *e = tab_find(r, &k);
     /* only back to a client with a live flow, and only from the transceiver that flow goes to */
     if (!e || !same_addr(&e->dst, &b->src[i])) {
-      r->cnt[C_UNKNOWN_FLOW]++;
+      b->c[C_UNKNOWN_FLOW]++;
       continue;
     }
     b->sm[m].msg_hdr.msg_namelen = sockaddr_from_key(&b->dst[m], &k);
@@ -455,8 +468,8 @@ static int round_internal(relay_t *r, bufs_t *b) {
     b->sm[m].msg_hdr.msg_iov = &b->siov[m];
     b->sm[m].msg_hdr.msg_iovlen = 1;
     b->sfd[m] = r->pub_fd[pi];
-    r->cnt[C_PKTS_CL]++;
-    r->cnt[C_BYTES_CL] += len - HDR;
+    b->c[C_PKTS_CL]++;
+    b->c[C_BYTES_CL] += len - HDR;
     m++;
   }
   pthread_mutex_unlock(&r->lock);
@@ -465,39 +478,57 @@ static int round_internal(relay_t *r, bufs_t *b) {
 }
 
 static void *loop(void *arg) {
-  relay_t *r = arg;
-  r->tid = (pid_t)syscall(SYS_gettid);
-  bufs_t b;
-  b.buf = calloc(BATCH, sizeof *b.buf);
-  b.src = calloc(BATCH, sizeof *b.src);
-  b.dst = calloc(BATCH, sizeof *b.dst);
-  b.rm = calloc(BATCH, sizeof *b.rm);
-  b.sm = calloc(BATCH, sizeof *b.sm);
-  b.riov = calloc(BATCH, sizeof *b.riov);
-  b.siov = calloc(BATCH, sizeof *b.siov);
-  b.sfd = calloc(BATCH, sizeof *b.sfd);
-  b.missidx = calloc(BATCH, sizeof *b.missidx);
-  if (!b.buf || !b.src || !b.dst || !b.rm || !b.sm || !b.riov || !b.siov || !b.sfd || !b.missidx) abort();
-  struct epoll_event evs[MAX_PUBLICS + 2];
+  bufs_t *b = arg;
+  relay_t *r = b->r;
   while (!r->stop) {
-    int ne = epoll_wait(r->ep_fd, evs, MAX_PUBLICS + 2, -1);
-    if (ne < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    for (int j = 0; j < ne && !r->stop; j++) {
-      int which = (int)evs[j].data.u32; /* 0..npub-1 public, 100 internal, 200 stop */
-      if (which == 200) continue;
-      for (int round = 0; round < ROUNDS_PER_WAKE; round++) {
-        int got = which == 100 ? round_internal(r, &b) : round_public(r, &b, which);
-        if (got < BATCH) break;
-      }
-      publish(r);
-    }
+    /* blocks until one datagram (or SO_RCVTIMEO / shutdown at close), then takes what is there */
+    if (b->which >= 0) round_public(r, b, b->which);
+    else round_internal(r, b);
+    flush_counts(r, b);
   }
-  publish(r);
-  free(b.buf), free(b.src), free(b.dst), free(b.rm), free(b.sm), free(b.riov), free(b.siov), free(b.sfd), free(b.missidx);
+  flush_counts(r, b);
   return NULL;
+}
+
+typedef struct {
+  bufs_t *b;
+  relay_t *r;
+  int slot;
+} start_t;
+
+static void *thread_main(void *arg) {
+  start_t *st = arg;
+  bufs_t *b = st->b; /* st is on the opener's stack: read it before saying the tid */
+  __atomic_store_n(&st->r->tids[st->slot], (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+  return loop(b);
+}
+
+static void free_bufs(bufs_t *b) {
+  if (!b) return;
+  free(b->buf), free(b->src), free(b->dst), free(b->rm), free(b->sm), free(b->riov), free(b->siov), free(b->sfd), free(b->missidx);
+  free(b);
+}
+
+static bufs_t *alloc_bufs(relay_t *r, int which, int publisher) {
+  bufs_t *b = calloc(1, sizeof *b);
+  if (!b) return NULL;
+  b->r = r;
+  b->which = which;
+  b->publisher = publisher;
+  b->buf = calloc(BATCH, sizeof *b->buf);
+  b->src = calloc(BATCH, sizeof *b->src);
+  b->dst = calloc(BATCH, sizeof *b->dst);
+  b->rm = calloc(BATCH, sizeof *b->rm);
+  b->sm = calloc(BATCH, sizeof *b->sm);
+  b->riov = calloc(BATCH, sizeof *b->riov);
+  b->siov = calloc(BATCH, sizeof *b->siov);
+  b->sfd = calloc(BATCH, sizeof *b->sfd);
+  b->missidx = calloc(BATCH, sizeof *b->missidx);
+  if (!b->buf || !b->src || !b->dst || !b->rm || !b->sm || !b->riov || !b->siov || !b->sfd || !b->missidx) {
+    free_bufs(b);
+    return NULL;
+  }
+  return b;
 }
 
 /* ---------- JS glue ---------- */
@@ -523,19 +554,18 @@ static void unref_relay(relay_t *r) {
 static void stop_and_close(relay_t *r) {
   if (r->closed) return;
   r->closed = 1;
-  if (r->started) {
+  if (r->nthr > 0) {
     r->stop = 1;
-    uint64_t one = 1;
-    ssize_t w = write(r->ev_fd, &one, sizeof one);
-    (void)w;
-    pthread_join(r->thr, NULL);
-    r->started = 0;
+    /* wakes a loop blocked in recvmmsg (it returns 0); SO_RCVTIMEO is the backstop */
+    for (int i = 0; i < r->npub; i++) shutdown(r->pub_fd[i], SHUT_RD);
+    if (r->in_fd >= 0) shutdown(r->in_fd, SHUT_RD);
+    for (int i = 0; i < r->nthr; i++) pthread_join(r->thr[i], NULL);
+    for (int i = 0; i < r->nthr; i++) free_bufs(r->bufs[i]);
+    r->nthr = 0;
   }
   for (int i = 0; i < r->npub; i++)
     if (r->pub_fd[i] >= 0) close(r->pub_fd[i]), r->pub_fd[i] = -1;
   if (r->in_fd >= 0) close(r->in_fd), r->in_fd = -1;
-  if (r->ev_fd >= 0) close(r->ev_fd), r->ev_fd = -1;
-  if (r->ep_fd >= 0) close(r->ep_fd), r->ep_fd = -1;
   pthread_mutex_lock(&r->lock);
   free(r->tab);
   r->tab = NULL;
@@ -668,6 +698,8 @@ static int open_socket(napi_env env, napi_value spec, int reuse, int bufbytes, a
     if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufbytes, sizeof bufbytes))
       setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufbytes, sizeof bufbytes);
   }
+  struct timeval tv = {0, 100000}; /* a blocked loop checks for close at least every 100 ms */
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   if (bind(fd, &a.sa, alen)) {
     int e = errno;
     close(fd);
@@ -724,7 +756,7 @@ static relay_t *handle_args(napi_env env, napi_callback_info info, size_t n, nap
 }
 
 /* open({publics, internal, reusePort, socketBufferBytes, maxFlows, cidrs: [[ip, prefix]…],
-         stats: Float64Array, slots: Int32Array(C_N), onMiss}) → {handle, publics, internal, tid} */
+         stats: Float64Array, slots: Int32Array(C_N), onMiss}) → {handle, publics, internal, tids} */
 static napi_value open_impl(napi_env env, napi_value opts, relay_t **out);
 
 static napi_value js_open(napi_env env, napi_callback_info info) {
@@ -749,7 +781,7 @@ static napi_value open_impl(napi_env env, napi_value opts, relay_t **out) {
     return NULL;
   }
   r->env = env;
-  r->in_fd = r->ev_fd = r->ep_fd = -1;
+  r->in_fd = -1;
   for (int i = 0; i < MAX_PUBLICS; i++) r->pub_fd[i] = -1;
   pthread_mutex_init(&r->lock, NULL);
   pthread_mutex_init(&r->mlock, NULL);
@@ -883,36 +915,35 @@ static napi_value open_impl(napi_env env, napi_value opts, relay_t **out) {
     napi_unref_threadsafe_function(env, r->tsfn);
   }
 
-  /* the loop thread */
-  r->ev_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  r->ep_fd = epoll_create1(EPOLL_CLOEXEC);
-  if (r->ev_fd < 0 || r->ep_fd < 0) {
-    napi_throw_error(env, NULL, "eventfd/epoll_create1 failed");
-    return NULL;
-  }
+  /* the loop threads: one per public socket, one for the internal socket */
   {
-    struct epoll_event ev = {.events = EPOLLIN};
-    for (int i = 0; i < r->npub; i++) {
-      ev.data.u32 = (uint32_t)i;
-      epoll_ctl(r->ep_fd, EPOLL_CTL_ADD, r->pub_fd[i], &ev);
+    start_t st[MAX_PUBLICS + 1];
+    int n = r->npub + 1;
+    for (int i = 0; i < n; i++) {
+      r->bufs[i] = alloc_bufs(r, i < r->npub ? i : -1, i == 0);
+      st[i] = (start_t){r->bufs[i], r, i};
+      if (!r->bufs[i] || pthread_create(&r->thr[i], NULL, thread_main, &st[i]) != 0) {
+        free_bufs(r->bufs[i]);
+        r->bufs[i] = NULL;
+        napi_throw_error(env, NULL, "cannot start the native loop threads");
+        return NULL;
+      }
+      r->nthr = i + 1;
     }
-    ev.data.u32 = 100;
-    epoll_ctl(r->ep_fd, EPOLL_CTL_ADD, r->in_fd, &ev);
-    ev.data.u32 = 200;
-    epoll_ctl(r->ep_fd, EPOLL_CTL_ADD, r->ev_fd, &ev);
+    /* st lives on this stack: wait until every thread has read it (and said its tid) */
+    for (int i = 0; i < n; i++)
+      for (int k = 0; k < 200000 && __atomic_load_n(&r->tids[i], __ATOMIC_ACQUIRE) == 0; k++) {
+        struct timespec ts = {0, 10000};
+        nanosleep(&ts, NULL);
+      }
+    napi_value tids, v;
+    napi_create_array_with_length(env, (size_t)n, &tids);
+    for (int i = 0; i < n; i++) {
+      napi_create_int32(env, r->tids[i], &v);
+      napi_set_element(env, tids, (uint32_t)i, v);
+    }
+    napi_set_named_property(env, result, "tids", tids);
   }
-  if (pthread_create(&r->thr, NULL, loop, r) != 0) {
-    napi_throw_error(env, NULL, "pthread_create failed");
-    return NULL;
-  }
-  r->started = 1;
-  for (int i = 0; i < 20000 && r->tid == 0; i++) {
-    struct timespec ts = {0, 50000};
-    nanosleep(&ts, NULL);
-  }
-  napi_value tid;
-  napi_create_int32(env, r->tid, &tid);
-  napi_set_named_property(env, result, "tid", tid);
   napi_set_named_property(env, result, "handle", external);
   return result;
 bad:

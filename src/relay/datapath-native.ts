@@ -23,7 +23,8 @@ interface OpenResult {
   readonly handle: object;
   readonly publics: TransportAddress[];
   readonly internal: TransportAddress;
-  readonly tid: number;
+  /** The loop threads (one per public socket, then the internal one). */
+  readonly tids: number[];
 }
 
 /** The addon's functions (native/src/relay_native.c). */
@@ -93,8 +94,8 @@ export class NativeDatapath implements Datapath {
   readonly #ids = new Map<number, Flow>();
   #nextId = 1;
   #closing: Promise<void> | undefined;
-  /** The native loop thread (pin it, not only the worker's JS thread). */
-  tid: number | undefined;
+  /** The native loop threads (pin them, not only the worker's JS thread). */
+  tids: readonly number[] = [];
 
   constructor(o: NativeDatapathOptions) {
     const a = loadNativeAddon();
@@ -119,7 +120,7 @@ export class NativeDatapath implements Datapath {
       onMiss: (batch) => this.#onMisses(batch),
     });
     this.#h = r.handle;
-    this.tid = r.tid > 0 ? r.tid : undefined;
+    this.tids = r.tids.filter((t) => t > 0);
     return { publics: r.publics, internal: r.internal };
   }
 

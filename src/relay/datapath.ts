@@ -34,8 +34,8 @@ export interface Datapath {
   release?(flow: Flow): void;
   /** Brings flows' lastSeen up to date when another thread stamps them; called before idle expiry. */
   sync?(): void;
-  /** A thread of the datapath's own to pin with the worker (the native loop); undefined for none. */
-  readonly tid?: number;
+  /** Threads of the datapath's own to pin with the worker (the native loops). */
+  readonly tids?: readonly number[];
 }
 
 export interface NodeDatapathOptions {

@@ -110,8 +110,8 @@ export async function startRelay(cfg: RelayConfig, log: Logger): Promise<Relay> 
           slot.internal = m.internal;
           if (cfg.pin === 'on') {
             void pin(i, m.tid);
-            // The native loop thread does the packet work: it gets the worker's CPU too.
-            if (m.nativeTid !== undefined) void pin(i, m.nativeTid);
+            // The native loop threads do the packet work: they get the worker's CPU too.
+            for (const tid of m.nativeTids ?? []) void pin(i, tid);
           }
         } else if (m.t === 'ready') {
           slot.ready = true;

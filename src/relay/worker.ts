@@ -148,7 +148,7 @@ export class RelayWorker {
     const bound = await this.#dp.bind();
     this.#publics = bound.publics;
     this.#ctx = { ...this.#ctx, publics: bound.publics };
-    this.#post({ t: 'bound', publics: bound.publics, internal: bound.internal, tid: threadId(), nativeTid: this.#dp.tid });
+    this.#post({ t: 'bound', publics: bound.publics, internal: bound.internal, tid: threadId(), nativeTids: this.#dp.tids });
     this.#timer = setInterval(() => this.#tick(), TICK_MS);
     const loaded = await this.#bulkLoad();
     this.#post({ t: 'ready', loaded });

@@ -39,7 +39,7 @@ test('native datapath: misses, both directions, sync, release, drop counters, ho
     const { publics, internal } = await dp.bind();
     const pub = publics[0];
     assert.ok(pub.port > 0 && internal.port > 0);
-    assert.ok(dp.tid !== undefined && dp.tid > 0, 'native loop thread id');
+    assert.equal(dp.tids.length, 2, 'native loop threads: one per public socket + internal');
     const tx = await open('127.0.0.2');
     const client = await open('127.0.0.1');
 

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Parley's relay beside the reference relays of the shared relay-bench harness, measured in
+# the same run with the same generator and sink: `parley relay --datapath native`, 1 worker,
+# pinned to one core (run.sh pins every single-core relay to RELAY_CPU, default CPU 1), as
+# relay "ext", next to direct (no relay), the C relay (recvmmsg/sendmmsg), the Go relay with and
+# without batching, and the naive Node dgram forwarder. See /work/shared/relay-bench/README.md.
+#
+#   bench/relay-vs-reference.sh                      # full run (~20 min): sat, cap, lat, latidle
+#   TESTS="sat lat" REPS=2 bench/relay-vs-reference.sh   # shorter
+#   DATAPATH=js bench/relay-vs-reference.sh          # the same with the JS datapath
+#
+# The generator sends 1000 first packets from one source IP, so the relay's per-IP new-flow
+# limit is raised (a real deployment sees one client per address). Tokens route to the sink.
+# Ports default away from `parley dev` and bench/relay.ts (RELAY_ADDR 24000, SINK_ADDR 26000).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SHARED=${RELAY_BENCH_DIR:-/work/shared/relay-bench}
+export NODE=${NODE:-$ROOT/node_modules/.bin/node}
+export BUILD=${BUILD:-/tmp/parley-relay-vs-reference}
+export RELAY_ADDR=${RELAY_ADDR:-127.0.0.1:24000}
+export SINK_ADDR=${SINK_ADDR:-127.0.0.1:26000}
+export RELAYS=${RELAYS:-"direct c go1 go1b node1 ext"}
+export COTURN=${COTURN:-0}
+DATAPATH=${DATAPATH:-native}
+mkdir -p "$BUILD"
+cd "$ROOT"
+[ -n "${PARLEY_KEYS:-}" ] || PARLEY_KEYS=$("$NODE" bin/parley.ts keys generate | tail -1)
+export PARLEY_KEYS
+export UFRAGS_EXT=$BUILD/parley-ufrags.txt
+"$NODE" bin/parley.ts token mint --to "$SINK_ADDR" --count 1000 | jq -r '.ufrag + " " + .pwd' >"$UFRAGS_EXT"
+port=${RELAY_ADDR##*:}
+export RELAY_CMD="$NODE $ROOT/bin/parley.ts relay --listen $RELAY_ADDR --internal ${RELAY_ADDR%:*}:$((port + 1)) \
+--http 127.0.0.1:0 --workers 1 --datapath $DATAPATH --new-flow-rate 1000000 --new-flow-burst 1000000 --log-level warn"
+echo "ext = parley relay --datapath $DATAPATH (1 worker); RELAYS=$RELAYS TESTS=${TESTS:-sat cap lat latidle} REPS=${REPS:-3} DUR=${DUR:-5}" >&2
+exec "$SHARED/run.sh" "$@"
