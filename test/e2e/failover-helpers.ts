@@ -112,7 +112,7 @@ export async function startRelay(o: { listen: string; location: string; prefix: 
   const p = startProc(['relay', '--listen', o.listen, '--internal', o.internal ?? '127.0.0.1:0', '--http', '127.0.0.1:0', '--workers', '1',
     '--pin', 'off', '--redis', REDIS, '--redis-prefix', `${o.prefix}flow:`, '--heartbeat-prefix', `${o.prefix}hb:`, '--location', o.location],
   // The Node datapath: a native one is being built alongside (PARLEY_DATAPATH; ignored where it does not exist yet).
-  { PARLEY_DATAPATH: 'js' });
+  { PARLEY_DATAPATH: process.env.PARLEY_TEST_DATAPATH ?? 'js' });
   const ready = await p.line('relay ready');
   return { ...p, public: parseAddress((ready.public as string[])[0])!, http: `http://${ready.http as string}` };
 }

@@ -65,7 +65,7 @@ class StandInLb {
 
 async function relay(listen: string, prefix: string): Promise<RelayProc> {
   const p = startProc(['relay', '--listen', listen, '--internal', '127.0.0.1:0', '--http', '127.0.0.1:0', '--workers', '1', '--pin', 'off',
-    '--redis', REDIS, '--redis-prefix', `${prefix}flow:`, '--heartbeat-prefix', `${prefix}hb:`], { PARLEY_DATAPATH: 'js' });
+    '--redis', REDIS, '--redis-prefix', `${prefix}flow:`, '--heartbeat-prefix', `${prefix}hb:`], { PARLEY_DATAPATH: process.env.PARLEY_TEST_DATAPATH ?? 'js' });
   const ready = await p.line('relay ready');
   return { ...p, public: parseAddress((ready.public as string[])[0])!, http: `http://${ready.http as string}` };
 }
