@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeRelayHeader, encodeRelayHeader, RELAY_HEADER_LENGTH } from '../../src/core/relay-header.ts';
 import { mintFor, rtp, stunCheck } from './helpers.ts';
-import { openSocket, scrape, startRelayProcess } from './harness.ts';
+import { openSocket, scrape, startRelayProcess, waitFor } from './harness.ts';
 
 test('STUN check → transceiver with client address in header, RTP follows, replies return from the public port; NAT rebinding', async () => {
   const tx = await openSocket();
@@ -48,6 +48,8 @@ test('STUN check → transceiver with client address in header, RTP follows, rep
       await moved.close();
     }
 
+    // A datapath may publish its counters a tick later (the native one does): wait, bounded.
+    await waitFor(async () => (await scrape(relay.http)).get('parley_relay_packets_total{direction="to_client"}') === 2, 2000, 'counters');
     const m = await scrape(relay.http);
     assert.equal(m.get('parley_relay_packets_total{direction="to_transceiver"}'), 22);
     assert.equal(m.get('parley_relay_packets_total{direction="to_client"}'), 2);
