@@ -64,7 +64,6 @@ typedef union {
 
 typedef struct {
   fkey_t key;
-  uint8_t used;
   uint32_t id;
   int64_t last_seen;
   int64_t reported;
@@ -99,7 +98,10 @@ typedef struct relay {
   int ncidr;
 
   pthread_mutex_t lock; /* the table */
-  entry_t *tab;
+  /* open addressing over `idx` (0 = empty, else dense index + 1); the entries themselves are
+     dense in `ents[0..count)`, so a sweep (seen) reads only live flows */
+  uint32_t *idx;
+  entry_t *ents;
   uint32_t mask, count, maxcount;
 
   /* one loop thread per socket: publics 0..npub-1, then the internal one */
@@ -142,29 +144,52 @@ static inline uint32_t khash(const fkey_t *k) {
 
 static inline int keq(const fkey_t *a, const fkey_t *b) { return memcmp(a, b, sizeof *a) == 0; }
 
-static inline entry_t *tab_find(relay_t *r, const fkey_t *k) {
+/* The index slot holding `k`, or the empty slot where it would go. */
+static inline uint32_t tab_slot(const relay_t *r, const fkey_t *k) {
   for (uint32_t i = khash(k) & r->mask;; i = (i + 1) & r->mask) {
-    entry_t *e = &r->tab[i];
-    if (!e->used) return NULL;
-    if (keq(&e->key, k)) return e;
+    uint32_t v = r->idx[i];
+    if (v == 0 || keq(&r->ents[v - 1].key, k)) return i;
   }
 }
 
-/* Backward-shift deletion (linear probing keeps no tombstones). */
-static void tab_delete(relay_t *r, entry_t *e) {
-  uint32_t i = (uint32_t)(e - r->tab), j = i;
+static inline entry_t *tab_find(relay_t *r, const fkey_t *k) {
+  uint32_t v = r->idx[tab_slot(r, k)];
+  return v ? &r->ents[v - 1] : NULL;
+}
+
+/* A new entry for `k` (not present); NULL when full. */
+static entry_t *tab_add(relay_t *r, const fkey_t *k) {
+  if (r->count >= r->maxcount) return NULL;
+  uint32_t s = tab_slot(r, k);
+  entry_t *e = &r->ents[r->count];
+  memset(e, 0, sizeof *e);
+  e->key = *k;
+  r->idx[s] = ++r->count;
+  return e;
+}
+
+/* Backward-shift deletion in the index (linear probing keeps no tombstones), then the last dense
+   entry moves into the hole. */
+static void tab_delete(relay_t *r, const fkey_t *k) {
+  uint32_t i = tab_slot(r, k), j = i;
+  if (r->idx[i] == 0) return;
+  uint32_t hole = r->idx[i] - 1;
   for (;;) {
     j = (j + 1) & r->mask;
-    if (!r->tab[j].used) break;
-    uint32_t k = khash(&r->tab[j].key) & r->mask;
-    int stays = (i <= j) ? (i < k && k <= j) : (i < k || k <= j);
+    if (r->idx[j] == 0) break;
+    uint32_t h = khash(&r->ents[r->idx[j] - 1].key) & r->mask;
+    int stays = (i <= j) ? (i < h && h <= j) : (i < h || h <= j);
     if (!stays) {
-      r->tab[i] = r->tab[j];
+      r->idx[i] = r->idx[j];
       i = j;
     }
   }
-  r->tab[i].used = 0;
-  r->count--;
+  r->idx[i] = 0;
+  uint32_t last = --r->count;
+  if (hole != last) {
+    r->ents[hole] = r->ents[last];
+    r->idx[tab_slot(r, &r->ents[hole].key)] = hole + 1;
+  }
 }
 
 /* ---------- addresses ---------- */
@@ -325,6 +350,7 @@ static void flush_counts(relay_t *r, bufs_t *b) {
 }
 
 static void send_runs(relay_t *r, bufs_t *b, int m) {
+  (void)r;
   /* consecutive messages with the same socket go in one sendmmsg */
   int start = 0;
   while (start < m) {
@@ -567,8 +593,10 @@ static void stop_and_close(relay_t *r) {
     if (r->pub_fd[i] >= 0) close(r->pub_fd[i]), r->pub_fd[i] = -1;
   if (r->in_fd >= 0) close(r->in_fd), r->in_fd = -1;
   pthread_mutex_lock(&r->lock);
-  free(r->tab);
-  r->tab = NULL;
+  free(r->idx);
+  free(r->ents);
+  r->idx = NULL;
+  r->ents = NULL;
   r->count = 0;
   pthread_mutex_unlock(&r->lock);
   if (r->tsfn) {
@@ -851,15 +879,17 @@ static napi_value open_impl(napi_env env, napi_value opts, relay_t **out) {
   {
     uint64_t cap = 1024;
     while (cap < (uint64_t)maxflows * 2) cap <<= 1;
-    r->tab = calloc(cap, sizeof *r->tab);
+    r->idx = calloc(cap, sizeof *r->idx);
+    /* the JS table holds at most maxFlows and this one mirrors it */
+    r->maxcount = (uint32_t)maxflows + 16;
+    r->ents = calloc(r->maxcount, sizeof *r->ents);
     r->miss = malloc(sizeof(miss_t) * MISS_CAP);
     r->miss_spare = malloc(sizeof(miss_t) * MISS_CAP);
-    if (!r->tab || !r->miss || !r->miss_spare) {
+    if (!r->idx || !r->ents || !r->miss || !r->miss_spare) {
       napi_throw_error(env, "ENOMEM", "cannot allocate the flow table");
       return NULL;
     }
     r->mask = (uint32_t)(cap - 1);
-    r->maxcount = (uint32_t)(cap * 3 / 4);
   }
 
   /* sockets */
@@ -976,16 +1006,9 @@ static napi_value js_install(napi_env env, napi_callback_info info) {
   entry_t *e = tab_find(r, &k);
   if (e) {
     out = e->id;
-  } else if (r->count >= r->maxcount) {
-    out = -1;
   } else {
-    uint32_t i = khash(&k) & r->mask;
-    while (r->tab[i].used) i = (i + 1) & r->mask;
-    e = &r->tab[i];
-    e->used = 1;
-    e->key = k;
-    r->count++;
-    out = 0;
+    e = tab_add(r, &k);
+    out = e ? 0 : -1;
   }
   if (e) {
     e->id = id;
@@ -1021,7 +1044,7 @@ static napi_value js_remove(napi_env env, napi_callback_info info) {
   pthread_mutex_lock(&r->lock);
   entry_t *e = tab_find(r, &k);
   if (e && e->id == id) {
-    tab_delete(r, e);
+    tab_delete(r, &k);
     removed = true;
   }
   pthread_mutex_unlock(&r->lock);
@@ -1037,8 +1060,8 @@ static napi_value js_seen(napi_env env, napi_callback_info info) {
   if (!r) return NULL;
   pthread_mutex_lock(&r->lock);
   size_t n = 0;
-  for (uint32_t i = 0; i <= r->mask; i++)
-    if (r->tab[i].used && r->tab[i].last_seen != r->tab[i].reported) n++;
+  for (uint32_t i = 0; i < r->count; i++)
+    if (r->ents[i].last_seen != r->ents[i].reported) n++;
   napi_value ab, ta;
   void *data;
   if (napi_create_arraybuffer(env, n * 2 * sizeof(double), &data, &ab) != napi_ok) {
@@ -1048,9 +1071,9 @@ static napi_value js_seen(napi_env env, napi_callback_info info) {
   }
   double *d = data;
   size_t j = 0;
-  for (uint32_t i = 0; i <= r->mask && j < n; i++) {
-    entry_t *e = &r->tab[i];
-    if (e->used && e->last_seen != e->reported) {
+  for (uint32_t i = 0; i < r->count && j < n; i++) {
+    entry_t *e = &r->ents[i];
+    if (e->last_seen != e->reported) {
       d[j * 2] = e->id;
       d[j * 2 + 1] = (double)e->last_seen;
       e->reported = e->last_seen;
@@ -1091,6 +1114,29 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   int rc = sendmsg(r->in_fd, &mh, MSG_DONTWAIT) < 0 ? errno : 0;
   napi_value res;
   napi_create_int32(env, rc, &res);
+  return res;
+}
+
+/* lookup(handle, header, publicIndex) → the id of the flow the header names, 0 for none (tests) */
+static napi_value js_lookup(napi_env env, napi_callback_info info) {
+  napi_value a[3];
+  relay_t *r = handle_args(env, info, 3, a);
+  if (!r) return NULL;
+  uint8_t *h;
+  size_t hl;
+  int32_t pi;
+  if (napi_get_buffer_info(env, a[1], (void **)&h, &hl) != napi_ok || hl != HDR || get_i32(env, a[2], &pi) || pi < 0 || pi >= r->npub) {
+    napi_throw_type_error(env, NULL, "lookup: bad arguments");
+    return NULL;
+  }
+  fkey_t k;
+  key_from_header(&k, h, pi);
+  pthread_mutex_lock(&r->lock);
+  entry_t *e = tab_find(r, &k);
+  uint32_t id = e ? e->id : 0;
+  pthread_mutex_unlock(&r->lock);
+  napi_value res;
+  napi_create_uint32(env, id, &res);
   return res;
 }
 
@@ -1135,6 +1181,7 @@ NAPI_MODULE_INIT() {
       {"remove", NULL, js_remove, NULL, NULL, NULL, napi_default, NULL},
       {"seen", NULL, js_seen, NULL, NULL, NULL, napi_default, NULL},
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
+      {"lookup", NULL, js_lookup, NULL, NULL, NULL, napi_default, NULL},
       {"flows", NULL, js_flows, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -44,6 +44,7 @@ export interface NativeAddon {
   install(h: object, header: Buffer, publicIndex: number, destAddress: string, destPort: number, id: number): number;
   remove(h: object, header: Buffer, publicIndex: number, id: number): boolean;
   seen(h: object): Float64Array;
+  lookup(h: object, header: Buffer, publicIndex: number): number;
   send(h: object, header: Buffer | null, payload: Buffer, address: string, port: number): number;
   flows(h: object): number;
   close(h: object): void;

@@ -10,7 +10,7 @@ import { RELAY_HEADER_LENGTH, encodeRelayHeader } from '../../src/core/relay-hea
 import { parseCidr } from '../../src/relay/cidr.ts';
 import { NativeDatapath, loadNativeAddon } from '../../src/relay/datapath-native.ts';
 import { FlowTable, makeFlow } from '../../src/relay/flow-table.ts';
-import { NATIVE_STATS_BASE, Slot, dropSlot, newStats } from '../../src/relay/stats.ts';
+import { NATIVE_STATS_BASE, STATS_SLOTS, Slot, dropSlot, newStats } from '../../src/relay/stats.ts';
 import { rng, rtp, v4 } from './helpers.ts';
 import type { TestSocket } from './harness.ts';
 import { openSocket, waitFor } from './harness.ts';
@@ -163,4 +163,54 @@ test('native datapath: a taken port is an EADDRINUSE error, and nothing is left 
   } finally {
     await s.close();
   }
+});
+
+test('native flow table: 20 000 random installs, replacements and removals agree with a Map (seeded)', { skip }, () => {
+  const addon = loadNativeAddon();
+  if (addon instanceof Error) throw addon;
+  const stats = newStats(false);
+  const r = addon.open({
+    publics: [v4('127.0.0.1', 0), { address: '::1', port: 0, family: 'IPv6' }], internal: v4('127.0.0.1', 0), reusePort: false,
+    socketBufferBytes: 0, maxFlows: 600, cidrs: [['127.0.0.0', 8]], stats: new Float64Array(stats.buffer, NATIVE_STATS_BASE * 8, STATS_SLOTS),
+    slots: new Int32Array(addon.COUNTERS).fill(-1), onMiss: () => {},
+  });
+  try {
+    const pubs = r.publics;
+    // 800 possible clients (v4 and v6, colliding ports and addresses) for at most 600 flows.
+    const clients = Array.from({ length: 800 }, (_, i) => {
+      const pi = i % 2;
+      const c = pi === 0 ? v4(`127.0.${i % 3}.${i % 7}`, 1000 + (i % 50)) : { address: `::${(i % 5) + 1}`, port: 1000 + (i % 40), family: 'IPv6' as const };
+      return { header: encodeRelayHeader(c, pubs[pi]), pi, key: `${pi}|${c.address}|${c.port}` };
+    });
+    const model = new Map<string, number>();
+    let id = 1;
+    for (let step = 0; step < 20_000; step++) {
+      const c = clients[rng.bytes(2).readUInt16BE(0) % clients.length];
+      const op = rng.bytes(1)[0] % 3;
+      if (op < 2) {
+        const prev = addon.install(r.handle, c.header, c.pi, '127.0.0.2', 9, id);
+        if (model.has(c.key)) assert.equal(prev, model.get(c.key), `replace ${c.key}`);
+        else if (model.size >= 616) assert.equal(prev, -1);
+        else assert.equal(prev, 0, `add ${c.key}`);
+        if (prev !== -1) model.set(c.key, id);
+        id++;
+      } else {
+        const want = model.get(c.key);
+        assert.equal(addon.remove(r.handle, c.header, c.pi, want ?? 1), want !== undefined);
+        model.delete(c.key);
+      }
+      if (step % 1000 === 0 || step === 19_999) {
+        assert.equal(addon.flows(r.handle), model.size);
+        for (const x of clients) assert.equal(addon.lookup(r.handle, x.header, x.pi), model.get(x.key) ?? 0, x.key);
+      }
+    }
+    // a removal with a stale id leaves the newer flow in place
+    const c = clients[0];
+    addon.install(r.handle, c.header, c.pi, '127.0.0.2', 9, 4_000_000);
+    assert.equal(addon.remove(r.handle, c.header, c.pi, 3), false);
+    assert.equal(addon.lookup(r.handle, c.header, c.pi), 4_000_000);
+  } finally {
+    addon.close(r.handle);
+  }
+  assert.throws(() => addon.flows(r.handle), /closed/);
 });
