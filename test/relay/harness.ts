@@ -32,7 +32,7 @@ export interface RelayProcess {
   kill(): Promise<void>;
 }
 
-/** Starts `parley relay ARGS` with test keys; resolves when it logs "relay ready" (≤ 15 s). */
+/** Starts `parley relay ARGS` with test keys; resolves when it logs "relay ready" (≤ 30 s: a loaded CI machine starts worker threads slowly). */
 export async function startRelayProcess(args: string[], env: Record<string, string> = {}): Promise<RelayProcess> {
   const defaults = [['--listen', '127.0.0.1:0'], ['--internal', '127.0.0.1:0'], ['--http', '127.0.0.1:0'], ['--pin', 'off'], ['--datapath', TEST_DATAPATH]]
     .filter(([flag]) => !args.includes(flag))
@@ -56,7 +56,7 @@ export async function startRelayProcess(args: string[], env: Record<string, stri
       if (rec.msg === 'relay ready') resolve(rec);
     });
     void exited.then((code) => reject(new Error(`relay exited (${code}) before ready: ${JSON.stringify(logs)}`)));
-    setTimeout(() => reject(new Error('relay not ready within 15 s')), 15_000).unref();
+    setTimeout(() => reject(new Error('relay not ready within 30 s')), 30_000).unref();
   });
   let rec: Record<string, unknown>;
   try {
