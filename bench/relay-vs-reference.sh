@@ -5,9 +5,13 @@
 # relay "ext", next to direct (no relay), the C relay (recvmmsg/sendmmsg), the Go relay with and
 # without batching, and the naive Node dgram forwarder. See /work/shared/relay-bench/README.md.
 #
-#   bench/relay-vs-reference.sh                      # full run (~20 min): sat, cap, lat, latidle
-#   TESTS="sat lat" REPS=2 bench/relay-vs-reference.sh   # shorter
-#   DATAPATH=js bench/relay-vs-reference.sh          # the same with the JS datapath
+#   bench/relay-vs-reference.sh                         # ROUNDS=3 of TESTS="sat cap lat" (~25 min)
+#   ROUNDS=2 TESTS="sat lat" bench/relay-vs-reference.sh   # shorter
+#   DATAPATH=js bench/relay-vs-reference.sh             # the same with the JS datapath
+#
+# Rounds are the outer loop (run.sh with REPS=1 per round, all into one results.jsonl, then
+# run.sh's own summary of the medians): on a shared machine every relay then sees the same
+# background load in each round, instead of one relay's repetitions all landing in a busy minute.
 #
 # The generator sends 1000 first packets from one source IP, so the relay's per-IP new-flow
 # limit is raised (a real deployment sees one client per address). Tokens route to the sink.
@@ -21,6 +25,9 @@ export RELAY_ADDR=${RELAY_ADDR:-127.0.0.1:24000}
 export SINK_ADDR=${SINK_ADDR:-127.0.0.1:26000}
 export RELAYS=${RELAYS:-"direct c go1 go1b node1 ext"}
 export COTURN=${COTURN:-0}
+export TESTS=${TESTS:-"sat cap lat"}
+ROUNDS=${ROUNDS:-3}
+export OUT=${OUT:-$BUILD/results-$(date +%Y%m%d-%H%M%S)}
 DATAPATH=${DATAPATH:-native}
 mkdir -p "$BUILD"
 cd "$ROOT"
@@ -31,5 +38,10 @@ export UFRAGS_EXT=$BUILD/parley-ufrags.txt
 port=${RELAY_ADDR##*:}
 export RELAY_CMD="$NODE $ROOT/bin/parley.ts relay --listen $RELAY_ADDR --internal ${RELAY_ADDR%:*}:$((port + 1)) \
 --http 127.0.0.1:0 --workers 1 --datapath $DATAPATH --new-flow-rate 1000000 --new-flow-burst 1000000 --log-level warn"
-echo "ext = parley relay --datapath $DATAPATH (1 worker); RELAYS=$RELAYS TESTS=${TESTS:-sat cap lat latidle} REPS=${REPS:-3} DUR=${DUR:-5}" >&2
-exec "$SHARED/run.sh" "$@"
+echo "ext = parley relay --datapath $DATAPATH (1 worker); RELAYS=$RELAYS TESTS=$TESTS ROUNDS=$ROUNDS DUR=${DUR:-5} -> $OUT" >&2
+for round in $(seq "$ROUNDS"); do
+    echo "round $round/$ROUNDS (load average: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+    REPS=1 "$SHARED/run.sh" >/dev/null
+done
+"$SHARED/run.sh" summarize "$OUT/results.jsonl" | tee "$OUT/summary.md"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); raw records: $OUT/results.jsonl" >&2
