@@ -49,7 +49,7 @@ function start(name: string, argv: string[], env: NodeJS.ProcessEnv): ChildProce
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   child.on('exit', (code, sig) => {
-    if (!stopping && name !== 'load') process.stderr.write(`bench: ${name} exited (${code ?? sig})\n${out.slice(-2000)}\n`);
+    if (!stopping && !child.killed && name !== 'load') process.stderr.write(`bench: ${name} exited (${code ?? sig})\n${out.slice(-2000)}\n`);
   });
   return Object.assign(child, { output: () => out });
 }
@@ -176,6 +176,9 @@ interface Row {
   calls: number;
   cpuPct: number;
   cpuPerCallPct: number;
+  usPerPacket: number;
+  /** usPerPacket × 50 packets/s: what a call costs when every packet it sends is processed (starvation-proof). */
+  cpuPerCallAt50Pct: number;
   rssMb: number;
   rssPerCallKb: number;
   receiveRatio: number;
@@ -191,8 +194,16 @@ interface Row {
   relayCpuPct: number;
 }
 
+/** Datagrams the transceiver has received (parley_transceiver_packets_total{direction="in"}). */
+async function packetsIn(metricsUrl: string): Promise<number> {
+  const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) })).text();
+  const m = /^parley_transceiver_packets_total\{direction="in"\} (\S+)$/m.exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
 interface Stack {
   readonly url: string;
+  readonly metricsUrl: string;
   readonly trxPid: number;
   readonly media: number;
   stop(): Promise<void>;
@@ -210,7 +221,7 @@ async function startTransceiver(keys: string, relayPort: number): Promise<Stack>
   const url = `http://127.0.0.1:${trxHttp}/v1/realtime/calls`;
   await runLoad(url, 20, 20, 3).done;
   return {
-    url, trxPid: trx.pid!, media,
+    url, metricsUrl: `http://127.0.0.1:${trxHttp}/metrics`, trxPid: trx.pid!, media,
     stop: () => new Promise<void>((resolve) => {
       if (trx.exitCode !== null || trx.signalCode !== null) return resolve();
       const kill = setTimeout(() => trx.kill('SIGKILL'), 8000);
@@ -256,11 +267,13 @@ async function main(): Promise<void> {
       const drops0 = socketDrops(media);
       const relayDrops0 = socketDrops(relayPort) + socketDrops(internalPort);
       const w0 = runQueueWait(trxPid);
+      const p0 = await packetsIn(stack.metricsUrl);
       const a = sample(trxPid);
       const g0 = sample(run.pid);
       const r0 = sample(relayPid);
       await sleep(WINDOW_S * 1000);
       const b = sample(trxPid);
+      const p1 = await packetsIn(stack.metricsUrl);
       const g1 = sample(run.pid);
       const r1 = sample(relayPid);
       const drops = socketDrops(media) - drops0;
@@ -272,7 +285,9 @@ async function main(): Promise<void> {
       const cpuPct = (100 * (b.cpu - a.cpu)) / wall;
       const r = run.report;
       const row: Row = {
-        calls: n, cpuPct, cpuPerCallPct: (cpuPct - idlePct) / n, rssMb: b.rssKb / 1024, rssPerCallKb: (b.rssKb - idleRssKb) / n,
+        calls: n, cpuPct, cpuPerCallPct: (cpuPct - idlePct) / n,
+        // CPU per datagram received (its echo, timers and RTCP included) × the 50 a call sends each second.
+        usPerPacket: (1e6 * (b.cpu - a.cpu)) / (p1 - p0), cpuPerCallAt50Pct: (100 * 50 * (b.cpu - a.cpu)) / (p1 - p0), rssMb: b.rssKb / 1024, rssPerCallKb: (b.rssKb - idleRssKb) / n,
         receiveRatio: r?.receiveRatio ?? 0, setupP50: r?.setupMs.p50, setupP95: r?.setupMs.p95, rttP99: r?.echoRttMs.p99, failed: r ? r.failed : n,
         drops, relayDrops, waitPct, genCpuPct: (100 * (g1.cpu - g0.cpu)) / wall, relayCpuPct: (100 * (r1.cpu - r0.cpu)) / wall,
       };
@@ -294,10 +309,10 @@ async function main(): Promise<void> {
   const f = (v: number | undefined, d = 1): string => (v === undefined ? 'n/a' : v.toFixed(d));
   console.log(`\nTransceiver: one process on CPU ${TRX_CPU ?? 'any'}; relay (1 worker) and load generator on CPU ${LOAD_CPU ?? 'any'}. Echo handler, 50 packets/s each way per call, ${WINDOW_S} s steady window.`);
   console.log(`A fresh transceiver per row, warmed up with 20 calls; idle CPU / RSS before each row: ${idles.join(', ')}. Load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}.\n`);
-  console.log('| calls | transceiver CPU | **% of a core per call** | RSS | **KB RSS per call** | receive ratio | setup p50 / p95 ms | echo RTT p99 ms | failed | drops: transceiver / relay sockets | transceiver waited for CPU | relay CPU | generator CPU |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| calls | transceiver CPU | **% of a core per call** | µs CPU per packet in (× 50/s = % per call) | RSS | **KB RSS per call** | receive ratio | setup p50 / p95 ms | echo RTT p99 ms | failed | drops: transceiver / relay sockets | transceiver waited for CPU | relay CPU | generator CPU |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    console.log(`| ${r.calls} | ${f(r.cpuPct)} % | **${f(r.cpuPerCallPct, 3)} %** | ${f(r.rssMb)} MB | **${f(r.rssPerCallKb, 0)}** | ${f(r.receiveRatio, 4)} | ${f(r.setupP50)} / ${f(r.setupP95)} | ${f(r.rttP99)} | ${r.failed} | ${r.drops} / ${r.relayDrops} | ${f(r.waitPct, 0)} % | ${f(r.relayCpuPct, 0)} % | ${f(r.genCpuPct, 0)} % |`);
+    console.log(`| ${r.calls} | ${f(r.cpuPct)} % | **${f(r.cpuPerCallPct, 3)} %** | ${f(r.usPerPacket, 1)} µs (${f(r.cpuPerCallAt50Pct, 3)} %) | ${f(r.rssMb)} MB | **${f(r.rssPerCallKb, 0)}** | ${f(r.receiveRatio, 4)} | ${f(r.setupP50)} / ${f(r.setupP95)} | ${f(r.rttP99)} | ${r.failed} | ${r.drops} / ${r.relayDrops} | ${f(r.waitPct, 0)} % | ${f(r.relayCpuPct, 0)} % | ${f(r.genCpuPct, 0)} % |`);
   }
   if (storm) {
     console.log(`\nReconnect storm: ${storm.calls} calls started at once (--ramp-per-sec ${STORM}): connected ${storm.connected}, failed ${storm.failed}` +
