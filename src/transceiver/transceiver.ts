@@ -78,11 +78,23 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
   });
   // Port 0 (tests) binds an ephemeral port: the token must carry the real one.
   const mediaAddress: TransportAddress = { ...o.media, port: endpoint.address.port };
+  // Which relay locations answers advertise (labels bounded by the configured locations).
+  const plans = metrics.counter({
+    name: 'parley_transceiver_relay_plans_total',
+    help: 'SDP answers by advertised primary and backup relay location; none_live=1 when no location had a live relay',
+    labelNames: ['primary', 'backup', 'none_live'],
+  });
+  const locations = o.relayLocations;
+  const chooseRelays = locations && ((hint: string | undefined) => {
+    const plan = locations.choose(hint);
+    plans.labels(plan.primary, plan.backup ?? '', plan.noneLive ? '1' : '0').inc();
+    return plan;
+  });
   // An id must route for the longest call plus the 5 min a closed call stays visible, and a day at least.
   const callIds = new CallIds({ keyring: o.keyring, owner: o.httpAdvertise, rng, lifetimeMs: Math.max(o.maxCallSeconds * 1000 + 600_000, 86_400_000) });
   const registry = new CallRegistry({
     callIds,
-    keyring: o.keyring, mediaAddress, relays: o.relays, chooseRelays: o.relayLocations && ((hint) => o.relayLocations!.choose(hint)), certificate, rng, clock, wallClock: () => Date.now(), endpoint,
+    keyring: o.keyring, mediaAddress, relays: o.relays, chooseRelays, certificate, rng, clock, wallClock: () => Date.now(), endpoint,
     maxSessions: o.maxSessions, maxCallMs: o.maxCallSeconds * 1000, defaultHandler: o.handler, getHandler: o.getHandler,
     metrics: m, log: o.log, setupTimeoutMs: o.setupTimeoutMs,
   });

@@ -61,6 +61,8 @@ test('each transceiver advertises its own region first and the other as a lower-
   const hinted = await candidates(trxA.base, { 'x-parley-region': 'b' });
   assert.deepEqual(hinted.map((c) => c[0]), [b, a], 'X-Parley-Region: b picks b first on the transceiver of region a');
   assert.ok(hinted[0][1] > hinted[1][1]);
+  const metrics = await (await fetch(`${trxA.base}/metrics`)).text();
+  assert.match(metrics, /^parley_transceiver_relay_plans_total\{primary="b",backup="a",none_live="0"\} 1$/m, 'the hinted answer is counted');
 });
 
 test('parley call: killing every relay of location a mid-call moves the call to b within 3 s, and a is no longer advertised', async (t) => {
