@@ -89,12 +89,13 @@ export class OutboundAudio {
   }
 
   /**
-   * At or after `due()`: the next RTP packet (clear text), or undefined when there is nothing
-   * to send. `pull` is asked for a frame when the queue is empty; with `pull` the clock keeps
+   * At or after `due()` (or up to `earlyMs` before it): the next RTP packet (clear text), or
+   * undefined when there is nothing to send. Sending a little early keeps the slot, so the
+   * timeline and the 20 ms spacing of later frames do not move. `pull` is asked for a frame when the queue is empty; with `pull` the clock keeps
    * running through silence, without it the stream goes idle until the next enqueue.
    */
-  tick(now: number, pull?: () => Buffer | undefined): Buffer | undefined {
-    if (this.#due === undefined || now < this.#due) return undefined;
+  tick(now: number, pull?: () => Buffer | undefined, earlyMs = 0): Buffer | undefined {
+    if (this.#due === undefined || now + earlyMs < this.#due) return undefined;
     const slot = this.#due;
     const payload = this.#queue.shift() ?? pull?.();
     const next = slot + FRAME_MS;
