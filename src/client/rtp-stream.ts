@@ -7,7 +7,8 @@
 // Clock: RTCP's NTP fields are filled from the caller's monotonic `now`, read as if it were Unix
 // time. Only differences between our own timestamps are ever computed (LSR comes back to us),
 // so wall-clock time is not needed, and a clock step cannot produce a bogus RTT.
-import { encodeRtcpCompound, encodeRtp, ntpFromUnixMs, parseRtcpCompound, RtpReceiverStats, SDES_ITEM } from '../core/rtp/index.ts';
+import { writeRtp } from '../transceiver/write-rtp.ts';
+import { encodeRtcpCompound, ntpFromUnixMs, parseRtcpCompound, RtpReceiverStats, SDES_ITEM } from '../core/rtp/index.ts';
 import type { RtcpPacket } from '../core/rtp/index.ts';
 
 /** Ticks of the 48 kHz RTP clock in one 20 ms Opus frame. */
@@ -39,10 +40,8 @@ export class RtpStream {
 
   /** One RTP packet around a 20 ms Opus payload; the first carries the marker bit (RFC 3551 §4.1). */
   packet(payload: Buffer): Buffer {
-    const out = encodeRtp({
-      header: { marker: this.#first, payloadType: this.payloadType, sequenceNumber: this.#seq, timestamp: this.#timestamp, ssrc: this.ssrc, csrcs: [] },
-      payload,
-    });
+    // The fixed header written directly (encodeRtp zero-fills a fresh ArrayBuffer per packet).
+    const out = writeRtp(this.#first, this.payloadType, this.#seq, this.#timestamp, this.ssrc, payload);
     this.#first = false;
     this.#seq = (this.#seq + 1) & 0xffff;
     this.#timestamp = (this.#timestamp + TICKS_PER_FRAME) >>> 0;

@@ -6,7 +6,7 @@
 // of time-stretching. It does not encrypt (the session's SRTP does) and has no timer of its own:
 // the session asks for `due()` and calls `tick(now)` when it passes.
 import type { Rng } from '../core/rng.ts';
-import { encodeRtp } from '../core/rtp/rtp-packet.ts';
+import { writeRtp } from './write-rtp.ts';
 
 export const FRAME_MS = 20;
 /** RFC 7587 §4.1: Opus always uses a 48 kHz RTP clock. */
@@ -120,9 +120,7 @@ export class OutboundAudio {
     this.#lastSentAt = slot;
     this.#packets++;
     this.#octets += payload.length;
-    return encodeRtp({
-      header: { marker, payloadType: this.#pt, sequenceNumber: this.#seq, timestamp: this.#ts, ssrc: this.ssrc, csrcs: [] },
-      payload,
-    });
+    return writeRtp(marker, this.#pt, this.#seq, this.#ts, this.ssrc, payload);
   }
 }
+

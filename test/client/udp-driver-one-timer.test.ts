@@ -102,8 +102,9 @@ test('ten calls over real sockets share one driver timer and all hear their echo
   assert.equal(maxPending, 1, 'the driver never holds more than one timer');
   for (const c of calls) {
     const s = c.stats();
-    assert.equal(s.packetsSent, 25);
-    assert.ok(s.packetsReceived >= 20, `received ${s.packetsReceived}`);
+    // Every frame is sent, or skipped when this shared machine stalls the process > 500 ms.
+    assert.equal(s.packetsSent + s.framesSkipped, 25);
+    assert.ok(s.packetsReceived >= 0.8 * s.packetsSent, `received ${s.packetsReceived} of ${s.packetsSent}`);
   }
   assert.equal(driver.size, 0);
 });
