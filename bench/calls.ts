@@ -186,6 +186,7 @@ interface Row {
   setupP95: number | undefined;
   rttP99: number | undefined;
   failed: number;
+  failures: Record<string, number>;
   drops: number;
   relayDrops: number;
   /** Time the transceiver was runnable but not running (another process had its CPU), % of the window. */
@@ -288,7 +289,7 @@ async function main(): Promise<void> {
         calls: n, cpuPct, cpuPerCallPct: (cpuPct - idlePct) / n,
         // CPU per datagram received (its echo, timers and RTCP included) × the 50 a call sends each second.
         usPerPacket: (1e6 * (b.cpu - a.cpu)) / (p1 - p0), cpuPerCallAt50Pct: (100 * 50 * (b.cpu - a.cpu)) / (p1 - p0), rssMb: b.rssKb / 1024, rssPerCallKb: (b.rssKb - idleRssKb) / n,
-        receiveRatio: r?.receiveRatio ?? 0, setupP50: r?.setupMs.p50, setupP95: r?.setupMs.p95, rttP99: r?.echoRttMs.p99, failed: r ? r.failed : n,
+        receiveRatio: r?.receiveRatio ?? 0, setupP50: r?.setupMs.p50, setupP95: r?.setupMs.p95, rttP99: r?.echoRttMs.p99, failed: r ? r.failed : n, failures: r?.failures ?? {},
         drops, relayDrops, waitPct, genCpuPct: (100 * (g1.cpu - g0.cpu)) / wall, relayCpuPct: (100 * (r1.cpu - r0.cpu)) / wall,
       };
       rows.push(row);
@@ -312,7 +313,7 @@ async function main(): Promise<void> {
   console.log('| calls | transceiver CPU | **% of a core per call** | µs CPU per packet in (× 50/s = % per call) | RSS | **KB RSS per call** | receive ratio | setup p50 / p95 ms | echo RTT p99 ms | failed | drops: transceiver / relay sockets | transceiver waited for CPU | relay CPU | generator CPU |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    console.log(`| ${r.calls} | ${f(r.cpuPct)} % | **${f(r.cpuPerCallPct, 3)} %** | ${f(r.usPerPacket, 1)} µs (${f(r.cpuPerCallAt50Pct, 3)} %) | ${f(r.rssMb)} MB | **${f(r.rssPerCallKb, 0)}** | ${f(r.receiveRatio, 4)} | ${f(r.setupP50)} / ${f(r.setupP95)} | ${f(r.rttP99)} | ${r.failed} | ${r.drops} / ${r.relayDrops} | ${f(r.waitPct, 0)} % | ${f(r.relayCpuPct, 0)} % | ${f(r.genCpuPct, 0)} % |`);
+    console.log(`| ${r.calls} | ${f(r.cpuPct)} % | **${f(r.cpuPerCallPct, 3)} %** | ${f(r.usPerPacket, 1)} µs (${f(r.cpuPerCallAt50Pct, 3)} %) | ${f(r.rssMb)} MB | **${f(r.rssPerCallKb, 0)}** | ${f(r.receiveRatio, 4)} | ${f(r.setupP50)} / ${f(r.setupP95)} | ${f(r.rttP99)} | ${r.failed}${r.failed ? ` ${JSON.stringify(r.failures).replace(/"/g, '')}` : ''} | ${r.drops} / ${r.relayDrops} | ${f(r.waitPct, 0)} % | ${f(r.relayCpuPct, 0)} % | ${f(r.genCpuPct, 0)} % |`);
   }
   if (storm) {
     console.log(`\nReconnect storm: ${storm.calls} calls started at once (--ramp-per-sec ${STORM}): connected ${storm.connected}, failed ${storm.failed}` +
