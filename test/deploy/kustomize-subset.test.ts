@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KObject } from './kustomize.ts';
 import { build, loadYamlObjects, strategicMerge } from './kustomize.ts';
-import { FAKE_KEYRING, K8S, OVERLAYS, render, validateObject } from './manifests.ts';
+import type { Container } from './manifests.ts';
+import { FAKE_KEYRING, K8S, OVERLAYS, expandEnv, render, validateObject } from './manifests.ts';
 
 test('strategic merge: containers and env merge by name, patched items first (as kustomize); other lists are replaced; null deletes', () => {
   const base = {
@@ -102,17 +103,34 @@ test('renders the same objects as `kubectl kustomize`', { skip: kubectl ? false 
   }
 });
 
-test('an overlay that patches a $(POD_IP) variable moves it before POD_IP (why overlays never patch them)', () => {
+/** The single-region overlay with one more layer on top that sets one env entry of one
+ *  Deployment's container (named like the Deployment): that container as rendered. */
+function singleRegionWithEnvPatch(deployment: string, entry: string): Container {
   const dir = tmpKustomization({
     'kustomization.yaml': `resources: [${JSON.stringify(join(K8S, 'overlays/single-region'))}]\npatches:\n  - path: p.yaml\n`,
-    'p.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: transceiver}\nspec:\n  template:\n    spec:\n      containers:\n        - name: transceiver\n          env:\n            - {name: PARLEY_MEDIA, value: "$(POD_IP):7001"}\n',
+    'p.yaml': `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ${deployment}}\nspec:\n  template:\n    spec:\n      containers:\n        - name: ${deployment}\n          env:\n            - ${entry}\n`,
   });
   try {
     const objs = build(dir, { readFile: (p) => (p.endsWith('/keys.txt') ? FAKE_KEYRING : readFileSync(p, 'utf8')) });
-    const d = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'transceiver')!;
-    const names = (d.spec as { template: { spec: { containers: { env: { name: string }[] }[] } } }).template.spec.containers[0].env.map((e) => e.name);
-    assert.ok(names.indexOf('PARLEY_MEDIA') < names.indexOf('POD_IP'));
+    const d = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === deployment)!;
+    return (d.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers[0];
   } finally {
     rmSync(dir, { recursive: true });
   }
+}
+
+test('an overlay that patches a $(POD_IP) variable moves it before POD_IP (why overlays never patch them)', () => {
+  const c = singleRegionWithEnvPatch('transceiver', '{name: PARLEY_MEDIA, value: "$(POD_IP):7001"}');
+  const names = c.env!.map((e) => e.name);
+  assert.ok(names.indexOf('PARLEY_MEDIA') < names.indexOf('POD_IP'));
+  assert.deepEqual(expandEnv(c).unresolved, ['PARLEY_MEDIA: $(POD_IP)'], 'the manifests test would catch it');
+});
+
+test('patching RELAY_PUBLIC_IP (the helper PARLEY_LISTEN expands) moves only a definition forward, so $(RELAY_PUBLIC_IP) still expands', () => {
+  const c = singleRegionWithEnvPatch('relay', '{name: RELAY_PUBLIC_IP, value: 198.51.100.99}');
+  assert.equal(c.env![0].name, 'RELAY_PUBLIC_IP', 'the patched entry moved to the front');
+  assert.deepEqual(expandEnv(c).unresolved, []);
+  assert.equal(expandEnv(c).values.get('PARLEY_LISTEN'), '$(POD_IP):3478=198.51.100.99:3478');
+  const moved = { ...c, env: [...c.env!.slice(1), c.env![0]] };
+  assert.deepEqual(expandEnv(moved).unresolved, ['PARLEY_LISTEN: $(RELAY_PUBLIC_IP)'], 'defined after its use, it would stay literal');
 });

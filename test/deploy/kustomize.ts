@@ -2,7 +2,7 @@
 // semantics deploy/k8s uses, and an error for anything else, so the manifests cannot drift
 // outside what this renders faithfully. Not a general kustomize: no components, no remote
 // bases, no JSON 6902 patches, no patch targets, no replacements; strategic merge only knows
-// the list merge keys in MERGE_KEYS. Where kubectl is installed, kustomize-render.test.ts
+// the list merge keys in MERGE_KEYS. Where kubectl is installed, kustomize-subset.test.ts
 // compares this against `kubectl kustomize`.
 //
 // Order per kustomization, as kustomize's own: build resources (recursively), run generators,

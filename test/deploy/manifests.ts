@@ -120,6 +120,30 @@ export function env(c: Container, name: string): EnvVar | undefined {
   return c.env?.find((e) => e.name === name);
 }
 
+/** Kubernetes' dependent environment variables: `$(NAME)` in a value expands to NAME's value
+ *  if NAME is defined EARLIER in the list, and stays literal otherwise ($$ escapes are not
+ *  used in deploy/ and not modelled). Values from the downward API or a Secret are known only
+ *  at run time: a reference to one stays `$(NAME)`. Returns each variable's value as the
+ *  process sees it, and the references that would stay literal by mistake. */
+export function expandEnv(c: Container): { values: Map<string, string>; unresolved: string[] } {
+  const values = new Map<string, string>();
+  const runtime = new Set<string>();
+  const unresolved: string[] = [];
+  for (const e of c.env ?? []) {
+    if (e.value === undefined) {
+      runtime.add(e.name);
+      continue;
+    }
+    values.set(e.name, e.value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (ref, name: string) => {
+      const v = values.get(name);
+      if (v !== undefined) return v;
+      if (!runtime.has(name)) unresolved.push(`${e.name}: ${ref}`);
+      return ref;
+    }));
+  }
+  return { values, unresolved };
+}
+
 export function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
