@@ -27,7 +27,7 @@ const NODE = process.execPath;
 const BIN = new URL('../bin/parley.ts', import.meta.url).pathname;
 const CALLS = (process.env.CALLS ?? '100,200,400').split(',').map(Number);
 const WINDOW_S = Number(process.env.WINDOW ?? 10);
-const REPS = Number(process.env.REPS ?? 1);
+const REPS = Number(process.env.REPS ?? 1); // 0: the storm only
 const STORM = Number(process.env.STORM ?? 500);
 const RAMP = Number(process.env.RAMP ?? 100);
 const TICK_HZ = 100; // USER_HZ: /proc/PID/stat counts CPU in 1/100 s on Linux
@@ -241,7 +241,8 @@ async function main(): Promise<void> {
   const relay = start('relay', pinned(LOAD_CPU, [NODE, BIN, 'relay', '--listen', `127.0.0.1:${relayPort}`, '--internal', `127.0.0.1:${internalPort}`,
     '--http', `127.0.0.1:${relayHttp}`, '--workers', '1', '--pin', 'off', '--new-flow-burst', '100000', '--new-flow-rate', '100000', '--log-level', 'warn']),
   { PARLEY_KEYS: keys, PARLEY_KEYS_FILE: '' });
-  await waitReady(`http://127.0.0.1:${relayHttp}/readyz`, Date.now() + 30_000);
+  // The relay may build its native datapath on first start (minutes on a loaded machine).
+  await waitReady(`http://127.0.0.1:${relayHttp}/readyz`, Date.now() + 180_000);
   const relayPid = relay.pid!;
   process.stderr.write(`bench: transceiver on CPU ${TRX_CPU ?? 'any'}, relay pid ${relayPid} + load generator on CPU ${LOAD_CPU ?? 'any'}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
 
@@ -302,6 +303,7 @@ async function main(): Promise<void> {
     const stack = await startTransceiver(keys, relayPort);
     const run = runLoad(stack.url, STORM, STORM, 10);
     await run.done;
+    process.stderr.write(`bench: storm progress:\n${run.stderr}`);
     await stack.stop();
     storm = run.report;
   }
@@ -318,7 +320,7 @@ async function main(): Promise<void> {
   if (storm) {
     console.log(`\nReconnect storm: ${storm.calls} calls started at once (--ramp-per-sec ${STORM}): connected ${storm.connected}, failed ${storm.failed}` +
       `${storm.failed ? ` ${JSON.stringify(storm.failures)}` : ''}; last call connected ${f(storm.lastConnectMs, 0)} ms after the first started; ` +
-      `setup p50 ${f(storm.setupMs.p50, 0)} / p95 ${f(storm.setupMs.p95, 0)} / max ${f(storm.setupMs.max, 0)} ms; receive ratio ${f(storm.receiveRatio, 4)}; generator CPU ${f(storm.client.cpuPercent, 0)} %.`);
+      `${storm.failed ? ` First message per reason: ${JSON.stringify(storm.failureExamples)}.` : ''} setup p50 ${f(storm.setupMs.p50, 0)} / p95 ${f(storm.setupMs.p95, 0)} / max ${f(storm.setupMs.max, 0)} ms; receive ratio ${f(storm.receiveRatio, 4)}; generator CPU ${f(storm.client.cpuPercent, 0)} %.`);
   }
   const starved = rows.filter((r) => r.waitPct > 5);
   if (starved.length > 0) {
