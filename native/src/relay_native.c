@@ -428,9 +428,13 @@ static int round_public(relay_t *r, bufs_t *b, int pi) {
     pthread_mutex_lock(&r->mlock);
     for (int j = 0; j < nm; j++) {
       int i = b->missidx[j];
-      if (r->nmiss >= MISS_CAP) {
-        /* JS is behind: the attempt is refused like one over its rate limit */
-        b->c[C_RATE_LIMITED]++;
+      /* JS is behind. Media from unknown senders (store lookups) may fill half the queue, so a
+         backlog of junk never crowds out first packets (STUN, first byte 0..3): refused media
+         counts as not_stun (what JS concludes after a skipped lookup), a refused STUN check as
+         rate_limited */
+      int stun = b->buf[i][HDR] <= 3;
+      if (r->nmiss >= (stun ? MISS_CAP : MISS_CAP / 2)) {
+        b->c[stun ? C_RATE_LIMITED : C_NOT_STUN]++;
         continue;
       }
       miss_t *q = &r->miss[r->nmiss++];
