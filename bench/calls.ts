@@ -70,7 +70,13 @@ process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
 /** CPU seconds (utime + stime) of a process and its RSS in KB. */
 function sample(pid: number): { cpu: number; rssKb: number; at: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    // The process has already exited (a load run that ended early): no figure rather than a crash.
+    return { cpu: NaN, rssKb: NaN, at: performance.now() };
+  }
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields after "(comm) ": state is index 0, so utime (14th field) is index 11, stime 12, rss (24th) 21.
   return { cpu: (Number(f[11]) + Number(f[12])) / TICK_HZ, rssKb: Number(f[21]) * PAGE_KB, at: performance.now() };
