@@ -13,9 +13,19 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
+# The relay's native datapath (native/, Node-API C) is built here by Parley's own install
+# script (node-gyp); the toolchain stays in this stage. No dependency needs a script of its
+# own (@evan/opus ships prebuilt native code and WebAssembly in its tarball).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-# No dependency of Parley needs an install script (@evan/opus ships WebAssembly).
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+COPY native/binding.gyp ./native/
+COPY native/src ./native/src
+# The image's Node ships its headers in /usr/local/include/node: no header download.
+ENV npm_config_nodedir=/usr/local
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && test -f native/build/Release/parley_relay.node \
  && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
@@ -23,6 +33,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 # Owned by root and read-only to the runtime user: the process cannot change its own code.
 COPY --from=deps /app/node_modules ./node_modules
+COPY --from=deps /app/native/build/Release/parley_relay.node ./native/build/Release/parley_relay.node
 COPY package.json ./
 COPY bin ./bin
 COPY src ./src
