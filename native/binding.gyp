@@ -10,6 +10,17 @@
       "conditions": [
         ["OS!='linux'", { "type": "none", "sources": [] }]
       ]
+    },
+    {
+      "target_name": "parley_media_socket",
+      "sources": ["src/media_socket.c"],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11", "-pthread"],
+      "cflags!": ["-fno-exceptions"],
+      "ldflags": ["-pthread"],
+      "conditions": [
+        ["OS!='linux'", { "type": "none", "sources": [] }]
+      ]
     }
   ]
 }

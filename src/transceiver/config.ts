@@ -11,6 +11,10 @@ import { CidrSet, LOOPBACK_CIDRS } from './cidr.ts';
 import { DEFAULT_HEARTBEAT_PREFIX } from '../relay/heartbeat.ts';
 import { parseRegionMap } from './relay-locations.ts';
 import { parseRelaySpec } from './relay-spec.ts';
+import { MEDIA_IO_MODES } from './media-socket.ts';
+import type { MediaIo } from './media-socket.ts';
+import { DEFAULT_MEDIA_BATCH_US, loadMediaSocketAddon } from './media-socket-native.ts';
+import { ConfigError } from '../common/config-error.ts';
 
 function mediaAddress(text: string): TransportAddress {
   const a = parsers.address(text);
@@ -98,6 +102,15 @@ export const transceiverSettings = {
     flag: 'udp-buffer', env: 'PARLEY_UDP_BUFFER', metavar: 'BYTES', default: 8 * 1024 * 1024, parse: parsers.int(65_536, 1 << 30),
     help: 'receive and send buffer of the media socket; the default holds ~100 ms of 1000 calls (50 000 packets/s); Linux caps it at net.core.rmem_max / wmem_max (a warning says so)',
   }),
+  mediaIo: setting<MediaIo | undefined>({
+    flag: 'media-io', env: 'PARLEY_MEDIA_IO', metavar: 'native|dgram', default: undefined, defaultText: 'native where the addon built, else dgram',
+    parse: parsers.oneOf(MEDIA_IO_MODES),
+    help: 'media socket: native = the C addon (recvmmsg/sendmmsg in batches on a thread of its own, built by npm ci), dgram = Node dgram (one system call and callback per datagram); the choice is logged at start',
+  }),
+  mediaBatchUs: setting({
+    flag: 'media-batch-us', env: 'PARLEY_MEDIA_BATCH_US', metavar: 'µS', default: DEFAULT_MEDIA_BATCH_US, parse: parsers.int(0, 100_000),
+    help: 'native media socket: after a datagram arrives, wait this long for more and hand them to JS together (0: at once); the most it adds to a packet\'s way through',
+  }),
   maxSessions: setting({
     flag: 'max-sessions', env: 'PARLEY_MAX_SESSIONS', metavar: 'N', default: 1000, parse: parsers.int(1, 1_000_000),
     help: 'calls at once; further offers get 503 with Retry-After',
@@ -134,3 +147,11 @@ export const transceiverSettings = {
 };
 
 export type TransceiverConfig = ConfigOf<typeof transceiverSettings>;
+
+/** The media socket to use and, when the default fell back to dgram, why. Throws ConfigError if native was asked for and cannot load. */
+export function resolveMediaIo(asked: MediaIo | undefined): { io: MediaIo; fallback?: string } {
+  const addon = loadMediaSocketAddon();
+  if (asked === 'native' && addon instanceof Error) throw new ConfigError('--media-io / PARLEY_MEDIA_IO', `native is not available: ${addon.message}`);
+  if (asked !== undefined) return { io: asked };
+  return addon instanceof Error ? { io: 'dgram', fallback: addon.message } : { io: 'native' };
+}

@@ -3,11 +3,10 @@
 // (src/core/relay-header.ts), routes the payload to a session — STUN by the server ufrag in
 // USERNAME (RFC 8445 §7.2.2), everything else by the client address the header names, as
 // pion's single-port mux does — and sends each session's output back through the relay the
-// client last used, header first (scatter/gather, no copy). It arms ONE timer for all sessions
-// (STYLE.md rule 3) from a min-heap of their deadlines. Not here: what a call is (session.ts)
-// or how calls are created (calls.ts).
-import { createSocket } from 'node:dgram';
-import type { RemoteInfo, Socket } from 'node:dgram';
+// client last used, header first. It arms ONE timer for all sessions (STYLE.md rule 3) from a
+// min-heap of their deadlines. The socket itself is behind media-socket.ts (`--media-io`:
+// batched native I/O or Node's dgram). Not here: what a call is (session.ts) or how calls are
+// created (calls.ts).
 import type { TransportAddress } from '../core/address.ts';
 import { classify } from '../core/demux.ts';
 import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader, isRelayHeader } from '../core/relay-header.ts';
@@ -20,6 +19,11 @@ import { TimerHeap } from './timer-heap.ts';
 import { clientKeyOfAddress, clientKeyOfHeader } from './client-key.ts';
 import type { ClientKey } from './client-key.ts';
 import type { EndpointDropReason, TransceiverMetrics } from './transceiver-metrics.ts';
+import { DEFAULT_UDP_BUFFER_BYTES, DgramMediaSocket } from './media-socket.ts';
+import type { MediaIo, MediaPeer, MediaSocket, MediaSocketOptions } from './media-socket.ts';
+import { DEFAULT_MEDIA_BATCH_US, NativeMediaSocket } from './media-socket-native.ts';
+
+export { DEFAULT_UDP_BUFFER_BYTES };
 
 export interface MediaEndpointOptions {
   readonly bind: TransportAddress;
@@ -34,19 +38,10 @@ export interface MediaEndpointOptions {
   readonly onSessionState?: (session: Session) => void;
   /** SO_RCVBUF / SO_SNDBUF of the media socket (--udp-buffer); default DEFAULT_UDP_BUFFER_BYTES. */
   readonly bufferBytes?: number;
-}
-
-/**
- * Each queued datagram costs its truesize (~1 KB for a 200-byte RTP packet) of the receive
- * buffer, so 8 MiB holds ~100 ms of 1000 calls at 50 packets/s: a GC pause or a burst of DTLS
- * handshakes is absorbed instead of dropped. The kernel's ~208 KB default overflowed at a few
- * hundred calls (Pion's echo server shows the same: docs/performance.md).
- */
-export const DEFAULT_UDP_BUFFER_BYTES = 8 * 1024 * 1024;
-
-/** Every destination is a literal IP (relay sockets from rinfo): skip dgram's per-send DNS lookup. */
-function literalLookup(host: string, _opts: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
-  cb(null, host, host.includes(':') ? 6 : 4);
+  /** The socket implementation (--media-io); default dgram. */
+  readonly io?: MediaIo;
+  /** Batch window of the native socket in µs (--media-batch-us); default DEFAULT_MEDIA_BATCH_US. */
+  readonly batchUs?: number;
 }
 
 interface Entry {
@@ -61,19 +56,14 @@ interface Entry {
    */
   lastPath: SessionPath | undefined;
   readonly lastHeader: Buffer;
-  lastRelayAddress: string;
-  lastRelayPort: number;
+  lastPeer: MediaPeer | undefined;
 }
-
-/** Verdicts of --relay-cidrs per source address text (a handful of relays), so a datagram costs one Map lookup. */
-const MAX_SOURCE_VERDICTS = 4096;
 
 export class MediaEndpoint {
   readonly #o: MediaEndpointOptions;
-  readonly #socket: Socket;
+  readonly #socket: MediaSocket;
   readonly #byUfrag = new Map<string, Entry>();
   readonly #byClient = new Map<ClientKey, Entry>();
-  readonly #sourceAllowed = new Map<string, boolean>();
   readonly #entries = new Map<Session, Entry>();
   readonly #timers = new TimerHeap<Session>();
   #timer: NodeJS.Timeout | undefined;
@@ -83,40 +73,39 @@ export class MediaEndpoint {
   readonly #headers = new WeakMap<SessionPath, Buffer>();
   address: TransportAddress;
 
-  private constructor(o: MediaEndpointOptions, socket: Socket, address: TransportAddress) {
+  private constructor(o: MediaEndpointOptions, socket: MediaSocket) {
     this.#o = o;
     this.#socket = socket;
-    this.address = address;
-    socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
-    socket.on('error', (err) => o.log?.error('media socket error', { err }));
+    this.address = socket.address;
   }
 
   /** Binds the UDP socket. Rejects when the address cannot be bound. */
   static async bind(o: MediaEndpointOptions): Promise<MediaEndpoint> {
-    const socket = createSocket({
-      type: o.bind.family === 'IPv6' ? 'udp6' : 'udp4',
-      ipv6Only: o.bind.family === 'IPv6',
+    const m = o.metrics;
+    // The socket needs the endpoint's handler and the endpoint needs the socket: break the cycle with a holder.
+    const holder: { e?: MediaEndpoint } = {};
+    const so: MediaSocketOptions = {
+      bind: o.bind,
       // Relays forward many calls' packets in bursts; the default ~200 KB buffer holds only about
       // 200 small datagrams (each costs ~1 KB of kernel memory). The kernel caps this at rmem_max.
-      recvBufferSize: o.bufferBytes ?? DEFAULT_UDP_BUFFER_BYTES,
-      sendBufferSize: o.bufferBytes ?? DEFAULT_UDP_BUFFER_BYTES,
-      lookup: literalLookup as never,
-    });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(o.bind.port, o.bind.address, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    const a = socket.address();
-    // Linux silently caps the request at net.core.rmem_max / wmem_max and reports double what it granted.
-    const want = o.bufferBytes ?? DEFAULT_UDP_BUFFER_BYTES;
-    const got = { receive: socket.getRecvBufferSize() / 2, send: socket.getSendBufferSize() / 2 };
-    if (got.receive < want || got.send < want) {
-      o.log?.warn('media socket buffers are smaller than asked: raise net.core.rmem_max / net.core.wmem_max', { asked: want, ...got });
-    }
-    return new MediaEndpoint(o, socket, { address: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' });
+      bufferBytes: o.bufferBytes ?? DEFAULT_UDP_BUFFER_BYTES,
+      log: o.log,
+      onDatagram: (msg, from) => {
+        if (holder.e) holder.e.#onMessage(msg, from);
+      },
+      onTooLarge: (n) => m.drops['too-large'].inc(n),
+      onSendError: (n) => m.sendErrors.inc(n),
+    };
+    const socket = o.io === 'native'
+      ? await NativeMediaSocket.bind({ ...so, batchUs: o.batchUs ?? DEFAULT_MEDIA_BATCH_US })
+      : await DgramMediaSocket.bind(so);
+    holder.e = new MediaEndpoint(o, socket);
+    return holder.e;
+  }
+
+  /** Which socket implementation carries the media (--media-io). */
+  get io(): MediaIo {
+    return this.#socket.io;
   }
 
   get sessionCount(): number {
@@ -125,7 +114,7 @@ export class MediaEndpoint {
 
   /** Starts routing to a new session (by its server ufrag) and schedules its deadlines. */
   add(session: Session): void {
-    const entry: Entry = { session, clients: new Set(), lastPath: undefined, lastHeader: Buffer.alloc(RELAY_HEADER_LENGTH), lastRelayAddress: '', lastRelayPort: -1 };
+    const entry: Entry = { session, clients: new Set(), lastPath: undefined, lastHeader: Buffer.alloc(RELAY_HEADER_LENGTH), lastPeer: undefined };
     this.#entries.set(session, entry);
     this.#byUfrag.set(session.localUfrag, entry);
     this.#service(entry);
@@ -153,11 +142,11 @@ export class MediaEndpoint {
 
   /** Closes the socket and the timer. Sessions are not closed here: the owner ends them first. Idempotent. */
   close(): Promise<void> {
-    this.#closed ??= new Promise<void>((resolve) => {
+    this.#closed ??= (async () => {
       if (this.#timer) clearTimeout(this.#timer);
       this.#timer = undefined;
-      this.#socket.close(() => resolve());
-    });
+      await this.#socket.close();
+    })();
     return this.#closed;
   }
 
@@ -165,11 +154,13 @@ export class MediaEndpoint {
     this.#o.metrics.drops[reason].inc();
   }
 
-  #onMessage(msg: Buffer, rinfo: RemoteInfo): void {
+  #onMessage(msg: Buffer, from: MediaPeer): void {
     const m = this.#o.metrics;
     m.packetsIn.inc();
     m.bytesIn.inc(msg.length);
-    if (!this.#allowed(rinfo.address)) return this.#drop('source-not-allowed');
+    // --relay-cidrs, decided once per sender (the socket keeps one peer object per address).
+    const allowed = from.allowed ??= this.#o.relayCidrs.has(from.socket.address);
+    if (!allowed) return this.#drop('source-not-allowed');
     if (!isRelayHeader(msg) || msg.length === RELAY_HEADER_LENGTH) return this.#drop('bad-header');
     const kind = classify(msg[RELAY_HEADER_LENGTH]);
     let entry: Entry | undefined;
@@ -186,16 +177,14 @@ export class MediaEndpoint {
     }
     if (!entry) return this.#drop('no-session');
     let path = entry.lastPath;
-    if (path === undefined || rinfo.port !== entry.lastRelayPort || rinfo.address !== entry.lastRelayAddress ||
+    if (path === undefined || from !== entry.lastPeer ||
       msg.compare(entry.lastHeader, 0, RELAY_HEADER_LENGTH, 0, RELAY_HEADER_LENGTH) !== 0) {
       const header = decodeRelayHeader(msg);
       if (!header) return this.#drop('bad-header');
-      const relaySocket: TransportAddress = { address: rinfo.address, port: rinfo.port, family: rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4' };
-      path = { client: header.client, relayPublic: header.public, relaySocket };
+      path = { client: header.client, relayPublic: header.public, relaySocket: from.socket };
       entry.lastPath = path;
       msg.copy(entry.lastHeader, 0, 0, RELAY_HEADER_LENGTH);
-      entry.lastRelayAddress = rinfo.address;
-      entry.lastRelayPort = rinfo.port;
+      entry.lastPeer = from;
     }
     const session = entry.session;
     try {
@@ -204,16 +193,6 @@ export class MediaEndpoint {
       this.#failed(entry, err);
     }
     this.#service(entry);
-  }
-
-  #allowed(address: string): boolean {
-    let ok = this.#sourceAllowed.get(address);
-    if (ok === undefined) {
-      ok = this.#o.relayCidrs.has(address);
-      if (this.#sourceAllowed.size >= MAX_SOURCE_VERDICTS) this.#sourceAllowed.clear();
-      this.#sourceAllowed.set(address, ok);
-    }
-    return ok;
   }
 
   /**
@@ -277,13 +256,8 @@ export class MediaEndpoint {
     }
     this.#o.metrics.packetsOut.inc();
     this.#o.metrics.bytesOut.inc(header.length + data.length);
-    this.#socket.send([header, data], path.relaySocket.port, path.relaySocket.address, this.#onSent);
+    this.#socket.send(header, data, path.relaySocket);
   }
-
-  /** One callback for every send (no closure per packet). */
-  readonly #onSent = (err: Error | null): void => {
-    if (err) this.#o.metrics.sendErrors.inc();
-  };
 
   /** Keeps exactly one timer, set to the earliest session deadline. */
   #arm(): void {

@@ -8,6 +8,7 @@ export const ENDPOINT_DROP_REASONS = [
   'bad-header',         // no valid relay ⇄ transceiver header
   'no-session',         // no call for that ufrag / client address
   'not-stun-or-media',  // first byte outside the RFC 7983 ranges we serve
+  'too-large',          // longer than a relay sends (media-socket.ts MAX_MEDIA_DATAGRAM), dropped unread
 ] as const;
 export type EndpointDropReason = (typeof ENDPOINT_DROP_REASONS)[number];
 

@@ -17,6 +17,7 @@ import { CallRegistry } from './calls.ts';
 import type { CidrSet } from './cidr.ts';
 import { MediaEndpoint } from './endpoint.ts';
 import type { MediaHandlerFactory } from './media-handler.ts';
+import type { MediaIo } from './media-socket.ts';
 import type { RelayLocations } from './relay-locations.ts';
 import { startSignaling } from './signaling.ts';
 import type { SignalingServer } from './signaling.ts';
@@ -46,6 +47,9 @@ export interface TransceiverOptions {
   readonly setupTimeoutMs?: number;
   /** Media socket buffer sizes (--udp-buffer). */
   readonly udpBufferBytes?: number;
+  /** Media socket implementation (--media-io; default dgram) and the native batch window (--media-batch-us). */
+  readonly mediaIo?: MediaIo;
+  readonly mediaBatchUs?: number;
   /** Served at / (the demo page). */
   readonly staticDir?: string;
 }
@@ -72,7 +76,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
   // The endpoint reports to the registry, which needs the endpoint: break the cycle with a holder.
   const owner: { calls?: CallRegistry } = {};
   const endpoint = await MediaEndpoint.bind({
-    bind: o.media, relayCidrs: o.relayCidrs, metrics: m, log: o.log, clock, bufferBytes: o.udpBufferBytes,
+    bind: o.media, relayCidrs: o.relayCidrs, metrics: m, log: o.log, clock, bufferBytes: o.udpBufferBytes, io: o.mediaIo, batchUs: o.mediaBatchUs,
     onSessionClosed: (s, reason) => owner.calls?.onSessionClosed(s, reason),
     onSessionState: (s) => owner.calls?.onSessionState(s),
   });

@@ -9,6 +9,7 @@ import { seededRng } from '../../src/core/rng.ts';
 import { MetricsRegistry } from '../../src/common/metrics.ts';
 import { CidrSet } from '../../src/transceiver/cidr.ts';
 import { MediaEndpoint } from '../../src/transceiver/endpoint.ts';
+import { TEST_MEDIA_IO } from './helpers/media-io.ts';
 import { createEchoHandler } from '../../src/transceiver/handlers/echo.ts';
 import { Session } from '../../src/transceiver/session.ts';
 import type { SessionOptions } from '../../src/transceiver/session.ts';
@@ -36,7 +37,7 @@ test('a throwing session ends as internal-error; a healthy one still times out o
   const clock = (): number => performance.now();
   const endpoint = await MediaEndpoint.bind({
     bind: { address: '127.0.0.1', port: 0, family: 'IPv4' }, relayCidrs: CidrSet.parse('127.0.0.1/32'),
-    metrics: transceiverMetrics(new MetricsRegistry()), clock, onSessionClosed: (s, r) => closed.push([s.id, r]),
+    metrics: transceiverMetrics(new MetricsRegistry()), clock, io: TEST_MEDIA_IO, onSessionClosed: (s, r) => closed.push([s.id, r]),
   });
   const t0 = clock();
   endpoint.add(new BrokenSession(options('broken', t0, 30)));

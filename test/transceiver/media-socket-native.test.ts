@@ -1,0 +1,179 @@
+// The native media socket (native/src/media_socket.c through media-socket-native.ts) against real
+// UDP sockets on 127.0.0.1: datagrams from several senders arrive whole, with their sender, in
+// batches (one callback for many); sends queued in one pass leave with one flush, byte for byte,
+// to the right destinations; oversize datagrams are dropped and counted while the socket keeps
+// working; close is idempotent, flushes what is queued and is clean while senders keep sending;
+// a taken port rejects with Node's EADDRINUSE wording; buffer sizes are applied.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import type { TransportAddress } from '../../src/core/address.ts';
+import type { Logger } from '../../src/common/log.ts';
+import { MAX_MEDIA_DATAGRAM } from '../../src/transceiver/media-socket.ts';
+import type { MediaPeer, MediaSocketOptions } from '../../src/transceiver/media-socket.ts';
+import { NativeMediaSocket, loadMediaSocketAddon } from '../../src/transceiver/media-socket-native.ts';
+
+const skip = loadMediaSocketAddon() instanceof Error && process.env.CI !== 'true' ? 'the native media socket addon is not built' : false;
+const LOCAL: TransportAddress = { address: '127.0.0.1', port: 0, family: 'IPv4' };
+
+interface Harness {
+  readonly got: { msg: Buffer; from: MediaPeer }[];
+  readonly counts: { tooLarge: number; sendErrors: number; batches: number };
+}
+
+async function open(o: Partial<MediaSocketOptions> & { batchUs?: number } = {}): Promise<{ s: NativeMediaSocket } & Harness> {
+  const got: Harness['got'] = [];
+  const counts = { tooLarge: 0, sendErrors: 0, batches: 0 };
+  const s = await NativeMediaSocket.bind({
+    bind: LOCAL, bufferBytes: 1 << 20, batchUs: o.batchUs ?? 2000,
+    onDatagram: o.onDatagram ?? ((msg, from) => got.push({ msg, from })),
+    onTooLarge: (n) => (counts.tooLarge += n),
+    onSendError: (n) => (counts.sendErrors += n),
+  });
+  return { s, got, counts };
+}
+
+async function udp(): Promise<Socket & { inbox: Buffer[] }> {
+  const sock = createSocket('udp4') as Socket & { inbox: Buffer[] };
+  sock.inbox = [];
+  sock.on('message', (m) => sock.inbox.push(m));
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  return sock;
+}
+
+const closeUdp = (s: Socket): Promise<void> => new Promise((r) => s.close(() => r()));
+
+async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('receives whole datagrams from several senders, in batches, with their sender', { skip, timeout: 20_000 }, async () => {
+  const { s, got } = await open();
+  const a = await udp();
+  const b = await udp();
+  try {
+    const sent: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const from = i % 2 === 0 ? a : b;
+      const body = Buffer.alloc(100 + i, i);
+      sent.push(`${from.address().port}:${body.toString('hex')}`);
+      from.send(body, s.address.port, '127.0.0.1');
+    }
+    await waitFor(() => got.length === 40, 5000, '40 datagrams');
+    for (const g of got) assert.equal(g.from.socket.address, '127.0.0.1');
+    assert.deepEqual(got.map((g) => `${g.from.socket.port}:${g.msg.toString('hex')}`).sort(), sent.sort());
+    // Every datagram of a sender shares one peer object (the endpoint caches per peer).
+    const peers = new Set(got.map((g) => g.from));
+    assert.equal(peers.size, 2);
+    // Sent in one burst, they arrive within one batch window: far fewer deliveries than datagrams.
+    assert.ok(s.batches < 40, `40 datagrams came in ${s.batches} deliveries`);
+  } finally {
+    await s.close();
+    await closeUdp(a);
+    await closeUdp(b);
+  }
+});
+
+test('sends queued in one pass leave together, header + payload, to each destination', { skip, timeout: 20_000 }, async () => {
+  const { s, counts } = await open();
+  const a = await udp();
+  const b = await udp();
+  try {
+    const to = (x: Socket): TransportAddress => ({ address: '127.0.0.1', port: x.address().port, family: 'IPv4' });
+    const header = Buffer.from('0123456789012345678901234567890123456789');
+    for (let i = 0; i < 300; i++) s.send(header, Buffer.alloc(i + 1, i), to(i % 3 === 0 ? a : b)); // > one flush (256)
+    s.flush();
+    await waitFor(() => a.inbox.length + b.inbox.length === 300, 5000, '300 datagrams');
+    assert.equal(a.inbox.length, 100);
+    for (const m of [...a.inbox, ...b.inbox]) {
+      assert.deepEqual(m.subarray(0, 40), header);
+      const n = m.length - 40;
+      assert.ok(m.subarray(40).every((x) => x === ((n - 1) & 0xff)));
+    }
+    // Without a flush, a microtask sends what this turn queued.
+    s.send(header, Buffer.from('later'), to(a));
+    await waitFor(() => a.inbox.length === 101, 5000, 'the microtask flush');
+    assert.equal(a.inbox[100].subarray(40).toString(), 'later');
+    assert.equal(counts.sendErrors, 0);
+  } finally {
+    await s.close();
+    await closeUdp(a);
+    await closeUdp(b);
+  }
+});
+
+test('oversize datagrams are dropped and counted; the socket keeps working', { skip, timeout: 20_000 }, async () => {
+  const { s, got, counts } = await open({ batchUs: 0 });
+  const a = await udp();
+  try {
+    a.send(Buffer.alloc(MAX_MEDIA_DATAGRAM + 1), s.address.port, '127.0.0.1');
+    a.send(Buffer.alloc(60_000), s.address.port, '127.0.0.1');
+    a.send(Buffer.alloc(MAX_MEDIA_DATAGRAM, 7), s.address.port, '127.0.0.1');
+    a.send(Buffer.alloc(0), s.address.port, '127.0.0.1');
+    await waitFor(() => counts.tooLarge === 2 && got.length === 2, 5000, 'two drops and two datagrams');
+    assert.equal(got[0].msg.length, MAX_MEDIA_DATAGRAM);
+    assert.ok(got[0].msg.every((x) => x === 7));
+    assert.equal(got[1].msg.length, 0);
+  } finally {
+    await s.close();
+    await closeUdp(a);
+  }
+});
+
+test('close while senders keep sending: clean, idempotent, queued sends leave first, later sends are ignored', { skip, timeout: 20_000 }, async () => {
+  const { s, got } = await open({ batchUs: 500 });
+  const a = await udp();
+  const end = Date.now() + 3000;
+  let stop = false;
+  const flood = (async () => {
+    while (!stop && Date.now() < end) {
+      for (let i = 0; i < 50; i++) a.send(Buffer.alloc(200), s.address.port, '127.0.0.1');
+      await new Promise((r) => setImmediate(r));
+    }
+  })();
+  try {
+    await waitFor(() => got.length > 100, 3000, 'traffic');
+    const to: TransportAddress = { address: '127.0.0.1', port: a.address().port, family: 'IPv4' };
+    s.send(Buffer.alloc(40), Buffer.from('last'), to);
+    await Promise.all([s.close(), s.close()]);
+    const after = got.length;
+    s.send(Buffer.alloc(40), Buffer.from('after close'), to);
+    s.flush();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(got.length, after, 'nothing is delivered after close');
+    await waitFor(() => a.inbox.some((m) => m.subarray(40).toString() === 'last'), 2000, 'the send queued before close');
+    assert.ok(!a.inbox.some((m) => m.subarray(40).toString() === 'after close'));
+  } finally {
+    stop = true;
+    await flood;
+    await s.close();
+    await closeUdp(a);
+  }
+});
+
+test('bind failure rejects with the address and EADDRINUSE; buffer sizes are applied', { skip, timeout: 20_000 }, async () => {
+  const a = await udp();
+  try {
+    await assert.rejects(
+      NativeMediaSocket.bind({ bind: { ...LOCAL, port: a.address().port }, bufferBytes: 1 << 20, batchUs: 0, onDatagram: () => {}, onTooLarge: () => {}, onSendError: () => {} }),
+      (err: Error & { code?: string }) => err.code === 'EADDRINUSE' && err.message.includes(`bind EADDRINUSE 127.0.0.1:${a.address().port}`),
+    );
+    await assert.rejects(
+      NativeMediaSocket.bind({ bind: { address: '192.0.2.1', port: 0, family: 'IPv4' }, bufferBytes: 1 << 20, batchUs: 0, onDatagram: () => {}, onTooLarge: () => {}, onSendError: () => {} }),
+      (err: Error & { code?: string }) => err.code === 'EADDRNOTAVAIL',
+    );
+  } finally {
+    await closeUdp(a);
+  }
+  // Asking more than net.core.rmem_max allows is warned about, as with dgram.
+  const warnings: string[] = [];
+  const log: Logger = { level: 'debug', warn: (m) => warnings.push(m), info: () => {}, error: () => {}, debug: () => {}, child: () => log };
+  const s = await NativeMediaSocket.bind({ bind: LOCAL, bufferBytes: 1 << 30, batchUs: 0, log, onDatagram: () => {}, onTooLarge: () => {}, onSendError: () => {} });
+  await s.close();
+  assert.ok(warnings.some((w) => w.includes('rmem_max')), 'a 1 GiB buffer is capped and warned about');
+});
