@@ -1,8 +1,11 @@
 // The relay's liveness heartbeat in Redis (docs/global-relay.md): while a relay is ready it
-// writes `SET PREFIX<location>:<id> {public addresses} PX ttl` every intervalMs, and deletes the
-// key when it stops; a relay that dies simply stops refreshing and its key expires after ttl.
-// Transceivers read these keys (src/transceiver/relay-locations.ts) and advertise only
-// locations with at least one live relay. The key format is defined here for both sides.
+// writes, every intervalMs and in one script, `SET PREFIX<location>:<id> {public addresses} PX ttl`
+// (for operators to read) and its member `<location>:<id>` into the sorted set `PREFIX` + `live`
+// with the Redis clock's time + ttl as score; it removes both when it stops. A relay that dies
+// simply stops refreshing: its key expires and its score falls behind the clock.
+// Transceivers read the live members of that one sorted set (readLiveRelays below, used by
+// src/transceiver/relay-locations.ts) and advertise only locations with at least one live relay:
+// a read costs O(log n + live relays), never a walk over the keyspace that the flow store shares.
 // Not here: the flow store (store/redis-store.ts), which shares the Redis but not the keys.
 import type { TransportAddress } from '../core/address.ts';
 import { formatAddress } from '../core/address.ts';
@@ -12,27 +15,64 @@ export const DEFAULT_HEARTBEAT_PREFIX = 'parley:heartbeat:relay:';
 export const HEARTBEAT_INTERVAL_MS = 1000;
 export const HEARTBEAT_TTL_MS = 3000;
 
-/** SCAN MATCH treats * ? [ ] \ as glob syntax; a prefix is literal. */
-function globEscape(s: string): string {
-  return s.replace(/[*?[\]\\]/g, '\\$&');
-}
-
 export function heartbeatKey(prefix: string, location: string, id: string): string {
-  return `${prefix}${location}:${id}`;
+  return `${prefix}${heartbeatMember(location, id)}`;
 }
 
-/** The SCAN MATCH pattern of every heartbeat under `prefix`. */
-export function heartbeatMatch(prefix: string): string {
-  return `${globEscape(prefix)}*`;
+/** The sorted set of live relays under `prefix` (cannot clash with a heartbeatKey: those have a ':'). */
+export function liveSetKey(prefix: string): string {
+  return `${prefix}live`;
 }
 
-/** Inverse of heartbeatKey; undefined for other keys. Location names have no ':' (relay-spec.ts). */
-export function parseHeartbeatKey(prefix: string, key: string): { location: string; id: string } | undefined {
-  if (!key.startsWith(prefix)) return undefined;
-  const rest = key.slice(prefix.length);
-  const colon = rest.indexOf(':');
-  if (colon <= 0 || colon === rest.length - 1) return undefined;
-  return { location: rest.slice(0, colon), id: rest.slice(colon + 1) };
+export function heartbeatMember(location: string, id: string): string {
+  return `${location}:${id}`;
+}
+
+/** Inverse of heartbeatMember; undefined for anything else. Location names have no ':' (relay-spec.ts). */
+export function parseHeartbeatMember(member: string): { location: string; id: string } | undefined {
+  const colon = member.indexOf(':');
+  if (colon <= 0 || colon === member.length - 1) return undefined;
+  return { location: member.slice(0, colon), id: member.slice(colon + 1) };
+}
+
+// Scores are the Redis server's clock (TIME), so relays' and transceivers' clocks never meet.
+const NOW_MS = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)";
+
+/** KEYS: value key, live set. ARGV: member, value, ttl ms. The set lives as long as its newest member. */
+const BEAT_SCRIPT = `${NOW_MS}
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+redis.call('PEXPIRE', KEYS[2], ARGV[3], 'GT')
+redis.call('PEXPIRE', KEYS[2], ARGV[3], 'NX')
+return now`;
+
+/** KEYS: live set. The members whose deadline is still ahead. */
+const READ_SCRIPT = `${NOW_MS}
+return redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')`;
+
+/**
+ * Writes one heartbeat: the relay's value key and its member in the live set (one script, so
+ * both or neither). `client` is a connected node-redis client.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function writeHeartbeat(client: any, o: { prefix: string; location: string; id: string; value: string; ttlMs: number }): Promise<void> {
+  await client.eval(BEAT_SCRIPT, {
+    keys: [heartbeatKey(o.prefix, o.location, o.id), liveSetKey(o.prefix)],
+    arguments: [heartbeatMember(o.location, o.id), o.value, String(o.ttlMs)],
+  });
+}
+
+/** The locations with at least one live relay under `prefix`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function readLiveRelays(client: any, prefix: string): Promise<Set<string>> {
+  const members = (await client.eval(READ_SCRIPT, { keys: [liveSetKey(prefix)], arguments: [] })) as string[];
+  const names = new Set<string>();
+  for (const m of members) {
+    const p = parseHeartbeatMember(m);
+    if (p) names.add(p.location);
+  }
+  return names;
 }
 
 /**
@@ -72,6 +112,7 @@ export interface HeartbeatOptions {
 export class RelayHeartbeat {
   readonly #o: HeartbeatOptions;
   readonly #key: string;
+  readonly #member: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   #client: any;
   #timer: NodeJS.Timeout | undefined;
@@ -81,6 +122,7 @@ export class RelayHeartbeat {
   private constructor(o: HeartbeatOptions) {
     this.#o = o;
     this.#key = heartbeatKey(o.prefix, o.location, o.id);
+    this.#member = heartbeatMember(o.location, o.id);
   }
 
   get key(): string {
@@ -108,20 +150,21 @@ export class RelayHeartbeat {
     if (this.#closing || !this.#client.isReady) return;
     const value = JSON.stringify({ location: this.#o.location, public: this.#o.publics().map(formatAddress), at: Date.now() });
     try {
-      await this.#client.set(this.#key, value, { expiration: { type: 'PX', value: this.#o.ttlMs ?? HEARTBEAT_TTL_MS } });
+      await writeHeartbeat(this.#client, { ...this.#o, value, ttlMs: this.#o.ttlMs ?? HEARTBEAT_TTL_MS });
       this.#beats++;
     } catch {
       // The client's 'error' listener logs; the key expires if this goes on.
     }
   }
 
-  /** Stops beating and deletes the key, so transceivers stop advertising this relay at once. Idempotent. */
+  /** Stops beating and deletes its key and member, so transceivers stop advertising this relay at once. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       clearInterval(this.#timer);
       try {
         if (this.#client.isReady) {
-          await Promise.race([this.#client.del(this.#key), new Promise((r) => setTimeout(r, 500).unref())]);
+          const gone = Promise.all([this.#client.del(this.#key), this.#client.zRem(liveSetKey(this.#o.prefix), this.#member)]);
+          await Promise.race([gone, new Promise((r) => setTimeout(r, 500).unref())]);
           await this.#client.close();
         } else this.#client.destroy();
       } catch {

@@ -7,7 +7,7 @@
 // Not here: the relay spec syntax (relay-spec.ts), candidate lines (src/core/sdp/answer.ts).
 import type { TransportAddress } from '../core/address.ts';
 import type { Logger } from '../common/log.ts';
-import { heartbeatClient, heartbeatMatch, parseHeartbeatKey } from '../relay/heartbeat.ts';
+import { heartbeatClient, readLiveRelays } from '../relay/heartbeat.ts';
 import type { RelaySpec } from './relay-spec.ts';
 
 /** What one answer advertises: addresses in preference order; from `backupFrom` on, the backup location. */
@@ -122,8 +122,8 @@ export interface LiveRelaysOptions {
 }
 
 /**
- * Reads relay heartbeats from Redis on a timer (never per request): SCAN MATCH PREFIX* every
- * refreshMs, and keeps the set of locations that had at least one key. The request path only
+ * Reads relay heartbeats from Redis on a timer (never per request): the live members of the
+ * heartbeat sorted set (src/relay/heartbeat.ts) every refreshMs, and keeps their locations. The request path only
  * reads the cached set (`live()`).
  */
 export class LiveRelays {
@@ -167,13 +167,7 @@ export class LiveRelays {
 
   async #read(): Promise<void> {
     try {
-      const names = new Set<string>();
-      for await (const keys of this.#client.scanIterator({ MATCH: heartbeatMatch(this.#o.prefix), COUNT: 1000 })) {
-        for (const k of keys as string[]) {
-          const p = parseHeartbeatKey(this.#o.prefix, k);
-          if (p) names.add(p.location);
-        }
-      }
+      const names = await readLiveRelays(this.#client, this.#o.prefix);
       const before = this.#live;
       this.#live = names;
       this.#readAt = performance.now();

@@ -1,16 +1,20 @@
 // The relay heartbeat (src/relay/heartbeat.ts) against the real Redis: a key per relay under
-// PREFIX + LOCATION:ID with a short TTL, refreshed while running and deleted on close.
+// PREFIX + LOCATION:ID with a short TTL and a member of the live sorted set PREFIX + live whose
+// score is the Redis clock + TTL, both refreshed while running and removed on close.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
-import { RelayHeartbeat, heartbeatKey, parseHeartbeatKey } from '../../src/relay/heartbeat.ts';
+import { RelayHeartbeat, heartbeatKey, heartbeatMember, liveSetKey, parseHeartbeatMember, readLiveRelays } from '../../src/relay/heartbeat.ts';
 
-test('heartbeat keys round-trip and foreign keys are rejected', () => {
-  assert.deepEqual(parseHeartbeatKey('p:', heartbeatKey('p:', 'eu', 'host-1-ab')), { location: 'eu', id: 'host-1-ab' });
-  assert.equal(parseHeartbeatKey('p:', 'q:eu:x'), undefined);
-  assert.equal(parseHeartbeatKey('p:', 'p:eu'), undefined);
-  assert.equal(parseHeartbeatKey('p:', 'p::x'), undefined);
+test('heartbeat members round-trip and malformed ones are rejected', () => {
+  assert.deepEqual(parseHeartbeatMember(heartbeatMember('eu', 'host-1-ab')), { location: 'eu', id: 'host-1-ab' });
+  assert.deepEqual(parseHeartbeatMember('eu:host:with:colons'), { location: 'eu', id: 'host:with:colons' });
+  assert.equal(parseHeartbeatMember('eu'), undefined);
+  assert.equal(parseHeartbeatMember(':x'), undefined);
+  assert.equal(parseHeartbeatMember('eu:'), undefined);
+  assert.equal(heartbeatKey('p:', 'eu', 'x'), 'p:eu:x');
+  assert.notEqual(liveSetKey('p:'), heartbeatKey('p:', 'live', ''), 'the set cannot be mistaken for a relay key');
 });
 
 test('a running relay heartbeat keeps its key alive past the TTL; close deletes it', async () => {
@@ -28,11 +32,21 @@ test('a running relay heartbeat keeps its key alive past the TTL; close deletes 
     assert.deepEqual(JSON.parse(v).public, ['127.0.0.2:3478']);
     const ttl = await redis.pTTL(heartbeatKey(prefix, 'eu', 'test-1'));
     assert.ok(ttl > 0 && ttl <= 1000, `PX ttl set (${ttl})`);
+    // The member's deadline is the Redis clock + TTL, and the set itself expires with it.
+    const [sec, usec] = (await redis.time()) as unknown as [number, number] | [string, string];
+    const redisNow = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+    const score = await redis.zScore(liveSetKey(prefix), 'eu:test-1');
+    assert.ok(score !== null && score > redisNow && score <= redisNow + 1000, `score ${score} vs Redis now ${redisNow}`);
+    const setTtl = await redis.pTTL(liveSetKey(prefix));
+    assert.ok(setTtl > 0 && setTtl <= 1000, `the live set expires when no relay beats (${setTtl})`);
+    assert.deepEqual([...await readLiveRelays(redis, prefix)], ['eu']);
     await hb.close();
     assert.equal(await redis.exists(heartbeatKey(prefix, 'eu', 'test-1')), 0);
+    assert.equal(await redis.zScore(liveSetKey(prefix), 'eu:test-1'), null, 'close removes the member');
+    assert.deepEqual([...await readLiveRelays(redis, prefix)], []);
   } finally {
     await hb.close();
-    await redis.del(heartbeatKey(prefix, 'eu', 'test-1'));
+    await redis.del([heartbeatKey(prefix, 'eu', 'test-1'), liveSetKey(prefix)]);
     await redis.close();
   }
 });

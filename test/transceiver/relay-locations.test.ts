@@ -10,7 +10,7 @@ import { formatAddress } from '../../src/core/address.ts';
 import { candidatePriority } from '../../src/core/sdp/answer.ts';
 import { LiveRelays, RelayLocations, parseRegionMap } from '../../src/transceiver/relay-locations.ts';
 import { parseRelaySpec } from '../../src/transceiver/relay-spec.ts';
-import { heartbeatKey } from '../../src/relay/heartbeat.ts';
+import { heartbeatKey, liveSetKey, writeHeartbeat } from '../../src/relay/heartbeat.ts';
 
 const spec = parseRelaySpec('eu=203.0.113.10:3478,[2001:db8::10]:3478;us=198.51.100.7:3478;ap=192.0.2.9:3478');
 const names = (p: { addresses: readonly { address: string; port: number; family: string }[] }): string[] =>
@@ -69,14 +69,16 @@ test('every backup candidate has a lower ICE priority than every primary candida
   assert.ok(candidatePriority(1, true) < candidatePriority(0, true));
 });
 
-test('LiveRelays reads heartbeat keys from Redis into live locations; an expired key drops its location', async () => {
+test('LiveRelays reads the live heartbeat members from Redis into live locations; a member past its deadline drops its location', async () => {
   const prefix = `parley:test:${randomBytes(4).toString('hex')}:hb:`;
   const redis = createClient({ url: 'redis://127.0.0.1:6379' });
   await redis.connect();
   const live = await LiveRelays.start({ url: 'redis://127.0.0.1:6379', prefix, refreshMs: 100 });
   try {
-    await redis.set(heartbeatKey(prefix, 'eu', 'a'), '{}', { expiration: { type: 'PX', value: 60_000 } });
-    await redis.set(heartbeatKey(prefix, 'us', 'b'), '{}', { expiration: { type: 'PX', value: 300 } });
+    await writeHeartbeat(redis, { prefix, location: 'eu', id: 'a', value: '{}', ttlMs: 60_000 });
+    await writeHeartbeat(redis, { prefix, location: 'us', id: 'b', value: '{}', ttlMs: 300 });
+    // Keys that merely share the prefix (flow records, say) are not heartbeats.
+    await redis.set(`${prefix}asia:not-a-member`, '{}', { expiration: { type: 'PX', value: 60_000 } });
     await live.refresh();
     assert.deepEqual([...(live.live() ?? [])].sort(), ['eu', 'us']);
     await new Promise((r) => setTimeout(r, 500));
@@ -84,7 +86,7 @@ test('LiveRelays reads heartbeat keys from Redis into live locations; an expired
     assert.deepEqual([...(live.live() ?? [])], ['eu']);
   } finally {
     await live.close();
-    await redis.del(heartbeatKey(prefix, 'eu', 'a'));
+    await redis.del([heartbeatKey(prefix, 'eu', 'a'), `${prefix}asia:not-a-member`, liveSetKey(prefix)]);
     await redis.close();
   }
 });
