@@ -15,6 +15,7 @@ import type { MetricsRegistry } from '../common/metrics.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../common/metrics.ts';
 import { BearerKeys } from './bearer-keys.ts';
 import type { CallService } from './call-types.ts';
+import type { ForwardAuth } from './forward-auth.ts';
 import { SignalingError } from './signaling-errors.ts';
 import { readStatic } from './static-files.ts';
 
@@ -40,6 +41,10 @@ export interface SignalingOptions {
   readonly regionHeader?: string;
   /** The replica that holds a call this one does not know (routable ids, call-id.ts); undefined: 404. */
   readonly ownerOf?: (id: string) => TransportAddress | undefined;
+  /** Signs requests forwarded to an owner, and accepts forwarded ones in place of an API key (forward-auth.ts). */
+  readonly forwardAuth?: ForwardAuth;
+  /** Wall clock (ms) for forward signatures; default Date.now. */
+  readonly wallClock?: () => number;
 }
 
 export interface SignalingServer {
@@ -68,7 +73,10 @@ type Route =
   | { kind: 'none' };
 
 const ID = '([A-Za-z0-9_-]{1,80})';
-/** Marks a request one replica forwarded to another, so it is never forwarded twice. */
+/**
+ * Marks a request one replica forwarded to another, so it is never forwarded twice; its value is
+ * the forwarder's signature (forward-auth.ts), which stands in for the caller's API key.
+ */
 const FORWARDED = 'x-parley-forwarded';
 const CALL = new RegExp(`^${CALLS_PATH}/${ID}$`);
 const HANGUP = new RegExp(`^${CALLS_PATH}/${ID}/hangup$`);
@@ -130,6 +138,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
 
 export async function startSignaling(o: SignalingOptions): Promise<SignalingServer> {
   const keys = new BearerKeys(o.apiKeys ?? []);
+  const wallClock = o.wallClock ?? Date.now;
   const maxBody = o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const requests = o.metrics.counter({
     name: 'parley_signaling_requests_total',
@@ -202,14 +211,17 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
     }
     const allowed = ALLOW[r.kind].split(', ');
     if (!allowed.includes(method)) throw notAllowed(r, method);
-    if (!keys.check(req.headers.authorization)) {
+    const forwarded = req.headers[FORWARDED];
+    const signedForward = typeof forwarded === 'string' && r.kind !== 'calls'
+      && o.forwardAuth?.verify(forwarded, method, url.pathname + url.search, wallClock()) === true;
+    if (!signedForward && !keys.check(req.headers.authorization)) {
       throw new SignalingError('unauthorized', 'a valid API key is required: send Authorization: Bearer <key>',
         { 'www-authenticate': 'Bearer realm="parley"' });
     }
     if (r.kind === 'calls') return createCall(req, res, url);
     const info = o.calls.getCall(r.id);
     if (!info) {
-      const owner = req.headers[FORWARDED] === undefined ? o.ownerOf?.(r.id) : undefined;
+      const owner = forwarded === undefined ? o.ownerOf?.(r.id) : undefined;
       if (owner) return forward(req, res, owner, url);
       throw new SignalingError('not_found', `no call with id ${r.id}`);
     }
@@ -221,11 +233,12 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
   /** Passes a call request on to the replica that holds the call, and its answer back. */
   async function forward(req: IncomingMessage, res: ServerResponse, owner: TransportAddress, url: URL): Promise<void> {
     const host = owner.family === 'IPv6' ? `[${owner.address}]` : owner.address;
-    const headers: Record<string, string> = { [FORWARDED]: '1' };
-    if (req.headers.authorization !== undefined) headers.authorization = req.headers.authorization;
+    // The caller's API key stays here: the owner gets a signature for this one request instead.
+    const target = url.pathname + url.search;
+    const headers: Record<string, string> = { [FORWARDED]: o.forwardAuth?.sign(req.method ?? 'GET', target, wallClock()) ?? '1' };
     let answer: Response;
     try {
-      answer = await fetch(`http://${host}:${owner.port}${url.pathname}${url.search}`, {
+      answer = await fetch(`http://${host}:${owner.port}${target}`, {
         method: req.method, headers, signal: AbortSignal.timeout(5000),
       });
     } catch (err) {

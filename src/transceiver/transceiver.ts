@@ -19,6 +19,7 @@ import { MediaEndpoint } from './endpoint.ts';
 import type { MediaHandlerFactory } from './media-handler.ts';
 import type { MediaIo } from './media-socket.ts';
 import type { RelayLocations } from './relay-locations.ts';
+import { ForwardAuth } from './forward-auth.ts';
 import { startSignaling } from './signaling.ts';
 import type { SignalingServer } from './signaling.ts';
 import { transceiverMetrics } from './transceiver-metrics.ts';
@@ -110,6 +111,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
       ready: () => !registry.draining, staticDir: o.staticDir,
       regionHeader: o.regionHeader ?? 'x-parley-region',
       ownerOf: (id) => callIds.ownerOf(id, Date.now()),
+      forwardAuth: new ForwardAuth(o.keyring),
     });
   } catch (err) {
     await endpoint.close();

@@ -3,8 +3,13 @@
 // keys (src/transceiver/call-id.ts), so GET / DELETE / POST …/hangup sent to ANOTHER replica
 // (what an Ingress does) is forwarded to the owner and answered as if sent there. Ids nobody
 // minted, or forged ones, still get 404, and a forwarded request is never forwarded again.
+// The caller's API key is not forwarded: the owner gets a short-lived signature of that one
+// request (src/transceiver/forward-auth.ts) — checked here with a stand-in that took over a dead
+// owner's address, as another pod given the same IP would.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { buildOffer } from '../../src/client/sdp.ts';
 import { freeTcpPort } from '../../src/client/free-port.ts';
 import type { TransceiverProc } from './failover-helpers.ts';
@@ -69,4 +74,43 @@ test('unknown, forged and already-forwarded ids get 404', async () => {
   assert.equal(loop.status, 404, 'a forwarded request is answered, never forwarded again');
   await loop.text();
   await fetch(one.base + location, { method: 'DELETE', headers: auth });
+});
+
+test('the owner gets a signature of the forwarded request, never the caller\'s API key', async () => {
+  const port = await freeTcpPort();
+  const three = await startTransceiver(['--http', `127.0.0.1:${port}`, '--http-advertise', `127.0.0.1:${port}`, '--api-keys', 'test-key-0123456789abcdef']);
+  const location = await create(three.base);
+  three.child.kill('SIGKILL');
+  await three.exited();
+  // Something else now answers at the dead owner's address and records what it is sent.
+  const seen: { method: string; url: string; headers: IncomingHttpHeaders }[] = [];
+  const standIn = createServer((req, res) => {
+    seen.push({ method: req.method!, url: req.url!, headers: req.headers });
+    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found"}}');
+  });
+  await new Promise<void>((resolve) => standIn.listen(port, '127.0.0.1', resolve));
+  try {
+    const r = await fetch(two.base + location, { method: 'DELETE', headers: auth });
+    assert.equal(r.status, 404);
+    await r.text();
+    assert.equal(seen.length, 1, 'forwarded to the address in the id');
+    assert.equal(seen[0].method, 'DELETE');
+    assert.equal(seen[0].url, location);
+    assert.equal(seen[0].headers.authorization, undefined, 'no API key leaves the replica');
+    assert.match(String(seen[0].headers['x-parley-forwarded']), /^v1\.\d+\.\d+\.[A-Za-z0-9_-]{43}$/);
+    // What the stand-in saw is good for that one request only: not for another call or method.
+    const other = await create(one.base);
+    const replayed = await fetch(one.base + other, { method: 'DELETE', headers: { 'x-parley-forwarded': String(seen[0].headers['x-parley-forwarded']) } });
+    assert.equal(replayed.status, 401, 'a signature for another request target is no API key');
+    await replayed.text();
+    const wrongMethod = await fetch(one.base + location, { method: 'GET', headers: { 'x-parley-forwarded': String(seen[0].headers['x-parley-forwarded']) } });
+    assert.equal(wrongMethod.status, 401);
+    await wrongMethod.text();
+    const forged = await fetch(one.base + other, { headers: { 'x-parley-forwarded': '1' } });
+    assert.equal(forged.status, 401, 'the old marker without an API key is not enough');
+    await forged.text();
+    await fetch(one.base + other, { method: 'DELETE', headers: auth });
+  } finally {
+    await new Promise((r) => standIn.close(r));
+  }
 });
