@@ -1,6 +1,7 @@
 // `--media-io native`: the media socket of native/src/media_socket.c. A reader thread takes
 // datagrams with recvmmsg and hands them to this class in batches (one callback per batch,
-// after the batch window --media-batch-us); sends are written into a send area shared with
+// after the batch window --media-batch-us), packed into a receive area this class copies each
+// datagram out of (into a pooled Buffer, as small as the datagram); sends are written into a send area shared with
 // the addon and leave with one sendmmsg per pass (the end of a batch, or a microtask after a
 // timer or a handler queued them). The endpoint sees the same MediaSocket as with dgram.
 import { existsSync } from 'node:fs';
@@ -26,6 +27,7 @@ interface OpenResult {
   readonly family: 'IPv4' | 'IPv6';
   readonly receiveBuffer: number;
   readonly sendBuffer: number;
+  readonly rxArea: ArrayBuffer;
   readonly rxMeta: ArrayBuffer;
   readonly tx: ArrayBuffer;
   readonly txMeta: ArrayBuffer;
@@ -41,7 +43,7 @@ export interface MediaSocketAddon {
   readonly TX_AREA: number;
   readonly TX_META: number;
   readonly MAX_BATCH_US: number;
-  open(o: { address: string; port: number; bufferBytes: number; batchUs: number; onBatch: (buf: Buffer, n: number, tooLarge: number) => void }): OpenResult;
+  open(o: { address: string; port: number; bufferBytes: number; batchUs: number; onBatch: (n: number, tooLarge: number) => void }): OpenResult;
   flush(h: object, n: number): number;
   close(h: object): void;
 }
@@ -77,12 +79,16 @@ export class NativeMediaSocket implements MediaSocket {
   readonly #addon: MediaSocketAddon;
   readonly #h: object;
   readonly #rx: Uint32Array;
+  readonly #rxArea: Buffer;
   readonly #rxBytes: Uint8Array;
   readonly #tx: Uint8Array;
   readonly #txMeta: Uint32Array;
   readonly #peersV4 = new Map<number, MediaPeer>();
   readonly #peers = new PeerCache();
   readonly #destinations = new WeakMap<TransportAddress, Destination>();
+  /** Nearly every send goes to the one relay socket of the last one: skip the WeakMap for it. */
+  #lastTo: TransportAddress | undefined;
+  #lastDestination: Destination | undefined;
   #queued = 0;
   #used = 0;
   #inBatch = false;
@@ -94,6 +100,7 @@ export class NativeMediaSocket implements MediaSocket {
     this.#addon = addon;
     this.#h = r.handle;
     this.#rx = new Uint32Array(r.rxMeta);
+    this.#rxArea = Buffer.from(r.rxArea);
     this.#rxBytes = new Uint8Array(r.rxMeta);
     this.#tx = new Uint8Array(r.tx);
     this.#txMeta = new Uint32Array(r.txMeta);
@@ -108,8 +115,8 @@ export class NativeMediaSocket implements MediaSocket {
     const holder: { s?: NativeMediaSocket } = {};
     const r = addon.open({
       address: o.bind.address, port: o.bind.port, bufferBytes: o.bufferBytes, batchUs: o.batchUs,
-      onBatch: (buf, n, tooLarge) => {
-        if (holder.s) holder.s.#onBatch(buf, n, tooLarge);
+      onBatch: (n, tooLarge) => {
+        if (holder.s) holder.s.#onBatch(n, tooLarge);
       },
     });
     checkBufferSizes(o.log, o.bufferBytes, r.receiveBuffer, r.sendBuffer);
@@ -117,17 +124,22 @@ export class NativeMediaSocket implements MediaSocket {
     return holder.s;
   }
 
-  #onBatch(buf: Buffer, n: number, tooLarge: number): void {
+  #onBatch(n: number, tooLarge: number): void {
     if (this.#closed) return;
     this.batches++;
     if (tooLarge > 0) this.#o.onTooLarge(tooLarge);
     const m = this.#rx;
+    const area = this.#rxArea;
     const onDatagram = this.#o.onDatagram;
     this.#inBatch = true;
     try {
       for (let i = 0, j = 0; i < n; i++, j += 8) {
         const off = m[j];
-        onDatagram(buf.subarray(off, off + m[j + 1]), this.#peer(j));
+        const len = m[j + 1];
+        // A copy: the next batch reuses the area, and sessions may keep what they were given.
+        const msg = Buffer.allocUnsafe(len);
+        area.copy(msg, 0, off, off + len);
+        onDatagram(msg, this.#peer(j));
       }
     } finally {
       this.#inBatch = false;
@@ -192,8 +204,13 @@ export class NativeMediaSocket implements MediaSocket {
   };
 
   #destination(to: TransportAddress): Destination | undefined {
+    if (to === this.#lastTo) return this.#lastDestination;
     let d = this.#destinations.get(to);
-    if (d) return d;
+    if (d) {
+      this.#lastTo = to;
+      this.#lastDestination = d;
+      return d;
+    }
     const ip = ipToBytes(to.address);
     if (!ip) return undefined;
     const bytes = new Uint8Array(16);
