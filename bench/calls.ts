@@ -11,8 +11,10 @@
 // (/proc/PID/schedstat: on a shared machine, another process had it — the machine, not Parley,
 // was the limit). Then a reconnect storm: 500 calls at once.
 // Settings (env): CALLS (100,200,400), WINDOW (s, 10), REPS (1), STORM (500; 0 skips),
-// RAMP (calls/s, 100), UDP_BUFFER (transceiver --udp-buffer), TRX_ARGS (extra transceiver flags),
-// CPU_PROF (a directory: the transceiver runs with --cpu-prof there). Every run is bounded in time.
+// RAMP (calls/s, 100), UDP_BUFFER (transceiver --udp-buffer), MEDIA_IO (transceiver --media-io:
+// native or dgram; default as the transceiver's own), MEDIA_BATCH_US (--media-batch-us),
+// TRX_ARGS (extra transceiver flags), CPU_PROF (a directory: the transceiver runs with
+// --cpu-prof there). Every run is bounded in time.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -22,6 +24,8 @@ import { Keyring } from '../src/core/token/index.ts';
 import { allowedCpus } from '../src/relay/pin.ts';
 import { freePorts } from '../src/client/free-port.ts';
 import type { LoadReport } from '../src/client/load.ts';
+import { resolveMediaIo } from '../src/transceiver/config.ts';
+import { DEFAULT_MEDIA_BATCH_US } from '../src/transceiver/media-socket-native.ts';
 
 const NODE = process.execPath;
 const BIN = new URL('../bin/parley.ts', import.meta.url).pathname;
@@ -36,6 +40,15 @@ const PAGE_KB = 4;
 const cpus = allowedCpus();
 const [LOAD_CPU, TRX_CPU] = cpus.length >= 2 ? [String(cpus[0]), String(cpus[1])] : [undefined, undefined];
 const pinned = (cpu: string | undefined, argv: string[]): string[] => (cpu === undefined ? argv : ['taskset', '-c', cpu, ...argv]);
+
+/** What the transceiver's --media-io resolves to, as its start-up log says it. */
+function mediaIoText(): string {
+  const args = `${process.env.MEDIA_IO ? `--media-io ${process.env.MEDIA_IO}` : ''} ${process.env.TRX_ARGS ?? ''}`;
+  const asked = (/--media-io (native|dgram)/.exec(args)?.[1] ?? process.env.PARLEY_MEDIA_IO) as 'native' | 'dgram' | undefined;
+  const io = resolveMediaIo(asked).io;
+  const batch = /--media-batch-us (\d+)/.exec(`${process.env.MEDIA_BATCH_US ? `--media-batch-us ${process.env.MEDIA_BATCH_US}` : ''} ${args}`)?.[1];
+  return io === 'native' ? `native (batch window ${batch ?? DEFAULT_MEDIA_BATCH_US} µs)` : 'dgram';
+}
 
 const children: ChildProcess[] = [];
 function start(name: string, argv: string[], env: NodeJS.ProcessEnv): ChildProcess & { output: () => string } {
@@ -222,7 +235,9 @@ async function startTransceiver(keys: string, relayPort: number): Promise<Stack>
   const prof = process.env.CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.CPU_PROF] : [];
   const trxArgs = ['transceiver', '--http', `127.0.0.1:${trxHttp}`, '--media', `127.0.0.1:${media}`, '--relays', `127.0.0.1:${relayPort}`,
     '--log-level', 'warn', '--demo-page', 'off', '--max-sessions', '2000', '--drain-seconds', '0',
-    ...(process.env.UDP_BUFFER ? ['--udp-buffer', process.env.UDP_BUFFER] : []), ...(process.env.TRX_ARGS?.split(' ').filter(Boolean) ?? [])];
+    ...(process.env.UDP_BUFFER ? ['--udp-buffer', process.env.UDP_BUFFER] : []),
+    ...(process.env.MEDIA_IO ? ['--media-io', process.env.MEDIA_IO] : []), ...(process.env.MEDIA_BATCH_US ? ['--media-batch-us', process.env.MEDIA_BATCH_US] : []),
+    ...(process.env.TRX_ARGS?.split(' ').filter(Boolean) ?? [])];
   const trx = start('transceiver', pinned(TRX_CPU, [NODE, ...prof, BIN, ...trxArgs]), { PARLEY_KEYS: keys, PARLEY_KEYS_FILE: '' });
   await waitReady(`http://127.0.0.1:${trxHttp}/readyz`, Date.now() + 30_000);
   const url = `http://127.0.0.1:${trxHttp}/v1/realtime/calls`;
@@ -250,7 +265,7 @@ async function main(): Promise<void> {
   // The relay may build its native datapath on first start (minutes on a loaded machine).
   await waitReady(`http://127.0.0.1:${relayHttp}/readyz`, Date.now() + 180_000);
   const relayPid = relay.pid!;
-  process.stderr.write(`bench: transceiver on CPU ${TRX_CPU ?? 'any'}, relay pid ${relayPid} + load generator on CPU ${LOAD_CPU ?? 'any'}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+  process.stderr.write(`bench: transceiver on CPU ${TRX_CPU ?? 'any'}, relay pid ${relayPid} + load generator on CPU ${LOAD_CPU ?? 'any'}; transceiver media I/O ${mediaIoText()}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
 
   const rows: Row[] = [];
   const idles: string[] = [];

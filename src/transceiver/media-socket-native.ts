@@ -14,11 +14,13 @@ import type { MediaPeer, MediaSocket, MediaSocketOptions } from './media-socket.
 export const MEDIA_SOCKET_ADDON_PATH = new URL('../../native/build/Release/parley_media_socket.node', import.meta.url).pathname;
 
 /**
- * Default batch window. Measured with bench:calls (docs/performance.md): at 50 packets/s per
- * call a 1 ms window turns ~10 wake-ups into one at 200 calls and adds at most 1 ms to a
- * packet's way through (an echo's round trip: 2 ms at most).
+ * Default batch window, measured with bench:calls at 200 calls (docs/performance.md, three
+ * interleaved rounds, µs of CPU per packet in): dgram 77–84, 300 µs 57–64, 1000 µs 58–63,
+ * 2000 µs 54–56. At 50 packets/s per call 2 ms gathers ~20 datagrams per wake-up at 200 calls;
+ * it adds at most 2 ms to a datagram's way in (an echo's round trip: 4 ms at most), small
+ * beside the 20 ms of one audio frame.
  */
-export const DEFAULT_MEDIA_BATCH_US = 1000;
+export const DEFAULT_MEDIA_BATCH_US = 2000;
 
 interface OpenResult {
   readonly handle: object;
