@@ -1,9 +1,9 @@
 // `--media-io native`: the media socket of native/src/media_socket.c. A reader thread takes
 // datagrams with recvmmsg and hands them to this class in batches (one callback per batch,
 // after the batch window --media-batch-us), packed into a receive area this class copies each
-// datagram out of (into a pooled Buffer, as small as the datagram); sends are written into a send area shared with
-// the addon and leave with one sendmmsg per pass (the end of a batch, or a microtask after a
-// timer or a handler queued them). The endpoint sees the same MediaSocket as with dgram.
+// datagram out of (into a Buffer of its own, as small as the datagram); sends are written into
+// a send area shared with the addon and leave with one sendmmsg per pass (the end of a batch,
+// or a microtask after a timer or a handler queued them). The endpoint sees the same MediaSocket as with dgram.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { TransportAddress } from '../core/address.ts';
@@ -139,7 +139,9 @@ export class NativeMediaSocket implements MediaSocket {
         const off = m[j];
         const len = m[j + 1];
         // A copy: the next batch reuses the area, and sessions may keep what they were given.
-        const msg = Buffer.allocUnsafe(len);
+        // Its own allocation, as dgram's: a datagram that is kept (a DTLS flight, a queued echo
+        // frame's source) then never pins a pool slab of unrelated buffers.
+        const msg = Buffer.allocUnsafeSlow(len);
         area.copy(msg, 0, off, off + len);
         onDatagram(msg, this.#peer(j));
       }
