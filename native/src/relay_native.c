@@ -46,6 +46,7 @@
 #define MAX_PUBLICS 16
 #define MAX_CIDRS 64
 #define MISS_CAP 4096
+#define ADDON_ABI 2 /* 2: seen() fills a caller buffer */
 
 enum {
   C_PKTS_TX, C_BYTES_TX, C_PKTS_CL, C_BYTES_CL,
@@ -1061,25 +1062,25 @@ static napi_value js_remove(napi_env env, napi_callback_info info) {
   return res;
 }
 
-/* seen(handle) → Float64Array [id, lastSeenMs, …] of flows with packets since the last call */
+/* seen(handle, out: Float64Array) → pairs written into out: [id, lastSeenMs, …] of flows with
+   packets since the last call. The caller's buffer, so nothing is allocated (and no V8 call, which
+   may collect garbage) while the table lock is held and a loop thread may be waiting for it; when
+   out is full, the rest stay unreported for the next call. */
 static napi_value js_seen(napi_env env, napi_callback_info info) {
-  napi_value a[1];
-  relay_t *r = handle_args(env, info, 1, a);
+  napi_value a[2];
+  relay_t *r = handle_args(env, info, 2, a);
   if (!r) return NULL;
-  pthread_mutex_lock(&r->lock);
-  size_t n = 0;
-  for (uint32_t i = 0; i < r->count; i++)
-    if (r->ents[i].last_seen != r->ents[i].reported) n++;
-  napi_value ab, ta;
+  napi_typedarray_type t;
+  size_t len;
   void *data;
-  if (napi_create_arraybuffer(env, n * 2 * sizeof(double), &data, &ab) != napi_ok) {
-    pthread_mutex_unlock(&r->lock);
-    napi_throw_error(env, NULL, "seen: allocation");
+  if (napi_get_typedarray_info(env, a[1], &t, &len, &data, NULL, NULL) != napi_ok || t != napi_float64_array) {
+    napi_throw_type_error(env, NULL, "seen: bad arguments");
     return NULL;
   }
   double *d = data;
-  size_t j = 0;
-  for (uint32_t i = 0; i < r->count && j < n; i++) {
+  size_t cap = len / 2, j = 0;
+  pthread_mutex_lock(&r->lock);
+  for (uint32_t i = 0; i < r->count && j < cap; i++) {
     entry_t *e = &r->ents[i];
     if (e->last_seen != e->reported) {
       d[j * 2] = e->id;
@@ -1089,8 +1090,9 @@ static napi_value js_seen(napi_env env, napi_callback_info info) {
     }
   }
   pthread_mutex_unlock(&r->lock);
-  napi_create_typedarray(env, napi_float64_array, j * 2, ab, 0, &ta);
-  return ta;
+  napi_value res;
+  napi_create_uint32(env, (uint32_t)j, &res);
+  return res;
 }
 
 /* send(handle, header: Buffer|null, payload: Buffer, address, port) → 0 or errno.
@@ -1197,5 +1199,9 @@ NAPI_MODULE_INIT() {
   napi_create_int32(env, C_N, &counters);
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   napi_set_named_property(env, exports, "COUNTERS", counters);
+  /* the shape of the functions above; datapath-native.ts refuses another (a stale build) */
+  napi_value abi;
+  napi_create_int32(env, ADDON_ABI, &abi);
+  napi_set_named_property(env, exports, "ABI", abi);
   return exports;
 }

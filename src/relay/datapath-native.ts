@@ -30,6 +30,8 @@ interface OpenResult {
 /** The addon's functions (native/src/relay_native.c). */
 export interface NativeAddon {
   readonly COUNTERS: number;
+  /** The shape of these functions (ADDON_ABI in the C file). */
+  readonly ABI?: number;
   open(o: {
     publics: readonly TransportAddress[];
     internal: TransportAddress;
@@ -43,7 +45,8 @@ export interface NativeAddon {
   }): OpenResult;
   install(h: object, header: Buffer, publicIndex: number, destAddress: string, destPort: number, id: number): number;
   remove(h: object, header: Buffer, publicIndex: number, id: number): boolean;
-  seen(h: object): Float64Array;
+  /** Writes [id, lastSeenMs] pairs of flows seen since the last call into `out`; returns the pair count. */
+  seen(h: object, out: Float64Array): number;
   lookup(h: object, header: Buffer, publicIndex: number): number;
   send(h: object, header: Buffer | null, payload: Buffer, address: string, port: number): number;
   flows(h: object): number;
@@ -57,6 +60,12 @@ const COUNTER_SLOTS = [
   dropSlot.disallowed_source, dropSlot.bad_header, dropSlot.send_error, -1,
 ];
 
+/** The addon's ABI this file is written for (native/src/relay_native.c ADDON_ABI). */
+const ADDON_ABI = 2;
+
+/** Flows sync() reads per call into the native table (more take another call). */
+const SEEN_PAIRS = 4096;
+
 let loaded: NativeAddon | Error | undefined;
 
 /** The addon, or why it cannot be used (not built, not Linux, fails to load). Cached. */
@@ -66,7 +75,7 @@ export function loadNativeAddon(): NativeAddon | Error {
   if (!existsSync(NATIVE_ADDON_PATH)) return (loaded = new Error(`${NATIVE_ADDON_PATH} is not built (npm ci builds it with node-gyp)`));
   try {
     const a = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
-    if (a.COUNTERS !== COUNTER_SLOTS.length) return (loaded = new Error(`${NATIVE_ADDON_PATH} is stale (counter layout); rebuild it`));
+    if (a.COUNTERS !== COUNTER_SLOTS.length || a.ABI !== ADDON_ABI) return (loaded = new Error(`${NATIVE_ADDON_PATH} is stale; rebuild it (npm run build:native)`));
     loaded = a;
   } catch (err) {
     loaded = new Error(`cannot load ${NATIVE_ADDON_PATH}: ${(err as Error).message}`);
@@ -95,6 +104,8 @@ export class NativeDatapath implements Datapath {
   readonly #ids = new Map<number, Flow>();
   #nextId = 1;
   #closing: Promise<void> | undefined;
+  /** sync()'s buffer: [id, lastSeenMs] pairs, SEEN_PAIRS at a time. */
+  readonly #seenBuf = new Float64Array(SEEN_PAIRS * 2);
   /** The native loop threads (pin them, not only the worker's JS thread). */
   tids: readonly number[] = [];
 
@@ -173,13 +184,21 @@ export class NativeDatapath implements Datapath {
     if (this.#h && !this.#closing) this.#addon.remove(this.#h, flow.header, flow.publicIndex, id);
   }
 
-  /** Copies the native last-seen times into the flows (before idle expiry and store refresh). */
+  /**
+   * Copies the native last-seen times into the flows (before idle expiry and store refresh),
+   * through one buffer kept for the purpose: nothing is allocated per sweep, and nothing is asked
+   * of the addon when there are no flows.
+   */
   sync(): void {
-    if (!this.#h || this.#closing) return;
-    const s = this.#addon.seen(this.#h);
-    for (let i = 0; i + 1 < s.length; i += 2) {
-      const f = this.#ids.get(s[i]);
-      if (f && s[i + 1] > f.lastSeen) f.lastSeen = s[i + 1];
+    if (!this.#h || this.#closing || this.#ids.size === 0) return;
+    const s = this.#seenBuf;
+    for (;;) {
+      const n = this.#addon.seen(this.#h, s);
+      for (let i = 0; i < n * 2; i += 2) {
+        const f = this.#ids.get(s[i]);
+        if (f && s[i + 1] > f.lastSeen) f.lastSeen = s[i + 1];
+      }
+      if (n * 2 < s.length) return;
     }
   }
 

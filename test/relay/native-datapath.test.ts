@@ -209,6 +209,9 @@ test('native flow table: 20 000 random installs, replacements and removals agree
     addon.install(r.handle, c.header, c.pi, '127.0.0.2', 9, 4_000_000);
     assert.equal(addon.remove(r.handle, c.header, c.pi, 3), false);
     assert.equal(addon.lookup(r.handle, c.header, c.pi), 4_000_000);
+    // seen() fills the caller's buffer (nothing allocated under the table lock): no packets, no pairs
+    assert.equal(addon.seen(r.handle, new Float64Array(4)), 0);
+    assert.throws(() => addon.seen(r.handle, new Uint8Array(8) as unknown as Float64Array), /seen: bad arguments/);
   } finally {
     addon.close(r.handle);
   }
