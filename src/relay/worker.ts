@@ -22,6 +22,7 @@ import { KeyedTokenBuckets } from './rate-limit.ts';
 import type { RouteContext } from './route.ts';
 import { recoverFlow, routeFromClient } from './route.ts';
 import { Slot, dropSlot, observeStoreLatency } from './stats.ts';
+import { HELPER_NICE, lowerHelperThreads } from './thread-priority.ts';
 import type { DropReason } from './stats.ts';
 import type { FlowStore, StoreObserver } from './store/flow-store.ts';
 import type { RedisFlowStore } from './store/redis-store.ts';
@@ -82,6 +83,8 @@ export class RelayWorker {
   #timer: NodeJS.Timeout | undefined;
   #ticks = 0;
   #stopping = false;
+  /** The sweep's callback for an expired flow, made once (the tick allocates nothing of its own). */
+  readonly #onExpired: ((f: Flow) => void) | undefined;
 
   /**
    * `redis` is the RedisFlowStore class when the worker uses Redis: worker-main.ts imports it
@@ -135,6 +138,8 @@ export class RelayWorker {
       onClientMiss,
       onSocketError,
     });
+    const dp = this.#dp;
+    this.#onExpired = dp.release ? (f) => dp.release?.(f) : undefined;
     port.on('message', (m: SupervisorMessage) => {
       if (m.t === 'stop') void this.stop();
     });
@@ -148,7 +153,15 @@ export class RelayWorker {
     const bound = await this.#dp.bind();
     this.#publics = bound.publics;
     this.#ctx = { ...this.#ctx, publics: bound.publics };
-    this.#post({ t: 'bound', publics: bound.publics, internal: bound.internal, tid: threadId(), nativeTids: this.#dp.tids });
+    const tid = threadId();
+    const loops = this.#dp.tids ?? [];
+    if (loops.length > 0) {
+      // The loop threads forward; this thread and V8's helpers yield the core to them.
+      const p = lowerHelperThreads(tid, loops);
+      if (p.failed) this.#log.warn('cannot lower the priority of the JavaScript threads', { reason: p.failed });
+      else this.#log.debug('JavaScript threads at lower priority', { nice: HELPER_NICE, threads: p.changed.length });
+    }
+    this.#post({ t: 'bound', publics: bound.publics, internal: bound.internal, tid, nativeTids: loops });
     this.#timer = setInterval(() => this.#tick(), TICK_MS);
     const loaded = await this.#bulkLoad();
     this.#post({ t: 'ready', loaded });
@@ -284,7 +297,7 @@ export class RelayWorker {
     this.#clock.now = now;
     if (++this.#ticks % SWEEP_EVERY_TICKS !== 0) return;
     this.#dp.sync?.();
-    this.#stats[Slot.flowsExpired] += this.#table.expire(now, this.#dp.release && ((f) => this.#dp.release?.(f)));
+    this.#stats[Slot.flowsExpired] += this.#table.expire(now, this.#onExpired);
     // RFC 7675 consent checks (every ~5 s) keep lastSeen fresh; refresh the store's TTL about
     // twice per idle timeout for flows that saw traffic since their last write.
     const refreshMs = this.#init.idleMs / 2;
