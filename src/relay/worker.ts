@@ -156,10 +156,10 @@ export class RelayWorker {
     const tid = threadId();
     const loops = this.#dp.tids ?? [];
     if (loops.length > 0) {
-      // The loop threads forward; this thread and V8's helpers yield the core to them.
-      const p = lowerHelperThreads(tid, loops);
-      if (p.failed) this.#log.warn('cannot lower the priority of the JavaScript threads', { reason: p.failed });
-      else this.#log.debug('JavaScript threads at lower priority', { nice: HELPER_NICE, threads: p.changed.length });
+      // The loop threads forward; V8's helper threads yield the core to them.
+      const p = lowerHelperThreads(loops);
+      if (p.failed) this.#log.warn('cannot lower the priority of the V8 helper threads', { reason: p.failed });
+      else this.#log.debug('V8 helper threads at lower priority', { nice: HELPER_NICE, threads: p.changed.length });
     }
     this.#post({ t: 'bound', publics: bound.publics, internal: bound.internal, tid, nativeTids: loops });
     this.#timer = setInterval(() => this.#tick(), TICK_MS);

@@ -1,5 +1,6 @@
-// Which threads of a native-datapath worker get a lower priority: V8's platform threads and
-// the worker's own thread, never the native loop threads nor the main thread.
+// Which threads of a native-datapath worker get a lower priority: V8's platform threads only,
+// never the native loop threads, the worker's JavaScript thread (it takes the table lock) or the
+// main thread (it creates workers).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HELPER_NICE, helperThreads, lowerHelperThreads, processThreads } from '../../src/relay/thread-priority.ts';
@@ -15,20 +16,19 @@ const threads = [
   { tid: 112, name: 'relay-0' },
 ];
 
-test('helper threads: V8 platform threads and the worker thread, not the main thread or the loops', () => {
-  assert.deepEqual(helperThreads(threads, 110, [111, 112]).sort(), [101, 102, 103, 110]);
-  assert.deepEqual(helperThreads(threads, undefined, []).sort(), [101, 102, 103]);
+test('helper threads: V8 platform threads only, not the main, worker or loop threads', () => {
+  assert.deepEqual(helperThreads(threads, [111, 112]).sort(), [101, 102, 103]);
   // a loop thread is kept even when named like a helper
-  assert.deepEqual(helperThreads([{ tid: 7, name: 'V8Worker' }], 7, [7]), []);
+  assert.deepEqual(helperThreads([{ tid: 7, name: 'V8Worker' }], [7]), []);
 });
 
 test('lowerHelperThreads sets HELPER_NICE on each helper and reports a refusal without throwing', () => {
   const set: [number, number][] = [];
-  const ok = lowerHelperThreads(110, [111, 112], (tid, nice) => set.push([tid, nice]), threads);
-  assert.deepEqual(ok.changed.sort(), [101, 102, 103, 110]);
+  const ok = lowerHelperThreads([111, 112], (tid, nice) => set.push([tid, nice]), threads);
+  assert.deepEqual(ok.changed.sort(), [101, 102, 103]);
   assert.equal(ok.failed, undefined);
   assert.ok(set.every(([, n]) => n === HELPER_NICE));
-  const refused = lowerHelperThreads(110, [], (tid) => {
+  const refused = lowerHelperThreads([], (tid) => {
     if (tid === 102) throw new Error('EPERM');
   }, threads);
   assert.equal(refused.failed, 'EPERM');
