@@ -13,8 +13,10 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
-# The relay's native datapath (native/, Node-API C) is built here by Parley's own install
-# script (node-gyp); the toolchain stays in this stage. No dependency needs a script of its
+# Parley's native addons (native/, Node-API C: the relay's datapath, the transceiver's media
+# socket, ...) are built here by its own install script (node-gyp); the toolchain stays in this
+# stage, and the build fails if any addon did not build (processes would fall back to slower
+# JavaScript paths with only a warning). No dependency needs a script of its
 # own (@evan/opus ships prebuilt native code and WebAssembly in its tarball).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
@@ -25,7 +27,9 @@ COPY native/src ./native/src
 # The image's Node ships its headers in /usr/local/include/node: no header download.
 ENV npm_config_nodedir=/usr/local
 RUN npm ci --omit=dev --no-audit --no-fund \
- && test -f native/build/Release/parley_relay.node \
+ && for t in $(sed -n 's/.*"target_name": *"\([a-z_]*\)".*/\1/p' native/binding.gyp); do \
+      test -f "native/build/Release/$t.node" || { echo "native addon $t did not build" >&2; exit 1; }; \
+    done \
  && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
@@ -33,7 +37,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 # Owned by root and read-only to the runtime user: the process cannot change its own code.
 COPY --from=deps /app/node_modules ./node_modules
-COPY --from=deps /app/native/build/Release/parley_relay.node ./native/build/Release/parley_relay.node
+COPY --from=deps /app/native/build/Release/*.node ./native/build/Release/
 COPY package.json ./
 COPY bin ./bin
 COPY src ./src

@@ -163,3 +163,18 @@ test('the image layout runs: only the copied paths and the lock file\'s producti
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('every native addon native/binding.gyp builds is checked in the dependency stage and copied into the runtime stage', () => {
+  const gyp = readFileSync(join(REPO, 'native', 'binding.gyp'), 'utf8');
+  const targets = [...gyp.matchAll(/"target_name":\s*"([a-z_]+)"/g)].map((m) => m[1]);
+  assert.ok(targets.includes('parley_relay') && targets.includes('parley_media_socket'), targets.join(', '));
+  // The check loop reads the same target names with sed: run that expression on the file here.
+  const runs = all[0].body.filter((i) => i.op === 'RUN').map((i) => i.args).join('\n');
+  const sed = /sed -n '([^']+)' native\/binding\.gyp/.exec(runs);
+  assert.ok(sed, 'the dependency stage lists the targets from binding.gyp');
+  const listed = execFileSync('sed', ['-n', sed[1], join(REPO, 'native', 'binding.gyp')], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  assert.deepEqual(listed, targets);
+  assert.match(runs, /test -f "native\/build\/Release\/\$t\.node"/);
+  const copies = runtime.body.filter((i) => i.op === 'COPY' && i.args.includes('--from=')).map((i) => i.args);
+  assert.ok(copies.some((c) => /native\/build\/Release\/\*\.node\s+\.\/native\/build\/Release\/$/.test(c)), copies.join('\n'));
+});
