@@ -21,6 +21,16 @@
       "conditions": [
         ["OS!='linux'", { "type": "none", "sources": [] }]
       ]
+    },
+    {
+      "target_name": "parley_srtp",
+      "sources": ["src/srtp_native.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"],
+      "cflags!": ["-fno-exceptions"],
+      "conditions": [
+        ["OS!='linux'", { "type": "none", "sources": [] }]
+      ]
     }
   ]
 }

@@ -23,7 +23,8 @@ function bestInterleaved(fns: (() => unknown)[]): number[] {
 }
 const SSRC = 0x1234abcd;
 
-function rtpPacket(seq: number): Buffer {
+/** The 172-byte RTP packet every SRTP bench protects (also bench/core/srtp-native.ts). */
+export function rtpPacket(seq: number): Buffer {
   const p = Buffer.alloc(172, 0x5a);
   p[0] = 0x80;
   p[1] = 111;

@@ -9,7 +9,7 @@ import { ConfigError } from '../common/config-error.ts';
 import { loadConfig, renderSettingsHelp } from '../common/cli-config.ts';
 import { loadKeyring } from '../common/keyring-config.ts';
 import { createLogger } from '../common/log.ts';
-import { resolveMediaIo, transceiverSettings } from '../transceiver/config.ts';
+import { resolveMediaIo, resolveSrtp, transceiverSettings } from '../transceiver/config.ts';
 import { LiveRelays, RelayLocations } from '../transceiver/relay-locations.ts';
 import { advertisedAddresses, formatRelaySpec } from '../transceiver/relay-spec.ts';
 import { startTransceiver } from '../transceiver/transceiver.ts';
@@ -46,6 +46,9 @@ export const command: Command = {
     const media = resolveMediaIo(cfg.mediaIo);
     if (media.fallback) log.warn('media socket: dgram, the native addon is not usable', { reason: media.fallback });
     log.info('media socket', { io: media.io, batchUs: media.io === 'native' ? cfg.mediaBatchUs : undefined });
+    const srtp = resolveSrtp(cfg.srtp);
+    if (srtp.fallback) log.warn('srtp: ts, the native addon is not usable', { reason: srtp.fallback });
+    log.info('srtp transform', { aesCm: srtp.impl });
     const named = cfg.relays.locations[0].name !== '';
     if (!named && cfg.region !== undefined) throw new ConfigError('--region / PARLEY_REGION', 'needs named locations in --relays (NAME=HOST:PORT;…)');
     let live: LiveRelays | undefined;
@@ -65,7 +68,7 @@ export const command: Command = {
       trx = await startTransceiver({
         http: cfg.http, media: cfg.media, relays: advertisedAddresses(cfg.relays), relayCidrs: cfg.relayCidrs, keyring,
         maxSessions: cfg.maxSessions, maxCallSeconds: cfg.maxCallSeconds, handler: cfg.handler, getHandler: getHandlerFactory,
-        apiKeys: cfg.apiKeys, log, relayLocations: named ? locations : undefined, regionHeader: cfg.regionHeader, httpAdvertise: cfg.httpAdvertise, udpBufferBytes: cfg.udpBuffer, mediaIo: media.io, mediaBatchUs: cfg.mediaBatchUs, staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
+        apiKeys: cfg.apiKeys, log, relayLocations: named ? locations : undefined, regionHeader: cfg.regionHeader, httpAdvertise: cfg.httpAdvertise, udpBufferBytes: cfg.udpBuffer, mediaIo: media.io, mediaBatchUs: cfg.mediaBatchUs, srtpTransform: srtp.factory, staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
       });
     } catch (err) {
       // A port in use or an address not on this host: say which, exit 1 (as the relay does).

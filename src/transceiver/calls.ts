@@ -6,6 +6,7 @@ import type { TransportAddress } from '../core/address.ts';
 import { formatAddress } from '../core/address.ts';
 import type { DtlsCertificate } from '../core/dtls/index.ts';
 import type { Rng } from '../core/rng.ts';
+import type { SrtpTransformFactory } from '../core/srtp/index.ts';
 import { SdpErrorCode, analyzeOffer, buildAnswer, dtlsRole } from '../core/sdp/index.ts';
 import { mint } from '../core/token/index.ts';
 import type { Keyring } from '../core/token/index.ts';
@@ -44,6 +45,8 @@ export interface CallRegistryOptions {
   readonly keepClosedMs?: number;
   /** Routable call ids (--http-advertise, call-id.ts); default random `rtc_` + 24 hex digits. */
   readonly callIds?: CallIds;
+  /** SRTP cipher factory handed to every session (--srtp); default TypeScript. */
+  readonly srtpTransform?: SrtpTransformFactory;
 }
 
 interface CallRecord {
@@ -130,6 +133,7 @@ export class CallRegistry implements CallService {
       wallClockOffsetMs: o.wallClock() - now,
       setupTimeoutMs: o.setupTimeoutMs,
       maxDurationMs: o.maxCallMs,
+      srtpTransform: o.srtpTransform,
     });
     this.#calls.set(id, { session, handler: handlerName, final: undefined });
     this.#active++;

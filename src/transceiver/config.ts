@@ -15,6 +15,9 @@ import { MEDIA_IO_MODES } from './media-socket.ts';
 import type { MediaIo } from './media-socket.ts';
 import { DEFAULT_MEDIA_BATCH_US, loadMediaSocketAddon } from './media-socket-native.ts';
 import { ConfigError } from '../common/config-error.ts';
+import { SRTP_IMPLS, loadSrtpAddon, nativeSrtpTransformFactory } from './srtp-native.ts';
+import type { SrtpImpl } from './srtp-native.ts';
+import type { SrtpTransformFactory } from '../core/srtp/index.ts';
 
 function mediaAddress(text: string): TransportAddress {
   const a = parsers.address(text);
@@ -111,6 +114,11 @@ export const transceiverSettings = {
     flag: 'media-batch-us', env: 'PARLEY_MEDIA_BATCH_US', metavar: 'µS', default: DEFAULT_MEDIA_BATCH_US, parse: parsers.int(0, 100_000),
     help: 'native media socket: after a datagram arrives, wait this long for more and hand them to JS together (0: at once); the most it adds to a packet\'s way through',
   }),
+  srtp: setting<SrtpImpl | undefined>({
+    flag: 'srtp', env: 'PARLEY_SRTP', metavar: 'native|ts', default: undefined, defaultText: 'native where the addon built, else ts',
+    parse: parsers.oneOf(SRTP_IMPLS),
+    help: 'SRTP_AES128_CM_HMAC_SHA1_80 cipher: native = the C addon (OpenSSL of the node binary, one call per packet, built by npm ci), ts = TypeScript; GCM is always TypeScript; the choice is logged at start',
+  }),
   maxSessions: setting({
     flag: 'max-sessions', env: 'PARLEY_MAX_SESSIONS', metavar: 'N', default: 1000, parse: parsers.int(1, 1_000_000),
     help: 'calls at once; further offers get 503 with Retry-After',
@@ -154,4 +162,15 @@ export function resolveMediaIo(asked: MediaIo | undefined): { io: MediaIo; fallb
   if (asked === 'native' && addon instanceof Error) throw new ConfigError('--media-io / PARLEY_MEDIA_IO', `native is not available: ${addon.message}`);
   if (asked !== undefined) return { io: asked };
   return addon instanceof Error ? { io: 'dgram', fallback: addon.message } : { io: 'native' };
+}
+
+/** The SRTP transform to use and, when the default fell back to TypeScript, why. Throws ConfigError if native was asked for and cannot load. */
+export function resolveSrtp(asked: SrtpImpl | undefined): { impl: SrtpImpl; factory?: SrtpTransformFactory; fallback?: string } {
+  if (asked === 'ts') return { impl: 'ts' };
+  const addon = loadSrtpAddon();
+  if (addon instanceof Error) {
+    if (asked === 'native') throw new ConfigError('--srtp / PARLEY_SRTP', `native is not available: ${addon.message}`);
+    return { impl: 'ts', fallback: addon.message };
+  }
+  return { impl: 'native', factory: nativeSrtpTransformFactory(addon) };
 }

@@ -14,6 +14,7 @@ import { IceLiteAgent } from '../core/ice/ice-lite-agent.ts';
 import type { Rng } from '../core/rng.ts';
 import { parseRtcpCompound, parseRtp } from '../core/rtp/index.ts';
 import { SrtpError, SrtpSession } from '../core/srtp/index.ts';
+import type { SrtpTransformFactory } from '../core/srtp/index.ts';
 import type { MediaHandlerFactory } from './media-handler.ts';
 import { containHandler } from './handlers/contain.ts';
 import type { HandlerErrorListener } from './handlers/contain.ts';
@@ -73,6 +74,8 @@ export interface SessionOptions {
   readonly consentTimeoutMs?: number;
   readonly maxDurationMs?: number;
   readonly rtcpIntervalMs?: number;
+  /** SrtpSessionOptions.createTransform (--srtp native); default the TypeScript transforms. */
+  readonly srtpTransform?: SrtpTransformFactory;
 }
 
 export const DEFAULT_SETUP_TIMEOUT_MS = 10_000;
@@ -370,7 +373,9 @@ export class Session {
     for (let e = dtls.pollEvent(); e; e = dtls.pollEvent()) {
       if (e.type === 'connected') {
         // RFC 5764 §4.2: SRTP keys come from the DTLS exporter; the DTLS role picks which half is ours.
-        this.#srtp = SrtpSession.fromDtls(e.srtpProfile, e.keyingMaterial, this.#opts.dtlsRole);
+        this.#srtp = SrtpSession.fromDtls(e.srtpProfile, e.keyingMaterial, this.#opts.dtlsRole, {
+          createTransform: this.#opts.srtpTransform,
+        });
         this.#connectedAt = now;
         this.#setState('connected');
         this.#rtcp.start(now);

@@ -8,6 +8,7 @@ import type { TransportAddress } from '../core/address.ts';
 import { generateCertificate } from '../core/dtls/index.ts';
 import type { DtlsCertificate } from '../core/dtls/index.ts';
 import type { Rng } from '../core/rng.ts';
+import type { SrtpTransformFactory } from '../core/srtp/index.ts';
 import type { Keyring } from '../core/token/index.ts';
 import type { Logger } from '../common/log.ts';
 import { MetricsRegistry } from '../common/metrics.ts';
@@ -51,6 +52,8 @@ export interface TransceiverOptions {
   /** Media socket implementation (--media-io; default dgram) and the native batch window (--media-batch-us). */
   readonly mediaIo?: MediaIo;
   readonly mediaBatchUs?: number;
+  /** SRTP cipher for AES-CM sessions (--srtp, config.ts resolveSrtp); default the TypeScript one. */
+  readonly srtpTransform?: SrtpTransformFactory;
   /** Served at / (the demo page). */
   readonly staticDir?: string;
 }
@@ -101,7 +104,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     callIds,
     keyring: o.keyring, mediaAddress, relays: o.relays, chooseRelays, certificate, rng, clock, wallClock: () => Date.now(), endpoint,
     maxSessions: o.maxSessions, maxCallMs: o.maxCallSeconds * 1000, defaultHandler: o.handler, getHandler: o.getHandler,
-    metrics: m, log: o.log, setupTimeoutMs: o.setupTimeoutMs,
+    metrics: m, log: o.log, setupTimeoutMs: o.setupTimeoutMs, srtpTransform: o.srtpTransform,
   });
   owner.calls = registry;
   let signaling: SignalingServer;

@@ -9,7 +9,7 @@
 // Not here: key derivation rate > 0, MKI, SSRC-less RTCP, cryptex (RFC 9335).
 import { RTP_BAD_VERSION, RTP_TOO_SHORT, rtpHeaderLength } from '../rtp/header-length.ts';
 import { srtpError, type SrtpError } from './errors.ts';
-import { deriveSessionKeys, splitDtlsKeyingMaterial } from './kdf.ts';
+import { deriveSessionKeys, splitDtlsKeyingMaterial, type DirectionKeys } from './kdf.ts';
 import { SRTP_PROFILES, type SrtpProfileName } from './profile.ts';
 import { DEFAULT_REPLAY_WINDOW, ReplayWindow } from './replay-window.ts';
 import { AesCmHmacSha1Transform } from './transform-aes-cm.ts';
@@ -26,7 +26,15 @@ export interface SrtpSessionOptions {
   maxSsrcs?: number;
   /** Replay window in packets, at least 64 (RFC 3711 §3.3.2). Default 128. */
   replayWindow?: number;
+  /**
+   * Builds the cipher half of one direction from its session keys instead of the TypeScript
+   * transforms (e.g. the transceiver's native AES-CM transform); returning undefined, e.g. for
+   * a profile it does not implement, falls back to the TypeScript one. Default: TypeScript.
+   */
+  createTransform?: SrtpTransformFactory;
 }
+
+export type SrtpTransformFactory = (profile: SrtpProfileName, keys: DirectionKeys) => SrtpTransform | undefined;
 
 export const DEFAULT_MAX_SSRCS = 16;
 const MAX_PACKET = 65536;
@@ -53,8 +61,10 @@ class RtpStream {
   }
 }
 
-function makeTransform(profile: SrtpProfileName, m: SrtpMasterKey): SrtpTransform {
+function makeTransform(profile: SrtpProfileName, m: SrtpMasterKey, factory: SrtpTransformFactory | undefined): SrtpTransform {
   const keys = deriveSessionKeys(profile, m.key, m.salt);
+  const custom = factory?.(profile, keys);
+  if (custom) return custom;
   return SRTP_PROFILES[profile].aead ? new AesGcmTransform(keys.rtp, keys.rtcp) : new AesCmHmacSha1Transform(keys.rtp, keys.rtcp);
 }
 
@@ -87,8 +97,8 @@ export class SrtpSession {
   /** `local` master key/salt protects outgoing packets, `remote` unprotects incoming ones. */
   constructor(profile: SrtpProfileName, local: SrtpMasterKey, remote: SrtpMasterKey, options: SrtpSessionOptions = {}) {
     this.profile = profile;
-    this.#out = makeTransform(profile, local);
-    this.#in = makeTransform(profile, remote);
+    this.#out = makeTransform(profile, local, options.createTransform);
+    this.#in = makeTransform(profile, remote, options.createTransform);
     this.#maxSsrcs = options.maxSsrcs ?? DEFAULT_MAX_SSRCS;
     this.#window = options.replayWindow ?? DEFAULT_REPLAY_WINDOW;
   }
