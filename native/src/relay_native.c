@@ -403,6 +403,13 @@ static int round_public(relay_t *r, bufs_t *b, int pi) {
     fkey_t k;
     key_from_sockaddr(&k, &b->src[i], pi);
     entry_t *e = tab_find(r, &k);
+    /* STUN from a known flow goes to the control side too (route.ts: a check for another call
+       from a reused address may replace a silent flow); it is rare (consent, ~every 5 s), and
+       it does not refresh last_seen here: the control side does that when it forwards. */
+    if (e && len > 0 && b->buf[i][HDR] <= 3) {
+      b->missidx[nm++] = i;
+      continue;
+    }
     if (!e) {
       const uint8_t f = b->buf[i][HDR];
       /* route.ts: only STUN (first byte 0..3) can make a flow, only media can be looked up */

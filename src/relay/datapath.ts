@@ -115,7 +115,8 @@ export class NodeDatapath implements Datapath {
     const internal = this.#internal;
     this.#publicSockets.forEach((sock, index) => {
       sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
-        if (msg.length <= MAX_PAYLOAD) {
+        // STUN (first byte 0–3) always goes to the control side: route.ts checks its ufrag.
+        if (msg.length <= MAX_PAYLOAD && msg.length > 0 && msg[0] > 3) {
           const flow = table.get(rinfo.address, rinfo.port, index);
           if (flow !== undefined) {
             flow.lastSeen = clock.now;

@@ -60,19 +60,32 @@ function mayBeMedia(first: number): boolean {
   return (first >= 20 && first <= 63) || (first >= 128 && first <= 191);
 }
 
+/**
+ * A known flow that has carried nothing for this long may be replaced by a valid check for
+ * another call from its client address: the address was reused (a NAT or CGNAT handing the
+ * public port to someone else, a client restarted on the same port) while the old flow
+ * lingered until its idle timeout. A live call sends every 20 ms, so it is never replaced;
+ * a spoofed check therefore cannot steal one.
+ */
+export const REPLACE_SILENT_FLOW_AFTER_MS = 3000;
+
 export function routeFromClient(ctx: RouteContext, packet: Buffer, from: Source, publicIndex: number, now: number): ClientRoute {
   if (packet.length > MAX_PAYLOAD) return drop('too_large');
   const known = ctx.table.get(from.address, from.port, publicIndex);
-  if (known) return { kind: 'forward', flow: known };
+  const username = packet.length > 0 && packet[0] <= 3 ? peekUsername(packet) : undefined;
+  if (known) {
+    // Media, and checks for the flow's own call (the datapaths send every STUN packet here).
+    if (username === undefined || ufragOf(username) === known.ufrag || now - known.lastSeen < REPLACE_SILENT_FLOW_AFTER_MS) {
+      known.lastSeen = now;
+      return { kind: 'forward', flow: known };
+    }
+  }
   if (packet.length === 0) return drop('not_stun');
-  const username = peekUsername(packet);
   if (username === undefined) return mayBeMedia(packet[0]) ? { kind: 'lookup' } : drop('not_stun');
   // Rate limit before any crypto: opening tokens and HMACs is the work a flood would buy.
   if (!ctx.newFlowLimiter.take(from.address, now)) return drop('rate_limited');
-  // RFC 8445 §7.2.2: USERNAME = receiver's ufrag ":" sender's ufrag; the relay side is the server.
-  const colon = username.indexOf(':');
-  if (colon <= 0) return drop('bad_token');
-  const ufrag = username.slice(0, colon);
+  const ufrag = ufragOf(username);
+  if (ufrag === '') return drop('bad_token');
   const opened = open(ufrag, ctx.keyring, now, ctx.tokenOptions);
   if (!opened.ok) return drop('bad_token');
   const pwd = derivePassword(ufrag, ctx.keyring);
@@ -83,6 +96,12 @@ export function routeFromClient(ctx: RouteContext, packet: Buffer, from: Source,
   const r = ctx.table.insert(flow);
   if (r === 'full') return drop('table_full');
   return { kind: 'created', flow, replaced: r === 'replaced' };
+}
+
+/** RFC 8445 §7.2.2: USERNAME = the receiver's (our) ufrag ":" the sender's; '' when malformed. */
+function ufragOf(username: string): string {
+  const colon = username.indexOf(':');
+  return colon <= 0 ? '' : username.slice(0, colon);
 }
 
 /**

@@ -7,7 +7,7 @@ import { FlowTable } from '../../src/relay/flow-table.ts';
 import { KeyedTokenBuckets } from '../../src/relay/rate-limit.ts';
 import { cidrMatcher, parseCidrList } from '../../src/relay/cidr.ts';
 import type { RouteContext } from '../../src/relay/route.ts';
-import { publicMatchers, recoverFlow, routeFromClient, routeFromTransceiver } from '../../src/relay/route.ts';
+import { REPLACE_SILENT_FLOW_AFTER_MS, publicMatchers, recoverFlow, routeFromClient, routeFromTransceiver } from '../../src/relay/route.ts';
 import { keyring, mintFor, rtp, stunCheck, v4 } from './helpers.ts';
 
 const NOW = 1_800_000_000_000;
@@ -136,4 +136,34 @@ test('idle flows expire; live ones stay', () => {
   assert.equal(c.table.expire(NOW + 60_000), 1);
   assert.equal(c.table.size, 1);
   assert.equal(c.table.get(client.address, client.port, 0), undefined);
+});
+
+test('a check for another call from a known address replaces the flow only once it is silent (address reused), never a live one', () => {
+  const c = ctx();
+  const first = mintFor(dest, NOW);
+  const other = v4('127.0.0.6', 7000);
+  const second = mintFor(other, NOW);
+  const created = routeFromClient(c, stunCheck(first.ufrag, first.pwd), client, 0, NOW);
+  assert.ok(created.kind === 'created');
+  // Live: media 1 s ago. The other call's valid check goes where the flow goes (as before).
+  assert.equal(routeFromClient(c, rtp(1), client, 0, NOW + 1000).kind, 'forward');
+  const live = routeFromClient(c, stunCheck(second.ufrag, second.pwd), client, 0, NOW + 1000 + REPLACE_SILENT_FLOW_AFTER_MS - 1);
+  assert.ok(live.kind === 'forward' && live.flow === created.flow, 'a live flow is not replaced');
+  // The flow's own consent check keeps it alive and is forwarded.
+  const t1 = NOW + 1000 + REPLACE_SILENT_FLOW_AFTER_MS - 1;
+  const own = routeFromClient(c, stunCheck(first.ufrag, first.pwd), client, 0, t1);
+  assert.ok(own.kind === 'forward' && own.flow === created.flow);
+  // Silent for the threshold: a check with a bad password or a forged token does not replace it…
+  const t2 = t1 + REPLACE_SILENT_FLOW_AFTER_MS;
+  const bad = routeFromClient(c, stunCheck(second.ufrag, 'x'.repeat(24)), client, 0, t2);
+  assert.ok(bad.kind === 'drop' && bad.reason === 'bad_integrity');
+  assert.equal(c.table.get(client.address, client.port, 0), created.flow, 'the old flow stays after a refused check');
+  // …a valid one for the other call does: the address now belongs to that call.
+  const replaced = routeFromClient(c, stunCheck(second.ufrag, second.pwd), client, 0, t2);
+  assert.ok(replaced.kind === 'created' && replaced.replaced, JSON.stringify(replaced));
+  assert.equal(replaced.flow.destAddress, other.address);
+  assert.equal(c.table.get(client.address, client.port, 0), replaced.flow);
+  assert.equal(c.table.size, 1);
+  const media = routeFromClient(c, rtp(2), client, 0, t2 + 20);
+  assert.ok(media.kind === 'forward' && media.flow === replaced.flow, 'media follows the new flow');
 });
