@@ -92,7 +92,7 @@ export const relaySettings = {
   }),
   heartbeatPrefix: setting({
     flag: 'heartbeat-prefix', env: 'PARLEY_HEARTBEAT_PREFIX', metavar: 'PREFIX',
-    help: 'key prefix of relay heartbeats in Redis (PREFIX + LOCATION:ID, TTL 3 s); transceivers read the same prefix',
+    help: 'key prefix of relay heartbeats in Redis (sorted set PREFIX + live, members LOCATION:ID due within 3 s by the Redis clock; PREFIX + LOCATION:ID keys for operators); transceivers read the same prefix',
     default: DEFAULT_HEARTBEAT_PREFIX, parse: (t: string) => {
       if (t === '' || t.length > 200) throw new Error('must be 1..200 characters');
       return t;
