@@ -36,6 +36,8 @@
 
 #include <node_api.h>
 
+#include "socket_util.h"
+
 #define RX_BATCH 256     /* datagrams per batch handed to JS */
 #define SLOT 2048        /* receive buffer per datagram; longer is truncated, dropped and counted */
 #define RX_META 8        /* u32 per received datagram: offset, length, port, v6, ip[4] */
@@ -43,12 +45,6 @@
 #define TX_AREA (TX_BATCH * SLOT)
 #define TX_META 8        /* u32 per queued datagram: offset, length, port, v6, ip[4] */
 #define MAX_BATCH_US 100000
-
-typedef union {
-  struct sockaddr sa;
-  struct sockaddr_in v4;
-  struct sockaddr_in6 v6;
-} addr_u;
 
 typedef struct {
   int n;
@@ -276,42 +272,12 @@ static napi_value get_prop(napi_env env, napi_value obj, const char *name) {
   return v;
 }
 
-static const char *errno_name(int e) {
-  switch (e) {
-  case EADDRINUSE: return "EADDRINUSE";
-  case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-  case EACCES: return "EACCES";
-  case EAFNOSUPPORT: return "EAFNOSUPPORT";
-  case EINVAL: return "EINVAL";
-  case EMFILE: return "EMFILE";
-  case ENOMEM: return "ENOMEM";
-  default: return "EIO";
-  }
-}
-
 static napi_value throw_errno(napi_env env, const char *what, const char *ip, int port, int e) {
   char msg[256];
   /* the shape of Node's dgram errors: "bind EADDRINUSE 127.0.0.1:7000" */
   snprintf(msg, sizeof msg, "%s %s %s:%d (%s)", what, errno_name(e), ip, port, strerror(e));
   napi_throw_error(env, errno_name(e), msg);
   return NULL;
-}
-
-static int parse_ip(const char *ip, int port, addr_u *a, socklen_t *len) {
-  memset(a, 0, sizeof *a);
-  if (inet_pton(AF_INET, ip, &a->v4.sin_addr) == 1) {
-    a->v4.sin_family = AF_INET;
-    a->v4.sin_port = htons((uint16_t)port);
-    *len = sizeof a->v4;
-    return 0;
-  }
-  if (inet_pton(AF_INET6, ip, &a->v6.sin6_addr) == 1) {
-    a->v6.sin6_family = AF_INET6;
-    a->v6.sin6_port = htons((uint16_t)port);
-    *len = sizeof a->v6;
-    return 0;
-  }
-  return -1;
 }
 
 static ms_t *get_ms(napi_env env, napi_value v) {
@@ -356,7 +322,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   addr_u a;
   socklen_t alen;
-  if (parse_ip(ip, port, &a, &alen)) {
+  if (parse_ip(ip, (uint16_t)port, &a, &alen)) {
     napi_throw_type_error(env, NULL, "the media address is not a literal IP");
     return NULL;
   }

@@ -39,6 +39,8 @@
 
 #include <node_api.h>
 
+#include "socket_util.h"
+
 #define BATCH 64
 #define HDR 40
 #define BUFSZ 2048 /* payload area after the header room; > MAX_PAYLOAD so oversize is seen */
@@ -60,12 +62,6 @@ typedef struct {
   uint8_t v6;
   uint8_t pub;
 } fkey_t;
-
-typedef union {
-  struct sockaddr sa;
-  struct sockaddr_in v4;
-  struct sockaddr_in6 v6;
-} addr_u;
 
 typedef struct {
   fkey_t key;
@@ -240,23 +236,6 @@ static int same_addr(const addr_u *a, const addr_u *b) {
   if (a->sa.sa_family == AF_INET6)
     return a->v6.sin6_port == b->v6.sin6_port && memcmp(&a->v6.sin6_addr, &b->v6.sin6_addr, 16) == 0;
   return a->v4.sin_port == b->v4.sin_port && a->v4.sin_addr.s_addr == b->v4.sin_addr.s_addr;
-}
-
-static int parse_ip(const char *s, uint16_t port, addr_u *a, socklen_t *len) {
-  memset(a, 0, sizeof *a);
-  if (inet_pton(AF_INET, s, &a->v4.sin_addr) == 1) {
-    a->v4.sin_family = AF_INET;
-    a->v4.sin_port = htons(port);
-    *len = sizeof a->v4;
-    return 0;
-  }
-  if (inet_pton(AF_INET6, s, &a->v6.sin6_addr) == 1) {
-    a->v6.sin6_family = AF_INET6;
-    a->v6.sin6_port = htons(port);
-    *len = sizeof a->v6;
-    return 0;
-  }
-  return -1;
 }
 
 /* cidr.ts: IPv4-mapped IPv6 sources match IPv4 blocks. */
@@ -694,19 +673,6 @@ static int get_str(napi_env env, napi_value v, char *out, size_t cap) {
 
 static int get_i32(napi_env env, napi_value v, int32_t *out) {
   return napi_get_value_int32(env, v, out) == napi_ok ? 0 : -1;
-}
-
-static const char *errno_name(int e) {
-  switch (e) {
-  case EADDRINUSE: return "EADDRINUSE";
-  case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-  case EACCES: return "EACCES";
-  case EAFNOSUPPORT: return "EAFNOSUPPORT";
-  case EINVAL: return "EINVAL";
-  case EMFILE: return "EMFILE";
-  case ENOMEM: return "ENOMEM";
-  default: return "EIO";
-  }
 }
 
 static int throw_errno(napi_env env, const char *what, const char *addr, int port, int e) {
