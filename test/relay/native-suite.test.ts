@@ -5,10 +5,10 @@
 // silent fallback to js must not hide a broken native build.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { loadNativeAddon } from '../../src/relay/datapath-native.ts';
 import { resolveRelayConfig } from '../../src/relay/config.ts';
+import { runTestsInChild } from '../run-tests-in-child.ts';
 import { KEYS_TEXT } from './helpers.ts';
 
 const DIR = new URL('.', import.meta.url).pathname;
@@ -34,19 +34,7 @@ test(`relay suite with --datapath native (${FILES.join(', ')})`, { timeout: 240_
     return;
   }
   assert.ok(FILES.length >= 5, `relay test files: ${FILES.join(', ')}`);
-  // Without NODE_TEST_CONTEXT: the child is a test run of its own, not a nested one.
-  const { NODE_TEST_CONTEXT: _nested, ...env } = process.env;
-  const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...FILES.map((f) => DIR + f)], {
-    env: { ...env, PARLEY_TEST_DATAPATH: 'native' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 230_000);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  clearTimeout(timer);
-  const summary = out.split('\n').filter((l) => /^ℹ (tests|pass|fail|skipped)/.test(l)).join('; ');
+  const { code, out, summary } = await runTestsInChild(FILES.map((f) => DIR + f), { PARLEY_TEST_DATAPATH: 'native' }, 2);
   t.diagnostic(`native: ${summary}`);
   assert.equal(code, 0, `relay tests failed with --datapath native:\n${out.slice(-20000)}`);
   assert.match(out, /ℹ fail 0/);

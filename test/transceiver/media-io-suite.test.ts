@@ -7,7 +7,7 @@
 // silent fallback to dgram must not hide a broken native build.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runTestsInChild } from '../run-tests-in-child.ts';
 import { resolveMediaIo } from '../../src/transceiver/config.ts';
 import { loadMediaSocketAddon } from '../../src/transceiver/media-socket-native.ts';
 
@@ -31,19 +31,7 @@ test('the native media socket built and is the default (required when CI=true)',
 });
 
 test('media tests again with --media-io dgram', { timeout: 240_000 }, async (t) => {
-  // Without NODE_TEST_CONTEXT: the child is a test run of its own, not a nested one.
-  const { NODE_TEST_CONTEXT: _nested, ...env } = process.env;
-  const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=120000', ...FILES], {
-    env: { ...env, PARLEY_MEDIA_IO: 'dgram' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 230_000);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  clearTimeout(timer);
-  const summary = out.split('\n').filter((l) => /^ℹ (tests|pass|fail|skipped)/.test(l)).join('; ');
+  const { code, out, summary } = await runTestsInChild(FILES, { PARLEY_MEDIA_IO: 'dgram' }, 1);
   t.diagnostic(`dgram: ${summary}`);
   assert.equal(code, 0, `the dgram run failed:\n${out.slice(-4000)}`);
   assert.match(summary, /ℹ pass [1-9]/);
