@@ -9,6 +9,7 @@
 // Not here: the flow store (store/redis-store.ts), which shares the Redis but not the keys.
 import type { TransportAddress } from '../core/address.ts';
 import { formatAddress } from '../core/address.ts';
+import { createHash } from 'node:crypto';
 import type { Logger } from '../common/log.ts';
 
 export const DEFAULT_HEARTBEAT_PREFIX = 'parley:heartbeat:relay:';
@@ -51,13 +52,40 @@ return now`;
 const READ_SCRIPT = `${NOW_MS}
 return redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')`;
 
+/** A Lua script and its SHA-1, by which Redis caches it (SCRIPT LOAD / EVALSHA). */
+export interface CachedScript {
+  readonly text: string;
+  readonly sha1: string;
+}
+
+function cachedScript(text: string): CachedScript {
+  return { text, sha1: createHash('sha1').update(text).digest('hex') };
+}
+
+export const BEAT = cachedScript(BEAT_SCRIPT);
+export const READ_LIVE = cachedScript(READ_SCRIPT);
+
+/**
+ * EVALSHA, and EVAL with the text only when Redis answers NOSCRIPT (a restarted or flushed
+ * script cache): every beat and read after the first sends 40 hex digits, not the script.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function evalCached(client: any, script: CachedScript, o: { keys: string[]; arguments: string[] }): Promise<unknown> {
+  try {
+    return await client.evalSha(script.sha1, o);
+  } catch (err) {
+    if (!String((err as Error)?.message).startsWith('NOSCRIPT')) throw err;
+    return client.eval(script.text, o);
+  }
+}
+
 /**
  * Writes one heartbeat: the relay's value key and its member in the live set (one script, so
  * both or neither). `client` is a connected node-redis client.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function writeHeartbeat(client: any, o: { prefix: string; location: string; id: string; value: string; ttlMs: number }): Promise<void> {
-  await client.eval(BEAT_SCRIPT, {
+  await evalCached(client, BEAT, {
     keys: [heartbeatKey(o.prefix, o.location, o.id), liveSetKey(o.prefix)],
     arguments: [heartbeatMember(o.location, o.id), o.value, String(o.ttlMs)],
   });
@@ -66,7 +94,7 @@ export async function writeHeartbeat(client: any, o: { prefix: string; location:
 /** The locations with at least one live relay under `prefix`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function readLiveRelays(client: any, prefix: string): Promise<Set<string>> {
-  const members = (await client.eval(READ_SCRIPT, { keys: [liveSetKey(prefix)], arguments: [] })) as string[];
+  const members = (await evalCached(client, READ_LIVE, { keys: [liveSetKey(prefix)], arguments: [] })) as string[];
   const names = new Set<string>();
   for (const m of members) {
     const p = parseHeartbeatMember(m);

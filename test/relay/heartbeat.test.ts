@@ -3,9 +3,10 @@
 // score is the Redis clock + TTL, both refreshed while running and removed on close.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
-import { RelayHeartbeat, heartbeatKey, heartbeatMember, liveSetKey, parseHeartbeatMember, readLiveRelays } from '../../src/relay/heartbeat.ts';
+import { BEAT, READ_LIVE, RelayHeartbeat, evalCached, heartbeatKey, heartbeatMember, liveSetKey, parseHeartbeatMember, readLiveRelays, writeHeartbeat } from '../../src/relay/heartbeat.ts';
+import type { CachedScript } from '../../src/relay/heartbeat.ts';
 
 test('heartbeat members round-trip and malformed ones are rejected', () => {
   assert.deepEqual(parseHeartbeatMember(heartbeatMember('eu', 'host-1-ab')), { location: 'eu', id: 'host-1-ab' });
@@ -47,6 +48,46 @@ test('a running relay heartbeat keeps its key alive past the TTL; close deletes 
   } finally {
     await hb.close();
     await redis.del([heartbeatKey(prefix, 'eu', 'test-1'), liveSetKey(prefix)]);
+    await redis.close();
+  }
+});
+
+test('heartbeat scripts go by SHA-1 once cached and fall back to their text on NOSCRIPT', async () => {
+  const prefix = `parley:test:${randomBytes(4).toString('hex')}:hb:`;
+  const redis = createClient({ url: 'redis://127.0.0.1:6379' });
+  await redis.connect();
+  const sent: string[] = [];
+  // Records the command name of every script call; the real client does the work.
+  const spy = {
+    evalSha: (sha: string, o: object) => (sent.push('EVALSHA'), redis.evalSha(sha, o)),
+    eval: (text: string, o: object) => (sent.push('EVAL'), redis.eval(text, o)),
+  };
+  try {
+    await writeHeartbeat(spy, { prefix, location: 'eu', id: 'sha-1', value: '{}', ttlMs: 1000 });
+    assert.deepEqual([...await readLiveRelays(spy, prefix)], ['eu']);
+    assert.deepEqual(await redis.scriptExists([BEAT.sha1, READ_LIVE.sha1]), [1, 1], 'both scripts are in the script cache');
+    sent.length = 0;
+    await writeHeartbeat(spy, { prefix, location: 'eu', id: 'sha-1', value: '{}', ttlMs: 1000 });
+    await readLiveRelays(spy, prefix);
+    assert.deepEqual(sent, ['EVALSHA', 'EVALSHA'], 'cached scripts are not sent again');
+
+    // A script Redis has never seen (a restarted Redis, SCRIPT FLUSH): NOSCRIPT, then EVAL once.
+    const text = `return '${randomBytes(8).toString('hex')}'`;
+    const fresh: CachedScript = { text, sha1: createHash('sha1').update(text).digest('hex') };
+    sent.length = 0;
+    assert.equal(await evalCached(spy, fresh, { keys: [], arguments: [] }), text.slice(8, -1));
+    assert.deepEqual(sent, ['EVALSHA', 'EVAL']);
+    sent.length = 0;
+    assert.equal(await evalCached(spy, fresh, { keys: [], arguments: [] }), text.slice(8, -1));
+    assert.deepEqual(sent, ['EVALSHA'], 'cached by the fallback');
+
+    // Any other error is the caller's, not a reason to resend the text.
+    const failing: CachedScript = { text: "return redis.call('NOSUCHCOMMAND')", sha1: '0'.repeat(40) };
+    sent.length = 0;
+    await assert.rejects(evalCached({ ...spy, evalSha: async () => { sent.push('EVALSHA'); throw new Error('ERR something else'); } }, failing, { keys: [], arguments: [] }), /something else/);
+    assert.deepEqual(sent, ['EVALSHA']);
+  } finally {
+    await redis.del([heartbeatKey(prefix, 'eu', 'sha-1'), liveSetKey(prefix)]);
     await redis.close();
   }
 });
