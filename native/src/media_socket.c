@@ -332,9 +332,13 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   int one = 1;
   if (a.sa.sa_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   if (bufbytes > 0) {
-    /* as dgram's recvBufferSize/sendBufferSize: capped by net.core.rmem_max / wmem_max */
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufbytes, sizeof bufbytes);
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufbytes, sizeof bufbytes);
+    /* With CAP_NET_ADMIN the FORCE options go past net.core.rmem_max / wmem_max (a default
+     * kernel's 208 KB drops audio at a few hundred calls); without it, the plain options are
+     * capped there and the caller warns. The relay's sockets do the same. */
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufbytes, sizeof bufbytes))
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufbytes, sizeof bufbytes);
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufbytes, sizeof bufbytes))
+      setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufbytes, sizeof bufbytes);
   }
   struct timeval tv = {0, 100000}; /* a blocked reader checks for close at least every 100 ms */
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);

@@ -103,7 +103,7 @@ export const transceiverSettings = {
   }),
   udpBuffer: setting({
     flag: 'udp-buffer', env: 'PARLEY_UDP_BUFFER', metavar: 'BYTES', default: 8 * 1024 * 1024, parse: parsers.int(65_536, 1 << 30),
-    help: 'receive and send buffer of the media socket; the default holds ~100 ms of 1000 calls (50 000 packets/s); Linux caps it at net.core.rmem_max / wmem_max (a warning says so)',
+    help: 'receive and send buffer of the media socket; the default holds ~100 ms of 1000 calls (50 000 packets/s); with --media-io native and CAP_NET_ADMIN it is granted whole (SO_RCVBUFFORCE), otherwise Linux caps it at net.core.rmem_max / wmem_max (a warning says so)',
   }),
   mediaIo: setting<MediaIo | undefined>({
     flag: 'media-io', env: 'PARLEY_MEDIA_IO', metavar: 'native|dgram', default: undefined, defaultText: 'native where the addon built, else dgram',

@@ -3,19 +3,23 @@
 // batches (one callback for many); sends queued in one pass leave with one flush, byte for byte,
 // to the right destinations; oversize datagrams are dropped and counted while the socket keeps
 // working; close is idempotent, flushes what is queued and is clean while senders keep sending;
-// a taken port rejects with Node's EADDRINUSE wording; buffer sizes are applied.
+// a taken port rejects with Node's EADDRINUSE wording; a buffer beyond net.core.rmem_max is
+// granted with CAP_NET_ADMIN (SO_RCVBUFFORCE) and capped with a warning without it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import type { Socket } from 'node:dgram';
 import type { TransportAddress } from '../../src/core/address.ts';
-import type { Logger } from '../../src/common/log.ts';
 import { MAX_MEDIA_DATAGRAM } from '../../src/transceiver/media-socket.ts';
 import type { MediaPeer, MediaSocketOptions } from '../../src/transceiver/media-socket.ts';
 import { NativeMediaSocket, loadMediaSocketAddon } from '../../src/transceiver/media-socket-native.ts';
 
 const skip = loadMediaSocketAddon() instanceof Error && process.env.CI !== 'true' ? 'the native media socket addon is not built' : false;
 const LOCAL: TransportAddress = { address: '127.0.0.1', port: 0, family: 'IPv4' };
+const execFileP = promisify(execFile);
 
 interface Harness {
   readonly got: { msg: Buffer; from: MediaPeer }[];
@@ -156,7 +160,7 @@ test('close while senders keep sending: clean, idempotent, queued sends leave fi
   }
 });
 
-test('bind failure rejects with the address and EADDRINUSE; buffer sizes are applied', { skip, timeout: 20_000 }, async () => {
+test('bind failure rejects with the address and EADDRINUSE', { skip, timeout: 20_000 }, async () => {
   const a = await udp();
   try {
     await assert.rejects(
@@ -170,10 +174,39 @@ test('bind failure rejects with the address and EADDRINUSE; buffer sizes are app
   } finally {
     await closeUdp(a);
   }
-  // Asking more than net.core.rmem_max allows is warned about, as with dgram.
-  const warnings: string[] = [];
-  const log: Logger = { level: 'debug', warn: (m) => warnings.push(m), info: () => {}, error: () => {}, debug: () => {}, child: () => log };
-  const s = await NativeMediaSocket.bind({ bind: LOCAL, bufferBytes: 1 << 30, batchUs: 0, log, onDatagram: () => {}, onTooLarge: () => {}, onSendError: () => {} });
-  await s.close();
-  assert.ok(warnings.some((w) => w.includes('rmem_max')), 'a 1 GiB buffer is capped and warned about');
+});
+
+/** Binds a native media socket in a child process (optionally without CAP_NET_ADMIN) asking for `bytes` of buffer; its warnings. */
+async function bindInChild(bytes: number, dropNetAdmin: boolean): Promise<string[]> {
+  const script = `
+    import { NativeMediaSocket } from ${JSON.stringify(new URL('../../src/transceiver/media-socket-native.ts', import.meta.url).pathname)};
+    const warnings = [];
+    const log = { level: 'debug', warn: (m) => warnings.push(m), info() {}, error() {}, debug() {}, child: () => log };
+    const s = await NativeMediaSocket.bind({ bind: { address: '127.0.0.1', port: 0, family: 'IPv4' }, bufferBytes: ${bytes}, batchUs: 0, log, onDatagram() {}, onTooLarge() {}, onSendError() {} });
+    await s.close();
+    console.log(JSON.stringify(warnings));`;
+  const argv = [process.execPath, '--input-type=module', '-e', script];
+  const { stdout } = await execFileP(dropNetAdmin ? 'setpriv' : argv[0], dropNetAdmin ? ['--bounding-set=-net_admin', '--inh-caps=-net_admin', ...argv] : argv.slice(1), { timeout: 15_000 });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as string[];
+}
+
+/** CAP_NET_ADMIN (bit 12) in this process's effective set: SO_RCVBUFFORCE works. */
+function hasNetAdmin(): boolean {
+  const line = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return line !== null && (BigInt(`0x${line[1]}`) & (1n << 12n)) !== 0n;
+}
+
+test('a buffer beyond net.core.rmem_max: granted with CAP_NET_ADMIN, capped and warned about without it', { skip, timeout: 40_000 }, async (t) => {
+  const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+  const wmemMax = Number(readFileSync('/proc/sys/net/core/wmem_max', 'utf8'));
+  const ask = 2 * Math.max(rmemMax, wmemMax);
+  const privileged = hasNetAdmin();
+  t.diagnostic(`rmem_max ${rmemMax}, wmem_max ${wmemMax}, asking ${ask}, CAP_NET_ADMIN ${privileged}`);
+  if (privileged) {
+    assert.deepEqual(await bindInChild(ask, false), [], 'SO_RCVBUFFORCE / SO_SNDBUFFORCE give the whole buffer: no warning');
+  } else if (process.env.CI === 'true') {
+    assert.fail('CI runs as root: CAP_NET_ADMIN was expected');
+  }
+  const capped = await bindInChild(ask, privileged);
+  assert.ok(capped.some((w) => w.includes('rmem_max')), `without CAP_NET_ADMIN the buffer is capped and warned about (${JSON.stringify(capped)})`);
 });
