@@ -14,7 +14,11 @@
 // RAMP (calls/s, 100), UDP_BUFFER (transceiver --udp-buffer), MEDIA_IO (transceiver --media-io:
 // native or dgram; default as the transceiver's own), MEDIA_BATCH_US (--media-batch-us),
 // TRX_ARGS (extra transceiver flags), CPU_PROF (a directory: the transceiver runs with
-// --cpu-prof there). Every run is bounded in time.
+// --cpu-prof there), REFERENCE (pion: after each Parley row, the same row against the Pion
+// ICE-lite echo server of bench/pion-echo — built from Debian's Go sources, pinned to the
+// transceiver's CPU, measured the same way; `parley load` talks to its one UDP port directly, as
+// Pion has no relay — then the Parley/Pion ratios of CPU and RSS per call). Every run is bounded
+// in time.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -26,6 +30,7 @@ import { freePorts } from '../src/client/free-port.ts';
 import type { LoadReport } from '../src/client/load.ts';
 import { resolveMediaIo } from '../src/transceiver/config.ts';
 import { DEFAULT_MEDIA_BATCH_US } from '../src/transceiver/media-socket-native.ts';
+import { buildPionEcho } from './pion-echo/build.ts';
 
 const NODE = process.execPath;
 const BIN = new URL('../bin/parley.ts', import.meta.url).pathname;
@@ -34,6 +39,13 @@ const WINDOW_S = Number(process.env.WINDOW ?? 10);
 const REPS = Number(process.env.REPS ?? 1); // 0: the storm only
 const STORM = Number(process.env.STORM ?? 500);
 const RAMP = Number(process.env.RAMP ?? 100);
+const REFERENCE = process.env.REFERENCE || undefined;
+if (REFERENCE !== undefined && REFERENCE !== 'pion') {
+  process.stderr.write(`bench: REFERENCE=${REFERENCE}: the only reference is pion\n`);
+  process.exit(2);
+}
+/** The table's word for the measured process: "server" when it has both Parley and Pion rows. */
+const SERVER = REFERENCE ? 'server' : 'transceiver';
 const TICK_HZ = 100; // USER_HZ: /proc/PID/stat counts CPU in 1/100 s on Linux
 const PAGE_KB = 4;
 
@@ -67,17 +79,21 @@ function start(name: string, argv: string[], env: NodeJS.ProcessEnv): ChildProce
   return Object.assign(child, { output: () => out });
 }
 let stopping = false;
-async function stopAll(): Promise<void> {
-  stopping = true;
-  await Promise.all(children.map((c) => new Promise<void>((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) return resolve();
-    const kill = setTimeout(() => c.kill('SIGKILL'), 8000);
-    c.once('exit', () => {
+/** SIGTERM, and SIGKILL 8 s later if it is still there. */
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const kill = setTimeout(() => child.kill('SIGKILL'), 8000);
+    child.once('exit', () => {
       clearTimeout(kill);
       resolve();
     });
-    c.kill('SIGTERM');
-  })));
+    child.kill('SIGTERM');
+  });
+}
+async function stopAll(): Promise<void> {
+  stopping = true;
+  await Promise.all(children.map(stopChild));
 }
 process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
@@ -192,6 +208,7 @@ function runLoad(url: string, calls: number, ramp: number, seconds: number): Loa
 }
 
 interface Row {
+  server: Stack['name'];
   calls: number;
   cpuPct: number;
   cpuPerCallPct: number;
@@ -207,25 +224,29 @@ interface Row {
   failed: number;
   failures: Record<string, number>;
   drops: number;
-  relayDrops: number;
-  /** Time the transceiver was runnable but not running (another process had its CPU), % of the window. */
+  /** Undefined for Pion rows: no relay is in their path. */
+  relayDrops: number | undefined;
+  /** Time the server was runnable but not running (another process had its CPU), % of the window. */
   waitPct: number;
   genCpuPct: number;
-  relayCpuPct: number;
+  relayCpuPct: number | undefined;
 }
 
-/** Datagrams the transceiver has received (parley_transceiver_packets_total{direction="in"}). */
-async function packetsIn(metricsUrl: string): Promise<number> {
+/** Datagrams the server has received: the counter `metric`{direction="in"} of its /metrics. */
+async function packetsIn(metricsUrl: string, metric: string): Promise<number> {
   const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) })).text();
-  const m = /^parley_transceiver_packets_total\{direction="in"\} (\S+)$/m.exec(text);
+  const m = new RegExp(`^${metric}\\{direction="in"\\} (\\S+)$`, 'm').exec(text);
   return m ? Number(m[1]) : NaN;
 }
 
+/** One server under test: Parley's transceiver (behind the relay) or the Pion reference. */
 interface Stack {
+  readonly name: 'parley' | 'pion';
   readonly url: string;
-  readonly metricsUrl: string;
-  readonly trxPid: number;
-  readonly media: number;
+  readonly pid: number;
+  /** The server's own UDP port (its receive-buffer drops are counted). */
+  readonly udpPort: number;
+  packetsIn(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -239,118 +260,163 @@ async function startTransceiver(keys: string, relayPort: number): Promise<Stack>
     ...(process.env.MEDIA_IO ? ['--media-io', process.env.MEDIA_IO] : []), ...(process.env.MEDIA_BATCH_US ? ['--media-batch-us', process.env.MEDIA_BATCH_US] : []),
     ...(process.env.TRX_ARGS?.split(' ').filter(Boolean) ?? [])];
   const trx = start('transceiver', pinned(TRX_CPU, [NODE, ...prof, BIN, ...trxArgs]), { PARLEY_KEYS: keys, PARLEY_KEYS_FILE: '' });
-  await waitReady(`http://127.0.0.1:${trxHttp}/readyz`, Date.now() + 30_000);
-  const url = `http://127.0.0.1:${trxHttp}/v1/realtime/calls`;
+  return warmStack('parley', trx, trxHttp, media, 'parley_transceiver_packets_total');
+}
+
+/** A fresh Pion echo server on the transceiver's CPU, warmed up with 20 calls like the transceiver. */
+async function startPion(bin: string): Promise<Stack> {
+  const [http, udp] = await freePorts([{ host: '127.0.0.1', kind: 'tcp' }, { host: '127.0.0.1', kind: 'udp' }]);
+  const pion = start('pion', pinned(TRX_CPU, [bin, '-http', `127.0.0.1:${http}`, '-udp', String(udp)]), {});
+  return warmStack('pion', pion, http, udp, 'pion_echo_packets_total');
+}
+
+/** Waits for a started server's /readyz, then warms it up with 20 calls, so every row starts from the same memory. */
+async function warmStack(name: Stack['name'], child: ChildProcess, httpPort: number, udpPort: number, packetsMetric: string): Promise<Stack> {
+  await waitReady(`http://127.0.0.1:${httpPort}/readyz`, Date.now() + 30_000);
+  const url = `http://127.0.0.1:${httpPort}/v1/realtime/calls`;
   await runLoad(url, 20, 20, 3).done;
   return {
-    url, metricsUrl: `http://127.0.0.1:${trxHttp}/metrics`, trxPid: trx.pid!, media,
-    stop: () => new Promise<void>((resolve) => {
-      if (trx.exitCode !== null || trx.signalCode !== null) return resolve();
-      const kill = setTimeout(() => trx.kill('SIGKILL'), 8000);
-      trx.once('exit', () => {
-        clearTimeout(kill);
-        resolve();
-      });
-      trx.kill('SIGTERM');
-    }),
+    name, url, pid: child.pid!, udpPort,
+    packetsIn: () => packetsIn(`http://127.0.0.1:${httpPort}/metrics`, packetsMetric), stop: () => stopChild(child),
+  };
+}
+
+interface Relay {
+  readonly pid: number;
+  readonly ports: readonly number[];
+}
+
+/** One row: the server's idle baseline, then `n` calls and a steady window over which it is sampled. */
+async function measure(stack: Stack, n: number, relay: Relay, idles: string[]): Promise<Row> {
+  const { url, pid, udpPort } = stack;
+  const viaRelay = stack.name === 'parley';
+  const relayDropsNow = (): number => relay.ports.reduce((a, p) => a + socketDrops(p), 0);
+  // The idle baseline of this process, after its warm-up.
+  await sleep(2000);
+  const i0 = sample(pid);
+  await sleep(4000);
+  const i1 = sample(pid);
+  const idlePct = (100 * (i1.cpu - i0.cpu)) / ((i1.at - i0.at) / 1000);
+  const idleRssKb = i1.rssKb;
+  idles.push(`${REFERENCE ? `${stack.name} ${n}: ` : ''}${idlePct.toFixed(2)} % / ${(idleRssKb / 1024).toFixed(0)} MB`);
+  const ramp = Math.min(RAMP, n);
+  // Long enough that every call is sending through the whole window.
+  const seconds = n / ramp + 6 + WINDOW_S + 3;
+  const run = runLoad(url, n, ramp, seconds);
+  await Promise.race([run.allUp, sleep((n / ramp + 20) * 1000)]);
+  await sleep(2000);
+  const drops0 = socketDrops(udpPort);
+  const relayDrops0 = relayDropsNow();
+  const w0 = runQueueWait(pid);
+  const p0 = await stack.packetsIn();
+  const a = sample(pid);
+  const g0 = sample(run.pid);
+  const r0 = sample(relay.pid);
+  await sleep(WINDOW_S * 1000);
+  const b = sample(pid);
+  const p1 = await stack.packetsIn();
+  const g1 = sample(run.pid);
+  const r1 = sample(relay.pid);
+  const drops = socketDrops(udpPort) - drops0;
+  const relayDrops = relayDropsNow() - relayDrops0;
+  const waitPct = (100 * (runQueueWait(pid) - w0)) / ((b.at - a.at) / 1000);
+  await run.done;
+  await stack.stop();
+  const wall = (b.at - a.at) / 1000;
+  const cpuPct = (100 * (b.cpu - a.cpu)) / wall;
+  const r = run.report;
+  return {
+    server: stack.name, calls: n, cpuPct, cpuPerCallPct: (cpuPct - idlePct) / n,
+    // CPU per datagram received (its echo, timers and RTCP included) × the 50 a call sends each second.
+    usPerPacket: (1e6 * (b.cpu - a.cpu)) / (p1 - p0), cpuPerCallAt50Pct: (100 * 50 * (b.cpu - a.cpu)) / (p1 - p0), rssMb: b.rssKb / 1024, rssPerCallKb: (b.rssKb - idleRssKb) / n,
+    receiveRatio: r?.receiveRatio ?? 0, setupP50: r?.setupMs.p50, setupP95: r?.setupMs.p95, rttP99: r?.echoRttMs.p99, failed: r ? r.failed : n, failures: r?.failures ?? {},
+    drops, relayDrops: viaRelay ? relayDrops : undefined, waitPct, genCpuPct: (100 * (g1.cpu - g0.cpu)) / wall,
+    relayCpuPct: viaRelay ? (100 * (r1.cpu - r0.cpu)) / wall : undefined,
   };
 }
 
 async function main(): Promise<void> {
+  // Built before anything starts: a first build takes a minute or two and must not sit between rows.
+  const pionBin = REFERENCE === 'pion' ? buildPionEcho() : undefined;
   const keys = Keyring.generate(systemRng, 1).toString();
   const [relayPort, internalPort, relayHttp] = await freePorts([{ host: '127.0.0.1', kind: 'udp' }, { host: '127.0.0.1', kind: 'udp' }, { host: '127.0.0.1', kind: 'tcp' }]);
-  const relay = start('relay', pinned(LOAD_CPU, [NODE, BIN, 'relay', '--listen', `127.0.0.1:${relayPort}`, '--internal', `127.0.0.1:${internalPort}`,
+  const relayChild = start('relay', pinned(LOAD_CPU, [NODE, BIN, 'relay', '--listen', `127.0.0.1:${relayPort}`, '--internal', `127.0.0.1:${internalPort}`,
     '--http', `127.0.0.1:${relayHttp}`, '--workers', '1', '--pin', 'off', '--new-flow-burst', '100000', '--new-flow-rate', '100000', '--log-level', 'warn']),
   { PARLEY_KEYS: keys, PARLEY_KEYS_FILE: '' });
   // The relay may build its native datapath on first start (minutes on a loaded machine).
   await waitReady(`http://127.0.0.1:${relayHttp}/readyz`, Date.now() + 180_000);
-  const relayPid = relay.pid!;
-  process.stderr.write(`bench: transceiver on CPU ${TRX_CPU ?? 'any'}, relay pid ${relayPid} + load generator on CPU ${LOAD_CPU ?? 'any'}; transceiver media I/O ${mediaIoText()}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+  const relay: Relay = { pid: relayChild.pid!, ports: [relayPort, internalPort] };
+  process.stderr.write(`bench: transceiver${pionBin ? ' and Pion' : ''} on CPU ${TRX_CPU ?? 'any'}, relay pid ${relay.pid} + load generator on CPU ${LOAD_CPU ?? 'any'}; transceiver media I/O ${mediaIoText()}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+  // With a reference, each Parley row is followed at once by the same row against Pion, so both see the same machine.
+  const starters: (() => Promise<Stack>)[] = [() => startTransceiver(keys, relayPort), ...(pionBin ? [() => startPion(pionBin)] : [])];
 
   const rows: Row[] = [];
   const idles: string[] = [];
   for (let rep = 0; rep < REPS; rep++) {
     for (const n of CALLS) {
-      const stack = await startTransceiver(keys, relayPort);
-      const { url, trxPid, media } = stack;
-      // The idle baseline of this process, after its warm-up.
-      await sleep(2000);
-      const i0 = sample(trxPid);
-      await sleep(4000);
-      const i1 = sample(trxPid);
-      const idlePct = (100 * (i1.cpu - i0.cpu)) / ((i1.at - i0.at) / 1000);
-      const idleRssKb = i1.rssKb;
-      idles.push(`${idlePct.toFixed(2)} % / ${(idleRssKb / 1024).toFixed(0)} MB`);
-      const ramp = Math.min(RAMP, n);
-      // Long enough that every call is sending through the whole window.
-      const seconds = n / ramp + 6 + WINDOW_S + 3;
-      const run = runLoad(url, n, ramp, seconds);
-      await Promise.race([run.allUp, sleep((n / ramp + 20) * 1000)]);
-      await sleep(2000);
-      const drops0 = socketDrops(media);
-      const relayDrops0 = socketDrops(relayPort) + socketDrops(internalPort);
-      const w0 = runQueueWait(trxPid);
-      const p0 = await packetsIn(stack.metricsUrl);
-      const a = sample(trxPid);
-      const g0 = sample(run.pid);
-      const r0 = sample(relayPid);
-      await sleep(WINDOW_S * 1000);
-      const b = sample(trxPid);
-      const p1 = await packetsIn(stack.metricsUrl);
-      const g1 = sample(run.pid);
-      const r1 = sample(relayPid);
-      const drops = socketDrops(media) - drops0;
-      const relayDrops = socketDrops(relayPort) + socketDrops(internalPort) - relayDrops0;
-      const waitPct = (100 * (runQueueWait(trxPid) - w0)) / ((b.at - a.at) / 1000);
-      await run.done;
-      await stack.stop();
-      const wall = (b.at - a.at) / 1000;
-      const cpuPct = (100 * (b.cpu - a.cpu)) / wall;
-      const r = run.report;
-      const row: Row = {
-        calls: n, cpuPct, cpuPerCallPct: (cpuPct - idlePct) / n,
-        // CPU per datagram received (its echo, timers and RTCP included) × the 50 a call sends each second.
-        usPerPacket: (1e6 * (b.cpu - a.cpu)) / (p1 - p0), cpuPerCallAt50Pct: (100 * 50 * (b.cpu - a.cpu)) / (p1 - p0), rssMb: b.rssKb / 1024, rssPerCallKb: (b.rssKb - idleRssKb) / n,
-        receiveRatio: r?.receiveRatio ?? 0, setupP50: r?.setupMs.p50, setupP95: r?.setupMs.p95, rttP99: r?.echoRttMs.p99, failed: r ? r.failed : n, failures: r?.failures ?? {},
-        drops, relayDrops, waitPct, genCpuPct: (100 * (g1.cpu - g0.cpu)) / wall, relayCpuPct: (100 * (r1.cpu - r0.cpu)) / wall,
-      };
-      rows.push(row);
-      process.stderr.write(`bench: ${n} calls: ${JSON.stringify(row)}\n`);
+      for (const startStack of starters) {
+        const row = await measure(await startStack(), n, relay, idles);
+        rows.push(row);
+        process.stderr.write(`bench: ${REFERENCE ? `${row.server} ` : ''}${n} calls: ${JSON.stringify(row)}\n`);
+      }
     }
   }
 
-  let storm: LoadReport | undefined;
-  if (STORM > 0) {
-    const stack = await startTransceiver(keys, relayPort);
+  const storms: { server: Stack['name']; report: LoadReport | undefined }[] = [];
+  for (const startStack of STORM > 0 ? starters : []) {
+    const stack = await startStack();
     const run = runLoad(stack.url, STORM, STORM, 10);
     await run.done;
-    process.stderr.write(`bench: storm progress:\n${run.stderr}`);
+    process.stderr.write(`bench: ${REFERENCE ? `${stack.name} ` : ''}storm progress:\n${run.stderr}`);
     await stack.stop();
-    storm = run.report;
+    storms.push({ server: stack.name, report: run.report });
   }
   await stopAll();
 
   const f = (v: number | undefined, d = 1): string => (v === undefined ? 'n/a' : v.toFixed(d));
+  const label = (r: { server: Stack['name']; calls?: number }): string => (REFERENCE ? `${r.server}${r.calls === undefined ? '' : ` ${r.calls}`}` : String(r.calls ?? ''));
   console.log(`\nTransceiver: one process on CPU ${TRX_CPU ?? 'any'}; relay (1 worker) and load generator on CPU ${LOAD_CPU ?? 'any'}. Echo handler, 50 packets/s each way per call, ${WINDOW_S} s steady window.`);
-  console.log(`A fresh transceiver per row, warmed up with 20 calls; idle CPU / RSS before each row: ${idles.join(', ')}. Load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}.\n`);
-  console.log('| calls | transceiver CPU | **% of a core per call** | µs CPU per packet in (× 50/s = % per call) | RSS | **KB RSS per call** | receive ratio | setup p50 / p95 ms | echo RTT p99 ms | failed | drops: transceiver / relay sockets | transceiver waited for CPU | relay CPU | generator CPU |');
+  if (pionBin) {
+    console.log(`Pion (bench/pion-echo: webrtc v3 ICE-lite echo, one UDP port, 4 MB socket buffers): one process on CPU ${TRX_CPU ?? 'any'}, pinned as the transceiver. ` +
+      'Pion has no relay: `parley load` sends to its UDP port directly, so its rows have no relay columns. Each Parley row is followed by the Pion row of the same call count.');
+  }
+  console.log(`A fresh ${REFERENCE ? 'server' : 'transceiver'} per row, warmed up with 20 calls; idle CPU / RSS before each row: ${idles.join(', ')}. Load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}.\n`);
+  console.log(`| calls | ${SERVER} CPU | **% of a core per call** | µs CPU per packet in (× 50/s = % per call) | RSS | **KB RSS per call** | receive ratio | setup p50 / p95 ms | echo RTT p99 ms | failed | drops: ${SERVER} / relay sockets | ${SERVER} waited for CPU | relay CPU | generator CPU |`);
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    console.log(`| ${r.calls} | ${f(r.cpuPct)} % | **${f(r.cpuPerCallPct, 3)} %** | ${f(r.usPerPacket, 1)} µs (${f(r.cpuPerCallAt50Pct, 3)} %) | ${f(r.rssMb)} MB | **${f(r.rssPerCallKb, 0)}** | ${f(r.receiveRatio, 4)} | ${f(r.setupP50)} / ${f(r.setupP95)} | ${f(r.rttP99)} | ${r.failed}${r.failed ? ` ${JSON.stringify(r.failures).replace(/"/g, '')}` : ''} | ${r.drops} / ${r.relayDrops} | ${f(r.waitPct, 0)} % | ${f(r.relayCpuPct, 0)} % | ${f(r.genCpuPct, 0)} % |`);
+    console.log(`| ${label(r)} | ${f(r.cpuPct)} % | **${f(r.cpuPerCallPct, 3)} %** | ${f(r.usPerPacket, 1)} µs (${f(r.cpuPerCallAt50Pct, 3)} %) | ${f(r.rssMb)} MB | **${f(r.rssPerCallKb, 0)}** | ${f(r.receiveRatio, 4)} | ${f(r.setupP50)} / ${f(r.setupP95)} | ${f(r.rttP99)} | ${r.failed}${r.failed ? ` ${JSON.stringify(r.failures).replace(/"/g, '')}` : ''} | ${r.drops} / ${r.relayDrops ?? '—'} | ${f(r.waitPct, 0)} % | ${r.relayCpuPct === undefined ? '—' : `${f(r.relayCpuPct, 0)} %`} | ${f(r.genCpuPct, 0)} % |`);
   }
-  if (storm) {
-    console.log(`\nReconnect storm: ${storm.calls} calls started at once (--ramp-per-sec ${STORM}): connected ${storm.connected}, failed ${storm.failed}` +
+  if (pionBin) printRatios(rows);
+  for (const { server, report: storm } of storms) {
+    if (!storm) continue;
+    console.log(`\nReconnect storm${REFERENCE ? ` (${server})` : ''}: ${storm.calls} calls started at once (--ramp-per-sec ${STORM}): connected ${storm.connected}, failed ${storm.failed}` +
       `${storm.failed ? ` ${JSON.stringify(storm.failures)}` : ''}; last call connected ${f(storm.lastConnectMs, 0)} ms after the first started; ` +
       `${storm.failed ? ` First message per reason: ${JSON.stringify(storm.failureExamples)}.` : ''} setup p50 ${f(storm.setupMs.p50, 0)} / p95 ${f(storm.setupMs.p95, 0)} / max ${f(storm.setupMs.max, 0)} ms; receive ratio ${f(storm.receiveRatio, 4)}; generator CPU ${f(storm.client.cpuPercent, 0)} %.`);
   }
   const starved = rows.filter((r) => r.waitPct > 5);
   if (starved.length > 0) {
-    console.log(`\nNote: at ${starved.map((r) => r.calls).join(', ')} calls the transceiver waited > 5 % of the window for its CPU (another process had it): loss and RTT there measure the machine, not Parley.`);
+    console.log(`\nNote: at ${starved.map(label).join(', ')} calls the ${SERVER} waited > 5 % of the window for its CPU (another process had it): loss and RTT there measure the machine, not ${REFERENCE ? 'the server' : 'Parley'}.`);
   }
-  const genBound = rows.filter((r) => r.genCpuPct + r.relayCpuPct > 90);
+  const genBound = rows.filter((r) => r.genCpuPct + (r.relayCpuPct ?? 0) > 90);
   if (genBound.length > 0) {
-    console.log(`\nNote: at ${genBound.map((r) => r.calls).join(', ')} calls the generator + relay CPU was > 90 % of their shared core: the client side, not the transceiver, may have been the limit there.`);
+    console.log(`\nNote: at ${genBound.map(label).join(', ')} calls the generator + relay CPU was > 90 % of their shared core: the client side, not the ${SERVER}, may have been the limit there.`);
   }
+}
+
+/** Parley / Pion per call count (means over REPS): below 1 Parley costs less than Pion. */
+function printRatios(rows: readonly Row[]): void {
+  const mean = (server: Stack['name'], n: number, k: 'cpuPerCallPct' | 'usPerPacket' | 'rssPerCallKb'): number => {
+    const v = rows.filter((r) => r.server === server && r.calls === n).map((r) => r[k]);
+    return v.reduce((a, x) => a + x, 0) / v.length;
+  };
+  const cell = (n: number, k: 'cpuPerCallPct' | 'usPerPacket' | 'rssPerCallKb', d: number): string => {
+    const [p, q] = [mean('parley', n, k), mean('pion', n, k)];
+    return `${p.toFixed(d)} / ${q.toFixed(d)} = **${(p / q).toFixed(2)}**`;
+  };
+  console.log(`\nParley / Pion${REPS > 1 ? ` (means of ${REPS} rows each)` : ''}: below 1 Parley costs less.\n`);
+  console.log('| calls | % of a core per call | µs CPU per packet in | KB RSS per call |');
+  console.log('|---:|---:|---:|---:|');
+  for (const n of CALLS) console.log(`| ${n} | ${cell(n, 'cpuPerCallPct', 3)} | ${cell(n, 'usPerPacket', 1)} | ${cell(n, 'rssPerCallKb', 0)} |`);
 }
 
 try {
