@@ -15,7 +15,10 @@
 //           EVP_MAC / HMAC_CTX alternatives allocate a provider context per copy.
 //   Tags are compared with CRYPTO_memcmp (constant time).
 //
-// One N-API call per packet, one napi_create_buffer for the result. Inputs are checked:
+// One N-API call per packet. RTP results are written into a Buffer the caller passes (a slice of
+// Node's buffer pool: no ArrayBuffer and no backing store per packet, as napi_create_buffer
+// costs) that must be large enough and must not overlap the packet; SRTCP, a few packets a
+// second per call, gets one napi_create_buffer for its result. Inputs are checked:
 // lengths are clamped or rejected the way the TypeScript transform treats them (it clamps
 // header copies and throws RangeError where Buffer/timingSafeEqual would), so both agree on
 // every input the tests throw at them. The context is a type-tagged napi external whose
@@ -216,23 +219,29 @@ static napi_value create(napi_env env, napi_callback_info info) {
   return ext;
 }
 
-/* (ctx, packet, headerLength, ssrc, roc, seq) of protectRtp / unprotectRtp. */
+/* (ctx, packet, headerLength, ssrc, roc, seq, out) of protectRtp / unprotectRtp. */
 typedef struct {
   srtp_ctx *c;
   const uint8_t *in;
   size_t len;
   int32_t h;
   uint32_t ssrc, roc, seq;
+  uint8_t *out;
+  size_t outLen;
 } rtp_args;
 
 /* Fills a; on failure a JS exception is pending and 0 is returned. */
 static int get_rtp_args(napi_env env, napi_callback_info info, rtp_args *a) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 6) return napi_throw_error(env, "ERR_PARLEY_SRTP", "needs 6 arguments"), 0;
+  if (argc != 7) return napi_throw_error(env, "ERR_PARLEY_SRTP", "needs 7 arguments"), 0;
   a->c = get_ctx(env, argv[0]);
-  if (!a->c || !get_buf(env, argv[1], &a->in, &a->len)) return napi_throw_error(env, "ERR_PARLEY_SRTP", "bad context or packet"), 0;
+  const uint8_t *out;
+  if (!a->c || !get_buf(env, argv[1], &a->in, &a->len) || !get_buf(env, argv[6], &out, &a->outLen)) {
+    return napi_throw_error(env, "ERR_PARLEY_SRTP", "bad context, packet or output buffer"), 0;
+  }
+  a->out = (uint8_t *)out;
   if (napi_get_value_int32(env, argv[2], &a->h) != napi_ok) return napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "headerLength out of range"), 0;
   if (!get_wrap32(env, argv[3], &a->ssrc) || !get_uint(env, argv[4], 4294967295.0, &a->roc) || !get_uint(env, argv[5], 65535, &a->seq)) {
     return napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "ssrc, roc or seq out of range"), 0;
@@ -240,27 +249,40 @@ static int get_rtp_args(napi_env env, napi_callback_info info, rtp_args *a) {
   return 1;
 }
 
-/* protectRtp(ctx, packet, headerLength, ssrc, roc, seq) → Buffer | undefined */
+/* The first `need` bytes of a->out hold the result: it must be that long and not overlap the packet. */
+static int check_out(napi_env env, const rtp_args *a, size_t need) {
+  if (a->outLen < need) return napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "output buffer too small"), 0;
+  if (need > 0 && a->len > 0 && a->out < a->in + a->len && a->in < a->out + need) {
+    return napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "output buffer overlaps the packet"), 0;
+  }
+  return 1;
+}
+
+static napi_value length_of(napi_env env, size_t n) {
+  napi_value v;
+  napi_create_uint32(env, (uint32_t)n, &v);
+  return v;
+}
+
+/* protectRtp(ctx, packet, headerLength, ssrc, roc, seq, out) → bytes written to out (packet + tag) | undefined */
 static napi_value protect_rtp(napi_env env, napi_callback_info info) {
   rtp_args a;
   if (!get_rtp_args(env, info, &a)) return NULL;
   if (a.h < 0) THROW_RANGE(env, "headerLength out of range");
+  if (!check_out(env, &a, a.len + TAG)) return NULL;
   size_t hl = (size_t)a.h < a.len ? (size_t)a.h : a.len; /* a header past the end: nothing to encrypt */
-  uint8_t *out;
-  napi_value result;
-  if (napi_create_buffer(env, a.len + TAG, (void **)&out, &result) != napi_ok) return NULL;
-  memcpy(out, a.in, hl);
+  memcpy(a.out, a.in, hl);
   uint8_t iv[16];
   iv_for(&a.c->rtp, a.ssrc, a.roc, a.seq, iv);
-  if (!cm_xor(&a.c->rtp, iv, a.in + hl, out + hl, a.len - hl)) return undef(env);
+  if (!cm_xor(&a.c->rtp, iv, a.in + hl, a.out + hl, a.len - hl)) return undef(env);
   /* RFC 3711 §4.2: the tag covers header + encrypted payload || ROC. */
   uint8_t rocb[4];
   be32(rocb, a.roc);
-  hmac_tag(&a.c->rtp, out, a.len, rocb, 4, out + a.len);
-  return result;
+  hmac_tag(&a.c->rtp, a.out, a.len, rocb, 4, a.out + a.len);
+  return length_of(env, a.len + TAG);
 }
 
-/* unprotectRtp(ctx, packet, headerLength, ssrc, roc, seq) → Buffer | undefined */
+/* unprotectRtp(ctx, packet, headerLength, ssrc, roc, seq, out) → bytes written to out (the RTP packet) | undefined */
 static napi_value unprotect_rtp(napi_env env, napi_callback_info info) {
   rtp_args a;
   if (!get_rtp_args(env, info, &a)) return NULL;
@@ -271,15 +293,13 @@ static napi_value unprotect_rtp(napi_env env, napi_callback_info info) {
   hmac_tag(&a.c->rtp, a.in, end, rocb, 4, tag);
   if (CRYPTO_memcmp(tag, a.in + end, TAG) != 0) return undef(env);
   if (a.h < 0) THROW_RANGE(env, "headerLength out of range");
+  if (!check_out(env, &a, end)) return NULL;
   size_t hl = (size_t)a.h < end ? (size_t)a.h : end;
-  uint8_t *out;
-  napi_value result;
-  if (napi_create_buffer(env, end, (void **)&out, &result) != napi_ok) return NULL;
-  memcpy(out, a.in, hl);
+  memcpy(a.out, a.in, hl);
   uint8_t iv[16];
   iv_for(&a.c->rtp, a.ssrc, a.roc, a.seq, iv);
-  if (!cm_xor(&a.c->rtp, iv, a.in + hl, out + hl, end - hl)) return undef(env);
-  return result;
+  if (!cm_xor(&a.c->rtp, iv, a.in + hl, a.out + hl, end - hl)) return undef(env);
+  return length_of(env, end);
 }
 
 /* (ctx, packet, ssrc, index or eIndex) of protectRtcp / unprotectRtcp; as get_rtp_args. */

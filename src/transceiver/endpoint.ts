@@ -187,8 +187,12 @@ export class MediaEndpoint {
       entry.lastPeer = from;
     }
     const session = entry.session;
+    // The socket's buffer is valid only during this call (MediaSocketOptions.onDatagram). SRTP
+    // and SRTCP are decrypted into buffers of their own; STUN and DTLS, a few per call and
+    // second at most, may be kept by the ICE agent or a DTLS flight, so they get a copy.
+    const datagram = kind === 'rtp' ? msg.subarray(RELAY_HEADER_LENGTH) : Buffer.from(msg.subarray(RELAY_HEADER_LENGTH));
     try {
-      session.handle(msg.subarray(RELAY_HEADER_LENGTH), path, this.#o.clock());
+      session.handle(datagram, path, this.#o.clock());
     } catch (err) {
       this.#failed(entry, err);
     }

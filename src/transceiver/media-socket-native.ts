@@ -1,7 +1,7 @@
 // `--media-io native`: the media socket of native/src/media_socket.c. A reader thread takes
 // datagrams with recvmmsg and hands them to this class in batches (one callback per batch,
-// after the batch window --media-batch-us), packed into a receive area this class copies each
-// datagram out of (into a Buffer of its own, as small as the datagram); sends are written into
+// after the batch window --media-batch-us), packed into a receive area that each datagram is
+// handed on as a view of (valid during the callback: no allocation per datagram); sends are written into
 // a send area shared with the addon and leave with one sendmmsg per pass (the end of a batch,
 // or a microtask after a timer or a handler queued them). The endpoint sees the same MediaSocket as with dgram.
 import { existsSync } from 'node:fs';
@@ -137,13 +137,9 @@ export class NativeMediaSocket implements MediaSocket {
     try {
       for (let i = 0, j = 0; i < n; i++, j += 8) {
         const off = m[j];
-        const len = m[j + 1];
-        // A copy: the next batch reuses the area, and sessions may keep what they were given.
-        // Its own allocation, as dgram's: a datagram that is kept (a DTLS flight, a queued echo
-        // frame's source) then never pins a pool slab of unrelated buffers.
-        const msg = Buffer.allocUnsafeSlow(len);
-        area.copy(msg, 0, off, off + len);
-        onDatagram(msg, this.#peer(j));
+        // A view, valid for this call only (the next batch reuses the area): the endpoint copies
+        // the rare datagrams a session keeps (STUN, DTLS) and SRTP decrypts into a buffer of its own.
+        onDatagram(area.subarray(off, off + m[j + 1]), this.#peer(j));
       }
     } finally {
       this.#inBatch = false;

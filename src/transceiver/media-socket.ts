@@ -39,7 +39,10 @@ export interface MediaSocketOptions {
   /** SO_RCVBUF / SO_SNDBUF (--udp-buffer). */
   readonly bufferBytes: number;
   readonly log?: Logger;
-  /** One datagram, with its sender. `msg` may be kept: it is never reused. */
+  /**
+   * One datagram, with its sender. `msg` is valid only during this call: the native socket hands
+   * a view of a receive area that the next batch overwrites. Copy what must outlive the call.
+   */
   readonly onDatagram: (msg: Buffer, from: MediaPeer) => void;
   /** Datagrams longer than MAX_MEDIA_DATAGRAM, dropped unread. */
   readonly onTooLarge: (count: number) => void;

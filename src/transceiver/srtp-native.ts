@@ -18,8 +18,10 @@ type Ctx = object;
 /** The addon's functions (native/src/srtp_native.c). */
 export interface SrtpAddon {
   create(rtpEnc: Buffer, rtpAuth: Buffer, rtpSalt: Buffer, rtcpEnc: Buffer, rtcpAuth: Buffer, rtcpSalt: Buffer): Ctx;
-  protectRtp(ctx: Ctx, packet: Buffer, headerLength: number, ssrc: number, roc: number, seq: number): Buffer | undefined;
-  unprotectRtp(ctx: Ctx, packet: Buffer, headerLength: number, ssrc: number, roc: number, seq: number): Buffer | undefined;
+  /** Writes packet + tag into `out` (≥ packet.length + 10 bytes, not overlapping the packet); the length written. */
+  protectRtp(ctx: Ctx, packet: Buffer, headerLength: number, ssrc: number, roc: number, seq: number, out: Buffer): number | undefined;
+  /** Authenticates, then writes the RTP packet into `out` (≥ packet.length − 10 bytes, not overlapping); the length written. */
+  unprotectRtp(ctx: Ctx, packet: Buffer, headerLength: number, ssrc: number, roc: number, seq: number, out: Buffer): number | undefined;
   protectRtcp(ctx: Ctx, packet: Buffer, ssrc: number, index: number): Buffer | undefined;
   unprotectRtcp(ctx: Ctx, packet: Buffer, ssrc: number, eIndex: number): Buffer | undefined;
 }
@@ -56,12 +58,17 @@ export class NativeAesCmHmacSha1Transform implements SrtpTransform {
     return length - TAG - 4; // RFC 3711 §3.4: … | E+SRTCP index | auth tag
   }
 
+  // RTP results go into slices of Node's buffer pool (Buffer.allocUnsafe below 4 KB): one small
+  // object per packet instead of an ArrayBuffer with its own backing store. The slices are as
+  // short-lived as the packets (sent, or read by the handler, in the same turn).
   protectRtp(packet: Buffer, headerLength: number, ssrc: number, roc: number, seq: number): Buffer | undefined {
-    return this.#a.protectRtp(this.#ctx, packet, headerLength, ssrc, roc, seq);
+    const out = Buffer.allocUnsafe(packet.length + TAG);
+    return this.#a.protectRtp(this.#ctx, packet, headerLength, ssrc, roc, seq, out) === undefined ? undefined : out;
   }
 
   unprotectRtp(packet: Buffer, headerLength: number, ssrc: number, roc: number, seq: number): Buffer | undefined {
-    return this.#a.unprotectRtp(this.#ctx, packet, headerLength, ssrc, roc, seq);
+    const out = Buffer.allocUnsafe(Math.max(0, packet.length - TAG)); // shorter than the tag: the addon throws, as the TS transform does
+    return this.#a.unprotectRtp(this.#ctx, packet, headerLength, ssrc, roc, seq, out) === undefined ? undefined : out;
   }
 
   protectRtcp(packet: Buffer, ssrc: number, index: number): Buffer | undefined {

@@ -31,7 +31,8 @@ async function open(o: Partial<MediaSocketOptions> & { batchUs?: number } = {}):
   const counts = { tooLarge: 0, sendErrors: 0, batches: 0 };
   const s = await NativeMediaSocket.bind({
     bind: LOCAL, bufferBytes: 1 << 20, batchUs: o.batchUs ?? 2000,
-    onDatagram: o.onDatagram ?? ((msg, from) => got.push({ msg, from })),
+    // A copy: the socket's datagram is a view valid during the callback only.
+    onDatagram: o.onDatagram ?? ((msg, from) => got.push({ msg: Buffer.from(msg), from })),
     onTooLarge: (n) => (counts.tooLarge += n),
     onSendError: (n) => (counts.sendErrors += n),
   });

@@ -207,9 +207,34 @@ test('hostile arguments: native and TypeScript agree on undefined, throw or the 
     assert.deepEqual(b.kind === 'throw' ? { kind: 'throw' } : b, a.kind === 'throw' ? { kind: 'throw' } : a, name);
   }
   const a = addon();
-  assert.throws(() => a.protectRtp({}, pkt, 12, 1, 0, 0), /bad context/);
+  const out = Buffer.alloc(pkt.length + 10);
+  assert.throws(() => a.protectRtp({}, pkt, 12, 1, 0, 0, out), /bad context/);
   const one = Buffer.alloc(1);
   assert.throws(() => a.create(one, one, one, one, one, one), /16-byte cipher keys/);
   assert.throws(() => a.create(Buffer.alloc(16), Buffer.alloc(20), Buffer.alloc(13), Buffer.alloc(16), Buffer.alloc(20), Buffer.alloc(14)), /14-byte salts/);
-  assert.throws(() => a.unprotectRtp(Buffer.alloc(8) as unknown as object, pkt, 12, 1, 0, 0), /bad context/);
+  assert.throws(() => a.unprotectRtp(Buffer.alloc(8) as unknown as object, pkt, 12, 1, 0, 0, out), /bad context/);
+
+  // The output buffer the RTP calls write into: present, large enough, and apart from the packet.
+  const ctx = a.create(keys.rtp.encKey, keys.rtp.authKey, keys.rtp.salt, keys.rtcp.encKey, keys.rtcp.authKey, keys.rtcp.salt);
+  const wired = Buffer.from(ts.protectRtp(pkt, 12, 0x99, 0, 7)!);
+  assert.throws(() => (a.protectRtp as (...x: unknown[]) => unknown)(ctx, pkt, 12, 0x99, 0, 7), /needs 7 arguments/);
+  assert.throws(() => a.protectRtp(ctx, pkt, 12, 0x99, 0, 7, 'x' as unknown as Buffer), /output buffer/);
+  assert.throws(() => a.protectRtp(ctx, pkt, 12, 0x99, 0, 7, Buffer.alloc(pkt.length + 9)), RangeError, 'one byte short of packet + tag');
+  assert.throws(() => a.unprotectRtp(ctx, wired, 12, 0x99, 0, 7, Buffer.alloc(wired.length - 11)), RangeError, 'one byte short of the RTP packet');
+  const area = Buffer.alloc(4 * pkt.length);
+  pkt.copy(area, 0);
+  const inArea = area.subarray(0, pkt.length);
+  for (const at of [0, 1, pkt.length - 1]) {
+    assert.throws(() => a.protectRtp(ctx, inArea, 12, 0x99, 0, 7, area.subarray(at, at + pkt.length + 10)), /overlaps/, `output at ${at} overlaps`);
+  }
+  assert.equal(a.protectRtp(ctx, inArea, 12, 0x99, 0, 7, area.subarray(pkt.length, 2 * pkt.length + 10)), pkt.length + 10, 'adjacent, not overlapping');
+  assert.deepEqual(area.subarray(pkt.length, 2 * pkt.length + 10), wired, 'the same bytes as the TypeScript transform');
+  wired.copy(area, 0);
+  assert.throws(() => a.unprotectRtp(ctx, area.subarray(0, wired.length), 12, 0x99, 0, 7, area.subarray(5, 5 + wired.length - 10)), /overlaps/);
+  assert.equal(a.unprotectRtp(ctx, area.subarray(0, wired.length), 12, 0x99, 0, 7, area.subarray(wired.length, 2 * wired.length - 10)), pkt.length);
+  assert.deepEqual(area.subarray(wired.length, wired.length + pkt.length), pkt);
+  const forgedOut = Buffer.alloc(wired.length - 10, 0xee);
+  wired[20] ^= 1;
+  assert.equal(a.unprotectRtp(ctx, wired, 12, 0x99, 0, 7, forgedOut), undefined, 'a forged packet');
+  assert.ok(forgedOut.every((b) => b === 0xee), 'a forged packet writes nothing');
 });
