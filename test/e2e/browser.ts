@@ -29,8 +29,9 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-// Runs in the page before its own scripts. Plain JS: it is serialised into the page.
-const INIT_SCRIPT = `
+// Runs in the page before its own scripts. Plain JS: it is serialised into the page (the
+// Firefox test serves it in a <script> of its own).
+export const INIT_SCRIPT = `
   window.__parleyTest = { pcs: [], postAt: null, connectedAt: null };
   const Native = window.RTCPeerConnection;
   window.RTCPeerConnection = class extends Native {
@@ -99,7 +100,9 @@ export interface PeerStats {
 }
 
 // Serialised into the page (the project compiles without DOM types, so it is plain JS text).
-const PEER_STATS_SCRIPT = `(async () => {
+// An expression (a promise of the PeerStats), so the Firefox test can embed it in its page.
+// Chromium and Firefox (153 ESR) both name the selected pair in their transport stats.
+export const PEER_STATS_SCRIPT = `(async () => {
   const t = window.__parleyTest;
   const pc = t.pcs[t.pcs.length - 1];
   const out = {
