@@ -2,16 +2,20 @@
 // RFC 7675 consent), for the `parley call` client, load tests and end-to-end tests against
 // IceLiteAgent. Sans-IO: start(now) / handle(packet, from, now) / handleTimeout(now) in;
 // pollTransmit / pollEvent / pollTimeout out. It checks the pair, nominates it with
-// USE-CANDIDATE (regular nomination, §8.1.1), then sends consent checks every 4-6 s.
-// Not here: candidate gathering, multiple pairs, ICE restart, answering incoming checks (a
-// lite peer sends none), or sockets — a port change is the I/O shell's business.
+// USE-CANDIDATE (regular nomination, §8.1.1), then sends consent checks every 4-6 s. It answers
+// the peer's own checks (§7.3: every agent must): a lite peer should send none (§2.5), but some
+// do — Pion's ICE-lite checks back and starts DTLS only once its check succeeds.
+// Not here: candidate gathering, multiple pairs, ICE restart, switching to the controlled role,
+// or sockets — a port change is the I/O shell's business.
 import { formatAddress, type TransportAddress } from '../address.ts';
 import type { Rng } from '../rng.ts';
 import { classify } from '../demux.ts';
 import {
-  decodeStun, verifyFingerprint, verifyMessageIntegrity, StunDecodeError, StunClass, StunMethod,
+  decodeStun, verifyFingerprint, verifyMessageIntegrity, StunDecodeError, StunClass, StunMethod, StunErrorCodes,
 } from '../stun/index.ts';
 import { connectivityCheck, PEER_REFLEXIVE_PRIORITY } from './binding-request.ts';
+import { checkBindingRequest, type BindingRequestCredentials } from './binding-request-check.ts';
+import { bindingError, bindingSuccess } from './binding-response.ts';
 import type { IceClientEvent, IceTransmit } from './ice-types.ts';
 
 export interface IceControllingClientOptions {
@@ -42,6 +46,14 @@ export const IceClientCounter = {
   DropAsymmetric: 'drop-asymmetric',
   DropFingerprint: 'drop-fingerprint',
   DropIntegrity: 'drop-integrity',
+  /** A valid check from the peer, answered with a Binding Success. */
+  Answered: 'answered',
+  /** A check from the peer refused with 400, 401 or 420 (binding-request-check.ts). */
+  RequestRefused: 'request-refused',
+  /** A check from a peer that claims the controlling role too, answered 487. */
+  RoleConflict: 'error-487',
+  /** A request dropped unanswered: bad FINGERPRINT, not Binding, not STUN. */
+  DropRequest: 'drop-request',
 } as const;
 export type IceClientCounter = (typeof IceClientCounter)[keyof typeof IceClientCounter];
 
@@ -81,6 +93,7 @@ export class IceControllingClient {
   readonly #transmits: IceTransmit[] = [];
   readonly #events: IceClientEvent[] = [];
   readonly #counters = Object.fromEntries(Object.values(IceClientCounter).map((c) => [c, 0])) as Record<IceClientCounter, number>;
+  readonly #credentials: BindingRequestCredentials;
   #phase: IceClientState = 'idle';
   #mapped: TransportAddress | undefined;
   #lastResponseAt = 0;
@@ -98,6 +111,9 @@ export class IceControllingClient {
     this.#rng = opts.rng;
     // RFC 8445 §7.1.3 / §16.1: a 64-bit random tie-breaker, fixed for the session.
     this.#tieBreaker = this.#rng.bytes(8).readBigUInt64BE(0);
+    // The peer's checks carry USERNAME "<our ufrag>:<their ufrag>", signed with our password.
+    const username = `${opts.localUfrag}:${opts.remoteUfrag}`;
+    this.#credentials = { localPwd: opts.localPwd, usernameMatches: (u) => u === username };
   }
 
   get tieBreaker(): bigint {
@@ -135,6 +151,7 @@ export class IceControllingClient {
     if (this.#isOver()) return;
     if (packet.length === 0 || classify(packet[0]) !== 'stun') return this.#count(IceClientCounter.DropMalformed);
     const m = decodeStun(packet);
+    if ((m instanceof StunDecodeError ? m.header?.class : m.class) === StunClass.Request) return this.#answer(packet, from);
     if (m instanceof StunDecodeError || m.method !== StunMethod.Binding) return this.#count(IceClientCounter.DropMalformed);
     if (m.class !== StunClass.SuccessResponse && m.class !== StunClass.ErrorResponse) return this.#count(IceClientCounter.DropMalformed);
     const key = m.transactionId.toString('hex');
@@ -172,6 +189,27 @@ export class IceControllingClient {
       // RFC 7675 §5.1: any authenticated success on the pair renews consent.
       this.#lastResponseAt = now;
     }
+  }
+
+  /** RFC 8445 §7.3: the peer's check is validated as any agent does, then answered. It changes no state of ours. */
+  #answer(packet: Buffer, from: TransportAddress): void {
+    const v = checkBindingRequest(packet, this.#credentials);
+    if (v.kind === 'drop') return this.#count(IceClientCounter.DropRequest);
+    if (v.kind === 'reject') {
+      this.#count(IceClientCounter.RequestRefused);
+      return void this.#transmits.push({ to: from, data: v.response });
+    }
+    const m = v.message;
+    // RFC 8445 §7.3.1.1: a peer that is controlling too. The rule has the agent with the
+    // smaller tie-breaker switch to controlled; this agent runs controlling only, so it always
+    // answers 487 (the peer, if it can, switches). A lite peer is controlled (§6.1.1): only a
+    // misconfigured peer gets here.
+    if (m.iceControlling !== undefined) {
+      this.#count(IceClientCounter.RoleConflict);
+      return void this.#transmits.push({ to: from, data: bindingError(m.transactionId, StunErrorCodes.RoleConflict, this.#o.localPwd) });
+    }
+    this.#count(IceClientCounter.Answered);
+    this.#transmits.push({ to: from, data: bindingSuccess(m.transactionId, from, this.#o.localPwd) });
   }
 
   handleTimeout(now: number): void {

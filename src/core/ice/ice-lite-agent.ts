@@ -5,11 +5,8 @@
 // controlling peer nominates, and declares consent lost when checks stop.
 // Not here: sockets, the relay header, DTLS/SRTP, or any timer of its own (the shell arms one).
 import { formatAddress, type TransportAddress } from '../address.ts';
-import { classify } from '../demux.ts';
-import {
-  decodeStun, verifyFingerprint, verifyMessageIntegrity, isWellFramed, StunDecodeError, StunClass,
-  StunMethod, StunErrorCodes, type StunHeaderInfo,
-} from '../stun/index.ts';
+import { StunErrorCodes } from '../stun/index.ts';
+import { checkBindingRequest, type BindingRequestCredentials, type BindingRequestVerdict } from './binding-request-check.ts';
 import { bindingError, bindingSuccess } from './binding-response.ts';
 import { IceLiteCounter, type IceLiteDump, type IceLiteEvent, type IceTransmit } from './ice-types.ts';
 
@@ -23,6 +20,12 @@ export interface IceLiteAgentOptions {
   /** RFC 7675 §5.1: 30 s. */
   readonly consentTimeoutMs?: number;
 }
+
+const DROP_COUNTER: Record<Extract<BindingRequestVerdict, { kind: 'drop' }>['reason'], IceLiteCounter> = {
+  malformed: IceLiteCounter.DropMalformed, indication: IceLiteCounter.Indication, response: IceLiteCounter.DropResponse,
+  fingerprint: IceLiteCounter.DropFingerprint, method: IceLiteCounter.DropMethod,
+};
+const REJECT_COUNTER = { 400: IceLiteCounter.BadRequest, 401: IceLiteCounter.Unauthorized, 420: IceLiteCounter.UnknownAttribute } as const;
 
 /** A session has a handful of remote addresses; the cap bounds what one credential holder can make us keep. */
 const MAX_VALID_PAIRS = 16;
@@ -38,6 +41,7 @@ export class IceLiteAgent {
   #remoteUfrag: string | undefined;
   #remotePwd: string | undefined;
   readonly #consentTimeoutMs: number;
+  readonly #credentials: BindingRequestCredentials;
   readonly #transmits: IceTransmit[] = [];
   readonly #events: IceLiteEvent[] = [];
   readonly #valid = new Map<string, ValidPair>();
@@ -56,6 +60,7 @@ export class IceLiteAgent {
     this.#remoteUfrag = opts.remoteUfrag;
     this.#remotePwd = opts.remotePwd;
     this.#consentTimeoutMs = opts.consentTimeoutMs ?? 30_000;
+    this.#credentials = { localPwd: opts.localPwd, usernameMatches: (u) => this.#usernameMatches(u) };
   }
 
   /** Late remote credentials (e.g. the offer arrives after the first check). */
@@ -83,30 +88,14 @@ export class IceLiteAgent {
     if (this.#closed) return;
     // Expire first: a check arriving after the deadline must not revive lost consent.
     this.handleTimeout(now);
-    if (packet.length === 0 || classify(packet[0]) !== 'stun' || !isWellFramed(packet)) return this.#count(IceLiteCounter.DropMalformed);
-    const m = decodeStun(packet);
-    const header: StunHeaderInfo | undefined = m instanceof StunDecodeError ? m.header : m;
-    if (!header) return this.#count(IceLiteCounter.DropMalformed);
-    if (header.class === StunClass.Indication) return this.#count(IceLiteCounter.Indication);
-    if (header.class !== StunClass.Request) return this.#count(IceLiteCounter.DropResponse);
-    // RFC 8489 §6.3 / RFC 8445 §7: a check failing FINGERPRINT may not be STUN at all, so it is
-    // dropped without an answer. ICE checks always carry it, so a missing one fails too.
-    if (!verifyFingerprint(packet)) return this.#count(IceLiteCounter.DropFingerprint);
-    // Only Binding is defined for ICE; answering other methods would make us a STUN server.
-    if (header.method !== StunMethod.Binding) return this.#count(IceLiteCounter.DropMethod);
-    const tid = header.transactionId;
-    if (m instanceof StunDecodeError) return this.#reject(tid, from, 400);
-
-    // RFC 8489 §9.1.3: no USERNAME or no MESSAGE-INTEGRITY → 400; unknown USERNAME or bad
-    // HMAC → 401. Neither answer carries MESSAGE-INTEGRITY.
-    if (m.username === undefined || m.integrityOffset < 0) return this.#reject(tid, from, 400);
-    if (!this.#usernameMatches(m.username) || !verifyMessageIntegrity(packet, this.#localPwd)) return this.#reject(tid, from, 401);
-
-    // RFC 8489 §6.3.1: unknown comprehension-required attributes → 420, after authentication.
-    if (m.unknownRequired.length > 0) {
-      this.#count(IceLiteCounter.UnknownAttribute);
-      return this.#send(from, bindingError(tid, StunErrorCodes.UnknownAttribute, this.#localPwd, m.unknownRequired));
+    const v = checkBindingRequest(packet, this.#credentials);
+    if (v.kind === 'drop') return this.#count(DROP_COUNTER[v.reason]);
+    if (v.kind === 'reject') {
+      this.#count(REJECT_COUNTER[v.code]);
+      return this.#send(from, v.response);
     }
+    const m = v.message;
+    const tid = m.transactionId;
     // RFC 8445 §7.3.1.1: we are controlled (a lite agent always is against a full peer, §6.1.1)
     // and so is a peer sending ICE-CONTROLLED. The rule lets the controlled side with the
     // larger tie-breaker become controlling, but a lite agent cannot run checks as a
@@ -215,11 +204,6 @@ export class IceLiteAgent {
       if (k !== selectedKey && p.lastCheckAt < oldestAt) { oldest = k; oldestAt = p.lastCheckAt; }
     }
     if (oldest !== undefined) this.#valid.delete(oldest);
-  }
-
-  #reject(tid: Buffer, to: TransportAddress, code: 400 | 401): void {
-    this.#count(code === 400 ? IceLiteCounter.BadRequest : IceLiteCounter.Unauthorized);
-    this.#send(to, bindingError(tid, code === 400 ? StunErrorCodes.BadRequest : StunErrorCodes.Unauthorized));
   }
 
   #send(to: TransportAddress, data: Buffer): void {

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IceControllingClient } from '../../../src/core/ice/ice-controlling-client.ts';
 import { bindingError, bindingSuccess } from '../../../src/core/ice/binding-response.ts';
+import { connectivityCheck } from '../../../src/core/ice/binding-request.ts';
 import { seededRng } from '../../../src/core/rng.ts';
 import { decodeStun, verifyFingerprint, verifyMessageIntegrity, StunDecodeError, StunClass, StunErrorCodes, type StunMessage } from '../../../src/core/stun/index.ts';
 import type { TransportAddress } from '../../../src/core/address.ts';
@@ -103,7 +104,7 @@ test('responses are ignored unless from the remote candidate, for a known transa
   c.handle(badFp, SERVER, 1);
   c.handle(Buffer.from([0x80, 0x60, 0, 0]), SERVER, 1);
   assert.equal(c.state, 'checking');
-  assert.deepEqual(c.stats, { retransmits: 0, 'drop-malformed': 1, 'drop-unknown-transaction': 1, 'drop-asymmetric': 1, 'drop-fingerprint': 1, 'drop-integrity': 1 });
+  assert.deepEqual(c.stats, { retransmits: 0, 'drop-malformed': 1, 'drop-unknown-transaction': 1, 'drop-asymmetric': 1, 'drop-fingerprint': 1, 'drop-integrity': 1, answered: 0, 'request-refused': 0, 'error-487': 0, 'drop-request': 0 });
   c.handle(bindingSuccess(tid, ME, SERVER_PWD), SERVER, 2);
   assert.equal(c.state, 'nominating');
 });
@@ -156,3 +157,63 @@ test('consent lost 30 s after the last authenticated response, not at 29.999 s',
   assert.equal(c.pollEvent(), undefined);
   assert.equal(sent(c).length, 0, 'no more checks after consent is lost');
 });
+
+test('RFC 8445 §7.3: checks from the peer are answered (a lite peer such as Pion sends them) without changing the client state', () => {
+  const c = client();
+  const PEER_TIE = 0x1234n;
+  const check = (o: { pwd?: string; username?: [string, string]; controlling?: boolean; fingerprint?: boolean } = {}): Buffer => {
+    const [localUfrag, remoteUfrag] = o.username ?? ['srv1', 'cli1'];
+    // As the peer builds it: USERNAME "<our ufrag>:<its ufrag>", signed with our password.
+    const raw = connectivityCheck({ transactionId: Buffer.alloc(12, 7), localUfrag, remoteUfrag, remotePwd: o.pwd ?? 'client-password-000000', priority: 1, role: { controlling: o.controlling ?? false, tieBreaker: PEER_TIE } });
+    return o.fingerprint === false ? withoutFingerprint(raw) : raw;
+  };
+  const answers = (): StunMessage[] => {
+    const out: StunMessage[] = [];
+    for (let t = c.pollTransmit(); t; t = c.pollTransmit()) {
+      assert.deepEqual(t.to, SERVER, 'answered to where the check came from');
+      assert.ok(verifyFingerprint(t.data));
+      const m = decodeStun(t.data);
+      if (m instanceof StunDecodeError) throw m;
+      if (m.class === StunClass.SuccessResponse || m.errorCode?.code === 487) assert.ok(verifyMessageIntegrity(t.data, 'client-password-000000'), 'signed with our password');
+      else assert.equal(m.integrityOffset, -1, 'a 400/401 carries no MESSAGE-INTEGRITY');
+      out.push(m);
+    }
+    return out;
+  };
+
+  c.start(0);
+  const [first] = sent(c);
+  c.handle(check(), SERVER, 5);
+  const [ok] = answers();
+  assert.equal(ok.class, StunClass.SuccessResponse);
+  assert.deepEqual(ok.transactionId, Buffer.alloc(12, 7));
+  assert.deepEqual(ok.xorMappedAddress, SERVER, 'XOR-MAPPED-ADDRESS is the source of the check');
+  assert.equal(c.state, 'checking', 'answering is not connecting');
+
+  c.handle(check({ pwd: 'wrong-password-0000000' }), SERVER, 6);
+  assert.equal(answers()[0].errorCode?.code, 401);
+  c.handle(check({ username: ['srv1', 'someone-else'] }), SERVER, 7);
+  assert.equal(answers()[0].errorCode?.code, 401, 'USERNAME must name this pair of ufrags');
+  c.handle(check({ controlling: true }), SERVER, 8);
+  assert.equal(answers()[0].errorCode?.code, 487, 'a controlling peer: role conflict');
+  c.handle(check({ fingerprint: false }), SERVER, 9);
+  assert.deepEqual(answers(), [], 'no FINGERPRINT: dropped unanswered');
+
+  c.handle(bindingSuccess(first.m.transactionId, ME, SERVER_PWD), SERVER, 10);
+  succeed(c, 20);
+  assert.equal(c.pollEvent()?.type, 'connected', 'the checks answered in between did not disturb connecting');
+  c.handle(check(), SERVER, 40);
+  assert.equal(answers()[0].class, StunClass.SuccessResponse, 'answered once connected too');
+  assert.equal(c.state, 'connected');
+  assert.deepEqual(
+    { answered: c.stats.answered, refused: c.stats['request-refused'], conflict: c.stats['error-487'], dropped: c.stats['drop-request'] },
+    { answered: 2, refused: 2, conflict: 1, dropped: 1 },
+  );
+});
+
+function withoutFingerprint(raw: Buffer): Buffer {
+  // FINGERPRINT is the last 8 bytes; drop them and fix the header length.
+  const b = Buffer.from(raw.subarray(0, raw.length - 8));
+  b.writeUInt16BE(b.length - 20, 2);
+  return b;
+}
