@@ -30,7 +30,7 @@ import { freePorts } from '../src/client/free-port.ts';
 import type { LoadReport } from '../src/client/load.ts';
 import { resolveMediaIo } from '../src/transceiver/config.ts';
 import { DEFAULT_MEDIA_BATCH_US } from '../src/transceiver/media-socket-native.ts';
-import { buildPionEcho } from './pion-echo/build.ts';
+import { buildGoProgram } from '../test/e2e/go-build.ts';
 
 const NODE = process.execPath;
 const BIN = new URL('../bin/parley.ts', import.meta.url).pathname;
@@ -337,7 +337,7 @@ async function measure(stack: Stack, n: number, relay: Relay, idles: string[]): 
 
 async function main(): Promise<void> {
   // Built before anything starts: a first build takes a minute or two and must not sit between rows.
-  const pionBin = REFERENCE === 'pion' ? buildPionEcho() : undefined;
+  const pionBin = REFERENCE === 'pion' ? (await buildGoProgram(new URL('./pion-echo/', import.meta.url).pathname, 600_000)).path : undefined;
   const keys = Keyring.generate(systemRng, 1).toString();
   const [relayPort, internalPort, relayHttp] = await freePorts([{ host: '127.0.0.1', kind: 'udp' }, { host: '127.0.0.1', kind: 'udp' }, { host: '127.0.0.1', kind: 'tcp' }]);
   const relayChild = start('relay', pinned(LOAD_CPU, [NODE, BIN, 'relay', '--listen', `127.0.0.1:${relayPort}`, '--internal', `127.0.0.1:${internalPort}`,

@@ -5,19 +5,23 @@
 //	POST   /v1/realtime/calls       application/sdp offer → 201, SDP answer, Location
 //	DELETE /v1/realtime/calls/{id}  hang up → 200
 //	GET    /readyz                  200 once listening (the bench waits for it)
-//	GET    /metrics                 pion_echo_packets_total{direction="in"}: datagrams read from the UDP port
+//	GET    /metrics                 pion_echo_packets_total{direction="in"}: datagrams read from the UDP port;
+//	                                pion_echo_stun_binding_total{class="request",direction="out"}: checks the
+//	                                lite agent sent, {class="success",direction="in"}: answers it got back
 //
 // Every call echoes each inbound Opus RTP packet on its own outbound track, payload unchanged, at
 // the rate it arrives (like Parley's echo handler). Set up as Pion at its best: one process-wide
 // DTLS certificate (as Parley), no mDNS, udp4 host candidate only, 4 MB socket buffers (the
 // kernel's default 208 KB drops audio at 200–400 calls), only the RTCP report interceptors (Parley
 // sends SR/RR too; no NACK, TWCC or stats interceptors). Not product code: a benchmark reference.
-// Built by bench/calls.ts from Debian's golang-github-pion-webrtc.v3-dev in GOPATH mode.
+// Built by test/e2e/go-build.ts (for bench/calls.ts and test/e2e/pion-server.test.ts) from
+// Debian's golang-github-pion-webrtc.v3-dev in GOPATH mode.
 //
 // Pion's lite agent (ice v2.3.1, controlledSelector.HandleBindingRequest) answers the client's
 // check and also sends a Binding request back, and selects the pair — so starts DTLS — only once
 // the client answers it. A client that does not answer Binding requests (RFC 8445 §7.3 says
-// every agent must) gets ICE success responses but never a DTLS handshake.
+// every agent must) gets ICE success responses but never a DTLS handshake. The two STUN counters
+// show it from this side: checks out, answers in.
 package main
 
 import (
@@ -48,18 +52,45 @@ import (
 const callsPath = "/v1/realtime/calls"
 
 // countingConn counts datagrams read from the shared UDP socket, so the bench can report CPU
-// per packet in the same way as for Parley's transceiver.
+// per packet in the same way as for Parley's transceiver, and the lite agent's own connectivity
+// checks and the answers to them (test/e2e/pion-server.test.ts: the client answers them).
 type countingConn struct {
 	net.PacketConn
-	in atomic.Uint64
+	in            atomic.Uint64
+	checksOut     atomic.Uint64
+	checkAnswered atomic.Uint64
 }
 
 func (c *countingConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	n, addr, err := c.PacketConn.ReadFrom(b)
 	if err == nil {
 		c.in.Add(1)
+		if stunType(b[:n]) == bindingSuccess {
+			c.checkAnswered.Add(1)
+		}
 	}
 	return n, addr, err
+}
+
+func (c *countingConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	if stunType(b) == bindingRequest {
+		c.checksOut.Add(1)
+	}
+	return c.PacketConn.WriteTo(b, addr)
+}
+
+// RFC 8489 §5: STUN message types of Binding requests and success responses.
+const (
+	bindingRequest = 0x0001
+	bindingSuccess = 0x0101
+)
+
+// stunType is the message type of a STUN message (20-byte header, magic cookie), or -1.
+func stunType(b []byte) int {
+	if len(b) < 20 || b[0]&0xc0 != 0 || b[4] != 0x21 || b[5] != 0x12 || b[6] != 0xa4 || b[7] != 0x42 {
+		return -1
+	}
+	return int(b[0])<<8 | int(b[1])
 }
 
 type server struct {
@@ -162,6 +193,8 @@ func (srv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		n := len(srv.calls)
 		srv.mu.Unlock()
 		fmt.Fprintf(w, "pion_echo_packets_total{direction=\"in\"} %d\npion_echo_calls %d\n", srv.conn.in.Load(), n)
+		fmt.Fprintf(w, "pion_echo_stun_binding_total{class=\"request\",direction=\"out\"} %d\n", srv.conn.checksOut.Load())
+		fmt.Fprintf(w, "pion_echo_stun_binding_total{class=\"success\",direction=\"in\"} %d\n", srv.conn.checkAnswered.Load())
 	case r.URL.Path == callsPath && r.Method == http.MethodPost:
 		srv.offer(w, r)
 	case strings.HasPrefix(r.URL.Path, callsPath+"/") && r.Method == http.MethodDelete:

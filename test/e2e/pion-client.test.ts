@@ -10,13 +10,14 @@
 // server. In CI (CI=true) missing Go or Pion fails the test; elsewhere it is skipped with the reason.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { APT_PACKAGES, buildPionClient, findToolchain, runPionClient } from './pion/build.ts';
+import { APT_PACKAGES, findGoToolchain } from './go-build.ts';
+import { buildPionClient, runPionClient } from './pion/build.ts';
 import type { PionResult } from './pion/build.ts';
 import { metricSum, startDev } from './helpers.ts';
 import type { DevStack } from './helpers.ts';
 
 const inCi = process.env.CI === 'true';
-const toolchain = await findToolchain();
+const toolchain = await findGoToolchain();
 if (!toolchain.ok && inCi) throw new Error(`CI=true and ${toolchain.reason}: the Pion interop test must run in CI (${APT_PACKAGES})`);
 const skip = toolchain.ok ? false : `${toolchain.reason} (apt-get install ${APT_PACKAGES})`;
 
@@ -28,7 +29,7 @@ let client: string;
 before(async () => {
   if (!toolchain.ok) return;
   // A cold build of Pion takes ~1 min on 2 shared cores; cached builds are instant.
-  const built = await buildPionClient(toolchain.goVersion, 240_000);
+  const built = await buildPionClient(240_000);
   client = built.path;
   console.log(`# pion client: ${built.built ? `built in ${Math.round(built.ms)} ms` : 'cached'} (${toolchain.goVersion}) at ${client}`);
   dev = await startDev([], 30_000, { PARLEY_API_KEYS: KEY });
