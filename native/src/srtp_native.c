@@ -1,8 +1,9 @@
-// Parley native SRTP transform (docs/srtp-rtp.md, "Native transform"): the cipher half of
+// Parley native SRTP transforms (docs/srtp-rtp.md, "Native transform"): the cipher half of
 // SRTP_AES128_CM_HMAC_SHA1_80 (RFC 3711 §4.1.1 AES-CM, §4.2.1 HMAC-SHA1 truncated to 80 bits,
-// §3.4 SRTCP) for one direction, behind the same SrtpTransform interface as
-// src/core/srtp/transform-aes-cm.ts. Index estimation, replay windows and per-SSRC state stay in
-// SrtpSession (TypeScript); this file only encrypts, decrypts and authenticates one packet.
+// §3.4 SRTCP) and of SRTP_AEAD_AES_128_GCM (RFC 7714 §8 SRTP, §9 SRTCP) for one direction,
+// behind the same SrtpTransform interface as src/core/srtp/transform-aes-cm.ts and
+// transform-aes-gcm.ts. Index estimation, replay windows and per-SSRC state stay in SrtpSession
+// (TypeScript); this file only encrypts, decrypts and authenticates one packet.
 //
 // Crypto comes from the OpenSSL that the node binary links statically and exports: no second
 // libcrypto is linked (the symbols resolve from the process at dlopen time).
@@ -13,16 +14,20 @@
 //   HMAC:   the SHA-1 states after absorbing key^ipad and key^opad are computed once; a packet
 //           copies them (plain structs, no allocation) and finishes inner and outer hash. The
 //           EVP_MAC / HMAC_CTX alternatives allocate a provider context per copy.
-//   Tags are compared with CRYPTO_memcmp (constant time).
+//           Tags are compared with CRYPTO_memcmp (constant time).
+//   GCM:    one AES-128-GCM EVP_CIPHER_CTX per key and per operation (seal, open), keyed once
+//           with the 12-byte IV length set once; per packet only the IV is set. The tag is
+//           checked by EVP_DecryptFinal_ex (constant time inside OpenSSL).
 //
 // One N-API call per packet. RTP results are written into a Buffer the caller passes (a slice of
 // Node's buffer pool: no ArrayBuffer and no backing store per packet, as napi_create_buffer
 // costs) that must be large enough and must not overlap the packet; SRTCP, a few packets a
 // second per call, gets one napi_create_buffer for its result. Inputs are checked:
-// lengths are clamped or rejected the way the TypeScript transform treats them (it clamps
-// header copies and throws RangeError where Buffer/timingSafeEqual would), so both agree on
-// every input the tests throw at them. The context is a type-tagged napi external whose
-// finalizer cleanses and frees the keys.
+// lengths are clamped or rejected the way the TypeScript transforms treat them (they clamp
+// header copies and throw RangeError where Buffer/timingSafeEqual/setAuthTag would), so native
+// and TypeScript agree on every input the tests throw at them. Each profile's context is a
+// napi external with its own type tag (one profile's context passed to the other's functions
+// is "bad context") whose finalizer cleanses and frees the keys.
 //
 // Node-API only (node_api.h, NAPI_VERSION 8).
 #define OPENSSL_SUPPRESS_DEPRECATED 1 /* SHA1_Init/Update/Final: the allocation-free SHA-1 */
@@ -32,6 +37,7 @@
 
 #include <node_api.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
@@ -54,6 +60,7 @@ typedef struct {
 } srtp_ctx;
 
 static const napi_type_tag CTX_TAG = {0x7061726c6579ULL, 0x737274705f636dULL}; /* "parley" "srtp_cm" */
+static const napi_type_tag GCM_CTX_TAG = {0x7061726c6579ULL, 0x737274705f67636dULL}; /* "parley" "srtp_gcm" */
 
 #define THROW(env, msg)                           \
   do {                                            \
@@ -152,10 +159,11 @@ static void be32(uint8_t *p, uint32_t v) {
 
 /* ---- argument helpers ---- */
 
-static srtp_ctx *get_ctx(napi_env env, napi_value v) {
+/* The native context behind v if it carries `tag` (AES-CM or GCM), else NULL. */
+static void *get_ctx(napi_env env, napi_value v, const napi_type_tag *tag) {
   bool ok = false;
   void *data = NULL;
-  if (napi_check_object_type_tag(env, v, &CTX_TAG, &ok) != napi_ok || !ok) return NULL;
+  if (napi_check_object_type_tag(env, v, tag, &ok) != napi_ok || !ok) return NULL;
   if (napi_get_value_external(env, v, &data) != napi_ok) return NULL;
   return data;
 }
@@ -189,18 +197,36 @@ static napi_value undef(napi_env env) {
   return u;
 }
 
+/* Exactly n Buffer arguments into p/l; else throws `msg` (and returns 0). n <= 6. */
+static int get_bufs(napi_env env, napi_callback_info info, size_t n, const uint8_t **p, size_t *l, const char *msg) {
+  size_t argc = n;
+  napi_value argv[6];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != n) return napi_throw_error(env, "ERR_PARLEY_SRTP", msg), 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!get_buf(env, argv[i], &p[i], &l[i])) return napi_throw_error(env, "ERR_PARLEY_SRTP", msg), 0;
+  }
+  return 1;
+}
+
+/* The JS handle of a new context c: an external with `tag` whose finalizer is `fin`. On failure
+ * fin(c) runs at once and an exception is pending (NULL). */
+static napi_value wrap_ctx(napi_env env, void *c, napi_finalize fin, const napi_type_tag *tag) {
+  napi_value ext;
+  if (napi_create_external(env, c, fin, NULL, &ext) != napi_ok) {
+    fin(env, c, NULL);
+    THROW(env, "napi_create_external failed");
+  }
+  napi_type_tag_object(env, ext, tag);
+  return ext;
+}
+
 /* ---- exports ---- */
 
 /* create(rtpEnc, rtpAuth, rtpSalt, rtcpEnc, rtcpAuth, rtcpSalt) → context */
 static napi_value create(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 6) THROW(env, "create needs 6 buffers");
   const uint8_t *p[6];
   size_t l[6];
-  for (int i = 0; i < 6; i++) {
-    if (!get_buf(env, argv[i], &p[i], &l[i])) THROW(env, "create needs 6 buffers");
-  }
+  if (!get_bufs(env, info, 6, p, l, "create needs 6 buffers")) return NULL;
   if (l[0] != 16 || l[3] != 16 || l[1] != 20 || l[4] != 20 || l[2] != SALT || l[5] != SALT) {
     THROW(env, "AES_CM_128_HMAC_SHA1_80 needs 16-byte cipher keys, 20-byte auth keys and 14-byte salts");
   }
@@ -210,18 +236,12 @@ static napi_value create(napi_env env, napi_callback_info info) {
     ctx_finalize(env, c, NULL);
     THROW(env, "OpenSSL refused the AES-128-ECB or SHA-1 setup");
   }
-  napi_value ext;
-  if (napi_create_external(env, c, ctx_finalize, NULL, &ext) != napi_ok) {
-    ctx_finalize(env, c, NULL);
-    THROW(env, "napi_create_external failed");
-  }
-  napi_type_tag_object(env, ext, &CTX_TAG);
-  return ext;
+  return wrap_ctx(env, c, ctx_finalize, &CTX_TAG);
 }
 
 /* (ctx, packet, headerLength, ssrc, roc, seq, out) of protectRtp / unprotectRtp. */
 typedef struct {
-  srtp_ctx *c;
+  void *c;
   const uint8_t *in;
   size_t len;
   int32_t h;
@@ -230,22 +250,31 @@ typedef struct {
   size_t outLen;
 } rtp_args;
 
-/* Fills a; on failure a JS exception is pending and 0 is returned. */
-static int get_rtp_args(napi_env env, napi_callback_info info, rtp_args *a) {
+/* Fills a for the profile whose context carries `tag`; on failure a JS exception is pending and 0
+ * is returned. ROC and seq are read as each TypeScript transform uses them: AES-CM writes the ROC
+ * with writeUInt32BE (throws outside [0, 2^32)); GCM XORs both into the salt, `salt ^ roc` wraps
+ * like ToUint32 and `salt16 ^ seq` written with writeUInt16BE throws unless ToUint32(seq) < 2^16.
+ * A packet shorter than minLen throws RangeError. */
+static int get_rtp_args(napi_env env, napi_callback_info info, const napi_type_tag *tag, size_t minLen, rtp_args *a) {
   size_t argc = 7;
   napi_value argv[7];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc != 7) return napi_throw_error(env, "ERR_PARLEY_SRTP", "needs 7 arguments"), 0;
-  a->c = get_ctx(env, argv[0]);
+  a->c = get_ctx(env, argv[0], tag);
   const uint8_t *out;
   if (!a->c || !get_buf(env, argv[1], &a->in, &a->len) || !get_buf(env, argv[6], &out, &a->outLen)) {
     return napi_throw_error(env, "ERR_PARLEY_SRTP", "bad context, packet or output buffer"), 0;
   }
   a->out = (uint8_t *)out;
   if (napi_get_value_int32(env, argv[2], &a->h) != napi_ok) return napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "headerLength out of range"), 0;
-  if (!get_wrap32(env, argv[3], &a->ssrc) || !get_uint(env, argv[4], 4294967295.0, &a->roc) || !get_uint(env, argv[5], 65535, &a->seq)) {
+  int ok = tag == &GCM_CTX_TAG
+               ? get_wrap32(env, argv[4], &a->roc) && get_wrap32(env, argv[5], &a->seq) && a->seq <= 65535
+               : get_uint(env, argv[4], 4294967295.0, &a->roc) && get_uint(env, argv[5], 65535, &a->seq);
+  if (!get_wrap32(env, argv[3], &a->ssrc) || !ok) {
     return napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "ssrc, roc or seq out of range"), 0;
   }
+  /* unprotect: a packet shorter than the tag (the TypeScript transforms throw on it too) */
+  if (a->len < minLen) return napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "packet shorter than the tag"), 0;
   return 1;
 }
 
@@ -267,50 +296,59 @@ static napi_value length_of(napi_env env, size_t n) {
 /* protectRtp(ctx, packet, headerLength, ssrc, roc, seq, out) → bytes written to out (packet + tag) | undefined */
 static napi_value protect_rtp(napi_env env, napi_callback_info info) {
   rtp_args a;
-  if (!get_rtp_args(env, info, &a)) return NULL;
+  if (!get_rtp_args(env, info, &CTX_TAG, 0, &a)) return NULL;
+  srtp_ctx *c = a.c;
   if (a.h < 0) THROW_RANGE(env, "headerLength out of range");
   if (!check_out(env, &a, a.len + TAG)) return NULL;
   size_t hl = (size_t)a.h < a.len ? (size_t)a.h : a.len; /* a header past the end: nothing to encrypt */
   memcpy(a.out, a.in, hl);
   uint8_t iv[16];
-  iv_for(&a.c->rtp, a.ssrc, a.roc, a.seq, iv);
-  if (!cm_xor(&a.c->rtp, iv, a.in + hl, a.out + hl, a.len - hl)) return undef(env);
+  iv_for(&c->rtp, a.ssrc, a.roc, a.seq, iv);
+  if (!cm_xor(&c->rtp, iv, a.in + hl, a.out + hl, a.len - hl)) return undef(env);
   /* RFC 3711 §4.2: the tag covers header + encrypted payload || ROC. */
   uint8_t rocb[4];
   be32(rocb, a.roc);
-  hmac_tag(&a.c->rtp, a.out, a.len, rocb, 4, a.out + a.len);
+  hmac_tag(&c->rtp, a.out, a.len, rocb, 4, a.out + a.len);
   return length_of(env, a.len + TAG);
 }
 
 /* unprotectRtp(ctx, packet, headerLength, ssrc, roc, seq, out) → bytes written to out (the RTP packet) | undefined */
 static napi_value unprotect_rtp(napi_env env, napi_callback_info info) {
   rtp_args a;
-  if (!get_rtp_args(env, info, &a)) return NULL;
-  if (a.len < TAG) THROW_RANGE(env, "packet shorter than the tag");
+  if (!get_rtp_args(env, info, &CTX_TAG, TAG, &a)) return NULL;
+  srtp_ctx *c = a.c;
   size_t end = a.len - TAG;
   uint8_t rocb[4], tag[TAG];
   be32(rocb, a.roc);
-  hmac_tag(&a.c->rtp, a.in, end, rocb, 4, tag);
+  hmac_tag(&c->rtp, a.in, end, rocb, 4, tag);
   if (CRYPTO_memcmp(tag, a.in + end, TAG) != 0) return undef(env);
   if (a.h < 0) THROW_RANGE(env, "headerLength out of range");
   if (!check_out(env, &a, end)) return NULL;
   size_t hl = (size_t)a.h < end ? (size_t)a.h : end;
   memcpy(a.out, a.in, hl);
   uint8_t iv[16];
-  iv_for(&a.c->rtp, a.ssrc, a.roc, a.seq, iv);
-  if (!cm_xor(&a.c->rtp, iv, a.in + hl, a.out + hl, end - hl)) return undef(env);
+  iv_for(&c->rtp, a.ssrc, a.roc, a.seq, iv);
+  if (!cm_xor(&c->rtp, iv, a.in + hl, a.out + hl, end - hl)) return undef(env);
   return length_of(env, end);
 }
 
-/* (ctx, packet, ssrc, index or eIndex) of protectRtcp / unprotectRtcp; as get_rtp_args. */
-static int get_rtcp_args(napi_env env, napi_callback_info info, srtp_ctx **c, const uint8_t **in, size_t *len, uint32_t *ssrc, uint32_t *index) {
+/* (ctx, packet, ssrc, index or eIndex) of protectRtcp / unprotectRtcp. */
+typedef struct {
+  void *c;
+  const uint8_t *in;
+  size_t len;
+  uint32_t ssrc, index; /* index: the SRTCP index to protect with, or the E+index word read */
+} rtcp_args;
+
+/* As get_rtp_args. */
+static int get_rtcp_args(napi_env env, napi_callback_info info, const napi_type_tag *tag, rtcp_args *a) {
   size_t argc = 4;
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc != 4) return napi_throw_error(env, "ERR_PARLEY_SRTP", "needs 4 arguments"), 0;
-  *c = get_ctx(env, argv[0]);
-  if (!*c || !get_buf(env, argv[1], in, len)) return napi_throw_error(env, "ERR_PARLEY_SRTP", "bad context or packet"), 0;
-  if (!get_wrap32(env, argv[2], ssrc) || !get_wrap32(env, argv[3], index)) {
+  a->c = get_ctx(env, argv[0], tag);
+  if (!a->c || !get_buf(env, argv[1], &a->in, &a->len)) return napi_throw_error(env, "ERR_PARLEY_SRTP", "bad context or packet"), 0;
+  if (!get_wrap32(env, argv[2], &a->ssrc) || !get_wrap32(env, argv[3], &a->index)) {
     return napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "ssrc or index out of range"), 0;
   }
   return 1;
@@ -318,51 +356,268 @@ static int get_rtcp_args(napi_env env, napi_callback_info info, srtp_ctx **c, co
 
 /* protectRtcp(ctx, packet, ssrc, index) → Buffer | undefined */
 static napi_value protect_rtcp(napi_env env, napi_callback_info info) {
-  srtp_ctx *c;
-  const uint8_t *in;
-  size_t len;
-  uint32_t ssrc, index;
-  if (!get_rtcp_args(env, info, &c, &in, &len, &ssrc, &index)) return NULL;
-  size_t hl = len < 8 ? len : 8; /* RFC 3711 §3.4: header + sender SSRC stay in the clear */
+  rtcp_args a;
+  if (!get_rtcp_args(env, info, &CTX_TAG, &a)) return NULL;
+  srtp_ctx *c = a.c;
+  size_t hl = a.len < 8 ? a.len : 8; /* RFC 3711 §3.4: header + sender SSRC stay in the clear */
   uint8_t *out;
   napi_value result;
-  if (napi_create_buffer(env, len + 4 + TAG, (void **)&out, &result) != napi_ok) return NULL;
-  memcpy(out, in, hl);
+  if (napi_create_buffer(env, a.len + 4 + TAG, (void **)&out, &result) != napi_ok) return NULL;
+  memcpy(out, a.in, hl);
   uint8_t iv[16];
-  iv_for(&c->rtcp, ssrc, index >> 16, index & 0xffff, iv);
-  if (!cm_xor(&c->rtcp, iv, in + hl, out + hl, len - hl)) return undef(env);
-  be32(out + len, E_FLAG | index);
-  hmac_tag(&c->rtcp, out, len + 4, NULL, 0, out + len + 4);
+  iv_for(&c->rtcp, a.ssrc, a.index >> 16, a.index & 0xffff, iv);
+  if (!cm_xor(&c->rtcp, iv, a.in + hl, out + hl, a.len - hl)) return undef(env);
+  be32(out + a.len, E_FLAG | a.index);
+  hmac_tag(&c->rtcp, out, a.len + 4, NULL, 0, out + a.len + 4);
   return result;
 }
 
 /* unprotectRtcp(ctx, packet, ssrc, eIndex) → Buffer | undefined */
 static napi_value unprotect_rtcp(napi_env env, napi_callback_info info) {
-  srtp_ctx *c;
-  const uint8_t *in;
-  size_t len;
-  uint32_t ssrc, eIndex;
-  if (!get_rtcp_args(env, info, &c, &in, &len, &ssrc, &eIndex)) return NULL;
-  if (len < TAG) THROW_RANGE(env, "packet shorter than the tag");
+  rtcp_args a;
+  if (!get_rtcp_args(env, info, &CTX_TAG, &a)) return NULL;
+  srtp_ctx *c = a.c;
+  if (a.len < TAG) THROW_RANGE(env, "packet shorter than the tag");
   /* Authenticated portion || E+index = everything before the tag (RFC 3711 §3.4). */
   uint8_t tag[TAG];
-  hmac_tag(&c->rtcp, in, len - TAG, NULL, 0, tag);
-  if (CRYPTO_memcmp(tag, in + len - TAG, TAG) != 0) return undef(env);
-  if (len < TAG + 4) THROW_RANGE(env, "packet shorter than index and tag");
-  size_t t = len - TAG - 4;
+  hmac_tag(&c->rtcp, a.in, a.len - TAG, NULL, 0, tag);
+  if (CRYPTO_memcmp(tag, a.in + a.len - TAG, TAG) != 0) return undef(env);
+  if (a.len < TAG + 4) THROW_RANGE(env, "packet shorter than index and tag");
+  size_t t = a.len - TAG - 4;
   uint8_t *out;
   napi_value result;
   if (napi_create_buffer(env, t, (void **)&out, &result) != napi_ok) return NULL;
-  if ((eIndex & E_FLAG) == 0) {
-    memcpy(out, in, t); /* E = 0: authenticated but sent in the clear (RFC 3711 §3.4) */
+  if ((a.index & E_FLAG) == 0) {
+    memcpy(out, a.in, t); /* E = 0: authenticated but sent in the clear (RFC 3711 §3.4) */
     return result;
   }
-  uint32_t index = eIndex & 0x7fffffff;
+  uint32_t index = a.index & 0x7fffffff;
   size_t hl = t < 8 ? t : 8;
-  memcpy(out, in, hl);
+  memcpy(out, a.in, hl);
   uint8_t iv[16];
-  iv_for(&c->rtcp, ssrc, index >> 16, index & 0xffff, iv);
-  if (!cm_xor(&c->rtcp, iv, in + hl, out + hl, t - hl)) return undef(env);
+  iv_for(&c->rtcp, a.ssrc, index >> 16, index & 0xffff, iv);
+  if (!cm_xor(&c->rtcp, iv, a.in + hl, out + hl, t - hl)) return undef(env);
+  return result;
+}
+
+/* ==== SRTP_AEAD_AES_128_GCM (RFC 7714) ==== */
+
+#define GCM_TAG 16   /* RFC 7714 §12: AEAD_AES_128_GCM, 16-octet authentication tag */
+#define GCM_SALT 12  /* §12: 96-bit session salt */
+#define GCM_IV 12    /* §8.1, §9.1: 12-octet IV */
+#define GCM_CHUNK (1 << 30) /* EVP_*Update takes an int length */
+_Static_assert(GCM_SALT == GCM_IV, "the IV is the salt with SSRC, ROC/index and SEQ XORed in");
+
+typedef struct {
+  EVP_CIPHER_CTX *seal; /* keyed once for encryption; per packet only the IV is set */
+  EVP_CIPHER_CTX *open; /* the same key for decryption */
+  uint8_t salt[GCM_SALT];
+} gcm_half_t;
+
+typedef struct {
+  gcm_half_t rtp;
+  gcm_half_t rtcp;
+} gcm_ctx;
+
+static void gcm_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  gcm_ctx *c = data;
+  /* EVP_CIPHER_CTX_free takes NULL and cleanses the key schedule it owns; then the salts. */
+  EVP_CIPHER_CTX *x[] = {c->rtp.seal, c->rtp.open, c->rtcp.seal, c->rtcp.open};
+  for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) EVP_CIPHER_CTX_free(x[i]);
+  OPENSSL_cleanse(c, sizeof *c);
+  free(c);
+}
+
+/* One AES-128-GCM context for `enc` (1 seal, 0 open): cipher, 12-byte IV length, key, once. */
+static EVP_CIPHER_CTX *gcm_keyed(const uint8_t *key, int enc) {
+  EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+  if (!x) return NULL;
+  if (EVP_CipherInit_ex(x, EVP_aes_128_gcm(), NULL, NULL, NULL, enc) != 1 ||
+      EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_IVLEN, GCM_IV, NULL) != 1 ||
+      EVP_CipherInit_ex(x, NULL, NULL, key, NULL, enc) != 1) {
+    EVP_CIPHER_CTX_free(x);
+    return NULL;
+  }
+  return x;
+}
+
+static int gcm_half_init(gcm_half_t *h, const uint8_t *key, const uint8_t *salt) {
+  h->seal = gcm_keyed(key, 1);
+  h->open = gcm_keyed(key, 0);
+  memcpy(h->salt, salt, GCM_SALT);
+  return h->seal && h->open;
+}
+
+/* RFC 7714 §8.1: IV = (00 00 || SSRC || ROC || SEQ) XOR salt. */
+static void gcm_rtp_iv(const gcm_half_t *h, uint32_t ssrc, uint32_t roc, uint32_t seq, uint8_t iv[GCM_IV]) {
+  memcpy(iv, h->salt, GCM_IV);
+  iv[2] ^= ssrc >> 24; iv[3] ^= ssrc >> 16; iv[4] ^= ssrc >> 8; iv[5] ^= ssrc;
+  iv[6] ^= roc >> 24; iv[7] ^= roc >> 16; iv[8] ^= roc >> 8; iv[9] ^= roc;
+  iv[10] ^= seq >> 8; iv[11] ^= seq;
+}
+
+/* RFC 7714 §9.1: IV = (00 00 || SSRC || 00 00 || 0 || SRTCP index) XOR salt. The index is XORed
+ * in as given (32 bits), as the TypeScript transform does; SrtpSession passes < 2^31. */
+static void gcm_rtcp_iv(const gcm_half_t *h, uint32_t ssrc, uint32_t index, uint8_t iv[GCM_IV]) {
+  memcpy(iv, h->salt, GCM_IV);
+  iv[2] ^= ssrc >> 24; iv[3] ^= ssrc >> 16; iv[4] ^= ssrc >> 8; iv[5] ^= ssrc;
+  iv[8] ^= index >> 24; iv[9] ^= index >> 16; iv[10] ^= index >> 8; iv[11] ^= index;
+}
+
+/* EVP_CipherUpdate over n bytes in int-sized chunks; dst NULL feeds AAD. */
+static int gcm_update(EVP_CIPHER_CTX *x, uint8_t *dst, const uint8_t *src, size_t n) {
+  for (size_t off = 0; off < n;) {
+    int take = n - off < GCM_CHUNK ? (int)(n - off) : GCM_CHUNK;
+    int outl = 0;
+    if (EVP_CipherUpdate(x, dst ? dst + off : NULL, &outl, src + off, take) != 1) return 0;
+    if (dst && outl != take) return 0; /* GCM is a stream mode: all of it, at once */
+    off += (size_t)take;
+  }
+  return 1;
+}
+
+/* ct[0..n) = GCM-encrypt(pt[0..n)) under iv with AAD a1 || a2, then the tag. pt and ct do not overlap. */
+static int gcm_seal(EVP_CIPHER_CTX *x, const uint8_t iv[GCM_IV], const uint8_t *a1, size_t n1, const uint8_t *a2, size_t n2,
+                    const uint8_t *pt, uint8_t *ct, size_t n, uint8_t tag[GCM_TAG]) {
+  uint8_t fin[16];
+  int outl = 0;
+  int ok = EVP_EncryptInit_ex(x, NULL, NULL, NULL, iv) == 1 && gcm_update(x, NULL, a1, n1) && gcm_update(x, NULL, a2, n2) &&
+           gcm_update(x, ct, pt, n) && EVP_EncryptFinal_ex(x, fin, &outl) == 1 && outl == 0 &&
+           EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_GET_TAG, GCM_TAG, tag) == 1;
+  if (!ok) ERR_clear_error(); /* nothing of ours left on the thread's error queue, which node:crypto shares */
+  return ok;
+}
+
+/* pt[0..n) = GCM-decrypt(ct[0..n)) if `tag` verifies over AAD a1 || a2 and ct; 1 if it does. GCM
+ * decrypts before the tag is known, so on failure the unverified plaintext is wiped. */
+static int gcm_open(EVP_CIPHER_CTX *x, const uint8_t iv[GCM_IV], const uint8_t *a1, size_t n1, const uint8_t *a2, size_t n2,
+                    const uint8_t *ct, uint8_t *pt, size_t n, const uint8_t *tagIn) {
+  uint8_t tag[GCM_TAG], fin[16];
+  memcpy(tag, tagIn, GCM_TAG);
+  int outl = 0;
+  int ok = EVP_DecryptInit_ex(x, NULL, NULL, NULL, iv) == 1 && EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, GCM_TAG, tag) == 1 &&
+           gcm_update(x, NULL, a1, n1) && gcm_update(x, NULL, a2, n2) && gcm_update(x, pt, ct, n) &&
+           EVP_DecryptFinal_ex(x, fin, &outl) == 1 && outl == 0;
+  if (!ok) {
+    if (n) OPENSSL_cleanse(pt, n);
+    ERR_clear_error(); /* nothing of ours left on the thread's error queue, which node:crypto shares */
+  }
+  return ok;
+}
+
+/* gcmCreate(rtpKey, rtpSalt, rtcpKey, rtcpSalt) → context */
+static napi_value gcm_create(napi_env env, napi_callback_info info) {
+  const uint8_t *p[4];
+  size_t l[4];
+  if (!get_bufs(env, info, 4, p, l, "gcmCreate needs 4 buffers")) return NULL;
+  if (l[0] != 16 || l[2] != 16 || l[1] != GCM_SALT || l[3] != GCM_SALT) {
+    THROW(env, "AEAD_AES_128_GCM needs 16-byte keys and 12-byte salts");
+  }
+  gcm_ctx *c = calloc(1, sizeof *c);
+  if (!c) THROW(env, "out of memory");
+  if (!gcm_half_init(&c->rtp, p[0], p[1]) || !gcm_half_init(&c->rtcp, p[2], p[3])) {
+    gcm_finalize(env, c, NULL);
+    THROW(env, "OpenSSL refused the AES-128-GCM setup");
+  }
+  return wrap_ctx(env, c, gcm_finalize, &GCM_CTX_TAG);
+}
+
+/* gcmProtectRtp(ctx, packet, headerLength, ssrc, roc, seq, out) → bytes written to out (packet + tag) | undefined */
+static napi_value gcm_protect_rtp(napi_env env, napi_callback_info info) {
+  rtp_args a;
+  if (!get_rtp_args(env, info, &GCM_CTX_TAG, 0, &a)) return NULL;
+  gcm_ctx *c = a.c;
+  if (a.h < 0) THROW_RANGE(env, "headerLength out of range");
+  if (!check_out(env, &a, a.len + GCM_TAG)) return NULL;
+  size_t hl = (size_t)a.h < a.len ? (size_t)a.h : a.len; /* a header past the end: all AAD, nothing to encrypt */
+  if (hl) memcpy(a.out, a.in, hl);
+  uint8_t iv[GCM_IV];
+  gcm_rtp_iv(&c->rtp, a.ssrc, a.roc, a.seq, iv);
+  /* RFC 7714 §8.2: AAD = the RTP header; the payload is encrypted; the tag follows it. */
+  if (!gcm_seal(c->rtp.seal, iv, a.in, hl, NULL, 0, a.in + hl, a.out + hl, a.len - hl, a.out + a.len)) {
+    OPENSSL_cleanse(a.out, a.len + GCM_TAG);
+    return undef(env);
+  }
+  return length_of(env, a.len + GCM_TAG);
+}
+
+/* gcmUnprotectRtp(ctx, packet, headerLength, ssrc, roc, seq, out) → bytes written to out (the RTP packet) | undefined.
+ * `out` receives the plaintext as it is decrypted; a forged packet leaves zeros where it went. */
+static napi_value gcm_unprotect_rtp(napi_env env, napi_callback_info info) {
+  rtp_args a;
+  if (!get_rtp_args(env, info, &GCM_CTX_TAG, GCM_TAG, &a)) return NULL;
+  gcm_ctx *c = a.c;
+  size_t end = a.len - GCM_TAG;
+  if (!check_out(env, &a, end)) return NULL;
+  /* The slices the TypeScript transform takes with Buffer#subarray: AAD = packet[0, h) (a negative h
+   * counts from the end of the packet, an h past `end` takes tag bytes too, which then cannot
+   * verify) and ciphertext = packet[h, end). SrtpSession always passes 12 <= h <= end. */
+  size_t neg = a.h < 0 ? (size_t)(-(int64_t)a.h) : 0;
+  size_t aad = a.h < 0 ? (a.len > neg ? a.len - neg : 0) : ((size_t)a.h < a.len ? (size_t)a.h : a.len);
+  size_t ct = aad < end ? end - aad : 0;
+  uint8_t iv[GCM_IV];
+  gcm_rtp_iv(&c->rtp, a.ssrc, a.roc, a.seq, iv);
+  if (!gcm_open(c->rtp.open, iv, a.in, aad, NULL, 0, a.in + aad, ct ? a.out + aad : NULL, ct, a.in + end)) return undef(env);
+  if (a.h < 0) { /* authentic, but the TypeScript transform's header copy throws on a negative length */
+    if (ct) OPENSSL_cleanse(a.out + aad, ct);
+    THROW_RANGE(env, "headerLength out of range");
+  }
+  if (end) memcpy(a.out, a.in, aad < end ? aad : end);
+  return length_of(env, end);
+}
+
+/* gcmProtectRtcp(ctx, packet, ssrc, index) → Buffer | undefined */
+static napi_value gcm_protect_rtcp(napi_env env, napi_callback_info info) {
+  rtcp_args a;
+  if (!get_rtcp_args(env, info, &GCM_CTX_TAG, &a)) return NULL;
+  gcm_ctx *c = a.c;
+  /* The TypeScript transform pads a shorter packet's AAD with whatever its scratch buffer held
+   * from the previous call; there is no meaningful answer, so refuse. SrtpSession drops RTCP
+   * under 8 bytes before it gets here. */
+  if (a.len < 8) THROW_RANGE(env, "RTCP packet shorter than its 8-byte header");
+  void *data;
+  napi_value result;
+  if (napi_create_buffer(env, a.len + GCM_TAG + 4, &data, &result) != napi_ok) return NULL;
+  uint8_t *out = data;
+  uint8_t word[4];
+  be32(word, E_FLAG | a.index);
+  memcpy(out, a.in, 8);
+  uint8_t iv[GCM_IV];
+  gcm_rtcp_iv(&c->rtcp, a.ssrc, a.index, iv);
+  /* RFC 7714 §9.2 (E = 1): AAD = header + sender SSRC (8 octets) || E+SRTCP index; the rest is
+   * encrypted; the packet is header || ciphertext || tag || E+index. */
+  if (!gcm_seal(c->rtcp.seal, iv, a.in, 8, word, 4, a.in + 8, out + 8, a.len - 8, out + a.len)) return undef(env);
+  memcpy(out + a.len + GCM_TAG, word, 4);
+  return result;
+}
+
+/* gcmUnprotectRtcp(ctx, packet, ssrc, eIndex) → Buffer | undefined */
+static napi_value gcm_unprotect_rtcp(napi_env env, napi_callback_info info) {
+  rtcp_args a;
+  if (!get_rtcp_args(env, info, &GCM_CTX_TAG, &a)) return NULL;
+  gcm_ctx *c = a.c;
+  if (a.len < GCM_TAG + 4) THROW_RANGE(env, "packet shorter than tag and index");
+  size_t t = a.len - 4; /* E+SRTCP index, as sent: authenticated as it is, whatever the eIndex argument says */
+  size_t end = t - GCM_TAG; /* the tag is packet[end, t) */
+  void *data;
+  napi_value result;
+  if (napi_create_buffer(env, end, &data, &result) != napi_ok) return NULL;
+  uint8_t *out = data;
+  uint8_t iv[GCM_IV];
+  gcm_rtcp_iv(&c->rtcp, a.ssrc, a.index & 0x7fffffff, iv);
+  if ((a.index & E_FLAG) == 0) {
+    /* RFC 7714 §9.3 (E = 0): AAD = the whole RTCP packet || E+index, empty plaintext. */
+    if (!gcm_open(c->rtcp.open, iv, a.in, end, a.in + t, 4, NULL, NULL, 0, a.in + end)) return undef(env);
+    if (end) memcpy(out, a.in, end);
+    return result;
+  }
+  /* §9.2 (E = 1): AAD = the first 8 octets || E+index; ciphertext = packet[8, end). On a packet
+   * with end < 8 (shorter than SrtpSession lets through) the ciphertext is empty, as in TS. */
+  size_t ct = end > 8 ? end - 8 : 0;
+  if (!gcm_open(c->rtcp.open, iv, a.in, 8, a.in + t, 4, a.in + 8, ct ? out + 8 : NULL, ct, a.in + end)) return undef(env);
+  if (end) memcpy(out, a.in, end < 8 ? end : 8);
   return result;
 }
 
@@ -373,6 +628,11 @@ NAPI_MODULE_INIT() {
       {"unprotectRtp", NULL, unprotect_rtp, NULL, NULL, NULL, napi_default, NULL},
       {"protectRtcp", NULL, protect_rtcp, NULL, NULL, NULL, napi_default, NULL},
       {"unprotectRtcp", NULL, unprotect_rtcp, NULL, NULL, NULL, napi_default, NULL},
+      {"gcmCreate", NULL, gcm_create, NULL, NULL, NULL, napi_default, NULL},
+      {"gcmProtectRtp", NULL, gcm_protect_rtp, NULL, NULL, NULL, napi_default, NULL},
+      {"gcmUnprotectRtp", NULL, gcm_unprotect_rtp, NULL, NULL, NULL, napi_default, NULL},
+      {"gcmProtectRtcp", NULL, gcm_protect_rtcp, NULL, NULL, NULL, napi_default, NULL},
+      {"gcmUnprotectRtcp", NULL, gcm_unprotect_rtcp, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -1,9 +1,10 @@
-// `--srtp native`: the SRTP_AES128_CM_HMAC_SHA1_80 cipher half of native/src/srtp_native.c
-// (AES-CM keystream + HMAC-SHA1-80 with the OpenSSL the node binary exports), behind the same
-// SrtpTransform as src/core/srtp/transform-aes-cm.ts. One addon call per packet; the keys live
-// in native memory owned by a napi external and are freed (and cleansed) when this object is
-// collected. SrtpSession keeps index estimation, replay and per-SSRC state in TypeScript; the
-// GCM profile stays in TypeScript (the factory returns undefined for it).
+// `--srtp native`: the cipher half of native/src/srtp_native.c for both DTLS-SRTP profiles —
+// SRTP_AES128_CM_HMAC_SHA1_80 (AES-CM keystream + HMAC-SHA1-80) and SRTP_AEAD_AES_128_GCM
+// (RFC 7714, AES-128-GCM contexts keyed once, only the IV set per packet) — with the OpenSSL the
+// node binary exports, behind the same SrtpTransform as src/core/srtp/transform-aes-cm.ts and
+// transform-aes-gcm.ts. One addon call per packet; the keys live in native memory owned by a
+// napi external and are freed (and cleansed) when this object is collected. SrtpSession keeps
+// index estimation, replay and per-SSRC state in TypeScript.
 // Not here: addon loading in src/core (the core stays free of it; it takes a factory).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,19 +12,30 @@ import type { DirectionKeys, SrtpProfileName, SrtpTransform, SrtpTransformFactor
 
 export const SRTP_ADDON_PATH = new URL('../../native/build/Release/parley_srtp.node', import.meta.url).pathname;
 
-const TAG = 10;
+const CM_TAG = 10; // RFC 3711 §4.2.1: HMAC-SHA1 truncated to 80 bits
+const GCM_TAG = 16; // RFC 7714 §12
 
 type Ctx = object;
+/** Writes the result into `out` and returns its length, or undefined (tag mismatch). */
+type RtpCall = (ctx: Ctx, packet: Buffer, headerLength: number, ssrc: number, roc: number, seq: number, out: Buffer) => number | undefined;
+type RtcpCall = (ctx: Ctx, packet: Buffer, ssrc: number, index: number) => Buffer | undefined;
 
-/** The addon's functions (native/src/srtp_native.c). */
+/**
+ * The addon's functions (native/src/srtp_native.c). RTP calls write into `out`: protect needs
+ * ≥ packet.length + tag bytes, unprotect ≥ packet.length − tag, neither may overlap the packet.
+ * An AES-CM context passed to a gcm* function, or the reverse, throws "bad context".
+ */
 export interface SrtpAddon {
   create(rtpEnc: Buffer, rtpAuth: Buffer, rtpSalt: Buffer, rtcpEnc: Buffer, rtcpAuth: Buffer, rtcpSalt: Buffer): Ctx;
-  /** Writes packet + tag into `out` (≥ packet.length + 10 bytes, not overlapping the packet); the length written. */
-  protectRtp(ctx: Ctx, packet: Buffer, headerLength: number, ssrc: number, roc: number, seq: number, out: Buffer): number | undefined;
-  /** Authenticates, then writes the RTP packet into `out` (≥ packet.length − 10 bytes, not overlapping); the length written. */
-  unprotectRtp(ctx: Ctx, packet: Buffer, headerLength: number, ssrc: number, roc: number, seq: number, out: Buffer): number | undefined;
-  protectRtcp(ctx: Ctx, packet: Buffer, ssrc: number, index: number): Buffer | undefined;
-  unprotectRtcp(ctx: Ctx, packet: Buffer, ssrc: number, eIndex: number): Buffer | undefined;
+  protectRtp: RtpCall;
+  unprotectRtp: RtpCall;
+  protectRtcp: RtcpCall;
+  unprotectRtcp: RtcpCall;
+  gcmCreate(rtpKey: Buffer, rtpSalt: Buffer, rtcpKey: Buffer, rtcpSalt: Buffer): Ctx;
+  gcmProtectRtp: RtpCall;
+  gcmUnprotectRtp: RtpCall;
+  gcmProtectRtcp: RtcpCall;
+  gcmUnprotectRtcp: RtcpCall;
 }
 
 let loaded: SrtpAddon | Error | undefined;
@@ -35,7 +47,10 @@ export function loadSrtpAddon(): SrtpAddon | Error {
   if (!existsSync(SRTP_ADDON_PATH)) return (loaded = new Error(`${SRTP_ADDON_PATH} is not built (npm ci builds it with node-gyp)`));
   try {
     const a = createRequire(import.meta.url)(SRTP_ADDON_PATH) as SrtpAddon;
-    if (typeof a.unprotectRtcp !== 'function') return (loaded = new Error(`${SRTP_ADDON_PATH} is stale; rebuild it`));
+    // A build from before the last export was added (AES-CM SRTCP, then GCM) is stale.
+    if (typeof a.unprotectRtcp !== 'function' || typeof a.gcmUnprotectRtcp !== 'function') {
+      return (loaded = new Error(`${SRTP_ADDON_PATH} is stale; rebuild it`));
+    }
     loaded = a;
   } catch (err) {
     loaded = new Error(`cannot load ${SRTP_ADDON_PATH}: ${(err as Error).message}`);
@@ -43,47 +58,76 @@ export function loadSrtpAddon(): SrtpAddon | Error {
   return loaded;
 }
 
-export class NativeAesCmHmacSha1Transform implements SrtpTransform {
-  readonly tagLength = TAG;
-  readonly minSrtcpLength = 8 + 4 + TAG;
-  readonly #a: SrtpAddon;
+/** One profile's addon calls bound to one context; the two profiles differ in tag and trailer layout. */
+abstract class NativeTransform implements SrtpTransform {
+  readonly tagLength: number;
+  readonly minSrtcpLength: number;
   readonly #ctx: Ctx;
+  readonly #protectRtp: RtpCall;
+  readonly #unprotectRtp: RtpCall;
+  readonly #protectRtcp: RtcpCall;
+  readonly #unprotectRtcp: RtcpCall;
 
-  constructor(addon: SrtpAddon, keys: DirectionKeys) {
-    this.#a = addon;
-    this.#ctx = addon.create(keys.rtp.encKey, keys.rtp.authKey, keys.rtp.salt, keys.rtcp.encKey, keys.rtcp.authKey, keys.rtcp.salt);
+  constructor(tagLength: number, ctx: Ctx, calls: [RtpCall, RtpCall, RtcpCall, RtcpCall]) {
+    this.tagLength = tagLength;
+    this.minSrtcpLength = 8 + 4 + tagLength;
+    this.#ctx = ctx;
+    [this.#protectRtp, this.#unprotectRtp, this.#protectRtcp, this.#unprotectRtcp] = calls;
   }
 
-  srtcpTrailerOffset(length: number): number {
-    return length - TAG - 4; // RFC 3711 §3.4: … | E+SRTCP index | auth tag
-  }
+  abstract srtcpTrailerOffset(length: number): number;
 
   // RTP results go into slices of Node's buffer pool (Buffer.allocUnsafe below 4 KB): one small
   // object per packet instead of an ArrayBuffer with its own backing store. The slices are as
   // short-lived as the packets (sent, or read by the handler, in the same turn).
   protectRtp(packet: Buffer, headerLength: number, ssrc: number, roc: number, seq: number): Buffer | undefined {
-    const out = Buffer.allocUnsafe(packet.length + TAG);
-    return this.#a.protectRtp(this.#ctx, packet, headerLength, ssrc, roc, seq, out) === undefined ? undefined : out;
+    const out = Buffer.allocUnsafe(packet.length + this.tagLength);
+    return this.#protectRtp(this.#ctx, packet, headerLength, ssrc, roc, seq, out) === undefined ? undefined : out;
   }
 
   unprotectRtp(packet: Buffer, headerLength: number, ssrc: number, roc: number, seq: number): Buffer | undefined {
-    const out = Buffer.allocUnsafe(Math.max(0, packet.length - TAG)); // shorter than the tag: the addon throws, as the TS transform does
-    return this.#a.unprotectRtp(this.#ctx, packet, headerLength, ssrc, roc, seq, out) === undefined ? undefined : out;
+    const out = Buffer.allocUnsafe(Math.max(0, packet.length - this.tagLength)); // shorter than the tag: the addon throws, as the TS transform does
+    return this.#unprotectRtp(this.#ctx, packet, headerLength, ssrc, roc, seq, out) === undefined ? undefined : out;
   }
 
   protectRtcp(packet: Buffer, ssrc: number, index: number): Buffer | undefined {
-    return this.#a.protectRtcp(this.#ctx, packet, ssrc, index);
+    return this.#protectRtcp(this.#ctx, packet, ssrc, index);
   }
 
   unprotectRtcp(packet: Buffer, ssrc: number, eIndex: number): Buffer | undefined {
-    return this.#a.unprotectRtcp(this.#ctx, packet, ssrc, eIndex);
+    return this.#unprotectRtcp(this.#ctx, packet, ssrc, eIndex);
   }
 }
 
-/** SrtpSessionOptions.createTransform for the native addon: AES-CM natively, anything else (GCM) in TypeScript. */
+export class NativeAesCmHmacSha1Transform extends NativeTransform {
+  constructor(addon: SrtpAddon, keys: DirectionKeys) {
+    const ctx = addon.create(keys.rtp.encKey, keys.rtp.authKey, keys.rtp.salt, keys.rtcp.encKey, keys.rtcp.authKey, keys.rtcp.salt);
+    super(CM_TAG, ctx, [addon.protectRtp, addon.unprotectRtp, addon.protectRtcp, addon.unprotectRtcp]);
+  }
+
+  srtcpTrailerOffset(length: number): number {
+    return length - CM_TAG - 4; // RFC 3711 §3.4: … | E+SRTCP index | auth tag
+  }
+}
+
+export class NativeAesGcmTransform extends NativeTransform {
+  constructor(addon: SrtpAddon, keys: DirectionKeys) {
+    const ctx = addon.gcmCreate(keys.rtp.encKey, keys.rtp.salt, keys.rtcp.encKey, keys.rtcp.salt);
+    super(GCM_TAG, ctx, [addon.gcmProtectRtp, addon.gcmUnprotectRtp, addon.gcmProtectRtcp, addon.gcmUnprotectRtcp]);
+  }
+
+  srtcpTrailerOffset(length: number): number {
+    return length - 4; // RFC 7714 §9: … | ciphertext incl. tag | E+SRTCP index
+  }
+}
+
+/** SrtpSessionOptions.createTransform for the native addon: both profiles natively (undefined, i.e. TypeScript, for any other). */
 export function nativeSrtpTransformFactory(addon: SrtpAddon): SrtpTransformFactory {
-  return (profile: SrtpProfileName, keys: DirectionKeys) =>
-    profile === 'SRTP_AES128_CM_HMAC_SHA1_80' ? new NativeAesCmHmacSha1Transform(addon, keys) : undefined;
+  return (profile: SrtpProfileName, keys: DirectionKeys) => {
+    if (profile === 'SRTP_AES128_CM_HMAC_SHA1_80') return new NativeAesCmHmacSha1Transform(addon, keys);
+    if (profile === 'SRTP_AEAD_AES_128_GCM') return new NativeAesGcmTransform(addon, keys);
+    return undefined;
+  };
 }
 
 export const SRTP_IMPLS = ['native', 'ts'] as const;
