@@ -117,7 +117,7 @@ export const transceiverSettings = {
   srtp: setting<SrtpImpl | undefined>({
     flag: 'srtp', env: 'PARLEY_SRTP', metavar: 'native|ts', default: undefined, defaultText: 'native where the addon built, else ts',
     parse: parsers.oneOf(SRTP_IMPLS),
-    help: 'SRTP_AES128_CM_HMAC_SHA1_80 cipher: native = the C addon (OpenSSL of the node binary, one call per packet, built by npm ci), ts = TypeScript; GCM is always TypeScript; the choice is logged at start',
+    help: 'SRTP cipher for both profiles (AES_CM_128_HMAC_SHA1_80, AEAD_AES_128_GCM): native = the C addon (OpenSSL of the node binary, one call per packet, built by npm ci), ts = TypeScript; the choice is logged at start',
   }),
   maxSessions: setting({
     flag: 'max-sessions', env: 'PARLEY_MAX_SESSIONS', metavar: 'N', default: 1000, parse: parsers.int(1, 1_000_000),

@@ -64,6 +64,9 @@ export class AesGcmTransform implements SrtpTransform {
 
   protectRtcp(packet: Buffer, ssrc: number, index: number): Buffer | undefined {
     const len = packet.length;
+    // The AAD starts with 8 octets of header and sender SSRC; a shorter packet has no such thing
+    // (and would leave the previous call's bytes in the reused AAD buffer).
+    if (len < 8) throw new RangeError('SRTCP needs at least the 8-octet RTCP header and sender SSRC');
     const eIndex = (E_FLAG | index) >>> 0;
     const c = createCipheriv(ALGO, this.#rtcpKey, this.#rtcpIv(ssrc, index), OPTS);
     // RFC 7714 §9.2: AAD = the first 8 octets || E+SRTCP index; the rest is encrypted.
