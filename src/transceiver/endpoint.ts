@@ -97,7 +97,7 @@ export class MediaEndpoint {
       onSendError: (n) => m.sendErrors.inc(n),
     };
     const socket = o.io === 'native'
-      ? await NativeMediaSocket.bind({ ...so, batchUs: o.batchUs ?? DEFAULT_MEDIA_BATCH_US })
+      ? await NativeMediaSocket.bind({ ...so, batchUs: o.batchUs ?? DEFAULT_MEDIA_BATCH_US, urgentOffset: RELAY_HEADER_LENGTH })
       : await DgramMediaSocket.bind(so);
     holder.e = new MediaEndpoint(o, socket);
     return holder.e;

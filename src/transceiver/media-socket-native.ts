@@ -17,8 +17,9 @@ export const MEDIA_SOCKET_ADDON_PATH = new URL('../../native/build/Release/parle
  * Default batch window, measured with bench:calls at 200 calls (docs/performance.md, three
  * interleaved rounds, µs of CPU per packet in): dgram 77–84, 300 µs 57–64, 1000 µs 58–63,
  * 2000 µs 54–56. At 50 packets/s per call 2 ms gathers ~20 datagrams per wake-up at 200 calls;
- * it adds at most 2 ms to a datagram's way in (an echo's round trip: 4 ms at most), small
- * beside the 20 ms of one audio frame.
+ * it adds at most 2 ms to a media datagram's way in (an echo's round trip: 4 ms at most), small
+ * beside the 20 ms of one audio frame. STUN and DTLS end the window (bind's urgentOffset), so
+ * call setup does not pay it once per round trip.
  */
 export const DEFAULT_MEDIA_BATCH_US = 2000;
 
@@ -45,7 +46,7 @@ export interface MediaSocketAddon {
   readonly TX_AREA: number;
   readonly TX_META: number;
   readonly MAX_BATCH_US: number;
-  open(o: { address: string; port: number; bufferBytes: number; batchUs: number; onBatch: (n: number, tooLarge: number) => void }): OpenResult;
+  open(o: { address: string; port: number; bufferBytes: number; batchUs: number; urgentOffset: number; onBatch: (n: number, tooLarge: number) => void }): OpenResult;
   flush(h: object, n: number): number;
   close(h: object): void;
 }
@@ -110,13 +111,18 @@ export class NativeMediaSocket implements MediaSocket {
     this.tid = r.tid;
   }
 
-  /** Binds and starts the reader thread; rejects when the address cannot be bound. */
-  static async bind(o: MediaSocketOptions & { readonly batchUs: number }): Promise<NativeMediaSocket> {
+  /**
+   * Binds and starts the reader thread; rejects when the address cannot be bound. `urgentOffset`:
+   * a datagram whose byte there is below 128 (not RTP/RTCP, RFC 7983) ends the batch window at
+   * once (the endpoint passes the relay header's length: STUN and DTLS of a call's setup do not
+   * wait); omitted, every datagram waits out the window.
+   */
+  static async bind(o: MediaSocketOptions & { readonly batchUs: number; readonly urgentOffset?: number }): Promise<NativeMediaSocket> {
     const addon = loadMediaSocketAddon();
     if (addon instanceof Error) throw addon;
     const holder: { s?: NativeMediaSocket } = {};
     const r = addon.open({
-      address: o.bind.address, port: o.bind.port, bufferBytes: o.bufferBytes, batchUs: o.batchUs,
+      address: o.bind.address, port: o.bind.port, bufferBytes: o.bufferBytes, batchUs: o.batchUs, urgentOffset: o.urgentOffset ?? -1,
       onBatch: (n, tooLarge) => {
         if (holder.s) holder.s.#onBatch(n, tooLarge);
       },

@@ -84,6 +84,53 @@ test('receives whole datagrams from several senders, in batches, with their send
   }
 });
 
+test('a datagram that is not media ends the batch window at once; media waits it out', { skip, timeout: 20_000 }, async () => {
+  // urgentOffset 2: the byte after a 2-byte "header" is demultiplexed as RFC 7983 does (< 128: STUN,
+  // DTLS…; 128–191: RTP/RTCP). A 100 ms window and 15 ms gaps: only the urgency splits batches.
+  const delivered: { tag: string; batch: number }[] = [];
+  const s = await NativeMediaSocket.bind({
+    bind: LOCAL, bufferBytes: 1 << 20, batchUs: 100_000, urgentOffset: 2,
+    onDatagram: (msg) => delivered.push({ tag: msg.subarray(3).toString(), batch: s.batches }),
+    onTooLarge: () => {}, onSendError: () => {},
+  });
+  const a = await udp();
+  const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  const send = (tag: string, kind: number): void => void a.send(Buffer.concat([Buffer.from([0, 0, kind]), Buffer.from(tag)]), s.address.port, '127.0.0.1');
+  const batchOf = (tag: string): number => delivered.find((d) => d.tag === tag)!.batch;
+  try {
+    send('m1', 0x80);
+    await pause(15);
+    send('m2', 0x90);
+    await waitFor(() => delivered.length === 2, 5000, 'm1, m2');
+    assert.equal(batchOf('m1'), batchOf('m2'), 'media within the window share a batch');
+
+    send('m3', 0x80);
+    await pause(15);
+    send('u1', 0x16); // DTLS
+    await pause(15);
+    send('m4', 0x80);
+    await waitFor(() => delivered.length === 5, 5000, 'm3, u1, m4');
+    assert.equal(batchOf('m3'), batchOf('u1'), 'the urgent datagram joins the open batch…');
+    assert.ok(batchOf('m4') > batchOf('u1'), '…and ends it: later media goes in the next batch');
+
+    send('u2', 0x00); // STUN, first of its batch
+    await pause(15);
+    send('m5', 0x80);
+    await waitFor(() => delivered.length === 7, 5000, 'u2, m5');
+    assert.ok(batchOf('m5') > batchOf('u2'), 'an urgent first datagram does not wait at all');
+
+    // Too short to have a byte at the offset: media-like, it waits.
+    a.send(Buffer.from([0, 0]), s.address.port, '127.0.0.1');
+    await pause(15);
+    send('m6', 0x80);
+    await waitFor(() => delivered.length === 9, 5000, 'short, m6');
+    assert.equal(delivered[7].batch, batchOf('m6'));
+  } finally {
+    await s.close();
+    await closeUdp(a);
+  }
+});
+
 test('sends queued in one pass leave together, header + payload, to each destination', { skip, timeout: 20_000 }, async () => {
   const { s, counts } = await open();
   const a = await udp();
