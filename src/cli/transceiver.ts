@@ -10,6 +10,7 @@ import { loadConfig, renderSettingsHelp } from '../common/cli-config.ts';
 import { loadKeyring } from '../common/keyring-config.ts';
 import { createLogger } from '../common/log.ts';
 import { resolveMediaIo, resolveSrtp, transceiverSettings } from '../transceiver/config.ts';
+import { defaultHandlers } from '../transceiver/handlers/registry.ts';
 import { LiveRelays, RelayLocations } from '../transceiver/relay-locations.ts';
 import { advertisedAddresses, formatRelaySpec } from '../transceiver/relay-spec.ts';
 import { startTransceiver } from '../transceiver/transceiver.ts';
@@ -38,9 +39,9 @@ export const command: Command = {
   async run(argv: string[]): Promise<number> {
     const cfg = loadConfig(transceiverSettings, argv, process.env);
     const keyring = loadKeyring({ keysFile: cfg.keysFile, env: process.env });
-    const { getHandlerFactory, handlerNames } = await import('../transceiver/handlers/registry.ts');
-    if (!getHandlerFactory(cfg.handler)) {
-      throw new ConfigError('--handler / PARLEY_HANDLER', `no media handler named '${cfg.handler}' (known: ${handlerNames().join(', ')})`);
+    const handlers = defaultHandlers();
+    if (!handlers.get(cfg.handler)) {
+      throw new ConfigError('--handler / PARLEY_HANDLER', `no media handler named '${cfg.handler}' (known: ${handlers.names().join(', ')})`);
     }
     const log = createLogger({ component: 'transceiver', level: cfg.logLevel });
     const media = resolveMediaIo(cfg.mediaIo);
@@ -67,7 +68,7 @@ export const command: Command = {
     try {
       trx = await startTransceiver({
         http: cfg.http, media: cfg.media, relays: advertisedAddresses(cfg.relays), relayCidrs: cfg.relayCidrs, keyring,
-        maxSessions: cfg.maxSessions, maxCallSeconds: cfg.maxCallSeconds, handler: cfg.handler, getHandler: getHandlerFactory,
+        maxSessions: cfg.maxSessions, maxCallSeconds: cfg.maxCallSeconds, handler: cfg.handler, handlers,
         apiKeys: cfg.apiKeys, log, relayLocations: named ? locations : undefined, regionHeader: cfg.regionHeader, httpAdvertise: cfg.httpAdvertise, udpBufferBytes: cfg.udpBuffer, mediaIo: media.io, mediaBatchUs: cfg.mediaBatchUs, srtpTransform: srtp.factory, staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
       });
     } catch (err) {

@@ -14,7 +14,7 @@ import type { Logger } from '../common/log.ts';
 import type { CallIds } from './call-id.ts';
 import type { Admission, CallInfo, CallService, CloseReason, CreateCallResult } from './call-types.ts';
 import type { MediaEndpoint } from './endpoint.ts';
-import type { MediaHandlerFactory } from './media-handler.ts';
+import type { HandlerRegistry } from './handlers/registry.ts';
 import type { CandidatePlan } from './relay-locations.ts';
 import { Session } from './session.ts';
 import { SignalingError } from './signaling-errors.ts';
@@ -37,7 +37,7 @@ export interface CallRegistryOptions {
   readonly maxSessions: number;
   readonly maxCallMs: number;
   readonly defaultHandler: string;
-  readonly getHandler: (name: string) => MediaHandlerFactory | undefined;
+  readonly handlers: HandlerRegistry;
   readonly metrics: TransceiverMetrics;
   readonly log?: Logger;
   readonly setupTimeoutMs?: number;
@@ -98,7 +98,7 @@ export class CallRegistry implements CallService {
 
   #create(offerText: string, options: { handler?: string; regionHint?: string }): CreateCallResult {
     const handlerName = options.handler ?? this.#o.defaultHandler;
-    const factory = this.#o.getHandler(handlerName);
+    const factory = this.#o.handlers.get(handlerName);
     if (!factory) return { ok: false, error: new SignalingError('unknown_handler', `no media handler named ${JSON.stringify(handlerName)}`) };
     const analysed = analyzeOffer(offerText);
     if (!analysed.ok) {

@@ -17,7 +17,7 @@ import { CallIds } from './call-id.ts';
 import { CallRegistry } from './calls.ts';
 import type { CidrSet } from './cidr.ts';
 import { MediaEndpoint } from './endpoint.ts';
-import type { MediaHandlerFactory } from './media-handler.ts';
+import type { HandlerRegistry } from './handlers/registry.ts';
 import type { MediaIo } from './media-socket.ts';
 import type { RelayLocations } from './relay-locations.ts';
 import { ForwardAuth } from './forward-auth.ts';
@@ -40,7 +40,8 @@ export interface TransceiverOptions {
   readonly maxSessions: number;
   readonly maxCallSeconds: number;
   readonly handler: string;
-  readonly getHandler: (name: string) => MediaHandlerFactory | undefined;
+  /** The media handlers calls may ask for by name (handlers/registry.ts). */
+  readonly handlers: HandlerRegistry;
   readonly apiKeys?: readonly string[];
   readonly log?: Logger;
   readonly metrics?: MetricsRegistry;
@@ -103,7 +104,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
   const registry = new CallRegistry({
     callIds,
     keyring: o.keyring, mediaAddress, relays: o.relays, chooseRelays, certificate, rng, clock, wallClock: () => Date.now(), endpoint,
-    maxSessions: o.maxSessions, maxCallMs: o.maxCallSeconds * 1000, defaultHandler: o.handler, getHandler: o.getHandler,
+    maxSessions: o.maxSessions, maxCallMs: o.maxCallSeconds * 1000, defaultHandler: o.handler, handlers: o.handlers,
     metrics: m, log: o.log, setupTimeoutMs: o.setupTimeoutMs, srtpTransform: o.srtpTransform,
   });
   owner.calls = registry;
