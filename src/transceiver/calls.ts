@@ -17,7 +17,6 @@ import type { MediaEndpoint } from './endpoint.ts';
 import type { HandlerRegistry } from './handlers/registry.ts';
 import type { CandidatePlan } from './relay-locations.ts';
 import { Session } from './session.ts';
-import { SignalingError } from './signaling-errors.ts';
 import type { TransceiverMetrics } from './transceiver-metrics.ts';
 
 export interface CallRegistryOptions {
@@ -92,19 +91,19 @@ export class CallRegistry implements CallService {
   createCall(offerText: string, options: { handler?: string; regionHint?: string }): CreateCallResult {
     const result = this.#create(offerText, options);
     if (result.ok) this.#o.metrics.callsCreated.inc();
-    else this.#o.metrics.callsRejected.labels(result.error.code).inc();
+    else this.#o.metrics.callsRejected.labels(result.refusal).inc();
     return result;
   }
 
   #create(offerText: string, options: { handler?: string; regionHint?: string }): CreateCallResult {
     const handlerName = options.handler ?? this.#o.defaultHandler;
     const factory = this.#o.handlers.get(handlerName);
-    if (!factory) return { ok: false, error: new SignalingError('unknown_handler', `no media handler named ${JSON.stringify(handlerName)}`) };
+    if (!factory) return { ok: false, refusal: 'unknown_handler', message: `no media handler named ${JSON.stringify(handlerName)}` };
     const analysed = analyzeOffer(offerText);
     if (!analysed.ok) {
       const e = analysed.error;
       const readable = e.code !== SdpErrorCode.unparsable && e.code !== SdpErrorCode.incomplete;
-      return { ok: false, error: new SignalingError(readable ? 'sdp_not_acceptable' : 'bad_sdp', e.message) };
+      return { ok: false, refusal: readable ? 'sdp_not_acceptable' : 'bad_sdp', message: e.message };
     }
     const offer = analysed.offer;
     const o = this.#o;

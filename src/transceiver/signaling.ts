@@ -14,9 +14,10 @@ import type { Logger } from '../common/log.ts';
 import type { MetricsRegistry } from '../common/metrics.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../common/metrics.ts';
 import { BearerKeys } from './bearer-keys.ts';
-import type { CallService } from './call-types.ts';
+import type { CallRefusal, CallService } from './call-types.ts';
 import type { ForwardAuth } from './forward-auth.ts';
 import { SignalingError } from './signaling-errors.ts';
+import type { SignalingErrorCode } from './signaling-errors.ts';
 import { readStatic } from './static-files.ts';
 
 export const CALLS_PATH = '/v1/realtime/calls';
@@ -46,6 +47,13 @@ export interface SignalingOptions {
   /** Wall clock (ms) for forward signatures; default Date.now. */
   readonly wallClock?: () => number;
 }
+
+/** The registry's refusals as API errors (each code carries its status, signaling-errors.ts). */
+const REFUSAL_ERRORS: Record<CallRefusal, SignalingErrorCode> = {
+  unknown_handler: 'unknown_handler',
+  bad_sdp: 'bad_sdp',
+  sdp_not_acceptable: 'sdp_not_acceptable',
+};
 
 export interface SignalingServer {
   readonly address: TransportAddress;
@@ -170,7 +178,7 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
     const handler = url.searchParams.get('handler') ?? undefined;
     const hint = o.regionHeader === undefined ? undefined : req.headers[o.regionHeader];
     const result = o.calls.createCall(body, { handler, regionHint: Array.isArray(hint) ? hint[0] : hint });
-    if (!result.ok) throw result.error;
+    if (!result.ok) throw new SignalingError(REFUSAL_ERRORS[result.refusal], result.message);
     send(res, 201, { 'content-type': 'application/sdp', location: `${CALLS_PATH}/${result.id}` }, result.answer);
   }
 
