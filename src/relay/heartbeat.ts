@@ -9,8 +9,9 @@
 // Not here: the flow store (store/redis-store.ts), which shares the Redis but not the keys.
 import type { TransportAddress } from '../core/address.ts';
 import { formatAddress } from '../core/address.ts';
-import { createHash } from 'node:crypto';
 import type { Logger } from '../common/log.ts';
+import type { RedisClient, ScriptRunner } from '../common/redis.ts';
+import { cachedScript, closeRedisClient, createRedisClient, evalCached } from '../common/redis.ts';
 
 export const DEFAULT_HEARTBEAT_PREFIX = 'parley:heartbeat:relay:';
 export const HEARTBEAT_INTERVAL_MS = 1000;
@@ -52,39 +53,14 @@ return now`;
 const READ_SCRIPT = `${NOW_MS}
 return redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')`;
 
-/** A Lua script and its SHA-1, by which Redis caches it (SCRIPT LOAD / EVALSHA). */
-export interface CachedScript {
-  readonly text: string;
-  readonly sha1: string;
-}
-
-function cachedScript(text: string): CachedScript {
-  return { text, sha1: createHash('sha1').update(text).digest('hex') };
-}
-
 export const BEAT = cachedScript(BEAT_SCRIPT);
 export const READ_LIVE = cachedScript(READ_SCRIPT);
-
-/**
- * EVALSHA, and EVAL with the text only when Redis answers NOSCRIPT (a restarted or flushed
- * script cache): every beat and read after the first sends 40 hex digits, not the script.
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function evalCached(client: any, script: CachedScript, o: { keys: string[]; arguments: string[] }): Promise<unknown> {
-  try {
-    return await client.evalSha(script.sha1, o);
-  } catch (err) {
-    if (!String((err as Error)?.message).startsWith('NOSCRIPT')) throw err;
-    return client.eval(script.text, o);
-  }
-}
 
 /**
  * Writes one heartbeat: the relay's value key and its member in the live set (one script, so
  * both or neither). `client` is a connected node-redis client.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function writeHeartbeat(client: any, o: { prefix: string; location: string; id: string; value: string; ttlMs: number }): Promise<void> {
+export async function writeHeartbeat(client: ScriptRunner, o: { prefix: string; location: string; id: string; value: string; ttlMs: number }): Promise<void> {
   await evalCached(client, BEAT, {
     keys: [heartbeatKey(o.prefix, o.location, o.id), liveSetKey(o.prefix)],
     arguments: [heartbeatMember(o.location, o.id), o.value, String(o.ttlMs)],
@@ -92,8 +68,7 @@ export async function writeHeartbeat(client: any, o: { prefix: string; location:
 }
 
 /** The locations with at least one live relay under `prefix`. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function readLiveRelays(client: any, prefix: string): Promise<Set<string>> {
+export async function readLiveRelays(client: ScriptRunner, prefix: string): Promise<Set<string>> {
   const members = (await evalCached(client, READ_LIVE, { keys: [liveSetKey(prefix)], arguments: [] })) as string[];
   const names = new Set<string>();
   for (const m of members) {
@@ -101,28 +76,6 @@ export async function readLiveRelays(client: any, prefix: string): Promise<Set<s
     if (p) names.add(p.location);
   }
   return names;
-}
-
-/**
- * A node-redis client for heartbeats (loaded only when called: processes without --redis never
- * load node-redis): fails fast while down, reconnects with capped back-off, logs errors at most
- * every 5 s. Not yet connected: the caller calls connect().
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function heartbeatClient(url: string, log: Logger | undefined, what: string): Promise<any> {
-  const { createClient } = await import('redis');
-  const client = createClient({
-    url, disableOfflineQueue: true,
-    socket: { connectTimeout: 1000, reconnectStrategy: (n: number) => Math.min(100 * 2 ** Math.min(n, 5), 2000) },
-  });
-  let lastErrLog = 0;
-  client.on('error', (err: unknown) => {
-    if (Date.now() - lastErrLog > 5000) {
-      lastErrLog = Date.now();
-      log?.warn(`${what} error`, { err });
-    }
-  });
-  return client;
 }
 
 export interface HeartbeatOptions {
@@ -141,8 +94,7 @@ export class RelayHeartbeat {
   readonly #o: HeartbeatOptions;
   readonly #key: string;
   readonly #member: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  #client: any;
+  #client: RedisClient | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   #beats = 0;
@@ -165,20 +117,22 @@ export class RelayHeartbeat {
   /** Connects (node-redis loaded only now) and starts beating; never throws for a down Redis. */
   static async start(o: HeartbeatOptions): Promise<RelayHeartbeat> {
     const h = new RelayHeartbeat(o);
-    h.#client = await heartbeatClient(o.url, o.log, 'heartbeat store');
+    const client = await createRedisClient({ url: o.url, what: 'heartbeat store', log: o.log });
+    h.#client = client;
     // The first beat goes out as soon as the connection is up, not a whole interval later.
-    h.#client.on('ready', () => void h.#beat());
-    h.#client.connect().catch(() => {});
+    client.on('ready', () => void h.#beat());
+    client.connect().catch(() => {});
     h.#timer = setInterval(() => void h.#beat(), o.intervalMs ?? HEARTBEAT_INTERVAL_MS);
     h.#timer.unref();
     return h;
   }
 
   async #beat(): Promise<void> {
-    if (this.#closing || !this.#client.isReady) return;
+    const client = this.#client;
+    if (this.#closing || !client?.isReady) return;
     const value = JSON.stringify({ location: this.#o.location, public: this.#o.publics().map(formatAddress), at: Date.now() });
     try {
-      await writeHeartbeat(this.#client, { ...this.#o, value, ttlMs: this.#o.ttlMs ?? HEARTBEAT_TTL_MS });
+      await writeHeartbeat(client, { ...this.#o, value, ttlMs: this.#o.ttlMs ?? HEARTBEAT_TTL_MS });
       this.#beats++;
     } catch {
       // The client's 'error' listener logs; the key expires if this goes on.
@@ -189,15 +143,12 @@ export class RelayHeartbeat {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       clearInterval(this.#timer);
-      try {
-        if (this.#client.isReady) {
-          const gone = Promise.all([this.#client.del(this.#key), this.#client.zRem(liveSetKey(this.#o.prefix), this.#member)]);
-          await Promise.race([gone, new Promise((r) => setTimeout(r, 500).unref())]);
-          await this.#client.close();
-        } else this.#client.destroy();
-      } catch {
-        this.#client.destroy();
+      const client = this.#client;
+      if (client?.isReady) {
+        const gone = Promise.all([client.del(this.#key), client.zRem(liveSetKey(this.#o.prefix), this.#member)]).catch(() => {});
+        await Promise.race([gone, new Promise((r) => setTimeout(r, 500).unref())]);
       }
+      await closeRedisClient(client);
     })();
     return this.#closing;
   }

@@ -5,8 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
-import { BEAT, READ_LIVE, RelayHeartbeat, evalCached, heartbeatKey, heartbeatMember, liveSetKey, parseHeartbeatMember, readLiveRelays, writeHeartbeat } from '../../src/relay/heartbeat.ts';
-import type { CachedScript } from '../../src/relay/heartbeat.ts';
+import { BEAT, READ_LIVE, RelayHeartbeat, heartbeatKey, heartbeatMember, liveSetKey, parseHeartbeatMember, readLiveRelays, writeHeartbeat } from '../../src/relay/heartbeat.ts';
+import { evalCached } from '../../src/common/redis.ts';
+import type { CachedScript } from '../../src/common/redis.ts';
 
 test('heartbeat members round-trip and malformed ones are rejected', () => {
   assert.deepEqual(parseHeartbeatMember(heartbeatMember('eu', 'host-1-ab')), { location: 'eu', id: 'host-1-ab' });
