@@ -10,8 +10,9 @@ import { LOG_LEVELS } from '../common/log.ts';
 import type { Cidr } from './cidr.ts';
 import { parseCidrList } from './cidr.ts';
 import { loadNativeAddon } from './datapath-native.ts';
-import { MAX_PUBLIC_ADDRESSES } from './flow-table.ts';
-import { DEFAULT_HEARTBEAT_PREFIX } from './heartbeat.ts';
+import { MAX_PUBLIC_ADDRESSES } from '../contracts/relay-native.ts';
+import { DEFAULT_FLOW_PREFIX } from '../contracts/flow-record.ts';
+import { DEFAULT_HEARTBEAT_PREFIX } from '../contracts/heartbeat.ts';
 import { allowedCpus, cpuQuota } from './pin.ts';
 
 const loopback = (port: number): TransportAddress => ({ address: '127.0.0.1', port, family: 'IPv4' });
@@ -77,7 +78,7 @@ export const relaySettings = {
   redisPrefix: setting({
     flag: 'redis-prefix', env: 'PARLEY_REDIS_PREFIX', metavar: 'PREFIX',
     help: 'key prefix of flow records in Redis',
-    default: 'parley:relay:flow:', parse: (t: string) => {
+    default: DEFAULT_FLOW_PREFIX, parse: (t: string) => {
       if (t === '' || t.length > 200) throw new Error('must be 1..200 characters');
       return t;
     },

@@ -15,7 +15,8 @@ import type { TransportAddress } from '../core/address.ts';
 import type { Cidr } from './cidr.ts';
 import type { Datapath } from './datapath.ts';
 import type { Flow, FlowTable } from './flow-table.ts';
-import { NATIVE_STATS_BASE, STATS_SLOTS, Slot, dropSlot } from './stats.ts';
+import { NATIVE_COUNTERS, RELAY_ADDON_ABI } from '../contracts/relay-native.ts';
+import { NATIVE_STATS_BASE, STATS_SLOTS, Slot, dropSlot, nativeCounterSlots } from './stats.ts';
 
 export const NATIVE_ADDON_PATH = new URL('../../native/build/Release/parley_relay.node', import.meta.url).pathname;
 
@@ -29,8 +30,9 @@ interface OpenResult {
 
 /** The addon's functions (native/src/relay_native.c). */
 export interface NativeAddon {
+  /** How many counters it counts (NATIVE_COUNTERS). */
   readonly COUNTERS: number;
-  /** The shape of these functions (ADDON_ABI in the C file). */
+  /** The shape of these functions (RELAY_ADDON_ABI). */
   readonly ABI?: number;
   open(o: {
     publics: readonly TransportAddress[];
@@ -53,16 +55,6 @@ export interface NativeAddon {
   close(h: object): void;
 }
 
-// The addon's counters, in its enum order; the loop keeps a private count of misses (-1: none).
-const COUNTER_SLOTS = [
-  Slot.pktsToTransceiver, Slot.bytesToTransceiver, Slot.pktsToClient, Slot.bytesToClient,
-  dropSlot.too_large, dropSlot.not_stun, dropSlot.rate_limited, dropSlot.unknown_flow,
-  dropSlot.disallowed_source, dropSlot.bad_header, dropSlot.send_error, -1,
-];
-
-/** The addon's ABI this file is written for (native/src/relay_native.c ADDON_ABI). */
-const ADDON_ABI = 2;
-
 /** Flows sync() reads per call into the native table (more take another call). */
 const SEEN_PAIRS = 4096;
 
@@ -75,7 +67,7 @@ export function loadNativeAddon(): NativeAddon | Error {
   if (!existsSync(NATIVE_ADDON_PATH)) return (loaded = new Error(`${NATIVE_ADDON_PATH} is not built (npm ci builds it with node-gyp)`));
   try {
     const a = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
-    if (a.COUNTERS !== COUNTER_SLOTS.length || a.ABI !== ADDON_ABI) return (loaded = new Error(`${NATIVE_ADDON_PATH} is stale; rebuild it (npm run build:native)`));
+    if (a.COUNTERS !== NATIVE_COUNTERS.length || a.ABI !== RELAY_ADDON_ABI) return (loaded = new Error(`${NATIVE_ADDON_PATH} is stale; rebuild it (npm run build:native)`));
     loaded = a;
   } catch (err) {
     loaded = new Error(`cannot load ${NATIVE_ADDON_PATH}: ${(err as Error).message}`);
@@ -128,7 +120,7 @@ export class NativeDatapath implements Datapath {
       maxFlows: o.table.maxFlows,
       cidrs: o.transceiverCidrs.map((c) => [c.text.split('/')[0], c.prefix]),
       stats: new Float64Array(buf, o.stats.byteOffset + NATIVE_STATS_BASE * 8, STATS_SLOTS),
-      slots: Int32Array.from(COUNTER_SLOTS),
+      slots: nativeCounterSlots(),
       onMiss: (batch) => this.#onMisses(batch),
     });
     this.#h = r.handle;

@@ -27,6 +27,7 @@ import type { DropReason } from './stats.ts';
 import type { FlowStore, StoreObserver } from './store/flow-store.ts';
 import type { RedisStoreOptions } from './store/redis-store.ts';
 import { RemoteFlowStore } from './store/remote-store.ts';
+import { flowRecordTtlMs } from '../contracts/flow-record.ts';
 import type { SupervisorMessage, WorkerInit, WorkerMessage } from './worker-protocol.ts';
 
 const TICK_MS = 100;
@@ -99,7 +100,7 @@ export class RelayWorker {
     if (init.store.kind === 'memory') store = new RemoteFlowStore(init.store.port, obs);
     else if (openRedis) {
       const { url, prefix, aliases } = init.store;
-      store = await openRedis({ url, prefix, ttlMs: init.idleMs * 2, observer: obs, aliases });
+      store = await openRedis({ url, prefix, ttlMs: flowRecordTtlMs(init.idleMs), observer: obs, aliases });
     } else throw new TypeError('a Redis store needs openRedis');
     return new RelayWorker(init, port, { log, stats, store });
   }

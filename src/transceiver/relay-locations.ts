@@ -2,14 +2,14 @@
 // location named by the request's region hint (a header: `X-Parley-Region: us`, or a CDN's
 // country header mapped by --region-map, `DE=eu,US=us`), else the transceiver's own --region,
 // first; one backup location after it, at lower ICE priority. A location counts only while
-// one of its relays is alive (a heartbeat in Redis, src/relay/heartbeat.ts); without Redis, or
+// one of its relays is alive (a heartbeat in Redis, src/contracts/heartbeat.ts); without Redis, or
 // while Redis cannot say, every configured location counts as alive.
 // Not here: the relay spec syntax (relay-spec.ts), candidate lines (src/core/sdp/answer.ts).
 import type { TransportAddress } from '../core/address.ts';
 import type { Logger } from '../common/log.ts';
 import type { RedisClient } from '../common/redis.ts';
 import { closeRedisClient, createRedisClient } from '../common/redis.ts';
-import { readLiveRelays } from '../relay/heartbeat.ts';
+import { readLiveRelays } from '../contracts/heartbeat.ts';
 import type { RelaySpec } from './relay-spec.ts';
 
 /** What one answer advertises: addresses in preference order; from `backupFrom` on, the backup location. */
@@ -125,7 +125,7 @@ export interface LiveRelaysOptions {
 
 /**
  * Reads relay heartbeats from Redis on a timer (never per request): the live members of the
- * heartbeat sorted set (src/relay/heartbeat.ts) every refreshMs, and keeps their locations. The request path only
+ * heartbeat sorted set (src/contracts/heartbeat.ts) every refreshMs, and keeps their locations. The request path only
  * reads the cached set (`live()`).
  */
 export class LiveRelays {

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RemoteInfo } from 'node:dgram';
-import { RELAY_HEADER_LENGTH, encodeRelayHeader } from '../../src/core/relay-header.ts';
+import { RELAY_HEADER_LENGTH, encodeRelayHeader } from '../../src/contracts/relay-header.ts';
 import { parseCidr } from '../../src/relay/cidr.ts';
 import { NativeDatapath, loadNativeAddon } from '../../src/relay/datapath-native.ts';
 import { FlowTable, makeFlow } from '../../src/relay/flow-table.ts';

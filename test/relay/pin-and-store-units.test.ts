@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { allowedCpus, cpuQuota, parseCpuList } from '../../src/relay/pin.ts';
-import { flowKey, parseFlowKey } from '../../src/relay/store/flow-store.ts';
+import { flowKey, parseFlowKey } from '../../src/contracts/flow-record.ts';
 import { MemoryFlowStore } from '../../src/relay/store/memory-store.ts';
 import { v4 } from './helpers.ts';
 

@@ -3,7 +3,7 @@
 // reach the client from the relay's public port; /metrics counts it all; SIGTERM exits 0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeRelayHeader, encodeRelayHeader, RELAY_HEADER_LENGTH } from '../../src/core/relay-header.ts';
+import { decodeRelayHeader, encodeRelayHeader, RELAY_HEADER_LENGTH } from '../../src/contracts/relay-header.ts';
 import { mintFor, rtp, stunCheck } from './helpers.ts';
 import { openSocket, scrape, startRelayProcess, waitFor } from './harness.ts';
 

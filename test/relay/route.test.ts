@@ -2,7 +2,7 @@
 // verified STUN check, one drop reason per failure, the return path only to live flows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeRelayHeader } from '../../src/core/relay-header.ts';
+import { encodeRelayHeader } from '../../src/contracts/relay-header.ts';
 import { FlowTable } from '../../src/relay/flow-table.ts';
 import { KeyedTokenBuckets } from '../../src/relay/rate-limit.ts';
 import { cidrMatcher, parseCidrList } from '../../src/relay/cidr.ts';

@@ -9,7 +9,7 @@ import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { connectivityCheck } from '../../src/core/ice/binding-request.ts';
-import { encodeRelayHeader } from '../../src/core/relay-header.ts';
+import { encodeRelayHeader } from '../../src/contracts/relay-header.ts';
 import { seededRng } from '../../src/core/rng.ts';
 import { Keyring, derivePassword, open } from '../../src/core/token/index.ts';
 import { generateCertificate } from '../../src/core/dtls/index.ts';

@@ -7,8 +7,10 @@
 import type { TransportAddress } from '../../core/address.ts';
 import type { RedisClient } from '../../common/redis.ts';
 import { closeRedisClient, createRedisClient } from '../../common/redis.ts';
-import type { FlowRecord, FlowStore, StoreObserver } from './flow-store.ts';
-import { flowKey, nullObserver, parseFlowKey } from './flow-store.ts';
+import type { FlowRecord } from '../../contracts/flow-record.ts';
+import { flowKey, parseFlowKey } from '../../contracts/flow-record.ts';
+import type { FlowStore, StoreObserver } from './flow-store.ts';
+import { nullObserver } from './flow-store.ts';
 import { formatAddress, parseAddress } from '../../core/address.ts';
 
 export interface RedisStoreOptions {
