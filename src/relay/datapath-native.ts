@@ -15,7 +15,7 @@ import type { TransportAddress } from '../core/address.ts';
 import type { Cidr } from './cidr.ts';
 import type { Datapath } from './datapath.ts';
 import type { Flow, FlowTable } from './flow-table.ts';
-import { NATIVE_COUNTERS, RELAY_ADDON_ABI } from '../contracts/relay-native.ts';
+import { NATIVE_COUNTERS, NATIVE_MISS_FIELDS, RELAY_ADDON_ABI } from '../contracts/relay-native.ts';
 import { NATIVE_STATS_BASE, STATS_SLOTS, Slot, dropSlot, nativeCounterSlots } from './stats.ts';
 
 export const NATIVE_ADDON_PATH = new URL('../../native/build/Release/parley_relay.node', import.meta.url).pathname;
@@ -54,6 +54,10 @@ export interface NativeAddon {
   flows(h: object): number;
   close(h: object): void;
 }
+
+/** Where each value of a miss sits in the addon's flat miss batch (NATIVE_MISS_FIELDS). */
+const MISS_FIELDS = NATIVE_MISS_FIELDS.length;
+const Miss = Object.fromEntries(NATIVE_MISS_FIELDS.map((f, i) => [f, i])) as Record<(typeof NATIVE_MISS_FIELDS)[number], number>;
 
 /** Flows sync() reads per call into the native table (more take another call). */
 const SEEN_PAIRS = 4096;
@@ -131,10 +135,10 @@ export class NativeDatapath implements Datapath {
   #onMisses(b: unknown[]): void {
     if (this.#closing) return;
     const miss = this.#o.onClientMiss;
-    for (let i = 0; i + 4 < b.length; i += 5) {
-      const msg = b[i] as Buffer;
-      const rinfo = { address: b[i + 1] as string, port: b[i + 2] as number, family: b[i + 3] as 'IPv4' | 'IPv6', size: msg.length };
-      miss(msg, rinfo, b[i + 4] as number);
+    for (let i = 0; i + MISS_FIELDS <= b.length; i += MISS_FIELDS) {
+      const msg = b[i + Miss.payload] as Buffer;
+      const rinfo = { address: b[i + Miss.address] as string, port: b[i + Miss.port] as number, family: b[i + Miss.family] as 'IPv4' | 'IPv6', size: msg.length };
+      miss(msg, rinfo, b[i + Miss.publicIndex] as number);
     }
   }
 
