@@ -236,7 +236,7 @@ static int same_addr(const addr_u *a, const addr_u *b) {
   return a->v4.sin_port == b->v4.sin_port && a->v4.sin_addr.s_addr == b->v4.sin_addr.s_addr;
 }
 
-/* cidr.ts: IPv4-mapped IPv6 sources match IPv4 blocks. */
+/* src/core/cidr.ts CidrSet.has: IPv4-mapped IPv6 sources match IPv4 blocks. */
 static int source_allowed(const relay_t *r, const addr_u *a) {
   uint8_t ip[16];
   int v6;
@@ -767,7 +767,7 @@ static relay_t *handle_args(napi_env env, napi_callback_info info, size_t n, nap
   return get_relay(env, a[0]);
 }
 
-/* open({publics, internal, reusePort, socketBufferBytes, maxFlows, cidrs: [[ip, prefix]…],
+/* open({publics, internal, reusePort, socketBufferBytes, maxFlows, cidrs: [[network: Buffer, prefix]…],
          stats: Float64Array, slots: Int32Array(C_N), onMiss}) → {handle, publics, internal, tids} */
 static napi_value open_impl(napi_env env, napi_value opts, relay_t **out);
 
@@ -833,7 +833,8 @@ static napi_value open_impl(napi_env env, napi_value opts, relay_t **out) {
     napi_create_reference(env, st, 1, &r->stats_ref);
   }
 
-  /* transceiver networks */
+  /* transceiver networks: [network bytes, prefix] pairs from the one CIDR parser (src/core/cidr.ts),
+     host bits already zero */
   {
     napi_value list = get_prop(env, opts, "cidrs");
     uint32_t n = 0;
@@ -843,19 +844,17 @@ static napi_value open_impl(napi_env env, napi_value opts, relay_t **out) {
       napi_get_element(env, list, i, &item);
       napi_get_element(env, item, 0, &e0);
       napi_get_element(env, item, 1, &e1);
-      char ip[64];
+      uint8_t *net;
+      size_t netlen;
       int32_t prefix;
-      addr_u a;
-      socklen_t al;
-      if (get_str(env, e0, ip, sizeof ip) || get_i32(env, e1, &prefix) || parse_ip(ip, 0, &a, &al)) goto bad;
+      if (napi_get_buffer_info(env, e0, (void **)&net, &netlen) != napi_ok || (netlen != 4 && netlen != 16) || get_i32(env, e1, &prefix) ||
+          prefix < 0 || prefix > (int32_t)netlen * 8)
+        goto bad;
       cidr_t *c = &r->cidrs[r->ncidr++];
-      c->v6 = a.sa.sa_family == AF_INET6;
-      if (prefix < 0 || prefix > (c->v6 ? 128 : 32)) goto bad;
+      c->v6 = netlen == 16;
       c->prefix = prefix;
       memset(c->ip, 0, sizeof c->ip);
-      memcpy(c->ip, c->v6 ? (void *)&a.v6.sin6_addr : (void *)&a.v4.sin_addr, c->v6 ? 16 : 4);
-      for (int b = 0, bits = prefix; b < 16; b++, bits -= 8) /* as cidr.ts: the block's bits only */
-        c->ip[b] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+      memcpy(c->ip, net, netlen);
     }
   }
 

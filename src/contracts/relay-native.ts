@@ -7,7 +7,7 @@
 // Not here: which metric a counter feeds (src/relay/stats.ts maps each one to its slot).
 
 /** Bumped whenever the addon's functions change shape; the TypeScript side refuses another build. */
-export const RELAY_ADDON_ABI = 2;
+export const RELAY_ADDON_ABI = 3;
 
 /** At most this many public (listen) addresses per relay: a flow's public index fits in 4 bits. */
 export const MAX_PUBLIC_ADDRESSES = 16;

@@ -7,8 +7,7 @@ import type { ConfigOf } from '../common/cli-config.ts';
 import { loadConfig, parsers, setting } from '../common/cli-config.ts';
 import { loadKeyring } from '../common/keyring-config.ts';
 import { LOG_LEVELS } from '../common/log.ts';
-import type { Cidr } from './cidr.ts';
-import { parseCidrList } from './cidr.ts';
+import { CidrSet, LOOPBACK_CIDRS } from '../core/cidr.ts';
 import { loadNativeAddon } from './datapath-native.ts';
 import { MAX_PUBLIC_ADDRESSES } from '../contracts/relay-native.ts';
 import { DEFAULT_FLOW_PREFIX } from '../contracts/flow-record.ts';
@@ -68,7 +67,7 @@ export const relaySettings = {
   transceiverCidrs: setting({
     flag: 'transceiver-cidrs', env: 'PARLEY_TRANSCEIVER_CIDRS', metavar: 'CIDR,…',
     help: 'networks transceivers live in: return traffic only from these, flows only to token destinations inside them',
-    default: parseCidrList('127.0.0.0/8,::1/128') as Cidr[], defaultText: '127.0.0.0/8,::1/128', parse: parseCidrList,
+    default: CidrSet.parse(LOOPBACK_CIDRS), defaultText: LOOPBACK_CIDRS, parse: (t: string) => CidrSet.parse(t),
   }),
   redis: setting({
     flag: 'redis', env: 'PARLEY_REDIS', metavar: 'URL',

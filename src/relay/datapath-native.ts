@@ -12,7 +12,7 @@ import type { RemoteInfo } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { TransportAddress } from '../core/address.ts';
-import type { Cidr } from './cidr.ts';
+import type { CidrSet } from '../core/cidr.ts';
 import type { Datapath } from './datapath.ts';
 import type { Flow, FlowTable } from './flow-table.ts';
 import { NATIVE_COUNTERS, NATIVE_MISS_FIELDS, RELAY_ADDON_ABI } from '../contracts/relay-native.ts';
@@ -40,7 +40,8 @@ export interface NativeAddon {
     reusePort: boolean;
     socketBufferBytes: number;
     maxFlows: number;
-    cidrs: [string, number][];
+    /** [network bytes (4 or 16, host bits zero), prefix length] per block. */
+    cidrs: [Buffer, number][];
     stats: Float64Array;
     slots: Int32Array;
     onMiss: (batch: unknown[]) => void;
@@ -87,7 +88,8 @@ export interface NativeDatapathOptions {
   readonly socketBufferBytes: number;
   /** The worker's whole stats array (JS half + native half). */
   readonly stats: Float64Array;
-  readonly transceiverCidrs: readonly Cidr[];
+  /** The networks the loop accepts return traffic from (the one parser's blocks). */
+  readonly transceiverCidrs: CidrSet;
   readonly onClientMiss: (msg: Buffer, rinfo: RemoteInfo, publicIndex: number) => void;
   readonly onSocketError: (err: Error) => void;
 }
@@ -122,7 +124,7 @@ export class NativeDatapath implements Datapath {
       reusePort: o.reusePort,
       socketBufferBytes: o.socketBufferBytes,
       maxFlows: o.table.maxFlows,
-      cidrs: o.transceiverCidrs.map((c) => [c.text.split('/')[0], c.prefix]),
+      cidrs: o.transceiverCidrs.blocks.map((c) => [c.network, c.prefix]),
       stats: new Float64Array(buf, o.stats.byteOffset + NATIVE_STATS_BASE * 8, STATS_SLOTS),
       slots: nativeCounterSlots(),
       onMiss: (batch) => this.#onMisses(batch),

@@ -87,7 +87,7 @@ export async function startRelay(cfg: RelayConfig, log: Logger): Promise<Relay> 
       reusePort: true,
       datapath: cfg.datapath,
       keys: cfg.keys,
-      transceiverCidrs: cfg.transceiverCidrs.map((c) => c.text),
+      transceiverCidrs: cfg.transceiverCidrs.toString(),
       maxFlows: perWorkerFlows,
       idleMs: cfg.idleTimeout * 1000,
       newFlowRate: cfg.newFlowRate,

@@ -9,10 +9,10 @@ import type { RemoteInfo } from 'node:dgram';
 import { readlinkSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
 import type { TransportAddress } from '../core/address.ts';
+import { CidrSet } from '../core/cidr.ts';
 import { Keyring } from '../core/token/index.ts';
 import { createLogger } from '../common/log.ts';
 import type { Logger } from '../common/log.ts';
-import { cidrMatcher, parseCidr } from './cidr.ts';
 import type { Datapath } from './datapath.ts';
 import { NodeDatapath } from './datapath.ts';
 import { NativeDatapath } from './datapath-native.ts';
@@ -114,7 +114,8 @@ export class RelayWorker {
     this.#stats[Slot.flows] = 0;
     this.#table = new FlowTable({ maxFlows: init.maxFlows, idleMs: init.idleMs });
     this.#publics = init.publics;
-    const allowed = cidrMatcher(init.transceiverCidrs.map(parseCidr));
+    const transceiverCidrs = CidrSet.parse(init.transceiverCidrs);
+    const allowed = transceiverCidrs.matcher();
     const internalV6 = init.internal.family === 'IPv6';
     // publics is replaced by the bound addresses in start() (port 0 → the real port).
     this.#ctx = {
@@ -135,7 +136,7 @@ export class RelayWorker {
       reusePort: init.reusePort,
       socketBufferBytes: init.socketBufferBytes,
       stats: this.#stats,
-      transceiverCidrs: init.transceiverCidrs.map(parseCidr),
+      transceiverCidrs,
       onClientMiss,
       onSocketError,
     }) : new NodeDatapath({

@@ -7,7 +7,7 @@ import { parsers, setting } from '../common/cli-config.ts';
 import type { ConfigOf } from '../common/cli-config.ts';
 import { LOG_LEVELS } from '../common/log.ts';
 import type { LogLevel } from '../common/log.ts';
-import { CidrSet, LOOPBACK_CIDRS } from './cidr.ts';
+import { CidrSet, LOOPBACK_CIDRS } from '../core/cidr.ts';
 import { DEFAULT_HEARTBEAT_PREFIX } from '../contracts/heartbeat.ts';
 import { parseRegionMap } from './relay-locations.ts';
 import { parseRelaySpec } from './relay-spec.ts';

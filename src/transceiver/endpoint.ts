@@ -12,7 +12,7 @@ import { classify } from '../core/demux.ts';
 import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader, isRelayHeader } from '../contracts/relay-header.ts';
 import { peekUsername } from '../core/stun/index.ts';
 import type { Logger } from '../common/log.ts';
-import type { CidrSet } from './cidr.ts';
+import type { CidrSet } from '../core/cidr.ts';
 import type { CloseReason } from './call-types.ts';
 import type { Session, SessionPath } from './session.ts';
 import { TimerHeap } from './timer-heap.ts';

@@ -105,7 +105,7 @@ test('bad configuration exits 2 naming the setting and why', async () => {
   assert.match(r.stderr, /PARLEY_WORKERS.*not an integer/);
   r = run(['--transceiver-cidrs', '10.0.0.0/33'], keys);
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /--transceiver-cidrs.*prefix must be 0..32/);
+  assert.match(r.stderr, /--transceiver-cidrs.*prefix length must be 0..32/);
   r = run(['--listen', '0.0.0.0:3478'], keys);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /wildcard/);

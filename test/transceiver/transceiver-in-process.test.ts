@@ -15,7 +15,7 @@ import { Keyring, derivePassword, open } from '../../src/core/token/index.ts';
 import { generateCertificate } from '../../src/core/dtls/index.ts';
 import { createEchoHandler } from '../../src/transceiver/handlers/echo.ts';
 import { HandlerRegistry } from '../../src/transceiver/handlers/registry.ts';
-import { CidrSet } from '../../src/transceiver/cidr.ts';
+import { CidrSet } from '../../src/core/cidr.ts';
 import { startTransceiver } from '../../src/transceiver/transceiver.ts';
 import type { Transceiver } from '../../src/transceiver/transceiver.ts';
 import { readAnswer } from './helpers/udp-caller.ts';

@@ -21,7 +21,7 @@
 #define PARLEY_RELAY_MAX_PAYLOAD 1500
 
 /* native relay datapath (src/contracts/relay-native.ts) */
-#define PARLEY_RELAY_ADDON_ABI 2
+#define PARLEY_RELAY_ADDON_ABI 3
 #define PARLEY_RELAY_MAX_PUBLICS 16
 #define PARLEY_RELAY_CTR_PKTS_TO_TRANSCEIVER 0
 #define PARLEY_RELAY_CTR_BYTES_TO_TRANSCEIVER 1
