@@ -1,13 +1,13 @@
 // What the relay's TypeScript and its C datapath (native/src/relay_native.c) agree on: the
 // addon's ABI number, the order of the counters its loop threads count into the native half of
-// a worker's stats array, the layout of the first-packet ("miss") batches it hands to
-// JavaScript, and the limits both sides size tables by. The C side takes them from
+// a worker's stats array, the layout of the first-packet ("miss") batches and of the flows it
+// hands to JavaScript, and the limits both sides size tables by. The C side takes them from
 // native/src/generated/parley_contracts.h, generated from this file (c-header.ts); a test fails
 // when the two differ.
 // Not here: which metric a counter feeds (src/relay/stats.ts maps each one to its slot).
 
 /** Bumped whenever the addon's functions change shape; the TypeScript side refuses another build. */
-export const RELAY_ADDON_ABI = 3;
+export const RELAY_ADDON_ABI = 4;
 
 /** At most this many public (listen) addresses per relay: a flow's public index fits in 4 bits. */
 export const MAX_PUBLIC_ADDRESSES = 16;
@@ -32,3 +32,6 @@ export type NativeCounter = (typeof NATIVE_COUNTERS)[number];
 
 /** One queued datagram in a miss batch: this many values in the flat array, at these positions. */
 export const NATIVE_MISS_FIELDS = ['payload', 'address', 'port', 'family', 'publicIndex'] as const;
+
+/** One flow as the addon hands it out (get, and each flow due in a sweep): values at these positions. */
+export const NATIVE_FLOW_FIELDS = ['clientAddress', 'clientPort', 'publicIndex', 'destAddress', 'destPort', 'ufrag', 'lastSeen'] as const;

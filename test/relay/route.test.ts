@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeRelayHeader } from '../../src/contracts/relay-header.ts';
 import { FlowTable } from '../../src/relay/flow-table.ts';
+import type { JsFlow } from '../../src/relay/flow-table.ts';
 import { KeyedTokenBuckets } from '../../src/relay/rate-limit.ts';
 import { CidrSet } from '../../src/core/cidr.ts';
 import type { RouteContext } from '../../src/relay/route.ts';
@@ -15,7 +16,7 @@ const pub = v4('192.0.2.1', 3478);
 const dest = v4('127.0.0.5', 7000);
 const client = v4('198.51.100.9', 40000);
 
-function ctx(o: { maxFlows?: number; burst?: number; maxKeys?: number } = {}): RouteContext {
+function ctx(o: { maxFlows?: number; burst?: number; maxKeys?: number } = {}): RouteContext<JsFlow> & { table: FlowTable } {
   return {
     keyring,
     table: new FlowTable({ maxFlows: o.maxFlows ?? 100, idleMs: 60_000 }),
@@ -125,7 +126,7 @@ test('recovered flows re-open their token: a tampered store record cannot name a
   assert.deepEqual(recoverFlow(c, v4('198.51.100.10', 1), 0, 'AAAA' + ufrag.slice(4), NOW), { reason: 'bad_token' });
 });
 
-test('idle flows expire; live ones stay', () => {
+test('idle flows expire; live ones stay; a flow seen since its last store write is handed back for a refresh', () => {
   const c = ctx();
   const { ufrag, pwd } = mintFor(dest, NOW);
   routeFromClient(c, stunCheck(ufrag, pwd), client, 0, NOW);
@@ -133,9 +134,12 @@ test('idle flows expire; live ones stay', () => {
   const live = c.table.get('198.51.100.11', 1, 0);
   assert.ok(live);
   live.lastSeen = NOW + 50_000;
-  assert.equal(c.table.expire(NOW + 60_000), 1);
+  const due: string[] = [];
+  assert.equal(c.table.sweep(NOW + 60_000, 30_000, (f) => due.push(`${f.clientAddress}:${f.clientPort}`)), 1);
   assert.equal(c.table.size, 1);
   assert.equal(c.table.get(client.address, client.port, 0), undefined);
+  assert.deepEqual(due, ['198.51.100.11:1'], 'the live flow, written at NOW and seen since');
+  assert.equal(c.table.sweep(NOW + 60_001, 30_000, () => assert.fail('just written')), 0);
 });
 
 test('a check for another call from a known address replaces the flow only once it is silent (address reused), never a live one', () => {
