@@ -51,11 +51,11 @@
 #define MAX_PAYLOAD PARLEY_RELAY_MAX_PAYLOAD
 #define MAX_PUBLICS PARLEY_RELAY_MAX_PUBLICS
 #define C_N PARLEY_RELAY_CTR_COUNT
+#define MISS_CAP PARLEY_RELAY_MISS_QUEUE_CAP
 
 #define BATCH 64
 #define BUFSZ 2048 /* payload area after the header room; > MAX_PAYLOAD so oversize is seen */
 #define MAX_CIDRS 64
-#define MISS_CAP 4096
 
 typedef struct {
   uint8_t ip[16]; /* IPv4: the first 4 bytes, the rest zero */
@@ -432,12 +432,11 @@ static int round_public(relay_t *r, bufs_t *b, int pi) {
     for (int j = 0; j < nm; j++) {
       int i = b->missidx[j];
       /* JS is behind. Media from unknown senders (store lookups) may fill half the queue, so a
-         backlog of junk never crowds out first packets (STUN, first byte 0..3): refused media
-         counts as not_stun (what JS concludes after a skipped lookup), a refused STUN check as
-         rate_limited */
+         backlog of junk never crowds out first packets (STUN, first byte 0..3); what does not
+         fit is counted as miss_queue_full */
       int stun = b->buf[i][HDR] <= 3;
       if (r->nmiss >= (stun ? MISS_CAP : MISS_CAP / 2)) {
-        b->c[stun ? PARLEY_RELAY_CTR_DROP_RATE_LIMITED : PARLEY_RELAY_CTR_DROP_NOT_STUN]++;
+        b->c[PARLEY_RELAY_CTR_DROP_MISS_QUEUE_FULL]++;
         continue;
       }
       miss_t *q = &r->miss[r->nmiss++];

@@ -9,7 +9,7 @@ import {
   RELAY_HEADER_KNOWN_FLAGS, RELAY_HEADER_LENGTH, RELAY_HEADER_MAGIC, RELAY_HEADER_VERSION, RELAY_MAX_PAYLOAD,
   RelayHeaderFlag, RelayHeaderOffset,
 } from './relay-header.ts';
-import { MAX_PUBLIC_ADDRESSES, NATIVE_COUNTERS, NATIVE_FLOW_FIELDS, NATIVE_MISS_FIELDS, RELAY_ADDON_ABI } from './relay-native.ts';
+import { MAX_PUBLIC_ADDRESSES, NATIVE_COUNTERS, NATIVE_FLOW_FIELDS, NATIVE_MISS_FIELDS, NATIVE_MISS_QUEUE_CAP, RELAY_ADDON_ABI } from './relay-native.ts';
 
 export const C_HEADER_PATH = new URL('../../native/src/generated/parley_contracts.h', import.meta.url).pathname;
 
@@ -44,6 +44,7 @@ export function renderContractsHeader(): string {
     ['PARLEY_RELAY_CTR_COUNT', NATIVE_COUNTERS.length],
     ...NATIVE_MISS_FIELDS.map((f, i) => [`PARLEY_RELAY_MISS_${macroName(f)}`, i] as const),
     ['PARLEY_RELAY_MISS_FIELDS', NATIVE_MISS_FIELDS.length],
+    ['PARLEY_RELAY_MISS_QUEUE_CAP', NATIVE_MISS_QUEUE_CAP],
     ...NATIVE_FLOW_FIELDS.map((f, i) => [`PARLEY_RELAY_FLOW_${macroName(f)}`, i] as const),
     ['PARLEY_RELAY_FLOW_FIELDS', NATIVE_FLOW_FIELDS.length],
   ]);

@@ -12,6 +12,13 @@ export const RELAY_ADDON_ABI = 4;
 /** At most this many public (listen) addresses per relay: a flow's public index fits in 4 bits. */
 export const MAX_PUBLIC_ADDRESSES = 16;
 
+/**
+ * Datagrams the loops queue for JavaScript at most (first packets, STUN, media from unknown
+ * senders); media may fill only half, so junk never crowds out first packets. Past it they are
+ * dropped as 'miss_queue_full'.
+ */
+export const NATIVE_MISS_QUEUE_CAP = 4096;
+
 /** The native loop's counters, in slot order. `drop_*` are drop reasons (src/relay/stats.ts). */
 export const NATIVE_COUNTERS = [
   'pkts_to_transceiver',
@@ -20,7 +27,7 @@ export const NATIVE_COUNTERS = [
   'bytes_to_client',
   'drop_too_large',
   'drop_not_stun',
-  'drop_rate_limited',
+  'drop_miss_queue_full',
   'drop_unknown_flow',
   'drop_disallowed_source',
   'drop_bad_header',

@@ -19,7 +19,7 @@ import { ipToBytes } from '../core/address.ts';
 import { clientKeyOfHeader } from '../contracts/client-key.ts';
 import { RELAY_HEADER_LENGTH, RELAY_MAX_PAYLOAD, RelayHeaderFlag, RelayHeaderOffset, isRelayHeader } from '../contracts/relay-header.ts';
 import { checkIntegrity, peekUsername } from '../core/stun/index.ts';
-import type { Keyring, OpenOptions } from '../core/token/index.ts';
+import type { Keyring, OpenOptions, TokenRejection } from '../core/token/index.ts';
 import { derivePassword, open } from '../core/token/index.ts';
 import type { FlowIndex, FlowView } from './flow-index.ts';
 import type { FlowTable, JsFlow } from './flow-table.ts';
@@ -60,6 +60,16 @@ export type ReturnRoute = { readonly kind: 'forward'; readonly flow: JsFlow } | 
 
 const drop = (reason: DropReason): { kind: 'drop'; reason: DropReason } => ({ kind: 'drop', reason });
 
+/** Each reason open() gives its own drop reason, so operators tell a rotated-away key from an expired token. */
+const TOKEN_DROP = {
+  malformed: 'token_malformed',
+  'unsupported-version': 'token_unsupported_version',
+  'unknown-key': 'token_unknown_key',
+  'bad-tag': 'token_bad_tag',
+  'not-yet-valid': 'token_not_yet_valid',
+  expired: 'token_expired',
+} as const satisfies Record<TokenRejection, DropReason>;
+
 /** RFC 7983 / RFC 9443: DTLS (20–63) or RTP/RTCP (128–191) — media a stored flow may carry. */
 function mayBeMedia(first: number): boolean {
   return (first >= 20 && first <= 63) || (first >= 128 && first <= 191);
@@ -90,11 +100,12 @@ export function routeFromClient<F extends FlowView>(ctx: RouteContext<F>, packet
   // Rate limit before any crypto: opening tokens and HMACs is the work a flood would buy.
   if (!ctx.newFlowLimiter.take(from.address, now)) return drop('rate_limited');
   const ufrag = ufragOf(username);
-  if (ufrag === '') return drop('bad_token');
+  if (ufrag === '') return drop('token_malformed');
   const opened = open(ufrag, ctx.keyring, now, ctx.tokenOptions);
-  if (!opened.ok) return drop('bad_token');
+  if (!opened.ok) return drop(TOKEN_DROP[opened.reason]);
+  // Cannot fail for a token that opened (its key is in the ring); counted as its cause if it does.
   const pwd = derivePassword(ufrag, ctx.keyring);
-  if (pwd === undefined) return drop('bad_token');
+  if (pwd === undefined) return drop('token_unknown_key');
   if (!checkIntegrity(packet, pwd)) return drop('bad_integrity');
   if (!ctx.transceiverAllowed(opened.destination.address)) return drop('disallowed_destination');
   const r = ctx.table.insert({ client: from, publicIndex, public: ctx.publics[publicIndex], dest: opened.destination, ufrag }, now);
@@ -123,7 +134,7 @@ export function recoverFlow<F extends FlowView>(
   const existing = ctx.table.get(client.address, client.port, publicIndex);
   if (existing) return { flow: existing };
   const opened = open(ufrag, ctx.keyring, now, ctx.tokenOptions);
-  if (!opened.ok) return { reason: 'bad_token' };
+  if (!opened.ok) return { reason: TOKEN_DROP[opened.reason] };
   if (!ctx.transceiverAllowed(opened.destination.address)) return { reason: 'disallowed_destination' };
   const r = ctx.table.insert({ client, publicIndex, public: ctx.publics[publicIndex], dest: opened.destination, ufrag }, now);
   if (r.kind === 'full') return { reason: 'table_full' };

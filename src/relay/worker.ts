@@ -268,12 +268,19 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
       return;
     }
     const neg = this.#negative.get(key);
-    if (
-      (neg !== undefined && neg > now) ||
-      !this.#store.connected ||
-      this.#inFlight.size >= MAX_LOOKUPS_IN_FLIGHT ||
-      !this.#lookupLimiter.take('', now)
-    ) {
+    if (neg !== undefined && neg > now) {
+      // Asked lately, and the store had no flow for it.
+      this.#stats[Slot.storeLookupsSkipped]++;
+      this.#drop('not_stun');
+      return;
+    }
+    if (!this.#store.connected) {
+      this.#stats[Slot.storeLookupsSkipped]++;
+      this.#drop('store_unavailable');
+      return;
+    }
+    if (this.#inFlight.size >= MAX_LOOKUPS_IN_FLIGHT || !this.#lookupLimiter.take('', now)) {
+      // Over the lookup budget: junk from many addresses must not become a flood of store reads.
       this.#stats[Slot.storeLookupsSkipped]++;
       this.#drop('not_stun');
       return;
@@ -301,7 +308,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
         // consent check re-creates it.
         this.#inFlight.delete(key);
         this.#stats[Slot.storeErrors]++;
-        this.#drop('not_stun');
+        this.#drop('store_unavailable');
       },
     );
   }

@@ -8,8 +8,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RemoteInfo } from 'node:dgram';
+import { Worker } from 'node:worker_threads';
 import { CidrSet } from '../../src/core/cidr.ts';
 import { RELAY_HEADER_LENGTH, encodeRelayHeader } from '../../src/contracts/relay-header.ts';
+import { NATIVE_MISS_QUEUE_CAP } from '../../src/contracts/relay-native.ts';
 import { NativeDatapath, loadNativeAddon } from '../../src/relay/datapath-native.ts';
 import type { DatapathOptions } from '../../src/relay/datapath.ts';
 import type { FlowView } from '../../src/relay/flow-index.ts';
@@ -150,7 +152,7 @@ test('native datapath: misses, both directions, the table as flow index, sweep, 
         b[3] &= 3;
       }
       (i % 2 === 0 ? tx : stranger).send(b, i % 2 === 0 ? internal : pub);
-      if (i % 200 === 0) await new Promise((r) => setImmediate(r));
+      if (i % 200 === 0) await new Promise((r) => setTimeout(r, 5));
     }
     await waitFor(() => dropTotal() - d0 + misses.length - m0 + n(Slot.pktsToClient) - c0 >= N, 5000, 'every hostile datagram accounted for');
     assert.equal(dropTotal() - d0 + misses.length - m0 + n(Slot.pktsToClient) - c0, N);
@@ -234,6 +236,44 @@ test('native flow table: 20 000 random inserts, replacements and sweeps agree wi
           assert.deepEqual(f && { ufrag: f.ufrag, at: f.lastSeen }, m, y.key);
         }
       }
+    }
+  } finally {
+    await dp.close();
+  }
+});
+
+test('native datapath: first packets the JS side cannot take in time are counted as miss_queue_full', { skip, timeout: 60_000 }, async () => {
+  const o = options({ socketBufferBytes: 8 << 20 });
+  const dp = new NativeDatapath(o);
+  let misses = 0;
+  const { publics } = await dp.bind({ onClientMiss: () => misses++, onSocketError: () => {} });
+  const full = (): number => o.stats[NATIVE_STATS_BASE + dropSlot.miss_queue_full];
+  try {
+    // Another thread sends STUN-shaped first packets while this one (the JS side of the datapath)
+    // is blocked, so the addon's queue for it fills: what does not fit is counted, not queued.
+    const SENT = NATIVE_MISS_QUEUE_CAP + 500;
+    const done = new Int32Array(new SharedArrayBuffer(4));
+    const sender = new Worker(
+      `const dgram = require('node:dgram');
+      const { workerData: { port, n, done } } = require('node:worker_threads');
+      const s = dgram.createSocket('udp4');
+      const msg = Buffer.from([0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+      let left = n;
+      // One at a time, so the kernel's send buffer never drops any on this side.
+      const next = () => { if (left-- > 0) s.send(msg, port, '127.0.0.1', next); else { s.close(); Atomics.store(done, 0, 1); Atomics.notify(done, 0); } };
+      next();`,
+      { eval: true, workerData: { port: publics[0].port, n: SENT, done } },
+    );
+    try {
+      // Blocked (bounded) until the other thread has sent them all.
+      assert.equal(Atomics.wait(done, 0, 0, 30_000), 'ok', 'the sender finished');
+      // Now the queued ones reach the JS side; the loop may still be reading the last few.
+      await waitFor(() => misses + full() === SENT, 5000, 'every first packet queued or counted');
+      assert.equal(misses, NATIVE_MISS_QUEUE_CAP, 'the queue took what it holds');
+      assert.equal(full(), SENT - NATIVE_MISS_QUEUE_CAP);
+      assert.equal(o.stats[NATIVE_STATS_BASE + dropSlot.rate_limited], 0, 'a full queue is not a rate limit');
+    } finally {
+      await sender.terminate();
     }
   } finally {
     await dp.close();

@@ -9,6 +9,8 @@ import { KeyedTokenBuckets } from '../../src/relay/rate-limit.ts';
 import { CidrSet } from '../../src/core/cidr.ts';
 import type { RouteContext } from '../../src/relay/route.ts';
 import { REPLACE_SILENT_FLOW_AFTER_MS, publicMatchers, recoverFlow, routeFromClient, routeFromTransceiver } from '../../src/relay/route.ts';
+import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_TOKEN_LIFETIME_MS, Keyring, mint } from '../../src/core/token/index.ts';
+import { seededRng } from '../../src/core/rng.ts';
 import { keyring, mintFor, rtp, stunCheck, v4 } from './helpers.ts';
 
 const NOW = 1_800_000_000_000;
@@ -46,16 +48,37 @@ test('drop reasons: forged token, flipped character, wrong password, non-STUN, g
     const r = routeFromClient(c, p, from, 0, NOW);
     return r.kind === 'drop' ? r.reason : r.kind;
   };
-  assert.equal(reason(stunCheck('AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', pwd)), 'bad_token');
+  assert.equal(reason(stunCheck('AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', pwd)), 'token_unsupported_version');
   const i = 10;
   const flipped = ufrag.slice(0, i) + (ufrag[i] === 'A' ? 'B' : 'A') + ufrag.slice(i + 1);
-  assert.equal(reason(stunCheck(flipped, pwd)), 'bad_token');
+  assert.equal(reason(stunCheck(flipped, pwd)), 'token_bad_tag');
   assert.equal(reason(stunCheck(ufrag, 'x'.repeat(24))), 'bad_integrity');
   assert.equal(reason(stunCheck(`${ufrag}`, pwd).subarray(0, 20)), 'not_stun');
   assert.equal(reason(Buffer.from('hello garbage')), 'not_stun');
   assert.equal(reason(rtp(1)), 'lookup');
   assert.equal(reason(Buffer.alloc(1501, 0x80)), 'too_large');
   assert.equal(c.table.size, 0);
+});
+
+test('each way a token fails to open has its own drop reason (a rotated-away key is not an expired token)', () => {
+  const c = ctx();
+  let port = 30000;
+  const reason = (ufrag: string, pwd = 'x'.repeat(24), now = NOW): string => {
+    const r = routeFromClient(c, stunCheck(ufrag, pwd), v4('198.51.100.20', port++), 0, now);
+    return r.kind === 'drop' ? r.reason : r.kind;
+  };
+  const good = mintFor(dest, NOW);
+  assert.equal(reason(good.ufrag, good.pwd), 'created');
+  const at = (ms: number): string => mintFor(dest, ms).ufrag;
+  assert.equal(reason(at(NOW - DEFAULT_TOKEN_LIFETIME_MS - 1000)), 'token_expired');
+  assert.equal(reason(at(NOW + DEFAULT_CLOCK_SKEW_MS + 10_000)), 'token_not_yet_valid');
+  const other = mint(dest, Keyring.generate(seededRng('another deployment'), 99), NOW, seededRng('n'));
+  assert.equal(reason(other.ufrag, other.pwd), 'token_unknown_key');
+  assert.equal(reason(good.ufrag.slice(0, 40)), 'token_bad_tag', 'truncated');
+  assert.equal(reason('BQc' + good.ufrag.slice(3)), 'token_unsupported_version');
+  assert.equal(reason('not!ice*chars'), 'token_malformed');
+  assert.equal(reason(''), 'token_malformed', 'USERNAME without a server ufrag');
+  assert.equal(c.table.size, 1);
 });
 
 test('a token naming a destination outside the transceiver networks is refused', () => {
@@ -123,7 +146,8 @@ test('recovered flows re-open their token: a tampered store record cannot name a
   const { ufrag } = mintFor(dest, NOW);
   const ok = recoverFlow(c, client, 0, ufrag, NOW);
   assert.ok('flow' in ok && ok.flow.destPort === 7000);
-  assert.deepEqual(recoverFlow(c, v4('198.51.100.10', 1), 0, 'AAAA' + ufrag.slice(4), NOW), { reason: 'bad_token' });
+  assert.deepEqual(recoverFlow(c, v4('198.51.100.10', 1), 0, 'AAAA' + ufrag.slice(4), NOW), { reason: 'token_unsupported_version' });
+  assert.deepEqual(recoverFlow(c, v4('198.51.100.10', 2), 0, ufrag, NOW + DEFAULT_TOKEN_LIFETIME_MS), { reason: 'token_expired' }, 'a stored token past its lifetime');
 });
 
 test('idle flows expire; live ones stay; a flow seen since its last store write is handed back for a refresh', () => {
