@@ -65,6 +65,8 @@ export class CallRegistry implements CallService {
   readonly #closed = new Map<string, number>();
   #active = 0;
   #draining = false;
+  /** Resolved by the close that leaves no call running (drain waits on it). */
+  #idleWaiters: (() => void)[] = [];
 
   constructor(o: CallRegistryOptions) {
     this.#o = o;
@@ -86,6 +88,12 @@ export class CallRegistry implements CallService {
 
   get draining(): boolean {
     return this.#draining;
+  }
+
+  /** Resolves once no call is running (at once when none is). */
+  whenIdle(): Promise<void> {
+    if (this.#active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   createCall(offerText: string, options: { handler?: string; regionHint?: string }): CreateCallResult {
@@ -159,6 +167,7 @@ export class CallRegistry implements CallService {
     this.#closed.set(session.id, this.#o.clock());
     this.#expireClosed();
     this.#o.log?.info('call closed', { call: session.id, reason, stats: session.stats() });
+    if (this.#active === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
   /** The endpoint reports state changes here (setup time histogram). */
