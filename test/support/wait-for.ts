@@ -1,0 +1,39 @@
+// The one poll-until-true of Parley's tests, for what runs in real time: real sockets, child
+// processes, browsers, Redis. Code of our own that runs on a Clock is driven with progress()
+// (./progress.ts) instead, never waited for.
+import { inspect } from 'node:util';
+
+export interface WaitForOptions {
+  /** Give up after this long (real time). */
+  timeoutMs: number;
+  /** Pause between checks (default 20 ms). */
+  intervalMs?: number;
+  /** What is awaited, for the error; a function is called when the error is built. */
+  what: string | (() => string);
+}
+
+/**
+ * Calls `predicate` until it returns a truthy value and resolves with that value. Rejects after
+ * `timeoutMs` with an Error naming `what` and the last value seen (a throw counts as a value,
+ * and polling goes on).
+ */
+export async function waitFor<T>(predicate: () => T | Promise<T>, o: WaitForOptions): Promise<NonNullable<T>> {
+  const start = performance.now();
+  const interval = o.intervalMs ?? 20;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await predicate();
+      if (v) return v as NonNullable<T>;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    const left = start + o.timeoutMs - performance.now();
+    if (left <= 0) {
+      const what = typeof o.what === 'function' ? o.what() : o.what;
+      throw new Error(`timed out after ${o.timeoutMs} ms waiting for ${what} (last value: ${inspect(last, { depth: 2, breakLength: Infinity })})`);
+    }
+    await new Promise((r) => setTimeout(r, Math.min(interval, left)));
+  }
+}
