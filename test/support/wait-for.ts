@@ -14,21 +14,18 @@ export interface WaitForOptions {
 
 /**
  * Calls `predicate` until it returns a truthy value and resolves with that value. Rejects after
- * `timeoutMs` with an Error naming `what` and the last value seen (a throw counts as a value,
- * and polling goes on).
+ * `timeoutMs` with an Error naming `what` and the last value seen; a predicate that throws
+ * rejects at once (a predicate that should keep trying through errors catches them itself). `waitFor(p, 5000, 'x')` is short for `waitFor(p, { timeoutMs: 5000, what: 'x' })`.
  */
-export async function waitFor<T>(predicate: () => T | Promise<T>, o: WaitForOptions): Promise<NonNullable<T>> {
+export async function waitFor<T>(predicate: () => T | Promise<T>, options: WaitForOptions): Promise<NonNullable<T>>;
+export async function waitFor<T>(predicate: () => T | Promise<T>, timeoutMs: number, what: string): Promise<NonNullable<T>>;
+export async function waitFor<T>(predicate: () => T | Promise<T>, options: WaitForOptions | number, what?: string): Promise<NonNullable<T>> {
+  const o: WaitForOptions = typeof options === 'number' ? { timeoutMs: options, what: what ?? 'a condition' } : options;
   const start = performance.now();
   const interval = o.intervalMs ?? 20;
-  let last: unknown;
   for (;;) {
-    try {
-      const v = await predicate();
-      if (v) return v as NonNullable<T>;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
+    const last = await predicate();
+    if (last) return last as NonNullable<T>;
     const left = start + o.timeoutMs - performance.now();
     if (left <= 0) {
       const what = typeof o.what === 'function' ? o.what() : o.what;

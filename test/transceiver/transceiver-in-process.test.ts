@@ -19,6 +19,7 @@ import { startTransceiver } from '../../src/transceiver/transceiver.ts';
 import type { Transceiver } from '../../src/transceiver/transceiver.ts';
 import { readAnswer } from './helpers/udp-caller.ts';
 import { TEST_MEDIA_IO } from './helpers/media-io.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const CHROME = readFileSync(new URL('../core/sdp/data/chromium-156-audio-datachannel.offer.sdp', import.meta.url), 'utf8');
 const keyring = Keyring.generate(seededRng('in-process-keys'));
@@ -141,6 +142,5 @@ test('media endpoint drops: outside relay CIDRs, no relay header, no session; ea
 });
 
 async function waitUntil(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(check());
+  await waitFor(check, { timeoutMs: 1000, intervalMs: 10, what: 'the condition' });
 }
