@@ -1,7 +1,7 @@
 // The I/O shell for ClientCalls: one UDP socket per call (the relay keys flows by the client's
 // address, so calls cannot share one) and ONE timer for the whole process, armed to the
-// earliest deadline any call holds (STYLE.md rule 3), kept in an indexed min-heap (the
-// transceiver's TimerHeap) so a timer firing costs O(log n) per due call, not a scan of all
+// earliest deadline any call holds (STYLE.md rule 3), kept in an indexed min-heap
+// (src/common/timer-heap.ts) so a timer firing costs O(log n) per due call, not a scan of all
 // calls — at 400 calls × 50 frames/s a scan was 8 M entry visits a second. Sends skip dgram's
 // per-send DNS lookup (every destination is a literal IP from the answer). This is what lets
 // `parley load` run hundreds of calls cheaply: no per-call timers, no per-call intervals.
@@ -10,7 +10,7 @@ import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import type { TransportAddress } from '../core/address.ts';
 import type { ClientCall, ClientCallEvent } from './client-call.ts';
-import { TimerHeap } from '../transceiver/timer-heap.ts';
+import { TimerHeap } from '../common/timer-heap.ts';
 
 export type Clock = () => number;
 

@@ -15,7 +15,7 @@ import type { Logger } from '../common/log.ts';
 import type { CidrSet } from './cidr.ts';
 import type { CloseReason } from './call-types.ts';
 import type { Session, SessionPath } from './session.ts';
-import { TimerHeap } from './timer-heap.ts';
+import { TimerHeap } from '../common/timer-heap.ts';
 import { clientKeyOfAddress, clientKeyOfHeader } from './client-key.ts';
 import type { ClientKey } from './client-key.ts';
 import type { EndpointDropReason, TransceiverMetrics } from './transceiver-metrics.ts';
