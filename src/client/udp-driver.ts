@@ -9,6 +9,7 @@
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import type { TransportAddress } from '../core/address.ts';
+import { drain } from '../core/output.ts';
 import type { ClientCall, ClientCallEvent } from './client-call.ts';
 import { TimerHeap } from '../common/timer-heap.ts';
 
@@ -20,6 +21,9 @@ interface Entry {
   onEvent: (ev: ClientCallEvent) => void;
   host: string;
   closed: boolean;
+  /** drain() listeners, made once per call. */
+  readonly send: (t: { readonly to: TransportAddress; readonly data: Buffer }) => void;
+  readonly emit: (ev: ClientCallEvent) => void;
 }
 
 /** A call's socket, before and after its call is attached. */
@@ -78,7 +82,22 @@ export class UdpCallDriver {
 
   /** Binds a socket on `host` port 0 for one call. */
   async bind(host: string): Promise<CallBinding> {
-    const entry: Entry = { socket: await bindSocket(host), call: undefined, onEvent: () => {}, host, closed: false };
+    const entry: Entry = {
+      socket: await bindSocket(host), call: undefined, onEvent: () => {}, host, closed: false,
+      send: (t) => {
+        if (!entry.closed) entry.socket.send(t.data, t.to.port, t.to.address);
+      },
+      emit: (ev) => {
+        try {
+          entry.onEvent(ev);
+        } catch (err) {
+          // A listener's error must not stop the other calls' timer (mediasoup-style containment).
+          queueMicrotask(() => {
+            throw err;
+          });
+        }
+      },
+    };
     this.#listen(entry);
     this.#entries.add(entry);
     let address = socketAddress(entry.socket);
@@ -141,20 +160,7 @@ export class UdpCallDriver {
   #flush(entry: Entry): void {
     const call = entry.call;
     if (!call || entry.closed) return;
-    for (let t = call.pollTransmit(); t; t = call.pollTransmit()) {
-      entry.socket.send(t.data, t.to.port, t.to.address);
-    }
-    for (let ev = call.pollEvent(); ev; ev = call.pollEvent()) {
-      try {
-        entry.onEvent(ev);
-      } catch (err) {
-        // A listener's error must not stop the other calls' timer (mediasoup-style containment).
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
-    const deadline = call.pollTimeout();
+    const deadline = drain(call, entry.send, entry.emit);
     this.#timers.set(entry, deadline);
     // A timer armed earlier than this deadline stays: firing early costs one empty pass.
     if (deadline !== undefined && (this.#armedAt === undefined || deadline < this.#armedAt)) this.#arm(deadline);

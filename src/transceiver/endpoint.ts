@@ -14,7 +14,8 @@ import { peekUsername } from '../core/stun/index.ts';
 import type { Logger } from '../common/log.ts';
 import type { CidrSet } from './cidr.ts';
 import type { CloseReason } from './call-types.ts';
-import type { Session, SessionPath } from './session.ts';
+import { drain } from '../core/output.ts';
+import type { Session, SessionEvent, SessionPath, SessionTransmit } from './session.ts';
 import { TimerHeap } from '../common/timer-heap.ts';
 import { clientKeyOfAddress, clientKeyOfHeader } from './client-key.ts';
 import type { ClientKey } from './client-key.ts';
@@ -57,6 +58,8 @@ interface Entry {
   lastPath: SessionPath | undefined;
   readonly lastHeader: Buffer;
   lastPeer: MediaPeer | undefined;
+  /** This entry's event listener for drain(), made once per session rather than per datagram. */
+  readonly onEvent: (e: SessionEvent) => void;
 }
 
 export class MediaEndpoint {
@@ -114,7 +117,10 @@ export class MediaEndpoint {
 
   /** Starts routing to a new session (by its server ufrag) and schedules its deadlines. */
   add(session: Session): void {
-    const entry: Entry = { session, clients: new Set(), lastPath: undefined, lastHeader: Buffer.alloc(RELAY_HEADER_LENGTH), lastPeer: undefined };
+    const entry: Entry = {
+      session, clients: new Set(), lastPath: undefined, lastHeader: Buffer.alloc(RELAY_HEADER_LENGTH), lastPeer: undefined,
+      onEvent: (e) => this.#onSessionEvent(entry, e),
+    };
     this.#entries.set(session, entry);
     this.#byUfrag.set(session.localUfrag, entry);
     this.#service(entry);
@@ -225,22 +231,25 @@ export class MediaEndpoint {
   /** Sends what the session queued, applies its events, and reschedules it. */
   #service(entry: Entry): void {
     const s = entry.session;
-    for (let t = s.pollTransmit(); t; t = s.pollTransmit()) this.#send(t.path, t.data);
-    for (let e = s.pollEvent(); e; e = s.pollEvent()) {
-      if (e.type === 'path') {
-        const key = clientKeyOfAddress(e.path.client);
-        if (key === undefined) continue;
-        this.#byClient.set(key, entry);
-        entry.clients.add(key);
-      } else if (e.type === 'state') {
-        this.#o.onSessionState?.(s);
-      } else if (e.type === 'closed') {
-        this.#remove(entry);
-        this.#o.onSessionClosed?.(s, e.reason);
-      }
-    }
-    if (this.#entries.has(s)) this.#timers.set(s, s.pollTimeout());
+    const next = drain(s, this.#transmit, entry.onEvent);
+    if (this.#entries.has(s)) this.#timers.set(s, next);
     this.#arm();
+  }
+
+  readonly #transmit = (t: SessionTransmit): void => this.#send(t.path, t.data);
+
+  #onSessionEvent(entry: Entry, e: SessionEvent): void {
+    if (e.type === 'path') {
+      const key = clientKeyOfAddress(e.path.client);
+      if (key === undefined) return;
+      this.#byClient.set(key, entry);
+      entry.clients.add(key);
+    } else if (e.type === 'state') {
+      this.#o.onSessionState?.(entry.session);
+    } else if (e.type === 'closed') {
+      this.#remove(entry);
+      this.#o.onSessionClosed?.(entry.session, e.reason);
+    }
   }
 
   #remove(entry: Entry): void {
