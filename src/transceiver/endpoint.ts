@@ -3,14 +3,15 @@
 // (src/core/relay-header.ts), routes the payload to a session — STUN by the server ufrag in
 // USERNAME (RFC 8445 §7.2.2), everything else by the client address the header names, as
 // pion's single-port mux does — and sends each session's output back through the relay the
-// client last used, header first. It arms ONE timer for all sessions (STYLE.md rule 3) from a
-// min-heap of their deadlines. The socket itself is behind media-socket.ts (`--media-io`:
+// client last used, header first. It arms ONE timer for all sessions (STYLE.md rule 3), on the
+// injected Clock, from a min-heap of their deadlines. The socket itself is behind media-socket.ts (`--media-io`:
 // batched native I/O or Node's dgram). Not here: what a call is (session.ts) or how calls are
 // created (calls.ts).
 import type { TransportAddress } from '../core/address.ts';
 import { classify } from '../core/demux.ts';
 import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader, isRelayHeader } from '../core/relay-header.ts';
 import { peekUsername } from '../core/stun/index.ts';
+import type { Clock, Timer } from '../common/clock.ts';
 import type { Logger } from '../common/log.ts';
 import type { CidrSet } from './cidr.ts';
 import type { CloseReason } from './call-types.ts';
@@ -31,8 +32,8 @@ export interface MediaEndpointOptions {
   readonly relayCidrs: CidrSet;
   readonly metrics: TransceiverMetrics;
   readonly log?: Logger;
-  /** Monotonic milliseconds; the same clock the sessions were created on. */
-  readonly clock: () => number;
+  /** Monotonic time (the clock the sessions were created on) and the endpoint's one timer. */
+  readonly clock: Clock;
   /** Told once per session when it closes (after its last datagrams are sent). */
   readonly onSessionClosed?: (session: Session, reason: CloseReason) => void;
   /** Told when a session's state changes (metrics, logs). */
@@ -69,7 +70,7 @@ export class MediaEndpoint {
   readonly #byClient = new Map<ClientKey, Entry>();
   readonly #entries = new Map<Session, Entry>();
   readonly #timers = new TimerHeap<Session>();
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
   #timerAt = Infinity;
   #closed: Promise<void> | undefined;
   /** Return headers per path object: a session reuses its selected path for every packet. */
@@ -133,7 +134,7 @@ export class MediaEndpoint {
     // Deferred: the handler may be inside its own callback; drive from a clean stack.
     queueMicrotask(() => {
       if (!this.#entries.has(session)) return;
-      this.#guard(entry, () => session.handleTimeout(this.#o.clock()));
+      this.#guard(entry, () => session.handleTimeout(this.#o.clock.now()));
       this.#service(entry);
     });
   }
@@ -142,14 +143,14 @@ export class MediaEndpoint {
   closeSession(session: Session, reason: CloseReason): void {
     const entry = this.#entries.get(session);
     if (!entry) return;
-    this.#guard(entry, () => session.close(reason, this.#o.clock()));
+    this.#guard(entry, () => session.close(reason, this.#o.clock.now()));
     this.#service(entry);
   }
 
   /** Closes the socket and the timer. Sessions are not closed here: the owner ends them first. Idempotent. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer?.cancel();
       this.#timer = undefined;
       await this.#socket.close();
     })();
@@ -198,7 +199,7 @@ export class MediaEndpoint {
     // second at most, may be kept by the ICE agent or a DTLS flight, so they get a copy.
     const datagram = kind === 'rtp' ? msg.subarray(RELAY_HEADER_LENGTH) : Buffer.from(msg.subarray(RELAY_HEADER_LENGTH));
     try {
-      session.handle(datagram, path, this.#o.clock());
+      session.handle(datagram, path, this.#o.clock.now());
     } catch (err) {
       this.#failed(entry, err);
     }
@@ -220,7 +221,7 @@ export class MediaEndpoint {
   #failed(entry: Entry, err: unknown): void {
     this.#o.log?.error('session failed', { call: entry.session.id, err });
     try {
-      entry.session.close('internal-error', this.#o.clock());
+      entry.session.close('internal-error', this.#o.clock.now());
     } catch {
       // Closing a broken session can fail too; it is dropped from routing by #service below.
       this.#remove(entry);
@@ -277,7 +278,7 @@ export class MediaEndpoint {
     if (this.#closed) return;
     const at = this.#timers.earliest();
     if (at === undefined) {
-      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer?.cancel();
       this.#timer = undefined;
       this.#timerAt = Infinity;
       return;
@@ -286,15 +287,15 @@ export class MediaEndpoint {
     // hundreds of calls the earliest deadline moves on every packet, and re-arming each time
     // cost a clearTimeout + setTimeout per packet.
     if (this.#timer && this.#timerAt <= at) return;
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timerAt = at;
-    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, Math.ceil(at - this.#o.clock())));
+    this.#timer = this.#o.clock.timeout(Math.max(0, Math.ceil(at - this.#o.clock.now())), this.#onTimer);
   }
 
-  #onTimer(): void {
+  readonly #onTimer = (): void => {
     this.#timer = undefined;
     this.#timerAt = Infinity;
-    const now = this.#o.clock();
+    const now = this.#o.clock.now();
     for (const s of this.#timers.takeExpired(now)) {
       const entry = this.#entries.get(s);
       if (!entry) continue;
@@ -302,5 +303,5 @@ export class MediaEndpoint {
       this.#service(entry);
     }
     this.#arm();
-  }
+  };
 }
