@@ -9,7 +9,7 @@ import { formatAddress } from '../core/address.ts';
 import { classifyPacket, isRtcp } from '../core/demux.ts';
 import type { Rng } from '../core/rng.ts';
 import { SrtpSession } from '../core/srtp/index.ts';
-import { parseRtp } from '../core/rtp/index.ts';
+import { FRAME_MS, parseRtp } from '../core/rtp/index.ts';
 import type { CallAgents, DtlsEndpointLike, IceAgentLike } from './agents.ts';
 import { ClientError, ClientErrorCode } from './errors.ts';
 import { RtpStream } from './rtp-stream.ts';
@@ -39,7 +39,6 @@ export interface ClientCallOptions {
   readonly onEchoRtt?: (ms: number) => void;
 }
 
-const FRAME_MS = 20;
 /** Sending more than this late skips frames instead of bursting to catch up. */
 const MAX_LATE_MS = 500;
 

@@ -7,12 +7,8 @@
 // Clock: RTCP's NTP fields are filled from the caller's monotonic `now`, read as if it were Unix
 // time. Only differences between our own timestamps are ever computed (LSR comes back to us),
 // so wall-clock time is not needed, and a clock step cannot produce a bogus RTT.
-import { writeRtp } from '../transceiver/write-rtp.ts';
-import { encodeRtcpCompound, ntpFromUnixMs, parseRtcpCompound, RtpReceiverStats, SDES_ITEM } from '../core/rtp/index.ts';
+import { encodeRtcpCompound, ntpFromUnixMs, OPUS_CLOCK_RATE, parseRtcpCompound, RtpReceiverStats, SDES_ITEM, TICKS_PER_FRAME, writeRtp } from '../core/rtp/index.ts';
 import type { RtcpPacket } from '../core/rtp/index.ts';
-
-/** Ticks of the 48 kHz RTP clock in one 20 ms Opus frame. */
-export const TICKS_PER_FRAME = 960;
 
 export class RtpStream {
   readonly ssrc: number;
@@ -27,7 +23,7 @@ export class RtpStream {
   /** Payload bytes received (the receiver stats count packets). */
   octetsReceived = 0;
   #remoteSsrc: number | undefined;
-  readonly receiver = new RtpReceiverStats(48000);
+  readonly receiver = new RtpReceiverStats(OPUS_CLOCK_RATE);
   rttMs: number | undefined;
 
   constructor(o: { ssrc: number; cname: string; payloadType: number; firstSeq: number; firstTimestamp: number }) {

@@ -6,11 +6,8 @@
 // of time-stretching. It does not encrypt (the session's SRTP does) and has no timer of its own:
 // the session asks for `due()` and calls `tick(now)` when it passes.
 import type { Rng } from '../core/rng.ts';
-import { writeRtp } from './write-rtp.ts';
+import { FRAME_MS, TICKS_PER_FRAME, writeRtp } from '../core/rtp/index.ts';
 
-export const FRAME_MS = 20;
-/** RFC 7587 §4.1: Opus always uses a 48 kHz RTP clock. */
-export const TICKS_PER_FRAME = 960;
 /** About one second of audio: a handler that bursts a reply may run this far ahead. */
 export const DEFAULT_QUEUE_FRAMES = 50;
 /** If the pacing loop falls this far behind (a stalled event loop), restart it instead of bursting. */

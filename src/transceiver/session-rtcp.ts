@@ -4,7 +4,7 @@
 // then SDES with our CNAME; BYE at the end of the call, §6.6). It does not encrypt: the session
 // SRTCP-protects what `report()` returns.
 import type { Rng } from '../core/rng.ts';
-import { RtpReceiverStats, SDES_ITEM, encodeRtcpCompound, ntpFromUnixMs } from '../core/rtp/index.ts';
+import { OPUS_CLOCK_RATE, RtpReceiverStats, SDES_ITEM, encodeRtcpCompound, ntpFromUnixMs } from '../core/rtp/index.ts';
 import type { ReportBlock, RtcpPacket } from '../core/rtp/index.ts';
 import type { OutboundAudio } from './outbound-audio.ts';
 
@@ -12,7 +12,6 @@ import type { OutboundAudio } from './outbound-audio.ts';
 export const DEFAULT_RTCP_INTERVAL_MS = 2500;
 /** The first report goes early so RTT and loss are known within a second of connecting. */
 const FIRST_REPORT_MS = 500;
-const OPUS_CLOCK_RATE = 48000;
 
 export interface RtcpReporterOptions {
   readonly ssrc: number;

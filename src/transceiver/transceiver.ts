@@ -84,7 +84,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
   // The endpoint reports to the registry, which needs the endpoint: break the cycle with a holder.
   const owner: { calls?: CallRegistry } = {};
   const endpoint = await MediaEndpoint.bind({
-    bind: o.media, relayCidrs: o.relayCidrs, metrics: m, log: o.log, clock: () => clock.now(), bufferBytes: o.udpBufferBytes, io: o.mediaIo, batchUs: o.mediaBatchUs,
+    bind: o.media, relayCidrs: o.relayCidrs, metrics: m, log: o.log, clock, bufferBytes: o.udpBufferBytes, io: o.mediaIo, batchUs: o.mediaBatchUs,
     onSessionClosed: (s, reason) => owner.calls?.onSessionClosed(s, reason),
     onSessionState: (s) => owner.calls?.onSessionState(s),
   });

@@ -25,6 +25,9 @@ async function start(clock: ManualClock): Promise<{ trx: Transceiver; base: stri
     relays: [{ address: '127.0.0.1', port: 3478, family: 'IPv4' }], relayCidrs: CidrSet.parse('127.0.0.1/32'), keyring,
     maxSessions: 10, maxCallSeconds: 600, handler: 'echo', handlers: defaultHandlers(), certificate,
     rng: seededRng('drain'), mediaIo: TEST_MEDIA_IO, clock,
+    // The media endpoint runs on this clock too: no client ever connects, so keep the calls from
+    // ending as setup-timeout before the grace deadline this test is about.
+    setupTimeoutMs: 3_600_000,
   });
   return { trx, base: `http://127.0.0.1:${trx.httpAddress.port}` };
 }
