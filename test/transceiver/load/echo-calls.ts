@@ -5,10 +5,10 @@
 //   node_modules/.bin/node test/transceiver/load/echo-calls.ts [calls=100] [frames=150]
 import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { decodeRelayHeader, encodeRelayHeader, RELAY_HEADER_LENGTH } from '../../../src/core/relay-header.ts';
+import { decodeRelayHeader, encodeRelayHeader, RELAY_HEADER_LENGTH } from '../../../src/contracts/relay-header.ts';
 import { seededRng } from '../../../src/core/rng.ts';
 import { Keyring } from '../../../src/core/token/index.ts';
-import { CidrSet } from '../../../src/transceiver/cidr.ts';
+import { CidrSet } from '../../../src/core/cidr.ts';
 import { defaultHandlers } from '../../../src/transceiver/handlers/registry.ts';
 import { startTransceiver } from '../../../src/transceiver/transceiver.ts';
 import { UdpCaller, offerFor, readAnswer } from '../helpers/udp-caller.ts';
