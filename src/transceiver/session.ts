@@ -15,14 +15,13 @@ import type { Rng } from '../core/rng.ts';
 import { parseRtcpCompound, parseRtp } from '../core/rtp/index.ts';
 import { SrtpError, SrtpSession } from '../core/srtp/index.ts';
 import type { SrtpTransformFactory } from '../core/srtp/index.ts';
+import { RtcpSession, RtpSender } from '../core/peer/index.ts';
 import type { MediaHandlerFactory } from './media-handler.ts';
 import { containHandler } from './handlers/contain.ts';
 import type { HandlerErrorListener } from './handlers/contain.ts';
 import { canPull } from './handlers/pull.ts';
 import type { CallState, CloseReason, SessionStats } from './call-types.ts';
-import { OutboundAudio } from './outbound-audio.ts';
 import { ClientPaths } from './session-paths.ts';
-import { RtcpReporter } from './session-rtcp.ts';
 
 /** How one client address reaches us: through which relay public address and relay socket. */
 export interface SessionPath {
@@ -88,10 +87,9 @@ export class Session {
   readonly createdAt: number;
   readonly #ice: IceLiteAgent;
   readonly #opts: SessionOptions;
-  readonly #out: OutboundAudio;
-  readonly #rtcp: RtcpReporter;
+  readonly #out: RtpSender;
+  readonly #rtcp: RtcpSession;
   readonly #handler: ReturnType<typeof containHandler>;
-  readonly #pull: (() => Buffer | undefined) | undefined;
   readonly #transmits: SessionTransmit[] = [];
   readonly #events: SessionEvent[] = [];
   readonly #paths = new ClientPaths();
@@ -118,8 +116,7 @@ export class Session {
     this.#opts = o;
     this.createdAt = o.now;
     this.#ice = new IceLiteAgent({ localUfrag: o.localUfrag, localPwd: o.localPwd, remoteUfrag: o.remoteUfrag, remotePwd: o.remotePwd, consentTimeoutMs: o.consentTimeoutMs });
-    this.#out = new OutboundAudio({ ssrc: o.ssrc, payloadType: o.opusPayloadType, rng: o.rng });
-    this.#rtcp = new RtcpReporter({ ssrc: o.ssrc, cname: o.cname, rng: o.rng, intervalMs: o.rtcpIntervalMs, wallClockOffsetMs: o.wallClockOffsetMs ?? 0 });
+    this.#rtcp = new RtcpSession({ ssrc: o.ssrc, cname: o.cname, rng: o.rng, intervalMs: o.rtcpIntervalMs, wallClockOffsetMs: o.wallClockOffsetMs });
     this.#setupDeadline = o.now + (o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS);
     this.#maxDeadline = o.maxDurationMs === undefined ? undefined : o.now + o.maxDurationMs;
     this.#handler = containHandler(o.handlerFactory, {
@@ -135,7 +132,10 @@ export class Session {
         this.#wake();
       },
     }, o.onHandlerError ?? (() => {}));
-    this.#pull = canPull(this.#handler) ? () => this.#handler.pull() : undefined;
+    const handler = this.#handler;
+    // A handler that pulls is asked for a frame in every 20 ms slot its queue leaves empty.
+    const source = canPull(handler) ? { pull: () => handler.pull() } : undefined;
+    this.#out = new RtpSender({ ssrc: o.ssrc, payloadType: o.opusPayloadType, rng: o.rng, source });
   }
 
   get state(): CallState {
@@ -379,7 +379,7 @@ export class Session {
         this.#connectedAt = now;
         this.#setState('connected');
         this.#rtcp.start(now);
-        if (this.#pull) this.#out.keepTicking(now);
+        this.#out.start(now);
       } else if (e.type === 'failed') {
         return this.close('dtls-failed', now);
       } else if (e.type === 'closed') {
@@ -424,7 +424,7 @@ export class Session {
     const path = this.#selected;
     if (!srtp || !path || this.#state !== 'connected') return;
     for (let due = this.#out.due(); due !== undefined && due <= now + earlyMs; due = this.#out.due()) {
-      const rtp = this.#out.tick(now, this.#pull, earlyMs);
+      const rtp = this.#out.tick(now, earlyMs);
       if (!rtp) continue;
       const data = srtp.protectRtp(rtp);
       this.#bytesSent += data.length;
