@@ -79,6 +79,11 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     return this.#srtp?.profile;
   }
 
+  /** Takes what the ICE agent queued when its owner started it (a controlling agent's first check). */
+  start(now: number): void {
+    if (this.#live()) this.#drainIce(now);
+  }
+
   /** One datagram from the far end. Never throws; what it cannot use is dropped and counted. */
   handle(datagram: Buffer, from: P, now: number): void {
     if (!this.#live() || datagram.length === 0) return;
