@@ -9,8 +9,8 @@
 // serveOps() answers the same three paths on a server of its own (the transceiver's signaling port).
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { TransportAddress } from '../core/address.ts';
+import { listenHttp } from './http-listen.ts';
+import type { ListeningHttp } from './http-listen.ts';
 import type { Logger } from './log.ts';
 import type { MetricsRegistry } from './metrics.ts';
 import { PROMETHEUS_CONTENT_TYPE } from './metrics.ts';
@@ -55,10 +55,7 @@ export function serveOps(o: OpsEndpoints, path: OpsPath, req: IncomingMessage, r
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-export interface OpsHttp {
-  readonly address: TransportAddress;
-  close(): Promise<void>;
-}
+export type OpsHttp = ListeningHttp;
 
 export async function startOpsHttp(o: OpsHttpOptions): Promise<OpsHttp> {
   const server: Server = createServer((req, res) => {
@@ -72,25 +69,5 @@ export async function startOpsHttp(o: OpsHttpOptions): Promise<OpsHttp> {
   });
   // Scrapers keep connections open; do not let them hold the process on close.
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  server.on('error', (err) => o.log?.error('ops http error', { err }));
-  const a = server.address() as AddressInfo;
-  const address: TransportAddress = { address: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' };
-  let closing: Promise<void> | undefined;
-  return {
-    address,
-    close(): Promise<void> {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-  };
+  return listenHttp(server, o.host, o.port, 'ops', o.log);
 }

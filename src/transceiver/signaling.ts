@@ -9,10 +9,11 @@
 // `{"error":{"code","message"}}` from the catalog in signaling-errors.ts.
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { TransportAddress } from '../core/address.ts';
 import type { Logger } from '../common/log.ts';
 import type { MetricsRegistry } from '../common/metrics.ts';
+import { listenHttp } from '../common/http-listen.ts';
+import type { ListeningHttp } from '../common/http-listen.ts';
 import { isOpsPath, serveOps } from '../common/ops-http.ts';
 import type { OpsPath } from '../common/ops-http.ts';
 import { BearerKeys } from './bearer-keys.ts';
@@ -57,10 +58,7 @@ const REFUSAL_ERRORS: Record<CallRefusal, SignalingErrorCode> = {
   sdp_not_acceptable: 'sdp_not_acceptable',
 };
 
-export interface SignalingServer {
-  readonly address: TransportAddress;
-  close(): Promise<void>;
-}
+export type SignalingServer = ListeningHttp;
 
 // Fetch spec CORS: a browser page on another origin may POST an offer with a bearer key and
 // must be able to read Location to hang up later. No cookies are used, so '*' is safe.
@@ -270,24 +268,5 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
   server.keepAliveTimeout = 5000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  server.on('error', (err) => o.log?.error('signaling http error', { err }));
-  const a = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
-  return {
-    address: { address: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' },
-    close(): Promise<void> {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-  };
+  return listenHttp(server, o.host, o.port, 'signaling', o.log);
 }

@@ -13,7 +13,8 @@ import { FlowTable, makeFlow } from '../../src/relay/flow-table.ts';
 import { NATIVE_STATS_BASE, STATS_SLOTS, Slot, dropSlot, newStats } from '../../src/relay/stats.ts';
 import { rng, rtp, v4 } from './helpers.ts';
 import type { TestSocket } from './harness.ts';
-import { openSocket, waitFor } from './harness.ts';
+import { openSocket } from './harness.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const skip = loadNativeAddon() instanceof Error && process.env.CI !== 'true' ? 'the native relay addon is not built' : false;
 
