@@ -10,7 +10,7 @@ import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import type { TransportAddress } from '../core/address.ts';
 import { drain } from '../core/output.ts';
-import type { ClientCall, ClientCallEvent } from './client-call.ts';
+import type { ClientCall, ClientCallEvent, ClientTransmit } from './client-call.ts';
 import { TimerHeap } from '../common/timer-heap.ts';
 
 export type Clock = () => number;
@@ -22,7 +22,7 @@ interface Entry {
   host: string;
   closed: boolean;
   /** drain() listeners, made once per call. */
-  readonly send: (t: { readonly to: TransportAddress; readonly data: Buffer }) => void;
+  readonly send: (t: ClientTransmit) => void;
   readonly emit: (ev: ClientCallEvent) => void;
 }
 
@@ -85,7 +85,7 @@ export class UdpCallDriver {
     const entry: Entry = {
       socket: await bindSocket(host), call: undefined, onEvent: () => {}, host, closed: false,
       send: (t) => {
-        if (!entry.closed) entry.socket.send(t.data, t.to.port, t.to.address);
+        if (!entry.closed) entry.socket.send(t.data, t.path.port, t.path.address);
       },
       emit: (ev) => {
         try {
