@@ -9,17 +9,17 @@ import parleyImports from './eslint/no-import-cycle.js';
 
 /**
  * Which folder may not import which: the protocol core imports nothing above it; contracts sit
- * on the core only; relay and transceiver meet only through contracts (never import each other);
+ * on the core and common; relay and transceiver meet only through contracts (never import each other);
  * the client imports neither process; common is below every process.
  */
 const zone = (target, from, message) => ({ target, from, message });
 const BOUNDARIES = [
   zone('./src/core', ['./src/contracts', './src/common', './src/relay', './src/transceiver', './src/client', './src/cli', './src/media'],
     'src/core is the sans-IO protocol core: it imports nothing above it'),
-  zone('./src/contracts', ['./src/common', './src/relay', './src/transceiver', './src/client', './src/cli', './src/media'],
-    'src/contracts holds what processes agree on; it builds on src/core only'),
-  zone('./src/common', ['./src/relay', './src/transceiver', './src/client', './src/cli'],
-    'src/common is shared by every process and imports none of them'),
+  zone('./src/contracts', ['./src/relay', './src/transceiver', './src/client', './src/cli', './src/media'],
+    'src/contracts holds what processes agree on; it builds on src/core and src/common only'),
+  zone('./src/common', ['./src/contracts', './src/relay', './src/transceiver', './src/client', './src/cli'],
+    'src/common is shared by every process and imports none of them, nor the contracts between them'),
   zone('./src/media', ['./src/relay', './src/transceiver', './src/client', './src/cli'],
     'src/media (Opus, WAV, analysis) imports no process'),
   zone('./src/relay', ['./src/transceiver', './src/client'],
