@@ -65,9 +65,12 @@ export class CallRegistry implements CallService {
   readonly #closed = new Map<string, number>();
   #active = 0;
   #draining = false;
+  /** Resolved by the close that leaves no call running (drain waits on it). */
+  #idleWaiters: (() => void)[] = [];
 
   constructor(o: CallRegistryOptions) {
     this.#o = o;
+    o.endpoint.observe({ sessionClosed: (s, reason) => this.#onSessionClosed(s, reason), sessionState: (s) => this.#onSessionState(s) });
   }
 
   get activeCount(): number {
@@ -86,6 +89,12 @@ export class CallRegistry implements CallService {
 
   get draining(): boolean {
     return this.#draining;
+  }
+
+  /** Resolves once no call is running (at once when none is). */
+  whenIdle(): Promise<void> {
+    if (this.#active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   createCall(offerText: string, options: { handler?: string; regionHint?: string }): CreateCallResult {
@@ -146,7 +155,7 @@ export class CallRegistry implements CallService {
   }
 
   /** The endpoint reports a closed session here. */
-  onSessionClosed(session: Session, reason: CloseReason): void {
+  #onSessionClosed(session: Session, reason: CloseReason): void {
     const rec = this.#calls.get(session.id);
     if (!rec || this.#closed.has(session.id)) return;
     // Keep what GET shows, not the session: its DTLS, SRTP and ICE state would otherwise stay
@@ -159,10 +168,11 @@ export class CallRegistry implements CallService {
     this.#closed.set(session.id, this.#o.clock());
     this.#expireClosed();
     this.#o.log?.info('call closed', { call: session.id, reason, stats: session.stats() });
+    if (this.#active === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
   /** The endpoint reports state changes here (setup time histogram). */
-  onSessionState(session: Session): void {
+  #onSessionState(session: Session): void {
     if (session.state === 'connected' && session.connectedAt !== undefined) {
       const setupMs = session.connectedAt - session.createdAt;
       this.#o.metrics.setupSeconds.observe(setupMs / 1000);

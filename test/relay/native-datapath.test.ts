@@ -18,7 +18,8 @@ import type { FlowView } from '../../src/relay/flow-index.ts';
 import { NATIVE_STATS_BASE, Slot, dropSlot, newStats } from '../../src/relay/stats.ts';
 import { rng, rtp, v4 } from './helpers.ts';
 import type { TestSocket } from './harness.ts';
-import { openSocket, waitFor } from './harness.ts';
+import { openSocket } from './harness.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const skip = loadNativeAddon() instanceof Error && process.env.CI !== 'true' ? 'the native relay addon is not built' : false;
 const IDLE_MS = 60_000;

@@ -13,7 +13,8 @@ import { seededRng } from '../../src/core/rng.ts';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_TOKEN_LIFETIME_MS, Keyring, mint } from '../../src/core/token/index.ts';
 import { mintFor, rtp, stunCheck, v4 } from './helpers.ts';
 import type { RelayProcess, TestSocket } from './harness.ts';
-import { drops, openSocket, scrape, startRelayProcess, waitFor } from './harness.ts';
+import { drops, openSocket, scrape, startRelayProcess } from './harness.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 test('each drop reason is counted in /metrics and nothing is forwarded', async (t) => {
   // The transceiver lives on 127.0.0.2; only 127.0.0.2/32 is a transceiver network.

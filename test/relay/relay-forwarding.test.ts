@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeRelayHeader, encodeRelayHeader, RELAY_HEADER_LENGTH } from '../../src/contracts/relay-header.ts';
 import { mintFor, rtp, stunCheck } from './helpers.ts';
-import { openSocket, scrape, startRelayProcess, waitFor } from './harness.ts';
+import { openSocket, scrape, startRelayProcess } from './harness.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 test('STUN check → transceiver with client address in header, RTP follows, replies return from the public port; NAT rebinding', async () => {
   const tx = await openSocket();

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { RELAY_HEADER_LENGTH } from '../../src/contracts/relay-header.ts';
 import { mintFor, rtp, stunCheck } from './helpers.ts';
 import type { RelayProcess, TestSocket } from './harness.ts';
-import { REDIS_URL, startClients, countRedisKeys, deleteRedisKeys, freePort, openSocket, requireRedis, scrape, startRelayProcess, uniquePrefix, waitFor, withRelayState } from './harness.ts';
+import { REDIS_URL, startClients, countRedisKeys, deleteRedisKeys, freePort, openSocket, requireRedis, scrape, startRelayProcess, uniquePrefix, withRelayState } from './harness.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const FLOWS = 20;
 

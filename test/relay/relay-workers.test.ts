@@ -11,7 +11,8 @@ import type { Relay } from '../../src/relay/relay.ts';
 import { RELAY_HEADER_LENGTH } from '../../src/contracts/relay-header.ts';
 import { KEYS_TEXT, rtp } from './helpers.ts';
 import type { TestSocket } from './harness.ts';
-import { REDIS_URL, startClients, deleteRedisKeys, openSocket, requireRedis, uniquePrefix, waitFor } from './harness.ts';
+import { REDIS_URL, startClients, deleteRedisKeys, openSocket, requireRedis, uniquePrefix } from './harness.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const FLOWS = 40;
 

@@ -20,6 +20,7 @@ import { startTransceiver } from '../../src/transceiver/transceiver.ts';
 import type { Transceiver } from '../../src/transceiver/transceiver.ts';
 import { readAnswer } from './helpers/udp-caller.ts';
 import { TEST_MEDIA_IO } from './helpers/media-io.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 function echoOnly(): HandlerRegistry {
   const handlers = new HandlerRegistry();
@@ -148,6 +149,5 @@ test('media endpoint drops: outside relay CIDRs, no relay header, no session; ea
 });
 
 async function waitUntil(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(check());
+  await waitFor(check, { timeoutMs: 1000, intervalMs: 10, what: 'the condition' });
 }

@@ -11,7 +11,8 @@ import { Keyring } from '../../../src/core/token/index.ts';
 import { CidrSet } from '../../../src/core/cidr.ts';
 import { defaultHandlers } from '../../../src/transceiver/handlers/registry.ts';
 import { startTransceiver } from '../../../src/transceiver/transceiver.ts';
-import { UdpCaller, offerFor, readAnswer, waitFor } from '../helpers/udp-caller.ts';
+import { UdpCaller, offerFor, readAnswer } from '../helpers/udp-caller.ts';
+import { waitFor } from '../../support/wait-for.ts';
 
 const calls = Number(process.argv[2] ?? 100);
 const frames = Number(process.argv[3] ?? 150);
