@@ -8,6 +8,8 @@ import { hostname } from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { TransportAddress } from '../core/address.ts';
 import { formatAddress } from '../core/address.ts';
+import type { Clock, Timer } from '../common/clock.ts';
+import { systemClock } from '../common/clock.ts';
 import type { Logger } from '../common/log.ts';
 import { MetricsRegistry } from '../common/metrics.ts';
 import type { OpsHttp } from '../common/ops-http.ts';
@@ -46,7 +48,8 @@ interface Slot {
   internal: TransportAddress;
 }
 
-export async function startRelay(cfg: RelayConfig, log: Logger): Promise<Relay> {
+/** `clock` times the supervisor's stop timeout and the heartbeat (the workers, in their threads, use the system clock). */
+export async function startRelay(cfg: RelayConfig, log: Logger, clock: Clock = systemClock): Promise<Relay> {
   if (cfg.datapathFallback !== undefined) log.warn('relay datapath: js (the native addon is not available)', { reason: cfg.datapathFallback });
   else log.info(`relay datapath: ${cfg.datapath}`);
   const metrics = new MetricsRegistry();
@@ -58,7 +61,7 @@ export async function startRelay(cfg: RelayConfig, log: Logger): Promise<Relay> 
     internal: { ...cfg.internal, port: cfg.internal.port === 0 ? 0 : cfg.internal.port + i },
   }));
   registerRelayMetrics(metrics, () => slots.map((s) => s.stats));
-  const memory = cfg.redis === undefined ? new MemoryFlowStore({ ttlMs: flowRecordTtlMs(cfg.idleTimeout * 1000), maxEntries: cfg.maxFlows * 2 }) : undefined;
+  const memory = cfg.redis === undefined ? new MemoryFlowStore({ ttlMs: flowRecordTtlMs(cfg.idleTimeout * 1000), maxEntries: cfg.maxFlows * 2, clock }) : undefined;
   let publics: TransportAddress[] = cfg.listen.map(({ advertised: _a, ...bind }) => bind);
   // `--listen POD=LB`: flow records are keyed by the LB address, so another pod behind it finds them.
   const aliases = cfg.listen.flatMap((l) => (l.advertised ? [[formatAddress(l), formatAddress(l.advertised)] as const] : []));
@@ -156,9 +159,9 @@ export async function startRelay(cfg: RelayConfig, log: Logger): Promise<Relay> 
     slot.ready = false;
     const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
     w.postMessage({ t: 'stop' });
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, STOP_TIMEOUT_MS)))]);
-    clearTimeout(timer);
+    let timer: Timer | undefined;
+    await Promise.race([exited, new Promise<void>((r) => (timer = clock.timeout(STOP_TIMEOUT_MS, r)))]);
+    timer?.cancel();
     if (slot.worker === w) {
       await w.terminate();
       slot.worker = undefined;
@@ -187,7 +190,7 @@ export async function startRelay(cfg: RelayConfig, log: Logger): Promise<Relay> 
   // With Redis, tell the transceivers this location has a live relay (docs/global-relay.md).
   const heartbeat = cfg.redis === undefined ? undefined : await RelayHeartbeat.start({
     url: cfg.redis, prefix: cfg.heartbeatPrefix, location: cfg.location,
-    id: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`, publics: () => publics, log,
+    id: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`, publics: () => publics, log, clock,
   });
 
   let stopped: Promise<void> | undefined;

@@ -3,14 +3,17 @@
 // behind to the store, asks the store about unknown senders (negative cache + rate limit, so
 // junk cannot become a flood of store reads), bulk-loads the store at start, and has the index
 // expire idle flows and hand over live ones to refresh in the store — all on ONE 100 ms timer
-// that also advances the coarse clock the datapath stamps flows with.
-// Runs inside a worker thread (worker-main.ts) but takes its port and data as arguments.
+// of its Clock that also advances the coarse clock the datapath stamps flows with.
+// Runs inside a worker thread (worker-main.ts) but takes its port, data and clock as arguments,
+// so a test runs one in process on a ManualClock.
 import type { RemoteInfo } from 'node:dgram';
 import { readlinkSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
 import type { TransportAddress } from '../core/address.ts';
 import { CidrSet } from '../core/cidr.ts';
 import { Keyring } from '../core/token/index.ts';
+import type { Clock, Timer } from '../common/clock.ts';
+import { systemClock } from '../common/clock.ts';
 import { createLogger } from '../common/log.ts';
 import type { Logger } from '../common/log.ts';
 import { flowRecordTtlMs } from '../contracts/flow-record.ts';
@@ -45,13 +48,13 @@ function threadId(): number | undefined {
   }
 }
 
-function storeObserver(stats: Float64Array, log: Logger): StoreObserver {
-  let lastLog = 0;
+function storeObserver(stats: Float64Array, log: Logger, clock: Clock): StoreObserver {
+  let lastLog = -Infinity;
   return {
     error(err) {
       stats[Slot.storeErrors]++;
       // One line per 5 s at most: a dead Redis must not flood the logs.
-      const now = Date.now();
+      const now = clock.now();
       if (now - lastLog > 5000) {
         lastLog = now;
         log.warn('flow store error', { err });
@@ -75,6 +78,16 @@ export interface WorkerDeps<F extends FlowView> {
   /** The coarse clock cell the datapath stamps flows from (the worker writes it every tick). */
   readonly now: Float64Array;
   readonly datapath: Datapath<F>;
+  /** Time for the tick, the coarse clock (its wall time: tokens carry Unix times) and the store's timers. */
+  readonly clock: Clock;
+}
+
+/** How RelayWorker.create makes the parts a test may replace. */
+export interface CreateOptions {
+  /** Opens the Redis store when `init` names one (worker-main.ts imports it only then). */
+  readonly openRedis?: (o: RedisStoreOptions) => Promise<FlowStore>;
+  /** Default: the system clock. */
+  readonly clock?: Clock;
 }
 
 /** A worker as its runner sees it (worker-main.ts). */
@@ -89,6 +102,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
   readonly #log: Logger;
   readonly #stats: Float64Array;
   readonly #now: Float64Array;
+  readonly #clock: Clock;
   readonly #store: FlowStore;
   readonly #dp: Datapath<F>;
   readonly #transceiverAllowed: (ip: string) => boolean;
@@ -100,30 +114,30 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
   /** Set by start() once the datapath is bound (misses arrive only after that). */
   #ctx: RouteContext<F> | undefined;
   #publics: readonly TransportAddress[];
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
   #ticks = 0;
   #stopping = false;
   /** The sweep's callback for a flow due for a store refresh, made once (the tick allocates nothing of its own). */
   readonly #writeFlow: (f: FlowView) => void;
 
   /**
-   * Opens the worker's flow store and makes the worker with the datapath `init` names.
-   * `openRedis` opens the Redis store when the worker uses one: worker-main.ts imports it only
-   * then, so workers with the in-memory store never load node-redis.
+   * Opens the worker's flow store and makes the worker with the datapath `init` names. Workers
+   * with the in-memory store never load node-redis (`o.openRedis` is imported only for Redis).
    */
-  static async create(init: WorkerInit, port: MessagePort, openRedis?: (o: RedisStoreOptions) => Promise<FlowStore>): Promise<RelayWorkerHandle> {
+  static async create(init: WorkerInit, port: MessagePort, o: CreateOptions = {}): Promise<RelayWorkerHandle> {
+    const clock = o.clock ?? systemClock;
     const log = createLogger({ component: 'relay', level: init.logLevel, fields: { worker: init.index } });
     const stats = new Float64Array(init.stats);
-    const obs = storeObserver(stats, log);
+    const obs = storeObserver(stats, log, clock);
     let store: FlowStore;
-    if (init.store.kind === 'memory') store = new RemoteFlowStore(init.store.port, obs);
-    else if (openRedis) {
+    if (init.store.kind === 'memory') store = new RemoteFlowStore(init.store.port, obs, clock);
+    else if (o.openRedis) {
       const { url, prefix, aliases } = init.store;
-      store = await openRedis({ url, prefix, ttlMs: flowRecordTtlMs(init.idleMs), observer: obs, aliases });
+      store = await o.openRedis({ url, prefix, ttlMs: flowRecordTtlMs(init.idleMs), observer: obs, aliases, clock });
     } else throw new TypeError('a Redis store needs openRedis');
     const now = new Float64Array(1);
-    now[0] = Date.now();
-    const o: DatapathOptions = {
+    now[0] = clock.wallNow();
+    const dpo: DatapathOptions = {
       publics: init.publics,
       internal: init.internal,
       reusePort: init.reusePort,
@@ -134,10 +148,10 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
       now,
       transceiverCidrs: CidrSet.parse(init.transceiverCidrs),
     };
-    const deps = { log, stats, store, now };
+    const deps = { log, stats, store, now, clock };
     return init.datapath === 'native'
-      ? new RelayWorker(init, port, { ...deps, datapath: new NativeDatapath(o) })
-      : new RelayWorker(init, port, { ...deps, datapath: new NodeDatapath(o) });
+      ? new RelayWorker(init, port, { ...deps, datapath: new NativeDatapath(dpo) })
+      : new RelayWorker(init, port, { ...deps, datapath: new NodeDatapath(dpo) });
   }
 
   constructor(init: WorkerInit, port: MessagePort, deps: WorkerDeps<F>) {
@@ -147,6 +161,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
     this.#stats = deps.stats;
     this.#store = deps.store;
     this.#now = deps.now;
+    this.#clock = deps.clock;
     this.#dp = deps.datapath;
     this.#stats[Slot.flows] = 0;
     this.#publics = init.publics;
@@ -189,7 +204,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
       else this.#log.debug('V8 helper threads at lower priority', { nice: HELPER_NICE, threads: p.changed.length });
     }
     this.#post({ t: 'bound', publics: bound.publics, internal: bound.internal, tid, nativeTids: loops });
-    this.#timer = setInterval(() => this.#tick(), TICK_MS);
+    this.#timer = this.#clock.interval(TICK_MS, () => this.#tick());
     const loaded = await this.#bulkLoad(this.#ctx);
     this.#post({ t: 'ready', loaded });
   }
@@ -199,7 +214,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
       this.#log.warn('flow store not reachable at start; serving without loading stored flows');
       return 0;
     }
-    const started = performance.now();
+    const started = this.#clock.now();
     try {
       let n = 0;
       await this.#store.loadAll((rec) => {
@@ -208,7 +223,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
       });
       this.#stats[Slot.flowsRecovered] += n;
       this.#stats[Slot.flows] = ctx.table.size;
-      this.#log.info('loaded flows from the store', { flows: n, ms: Math.round(performance.now() - started) });
+      this.#log.info('loaded flows from the store', { flows: n, ms: Math.round(this.#clock.now() - started) });
       return n;
     } catch (err) {
       this.#stats[Slot.storeErrors]++;
@@ -322,7 +337,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
   }
 
   #tick(): void {
-    const now = Date.now();
+    const now = this.#clock.wallNow();
     this.#now[0] = now;
     if (++this.#ticks % SWEEP_EVERY_TICKS !== 0) return;
     const index: FlowIndex<F> | undefined = this.#ctx?.table;
@@ -340,7 +355,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    clearInterval(this.#timer);
+    this.#timer?.cancel();
     await this.#dp.close();
     await this.#store.flush().catch(() => {});
     await this.#store.close().catch(() => {});

@@ -6,6 +6,8 @@
 // while Redis cannot say, every configured location counts as alive.
 // Not here: the relay spec syntax (relay-spec.ts), candidate lines (src/core/sdp/answer.ts).
 import type { TransportAddress } from '../core/address.ts';
+import type { Clock, Timer } from '../common/clock.ts';
+import { systemClock } from '../common/clock.ts';
 import type { Logger } from '../common/log.ts';
 import type { RedisClient } from '../common/redis.ts';
 import { closeRedisClient, createRedisClient } from '../common/redis.ts';
@@ -113,6 +115,9 @@ export class RelayLocations {
   }
 }
 
+/** How long start() waits for Redis before it serves without liveness (every location counts). */
+const CONNECT_WAIT_MS = 1000;
+
 export interface LiveRelaysOptions {
   readonly url: string;
   readonly prefix: string;
@@ -121,6 +126,8 @@ export interface LiveRelaysOptions {
   /** After this long without a successful read, liveness is unknown again; default 5000 ms. */
   readonly staleMs?: number;
   readonly log?: Logger;
+  /** Times the refreshes and the staleness; default the system clock. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -130,8 +137,9 @@ export interface LiveRelaysOptions {
  */
 export class LiveRelays {
   readonly #o: LiveRelaysOptions;
+  readonly #clock: Clock;
   #client: RedisClient | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
   #live: ReadonlySet<string> | undefined;
   #readAt = -Infinity;
   #closed = false;
@@ -139,24 +147,27 @@ export class LiveRelays {
 
   private constructor(o: LiveRelaysOptions) {
     this.#o = o;
+    this.#clock = o.clock ?? systemClock;
   }
 
   /** Connects (node-redis is loaded only when --redis is set) and starts the refresh timer. */
   static async start(o: LiveRelaysOptions): Promise<LiveRelays> {
     const r = new LiveRelays(o);
-    const client = await createRedisClient({ url: o.url, what: 'relay heartbeat store', log: o.log });
+    const clock = r.#clock;
+    const client = await createRedisClient({ url: o.url, what: 'relay heartbeat store', log: o.log, clock });
     r.#client = client;
     // Bounded: a transceiver starts without Redis (every location counts) rather than waiting.
-    await Promise.race([client.connect().catch(() => {}), new Promise((res) => setTimeout(res, 1000).unref())]);
+    let t: Timer | undefined;
+    await Promise.race([client.connect().catch(() => {}), new Promise((res) => (t = clock.timeout(CONNECT_WAIT_MS, () => res(undefined), { unref: true })))]);
+    t?.cancel();
     await r.refresh();
-    r.#timer = setInterval(() => void r.refresh(), o.refreshMs ?? 1000);
-    r.#timer.unref();
+    r.#timer = clock.interval(o.refreshMs ?? 1000, () => void r.refresh(), { unref: true });
     return r;
   }
 
   /** The cached set, or undefined while unknown (never read, or the last good read is stale). */
   live(): ReadonlySet<string> | undefined {
-    if (performance.now() - this.#readAt > (this.#o.staleMs ?? 5000)) return undefined;
+    if (this.#clock.now() - this.#readAt > (this.#o.staleMs ?? 5000)) return undefined;
     return this.#live;
   }
 
@@ -173,7 +184,7 @@ export class LiveRelays {
       const names = await readLiveRelays(client, this.#o.prefix);
       const before = this.#live;
       this.#live = names;
-      this.#readAt = performance.now();
+      this.#readAt = this.#clock.now();
       if (!before || before.size !== names.size || [...names].some((n) => !before.has(n))) {
         this.#o.log?.info('live relay locations', { locations: [...names].sort() });
       }
@@ -185,7 +196,7 @@ export class LiveRelays {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#timer);
+    this.#timer?.cancel();
     await closeRedisClient(this.#client);
   }
 }

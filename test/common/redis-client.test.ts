@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { ManualClock } from '../../src/common/clock.ts';
 import { createLogger } from '../../src/common/log.ts';
 import { ERROR_LOG_INTERVAL_MS, closeRedisClient, createRedisClient, reconnectDelay } from '../../src/common/redis.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 /** A TCP port nothing listens on (taken and released; another process could still take it). */
 async function closedPort(): Promise<number> {
@@ -15,15 +16,6 @@ async function closedPort(): Promise<number> {
   const port = (srv.address() as { port: number }).port;
   await new Promise<void>((r) => srv.close(() => r()));
   return port;
-}
-
-/** Polls `cond` (real node-redis events) every 10 ms, at most `ms`. */
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 test('Redis reconnect back-off doubles from 100 ms to a 2 s cap', () => {
@@ -39,12 +31,12 @@ test('a Redis that is down: every error counted, one log line per interval, clos
   try {
     client.connect().catch(() => {});
     // The first attempt and the first reconnect (100 ms later) both fail.
-    await until(() => errors >= 2, 5000, 'two connection errors');
+    await waitFor(() => errors >= 2, 5000, 'two connection errors');
     assert.equal(lines.length, 1, 'one line for the errors within the interval');
     assert.match(JSON.parse(lines[0]).msg, /^test store error$/);
     clock.advance(ERROR_LOG_INTERVAL_MS);
     const seen = errors;
-    await until(() => errors > seen, 5000, 'another error');
+    await waitFor(() => errors > seen, 5000, 'another error');
     assert.equal(lines.length, 2, 'the next interval logs again');
     assert.equal(client.isReady, false);
   } finally {

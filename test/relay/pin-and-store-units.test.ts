@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { allowedCpus, cpuQuota, parseCpuList } from '../../src/relay/pin.ts';
 import { flowKey, parseFlowKey } from '../../src/contracts/flow-record.ts';
+import { ManualClock } from '../../src/common/clock.ts';
 import { MemoryFlowStore } from '../../src/relay/store/memory-store.ts';
 import { v4 } from './helpers.ts';
 
@@ -35,13 +36,13 @@ test('flow keys round-trip for IPv4 and IPv6 and reject anything else', () => {
 });
 
 test('memory store: entries expire after the TTL and the entry count is bounded', async () => {
-  let now = 1000;
-  const s = new MemoryFlowStore({ ttlMs: 100, maxEntries: 3, now: () => now });
+  const clock = new ManualClock(1000);
+  const s = new MemoryFlowStore({ ttlMs: 100, maxEntries: 3, clock });
   for (let i = 1; i <= 5; i++) s.write({ public: v4('192.0.2.1', 1), client: v4('198.51.100.1', i), ufrag: `u${i}` });
   assert.equal(s.size, 3);
   assert.equal(await s.get(v4('192.0.2.1', 1), v4('198.51.100.1', 1)), undefined, 'oldest evicted');
   assert.equal(await s.get(v4('192.0.2.1', 1), v4('198.51.100.1', 5)), 'u5');
-  now += 100;
+  clock.advance(100);
   assert.equal(await s.get(v4('192.0.2.1', 1), v4('198.51.100.1', 5)), undefined, 'expired');
   assert.equal(await s.loadAll(() => {}), 0);
   await s.close();

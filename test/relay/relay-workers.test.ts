@@ -36,8 +36,8 @@ async function spreadAndRecover(extra: string[]): Promise<void> {
     await waitFor(() => flowsPerWorker(relay).reduce((a, b) => a + b) === FLOWS, 2000, 'flow gauges');
     const spread = flowsPerWorker(relay);
     assert.ok(spread[0] > 0 && spread[1] > 0, `flows per worker: ${spread}`);
-    // Let the write-behind reach the store before the restart.
-    await new Promise((r) => setTimeout(r, 100));
+    // The write-behind reaches the store (worker threads, real time) before the restart.
+    await waitFor(() => Number(/^parley_relay_store_writes_total (\d+)$/m.exec(relay.metrics.render())?.[1]) >= FLOWS, 2000, 'every flow written to the store');
 
     // Restarting worker 0 makes Linux move worker 1's socket into slot 0 of the SO_REUSEPORT
     // group and the new socket into slot 1, so the flows swap workers: the restarted worker

@@ -1,7 +1,7 @@
 // Per-call relay location choice (src/transceiver/relay-locations.ts): the hinted location
 // first, else the transceiver's own region, one backup after it at lower ICE priority; dead
 // locations (no heartbeat) are skipped, and with none live every location is advertised.
-// Also the heartbeat reader against the real Redis.
+// Also the heartbeat reader against the real Redis, its refresh and staleness on a ManualClock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +11,8 @@ import { candidatePriority } from '../../src/core/sdp/answer.ts';
 import { LiveRelays, RelayLocations, parseRegionMap } from '../../src/transceiver/relay-locations.ts';
 import { parseRelaySpec } from '../../src/transceiver/relay-spec.ts';
 import { heartbeatKey, liveSetKey, writeHeartbeat } from '../../src/contracts/heartbeat.ts';
+import { ManualClock } from '../../src/common/clock.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const spec = parseRelaySpec('eu=203.0.113.10:3478,[2001:db8::10]:3478;us=198.51.100.7:3478;ap=192.0.2.9:3478');
 const names = (p: { addresses: readonly { address: string; port: number; family: string }[] }): string[] =>
@@ -73,7 +75,7 @@ test('LiveRelays reads the live heartbeat members from Redis into live locations
   const prefix = `parley:test:${randomBytes(4).toString('hex')}:hb:`;
   const redis = createClient({ url: 'redis://127.0.0.1:6379' });
   await redis.connect();
-  const live = await LiveRelays.start({ url: 'redis://127.0.0.1:6379', prefix, refreshMs: 100 });
+  const live = await LiveRelays.start({ url: 'redis://127.0.0.1:6379', prefix, clock: new ManualClock() });
   try {
     await writeHeartbeat(redis, { prefix, location: 'eu', id: 'a', value: '{}', ttlMs: 60_000 });
     await writeHeartbeat(redis, { prefix, location: 'us', id: 'b', value: '{}', ttlMs: 300 });
@@ -81,12 +83,44 @@ test('LiveRelays reads the live heartbeat members from Redis into live locations
     await redis.set(`${prefix}asia:not-a-member`, '{}', { expiration: { type: 'PX', value: 60_000 } });
     await live.refresh();
     assert.deepEqual([...(live.live() ?? [])].sort(), ['eu', 'us']);
-    await new Promise((r) => setTimeout(r, 500));
-    await live.refresh();
+    // The member's deadline is on the Redis server's clock: wait for Redis (bounded), not a timer of ours.
+    await waitFor(async () => {
+      await live.refresh();
+      return !live.live()?.has('us');
+    }, 3000, "'us' past its deadline");
     assert.deepEqual([...(live.live() ?? [])], ['eu']);
   } finally {
     await live.close();
     await redis.del([heartbeatKey(prefix, 'eu', 'a'), `${prefix}asia:not-a-member`, liveSetKey(prefix)]);
+    await redis.close();
+  }
+});
+
+test('LiveRelays re-reads every refreshMs of its clock and forgets what it read once that is staleMs old', async () => {
+  const prefix = `parley:test:${randomBytes(4).toString('hex')}:hb:`;
+  const redis = createClient({ url: 'redis://127.0.0.1:6379' });
+  await redis.connect();
+  const clock = new ManualClock();
+  const live = await LiveRelays.start({ url: 'redis://127.0.0.1:6379', prefix, refreshMs: 1000, staleMs: 5000, clock });
+  try {
+    assert.deepEqual([...(live.live() ?? ['unknown'])], [], 'the first read (at start) found no relay');
+    await writeHeartbeat(redis, { prefix, location: 'eu', id: 'a', value: '{}', ttlMs: 60_000 });
+    assert.deepEqual([...(live.live() ?? [])], [], 'not read again before refreshMs');
+    clock.advance(1000); // the refresh timer starts a read…
+    await live.refresh(); // …which this awaits (a read in flight is shared, not repeated)
+    assert.deepEqual([...(live.live() ?? [])], ['eu']);
+    // Reads start on every refresh but none has finished yet: 5 s after the last good one, the
+    // set is stale and liveness unknown (every location counts), until a read completes again.
+    clock.advance(5001);
+    assert.equal(live.live(), undefined, 'stale');
+    await live.refresh();
+    assert.deepEqual([...(live.live() ?? [])], ['eu'], 'fresh again');
+    await live.close();
+    clock.advance(10_000);
+    assert.equal(clock.pendingTimers, 0, 'close cancels the refresh timer');
+  } finally {
+    await live.close();
+    await redis.del([heartbeatKey(prefix, 'eu', 'a'), liveSetKey(prefix)]);
     await redis.close();
   }
 });

@@ -3,6 +3,8 @@
 // restarted, or gets another worker's flow, recovers it as it would from Redis. It does not
 // survive the process (use Redis for that). Entries expire after the TTL like Redis keys.
 import type { TransportAddress } from '../../core/address.ts';
+import type { Clock } from '../../common/clock.ts';
+import { systemClock } from '../../common/clock.ts';
 import type { FlowRecord } from '../../contracts/flow-record.ts';
 import { flowKey, parseFlowKey } from '../../contracts/flow-record.ts';
 import type { FlowStore } from './flow-store.ts';
@@ -10,13 +12,13 @@ import type { FlowStore } from './flow-store.ts';
 export class MemoryFlowStore implements FlowStore {
   readonly #ttlMs: number;
   readonly #maxEntries: number;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #entries = new Map<string, { ufrag: string; expiresAt: number }>();
 
-  constructor(o: { ttlMs: number; maxEntries: number; now?: () => number }) {
+  constructor(o: { ttlMs: number; maxEntries: number; clock?: Clock }) {
     this.#ttlMs = o.ttlMs;
     this.#maxEntries = o.maxEntries;
-    this.#now = o.now ?? Date.now;
+    this.#clock = o.clock ?? systemClock;
   }
 
   get pending(): number {
@@ -41,7 +43,7 @@ export class MemoryFlowStore implements FlowStore {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);
     }
-    this.#entries.set(key, { ufrag: rec.ufrag, expiresAt: this.#now() + this.#ttlMs });
+    this.#entries.set(key, { ufrag: rec.ufrag, expiresAt: this.#clock.now() + this.#ttlMs });
   }
 
   writeKey(key: string, ufrag: string): void {
@@ -52,7 +54,7 @@ export class MemoryFlowStore implements FlowStore {
   getKey(key: string): string | undefined {
     const e = this.#entries.get(key);
     if (!e) return undefined;
-    if (e.expiresAt <= this.#now()) {
+    if (e.expiresAt <= this.#clock.now()) {
       this.#entries.delete(key);
       return undefined;
     }
@@ -80,7 +82,7 @@ export class MemoryFlowStore implements FlowStore {
   }
 
   #sweep(): void {
-    const now = this.#now();
+    const now = this.#clock.now();
     for (const [k, e] of this.#entries) if (e.expiresAt <= now) this.#entries.delete(k);
   }
 

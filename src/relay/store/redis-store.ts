@@ -5,6 +5,8 @@
 // writes wait in the bounded map, errors are counted, and the client reconnects with capped
 // exponential back-off (src/common/redis.ts); queued writes go out when it is back.
 import type { TransportAddress } from '../../core/address.ts';
+import type { Clock, Timer } from '../../common/clock.ts';
+import { systemClock } from '../../common/clock.ts';
 import type { RedisClient } from '../../common/redis.ts';
 import { closeRedisClient, createRedisClient } from '../../common/redis.ts';
 import type { FlowRecord } from '../../contracts/flow-record.ts';
@@ -23,6 +25,8 @@ export interface RedisStoreOptions {
   readonly observer?: StoreObserver;
   /** Bound public address → the address records are keyed by (`--listen POD=LB`), HOST:PORT text. */
   readonly aliases?: readonly (readonly [string, string])[];
+  /** Times the write delay, lookup and close timeouts and latencies; default the system clock. */
+  readonly clock?: Clock;
 }
 
 const BATCH = 512;
@@ -39,8 +43,9 @@ export class RedisFlowStore implements FlowStore {
   readonly #o: RedisStoreOptions;
   readonly #obs: StoreObserver;
   readonly #client: RedisClient;
+  readonly #clock: Clock;
   readonly #pending = new Map<string, string>();
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
   #flushing: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #up = false;
@@ -52,12 +57,14 @@ export class RedisFlowStore implements FlowStore {
   static async open(o: RedisStoreOptions): Promise<RedisFlowStore> {
     const obs = o.observer ?? nullObserver;
     // Errors go to the observer, which counts and logs them (the relay worker's policy).
-    return new RedisFlowStore(o, obs, await createRedisClient({ url: o.url, what: 'flow store', onError: (err) => obs.error(err) }));
+    const clock = o.clock ?? systemClock;
+    return new RedisFlowStore(o, obs, clock, await createRedisClient({ url: o.url, what: 'flow store', onError: (err) => obs.error(err), clock }));
   }
 
-  private constructor(o: RedisStoreOptions, obs: StoreObserver, client: RedisClient) {
+  private constructor(o: RedisStoreOptions, obs: StoreObserver, clock: Clock, client: RedisClient) {
     this.#o = o;
     this.#obs = obs;
+    this.#clock = clock;
     const pairs = (o.aliases ?? []).map(([b, a]) => [b, a, parseAddress(b), parseAddress(a)] as const);
     this.#alias = new Map(pairs.flatMap(([b, , , a]) => (a ? [[b, a] as const] : [])));
     this.#unalias = new Map(pairs.flatMap(([, a, b]) => (b ? [[a, b] as const] : [])));
@@ -95,14 +102,14 @@ export class RedisFlowStore implements FlowStore {
     if (this.#up) return Promise.resolve(true);
     return new Promise((resolve) => {
       const done = (): void => {
-        clearTimeout(t);
+        t.cancel();
         resolve(true);
       };
-      const t = setTimeout(() => {
+      const t = this.#clock.timeout(timeoutMs, () => {
         const i = this.#readyWaiters.indexOf(done);
         if (i >= 0) this.#readyWaiters.splice(i, 1);
         resolve(false);
-      }, timeoutMs);
+      });
       this.#readyWaiters.push(done);
     });
   }
@@ -122,13 +129,13 @@ export class RedisFlowStore implements FlowStore {
 
   #schedule(): void {
     if (this.#timer || this.#flushing || !this.#up || this.#pending.size === 0) return;
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#clock.timeout(WRITE_DELAY_MS, () => {
       this.#timer = undefined;
       this.#flushing = this.#sendBatch().finally(() => {
         this.#flushing = undefined;
         this.#schedule();
       });
-    }, WRITE_DELAY_MS);
+    });
   }
 
   async #sendBatch(): Promise<void> {
@@ -138,12 +145,12 @@ export class RedisFlowStore implements FlowStore {
       if (items.length >= BATCH) break;
     }
     for (const [k] of items) this.#pending.delete(k);
-    const started = performance.now();
+    const started = this.#clock.now();
     try {
       const multi = this.#client.multi();
       for (const [k, v] of items) multi.set(k, v, { expiration: { type: 'PX', value: this.#o.ttlMs } });
       await multi.execAsPipeline();
-      this.#obs.latency((performance.now() - started) / 1000);
+      this.#obs.latency((this.#clock.now() - started) / 1000);
       this.#obs.written(items.length);
     } catch (err) {
       this.#obs.error(err);
@@ -154,19 +161,19 @@ export class RedisFlowStore implements FlowStore {
 
   async get(pub: TransportAddress, client: TransportAddress): Promise<string | undefined> {
     if (!this.#up) throw new Error('flow store not connected');
-    const started = performance.now();
-    let timer: NodeJS.Timeout | undefined;
+    const started = this.#clock.now();
+    let timer: Timer | undefined;
     try {
       const v = await Promise.race([
         this.#client.get(this.#o.prefix + flowKey(this.#keyed(pub), client)),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('flow store lookup timed out')), this.#o.lookupTimeoutMs ?? 250);
+          timer = this.#clock.timeout(this.#o.lookupTimeoutMs ?? 250, () => reject(new Error('flow store lookup timed out')));
         }),
       ]);
-      this.#obs.latency((performance.now() - started) / 1000);
+      this.#obs.latency((this.#clock.now() - started) / 1000);
       return v ?? undefined;
     } finally {
-      clearTimeout(timer);
+      timer?.cancel();
     }
   }
 
@@ -175,9 +182,9 @@ export class RedisFlowStore implements FlowStore {
     let n = 0;
     for await (const keys of this.#client.scanIterator({ MATCH: globEscape(this.#o.prefix) + '*', COUNT: SCAN_COUNT })) {
       if (keys.length === 0) continue;
-      const started = performance.now();
+      const started = this.#clock.now();
       const values = await this.#client.mGet(keys);
-      this.#obs.latency((performance.now() - started) / 1000);
+      this.#obs.latency((this.#clock.now() - started) / 1000);
       keys.forEach((k, i) => {
         const v = values[i];
         const parsed = parseFlowKey(k.slice(this.#o.prefix.length));
@@ -191,7 +198,7 @@ export class RedisFlowStore implements FlowStore {
 
   /** Sends what is queued; gives up (resolves) when Redis is down. */
   async flush(): Promise<void> {
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
     while (this.#up && (this.#pending.size > 0 || this.#flushing)) {
       if (this.#flushing) await this.#flushing;
@@ -201,10 +208,10 @@ export class RedisFlowStore implements FlowStore {
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      let t: NodeJS.Timeout | undefined;
-      await Promise.race([this.flush(), new Promise((r) => (t = setTimeout(r, CLOSE_FLUSH_MS)))]);
-      clearTimeout(t);
-      clearTimeout(this.#timer);
+      let t: Timer | undefined;
+      await Promise.race([this.flush(), new Promise((r) => (t = this.#clock.timeout(CLOSE_FLUSH_MS, () => r(undefined))))]);
+      t?.cancel();
+      this.#timer?.cancel();
       this.#pending.clear();
       for (const w of this.#readyWaiters.splice(0)) w();
       await closeRedisClient(this.#client);

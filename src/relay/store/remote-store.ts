@@ -4,6 +4,8 @@
 // loads by request id. Not for Redis: each worker has its own Redis client.
 import type { MessagePort } from 'node:worker_threads';
 import type { TransportAddress } from '../../core/address.ts';
+import type { Clock, Timer } from '../../common/clock.ts';
+import { systemClock } from '../../common/clock.ts';
 import type { FlowRecord } from '../../contracts/flow-record.ts';
 import { flowKey, parseFlowKey } from '../../contracts/flow-record.ts';
 import type { FlowStore, StoreObserver } from './flow-store.ts';
@@ -28,20 +30,22 @@ export function hostMemoryStore(store: MemoryFlowStore, port: MessagePort): void
 export class RemoteFlowStore implements FlowStore {
   readonly #port: MessagePort;
   readonly #obs: StoreObserver;
+  readonly #clock: Clock;
   #batch: [string, string][] = [];
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
   #nextId = 1;
-  readonly #waiting = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  readonly #waiting = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void; timer: Timer }>();
   #closed = false;
 
-  constructor(port: MessagePort, observer: StoreObserver = nullObserver) {
+  constructor(port: MessagePort, observer: StoreObserver = nullObserver, clock: Clock = systemClock) {
     this.#port = port;
     this.#obs = observer;
+    this.#clock = clock;
     port.on('message', (r: Reply) => {
       const w = this.#waiting.get(r.id);
       if (!w) return;
       this.#waiting.delete(r.id);
-      clearTimeout(w.timer);
+      w.timer.cancel();
       w.resolve(r);
     });
     observer.connected(true);
@@ -60,7 +64,7 @@ export class RemoteFlowStore implements FlowStore {
   write(rec: FlowRecord): void {
     if (this.#closed) return;
     this.#batch.push([flowKey(rec.public, rec.client), rec.ufrag]);
-    this.#timer ??= setTimeout(() => this.#send(), WRITE_DELAY_MS);
+    this.#timer ??= this.#clock.timeout(WRITE_DELAY_MS, () => this.#send());
   }
 
   #send(): void {
@@ -74,15 +78,15 @@ export class RemoteFlowStore implements FlowStore {
 
   #ask(req: Request & { id: number }): Promise<Reply> {
     if (this.#closed) return Promise.reject(new Error('store closed'));
-    const started = performance.now();
+    const started = this.#clock.now();
     return new Promise<Reply>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.#clock.timeout(REQUEST_TIMEOUT_MS, () => {
         this.#waiting.delete(req.id);
         reject(new Error('store request timed out'));
-      }, REQUEST_TIMEOUT_MS);
+      });
       this.#waiting.set(req.id, {
         resolve: (r) => {
-          this.#obs.latency((performance.now() - started) / 1000);
+          this.#obs.latency((this.#clock.now() - started) / 1000);
           resolve(r);
         },
         reject,
@@ -109,7 +113,7 @@ export class RemoteFlowStore implements FlowStore {
   }
 
   async flush(): Promise<void> {
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#send();
   }
 
@@ -118,7 +122,7 @@ export class RemoteFlowStore implements FlowStore {
     await this.flush();
     this.#closed = true;
     for (const w of this.#waiting.values()) {
-      clearTimeout(w.timer);
+      w.timer.cancel();
       w.reject(new Error('store closed'));
     }
     this.#waiting.clear();
