@@ -1,6 +1,6 @@
 // The transceiver's UDP media endpoint: the I/O shell around every Session. It accepts
 // datagrams only from relay networks (--relay-cidrs), strips the relay ⇄ transceiver header
-// (src/core/relay-header.ts), routes the payload to a session — STUN by the server ufrag in
+// (src/contracts/relay-header.ts), routes the payload to a session — STUN by the server ufrag in
 // USERNAME (RFC 8445 §7.2.2), everything else by the client address the header names, as
 // pion's single-port mux does — and sends each session's output back through the relay the
 // client last used, header first. It arms ONE timer for all sessions (STYLE.md rule 3), on the
@@ -9,17 +9,17 @@
 // created (calls.ts).
 import type { TransportAddress } from '../core/address.ts';
 import { classify } from '../core/demux.ts';
-import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader, isRelayHeader } from '../core/relay-header.ts';
+import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader, isRelayHeader } from '../contracts/relay-header.ts';
 import { peekUsername } from '../core/stun/index.ts';
 import type { Clock, Timer } from '../common/clock.ts';
 import type { Logger } from '../common/log.ts';
-import type { CidrSet } from './cidr.ts';
+import type { CidrSet } from '../core/cidr.ts';
 import type { CloseReason } from './call-types.ts';
 import { drain } from '../core/output.ts';
 import type { Session, SessionEvent, SessionPath, SessionTransmit } from './session.ts';
 import { TimerHeap } from '../common/timer-heap.ts';
-import { clientKeyOfAddress, clientKeyOfHeader } from './client-key.ts';
-import type { ClientKey } from './client-key.ts';
+import { clientKeyOfAddress, clientKeyOfHeader } from '../contracts/client-key.ts';
+import type { ClientKey } from '../contracts/client-key.ts';
 import type { EndpointDropReason, TransceiverMetrics } from './transceiver-metrics.ts';
 import { DEFAULT_UDP_BUFFER_BYTES, DgramMediaSocket } from './media-socket.ts';
 import type { MediaIo, MediaPeer, MediaSocket, MediaSocketOptions } from './media-socket.ts';

@@ -16,7 +16,7 @@ import { MetricsRegistry } from '../common/metrics.ts';
 import { systemRng } from '../common/system-rng.ts';
 import { CallIds } from './call-id.ts';
 import { CallRegistry } from './calls.ts';
-import type { CidrSet } from './cidr.ts';
+import type { CidrSet } from '../core/cidr.ts';
 import { MediaEndpoint } from './endpoint.ts';
 import type { HandlerRegistry } from './handlers/registry.ts';
 import type { MediaIo } from './media-socket.ts';

@@ -18,7 +18,7 @@ import { postOffer, deleteCall } from '../../src/client/signaling.ts';
 import { UdpCallDriver } from '../../src/client/udp-driver.ts';
 import { resolveRelayConfig } from '../../src/relay/config.ts';
 import { startRelay } from '../../src/relay/relay.ts';
-import { CidrSet } from '../../src/transceiver/cidr.ts';
+import { CidrSet } from '../../src/core/cidr.ts';
 import { defaultHandlers } from '../../src/transceiver/handlers/registry.ts';
 import { startTransceiver } from '../../src/transceiver/transceiver.ts';
 import { TEST_MEDIA_IO } from '../transceiver/helpers/media-io.ts';

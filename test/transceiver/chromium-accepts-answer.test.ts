@@ -14,7 +14,7 @@ import type { Browser } from 'playwright-core';
 import { seededRng } from '../../src/core/rng.ts';
 import { Keyring } from '../../src/core/token/index.ts';
 import { defaultHandlers } from '../../src/transceiver/handlers/registry.ts';
-import { CidrSet } from '../../src/transceiver/cidr.ts';
+import { CidrSet } from '../../src/core/cidr.ts';
 import { startTransceiver } from '../../src/transceiver/transceiver.ts';
 import type { Transceiver } from '../../src/transceiver/transceiver.ts';
 

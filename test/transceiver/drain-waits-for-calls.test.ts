@@ -10,7 +10,7 @@ import { seededRng } from '../../src/core/rng.ts';
 import { Keyring } from '../../src/core/token/index.ts';
 import { generateCertificate } from '../../src/core/dtls/index.ts';
 import { defaultHandlers } from '../../src/transceiver/handlers/registry.ts';
-import { CidrSet } from '../../src/transceiver/cidr.ts';
+import { CidrSet } from '../../src/core/cidr.ts';
 import { startTransceiver } from '../../src/transceiver/transceiver.ts';
 import type { Transceiver } from '../../src/transceiver/transceiver.ts';
 import { TEST_MEDIA_IO } from './helpers/media-io.ts';

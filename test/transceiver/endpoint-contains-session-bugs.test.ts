@@ -7,7 +7,7 @@ import { generateCertificate } from '../../src/core/dtls/index.ts';
 import { seededRng } from '../../src/core/rng.ts';
 import { ManualClock } from '../../src/common/clock.ts';
 import { MetricsRegistry } from '../../src/common/metrics.ts';
-import { CidrSet } from '../../src/transceiver/cidr.ts';
+import { CidrSet } from '../../src/core/cidr.ts';
 import { MediaEndpoint } from '../../src/transceiver/endpoint.ts';
 import { TEST_MEDIA_IO } from './helpers/media-io.ts';
 import { createEchoHandler } from '../../src/transceiver/handlers/echo.ts';

@@ -5,13 +5,13 @@
 // counters and the CPU of the whole process (callers + stand-in relay + transceiver).
 //   node_modules/.bin/node test/transceiver/load/echo-calls.ts [calls=100] [seconds=3]
 import { createSocket } from 'node:dgram';
-import { decodeRelayHeader, encodeRelayHeader, RELAY_HEADER_LENGTH } from '../../../src/core/relay-header.ts';
+import { decodeRelayHeader, encodeRelayHeader, RELAY_HEADER_LENGTH } from '../../../src/contracts/relay-header.ts';
 import { seededRng } from '../../../src/core/rng.ts';
 import { Keyring } from '../../../src/core/token/index.ts';
+import { CidrSet } from '../../../src/core/cidr.ts';
 import { encodeTone } from '../../../src/client/audio.ts';
 import { createCoreAgents } from '../../../src/client/core-agents.ts';
 import { runLoad } from '../../../src/client/load.ts';
-import { CidrSet } from '../../../src/transceiver/cidr.ts';
 import { defaultHandlers } from '../../../src/transceiver/handlers/registry.ts';
 import { startTransceiver } from '../../../src/transceiver/transceiver.ts';
 
