@@ -5,7 +5,7 @@
 // Each case sends from its own loopback IP (127.0.x.y) so per-IP rate limits do not mix.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeRelayHeader } from '../../src/core/relay-header.ts';
+import { encodeRelayHeader } from '../../src/contracts/relay-header.ts';
 import { mintFor, rtp, stunCheck, v4 } from './helpers.ts';
 import type { RelayProcess, TestSocket } from './harness.ts';
 import { drops, openSocket, scrape, startRelayProcess } from './harness.ts';
