@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { ManualClock } from '../../src/common/clock.ts';
 import { createLogger } from '../../src/common/log.ts';
-import { ERROR_LOG_INTERVAL_MS, closeRedisClient, createRedisClient, reconnectDelay } from '../../src/common/redis.ts';
+import { ERROR_LOG_INTERVAL_MS, RECONNECT_CAP_MS, closeRedisClient, createRedisClient, reconnectDelay } from '../../src/common/redis.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 /** A TCP port nothing listens on (taken and released; another process could still take it). */
@@ -44,4 +44,7 @@ test('a Redis that is down: every error counted, one log line per interval, clos
   }
   await closeRedisClient(client);
   await closeRedisClient(undefined);
+  // node-redis sleeps out its back-off (an uncancellable timers/promises setTimeout, at most
+  // RECONNECT_CAP_MS) even after destroy(): the client is closed but that timer is still ending.
+  await waitFor(() => !process.getActiveResourcesInfo().includes('Timeout'), RECONNECT_CAP_MS + 1000, "node-redis's back-off sleep to end");
 });
