@@ -20,7 +20,12 @@ export class ParleyError extends Error {
 export interface CatalogEntry {
   readonly value: string;
   readonly meaning: string;
+  /** For codes an HTTP API answers with: the response status. */
+  readonly status?: number;
 }
+
+/** How errorCatalog() takes a code: `[code, meaning]`, or `[code, meaning, httpStatus]`. */
+export type CodeDefinition<A extends string> = readonly [`ERR_${A}_${string}`, string] | readonly [`ERR_${A}_${string}`, string, number];
 
 /** An area's error codes, as errorCatalog() returns them. */
 export interface ErrorCatalog<A extends string = string, M extends Readonly<Record<string, string>> = Readonly<Record<string, string>>> {
@@ -45,21 +50,22 @@ const CODE = /^ERR_[A-Z0-9]+(?:_[A-Z0-9]+)+$/;
 const REASON = /^[a-z0-9]+(?:_[a-z0-9]+)*$/;
 
 /**
- * Defines an area's error codes once: `{ Name: ['ERR_AREA_REASON', 'one-line meaning'] }`.
- * The type requires the `ERR_<AREA>_` prefix; the rest of the spelling and uniqueness are
- * checked when the module loads, so a misspelt code fails every test that imports it.
+ * Defines an area's error codes once: `{ Name: ['ERR_AREA_REASON', 'one-line meaning'] }` (and an
+ * HTTP status third, for an API's codes). The type requires the `ERR_<AREA>_` prefix; the rest
+ * of the spelling and uniqueness are checked when the module loads, so a misspelt code fails
+ * every test that imports it.
  */
-export function errorCatalog<const A extends string, const D extends Readonly<Record<string, readonly [`ERR_${A}_${string}`, string]>>>(
+export function errorCatalog<const A extends string, const D extends Readonly<Record<string, CodeDefinition<A>>>>(
   area: A,
   defs: D,
 ): ErrorCatalog<A, { readonly [K in keyof D]: D[K][0] }> {
   const codes: Record<string, string> = {};
   const entries: CatalogEntry[] = [];
-  for (const [name, [code, meaning]] of Object.entries(defs)) {
+  for (const [name, [code, meaning, status]] of Object.entries(defs)) {
     if (!CODE.test(code) || !code.startsWith(`ERR_${area}_`)) throw new TypeError(`${area}: '${code}' is not ERR_${area}_<REASON>`);
     if (entries.some((e) => e.value === code)) throw new TypeError(`${area}: '${code}' is defined twice`);
     codes[name] = code;
-    entries.push({ value: code, meaning });
+    entries.push(status === undefined ? { value: code, meaning } : { value: code, meaning, status });
   }
   return { area, codes: Object.freeze(codes) as { readonly [K in keyof D]: D[K][0] }, entries: Object.freeze(entries) };
 }

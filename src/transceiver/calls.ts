@@ -17,7 +17,7 @@ import type { MediaEndpoint } from './endpoint.ts';
 import type { MediaHandlerFactory } from './media-handler.ts';
 import type { CandidatePlan } from './relay-locations.ts';
 import { Session } from './session.ts';
-import { SignalingError } from './signaling-errors.ts';
+import { SignalingError, SignalingErrorCode } from './signaling-errors.ts';
 import type { TransceiverMetrics } from './transceiver-metrics.ts';
 
 export interface CallRegistryOptions {
@@ -99,12 +99,12 @@ export class CallRegistry implements CallService {
   #create(offerText: string, options: { handler?: string; regionHint?: string }): CreateCallResult {
     const handlerName = options.handler ?? this.#o.defaultHandler;
     const factory = this.#o.getHandler(handlerName);
-    if (!factory) return { ok: false, error: new SignalingError('unknown_handler', `no media handler named ${JSON.stringify(handlerName)}`) };
+    if (!factory) return { ok: false, error: new SignalingError(SignalingErrorCode.unknownHandler, `no media handler named ${JSON.stringify(handlerName)}`) };
     const analysed = analyzeOffer(offerText);
     if (!analysed.ok) {
       const e = analysed.error;
       const readable = e.code !== SdpErrorCode.unparsable && e.code !== SdpErrorCode.incomplete;
-      return { ok: false, error: new SignalingError(readable ? 'sdp_not_acceptable' : 'bad_sdp', e.message) };
+      return { ok: false, error: new SignalingError(readable ? SignalingErrorCode.sdpNotAcceptable : SignalingErrorCode.badSdp, e.message) };
     }
     const offer = analysed.offer;
     const o = this.#o;

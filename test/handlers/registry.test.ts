@@ -39,7 +39,7 @@ test('registerHandler adds a name; names come back sorted; unregister removes it
 });
 
 test('registering a taken name needs replace: true', () => {
-  assert.throws(() => registerHandler('echo', noop), { code: 'HANDLER_EXISTS' });
+  assert.throws(() => registerHandler('echo', noop), { code: 'ERR_HANDLER_EXISTS' });
   registerHandler('echo', noop, { replace: true });
   try {
     assert.equal(getHandlerFactory('echo'), noop);
@@ -52,7 +52,7 @@ test('names must be short lowercase URL-safe tokens', () => {
   for (const good of ['echo', 'a', 'agent-1', 'x_y', '0tone', 'a'.repeat(32)]) assert.ok(isValidHandlerName(good), good);
   for (const bad of ['', 'Echo', '-x', '_x', 'a b', 'a/b', 'a?b', 'é', 'a'.repeat(33)]) {
     assert.equal(isValidHandlerName(bad), false, bad);
-    assert.throws(() => registerHandler(bad, noop), { code: 'HANDLER_BAD_NAME' });
+    assert.throws(() => registerHandler(bad, noop), { code: 'ERR_HANDLER_BAD_NAME' });
   }
-  assert.throws(() => registerHandler('ok-name', 'nope' as unknown as MediaHandlerFactory), { code: 'HANDLER_BAD_OPTION' });
+  assert.throws(() => registerHandler('ok-name', 'nope' as unknown as MediaHandlerFactory), { code: 'ERR_HANDLER_BAD_OPTION' });
 });

@@ -80,7 +80,7 @@ test('the answer: ufrag opens to the media address, ice-pwd = derivePassword, ou
   const full = await post(CHROME);
   assert.equal(full.status, 503);
   assert.equal(full.headers.get('retry-after'), '2');
-  assert.equal(((await full.json()) as { error: { code: string } }).error.code, 'at_capacity');
+  assert.equal(((await full.json()) as { error: { code: string } }).error.code, 'ERR_SIGNALING_AT_CAPACITY');
   const hang = await fetch(`${base}${location}/hangup`, { method: 'POST' });
   assert.equal(hang.status, 200);
   await hang.body?.cancel();
@@ -91,16 +91,16 @@ test('the answer: ufrag opens to the media address, ice-pwd = derivePassword, ou
   (await fetch(base + loc2, { method: 'DELETE' })).body?.cancel();
 });
 
-test('an unknown ?handler= is 400 unknown_handler; a bad offer is 400, an offer without opus 406', async () => {
+test('an unknown ?handler= is 400 ERR_SIGNALING_UNKNOWN_HANDLER; a bad offer is 400, an offer without opus 406', async () => {
   const res = await post(CHROME, '?handler=nope');
   assert.equal(res.status, 400);
-  assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'unknown_handler');
+  assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'ERR_SIGNALING_UNKNOWN_HANDLER');
   const bad = await post('v=0\r\nnonsense');
   assert.equal(bad.status, 400);
   assert.match(((await bad.json()) as { error: { message: string } }).error.message, /line 2/);
   const noOpus = await post(CHROME.replace('a=rtpmap:111 opus/48000/2', 'a=rtpmap:111 speex/16000'));
   assert.equal(noOpus.status, 406);
-  assert.equal(((await noOpus.json()) as { error: { code: string } }).error.code, 'sdp_not_acceptable');
+  assert.equal(((await noOpus.json()) as { error: { code: string } }).error.code, 'ERR_SIGNALING_SDP_NOT_ACCEPTABLE');
 });
 
 test('media endpoint drops: outside relay CIDRs, no relay header, no session; each counted', async () => {
