@@ -9,8 +9,9 @@ import { formatAddress } from '../core/address.ts';
 import type { TransportAddress } from '../core/address.ts';
 import { classify, isRtcp } from '../core/demux.ts';
 import { DtlsEndpoint } from '../core/dtls/index.ts';
-import type { DtlsCertificate } from '../core/dtls/index.ts';
+import type { DtlsCertificate, DtlsDropReason } from '../core/dtls/index.ts';
 import { IceLiteAgent } from '../core/ice/ice-lite-agent.ts';
+import type { IceLiteCounter } from '../core/ice/index.ts';
 import type { Rng } from '../core/rng.ts';
 import { parseRtcpCompound, parseRtp } from '../core/rtp/index.ts';
 import { SrtpError, SrtpSession } from '../core/srtp/index.ts';
@@ -22,6 +23,7 @@ import { canPull } from './handlers/pull.ts';
 import type { CallState, CloseReason, SessionStats } from './call-types.ts';
 import { OutboundAudio } from './outbound-audio.ts';
 import { ClientPaths } from './session-paths.ts';
+import type { SessionDropKind } from './drop-reasons.ts';
 import { RtcpReporter } from './session-rtcp.ts';
 
 /** How one client address reaches us: through which relay public address and relay socket. */
@@ -64,8 +66,11 @@ export interface SessionOptions {
   readonly onHandlerError?: HandlerErrorListener;
   /** Called when the handler queued audio or hung up outside handle()/handleTimeout(): drive me. */
   readonly onWake?: () => void;
-  /** Told of every datagram the session drops (for a process-wide metric), e.g. 'srtp:replayed'. */
+  /** Told of every datagram the session drops (for a process-wide metric), e.g. 'srtp_replayed'. */
   readonly onDrop?: (reason: string) => void;
+  /** Told of every STUN packet's ICE result and every DTLS record dropped (process-wide metrics). */
+  readonly onIceCheck?: (result: IceLiteCounter) => void;
+  readonly onDtlsDrop?: (reason: DtlsDropReason) => void;
   /** Session clock + offset = Unix ms (RTCP NTP timestamps). */
   readonly wallClockOffsetMs?: number;
   /** ICE + DTLS must complete within this (default 10 s). */
@@ -81,7 +86,7 @@ export interface SessionOptions {
 export const DEFAULT_SETUP_TIMEOUT_MS = 10_000;
 /** How early a frame queued by the handler may leave before its 20 ms slot (see #applyHandler). */
 const EARLY_SEND_MS = 5;
-type Drop = 'not-ready' | 'srtp' | 'malformed' | 'unknown-payload' | 'unknown-kind';
+type Drop = SessionDropKind;
 
 export class Session {
   readonly id: string;
@@ -111,13 +116,13 @@ export class Session {
   #packetsReceived = 0;
   #bytesReceived = 0;
   #bytesSent = 0;
-  readonly #drops: Record<Drop, number> = { 'not-ready': 0, srtp: 0, malformed: 0, 'unknown-payload': 0, 'unknown-kind': 0 };
+  readonly #drops: Record<Drop, number> = { not_ready: 0, srtp: 0, malformed: 0, unknown_payload: 0, unknown_kind: 0 };
 
   constructor(o: SessionOptions) {
     this.id = o.id;
     this.#opts = o;
     this.createdAt = o.now;
-    this.#ice = new IceLiteAgent({ localUfrag: o.localUfrag, localPwd: o.localPwd, remoteUfrag: o.remoteUfrag, remotePwd: o.remotePwd, consentTimeoutMs: o.consentTimeoutMs });
+    this.#ice = new IceLiteAgent({ localUfrag: o.localUfrag, localPwd: o.localPwd, remoteUfrag: o.remoteUfrag, remotePwd: o.remotePwd, consentTimeoutMs: o.consentTimeoutMs, onCheck: o.onIceCheck });
     this.#out = new OutboundAudio({ ssrc: o.ssrc, payloadType: o.opusPayloadType, rng: o.rng });
     this.#rtcp = new RtcpReporter({ ssrc: o.ssrc, cname: o.cname, rng: o.rng, intervalMs: o.rtcpIntervalMs, wallClockOffsetMs: o.wallClockOffsetMs ?? 0 });
     this.#setupDeadline = o.now + (o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS);
@@ -169,7 +174,7 @@ export class Session {
       if (kind === 'stun') this.#onStun(datagram, path, now);
       else if (kind === 'dtls') this.#onDtls(datagram, now);
       else if (kind === 'rtp') this.#onSrtp(datagram, path, now);
-      else this.#drop('unknown-kind');
+      else this.#drop('unknown_kind');
       this.#applyHandler(now);
     } finally {
       this.#driving = false;
@@ -271,7 +276,7 @@ export class Session {
   /** Counts a dropped datagram; SRTP drops carry their reason (RFC 3711 auth, replay…) to the metric. */
   #drop(kind: Drop, detail?: string): void {
     this.#drops[kind]++;
-    this.#opts.onDrop?.(detail === undefined ? kind : `${kind}:${detail}`);
+    this.#opts.onDrop?.(detail === undefined ? kind : `${kind}_${detail}`);
   }
 
   #wake(): void {
@@ -347,6 +352,7 @@ export class Session {
     try {
       this.#dtls = new DtlsEndpoint({
         role: this.#opts.dtlsRole, certificate: this.#opts.certificate, remoteFingerprint: this.#opts.remoteFingerprint, rng: this.#opts.rng,
+        onDrop: this.#opts.onDtlsDrop,
       });
     } catch {
       return this.close('dtls-failed', now);
@@ -357,7 +363,7 @@ export class Session {
 
   #onDtls(datagram: Buffer, now: number): void {
     if (!this.#dtls) {
-      this.#drop('not-ready');
+      this.#drop('not_ready');
       return;
     }
     this.#dtls.handle(datagram, now);
@@ -392,7 +398,7 @@ export class Session {
   #onSrtp(datagram: Buffer, path: SessionPath, now: number): void {
     const srtp = this.#srtp;
     if (!srtp) {
-      this.#drop('not-ready');
+      this.#drop('not_ready');
       return;
     }
     if (isRtcp(datagram)) {
@@ -413,7 +419,7 @@ export class Session {
     this.#bytesReceived += datagram.length;
     const h = rtp.header;
     // Only Opus goes to the handler; telephone-event (RFC 4733) and anything else is counted.
-    if (h.payloadType !== this.#opts.opusPayloadType) return this.#drop('unknown-payload');
+    if (h.payloadType !== this.#opts.opusPayloadType) return this.#drop('unknown_payload');
     this.#rtcp.onRtp(h.ssrc, h.sequenceNumber, h.timestamp, now);
     this.#handler.onAudio({ payload: rtp.payload, rtpTimestamp: h.timestamp, sequence: h.sequenceNumber, receivedAt: now });
   }

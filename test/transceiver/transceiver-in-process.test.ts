@@ -2,7 +2,8 @@
 // the answer's token opens to the media address and its password is derivePassword's; the
 // session limit gives 503 and frees up on hang-up; an unknown ?handler= is 400; the media
 // endpoint drops (and counts) datagrams from outside --relay-cidrs, without a relay header, or
-// for no session; a forged-source STUN check gets nothing back.
+// for no session; a forged-source STUN check gets nothing back; a call's ICE results and DTLS
+// drops are counted in /metrics.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
@@ -123,9 +124,9 @@ test('media endpoint drops: outside relay CIDRs, no relay header, no session; ea
   await sendFrom(relaySock, Buffer.concat([encodeRelayHeader(client, RELAY), Buffer.from([0x17, 0xfe, 0xfd, 0, 0])])); // DTLS, unknown client
   await settle();
   assert.equal(received.length, 0, 'nothing answered');
-  assert.equal(await metric('parley_transceiver_drops_total{reason="source-not-allowed"}'), 1);
-  assert.equal(await metric('parley_transceiver_drops_total{reason="bad-header"}'), 1);
-  assert.equal(await metric('parley_transceiver_drops_total{reason="no-session"}'), 1);
+  assert.equal(await metric('parley_transceiver_drops_total{reason="source_not_allowed"}'), 1);
+  assert.equal(await metric('parley_transceiver_drops_total{reason="bad_header"}'), 1);
+  assert.equal(await metric('parley_transceiver_drops_total{reason="no_session"}'), 1);
 
   // The same check from the relay: answered through the relay, header naming the client.
   await sendFrom(relaySock, wrapped);
@@ -137,6 +138,22 @@ test('media endpoint drops: outside relay CIDRs, no relay header, no session; ea
   assert.equal(got.state, 'connecting', 'nominated: DTLS started');
   assert.equal(got.client, '198.51.100.20:50000');
   assert.equal(got.relay, '203.0.113.7:3478');
+  assert.equal(await metric('parley_transceiver_ice_checks_total{result="answered"}'), 1);
+
+  // The call's ICE and DTLS counters reach /metrics: a check with the wrong password is
+  // answered 401, and a protected DTLS record before any keys is dropped (RFC 6347 §4.1).
+  const forged = connectivityCheck({
+    transactionId: Buffer.alloc(12, 8), localUfrag: '1ODc', remoteUfrag: a.ufrag, remotePwd: 'not-the-password-at-all', priority: 1,
+    role: { controlling: true, tieBreaker: 1n },
+  });
+  await sendFrom(relaySock, Buffer.concat([encodeRelayHeader(client, RELAY), forged]));
+  const epoch1 = Buffer.from([0x17, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+  await sendFrom(relaySock, Buffer.concat([encodeRelayHeader(client, RELAY), epoch1]));
+  await waitUntil(() => received.length > 1);
+  await settle();
+  assert.equal(await metric('parley_transceiver_ice_checks_total{result="stun_error_401"}'), 1);
+  assert.equal(await metric('parley_transceiver_ice_checks_total{result="drop_fingerprint"}'), 0, 'every result is exported, also at 0');
+  assert.equal(await metric('parley_transceiver_dtls_drops_total{reason="no_keys_for_epoch"}'), 1);
   (await fetch(base + location, { method: 'DELETE' })).body?.cancel();
 });
 
