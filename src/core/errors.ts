@@ -50,10 +50,10 @@ const CODE = /^ERR_[A-Z0-9]+(?:_[A-Z0-9]+)+$/;
 const REASON = /^[a-z0-9]+(?:_[a-z0-9]+)*$/;
 
 /**
- * Defines an area's error codes once: `{ Name: ['ERR_AREA_REASON', 'one-line meaning'] }` (and an
- * HTTP status third, for an API's codes). The type requires the `ERR_<AREA>_` prefix; the rest
- * of the spelling and uniqueness are checked when the module loads, so a misspelt code fails
- * every test that imports it.
+ * Defines an area's error codes once: `{ Name: [code, 'one-line meaning'] }` with each code
+ * `ERR_<AREA>_<REASON>` (and an HTTP status third, for an API's codes). The type requires the
+ * `ERR_<AREA>_` prefix; the rest of the spelling and uniqueness are checked when the module
+ * loads, so a misspelt code fails every test that imports it.
  */
 export function errorCatalog<const A extends string, const D extends Readonly<Record<string, CodeDefinition<A>>>>(
   area: A,
