@@ -1,7 +1,7 @@
 // Errors of the command-line client (src/client): why a call could not be set up or ended
 // early. One catalog of stable codes (STYLE.md rule 6); `parley call` prints the message and
 // `--json` carries the code, so scripts branch on the code, never on the text.
-import { ParleyError, errorCatalog } from '../core/errors.ts';
+import { ParleyError, errorCatalog, type CodeOf } from '../core/errors.ts';
 
 export const CLIENT_ERRORS = errorCatalog('CLIENT', {
   BindFailed: ['ERR_CLIENT_BIND_FAILED', 'parley load could not bind a local UDP socket for a call'],
@@ -15,10 +15,9 @@ export const CLIENT_ERRORS = errorCatalog('CLIENT', {
   RemoteClosed: ['ERR_CLIENT_REMOTE_CLOSED', 'the peer ended the call (DTLS close_notify)'],
 });
 export const ClientErrorCode = CLIENT_ERRORS.codes;
-export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
+export type ClientErrorCode = CodeOf<typeof CLIENT_ERRORS>;
 
-export class ClientError extends ParleyError {
-  declare readonly code: ClientErrorCode;
+export class ClientError extends ParleyError<ClientErrorCode> {
   /** For Signaling: the HTTP status the server answered with (503 = full or draining), if it answered. */
   readonly httpStatus: number | undefined;
   constructor(code: ClientErrorCode, message: string, options?: ErrorOptions & { httpStatus?: number }) {

@@ -1,7 +1,7 @@
 // A bad setting: names the setting (flag and environment variable) and says why, so the
 // process can exit with a message an operator can act on (exit status 2). The CONFIG area's
 // error catalog (STYLE.md rule 6).
-import { ParleyError, errorCatalog } from '../core/errors.ts';
+import { ParleyError, errorCatalog, type CodeOf } from '../core/errors.ts';
 
 export const CONFIG_ERRORS = errorCatalog('CONFIG', {
   invalid: ['ERR_CONFIG_INVALID', 'a value that does not parse, is out of range, or conflicts with another setting'],
@@ -14,10 +14,9 @@ export const CONFIG_ERRORS = errorCatalog('CONFIG', {
   badKeys: ['ERR_CONFIG_BAD_KEYS', 'the keyring does not parse (the ERR_KEYRING_… code is in the message and the cause)'],
 });
 export const ConfigErrorCode = CONFIG_ERRORS.codes;
-export type ConfigErrorCode = (typeof ConfigErrorCode)[keyof typeof ConfigErrorCode];
+export type ConfigErrorCode = CodeOf<typeof CONFIG_ERRORS>;
 
-export class ConfigError extends ParleyError {
-  declare readonly code: ConfigErrorCode;
+export class ConfigError extends ParleyError<ConfigErrorCode> {
   readonly setting: string;
   constructor(setting: string, reason: string, code: ConfigErrorCode = ConfigErrorCode.invalid, options?: ErrorOptions) {
     super(code, `invalid setting ${setting}: ${reason}`, options);

@@ -7,9 +7,9 @@
 // each with a one-line meaning, in its own errors.ts; docs/errors.md is generated from them
 // (src/cli/errors-doc.ts). Argument checks of encoders (a value no packet can carry) stay
 // RangeError/TypeError: they are bugs in the caller, not conditions a caller handles.
-export class ParleyError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
+export class ParleyError<C extends string = string> extends Error {
+  readonly code: C;
+  constructor(code: C, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
@@ -36,6 +36,9 @@ export interface ErrorCatalog<A extends string = string, M extends Readonly<Reco
   /** Every code with its meaning, in the order defined. */
   readonly entries: readonly CatalogEntry[];
 }
+
+/** The union of a catalog's codes: `type SdpErrorCode = CodeOf<typeof SDP_ERRORS>`. */
+export type CodeOf<T extends ErrorCatalog> = T['codes'][keyof T['codes']];
 
 /** An area's drop reasons (or per-packet results, like an ICE agent's), as reasonCatalog() returns them. */
 export interface ReasonCatalog<R extends string = string> {

@@ -1,6 +1,6 @@
 // Errors of the media toolbox (src/media): Opus wrapper, WAV reader/writer, tone generator.
 // One catalog of stable codes (STYLE.md rule 6); callers branch on `code`, never on message.
-import { ParleyError, errorCatalog } from '../core/errors.ts';
+import { ParleyError, errorCatalog, type CodeOf } from '../core/errors.ts';
 
 export const MEDIA_ERRORS = errorCatalog('MEDIA', {
   BadOption: ['ERR_MEDIA_BAD_OPTION', 'a codec option is out of range (sample rate, channels, application, frequency…)'],
@@ -11,11 +11,6 @@ export const MEDIA_ERRORS = errorCatalog('MEDIA', {
   BadWav: ['ERR_MEDIA_BAD_WAV', 'a WAV file is malformed, truncated, or in a format we do not read (only 16-bit PCM)'],
 });
 export const MediaErrorCode = MEDIA_ERRORS.codes;
-export type MediaErrorCode = (typeof MediaErrorCode)[keyof typeof MediaErrorCode];
+export type MediaErrorCode = CodeOf<typeof MEDIA_ERRORS>;
 
-export class MediaError extends ParleyError {
-  declare readonly code: MediaErrorCode;
-  constructor(code: MediaErrorCode, message: string, options?: ErrorOptions) {
-    super(code, message, options);
-  }
-}
+export class MediaError extends ParleyError<MediaErrorCode> {}

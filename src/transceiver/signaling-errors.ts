@@ -1,7 +1,7 @@
 // The signaling API's error catalog (STYLE.md rule 6/14): each stable `code` with its HTTP
 // status. Bodies are always `{"error":{"code","message"}}` (the shape of OpenAI's API errors),
 // and the message says what to change. Documented in docs/signaling.md and docs/errors.md.
-import { ParleyError, errorCatalog } from '../core/errors.ts';
+import { ParleyError, errorCatalog, type CodeOf } from '../core/errors.ts';
 
 export const SIGNALING_ERRORS = errorCatalog('SIGNALING', {
   badSdp: ['ERR_SIGNALING_BAD_SDP', 'the body is not SDP, or lacks what every WebRTC offer has (ICE credentials, fingerprint)', 400],
@@ -17,12 +17,11 @@ export const SIGNALING_ERRORS = errorCatalog('SIGNALING', {
   internalError: ['ERR_SIGNALING_INTERNAL_ERROR', 'a bug; logged', 500],
 });
 export const SignalingErrorCode = SIGNALING_ERRORS.codes;
-export type SignalingErrorCode = (typeof SignalingErrorCode)[keyof typeof SignalingErrorCode];
+export type SignalingErrorCode = CodeOf<typeof SIGNALING_ERRORS>;
 
 const STATUS = new Map(SIGNALING_ERRORS.entries.map((e) => [e.value, e.status ?? 500]));
 
-export class SignalingError extends ParleyError {
-  declare readonly code: SignalingErrorCode;
+export class SignalingError extends ParleyError<SignalingErrorCode> {
   readonly status: number;
   /** Extra response headers (Allow, Retry-After, WWW-Authenticate). */
   readonly headers: Readonly<Record<string, string>>;

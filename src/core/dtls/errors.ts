@@ -2,7 +2,7 @@
 // badly has one stable code here, with the TLS alert we send for it. `DtlsFailure` is the plain
 // object carried by the `failed` event; `DtlsError` is thrown inside the module and for misuse of
 // the public API (bad options, send before connected).
-import { ParleyError, reasonCatalog, errorCatalog } from '../errors.ts';
+import { ParleyError, reasonCatalog, errorCatalog, type CodeOf } from '../errors.ts';
 
 /** TLS alert descriptions we send or recognise (RFC 5246 §7.2, RFC 6347 §4.1.2.7). */
 export const AlertDescription = {
@@ -47,7 +47,7 @@ export const DTLS_ERRORS = errorCatalog('DTLS', {
   messageTooLarge: ['ERR_DTLS_MESSAGE_TOO_LARGE', 'application data larger than one record (thrown to the caller)'],
 });
 export const DtlsCode = DTLS_ERRORS.codes;
-export type DtlsCode = (typeof DtlsCode)[keyof typeof DtlsCode];
+export type DtlsCode = CodeOf<typeof DTLS_ERRORS>;
 
 /**
  * Why a received record was dropped without ending the association (RFC 6347 §4.1.2.7: invalid
@@ -73,7 +73,7 @@ export interface DtlsFailure {
   message: string;
 }
 
-export class DtlsError extends ParleyError {
+export class DtlsError extends ParleyError<DtlsCode> {
   /** The fatal alert to send to the peer, if any. */
   readonly alert: AlertDescription | undefined;
   constructor(code: DtlsCode, message: string, alert?: AlertDescription) {

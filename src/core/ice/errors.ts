@@ -1,7 +1,7 @@
 // The ICE area's vocabulary (STYLE.md rules 4, 6 and 14): the codes of its typed errors and
 // failures, why a Binding request is dropped unanswered, and what each agent counts per packet.
 // The transceiver exports the lite agent's results as parley_transceiver_ice_checks_total{result}.
-import { ParleyError, reasonCatalog, errorCatalog } from '../errors.ts';
+import { ParleyError, reasonCatalog, errorCatalog, type CodeOf } from '../errors.ts';
 
 export const ICE_ERRORS = errorCatalog('ICE', {
   invalidOptions: ['ERR_ICE_INVALID_OPTIONS', 'an agent was built without credentials, or with a bad RTO or retransmission count'],
@@ -9,14 +9,9 @@ export const ICE_ERRORS = errorCatalog('ICE', {
   checkRefused: ['ERR_ICE_CHECK_REFUSED', 'controlling client: a check or nomination was answered with an error response (RFC 8445 §7.2.5.2)'],
 });
 export const IceErrorCode = ICE_ERRORS.codes;
-export type IceErrorCode = (typeof IceErrorCode)[keyof typeof IceErrorCode];
+export type IceErrorCode = CodeOf<typeof ICE_ERRORS>;
 
-export class IceError extends ParleyError {
-  declare readonly code: IceErrorCode;
-  constructor(code: IceErrorCode, message: string) {
-    super(code, message);
-  }
-}
+export class IceError extends ParleyError<IceErrorCode> {}
 
 /** Why checkBindingRequest (binding-request-check.ts) drops a request without answering it. */
 export const ICE_CHECK_DROPS = reasonCatalog('ice_check', {

@@ -1,7 +1,7 @@
 // Why an RTP or RTCP packet did not parse. Parsers are total (STYLE.md rule 5): they return one
 // of these, never throw and never read past their input. Shared frozen instances, as in
 // src/core/srtp/errors.ts, because hostile input must not cost an allocation each.
-import { ParleyError, reasonCatalog, errorCatalog, reasonCodes } from '../errors.ts';
+import { ParleyError, reasonCatalog, errorCatalog, reasonCodes, type CodeOf } from '../errors.ts';
 
 export const RTP_PARSE_DROPS = reasonCatalog('rtp', {
   too_short: 'shorter than the fixed header it claims to be',
@@ -18,10 +18,9 @@ export type RtpParseReason = (typeof RTP_PARSE_REASONS)[number];
 
 /** One code per parse reason: `ERR_RTP_` + the reason in upper case. */
 export const RTP_ERRORS = errorCatalog('RTP', reasonCodes('RTP', RTP_PARSE_DROPS));
-export type RtpErrorCode = (typeof RTP_ERRORS.codes)[RtpParseReason];
+export type RtpErrorCode = CodeOf<typeof RTP_ERRORS>;
 
-export class RtpParseError extends ParleyError {
-  declare readonly code: RtpErrorCode;
+export class RtpParseError extends ParleyError<RtpErrorCode> {
   readonly reason: RtpParseReason;
   constructor(reason: RtpParseReason) {
     super(RTP_ERRORS.codes[reason], `RTP/RTCP packet refused: ${reason}`);

@@ -2,7 +2,7 @@
 // each code to a signaling error (ERR_SIGNALING_BAD_SDP for an offer we cannot read,
 // ERR_SIGNALING_SDP_NOT_ACCEPTABLE for one we read but cannot serve), and the message says what
 // is wrong so a client developer can fix it.
-import { ParleyError, errorCatalog } from '../errors.ts';
+import { ParleyError, errorCatalog, type CodeOf } from '../errors.ts';
 
 export const SDP_ERRORS = errorCatalog('SDP', {
   unparsable: ['ERR_SDP_UNPARSABLE', 'not SDP at all, or a line that is not `x=value` (RFC 8866 §5)'],
@@ -12,11 +12,6 @@ export const SDP_ERRORS = errorCatalog('SDP', {
   unsupported: ['ERR_SDP_UNSUPPORTED', 'something we cannot do: not DTLS-SRTP, no rtcp-mux, a fingerprint hash we do not support'],
 });
 export const SdpErrorCode = SDP_ERRORS.codes;
-export type SdpErrorCode = (typeof SdpErrorCode)[keyof typeof SdpErrorCode];
+export type SdpErrorCode = CodeOf<typeof SDP_ERRORS>;
 
-export class SdpError extends ParleyError {
-  declare readonly code: SdpErrorCode;
-  constructor(code: SdpErrorCode, message: string) {
-    super(code, message);
-  }
-}
+export class SdpError extends ParleyError<SdpErrorCode> {}

@@ -1,7 +1,7 @@
 // Why SRTP/SRTCP refused a packet. The receive path returns one of these instead of throwing
 // (STYLE.md rule 4) so the transceiver can count every drop by reason; the send path throws the
 // same class, because a packet we built ourselves being malformed is a programming error.
-import { ParleyError, reasonCatalog, errorCatalog, reasonCodes } from '../errors.ts';
+import { ParleyError, reasonCatalog, errorCatalog, reasonCodes, type CodeOf } from '../errors.ts';
 
 export const SRTP_DROPS = reasonCatalog('srtp', {
   too_short: 'shorter than header + tag (+ SRTCP index)',
@@ -21,11 +21,10 @@ export const SRTP_ERRORS = errorCatalog('SRTP', {
   ...reasonCodes('SRTP', SRTP_DROPS),
   badKeyingMaterial: ['ERR_SRTP_BAD_KEYING_MATERIAL', 'master key or salt of the wrong length, or too little DTLS keying material'],
 });
-export type SrtpErrorCode = (typeof SRTP_ERRORS.codes)[keyof typeof SRTP_ERRORS.codes];
+export type SrtpErrorCode = CodeOf<typeof SRTP_ERRORS>;
 
 /** A refused SRTP/SRTCP packet. `code` is `ERR_SRTP_` + the reason in upper case. */
-export class SrtpError extends ParleyError {
-  declare readonly code: SrtpErrorCode;
+export class SrtpError extends ParleyError<SrtpErrorCode> {
   readonly reason: SrtpDropReason;
   constructor(reason: SrtpDropReason) {
     super(SRTP_ERRORS.codes[reason], `SRTP packet refused: ${reason}`);
@@ -45,8 +44,7 @@ export function srtpError(reason: SrtpDropReason): SrtpError {
 }
 
 /** Bad master key/salt length or keying-material size: thrown at construction, never per packet. */
-export class SrtpKeyError extends ParleyError {
-  declare readonly code: 'ERR_SRTP_BAD_KEYING_MATERIAL';
+export class SrtpKeyError extends ParleyError<'ERR_SRTP_BAD_KEYING_MATERIAL'> {
   constructor(message: string) {
     super(SRTP_ERRORS.codes.badKeyingMaterial, message);
   }

@@ -1,6 +1,6 @@
 // The STUN codec's error catalog (STYLE.md rule 6): every reason decodeStun can refuse a
 // packet, as a stable code. Decoding never throws; it returns one of these.
-import { ParleyError, errorCatalog } from '../errors.ts';
+import { ParleyError, errorCatalog, type CodeOf } from '../errors.ts';
 import type { StunClass } from './constants.ts';
 
 export const STUN_ERRORS = errorCatalog('STUN', {
@@ -13,7 +13,7 @@ export const STUN_ERRORS = errorCatalog('STUN', {
   FingerprintNotLast: ['ERR_STUN_FINGERPRINT_NOT_LAST', 'RFC 8489 §14.7: FINGERPRINT is not the last attribute'],
 });
 export const StunDecodeErrorCode = STUN_ERRORS.codes;
-export type StunDecodeErrorCode = (typeof StunDecodeErrorCode)[keyof typeof StunDecodeErrorCode];
+export type StunDecodeErrorCode = CodeOf<typeof STUN_ERRORS>;
 
 /** What was readable of the header when framing was fine but an attribute was not. */
 export interface StunHeaderInfo {
@@ -22,8 +22,7 @@ export interface StunHeaderInfo {
   readonly transactionId: Buffer;
 }
 
-export class StunDecodeError extends ParleyError {
-  declare readonly code: StunDecodeErrorCode;
+export class StunDecodeError extends ParleyError<StunDecodeErrorCode> {
   /** The attribute type at fault, for BadAttribute. */
   readonly attributeType: number | undefined;
   /**

@@ -2,7 +2,7 @@
 // (Keyring.parse / new Keyring throw KeyringError) and why open() refuses a token. open() runs
 // on the relay's first-packet path, so it never throws: it returns one of the reasons, which the
 // relay counts. docs/token.md says in which order the checks run.
-import { ParleyError, errorCatalog, reasonCatalog } from '../errors.ts';
+import { ParleyError, errorCatalog, reasonCatalog, type CodeOf } from '../errors.ts';
 
 export const KEYRING_ERRORS = errorCatalog('KEYRING', {
   empty: ['ERR_KEYRING_EMPTY', 'the keyring has no keys'],
@@ -13,15 +13,10 @@ export const KEYRING_ERRORS = errorCatalog('KEYRING', {
   shortKey: ['ERR_KEYRING_SHORT_KEY', 'a secret is shorter than 32 bytes'],
 });
 export const KeyringErrorCode = KEYRING_ERRORS.codes;
-export type KeyringErrorCode = (typeof KeyringErrorCode)[keyof typeof KeyringErrorCode];
+export type KeyringErrorCode = CodeOf<typeof KEYRING_ERRORS>;
 
 /** A bad keyring. The message names the entry (by position and id) but never echoes a secret. */
-export class KeyringError extends ParleyError {
-  declare readonly code: KeyringErrorCode;
-  constructor(code: KeyringErrorCode, message: string) {
-    super(code, message);
-  }
-}
+export class KeyringError extends ParleyError<KeyringErrorCode> {}
 
 /** Why open() refused a token, cheapest check first. */
 export const TOKEN_REJECTION_REASONS = reasonCatalog('token', {
