@@ -24,7 +24,7 @@
 //
 // What this is not: no routing, no protocol, no allow-listing — the endpoint (JS) does all of
 // that on every datagram exactly as with dgram. Datagrams longer than SLOT bytes are dropped
-// and counted (a relay sends at most 40 + 1500).
+// and counted (a relay sends at most a relay header and PARLEY_RELAY_MAX_PAYLOAD bytes).
 //
 // Node-API only (node_api.h, NAPI_VERSION 8). Every length is checked: JS hands in offsets and
 // lengths, and each is bounded by the areas this file allocated.
@@ -43,10 +43,12 @@
 
 #include <node_api.h>
 
+#include "generated/parley_contracts.h"
 #include "socket_util.h"
 
 #define RX_BATCH 256     /* datagrams per batch handed to JS */
 #define SLOT 2048        /* receive buffer per datagram; longer is truncated, dropped and counted */
+_Static_assert(SLOT >= PARLEY_RELAY_HEADER_LENGTH + PARLEY_RELAY_MAX_PAYLOAD, "a slot holds the largest datagram a relay sends");
 #define RX_META 8        /* u32 per received datagram: offset, length, port, v6, ip[4] */
 #define TX_BATCH 256     /* datagrams per flush */
 #define TX_AREA (TX_BATCH * SLOT)

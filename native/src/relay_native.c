@@ -39,22 +39,20 @@
 
 #include <node_api.h>
 
+#include "generated/parley_contracts.h"
 #include "socket_util.h"
 
+/* The header layout, the payload limit, the counters and the ABI come from src/contracts/
+   through the generated header; these short names are only aliases of it. */
+#define HDR PARLEY_RELAY_HEADER_LENGTH
+#define MAX_PAYLOAD PARLEY_RELAY_MAX_PAYLOAD
+#define MAX_PUBLICS PARLEY_RELAY_MAX_PUBLICS
+#define C_N PARLEY_RELAY_CTR_COUNT
+
 #define BATCH 64
-#define HDR 40
 #define BUFSZ 2048 /* payload area after the header room; > MAX_PAYLOAD so oversize is seen */
-#define MAX_PAYLOAD 1500
-#define MAX_PUBLICS 16
 #define MAX_CIDRS 64
 #define MISS_CAP 4096
-#define ADDON_ABI 2 /* 2: seen() fills a caller buffer */
-
-enum {
-  C_PKTS_TX, C_BYTES_TX, C_PKTS_CL, C_BYTES_CL,
-  C_TOO_LARGE, C_NOT_STUN, C_RATE_LIMITED, C_UNKNOWN_FLOW, C_DISALLOWED_SOURCE, C_BAD_HEADER, C_SEND_ERROR,
-  C_MISSES, C_N
-};
 
 typedef struct {
   uint8_t ip[16]; /* IPv4: the first 4 bytes, the rest zero */
@@ -208,12 +206,12 @@ static void key_from_sockaddr(fkey_t *k, const addr_u *a, int pub) {
   k->pub = (uint8_t)pub;
 }
 
-/* The client key a relay header names (route.ts returnKeyOfHeader: IPv4 uses 4 bytes). */
+/* The client a relay header names (client-key.ts: IPv4 uses 4 bytes). */
 static void key_from_header(fkey_t *k, const uint8_t *h, int pub) {
   memset(k, 0, sizeof *k);
-  k->v6 = (h[3] & 1) != 0;
-  k->port = (uint16_t)(h[4] << 8 | h[5]);
-  memcpy(k->ip, h + 8, k->v6 ? 16 : 4);
+  k->v6 = (h[PARLEY_RELAY_HEADER_OFF_FLAGS] & PARLEY_RELAY_HEADER_FLAG_CLIENT_IPV6) != 0;
+  k->port = (uint16_t)(h[PARLEY_RELAY_HEADER_OFF_CLIENT_PORT] << 8 | h[PARLEY_RELAY_HEADER_OFF_CLIENT_PORT + 1]);
+  memcpy(k->ip, h + PARLEY_RELAY_HEADER_OFF_CLIENT_IP, k->v6 ? 16 : 4);
   k->pub = (uint8_t)pub;
 }
 
@@ -238,7 +236,7 @@ static int same_addr(const addr_u *a, const addr_u *b) {
   return a->v4.sin_port == b->v4.sin_port && a->v4.sin_addr.s_addr == b->v4.sin_addr.s_addr;
 }
 
-/* cidr.ts: IPv4-mapped IPv6 sources match IPv4 blocks. */
+/* src/core/cidr.ts CidrSet.has: IPv4-mapped IPv6 sources match IPv4 blocks. */
 static int source_allowed(const relay_t *r, const addr_u *a) {
   uint8_t ip[16];
   int v6;
@@ -273,15 +271,19 @@ static int source_allowed(const relay_t *r, const addr_u *a) {
 }
 
 static int header_public_index(const relay_t *r, const uint8_t *h) {
-  int v6 = (h[3] & 2) != 0;
-  uint16_t port = (uint16_t)(h[6] << 8 | h[7]);
+  int v6 = (h[PARLEY_RELAY_HEADER_OFF_FLAGS] & PARLEY_RELAY_HEADER_FLAG_PUBLIC_IPV6) != 0;
+  uint16_t port = (uint16_t)(h[PARLEY_RELAY_HEADER_OFF_PUBLIC_PORT] << 8 | h[PARLEY_RELAY_HEADER_OFF_PUBLIC_PORT + 1]);
   for (int i = 0; i < r->npub; i++)
-    if (r->pubs[i].v6 == v6 && r->pubs[i].port == port && memcmp(r->pubs[i].ip, h + 24, 16) == 0) return i;
+    if (r->pubs[i].v6 == v6 && r->pubs[i].port == port && memcmp(r->pubs[i].ip, h + PARLEY_RELAY_HEADER_OFF_PUBLIC_IP, 16) == 0) return i;
   return -1;
 }
 
+/* relay-header.ts isRelayHeader: magic, version, no unknown flag bits */
 static inline int is_relay_header(const uint8_t *b, size_t len) {
-  return len >= HDR && b[0] == 0x50 && b[1] == 0x52 && b[2] == 1 && (b[3] & ~3) == 0;
+  return len >= HDR && b[PARLEY_RELAY_HEADER_OFF_MAGIC] == PARLEY_RELAY_HEADER_MAGIC_0 &&
+         b[PARLEY_RELAY_HEADER_OFF_MAGIC + 1] == PARLEY_RELAY_HEADER_MAGIC_1 &&
+         b[PARLEY_RELAY_HEADER_OFF_VERSION] == PARLEY_RELAY_HEADER_VERSION &&
+         (b[PARLEY_RELAY_HEADER_OFF_FLAGS] & ~PARLEY_RELAY_HEADER_KNOWN_FLAGS) == 0;
 }
 
 /* RFC 7983 / RFC 9443 media first bytes (route.ts mayBeMedia). */
@@ -345,7 +347,7 @@ static void send_runs(relay_t *r, bufs_t *b, int m) {
       int n = sendmmsg(fd, b->sm + done, (unsigned)(end - done), 0);
       if (n < 0) {
         if (errno == EINTR) continue;
-        b->c[C_SEND_ERROR]++;
+        b->c[PARLEY_RELAY_CTR_DROP_SEND_ERROR]++;
         done++;
         continue;
       }
@@ -376,7 +378,7 @@ static int round_public(relay_t *r, bufs_t *b, int pi) {
   for (int i = 0; i < n; i++) {
     size_t len = b->rm[i].msg_len;
     if ((b->rm[i].msg_hdr.msg_flags & MSG_TRUNC) || len > MAX_PAYLOAD) {
-      b->c[C_TOO_LARGE]++;
+      b->c[PARLEY_RELAY_CTR_DROP_TOO_LARGE]++;
       continue;
     }
     fkey_t k;
@@ -392,7 +394,7 @@ static int round_public(relay_t *r, bufs_t *b, int pi) {
     if (!e) {
       const uint8_t f = b->buf[i][HDR];
       /* route.ts: only STUN (first byte 0..3) can make a flow, only media can be looked up */
-      if (len == 0 || (f > 3 && !may_be_media(f))) b->c[C_NOT_STUN]++;
+      if (len == 0 || (f > 3 && !may_be_media(f))) b->c[PARLEY_RELAY_CTR_DROP_NOT_STUN]++;
       else b->missidx[nm++] = i;
       continue;
     }
@@ -406,8 +408,8 @@ static int round_public(relay_t *r, bufs_t *b, int pi) {
     b->sm[m].msg_hdr.msg_iov = &b->siov[m];
     b->sm[m].msg_hdr.msg_iovlen = 1;
     b->sfd[m] = r->in_fd;
-    b->c[C_PKTS_TX]++;
-    b->c[C_BYTES_TX] += len;
+    b->c[PARLEY_RELAY_CTR_PKTS_TO_TRANSCEIVER]++;
+    b->c[PARLEY_RELAY_CTR_BYTES_TO_TRANSCEIVER] += len;
     m++;
   }
   pthread_mutex_unlock(&r->lock);
@@ -421,7 +423,7 @@ static int round_public(relay_t *r, bufs_t *b, int pi) {
          rate_limited */
       int stun = b->buf[i][HDR] <= 3;
       if (r->nmiss >= (stun ? MISS_CAP : MISS_CAP / 2)) {
-        b->c[stun ? C_RATE_LIMITED : C_NOT_STUN]++;
+        b->c[stun ? PARLEY_RELAY_CTR_DROP_RATE_LIMITED : PARLEY_RELAY_CTR_DROP_NOT_STUN]++;
         continue;
       }
       miss_t *q = &r->miss[r->nmiss++];
@@ -429,7 +431,7 @@ static int round_public(relay_t *r, bufs_t *b, int pi) {
       q->pub = (uint8_t)pi;
       q->from = b->src[i];
       memcpy(q->data, b->buf[i] + HDR, q->len);
-      b->c[C_MISSES]++;
+      b->c[PARLEY_RELAY_CTR_MISSES]++;
     }
     notify_js(r);
     pthread_mutex_unlock(&r->mlock);
@@ -458,20 +460,20 @@ static int round_internal(relay_t *r, bufs_t *b) {
     size_t len = b->rm[i].msg_len;
     const uint8_t *h = b->buf[i];
     if (!source_allowed(r, &b->src[i])) {
-      b->c[C_DISALLOWED_SOURCE]++;
+      b->c[PARLEY_RELAY_CTR_DROP_DISALLOWED_SOURCE]++;
       continue;
     }
     if (!is_relay_header(h, len)) {
-      b->c[C_BAD_HEADER]++;
+      b->c[PARLEY_RELAY_CTR_DROP_BAD_HEADER]++;
       continue;
     }
     if ((b->rm[i].msg_hdr.msg_flags & MSG_TRUNC) || len - HDR > MAX_PAYLOAD) {
-      b->c[C_TOO_LARGE]++;
+      b->c[PARLEY_RELAY_CTR_DROP_TOO_LARGE]++;
       continue;
     }
     int pi = header_public_index(r, h);
     if (pi < 0) {
-      b->c[C_UNKNOWN_FLOW]++;
+      b->c[PARLEY_RELAY_CTR_DROP_UNKNOWN_FLOW]++;
       continue;
     }
     fkey_t k;
@@ -479,7 +481,7 @@ static int round_internal(relay_t *r, bufs_t *b) {
     entry_t *e = tab_find(r, &k);
     /* only back to a client with a live flow, and only from the transceiver that flow goes to */
     if (!e || !same_addr(&e->dst, &b->src[i])) {
-      b->c[C_UNKNOWN_FLOW]++;
+      b->c[PARLEY_RELAY_CTR_DROP_UNKNOWN_FLOW]++;
       continue;
     }
     b->sm[m].msg_hdr.msg_namelen = sockaddr_from_key(&b->dst[m], &k);
@@ -489,8 +491,8 @@ static int round_internal(relay_t *r, bufs_t *b) {
     b->sm[m].msg_hdr.msg_iov = &b->siov[m];
     b->sm[m].msg_hdr.msg_iovlen = 1;
     b->sfd[m] = r->pub_fd[pi];
-    b->c[C_PKTS_CL]++;
-    b->c[C_BYTES_CL] += len - HDR;
+    b->c[PARLEY_RELAY_CTR_PKTS_TO_CLIENT]++;
+    b->c[PARLEY_RELAY_CTR_BYTES_TO_CLIENT] += len - HDR;
     m++;
   }
   pthread_mutex_unlock(&r->lock);
@@ -616,8 +618,8 @@ static void finalize_tsfn(napi_env env, void *data, void *hint) {
   unref_relay(data);
 }
 
-/* Runs on the JS thread: hands every queued miss to JS as one flat array
-   [buf, address, port, family, publicIndex, …]. */
+/* Runs on the JS thread: hands every queued miss to JS as one flat array of
+   PARLEY_RELAY_MISS_FIELDS values per datagram (relay-native.ts NATIVE_MISS_FIELDS). */
 static void call_js(napi_env env, napi_value cb, void *ctx, void *data) {
   (void)data;
   relay_t *r = ctx;
@@ -632,7 +634,7 @@ static void call_js(napi_env env, napi_value cb, void *ctx, void *data) {
   pthread_mutex_unlock(&r->mlock);
   if (n == 0) return;
   napi_value arr, v, undef;
-  if (napi_create_array_with_length(env, (size_t)n * 5, &arr) != napi_ok) return;
+  if (napi_create_array_with_length(env, (size_t)n * PARLEY_RELAY_MISS_FIELDS, &arr) != napi_ok) return;
   for (int i = 0; i < n; i++) {
     char ip[INET6_ADDRSTRLEN] = "";
     int port, v6 = q[i].from.sa.sa_family == AF_INET6;
@@ -645,15 +647,15 @@ static void call_js(napi_env env, napi_value cb, void *ctx, void *data) {
     }
     void *copy;
     napi_create_buffer_copy(env, q[i].len, q[i].data, &copy, &v);
-    napi_set_element(env, arr, (uint32_t)i * 5, v);
+    napi_set_element(env, arr, (uint32_t)i * PARLEY_RELAY_MISS_FIELDS + PARLEY_RELAY_MISS_PAYLOAD, v);
     napi_create_string_utf8(env, ip, NAPI_AUTO_LENGTH, &v);
-    napi_set_element(env, arr, (uint32_t)i * 5 + 1, v);
+    napi_set_element(env, arr, (uint32_t)i * PARLEY_RELAY_MISS_FIELDS + PARLEY_RELAY_MISS_ADDRESS, v);
     napi_create_int32(env, port, &v);
-    napi_set_element(env, arr, (uint32_t)i * 5 + 2, v);
+    napi_set_element(env, arr, (uint32_t)i * PARLEY_RELAY_MISS_FIELDS + PARLEY_RELAY_MISS_PORT, v);
     napi_create_string_utf8(env, v6 ? "IPv6" : "IPv4", NAPI_AUTO_LENGTH, &v);
-    napi_set_element(env, arr, (uint32_t)i * 5 + 3, v);
+    napi_set_element(env, arr, (uint32_t)i * PARLEY_RELAY_MISS_FIELDS + PARLEY_RELAY_MISS_FAMILY, v);
     napi_create_int32(env, q[i].pub, &v);
-    napi_set_element(env, arr, (uint32_t)i * 5 + 4, v);
+    napi_set_element(env, arr, (uint32_t)i * PARLEY_RELAY_MISS_FIELDS + PARLEY_RELAY_MISS_PUBLIC_INDEX, v);
   }
   napi_get_undefined(env, &undef);
   napi_call_function(env, undef, cb, 1, &arr, NULL);
@@ -765,7 +767,7 @@ static relay_t *handle_args(napi_env env, napi_callback_info info, size_t n, nap
   return get_relay(env, a[0]);
 }
 
-/* open({publics, internal, reusePort, socketBufferBytes, maxFlows, cidrs: [[ip, prefix]…],
+/* open({publics, internal, reusePort, socketBufferBytes, maxFlows, cidrs: [[network: Buffer, prefix]…],
          stats: Float64Array, slots: Int32Array(C_N), onMiss}) → {handle, publics, internal, tids} */
 static napi_value open_impl(napi_env env, napi_value opts, relay_t **out);
 
@@ -831,7 +833,8 @@ static napi_value open_impl(napi_env env, napi_value opts, relay_t **out) {
     napi_create_reference(env, st, 1, &r->stats_ref);
   }
 
-  /* transceiver networks */
+  /* transceiver networks: [network bytes, prefix] pairs from the one CIDR parser (src/core/cidr.ts),
+     host bits already zero */
   {
     napi_value list = get_prop(env, opts, "cidrs");
     uint32_t n = 0;
@@ -841,19 +844,17 @@ static napi_value open_impl(napi_env env, napi_value opts, relay_t **out) {
       napi_get_element(env, list, i, &item);
       napi_get_element(env, item, 0, &e0);
       napi_get_element(env, item, 1, &e1);
-      char ip[64];
+      uint8_t *net;
+      size_t netlen;
       int32_t prefix;
-      addr_u a;
-      socklen_t al;
-      if (get_str(env, e0, ip, sizeof ip) || get_i32(env, e1, &prefix) || parse_ip(ip, 0, &a, &al)) goto bad;
+      if (napi_get_buffer_info(env, e0, (void **)&net, &netlen) != napi_ok || (netlen != 4 && netlen != 16) || get_i32(env, e1, &prefix) ||
+          prefix < 0 || prefix > (int32_t)netlen * 8)
+        goto bad;
       cidr_t *c = &r->cidrs[r->ncidr++];
-      c->v6 = a.sa.sa_family == AF_INET6;
-      if (prefix < 0 || prefix > (c->v6 ? 128 : 32)) goto bad;
+      c->v6 = netlen == 16;
       c->prefix = prefix;
       memset(c->ip, 0, sizeof c->ip);
-      memcpy(c->ip, c->v6 ? (void *)&a.v6.sin6_addr : (void *)&a.v4.sin_addr, c->v6 ? 16 : 4);
-      for (int b = 0, bits = prefix; b < 16; b++, bits -= 8) /* as cidr.ts: the block's bits only */
-        c->ip[b] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+      memcpy(c->ip, net, netlen);
     }
   }
 
@@ -1174,7 +1175,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "COUNTERS", counters);
   /* the shape of the functions above; datapath-native.ts refuses another (a stale build) */
   napi_value abi;
-  napi_create_int32(env, ADDON_ABI, &abi);
+  napi_create_int32(env, PARLEY_RELAY_ADDON_ABI, &abi);
   napi_set_named_property(env, exports, "ABI", abi);
   return exports;
 }

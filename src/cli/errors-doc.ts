@@ -11,12 +11,13 @@ import { RTP_ERRORS, RTP_PARSE_DROPS } from '../core/rtp/index.ts';
 import { SDP_ERRORS } from '../core/sdp/index.ts';
 import { SRTP_DROPS, SRTP_ERRORS } from '../core/srtp/index.ts';
 import { STUN_ERRORS } from '../core/stun/index.ts';
+import { PEER_DROP_REASONS } from '../core/peer/index.ts';
 import { KEYRING_ERRORS, TOKEN_REJECTION_REASONS } from '../core/token/index.ts';
 import { CONFIG_ERRORS } from '../common/config-error.ts';
 import { CLIENT_ERRORS } from '../client/errors.ts';
 import { MEDIA_ERRORS } from '../media/errors.ts';
 import { DROP_REASONS as RELAY_DROP_REASONS } from '../relay/stats.ts';
-import { ENDPOINT_DROPS, SESSION_DROPS } from '../transceiver/drop-reasons.ts';
+import { ENDPOINT_DROPS } from '../transceiver/drop-reasons.ts';
 import { HANDLER_ERRORS } from '../transceiver/handlers/errors.ts';
 import { SIGNALING_ERRORS } from '../transceiver/signaling-errors.ts';
 
@@ -61,7 +62,7 @@ export function dropReasonSections(): ErrorDocSection[] {
   return [
     { title: 'Relay', source: 'src/relay/stats.ts', seen: 'Counted in `parley_relay_drops_total{reason}`.', entries: relayDropReasons() },
     { title: 'Transceiver endpoint', source: 'src/transceiver/drop-reasons.ts', seen: 'Counted in `parley_transceiver_drops_total{reason}`.', entries: ENDPOINT_DROPS.entries },
-    { title: 'Transceiver session', source: 'src/transceiver/drop-reasons.ts', seen: 'Counted in `parley_transceiver_session_drops_total{reason}`.', entries: SESSION_DROPS.entries },
+    { title: 'Audio peer (a call)', source: 'src/core/peer/errors.ts', seen: 'Told to `AudioPeerOptions.onDrop`; the transceiver counts them in `parley_transceiver_session_drops_total{reason}`.', entries: PEER_DROP_REASONS.entries },
     { title: 'ICE-lite results', source: 'src/core/ice/errors.ts', seen: 'Counted in `parley_transceiver_ice_checks_total{result}` and `IceLiteAgent.stats`.', entries: ICE_LITE_RESULTS.entries },
     { title: 'DTLS records', source: 'src/core/dtls/errors.ts', seen: 'Counted in `parley_transceiver_dtls_drops_total{reason}` and `DtlsEndpoint.drops`.', entries: DTLS_DROPS.entries },
     { title: 'SRTP', source: 'src/core/srtp/errors.ts', seen: 'The `reason` of an `SrtpError`; a transceiver session counts them as `srtp_<reason>`.', entries: SRTP_DROPS.entries },

@@ -6,10 +6,10 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatAddress } from '../core/address.ts';
 import { ConfigError } from '../common/config-error.ts';
-import { loadConfig, renderSettingsHelp } from '../common/cli-config.ts';
-import { loadKeyring } from '../common/keyring-config.ts';
+import { renderSettingsHelp } from '../common/cli-config.ts';
 import { createLogger } from '../common/log.ts';
-import { resolveMediaIo, resolveSrtp, transceiverSettings } from '../transceiver/config.ts';
+import { resolveTransceiverConfig, transceiverSettings } from '../transceiver/config.ts';
+import { defaultHandlers } from '../transceiver/handlers/registry.ts';
 import { LiveRelays, RelayLocations } from '../transceiver/relay-locations.ts';
 import { advertisedAddresses, formatRelaySpec } from '../transceiver/relay-spec.ts';
 import { startTransceiver } from '../transceiver/transceiver.ts';
@@ -36,21 +36,14 @@ export const command: Command = {
   summary: 'run the transceiver: signaling API + media endpoint for relays',
   help,
   async run(argv: string[]): Promise<number> {
-    const cfg = loadConfig(transceiverSettings, argv, process.env);
-    const keyring = loadKeyring({ keysFile: cfg.keysFile, env: process.env });
-    const { getHandlerFactory, handlerNames } = await import('../transceiver/handlers/registry.ts');
-    if (!getHandlerFactory(cfg.handler)) {
-      throw new ConfigError('--handler / PARLEY_HANDLER', `no media handler named '${cfg.handler}' (known: ${handlerNames().join(', ')})`);
-    }
+    const handlers = defaultHandlers();
+    const cfg = resolveTransceiverConfig(argv, process.env, handlers);
+    const { keyring, namedRelays: named } = cfg;
     const log = createLogger({ component: 'transceiver', level: cfg.logLevel });
-    const media = resolveMediaIo(cfg.mediaIo);
-    if (media.fallback) log.warn('media socket: dgram, the native addon is not usable', { reason: media.fallback });
-    log.info('media socket', { io: media.io, batchUs: media.io === 'native' ? cfg.mediaBatchUs : undefined });
-    const srtp = resolveSrtp(cfg.srtp);
-    if (srtp.fallback) log.warn('srtp: ts, the native addon is not usable', { reason: srtp.fallback });
-    log.info('srtp transform', { aesCm: srtp.impl });
-    const named = cfg.relays.locations[0].name !== '';
-    if (!named && cfg.region !== undefined) throw new ConfigError('--region / PARLEY_REGION', 'needs named locations in --relays (NAME=HOST:PORT;…)');
+    if (cfg.mediaIoFallback) log.warn('media socket: dgram, the native addon is not usable', { reason: cfg.mediaIoFallback });
+    log.info('media socket', { io: cfg.mediaIo, batchUs: cfg.mediaIo === 'native' ? cfg.mediaBatchUs : undefined });
+    if (cfg.srtpFallback) log.warn('srtp: ts, the native addon is not usable', { reason: cfg.srtpFallback });
+    log.info('srtp transform', { aesCm: cfg.srtp });
     let live: LiveRelays | undefined;
     let locations: RelayLocations;
     try {
@@ -67,8 +60,8 @@ export const command: Command = {
     try {
       trx = await startTransceiver({
         http: cfg.http, media: cfg.media, relays: advertisedAddresses(cfg.relays), relayCidrs: cfg.relayCidrs, keyring,
-        maxSessions: cfg.maxSessions, maxCallSeconds: cfg.maxCallSeconds, handler: cfg.handler, getHandler: getHandlerFactory,
-        apiKeys: cfg.apiKeys, log, relayLocations: named ? locations : undefined, regionHeader: cfg.regionHeader, httpAdvertise: cfg.httpAdvertise, udpBufferBytes: cfg.udpBuffer, mediaIo: media.io, mediaBatchUs: cfg.mediaBatchUs, srtpTransform: srtp.factory, staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
+        maxSessions: cfg.maxSessions, maxCallSeconds: cfg.maxCallSeconds, handler: cfg.handler, handlers,
+        apiKeys: cfg.apiKeys, log, relayLocations: named ? locations : undefined, regionHeader: cfg.regionHeader, httpAdvertise: cfg.httpAdvertise, udpBufferBytes: cfg.udpBuffer, mediaIo: cfg.mediaIo, mediaBatchUs: cfg.mediaBatchUs, srtpTransform: cfg.srtpTransform, staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
       });
     } catch (err) {
       // A port in use or an address not on this host: say which, exit 1 (as the relay does).

@@ -1,5 +1,5 @@
 // The client's ICE agent: src/core/ice's IceControllingClient (RFC 8445 controlling, RFC 7675
-// consent) adapted to IceAgentLike. The answer may list several relay candidates (DESIGN.md:
+// consent) with candidate failover, as the peer's ControllingIceAgent (src/core/peer). The answer may list several relay candidates (DESIGN.md:
 // the nearest location first, a backup at lower priority). They are tried one at a time, in
 // priority order: an agent per candidate, the next started only when the previous failed, so
 // two relays are never nominated at once (a lite agent moves its selection to whichever
@@ -17,7 +17,8 @@ import type { TransportAddress } from '../core/address.ts';
 import type { Rng } from '../core/rng.ts';
 import { connectivityCheck, PEER_REFLEXIVE_PRIORITY } from '../core/ice/binding-request.ts';
 import { IceControllingClient } from '../core/ice/ice-controlling-client.ts';
-import type { IceAgentLike, IceAgentParams, IceSignal } from './agents.ts';
+import type { ControllingIceAgent, ControllingIceEvent } from '../core/peer/index.ts';
+import type { IceAgentParams } from './agents.ts';
 
 /** RFC 8489 §6.2.1 Rc for a candidate that has a backup after it: 100+200+400+800 ms, then 16 × RTO. */
 const TRANSMISSIONS_WITH_BACKUP = 5;
@@ -25,7 +26,7 @@ const TRANSMISSIONS_WITH_BACKUP = 5;
 const LIVENESS_INTERVAL_MS = 500;
 export const FAILOVER_AFTER_MS = 1500;
 
-export function createCoreIce(p: IceAgentParams, rng: Rng): IceAgentLike {
+export function createCoreIce(p: IceAgentParams, rng: Rng): ControllingIceAgent {
   const candidates = p.remoteCandidates;
   let index = 0;
   let lastNow = p.now;
@@ -66,7 +67,7 @@ export function createCoreIce(p: IceAgentParams, rng: Rng): IceAgentLike {
       const at = failoverAt();
       return t === undefined || (at !== undefined && at < t) ? at : t;
     },
-    pollEvent(): IceSignal | undefined {
+    pollEvent(): ControllingIceEvent | undefined {
       for (;;) {
         const ev = agent.pollEvent();
         if (!ev) return undefined;
@@ -82,6 +83,10 @@ export function createCoreIce(p: IceAgentParams, rng: Rng): IceAgentLike {
         }
         return ev;
       }
+    },
+    close() {
+      agent.close();
+      extra.length = 0;
     },
     checkNow() {
       if (agent.state !== 'connected') return;

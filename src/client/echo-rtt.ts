@@ -4,7 +4,7 @@
 // sent most recently, newest first; the echo normally comes back within a few frames, so this
 // costs a few Buffer comparisons per packet and allocates nothing. A payload that matches none of
 // the last `cycle` frames (another handler, an echo older than one cycle) gives no sample.
-// Not here: RTCP RTT (./rtp-stream.ts), STUN RTT (./stun-rtt.ts).
+// Not here: RTCP RTT (src/core/peer/rtcp-session.ts), STUN RTT (./stun-rtt.ts).
 export class EchoRttMeter {
   readonly #frames: readonly Buffer[];
   readonly #sentAt: Float64Array;

@@ -1,7 +1,7 @@
 // The I/O shell for ClientCalls: one UDP socket per call (the relay keys flows by the client's
 // address, so calls cannot share one) and ONE timer for the whole process, armed to the
-// earliest deadline any call holds (STYLE.md rule 3), kept in an indexed min-heap (the
-// transceiver's TimerHeap) so a timer firing costs O(log n) per due call, not a scan of all
+// earliest deadline any call holds (STYLE.md rule 3), kept in an indexed min-heap
+// (src/common/timer-heap.ts) so a timer firing costs O(log n) per due call, not a scan of all
 // calls — at 400 calls × 50 frames/s a scan was 8 M entry visits a second. Sends skip dgram's
 // per-send DNS lookup (every destination is a literal IP from the answer). This is what lets
 // `parley load` run hundreds of calls cheaply: no per-call timers, no per-call intervals.
@@ -9,8 +9,9 @@
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import type { TransportAddress } from '../core/address.ts';
-import type { ClientCall, ClientCallEvent } from './client-call.ts';
-import { TimerHeap } from '../transceiver/timer-heap.ts';
+import { drain } from '../core/output.ts';
+import type { ClientCall, ClientCallEvent, ClientTransmit } from './client-call.ts';
+import { TimerHeap } from '../common/timer-heap.ts';
 
 export type Clock = () => number;
 
@@ -20,6 +21,9 @@ interface Entry {
   onEvent: (ev: ClientCallEvent) => void;
   host: string;
   closed: boolean;
+  /** drain() listeners, made once per call. */
+  readonly send: (t: ClientTransmit) => void;
+  readonly emit: (ev: ClientCallEvent) => void;
 }
 
 /** A call's socket, before and after its call is attached. */
@@ -78,7 +82,22 @@ export class UdpCallDriver {
 
   /** Binds a socket on `host` port 0 for one call. */
   async bind(host: string): Promise<CallBinding> {
-    const entry: Entry = { socket: await bindSocket(host), call: undefined, onEvent: () => {}, host, closed: false };
+    const entry: Entry = {
+      socket: await bindSocket(host), call: undefined, onEvent: () => {}, host, closed: false,
+      send: (t) => {
+        if (!entry.closed) entry.socket.send(t.data, t.path.port, t.path.address);
+      },
+      emit: (ev) => {
+        try {
+          entry.onEvent(ev);
+        } catch (err) {
+          // A listener's error must not stop the other calls' timer (mediasoup-style containment).
+          queueMicrotask(() => {
+            throw err;
+          });
+        }
+      },
+    };
     this.#listen(entry);
     this.#entries.add(entry);
     let address = socketAddress(entry.socket);
@@ -141,20 +160,7 @@ export class UdpCallDriver {
   #flush(entry: Entry): void {
     const call = entry.call;
     if (!call || entry.closed) return;
-    for (let t = call.pollTransmit(); t; t = call.pollTransmit()) {
-      entry.socket.send(t.data, t.to.port, t.to.address);
-    }
-    for (let ev = call.pollEvent(); ev; ev = call.pollEvent()) {
-      try {
-        entry.onEvent(ev);
-      } catch (err) {
-        // A listener's error must not stop the other calls' timer (mediasoup-style containment).
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
-    const deadline = call.pollTimeout();
+    const deadline = drain(call, entry.send, entry.emit);
     this.#timers.set(entry, deadline);
     // A timer armed earlier than this deadline stays: firing early costs one empty pass.
     if (deadline !== undefined && (this.#armedAt === undefined || deadline < this.#armedAt)) this.#arm(deadline);

@@ -6,27 +6,56 @@
 //   const ops = await startOpsHttp({ host, port, metrics: registry, ready: () => bool, healthy?, log? });
 //   ops.address  → TransportAddress actually bound (port 0 → the chosen port)
 //   await ops.close()   idempotent
+// serveOps() answers the same three paths on a server of its own (the transceiver's signaling port).
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { TransportAddress } from '../core/address.ts';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { listenHttp } from './http-listen.ts';
+import type { ListeningHttp } from './http-listen.ts';
 import type { Logger } from './log.ts';
 import type { MetricsRegistry } from './metrics.ts';
 import { PROMETHEUS_CONTENT_TYPE } from './metrics.ts';
 
-export interface OpsHttpOptions {
-  readonly host: string;
-  readonly port: number;
+export interface OpsEndpoints {
   readonly metrics: MetricsRegistry;
   readonly ready: () => boolean;
   readonly healthy?: () => boolean;
+}
+
+export interface OpsHttpOptions extends OpsEndpoints {
+  readonly host: string;
+  readonly port: number;
   readonly log?: Logger;
 }
 
-export interface OpsHttp {
-  readonly address: TransportAddress;
-  close(): Promise<void>;
+export const OPS_PATHS = ['/metrics', '/healthz', '/readyz'] as const;
+export type OpsPath = (typeof OPS_PATHS)[number];
+
+export function isOpsPath(path: string): path is OpsPath {
+  return (OPS_PATHS as readonly string[]).includes(path);
 }
+
+/** Answers GET/HEAD of one of OPS_PATHS (the caller checked the method). */
+export function serveOps(o: OpsEndpoints, path: OpsPath, req: IncomingMessage, res: ServerResponse): void {
+  let status = 200;
+  let type = 'text/plain; charset=utf-8';
+  let body: string;
+  if (path === '/metrics') {
+    type = PROMETHEUS_CONTENT_TYPE;
+    body = o.metrics.render();
+  } else if (path === '/healthz') {
+    const ok = o.healthy ? o.healthy() : true;
+    status = ok ? 200 : 503;
+    body = ok ? 'ok\n' : 'unhealthy\n';
+  } else {
+    const ok = o.ready();
+    status = ok ? 200 : 503;
+    body = ok ? 'ready\n' : 'not ready\n';
+  }
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+export type OpsHttp = ListeningHttp;
 
 export async function startOpsHttp(o: OpsHttpOptions): Promise<OpsHttp> {
   const server: Server = createServer((req, res) => {
@@ -35,48 +64,10 @@ export async function startOpsHttp(o: OpsHttpOptions): Promise<OpsHttp> {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    let status = 200;
-    let type = 'text/plain; charset=utf-8';
-    let body: string;
-    if (path === '/metrics') {
-      type = PROMETHEUS_CONTENT_TYPE;
-      body = o.metrics.render();
-    } else if (path === '/healthz') {
-      const ok = o.healthy ? o.healthy() : true;
-      status = ok ? 200 : 503;
-      body = ok ? 'ok\n' : 'unhealthy\n';
-    } else if (path === '/readyz') {
-      const ok = o.ready();
-      status = ok ? 200 : 503;
-      body = ok ? 'ready\n' : 'not ready\n';
-    } else {
-      status = 404;
-      body = 'not found\n';
-    }
-    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
-    res.end(req.method === 'HEAD' ? undefined : body);
+    if (isOpsPath(path)) serveOps(o, path, req, res);
+    else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end('not found\n');
   });
   // Scrapers keep connections open; do not let them hold the process on close.
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  server.on('error', (err) => o.log?.error('ops http error', { err }));
-  const a = server.address() as AddressInfo;
-  const address: TransportAddress = { address: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' };
-  let closing: Promise<void> | undefined;
-  return {
-    address,
-    close(): Promise<void> {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-  };
+  return listenHttp(server, o.host, o.port, 'ops', o.log);
 }

@@ -7,11 +7,11 @@ import type { ConfigOf } from '../common/cli-config.ts';
 import { loadConfig, parsers, setting } from '../common/cli-config.ts';
 import { loadKeyring } from '../common/keyring-config.ts';
 import { LOG_LEVELS } from '../common/log.ts';
-import type { Cidr } from './cidr.ts';
-import { parseCidrList } from './cidr.ts';
+import { CidrSet, LOOPBACK_CIDRS } from '../core/cidr.ts';
 import { loadNativeAddon } from './datapath-native.ts';
-import { MAX_PUBLIC_ADDRESSES } from './flow-table.ts';
-import { DEFAULT_HEARTBEAT_PREFIX } from './heartbeat.ts';
+import { MAX_PUBLIC_ADDRESSES } from '../contracts/relay-native.ts';
+import { DEFAULT_FLOW_PREFIX } from '../contracts/flow-record.ts';
+import { DEFAULT_HEARTBEAT_PREFIX } from '../contracts/heartbeat.ts';
 import { allowedCpus, cpuQuota } from './pin.ts';
 
 const loopback = (port: number): TransportAddress => ({ address: '127.0.0.1', port, family: 'IPv4' });
@@ -67,7 +67,7 @@ export const relaySettings = {
   transceiverCidrs: setting({
     flag: 'transceiver-cidrs', env: 'PARLEY_TRANSCEIVER_CIDRS', metavar: 'CIDR,…',
     help: 'networks transceivers live in: return traffic only from these, flows only to token destinations inside them',
-    default: parseCidrList('127.0.0.0/8,::1/128') as Cidr[], defaultText: '127.0.0.0/8,::1/128', parse: parseCidrList,
+    default: CidrSet.parse(LOOPBACK_CIDRS), defaultText: LOOPBACK_CIDRS, parse: (t: string) => CidrSet.parse(t),
   }),
   redis: setting({
     flag: 'redis', env: 'PARLEY_REDIS', metavar: 'URL',
@@ -77,7 +77,7 @@ export const relaySettings = {
   redisPrefix: setting({
     flag: 'redis-prefix', env: 'PARLEY_REDIS_PREFIX', metavar: 'PREFIX',
     help: 'key prefix of flow records in Redis',
-    default: 'parley:relay:flow:', parse: (t: string) => {
+    default: DEFAULT_FLOW_PREFIX, parse: (t: string) => {
       if (t === '' || t.length > 200) throw new Error('must be 1..200 characters');
       return t;
     },

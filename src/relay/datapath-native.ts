@@ -12,10 +12,11 @@ import type { RemoteInfo } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { TransportAddress } from '../core/address.ts';
-import type { Cidr } from './cidr.ts';
+import type { CidrSet } from '../core/cidr.ts';
 import type { Datapath } from './datapath.ts';
 import type { Flow, FlowTable } from './flow-table.ts';
-import { NATIVE_STATS_BASE, STATS_SLOTS, Slot, dropSlot } from './stats.ts';
+import { NATIVE_COUNTERS, NATIVE_MISS_FIELDS, RELAY_ADDON_ABI } from '../contracts/relay-native.ts';
+import { NATIVE_STATS_BASE, STATS_SLOTS, Slot, dropSlot, nativeCounterSlots } from './stats.ts';
 
 export const NATIVE_ADDON_PATH = new URL('../../native/build/Release/parley_relay.node', import.meta.url).pathname;
 
@@ -29,8 +30,9 @@ interface OpenResult {
 
 /** The addon's functions (native/src/relay_native.c). */
 export interface NativeAddon {
+  /** How many counters it counts (NATIVE_COUNTERS). */
   readonly COUNTERS: number;
-  /** The shape of these functions (ADDON_ABI in the C file). */
+  /** The shape of these functions (RELAY_ADDON_ABI). */
   readonly ABI?: number;
   open(o: {
     publics: readonly TransportAddress[];
@@ -38,7 +40,8 @@ export interface NativeAddon {
     reusePort: boolean;
     socketBufferBytes: number;
     maxFlows: number;
-    cidrs: [string, number][];
+    /** [network bytes (4 or 16, host bits zero), prefix length] per block. */
+    cidrs: [Buffer, number][];
     stats: Float64Array;
     slots: Int32Array;
     onMiss: (batch: unknown[]) => void;
@@ -53,15 +56,9 @@ export interface NativeAddon {
   close(h: object): void;
 }
 
-// The addon's counters, in its enum order; the loop keeps a private count of misses (-1: none).
-const COUNTER_SLOTS = [
-  Slot.pktsToTransceiver, Slot.bytesToTransceiver, Slot.pktsToClient, Slot.bytesToClient,
-  dropSlot.too_large, dropSlot.not_stun, dropSlot.rate_limited, dropSlot.unknown_flow,
-  dropSlot.disallowed_source, dropSlot.bad_header, dropSlot.send_error, -1,
-];
-
-/** The addon's ABI this file is written for (native/src/relay_native.c ADDON_ABI). */
-const ADDON_ABI = 2;
+/** Where each value of a miss sits in the addon's flat miss batch (NATIVE_MISS_FIELDS). */
+const MISS_FIELDS = NATIVE_MISS_FIELDS.length;
+const Miss = Object.fromEntries(NATIVE_MISS_FIELDS.map((f, i) => [f, i])) as Record<(typeof NATIVE_MISS_FIELDS)[number], number>;
 
 /** Flows sync() reads per call into the native table (more take another call). */
 const SEEN_PAIRS = 4096;
@@ -75,7 +72,7 @@ export function loadNativeAddon(): NativeAddon | Error {
   if (!existsSync(NATIVE_ADDON_PATH)) return (loaded = new Error(`${NATIVE_ADDON_PATH} is not built (npm ci builds it with node-gyp)`));
   try {
     const a = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
-    if (a.COUNTERS !== COUNTER_SLOTS.length || a.ABI !== ADDON_ABI) return (loaded = new Error(`${NATIVE_ADDON_PATH} is stale; rebuild it (npm run build:native)`));
+    if (a.COUNTERS !== NATIVE_COUNTERS.length || a.ABI !== RELAY_ADDON_ABI) return (loaded = new Error(`${NATIVE_ADDON_PATH} is stale; rebuild it (npm run build:native)`));
     loaded = a;
   } catch (err) {
     loaded = new Error(`cannot load ${NATIVE_ADDON_PATH}: ${(err as Error).message}`);
@@ -91,7 +88,8 @@ export interface NativeDatapathOptions {
   readonly socketBufferBytes: number;
   /** The worker's whole stats array (JS half + native half). */
   readonly stats: Float64Array;
-  readonly transceiverCidrs: readonly Cidr[];
+  /** The networks the loop accepts return traffic from (the one parser's blocks). */
+  readonly transceiverCidrs: CidrSet;
   readonly onClientMiss: (msg: Buffer, rinfo: RemoteInfo, publicIndex: number) => void;
   readonly onSocketError: (err: Error) => void;
 }
@@ -126,9 +124,9 @@ export class NativeDatapath implements Datapath {
       reusePort: o.reusePort,
       socketBufferBytes: o.socketBufferBytes,
       maxFlows: o.table.maxFlows,
-      cidrs: o.transceiverCidrs.map((c) => [c.text.split('/')[0], c.prefix]),
+      cidrs: o.transceiverCidrs.blocks.map((c) => [c.network, c.prefix]),
       stats: new Float64Array(buf, o.stats.byteOffset + NATIVE_STATS_BASE * 8, STATS_SLOTS),
-      slots: Int32Array.from(COUNTER_SLOTS),
+      slots: nativeCounterSlots(),
       onMiss: (batch) => this.#onMisses(batch),
     });
     this.#h = r.handle;
@@ -139,10 +137,10 @@ export class NativeDatapath implements Datapath {
   #onMisses(b: unknown[]): void {
     if (this.#closing) return;
     const miss = this.#o.onClientMiss;
-    for (let i = 0; i + 4 < b.length; i += 5) {
-      const msg = b[i] as Buffer;
-      const rinfo = { address: b[i + 1] as string, port: b[i + 2] as number, family: b[i + 3] as 'IPv4' | 'IPv6', size: msg.length };
-      miss(msg, rinfo, b[i + 4] as number);
+    for (let i = 0; i + MISS_FIELDS <= b.length; i += MISS_FIELDS) {
+      const msg = b[i + Miss.payload] as Buffer;
+      const rinfo = { address: b[i + Miss.address] as string, port: b[i + Miss.port] as number, family: b[i + Miss.family] as 'IPv4' | 'IPv6', size: msg.length };
+      miss(msg, rinfo, b[i + Miss.publicIndex] as number);
     }
   }
 

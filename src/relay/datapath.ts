@@ -12,10 +12,10 @@
 import dgram from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { TransportAddress } from '../core/address.ts';
-import { RELAY_HEADER_LENGTH } from '../core/relay-header.ts';
+import { RELAY_HEADER_LENGTH, RELAY_MAX_PAYLOAD } from '../contracts/relay-header.ts';
 import type { Flow, FlowTable } from './flow-table.ts';
 import type { RouteContext } from './route.ts';
-import { MAX_PAYLOAD, publicMatchers, routeFromTransceiver } from './route.ts';
+import { publicMatchers, routeFromTransceiver } from './route.ts';
 import { Slot, dropSlot } from './stats.ts';
 
 /** Most connected sockets per worker (one per transceiver address); beyond it, unconnected sends. */
@@ -116,7 +116,7 @@ export class NodeDatapath implements Datapath {
     this.#publicSockets.forEach((sock, index) => {
       sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
         // STUN (first byte 0–3) always goes to the control side: route.ts checks its ufrag.
-        if (msg.length <= MAX_PAYLOAD && msg.length > 0 && msg[0] > 3) {
+        if (msg.length <= RELAY_MAX_PAYLOAD && msg.length > 0 && msg[0] > 3) {
           const flow = table.get(rinfo.address, rinfo.port, index);
           if (flow !== undefined) {
             flow.lastSeen = clock.now;

@@ -1,14 +1,14 @@
 // The relay's flow table: client transport address (on one public address) → transceiver,
 // with a hard cap and idle expiry. Two indexes: by the client address as Node reports it
-// (forward path: one lookup with the strings dgram already gave us, no key building) and by a
-// numeric key computed from the relay header's bytes (return path: no string for IPv4).
+// (forward path: one lookup with the strings dgram already gave us, no key building) and, per
+// public address, by the client key the relay header's bytes give (src/contracts/client-key.ts,
+// the transceiver's key too; return path: no string for IPv4).
 // Pure data structure: time is a parameter, no timers.
 import type { IpFamily, TransportAddress } from '../core/address.ts';
-import { ipToBytes } from '../core/address.ts';
-import { RELAY_HEADER_LENGTH, RelayHeaderFlag, RelayHeaderOffset, encodeRelayHeader } from '../core/relay-header.ts';
-
-/** At most this many public addresses: the public index lives in 4 bits of the return key. */
-export const MAX_PUBLIC_ADDRESSES = 16;
+import type { ClientKey } from '../contracts/client-key.ts';
+import { clientKeyOfAddress } from '../contracts/client-key.ts';
+import { RELAY_HEADER_LENGTH, encodeRelayHeader } from '../contracts/relay-header.ts';
+import { MAX_PUBLIC_ADDRESSES } from '../contracts/relay-native.ts';
 
 export interface Flow {
   readonly clientAddress: string;
@@ -22,32 +22,14 @@ export interface Flow {
   readonly ufrag: string;
   /** The relay header for packets of this flow, built once (forward path sends it as is). */
   readonly header: Buffer;
-  readonly returnKey: number | string;
+  /** The client's key (client-key.ts): the return path finds the flow by it. */
+  readonly clientKey: ClientKey;
   /** Last packet from the client (ms, coarse clock). */
   lastSeen: number;
   /** Last time the store was told about this flow (ms); 0 = never. */
   storedAt: number;
   /** Owned by the datapath: its handle for sending towards destAddress:destPort (e.g. a connected socket). */
   out: unknown;
-}
-
-/** Return-path key from raw IP bytes, port and public index (what the header carries). */
-export function returnKeyOf(ip: Uint8Array, ipOffset: number, v6: boolean, port: number, publicIndex: number): number | string {
-  if (!v6) {
-    const n = ((ip[ipOffset] << 24) | (ip[ipOffset + 1] << 16) | (ip[ipOffset + 2] << 8) | ip[ipOffset + 3]) >>> 0;
-    // 32 + 16 + 4 bits = 52 bits: an exact double.
-    return n * 1048576 + port * 16 + publicIndex;
-  }
-  let s = '';
-  for (let i = ipOffset; i < ipOffset + 16; i++) s += (ip[i] < 16 ? '0' : '') + ip[i].toString(16);
-  return `${s}/${port}/${publicIndex}`;
-}
-
-/** The return key of a relay header at the start of `buf` for a known public index. */
-export function returnKeyOfHeader(buf: Uint8Array, publicIndex: number): number | string {
-  const v6 = (buf[RelayHeaderOffset.flags] & RelayHeaderFlag.clientIpv6) !== 0;
-  const port = (buf[RelayHeaderOffset.clientPort] << 8) | buf[RelayHeaderOffset.clientPort + 1];
-  return returnKeyOf(buf, RelayHeaderOffset.clientIp, v6, port, publicIndex);
 }
 
 /** Builds a flow; throws RangeError on a non-literal address (never hostile input: rinfo or a token). */
@@ -59,8 +41,9 @@ export function makeFlow(
   ufrag: string,
   now: number,
 ): Flow {
-  const ip = ipToBytes(client.address);
-  if (!ip) throw new RangeError(`not a literal IP: ${client.address}`);
+  const clientKey = clientKeyOfAddress(client);
+  if (clientKey === undefined) throw new RangeError(`not a literal IP: ${client.address}`);
+  if (!(publicIndex >= 0 && publicIndex < MAX_PUBLIC_ADDRESSES)) throw new RangeError(`public index ${publicIndex}`);
   const header = encodeRelayHeader(client, pub);
   if (header.length !== RELAY_HEADER_LENGTH) throw new RangeError('header size');
   return {
@@ -72,7 +55,7 @@ export function makeFlow(
     destPort: dest.port,
     ufrag,
     header,
-    returnKey: returnKeyOf(ip, 0, ip.length === 16, client.port, publicIndex),
+    clientKey,
     lastSeen: now,
     storedAt: 0,
     out: undefined,
@@ -85,7 +68,9 @@ export class FlowTable {
   readonly maxFlows: number;
   readonly idleMs: number;
   readonly #byAddress = new Map<string, Map<number, Flow>>();
-  readonly #byReturn = new Map<number | string, Flow>();
+  /** Per public index: client key → flow. */
+  readonly #byReturn = Array.from({ length: MAX_PUBLIC_ADDRESSES }, () => new Map<ClientKey, Flow>());
+  #size = 0;
 
   constructor(o: { maxFlows: number; idleMs: number }) {
     this.maxFlows = o.maxFlows;
@@ -93,7 +78,7 @@ export class FlowTable {
   }
 
   get size(): number {
-    return this.#byReturn.size;
+    return this.#size;
   }
 
   /** Forward path: the flow of a datagram from address:port on public address `publicIndex`. */
@@ -101,28 +86,33 @@ export class FlowTable {
     return this.#byAddress.get(address)?.get(port * 16 + publicIndex);
   }
 
-  /** Return path: by returnKeyOf(…). */
-  getReturn(key: number | string): Flow | undefined {
-    return this.#byReturn.get(key);
+  /** Return path: the flow of the client with this key (clientKeyOfHeader) on public address `publicIndex`. */
+  getReturn(publicIndex: number, key: ClientKey): Flow | undefined {
+    return this.#byReturn[publicIndex].get(key);
   }
 
   /** Adds (or replaces the flow of the same client address). 'full' at the cap: nothing changes. */
   insert(flow: Flow): InsertResult {
-    const old = this.#byReturn.get(flow.returnKey);
-    if (!old && this.#byReturn.size >= this.maxFlows) return 'full';
+    const byKey = this.#byReturn[flow.publicIndex];
+    const old = byKey.get(flow.clientKey);
+    if (!old && this.#size >= this.maxFlows) return 'full';
     let ports = this.#byAddress.get(flow.clientAddress);
     if (!ports) {
       ports = new Map();
       this.#byAddress.set(flow.clientAddress, ports);
     }
     ports.set(flow.clientPort * 16 + flow.publicIndex, flow);
-    this.#byReturn.set(flow.returnKey, flow);
-    return old ? 'replaced' : 'added';
+    byKey.set(flow.clientKey, flow);
+    if (old) return 'replaced';
+    this.#size++;
+    return 'added';
   }
 
   remove(flow: Flow): void {
-    if (this.#byReturn.get(flow.returnKey) !== flow) return;
-    this.#byReturn.delete(flow.returnKey);
+    const byKey = this.#byReturn[flow.publicIndex];
+    if (byKey.get(flow.clientKey) !== flow) return;
+    byKey.delete(flow.clientKey);
+    this.#size--;
     const ports = this.#byAddress.get(flow.clientAddress);
     if (!ports) return;
     ports.delete(flow.clientPort * 16 + flow.publicIndex);
@@ -132,7 +122,7 @@ export class FlowTable {
   /** Removes flows idle for idleMs or more; returns how many. O(size): call about once a second. */
   expire(now: number, onExpired?: (f: Flow) => void): number {
     let n = 0;
-    for (const f of this.#byReturn.values()) {
+    for (const f of this.values()) {
       if (now - f.lastSeen >= this.idleMs) {
         this.remove(f);
         onExpired?.(f);
@@ -142,7 +132,7 @@ export class FlowTable {
     return n;
   }
 
-  values(): IterableIterator<Flow> {
-    return this.#byReturn.values();
+  *values(): IterableIterator<Flow> {
+    for (const byKey of this.#byReturn) if (byKey.size > 0) yield* byKey.values();
   }
 }

@@ -1,129 +1,13 @@
-// The relay's liveness heartbeat in Redis (docs/global-relay.md): while a relay is ready it
-// writes, every intervalMs and in one script, `SET PREFIX<location>:<id> {public addresses} PX ttl`
-// (for operators to read) and its member `<location>:<id>` into the sorted set `PREFIX` + `live`
-// with the Redis clock's time + ttl as score; it removes both when it stops. A relay that dies
-// simply stops refreshing: its key expires and its score falls behind the clock.
-// Transceivers read the live members of that one sorted set (readLiveRelays below, used by
-// src/transceiver/relay-locations.ts) and advertise only locations with at least one live relay:
-// a read costs O(log n + live relays), never a walk over the keyspace that the flow store shares.
+// The relay's liveness heartbeat (docs/global-relay.md): while the relay is ready it writes its
+// heartbeat every intervalMs in the format of src/contracts/heartbeat.ts, and removes it when it
+// stops, so transceivers stop advertising this relay's location at once.
 // Not here: the flow store (store/redis-store.ts), which shares the Redis but not the keys.
 import type { TransportAddress } from '../core/address.ts';
 import { formatAddress } from '../core/address.ts';
-import { createHash } from 'node:crypto';
 import type { Logger } from '../common/log.ts';
-
-export const DEFAULT_HEARTBEAT_PREFIX = 'parley:heartbeat:relay:';
-export const HEARTBEAT_INTERVAL_MS = 1000;
-export const HEARTBEAT_TTL_MS = 3000;
-
-export function heartbeatKey(prefix: string, location: string, id: string): string {
-  return `${prefix}${heartbeatMember(location, id)}`;
-}
-
-/** The sorted set of live relays under `prefix` (cannot clash with a heartbeatKey: those have a ':'). */
-export function liveSetKey(prefix: string): string {
-  return `${prefix}live`;
-}
-
-export function heartbeatMember(location: string, id: string): string {
-  return `${location}:${id}`;
-}
-
-/** Inverse of heartbeatMember; undefined for anything else. Location names have no ':' (relay-spec.ts). */
-export function parseHeartbeatMember(member: string): { location: string; id: string } | undefined {
-  const colon = member.indexOf(':');
-  if (colon <= 0 || colon === member.length - 1) return undefined;
-  return { location: member.slice(0, colon), id: member.slice(colon + 1) };
-}
-
-// Scores are the Redis server's clock (TIME), so relays' and transceivers' clocks never meet.
-const NOW_MS = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)";
-
-/** KEYS: value key, live set. ARGV: member, value, ttl ms. The set lives as long as its newest member. */
-const BEAT_SCRIPT = `${NOW_MS}
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-redis.call('PEXPIRE', KEYS[2], ARGV[3], 'GT')
-redis.call('PEXPIRE', KEYS[2], ARGV[3], 'NX')
-return now`;
-
-/** KEYS: live set. The members whose deadline is still ahead. */
-const READ_SCRIPT = `${NOW_MS}
-return redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')`;
-
-/** A Lua script and its SHA-1, by which Redis caches it (SCRIPT LOAD / EVALSHA). */
-export interface CachedScript {
-  readonly text: string;
-  readonly sha1: string;
-}
-
-function cachedScript(text: string): CachedScript {
-  return { text, sha1: createHash('sha1').update(text).digest('hex') };
-}
-
-export const BEAT = cachedScript(BEAT_SCRIPT);
-export const READ_LIVE = cachedScript(READ_SCRIPT);
-
-/**
- * EVALSHA, and EVAL with the text only when Redis answers NOSCRIPT (a restarted or flushed
- * script cache): every beat and read after the first sends 40 hex digits, not the script.
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function evalCached(client: any, script: CachedScript, o: { keys: string[]; arguments: string[] }): Promise<unknown> {
-  try {
-    return await client.evalSha(script.sha1, o);
-  } catch (err) {
-    if (!String((err as Error)?.message).startsWith('NOSCRIPT')) throw err;
-    return client.eval(script.text, o);
-  }
-}
-
-/**
- * Writes one heartbeat: the relay's value key and its member in the live set (one script, so
- * both or neither). `client` is a connected node-redis client.
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function writeHeartbeat(client: any, o: { prefix: string; location: string; id: string; value: string; ttlMs: number }): Promise<void> {
-  await evalCached(client, BEAT, {
-    keys: [heartbeatKey(o.prefix, o.location, o.id), liveSetKey(o.prefix)],
-    arguments: [heartbeatMember(o.location, o.id), o.value, String(o.ttlMs)],
-  });
-}
-
-/** The locations with at least one live relay under `prefix`. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function readLiveRelays(client: any, prefix: string): Promise<Set<string>> {
-  const members = (await evalCached(client, READ_LIVE, { keys: [liveSetKey(prefix)], arguments: [] })) as string[];
-  const names = new Set<string>();
-  for (const m of members) {
-    const p = parseHeartbeatMember(m);
-    if (p) names.add(p.location);
-  }
-  return names;
-}
-
-/**
- * A node-redis client for heartbeats (loaded only when called: processes without --redis never
- * load node-redis): fails fast while down, reconnects with capped back-off, logs errors at most
- * every 5 s. Not yet connected: the caller calls connect().
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function heartbeatClient(url: string, log: Logger | undefined, what: string): Promise<any> {
-  const { createClient } = await import('redis');
-  const client = createClient({
-    url, disableOfflineQueue: true,
-    socket: { connectTimeout: 1000, reconnectStrategy: (n: number) => Math.min(100 * 2 ** Math.min(n, 5), 2000) },
-  });
-  let lastErrLog = 0;
-  client.on('error', (err: unknown) => {
-    if (Date.now() - lastErrLog > 5000) {
-      lastErrLog = Date.now();
-      log?.warn(`${what} error`, { err });
-    }
-  });
-  return client;
-}
+import type { RedisClient } from '../common/redis.ts';
+import { closeRedisClient, createRedisClient } from '../common/redis.ts';
+import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_MS, encodeHeartbeatValue, heartbeatKey, heartbeatMember, liveSetKey, writeHeartbeat } from '../contracts/heartbeat.ts';
 
 export interface HeartbeatOptions {
   readonly url: string;
@@ -141,8 +25,7 @@ export class RelayHeartbeat {
   readonly #o: HeartbeatOptions;
   readonly #key: string;
   readonly #member: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  #client: any;
+  #client: RedisClient | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   #beats = 0;
@@ -165,20 +48,22 @@ export class RelayHeartbeat {
   /** Connects (node-redis loaded only now) and starts beating; never throws for a down Redis. */
   static async start(o: HeartbeatOptions): Promise<RelayHeartbeat> {
     const h = new RelayHeartbeat(o);
-    h.#client = await heartbeatClient(o.url, o.log, 'heartbeat store');
+    const client = await createRedisClient({ url: o.url, what: 'heartbeat store', log: o.log });
+    h.#client = client;
     // The first beat goes out as soon as the connection is up, not a whole interval later.
-    h.#client.on('ready', () => void h.#beat());
-    h.#client.connect().catch(() => {});
+    client.on('ready', () => void h.#beat());
+    client.connect().catch(() => {});
     h.#timer = setInterval(() => void h.#beat(), o.intervalMs ?? HEARTBEAT_INTERVAL_MS);
     h.#timer.unref();
     return h;
   }
 
   async #beat(): Promise<void> {
-    if (this.#closing || !this.#client.isReady) return;
-    const value = JSON.stringify({ location: this.#o.location, public: this.#o.publics().map(formatAddress), at: Date.now() });
+    const client = this.#client;
+    if (this.#closing || !client?.isReady) return;
+    const value = encodeHeartbeatValue({ location: this.#o.location, public: this.#o.publics().map(formatAddress), at: Date.now() });
     try {
-      await writeHeartbeat(this.#client, { ...this.#o, value, ttlMs: this.#o.ttlMs ?? HEARTBEAT_TTL_MS });
+      await writeHeartbeat(client, { ...this.#o, value, ttlMs: this.#o.ttlMs ?? HEARTBEAT_TTL_MS });
       this.#beats++;
     } catch {
       // The client's 'error' listener logs; the key expires if this goes on.
@@ -189,15 +74,12 @@ export class RelayHeartbeat {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       clearInterval(this.#timer);
-      try {
-        if (this.#client.isReady) {
-          const gone = Promise.all([this.#client.del(this.#key), this.#client.zRem(liveSetKey(this.#o.prefix), this.#member)]);
-          await Promise.race([gone, new Promise((r) => setTimeout(r, 500).unref())]);
-          await this.#client.close();
-        } else this.#client.destroy();
-      } catch {
-        this.#client.destroy();
+      const client = this.#client;
+      if (client?.isReady) {
+        const gone = Promise.all([client.del(this.#key), client.zRem(liveSetKey(this.#o.prefix), this.#member)]).catch(() => {});
+        await Promise.race([gone, new Promise((r) => setTimeout(r, 500).unref())]);
       }
+      await closeRedisClient(client);
     })();
     return this.#closing;
   }

@@ -18,6 +18,7 @@ import { pinThread } from './pin.ts';
 import { newStats, registerRelayMetrics } from './stats.ts';
 import { MemoryFlowStore } from './store/memory-store.ts';
 import { hostMemoryStore } from './store/remote-store.ts';
+import { flowRecordTtlMs } from '../contracts/flow-record.ts';
 import type { WorkerInit, WorkerMessage, WorkerStoreInit } from './worker-protocol.ts';
 
 const WORKER_URL = new URL('./worker-main.ts', import.meta.url);
@@ -57,7 +58,7 @@ export async function startRelay(cfg: RelayConfig, log: Logger): Promise<Relay> 
     internal: { ...cfg.internal, port: cfg.internal.port === 0 ? 0 : cfg.internal.port + i },
   }));
   registerRelayMetrics(metrics, () => slots.map((s) => s.stats));
-  const memory = cfg.redis === undefined ? new MemoryFlowStore({ ttlMs: cfg.idleTimeout * 2000, maxEntries: cfg.maxFlows * 2 }) : undefined;
+  const memory = cfg.redis === undefined ? new MemoryFlowStore({ ttlMs: flowRecordTtlMs(cfg.idleTimeout * 1000), maxEntries: cfg.maxFlows * 2 }) : undefined;
   let publics: TransportAddress[] = cfg.listen.map(({ advertised: _a, ...bind }) => bind);
   // `--listen POD=LB`: flow records are keyed by the LB address, so another pod behind it finds them.
   const aliases = cfg.listen.flatMap((l) => (l.advertised ? [[formatAddress(l), formatAddress(l.advertised)] as const] : []));
@@ -86,7 +87,7 @@ export async function startRelay(cfg: RelayConfig, log: Logger): Promise<Relay> 
       reusePort: true,
       datapath: cfg.datapath,
       keys: cfg.keys,
-      transceiverCidrs: cfg.transceiverCidrs.map((c) => c.text),
+      transceiverCidrs: cfg.transceiverCidrs.toString(),
       maxFlows: perWorkerFlows,
       idleMs: cfg.idleTimeout * 1000,
       newFlowRate: cfg.newFlowRate,

@@ -15,17 +15,15 @@
 //   an address that no verified token and no live flow names (docs/relay.md, "Security").
 import type { TransportAddress } from '../core/address.ts';
 import { ipToBytes } from '../core/address.ts';
-import { RELAY_HEADER_LENGTH, RelayHeaderFlag, RelayHeaderOffset, isRelayHeader } from '../core/relay-header.ts';
+import { clientKeyOfHeader } from '../contracts/client-key.ts';
+import { RELAY_HEADER_LENGTH, RELAY_MAX_PAYLOAD, RelayHeaderFlag, RelayHeaderOffset, isRelayHeader } from '../contracts/relay-header.ts';
 import { checkIntegrity, peekUsername } from '../core/stun/index.ts';
 import type { Keyring, OpenOptions } from '../core/token/index.ts';
 import { derivePassword, open } from '../core/token/index.ts';
 import type { Flow, FlowTable } from './flow-table.ts';
-import { makeFlow, returnKeyOfHeader } from './flow-table.ts';
+import { makeFlow } from './flow-table.ts';
 import type { KeyedTokenBuckets } from './rate-limit.ts';
 import type { DropReason } from './stats.ts';
-
-/** Largest client datagram relayed (bytes of payload). Larger ones are dropped: 'too_large'. */
-export const MAX_PAYLOAD = 1500;
 
 export interface RouteContext {
   readonly keyring: Keyring;
@@ -70,7 +68,7 @@ function mayBeMedia(first: number): boolean {
 export const REPLACE_SILENT_FLOW_AFTER_MS = 3000;
 
 export function routeFromClient(ctx: RouteContext, packet: Buffer, from: Source, publicIndex: number, now: number): ClientRoute {
-  if (packet.length > MAX_PAYLOAD) return drop('too_large');
+  if (packet.length > RELAY_MAX_PAYLOAD) return drop('too_large');
   const known = ctx.table.get(from.address, from.port, publicIndex);
   const username = packet.length > 0 && packet[0] <= 3 ? peekUsername(packet) : undefined;
   if (known) {
@@ -157,10 +155,10 @@ export function routeFromTransceiver(
 ): ReturnRoute {
   if (!ctx.transceiverAllowed(from.address)) return drop('disallowed_source');
   if (!isRelayHeader(packet)) return drop('bad_header');
-  if (packet.length - RELAY_HEADER_LENGTH > MAX_PAYLOAD) return drop('too_large');
+  if (packet.length - RELAY_HEADER_LENGTH > RELAY_MAX_PAYLOAD) return drop('too_large');
   const idx = publicIndexOfHeader(matchers, packet);
   if (idx < 0) return drop('unknown_flow');
-  const flow = ctx.table.getReturn(returnKeyOfHeader(packet, idx));
+  const flow = ctx.table.getReturn(idx, clientKeyOfHeader(packet));
   // Only back to a client with a live flow, and only from the transceiver that flow goes to.
   if (!flow || flow.destPort !== from.port || flow.destAddress !== from.address) return drop('unknown_flow');
   return { kind: 'forward', flow };

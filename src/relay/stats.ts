@@ -5,6 +5,8 @@
 // The array has two halves with the same layout: the worker's JS thread writes the first, the
 // native datapath's loop thread (datapath-native.ts) the second; a metric is their sum.
 import type { MetricsRegistry } from '../common/metrics.ts';
+import type { NativeCounter } from '../contracts/relay-native.ts';
+import { NATIVE_COUNTERS } from '../contracts/relay-native.ts';
 
 /** Why a datagram was not forwarded. Every one is counted (STYLE.md rule 4). */
 export const DROP_REASONS = [
@@ -57,6 +59,27 @@ export const STATS_SLOTS = next;
 export const NATIVE_STATS_BASE = STATS_SLOTS;
 
 export const dropSlot = Object.fromEntries(DROP_REASONS.map((r, i) => [r, DROP_BASE + i])) as Record<DropReason, number>;
+
+/** The slot each counter of the native loop (src/contracts/relay-native.ts) is written to; -1: none. */
+const NATIVE_COUNTER_SLOT: Record<NativeCounter, number> = {
+  pkts_to_transceiver: Slot.pktsToTransceiver,
+  bytes_to_transceiver: Slot.bytesToTransceiver,
+  pkts_to_client: Slot.pktsToClient,
+  bytes_to_client: Slot.bytesToClient,
+  drop_too_large: dropSlot.too_large,
+  drop_not_stun: dropSlot.not_stun,
+  drop_rate_limited: dropSlot.rate_limited,
+  drop_unknown_flow: dropSlot.unknown_flow,
+  drop_disallowed_source: dropSlot.disallowed_source,
+  drop_bad_header: dropSlot.bad_header,
+  drop_send_error: dropSlot.send_error,
+  misses: -1,
+};
+
+/** The native counters' slots, in the addon's counter order (what its open() takes). */
+export function nativeCounterSlots(): Int32Array {
+  return Int32Array.from(NATIVE_COUNTERS, (c) => NATIVE_COUNTER_SLOT[c]);
+}
 
 export function newStats(shared = true): Float64Array {
   const bytes = 2 * STATS_SLOTS * Float64Array.BYTES_PER_ELEMENT;

@@ -7,6 +7,6 @@ import type { WorkerInit } from './worker-protocol.ts';
 
 if (!parentPort) throw new Error('worker-main.ts runs as a worker thread');
 const init = workerData as WorkerInit;
-const redis = init.store.kind === 'redis' ? (await import('./store/redis-store.ts')).RedisFlowStore : undefined;
-const worker = new RelayWorker(init, parentPort, redis);
+const openRedis = init.store.kind === 'redis' ? (await import('./store/redis-store.ts')).RedisFlowStore.open : undefined;
+const worker = await RelayWorker.create(init, parentPort, openRedis);
 await worker.start();

@@ -23,7 +23,8 @@ export interface WorkerInit {
   readonly datapath: 'js' | 'native';
   /** Keyring text (secret): passed in memory, never logged. */
   readonly keys: string;
-  readonly transceiverCidrs: readonly string[];
+  /** --transceiver-cidrs as text (CidrSet.parse reads it back). */
+  readonly transceiverCidrs: string;
   readonly maxFlows: number;
   readonly idleMs: number;
   readonly newFlowRate: number;

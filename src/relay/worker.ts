@@ -9,10 +9,10 @@ import type { RemoteInfo } from 'node:dgram';
 import { readlinkSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
 import type { TransportAddress } from '../core/address.ts';
+import { CidrSet } from '../core/cidr.ts';
 import { Keyring } from '../core/token/index.ts';
 import { createLogger } from '../common/log.ts';
 import type { Logger } from '../common/log.ts';
-import { cidrMatcher, parseCidr } from './cidr.ts';
 import type { Datapath } from './datapath.ts';
 import { NodeDatapath } from './datapath.ts';
 import { NativeDatapath } from './datapath-native.ts';
@@ -25,8 +25,9 @@ import { Slot, dropSlot, observeStoreLatency } from './stats.ts';
 import { HELPER_NICE, lowerHelperThreads } from './thread-priority.ts';
 import type { DropReason } from './stats.ts';
 import type { FlowStore, StoreObserver } from './store/flow-store.ts';
-import type { RedisFlowStore } from './store/redis-store.ts';
+import type { RedisStoreOptions } from './store/redis-store.ts';
 import { RemoteFlowStore } from './store/remote-store.ts';
+import { flowRecordTtlMs } from '../contracts/flow-record.ts';
 import type { SupervisorMessage, WorkerInit, WorkerMessage } from './worker-protocol.ts';
 
 const TICK_MS = 100;
@@ -87,18 +88,34 @@ export class RelayWorker {
   readonly #onExpired: ((f: Flow) => void) | undefined;
 
   /**
-   * `redis` is the RedisFlowStore class when the worker uses Redis: worker-main.ts imports it
-   * only then, so workers with the in-memory store never load node-redis.
+   * Opens the worker's flow store and makes the worker. `openRedis` opens the Redis store when
+   * the worker uses one: worker-main.ts imports it only then, so workers with the in-memory
+   * store never load node-redis.
    */
-  constructor(init: WorkerInit, port: MessagePort, redis?: typeof RedisFlowStore) {
+  static async create(init: WorkerInit, port: MessagePort, openRedis?: (o: RedisStoreOptions) => Promise<FlowStore>): Promise<RelayWorker> {
+    const log = createLogger({ component: 'relay', level: init.logLevel, fields: { worker: init.index } });
+    const stats = new Float64Array(init.stats);
+    const obs = storeObserver(stats, log);
+    let store: FlowStore;
+    if (init.store.kind === 'memory') store = new RemoteFlowStore(init.store.port, obs);
+    else if (openRedis) {
+      const { url, prefix, aliases } = init.store;
+      store = await openRedis({ url, prefix, ttlMs: flowRecordTtlMs(init.idleMs), observer: obs, aliases });
+    } else throw new TypeError('a Redis store needs openRedis');
+    return new RelayWorker(init, port, { log, stats, store });
+  }
+
+  constructor(init: WorkerInit, port: MessagePort, deps: { log: Logger; stats: Float64Array; store: FlowStore }) {
     this.#init = init;
     this.#port = port;
-    this.#log = createLogger({ component: 'relay', level: init.logLevel, fields: { worker: init.index } });
-    this.#stats = new Float64Array(init.stats);
+    this.#log = deps.log;
+    this.#stats = deps.stats;
+    this.#store = deps.store;
     this.#stats[Slot.flows] = 0;
     this.#table = new FlowTable({ maxFlows: init.maxFlows, idleMs: init.idleMs });
     this.#publics = init.publics;
-    const allowed = cidrMatcher(init.transceiverCidrs.map(parseCidr));
+    const transceiverCidrs = CidrSet.parse(init.transceiverCidrs);
+    const allowed = transceiverCidrs.matcher();
     const internalV6 = init.internal.family === 'IPv6';
     // publics is replaced by the bound addresses in start() (port 0 → the real port).
     this.#ctx = {
@@ -110,10 +127,6 @@ export class RelayWorker {
       transceiverAllowed: (ip) => ip.includes(':') === internalV6 && allowed(ip),
     };
     this.#lookupLimiter = new KeyedTokenBuckets({ ratePerSecond: init.storeLookupRate, burst: init.storeLookupRate, maxKeys: 1 });
-    const obs = storeObserver(this.#stats, this.#log);
-    if (init.store.kind === 'memory') this.#store = new RemoteFlowStore(init.store.port, obs);
-    else if (redis) this.#store = new redis({ url: init.store.url, prefix: init.store.prefix, ttlMs: init.idleMs * 2, observer: obs, aliases: init.store.aliases });
-    else throw new TypeError('a Redis store needs the RedisFlowStore class');
     const onClientMiss = (msg: Buffer, rinfo: RemoteInfo, i: number): void => this.#onClientMiss(msg, rinfo, i);
     const onSocketError = (err: Error): void => this.#log.debug('socket error', { err });
     this.#dp = init.datapath === 'native' ? new NativeDatapath({
@@ -123,7 +136,7 @@ export class RelayWorker {
       reusePort: init.reusePort,
       socketBufferBytes: init.socketBufferBytes,
       stats: this.#stats,
-      transceiverCidrs: init.transceiverCidrs.map(parseCidr),
+      transceiverCidrs,
       onClientMiss,
       onSocketError,
     }) : new NodeDatapath({

@@ -1,7 +1,5 @@
 // Public types of a call, shared by the session (which produces them), the call registry and
 // the signaling API (which serves them as JSON from GET /v1/realtime/calls/{id}).
-import type { SignalingError } from './signaling-errors.ts';
-
 /** created → connecting (first valid ICE check) → connected (SRTP keys) → closed. */
 export type CallState = 'created' | 'connecting' | 'connected' | 'closed';
 
@@ -57,7 +55,20 @@ export interface CallInfo {
 
 export type Admission = 'open' | 'full' | 'draining';
 
-export type CreateCallResult = { ok: true; id: string; answer: string } | { ok: false; error: SignalingError };
+/**
+ * Why the registry refuses an offer, in its own terms (the HTTP layer maps each to a status;
+ * the same strings label parley_transceiver_calls_rejected_total).
+ */
+export const CALL_REFUSALS = [
+  'unknown_handler',    // ?handler= or --handler names no registered handler
+  'bad_sdp',            // the offer does not parse as SDP, or lacks what every offer must carry
+  'sdp_not_acceptable', // a readable offer we cannot answer (no audio, no Opus, wrong transport)
+] as const;
+export type CallRefusal = (typeof CALL_REFUSALS)[number];
+
+export type CreateCallResult =
+  | { readonly ok: true; readonly id: string; readonly answer: string }
+  | { readonly ok: false; readonly refusal: CallRefusal; readonly message: string };
 
 /** What the signaling API needs from the call registry; tests substitute their own. */
 export interface CallService {

@@ -14,10 +14,9 @@ import type { Logger } from '../common/log.ts';
 import type { CallIds } from './call-id.ts';
 import type { Admission, CallInfo, CallService, CloseReason, CreateCallResult } from './call-types.ts';
 import type { MediaEndpoint } from './endpoint.ts';
-import type { MediaHandlerFactory } from './media-handler.ts';
+import type { HandlerRegistry } from './handlers/registry.ts';
 import type { CandidatePlan } from './relay-locations.ts';
 import { Session } from './session.ts';
-import { SignalingError, SignalingErrorCode } from './signaling-errors.ts';
 import type { TransceiverMetrics } from './transceiver-metrics.ts';
 
 export interface CallRegistryOptions {
@@ -37,7 +36,7 @@ export interface CallRegistryOptions {
   readonly maxSessions: number;
   readonly maxCallMs: number;
   readonly defaultHandler: string;
-  readonly getHandler: (name: string) => MediaHandlerFactory | undefined;
+  readonly handlers: HandlerRegistry;
   readonly metrics: TransceiverMetrics;
   readonly log?: Logger;
   readonly setupTimeoutMs?: number;
@@ -66,6 +65,8 @@ export class CallRegistry implements CallService {
   readonly #closed = new Map<string, number>();
   #active = 0;
   #draining = false;
+  /** Resolved by the close that leaves no call running (drain waits on it). */
+  #idleWaiters: (() => void)[] = [];
 
   constructor(o: CallRegistryOptions) {
     this.#o = o;
@@ -89,22 +90,28 @@ export class CallRegistry implements CallService {
     return this.#draining;
   }
 
+  /** Resolves once no call is running (at once when none is). */
+  whenIdle(): Promise<void> {
+    if (this.#active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
   createCall(offerText: string, options: { handler?: string; regionHint?: string }): CreateCallResult {
     const result = this.#create(offerText, options);
     if (result.ok) this.#o.metrics.callsCreated.inc();
-    else this.#o.metrics.callsRejected.labels(result.error.code).inc();
+    else this.#o.metrics.callsRejected.labels(result.refusal).inc();
     return result;
   }
 
   #create(offerText: string, options: { handler?: string; regionHint?: string }): CreateCallResult {
     const handlerName = options.handler ?? this.#o.defaultHandler;
-    const factory = this.#o.getHandler(handlerName);
-    if (!factory) return { ok: false, error: new SignalingError(SignalingErrorCode.unknownHandler, `no media handler named ${JSON.stringify(handlerName)}`) };
+    const factory = this.#o.handlers.get(handlerName);
+    if (!factory) return { ok: false, refusal: 'unknown_handler', message: `no media handler named ${JSON.stringify(handlerName)}` };
     const analysed = analyzeOffer(offerText);
     if (!analysed.ok) {
       const e = analysed.error;
       const readable = e.code !== SdpErrorCode.unparsable && e.code !== SdpErrorCode.incomplete;
-      return { ok: false, error: new SignalingError(readable ? SignalingErrorCode.sdpNotAcceptable : SignalingErrorCode.badSdp, e.message) };
+      return { ok: false, refusal: readable ? 'sdp_not_acceptable' : 'bad_sdp', message: e.message };
     }
     const offer = analysed.offer;
     const o = this.#o;
@@ -162,6 +169,7 @@ export class CallRegistry implements CallService {
     this.#closed.set(session.id, this.#o.clock());
     this.#expireClosed();
     this.#o.log?.info('call closed', { call: session.id, reason, stats: session.stats() });
+    if (this.#active === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
   /** The endpoint reports state changes here (setup time histogram). */

@@ -1,14 +1,18 @@
 // The transceiver's settings: every flag, its PARLEY_… variable, default and meaning, declared
 // once (STYLE.md rule 14). `parley transceiver --help` and the table in docs/transceiver.md are
-// rendered from this spec. Keys are not here: `--keys-file` / PARLEY_KEYS go through
+// rendered from this spec. Cross-setting checks live in resolveTransceiverConfig, as the relay's
+// in resolveRelayConfig; keys (`--keys-file` / PARLEY_KEYS) go through
 // src/common/keyring-config.ts like every other process.
 import type { TransportAddress } from '../core/address.ts';
-import { parsers, setting } from '../common/cli-config.ts';
+import { loadConfig, parsers, setting } from '../common/cli-config.ts';
+import { loadKeyring } from '../common/keyring-config.ts';
+import type { Keyring } from '../core/token/index.ts';
+import type { HandlerRegistry } from './handlers/registry.ts';
 import type { ConfigOf } from '../common/cli-config.ts';
 import { LOG_LEVELS } from '../common/log.ts';
 import type { LogLevel } from '../common/log.ts';
-import { CidrSet, LOOPBACK_CIDRS } from './cidr.ts';
-import { DEFAULT_HEARTBEAT_PREFIX } from '../relay/heartbeat.ts';
+import { CidrSet, LOOPBACK_CIDRS } from '../core/cidr.ts';
+import { DEFAULT_HEARTBEAT_PREFIX } from '../contracts/heartbeat.ts';
 import { parseRegionMap } from './relay-locations.ts';
 import { parseRelaySpec } from './relay-spec.ts';
 import { MEDIA_IO_MODES } from './media-socket.ts';
@@ -173,4 +177,40 @@ export function resolveSrtp(asked: SrtpImpl | undefined): { impl: SrtpImpl; fact
     return { impl: 'ts', fallback: addon.message };
   }
   return { impl: 'native', factory: nativeSrtpTransformFactory(addon) };
+}
+
+export interface ResolvedTransceiverConfig extends Omit<TransceiverConfig, 'keysFile' | 'mediaIo' | 'srtp'> {
+  readonly keyring: Keyring;
+  /** The media socket in use, and why the default fell back to dgram (undefined when it did not). */
+  readonly mediaIo: MediaIo;
+  readonly mediaIoFallback?: string;
+  /** The SRTP transform in use, its factory (native), and why the default fell back to ts. */
+  readonly srtp: SrtpImpl;
+  readonly srtpTransform?: SrtpTransformFactory;
+  readonly srtpFallback?: string;
+  /** True when --relays names locations (NAME=HOST:PORT;…). */
+  readonly namedRelays: boolean;
+}
+
+/**
+ * argv + env → a checked transceiver config. Throws ConfigError naming the setting and why:
+ * an unknown --handler (checked against `handlers`), --region without named locations, a
+ * native media socket or SRTP transform that was asked for and cannot load.
+ */
+export function resolveTransceiverConfig(argv: readonly string[], env: NodeJS.ProcessEnv, handlers: HandlerRegistry): ResolvedTransceiverConfig {
+  const s = loadConfig(transceiverSettings, argv, env);
+  const keyring = loadKeyring({ keysFile: s.keysFile, env });
+  if (!handlers.get(s.handler)) {
+    throw new ConfigError('--handler / PARLEY_HANDLER', `no media handler named '${s.handler}' (known: ${handlers.names().join(', ')})`);
+  }
+  const namedRelays = s.relays.locations[0].name !== '';
+  if (!namedRelays && s.region !== undefined) throw new ConfigError('--region / PARLEY_REGION', 'needs named locations in --relays (NAME=HOST:PORT;…)');
+  const media = resolveMediaIo(s.mediaIo);
+  const srtp = resolveSrtp(s.srtp);
+  const { keysFile: _unused, ...rest } = s;
+  return {
+    ...rest, keyring, namedRelays,
+    mediaIo: media.io, mediaIoFallback: media.fallback,
+    srtp: srtp.impl, srtpTransform: srtp.factory, srtpFallback: srtp.fallback,
+  };
 }

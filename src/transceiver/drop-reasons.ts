@@ -1,11 +1,8 @@
-// Why the transceiver dropped a datagram (STYLE.md rule 4: hot paths return a reason, every
-// reason is counted): before any call saw it (the media endpoint and its socket), or inside a
-// call (the session). Each reason is defined once here, with its meaning; the metric labels
-// (transceiver-metrics.ts) and docs/errors.md come from these catalogs.
+// Why the transceiver's media endpoint (and its socket) dropped a datagram before any call saw
+// it (STYLE.md rule 4: hot paths return a reason, every reason is counted). Each reason is
+// defined once here, with its meaning; the metric labels (transceiver-metrics.ts) and
+// docs/errors.md come from this catalog. What a call drops is the peer's (src/core/peer/errors.ts).
 import { reasonCatalog } from '../core/errors.ts';
-import type { ReasonCatalog } from '../core/errors.ts';
-import { SRTP_DROPS } from '../core/srtp/index.ts';
-import type { SrtpDropReason } from '../core/srtp/index.ts';
 
 /** parley_transceiver_drops_total{reason}. */
 export const ENDPOINT_DROPS = reasonCatalog('endpoint', {
@@ -17,19 +14,3 @@ export const ENDPOINT_DROPS = reasonCatalog('endpoint', {
 });
 export const ENDPOINT_DROP_REASONS = ENDPOINT_DROPS.reasons;
 export type EndpointDropReason = (typeof ENDPOINT_DROP_REASONS)[number];
-
-/** SRTP reasons a receiving session can meet (index_exhausted is the send side's). */
-type SrtpReceiveReason = Exclude<SrtpDropReason, 'index_exhausted'>;
-
-/** The part of a session drop reason before the SRTP detail: `srtp` takes `_<SRTP reason>`. */
-export type SessionDropKind = 'not_ready' | 'srtp' | 'malformed' | 'unknown_payload' | 'unknown_kind';
-export type SessionDropReason = Exclude<SessionDropKind, 'srtp'> | `srtp_${SrtpReceiveReason}`;
-
-/** parley_transceiver_session_drops_total{reason}. */
-export const SESSION_DROPS: ReasonCatalog<SessionDropReason> = reasonCatalog('session', {
-  not_ready: 'DTLS before ICE selected a pair, or SRTP/SRTCP before the keys',
-  ...Object.fromEntries(SRTP_DROPS.entries.filter((e) => e.value !== 'index_exhausted').map((e) => [`srtp_${e.value}`, `SRTP/SRTCP refused it: ${e.meaning}`])),
-  malformed: 'decrypted, but not an RTP packet or RTCP compound that parses',
-  unknown_payload: 'an RTP payload type other than the Opus one (e.g. telephone-event)',
-  unknown_kind: 'first byte is neither STUN, DTLS nor RTP/RTCP (RFC 7983)',
-}) as ReasonCatalog<SessionDropReason>;

@@ -1,23 +1,25 @@
 // The transceiver's UDP media endpoint: the I/O shell around every Session. It accepts
 // datagrams only from relay networks (--relay-cidrs), strips the relay ⇄ transceiver header
-// (src/core/relay-header.ts), routes the payload to a session — STUN by the server ufrag in
+// (src/contracts/relay-header.ts), routes the payload to a session — STUN by the server ufrag in
 // USERNAME (RFC 8445 §7.2.2), everything else by the client address the header names, as
 // pion's single-port mux does — and sends each session's output back through the relay the
-// client last used, header first. It arms ONE timer for all sessions (STYLE.md rule 3) from a
-// min-heap of their deadlines. The socket itself is behind media-socket.ts (`--media-io`:
+// client last used, header first. It arms ONE timer for all sessions (STYLE.md rule 3), on the
+// injected Clock, from a min-heap of their deadlines. The socket itself is behind media-socket.ts (`--media-io`:
 // batched native I/O or Node's dgram). Not here: what a call is (session.ts) or how calls are
 // created (calls.ts).
 import type { TransportAddress } from '../core/address.ts';
 import { classify } from '../core/demux.ts';
-import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader, isRelayHeader } from '../core/relay-header.ts';
+import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader, isRelayHeader } from '../contracts/relay-header.ts';
 import { peekUsername } from '../core/stun/index.ts';
+import type { Clock, Timer } from '../common/clock.ts';
 import type { Logger } from '../common/log.ts';
-import type { CidrSet } from './cidr.ts';
+import type { CidrSet } from '../core/cidr.ts';
 import type { CloseReason } from './call-types.ts';
-import type { Session, SessionPath } from './session.ts';
-import { TimerHeap } from './timer-heap.ts';
-import { clientKeyOfAddress, clientKeyOfHeader } from './client-key.ts';
-import type { ClientKey } from './client-key.ts';
+import { drain } from '../core/output.ts';
+import type { Session, SessionEvent, SessionPath, SessionTransmit } from './session.ts';
+import { TimerHeap } from '../common/timer-heap.ts';
+import { clientKeyOfAddress, clientKeyOfHeader } from '../contracts/client-key.ts';
+import type { ClientKey } from '../contracts/client-key.ts';
 import type { EndpointDropReason, TransceiverMetrics } from './transceiver-metrics.ts';
 import { DEFAULT_UDP_BUFFER_BYTES, DgramMediaSocket } from './media-socket.ts';
 import type { MediaIo, MediaPeer, MediaSocket, MediaSocketOptions } from './media-socket.ts';
@@ -30,8 +32,8 @@ export interface MediaEndpointOptions {
   readonly relayCidrs: CidrSet;
   readonly metrics: TransceiverMetrics;
   readonly log?: Logger;
-  /** Monotonic milliseconds; the same clock the sessions were created on. */
-  readonly clock: () => number;
+  /** Monotonic time (the clock the sessions were created on) and the endpoint's one timer. */
+  readonly clock: Clock;
   /** Told once per session when it closes (after its last datagrams are sent). */
   readonly onSessionClosed?: (session: Session, reason: CloseReason) => void;
   /** Told when a session's state changes (metrics, logs). */
@@ -57,6 +59,8 @@ interface Entry {
   lastPath: SessionPath | undefined;
   readonly lastHeader: Buffer;
   lastPeer: MediaPeer | undefined;
+  /** This entry's event listener for drain(), made once per session rather than per datagram. */
+  readonly onEvent: (e: SessionEvent) => void;
 }
 
 export class MediaEndpoint {
@@ -66,7 +70,7 @@ export class MediaEndpoint {
   readonly #byClient = new Map<ClientKey, Entry>();
   readonly #entries = new Map<Session, Entry>();
   readonly #timers = new TimerHeap<Session>();
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
   #timerAt = Infinity;
   #closed: Promise<void> | undefined;
   /** Return headers per path object: a session reuses its selected path for every packet. */
@@ -114,7 +118,10 @@ export class MediaEndpoint {
 
   /** Starts routing to a new session (by its server ufrag) and schedules its deadlines. */
   add(session: Session): void {
-    const entry: Entry = { session, clients: new Set(), lastPath: undefined, lastHeader: Buffer.alloc(RELAY_HEADER_LENGTH), lastPeer: undefined };
+    const entry: Entry = {
+      session, clients: new Set(), lastPath: undefined, lastHeader: Buffer.alloc(RELAY_HEADER_LENGTH), lastPeer: undefined,
+      onEvent: (e) => this.#onSessionEvent(entry, e),
+    };
     this.#entries.set(session, entry);
     this.#byUfrag.set(session.localUfrag, entry);
     this.#service(entry);
@@ -127,7 +134,7 @@ export class MediaEndpoint {
     // Deferred: the handler may be inside its own callback; drive from a clean stack.
     queueMicrotask(() => {
       if (!this.#entries.has(session)) return;
-      this.#guard(entry, () => session.handleTimeout(this.#o.clock()));
+      this.#guard(entry, () => session.handleTimeout(this.#o.clock.now()));
       this.#service(entry);
     });
   }
@@ -136,14 +143,14 @@ export class MediaEndpoint {
   closeSession(session: Session, reason: CloseReason): void {
     const entry = this.#entries.get(session);
     if (!entry) return;
-    this.#guard(entry, () => session.close(reason, this.#o.clock()));
+    this.#guard(entry, () => session.close(reason, this.#o.clock.now()));
     this.#service(entry);
   }
 
   /** Closes the socket and the timer. Sessions are not closed here: the owner ends them first. Idempotent. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer?.cancel();
       this.#timer = undefined;
       await this.#socket.close();
     })();
@@ -192,7 +199,7 @@ export class MediaEndpoint {
     // second at most, may be kept by the ICE agent or a DTLS flight, so they get a copy.
     const datagram = kind === 'rtp' ? msg.subarray(RELAY_HEADER_LENGTH) : Buffer.from(msg.subarray(RELAY_HEADER_LENGTH));
     try {
-      session.handle(datagram, path, this.#o.clock());
+      session.handle(datagram, path, this.#o.clock.now());
     } catch (err) {
       this.#failed(entry, err);
     }
@@ -214,7 +221,7 @@ export class MediaEndpoint {
   #failed(entry: Entry, err: unknown): void {
     this.#o.log?.error('session failed', { call: entry.session.id, err });
     try {
-      entry.session.close('internal-error', this.#o.clock());
+      entry.session.close('internal-error', this.#o.clock.now());
     } catch {
       // Closing a broken session can fail too; it is dropped from routing by #service below.
       this.#remove(entry);
@@ -225,22 +232,25 @@ export class MediaEndpoint {
   /** Sends what the session queued, applies its events, and reschedules it. */
   #service(entry: Entry): void {
     const s = entry.session;
-    for (let t = s.pollTransmit(); t; t = s.pollTransmit()) this.#send(t.path, t.data);
-    for (let e = s.pollEvent(); e; e = s.pollEvent()) {
-      if (e.type === 'path') {
-        const key = clientKeyOfAddress(e.path.client);
-        if (key === undefined) continue;
-        this.#byClient.set(key, entry);
-        entry.clients.add(key);
-      } else if (e.type === 'state') {
-        this.#o.onSessionState?.(s);
-      } else if (e.type === 'closed') {
-        this.#remove(entry);
-        this.#o.onSessionClosed?.(s, e.reason);
-      }
-    }
-    if (this.#entries.has(s)) this.#timers.set(s, s.pollTimeout());
+    const next = drain(s, this.#transmit, entry.onEvent);
+    if (this.#entries.has(s)) this.#timers.set(s, next);
     this.#arm();
+  }
+
+  readonly #transmit = (t: SessionTransmit): void => this.#send(t.path, t.data);
+
+  #onSessionEvent(entry: Entry, e: SessionEvent): void {
+    if (e.type === 'path') {
+      const key = clientKeyOfAddress(e.path.client);
+      if (key === undefined) return;
+      this.#byClient.set(key, entry);
+      entry.clients.add(key);
+    } else if (e.type === 'state') {
+      this.#o.onSessionState?.(entry.session);
+    } else if (e.type === 'closed') {
+      this.#remove(entry);
+      this.#o.onSessionClosed?.(entry.session, e.reason);
+    }
   }
 
   #remove(entry: Entry): void {
@@ -268,7 +278,7 @@ export class MediaEndpoint {
     if (this.#closed) return;
     const at = this.#timers.earliest();
     if (at === undefined) {
-      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer?.cancel();
       this.#timer = undefined;
       this.#timerAt = Infinity;
       return;
@@ -277,15 +287,15 @@ export class MediaEndpoint {
     // hundreds of calls the earliest deadline moves on every packet, and re-arming each time
     // cost a clearTimeout + setTimeout per packet.
     if (this.#timer && this.#timerAt <= at) return;
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timerAt = at;
-    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, Math.ceil(at - this.#o.clock())));
+    this.#timer = this.#o.clock.timeout(Math.max(0, Math.ceil(at - this.#o.clock.now())), this.#onTimer);
   }
 
-  #onTimer(): void {
+  readonly #onTimer = (): void => {
     this.#timer = undefined;
     this.#timerAt = Infinity;
-    const now = this.#o.clock();
+    const now = this.#o.clock.now();
     for (const s of this.#timers.takeExpired(now)) {
       const entry = this.#entries.get(s);
       if (!entry) continue;
@@ -293,5 +303,5 @@ export class MediaEndpoint {
       this.#service(entry);
     }
     this.#arm();
-  }
+  };
 }

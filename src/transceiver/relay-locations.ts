@@ -2,12 +2,14 @@
 // location named by the request's region hint (a header: `X-Parley-Region: us`, or a CDN's
 // country header mapped by --region-map, `DE=eu,US=us`), else the transceiver's own --region,
 // first; one backup location after it, at lower ICE priority. A location counts only while
-// one of its relays is alive (a heartbeat in Redis, src/relay/heartbeat.ts); without Redis, or
+// one of its relays is alive (a heartbeat in Redis, src/contracts/heartbeat.ts); without Redis, or
 // while Redis cannot say, every configured location counts as alive.
 // Not here: the relay spec syntax (relay-spec.ts), candidate lines (src/core/sdp/answer.ts).
 import type { TransportAddress } from '../core/address.ts';
 import type { Logger } from '../common/log.ts';
-import { heartbeatClient, readLiveRelays } from '../relay/heartbeat.ts';
+import type { RedisClient } from '../common/redis.ts';
+import { closeRedisClient, createRedisClient } from '../common/redis.ts';
+import { readLiveRelays } from '../contracts/heartbeat.ts';
 import type { RelaySpec } from './relay-spec.ts';
 
 /** What one answer advertises: addresses in preference order; from `backupFrom` on, the backup location. */
@@ -123,13 +125,12 @@ export interface LiveRelaysOptions {
 
 /**
  * Reads relay heartbeats from Redis on a timer (never per request): the live members of the
- * heartbeat sorted set (src/relay/heartbeat.ts) every refreshMs, and keeps their locations. The request path only
+ * heartbeat sorted set (src/contracts/heartbeat.ts) every refreshMs, and keeps their locations. The request path only
  * reads the cached set (`live()`).
  */
 export class LiveRelays {
   readonly #o: LiveRelaysOptions;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  #client: any;
+  #client: RedisClient | undefined;
   #timer: NodeJS.Timeout | undefined;
   #live: ReadonlySet<string> | undefined;
   #readAt = -Infinity;
@@ -143,9 +144,10 @@ export class LiveRelays {
   /** Connects (node-redis is loaded only when --redis is set) and starts the refresh timer. */
   static async start(o: LiveRelaysOptions): Promise<LiveRelays> {
     const r = new LiveRelays(o);
-    r.#client = await heartbeatClient(o.url, o.log, 'relay heartbeat store');
+    const client = await createRedisClient({ url: o.url, what: 'relay heartbeat store', log: o.log });
+    r.#client = client;
     // Bounded: a transceiver starts without Redis (every location counts) rather than waiting.
-    await Promise.race([r.#client.connect().catch(() => {}), new Promise((res) => setTimeout(res, 1000).unref())]);
+    await Promise.race([client.connect().catch(() => {}), new Promise((res) => setTimeout(res, 1000).unref())]);
     await r.refresh();
     r.#timer = setInterval(() => void r.refresh(), o.refreshMs ?? 1000);
     r.#timer.unref();
@@ -160,14 +162,15 @@ export class LiveRelays {
 
   /** One read of every heartbeat key; errors leave the previous set until it goes stale. */
   refresh(): Promise<void> {
-    if (this.#closed || !this.#client?.isReady) return Promise.resolve();
-    this.#reading ??= this.#read().finally(() => (this.#reading = undefined));
+    const client = this.#client;
+    if (this.#closed || !client?.isReady) return Promise.resolve();
+    this.#reading ??= this.#read(client).finally(() => (this.#reading = undefined));
     return this.#reading;
   }
 
-  async #read(): Promise<void> {
+  async #read(client: RedisClient): Promise<void> {
     try {
-      const names = await readLiveRelays(this.#client, this.#o.prefix);
+      const names = await readLiveRelays(client, this.#o.prefix);
       const before = this.#live;
       this.#live = names;
       this.#readAt = performance.now();
@@ -183,11 +186,6 @@ export class LiveRelays {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
-    try {
-      if (this.#client?.isReady) await this.#client.close();
-      else this.#client?.destroy();
-    } catch {
-      this.#client?.destroy();
-    }
+    await closeRedisClient(this.#client);
   }
 }

@@ -1,10 +1,20 @@
-// Where a call's packets come from and go to (sans-IO): the relay each recent client address
+// Where a call's packets come from and go to (sans-IO): the transceiver's PeerPaths. A path is a
+// client address and the relay it came through; this keeps the relay each recent client address
 // used, so an ICE answer or a newly nominated address is reached through the right relay, and
 // the rule for following a relay change on the selected address. LRU-bounded: a handful of
 // addresses per call, so a credential holder cannot make a session keep many.
 import { formatAddress } from '../core/address.ts';
 import type { TransportAddress } from '../core/address.ts';
-import type { SessionPath } from './session.ts';
+import type { PeerPaths } from '../core/peer/index.ts';
+
+/** How one client address reaches us: through which relay public address and relay socket. */
+export interface SessionPath {
+  readonly client: TransportAddress;
+  /** The relay public address the client sent to (goes back in the relay header). */
+  readonly relayPublic: TransportAddress;
+  /** The relay's own socket address, where the transceiver sends the datagram. */
+  readonly relaySocket: TransportAddress;
+}
 
 const MAX_PATHS = 8;
 
@@ -13,7 +23,7 @@ export function sameAddress(a: TransportAddress, b: TransportAddress): boolean {
   return a.port === b.port && a.address === b.address;
 }
 
-export class ClientPaths {
+export class ClientPaths implements PeerPaths<SessionPath> {
   readonly #paths = new Map<string, SessionPath>();
 
   /** Records the path a packet came by (most recent last; the oldest is evicted). */
@@ -24,8 +34,12 @@ export class ClientPaths {
     if (this.#paths.size > MAX_PATHS) this.#paths.delete(this.#paths.keys().next().value as string);
   }
 
-  get(client: TransportAddress): SessionPath | undefined {
+  lookup(client: TransportAddress): SessionPath | undefined {
     return this.#paths.get(formatAddress(client));
+  }
+
+  address(path: SessionPath): TransportAddress {
+    return path.client;
   }
 
   /**

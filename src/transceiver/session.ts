@@ -1,45 +1,31 @@
-// One call, sans-IO (STYLE.md rules 1-2): ICE-lite → DTLS → SRTP → RTP/RTCP → media handler,
-// driven like every core object: handle(datagram, path, now) / handleTimeout(now) in,
-// pollTransmit / pollEvent / pollTimeout out. The endpoint (endpoint.ts) owns the socket and the
-// one timer; this object never reads a clock. Life: created → connecting (ICE nominated, DTLS
-// running) → connected (SRTP keys) → closed, with a CloseReason.
+// One call on the transceiver, sans-IO (STYLE.md rules 1-2): the audio peer (src/core/peer, in
+// the ICE-lite role) + the media handler + the client's paths through relays (session-paths.ts)
+// + the call's deadlines (setup, max duration; consent is the peer's ICE). Driven like every
+// core object: handle(datagram, path, now) / handleTimeout(now) in, pollTransmit / pollEvent /
+// pollTimeout out. The endpoint (endpoint.ts) owns the socket and the one timer; this object
+// never reads a clock. Life: created → connecting (ICE selected, DTLS running) → connected
+// (SRTP keys) → closed, with a CloseReason.
 // Datagrams arrive without the relay header; `path` says which client address and relay they
 // came through, and every transmit says where to send (the relay the client last used).
-import { formatAddress } from '../core/address.ts';
-import type { TransportAddress } from '../core/address.ts';
-import { classify, isRtcp } from '../core/demux.ts';
-import { DtlsEndpoint } from '../core/dtls/index.ts';
 import type { DtlsCertificate, DtlsDropReason } from '../core/dtls/index.ts';
-import { IceLiteAgent } from '../core/ice/ice-lite-agent.ts';
 import type { IceLiteCounter } from '../core/ice/index.ts';
+import type { SansIo } from '../core/output.ts';
+import { AudioPeer } from '../core/peer/index.ts';
+import type { PeerDropReason, PeerFailure, PeerTransmit } from '../core/peer/index.ts';
 import type { Rng } from '../core/rng.ts';
-import { parseRtcpCompound, parseRtp } from '../core/rtp/index.ts';
-import { SrtpError, SrtpSession } from '../core/srtp/index.ts';
 import type { SrtpTransformFactory } from '../core/srtp/index.ts';
 import type { MediaHandlerFactory } from './media-handler.ts';
 import { containHandler } from './handlers/contain.ts';
 import type { HandlerErrorListener } from './handlers/contain.ts';
 import { canPull } from './handlers/pull.ts';
 import type { CallState, CloseReason, SessionStats } from './call-types.ts';
-import { OutboundAudio } from './outbound-audio.ts';
 import { ClientPaths } from './session-paths.ts';
-import type { SessionDropKind } from './drop-reasons.ts';
-import { RtcpReporter } from './session-rtcp.ts';
+import type { SessionPath } from './session-paths.ts';
 
-/** How one client address reaches us: through which relay public address and relay socket. */
-export interface SessionPath {
-  readonly client: TransportAddress;
-  /** The relay public address the client sent to (goes back in the relay header). */
-  readonly relayPublic: TransportAddress;
-  /** The relay's own socket address, where the transceiver sends the datagram. */
-  readonly relaySocket: TransportAddress;
-}
+export type { SessionPath } from './session-paths.ts';
 
-export interface SessionTransmit {
-  readonly path: SessionPath;
-  /** The client's datagram (STUN, DTLS, SRTP or SRTCP), without the relay header. */
-  readonly data: Buffer;
-}
+/** The client's datagram (STUN, DTLS, SRTP or SRTCP), without the relay header, and where it goes. */
+export type SessionTransmit = PeerTransmit<SessionPath>;
 
 export type SessionEvent =
   | { readonly type: 'state'; readonly state: CallState }
@@ -67,7 +53,7 @@ export interface SessionOptions {
   /** Called when the handler queued audio or hung up outside handle()/handleTimeout(): drive me. */
   readonly onWake?: () => void;
   /** Told of every datagram the session drops (for a process-wide metric), e.g. 'srtp_replayed'. */
-  readonly onDrop?: (reason: string) => void;
+  readonly onDrop?: (reason: PeerDropReason) => void;
   /** Told of every STUN packet's ICE result and every DTLS record dropped (process-wide metrics). */
   readonly onIceCheck?: (result: IceLiteCounter) => void;
   readonly onDtlsDrop?: (reason: DtlsDropReason) => void;
@@ -84,27 +70,21 @@ export interface SessionOptions {
 }
 
 export const DEFAULT_SETUP_TIMEOUT_MS = 10_000;
-/** How early a frame queued by the handler may leave before its 20 ms slot (see #applyHandler). */
-const EARLY_SEND_MS = 5;
-type Drop = SessionDropKind;
 
-export class Session {
+/** How the peer's own failures end a call. A lite agent never fails ICE (it only answers checks); were it to, the call did not set up. */
+const CLOSE_ON_FAILURE: Record<PeerFailure, CloseReason> = {
+  'consent-lost': 'consent-lost', 'dtls-failed': 'dtls-failed', 'dtls-closed': 'dtls-closed', 'ice-failed': 'setup-timeout',
+};
+
+export class Session implements SansIo<SessionTransmit, SessionEvent> {
   readonly id: string;
   readonly createdAt: number;
-  readonly #ice: IceLiteAgent;
   readonly #opts: SessionOptions;
-  readonly #out: OutboundAudio;
-  readonly #rtcp: RtcpReporter;
+  readonly #peer: AudioPeer<SessionPath>;
   readonly #handler: ReturnType<typeof containHandler>;
-  readonly #pull: (() => Buffer | undefined) | undefined;
-  readonly #transmits: SessionTransmit[] = [];
   readonly #events: SessionEvent[] = [];
-  readonly #paths = new ClientPaths();
   readonly #setupDeadline: number;
   readonly #maxDeadline: number | undefined;
-  #dtls: DtlsEndpoint | undefined;
-  #srtp: SrtpSession | undefined;
-  #selected: SessionPath | undefined;
   #state: CallState = 'created';
   #closeReason: CloseReason | undefined;
   #connectedAt: number | undefined;
@@ -113,21 +93,14 @@ export class Session {
   #woken = false;
   #pendingFrames: Buffer[] = [];
   #pendingHangup = false;
-  #packetsReceived = 0;
-  #bytesReceived = 0;
-  #bytesSent = 0;
-  readonly #drops: Record<Drop, number> = { not_ready: 0, srtp: 0, malformed: 0, unknown_payload: 0, unknown_kind: 0 };
 
   constructor(o: SessionOptions) {
     this.id = o.id;
     this.#opts = o;
     this.createdAt = o.now;
-    this.#ice = new IceLiteAgent({ localUfrag: o.localUfrag, localPwd: o.localPwd, remoteUfrag: o.remoteUfrag, remotePwd: o.remotePwd, consentTimeoutMs: o.consentTimeoutMs, onCheck: o.onIceCheck });
-    this.#out = new OutboundAudio({ ssrc: o.ssrc, payloadType: o.opusPayloadType, rng: o.rng });
-    this.#rtcp = new RtcpReporter({ ssrc: o.ssrc, cname: o.cname, rng: o.rng, intervalMs: o.rtcpIntervalMs, wallClockOffsetMs: o.wallClockOffsetMs ?? 0 });
     this.#setupDeadline = o.now + (o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS);
     this.#maxDeadline = o.maxDurationMs === undefined ? undefined : o.now + o.maxDurationMs;
-    this.#handler = containHandler(o.handlerFactory, {
+    const handler = containHandler(o.handlerFactory, {
       callId: o.id,
       // Frames and hang-ups are applied at the next drive with a fresh `now` (see #wake).
       send: (packet: Buffer) => {
@@ -140,7 +113,16 @@ export class Session {
         this.#wake();
       },
     }, o.onHandlerError ?? (() => {}));
-    this.#pull = canPull(this.#handler) ? () => this.#handler.pull() : undefined;
+    this.#handler = handler;
+    this.#peer = new AudioPeer<SessionPath>({
+      rng: o.rng, paths: new ClientPaths(),
+      ice: { role: 'lite', localUfrag: o.localUfrag, localPwd: o.localPwd, remoteUfrag: o.remoteUfrag, remotePwd: o.remotePwd, consentTimeoutMs: o.consentTimeoutMs },
+      dtlsRole: o.dtlsRole, certificate: o.certificate, remoteFingerprint: o.remoteFingerprint, srtpTransform: o.srtpTransform,
+      ssrc: o.ssrc, cname: o.cname, payloadType: o.opusPayloadType,
+      // A handler that pulls is asked for a frame in every 20 ms slot its queue leaves empty.
+      source: canPull(handler) ? { pull: () => handler.pull() } : undefined,
+      rtcpIntervalMs: o.rtcpIntervalMs, wallClockOffsetMs: o.wallClockOffsetMs, onDrop: o.onDrop, onIceCheck: o.onIceCheck, onDtlsDrop: o.onDtlsDrop,
+    });
   }
 
   get state(): CallState {
@@ -157,7 +139,7 @@ export class Session {
   }
   /** The path media currently goes to (the nominated client address), if any. */
   get selectedPath(): SessionPath | undefined {
-    return this.#selected;
+    return this.#peer.selectedPath;
   }
   get localUfrag(): string {
     return this.#opts.localUfrag;
@@ -170,11 +152,8 @@ export class Session {
     this.#driving = true;
     this.#woken = false;
     try {
-      const kind = classify(datagram[0]);
-      if (kind === 'stun') this.#onStun(datagram, path, now);
-      else if (kind === 'dtls') this.#onDtls(datagram, now);
-      else if (kind === 'rtp') this.#onSrtp(datagram, path, now);
-      else this.#drop('unknown_kind');
+      this.#peer.handle(datagram, path, now);
+      this.#takePeerEvents(now);
       this.#applyHandler(now);
     } finally {
       this.#driving = false;
@@ -184,22 +163,21 @@ export class Session {
   /** Call when `now` ≥ pollTimeout(), or after onWake. Idempotent. */
   handleTimeout(now: number): void {
     if (this.#state === 'closed') return;
-    this.#drive(now, () => {
+    this.#driving = true;
+    this.#woken = false;
+    try {
       if (now >= this.#setupDeadline && this.#state !== 'connected') return this.close('setup-timeout', now);
       if (this.#maxDeadline !== undefined && now >= this.#maxDeadline) return this.close('max-duration', now);
-      this.#ice.handleTimeout(now);
-      this.#drainIce(now);
-      const dtlsDue = this.#dtls?.pollTimeout();
-      if (this.#dtls && dtlsDue !== undefined && now >= dtlsDue) {
-        this.#dtls.handleTimeout(now);
-        this.#drainDtls(now);
-      }
-      this.#sendDue(now);
-    });
+      this.#peer.handleTimeout(now);
+      this.#takePeerEvents(now);
+      this.#applyHandler(now);
+    } finally {
+      this.#driving = false;
+    }
   }
 
   pollTransmit(): SessionTransmit | undefined {
-    return this.#transmits.shift();
+    return this.#peer.pollTransmit();
   }
 
   pollEvent(): SessionEvent | undefined {
@@ -213,13 +191,7 @@ export class Session {
     let t = this.#state === 'connected' ? Infinity : this.#setupDeadline;
     let d = this.#maxDeadline;
     if (d !== undefined && d < t) t = d;
-    d = this.#ice.pollTimeout();
-    if (d !== undefined && d < t) t = d;
-    d = this.#dtls?.pollTimeout();
-    if (d !== undefined && d < t) t = d;
-    d = this.#out.due();
-    if (d !== undefined && d < t) t = d;
-    d = this.#rtcp.due();
+    d = this.#peer.pollTimeout();
     if (d !== undefined && d < t) t = d;
     return t === Infinity ? undefined : t;
   }
@@ -227,16 +199,7 @@ export class Session {
   /** Ends the call (idempotent): RTCP BYE and DTLS close_notify go out, the handler is closed. */
   close(reason: CloseReason, now: number): void {
     if (this.#state === 'closed') return;
-    if (this.#srtp && this.#selected) {
-      this.#sendRtcp(this.#rtcp.bye(now, this.#out, reason), this.#selected);
-    }
-    this.#rtcp.stop();
-    if (this.#dtls) {
-      // RFC 5246 §7.2.1 close_notify tells the browser at once instead of after its consent timeout.
-      this.#dtls.close(now);
-      if (this.#selected) for (let d = this.#dtls.pollTransmit(); d; d = this.#dtls.pollTransmit()) this.#transmits.push({ path: this.#selected, data: d });
-    }
-    this.#ice.close();
+    this.#peer.close(now, reason);
     this.#closeReason = reason;
     this.#closedAt = now;
     this.#setState('closed');
@@ -246,37 +209,28 @@ export class Session {
   }
 
   stats(): SessionStats {
-    const recv = this.#rtcp.recv.snapshot();
+    const p = this.#peer.stats();
+    const d = p.drops;
     return {
-      packetsReceived: this.#packetsReceived,
-      bytesReceived: this.#bytesReceived,
-      packetsSent: this.#out.packetsSent,
-      bytesSent: this.#bytesSent,
-      packetsLost: Math.max(0, recv.lost),
-      jitterMs: Math.round(recv.jitterMs * 100) / 100,
-      rttMs: this.#rtcp.rttMs === undefined ? undefined : Math.round(this.#rtcp.rttMs * 100) / 100,
-      remoteFractionLost: this.#rtcp.remoteFractionLost,
-      rtcpSent: this.#rtcp.sent,
-      rtcpReceived: this.#rtcp.received,
-      framesDropped: this.#out.dropped,
-      packetsDropped: Object.values(this.#drops).reduce((a, b) => a + b, 0),
+      packetsReceived: p.packetsReceived,
+      bytesReceived: p.bytesReceived,
+      packetsSent: p.packetsSent,
+      bytesSent: p.bytesSent,
+      packetsLost: Math.max(0, p.audio.lost),
+      jitterMs: Math.round(p.audio.jitterMs * 100) / 100,
+      rttMs: p.rttMs === undefined ? undefined : Math.round(p.rttMs * 100) / 100,
+      remoteFractionLost: p.remoteFractionLost,
+      rtcpSent: p.rtcpSent,
+      rtcpReceived: p.rtcpReceived,
+      framesDropped: p.framesDropped,
+      packetsDropped: d.not_ready + d.srtp + d.malformed + d.unknown_payload + d.unknown_kind,
     };
   }
 
   /** State for tests and operations (mediasoup-style dump()). No secrets. */
   dump(): object {
-    return {
-      id: this.id, state: this.#state, closeReason: this.#closeReason,
-      selected: this.#selected && formatAddress(this.#selected.client),
-      dtls: this.#dtls?.state, srtpProfile: this.#srtp?.profile, drops: { ...this.#drops },
-      ice: this.#ice.dump(), stats: this.stats(),
-    };
-  }
-
-  /** Counts a dropped datagram; SRTP drops carry their reason (RFC 3711 auth, replay…) to the metric. */
-  #drop(kind: Drop, detail?: string): void {
-    this.#drops[kind]++;
-    this.#opts.onDrop?.(detail === undefined ? kind : `${kind}_${detail}`);
+    const { selected, dtls, srtpProfile, drops, ice } = this.#peer.dump();
+    return { id: this.id, state: this.#state, closeReason: this.#closeReason, selected, dtls, srtpProfile, drops, ice, stats: this.stats() };
   }
 
   #wake(): void {
@@ -285,15 +239,22 @@ export class Session {
     this.#opts.onWake?.();
   }
 
-  /** Runs one input with re-entrancy guarded, then applies what the handler asked for. */
-  #drive(now: number, fn: () => void): void {
-    this.#driving = true;
-    this.#woken = false;
-    try {
-      fn();
-      this.#applyHandler(now);
-    } finally {
-      this.#driving = false;
+  /** What the peer reported during an input: audio for the handler, a new path, keys, a failure. */
+  #takePeerEvents(now: number): void {
+    const peer = this.#peer;
+    for (let e = peer.pollEvent(); e; e = peer.pollEvent()) {
+      if (e.type === 'audio') {
+        // The event has the InboundOpusFrame fields: handed over as is, one object per packet.
+        this.#handler.onAudio(e);
+      } else if (e.type === 'path') {
+        this.#events.push(e);
+        if (this.#state === 'created') this.#setState('connecting');
+      } else if (e.type === 'connected') {
+        this.#connectedAt = now;
+        this.#setState('connected');
+      } else {
+        return this.close(CLOSE_ON_FAILURE[e.reason], now);
+      }
     }
   }
 
@@ -302,147 +263,9 @@ export class Session {
     if (this.#state === 'closed') return;
     if (this.#pendingHangup) return this.close('agent-hangup', now);
     if (this.#pendingFrames.length > 0) {
-      for (const f of this.#pendingFrames) this.#out.enqueue(f, now);
+      this.#peer.queueAudio(this.#pendingFrames, now);
       this.#pendingFrames.length = 0;
-      // A frame that arrives within EARLY_SEND_MS of its slot goes out now, from the receive path,
-      // instead of waking the timer for it: an echo's input arrives with a few ms of jitter
-      // around the 20 ms slots, and without this about half its frames each cost a timer wake-up.
-      this.#sendDue(now, EARLY_SEND_MS);
     }
-  }
-
-  #onStun(datagram: Buffer, path: SessionPath, now: number): void {
-    this.#paths.remember(path);
-    const answered = this.#ice.stats.answered;
-    this.#ice.handle(datagram, path.client, now);
-    if (this.#ice.stats.answered > answered) this.#followRelay(path);
-    this.#drainIce(now);
-  }
-
-  /** After an authenticated packet: answer through the relay the client last used (ClientPaths.follow). */
-  #followRelay(path: SessionPath): void {
-    const previous = this.#selected;
-    const next = this.#paths.follow(previous, path);
-    if (!next) return;
-    this.#selected = next;
-    this.#events.push({ type: 'path', path: next, previous });
-  }
-
-  #drainIce(now: number): void {
-    for (let t = this.#ice.pollTransmit(); t; t = this.#ice.pollTransmit()) {
-      const p = this.#paths.get(t.to);
-      if (p) this.#transmits.push({ path: p, data: t.data });
-    }
-    for (let e = this.#ice.pollEvent(); e; e = this.#ice.pollEvent()) {
-      if (e.type === 'consent-lost') return this.close('consent-lost', now);
-      const to = e.type === 'selected' ? e.address : e.to;
-      const path = this.#paths.get(to);
-      if (!path) continue;
-      const previous = this.#selected;
-      this.#selected = path;
-      this.#events.push({ type: 'path', path, previous });
-      if (e.type === 'selected') this.#startDtls(now);
-    }
-  }
-
-  /** RFC 5763 §5: DTLS runs over the nominated pair; the active side (client) speaks first. */
-  #startDtls(now: number): void {
-    if (this.#dtls) return;
-    if (this.#state === 'created') this.#setState('connecting');
-    try {
-      this.#dtls = new DtlsEndpoint({
-        role: this.#opts.dtlsRole, certificate: this.#opts.certificate, remoteFingerprint: this.#opts.remoteFingerprint, rng: this.#opts.rng,
-        onDrop: this.#opts.onDtlsDrop,
-      });
-    } catch {
-      return this.close('dtls-failed', now);
-    }
-    this.#dtls.start(now);
-    this.#drainDtls(now);
-  }
-
-  #onDtls(datagram: Buffer, now: number): void {
-    if (!this.#dtls) {
-      this.#drop('not_ready');
-      return;
-    }
-    this.#dtls.handle(datagram, now);
-    this.#drainDtls(now);
-  }
-
-  #drainDtls(now: number): void {
-    const dtls = this.#dtls;
-    if (!dtls) return;
-    for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) {
-      if (this.#selected) this.#transmits.push({ path: this.#selected, data: d });
-    }
-    for (let e = dtls.pollEvent(); e; e = dtls.pollEvent()) {
-      if (e.type === 'connected') {
-        // RFC 5764 §4.2: SRTP keys come from the DTLS exporter; the DTLS role picks which half is ours.
-        this.#srtp = SrtpSession.fromDtls(e.srtpProfile, e.keyingMaterial, this.#opts.dtlsRole, {
-          createTransform: this.#opts.srtpTransform,
-        });
-        this.#connectedAt = now;
-        this.#setState('connected');
-        this.#rtcp.start(now);
-        if (this.#pull) this.#out.keepTicking(now);
-      } else if (e.type === 'failed') {
-        return this.close('dtls-failed', now);
-      } else if (e.type === 'closed') {
-        return this.close('dtls-closed', now);
-      }
-      // 'data': no data channel is negotiated (the answer declines m=application), so ignore it.
-    }
-  }
-
-  #onSrtp(datagram: Buffer, path: SessionPath, now: number): void {
-    const srtp = this.#srtp;
-    if (!srtp) {
-      this.#drop('not_ready');
-      return;
-    }
-    if (isRtcp(datagram)) {
-      const clear = srtp.unprotectRtcp(datagram);
-      if (clear instanceof SrtpError) return this.#drop('srtp', clear.reason);
-      this.#followRelay(path);
-      const packets = parseRtcpCompound(clear);
-      if (!Array.isArray(packets)) return this.#drop('malformed');
-      this.#rtcp.onRtcp(packets, now);
-      return;
-    }
-    const clear = srtp.unprotectRtp(datagram);
-    if (clear instanceof SrtpError) return this.#drop('srtp', clear.reason);
-    this.#followRelay(path);
-    const rtp = parseRtp(clear);
-    if (!('header' in rtp)) return this.#drop('malformed');
-    this.#packetsReceived++;
-    this.#bytesReceived += datagram.length;
-    const h = rtp.header;
-    // Only Opus goes to the handler; telephone-event (RFC 4733) and anything else is counted.
-    if (h.payloadType !== this.#opts.opusPayloadType) return this.#drop('unknown_payload');
-    this.#rtcp.onRtp(h.ssrc, h.sequenceNumber, h.timestamp, now);
-    this.#handler.onAudio({ payload: rtp.payload, rtpTimestamp: h.timestamp, sequence: h.sequenceNumber, receivedAt: now });
-  }
-
-  /** Sends every paced frame and RTCP report that is due. */
-  #sendDue(now: number, earlyMs = 0): void {
-    const srtp = this.#srtp;
-    const path = this.#selected;
-    if (!srtp || !path || this.#state !== 'connected') return;
-    for (let due = this.#out.due(); due !== undefined && due <= now + earlyMs; due = this.#out.due()) {
-      const rtp = this.#out.tick(now, this.#pull, earlyMs);
-      if (!rtp) continue;
-      const data = srtp.protectRtp(rtp);
-      this.#bytesSent += data.length;
-      this.#transmits.push({ path, data });
-    }
-    const rtcpDue = this.#rtcp.due();
-    if (rtcpDue !== undefined && rtcpDue <= now) this.#sendRtcp(this.#rtcp.report(now, this.#out), path);
-  }
-
-  #sendRtcp(clear: Buffer, path: SessionPath): void {
-    if (!this.#srtp) return;
-    this.#transmits.push({ path, data: this.#srtp.protectRtcp(clear) });
   }
 
   #setState(state: CallState): void {

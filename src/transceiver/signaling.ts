@@ -1,5 +1,6 @@
 // The transceiver's HTTP server: the signaling API (mirrors OpenAI's Realtime WebRTC API and
-// is WHIP-compatible, RFC 9725) plus /metrics, /healthz and /readyz on the same port.
+// is WHIP-compatible, RFC 9725) plus /metrics, /healthz and /readyz on the same port (served by
+// common/ops-http.ts, as on every process).
 //   POST   /v1/realtime/calls             application/sdp offer → 201, SDP answer, Location
 //   GET    /v1/realtime/calls/{id}        state and counters (JSON)
 //   DELETE /v1/realtime/calls/{id}        end the call (WHIP, RFC 9725 §4.3)
@@ -8,13 +9,15 @@
 // `{"error":{"code","message"}}` from the catalog in signaling-errors.ts.
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { TransportAddress } from '../core/address.ts';
 import type { Logger } from '../common/log.ts';
 import type { MetricsRegistry } from '../common/metrics.ts';
-import { PROMETHEUS_CONTENT_TYPE } from '../common/metrics.ts';
+import { listenHttp } from '../common/http-listen.ts';
+import type { ListeningHttp } from '../common/http-listen.ts';
+import { isOpsPath, serveOps } from '../common/ops-http.ts';
+import type { OpsPath } from '../common/ops-http.ts';
 import { BearerKeys } from './bearer-keys.ts';
-import type { CallService } from './call-types.ts';
+import type { CallRefusal, CallService } from './call-types.ts';
 import type { ForwardAuth } from './forward-auth.ts';
 import { SignalingError, SignalingErrorCode } from './signaling-errors.ts';
 import { readStatic } from './static-files.ts';
@@ -47,10 +50,14 @@ export interface SignalingOptions {
   readonly wallClock?: () => number;
 }
 
-export interface SignalingServer {
-  readonly address: TransportAddress;
-  close(): Promise<void>;
-}
+/** The registry's refusals as API errors (each code carries its status, signaling-errors.ts). */
+const REFUSAL_ERRORS: Record<CallRefusal, SignalingErrorCode> = {
+  unknown_handler: SignalingErrorCode.unknownHandler,
+  bad_sdp: SignalingErrorCode.badSdp,
+  sdp_not_acceptable: SignalingErrorCode.sdpNotAcceptable,
+};
+
+export type SignalingServer = ListeningHttp;
 
 // Fetch spec CORS: a browser page on another origin may POST an offer with a bearer key and
 // must be able to read Location to hang up later. No cookies are used, so '*' is safe.
@@ -69,7 +76,7 @@ type Route =
   | { kind: 'calls' }
   | { kind: 'call'; id: string }
   | { kind: 'hangup'; id: string }
-  | { kind: 'ops'; path: '/metrics' | '/healthz' | '/readyz' }
+  | { kind: 'ops'; path: OpsPath }
   | { kind: 'none' };
 
 const ID = '([A-Za-z0-9_-]{1,80})';
@@ -83,7 +90,7 @@ const HANGUP = new RegExp(`^${CALLS_PATH}/${ID}/hangup$`);
 
 function route(path: string): Route {
   if (path === CALLS_PATH) return { kind: 'calls' };
-  if (path === '/metrics' || path === '/healthz' || path === '/readyz') return { kind: 'ops', path };
+  if (isOpsPath(path)) return { kind: 'ops', path };
   let m = CALL.exec(path);
   if (m) return { kind: 'call', id: m[1] };
   m = HANGUP.exec(path);
@@ -170,25 +177,8 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
     const handler = url.searchParams.get('handler') ?? undefined;
     const hint = o.regionHeader === undefined ? undefined : req.headers[o.regionHeader];
     const result = o.calls.createCall(body, { handler, regionHint: Array.isArray(hint) ? hint[0] : hint });
-    if (!result.ok) throw result.error;
+    if (!result.ok) throw new SignalingError(REFUSAL_ERRORS[result.refusal], result.message);
     send(res, 201, { 'content-type': 'application/sdp', location: `${CALLS_PATH}/${result.id}` }, result.answer);
-  }
-
-  function ops(res: ServerResponse, path: '/metrics' | '/healthz' | '/readyz', head: boolean): void {
-    let status = 200;
-    let body: string;
-    let type = 'text/plain; charset=utf-8';
-    if (path === '/metrics') {
-      type = PROMETHEUS_CONTENT_TYPE;
-      body = o.metrics.render();
-    } else if (path === '/healthz') {
-      body = 'ok\n';
-    } else {
-      status = o.ready() ? 200 : 503;
-      body = status === 200 ? 'ready\n' : 'not ready\n';
-    }
-    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
-    res.end(head ? undefined : body);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, r: Route, url: URL): Promise<void> {
@@ -202,7 +192,7 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
     }
     if (r.kind === 'ops') {
       if (method !== 'GET' && method !== 'HEAD') throw notAllowed(r, method);
-      ops(res, r.path, method === 'HEAD');
+      serveOps(o, r.path, req, res);
       return;
     }
     if (method === 'OPTIONS') {
@@ -277,24 +267,5 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
   server.keepAliveTimeout = 5000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  server.on('error', (err) => o.log?.error('signaling http error', { err }));
-  const a = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
-  return {
-    address: { address: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' },
-    close(): Promise<void> {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-  };
+  return listenHttp(server, o.host, o.port, 'signaling', o.log);
 }

@@ -6,7 +6,8 @@ import { DTLS_DROPS } from '../core/dtls/index.ts';
 import type { DtlsDropReason } from '../core/dtls/index.ts';
 import { ICE_LITE_RESULTS } from '../core/ice/index.ts';
 import type { IceLiteCounter } from '../core/ice/index.ts';
-import { ENDPOINT_DROP_REASONS, SESSION_DROPS } from './drop-reasons.ts';
+import { PEER_DROP_REASONS } from '../core/peer/index.ts';
+import { ENDPOINT_DROP_REASONS } from './drop-reasons.ts';
 import type { EndpointDropReason } from './drop-reasons.ts';
 
 export { ENDPOINT_DROP_REASONS };
@@ -25,7 +26,7 @@ export interface TransceiverMetrics {
   readonly bytesOut: CounterChild;
   readonly drops: Readonly<Record<EndpointDropReason, CounterChild>>;
   readonly sendErrors: CounterChild;
-  /** Datagrams a session dropped, by SESSION_DROPS reason (srtp_<SRTP reason> for SRTP/SRTCP). */
+  /** Datagrams a session dropped, by PEER_DROP_REASONS (srtp_<SRTP reason> for SRTP/SRTCP). */
   readonly sessionDrops: Counter;
   /** What the sessions' ICE-lite agents did with each STUN packet (ICE_LITE_RESULTS). */
   readonly iceChecks: Readonly<Record<IceLiteCounter, CounterChild>>;
@@ -46,7 +47,7 @@ export function transceiverMetrics(reg: MetricsRegistry): TransceiverMetrics {
     name: 'parley_transceiver_session_drops_total', help: 'Datagrams dropped inside a call, by reason (srtp_<reason> for SRTP/SRTCP)',
     labelNames: ['reason'],
   });
-  children(sessionDrops, SESSION_DROPS.reasons);
+  children(sessionDrops, PEER_DROP_REASONS.reasons);
   const iceChecks = reg.counter({
     name: 'parley_transceiver_ice_checks_total', help: 'STUN packets the calls\' ICE-lite agents handled, by result (answered, stun_error_401, drop_fingerprint…)',
     labelNames: ['result'],

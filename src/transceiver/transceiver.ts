@@ -3,21 +3,22 @@
 // /readyz). `drain()` is the SIGTERM path: readiness goes false and offers get 503 at once,
 // running calls get a grace period, then the rest end with reason server-drain.
 // Not here: flags and environment (config.ts, src/cli/transceiver.ts).
-import { performance } from 'node:perf_hooks';
 import type { TransportAddress } from '../core/address.ts';
 import { generateCertificate } from '../core/dtls/index.ts';
 import type { DtlsCertificate } from '../core/dtls/index.ts';
 import type { Rng } from '../core/rng.ts';
 import type { SrtpTransformFactory } from '../core/srtp/index.ts';
 import type { Keyring } from '../core/token/index.ts';
+import { systemClock } from '../common/clock.ts';
+import type { Clock, Timer } from '../common/clock.ts';
 import type { Logger } from '../common/log.ts';
 import { MetricsRegistry } from '../common/metrics.ts';
 import { systemRng } from '../common/system-rng.ts';
 import { CallIds } from './call-id.ts';
 import { CallRegistry } from './calls.ts';
-import type { CidrSet } from './cidr.ts';
+import type { CidrSet } from '../core/cidr.ts';
 import { MediaEndpoint } from './endpoint.ts';
-import type { MediaHandlerFactory } from './media-handler.ts';
+import type { HandlerRegistry } from './handlers/registry.ts';
 import type { MediaIo } from './media-socket.ts';
 import type { RelayLocations } from './relay-locations.ts';
 import { ForwardAuth } from './forward-auth.ts';
@@ -40,7 +41,8 @@ export interface TransceiverOptions {
   readonly maxSessions: number;
   readonly maxCallSeconds: number;
   readonly handler: string;
-  readonly getHandler: (name: string) => MediaHandlerFactory | undefined;
+  /** The media handlers calls may ask for by name (handlers/registry.ts). */
+  readonly handlers: HandlerRegistry;
   readonly apiKeys?: readonly string[];
   readonly log?: Logger;
   readonly metrics?: MetricsRegistry;
@@ -54,6 +56,8 @@ export interface TransceiverOptions {
   readonly mediaBatchUs?: number;
   /** SRTP cipher for AES-CM sessions (--srtp, config.ts resolveSrtp); default the TypeScript one. */
   readonly srtpTransform?: SrtpTransformFactory;
+  /** Time for sessions, tokens and drain; default the system clock. */
+  readonly clock?: Clock;
   /** Served at / (the demo page). */
   readonly staticDir?: string;
 }
@@ -76,7 +80,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
   // One certificate per process (the brief; RFC 8827 §6.5 allows any per-session lifetime):
   // generating a P-256 key per call would cost the offer path for nothing.
   const certificate = o.certificate ?? generateCertificate();
-  const clock = (): number => performance.now();
+  const clock = o.clock ?? systemClock;
   // The endpoint reports to the registry, which needs the endpoint: break the cycle with a holder.
   const owner: { calls?: CallRegistry } = {};
   const endpoint = await MediaEndpoint.bind({
@@ -102,8 +106,8 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
   const callIds = new CallIds({ keyring: o.keyring, owner: o.httpAdvertise, rng, lifetimeMs: Math.max(o.maxCallSeconds * 1000 + 600_000, 86_400_000) });
   const registry = new CallRegistry({
     callIds,
-    keyring: o.keyring, mediaAddress, relays: o.relays, chooseRelays, certificate, rng, clock, wallClock: () => Date.now(), endpoint,
-    maxSessions: o.maxSessions, maxCallMs: o.maxCallSeconds * 1000, defaultHandler: o.handler, getHandler: o.getHandler,
+    keyring: o.keyring, mediaAddress, relays: o.relays, chooseRelays, certificate, rng, clock: () => clock.now(), wallClock: () => clock.wallNow(), endpoint,
+    maxSessions: o.maxSessions, maxCallMs: o.maxCallSeconds * 1000, defaultHandler: o.handler, handlers: o.handlers,
     metrics: m, log: o.log, setupTimeoutMs: o.setupTimeoutMs, srtpTransform: o.srtpTransform,
   });
   owner.calls = registry;
@@ -113,7 +117,8 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
       host: o.http.address, port: o.http.port, calls: registry, apiKeys: o.apiKeys, metrics, log: o.log,
       ready: () => !registry.draining, staticDir: o.staticDir,
       regionHeader: o.regionHeader ?? 'x-parley-region',
-      ownerOf: (id) => callIds.ownerOf(id, Date.now()),
+      ownerOf: (id) => callIds.ownerOf(id, clock.wallNow()),
+      wallClock: () => clock.wallNow(),
       forwardAuth: new ForwardAuth(o.keyring),
     });
   } catch (err) {
@@ -141,8 +146,9 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     async drain(graceMs: number): Promise<void> {
       registry.startDraining();
       o.log?.info('draining', { calls: registry.activeCount, graceMs });
-      const deadline = Date.now() + graceMs;
-      while (registry.activeCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      let grace: Timer | undefined;
+      await Promise.race([registry.whenIdle(), new Promise<void>((resolve) => (grace = clock.timeout(graceMs, resolve)))]);
+      grace?.cancel();
       await close();
     },
     close,

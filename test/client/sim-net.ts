@@ -33,7 +33,7 @@ export class SimNet {
   /** Moves output of both peers onto the wire and the client's events into `events`. */
   flush(): void {
     for (let t = this.call.pollTransmit(); t; t = this.call.pollTransmit()) {
-      if (t.to.address !== SERVER_ADDRESS.address || t.to.port !== SERVER_ADDRESS.port) continue;
+      if (t.path.address !== SERVER_ADDRESS.address || t.path.port !== SERVER_ADDRESS.port) continue;
       if (!this.drop(true, t.data)) this.#queue.push({ at: this.now + this.latencyMs, toServer: true, from: this.clientAddress, data: t.data });
     }
     for (let t = this.server.pollTransmit(); t; t = this.server.pollTransmit()) {

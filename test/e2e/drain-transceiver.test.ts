@@ -10,7 +10,8 @@ import { buildOffer } from '../../src/client/sdp.ts';
 import { formatAddress } from '../../src/core/address.ts';
 import { runCall } from './helpers.ts';
 import type { RelayProc } from './failover-helpers.ts';
-import { redisPrefix, startRelay, startTransceiver, stopAll, until } from './failover-helpers.ts';
+import { redisPrefix, startRelay, startTransceiver, stopAll } from './failover-helpers.ts';
+import { waitFor as until } from '../support/wait-for.ts';
 
 const run = redisPrefix();
 let relay: RelayProc;

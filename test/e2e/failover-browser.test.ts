@@ -11,7 +11,8 @@ import { formatAddress } from '../../src/core/address.ts';
 import { chromiumAvailable, CHROMIUM, openDemo, peerStats, waitForStats } from './browser.ts';
 import type { BrowserSession } from './browser.ts';
 import type { RelayProc, TransceiverProc } from './failover-helpers.ts';
-import { gapAround, redisPrefix, startRelay, startTransceiver, stopAll, until, watchCall } from './failover-helpers.ts';
+import { gapAround, redisPrefix, startRelay, startTransceiver, stopAll, watchCall } from './failover-helpers.ts';
+import { waitFor as until } from '../support/wait-for.ts';
 
 const inCi = process.env.CI === 'true';
 const available = await chromiumAvailable();

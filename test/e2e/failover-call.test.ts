@@ -11,7 +11,8 @@ import { formatAddress } from '../../src/core/address.ts';
 import { buildOffer } from '../../src/client/sdp.ts';
 import { runCall } from './helpers.ts';
 import type { RelayProc, TransceiverProc } from './failover-helpers.ts';
-import { gapAround, redisPrefix, startRelay, startTransceiver, stopAll, until, watchCall } from './failover-helpers.ts';
+import { gapAround, redisPrefix, startRelay, startTransceiver, stopAll, watchCall } from './failover-helpers.ts';
+import { waitFor as until } from '../support/wait-for.ts';
 
 const run = redisPrefix();
 let relayA: RelayProc;

@@ -185,13 +185,3 @@ export function gapAround(samples: readonly Sample[], at: number): { gapMs: numb
   return best && best.gapMs > 100 ? best : undefined;
 }
 
-/** Polls `fn` every 50 ms until it is truthy or `timeoutMs` passes (then throws `what`). */
-export async function until<T>(fn: () => T | Promise<T>, timeoutMs: number, what: string): Promise<NonNullable<T>> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

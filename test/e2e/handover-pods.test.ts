@@ -13,7 +13,8 @@ import { formatAddress } from '../../src/core/address.ts';
 import type { TransportAddress } from '../../src/core/address.ts';
 import { runCall } from './helpers.ts';
 import type { RelayProc } from './failover-helpers.ts';
-import { REDIS, redisPrefix, startProc, startTransceiver, stopAll, until } from './failover-helpers.ts';
+import { REDIS, redisPrefix, startProc, startTransceiver, stopAll } from './failover-helpers.ts';
+import { waitFor as until } from '../support/wait-for.ts';
 import { parseAddress } from '../../src/core/address.ts';
 
 const cleanups: (() => Promise<void>)[] = [];

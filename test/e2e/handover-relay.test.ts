@@ -10,7 +10,8 @@ import { freeUdpPort } from '../../src/client/free-port.ts';
 import type { CallInfo } from '../../src/transceiver/call-types.ts';
 import { runCall } from './helpers.ts';
 import type { RelayProc, TransceiverProc } from './failover-helpers.ts';
-import { redisPrefix, startRelay, startTransceiver, stopAll, until } from './failover-helpers.ts';
+import { redisPrefix, startRelay, startTransceiver, stopAll } from './failover-helpers.ts';
+import { waitFor as until } from '../support/wait-for.ts';
 
 const run = redisPrefix();
 let relay1: RelayProc;

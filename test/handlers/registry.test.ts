@@ -1,58 +1,59 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  DEFAULT_HANDLER, getHandlerFactory, handlerNames, isValidHandlerName, registerHandler, unregisterHandler,
-} from '../../src/transceiver/handlers/registry.ts';
+import { DEFAULT_HANDLER, HandlerRegistry, defaultHandlers, isValidHandlerName } from '../../src/transceiver/handlers/registry.ts';
 import { createEchoHandler } from '../../src/transceiver/handlers/echo.ts';
 import { createToneHandler } from '../../src/transceiver/handlers/tone.ts';
 import type { MediaHandlerFactory } from '../../src/transceiver/media-handler.ts';
 
 const noop: MediaHandlerFactory = () => ({ onAudio() {}, close() {} });
 
-test('echo and tone are registered by default, and echo is the default', () => {
+test('the default registry holds echo and tone, and echo is the default', () => {
+  const handlers = defaultHandlers();
   assert.equal(DEFAULT_HANDLER, 'echo');
-  assert.equal(getHandlerFactory('echo'), createEchoHandler);
-  assert.equal(getHandlerFactory('tone'), createToneHandler);
-  assert.ok(handlerNames().includes('echo') && handlerNames().includes('tone'));
+  assert.equal(handlers.get('echo'), createEchoHandler);
+  assert.equal(handlers.get('tone'), createToneHandler);
+  assert.deepEqual(handlers.names(), ['echo', 'tone']);
 });
 
 test('unknown names look up as undefined (the signaling layer answers 400)', () => {
+  const handlers = defaultHandlers();
   for (const name of ['nope', '', 'ECHO', '__proto__', 'constructor', 'toString']) {
-    assert.equal(getHandlerFactory(name), undefined, name);
+    assert.equal(handlers.get(name), undefined, name);
   }
 });
 
-test('registerHandler adds a name; names come back sorted; unregister removes it', () => {
-  registerHandler('zz-test', noop);
-  registerHandler('aa_test', noop);
-  try {
-    assert.equal(getHandlerFactory('zz-test'), noop);
-    const names = handlerNames();
-    assert.deepEqual(names, [...names].sort());
-    assert.ok(names.includes('aa_test'));
-  } finally {
-    assert.equal(unregisterHandler('zz-test'), true);
-    assert.equal(unregisterHandler('aa_test'), true);
-  }
-  assert.equal(unregisterHandler('zz-test'), false);
-  assert.equal(getHandlerFactory('zz-test'), undefined);
+test('register adds a name; names come back sorted; unregister removes it', () => {
+  const handlers = defaultHandlers();
+  handlers.register('zz-test', noop);
+  handlers.register('aa_test', noop);
+  assert.equal(handlers.get('zz-test'), noop);
+  assert.deepEqual(handlers.names(), ['aa_test', 'echo', 'tone', 'zz-test']);
+  assert.equal(handlers.unregister('zz-test'), true);
+  assert.equal(handlers.unregister('zz-test'), false);
+  assert.equal(handlers.get('zz-test'), undefined);
 });
 
 test('registering a taken name needs replace: true', () => {
-  assert.throws(() => registerHandler('echo', noop), { code: 'ERR_HANDLER_EXISTS' });
-  registerHandler('echo', noop, { replace: true });
-  try {
-    assert.equal(getHandlerFactory('echo'), noop);
-  } finally {
-    registerHandler('echo', createEchoHandler, { replace: true });
-  }
+  const handlers = defaultHandlers();
+  assert.throws(() => handlers.register('echo', noop), { code: 'ERR_HANDLER_EXISTS' });
+  handlers.register('echo', noop, { replace: true });
+  assert.equal(handlers.get('echo'), noop);
+});
+
+test('registries are independent instances (no process-global handler table)', () => {
+  const a = defaultHandlers();
+  const b = defaultHandlers();
+  a.register('only-in-a', noop);
+  assert.equal(b.get('only-in-a'), undefined);
+  assert.deepEqual(new HandlerRegistry().names(), []);
 });
 
 test('names must be short lowercase URL-safe tokens', () => {
+  const handlers = new HandlerRegistry();
   for (const good of ['echo', 'a', 'agent-1', 'x_y', '0tone', 'a'.repeat(32)]) assert.ok(isValidHandlerName(good), good);
   for (const bad of ['', 'Echo', '-x', '_x', 'a b', 'a/b', 'a?b', 'é', 'a'.repeat(33)]) {
     assert.equal(isValidHandlerName(bad), false, bad);
-    assert.throws(() => registerHandler(bad, noop), { code: 'ERR_HANDLER_BAD_NAME' });
+    assert.throws(() => handlers.register(bad, noop), { code: 'ERR_HANDLER_BAD_NAME' });
   }
-  assert.throws(() => registerHandler('ok-name', 'nope' as unknown as MediaHandlerFactory), { code: 'ERR_HANDLER_BAD_OPTION' });
+  assert.throws(() => handlers.register('ok-name', 'nope' as unknown as MediaHandlerFactory), { code: 'ERR_HANDLER_BAD_OPTION' });
 });

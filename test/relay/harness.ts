@@ -10,6 +10,7 @@ import { createClient } from 'redis';
 import type { TransportAddress } from '../../src/core/address.ts';
 import { parseAddress } from '../../src/core/address.ts';
 import { KEYS_TEXT, mintFor, stunCheck } from './helpers.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const NODE = process.execPath;
 const BIN = new URL('../../bin/parley.ts', import.meta.url).pathname;
@@ -153,15 +154,6 @@ export async function scrape(http: TransportAddress): Promise<Map<string, number
 }
 
 export const drops = (m: Map<string, number>, reason: string): number => m.get(`parley_relay_drops_total{reason="${reason}"}`) ?? 0;
-
-/** Polls `cond` every 20 ms until true or `ms` passes. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Is Redis at `url` reachable? In CI it must be: the caller fails instead of skipping. */
 export async function redisAvailable(url = REDIS_URL): Promise<boolean> {

@@ -1,12 +1,14 @@
-// The relay heartbeat (src/relay/heartbeat.ts) against the real Redis: a key per relay under
+// The relay heartbeat (src/relay/heartbeat.ts, in the format of src/contracts/heartbeat.ts) against the real Redis: a key per relay under
 // PREFIX + LOCATION:ID with a short TTL and a member of the live sorted set PREFIX + live whose
 // score is the Redis clock + TTL, both refreshed while running and removed on close.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
-import { BEAT, READ_LIVE, RelayHeartbeat, evalCached, heartbeatKey, heartbeatMember, liveSetKey, parseHeartbeatMember, readLiveRelays, writeHeartbeat } from '../../src/relay/heartbeat.ts';
-import type { CachedScript } from '../../src/relay/heartbeat.ts';
+import { BEAT, READ_LIVE, heartbeatKey, heartbeatMember, liveSetKey, parseHeartbeatMember, readLiveRelays, writeHeartbeat } from '../../src/contracts/heartbeat.ts';
+import { RelayHeartbeat } from '../../src/relay/heartbeat.ts';
+import { evalCached } from '../../src/common/redis.ts';
+import type { CachedScript } from '../../src/common/redis.ts';
 
 test('heartbeat members round-trip and malformed ones are rejected', () => {
   assert.deepEqual(parseHeartbeatMember(heartbeatMember('eu', 'host-1-ab')), { location: 'eu', id: 'host-1-ab' });

@@ -6,14 +6,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RemoteInfo } from 'node:dgram';
-import { RELAY_HEADER_LENGTH, encodeRelayHeader } from '../../src/core/relay-header.ts';
-import { parseCidr } from '../../src/relay/cidr.ts';
+import { RELAY_HEADER_LENGTH, encodeRelayHeader } from '../../src/contracts/relay-header.ts';
+import { CidrSet } from '../../src/core/cidr.ts';
 import { NativeDatapath, loadNativeAddon } from '../../src/relay/datapath-native.ts';
 import { FlowTable, makeFlow } from '../../src/relay/flow-table.ts';
 import { NATIVE_STATS_BASE, STATS_SLOTS, Slot, dropSlot, newStats } from '../../src/relay/stats.ts';
 import { rng, rtp, v4 } from './helpers.ts';
 import type { TestSocket } from './harness.ts';
-import { openSocket, waitFor } from './harness.ts';
+import { openSocket } from './harness.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const skip = loadNativeAddon() instanceof Error && process.env.CI !== 'true' ? 'the native relay addon is not built' : false;
 
@@ -24,7 +25,7 @@ test('native datapath: misses, both directions, sync, release, drop counters, ho
   // Transceivers live on 127.0.0.2 only: return traffic from elsewhere is disallowed_source.
   const dp = new NativeDatapath({
     table, publics: [v4('127.0.0.1', 0)], internal: v4('127.0.0.1', 0), reusePort: false, socketBufferBytes: 1 << 20, stats,
-    transceiverCidrs: [parseCidr('127.0.0.2/32')],
+    transceiverCidrs: CidrSet.parse('127.0.0.2/32'),
     onClientMiss: (msg, rinfo, index) => misses.push({ msg, rinfo, index }),
     onSocketError: () => {},
   });
@@ -156,7 +157,7 @@ test('native datapath: a taken port is an EADDRINUSE error, and nothing is left 
   try {
     const dp = new NativeDatapath({
       table: new FlowTable({ maxFlows: 10, idleMs: 60_000 }), publics: [s.address], internal: v4('127.0.0.1', 0), reusePort: false,
-      socketBufferBytes: 0, stats: newStats(false), transceiverCidrs: [parseCidr('127.0.0.0/8')], onClientMiss: () => {}, onSocketError: () => {},
+      socketBufferBytes: 0, stats: newStats(false), transceiverCidrs: CidrSet.parse('127.0.0.0/8'), onClientMiss: () => {}, onSocketError: () => {},
     });
     await assert.rejects(dp.bind(), /EADDRINUSE/);
     await dp.close();
@@ -171,7 +172,7 @@ test('native flow table: 20 000 random installs, replacements and removals agree
   const stats = newStats(false);
   const r = addon.open({
     publics: [v4('127.0.0.1', 0), { address: '::1', port: 0, family: 'IPv6' }], internal: v4('127.0.0.1', 0), reusePort: false,
-    socketBufferBytes: 0, maxFlows: 600, cidrs: [['127.0.0.0', 8]], stats: new Float64Array(stats.buffer, NATIVE_STATS_BASE * 8, STATS_SLOTS),
+    socketBufferBytes: 0, maxFlows: 600, cidrs: [[Buffer.from([127, 0, 0, 0]), 8]], stats: new Float64Array(stats.buffer, NATIVE_STATS_BASE * 8, STATS_SLOTS),
     slots: new Int32Array(addon.COUNTERS).fill(-1), onMiss: () => {},
   });
   try {

@@ -1,11 +1,10 @@
 // Small units: CPU lists as the kernel prints them (pinning), flow-store keys (read back from a
-// shared store, so parsing is total), the in-memory store's TTL and bound, Redis back-off.
+// shared store, so parsing is total), the in-memory store's TTL and bound.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { allowedCpus, cpuQuota, parseCpuList } from '../../src/relay/pin.ts';
-import { flowKey, parseFlowKey } from '../../src/relay/store/flow-store.ts';
+import { flowKey, parseFlowKey } from '../../src/contracts/flow-record.ts';
 import { MemoryFlowStore } from '../../src/relay/store/memory-store.ts';
-import { reconnectDelay } from '../../src/relay/store/redis-store.ts';
 import { v4 } from './helpers.ts';
 
 test('CPU lists: ranges and singles; the allowed set comes from Cpus_allowed_list', () => {
@@ -46,8 +45,4 @@ test('memory store: entries expire after the TTL and the entry count is bounded'
   assert.equal(await s.get(v4('192.0.2.1', 1), v4('198.51.100.1', 5)), undefined, 'expired');
   assert.equal(await s.loadAll(() => {}), 0);
   await s.close();
-});
-
-test('Redis reconnect back-off doubles from 100 ms to a 2 s cap', () => {
-  assert.deepEqual([0, 1, 2, 3, 4, 5, 10].map(reconnectDelay), [100, 200, 400, 800, 1600, 2000, 2000]);
 });

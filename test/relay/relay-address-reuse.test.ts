@@ -6,7 +6,7 @@
 // A live flow is never taken. Over real sockets; the native suite reruns it with --datapath native.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeRelayHeader, RELAY_HEADER_LENGTH } from '../../src/core/relay-header.ts';
+import { decodeRelayHeader, RELAY_HEADER_LENGTH } from '../../src/contracts/relay-header.ts';
 import { REPLACE_SILENT_FLOW_AFTER_MS } from '../../src/relay/route.ts';
 import { mintFor, rtp, stunCheck } from './helpers.ts';
 import { openSocket, scrape, startRelayProcess, withRelayState } from './harness.ts';

@@ -5,10 +5,11 @@
 // Each case sends from its own loopback IP (127.0.x.y) so per-IP rate limits do not mix.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeRelayHeader } from '../../src/core/relay-header.ts';
+import { encodeRelayHeader } from '../../src/contracts/relay-header.ts';
 import { mintFor, rtp, stunCheck, v4 } from './helpers.ts';
 import type { RelayProcess, TestSocket } from './harness.ts';
-import { drops, openSocket, scrape, startRelayProcess, waitFor } from './harness.ts';
+import { drops, openSocket, scrape, startRelayProcess } from './harness.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 test('each drop reason is counted in /metrics and nothing is forwarded', async (t) => {
   // The transceiver lives on 127.0.0.2; only 127.0.0.2/32 is a transceiver network.

@@ -3,9 +3,10 @@
 // reach the client from the relay's public port; /metrics counts it all; SIGTERM exits 0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeRelayHeader, encodeRelayHeader, RELAY_HEADER_LENGTH } from '../../src/core/relay-header.ts';
+import { decodeRelayHeader, encodeRelayHeader, RELAY_HEADER_LENGTH } from '../../src/contracts/relay-header.ts';
 import { mintFor, rtp, stunCheck } from './helpers.ts';
-import { openSocket, scrape, startRelayProcess, waitFor } from './harness.ts';
+import { openSocket, scrape, startRelayProcess } from './harness.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 test('STUN check → transceiver with client address in header, RTP follows, replies return from the public port; NAT rebinding', async () => {
   const tx = await openSocket();
@@ -105,7 +106,7 @@ test('bad configuration exits 2 naming the setting and why', async () => {
   assert.match(r.stderr, /PARLEY_WORKERS.*not an integer/);
   r = run(['--transceiver-cidrs', '10.0.0.0/33'], keys);
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /--transceiver-cidrs.*prefix must be 0..32/);
+  assert.match(r.stderr, /--transceiver-cidrs.*prefix length must be 0..32/);
   r = run(['--listen', '0.0.0.0:3478'], keys);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /wildcard/);

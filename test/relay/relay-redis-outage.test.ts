@@ -4,10 +4,11 @@
 // it made during the outage.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RELAY_HEADER_LENGTH } from '../../src/core/relay-header.ts';
+import { RELAY_HEADER_LENGTH } from '../../src/contracts/relay-header.ts';
 import { mintFor, rtp, stunCheck } from './helpers.ts';
 import type { RelayProcess, TestSocket } from './harness.ts';
-import { countRedisKeys, startClients, freePort, openSocket, requireRedis, scrape, startPrivateRedis, startRelayProcess, waitFor } from './harness.ts';
+import { countRedisKeys, startClients, freePort, openSocket, requireRedis, scrape, startPrivateRedis, startRelayProcess } from './harness.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const FLOWS = 5;
 const INTERVAL_MS = 10;

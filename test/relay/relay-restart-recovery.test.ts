@@ -4,10 +4,11 @@
 // Also: SIGTERM flushes pending store writes and exits 0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RELAY_HEADER_LENGTH } from '../../src/core/relay-header.ts';
+import { RELAY_HEADER_LENGTH } from '../../src/contracts/relay-header.ts';
 import { mintFor, rtp, stunCheck } from './helpers.ts';
 import type { RelayProcess, TestSocket } from './harness.ts';
-import { REDIS_URL, startClients, countRedisKeys, deleteRedisKeys, freePort, openSocket, requireRedis, scrape, startRelayProcess, uniquePrefix, waitFor, withRelayState } from './harness.ts';
+import { REDIS_URL, startClients, countRedisKeys, deleteRedisKeys, freePort, openSocket, requireRedis, scrape, startRelayProcess, uniquePrefix, withRelayState } from './harness.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const FLOWS = 20;
 

@@ -8,10 +8,11 @@ import { createLogger } from '../../src/common/log.ts';
 import { resolveRelayConfig } from '../../src/relay/config.ts';
 import { startRelay } from '../../src/relay/relay.ts';
 import type { Relay } from '../../src/relay/relay.ts';
-import { RELAY_HEADER_LENGTH } from '../../src/core/relay-header.ts';
+import { RELAY_HEADER_LENGTH } from '../../src/contracts/relay-header.ts';
 import { KEYS_TEXT, rtp } from './helpers.ts';
 import type { TestSocket } from './harness.ts';
-import { REDIS_URL, startClients, deleteRedisKeys, openSocket, requireRedis, uniquePrefix, waitFor } from './harness.ts';
+import { REDIS_URL, startClients, deleteRedisKeys, openSocket, requireRedis, uniquePrefix } from './harness.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const FLOWS = 40;
 

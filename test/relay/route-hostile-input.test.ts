@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { cidrMatcher, parseCidrList } from '../../src/relay/cidr.ts';
+import { CidrSet } from '../../src/core/cidr.ts';
 import { FlowTable } from '../../src/relay/flow-table.ts';
 import { KeyedTokenBuckets } from '../../src/relay/rate-limit.ts';
 import type { RouteContext } from '../../src/relay/route.ts';
@@ -16,7 +16,7 @@ const ctx: RouteContext = {
   table: new FlowTable({ maxFlows: 10, idleMs: 60_000 }),
   newFlowLimiter: new KeyedTokenBuckets({ ratePerSecond: 1e9, burst: 1e9, maxKeys: 10 }),
   publics: [v4('192.0.2.1', 3478)],
-  transceiverAllowed: cidrMatcher(parseCidrList('127.0.0.0/8')),
+  transceiverAllowed: CidrSet.parse('127.0.0.0/8').matcher(),
 };
 const matchers = publicMatchers(ctx.publics);
 const from = v4('198.51.100.1', 4000);

@@ -2,10 +2,10 @@
 // verified STUN check, one drop reason per failure, the return path only to live flows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeRelayHeader } from '../../src/core/relay-header.ts';
+import { encodeRelayHeader } from '../../src/contracts/relay-header.ts';
 import { FlowTable } from '../../src/relay/flow-table.ts';
 import { KeyedTokenBuckets } from '../../src/relay/rate-limit.ts';
-import { cidrMatcher, parseCidrList } from '../../src/relay/cidr.ts';
+import { CidrSet } from '../../src/core/cidr.ts';
 import type { RouteContext } from '../../src/relay/route.ts';
 import { REPLACE_SILENT_FLOW_AFTER_MS, publicMatchers, recoverFlow, routeFromClient, routeFromTransceiver } from '../../src/relay/route.ts';
 import { keyring, mintFor, rtp, stunCheck, v4 } from './helpers.ts';
@@ -21,7 +21,7 @@ function ctx(o: { maxFlows?: number; burst?: number; maxKeys?: number } = {}): R
     table: new FlowTable({ maxFlows: o.maxFlows ?? 100, idleMs: 60_000 }),
     newFlowLimiter: new KeyedTokenBuckets({ ratePerSecond: 10, burst: o.burst ?? 20, maxKeys: o.maxKeys ?? 1000 }),
     publics: [pub],
-    transceiverAllowed: cidrMatcher(parseCidrList('127.0.0.0/8,::1/128')),
+    transceiverAllowed: CidrSet.parse('127.0.0.0/8,::1/128').matcher(),
   };
 }
 

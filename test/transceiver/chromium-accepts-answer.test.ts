@@ -13,8 +13,8 @@ import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { seededRng } from '../../src/core/rng.ts';
 import { Keyring } from '../../src/core/token/index.ts';
-import { createEchoHandler } from '../../src/transceiver/handlers/echo.ts';
-import { CidrSet } from '../../src/transceiver/cidr.ts';
+import { defaultHandlers } from '../../src/transceiver/handlers/registry.ts';
+import { CidrSet } from '../../src/core/cidr.ts';
 import { startTransceiver } from '../../src/transceiver/transceiver.ts';
 import type { Transceiver } from '../../src/transceiver/transceiver.ts';
 
@@ -56,7 +56,7 @@ before(async () => {
     http: { address: '127.0.0.1', port: 0, family: 'IPv4' }, media: { address: '127.0.0.1', port: 0, family: 'IPv4' },
     relays: [{ address: '127.0.0.1', port: 3478, family: 'IPv4' }, { address: '::1', port: 3478, family: 'IPv6' }],
     relayCidrs: CidrSet.parse('127.0.0.1/32'), keyring: Keyring.generate(seededRng('chromium')), maxSessions: 10, maxCallSeconds: 60,
-    handler: 'echo', getHandler: () => createEchoHandler,
+    handler: 'echo', handlers: defaultHandlers(),
   });
   // A page on http://127.0.0.1 is a secure context, so getUserMedia works with the fake device.
   page = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>offer</title>'));

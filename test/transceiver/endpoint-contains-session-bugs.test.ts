@@ -1,13 +1,13 @@
 // The media endpoint's one-timer loop and its containment: a session that throws (a bug) is
 // closed with reason internal-error and reported, other sessions keep their timers, and close()
-// leaves no timer or socket behind.
+// leaves no timer or socket behind. The endpoint's timer runs on a ManualClock: no sleeping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { performance } from 'node:perf_hooks';
 import { generateCertificate } from '../../src/core/dtls/index.ts';
 import { seededRng } from '../../src/core/rng.ts';
+import { ManualClock } from '../../src/common/clock.ts';
 import { MetricsRegistry } from '../../src/common/metrics.ts';
-import { CidrSet } from '../../src/transceiver/cidr.ts';
+import { CidrSet } from '../../src/core/cidr.ts';
 import { MediaEndpoint } from '../../src/transceiver/endpoint.ts';
 import { TEST_MEDIA_IO } from './helpers/media-io.ts';
 import { createEchoHandler } from '../../src/transceiver/handlers/echo.ts';
@@ -34,18 +34,25 @@ class BrokenSession extends Session {
 
 test('a throwing session ends as internal-error; a healthy one still times out on schedule', async () => {
   const closed: [string, CloseReason][] = [];
-  const clock = (): number => performance.now();
+  const clock = new ManualClock(5_000);
   const endpoint = await MediaEndpoint.bind({
     bind: { address: '127.0.0.1', port: 0, family: 'IPv4' }, relayCidrs: CidrSet.parse('127.0.0.1/32'),
     metrics: transceiverMetrics(new MetricsRegistry()), clock, io: TEST_MEDIA_IO, onSessionClosed: (s, r) => closed.push([s.id, r]),
   });
-  const t0 = clock();
+  const t0 = clock.now();
   endpoint.add(new BrokenSession(options('broken', t0, 30)));
   endpoint.add(new Session(options('healthy', t0, 80)));
   assert.equal(endpoint.sessionCount, 2);
-  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(clock.pendingTimers, 1, 'one timer for both sessions');
+  clock.advance(29);
+  assert.deepEqual(closed, []);
+  clock.advance(1);
+  assert.deepEqual(closed, [['broken', 'internal-error']]);
+  assert.equal(clock.nextDeadline(), t0 + 80, 're-armed to the healthy session');
+  clock.advance(50);
   assert.deepEqual(closed, [['broken', 'internal-error'], ['healthy', 'setup-timeout']]);
   assert.equal(endpoint.sessionCount, 0);
+  assert.equal(clock.pendingTimers, 0, 'no deadline left, no timer');
   await endpoint.close();
   await endpoint.close();
 });

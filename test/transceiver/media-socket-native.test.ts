@@ -16,6 +16,7 @@ import type { TransportAddress } from '../../src/core/address.ts';
 import { MAX_MEDIA_DATAGRAM } from '../../src/transceiver/media-socket.ts';
 import type { MediaPeer, MediaSocketOptions } from '../../src/transceiver/media-socket.ts';
 import { NativeMediaSocket, loadMediaSocketAddon } from '../../src/transceiver/media-socket-native.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const skip = loadMediaSocketAddon() instanceof Error && process.env.CI !== 'true' ? 'the native media socket addon is not built' : false;
 const LOCAL: TransportAddress = { address: '127.0.0.1', port: 0, family: 'IPv4' };
@@ -48,14 +49,6 @@ async function udp(): Promise<Socket & { inbox: Buffer[] }> {
 }
 
 const closeUdp = (s: Socket): Promise<void> => new Promise((r) => s.close(() => r()));
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 test('receives whole datagrams from several senders, in batches, with their sender', { skip, timeout: 20_000 }, async () => {
   const { s, got } = await open();

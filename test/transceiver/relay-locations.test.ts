@@ -10,7 +10,7 @@ import { formatAddress } from '../../src/core/address.ts';
 import { candidatePriority } from '../../src/core/sdp/answer.ts';
 import { LiveRelays, RelayLocations, parseRegionMap } from '../../src/transceiver/relay-locations.ts';
 import { parseRelaySpec } from '../../src/transceiver/relay-spec.ts';
-import { heartbeatKey, liveSetKey, writeHeartbeat } from '../../src/relay/heartbeat.ts';
+import { heartbeatKey, liveSetKey, writeHeartbeat } from '../../src/contracts/heartbeat.ts';
 
 const spec = parseRelaySpec('eu=203.0.113.10:3478,[2001:db8::10]:3478;us=198.51.100.7:3478;ap=192.0.2.9:3478');
 const names = (p: { addresses: readonly { address: string; port: number; family: string }[] }): string[] =>

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { advertisedAddresses, formatRelaySpec, parseRelaySpec } from '../../src/transceiver/relay-spec.ts';
-import { CidrSet, LOOPBACK_CIDRS } from '../../src/transceiver/cidr.ts';
+import { CidrSet, LOOPBACK_CIDRS } from '../../src/core/cidr.ts';
 import { formatAddress } from '../../src/core/address.ts';
 
 test('a comma list is one unnamed location, in order; IPv6 in brackets', () => {

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { TransportAddress } from '../../src/core/address.ts';
 import { generateCertificate } from '../../src/core/dtls/index.ts';
+import { PEER_DROP_REASONS } from '../../src/core/peer/index.ts';
 import { seededRng } from '../../src/core/rng.ts';
 import { createEchoHandler } from '../../src/transceiver/handlers/echo.ts';
-import { SESSION_DROPS } from '../../src/transceiver/drop-reasons.ts';
 import { Session } from '../../src/transceiver/session.ts';
 import type { SessionPath } from '../../src/transceiver/session.ts';
 import { TestCaller } from './helpers/test-caller.ts';
@@ -55,7 +55,7 @@ test('random, truncated and bit-flipped datagrams never throw, are counted, and 
   assert.ok(session.stats().packetsDropped > 1000, `dropped ${session.stats().packetsDropped}`);
   // Every drop is reported with a bounded reason (a metric label): SRTP drops carry the SRTP reason.
   assert.ok(reasons.has('srtp_auth_failed'), [...reasons].join());
-  for (const r of reasons) assert.ok((SESSION_DROPS.reasons as readonly string[]).includes(r), r);
+  for (const r of reasons) assert.ok((PEER_DROP_REASONS.reasons as readonly string[]).includes(r), r);
 
   // Still a working call: the echo comes back.
   sim.now = now;

@@ -222,8 +222,8 @@ test('same client address through another relay (a relay moved): replies follow 
 });
 
 test('a pulled handler (tone) is asked every 20 ms once connected: ~50 frames per second without inbound audio', async () => {
-  const { getHandlerFactory } = await import('../../src/transceiver/handlers/registry.ts');
-  const { sim, session, caller } = setup({ seed: 'tone', handler: getHandlerFactory('tone')! });
+  const { defaultHandlers } = await import('../../src/transceiver/handlers/registry.ts');
+  const { sim, session, caller } = setup({ seed: 'tone', handler: defaultHandlers().get('tone')! });
   sim.run(T0 + 1000);
   assert.equal(session.state, 'connected');
   const start = caller.received.length;

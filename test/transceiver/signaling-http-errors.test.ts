@@ -9,7 +9,6 @@ import { MetricsRegistry } from '../../src/common/metrics.ts';
 import { startSignaling } from '../../src/transceiver/signaling.ts';
 import type { SignalingServer } from '../../src/transceiver/signaling.ts';
 import type { Admission, CallInfo, CallService, CloseReason } from '../../src/transceiver/call-types.ts';
-import { SignalingError } from '../../src/transceiver/signaling-errors.ts';
 
 const KEY = 'sk-test-0123456789abcdef';
 
@@ -22,8 +21,8 @@ class StubCalls implements CallService {
   }
   createCall(offer: string, options: { handler?: string }) {
     this.lastHandler = options.handler;
-    if (!offer.startsWith('v=0')) return { ok: false as const, error: new SignalingError('ERR_SIGNALING_BAD_SDP', 'not a valid SDP offer: the first line must be "v=0"') };
-    if (!offer.includes('m=audio')) return { ok: false as const, error: new SignalingError('ERR_SIGNALING_SDP_NOT_ACCEPTABLE', 'the offer has no audio m-line') };
+    if (!offer.startsWith('v=0')) return { ok: false as const, refusal: 'bad_sdp' as const, message: 'not a valid SDP offer: the first line must be "v=0"' };
+    if (!offer.includes('m=audio')) return { ok: false as const, refusal: 'sdp_not_acceptable' as const, message: 'the offer has no audio m-line' };
     const id = `rtc_${this.calls.size + 1}`;
     this.calls.set(id, { id, state: 'created', closeReason: undefined } as CallInfo);
     return { ok: true as const, id, answer: 'v=0\r\nanswer\r\n' };

@@ -10,16 +10,24 @@ import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { connectivityCheck } from '../../src/core/ice/binding-request.ts';
-import { encodeRelayHeader } from '../../src/core/relay-header.ts';
+import { encodeRelayHeader } from '../../src/contracts/relay-header.ts';
 import { seededRng } from '../../src/core/rng.ts';
 import { Keyring, derivePassword, open } from '../../src/core/token/index.ts';
 import { generateCertificate } from '../../src/core/dtls/index.ts';
 import { createEchoHandler } from '../../src/transceiver/handlers/echo.ts';
-import { CidrSet } from '../../src/transceiver/cidr.ts';
+import { HandlerRegistry } from '../../src/transceiver/handlers/registry.ts';
+import { CidrSet } from '../../src/core/cidr.ts';
 import { startTransceiver } from '../../src/transceiver/transceiver.ts';
 import type { Transceiver } from '../../src/transceiver/transceiver.ts';
 import { readAnswer } from './helpers/udp-caller.ts';
 import { TEST_MEDIA_IO } from './helpers/media-io.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+function echoOnly(): HandlerRegistry {
+  const handlers = new HandlerRegistry();
+  handlers.register('echo', createEchoHandler);
+  return handlers;
+}
 
 const CHROME = readFileSync(new URL('../core/sdp/data/chromium-156-audio-datachannel.offer.sdp', import.meta.url), 'utf8');
 const keyring = Keyring.generate(seededRng('in-process-keys'));
@@ -34,7 +42,7 @@ before(async () => {
   trx = await startTransceiver({
     http: { address: '127.0.0.1', port: 0, family: 'IPv4' }, media: { address: '127.0.0.1', port: 0, family: 'IPv4' },
     relays: [RELAY], relayCidrs: CidrSet.parse('127.0.0.1/32'), keyring, maxSessions: 1, maxCallSeconds: 60, handler: 'echo',
-    getHandler: (name) => (name === 'echo' ? createEchoHandler : undefined), certificate, rng: seededRng('in-process'), mediaIo: TEST_MEDIA_IO,
+    handlers: echoOnly(), certificate, rng: seededRng('in-process'), mediaIo: TEST_MEDIA_IO,
   });
   base = `http://127.0.0.1:${trx.httpAddress.port}`;
   relaySock = createSocket('udp4');
@@ -158,6 +166,5 @@ test('media endpoint drops: outside relay CIDRs, no relay header, no session; ea
 });
 
 async function waitUntil(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(check());
+  await waitFor(check, { timeoutMs: 1000, intervalMs: 10, what: 'the condition' });
 }

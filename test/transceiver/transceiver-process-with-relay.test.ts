@@ -16,7 +16,8 @@ import { Keyring } from '../../src/core/token/index.ts';
 import { seededRng } from '../../src/core/rng.ts';
 import { freeTcpPort, freeUdpPort } from '../../src/client/free-port.ts';
 import type { CallInfo } from '../../src/transceiver/call-types.ts';
-import { UdpCaller, offerFor, readAnswer, waitFor } from './helpers/udp-caller.ts';
+import { UdpCaller, offerFor, readAnswer } from './helpers/udp-caller.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/parley.ts', import.meta.url));
 const KEYS = Keyring.generate(seededRng('process-test-keys')).toString();

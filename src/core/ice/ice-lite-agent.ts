@@ -87,16 +87,24 @@ export class IceLiteAgent {
     return { ...this.#counters };
   }
 
-  /** One packet from `from` (the client's real address, from the relay header). STUN only. */
-  handle(packet: Buffer, from: TransportAddress, now: number): void {
-    if (this.#closed) return;
+  /**
+   * One packet from `from` (the client's real address, from the relay header). STUN only.
+   * Returns true when it was a valid check, answered with a Binding Success: proof that `from`
+   * holds the credentials, which a caller may act on (a path to follow) without diffing counters.
+   */
+  handle(packet: Buffer, from: TransportAddress, now: number): boolean {
+    if (this.#closed) return false;
     // Expire first: a check arriving after the deadline must not revive lost consent.
     this.handleTimeout(now);
     const v = checkBindingRequest(packet, this.#credentials);
-    if (v.kind === 'drop') return this.#count(DROP_COUNTER[v.reason]);
+    if (v.kind === 'drop') {
+      this.#count(DROP_COUNTER[v.reason]);
+      return false;
+    }
     if (v.kind === 'reject') {
       this.#count(REJECT_COUNTER[v.code]);
-      return this.#send(from, v.response);
+      this.#send(from, v.response);
+      return false;
     }
     const m = v.message;
     const tid = m.transactionId;
@@ -106,12 +114,14 @@ export class IceLiteAgent {
     // controlling agent, so the answer is always 487 and the full peer switches (§7.2.5.1).
     if (m.iceControlled !== undefined) {
       this.#count('stun_error_487');
-      return this.#send(from, bindingError(tid, StunErrorCodes.RoleConflict, this.#localPwd));
+      this.#send(from, bindingError(tid, StunErrorCodes.RoleConflict, this.#localPwd));
+      return false;
     }
 
     this.#count('answered');
     this.#send(from, bindingSuccess(tid, from, this.#localPwd));
     this.#onValidCheck(from, m.useCandidate, now);
+    return true;
   }
 
   /** Processes expiry at `now`. Idempotent; call whenever now ≥ pollTimeout(). */

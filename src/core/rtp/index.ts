@@ -1,6 +1,8 @@
 // RTP and RTCP for the sans-IO core: packet codecs (RFC 3550, RFC 8285), the RTCP packets a
 // voice call needs, and receiver statistics (RFC 3550 Appendix A). See docs/srtp-rtp.md.
 export { parseRtp, encodeRtp } from './rtp-packet.ts';
+export { writeRtp } from './write-rtp.ts';
+export { OPUS_CLOCK_RATE, FRAME_MS, TICKS_PER_FRAME } from './opus-clock.ts';
 export type { RtpPacket, RtpHeader, RtpHeaderExtension } from './rtp-packet.ts';
 export { rtpHeaderLength } from './header-length.ts';
 export {

@@ -4,16 +4,9 @@
 // remote-store.ts) and redis-store.ts (`--redis URL`; shared by relay processes).
 // Contract: write() never blocks or throws — it queues, and the store batches; get/loadAll may
 // reject when the store is down, and the caller counts that and forwards from memory anyway.
-// A record is only (public address, client address) → routing token: the relay re-opens the
-// token on recovery, so the store never has to be trusted with destinations.
+// The record format is a contract between relay processes: src/contracts/flow-record.ts.
 import type { TransportAddress } from '../../core/address.ts';
-import { formatAddress, parseAddress } from '../../core/address.ts';
-
-export interface FlowRecord {
-  readonly public: TransportAddress;
-  readonly client: TransportAddress;
-  readonly ufrag: string;
-}
+import type { FlowRecord } from '../../contracts/flow-record.ts';
 
 export interface StoreObserver {
   /** A store operation failed (already retried or given up). */
@@ -44,18 +37,4 @@ export interface FlowStore {
   whenReady(timeoutMs: number): Promise<boolean>;
   /** Idempotent; flushes first (bounded by the implementation's timeout). */
   close(): Promise<void>;
-}
-
-/** The key suffix of a record: `PUBLIC|CLIENT`, both formatted as HOST:PORT / [V6]:PORT. */
-export function flowKey(pub: TransportAddress, client: TransportAddress): string {
-  return `${formatAddress(pub)}|${formatAddress(client)}`;
-}
-
-/** Inverse of flowKey; undefined for anything else (keys are read back from a shared store). */
-export function parseFlowKey(key: string): { public: TransportAddress; client: TransportAddress } | undefined {
-  const bar = key.indexOf('|');
-  if (bar < 0) return undefined;
-  const pub = parseAddress(key.slice(0, bar));
-  const client = parseAddress(key.slice(bar + 1));
-  return pub && client ? { public: pub, client } : undefined;
 }

@@ -3,8 +3,9 @@
 // restarted, or gets another worker's flow, recovers it as it would from Redis. It does not
 // survive the process (use Redis for that). Entries expire after the TTL like Redis keys.
 import type { TransportAddress } from '../../core/address.ts';
-import type { FlowRecord, FlowStore } from './flow-store.ts';
-import { flowKey, parseFlowKey } from './flow-store.ts';
+import type { FlowRecord } from '../../contracts/flow-record.ts';
+import { flowKey, parseFlowKey } from '../../contracts/flow-record.ts';
+import type { FlowStore } from './flow-store.ts';
 
 export class MemoryFlowStore implements FlowStore {
   readonly #ttlMs: number;

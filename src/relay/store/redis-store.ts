@@ -3,11 +3,14 @@
 // bounded map (latest wins per key) and a timer sends them in pipelined batches; nothing on
 // the packet path ever waits for Redis. With Redis down, commands fail fast (no offline queue),
 // writes wait in the bounded map, errors are counted, and the client reconnects with capped
-// exponential back-off; queued writes go out when it is back.
-import { createClient } from 'redis';
+// exponential back-off (src/common/redis.ts); queued writes go out when it is back.
 import type { TransportAddress } from '../../core/address.ts';
-import type { FlowRecord, FlowStore, StoreObserver } from './flow-store.ts';
-import { flowKey, nullObserver, parseFlowKey } from './flow-store.ts';
+import type { RedisClient } from '../../common/redis.ts';
+import { closeRedisClient, createRedisClient } from '../../common/redis.ts';
+import type { FlowRecord } from '../../contracts/flow-record.ts';
+import { flowKey, parseFlowKey } from '../../contracts/flow-record.ts';
+import type { FlowStore, StoreObserver } from './flow-store.ts';
+import { nullObserver } from './flow-store.ts';
 import { formatAddress, parseAddress } from '../../core/address.ts';
 
 export interface RedisStoreOptions {
@@ -27,11 +30,6 @@ const WRITE_DELAY_MS = 5;
 const CLOSE_FLUSH_MS = 2000;
 const SCAN_COUNT = 1000;
 
-/** Exponential back-off, 100 ms doubling to a 2 s cap. */
-export function reconnectDelay(retries: number): number {
-  return Math.min(100 * 2 ** Math.min(retries, 5), 2000);
-}
-
 /** SCAN MATCH treats * ? [ ] \ as glob syntax; a prefix is literal. */
 function globEscape(s: string): string {
   return s.replace(/[*?[\]\\]/g, '\\$&');
@@ -40,7 +38,7 @@ function globEscape(s: string): string {
 export class RedisFlowStore implements FlowStore {
   readonly #o: RedisStoreOptions;
   readonly #obs: StoreObserver;
-  readonly #client;
+  readonly #client: RedisClient;
   readonly #pending = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> | undefined;
@@ -50,18 +48,20 @@ export class RedisFlowStore implements FlowStore {
   readonly #alias: ReadonlyMap<string, TransportAddress>;
   readonly #unalias: ReadonlyMap<string, TransportAddress>;
 
-  constructor(o: RedisStoreOptions) {
+  /** Makes the client (node-redis is loaded now) and starts connecting; never throws for a down Redis. */
+  static async open(o: RedisStoreOptions): Promise<RedisFlowStore> {
+    const obs = o.observer ?? nullObserver;
+    // Errors go to the observer, which counts and logs them (the relay worker's policy).
+    return new RedisFlowStore(o, obs, await createRedisClient({ url: o.url, what: 'flow store', onError: (err) => obs.error(err) }));
+  }
+
+  private constructor(o: RedisStoreOptions, obs: StoreObserver, client: RedisClient) {
     this.#o = o;
-    this.#obs = o.observer ?? nullObserver;
+    this.#obs = obs;
     const pairs = (o.aliases ?? []).map(([b, a]) => [b, a, parseAddress(b), parseAddress(a)] as const);
     this.#alias = new Map(pairs.flatMap(([b, , , a]) => (a ? [[b, a] as const] : [])));
     this.#unalias = new Map(pairs.flatMap(([, a, b]) => (b ? [[a, b] as const] : [])));
-    this.#client = createClient({
-      url: o.url,
-      disableOfflineQueue: true,
-      socket: { connectTimeout: 1000, reconnectStrategy: (retries: number) => reconnectDelay(retries) },
-    });
-    this.#client.on('error', (err: unknown) => this.#obs.error(err));
+    this.#client = client;
     this.#client.on('ready', () => {
       this.#up = true;
       this.#obs.connected(true);
@@ -207,12 +207,7 @@ export class RedisFlowStore implements FlowStore {
       clearTimeout(this.#timer);
       this.#pending.clear();
       for (const w of this.#readyWaiters.splice(0)) w();
-      try {
-        if (this.#up) await this.#client.close();
-        else this.#client.destroy();
-      } catch {
-        this.#client.destroy();
-      }
+      await closeRedisClient(this.#client);
     })();
     return this.#closing;
   }

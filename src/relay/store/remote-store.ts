@@ -4,8 +4,10 @@
 // loads by request id. Not for Redis: each worker has its own Redis client.
 import type { MessagePort } from 'node:worker_threads';
 import type { TransportAddress } from '../../core/address.ts';
-import type { FlowRecord, FlowStore, StoreObserver } from './flow-store.ts';
-import { flowKey, nullObserver, parseFlowKey } from './flow-store.ts';
+import type { FlowRecord } from '../../contracts/flow-record.ts';
+import { flowKey, parseFlowKey } from '../../contracts/flow-record.ts';
+import type { FlowStore, StoreObserver } from './flow-store.ts';
+import { nullObserver } from './flow-store.ts';
 import type { MemoryFlowStore } from './memory-store.ts';
 
 type Request = { t: 'w'; items: [string, string][] } | { t: 'g'; id: number; key: string } | { t: 'l'; id: number };

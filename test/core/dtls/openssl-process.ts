@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '../../support/wait-for.ts';
 
 export interface OpensslIdentity {
   dir: string;
@@ -32,29 +33,21 @@ export class OpensslProcess {
   #out = '';
   #err = '';
   #exited: Promise<void>;
-  #listeners: (() => void)[] = [];
+  #spawnFailed = false;
 
   constructor(args: string[]) {
     this.#proc = spawn('openssl', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const wake = (): void => {
-      for (const l of this.#listeners.splice(0)) l();
-    };
     this.#proc.stdout.on('data', (d: Buffer) => {
       this.#out += d.toString('latin1');
-      wake();
     });
     this.#proc.stderr.on('data', (d: Buffer) => {
       this.#err += d.toString('latin1');
-      wake();
     });
     this.#exited = new Promise((resolve) => {
-      this.#proc.on('exit', () => {
-        wake();
-        resolve();
-      });
+      this.#proc.on('exit', () => resolve());
       this.#proc.on('error', (e) => {
         this.#err += `spawn error: ${e.message}`;
-        wake();
+        this.#spawnFailed = true;
         resolve();
       });
     });
@@ -65,23 +58,15 @@ export class OpensslProcess {
   }
 
   /** Waits until stdout (or stderr) matches `re` (bounded), and returns the match. */
-  async waitFor(re: RegExp, ms: number, stream: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpExecArray> {
-    const deadline = performance.now() + ms;
-    for (;;) {
+  waitFor(re: RegExp, ms: number, stream: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpExecArray> {
+    const failure = (): string => `openssl: no ${re} within ${ms} ms (exit ${this.#proc.exitCode})\nstdout:\n${this.#out}\nstderr:\n${this.#err}`;
+    return waitFor(() => {
       const m = re.exec(stream === 'stdout' ? this.#out : this.#err);
       if (m) return m;
-      const left = deadline - performance.now();
-      if (left <= 0 || this.#proc.exitCode !== null) {
-        throw new Error(`openssl: no ${re} within ${ms} ms (exit ${this.#proc.exitCode})\nstdout:\n${this.#out}\nstderr:\n${this.#err}`);
-      }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.#listeners.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+      // A process that is gone will print nothing more: fail now rather than at the timeout.
+      if (this.#proc.exitCode !== null || this.#spawnFailed) throw new Error(failure());
+      return undefined;
+    }, { timeoutMs: ms, intervalMs: 5, what: failure });
   }
 
   write(text: string): void {

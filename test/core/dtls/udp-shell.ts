@@ -4,6 +4,7 @@
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import type { DtlsEndpoint, DtlsEvent } from '../../../src/core/dtls/index.ts';
+import { waitFor } from '../../support/wait-for.ts';
 
 export class UdpShell {
   readonly endpoint: DtlsEndpoint;
@@ -11,7 +12,6 @@ export class UdpShell {
   readonly #socket = dgram.createSocket('udp4');
   #remote: { port: number; address: string } | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #waiters: (() => void)[] = [];
   #closed = false;
   #received = 0;
   #sent = 0;
@@ -50,21 +50,9 @@ export class UdpShell {
   }
 
   /** Resolves when an event matching `pred` has been seen; rejects after `ms`. */
-  async waitFor(pred: (e: DtlsEvent) => boolean, ms: number, what: string): Promise<DtlsEvent> {
-    const deadline = performance.now() + ms;
-    for (;;) {
-      const hit = this.events.find(pred);
-      if (hit) return hit;
-      const left = deadline - performance.now();
-      if (left <= 0) throw new Error(`timed out after ${ms} ms waiting for ${what}; events: ${JSON.stringify(this.events.map((e) => e.type === 'failed' ? e.reason : e.type))}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.#waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+  waitFor(pred: (e: DtlsEvent) => boolean, ms: number, what: string): Promise<DtlsEvent> {
+    const seen = (): string => JSON.stringify(this.events.map((e) => (e.type === 'failed' ? e.reason : e.type)));
+    return waitFor(() => this.events.find(pred), { timeoutMs: ms, intervalMs: 5, what: () => `${what}; events: ${seen()}` });
   }
 
   #flush(): void {
@@ -73,12 +61,7 @@ export class UdpShell {
       if (this.#lose.outgoing.includes(this.#sent++)) continue;
       if (this.#remote) this.#socket.send(d, this.#remote.port, this.#remote.address);
     }
-    let woke = false;
-    for (let e = this.endpoint.pollEvent(); e !== undefined; e = this.endpoint.pollEvent()) {
-      this.events.push(e);
-      woke = true;
-    }
-    if (woke) for (const w of this.#waiters.splice(0)) w();
+    for (let e = this.endpoint.pollEvent(); e !== undefined; e = this.endpoint.pollEvent()) this.events.push(e);
     clearTimeout(this.#timer);
     const deadline = this.endpoint.pollTimeout();
     if (deadline !== undefined) {

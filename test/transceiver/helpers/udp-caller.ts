@@ -93,12 +93,3 @@ export class UdpCaller {
   }
 }
 
-/** Polls `check` every 20 ms until it returns true or `ms` pass. */
-export async function waitFor(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}

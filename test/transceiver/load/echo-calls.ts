@@ -5,13 +5,14 @@
 //   node_modules/.bin/node test/transceiver/load/echo-calls.ts [calls=100] [frames=150]
 import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { decodeRelayHeader, encodeRelayHeader, RELAY_HEADER_LENGTH } from '../../../src/core/relay-header.ts';
+import { decodeRelayHeader, encodeRelayHeader, RELAY_HEADER_LENGTH } from '../../../src/contracts/relay-header.ts';
 import { seededRng } from '../../../src/core/rng.ts';
 import { Keyring } from '../../../src/core/token/index.ts';
-import { CidrSet } from '../../../src/transceiver/cidr.ts';
-import { createEchoHandler } from '../../../src/transceiver/handlers/echo.ts';
+import { CidrSet } from '../../../src/core/cidr.ts';
+import { defaultHandlers } from '../../../src/transceiver/handlers/registry.ts';
 import { startTransceiver } from '../../../src/transceiver/transceiver.ts';
-import { UdpCaller, offerFor, readAnswer, waitFor } from '../helpers/udp-caller.ts';
+import { UdpCaller, offerFor, readAnswer } from '../helpers/udp-caller.ts';
+import { waitFor } from '../../support/wait-for.ts';
 
 const calls = Number(process.argv[2] ?? 100);
 const frames = Number(process.argv[3] ?? 150);
@@ -25,7 +26,7 @@ await new Promise<void>((r) => internal.bind(0, '127.0.0.1', r));
 const relay = { ...loopback, port: pub.address().port };
 const trx = await startTransceiver({
   http: loopback, media: loopback, relays: [relay], relayCidrs: CidrSet.parse('127.0.0.1/32'),
-  keyring: Keyring.generate(seededRng('load')), maxSessions: calls, maxCallSeconds: 600, handler: 'echo', getHandler: () => createEchoHandler,
+  keyring: Keyring.generate(seededRng('load')), maxSessions: calls, maxCallSeconds: 600, handler: 'echo', handlers: defaultHandlers(),
 });
 pub.on('message', (m, r) => {
   internal.send([encodeRelayHeader({ address: r.address, port: r.port, family: 'IPv4' }, relay), m], trx.mediaAddress.port, '127.0.0.1');

@@ -1,9 +1,9 @@
-// The endpoint's one-timer table: earliest() is always the minimum of what was set, updates
+// The I/O shells' one-timer table: earliest() is always the minimum of what was set, updates
 // and removals keep the heap consistent (fast-check against a Map model).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { TimerHeap } from '../../src/transceiver/timer-heap.ts';
+import { TimerHeap } from '../../src/common/timer-heap.ts';
 
 test('earliest, update down and up, delete, takeExpired in order', () => {
   const h = new TimerHeap<string>();

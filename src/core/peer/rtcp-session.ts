@@ -1,34 +1,49 @@
-// RTCP for one call (sans-IO): statistics about the caller's stream (RFC 3550 Appendix A via
-// RtpReceiverStats), reading the caller's SR/RR (LSR for our reports; RTT and loss of our
-// stream from its report blocks, §6.4.1) and building our compound reports (§6.1: SR or RR first,
-// then SDES with our CNAME; BYE at the end of the call, §6.6). It does not encrypt: the session
-// SRTCP-protects what `report()` returns.
-import type { Rng } from '../core/rng.ts';
-import { RtpReceiverStats, SDES_ITEM, encodeRtcpCompound, ntpFromUnixMs } from '../core/rtp/index.ts';
-import type { ReportBlock, RtcpPacket } from '../core/rtp/index.ts';
-import type { OutboundAudio } from './outbound-audio.ts';
+// RTCP for one peer's audio (sans-IO), the same at both ends: statistics about the far end's
+// stream (RFC 3550 Appendix A via RtpReceiverStats), reading its SR/RR (LSR for our reports;
+// RTT and loss of our stream from its report blocks, §6.4.1: RTT = A − LSR − DLSR), and
+// building our compound reports (§6.1: SR — or RR before we have sent anything — first, then
+// SDES with our CNAME; BYE at the end, §6.6), at a randomised interval (§6.3.1).
+// Clock: SR NTP timestamps are `now + wallClockOffsetMs` read as Unix time. RTT only ever
+// compares our own timestamps (LSR comes back to us), so an offset of 0 — the monotonic clock
+// read as if it were Unix time — gives the same RTT; the transceiver passes the real offset so
+// its SRs carry wall-clock time.
+// Not here: SRTCP (the peer protects what report() returns) or a timer (the peer asks due()).
+import type { Rng } from '../rng.ts';
+import { OPUS_CLOCK_RATE, RtpReceiverStats, SDES_ITEM, encodeRtcpCompound, ntpFromUnixMs } from '../rtp/index.ts';
+import type { ReportBlock, RtcpPacket } from '../rtp/index.ts';
 
 /** RFC 3550 §6.2 allows a shorter interval than 5 s for small sessions; voice stats want ~2.5 s. */
 export const DEFAULT_RTCP_INTERVAL_MS = 2500;
 /** The first report goes early so RTT and loss are known within a second of connecting. */
-const FIRST_REPORT_MS = 500;
-const OPUS_CLOCK_RATE = 48000;
+export const DEFAULT_FIRST_REPORT_MS = 500;
 
-export interface RtcpReporterOptions {
+/** What the SR says about our own stream (RtpSender has these). */
+export interface SenderInfo {
+  readonly packetsSent: number;
+  readonly octetsSent: number;
+  readonly lastTimestamp: number;
+  readonly lastSentAt: number | undefined;
+}
+
+export interface RtcpSessionOptions {
   readonly ssrc: number;
   readonly cname: string;
   readonly rng: Rng;
+  /** Mean report interval T (randomised over [0.5, 1.5] × T); default DEFAULT_RTCP_INTERVAL_MS. */
   readonly intervalMs?: number;
-  /** Added to the session clock to get Unix ms, for SR NTP timestamps and RTT (RFC 3550 §4). */
-  readonly wallClockOffsetMs: number;
+  /** First report this long after start(); default DEFAULT_FIRST_REPORT_MS. */
+  readonly firstReportMs?: number;
+  /** Added to the peer's clock to get Unix ms for SR NTP timestamps (RFC 3550 §4); default 0. */
+  readonly wallClockOffsetMs?: number;
 }
 
-export class RtcpReporter {
+export class RtcpSession {
   #recv = new RtpReceiverStats(OPUS_CLOCK_RATE);
   readonly #ssrc: number;
   readonly #cname: string;
   readonly #rng: Rng;
   readonly #interval: number;
+  readonly #first: number;
   readonly #offset: number;
   #remoteSsrc: number | undefined;
   #due: number | undefined;
@@ -36,22 +51,23 @@ export class RtcpReporter {
   sent = 0;
   received = 0;
 
-  constructor(o: RtcpReporterOptions) {
+  constructor(o: RtcpSessionOptions) {
     this.#ssrc = o.ssrc >>> 0;
     this.#cname = o.cname;
     this.#rng = o.rng;
     this.#interval = o.intervalMs ?? DEFAULT_RTCP_INTERVAL_MS;
-    this.#offset = o.wallClockOffsetMs;
+    this.#first = o.firstReportMs ?? DEFAULT_FIRST_REPORT_MS;
+    this.#offset = o.wallClockOffsetMs ?? 0;
   }
 
-  /** Statistics of the caller's stream. */
+  /** Statistics of the far end's stream. */
   get recv(): RtpReceiverStats {
     return this.#recv;
   }
   get rttMs(): number | undefined {
     return this.#recv.lastRttMs;
   }
-  /** Fraction of our packets the caller reports lost (0..1), from its latest report block. */
+  /** Fraction of our packets the far end reports lost (0..1), from its latest report block. */
   get remoteFractionLost(): number | undefined {
     return this.#remoteFractionLost;
   }
@@ -61,16 +77,16 @@ export class RtcpReporter {
 
   /** Reports start when SRTP is up. */
   start(now: number): void {
-    this.#due ??= now + FIRST_REPORT_MS;
+    this.#due ??= now + this.#first;
   }
 
   due(): number | undefined {
     return this.#due;
   }
 
-  /** One authenticated RTP packet of the caller's Opus stream. */
+  /** One authenticated RTP packet of the far end's audio stream. */
   onRtp(ssrc: number, seq: number, rtpTimestamp: number, now: number): void {
-    // One audio source per call: the first SSRC is the caller's. A new SSRC (the browser
+    // One audio source per call: the first SSRC is the far end's. A new SSRC (a browser
     // replaced its track) restarts the statistics rather than mixing two streams.
     if (this.#remoteSsrc !== ssrc) {
       if (this.#remoteSsrc !== undefined) this.#recv = new RtpReceiverStats(OPUS_CLOCK_RATE);
@@ -79,7 +95,7 @@ export class RtcpReporter {
     this.#recv.onPacket(seq, rtpTimestamp, now);
   }
 
-  /** A decrypted compound RTCP packet from the caller. */
+  /** A decrypted compound RTCP packet from the far end. */
   onRtcp(packets: readonly RtcpPacket[], now: number): void {
     this.received++;
     for (const p of packets) {
@@ -96,7 +112,7 @@ export class RtcpReporter {
   }
 
   /** Our compound report at `now` (clear text), and the next one scheduled. */
-  report(now: number, sender: OutboundAudio): Buffer {
+  report(now: number, sender: SenderInfo): Buffer {
     // RFC 3550 §6.3.1: randomise the interval over [0.5, 1.5] × T so reports do not synchronise.
     const r = this.#rng.bytes(2).readUInt16BE(0) / 0xffff;
     this.#due = now + Math.round(this.#interval * (0.5 + r));
@@ -105,7 +121,7 @@ export class RtcpReporter {
   }
 
   /** The final report with a BYE (RFC 3550 §6.6). */
-  bye(now: number, sender: OutboundAudio, reason: string): Buffer {
+  bye(now: number, sender: SenderInfo, reason: string): Buffer {
     this.#due = undefined;
     this.sent++;
     return encodeRtcpCompound([...this.#packets(now, sender), { type: 'bye', ssrcs: [this.#ssrc], reason }]);
@@ -115,7 +131,7 @@ export class RtcpReporter {
     this.#due = undefined;
   }
 
-  #packets(now: number, sender: OutboundAudio): RtcpPacket[] {
+  #packets(now: number, sender: SenderInfo): RtcpPacket[] {
     const reports: ReportBlock[] = this.#remoteSsrc === undefined ? [] : [this.#recv.reportBlock(this.#remoteSsrc, now)];
     const sdes: RtcpPacket = { type: 'sdes', chunks: [{ ssrc: this.#ssrc, items: [{ type: SDES_ITEM.CNAME, text: this.#cname }] }] };
     const lastAt = sender.lastSentAt;

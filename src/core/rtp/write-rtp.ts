@@ -1,6 +1,6 @@
-// The RTP packets Parley sends itself — Opus with the fixed header only — written in one step.
-// Shared by the transceiver's outbound audio and the load client's sender; parsing and the
-// general encoder (CSRCs, extensions, padding) are in src/core/rtp.
+// The RTP packets Parley sends itself — Opus with the fixed header only — written in one step,
+// for the send path of both ends; parsing and the general encoder (CSRCs, extensions, padding)
+// are in rtp-packet.ts.
 /**
  * RFC 3550 §5.1 fixed header (V=2, no padding, extension or CSRC) + payload, in one buffer from
  * Node's pool: the general encodeRtp (src/core/rtp) zero-fills a fresh ArrayBuffer per packet,

@@ -2,9 +2,8 @@
 // in src/core/rtp produces for the same fields, and what parseRtp reads back (RFC 3550 §5.1).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeRtp, parseRtp } from '../../src/core/rtp/index.ts';
-import { seededRng } from '../../src/core/rng.ts';
-import { writeRtp } from '../../src/transceiver/write-rtp.ts';
+import { encodeRtp, parseRtp, writeRtp } from '../../../src/core/rtp/index.ts';
+import { seededRng } from '../../../src/core/rng.ts';
 
 test('writeRtp equals encodeRtp for random headers and payloads, and parses back', () => {
   const rng = seededRng('write-rtp');

@@ -1,13 +1,17 @@
-// Source-address allow lists in CIDR notation (RFC 4632 §3.1; RFC 4291 §2.3 for IPv6), for
-// `--relay-cidrs`: the transceiver accepts media only from relays it is configured to trust
-// (DESIGN.md "Relay ⇄ transceiver": each side accepts this traffic only from peer networks).
-// IPv4-mapped IPv6 sources (::ffff:a.b.c.d, what a dual-stack socket reports) match IPv4 entries.
-import { ipToBytes } from '../core/address.ts';
+// IP networks in CIDR notation (RFC 4632 §3.1; RFC 4291 §2.3 for IPv6) and the one matcher for
+// source-address allow lists: the relay's `--transceiver-cidrs` (return traffic only from
+// transceivers, flows only to token destinations inside them; the native datapath gets its
+// networks from this parser) and the transceiver's `--relay-cidrs` (media only from relays).
+// DESIGN.md "Relay ⇄ transceiver": each side accepts this traffic only from peer networks.
+// IPv4-mapped IPv6 sources (::ffff:a.b.c.d, what a dual-stack socket reports) match IPv4 blocks.
+// Pure: no I/O.
+import { ipToBytes } from './address.ts';
 
 export interface Cidr {
-  /** Network bytes: 4 for IPv4, 16 for IPv6. */
+  /** Network bytes, host bits zero: 4 for IPv4, 16 for IPv6. */
   readonly network: Buffer;
   readonly prefix: number;
+  /** As written (trimmed). */
   readonly text: string;
 }
 
@@ -32,7 +36,7 @@ function maskBytes(ip: Buffer, prefix: number): Buffer {
   const out = Buffer.from(ip);
   for (let i = 0; i < out.length; i++) {
     const bits = Math.max(0, Math.min(8, prefix - i * 8));
-    out[i] &= bits === 0 ? 0 : (0xff << (8 - bits)) & 0xff;
+    out[i] &= (0xff << (8 - bits)) & 0xff;
   }
   return out;
 }
@@ -43,13 +47,14 @@ function unmapV4(ip: Buffer): Buffer {
   return ip;
 }
 
-/** A set of CIDR blocks; `has` answers for a source IP as dgram reports it. */
+/** A set of CIDR blocks; `has` answers for a source IP as a socket reports it. */
 export class CidrSet {
   readonly blocks: readonly Cidr[];
   constructor(blocks: readonly Cidr[]) {
     this.blocks = blocks;
   }
 
+  /** A comma-separated list (`10.0.0.0/8, fd00::/8`). Throws Error saying why. */
   static parse(text: string): CidrSet {
     const parts = text.split(',').map((p) => p.trim());
     if (parts.some((p) => p === '')) throw new Error(`'${text}' has an empty item`);
@@ -67,10 +72,27 @@ export class CidrSet {
     return false;
   }
 
+  /**
+   * `has` for a per-packet path: answers from a bounded cache (cleared when full) after the
+   * first time, so a known source costs one Map lookup.
+   */
+  matcher(maxCache = 4096): (address: string) => boolean {
+    const cache = new Map<string, boolean>();
+    return (address) => {
+      let v = cache.get(address);
+      if (v === undefined) {
+        v = this.has(address);
+        if (cache.size >= maxCache) cache.clear();
+        cache.set(address, v);
+      }
+      return v;
+    };
+  }
+
   toString(): string {
     return this.blocks.map((b) => b.text).join(',');
   }
 }
 
-/** Loopback only: the default, so a transceiver never accepts media from the network by accident. */
+/** Loopback only: the default, so neither side accepts peer traffic from the network by accident. */
 export const LOOPBACK_CIDRS = '127.0.0.0/8,::1/128';

@@ -4,15 +4,18 @@
 // Both directions use the same layout: relay → transceiver says "this came from CLIENT on
 // PUBLIC"; transceiver → relay says "send this to CLIENT from PUBLIC".
 // This module is the layout only (sans-IO): who may send it and what the relay does with it
-// are src/relay/route.ts.
+// are src/relay/route.ts. A contract between processes: the relay, the transceiver and the C
+// addons take it from here (native/src/generated/parley_contracts.h is generated from it).
 //
-// API (stable; the transceiver imports it):
+// API (stable; relay and transceiver import it):
 //   RELAY_HEADER_LENGTH                          40
+//   RELAY_MAX_PAYLOAD                            1500: the largest client datagram relayed
 //   encodeRelayHeader(client, pub): Buffer       a fresh 40-byte header
 //   writeRelayHeader(buf, off, client, pub)      the same into an existing buffer
 //   decodeRelayHeader(buf): RelayHeader | undefined   (total: never throws, never over-reads)
 //   isRelayHeader(buf): boolean                  magic + version + flags check only
-//   RelayHeaderOffset, RELAY_HEADER_MAGIC, RELAY_HEADER_VERSION   for zero-copy readers
+//   RelayHeaderOffset, RelayHeaderFlag, RELAY_HEADER_MAGIC, RELAY_HEADER_VERSION,
+//   RELAY_HEADER_KNOWN_FLAGS                     for zero-copy readers
 //
 // Layout (network byte order):
 //   0  u8  magic 0x50 ('P')   — outside every RFC 7983/9443 first-byte range, so a packet
@@ -22,10 +25,16 @@
 //   4  u16 client port        6  u16 public port
 //   8  16B client IP          24 16B public IP   (IPv4: the first 4 bytes, the other 12 zero)
 //   40 payload: the client's datagram, unchanged
-import type { TransportAddress } from './address.ts';
-import { addressFromBytes, ipToBytes } from './address.ts';
+import type { TransportAddress } from '../core/address.ts';
+import { addressFromBytes, ipToBytes } from '../core/address.ts';
 
 export const RELAY_HEADER_LENGTH = 40;
+/**
+ * Largest client datagram the relay forwards (payload bytes, without the header), in either
+ * direction; larger ones are dropped ('too_large'). A transceiver's receive buffers hold
+ * RELAY_HEADER_LENGTH + RELAY_MAX_PAYLOAD.
+ */
+export const RELAY_MAX_PAYLOAD = 1500;
 export const RELAY_HEADER_MAGIC = 0x5052;
 export const RELAY_HEADER_VERSION = 1;
 
@@ -40,7 +49,8 @@ export const RelayHeaderOffset = {
 } as const;
 
 export const RelayHeaderFlag = { clientIpv6: 1, publicIpv6: 2 } as const;
-const KNOWN_FLAGS = RelayHeaderFlag.clientIpv6 | RelayHeaderFlag.publicIpv6;
+/** Every flag bit version 1 defines; a header with any other bit set is not version 1. */
+export const RELAY_HEADER_KNOWN_FLAGS = RelayHeaderFlag.clientIpv6 | RelayHeaderFlag.publicIpv6;
 
 export interface RelayHeader {
   /** The client's address as the relay saw it (the packet's source, or the return destination). */
@@ -88,7 +98,7 @@ export function isRelayHeader(buf: Uint8Array): boolean {
     buf[0] === RELAY_HEADER_MAGIC >> 8 &&
     buf[1] === (RELAY_HEADER_MAGIC & 0xff) &&
     buf[RelayHeaderOffset.version] === RELAY_HEADER_VERSION &&
-    (buf[RelayHeaderOffset.flags] & ~KNOWN_FLAGS) === 0
+    (buf[RelayHeaderOffset.flags] & ~RELAY_HEADER_KNOWN_FLAGS) === 0
   );
 }
 

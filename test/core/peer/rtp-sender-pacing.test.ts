@@ -1,11 +1,13 @@
-// Outbound pacing and RTP stamping (RFC 3550 §5.1, RFC 7587 §4.2): one frame per 20 ms, seq +1,
-// timestamp +960, marker on the first frame and after silence, oldest frame dropped when full.
+// The peer's outbound pacing and RTP stamping (RFC 3550 §5.1, RFC 7587 §4.2): one frame per
+// 20 ms, seq +1, timestamp +960, marker on the first frame and after silence, oldest frame
+// dropped when full; a source is asked once per slot and told of slots skipped after a stall.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { seededRng } from '../../src/core/rng.ts';
-import { parseRtp } from '../../src/core/rtp/rtp-packet.ts';
-import type { RtpPacket } from '../../src/core/rtp/rtp-packet.ts';
-import { OutboundAudio } from '../../src/transceiver/outbound-audio.ts';
+import { seededRng } from '../../../src/core/rng.ts';
+import { parseRtp } from '../../../src/core/rtp/rtp-packet.ts';
+import type { RtpPacket } from '../../../src/core/rtp/rtp-packet.ts';
+import { RtpSender } from '../../../src/core/peer/index.ts';
+import type { AudioSource } from '../../../src/core/peer/index.ts';
 
 function rtp(buf: Buffer | undefined): RtpPacket {
   assert.ok(buf);
@@ -15,17 +17,17 @@ function rtp(buf: Buffer | undefined): RtpPacket {
 }
 
 /** Runs the pacing loop like the endpoint would: fire at due(), collect what is sent. */
-function drive(a: OutboundAudio, until: number, pull?: () => Buffer | undefined): { at: number; p: RtpPacket }[] {
+function drive(a: RtpSender, until: number): { at: number; p: RtpPacket }[] {
   const out: { at: number; p: RtpPacket }[] = [];
   for (let due = a.due(); due !== undefined && due <= until; due = a.due()) {
-    const pkt = a.tick(due, pull);
+    const pkt = a.tick(due);
     if (pkt) out.push({ at: due, p: rtp(pkt) });
   }
   return out;
 }
 
 test('a burst of 5 frames goes out one per 20 ms, seq +1, ts +960, marker only on the first', () => {
-  const a = new OutboundAudio({ ssrc: 0xdeadbeef, payloadType: 111, rng: seededRng(1) });
+  const a = new RtpSender({ ssrc: 0xdeadbeef, payloadType: 111, rng: seededRng(1) });
   for (let i = 0; i < 5; i++) a.enqueue(Buffer.from([i]), 1000);
   const sent = drive(a, 2000);
   assert.deepEqual(sent.map((s) => s.at), [1000, 1020, 1040, 1060, 1080]);
@@ -43,7 +45,7 @@ test('a burst of 5 frames goes out one per 20 ms, seq +1, ts +960, marker only o
 });
 
 test('after 1 s of silence: marker set, timestamp advanced by the elapsed frames, seq +1', () => {
-  const a = new OutboundAudio({ ssrc: 1, payloadType: 111, rng: seededRng(2) });
+  const a = new RtpSender({ ssrc: 1, payloadType: 111, rng: seededRng(2) });
   a.enqueue(Buffer.from([1]), 0);
   const [first] = drive(a, 0);
   a.enqueue(Buffer.from([2]), 1000);
@@ -54,7 +56,7 @@ test('after 1 s of silence: marker set, timestamp advanced by the elapsed frames
 });
 
 test('frames queued faster than real time wait for their slot (echo at 50 packets/s stays paced)', () => {
-  const a = new OutboundAudio({ ssrc: 1, payloadType: 111, rng: seededRng(3) });
+  const a = new RtpSender({ ssrc: 1, payloadType: 111, rng: seededRng(3) });
   a.enqueue(Buffer.from([1]), 0);
   drive(a, 0);
   a.enqueue(Buffer.from([2]), 5);
@@ -62,18 +64,18 @@ test('frames queued faster than real time wait for their slot (echo at 50 packet
 });
 
 test('the queue holds about a second; the oldest frame is dropped and counted', () => {
-  const a = new OutboundAudio({ ssrc: 1, payloadType: 111, rng: seededRng(4), maxQueueFrames: 3 });
+  const a = new RtpSender({ ssrc: 1, payloadType: 111, rng: seededRng(4), maxQueueFrames: 3 });
   for (let i = 0; i < 5; i++) a.enqueue(Buffer.from([i]), 0);
   assert.equal(a.dropped, 2);
   assert.deepEqual(drive(a, 100).map((s) => s.p.payload[0]), [2, 3, 4]);
 });
 
 test('with a pull source the 20 ms clock keeps running; gaps in what it returns set the marker', () => {
-  const a = new OutboundAudio({ ssrc: 1, payloadType: 111, rng: seededRng(5) });
-  a.keepTicking(0);
   let n = 0;
-  const pull = (): Buffer | undefined => (n++ === 3 ? undefined : Buffer.from([n]));
-  const sent = drive(a, 100, pull);
+  const source: AudioSource = { pull: () => (n++ === 3 ? undefined : Buffer.from([n])) };
+  const a = new RtpSender({ ssrc: 1, payloadType: 111, rng: seededRng(5), source });
+  a.start(0);
+  const sent = drive(a, 100);
   assert.deepEqual(sent.map((s) => s.at), [0, 20, 40, 80, 100]);
   assert.deepEqual(sent.map((s) => s.p.header.marker), [true, false, false, true, false]);
   assert.equal(sent[3].p.header.timestamp, (sent[2].p.header.timestamp + 2 * 960) >>> 0);
@@ -81,11 +83,41 @@ test('with a pull source the 20 ms clock keeps running; gaps in what it returns 
 });
 
 test('a timer that fires late keeps the media timeline (slots, not firing times) and catches up', () => {
-  const a = new OutboundAudio({ ssrc: 1, payloadType: 111, rng: seededRng(6) });
+  const a = new RtpSender({ ssrc: 1, payloadType: 111, rng: seededRng(6) });
   for (let i = 0; i < 3; i++) a.enqueue(Buffer.from([i]), 0);
   const p0 = rtp(a.tick(0));
   const p1 = rtp(a.tick(35)); // slot 20, fired 15 ms late
   assert.equal(p1.header.timestamp, (p0.header.timestamp + 960) >>> 0);
   assert.equal(p1.header.marker, false);
   assert.equal(a.due(), 40);
+});
+
+test('a stalled clock skips the missed slots: the source is told, nothing bursts, time jumps with the marker, seq +1', () => {
+  const frames = [Buffer.from([0]), Buffer.from([1]), Buffer.from([2])];
+  let i = 0;
+  let skipped = 0;
+  const source: AudioSource = {
+    pull: () => frames[i++],
+    skip: (n) => {
+      skipped += n;
+    },
+    get done() {
+      return i >= frames.length;
+    },
+  };
+  const a = new RtpSender({ ssrc: 1, payloadType: 111, rng: seededRng(7), source, maxLagMs: 500 });
+  a.start(0);
+  const p0 = rtp(a.tick(0));
+  assert.equal(a.due(), 20);
+  // 40 ms late is within maxLag: the slot is kept (one frame, no gap).
+  const p1 = rtp(a.tick(60));
+  assert.equal(p1.header.timestamp, (p0.header.timestamp + 960) >>> 0);
+  // The slot at 40 fired at 1050: the 50 slots up to 1040 are skipped, one frame goes for it.
+  const p2 = rtp(a.tick(1050));
+  assert.equal(skipped, 50);
+  assert.equal(p2.header.sequenceNumber, (p1.header.sequenceNumber + 1) & 0xffff);
+  assert.equal(p2.header.timestamp, (p1.header.timestamp + 51 * 960) >>> 0);
+  assert.equal(p2.header.marker, true);
+  assert.equal(a.due(), undefined, 'the source is done and nothing is queued: the clock stops');
+  assert.equal(a.packetsSent, 3);
 });

@@ -1,6 +1,6 @@
-// The endpoint's one timer table (STYLE.md rule 3, as in quinn's endpoint): an indexed binary
-// min-heap of "key → next deadline". Each session reports its pollTimeout() after every input;
-// the I/O shell arms a single setTimeout to `earliest()` and, when it fires, handles every key
+// An I/O shell's one timer table (STYLE.md rule 3, as in quinn's endpoint): an indexed binary
+// min-heap of "key → next deadline", used by the transceiver's media endpoint and the client's
+// UDP driver. Each machine reports its pollTimeout() after every input; the shell arms a single setTimeout to `earliest()` and, when it fires, handles every key
 // whose deadline has passed. Updating or removing a key is O(log n), so 10 000 calls with a
 // 20 ms pacing deadline each cost one heap operation per packet, not a scan. Not a clock.
 export class TimerHeap<K> {

@@ -1,7 +1,9 @@
-// The relay ⇄ transceiver header (docs/wire-format.md): layout, round trip, total decoding.
+// The relay ⇄ transceiver header (docs/wire-format.md): layout, round trip, total decoding, and
+// the one client key both processes compute from it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader, isRelayHeader } from '../../src/core/relay-header.ts';
+import { clientKeyOfAddress, clientKeyOfHeader } from '../../src/contracts/client-key.ts';
+import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader, isRelayHeader } from '../../src/contracts/relay-header.ts';
 
 const v4 = { address: '203.0.113.7', port: 50000, family: 'IPv4' as const };
 const v6 = { address: '2001:db8::1', port: 3478, family: 'IPv6' as const };
@@ -29,4 +31,17 @@ test('decoding is total: short, wrong magic, version, flags or dirty IPv4 paddin
     decodeRelayHeader(junk);
   }
   assert.equal(isRelayHeader(Buffer.concat([h, Buffer.from('payload')])), true);
+});
+
+test('one client key from header bytes and from an address; distinct clients, distinct keys', () => {
+  const clients = [v4, v6, { ...v4, port: 50001 }, { ...v6, port: 3479 }, { address: '0.0.0.1', port: 0, family: 'IPv4' as const }, { address: '::', port: 0, family: 'IPv6' as const }];
+  const keys = clients.map((c) => {
+    const fromHeader = clientKeyOfHeader(encodeRelayHeader(c, v6));
+    assert.equal(clientKeyOfHeader(encodeRelayHeader(c, v4)), fromHeader, 'the public address is not part of the key');
+    assert.equal(clientKeyOfAddress(c), fromHeader, `${c.address}:${c.port}`);
+    return fromHeader;
+  });
+  assert.equal(new Set(keys).size, clients.length);
+  assert.equal(typeof keys[0], 'number', 'IPv4: a number, no string per datagram');
+  assert.equal(clientKeyOfAddress({ address: 'relay.example', port: 1, family: 'IPv4' }), undefined);
 });

@@ -1,11 +1,13 @@
-// Keys for "which call does this client address belong to" that the endpoint computes from the
-// relay header's bytes on every datagram without decoding it into strings: an IPv4 client is one
-// number (ip × 65536 + port, below 2^48, exact in a double), an IPv6 client a short latin1 string
-// of its 16 address bytes and port. The same key is computed from a TransportAddress when a
-// session announces a new path (rare). Not here: the header layout (src/core/relay-header.ts).
+// The one key scheme for "which client is this": a client transport address as a Map key,
+// computed from the relay header's bytes on every datagram without decoding them into strings
+// (the transceiver's endpoint demux, the relay's return path), or from an address (a session
+// announcing a new path, the relay creating a flow). An IPv4 client is one number
+// (ip × 65536 + port, below 2^48: exact in a double), an IPv6 client an 18-character latin1
+// string of its 16 address bytes and port. The same address gives the same key either way.
+// Not here: the header layout (relay-header.ts).
 import type { TransportAddress } from '../core/address.ts';
 import { ipToBytes } from '../core/address.ts';
-import { RelayHeaderFlag, RelayHeaderOffset } from '../core/relay-header.ts';
+import { RelayHeaderFlag, RelayHeaderOffset } from './relay-header.ts';
 
 export type ClientKey = number | string;
 
@@ -18,7 +20,7 @@ export function clientKeyOfHeader(buf: Buffer): ClientKey {
   return buf.toString('latin1', RelayHeaderOffset.clientIp, RelayHeaderOffset.clientIp + 16) + String.fromCharCode(port >> 8, port & 0xff);
 }
 
-/** The same key for an address (as a session reports it in a 'path' event). */
+/** The same key for an address; undefined when it is not a literal IP. */
 export function clientKeyOfAddress(a: TransportAddress): ClientKey | undefined {
   const ip = ipToBytes(a.address);
   if (!ip) return undefined;

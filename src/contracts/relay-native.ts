@@ -1,0 +1,34 @@
+// What the relay's TypeScript and its C datapath (native/src/relay_native.c) agree on: the
+// addon's ABI number, the order of the counters its loop threads count into the native half of
+// a worker's stats array, the layout of the first-packet ("miss") batches it hands to
+// JavaScript, and the limits both sides size tables by. The C side takes them from
+// native/src/generated/parley_contracts.h, generated from this file (c-header.ts); a test fails
+// when the two differ.
+// Not here: which metric a counter feeds (src/relay/stats.ts maps each one to its slot).
+
+/** Bumped whenever the addon's functions change shape; the TypeScript side refuses another build. */
+export const RELAY_ADDON_ABI = 3;
+
+/** At most this many public (listen) addresses per relay: a flow's public index fits in 4 bits. */
+export const MAX_PUBLIC_ADDRESSES = 16;
+
+/** The native loop's counters, in slot order. `drop_*` are drop reasons (src/relay/stats.ts). */
+export const NATIVE_COUNTERS = [
+  'pkts_to_transceiver',
+  'bytes_to_transceiver',
+  'pkts_to_client',
+  'bytes_to_client',
+  'drop_too_large',
+  'drop_not_stun',
+  'drop_rate_limited',
+  'drop_unknown_flow',
+  'drop_disallowed_source',
+  'drop_bad_header',
+  'drop_send_error',
+  /** Datagrams queued for JavaScript (the loop's own count; no metric). */
+  'misses',
+] as const;
+export type NativeCounter = (typeof NATIVE_COUNTERS)[number];
+
+/** One queued datagram in a miss batch: this many values in the flat array, at these positions. */
+export const NATIVE_MISS_FIELDS = ['payload', 'address', 'port', 'family', 'publicIndex'] as const;

@@ -1,0 +1,378 @@
+// One WebRTC audio peer, sans-IO (STYLE.md rules 1-2), the same for both ends of a Parley call:
+// ICE (lite for the transceiver, controlling for the client) → DTLS (either role, RFC 5763 §5)
+// → SRTP (keys from the DTLS exporter, RFC 5764 §4.2; both profiles; an injectable transform)
+// → RTP (one paced Opus sender) and RTCP (one report session), over one 5-tuple demultiplexed
+// by first byte (RFC 7983 / RFC 9443). Inputs: handle(datagram, path, now), handleTimeout(now),
+// queueAudio(frames, now); outputs: pollTransmit / pollEvent / pollTimeout (src/core/output.ts).
+// A "path" P is whatever its owner needs to reach the far end (PeerPaths).
+// Not here: what a call is to its owner — the transceiver's media handler and setup/duration
+// deadlines (src/transceiver/session.ts), the client's offer/answer, candidate failover and
+// meters (src/client/client-call.ts) — and no clock, socket or timer.
+import { formatAddress } from '../address.ts';
+import type { TransportAddress } from '../address.ts';
+import { classify, isRtcp } from '../demux.ts';
+import { DtlsEndpoint } from '../dtls/index.ts';
+import { IceLiteAgent } from '../ice/ice-lite-agent.ts';
+import type { SansIo } from '../output.ts';
+import { parseRtcpCompound, parseRtp } from '../rtp/index.ts';
+import { SrtpError, SrtpSession } from '../srtp/index.ts';
+import type { SrtpDropReason, SrtpProfileName } from '../srtp/index.ts';
+import { PEER_DROPS } from './errors.ts';
+import type { PeerDrop } from './errors.ts';
+import type {
+  AudioPeerOptions, ControllingIceAgent, PeerDump, PeerEvent, PeerFailure, PeerPaths, PeerState, PeerStats, PeerTransmit,
+} from './peer-types.ts';
+import { RtcpSession } from './rtcp-session.ts';
+import { RtpSender } from './rtp-sender.ts';
+
+/**
+ * How early a queued frame may leave before its 20 ms slot when it is queued (queueAudio): an
+ * echo's input arrives with a few ms of jitter around the 20 ms slots, and without this about
+ * half its frames would each cost a timer wake-up instead of leaving from the receive path.
+ */
+export const EARLY_SEND_MS = 5;
+
+export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
+  readonly #o: AudioPeerOptions<P>;
+  readonly #paths: PeerPaths<P>;
+  /** The lite agent (transceiver), or undefined when the owner's controlling agent is in #ice. */
+  readonly #lite: IceLiteAgent | undefined;
+  readonly #ice: IceLiteAgent | ControllingIceAgent;
+  readonly #sender: RtpSender;
+  readonly #rtcp: RtcpSession;
+  readonly #transmits: PeerTransmit<P>[] = [];
+  readonly #events: PeerEvent<P>[] = [];
+  readonly #drops = Object.fromEntries(PEER_DROPS.map((d) => [d, 0])) as Record<PeerDrop, number>;
+  #dtls: DtlsEndpoint | undefined;
+  #srtp: SrtpSession | undefined;
+  #selected: P | undefined;
+  #state: PeerState = 'new';
+  #packetsReceived = 0;
+  #bytesReceived = 0;
+  #bytesSent = 0;
+
+  constructor(o: AudioPeerOptions<P>) {
+    this.#o = o;
+    this.#paths = o.paths;
+    const ice = o.ice;
+    if (ice.role === 'lite') {
+      this.#lite = new IceLiteAgent({
+        localUfrag: ice.localUfrag, localPwd: ice.localPwd, remoteUfrag: ice.remoteUfrag, remotePwd: ice.remotePwd, consentTimeoutMs: ice.consentTimeoutMs,
+        onCheck: o.onIceCheck,
+      });
+      this.#ice = this.#lite;
+    } else {
+      this.#ice = ice.agent;
+    }
+    this.#sender = new RtpSender({ ssrc: o.ssrc, payloadType: o.payloadType, rng: o.rng, source: o.source, maxLagMs: o.maxLagMs });
+    this.#rtcp = new RtcpSession({
+      ssrc: o.ssrc, cname: o.cname, rng: o.rng, intervalMs: o.rtcpIntervalMs, firstReportMs: o.firstReportMs, wallClockOffsetMs: o.wallClockOffsetMs,
+    });
+  }
+
+  get state(): PeerState {
+    return this.#state;
+  }
+  /** The path media goes to (ICE's selection, or where the far end's DTLS came from first). */
+  get selectedPath(): P | undefined {
+    return this.#selected;
+  }
+  get srtpProfile(): SrtpProfileName | undefined {
+    return this.#srtp?.profile;
+  }
+
+  /** Takes what the ICE agent queued when its owner started it (a controlling agent's first check). */
+  start(now: number): void {
+    if (this.#live()) this.#drainIce(now);
+  }
+
+  /** One datagram from the far end. Never throws; what it cannot use is dropped and counted. */
+  handle(datagram: Buffer, from: P, now: number): void {
+    if (!this.#live() || datagram.length === 0) return;
+    const kind = classify(datagram[0]);
+    if (kind === 'rtp') this.#onSrtp(datagram, from, now);
+    else if (kind === 'stun') this.#onStun(datagram, from, now);
+    else if (kind === 'dtls') this.#onDtls(datagram, from, now);
+    else this.#drop('unknown_kind');
+  }
+
+  /** Call when `now` ≥ pollTimeout(). Idempotent. */
+  handleTimeout(now: number): void {
+    if (!this.#live()) return;
+    this.#ice.handleTimeout(now);
+    this.#drainIce(now);
+    const dtls = this.#dtls;
+    const dtlsDue = dtls?.pollTimeout();
+    if (dtls && dtlsDue !== undefined && now >= dtlsDue && this.#live()) {
+      dtls.handleTimeout(now);
+      this.#drainDtls(now);
+    }
+    this.#sendDue(now);
+  }
+
+  pollTransmit(): PeerTransmit<P> | undefined {
+    return this.#transmits.shift();
+  }
+
+  pollEvent(): PeerEvent<P> | undefined {
+    return this.#events.shift();
+  }
+
+  /** The earliest deadline (same clock as `now`), or undefined once failed or closed. */
+  pollTimeout(): number | undefined {
+    if (!this.#live()) return undefined;
+    // Asked after every datagram: no array, no closure.
+    let t = Infinity;
+    let d = this.#ice.pollTimeout();
+    if (d !== undefined && d < t) t = d;
+    d = this.#dtls?.pollTimeout();
+    if (d !== undefined && d < t) t = d;
+    if (this.#srtp) {
+      // Frames queued before SRTP keys wait for them (they leave at connect), not on a timer.
+      d = this.#sender.due();
+      if (d !== undefined && d < t) t = d;
+      d = this.#rtcp.due();
+      if (d !== undefined && d < t) t = d;
+    }
+    return t === Infinity ? undefined : t;
+  }
+
+  /**
+   * Queues Opus frames to be sent one per 20 ms (the queue holds about a second; the oldest is
+   * dropped and counted when full); one already due, or due within EARLY_SEND_MS, goes now.
+   */
+  queueAudio(frames: readonly Buffer[], now: number): void {
+    if (!this.#live()) return;
+    for (const f of frames) this.#sender.enqueue(f, now);
+    this.#sendDue(now, EARLY_SEND_MS);
+  }
+
+  /**
+   * The owner's local address changed (a new socket): a controlling agent checks and nominates
+   * at once, since a lite far end moves its selected pair only on a nominating check (RFC 8445
+   * §7.3.1.5). No-op for a lite peer, which follows the far end instead.
+   */
+  rebound(now: number): void {
+    if (this.#lite || !this.#live()) return;
+    (this.#ice as ControllingIceAgent).checkNow(now);
+    this.#drainIce(now);
+  }
+
+  /**
+   * Ends the peer (idempotent, also after it failed): an RTCP BYE carrying `byeReason` when one
+   * is given and SRTP is up (RFC 3550 §6.6), then DTLS close_notify (RFC 5246 §7.2.1), which
+   * tells a browser at once instead of after its consent timeout.
+   */
+  close(now: number, byeReason?: string): void {
+    if (this.#state === 'closed') return;
+    const path = this.#selected;
+    if (byeReason !== undefined && this.#srtp && path !== undefined) this.#sendRtcp(this.#rtcp.bye(now, this.#sender, byeReason), path);
+    this.#rtcp.stop();
+    this.#sender.stop();
+    const dtls = this.#dtls;
+    if (dtls) {
+      dtls.close(now);
+      if (path !== undefined) for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) this.#transmits.push({ path, data: d });
+    }
+    this.#ice.close();
+    this.#state = 'closed';
+  }
+
+  stats(): PeerStats {
+    return {
+      packetsReceived: this.#packetsReceived,
+      bytesReceived: this.#bytesReceived,
+      audio: this.#rtcp.recv.snapshot(),
+      packetsSent: this.#sender.packetsSent,
+      octetsSent: this.#sender.octetsSent,
+      bytesSent: this.#bytesSent,
+      framesDropped: this.#sender.dropped,
+      rttMs: this.#rtcp.rttMs,
+      remoteFractionLost: this.#rtcp.remoteFractionLost,
+      rtcpSent: this.#rtcp.sent,
+      rtcpReceived: this.#rtcp.received,
+      drops: { ...this.#drops },
+    };
+  }
+
+  dump(): PeerDump {
+    const selected = this.#selected;
+    return {
+      state: this.#state, selected: selected === undefined ? undefined : formatAddress(this.#paths.address(selected)),
+      dtls: this.#dtls?.state, srtpProfile: this.#srtp?.profile, drops: { ...this.#drops }, ice: this.#lite?.dump(),
+    };
+  }
+
+  #live(): boolean {
+    return this.#state !== 'closed' && this.#state !== 'failed';
+  }
+
+  /** Counts a dropped datagram; SRTP drops carry their reason (RFC 3711 auth, replay…) to the owner. */
+  #drop(kind: Exclude<PeerDrop, 'srtp'>): void {
+    this.#drops[kind]++;
+    this.#o.onDrop?.(kind);
+  }
+
+  #dropSrtp(reason: SrtpDropReason): void {
+    this.#drops.srtp++;
+    this.#o.onDrop?.(`srtp_${reason}`);
+  }
+
+  #fail(reason: PeerFailure, detail: string): void {
+    if (!this.#live()) return;
+    this.#state = 'failed';
+    this.#sender.stop();
+    this.#rtcp.stop();
+    this.#events.push({ type: 'failed', reason, detail });
+  }
+
+  #onStun(datagram: Buffer, from: P, now: number): void {
+    this.#paths.remember(from);
+    const address = this.#paths.address(from);
+    if (this.#lite) {
+      // A valid check proves the sender holds the credentials: the path may follow it.
+      if (this.#lite.handle(datagram, address, now)) this.#follow(from);
+    } else {
+      this.#ice.handle(datagram, address, now);
+    }
+    this.#drainIce(now);
+  }
+
+  /** After an authenticated datagram: the owner's paths may move the selection (a relay that moved). */
+  #follow(from: P): void {
+    const previous = this.#selected;
+    const next = this.#paths.follow(previous, from);
+    if (next === undefined) return;
+    this.#selected = next;
+    this.#events.push({ type: 'path', path: next, previous });
+  }
+
+  #drainIce(now: number): void {
+    const ice = this.#ice;
+    for (let t = ice.pollTransmit(); t; t = ice.pollTransmit()) {
+      const path = this.#paths.lookup(t.to);
+      if (path !== undefined) this.#transmits.push({ path, data: t.data });
+    }
+    for (let e = ice.pollEvent(); e; e = ice.pollEvent()) {
+      if (e.type === 'consent-lost') return this.#fail('consent-lost', 'consent checks stopped (RFC 7675)');
+      if (e.type === 'failed') return this.#fail('ice-failed', e.reason);
+      // RFC 8445 §7.3.1.5: the nominated pair (lite: the first valid check provisionally, then
+      // each nomination; controlling: each pair that connects) is where media goes.
+      this.#select(e.type === 'selected' ? e.address : e.type === 'selected-changed' ? e.to : e.remote, now);
+      if (!this.#live()) return;
+    }
+  }
+
+  #select(address: TransportAddress, now: number): void {
+    const path = this.#paths.lookup(address);
+    if (path === undefined) return;
+    const previous = this.#selected;
+    this.#selected = path;
+    this.#events.push({ type: 'path', path, previous });
+    this.#startDtls(now);
+  }
+
+  /** RFC 5763 §5: DTLS runs over the selected pair; the active side (DTLS client) speaks first. False when it could not start. */
+  #startDtls(now: number): boolean {
+    if (this.#dtls) return true;
+    if (this.#state === 'new') this.#state = 'connecting';
+    try {
+      this.#dtls = new DtlsEndpoint({
+        role: this.#o.dtlsRole, certificate: this.#o.certificate, remoteFingerprint: this.#o.remoteFingerprint, rng: this.#o.rng, onDrop: this.#o.onDtlsDrop,
+      });
+    } catch (err) {
+      this.#fail('dtls-failed', (err as Error).message);
+      return false;
+    }
+    this.#dtls.start(now);
+    this.#drainDtls(now);
+    return true;
+  }
+
+  #onDtls(datagram: Buffer, from: P, now: number): void {
+    if (!this.#dtls) {
+      // The controlling side, as DTLS server: the far end selected the pair when it answered our
+      // check and sent its ClientHello at once, which may overtake the answer. Take it, and
+      // answer where it came from. A lite peer only speaks DTLS on a pair ICE selected.
+      if (this.#lite || this.#o.dtlsRole !== 'server') return this.#drop('not_ready');
+      this.#selected ??= from;
+      if (!this.#startDtls(now)) return;
+    }
+    this.#dtls!.handle(datagram, now);
+    this.#drainDtls(now);
+  }
+
+  #drainDtls(now: number): void {
+    const dtls = this.#dtls;
+    if (!dtls) return;
+    // Handshake flights first: our last one (the server's Finished) must leave before the first
+    // RTP, or the far end, not yet keyed, drops it.
+    for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) {
+      if (this.#selected !== undefined) this.#transmits.push({ path: this.#selected, data: d });
+    }
+    for (let e = dtls.pollEvent(); e; e = dtls.pollEvent()) {
+      if (e.type === 'connected') {
+        if (this.#state !== 'connecting') continue;
+        // RFC 5764 §4.2: SRTP keys come from the DTLS exporter; the DTLS role picks which half is ours.
+        this.#srtp = SrtpSession.fromDtls(e.srtpProfile, e.keyingMaterial, this.#o.dtlsRole, { createTransform: this.#o.srtpTransform });
+        this.#state = 'connected';
+        this.#events.push({ type: 'connected', srtpProfile: e.srtpProfile });
+        this.#rtcp.start(now);
+        this.#sender.start(now);
+        this.#sendDue(now);
+      } else if (e.type === 'failed') {
+        return this.#fail('dtls-failed', `${e.reason.message} [${e.reason.code}]`);
+      } else if (e.type === 'closed') {
+        return this.#fail('dtls-closed', 'the far end sent close_notify');
+      }
+      // 'data': no data channel is negotiated (m=application is declined), so ignore it.
+    }
+  }
+
+  #onSrtp(datagram: Buffer, from: P, now: number): void {
+    const srtp = this.#srtp;
+    if (!srtp) return this.#drop('not_ready');
+    if (isRtcp(datagram)) {
+      const clear = srtp.unprotectRtcp(datagram);
+      if (clear instanceof SrtpError) return this.#dropSrtp(clear.reason);
+      this.#follow(from);
+      const packets = parseRtcpCompound(clear);
+      if (!Array.isArray(packets)) return this.#drop('malformed');
+      this.#rtcp.onRtcp(packets, now);
+      return;
+    }
+    const clear = srtp.unprotectRtp(datagram);
+    if (clear instanceof SrtpError) return this.#dropSrtp(clear.reason);
+    this.#follow(from);
+    const rtp = parseRtp(clear);
+    if (!('header' in rtp)) return this.#drop('malformed');
+    this.#packetsReceived++;
+    this.#bytesReceived += datagram.length;
+    const h = rtp.header;
+    // Only the negotiated Opus stream is audio; telephone-event (RFC 4733) and anything else is counted.
+    if (h.payloadType !== this.#o.payloadType) return this.#drop('unknown_payload');
+    this.#rtcp.onRtp(h.ssrc, h.sequenceNumber, h.timestamp, now);
+    this.#events.push({ type: 'audio', payload: rtp.payload, rtpTimestamp: h.timestamp, sequence: h.sequenceNumber, receivedAt: now });
+  }
+
+  /** Sends every paced frame (up to `earlyMs` early) and the RTCP report that are due. */
+  #sendDue(now: number, earlyMs = 0): void {
+    const srtp = this.#srtp;
+    const path = this.#selected;
+    if (!srtp || path === undefined || this.#state !== 'connected') return;
+    for (let due = this.#sender.due(); due !== undefined && due <= now + earlyMs; due = this.#sender.due()) {
+      const rtp = this.#sender.tick(now, earlyMs);
+      if (!rtp) continue;
+      const data = srtp.protectRtp(rtp);
+      this.#bytesSent += data.length;
+      this.#transmits.push({ path, data });
+    }
+    const rtcpDue = this.#rtcp.due();
+    if (rtcpDue !== undefined && rtcpDue <= now) this.#sendRtcp(this.#rtcp.report(now, this.#sender), path);
+  }
+
+  #sendRtcp(clear: Buffer, path: P): void {
+    if (!this.#srtp) return;
+    this.#transmits.push({ path, data: this.#srtp.protectRtcp(clear) });
+  }
+}

@@ -1,0 +1,152 @@
+// A peer's outbound Opus stream (sans-IO), the same at both ends: frames come from a bounded
+// queue (what a media handler pushes) or, when the queue is empty, from an AudioSource that is
+// asked once per slot (a handler that pulls, the client's pre-encoded frames). They leave one
+// per 20 ms on the caller's clock, stamped as RTP (RFC 3550 §5.1; RFC 7587 §4.2: +960 ticks per
+// 20 ms frame). After a gap — nothing to send in some slots, or slots skipped after a stall —
+// the timestamp jumps by the elapsed time and the marker bit is set, as RFC 3551 §4.1 asks for
+// the first packet of a talkspurt, so the far end's jitter buffer re-syncs instead of
+// time-stretching; the sequence number moves by one, so the far end sees a pause, not a loss.
+// Not here: SRTP (the peer protects what tick() returns) or a timer (the peer asks due()).
+import type { Rng } from '../rng.ts';
+import { FRAME_MS, TICKS_PER_FRAME, writeRtp } from '../rtp/index.ts';
+
+/** About one second of audio: a handler that bursts a reply may run this far ahead. */
+export const DEFAULT_QUEUE_FRAMES = 50;
+/** A clock that falls further behind than this (a stalled event loop) skips slots instead of bursting. */
+export const DEFAULT_MAX_LAG_MS = 3 * FRAME_MS;
+
+/** Frames produced on demand, one per 20 ms slot, when the queue is empty. */
+export interface AudioSource {
+  /** The frame for the slot being sent at `now`, or undefined for none in this slot. */
+  pull(now: number): Buffer | undefined;
+  /** `slots` slots were skipped after a stall; no frame is asked for them. */
+  skip?(slots: number): void;
+  /** True once the source has nothing more to give: the 20 ms clock stops when the queue is empty too. */
+  readonly done?: boolean;
+}
+
+export interface RtpSenderOptions {
+  readonly ssrc: number;
+  readonly payloadType: number;
+  /** RFC 3550 §5.1: the initial sequence number and timestamp are random. */
+  readonly rng: Rng;
+  readonly source?: AudioSource;
+  readonly maxQueueFrames?: number;
+  readonly maxLagMs?: number;
+}
+
+export class RtpSender {
+  readonly ssrc: number;
+  readonly #pt: number;
+  readonly #max: number;
+  readonly #maxLag: number;
+  readonly #source: AudioSource | undefined;
+  readonly #queue: Buffer[] = [];
+  #seq: number;
+  #ts: number;
+  #lastSentAt: number | undefined;
+  /** When the next frame is due; undefined when idle (nothing queued, nothing to pull). */
+  #due: number | undefined;
+  #dropped = 0;
+  #packets = 0;
+  #octets = 0;
+
+  constructor(o: RtpSenderOptions) {
+    this.ssrc = o.ssrc >>> 0;
+    this.#pt = o.payloadType;
+    this.#max = o.maxQueueFrames ?? DEFAULT_QUEUE_FRAMES;
+    this.#maxLag = o.maxLagMs ?? DEFAULT_MAX_LAG_MS;
+    this.#source = o.source;
+    const r = o.rng.bytes(6);
+    this.#seq = r.readUInt16BE(0);
+    this.#ts = r.readUInt32BE(2);
+  }
+
+  /** Frames dropped because the queue was full (the oldest goes first). */
+  get dropped(): number {
+    return this.#dropped;
+  }
+  /** RFC 3550 §6.4.1 sender's packet and octet counts (payload octets only). */
+  get packetsSent(): number {
+    return this.#packets;
+  }
+  get octetsSent(): number {
+    return this.#octets;
+  }
+  /** The RTP timestamp of the last frame sent, for the SR (RFC 3550 §6.4.1). */
+  get lastTimestamp(): number {
+    return this.#ts;
+  }
+  get lastSentAt(): number | undefined {
+    return this.#lastSentAt;
+  }
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** Queues one Opus packet; schedules a send at once if the stream was idle. */
+  enqueue(payload: Buffer, now: number): void {
+    if (this.#queue.length >= this.#max) {
+      this.#queue.shift();
+      this.#dropped++;
+    }
+    this.#queue.push(payload);
+    this.#due ??= this.#lastSentAt === undefined ? now : Math.max(now, this.#lastSentAt + FRAME_MS);
+  }
+
+  /** Starts the 20 ms clock for the source (when there is one with frames to give). */
+  start(now: number): void {
+    if (this.#source && !this.#source.done) this.#due ??= now;
+  }
+
+  /** Stops the clock and forgets the queue (the call ended). */
+  stop(): void {
+    this.#due = undefined;
+    this.#queue.length = 0;
+  }
+
+  due(): number | undefined {
+    return this.#due;
+  }
+
+  /**
+   * At or after `due()` (or up to `earlyMs` before it): the next RTP packet (clear text), or
+   * undefined when this slot has nothing to send. Sending a little early keeps the slot, so the
+   * timeline and the 20 ms spacing of later frames do not move.
+   */
+  tick(now: number, earlyMs = 0): Buffer | undefined {
+    let slot = this.#due;
+    if (slot === undefined || now + earlyMs < slot) return undefined;
+    if (now - slot > this.#maxLag) {
+      // Behind by more than maxLag: the slots in between are skipped (time moved on without us),
+      // not sent in a burst that would arrive as one lump.
+      const skipped = Math.floor((now - slot) / FRAME_MS);
+      slot += skipped * FRAME_MS;
+      this.#source?.skip?.(skipped);
+    }
+    const payload = this.#queue.shift() ?? this.#source?.pull(now);
+    const more = this.#queue.length > 0 || (this.#source !== undefined && !this.#source.done);
+    this.#due = more ? slot + FRAME_MS : undefined;
+    if (payload === undefined) return undefined;
+    // Timestamps follow the 20 ms slots, not the timer's actual firing time, so a late timer
+    // does not put a false gap into the media timeline.
+    return this.#stamp(payload, slot);
+  }
+
+  #stamp(payload: Buffer, slot: number): Buffer {
+    // The first frame of the stream starts a talkspurt too.
+    let marker = true;
+    if (this.#lastSentAt !== undefined) {
+      const elapsed = slot - this.#lastSentAt;
+      // Continuous speech advances exactly one frame; after a gap, by the frames that fit in it.
+      const frames = elapsed > FRAME_MS * 1.5 ? Math.round(elapsed / FRAME_MS) : 1;
+      marker = frames > 1;
+      this.#ts = (this.#ts + frames * TICKS_PER_FRAME) >>> 0;
+      this.#seq = (this.#seq + 1) & 0xffff;
+    }
+    this.#lastSentAt = slot;
+    this.#packets++;
+    this.#octets += payload.length;
+    return writeRtp(marker, this.#pt, this.#seq, this.#ts, this.ssrc, payload);
+  }
+}

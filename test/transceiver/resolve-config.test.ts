@@ -1,0 +1,50 @@
+// resolveTransceiverConfig: flags + environment → a checked config, or a ConfigError naming the
+// setting (the CLI exits 2 with it) — the transceiver's counterpart of resolveRelayConfig.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError } from '../../src/common/config-error.ts';
+import { seededRng } from '../../src/core/rng.ts';
+import { Keyring } from '../../src/core/token/index.ts';
+import { defaultHandlers } from '../../src/transceiver/handlers/registry.ts';
+import { resolveTransceiverConfig } from '../../src/transceiver/config.ts';
+
+const env = { PARLEY_KEYS: Keyring.generate(seededRng('resolve-config')).toString() };
+
+function refusal(argv: string[], e: NodeJS.ProcessEnv = env): ConfigError {
+  try {
+    resolveTransceiverConfig(argv, e, defaultHandlers());
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err;
+  }
+  assert.fail(`accepted ${argv.join(' ')}`);
+}
+
+test('defaults resolve: keyring loaded, echo handler, unnamed relays, a media socket and SRTP transform chosen', () => {
+  const cfg = resolveTransceiverConfig([], env, defaultHandlers());
+  assert.equal(cfg.handler, 'echo');
+  assert.equal(cfg.namedRelays, false);
+  assert.equal(cfg.keyring.keys.length, 1);
+  assert.ok(cfg.mediaIo === 'native' || cfg.mediaIo === 'dgram');
+  assert.ok(cfg.srtp === 'native' || cfg.srtp === 'ts');
+  assert.equal(cfg.srtp === 'native', cfg.srtpTransform !== undefined);
+  assert.equal('keysFile' in cfg, false, 'the keys file path is consumed, the keyring is what the process uses');
+});
+
+test('an unknown --handler names the setting and the known handlers', () => {
+  const e = refusal(['--handler', 'robot']);
+  assert.match(e.message, /--handler \/ PARLEY_HANDLER/);
+  assert.match(e.message, /known: echo, tone/);
+  assert.match(refusal([], { ...env, PARLEY_HANDLER: 'robot' }).message, /PARLEY_HANDLER/);
+});
+
+test('--region needs named relay locations', () => {
+  assert.match(refusal(['--region', 'eu']).message, /--region \/ PARLEY_REGION/);
+  const cfg = resolveTransceiverConfig(['--relays', 'eu=127.0.0.1:3478;us=127.0.0.1:3488', '--region', 'eu'], env, defaultHandlers());
+  assert.equal(cfg.namedRelays, true);
+  assert.equal(cfg.region, 'eu');
+});
+
+test('no keyring is a configuration error', () => {
+  assert.throws(() => resolveTransceiverConfig([], {}, defaultHandlers()), ConfigError);
+});
