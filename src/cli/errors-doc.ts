@@ -17,6 +17,7 @@ import { CONFIG_ERRORS } from '../common/config-error.ts';
 import { CLIENT_ERRORS } from '../client/errors.ts';
 import { MEDIA_ERRORS } from '../media/errors.ts';
 import { DROP_REASONS as RELAY_DROP_REASONS } from '../relay/stats.ts';
+import { CALL_REFUSAL_REASONS } from '../transceiver/call-types.ts';
 import { ENDPOINT_DROPS } from '../transceiver/drop-reasons.ts';
 import { HANDLER_ERRORS } from '../transceiver/handlers/errors.ts';
 import { SIGNALING_ERRORS } from '../transceiver/signaling-errors.ts';
@@ -52,7 +53,7 @@ export function errorCodeSections(): ErrorDocSection[] {
     { title: 'Keyring', source: 'src/core/token/errors.ts', seen: 'A `KeyringError` from `Keyring.parse`; a process reports it as `ERR_CONFIG_BAD_KEYS`, naming it.', entries: KEYRING_ERRORS.entries },
     { title: 'Media', source: 'src/media/errors.ts', seen: 'A `MediaError` from the Opus, WAV and tone helpers.', entries: MEDIA_ERRORS.entries },
     { title: 'Client', source: 'src/client/errors.ts', seen: 'A `ClientError`: `parley call` prints it and `--json` carries the code; `parley load` counts failures by it.', entries: CLIENT_ERRORS.entries },
-    { title: 'Signaling', source: 'src/transceiver/signaling-errors.ts', seen: 'The signaling API\'s error bodies `{"error":{"code","message"}}` ([signaling.md](signaling.md)) and `parley_transceiver_calls_rejected_total{code}`.', entries: SIGNALING_ERRORS.entries },
+    { title: 'Signaling', source: 'src/transceiver/signaling-errors.ts', seen: 'The signaling API\'s error bodies `{"error":{"code","message"}}` ([signaling.md](signaling.md)).', entries: SIGNALING_ERRORS.entries },
     { title: 'Handler', source: 'src/transceiver/handlers/errors.ts', seen: 'A `HandlerError` from the media-handler registry and the built-in handlers.', entries: HANDLER_ERRORS.entries },
     { title: 'Config', source: 'src/common/config-error.ts', seen: 'A `ConfigError`: the process prints it and exits 2.', entries: CONFIG_ERRORS.entries },
   ];
@@ -62,6 +63,7 @@ export function dropReasonSections(): ErrorDocSection[] {
   return [
     { title: 'Relay', source: 'src/relay/stats.ts', seen: 'Counted in `parley_relay_drops_total{reason}`.', entries: relayDropReasons() },
     { title: 'Transceiver endpoint', source: 'src/transceiver/drop-reasons.ts', seen: 'Counted in `parley_transceiver_drops_total{reason}`.', entries: ENDPOINT_DROPS.entries },
+    { title: 'Call refusals', source: 'src/transceiver/call-types.ts', seen: 'Why the call registry refuses an offer: counted in `parley_transceiver_calls_rejected_total{reason}`, answered as `ERR_SIGNALING_UNKNOWN_HANDLER`, `ERR_SIGNALING_BAD_SDP`, `ERR_SIGNALING_SDP_NOT_ACCEPTABLE`.', entries: CALL_REFUSAL_REASONS.entries },
     { title: 'Audio peer (a call)', source: 'src/core/peer/errors.ts', seen: 'Told to `AudioPeerOptions.onDrop`; the transceiver counts them in `parley_transceiver_session_drops_total{reason}`.', entries: PEER_DROP_REASONS.entries },
     { title: 'ICE-lite results', source: 'src/core/ice/errors.ts', seen: 'Counted in `parley_transceiver_ice_checks_total{result}` and `IceLiteAgent.stats`.', entries: ICE_LITE_RESULTS.entries },
     { title: 'DTLS records', source: 'src/core/dtls/errors.ts', seen: 'Counted in `parley_transceiver_dtls_drops_total{reason}` and `DtlsEndpoint.drops`.', entries: DTLS_DROPS.entries },
@@ -96,7 +98,8 @@ export function renderErrorsMarkdown(): string {
     '- **Error codes** are `ERR_<AREA>_<REASON>`. An error that crosses a module boundary is a typed',
     '  `ParleyError` subclass carrying one in `code`; callers branch on the code, never on the message.',
     '- **Drop reasons** are snake_case. A hot path that refuses a datagram returns one instead of',
-    '  throwing, and every one is counted (metric label values, [metrics.md](metrics.md)).', '',
+    '  throwing, and every one is counted (metric label values, [metrics.md](metrics.md)); so are the',
+    '  other reasons metrics count by (an ICE check\'s result, why an offer was refused).', '',
     'Each area defines its codes and reasons once, with the meanings below, in its own catalog',
     '(`src/core/errors.ts`: `errorCatalog()`, `reasonCatalog()`). Arguments no packet can carry (an',
     'encoder asked for a 17-byte transaction id) are RangeError or TypeError: bugs of the caller.', '',

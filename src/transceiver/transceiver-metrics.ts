@@ -7,6 +7,7 @@ import type { DtlsDropReason } from '../core/dtls/index.ts';
 import { ICE_LITE_RESULTS } from '../core/ice/index.ts';
 import type { IceLiteCounter } from '../core/ice/index.ts';
 import { PEER_DROP_REASONS } from '../core/peer/index.ts';
+import { CALL_REFUSALS } from './call-types.ts';
 import { ENDPOINT_DROP_REASONS } from './drop-reasons.ts';
 import type { EndpointDropReason } from './drop-reasons.ts';
 
@@ -52,11 +53,13 @@ export function transceiverMetrics(reg: MetricsRegistry): TransceiverMetrics {
     name: 'parley_transceiver_ice_checks_total', help: 'STUN packets the calls\' ICE-lite agents handled, by result (answered, stun_error_401, drop_fingerprint…)',
     labelNames: ['result'],
   });
+  const callsRejected = reg.counter({ name: 'parley_transceiver_calls_rejected_total', help: 'Offers the call registry refused, by reason', labelNames: ['reason'] });
+  children(callsRejected, CALL_REFUSALS);
   const dtlsDrops = reg.counter({ name: 'parley_transceiver_dtls_drops_total', help: 'DTLS records dropped inside a call without ending it, by reason', labelNames: ['reason'] });
   return {
     sessions: reg.gauge({ name: 'parley_transceiver_sessions', help: 'Calls that are not closed' }),
     callsCreated: reg.counter({ name: 'parley_transceiver_calls_created_total', help: 'Offers answered (201)' }),
-    callsRejected: reg.counter({ name: 'parley_transceiver_calls_rejected_total', help: 'Offers refused, by error code', labelNames: ['code'] }),
+    callsRejected,
     callsClosed: reg.counter({ name: 'parley_transceiver_calls_closed_total', help: 'Calls ended, by reason', labelNames: ['reason'] }),
     setupSeconds: reg.histogram({
       name: 'parley_transceiver_call_setup_seconds', help: 'From answer to SRTP keys (ICE + DTLS)',

@@ -110,6 +110,10 @@ test('an unknown ?handler= is 400 ERR_SIGNALING_UNKNOWN_HANDLER; a bad offer is 
   const noOpus = await post(CHROME.replace('a=rtpmap:111 opus/48000/2', 'a=rtpmap:111 speex/16000'));
   assert.equal(noOpus.status, 406);
   assert.equal(((await noOpus.json()) as { error: { code: string } }).error.code, 'ERR_SIGNALING_SDP_NOT_ACCEPTABLE');
+  // The registry counts each refusal by its reason, the HTTP layer answers it with a code.
+  assert.equal(await metric('parley_transceiver_calls_rejected_total{reason="unknown_handler"}'), 1);
+  assert.equal(await metric('parley_transceiver_calls_rejected_total{reason="bad_sdp"}'), 1);
+  assert.equal(await metric('parley_transceiver_calls_rejected_total{reason="sdp_not_acceptable"}'), 1);
 });
 
 test('media endpoint drops: outside relay CIDRs, no relay header, no session; each counted', async () => {
