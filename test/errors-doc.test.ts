@@ -37,8 +37,8 @@ test('every drop reason is snake_case, once per list, with a meaning (the relay\
       assert.ok(e.meaning.length > 0, `${s.title}: ${e.value} has no meaning`);
     }
   }
-  assert.deepEqual(relayDropReasons("  'not_stun', // first packet is not STUN\n  'bad_token',\n").slice(0, 2),
-    [{ value: 'not_stun', meaning: 'first packet is not STUN' }, { value: 'bad_token', meaning: '' }]);
+  assert.deepEqual(relayDropReasons("  'not_stun', // first packet is not STUN\n  'token_malformed',\n").slice(0, 2),
+    [{ value: 'not_stun', meaning: 'first packet is not STUN' }, { value: 'token_malformed', meaning: '' }]);
 });
 
 test('no ERR_… string in src/ bypasses the catalogs', () => {
