@@ -28,7 +28,7 @@ import { SendBuffer } from './send-buffer.ts';
 import { Sender } from './sender.ts';
 import { StreamReset } from './stream-reset.ts';
 import { tsnAdd } from './serial.ts';
-import { TsnTracker } from './tsn-tracker.ts';
+import { MAX_TSN_AHEAD, TsnTracker } from './tsn-tracker.ts';
 import type { SctpDump, SctpEvent, SctpOptions, SctpState, SctpStats, SendOptions } from './types.ts';
 
 export const SCTP_PORT = 5000;
@@ -646,10 +646,10 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
     const tcb = this.#tcb!;
     const f = decodeForwardTsn(v);
     if (f === undefined) return this.#drop(SctpDrop.malformedChunk);
-    const cls = tcb.tracker.classify(f.newCumTsn);
+    const ahead = tcb.tracker.distance(f.newCumTsn);
     this.#sackNow = true;
-    if (cls === 'duplicate') return; // nothing new (RFC 3758 §3.6: still answered with a SACK)
-    if (cls === 'too_far') return this.#drop(SctpDrop.invalidForwardTsn);
+    if (ahead <= 0) return; // nothing new (RFC 3758 §3.6: still answered with a SACK)
+    if (ahead > MAX_TSN_AHEAD) return this.#drop(SctpDrop.invalidForwardTsn);
     tcb.tracker.forward(f.newCumTsn);
     tcb.reassembly.forwardTsn(f.newCumTsn, f.streams.filter((s) => s.streamId < tcb.inboundStreams), this.#delivered);
     const deferred = tcb.reset.checkDeferred();

@@ -26,6 +26,8 @@ interface OutMessage {
   offset: number;
   ssn: number;
   abandoned: boolean;
+  /** Chunks cut and not yet acknowledged (cumulatively or by a gap block). */
+  unacked: number;
 }
 
 interface OutChunk {
@@ -132,6 +134,7 @@ export class Sender {
       offset: 0,
       ssn: 0,
       abandoned: false,
+      unacked: 0,
     });
   }
 
@@ -155,6 +158,7 @@ export class Sender {
     const cumAdvanced = s.cumTsn !== this.#cumAck;
     while (this.#outstanding.length > 0 && tsnLte(this.#outstanding[0].tsn, s.cumTsn)) {
       const c = this.#outstanding.shift()!;
+      if (!c.acked) c.msg.unacked--;
       if (!c.acked && !c.abandoned) {
         cumBytes += c.payload.length;
         this.#outstandingBytes -= c.payload.length;
@@ -178,6 +182,7 @@ export class Sender {
       const inGap = g < s.gaps.length && s.gaps[g][0] <= off;
       if (inGap) {
         highestAcked = c.tsn;
+        if (!c.acked) c.msg.unacked--;
         if (!c.acked && !c.abandoned) {
           c.acked = true;
           c.retransmit = false;
@@ -191,6 +196,7 @@ export class Sender {
       } else if (c.acked) {
         // Reneged (RFC 9260 §6.2.1 D.iii): no longer acknowledged; T3 or a gap will resend it.
         c.acked = false;
+        c.msg.unacked++;
         if (!c.abandoned) this.#outstandingBytes += c.payload.length;
       }
     }
@@ -298,6 +304,7 @@ export class Sender {
       const tsn = this.#nextTsn;
       this.#nextTsn = tsnAdd(tsn, 1);
       b.addData(flags, tsn, m.streamId, m.ssn, m.ppid, payload);
+      m.unacked++;
       this.#outstanding.push({ tsn, msg: m, flags, payload, sentAt: now, transmissions: 1, acked: false, missing: 0, retransmit: false, inFlight: true, abandoned: false });
       this.#flight += len;
       this.#outstandingBytes += len;
@@ -381,19 +388,34 @@ export class Sender {
   }
 
   #advancePeerAckPoint(): void {
-    if (this.#outstanding.length > 0 && this.#outstanding[0].abandoned) this.#forwardTsnPending = true;
+    if (this.#skippable() > 0) this.#forwardTsnPending = true;
   }
 
-  /** RFC 3758 §3.5 C: FORWARD-TSN to the last abandoned TSN in a row after the ack point. */
+  /**
+   * RFC 3758 §3.5 C: how many chunks from the ack point the peer may be told to skip — the
+   * abandoned ones, and acknowledged ones of messages wholly acknowledged (the peer holds those
+   * already; skipping them lets one FORWARD-TSN cover a run of losses). Counts up to the last
+   * abandoned chunk; 0 when none.
+   */
+  #skippable(): number {
+    let last = 0;
+    for (let i = 0; i < this.#outstanding.length; i++) {
+      const c = this.#outstanding[i];
+      if (c.abandoned) last = i + 1;
+      else if (!(c.acked && c.msg.unacked === 0 && c.msg.offset === c.msg.data.length)) break;
+    }
+    return last;
+  }
+
+  /** FORWARD-TSN to the end of the skippable run after the ack point. */
   #addForwardTsn(b: PacketBuilder, now: number, flush: () => void): void {
     this.#forwardTsnPending = false;
-    let n = 0;
-    while (n < this.#outstanding.length && this.#outstanding[n].abandoned) n++;
+    const n = this.#skippable();
     if (n === 0) return;
     const skipped = new Map<number, number>();
     for (let i = 0; i < n; i++) {
-      const m = this.#outstanding[i].msg;
-      if (!m.unordered) skipped.set(m.streamId, m.ssn);
+      const c = this.#outstanding[i];
+      if (c.abandoned && !c.msg.unordered) skipped.set(c.msg.streamId, c.msg.ssn);
     }
     const f: ForwardTsnChunk = {
       newCumTsn: this.#outstanding[n - 1].tsn,
@@ -409,6 +431,6 @@ export class Sender {
 
   /** Whether a FORWARD-TSN is still owed to the peer (the T3 timer keeps it reliable). */
   get forwardTsnOwed(): boolean {
-    return this.#outstanding.length > 0 && this.#outstanding[0].abandoned;
+    return this.#skippable() > 0;
   }
 }

@@ -43,6 +43,11 @@ export class TsnTracker {
     return this.#indexOf(off) >= 0 ? 'duplicate' : 'new';
   }
 
+  /** How far `tsn` is past the cumulative point (0 or negative: at or behind it). */
+  distance(tsn: number): number {
+    return (tsn - this.#cum) | 0;
+  }
+
   noteDuplicate(tsn: number): void {
     if (this.#dups.length < MAX_DUPS) this.#dups.push(tsn);
   }
