@@ -739,7 +739,8 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
     const live = this.#state === 'established' || this.#state === 'shutdown_pending' || this.#state === 'shutdown_received';
     if (live) tcb.sender.fill(b, now, seal);
     if (this.#state === 'established') {
-      const req = tcb.reset.nextRequest(tcb.sender.lastAssignedTsn, !tcb.sender.hasQueued(tcb.reset.queued), now, this.#rto.rto);
+      const ready = tcb.reset.queued.size > 0 && !tcb.sender.hasQueued(tcb.reset.queued);
+      const req = tcb.reset.nextRequest(tcb.sender.lastAssignedTsn, ready, now, this.#rto.rto);
       if (req !== undefined) add(ChunkType.reconfig, 0, req);
     }
     if ((this.#state === 'shutdown_pending' || this.#state === 'shutdown_received') && tcb.sender.idle) {

@@ -10,6 +10,7 @@ import { DataFlag, encodeForwardTsn } from './chunks.ts';
 import type { ForwardTsnChunk, SackChunk } from './chunks.ts';
 import { ChunkType, chunkSize, COMMON_HEADER, DATA_HEADER } from './packet.ts';
 import type { PacketBuilder } from './packet.ts';
+import { Deque } from './deque.ts';
 import type { Rto } from './rto.ts';
 import type { SendBuffer } from './send-buffer.ts';
 import { tsnAdd, tsnLt, tsnLte } from './serial.ts';
@@ -64,8 +65,8 @@ export class Sender {
   readonly #prSupported: boolean;
   #nextTsn: number;
   #cumAck: number;
-  #queue: OutMessage[] = [];
-  #outstanding: OutChunk[] = [];
+  readonly #queue = new Deque<OutMessage>();
+  readonly #outstanding = new Deque<OutChunk>();
   readonly #ssn = new Map<number, number>();
   #cwnd: number;
   #ssthresh: number;
@@ -78,6 +79,11 @@ export class Sender {
   #fastRtxPending = false;
   #forwardTsnPending = false;
   #t3At: number | undefined;
+  /** Chunks marked for retransmission, and gap-acknowledged: loops over the window skip when 0. */
+  #marked = 0;
+  #gapAcked = 0;
+  /** The earliest lifetime among queued and outstanding messages (Infinity: none). */
+  #nextExpiry = Infinity;
 
   constructor(s: SenderSetup) {
     this.#mtu = s.mtu;
@@ -124,6 +130,7 @@ export class Sender {
   /** Queues one message whose bytes the caller has reserved in the send buffer. */
   enqueue(streamId: number, ppid: number, data: Buffer, o: SendOptions, now: number): void {
     const pr = this.#prSupported;
+    if (pr && o.maxLifetimeMs !== undefined) this.#nextExpiry = Math.min(this.#nextExpiry, now + o.maxLifetimeMs);
     this.#queue.push({
       streamId,
       ppid,
@@ -156,9 +163,11 @@ export class Sender {
     let cumBytes = 0;
     let measured = false;
     const cumAdvanced = s.cumTsn !== this.#cumAck;
-    while (this.#outstanding.length > 0 && tsnLte(this.#outstanding[0].tsn, s.cumTsn)) {
+    while (this.#outstanding.length > 0 && tsnLte(this.#outstanding.at(0)!.tsn, s.cumTsn)) {
       const c = this.#outstanding.shift()!;
-      if (!c.acked) c.msg.unacked--;
+      if (c.retransmit) this.#marked--;
+      if (c.acked) this.#gapAcked--;
+      else c.msg.unacked--;
       if (!c.acked && !c.abandoned) {
         cumBytes += c.payload.length;
         this.#outstandingBytes -= c.payload.length;
@@ -175,27 +184,32 @@ export class Sender {
     let highestNewlyAcked: number | undefined;
     let highestAcked = s.cumTsn;
     let g = 0;
-    for (let i = 0; i < this.#outstanding.length; i++) {
-      const c = this.#outstanding[i];
+    const scan = s.gaps.length > 0 || this.#gapAcked > 0 ? this.#outstanding.length : 0;
+    for (let i = 0; i < scan; i++) {
+      const c = this.#outstanding.at(i)!;
       const off = i + 1;
       while (g < s.gaps.length && s.gaps[g][1] < off) g++;
       const inGap = g < s.gaps.length && s.gaps[g][0] <= off;
       if (inGap) {
         highestAcked = c.tsn;
-        if (!c.acked) c.msg.unacked--;
-        if (!c.acked && !c.abandoned) {
+        if (!c.acked) {
           c.acked = true;
-          c.retransmit = false;
-          this.#outstandingBytes -= c.payload.length;
-          if (c.inFlight) {
-            c.inFlight = false;
-            this.#flight -= c.payload.length;
+          c.msg.unacked--;
+          this.#gapAcked++;
+          this.#unmark(c);
+          if (!c.abandoned) {
+            this.#outstandingBytes -= c.payload.length;
+            if (c.inFlight) {
+              c.inFlight = false;
+              this.#flight -= c.payload.length;
+            }
+            highestNewlyAcked = c.tsn;
           }
-          highestNewlyAcked = c.tsn;
         }
       } else if (c.acked) {
         // Reneged (RFC 9260 §6.2.1 D.iii): no longer acknowledged; T3 or a gap will resend it.
         c.acked = false;
+        this.#gapAcked--;
         c.msg.unacked++;
         if (!c.abandoned) this.#outstandingBytes += c.payload.length;
       }
@@ -258,7 +272,8 @@ export class Sender {
     let ignoreCwnd = this.#fastRtxPending;
     this.#fastRtxPending = false;
     let firstPacketRoom = ignoreCwnd ? this.#mtu - COMMON_HEADER : 0;
-    for (const c of this.#outstanding) {
+    for (let i = 0; i < this.#outstanding.length && this.#marked > 0; i++) {
+      const c = this.#outstanding.at(i)!;
       if (!c.retransmit) continue;
       if (c.msg.maxRetransmits !== undefined && c.transmissions > c.msg.maxRetransmits) {
         this.#abandon(c.msg);
@@ -270,7 +285,7 @@ export class Sender {
       if (b.room < size) flush();
       firstPacketRoom -= size;
       b.addData(c.flags, c.tsn, c.msg.streamId, c.msg.ssn, c.msg.ppid, c.payload);
-      c.retransmit = false;
+      this.#unmark(c);
       c.inFlight = true;
       c.transmissions++;
       c.sentAt = now;
@@ -281,7 +296,7 @@ export class Sender {
     }
     if (this.#forwardTsnPending) this.#addForwardTsn(b, now, flush);
     while (this.#queue.length > 0 && this.#flight < this.#cwnd) {
-      const m = this.#queue[0];
+      const m = this.#queue.at(0)!;
       const len = Math.min(this.#maxPayload, m.data.length - m.offset);
       if (this.#peerRwnd < len && this.#flight > 0) break;
       const size = chunkSize(DATA_HEADER - 4 + len);
@@ -317,8 +332,10 @@ export class Sender {
 
   /** Everything unsent and unacknowledged is dropped (the association ended). */
   clear(): void {
-    this.#queue = [];
-    this.#outstanding = [];
+    this.#queue.clear();
+    this.#outstanding.clear();
+    this.#marked = 0;
+    this.#gapAcked = 0;
     this.#t3At = undefined;
   }
 
@@ -335,7 +352,14 @@ export class Sender {
     }
   }
 
+  #unmark(c: OutChunk): void {
+    if (!c.retransmit) return;
+    c.retransmit = false;
+    this.#marked--;
+  }
+
   #markForRetransmit(c: OutChunk): void {
+    if (!c.retransmit) this.#marked++;
     c.retransmit = true;
     if (c.inFlight) {
       c.inFlight = false;
@@ -351,15 +375,21 @@ export class Sender {
 
   /** RFC 3758 §3.5 rule A (lifetime): unsent and outstanding messages past their time go. */
   #abandonExpired(now: number): void {
+    if (now < this.#nextExpiry) return;
     while (this.#queue.length > 0) {
-      const m = this.#queue[0];
+      const m = this.#queue.at(0)!;
       if (m.expiresAt === undefined || m.expiresAt > now || m.offset > 0) break;
       this.#abandon(m);
     }
+    let next = Infinity;
     for (const c of this.#outstanding) {
       const e = c.msg.expiresAt;
-      if (e !== undefined && e <= now && !c.abandoned && !c.acked) this.#abandon(c.msg);
+      if (e === undefined || c.abandoned) continue;
+      if (e <= now && !c.acked) this.#abandon(c.msg);
+      else next = Math.min(next, e);
     }
+    for (const m of this.#queue) if (m.expiresAt !== undefined) next = Math.min(next, m.expiresAt);
+    this.#nextExpiry = next;
   }
 
   #abandon(m: OutMessage): void {
@@ -369,7 +399,7 @@ export class Sender {
     for (const c of this.#outstanding) {
       if (c.msg !== m || c.abandoned) continue;
       c.abandoned = true;
-      c.retransmit = false;
+      this.#unmark(c);
       if (c.inFlight) {
         c.inFlight = false;
         this.#flight -= c.payload.length;
@@ -378,8 +408,7 @@ export class Sender {
       this.#buffer.release(m.streamId, c.payload.length);
     }
     if (m.offset < m.data.length) {
-      const i = this.#queue.indexOf(m);
-      if (i >= 0) this.#queue.splice(i, 1);
+      this.#queue.remove(m);
       this.#buffer.release(m.streamId, m.data.length - m.offset);
       // A message never begun keeps no SSN; one cut in part keeps its SSN, skipped by FORWARD-TSN.
       m.offset = m.data.length;
@@ -400,7 +429,7 @@ export class Sender {
   #skippable(): number {
     let last = 0;
     for (let i = 0; i < this.#outstanding.length; i++) {
-      const c = this.#outstanding[i];
+      const c = this.#outstanding.at(i)!;
       if (c.abandoned) last = i + 1;
       else if (!(c.acked && c.msg.unacked === 0 && c.msg.offset === c.msg.data.length)) break;
     }
@@ -414,11 +443,11 @@ export class Sender {
     if (n === 0) return;
     const skipped = new Map<number, number>();
     for (let i = 0; i < n; i++) {
-      const c = this.#outstanding[i];
+      const c = this.#outstanding.at(i)!;
       if (c.abandoned && !c.msg.unordered) skipped.set(c.msg.streamId, c.msg.ssn);
     }
     const f: ForwardTsnChunk = {
-      newCumTsn: this.#outstanding[n - 1].tsn,
+      newCumTsn: this.#outstanding.at(n - 1)!.tsn,
       streams: [...skipped].map(([streamId, ssn]) => ({ streamId, ssn })),
     };
     const value = encodeForwardTsn(f);

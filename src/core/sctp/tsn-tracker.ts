@@ -56,6 +56,10 @@ export class TsnTracker {
   record(tsn: number): void {
     const off = (tsn - this.#cum) >>> 0;
     const a = this.#above;
+    if (off === 1 && a.length === 0) {
+      this.#cum = tsn;
+      return;
+    }
     let i = a.length;
     while (i > 0 && a[i - 1] > off) i--;
     a.splice(i, 0, off);
