@@ -3,66 +3,32 @@
 // of DTLS application data, handleTimeout(now) runs its timers, pollTransmit() gives SCTP packets
 // for DTLS, pollEvent() its events, pollTimeout() the next deadline. Packets are built lazily
 // when polled, so many send() calls before a drain share packets.
-// This file is the machine: states, verification tags, chunk dispatch, SACK policy, timers
-// (T1-init, T3-rtx via the sender, delayed SACK, heartbeat, T2-shutdown, RE-CONFIG), SHUTDOWN
-// and ABORT. It is over 400 lines because those are one state machine; the parts with their own
-// concept live beside it: handshake.ts, sender.ts, tsn-tracker.ts, reassembly.ts,
-// stream-reset.ts, send-buffer.ts. Not here: DTLS, SDP, DCEP (src/core/datachannel).
+// This file is the machine: states, verification tags, chunk dispatch, the timers (T1-init,
+// T3-rtx via the sender, delayed SACK via the receiver, heartbeat, T2-shutdown, RE-CONFIG),
+// SHUTDOWN and ABORT. It runs past 400 lines because those transitions are one state machine and
+// read best together; each part with a concept of its own lives beside it: options.ts,
+// handshake.ts, tcb.ts, sender.ts, receiver.ts (tsn-tracker.ts, reassembly.ts), stream-reset.ts,
+// send-buffer.ts, heartbeat.ts. Not here: DTLS, SDP, DCEP (src/core/datachannel).
 import type { SansIo } from '../output.ts';
-import type { Rng } from '../rng.ts';
-import { processBudget } from './budget.ts';
-import type { SctpBudget } from './budget.ts';
-import { DataFlag, decodeCauses, decodeData, decodeForwardTsn, decodeHeartbeatInfo, decodeInit, decodeSack, encodeCause, encodeHeartbeatInfo, encodeSack } from './chunks.ts';
+import { decodeCauses, decodeHeartbeatInfo, decodeInit, decodeSack, encodeCause } from './chunks.ts';
 import { openCookie } from './cookie.ts';
 import type { CookieState } from './cookie.ts';
 import { ErrorCause, SctpCode, SctpDrop, SctpError } from './errors.ts';
 import type { SctpDropReason, SctpFailure } from './errors.ts';
 import { cookieDecision, initAckValue, initValue, randomTag, randomTsn, validInit } from './handshake.ts';
 import type { LocalInit } from './handshake.ts';
-import { ChunkType, chunkSize, COMMON_HEADER, DATA_HEADER, PacketBuilder, parsePacket, singleChunkPacket } from './packet.ts';
+import { Heartbeat } from './heartbeat.ts';
+import { DEFAULT_MAX_MESSAGE_SIZE, resolveOptions } from './options.ts';
+import type { ResolvedOptions } from './options.ts';
+import { ChunkType, chunkSize, PacketBuilder, parsePacket, singleChunkPacket } from './packet.ts';
 import type { RawChunk } from './packet.ts';
-import { HELD_CHUNK_OVERHEAD, Reassembly } from './reassembly.ts';
-import type { Delivered } from './reassembly.ts';
-import { DEFAULT_RTO, Rto } from './rto.ts';
+import { Rto } from './rto.ts';
 import { SendBuffer } from './send-buffer.ts';
-import { Sender } from './sender.ts';
-import { StreamReset } from './stream-reset.ts';
-import { tsnAdd } from './serial.ts';
-import { MAX_TSN_AHEAD, TsnTracker } from './tsn-tracker.ts';
+import { makeTcb } from './tcb.ts';
+import type { Tcb } from './tcb.ts';
 import type { SctpDump, SctpEvent, SctpOptions, SctpState, SctpStats, SendOptions } from './types.ts';
 
-export const SCTP_PORT = 5000;
-export const DEFAULT_MAX_MESSAGE_SIZE = 256 * 1024;
-
-interface Resolved {
-  rng: Rng;
-  port: number;
-  remotePort: number;
-  mtu: number;
-  maxInboundStreams: number;
-  outboundStreams: number;
-  maxMessageSize: number;
-  maxReassemblyBytes: number;
-  maxSendBufferBytes: number;
-  sendBufferLowBytes: number;
-  budget: SctpBudget;
-  maxRetransmissions: number;
-  maxInitRetransmissions: number;
-  heartbeatIntervalMs: number;
-  cookieLifetimeMs: number;
-  delayedAckMs: number;
-}
-
-/** Everything that exists only once tags are agreed (RFC 9260 §14 TCB). */
-interface Tcb {
-  peerTag: number;
-  inboundStreams: number;
-  outboundStreams: number;
-  sender: Sender;
-  tracker: TsnTracker;
-  reassembly: Reassembly;
-  reset: StreamReset;
-}
+export { DEFAULT_MAX_MESSAGE_SIZE, SCTP_PORT } from './options.ts';
 
 interface Control {
   type: number;
@@ -71,17 +37,14 @@ interface Control {
 }
 
 export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
-  readonly #o: Resolved;
-  readonly #secret: Buffer;
+  readonly #o: ResolvedOptions;
   readonly #rto: Rto;
-  readonly #rtoInitial: number;
-  readonly #rtoMax: number;
+  readonly #heartbeat: Heartbeat;
   readonly #builder: PacketBuilder;
   readonly #sendBuffer: SendBuffer;
   readonly #transmits: Buffer[] = [];
   readonly #events: SctpEvent[] = [];
   readonly #control: Control[] = [];
-  readonly #delivered: Delivered[] = [];
   readonly #drops = Object.fromEntries(Object.values(SctpDrop).map((r) => [r, 0])) as Record<SctpDropReason, number>;
   readonly stats: SctpStats = {
     packetsIn: 0, packetsOut: 0, dataChunksIn: 0, dataChunksOut: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0,
@@ -99,50 +62,14 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
   // T2-shutdown: the SHUTDOWN or SHUTDOWN-ACK we resend until answered.
   #t2: { at: number; count: number } | undefined;
   #errorCount = 0;
-  #sackNow = false;
-  #sackAt: number | undefined;
-  #dataPacketsUnacked = 0;
-  #heartbeatAt: number | undefined;
-  #heartbeatSent: Buffer | undefined;
   #shutdownWanted = false;
 
   constructor(opts: SctpOptions) {
-    const invalid = (why: string): SctpError => new SctpError(SctpCode.invalidOptions, why);
-    if (typeof opts.rng?.bytes !== 'function') throw invalid('rng is required');
-    const int = (v: number | undefined, def: number, min: number, max: number, name: string): number => {
-      const x = v ?? def;
-      if (!Number.isInteger(x) || x < min || x > max) throw invalid(`${name} must be an integer in ${min}..${max}`);
-      return x;
-    };
-    const mtu = int(opts.mtu, 1200, 256, 65535, 'mtu');
-    const maxMessageSize = int(opts.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE, 1, 2 ** 30, 'maxMessageSize');
-    const maxSendBufferBytes = int(opts.maxSendBufferBytes, 1024 * 1024, 1, 2 ** 40, 'maxSendBufferBytes');
-    this.#o = {
-      rng: opts.rng,
-      port: int(opts.port, SCTP_PORT, 1, 65535, 'port'),
-      remotePort: int(opts.remotePort, SCTP_PORT, 1, 65535, 'remotePort'),
-      mtu,
-      maxInboundStreams: int(opts.maxInboundStreams, 1024, 1, 65535, 'maxInboundStreams'),
-      outboundStreams: int(opts.outboundStreams, 1024, 1, 65535, 'outboundStreams'),
-      maxMessageSize,
-      maxReassemblyBytes: int(opts.maxReassemblyBytes, 1024 * 1024, 4 * mtu, 2 ** 31 - 1, 'maxReassemblyBytes'),
-      maxSendBufferBytes,
-      sendBufferLowBytes: int(opts.sendBufferLowBytes, Math.min(256 * 1024, maxSendBufferBytes), 0, maxSendBufferBytes, 'sendBufferLowBytes'),
-      budget: opts.budget ?? processBudget,
-      maxRetransmissions: int(opts.maxRetransmissions, 10, 1, 1000, 'maxRetransmissions'),
-      maxInitRetransmissions: int(opts.maxInitRetransmissions, 8, 1, 1000, 'maxInitRetransmissions'),
-      heartbeatIntervalMs: int(opts.heartbeatIntervalMs, 30_000, 1, 2 ** 31, 'heartbeatIntervalMs'),
-      cookieLifetimeMs: int(opts.cookieLifetimeMs, 60_000, 1, 2 ** 31, 'cookieLifetimeMs'),
-      delayedAckMs: int(opts.delayedAckMs, 200, 0, 500, 'delayedAckMs'),
-    };
-    const rto = { ...DEFAULT_RTO, ...opts.rto };
-    if (!(rto.minMs > 0 && rto.minMs <= rto.initialMs && rto.initialMs <= rto.maxMs)) throw invalid('rto must satisfy 0 < minMs <= initialMs <= maxMs');
-    this.#rto = new Rto(rto);
-    this.#rtoInitial = rto.initialMs;
-    this.#rtoMax = rto.maxMs;
-    this.#secret = opts.cookieSecret ?? opts.rng.bytes(32);
-    this.#builder = new PacketBuilder(mtu);
-    this.#sendBuffer = new SendBuffer(maxSendBufferBytes, this.#o.sendBufferLowBytes, this.#o.budget, this.#events);
+    this.#o = resolveOptions(opts);
+    this.#rto = new Rto(this.#o.rto);
+    this.#heartbeat = new Heartbeat(this.#o.heartbeatIntervalMs, this.#o.rng);
+    this.#builder = new PacketBuilder(this.#o.mtu);
+    this.#sendBuffer = new SendBuffer(this.#o.maxSendBufferBytes, this.#o.sendBufferLowBytes, this.#o.budget, this.#events);
   }
 
   get state(): SctpState {
@@ -189,7 +116,7 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
     this.#local = this.#newLocal();
     const packet = singleChunkPacket(this.#o.mtu, this.#o.port, this.#o.remotePort, 0, ChunkType.init, 0, initValue(this.#local));
     this.#state = 'cookie_wait';
-    this.#t1 = { at: now + this.#rtoInitial, count: 0, interval: this.#rtoInitial, packet };
+    this.#t1 = { at: now + this.#o.rto.initialMs, count: 0, interval: this.#o.rto.initialMs, packet };
     this.#push(packet);
   }
 
@@ -230,13 +157,11 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
       return;
     }
     let hadData = false;
-    let immediate = false;
     let reportedUnknown = false;
     for (let i = start; i < p.chunks.length && !this.#dead; i++) {
       const c = p.chunks[i];
       if (c.type === ChunkType.data) {
         hadData = true;
-        if ((c.flags & DataFlag.immediate) !== 0) immediate = true;
         this.#onData(c);
         continue;
       }
@@ -255,7 +180,11 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
       this.#drop(SctpDrop.unknownChunk);
       if ((c.type & 0x80) === 0) break;
     }
-    if (hadData && this.#tcb !== undefined) this.#afterData(immediate, now);
+    const tcb = this.#tcb;
+    if (hadData && tcb !== undefined && !this.#dead) {
+      tcb.receiver.afterDataPacket(now, this.#state !== 'established');
+      this.#checkDeferredReset(tcb);
+    }
     this.#emitDelivered();
     this.#dirty = true;
   }
@@ -269,7 +198,7 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
         this.#fail(SctpCode.handshakeTimeout, `no answer to ${this.#state === 'cookie_wait' ? 'INIT' : 'COOKIE-ECHO'} after ${t1.count - 1} retransmissions`);
         return;
       }
-      t1.interval = Math.min(t1.interval * 2, this.#rtoMax);
+      t1.interval = Math.min(t1.interval * 2, this.#o.rto.maxMs);
       t1.at = now + t1.interval;
       this.#push(t1.packet);
     }
@@ -280,13 +209,13 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
       tcb.sender.onT3(now);
       if (this.#timeoutCounts()) return;
     }
-    if (this.#sackAt !== undefined && now >= this.#sackAt) {
-      this.#sackAt = undefined;
-      this.#sackNow = true;
-    }
-    if (this.#heartbeatAt !== undefined && now >= this.#heartbeatAt) {
-      if (this.#heartbeatSent !== undefined && this.#timeoutCounts()) return;
-      this.#sendHeartbeat(now);
+    const sackAt = tcb.receiver.sackAt;
+    if (sackAt !== undefined && now >= sackAt) tcb.receiver.requestSack();
+    const hb = this.#heartbeat.at;
+    if (hb !== undefined && now >= hb) {
+      const { missed, value } = this.#heartbeat.fire(now, this.#rto.rto);
+      if (missed && this.#timeoutCounts()) return;
+      this.#queueControl(ChunkType.heartbeat, 0, value);
     }
     if (this.#t2 !== undefined && now >= this.#t2.at) {
       if (++this.#t2.count > this.#o.maxRetransmissions) {
@@ -322,8 +251,8 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
     const tcb = this.#tcb;
     if (tcb !== undefined) {
       min(tcb.sender.t3At);
-      min(this.#sackAt);
-      min(this.#heartbeatAt);
+      min(tcb.receiver.sackAt);
+      min(this.#heartbeat.at);
       min(this.#t2?.at);
       min(tcb.reset.timerAt);
     }
@@ -393,8 +322,8 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
     const s = this.#tcb?.sender;
     return {
       state: this.#state,
-      streams: this.#tcb?.reassembly.streamCount ?? 0,
-      reassemblyBytes: this.#tcb?.reassembly.held ?? 0,
+      streams: this.#tcb?.receiver.reassembly.streamCount ?? 0,
+      reassemblyBytes: this.#tcb?.receiver.reassembly.held ?? 0,
       bufferedBytes: this.#sendBuffer.bytes,
       queuedMessages: s?.queuedMessages ?? 0,
       outstandingChunks: s?.outstandingChunks ?? 0,
@@ -437,7 +366,7 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
     if (this.#state !== 'closed' && this.#state !== 'cookie_wait' && this.#state !== 'cookie_echoed') return this.#drop(SctpDrop.restartRefused);
     // Closed: fresh tags from the Rng, kept nowhere. Waiting: our own INIT's (RFC 9260 §5.2.1).
     const local = this.#state === 'closed' ? this.#newLocal() : this.#local!;
-    const value = initAckValue(this.#secret, local, init, now);
+    const value = initAckValue(this.#o.cookieSecret, local, init, now);
     this.#push(singleChunkPacket(this.#o.mtu, this.#o.port, this.#o.remotePort, init.initiateTag, ChunkType.initAck, 0, value));
   }
 
@@ -461,13 +390,13 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
     });
     const packet = singleChunkPacket(this.#o.mtu, this.#o.port, this.#o.remotePort, ack.initiateTag, ChunkType.cookieEcho, 0, Buffer.from(ack.cookie));
     this.#state = 'cookie_echoed';
-    this.#t1 = { at: now + this.#rtoInitial, count: 0, interval: this.#rtoInitial, packet };
+    this.#t1 = { at: now + this.#o.rto.initialMs, count: 0, interval: this.#o.rto.initialMs, packet };
     this.#push(packet);
   }
 
   /** RFC 9260 §5.1.5 and §5.2.4; true when the rest of the packet may be processed. */
   #onCookieEcho(v: Buffer, vtag: number, now: number): boolean {
-    const opened = openCookie(this.#secret, v, now, this.#o.cookieLifetimeMs);
+    const opened = openCookie(this.#o.cookieSecret, v, now, this.#o.cookieLifetimeMs);
     if (!opened.ok) {
       if (opened.reason === 'stale_cookie') this.#drop(SctpDrop.staleCookie);
       else this.#drop(SctpDrop.badCookie);
@@ -493,33 +422,14 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
   }
 
   #makeTcb(c: CookieState): Tcb {
-    const stats = this.stats;
-    const reassembly = new Reassembly({ maxBytes: this.#o.maxReassemblyBytes, maxMessageSize: this.#o.maxMessageSize, budget: this.#o.budget });
-    const tracker = new TsnTracker(c.peerInitialTsn);
-    const sender = new Sender({ mtu: this.#o.mtu, initialTsn: c.localInitialTsn, peerARwnd: c.peerARwnd, peerForwardTsn: c.peerForwardTsn, rto: this.#rto, buffer: this.#sendBuffer, stats });
-    const reset = new StreamReset(
-      {
-        cumTsn: () => tracker.cumTsn,
-        resetIncoming: (streamIds) => {
-          reassembly.resetStreams(streamIds);
-          this.#events.push({ type: 'stream_reset', streamIds });
-        },
-        outgoingDone: (streamIds, ok) => {
-          if (ok) sender.resetSsns(streamIds);
-          this.#events.push({ type: 'stream_reset_done', streamIds, ok });
-        },
-      },
-      c.localInitialTsn,
-      c.peerInitialTsn,
-    );
-    return { peerTag: c.peerTag, inboundStreams: c.inboundStreams, outboundStreams: c.outboundStreams, sender, tracker, reassembly, reset };
+    return makeTcb(c, { o: this.#o, rto: this.#rto, sendBuffer: this.#sendBuffer, stats: this.stats, events: this.#events });
   }
 
   #established(now: number): void {
     this.#state = 'established';
     this.#t1 = undefined;
     this.#errorCount = 0;
-    this.#heartbeatAt = now + this.#o.heartbeatIntervalMs;
+    this.#heartbeat.start(now);
     this.#events.push({ type: 'connected' });
   }
 
@@ -564,9 +474,15 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
         if (decodeHeartbeatInfo(c.value) === undefined) this.#drop(SctpDrop.malformedChunk);
         else this.#queueControl(ChunkType.heartbeatAck, 0, Buffer.from(c.value));
         return true;
-      case ChunkType.heartbeatAck:
-        this.#onHeartbeatAck(c.value, now);
+      case ChunkType.heartbeatAck: {
+        const rtt = this.#heartbeat.onAck(c.value, now);
+        if (rtt === undefined) this.#drop(SctpDrop.unknownHeartbeatAck);
+        else {
+          this.#errorCount = 0;
+          this.#rto.measure(rtt);
+        }
         return true;
+      }
       case ChunkType.shutdown:
         this.#onShutdown(c.value, now);
         return true;
@@ -577,9 +493,12 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
           this.#end(undefined);
         } else this.#drop(SctpDrop.unexpectedChunk);
         return true;
-      case ChunkType.forwardTsn:
-        this.#onForwardTsn(c.value);
+      case ChunkType.forwardTsn: {
+        const drop = tcb.receiver.onForwardTsn(c.value);
+        if (drop !== undefined) this.#drop(drop);
+        else this.#checkDeferredReset(tcb);
         return true;
+      }
       case ChunkType.reconfig: {
         const responses = tcb.reset.onChunk(c.value);
         if (responses === undefined) this.#drop(SctpDrop.invalidReconfig);
@@ -593,91 +512,31 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
   #onData(raw: RawChunk): void {
     const tcb = this.#tcb;
     if (tcb === undefined || !(this.#state === 'established' || this.#state.startsWith('shutdown'))) return this.#drop(SctpDrop.unexpectedChunk);
-    const c = decodeData(raw.flags, raw.value);
-    if (c === undefined) return this.#drop(SctpDrop.malformedChunk);
-    this.stats.dataChunksIn++;
-    if (c.payload.length === 0) {
-      // RFC 9260 §6.2: a DATA chunk with no user data is answered with ABORT.
-      this.#sendAbort(ErrorCause.noUserData, Buffer.from([c.tsn >>> 24, c.tsn >>> 16, c.tsn >>> 8, c.tsn]));
-      this.#end({ code: SctpCode.protocolViolation, message: `DATA chunk ${c.tsn} carries no user data` });
-      return;
-    }
-    const cls = tcb.tracker.classify(c.tsn);
-    if (cls === 'duplicate') {
-      tcb.tracker.noteDuplicate(c.tsn);
-      this.stats.duplicateTsnsIn++;
-      this.#sackNow = true;
-      return;
-    }
-    if (cls === 'too_far') return this.#drop(SctpDrop.tsnOutOfWindow);
-    if (c.streamId >= tcb.inboundStreams) {
-      // RFC 9260 §6.5: acknowledge the TSN, discard the data, report the stream.
-      tcb.tracker.record(c.tsn);
-      const info = Buffer.alloc(4);
-      info.writeUInt16BE(c.streamId, 0);
-      this.#queueControl(ChunkType.error, 0, encodeCause(ErrorCause.invalidStreamIdentifier, info));
-      return this.#drop(SctpDrop.invalidStream);
-    }
-    const inSequence = c.tsn === tsnAdd(tcb.tracker.cumTsn, 1);
-    const r = tcb.reassembly.add(c, inSequence, this.#delivered);
-    if (r === 'full') {
-      this.#sackNow = true;
-      return this.#drop(SctpDrop.receiveWindowFull);
-    }
-    if (r === 'too_large') return this.#violation(`message on stream ${c.streamId} exceeds max-message-size ${this.#o.maxMessageSize}`);
-    tcb.tracker.record(c.tsn);
-    this.stats.bytesIn += c.payload.length;
-  }
-
-  /** RFC 9260 §6.2, §6.7: SACK every second DATA packet, at once on gaps or duplicates, else delayed. */
-  #afterData(immediate: boolean, now: number): void {
-    const tcb = this.#tcb!;
-    const deferred = tcb.reset.checkDeferred();
-    if (deferred !== undefined) this.#queueControl(ChunkType.reconfig, 0, deferred);
-    this.#dataPacketsUnacked++;
-    if (immediate || this.#dataPacketsUnacked >= 2 || tcb.tracker.hasGaps || tcb.tracker.duplicatesPending || this.#o.delayedAckMs === 0 || this.#state !== 'established') {
-      this.#sackNow = true;
-    } else {
-      this.#sackAt ??= now + this.#o.delayedAckMs;
+    const r = tcb.receiver.onData(raw.flags, raw.value);
+    switch (r.kind) {
+      case 'ok':
+        return;
+      case 'drop':
+        return this.#drop(r.reason);
+      case 'report':
+        this.#queueControl(ChunkType.error, 0, r.error);
+        return this.#drop(r.reason);
+      case 'abort':
+        this.#sendAbort(r.cause, r.info.subarray(0, 128));
+        this.#end({ code: SctpCode.protocolViolation, message: r.message });
     }
   }
 
-  #onForwardTsn(v: Buffer): void {
-    const tcb = this.#tcb!;
-    const f = decodeForwardTsn(v);
-    if (f === undefined) return this.#drop(SctpDrop.malformedChunk);
-    const ahead = tcb.tracker.distance(f.newCumTsn);
-    this.#sackNow = true;
-    if (ahead <= 0) return; // nothing new (RFC 3758 §3.6: still answered with a SACK)
-    if (ahead > MAX_TSN_AHEAD) return this.#drop(SctpDrop.invalidForwardTsn);
-    tcb.tracker.forward(f.newCumTsn);
-    tcb.reassembly.forwardTsn(f.newCumTsn, f.streams.filter((s) => s.streamId < tcb.inboundStreams), this.#delivered);
-    const deferred = tcb.reset.checkDeferred();
-    if (deferred !== undefined) this.#queueControl(ChunkType.reconfig, 0, deferred);
-  }
-
-  #onHeartbeatAck(v: Buffer, now: number): void {
-    const info = decodeHeartbeatInfo(v);
-    const sent = this.#heartbeatSent;
-    if (info === undefined || sent === undefined || !info.equals(sent)) return this.#drop(SctpDrop.unknownHeartbeatAck);
-    this.#heartbeatSent = undefined;
-    this.#errorCount = 0;
-    this.#rto.measure(now - sent.readDoubleBE(0));
-  }
-
-  #sendHeartbeat(now: number): void {
-    const info = Buffer.alloc(16);
-    info.writeDoubleBE(now, 0);
-    this.#o.rng.bytes(8).copy(info, 8);
-    this.#heartbeatSent = info;
-    this.#heartbeatAt = now + this.#o.heartbeatIntervalMs + this.#rto.rto;
-    this.#queueControl(ChunkType.heartbeat, 0, encodeHeartbeatInfo(info));
+  /** RFC 6525 §5.2.2: a deferred peer reset is performed once its last TSN has arrived. */
+  #checkDeferredReset(tcb: Tcb): void {
+    const response = tcb.reset.checkDeferred();
+    if (response !== undefined) this.#queueControl(ChunkType.reconfig, 0, response);
   }
 
   #onShutdown(v: Buffer, now: number): void {
     const tcb = this.#tcb!;
     if (v.length !== 4) return this.#drop(SctpDrop.malformedChunk);
-    tcb.sender.onSack({ cumTsn: v.readUInt32BE(0), aRwnd: tcb.sender.peerRwnd, gaps: [], duplicates: [] }, now);
+    tcb.sender.onCumAck(v.readUInt32BE(0), now);
     if (this.#state === 'established' || this.#state === 'shutdown_pending') this.#state = 'shutdown_received';
     else if (this.#state === 'shutdown_sent') {
       this.#state = 'shutdown_ack_sent';
@@ -691,7 +550,7 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
     if (this.#t2 !== undefined) this.#t2.at = now + this.#rto.rto;
     if (this.#state === 'shutdown_sent') {
       const v = Buffer.alloc(4);
-      v.writeUInt32BE(tcb.tracker.cumTsn, 0);
+      v.writeUInt32BE(tcb.receiver.tracker.cumTsn, 0);
       this.#queueControl(ChunkType.shutdown, 0, v);
     } else if (this.#state === 'shutdown_ack_sent') {
       this.#queueControl(ChunkType.shutdownAck, 0, Buffer.alloc(0));
@@ -726,16 +585,7 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
       b.add(type, flags, value);
     };
     for (const c of this.#control.splice(0)) add(c.type, c.flags, c.value);
-    if (this.#sackNow && !this.#dead) {
-      this.#sackNow = false;
-      this.#sackAt = undefined;
-      this.#dataPacketsUnacked = 0;
-      const room = tcb.reassembly.room;
-      const maxPayload = this.#o.mtu - COMMON_HEADER - DATA_HEADER;
-      const aRwnd = Math.floor((room * maxPayload) / (maxPayload + HELD_CHUNK_OVERHEAD));
-      add(ChunkType.sack, 0, encodeSack(tcb.tracker.sack(aRwnd)));
-      this.stats.sacksOut++;
-    }
+    if (tcb.receiver.sackOwed && !this.#dead) add(ChunkType.sack, 0, tcb.receiver.takeSack());
     const live = this.#state === 'established' || this.#state === 'shutdown_pending' || this.#state === 'shutdown_received';
     if (live) tcb.sender.fill(b, now, seal);
     if (this.#state === 'established') {
@@ -758,11 +608,13 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
   }
 
   #emitDelivered(): void {
-    for (const d of this.#delivered) {
+    const delivered = this.#tcb?.receiver.delivered;
+    if (delivered === undefined) return;
+    for (const d of delivered) {
       this.stats.messagesIn++;
       this.#events.push({ type: 'message', streamId: d.streamId, ppid: d.ppid, data: d.data, unordered: d.unordered });
     }
-    this.#delivered.length = 0;
+    delivered.length = 0;
   }
 
   #push(packet: Buffer): void {
@@ -780,11 +632,6 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
     this.#push(singleChunkPacket(this.#o.mtu, this.#o.port, this.#o.remotePort, tcb.peerTag, ChunkType.abort, 0, encodeCause(cause, info)));
   }
 
-  #violation(message: string): void {
-    this.#sendAbort(ErrorCause.protocolViolation, Buffer.from(message.slice(0, 128)));
-    this.#end({ code: SctpCode.protocolViolation, message });
-  }
-
   #fail(code: SctpCode, message: string): void {
     this.#sendAbort(ErrorCause.userInitiatedAbort, Buffer.from(message.slice(0, 128)));
     this.#end({ code, message });
@@ -798,13 +645,12 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
     this.#state = 'closed';
     this.#t1 = undefined;
     this.#t2 = undefined;
-    this.#sackAt = undefined;
-    this.#heartbeatAt = undefined;
+    this.#heartbeat.stop();
     this.#control.length = 0;
     const tcb = this.#tcb;
     if (tcb !== undefined) {
       tcb.sender.clear();
-      tcb.reassembly.clear();
+      tcb.receiver.clear();
     }
     this.#sendBuffer.clear();
     this.#events.push(error === undefined ? { type: 'closed' } : { type: 'closed', error });

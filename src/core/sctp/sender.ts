@@ -5,6 +5,8 @@
 // (§6.1 rule A, one chunk in flight always allowed as the zero-window probe). Partial
 // reliability (RFC 3758 §3.5): a message past its retransmission count or lifetime is abandoned
 // whole and FORWARD-TSN moves the peer past it. Messages leave in send() order (one FIFO).
+// Past 400 lines because SACK processing, congestion control and retransmission share one
+// window of outstanding chunks and their counters; split, each would reach into the others.
 // Not here: when packets leave or timers run (association.ts), or byte accounting (send-buffer.ts).
 import { DataFlag, encodeForwardTsn } from './chunks.ts';
 import type { ForwardTsnChunk, SackChunk } from './chunks.ts';
@@ -246,6 +248,11 @@ export class Sender {
     if (!this.#hasUnacked()) this.#t3At = undefined;
     else if (cumAdvanced || this.#t3At === undefined) this.#t3At = now + this.#rto.rto;
     return true;
+  }
+
+  /** A bare cumulative ack (SHUTDOWN's, RFC 9260 §9.2): the peer's window is left as it was. */
+  onCumAck(cumTsn: number, now: number): void {
+    this.onSack({ cumTsn, aRwnd: this.#peerRwnd + this.#outstandingBytes, gaps: [], duplicates: [] }, now);
   }
 
   /** RFC 9260 §6.3.3: T3-rtx expired. */
