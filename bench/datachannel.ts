@@ -1,7 +1,8 @@
 // `npm run bench:datachannel [seconds-per-case]`: messages/s and MB/s through one data channel
 // between two DataChannels managers in this process — loopback: each side's SCTP packets go
 // straight into the other side, with NO DTLS and no network. DTLS (and a Pion comparison) come
-// with the peer integration; this measures the SCTP + DCEP core alone.
+// with the peer integration; this measures the SCTP + DCEP core alone. Runs much shorter than
+// the default 2 s per case are dominated by JIT warm-up.
 import { DataChannels } from '../src/core/datachannel/index.ts';
 import type { DataChannelEvent } from '../src/core/datachannel/index.ts';
 import { seededRng } from '../src/core/rng.ts';

@@ -43,6 +43,13 @@ export const Param = {
   forwardTsnSupported: 0xc000,
 } as const;
 
+/**
+ * RFC 9260 §3.3.2 parameters we know and have no use for over DTLS: IPv4 (5) and IPv6 (6)
+ * addresses, Cookie Preservative (9), Host Name (11), Supported Address Types (12, which
+ * usrsctp sends before Supported Extensions). Skipped, not "unknown".
+ */
+const IGNORED_INIT_PARAMS = new Set([5, 6, 9, 11, 12]);
+
 export function decodeInit(v: Buffer): InitChunk | undefined {
   if (v.length < 16) return undefined;
   const init: InitChunk = {
@@ -67,7 +74,7 @@ export function decodeInit(v: Buffer): InitChunk | undefined {
         if (t === ChunkType.forwardTsn) init.forwardTsn = true;
         if (t === ChunkType.reconfig) init.reconfig = true;
       }
-    } else if ((type & 0x8000) === 0) {
+    } else if ((type & 0x8000) === 0 && !IGNORED_INIT_PARAMS.has(type)) {
       // RFC 9260 §3.2.1: an unknown parameter with the high bit clear stops parameter processing.
       break;
     }

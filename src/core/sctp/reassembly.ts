@@ -162,11 +162,6 @@ export class Reassembly {
     this.resetStreams([...this.#streams.keys()]);
   }
 
-  /** Whether a stream has state (so the stream limit counts only new ones). */
-  has(streamId: number): boolean {
-    return this.#streams.has(streamId);
-  }
-
   #addUnordered(streamId: number, s: InboundStream, frag: Frag, out: Delivered[]): AddResult {
     const a = s.unordered;
     const i = insertByTsn(a, frag);

@@ -60,6 +60,14 @@ test('chunk codecs round-trip and refuse malformed values', () => {
   const init = { initiateTag: 1, aRwnd: 2, outboundStreams: 3, inboundStreams: 4, initialTsn: 5, cookie: Buffer.from('cookie!'), forwardTsn: true, reconfig: true };
   assert.deepEqual(decodeInit(encodeInit(init)), init);
   assert.equal(decodeInit(Buffer.alloc(15)), undefined);
+  // usrsctp (Firefox) puts Supported Address Types (12) before Supported Extensions: still read.
+  const { cookie: _cookie, ...bare } = init;
+  const withAddrTypes = Buffer.concat([
+    encodeInit({ ...bare, forwardTsn: false, reconfig: false }).subarray(0, 16),
+    Buffer.from('000c00060005' + '0000', 'hex'),
+    Buffer.from('800800068200' + '0000', 'hex'),
+  ]);
+  assert.deepEqual(decodeInit(withAddrTypes), { ...bare, forwardTsn: false, reconfig: true });
   const f = { newCumTsn: 99, streams: [{ streamId: 2, ssn: 7 }] };
   assert.deepEqual(decodeForwardTsn(encodeForwardTsn(f)), f);
   assert.equal(decodeForwardTsn(Buffer.alloc(6)), undefined);
