@@ -13,7 +13,8 @@ export interface ChildTestRun {
 
 export async function runTestsInChild(files: readonly string[], env: Record<string, string>, concurrency: number): Promise<ChildTestRun> {
   const { NODE_TEST_CONTEXT: _nested, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=120000', ...files], {
+  // The same leak check as npm run test:unit, in every file of the nested run too.
+  const child = spawn(process.execPath, ['--test', '--import', './test/support/leak-check.ts', `--test-concurrency=${concurrency}`, '--test-timeout=120000', ...files], {
     env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -10,17 +10,20 @@
 //
 // Everything else (first packets, STUN, tokens, integrity, rate limits, the store) goes to
 // JavaScript in batches through a napi_threadsafe_function (one call per drained batch); JS
-// decides and installs or removes flows here (table under a mutex, held by the loop per batch).
-// The flow table never grows on its own: the JS table is the authority (cap, expiry,
-// recovery); this one mirrors it. Counters are written by this thread only, into the native
-// half of the worker's stats array (a SharedArrayBuffer the supervisor sums for /metrics).
-// Drop rules and their order are those of src/relay/route.ts, so the counters are one.
+// decides and installs flows here. This table is the worker's only flow table on this datapath
+// (src/relay/native-flow-index.ts is its TypeScript face): JS inserts, looks up and sweeps it
+// (idle expiry and the store refresh, once a second) with explicit calls, under a mutex the
+// loops hold per batch. The loops never add or remove an entry, only stamp last_seen with the
+// worker's coarse clock (a shared cell JS writes once per tick: one clock for both sides).
+// Counters are written by one loop thread only, into the native half of the worker's stats
+// array (a SharedArrayBuffer the supervisor sums for /metrics). Drop rules and their order are
+// those of src/relay/route.ts, so the counters are one.
 //
 // Node-API only (node_api.h, NAPI_VERSION 8): one build loads in every Node we support.
 // Every length from the network is checked before use; a malformed datagram is counted and
 // dropped.
 //
-// One file of ~1200 lines on purpose (STYLE.md rule 8): sections table / addresses / loop /
+// One file of ~1300 lines on purpose (STYLE.md rule 8): sections table / addresses / loop /
 // JS glue, all static, one translation unit so the compiler inlines the per-packet helpers
 // into the loops without LTO flags in binding.gyp.
 #include <arpa/inet.h>
@@ -48,11 +51,11 @@
 #define MAX_PAYLOAD PARLEY_RELAY_MAX_PAYLOAD
 #define MAX_PUBLICS PARLEY_RELAY_MAX_PUBLICS
 #define C_N PARLEY_RELAY_CTR_COUNT
+#define MISS_CAP PARLEY_RELAY_MISS_QUEUE_CAP
 
 #define BATCH 64
 #define BUFSZ 2048 /* payload area after the header room; > MAX_PAYLOAD so oversize is seen */
 #define MAX_CIDRS 64
-#define MISS_CAP 4096
 
 typedef struct {
   uint8_t ip[16]; /* IPv4: the first 4 bytes, the rest zero */
@@ -63,13 +66,21 @@ typedef struct {
 
 typedef struct {
   fkey_t key;
-  uint32_t id;
-  int64_t last_seen;
-  int64_t reported;
+  int64_t last_seen;  /* last client datagram, ms of the worker's coarse clock */
+  int64_t stored_at;  /* last time JS wrote the flow to the store */
   addr_u dst;
   socklen_t dstlen;
   uint8_t hdr[HDR];
+  char *ufrag;        /* the routing token (malloc'd; freed by the JS thread only) */
 } entry_t;
+
+/* A flow handed to JS (get, sweep): copied under the lock, turned into JS values after it. */
+typedef struct {
+  fkey_t key;
+  addr_u dst;
+  const char *ufrag;
+  int64_t last_seen;
+} flowout_t;
 
 typedef struct {
   uint8_t ip[16];
@@ -101,7 +112,10 @@ typedef struct relay {
      dense in `ents[0..count)`, so a sweep (seen) reads only live flows */
   uint32_t *idx;
   entry_t *ents;
-  uint32_t mask, count, maxcount;
+  uint32_t mask, count, maxcount; /* maxcount: the worker's share of --max-flows */
+  flowout_t *due;                 /* sweep's scratch, maxcount entries */
+  const double *now;              /* the worker's coarse clock, ms (a JS Float64Array cell) */
+  napi_ref now_ref;
 
   /* one loop thread per socket: publics 0..npub-1, then the internal one */
   pthread_t thr[MAX_PUBLICS + 1];
@@ -289,10 +303,10 @@ static inline int is_relay_header(const uint8_t *b, size_t len) {
 /* RFC 7983 / RFC 9443 media first bytes (route.ts mayBeMedia). */
 static inline int may_be_media(uint8_t f) { return (f >= 20 && f <= 63) || (f >= 128 && f <= 191); }
 
-static inline int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+static inline int64_t coarse_now(const relay_t *r) {
+  double v;
+  __atomic_load(r->now, &v, __ATOMIC_RELAXED);
+  return (int64_t)v;
 }
 
 /* ---------- loop ---------- */
@@ -372,7 +386,7 @@ static int round_public(relay_t *r, bufs_t *b, int pi) {
   }
   int n = recvmmsg(r->pub_fd[pi], b->rm, BATCH, MSG_WAITFORONE, NULL);
   if (n <= 0) return 0;
-  int64_t now = now_ms();
+  int64_t now = coarse_now(r);
   int m = 0, nm = 0;
   pthread_mutex_lock(&r->lock);
   for (int i = 0; i < n; i++) {
@@ -418,12 +432,11 @@ static int round_public(relay_t *r, bufs_t *b, int pi) {
     for (int j = 0; j < nm; j++) {
       int i = b->missidx[j];
       /* JS is behind. Media from unknown senders (store lookups) may fill half the queue, so a
-         backlog of junk never crowds out first packets (STUN, first byte 0..3): refused media
-         counts as not_stun (what JS concludes after a skipped lookup), a refused STUN check as
-         rate_limited */
+         backlog of junk never crowds out first packets (STUN, first byte 0..3); what does not
+         fit is counted as miss_queue_full */
       int stun = b->buf[i][HDR] <= 3;
       if (r->nmiss >= (stun ? MISS_CAP : MISS_CAP / 2)) {
-        b->c[stun ? PARLEY_RELAY_CTR_DROP_RATE_LIMITED : PARLEY_RELAY_CTR_DROP_NOT_STUN]++;
+        b->c[PARLEY_RELAY_CTR_DROP_MISS_QUEUE_FULL]++;
         continue;
       }
       miss_t *q = &r->miss[r->nmiss++];
@@ -590,16 +603,25 @@ static void stop_and_close(relay_t *r) {
     if (r->pub_fd[i] >= 0) close(r->pub_fd[i]), r->pub_fd[i] = -1;
   if (r->in_fd >= 0) close(r->in_fd), r->in_fd = -1;
   pthread_mutex_lock(&r->lock);
+  for (uint32_t i = 0; r->ents && i < r->count; i++) free(r->ents[i].ufrag);
   free(r->idx);
   free(r->ents);
+  free(r->due);
   r->idx = NULL;
   r->ents = NULL;
+  r->due = NULL;
   r->count = 0;
   pthread_mutex_unlock(&r->lock);
   if (r->tsfn) {
     napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
     r->tsfn = NULL;
   }
+}
+
+/* The typed arrays the loops wrote into (stats) and read (now) may be collected after close. */
+static void delete_refs(napi_env env, relay_t *r) {
+  if (r->stats_ref) napi_delete_reference(env, r->stats_ref), r->stats_ref = NULL;
+  if (r->now_ref) napi_delete_reference(env, r->now_ref), r->now_ref = NULL;
 }
 
 static void cleanup_hook(void *arg) {
@@ -768,7 +790,7 @@ static relay_t *handle_args(napi_env env, napi_callback_info info, size_t n, nap
 }
 
 /* open({publics, internal, reusePort, socketBufferBytes, maxFlows, cidrs: [[network: Buffer, prefix]…],
-         stats: Float64Array, slots: Int32Array(C_N), onMiss}) → {handle, publics, internal, tids} */
+         stats: Float64Array, slots: Int32Array(C_N), now: Float64Array(1), onMiss}) → {handle, publics, internal, tids} */
 static napi_value open_impl(napi_env env, napi_value opts, relay_t **out);
 
 static napi_value js_open(napi_env env, napi_callback_info info) {
@@ -781,7 +803,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     /* partly opened: release what there is now; the handle's finalizer frees the rest */
     napi_remove_env_cleanup_hook(env, cleanup_hook, r);
     stop_and_close(r);
-    if (r->stats_ref) napi_delete_reference(env, r->stats_ref), r->stats_ref = NULL;
+    delete_refs(env, r);
   }
   return res;
 }
@@ -833,6 +855,17 @@ static napi_value open_impl(napi_env env, napi_value opts, relay_t **out) {
     napi_create_reference(env, st, 1, &r->stats_ref);
   }
 
+  /* the worker's coarse clock: cell 0 of a Float64Array JS writes once per tick */
+  {
+    napi_value nv = get_prop(env, opts, "now");
+    napi_typedarray_type t;
+    size_t len;
+    void *data;
+    if (napi_get_typedarray_info(env, nv, &t, &len, &data, NULL, NULL) != napi_ok || t != napi_float64_array || len < 1) goto bad;
+    r->now = data;
+    napi_create_reference(env, nv, 1, &r->now_ref);
+  }
+
   /* transceiver networks: [network bytes, prefix] pairs from the one CIDR parser (src/core/cidr.ts),
      host bits already zero */
   {
@@ -863,12 +896,13 @@ static napi_value open_impl(napi_env env, napi_value opts, relay_t **out) {
     uint64_t cap = 1024;
     while (cap < (uint64_t)maxflows * 2) cap <<= 1;
     r->idx = calloc(cap, sizeof *r->idx);
-    /* the JS table holds at most maxFlows and this one mirrors it */
-    r->maxcount = (uint32_t)maxflows + 16;
+    /* the worker's hard cap: install answers "full" at it */
+    r->maxcount = (uint32_t)maxflows;
     r->ents = calloc(r->maxcount, sizeof *r->ents);
+    r->due = calloc(r->maxcount, sizeof *r->due);
     r->miss = malloc(sizeof(miss_t) * MISS_CAP);
     r->miss_spare = malloc(sizeof(miss_t) * MISS_CAP);
-    if (!r->idx || !r->ents || !r->miss || !r->miss_spare) {
+    if (!r->idx || !r->ents || !r->due || !r->miss || !r->miss_spare) {
       napi_throw_error(env, "ENOMEM", "cannot allocate the flow table");
       return NULL;
     }
@@ -964,167 +998,227 @@ bad:
   return NULL;
 }
 
-/* install(handle, header: Buffer(40), publicIndex, destAddress, destPort, id) → replaced id (0 = new), -1 = full */
+/* The key a (client address text, port, public index) triple names; -1 after throwing. */
+static int key_from_args(napi_env env, relay_t *r, napi_value address, napi_value port, napi_value pub, fkey_t *k, const char *what) {
+  char ip[64];
+  int32_t p, pi;
+  addr_u a;
+  socklen_t al;
+  if (get_str(env, address, ip, sizeof ip) || get_i32(env, port, &p) || p < 0 || p > 65535 || get_i32(env, pub, &pi) || pi < 0 ||
+      pi >= r->npub || parse_ip(ip, (uint16_t)p, &a, &al)) {
+    napi_throw_type_error(env, NULL, what);
+    return -1;
+  }
+  key_from_sockaddr(k, &a, pi);
+  return 0;
+}
+
+static void set_str(napi_env env, napi_value arr, uint32_t i, const char *text) {
+  napi_value v;
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &v);
+  napi_set_element(env, arr, i, v);
+}
+
+static void set_num(napi_env env, napi_value arr, uint32_t i, double n) {
+  napi_value v;
+  napi_create_double(env, n, &v);
+  napi_set_element(env, arr, i, v);
+}
+
+/* Writes one flow as PARLEY_RELAY_FLOW_FIELDS values from arr[base] (relay-native.ts NATIVE_FLOW_FIELDS). */
+static void set_flow(napi_env env, napi_value arr, uint32_t base, const flowout_t *f) {
+  char ip[INET6_ADDRSTRLEN] = "";
+  inet_ntop(f->key.v6 ? AF_INET6 : AF_INET, f->key.ip, ip, sizeof ip);
+  set_str(env, arr, base + PARLEY_RELAY_FLOW_CLIENT_ADDRESS, ip);
+  set_num(env, arr, base + PARLEY_RELAY_FLOW_CLIENT_PORT, f->key.port);
+  set_num(env, arr, base + PARLEY_RELAY_FLOW_PUBLIC_INDEX, f->key.pub);
+  int v6 = f->dst.sa.sa_family == AF_INET6;
+  inet_ntop(v6 ? AF_INET6 : AF_INET, v6 ? (const void *)&f->dst.v6.sin6_addr : (const void *)&f->dst.v4.sin_addr, ip, sizeof ip);
+  set_str(env, arr, base + PARLEY_RELAY_FLOW_DEST_ADDRESS, ip);
+  set_num(env, arr, base + PARLEY_RELAY_FLOW_DEST_PORT, ntohs(v6 ? f->dst.v6.sin6_port : f->dst.v4.sin_port));
+  set_str(env, arr, base + PARLEY_RELAY_FLOW_UFRAG, f->ufrag);
+  set_num(env, arr, base + PARLEY_RELAY_FLOW_LAST_SEEN, (double)f->last_seen);
+}
+
+static void flow_out(flowout_t *o, const entry_t *e) {
+  o->key = e->key;
+  o->dst = e->dst;
+  o->ufrag = e->ufrag;
+  o->last_seen = e->last_seen;
+}
+
+/* install(handle, header: Buffer(40), publicIndex, destAddress, destPort, ufrag, now) → 0 added, 1 replaced,
+   -1 full (the worker's cap). last_seen and stored_at start at now. */
 static napi_value js_install(napi_env env, napi_callback_info info) {
-  napi_value a[6];
-  relay_t *r = handle_args(env, info, 6, a);
+  napi_value a[7];
+  relay_t *r = handle_args(env, info, 7, a);
   if (!r) return NULL;
   uint8_t *h;
   size_t hl;
   int32_t pi, port;
-  uint32_t id;
-  char ip[64];
+  double now;
+  char ip[64], ufrag[512];
   addr_u dst;
   socklen_t dl;
   if (napi_get_buffer_info(env, a[1], (void **)&h, &hl) != napi_ok || hl != HDR || !is_relay_header(h, hl) ||
       get_i32(env, a[2], &pi) || pi < 0 || pi >= r->npub || get_str(env, a[3], ip, sizeof ip) || get_i32(env, a[4], &port) ||
-      port < 0 || port > 65535 || napi_get_value_uint32(env, a[5], &id) != napi_ok || id == 0 || parse_ip(ip, (uint16_t)port, &dst, &dl)) {
+      port < 0 || port > 65535 || get_str(env, a[5], ufrag, sizeof ufrag) || napi_get_value_double(env, a[6], &now) != napi_ok ||
+      parse_ip(ip, (uint16_t)port, &dst, &dl)) {
     napi_throw_type_error(env, NULL, "install: bad arguments");
+    return NULL;
+  }
+  char *u = strdup(ufrag), *old = NULL;
+  if (!u) {
+    napi_throw_error(env, "ENOMEM", "install: out of memory");
     return NULL;
   }
   fkey_t k;
   key_from_header(&k, h, pi);
-  double out;
+  int out;
   pthread_mutex_lock(&r->lock);
   entry_t *e = tab_find(r, &k);
   if (e) {
-    out = e->id;
+    out = 1;
+    old = e->ufrag;
   } else {
     e = tab_add(r, &k);
     out = e ? 0 : -1;
   }
   if (e) {
-    e->id = id;
-    e->last_seen = 0;
-    e->reported = 0;
+    e->last_seen = (int64_t)now;
+    e->stored_at = (int64_t)now;
     e->dst = dst;
     e->dstlen = dl;
     memcpy(e->hdr, h, HDR);
+    e->ufrag = u;
+    u = NULL;
   }
   pthread_mutex_unlock(&r->lock);
+  free(old);
+  free(u); /* not installed: full */
   napi_value res;
-  napi_create_double(env, out, &res);
+  napi_create_int32(env, out, &res);
   return res;
 }
 
-/* remove(handle, header, publicIndex, id) → true if that flow (same id) was there */
-static napi_value js_remove(napi_env env, napi_callback_info info) {
-  napi_value a[4];
+/* get(handle, clientAddress, clientPort, publicIndex) → the flow's PARLEY_RELAY_FLOW_FIELDS values, or undefined */
+static napi_value js_get(napi_env env, napi_callback_info info) {
+  napi_value a[4], res;
   relay_t *r = handle_args(env, info, 4, a);
-  if (!r) return NULL;
-  uint8_t *h;
-  size_t hl;
-  int32_t pi;
-  uint32_t id;
-  if (napi_get_buffer_info(env, a[1], (void **)&h, &hl) != napi_ok || hl != HDR || get_i32(env, a[2], &pi) || pi < 0 ||
-      pi >= r->npub || napi_get_value_uint32(env, a[3], &id) != napi_ok) {
-    napi_throw_type_error(env, NULL, "remove: bad arguments");
-    return NULL;
-  }
   fkey_t k;
-  key_from_header(&k, h, pi);
-  bool removed = false;
+  if (!r || key_from_args(env, r, a[1], a[2], a[3], &k, "get: bad arguments")) return NULL;
+  flowout_t f;
   pthread_mutex_lock(&r->lock);
   entry_t *e = tab_find(r, &k);
-  if (e && e->id == id) {
-    tab_delete(r, &k);
-    removed = true;
-  }
+  if (e) flow_out(&f, e);
   pthread_mutex_unlock(&r->lock);
-  napi_value res;
-  napi_get_boolean(env, removed, &res);
+  if (!e) {
+    napi_get_undefined(env, &res);
+    return res;
+  }
+  napi_create_array_with_length(env, PARLEY_RELAY_FLOW_FIELDS, &res);
+  set_flow(env, res, 0, &f);
   return res;
 }
 
-/* seen(handle, out: Float64Array) → pairs written into out: [id, lastSeenMs, …] of flows with
-   packets since the last call. The caller's buffer, so nothing is allocated (and no V8 call, which
-   may collect garbage) while the table lock is held and a loop thread may be waiting for it; when
-   out is full, the rest stay unreported for the next call. */
-static napi_value js_seen(napi_env env, napi_callback_info info) {
-  napi_value a[2];
-  relay_t *r = handle_args(env, info, 2, a);
-  if (!r) return NULL;
-  napi_typedarray_type t;
-  size_t len;
-  void *data;
-  if (napi_get_typedarray_info(env, a[1], &t, &len, &data, NULL, NULL) != napi_ok || t != napi_float64_array) {
-    napi_throw_type_error(env, NULL, "seen: bad arguments");
-    return NULL;
-  }
-  double *d = data;
-  size_t cap = len / 2, j = 0;
-  pthread_mutex_lock(&r->lock);
-  for (uint32_t i = 0; i < r->count && j < cap; i++) {
-    entry_t *e = &r->ents[i];
-    if (e->last_seen != e->reported) {
-      d[j * 2] = e->id;
-      d[j * 2 + 1] = (double)e->last_seen;
-      e->reported = e->last_seen;
-      j++;
-    }
-  }
-  pthread_mutex_unlock(&r->lock);
-  napi_value res;
-  napi_create_uint32(env, (uint32_t)j, &res);
-  return res;
-}
-
-/* send(handle, header: Buffer|null, payload: Buffer, address, port) → 0 or errno.
-   The JS thread's path for a first packet: header + payload to a transceiver, internal socket. */
-static napi_value js_send(napi_env env, napi_callback_info info) {
-  napi_value a[5];
+/* touch(handle, clientAddress, clientPort, publicIndex, now) → whether the flow is there; stamps last_seen */
+static napi_value js_touch(napi_env env, napi_callback_info info) {
+  napi_value a[5], res;
   relay_t *r = handle_args(env, info, 5, a);
-  if (!r) return NULL;
-  void *h = NULL, *p;
-  size_t hl = 0, pl;
-  napi_valuetype ht;
-  int32_t port;
-  char ip[64];
-  addr_u dst;
-  socklen_t dl;
-  napi_typeof(env, a[1], &ht);
-  if ((ht != napi_null && napi_get_buffer_info(env, a[1], &h, &hl) != napi_ok) || napi_get_buffer_info(env, a[2], &p, &pl) != napi_ok ||
-      get_str(env, a[3], ip, sizeof ip) || get_i32(env, a[4], &port) || port < 0 || port > 65535 ||
-      parse_ip(ip, (uint16_t)port, &dst, &dl)) {
-    napi_throw_type_error(env, NULL, "send: bad arguments");
+  fkey_t k;
+  double now;
+  if (!r || key_from_args(env, r, a[1], a[2], a[3], &k, "touch: bad arguments")) return NULL;
+  if (napi_get_value_double(env, a[4], &now) != napi_ok) {
+    napi_throw_type_error(env, NULL, "touch: bad arguments");
     return NULL;
   }
-  struct iovec iov[2] = {{h, hl}, {p, pl}};
-  struct msghdr mh = {0};
-  mh.msg_name = &dst;
-  mh.msg_namelen = dl;
-  mh.msg_iov = hl ? iov : iov + 1;
-  mh.msg_iovlen = hl ? 2 : 1;
-  int rc = sendmsg(r->in_fd, &mh, MSG_DONTWAIT) < 0 ? errno : 0;
-  napi_value res;
+  pthread_mutex_lock(&r->lock);
+  entry_t *e = tab_find(r, &k);
+  if (e) e->last_seen = (int64_t)now;
+  pthread_mutex_unlock(&r->lock);
+  napi_get_boolean(env, e != NULL, &res);
+  return res;
+}
+
+/* forward(handle, clientAddress, clientPort, publicIndex, payload) → 0, errno, or -1 for no such flow.
+   The JS thread's path for a datagram the control side routed: the flow's header + payload to its
+   transceiver from the internal socket. */
+static napi_value js_forward(napi_env env, napi_callback_info info) {
+  napi_value a[5], res;
+  relay_t *r = handle_args(env, info, 5, a);
+  fkey_t k;
+  void *p;
+  size_t pl;
+  if (!r || key_from_args(env, r, a[1], a[2], a[3], &k, "forward: bad arguments")) return NULL;
+  if (napi_get_buffer_info(env, a[4], &p, &pl) != napi_ok) {
+    napi_throw_type_error(env, NULL, "forward: bad arguments");
+    return NULL;
+  }
+  uint8_t hdr[HDR];
+  addr_u dst;
+  socklen_t dl = 0;
+  pthread_mutex_lock(&r->lock);
+  entry_t *e = tab_find(r, &k);
+  if (e) {
+    memcpy(hdr, e->hdr, HDR);
+    dst = e->dst;
+    dl = e->dstlen;
+  }
+  pthread_mutex_unlock(&r->lock);
+  int rc = -1;
+  if (dl > 0) {
+    struct iovec iov[2] = {{hdr, HDR}, {p, pl}};
+    struct msghdr mh = {0};
+    mh.msg_name = &dst;
+    mh.msg_namelen = dl;
+    mh.msg_iov = iov;
+    mh.msg_iovlen = 2;
+    rc = sendmsg(r->in_fd, &mh, MSG_DONTWAIT) < 0 ? errno : 0;
+  }
   napi_create_int32(env, rc, &res);
   return res;
 }
 
-/* lookup(handle, header, publicIndex) → the id of the flow the header names, 0 for none (tests) */
-static napi_value js_lookup(napi_env env, napi_callback_info info) {
-  napi_value a[3];
-  relay_t *r = handle_args(env, info, 3, a);
+/* sweep(handle, now, idleMs, refreshMs) → [expired, then PARLEY_RELAY_FLOW_FIELDS values per flow due for a
+   store refresh]. One pass under the lock: flows idle for idleMs are removed; a flow with packets since
+   its last store write, at least refreshMs ago, is marked written now and copied out. Its JS values are
+   made after the lock is released (no V8 call, which may collect garbage, while a loop may wait for it);
+   the entries' ufrag strings stay valid meanwhile: only this thread frees them. */
+static napi_value js_sweep(napi_env env, napi_callback_info info) {
+  napi_value a[4], res;
+  relay_t *r = handle_args(env, info, 4, a);
+  double now, idle, refresh;
   if (!r) return NULL;
-  uint8_t *h;
-  size_t hl;
-  int32_t pi;
-  if (napi_get_buffer_info(env, a[1], (void **)&h, &hl) != napi_ok || hl != HDR || get_i32(env, a[2], &pi) || pi < 0 || pi >= r->npub) {
-    napi_throw_type_error(env, NULL, "lookup: bad arguments");
+  if (napi_get_value_double(env, a[1], &now) != napi_ok || napi_get_value_double(env, a[2], &idle) != napi_ok ||
+      napi_get_value_double(env, a[3], &refresh) != napi_ok) {
+    napi_throw_type_error(env, NULL, "sweep: bad arguments");
     return NULL;
   }
-  fkey_t k;
-  key_from_header(&k, h, pi);
+  uint32_t expired = 0, ndue = 0;
+  int64_t t = (int64_t)now;
   pthread_mutex_lock(&r->lock);
-  entry_t *e = tab_find(r, &k);
-  uint32_t id = e ? e->id : 0;
+  for (uint32_t i = 0; i < r->count;) {
+    entry_t *e = &r->ents[i];
+    if ((double)(t - e->last_seen) >= idle) {
+      free(e->ufrag);
+      tab_delete(r, &e->key); /* the last entry moves into slot i: look at i again */
+      expired++;
+      continue;
+    }
+    if ((double)(t - e->stored_at) >= refresh && e->last_seen > e->stored_at) {
+      e->stored_at = t;
+      flow_out(&r->due[ndue++], e);
+    }
+    i++;
+  }
   pthread_mutex_unlock(&r->lock);
-  napi_value res;
-  napi_create_uint32(env, id, &res);
+  napi_create_array_with_length(env, 1 + (size_t)ndue * PARLEY_RELAY_FLOW_FIELDS, &res);
+  set_num(env, res, 0, expired);
+  for (uint32_t j = 0; j < ndue; j++) set_flow(env, res, 1 + j * PARLEY_RELAY_FLOW_FIELDS, &r->due[j]);
   return res;
 }
 
-/* flows(handle) → entries in the native table (tests, /metrics cross-checks) */
+/* flows(handle) → entries in the table (the flows gauge) */
 static napi_value js_flows(napi_env env, napi_callback_info info) {
   napi_value a[1];
   relay_t *r = handle_args(env, info, 1, a);
@@ -1150,10 +1244,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   if (!r->closed) {
     napi_remove_env_cleanup_hook(env, cleanup_hook, r);
     stop_and_close(r);
-    if (r->stats_ref) {
-      napi_delete_reference(env, r->stats_ref);
-      r->stats_ref = NULL;
-    }
+    delete_refs(env, r);
   }
   return NULL;
 }
@@ -1162,10 +1253,10 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"install", NULL, js_install, NULL, NULL, NULL, napi_default, NULL},
-      {"remove", NULL, js_remove, NULL, NULL, NULL, napi_default, NULL},
-      {"seen", NULL, js_seen, NULL, NULL, NULL, napi_default, NULL},
-      {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
-      {"lookup", NULL, js_lookup, NULL, NULL, NULL, napi_default, NULL},
+      {"get", NULL, js_get, NULL, NULL, NULL, napi_default, NULL},
+      {"touch", NULL, js_touch, NULL, NULL, NULL, napi_default, NULL},
+      {"forward", NULL, js_forward, NULL, NULL, NULL, napi_default, NULL},
+      {"sweep", NULL, js_sweep, NULL, NULL, NULL, napi_default, NULL},
       {"flows", NULL, js_flows, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -1,6 +1,7 @@
 // The public shapes of a ClientCall: its states, the events it queues, and its stats (the
 // `--json` summary of `parley call` is built from ClientCallStats). Types only.
 import type { TransportAddress } from '../core/address.ts';
+import type { RtcpPacket } from '../core/rtp/index.ts';
 import type { SrtpProfileName } from '../core/srtp/index.ts';
 import type { ClientError } from './errors.ts';
 
@@ -12,6 +13,8 @@ export type ClientCallEvent =
   | { readonly type: 'connected'; readonly srtpProfile: SrtpProfileName }
   /** One received Opus packet (only with deliverAudio). */
   | { readonly type: 'audio'; readonly payload: Buffer; readonly sequence: number; readonly timestamp: number; readonly receivedAt: number }
+  /** One compound RTCP packet from the server (its SR or RR about our stream, SDES, BYE when it hangs up). */
+  | { readonly type: 'rtcp'; readonly packets: readonly RtcpPacket[] }
   /** Every frame asked for has been sent. */
   | { readonly type: 'sending-done' }
   | { readonly type: 'failed'; readonly error: ClientError };

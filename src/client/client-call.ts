@@ -249,6 +249,8 @@ export class ClientCall implements SansIo<ClientTransmit, ClientCallEvent> {
         this.#connectedAt = now;
         this.#deadline = undefined;
         this.#events.push({ type: 'connected', srtpProfile: e.srtpProfile });
+      } else if (e.type === 'rtcp') {
+        this.#events.push(e);
       } else {
         return this.#fail(failure(e.reason, e.detail));
       }

@@ -10,10 +10,10 @@ import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import type { TransportAddress } from '../core/address.ts';
 import { drain } from '../core/output.ts';
+import { systemClock } from '../common/clock.ts';
+import type { Clock, Timer } from '../common/clock.ts';
 import type { ClientCall, ClientCallEvent, ClientTransmit } from './client-call.ts';
 import { TimerHeap } from '../common/timer-heap.ts';
-
-export type Clock = () => number;
 
 interface Entry {
   socket: Socket;
@@ -62,18 +62,19 @@ function socketAddress(s: Socket): TransportAddress {
 }
 
 export class UdpCallDriver {
-  readonly #now: Clock;
+  readonly #clock: Clock;
   readonly #entries = new Set<Entry>();
   readonly #timers = new TimerHeap<Entry>();
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
   #armedAt: number | undefined;
 
-  constructor(now: Clock = () => performance.now()) {
-    this.#now = now;
+  /** `clock`: time and the one timer (default the system clock). */
+  constructor(clock: Clock = systemClock) {
+    this.#clock = clock;
   }
 
   now(): number {
-    return this.#now();
+    return this.#clock.now();
   }
 
   get size(): number {
@@ -118,7 +119,7 @@ export class UdpCallDriver {
         this.#listen(entry);
         old.close();
         address = socketAddress(next);
-        entry.call?.rebound(this.#now());
+        entry.call?.rebound(this.#clock.now());
         this.#flush(entry);
         return address;
       },
@@ -150,7 +151,7 @@ export class UdpCallDriver {
       // A datagram still queued on a socket replaced by rebind() is dropped, as a NAT would.
       if (entry.closed || entry.socket !== socket || !entry.call) return;
       const from: TransportAddress = { address: rinfo.address, port: rinfo.port, family: rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4' };
-      entry.call.handle(msg, from, this.#now());
+      entry.call.handle(msg, from, this.#clock.now());
       this.#flush(entry);
     });
     // ICMP errors (port unreachable) surface as socket errors on Linux; consent handles loss.
@@ -169,11 +170,11 @@ export class UdpCallDriver {
   #arm(at: number): void {
     this.#disarm();
     this.#armedAt = at;
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, at - this.#now()));
+    this.#timer = this.#clock.timeout(Math.max(0, at - this.#clock.now()), () => this.#fire());
   }
 
   #disarm(): void {
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
     this.#armedAt = undefined;
   }
@@ -181,7 +182,7 @@ export class UdpCallDriver {
   #fire(): void {
     this.#timer = undefined;
     this.#armedAt = undefined;
-    const now = this.#now();
+    const now = this.#clock.now();
     for (const e of this.#timers.takeExpired(now)) {
       if (!e.call || e.closed) continue;
       e.call.handleTimeout(now);

@@ -1,16 +1,23 @@
 // What the relay's TypeScript and its C datapath (native/src/relay_native.c) agree on: the
 // addon's ABI number, the order of the counters its loop threads count into the native half of
-// a worker's stats array, the layout of the first-packet ("miss") batches it hands to
-// JavaScript, and the limits both sides size tables by. The C side takes them from
+// a worker's stats array, the layout of the first-packet ("miss") batches and of the flows it
+// hands to JavaScript, and the limits both sides size tables by. The C side takes them from
 // native/src/generated/parley_contracts.h, generated from this file (c-header.ts); a test fails
 // when the two differ.
 // Not here: which metric a counter feeds (src/relay/stats.ts maps each one to its slot).
 
 /** Bumped whenever the addon's functions change shape; the TypeScript side refuses another build. */
-export const RELAY_ADDON_ABI = 3;
+export const RELAY_ADDON_ABI = 4;
 
 /** At most this many public (listen) addresses per relay: a flow's public index fits in 4 bits. */
 export const MAX_PUBLIC_ADDRESSES = 16;
+
+/**
+ * Datagrams the loops queue for JavaScript at most (first packets, STUN, media from unknown
+ * senders); media may fill only half, so junk never crowds out first packets. Past it they are
+ * dropped as 'miss_queue_full'.
+ */
+export const NATIVE_MISS_QUEUE_CAP = 4096;
 
 /** The native loop's counters, in slot order. `drop_*` are drop reasons (src/relay/stats.ts). */
 export const NATIVE_COUNTERS = [
@@ -20,7 +27,7 @@ export const NATIVE_COUNTERS = [
   'bytes_to_client',
   'drop_too_large',
   'drop_not_stun',
-  'drop_rate_limited',
+  'drop_miss_queue_full',
   'drop_unknown_flow',
   'drop_disallowed_source',
   'drop_bad_header',
@@ -32,3 +39,6 @@ export type NativeCounter = (typeof NATIVE_COUNTERS)[number];
 
 /** One queued datagram in a miss batch: this many values in the flat array, at these positions. */
 export const NATIVE_MISS_FIELDS = ['payload', 'address', 'port', 'family', 'publicIndex'] as const;
+
+/** One flow as the addon hands it out (get, and each flow due in a sweep): values at these positions. */
+export const NATIVE_FLOW_FIELDS = ['clientAddress', 'clientPort', 'publicIndex', 'destAddress', 'destPort', 'ufrag', 'lastSeen'] as const;

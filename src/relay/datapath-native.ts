@@ -1,21 +1,20 @@
-// The native relay datapath (`--datapath native`): the same Datapath seam as NodeDatapath, with
-// the sockets and the per-packet loop in the C addon of native/ (recvmmsg → flow lookup →
-// header prepend/strip → sendmmsg, on a pthread of its own; docs/relay.md, "Native datapath").
-// This class is the TypeScript half: it mirrors the JS flow table into the native one (install
-// on the first forward or on adopt, remove on release), takes the addon's batched misses (first
-// packets, unknown senders) to the control side exactly as NodeDatapath's per-packet callback
-// would, and brings flows' lastSeen up to date before idle expiry (sync). The JS table stays
-// the authority: cap, expiry, recovery and the store work as with the JS datapath.
-// Counters the loop thread counts go to the native half of the worker's stats array
-// (stats.ts NATIVE_STATS_BASE), written by that thread only.
-import type { RemoteInfo } from 'node:dgram';
+// The native relay datapath (`--datapath native`): the Datapath of datapath.ts with the sockets,
+// the per-packet loop and the flow table in the C addon of native/ (recvmmsg → flow lookup →
+// header prepend/strip → sendmmsg, on pthreads of its own; docs/relay.md, "Native datapath").
+// This class is the TypeScript half: it opens the addon, hands its batched misses (first
+// packets, unknown senders, STUN from known flows) to the control side exactly as NodeDatapath's
+// per-packet callback would, forwards what the control side routes, and gives the worker the
+// addon's table as its flow index (native-flow-index.ts) — the only copy on this datapath.
+// Counters the loop threads count go to the native half of the worker's stats array
+// (stats.ts NATIVE_STATS_BASE), written by one loop thread only.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { TransportAddress } from '../core/address.ts';
-import type { CidrSet } from '../core/cidr.ts';
-import type { Datapath } from './datapath.ts';
-import type { Flow, FlowTable } from './flow-table.ts';
 import { NATIVE_COUNTERS, NATIVE_MISS_FIELDS, RELAY_ADDON_ABI } from '../contracts/relay-native.ts';
+import type { Bound, Datapath, DatapathEvents, DatapathOptions } from './datapath.ts';
+import type { FlowView } from './flow-index.ts';
+import type { NativeTableCalls } from './native-flow-index.ts';
+import { NativeFlowIndex } from './native-flow-index.ts';
 import { NATIVE_STATS_BASE, STATS_SLOTS, Slot, dropSlot, nativeCounterSlots } from './stats.ts';
 
 export const NATIVE_ADDON_PATH = new URL('../../native/build/Release/parley_relay.node', import.meta.url).pathname;
@@ -29,7 +28,7 @@ interface OpenResult {
 }
 
 /** The addon's functions (native/src/relay_native.c). */
-export interface NativeAddon {
+export interface NativeAddon extends NativeTableCalls {
   /** How many counters it counts (NATIVE_COUNTERS). */
   readonly COUNTERS: number;
   /** The shape of these functions (RELAY_ADDON_ABI). */
@@ -44,24 +43,18 @@ export interface NativeAddon {
     cidrs: [Buffer, number][];
     stats: Float64Array;
     slots: Int32Array;
+    /** The worker's coarse clock in cell 0 (ms): what the loops stamp flows with. */
+    now: Float64Array;
     onMiss: (batch: unknown[]) => void;
   }): OpenResult;
-  install(h: object, header: Buffer, publicIndex: number, destAddress: string, destPort: number, id: number): number;
-  remove(h: object, header: Buffer, publicIndex: number, id: number): boolean;
-  /** Writes [id, lastSeenMs] pairs of flows seen since the last call into `out`; returns the pair count. */
-  seen(h: object, out: Float64Array): number;
-  lookup(h: object, header: Buffer, publicIndex: number): number;
-  send(h: object, header: Buffer | null, payload: Buffer, address: string, port: number): number;
-  flows(h: object): number;
+  /** Sends the flow's header + payload to its transceiver: 0, an errno, or -1 when there is no such flow. */
+  forward(h: object, clientAddress: string, clientPort: number, publicIndex: number, payload: Buffer): number;
   close(h: object): void;
 }
 
 /** Where each value of a miss sits in the addon's flat miss batch (NATIVE_MISS_FIELDS). */
 const MISS_FIELDS = NATIVE_MISS_FIELDS.length;
 const Miss = Object.fromEntries(NATIVE_MISS_FIELDS.map((f, i) => [f, i])) as Record<(typeof NATIVE_MISS_FIELDS)[number], number>;
-
-/** Flows sync() reads per call into the native table (more take another call). */
-const SEEN_PAIRS = 4096;
 
 let loaded: NativeAddon | Error | undefined;
 
@@ -80,41 +73,25 @@ export function loadNativeAddon(): NativeAddon | Error {
   return loaded;
 }
 
-export interface NativeDatapathOptions {
-  readonly table: FlowTable;
-  readonly publics: readonly TransportAddress[];
-  readonly internal: TransportAddress;
-  readonly reusePort: boolean;
-  readonly socketBufferBytes: number;
-  /** The worker's whole stats array (JS half + native half). */
-  readonly stats: Float64Array;
-  /** The networks the loop accepts return traffic from (the one parser's blocks). */
-  readonly transceiverCidrs: CidrSet;
-  readonly onClientMiss: (msg: Buffer, rinfo: RemoteInfo, publicIndex: number) => void;
-  readonly onSocketError: (err: Error) => void;
-}
-
-export class NativeDatapath implements Datapath {
-  readonly #o: NativeDatapathOptions;
+export class NativeDatapath implements Datapath<FlowView> {
+  readonly #o: DatapathOptions;
   readonly #addon: NativeAddon;
   #h: object | undefined;
-  /** Flow by the id the native table knows it by (flow.out holds the id). */
-  readonly #ids = new Map<number, Flow>();
-  #nextId = 1;
+  #index: NativeFlowIndex | undefined;
   #closing: Promise<void> | undefined;
-  /** sync()'s buffer: [id, lastSeenMs] pairs, SEEN_PAIRS at a time. */
-  readonly #seenBuf = new Float64Array(SEEN_PAIRS * 2);
+  #events: DatapathEvents = { onClientMiss: () => {}, onSocketError: () => {} };
   /** The native loop threads (pin them, not only the worker's JS thread). */
   tids: readonly number[] = [];
 
-  constructor(o: NativeDatapathOptions) {
+  constructor(o: DatapathOptions) {
     const a = loadNativeAddon();
     if (a instanceof Error) throw a;
     this.#addon = a;
     this.#o = o;
   }
 
-  async bind(): Promise<{ publics: TransportAddress[]; internal: TransportAddress }> {
+  async bind(events: DatapathEvents): Promise<Bound<FlowView>> {
+    this.#events = events;
     const o = this.#o;
     const buf = o.stats.buffer;
     if (o.stats.length < NATIVE_STATS_BASE + STATS_SLOTS) throw new RangeError('the stats array has no native half');
@@ -123,20 +100,22 @@ export class NativeDatapath implements Datapath {
       internal: o.internal,
       reusePort: o.reusePort,
       socketBufferBytes: o.socketBufferBytes,
-      maxFlows: o.table.maxFlows,
+      maxFlows: o.maxFlows,
       cidrs: o.transceiverCidrs.blocks.map((c) => [c.network, c.prefix]),
       stats: new Float64Array(buf, o.stats.byteOffset + NATIVE_STATS_BASE * 8, STATS_SLOTS),
       slots: nativeCounterSlots(),
+      now: o.now,
       onMiss: (batch) => this.#onMisses(batch),
     });
     this.#h = r.handle;
+    this.#index = new NativeFlowIndex(this.#addon, r.handle, { maxFlows: o.maxFlows, idleMs: o.idleMs });
     this.tids = r.tids.filter((t) => t > 0);
-    return { publics: r.publics, internal: r.internal };
+    return { publics: r.publics, internal: r.internal, index: this.#index };
   }
 
   #onMisses(b: unknown[]): void {
     if (this.#closing) return;
-    const miss = this.#o.onClientMiss;
+    const miss = this.#events.onClientMiss;
     for (let i = 0; i + MISS_FIELDS <= b.length; i += MISS_FIELDS) {
       const msg = b[i + Miss.payload] as Buffer;
       const rinfo = { address: b[i + Miss.address] as string, port: b[i + Miss.port] as number, family: b[i + Miss.family] as 'IPv4' | 'IPv6', size: msg.length };
@@ -144,71 +123,22 @@ export class NativeDatapath implements Datapath {
     }
   }
 
-  forward(flow: Flow, payload: Buffer): void {
+  forward(flow: FlowView, payload: Buffer): void {
     if (this.#closing || !this.#h) return;
     const stats = this.#o.stats;
     stats[Slot.pktsToTransceiver]++;
     stats[Slot.bytesToTransceiver] += payload.length;
-    if (flow.out === undefined) this.adopt(flow);
-    const rc = this.#addon.send(this.#h, flow.header, payload, flow.destAddress, flow.destPort);
+    const rc = this.#addon.forward(this.#h, flow.clientAddress, flow.clientPort, flow.publicIndex, payload);
     if (rc !== 0) {
       stats[dropSlot.send_error]++;
-      this.#o.onSocketError(new Error(`send to ${flow.destAddress}:${flow.destPort} failed: errno ${rc}`));
+      this.#events.onSocketError(new Error(rc < 0 ? `no flow for ${flow.clientAddress}:${flow.clientPort}` : `send to ${flow.destAddress}:${flow.destPort} failed: errno ${rc}`));
     }
-  }
-
-  /** Mirrors a flow of the JS table into the native one (new, recovered or bulk-loaded). */
-  adopt(flow: Flow): void {
-    if (this.#closing || !this.#h) return;
-    const id = this.#nextId;
-    this.#nextId = id >= 0xfffffffe ? 1 : id + 1;
-    const prev = this.#addon.install(this.#h, flow.header, flow.publicIndex, flow.destAddress, flow.destPort, id);
-    if (prev < 0) return; // cannot happen: the native table holds twice the JS cap
-    if (prev > 0) {
-      const old = this.#ids.get(prev);
-      if (old) old.out = undefined;
-      this.#ids.delete(prev);
-    }
-    this.#ids.set(id, flow);
-    flow.out = id;
-  }
-
-  /** The flow left the JS table (idle expiry): the native loop stops forwarding it. */
-  release(flow: Flow): void {
-    const id = flow.out;
-    if (typeof id !== 'number') return;
-    flow.out = undefined;
-    this.#ids.delete(id);
-    if (this.#h && !this.#closing) this.#addon.remove(this.#h, flow.header, flow.publicIndex, id);
-  }
-
-  /**
-   * Copies the native last-seen times into the flows (before idle expiry and store refresh),
-   * through one buffer kept for the purpose: nothing is allocated per sweep, and nothing is asked
-   * of the addon when there are no flows.
-   */
-  sync(): void {
-    if (!this.#h || this.#closing || this.#ids.size === 0) return;
-    const s = this.#seenBuf;
-    for (;;) {
-      const n = this.#addon.seen(this.#h, s);
-      for (let i = 0; i < n * 2; i += 2) {
-        const f = this.#ids.get(s[i]);
-        if (f && s[i + 1] > f.lastSeen) f.lastSeen = s[i + 1];
-      }
-      if (n * 2 < s.length) return;
-    }
-  }
-
-  /** Flows in the native table (tests). */
-  get nativeFlows(): number {
-    return this.#h && !this.#closing ? this.#addon.flows(this.#h) : 0;
   }
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#index?.closed();
       if (this.#h) this.#addon.close(this.#h);
-      this.#ids.clear();
     })();
     return this.#closing;
   }

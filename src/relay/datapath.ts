@@ -1,9 +1,9 @@
 // The relay datapath: owns one worker's sockets (one public UDP socket per listen address, one
-// internal socket towards transceivers) and does the per-packet work for known flows —
-// client → transceiver by one table lookup, transceiver → client by reading the relay header.
-// Everything else (first packets, tokens, the store) is handed to the TypeScript control side
-// through `onClientMiss`. This is the seam a native datapath will slot into: same Datapath
-// interface, the flow table mirrored into native memory.
+// internal socket towards transceivers) and its flow index, and does the per-packet work for
+// known flows — client → transceiver by one table lookup, transceiver → client by reading the
+// relay header. Everything else (first packets, tokens, the store) is handed to the TypeScript
+// control side through `onClientMiss`. Two implementations of `Datapath`: NodeDatapath here (a
+// FlowTable of JsFlow objects) and NativeDatapath (datapath-native.ts: the addon's table).
 //
 // Hot-path choices, each measured in bench/relay.ts: a synchronous `lookup` so dgram does not
 // defer every send to the next tick for a DNS lookup of a literal IP; header + payload sent as
@@ -12,46 +12,60 @@
 import dgram from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { TransportAddress } from '../core/address.ts';
+import type { CidrSet } from '../core/cidr.ts';
 import { RELAY_HEADER_LENGTH, RELAY_MAX_PAYLOAD } from '../contracts/relay-header.ts';
-import type { Flow, FlowTable } from './flow-table.ts';
-import type { RouteContext } from './route.ts';
+import type { FlowIndex, FlowView } from './flow-index.ts';
+import { FlowTable } from './flow-table.ts';
+import type { JsFlow } from './flow-table.ts';
+import type { ReturnContext } from './route.ts';
 import { publicMatchers, routeFromTransceiver } from './route.ts';
 import { Slot, dropSlot } from './stats.ts';
 
 /** Most connected sockets per worker (one per transceiver address); beyond it, unconnected sends. */
 const MAX_CONNECTED = 256;
 
-export interface Datapath {
-  /** Binds every socket; resolves to the addresses actually bound (port 0 → chosen). */
-  bind(): Promise<{ publics: TransportAddress[]; internal: TransportAddress }>;
-  /** Sends one client datagram on a flow the control side just created or recovered. */
-  forward(flow: Flow, payload: Buffer): void;
-  /** Stops receiving (closes the sockets); idempotent. */
-  close(): Promise<void>;
-  /** A flow entered the table without a packet to forward (bulk load): a datapath with its own table mirrors it. */
-  adopt?(flow: Flow): void;
-  /** A flow left the table (idle expiry). */
-  release?(flow: Flow): void;
-  /** Brings flows' lastSeen up to date when another thread stamps them; called before idle expiry. */
-  sync?(): void;
-  /** Threads of the datapath's own to pin with the worker (the native loops). */
-  readonly tids?: readonly number[];
+/** What bind() resolves to: the addresses actually bound (port 0 → chosen) and the flow index. */
+export interface Bound<F extends FlowView> {
+  readonly publics: TransportAddress[];
+  readonly internal: TransportAddress;
+  /** The only flow table of this datapath; the control side inserts into it and sweeps it. */
+  readonly index: FlowIndex<F>;
 }
 
-export interface NodeDatapathOptions {
-  readonly table: FlowTable;
-  readonly route: RouteContext;
+/** What a datapath hands to the control side; given to bind(), so neither is made from the other. */
+export interface DatapathEvents {
+  /** A client datagram with no known flow, STUN, or too large: the control side decides. */
+  readonly onClientMiss: (msg: Buffer, rinfo: RemoteInfo, publicIndex: number) => void;
+  readonly onSocketError: (err: Error) => void;
+}
+
+export interface Datapath<F extends FlowView> {
+  /** Binds every socket and starts receiving. */
+  bind(events: DatapathEvents): Promise<Bound<F>>;
+  /** Sends one client datagram on a flow the control side just created, recovered or routed. */
+  forward(flow: F, payload: Buffer): void;
+  /** Stops receiving (closes the sockets); idempotent. */
+  close(): Promise<void>;
+  /** Threads of the datapath's own to pin with the worker (the native loops); none for JS. */
+  readonly tids: readonly number[];
+}
+
+/** What both datapaths are made from. */
+export interface DatapathOptions {
   readonly publics: readonly TransportAddress[];
   readonly internal: TransportAddress;
   /** SO_REUSEPORT on the public sockets (several workers share the port). */
   readonly reusePort: boolean;
   readonly socketBufferBytes: number;
+  /** The flow table's hard cap and idle timeout (ms). */
+  readonly maxFlows: number;
+  readonly idleMs: number;
+  /** The worker's whole stats array (JS half + native half). */
   readonly stats: Float64Array;
-  /** Coarse clock the control side keeps current (ms); read per packet for idle expiry. */
-  readonly clock: { now: number };
-  /** A client datagram with no known flow (or too large): the control side decides. */
-  readonly onClientMiss: (msg: Buffer, rinfo: RemoteInfo, publicIndex: number) => void;
-  readonly onSocketError: (err: Error) => void;
+  /** The worker's coarse clock (ms) in cell 0, written once per tick; read per packet to stamp flows. */
+  readonly now: Float64Array;
+  /** The transceiver networks (--transceiver-cidrs): return traffic only from these. */
+  readonly transceiverCidrs: CidrSet;
 }
 
 // dgram resolves the destination of every send through `lookup`; ours only ever sees literal
@@ -84,34 +98,41 @@ function bindSocket(s: Socket, a: TransportAddress): Promise<TransportAddress> {
   });
 }
 
-export class NodeDatapath implements Datapath {
-  readonly #o: NodeDatapathOptions;
+export class NodeDatapath implements Datapath<JsFlow> {
+  readonly #o: DatapathOptions;
+  readonly #table: FlowTable;
   readonly #publicSockets: Socket[];
   readonly #internal: Socket;
   /** Connected sockets by destination `addr|port`; 'connecting'/'failed' while there is none. */
   readonly #outs = new Map<string, Socket | 'connecting' | 'failed'>();
   #bound: TransportAddress | undefined;
+  #events: DatapathEvents = { onClientMiss: () => {}, onSocketError: () => {} };
   #onReturn: ((msg: Buffer, rinfo: RemoteInfo) => void) | undefined;
   #closing: Promise<void> | undefined;
+  readonly tids: readonly number[] = [];
 
-  constructor(o: NodeDatapathOptions) {
+  constructor(o: DatapathOptions) {
     this.#o = o;
+    this.#table = new FlowTable({ maxFlows: o.maxFlows, idleMs: o.idleMs });
     this.#publicSockets = o.publics.map((a) => socketFor(a, o.reusePort, o.socketBufferBytes));
     // SO_REUSEPORT so the connected per-transceiver sockets can share its address and port.
     this.#internal = socketFor(o.internal, true, o.socketBufferBytes);
   }
 
-  async bind(): Promise<{ publics: TransportAddress[]; internal: TransportAddress }> {
+  async bind(events: DatapathEvents): Promise<Bound<JsFlow>> {
+    this.#events = events;
     const publics: TransportAddress[] = [];
     for (let i = 0; i < this.#publicSockets.length; i++) publics.push(await bindSocket(this.#publicSockets[i], this.#o.publics[i]));
     const internal = await bindSocket(this.#internal, this.#o.internal);
     this.#bound = internal;
     this.#wire(publics);
-    return { publics, internal };
+    return { publics, internal, index: this.#table };
   }
 
   #wire(bound: readonly TransportAddress[]): void {
-    const { table, stats, clock, onClientMiss } = this.#o;
+    const { stats, now } = this.#o;
+    const { onClientMiss } = this.#events;
+    const table = this.#table;
     const internal = this.#internal;
     this.#publicSockets.forEach((sock, index) => {
       sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
@@ -119,10 +140,10 @@ export class NodeDatapath implements Datapath {
         if (msg.length <= RELAY_MAX_PAYLOAD && msg.length > 0 && msg[0] > 3) {
           const flow = table.get(rinfo.address, rinfo.port, index);
           if (flow !== undefined) {
-            flow.lastSeen = clock.now;
+            flow.lastSeen = now[0];
             stats[Slot.pktsToTransceiver]++;
             stats[Slot.bytesToTransceiver] += msg.length;
-            const out = (flow.out as Socket | undefined) ?? this.#outFor(flow);
+            const out = flow.out ?? this.#outFor(flow);
             if (out !== undefined) out.send([flow.header, msg]);
             else internal.send([flow.header, msg], flow.destPort, flow.destAddress);
             return;
@@ -133,7 +154,7 @@ export class NodeDatapath implements Datapath {
       sock.on('error', (err) => this.#sendError(err));
     });
     // The return path needs the public addresses as bound (port 0 in tests → the real port).
-    const route: RouteContext = { ...this.#o.route, publics: bound };
+    const route: ReturnContext = { table, transceiverAllowed: this.#o.transceiverCidrs.matcher() };
     const matchers = publicMatchers(bound);
     const publics = this.#publicSockets;
     this.#onReturn = (msg: Buffer, rinfo: RemoteInfo): void => {
@@ -158,7 +179,7 @@ export class NodeDatapath implements Datapath {
    * Node; it is bound to the internal address and port too (SO_REUSEPORT), so the transceiver
    * sees the same source and its replies arrive on it (or on the internal socket: same handler).
    */
-  #outFor(flow: Flow): Socket | undefined {
+  #outFor(flow: JsFlow): Socket | undefined {
     const key = `${flow.destAddress}|${flow.destPort}`;
     const s = this.#outs.get(key);
     if (s instanceof Object) {
@@ -176,7 +197,7 @@ export class NodeDatapath implements Datapath {
     const fail = (err: Error): void => {
       // Stay on the unconnected path for this destination; counted as a socket error.
       this.#outs.set(key, 'failed');
-      this.#o.onSocketError(err);
+      this.#events.onSocketError(err);
       s.close();
     };
     s.once('error', fail);
@@ -197,14 +218,14 @@ export class NodeDatapath implements Datapath {
   #sendError(err: Error): void {
     // UDP send failures (e.g. EHOSTUNREACH, ENOBUFS) surface here when send has no callback.
     this.#o.stats[dropSlot.send_error]++;
-    this.#o.onSocketError(err);
+    this.#events.onSocketError(err);
   }
 
-  forward(flow: Flow, payload: Buffer): void {
+  forward(flow: JsFlow, payload: Buffer): void {
     if (this.#closing) return;
     this.#o.stats[Slot.pktsToTransceiver]++;
     this.#o.stats[Slot.bytesToTransceiver] += payload.length;
-    const out = (flow.out as Socket | undefined) ?? this.#outFor(flow);
+    const out = flow.out ?? this.#outFor(flow);
     if (out !== undefined) out.send([flow.header, payload]);
     else this.#internal.send([flow.header, payload], flow.destPort, flow.destAddress);
   }

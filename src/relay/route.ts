@@ -1,5 +1,6 @@
 // The relay's routing decisions as pure functions (no sockets, timers or clock: `now` is a
-// parameter). The I/O shell (datapath + worker) only carries out what these return.
+// parameter) over a flow index (flow-index.ts), whichever datapath holds it. The I/O shell
+// (datapath + worker) only carries out what these return.
 //
 // Client → transceiver (routeFromClient):
 //   known client address on that public address → forward on the flow (one lookup, no parsing);
@@ -18,16 +19,16 @@ import { ipToBytes } from '../core/address.ts';
 import { clientKeyOfHeader } from '../contracts/client-key.ts';
 import { RELAY_HEADER_LENGTH, RELAY_MAX_PAYLOAD, RelayHeaderFlag, RelayHeaderOffset, isRelayHeader } from '../contracts/relay-header.ts';
 import { checkIntegrity, peekUsername } from '../core/stun/index.ts';
-import type { Keyring, OpenOptions } from '../core/token/index.ts';
+import type { Keyring, OpenOptions, TokenRejection } from '../core/token/index.ts';
 import { derivePassword, open } from '../core/token/index.ts';
-import type { Flow, FlowTable } from './flow-table.ts';
-import { makeFlow } from './flow-table.ts';
+import type { FlowIndex, FlowView } from './flow-index.ts';
+import type { FlowTable, JsFlow } from './flow-table.ts';
 import type { KeyedTokenBuckets } from './rate-limit.ts';
 import type { DropReason } from './stats.ts';
 
-export interface RouteContext {
+export interface RouteContext<F extends FlowView> {
   readonly keyring: Keyring;
-  readonly table: FlowTable;
+  readonly table: FlowIndex<F>;
   /** New-flow attempts per source IP. */
   readonly newFlowLimiter: KeyedTokenBuckets;
   /** The relay's public addresses, by index (a flow's publicIndex). */
@@ -43,15 +44,31 @@ export interface Source {
   readonly family: 'IPv4' | 'IPv6';
 }
 
-export type ClientRoute =
-  | { readonly kind: 'forward'; readonly flow: Flow }
-  | { readonly kind: 'created'; readonly flow: Flow; readonly replaced: boolean }
+export type ClientRoute<F extends FlowView> =
+  | { readonly kind: 'forward'; readonly flow: F }
+  | { readonly kind: 'created'; readonly flow: F; readonly replaced: boolean }
   | { readonly kind: 'lookup' }
   | { readonly kind: 'drop'; readonly reason: DropReason };
 
-export type ReturnRoute = { readonly kind: 'forward'; readonly flow: Flow } | { readonly kind: 'drop'; readonly reason: DropReason };
+/** What the return path needs: the JS datapath's table (the native loop does this in C). */
+export interface ReturnContext {
+  readonly table: FlowTable;
+  readonly transceiverAllowed: (ip: string) => boolean;
+}
+
+export type ReturnRoute = { readonly kind: 'forward'; readonly flow: JsFlow } | { readonly kind: 'drop'; readonly reason: DropReason };
 
 const drop = (reason: DropReason): { kind: 'drop'; reason: DropReason } => ({ kind: 'drop', reason });
+
+/** Each reason open() gives its own drop reason, so operators tell a rotated-away key from an expired token. */
+const TOKEN_DROP = {
+  malformed: 'token_malformed',
+  unsupported_version: 'token_unsupported_version',
+  unknown_key: 'token_unknown_key',
+  bad_tag: 'token_bad_tag',
+  not_yet_valid: 'token_not_yet_valid',
+  expired: 'token_expired',
+} as const satisfies Record<TokenRejection, DropReason>;
 
 /** RFC 7983 / RFC 9443: DTLS (20–63) or RTP/RTCP (128–191) — media a stored flow may carry. */
 function mayBeMedia(first: number): boolean {
@@ -67,14 +84,14 @@ function mayBeMedia(first: number): boolean {
  */
 export const REPLACE_SILENT_FLOW_AFTER_MS = 3000;
 
-export function routeFromClient(ctx: RouteContext, packet: Buffer, from: Source, publicIndex: number, now: number): ClientRoute {
+export function routeFromClient<F extends FlowView>(ctx: RouteContext<F>, packet: Buffer, from: Source, publicIndex: number, now: number): ClientRoute<F> {
   if (packet.length > RELAY_MAX_PAYLOAD) return drop('too_large');
   const known = ctx.table.get(from.address, from.port, publicIndex);
   const username = packet.length > 0 && packet[0] <= 3 ? peekUsername(packet) : undefined;
   if (known) {
     // Media, and checks for the flow's own call (the datapaths send every STUN packet here).
     if (username === undefined || ufragOf(username) === known.ufrag || now - known.lastSeen < REPLACE_SILENT_FLOW_AFTER_MS) {
-      known.lastSeen = now;
+      ctx.table.touch(known, now);
       return { kind: 'forward', flow: known };
     }
   }
@@ -83,17 +100,17 @@ export function routeFromClient(ctx: RouteContext, packet: Buffer, from: Source,
   // Rate limit before any crypto: opening tokens and HMACs is the work a flood would buy.
   if (!ctx.newFlowLimiter.take(from.address, now)) return drop('rate_limited');
   const ufrag = ufragOf(username);
-  if (ufrag === '') return drop('bad_token');
+  if (ufrag === '') return drop('token_malformed');
   const opened = open(ufrag, ctx.keyring, now, ctx.tokenOptions);
-  if (!opened.ok) return drop('bad_token');
+  if (!opened.ok) return drop(TOKEN_DROP[opened.reason]);
+  // Cannot fail for a token that opened (its key is in the ring); counted as its cause if it does.
   const pwd = derivePassword(ufrag, ctx.keyring);
-  if (pwd === undefined) return drop('bad_token');
+  if (pwd === undefined) return drop('token_unknown_key');
   if (!checkIntegrity(packet, pwd)) return drop('bad_integrity');
   if (!ctx.transceiverAllowed(opened.destination.address)) return drop('disallowed_destination');
-  const flow = makeFlow(from, publicIndex, ctx.publics[publicIndex], opened.destination, ufrag, now);
-  const r = ctx.table.insert(flow);
-  if (r === 'full') return drop('table_full');
-  return { kind: 'created', flow, replaced: r === 'replaced' };
+  const r = ctx.table.insert({ client: from, publicIndex, public: ctx.publics[publicIndex], dest: opened.destination, ufrag }, now);
+  if (r.kind === 'full') return drop('table_full');
+  return { kind: 'created', flow: r.flow, replaced: r.kind === 'replaced' };
 }
 
 /** RFC 8445 §7.2.2: USERNAME = the receiver's (our) ufrag ":" the sender's; '' when malformed. */
@@ -107,21 +124,21 @@ function ufragOf(username: string): string {
  * opened again and its destination checked, exactly as for a STUN check, so whoever can
  * write to Redis still cannot name a destination. Returns the flow, or why it was refused.
  */
-export function recoverFlow(
-  ctx: RouteContext,
+export function recoverFlow<F extends FlowView>(
+  ctx: RouteContext<F>,
   client: TransportAddress,
   publicIndex: number,
   ufrag: string,
   now: number,
-): { flow: Flow } | { reason: DropReason } {
+): { flow: F } | { reason: DropReason } {
   const existing = ctx.table.get(client.address, client.port, publicIndex);
   if (existing) return { flow: existing };
   const opened = open(ufrag, ctx.keyring, now, ctx.tokenOptions);
-  if (!opened.ok) return { reason: 'bad_token' };
+  if (!opened.ok) return { reason: TOKEN_DROP[opened.reason] };
   if (!ctx.transceiverAllowed(opened.destination.address)) return { reason: 'disallowed_destination' };
-  const flow = makeFlow(client, publicIndex, ctx.publics[publicIndex], opened.destination, ufrag, now);
-  if (ctx.table.insert(flow) === 'full') return { reason: 'table_full' };
-  return { flow };
+  const r = ctx.table.insert({ client, publicIndex, public: ctx.publics[publicIndex], dest: opened.destination, ufrag }, now);
+  if (r.kind === 'full') return { reason: 'table_full' };
+  return { flow: r.flow };
 }
 
 /** Precomputed header bytes of each public address, to find a header's public index. */
@@ -148,7 +165,7 @@ export function publicIndexOfHeader(matchers: ReturnType<typeof publicMatchers>,
 }
 
 export function routeFromTransceiver(
-  ctx: RouteContext,
+  ctx: ReturnContext,
   matchers: ReturnType<typeof publicMatchers>,
   packet: Buffer,
   from: Source,

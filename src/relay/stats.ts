@@ -8,14 +8,25 @@ import type { MetricsRegistry } from '../common/metrics.ts';
 import type { NativeCounter } from '../contracts/relay-native.ts';
 import { NATIVE_COUNTERS } from '../contracts/relay-native.ts';
 
-/** Why a datagram was not forwarded. Every one is counted (STYLE.md rule 4). */
+/**
+ * Why a datagram was not forwarded. Every one is counted (STYLE.md rule 4); docs/metrics.md
+ * lists them, and its changelog every rename.
+ */
 export const DROP_REASONS = [
   'not_stun', // first packet from an unknown address is not a STUN Binding Request (and no stored flow)
-  'bad_token', // USERNAME missing/malformed, or the routing token does not open
+  // The routing token (the server ufrag in USERNAME) does not open — one reason per open() rejection:
+  'token_malformed', // no server ufrag, not ice-chars, wrong length, or a bad address inside
+  'token_unsupported_version', // a token version this relay does not know
+  'token_unknown_key', // minted with a key id not in this relay's keyring (rotated away, or another deployment)
+  'token_bad_tag', // authentication fails: forged, tampered or truncated
+  'token_not_yet_valid', // issued further in the future than the allowed clock skew
+  'token_expired', // older than the token lifetime
   'bad_integrity', // MESSAGE-INTEGRITY does not verify with the token's ICE password
   'unknown_flow', // return path: no flow for that client on that public address from that transceiver
   'too_large', // over the datagram limit (1500 bytes of payload)
   'rate_limited', // new-flow attempts from this source IP over its token bucket
+  'miss_queue_full', // native datapath: the queue of datagrams for the JS side is full (JS is behind)
+  'store_unavailable', // media from an unknown address while the flow store cannot answer (down, or the lookup failed)
   'table_full', // the flow table is at its hard cap
   'disallowed_source', // return traffic from outside the transceiver networks
   'disallowed_destination', // a valid token names a destination outside the transceiver networks
@@ -68,7 +79,7 @@ const NATIVE_COUNTER_SLOT: Record<NativeCounter, number> = {
   bytes_to_client: Slot.bytesToClient,
   drop_too_large: dropSlot.too_large,
   drop_not_stun: dropSlot.not_stun,
-  drop_rate_limited: dropSlot.rate_limited,
+  drop_miss_queue_full: dropSlot.miss_queue_full,
   drop_unknown_flow: dropSlot.unknown_flow,
   drop_disallowed_source: dropSlot.disallowed_source,
   drop_bad_header: dropSlot.bad_header,

@@ -1,9 +1,9 @@
-// One relay worker: the TypeScript control side around a datapath. It owns this worker's flow
-// table, turns first packets into flows through the pure route() (tokens, integrity, limits),
-// writes flows behind to the store, asks the store about unknown senders (negative cache +
-// rate limit, so junk cannot become a flood of store reads), bulk-loads the store at start,
-// expires idle flows and refreshes live ones in the store — all on ONE 100 ms timer that also
-// advances the coarse clock the datapath stamps flows with.
+// One relay worker: the TypeScript control side around a datapath and its flow index. It turns
+// first packets into flows through the pure route() (tokens, integrity, limits), writes flows
+// behind to the store, asks the store about unknown senders (negative cache + rate limit, so
+// junk cannot become a flood of store reads), bulk-loads the store at start, and has the index
+// expire idle flows and hand over live ones to refresh in the store — all on ONE 100 ms timer
+// that also advances the coarse clock the datapath stamps flows with.
 // Runs inside a worker thread (worker-main.ts) but takes its port and data as arguments.
 import type { RemoteInfo } from 'node:dgram';
 import { readlinkSync } from 'node:fs';
@@ -13,21 +13,20 @@ import { CidrSet } from '../core/cidr.ts';
 import { Keyring } from '../core/token/index.ts';
 import { createLogger } from '../common/log.ts';
 import type { Logger } from '../common/log.ts';
-import type { Datapath } from './datapath.ts';
+import { flowRecordTtlMs } from '../contracts/flow-record.ts';
+import type { Datapath, DatapathOptions } from './datapath.ts';
 import { NodeDatapath } from './datapath.ts';
 import { NativeDatapath } from './datapath-native.ts';
-import { FlowTable } from './flow-table.ts';
-import type { Flow } from './flow-table.ts';
+import type { FlowIndex, FlowView } from './flow-index.ts';
 import { KeyedTokenBuckets } from './rate-limit.ts';
 import type { RouteContext } from './route.ts';
 import { recoverFlow, routeFromClient } from './route.ts';
 import { Slot, dropSlot, observeStoreLatency } from './stats.ts';
-import { HELPER_NICE, lowerHelperThreads } from './thread-priority.ts';
 import type { DropReason } from './stats.ts';
+import { HELPER_NICE, lowerHelperThreads } from './thread-priority.ts';
 import type { FlowStore, StoreObserver } from './store/flow-store.ts';
 import type { RedisStoreOptions } from './store/redis-store.ts';
 import { RemoteFlowStore } from './store/remote-store.ts';
-import { flowRecordTtlMs } from '../contracts/flow-record.ts';
 import type { SupervisorMessage, WorkerInit, WorkerMessage } from './worker-protocol.ts';
 
 const TICK_MS = 100;
@@ -67,32 +66,52 @@ function storeObserver(stats: Float64Array, log: Logger): StoreObserver {
   };
 }
 
-export class RelayWorker {
+/** What a worker is made of besides its init data. */
+export interface WorkerDeps<F extends FlowView> {
+  readonly log: Logger;
+  /** The worker's stats array (JS half + native half), over the supervisor's SharedArrayBuffer. */
+  readonly stats: Float64Array;
+  readonly store: FlowStore;
+  /** The coarse clock cell the datapath stamps flows from (the worker writes it every tick). */
+  readonly now: Float64Array;
+  readonly datapath: Datapath<F>;
+}
+
+/** A worker as its runner sees it (worker-main.ts). */
+export interface RelayWorkerHandle {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
   readonly #init: WorkerInit;
   readonly #port: MessagePort;
   readonly #log: Logger;
   readonly #stats: Float64Array;
-  readonly #clock = { now: Date.now() };
-  readonly #table: FlowTable;
-  #ctx: RouteContext;
+  readonly #now: Float64Array;
   readonly #store: FlowStore;
-  readonly #dp: Datapath;
+  readonly #dp: Datapath<F>;
+  readonly #transceiverAllowed: (ip: string) => boolean;
+  readonly #keyring: Keyring;
+  readonly #newFlowLimiter: KeyedTokenBuckets;
   readonly #lookupLimiter: KeyedTokenBuckets;
   readonly #negative = new Map<string, number>();
   readonly #inFlight = new Map<string, Buffer>();
+  /** Set by start() once the datapath is bound (misses arrive only after that). */
+  #ctx: RouteContext<F> | undefined;
   #publics: readonly TransportAddress[];
   #timer: NodeJS.Timeout | undefined;
   #ticks = 0;
   #stopping = false;
-  /** The sweep's callback for an expired flow, made once (the tick allocates nothing of its own). */
-  readonly #onExpired: ((f: Flow) => void) | undefined;
+  /** The sweep's callback for a flow due for a store refresh, made once (the tick allocates nothing of its own). */
+  readonly #writeFlow: (f: FlowView) => void;
 
   /**
-   * Opens the worker's flow store and makes the worker. `openRedis` opens the Redis store when
-   * the worker uses one: worker-main.ts imports it only then, so workers with the in-memory
-   * store never load node-redis.
+   * Opens the worker's flow store and makes the worker with the datapath `init` names.
+   * `openRedis` opens the Redis store when the worker uses one: worker-main.ts imports it only
+   * then, so workers with the in-memory store never load node-redis.
    */
-  static async create(init: WorkerInit, port: MessagePort, openRedis?: (o: RedisStoreOptions) => Promise<FlowStore>): Promise<RelayWorker> {
+  static async create(init: WorkerInit, port: MessagePort, openRedis?: (o: RedisStoreOptions) => Promise<FlowStore>): Promise<RelayWorkerHandle> {
     const log = createLogger({ component: 'relay', level: init.logLevel, fields: { worker: init.index } });
     const stats = new Float64Array(init.stats);
     const obs = storeObserver(stats, log);
@@ -102,57 +121,43 @@ export class RelayWorker {
       const { url, prefix, aliases } = init.store;
       store = await openRedis({ url, prefix, ttlMs: flowRecordTtlMs(init.idleMs), observer: obs, aliases });
     } else throw new TypeError('a Redis store needs openRedis');
-    return new RelayWorker(init, port, { log, stats, store });
+    const now = new Float64Array(1);
+    now[0] = Date.now();
+    const o: DatapathOptions = {
+      publics: init.publics,
+      internal: init.internal,
+      reusePort: init.reusePort,
+      socketBufferBytes: init.socketBufferBytes,
+      maxFlows: init.maxFlows,
+      idleMs: init.idleMs,
+      stats,
+      now,
+      transceiverCidrs: CidrSet.parse(init.transceiverCidrs),
+    };
+    const deps = { log, stats, store, now };
+    return init.datapath === 'native'
+      ? new RelayWorker(init, port, { ...deps, datapath: new NativeDatapath(o) })
+      : new RelayWorker(init, port, { ...deps, datapath: new NodeDatapath(o) });
   }
 
-  constructor(init: WorkerInit, port: MessagePort, deps: { log: Logger; stats: Float64Array; store: FlowStore }) {
+  constructor(init: WorkerInit, port: MessagePort, deps: WorkerDeps<F>) {
     this.#init = init;
     this.#port = port;
     this.#log = deps.log;
     this.#stats = deps.stats;
     this.#store = deps.store;
+    this.#now = deps.now;
+    this.#dp = deps.datapath;
     this.#stats[Slot.flows] = 0;
-    this.#table = new FlowTable({ maxFlows: init.maxFlows, idleMs: init.idleMs });
     this.#publics = init.publics;
-    const transceiverCidrs = CidrSet.parse(init.transceiverCidrs);
-    const allowed = transceiverCidrs.matcher();
+    const allowed = CidrSet.parse(init.transceiverCidrs).matcher();
     const internalV6 = init.internal.family === 'IPv6';
-    // publics is replaced by the bound addresses in start() (port 0 → the real port).
-    this.#ctx = {
-      keyring: Keyring.parse(init.keys),
-      table: this.#table,
-      newFlowLimiter: new KeyedTokenBuckets({ ratePerSecond: init.newFlowRate, burst: init.newFlowBurst, maxKeys: 100_000 }),
-      publics: init.publics,
-      // The internal socket has one family; a destination of the other could never be reached.
-      transceiverAllowed: (ip) => ip.includes(':') === internalV6 && allowed(ip),
-    };
+    // The internal socket has one family; a destination of the other could never be reached.
+    this.#transceiverAllowed = (ip) => ip.includes(':') === internalV6 && allowed(ip);
+    this.#keyring = Keyring.parse(init.keys);
+    this.#newFlowLimiter = new KeyedTokenBuckets({ ratePerSecond: init.newFlowRate, burst: init.newFlowBurst, maxKeys: 100_000 });
     this.#lookupLimiter = new KeyedTokenBuckets({ ratePerSecond: init.storeLookupRate, burst: init.storeLookupRate, maxKeys: 1 });
-    const onClientMiss = (msg: Buffer, rinfo: RemoteInfo, i: number): void => this.#onClientMiss(msg, rinfo, i);
-    const onSocketError = (err: Error): void => this.#log.debug('socket error', { err });
-    this.#dp = init.datapath === 'native' ? new NativeDatapath({
-      table: this.#table,
-      publics: init.publics,
-      internal: init.internal,
-      reusePort: init.reusePort,
-      socketBufferBytes: init.socketBufferBytes,
-      stats: this.#stats,
-      transceiverCidrs,
-      onClientMiss,
-      onSocketError,
-    }) : new NodeDatapath({
-      table: this.#table,
-      route: this.#ctx,
-      publics: init.publics,
-      internal: init.internal,
-      reusePort: init.reusePort,
-      socketBufferBytes: init.socketBufferBytes,
-      stats: this.#stats,
-      clock: this.#clock,
-      onClientMiss,
-      onSocketError,
-    });
-    const dp = this.#dp;
-    this.#onExpired = dp.release ? (f) => dp.release?.(f) : undefined;
+    this.#writeFlow = (f) => this.#storeWrite(f);
     port.on('message', (m: SupervisorMessage) => {
       if (m.t === 'stop') void this.stop();
     });
@@ -163,11 +168,20 @@ export class RelayWorker {
   }
 
   async start(): Promise<void> {
-    const bound = await this.#dp.bind();
+    const bound = await this.#dp.bind({
+      onClientMiss: (msg, rinfo, i) => this.#onClientMiss(msg, rinfo, i),
+      onSocketError: (err) => this.#log.debug('socket error', { err }),
+    });
     this.#publics = bound.publics;
-    this.#ctx = { ...this.#ctx, publics: bound.publics };
+    this.#ctx = {
+      keyring: this.#keyring,
+      table: bound.index,
+      newFlowLimiter: this.#newFlowLimiter,
+      publics: bound.publics,
+      transceiverAllowed: this.#transceiverAllowed,
+    };
     const tid = threadId();
-    const loops = this.#dp.tids ?? [];
+    const loops = this.#dp.tids;
     if (loops.length > 0) {
       // The loop threads forward; V8's helper threads yield the core to them.
       const p = lowerHelperThreads(loops);
@@ -176,11 +190,11 @@ export class RelayWorker {
     }
     this.#post({ t: 'bound', publics: bound.publics, internal: bound.internal, tid, nativeTids: loops });
     this.#timer = setInterval(() => this.#tick(), TICK_MS);
-    const loaded = await this.#bulkLoad();
+    const loaded = await this.#bulkLoad(this.#ctx);
     this.#post({ t: 'ready', loaded });
   }
 
-  async #bulkLoad(): Promise<number> {
+  async #bulkLoad(ctx: RouteContext<F>): Promise<number> {
     if (!(await this.#store.whenReady(this.#init.storeWaitMs))) {
       this.#log.warn('flow store not reachable at start; serving without loading stored flows');
       return 0;
@@ -190,14 +204,10 @@ export class RelayWorker {
       let n = 0;
       await this.#store.loadAll((rec) => {
         const i = this.#publicIndex(rec.public);
-        if (i >= 0 && 'flow' in recoverFlow(this.#ctx, rec.client, i, rec.ufrag, this.#clock.now)) n++;
+        if (i >= 0 && 'flow' in recoverFlow(ctx, rec.client, i, rec.ufrag, this.#now[0])) n++;
       });
-      for (const f of this.#table.values()) {
-        f.storedAt = this.#clock.now;
-        this.#dp.adopt?.(f);
-      }
       this.#stats[Slot.flowsRecovered] += n;
-      this.#stats[Slot.flows] = this.#table.size;
+      this.#stats[Slot.flows] = ctx.table.size;
       this.#log.info('loaded flows from the store', { flows: n, ms: Math.round(performance.now() - started) });
       return n;
     } catch (err) {
@@ -216,21 +226,22 @@ export class RelayWorker {
   }
 
   #onClientMiss(msg: Buffer, rinfo: RemoteInfo, index: number): void {
-    if (this.#stopping) return;
-    const r = routeFromClient(this.#ctx, msg, rinfo, index, this.#clock.now);
+    const ctx = this.#ctx;
+    if (this.#stopping || !ctx) return;
+    const r = routeFromClient(ctx, msg, rinfo, index, this.#now[0]);
     switch (r.kind) {
       case 'forward':
         this.#dp.forward(r.flow, msg);
         return;
       case 'created':
         this.#stats[Slot.flowsCreated]++;
-        this.#stats[Slot.flows] = this.#table.size;
+        this.#stats[Slot.flows] = ctx.table.size;
         this.#storeWrite(r.flow);
         this.#negative.delete(`${index}|${rinfo.address}|${rinfo.port}`);
         this.#dp.forward(r.flow, msg);
         return;
       case 'lookup':
-        this.#lookup(msg, rinfo, index);
+        this.#lookup(ctx, msg, rinfo, index);
         return;
       case 'drop':
         this.#drop(r.reason);
@@ -238,8 +249,7 @@ export class RelayWorker {
     }
   }
 
-  #storeWrite(f: Flow): void {
-    f.storedAt = this.#clock.now;
+  #storeWrite(f: FlowView): void {
     this.#store.write({
       public: this.#publics[f.publicIndex],
       client: { address: f.clientAddress, port: f.clientPort, family: f.clientFamily },
@@ -248,9 +258,9 @@ export class RelayWorker {
   }
 
   /** A media-shaped packet from an unknown sender: maybe another worker's or process's flow. */
-  #lookup(msg: Buffer, rinfo: RemoteInfo, index: number): void {
+  #lookup(ctx: RouteContext<F>, msg: Buffer, rinfo: RemoteInfo, index: number): void {
     const key = `${index}|${rinfo.address}|${rinfo.port}`;
-    const now = this.#clock.now;
+    const now = this.#now[0];
     if (this.#inFlight.has(key)) {
       // Keep only the newest packet to forward if the flow is found.
       this.#inFlight.set(key, msg);
@@ -258,12 +268,19 @@ export class RelayWorker {
       return;
     }
     const neg = this.#negative.get(key);
-    if (
-      (neg !== undefined && neg > now) ||
-      !this.#store.connected ||
-      this.#inFlight.size >= MAX_LOOKUPS_IN_FLIGHT ||
-      !this.#lookupLimiter.take('', now)
-    ) {
+    if (neg !== undefined && neg > now) {
+      // Asked lately, and the store had no flow for it.
+      this.#stats[Slot.storeLookupsSkipped]++;
+      this.#drop('not_stun');
+      return;
+    }
+    if (!this.#store.connected) {
+      this.#stats[Slot.storeLookupsSkipped]++;
+      this.#drop('store_unavailable');
+      return;
+    }
+    if (this.#inFlight.size >= MAX_LOOKUPS_IN_FLIGHT || !this.#lookupLimiter.take('', now)) {
+      // Over the lookup budget: junk from many addresses must not become a flood of store reads.
       this.#stats[Slot.storeLookupsSkipped]++;
       this.#drop('not_stun');
       return;
@@ -276,15 +293,14 @@ export class RelayWorker {
         const held = this.#inFlight.get(key);
         this.#inFlight.delete(key);
         if (this.#stopping || !held) return;
-        const r = ufrag === undefined ? { reason: 'not_stun' as const } : recoverFlow(this.#ctx, client, index, ufrag, this.#clock.now);
+        const r = ufrag === undefined ? { reason: 'not_stun' as const } : recoverFlow(ctx, client, index, ufrag, this.#now[0]);
         if ('reason' in r) {
           this.#remember(key);
           this.#drop(r.reason);
           return;
         }
-        r.flow.storedAt = this.#clock.now;
         this.#stats[Slot.flowsRecovered]++;
-        this.#stats[Slot.flows] = this.#table.size;
+        this.#stats[Slot.flows] = ctx.table.size;
         this.#dp.forward(r.flow, held);
       },
       () => {
@@ -292,7 +308,7 @@ export class RelayWorker {
         // consent check re-creates it.
         this.#inFlight.delete(key);
         this.#stats[Slot.storeErrors]++;
-        this.#drop('not_stun');
+        this.#drop('store_unavailable');
       },
     );
   }
@@ -302,24 +318,21 @@ export class RelayWorker {
       const oldest = this.#negative.keys().next().value;
       if (oldest !== undefined) this.#negative.delete(oldest);
     }
-    this.#negative.set(key, this.#clock.now + NEGATIVE_CACHE_MS);
+    this.#negative.set(key, this.#now[0] + NEGATIVE_CACHE_MS);
   }
 
   #tick(): void {
     const now = Date.now();
-    this.#clock.now = now;
+    this.#now[0] = now;
     if (++this.#ticks % SWEEP_EVERY_TICKS !== 0) return;
-    this.#dp.sync?.();
-    this.#stats[Slot.flowsExpired] += this.#table.expire(now, this.#onExpired);
-    // RFC 7675 consent checks (every ~5 s) keep lastSeen fresh; refresh the store's TTL about
-    // twice per idle timeout for flows that saw traffic since their last write.
-    const refreshMs = this.#init.idleMs / 2;
-    for (const f of this.#table.values()) {
-      if (now - f.storedAt >= refreshMs && f.lastSeen > f.storedAt) this.#storeWrite(f);
-    }
+    const index: FlowIndex<F> | undefined = this.#ctx?.table;
+    if (!index || this.#stopping) return;
+    // Idle expiry, and the store refresh: RFC 7675 consent checks (every ~5 s) keep flows seen;
+    // a flow that saw traffic since its last write is written again about twice per idle timeout.
+    this.#stats[Slot.flowsExpired] += index.sweep(now, this.#init.idleMs / 2, this.#writeFlow);
     for (const [k, until] of this.#negative) if (until <= now) this.#negative.delete(k);
-    if (this.#ticks % (SWEEP_EVERY_TICKS * 10) === 0) this.#ctx.newFlowLimiter.prune(now);
-    this.#stats[Slot.flows] = this.#table.size;
+    if (this.#ticks % (SWEEP_EVERY_TICKS * 10) === 0) this.#newFlowLimiter.prune(now);
+    this.#stats[Slot.flows] = index.size;
     this.#stats[Slot.storePending] = this.#store.pending;
   }
 

@@ -70,6 +70,7 @@ export class CallRegistry implements CallService {
 
   constructor(o: CallRegistryOptions) {
     this.#o = o;
+    o.endpoint.observe({ sessionClosed: (s, reason) => this.#onSessionClosed(s, reason), sessionState: (s) => this.#onSessionState(s) });
   }
 
   get activeCount(): number {
@@ -156,7 +157,7 @@ export class CallRegistry implements CallService {
   }
 
   /** The endpoint reports a closed session here. */
-  onSessionClosed(session: Session, reason: CloseReason): void {
+  #onSessionClosed(session: Session, reason: CloseReason): void {
     const rec = this.#calls.get(session.id);
     if (!rec || this.#closed.has(session.id)) return;
     // Keep what GET shows, not the session: its DTLS, SRTP and ICE state would otherwise stay
@@ -173,7 +174,7 @@ export class CallRegistry implements CallService {
   }
 
   /** The endpoint reports state changes here (setup time histogram). */
-  onSessionState(session: Session): void {
+  #onSessionState(session: Session): void {
     if (session.state === 'connected' && session.connectedAt !== undefined) {
       const setupMs = session.connectedAt - session.createdAt;
       this.#o.metrics.setupSeconds.observe(setupMs / 1000);

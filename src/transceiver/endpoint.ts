@@ -34,16 +34,20 @@ export interface MediaEndpointOptions {
   readonly log?: Logger;
   /** Monotonic time (the clock the sessions were created on) and the endpoint's one timer. */
   readonly clock: Clock;
-  /** Told once per session when it closes (after its last datagrams are sent). */
-  readonly onSessionClosed?: (session: Session, reason: CloseReason) => void;
-  /** Told when a session's state changes (metrics, logs). */
-  readonly onSessionState?: (session: Session) => void;
   /** SO_RCVBUF / SO_SNDBUF of the media socket (--udp-buffer); default DEFAULT_UDP_BUFFER_BYTES. */
   readonly bufferBytes?: number;
   /** The socket implementation (--media-io); default dgram. */
   readonly io?: MediaIo;
   /** Batch window of the native socket in µs (--media-batch-us); default DEFAULT_MEDIA_BATCH_US. */
   readonly batchUs?: number;
+}
+
+/** Who wants to hear about the sessions the endpoint carries (the call registry; observe()). */
+export interface SessionObserver {
+  /** Told once per session when it closes (after its last datagrams are sent). */
+  sessionClosed(session: Session, reason: CloseReason): void;
+  /** Told when a session's state changes (metrics, logs). */
+  sessionState(session: Session): void;
 }
 
 interface Entry {
@@ -65,7 +69,9 @@ interface Entry {
 
 export class MediaEndpoint {
   readonly #o: MediaEndpointOptions;
-  readonly #socket: MediaSocket;
+  /** Set once by bind(), before any datagram can arrive. */
+  #socket!: MediaSocket;
+  readonly #observers = new Set<SessionObserver>();
   readonly #byUfrag = new Map<string, Entry>();
   readonly #byClient = new Map<ClientKey, Entry>();
   readonly #entries = new Map<Session, Entry>();
@@ -77,34 +83,41 @@ export class MediaEndpoint {
   readonly #headers = new WeakMap<SessionPath, Buffer>();
   address: TransportAddress;
 
-  private constructor(o: MediaEndpointOptions, socket: MediaSocket) {
+  private constructor(o: MediaEndpointOptions) {
     this.#o = o;
-    this.#socket = socket;
-    this.address = socket.address;
+    this.address = o.bind;
   }
 
   /** Binds the UDP socket. Rejects when the address cannot be bound. */
   static async bind(o: MediaEndpointOptions): Promise<MediaEndpoint> {
+    const endpoint = new MediaEndpoint(o);
+    await endpoint.#open();
+    return endpoint;
+  }
+
+  async #open(): Promise<void> {
+    const o = this.#o;
     const m = o.metrics;
-    // The socket needs the endpoint's handler and the endpoint needs the socket: break the cycle with a holder.
-    const holder: { e?: MediaEndpoint } = {};
     const so: MediaSocketOptions = {
       bind: o.bind,
       // Relays forward many calls' packets in bursts; the default ~200 KB buffer holds only about
       // 200 small datagrams (each costs ~1 KB of kernel memory). The kernel caps this at rmem_max.
       bufferBytes: o.bufferBytes ?? DEFAULT_UDP_BUFFER_BYTES,
       log: o.log,
-      onDatagram: (msg, from) => {
-        if (holder.e) holder.e.#onMessage(msg, from);
-      },
+      onDatagram: (msg, from) => this.#onMessage(msg, from),
       onTooLarge: (n) => m.drops.too_large.inc(n),
       onSendError: (n) => m.sendErrors.inc(n),
     };
-    const socket = o.io === 'native'
+    this.#socket = o.io === 'native'
       ? await NativeMediaSocket.bind({ ...so, batchUs: o.batchUs ?? DEFAULT_MEDIA_BATCH_US, urgentOffset: RELAY_HEADER_LENGTH })
       : await DgramMediaSocket.bind(so);
-    holder.e = new MediaEndpoint(o, socket);
-    return holder.e;
+    this.address = this.#socket.address;
+  }
+
+  /** Adds an observer of session state and close; returns a function that removes it. */
+  observe(observer: SessionObserver): () => void {
+    this.#observers.add(observer);
+    return () => this.#observers.delete(observer);
   }
 
   /** Which socket implementation carries the media (--media-io). */
@@ -225,7 +238,7 @@ export class MediaEndpoint {
     } catch {
       // Closing a broken session can fail too; it is dropped from routing by #service below.
       this.#remove(entry);
-      this.#o.onSessionClosed?.(entry.session, 'internal-error');
+      for (const ob of this.#observers) ob.sessionClosed(entry.session, 'internal-error');
     }
   }
 
@@ -246,10 +259,10 @@ export class MediaEndpoint {
       this.#byClient.set(key, entry);
       entry.clients.add(key);
     } else if (e.type === 'state') {
-      this.#o.onSessionState?.(entry.session);
+      for (const ob of this.#observers) ob.sessionState(entry.session);
     } else if (e.type === 'closed') {
       this.#remove(entry);
-      this.#o.onSessionClosed?.(entry.session, e.reason);
+      for (const ob of this.#observers) ob.sessionClosed(entry.session, e.reason);
     }
   }
 

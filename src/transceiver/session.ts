@@ -239,7 +239,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
     this.#opts.onWake?.();
   }
 
-  /** What the peer reported during an input: audio for the handler, a new path, keys, a failure. */
+  /** What the peer reported during an input: audio for the handler, a new path, keys, a failure (RTCP shows in stats()). */
   #takePeerEvents(now: number): void {
     const peer = this.#peer;
     for (let e = peer.pollEvent(); e; e = peer.pollEvent()) {
@@ -252,7 +252,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       } else if (e.type === 'connected') {
         this.#connectedAt = now;
         this.#setState('connected');
-      } else {
+      } else if (e.type === 'failed') {
         return this.close(CLOSE_ON_FAILURE[e.reason], now);
       }
     }

@@ -81,12 +81,9 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
   // generating a P-256 key per call would cost the offer path for nothing.
   const certificate = o.certificate ?? generateCertificate();
   const clock = o.clock ?? systemClock;
-  // The endpoint reports to the registry, which needs the endpoint: break the cycle with a holder.
-  const owner: { calls?: CallRegistry } = {};
+  // The registry observes the endpoint's sessions (MediaEndpoint.observe) once it is made.
   const endpoint = await MediaEndpoint.bind({
     bind: o.media, relayCidrs: o.relayCidrs, metrics: m, log: o.log, clock, bufferBytes: o.udpBufferBytes, io: o.mediaIo, batchUs: o.mediaBatchUs,
-    onSessionClosed: (s, reason) => owner.calls?.onSessionClosed(s, reason),
-    onSessionState: (s) => owner.calls?.onSessionState(s),
   });
   // Port 0 (tests) binds an ephemeral port: the token must carry the real one.
   const mediaAddress: TransportAddress = { ...o.media, port: endpoint.address.port };
@@ -110,7 +107,6 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     maxSessions: o.maxSessions, maxCallMs: o.maxCallSeconds * 1000, defaultHandler: o.handler, handlers: o.handlers,
     metrics: m, log: o.log, setupTimeoutMs: o.setupTimeoutMs, srtpTransform: o.srtpTransform,
   });
-  owner.calls = registry;
   let signaling: SignalingServer;
   try {
     signaling = await startSignaling({

@@ -1,34 +1,44 @@
 // The native datapath in process (no relay, no worker): the addon's loop forwards known flows
 // both ways with the relay header, hands everything else to JS as misses with the right source,
-// stamps lastSeen (sync), stops forwarding a released flow, counts every drop in the native half
-// of the stats array with route.ts's reasons, and survives hostile datagrams of every length on
-// both sockets (all counted, none crash it, forwarding still works afterwards).
+// stamps flows with the worker's coarse clock (a shared cell, any time domain), and its table —
+// the only one on this datapath — answers the control side's calls: insert, get, touch, sweep
+// (idle expiry and the flows due for a store refresh). Every drop is counted in the native half
+// of the stats array with route.ts's reasons, and hostile datagrams of every length on both
+// sockets are all counted, none crash it, and forwarding still works afterwards.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RemoteInfo } from 'node:dgram';
-import { RELAY_HEADER_LENGTH, encodeRelayHeader } from '../../src/contracts/relay-header.ts';
+import { Worker } from 'node:worker_threads';
 import { CidrSet } from '../../src/core/cidr.ts';
+import { RELAY_HEADER_LENGTH, encodeRelayHeader } from '../../src/contracts/relay-header.ts';
+import { NATIVE_MISS_QUEUE_CAP } from '../../src/contracts/relay-native.ts';
 import { NativeDatapath, loadNativeAddon } from '../../src/relay/datapath-native.ts';
-import { FlowTable, makeFlow } from '../../src/relay/flow-table.ts';
-import { NATIVE_STATS_BASE, STATS_SLOTS, Slot, dropSlot, newStats } from '../../src/relay/stats.ts';
+import type { DatapathOptions } from '../../src/relay/datapath.ts';
+import type { FlowView } from '../../src/relay/flow-index.ts';
+import { NATIVE_STATS_BASE, Slot, dropSlot, newStats } from '../../src/relay/stats.ts';
 import { rng, rtp, v4 } from './helpers.ts';
 import type { TestSocket } from './harness.ts';
 import { openSocket } from './harness.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const skip = loadNativeAddon() instanceof Error && process.env.CI !== 'true' ? 'the native relay addon is not built' : false;
+const IDLE_MS = 60_000;
 
-test('native datapath: misses, both directions, sync, release, drop counters, hostile input', { skip, timeout: 60_000 }, async () => {
-  const table = new FlowTable({ maxFlows: 100, idleMs: 60_000 });
-  const stats = newStats(false);
+function options(o: Partial<DatapathOptions> = {}): DatapathOptions {
+  const now = new Float64Array(1);
+  now[0] = 5_000_000; // the worker's coarse clock: any domain, the addon only compares with it
+  return {
+    publics: [v4('127.0.0.1', 0)], internal: v4('127.0.0.1', 0), reusePort: false, socketBufferBytes: 1 << 20,
+    maxFlows: 100, idleMs: IDLE_MS, stats: newStats(false), now, transceiverCidrs: CidrSet.parse('127.0.0.2/32'), ...o,
+  };
+}
+
+test('native datapath: misses, both directions, the table as flow index, sweep, drop counters, hostile input', { skip, timeout: 60_000 }, async () => {
+  const o = options();
+  const { stats, now } = o;
   const misses: { msg: Buffer; rinfo: RemoteInfo; index: number }[] = [];
   // Transceivers live on 127.0.0.2 only: return traffic from elsewhere is disallowed_source.
-  const dp = new NativeDatapath({
-    table, publics: [v4('127.0.0.1', 0)], internal: v4('127.0.0.1', 0), reusePort: false, socketBufferBytes: 1 << 20, stats,
-    transceiverCidrs: CidrSet.parse('127.0.0.2/32'),
-    onClientMiss: (msg, rinfo, index) => misses.push({ msg, rinfo, index }),
-    onSocketError: () => {},
-  });
+  const dp = new NativeDatapath(o);
   const sockets: TestSocket[] = [];
   const open = async (h: string): Promise<TestSocket> => {
     const s = await openSocket(h);
@@ -36,8 +46,11 @@ test('native datapath: misses, both directions, sync, release, drop counters, ho
     return s;
   };
   const n = (slot: number): number => stats[slot] + stats[NATIVE_STATS_BASE + slot];
+  let index;
   try {
-    const { publics, internal } = await dp.bind();
+    const bound = await dp.bind({ onClientMiss: (msg, rinfo, i) => misses.push({ msg, rinfo, index: i }), onSocketError: () => {} });
+    index = bound.index;
+    const { publics, internal } = bound;
     const pub = publics[0];
     assert.ok(pub.port > 0 && internal.port > 0);
     assert.equal(dp.tids.length, 2, 'native loop threads: one per public socket + internal');
@@ -53,14 +66,18 @@ test('native datapath: misses, both directions, sync, release, drop counters, ho
     assert.equal(misses[0].rinfo.port, client.address.port);
     assert.equal(misses[0].index, 0);
 
-    // JS creates the flow and forwards the first packet; the loop forwards the rest.
-    const flow = makeFlow(client.address, 0, pub, tx.address, 'ufrag', Date.now() - 10_000);
-    assert.equal(table.insert(flow), 'added');
+    // JS inserts the flow and forwards the first packet; the loop forwards the rest.
+    const t0 = now[0];
+    const ins = index.insert({ client: client.address, publicIndex: 0, public: pub, dest: tx.address, ufrag: 'ufrag-1' }, t0);
+    assert.ok(ins.kind === 'added');
+    const flow: FlowView = ins.flow;
+    assert.equal(index.size, 1);
     dp.forward(flow, first);
     const got1 = await tx.next(2000);
-    assert.deepEqual(got1.msg.subarray(0, RELAY_HEADER_LENGTH), flow.header);
+    assert.deepEqual(got1.msg.subarray(0, RELAY_HEADER_LENGTH), encodeRelayHeader(client.address, pub));
     assert.deepEqual(got1.msg.subarray(RELAY_HEADER_LENGTH), first);
     assert.equal(got1.from.port, internal.port);
+    now[0] = t0 + 1000;
     for (let i = 0; i < 100; i++) client.send(rtp(i), pub);
     for (let i = 0; i < 100; i++) {
       const g = await tx.next(2000);
@@ -70,8 +87,13 @@ test('native datapath: misses, both directions, sync, release, drop counters, ho
     await waitFor(() => n(Slot.pktsToTransceiver) === 101, 2000, 'counters published');
     assert.equal(n(Slot.bytesToTransceiver), first.length + 100 * 172);
 
+    // The table answers for the flow: its token, destination and the loop's last-seen stamp.
+    const seen = index.get(client.address.address, client.address.port, 0);
+    assert.deepEqual(seen, { ...flow, lastSeen: t0 + 1000 });
+    assert.equal(index.get(client.address.address, client.address.port + 1, 0), undefined);
+
     // Return path: header stripped, sent from the public port to the client.
-    const reply = Buffer.concat([flow.header, rtp(7)]);
+    const reply = Buffer.concat([encodeRelayHeader(client.address, pub), rtp(7)]);
     tx.send(reply, internal);
     const back = await client.next(2000);
     assert.deepEqual(back.msg, rtp(7));
@@ -79,10 +101,17 @@ test('native datapath: misses, both directions, sync, release, drop counters, ho
     await waitFor(() => n(Slot.pktsToClient) === 1, 2000, 'pktsToClient');
     assert.equal(n(Slot.bytesToClient), 172);
 
-    // sync brings lastSeen forward from the native stamps.
-    const before = flow.lastSeen;
-    dp.sync?.();
-    assert.ok(flow.lastSeen > before, 'lastSeen synced');
+    // Sweep: a flow seen since its store write is due for a refresh once refreshMs have passed
+    // since that write, and is marked written; nothing is idle yet.
+    const due: FlowView[] = [];
+    assert.equal(index.sweep(t0 + 29_999, 30_000, (f) => due.push(f)), 0);
+    assert.equal(due.length, 0, 'written less than refreshMs ago');
+    assert.equal(index.sweep(t0 + 30_000, 30_000, (f) => due.push(f)), 0);
+    assert.deepEqual(due, [{ ...flow, lastSeen: t0 + 1000 }]);
+    assert.equal(index.sweep(t0 + 60_000, 30_000, (f) => due.push(f)), 0);
+    assert.equal(due.length, 1, 'not seen since that write: not due again');
+    index.touch(flow, t0 + 2000);
+    assert.equal(index.get(client.address.address, client.address.port, 0)?.lastSeen, t0 + 2000, 'touch stamps the flow');
 
     // Drops on the return path, each with route.ts's reason.
     const other = await open('127.0.0.3');
@@ -93,8 +122,8 @@ test('native datapath: misses, both directions, sync, release, drop counters, ho
     };
     await expectDrop(dropSlot.disallowed_source, () => other.send(reply, internal));
     await expectDrop(dropSlot.bad_header, () => tx.send(rtp(1), internal));
-    await expectDrop(dropSlot.too_large, () => tx.send(Buffer.concat([flow.header, Buffer.alloc(1501)]), internal));
-    await expectDrop(dropSlot.too_large, () => tx.send(Buffer.concat([flow.header, Buffer.alloc(4000)]), internal));
+    await expectDrop(dropSlot.too_large, () => tx.send(Buffer.concat([reply.subarray(0, RELAY_HEADER_LENGTH), Buffer.alloc(1501)]), internal));
+    await expectDrop(dropSlot.too_large, () => tx.send(Buffer.concat([reply.subarray(0, RELAY_HEADER_LENGTH), Buffer.alloc(4000)]), internal));
     await expectDrop(dropSlot.unknown_flow, () => tx.send(Buffer.concat([encodeRelayHeader(v4('127.0.0.9', 1234), pub), rtp(1)]), internal));
     await expectDrop(dropSlot.unknown_flow, () => tx.send(Buffer.concat([encodeRelayHeader(client.address, v4('127.0.0.1', 1)), rtp(1)]), internal));
     // a header naming the flow, but from another transceiver address than the flow's
@@ -134,12 +163,15 @@ test('native datapath: misses, both directions, sync, release, drop counters, ho
     client.send(rtp(500), pub);
     assert.deepEqual((await tx.next(2000, (m) => m.length === 212 && m.readUInt32BE(52) === 500)).msg.subarray(RELAY_HEADER_LENGTH), rtp(500));
 
-    // Released: the loop no longer forwards it (a miss again), nor returns to it.
-    table.remove(flow);
-    dp.release?.(flow);
+    // Idle for the idle timeout (on the worker's clock): swept out; the loop no longer forwards
+    // it (a miss again), nor returns to it.
+    const last = index.get(client.address.address, client.address.port, 0)?.lastSeen ?? 0;
+    assert.equal(index.sweep(last + IDLE_MS - 1, 30_000, () => {}), 0);
+    assert.equal(index.sweep(last + IDLE_MS, 30_000, () => {}), 1);
+    assert.equal(index.size, 0);
     const m1 = misses.length;
     client.send(rtp(600), pub);
-    await waitFor(() => misses.length === m1 + 1, 2000, 'miss after release');
+    await waitFor(() => misses.length === m1 + 1, 2000, 'miss after expiry');
     assert.deepEqual(misses.at(-1)?.msg, rtp(600));
     await expectDrop(dropSlot.unknown_flow, () => tx.send(reply, internal));
   } finally {
@@ -148,73 +180,103 @@ test('native datapath: misses, both directions, sync, release, drop counters, ho
     for (const s of sockets) await s.close();
   }
   // After close: no-ops, no crash.
-  dp.forward(makeFlow(v4('127.0.0.1', 1), 0, v4('127.0.0.1', 2), v4('127.0.0.2', 3), 'u', 0), rtp(1));
-  dp.sync?.();
+  dp.forward({ clientAddress: '127.0.0.1', clientPort: 1, clientFamily: 'IPv4', publicIndex: 0, destAddress: '127.0.0.2', destPort: 3, ufrag: 'u', lastSeen: 0 }, rtp(1));
+  assert.equal(index?.size, 0);
+  assert.equal(index?.get('127.0.0.1', 1, 0), undefined);
+  assert.equal(index?.sweep(0, 0, () => {}), 0);
 });
 
 test('native datapath: a taken port is an EADDRINUSE error, and nothing is left open', { skip }, async () => {
   const s = await openSocket('127.0.0.1');
   try {
-    const dp = new NativeDatapath({
-      table: new FlowTable({ maxFlows: 10, idleMs: 60_000 }), publics: [s.address], internal: v4('127.0.0.1', 0), reusePort: false,
-      socketBufferBytes: 0, stats: newStats(false), transceiverCidrs: CidrSet.parse('127.0.0.0/8'), onClientMiss: () => {}, onSocketError: () => {},
-    });
-    await assert.rejects(dp.bind(), /EADDRINUSE/);
+    const dp = new NativeDatapath(options({ publics: [s.address], socketBufferBytes: 0, maxFlows: 10, transceiverCidrs: CidrSet.parse('127.0.0.0/8') }));
+    await assert.rejects(dp.bind({ onClientMiss: () => {}, onSocketError: () => {} }), /EADDRINUSE/);
     await dp.close();
   } finally {
     await s.close();
   }
 });
 
-test('native flow table: 20 000 random installs, replacements and removals agree with a Map (seeded)', { skip }, () => {
-  const addon = loadNativeAddon();
-  if (addon instanceof Error) throw addon;
-  const stats = newStats(false);
-  const r = addon.open({
-    publics: [v4('127.0.0.1', 0), { address: '::1', port: 0, family: 'IPv6' }], internal: v4('127.0.0.1', 0), reusePort: false,
-    socketBufferBytes: 0, maxFlows: 600, cidrs: [[Buffer.from([127, 0, 0, 0]), 8]], stats: new Float64Array(stats.buffer, NATIVE_STATS_BASE * 8, STATS_SLOTS),
-    slots: new Int32Array(addon.COUNTERS).fill(-1), onMiss: () => {},
-  });
+test('native flow table: 20 000 random inserts, replacements and sweeps agree with a Map; the cap is exact (seeded)', { skip, timeout: 60_000 }, async () => {
+  const MAX = 600;
+  const dp = new NativeDatapath(options({ publics: [v4('127.0.0.1', 0), { address: '::1', port: 0, family: 'IPv6' }], socketBufferBytes: 0, maxFlows: MAX, idleMs: 1000 }));
+  const { publics: pubs, index } = await dp.bind({ onClientMiss: () => {}, onSocketError: () => {} });
   try {
-    const pubs = r.publics;
     // 800 possible clients (v4 and v6, colliding ports and addresses) for at most 600 flows.
     const clients = Array.from({ length: 800 }, (_, i) => {
       const pi = i % 2;
       const c = pi === 0 ? v4(`127.0.${i % 3}.${i % 7}`, 1000 + (i % 50)) : { address: `::${(i % 5) + 1}`, port: 1000 + (i % 40), family: 'IPv6' as const };
-      return { header: encodeRelayHeader(c, pubs[pi]), pi, key: `${pi}|${c.address}|${c.port}` };
+      return { c, pi, key: `${pi}|${c.address}|${c.port}` };
     });
-    const model = new Map<string, number>();
-    let id = 1;
+    const model = new Map<string, { ufrag: string; at: number }>();
+    let t = 1_000_000;
     for (let step = 0; step < 20_000; step++) {
-      const c = clients[rng.bytes(2).readUInt16BE(0) % clients.length];
-      const op = rng.bytes(1)[0] % 3;
-      if (op < 2) {
-        const prev = addon.install(r.handle, c.header, c.pi, '127.0.0.2', 9, id);
-        if (model.has(c.key)) assert.equal(prev, model.get(c.key), `replace ${c.key}`);
-        else if (model.size >= 616) assert.equal(prev, -1);
-        else assert.equal(prev, 0, `add ${c.key}`);
-        if (prev !== -1) model.set(c.key, id);
-        id++;
+      const x = clients[rng.bytes(2).readUInt16BE(0) % clients.length];
+      const op = rng.bytes(1)[0] % 8;
+      if (op < 7) {
+        const ufrag = `u${step}`;
+        const r = index.insert({ client: x.c, publicIndex: x.pi, public: pubs[x.pi], dest: v4('127.0.0.2', 9), ufrag }, t);
+        const want = model.has(x.key) ? 'replaced' : model.size >= MAX ? 'full' : 'added';
+        assert.equal(r.kind, want, `${x.key} at ${model.size}`);
+        if (r.kind !== 'full') model.set(x.key, { ufrag, at: t });
       } else {
-        const want = model.get(c.key);
-        assert.equal(addon.remove(r.handle, c.header, c.pi, want ?? 1), want !== undefined);
-        model.delete(c.key);
+        t += 100;
+        let gone = 0;
+        for (const [k, v] of model) {
+          if (t - v.at < 1000) continue;
+          model.delete(k);
+          gone++;
+        }
+        assert.equal(index.sweep(t, Infinity, () => assert.fail('never due with refreshMs = Infinity')), gone);
       }
       if (step % 1000 === 0 || step === 19_999) {
-        assert.equal(addon.flows(r.handle), model.size);
-        for (const x of clients) assert.equal(addon.lookup(r.handle, x.header, x.pi), model.get(x.key) ?? 0, x.key);
+        assert.equal(index.size, model.size);
+        for (const y of clients) {
+          const f = index.get(y.c.address, y.c.port, y.pi);
+          const m = model.get(y.key);
+          assert.deepEqual(f && { ufrag: f.ufrag, at: f.lastSeen }, m, y.key);
+        }
       }
     }
-    // a removal with a stale id leaves the newer flow in place
-    const c = clients[0];
-    addon.install(r.handle, c.header, c.pi, '127.0.0.2', 9, 4_000_000);
-    assert.equal(addon.remove(r.handle, c.header, c.pi, 3), false);
-    assert.equal(addon.lookup(r.handle, c.header, c.pi), 4_000_000);
-    // seen() fills the caller's buffer (nothing allocated under the table lock): no packets, no pairs
-    assert.equal(addon.seen(r.handle, new Float64Array(4)), 0);
-    assert.throws(() => addon.seen(r.handle, new Uint8Array(8) as unknown as Float64Array), /seen: bad arguments/);
   } finally {
-    addon.close(r.handle);
+    await dp.close();
   }
-  assert.throws(() => addon.flows(r.handle), /closed/);
+});
+
+test('native datapath: first packets the JS side cannot take in time are counted as miss_queue_full', { skip, timeout: 60_000 }, async () => {
+  const o = options({ socketBufferBytes: 8 << 20 });
+  const dp = new NativeDatapath(o);
+  let misses = 0;
+  const { publics } = await dp.bind({ onClientMiss: () => misses++, onSocketError: () => {} });
+  const full = (): number => o.stats[NATIVE_STATS_BASE + dropSlot.miss_queue_full];
+  try {
+    // Another thread sends STUN-shaped first packets while this one (the JS side of the datapath)
+    // is blocked, so the addon's queue for it fills: what does not fit is counted, not queued.
+    const SENT = NATIVE_MISS_QUEUE_CAP + 500;
+    const done = new Int32Array(new SharedArrayBuffer(4));
+    const sender = new Worker(
+      `const dgram = require('node:dgram');
+      const { workerData: { port, n, done } } = require('node:worker_threads');
+      const s = dgram.createSocket('udp4');
+      const msg = Buffer.from([0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+      let left = n;
+      // One at a time, so the kernel's send buffer never drops any on this side.
+      const next = () => { if (left-- > 0) s.send(msg, port, '127.0.0.1', next); else { s.close(); Atomics.store(done, 0, 1); Atomics.notify(done, 0); } };
+      next();`,
+      { eval: true, workerData: { port: publics[0].port, n: SENT, done } },
+    );
+    try {
+      // Blocked (bounded) until the other thread has sent them all.
+      assert.equal(Atomics.wait(done, 0, 0, 30_000), 'ok', 'the sender finished');
+      // Now the queued ones reach the JS side; the loop may still be reading the last few.
+      await waitFor(() => misses + full() === SENT, 5000, 'every first packet queued or counted');
+      assert.equal(misses, NATIVE_MISS_QUEUE_CAP, 'the queue took what it holds');
+      assert.equal(full(), SENT - NATIVE_MISS_QUEUE_CAP);
+      assert.equal(o.stats[NATIVE_STATS_BASE + dropSlot.rate_limited], 0, 'a full queue is not a rate limit');
+    } finally {
+      await sender.terminate();
+    }
+  } finally {
+    await dp.close();
+  }
 });

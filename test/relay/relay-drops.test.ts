@@ -1,11 +1,16 @@
 // Every drop reason over real sockets, each counted in /metrics (scraped over HTTP): forged
-// token, one flipped character, wrong password, non-STUN first packet, garbage, oversize, a
-// flood of first packets from one source, table full, disallowed source and destination,
-// unknown flow and a missing header on the return path. Nothing reaches the transceiver.
+// token, one flipped character, and every other way a token fails to open (expired, unknown
+// key, not yet valid, malformed, unknown version), wrong password, non-STUN first packet,
+// garbage, oversize, a flood of first packets from one source, table full, disallowed source and
+// destination, unknown flow and a missing header on the return path. Nothing reaches the
+// transceiver. (miss_queue_full: native-datapath.test.ts; store_unavailable:
+// relay-redis-outage.test.ts.)
 // Each case sends from its own loopback IP (127.0.x.y) so per-IP rate limits do not mix.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeRelayHeader } from '../../src/contracts/relay-header.ts';
+import { seededRng } from '../../src/core/rng.ts';
+import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_TOKEN_LIFETIME_MS, Keyring, mint } from '../../src/core/token/index.ts';
 import { mintFor, rtp, stunCheck, v4 } from './helpers.ts';
 import type { RelayProcess, TestSocket } from './harness.ts';
 import { drops, openSocket, scrape, startRelayProcess } from './harness.ts';
@@ -37,13 +42,31 @@ test('each drop reason is counted in /metrics and nothing is forwarded', async (
 
   try {
     await t.test('forged token', () =>
-      expectDrop('bad_token', 1, async () => (await open('127.0.1.1')).send(stunCheck('AQc' + 'A'.repeat(61), pwd), pub)));
+      expectDrop('token_bad_tag', 1, async () => (await open('127.0.1.1')).send(stunCheck('AQc' + 'A'.repeat(61), pwd), pub)));
     await t.test('token with one flipped character', () =>
-      expectDrop('bad_token', 1, async () => {
+      expectDrop('token_bad_tag', 1, async () => {
         const i = 20;
         const flipped = ufrag.slice(0, i) + (ufrag[i] === 'x' ? 'y' : 'x') + ufrag.slice(i + 1);
         (await open('127.0.1.2')).send(stunCheck(flipped, pwd), pub);
       }));
+    await t.test('expired token', () =>
+      expectDrop('token_expired', 1, async () => {
+        const old = mintFor(tx.address, Date.now() - DEFAULT_TOKEN_LIFETIME_MS - 60_000);
+        (await open('127.0.3.1')).send(stunCheck(old.ufrag, old.pwd), pub);
+      }));
+    await t.test('token of a key this relay does not have (rotated away)', () =>
+      expectDrop('token_unknown_key', 1, async () => {
+        const other = mint(tx.address, Keyring.generate(seededRng('another deployment'), 99), Date.now(), seededRng('n'));
+        (await open('127.0.3.2')).send(stunCheck(other.ufrag, other.pwd), pub);
+      }));
+    await t.test('token issued in the future', () =>
+      expectDrop('token_not_yet_valid', 1, async () => {
+        const early = mintFor(tx.address, Date.now() + DEFAULT_CLOCK_SKEW_MS + 60_000);
+        (await open('127.0.3.3')).send(stunCheck(early.ufrag, early.pwd), pub);
+      }));
+    await t.test('malformed token', () => expectDrop('token_malformed', 1, async () => (await open('127.0.3.4')).send(stunCheck('not*a*token', pwd), pub)));
+    await t.test('token of an unknown version', () =>
+      expectDrop('token_unsupported_version', 1, async () => (await open('127.0.3.5')).send(stunCheck('BQc' + ufrag.slice(3), pwd), pub)));
     await t.test('valid token, wrong password', () =>
       expectDrop('bad_integrity', 1, async () => (await open('127.0.1.3')).send(stunCheck(ufrag, 'A'.repeat(24)), pub)));
     await t.test('non-STUN first packet (RTP from an unknown address, not in the store)', () =>
@@ -67,10 +90,10 @@ test('each drop reason is counted in /metrics and nothing is forwarded', async (
       for (let i = 0; i < 500; i++) s.send(bad, pub);
       await waitFor(async () => {
         const m = await scrape(relay.http);
-        return drops(m, 'bad_token') + drops(m, 'rate_limited') - drops(before, 'bad_token') - drops(before, 'rate_limited') >= 500;
+        return drops(m, 'token_bad_tag') + drops(m, 'rate_limited') - drops(before, 'token_bad_tag') - drops(before, 'rate_limited') >= 500;
       }, 5000, '500 drops');
       const m = await scrape(relay.http);
-      const allowed = drops(m, 'bad_token') - drops(before, 'bad_token');
+      const allowed = drops(m, 'token_bad_tag') - drops(before, 'token_bad_tag');
       // Burst 10 plus 5/s of refill while the flood lasts.
       assert.ok(allowed >= 10 && allowed <= 20, `token opens allowed: ${allowed}`);
       assert.ok(drops(m, 'rate_limited') - drops(before, 'rate_limited') >= 480);

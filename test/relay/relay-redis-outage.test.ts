@@ -1,13 +1,13 @@
 // A Redis outage, on a private redis-server this test starts and stops (never the machine's
 // shared Redis): forwarding of existing flows never pauses, a new flow still works while Redis
-// is down, errors are counted, and the relay reconnects when Redis returns and writes the flow
-// it made during the outage.
+// is down, errors are counted (and media from unknown addresses as store_unavailable), and the
+// relay reconnects when Redis returns and writes the flow it made during the outage.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RELAY_HEADER_LENGTH } from '../../src/contracts/relay-header.ts';
 import { mintFor, rtp, stunCheck } from './helpers.ts';
 import type { RelayProcess, TestSocket } from './harness.ts';
-import { countRedisKeys, startClients, freePort, openSocket, requireRedis, scrape, startPrivateRedis, startRelayProcess } from './harness.ts';
+import { countRedisKeys, drops, startClients, freePort, openSocket, requireRedis, scrape, startPrivateRedis, startRelayProcess } from './harness.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const FLOWS = 5;
@@ -53,6 +53,14 @@ test('Redis outage: existing flows keep forwarding, new flows work, the relay re
     await redis.stop();
     const firstSeq = seq + 1;
     await waitFor(async () => (await scrape(relay!.http)).get('parley_relay_store_connected') === 0, 5000, 'relay to notice Redis is down');
+
+    // Media from an address the relay does not know, while the store cannot answer: counted as
+    // store_unavailable (the store might have had its flow), not as not_stun.
+    const stranger = await openSocket();
+    clients.push(stranger);
+    const unavailable = drops(await scrape(relay.http), 'store_unavailable');
+    stranger.send(rtp(1), pub);
+    await waitFor(async () => drops(await scrape(relay!.http), 'store_unavailable') === unavailable + 1, 3000, 'store_unavailable counted');
 
     // A new flow while Redis is down.
     const late = await openSocket();

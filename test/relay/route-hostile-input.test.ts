@@ -5,13 +5,14 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { CidrSet } from '../../src/core/cidr.ts';
 import { FlowTable } from '../../src/relay/flow-table.ts';
+import type { JsFlow } from '../../src/relay/flow-table.ts';
 import { KeyedTokenBuckets } from '../../src/relay/rate-limit.ts';
 import type { RouteContext } from '../../src/relay/route.ts';
 import { publicMatchers, routeFromClient, routeFromTransceiver } from '../../src/relay/route.ts';
 import { keyring, mintFor, stunCheck, v4 } from './helpers.ts';
 
 const NOW = 1_800_000_000_000;
-const ctx: RouteContext = {
+const ctx: RouteContext<JsFlow> & { table: FlowTable } = {
   keyring,
   table: new FlowTable({ maxFlows: 10, idleMs: 60_000 }),
   newFlowLimiter: new KeyedTokenBuckets({ ratePerSecond: 1e9, burst: 1e9, maxKeys: 10 }),

@@ -4,10 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeRelayHeader } from '../../src/contracts/relay-header.ts';
 import { FlowTable } from '../../src/relay/flow-table.ts';
+import type { JsFlow } from '../../src/relay/flow-table.ts';
 import { KeyedTokenBuckets } from '../../src/relay/rate-limit.ts';
 import { CidrSet } from '../../src/core/cidr.ts';
 import type { RouteContext } from '../../src/relay/route.ts';
 import { REPLACE_SILENT_FLOW_AFTER_MS, publicMatchers, recoverFlow, routeFromClient, routeFromTransceiver } from '../../src/relay/route.ts';
+import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_TOKEN_LIFETIME_MS, Keyring, mint } from '../../src/core/token/index.ts';
+import { seededRng } from '../../src/core/rng.ts';
 import { keyring, mintFor, rtp, stunCheck, v4 } from './helpers.ts';
 
 const NOW = 1_800_000_000_000;
@@ -15,7 +18,7 @@ const pub = v4('192.0.2.1', 3478);
 const dest = v4('127.0.0.5', 7000);
 const client = v4('198.51.100.9', 40000);
 
-function ctx(o: { maxFlows?: number; burst?: number; maxKeys?: number } = {}): RouteContext {
+function ctx(o: { maxFlows?: number; burst?: number; maxKeys?: number } = {}): RouteContext<JsFlow> & { table: FlowTable } {
   return {
     keyring,
     table: new FlowTable({ maxFlows: o.maxFlows ?? 100, idleMs: 60_000 }),
@@ -45,16 +48,37 @@ test('drop reasons: forged token, flipped character, wrong password, non-STUN, g
     const r = routeFromClient(c, p, from, 0, NOW);
     return r.kind === 'drop' ? r.reason : r.kind;
   };
-  assert.equal(reason(stunCheck('AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', pwd)), 'bad_token');
+  assert.equal(reason(stunCheck('AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', pwd)), 'token_unsupported_version');
   const i = 10;
   const flipped = ufrag.slice(0, i) + (ufrag[i] === 'A' ? 'B' : 'A') + ufrag.slice(i + 1);
-  assert.equal(reason(stunCheck(flipped, pwd)), 'bad_token');
+  assert.equal(reason(stunCheck(flipped, pwd)), 'token_bad_tag');
   assert.equal(reason(stunCheck(ufrag, 'x'.repeat(24))), 'bad_integrity');
   assert.equal(reason(stunCheck(`${ufrag}`, pwd).subarray(0, 20)), 'not_stun');
   assert.equal(reason(Buffer.from('hello garbage')), 'not_stun');
   assert.equal(reason(rtp(1)), 'lookup');
   assert.equal(reason(Buffer.alloc(1501, 0x80)), 'too_large');
   assert.equal(c.table.size, 0);
+});
+
+test('each way a token fails to open has its own drop reason (a rotated-away key is not an expired token)', () => {
+  const c = ctx();
+  let port = 30000;
+  const reason = (ufrag: string, pwd = 'x'.repeat(24), now = NOW): string => {
+    const r = routeFromClient(c, stunCheck(ufrag, pwd), v4('198.51.100.20', port++), 0, now);
+    return r.kind === 'drop' ? r.reason : r.kind;
+  };
+  const good = mintFor(dest, NOW);
+  assert.equal(reason(good.ufrag, good.pwd), 'created');
+  const at = (ms: number): string => mintFor(dest, ms).ufrag;
+  assert.equal(reason(at(NOW - DEFAULT_TOKEN_LIFETIME_MS - 1000)), 'token_expired');
+  assert.equal(reason(at(NOW + DEFAULT_CLOCK_SKEW_MS + 10_000)), 'token_not_yet_valid');
+  const other = mint(dest, Keyring.generate(seededRng('another deployment'), 99), NOW, seededRng('n'));
+  assert.equal(reason(other.ufrag, other.pwd), 'token_unknown_key');
+  assert.equal(reason(good.ufrag.slice(0, 40)), 'token_bad_tag', 'truncated');
+  assert.equal(reason('BQc' + good.ufrag.slice(3)), 'token_unsupported_version');
+  assert.equal(reason('not!ice*chars'), 'token_malformed');
+  assert.equal(reason(''), 'token_malformed', 'USERNAME without a server ufrag');
+  assert.equal(c.table.size, 1);
 });
 
 test('a token naming a destination outside the transceiver networks is refused', () => {
@@ -122,10 +146,11 @@ test('recovered flows re-open their token: a tampered store record cannot name a
   const { ufrag } = mintFor(dest, NOW);
   const ok = recoverFlow(c, client, 0, ufrag, NOW);
   assert.ok('flow' in ok && ok.flow.destPort === 7000);
-  assert.deepEqual(recoverFlow(c, v4('198.51.100.10', 1), 0, 'AAAA' + ufrag.slice(4), NOW), { reason: 'bad_token' });
+  assert.deepEqual(recoverFlow(c, v4('198.51.100.10', 1), 0, 'AAAA' + ufrag.slice(4), NOW), { reason: 'token_unsupported_version' });
+  assert.deepEqual(recoverFlow(c, v4('198.51.100.10', 2), 0, ufrag, NOW + DEFAULT_TOKEN_LIFETIME_MS), { reason: 'token_expired' }, 'a stored token past its lifetime');
 });
 
-test('idle flows expire; live ones stay', () => {
+test('idle flows expire; live ones stay; a flow seen since its last store write is handed back for a refresh', () => {
   const c = ctx();
   const { ufrag, pwd } = mintFor(dest, NOW);
   routeFromClient(c, stunCheck(ufrag, pwd), client, 0, NOW);
@@ -133,9 +158,12 @@ test('idle flows expire; live ones stay', () => {
   const live = c.table.get('198.51.100.11', 1, 0);
   assert.ok(live);
   live.lastSeen = NOW + 50_000;
-  assert.equal(c.table.expire(NOW + 60_000), 1);
+  const due: string[] = [];
+  assert.equal(c.table.sweep(NOW + 60_000, 30_000, (f) => due.push(`${f.clientAddress}:${f.clientPort}`)), 1);
   assert.equal(c.table.size, 1);
   assert.equal(c.table.get(client.address, client.port, 0), undefined);
+  assert.deepEqual(due, ['198.51.100.11:1'], 'the live flow, written at NOW and seen since');
+  assert.equal(c.table.sweep(NOW + 60_001, 30_000, () => assert.fail('just written')), 0);
 });
 
 test('a check for another call from a known address replaces the flow only once it is silent (address reused), never a live one', () => {

@@ -143,6 +143,16 @@ test('the same seed gives every datagram the same fate; another seed does not; t
   assert.deepEqual(b.got, a.got);
   assert.deepEqual(b.net.stats, a.net.stats);
   assert.notDeepEqual(c.got, a.got);
+  const named = (seed: string): number[] => {
+    const net = new Netem({ seed, profile: { loss: 0.5 } });
+    const got: number[] = [];
+    net.attach(B, (d) => got.push(d.data[0]));
+    for (let n = 0; n < 64; n++) net.send({ from: A, to: B, data: Buffer.from([n]) }, 0);
+    net.deliver(0);
+    return got;
+  };
+  assert.deepEqual(named('lossy-7'), named('lossy-7'), 'a string seed is a seed too');
+  assert.notDeepEqual(named('lossy-7'), named('lossy-8'));
   // The same A → B traffic, interleaved with B → A traffic: A → B fates are unchanged.
   const net = new Netem({ seed: 42, profile });
   const got: Arrival[] = [];

@@ -106,8 +106,9 @@ export class Netem {
   readonly #queue = new MinHeap<InFlight>((a, b) => a.at - b.at || a.order - b.order);
   #order = 0;
 
-  constructor(o: { seed: number; profile?: LinkProfile }) {
-    this.#seed = o.seed >>> 0;
+  /** A string seed is hashed to 32 bits, so a test can name its seed (`'lossy-7'`). */
+  constructor(o: { seed: number | string; profile?: LinkProfile }) {
+    this.#seed = typeof o.seed === 'string' ? fnv1a(o.seed) : o.seed >>> 0;
     this.#profile = { ...o.profile };
   }
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/common/clock.ts';
 import type { TransportAddress } from '../../src/core/address.ts';
 import { Netem } from './netem.ts';
-import { progress } from './progress.ts';
+import { progress, progressTo } from './progress.ts';
 import type { Driven } from './progress.ts';
 
 /** A part that is due every `period` ms and records when it ran. */
@@ -74,4 +74,18 @@ test('a Netem is a part: a ping-pong over 20 ms each way takes 40 ms per round',
   net.send({ from: A, to: B, data: Buffer.from('ball') }, clock.now());
   const r = progress({ clock, parts: [net], until: () => rounds === 10, maxMs: 10_000 });
   assert.deepEqual(r, { steps: 20, elapsedMs: 400 });
+});
+
+test('progressTo runs every deadline up to and including t, and leaves the clock at t', () => {
+  const clock = new ManualClock();
+  const a = ticker(40);
+  const r = progressTo({ clock, parts: [a], t: 120 });
+  assert.deepEqual(a.ran, [40, 80, 120]);
+  assert.equal(clock.now(), 120);
+  assert.equal(r.elapsedMs, 120);
+  progressTo({ clock, parts: [a], t: 150 });
+  assert.deepEqual(a.ran, [40, 80, 120]);
+  assert.equal(clock.now(), 150, 'the clock reaches t with nothing due there');
+  progressTo({ clock, parts: [], t: 100 });
+  assert.equal(clock.now(), 150, 'never backwards');
 });

@@ -64,3 +64,19 @@ export function progress(o: ProgressOptions): ProgressResult {
   }
   return { steps, elapsedMs: clock.now() - start };
 }
+
+/**
+ * progress() until the clock reads `t`: every part runs at each of its deadlines up to and
+ * including `t`, and the clock ends at `t` even when nothing was due there.
+ */
+export function progressTo(o: { clock: ManualClock; parts: Driven[]; t: number; maxSteps?: number; what?: string }): ProgressResult {
+  const stop: Driven = { nextDeadline: () => o.t, advance: () => {} };
+  return progress({
+    clock: o.clock,
+    parts: [...o.parts, stop],
+    until: () => o.clock.now() >= o.t,
+    maxMs: Math.max(0, o.t - o.clock.now()),
+    maxSteps: o.maxSteps,
+    what: o.what ?? `until t=${o.t}`,
+  });
+}

@@ -37,8 +37,9 @@ test('a throwing session ends as internal-error; a healthy one still times out o
   const clock = new ManualClock(5_000);
   const endpoint = await MediaEndpoint.bind({
     bind: { address: '127.0.0.1', port: 0, family: 'IPv4' }, relayCidrs: CidrSet.parse('127.0.0.1/32'),
-    metrics: transceiverMetrics(new MetricsRegistry()), clock, io: TEST_MEDIA_IO, onSessionClosed: (s, r) => closed.push([s.id, r]),
+    metrics: transceiverMetrics(new MetricsRegistry()), clock, io: TEST_MEDIA_IO,
   });
+  endpoint.observe({ sessionClosed: (s, r) => closed.push([s.id, r]), sessionState: () => {} });
   const t0 = clock.now();
   endpoint.add(new BrokenSession(options('broken', t0, 30)));
   endpoint.add(new Session(options('healthy', t0, 80)));

@@ -19,7 +19,7 @@ import { HandlerRegistry } from '../../src/transceiver/handlers/registry.ts';
 import { CidrSet } from '../../src/core/cidr.ts';
 import { startTransceiver } from '../../src/transceiver/transceiver.ts';
 import type { Transceiver } from '../../src/transceiver/transceiver.ts';
-import { readAnswer } from './helpers/udp-caller.ts';
+import { readAnswer } from './helpers/answer.ts';
 import { TEST_MEDIA_IO } from './helpers/media-io.ts';
 import { waitFor } from '../support/wait-for.ts';
 

@@ -1,7 +1,6 @@
 // The real processes over real UDP on 127.0.0.1: `parley relay` and `parley transceiver`
-// (bin/parley.ts, production code paths), and our TestCaller on its own socket playing the
-// browser. The offer is the Chromium capture with the caller's credentials. Checks: 201 with
-// the relay as the only candidate, ICE/DTLS/SRTP through the relay, echo, GET state and
+// (bin/parley.ts, production code paths), and our own client (ClientCall on a UdpCallDriver
+// socket) as the caller. Checks: 201 with the relay as the only candidate, ICE/DTLS/SRTP through the relay, echo, GET state and
 // counters (RTT from RTCP), DELETE → BYE and closed/hangup, /metrics, and SIGTERM draining
 // (503 + Retry-After, readyz 503, then server-drain and exit 0).
 import { after, before, test } from 'node:test';
@@ -14,9 +13,12 @@ import { parseAddress } from '../../src/core/address.ts';
 import type { TransportAddress } from '../../src/core/address.ts';
 import { Keyring } from '../../src/core/token/index.ts';
 import { seededRng } from '../../src/core/rng.ts';
+import { ClientErrorCode } from '../../src/client/errors.ts';
 import { freeTcpPort, freeUdpPort } from '../../src/client/free-port.ts';
+import { UdpCallDriver } from '../../src/client/udp-driver.ts';
 import type { CallInfo } from '../../src/transceiver/call-types.ts';
-import { UdpCaller, offerFor, readAnswer } from './helpers/udp-caller.ts';
+import { readAnswer } from './helpers/answer.ts';
+import { UdpClient } from './helpers/udp-client.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/parley.ts', import.meta.url));
@@ -53,7 +55,11 @@ let relay: Proc | undefined;
 let trx: Proc | undefined;
 let relayAddr: TransportAddress;
 let base: string;
-const callers: UdpCaller[] = [];
+const driver = new UdpCallDriver();
+const callers: UdpClient[] = [];
+
+/** `n` distinct frames named `tag`-i: each caller can tell its own echo from another's. */
+const frames = (tag: string, n: number): Buffer[] => Array.from({ length: n }, (_, i) => Buffer.from(`${tag}-${i}`));
 
 before(async () => {
   const relayPort = await freeUdpPort();
@@ -68,19 +74,16 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of callers) await c.close();
+  for (const c of callers) c.close(driver.now());
+  driver.close();
   await Promise.all([stop(trx), stop(relay)]);
 });
 
-async function call(seed: string): Promise<{ caller: UdpCaller; location: string }> {
-  const caller = await UdpCaller.create(seed, relayAddr);
+async function call(seed: string, talk?: readonly Buffer[]): Promise<{ caller: UdpClient; location: string }> {
+  const caller = await UdpClient.call(driver, `${base}/v1/realtime/calls`, { seed, frames: talk });
   callers.push(caller);
-  const res = await fetch(`${base}/v1/realtime/calls`, { method: 'POST', body: offerFor(caller.caller), headers: { 'content-type': 'application/sdp' } });
-  assert.equal(res.status, 201, await res.clone().text());
-  const answer = readAnswer(await res.text());
-  assert.deepEqual(answer.candidates, [relayAddr], 'the only candidate is the relay');
-  caller.start(answer);
-  return { caller, location: res.headers.get('location')! };
+  assert.deepEqual(readAnswer(caller.answer).candidates, [relayAddr], 'the only candidate is the relay');
+  return { caller, location: caller.location };
 }
 
 async function info(location: string): Promise<CallInfo> {
@@ -88,13 +91,12 @@ async function info(location: string): Promise<CallInfo> {
 }
 
 test('a call through the real relay connects, echoes, reports RTT, and DELETE ends it with BYE', async () => {
-  const { caller, location } = await call('through-relay');
-  await waitFor(() => caller.caller.connected, 15_000, 'DTLS-SRTP through the relay');
+  const { caller, location } = await call('through-relay', frames('frame', 60));
+  await waitFor(() => caller.connected, 15_000, 'DTLS-SRTP through the relay');
   await waitFor(async () => (await info(location)).state === 'connected', 2000, 'GET state connected');
-  await caller.talk(60);
-  await waitFor(() => caller.caller.received.length >= 50, 5000, 'echo');
+  await waitFor(() => caller.heard().length >= 50, 5000, 'echo');
   const got = await info(location);
-  assert.equal(got.client, `127.0.0.1:${caller.socket.address().port}`, 'the true client address, from the relay header');
+  assert.equal(got.client, `127.0.0.1:${caller.binding.address.port}`, 'the true client address, from the relay header');
   assert.equal(got.relay, `127.0.0.1:${relayAddr.port}`);
   assert.ok(got.stats.packetsReceived >= 50 && got.stats.packetsSent >= 50, JSON.stringify(got.stats));
   await waitFor(async () => (await info(location)).stats.rttMs !== undefined, 10_000, 'RTT from RTCP');
@@ -103,35 +105,27 @@ test('a call through the real relay connects, echoes, reports RTT, and DELETE en
   const closed = await del.json() as CallInfo;
   assert.equal(closed.state, 'closed');
   assert.equal(closed.closeReason, 'hangup');
-  await waitFor(() => caller.caller.rtcp.some((c) => c.some((p) => p.type === 'bye')), 2000, 'RTCP BYE at the caller');
+  await waitFor(() => caller.heardBye(), 2000, 'RTCP BYE at the caller');
   const metrics = await (await fetch(`${base}/metrics`)).text();
   assert.match(metrics, /parley_transceiver_calls_closed_total\{reason="hangup"\} 1/);
   assert.match(metrics, /parley_transceiver_call_setup_seconds_count 1/);
 });
 
 test('two calls at once through one relay port: each caller hears only its own frames', async () => {
-  const [a, b] = await Promise.all([call('pair-a'), call('pair-b')]);
-  await waitFor(() => a.caller.caller.connected && b.caller.caller.connected, 15_000, 'both connected');
-  const talk = async (u: UdpCaller, tag: string): Promise<void> => {
-    for (let i = 0; i < 40; i++) {
-      u.caller.sendOpus(Buffer.from(`${tag}-${i}`));
-      u.pump();
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  await Promise.all([talk(a.caller, 'A'), talk(b.caller, 'B')]);
-  await waitFor(() => a.caller.caller.received.length >= 35 && b.caller.caller.received.length >= 35, 5000, 'both echoes');
-  assert.ok(a.caller.caller.received.every((p) => p.payload.toString().startsWith('A-')));
-  assert.ok(b.caller.caller.received.every((p) => p.payload.toString().startsWith('B-')));
+  const [a, b] = await Promise.all([call('pair-a', frames('A', 40)), call('pair-b', frames('B', 40))]);
+  await waitFor(() => a.caller.connected && b.caller.connected, 15_000, 'both connected');
+  await waitFor(() => a.caller.heard().length >= 35 && b.caller.heard().length >= 35, 5000, 'both echoes');
+  assert.ok(a.caller.heard().every((p) => p.startsWith('A-')));
+  assert.ok(b.caller.heard().every((p) => p.startsWith('B-')));
   for (const c of [a, b]) (await fetch(base + c.location, { method: 'DELETE' })).body?.cancel();
 });
 
 test('SIGTERM drains: 503 + Retry-After and readyz 503 at once, running calls end as server-drain, exit 0', async () => {
   const { caller, location } = await call('drain');
-  await waitFor(() => caller.caller.connected, 15_000, 'connected');
+  await waitFor(() => caller.connected, 15_000, 'connected');
   trx!.child.kill('SIGTERM');
   await waitFor(async () => (await fetch(`${base}/readyz`)).status === 503, 2000, 'readyz 503');
-  const refused = await fetch(`${base}/v1/realtime/calls`, { method: 'POST', body: offerFor(caller.caller), headers: { 'content-type': 'application/sdp' } });
+  const refused = await fetch(`${base}/v1/realtime/calls`, { method: 'POST', body: caller.call.offer, headers: { 'content-type': 'application/sdp' } });
   assert.equal(refused.status, 503);
   assert.ok(Number(refused.headers.get('retry-after')) > 0);
   assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'ERR_SIGNALING_DRAINING');
@@ -139,5 +133,5 @@ test('SIGTERM drains: 503 + Retry-After and readyz 503 at once, running calls en
   const code = await new Promise<number | null>((r) => trx!.child.once('exit', r));
   assert.equal(code, 0);
   assert.ok(trx!.lines.some((l) => l.includes('"reason":"server-drain"')), 'the call was ended as server-drain');
-  await waitFor(() => caller.caller.events.includes('dtls:closed'), 2000, 'close_notify at the caller');
+  await waitFor(() => caller.call.error?.code === ClientErrorCode.RemoteClosed, 2000, 'close_notify at the caller');
 });

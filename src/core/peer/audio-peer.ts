@@ -339,6 +339,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
       const packets = parseRtcpCompound(clear);
       if (!Array.isArray(packets)) return this.#drop('malformed');
       this.#rtcp.onRtcp(packets, now);
+      this.#events.push({ type: 'rtcp', packets });
       return;
     }
     const clear = srtp.unprotectRtp(datagram);

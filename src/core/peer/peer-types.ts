@@ -7,6 +7,7 @@ import type { DtlsCertificate, DtlsDropReason, DtlsState } from '../dtls/index.t
 import type { IceLiteCounter } from '../ice/errors.ts';
 import type { IceLiteDump, IceTransmit } from '../ice/ice-types.ts';
 import type { Rng } from '../rng.ts';
+import type { RtcpPacket } from '../rtp/index.ts';
 import type { SrtpProfileName, SrtpTransformFactory } from '../srtp/index.ts';
 import type { PeerDrop, PeerDropReason } from './errors.ts';
 import type { AudioSource } from './rtp-sender.ts';
@@ -126,6 +127,8 @@ export type PeerEvent<P> =
   | { readonly type: 'path'; readonly path: P; readonly previous: P | undefined }
   | { readonly type: 'connected'; readonly srtpProfile: SrtpProfileName }
   | PeerAudio
+  /** One authenticated compound RTCP packet from the far end (its SR/RR, SDES, BYE), after the RTCP session read it. */
+  | { readonly type: 'rtcp'; readonly packets: readonly RtcpPacket[] }
   | { readonly type: 'failed'; readonly reason: PeerFailure; readonly detail: string };
 
 export interface PeerStats {

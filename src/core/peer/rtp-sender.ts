@@ -94,8 +94,9 @@ export class RtpSender {
     this.#due ??= this.#lastSentAt === undefined ? now : Math.max(now, this.#lastSentAt + FRAME_MS);
   }
 
-  /** Starts the 20 ms clock for the source (when there is one with frames to give). */
+  /** At connect: starts the 20 ms clock, for frames queued before (their first slot is now) and for the source. */
   start(now: number): void {
+    if (this.#lastSentAt === undefined && this.#due !== undefined && this.#due < now) this.#due = now;
     if (this.#source && !this.#source.done) this.#due ??= now;
   }
 

@@ -1,10 +1,15 @@
 // Test harness for the DTLS endpoint: certificates, a pair of endpoints that know each other's
-// fingerprints, and a seeded simulated network on a manual clock (loss, duplication,
-// reordering, latency) that drives both until a condition holds. No sleeps, no sockets.
+// fingerprints, and drive(), which runs both over the seeded netem (loss, duplication,
+// reordering, latency) on a manual clock until a condition holds. No sleeps, no sockets.
 import { DtlsEndpoint, generateCertificate } from '../../../src/core/dtls/index.ts';
 import type { DtlsCertificate, DtlsEvent, DtlsOptions } from '../../../src/core/dtls/index.ts';
+import { ManualClock } from '../../../src/common/clock.ts';
+import type { TransportAddress } from '../../../src/core/address.ts';
+import { drain } from '../../../src/core/output.ts';
 import { seededRng } from '../../../src/core/rng.ts';
-import type { Rng } from '../../../src/core/rng.ts';
+import { Netem } from '../../support/netem.ts';
+import { progress } from '../../support/progress.ts';
+import type { Driven } from '../../support/progress.ts';
 
 export const clientCert: DtlsCertificate = generateCertificate(seededRng('client-cert'));
 export const serverCert: DtlsCertificate = generateCertificate(seededRng('server-cert'));
@@ -39,69 +44,65 @@ export interface NetworkOptions {
   loss?: number;
   duplicate?: number;
   reorder?: number;
-  /** One-way latency in ms (a reordered packet gets up to 3× more). */
+  /** One-way latency in ms (default 10; a reordered datagram is held back 2× more). */
   latency?: number;
 }
 
-interface InFlight {
-  at: number;
-  order: number;
-  to: 'client' | 'server';
-  data: Buffer;
-}
-
-function unit(rng: Rng): number {
-  return rng.bytes(4).readUInt32BE(0) / 2 ** 32;
-}
+const CLIENT: TransportAddress = { address: '10.0.0.1', port: 5000, family: 'IPv4' };
+const SERVER: TransportAddress = { address: '10.0.0.2', port: 5000, family: 'IPv4' };
 
 /**
- * Drives both endpoints over a simulated network until `done()` or `maxSteps`. Returns the final
- * clock. `tap` sees (and may replace or drop) each datagram as it is sent.
+ * Drives both endpoints over a fresh netem on a manual clock starting at `start`, until
+ * `done()`, until nothing is in flight and neither endpoint has a deadline, or for at most
+ * `maxSteps` steps (one step: every delivery and timer due at one instant) — the caller asserts
+ * what it expects afterwards. Returns the final clock. `tap` sees (and may replace or drop) each
+ * datagram as it is sent. Datagrams still in flight at the end are dropped with the network.
  */
 export function drive(
   pair: Pair,
   opts: NetworkOptions & { seed?: number | string; start?: number; maxSteps?: number; done?: () => boolean; tap?: (from: 'client' | 'server', d: Buffer) => Buffer | undefined } = {},
 ): number {
-  const rng = seededRng(`net-${opts.seed ?? 0}`);
   const latency = opts.latency ?? 10;
-  const queue: InFlight[] = [];
-  let order = 0;
-  let now = opts.start ?? 0;
-  const done = opts.done ?? (() => false);
+  const clock = new ManualClock(opts.start ?? 0);
+  const net = new Netem({
+    seed: `net-${opts.seed ?? 0}`,
+    profile: { latencyMs: latency, loss: opts.loss, duplicate: opts.duplicate, reorder: opts.reorder, reorderExtraMs: 2 * latency },
+  });
+  const sides = [
+    { from: 'client', at: CLIENT, to: SERVER, ep: pair.client, events: pair.clientEvents },
+    { from: 'server', at: SERVER, to: CLIENT, ep: pair.server, events: pair.serverEvents },
+  ] as const;
   const flush = (): void => {
-    for (const [from, ep, events] of [['client', pair.client, pair.clientEvents], ['server', pair.server, pair.serverEvents]] as const) {
-      for (let ev = ep.pollEvent(); ev !== undefined; ev = ep.pollEvent()) events.push(ev);
-      for (let d = ep.pollTransmit(); d !== undefined; d = ep.pollTransmit()) {
+    const now = clock.now();
+    for (const { from, at, to, ep, events } of sides) {
+      drain(ep, (d) => {
         const sent = opts.tap ? opts.tap(from, d) : d;
-        if (sent === undefined) continue;
-        if (unit(rng) < (opts.loss ?? 0)) continue;
-        const copies = unit(rng) < (opts.duplicate ?? 0) ? 2 : 1;
-        for (let i = 0; i < copies; i++) {
-          const extra = unit(rng) < (opts.reorder ?? 0) ? unit(rng) * latency * 3 : 0;
-          queue.push({ at: now + latency + extra, order: order++, to: from === 'client' ? 'server' : 'client', data: sent });
-        }
-      }
-      for (let ev = ep.pollEvent(); ev !== undefined; ev = ep.pollEvent()) events.push(ev);
+        if (sent !== undefined) net.send({ from: at, to, data: sent }, now);
+      }, (e) => events.push(e));
     }
   };
-  flush();
-  for (let step = 0; step < (opts.maxSteps ?? 10_000) && !done(); step++) {
-    const timeouts = [pair.client.pollTimeout(), pair.server.pollTimeout()].filter((t): t is number => t !== undefined);
-    const nextPacket = queue.length > 0 ? Math.min(...queue.map((q) => q.at)) : Infinity;
-    const next = Math.min(nextPacket, ...timeouts);
-    if (next === Infinity) break;
-    now = Math.max(now, next);
-    if (nextPacket <= now) {
-      queue.sort((a, b) => a.at - b.at || a.order - b.order);
-      const p = queue.shift()!;
-      (p.to === 'client' ? pair.client : pair.server).handle(p.data, now);
-    } else {
-      pair.client.handleTimeout(now);
-      pair.server.handleTimeout(now);
-    }
-    flush();
+  for (const { at, ep } of sides) {
+    net.attach(at, (d, now) => {
+      ep.handle(d.data, now);
+      flush();
+    });
   }
-  return now;
+  // Datagrams first, then timers, at each instant.
+  const parts: Driven[] = [net, ...sides.map(({ ep }): Driven => ({
+    nextDeadline: () => ep.pollTimeout(),
+    advance: (now) => {
+      ep.handleTimeout(now);
+      flush();
+    },
+  }))];
+  const done = opts.done ?? (() => false);
+  const quiet = (): boolean => net.inFlight === 0 && pair.client.pollTimeout() === undefined && pair.server.pollTimeout() === undefined;
+  const maxSteps = opts.maxSteps ?? 10_000;
+  let checks = 0;
+  flush();
+  // progress() checks until() once before each step: the (maxSteps + 1)th check ends the run.
+  progress({ clock, parts, until: () => done() || quiet() || checks++ >= maxSteps, maxMs: 600_000, maxSteps: maxSteps + 1, what: 'dtls pair' });
+  return clock.now();
 }
 
 export function bothConnected(pair: Pair): () => boolean {
