@@ -6,6 +6,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { CatalogEntry } from '../core/errors.ts';
 import { DTLS_DROPS, DTLS_ERRORS } from '../core/dtls/index.ts';
+import { DATACHANNEL_DROPS, DATACHANNEL_ERRORS } from '../core/datachannel/index.ts';
+import { SCTP_DROPS, SCTP_ERRORS } from '../core/sctp/index.ts';
 import { ICE_CHECK_DROPS, ICE_CLIENT_RESULTS, ICE_ERRORS, ICE_LITE_RESULTS } from '../core/ice/index.ts';
 import { RTP_ERRORS, RTP_PARSE_DROPS } from '../core/rtp/index.ts';
 import { SDP_ERRORS } from '../core/sdp/index.ts';
@@ -55,6 +57,8 @@ export function errorCodeSections(): ErrorDocSection[] {
     { title: 'Client', source: 'src/client/errors.ts', seen: 'A `ClientError`: `parley call` prints it and `--json` carries the code; `parley load` counts failures by it.', entries: CLIENT_ERRORS.entries },
     { title: 'Signaling', source: 'src/transceiver/signaling-errors.ts', seen: 'The signaling API\'s error bodies `{"error":{"code","message"}}` ([signaling.md](signaling.md)).', entries: SIGNALING_ERRORS.entries },
     { title: 'Handler', source: 'src/transceiver/handlers/errors.ts', seen: 'A `HandlerError` from the media-handler registry and the built-in handlers.', entries: HANDLER_ERRORS.entries },
+    { title: 'SCTP', source: 'src/core/sctp/errors.ts', seen: 'An `SctpError` thrown for API misuse, or the `error` of an association\'s `closed` event.', entries: SCTP_ERRORS.entries },
+    { title: 'Data channels', source: 'src/core/datachannel/types.ts', seen: 'A `DataChannelError` thrown by `DataChannels` for API misuse.', entries: DATACHANNEL_ERRORS.entries },
     { title: 'Config', source: 'src/common/config-error.ts', seen: 'A `ConfigError`: the process prints it and exits 2.', entries: CONFIG_ERRORS.entries },
   ];
 }
@@ -72,6 +76,8 @@ export function dropReasonSections(): ErrorDocSection[] {
     { title: 'ICE check', source: 'src/core/ice/errors.ts', seen: 'The `drop` verdict of `checkBindingRequest`, shared by both ICE agents.', entries: ICE_CHECK_DROPS.entries },
     { title: 'ICE controlling client', source: 'src/core/ice/errors.ts', seen: 'Counted in `IceControllingClient.stats` (`parley call`, `parley load`).', entries: ICE_CLIENT_RESULTS.entries },
     { title: 'Routing token', source: 'src/core/token/errors.ts', seen: 'The `reason` of `open()`; `parley token inspect` prints it, and the relay drops the packet.', entries: TOKEN_REJECTION_REASONS.entries },
+    { title: 'SCTP', source: 'src/core/sctp/errors.ts', seen: 'Counted per association (`SctpAssociation.drops`): packets and chunks dropped without ending it.', entries: SCTP_DROPS.entries },
+    { title: 'Data channels', source: 'src/core/datachannel/types.ts', seen: 'Counted per association (`DataChannels.drops`): SCTP messages not delivered to a channel.', entries: DATACHANNEL_DROPS.entries },
   ];
 }
 

@@ -1,6 +1,6 @@
 // The public vocabulary of Parley's data channels (RFC 8831/8832 over one SCTP association):
 // how a channel is asked for, what the manager emits, and its error codes and drop reasons.
-import { ParleyError } from '../errors.ts';
+import { ParleyError, errorCatalog, reasonCatalog, type CodeOf } from '../errors.ts';
 import type { SctpFailure } from '../sctp/errors.ts';
 
 export interface ChannelInit {
@@ -41,25 +41,22 @@ export type DataChannelEvent =
   /** The association ended; every channel is closed with it. */
   | { type: 'closed'; error?: SctpFailure };
 
-export const DataChannelCode = {
-  invalidChannel: 'ERR_DATACHANNEL_INVALID_CHANNEL',
-  idInUse: 'ERR_DATACHANNEL_ID_IN_USE',
-  notOpen: 'ERR_DATACHANNEL_NOT_OPEN',
-  noFreeId: 'ERR_DATACHANNEL_NO_FREE_ID',
-} as const;
-export type DataChannelCode = (typeof DataChannelCode)[keyof typeof DataChannelCode];
+export const DATACHANNEL_ERRORS = errorCatalog('DATACHANNEL', {
+  invalidChannel: ['ERR_DATACHANNEL_INVALID_CHANNEL', 'a channel asked for with invalid options (reliability, label length, id out of range, a negotiated channel without an id)'],
+  idInUse: ['ERR_DATACHANNEL_ID_IN_USE', 'a channel id that is already open'],
+  notOpen: ['ERR_DATACHANNEL_NOT_OPEN', 'send or close on a channel that is not open'],
+  noFreeId: ['ERR_DATACHANNEL_NO_FREE_ID', 'every stream id of our parity is in use'],
+});
+export const DataChannelCode = DATACHANNEL_ERRORS.codes;
+export type DataChannelCode = CodeOf<typeof DATACHANNEL_ERRORS>;
 
 /** Why a received SCTP message was not delivered to a channel (counted, never thrown). */
-export const DataChannelDrop = {
-  malformedDcep: 'malformed_dcep',
-  unknownPpid: 'unknown_ppid',
-  noChannel: 'no_channel',
-  idInUse: 'id_in_use',
-} as const;
-export type DataChannelDropReason = (typeof DataChannelDrop)[keyof typeof DataChannelDrop];
+export const DATACHANNEL_DROPS = reasonCatalog('datachannel', {
+  malformed_dcep: 'a DCEP message (PPID 50) that does not parse (RFC 8832 §5)',
+  unknown_ppid: 'a PPID that is not DCEP, string, binary or their empty forms (RFC 8831 §8)',
+  no_channel: 'a message on a stream with no open channel',
+  id_in_use: 'a DATA_CHANNEL_OPEN for a stream id already in use',
+});
+export type DataChannelDropReason = (typeof DATACHANNEL_DROPS.reasons)[number];
 
-export class DataChannelError extends ParleyError {
-  constructor(code: DataChannelCode, message: string) {
-    super(code, message);
-  }
-}
+export class DataChannelError extends ParleyError<DataChannelCode> {}
