@@ -21,7 +21,7 @@ mint     Prints one JSON object per line: {"ufrag","pwd","to","keyId"}. The ufra
          relay derives from it (a=ice-pwd). Minted with the first key of the keyring.
 inspect  Opens a ufrag and prints JSON: {"valid":true,"to","keyId","issuedAt","expiresAt"}
          (times in ISO 8601), or {"valid":false,"reason"} with exit status 1. Reasons:
-         malformed, unknown-key, bad-tag, expired, not-yet-valid, unsupported-version.
+         malformed, unsupported_version, unknown_key, bad_tag, not_yet_valid, expired.
 
 Options:
   --to HOST:PORT      mint: the transceiver media address the token routes to. A literal IP:

@@ -5,6 +5,7 @@
 import { createOpusDecoder, createOpusEncoder, OPUS_FRAME_SAMPLES, OPUS_SAMPLE_RATE } from '../media/opus.ts';
 import type { PcmAudio } from '../media/wav.ts';
 import { createToneGenerator } from '../media/tone.ts';
+import { ClientError, ClientErrorCode } from './errors.ts';
 
 /** `seconds` of a sine at `hz` as mono Opus frames. */
 export function encodeTone(hz: number, seconds: number): Buffer[] {
@@ -45,7 +46,7 @@ export function encodeDistinctTone(hz: number, seconds: number): Buffer[] {
  */
 export function encodePcm(audio: PcmAudio): Buffer[] {
   if (audio.sampleRate !== OPUS_SAMPLE_RATE) {
-    throw new RangeError(`the WAV is ${audio.sampleRate} Hz; parley call sends 48000 Hz WAVs only (resample it first, e.g. with sox or ffmpeg)`);
+    throw new ClientError(ClientErrorCode.BadWav, `the WAV is ${audio.sampleRate} Hz; parley call sends 48000 Hz WAVs only (resample it first, e.g. with sox or ffmpeg)`);
   }
   const enc = createOpusEncoder({ channels: audio.channels });
   const frameLen = OPUS_FRAME_SAMPLES * audio.channels;

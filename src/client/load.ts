@@ -121,7 +121,7 @@ async function oneCall(o: LoadOptions, driver: UdpCallDriver, echo: LatencyHisto
   try {
     binding = await driver.bind(o.bindHost ?? '0.0.0.0');
   } catch (err) {
-    fail('bind-failed', (err as Error).message);
+    fail(ClientErrorCode.BindFailed, (err as Error).message);
     return out;
   }
   const call = new ClientCall({

@@ -15,7 +15,7 @@
 // comma-separated. `--help` is the CLI's business, not this module's.
 import type { TransportAddress } from '../core/address.ts';
 import { formatAddress, parseAddress } from '../core/address.ts';
-import { ConfigError } from './config-error.ts';
+import { ConfigError, ConfigErrorCode } from './config-error.ts';
 
 export interface Setting<T> {
   /** Long flag without dashes: 'listen' → --listen. */
@@ -52,7 +52,7 @@ function parseWith<T>(s: Setting<T>, text: string, source: string): T {
   try {
     return s.parse(text);
   } catch (err) {
-    throw new ConfigError(`${settingName(s)} (from ${source})`, (err as Error).message);
+    throw new ConfigError(`${settingName(s)} (from ${source})`, (err as Error).message, ConfigErrorCode.invalid, { cause: err });
   }
 }
 
@@ -63,19 +63,19 @@ export function loadConfig<S extends SettingsSpec>(spec: S, argv: readonly strin
   const given = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (!arg.startsWith('--')) throw new ConfigError(arg, 'unexpected argument (every option is --name VALUE)');
+    if (!arg.startsWith('--')) throw new ConfigError(arg, 'unexpected argument (every option is --name VALUE)', ConfigErrorCode.unexpectedArgument);
     const eq = arg.indexOf('=');
     const flag = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
     const entry = byFlag.get(flag);
-    if (!entry) throw new ConfigError(`--${flag}`, 'unknown option');
+    if (!entry) throw new ConfigError(`--${flag}`, 'unknown option', ConfigErrorCode.unknownOption);
     let value: string;
     if (eq >= 0) value = arg.slice(eq + 1);
     else {
-      if (i + 1 >= argv.length) throw new ConfigError(settingName(entry[1]), 'needs a value');
+      if (i + 1 >= argv.length) throw new ConfigError(settingName(entry[1]), 'needs a value', ConfigErrorCode.missingValue);
       value = argv[++i];
     }
     const list = given.get(entry[0]) ?? [];
-    if (list.length > 0 && !entry[1].repeatable) throw new ConfigError(settingName(entry[1]), 'given more than once');
+    if (list.length > 0 && !entry[1].repeatable) throw new ConfigError(settingName(entry[1]), 'given more than once', ConfigErrorCode.repeated);
     list.push(value);
     given.set(entry[0], list);
   }

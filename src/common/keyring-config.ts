@@ -3,7 +3,7 @@
 // keyring (it reads a file); parsing and all key handling are in src/core/token.
 import { readFileSync } from 'node:fs';
 import { Keyring, KeyringError } from '../core/token/index.ts';
-import { ConfigError } from './config-error.ts';
+import { ConfigError, ConfigErrorCode } from './config-error.ts';
 
 export const KEYS_ENV = 'PARLEY_KEYS';
 export const KEYS_FLAG = '--keys-file';
@@ -23,7 +23,7 @@ function parseAs(setting: string, text: string): Keyring {
     return Keyring.parse(text);
   } catch (err) {
     // KeyringError messages name the key and the reason but never a secret.
-    if (err instanceof KeyringError) throw new ConfigError(setting, `${err.message} [${err.code}]`);
+    if (err instanceof KeyringError) throw new ConfigError(setting, `${err.message} [${err.code}]`, ConfigErrorCode.badKeys, { cause: err });
     throw err;
   }
 }
@@ -37,11 +37,11 @@ export function loadKeyring(sources: KeyringSources): Keyring {
       text = readFileSync(sources.keysFile, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'read error';
-      throw new ConfigError(setting, `cannot read the keys file (${code})`);
+      throw new ConfigError(setting, `cannot read the keys file (${code})`, ConfigErrorCode.keysUnreadable);
     }
     return parseAs(setting, text);
   }
   const value = sources.env[KEYS_ENV];
   if (value !== undefined && value.trim() !== '') return parseAs(KEYS_ENV, value);
-  throw new ConfigError(`${KEYS_FLAG} / ${KEYS_ENV}`, `no routing-token keys are configured; ${HOW_TO_MAKE}`);
+  throw new ConfigError(`${KEYS_FLAG} / ${KEYS_ENV}`, `no routing-token keys are configured; ${HOW_TO_MAKE}`, ConfigErrorCode.noKeys);
 }

@@ -36,7 +36,7 @@ export interface OpusEncoder {
   readonly channels: OpusChannels;
   /** Encodes exactly 20 ms of interleaved PCM (960 samples per channel) into one Opus packet. */
   encode(pcm: Int16Array): Buffer;
-  /** Idempotent; later encode() calls throw MEDIA_CLOSED. */
+  /** Idempotent; later encode() calls throw ERR_MEDIA_CLOSED. */
   close(): void;
 }
 
@@ -44,7 +44,7 @@ export interface OpusDecoder {
   readonly channels: OpusChannels;
   /** Decodes one Opus packet into interleaved PCM (960 samples per channel for a 20 ms packet). */
   decode(packet: Buffer | Uint8Array): Int16Array;
-  /** Idempotent; later decode() calls throw MEDIA_CLOSED. */
+  /** Idempotent; later decode() calls throw ERR_MEDIA_CLOSED. */
   close(): void;
 }
 

@@ -2,7 +2,7 @@
 // any sample rate. It does not resample or convert formats: Parley's tools generate and record
 // at 48 kHz (the Opus RTP clock, RFC 7587 §4.1). The reader is total (STYLE.md rule 5): it never
 // reads past the buffer, skips chunks it does not need (LIST, fact, …), and rejects everything
-// else with a MEDIA_BAD_WAV error that says what was wrong.
+// else with an ERR_MEDIA_BAD_WAV error that says what was wrong.
 import { readFile, writeFile } from 'node:fs/promises';
 import { MediaError, MediaErrorCode } from './errors.ts';
 
@@ -89,7 +89,7 @@ function parseFmt(buf: Buffer, start: number, size: number): Format {
   return { channels, sampleRate };
 }
 
-/** Parses a WAV file held in memory. Throws MediaError MEDIA_BAD_WAV on anything it does not read. */
+/** Parses a WAV file held in memory. Throws MediaError ERR_MEDIA_BAD_WAV on anything it does not read. */
 export function decodeWav(buf: Buffer): PcmAudio {
   if (buf.length < RIFF_HEADER_BYTES) throw bad(`${buf.length} bytes is too short for a RIFF header`);
   if (buf.toString('ascii', 0, 4) !== 'RIFF') throw bad('does not start with "RIFF"');

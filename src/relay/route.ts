@@ -63,10 +63,10 @@ const drop = (reason: DropReason): { kind: 'drop'; reason: DropReason } => ({ ki
 /** Each reason open() gives its own drop reason, so operators tell a rotated-away key from an expired token. */
 const TOKEN_DROP = {
   malformed: 'token_malformed',
-  'unsupported-version': 'token_unsupported_version',
-  'unknown-key': 'token_unknown_key',
-  'bad-tag': 'token_bad_tag',
-  'not-yet-valid': 'token_not_yet_valid',
+  unsupported_version: 'token_unsupported_version',
+  unknown_key: 'token_unknown_key',
+  bad_tag: 'token_bad_tag',
+  not_yet_valid: 'token_not_yet_valid',
   expired: 'token_expired',
 } as const satisfies Record<TokenRejection, DropReason>;
 

@@ -1,5 +1,7 @@
 // Public types of a call, shared by the session (which produces them), the call registry and
 // the signaling API (which serves them as JSON from GET /v1/realtime/calls/{id}).
+import { reasonCatalog } from '../core/errors.ts';
+
 /** created → connecting (first valid ICE check) → connected (SRTP keys) → closed. */
 export type CallState = 'created' | 'connecting' | 'connected' | 'closed';
 
@@ -56,14 +58,15 @@ export interface CallInfo {
 export type Admission = 'open' | 'full' | 'draining';
 
 /**
- * Why the registry refuses an offer, in its own terms (the HTTP layer maps each to a status;
- * the same strings label parley_transceiver_calls_rejected_total).
+ * Why the registry refuses an offer, in its own terms (the HTTP layer maps each to an
+ * ERR_SIGNALING_… code; the same strings label parley_transceiver_calls_rejected_total{reason}).
  */
-export const CALL_REFUSALS = [
-  'unknown_handler',    // ?handler= or --handler names no registered handler
-  'bad_sdp',            // the offer does not parse as SDP, or lacks what every offer must carry
-  'sdp_not_acceptable', // a readable offer we cannot answer (no audio, no Opus, wrong transport)
-] as const;
+export const CALL_REFUSAL_REASONS = reasonCatalog('call_refusal', {
+  unknown_handler: '?handler= or --handler names no registered handler',
+  bad_sdp: 'the offer does not parse as SDP, or lacks what every offer must carry',
+  sdp_not_acceptable: 'a readable offer we cannot answer (no audio, no Opus, wrong transport)',
+});
+export const CALL_REFUSALS = CALL_REFUSAL_REASONS.reasons;
 export type CallRefusal = (typeof CALL_REFUSALS)[number];
 
 export type CreateCallResult =

@@ -138,6 +138,8 @@ export class CallRegistry implements CallService {
       },
       onWake: () => o.endpoint.wake(session),
       onDrop: (reason) => o.metrics.sessionDrops.labels(reason).inc(),
+      onIceCheck: (result) => o.metrics.iceChecks[result].inc(),
+      onDtlsDrop: (reason) => o.metrics.dtlsDrops[reason].inc(),
       wallClockOffsetMs: o.wallClock() - now,
       setupTimeoutMs: o.setupTimeoutMs,
       maxDurationMs: o.maxCallMs,

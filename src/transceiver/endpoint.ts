@@ -105,7 +105,7 @@ export class MediaEndpoint {
       bufferBytes: o.bufferBytes ?? DEFAULT_UDP_BUFFER_BYTES,
       log: o.log,
       onDatagram: (msg, from) => this.#onMessage(msg, from),
-      onTooLarge: (n) => m.drops['too-large'].inc(n),
+      onTooLarge: (n) => m.drops.too_large.inc(n),
       onSendError: (n) => m.sendErrors.inc(n),
     };
     this.#socket = o.io === 'native'
@@ -180,8 +180,8 @@ export class MediaEndpoint {
     m.bytesIn.inc(msg.length);
     // --relay-cidrs, decided once per sender (the socket keeps one peer object per address).
     const allowed = from.allowed ??= this.#o.relayCidrs.has(from.socket.address);
-    if (!allowed) return this.#drop('source-not-allowed');
-    if (!isRelayHeader(msg) || msg.length === RELAY_HEADER_LENGTH) return this.#drop('bad-header');
+    if (!allowed) return this.#drop('source_not_allowed');
+    if (!isRelayHeader(msg) || msg.length === RELAY_HEADER_LENGTH) return this.#drop('bad_header');
     const kind = classify(msg[RELAY_HEADER_LENGTH]);
     let entry: Entry | undefined;
     if (kind === 'stun') {
@@ -193,14 +193,14 @@ export class MediaEndpoint {
     } else if (kind === 'dtls' || kind === 'rtp') {
       entry = this.#byClient.get(clientKeyOfHeader(msg));
     } else {
-      return this.#drop('not-stun-or-media');
+      return this.#drop('not_stun_or_media');
     }
-    if (!entry) return this.#drop('no-session');
+    if (!entry) return this.#drop('no_session');
     let path = entry.lastPath;
     if (path === undefined || from !== entry.lastPeer ||
       msg.compare(entry.lastHeader, 0, RELAY_HEADER_LENGTH, 0, RELAY_HEADER_LENGTH) !== 0) {
       const header = decodeRelayHeader(msg);
-      if (!header) return this.#drop('bad-header');
+      if (!header) return this.#drop('bad_header');
       path = { client: header.client, relayPublic: header.public, relaySocket: from.socket };
       entry.lastPath = path;
       msg.copy(entry.lastHeader, 0, 0, RELAY_HEADER_LENGTH);

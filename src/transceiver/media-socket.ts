@@ -23,7 +23,7 @@ export const DEFAULT_UDP_BUFFER_BYTES = 8 * 1024 * 1024;
 
 /**
  * The longest datagram either socket accepts: a relay sends at most its 40-byte header + 1500;
- * longer ones are dropped and counted (too-large) before any parsing, in both modes alike.
+ * longer ones are dropped and counted (too_large) before any parsing, in both modes alike.
  */
 export const MAX_MEDIA_DATAGRAM = 2048;
 

@@ -7,10 +7,11 @@
 // (SRTP keys) → closed, with a CloseReason.
 // Datagrams arrive without the relay header; `path` says which client address and relay they
 // came through, and every transmit says where to send (the relay the client last used).
-import type { DtlsCertificate } from '../core/dtls/index.ts';
+import type { DtlsCertificate, DtlsDropReason } from '../core/dtls/index.ts';
+import type { IceLiteCounter } from '../core/ice/index.ts';
 import type { SansIo } from '../core/output.ts';
 import { AudioPeer } from '../core/peer/index.ts';
-import type { PeerFailure, PeerTransmit } from '../core/peer/index.ts';
+import type { PeerDropReason, PeerFailure, PeerTransmit } from '../core/peer/index.ts';
 import type { Rng } from '../core/rng.ts';
 import type { SrtpTransformFactory } from '../core/srtp/index.ts';
 import type { MediaHandlerFactory } from './media-handler.ts';
@@ -51,8 +52,11 @@ export interface SessionOptions {
   readonly onHandlerError?: HandlerErrorListener;
   /** Called when the handler queued audio or hung up outside handle()/handleTimeout(): drive me. */
   readonly onWake?: () => void;
-  /** Told of every datagram the session drops (for a process-wide metric), e.g. 'srtp:replayed'. */
-  readonly onDrop?: (reason: string) => void;
+  /** Told of every datagram the session drops (for a process-wide metric), e.g. 'srtp_replayed'. */
+  readonly onDrop?: (reason: PeerDropReason) => void;
+  /** Told of every STUN packet's ICE result and every DTLS record dropped (process-wide metrics). */
+  readonly onIceCheck?: (result: IceLiteCounter) => void;
+  readonly onDtlsDrop?: (reason: DtlsDropReason) => void;
   /** Session clock + offset = Unix ms (RTCP NTP timestamps). */
   readonly wallClockOffsetMs?: number;
   /** ICE + DTLS must complete within this (default 10 s). */
@@ -117,7 +121,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       ssrc: o.ssrc, cname: o.cname, payloadType: o.opusPayloadType,
       // A handler that pulls is asked for a frame in every 20 ms slot its queue leaves empty.
       source: canPull(handler) ? { pull: () => handler.pull() } : undefined,
-      rtcpIntervalMs: o.rtcpIntervalMs, wallClockOffsetMs: o.wallClockOffsetMs, onDrop: o.onDrop,
+      rtcpIntervalMs: o.rtcpIntervalMs, wallClockOffsetMs: o.wallClockOffsetMs, onDrop: o.onDrop, onIceCheck: o.onIceCheck, onDtlsDrop: o.onDtlsDrop,
     });
   }
 
@@ -219,7 +223,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       rtcpSent: p.rtcpSent,
       rtcpReceived: p.rtcpReceived,
       framesDropped: p.framesDropped,
-      packetsDropped: d['not-ready'] + d.srtp + d.malformed + d['unknown-payload'] + d['unknown-kind'],
+      packetsDropped: d.not_ready + d.srtp + d.malformed + d.unknown_payload + d.unknown_kind,
     };
   }
 

@@ -19,8 +19,7 @@ import type { OpsPath } from '../common/ops-http.ts';
 import { BearerKeys } from './bearer-keys.ts';
 import type { CallRefusal, CallService } from './call-types.ts';
 import type { ForwardAuth } from './forward-auth.ts';
-import { SignalingError } from './signaling-errors.ts';
-import type { SignalingErrorCode } from './signaling-errors.ts';
+import { SignalingError, SignalingErrorCode } from './signaling-errors.ts';
 import { readStatic } from './static-files.ts';
 
 export const CALLS_PATH = '/v1/realtime/calls';
@@ -53,9 +52,9 @@ export interface SignalingOptions {
 
 /** The registry's refusals as API errors (each code carries its status, signaling-errors.ts). */
 const REFUSAL_ERRORS: Record<CallRefusal, SignalingErrorCode> = {
-  unknown_handler: 'unknown_handler',
-  bad_sdp: 'bad_sdp',
-  sdp_not_acceptable: 'sdp_not_acceptable',
+  unknown_handler: SignalingErrorCode.unknownHandler,
+  bad_sdp: SignalingErrorCode.badSdp,
+  sdp_not_acceptable: SignalingErrorCode.sdpNotAcceptable,
 };
 
 export type SignalingServer = ListeningHttp;
@@ -157,18 +156,18 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
   async function createCall(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/sdp') {
-      throw new SignalingError('unsupported_media_type',
+      throw new SignalingError(SignalingErrorCode.unsupportedMediaType,
         `the offer must be sent with Content-Type: application/sdp (got ${type === '' ? 'none' : JSON.stringify(type)})`);
     }
     const admission = o.calls.admission();
     if (admission !== 'open') {
       const draining = admission === 'draining';
-      throw new SignalingError(draining ? 'draining' : 'at_capacity',
+      throw new SignalingError(draining ? SignalingErrorCode.draining : SignalingErrorCode.atCapacity,
         draining ? 'this transceiver is shutting down; retry to reach another one' : 'this transceiver is at its session limit; retry later',
         { 'retry-after': String(draining ? o.retryAfterDrainingSeconds ?? 5 : o.retryAfterFullSeconds ?? 2) });
     }
     const declared = Number(req.headers['content-length'] ?? 0);
-    const tooLarge = new SignalingError('body_too_large', `the offer is larger than ${maxBody} bytes`, { connection: 'close' });
+    const tooLarge = new SignalingError(SignalingErrorCode.bodyTooLarge, `the offer is larger than ${maxBody} bytes`, { connection: 'close' });
     if (declared > maxBody) {
       req.resume();
       throw tooLarge;
@@ -186,7 +185,7 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
     const method = req.method ?? 'GET';
     if (r.kind === 'none') {
       const file = o.staticDir !== undefined && (method === 'GET' || method === 'HEAD') ? await readStatic(o.staticDir, url.pathname) : undefined;
-      if (!file) throw new SignalingError('not_found', `no such endpoint: ${url.pathname}`);
+      if (!file) throw new SignalingError(SignalingErrorCode.notFound, `no such endpoint: ${url.pathname}`);
       res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length, 'cache-control': 'no-cache' });
       res.end(method === 'HEAD' ? undefined : file.body);
       return;
@@ -206,7 +205,7 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
     const signedForward = typeof forwarded === 'string' && r.kind !== 'calls'
       && o.forwardAuth?.verify(forwarded, method, url.pathname + url.search, wallClock()) === true;
     if (!signedForward && !keys.check(req.headers.authorization)) {
-      throw new SignalingError('unauthorized', 'a valid API key is required: send Authorization: Bearer <key>',
+      throw new SignalingError(SignalingErrorCode.unauthorized, 'a valid API key is required: send Authorization: Bearer <key>',
         { 'www-authenticate': 'Bearer realm="parley"' });
     }
     if (r.kind === 'calls') return createCall(req, res, url);
@@ -214,7 +213,7 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
     if (!info) {
       const owner = forwarded === undefined ? o.ownerOf?.(r.id) : undefined;
       if (owner) return forward(req, res, owner, url);
-      throw new SignalingError('not_found', `no call with id ${r.id}`);
+      throw new SignalingError(SignalingErrorCode.notFound, `no call with id ${r.id}`);
     }
     if (method === 'GET') return sendJson(res, 200, info);
     o.calls.endCall(r.id, 'hangup');
@@ -234,14 +233,14 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
       });
     } catch (err) {
       o.log?.warn('forwarding a call request to its transceiver failed', { err, owner: `${host}:${owner.port}`, path: url.pathname });
-      throw new SignalingError('not_found', 'the transceiver that holds this call does not answer');
+      throw new SignalingError(SignalingErrorCode.notFound, 'the transceiver that holds this call does not answer');
     }
     const body = await answer.text();
     send(res, answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }, body);
   }
 
   function notAllowed(r: Route, method: string): SignalingError {
-    return new SignalingError('method_not_allowed', `${method} is not allowed here; use ${ALLOW[r.kind]}`, { allow: ALLOW[r.kind] });
+    return new SignalingError(SignalingErrorCode.methodNotAllowed, `${method} is not allowed here; use ${ALLOW[r.kind]}`, { allow: ALLOW[r.kind] });
   }
 
   const server: Server = createServer((req, res) => {
@@ -255,7 +254,7 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
     const r = route(url.pathname);
     res.once('finish', () => requests.labels(r.kind, String(res.statusCode)).inc());
     handle(req, res, r, url).catch((err: unknown) => {
-      const e = err instanceof SignalingError ? err : new SignalingError('internal_error', 'internal error');
+      const e = err instanceof SignalingError ? err : new SignalingError(SignalingErrorCode.internalError, 'internal error');
       if (!(err instanceof SignalingError)) o.log?.error('signaling request failed', { err, path: url.pathname });
       if (res.headersSent) {
         res.destroy();

@@ -39,6 +39,7 @@ test('no keys at all: ConfigError saying how to make keys', () => {
   for (const env of [{}, { PARLEY_KEYS: '' }, { PARLEY_KEYS: '  ' }]) {
     assert.throws(() => loadKeyring({ env }), (err: unknown) => {
       assert.ok(err instanceof ConfigError);
+      assert.equal(err.code, 'ERR_CONFIG_NO_KEYS');
       assert.match(err.message, /parley keys generate/);
       return true;
     });
@@ -49,6 +50,7 @@ test('bad PARLEY_KEYS: ConfigError naming PARLEY_KEYS and the keyring error code
   assert.throws(() => loadKeyring({ env: { PARLEY_KEYS: `${one},${one}` } }), (err: unknown) => {
     assert.ok(err instanceof ConfigError);
     assert.equal(err.setting, 'PARLEY_KEYS');
+    assert.equal(err.code, 'ERR_CONFIG_BAD_KEYS');
     assert.match(err.message, /listed twice.*ERR_KEYRING_DUPLICATE_ID/);
     return true;
   });
@@ -56,7 +58,7 @@ test('bad PARLEY_KEYS: ConfigError naming PARLEY_KEYS and the keyring error code
 
 test('unreadable or empty keys file: ConfigError naming the file', () => {
   assert.throws(() => loadKeyring({ keysFile: '/nonexistent/parley-keys', env: { PARLEY_KEYS: one } }), {
-    name: 'ConfigError', message: /--keys-file \/nonexistent\/parley-keys.*ENOENT/,
+    name: 'ConfigError', code: 'ERR_CONFIG_KEYS_UNREADABLE', message: /--keys-file \/nonexistent\/parley-keys.*ENOENT/,
   });
   withFile('# nothing yet\n', (file) => {
     assert.throws(() => loadKeyring({ keysFile: file, env: {} }), { name: 'ConfigError', message: /ERR_KEYRING_EMPTY/ });

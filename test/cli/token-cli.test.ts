@@ -85,10 +85,10 @@ test('inspect of a tampered ufrag prints why, with exit status 1', async () => {
   const tampered = ufrag.slice(0, 30) + (ufrag[30] === 'A' ? 'B' : 'A') + ufrag.slice(31);
   const r = await parley(['token', 'inspect', tampered], { PARLEY_KEYS });
   assert.equal(r.code, 1);
-  assert.deepEqual(JSON.parse(r.stdout), { valid: false, reason: 'bad-tag' });
+  assert.deepEqual(JSON.parse(r.stdout), { valid: false, reason: 'bad_tag' });
   const other = await parley(['token', 'inspect', ufrag], { PARLEY_KEYS: await generate(2) });
   assert.equal(other.code, 1);
-  assert.deepEqual(JSON.parse(other.stdout), { valid: false, reason: 'unknown-key' });
+  assert.deepEqual(JSON.parse(other.stdout), { valid: false, reason: 'unknown_key' });
   const junk = await parley(['token', 'inspect', 'not-a-token!'], { PARLEY_KEYS });
   assert.deepEqual([junk.code, JSON.parse(junk.stdout)], [1, { valid: false, reason: 'malformed' }]);
 });
@@ -154,7 +154,7 @@ test('--help explains every option of keys and token', async () => {
   for (const s of ['generate', '--id', 'PARLEY_KEYS', '--keys-file']) assert.ok(keys.stdout.includes(s), s);
   const token = await parley(['token', '--help']);
   assert.equal(token.code, 0);
-  for (const s of ['mint', 'inspect', '--to', '--count', '--lifetime', '--keys-file', 'PARLEY_KEYS', 'bad-tag']) {
+  for (const s of ['mint', 'inspect', '--to', '--count', '--lifetime', '--keys-file', 'PARLEY_KEYS', 'bad_tag']) {
     assert.ok(token.stdout.includes(s), s);
   }
 });

@@ -34,6 +34,23 @@ test('bad values throw ConfigError naming flag, env and reason', () => {
   assert.throws(() => loadConfig(spec, ['--workers', '1', '--workers', '2'], {}), /more than once/);
 });
 
+test('each kind of bad command line has its own ERR_CONFIG_… code', () => {
+  const code = (argv: string[], env: NodeJS.ProcessEnv = {}): string | undefined => {
+    try {
+      loadConfig(spec, argv, env);
+    } catch (err) {
+      return err instanceof ConfigError ? err.code : undefined;
+    }
+    return undefined;
+  };
+  assert.equal(code(['--workers', '0']), 'ERR_CONFIG_INVALID');
+  assert.equal(code([], { PARLEY_LISTEN: 'localhost:1' }), 'ERR_CONFIG_INVALID');
+  assert.equal(code(['--nope', '1']), 'ERR_CONFIG_UNKNOWN_OPTION');
+  assert.equal(code(['--workers']), 'ERR_CONFIG_MISSING_VALUE');
+  assert.equal(code(['--workers', '1', '--workers', '2']), 'ERR_CONFIG_REPEATED');
+  assert.equal(code(['workers']), 'ERR_CONFIG_UNEXPECTED_ARGUMENT');
+});
+
 test('help and markdown list every setting with env and default', () => {
   const h = renderSettingsHelp(spec);
   assert.match(h, /--listen VALUE …\s+PARLEY_LISTEN/);

@@ -86,7 +86,7 @@ test('the owner gets a signature of the forwarded request, never the caller\'s A
   const seen: { method: string; url: string; headers: IncomingHttpHeaders }[] = [];
   const standIn = createServer((req, res) => {
     seen.push({ method: req.method!, url: req.url!, headers: req.headers });
-    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found"}}');
+    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"ERR_SIGNALING_NOT_FOUND"}}');
   });
   await new Promise<void>((resolve) => standIn.listen(port, '127.0.0.1', resolve));
   try {

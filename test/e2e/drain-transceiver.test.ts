@@ -48,7 +48,7 @@ test('SIGTERM with a call up: 503 + Retry-After for new offers, the call flows u
   const refused = await fetch(`${trx.base}/v1/realtime/calls`, { method: 'POST', body: offer(), headers: { 'content-type': 'application/sdp' } });
   assert.equal(refused.status, 503);
   assert.ok(Number(refused.headers.get('retry-after')) > 0, 'Retry-After');
-  assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'draining');
+  assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'ERR_SIGNALING_DRAINING');
   const result = await callDone;
   const code = await trx.exited();
   const exitMs = performance.now() - termAt;

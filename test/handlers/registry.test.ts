@@ -35,7 +35,7 @@ test('register adds a name; names come back sorted; unregister removes it', () =
 
 test('registering a taken name needs replace: true', () => {
   const handlers = defaultHandlers();
-  assert.throws(() => handlers.register('echo', noop), { code: 'HANDLER_EXISTS' });
+  assert.throws(() => handlers.register('echo', noop), { code: 'ERR_HANDLER_EXISTS' });
   handlers.register('echo', noop, { replace: true });
   assert.equal(handlers.get('echo'), noop);
 });
@@ -53,7 +53,7 @@ test('names must be short lowercase URL-safe tokens', () => {
   for (const good of ['echo', 'a', 'agent-1', 'x_y', '0tone', 'a'.repeat(32)]) assert.ok(isValidHandlerName(good), good);
   for (const bad of ['', 'Echo', '-x', '_x', 'a b', 'a/b', 'a?b', 'é', 'a'.repeat(33)]) {
     assert.equal(isValidHandlerName(bad), false, bad);
-    assert.throws(() => handlers.register(bad, noop), { code: 'HANDLER_BAD_NAME' });
+    assert.throws(() => handlers.register(bad, noop), { code: 'ERR_HANDLER_BAD_NAME' });
   }
-  assert.throws(() => handlers.register('ok-name', 'nope' as unknown as MediaHandlerFactory), { code: 'HANDLER_BAD_OPTION' });
+  assert.throws(() => handlers.register('ok-name', 'nope' as unknown as MediaHandlerFactory), { code: 'ERR_HANDLER_BAD_OPTION' });
 });

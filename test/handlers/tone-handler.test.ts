@@ -64,7 +64,7 @@ test('after close() it produces nothing, and close() is idempotent', () => {
 });
 
 test('bad options are refused when the factory is made, not per call', () => {
-  assert.throws(() => createToneHandlerFactory({ frequency: 5 }), { code: 'HANDLER_BAD_OPTION' });
-  assert.throws(() => createToneHandlerFactory({ frequency: 30000 }), { code: 'HANDLER_BAD_OPTION' });
-  assert.throws(() => createToneHandlerFactory({ amplitude: 0 }), { code: 'HANDLER_BAD_OPTION' });
+  assert.throws(() => createToneHandlerFactory({ frequency: 5 }), { code: 'ERR_HANDLER_BAD_OPTION' });
+  assert.throws(() => createToneHandlerFactory({ frequency: 30000 }), { code: 'ERR_HANDLER_BAD_OPTION' });
+  assert.throws(() => createToneHandlerFactory({ amplitude: 0 }), { code: 'ERR_HANDLER_BAD_OPTION' });
 });

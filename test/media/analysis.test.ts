@@ -49,8 +49,8 @@ test('the band limits the search', () => {
 });
 
 test('too little input or a bad band is refused', () => {
-  assert.throws(() => analyzeTone(new Int16Array(100)), { code: 'MEDIA_BAD_OPTION' });
-  assert.throws(() => analyzeTone(new Int16Array(1000), { minHz: 500, maxHz: 100 }), { code: 'MEDIA_BAD_OPTION' });
+  assert.throws(() => analyzeTone(new Int16Array(100)), { code: 'ERR_MEDIA_BAD_OPTION' });
+  assert.throws(() => analyzeTone(new Int16Array(1000), { minHz: 500, maxHz: 100 }), { code: 'ERR_MEDIA_BAD_OPTION' });
 });
 
 test('RMS of a sine is amplitude/√2; silence is −∞ dBFS', () => {
@@ -78,6 +78,6 @@ test('the tone generator keeps its phase across 20 ms frames', () => {
   for (let i = 0; i < whole.length; i++) maxDiff = Math.max(maxDiff, Math.abs(whole[i] - joined[i]));
   assert.ok(maxDiff <= 1, `frames drift from one continuous sine by ${maxDiff}`);
   assert.equal(createToneGenerator({ channels: 2 }).nextFrame().length, 1920);
-  assert.throws(() => createToneGenerator({ frequency: 24000 }), { code: 'MEDIA_BAD_OPTION' });
-  assert.throws(() => createToneGenerator({ amplitude: 2 }), { code: 'MEDIA_BAD_OPTION' });
+  assert.throws(() => createToneGenerator({ frequency: 24000 }), { code: 'ERR_MEDIA_BAD_OPTION' });
+  assert.throws(() => createToneGenerator({ amplitude: 2 }), { code: 'ERR_MEDIA_BAD_OPTION' });
 });

@@ -57,29 +57,29 @@ test('opus round trip in stereo gives interleaved 2 × 960 samples per frame', (
 test('the encoder takes exactly one 20 ms frame and rejects other sizes', () => {
   const enc = createOpusEncoder({ channels: 1 });
   for (const n of [0, 959, 961, 1920]) {
-    assert.throws(() => enc.encode(new Int16Array(n)), (e: unknown) => e instanceof MediaError && e.code === 'MEDIA_BAD_FRAME_SIZE', `${n}`);
+    assert.throws(() => enc.encode(new Int16Array(n)), (e: unknown) => e instanceof MediaError && e.code === 'ERR_MEDIA_BAD_FRAME_SIZE', `${n}`);
   }
   const stereo = createOpusEncoder({ channels: 2 });
   assert.ok(stereo.encode(new Int16Array(1920)).length > 0);
-  assert.throws(() => stereo.encode(new Int16Array(960)), { code: 'MEDIA_BAD_FRAME_SIZE' });
+  assert.throws(() => stereo.encode(new Int16Array(960)), { code: 'ERR_MEDIA_BAD_FRAME_SIZE' });
 });
 
-test('bad options are rejected with MEDIA_BAD_OPTION', () => {
-  assert.throws(() => createOpusEncoder({ sampleRate: 44100 as 48000 }), { code: 'MEDIA_BAD_OPTION' });
-  assert.throws(() => createOpusEncoder({ channels: 3 as 1 }), { code: 'MEDIA_BAD_OPTION' });
-  assert.throws(() => createOpusEncoder({ application: 'music' as 'voip' }), { code: 'MEDIA_BAD_OPTION' });
-  assert.throws(() => createOpusEncoder({ bitrate: 10 }), { code: 'MEDIA_BAD_OPTION' });
-  assert.throws(() => createOpusDecoder({ channels: 0 as 1 }), { code: 'MEDIA_BAD_OPTION' });
+test('bad options are rejected with ERR_MEDIA_BAD_OPTION', () => {
+  assert.throws(() => createOpusEncoder({ sampleRate: 44100 as 48000 }), { code: 'ERR_MEDIA_BAD_OPTION' });
+  assert.throws(() => createOpusEncoder({ channels: 3 as 1 }), { code: 'ERR_MEDIA_BAD_OPTION' });
+  assert.throws(() => createOpusEncoder({ application: 'music' as 'voip' }), { code: 'ERR_MEDIA_BAD_OPTION' });
+  assert.throws(() => createOpusEncoder({ bitrate: 10 }), { code: 'ERR_MEDIA_BAD_OPTION' });
+  assert.throws(() => createOpusDecoder({ channels: 0 as 1 }), { code: 'ERR_MEDIA_BAD_OPTION' });
 });
 
 test('the decoder rejects an empty packet and a truncated multi-frame packet', () => {
   const dec = createOpusDecoder();
-  assert.throws(() => dec.decode(Buffer.alloc(0)), { code: 'MEDIA_OPUS_DECODE_FAILED' });
+  assert.throws(() => dec.decode(Buffer.alloc(0)), { code: 'ERR_MEDIA_OPUS_DECODE_FAILED' });
   // RFC 6716 §3.2.5: code 3 (arbitrary frame count) with no frame-count byte is malformed.
-  assert.throws(() => dec.decode(Buffer.from([0x03])), { code: 'MEDIA_OPUS_DECODE_FAILED' });
+  assert.throws(() => dec.decode(Buffer.from([0x03])), { code: 'ERR_MEDIA_OPUS_DECODE_FAILED' });
 });
 
-test('close() is idempotent and later use throws MEDIA_CLOSED', () => {
+test('close() is idempotent and later use throws ERR_MEDIA_CLOSED', () => {
   const enc = createOpusEncoder();
   const dec = createOpusDecoder();
   const packet = enc.encode(new Int16Array(960));
@@ -87,8 +87,8 @@ test('close() is idempotent and later use throws MEDIA_CLOSED', () => {
   enc.close();
   dec.close();
   dec.close();
-  assert.throws(() => enc.encode(new Int16Array(960)), { code: 'MEDIA_CLOSED' });
-  assert.throws(() => dec.decode(packet), { code: 'MEDIA_CLOSED' });
+  assert.throws(() => enc.encode(new Int16Array(960)), { code: 'ERR_MEDIA_CLOSED' });
+  assert.throws(() => dec.decode(packet), { code: 'ERR_MEDIA_CLOSED' });
 });
 
 test('encoded packets do not alias each other', () => {

@@ -8,7 +8,7 @@ import { decodeWav, encodeWav, readWavFile, writeWavFile } from '../../src/media
 import { generateTone } from '../../src/media/tone.ts';
 import { MediaError } from '../../src/media/errors.ts';
 
-const isBadWav = (e: unknown): boolean => e instanceof MediaError && e.code === 'MEDIA_BAD_WAV';
+const isBadWav = (e: unknown): boolean => e instanceof MediaError && e.code === 'ERR_MEDIA_BAD_WAV';
 
 test('WAV write then read gives back the same mono 48 kHz samples, via a file', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'parley-wav-'));
@@ -87,7 +87,7 @@ test('reads WAVE_FORMAT_EXTENSIBLE with a PCM sub-format', () => {
   assert.deepEqual([...decodeWav(Buffer.concat([header, body])).samples], [0x1234]);
 });
 
-test('bad files are rejected with MEDIA_BAD_WAV and a message that says why', () => {
+test('bad files are rejected with ERR_MEDIA_BAD_WAV and a message that says why', () => {
   const good = encodeWav({ sampleRate: 48000, channels: 1, samples: new Int16Array([1, 2, 3, 4]) });
   const mutate = (f: (b: Buffer) => void): Buffer => { const b = Buffer.from(good); f(b); return b; };
   const cases: Array<[string, Buffer, RegExp]> = [
@@ -113,7 +113,7 @@ test('bad files are rejected with MEDIA_BAD_WAV and a message that says why', ()
   }
 });
 
-test('the parser is total: hostile bytes give MEDIA_BAD_WAV or a valid result, never another error', () => {
+test('the parser is total: hostile bytes give ERR_MEDIA_BAD_WAV or a valid result, never another error', () => {
   const good = encodeWav({ sampleRate: 48000, channels: 2, samples: new Int16Array(16) });
   fc.assert(fc.property(fc.uint8Array({ maxLength: 120 }), fc.nat(good.length), (noise, cut) => {
     for (const input of [Buffer.from(noise), Buffer.concat([good.subarray(0, cut), Buffer.from(noise)])]) {
@@ -128,7 +128,7 @@ test('the parser is total: hostile bytes give MEDIA_BAD_WAV or a valid result, n
 });
 
 test('the writer refuses audio it cannot describe', () => {
-  assert.throws(() => encodeWav({ sampleRate: 0, channels: 1, samples: new Int16Array(0) }), { code: 'MEDIA_BAD_OPTION' });
-  assert.throws(() => encodeWav({ sampleRate: 48000, channels: 3 as 1, samples: new Int16Array(0) }), { code: 'MEDIA_BAD_OPTION' });
-  assert.throws(() => encodeWav({ sampleRate: 48000, channels: 2, samples: new Int16Array(3) }), { code: 'MEDIA_BAD_OPTION' });
+  assert.throws(() => encodeWav({ sampleRate: 0, channels: 1, samples: new Int16Array(0) }), { code: 'ERR_MEDIA_BAD_OPTION' });
+  assert.throws(() => encodeWav({ sampleRate: 48000, channels: 3 as 1, samples: new Int16Array(0) }), { code: 'ERR_MEDIA_BAD_OPTION' });
+  assert.throws(() => encodeWav({ sampleRate: 48000, channels: 2, samples: new Int16Array(3) }), { code: 'ERR_MEDIA_BAD_OPTION' });
 });

@@ -104,7 +104,7 @@ test('POST …/{id}/hangup ends the call with reason hangup', async () => {
 test('400 unparsable SDP, 406 no audio: the body says what is wrong', async () => {
   const bad = await post('/v1/realtime/calls', 'hello');
   assert.equal(bad.status, 400);
-  assert.equal((await errorOf(bad)).code, 'bad_sdp');
+  assert.equal((await errorOf(bad)).code, 'ERR_SIGNALING_BAD_SDP');
   const noAudio = await post('/v1/realtime/calls', 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n');
   assert.equal(noAudio.status, 406);
   assert.match((await errorOf(noAudio)).message, /audio/);
@@ -115,7 +115,7 @@ test('415 wrong content type (JSON, form, none)', async () => {
     const res = await fetch(base + '/v1/realtime/calls', { method: 'POST', body: OFFER, headers: { ...auth, ...(type ? { 'content-type': type } : {}) } });
     assert.equal(res.status, 415, type);
     const e = await errorOf(res);
-    assert.equal(e.code, 'unsupported_media_type');
+    assert.equal(e.code, 'ERR_SIGNALING_UNSUPPORTED_MEDIA_TYPE');
     assert.match(e.message, /application\/sdp/);
   }
   const withParams = await post('/v1/realtime/calls', OFFER, { 'content-type': 'Application/SDP; charset=utf-8' });
@@ -127,7 +127,7 @@ test('413 when the declared body is over the limit, and when a chunked body grow
   const big = 'v=0\r\n' + 'a=x\r\n'.repeat(400);
   const res = await post('/v1/realtime/calls', big);
   assert.equal(res.status, 413);
-  assert.equal((await errorOf(res)).code, 'body_too_large');
+  assert.equal((await errorOf(res)).code, 'ERR_SIGNALING_BODY_TOO_LARGE');
   const status = await new Promise<number>((resolve, reject) => {
     const req = request(base + '/v1/realtime/calls', { method: 'POST', headers: { 'content-type': 'application/sdp', ...auth, 'transfer-encoding': 'chunked' } }, (r) => {
       r.resume();
@@ -145,7 +145,7 @@ test('401 without, with a wrong, or with a malformed bearer key; both configured
     const res = await fetch(base + '/v1/realtime/calls', { method: 'POST', body: OFFER, headers: { 'content-type': 'application/sdp', ...headers } });
     assert.equal(res.status, 401);
     assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="parley"');
-    assert.equal((await errorOf(res)).code, 'unauthorized');
+    assert.equal((await errorOf(res)).code, 'ERR_SIGNALING_UNAUTHORIZED');
   }
   const second = await post('/v1/realtime/calls', OFFER, { authorization: 'bearer sk-second-key-0000000' });
   assert.equal(second.status, 201);
@@ -164,7 +164,7 @@ test('without configured keys the API is open', async () => {
 test('404 unknown call and unknown path; 405 wrong method with Allow', async () => {
   const unknown = await fetch(base + '/v1/realtime/calls/rtc_nope', { headers: auth });
   assert.equal(unknown.status, 404);
-  assert.equal((await errorOf(unknown)).code, 'not_found');
+  assert.equal((await errorOf(unknown)).code, 'ERR_SIGNALING_NOT_FOUND');
   const hang = await post('/v1/realtime/calls/rtc_nope/hangup', '');
   assert.equal(hang.status, 404);
   await hang.body?.cancel();
@@ -174,7 +174,7 @@ test('404 unknown call and unknown path; 405 wrong method with Allow', async () 
   const get = await fetch(base + '/v1/realtime/calls', { headers: auth });
   assert.equal(get.status, 405);
   assert.equal(get.headers.get('allow'), 'POST, OPTIONS');
-  assert.equal((await errorOf(get)).code, 'method_not_allowed');
+  assert.equal((await errorOf(get)).code, 'ERR_SIGNALING_METHOD_NOT_ALLOWED');
   const patch = await fetch(base + '/v1/realtime/calls/rtc_1', { method: 'PATCH', headers: auth, body: 'x' });
   assert.equal(patch.status, 405, 'WHIP trickle (PATCH) is not supported by an ICE-lite server');
   assert.equal(patch.headers.get('allow'), 'GET, DELETE, OPTIONS');
@@ -186,12 +186,12 @@ test('503 + Retry-After at the session limit and while draining', async () => {
   const full = await post('/v1/realtime/calls', OFFER);
   assert.equal(full.status, 503);
   assert.equal(full.headers.get('retry-after'), '2');
-  assert.equal((await errorOf(full)).code, 'at_capacity');
+  assert.equal((await errorOf(full)).code, 'ERR_SIGNALING_AT_CAPACITY');
   stub.admissionState = 'draining';
   const draining = await post('/v1/realtime/calls', OFFER);
   assert.equal(draining.status, 503);
   assert.ok(Number(draining.headers.get('retry-after')) > 0);
-  assert.equal((await errorOf(draining)).code, 'draining');
+  assert.equal((await errorOf(draining)).code, 'ERR_SIGNALING_DRAINING');
   stub.admissionState = 'open';
 });
 

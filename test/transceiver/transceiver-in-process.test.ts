@@ -2,7 +2,8 @@
 // the answer's token opens to the media address and its password is derivePassword's; the
 // session limit gives 503 and frees up on hang-up; an unknown ?handler= is 400; the media
 // endpoint drops (and counts) datagrams from outside --relay-cidrs, without a relay header, or
-// for no session; a forged-source STUN check gets nothing back.
+// for no session; a forged-source STUN check gets nothing back; a call's ICE results and DTLS
+// drops are counted in /metrics.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
@@ -88,7 +89,7 @@ test('the answer: ufrag opens to the media address, ice-pwd = derivePassword, ou
   const full = await post(CHROME);
   assert.equal(full.status, 503);
   assert.equal(full.headers.get('retry-after'), '2');
-  assert.equal(((await full.json()) as { error: { code: string } }).error.code, 'at_capacity');
+  assert.equal(((await full.json()) as { error: { code: string } }).error.code, 'ERR_SIGNALING_AT_CAPACITY');
   const hang = await fetch(`${base}${location}/hangup`, { method: 'POST' });
   assert.equal(hang.status, 200);
   await hang.body?.cancel();
@@ -99,16 +100,20 @@ test('the answer: ufrag opens to the media address, ice-pwd = derivePassword, ou
   (await fetch(base + loc2, { method: 'DELETE' })).body?.cancel();
 });
 
-test('an unknown ?handler= is 400 unknown_handler; a bad offer is 400, an offer without opus 406', async () => {
+test('an unknown ?handler= is 400 ERR_SIGNALING_UNKNOWN_HANDLER; a bad offer is 400, an offer without opus 406', async () => {
   const res = await post(CHROME, '?handler=nope');
   assert.equal(res.status, 400);
-  assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'unknown_handler');
+  assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'ERR_SIGNALING_UNKNOWN_HANDLER');
   const bad = await post('v=0\r\nnonsense');
   assert.equal(bad.status, 400);
   assert.match(((await bad.json()) as { error: { message: string } }).error.message, /line 2/);
   const noOpus = await post(CHROME.replace('a=rtpmap:111 opus/48000/2', 'a=rtpmap:111 speex/16000'));
   assert.equal(noOpus.status, 406);
-  assert.equal(((await noOpus.json()) as { error: { code: string } }).error.code, 'sdp_not_acceptable');
+  assert.equal(((await noOpus.json()) as { error: { code: string } }).error.code, 'ERR_SIGNALING_SDP_NOT_ACCEPTABLE');
+  // The registry counts each refusal by its reason, the HTTP layer answers it with a code.
+  assert.equal(await metric('parley_transceiver_calls_rejected_total{reason="unknown_handler"}'), 1);
+  assert.equal(await metric('parley_transceiver_calls_rejected_total{reason="bad_sdp"}'), 1);
+  assert.equal(await metric('parley_transceiver_calls_rejected_total{reason="sdp_not_acceptable"}'), 1);
 });
 
 test('media endpoint drops: outside relay CIDRs, no relay header, no session; each counted', async () => {
@@ -131,9 +136,9 @@ test('media endpoint drops: outside relay CIDRs, no relay header, no session; ea
   await sendFrom(relaySock, Buffer.concat([encodeRelayHeader(client, RELAY), Buffer.from([0x17, 0xfe, 0xfd, 0, 0])])); // DTLS, unknown client
   await settle();
   assert.equal(received.length, 0, 'nothing answered');
-  assert.equal(await metric('parley_transceiver_drops_total{reason="source-not-allowed"}'), 1);
-  assert.equal(await metric('parley_transceiver_drops_total{reason="bad-header"}'), 1);
-  assert.equal(await metric('parley_transceiver_drops_total{reason="no-session"}'), 1);
+  assert.equal(await metric('parley_transceiver_drops_total{reason="source_not_allowed"}'), 1);
+  assert.equal(await metric('parley_transceiver_drops_total{reason="bad_header"}'), 1);
+  assert.equal(await metric('parley_transceiver_drops_total{reason="no_session"}'), 1);
 
   // The same check from the relay: answered through the relay, header naming the client.
   await sendFrom(relaySock, wrapped);
@@ -145,6 +150,22 @@ test('media endpoint drops: outside relay CIDRs, no relay header, no session; ea
   assert.equal(got.state, 'connecting', 'nominated: DTLS started');
   assert.equal(got.client, '198.51.100.20:50000');
   assert.equal(got.relay, '203.0.113.7:3478');
+  assert.equal(await metric('parley_transceiver_ice_checks_total{result="answered"}'), 1);
+
+  // The call's ICE and DTLS counters reach /metrics: a check with the wrong password is
+  // answered 401, and a protected DTLS record before any keys is dropped (RFC 6347 §4.1).
+  const forged = connectivityCheck({
+    transactionId: Buffer.alloc(12, 8), localUfrag: '1ODc', remoteUfrag: a.ufrag, remotePwd: 'not-the-password-at-all', priority: 1,
+    role: { controlling: true, tieBreaker: 1n },
+  });
+  await sendFrom(relaySock, Buffer.concat([encodeRelayHeader(client, RELAY), forged]));
+  const epoch1 = Buffer.from([0x17, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+  await sendFrom(relaySock, Buffer.concat([encodeRelayHeader(client, RELAY), epoch1]));
+  await waitUntil(() => received.length > 1);
+  await settle();
+  assert.equal(await metric('parley_transceiver_ice_checks_total{result="stun_error_401"}'), 1);
+  assert.equal(await metric('parley_transceiver_ice_checks_total{result="drop_fingerprint"}'), 0, 'every result is exported, also at 0');
+  assert.equal(await metric('parley_transceiver_dtls_drops_total{reason="no_keys_for_epoch"}'), 1);
   (await fetch(base + location, { method: 'DELETE' })).body?.cancel();
 });
 

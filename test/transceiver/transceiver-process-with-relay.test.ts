@@ -128,7 +128,7 @@ test('SIGTERM drains: 503 + Retry-After and readyz 503 at once, running calls en
   const refused = await fetch(`${base}/v1/realtime/calls`, { method: 'POST', body: caller.call.offer, headers: { 'content-type': 'application/sdp' } });
   assert.equal(refused.status, 503);
   assert.ok(Number(refused.headers.get('retry-after')) > 0);
-  assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'draining');
+  assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'ERR_SIGNALING_DRAINING');
   assert.equal((await info(location)).state, 'connected', 'calls keep running during the grace period');
   const code = await new Promise<number | null>((r) => trx!.child.once('exit', r));
   assert.equal(code, 0);

@@ -8,7 +8,7 @@ import type { Rng } from '../rng.ts';
 import type { DtlsCertificate } from './certificate.ts';
 import { parseFingerprint } from './certificate.ts';
 import { ClientHandshake } from './client.ts';
-import { AlertDescription, DtlsCode, DtlsDrop, DtlsError } from './errors.ts';
+import { AlertDescription, DTLS_DROPS, DtlsCode, DtlsError } from './errors.ts';
 import type { DtlsDropReason } from './errors.ts';
 import { SrtpProfile, srtpKeyingLength } from './extensions.ts';
 import type { SrtpProfileName } from './extensions.ts';
@@ -68,7 +68,8 @@ export class DtlsEndpoint {
   #secrets: SessionSecrets | undefined;
   #lastPeerTriggeredResend = -Infinity;
   #early: Buffer[] = [];
-  readonly #drops = Object.fromEntries(Object.values(DtlsDrop).map((r) => [r, 0])) as Record<DtlsDropReason, number>;
+  readonly #drops = Object.fromEntries(DTLS_DROPS.reasons.map((r) => [r, 0])) as Record<DtlsDropReason, number>;
+  readonly #onDrop: ((reason: DtlsDropReason) => void) | undefined;
 
   constructor(opts: DtlsOptions) {
     const invalid = (why: string): DtlsError => new DtlsError(DtlsCode.invalidOptions, why);
@@ -85,6 +86,7 @@ export class DtlsEndpoint {
     const profiles = opts.srtpProfiles ?? DEFAULT_PROFILES;
     if (profiles.length === 0 || !profiles.every((p) => p in SrtpProfile)) throw invalid('srtpProfiles must name known SRTP profiles');
     this.#role = opts.role;
+    this.#onDrop = opts.onDrop;
     this.#mtu = mtu;
     const host = this.#makeHost(opts.certificate, remote, opts.rng, profiles.map((p) => SrtpProfile[p]), opts.cookie === true);
     this.#handshake = opts.role === 'client' ? new ClientHandshake(host) : new ServerHandshake(host);
@@ -117,7 +119,7 @@ export class DtlsEndpoint {
       if (this.#state !== 'handshaking' && this.#state !== 'connected') return;
       this.#guard(() => this.#handleRecord(rec, now));
     }
-    if (consumed < datagram.length) this.#drops[DtlsDrop.truncated]++;
+    if (consumed < datagram.length) this.#dropped('truncated');
   }
 
   handleTimeout(now: number): void {
@@ -218,36 +220,42 @@ export class DtlsEndpoint {
         // Reordered ahead of the peer's Finished: it authenticated under epoch 1 keys, but is only
         // delivered once that Finished verifies (and dropped if it never does).
         else if (rec.epoch >= 1 && this.#early.length < MAX_EARLY_RECORDS) this.#early.push(Buffer.from(plaintext));
-        else this.#drops[DtlsDrop.dataBeforeConnected]++;
+        else this.#dropped('data_before_connected');
         return;
       case ContentType.changeCipherSpec:
         // No action: epoch 1 keys are installed from the transcript, and a Finished is only
         // accepted when it came wholly in epoch 1 (checked by the handshake).
         return;
       default:
-        this.#drops[DtlsDrop.unknownContentType]++;
+        this.#dropped('unknown_content_type');
         return;
     }
+  }
+
+  /** Counts a dropped record and tells the observer (RFC 6347 §4.1.2.7: never an error). */
+  #dropped(reason: DtlsDropReason): void {
+    this.#drops[reason]++;
+    this.#onDrop?.(reason);
   }
 
   /** The record's plaintext, or undefined (counted) if it must be dropped. */
   #unprotect(rec: DtlsRecord): Buffer | undefined {
     const drop = (reason: DtlsDropReason): undefined => {
-      this.#drops[reason]++;
+      this.#dropped(reason);
       return undefined;
     };
     if (rec.epoch === 0) {
-      if (rec.version !== DTLS12 && rec.version !== DTLS10) return drop(DtlsDrop.badVersion);
-      if (rec.fragment.length > MAX_PLAINTEXT) return drop(DtlsDrop.oversized);
+      if (rec.version !== DTLS12 && rec.version !== DTLS10) return drop('bad_version');
+      if (rec.fragment.length > MAX_PLAINTEXT) return drop('oversized');
       return rec.fragment;
     }
     // RFC 6347 §4.1: records of epochs we have no keys for are discarded.
-    if (rec.epoch !== 1 || this.#readCipher === undefined) return drop(DtlsDrop.noKeys);
-    if (rec.version !== DTLS12) return drop(DtlsDrop.badVersion);
+    if (rec.epoch !== 1 || this.#readCipher === undefined) return drop('no_keys_for_epoch');
+    if (rec.version !== DTLS12) return drop('bad_version');
     // RFC 6347 §4.1.2.6: check the window before decrypting, update it only after.
-    if (!this.#replay.check(rec.seq)) return drop(DtlsDrop.replay);
+    if (!this.#replay.check(rec.seq)) return drop('replay');
     const plaintext = this.#readCipher.open(rec);
-    if (plaintext === undefined) return drop(DtlsDrop.badRecordMac);
+    if (plaintext === undefined) return drop('bad_record_mac');
     this.#replay.mark(rec.seq);
     return plaintext;
   }
@@ -257,7 +265,7 @@ export class DtlsEndpoint {
     try {
       fragments = parseHandshakeFragments(plaintext);
     } catch {
-      this.#drops[DtlsDrop.malformedHandshake]++; // RFC 6347 §4.1.2.7: dropped, not fatal.
+      this.#dropped('malformed_handshake'); // RFC 6347 §4.1.2.7: dropped, not fatal.
       return;
     }
     for (const frag of fragments) {
@@ -292,7 +300,7 @@ export class DtlsEndpoint {
     if (plaintext.length < 2) return;
     // Once connected, an unprotected alert could come from anyone on the path: ignore it.
     if (epoch === 0 && this.#state === 'connected') {
-      this.#drops[DtlsDrop.unprotectedAlert]++;
+      this.#dropped('unprotected_alert');
       return;
     }
     const level = plaintext[0];

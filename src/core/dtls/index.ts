@@ -2,6 +2,6 @@
 // surface; everything else under src/core/dtls is internal. See docs/dtls.md.
 export { DtlsEndpoint } from './endpoint.ts';
 export { generateCertificate } from './certificate.ts';
-export { DtlsCode, DtlsDrop, DtlsError } from './errors.ts';
+export { DTLS_DROPS, DTLS_ERRORS, DtlsCode, DtlsError } from './errors.ts';
 export type { DtlsDropReason } from './errors.ts';
 export type { DtlsCertificate, DtlsEvent, DtlsFailure, DtlsOptions, DtlsState, SrtpProfileName } from './types.ts';

@@ -2,7 +2,7 @@
 // layer, flights, events) and the client or server handshake logic that runs inside it.
 import type { Rng } from '../rng.ts';
 import type { DtlsCertificate } from './certificate.ts';
-import type { DtlsFailure } from './errors.ts';
+import type { DtlsDropReason, DtlsFailure } from './errors.ts';
 import type { SrtpProfileName } from './extensions.ts';
 import type { FlightEntry } from './flight.ts';
 import type { HandshakeMessage } from './reassembly.ts';
@@ -21,6 +21,8 @@ export interface DtlsOptions {
   mtu?: number;
   /** Server only: answer ClientHellos with a HelloVerifyRequest cookie first. Default false. */
   cookie?: boolean;
+  /** Told of every record dropped (the `drops` counters as they happen), for process metrics. */
+  onDrop?: (reason: DtlsDropReason) => void;
 }
 
 export type DtlsEvent =

@@ -8,10 +8,11 @@ import {
   StunMethod, StunErrorCodes, type StunHeaderInfo, type StunMessage,
 } from '../stun/index.ts';
 import { bindingError } from './binding-response.ts';
+import type { IceCheckDropReason } from './errors.ts';
 
 export type BindingRequestVerdict =
   /** Not answered: not STUN, an indication, a response, a failed FINGERPRINT, not Binding. */
-  | { readonly kind: 'drop'; readonly reason: 'malformed' | 'indication' | 'response' | 'fingerprint' | 'method' }
+  | { readonly kind: 'drop'; readonly reason: IceCheckDropReason }
   /** Answered with `response`: 400 (malformed, no USERNAME or MESSAGE-INTEGRITY), 401, 420. */
   | { readonly kind: 'reject'; readonly code: 400 | 401 | 420; readonly response: Buffer }
   /** Authenticated with our password and addressed to our ufrag. */
@@ -47,7 +48,7 @@ export function checkBindingRequest(packet: Buffer, c: BindingRequestCredentials
   return { kind: 'valid', message: m };
 }
 
-function drop(reason: 'malformed' | 'indication' | 'response' | 'fingerprint' | 'method'): BindingRequestVerdict {
+function drop(reason: IceCheckDropReason): BindingRequestVerdict {
   return { kind: 'drop', reason };
 }
 

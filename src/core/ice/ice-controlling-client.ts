@@ -16,6 +16,7 @@ import {
 import { connectivityCheck, PEER_REFLEXIVE_PRIORITY } from './binding-request.ts';
 import { checkBindingRequest, type BindingRequestCredentials } from './binding-request-check.ts';
 import { bindingError, bindingSuccess } from './binding-response.ts';
+import { ICE_CLIENT_RESULTS, IceError, IceErrorCode, type IceClientCounter } from './errors.ts';
 import type { IceClientEvent, IceTransmit } from './ice-types.ts';
 
 export interface IceControllingClientOptions {
@@ -38,24 +39,6 @@ export interface IceControllingClientOptions {
   /** PRIORITY to send; default: our source as a peer-reflexive candidate (RFC 8445 §7.2.2). */
   readonly priority?: number;
 }
-
-export const IceClientCounter = {
-  Retransmits: 'retransmits',
-  DropMalformed: 'drop-malformed',
-  DropUnknownTransaction: 'drop-unknown-transaction',
-  DropAsymmetric: 'drop-asymmetric',
-  DropFingerprint: 'drop-fingerprint',
-  DropIntegrity: 'drop-integrity',
-  /** A valid check from the peer, answered with a Binding Success. */
-  Answered: 'answered',
-  /** A check from the peer refused with 400, 401 or 420 (binding-request-check.ts). */
-  RequestRefused: 'request-refused',
-  /** A check from a peer that claims the controlling role too, answered 487. */
-  RoleConflict: 'error-487',
-  /** A request dropped unanswered: bad FINGERPRINT, not Binding, not STUN. */
-  DropRequest: 'drop-request',
-} as const;
-export type IceClientCounter = (typeof IceClientCounter)[keyof typeof IceClientCounter];
 
 type Purpose = 'check' | 'nominate' | 'consent';
 
@@ -92,7 +75,7 @@ export class IceControllingClient {
   readonly #transactions = new Map<string, Transaction>();
   readonly #transmits: IceTransmit[] = [];
   readonly #events: IceClientEvent[] = [];
-  readonly #counters = Object.fromEntries(Object.values(IceClientCounter).map((c) => [c, 0])) as Record<IceClientCounter, number>;
+  readonly #counters = Object.fromEntries(ICE_CLIENT_RESULTS.reasons.map((c) => [c, 0])) as Record<IceClientCounter, number>;
   readonly #credentials: BindingRequestCredentials;
   #phase: IceClientState = 'idle';
   #mapped: TransportAddress | undefined;
@@ -105,7 +88,7 @@ export class IceControllingClient {
       rtoMs: opts.rtoMs ?? 100, maxTransmissions: opts.maxTransmissions ?? 7, consentTimeoutMs: opts.consentTimeoutMs ?? 30_000,
       consentIntervalMs: opts.consentIntervalMs ?? 5000, priority: opts.priority ?? PEER_REFLEXIVE_PRIORITY,
     };
-    if (this.#o.maxTransmissions < 1 || this.#o.rtoMs <= 0) throw new RangeError('need at least one transmission and a positive RTO');
+    if (this.#o.maxTransmissions < 1 || this.#o.rtoMs <= 0) throw new IceError(IceErrorCode.invalidOptions, 'need at least one transmission and a positive RTO');
     this.#remote = opts.remote;
     this.#remoteKey = formatAddress(opts.remote);
     this.#rng = opts.rng;
@@ -149,30 +132,30 @@ export class IceControllingClient {
     if (this.#phase === 'idle' || this.#isOver()) return;
     this.handleTimeout(now);
     if (this.#isOver()) return;
-    if (packet.length === 0 || classify(packet[0]) !== 'stun') return this.#count(IceClientCounter.DropMalformed);
+    if (packet.length === 0 || classify(packet[0]) !== 'stun') return this.#count('drop_malformed');
     const m = decodeStun(packet);
     if ((m instanceof StunDecodeError ? m.header?.class : m.class) === StunClass.Request) return this.#answer(packet, from);
-    if (m instanceof StunDecodeError || m.method !== StunMethod.Binding) return this.#count(IceClientCounter.DropMalformed);
-    if (m.class !== StunClass.SuccessResponse && m.class !== StunClass.ErrorResponse) return this.#count(IceClientCounter.DropMalformed);
+    if (m instanceof StunDecodeError || m.method !== StunMethod.Binding) return this.#count('drop_malformed');
+    if (m.class !== StunClass.SuccessResponse && m.class !== StunClass.ErrorResponse) return this.#count('drop_malformed');
     const key = m.transactionId.toString('hex');
     const tx = this.#transactions.get(key);
-    if (!tx) return this.#count(IceClientCounter.DropUnknownTransaction);
+    if (!tx) return this.#count('drop_unknown_transaction');
     // RFC 8445 §7.2.5.2.1: the response must come from where the check went (symmetric).
-    if (formatAddress(from) !== this.#remoteKey) return this.#count(IceClientCounter.DropAsymmetric);
-    if (!verifyFingerprint(packet)) return this.#count(IceClientCounter.DropFingerprint);
+    if (formatAddress(from) !== this.#remoteKey) return this.#count('drop_asymmetric');
+    if (!verifyFingerprint(packet)) return this.#count('drop_fingerprint');
     // RFC 8489 §9.1.4: a response whose MESSAGE-INTEGRITY fails is discarded as if never
     // received (the transaction keeps retransmitting). A success must be signed; a 400/401
     // answering unauthenticated input legitimately is not (§9.1.3).
     const signed = m.integrityOffset >= 0;
     if ((m.class === StunClass.SuccessResponse && !signed) || (signed && !verifyMessageIntegrity(packet, this.#o.remotePwd))) {
-      return this.#count(IceClientCounter.DropIntegrity);
+      return this.#count('drop_integrity');
     }
     this.#transactions.delete(key);
     if (m.class === StunClass.ErrorResponse) {
       // Before connecting, a refused check fails the only pair (RFC 8445 §7.2.5). A 487 cannot be
       // resolved by switching role against a lite peer, which is always controlled (§6.1.1).
       // After connecting, consent simply runs out if refusals continue.
-      if (this.#phase === 'checking' || this.#phase === 'nominating') this.#fail(`error ${m.errorCode?.code ?? 'without ERROR-CODE'}`);
+      if (this.#phase === 'checking' || this.#phase === 'nominating') this.#fail(IceErrorCode.checkRefused, `error ${m.errorCode?.code ?? 'without ERROR-CODE'}`);
       return;
     }
     this.#mapped = m.xorMappedAddress ?? this.#mapped;
@@ -194,9 +177,9 @@ export class IceControllingClient {
   /** RFC 8445 §7.3: the peer's check is validated as any agent does, then answered. It changes no state of ours. */
   #answer(packet: Buffer, from: TransportAddress): void {
     const v = checkBindingRequest(packet, this.#credentials);
-    if (v.kind === 'drop') return this.#count(IceClientCounter.DropRequest);
+    if (v.kind === 'drop') return this.#count('drop_request');
     if (v.kind === 'reject') {
-      this.#count(IceClientCounter.RequestRefused);
+      this.#count('request_refused');
       return void this.#transmits.push({ to: from, data: v.response });
     }
     const m = v.message;
@@ -205,10 +188,10 @@ export class IceControllingClient {
     // answers 487 (the peer, if it can, switches). A lite peer is controlled (§6.1.1): only a
     // misconfigured peer gets here.
     if (m.iceControlling !== undefined) {
-      this.#count(IceClientCounter.RoleConflict);
+      this.#count('stun_error_487');
       return void this.#transmits.push({ to: from, data: bindingError(m.transactionId, StunErrorCodes.RoleConflict, this.#o.localPwd) });
     }
-    this.#count(IceClientCounter.Answered);
+    this.#count('answered');
     this.#transmits.push({ to: from, data: bindingSuccess(m.transactionId, from, this.#o.localPwd) });
   }
 
@@ -230,11 +213,11 @@ export class IceControllingClient {
       if (now < tx.nextAt) continue;
       if (tx.transmissions < this.#o.maxTransmissions) {
         this.#transmit(tx, now);
-        this.#count(IceClientCounter.Retransmits);
+        this.#count('retransmits');
         continue;
       }
       this.#transactions.delete(key);
-      if (tx.purpose !== 'consent' && this.#phase !== 'connected') return this.#fail('timeout');
+      if (tx.purpose !== 'consent' && this.#phase !== 'connected') return this.#fail(IceErrorCode.checkTimeout, 'timeout');
     }
   }
 
@@ -307,10 +290,10 @@ export class IceControllingClient {
     return Math.round(this.#o.consentIntervalMs * (0.8 + 0.4 * u));
   }
 
-  #fail(reason: string): void {
+  #fail(code: IceErrorCode, reason: string): void {
     this.#phase = 'failed';
     this.#transactions.clear();
-    this.#events.push({ type: 'failed', reason });
+    this.#events.push({ type: 'failed', code, reason });
   }
 
   #count(c: IceClientCounter): void {

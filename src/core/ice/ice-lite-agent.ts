@@ -6,9 +6,10 @@
 // Not here: sockets, the relay header, DTLS/SRTP, or any timer of its own (the shell arms one).
 import { formatAddress, type TransportAddress } from '../address.ts';
 import { StunErrorCodes } from '../stun/index.ts';
-import { checkBindingRequest, type BindingRequestCredentials, type BindingRequestVerdict } from './binding-request-check.ts';
+import { checkBindingRequest, type BindingRequestCredentials } from './binding-request-check.ts';
 import { bindingError, bindingSuccess } from './binding-response.ts';
-import { IceLiteCounter, type IceLiteDump, type IceLiteEvent, type IceTransmit } from './ice-types.ts';
+import { ICE_LITE_RESULTS, IceError, IceErrorCode, type IceCheckDropReason, type IceLiteCounter } from './errors.ts';
+import type { IceLiteDump, IceLiteEvent, IceTransmit } from './ice-types.ts';
 
 export interface IceLiteAgentOptions {
   readonly localUfrag: string;
@@ -19,13 +20,14 @@ export interface IceLiteAgentOptions {
   readonly remotePwd?: string;
   /** RFC 7675 §5.1: 30 s. */
   readonly consentTimeoutMs?: number;
+  /** Told of every packet's result (the `stats` counters as they happen), for process metrics. */
+  readonly onCheck?: (result: IceLiteCounter) => void;
 }
 
-const DROP_COUNTER: Record<Extract<BindingRequestVerdict, { kind: 'drop' }>['reason'], IceLiteCounter> = {
-  malformed: IceLiteCounter.DropMalformed, indication: IceLiteCounter.Indication, response: IceLiteCounter.DropResponse,
-  fingerprint: IceLiteCounter.DropFingerprint, method: IceLiteCounter.DropMethod,
+const DROP_COUNTER: Record<IceCheckDropReason, IceLiteCounter> = {
+  malformed: 'drop_malformed', indication: 'indication', response: 'drop_response', fingerprint: 'drop_fingerprint', method: 'drop_method',
 };
-const REJECT_COUNTER = { 400: IceLiteCounter.BadRequest, 401: IceLiteCounter.Unauthorized, 420: IceLiteCounter.UnknownAttribute } as const;
+const REJECT_COUNTER = { 400: 'stun_error_400', 401: 'stun_error_401', 420: 'stun_error_420' } as const satisfies Record<number, IceLiteCounter>;
 
 /** A session has a handful of remote addresses; the cap bounds what one credential holder can make us keep. */
 const MAX_VALID_PAIRS = 16;
@@ -51,15 +53,17 @@ export class IceLiteAgent {
   #lastConsentAt = 0;
   #consentLost = false;
   #closed = false;
-  readonly #counters = Object.fromEntries(Object.values(IceLiteCounter).map((c) => [c, 0])) as Record<IceLiteCounter, number>;
+  readonly #counters = Object.fromEntries(ICE_LITE_RESULTS.reasons.map((c) => [c, 0])) as Record<IceLiteCounter, number>;
+  readonly #onCheck: ((result: IceLiteCounter) => void) | undefined;
 
   constructor(opts: IceLiteAgentOptions) {
-    if (!opts.localUfrag || !opts.localPwd) throw new RangeError('ICE-lite needs a local ufrag and password');
+    if (!opts.localUfrag || !opts.localPwd) throw new IceError(IceErrorCode.invalidOptions, 'ICE-lite needs a local ufrag and password');
     this.#localUfrag = opts.localUfrag;
     this.#localPwd = opts.localPwd;
     this.#remoteUfrag = opts.remoteUfrag;
     this.#remotePwd = opts.remotePwd;
     this.#consentTimeoutMs = opts.consentTimeoutMs ?? 30_000;
+    this.#onCheck = opts.onCheck;
     this.#credentials = { localPwd: opts.localPwd, usernameMatches: (u) => this.#usernameMatches(u) };
   }
 
@@ -78,7 +82,7 @@ export class IceLiteAgent {
     return this.#consentLost;
   }
 
-  /** Counters by reason (IceLiteCounter); a snapshot. */
+  /** Counters by result (ICE_LITE_RESULTS); a snapshot. */
   get stats(): Readonly<Record<IceLiteCounter, number>> {
     return { ...this.#counters };
   }
@@ -109,12 +113,12 @@ export class IceLiteAgent {
     // larger tie-breaker become controlling, but a lite agent cannot run checks as a
     // controlling agent, so the answer is always 487 and the full peer switches (§7.2.5.1).
     if (m.iceControlled !== undefined) {
-      this.#count(IceLiteCounter.RoleConflict);
+      this.#count('stun_error_487');
       this.#send(from, bindingError(tid, StunErrorCodes.RoleConflict, this.#localPwd));
       return false;
     }
 
-    this.#count(IceLiteCounter.Answered);
+    this.#count('answered');
     this.#send(from, bindingSuccess(tid, from, this.#localPwd));
     this.#onValidCheck(from, m.useCandidate, now);
     return true;
@@ -222,5 +226,6 @@ export class IceLiteAgent {
 
   #count(c: IceLiteCounter): void {
     this.#counters[c]++;
+    this.#onCheck?.(c);
   }
 }

@@ -16,10 +16,11 @@ import { IceLiteAgent } from '../ice/ice-lite-agent.ts';
 import type { SansIo } from '../output.ts';
 import { parseRtcpCompound, parseRtp } from '../rtp/index.ts';
 import { SrtpError, SrtpSession } from '../srtp/index.ts';
-import type { SrtpProfileName } from '../srtp/index.ts';
-import { PEER_DROPS } from './peer-types.ts';
+import type { SrtpDropReason, SrtpProfileName } from '../srtp/index.ts';
+import { PEER_DROPS } from './errors.ts';
+import type { PeerDrop } from './errors.ts';
 import type {
-  AudioPeerOptions, ControllingIceAgent, PeerDrop, PeerDump, PeerEvent, PeerFailure, PeerPaths, PeerState, PeerStats, PeerTransmit,
+  AudioPeerOptions, ControllingIceAgent, PeerDump, PeerEvent, PeerFailure, PeerPaths, PeerState, PeerStats, PeerTransmit,
 } from './peer-types.ts';
 import { RtcpSession } from './rtcp-session.ts';
 import { RtpSender } from './rtp-sender.ts';
@@ -57,6 +58,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     if (ice.role === 'lite') {
       this.#lite = new IceLiteAgent({
         localUfrag: ice.localUfrag, localPwd: ice.localPwd, remoteUfrag: ice.remoteUfrag, remotePwd: ice.remotePwd, consentTimeoutMs: ice.consentTimeoutMs,
+        onCheck: o.onIceCheck,
       });
       this.#ice = this.#lite;
     } else {
@@ -91,7 +93,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     if (kind === 'rtp') this.#onSrtp(datagram, from, now);
     else if (kind === 'stun') this.#onStun(datagram, from, now);
     else if (kind === 'dtls') this.#onDtls(datagram, from, now);
-    else this.#drop('unknown-kind');
+    else this.#drop('unknown_kind');
   }
 
   /** Call when `now` ≥ pollTimeout(). Idempotent. */
@@ -206,9 +208,14 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
   }
 
   /** Counts a dropped datagram; SRTP drops carry their reason (RFC 3711 auth, replay…) to the owner. */
-  #drop(kind: PeerDrop, detail?: string): void {
+  #drop(kind: Exclude<PeerDrop, 'srtp'>): void {
     this.#drops[kind]++;
-    this.#o.onDrop?.(detail === undefined ? kind : `${kind}:${detail}`);
+    this.#o.onDrop?.(kind);
+  }
+
+  #dropSrtp(reason: SrtpDropReason): void {
+    this.#drops.srtp++;
+    this.#o.onDrop?.(`srtp_${reason}`);
   }
 
   #fail(reason: PeerFailure, detail: string): void {
@@ -270,7 +277,9 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     if (this.#dtls) return true;
     if (this.#state === 'new') this.#state = 'connecting';
     try {
-      this.#dtls = new DtlsEndpoint({ role: this.#o.dtlsRole, certificate: this.#o.certificate, remoteFingerprint: this.#o.remoteFingerprint, rng: this.#o.rng });
+      this.#dtls = new DtlsEndpoint({
+        role: this.#o.dtlsRole, certificate: this.#o.certificate, remoteFingerprint: this.#o.remoteFingerprint, rng: this.#o.rng, onDrop: this.#o.onDtlsDrop,
+      });
     } catch (err) {
       this.#fail('dtls-failed', (err as Error).message);
       return false;
@@ -285,7 +294,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
       // The controlling side, as DTLS server: the far end selected the pair when it answered our
       // check and sent its ClientHello at once, which may overtake the answer. Take it, and
       // answer where it came from. A lite peer only speaks DTLS on a pair ICE selected.
-      if (this.#lite || this.#o.dtlsRole !== 'server') return this.#drop('not-ready');
+      if (this.#lite || this.#o.dtlsRole !== 'server') return this.#drop('not_ready');
       this.#selected ??= from;
       if (!this.#startDtls(now)) return;
     }
@@ -322,10 +331,10 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
 
   #onSrtp(datagram: Buffer, from: P, now: number): void {
     const srtp = this.#srtp;
-    if (!srtp) return this.#drop('not-ready');
+    if (!srtp) return this.#drop('not_ready');
     if (isRtcp(datagram)) {
       const clear = srtp.unprotectRtcp(datagram);
-      if (clear instanceof SrtpError) return this.#drop('srtp', clear.reason);
+      if (clear instanceof SrtpError) return this.#dropSrtp(clear.reason);
       this.#follow(from);
       const packets = parseRtcpCompound(clear);
       if (!Array.isArray(packets)) return this.#drop('malformed');
@@ -334,7 +343,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
       return;
     }
     const clear = srtp.unprotectRtp(datagram);
-    if (clear instanceof SrtpError) return this.#drop('srtp', clear.reason);
+    if (clear instanceof SrtpError) return this.#dropSrtp(clear.reason);
     this.#follow(from);
     const rtp = parseRtp(clear);
     if (!('header' in rtp)) return this.#drop('malformed');
@@ -342,7 +351,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     this.#bytesReceived += datagram.length;
     const h = rtp.header;
     // Only the negotiated Opus stream is audio; telephone-event (RFC 4733) and anything else is counted.
-    if (h.payloadType !== this.#o.payloadType) return this.#drop('unknown-payload');
+    if (h.payloadType !== this.#o.payloadType) return this.#drop('unknown_payload');
     this.#rtcp.onRtp(h.ssrc, h.sequenceNumber, h.timestamp, now);
     this.#events.push({ type: 'audio', payload: rtp.payload, rtpTimestamp: h.timestamp, sequence: h.sequenceNumber, receivedAt: now });
   }

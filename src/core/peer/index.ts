@@ -5,8 +5,10 @@ export type { AudioSource, RtpSenderOptions } from './rtp-sender.ts';
 export { RtcpSession, DEFAULT_RTCP_INTERVAL_MS, DEFAULT_FIRST_REPORT_MS } from './rtcp-session.ts';
 export type { RtcpSessionOptions, SenderInfo } from './rtcp-session.ts';
 export { AudioPeer, EARLY_SEND_MS } from './audio-peer.ts';
-export { ADDRESS_PATHS, PEER_DROPS, PEER_FAILURES } from './peer-types.ts';
+export { ADDRESS_PATHS, PEER_FAILURES } from './peer-types.ts';
+export { PEER_DROP_REASONS, PEER_DROPS } from './errors.ts';
+export type { PeerDrop, PeerDropReason } from './errors.ts';
 export type {
-  AudioPeerOptions, ControllingIceAgent, ControllingIceEvent, LiteIceOptions, PeerAudio, PeerDrop, PeerDump, PeerEvent, PeerFailure, PeerIce,
+  AudioPeerOptions, ControllingIceAgent, ControllingIceEvent, LiteIceOptions, PeerAudio, PeerDump, PeerEvent, PeerFailure, PeerIce,
   PeerPaths, PeerState, PeerStats, PeerTransmit,
 } from './peer-types.ts';

@@ -3,11 +3,13 @@
 // client, client address + relay for the transceiver) and ControllingIceAgent (the client's
 // candidate failover around the controlling ICE agent). Types and constants only.
 import type { TransportAddress } from '../address.ts';
-import type { DtlsCertificate, DtlsState } from '../dtls/index.ts';
+import type { DtlsCertificate, DtlsDropReason, DtlsState } from '../dtls/index.ts';
+import type { IceLiteCounter } from '../ice/errors.ts';
 import type { IceLiteDump, IceTransmit } from '../ice/ice-types.ts';
 import type { Rng } from '../rng.ts';
 import type { RtcpPacket } from '../rtp/index.ts';
 import type { SrtpProfileName, SrtpTransformFactory } from '../srtp/index.ts';
+import type { PeerDrop, PeerDropReason } from './errors.ts';
 import type { AudioSource } from './rtp-sender.ts';
 
 /**
@@ -90,8 +92,12 @@ export interface AudioPeerOptions<P> {
   readonly firstReportMs?: number;
   /** RtcpSessionOptions.wallClockOffsetMs. */
   readonly wallClockOffsetMs?: number;
-  /** Told of every datagram the peer drops, e.g. 'srtp:replayed' (a process-wide metric). */
-  readonly onDrop?: (reason: string) => void;
+  /** Told of every datagram the peer drops, e.g. 'srtp_replayed' (a process-wide metric). */
+  readonly onDrop?: (reason: PeerDropReason) => void;
+  /** Told of every STUN packet's result in the lite role (ICE_LITE_RESULTS; a process-wide metric). */
+  readonly onIceCheck?: (result: IceLiteCounter) => void;
+  /** Told of every DTLS record dropped without ending the association (a process-wide metric). */
+  readonly onDtlsDrop?: (reason: DtlsDropReason) => void;
 }
 
 /** new → connecting (ICE selected a path, DTLS runs) → connected (SRTP keys) → failed | closed. */
@@ -100,10 +106,6 @@ export type PeerState = 'new' | 'connecting' | 'connected' | 'failed' | 'closed'
 /** Why a peer stopped by itself. Stable strings. */
 export const PEER_FAILURES = ['consent-lost', 'ice-failed', 'dtls-failed', 'dtls-closed'] as const;
 export type PeerFailure = (typeof PEER_FAILURES)[number];
-
-/** Why a datagram was dropped; SRTP drops add the SRTP reason (`srtp:auth-failed`). Metric labels. */
-export const PEER_DROPS = ['not-ready', 'srtp', 'malformed', 'unknown-payload', 'unknown-kind'] as const;
-export type PeerDrop = (typeof PEER_DROPS)[number];
 
 export interface PeerTransmit<P> {
   readonly path: P;

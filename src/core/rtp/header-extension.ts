@@ -36,7 +36,7 @@ export function parseExtensionElements(ext: RtpHeaderExtension): RtpExtensionEle
       }
       if (id === 15) break;
       const n = (d[i] & 0x0f) + 1;
-      if (i + 1 + n > d.length) return rtpParseError('bad-extension');
+      if (i + 1 + n > d.length) return rtpParseError('bad_extension');
       out.push({ id, data: d.subarray(i + 1, i + 1 + n) });
       i += 1 + n;
     }
@@ -49,9 +49,9 @@ export function parseExtensionElements(ext: RtpHeaderExtension): RtpExtensionEle
         i++;
         continue;
       }
-      if (i + 2 > d.length) return rtpParseError('bad-extension');
+      if (i + 2 > d.length) return rtpParseError('bad_extension');
       const n = d[i + 1];
-      if (i + 2 + n > d.length) return rtpParseError('bad-extension');
+      if (i + 2 + n > d.length) return rtpParseError('bad_extension');
       out.push({ id, data: d.subarray(i + 2, i + 2 + n) });
       i += 2 + n;
     }

@@ -15,5 +15,5 @@ export type { RtcpPacket, SenderReport, ReceiverReport, SourceDescription, Goodb
 export { RtpReceiverStats } from './receiver-stats.ts';
 export { ntpFromUnixMs, ntpMiddle32, roundTripMs, rttUnits, NTP_UNIX_OFFSET_S } from './ntp.ts';
 export type { NtpTimestamp } from './ntp.ts';
-export { RtpParseError, rtpParseError, RTP_PARSE_REASONS } from './errors.ts';
+export { RtpParseError, rtpParseError, RTP_ERRORS, RTP_PARSE_DROPS, RTP_PARSE_REASONS } from './errors.ts';
 export type { RtpParseReason } from './errors.ts';

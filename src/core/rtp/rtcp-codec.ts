@@ -9,20 +9,20 @@ const REPORT_BLOCK = 24;
 
 /** Splits and decodes an RTCP compound packet. */
 export function parseRtcpCompound(buf: Buffer): RtcpPacket[] | RtpParseError {
-  if (buf.length < 4) return rtpParseError('too-short');
+  if (buf.length < 4) return rtpParseError('too_short');
   const out: RtcpPacket[] = [];
   for (let off = 0; off < buf.length; ) {
-    if (off + 4 > buf.length) return rtpParseError('bad-length');
+    if (off + 4 > buf.length) return rtpParseError('bad_length');
     const b0 = buf[off];
-    if (b0 >>> 6 !== 2) return rtpParseError('bad-version');
+    if (b0 >>> 6 !== 2) return rtpParseError('bad_version');
     const end = off + 4 + 4 * buf.readUInt16BE(off + 2);
-    if (end > buf.length) return rtpParseError('bad-length');
+    if (end > buf.length) return rtpParseError('bad_length');
     let bodyEnd = end;
     if (b0 & 0x20) {
       // RFC 3550 Appendix A.2: only the last packet of a compound may be padded.
-      if (end !== buf.length) return rtpParseError('bad-compound');
+      if (end !== buf.length) return rtpParseError('bad_compound');
       const pad = buf[end - 1];
-      if (pad === 0 || off + 4 + pad > end) return rtpParseError('bad-padding');
+      if (pad === 0 || off + 4 + pad > end) return rtpParseError('bad_padding');
       bodyEnd = end - pad;
     }
     const p = parseOne(buf[off + 1], b0 & 0x1f, buf.subarray(off + 4, bodyEnd));
@@ -36,7 +36,7 @@ export function parseRtcpCompound(buf: Buffer): RtcpPacket[] | RtpParseError {
 function parseOne(pt: number, count: number, body: Buffer): RtcpPacket | RtpParseError {
   switch (pt) {
     case RTCP_TYPE.SR: {
-      if (body.length < 24 + count * REPORT_BLOCK) return rtpParseError('bad-rtcp-body');
+      if (body.length < 24 + count * REPORT_BLOCK) return rtpParseError('bad_rtcp_body');
       return {
         type: 'sr',
         ssrc: body.readUInt32BE(0),
@@ -50,19 +50,19 @@ function parseOne(pt: number, count: number, body: Buffer): RtcpPacket | RtpPars
       };
     }
     case RTCP_TYPE.RR: {
-      if (body.length < 4 + count * REPORT_BLOCK) return rtpParseError('bad-rtcp-body');
+      if (body.length < 4 + count * REPORT_BLOCK) return rtpParseError('bad_rtcp_body');
       return { type: 'rr', ssrc: body.readUInt32BE(0), reports: reportBlocks(body, 4, count), ...extensionAfter(body, 4 + count * REPORT_BLOCK) };
     }
     case RTCP_TYPE.SDES:
       return parseSdes(body, count);
     case RTCP_TYPE.BYE: {
-      if (body.length < 4 * count) return rtpParseError('bad-rtcp-body');
+      if (body.length < 4 * count) return rtpParseError('bad_rtcp_body');
       const ssrcs: number[] = [];
       for (let i = 0; i < count; i++) ssrcs.push(body.readUInt32BE(4 * i));
       const at = 4 * count;
       if (at >= body.length) return { type: 'bye', ssrcs };
       const n = body[at];
-      if (at + 1 + n > body.length) return rtpParseError('bad-rtcp-body');
+      if (at + 1 + n > body.length) return rtpParseError('bad_rtcp_body');
       return { type: 'bye', ssrcs, reason: body.toString('utf8', at + 1, at + 1 + n) };
     }
     default:
@@ -95,14 +95,14 @@ function parseSdes(body: Buffer, count: number): RtcpPacket | RtpParseError {
   const chunks: SdesChunk[] = [];
   let o = 0;
   for (let c = 0; c < count; c++) {
-    if (o + 4 > body.length) return rtpParseError('bad-rtcp-body');
+    if (o + 4 > body.length) return rtpParseError('bad_rtcp_body');
     const chunk: SdesChunk = { ssrc: body.readUInt32BE(o), items: [] };
     o += 4;
     for (;;) {
-      if (o >= body.length) return rtpParseError('bad-rtcp-body');
+      if (o >= body.length) return rtpParseError('bad_rtcp_body');
       const type = body[o];
       if (type === 0) break;
-      if (o + 2 > body.length || o + 2 + body[o + 1] > body.length) return rtpParseError('bad-rtcp-body');
+      if (o + 2 > body.length || o + 2 + body[o + 1] > body.length) return rtpParseError('bad_rtcp_body');
       const n = body[o + 1];
       chunk.items.push({ type, text: body.toString('utf8', o + 2, o + 2 + n) });
       o += 2 + n;

@@ -31,21 +31,21 @@ export interface RtpPacket {
 /** Parses an RTP packet; never throws, never reads past `packet`. */
 export function parseRtp(packet: Buffer): RtpPacket | RtpParseError {
   const len = packet.length;
-  if (len < 12) return rtpParseError('too-short');
+  if (len < 12) return rtpParseError('too_short');
   const b0 = packet[0];
-  if (b0 >>> 6 !== 2) return rtpParseError('bad-version');
+  if (b0 >>> 6 !== 2) return rtpParseError('bad_version');
   const cc = b0 & 0x0f;
   let off = 12 + 4 * cc;
-  if (off > len) return rtpParseError('bad-csrc');
+  if (off > len) return rtpParseError('bad_csrc');
   const csrcs: number[] = [];
   for (let i = 12; i < off; i += 4) csrcs.push(packet.readUInt32BE(i));
   let extension: RtpHeaderExtension | undefined;
   if (b0 & 0x10) {
-    if (off + 4 > len) return rtpParseError('bad-extension');
+    if (off + 4 > len) return rtpParseError('bad_extension');
     const profile = packet.readUInt16BE(off);
     const words = packet.readUInt16BE(off + 2);
     const end = off + 4 + 4 * words;
-    if (end > len) return rtpParseError('bad-extension');
+    if (end > len) return rtpParseError('bad_extension');
     extension = { profile, data: packet.subarray(off + 4, end) };
     off = end;
   }
@@ -53,7 +53,7 @@ export function parseRtp(packet: Buffer): RtpPacket | RtpParseError {
   if (b0 & 0x20) {
     // RFC 3550 §5.1: the last octet counts the padding, itself included.
     paddingLength = len > off ? packet[len - 1] : 0;
-    if (paddingLength === 0 || off + paddingLength > len) return rtpParseError('bad-padding');
+    if (paddingLength === 0 || off + paddingLength > len) return rtpParseError('bad_padding');
   }
   const b1 = packet[1];
   return {

@@ -3,4 +3,4 @@ export { analyzeOffer } from './offer.ts';
 export type { AudioOffer, DeclinedSection, Direction, OfferResult, OfferSummary, SetupRole } from './offer.ts';
 export { buildAnswer, answerSetup, dtlsRole, candidatePriority } from './answer.ts';
 export type { AnswerParams } from './answer.ts';
-export { SdpError, SdpErrorCode } from './errors.ts';
+export { SDP_ERRORS, SdpError, SdpErrorCode } from './errors.ts';

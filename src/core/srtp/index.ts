@@ -3,7 +3,7 @@
 export { SrtpSession, estimateRoc, DEFAULT_MAX_SSRCS } from './session.ts';
 export type { SrtpMasterKey, SrtpSessionOptions, SrtpTransformFactory, SsrcDump } from './session.ts';
 export type { SrtpTransform } from './transform.ts';
-export { SrtpError, SrtpKeyError, srtpError, SRTP_DROP_REASONS } from './errors.ts';
+export { SrtpError, SrtpKeyError, srtpError, SRTP_DROP_REASONS, SRTP_DROPS, SRTP_ERRORS } from './errors.ts';
 export type { SrtpDropReason } from './errors.ts';
 export { SRTP_PROFILES, isSrtpProfileName, srtpProfileById } from './profile.ts';
 export type { SrtpProfileName, SrtpProfileParams } from './profile.ts';

@@ -3,7 +3,7 @@
 // written there: inside the window every index has its own slot, so "slot holds this index"
 // means "seen". O(1) per packet with no bit shifting, and exact for any size.
 
-export type ReplayVerdict = 'ok' | 'replayed' | 'too-old';
+export type ReplayVerdict = 'ok' | 'replayed' | 'too_old';
 
 export const DEFAULT_REPLAY_WINDOW = 128;
 
@@ -25,7 +25,7 @@ export class ReplayWindow {
   /** Checks without recording; call commit() only after the packet authenticates. */
   check(index: number): ReplayVerdict {
     if (index > this.#highest) return 'ok';
-    if (index <= this.#highest - this.#size) return 'too-old';
+    if (index <= this.#highest - this.#size) return 'too_old';
     return this.#slots[index % this.#size] === index ? 'replayed' : 'ok';
   }
 

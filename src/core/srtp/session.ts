@@ -105,8 +105,8 @@ export class SrtpSession {
 
   /**
    * RTP → SRTP (fresh buffer). Throws SrtpError if the packet is not valid RTP, if its index
-   * was already protected or is older than the replay window ('replayed' / 'too-old': a
-   * retransmission must get a new sequence number, e.g. RTX), or past 'too-many-ssrcs'.
+   * was already protected or is older than the replay window ('replayed' / 'too_old': a
+   * retransmission must get a new sequence number, e.g. RTX), or past 'too_many_ssrcs'.
    */
   protectRtp(packet: Buffer): Buffer {
     const h = rtpHeaderLength(packet);
@@ -116,13 +116,13 @@ export class SrtpSession {
     const seq = (packet[2] << 8) | packet[3];
     let s = this.#sendRtp.get(ssrc);
     if (!s) {
-      if (this.#sendRtp.size >= this.#maxSsrcs) throw srtpError('too-many-ssrcs');
+      if (this.#sendRtp.size >= this.#maxSsrcs) throw srtpError('too_many_ssrcs');
       s = new RtpStream(seq, this.#window);
       this.#sendRtp.set(ssrc, s);
     }
     const v = estimateRoc(s.roc, s.sl, seq);
-    if (v < 0) throw srtpError('too-old');
-    if (v > MAX_ROC) throw srtpError('index-exhausted');
+    if (v < 0) throw srtpError('too_old');
+    if (v > MAX_ROC) throw srtpError('index_exhausted');
     // Like libsrtp, refuse to protect an index twice: with AES-CM that reuses keystream and
     // with GCM it reuses a nonce, which leaks the authentication key if the payloads differ.
     const verdict = s.window.check(v * 65536 + seq);
@@ -139,7 +139,7 @@ export class SrtpSession {
   /** SRTP → RTP (fresh buffer), or the reason it was dropped. State changes only on success. */
   unprotectRtp(packet: Buffer): Buffer | SrtpError {
     const t = this.#in;
-    if (packet.length < 12 + t.tagLength) return srtpError('too-short');
+    if (packet.length < 12 + t.tagLength) return srtpError('too_short');
     if (packet.length > MAX_PACKET + t.tagLength) return srtpError('malformed');
     // The header length is computed on the packet without its tag so that a header extension
     // claiming to cover the tag is rejected before any crypto runs.
@@ -151,15 +151,15 @@ export class SrtpSession {
     let v = 0;
     if (s) {
       v = estimateRoc(s.roc, s.sl, seq);
-      if (v < 0) return srtpError('too-old');
-      if (v > MAX_ROC) return srtpError('auth-failed'); // cannot authenticate: ROC field is 32 bits
+      if (v < 0) return srtpError('too_old');
+      if (v > MAX_ROC) return srtpError('auth_failed'); // cannot authenticate: ROC field is 32 bits
       const verdict = s.window.check(v * 65536 + seq);
       if (verdict !== 'ok') return srtpError(verdict);
     } else if (this.#recvRtp.size >= this.#maxSsrcs) {
-      return srtpError('too-many-ssrcs');
+      return srtpError('too_many_ssrcs');
     }
     const out = t.unprotectRtp(packet, h, ssrc, v, seq);
-    if (!out) return srtpError('auth-failed');
+    if (!out) return srtpError('auth_failed');
     // RFC 3711 §3.3.1: update ROC and s_l only after authentication, and only forward.
     const stream = s ?? this.#newRecvStream(ssrc, seq);
     if (stream.window.commit(v * 65536 + seq)) {
@@ -171,16 +171,16 @@ export class SrtpSession {
 
   /** RTCP compound → SRTCP with E=1 and the SSRC's next SRTCP index (fresh buffer). Throws SrtpError on bad RTCP. */
   protectRtcp(packet: Buffer): Buffer {
-    if (packet.length < 8) throw srtpError('too-short');
-    if (packet[0] >>> 6 !== 2) throw srtpError('bad-version');
+    if (packet.length < 8) throw srtpError('too_short');
+    if (packet[0] >>> 6 !== 2) throw srtpError('bad_version');
     if (packet.length > MAX_PACKET) throw srtpError('malformed');
     const ssrc = packet.readUInt32BE(4);
     let index = this.#sendRtcp.get(ssrc);
     if (index === undefined) {
-      if (this.#sendRtcp.size >= this.#maxSsrcs) throw srtpError('too-many-ssrcs');
+      if (this.#sendRtcp.size >= this.#maxSsrcs) throw srtpError('too_many_ssrcs');
       index = 0; // RFC 3711 §3.4: the SRTCP index starts at zero …
     }
-    if (index > MAX_SRTCP_INDEX) throw srtpError('index-exhausted'); // … and must not repeat under one key
+    if (index > MAX_SRTCP_INDEX) throw srtpError('index_exhausted'); // … and must not repeat under one key
     this.#sendRtcp.set(ssrc, index + 1);
     const out = this.#out.protectRtcp(packet, ssrc, index);
     if (!out) throw srtpError('malformed');
@@ -190,8 +190,8 @@ export class SrtpSession {
   /** SRTCP → RTCP compound (fresh buffer), or the reason it was dropped. */
   unprotectRtcp(packet: Buffer): Buffer | SrtpError {
     const t = this.#in;
-    if (packet.length < t.minSrtcpLength) return srtpError('too-short');
-    if (packet[0] >>> 6 !== 2) return srtpError('bad-version');
+    if (packet.length < t.minSrtcpLength) return srtpError('too_short');
+    if (packet[0] >>> 6 !== 2) return srtpError('bad_version');
     if (packet.length > MAX_PACKET + t.minSrtcpLength) return srtpError('malformed');
     const ssrc = packet.readUInt32BE(4);
     const eIndex = packet.readUInt32BE(t.srtcpTrailerOffset(packet.length));
@@ -201,10 +201,10 @@ export class SrtpSession {
       const verdict = w.check(index);
       if (verdict !== 'ok') return srtpError(verdict);
     } else if (this.#recvRtcp.size >= this.#maxSsrcs) {
-      return srtpError('too-many-ssrcs');
+      return srtpError('too_many_ssrcs');
     }
     const out = t.unprotectRtcp(packet, ssrc, eIndex);
-    if (!out) return srtpError('auth-failed');
+    if (!out) return srtpError('auth_failed');
     let window = w;
     if (!window) {
       window = new ReplayWindow(this.#window);
@@ -235,6 +235,6 @@ export interface SsrcDump {
   highestIndex: number;
 }
 
-function headerReason(code: number): 'too-short' | 'bad-version' | 'malformed' {
-  return code === RTP_TOO_SHORT ? 'too-short' : code === RTP_BAD_VERSION ? 'bad-version' : 'malformed';
+function headerReason(code: number): 'too_short' | 'bad_version' | 'malformed' {
+  return code === RTP_TOO_SHORT ? 'too_short' : code === RTP_BAD_VERSION ? 'bad_version' : 'malformed';
 }

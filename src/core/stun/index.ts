@@ -3,7 +3,7 @@
 export { peekUsername, checkIntegrity, verifyMessageIntegrity, verifyFingerprint, isWellFramed } from './raw.ts';
 export { decodeStun, isStunDecodeError } from './decode.ts';
 export { encodeStun, sealStun, type StunEncodeOptions } from './encode.ts';
-export { StunDecodeError, StunDecodeErrorCode, type StunHeaderInfo } from './errors.ts';
+export { STUN_ERRORS, StunDecodeError, StunDecodeErrorCode, type StunHeaderInfo } from './errors.ts';
 export type { RawAttribute, StunMessage, StunMessageInit, StunErrorCodeValue } from './message.ts';
 export { encodeMessageType, decodeMessageType } from './message-type.ts';
 export { usernameAttribute } from './attributes/username.ts';

@@ -2,19 +2,6 @@
 // Only constants, layout and the total text → bytes decoder live here; the cryptography is in
 // key.ts and the mint/open logic in token.ts. See docs/token.md for why the layout is this.
 
-/** Why a token was refused. Stable strings: the relay counts drops by these. */
-export type TokenRejection =
-  | 'malformed'
-  | 'unknown-key'
-  | 'bad-tag'
-  | 'expired'
-  | 'not-yet-valid'
-  | 'unsupported-version';
-
-export const TOKEN_REJECTIONS: readonly TokenRejection[] = [
-  'malformed', 'unknown-key', 'bad-tag', 'expired', 'not-yet-valid', 'unsupported-version',
-];
-
 /** The one token version this code mints and opens. */
 export const TOKEN_VERSION = 1;
 

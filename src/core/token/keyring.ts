@@ -2,28 +2,9 @@
 // text format documented in docs/keys.md (`PARLEY_KEYS` value = keys-file content). The first
 // key listed mints; every key listed opens. Not I/O: reading the file or the environment is
 // src/common/keyring-config.ts.
-import { ParleyError } from '../errors.ts';
+import { KeyringError, KeyringErrorCode } from './errors.ts';
 import type { Rng } from '../rng.ts';
 import { MAX_KEY_ID, MIN_SECRET_BYTES, TokenKey } from './key.ts';
-
-/** Error codes of Keyring.parse / new Keyring (STYLE.md rule 6: one catalog per area). */
-export const KeyringErrorCode = {
-  empty: 'ERR_KEYRING_EMPTY',
-  syntax: 'ERR_KEYRING_SYNTAX',
-  badId: 'ERR_KEYRING_BAD_ID',
-  duplicateId: 'ERR_KEYRING_DUPLICATE_ID',
-  badBase64: 'ERR_KEYRING_BAD_BASE64',
-  shortKey: 'ERR_KEYRING_SHORT_KEY',
-} as const;
-export type KeyringErrorCode = (typeof KeyringErrorCode)[keyof typeof KeyringErrorCode];
-
-/** A bad keyring. The message names the entry (by position and id) but never echoes a secret. */
-export class KeyringError extends ParleyError {
-  declare readonly code: KeyringErrorCode;
-  constructor(code: KeyringErrorCode, message: string) {
-    super(code, message);
-  }
-}
 
 export interface KeyEntry {
   readonly id: number;

@@ -5,7 +5,7 @@
 import type { TransportAddress } from '../address.ts';
 import { addressFromBytes, ipToBytes } from '../address.ts';
 import type { Rng } from '../rng.ts';
-import type { TokenRejection } from './format.ts';
+import type { TokenRejection } from './errors.ts';
 import {
   FAMILY_V4, FAMILY_V6, HEADER_LEN, NONCE_LEN, PLAINTEXT_LEN, PT_FAMILY, PT_IP, PT_NONCE, PT_PORT, PT_TIME,
   TOKEN_BYTES, TOKEN_VERSION, fromIceChars, toIceChars,
@@ -76,17 +76,17 @@ export function open(ufrag: string, keyring: Keyring, now: number, options: Open
   // 64 ice-chars ↔ 48 bytes is a bijection (no spare bits), so exactly one text opens per token.
   const bytes = fromIceChars(ufrag);
   if (!bytes || bytes.length < HEADER_LEN) return { ok: false, reason: 'malformed' };
-  if (bytes[0] !== TOKEN_VERSION) return { ok: false, reason: 'unsupported-version' };
+  if (bytes[0] !== TOKEN_VERSION) return { ok: false, reason: 'unsupported_version' };
   const key = keyring.get(bytes[1]);
-  if (!key) return { ok: false, reason: 'unknown-key' };
+  if (!key) return { ok: false, reason: 'unknown_key' };
   // A wrong length is a truncated or padded token: from here on everything is "not ours".
-  if (bytes.length !== TOKEN_BYTES) return { ok: false, reason: 'bad-tag' };
+  if (bytes.length !== TOKEN_BYTES) return { ok: false, reason: 'bad_tag' };
   const pt = key.unseal(bytes);
-  if (!pt) return { ok: false, reason: 'bad-tag' };
+  if (!pt) return { ok: false, reason: 'bad_tag' };
 
   // Authentic, so minted by us; still parse totally (STYLE.md rule 5).
   const family = pt[PT_FAMILY];
-  if (family !== FAMILY_V4 && family !== FAMILY_V6) return { ok: false, reason: 'unsupported-version' };
+  if (family !== FAMILY_V4 && family !== FAMILY_V6) return { ok: false, reason: 'unsupported_version' };
   const ipLen = family === FAMILY_V4 ? 4 : 16;
   if (pt.subarray(PT_IP + ipLen, PT_PORT).some((b) => b !== 0)) return { ok: false, reason: 'malformed' };
   const port = pt.readUInt16BE(PT_PORT);
@@ -95,7 +95,7 @@ export function open(ufrag: string, keyring: Keyring, now: number, options: Open
   const issuedAt = pt.readUInt32BE(PT_TIME) * 1000;
   const expiresAt = issuedAt + (options.lifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS);
   // Written as !(valid) so a NaN `now` or option fails closed instead of accepting forever.
-  if (!(issuedAt <= now + (options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS))) return { ok: false, reason: 'not-yet-valid' };
+  if (!(issuedAt <= now + (options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS))) return { ok: false, reason: 'not_yet_valid' };
   if (!(now < expiresAt)) return { ok: false, reason: 'expired' };
 
   const destination = addressFromBytes(pt.subarray(PT_IP, PT_IP + ipLen), port);

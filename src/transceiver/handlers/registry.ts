@@ -18,7 +18,7 @@ export function isValidHandlerName(name: string): boolean {
 export class HandlerRegistry {
   readonly #factories = new Map<string, MediaHandlerFactory>();
 
-  /** Adds a handler. Throws HANDLER_BAD_NAME, or HANDLER_EXISTS unless `replace` is set. */
+  /** Adds a handler. Throws ERR_HANDLER_BAD_NAME, or ERR_HANDLER_EXISTS unless `replace` is set. */
   register(name: string, factory: MediaHandlerFactory, options: { replace?: boolean } = {}): void {
     if (!isValidHandlerName(name)) {
       throw new HandlerError(HandlerErrorCode.BadName, `handler name ${JSON.stringify(name)} must match ${NAME.source}`);

@@ -87,7 +87,7 @@ test('RFC 8489 §6.2.1 retransmissions: 0, 100, 300, 700, 1500, 3100, 6300 ms, t
   assert.equal(c.pollEvent(), undefined);
   assert.equal(c.pollTimeout(), 7900);
   c.handleTimeout(7900);
-  assert.deepEqual(c.pollEvent(), { type: 'failed', reason: 'timeout' });
+  assert.deepEqual(c.pollEvent(), { type: 'failed', code: 'ERR_ICE_CHECK_TIMEOUT', reason: 'timeout' });
   assert.equal(c.pollTimeout(), undefined);
 });
 
@@ -104,7 +104,7 @@ test('responses are ignored unless from the remote candidate, for a known transa
   c.handle(badFp, SERVER, 1);
   c.handle(Buffer.from([0x80, 0x60, 0, 0]), SERVER, 1);
   assert.equal(c.state, 'checking');
-  assert.deepEqual(c.stats, { retransmits: 0, 'drop-malformed': 1, 'drop-unknown-transaction': 1, 'drop-asymmetric': 1, 'drop-fingerprint': 1, 'drop-integrity': 1, answered: 0, 'request-refused': 0, 'error-487': 0, 'drop-request': 0 });
+  assert.deepEqual(c.stats, { retransmits: 0, drop_malformed: 1, drop_unknown_transaction: 1, drop_asymmetric: 1, drop_fingerprint: 1, drop_integrity: 1, answered: 0, request_refused: 0, stun_error_487: 0, drop_request: 0 });
   c.handle(bindingSuccess(tid, ME, SERVER_PWD), SERVER, 2);
   assert.equal(c.state, 'nominating');
 });
@@ -114,7 +114,7 @@ test('an error response before connecting fails the attempt (401 has no MESSAGE-
   c.start(0);
   const [req] = sent(c);
   c.handle(bindingError(req.m.transactionId, StunErrorCodes.Unauthorized), SERVER, 5);
-  assert.deepEqual(c.pollEvent(), { type: 'failed', reason: 'error 401' });
+  assert.deepEqual(c.pollEvent(), { type: 'failed', code: 'ERR_ICE_CHECK_REFUSED', reason: 'error 401' });
   assert.equal(c.state, 'failed');
 });
 
@@ -206,7 +206,7 @@ test('RFC 8445 §7.3: checks from the peer are answered (a lite peer such as Pio
   assert.equal(answers()[0].class, StunClass.SuccessResponse, 'answered once connected too');
   assert.equal(c.state, 'connected');
   assert.deepEqual(
-    { answered: c.stats.answered, refused: c.stats['request-refused'], conflict: c.stats['error-487'], dropped: c.stats['drop-request'] },
+    { answered: c.stats.answered, refused: c.stats.request_refused, conflict: c.stats.stun_error_487, dropped: c.stats.drop_request },
     { answered: 2, refused: 2, conflict: 1, dropped: 1 },
   );
 });

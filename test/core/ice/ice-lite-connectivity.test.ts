@@ -95,7 +95,7 @@ test('401 for a wrong password, sent without MESSAGE-INTEGRITY (RFC 8489 §9.1.3
   assert.equal(m.integrityOffset, -1);
   assert.equal(a.selected, undefined);
   assert.deepEqual(events(a), []);
-  assert.equal(a.stats['error-401'], 1);
+  assert.equal(a.stats.stun_error_401, 1);
 });
 
 test('401 for a USERNAME with the wrong local ufrag, the wrong remote ufrag, or no colon', () => {
@@ -124,7 +124,7 @@ test('400 for a missing USERNAME or missing MESSAGE-INTEGRITY, without MESSAGE-I
   assert.equal(r1.integrityOffset, -1);
   a.handle(encodeStun({ method: 1, class: 0, transactionId: nextTid(), attributes: [usernameAttribute(`${LOCAL_UFRAG}:${REMOTE_UFRAG}`), ...base] }, { fingerprint: true }), CLIENT, 0);
   assert.equal(answer(a).m.errorCode?.code, 400);
-  assert.equal(a.stats['error-400'], 2);
+  assert.equal(a.stats.stun_error_400, 2);
 });
 
 test('400 for a malformed known attribute, keeping the transaction id', () => {
@@ -174,7 +174,7 @@ test('silently drops: bad or missing FINGERPRINT, indications, responses, other 
   assert.equal(a.pollTransmit(), undefined);
   assert.deepEqual(events(a), []);
   const s = a.stats;
-  assert.deepEqual([s['drop-fingerprint'], s.indication, s['drop-response'], s['drop-method'], s['drop-malformed']], [2, 1, 1, 1, 3]);
+  assert.deepEqual([s.drop_fingerprint, s.indication, s.drop_response, s.drop_method, s.drop_malformed], [2, 1, 1, 1, 3]);
 });
 
 test('nomination selects the address (RFC 8445 §7.3.1.5) once; repeated nominations emit nothing', () => {

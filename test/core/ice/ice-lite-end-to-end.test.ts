@@ -143,5 +143,5 @@ test('wrong password on the client: the agent answers 401 and the client fails; 
   link.runUntil(60_000);
   assert.deepEqual(link.clientEvents.map((e) => e.type), ['failed']);
   assert.deepEqual(link.serverEvents, []);
-  assert.equal(server.stats['error-401'], 1);
+  assert.equal(server.stats.stun_error_401, 1);
 });

@@ -47,21 +47,21 @@ test('RFC 3550 A.2: padding is only allowed on the last packet of a compound', (
   padded.writeUInt16BE(2, 2);
   assert.deepEqual(parseRtcpCompound(padded), [{ type: 'rr', ssrc: 1, reports: [] }]);
   const r = parseRtcpCompound(Buffer.concat([padded, rr]));
-  assert.ok(r instanceof RtpParseError && r.reason === 'bad-compound');
+  assert.ok(r instanceof RtpParseError && r.reason === 'bad_compound');
 });
 
 test('malformed RTCP gives typed reasons', () => {
   const cases: [string, string][] = [
-    ['80c9', 'too-short'],
-    ['40c9000000000001', 'bad-version'],
-    ['80c90005 00000001', 'bad-length'],
-    ['81c90001 00000001', 'bad-rtcp-body'], // RR claims one block that is not there
-    ['81c80001 00000001', 'bad-rtcp-body'], // SR without sender info
-    ['81ca0001 00000001', 'bad-rtcp-body'], // SDES chunk without end
-    ['81ca0002 00000001 0105', 'bad-length'], // length says 12 bytes, 10 present
-    ['82cb0001 00000001', 'bad-rtcp-body'], // BYE claims 2 SSRCs
-    ['81cb0002 00000001 09616200', 'bad-rtcp-body'], // BYE reason longer than the packet
-    ['80c90001 00000001 80', 'bad-length'], // trailing partial header
+    ['80c9', 'too_short'],
+    ['40c9000000000001', 'bad_version'],
+    ['80c90005 00000001', 'bad_length'],
+    ['81c90001 00000001', 'bad_rtcp_body'], // RR claims one block that is not there
+    ['81c80001 00000001', 'bad_rtcp_body'], // SR without sender info
+    ['81ca0001 00000001', 'bad_rtcp_body'], // SDES chunk without end
+    ['81ca0002 00000001 0105', 'bad_length'], // length says 12 bytes, 10 present
+    ['82cb0001 00000001', 'bad_rtcp_body'], // BYE claims 2 SSRCs
+    ['81cb0002 00000001 09616200', 'bad_rtcp_body'], // BYE reason longer than the packet
+    ['80c90001 00000001 80', 'bad_length'], // trailing partial header
   ];
   for (const [hex, reason] of cases) {
     const r = parseRtcpCompound(Buffer.from(hex.replace(/ /g, ''), 'hex'));

@@ -49,27 +49,27 @@ test('RFC 8285 §4.2: one-byte padding bytes are skipped and id 15 stops parsing
   assert.deepEqual(parseExtensionElements(ext), [{ id: 1, data: Buffer.from([0xaa]) }]);
   assert.equal(parseExtensionElements({ profile: 0x1234, data: Buffer.alloc(4) }), undefined);
   const bad = parseExtensionElements({ profile: 0xbede, data: Buffer.from([0x13, 1, 2, 0]) });
-  assert.ok(bad instanceof RtpParseError && bad.reason === 'bad-extension');
+  assert.ok(bad instanceof RtpParseError && bad.reason === 'bad_extension');
   const bad2 = parseExtensionElements({ profile: 0x1000, data: Buffer.from([5, 9, 1, 2]) });
-  assert.ok(bad2 instanceof RtpParseError && bad2.reason === 'bad-extension');
+  assert.ok(bad2 instanceof RtpParseError && bad2.reason === 'bad_extension');
 });
 
 test('malformed headers give typed reasons', () => {
   const cases: [string, string][] = [
-    ['8000', 'too-short'],
-    ['400000000000000000000000', 'bad-version'],
-    ['820000000000000000000000 00000001', 'bad-csrc'],
-    ['900000000000000000000000 bede', 'bad-extension'],
-    ['900000000000000000000000 bede0002 00000000', 'bad-extension'],
-    ['a00000000000000000000000 0000', 'bad-padding'],
-    ['a00000000000000000000000 0005', 'bad-padding'],
-    ['a00000000000000000000000', 'bad-padding'],
+    ['8000', 'too_short'],
+    ['400000000000000000000000', 'bad_version'],
+    ['820000000000000000000000 00000001', 'bad_csrc'],
+    ['900000000000000000000000 bede', 'bad_extension'],
+    ['900000000000000000000000 bede0002 00000000', 'bad_extension'],
+    ['a00000000000000000000000 0000', 'bad_padding'],
+    ['a00000000000000000000000 0005', 'bad_padding'],
+    ['a00000000000000000000000', 'bad_padding'],
   ];
   for (const [hex, reason] of cases) {
     const r = parseRtp(Buffer.from(hex.replace(/ /g, ''), 'hex'));
     assert.ok(r instanceof RtpParseError, hex);
     assert.equal(r.reason, reason, hex);
-    assert.equal(r.code, `RTP_${reason.toUpperCase().replace('-', '_')}`);
+    assert.equal(r.code, `ERR_RTP_${reason.toUpperCase()}`);
   }
 });
 

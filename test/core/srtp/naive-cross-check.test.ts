@@ -110,8 +110,8 @@ test('unprotect never throws on random or mutated bytes (malformed-packet-inject
       for (const input of [Buffer.from(junk), mutate(good, at, v), mutate(goodC, at, v)]) {
         const a = rx.unprotectRtp(input);
         const b = rx.unprotectRtcp(input);
-        assert.ok(Buffer.isBuffer(a) || a.code.startsWith('SRTP_'));
-        assert.ok(Buffer.isBuffer(b) || b.code.startsWith('SRTP_'));
+        assert.ok(Buffer.isBuffer(a) || a.code.startsWith('ERR_SRTP_'));
+        assert.ok(Buffer.isBuffer(b) || b.code.startsWith('ERR_SRTP_'));
       }
     }), { numRuns: 500 });
   }

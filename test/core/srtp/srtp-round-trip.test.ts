@@ -38,7 +38,7 @@ for (const profile of PROFILES) {
     const { client } = pair(profile);
     const r = client.unprotectRtp(client.protectRtp(rtp(1)));
     assert.ok(r instanceof SrtpError);
-    assert.equal(r.reason, 'auth-failed');
+    assert.equal(r.reason, 'auth_failed');
   });
 
   test(`${profile}: flipping any single byte of an SRTP packet gives auth-failed (or a header reason)`, () => {
@@ -51,7 +51,7 @@ for (const profile of PROFILES) {
       const r = server.unprotectRtp(bad);
       assert.ok(r instanceof SrtpError, `byte ${i}`);
       // Byte 0 bit 0 is a CSRC-count bit: the header then claims 4 more bytes — still refused.
-      assert.ok(['auth-failed', 'malformed'].includes(r.reason), `byte ${i}: ${r.reason}`);
+      assert.ok(['auth_failed', 'malformed'].includes(r.reason), `byte ${i}: ${r.reason}`);
       assert.deepEqual(server.unprotectRtp(wire), rtp(5, 0x01020304, bytes(40)), 'a failed packet leaves no state');
     }
   });
@@ -65,7 +65,7 @@ for (const profile of PROFILES) {
       bad[i] ^= 0x04;
       const r = server.unprotectRtcp(bad);
       assert.ok(r instanceof SrtpError, `byte ${i}`);
-      assert.equal(r.reason, 'auth-failed', `byte ${i}`);
+      assert.equal(r.reason, 'auth_failed', `byte ${i}`);
     }
   });
 
@@ -75,7 +75,7 @@ for (const profile of PROFILES) {
     const wireC = client.protectRtcp(rtcpRr());
     for (let n = 0; n < wire.length; n++) assert.ok(server.unprotectRtp(wire.subarray(0, n)) instanceof SrtpError);
     for (let n = 0; n < wireC.length; n++) assert.ok(server.unprotectRtcp(wireC.subarray(0, n)) instanceof SrtpError);
-    assert.equal((server.unprotectRtp(Buffer.alloc(3)) as SrtpError).reason, 'too-short');
+    assert.equal((server.unprotectRtp(Buffer.alloc(3)) as SrtpError).reason, 'too_short');
   });
 
   test(`${profile}: RTP with CSRCs, header extension and padding round-trips; header is authenticated`, () => {
@@ -119,16 +119,16 @@ test('fromDtls splits client_key|server_key|client_salt|server_salt (RFC 5764 §
 });
 
 test('wrong keying-material or key sizes throw SrtpKeyError with a stable code', () => {
-  assert.throws(() => SrtpSession.fromDtls('SRTP_AES128_CM_HMAC_SHA1_80', bytes(56), 'client'), (e: unknown) => e instanceof SrtpKeyError && e.code === 'SRTP_BAD_KEYING_MATERIAL');
+  assert.throws(() => SrtpSession.fromDtls('SRTP_AES128_CM_HMAC_SHA1_80', bytes(56), 'client'), (e: unknown) => e instanceof SrtpKeyError && e.code === 'ERR_SRTP_BAD_KEYING_MATERIAL');
   assert.throws(() => new SrtpSession('SRTP_AEAD_AES_128_GCM', { key: bytes(16), salt: bytes(14) }, { key: bytes(16), salt: bytes(12) }), SrtpKeyError);
 });
 
 test('protect throws SrtpError for RTP that is not RTP (our own bug, not hostile input)', () => {
   const { client } = pair('SRTP_AES128_CM_HMAC_SHA1_80');
-  assert.throws(() => client.protectRtp(Buffer.alloc(5)), (e: unknown) => e instanceof SrtpError && e.code === 'SRTP_TOO_SHORT');
+  assert.throws(() => client.protectRtp(Buffer.alloc(5)), (e: unknown) => e instanceof SrtpError && e.code === 'ERR_SRTP_TOO_SHORT');
   const v1 = rtp(1);
   v1[0] = 0x40;
-  assert.throws(() => client.protectRtp(v1), (e: unknown) => e instanceof SrtpError && e.reason === 'bad-version');
+  assert.throws(() => client.protectRtp(v1), (e: unknown) => e instanceof SrtpError && e.reason === 'bad_version');
   assert.throws(() => client.protectRtcp(Buffer.alloc(4)), SrtpError);
 });
 

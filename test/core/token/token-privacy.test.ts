@@ -71,5 +71,5 @@ test('derived password needs the key: same ufrag under key ids 1 and 2 of one ri
   const other = b.toString('base64');
   assert.notEqual(derivePassword(other, kr), a.pwd);
   assert.equal(a.ufrag.includes(a.pwd), false);
-  assert.deepEqual(open(other, kr, T0), { ok: false, reason: 'bad-tag' });
+  assert.deepEqual(open(other, kr, T0), { ok: false, reason: 'bad_tag' });
 });

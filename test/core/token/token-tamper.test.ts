@@ -27,9 +27,9 @@ for (const [name, dest] of [['IPv4', V4], ['IPv6', V6]] as const) {
       b[bit >> 3] ^= 0x80 >> (bit & 7);
       reasons.add(rejected(encode(b), kr));
     }
-    // Version bits → unsupported-version; key-id bits → unknown-key, or bad-tag when the
-    // flipped id is 3 (also in the ring: a real key that did not sign it); the rest → bad-tag.
-    assert.deepEqual([...reasons].sort(), ['bad-tag', 'unknown-key', 'unsupported-version']);
+    // Version bits → unsupported_version; key-id bits → unknown_key, or bad_tag when the
+    // flipped id is 3 (also in the ring: a real key that did not sign it); the rest → bad_tag.
+    assert.deepEqual([...reasons].sort(), ['bad_tag', 'unknown_key', 'unsupported_version']);
   });
 }
 
@@ -53,23 +53,23 @@ test('every truncation and every extension is rejected', () => {
   for (let n = 0; n < ufrag.length; n++) {
     const reason = rejected(ufrag.slice(0, n), kr);
     // Short of the 4-char minimum or the 2-byte header it is malformed; otherwise truncated = bad tag.
-    assert.equal(reason, n < 4 ? 'malformed' : 'bad-tag', `prefix of ${n}`);
+    assert.equal(reason, n < 4 ? 'malformed' : 'bad_tag', `prefix of ${n}`);
     rejected(ufrag.slice(ufrag.length - n), kr);
   }
   assert.equal(rejected(ufrag + 'A', kr), 'malformed'); // 65 chars: over the 64 limit
-  assert.equal(rejected(ufrag.slice(0, 60) + 'AAAA', kr), 'bad-tag');
+  assert.equal(rejected(ufrag.slice(0, 60) + 'AAAA', kr), 'bad_tag');
 });
 
-test('a token for an unknown key id is rejected as unknown-key, and derivePassword gives undefined', () => {
+test('a token for an unknown key id is rejected as unknown_key, and derivePassword gives undefined', () => {
   const ufrag = mint(V4, ring(9), T0, seededRng(1)).ufrag;
-  assert.deepEqual(open(ufrag, ring(1, 2), T0), { ok: false, reason: 'unknown-key' });
+  assert.deepEqual(open(ufrag, ring(1, 2), T0), { ok: false, reason: 'unknown_key' });
   assert.equal(derivePassword(ufrag, ring(1, 2)), undefined);
 });
 
-test('same key id with a different secret is a forgery (bad-tag)', () => {
+test('same key id with a different secret is a forgery (bad_tag)', () => {
   const ufrag = mint(V4, ring(1), T0, seededRng(1)).ufrag;
   const impostor = new Keyring([{ id: 1, secret: secret('other') }]);
-  assert.deepEqual(open(ufrag, impostor, T0), { ok: false, reason: 'bad-tag' });
+  assert.deepEqual(open(ufrag, impostor, T0), { ok: false, reason: 'bad_tag' });
 });
 
 test('rotation: a token minted by an older, still-listed key opens; once retired it is rejected', () => {
@@ -82,13 +82,13 @@ test('rotation: a token minted by an older, still-listed key opens; once retired
   assert.ok(open(old, during, T0).ok);
   assert.equal(derivePassword(old, during), derivePassword(old, before));
   assert.ok(open(fresh.ufrag, after, T0).ok);
-  assert.deepEqual(open(old, after, T0), { ok: false, reason: 'unknown-key' });
+  assert.deepEqual(open(old, after, T0), { ok: false, reason: 'unknown_key' });
 });
 
-test('a future version byte is rejected as unsupported-version before any key lookup', () => {
+test('a future version byte is rejected as unsupported_version before any key lookup', () => {
   const b = decode(mint(V4, ring(1), T0, seededRng(1)).ufrag);
   b[0] = 2;
-  assert.equal(rejected(encode(b), ring(1)), 'unsupported-version');
+  assert.equal(rejected(encode(b), ring(1)), 'unsupported_version');
   assert.equal(derivePassword(encode(b), ring(1)), undefined);
 });
 
@@ -99,7 +99,7 @@ test('an authentic token with an unknown family or non-zero IPv4 padding is stil
   pt.writeUInt16BE(1000, 17);
   pt.writeUInt32BE(T0 / 1000, 19);
   pt[0] = 5;
-  assert.equal(rejected(encode(key.seal(header, pt)), ring(1)), 'unsupported-version');
+  assert.equal(rejected(encode(key.seal(header, pt)), ring(1)), 'unsupported_version');
   pt[0] = 4;
   pt[10] = 1;
   assert.equal(rejected(encode(key.seal(header, pt)), ring(1)), 'malformed');

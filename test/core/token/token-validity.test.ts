@@ -22,9 +22,9 @@ test('expiry boundary: opens 1 ms before issuedAt + lifetime, expired at it', ()
   assert.deepEqual(open(ufrag, kr, T0 + 10 * DEFAULT_TOKEN_LIFETIME_MS), { ok: false, reason: 'expired' });
 });
 
-test('not-yet-valid boundary: opens up to the skew allowance before issue, refused 1 ms earlier', () => {
+test('not_yet_valid boundary: opens up to the skew allowance before issue, refused 1 ms earlier', () => {
   assert.ok(open(ufrag, kr, T0 - DEFAULT_CLOCK_SKEW_MS).ok);
-  assert.deepEqual(open(ufrag, kr, T0 - DEFAULT_CLOCK_SKEW_MS - 1), { ok: false, reason: 'not-yet-valid' });
+  assert.deepEqual(open(ufrag, kr, T0 - DEFAULT_CLOCK_SKEW_MS - 1), { ok: false, reason: 'not_yet_valid' });
 });
 
 test('lifetime and skew are configurable per open', () => {
@@ -34,14 +34,14 @@ test('lifetime and skew are configurable per open', () => {
   assert.equal(r.expiresAt, T0 + 3_600_000);
   assert.deepEqual(open(ufrag, kr, T0 + 3_600_000, opts), { ok: false, reason: 'expired' });
   assert.ok(open(ufrag, kr, T0 - 5_000, opts).ok);
-  assert.deepEqual(open(ufrag, kr, T0 - 5_001, opts), { ok: false, reason: 'not-yet-valid' });
+  assert.deepEqual(open(ufrag, kr, T0 - 5_001, opts), { ok: false, reason: 'not_yet_valid' });
 });
 
-test('the tag is checked before time: a tampered expired token says bad-tag, not expired', () => {
+test('the tag is checked before time: a tampered expired token says bad_tag, not expired', () => {
   const b = Buffer.from(ufrag, 'base64');
   b[40] ^= 1;
   const forged = b.toString('base64');
-  assert.deepEqual(open(forged, kr, T0 + 2 * DEFAULT_TOKEN_LIFETIME_MS), { ok: false, reason: 'bad-tag' });
+  assert.deepEqual(open(forged, kr, T0 + 2 * DEFAULT_TOKEN_LIFETIME_MS), { ok: false, reason: 'bad_tag' });
 });
 
 test('fails closed on a NaN clock or NaN options (a caller bug must not accept every token)', () => {
