@@ -29,7 +29,7 @@ import { allowedCpus } from '../src/relay/pin.ts';
 import { freePorts } from '../src/client/free-port.ts';
 import type { LoadReport } from '../src/client/load.ts';
 import { resolveMediaIo } from '../src/transceiver/config.ts';
-import { DEFAULT_MEDIA_BATCH_US } from '../src/transceiver/media-socket-native.ts';
+import { DEFAULT_MEDIA_BATCH_US } from '../src/transceiver/media/media-socket-native.ts';
 import { buildGoProgram } from '../test/e2e/go-build.ts';
 
 const NODE = process.execPath;
