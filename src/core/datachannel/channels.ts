@@ -9,7 +9,7 @@
 import { SctpAssociation } from '../sctp/association.ts';
 import type { SctpEvent, SctpOptions } from '../sctp/types.ts';
 import { decodeDcep, encodeAck, encodeOpen, Ppid } from './dcep.ts';
-import { DataChannelCode, DataChannelDrop, DataChannelError } from './types.ts';
+import { DATACHANNEL_DROPS, DataChannelCode, DataChannelError } from './types.ts';
 import type { ChannelInfo, ChannelInit, DataChannelDropReason, DataChannelEvent } from './types.ts';
 import type { SansIo } from '../output.ts';
 
@@ -35,7 +35,7 @@ export class DataChannels implements SansIo<Buffer, DataChannelEvent> {
   readonly #parity: 0 | 1;
   readonly #channels = new Map<number, Channel>();
   readonly #events: DataChannelEvent[] = [];
-  readonly #drops = Object.fromEntries(Object.values(DataChannelDrop).map((r) => [r, 0])) as Record<DataChannelDropReason, number>;
+  readonly #drops = Object.fromEntries(DATACHANNEL_DROPS.reasons.map((r) => [r, 0])) as Record<DataChannelDropReason, number>;
   #connected = false;
   #now = 0;
 
@@ -244,7 +244,7 @@ export class DataChannels implements SansIo<Buffer, DataChannelEvent> {
   #onMessage(id: number, ppid: number, data: Buffer): void {
     if (ppid === Ppid.dcep) return this.#onDcep(id, data);
     const ch = this.#channels.get(id);
-    if (ch === undefined || ch.state === 'connecting') return this.#drop(DataChannelDrop.noChannel);
+    if (ch === undefined || ch.state === 'connecting') return this.#drop('no_channel');
     // Any message from the peer implies it saw our OPEN (RFC 8832 §6).
     ch.awaitingAck = false;
     switch (ppid) {
@@ -263,20 +263,20 @@ export class DataChannels implements SansIo<Buffer, DataChannelEvent> {
         this.#events.push({ type: 'message', id, data: Buffer.alloc(0), binary: true });
         return;
       default:
-        this.#drop(DataChannelDrop.unknownPpid);
+        this.#drop('unknown_ppid');
     }
   }
 
   #onDcep(id: number, data: Buffer): void {
     const m = decodeDcep(data);
-    if (m === undefined) return this.#drop(DataChannelDrop.malformedDcep);
+    if (m === undefined) return this.#drop('malformed_dcep');
     const existing = this.#channels.get(id);
     if (m.type === 'ack') {
-      if (existing === undefined) return this.#drop(DataChannelDrop.noChannel);
+      if (existing === undefined) return this.#drop('no_channel');
       existing.awaitingAck = false;
       return;
     }
-    if (existing !== undefined) return this.#drop(DataChannelDrop.idInUse);
+    if (existing !== undefined) return this.#drop('id_in_use');
     const ch: Channel = {
       id,
       label: m.label,

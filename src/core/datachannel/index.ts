@@ -3,5 +3,5 @@ export { DataChannels } from './channels.ts';
 export type { DataChannelsOptions } from './channels.ts';
 export { decodeDcep, encodeAck, encodeOpen, Ppid } from './dcep.ts';
 export type { DcepMessage, DcepOpen } from './dcep.ts';
-export { DataChannelCode, DataChannelDrop, DataChannelError } from './types.ts';
+export { DATACHANNEL_DROPS, DATACHANNEL_ERRORS, DataChannelCode, DataChannelError } from './types.ts';
 export type { ChannelInfo, ChannelInit, DataChannelDropReason, DataChannelEvent } from './types.ts';

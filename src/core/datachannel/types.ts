@@ -1,6 +1,6 @@
 // The public vocabulary of Parley's data channels (RFC 8831/8832 over one SCTP association):
 // how a channel is asked for, what the manager emits, and its error codes and drop reasons.
-import { ParleyError } from '../errors.ts';
+import { ParleyError, errorCatalog, reasonCatalog, type CodeOf } from '../errors.ts';
 import type { SctpFailure } from '../sctp/errors.ts';
 
 export interface ChannelInit {
@@ -41,24 +41,25 @@ export type DataChannelEvent =
   /** The association ended; every channel is closed with it. */
   | { type: 'closed'; error?: SctpFailure };
 
-export const DataChannelCode = {
-  invalidChannel: 'ERR_DATACHANNEL_INVALID_CHANNEL',
-  idInUse: 'ERR_DATACHANNEL_ID_IN_USE',
-  notOpen: 'ERR_DATACHANNEL_NOT_OPEN',
-  noFreeId: 'ERR_DATACHANNEL_NO_FREE_ID',
-} as const;
-export type DataChannelCode = (typeof DataChannelCode)[keyof typeof DataChannelCode];
+export const DATACHANNEL_ERRORS = errorCatalog('DATACHANNEL', {
+  invalidChannel: ['ERR_DATACHANNEL_INVALID_CHANNEL', 'bad channel options: id, label/protocol length, both reliability limits (thrown to the caller)'],
+  idInUse: ['ERR_DATACHANNEL_ID_IN_USE', 'open() with a stream id another channel holds (thrown to the caller)'],
+  notOpen: ['ERR_DATACHANNEL_NOT_OPEN', 'send on a channel that is not open, or closing (thrown to the caller)'],
+  noFreeId: ['ERR_DATACHANNEL_NO_FREE_ID', 'every stream id of our DTLS role is taken (thrown to the caller)'],
+});
+export const DataChannelCode = DATACHANNEL_ERRORS.codes;
+export type DataChannelCode = CodeOf<typeof DATACHANNEL_ERRORS>;
 
 /** Why a received SCTP message was not delivered to a channel (counted, never thrown). */
-export const DataChannelDrop = {
-  malformedDcep: 'malformed_dcep',
-  unknownPpid: 'unknown_ppid',
-  noChannel: 'no_channel',
-  idInUse: 'id_in_use',
-} as const;
-export type DataChannelDropReason = (typeof DataChannelDrop)[keyof typeof DataChannelDrop];
+export const DATACHANNEL_DROPS = reasonCatalog('datachannel', {
+  malformed_dcep: 'a DCEP message (PPID 50) that does not parse (RFC 8832 §5)',
+  unknown_ppid: 'a message with a PPID data channels do not use',
+  no_channel: 'a message on a stream with no open channel',
+  id_in_use: 'a DATA_CHANNEL_OPEN for a stream id that is taken',
+});
+export type DataChannelDropReason = (typeof DATACHANNEL_DROPS.reasons)[number];
 
-export class DataChannelError extends ParleyError {
+export class DataChannelError extends ParleyError<DataChannelCode> {
   constructor(code: DataChannelCode, message: string) {
     super(code, message);
   }

@@ -13,7 +13,7 @@ import type { SansIo } from '../output.ts';
 import { decodeCauses, decodeHeartbeatInfo, decodeInit, decodeSack, encodeCause } from './chunks.ts';
 import { openCookie } from './cookie.ts';
 import type { CookieState } from './cookie.ts';
-import { ErrorCause, SctpCode, SctpDrop, SctpError } from './errors.ts';
+import { ErrorCause, SCTP_DROPS, SctpCode, SctpError } from './errors.ts';
 import type { SctpDropReason, SctpFailure } from './errors.ts';
 import { cookieDecision, initAckValue, initValue, randomTag, randomTsn, validInit } from './handshake.ts';
 import type { LocalInit } from './handshake.ts';
@@ -45,7 +45,7 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
   readonly #transmits: Buffer[] = [];
   readonly #events: SctpEvent[] = [];
   readonly #control: Control[] = [];
-  readonly #drops = Object.fromEntries(Object.values(SctpDrop).map((r) => [r, 0])) as Record<SctpDropReason, number>;
+  readonly #drops = Object.fromEntries(SCTP_DROPS.reasons.map((r) => [r, 0])) as Record<SctpDropReason, number>;
   readonly stats: SctpStats = {
     packetsIn: 0, packetsOut: 0, dataChunksIn: 0, dataChunksOut: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0,
     retransmits: 0, fastRetransmits: 0, t3Expiries: 0, duplicateTsnsIn: 0, abandonedMessages: 0, forwardTsnsOut: 0, sacksOut: 0,
@@ -124,7 +124,7 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
   handle(packet: Buffer, now: number): void {
     this.#now = now;
     if (this.#dead) {
-      this.#drop(SctpDrop.outOfTheBlue);
+      this.#drop('out_of_the_blue');
       return;
     }
     const p = parsePacket(packet);
@@ -134,18 +134,18 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
     }
     this.stats.packetsIn++;
     if (p.srcPort !== this.#o.remotePort || p.dstPort !== this.#o.port) {
-      this.#drop(SctpDrop.wrongPort);
+      this.#drop('wrong_port');
       return;
     }
     const first = p.chunks[0];
     if (first.type === ChunkType.init || first.type === ChunkType.initAck || first.type === ChunkType.shutdownComplete) {
       if (p.chunks.length !== 1) {
-        this.#drop(SctpDrop.bundledControl);
+        this.#drop('bundled_control');
         return;
       }
     }
     if (first.type === ChunkType.init) {
-      if (p.verificationTag !== 0) this.#drop(SctpDrop.badVerificationTag);
+      if (p.verificationTag !== 0) this.#drop('bad_verification_tag');
       else this.#onInit(first.value, now);
       return;
     }
@@ -177,7 +177,7 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
         c.value.copy(raw, 4, 0, raw.length - 4);
         this.#queueControl(ChunkType.error, 0, encodeCause(ErrorCause.unrecognizedChunkType, raw));
       }
-      this.#drop(SctpDrop.unknownChunk);
+      this.#drop('unknown_chunk');
       if ((c.type & 0x80) === 0) break;
     }
     const tcb = this.#tcb;
@@ -350,20 +350,20 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
     const local = this.#local?.tag;
     if (local === undefined) {
       // No association: ABORT and SHUTDOWN-COMPLETE are silently ignored, the rest is out of the blue.
-      this.#drop(SctpDrop.outOfTheBlue);
+      this.#drop('out_of_the_blue');
       return false;
     }
     const reflected = (first.type === ChunkType.abort || first.type === ChunkType.shutdownComplete) && (first.flags & 1) !== 0;
     const ok = reflected ? this.#tcb !== undefined && vtag === this.#tcb.peerTag : vtag === local;
-    if (!ok) this.#drop(SctpDrop.badVerificationTag);
+    if (!ok) this.#drop('bad_verification_tag');
     return ok;
   }
 
   #onInit(v: Buffer, now: number): void {
     const init = decodeInit(v);
-    if (init === undefined) return this.#drop(SctpDrop.malformedChunk);
-    if (!validInit(init)) return this.#drop(SctpDrop.invalidInit);
-    if (this.#state !== 'closed' && this.#state !== 'cookie_wait' && this.#state !== 'cookie_echoed') return this.#drop(SctpDrop.restartRefused);
+    if (init === undefined) return this.#drop('malformed_chunk');
+    if (!validInit(init)) return this.#drop('invalid_init');
+    if (this.#state !== 'closed' && this.#state !== 'cookie_wait' && this.#state !== 'cookie_echoed') return this.#drop('restart_refused');
     // Closed: fresh tags from the Rng, kept nowhere. Waiting: our own INIT's (RFC 9260 §5.2.1).
     const local = this.#state === 'closed' ? this.#newLocal() : this.#local!;
     const value = initAckValue(this.#o.cookieSecret, local, init, now);
@@ -371,10 +371,10 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
   }
 
   #onInitAck(v: Buffer, now: number): void {
-    if (this.#state !== 'cookie_wait') return this.#drop(SctpDrop.unexpectedChunk);
+    if (this.#state !== 'cookie_wait') return this.#drop('unexpected_chunk');
     const ack = decodeInit(v);
-    if (ack === undefined || ack.cookie === undefined) return this.#drop(SctpDrop.malformedChunk);
-    if (!validInit(ack)) return this.#drop(SctpDrop.invalidInit);
+    if (ack === undefined || ack.cookie === undefined) return this.#drop('malformed_chunk');
+    if (!validInit(ack)) return this.#drop('invalid_init');
     const local = this.#local!;
     this.#tcb = this.#makeTcb({
       issuedAt: now,
@@ -398,18 +398,18 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
   #onCookieEcho(v: Buffer, vtag: number, now: number): boolean {
     const opened = openCookie(this.#o.cookieSecret, v, now, this.#o.cookieLifetimeMs);
     if (!opened.ok) {
-      if (opened.reason === 'stale_cookie') this.#drop(SctpDrop.staleCookie);
-      else this.#drop(SctpDrop.badCookie);
+      if (opened.reason === 'stale_cookie') this.#drop('stale_cookie');
+      else this.#drop('bad_cookie');
       return false;
     }
     const c = opened.state;
     if (vtag !== c.localTag) {
-      this.#drop(SctpDrop.badVerificationTag);
+      this.#drop('bad_verification_tag');
       return false;
     }
     const decision = cookieDecision(this.#state, this.#tcb !== undefined, this.#local?.tag ?? 0, this.#tcb?.peerTag ?? 0, c);
     if (decision === 'refuse') {
-      this.#drop(SctpDrop.restartRefused);
+      this.#drop('restart_refused');
       return false;
     }
     if (decision === 'establish') {
@@ -442,7 +442,7 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
         return true;
       case ChunkType.cookieEcho:
         // Only valid first in a packet (handled there).
-        this.#drop(SctpDrop.unexpectedChunk);
+        this.#drop('unexpected_chunk');
         return true;
       case ChunkType.cookieAck:
         if (this.#state === 'cookie_echoed') this.#established(now);
@@ -459,24 +459,24 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
         return true;
     }
     if (tcb === undefined || this.#state === 'cookie_wait' || this.#state === 'cookie_echoed') {
-      if (isKnown(c.type)) this.#drop(SctpDrop.unexpectedChunk);
+      if (isKnown(c.type)) this.#drop('unexpected_chunk');
       return isKnown(c.type);
     }
     switch (c.type) {
       case ChunkType.sack: {
         const sack = decodeSack(c.value);
-        if (sack === undefined) this.#drop(SctpDrop.malformedChunk);
-        else if (!tcb.sender.onSack(sack, now)) this.#drop(SctpDrop.invalidSack);
+        if (sack === undefined) this.#drop('malformed_chunk');
+        else if (!tcb.sender.onSack(sack, now)) this.#drop('invalid_sack');
         else this.#errorCount = 0;
         return true;
       }
       case ChunkType.heartbeat:
-        if (decodeHeartbeatInfo(c.value) === undefined) this.#drop(SctpDrop.malformedChunk);
+        if (decodeHeartbeatInfo(c.value) === undefined) this.#drop('malformed_chunk');
         else this.#queueControl(ChunkType.heartbeatAck, 0, Buffer.from(c.value));
         return true;
       case ChunkType.heartbeatAck: {
         const rtt = this.#heartbeat.onAck(c.value, now);
-        if (rtt === undefined) this.#drop(SctpDrop.unknownHeartbeatAck);
+        if (rtt === undefined) this.#drop('unknown_heartbeat_ack');
         else {
           this.#errorCount = 0;
           this.#rto.measure(rtt);
@@ -491,7 +491,7 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
           this.#queueControl(ChunkType.shutdownComplete, 0, Buffer.alloc(0));
           this.#flush();
           this.#end(undefined);
-        } else this.#drop(SctpDrop.unexpectedChunk);
+        } else this.#drop('unexpected_chunk');
         return true;
       case ChunkType.forwardTsn: {
         const drop = tcb.receiver.onForwardTsn(c.value);
@@ -501,7 +501,7 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
       }
       case ChunkType.reconfig: {
         const responses = tcb.reset.onChunk(c.value);
-        if (responses === undefined) this.#drop(SctpDrop.invalidReconfig);
+        if (responses === undefined) this.#drop('invalid_reconfig');
         else for (const r of responses) this.#queueControl(ChunkType.reconfig, 0, r);
         return true;
       }
@@ -511,7 +511,7 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
 
   #onData(raw: RawChunk): void {
     const tcb = this.#tcb;
-    if (tcb === undefined || !(this.#state === 'established' || this.#state.startsWith('shutdown'))) return this.#drop(SctpDrop.unexpectedChunk);
+    if (tcb === undefined || !(this.#state === 'established' || this.#state.startsWith('shutdown'))) return this.#drop('unexpected_chunk');
     const r = tcb.receiver.onData(raw.flags, raw.value);
     switch (r.kind) {
       case 'ok':
@@ -535,7 +535,7 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
 
   #onShutdown(v: Buffer, now: number): void {
     const tcb = this.#tcb!;
-    if (v.length !== 4) return this.#drop(SctpDrop.malformedChunk);
+    if (v.length !== 4) return this.#drop('malformed_chunk');
     tcb.sender.onCumAck(v.readUInt32BE(0), now);
     if (this.#state === 'established' || this.#state === 'shutdown_pending') this.#state = 'shutdown_received';
     else if (this.#state === 'shutdown_sent') {

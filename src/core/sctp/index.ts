@@ -3,6 +3,6 @@
 export { SctpAssociation, SCTP_PORT, DEFAULT_MAX_MESSAGE_SIZE } from './association.ts';
 export { SctpBudget, processBudget, DEFAULT_PROCESS_BUDGET_BYTES } from './budget.ts';
 export { crc32c } from './crc32c.ts';
-export { SctpCode, SctpDrop, SctpError, ErrorCause } from './errors.ts';
+export { SCTP_DROPS, SCTP_ERRORS, SctpCode, SctpError, ErrorCause } from './errors.ts';
 export type { SctpDropReason, SctpFailure } from './errors.ts';
 export type { SctpDump, SctpEvent, SctpOptions, SctpState, SctpStats, SendOptions } from './types.ts';

@@ -4,7 +4,6 @@
 // fills one packet of at most the association's MTU, in place, and seals it with the checksum.
 // Not here: what a chunk's value means (chunks.ts), or which chunks go together (association.ts).
 import { crc32c } from './crc32c.ts';
-import { SctpDrop } from './errors.ts';
 import type { SctpDropReason } from './errors.ts';
 
 export const COMMON_HEADER = 12;
@@ -46,25 +45,25 @@ export interface ParsedPacket {
 
 /** Parses and checks one SCTP packet; never throws. */
 export function parsePacket(packet: Buffer): ParsedPacket | SctpDropReason {
-  if (packet.length < COMMON_HEADER + CHUNK_HEADER) return SctpDrop.malformedPacket;
+  if (packet.length < COMMON_HEADER + CHUNK_HEADER) return 'malformed_packet';
   // RFC 9260 §6.8: the checksum is computed with its own field zeroed; it is carried in the
   // byte order of the reflected CRC (least significant byte first), as every stack writes it.
   const sent = packet.readUInt32LE(8);
   packet.writeUInt32LE(0, 8);
   const sum = crc32c(packet);
   packet.writeUInt32LE(sent, 8);
-  if (sum !== sent) return SctpDrop.badChecksum;
+  if (sum !== sent) return 'bad_checksum';
   const chunks: RawChunk[] = [];
   let off = COMMON_HEADER;
   while (off + CHUNK_HEADER <= packet.length) {
     const length = packet.readUInt16BE(off + 2);
-    if (length < CHUNK_HEADER || off + length > packet.length) return SctpDrop.malformedPacket;
+    if (length < CHUNK_HEADER || off + length > packet.length) return 'malformed_packet';
     chunks.push({ type: packet[off], flags: packet[off + 1], value: packet.subarray(off + CHUNK_HEADER, off + length) });
     off += (length + 3) & ~3;
   }
   // Trailing bytes shorter than a chunk header can only be padding.
-  if (off < packet.length && packet.length - off >= CHUNK_HEADER) return SctpDrop.malformedPacket;
-  if (chunks.length === 0) return SctpDrop.malformedPacket;
+  if (off < packet.length && packet.length - off >= CHUNK_HEADER) return 'malformed_packet';
+  if (chunks.length === 0) return 'malformed_packet';
   return { srcPort: packet.readUInt16BE(0), dstPort: packet.readUInt16BE(2), verificationTag: packet.readUInt32BE(4), chunks };
 }
 

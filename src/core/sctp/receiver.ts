@@ -5,7 +5,7 @@
 // it advertises. Not here: sending the SACK or acting on a violation (association.ts).
 import type { SctpBudget } from './budget.ts';
 import { DataFlag, decodeData, decodeForwardTsn, encodeCause, encodeSack } from './chunks.ts';
-import { ErrorCause, SctpDrop } from './errors.ts';
+import { ErrorCause } from './errors.ts';
 import type { SctpDropReason } from './errors.ts';
 import { COMMON_HEADER, DATA_HEADER } from './packet.ts';
 import { HELD_CHUNK_OVERHEAD, Reassembly } from './reassembly.ts';
@@ -66,7 +66,7 @@ export class Receiver {
 
   onData(flags: number, value: Buffer): DataOutcome {
     const c = decodeData(flags, value);
-    if (c === undefined) return { kind: 'drop', reason: SctpDrop.malformedChunk };
+    if (c === undefined) return { kind: 'drop', reason: 'malformed_chunk' };
     this.#o.stats.dataChunksIn++;
     if (c.payload.length === 0) {
       // RFC 9260 §6.2: a DATA chunk with no user data is answered with ABORT.
@@ -81,18 +81,18 @@ export class Receiver {
       this.#sackNow = true;
       return { kind: 'ok' };
     }
-    if (cls === 'too_far') return { kind: 'drop', reason: SctpDrop.tsnOutOfWindow };
+    if (cls === 'too_far') return { kind: 'drop', reason: 'tsn_out_of_window' };
     if (c.streamId >= this.#o.inboundStreams) {
       this.tracker.record(c.tsn);
       const info = Buffer.alloc(4);
       info.writeUInt16BE(c.streamId, 0);
-      return { kind: 'report', reason: SctpDrop.invalidStream, error: encodeCause(ErrorCause.invalidStreamIdentifier, info) };
+      return { kind: 'report', reason: 'invalid_stream', error: encodeCause(ErrorCause.invalidStreamIdentifier, info) };
     }
     const inSequence = c.tsn === tsnAdd(this.tracker.cumTsn, 1);
     const r = this.reassembly.add(c, inSequence, this.delivered);
     if (r === 'full') {
       this.#sackNow = true;
-      return { kind: 'drop', reason: SctpDrop.receiveWindowFull };
+      return { kind: 'drop', reason: 'receive_window_full' };
     }
     if (r === 'too_large') {
       const message = `message on stream ${c.streamId} exceeds max-message-size ${this.#o.maxMessageSize}`;
@@ -117,11 +117,11 @@ export class Receiver {
   /** RFC 3758 §3.6; a drop reason, or undefined when handled (a SACK is owed either way). */
   onForwardTsn(v: Buffer): SctpDropReason | undefined {
     const f = decodeForwardTsn(v);
-    if (f === undefined) return SctpDrop.malformedChunk;
+    if (f === undefined) return 'malformed_chunk';
     const ahead = this.tracker.distance(f.newCumTsn);
     this.#sackNow = true;
     if (ahead <= 0) return undefined; // nothing new, still answered with a SACK
-    if (ahead > MAX_TSN_AHEAD) return SctpDrop.invalidForwardTsn;
+    if (ahead > MAX_TSN_AHEAD) return 'invalid_forward_tsn';
     this.tracker.forward(f.newCumTsn);
     this.reassembly.forwardTsn(f.newCumTsn, f.streams.filter((s) => s.streamId < this.#o.inboundStreams), this.delivered);
     return undefined;
