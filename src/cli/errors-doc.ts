@@ -5,8 +5,8 @@
 // what this renders. `npm run docs:errors` rewrites it.
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { CatalogEntry } from '../core/errors.ts';
-import { DTLS_DROPS, DTLS_ERRORS } from '../core/dtls/index.ts';
 import { DATACHANNEL_DROPS, DATACHANNEL_ERRORS } from '../core/datachannel/index.ts';
+import { DTLS_DROPS, DTLS_ERRORS } from '../core/dtls/index.ts';
 import { SCTP_DROPS, SCTP_ERRORS } from '../core/sctp/index.ts';
 import { ICE_CHECK_DROPS, ICE_CLIENT_RESULTS, ICE_ERRORS, ICE_LITE_RESULTS } from '../core/ice/index.ts';
 import { RTP_ERRORS, RTP_PARSE_DROPS } from '../core/rtp/index.ts';
@@ -51,14 +51,14 @@ export function errorCodeSections(): ErrorDocSection[] {
     { title: 'RTP', source: 'src/core/rtp/errors.ts', seen: 'An `RtpParseError`, returned by the RTP and RTCP parsers: one code per parse reason (below).', entries: RTP_ERRORS.entries },
     { title: 'SRTP', source: 'src/core/srtp/errors.ts', seen: 'An `SrtpError` (returned on receive, thrown on send: one code per SRTP reason, below), or an `SrtpKeyError`.', entries: SRTP_ERRORS.entries },
     { title: 'DTLS', source: 'src/core/dtls/errors.ts', seen: 'The `failed` event of `DtlsEndpoint` (a `DtlsFailure`), or a `DtlsError` thrown for API misuse.', entries: DTLS_ERRORS.entries },
+    { title: 'SCTP', source: 'src/core/sctp/errors.ts', seen: 'The `closed` event of `SctpAssociation` (a `SctpFailure`), or a `SctpError` thrown for API misuse ([datachannels.md](datachannels.md)).', entries: SCTP_ERRORS.entries },
+    { title: 'Data channels', source: 'src/core/datachannel/types.ts', seen: 'A `DataChannelError` thrown by `DataChannels` for API misuse.', entries: DATACHANNEL_ERRORS.entries },
     { title: 'ICE', source: 'src/core/ice/errors.ts', seen: 'An `IceError` for bad options; the controlling client\'s `failed` event carries the check codes.', entries: ICE_ERRORS.entries },
     { title: 'Keyring', source: 'src/core/token/errors.ts', seen: 'A `KeyringError` from `Keyring.parse`; a process reports it as `ERR_CONFIG_BAD_KEYS`, naming it.', entries: KEYRING_ERRORS.entries },
     { title: 'Media', source: 'src/media/errors.ts', seen: 'A `MediaError` from the Opus, WAV and tone helpers.', entries: MEDIA_ERRORS.entries },
     { title: 'Client', source: 'src/client/errors.ts', seen: 'A `ClientError`: `parley call` prints it and `--json` carries the code; `parley load` counts failures by it.', entries: CLIENT_ERRORS.entries },
     { title: 'Signaling', source: 'src/transceiver/http/signaling-errors.ts', seen: 'The signaling API\'s error bodies `{"error":{"code","message"}}` ([signaling.md](signaling.md)).', entries: SIGNALING_ERRORS.entries },
     { title: 'Handler', source: 'src/transceiver/handlers/errors.ts', seen: 'A `HandlerError` from the media-handler registry and the built-in handlers.', entries: HANDLER_ERRORS.entries },
-    { title: 'SCTP', source: 'src/core/sctp/errors.ts', seen: 'An `SctpError` thrown for API misuse, or the `error` of an association\'s `closed` event.', entries: SCTP_ERRORS.entries },
-    { title: 'Data channels', source: 'src/core/datachannel/types.ts', seen: 'A `DataChannelError` thrown by `DataChannels` for API misuse.', entries: DATACHANNEL_ERRORS.entries },
     { title: 'Config', source: 'src/common/config-error.ts', seen: 'A `ConfigError`: the process prints it and exits 2.', entries: CONFIG_ERRORS.entries },
   ];
 }
@@ -73,11 +73,11 @@ export function dropReasonSections(): ErrorDocSection[] {
     { title: 'DTLS records', source: 'src/core/dtls/errors.ts', seen: 'Counted in `parley_transceiver_dtls_drops_total{reason}` and `DtlsEndpoint.drops`.', entries: DTLS_DROPS.entries },
     { title: 'SRTP', source: 'src/core/srtp/errors.ts', seen: 'The `reason` of an `SrtpError`; a transceiver session counts them as `srtp_<reason>`.', entries: SRTP_DROPS.entries },
     { title: 'RTP parse', source: 'src/core/rtp/errors.ts', seen: 'The `reason` of an `RtpParseError`; a transceiver session counts them as `malformed`.', entries: RTP_PARSE_DROPS.entries },
+    { title: 'SCTP packets', source: 'src/core/sctp/errors.ts', seen: 'Counted in `SctpAssociation.drops`.', entries: SCTP_DROPS.entries },
+    { title: 'Data channel messages', source: 'src/core/datachannel/types.ts', seen: 'Counted in `DataChannels.drops`.', entries: DATACHANNEL_DROPS.entries },
     { title: 'ICE check', source: 'src/core/ice/errors.ts', seen: 'The `drop` verdict of `checkBindingRequest`, shared by both ICE agents.', entries: ICE_CHECK_DROPS.entries },
     { title: 'ICE controlling client', source: 'src/core/ice/errors.ts', seen: 'Counted in `IceControllingClient.stats` (`parley call`, `parley load`).', entries: ICE_CLIENT_RESULTS.entries },
     { title: 'Routing token', source: 'src/core/token/errors.ts', seen: 'The `reason` of `open()`; `parley token inspect` prints it, and the relay drops the packet.', entries: TOKEN_REJECTION_REASONS.entries },
-    { title: 'SCTP', source: 'src/core/sctp/errors.ts', seen: 'Counted per association (`SctpAssociation.drops`): packets and chunks dropped without ending it.', entries: SCTP_DROPS.entries },
-    { title: 'Data channels', source: 'src/core/datachannel/types.ts', seen: 'Counted per association (`DataChannels.drops`): SCTP messages not delivered to a channel.', entries: DATACHANNEL_DROPS.entries },
   ];
 }
 

@@ -42,10 +42,10 @@ export type DataChannelEvent =
   | { type: 'closed'; error?: SctpFailure };
 
 export const DATACHANNEL_ERRORS = errorCatalog('DATACHANNEL', {
-  invalidChannel: ['ERR_DATACHANNEL_INVALID_CHANNEL', 'a channel asked for with invalid options (reliability, label length, id out of range, a negotiated channel without an id)'],
-  idInUse: ['ERR_DATACHANNEL_ID_IN_USE', 'a channel id that is already open'],
-  notOpen: ['ERR_DATACHANNEL_NOT_OPEN', 'send or close on a channel that is not open'],
-  noFreeId: ['ERR_DATACHANNEL_NO_FREE_ID', 'every stream id of our parity is in use'],
+  invalidChannel: ['ERR_DATACHANNEL_INVALID_CHANNEL', 'bad channel options: id, label/protocol length, both reliability limits (thrown to the caller)'],
+  idInUse: ['ERR_DATACHANNEL_ID_IN_USE', 'open() with a stream id another channel holds (thrown to the caller)'],
+  notOpen: ['ERR_DATACHANNEL_NOT_OPEN', 'send on a channel that is not open, or closing (thrown to the caller)'],
+  noFreeId: ['ERR_DATACHANNEL_NO_FREE_ID', 'every stream id of our DTLS role is taken (thrown to the caller)'],
 });
 export const DataChannelCode = DATACHANNEL_ERRORS.codes;
 export type DataChannelCode = CodeOf<typeof DATACHANNEL_ERRORS>;
@@ -53,10 +53,14 @@ export type DataChannelCode = CodeOf<typeof DATACHANNEL_ERRORS>;
 /** Why a received SCTP message was not delivered to a channel (counted, never thrown). */
 export const DATACHANNEL_DROPS = reasonCatalog('datachannel', {
   malformed_dcep: 'a DCEP message (PPID 50) that does not parse (RFC 8832 §5)',
-  unknown_ppid: 'a PPID that is not DCEP, string, binary or their empty forms (RFC 8831 §8)',
+  unknown_ppid: 'a message with a PPID data channels do not use',
   no_channel: 'a message on a stream with no open channel',
-  id_in_use: 'a DATA_CHANNEL_OPEN for a stream id already in use',
+  id_in_use: 'a DATA_CHANNEL_OPEN for a stream id that is taken',
 });
 export type DataChannelDropReason = (typeof DATACHANNEL_DROPS.reasons)[number];
 
-export class DataChannelError extends ParleyError<DataChannelCode> {}
+export class DataChannelError extends ParleyError<DataChannelCode> {
+  constructor(code: DataChannelCode, message: string) {
+    super(code, message);
+  }
+}
