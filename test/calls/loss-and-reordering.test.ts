@@ -31,7 +31,10 @@ for (const sessionRole of ['client', 'server'] as const) {
     // Duplicates are refused by SRTP replay protection (RFC 3711 §3.3.2), not handled twice.
     const dupes = pair.clientRtpDelivered.length - new Set(pair.clientRtpDelivered.map((r) => r.header.sequenceNumber)).size;
     assert.ok(s.packetsDropped >= dupes, `${s.packetsDropped} dropped, ${dupes} duplicates delivered`);
-    assert.ok(s.rttMs! >= 30 && s.rttMs! <= 60, `session rtt ${s.rttMs}`);
-    assert.ok(c.rtcpRttMs! >= 30 && c.rtcpRttMs! <= 60, `client rtt ${c.rtcpRttMs}`);
+    // RTT is 2 × 20 ms ± jitter, plus BAD.reorderExtraMs when the last report was one held back
+    // (RFC 3550 §6.4.1 measures one report's round trip): seeded runs hit that in about 1 of 5.
+    const maxRtt = 60 + BAD.reorderExtraMs;
+    assert.ok(s.rttMs! >= 30 && s.rttMs! <= maxRtt, `session rtt ${s.rttMs}`);
+    assert.ok(c.rtcpRttMs! >= 30 && c.rtcpRttMs! <= maxRtt, `client rtt ${c.rtcpRttMs}`);
   });
 }

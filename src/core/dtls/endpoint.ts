@@ -136,6 +136,18 @@ export class DtlsEndpoint {
     }
   }
 
+  /**
+   * Sends the current flight again now if it still awaits an answer, keeping its timer's
+   * interval (as a resend the peer triggers does, RFC 6347 §4.2.4). For an owner that learns
+   * the path just opened — ICE nominated it (RFC 8445 §7.3.1.5) — so a flight sent before was
+   * likely dropped by a peer not yet listening; no need to wait out the timer. Else a no-op.
+   */
+  retransmitNow(now: number): void {
+    if (this.#state !== 'handshaking' || this.#flight === undefined || this.#timer.deadline === undefined) return;
+    this.#transmitFlight();
+    this.#timer.rearm(now);
+  }
+
   pollTransmit(): Buffer | undefined {
     return this.#transmits.shift();
   }

@@ -32,7 +32,8 @@ export const ICE_LITE_RESULTS = reasonCatalog('ice_lite', {
   stun_error_487: 'answered 487 Role Conflict: the peer claims the controlled role too (RFC 8445 §7.3.1.1)',
   drop_malformed: 'dropped: first byte is not STUN (RFC 7983), or not STUN framing at all',
   drop_fingerprint: 'dropped: FINGERPRINT missing or wrong',
-  drop_response: 'dropped: a response; a lite agent sends no requests (RFC 8445 §2.5)',
+  drop_response: 'dropped: a response to no request of ours',
+  response_to_our_check: 'consumed: the answer (success or error) to our one Binding request back to a new address',
   drop_method: 'dropped: a request for a method other than Binding',
   indication: 'ignored: a Binding Indication (keepalive, RFC 8445 §11)',
 });

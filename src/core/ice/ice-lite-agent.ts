@@ -1,11 +1,14 @@
 // ICE-lite for one session, server side (RFC 8445 §2.5, §7.3; consent freshness RFC 7675).
 // Sans-IO: handle(packet, from, now) / handleTimeout(now) in; pollTransmit / pollEvent /
-// pollTimeout out. A lite agent never sends checks: it answers the peer's Binding Requests,
-// keeps every address that sent a valid check as a valid pair, selects the pair the
-// controlling peer nominates, and declares consent lost when checks stop.
+// pollTimeout out. It answers the peer's Binding Requests, keeps every address that sent a
+// valid check as a valid pair, selects the pair the controlling peer nominates, and declares
+// consent lost when checks stop. Its one request of its own — a Binding request back to each
+// new address, so the peer nominates at once — is explained at #checkBack.
 // Not here: sockets, the relay header, DTLS/SRTP, or any timer of its own (the shell arms one).
 import { formatAddress, type TransportAddress } from '../address.ts';
-import { StunErrorCodes } from '../stun/index.ts';
+import type { Rng } from '../rng.ts';
+import { decodeMessageType, StunErrorCodes, StunMethod } from '../stun/index.ts';
+import { connectivityCheck, PEER_REFLEXIVE_PRIORITY } from './binding-request.ts';
 import { checkBindingRequest, type BindingRequestCredentials } from './binding-request-check.ts';
 import { bindingError, bindingSuccess } from './binding-response.ts';
 import { ICE_LITE_RESULTS, IceError, IceErrorCode, type IceCheckDropReason, type IceLiteCounter } from './errors.ts';
@@ -16,8 +19,10 @@ export interface IceLiteAgentOptions {
   readonly localPwd: string;
   /** When known (from the SDP offer), the sender part of USERNAME must equal it. */
   readonly remoteUfrag?: string;
-  /** Kept for dump(); a lite agent sends no checks, so it never signs with it. */
+  /** Signs our Binding requests back to the peer (#checkBack); without it none are sent. */
   readonly remotePwd?: string;
+  /** Transaction ids and the tie-breaker of our requests back; without it none are sent. */
+  readonly rng?: Rng;
   /** RFC 7675 §5.1: 30 s. */
   readonly consentTimeoutMs?: number;
   /** Told of every packet's result (the `stats` counters as they happen), for process metrics. */
@@ -31,6 +36,15 @@ const REJECT_COUNTER = { 400: 'stun_error_400', 401: 'stun_error_401', 420: 'stu
 
 /** A session has a handful of remote addresses; the cap bounds what one credential holder can make us keep. */
 const MAX_VALID_PAIRS = 16;
+/**
+ * At most this many Binding requests back per agent (one per new address): a peer that sends
+ * valid checks from many addresses cannot make us send more than this, so the requests never
+ * amplify (only an authenticated peer gets any, and each answers one of its own checks).
+ */
+export const MAX_CHECKS_BACK = 4;
+/** STUN header: the transaction id is bytes 8..20 (RFC 8489 §5). */
+const TID_START = 8;
+const TID_END = 20;
 
 interface ValidPair {
   readonly remote: TransportAddress;
@@ -55,6 +69,12 @@ export class IceLiteAgent {
   #closed = false;
   readonly #counters = Object.fromEntries(ICE_LITE_RESULTS.reasons.map((c) => [c, 0])) as Record<IceLiteCounter, number>;
   readonly #onCheck: ((result: IceLiteCounter) => void) | undefined;
+  readonly #rng: Rng | undefined;
+  #tieBreaker: bigint | undefined;
+  /** Addresses our request back went to (≤ MAX_CHECKS_BACK), so each gets one at most. */
+  readonly #checkedBack = new Set<string>();
+  /** Transaction ids (hex) of our requests back not yet answered (≤ MAX_CHECKS_BACK). */
+  readonly #pendingBack = new Set<string>();
 
   constructor(opts: IceLiteAgentOptions) {
     if (!opts.localUfrag || !opts.localPwd) throw new IceError(IceErrorCode.invalidOptions, 'ICE-lite needs a local ufrag and password');
@@ -64,6 +84,7 @@ export class IceLiteAgent {
     this.#remotePwd = opts.remotePwd;
     this.#consentTimeoutMs = opts.consentTimeoutMs ?? 30_000;
     this.#onCheck = opts.onCheck;
+    this.#rng = opts.rng;
     this.#credentials = { localPwd: opts.localPwd, usernameMatches: (u) => this.#usernameMatches(u) };
   }
 
@@ -98,7 +119,7 @@ export class IceLiteAgent {
     this.handleTimeout(now);
     const v = checkBindingRequest(packet, this.#credentials);
     if (v.kind === 'drop') {
-      this.#count(DROP_COUNTER[v.reason]);
+      this.#count(v.reason === 'response' && this.#isAnswerToUs(packet) ? 'response_to_our_check' : DROP_COUNTER[v.reason]);
       return false;
     }
     if (v.kind === 'reject') {
@@ -120,7 +141,10 @@ export class IceLiteAgent {
 
     this.#count('answered');
     this.#send(from, bindingSuccess(tid, from, this.#localPwd));
+    const firstFromHere = !this.#valid.has(formatAddress(from));
     this.#onValidCheck(from, m.useCandidate, now);
+    // A nominating check needs no prompt: the peer has already chosen this pair.
+    if (firstFromHere && !m.useCandidate) this.#checkBack(from, m.username!);
     return true;
   }
 
@@ -156,6 +180,7 @@ export class IceLiteAgent {
       selected: this.#selected && formatAddress(this.#selected),
       nominated: this.#nominated,
       validPairs: [...this.#valid.values()].map((p) => ({ remote: formatAddress(p.remote), lastCheckAt: p.lastCheckAt })),
+      checksBack: this.#checkedBack.size,
       lastConsentAt: this.#lastConsentAt,
       consentLost: this.#consentLost,
       closed: this.#closed,
@@ -203,11 +228,47 @@ export class IceLiteAgent {
       if (formatAddress(prev) !== key) {
         this.#selected = from;
         this.#events.push({ type: 'selected-changed', from: prev, to: from });
+      } else if (!this.#nominated) {
+        // The provisional selection is now the peer's choice too: its DTLS starts listening.
+        this.#events.push({ type: 'nominated', address: from });
       }
       this.#nominated = true;
     }
     // RFC 7675 §5.1: consent is refreshed by each valid check on the selected pair.
     if (this.#selected && formatAddress(this.#selected) === key) this.#lastConsentAt = now;
+  }
+
+  /**
+   * One Binding request back to `to`, after the answer to its first valid check. RFC 8445 §2.5
+   * says a lite agent sends no checks; we deviate as Pion's lite agent does, because a
+   * controlling agent that nominates on a triggered check (RFC 8445 §7.3.1.4 — Pion) then
+   * sends its nominating check at once instead of on its next pacing tick (~200 ms later).
+   * A full peer answers it like any check; its role attributes agree with ours (we are
+   * controlled), so it causes no role conflict. Only addresses that proved the credentials get
+   * one, once each, MAX_CHECKS_BACK per agent. Its answer is only counted (#isAnswerToUs): a
+   * lite agent's valid pairs come from the peer's checks, not from ours.
+   */
+  #checkBack(to: TransportAddress, username: string): void {
+    const rng = this.#rng;
+    const pwd = this.#remotePwd;
+    const key = formatAddress(to);
+    if (!rng || pwd === undefined || this.#consentLost || this.#checkedBack.size >= MAX_CHECKS_BACK || this.#checkedBack.has(key)) return;
+    this.#checkedBack.add(key);
+    this.#tieBreaker ??= rng.bytes(8).readBigUInt64BE(0);
+    const transactionId = rng.bytes(12);
+    this.#pendingBack.add(transactionId.toString('hex'));
+    // RFC 8445 §7.2.2: USERNAME "<their ufrag>:<our ufrag>" — theirs as their check named it.
+    const theirUfrag = username.slice(username.indexOf(':') + 1);
+    this.#send(to, connectivityCheck({
+      transactionId, localUfrag: this.#localUfrag, remoteUfrag: theirUfrag, remotePwd: pwd,
+      priority: PEER_REFLEXIVE_PRIORITY, role: { controlling: false, tieBreaker: this.#tieBreaker },
+    }));
+  }
+
+  /** Whether a Binding response (success or error) answers one of our requests back; consumes it. */
+  #isAnswerToUs(packet: Buffer): boolean {
+    if (this.#pendingBack.size === 0 || decodeMessageType(packet.readUInt16BE(0)).method !== StunMethod.Binding) return false;
+    return this.#pendingBack.delete(packet.toString('hex', TID_START, TID_END));
   }
 
   #evictOldestUnselected(): void {

@@ -12,6 +12,8 @@ export interface IceTransmit {
 export type IceLiteEvent =
   /** The first nomination (RFC 8445 §7.3.1.5): media may flow to `address`. */
   | { readonly type: 'selected'; readonly address: TransportAddress }
+  /** The peer nominated the pair selected provisionally (by its first valid check), RFC 8445 §7.3.1.5. */
+  | { readonly type: 'nominated'; readonly address: TransportAddress }
   /** A later nomination from another address: NAT rebinding or a network change. */
   | { readonly type: 'selected-changed'; readonly from: TransportAddress; readonly to: TransportAddress }
   /** RFC 7675 §5.1: no valid check on the selected pair for consentTimeoutMs. Terminal. */
@@ -33,6 +35,8 @@ export interface IceLiteDump {
   readonly selected: string | undefined;
   readonly nominated: boolean;
   readonly validPairs: ReadonlyArray<{ readonly remote: string; readonly lastCheckAt: number }>;
+  /** How many Binding requests we sent back (one per new address, at most MAX_CHECKS_BACK). */
+  readonly checksBack: number;
   readonly lastConsentAt: number;
   readonly consentLost: boolean;
   readonly closed: boolean;

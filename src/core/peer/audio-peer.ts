@@ -58,7 +58,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     if (ice.role === 'lite') {
       this.#lite = new IceLiteAgent({
         localUfrag: ice.localUfrag, localPwd: ice.localPwd, remoteUfrag: ice.remoteUfrag, remotePwd: ice.remotePwd, consentTimeoutMs: ice.consentTimeoutMs,
-        onCheck: o.onIceCheck,
+        onCheck: o.onIceCheck, rng: o.rng,
       });
       this.#ice = this.#lite;
     } else {
@@ -256,11 +256,23 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     for (let e = ice.pollEvent(); e; e = ice.pollEvent()) {
       if (e.type === 'consent-lost') return this.#fail('consent-lost', 'consent checks stopped (RFC 7675)');
       if (e.type === 'failed') return this.#fail('ice-failed', e.reason);
+      if (e.type === 'nominated') {
+        this.#resendDtls(now);
+        continue;
+      }
       // RFC 8445 §7.3.1.5: the nominated pair (lite: the first valid check provisionally, then
       // each nomination; controlling: each pair that connects) is where media goes.
       this.#select(e.type === 'selected' ? e.address : e.type === 'selected-changed' ? e.to : e.remote, now);
       if (!this.#live()) return;
+      if (e.type === 'selected-changed') this.#resendDtls(now);
     }
+  }
+
+  /** A nomination: the far end now listens on the pair, so an unanswered flight goes again at once. */
+  #resendDtls(now: number): void {
+    if (!this.#dtls) return;
+    this.#dtls.retransmitNow(now);
+    this.#drainDtls(now);
   }
 
   #select(address: TransportAddress, now: number): void {

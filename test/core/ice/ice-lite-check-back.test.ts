@@ -1,0 +1,188 @@
+// The ICE-lite agent's one Binding request back to each new address (ice-lite-agent.ts
+// #checkBack; a deviation from RFC 8445 §2.5, as Pion's lite agent makes): sent only after the
+// answer to a valid check, once per address, at most MAX_CHECKS_BACK per agent, well-formed per
+// RFC 8445 §7.2.2; its answer is consumed and counted, other responses stay dropped; and the
+// nomination of the provisionally selected pair is an event of its own. Manual time.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IceLiteAgent, MAX_CHECKS_BACK } from '../../../src/core/ice/ice-lite-agent.ts';
+import { IceControllingClient } from '../../../src/core/ice/ice-controlling-client.ts';
+import { connectivityCheck, PEER_REFLEXIVE_PRIORITY } from '../../../src/core/ice/binding-request.ts';
+import { bindingError, bindingSuccess } from '../../../src/core/ice/binding-response.ts';
+import { seededRng } from '../../../src/core/rng.ts';
+import {
+  decodeStun, verifyFingerprint, verifyMessageIntegrity, StunDecodeError, StunClass, StunErrorCodes, type StunMessage,
+} from '../../../src/core/stun/index.ts';
+import type { TransportAddress } from '../../../src/core/address.ts';
+import type { IceTransmit } from '../../../src/core/ice/ice-types.ts';
+
+const LOCAL_UFRAG = 'srvU';
+const LOCAL_PWD = 'server-password-0123456789';
+const REMOTE_UFRAG = 'cliU';
+const REMOTE_PWD = 'client-password-0123456789';
+const CLIENT: TransportAddress = { address: '203.0.113.7', port: 50000, family: 'IPv4' };
+const CLIENT2: TransportAddress = { address: '2001:db8::9', port: 41000, family: 'IPv6' };
+let tidCounter = 0;
+const nextTid = (): Buffer => { const t = Buffer.alloc(12); t.writeUInt32BE(++tidCounter, 8); return t; };
+
+function agent(extra: Partial<ConstructorParameters<typeof IceLiteAgent>[0]> = {}): IceLiteAgent {
+  return new IceLiteAgent({ localUfrag: LOCAL_UFRAG, localPwd: LOCAL_PWD, remoteUfrag: REMOTE_UFRAG, remotePwd: REMOTE_PWD, rng: seededRng('lite'), ...extra });
+}
+
+function check(o: { useCandidate?: boolean; pwd?: string; controlled?: boolean } = {}): Buffer {
+  return connectivityCheck({
+    transactionId: nextTid(), localUfrag: REMOTE_UFRAG, remoteUfrag: LOCAL_UFRAG, remotePwd: o.pwd ?? LOCAL_PWD,
+    priority: PEER_REFLEXIVE_PRIORITY, role: { controlling: !o.controlled, tieBreaker: 0x1234n }, useCandidate: o.useCandidate,
+  });
+}
+
+function transmits(a: IceLiteAgent): IceTransmit[] {
+  const out = [];
+  for (let t = a.pollTransmit(); t; t = a.pollTransmit()) out.push(t);
+  return out;
+}
+
+function decoded(data: Buffer): StunMessage {
+  const m = decodeStun(data);
+  if (m instanceof StunDecodeError) throw m;
+  return m;
+}
+
+/** The requests among what the agent queued. */
+function requests(ts: readonly IceTransmit[]): IceTransmit[] {
+  return ts.filter((t) => decoded(t.data).class === StunClass.Request);
+}
+
+test('after answering the first valid check, one well-formed Binding request goes back to that address (RFC 8445 §7.2.2)', () => {
+  const a = agent();
+  a.handle(check(), CLIENT, 0);
+  const [answer, request] = transmits(a);
+  assert.equal(decoded(answer.data).class, StunClass.SuccessResponse, 'the answer leaves first');
+  assert.ok(request, 'then the request');
+  assert.deepEqual(request.to, CLIENT);
+  const m = decoded(request.data);
+  assert.equal(m.class, StunClass.Request);
+  assert.equal(m.method, 1, 'Binding');
+  assert.equal(m.username, `${REMOTE_UFRAG}:${LOCAL_UFRAG}`, 'USERNAME is "<their ufrag>:<our ufrag>"');
+  assert.equal(verifyMessageIntegrity(request.data, REMOTE_PWD), true, 'MESSAGE-INTEGRITY with the remote password');
+  assert.equal(verifyMessageIntegrity(request.data, LOCAL_PWD), false);
+  assert.ok(verifyFingerprint(request.data), 'FINGERPRINT');
+  assert.equal(m.priority, PEER_REFLEXIVE_PRIORITY);
+  assert.equal(typeof m.iceControlled, 'bigint', 'ICE-CONTROLLED: a lite agent is controlled');
+  assert.equal(m.iceControlling, undefined);
+  assert.equal(m.useCandidate, false);
+  assert.equal(m.transactionId.length, 12);
+  assert.equal(a.dump().checksBack, 1);
+
+  // The transaction id and tie-breaker come from the injected Rng: same seed, same request.
+  const b = agent();
+  b.handle(check(), CLIENT, 0);
+  const again = decoded(requests(transmits(b))[0].data);
+  assert.deepEqual(again.transactionId, m.transactionId);
+  assert.equal(again.iceControlled, m.iceControlled);
+  const c = agent({ rng: seededRng('other') });
+  c.handle(check(), CLIENT, 0);
+  assert.notDeepEqual(decoded(requests(transmits(c))[0].data).transactionId, m.transactionId);
+});
+
+test('once per address: later checks from it are only answered; a new address gets its own request', () => {
+  const a = agent();
+  a.handle(check(), CLIENT, 0);
+  assert.equal(requests(transmits(a)).length, 1);
+  for (let i = 1; i <= 5; i++) {
+    a.handle(check(), CLIENT, i * 100);
+    const ts = transmits(a);
+    assert.equal(ts.length, 1, 'the answer only');
+    assert.equal(requests(ts).length, 0);
+  }
+  a.handle(check(), CLIENT2, 700);
+  const ts = requests(transmits(a));
+  assert.equal(ts.length, 1);
+  assert.deepEqual(ts[0].to, CLIENT2);
+  assert.equal(a.dump().checksBack, 2);
+});
+
+test('nothing is sent toward an address without a valid check, nor without the means to sign and number it', () => {
+  // Wrong password (401), missing credentials (400), a role conflict (487), not STUN: answered or dropped, no request.
+  const a = agent();
+  a.handle(check({ pwd: 'wrong-password-0123456789' }), CLIENT, 0);
+  a.handle(check({ controlled: true }), CLIENT, 0);
+  a.handle(Buffer.from([0x00, 0x01, 0x00, 0x00]), CLIENT, 0);
+  a.handle(Buffer.from('hello'), CLIENT, 0);
+  assert.equal(requests(transmits(a)).length, 0);
+  assert.equal(a.stats.stun_error_401 + a.stats.stun_error_487, 2);
+  assert.equal(a.dump().checksBack, 0);
+  // A first check that already nominates needs no prompt.
+  const n = agent();
+  n.handle(check({ useCandidate: true }), CLIENT, 0);
+  assert.equal(requests(transmits(n)).length, 0);
+  // Without the remote password or an Rng the agent cannot send one.
+  for (const x of [agent({ remotePwd: undefined }), agent({ rng: undefined })]) {
+    x.handle(check(), CLIENT, 0);
+    assert.deepEqual(transmits(x).map((t) => decoded(t.data).class), [StunClass.SuccessResponse]);
+  }
+});
+
+test(`a flood of valid checks from many addresses sends at most ${MAX_CHECKS_BACK} requests`, () => {
+  const a = agent();
+  let answers = 0;
+  let sent = 0;
+  for (let i = 0; i < 200; i++) {
+    const from: TransportAddress = { address: `198.51.100.${i % 250}`, port: 10_000 + i, family: 'IPv4' };
+    a.handle(check(), from, i);
+    const ts = transmits(a);
+    answers += ts.length - requests(ts).length;
+    sent += requests(ts).length;
+  }
+  assert.equal(answers, 200, 'every valid check is answered');
+  assert.equal(sent, MAX_CHECKS_BACK);
+  assert.equal(a.dump().checksBack, MAX_CHECKS_BACK);
+});
+
+test('the answer to our request is consumed and counted, success or error; other responses stay dropped', () => {
+  const a = agent();
+  a.handle(check(), CLIENT, 0);
+  a.handle(check(), CLIENT2, 0);
+  const [r1, r2] = requests(transmits(a)).map((t) => decoded(t.data).transactionId);
+  a.handle(bindingSuccess(r1, { address: '198.51.100.10', port: 3478, family: 'IPv4' }, REMOTE_PWD), CLIENT, 10);
+  a.handle(bindingError(r2, StunErrorCodes.RoleConflict, REMOTE_PWD), CLIENT2, 10);
+  assert.equal(a.stats.response_to_our_check, 2);
+  assert.equal(a.stats.drop_response, 0);
+  assert.deepEqual(transmits(a), [], 'a response is never answered');
+  assert.deepEqual(a.selected, CLIENT, 'and moves nothing');
+  // A duplicate of a consumed answer, and a response to no request of ours, are drops as before.
+  a.handle(bindingSuccess(r1, CLIENT, REMOTE_PWD), CLIENT, 20);
+  a.handle(bindingSuccess(nextTid(), CLIENT, REMOTE_PWD), CLIENT, 20);
+  assert.equal(a.stats.drop_response, 2);
+  assert.equal(a.stats.response_to_our_check, 2);
+});
+
+test('our controlling client answers the request, and the agent counts that answer', () => {
+  const relay: TransportAddress = { address: '198.51.100.10', port: 3478, family: 'IPv4' };
+  const client = new IceControllingClient({
+    localUfrag: REMOTE_UFRAG, localPwd: REMOTE_PWD, remoteUfrag: LOCAL_UFRAG, remotePwd: LOCAL_PWD, remote: relay, rng: seededRng('ctl'),
+  });
+  const a = agent();
+  client.start(0);
+  // One hop each way, until both are quiet.
+  for (let i = 0; i < 4; i++) {
+    for (let t = client.pollTransmit(); t; t = client.pollTransmit()) a.handle(t.data, CLIENT, i);
+    for (let t = a.pollTransmit(); t; t = a.pollTransmit()) client.handle(t.data, relay, i);
+  }
+  assert.equal(client.dump().stats.answered, 1, 'the client answered our request as a check');
+  assert.equal(a.stats.response_to_our_check, 1);
+  assert.equal(a.stats.drop_response, 0);
+});
+
+test('a nomination of the provisionally selected pair is the event "nominated", once', () => {
+  const a = agent();
+  const events = (): unknown[] => { const out = []; for (let e = a.pollEvent(); e; e = a.pollEvent()) out.push(e); return out; };
+  a.handle(check(), CLIENT, 0);
+  assert.deepEqual(events(), [{ type: 'selected', address: CLIENT }]);
+  a.handle(check({ useCandidate: true }), CLIENT, 10);
+  assert.deepEqual(events(), [{ type: 'nominated', address: CLIENT }]);
+  a.handle(check({ useCandidate: true }), CLIENT, 20);
+  assert.deepEqual(events(), [], 'a repeated nomination is no news');
+  a.handle(check({ useCandidate: true }), CLIENT2, 30);
+  assert.deepEqual(events(), [{ type: 'selected-changed', from: CLIENT, to: CLIENT2 }]);
+});
