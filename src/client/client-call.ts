@@ -249,7 +249,7 @@ export class ClientCall implements SansIo<ClientTransmit, ClientCallEvent> {
         this.#connectedAt = now;
         this.#deadline = undefined;
         this.#events.push({ type: 'connected', srtpProfile: e.srtpProfile });
-      } else if (e.type === 'rtcp') {
+      } else if (e.type === 'rtcp' || e.type === 'datachannel') {
         this.#events.push(e);
       } else {
         return this.#fail(failure(e.reason, e.detail));
