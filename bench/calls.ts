@@ -19,6 +19,9 @@
 // transceiver's CPU, measured the same way; `parley load` talks to its one UDP port directly, as
 // Pion has no relay — then the Parley/Pion ratios of CPU and RSS per call). Every run is bounded
 // in time.
+//
+// One file past 400 lines: one benchmark run (processes, sampling, the storm, the Pion rows) reads
+// best top to bottom; its pieces are used nowhere else.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -29,7 +32,7 @@ import { allowedCpus } from '../src/relay/pin.ts';
 import { freePorts } from '../src/client/free-port.ts';
 import type { LoadReport } from '../src/client/load.ts';
 import { resolveMediaIo } from '../src/transceiver/config.ts';
-import { DEFAULT_MEDIA_BATCH_US } from '../src/transceiver/media-socket-native.ts';
+import { DEFAULT_MEDIA_BATCH_US } from '../src/transceiver/media/media-socket-native.ts';
 import { buildGoProgram } from '../test/e2e/go-build.ts';
 
 const NODE = process.execPath;

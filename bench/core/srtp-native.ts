@@ -10,7 +10,7 @@ import { deriveSessionKeys, SrtpSession, SRTP_PROFILES, type SrtpProfileName, ty
 import { AesCmHmacSha1Transform } from '../../src/core/srtp/transform-aes-cm.ts';
 import { AesGcmTransform } from '../../src/core/srtp/transform-aes-gcm.ts';
 import { rtpPacket } from './srtp.ts';
-import { loadSrtpAddon, nativeSrtpTransformFactory, NativeAesCmHmacSha1Transform, NativeAesGcmTransform } from '../../src/transceiver/srtp-native.ts';
+import { loadSrtpAddon, nativeSrtpTransformFactory, NativeAesCmHmacSha1Transform, NativeAesGcmTransform } from '../../src/transceiver/media/srtp-native.ts';
 
 const LAP = 16384;
 const ROUNDS = 7;

@@ -28,6 +28,9 @@
 //
 // Node-API only (node_api.h, NAPI_VERSION 8). Every length is checked: JS hands in offsets and
 // lengths, and each is bounded by the areas this file allocated.
+//
+// One file past 400 lines: an N-API addon is one translation unit with its static state; the
+// reader thread, the send path and the JS bindings share the socket and buffer structures.
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

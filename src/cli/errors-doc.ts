@@ -19,10 +19,10 @@ import { CONFIG_ERRORS } from '../common/config-error.ts';
 import { CLIENT_ERRORS } from '../client/errors.ts';
 import { MEDIA_ERRORS } from '../media/errors.ts';
 import { DROP_REASONS as RELAY_DROP_REASONS } from '../relay/stats.ts';
-import { CALL_REFUSAL_REASONS } from '../transceiver/call-types.ts';
-import { ENDPOINT_DROPS } from '../transceiver/drop-reasons.ts';
+import { CALL_REFUSAL_REASONS } from '../transceiver/calls/call-types.ts';
+import { ENDPOINT_DROPS } from '../transceiver/media/drop-reasons.ts';
 import { HANDLER_ERRORS } from '../transceiver/handlers/errors.ts';
-import { SIGNALING_ERRORS } from '../transceiver/signaling-errors.ts';
+import { SIGNALING_ERRORS } from '../transceiver/http/signaling-errors.ts';
 
 /** One table of docs/errors.md. */
 export interface ErrorDocSection {
@@ -55,7 +55,7 @@ export function errorCodeSections(): ErrorDocSection[] {
     { title: 'Keyring', source: 'src/core/token/errors.ts', seen: 'A `KeyringError` from `Keyring.parse`; a process reports it as `ERR_CONFIG_BAD_KEYS`, naming it.', entries: KEYRING_ERRORS.entries },
     { title: 'Media', source: 'src/media/errors.ts', seen: 'A `MediaError` from the Opus, WAV and tone helpers.', entries: MEDIA_ERRORS.entries },
     { title: 'Client', source: 'src/client/errors.ts', seen: 'A `ClientError`: `parley call` prints it and `--json` carries the code; `parley load` counts failures by it.', entries: CLIENT_ERRORS.entries },
-    { title: 'Signaling', source: 'src/transceiver/signaling-errors.ts', seen: 'The signaling API\'s error bodies `{"error":{"code","message"}}` ([signaling.md](signaling.md)).', entries: SIGNALING_ERRORS.entries },
+    { title: 'Signaling', source: 'src/transceiver/http/signaling-errors.ts', seen: 'The signaling API\'s error bodies `{"error":{"code","message"}}` ([signaling.md](signaling.md)).', entries: SIGNALING_ERRORS.entries },
     { title: 'Handler', source: 'src/transceiver/handlers/errors.ts', seen: 'A `HandlerError` from the media-handler registry and the built-in handlers.', entries: HANDLER_ERRORS.entries },
     { title: 'SCTP', source: 'src/core/sctp/errors.ts', seen: 'An `SctpError` thrown for API misuse, or the `error` of an association\'s `closed` event.', entries: SCTP_ERRORS.entries },
     { title: 'Data channels', source: 'src/core/datachannel/types.ts', seen: 'A `DataChannelError` thrown by `DataChannels` for API misuse.', entries: DATACHANNEL_ERRORS.entries },
@@ -66,8 +66,8 @@ export function errorCodeSections(): ErrorDocSection[] {
 export function dropReasonSections(): ErrorDocSection[] {
   return [
     { title: 'Relay', source: 'src/relay/stats.ts', seen: 'Counted in `parley_relay_drops_total{reason}`.', entries: relayDropReasons() },
-    { title: 'Transceiver endpoint', source: 'src/transceiver/drop-reasons.ts', seen: 'Counted in `parley_transceiver_drops_total{reason}`.', entries: ENDPOINT_DROPS.entries },
-    { title: 'Call refusals', source: 'src/transceiver/call-types.ts', seen: 'Why the call registry refuses an offer: counted in `parley_transceiver_calls_rejected_total{reason}`, answered as `ERR_SIGNALING_UNKNOWN_HANDLER`, `ERR_SIGNALING_BAD_SDP`, `ERR_SIGNALING_SDP_NOT_ACCEPTABLE`.', entries: CALL_REFUSAL_REASONS.entries },
+    { title: 'Transceiver endpoint', source: 'src/transceiver/media/drop-reasons.ts', seen: 'Counted in `parley_transceiver_drops_total{reason}`.', entries: ENDPOINT_DROPS.entries },
+    { title: 'Call refusals', source: 'src/transceiver/calls/call-types.ts', seen: 'Why the call registry refuses an offer: counted in `parley_transceiver_calls_rejected_total{reason}`, answered as `ERR_SIGNALING_UNKNOWN_HANDLER`, `ERR_SIGNALING_BAD_SDP`, `ERR_SIGNALING_SDP_NOT_ACCEPTABLE`.', entries: CALL_REFUSAL_REASONS.entries },
     { title: 'Audio peer (a call)', source: 'src/core/peer/errors.ts', seen: 'Told to `AudioPeerOptions.onDrop`; the transceiver counts them in `parley_transceiver_session_drops_total{reason}`.', entries: PEER_DROP_REASONS.entries },
     { title: 'ICE-lite results', source: 'src/core/ice/errors.ts', seen: 'Counted in `parley_transceiver_ice_checks_total{result}` and `IceLiteAgent.stats`.', entries: ICE_LITE_RESULTS.entries },
     { title: 'DTLS records', source: 'src/core/dtls/errors.ts', seen: 'Counted in `parley_transceiver_dtls_drops_total{reason}` and `DtlsEndpoint.drops`.', entries: DTLS_DROPS.entries },

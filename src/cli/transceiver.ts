@@ -10,8 +10,8 @@ import { renderSettingsHelp } from '../common/cli-config.ts';
 import { createLogger } from '../common/log.ts';
 import { resolveTransceiverConfig, transceiverSettings } from '../transceiver/config.ts';
 import { defaultHandlers } from '../transceiver/handlers/registry.ts';
-import { LiveRelays, RelayLocations } from '../transceiver/relay-locations.ts';
-import { advertisedAddresses, formatRelaySpec } from '../transceiver/relay-spec.ts';
+import { LiveRelays, RelayLocations } from '../transceiver/relays/relay-locations.ts';
+import { advertisedAddresses, formatRelaySpec } from '../transceiver/relays/relay-spec.ts';
 import { startTransceiver } from '../transceiver/transceiver.ts';
 import type { Command } from './command.ts';
 

@@ -1,6 +1,6 @@
 // The relay heartbeat schema in Redis (docs/global-relay.md), a contract between relays (which
 // write it: src/relay/heartbeat.ts) and transceivers (which read it:
-// src/transceiver/relay-locations.ts). While a relay is ready it writes, every
+// src/transceiver/relays/relay-locations.ts). While a relay is ready it writes, every
 // HEARTBEAT_INTERVAL_MS and in one script, `SET PREFIX<location>:<id> VALUE PX ttl` (VALUE: JSON,
 // HeartbeatValue, for operators to read) and its member `<location>:<id>` into the sorted set
 // `PREFIX` + `live` with the Redis clock's time + ttl as score; it removes both when it stops. A

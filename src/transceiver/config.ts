@@ -13,14 +13,14 @@ import { LOG_LEVELS } from '../common/log.ts';
 import type { LogLevel } from '../common/log.ts';
 import { CidrSet, LOOPBACK_CIDRS } from '../core/cidr.ts';
 import { DEFAULT_HEARTBEAT_PREFIX } from '../contracts/heartbeat.ts';
-import { parseRegionMap } from './relay-locations.ts';
-import { parseRelaySpec } from './relay-spec.ts';
-import { MEDIA_IO_MODES } from './media-socket.ts';
-import type { MediaIo } from './media-socket.ts';
-import { DEFAULT_MEDIA_BATCH_US, loadMediaSocketAddon } from './media-socket-native.ts';
+import { parseRegionMap } from './relays/relay-locations.ts';
+import { parseRelaySpec } from './relays/relay-spec.ts';
+import { MEDIA_IO_MODES } from './media/media-socket.ts';
+import type { MediaIo } from './media/media-socket.ts';
+import { DEFAULT_MEDIA_BATCH_US, loadMediaSocketAddon } from './media/media-socket-native.ts';
 import { ConfigError } from '../common/config-error.ts';
-import { SRTP_IMPLS, loadSrtpAddon, nativeSrtpTransformFactory } from './srtp-native.ts';
-import type { SrtpImpl } from './srtp-native.ts';
+import { SRTP_IMPLS, loadSrtpAddon, nativeSrtpTransformFactory } from './media/srtp-native.ts';
+import type { SrtpImpl } from './media/srtp-native.ts';
 import type { SrtpTransformFactory } from '../core/srtp/index.ts';
 
 function mediaAddress(text: string): TransportAddress {

@@ -1,5 +1,5 @@
 // Every metric the transceiver exports, defined in one place (STYLE.md rule 14) and listed in
-// docs/metrics.md; the reasons they count by are in drop-reasons.ts and src/core (ICE results,
+// docs/metrics.md; the reasons they count by are in media/drop-reasons.ts and src/core (ICE results,
 // DTLS drops). Hot paths keep the labelled children (no lookup per packet).
 import type { Counter, CounterChild, Gauge, Histogram, MetricsRegistry } from '../common/metrics.ts';
 import { DTLS_DROPS } from '../core/dtls/index.ts';
@@ -7,9 +7,9 @@ import type { DtlsDropReason } from '../core/dtls/index.ts';
 import { ICE_LITE_RESULTS } from '../core/ice/index.ts';
 import type { IceLiteCounter } from '../core/ice/index.ts';
 import { PEER_DROP_REASONS } from '../core/peer/index.ts';
-import { CALL_REFUSALS } from './call-types.ts';
-import { ENDPOINT_DROP_REASONS } from './drop-reasons.ts';
-import type { EndpointDropReason } from './drop-reasons.ts';
+import { CALL_REFUSALS } from './calls/call-types.ts';
+import { ENDPOINT_DROP_REASONS } from './media/drop-reasons.ts';
+import type { EndpointDropReason } from './media/drop-reasons.ts';
 
 export { ENDPOINT_DROP_REASONS };
 export type { EndpointDropReason };

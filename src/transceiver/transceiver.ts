@@ -14,27 +14,27 @@ import type { Clock, Timer } from '../common/clock.ts';
 import type { Logger } from '../common/log.ts';
 import { MetricsRegistry } from '../common/metrics.ts';
 import { systemRng } from '../common/system-rng.ts';
-import { CallIds } from './call-id.ts';
-import { CallRegistry } from './calls.ts';
+import { CallIds } from './calls/call-id.ts';
+import { CallRegistry } from './calls/call-registry.ts';
 import type { CidrSet } from '../core/cidr.ts';
-import { MediaEndpoint } from './endpoint.ts';
+import { MediaEndpoint } from './media/endpoint.ts';
 import type { HandlerRegistry } from './handlers/registry.ts';
-import type { MediaIo } from './media-socket.ts';
-import type { RelayLocations } from './relay-locations.ts';
-import { ForwardAuth } from './forward-auth.ts';
-import { startSignaling } from './signaling.ts';
-import type { SignalingServer } from './signaling.ts';
+import type { MediaIo } from './media/media-socket.ts';
+import type { RelayLocations } from './relays/relay-locations.ts';
+import { ForwardAuth } from './http/forward-auth.ts';
+import { startSignaling } from './http/signaling.ts';
+import type { SignalingServer } from './http/signaling.ts';
 import { transceiverMetrics } from './transceiver-metrics.ts';
 
 export interface TransceiverOptions {
   readonly http: TransportAddress;
   readonly media: TransportAddress;
   readonly relays: readonly TransportAddress[];
-  /** Named relay locations: chosen per call from the region hint (relay-locations.ts); wins over `relays`. */
+  /** Named relay locations: chosen per call from the region hint (relays/relay-locations.ts); wins over `relays`. */
   readonly relayLocations?: RelayLocations;
   /** Request header carrying the region hint (lower case); default x-parley-region. */
   readonly regionHeader?: string;
-  /** This replica's HTTP address as other replicas reach it: call ids route to it (call-id.ts). */
+  /** This replica's HTTP address as other replicas reach it: call ids route to it (calls/call-id.ts). */
   readonly httpAdvertise?: TransportAddress;
   readonly relayCidrs: CidrSet;
   readonly keyring: Keyring;

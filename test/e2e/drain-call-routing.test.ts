@@ -1,10 +1,10 @@
 // Hang-ups behind an Ingress, where scale-down and drains make replicas come and go: with
 // --http-advertise a call id carries its owner's HTTP address, sealed with the routing-token
-// keys (src/transceiver/call-id.ts), so GET / DELETE / POST …/hangup sent to ANOTHER replica
+// keys (src/transceiver/calls/call-id.ts), so GET / DELETE / POST …/hangup sent to ANOTHER replica
 // (what an Ingress does) is forwarded to the owner and answered as if sent there. Ids nobody
 // minted, or forged ones, still get 404, and a forwarded request is never forwarded again.
 // The caller's API key is not forwarded: the owner gets a short-lived signature of that one
-// request (src/transceiver/forward-auth.ts) — checked here with a stand-in that took over a dead
+// request (src/transceiver/http/forward-auth.ts) — checked here with a stand-in that took over a dead
 // owner's address, as another pod given the same IP would.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -12,7 +12,7 @@ import { parseAddress } from '../../src/core/address.ts';
 import type { TransportAddress } from '../../src/core/address.ts';
 import { seededRng } from '../../src/core/rng.ts';
 import { Keyring } from '../../src/core/token/index.ts';
-import type { CallInfo } from '../../src/transceiver/call-types.ts';
+import type { CallInfo } from '../../src/transceiver/calls/call-types.ts';
 import { BIN, ROOT, stopProcess } from './helpers.ts';
 
 export const REDIS = 'redis://127.0.0.1:6379';

@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freeUdpPort } from '../../src/client/free-port.ts';
-import type { CallInfo } from '../../src/transceiver/call-types.ts';
+import type { CallInfo } from '../../src/transceiver/calls/call-types.ts';
 import { runCall } from './helpers.ts';
 import type { RelayProc, TransceiverProc } from './failover-helpers.ts';
 import { redisPrefix, startRelay, startTransceiver, stopAll } from './failover-helpers.ts';

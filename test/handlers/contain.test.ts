@@ -4,7 +4,7 @@ import { containHandler, type HandlerMethod } from '../../src/transceiver/handle
 import { createEchoHandler } from '../../src/transceiver/handlers/echo.ts';
 import { createToneHandler } from '../../src/transceiver/handlers/tone.ts';
 import { canPull } from '../../src/transceiver/handlers/pull.ts';
-import type { MediaHandlerFactory } from '../../src/transceiver/media-handler.ts';
+import type { MediaHandlerFactory } from '../../src/transceiver/handlers/media-handler.ts';
 import { inbound, recordingContext } from './fake-context.ts';
 
 const boom = (): never => { throw new Error('boom'); };

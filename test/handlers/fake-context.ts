@@ -1,5 +1,5 @@
 // A MediaHandlerContext that records what a handler does, for handler tests.
-import type { InboundOpusFrame, MediaHandlerContext } from '../../src/transceiver/media-handler.ts';
+import type { InboundOpusFrame, MediaHandlerContext } from '../../src/transceiver/handlers/media-handler.ts';
 
 export interface RecordingContext extends MediaHandlerContext {
   readonly sent: Buffer[];

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { DEFAULT_HANDLER, HandlerRegistry, defaultHandlers, isValidHandlerName } from '../../src/transceiver/handlers/registry.ts';
 import { createEchoHandler } from '../../src/transceiver/handlers/echo.ts';
 import { createToneHandler } from '../../src/transceiver/handlers/tone.ts';
-import type { MediaHandlerFactory } from '../../src/transceiver/media-handler.ts';
+import type { MediaHandlerFactory } from '../../src/transceiver/handlers/media-handler.ts';
 
 const noop: MediaHandlerFactory = () => ({ onAudio() {}, close() {} });
 

@@ -21,12 +21,12 @@ test('a transceiver file importing the relay fails lint (processes meet through 
 });
 
 test('a relay file importing the transceiver fails lint', async () => {
-  const ids = await ruleIds('src/relay/probe.ts', "import { CallRegistry } from '../transceiver/calls.ts';\nexport const c = CallRegistry;\n");
+  const ids = await ruleIds('src/relay/probe.ts', "import { CallRegistry } from '../transceiver/calls/call-registry.ts';\nexport const c = CallRegistry;\n");
   assert.deepEqual(ids, ['import-x/no-restricted-paths']);
 });
 
 test('the client importing the transceiver fails lint', async () => {
-  const ids = await ruleIds('src/client/probe.ts', "import { CallRegistry } from '../transceiver/calls.ts';\nexport const c = CallRegistry;\n");
+  const ids = await ruleIds('src/client/probe.ts', "import { CallRegistry } from '../transceiver/calls/call-registry.ts';\nexport const c = CallRegistry;\n");
   assert.deepEqual(ids, ['import-x/no-restricted-paths']);
 });
 

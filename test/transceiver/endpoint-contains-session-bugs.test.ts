@@ -8,12 +8,12 @@ import { seededRng } from '../../src/core/rng.ts';
 import { ManualClock } from '../../src/common/clock.ts';
 import { MetricsRegistry } from '../../src/common/metrics.ts';
 import { CidrSet } from '../../src/core/cidr.ts';
-import { MediaEndpoint } from '../../src/transceiver/endpoint.ts';
+import { MediaEndpoint } from '../../src/transceiver/media/endpoint.ts';
 import { TEST_MEDIA_IO } from './helpers/media-io.ts';
 import { createEchoHandler } from '../../src/transceiver/handlers/echo.ts';
-import { Session } from '../../src/transceiver/session.ts';
-import type { SessionOptions } from '../../src/transceiver/session.ts';
-import type { CloseReason } from '../../src/transceiver/call-types.ts';
+import { Session } from '../../src/transceiver/calls/session.ts';
+import type { SessionOptions } from '../../src/transceiver/calls/session.ts';
+import type { CloseReason } from '../../src/transceiver/calls/call-types.ts';
 import { transceiverMetrics } from '../../src/transceiver/transceiver-metrics.ts';
 
 const cert = generateCertificate(seededRng('endpoint-cert'));

@@ -1,4 +1,4 @@
-// Signatures of forwarded call requests (src/transceiver/forward-auth.ts): valid for the one
+// Signatures of forwarded call requests (src/transceiver/http/forward-auth.ts): valid for the one
 // method and request target they were made for, for FORWARD_VALID_MS, under any key of the
 // shared keyring (rotation); anything else — another target, method, keyring, a flipped
 // character, an expired or far-future expiry, malformed text — is refused.
@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { seededRng } from '../../src/core/rng.ts';
 import { Keyring } from '../../src/core/token/index.ts';
-import { FORWARD_VALID_MS, ForwardAuth } from '../../src/transceiver/forward-auth.ts';
+import { FORWARD_VALID_MS, ForwardAuth } from '../../src/transceiver/http/forward-auth.ts';
 
 const NOW = 1_790_000_000_000;
 const old = Keyring.generate(seededRng('forward-old'), 1);

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runTestsInChild } from '../run-tests-in-child.ts';
 import { resolveMediaIo } from '../../src/transceiver/config.ts';
-import { loadMediaSocketAddon } from '../../src/transceiver/media-socket-native.ts';
+import { loadMediaSocketAddon } from '../../src/transceiver/media/media-socket-native.ts';
 
 const FILES = [
   'transceiver/transceiver-in-process.test.ts',

@@ -13,9 +13,9 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { Socket } from 'node:dgram';
 import type { TransportAddress } from '../../src/core/address.ts';
-import { MAX_MEDIA_DATAGRAM } from '../../src/transceiver/media-socket.ts';
-import type { MediaPeer, MediaSocketOptions } from '../../src/transceiver/media-socket.ts';
-import { NativeMediaSocket, loadMediaSocketAddon } from '../../src/transceiver/media-socket-native.ts';
+import { MAX_MEDIA_DATAGRAM } from '../../src/transceiver/media/media-socket.ts';
+import type { MediaPeer, MediaSocketOptions } from '../../src/transceiver/media/media-socket.ts';
+import { NativeMediaSocket, loadMediaSocketAddon } from '../../src/transceiver/media/media-socket-native.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const skip = loadMediaSocketAddon() instanceof Error && process.env.CI !== 'true' ? 'the native media socket addon is not built' : false;
@@ -220,7 +220,7 @@ test('bind failure rejects with the address and EADDRINUSE', { skip, timeout: 20
 /** Binds a native media socket in a child process (optionally without CAP_NET_ADMIN) asking for `bytes` of buffer; its warnings. */
 async function bindInChild(bytes: number, dropNetAdmin: boolean): Promise<string[]> {
   const script = `
-    import { NativeMediaSocket } from ${JSON.stringify(new URL('../../src/transceiver/media-socket-native.ts', import.meta.url).pathname)};
+    import { NativeMediaSocket } from ${JSON.stringify(new URL('../../src/transceiver/media/media-socket-native.ts', import.meta.url).pathname)};
     const warnings = [];
     const log = { level: 'debug', warn: (m) => warnings.push(m), info() {}, error() {}, debug() {}, child: () => log };
     const s = await NativeMediaSocket.bind({ bind: { address: '127.0.0.1', port: 0, family: 'IPv4' }, bufferBytes: ${bytes}, batchUs: 0, log, onDatagram() {}, onTooLarge() {}, onSendError() {} });

@@ -1,4 +1,4 @@
-// Per-call relay location choice (src/transceiver/relay-locations.ts): the hinted location
+// Per-call relay location choice (src/transceiver/relays/relay-locations.ts): the hinted location
 // first, else the transceiver's own region, one backup after it at lower ICE priority; dead
 // locations (no heartbeat) are skipped, and with none live every location is advertised.
 // Also the heartbeat reader against the real Redis, its refresh and staleness on a ManualClock.
@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
 import { formatAddress } from '../../src/core/address.ts';
 import { candidatePriority } from '../../src/core/sdp/answer.ts';
-import { LiveRelays, RelayLocations, parseRegionMap } from '../../src/transceiver/relay-locations.ts';
-import { parseRelaySpec } from '../../src/transceiver/relay-spec.ts';
+import { LiveRelays, RelayLocations, parseRegionMap } from '../../src/transceiver/relays/relay-locations.ts';
+import { parseRelaySpec } from '../../src/transceiver/relays/relay-spec.ts';
 import { heartbeatKey, liveSetKey, writeHeartbeat } from '../../src/contracts/heartbeat.ts';
 import { ManualClock } from '../../src/common/clock.ts';
 import { waitFor } from '../support/wait-for.ts';

@@ -2,7 +2,7 @@
 // messages a bad value gets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { advertisedAddresses, formatRelaySpec, parseRelaySpec } from '../../src/transceiver/relay-spec.ts';
+import { advertisedAddresses, formatRelaySpec, parseRelaySpec } from '../../src/transceiver/relays/relay-spec.ts';
 import { CidrSet, LOOPBACK_CIDRS } from '../../src/core/cidr.ts';
 import { formatAddress } from '../../src/core/address.ts';
 

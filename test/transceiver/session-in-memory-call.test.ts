@@ -9,7 +9,7 @@ import { generateCertificate } from '../../src/core/dtls/index.ts';
 import { seededRng } from '../../src/core/rng.ts';
 import { ClientErrorCode } from '../../src/client/errors.ts';
 import { defaultHandlers } from '../../src/transceiver/handlers/registry.ts';
-import type { MediaHandlerFactory } from '../../src/transceiver/media-handler.ts';
+import type { MediaHandlerFactory } from '../../src/transceiver/handlers/media-handler.ts';
 import { CallPair, CLIENT_HOST, CLIENT_PUBLIC, numberedFrames, SESSION_CNAME, SESSION_SSRC, T0 } from '../calls/call-pair.ts';
 import type { CallPairOptions } from '../calls/call-pair.ts';
 

@@ -6,9 +6,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { MetricsRegistry } from '../../src/common/metrics.ts';
-import { startSignaling } from '../../src/transceiver/signaling.ts';
-import type { SignalingServer } from '../../src/transceiver/signaling.ts';
-import type { Admission, CallInfo, CallService, CloseReason } from '../../src/transceiver/call-types.ts';
+import { startSignaling } from '../../src/transceiver/http/signaling.ts';
+import type { SignalingServer } from '../../src/transceiver/http/signaling.ts';
+import type { Admission, CallInfo, CallService, CloseReason } from '../../src/transceiver/calls/call-types.ts';
 
 const KEY = 'sk-test-0123456789abcdef';
 

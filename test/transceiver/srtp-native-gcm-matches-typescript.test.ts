@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SrtpSession, type DirectionKeys, type SessionKeys, type SrtpTransform } from '../../src/core/srtp/index.ts';
 import { AesGcmTransform } from '../../src/core/srtp/transform-aes-gcm.ts';
-import { nativeSrtpTransformFactory, NativeAesCmHmacSha1Transform, NativeAesGcmTransform } from '../../src/transceiver/srtp-native.ts';
+import { nativeSrtpTransformFactory, NativeAesCmHmacSha1Transform, NativeAesGcmTransform } from '../../src/transceiver/media/srtp-native.ts';
 import { rtcpRr, rtp } from '../core/srtp/helpers.ts';
 import { addon, assertEveryBitFlipRejected, assertOutputBufferChecked, crossCheckRandomPackets, hex, outcome, prng, skipWithoutAddon as skip, type Prng } from './helpers/srtp-cross-check.ts';
 

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deriveSessionKeys, SrtpSession, type DirectionKeys, type SrtpTransform } from '../../src/core/srtp/index.ts';
 import { AesCmHmacSha1Transform } from '../../src/core/srtp/transform-aes-cm.ts';
-import { nativeSrtpTransformFactory, NativeAesCmHmacSha1Transform, NativeAesGcmTransform } from '../../src/transceiver/srtp-native.ts';
+import { nativeSrtpTransformFactory, NativeAesCmHmacSha1Transform, NativeAesGcmTransform } from '../../src/transceiver/media/srtp-native.ts';
 import { rtp } from '../core/srtp/helpers.ts';
 import { addon, assertEveryBitFlipRejected, assertOutputBufferChecked, crossCheckRandomPackets, hex, outcome, prng, skipWithoutAddon, type Prng } from './helpers/srtp-cross-check.ts';
 

@@ -16,7 +16,7 @@ import { seededRng } from '../../src/core/rng.ts';
 import { ClientErrorCode } from '../../src/client/errors.ts';
 import { freeTcpPort, freeUdpPort } from '../../src/client/free-port.ts';
 import { UdpCallDriver } from '../../src/client/udp-driver.ts';
-import type { CallInfo } from '../../src/transceiver/call-types.ts';
+import type { CallInfo } from '../../src/transceiver/calls/call-types.ts';
 import { readAnswer } from './helpers/answer.ts';
 import { UdpClient } from './helpers/udp-client.ts';
 import { waitFor } from '../support/wait-for.ts';

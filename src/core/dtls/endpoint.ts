@@ -20,7 +20,7 @@ import { exportKeyingMaterial, gcmKeyBlock } from './prf.ts';
 import { Reassembler } from './reassembly.ts';
 import { ContentType, DTLS10, DTLS12, encodeRecord, GcmRecordCipher, MAX_PLAINTEXT, parseRecords, RECORD_HEADER } from './record.ts';
 import type { DtlsRecord } from './record.ts';
-import { ReplayWindow } from './replay-window.ts';
+import { ReplayWindow } from '../replay-window.ts';
 import { ServerHandshake } from './server.ts';
 import type { DtlsEvent, DtlsOptions, DtlsState, HandshakeHost, HandshakeRole, SessionSecrets } from './types.ts';
 
@@ -52,7 +52,8 @@ export class DtlsEndpoint {
   readonly #transmits: Buffer[] = [];
   readonly #events: DtlsEvent[] = [];
   readonly #reassembler = new Reassembler();
-  readonly #replay = new ReplayWindow();
+  /** RFC 6347 §4.1.2.6: a window of 64 records, as RFC 4303 §3.4.3 recommends. */
+  readonly #replay = new ReplayWindow(64);
   readonly #timer = new RetransmitTimer();
   #state: DtlsState = 'new';
   #messageSeq = 0;
@@ -253,10 +254,10 @@ export class DtlsEndpoint {
     if (rec.epoch !== 1 || this.#readCipher === undefined) return drop('no_keys_for_epoch');
     if (rec.version !== DTLS12) return drop('bad_version');
     // RFC 6347 §4.1.2.6: check the window before decrypting, update it only after.
-    if (!this.#replay.check(rec.seq)) return drop('replay');
+    if (this.#replay.check(rec.seq) !== 'ok') return drop('replay');
     const plaintext = this.#readCipher.open(rec);
     if (plaintext === undefined) return drop('bad_record_mac');
-    this.#replay.mark(rec.seq);
+    this.#replay.commit(rec.seq);
     return plaintext;
   }
 

@@ -7,7 +7,7 @@
 // queueAudio(frames, now); outputs: pollTransmit / pollEvent / pollTimeout (src/core/output.ts).
 // A "path" P is whatever its owner needs to reach the far end (PeerPaths).
 // Not here: what a call is to its owner — the transceiver's media handler and setup/duration
-// deadlines (src/transceiver/session.ts), the client's offer/answer, candidate failover and
+// deadlines (src/transceiver/calls/session.ts), the client's offer/answer, candidate failover and
 // meters (src/client/client-call.ts) — and no clock, socket or timer.
 import { formatAddress } from '../address.ts';
 import type { TransportAddress } from '../address.ts';

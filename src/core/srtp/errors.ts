@@ -20,6 +20,7 @@ export type SrtpDropReason = (typeof SRTP_DROP_REASONS)[number];
 export const SRTP_ERRORS = errorCatalog('SRTP', {
   ...reasonCodes('SRTP', SRTP_DROPS),
   badKeyingMaterial: ['ERR_SRTP_BAD_KEYING_MATERIAL', 'master key or salt of the wrong length, or too little DTLS keying material'],
+  nativeMisuse: ['ERR_SRTP_NATIVE_MISUSE', 'the native SRTP addon (native/src/srtp_native.c) was called with wrong arguments: a bug in its TypeScript wrapper'],
 });
 export type SrtpErrorCode = CodeOf<typeof SRTP_ERRORS>;
 

@@ -11,7 +11,7 @@ import { RTP_BAD_VERSION, RTP_TOO_SHORT, rtpHeaderLength } from '../rtp/header-l
 import { srtpError, type SrtpError } from './errors.ts';
 import { deriveSessionKeys, splitDtlsKeyingMaterial, type DirectionKeys } from './kdf.ts';
 import { SRTP_PROFILES, type SrtpProfileName } from './profile.ts';
-import { DEFAULT_REPLAY_WINDOW, ReplayWindow } from './replay-window.ts';
+import { DEFAULT_REPLAY_WINDOW, ReplayWindow } from '../replay-window.ts';
 import { AesCmHmacSha1Transform } from './transform-aes-cm.ts';
 import { AesGcmTransform } from './transform-aes-gcm.ts';
 import type { SrtpTransform } from './transform.ts';

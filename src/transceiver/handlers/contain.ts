@@ -2,7 +2,7 @@
 // handlers must not throw, and this is how the session can enforce it in one place. Each
 // error is reported to `onError` (for a metric and a log line) with the method that threw;
 // a throwing factory yields a handler that does nothing. close() runs at most once.
-import type { InboundOpusFrame, MediaHandlerContext, MediaHandlerFactory } from '../media-handler.ts';
+import type { InboundOpusFrame, MediaHandlerContext, MediaHandlerFactory } from './media-handler.ts';
 import type { PullMediaHandler } from './pull.ts';
 
 export type HandlerMethod = 'create' | 'onAudio' | 'pull' | 'close';

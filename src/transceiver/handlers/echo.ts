@@ -1,7 +1,7 @@
 // The default handler: whatever the caller says comes straight back. Each inbound Opus packet
 // is queued unchanged (no decode/encode, so no added delay or quality loss); the session
 // restamps sequence and timestamp and paces it at 20 ms. It is a loopback test, not an agent.
-import type { InboundOpusFrame, MediaHandler, MediaHandlerContext, MediaHandlerFactory } from '../media-handler.ts';
+import type { InboundOpusFrame, MediaHandler, MediaHandlerContext, MediaHandlerFactory } from './media-handler.ts';
 
 export const createEchoHandler: MediaHandlerFactory = (ctx: MediaHandlerContext): MediaHandler => {
   let closed = false;

@@ -9,7 +9,7 @@
 // nothing; Opus/RTP tolerate gaps, RFC 7587 §3.1.3 DTX). Like onAudio it must not throw; the
 // session contains and counts errors. Until the session calls pull(), handlers written with it
 // fall back to pushing one frame per inbound frame through ctx.send (see tone.ts).
-import type { MediaHandler } from '../media-handler.ts';
+import type { MediaHandler } from './media-handler.ts';
 
 export interface PullMediaHandler extends MediaHandler {
   /** One 20 ms Opus packet to send now, or undefined when the handler has nothing. */

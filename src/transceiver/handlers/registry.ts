@@ -3,7 +3,7 @@
 // so two transceivers in one process, or two tests, never see each other's handlers).
 // `defaultHandlers()` holds `echo` and `tone`; an agent integration registers its own.
 // Names travel in URLs and metrics labels, so they are short lowercase tokens.
-import type { MediaHandlerFactory } from '../media-handler.ts';
+import type { MediaHandlerFactory } from './media-handler.ts';
 import { createEchoHandler } from './echo.ts';
 import { HandlerError, HandlerErrorCode } from './errors.ts';
 import { createToneHandler } from './tone.ts';

@@ -6,7 +6,7 @@
 // frame triggers one outbound frame, which is also real time because the caller sends 50/s.
 import { createOpusEncoder } from '../../media/opus.ts';
 import { createToneGenerator } from '../../media/tone.ts';
-import type { InboundOpusFrame, MediaHandlerContext, MediaHandlerFactory } from '../media-handler.ts';
+import type { InboundOpusFrame, MediaHandlerContext, MediaHandlerFactory } from './media-handler.ts';
 import { HandlerError, HandlerErrorCode } from './errors.ts';
 import type { PullMediaHandler } from './pull.ts';
 

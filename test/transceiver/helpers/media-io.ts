@@ -3,7 +3,7 @@
 // carry media again with PARLEY_MEDIA_IO=dgram, so `npm test` covers both. Spawned transceivers
 // read the same variable.
 import { resolveMediaIo } from '../../../src/transceiver/config.ts';
-import type { MediaIo } from '../../../src/transceiver/media-socket.ts';
+import type { MediaIo } from '../../../src/transceiver/media/media-socket.ts';
 
 const asked = process.env.PARLEY_MEDIA_IO;
 export const TEST_MEDIA_IO: MediaIo = resolveMediaIo(asked === 'dgram' || asked === 'native' ? asked : undefined).io;

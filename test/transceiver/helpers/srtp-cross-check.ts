@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { rtpHeaderLength } from '../../../src/core/rtp/header-length.ts';
 import type { SrtpTransform } from '../../../src/core/srtp/index.ts';
-import { loadSrtpAddon, type SrtpAddon } from '../../../src/transceiver/srtp-native.ts';
+import { loadSrtpAddon, type SrtpAddon } from '../../../src/transceiver/media/srtp-native.ts';
 
 const loaded = loadSrtpAddon();
 /** `skip` for node:test: a reason when the addon is missing, except under CI=true where the tests run and fail. */

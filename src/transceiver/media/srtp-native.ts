@@ -8,9 +8,9 @@
 // Not here: addon loading in src/core (the core stays free of it; it takes a factory).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { DirectionKeys, SrtpProfileName, SrtpTransform, SrtpTransformFactory } from '../core/srtp/index.ts';
+import type { DirectionKeys, SrtpProfileName, SrtpTransform, SrtpTransformFactory } from '../../core/srtp/index.ts';
 
-export const SRTP_ADDON_PATH = new URL('../../native/build/Release/parley_srtp.node', import.meta.url).pathname;
+export const SRTP_ADDON_PATH = new URL('../../../native/build/Release/parley_srtp.node', import.meta.url).pathname;
 
 const CM_TAG = 10; // RFC 3711 §4.2.1: HMAC-SHA1 truncated to 80 bits
 const GCM_TAG = 16; // RFC 7714 §12

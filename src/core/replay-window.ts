@@ -1,7 +1,10 @@
-// The replay list of RFC 3711 §3.3.2 as a sliding window over packet indices (48-bit SRTP or
-// 31-bit SRTCP). A ring of slots indexed by `index mod size`, each holding the last index
-// written there: inside the window every index has its own slot, so "slot holds this index"
-// means "seen". O(1) per packet with no bit shifting, and exact for any size.
+// The one anti-replay sliding window of the core, for SRTP's replay list (RFC 3711 §3.3.2: 48-bit
+// SRTP or 31-bit SRTCP indices) and DTLS records (RFC 6347 §4.1.2.6, the algorithm of RFC 4303
+// §3.4.3: 48-bit sequence numbers per epoch). A ring of slots indexed by `index mod size`, each
+// holding the last index written there: inside the window every index has its own slot, so
+// "slot holds this index" means "seen". O(1) per packet with no bit shifting, exact for any size,
+// and indices up to 2^53 fit a Float64Array slot. Callers check before decrypting (cheap) and
+// commit only after the packet authenticated, so forged packets cannot move the window.
 
 export type ReplayVerdict = 'ok' | 'replayed' | 'too_old';
 

@@ -2,7 +2,7 @@
 // it (STYLE.md rule 4: hot paths return a reason, every reason is counted). Each reason is
 // defined once here, with its meaning; the metric labels (transceiver-metrics.ts) and
 // docs/errors.md come from this catalog. What a call drops is the peer's (src/core/peer/errors.ts).
-import { reasonCatalog } from '../core/errors.ts';
+import { reasonCatalog } from '../../core/errors.ts';
 
 /** parley_transceiver_drops_total{reason}. */
 export const ENDPOINT_DROPS = reasonCatalog('endpoint', {

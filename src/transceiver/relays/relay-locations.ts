@@ -4,14 +4,14 @@
 // first; one backup location after it, at lower ICE priority. A location counts only while
 // one of its relays is alive (a heartbeat in Redis, src/contracts/heartbeat.ts); without Redis, or
 // while Redis cannot say, every configured location counts as alive.
-// Not here: the relay spec syntax (relay-spec.ts), candidate lines (src/core/sdp/answer.ts).
-import type { TransportAddress } from '../core/address.ts';
-import type { Clock, Timer } from '../common/clock.ts';
-import { systemClock } from '../common/clock.ts';
-import type { Logger } from '../common/log.ts';
-import type { RedisClient } from '../common/redis.ts';
-import { closeRedisClient, createRedisClient } from '../common/redis.ts';
-import { readLiveRelays } from '../contracts/heartbeat.ts';
+// Not here: the relay spec syntax (relays/relay-spec.ts), candidate lines (src/core/sdp/answer.ts).
+import type { TransportAddress } from '../../core/address.ts';
+import type { Clock, Timer } from '../../common/clock.ts';
+import { systemClock } from '../../common/clock.ts';
+import type { Logger } from '../../common/log.ts';
+import type { RedisClient } from '../../common/redis.ts';
+import { closeRedisClient, createRedisClient } from '../../common/redis.ts';
+import { readLiveRelays } from '../../contracts/heartbeat.ts';
 import type { RelaySpec } from './relay-spec.ts';
 
 /** What one answer advertises: addresses in preference order; from `backupFrom` on, the backup location. */

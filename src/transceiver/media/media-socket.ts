@@ -2,13 +2,13 @@
 // datagrams in with the peer (relay socket) they came from, datagrams out (relay header +
 // payload, gathered), close. Two implementations: DgramMediaSocket here (Node's dgram, one
 // recvmsg and one callback per datagram, one sendmsg per datagram) and NativeMediaSocket
-// (media-socket-native.ts: recvmmsg/sendmmsg in batches, native/src/media_socket.c). Both
+// (media/media-socket-native.ts: recvmmsg/sendmmsg in batches, native/src/media_socket.c). Both
 // behave the same to the endpoint: same buffer sizes and warning, same bind errors, same
-// drops. Not here: what a datagram means (endpoint.ts).
+// drops. Not here: what a datagram means (media/endpoint.ts).
 import { createSocket } from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
-import type { TransportAddress } from '../core/address.ts';
-import type { Logger } from '../common/log.ts';
+import type { TransportAddress } from '../../core/address.ts';
+import type { Logger } from '../../common/log.ts';
 
 export const MEDIA_IO_MODES = ['native', 'dgram'] as const;
 export type MediaIo = (typeof MEDIA_IO_MODES)[number];

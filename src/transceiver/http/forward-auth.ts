@@ -1,4 +1,4 @@
-// Forwarded call requests (signaling.ts, routable ids in call-id.ts): the replica that gets a
+// Forwarded call requests (http/signaling.ts, routable ids in calls/call-id.ts): the replica that gets a
 // request for a call another replica holds has already checked the caller's API key, so it does
 // not pass that key on. It signs the request instead — HMAC-SHA256 over method, request target
 // and an expiry 10 s ahead, under a key derived (HKDF, its own label) from the routing-token
@@ -7,7 +7,7 @@
 // a signature good for one request target for seconds, never the caller's API key.
 // Header: `x-parley-forwarded: v1.<key id>.<expiry ms>.<base64url mac>`.
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import type { Keyring } from '../core/token/index.ts';
+import type { Keyring } from '../../core/token/index.ts';
 
 export const FORWARD_VALID_MS = 10_000;
 /** Replicas' wall clocks may disagree by this much (NTP-synced nodes: far less). */

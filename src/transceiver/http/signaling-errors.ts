@@ -1,7 +1,7 @@
 // The signaling API's error catalog (STYLE.md rule 6/14): each stable `code` with its HTTP
 // status. Bodies are always `{"error":{"code","message"}}` (the shape of OpenAI's API errors),
 // and the message says what to change. Documented in docs/signaling.md and docs/errors.md.
-import { ParleyError, errorCatalog, type CodeOf } from '../core/errors.ts';
+import { ParleyError, errorCatalog, type CodeOf } from '../../core/errors.ts';
 
 export const SIGNALING_ERRORS = errorCatalog('SIGNALING', {
   badSdp: ['ERR_SIGNALING_BAD_SDP', 'the body is not SDP, or lacks what every WebRTC offer has (ICE credentials, fingerprint)', 400],

@@ -3,9 +3,9 @@
 // used, so an ICE answer or a newly nominated address is reached through the right relay, and
 // the rule for following a relay change on the selected address. LRU-bounded: a handful of
 // addresses per call, so a credential holder cannot make a session keep many.
-import { formatAddress } from '../core/address.ts';
-import type { TransportAddress } from '../core/address.ts';
-import type { PeerPaths } from '../core/peer/index.ts';
+import { formatAddress } from '../../core/address.ts';
+import type { TransportAddress } from '../../core/address.ts';
+import type { PeerPaths } from '../../core/peer/index.ts';
 
 /** How one client address reaches us: through which relay public address and relay socket. */
 export interface SessionPath {

@@ -1,23 +1,23 @@
 // The call registry: turns an SDP offer into a running call (offer analysis → routing token →
 // answer → Session on the media endpoint), enforces the session limit and drain, and serves the
 // signaling API's questions (CallService). A closed call is kept for a while so GET can still
-// say how it ended. Not here: HTTP (signaling.ts), packets (endpoint.ts, session.ts).
-import type { TransportAddress } from '../core/address.ts';
-import { formatAddress } from '../core/address.ts';
-import type { DtlsCertificate } from '../core/dtls/index.ts';
-import type { Rng } from '../core/rng.ts';
-import type { SrtpTransformFactory } from '../core/srtp/index.ts';
-import { SdpErrorCode, analyzeOffer, buildAnswer, dtlsRole } from '../core/sdp/index.ts';
-import { mint } from '../core/token/index.ts';
-import type { Keyring } from '../core/token/index.ts';
-import type { Logger } from '../common/log.ts';
+// say how it ended. Not here: HTTP (http/signaling.ts), packets (media/endpoint.ts, calls/session.ts).
+import type { TransportAddress } from '../../core/address.ts';
+import { formatAddress } from '../../core/address.ts';
+import type { DtlsCertificate } from '../../core/dtls/index.ts';
+import type { Rng } from '../../core/rng.ts';
+import type { SrtpTransformFactory } from '../../core/srtp/index.ts';
+import { SdpErrorCode, analyzeOffer, buildAnswer, dtlsRole } from '../../core/sdp/index.ts';
+import { mint } from '../../core/token/index.ts';
+import type { Keyring } from '../../core/token/index.ts';
+import type { Logger } from '../../common/log.ts';
 import type { CallIds } from './call-id.ts';
 import type { Admission, CallInfo, CallService, CloseReason, CreateCallResult } from './call-types.ts';
-import type { MediaEndpoint } from './endpoint.ts';
-import type { HandlerRegistry } from './handlers/registry.ts';
-import type { CandidatePlan } from './relay-locations.ts';
+import type { MediaEndpoint } from '../media/endpoint.ts';
+import type { HandlerRegistry } from '../handlers/registry.ts';
+import type { CandidatePlan } from '../relays/relay-locations.ts';
 import { Session } from './session.ts';
-import type { TransceiverMetrics } from './transceiver-metrics.ts';
+import type { TransceiverMetrics } from '../transceiver-metrics.ts';
 
 export interface CallRegistryOptions {
   readonly keyring: Keyring;
@@ -25,7 +25,7 @@ export interface CallRegistryOptions {
   readonly mediaAddress: TransportAddress;
   /** Advertised as candidates, in preference order. */
   readonly relays: readonly TransportAddress[];
-  /** Per call instead of `relays`: the hinted or own location first, one backup (relay-locations.ts). */
+  /** Per call instead of `relays`: the hinted or own location first, one backup (relays/relay-locations.ts). */
   readonly chooseRelays?: (regionHint: string | undefined) => CandidatePlan;
   readonly certificate: DtlsCertificate;
   readonly rng: Rng;
@@ -42,7 +42,7 @@ export interface CallRegistryOptions {
   readonly setupTimeoutMs?: number;
   /** How long a closed call stays visible to GET. */
   readonly keepClosedMs?: number;
-  /** Routable call ids (--http-advertise, call-id.ts); default random `rtc_` + 24 hex digits. */
+  /** Routable call ids (--http-advertise, calls/call-id.ts); default random `rtc_` + 24 hex digits. */
   readonly callIds?: CallIds;
   /** SRTP cipher factory handed to every session (--srtp); default TypeScript. */
   readonly srtpTransform?: SrtpTransformFactory;

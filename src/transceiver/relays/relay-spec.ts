@@ -3,8 +3,8 @@
 // preference order. Named locations (`eu=HOST:PORT,…;us=HOST:PORT`) already parse, so choosing
 // the nearest location per call can come later without a new syntax; until then every address
 // of every location is advertised, in the order written. Not here: which location a call gets.
-import type { TransportAddress } from '../core/address.ts';
-import { formatAddress, parseAddress } from '../core/address.ts';
+import type { TransportAddress } from '../../core/address.ts';
+import { formatAddress, parseAddress } from '../../core/address.ts';
 
 export interface RelayLocation {
   /** Location name (`eu`), or '' for the unnamed list. */

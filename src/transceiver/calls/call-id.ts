@@ -1,15 +1,15 @@
 // Routable call ids: with --http-advertise, a call id carries the owning transceiver's HTTP
 // address, sealed like a routing token (authenticated encryption under the shared keyring,
 // src/core/token), so any replica behind an Ingress can tell who holds a call it does not
-// know and forward GET / DELETE / hangup there (signaling.ts). Without it ids stay random.
+// know and forward GET / DELETE / hangup there (http/signaling.ts). Without it ids stay random.
 // A client learns nothing from an id (the address is encrypted) and cannot forge one (no key);
 // the pointer cannot open a relay flow either, since the client cannot derive its ICE password.
-// Not here: HTTP forwarding (signaling.ts), the call registry (calls.ts).
-import type { TransportAddress } from '../core/address.ts';
+// Not here: HTTP forwarding (http/signaling.ts), the call registry (calls/call-registry.ts).
+import type { TransportAddress } from '../../core/address.ts';
 import { sameAddress } from './session-paths.ts';
-import type { Rng } from '../core/rng.ts';
-import { mint, open } from '../core/token/index.ts';
-import type { Keyring } from '../core/token/index.ts';
+import type { Rng } from '../../core/rng.ts';
+import { mint, open } from '../../core/token/index.ts';
+import type { Keyring } from '../../core/token/index.ts';
 
 const PREFIX = 'rtc_';
 

@@ -1,6 +1,6 @@
 // Public types of a call, shared by the session (which produces them), the call registry and
 // the signaling API (which serves them as JSON from GET /v1/realtime/calls/{id}).
-import { reasonCatalog } from '../core/errors.ts';
+import { reasonCatalog } from '../../core/errors.ts';
 
 /** created → connecting (first valid ICE check) → connected (SRTP keys) → closed. */
 export type CallState = 'created' | 'connecting' | 'connected' | 'closed';

@@ -5,19 +5,19 @@
 //   GET    /v1/realtime/calls/{id}        state and counters (JSON)
 //   DELETE /v1/realtime/calls/{id}        end the call (WHIP, RFC 9725 §4.3)
 //   POST   /v1/realtime/calls/{id}/hangup end the call (OpenAI)
-// It is only HTTP: what a call is lives behind CallService (calls.ts). Every error answer is
-// `{"error":{"code","message"}}` from the catalog in signaling-errors.ts.
+// It is only HTTP: what a call is lives behind CallService (calls/call-registry.ts). Every error answer is
+// `{"error":{"code","message"}}` from the catalog in http/signaling-errors.ts.
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { TransportAddress } from '../core/address.ts';
-import type { Logger } from '../common/log.ts';
-import type { MetricsRegistry } from '../common/metrics.ts';
-import { listenHttp } from '../common/http-listen.ts';
-import type { ListeningHttp } from '../common/http-listen.ts';
-import { isOpsPath, serveOps } from '../common/ops-http.ts';
-import type { OpsPath } from '../common/ops-http.ts';
+import type { TransportAddress } from '../../core/address.ts';
+import type { Logger } from '../../common/log.ts';
+import type { MetricsRegistry } from '../../common/metrics.ts';
+import { listenHttp } from '../../common/http-listen.ts';
+import type { ListeningHttp } from '../../common/http-listen.ts';
+import { isOpsPath, serveOps } from '../../common/ops-http.ts';
+import type { OpsPath } from '../../common/ops-http.ts';
 import { BearerKeys } from './bearer-keys.ts';
-import type { CallRefusal, CallService } from './call-types.ts';
+import type { CallRefusal, CallService } from '../calls/call-types.ts';
 import type { ForwardAuth } from './forward-auth.ts';
 import { SignalingError, SignalingErrorCode } from './signaling-errors.ts';
 import { readStatic } from './static-files.ts';
@@ -40,17 +40,17 @@ export interface SignalingOptions {
   readonly retryAfterDrainingSeconds?: number;
   /** Folder served at / for GET (the demo page, web/); none when undefined. */
   readonly staticDir?: string;
-  /** Request header (lower case) whose value is the call's region hint (relay-locations.ts). */
+  /** Request header (lower case) whose value is the call's region hint (relays/relay-locations.ts). */
   readonly regionHeader?: string;
-  /** The replica that holds a call this one does not know (routable ids, call-id.ts); undefined: 404. */
+  /** The replica that holds a call this one does not know (routable ids, calls/call-id.ts); undefined: 404. */
   readonly ownerOf?: (id: string) => TransportAddress | undefined;
-  /** Signs requests forwarded to an owner, and accepts forwarded ones in place of an API key (forward-auth.ts). */
+  /** Signs requests forwarded to an owner, and accepts forwarded ones in place of an API key (http/forward-auth.ts). */
   readonly forwardAuth?: ForwardAuth;
   /** Wall clock (ms) for forward signatures; default Date.now. */
   readonly wallClock?: () => number;
 }
 
-/** The registry's refusals as API errors (each code carries its status, signaling-errors.ts). */
+/** The registry's refusals as API errors (each code carries its status, http/signaling-errors.ts). */
 const REFUSAL_ERRORS: Record<CallRefusal, SignalingErrorCode> = {
   unknown_handler: SignalingErrorCode.unknownHandler,
   bad_sdp: SignalingErrorCode.badSdp,
@@ -82,7 +82,7 @@ type Route =
 const ID = '([A-Za-z0-9_-]{1,80})';
 /**
  * Marks a request one replica forwarded to another, so it is never forwarded twice; its value is
- * the forwarder's signature (forward-auth.ts), which stands in for the caller's API key.
+ * the forwarder's signature (http/forward-auth.ts), which stands in for the caller's API key.
  */
 const FORWARDED = 'x-parley-forwarded';
 const CALL = new RegExp(`^${CALLS_PATH}/${ID}$`);

@@ -6,12 +6,12 @@
 // or a microtask after a timer or a handler queued them). The endpoint sees the same MediaSocket as with dgram.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { TransportAddress } from '../core/address.ts';
-import { ipToBytes } from '../core/address.ts';
+import type { TransportAddress } from '../../core/address.ts';
+import { ipToBytes } from '../../core/address.ts';
 import { PeerCache, checkBufferSizes } from './media-socket.ts';
 import type { MediaPeer, MediaSocket, MediaSocketOptions } from './media-socket.ts';
 
-export const MEDIA_SOCKET_ADDON_PATH = new URL('../../native/build/Release/parley_media_socket.node', import.meta.url).pathname;
+export const MEDIA_SOCKET_ADDON_PATH = new URL('../../../native/build/Release/parley_media_socket.node', import.meta.url).pathname;
 
 /**
  * Default batch window, measured with bench:calls at 200 calls (docs/performance.md, three

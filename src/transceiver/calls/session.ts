@@ -1,23 +1,23 @@
 // One call on the transceiver, sans-IO (STYLE.md rules 1-2): the audio peer (src/core/peer, in
-// the ICE-lite role) + the media handler + the client's paths through relays (session-paths.ts)
+// the ICE-lite role) + the media handler + the client's paths through relays (calls/session-paths.ts)
 // + the call's deadlines (setup, max duration; consent is the peer's ICE). Driven like every
 // core object: handle(datagram, path, now) / handleTimeout(now) in, pollTransmit / pollEvent /
-// pollTimeout out. The endpoint (endpoint.ts) owns the socket and the one timer; this object
+// pollTimeout out. The endpoint (media/endpoint.ts) owns the socket and the one timer; this object
 // never reads a clock. Life: created → connecting (ICE selected, DTLS running) → connected
 // (SRTP keys) → closed, with a CloseReason.
 // Datagrams arrive without the relay header; `path` says which client address and relay they
 // came through, and every transmit says where to send (the relay the client last used).
-import type { DtlsCertificate, DtlsDropReason } from '../core/dtls/index.ts';
-import type { IceLiteCounter } from '../core/ice/index.ts';
-import type { SansIo } from '../core/output.ts';
-import { AudioPeer } from '../core/peer/index.ts';
-import type { PeerDropReason, PeerFailure, PeerTransmit } from '../core/peer/index.ts';
-import type { Rng } from '../core/rng.ts';
-import type { SrtpTransformFactory } from '../core/srtp/index.ts';
-import type { MediaHandlerFactory } from './media-handler.ts';
-import { containHandler } from './handlers/contain.ts';
-import type { HandlerErrorListener } from './handlers/contain.ts';
-import { canPull } from './handlers/pull.ts';
+import type { DtlsCertificate, DtlsDropReason } from '../../core/dtls/index.ts';
+import type { IceLiteCounter } from '../../core/ice/index.ts';
+import type { SansIo } from '../../core/output.ts';
+import { AudioPeer } from '../../core/peer/index.ts';
+import type { PeerDropReason, PeerFailure, PeerTransmit } from '../../core/peer/index.ts';
+import type { Rng } from '../../core/rng.ts';
+import type { SrtpTransformFactory } from '../../core/srtp/index.ts';
+import type { MediaHandlerFactory } from '../handlers/media-handler.ts';
+import { containHandler } from '../handlers/contain.ts';
+import type { HandlerErrorListener } from '../handlers/contain.ts';
+import { canPull } from '../handlers/pull.ts';
 import type { CallState, CloseReason, SessionStats } from './call-types.ts';
 import { ClientPaths } from './session-paths.ts';
 import type { SessionPath } from './session-paths.ts';

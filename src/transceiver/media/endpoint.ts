@@ -4,23 +4,23 @@
 // USERNAME (RFC 8445 §7.2.2), everything else by the client address the header names, as
 // pion's single-port mux does — and sends each session's output back through the relay the
 // client last used, header first. It arms ONE timer for all sessions (STYLE.md rule 3), on the
-// injected Clock, from a min-heap of their deadlines. The socket itself is behind media-socket.ts (`--media-io`:
-// batched native I/O or Node's dgram). Not here: what a call is (session.ts) or how calls are
-// created (calls.ts).
-import type { TransportAddress } from '../core/address.ts';
-import { classify } from '../core/demux.ts';
-import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader, isRelayHeader } from '../contracts/relay-header.ts';
-import { peekUsername } from '../core/stun/index.ts';
-import type { Clock, Timer } from '../common/clock.ts';
-import type { Logger } from '../common/log.ts';
-import type { CidrSet } from '../core/cidr.ts';
-import type { CloseReason } from './call-types.ts';
-import { drain } from '../core/output.ts';
-import type { Session, SessionEvent, SessionPath, SessionTransmit } from './session.ts';
-import { TimerHeap } from '../common/timer-heap.ts';
-import { clientKeyOfAddress, clientKeyOfHeader } from '../contracts/client-key.ts';
-import type { ClientKey } from '../contracts/client-key.ts';
-import type { EndpointDropReason, TransceiverMetrics } from './transceiver-metrics.ts';
+// injected Clock, from a min-heap of their deadlines. The socket itself is behind media/media-socket.ts (`--media-io`:
+// batched native I/O or Node's dgram). Not here: what a call is (calls/session.ts) or how calls are
+// created (calls/call-registry.ts).
+import type { TransportAddress } from '../../core/address.ts';
+import { classify } from '../../core/demux.ts';
+import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader, isRelayHeader } from '../../contracts/relay-header.ts';
+import { peekUsername } from '../../core/stun/index.ts';
+import type { Clock, Timer } from '../../common/clock.ts';
+import type { Logger } from '../../common/log.ts';
+import type { CidrSet } from '../../core/cidr.ts';
+import type { CloseReason } from '../calls/call-types.ts';
+import { drain } from '../../core/output.ts';
+import type { Session, SessionEvent, SessionPath, SessionTransmit } from '../calls/session.ts';
+import { TimerHeap } from '../../common/timer-heap.ts';
+import { clientKeyOfAddress, clientKeyOfHeader } from '../../contracts/client-key.ts';
+import type { ClientKey } from '../../contracts/client-key.ts';
+import type { EndpointDropReason, TransceiverMetrics } from '../transceiver-metrics.ts';
 import { DEFAULT_UDP_BUFFER_BYTES, DgramMediaSocket } from './media-socket.ts';
 import type { MediaIo, MediaPeer, MediaSocket, MediaSocketOptions } from './media-socket.ts';
 import { DEFAULT_MEDIA_BATCH_US, NativeMediaSocket } from './media-socket-native.ts';
