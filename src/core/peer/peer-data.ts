@@ -146,6 +146,11 @@ export class PeerData {
     this.pump(now);
   }
 
+  /** Bytes queued or unacknowledged on the whole association. */
+  get bufferedTotal(): number {
+    return this.#dc.association.bufferedAmount;
+  }
+
   bufferedAmount(id: number): number {
     return this.#dc.bufferedAmount(id);
   }
