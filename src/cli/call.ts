@@ -28,6 +28,10 @@ const spec = {
   bearer: setting({ flag: 'bearer', env: 'PARLEY_CALL_BEARER', metavar: 'KEY', help: 'send Authorization: Bearer KEY', default: undefined as string | undefined, parse: optional }),
   bind: setting({ flag: 'bind', env: 'PARLEY_CALL_BIND', metavar: 'HOST', help: 'local address of the UDP socket', default: '0.0.0.0', parse: parsers.string }),
   connectTimeout: setting({ flag: 'connect-timeout-ms', env: 'PARLEY_CALL_CONNECT_TIMEOUT_MS', metavar: 'MS', help: 'give up if not connected this long after the answer', default: 10000, parse: parsers.int(100, 120000) }),
+  datachannel: setting({ flag: 'datachannel', env: 'PARLEY_CALL_DATACHANNEL', metavar: 'LABEL', help: 'open a data channel with this label (e.g. oai-events), send --dc-message or --dc-bytes on it, print what comes back and its round trip', default: undefined as string | undefined, parse: optional }),
+  dcMessage: setting({ flag: 'dc-message', env: 'PARLEY_CALL_DC_MESSAGE', metavar: 'TEXT', help: 'with --datachannel: the text message to send (default "ping")', default: undefined as string | undefined, parse: optional }),
+  dcBytes: setting({ flag: 'dc-bytes', env: 'PARLEY_CALL_DC_BYTES', metavar: 'N', help: 'with --datachannel: send a binary message of N bytes instead of text', default: undefined as number | undefined, parse: parsers.int(1, 256 * 1024) }),
+  dcEvery: setting({ flag: 'dc-every', env: 'PARLEY_CALL_DC_EVERY', metavar: 'MS', help: 'with --datachannel: send the message every MS during the call (default once)', default: undefined as number | undefined, parse: parsers.int(1, 3_600_000) }),
   rebindAfter: setting({ flag: 'rebind-after-ms', env: 'PARLEY_CALL_REBIND_AFTER_MS', metavar: 'MS', help: 'testing: move to a new local UDP port this long after connecting (NAT rebinding)', default: undefined as number | undefined, parse: parsers.int(0, 3600000) }),
 };
 
@@ -59,6 +63,11 @@ function printText(s: CallSummary, recorded: string | undefined): void {
   }
   if (s.rebind) console.log(`rebound to ${s.rebind.localAddress} after ${s.rebind.atMs} ms; received ${s.rebind.packetsReceivedAfter} packets afterwards`);
   if (recorded) console.log(recorded);
+  const d = s.dataChannel;
+  if (d) {
+    console.log(`data channel ${JSON.stringify(d.label)}: sent ${d.sent}, came back ${d.received} (${d.mismatched} not byte-exact), outstanding ${d.outstanding}, refused ${d.refused}`);
+    if (d.rttMsAvg !== undefined) console.log(`  message RTT: avg ${d.rttMsAvg.toFixed(2)} ms, max ${d.rttMsMax!.toFixed(2)} ms`);
+  }
   if (s.location) console.log(`hung up: DELETE ${s.location} → ${s.hangupStatus ?? 'failed'}`);
   if (!s.ok) console.error(`parley call: ${s.error?.message ?? 'failed'} [${s.error?.code ?? '?'}]`);
 }
@@ -76,9 +85,18 @@ export const command: Command = {
       throw new UsageError(`cannot use --wav ${cfg.wav}: ${(err as Error).message}`);
     }
     const progress = json ? undefined : (line: string): void => void process.stderr.write(`${line}\n`);
+    if (cfg.datachannel === undefined && (cfg.dcMessage !== undefined || cfg.dcBytes !== undefined || cfg.dcEvery !== undefined)) {
+      throw new UsageError('--dc-message, --dc-bytes and --dc-every need --datachannel LABEL');
+    }
+    if (cfg.dcMessage !== undefined && cfg.dcBytes !== undefined) throw new UsageError('give --dc-message or --dc-bytes, not both');
+    const message = cfg.dcBytes !== undefined ? Buffer.alloc(cfg.dcBytes, 0x5a) : (cfg.dcMessage ?? 'ping');
+    const onReply = (data: string | Buffer, rttMs: number): void => {
+      if (!json) console.log(`dc ← ${typeof data === 'string' ? JSON.stringify(data.length > 200 ? `${data.slice(0, 200)}…` : data) : `${data.length} bytes`} (RTT ${rttMs.toFixed(2)} ms)`);
+    };
+    const dataChannel = cfg.datachannel === undefined ? undefined : { label: cfg.datachannel, message, everyMs: cfg.dcEvery, onReply };
     const { summary, recorder } = await runCall({
       url, bearer: cfg.bearer, rng: systemRng, agents: createCoreAgents(systemRng), frames, seconds: cfg.seconds,
-      record: cfg.record !== undefined, rebindAfterMs: cfg.rebindAfter, connectTimeoutMs: cfg.connectTimeout, bindHost: cfg.bind, progress,
+      record: cfg.record !== undefined, rebindAfterMs: cfg.rebindAfter, connectTimeoutMs: cfg.connectTimeout, bindHost: cfg.bind, progress, dataChannel,
     });
     let recorded: string | undefined;
     if (cfg.record !== undefined && recorder) {

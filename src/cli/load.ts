@@ -28,6 +28,9 @@ const spec = {
   tone: setting({ flag: 'tone', env: 'PARLEY_LOAD_TONE', metavar: 'HZ', help: 'tone every call sends (encoded once, shared)', default: 440, parse: parsers.int(20, 20000) }),
   bearer: setting({ flag: 'bearer', env: 'PARLEY_LOAD_BEARER', metavar: 'KEY', help: 'send Authorization: Bearer KEY', default: undefined as string | undefined, parse: optional }),
   bind: setting({ flag: 'bind', env: 'PARLEY_LOAD_BIND', metavar: 'HOST', help: 'local address of the UDP sockets', default: '0.0.0.0', parse: parsers.string }),
+  datachannel: setting({ flag: 'datachannel', env: 'PARLEY_LOAD_DATACHANNEL', metavar: 'LABEL', help: 'every call opens a data channel with this label and sends a message on it every --dc-every ms; the report adds message RTT and loss', default: undefined as string | undefined, parse: optional }),
+  dcBytes: setting({ flag: 'dc-bytes', env: 'PARLEY_LOAD_DC_BYTES', metavar: 'N', help: 'with --datachannel: binary messages of N bytes (default a short text)', default: undefined as number | undefined, parse: parsers.int(1, 256 * 1024) }),
+  dcEvery: setting({ flag: 'dc-every', env: 'PARLEY_LOAD_DC_EVERY', metavar: 'MS', help: 'with --datachannel: the send interval of each call', default: 100, parse: parsers.int(1, 60_000) }),
   connectTimeout: setting({ flag: 'connect-timeout-ms', env: 'PARLEY_LOAD_CONNECT_TIMEOUT_MS', metavar: 'MS', help: 'a call not connected this long after its answer fails', default: 10000, parse: parsers.int(100, 120000) }),
 };
 
@@ -61,6 +64,11 @@ function printText(r: LoadReport): void {
   console.log(`receive ratio: ${r.receiveRatio.toFixed(4)} (${r.packetsReceived} of ${r.packetsSent} packets came back)`);
   console.log(`echo RTT: p50 ${ms(r.echoRttMs.p50)}  p99 ${ms(r.echoRttMs.p99)}  max ${ms(r.echoRttMs.max)} ms (${r.echoRttMs.n} packets; includes the echo's 20 ms pacing); RTCP RTT p50 ${ms(r.rtcpRttMs.p50)} ms`);
   console.log(`packets/s: sent ${r.packetsSentPerSec.toFixed(0)}, received ${r.packetsReceivedPerSec.toFixed(0)}; lost in transit ${r.packetsLost} (${(r.lossFraction * 100).toFixed(2)}%)`);
+  const d = r.dataChannel;
+  if (d) {
+    console.log(`data channel: ${d.received} of ${d.sent} messages came back, ${d.lost} lost, ${d.mismatched} not byte-exact, ${d.refused} refused (send buffer full)`);
+    console.log(`  message RTT: p50 ${ms(d.rttMs.p50)}  p99 ${ms(d.rttMs.p99)}  max ${ms(d.rttMs.max)} ms (${d.rttMs.n} messages)`);
+  }
   if (r.framesSkipped > 0) console.log(`  ${r.framesSkipped} frames not sent because this process stalled > 500 ms: the client machine is overloaded`);
   const c = r.client;
   console.log(`client: ${c.cpuSeconds.toFixed(2)} s CPU over ${r.wallSeconds.toFixed(1)} s (${c.cpuPercent.toFixed(0)}% of a core), event-loop delay p99 ${c.eventLoopDelayMs.p99.toFixed(1)} ms, max ${c.eventLoopDelayMs.max.toFixed(1)} ms`);
@@ -90,9 +98,11 @@ export const command: Command = {
       url, bearer: cfg.bearer, rng: systemRng, agents: createCoreAgents(systemRng), frames, calls: cfg.calls, seconds: cfg.seconds,
       rampPerSec: cfg.rampPerSec, connectTimeoutMs: cfg.connectTimeout, bindHost: cfg.bind, candidateHost: host,
       progress: (p) => void process.stderr.write(progressLine(p)),
+      dataChannel: cfg.datachannel === undefined ? undefined : { label: cfg.datachannel, message: cfg.dcBytes !== undefined ? Buffer.alloc(cfg.dcBytes, 0x5a) : 'parley-load', everyMs: cfg.dcEvery },
     });
     if (json) console.log(JSON.stringify(report));
     else printText(report);
-    return report.connected === report.calls && report.failed === 0 ? 0 : 1;
+    const dcOk = report.dataChannel === undefined || (report.dataChannel.received > 0 && report.dataChannel.mismatched === 0);
+    return report.connected === report.calls && report.failed === 0 && dcOk ? 0 : 1;
   },
 };

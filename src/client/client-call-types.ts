@@ -1,6 +1,7 @@
 // The public shapes of a ClientCall: its states, the events it queues, and its stats (the
 // `--json` summary of `parley call` is built from ClientCallStats). Types only.
 import type { TransportAddress } from '../core/address.ts';
+import type { DataChannelEvent } from '../core/datachannel/index.ts';
 import type { RtcpPacket } from '../core/rtp/index.ts';
 import type { SrtpProfileName } from '../core/srtp/index.ts';
 import type { ClientError } from './errors.ts';
@@ -15,6 +16,8 @@ export type ClientCallEvent =
   | { readonly type: 'audio'; readonly payload: Buffer; readonly sequence: number; readonly timestamp: number; readonly receivedAt: number }
   /** One compound RTCP packet from the server (its SR or RR about our stream, SDES, BYE when it hangs up). */
   | { readonly type: 'rtcp'; readonly packets: readonly RtcpPacket[] }
+  /** A data channel opened, closed or carried a message, or the association ended (src/core/peer/peer-data.ts). */
+  | { readonly type: 'datachannel'; readonly event: DataChannelEvent }
   /** Every frame asked for has been sent. */
   | { readonly type: 'sending-done' }
   | { readonly type: 'failed'; readonly error: ClientError };

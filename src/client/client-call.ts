@@ -10,7 +10,8 @@ import { formatAddress } from '../core/address.ts';
 import { classifyPacket } from '../core/demux.ts';
 import type { SansIo } from '../core/output.ts';
 import { ADDRESS_PATHS, AudioPeer } from '../core/peer/index.ts';
-import type { PeerAudio, PeerEvent, PeerFailure, PeerTransmit } from '../core/peer/index.ts';
+import type { PeerAudio, PeerData, PeerDataOptions, PeerEvent, PeerFailure, PeerTransmit } from '../core/peer/index.ts';
+import { DEFAULT_LOCAL_MAX_MESSAGE_SIZE } from '../core/sdp/index.ts';
 import type { Rng } from '../core/rng.ts';
 import { FRAME_MS } from '../core/rtp/index.ts';
 import type { CallAgents } from './agents.ts';
@@ -40,7 +41,12 @@ export interface ClientCallOptions {
   readonly rtcpIntervalMs?: number;
   /** Told of every echo round trip measured (a returned payload matched to the frame sent; ./echo-rtt.ts). */
   readonly onEchoRtt?: (ms: number) => void;
+  /** Offer a data channel section; the association runs once the answer takes it (see `data`). */
+  readonly dataChannels?: ClientDataOptions;
 }
+
+/** The data-channel options a client chooses; the SCTP port and the far end's max-message-size come from the answer. */
+export type ClientDataOptions = Omit<PeerDataOptions, 'port' | 'remotePort' | 'remoteMaxMessageSize'>;
 
 /** Sending more than this late skips frames instead of bursting to catch up. */
 const MAX_LATE_MS = 500;
@@ -97,11 +103,17 @@ export class ClientCall implements SansIo<ClientTransmit, ClientCallEvent> {
       ssrc: this.#ssrc,
       cname: this.#cname,
       sessionId: BigInt.asUintN(62, o.rng.bytes(8).readBigUInt64BE(0)).toString(),
+      dataChannel: o.dataChannels ? { maxMessageSize: o.dataChannels.sctp?.maxMessageSize ?? DEFAULT_LOCAL_MAX_MESSAGE_SIZE } : undefined,
     });
   }
 
   get state(): ClientCallState {
     return this.#state;
+  }
+
+  /** The data channels, once the answer took our data section: open, send and close through it, then drain the call. */
+  get data(): PeerData | undefined {
+    return this.#peer?.data;
   }
 
   /** Why the call failed, once state is 'failed'. */
@@ -129,6 +141,7 @@ export class ClientCall implements SansIo<ClientTransmit, ClientCallEvent> {
       source: this.#frames, maxLagMs: MAX_LATE_MS,
       // The first report one frame after connecting, so a short call still gets an RTCP RTT.
       rtcpIntervalMs: this.#o.rtcpIntervalMs ?? 1000, firstReportMs: FRAME_MS,
+      dataChannels: this.#o.dataChannels && a.data ? { ...this.#o.dataChannels, remotePort: a.data.sctpPort, remoteMaxMessageSize: a.data.maxMessageSize } : undefined,
     });
     this.#state = 'connecting';
     this.#peer.start(now);
@@ -249,7 +262,7 @@ export class ClientCall implements SansIo<ClientTransmit, ClientCallEvent> {
         this.#connectedAt = now;
         this.#deadline = undefined;
         this.#events.push({ type: 'connected', srtpProfile: e.srtpProfile });
-      } else if (e.type === 'rtcp') {
+      } else if (e.type === 'rtcp' || e.type === 'datachannel') {
         this.#events.push(e);
       } else {
         return this.#fail(failure(e.reason, e.detail));

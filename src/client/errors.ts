@@ -13,6 +13,7 @@ export const CLIENT_ERRORS = errorCatalog('CLIENT', {
   ConnectTimeout: ['ERR_CLIENT_CONNECT_TIMEOUT', 'ICE and DTLS did not both complete before the connect deadline'],
   ConsentLost: ['ERR_CLIENT_CONSENT_LOST', 'consent checks stopped being answered during the call (RFC 7675 §5.1)'],
   RemoteClosed: ['ERR_CLIENT_REMOTE_CLOSED', 'the peer ended the call (DTLS close_notify)'],
+  DataChannel: ['ERR_CLIENT_DATA_CHANNEL', '--datachannel: the channel did not open, or what came back was missing or not byte-exact'],
 });
 export const ClientErrorCode = CLIENT_ERRORS.codes;
 export type ClientErrorCode = CodeOf<typeof CLIENT_ERRORS>;

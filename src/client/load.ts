@@ -13,6 +13,8 @@ import type { CallAgents } from './agents.ts';
 import { ClientCall } from './client-call.ts';
 import type { ClientCallEvent } from './client-call.ts';
 import { ClientError, ClientErrorCode } from './errors.ts';
+import { ChannelProbe } from './channel-probe.ts';
+import type { ChannelProbeStats } from './channel-probe.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
 import type { Percentiles } from './latency-histogram.ts';
 import { deleteCall, postOffer, warmUpFetch } from './signaling.ts';
@@ -38,6 +40,8 @@ export interface LoadOptions {
   readonly candidateHost: string;
   /** Called about once a second while calls are starting or connecting, and once when all have. */
   readonly progress?: (p: LoadProgress) => void;
+  /** Every call opens a channel with this label and sends `message` on it every `everyMs` (one shared timer). */
+  readonly dataChannel?: { readonly label: string; readonly message: string | Buffer; readonly everyMs: number };
 }
 
 export interface LoadProgress {
@@ -77,6 +81,8 @@ export interface LoadReport {
   readonly packetsLost: number;
   readonly lossFraction: number;
   readonly wallSeconds: number;
+  /** With dataChannel: messages sent and come back over all calls, their RTT, and what never came back. */
+  readonly dataChannel: { readonly sent: number; readonly received: number; readonly lost: number; readonly mismatched: number; readonly refused: number; readonly rttMs: Percentiles } | undefined;
   readonly client: {
     /** CPU time this process used (user + system) over the run, s. */
     readonly cpuSeconds: number;
@@ -97,6 +103,7 @@ interface Outcome {
   received: number;
   lost: number;
   rtcpRtt: number | undefined;
+  dc: ChannelProbeStats | undefined;
 }
 
 const LINGER_MS = 500;
@@ -107,9 +114,12 @@ interface Counters {
   failed: number;
 }
 
-async function oneCall(o: LoadOptions, driver: UdpCallDriver, echo: LatencyHistogram, counters: Counters): Promise<Outcome> {
+/** The calls whose channel is open, for the one shared send timer. */
+type Probes = Set<{ readonly probe: ChannelProbe; readonly call: ClientCall; readonly poke: () => void }>;
+
+async function oneCall(o: LoadOptions, driver: UdpCallDriver, echo: LatencyHistogram, counters: Counters, dcRtt: LatencyHistogram, probes: Probes): Promise<Outcome> {
   const out: Outcome = {
-    connectMs: undefined, connectedAt: undefined, doneAt: undefined, reason: undefined, message: undefined, sent: 0, skipped: 0, received: 0, lost: 0, rtcpRtt: undefined,
+    connectMs: undefined, connectedAt: undefined, doneAt: undefined, reason: undefined, message: undefined, sent: 0, skipped: 0, received: 0, lost: 0, rtcpRtt: undefined, dc: undefined,
   };
   const fail = (reason: string, message: string): void => {
     if (out.reason !== undefined) return;
@@ -126,19 +136,23 @@ async function oneCall(o: LoadOptions, driver: UdpCallDriver, echo: LatencyHisto
   }
   const call = new ClientCall({
     rng: o.rng, agents: o.agents, localAddress: { ...binding.address, address: o.candidateHost }, frames: o.frames,
-    frameCount: Math.round(o.seconds * 50), connectTimeoutMs: o.connectTimeoutMs, onEchoRtt: (ms) => echo.add(ms),
+    frameCount: Math.round(o.seconds * 50), connectTimeoutMs: o.connectTimeoutMs, onEchoRtt: (ms) => echo.add(ms), dataChannels: o.dataChannel ? {} : undefined,
   });
+  const probe = o.dataChannel ? new ChannelProbe({ label: o.dataChannel.label, message: o.dataChannel.message, onReply: (_d, ms) => dcRtt.add(ms) }) : undefined;
+  const entry = { probe: probe!, call, poke: () => binding.poke() };
   let finish: () => void = () => {};
   const finished = new Promise<void>((r) => (finish = r));
   binding.attach(call, (ev: ClientCallEvent) => {
     if (ev.type === 'connected') counters.connected++;
     else if (ev.type === 'sending-done') {
+      // The channel stops with the audio; the linger below lets its last replies come back.
+      probes.delete(entry);
       out.doneAt = driver.now();
       finish();
     } else if (ev.type === 'failed') {
       fail(ev.error.reason, ev.error.message);
       finish();
-    }
+    } else if (ev.type === 'datachannel' && probe?.onEvent(ev.event, driver.now())) probes.add(entry);
   });
   const t0 = driver.now();
   let location: string | undefined;
@@ -146,6 +160,10 @@ async function oneCall(o: LoadOptions, driver: UdpCallDriver, echo: LatencyHisto
     const posted = await postOffer(o.url, call.offer, { bearer: o.bearer });
     location = posted.location;
     call.acceptAnswer(posted.answer, driver.now());
+    if (probe) {
+      if (!call.data) throw new ClientError(ClientErrorCode.BadAnswer, 'the answer declined the data channel');
+      probe.start(call.data, driver.now());
+    }
     binding.poke();
     await finished;
     // Let the echo of the last frames come back (one one-shot timer per call, at its end), then
@@ -159,6 +177,8 @@ async function oneCall(o: LoadOptions, driver: UdpCallDriver, echo: LatencyHisto
     if (err instanceof ClientError) fail(err.reason, err.message);
     else fail(ClientErrorCode.Signaling, (err as Error).message);
   }
+  probes.delete(entry);
+  out.dc = probe?.stats();
   call.close(driver.now());
   binding.poke();
   const s = call.stats();
@@ -184,6 +204,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const cpu0 = process.cpuUsage();
   const t0 = driver.now();
   const running: Promise<Outcome>[] = [];
+  const dcRtt = new LatencyHistogram();
+  const probes: Probes = new Set();
+  const dcTimer = o.dataChannel ? setInterval(() => {
+    for (const p of probes) if (p.call.data && p.probe.send(p.call.data, driver.now())) p.poke();
+  }, o.dataChannel.everyMs) : undefined;
   const report = (): void => o.progress?.({ elapsedMs: driver.now() - t0, ...counters, calls: o.calls });
   // Progress once a second until every call has connected or failed (then once more).
   const progress = setInterval(() => {
@@ -197,7 +222,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       const due = Math.min(o.calls, Math.floor(((driver.now() - t0) / 1000) * o.rampPerSec) + 1);
       while (counters.started < due) {
         counters.started++;
-        running.push(oneCall(o, driver, echo, counters));
+        running.push(oneCall(o, driver, echo, counters, dcRtt, probes));
       }
       if (counters.started >= o.calls) {
         clearInterval(ramp);
@@ -209,6 +234,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   });
   const outcomes = await Promise.all(running);
   clearInterval(progress);
+  clearInterval(dcTimer);
   report();
   const wall = (driver.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
@@ -250,6 +276,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     packetsLost: sum((r) => r.lost),
     lossFraction: expected > 0 ? sum((r) => r.lost) / expected : 0,
     wallSeconds: wall,
+    dataChannel: o.dataChannel ? {
+      sent: sum((r) => r.dc?.sent ?? 0), received: sum((r) => r.dc?.received ?? 0), lost: sum((r) => r.dc?.outstanding ?? 0),
+      mismatched: sum((r) => r.dc?.mismatched ?? 0), refused: sum((r) => r.dc?.refused ?? 0), rttMs: dcRtt.percentiles(),
+    } : undefined,
     client: { cpuSeconds, cpuPercent: (100 * cpuSeconds) / wall, eventLoopDelayMs: { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 } },
   };
 }

@@ -10,6 +10,8 @@ import type { CallAgents } from './agents.ts';
 import { Recorder } from './audio.ts';
 import { ClientCall } from './client-call.ts';
 import type { ClientCallEvent, ClientCallStats } from './client-call.ts';
+import { ChannelProbe } from './channel-probe.ts';
+import type { ChannelProbeOptions, ChannelProbeStats } from './channel-probe.ts';
 import { ClientError, ClientErrorCode } from './errors.ts';
 import { deleteCall, postOffer, warmUpFetch } from './signaling.ts';
 import { UdpCallDriver } from './udp-driver.ts';
@@ -32,6 +34,8 @@ export interface RunCallOptions {
   readonly tailMs?: number;
   /** Progress lines for humans (stderr in the CLI). */
   readonly progress?: (line: string) => void;
+  /** Open a data channel and send `message` on it once, or every `everyMs` (./channel-probe.ts). */
+  readonly dataChannel?: ChannelProbeOptions & { readonly everyMs?: number };
 }
 
 export interface CallSummary {
@@ -49,6 +53,8 @@ export interface CallSummary {
   readonly stats: ClientCallStats | undefined;
   /** Longest event-loop stall of this process during the call, ms: tells client starvation from network trouble. */
   readonly maxEventLoopDelayMs: number;
+  /** The data-channel probe's counts (--datachannel), without its samples. */
+  readonly dataChannel: Omit<ChannelProbeStats, 'rttSamples'> | undefined;
 }
 
 export interface CallResult {
@@ -101,7 +107,13 @@ export async function runCall(o: RunCallOptions): Promise<CallResult> {
   const call = new ClientCall({
     rng: o.rng, agents: o.agents, localAddress: local, frames: o.frames,
     frameCount: Math.round(o.seconds * 50), deliverAudio: recorder !== undefined, connectTimeoutMs: o.connectTimeoutMs,
+    dataChannels: o.dataChannel ? {} : undefined,
   });
+  const probe = o.dataChannel ? new ChannelProbe(o.dataChannel) : undefined;
+  const timers: NodeJS.Timeout[] = [];
+  const probeSend = (): void => {
+    if (probe && call.data && probe.send(call.data, driver.now())) binding.poke();
+  };
   let settleConnect: (v: ClientError | undefined) => void = () => {};
   const connected = new Promise<ClientError | undefined>((r) => (settleConnect = r));
   let settleDone: () => void = () => {};
@@ -109,6 +121,13 @@ export async function runCall(o: RunCallOptions): Promise<CallResult> {
   let failure: ClientError | undefined;
   const onEvent = (ev: ClientCallEvent): void => {
     if (ev.type === 'audio') recorder?.add(ev.timestamp, ev.payload);
+    else if (ev.type === 'datachannel') {
+      if (!probe?.onEvent(ev.event, driver.now())) return;
+      say(`data channel ${JSON.stringify(o.dataChannel!.label)} open`);
+      // Sent from a clean stack (we are inside the call's drain here).
+      queueMicrotask(probeSend);
+      if (o.dataChannel!.everyMs !== undefined) timers.push(setInterval(probeSend, o.dataChannel!.everyMs));
+    }
     else if (ev.type === 'ice-connected') say(`ICE connected to ${fmt(ev.remote)}`);
     else if (ev.type === 'connected') settleConnect(undefined);
     else if (ev.type === 'sending-done') settleDone();
@@ -125,13 +144,16 @@ export async function runCall(o: RunCallOptions): Promise<CallResult> {
   let location: string | undefined;
   let signalingMs: number | undefined;
   let rebind: { atMs: number; localAddress: string; packetsAtRebind: number } | undefined;
-  const timers: NodeJS.Timeout[] = [];
   try {
     say(`POST ${o.url}`);
     const posted = await postOffer(o.url, call.offer, { bearer: o.bearer });
     location = posted.location;
     signalingMs = driver.now() - t0;
     call.acceptAnswer(posted.answer, driver.now());
+    if (probe) {
+      if (!call.data) throw new ClientError(ClientErrorCode.BadAnswer, 'the answer declined the data channel (m=application port 0)');
+      probe.start(call.data, driver.now());
+    }
     binding.poke();
     const err = await connected;
     if (err) throw err;
@@ -147,6 +169,14 @@ export async function runCall(o: RunCallOptions): Promise<CallResult> {
     }
     await done;
     if (!failure) await drainEcho(driver, call, o.tailMs ?? 400);
+    for (const t of timers.splice(0)) clearTimeout(t);
+    if (!failure && probe) {
+      await settleProbe(probe, call);
+      const p = probe.stats();
+      if (p.received === 0 || p.mismatched > 0 || p.outstanding > 0) {
+        failure = new ClientError(ClientErrorCode.DataChannel, `data channel ${JSON.stringify(p.label)}: ${p.sent} sent, ${p.received} came back, ${p.mismatched} not byte-exact, ${p.outstanding} outstanding`);
+      }
+    }
   } catch (err) {
     if (!(err instanceof ClientError)) throw err;
     failure = err;
@@ -175,6 +205,19 @@ export async function runCall(o: RunCallOptions): Promise<CallResult> {
       hangupStatus,
       stats,
       maxEventLoopDelayMs: loopDelay.max / 1e6,
+      dataChannel: probe ? withoutSamples(probe.stats()) : undefined,
     },
   };
+}
+
+/** The replies still on their way: until none is outstanding or the channel closed, at most MAX_TAIL_MS. */
+async function settleProbe(probe: ChannelProbe, call: ClientCall): Promise<void> {
+  for (let waited = 0; waited < MAX_TAIL_MS && call.state === 'connected' && probe.open && probe.stats().outstanding > 0; waited += 20) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export function withoutSamples(s: ChannelProbeStats): Omit<ChannelProbeStats, 'rttSamples'> {
+  const { rttSamples: _samples, ...rest } = s;
+  return rest;
 }

@@ -1,12 +1,14 @@
-// The client's half of the offer/answer exchange (JSEP RFC 8829): builds the one-audio-section
-// offer `parley call` sends, and reads the facts the client needs back from the answer (the
-// server's ICE credentials and candidates, DTLS fingerprint and role, the Opus payload type).
+// The client's half of the offer/answer exchange (JSEP RFC 8829): builds the offer `parley call`
+// sends (one audio section, and a data-channel section when asked, RFC 8841), and reads the facts
+// the client needs back from the answer (the server's ICE credentials and candidates, DTLS
+// fingerprint and role, the Opus payload type, the data channel's SCTP port and max-message-size).
 // Pure: every random or configured value is a parameter. Not the server's offer reader or
 // answer builder (src/core/sdp).
 import { parse, write } from 'sdp-transform';
 import type { MediaDescription, SessionDescription } from 'sdp-transform';
 import type { TransportAddress } from '../core/address.ts';
 import { ipToBytes } from '../core/address.ts';
+import { DEFAULT_SCTP_PORT } from '../core/sdp/index.ts';
 import { ClientError, ClientErrorCode } from './errors.ts';
 
 /** Opus payload type the client offers; the same number Chromium uses (RFC 7587 §7). */
@@ -23,6 +25,8 @@ export interface OfferParams {
   readonly cname: string;
   /** o= session id: a numeric string (RFC 8866 §5.2). */
   readonly sessionId: string;
+  /** Offer a data-channel section (mid 1, bundled with the audio) announcing this a=max-message-size. */
+  readonly dataChannel?: { readonly maxMessageSize: number };
 }
 
 /** RFC 8445 §5.1.2.1 for one host candidate of component 1: 126·2^24 + 65535·2^8 + 255. */
@@ -54,13 +58,22 @@ export function buildOffer(p: OfferParams): string {
     rtcpMux: 'rtcp-mux',
     ssrcs: [{ id: p.ssrc, attribute: 'cname', value: p.cname }],
   };
+  const media = [audio];
+  if (p.dataChannel) {
+    // As a browser offers it (RFC 8841 §5-6): same transport as the audio, SCTP port 5000.
+    const { port, connection, candidates, endOfCandidates, iceUfrag, icePwd, fingerprint, setup } = audio;
+    media.push({
+      type: 'application', port, protocol: 'UDP/DTLS/SCTP', payloads: 'webrtc-datachannel', connection, candidates, endOfCandidates,
+      iceUfrag, icePwd, fingerprint, setup, mid: '1', sctpPort: DEFAULT_SCTP_PORT, maxMessageSize: p.dataChannel.maxMessageSize, rtp: [], fmtp: [],
+    });
+  }
   const session: SessionDescription = {
     version: 0,
     origin: { username: '-', sessionId: p.sessionId, sessionVersion: 2, netType: 'IN', ipVer: 4, address: '127.0.0.1' },
     name: '-',
     timing: { start: 0, stop: 0 },
-    groups: [{ type: 'BUNDLE', mids: '0' }],
-    media: [audio],
+    groups: [{ type: 'BUNDLE', mids: media.map((m) => m.mid).join(' ') }],
+    media,
   };
   return write(session);
 }
@@ -75,6 +88,8 @@ export interface AnswerSummary {
   /** UDP candidates, highest priority first (RFC 8445 §6.1.2.6 orders checks the same way). */
   readonly candidates: readonly TransportAddress[];
   readonly opusPayloadType: number;
+  /** The answer took our data-channel section: its SCTP port and a=max-message-size (undefined: not said). */
+  readonly data: { readonly sctpPort: number; readonly maxMessageSize: number | undefined } | undefined;
 }
 
 function bad(message: string): ClientError {
@@ -114,6 +129,15 @@ export function parseAnswer(text: string): AnswerSummary {
     .map((c) => toAddress(c.ip, c.port))
     .filter((a): a is TransportAddress => a !== undefined);
   if (candidates.length === 0) throw bad('no UDP candidate');
+  const app = (sdp.media ?? []).find((m) => m.type === 'application' && m.port !== 0);
+  let data: AnswerSummary['data'];
+  if (app) {
+    const sctpPort = Number(app.sctpPort ?? app.sctpmap?.sctpmapNumber ?? DEFAULT_SCTP_PORT);
+    if (!Number.isInteger(sctpPort) || sctpPort < 1 || sctpPort > 65535) throw bad(`a=sctp-port:${String(app.sctpPort)} is not a port`);
+    const mms = app.maxMessageSize === undefined ? undefined : Number(app.maxMessageSize);
+    if (mms !== undefined && !(Number.isSafeInteger(mms) && mms >= 0)) throw bad(`a=max-message-size:${String(app.maxMessageSize)} is not a size`);
+    data = { sctpPort, maxMessageSize: mms };
+  }
   return {
     iceUfrag,
     icePwd,
@@ -122,5 +146,6 @@ export function parseAnswer(text: string): AnswerSummary {
     setup,
     candidates,
     opusPayloadType: opus.payload,
+    data,
   };
 }

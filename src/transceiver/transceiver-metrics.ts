@@ -8,6 +8,9 @@ import { ICE_LITE_RESULTS } from '../core/ice/index.ts';
 import type { IceLiteCounter } from '../core/ice/index.ts';
 import { PEER_DROP_REASONS } from '../core/peer/index.ts';
 import { CALL_REFUSALS } from './calls/call-types.ts';
+import type { DataChannelStats } from './calls/call-types.ts';
+import { DATACHANNEL_DROPS } from '../core/datachannel/index.ts';
+import { SCTP_DROPS } from '../core/sctp/index.ts';
 import { ENDPOINT_DROP_REASONS } from './media/drop-reasons.ts';
 import type { EndpointDropReason } from './media/drop-reasons.ts';
 
@@ -33,6 +36,37 @@ export interface TransceiverMetrics {
   readonly iceChecks: Readonly<Record<IceLiteCounter, CounterChild>>;
   /** DTLS records the sessions dropped without ending the call (DTLS_DROPS). */
   readonly dtlsDrops: Readonly<Record<DtlsDropReason, CounterChild>>;
+  /** Data channels: SCTP and channel-layer drops as they happen (SCTP_DROPS, DATACHANNEL_DROPS, the call's own). */
+  readonly sctpDrops: Readonly<Record<SctpDropLabel, CounterChild>>;
+  /** Data-channel totals mirrored from the calls before each render (mirrorDataChannels). */
+  readonly dataChannels: DataChannelCounters;
+  /** Runs `fn` before each /metrics render (to mirror totals kept by the calls). */
+  readonly onCollect: (fn: () => void) => void;
+}
+
+/** Every reason parley_transceiver_sctp_drops_total counts by. */
+export const SCTP_DROP_LABELS = [...SCTP_DROPS.reasons, ...DATACHANNEL_DROPS.reasons, 'send_buffer_full', 'too_many_channels'] as const;
+export type SctpDropLabel = (typeof SCTP_DROP_LABELS)[number];
+
+export interface DataChannelCounters {
+  readonly messagesIn: CounterChild;
+  readonly messagesOut: CounterChild;
+  readonly bytesIn: CounterChild;
+  readonly bytesOut: CounterChild;
+  readonly opened: CounterChild;
+  readonly closed: CounterChild;
+  readonly retransmits: CounterChild;
+}
+
+/** Sets the data-channel counters to `totals` (monotonic: closed calls' sums + the live calls'). */
+export function mirrorDataChannels(c: DataChannelCounters, totals: Pick<DataChannelStats, 'messagesIn' | 'messagesOut' | 'bytesIn' | 'bytesOut' | 'channelsOpened' | 'channelsClosed' | 'sctpRetransmits'>): void {
+  c.messagesIn.set(totals.messagesIn);
+  c.messagesOut.set(totals.messagesOut);
+  c.bytesIn.set(totals.bytesIn);
+  c.bytesOut.set(totals.bytesOut);
+  c.opened.set(totals.channelsOpened);
+  c.closed.set(totals.channelsClosed);
+  c.retransmits.set(totals.sctpRetransmits);
 }
 
 /** One child per label value, made up front: every reason shows on /metrics from the start. */
@@ -56,6 +90,11 @@ export function transceiverMetrics(reg: MetricsRegistry): TransceiverMetrics {
   const callsRejected = reg.counter({ name: 'parley_transceiver_calls_rejected_total', help: 'Offers the call registry refused, by reason', labelNames: ['reason'] });
   children(callsRejected, CALL_REFUSALS);
   const dtlsDrops = reg.counter({ name: 'parley_transceiver_dtls_drops_total', help: 'DTLS records dropped inside a call without ending it, by reason', labelNames: ['reason'] });
+  const sctpDrops = reg.counter({
+    name: 'parley_transceiver_sctp_drops_total', help: 'Data channels: SCTP packets/chunks and channel messages dropped inside a call, by reason', labelNames: ['reason'],
+  });
+  const dcMessages = reg.counter({ name: 'parley_transceiver_datachannel_messages_total', help: 'Data-channel messages, by direction (in: from callers)', labelNames: ['direction'] });
+  const dcBytes = reg.counter({ name: 'parley_transceiver_datachannel_bytes_total', help: 'Data-channel message bytes, by direction', labelNames: ['direction'] });
   return {
     sessions: reg.gauge({ name: 'parley_transceiver_sessions', help: 'Calls that are not closed' }),
     callsCreated: reg.counter({ name: 'parley_transceiver_calls_created_total', help: 'Offers answered (201)' }),
@@ -74,6 +113,14 @@ export function transceiverMetrics(reg: MetricsRegistry): TransceiverMetrics {
     sessionDrops,
     iceChecks: children(iceChecks, ICE_LITE_RESULTS.reasons),
     dtlsDrops: children(dtlsDrops, DTLS_DROPS.reasons),
+    sctpDrops: children(sctpDrops, SCTP_DROP_LABELS),
+    dataChannels: {
+      messagesIn: dcMessages.labels('in'), messagesOut: dcMessages.labels('out'), bytesIn: dcBytes.labels('in'), bytesOut: dcBytes.labels('out'),
+      opened: reg.counter({ name: 'parley_transceiver_datachannels_opened_total', help: 'Data channels opened (by callers or handlers)' }).labels(),
+      closed: reg.counter({ name: 'parley_transceiver_datachannels_closed_total', help: 'Data channels closed' }).labels(),
+      retransmits: reg.counter({ name: 'parley_transceiver_sctp_retransmits_total', help: 'SCTP DATA chunks retransmitted (T3 and fast retransmit)' }).labels(),
+    },
+    onCollect: (fn) => reg.onCollect(fn),
     sendErrors: reg.counter({ name: 'parley_transceiver_send_errors_total', help: 'UDP sends that failed' }).labels(),
   };
 }

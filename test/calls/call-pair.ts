@@ -24,7 +24,8 @@ import { ClientCall } from '../../src/client/client-call.ts';
 import type { ClientCallEvent, ClientCallOptions } from '../../src/client/client-call.ts';
 import { createCoreAgents } from '../../src/client/core-agents.ts';
 import { createEchoHandler } from '../../src/transceiver/handlers/echo.ts';
-import type { InboundOpusFrame, MediaHandlerFactory } from '../../src/transceiver/handlers/media-handler.ts';
+import type { HandlerChannel, InboundOpusFrame, MediaHandlerContext, MediaHandlerFactory } from '../../src/transceiver/handlers/media-handler.ts';
+import { CALL_SCTP_LIMITS } from '../../src/transceiver/calls/call-registry.ts';
 import { Session } from '../../src/transceiver/calls/session.ts';
 import type { SessionEvent, SessionOptions, SessionPath } from '../../src/transceiver/calls/session.ts';
 import { Netem } from '../support/netem.ts';
@@ -65,6 +66,8 @@ export interface CallPairOptions {
   readonly client?: Partial<ClientCallOptions>;
   /** Edits the answer before the client reads it (e.g. a dead primary candidate first). */
   readonly editAnswer?: (sdp: string) => string;
+  /** The client offers a data channel and the session takes it with the transceiver's limits (as call-registry.ts). */
+  readonly dataChannels?: boolean;
 }
 
 /** A datagram the tap saw: when, and the RTP header (SRTP leaves it in the clear, RFC 3711 §3.1). */
@@ -82,6 +85,9 @@ export class CallPair {
   readonly sessionEvents: SessionEvent[] = [];
   /** What the media handler was given, in order. */
   readonly handled: InboundOpusFrame[] = [];
+  /** The caller's channels the handler was given, and the handler's context (to open its own). */
+  readonly handlerChannels: HandlerChannel[] = [];
+  handlerContext: MediaHandlerContext | undefined;
   /** RTP the client put on the wire, and the client RTP the network delivered to the session while it held keys. */
   readonly clientRtpSent: TappedRtp[] = [];
   readonly clientRtpDelivered: TappedRtp[] = [];
@@ -108,7 +114,7 @@ export class CallPair {
     const now = this.clock.now();
     this.client = new ClientCall({
       rng: seededRng(`${o.seed}-client`), agents: createCoreAgents(seededRng(`${o.seed}-agents`), CLIENT_CERT), localAddress: CLIENT_HOST,
-      frames: o.frames, frameCount: o.frameCount, deliverAudio: true, ...o.client,
+      frames: o.frames, frameCount: o.frameCount, deliverAudio: true, dataChannels: o.dataChannels ? {} : undefined, ...o.client,
     });
     const analysed = analyzeOffer(this.client.offer);
     if (!analysed.ok) throw analysed.error;
@@ -123,8 +129,13 @@ export class CallPair {
       dtlsRole: dtlsRole(offer.setup), certificate: SERVER_CERT, remoteFingerprint: offer.fingerprint.value,
       ssrc: SESSION_SSRC, cname: SESSION_CNAME, opusPayloadType: offer.audio.opusPayloadType,
       handlerFactory: (ctx) => {
+        this.handlerContext = ctx;
         const inner = handler(ctx);
         return {
+          onChannel: (ch) => {
+            this.handlerChannels.push(ch);
+            inner.onChannel?.(ch);
+          },
           onAudio: (frame) => {
             this.handled.push({ ...frame, payload: Buffer.from(frame.payload) });
             inner.onAudio(frame);
@@ -137,11 +148,14 @@ export class CallPair {
         this.wakes++;
         this.#woken = true;
       },
-      wallClockOffsetMs: 1_700_000_000_000, maxDurationMs: 3_600_000, ...o.session,
+      wallClockOffsetMs: 1_700_000_000_000, maxDurationMs: 3_600_000,
+      dataChannels: offer.data && { remotePort: offer.data.sctpPort, remoteMaxMessageSize: offer.data.maxMessageSize, sctp: CALL_SCTP_LIMITS },
+      ...o.session,
     });
     let answer = buildAnswer({
       offer, iceUfrag: ufrag, icePwd: pwd, fingerprint: { algorithm: 'sha-256', value: SERVER_CERT.fingerprint },
       candidates: [RELAY_PUBLIC], ssrc: SESSION_SSRC, cname: SESSION_CNAME, sessionId: '1', streamId: 'parley',
+      dataChannels: { maxMessageSize: CALL_SCTP_LIMITS.maxMessageSize },
     });
     if (o.editAnswer) answer = o.editAnswer(answer);
     this.net.attach(CLIENT_HOST, (d, at) => this.#toClient(d.data, d.from, at));

@@ -2,7 +2,8 @@
 // free ports, and `parley call` sending a 440 Hz tone. The recorded WAV holds the tone that was
 // sent, the relay's /metrics show the packets went through it in both directions, and the
 // hang-up leaves the call closed. Then NAT rebinding: the client moves to a new UDP port
-// mid-call and audio keeps coming back on the new one.
+// mid-call and audio keeps coming back on the new one. And `--datachannel`: messages on a data
+// channel come back byte-exact from the echo handler, through the relay.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -65,6 +66,23 @@ test('NAT rebinding: after --rebind-after-ms 1500 the echo keeps arriving on the
   // would arrive on the new port otherwise) and leave room for this shared machine, where every
   // process sometimes stalls for over 2 s (measured with an idle Node process).
   assert.ok(rebind.packetsReceivedAfter >= 40, `received ${rebind.packetsReceivedAfter} packets after rebinding: ${JSON.stringify(r.summary)}`);
+});
+
+test('--datachannel oai-events through the relay: every message comes back byte-exact with its RTT, text and 64 KiB binary, audio meanwhile', { timeout: 60_000 }, async () => {
+  const text = await runCall(dev.ready.signaling, ['--tone', '440', '--seconds', '2', '--datachannel', 'oai-events', '--dc-message', '{"type":"session.update"}', '--dc-every', '100']);
+  assert.equal(text.code, 0, `${JSON.stringify(text.summary)}\n${text.stderr}`);
+  const d = text.summary.dataChannel as { sent: number; received: number; mismatched: number; rttMsAvg: number };
+  assert.ok(d.sent >= 5 && d.received === d.sent && d.mismatched === 0, JSON.stringify(d));
+  assert.ok(d.rttMsAvg > 0 && d.rttMsAvg < 1_000, `message RTT ${d.rttMsAvg} ms`);
+  const st = text.summary.stats as Record<string, number>;
+  assert.ok(st.packetsReceived >= 0.75 * st.packetsSent, `audio meanwhile: ${JSON.stringify(st)}`);
+  const bytes = await runCall(dev.ready.signaling, ['--seconds', '2', '--datachannel', 'bulk', '--dc-bytes', String(64 * 1024), '--dc-every', '50']);
+  assert.equal(bytes.code, 0, `${JSON.stringify(bytes.summary)}\n${bytes.stderr}`);
+  const b = bytes.summary.dataChannel as { sent: number; received: number; mismatched: number };
+  assert.ok(b.sent >= 20 && b.received === b.sent && b.mismatched === 0, JSON.stringify(b));
+  const state = (await (await fetch(text.summary.location as string)).json()) as { stats: { dataChannels: Record<string, number> } };
+  assert.equal(state.stats.dataChannels.messagesIn, d.sent, JSON.stringify(state.stats));
+  assert.equal(state.stats.dataChannels.messagesOut, d.sent);
 });
 
 test('--wav sends a 48 kHz WAV (repeated to fill --seconds) and the echo holds its tone', { timeout: 60_000 }, async () => {

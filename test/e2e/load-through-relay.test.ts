@@ -1,6 +1,7 @@
 // `parley load` through `parley dev` (what `npm start` runs): 20 concurrent calls from one
 // process, one timer, each on its own UDP port through the one relay port; all connect, at least
-// 0.99 of the packets sent come back from the echo handler, and the relay created one flow per call.
+// 0.99 of the packets sent come back from the echo handler, and the relay created one flow per call;
+// with --datachannel, every call's data-channel messages come back too.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { metricSum, startDev } from './helpers.ts';
@@ -41,4 +42,17 @@ test('20 concurrent calls from one process all connect and get their audio back'
   assert.ok(report.packetsSentPerSec > 0 && report.packetsReceivedPerSec > 0);
   const flows = (await metricSum(dev.ready.relayMetrics, 'parley_relay_flows_created_total')) - flowsBefore;
   assert.ok(flows >= 20, `relay created ${flows} flows`);
+});
+
+test('--datachannel: every call sends on a data channel; every message comes back byte-exact, with its RTT', { timeout: 90_000 }, async () => {
+  const r = await runLoad(['--calls', '5', '--ramp-per-sec', '10', '--seconds', '2', '--datachannel', 'oai-events', '--dc-every', '50']);
+  assert.equal(r.code, 0, `${r.out}\n${r.err}\n${dev.log()}`);
+  const report = JSON.parse(r.out) as { connected: number; receiveRatio: number; dataChannel: { sent: number; received: number; lost: number; mismatched: number; rttMs: { n: number; p50: number } } };
+  assert.equal(report.connected, 5);
+  const d = report.dataChannel;
+  assert.ok(d.sent >= 5 * 10, `sent ${d.sent}: ${r.out}`);
+  assert.deepEqual([d.received, d.lost, d.mismatched], [d.sent, 0, 0], r.out);
+  assert.equal(d.rttMs.n, d.received);
+  assert.ok(d.rttMs.p50 > 0, r.out);
+  assert.ok(report.receiveRatio >= 0.95, `audio meanwhile: ${r.out}`);
 });

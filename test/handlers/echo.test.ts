@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createEchoHandler } from '../../src/transceiver/handlers/echo.ts';
+import type { HandlerChannel } from '../../src/transceiver/handlers/media-handler.ts';
 import { inbound, recordingContext } from './fake-context.ts';
 
 test('echo sends back exactly the packets it got, in order, one for one', () => {
@@ -29,4 +30,25 @@ test('echo sends nothing after close(), and close() is idempotent', () => {
   h.close();
   h.onAudio(inbound(Buffer.from([1]), 0));
   assert.equal(ctx.sent.length, 0);
+});
+
+test('echo sends every data-channel message back on the channel it came from, text as text, bytes as bytes; nothing after close()', () => {
+  const h = createEchoHandler(recordingContext());
+  const sent: Array<[string, string | Buffer]> = [];
+  const channel = (label: string): HandlerChannel => ({
+    id: 0, label, protocol: '', ordered: true, maxRetransmits: undefined, maxPacketLifeTime: undefined, remote: true, readyState: 'open',
+    bufferedAmount: 0, bufferedAmountLowThreshold: 0, onOpen: undefined, onMessage: undefined, onBufferedAmountLow: undefined, onClose: undefined,
+    send: (data) => (sent.push([label, data]), true),
+    close: () => {},
+  });
+  const a = channel('oai-events');
+  const b = channel('other');
+  h.onChannel!(a);
+  h.onChannel!(b);
+  a.onMessage!('{"type":"ping"}');
+  b.onMessage!(Buffer.from([1, 2]));
+  assert.deepEqual(sent, [['oai-events', '{"type":"ping"}'], ['other', Buffer.from([1, 2])]]);
+  h.close();
+  a.onMessage!('late');
+  assert.equal(sent.length, 2);
 });

@@ -13,6 +13,8 @@ export function recordingContext(callId = 'call-test'): RecordingContext {
     callId, sent, hangups,
     send(packet: Buffer): void { sent.push(packet); },
     hangup(reason?: string): void { hangups.push(reason); },
+    dataChannels: false,
+    openChannel(): never { throw new Error('no data channels in this context'); },
   };
 }
 

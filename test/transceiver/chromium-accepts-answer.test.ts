@@ -1,8 +1,9 @@
 // Chromium must accept our answer (RFC 8829 JSEP as libwebrtc implements it): a live Chromium
 // (Debian's, via playwright-core) makes the offer OpenAI Realtime clients make (microphone track
 // + data channel), the transceiver answers it over HTTP, and setRemoteDescription succeeds with
-// the audio transceiver sendrecv and the data channel's m-section rejected. Skipped with the
-// reason when Chromium is not installed (the full call is test/e2e/browser-chromium.test.ts).
+// the audio transceiver sendrecv and the data channel's m-section taken on the same port (RFC 8841,
+// BUNDLE). Skipped with the reason when Chromium is not installed (the full call is
+// test/e2e/browser-chromium.test.ts).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { access } from 'node:fs/promises';
@@ -85,7 +86,7 @@ test('Chromium sets our answer to its audio + data-channel offer as the remote d
   assert.deepEqual(result, {
     signaling: 'stable',
     directions: ['sendrecv'],
-    remoteMlines: ['m=audio 3478 UDP/TLS/RTP/SAVPF 111 110', 'm=application 0 UDP/DTLS/SCTP webrtc-datachannel'],
+    remoteMlines: ['m=audio 3478 UDP/TLS/RTP/SAVPF 111 110', 'm=application 3478 UDP/DTLS/SCTP webrtc-datachannel'],
   });
   await tab.close();
 });

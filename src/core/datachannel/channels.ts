@@ -28,6 +28,8 @@ interface Channel extends ChannelInfo {
 export interface DataChannelsOptions extends SctpOptions {
   /** The DTLS role of this end: picks even (client) or odd (server) stream ids. */
   role: 'client' | 'server';
+  /** Told of every message dropped (the `drops` counters as they happen), for process metrics. */
+  onChannelDrop?: (reason: DataChannelDropReason) => void;
 }
 
 export class DataChannels implements SansIo<Buffer, DataChannelEvent> {
@@ -36,6 +38,7 @@ export class DataChannels implements SansIo<Buffer, DataChannelEvent> {
   readonly #channels = new Map<number, Channel>();
   readonly #events: DataChannelEvent[] = [];
   readonly #drops = Object.fromEntries(DATACHANNEL_DROPS.reasons.map((r) => [r, 0])) as Record<DataChannelDropReason, number>;
+  readonly #onDrop: ((reason: DataChannelDropReason) => void) | undefined;
   #connected = false;
   #now = 0;
 
@@ -43,6 +46,7 @@ export class DataChannels implements SansIo<Buffer, DataChannelEvent> {
     if (o.role !== 'client' && o.role !== 'server') throw new DataChannelError(DataChannelCode.invalidChannel, "role must be 'client' or 'server'");
     this.association = new SctpAssociation(o);
     this.#parity = o.role === 'client' ? 0 : 1;
+    this.#onDrop = o.onChannelDrop;
   }
 
   get drops(): Readonly<Record<DataChannelDropReason, number>> {
@@ -311,6 +315,7 @@ export class DataChannels implements SansIo<Buffer, DataChannelEvent> {
 
   #drop(reason: DataChannelDropReason): void {
     this.#drops[reason]++;
+    this.#onDrop?.(reason);
   }
 }
 

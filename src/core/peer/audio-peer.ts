@@ -1,8 +1,9 @@
 // One WebRTC audio peer, sans-IO (STYLE.md rules 1-2), the same for both ends of a Parley call:
 // ICE (lite for the transceiver, controlling for the client) → DTLS (either role, RFC 5763 §5)
 // → SRTP (keys from the DTLS exporter, RFC 5764 §4.2; both profiles; an injectable transform)
-// → RTP (one paced Opus sender) and RTCP (one report session), over one 5-tuple demultiplexed
-// by first byte (RFC 7983 / RFC 9443). Inputs: handle(datagram, path, now), handleTimeout(now),
+// → RTP (one paced Opus sender) and RTCP (one report session), and when SDP negotiated them,
+// data channels (SCTP over the DTLS, ./peer-data.ts), over one 5-tuple demultiplexed by first
+// byte (RFC 7983 / RFC 9443). Inputs: handle(datagram, path, now), handleTimeout(now),
 // queueAudio(frames, now); outputs: pollTransmit / pollEvent / pollTimeout (src/core/output.ts).
 // A "path" P is whatever its owner needs to reach the far end (PeerPaths).
 // Not here: what a call is to its owner — the transceiver's media handler and setup/duration
@@ -13,6 +14,7 @@ import type { TransportAddress } from '../address.ts';
 import { classify, isRtcp } from '../demux.ts';
 import { DtlsEndpoint } from '../dtls/index.ts';
 import { IceLiteAgent } from '../ice/ice-lite-agent.ts';
+import type { DataChannelEvent } from '../datachannel/index.ts';
 import type { SansIo } from '../output.ts';
 import { parseRtcpCompound, parseRtp } from '../rtp/index.ts';
 import { SrtpError, SrtpSession } from '../srtp/index.ts';
@@ -22,6 +24,7 @@ import type { PeerDrop } from './errors.ts';
 import type {
   AudioPeerOptions, ControllingIceAgent, PeerDump, PeerEvent, PeerFailure, PeerPaths, PeerState, PeerStats, PeerTransmit,
 } from './peer-types.ts';
+import { PeerData } from './peer-data.ts';
 import { RtcpSession } from './rtcp-session.ts';
 import { RtpSender } from './rtp-sender.ts';
 
@@ -43,6 +46,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
   readonly #transmits: PeerTransmit<P>[] = [];
   readonly #events: PeerEvent<P>[] = [];
   readonly #drops = Object.fromEntries(PEER_DROPS.map((d) => [d, 0])) as Record<PeerDrop, number>;
+  readonly #data: PeerData | undefined;
   #dtls: DtlsEndpoint | undefined;
   #srtp: SrtpSession | undefined;
   #selected: P | undefined;
@@ -68,6 +72,10 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     this.#rtcp = new RtcpSession({
       ssrc: o.ssrc, cname: o.cname, rng: o.rng, intervalMs: o.rtcpIntervalMs, firstReportMs: o.firstReportMs, wallClockOffsetMs: o.wallClockOffsetMs,
     });
+    if (o.dataChannels) {
+      const link = { role: o.dtlsRole, rng: o.rng, transmit: (p: Buffer) => this.#sendSctp(p), event: (event: DataChannelEvent) => this.#events.push({ type: 'datachannel', event }) };
+      this.#data = new PeerData(link, o.dataChannels);
+    }
   }
 
   get state(): PeerState {
@@ -79,6 +87,10 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
   }
   get srtpProfile(): SrtpProfileName | undefined {
     return this.#srtp?.profile;
+  }
+  /** The data channels, when SDP negotiated them: their methods queue output, so drain the peer after. */
+  get data(): PeerData | undefined {
+    return this.#data;
   }
 
   /** Takes what the ICE agent queued when its owner started it (a controlling agent's first check). */
@@ -108,6 +120,10 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
       this.#drainDtls(now);
     }
     this.#sendDue(now);
+    // Data after audio: what was due for RTP is queued ahead of any SCTP burst.
+    const data = this.#data;
+    const dataDue = data?.pollTimeout();
+    if (data && dataDue !== undefined && now >= dataDue && this.#live()) data.handleTimeout(now);
   }
 
   pollTransmit(): PeerTransmit<P> | undefined {
@@ -132,6 +148,8 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
       d = this.#sender.due();
       if (d !== undefined && d < t) t = d;
       d = this.#rtcp.due();
+      if (d !== undefined && d < t) t = d;
+      d = this.#data?.pollTimeout();
       if (d !== undefined && d < t) t = d;
     }
     return t === Infinity ? undefined : t;
@@ -169,6 +187,8 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     if (byeReason !== undefined && this.#srtp && path !== undefined) this.#sendRtcp(this.#rtcp.bye(now, this.#sender, byeReason), path);
     this.#rtcp.stop();
     this.#sender.stop();
+    // SCTP ABORT (RFC 9260 §9.1) before close_notify: the far end's channels close at once.
+    this.#data?.end(now, true);
     const dtls = this.#dtls;
     if (dtls) {
       dtls.close(now);
@@ -192,6 +212,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
       rtcpSent: this.#rtcp.sent,
       rtcpReceived: this.#rtcp.received,
       drops: { ...this.#drops },
+      data: this.#data?.stats(),
     };
   }
 
@@ -218,11 +239,12 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     this.#o.onDrop?.(`srtp_${reason}`);
   }
 
-  #fail(reason: PeerFailure, detail: string): void {
+  #fail(reason: PeerFailure, detail: string, now: number): void {
     if (!this.#live()) return;
     this.#state = 'failed';
     this.#sender.stop();
     this.#rtcp.stop();
+    this.#data?.end(now, false);
     this.#events.push({ type: 'failed', reason, detail });
   }
 
@@ -254,8 +276,8 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
       if (path !== undefined) this.#transmits.push({ path, data: t.data });
     }
     for (let e = ice.pollEvent(); e; e = ice.pollEvent()) {
-      if (e.type === 'consent-lost') return this.#fail('consent-lost', 'consent checks stopped (RFC 7675)');
-      if (e.type === 'failed') return this.#fail('ice-failed', e.reason);
+      if (e.type === 'consent-lost') return this.#fail('consent-lost', 'consent checks stopped (RFC 7675)', now);
+      if (e.type === 'failed') return this.#fail('ice-failed', e.reason, now);
       if (e.type === 'nominated') {
         this.#resendDtls(now);
         continue;
@@ -293,7 +315,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
         role: this.#o.dtlsRole, certificate: this.#o.certificate, remoteFingerprint: this.#o.remoteFingerprint, rng: this.#o.rng, onDrop: this.#o.onDtlsDrop,
       });
     } catch (err) {
-      this.#fail('dtls-failed', (err as Error).message);
+      this.#fail('dtls-failed', (err as Error).message, now);
       return false;
     }
     this.#dtls.start(now);
@@ -332,12 +354,15 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
         this.#rtcp.start(now);
         this.#sender.start(now);
         this.#sendDue(now);
+        this.#data?.start(now);
       } else if (e.type === 'failed') {
-        return this.#fail('dtls-failed', `${e.reason.message} [${e.reason.code}]`);
+        return this.#fail('dtls-failed', `${e.reason.message} [${e.reason.code}]`, now);
       } else if (e.type === 'closed') {
-        return this.#fail('dtls-closed', 'the far end sent close_notify');
+        return this.#fail('dtls-closed', 'the far end sent close_notify', now);
+      } else if (this.#state === 'connected') {
+        // RFC 8261 §3: application data is SCTP; without a negotiated association it is ignored.
+        this.#data?.handle(e.data, now);
       }
-      // 'data': no data channel is negotiated (m=application is declined), so ignore it.
     }
   }
 
@@ -382,6 +407,15 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     }
     const rtcpDue = this.#rtcp.due();
     if (rtcpDue !== undefined && rtcpDue <= now) this.#sendRtcp(this.#rtcp.report(now, this.#sender), path);
+  }
+
+  /** One SCTP packet as one DTLS record (RFC 8261 §3) to the selected path. */
+  #sendSctp(packet: Buffer): void {
+    const dtls = this.#dtls;
+    const path = this.#selected;
+    if (!dtls || dtls.state !== 'connected' || path === undefined) return;
+    dtls.send(packet);
+    for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) this.#transmits.push({ path, data: d });
   }
 
   #sendRtcp(clear: Buffer, path: P): void {

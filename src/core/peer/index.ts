@@ -5,6 +5,8 @@ export type { AudioSource, RtpSenderOptions } from './rtp-sender.ts';
 export { RtcpSession, DEFAULT_RTCP_INTERVAL_MS, DEFAULT_FIRST_REPORT_MS } from './rtcp-session.ts';
 export type { RtcpSessionOptions, SenderInfo } from './rtcp-session.ts';
 export { AudioPeer, EARLY_SEND_MS } from './audio-peer.ts';
+export { PeerData, DEFAULT_MAX_BURST_PACKETS, DEFAULT_REMOTE_MAX_MESSAGE_SIZE } from './peer-data.ts';
+export type { PeerDataOptions, PeerDataStats } from './peer-data.ts';
 export { ADDRESS_PATHS, PEER_FAILURES } from './peer-types.ts';
 export { PEER_DROP_REASONS, PEER_DROPS } from './errors.ts';
 export type { PeerDrop, PeerDropReason } from './errors.ts';

@@ -7,9 +7,11 @@ import type { DtlsCertificate, DtlsDropReason, DtlsState } from '../dtls/index.t
 import type { IceLiteCounter } from '../ice/errors.ts';
 import type { IceLiteDump, IceTransmit } from '../ice/ice-types.ts';
 import type { Rng } from '../rng.ts';
+import type { DataChannelEvent } from '../datachannel/index.ts';
 import type { RtcpPacket } from '../rtp/index.ts';
 import type { SrtpProfileName, SrtpTransformFactory } from '../srtp/index.ts';
 import type { PeerDrop, PeerDropReason } from './errors.ts';
+import type { PeerDataOptions, PeerDataStats } from './peer-data.ts';
 import type { AudioSource } from './rtp-sender.ts';
 
 /**
@@ -98,6 +100,8 @@ export interface AudioPeerOptions<P> {
   readonly onIceCheck?: (result: IceLiteCounter) => void;
   /** Told of every DTLS record dropped without ending the association (a process-wide metric). */
   readonly onDtlsDrop?: (reason: DtlsDropReason) => void;
+  /** Data channels over the DTLS (SDP negotiated an m=application section); none when absent. */
+  readonly dataChannels?: PeerDataOptions;
 }
 
 /** new → connecting (ICE selected a path, DTLS runs) → connected (SRTP keys) → failed | closed. */
@@ -129,6 +133,8 @@ export type PeerEvent<P> =
   | PeerAudio
   /** One authenticated compound RTCP packet from the far end (its SR/RR, SDES, BYE), after the RTCP session read it. */
   | { readonly type: 'rtcp'; readonly packets: readonly RtcpPacket[] }
+  /** Something a data channel or the SCTP association did (an SCTP close ends nothing else). */
+  | { readonly type: 'datachannel'; readonly event: DataChannelEvent }
   | { readonly type: 'failed'; readonly reason: PeerFailure; readonly detail: string };
 
 export interface PeerStats {
@@ -149,6 +155,8 @@ export interface PeerStats {
   readonly rtcpSent: number;
   readonly rtcpReceived: number;
   readonly drops: Readonly<Record<PeerDrop, number>>;
+  /** Data channels and their association, when negotiated. */
+  readonly data: PeerDataStats | undefined;
 }
 
 /** AudioPeer.dump(): state for tests and operations. No secrets. */

@@ -624,6 +624,7 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
 
   #drop(reason: SctpDropReason): void {
     this.#drops[reason]++;
+    this.#o.onDrop?.(reason);
   }
 
   #sendAbort(cause: number, info: Buffer): void {

@@ -4,6 +4,7 @@ import type { Rng } from '../rng.ts';
 import { processBudget } from './budget.ts';
 import type { SctpBudget } from './budget.ts';
 import { SctpCode, SctpError } from './errors.ts';
+import type { SctpDropReason } from './errors.ts';
 import { DEFAULT_RTO } from './rto.ts';
 import type { RtoOptions } from './rto.ts';
 import type { SctpOptions } from './types.ts';
@@ -30,6 +31,7 @@ export interface ResolvedOptions {
   cookieLifetimeMs: number;
   delayedAckMs: number;
   cookieSecret: Buffer;
+  onDrop: ((reason: SctpDropReason) => void) | undefined;
 }
 
 export function resolveOptions(opts: SctpOptions): ResolvedOptions {
@@ -64,5 +66,6 @@ export function resolveOptions(opts: SctpOptions): ResolvedOptions {
     cookieLifetimeMs: int(opts.cookieLifetimeMs, 60_000, 1, 2 ** 31, 'cookieLifetimeMs'),
     delayedAckMs: int(opts.delayedAckMs, 200, 0, 500, 'delayedAckMs'),
     cookieSecret: opts.cookieSecret ?? opts.rng.bytes(32),
+    onDrop: opts.onDrop,
   };
 }

@@ -2,7 +2,7 @@
 // and why), what send() takes, and the events it emits. Not here: the machine (association.ts).
 import type { Rng } from '../rng.ts';
 import type { SctpBudget } from './budget.ts';
-import type { SctpFailure } from './errors.ts';
+import type { SctpDropReason, SctpFailure } from './errors.ts';
 import type { RtoOptions } from './rto.ts';
 
 export interface SctpOptions {
@@ -42,6 +42,8 @@ export interface SctpOptions {
   delayedAckMs?: number;
   /** HMAC key for state cookies; default 32 bytes from rng. */
   cookieSecret?: Buffer;
+  /** Told of every packet or chunk dropped (the `drops` counters as they happen), for process metrics. */
+  onDrop?: (reason: SctpDropReason) => void;
 }
 
 export interface SendOptions {

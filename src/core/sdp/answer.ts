@@ -1,12 +1,15 @@
 // Builds the transceiver's SDP answer (JSEP RFC 8829 §5.3) to an analysed offer: ICE-lite
 // (RFC 8445 §2.5), the routing token as ice-ufrag, one host candidate per advertised relay
 // address and never one of the transceiver itself, DTLS-SRTP with our certificate's fingerprint,
-// BUNDLE + rtcp-mux, Opus with the offer's payload type. Every other offered section (the data
-// channel OpenAI Realtime clients add) is declined with port 0. Pure: the caller supplies every
-// value that is random or configured. Not the offer reader (offer.ts).
+// BUNDLE + rtcp-mux, Opus with the offer's payload type, and — when the caller takes data
+// channels — the offered data-channel section (./datachannel.ts) on the same 5-tuple. Every other
+// offered section is declined with port 0. Pure: the caller supplies every value that is random
+// or configured. Not the offer reader (offer.ts).
 import { write } from 'sdp-transform';
 import type { MediaDescription, SessionDescription } from 'sdp-transform';
 import type { TransportAddress } from '../address.ts';
+import { dataAnswerSection } from './datachannel.ts';
+import type { DataAnswerParams } from './datachannel.ts';
 import type { Direction, OfferSummary, SetupRole } from './offer.ts';
 
 export interface AnswerParams {
@@ -27,6 +30,13 @@ export interface AnswerParams {
   readonly sessionId: string;
   /** a=msid stream id (RFC 8830); browsers hand it to `ontrack` as `streams[0].id`. */
   readonly streamId: string;
+  /** Take the offer's data-channel section (offer.data) with these; declined when absent. */
+  readonly dataChannels?: DataAnswerParams;
+}
+
+/** Whether buildAnswer() takes the offer's data channel: offered (in the audio's BUNDLE group) and wanted. */
+export function acceptsData(p: Pick<AnswerParams, 'offer' | 'dataChannels'>): boolean {
+  return p.offer.data !== undefined && p.dataChannels !== undefined;
 }
 
 /** Our DTLS role for the offer's a=setup (RFC 8842 §5.3): actpass or passive → we connect. */
@@ -112,9 +122,16 @@ export function buildAnswer(p: AnswerParams): string {
   const setup = answerSetup(p.offer.setup);
   const media: MediaDescription[] = [];
   const total = p.offer.declined.length + 1;
+  const audio = audioSection(p, setup);
+  const data = acceptsData(p) ? p.offer.data : undefined;
   for (let i = 0; i < total; i++) {
     if (i === p.offer.audio.index) {
-      media.push(audioSection(p, setup));
+      media.push(audio);
+      continue;
+    }
+    if (data !== undefined && i === data.index) {
+      const { port, connection, candidates, endOfCandidates, iceUfrag, icePwd, fingerprint } = audio;
+      media.push(dataAnswerSection(data, p.dataChannels!, { port, connection, candidates, endOfCandidates, iceUfrag, icePwd, fingerprint, setup }));
       continue;
     }
     const d = p.offer.declined.find((s) => s.index === i);
@@ -134,6 +151,8 @@ export function buildAnswer(p: AnswerParams): string {
   }
   const audioMid = p.offer.audio.mid;
   const bundled = audioMid !== undefined && p.offer.bundleMids.includes(audioMid);
+  // In the offer's order (its first mid is the offerer's BUNDLE tag, RFC 8843 §7.2).
+  const accepted = p.offer.bundleMids.filter((m) => m === audioMid || m === data?.mid);
   const session: SessionDescription = {
     version: 0,
     origin: { username: '-', sessionId: p.sessionId, sessionVersion: 2, netType: 'IN', ipVer: 4, address: '127.0.0.1' },
@@ -141,7 +160,7 @@ export function buildAnswer(p: AnswerParams): string {
     timing: { start: 0, stop: 0 },
     icelite: 'ice-lite',
     // RFC 8843 §7.3.1: the answer's group lists only the accepted sections that were offered in it.
-    groups: bundled ? [{ type: 'BUNDLE', mids: audioMid }] : undefined,
+    groups: bundled ? [{ type: 'BUNDLE', mids: accepted.join(' ') }] : undefined,
     media,
   };
   if (!bundled) delete session.groups;

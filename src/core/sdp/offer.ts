@@ -1,11 +1,14 @@
 // Reads a WebRTC SDP offer (RFC 8866 syntax, JSEP RFC 8829 semantics) into the few facts the
 // transceiver answers from: the first audio section with Opus, the client's ICE credentials and
-// DTLS fingerprint, its DTLS role preference, and which other sections must be declined.
+// DTLS fingerprint, its DTLS role preference, the data-channel section (./datachannel.ts), and
+// which other sections must be declined.
 // It is not the answer builder (answer.ts) and it never throws on input: it returns an SdpError.
 // Parsing is sdp-transform's; this module adds the checks that package leaves out (it accepts
 // any text), so a client sending garbage hears what is wrong instead of getting a broken answer.
 import { parse } from 'sdp-transform';
 import type { MediaDescription, SessionDescription } from 'sdp-transform';
+import { findDataOffer } from './datachannel.ts';
+import type { DataOffer } from './datachannel.ts';
 import { SdpError, SdpErrorCode } from './errors.ts';
 
 export type SetupRole = 'actpass' | 'active' | 'passive';
@@ -35,7 +38,10 @@ export interface AudioOffer {
 
 export interface OfferSummary {
   readonly audio: AudioOffer;
+  /** Every section but the audio one (the answer declines them, except `data` when it takes it). */
   readonly declined: readonly DeclinedSection[];
+  /** The data-channel section we can take (RFC 8841; in the audio section's BUNDLE group), if offered. */
+  readonly data: DataOffer | undefined;
   /** The client's ICE credentials (RFC 8839 §5.4), session- or media-level. */
   readonly iceUfrag: string;
   readonly icePwd: string;
@@ -180,6 +186,7 @@ export function analyzeOffer(text: string): OfferResult {
         direction,
       },
       declined,
+      data: findDataOffer(sdp.media, sectionMid(audio), bundleMids),
       iceUfrag: ufrag,
       icePwd: pwd,
       fingerprint: { algorithm, value: fp.hash.toUpperCase() },

@@ -7,16 +7,18 @@ import { formatAddress } from '../../core/address.ts';
 import type { DtlsCertificate } from '../../core/dtls/index.ts';
 import type { Rng } from '../../core/rng.ts';
 import type { SrtpTransformFactory } from '../../core/srtp/index.ts';
-import { SdpErrorCode, analyzeOffer, buildAnswer, dtlsRole } from '../../core/sdp/index.ts';
+import type { PeerDataOptions } from '../../core/peer/index.ts';
+import { DEFAULT_LOCAL_MAX_MESSAGE_SIZE, SdpErrorCode, analyzeOffer, buildAnswer, dtlsRole } from '../../core/sdp/index.ts';
 import { mint } from '../../core/token/index.ts';
 import type { Keyring } from '../../core/token/index.ts';
 import type { Logger } from '../../common/log.ts';
 import type { CallIds } from './call-id.ts';
-import type { Admission, CallInfo, CallService, CloseReason, CreateCallResult } from './call-types.ts';
+import type { Admission, CallInfo, CallService, CloseReason, CreateCallResult, DataChannelStats } from './call-types.ts';
 import type { MediaEndpoint } from '../media/endpoint.ts';
 import type { HandlerRegistry } from '../handlers/registry.ts';
 import type { CandidatePlan } from '../relays/relay-locations.ts';
-import { Session } from './session.ts';
+import { DEFAULT_CALL_SEND_BUFFER_BYTES, Session } from './session.ts';
+import { mirrorDataChannels } from '../transceiver-metrics.ts';
 import type { TransceiverMetrics } from '../transceiver-metrics.ts';
 
 export interface CallRegistryOptions {
@@ -65,12 +67,22 @@ export class CallRegistry implements CallService {
   readonly #closed = new Map<string, number>();
   #active = 0;
   #draining = false;
+  /** Data-channel totals of the calls that closed (/metrics adds the live ones'). */
+  readonly #dcClosed = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, channelsOpened: 0, channelsClosed: 0, sctpRetransmits: 0 };
   /** Resolved by the close that leaves no call running (drain waits on it). */
   #idleWaiters: (() => void)[] = [];
 
   constructor(o: CallRegistryOptions) {
     this.#o = o;
     o.endpoint.observe({ sessionClosed: (s, reason) => this.#onSessionClosed(s, reason), sessionState: (s) => this.#onSessionState(s) });
+    o.metrics.onCollect(() => {
+      const t = { ...this.#dcClosed };
+      for (const rec of this.#calls.values()) {
+        const d = rec.session?.stats().dataChannels;
+        if (d !== undefined) addDataTotals(t, d);
+      }
+      mirrorDataChannels(o.metrics.dataChannels, t);
+    });
   }
 
   get activeCount(): number {
@@ -127,7 +139,13 @@ export class CallRegistry implements CallService {
     const answer = buildAnswer({
       offer, iceUfrag: token.ufrag, icePwd: token.pwd, fingerprint: { algorithm: 'sha-256', value: o.certificate.fingerprint },
       candidates: plan?.addresses ?? o.relays, backupFrom: plan?.backupFrom, ssrc, cname, sessionId: String(o.rng.bytes(6).readUIntBE(0, 6)), streamId: 'parley',
+      dataChannels: { maxMessageSize: CALL_SCTP_LIMITS.maxMessageSize },
     });
+    const m = o.metrics;
+    const dataChannels: PeerDataOptions | undefined = offer.data && {
+      remotePort: offer.data.sctpPort, remoteMaxMessageSize: offer.data.maxMessageSize, sctp: CALL_SCTP_LIMITS,
+      onSctpDrop: (reason) => m.sctpDrops[reason].inc(), onChannelDrop: (reason) => m.sctpDrops[reason].inc(),
+    };
     const session = new Session({
       id, now, rng: o.rng, localUfrag: token.ufrag, localPwd: token.pwd, remoteUfrag: offer.iceUfrag, remotePwd: offer.icePwd,
       dtlsRole: dtlsRole(offer.setup), certificate: o.certificate, remoteFingerprint: offer.fingerprint.value,
@@ -144,6 +162,8 @@ export class CallRegistry implements CallService {
       setupTimeoutMs: o.setupTimeoutMs,
       maxDurationMs: o.maxCallMs,
       srtpTransform: o.srtpTransform,
+      dataChannels,
+      onChannelDrop: (reason) => m.sctpDrops[reason].inc(),
     });
     this.#calls.set(id, { session, handler: handlerName, final: undefined });
     this.#active++;
@@ -163,6 +183,8 @@ export class CallRegistry implements CallService {
     // Keep what GET shows, not the session: its DTLS, SRTP and ICE state would otherwise stay
     // in memory for keepClosedMs (5 min), a multiple of the live calls' memory under churn.
     rec.final = this.#info(session.id, rec, session);
+    const dc = rec.final.stats.dataChannels;
+    if (dc !== undefined) addDataTotals(this.#dcClosed, dc);
     rec.session = undefined;
     this.#active--;
     this.#o.metrics.sessions.set(this.#active);
@@ -225,4 +247,26 @@ export class CallRegistry implements CallService {
       this.#calls.delete(id);
     }
   }
+}
+
+/**
+ * Every call's SCTP limits (docs/datachannels.md): 256 streams each way (so at most 256 stream
+ * ids, and MAX_CHANNELS_PER_CALL channels), messages up to 256 KiB (our a=max-message-size),
+ * 1 MiB reassembly and 1 MiB send buffer; all calls share the process budget (256 MiB).
+ */
+export const CALL_SCTP_LIMITS = {
+  maxInboundStreams: 256, outboundStreams: 256, maxMessageSize: DEFAULT_LOCAL_MAX_MESSAGE_SIZE,
+  maxReassemblyBytes: 1024 * 1024, maxSendBufferBytes: DEFAULT_CALL_SEND_BUFFER_BYTES,
+} as const;
+
+type DataTotals = { messagesIn: number; messagesOut: number; bytesIn: number; bytesOut: number; channelsOpened: number; channelsClosed: number; sctpRetransmits: number };
+
+function addDataTotals(t: DataTotals, d: DataChannelStats): void {
+  t.messagesIn += d.messagesIn;
+  t.messagesOut += d.messagesOut;
+  t.bytesIn += d.bytesIn;
+  t.bytesOut += d.bytesOut;
+  t.channelsOpened += d.channelsOpened;
+  t.channelsClosed += d.channelsClosed;
+  t.sctpRetransmits += d.sctpRetransmits;
 }

@@ -38,6 +38,30 @@ export interface SessionStats {
   readonly framesDropped: number;
   /** Packets dropped: SRTP auth/replay failures, unknown payload types, malformed. */
   readonly packetsDropped: number;
+  /** The call's data channels, when the answer took the offer's data section. */
+  readonly dataChannels?: DataChannelStats;
+}
+
+/** A call's data channels (GET …/calls/{id} `stats.dataChannels`; summed in /metrics). */
+export interface DataChannelStats {
+  /** The SCTP association's state (closed before DTLS connects and after it ends). */
+  readonly sctpState: string;
+  /** Channels open or opening now. */
+  readonly channels: number;
+  readonly channelsOpened: number;
+  readonly channelsClosed: number;
+  /** User messages and their bytes, by direction (DCEP not counted). */
+  readonly messagesIn: number;
+  readonly messagesOut: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly sctpRetransmits: number;
+  /** SCTP packets/chunks and channel messages dropped (all reasons; /metrics has them by reason). */
+  readonly sctpDrops: number;
+  /** Handler sends refused because the call's send buffer was full. */
+  readonly sendBufferFull: number;
+  /** Caller channels closed at once because the call had MAX_CHANNELS_PER_CALL. */
+  readonly tooManyChannels: number;
 }
 
 export interface CallInfo {

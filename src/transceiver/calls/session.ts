@@ -11,14 +11,18 @@ import type { DtlsCertificate, DtlsDropReason } from '../../core/dtls/index.ts';
 import type { IceLiteCounter } from '../../core/ice/index.ts';
 import type { SansIo } from '../../core/output.ts';
 import { AudioPeer } from '../../core/peer/index.ts';
-import type { PeerDropReason, PeerFailure, PeerTransmit } from '../../core/peer/index.ts';
+import type { PeerDataOptions, PeerDataStats, PeerDropReason, PeerFailure, PeerTransmit } from '../../core/peer/index.ts';
+import { DataChannelCode, DataChannelError } from '../../core/datachannel/index.ts';
+import { DEFAULT_REMOTE_MAX_MESSAGE_SIZE } from '../../core/peer/index.ts';
 import type { Rng } from '../../core/rng.ts';
 import type { SrtpTransformFactory } from '../../core/srtp/index.ts';
 import type { MediaHandlerFactory } from '../handlers/media-handler.ts';
 import { containHandler } from '../handlers/contain.ts';
 import type { HandlerErrorListener } from '../handlers/contain.ts';
 import { canPull } from '../handlers/pull.ts';
-import type { CallState, CloseReason, SessionStats } from './call-types.ts';
+import type { CallState, CloseReason, DataChannelStats, SessionStats } from './call-types.ts';
+import { CallChannels } from './call-channels.ts';
+import type { CallChannelDrop } from './call-channels.ts';
 import { ClientPaths } from './session-paths.ts';
 import type { SessionPath } from './session-paths.ts';
 
@@ -67,7 +71,14 @@ export interface SessionOptions {
   readonly rtcpIntervalMs?: number;
   /** SrtpSessionOptions.createTransform (--srtp native); default the TypeScript transforms. */
   readonly srtpTransform?: SrtpTransformFactory;
+  /** Data channels, when the answer took the offer's data section (port and size from SDP, limits). */
+  readonly dataChannels?: PeerDataOptions;
+  /** Told of every data-channel refusal of the call's own (a process-wide metric). */
+  readonly onChannelDrop?: (reason: CallChannelDrop) => void;
 }
+
+/** The call's send buffer for data channels unless dataChannels.sctp says otherwise. */
+export const DEFAULT_CALL_SEND_BUFFER_BYTES = 1024 * 1024;
 
 export const DEFAULT_SETUP_TIMEOUT_MS = 10_000;
 
@@ -82,6 +93,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
   readonly #opts: SessionOptions;
   readonly #peer: AudioPeer<SessionPath>;
   readonly #handler: ReturnType<typeof containHandler>;
+  readonly #channels: CallChannels | undefined;
   readonly #events: SessionEvent[] = [];
   readonly #setupDeadline: number;
   readonly #maxDeadline: number | undefined;
@@ -112,6 +124,11 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
         this.#pendingHangup = true;
         this.#wake();
       },
+      dataChannels: o.dataChannels !== undefined,
+      openChannel: (init) => {
+        if (this.#channels === undefined) throw new DataChannelError(DataChannelCode.invalidChannel, 'this call has no data channels (the offer had none, or it is still being created)');
+        return this.#channels.open(init);
+      },
     }, o.onHandlerError ?? (() => {}));
     this.#handler = handler;
     this.#peer = new AudioPeer<SessionPath>({
@@ -122,7 +139,16 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       // A handler that pulls is asked for a frame in every 20 ms slot its queue leaves empty.
       source: canPull(handler) ? { pull: () => handler.pull() } : undefined,
       rtcpIntervalMs: o.rtcpIntervalMs, wallClockOffsetMs: o.wallClockOffsetMs, onDrop: o.onDrop, onIceCheck: o.onIceCheck, onDtlsDrop: o.onDtlsDrop,
+      dataChannels: o.dataChannels,
     });
+    const data = this.#peer.data;
+    if (data && o.dataChannels) {
+      this.#channels = new CallChannels({
+        data, maxSendMessageSize: o.dataChannels.remoteMaxMessageSize ?? DEFAULT_REMOTE_MAX_MESSAGE_SIZE,
+        maxBufferedBytes: o.dataChannels.sctp?.maxSendBufferBytes ?? DEFAULT_CALL_SEND_BUFFER_BYTES,
+        onChannel: (ch) => handler.onChannel(ch), onError: o.onHandlerError ?? (() => {}), wake: () => this.#wake(), onDrop: o.onChannelDrop,
+      });
+    }
   }
 
   get state(): CallState {
@@ -205,6 +231,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
     this.#setState('closed');
     this.#events.push({ type: 'closed', reason });
     this.#pendingFrames = [];
+    this.#channels?.end();
     this.#handler.close();
   }
 
@@ -224,6 +251,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       rtcpReceived: p.rtcpReceived,
       framesDropped: p.framesDropped,
       packetsDropped: d.not_ready + d.srtp + d.malformed + d.unknown_payload + d.unknown_kind,
+      dataChannels: dataChannelStats(p.data, this.#channels),
     };
   }
 
@@ -252,6 +280,8 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       } else if (e.type === 'connected') {
         this.#connectedAt = now;
         this.#setState('connected');
+      } else if (e.type === 'datachannel') {
+        this.#channels?.onEvent(e.event);
       } else if (e.type === 'failed') {
         return this.close(CLOSE_ON_FAILURE[e.reason], now);
       }
@@ -266,6 +296,8 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       this.#peer.queueAudio(this.#pendingFrames, now);
       this.#pendingFrames.length = 0;
     }
+    // Data after audio (src/core/peer/peer-data.ts).
+    this.#channels?.apply(now);
   }
 
   #setState(state: CallState): void {
@@ -273,4 +305,15 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
     this.#state = state;
     this.#events.push({ type: 'state', state });
   }
+}
+
+/** What GET and /metrics show of a call's data channels. */
+function dataChannelStats(d: PeerDataStats | undefined, channels: CallChannels | undefined): DataChannelStats | undefined {
+  if (d === undefined || channels === undefined) return undefined;
+  const sctpDrops = Object.values(d.sctpDrops).reduce((a, b) => a + b, 0) + Object.values(d.channelDrops).reduce((a, b) => a + b, 0);
+  return {
+    sctpState: d.state, channels: channels.channelCount, channelsOpened: d.channelsOpened, channelsClosed: d.channelsClosed,
+    messagesIn: d.messagesIn, messagesOut: d.messagesOut, bytesIn: d.bytesIn, bytesOut: d.bytesOut,
+    sctpRetransmits: d.sctp.retransmits, sctpDrops, sendBufferFull: channels.drops.send_buffer_full, tooManyChannels: channels.drops.too_many_channels,
+  };
 }

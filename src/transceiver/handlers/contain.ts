@@ -2,10 +2,11 @@
 // handlers must not throw, and this is how the session can enforce it in one place. Each
 // error is reported to `onError` (for a metric and a log line) with the method that threw;
 // a throwing factory yields a handler that does nothing. close() runs at most once.
-import type { InboundOpusFrame, MediaHandlerContext, MediaHandlerFactory } from './media-handler.ts';
+import type { HandlerChannel, InboundOpusFrame, MediaHandlerContext, MediaHandlerFactory } from './media-handler.ts';
 import type { PullMediaHandler } from './pull.ts';
 
-export type HandlerMethod = 'create' | 'onAudio' | 'pull' | 'close';
+/** Handler methods and channel callbacks (the channel's are contained by the call's channels). */
+export type HandlerMethod = 'create' | 'onAudio' | 'pull' | 'close' | 'onChannel' | 'onOpen' | 'onMessage' | 'onBufferedAmountLow' | 'onClose';
 export type HandlerErrorListener = (method: HandlerMethod, err: unknown) => void;
 
 /**
@@ -16,6 +17,7 @@ export type HandlerErrorListener = (method: HandlerMethod, err: unknown) => void
 export interface ContainedHandler extends PullMediaHandler {
   readonly pulls: boolean;
   pull(): Buffer | undefined;
+  onChannel(channel: HandlerChannel): void;
 }
 
 export function containHandler(factory: MediaHandlerFactory, ctx: MediaHandlerContext,
@@ -35,6 +37,10 @@ export function containHandler(factory: MediaHandlerFactory, ctx: MediaHandlerCo
     onAudio(frame: InboundOpusFrame): void {
       if (closed || inner === undefined) return;
       try { inner.onAudio(frame); } catch (err) { report('onAudio', err); }
+    },
+    onChannel(channel: HandlerChannel): void {
+      if (closed || inner?.onChannel === undefined) return;
+      try { inner.onChannel(channel); } catch (err) { report('onChannel', err); }
     },
     pull(): Buffer | undefined {
       if (closed || inner?.pull === undefined) return undefined;

@@ -1,7 +1,9 @@
 // The default handler: whatever the caller says comes straight back. Each inbound Opus packet
 // is queued unchanged (no decode/encode, so no added delay or quality loss); the session
-// restamps sequence and timestamp and paces it at 20 ms. It is a loopback test, not an agent.
-import type { InboundOpusFrame, MediaHandler, MediaHandlerContext, MediaHandlerFactory } from './media-handler.ts';
+// restamps sequence and timestamp and paces it at 20 ms. Every data-channel message comes back
+// on the channel it came from, text as text and bytes as bytes (a message the call's send
+// buffer cannot take is dropped and counted). It is a loopback test, not an agent.
+import type { HandlerChannel, InboundOpusFrame, MediaHandler, MediaHandlerContext, MediaHandlerFactory } from './media-handler.ts';
 
 export const createEchoHandler: MediaHandlerFactory = (ctx: MediaHandlerContext): MediaHandler => {
   let closed = false;
@@ -11,6 +13,12 @@ export const createEchoHandler: MediaHandlerFactory = (ctx: MediaHandlerContext)
       // Copy: the receive path may reuse its packet buffers once onAudio returns, and the
       // session keeps this packet queued for up to a second.
       ctx.send(Buffer.from(frame.payload));
+    },
+    onChannel(channel: HandlerChannel): void {
+      // SCTP hands over a message that nothing else holds: it is queued back as it is.
+      channel.onMessage = (data) => {
+        if (!closed) channel.send(data);
+      };
     },
     close(): void {
       closed = true;

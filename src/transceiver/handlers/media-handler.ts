@@ -3,6 +3,12 @@
 // timestamps and paces what a handler sends at one frame per 20 ms on the RTP clock, so a
 // handler may produce audio in bursts (as a model's output arrives) without breaking playout.
 // Handlers are registered by name and chosen per call (`?handler=` or config).
+// Data channels (docs/media.md): the caller's channels reach the handler by onChannel(), and
+// the handler may open its own with ctx.openChannel(); a HandlerChannel sends text or bytes and
+// says when its buffer drained. Every callback runs inside the call's drive, contained like onAudio.
+import type { ChannelInit } from '../../core/datachannel/index.ts';
+
+export type { ChannelInit };
 
 /** One Opus packet from the caller, as received (after SRTP, in arrival order). */
 export interface InboundOpusFrame {
@@ -26,6 +32,45 @@ export interface MediaHandlerContext {
   send(opusPacket: Buffer): void;
   /** Ends the call from the agent's side (for example when the conversation is over). */
   hangup(reason?: string): void;
+  /** Whether the offer carried a data channel and the answer took it (openChannel works). */
+  readonly dataChannels: boolean;
+  /**
+   * Opens a channel toward the caller (DCEP, RFC 8832); it is `connecting` until SCTP is up,
+   * then onOpen runs. Throws ERR_DATACHANNEL_INVALID_CHANNEL without data channels, past the
+   * per-call channel limit, or for invalid options.
+   */
+  openChannel(init: ChannelInit): HandlerChannel;
+}
+
+export type HandlerChannelState = 'connecting' | 'open' | 'closing' | 'closed';
+
+/** One data channel as a handler sees it (the W3C RTCDataChannel's shape, callbacks in camelCase). */
+export interface HandlerChannel {
+  readonly id: number;
+  readonly label: string;
+  readonly protocol: string;
+  readonly ordered: boolean;
+  readonly maxRetransmits: number | undefined;
+  readonly maxPacketLifeTime: number | undefined;
+  /** Opened by the caller (true) or by the handler. */
+  readonly remote: boolean;
+  readonly readyState: HandlerChannelState;
+  /** Bytes queued for this channel and not yet acknowledged by the caller. */
+  readonly bufferedAmount: number;
+  /** onBufferedAmountLow runs when bufferedAmount falls to this or below (default 0). */
+  bufferedAmountLowThreshold: number;
+  /**
+   * Queues one message (a string goes as text, a Buffer as binary). False when it was not queued:
+   * the channel is not open, or the call's send buffer is full (wait for onBufferedAmountLow).
+   * Throws ERR_SCTP_MESSAGE_TOO_LARGE past the caller's a=max-message-size.
+   */
+  send(data: string | Buffer): boolean;
+  /** Closes the channel (stream reset, RFC 8831 §6.7); onClose runs once both directions are. Idempotent. */
+  close(): void;
+  onOpen: (() => void) | undefined;
+  onMessage: ((data: string | Buffer) => void) | undefined;
+  onBufferedAmountLow: (() => void) | undefined;
+  onClose: (() => void) | undefined;
 }
 
 export interface MediaHandler {
@@ -33,6 +78,8 @@ export interface MediaHandler {
   onAudio(frame: InboundOpusFrame): void;
   /** Called once when the call ends, whatever the reason. */
   close(): void;
+  /** Called for each channel the caller opens (already open); set its callbacks here. */
+  onChannel?(channel: HandlerChannel): void;
 }
 
 export type MediaHandlerFactory = (ctx: MediaHandlerContext) => MediaHandler;
