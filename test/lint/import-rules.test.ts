@@ -21,12 +21,18 @@ test('a transceiver file importing the relay fails lint (processes meet through 
 });
 
 test('a relay file importing the transceiver fails lint', async () => {
-  const ids = await ruleIds('src/relay/probe.ts', "import { CallRegistry } from '../transceiver/calls/call-registry.ts';\nexport const c = CallRegistry;\n");
+  const ids = await ruleIds(
+    'src/relay/probe.ts',
+    "import { CallRegistry } from '../transceiver/calls/call-registry.ts';\nexport const c = CallRegistry;\n",
+  );
   assert.deepEqual(ids, ['import-x/no-restricted-paths']);
 });
 
 test('the client importing the transceiver fails lint', async () => {
-  const ids = await ruleIds('src/client/probe.ts', "import { CallRegistry } from '../transceiver/calls/call-registry.ts';\nexport const c = CallRegistry;\n");
+  const ids = await ruleIds(
+    'src/client/probe.ts',
+    "import { CallRegistry } from '../transceiver/calls/call-registry.ts';\nexport const c = CallRegistry;\n",
+  );
   assert.deepEqual(ids, ['import-x/no-restricted-paths']);
 });
 
@@ -36,16 +42,33 @@ test('src/core importing anything above it fails lint', async () => {
 });
 
 test('allowed directions pass: transceiver → core, relay → common', async () => {
-  assert.deepEqual(await ruleIds('src/transceiver/probe.ts', "import { formatAddress } from '../core/address.ts';\nexport const f = formatAddress;\n"), []);
-  assert.deepEqual(await ruleIds('src/relay/probe.ts', "import { systemClock } from '../common/clock.ts';\nexport const c = systemClock;\n"), []);
+  assert.deepEqual(
+    await ruleIds('src/transceiver/probe.ts', "import { formatAddress } from '../core/address.ts';\nexport const f = formatAddress;\n"),
+    [],
+  );
+  assert.deepEqual(
+    await ruleIds('src/relay/probe.ts', "import { systemClock } from '../common/clock.ts';\nexport const c = systemClock;\n"),
+    [],
+  );
 });
 
 test('an import cycle fails lint on both files, even when one edge is type-only', async () => {
-  const results = await eslint.lintFiles(['test/lint/fixtures/cycle-a.ts', 'test/lint/fixtures/cycle-b.ts', 'test/lint/fixtures/acyclic.ts']);
+  const results = await eslint.lintFiles([
+    'test/lint/fixtures/cycle-a.ts',
+    'test/lint/fixtures/cycle-b.ts',
+    'test/lint/fixtures/acyclic.ts',
+  ]);
   const byFile = Object.fromEntries(results.map((r) => [r.filePath.slice(root.length), r.messages]));
   for (const f of ['test/lint/fixtures/cycle-a.ts', 'test/lint/fixtures/cycle-b.ts']) {
-    assert.deepEqual(byFile[f].map((m) => m.ruleId), ['parley/no-import-cycle'], f);
-    assert.match(byFile[f][0].message, /cycle-a\.ts → test\/lint\/fixtures\/cycle-b\.ts → test\/lint\/fixtures\/cycle-a\.ts|cycle-b\.ts → test\/lint\/fixtures\/cycle-a\.ts → test\/lint\/fixtures\/cycle-b\.ts/);
+    assert.deepEqual(
+      byFile[f].map((m) => m.ruleId),
+      ['parley/no-import-cycle'],
+      f,
+    );
+    assert.match(
+      byFile[f][0].message,
+      /cycle-a\.ts → test\/lint\/fixtures\/cycle-b\.ts → test\/lint\/fixtures\/cycle-a\.ts|cycle-b\.ts → test\/lint\/fixtures\/cycle-a\.ts → test\/lint\/fixtures\/cycle-b\.ts/,
+    );
   }
   assert.deepEqual(byFile['test/lint/fixtures/acyclic.ts'], [], 'importing a cycle member is not itself a cycle');
 });

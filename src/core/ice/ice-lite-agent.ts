@@ -30,9 +30,16 @@ export interface IceLiteAgentOptions {
 }
 
 const DROP_COUNTER: Record<IceCheckDropReason, IceLiteCounter> = {
-  malformed: 'drop_malformed', indication: 'indication', response: 'drop_response', fingerprint: 'drop_fingerprint', method: 'drop_method',
+  malformed: 'drop_malformed',
+  indication: 'indication',
+  response: 'drop_response',
+  fingerprint: 'drop_fingerprint',
+  method: 'drop_method',
 };
-const REJECT_COUNTER = { 400: 'stun_error_400', 401: 'stun_error_401', 420: 'stun_error_420' } as const satisfies Record<number, IceLiteCounter>;
+const REJECT_COUNTER = { 400: 'stun_error_400', 401: 'stun_error_401', 420: 'stun_error_420' } as const satisfies Record<
+  number,
+  IceLiteCounter
+>;
 
 /** A session has a handful of remote addresses; the cap bounds what one credential holder can make us keep. */
 const MAX_VALID_PAIRS = 16;
@@ -259,10 +266,17 @@ export class IceLiteAgent {
     this.#pendingBack.add(transactionId.toString('hex'));
     // RFC 8445 §7.2.2: USERNAME "<their ufrag>:<our ufrag>" — theirs as their check named it.
     const theirUfrag = username.slice(username.indexOf(':') + 1);
-    this.#send(to, connectivityCheck({
-      transactionId, localUfrag: this.#localUfrag, remoteUfrag: theirUfrag, remotePwd: pwd,
-      priority: PEER_REFLEXIVE_PRIORITY, role: { controlling: false, tieBreaker: this.#tieBreaker },
-    }));
+    this.#send(
+      to,
+      connectivityCheck({
+        transactionId,
+        localUfrag: this.#localUfrag,
+        remoteUfrag: theirUfrag,
+        remotePwd: pwd,
+        priority: PEER_REFLEXIVE_PRIORITY,
+        role: { controlling: false, tieBreaker: this.#tieBreaker },
+      }),
+    );
   }
 
   /** Whether a Binding response (success or error) answers one of our requests back; consumes it. */
@@ -276,7 +290,10 @@ export class IceLiteAgent {
     let oldest: string | undefined;
     let oldestAt = Infinity;
     for (const [k, p] of this.#valid) {
-      if (k !== selectedKey && p.lastCheckAt < oldestAt) { oldest = k; oldestAt = p.lastCheckAt; }
+      if (k !== selectedKey && p.lastCheckAt < oldestAt) {
+        oldest = k;
+        oldestAt = p.lastCheckAt;
+      }
     }
     if (oldest !== undefined) this.#valid.delete(oldest);
   }

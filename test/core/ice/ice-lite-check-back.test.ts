@@ -11,7 +11,13 @@ import { connectivityCheck, PEER_REFLEXIVE_PRIORITY } from '../../../src/core/ic
 import { bindingError, bindingSuccess } from '../../../src/core/ice/binding-response.ts';
 import { seededRng } from '../../../src/core/rng.ts';
 import {
-  decodeStun, verifyFingerprint, verifyMessageIntegrity, StunDecodeError, StunClass, StunErrorCodes, type StunMessage,
+  decodeStun,
+  verifyFingerprint,
+  verifyMessageIntegrity,
+  StunDecodeError,
+  StunClass,
+  StunErrorCodes,
+  type StunMessage,
 } from '../../../src/core/stun/index.ts';
 import type { TransportAddress } from '../../../src/core/address.ts';
 import type { IceTransmit } from '../../../src/core/ice/ice-types.ts';
@@ -23,16 +29,32 @@ const REMOTE_PWD = 'client-password-0123456789';
 const CLIENT: TransportAddress = { address: '203.0.113.7', port: 50000, family: 'IPv4' };
 const CLIENT2: TransportAddress = { address: '2001:db8::9', port: 41000, family: 'IPv6' };
 let tidCounter = 0;
-const nextTid = (): Buffer => { const t = Buffer.alloc(12); t.writeUInt32BE(++tidCounter, 8); return t; };
+const nextTid = (): Buffer => {
+  const t = Buffer.alloc(12);
+  t.writeUInt32BE(++tidCounter, 8);
+  return t;
+};
 
 function agent(extra: Partial<ConstructorParameters<typeof IceLiteAgent>[0]> = {}): IceLiteAgent {
-  return new IceLiteAgent({ localUfrag: LOCAL_UFRAG, localPwd: LOCAL_PWD, remoteUfrag: REMOTE_UFRAG, remotePwd: REMOTE_PWD, rng: seededRng('lite'), ...extra });
+  return new IceLiteAgent({
+    localUfrag: LOCAL_UFRAG,
+    localPwd: LOCAL_PWD,
+    remoteUfrag: REMOTE_UFRAG,
+    remotePwd: REMOTE_PWD,
+    rng: seededRng('lite'),
+    ...extra,
+  });
 }
 
 function check(o: { useCandidate?: boolean; pwd?: string; controlled?: boolean } = {}): Buffer {
   return connectivityCheck({
-    transactionId: nextTid(), localUfrag: REMOTE_UFRAG, remoteUfrag: LOCAL_UFRAG, remotePwd: o.pwd ?? LOCAL_PWD,
-    priority: PEER_REFLEXIVE_PRIORITY, role: { controlling: !o.controlled, tieBreaker: 0x1234n }, useCandidate: o.useCandidate,
+    transactionId: nextTid(),
+    localUfrag: REMOTE_UFRAG,
+    remoteUfrag: LOCAL_UFRAG,
+    remotePwd: o.pwd ?? LOCAL_PWD,
+    priority: PEER_REFLEXIVE_PRIORITY,
+    role: { controlling: !o.controlled, tieBreaker: 0x1234n },
+    useCandidate: o.useCandidate,
   });
 }
 
@@ -119,7 +141,10 @@ test('nothing is sent toward an address without a valid check, nor without the m
   // Without the remote password or an Rng the agent cannot send one.
   for (const x of [agent({ remotePwd: undefined }), agent({ rng: undefined })]) {
     x.handle(check(), CLIENT, 0);
-    assert.deepEqual(transmits(x).map((t) => decoded(t.data).class), [StunClass.SuccessResponse]);
+    assert.deepEqual(
+      transmits(x).map((t) => decoded(t.data).class),
+      [StunClass.SuccessResponse],
+    );
   }
 });
 
@@ -160,7 +185,12 @@ test('the answer to our request is consumed and counted, success or error; other
 test('our controlling client answers the request, and the agent counts that answer', () => {
   const relay: TransportAddress = { address: '198.51.100.10', port: 3478, family: 'IPv4' };
   const client = new IceControllingClient({
-    localUfrag: REMOTE_UFRAG, localPwd: REMOTE_PWD, remoteUfrag: LOCAL_UFRAG, remotePwd: LOCAL_PWD, remote: relay, rng: seededRng('ctl'),
+    localUfrag: REMOTE_UFRAG,
+    localPwd: REMOTE_PWD,
+    remoteUfrag: LOCAL_UFRAG,
+    remotePwd: LOCAL_PWD,
+    remote: relay,
+    rng: seededRng('ctl'),
   });
   const a = agent();
   client.start(0);
@@ -176,7 +206,11 @@ test('our controlling client answers the request, and the agent counts that answ
 
 test('a nomination of the provisionally selected pair is the event "nominated", once', () => {
   const a = agent();
-  const events = (): unknown[] => { const out = []; for (let e = a.pollEvent(); e; e = a.pollEvent()) out.push(e); return out; };
+  const events = (): unknown[] => {
+    const out = [];
+    for (let e = a.pollEvent(); e; e = a.pollEvent()) out.push(e);
+    return out;
+  };
   a.handle(check(), CLIENT, 0);
   assert.deepEqual(events(), [{ type: 'selected', address: CLIENT }]);
   a.handle(check({ useCandidate: true }), CLIENT, 10);
