@@ -61,7 +61,9 @@ function mediaIoText(): string {
   const args = `${process.env.MEDIA_IO ? `--media-io ${process.env.MEDIA_IO}` : ''} ${process.env.TRX_ARGS ?? ''}`;
   const asked = (/--media-io (native|dgram)/.exec(args)?.[1] ?? process.env.PARLEY_MEDIA_IO) as 'native' | 'dgram' | undefined;
   const io = resolveMediaIo(asked).io;
-  const batch = /--media-batch-us (\d+)/.exec(`${process.env.MEDIA_BATCH_US ? `--media-batch-us ${process.env.MEDIA_BATCH_US}` : ''} ${args}`)?.[1];
+  const batch = /--media-batch-us (\d+)/.exec(
+    `${process.env.MEDIA_BATCH_US ? `--media-batch-us ${process.env.MEDIA_BATCH_US}` : ''} ${args}`,
+  )?.[1];
   return io === 'native' ? `native (batch window ${batch ?? DEFAULT_MEDIA_BATCH_US} µs)` : 'dgram';
 }
 
@@ -77,7 +79,8 @@ function start(name: string, argv: string[], env: NodeJS.ProcessEnv): ChildProce
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   child.on('exit', (code, sig) => {
-    if (!stopping && !child.killed && name !== 'load') process.stderr.write(`bench: ${name} exited (${code ?? sig})\n${out.slice(-2000)}\n`);
+    if (!stopping && !child.killed && name !== 'load')
+      process.stderr.write(`bench: ${name} exited (${code ?? sig})\n${out.slice(-2000)}\n`);
   });
   return Object.assign(child, { output: () => out });
 }
@@ -118,7 +121,8 @@ function sample(pid: number): { cpu: number; rssKb: number; at: number } {
 function runQueueWait(pid: number): number {
   let total = 0;
   try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+    for (const tid of readdirSync(`/proc/${pid}/task`))
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
   } catch {
     // a thread ended while we read
   }
@@ -171,7 +175,19 @@ interface LoadRun {
 }
 
 function runLoad(url: string, calls: number, ramp: number, seconds: number): LoadRun {
-  const argv = pinned(LOAD_CPU, [NODE, BIN, 'load', url, '--json', '--calls', String(calls), '--ramp-per-sec', String(ramp), '--seconds', String(seconds)]);
+  const argv = pinned(LOAD_CPU, [
+    NODE,
+    BIN,
+    'load',
+    url,
+    '--json',
+    '--calls',
+    String(calls),
+    '--ramp-per-sec',
+    String(ramp),
+    '--seconds',
+    String(seconds),
+  ]);
   const child = start('load', argv, {});
   let stderr = '';
   let up: () => void = () => {};
@@ -188,7 +204,12 @@ function runLoad(url: string, calls: number, ramp: number, seconds: number): Loa
       clearTimeout(limit);
       run.code = code;
       try {
-        run.report = JSON.parse(child.output().split('\n').find((l) => l.startsWith('{')) ?? '') as LoadReport;
+        run.report = JSON.parse(
+          child
+            .output()
+            .split('\n')
+            .find((l) => l.startsWith('{')) ?? '',
+        ) as LoadReport;
       } catch {
         process.stderr.write(`bench: parley load printed no report (exit ${code}):\n${stderr.slice(-2000)}\n`);
       }
@@ -206,7 +227,9 @@ function runLoad(url: string, calls: number, ramp: number, seconds: number): Loa
     get stderr() {
       return stderr;
     },
-    allUp, done, pid: child.pid!,
+    allUp,
+    done,
+    pid: child.pid!,
   };
 }
 
@@ -255,32 +278,64 @@ interface Stack {
 
 /** A fresh transceiver (its own CPU), warmed up with 20 calls, so every run starts from the same memory. */
 async function startTransceiver(keys: string, relayPort: number): Promise<Stack> {
-  const [trxHttp, media] = await freePorts([{ host: '127.0.0.1', kind: 'tcp' }, { host: '127.0.0.1', kind: 'udp' }]);
+  const [trxHttp, media] = await freePorts([
+    { host: '127.0.0.1', kind: 'tcp' },
+    { host: '127.0.0.1', kind: 'udp' },
+  ]);
   const prof = process.env.CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.CPU_PROF] : [];
-  const trxArgs = ['transceiver', '--http', `127.0.0.1:${trxHttp}`, '--media', `127.0.0.1:${media}`, '--relays', `127.0.0.1:${relayPort}`,
-    '--log-level', 'warn', '--demo-page', 'off', '--max-sessions', '2000', '--drain-seconds', '0',
+  const trxArgs = [
+    'transceiver',
+    '--http',
+    `127.0.0.1:${trxHttp}`,
+    '--media',
+    `127.0.0.1:${media}`,
+    '--relays',
+    `127.0.0.1:${relayPort}`,
+    '--log-level',
+    'warn',
+    '--demo-page',
+    'off',
+    '--max-sessions',
+    '2000',
+    '--drain-seconds',
+    '0',
     ...(process.env.UDP_BUFFER ? ['--udp-buffer', process.env.UDP_BUFFER] : []),
-    ...(process.env.MEDIA_IO ? ['--media-io', process.env.MEDIA_IO] : []), ...(process.env.MEDIA_BATCH_US ? ['--media-batch-us', process.env.MEDIA_BATCH_US] : []),
-    ...(process.env.TRX_ARGS?.split(' ').filter(Boolean) ?? [])];
+    ...(process.env.MEDIA_IO ? ['--media-io', process.env.MEDIA_IO] : []),
+    ...(process.env.MEDIA_BATCH_US ? ['--media-batch-us', process.env.MEDIA_BATCH_US] : []),
+    ...(process.env.TRX_ARGS?.split(' ').filter(Boolean) ?? []),
+  ];
   const trx = start('transceiver', pinned(TRX_CPU, [NODE, ...prof, BIN, ...trxArgs]), { PARLEY_KEYS: keys, PARLEY_KEYS_FILE: '' });
   return warmStack('parley', trx, trxHttp, media, 'parley_transceiver_packets_total');
 }
 
 /** A fresh Pion echo server on the transceiver's CPU, warmed up with 20 calls like the transceiver. */
 async function startPion(bin: string): Promise<Stack> {
-  const [http, udp] = await freePorts([{ host: '127.0.0.1', kind: 'tcp' }, { host: '127.0.0.1', kind: 'udp' }]);
+  const [http, udp] = await freePorts([
+    { host: '127.0.0.1', kind: 'tcp' },
+    { host: '127.0.0.1', kind: 'udp' },
+  ]);
   const pion = start('pion', pinned(TRX_CPU, [bin, '-http', `127.0.0.1:${http}`, '-udp', String(udp)]), {});
   return warmStack('pion', pion, http, udp, 'pion_echo_packets_total');
 }
 
 /** Waits for a started server's /readyz, then warms it up with 20 calls, so every row starts from the same memory. */
-async function warmStack(name: Stack['name'], child: ChildProcess, httpPort: number, udpPort: number, packetsMetric: string): Promise<Stack> {
+async function warmStack(
+  name: Stack['name'],
+  child: ChildProcess,
+  httpPort: number,
+  udpPort: number,
+  packetsMetric: string,
+): Promise<Stack> {
   await waitReady(`http://127.0.0.1:${httpPort}/readyz`, Date.now() + 30_000);
   const url = `http://127.0.0.1:${httpPort}/v1/realtime/calls`;
   await runLoad(url, 20, 20, 3).done;
   return {
-    name, url, pid: child.pid!, udpPort,
-    packetsIn: () => packetsIn(`http://127.0.0.1:${httpPort}/metrics`, packetsMetric), stop: () => stopChild(child),
+    name,
+    url,
+    pid: child.pid!,
+    udpPort,
+    packetsIn: () => packetsIn(`http://127.0.0.1:${httpPort}/metrics`, packetsMetric),
+    stop: () => stopChild(child),
   };
 }
 
@@ -329,27 +384,72 @@ async function measure(stack: Stack, n: number, relay: Relay, idles: string[]): 
   const cpuPct = (100 * (b.cpu - a.cpu)) / wall;
   const r = run.report;
   return {
-    server: stack.name, calls: n, cpuPct, cpuPerCallPct: (cpuPct - idlePct) / n,
+    server: stack.name,
+    calls: n,
+    cpuPct,
+    cpuPerCallPct: (cpuPct - idlePct) / n,
     // CPU per datagram received (its echo, timers and RTCP included) × the 50 a call sends each second.
-    usPerPacket: (1e6 * (b.cpu - a.cpu)) / (p1 - p0), cpuPerCallAt50Pct: (100 * 50 * (b.cpu - a.cpu)) / (p1 - p0), rssMb: b.rssKb / 1024, rssPerCallKb: (b.rssKb - idleRssKb) / n,
-    receiveRatio: r?.receiveRatio ?? 0, setupP50: r?.setupMs.p50, setupP95: r?.setupMs.p95, rttP99: r?.echoRttMs.p99, failed: r ? r.failed : n, failures: r?.failures ?? {},
-    drops, relayDrops: viaRelay ? relayDrops : undefined, waitPct, genCpuPct: (100 * (g1.cpu - g0.cpu)) / wall,
+    usPerPacket: (1e6 * (b.cpu - a.cpu)) / (p1 - p0),
+    cpuPerCallAt50Pct: (100 * 50 * (b.cpu - a.cpu)) / (p1 - p0),
+    rssMb: b.rssKb / 1024,
+    rssPerCallKb: (b.rssKb - idleRssKb) / n,
+    receiveRatio: r?.receiveRatio ?? 0,
+    setupP50: r?.setupMs.p50,
+    setupP95: r?.setupMs.p95,
+    rttP99: r?.echoRttMs.p99,
+    failed: r ? r.failed : n,
+    failures: r?.failures ?? {},
+    drops,
+    relayDrops: viaRelay ? relayDrops : undefined,
+    waitPct,
+    genCpuPct: (100 * (g1.cpu - g0.cpu)) / wall,
     relayCpuPct: viaRelay ? (100 * (r1.cpu - r0.cpu)) / wall : undefined,
   };
 }
 
 async function main(): Promise<void> {
   // Built before anything starts: a first build takes a minute or two and must not sit between rows.
-  const pionBin = REFERENCE === 'pion' ? (await buildGoProgram(new URL('./pion-echo/', import.meta.url).pathname, 600_000)).path : undefined;
+  const pionBin =
+    REFERENCE === 'pion' ? (await buildGoProgram(new URL('./pion-echo/', import.meta.url).pathname, 600_000)).path : undefined;
   const keys = Keyring.generate(systemRng, 1).toString();
-  const [relayPort, internalPort, relayHttp] = await freePorts([{ host: '127.0.0.1', kind: 'udp' }, { host: '127.0.0.1', kind: 'udp' }, { host: '127.0.0.1', kind: 'tcp' }]);
-  const relayChild = start('relay', pinned(LOAD_CPU, [NODE, BIN, 'relay', '--listen', `127.0.0.1:${relayPort}`, '--internal', `127.0.0.1:${internalPort}`,
-    '--http', `127.0.0.1:${relayHttp}`, '--workers', '1', '--pin', 'off', '--new-flow-burst', '100000', '--new-flow-rate', '100000', '--log-level', 'warn']),
-  { PARLEY_KEYS: keys, PARLEY_KEYS_FILE: '' });
+  const [relayPort, internalPort, relayHttp] = await freePorts([
+    { host: '127.0.0.1', kind: 'udp' },
+    { host: '127.0.0.1', kind: 'udp' },
+    { host: '127.0.0.1', kind: 'tcp' },
+  ]);
+  const relayChild = start(
+    'relay',
+    pinned(LOAD_CPU, [
+      NODE,
+      BIN,
+      'relay',
+      '--listen',
+      `127.0.0.1:${relayPort}`,
+      '--internal',
+      `127.0.0.1:${internalPort}`,
+      '--http',
+      `127.0.0.1:${relayHttp}`,
+      '--workers',
+      '1',
+      '--pin',
+      'off',
+      '--new-flow-burst',
+      '100000',
+      '--new-flow-rate',
+      '100000',
+      '--log-level',
+      'warn',
+    ]),
+    { PARLEY_KEYS: keys, PARLEY_KEYS_FILE: '' },
+  );
   // The relay may build its native datapath on first start (minutes on a loaded machine).
   await waitReady(`http://127.0.0.1:${relayHttp}/readyz`, Date.now() + 180_000);
   const relay: Relay = { pid: relayChild.pid!, ports: [relayPort, internalPort] };
-  process.stderr.write(`bench: transceiver${pionBin ? ' and Pion' : ''} on CPU ${TRX_CPU ?? 'any'}, relay pid ${relay.pid} + load generator on CPU ${LOAD_CPU ?? 'any'}; transceiver media I/O ${mediaIoText()}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+  process.stderr.write(
+    `bench: transceiver${pionBin ? ' and Pion' : ''} on CPU ${TRX_CPU ?? 'any'}, relay pid ${relay.pid} + load generator on CPU ${LOAD_CPU ?? 'any'}; transceiver media I/O ${mediaIoText()}; load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}\n`,
+  );
   // With a reference, each Parley row is followed at once by the same row against Pion, so both see the same machine.
   const starters: (() => Promise<Stack>)[] = [() => startTransceiver(keys, relayPort), ...(pionBin ? [() => startPion(pionBin)] : [])];
 
@@ -377,32 +477,51 @@ async function main(): Promise<void> {
   await stopAll();
 
   const f = (v: number | undefined, d = 1): string => (v === undefined ? 'n/a' : v.toFixed(d));
-  const label = (r: { server: Stack['name']; calls?: number }): string => (REFERENCE ? `${r.server}${r.calls === undefined ? '' : ` ${r.calls}`}` : String(r.calls ?? ''));
-  console.log(`\nTransceiver: one process on CPU ${TRX_CPU ?? 'any'}; relay (1 worker) and load generator on CPU ${LOAD_CPU ?? 'any'}. Echo handler, 50 packets/s each way per call, ${WINDOW_S} s steady window.`);
+  const label = (r: { server: Stack['name']; calls?: number }): string =>
+    REFERENCE ? `${r.server}${r.calls === undefined ? '' : ` ${r.calls}`}` : String(r.calls ?? '');
+  console.log(
+    `\nTransceiver: one process on CPU ${TRX_CPU ?? 'any'}; relay (1 worker) and load generator on CPU ${LOAD_CPU ?? 'any'}. Echo handler, 50 packets/s each way per call, ${WINDOW_S} s steady window.`,
+  );
   if (pionBin) {
-    console.log(`Pion (bench/pion-echo: webrtc v3 ICE-lite echo, one UDP port, 4 MB socket buffers): one process on CPU ${TRX_CPU ?? 'any'}, pinned as the transceiver. ` +
-      'Pion has no relay: `parley load` sends to its UDP port directly, so its rows have no relay columns. Each Parley row is followed by the Pion row of the same call count.');
+    console.log(
+      `Pion (bench/pion-echo: webrtc v3 ICE-lite echo, one UDP port, 4 MB socket buffers): one process on CPU ${TRX_CPU ?? 'any'}, pinned as the transceiver. ` +
+        'Pion has no relay: `parley load` sends to its UDP port directly, so its rows have no relay columns. Each Parley row is followed by the Pion row of the same call count.',
+    );
   }
-  console.log(`A fresh ${REFERENCE ? 'server' : 'transceiver'} per row, warmed up with 20 calls; idle CPU / RSS before each row: ${idles.join(', ')}. Load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}.\n`);
-  console.log(`| calls | ${SERVER} CPU | **% of a core per call** | µs CPU per packet in (× 50/s = % per call) | RSS | **KB RSS per call** | receive ratio | setup p50 / p95 ms | echo RTT p99 ms | failed | drops: ${SERVER} / relay sockets | ${SERVER} waited for CPU | relay CPU | generator CPU |`);
+  console.log(
+    `A fresh ${REFERENCE ? 'server' : 'transceiver'} per row, warmed up with 20 calls; idle CPU / RSS before each row: ${idles.join(', ')}. Load average at the end: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}.\n`,
+  );
+  console.log(
+    `| calls | ${SERVER} CPU | **% of a core per call** | µs CPU per packet in (× 50/s = % per call) | RSS | **KB RSS per call** | receive ratio | setup p50 / p95 ms | echo RTT p99 ms | failed | drops: ${SERVER} / relay sockets | ${SERVER} waited for CPU | relay CPU | generator CPU |`,
+  );
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    console.log(`| ${label(r)} | ${f(r.cpuPct)} % | **${f(r.cpuPerCallPct, 3)} %** | ${f(r.usPerPacket, 1)} µs (${f(r.cpuPerCallAt50Pct, 3)} %) | ${f(r.rssMb)} MB | **${f(r.rssPerCallKb, 0)}** | ${f(r.receiveRatio, 4)} | ${f(r.setupP50)} / ${f(r.setupP95)} | ${f(r.rttP99)} | ${r.failed}${r.failed ? ` ${JSON.stringify(r.failures).replace(/"/g, '')}` : ''} | ${r.drops} / ${r.relayDrops ?? '—'} | ${f(r.waitPct, 0)} % | ${r.relayCpuPct === undefined ? '—' : `${f(r.relayCpuPct, 0)} %`} | ${f(r.genCpuPct, 0)} % |`);
+    console.log(
+      `| ${label(r)} | ${f(r.cpuPct)} % | **${f(r.cpuPerCallPct, 3)} %** | ${f(r.usPerPacket, 1)} µs (${f(r.cpuPerCallAt50Pct, 3)} %) | ${f(r.rssMb)} MB | **${f(r.rssPerCallKb, 0)}** | ${f(r.receiveRatio, 4)} | ${f(r.setupP50)} / ${f(r.setupP95)} | ${f(r.rttP99)} | ${r.failed}${r.failed ? ` ${JSON.stringify(r.failures).replace(/"/g, '')}` : ''} | ${r.drops} / ${r.relayDrops ?? '—'} | ${f(r.waitPct, 0)} % | ${r.relayCpuPct === undefined ? '—' : `${f(r.relayCpuPct, 0)} %`} | ${f(r.genCpuPct, 0)} % |`,
+    );
   }
   if (pionBin) printRatios(rows);
   for (const { server, report: storm } of storms) {
     if (!storm) continue;
-    console.log(`\nReconnect storm${REFERENCE ? ` (${server})` : ''}: ${storm.calls} calls started at once (--ramp-per-sec ${STORM}): connected ${storm.connected}, failed ${storm.failed}` +
-      `${storm.failed ? ` ${JSON.stringify(storm.failures)}` : ''}; last call connected ${f(storm.lastConnectMs, 0)} ms after the first started; ` +
-      `${storm.failed ? ` First message per reason: ${JSON.stringify(storm.failureExamples)}.` : ''} setup p50 ${f(storm.setupMs.p50, 0)} / p95 ${f(storm.setupMs.p95, 0)} / max ${f(storm.setupMs.max, 0)} ms; receive ratio ${f(storm.receiveRatio, 4)}; generator CPU ${f(storm.client.cpuPercent, 0)} %.`);
+    console.log(
+      `\nReconnect storm${REFERENCE ? ` (${server})` : ''}: ${storm.calls} calls started at once (--ramp-per-sec ${STORM}): connected ${storm.connected}, failed ${storm.failed}` +
+        `${storm.failed ? ` ${JSON.stringify(storm.failures)}` : ''}; last call connected ${f(storm.lastConnectMs, 0)} ms after the first started; ` +
+        `${storm.failed ? ` First message per reason: ${JSON.stringify(storm.failureExamples)}.` : ''} setup p50 ${f(storm.setupMs.p50, 0)} / p95 ${f(storm.setupMs.p95, 0)} / max ${f(storm.setupMs.max, 0)} ms; receive ratio ${f(storm.receiveRatio, 4)}; generator CPU ${f(storm.client.cpuPercent, 0)} %.`,
+    );
   }
   const starved = rows.filter((r) => r.waitPct > 5);
   if (starved.length > 0) {
-    console.log(`\nNote: at ${starved.map(label).join(', ')} calls the ${SERVER} waited > 5 % of the window for its CPU (another process had it): loss and RTT there measure the machine, not ${REFERENCE ? 'the server' : 'Parley'}.`);
+    console.log(
+      `\nNote: at ${starved.map(label).join(', ')} calls the ${SERVER} waited > 5 % of the window for its CPU (another process had it): loss and RTT there measure the machine, not ${REFERENCE ? 'the server' : 'Parley'}.`,
+    );
   }
   const genBound = rows.filter((r) => r.genCpuPct + (r.relayCpuPct ?? 0) > 90);
   if (genBound.length > 0) {
-    console.log(`\nNote: at ${genBound.map(label).join(', ')} calls the generator + relay CPU was > 90 % of their shared core: the client side, not the ${SERVER}, may have been the limit there.`);
+    console.log(
+      `\nNote: at ${genBound.map(label).join(', ')} calls the generator + relay CPU was > 90 % of their shared core: the client side, not the ${SERVER}, may have been the limit there.`,
+    );
   }
 }
 
@@ -419,7 +538,8 @@ function printRatios(rows: readonly Row[]): void {
   console.log(`\nParley / Pion${REPS > 1 ? ` (means of ${REPS} rows each)` : ''}: below 1 Parley costs less.\n`);
   console.log('| calls | % of a core per call | µs CPU per packet in | KB RSS per call |');
   console.log('|---:|---:|---:|---:|');
-  for (const n of CALLS) console.log(`| ${n} | ${cell(n, 'cpuPerCallPct', 3)} | ${cell(n, 'usPerPacket', 1)} | ${cell(n, 'rssPerCallKb', 0)} |`);
+  for (const n of CALLS)
+    console.log(`| ${n} | ${cell(n, 'cpuPerCallPct', 3)} | ${cell(n, 'usPerPacket', 1)} | ${cell(n, 'rssPerCallKb', 0)} |`);
 }
 
 try {

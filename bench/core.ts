@@ -7,7 +7,9 @@ import type { BenchRow } from './bench-row.ts';
 const dir = fileURLToPath(new URL('./core/', import.meta.url));
 const only = process.argv[2];
 const rows: BenchRow[] = [];
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.ts'))
+  .sort()) {
   if (only && !file.includes(only)) continue;
   const mod = (await import(new URL(`./core/${file}`, import.meta.url).href)) as { run: () => Promise<BenchRow[]> };
   rows.push(...(await mod.run()));

@@ -25,7 +25,12 @@ function measure(c: Case, ms: number): { msgs: number; mb: number } {
   let opened = false;
   a.connect(performance.now());
   const id = a.open({ label: 'bench', ordered: c.ordered }, performance.now());
-  pumpLoopback<DataChannelEvent>(a, b, (s, e) => void (s === 'b' && e.type === 'channel_open' && (opened = true)), () => opened);
+  pumpLoopback<DataChannelEvent>(
+    a,
+    b,
+    (s, e) => void (s === 'b' && e.type === 'channel_open' && (opened = true)),
+    () => opened,
+  );
   a.setBufferedAmountLowThreshold(id, 1 << 20);
   const payload: string | Buffer = c.binary ? Buffer.alloc(c.size, 0x62) : 'b'.repeat(c.size);
   let received = 0;

@@ -38,15 +38,45 @@ const keyring = Keyring.generate(systemRng);
 const sink = { address: '127.0.0.1', port: Number(SINK_ADDR.split(':')[1]), family: 'IPv4' as const };
 const parleyUfrags = `${BUILD}/parley-ufrags.txt`;
 const naiveUfrags = `${BUILD}/naive-ufrags.txt`;
-writeFileSync(parleyUfrags, Array.from({ length: 64 }, () => { const t = mint(sink, keyring, Date.now(), systemRng); return `${t.ufrag} ${t.pwd}`; }).join('\n') + '\n');
+writeFileSync(
+  parleyUfrags,
+  Array.from({ length: 64 }, () => {
+    const t = mint(sink, keyring, Date.now(), systemRng);
+    return `${t.ufrag} ${t.pwd}`;
+  }).join('\n') + '\n',
+);
 writeFileSync(naiveUfrags, Array.from({ length: 64 }, (_, i) => `r${sink.port}x${i.toString(16).padStart(8, '0')}`).join('\n') + '\n');
 
 const parley = (workers: number, datapath: 'js' | 'native' = 'js'): string[] => [
-  NODE, `${ROOT}bin/parley.ts`, 'relay', '--listen', RELAY_ADDR, '--internal', '127.0.0.1:25001', '--http', '127.0.0.1:0',
-  '--workers', String(workers), '--new-flow-rate', '1000000', '--new-flow-burst', '1000000', '--log-level', 'info', '--datapath', datapath,
+  NODE,
+  `${ROOT}bin/parley.ts`,
+  'relay',
+  '--listen',
+  RELAY_ADDR,
+  '--internal',
+  '127.0.0.1:25001',
+  '--http',
+  '127.0.0.1:0',
+  '--workers',
+  String(workers),
+  '--new-flow-rate',
+  '1000000',
+  '--new-flow-burst',
+  '1000000',
+  '--log-level',
+  'info',
+  '--datapath',
+  datapath,
 ];
 const naive = (workers: number, mode: string): string[] => [
-  NODE, `${ROOT}bench/relay/naive-forwarder.ts`, '--listen', RELAY_ADDR, '--workers', String(workers), '--mode', mode,
+  NODE,
+  `${ROOT}bench/relay/naive-forwarder.ts`,
+  '--listen',
+  RELAY_ADDR,
+  '--workers',
+  String(workers),
+  '--mode',
+  mode,
 ];
 const env = { PARLEY_KEYS: keyring.toString() };
 const relays: (RelaySpec & { key: string; ufrags: string })[] = [
@@ -55,8 +85,24 @@ const relays: (RelaySpec & { key: string; ufrags: string })[] = [
   { key: 'b', name: '(b) naive Node dgram forwarder', cmd: naive(1, 'thread'), cpus: RELAY_CPU, ufrags: naiveUfrags },
   { key: 'c', name: '(c) parley relay js, 1 worker', cmd: parley(1), cpus: RELAY_CPU, ufrags: parleyUfrags, env, readyLine: 'relay ready' },
   { key: 'd', name: '(d) parley relay js, 2 workers', cmd: parley(2), cpus: BOTH, ufrags: parleyUfrags, env, readyLine: 'relay ready' },
-  { key: 'n', name: '(n) parley relay native, 1 worker', cmd: parley(1, 'native'), cpus: RELAY_CPU, ufrags: parleyUfrags, env, readyLine: 'relay ready' },
-  { key: 'n2', name: '(n2) parley relay native, 2 workers', cmd: parley(2, 'native'), cpus: BOTH, ufrags: parleyUfrags, env, readyLine: 'relay ready' },
+  {
+    key: 'n',
+    name: '(n) parley relay native, 1 worker',
+    cmd: parley(1, 'native'),
+    cpus: RELAY_CPU,
+    ufrags: parleyUfrags,
+    env,
+    readyLine: 'relay ready',
+  },
+  {
+    key: 'n2',
+    name: '(n2) parley relay native, 2 workers',
+    cmd: parley(2, 'native'),
+    cpus: BOTH,
+    ufrags: parleyUfrags,
+    env,
+    readyLine: 'relay ready',
+  },
   { key: 'b2', name: '(b2) naive, 2 worker threads', cmd: naive(2, 'thread'), cpus: BOTH, ufrags: naiveUfrags },
   { key: 'b3', name: '(b3) naive, 2 processes', cmd: naive(2, 'process'), cpus: BOTH, ufrags: naiveUfrags },
 ];
@@ -77,8 +123,16 @@ for (let rep = 0; rep < REPS; rep++) {
       try {
         entry[test].push(
           await runOne(r, {
-            test, rate: test === 'sat' ? 0 : LAT_PPS, durS: DUR, flows: FLOWS, len: LEN, ufragFile: r.ufrags,
-            relayAddr: RELAY_ADDR, sinkAddr: SINK_ADDR, genCpu: GEN_CPU, sinkCpu: r.key === 'gen' ? RELAY_CPU : GEN_CPU,
+            test,
+            rate: test === 'sat' ? 0 : LAT_PPS,
+            durS: DUR,
+            flows: FLOWS,
+            len: LEN,
+            ufragFile: r.ufrags,
+            relayAddr: RELAY_ADDR,
+            sinkAddr: SINK_ADDR,
+            genCpu: GEN_CPU,
+            sinkCpu: r.key === 'gen' ? RELAY_CPU : GEN_CPU,
             spinCpus: BOTH.split(','),
           }),
         );
@@ -94,10 +148,13 @@ const median = (xs: number[]): number => {
   return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
 };
 const sat = (k: string): number => median(results.get(k)?.sat.map((x) => x.fwdPps) ?? []);
-const fmt = (n: number, d = 0): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—');
+const fmt = (n: number, d = 0): string =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—';
 const pct = (n: number): string => (Number.isFinite(n) ? `${(n * 100).toFixed(2)}%` : '—');
 
-const rows = [['relay', 'fwd pps (full speed)', 'offered pps', 'loss', `loss @${LAT_PPS}`, 'p50 µs', 'p99 µs', 'kernel p99 µs', 'relay CPU µs/pkt']];
+const rows = [
+  ['relay', 'fwd pps (full speed)', 'offered pps', 'loss', `loss @${LAT_PPS}`, 'p50 µs', 'p99 µs', 'kernel p99 µs', 'relay CPU µs/pkt'],
+];
 for (const r of relays) {
   const e = results.get(r.key);
   if (!e) continue;
@@ -116,7 +173,9 @@ for (const r of relays) {
 const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
 const line = (row: string[]): string => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
 console.log(`\nparley relay benchmark — ${FLOWS} flows, ${LEN}-byte packets, ${DUR} s per run, ${REPS} rep(s), median shown;`);
-console.log(`CPUs: generator+sink ${GEN_CPU}, 1-worker relays ${RELAY_CPU}, 2-worker relays ${BOTH} (of ${availableParallelism()}); latency runs with SCHED_IDLE spinners`);
+console.log(
+  `CPUs: generator+sink ${GEN_CPU}, 1-worker relays ${RELAY_CPU}, 2-worker relays ${BOTH} (of ${availableParallelism()}); latency runs with SCHED_IDLE spinners`,
+);
 console.log(line(rows[0]));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const row of rows.slice(1)) console.log(line(row));
@@ -126,9 +185,21 @@ const ratio = (x: string, y: string): string => {
   const ys = results.get(y)?.sat ?? [];
   return fmt(median(xs.map((r, i) => r.fwdPps / (ys[i]?.fwdPps ?? NaN))), 2);
 };
-console.log(`\nratios of full-speed forwarded pps (median of per-round ratios): (c)/(b) ${ratio('c', 'b')}   (d)/(b) ${ratio('d', 'b')}   (n)/(b) ${ratio('n', 'b')}   (n)/(c) ${ratio('n', 'c')}   (n)/(a) ${ratio('n', 'a')}   (c)/(a) ${ratio('c', 'a')}   (b3)/(b2) ${ratio('b3', 'b2')}`);
+console.log(
+  `\nratios of full-speed forwarded pps (median of per-round ratios): (c)/(b) ${ratio('c', 'b')}   (d)/(b) ${ratio('d', 'b')}   (n)/(b) ${ratio('n', 'b')}   (n)/(c) ${ratio('n', 'c')}   (n)/(a) ${ratio('n', 'a')}   (c)/(a) ${ratio('c', 'a')}   (b3)/(b2) ${ratio('b3', 'b2')}`,
+);
 const p99 = (k: string): number[] => results.get(k)?.lat.map((r) => r.p99us) ?? [];
-console.log(`p99 at ${LAT_PPS} pps per round, µs: (b) ${p99('b').map((x) => fmt(x)).join(' / ')}   (c) ${p99('c').map((x) => fmt(x)).join(' / ')}   (d) ${p99('d').map((x) => fmt(x)).join(' / ')}   (n) ${p99('n').map((x) => fmt(x)).join(' / ')}`);
+console.log(
+  `p99 at ${LAT_PPS} pps per round, µs: (b) ${p99('b')
+    .map((x) => fmt(x))
+    .join(' / ')}   (c) ${p99('c')
+    .map((x) => fmt(x))
+    .join(' / ')}   (d) ${p99('d')
+    .map((x) => fmt(x))
+    .join(' / ')}   (n) ${p99('n')
+    .map((x) => fmt(x))
+    .join(' / ')}`,
+);
 const pps = (k: string): string => (results.get(k)?.sat ?? []).map((r) => fmt(r.fwdPps)).join(' / ');
 console.log(`forwarded pps per round: (b) ${pps('b')}   (c) ${pps('c')}   (d) ${pps('d')}   (n) ${pps('n')}   (n2) ${pps('n2')}`);
 const cpuRatio = (x: string, y: string): string => {
@@ -136,8 +207,16 @@ const cpuRatio = (x: string, y: string): string => {
   const ys = results.get(y)?.sat ?? [];
   return fmt(median(xs.map((r, i) => (ys[i]?.cpuUsPerPkt ?? NaN) / r.cpuUsPerPkt)), 2);
 };
-console.log(`packets per relay-CPU-second vs naive (median of per-round ratios; the measure a busy machine distorts least): (c)/(b) ${cpuRatio('c', 'b')}   (d)/(b) ${cpuRatio('d', 'b')}   (n)/(b) ${cpuRatio('n', 'b')}`);
+console.log(
+  `packets per relay-CPU-second vs naive (median of per-round ratios; the measure a busy machine distorts least): (c)/(b) ${cpuRatio('c', 'b')}   (d)/(b) ${cpuRatio('d', 'b')}   (n)/(b) ${cpuRatio('n', 'b')}`,
+);
 const cpu = (k: string): string => (results.get(k)?.sat ?? []).map((r) => fmt(r.cpuUsPerPkt, 2)).join(' / ');
-console.log(`relay CPU µs per forwarded packet per round: (b) ${cpu('b')}   (c) ${cpu('c')}   (d) ${cpu('d')}   (b2) ${cpu('b2')}   (b3) ${cpu('b3')}   (n) ${cpu('n')}   (n2) ${cpu('n2')}`);
-console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')} (other work on this machine skews everything)`);
+console.log(
+  `relay CPU µs per forwarded packet per round: (b) ${cpu('b')}   (c) ${cpu('c')}   (d) ${cpu('d')}   (b2) ${cpu('b2')}   (b3) ${cpu('b3')}   (n) ${cpu('n')}   (n2) ${cpu('n2')}`,
+);
+console.log(
+  `load average at the end: ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')} (other work on this machine skews everything)`,
+);
 console.log(`total time ${((Date.now() - started) / 1000).toFixed(0)} s`);

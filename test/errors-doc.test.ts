@@ -28,7 +28,7 @@ test('every code is ERR_<AREA>_<REASON>, defined once across all areas, with a m
   }
 });
 
-test('every drop reason is snake_case, once per list, with a meaning (the relay\'s from its comments)', () => {
+test("every drop reason is snake_case, once per list, with a meaning (the relay's from its comments)", () => {
   for (const s of dropReasonSections()) {
     assert.ok(s.entries.length > 0, s.title);
     assert.equal(new Set(s.entries.map((e) => e.value)).size, s.entries.length, `${s.title}: a reason twice`);
@@ -39,7 +39,10 @@ test('every drop reason is snake_case, once per list, with a meaning (the relay\
   }
   // A reason whose line has no comment gets no meaning, which the loop above refuses.
   const parsed = relayDropReasons("  'not_stun', // first packet is not STUN\n  'send_error',\n");
-  assert.deepEqual(parsed.filter((e) => e.meaning !== ''), [{ value: 'not_stun', meaning: 'first packet is not STUN' }]);
+  assert.deepEqual(
+    parsed.filter((e) => e.meaning !== ''),
+    [{ value: 'not_stun', meaning: 'first packet is not STUN' }],
+  );
 });
 
 test('no ERR_… string in src/ bypasses the catalogs', () => {

@@ -9,8 +9,18 @@ const clientCert = generateCertificate(seededRng('bench-client'));
 const serverCert = generateCertificate(seededRng('bench-server'));
 
 function pair(seed: number): { client: DtlsEndpoint; server: DtlsEndpoint } {
-  const client = new DtlsEndpoint({ role: 'client', certificate: clientCert, remoteFingerprint: serverCert.fingerprint, rng: seededRng(`c${seed}`) });
-  const server = new DtlsEndpoint({ role: 'server', certificate: serverCert, remoteFingerprint: clientCert.fingerprint, rng: seededRng(`s${seed}`) });
+  const client = new DtlsEndpoint({
+    role: 'client',
+    certificate: clientCert,
+    remoteFingerprint: serverCert.fingerprint,
+    rng: seededRng(`c${seed}`),
+  });
+  const server = new DtlsEndpoint({
+    role: 'server',
+    certificate: serverCert,
+    remoteFingerprint: clientCert.fingerprint,
+    rng: seededRng(`s${seed}`),
+  });
   return { client, server };
 }
 
@@ -37,7 +47,12 @@ export async function run(): Promise<BenchRow[]> {
     p.server.pollEvent();
   });
   return [
-    { name: 'dtls handshake, client+server in-memory', value: 1e6 / us, unit: 'hs/s', note: `${(us / 1000).toFixed(2)} ms each, X25519 + ECDSA P-256, both sides` },
+    {
+      name: 'dtls handshake, client+server in-memory',
+      value: 1e6 / us,
+      unit: 'hs/s',
+      note: `${(us / 1000).toFixed(2)} ms each, X25519 + ECDSA P-256, both sides`,
+    },
     { name: 'dtls app-data record seal+open (1100 B)', value: recordUs, unit: 'µs', note: 'AES-128-GCM, fresh Cipheriv per record' },
   ];
 }

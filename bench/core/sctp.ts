@@ -53,7 +53,12 @@ export function associationThroughput(size: number, ms: number, opts: SendOption
   const payload = Buffer.alloc(size, 0x61);
   let connected = 0;
   a.connect(performance.now());
-  pumpLoopback(a, b, (_s, e) => void (e.type === 'connected' && connected++), () => connected === 2);
+  pumpLoopback(
+    a,
+    b,
+    (_s, e) => void (e.type === 'connected' && connected++),
+    () => connected === 2,
+  );
   let received = 0;
   let bytes = 0;
   let stop = false;

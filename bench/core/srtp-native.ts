@@ -6,11 +6,23 @@
 // rounds of 200 ms, best round (as bench/core/srtp.ts). Skipped with a note row when the addon is
 // not built.
 import { microsPerCall, type BenchRow } from '../bench-row.ts';
-import { deriveSessionKeys, SrtpSession, SRTP_PROFILES, type SrtpProfileName, type SrtpSessionOptions, type SrtpTransform } from '../../src/core/srtp/index.ts';
+import {
+  deriveSessionKeys,
+  SrtpSession,
+  SRTP_PROFILES,
+  type SrtpProfileName,
+  type SrtpSessionOptions,
+  type SrtpTransform,
+} from '../../src/core/srtp/index.ts';
 import { AesCmHmacSha1Transform } from '../../src/core/srtp/transform-aes-cm.ts';
 import { AesGcmTransform } from '../../src/core/srtp/transform-aes-gcm.ts';
 import { rtpPacket } from './srtp.ts';
-import { loadSrtpAddon, nativeSrtpTransformFactory, NativeAesCmHmacSha1Transform, NativeAesGcmTransform } from '../../src/transceiver/media/srtp-native.ts';
+import {
+  loadSrtpAddon,
+  nativeSrtpTransformFactory,
+  NativeAesCmHmacSha1Transform,
+  NativeAesGcmTransform,
+} from '../../src/transceiver/media/srtp-native.ts';
 
 const LAP = 16384;
 const ROUNDS = 7;

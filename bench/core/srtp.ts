@@ -46,12 +46,18 @@ function naiveProtectCm(k: SessionKeys, p: Buffer): Buffer {
   const seq = p.readUInt16BE(2);
   const enc = createCipheriv('aes-128-ctr', Buffer.from(k.encKey), naiveIvCm(k, seq)).update(p.subarray(12));
   const body = Buffer.concat([p.subarray(0, 12), enc]);
-  const tag = createHmac('sha1', Buffer.from(k.authKey)).update(Buffer.concat([body, Buffer.alloc(4)])).digest().subarray(0, 10);
+  const tag = createHmac('sha1', Buffer.from(k.authKey))
+    .update(Buffer.concat([body, Buffer.alloc(4)]))
+    .digest()
+    .subarray(0, 10);
   return Buffer.concat([body, tag]);
 }
 function naiveUnprotectCm(k: SessionKeys, p: Buffer): Buffer | undefined {
   const end = p.length - 10;
-  const tag = createHmac('sha1', Buffer.from(k.authKey)).update(Buffer.concat([p.subarray(0, end), Buffer.alloc(4)])).digest().subarray(0, 10);
+  const tag = createHmac('sha1', Buffer.from(k.authKey))
+    .update(Buffer.concat([p.subarray(0, end), Buffer.alloc(4)]))
+    .digest()
+    .subarray(0, 10);
   if (!timingSafeEqual(tag, p.subarray(end))) return undefined;
   const dec = createDecipheriv('aes-128-ctr', Buffer.from(k.encKey), naiveIvCm(k, p.readUInt16BE(2))).update(p.subarray(12, end));
   return Buffer.concat([p.subarray(0, 12), dec]);

@@ -10,9 +10,12 @@ export async function run(): Promise<BenchRow[]> {
   const password = 'Ab3dEf6hIj9kLm2nOp5qRs8tUv';
   const packet = connectivityCheck({
     transactionId: Buffer.from('0102030405060708090a0b0c', 'hex'),
-    localUfrag: 'cLnT', remoteUfrag: 'R0utingT0kenR0utingT0kenR0utingT0kenR0utingT0ken',
-    remotePwd: password, priority: PEER_REFLEXIVE_PRIORITY,
-    role: { controlling: true, tieBreaker: 0x0123456789abcdefn }, useCandidate: true,
+    localUfrag: 'cLnT',
+    remoteUfrag: 'R0utingT0kenR0utingT0kenR0utingT0kenR0utingT0ken',
+    remotePwd: password,
+    priority: PEER_REFLEXIVE_PRIORITY,
+    role: { controlling: true, tieBreaker: 0x0123456789abcdefn },
+    useCandidate: true,
   });
   if (!checkIntegrity(packet, password) || peekUsername(packet) === undefined) throw new Error('bench packet is invalid');
   const note = `${packet.length}-byte Binding Request`;

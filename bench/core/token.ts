@@ -19,12 +19,52 @@ export async function run(): Promise<BenchRow[]> {
   const forgedText = forged.toString('base64');
   let sink = 0;
   const rows: BenchRow[] = [
-    { name: 'token open (IPv4)', value: microsPerCall(() => { if (open(t4, keyring, now).ok) sink++; }), unit: 'µs/call', note: 'relay, first packet' },
-    { name: 'token open (IPv6)', value: microsPerCall(() => { if (open(t6, keyring, now).ok) sink++; }), unit: 'µs/call' },
-    { name: 'token open (forged, bad_tag)', value: microsPerCall(() => { if (!open(forgedText, keyring, now).ok) sink++; }), unit: 'µs/call', note: 'junk flood cost' },
-    { name: 'token open (malformed)', value: microsPerCall(() => { if (!open('!!!!', keyring, now).ok) sink++; }), unit: 'µs/call' },
-    { name: 'token derivePassword', value: microsPerCall(() => { sink += derivePassword(t4, keyring)?.length ?? 0; }), unit: 'µs/call', note: 'relay, after open' },
-    { name: 'token mint', value: microsPerCall(() => { sink += mint(v4, keyring, now, rng).ufrag.length; }), unit: 'µs/call', note: 'seeded rng' },
+    {
+      name: 'token open (IPv4)',
+      value: microsPerCall(() => {
+        if (open(t4, keyring, now).ok) sink++;
+      }),
+      unit: 'µs/call',
+      note: 'relay, first packet',
+    },
+    {
+      name: 'token open (IPv6)',
+      value: microsPerCall(() => {
+        if (open(t6, keyring, now).ok) sink++;
+      }),
+      unit: 'µs/call',
+    },
+    {
+      name: 'token open (forged, bad_tag)',
+      value: microsPerCall(() => {
+        if (!open(forgedText, keyring, now).ok) sink++;
+      }),
+      unit: 'µs/call',
+      note: 'junk flood cost',
+    },
+    {
+      name: 'token open (malformed)',
+      value: microsPerCall(() => {
+        if (!open('!!!!', keyring, now).ok) sink++;
+      }),
+      unit: 'µs/call',
+    },
+    {
+      name: 'token derivePassword',
+      value: microsPerCall(() => {
+        sink += derivePassword(t4, keyring)?.length ?? 0;
+      }),
+      unit: 'µs/call',
+      note: 'relay, after open',
+    },
+    {
+      name: 'token mint',
+      value: microsPerCall(() => {
+        sink += mint(v4, keyring, now, rng).ufrag.length;
+      }),
+      unit: 'µs/call',
+      note: 'seeded rng',
+    },
   ];
   if (sink === 0) throw new Error('benchmark optimised away');
   return rows;

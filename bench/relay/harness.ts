@@ -136,7 +136,15 @@ export async function runOne(relay: RelaySpec, o: RunOptions): Promise<RunResult
   try {
     await until(() => !portListening(relayPort) && !portListening(sinkPort), 5000, 'ports to be free');
     if (o.test === 'lat') for (const c of o.spinCpus) spawnPinned(c, [join(BUILD, 'spin'), String(o.durS + 20)]);
-    const sink = spawnPinned(o.sinkCpu, [join(BUILD, 'udpsink'), '-l', o.sinkAddr, '-t', String(o.durS + 20), '-i', String(STUN_TO_RTP_WAIT_MS + 1000)]);
+    const sink = spawnPinned(o.sinkCpu, [
+      join(BUILD, 'udpsink'),
+      '-l',
+      o.sinkAddr,
+      '-t',
+      String(o.durS + 20),
+      '-i',
+      String(STUN_TO_RTP_WAIT_MS + 1000),
+    ]);
     const sinkOut = collect(sink);
     let dst = o.sinkAddr;
     let relayPid: number | undefined;
@@ -153,12 +161,25 @@ export async function runOne(relay: RelaySpec, o: RunOptions): Promise<RunResult
     }
     await until(() => portListening(sinkPort), 5000, 'sink listening');
     const gen = spawnPinned(o.genCpu, [
-      join(BUILD, 'udpgen'), '-d', dst, '-u', o.ufragFile, '-f', String(o.flows), '-r', String(o.rate), '-t', String(o.durS), '-l', String(o.len),
+      join(BUILD, 'udpgen'),
+      '-d',
+      dst,
+      '-u',
+      o.ufragFile,
+      '-f',
+      String(o.flows),
+      '-r',
+      String(o.rate),
+      '-t',
+      String(o.durS),
+      '-l',
+      String(o.len),
       // 1.5 s between the STUN phase and the RTP phase (udpgen's default is 0.3 s): a relay that
       // verifies tokens spends ~30–70 µs per check, and on a busy CPU a backlog of 1000 checks
       // would otherwise spill into the first RTP packets and be measured as forwarding latency.
       // (The sink's idle timeout above is longer than this pause.)
-      '-w', String(STUN_TO_RTP_WAIT_MS),
+      '-w',
+      String(STUN_TO_RTP_WAIT_MS),
     ]);
     const genOut = collect(gen);
     const cpu0 = cpuSeconds(relayPid);

@@ -25,7 +25,7 @@ const [host, portText] = opt.listen.split(':');
 function ufragPort(b: Buffer): number {
   if (b.length < 20 || b[0] > 1 || b.readUInt32BE(4) !== 0x2112a442) return 0;
   const end = Math.min(20 + b.readUInt16BE(2), b.length);
-  for (let off = 20; off + 4 <= end; ) {
+  for (let off = 20; off + 4 <= end;) {
     const type = b.readUInt16BE(off);
     const len = b.readUInt16BE(off + 2);
     if (off + 4 + len > end) return 0;

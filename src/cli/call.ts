@@ -21,18 +21,102 @@ const seconds = (text: string): number => {
 const optional = (text: string): string | undefined => text;
 
 const spec = {
-  wav: setting({ flag: 'wav', env: 'PARLEY_CALL_WAV', metavar: 'FILE', help: 'send this 16-bit 48 kHz WAV (instead of a tone)', default: undefined as string | undefined, parse: optional }),
-  tone: setting({ flag: 'tone', env: 'PARLEY_CALL_TONE', metavar: 'HZ', help: 'send a sine at this frequency', default: 440, parse: parsers.int(20, 20000) }),
-  seconds: setting({ flag: 'seconds', env: 'PARLEY_CALL_SECONDS', metavar: 'S', help: 'how long to send (a WAV is repeated to fill it)', default: 5, parse: seconds }),
-  record: setting({ flag: 'record', env: 'PARLEY_CALL_RECORD', metavar: 'FILE', help: 'write the audio that comes back to this WAV (mono, 48 kHz)', default: undefined as string | undefined, parse: optional }),
-  bearer: setting({ flag: 'bearer', env: 'PARLEY_CALL_BEARER', metavar: 'KEY', help: 'send Authorization: Bearer KEY', default: undefined as string | undefined, parse: optional }),
-  bind: setting({ flag: 'bind', env: 'PARLEY_CALL_BIND', metavar: 'HOST', help: 'local address of the UDP socket', default: '0.0.0.0', parse: parsers.string }),
-  connectTimeout: setting({ flag: 'connect-timeout-ms', env: 'PARLEY_CALL_CONNECT_TIMEOUT_MS', metavar: 'MS', help: 'give up if not connected this long after the answer', default: 10000, parse: parsers.int(100, 120000) }),
-  datachannel: setting({ flag: 'datachannel', env: 'PARLEY_CALL_DATACHANNEL', metavar: 'LABEL', help: 'open a data channel with this label (e.g. oai-events), send --dc-message or --dc-bytes on it, print what comes back and its round trip', default: undefined as string | undefined, parse: optional }),
-  dcMessage: setting({ flag: 'dc-message', env: 'PARLEY_CALL_DC_MESSAGE', metavar: 'TEXT', help: 'with --datachannel: the text message to send (default "ping")', default: undefined as string | undefined, parse: optional }),
-  dcBytes: setting({ flag: 'dc-bytes', env: 'PARLEY_CALL_DC_BYTES', metavar: 'N', help: 'with --datachannel: send a binary message of N bytes instead of text', default: undefined as number | undefined, parse: parsers.int(1, 256 * 1024) }),
-  dcEvery: setting({ flag: 'dc-every', env: 'PARLEY_CALL_DC_EVERY', metavar: 'MS', help: 'with --datachannel: send the message every MS during the call (default once)', default: undefined as number | undefined, parse: parsers.int(1, 3_600_000) }),
-  rebindAfter: setting({ flag: 'rebind-after-ms', env: 'PARLEY_CALL_REBIND_AFTER_MS', metavar: 'MS', help: 'testing: move to a new local UDP port this long after connecting (NAT rebinding)', default: undefined as number | undefined, parse: parsers.int(0, 3600000) }),
+  wav: setting({
+    flag: 'wav',
+    env: 'PARLEY_CALL_WAV',
+    metavar: 'FILE',
+    help: 'send this 16-bit 48 kHz WAV (instead of a tone)',
+    default: undefined as string | undefined,
+    parse: optional,
+  }),
+  tone: setting({
+    flag: 'tone',
+    env: 'PARLEY_CALL_TONE',
+    metavar: 'HZ',
+    help: 'send a sine at this frequency',
+    default: 440,
+    parse: parsers.int(20, 20000),
+  }),
+  seconds: setting({
+    flag: 'seconds',
+    env: 'PARLEY_CALL_SECONDS',
+    metavar: 'S',
+    help: 'how long to send (a WAV is repeated to fill it)',
+    default: 5,
+    parse: seconds,
+  }),
+  record: setting({
+    flag: 'record',
+    env: 'PARLEY_CALL_RECORD',
+    metavar: 'FILE',
+    help: 'write the audio that comes back to this WAV (mono, 48 kHz)',
+    default: undefined as string | undefined,
+    parse: optional,
+  }),
+  bearer: setting({
+    flag: 'bearer',
+    env: 'PARLEY_CALL_BEARER',
+    metavar: 'KEY',
+    help: 'send Authorization: Bearer KEY',
+    default: undefined as string | undefined,
+    parse: optional,
+  }),
+  bind: setting({
+    flag: 'bind',
+    env: 'PARLEY_CALL_BIND',
+    metavar: 'HOST',
+    help: 'local address of the UDP socket',
+    default: '0.0.0.0',
+    parse: parsers.string,
+  }),
+  connectTimeout: setting({
+    flag: 'connect-timeout-ms',
+    env: 'PARLEY_CALL_CONNECT_TIMEOUT_MS',
+    metavar: 'MS',
+    help: 'give up if not connected this long after the answer',
+    default: 10000,
+    parse: parsers.int(100, 120000),
+  }),
+  datachannel: setting({
+    flag: 'datachannel',
+    env: 'PARLEY_CALL_DATACHANNEL',
+    metavar: 'LABEL',
+    help: 'open a data channel with this label (e.g. oai-events), send --dc-message or --dc-bytes on it, print what comes back and its round trip',
+    default: undefined as string | undefined,
+    parse: optional,
+  }),
+  dcMessage: setting({
+    flag: 'dc-message',
+    env: 'PARLEY_CALL_DC_MESSAGE',
+    metavar: 'TEXT',
+    help: 'with --datachannel: the text message to send (default "ping")',
+    default: undefined as string | undefined,
+    parse: optional,
+  }),
+  dcBytes: setting({
+    flag: 'dc-bytes',
+    env: 'PARLEY_CALL_DC_BYTES',
+    metavar: 'N',
+    help: 'with --datachannel: send a binary message of N bytes instead of text',
+    default: undefined as number | undefined,
+    parse: parsers.int(1, 256 * 1024),
+  }),
+  dcEvery: setting({
+    flag: 'dc-every',
+    env: 'PARLEY_CALL_DC_EVERY',
+    metavar: 'MS',
+    help: 'with --datachannel: send the message every MS during the call (default once)',
+    default: undefined as number | undefined,
+    parse: parsers.int(1, 3_600_000),
+  }),
+  rebindAfter: setting({
+    flag: 'rebind-after-ms',
+    env: 'PARLEY_CALL_REBIND_AFTER_MS',
+    metavar: 'MS',
+    help: 'testing: move to a new local UDP port this long after connecting (NAT rebinding)',
+    default: undefined as number | undefined,
+    parse: parsers.int(0, 3600000),
+  }),
 };
 
 const help = `Usage: parley call URL [options]
@@ -55,17 +139,29 @@ const f1 = (n: number | undefined): string => (n === undefined ? 'n/a' : n.toFix
 function printText(s: CallSummary, recorded: string | undefined): void {
   const st = s.stats;
   if (s.connectMs !== undefined && st) {
-    console.log(`connected in ${f1(s.connectMs)} ms (POST → DTLS connected; answer ${f1(s.signalingMs)} ms, ICE ${f1(st.iceMs)} ms, DTLS ${f1(st.dtlsMs)} ms)`);
+    console.log(
+      `connected in ${f1(s.connectMs)} ms (POST → DTLS connected; answer ${f1(s.signalingMs)} ms, ICE ${f1(st.iceMs)} ms, DTLS ${f1(st.dtlsMs)} ms)`,
+    );
     console.log(`  via ${st.remoteAddress} from ${s.localAddress}, DTLS ${st.dtlsRole}, ${st.srtpProfile}`);
-    console.log(`packets: sent ${st.packetsSent}, received ${st.packetsReceived}, lost ${st.packetsLost} (${(st.lossFraction * 100).toFixed(1)}%), SRTP dropped ${st.srtpDropped}`);
-    if (st.framesSkipped > 0) console.log(`  ${st.framesSkipped} frames not sent: this process stalled for more than 500 ms (a busy machine), so it skipped rather than burst`);
+    console.log(
+      `packets: sent ${st.packetsSent}, received ${st.packetsReceived}, lost ${st.packetsLost} (${(st.lossFraction * 100).toFixed(1)}%), SRTP dropped ${st.srtpDropped}`,
+    );
+    if (st.framesSkipped > 0)
+      console.log(
+        `  ${st.framesSkipped} frames not sent: this process stalled for more than 500 ms (a busy machine), so it skipped rather than burst`,
+      );
     console.log(`RTT: ${st.rttMs === undefined ? 'n/a' : `${st.rttMs.toFixed(2)} ms (${st.rttSource})`}`);
   }
-  if (s.rebind) console.log(`rebound to ${s.rebind.localAddress} after ${s.rebind.atMs} ms; received ${s.rebind.packetsReceivedAfter} packets afterwards`);
+  if (s.rebind)
+    console.log(
+      `rebound to ${s.rebind.localAddress} after ${s.rebind.atMs} ms; received ${s.rebind.packetsReceivedAfter} packets afterwards`,
+    );
   if (recorded) console.log(recorded);
   const d = s.dataChannel;
   if (d) {
-    console.log(`data channel ${JSON.stringify(d.label)}: sent ${d.sent}, came back ${d.received} (${d.mismatched} not byte-exact), outstanding ${d.outstanding}, refused ${d.refused}`);
+    console.log(
+      `data channel ${JSON.stringify(d.label)}: sent ${d.sent}, came back ${d.received} (${d.mismatched} not byte-exact), outstanding ${d.outstanding}, refused ${d.refused}`,
+    );
     if (d.rttMsAvg !== undefined) console.log(`  message RTT: avg ${d.rttMsAvg.toFixed(2)} ms, max ${d.rttMsMax!.toFixed(2)} ms`);
   }
   if (s.location) console.log(`hung up: DELETE ${s.location} → ${s.hangupStatus ?? 'failed'}`);
@@ -91,12 +187,25 @@ export const command: Command = {
     if (cfg.dcMessage !== undefined && cfg.dcBytes !== undefined) throw new UsageError('give --dc-message or --dc-bytes, not both');
     const message = cfg.dcBytes !== undefined ? Buffer.alloc(cfg.dcBytes, 0x5a) : (cfg.dcMessage ?? 'ping');
     const onReply = (data: string | Buffer, rttMs: number): void => {
-      if (!json) console.log(`dc ← ${typeof data === 'string' ? JSON.stringify(data.length > 200 ? `${data.slice(0, 200)}…` : data) : `${data.length} bytes`} (RTT ${rttMs.toFixed(2)} ms)`);
+      if (!json)
+        console.log(
+          `dc ← ${typeof data === 'string' ? JSON.stringify(data.length > 200 ? `${data.slice(0, 200)}…` : data) : `${data.length} bytes`} (RTT ${rttMs.toFixed(2)} ms)`,
+        );
     };
     const dataChannel = cfg.datachannel === undefined ? undefined : { label: cfg.datachannel, message, everyMs: cfg.dcEvery, onReply };
     const { summary, recorder } = await runCall({
-      url, bearer: cfg.bearer, rng: systemRng, agents: createCoreAgents(systemRng), frames, seconds: cfg.seconds,
-      record: cfg.record !== undefined, rebindAfterMs: cfg.rebindAfter, connectTimeoutMs: cfg.connectTimeout, bindHost: cfg.bind, progress, dataChannel,
+      url,
+      bearer: cfg.bearer,
+      rng: systemRng,
+      agents: createCoreAgents(systemRng),
+      frames,
+      seconds: cfg.seconds,
+      record: cfg.record !== undefined,
+      rebindAfterMs: cfg.rebindAfter,
+      connectTimeoutMs: cfg.connectTimeout,
+      bindHost: cfg.bind,
+      progress,
+      dataChannel,
     });
     let recorded: string | undefined;
     if (cfg.record !== undefined && recorder) {

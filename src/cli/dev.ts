@@ -18,14 +18,70 @@ import type { Command } from './command.ts';
 
 const addr = (text: string): TransportAddress => parsers.address(text);
 const spec = {
-  http: setting({ flag: 'http', env: 'PARLEY_DEV_HTTP', metavar: 'HOST:PORT', help: 'transceiver HTTP: signaling API, demo page, /metrics', default: addr('127.0.0.1:8080'), parse: addr }),
-  relay: setting({ flag: 'relay', env: 'PARLEY_DEV_RELAY', metavar: 'HOST:PORT', help: 'relay public UDP port (advertised to clients)', default: addr('127.0.0.1:3478'), parse: addr }),
-  relayInternal: setting({ flag: 'relay-internal', env: 'PARLEY_DEV_RELAY_INTERNAL', metavar: 'HOST:PORT', help: 'relay UDP port towards the transceiver', default: addr('127.0.0.1:3479'), parse: addr }),
-  relayHttp: setting({ flag: 'relay-http', env: 'PARLEY_DEV_RELAY_HTTP', metavar: 'HOST:PORT', help: 'relay /metrics /healthz /readyz', default: addr('127.0.0.1:9090'), parse: addr }),
-  media: setting({ flag: 'media', env: 'PARLEY_DEV_MEDIA', metavar: 'HOST:PORT', help: 'transceiver UDP port towards relays', default: addr('127.0.0.1:7000'), parse: addr }),
-  relayWorkers: setting({ flag: 'relay-workers', env: 'PARLEY_DEV_RELAY_WORKERS', metavar: 'N', help: 'relay worker processes (one is plenty on one machine)', default: 1, parse: parsers.int(1, 256) }),
-  maxSessions: setting({ flag: 'max-sessions', env: 'PARLEY_DEV_MAX_SESSIONS', metavar: 'N', help: 'the transceiver\'s calls at once; further offers get 503 (load tests of refusal)', default: 1000, parse: parsers.int(1, 1_000_000) }),
-  logLevel: setting({ flag: 'log-level', env: 'PARLEY_LOG_LEVEL', metavar: 'LEVEL', help: 'log level of both children', default: 'info', parse: parsers.oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const) }),
+  http: setting({
+    flag: 'http',
+    env: 'PARLEY_DEV_HTTP',
+    metavar: 'HOST:PORT',
+    help: 'transceiver HTTP: signaling API, demo page, /metrics',
+    default: addr('127.0.0.1:8080'),
+    parse: addr,
+  }),
+  relay: setting({
+    flag: 'relay',
+    env: 'PARLEY_DEV_RELAY',
+    metavar: 'HOST:PORT',
+    help: 'relay public UDP port (advertised to clients)',
+    default: addr('127.0.0.1:3478'),
+    parse: addr,
+  }),
+  relayInternal: setting({
+    flag: 'relay-internal',
+    env: 'PARLEY_DEV_RELAY_INTERNAL',
+    metavar: 'HOST:PORT',
+    help: 'relay UDP port towards the transceiver',
+    default: addr('127.0.0.1:3479'),
+    parse: addr,
+  }),
+  relayHttp: setting({
+    flag: 'relay-http',
+    env: 'PARLEY_DEV_RELAY_HTTP',
+    metavar: 'HOST:PORT',
+    help: 'relay /metrics /healthz /readyz',
+    default: addr('127.0.0.1:9090'),
+    parse: addr,
+  }),
+  media: setting({
+    flag: 'media',
+    env: 'PARLEY_DEV_MEDIA',
+    metavar: 'HOST:PORT',
+    help: 'transceiver UDP port towards relays',
+    default: addr('127.0.0.1:7000'),
+    parse: addr,
+  }),
+  relayWorkers: setting({
+    flag: 'relay-workers',
+    env: 'PARLEY_DEV_RELAY_WORKERS',
+    metavar: 'N',
+    help: 'relay worker processes (one is plenty on one machine)',
+    default: 1,
+    parse: parsers.int(1, 256),
+  }),
+  maxSessions: setting({
+    flag: 'max-sessions',
+    env: 'PARLEY_DEV_MAX_SESSIONS',
+    metavar: 'N',
+    help: "the transceiver's calls at once; further offers get 503 (load tests of refusal)",
+    default: 1000,
+    parse: parsers.int(1, 1_000_000),
+  }),
+  logLevel: setting({
+    flag: 'log-level',
+    env: 'PARLEY_LOG_LEVEL',
+    metavar: 'LEVEL',
+    help: 'log level of both children',
+    default: 'info',
+    parse: parsers.oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const),
+  }),
 };
 
 const help = `Usage: parley dev [options]
@@ -78,7 +134,8 @@ function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): Child
 
 async function waitReady(url: string, child: ChildProcess, deadline: number): Promise<void> {
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited (${child.exitCode ?? child.signalCode}) before it was ready (its log above says why)`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`exited (${child.exitCode ?? child.signalCode}) before it was ready (its log above says why)`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
@@ -114,15 +171,45 @@ interface Stack {
 }
 
 function launch(a: Addresses, env: NodeJS.ProcessEnv, relayWorkers: number, maxSessions: number): Stack {
-  const relay = startChild('relay', ['relay', '--listen', formatAddress(a.relay), '--internal', formatAddress(a.relayInternal),
-    '--http', formatAddress(a.relayHttp), '--workers', String(relayWorkers)], env);
-  const trx = startChild('transceiver', ['transceiver', '--http', formatAddress(a.http), '--media', formatAddress(a.media),
-    '--relays', formatAddress(a.relay), '--max-sessions', String(maxSessions),
-    // Ctrl-C should not wait the production 30 s for calls in progress to finish.
-    '--drain-seconds', '2'], env);
+  const relay = startChild(
+    'relay',
+    [
+      'relay',
+      '--listen',
+      formatAddress(a.relay),
+      '--internal',
+      formatAddress(a.relayInternal),
+      '--http',
+      formatAddress(a.relayHttp),
+      '--workers',
+      String(relayWorkers),
+    ],
+    env,
+  );
+  const trx = startChild(
+    'transceiver',
+    [
+      'transceiver',
+      '--http',
+      formatAddress(a.http),
+      '--media',
+      formatAddress(a.media),
+      '--relays',
+      formatAddress(a.relay),
+      '--max-sessions',
+      String(maxSessions),
+      // Ctrl-C should not wait the production 30 s for calls in progress to finish.
+      '--drain-seconds',
+      '2',
+    ],
+    env,
+  );
   let stopping: Promise<void> | undefined;
   let listener: ((name: string, how: string) => void) | undefined;
-  for (const [name, child] of [['relay', relay], ['transceiver', trx]] as const) {
+  for (const [name, child] of [
+    ['relay', relay],
+    ['transceiver', trx],
+  ] as const) {
     child.on('exit', (code, signal) => {
       if (!stopping) listener?.(name, String(code ?? signal));
     });
@@ -143,13 +230,20 @@ function launch(a: Addresses, env: NodeJS.ProcessEnv, relayWorkers: number, maxS
 function printReady(a: Addresses): void {
   const page = `http://localhost:${a.http.port}/`;
   const ready = {
-    page, signaling: httpUrl(a.http, '/v1/realtime/calls'), relay: formatAddress(a.relay), relayInternal: formatAddress(a.relayInternal),
-    relayMetrics: httpUrl(a.relayHttp, '/metrics'), transceiverMetrics: httpUrl(a.http, '/metrics'), media: formatAddress(a.media),
+    page,
+    signaling: httpUrl(a.http, '/v1/realtime/calls'),
+    relay: formatAddress(a.relay),
+    relayInternal: formatAddress(a.relayInternal),
+    relayMetrics: httpUrl(a.relayHttp, '/metrics'),
+    transceiverMetrics: httpUrl(a.http, '/metrics'),
+    media: formatAddress(a.media),
   };
   process.stdout.write(`parley dev ready ${JSON.stringify(ready)}\n`);
-  process.stderr.write(`\nParley is running. Open ${page} (a secure context for the microphone), or:\n` +
-    `  npx parley call ${ready.signaling} --seconds 3 --record /tmp/back.wav\n` +
-    `Relay metrics: ${ready.relayMetrics}   Transceiver metrics: ${ready.transceiverMetrics}\nCtrl-C stops.\n\n`);
+  process.stderr.write(
+    `\nParley is running. Open ${page} (a secure context for the microphone), or:\n` +
+      `  npx parley call ${ready.signaling} --seconds 3 --record /tmp/back.wav\n` +
+      `Relay metrics: ${ready.relayMetrics}   Transceiver metrics: ${ready.transceiverMetrics}\nCtrl-C stops.\n\n`,
+  );
 }
 
 export const command: Command = {
@@ -157,10 +251,20 @@ export const command: Command = {
   help,
   async run(argv: string[]): Promise<number> {
     const cfg = loadConfig(spec, argv, process.env);
-    const configured: Addresses = { http: cfg.http, relay: cfg.relay, relayInternal: cfg.relayInternal, relayHttp: cfg.relayHttp, media: cfg.media };
+    const configured: Addresses = {
+      http: cfg.http,
+      relay: cfg.relay,
+      relayInternal: cfg.relayInternal,
+      relayHttp: cfg.relayHttp,
+      media: cfg.media,
+    };
     const auto = Object.values(configured).some((a) => a.port === 0);
     // One fresh key for this run only: tokens die with the processes, and nothing is written.
-    const env: NodeJS.ProcessEnv = { ...process.env, PARLEY_KEYS: Keyring.generate(systemRng, 1).toString(), PARLEY_LOG_LEVEL: cfg.logLevel };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PARLEY_KEYS: Keyring.generate(systemRng, 1).toString(),
+      PARLEY_LOG_LEVEL: cfg.logLevel,
+    };
     delete env.PARLEY_KEYS_FILE;
 
     let stack: Stack | undefined;

@@ -32,7 +32,8 @@ function parse(argv: string[]): { id: number } {
   if (sub !== 'generate') throw new UsageError(sub === undefined ? 'missing subcommand: generate' : `unknown subcommand '${sub}'`);
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
   const idText = parsed.values.id ?? '1';
-  if (!/^\d{1,3}$/.test(idText) || Number(idText) > MAX_KEY_ID) throw new UsageError(`--id must be an integer 0..${MAX_KEY_ID}, not '${idText}'`);
+  if (!/^\d{1,3}$/.test(idText) || Number(idText) > MAX_KEY_ID)
+    throw new UsageError(`--id must be an integer 0..${MAX_KEY_ID}, not '${idText}'`);
   return { id: Number(idText) };
 }
 

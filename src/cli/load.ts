@@ -14,24 +14,96 @@ import { runLoad } from '../client/load.ts';
 import type { LoadProgress, LoadReport } from '../client/load.ts';
 import { candidateHost } from '../client/run-call.ts';
 
-const positive = (max: number) => (text: string): number => {
-  const n = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text.trim()) || n <= 0 || n > max) throw new Error(`'${text}' is not a number in (0, ${max}]`);
-  return n;
-};
+const positive =
+  (max: number) =>
+  (text: string): number => {
+    const n = Number(text);
+    if (!/^\d+(\.\d+)?$/.test(text.trim()) || n <= 0 || n > max) throw new Error(`'${text}' is not a number in (0, ${max}]`);
+    return n;
+  };
 const optional = (text: string): string | undefined => text;
 
 const spec = {
-  calls: setting({ flag: 'calls', env: 'PARLEY_LOAD_CALLS', metavar: 'N', help: 'calls to make in all', default: 100, parse: parsers.int(1, 100_000) }),
-  rampPerSec: setting({ flag: 'ramp-per-sec', env: 'PARLEY_LOAD_RAMP_PER_SEC', metavar: 'R', help: 'new calls per second (alias --rate); ≥ --calls starts every call at once (a reconnect storm)', default: 20, parse: positive(100_000) }),
-  seconds: setting({ flag: 'seconds', env: 'PARLEY_LOAD_SECONDS', metavar: 'S', help: 'length of each call (50 packets/s each way)', default: 10, parse: positive(3600) }),
-  tone: setting({ flag: 'tone', env: 'PARLEY_LOAD_TONE', metavar: 'HZ', help: 'tone every call sends (encoded once, shared)', default: 440, parse: parsers.int(20, 20000) }),
-  bearer: setting({ flag: 'bearer', env: 'PARLEY_LOAD_BEARER', metavar: 'KEY', help: 'send Authorization: Bearer KEY', default: undefined as string | undefined, parse: optional }),
-  bind: setting({ flag: 'bind', env: 'PARLEY_LOAD_BIND', metavar: 'HOST', help: 'local address of the UDP sockets', default: '0.0.0.0', parse: parsers.string }),
-  datachannel: setting({ flag: 'datachannel', env: 'PARLEY_LOAD_DATACHANNEL', metavar: 'LABEL', help: 'every call opens a data channel with this label and sends a message on it every --dc-every ms; the report adds message RTT and loss', default: undefined as string | undefined, parse: optional }),
-  dcBytes: setting({ flag: 'dc-bytes', env: 'PARLEY_LOAD_DC_BYTES', metavar: 'N', help: 'with --datachannel: binary messages of N bytes (default a short text)', default: undefined as number | undefined, parse: parsers.int(1, 256 * 1024) }),
-  dcEvery: setting({ flag: 'dc-every', env: 'PARLEY_LOAD_DC_EVERY', metavar: 'MS', help: 'with --datachannel: the send interval of each call', default: 100, parse: parsers.int(1, 60_000) }),
-  connectTimeout: setting({ flag: 'connect-timeout-ms', env: 'PARLEY_LOAD_CONNECT_TIMEOUT_MS', metavar: 'MS', help: 'a call not connected this long after its answer fails', default: 10000, parse: parsers.int(100, 120000) }),
+  calls: setting({
+    flag: 'calls',
+    env: 'PARLEY_LOAD_CALLS',
+    metavar: 'N',
+    help: 'calls to make in all',
+    default: 100,
+    parse: parsers.int(1, 100_000),
+  }),
+  rampPerSec: setting({
+    flag: 'ramp-per-sec',
+    env: 'PARLEY_LOAD_RAMP_PER_SEC',
+    metavar: 'R',
+    help: 'new calls per second (alias --rate); ≥ --calls starts every call at once (a reconnect storm)',
+    default: 20,
+    parse: positive(100_000),
+  }),
+  seconds: setting({
+    flag: 'seconds',
+    env: 'PARLEY_LOAD_SECONDS',
+    metavar: 'S',
+    help: 'length of each call (50 packets/s each way)',
+    default: 10,
+    parse: positive(3600),
+  }),
+  tone: setting({
+    flag: 'tone',
+    env: 'PARLEY_LOAD_TONE',
+    metavar: 'HZ',
+    help: 'tone every call sends (encoded once, shared)',
+    default: 440,
+    parse: parsers.int(20, 20000),
+  }),
+  bearer: setting({
+    flag: 'bearer',
+    env: 'PARLEY_LOAD_BEARER',
+    metavar: 'KEY',
+    help: 'send Authorization: Bearer KEY',
+    default: undefined as string | undefined,
+    parse: optional,
+  }),
+  bind: setting({
+    flag: 'bind',
+    env: 'PARLEY_LOAD_BIND',
+    metavar: 'HOST',
+    help: 'local address of the UDP sockets',
+    default: '0.0.0.0',
+    parse: parsers.string,
+  }),
+  datachannel: setting({
+    flag: 'datachannel',
+    env: 'PARLEY_LOAD_DATACHANNEL',
+    metavar: 'LABEL',
+    help: 'every call opens a data channel with this label and sends a message on it every --dc-every ms; the report adds message RTT and loss',
+    default: undefined as string | undefined,
+    parse: optional,
+  }),
+  dcBytes: setting({
+    flag: 'dc-bytes',
+    env: 'PARLEY_LOAD_DC_BYTES',
+    metavar: 'N',
+    help: 'with --datachannel: binary messages of N bytes (default a short text)',
+    default: undefined as number | undefined,
+    parse: parsers.int(1, 256 * 1024),
+  }),
+  dcEvery: setting({
+    flag: 'dc-every',
+    env: 'PARLEY_LOAD_DC_EVERY',
+    metavar: 'MS',
+    help: 'with --datachannel: the send interval of each call',
+    default: 100,
+    parse: parsers.int(1, 60_000),
+  }),
+  connectTimeout: setting({
+    flag: 'connect-timeout-ms',
+    env: 'PARLEY_LOAD_CONNECT_TIMEOUT_MS',
+    metavar: 'MS',
+    help: 'a call not connected this long after its answer fails',
+    default: 10000,
+    parse: parsers.int(100, 120000),
+  }),
 };
 
 const help = `Usage: parley load URL [options]
@@ -60,18 +132,29 @@ function printText(r: LoadReport): void {
   console.log(`calls: ${r.calls}, connected ${r.connected}, failed ${r.failed}`);
   for (const [reason, n] of Object.entries(r.failures)) console.log(`  failed ${n} × ${reason}: ${r.failureExamples[reason]}`);
   const s = r.setupMs;
-  console.log(`setup (POST → DTLS connected): p50 ${ms(s.p50)}  p95 ${ms(s.p95)}  max ${ms(s.max)} ms; last call connected ${ms(r.lastConnectMs)} ms after the first started`);
+  console.log(
+    `setup (POST → DTLS connected): p50 ${ms(s.p50)}  p95 ${ms(s.p95)}  max ${ms(s.max)} ms; last call connected ${ms(r.lastConnectMs)} ms after the first started`,
+  );
   console.log(`receive ratio: ${r.receiveRatio.toFixed(4)} (${r.packetsReceived} of ${r.packetsSent} packets came back)`);
-  console.log(`echo RTT: p50 ${ms(r.echoRttMs.p50)}  p99 ${ms(r.echoRttMs.p99)}  max ${ms(r.echoRttMs.max)} ms (${r.echoRttMs.n} packets; includes the echo's 20 ms pacing); RTCP RTT p50 ${ms(r.rtcpRttMs.p50)} ms`);
-  console.log(`packets/s: sent ${r.packetsSentPerSec.toFixed(0)}, received ${r.packetsReceivedPerSec.toFixed(0)}; lost in transit ${r.packetsLost} (${(r.lossFraction * 100).toFixed(2)}%)`);
+  console.log(
+    `echo RTT: p50 ${ms(r.echoRttMs.p50)}  p99 ${ms(r.echoRttMs.p99)}  max ${ms(r.echoRttMs.max)} ms (${r.echoRttMs.n} packets; includes the echo's 20 ms pacing); RTCP RTT p50 ${ms(r.rtcpRttMs.p50)} ms`,
+  );
+  console.log(
+    `packets/s: sent ${r.packetsSentPerSec.toFixed(0)}, received ${r.packetsReceivedPerSec.toFixed(0)}; lost in transit ${r.packetsLost} (${(r.lossFraction * 100).toFixed(2)}%)`,
+  );
   const d = r.dataChannel;
   if (d) {
-    console.log(`data channel: ${d.received} of ${d.sent} messages came back, ${d.lost} lost, ${d.mismatched} not byte-exact, ${d.refused} refused (send buffer full)`);
+    console.log(
+      `data channel: ${d.received} of ${d.sent} messages came back, ${d.lost} lost, ${d.mismatched} not byte-exact, ${d.refused} refused (send buffer full)`,
+    );
     console.log(`  message RTT: p50 ${ms(d.rttMs.p50)}  p99 ${ms(d.rttMs.p99)}  max ${ms(d.rttMs.max)} ms (${d.rttMs.n} messages)`);
   }
-  if (r.framesSkipped > 0) console.log(`  ${r.framesSkipped} frames not sent because this process stalled > 500 ms: the client machine is overloaded`);
+  if (r.framesSkipped > 0)
+    console.log(`  ${r.framesSkipped} frames not sent because this process stalled > 500 ms: the client machine is overloaded`);
   const c = r.client;
-  console.log(`client: ${c.cpuSeconds.toFixed(2)} s CPU over ${r.wallSeconds.toFixed(1)} s (${c.cpuPercent.toFixed(0)}% of a core), event-loop delay p99 ${c.eventLoopDelayMs.p99.toFixed(1)} ms, max ${c.eventLoopDelayMs.max.toFixed(1)} ms`);
+  console.log(
+    `client: ${c.cpuSeconds.toFixed(2)} s CPU over ${r.wallSeconds.toFixed(1)} s (${c.cpuPercent.toFixed(0)}% of a core), event-loop delay p99 ${c.eventLoopDelayMs.p99.toFixed(1)} ms, max ${c.eventLoopDelayMs.max.toFixed(1)} ms`,
+  );
 }
 
 const progressLine = (p: LoadProgress): string =>
@@ -80,7 +163,10 @@ const progressLine = (p: LoadProgress): string =>
 /** `--rate` is the earlier name of `--ramp-per-sec` (and PARLEY_LOAD_RATE of its variable). */
 function aliasRate(argv: readonly string[], env: NodeJS.ProcessEnv): { argv: string[]; env: NodeJS.ProcessEnv } {
   const out = argv.map((a) => (a === '--rate' ? '--ramp-per-sec' : a.startsWith('--rate=') ? `--ramp-per-sec=${a.slice(7)}` : a));
-  const e = env.PARLEY_LOAD_RAMP_PER_SEC === undefined && env.PARLEY_LOAD_RATE !== undefined ? { ...env, PARLEY_LOAD_RAMP_PER_SEC: env.PARLEY_LOAD_RATE } : env;
+  const e =
+    env.PARLEY_LOAD_RAMP_PER_SEC === undefined && env.PARLEY_LOAD_RATE !== undefined
+      ? { ...env, PARLEY_LOAD_RAMP_PER_SEC: env.PARLEY_LOAD_RATE }
+      : env;
   return { argv: out, env: e };
 }
 
@@ -95,10 +181,26 @@ export const command: Command = {
     const frames = encodeDistinctTone(cfg.tone, 1);
     const host = candidateHost(url, { address: cfg.bind, port: 0, family: cfg.bind.includes(':') ? 'IPv6' : 'IPv4' });
     const report = await runLoad({
-      url, bearer: cfg.bearer, rng: systemRng, agents: createCoreAgents(systemRng), frames, calls: cfg.calls, seconds: cfg.seconds,
-      rampPerSec: cfg.rampPerSec, connectTimeoutMs: cfg.connectTimeout, bindHost: cfg.bind, candidateHost: host,
+      url,
+      bearer: cfg.bearer,
+      rng: systemRng,
+      agents: createCoreAgents(systemRng),
+      frames,
+      calls: cfg.calls,
+      seconds: cfg.seconds,
+      rampPerSec: cfg.rampPerSec,
+      connectTimeoutMs: cfg.connectTimeout,
+      bindHost: cfg.bind,
+      candidateHost: host,
       progress: (p) => void process.stderr.write(progressLine(p)),
-      dataChannel: cfg.datachannel === undefined ? undefined : { label: cfg.datachannel, message: cfg.dcBytes !== undefined ? Buffer.alloc(cfg.dcBytes, 0x5a) : 'parley-load', everyMs: cfg.dcEvery },
+      dataChannel:
+        cfg.datachannel === undefined
+          ? undefined
+          : {
+              label: cfg.datachannel,
+              message: cfg.dcBytes !== undefined ? Buffer.alloc(cfg.dcBytes, 0x5a) : 'parley-load',
+              everyMs: cfg.dcEvery,
+            },
     });
     if (json) console.log(JSON.stringify(report));
     else printText(report);

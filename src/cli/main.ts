@@ -8,10 +8,22 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   keys: { summary: 'generate a routing-token keyring', load: async () => (await import('./keys.ts')).command },
   token: { summary: 'mint and inspect routing tokens (server ICE ufrags)', load: async () => (await import('./token.ts')).command },
   relay: { summary: 'run the one-port edge relay', load: async () => (await import('./relay.ts')).command },
-  transceiver: { summary: 'run the transceiver: signaling API + media endpoint for relays', load: async () => (await import('./transceiver.ts')).command },
-  call: { summary: 'make a WebRTC voice call from the command line (send a tone/WAV, record the reply)', load: async () => (await import('./call.ts')).command },
-  dev: { summary: 'run a relay + transceiver + demo page locally (no Redis, no configuration)', load: async () => (await import('./dev.ts')).command },
-  load: { summary: 'load-test: many WebRTC calls from one process (connect percentiles, loss, RTT)', load: async () => (await import('./load.ts')).command },
+  transceiver: {
+    summary: 'run the transceiver: signaling API + media endpoint for relays',
+    load: async () => (await import('./transceiver.ts')).command,
+  },
+  call: {
+    summary: 'make a WebRTC voice call from the command line (send a tone/WAV, record the reply)',
+    load: async () => (await import('./call.ts')).command,
+  },
+  dev: {
+    summary: 'run a relay + transceiver + demo page locally (no Redis, no configuration)',
+    load: async () => (await import('./dev.ts')).command,
+  },
+  load: {
+    summary: 'load-test: many WebRTC calls from one process (connect percentiles, loss, RTT)',
+    load: async () => (await import('./load.ts')).command,
+  },
 };
 
 function topHelp(): string {

@@ -52,7 +52,8 @@ function parse(argv: string[]): ReturnType<typeof parseArgs<{ args: string[]; op
 }
 
 function positiveInt(flag: string, text: string, max: number): number {
-  if (!/^\d{1,9}$/.test(text) || Number(text) < 1 || Number(text) > max) throw new UsageError(`${flag} must be an integer 1..${max}, not '${text}'`);
+  if (!/^\d{1,9}$/.test(text) || Number(text) < 1 || Number(text) > max)
+    throw new UsageError(`${flag} must be an integer 1..${max}, not '${text}'`);
   return Number(text);
 }
 
@@ -71,10 +72,12 @@ async function runMint(values: ReturnType<typeof parse>['values'], extra: string
   // Written in chunks, waiting for the pipe to drain, so a million tokens do not pile up in
   // memory; a reader that goes away (`| head`) ends the loop quietly instead of an EPIPE crash.
   let closed = false;
-  const onError = (): void => { closed = true; };
+  const onError = (): void => {
+    closed = true;
+  };
   process.stdout.on('error', onError);
   try {
-    for (let done = 0; done < count && !closed; ) {
+    for (let done = 0; done < count && !closed;) {
       const lines: string[] = [];
       for (const end = Math.min(count, done + 10_000); done < end; done++) {
         const t = mint(to, keyring, now, systemRng);
@@ -98,13 +101,15 @@ function runInspect(values: ReturnType<typeof parse>['values'], extra: string[])
     console.log(JSON.stringify({ valid: false, reason: result.reason }));
     return 1;
   }
-  console.log(JSON.stringify({
-    valid: true,
-    to: formatAddress(result.destination),
-    keyId: result.keyId,
-    issuedAt: new Date(result.issuedAt).toISOString(),
-    expiresAt: new Date(result.expiresAt).toISOString(),
-  }));
+  console.log(
+    JSON.stringify({
+      valid: true,
+      to: formatAddress(result.destination),
+      keyId: result.keyId,
+      issuedAt: new Date(result.issuedAt).toISOString(),
+      expiresAt: new Date(result.expiresAt).toISOString(),
+    }),
+  );
   return 0;
 }
 

@@ -59,9 +59,25 @@ export const command: Command = {
     let trx;
     try {
       trx = await startTransceiver({
-        http: cfg.http, media: cfg.media, relays: advertisedAddresses(cfg.relays), relayCidrs: cfg.relayCidrs, keyring,
-        maxSessions: cfg.maxSessions, maxCallSeconds: cfg.maxCallSeconds, handler: cfg.handler, handlers,
-        apiKeys: cfg.apiKeys, log, relayLocations: named ? locations : undefined, regionHeader: cfg.regionHeader, httpAdvertise: cfg.httpAdvertise, udpBufferBytes: cfg.udpBuffer, mediaIo: cfg.mediaIo, mediaBatchUs: cfg.mediaBatchUs, srtpTransform: cfg.srtpTransform, staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
+        http: cfg.http,
+        media: cfg.media,
+        relays: advertisedAddresses(cfg.relays),
+        relayCidrs: cfg.relayCidrs,
+        keyring,
+        maxSessions: cfg.maxSessions,
+        maxCallSeconds: cfg.maxCallSeconds,
+        handler: cfg.handler,
+        handlers,
+        apiKeys: cfg.apiKeys,
+        log,
+        relayLocations: named ? locations : undefined,
+        regionHeader: cfg.regionHeader,
+        httpAdvertise: cfg.httpAdvertise,
+        udpBufferBytes: cfg.udpBuffer,
+        mediaIo: cfg.mediaIo,
+        mediaBatchUs: cfg.mediaBatchUs,
+        srtpTransform: cfg.srtpTransform,
+        staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
       });
     } catch (err) {
       // A port in use or an address not on this host: say which, exit 1 (as the relay does).
@@ -71,9 +87,15 @@ export const command: Command = {
     }
     const t = trx;
     log.info('listening', {
-      http: formatAddress(t.httpAddress), media: formatAddress(t.mediaAddress), relays: formatRelaySpec(cfg.relays), region: named ? cfg.region ?? cfg.relays.locations[0].name : undefined,
+      http: formatAddress(t.httpAddress),
+      media: formatAddress(t.mediaAddress),
+      relays: formatRelaySpec(cfg.relays),
+      region: named ? (cfg.region ?? cfg.relays.locations[0].name) : undefined,
       heartbeats: live ? cfg.heartbeatPrefix : undefined,
-      relayCidrs: cfg.relayCidrs.toString(), handler: cfg.handler, keyIds: keyring.keys.map((k) => k.id), auth: cfg.apiKeys.length > 0,
+      relayCidrs: cfg.relayCidrs.toString(),
+      handler: cfg.handler,
+      keyIds: keyring.keys.map((k) => k.id),
+      auth: cfg.apiKeys.length > 0,
     });
     await new Promise<void>((resolve) => {
       const onSignal = (sig: NodeJS.Signals): void => {

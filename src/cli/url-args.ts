@@ -17,6 +17,7 @@ export function splitUrlArgs(argv: readonly string[]): { url: string; json: bool
     } else positionals.push(a);
   }
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing URL' : `unexpected argument '${positionals[1]}'`);
-  if (!/^https?:\/\//i.test(positionals[0]) || !URL.canParse(positionals[0])) throw new UsageError(`'${positionals[0]}' is not an http(s) URL`);
+  if (!/^https?:\/\//i.test(positionals[0]) || !URL.canParse(positionals[0]))
+    throw new UsageError(`'${positionals[0]}' is not an http(s) URL`);
   return { url: positionals[0], json, rest };
 }

@@ -46,7 +46,10 @@ export function encodeDistinctTone(hz: number, seconds: number): Buffer[] {
  */
 export function encodePcm(audio: PcmAudio): Buffer[] {
   if (audio.sampleRate !== OPUS_SAMPLE_RATE) {
-    throw new ClientError(ClientErrorCode.BadWav, `the WAV is ${audio.sampleRate} Hz; parley call sends 48000 Hz WAVs only (resample it first, e.g. with sox or ffmpeg)`);
+    throw new ClientError(
+      ClientErrorCode.BadWav,
+      `the WAV is ${audio.sampleRate} Hz; parley call sends 48000 Hz WAVs only (resample it first, e.g. with sox or ffmpeg)`,
+    );
   }
   const enc = createOpusEncoder({ channels: audio.channels });
   const frameLen = OPUS_FRAME_SAMPLES * audio.channels;
@@ -80,7 +83,7 @@ export class Recorder {
     if (this.#packets.length === 0) return { sampleRate: OPUS_SAMPLE_RATE, channels: 1, samples: new Int16Array(0) };
     const first = this.#packets[0].timestamp;
     // RTP timestamps wrap at 2^32 (RFC 3550 §5.1): offsets are taken modulo 2^32 and signed.
-    const offsetOf = (ts: number): number => ((ts - first) | 0);
+    const offsetOf = (ts: number): number => (ts - first) | 0;
     const ordered = [...this.#packets].sort((a, b) => offsetOf(a.timestamp) - offsetOf(b.timestamp));
     const lastOffset = Math.max(0, offsetOf(ordered[ordered.length - 1].timestamp));
     const samples = new Int16Array(lastOffset + OPUS_FRAME_SAMPLES);

@@ -97,9 +97,16 @@ export class ChannelProbe {
   stats(): ChannelProbeStats {
     const n = this.#rtts.length;
     return {
-      label: this.#o.label, open: this.#open, sent: this.#sent, received: this.#received, outstanding: this.#inFlight.length,
-      mismatched: this.#mismatched, refused: this.#refused,
-      rttMsAvg: this.#received > 0 ? this.#rttSum / this.#received : undefined, rttMsMax: n > 0 ? this.#rttMax : undefined, rttSamples: this.#rtts,
+      label: this.#o.label,
+      open: this.#open,
+      sent: this.#sent,
+      received: this.#received,
+      outstanding: this.#inFlight.length,
+      mismatched: this.#mismatched,
+      refused: this.#refused,
+      rttMsAvg: this.#received > 0 ? this.#rttSum / this.#received : undefined,
+      rttMsMax: n > 0 ? this.#rttMax : undefined,
+      rttSamples: this.#rtts,
     };
   }
 }

@@ -54,7 +54,10 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 function iceChars(rng: Rng, n: number): string {
   // RFC 8839 §5.4 ice-char from base64 (A-Za-z0-9+/): 6 bits per character.
-  return rng.bytes(Math.ceil((n * 3) / 4)).toString('base64').slice(0, n);
+  return rng
+    .bytes(Math.ceil((n * 3) / 4))
+    .toString('base64')
+    .slice(0, n);
 }
 
 export type ClientTransmit = PeerTransmit<TransportAddress>;
@@ -132,16 +135,32 @@ export class ClientCall implements SansIo<ClientTransmit, ClientCallEvent> {
     // and only wait for its ClientHello; passive makes us the client, started once ICE connects.
     this.#dtlsRole = a.setup === 'active' ? 'server' : 'client';
     const agent = this.#o.agents.createIce({
-      localUfrag: this.#ufrag, localPwd: this.#pwd, remoteUfrag: a.iceUfrag, remotePwd: a.icePwd, remoteCandidates: a.candidates, now,
+      localUfrag: this.#ufrag,
+      localPwd: this.#pwd,
+      remoteUfrag: a.iceUfrag,
+      remotePwd: a.icePwd,
+      remoteCandidates: a.candidates,
+      now,
     });
     this.#peer = new AudioPeer<TransportAddress>({
-      rng: this.#o.rng, ice: { role: 'controlling', agent }, paths: ADDRESS_PATHS,
-      dtlsRole: this.#dtlsRole, certificate: this.#o.agents.certificate, remoteFingerprint: a.fingerprint.value,
-      ssrc: this.#ssrc, cname: this.#cname, payloadType: a.opusPayloadType,
-      source: this.#frames, maxLagMs: MAX_LATE_MS,
+      rng: this.#o.rng,
+      ice: { role: 'controlling', agent },
+      paths: ADDRESS_PATHS,
+      dtlsRole: this.#dtlsRole,
+      certificate: this.#o.agents.certificate,
+      remoteFingerprint: a.fingerprint.value,
+      ssrc: this.#ssrc,
+      cname: this.#cname,
+      payloadType: a.opusPayloadType,
+      source: this.#frames,
+      maxLagMs: MAX_LATE_MS,
       // The first report one frame after connecting, so a short call still gets an RTCP RTT.
-      rtcpIntervalMs: this.#o.rtcpIntervalMs ?? 1000, firstReportMs: FRAME_MS,
-      dataChannels: this.#o.dataChannels && a.data ? { ...this.#o.dataChannels, remotePort: a.data.sctpPort, remoteMaxMessageSize: a.data.maxMessageSize } : undefined,
+      rtcpIntervalMs: this.#o.rtcpIntervalMs ?? 1000,
+      firstReportMs: FRAME_MS,
+      dataChannels:
+        this.#o.dataChannels && a.data
+          ? { ...this.#o.dataChannels, remotePort: a.data.sctpPort, remoteMaxMessageSize: a.data.maxMessageSize }
+          : undefined,
     });
     this.#state = 'connecting';
     this.#peer.start(now);
@@ -166,9 +185,11 @@ export class ClientCall implements SansIo<ClientTransmit, ClientCallEvent> {
     this.#takePeerEvents(now);
     if (this.#state === 'connecting' && this.#deadline !== undefined && now >= this.#deadline) {
       const ms = this.#o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-      this.#fail(this.#iceConnectedAt !== undefined
-        ? new ClientError(ClientErrorCode.ConnectTimeout, `ICE connected but DTLS did not complete within ${ms} ms`)
-        : new ClientError(ClientErrorCode.IceFailed, `no STUN check was answered within ${ms} ms`));
+      this.#fail(
+        this.#iceConnectedAt !== undefined
+          ? new ClientError(ClientErrorCode.ConnectTimeout, `ICE connected but DTLS did not complete within ${ms} ms`)
+          : new ClientError(ClientErrorCode.IceFailed, `no STUN check was answered within ${ms} ms`),
+      );
     }
   }
 
@@ -208,7 +229,8 @@ export class ClientCall implements SansIo<ClientTransmit, ClientCallEvent> {
   }
 
   stats(): ClientCallStats {
-    const ms = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : b - a);
+    const ms = (a: number | undefined, b: number | undefined): number | undefined =>
+      a === undefined || b === undefined ? undefined : b - a;
     const p = this.#peer?.stats();
     const rx = p?.audio ?? { received: 0, expected: 0, lost: 0, jitterMs: 0 };
     const lost = Math.max(0, rx.lost);
@@ -280,7 +302,8 @@ export class ClientCall implements SansIo<ClientTransmit, ClientCallEvent> {
     this.#octetsReceived += e.payload.length;
     const echo = this.#echoRtt?.onReceive(e.payload, now);
     if (echo !== undefined) this.#o.onEchoRtt?.(echo);
-    if (this.#o.deliverAudio) this.#events.push({ type: 'audio', payload: e.payload, sequence: e.sequence, timestamp: e.rtpTimestamp, receivedAt: now });
+    if (this.#o.deliverAudio)
+      this.#events.push({ type: 'audio', payload: e.payload, sequence: e.sequence, timestamp: e.rtpTimestamp, receivedAt: now });
   }
 
   #fail(error: ClientError): void {
@@ -295,9 +318,13 @@ export class ClientCall implements SansIo<ClientTransmit, ClientCallEvent> {
 /** The peer's own failures as client errors. */
 function failure(reason: PeerFailure, detail: string): ClientError {
   switch (reason) {
-    case 'consent-lost': return new ClientError(ClientErrorCode.ConsentLost, 'consent checks stopped being answered (RFC 7675)');
-    case 'ice-failed': return new ClientError(ClientErrorCode.IceFailed, `ICE failed: ${detail}`);
-    case 'dtls-failed': return new ClientError(ClientErrorCode.DtlsFailed, `DTLS failed: ${detail}`);
-    case 'dtls-closed': return new ClientError(ClientErrorCode.RemoteClosed, 'the server closed the DTLS association');
+    case 'consent-lost':
+      return new ClientError(ClientErrorCode.ConsentLost, 'consent checks stopped being answered (RFC 7675)');
+    case 'ice-failed':
+      return new ClientError(ClientErrorCode.IceFailed, `ICE failed: ${detail}`);
+    case 'dtls-failed':
+      return new ClientError(ClientErrorCode.DtlsFailed, `DTLS failed: ${detail}`);
+    case 'dtls-closed':
+      return new ClientError(ClientErrorCode.RemoteClosed, 'the server closed the DTLS association');
   }
 }

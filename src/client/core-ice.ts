@@ -33,7 +33,12 @@ export function createCoreIce(p: IceAgentParams, rng: Rng): ControllingIceAgent 
   const failures: string[] = [];
   const start = (i: number, now: number): IceControllingClient => {
     const a = new IceControllingClient({
-      localUfrag: p.localUfrag, localPwd: p.localPwd, remoteUfrag: p.remoteUfrag, remotePwd: p.remotePwd, remote: candidates[i], rng,
+      localUfrag: p.localUfrag,
+      localPwd: p.localPwd,
+      remoteUfrag: p.remoteUfrag,
+      remotePwd: p.remotePwd,
+      remote: candidates[i],
+      rng,
       maxTransmissions: i < candidates.length - 1 ? TRANSMISSIONS_WITH_BACKUP : undefined,
       consentIntervalMs: i < candidates.length - 1 ? LIVENESS_INTERVAL_MS : undefined,
     });
@@ -44,7 +49,8 @@ export function createCoreIce(p: IceAgentParams, rng: Rng): ControllingIceAgent 
   const remote = (): TransportAddress => candidates[index];
   const extra: { to: TransportAddress; data: Buffer }[] = [];
   const hasBackup = (): boolean => index + 1 < candidates.length;
-  const failoverAt = (): number | undefined => (agent.state === 'connected' && hasBackup() ? agent.lastResponseAt + FAILOVER_AFTER_MS : undefined);
+  const failoverAt = (): number | undefined =>
+    agent.state === 'connected' && hasBackup() ? agent.lastResponseAt + FAILOVER_AFTER_MS : undefined;
   return {
     handle(packet, from, now) {
       lastNow = now;
@@ -79,7 +85,10 @@ export function createCoreIce(p: IceAgentParams, rng: Rng): ControllingIceAgent 
           continue;
         }
         if (ev.type === 'failed' && failures.length > 0) {
-          return { type: 'failed', reason: [...failures, `${candidates[index].address}:${candidates[index].port} ${ev.reason}`].join('; ') };
+          return {
+            type: 'failed',
+            reason: [...failures, `${candidates[index].address}:${candidates[index].port} ${ev.reason}`].join('; '),
+          };
         }
         return ev;
       }
@@ -93,8 +102,13 @@ export function createCoreIce(p: IceAgentParams, rng: Rng): ControllingIceAgent 
       extra.push({
         to: remote(),
         data: connectivityCheck({
-          transactionId: rng.bytes(12), localUfrag: p.localUfrag, remoteUfrag: p.remoteUfrag, remotePwd: p.remotePwd,
-          priority: PEER_REFLEXIVE_PRIORITY, role: { controlling: true, tieBreaker: agent.tieBreaker }, useCandidate: true,
+          transactionId: rng.bytes(12),
+          localUfrag: p.localUfrag,
+          remoteUfrag: p.remoteUfrag,
+          remotePwd: p.remotePwd,
+          priority: PEER_REFLEXIVE_PRIORITY,
+          role: { controlling: true, tieBreaker: agent.tieBreaker },
+          useCandidate: true,
         }),
       });
     },

@@ -32,7 +32,10 @@ export class LatencyHistogram {
 
   add(ms: number): void {
     if (!(ms >= 0)) return;
-    const i = ms < FINE_BUCKETS * FINE_MS ? Math.floor(ms / FINE_MS) : Math.min(FINE_BUCKETS + Math.floor(ms - FINE_BUCKETS * FINE_MS), FINE_BUCKETS + COARSE_BUCKETS);
+    const i =
+      ms < FINE_BUCKETS * FINE_MS
+        ? Math.floor(ms / FINE_MS)
+        : Math.min(FINE_BUCKETS + Math.floor(ms - FINE_BUCKETS * FINE_MS), FINE_BUCKETS + COARSE_BUCKETS);
     this.#counts[i]++;
     this.#n++;
     if (ms > this.#max) this.#max = ms;
@@ -40,7 +43,8 @@ export class LatencyHistogram {
 
   percentiles(): Percentiles {
     if (this.#n === 0) return { n: 0, p50: undefined, p95: undefined, p99: undefined, max: undefined };
-    const edge = (i: number): number => Math.min(this.#max, i < FINE_BUCKETS ? (i + 1) * FINE_MS : FINE_BUCKETS * FINE_MS + (i - FINE_BUCKETS + 1));
+    const edge = (i: number): number =>
+      Math.min(this.#max, i < FINE_BUCKETS ? (i + 1) * FINE_MS : FINE_BUCKETS * FINE_MS + (i - FINE_BUCKETS + 1));
     const at = (p: number): number => {
       const rank = Math.ceil(p * this.#n);
       let seen = 0;

@@ -82,7 +82,16 @@ export interface LoadReport {
   readonly lossFraction: number;
   readonly wallSeconds: number;
   /** With dataChannel: messages sent and come back over all calls, their RTT, and what never came back. */
-  readonly dataChannel: { readonly sent: number; readonly received: number; readonly lost: number; readonly mismatched: number; readonly refused: number; readonly rttMs: Percentiles } | undefined;
+  readonly dataChannel:
+    | {
+        readonly sent: number;
+        readonly received: number;
+        readonly lost: number;
+        readonly mismatched: number;
+        readonly refused: number;
+        readonly rttMs: Percentiles;
+      }
+    | undefined;
   readonly client: {
     /** CPU time this process used (user + system) over the run, s. */
     readonly cpuSeconds: number;
@@ -117,9 +126,26 @@ interface Counters {
 /** The calls whose channel is open, for the one shared send timer. */
 type Probes = Set<{ readonly probe: ChannelProbe; readonly call: ClientCall; readonly poke: () => void }>;
 
-async function oneCall(o: LoadOptions, driver: UdpCallDriver, echo: LatencyHistogram, counters: Counters, dcRtt: LatencyHistogram, probes: Probes): Promise<Outcome> {
+async function oneCall(
+  o: LoadOptions,
+  driver: UdpCallDriver,
+  echo: LatencyHistogram,
+  counters: Counters,
+  dcRtt: LatencyHistogram,
+  probes: Probes,
+): Promise<Outcome> {
   const out: Outcome = {
-    connectMs: undefined, connectedAt: undefined, doneAt: undefined, reason: undefined, message: undefined, sent: 0, skipped: 0, received: 0, lost: 0, rtcpRtt: undefined, dc: undefined,
+    connectMs: undefined,
+    connectedAt: undefined,
+    doneAt: undefined,
+    reason: undefined,
+    message: undefined,
+    sent: 0,
+    skipped: 0,
+    received: 0,
+    lost: 0,
+    rtcpRtt: undefined,
+    dc: undefined,
   };
   const fail = (reason: string, message: string): void => {
     if (out.reason !== undefined) return;
@@ -135,10 +161,18 @@ async function oneCall(o: LoadOptions, driver: UdpCallDriver, echo: LatencyHisto
     return out;
   }
   const call = new ClientCall({
-    rng: o.rng, agents: o.agents, localAddress: { ...binding.address, address: o.candidateHost }, frames: o.frames,
-    frameCount: Math.round(o.seconds * 50), connectTimeoutMs: o.connectTimeoutMs, onEchoRtt: (ms) => echo.add(ms), dataChannels: o.dataChannel ? {} : undefined,
+    rng: o.rng,
+    agents: o.agents,
+    localAddress: { ...binding.address, address: o.candidateHost },
+    frames: o.frames,
+    frameCount: Math.round(o.seconds * 50),
+    connectTimeoutMs: o.connectTimeoutMs,
+    onEchoRtt: (ms) => echo.add(ms),
+    dataChannels: o.dataChannel ? {} : undefined,
   });
-  const probe = o.dataChannel ? new ChannelProbe({ label: o.dataChannel.label, message: o.dataChannel.message, onReply: (_d, ms) => dcRtt.add(ms) }) : undefined;
+  const probe = o.dataChannel
+    ? new ChannelProbe({ label: o.dataChannel.label, message: o.dataChannel.message, onReply: (_d, ms) => dcRtt.add(ms) })
+    : undefined;
   const entry = { probe: probe!, call, poke: () => binding.poke() };
   let finish: () => void = () => {};
   const finished = new Promise<void>((r) => (finish = r));
@@ -206,9 +240,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const running: Promise<Outcome>[] = [];
   const dcRtt = new LatencyHistogram();
   const probes: Probes = new Set();
-  const dcTimer = o.dataChannel ? setInterval(() => {
-    for (const p of probes) if (p.call.data && p.probe.send(p.call.data, driver.now())) p.poke();
-  }, o.dataChannel.everyMs) : undefined;
+  const dcTimer = o.dataChannel
+    ? setInterval(() => {
+        for (const p of probes) if (p.call.data && p.probe.send(p.call.data, driver.now())) p.poke();
+      }, o.dataChannel.everyMs)
+    : undefined;
   const report = (): void => o.progress?.({ elapsedMs: driver.now() - t0, ...counters, calls: o.calls });
   // Progress once a second until every call has connected or failed (then once more).
   const progress = setInterval(() => {
@@ -251,7 +287,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const sum = (f: (r: Outcome) => number): number => outcomes.reduce((a, r) => a + f(r), 0);
   const connectedAts = outcomes.flatMap((r) => (r.connectedAt === undefined ? [] : [r.connectedAt]));
   const doneAts = outcomes.flatMap((r) => (r.doneAt === undefined ? [] : [r.doneAt]));
-  const mediaSeconds = connectedAts.length > 0 && doneAts.length > 0 ? Math.max(0.001, (Math.max(...doneAts) - Math.min(...connectedAts)) / 1000) : undefined;
+  const mediaSeconds =
+    connectedAts.length > 0 && doneAts.length > 0 ? Math.max(0.001, (Math.max(...doneAts) - Math.min(...connectedAts)) / 1000) : undefined;
   const sent = sum((r) => r.sent);
   const received = sum((r) => r.received);
   const expected = sum((r) => r.received + r.lost);
@@ -276,10 +313,20 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     packetsLost: sum((r) => r.lost),
     lossFraction: expected > 0 ? sum((r) => r.lost) / expected : 0,
     wallSeconds: wall,
-    dataChannel: o.dataChannel ? {
-      sent: sum((r) => r.dc?.sent ?? 0), received: sum((r) => r.dc?.received ?? 0), lost: sum((r) => r.dc?.outstanding ?? 0),
-      mismatched: sum((r) => r.dc?.mismatched ?? 0), refused: sum((r) => r.dc?.refused ?? 0), rttMs: dcRtt.percentiles(),
-    } : undefined,
-    client: { cpuSeconds, cpuPercent: (100 * cpuSeconds) / wall, eventLoopDelayMs: { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 } },
+    dataChannel: o.dataChannel
+      ? {
+          sent: sum((r) => r.dc?.sent ?? 0),
+          received: sum((r) => r.dc?.received ?? 0),
+          lost: sum((r) => r.dc?.outstanding ?? 0),
+          mismatched: sum((r) => r.dc?.mismatched ?? 0),
+          refused: sum((r) => r.dc?.refused ?? 0),
+          rttMs: dcRtt.percentiles(),
+        }
+      : undefined,
+    client: {
+      cpuSeconds,
+      cpuPercent: (100 * cpuSeconds) / wall,
+      eventLoopDelayMs: { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 },
+    },
   };
 }

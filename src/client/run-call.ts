@@ -105,8 +105,13 @@ export async function runCall(o: RunCallOptions): Promise<CallResult> {
   const local: TransportAddress = { ...binding.address, address: candidateHost(o.url, binding.address) };
   const recorder = o.record ? new Recorder() : undefined;
   const call = new ClientCall({
-    rng: o.rng, agents: o.agents, localAddress: local, frames: o.frames,
-    frameCount: Math.round(o.seconds * 50), deliverAudio: recorder !== undefined, connectTimeoutMs: o.connectTimeoutMs,
+    rng: o.rng,
+    agents: o.agents,
+    localAddress: local,
+    frames: o.frames,
+    frameCount: Math.round(o.seconds * 50),
+    deliverAudio: recorder !== undefined,
+    connectTimeoutMs: o.connectTimeoutMs,
     dataChannels: o.dataChannel ? {} : undefined,
   });
   const probe = o.dataChannel ? new ChannelProbe(o.dataChannel) : undefined;
@@ -127,8 +132,7 @@ export async function runCall(o: RunCallOptions): Promise<CallResult> {
       // Sent from a clean stack (we are inside the call's drain here).
       queueMicrotask(probeSend);
       if (o.dataChannel!.everyMs !== undefined) timers.push(setInterval(probeSend, o.dataChannel!.everyMs));
-    }
-    else if (ev.type === 'ice-connected') say(`ICE connected to ${fmt(ev.remote)}`);
+    } else if (ev.type === 'ice-connected') say(`ICE connected to ${fmt(ev.remote)}`);
     else if (ev.type === 'connected') settleConnect(undefined);
     else if (ev.type === 'sending-done') settleDone();
     else if (ev.type === 'failed') {
@@ -159,13 +163,15 @@ export async function runCall(o: RunCallOptions): Promise<CallResult> {
     if (err) throw err;
     say(`connected (DTLS ${call.stats().dtlsRole}, ${call.stats().srtpProfile}) in ${(call.stats().connectedAt! - t0).toFixed(1)} ms`);
     if (o.rebindAfterMs !== undefined) {
-      timers.push(setTimeout(() => {
-        const packetsAtRebind = call.stats().packetsReceived;
-        void binding.rebind().then((addr) => {
-          rebind = { atMs: o.rebindAfterMs!, localAddress: fmt({ ...addr, address: local.address }), packetsAtRebind };
-          say(`rebound to local port ${addr.port}`);
-        });
-      }, o.rebindAfterMs));
+      timers.push(
+        setTimeout(() => {
+          const packetsAtRebind = call.stats().packetsReceived;
+          void binding.rebind().then((addr) => {
+            rebind = { atMs: o.rebindAfterMs!, localAddress: fmt({ ...addr, address: local.address }), packetsAtRebind };
+            say(`rebound to local port ${addr.port}`);
+          });
+        }, o.rebindAfterMs),
+      );
     }
     await done;
     if (!failure) await drainEcho(driver, call, o.tailMs ?? 400);
@@ -174,7 +180,10 @@ export async function runCall(o: RunCallOptions): Promise<CallResult> {
       await settleProbe(probe, call);
       const p = probe.stats();
       if (p.received === 0 || p.mismatched > 0 || p.outstanding > 0) {
-        failure = new ClientError(ClientErrorCode.DataChannel, `data channel ${JSON.stringify(p.label)}: ${p.sent} sent, ${p.received} came back, ${p.mismatched} not byte-exact, ${p.outstanding} outstanding`);
+        failure = new ClientError(
+          ClientErrorCode.DataChannel,
+          `data channel ${JSON.stringify(p.label)}: ${p.sent} sent, ${p.received} came back, ${p.mismatched} not byte-exact, ${p.outstanding} outstanding`,
+        );
       }
     }
   } catch (err) {
@@ -190,7 +199,8 @@ export async function runCall(o: RunCallOptions): Promise<CallResult> {
   binding.close();
   driver.close();
   loopDelay.disable();
-  const error = failure ?? (stats.connectedAt === undefined ? new ClientError(ClientErrorCode.ConnectTimeout, 'never connected') : undefined);
+  const error =
+    failure ?? (stats.connectedAt === undefined ? new ClientError(ClientErrorCode.ConnectTimeout, 'never connected') : undefined);
   return {
     recorder,
     summary: {
@@ -201,7 +211,9 @@ export async function runCall(o: RunCallOptions): Promise<CallResult> {
       connectMs: stats.connectedAt !== undefined ? stats.connectedAt - t0 : undefined,
       signalingMs,
       localAddress: fmt(local),
-      rebind: rebind ? { atMs: rebind.atMs, localAddress: rebind.localAddress, packetsReceivedAfter: stats.packetsReceived - rebind.packetsAtRebind } : undefined,
+      rebind: rebind
+        ? { atMs: rebind.atMs, localAddress: rebind.localAddress, packetsReceivedAfter: stats.packetsReceived - rebind.packetsAtRebind }
+        : undefined,
       hangupStatus,
       stats,
       maxEventLoopDelayMs: loopDelay.max / 1e6,

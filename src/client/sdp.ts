@@ -63,8 +63,22 @@ export function buildOffer(p: OfferParams): string {
     // As a browser offers it (RFC 8841 §5-6): same transport as the audio, SCTP port 5000.
     const { port, connection, candidates, endOfCandidates, iceUfrag, icePwd, fingerprint, setup } = audio;
     media.push({
-      type: 'application', port, protocol: 'UDP/DTLS/SCTP', payloads: 'webrtc-datachannel', connection, candidates, endOfCandidates,
-      iceUfrag, icePwd, fingerprint, setup, mid: '1', sctpPort: DEFAULT_SCTP_PORT, maxMessageSize: p.dataChannel.maxMessageSize, rtp: [], fmtp: [],
+      type: 'application',
+      port,
+      protocol: 'UDP/DTLS/SCTP',
+      payloads: 'webrtc-datachannel',
+      connection,
+      candidates,
+      endOfCandidates,
+      iceUfrag,
+      icePwd,
+      fingerprint,
+      setup,
+      mid: '1',
+      sctpPort: DEFAULT_SCTP_PORT,
+      maxMessageSize: p.dataChannel.maxMessageSize,
+      rtp: [],
+      fmtp: [],
     });
   }
   const session: SessionDescription = {
@@ -135,7 +149,8 @@ export function parseAnswer(text: string): AnswerSummary {
     const sctpPort = Number(app.sctpPort ?? app.sctpmap?.sctpmapNumber ?? DEFAULT_SCTP_PORT);
     if (!Number.isInteger(sctpPort) || sctpPort < 1 || sctpPort > 65535) throw bad(`a=sctp-port:${String(app.sctpPort)} is not a port`);
     const mms = app.maxMessageSize === undefined ? undefined : Number(app.maxMessageSize);
-    if (mms !== undefined && !(Number.isSafeInteger(mms) && mms >= 0)) throw bad(`a=max-message-size:${String(app.maxMessageSize)} is not a size`);
+    if (mms !== undefined && !(Number.isSafeInteger(mms) && mms >= 0))
+      throw bad(`a=max-message-size:${String(app.maxMessageSize)} is not a size`);
     data = { sctpPort, maxMessageSize: mms };
   }
   return {

@@ -45,9 +45,11 @@ export async function postOffer(url: string, offer: string, o: SignalingOptions 
   const body = await res.text();
   if (res.status !== 201) {
     const retry = res.headers.get('retry-after');
-    throw new ClientError(ClientErrorCode.Signaling,
+    throw new ClientError(
+      ClientErrorCode.Signaling,
       `POST ${url} → ${res.status} ${res.statusText}${retry ? ` (Retry-After: ${retry})` : ''}: ${body.slice(0, 300).trim()}`,
-      { httpStatus: res.status });
+      { httpStatus: res.status },
+    );
   }
   const loc = res.headers.get('location');
   return { answer: body, location: loc ? new URL(loc, url).toString() : undefined };
@@ -67,7 +69,10 @@ export async function deleteCall(location: string, o: SignalingOptions = {}): Pr
 /** GETs the call's state JSON, or undefined when the request failed or was not JSON. */
 export async function getCall(location: string, o: SignalingOptions = {}): Promise<unknown> {
   try {
-    const res = await fetch(location, { headers: headers(o, { accept: 'application/json' }), signal: AbortSignal.timeout(o.timeoutMs ?? 5_000) });
+    const res = await fetch(location, {
+      headers: headers(o, { accept: 'application/json' }),
+      signal: AbortSignal.timeout(o.timeoutMs ?? 5_000),
+    });
     return res.ok ? await res.json() : undefined;
   } catch {
     return undefined;

@@ -84,7 +84,11 @@ export class UdpCallDriver {
   /** Binds a socket on `host` port 0 for one call. */
   async bind(host: string): Promise<CallBinding> {
     const entry: Entry = {
-      socket: await bindSocket(host), call: undefined, onEvent: () => {}, host, closed: false,
+      socket: await bindSocket(host),
+      call: undefined,
+      onEvent: () => {},
+      host,
+      closed: false,
       send: (t) => {
         if (!entry.closed) entry.socket.send(t.data, t.path.port, t.path.address);
       },

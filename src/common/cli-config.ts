@@ -63,7 +63,8 @@ export function loadConfig<S extends SettingsSpec>(spec: S, argv: readonly strin
   const given = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (!arg.startsWith('--')) throw new ConfigError(arg, 'unexpected argument (every option is --name VALUE)', ConfigErrorCode.unexpectedArgument);
+    if (!arg.startsWith('--'))
+      throw new ConfigError(arg, 'unexpected argument (every option is --name VALUE)', ConfigErrorCode.unexpectedArgument);
     const eq = arg.indexOf('=');
     const flag = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
     const entry = byFlag.get(flag);
@@ -75,7 +76,8 @@ export function loadConfig<S extends SettingsSpec>(spec: S, argv: readonly strin
       value = argv[++i];
     }
     const list = given.get(entry[0]) ?? [];
-    if (list.length > 0 && !entry[1].repeatable) throw new ConfigError(settingName(entry[1]), 'given more than once', ConfigErrorCode.repeated);
+    if (list.length > 0 && !entry[1].repeatable)
+      throw new ConfigError(settingName(entry[1]), 'given more than once', ConfigErrorCode.repeated);
     list.push(value);
     given.set(entry[0], list);
   }

@@ -23,7 +23,8 @@ function parseAs(setting: string, text: string): Keyring {
     return Keyring.parse(text);
   } catch (err) {
     // KeyringError messages name the key and the reason but never a secret.
-    if (err instanceof KeyringError) throw new ConfigError(setting, `${err.message} [${err.code}]`, ConfigErrorCode.badKeys, { cause: err });
+    if (err instanceof KeyringError)
+      throw new ConfigError(setting, `${err.message} [${err.code}]`, ConfigErrorCode.badKeys, { cause: err });
     throw err;
   }
 }

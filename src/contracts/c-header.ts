@@ -6,10 +6,22 @@
 // number of their own where a generated name exists.
 import { writeFileSync } from 'node:fs';
 import {
-  RELAY_HEADER_KNOWN_FLAGS, RELAY_HEADER_LENGTH, RELAY_HEADER_MAGIC, RELAY_HEADER_VERSION, RELAY_MAX_PAYLOAD,
-  RelayHeaderFlag, RelayHeaderOffset,
+  RELAY_HEADER_KNOWN_FLAGS,
+  RELAY_HEADER_LENGTH,
+  RELAY_HEADER_MAGIC,
+  RELAY_HEADER_VERSION,
+  RELAY_MAX_PAYLOAD,
+  RelayHeaderFlag,
+  RelayHeaderOffset,
 } from './relay-header.ts';
-import { MAX_PUBLIC_ADDRESSES, NATIVE_COUNTERS, NATIVE_FLOW_FIELDS, NATIVE_MISS_FIELDS, NATIVE_MISS_QUEUE_CAP, RELAY_ADDON_ABI } from './relay-native.ts';
+import {
+  MAX_PUBLIC_ADDRESSES,
+  NATIVE_COUNTERS,
+  NATIVE_FLOW_FIELDS,
+  NATIVE_MISS_FIELDS,
+  NATIVE_MISS_QUEUE_CAP,
+  RELAY_ADDON_ABI,
+} from './relay-native.ts';
 
 export const C_HEADER_PATH = new URL('../../native/src/generated/parley_contracts.h', import.meta.url).pathname;
 

@@ -72,7 +72,10 @@ export const READ_LIVE = cachedScript(READ_SCRIPT);
  * Writes one heartbeat: the relay's value key and its member in the live set (one script, so
  * both or neither). `client` is a connected node-redis client.
  */
-export async function writeHeartbeat(client: ScriptRunner, o: { prefix: string; location: string; id: string; value: string; ttlMs: number }): Promise<void> {
+export async function writeHeartbeat(
+  client: ScriptRunner,
+  o: { prefix: string; location: string; id: string; value: string; ttlMs: number },
+): Promise<void> {
   await evalCached(client, BEAT, {
     keys: [heartbeatKey(o.prefix, o.location, o.id), liveSetKey(o.prefix)],
     arguments: [heartbeatMember(o.location, o.id), o.value, String(o.ttlMs)],
@@ -89,4 +92,3 @@ export async function readLiveRelays(client: ScriptRunner, prefix: string): Prom
   }
   return names;
 }
-

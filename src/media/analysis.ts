@@ -56,8 +56,12 @@ function fftInPlace(re: Float64Array, im: Float64Array): void {
     for (; j & bit; bit >>= 1) j ^= bit;
     j ^= bit;
     if (i < j) {
-      let t = re[i]; re[i] = re[j]; re[j] = t;
-      t = im[i]; im[i] = im[j]; im[j] = t;
+      let t = re[i];
+      re[i] = re[j];
+      re[j] = t;
+      t = im[i];
+      im[i] = im[j];
+      im[j] = t;
     }
   }
   for (let len = 2; len <= n; len <<= 1) {
@@ -133,7 +137,10 @@ export function analyzeTone(pcm: Int16Array, options: AnalysisOptions = {}): Ton
   let peakPower = -1;
   for (let k = lo; k <= hi; k++) {
     const p = re[k] * re[k] + im[k] * im[k];
-    if (p > peakPower) { peakPower = p; peak = k; }
+    if (p > peakPower) {
+      peakPower = p;
+      peak = k;
+    }
   }
 
   // Golden-section search of the Goertzel power over the peak bin's neighbours: the Hann main
@@ -146,8 +153,19 @@ export function analyzeTone(pcm: Int16Array, options: AnalysisOptions = {}): Ton
   let pc = goertzelPower(windowed, c, sampleRate);
   let pd = goertzelPower(windowed, d, sampleRate);
   while (b - a > 0.01) {
-    if (pc > pd) { b = d; d = c; pd = pc; c = b - ratio * (b - a); pc = goertzelPower(windowed, c, sampleRate); }
-    else { a = c; c = d; pc = pd; d = a + ratio * (b - a); pd = goertzelPower(windowed, d, sampleRate); }
+    if (pc > pd) {
+      b = d;
+      d = c;
+      pd = pc;
+      c = b - ratio * (b - a);
+      pc = goertzelPower(windowed, c, sampleRate);
+    } else {
+      a = c;
+      c = d;
+      pc = pd;
+      d = a + ratio * (b - a);
+      pd = goertzelPower(windowed, d, sampleRate);
+    }
   }
   const frequency = (a + b) / 2;
   // A sine of amplitude A gives |X| ≈ A·Σw/2 at its frequency; its energy per sample is A²/2.
@@ -165,10 +183,12 @@ export interface ToneCheck {
  * True when the signal is dominated by one tone within `toleranceHz` of `expectedHz`
  * (purity ≥ minPurity, default 0.5). Returns the analysis so a failing test can print it.
  */
-export function hasTone(pcm: Int16Array, expectedHz: number,
-  options: AnalysisOptions & { toleranceHz?: number; minPurity?: number } = {}): ToneCheck {
+export function hasTone(
+  pcm: Int16Array,
+  expectedHz: number,
+  options: AnalysisOptions & { toleranceHz?: number; minPurity?: number } = {},
+): ToneCheck {
   const analysis = analyzeTone(pcm, options);
-  const found = Math.abs(analysis.frequency - expectedHz) <= (options.toleranceHz ?? 5)
-    && analysis.purity >= (options.minPurity ?? 0.5);
+  const found = Math.abs(analysis.frequency - expectedHz) <= (options.toleranceHz ?? 5) && analysis.purity >= (options.minPurity ?? 0.5);
   return { found, analysis };
 }

@@ -81,8 +81,10 @@ export function createOpusEncoder(options: OpusEncoderOptions = {}): OpusEncoder
     encode(pcm: Int16Array): Buffer {
       if (encoder === undefined) throw new MediaError(MediaErrorCode.Closed, 'Opus encoder is closed');
       if (!(pcm instanceof Int16Array) || pcm.length !== frameLength) {
-        throw new MediaError(MediaErrorCode.BadFrameSize,
-          `Opus encode takes ${frameLength} samples (20 ms × ${channels} ch), got ${pcm?.length}`);
+        throw new MediaError(
+          MediaErrorCode.BadFrameSize,
+          `Opus encode takes ${frameLength} samples (20 ms × ${channels} ch), got ${pcm?.length}`,
+        );
       }
       let out: Uint8Array;
       try {

@@ -38,14 +38,18 @@ export function createToneGenerator(options: ToneOptions = {}): ToneGenerator {
   if (!(frequency > 0 && frequency < sampleRate / 2)) {
     throw new MediaError(MediaErrorCode.BadOption, `tone frequency must be in (0, ${sampleRate / 2}) Hz, got ${frequency}`);
   }
-  if (!(amplitude >= 0 && amplitude <= 1)) throw new MediaError(MediaErrorCode.BadOption, `tone amplitude must be in 0..1, got ${amplitude}`);
+  if (!(amplitude >= 0 && amplitude <= 1))
+    throw new MediaError(MediaErrorCode.BadOption, `tone amplitude must be in 0..1, got ${amplitude}`);
   if (channels !== 1 && channels !== 2) throw new MediaError(MediaErrorCode.BadOption, `channels must be 1 or 2, got ${channels}`);
   if (!Number.isInteger(frameSamples) || frameSamples < 1) throw new MediaError(MediaErrorCode.BadOption, `bad frame size ${frameSamples}`);
   const peak = amplitude * 32767;
   const step = (TWO_PI * frequency) / sampleRate;
   let phase = 0;
   return {
-    frequency, amplitude, sampleRate, channels,
+    frequency,
+    amplitude,
+    sampleRate,
+    channels,
     nextFrame(): Int16Array {
       const out = new Int16Array(frameSamples * channels);
       for (let i = 0; i < frameSamples; i++) {

@@ -65,7 +65,8 @@ export function loadNativeAddon(): NativeAddon | Error {
   if (!existsSync(NATIVE_ADDON_PATH)) return (loaded = new Error(`${NATIVE_ADDON_PATH} is not built (npm ci builds it with node-gyp)`));
   try {
     const a = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
-    if (a.COUNTERS !== NATIVE_COUNTERS.length || a.ABI !== RELAY_ADDON_ABI) return (loaded = new Error(`${NATIVE_ADDON_PATH} is stale; rebuild it (npm run build:native)`));
+    if (a.COUNTERS !== NATIVE_COUNTERS.length || a.ABI !== RELAY_ADDON_ABI)
+      return (loaded = new Error(`${NATIVE_ADDON_PATH} is stale; rebuild it (npm run build:native)`));
     loaded = a;
   } catch (err) {
     loaded = new Error(`cannot load ${NATIVE_ADDON_PATH}: ${(err as Error).message}`);
@@ -118,7 +119,12 @@ export class NativeDatapath implements Datapath<FlowView> {
     const miss = this.#events.onClientMiss;
     for (let i = 0; i + MISS_FIELDS <= b.length; i += MISS_FIELDS) {
       const msg = b[i + Miss.payload] as Buffer;
-      const rinfo = { address: b[i + Miss.address] as string, port: b[i + Miss.port] as number, family: b[i + Miss.family] as 'IPv4' | 'IPv6', size: msg.length };
+      const rinfo = {
+        address: b[i + Miss.address] as string,
+        port: b[i + Miss.port] as number,
+        family: b[i + Miss.family] as 'IPv4' | 'IPv6',
+        size: msg.length,
+      };
       miss(msg, rinfo, b[i + Miss.publicIndex] as number);
     }
   }
@@ -131,7 +137,13 @@ export class NativeDatapath implements Datapath<FlowView> {
     const rc = this.#addon.forward(this.#h, flow.clientAddress, flow.clientPort, flow.publicIndex, payload);
     if (rc !== 0) {
       stats[dropSlot.send_error]++;
-      this.#events.onSocketError(new Error(rc < 0 ? `no flow for ${flow.clientAddress}:${flow.clientPort}` : `send to ${flow.destAddress}:${flow.destPort} failed: errno ${rc}`));
+      this.#events.onSocketError(
+        new Error(
+          rc < 0
+            ? `no flow for ${flow.clientAddress}:${flow.clientPort}`
+            : `send to ${flow.destAddress}:${flow.destPort} failed: errno ${rc}`,
+        ),
+      );
     }
   }
 

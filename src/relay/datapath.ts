@@ -186,7 +186,8 @@ export class NodeDatapath implements Datapath<JsFlow> {
       flow.out = s;
       return s;
     }
-    if (s === undefined && this.#outs.size < MAX_CONNECTED && this.#bound && !this.#closing) this.#connect(key, flow.destAddress, flow.destPort);
+    if (s === undefined && this.#outs.size < MAX_CONNECTED && this.#bound && !this.#closing)
+      this.#connect(key, flow.destAddress, flow.destPort);
     return undefined;
   }
 

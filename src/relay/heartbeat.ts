@@ -9,7 +9,15 @@ import { systemClock } from '../common/clock.ts';
 import type { Logger } from '../common/log.ts';
 import type { RedisClient } from '../common/redis.ts';
 import { closeRedisClient, createRedisClient } from '../common/redis.ts';
-import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_MS, encodeHeartbeatValue, heartbeatKey, heartbeatMember, liveSetKey, writeHeartbeat } from '../contracts/heartbeat.ts';
+import {
+  HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_TTL_MS,
+  encodeHeartbeatValue,
+  heartbeatKey,
+  heartbeatMember,
+  liveSetKey,
+  writeHeartbeat,
+} from '../contracts/heartbeat.ts';
 
 /** How long close() waits for its key and member to be deleted before it closes the client anyway. */
 const CLOSE_DELETE_MS = 500;
@@ -69,7 +77,11 @@ export class RelayHeartbeat {
   async #beat(): Promise<void> {
     const client = this.#client;
     if (this.#closing || !client?.isReady) return;
-    const value = encodeHeartbeatValue({ location: this.#o.location, public: this.#o.publics().map(formatAddress), at: this.#clock.wallNow() });
+    const value = encodeHeartbeatValue({
+      location: this.#o.location,
+      public: this.#o.publics().map(formatAddress),
+      at: this.#clock.wallNow(),
+    });
     try {
       await writeHeartbeat(client, { ...this.#o, value, ttlMs: this.#o.ttlMs ?? HEARTBEAT_TTL_MS });
       this.#beats++;

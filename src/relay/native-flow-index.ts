@@ -73,8 +73,14 @@ export class NativeFlowIndex implements FlowIndex<FlowView> {
     const rc = this.#addon.install(this.#h, encodeRelayHeader(c, f.public), f.publicIndex, f.dest.address, f.dest.port, f.ufrag, now);
     if (rc < 0) return { kind: 'full' };
     const flow: FlowView = {
-      clientAddress: c.address, clientPort: c.port, clientFamily: c.family, publicIndex: f.publicIndex,
-      destAddress: f.dest.address, destPort: f.dest.port, ufrag: f.ufrag, lastSeen: now,
+      clientAddress: c.address,
+      clientPort: c.port,
+      clientFamily: c.family,
+      publicIndex: f.publicIndex,
+      destAddress: f.dest.address,
+      destPort: f.dest.port,
+      ufrag: f.ufrag,
+      lastSeen: now,
     };
     return { kind: rc === 1 ? 'replaced' : 'added', flow };
   }

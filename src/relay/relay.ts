@@ -50,7 +50,8 @@ interface Slot {
 
 /** `clock` times the supervisor's stop timeout and the heartbeat (the workers, in their threads, use the system clock). */
 export async function startRelay(cfg: RelayConfig, log: Logger, clock: Clock = systemClock): Promise<Relay> {
-  if (cfg.datapathFallback !== undefined) log.warn('relay datapath: js (the native addon is not available)', { reason: cfg.datapathFallback });
+  if (cfg.datapathFallback !== undefined)
+    log.warn('relay datapath: js (the native addon is not available)', { reason: cfg.datapathFallback });
   else log.info(`relay datapath: ${cfg.datapath}`);
   const metrics = new MetricsRegistry();
   const slots: Slot[] = Array.from({ length: cfg.workers }, (_, i) => ({
@@ -61,7 +62,10 @@ export async function startRelay(cfg: RelayConfig, log: Logger, clock: Clock = s
     internal: { ...cfg.internal, port: cfg.internal.port === 0 ? 0 : cfg.internal.port + i },
   }));
   registerRelayMetrics(metrics, () => slots.map((s) => s.stats));
-  const memory = cfg.redis === undefined ? new MemoryFlowStore({ ttlMs: flowRecordTtlMs(cfg.idleTimeout * 1000), maxEntries: cfg.maxFlows * 2, clock }) : undefined;
+  const memory =
+    cfg.redis === undefined
+      ? new MemoryFlowStore({ ttlMs: flowRecordTtlMs(cfg.idleTimeout * 1000), maxEntries: cfg.maxFlows * 2, clock })
+      : undefined;
   let publics: TransportAddress[] = cfg.listen.map(({ advertised: _a, ...bind }) => bind);
   // `--listen POD=LB`: flow records are keyed by the LB address, so another pod behind it finds them.
   const aliases = cfg.listen.flatMap((l) => (l.advertised ? [[formatAddress(l), formatAddress(l.advertised)] as const] : []));
@@ -188,10 +192,18 @@ export async function startRelay(cfg: RelayConfig, log: Logger, clock: Clock = s
   }
 
   // With Redis, tell the transceivers this location has a live relay (docs/global-relay.md).
-  const heartbeat = cfg.redis === undefined ? undefined : await RelayHeartbeat.start({
-    url: cfg.redis, prefix: cfg.heartbeatPrefix, location: cfg.location,
-    id: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`, publics: () => publics, log, clock,
-  });
+  const heartbeat =
+    cfg.redis === undefined
+      ? undefined
+      : await RelayHeartbeat.start({
+          url: cfg.redis,
+          prefix: cfg.heartbeatPrefix,
+          location: cfg.location,
+          id: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+          publics: () => publics,
+          log,
+          clock,
+        });
 
   let stopped: Promise<void> | undefined;
   const relay: Relay = {

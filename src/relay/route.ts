@@ -84,7 +84,13 @@ function mayBeMedia(first: number): boolean {
  */
 export const REPLACE_SILENT_FLOW_AFTER_MS = 3000;
 
-export function routeFromClient<F extends FlowView>(ctx: RouteContext<F>, packet: Buffer, from: Source, publicIndex: number, now: number): ClientRoute<F> {
+export function routeFromClient<F extends FlowView>(
+  ctx: RouteContext<F>,
+  packet: Buffer,
+  from: Source,
+  publicIndex: number,
+  now: number,
+): ClientRoute<F> {
   if (packet.length > RELAY_MAX_PAYLOAD) return drop('too_large');
   const known = ctx.table.get(from.address, from.port, publicIndex);
   const username = packet.length > 0 && packet[0] <= 3 ? peekUsername(packet) : undefined;

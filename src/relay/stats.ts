@@ -128,21 +128,35 @@ export const METRIC = {
 /** Registers the relay metrics; at each scrape, mirrors the workers' arrays (worker label = index). */
 export function registerRelayMetrics(reg: MetricsRegistry, workers: () => readonly Float64Array[]): void {
   const packets = reg.counter({ name: METRIC.packets, help: 'Datagrams forwarded, by direction.', labelNames: ['direction'] });
-  const bytes = reg.counter({ name: METRIC.bytes, help: 'Payload bytes forwarded (without relay header), by direction.', labelNames: ['direction'] });
+  const bytes = reg.counter({
+    name: METRIC.bytes,
+    help: 'Payload bytes forwarded (without relay header), by direction.',
+    labelNames: ['direction'],
+  });
   const drops = reg.counter({ name: METRIC.drops, help: 'Datagrams dropped, by reason.', labelNames: ['reason'] });
   const flows = reg.gauge({ name: METRIC.flows, help: 'Flows in the table, by worker.', labelNames: ['worker'] });
   const simple = [
     [reg.counter({ name: METRIC.flowsCreated, help: 'Flows created from a verified STUN check.' }), Slot.flowsCreated],
     [reg.counter({ name: METRIC.flowsExpired, help: 'Flows removed after being idle.' }), Slot.flowsExpired],
-    [reg.counter({ name: METRIC.flowsRecovered, help: 'Flows loaded from the flow store (start-up load or lookup).' }), Slot.flowsRecovered],
+    [
+      reg.counter({ name: METRIC.flowsRecovered, help: 'Flows loaded from the flow store (start-up load or lookup).' }),
+      Slot.flowsRecovered,
+    ],
     [reg.counter({ name: METRIC.storeErrors, help: 'Flow store operations that failed.' }), Slot.storeErrors],
     [reg.counter({ name: METRIC.storeWrites, help: 'Flow records written (or refreshed) to the store.' }), Slot.storeWrites],
     [reg.counter({ name: METRIC.storeLookups, help: 'Store lookups for packets from unknown addresses.' }), Slot.storeLookups],
-    [reg.counter({ name: METRIC.storeLookupsSkipped, help: 'Store lookups not made (negative cache or lookup rate limit).' }), Slot.storeLookupsSkipped],
+    [
+      reg.counter({ name: METRIC.storeLookupsSkipped, help: 'Store lookups not made (negative cache or lookup rate limit).' }),
+      Slot.storeLookupsSkipped,
+    ],
     [reg.gauge({ name: METRIC.storePending, help: 'Flow records waiting to be written to the store.' }), Slot.storePending],
     [reg.gauge({ name: METRIC.storeConnected, help: 'Workers whose store connection is up.' }), Slot.storeConnected],
   ] as const;
-  const latency = reg.histogram({ name: METRIC.storeLatency, help: 'Flow store round-trip time (lookups, loads and write batches).', buckets: STORE_LATENCY_BUCKETS });
+  const latency = reg.histogram({
+    name: METRIC.storeLatency,
+    help: 'Flow store round-trip time (lookups, loads and write batches).',
+    buckets: STORE_LATENCY_BUCKETS,
+  });
   const workerGauge = reg.gauge({ name: METRIC.workers, help: 'Relay workers running.' });
   const pT = packets.labels(DIRECTIONS[0]);
   const pC = packets.labels(DIRECTIONS[1]);

@@ -39,7 +39,13 @@ export interface WorkerInit {
 }
 
 export type WorkerMessage =
-  | { readonly t: 'bound'; readonly publics: TransportAddress[]; readonly internal: TransportAddress; readonly tid: number | undefined; readonly nativeTids?: readonly number[] }
+  | {
+      readonly t: 'bound';
+      readonly publics: TransportAddress[];
+      readonly internal: TransportAddress;
+      readonly tid: number | undefined;
+      readonly nativeTids?: readonly number[];
+    }
   | { readonly t: 'ready'; readonly loaded: number }
   | { readonly t: 'stopped' };
 

@@ -34,7 +34,8 @@ function mediaAddress(text: string): TransportAddress {
 
 function concreteAddress(text: string): TransportAddress {
   const a = parsers.address(text);
-  if (/^(0\.0\.0\.0|::)$/.test(a.address) || a.port === 0) throw new Error(`'${text}' must be an address and port other replicas can reach`);
+  if (/^(0\.0\.0\.0|::)$/.test(a.address) || a.port === 0)
+    throw new Error(`'${text}' must be an address and port other replicas can reach`);
   return a;
 }
 
@@ -50,110 +51,203 @@ function headerName(text: string): string {
 }
 
 function apiKeys(text: string): string[] {
-  const keys = text.split(',').map((k) => k.trim()).filter((k) => k !== '');
+  const keys = text
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
   if (keys.some((k) => k.length < 16)) throw new Error('every API key must be at least 16 characters');
   return keys;
 }
 
 export const transceiverSettings = {
   http: setting({
-    flag: 'http', env: 'PARLEY_HTTP', metavar: 'HOST:PORT', default: parsers.address('127.0.0.1:8080'), parse: parsers.address,
+    flag: 'http',
+    env: 'PARLEY_HTTP',
+    metavar: 'HOST:PORT',
+    default: parsers.address('127.0.0.1:8080'),
+    parse: parsers.address,
     help: 'signaling API (POST /v1/realtime/calls) plus /metrics, /healthz, /readyz',
   }),
   media: setting({
-    flag: 'media', env: 'PARLEY_MEDIA', metavar: 'HOST:PORT', default: mediaAddress('127.0.0.1:7000'), parse: mediaAddress,
+    flag: 'media',
+    env: 'PARLEY_MEDIA',
+    metavar: 'HOST:PORT',
+    default: mediaAddress('127.0.0.1:7000'),
+    parse: mediaAddress,
     help: 'UDP media endpoint that relays send to; sealed into every routing token (port 0: any free port, logged)',
   }),
   httpAdvertise: setting<TransportAddress | undefined>({
-    flag: 'http-advertise', env: 'PARLEY_HTTP_ADVERTISE', metavar: 'HOST:PORT', default: undefined, defaultText: '(none: plain ids)',
+    flag: 'http-advertise',
+    env: 'PARLEY_HTTP_ADVERTISE',
+    metavar: 'HOST:PORT',
+    default: undefined,
+    defaultText: '(none: plain ids)',
     parse: concreteAddress,
     help: "this transceiver's HTTP address as its replicas reach it (e.g. $(POD_IP):8080): call ids carry it, sealed, and a replica that does not hold a call forwards GET/DELETE/hangup to it",
   }),
   relays: setting({
-    flag: 'relays', env: 'PARLEY_RELAYS', metavar: 'SPEC', default: parseRelaySpec('127.0.0.1:3478'), defaultText: '127.0.0.1:3478',
+    flag: 'relays',
+    env: 'PARLEY_RELAYS',
+    metavar: 'SPEC',
+    default: parseRelaySpec('127.0.0.1:3478'),
+    defaultText: '127.0.0.1:3478',
     parse: parseRelaySpec,
     help: 'relay public addresses advertised as ICE candidates: HOST:PORT[,HOST:PORT…] (all, in this order), or named locations NAME=HOST:PORT[,…];NAME=… (per call: the hinted or own location first, one backup location after it)',
   }),
   region: setting<string | undefined>({
-    flag: 'region', env: 'PARLEY_REGION', metavar: 'NAME', default: undefined, defaultText: '(the first location)', parse: locationName,
+    flag: 'region',
+    env: 'PARLEY_REGION',
+    metavar: 'NAME',
+    default: undefined,
+    defaultText: '(the first location)',
+    parse: locationName,
     help: "this transceiver's own location: advertised first when a call has no usable region hint",
   }),
   regionHeader: setting({
-    flag: 'region-header', env: 'PARLEY_REGION_HEADER', metavar: 'NAME', default: 'x-parley-region', defaultText: 'X-Parley-Region',
+    flag: 'region-header',
+    env: 'PARLEY_REGION_HEADER',
+    metavar: 'NAME',
+    default: 'x-parley-region',
+    defaultText: 'X-Parley-Region',
     parse: headerName,
     help: "request header holding a call's region hint: a location name, or a value --region-map maps (e.g. a CDN's country header)",
   }),
   regionMap: setting<ReadonlyMap<string, string>>({
-    flag: 'region-map', env: 'PARLEY_REGION_MAP', metavar: 'MAP', default: new Map(), defaultText: '(none)', parse: parseRegionMap,
+    flag: 'region-map',
+    env: 'PARLEY_REGION_MAP',
+    metavar: 'MAP',
+    default: new Map(),
+    defaultText: '(none)',
+    parse: parseRegionMap,
     help: 'region-header values to locations, VALUE=LOCATION comma-separated, e.g. DE=eu,FR=eu,US=us (case-insensitive)',
   }),
   redis: setting<string | undefined>({
-    flag: 'redis', env: 'PARLEY_REDIS', metavar: 'URL', default: undefined, defaultText: '(none: every location counts as live)',
+    flag: 'redis',
+    env: 'PARLEY_REDIS',
+    metavar: 'URL',
+    default: undefined,
+    defaultText: '(none: every location counts as live)',
     parse: parsers.url(['redis:', 'rediss:']),
     help: 'Redis the relays publish heartbeats in (read every second); locations with no live relay are not advertised',
   }),
   heartbeatPrefix: setting({
-    flag: 'heartbeat-prefix', env: 'PARLEY_HEARTBEAT_PREFIX', metavar: 'PREFIX', default: DEFAULT_HEARTBEAT_PREFIX,
+    flag: 'heartbeat-prefix',
+    env: 'PARLEY_HEARTBEAT_PREFIX',
+    metavar: 'PREFIX',
+    default: DEFAULT_HEARTBEAT_PREFIX,
     parse: (t: string) => {
       if (t === '' || t.length > 200) throw new Error('must be 1..200 characters');
       return t;
     },
-    help: 'key prefix of relay heartbeats in Redis (the relays\' --heartbeat-prefix)',
+    help: "key prefix of relay heartbeats in Redis (the relays' --heartbeat-prefix)",
   }),
   relayCidrs: setting({
-    flag: 'relay-cidrs', env: 'PARLEY_RELAY_CIDRS', metavar: 'CIDRS', default: CidrSet.parse(LOOPBACK_CIDRS), defaultText: LOOPBACK_CIDRS,
+    flag: 'relay-cidrs',
+    env: 'PARLEY_RELAY_CIDRS',
+    metavar: 'CIDRS',
+    default: CidrSet.parse(LOOPBACK_CIDRS),
+    defaultText: LOOPBACK_CIDRS,
     parse: (t: string) => CidrSet.parse(t),
     help: 'source networks allowed to send media (the relays), comma-separated CIDRs',
   }),
   udpBuffer: setting({
-    flag: 'udp-buffer', env: 'PARLEY_UDP_BUFFER', metavar: 'BYTES', default: 8 * 1024 * 1024, parse: parsers.int(65_536, 1 << 30),
+    flag: 'udp-buffer',
+    env: 'PARLEY_UDP_BUFFER',
+    metavar: 'BYTES',
+    default: 8 * 1024 * 1024,
+    parse: parsers.int(65_536, 1 << 30),
     help: 'receive and send buffer of the media socket; the default holds ~100 ms of 1000 calls (50 000 packets/s); with --media-io native and CAP_NET_ADMIN it is granted whole (SO_RCVBUFFORCE), otherwise Linux caps it at net.core.rmem_max / wmem_max (a warning says so)',
   }),
   mediaIo: setting<MediaIo | undefined>({
-    flag: 'media-io', env: 'PARLEY_MEDIA_IO', metavar: 'native|dgram', default: undefined, defaultText: 'native where the addon built, else dgram',
+    flag: 'media-io',
+    env: 'PARLEY_MEDIA_IO',
+    metavar: 'native|dgram',
+    default: undefined,
+    defaultText: 'native where the addon built, else dgram',
     parse: parsers.oneOf(MEDIA_IO_MODES),
     help: 'media socket: native = the C addon (recvmmsg/sendmmsg in batches on a thread of its own, built by npm ci), dgram = Node dgram (one system call and callback per datagram); the choice is logged at start',
   }),
   mediaBatchUs: setting({
-    flag: 'media-batch-us', env: 'PARLEY_MEDIA_BATCH_US', metavar: 'µS', default: DEFAULT_MEDIA_BATCH_US, parse: parsers.int(0, 100_000),
-    help: 'native media socket: after a datagram arrives, wait this long for more and hand them to JS together (0: at once); the most it adds to a packet\'s way through',
+    flag: 'media-batch-us',
+    env: 'PARLEY_MEDIA_BATCH_US',
+    metavar: 'µS',
+    default: DEFAULT_MEDIA_BATCH_US,
+    parse: parsers.int(0, 100_000),
+    help: "native media socket: after a datagram arrives, wait this long for more and hand them to JS together (0: at once); the most it adds to a packet's way through",
   }),
   srtp: setting<SrtpImpl | undefined>({
-    flag: 'srtp', env: 'PARLEY_SRTP', metavar: 'native|ts', default: undefined, defaultText: 'native where the addon built, else ts',
+    flag: 'srtp',
+    env: 'PARLEY_SRTP',
+    metavar: 'native|ts',
+    default: undefined,
+    defaultText: 'native where the addon built, else ts',
     parse: parsers.oneOf(SRTP_IMPLS),
     help: 'SRTP cipher for both profiles (AES_CM_128_HMAC_SHA1_80, AEAD_AES_128_GCM): native = the C addon (OpenSSL of the node binary, one call per packet, built by npm ci), ts = TypeScript; the choice is logged at start',
   }),
   maxSessions: setting({
-    flag: 'max-sessions', env: 'PARLEY_MAX_SESSIONS', metavar: 'N', default: 1000, parse: parsers.int(1, 1_000_000),
+    flag: 'max-sessions',
+    env: 'PARLEY_MAX_SESSIONS',
+    metavar: 'N',
+    default: 1000,
+    parse: parsers.int(1, 1_000_000),
     help: 'calls at once; further offers get 503 with Retry-After',
   }),
   maxCallSeconds: setting({
-    flag: 'max-call-seconds', env: 'PARLEY_MAX_CALL_SECONDS', metavar: 'S', default: 3600, parse: parsers.int(1, 7 * 24 * 3600),
+    flag: 'max-call-seconds',
+    env: 'PARLEY_MAX_CALL_SECONDS',
+    metavar: 'S',
+    default: 3600,
+    parse: parsers.int(1, 7 * 24 * 3600),
     help: 'a call is ended (reason max-duration) after this long',
   }),
   handler: setting({
-    flag: 'handler', env: 'PARLEY_HANDLER', metavar: 'NAME', default: 'echo', parse: parsers.string,
+    flag: 'handler',
+    env: 'PARLEY_HANDLER',
+    metavar: 'NAME',
+    default: 'echo',
+    parse: parsers.string,
     help: 'default media handler for calls that do not ask for one (?handler=NAME)',
   }),
   keysFile: setting<string | undefined>({
-    flag: 'keys-file', env: 'PARLEY_KEYS_FILE', metavar: 'FILE', default: undefined, parse: parsers.string,
+    flag: 'keys-file',
+    env: 'PARLEY_KEYS_FILE',
+    metavar: 'FILE',
+    default: undefined,
+    parse: parsers.string,
     defaultText: '(use PARLEY_KEYS)',
     help: 'routing-token keyring file; without it the keyring is read from PARLEY_KEYS',
   }),
   apiKeys: setting<string[]>({
-    flag: 'api-keys', env: 'PARLEY_API_KEYS', metavar: 'KEYS', default: [], defaultText: '(none: no auth)', parse: apiKeys,
+    flag: 'api-keys',
+    env: 'PARLEY_API_KEYS',
+    metavar: 'KEYS',
+    default: [],
+    defaultText: '(none: no auth)',
+    parse: apiKeys,
     help: 'bearer keys accepted by the signaling API, comma-separated (prefer the env variable: flags show in ps)',
   }),
   drainSeconds: setting({
-    flag: 'drain-seconds', env: 'PARLEY_DRAIN_SECONDS', metavar: 'S', default: 30, parse: parsers.int(0, 24 * 3600),
+    flag: 'drain-seconds',
+    env: 'PARLEY_DRAIN_SECONDS',
+    metavar: 'S',
+    default: 30,
+    parse: parsers.int(0, 24 * 3600),
     help: 'on SIGTERM: refuse new calls (503), let calls run this long, then end them (reason server-drain)',
   }),
   demoPage: setting<'on' | 'off'>({
-    flag: 'demo-page', env: 'PARLEY_DEMO_PAGE', metavar: 'on|off', default: 'on', parse: parsers.oneOf(['on', 'off'] as const),
+    flag: 'demo-page',
+    env: 'PARLEY_DEMO_PAGE',
+    metavar: 'on|off',
+    default: 'on',
+    parse: parsers.oneOf(['on', 'off'] as const),
     help: 'serve the demo page (web/) at / on the HTTP port',
   }),
   logLevel: setting<LogLevel>({
-    flag: 'log-level', env: 'PARLEY_LOG_LEVEL', metavar: 'LEVEL', default: 'info', parse: parsers.oneOf(LOG_LEVELS),
+    flag: 'log-level',
+    env: 'PARLEY_LOG_LEVEL',
+    metavar: 'LEVEL',
+    default: 'info',
+    parse: parsers.oneOf(LOG_LEVELS),
     help: `log threshold: ${LOG_LEVELS.join(', ')}`,
   }),
 };
@@ -163,7 +257,8 @@ export type TransceiverConfig = ConfigOf<typeof transceiverSettings>;
 /** The media socket to use and, when the default fell back to dgram, why. Throws ConfigError if native was asked for and cannot load. */
 export function resolveMediaIo(asked: MediaIo | undefined): { io: MediaIo; fallback?: string } {
   const addon = loadMediaSocketAddon();
-  if (asked === 'native' && addon instanceof Error) throw new ConfigError('--media-io / PARLEY_MEDIA_IO', `native is not available: ${addon.message}`);
+  if (asked === 'native' && addon instanceof Error)
+    throw new ConfigError('--media-io / PARLEY_MEDIA_IO', `native is not available: ${addon.message}`);
   if (asked !== undefined) return { io: asked };
   return addon instanceof Error ? { io: 'dgram', fallback: addon.message } : { io: 'native' };
 }
@@ -197,20 +292,30 @@ export interface ResolvedTransceiverConfig extends Omit<TransceiverConfig, 'keys
  * an unknown --handler (checked against `handlers`), --region without named locations, a
  * native media socket or SRTP transform that was asked for and cannot load.
  */
-export function resolveTransceiverConfig(argv: readonly string[], env: NodeJS.ProcessEnv, handlers: HandlerRegistry): ResolvedTransceiverConfig {
+export function resolveTransceiverConfig(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  handlers: HandlerRegistry,
+): ResolvedTransceiverConfig {
   const s = loadConfig(transceiverSettings, argv, env);
   const keyring = loadKeyring({ keysFile: s.keysFile, env });
   if (!handlers.get(s.handler)) {
     throw new ConfigError('--handler / PARLEY_HANDLER', `no media handler named '${s.handler}' (known: ${handlers.names().join(', ')})`);
   }
   const namedRelays = s.relays.locations[0].name !== '';
-  if (!namedRelays && s.region !== undefined) throw new ConfigError('--region / PARLEY_REGION', 'needs named locations in --relays (NAME=HOST:PORT;…)');
+  if (!namedRelays && s.region !== undefined)
+    throw new ConfigError('--region / PARLEY_REGION', 'needs named locations in --relays (NAME=HOST:PORT;…)');
   const media = resolveMediaIo(s.mediaIo);
   const srtp = resolveSrtp(s.srtp);
   const { keysFile: _unused, ...rest } = s;
   return {
-    ...rest, keyring, namedRelays,
-    mediaIo: media.io, mediaIoFallback: media.fallback,
-    srtp: srtp.impl, srtpTransform: srtp.factory, srtpFallback: srtp.fallback,
+    ...rest,
+    keyring,
+    namedRelays,
+    mediaIo: media.io,
+    mediaIoFallback: media.fallback,
+    srtp: srtp.impl,
+    srtpTransform: srtp.factory,
+    srtpFallback: srtp.fallback,
   };
 }

@@ -59,7 +59,13 @@ export interface DataChannelCounters {
 }
 
 /** Sets the data-channel counters to `totals` (monotonic: closed calls' sums + the live calls'). */
-export function mirrorDataChannels(c: DataChannelCounters, totals: Pick<DataChannelStats, 'messagesIn' | 'messagesOut' | 'bytesIn' | 'bytesOut' | 'channelsOpened' | 'channelsClosed' | 'sctpRetransmits'>): void {
+export function mirrorDataChannels(
+  c: DataChannelCounters,
+  totals: Pick<
+    DataChannelStats,
+    'messagesIn' | 'messagesOut' | 'bytesIn' | 'bytesOut' | 'channelsOpened' | 'channelsClosed' | 'sctpRetransmits'
+  >,
+): void {
   c.messagesIn.set(totals.messagesIn);
   c.messagesOut.set(totals.messagesOut);
   c.bytesIn.set(totals.bytesIn);
@@ -75,36 +81,73 @@ function children<R extends string>(c: Counter, values: readonly R[]): Record<R,
 }
 
 export function transceiverMetrics(reg: MetricsRegistry): TransceiverMetrics {
-  const drops = reg.counter({ name: 'parley_transceiver_drops_total', help: 'Datagrams dropped by the media endpoint, by reason', labelNames: ['reason'] });
-  const packets = reg.counter({ name: 'parley_transceiver_packets_total', help: 'Datagrams on the media endpoint (relay side), by direction', labelNames: ['direction'] });
-  const bytes = reg.counter({ name: 'parley_transceiver_bytes_total', help: 'Bytes on the media endpoint including the relay header, by direction', labelNames: ['direction'] });
+  const drops = reg.counter({
+    name: 'parley_transceiver_drops_total',
+    help: 'Datagrams dropped by the media endpoint, by reason',
+    labelNames: ['reason'],
+  });
+  const packets = reg.counter({
+    name: 'parley_transceiver_packets_total',
+    help: 'Datagrams on the media endpoint (relay side), by direction',
+    labelNames: ['direction'],
+  });
+  const bytes = reg.counter({
+    name: 'parley_transceiver_bytes_total',
+    help: 'Bytes on the media endpoint including the relay header, by direction',
+    labelNames: ['direction'],
+  });
   const sessionDrops = reg.counter({
-    name: 'parley_transceiver_session_drops_total', help: 'Datagrams dropped inside a call, by reason (srtp_<reason> for SRTP/SRTCP)',
+    name: 'parley_transceiver_session_drops_total',
+    help: 'Datagrams dropped inside a call, by reason (srtp_<reason> for SRTP/SRTCP)',
     labelNames: ['reason'],
   });
   children(sessionDrops, PEER_DROP_REASONS.reasons);
   const iceChecks = reg.counter({
-    name: 'parley_transceiver_ice_checks_total', help: 'STUN packets the calls\' ICE-lite agents handled, by result (answered, stun_error_401, drop_fingerprint…)',
+    name: 'parley_transceiver_ice_checks_total',
+    help: "STUN packets the calls' ICE-lite agents handled, by result (answered, stun_error_401, drop_fingerprint…)",
     labelNames: ['result'],
   });
-  const callsRejected = reg.counter({ name: 'parley_transceiver_calls_rejected_total', help: 'Offers the call registry refused, by reason', labelNames: ['reason'] });
-  children(callsRejected, CALL_REFUSALS);
-  const dtlsDrops = reg.counter({ name: 'parley_transceiver_dtls_drops_total', help: 'DTLS records dropped inside a call without ending it, by reason', labelNames: ['reason'] });
-  const sctpDrops = reg.counter({
-    name: 'parley_transceiver_sctp_drops_total', help: 'Data channels: SCTP packets/chunks and channel messages dropped inside a call, by reason', labelNames: ['reason'],
+  const callsRejected = reg.counter({
+    name: 'parley_transceiver_calls_rejected_total',
+    help: 'Offers the call registry refused, by reason',
+    labelNames: ['reason'],
   });
-  const dcMessages = reg.counter({ name: 'parley_transceiver_datachannel_messages_total', help: 'Data-channel messages, by direction (in: from callers)', labelNames: ['direction'] });
-  const dcBytes = reg.counter({ name: 'parley_transceiver_datachannel_bytes_total', help: 'Data-channel message bytes, by direction', labelNames: ['direction'] });
+  children(callsRejected, CALL_REFUSALS);
+  const dtlsDrops = reg.counter({
+    name: 'parley_transceiver_dtls_drops_total',
+    help: 'DTLS records dropped inside a call without ending it, by reason',
+    labelNames: ['reason'],
+  });
+  const sctpDrops = reg.counter({
+    name: 'parley_transceiver_sctp_drops_total',
+    help: 'Data channels: SCTP packets/chunks and channel messages dropped inside a call, by reason',
+    labelNames: ['reason'],
+  });
+  const dcMessages = reg.counter({
+    name: 'parley_transceiver_datachannel_messages_total',
+    help: 'Data-channel messages, by direction (in: from callers)',
+    labelNames: ['direction'],
+  });
+  const dcBytes = reg.counter({
+    name: 'parley_transceiver_datachannel_bytes_total',
+    help: 'Data-channel message bytes, by direction',
+    labelNames: ['direction'],
+  });
   return {
     sessions: reg.gauge({ name: 'parley_transceiver_sessions', help: 'Calls that are not closed' }),
     callsCreated: reg.counter({ name: 'parley_transceiver_calls_created_total', help: 'Offers answered (201)' }),
     callsRejected,
     callsClosed: reg.counter({ name: 'parley_transceiver_calls_closed_total', help: 'Calls ended, by reason', labelNames: ['reason'] }),
     setupSeconds: reg.histogram({
-      name: 'parley_transceiver_call_setup_seconds', help: 'From answer to SRTP keys (ICE + DTLS)',
+      name: 'parley_transceiver_call_setup_seconds',
+      help: 'From answer to SRTP keys (ICE + DTLS)',
       buckets: [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10],
     }),
-    handlerErrors: reg.counter({ name: 'parley_transceiver_handler_errors_total', help: 'Errors thrown by media handlers (contained)', labelNames: ['handler', 'method'] }),
+    handlerErrors: reg.counter({
+      name: 'parley_transceiver_handler_errors_total',
+      help: 'Errors thrown by media handlers (contained)',
+      labelNames: ['handler', 'method'],
+    }),
     packetsIn: packets.labels('in'),
     packetsOut: packets.labels('out'),
     bytesIn: bytes.labels('in'),
@@ -115,10 +158,17 @@ export function transceiverMetrics(reg: MetricsRegistry): TransceiverMetrics {
     dtlsDrops: children(dtlsDrops, DTLS_DROPS.reasons),
     sctpDrops: children(sctpDrops, SCTP_DROP_LABELS),
     dataChannels: {
-      messagesIn: dcMessages.labels('in'), messagesOut: dcMessages.labels('out'), bytesIn: dcBytes.labels('in'), bytesOut: dcBytes.labels('out'),
-      opened: reg.counter({ name: 'parley_transceiver_datachannels_opened_total', help: 'Data channels opened (by callers or handlers)' }).labels(),
+      messagesIn: dcMessages.labels('in'),
+      messagesOut: dcMessages.labels('out'),
+      bytesIn: dcBytes.labels('in'),
+      bytesOut: dcBytes.labels('out'),
+      opened: reg
+        .counter({ name: 'parley_transceiver_datachannels_opened_total', help: 'Data channels opened (by callers or handlers)' })
+        .labels(),
       closed: reg.counter({ name: 'parley_transceiver_datachannels_closed_total', help: 'Data channels closed' }).labels(),
-      retransmits: reg.counter({ name: 'parley_transceiver_sctp_retransmits_total', help: 'SCTP DATA chunks retransmitted (T3 and fast retransmit)' }).labels(),
+      retransmits: reg
+        .counter({ name: 'parley_transceiver_sctp_retransmits_total', help: 'SCTP DATA chunks retransmitted (T3 and fast retransmit)' })
+        .labels(),
     },
     onCollect: (fn) => reg.onCollect(fn),
     sendErrors: reg.counter({ name: 'parley_transceiver_send_errors_total', help: 'UDP sends that failed' }).labels(),

@@ -83,7 +83,14 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
   const clock = o.clock ?? systemClock;
   // The registry observes the endpoint's sessions (MediaEndpoint.observe) once it is made.
   const endpoint = await MediaEndpoint.bind({
-    bind: o.media, relayCidrs: o.relayCidrs, metrics: m, log: o.log, clock, bufferBytes: o.udpBufferBytes, io: o.mediaIo, batchUs: o.mediaBatchUs,
+    bind: o.media,
+    relayCidrs: o.relayCidrs,
+    metrics: m,
+    log: o.log,
+    clock,
+    bufferBytes: o.udpBufferBytes,
+    io: o.mediaIo,
+    batchUs: o.mediaBatchUs,
   });
   // Port 0 (tests) binds an ephemeral port: the token must carry the real one.
   const mediaAddress: TransportAddress = { ...o.media, port: endpoint.address.port };
@@ -94,24 +101,51 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     labelNames: ['primary', 'backup', 'none_live'],
   });
   const locations = o.relayLocations;
-  const chooseRelays = locations && ((hint: string | undefined) => {
-    const plan = locations.choose(hint);
-    plans.labels(plan.primary, plan.backup ?? '', plan.noneLive ? '1' : '0').inc();
-    return plan;
-  });
+  const chooseRelays =
+    locations &&
+    ((hint: string | undefined) => {
+      const plan = locations.choose(hint);
+      plans.labels(plan.primary, plan.backup ?? '', plan.noneLive ? '1' : '0').inc();
+      return plan;
+    });
   // An id must route for the longest call plus the 5 min a closed call stays visible, and a day at least.
-  const callIds = new CallIds({ keyring: o.keyring, owner: o.httpAdvertise, rng, lifetimeMs: Math.max(o.maxCallSeconds * 1000 + 600_000, 86_400_000) });
+  const callIds = new CallIds({
+    keyring: o.keyring,
+    owner: o.httpAdvertise,
+    rng,
+    lifetimeMs: Math.max(o.maxCallSeconds * 1000 + 600_000, 86_400_000),
+  });
   const registry = new CallRegistry({
     callIds,
-    keyring: o.keyring, mediaAddress, relays: o.relays, chooseRelays, certificate, rng, clock: () => clock.now(), wallClock: () => clock.wallNow(), endpoint,
-    maxSessions: o.maxSessions, maxCallMs: o.maxCallSeconds * 1000, defaultHandler: o.handler, handlers: o.handlers,
-    metrics: m, log: o.log, setupTimeoutMs: o.setupTimeoutMs, srtpTransform: o.srtpTransform,
+    keyring: o.keyring,
+    mediaAddress,
+    relays: o.relays,
+    chooseRelays,
+    certificate,
+    rng,
+    clock: () => clock.now(),
+    wallClock: () => clock.wallNow(),
+    endpoint,
+    maxSessions: o.maxSessions,
+    maxCallMs: o.maxCallSeconds * 1000,
+    defaultHandler: o.handler,
+    handlers: o.handlers,
+    metrics: m,
+    log: o.log,
+    setupTimeoutMs: o.setupTimeoutMs,
+    srtpTransform: o.srtpTransform,
   });
   let signaling: SignalingServer;
   try {
     signaling = await startSignaling({
-      host: o.http.address, port: o.http.port, calls: registry, apiKeys: o.apiKeys, metrics, log: o.log,
-      ready: () => !registry.draining, staticDir: o.staticDir,
+      host: o.http.address,
+      port: o.http.port,
+      calls: registry,
+      apiKeys: o.apiKeys,
+      metrics,
+      log: o.log,
+      ready: () => !registry.draining,
+      staticDir: o.staticDir,
       regionHeader: o.regionHeader ?? 'x-parley-region',
       ownerOf: (id) => callIds.ownerOf(id, clock.wallNow()),
       wallClock: () => clock.wallNow(),

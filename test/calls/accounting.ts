@@ -42,6 +42,6 @@ export function assertEveryPacketAccounted(pair: CallPair): void {
   assert.ok(s.rtcpReceived >= 1 && s.rtcpSent >= 1, `session RTCP ${s.rtcpSent} sent / ${s.rtcpReceived} received`);
   const srs = rtcpEvents.flatMap((e) => (e.type === 'rtcp' ? e.packets : [])).filter((p) => p.type === 'sr');
   assert.ok(srs.length >= 1, 'the session sent Sender Reports');
-  assert.ok(s.rttMs !== undefined, 'the session has an RTT from the client\'s report blocks');
-  assert.ok(pair.client.stats().rtcpRttMs !== undefined, 'the client has an RTT from the session\'s report blocks');
+  assert.ok(s.rttMs !== undefined, "the session has an RTT from the client's report blocks");
+  assert.ok(pair.client.stats().rtcpRttMs !== undefined, "the client has an RTT from the session's report blocks");
 }

@@ -24,7 +24,12 @@ import { ClientCall } from '../../src/client/client-call.ts';
 import type { ClientCallEvent, ClientCallOptions } from '../../src/client/client-call.ts';
 import { createCoreAgents } from '../../src/client/core-agents.ts';
 import { createEchoHandler } from '../../src/transceiver/handlers/echo.ts';
-import type { HandlerChannel, InboundOpusFrame, MediaHandlerContext, MediaHandlerFactory } from '../../src/transceiver/handlers/media-handler.ts';
+import type {
+  HandlerChannel,
+  InboundOpusFrame,
+  MediaHandlerContext,
+  MediaHandlerFactory,
+} from '../../src/transceiver/handlers/media-handler.ts';
 import { CALL_SCTP_LIMITS } from '../../src/transceiver/calls/call-registry.ts';
 import { Session } from '../../src/transceiver/calls/session.ts';
 import type { SessionEvent, SessionOptions, SessionPath } from '../../src/transceiver/calls/session.ts';
@@ -113,8 +118,14 @@ export class CallPair {
     this.net.nat(CLIENT_HOST, CLIENT_PUBLIC);
     const now = this.clock.now();
     this.client = new ClientCall({
-      rng: seededRng(`${o.seed}-client`), agents: createCoreAgents(seededRng(`${o.seed}-agents`), CLIENT_CERT), localAddress: CLIENT_HOST,
-      frames: o.frames, frameCount: o.frameCount, deliverAudio: true, dataChannels: o.dataChannels ? {} : undefined, ...o.client,
+      rng: seededRng(`${o.seed}-client`),
+      agents: createCoreAgents(seededRng(`${o.seed}-agents`), CLIENT_CERT),
+      localAddress: CLIENT_HOST,
+      frames: o.frames,
+      frameCount: o.frameCount,
+      deliverAudio: true,
+      dataChannels: o.dataChannels ? {} : undefined,
+      ...o.client,
     });
     const analysed = analyzeOffer(this.client.offer);
     if (!analysed.ok) throw analysed.error;
@@ -125,9 +136,19 @@ export class CallPair {
     const handler = o.handler ?? createEchoHandler;
     const rng = seededRng(`${o.seed}-session`);
     this.session = new Session({
-      id: 'rtc_pair', now, rng, localUfrag: ufrag, localPwd: pwd, remoteUfrag: offer.iceUfrag, remotePwd: offer.icePwd,
-      dtlsRole: dtlsRole(offer.setup), certificate: SERVER_CERT, remoteFingerprint: offer.fingerprint.value,
-      ssrc: SESSION_SSRC, cname: SESSION_CNAME, opusPayloadType: offer.audio.opusPayloadType,
+      id: 'rtc_pair',
+      now,
+      rng,
+      localUfrag: ufrag,
+      localPwd: pwd,
+      remoteUfrag: offer.iceUfrag,
+      remotePwd: offer.icePwd,
+      dtlsRole: dtlsRole(offer.setup),
+      certificate: SERVER_CERT,
+      remoteFingerprint: offer.fingerprint.value,
+      ssrc: SESSION_SSRC,
+      cname: SESSION_CNAME,
+      opusPayloadType: offer.audio.opusPayloadType,
       handlerFactory: (ctx) => {
         this.handlerContext = ctx;
         const inner = handler(ctx);
@@ -148,13 +169,25 @@ export class CallPair {
         this.wakes++;
         this.#woken = true;
       },
-      wallClockOffsetMs: 1_700_000_000_000, maxDurationMs: 3_600_000,
-      dataChannels: offer.data && { remotePort: offer.data.sctpPort, remoteMaxMessageSize: offer.data.maxMessageSize, sctp: CALL_SCTP_LIMITS },
+      wallClockOffsetMs: 1_700_000_000_000,
+      maxDurationMs: 3_600_000,
+      dataChannels: offer.data && {
+        remotePort: offer.data.sctpPort,
+        remoteMaxMessageSize: offer.data.maxMessageSize,
+        sctp: CALL_SCTP_LIMITS,
+      },
       ...o.session,
     });
     let answer = buildAnswer({
-      offer, iceUfrag: ufrag, icePwd: pwd, fingerprint: { algorithm: 'sha-256', value: SERVER_CERT.fingerprint },
-      candidates: [RELAY_PUBLIC], ssrc: SESSION_SSRC, cname: SESSION_CNAME, sessionId: '1', streamId: 'parley',
+      offer,
+      iceUfrag: ufrag,
+      icePwd: pwd,
+      fingerprint: { algorithm: 'sha-256', value: SERVER_CERT.fingerprint },
+      candidates: [RELAY_PUBLIC],
+      ssrc: SESSION_SSRC,
+      cname: SESSION_CNAME,
+      sessionId: '1',
+      streamId: 'parley',
       dataChannels: { maxMessageSize: CALL_SCTP_LIMITS.maxMessageSize },
     });
     if (o.editAnswer) answer = o.editAnswer(answer);
@@ -168,7 +201,13 @@ export class CallPair {
   /** Runs the pair until `t` on the manual clock (bounded; fails naming the bound it hit). */
   runUntil(t: number): void {
     const stop: Driven = { nextDeadline: () => t, advance: () => {} };
-    progress({ clock: this.clock, parts: [this.#clientPart, this.#sessionPart, this.net, stop], until: () => this.clock.now() >= t, maxMs: t - this.clock.now() + 1, what: `call pair until t=${t}` });
+    progress({
+      clock: this.clock,
+      parts: [this.#clientPart, this.#sessionPart, this.net, stop],
+      until: () => this.clock.now() >= t,
+      maxMs: t - this.clock.now() + 1,
+      what: `call pair until t=${t}`,
+    });
   }
 
   /** Runs until `check` holds, for at most `maxMs`. */
@@ -183,23 +222,31 @@ export class CallPair {
   /** Sends what the client queued and takes its events. */
   flushClient(): void {
     const now = this.clock.now();
-    drain(this.client, (t) => {
-      this.clientSent.push(t.data);
-      if (isRtp(t.data)) this.clientRtpSent.push({ at: now, header: header(t.data) });
-      this.net.send({ from: CLIENT_HOST, to: t.path, data: t.data }, now);
-    }, (e) => this.clientEvents.push(e));
+    drain(
+      this.client,
+      (t) => {
+        this.clientSent.push(t.data);
+        if (isRtp(t.data)) this.clientRtpSent.push({ at: now, header: header(t.data) });
+        this.net.send({ from: CLIENT_HOST, to: t.path, data: t.data }, now);
+      },
+      (e) => this.clientEvents.push(e),
+    );
   }
 
   /** Sends what the session queued (from the relay's public address) and takes its events. */
   flushSession(): void {
     const now = this.clock.now();
-    drain(this.session, (t) => {
-      if (isRtp(t.data)) this.sessionRtpSent.push({ at: now, header: header(t.data) });
-      this.net.send({ from: RELAY_PUBLIC, to: t.path.client, data: t.data }, now);
-    }, (e) => {
-      this.sessionEvents.push(e);
-      if (e.type === 'path') this.#routes.add(formatAddress(e.path.client));
-    });
+    drain(
+      this.session,
+      (t) => {
+        if (isRtp(t.data)) this.sessionRtpSent.push({ at: now, header: header(t.data) });
+        this.net.send({ from: RELAY_PUBLIC, to: t.path.client, data: t.data }, now);
+      },
+      (e) => {
+        this.sessionEvents.push(e);
+        if (e.type === 'path') this.#routes.add(formatAddress(e.path.client));
+      },
+    );
   }
 
   /** Session events of one type, e.g. pathEvents(). */
@@ -214,7 +261,8 @@ export class CallPair {
   /** The path a datagram from `client` arrives by; one object while nothing changes, as the endpoint reuses its own. */
   pathFrom(client: TransportAddress): SessionPath {
     const last = this.#lastPath;
-    if (last && last.relaySocket === this.relaySocket && last.client.address === client.address && last.client.port === client.port) return last;
+    if (last && last.relaySocket === this.relaySocket && last.client.address === client.address && last.client.port === client.port)
+      return last;
     this.#lastPath = { client, relayPublic: RELAY_PUBLIC, relaySocket: this.relaySocket };
     return this.#lastPath;
   }

@@ -21,8 +21,14 @@ for (const sessionRole of ['client', 'server'] as const) {
     assertEveryPacketAccounted(pair);
     // Nothing lost: every frame went out, came through, and came back, in order.
     assert.equal(pair.clientRtpSent.length, FRAMES);
-    assert.deepEqual(pair.handled.map((f) => f.payload.toString()), numberedFrames(FRAMES).map((f) => f.toString()));
-    assert.deepEqual(pair.clientAudio().map((a) => a.payload.toString()), numberedFrames(FRAMES).map((f) => f.toString()));
+    assert.deepEqual(
+      pair.handled.map((f) => f.payload.toString()),
+      numberedFrames(FRAMES).map((f) => f.toString()),
+    );
+    assert.deepEqual(
+      pair.clientAudio().map((a) => a.payload.toString()),
+      numberedFrames(FRAMES).map((f) => f.toString()),
+    );
     assert.equal(pair.unrouted, 0);
     assert.ok(pair.clientEvents.some((e) => e.type === 'sending-done'));
     // The echo is one stream: our SSRC, seq +1 and timestamp +960 per frame, the marker on the first.

@@ -20,11 +20,18 @@ function received(pair: CallPair, id: number): Array<string | Buffer> {
 }
 
 /** A connected pair whose client has opened `oai-events` and the handler has it. */
-function withChannel(seed: string, o: { sessionRole?: 'client' | 'server'; profile?: LinkProfile; frames?: Buffer[]; ordered?: boolean; maxRetransmits?: number } = {}) {
+function withChannel(
+  seed: string,
+  o: { sessionRole?: 'client' | 'server'; profile?: LinkProfile; frames?: Buffer[]; ordered?: boolean; maxRetransmits?: number } = {},
+) {
   const pair = new CallPair({ seed, sessionRole: o.sessionRole, profile: o.profile, frames: o.frames, dataChannels: true });
   const id = pair.client.data!.open({ label: 'oai-events', ordered: o.ordered, maxRetransmits: o.maxRetransmits }, pair.now);
   pair.flushClient();
-  pair.runUntilTrue(() => pair.handlerChannels.length === 1 && dc(pair).some((e) => e.type === 'channel_open'), 15_000, 'the channel opens');
+  pair.runUntilTrue(
+    () => pair.handlerChannels.length === 1 && dc(pair).some((e) => e.type === 'channel_open'),
+    15_000,
+    'the channel opens',
+  );
   return { pair, id };
 }
 
@@ -32,11 +39,16 @@ function withChannel(seed: string, o: { sessionRole?: 'client' | 'server'; profi
 function sendAll(pair: CallPair, id: number, messages: string[], maxMs: number): void {
   let next = 0;
   const start = received(pair, id).length;
-  pair.runUntilTrue(() => {
-    while (next < messages.length && pair.client.data!.bufferedTotal < 256 * 1024 && pair.client.data!.send(id, messages[next], pair.now)) next++;
-    pair.flushClient();
-    return received(pair, id).length - start >= messages.length;
-  }, maxMs, `${messages.length} messages echoed`);
+  pair.runUntilTrue(
+    () => {
+      while (next < messages.length && pair.client.data!.bufferedTotal < 256 * 1024 && pair.client.data!.send(id, messages[next], pair.now))
+        next++;
+      pair.flushClient();
+      return received(pair, id).length - start >= messages.length;
+    },
+    maxMs,
+    `${messages.length} messages echoed`,
+  );
 }
 
 for (const sessionRole of ['client', 'server'] as const) {
@@ -63,11 +75,15 @@ test('a partially reliable channel (maxRetransmits 0, unordered) gives up on los
   const { pair, id } = withChannel('dc-partial', { profile: { latencyMs: 20, loss: 0.1 }, ordered: false, maxRetransmits: 0 });
   const messages = Array.from({ length: 2_000 }, (_, i) => `p${i}`);
   let next = 0;
-  pair.runUntilTrue(() => {
-    while (next < messages.length && pair.client.data!.send(id, messages[next], pair.now)) next++;
-    pair.flushClient();
-    return next === messages.length;
-  }, 20_000, 'all sent');
+  pair.runUntilTrue(
+    () => {
+      while (next < messages.length && pair.client.data!.send(id, messages[next], pair.now)) next++;
+      pair.flushClient();
+      return next === messages.length;
+    },
+    20_000,
+    'all sent',
+  );
   pair.runUntil(pair.now + 10_000);
   const got = received(pair, id);
   assert.ok(got.length < messages.length * 0.95 && got.length > messages.length * 0.7, `${got.length} of ${messages.length} came back`);
@@ -92,7 +108,11 @@ test('the handler opens a channel toward the caller; each side closes one and th
   const ours = pair.handlerContext!.openChannel({ label: 'parley-status' });
   let opened = false;
   ours.onOpen = () => (opened = true);
-  pair.runUntilTrue(() => opened && dc(pair).some((e) => e.type === 'channel_open' && e.label === 'parley-status'), 2_000, 'handler channel open');
+  pair.runUntilTrue(
+    () => opened && dc(pair).some((e) => e.type === 'channel_open' && e.label === 'parley-status'),
+    2_000,
+    'handler channel open',
+  );
   assert.equal(ours.id % 2, 1, 'the transceiver is the DTLS server here: odd ids (RFC 8832 §6)');
   assert.equal(ours.send('hello caller'), true);
   pair.runUntilTrue(() => received(pair, ours.id).length === 1, 2_000, 'message to the caller');
@@ -122,11 +142,15 @@ test('audio is not held back: while the caller sends 256 KiB messages at full sp
     const start = pair.now;
     const big = Buffer.alloc(256 * 1024, 7);
     let echoedBytes = 0;
-    pair.runUntilTrue(() => {
-      while (withData && pair.client.data!.bufferedTotal < 512 * 1024 && pair.client.data!.send(id, big, pair.now));
-      pair.flushClient();
-      return pair.now - start >= 3_000;
-    }, 4_000, 'three seconds');
+    pair.runUntilTrue(
+      () => {
+        while (withData && pair.client.data!.bufferedTotal < 512 * 1024 && pair.client.data!.send(id, big, pair.now));
+        pair.flushClient();
+        return pair.now - start >= 3_000;
+      },
+      4_000,
+      'three seconds',
+    );
     for (const m of received(pair, id)) echoedBytes += (m as Buffer).length;
     const rtp = pair.sessionRtpSent.filter((r) => r.at > start + 100 && r.at < start + 3_000);
     const gaps = rtp.slice(1).map((r, i) => r.at - rtp[i].at);
@@ -135,7 +159,10 @@ test('audio is not held back: while the caller sends 256 KiB messages at full sp
   const quiet = run(false);
   const busy = run(true);
   assert.ok(busy.echoedBytes > 8 * 1024 * 1024, `the channel ran at full speed: ${busy.echoedBytes} bytes echoed in 3 s`);
-  assert.ok(busy.gaps.length > 120 && busy.gaps.every((g) => g >= 15 && g <= 25), `RTP gaps while busy: ${[...new Set(busy.gaps)].join(',')}`);
+  assert.ok(
+    busy.gaps.length > 120 && busy.gaps.every((g) => g >= 15 && g <= 25),
+    `RTP gaps while busy: ${[...new Set(busy.gaps)].join(',')}`,
+  );
   assert.equal(busy.lost, quiet.lost, 'no audio lost beyond the quiet run');
   assert.equal(busy.handled, quiet.handled, 'the handler got every frame it got without data');
 });

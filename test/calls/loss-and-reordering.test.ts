@@ -22,7 +22,10 @@ for (const sessionRole of ['client', 'server'] as const) {
     // The network did what it was asked: some of each impairment happened.
     assert.ok(pair.net.stats.lost > 0 && pair.net.stats.reordered > 0 && pair.net.stats.duplicated > 0, JSON.stringify(pair.net.stats));
     const seqs = pair.handled.map((f) => f.sequence);
-    assert.ok(seqs.some((q, i) => i > 0 && q < seqs[i - 1]), 'the handler got frames out of order (it gets them as they arrive)');
+    assert.ok(
+      seqs.some((q, i) => i > 0 && q < seqs[i - 1]),
+      'the handler got frames out of order (it gets them as they arrive)',
+    );
     const s = pair.session.stats();
     const c = pair.client.stats();
     const handled = pair.handled.length;

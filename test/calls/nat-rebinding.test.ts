@@ -28,7 +28,10 @@ for (const sessionRole of ['client', 'server'] as const) {
     pair.runUntil(pair.now + 4_000);
 
     const paths = pair.pathEvents();
-    assert.deepEqual(paths.map((e) => e.path.client.port), [CLIENT_PUBLIC.port, REBOUND.port]);
+    assert.deepEqual(
+      paths.map((e) => e.path.client.port),
+      [CLIENT_PUBLIC.port, REBOUND.port],
+    );
     assert.equal(paths[1].previous?.client.port, CLIENT_PUBLIC.port);
     assert.equal(pair.session.selectedPath?.client.port, REBOUND.port);
     assert.equal(pair.session.state, 'connected');
@@ -42,6 +45,9 @@ for (const sessionRole of ['client', 'server'] as const) {
     const heardAfter = pair.sessionRtpDelivered.filter((r) => r.at > movedAt).length;
     assert.ok(heardAfter >= 190, `${heardAfter} echoes heard after the move`);
     assert.ok(pair.session.stats().rtcpReceived > rtcpBefore, 'RTCP from the client again');
-    assert.ok(pair.clientEvents.slice(clientEventsAtMove).some((e) => e.type === 'rtcp'), 'RTCP from the session again');
+    assert.ok(
+      pair.clientEvents.slice(clientEventsAtMove).some((e) => e.type === 'rtcp'),
+      'RTCP from the session again',
+    );
   });
 }

@@ -11,7 +11,11 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const node = join(root, 'node_modules/.bin/node');
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 function parley(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const { PARLEY_KEYS: _drop, ...base } = process.env;
@@ -94,7 +98,10 @@ test('inspect of a tampered ufrag prints why, with exit status 1', async () => {
 });
 
 test('no keys: exit 2 with a message saying how to make them', async () => {
-  for (const args of [['token', 'mint', '--to', '127.0.0.7:7000'], ['token', 'inspect', 'AAAA']]) {
+  for (const args of [
+    ['token', 'mint', '--to', '127.0.0.7:7000'],
+    ['token', 'inspect', 'AAAA'],
+  ]) {
     const r = await parley(args);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /no routing-token keys/);
@@ -119,7 +126,10 @@ test('--count 1000 prints 1000 distinct ufrags, quickly', async () => {
   const started = Date.now();
   const r = await parley(['token', 'mint', '--to', '10.0.0.1:5000', '--count', '1000'], { PARLEY_KEYS });
   assert.equal(r.code, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { ufrag: string; pwd: string });
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { ufrag: string; pwd: string });
   assert.equal(lines.length, 1000);
   assert.equal(new Set(lines.map((l) => l.ufrag)).size, 1000);
   assert.equal(new Set(lines.map((l) => l.pwd)).size, 1000);
@@ -140,8 +150,15 @@ test('--to must be a literal IP:port: host names, missing port, port 0 are usage
 
 test('usage errors: unknown subcommand, unknown option, bad --count (exit 2)', async () => {
   const PARLEY_KEYS = await generate();
-  for (const args of [['token'], ['token', 'burn'], ['token', 'mint', '--to', '1.2.3.4:5', '--bogus'],
-    ['token', 'mint', '--to', '1.2.3.4:5', '--count', '0'], ['token', 'inspect'], ['keys'], ['keys', 'rotate']]) {
+  for (const args of [
+    ['token'],
+    ['token', 'burn'],
+    ['token', 'mint', '--to', '1.2.3.4:5', '--bogus'],
+    ['token', 'mint', '--to', '1.2.3.4:5', '--count', '0'],
+    ['token', 'inspect'],
+    ['keys'],
+    ['keys', 'rotate'],
+  ]) {
     const r = await parley(args, { PARLEY_KEYS });
     assert.equal(r.code, 2, args.join(' '));
     assert.match(r.stderr, /--help/);

@@ -71,13 +71,18 @@ test('NAT rebinding: after the client moves to a new port and says so (rebound),
   pair.flushClient();
   pair.runUntil(pair.now + 2_000);
   const after = pair.client.stats().packetsReceived;
-  assert.deepEqual(pair.pathEvents().map((e) => e.path.client.port), [CLIENT_PUBLIC.port, moved.port]);
+  assert.deepEqual(
+    pair.pathEvents().map((e) => e.path.client.port),
+    [CLIENT_PUBLIC.port, moved.port],
+  );
   assert.ok(after - before > 50, `received ${after - before} after rebinding`);
 });
 
 test('a dead primary candidate: the backup candidate is tried next and the call connects through it', () => {
   // A higher-priority candidate nobody answers on: the primary relay location is down.
-  const pair = setup('backup', { editAnswer: (a) => a.replace('a=candidate:', 'a=candidate:9 1 udp 2130706431 192.0.2.99 3478 typ host\r\na=candidate:') });
+  const pair = setup('backup', {
+    editAnswer: (a) => a.replace('a=candidate:', 'a=candidate:9 1 udp 2130706431 192.0.2.99 3478 typ host\r\na=candidate:'),
+  });
   pair.runUntil(pair.now + 5_000);
   const s = pair.client.stats();
   assert.equal(s.state, 'connected');

@@ -11,8 +11,13 @@ const FP = Array.from({ length: 32 }, (_, i) => i.toString(16).padStart(2, '0').
 
 function offer(): string {
   return buildOffer({
-    iceUfrag: 'abcd1234', icePwd: 'abcdefghijklmnopqrstuvwx', fingerprint: { algorithm: 'sha-256', value: FP },
-    candidate: { address: '127.0.0.1', port: 40000, family: 'IPv4' }, ssrc: 1234, cname: 'cname', sessionId: '42',
+    iceUfrag: 'abcd1234',
+    icePwd: 'abcdefghijklmnopqrstuvwx',
+    fingerprint: { algorithm: 'sha-256', value: FP },
+    candidate: { address: '127.0.0.1', port: 40000, family: 'IPv4' },
+    ssrc: 1234,
+    cname: 'cname',
+    sessionId: '42',
   });
 }
 
@@ -35,9 +40,18 @@ test('the transceiver answer is read: credentials, fingerprint, role, candidates
   const r = analyzeOffer(offer());
   assert.ok(r.ok);
   const answer = buildAnswer({
-    offer: r.offer, iceUfrag: 'TOKENtoken+/12', icePwd: 'pwdpwdpwdpwdpwdpwdpwdpwd', fingerprint: { algorithm: 'sha-256', value: FP },
-    candidates: [{ address: '203.0.113.7', port: 3478, family: 'IPv4' }, { address: '2001:db8::7', port: 3478, family: 'IPv6' }],
-    ssrc: 99, cname: 'x', sessionId: '1', streamId: 's',
+    offer: r.offer,
+    iceUfrag: 'TOKENtoken+/12',
+    icePwd: 'pwdpwdpwdpwdpwdpwdpwdpwd',
+    fingerprint: { algorithm: 'sha-256', value: FP },
+    candidates: [
+      { address: '203.0.113.7', port: 3478, family: 'IPv4' },
+      { address: '2001:db8::7', port: 3478, family: 'IPv6' },
+    ],
+    ssrc: 99,
+    cname: 'x',
+    sessionId: '1',
+    streamId: 's',
   });
   const a = parseAnswer(answer);
   assert.equal(a.iceUfrag, 'TOKENtoken+/12');
@@ -45,7 +59,10 @@ test('the transceiver answer is read: credentials, fingerprint, role, candidates
   assert.equal(a.iceLite, true);
   assert.equal(a.setup, 'active');
   assert.equal(a.opusPayloadType, 111);
-  assert.deepEqual(a.candidates.map((c) => `${c.address}:${c.port}`), ['203.0.113.7:3478', '2001:db8::7:3478']);
+  assert.deepEqual(
+    a.candidates.map((c) => `${c.address}:${c.port}`),
+    ['203.0.113.7:3478', '2001:db8::7:3478'],
+  );
 });
 
 test('unusable answers are rejected with ERR_CLIENT_BAD_ANSWER', () => {
@@ -59,6 +76,9 @@ test('unusable answers are rejected with ERR_CLIENT_BAD_ANSWER', () => {
     [good.replace(/m=audio \d+/, 'm=audio 0'), /audio/],
   ];
   for (const [text, why] of cases) {
-    assert.throws(() => parseAnswer(text), (e: unknown) => e instanceof ClientError && e.code === ClientErrorCode.BadAnswer && why.test(e.message));
+    assert.throws(
+      () => parseAnswer(text),
+      (e: unknown) => e instanceof ClientError && e.code === ClientErrorCode.BadAnswer && why.test(e.message),
+    );
   }
 });

@@ -28,14 +28,25 @@ const CALLS = 10;
 test('ten calls over real sockets share one driver timer and all hear their echo', { timeout: 60_000 }, async () => {
   const keys = Keyring.generate(seededRng('driver-test-keys')).toString();
   const log = createLogger({ level: 'silent', component: 'relay' });
-  const relay = await startRelay(resolveRelayConfig(
-    ['--listen', '127.0.0.1:0', '--internal', '127.0.0.1:0', '--http', '127.0.0.1:0', '--workers', '1', '--datapath', 'js'],
-    { PARLEY_KEYS: keys },
-  ), log);
+  const relay = await startRelay(
+    resolveRelayConfig(
+      ['--listen', '127.0.0.1:0', '--internal', '127.0.0.1:0', '--http', '127.0.0.1:0', '--workers', '1', '--datapath', 'js'],
+      { PARLEY_KEYS: keys },
+    ),
+    log,
+  );
   const trx = await startTransceiver({
-    http: { address: '127.0.0.1', port: 0, family: 'IPv4' }, media: { address: '127.0.0.1', port: 0, family: 'IPv4' },
-    relays: relay.publics, relayCidrs: CidrSet.parse('127.0.0.1/32'), keyring: Keyring.parse(keys), maxSessions: CALLS, maxCallSeconds: 60,
-    handler: 'echo', handlers: defaultHandlers(), rng: seededRng('driver-test-trx'), mediaIo: TEST_MEDIA_IO,
+    http: { address: '127.0.0.1', port: 0, family: 'IPv4' },
+    media: { address: '127.0.0.1', port: 0, family: 'IPv4' },
+    relays: relay.publics,
+    relayCidrs: CidrSet.parse('127.0.0.1/32'),
+    keyring: Keyring.parse(keys),
+    maxSessions: CALLS,
+    maxCallSeconds: 60,
+    handler: 'echo',
+    handlers: defaultHandlers(),
+    rng: seededRng('driver-test-trx'),
+    mediaIo: TEST_MEDIA_IO,
   });
   const url = `http://127.0.0.1:${trx.httpAddress.port}/v1/realtime/calls`;
 
@@ -52,10 +63,14 @@ test('ten calls over real sockets share one driver timer and all hear their echo
         if (live) pending--;
         live = false;
       };
-      const t = systemClock.timeout(ms, () => {
-        settle();
-        fn();
-      }, options);
+      const t = systemClock.timeout(
+        ms,
+        () => {
+          settle();
+          fn();
+        },
+        options,
+      );
       return { cancel: () => (settle(), t.cancel()) };
     },
   };
@@ -70,12 +85,14 @@ test('ten calls over real sockets share one driver timer and all hear their echo
       const binding = await driver.bind('127.0.0.1');
       const call = new ClientCall({ rng: seededRng(`c${i}`), agents, localAddress: binding.address, frames, frameCount: 25 });
       calls.push(call);
-      done.push(new Promise((resolve, reject) => {
-        binding.attach(call, (ev) => {
-          if (ev.type === 'sending-done') setTimeout(resolve, 200); // let the last echoes arrive
-          if (ev.type === 'failed') reject(ev.error);
-        });
-      }));
+      done.push(
+        new Promise((resolve, reject) => {
+          binding.attach(call, (ev) => {
+            if (ev.type === 'sending-done') setTimeout(resolve, 200); // let the last echoes arrive
+            if (ev.type === 'failed') reject(ev.error);
+          });
+        }),
+      );
       const posted = await postOffer(url, call.offer);
       if (posted.location) locations.push(posted.location);
       call.acceptAnswer(posted.answer, driver.now());

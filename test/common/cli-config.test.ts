@@ -5,9 +5,22 @@ import { loadConfig, parsers, renderSettingsHelp, renderSettingsMarkdown, settin
 import { ConfigError } from '../../src/common/config-error.ts';
 
 const spec = {
-  listen: setting({ flag: 'listen', env: 'PARLEY_LISTEN', help: 'public', default: [{ address: '127.0.0.1', port: 3478, family: 'IPv4' as const }], parse: parsers.addressList, repeatable: true }),
+  listen: setting({
+    flag: 'listen',
+    env: 'PARLEY_LISTEN',
+    help: 'public',
+    default: [{ address: '127.0.0.1', port: 3478, family: 'IPv4' as const }],
+    parse: parsers.addressList,
+    repeatable: true,
+  }),
   workers: setting({ flag: 'workers', env: 'PARLEY_WORKERS', help: 'n', default: 2, parse: parsers.int(1, 64) }),
-  pin: setting({ flag: 'pin', env: 'PARLEY_PIN', help: 'pin', default: 'on' as 'on' | 'off', parse: parsers.oneOf(['on', 'off'] as const) }),
+  pin: setting({
+    flag: 'pin',
+    env: 'PARLEY_PIN',
+    help: 'pin',
+    default: 'on' as 'on' | 'off',
+    parse: parsers.oneOf(['on', 'off'] as const),
+  }),
 };
 
 test('defaults apply when neither flag nor env is given', () => {
@@ -18,18 +31,37 @@ test('defaults apply when neither flag nor env is given', () => {
 });
 
 test('flag wins over env, env over default; repeatable flags concatenate', () => {
-  const c = loadConfig(spec, ['--listen', '127.0.0.1:1', '--listen=[::1]:2', '--workers', '3'], { PARLEY_WORKERS: '5', PARLEY_LISTEN: '1.2.3.4:9', PARLEY_PIN: 'off' });
-  assert.deepEqual(c.listen.map((a) => a.port), [1, 2]);
+  const c = loadConfig(spec, ['--listen', '127.0.0.1:1', '--listen=[::1]:2', '--workers', '3'], {
+    PARLEY_WORKERS: '5',
+    PARLEY_LISTEN: '1.2.3.4:9',
+    PARLEY_PIN: 'off',
+  });
+  assert.deepEqual(
+    c.listen.map((a) => a.port),
+    [1, 2],
+  );
   assert.equal(c.listen[1].family, 'IPv6');
   assert.equal(c.workers, 3);
   assert.equal(c.pin, 'off');
-  assert.deepEqual(loadConfig(spec, [], { PARLEY_LISTEN: '1.2.3.4:9,5.6.7.8:10' }).listen.map((a) => a.port), [9, 10]);
+  assert.deepEqual(
+    loadConfig(spec, [], { PARLEY_LISTEN: '1.2.3.4:9,5.6.7.8:10' }).listen.map((a) => a.port),
+    [9, 10],
+  );
 });
 
 test('bad values throw ConfigError naming flag, env and reason', () => {
-  assert.throws(() => loadConfig(spec, ['--workers', '0'], {}), (e: unknown) => e instanceof ConfigError && /--workers \/ PARLEY_WORKERS/.test(e.message) && /outside 1..64/.test(e.message));
-  assert.throws(() => loadConfig(spec, [], { PARLEY_LISTEN: 'localhost:1' }), (e: unknown) => e instanceof ConfigError && /PARLEY_LISTEN/.test(e.message) && /literal IP/.test(e.message));
-  assert.throws(() => loadConfig(spec, ['--nope', '1'], {}), (e: unknown) => e instanceof ConfigError && /--nope/.test(e.message));
+  assert.throws(
+    () => loadConfig(spec, ['--workers', '0'], {}),
+    (e: unknown) => e instanceof ConfigError && /--workers \/ PARLEY_WORKERS/.test(e.message) && /outside 1..64/.test(e.message),
+  );
+  assert.throws(
+    () => loadConfig(spec, [], { PARLEY_LISTEN: 'localhost:1' }),
+    (e: unknown) => e instanceof ConfigError && /PARLEY_LISTEN/.test(e.message) && /literal IP/.test(e.message),
+  );
+  assert.throws(
+    () => loadConfig(spec, ['--nope', '1'], {}),
+    (e: unknown) => e instanceof ConfigError && /--nope/.test(e.message),
+  );
   assert.throws(() => loadConfig(spec, ['--workers'], {}), /needs a value/);
   assert.throws(() => loadConfig(spec, ['--workers', '1', '--workers', '2'], {}), /more than once/);
 });

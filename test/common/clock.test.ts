@@ -11,7 +11,10 @@ test('manual clock runs due timeouts in deadline order, each seeing its own dead
   clock.timeout(10, () => seen.push(['a', clock.now()]));
   clock.timeout(10, () => seen.push(['b', clock.now()]));
   clock.advance(20);
-  assert.deepEqual(seen, [['a', 1010], ['b', 1010]]);
+  assert.deepEqual(seen, [
+    ['a', 1010],
+    ['b', 1010],
+  ]);
   assert.equal(clock.now(), 1020);
   assert.equal(clock.nextDeadline(), 1030);
   clock.advance(100);
@@ -67,7 +70,7 @@ test('system clock: timeout fires, cancel prevents, now is monotonic', async () 
   const a = systemClock.now();
   let fired = 0;
   systemClock.timeout(1, () => fired++);
-  const t = systemClock.timeout(1, () => fired += 10);
+  const t = systemClock.timeout(1, () => (fired += 10));
   t.cancel();
   await systemClock.sleep(20);
   assert.equal(fired, 1);

@@ -21,7 +21,10 @@ test('counters, gauges and histograms render in Prometheus text format', () => {
   assert.equal(collected, 1);
   assert.match(text, /# TYPE x_drops_total counter\nx_drops_total\{reason="bad \\"token\\""\} 2\n/);
   assert.match(text, /x_flows 7\n/);
-  assert.match(text, /x_latency_seconds_bucket\{le="0.001"\} 1\nx_latency_seconds_bucket\{le="0.01"\} 2\nx_latency_seconds_bucket\{le="\+Inf"\} 3\n/);
+  assert.match(
+    text,
+    /x_latency_seconds_bucket\{le="0.001"\} 1\nx_latency_seconds_bucket\{le="0.01"\} 2\nx_latency_seconds_bucket\{le="\+Inf"\} 3\n/,
+  );
   assert.match(text, /x_latency_seconds_count 3\n/);
   assert.throws(() => reg.counter({ name: 'x_flows', help: 'dup' }), /already registered/);
 });

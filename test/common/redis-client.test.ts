@@ -27,7 +27,13 @@ test('a Redis that is down: every error counted, one log line per interval, clos
   const log = createLogger({ component: 'test', level: 'warn', sink: (l) => lines.push(l) });
   const clock = new ManualClock(1000);
   let errors = 0;
-  const client = await createRedisClient({ url: `redis://127.0.0.1:${await closedPort()}`, what: 'test store', log, clock, onError: () => errors++ });
+  const client = await createRedisClient({
+    url: `redis://127.0.0.1:${await closedPort()}`,
+    what: 'test store',
+    log,
+    clock,
+    onError: () => errors++,
+  });
   try {
     client.connect().catch(() => {});
     // The first attempt and the first reconnect (100 ms later) both fail.

@@ -28,24 +28,27 @@ test('matches a Map model under random set/delete/takeExpired (fast-check)', () 
     fc.record({ k: fc.constant('set' as const), key: fc.nat(20), d: fc.option(fc.nat(1000), { nil: undefined }) }),
     fc.record({ k: fc.constant('take' as const), now: fc.nat(1000) }),
   );
-  fc.assert(fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
-    const h = new TimerHeap<number>();
-    const model = new Map<number, number>();
-    for (const o of ops) {
-      if (o.k === 'set') {
-        h.set(o.key, o.d);
-        if (o.d === undefined) model.delete(o.key);
-        else model.set(o.key, o.d);
-      } else {
-        const got = h.takeExpired(o.now);
-        const want = [...model].filter(([, d]) => d <= o.now);
-        assert.deepEqual(new Set(got), new Set(want.map(([k]) => k)));
-        for (let i = 1; i < got.length; i++) assert.ok(model.get(got[i - 1])! <= model.get(got[i])!);
-        for (const k of got) model.delete(k);
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+      const h = new TimerHeap<number>();
+      const model = new Map<number, number>();
+      for (const o of ops) {
+        if (o.k === 'set') {
+          h.set(o.key, o.d);
+          if (o.d === undefined) model.delete(o.key);
+          else model.set(o.key, o.d);
+        } else {
+          const got = h.takeExpired(o.now);
+          const want = [...model].filter(([, d]) => d <= o.now);
+          assert.deepEqual(new Set(got), new Set(want.map(([k]) => k)));
+          for (let i = 1; i < got.length; i++) assert.ok(model.get(got[i - 1])! <= model.get(got[i])!);
+          for (const k of got) model.delete(k);
+        }
+        const min = model.size ? Math.min(...model.values()) : undefined;
+        assert.equal(h.earliest(), min);
+        assert.equal(h.size, model.size);
       }
-      const min = model.size ? Math.min(...model.values()) : undefined;
-      assert.equal(h.earliest(), min);
-      assert.equal(h.size, model.size);
-    }
-  }), { numRuns: 300 });
+    }),
+    { numRuns: 300 },
+  );
 });

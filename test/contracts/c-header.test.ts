@@ -11,7 +11,10 @@ const read = (p: string): string => readFileSync(new URL(`../../${p}`, import.me
 
 /** C source without comments and string literals, so only code is checked. */
 function code(text: string): string {
-  return text.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/.*$/gm, ' ').replace(/"(?:[^"\\\n]|\\.)*"/g, '""');
+  return text
+    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+    .replace(/\/\/.*$/gm, ' ')
+    .replace(/"(?:[^"\\\n]|\\.)*"/g, '""');
 }
 
 test('the committed C header is what src/contracts renders (run `npm run gen:contracts` after changing a contract)', () => {

@@ -21,7 +21,12 @@ test('IPv4 client on an IPv6 public address: exact bytes and round trip', () => 
 test('decoding is total: short, wrong magic, version, flags or dirty IPv4 padding are rejected', () => {
   const h = encodeRelayHeader(v4, v4);
   assert.equal(decodeRelayHeader(h.subarray(0, 39)), undefined);
-  for (const [i, v] of [[0, 0x51], [2, 2], [3, 4], [20, 1]] as const) {
+  for (const [i, v] of [
+    [0, 0x51],
+    [2, 2],
+    [3, 4],
+    [20, 1],
+  ] as const) {
     const bad = Buffer.from(h);
     bad[i] = v;
     assert.equal(decodeRelayHeader(bad), undefined, `byte ${i}`);
@@ -34,7 +39,14 @@ test('decoding is total: short, wrong magic, version, flags or dirty IPv4 paddin
 });
 
 test('one client key from header bytes and from an address; distinct clients, distinct keys', () => {
-  const clients = [v4, v6, { ...v4, port: 50001 }, { ...v6, port: 3479 }, { address: '0.0.0.1', port: 0, family: 'IPv4' as const }, { address: '::', port: 0, family: 'IPv6' as const }];
+  const clients = [
+    v4,
+    v6,
+    { ...v4, port: 50001 },
+    { ...v6, port: 3479 },
+    { address: '0.0.0.1', port: 0, family: 'IPv4' as const },
+    { address: '::', port: 0, family: 'IPv6' as const },
+  ];
   const keys = clients.map((c) => {
     const fromHeader = clientKeyOfHeader(encodeRelayHeader(c, v6));
     assert.equal(clientKeyOfHeader(encodeRelayHeader(c, v4)), fromHeader, 'the public address is not part of the key');

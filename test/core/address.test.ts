@@ -14,17 +14,31 @@ test('IPv4 and IPv6 text round-trips through bytes in canonical form', () => {
 });
 
 test('rejects what is not a literal IP', () => {
-  for (const bad of ['', '1.2.3', '1.2.3.256', '01.2.3.4', 'a::b::c', '1:2:3:4:5:6:7:8:9', 'localhost', ':::', '1::2:3:4:5:6:7:8', 'g::1']) {
+  for (const bad of [
+    '',
+    '1.2.3',
+    '1.2.3.256',
+    '01.2.3.4',
+    'a::b::c',
+    '1:2:3:4:5:6:7:8:9',
+    'localhost',
+    ':::',
+    '1::2:3:4:5:6:7:8',
+    'g::1',
+  ]) {
     assert.equal(ipToBytes(bad), undefined, bad);
   }
 });
 
 test('agrees with node:net on random IPv6 bytes', () => {
-  fc.assert(fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (b) => {
-    const text = bytesToIp(b);
-    assert.equal(isIP(text), 6);
-    assert.deepEqual([...ipToBytes(text)!], [...b]);
-  }), { numRuns: 2000 });
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (b) => {
+      const text = bytesToIp(b);
+      assert.equal(isIP(text), 6);
+      assert.deepEqual([...ipToBytes(text)!], [...b]);
+    }),
+    { numRuns: 2000 },
+  );
 });
 
 test('parses and formats HOST:PORT', () => {

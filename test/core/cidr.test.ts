@@ -28,13 +28,18 @@ test('parsing keeps the network bits only and says why it refuses', () => {
 
 test('IPv4 membership agrees with a bit-by-bit reference; the matcher agrees with has()', () => {
   fc.assert(
-    fc.property(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }), fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 32 }), (net, ip, prefix) => {
-      const set = CidrSet.parse(`${v4(net)}/${prefix}`);
-      const want = samePrefix(net, ip, prefix);
-      assert.equal(set.has(v4(ip)), want);
-      assert.equal(set.has(`::ffff:${v4(ip)}`), want, 'IPv4-mapped');
-      assert.equal(set.matcher()(v4(ip)), want);
-    }),
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }),
+      fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }),
+      fc.integer({ min: 0, max: 32 }),
+      (net, ip, prefix) => {
+        const set = CidrSet.parse(`${v4(net)}/${prefix}`);
+        const want = samePrefix(net, ip, prefix);
+        assert.equal(set.has(v4(ip)), want);
+        assert.equal(set.has(`::ffff:${v4(ip)}`), want, 'IPv4-mapped');
+        assert.equal(set.matcher()(v4(ip)), want);
+      },
+    ),
     { numRuns: 2000 },
   );
 });

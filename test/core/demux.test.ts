@@ -6,7 +6,13 @@ import { classify, classifyPacket, isRtcp, type PacketKind } from '../../src/cor
 
 /** The RFC 9443 §3 table, written independently of the implementation as explicit ranges. */
 const TABLE: Array<[number, number, PacketKind]> = [
-  [0, 3, 'stun'], [16, 19, 'zrtp'], [20, 63, 'dtls'], [64, 79, 'turn-channel'], [80, 127, 'quic'], [128, 191, 'rtp'], [192, 255, 'quic'],
+  [0, 3, 'stun'],
+  [16, 19, 'zrtp'],
+  [20, 63, 'dtls'],
+  [64, 79, 'turn-channel'],
+  [80, 127, 'quic'],
+  [128, 191, 'rtp'],
+  [192, 255, 'quic'],
 ];
 
 test('RFC 7983 §7 / RFC 9443 §3: every first byte 0..255 maps to the table, the rest is unknown', () => {
@@ -21,8 +27,23 @@ test('RFC 7983 §7 / RFC 9443 §3: every first byte 0..255 maps to the table, th
 });
 
 test('boundaries: 3/4, 15/16, 19/20, 63/64, 79/80, 127/128, 191/192, 255', () => {
-  assert.deepEqual([3, 4, 15, 16, 19, 20, 63, 64, 79, 80, 127, 128, 191, 192, 255].map(classify),
-    ['stun', 'unknown', 'unknown', 'zrtp', 'zrtp', 'dtls', 'dtls', 'turn-channel', 'turn-channel', 'quic', 'quic', 'rtp', 'rtp', 'quic', 'quic']);
+  assert.deepEqual([3, 4, 15, 16, 19, 20, 63, 64, 79, 80, 127, 128, 191, 192, 255].map(classify), [
+    'stun',
+    'unknown',
+    'unknown',
+    'zrtp',
+    'zrtp',
+    'dtls',
+    'dtls',
+    'turn-channel',
+    'turn-channel',
+    'quic',
+    'quic',
+    'rtp',
+    'rtp',
+    'quic',
+    'quic',
+  ]);
 });
 
 test('values that are not a byte are unknown', () => {

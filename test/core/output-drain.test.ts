@@ -26,15 +26,27 @@ test('drain: every transmit, then every event, until both are empty; returns the
   m.transmits.push('a', 'b');
   m.events.push('closed');
   const seen: string[] = [];
-  const at = drain(m, (t) => seen.push(`tx:${t}`), (e) => {
-    seen.push(`ev:${e}`);
-    // A listener that acts on the machine (e.g. closes it): its output goes out in this pass.
-    m.transmits.push('bye');
-    m.deadline = undefined;
-  });
+  const at = drain(
+    m,
+    (t) => seen.push(`tx:${t}`),
+    (e) => {
+      seen.push(`ev:${e}`);
+      // A listener that acts on the machine (e.g. closes it): its output goes out in this pass.
+      m.transmits.push('bye');
+      m.deadline = undefined;
+    },
+  );
   assert.deepEqual(seen, ['tx:a', 'tx:b', 'ev:closed', 'tx:bye']);
   assert.equal(at, undefined);
-  assert.equal(drain(m, () => assert.fail(), () => assert.fail()), undefined, 'nothing left');
+  assert.equal(
+    drain(
+      m,
+      () => assert.fail(),
+      () => assert.fail(),
+    ),
+    undefined,
+    'nothing left',
+  );
 });
 
 test('pollOutput: transmit, then event, then the timeout once both queues are empty', () => {

@@ -11,8 +11,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { REPO } from './manifests.ts';
 
-interface Instruction { op: string; args: string }
-interface Stage { from: string; name?: string; body: Instruction[] }
+interface Instruction {
+  op: string;
+  args: string;
+}
+interface Stage {
+  from: string;
+  name?: string;
+  body: Instruction[];
+}
 
 /** Dockerfile instructions with line continuations joined and comments dropped. */
 function instructions(text: string): Instruction[] {
@@ -53,7 +60,10 @@ function stages(ins: Instruction[]): { args: Map<string, string>; stages: Stage[
 const dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8');
 const { stages: all } = stages(instructions(dockerfile));
 const runtime = all.at(-1)!;
-const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
 test('multi-stage, every stage on Node 24 bookworm-slim (the major the node devDependency pins)', () => {
   assert.ok(all.length >= 2, 'a dependency stage and a runtime stage');
@@ -63,10 +73,16 @@ test('multi-stage, every stage on Node 24 bookworm-slim (the major the node devD
 
 test('production dependencies only: npm ci --omit=dev, never npm install', () => {
   const runs = all.flatMap((s) => s.body.filter((i) => i.op === 'RUN').map((i) => i.args));
-  assert.ok(runs.some((r) => /\bnpm ci\b/.test(r) && /--omit=dev\b/.test(r)), 'npm ci --omit=dev');
+  assert.ok(
+    runs.some((r) => /\bnpm ci\b/.test(r) && /--omit=dev\b/.test(r)),
+    'npm ci --omit=dev',
+  );
   for (const r of runs) assert.doesNotMatch(r, /\bnpm (install|i)\b/);
   const copies = all[0].body.filter((i) => i.op === 'COPY').map((i) => i.args);
-  assert.ok(copies.some((c) => c.includes('package-lock.json')), 'the lock file decides versions');
+  assert.ok(
+    copies.some((c) => c.includes('package-lock.json')),
+    'the lock file decides versions',
+  );
 });
 
 test('the runtime stage runs as a non-root user and starts `node bin/parley.ts`', () => {
@@ -75,18 +91,42 @@ test('the runtime stage runs as a non-root user and starts `node bin/parley.ts`'
   assert.ok(!['root', '0'].includes(users.at(-1)!), `USER ${users.at(-1)}`);
   assert.ok(users.at(-1) === 'node' || Number(users.at(-1)) > 0);
   const entry = runtime.body.filter((i) => i.op === 'ENTRYPOINT').at(-1);
-  assert.deepEqual(JSON.parse(entry!.args), ['node', 'bin/parley.ts'], 'exec form, the image\'s own node');
+  assert.deepEqual(JSON.parse(entry!.args), ['node', 'bin/parley.ts'], "exec form, the image's own node");
   const copies = runtime.body.filter((i) => i.op === 'COPY').map((i) => i.args);
-  assert.ok(copies.some((c) => /--from=\S+\s+\S*node_modules/.test(c)), 'node_modules from the dependency stage');
-  for (const dir of ['bin', 'src', 'web', 'package.json']) assert.ok(copies.some((c) => c.split(/\s+/)[0] === dir), `COPY ${dir}`);
+  assert.ok(
+    copies.some((c) => /--from=\S+\s+\S*node_modules/.test(c)),
+    'node_modules from the dependency stage',
+  );
+  for (const dir of ['bin', 'src', 'web', 'package.json'])
+    assert.ok(
+      copies.some((c) => c.split(/\s+/)[0] === dir),
+      `COPY ${dir}`,
+    );
   for (const c of copies) assert.doesNotMatch(c, /^\.\s/, 'no COPY . (tests, benchmarks, deploy files and keys stay out)');
 });
 
 test('.dockerignore allow-lists exactly what the Dockerfile copies from the context', () => {
-  const lines = readFileSync(join(REPO, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = readFileSync(join(REPO, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   assert.equal(lines[0], '*', 'everything is excluded first');
-  const allowed = new Set(lines.slice(1).map((l) => { assert.ok(l.startsWith('!'), l); return l.slice(1); }));
-  const fromContext = all.flatMap((s) => s.body.filter((i) => i.op === 'COPY' && !i.args.includes('--from=')).flatMap((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1)));
+  const allowed = new Set(
+    lines.slice(1).map((l) => {
+      assert.ok(l.startsWith('!'), l);
+      return l.slice(1);
+    }),
+  );
+  const fromContext = all.flatMap((s) =>
+    s.body
+      .filter((i) => i.op === 'COPY' && !i.args.includes('--from='))
+      .flatMap((i) =>
+        i.args
+          .split(/\s+/)
+          .filter((a) => !a.startsWith('--'))
+          .slice(0, -1),
+      ),
+  );
   assert.deepEqual([...new Set(fromContext)].sort(), [...allowed].sort());
 });
 
@@ -113,16 +153,20 @@ test('src/ and bin/ import only production dependencies and Node built-ins (the 
   }
 });
 
-test('the image layout runs: only the copied paths and the lock file\'s production packages, then `parley transceiver` starts and stops', async () => {
+test("the image layout runs: only the copied paths and the lock file's production packages, then `parley transceiver` starts and stops", async () => {
   // What the runtime stage holds, without Docker: the context paths it copies, and
   // node_modules with only the packages `npm ci --omit=dev` installs (lock entries without
   // "dev": true), linked from this checkout's node_modules.
   const tmp = mkdtempSync(join(tmpdir(), 'parley-image-'));
   try {
-    const copied = runtime.body.filter((i) => i.op === 'COPY' && !i.args.includes('--from=')).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    const copied = runtime.body
+      .filter((i) => i.op === 'COPY' && !i.args.includes('--from='))
+      .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
     for (const p of copied) cpSync(join(REPO, p), join(tmp, p), { recursive: true });
     const lock = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
-    const prod = Object.entries(lock.packages).filter(([k, v]) => /^node_modules\/(@[^/]+\/)?[^/]+$/.test(k) && !v.dev).map(([k]) => k);
+    const prod = Object.entries(lock.packages)
+      .filter(([k, v]) => /^node_modules\/(@[^/]+\/)?[^/]+$/.test(k) && !v.dev)
+      .map(([k]) => k);
     assert.ok(prod.length >= Object.keys(pkg.dependencies).length);
     for (const p of prod) {
       mkdirSync(dirname(join(tmp, p)), { recursive: true });
@@ -131,7 +175,14 @@ test('the image layout runs: only the copied paths and the lock file\'s producti
     const keys = execFileSync(process.execPath, ['bin/parley.ts', 'keys', 'generate'], { cwd: tmp, encoding: 'utf8' }).trim();
     const child = spawn(process.execPath, ['bin/parley.ts', 'transceiver'], {
       cwd: tmp,
-      env: { PATH: process.env.PATH, PARLEY_KEYS: keys, PARLEY_HTTP: '127.0.0.1:0', PARLEY_MEDIA: '127.0.0.1:0', PARLEY_DEMO_PAGE: 'off', PARLEY_DRAIN_SECONDS: '1' },
+      env: {
+        PATH: process.env.PATH,
+        PARLEY_KEYS: keys,
+        PARLEY_HTTP: '127.0.0.1:0',
+        PARLEY_MEDIA: '127.0.0.1:0',
+        PARLEY_DEMO_PAGE: 'off',
+        PARLEY_DRAIN_SECONDS: '1',
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let log = '';
@@ -169,12 +220,20 @@ test('every native addon native/binding.gyp builds is checked in the dependency 
   const targets = [...gyp.matchAll(/"target_name":\s*"([a-z_]+)"/g)].map((m) => m[1]);
   assert.ok(targets.includes('parley_relay') && targets.includes('parley_media_socket'), targets.join(', '));
   // The check loop reads the same target names with sed: run that expression on the file here.
-  const runs = all[0].body.filter((i) => i.op === 'RUN').map((i) => i.args).join('\n');
+  const runs = all[0].body
+    .filter((i) => i.op === 'RUN')
+    .map((i) => i.args)
+    .join('\n');
   const sed = /sed -n '([^']+)' native\/binding\.gyp/.exec(runs);
   assert.ok(sed, 'the dependency stage lists the targets from binding.gyp');
-  const listed = execFileSync('sed', ['-n', sed[1], join(REPO, 'native', 'binding.gyp')], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  const listed = execFileSync('sed', ['-n', sed[1], join(REPO, 'native', 'binding.gyp')], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
   assert.deepEqual(listed, targets);
   assert.match(runs, /test -f "native\/build\/Release\/\$t\.node"/);
   const copies = runtime.body.filter((i) => i.op === 'COPY' && i.args.includes('--from=')).map((i) => i.args);
-  assert.ok(copies.some((c) => /native\/build\/Release\/\*\.node\s+\.\/native\/build\/Release\/$/.test(c)), copies.join('\n'));
+  assert.ok(
+    copies.some((c) => /native\/build\/Release\/\*\.node\s+\.\/native\/build\/Release\/$/.test(c)),
+    copies.join('\n'),
+  );
 });

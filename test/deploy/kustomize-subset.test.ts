@@ -15,19 +15,51 @@ import { FAKE_KEYRING, K8S, OVERLAYS, expandEnv, render, validateObject } from '
 test('strategic merge: containers and env merge by name, patched items first (as kustomize); other lists are replaced; null deletes', () => {
   const base = {
     spec: {
-      containers: [{ name: 'a', image: 'x', env: [{ name: 'P', value: '1' }, { name: 'Q', value: '2' }], args: ['r'] }, { name: 'b', image: 'y' }],
+      containers: [
+        {
+          name: 'a',
+          image: 'x',
+          env: [
+            { name: 'P', value: '1' },
+            { name: 'Q', value: '2' },
+          ],
+          args: ['r'],
+        },
+        { name: 'b', image: 'y' },
+      ],
       nodeSelector: { k: 'v' },
     },
   };
   const patch = {
     spec: {
-      containers: [{ name: 'a', env: [{ name: 'Q', value: '3' }, { name: 'R', value: '4' }], args: ['s'] }],
+      containers: [
+        {
+          name: 'a',
+          env: [
+            { name: 'Q', value: '3' },
+            { name: 'R', value: '4' },
+          ],
+          args: ['s'],
+        },
+      ],
       nodeSelector: { k: null, z: 'w' },
     },
   };
   assert.deepEqual(strategicMerge(base, patch), {
     spec: {
-      containers: [{ name: 'a', image: 'x', env: [{ name: 'Q', value: '3' }, { name: 'R', value: '4' }, { name: 'P', value: '1' }], args: ['s'] }, { name: 'b', image: 'y' }],
+      containers: [
+        {
+          name: 'a',
+          image: 'x',
+          env: [
+            { name: 'Q', value: '3' },
+            { name: 'R', value: '4' },
+            { name: 'P', value: '1' },
+          ],
+          args: ['s'],
+        },
+        { name: 'b', image: 'y' },
+      ],
       nodeSelector: { z: 'w' },
     },
   });
@@ -51,7 +83,11 @@ test('fields outside the subset are refused rather than half-rendered', () => {
       rmSync(dir, { recursive: true });
     }
   }
-  const dir = tmpKustomization({ 'kustomization.yaml': 'resources: [cm.yaml]\npatches:\n  - path: p.yaml\n    target: {kind: ConfigMap}\n', 'cm.yaml': cm, 'p.yaml': cm });
+  const dir = tmpKustomization({
+    'kustomization.yaml': 'resources: [cm.yaml]\npatches:\n  - path: p.yaml\n    target: {kind: ConfigMap}\n',
+    'cm.yaml': cm,
+    'p.yaml': cm,
+  });
   try {
     assert.throws(() => build(dir), /patches entries must be \{ path \}/);
   } finally {
@@ -86,22 +122,26 @@ function normalise(objs: KObject[]): Map<string, KObject> {
   return new Map((JSON.parse(text) as KObject[]).map((o) => [`${o.kind}/${o.metadata.name}`, o]));
 }
 
-test('renders the same objects as `kubectl kustomize`', { skip: kubectl ? false : 'kubectl with kustomize not available (optional)' }, () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'parley-k8s-'));
-  try {
-    cpSync(K8S, tmp, { recursive: true });
-    for (const o of OVERLAYS) writeFileSync(join(tmp, 'overlays', o, 'keys.txt'), FAKE_KEYRING);
-    for (const o of OVERLAYS) {
-      const out = execFileSync(kubectl, ['kustomize', join(tmp, 'overlays', o)], { encoding: 'utf8', timeout: 60_000 });
-      const theirs = normalise(loadYamlObjects(out, `kubectl kustomize ${o}`));
-      const ours = normalise(build(join(tmp, 'overlays', o)));
-      assert.deepEqual([...ours.keys()].sort(), [...theirs.keys()].sort(), o);
-      for (const [id, obj] of ours) assert.deepEqual(obj, theirs.get(id), `${o}: ${id}`);
+test(
+  'renders the same objects as `kubectl kustomize`',
+  { skip: kubectl ? false : 'kubectl with kustomize not available (optional)' },
+  () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'parley-k8s-'));
+    try {
+      cpSync(K8S, tmp, { recursive: true });
+      for (const o of OVERLAYS) writeFileSync(join(tmp, 'overlays', o, 'keys.txt'), FAKE_KEYRING);
+      for (const o of OVERLAYS) {
+        const out = execFileSync(kubectl, ['kustomize', join(tmp, 'overlays', o)], { encoding: 'utf8', timeout: 60_000 });
+        const theirs = normalise(loadYamlObjects(out, `kubectl kustomize ${o}`));
+        const ours = normalise(build(join(tmp, 'overlays', o)));
+        assert.deepEqual([...ours.keys()].sort(), [...theirs.keys()].sort(), o);
+        for (const [id, obj] of ours) assert.deepEqual(obj, theirs.get(id), `${o}: ${id}`);
+      }
+    } finally {
+      rmSync(tmp, { recursive: true });
     }
-  } finally {
-    rmSync(tmp, { recursive: true });
-  }
-});
+  },
+);
 
 /** The single-region overlay with one more layer on top that sets one env entry of one
  *  Deployment's container (named like the Deployment): that container as rendered. */

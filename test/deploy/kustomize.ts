@@ -13,7 +13,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
 
-export type KObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } };
+export type KObject = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+};
 
 export interface BuildOptions {
   /** Reads a generator input file; the default reads the file system. Tests use it to stand
@@ -35,7 +39,10 @@ const MERGE_KEYS: Record<string, string> = {
 /** Kinds that are not namespaced, among those this subset meets. */
 const CLUSTER_SCOPED = new Set(['Namespace']);
 
-interface Generated { object: KObject; originalName: string }
+interface Generated {
+  object: KObject;
+  originalName: string;
+}
 
 function isMap(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -47,7 +54,13 @@ export function loadYamlObjects(text: string, where: string): KObject[] {
     if (doc.errors.length > 0) throw new Error(`${where}: ${doc.errors[0].message}`);
     const v: unknown = doc.toJS();
     if (v === null || v === undefined) continue;
-    if (!isMap(v) || typeof v.kind !== 'string' || typeof v.apiVersion !== 'string' || !isMap(v.metadata) || typeof v.metadata.name !== 'string') {
+    if (
+      !isMap(v) ||
+      typeof v.kind !== 'string' ||
+      typeof v.apiVersion !== 'string' ||
+      !isMap(v.metadata) ||
+      typeof v.metadata.name !== 'string'
+    ) {
       throw new Error(`${where}: a document without apiVersion, kind and metadata.name`);
     }
     out.push(v as KObject);
@@ -87,7 +100,9 @@ export function strategicMerge(target: unknown, patch: unknown, field = ''): unk
  *  and the digits that look like letters mapped away. Stable, though not byte-equal to
  *  kustomize's (which hashes a canonical encoding); only consistency matters here. */
 function nameHash(o: KObject): string {
-  const h = createHash('sha256').update(JSON.stringify({ kind: o.kind, name: o.metadata.name, data: o.data, type: o.type })).digest('hex');
+  const h = createHash('sha256')
+    .update(JSON.stringify({ kind: o.kind, name: o.metadata.name, data: o.data, type: o.type }))
+    .digest('hex');
   const map: Record<string, string> = { '0': 'g', '1': 'h', '3': 'k', a: 'm', e: 't' };
   return [...h.slice(0, 10)].map((c) => map[c] ?? c).join('');
 }
@@ -96,18 +111,27 @@ function generateSecrets(dir: string, spec: unknown, opts: BuildOptions): Genera
   if (!Array.isArray(spec)) throw new Error(`${dir}: secretGenerator must be a list`);
   const read = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   return spec.map((g: unknown) => {
-    if (!isMap(g) || typeof g.name !== 'string' || !Array.isArray(g.files)) throw new Error(`${dir}: secretGenerator entries need name and files`);
-    for (const k of Object.keys(g)) if (!['name', 'files', 'type'].includes(k)) throw new Error(`${dir}: secretGenerator.${k} is outside the supported subset`);
+    if (!isMap(g) || typeof g.name !== 'string' || !Array.isArray(g.files))
+      throw new Error(`${dir}: secretGenerator entries need name and files`);
+    for (const k of Object.keys(g))
+      if (!['name', 'files', 'type'].includes(k)) throw new Error(`${dir}: secretGenerator.${k} is outside the supported subset`);
     const data: Record<string, string> = {};
     for (const f of g.files as unknown[]) {
       if (typeof f !== 'string') throw new Error(`${dir}: secretGenerator files are strings`);
       const eq = f.indexOf('=');
       const key = eq < 0 ? f.split('/').pop()! : f.slice(0, eq);
       const file = eq < 0 ? f : f.slice(eq + 1);
-      if (file.includes('..') || file.startsWith('/')) throw new Error(`${dir}: ${file} is outside the kustomization (kustomize refuses it too)`);
+      if (file.includes('..') || file.startsWith('/'))
+        throw new Error(`${dir}: ${file} is outside the kustomization (kustomize refuses it too)`);
       data[key] = Buffer.from(read(join(dir, file))).toString('base64');
     }
-    const object: KObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: g.name }, type: typeof g.type === 'string' ? g.type : 'Opaque', data };
+    const object: KObject = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: g.name },
+      type: typeof g.type === 'string' ? g.type : 'Opaque',
+      data,
+    };
     return { object, originalName: g.name };
   });
 }
@@ -118,7 +142,8 @@ function readKustomization(dir: string): Record<string, unknown> {
     if (existsSync(p)) {
       const k: unknown = parse(readFileSync(p, 'utf8'));
       if (!isMap(k)) throw new Error(`${p}: not a mapping`);
-      for (const f of Object.keys(k)) if (!SUPPORTED.has(f)) throw new Error(`${p}: '${f}' is outside the kustomize subset test/deploy/kustomize.ts implements`);
+      for (const f of Object.keys(k))
+        if (!SUPPORTED.has(f)) throw new Error(`${p}: '${f}' is outside the kustomize subset test/deploy/kustomize.ts implements`);
       return k;
     }
   }
@@ -136,7 +161,13 @@ function podSpecs(o: KObject): Record<string, unknown>[] {
 }
 
 function containersOf(o: KObject): Record<string, unknown>[] {
-  return podSpecs(o).flatMap((ps) => [...(Array.isArray(ps.initContainers) ? ps.initContainers : []), ...(Array.isArray(ps.containers) ? ps.containers : [])] as Record<string, unknown>[]);
+  return podSpecs(o).flatMap(
+    (ps) =>
+      [...(Array.isArray(ps.initContainers) ? ps.initContainers : []), ...(Array.isArray(ps.containers) ? ps.containers : [])] as Record<
+        string,
+        unknown
+      >[],
+  );
 }
 
 /** Rewrites references to renamed Secrets in pod templates (env, envFrom, volumes). */
@@ -163,7 +194,8 @@ function setImages(objects: KObject[], images: unknown, dir: string): void {
   if (!Array.isArray(images)) throw new Error(`${dir}: images must be a list`);
   for (const im of images as unknown[]) {
     if (!isMap(im) || typeof im.name !== 'string') throw new Error(`${dir}: images entries need a name`);
-    for (const k of Object.keys(im)) if (!['name', 'newName', 'newTag'].includes(k)) throw new Error(`${dir}: images.${k} is outside the supported subset`);
+    for (const k of Object.keys(im))
+      if (!['name', 'newName', 'newTag'].includes(k)) throw new Error(`${dir}: images.${k} is outside the supported subset`);
     for (const o of objects) {
       for (const c of containersOf(o)) {
         const [name, tag] = String(c.image).split(/:(?=[^/:]*$)/);
@@ -174,7 +206,10 @@ function setImages(objects: KObject[], images: unknown, dir: string): void {
   }
 }
 
-interface Built { objects: KObject[]; generated: Generated[] }
+interface Built {
+  objects: KObject[];
+  generated: Generated[];
+}
 
 function buildDir(dirIn: string, opts: BuildOptions): Built {
   const dir = resolve(dirIn);
@@ -198,7 +233,8 @@ function buildDir(dirIn: string, opts: BuildOptions): Built {
     objects.push(...gens.map((g) => g.object));
   }
   for (const p of (k.patches ?? []) as unknown[]) {
-    if (!isMap(p) || typeof p.path !== 'string' || Object.keys(p).length !== 1) throw new Error(`${dir}: patches entries must be { path } (strategic merge, target by apiVersion group + kind + name)`);
+    if (!isMap(p) || typeof p.path !== 'string' || Object.keys(p).length !== 1)
+      throw new Error(`${dir}: patches entries must be { path } (strategic merge, target by apiVersion group + kind + name)`);
     for (const patch of loadYamlObjects(readFileSync(join(dir, p.path), 'utf8'), join(dir, p.path))) {
       const i = objects.findIndex((o) => sameTarget(o, patch));
       if (i < 0) throw new Error(`${dir}/${p.path}: no ${patch.kind} ${patch.metadata.name} to patch`);
@@ -217,7 +253,8 @@ function buildDir(dirIn: string, opts: BuildOptions): Built {
   if (k.labels !== undefined) {
     if (!Array.isArray(k.labels)) throw new Error(`${dir}: labels must be a list`);
     for (const l of k.labels as unknown[]) {
-      if (!isMap(l) || !isMap(l.pairs) || Object.keys(l).length !== 1) throw new Error(`${dir}: labels entries must be { pairs } (no includeSelectors/includeTemplates in this subset)`);
+      if (!isMap(l) || !isMap(l.pairs) || Object.keys(l).length !== 1)
+        throw new Error(`${dir}: labels entries must be { pairs } (no includeSelectors/includeTemplates in this subset)`);
       for (const o of objects) o.metadata.labels = { ...(o.metadata.labels ?? {}), ...(l.pairs as Record<string, string>) };
     }
   }

@@ -11,7 +11,21 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { KObject } from './kustomize.ts';
 import type { Container } from './manifests.ts';
-import { K8S, OVERLAYS, REPO, env, expandEnv, ofKind, parleyCommand, portNumber, preStopSleep, render, selects, template, validateObject } from './manifests.ts';
+import {
+  K8S,
+  OVERLAYS,
+  REPO,
+  env,
+  expandEnv,
+  ofKind,
+  parleyCommand,
+  portNumber,
+  preStopSleep,
+  render,
+  selects,
+  template,
+  validateObject,
+} from './manifests.ts';
 
 const LOCATIONS: Record<string, string[]> = { 'single-region': ['main'], 'multi-region': ['eu', 'us'] };
 /** The relay's SIGTERM path: stop reading, flush flow-store writes (bounded to 2 s), exit. */
@@ -26,7 +40,8 @@ const only = <T>(xs: T[], what: string): T => {
 const httpPort = (c: Container): number => Number(env(c, 'PARLEY_HTTP')!.value!.split(':').pop());
 /** A variable's value as the process sees it, after Kubernetes' $(VAR) expansion. */
 const expanded = (c: Container, name: string): string | undefined => expandEnv(c).values.get(name);
-const loadBalancers = (objs: KObject[]): KObject[] => ofKind(objs, 'Service').filter((s) => (s.spec as { type?: string }).type === 'LoadBalancer');
+const loadBalancers = (objs: KObject[]): KObject[] =>
+  ofKind(objs, 'Service').filter((s) => (s.spec as { type?: string }).type === 'LoadBalancer');
 /** PARLEY_RELAYS as location → addresses ('' for an unnamed list). */
 function relayLocations(spec: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -41,15 +56,21 @@ type Peer = { podSelector?: { matchLabels?: Record<string, string> }; namespaceS
 type Rule = { from?: Peer[]; ports?: { protocol?: string; port?: number; endPort?: number }[] };
 /** The ingress rules of the one NetworkPolicy that selects pods with these labels. */
 function policyFor(objs: KObject[], labels: Record<string, string>, what: string): Rule[] {
-  const policies = ofKind(objs, 'NetworkPolicy').filter((p) => selects((p.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector.matchLabels, labels));
+  const policies = ofKind(objs, 'NetworkPolicy').filter((p) =>
+    selects((p.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector.matchLabels, labels),
+  );
   const spec = only(policies, `NetworkPolicy selecting ${what}`).spec as { policyTypes: string[]; ingress: Rule[] };
   assert.ok(spec.policyTypes.includes('Ingress'));
   return spec.ingress;
 }
 /** Whether a rule lets pods with these labels in on this port. */
 function admits(r: Rule, labels: Record<string, string>, protocol: string, port: number): boolean {
-  const portOk = !r.ports || r.ports.some((p) => (p.protocol ?? 'TCP') === protocol && (p.port === undefined || (p.port <= port && port <= (p.endPort ?? p.port))));
-  const fromOk = !r.from || r.from.some((p) => Object.keys(p).length === 1 && p.podSelector !== undefined && selects(p.podSelector.matchLabels ?? {}, labels));
+  const portOk =
+    !r.ports ||
+    r.ports.some((p) => (p.protocol ?? 'TCP') === protocol && (p.port === undefined || (p.port <= port && port <= (p.endPort ?? p.port))));
+  const fromOk =
+    !r.from ||
+    r.from.some((p) => Object.keys(p).length === 1 && p.podSelector !== undefined && selects(p.podSelector.matchLabels ?? {}, labels));
   return portOk && fromOk;
 }
 
@@ -69,32 +90,59 @@ for (const [overlay, objs] of rendered) {
       const labels = template(d).metadata.labels;
       const selector = (d.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
       assert.ok(selects(selector, labels), `${d.metadata.name}: selector matches its own template`);
-      for (const other of relays) if (other !== d) assert.ok(!selects(selector, template(other).metadata.labels), `${d.metadata.name} must not select ${other.metadata.name}'s pods`);
-      const lb = only(lbs.filter((s) => selects((s.spec as { selector: Record<string, string> }).selector, labels)), `LoadBalancer for ${d.metadata.name}`);
-      for (const other of relays) if (other !== d) assert.ok(!selects((lb.spec as { selector: Record<string, string> }).selector, template(other).metadata.labels));
-      only(ofKind(objs, 'PodDisruptionBudget').filter((p) => selects((p.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels, labels)), `PDB for ${d.metadata.name}`);
+      for (const other of relays)
+        if (other !== d)
+          assert.ok(
+            !selects(selector, template(other).metadata.labels),
+            `${d.metadata.name} must not select ${other.metadata.name}'s pods`,
+          );
+      const lb = only(
+        lbs.filter((s) => selects((s.spec as { selector: Record<string, string> }).selector, labels)),
+        `LoadBalancer for ${d.metadata.name}`,
+      );
+      for (const other of relays)
+        if (other !== d) assert.ok(!selects((lb.spec as { selector: Record<string, string> }).selector, template(other).metadata.labels));
+      only(
+        ofKind(objs, 'PodDisruptionBudget').filter((p) =>
+          selects((p.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels, labels),
+        ),
+        `PDB for ${d.metadata.name}`,
+      );
     }
   });
 
   test(`${overlay}: each relay LoadBalancer has exactly one port, UDP 3478 to the relay's media port, and externalTrafficPolicy Local`, () => {
     for (const s of ofKind(objs, 'Service').filter((x) => (x.spec as { type?: string }).type === 'LoadBalancer')) {
-      const spec = s.spec as { externalTrafficPolicy?: string; ports: { port: number; protocol?: string; targetPort?: number | string }[]; selector: Record<string, string> };
+      const spec = s.spec as {
+        externalTrafficPolicy?: string;
+        ports: { port: number; protocol?: string; targetPort?: number | string }[];
+        selector: Record<string, string>;
+      };
       assert.equal(spec.externalTrafficPolicy, 'Local', s.metadata.name);
       assert.equal(spec.ports.length, 1, `${s.metadata.name}: one port`);
       assert.equal(spec.ports[0].protocol, 'UDP');
       assert.equal(spec.ports[0].port, 3478);
-      const relay = only(deployments(objs, 'relay').filter((d) => selects(spec.selector, template(d).metadata.labels)), 'relay behind the Service');
+      const relay = only(
+        deployments(objs, 'relay').filter((d) => selects(spec.selector, template(d).metadata.labels)),
+        'relay behind the Service',
+      );
       const c = template(relay).spec.containers[0];
       assert.equal(portNumber(c, spec.ports[0].targetPort ?? 3478), 3478);
       const lb = (s.spec as { loadBalancerIP?: string }).loadBalancerIP;
-      assert.equal(expanded(c, 'PARLEY_LISTEN'), `$(POD_IP):3478=${lb}:3478`, `${relay.metadata.name}: flow records keyed by the LoadBalancer address clients send to`);
+      assert.equal(
+        expanded(c, 'PARLEY_LISTEN'),
+        `$(POD_IP):3478=${lb}:3478`,
+        `${relay.metadata.name}: flow records keyed by the LoadBalancer address clients send to`,
+      );
     }
   });
 
   test(`${overlay}: relay and transceiver bind (and advertise to each other) the pod IP from the downward API`, () => {
     const checks: [string, string, RegExp][] = [
-      ['relay', 'PARLEY_LISTEN', /^\$\(POD_IP\):3478=/], ['relay', 'PARLEY_INTERNAL', /^\$\(POD_IP\):3479$/],
-      ['transceiver', 'PARLEY_MEDIA', /^\$\(POD_IP\):7000$/], ['transceiver', 'PARLEY_HTTP_ADVERTISE', /^\$\(POD_IP\):8080$/],
+      ['relay', 'PARLEY_LISTEN', /^\$\(POD_IP\):3478=/],
+      ['relay', 'PARLEY_INTERNAL', /^\$\(POD_IP\):3479$/],
+      ['transceiver', 'PARLEY_MEDIA', /^\$\(POD_IP\):7000$/],
+      ['transceiver', 'PARLEY_HTTP_ADVERTISE', /^\$\(POD_IP\):8080$/],
     ];
     for (const [cmd, name, value] of checks) {
       for (const d of deployments(objs, cmd)) {
@@ -108,7 +156,11 @@ for (const [overlay, objs] of rendered) {
     }
     for (const d of deployments(objs, 'transceiver')) {
       const c = template(d).spec.containers[0];
-      assert.equal(Number(expanded(c, 'PARLEY_HTTP_ADVERTISE')!.split(':').pop()), httpPort(c), 'call requests are forwarded to the owner\'s HTTP port');
+      assert.equal(
+        Number(expanded(c, 'PARLEY_HTTP_ADVERTISE')!.split(':').pop()),
+        httpPort(c),
+        "call requests are forwarded to the owner's HTTP port",
+      );
     }
   });
 
@@ -116,10 +168,17 @@ for (const [overlay, objs] of rendered) {
     for (const d of ofKind(objs, 'Deployment')) {
       for (const c of template(d).spec.containers) {
         const { unresolved } = expandEnv(c);
-        assert.deepEqual(unresolved, [], `${d.metadata.name}: these would reach the process literally (kustomize moves patched entries to the front)`);
+        assert.deepEqual(
+          unresolved,
+          [],
+          `${d.metadata.name}: these would reach the process literally (kustomize moves patched entries to the front)`,
+        );
         for (const e of c.env ?? []) {
           if (e.name.startsWith('PARLEY_')) continue;
-          assert.ok(c.env!.some((x) => x.value?.includes(`$(${e.name})`)), `${d.metadata.name}: ${e.name} is not a Parley setting and nothing refers to it`);
+          assert.ok(
+            c.env!.some((x) => x.value?.includes(`$(${e.name})`)),
+            `${d.metadata.name}: ${e.name} is not a Parley setting and nothing refers to it`,
+          );
         }
       }
     }
@@ -167,7 +226,11 @@ for (const [overlay, objs] of rendered) {
     const mediaPort = Number(env(template(tx).spec.containers[0], 'PARLEY_MEDIA')!.value!.split(':').pop());
     const relayLabels = deployments(objs, 'relay').map((d) => template(d).metadata.labels);
     const spec = { ingress: policyFor(objs, txLabels, 'transceiver pods') };
-    const coversMedia = (r: Rule): boolean => !r.ports || r.ports.some((p) => (p.protocol ?? 'TCP') === 'UDP' && (p.port === undefined || (p.port <= mediaPort && mediaPort <= (p.endPort ?? p.port))));
+    const coversMedia = (r: Rule): boolean =>
+      !r.ports ||
+      r.ports.some(
+        (p) => (p.protocol ?? 'TCP') === 'UDP' && (p.port === undefined || (p.port <= mediaPort && mediaPort <= (p.endPort ?? p.port))),
+      );
     const mediaRules = spec.ingress.filter(coversMedia);
     assert.equal(mediaRules.length, 1, 'one rule opens the media port');
     const from = mediaRules[0].from ?? [];
@@ -178,18 +241,35 @@ for (const [overlay, objs] of rendered) {
       assert.ok(!selects(sel, txLabels), 'transceivers are not a source');
       assert.equal(sel['app.kubernetes.io/component'], 'relay', 'sources are relay pods');
     }
-    for (const l of relayLabels) assert.ok(from.some((p) => selects(p.podSelector!.matchLabels!, l)), 'every relay location may send');
+    for (const l of relayLabels)
+      assert.ok(
+        from.some((p) => selects(p.podSelector!.matchLabels!, l)),
+        'every relay location may send',
+      );
     const http = httpPort(template(tx).spec.containers[0]);
-    assert.ok(spec.ingress.some((r) => !r.from && r.ports?.some((p) => p.protocol === 'TCP' && p.port === http)), 'signaling open to the ingress controller (any source)');
-    assert.ok(spec.ingress.some((r) => admits(r, txLabels, 'TCP', http)), 'transceivers reach each other\'s HTTP port (call requests forwarded to the owner)');
+    assert.ok(
+      spec.ingress.some((r) => !r.from && r.ports?.some((p) => p.protocol === 'TCP' && p.port === http)),
+      'signaling open to the ingress controller (any source)',
+    );
+    assert.ok(
+      spec.ingress.some((r) => admits(r, txLabels, 'TCP', http)),
+      "transceivers reach each other's HTTP port (call requests forwarded to the owner)",
+    );
   });
 
   test(`${overlay}: the Redis NetworkPolicy admits relays (flows, heartbeats) and transceivers (heartbeat reads), and no one else`, () => {
-    const redis = only(ofKind(objs, 'Deployment').filter((d) => template(d).spec.containers[0].image.startsWith('redis:')), 'Redis Deployment');
+    const redis = only(
+      ofKind(objs, 'Deployment').filter((d) => template(d).spec.containers[0].image.startsWith('redis:')),
+      'Redis Deployment',
+    );
     const port = template(redis).spec.containers[0].ports![0].containerPort;
     const rules = policyFor(objs, template(redis).metadata.labels, 'Redis pods');
     for (const cmd of ['relay', 'transceiver']) {
-      for (const d of deployments(objs, cmd)) assert.ok(rules.some((r) => admits(r, template(d).metadata.labels, 'TCP', port)), `${d.metadata.name} may connect to Redis`);
+      for (const d of deployments(objs, cmd))
+        assert.ok(
+          rules.some((r) => admits(r, template(d).metadata.labels, 'TCP', port)),
+          `${d.metadata.name} may connect to Redis`,
+        );
     }
     for (const r of rules) {
       assert.ok(r.from && r.from.length > 0, 'every rule names its sources');
@@ -197,7 +277,10 @@ for (const [overlay, objs] of rendered) {
         assert.deepEqual(Object.keys(peer), ['podSelector'], 'sources are pods of this namespace, by label only');
         const sel = peer.podSelector!.matchLabels!;
         assert.equal(sel['app.kubernetes.io/name'], 'parley');
-        assert.ok(['relay', 'transceiver'].includes(sel['app.kubernetes.io/component']), `only relays and transceivers, not ${JSON.stringify(sel)}`);
+        assert.ok(
+          ['relay', 'transceiver'].includes(sel['app.kubernetes.io/component']),
+          `only relays and transceivers, not ${JSON.stringify(sel)}`,
+        );
       }
     }
   });
@@ -250,8 +333,15 @@ for (const [overlay, objs] of rendered) {
     for (const d of deployments(objs, 'relay')) {
       const spec = template(d).spec;
       const anti = spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
-      assert.ok(anti.some((t) => t.topologyKey === 'kubernetes.io/hostname' && selects(t.labelSelector.matchLabels, template(d).metadata.labels)), d.metadata.name);
-      assert.ok(spec.topologySpreadConstraints?.some((t) => t.topologyKey === 'topology.kubernetes.io/zone' && selects(t.labelSelector.matchLabels, template(d).metadata.labels)));
+      assert.ok(
+        anti.some((t) => t.topologyKey === 'kubernetes.io/hostname' && selects(t.labelSelector.matchLabels, template(d).metadata.labels)),
+        d.metadata.name,
+      );
+      assert.ok(
+        spec.topologySpreadConstraints?.some(
+          (t) => t.topologyKey === 'topology.kubernetes.io/zone' && selects(t.labelSelector.matchLabels, template(d).metadata.labels),
+        ),
+      );
     }
   });
 
@@ -272,28 +362,46 @@ for (const [overlay, objs] of rendered) {
     for (const [a, loc] of advertised) assert.equal(loc, lbs.get(a), `${a} is named after its relay's location`);
     assert.deepEqual([...locations.keys()].sort(), [...LOCATIONS[overlay]].sort());
     assert.ok(locations.has(env(tx, 'PARLEY_REGION')!.value!), 'PARLEY_REGION names one of the locations');
-    const cidrs = new Set([env(tx, 'PARLEY_RELAY_CIDRS')!.value, ...deployments(objs, 'relay').map((d) => env(template(d).spec.containers[0], 'PARLEY_TRANSCEIVER_CIDRS')!.value)]);
+    const cidrs = new Set([
+      env(tx, 'PARLEY_RELAY_CIDRS')!.value,
+      ...deployments(objs, 'relay').map((d) => env(template(d).spec.containers[0], 'PARLEY_TRANSCEIVER_CIDRS')!.value),
+    ]);
     assert.equal(cidrs.size, 1, 'relays and transceivers agree on the pod network');
   });
 
   test(`${overlay}: keys come from the generated Secret`, () => {
     const secrets = ofKind(objs, 'Secret');
-    const keys = only(secrets.filter((s) => s.metadata.name.startsWith('parley-keys-')), 'keys Secret');
+    const keys = only(
+      secrets.filter((s) => s.metadata.name.startsWith('parley-keys-')),
+      'keys Secret',
+    );
     assert.deepEqual(Object.keys(keys.data as object), ['PARLEY_KEYS']);
     for (const d of ofKind(objs, 'Deployment').filter((x) => parleyCommand(x))) {
       const c = template(d).spec.containers[0];
       assert.equal(env(c, 'PARLEY_KEYS')?.valueFrom?.secretKeyRef?.name, keys.metadata.name, d.metadata.name);
       for (const e of c.env ?? []) {
         const ref = e.valueFrom?.secretKeyRef;
-        if (ref && !ref.optional) assert.ok(secrets.some((s) => s.metadata.name === ref.name), `${e.name}: Secret ${ref.name} is rendered`);
+        if (ref && !ref.optional)
+          assert.ok(
+            secrets.some((s) => s.metadata.name === ref.name),
+            `${e.name}: Secret ${ref.name} is rendered`,
+          );
       }
     }
   });
 
   test(`${overlay}: relays and transceivers use the Redis Service, with the same heartbeat prefix`, () => {
-    const redis = only(ofKind(objs, 'Service').filter((s) => s.metadata.name === 'redis'), 'redis Service');
+    const redis = only(
+      ofKind(objs, 'Service').filter((s) => s.metadata.name === 'redis'),
+      'redis Service',
+    );
     const redisPort = (redis.spec as { ports: { port: number }[] }).ports[0].port;
-    const redisPods = only(ofKind(objs, 'Deployment').filter((d) => selects((redis.spec as { selector: Record<string, string> }).selector, template(d).metadata.labels)), 'Deployment behind the redis Service');
+    const redisPods = only(
+      ofKind(objs, 'Deployment').filter((d) =>
+        selects((redis.spec as { selector: Record<string, string> }).selector, template(d).metadata.labels),
+      ),
+      'Deployment behind the redis Service',
+    );
     assert.equal(parleyCommand(redisPods), undefined, 'the Service selects Redis, not a Parley process');
     const prefixes = new Set<string>();
     for (const cmd of ['relay', 'transceiver']) {
@@ -308,7 +416,10 @@ for (const [overlay, objs] of rendered) {
     assert.equal(new Set(flowPrefixes).size, flowPrefixes.length, 'one flow-record prefix per location: each bulk-loads its own');
     const args = template(redisPods).spec.containers[0].args ?? [];
     const policy = args[args.indexOf('--maxmemory-policy') + 1];
-    assert.ok(args.includes('--maxmemory-policy') && policy !== 'volatile-ttl', `${policy}: heartbeats (3 s TTL) must not be the first keys evicted`);
+    assert.ok(
+      args.includes('--maxmemory-policy') && policy !== 'volatile-ttl',
+      `${policy}: heartbeats (3 s TTL) must not be the first keys evicted`,
+    );
   });
 
   test(`${overlay}: each relay location announces the name the transceivers use for its LoadBalancer address`, () => {
@@ -323,10 +434,17 @@ for (const [overlay, objs] of rendered) {
       assert.ok(!seen.has(name), `${name}: one relay Deployment per location`);
       seen.add(name);
       assert.ok(locations.has(name), `${d.metadata.name}: heartbeats as ${name}, a location the transceivers advertise`);
-      const lb = only(loadBalancers(objs).filter((s) => selects((s.spec as { selector: Record<string, string> }).selector, template(d).metadata.labels)), `LoadBalancer of ${d.metadata.name}`);
+      const lb = only(
+        loadBalancers(objs).filter((s) => selects((s.spec as { selector: Record<string, string> }).selector, template(d).metadata.labels)),
+        `LoadBalancer of ${d.metadata.name}`,
+      );
       const address = `${(lb.spec as { loadBalancerIP: string }).loadBalancerIP}:3478`;
       assert.deepEqual(locations.get(name), [address], `${name}: PARLEY_RELAYS names the location's LoadBalancer address`);
-      assert.equal(expanded(c, 'PARLEY_LISTEN')!.split('=')[1], address, `${d.metadata.name}: PARLEY_LISTEN's public part is the location's LoadBalancer address`);
+      assert.equal(
+        expanded(c, 'PARLEY_LISTEN')!.split('=')[1],
+        address,
+        `${d.metadata.name}: PARLEY_LISTEN's public part is the location's LoadBalancer address`,
+      );
     }
     assert.deepEqual([...seen].sort(), [...locations.keys()].sort(), 'every advertised location has relays that send heartbeats');
   });
@@ -361,7 +479,8 @@ test('no routing-token key is committed under deploy/: keys.txt is git-ignored a
     const rel = relative(REPO, f);
     if (f.endsWith('/keys.txt')) continue; // an operator's own file, checked to be ignored below
     assert.doesNotMatch(readFileSync(f, 'utf8'), keyring, `${rel} holds something that looks like a keyring`);
-    if (f.endsWith('.yaml')) assert.doesNotMatch(readFileSync(f, 'utf8'), /^kind:\s*Secret\b/m, `${rel}: Secrets are generated, never committed`);
+    if (f.endsWith('.yaml'))
+      assert.doesNotMatch(readFileSync(f, 'utf8'), /^kind:\s*Secret\b/m, `${rel}: Secrets are generated, never committed`);
   }
   for (const o of OVERLAYS) {
     const p = `deploy/k8s/overlays/${o}/keys.txt`;

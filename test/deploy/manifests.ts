@@ -54,7 +54,8 @@ function knownFieldNames(): Set<string> {
   const walk = (dir: string): void => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       if (e.isDirectory()) walk(join(dir, e.name));
-      else if (e.name.endsWith('.d.ts')) for (const m of readFileSync(join(dir, e.name), 'utf8').matchAll(/^\s+"([A-Za-z0-9_$-]+)"\??:/gm)) names.add(m[1]);
+      else if (e.name.endsWith('.d.ts'))
+        for (const m of readFileSync(join(dir, e.name), 'utf8').matchAll(/^\s+"([A-Za-z0-9_$-]+)"\??:/gm)) names.add(m[1]);
     }
   };
   walk(join(REPO, 'node_modules/kubernetes-models'));
@@ -84,23 +85,42 @@ function unknownFields(o: KObject): string[] {
 }
 
 // Typed views of the few structures the checks read.
-export interface EnvVar { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string; optional?: boolean } } }
-export interface Probe { httpGet?: { path: string; port: number | string }; exec?: { command: string[] } }
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string; optional?: boolean } };
+}
+export interface Probe {
+  httpGet?: { path: string; port: number | string };
+  exec?: { command: string[] };
+}
 export interface Container {
-  name: string; image: string; args?: string[]; env?: EnvVar[];
+  name: string;
+  image: string;
+  args?: string[];
+  env?: EnvVar[];
   ports?: { name?: string; containerPort: number; protocol?: string }[];
-  readinessProbe?: Probe; livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
   lifecycle?: { preStop?: { exec?: { command: string[] } } };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: Record<string, unknown> & { capabilities?: { drop?: string[]; add?: string[] }; seccompProfile?: { type: string } };
 }
 export interface PodSpec {
-  containers: Container[]; terminationGracePeriodSeconds?: number;
+  containers: Container[];
+  terminationGracePeriodSeconds?: number;
   securityContext?: Record<string, unknown> & { seccompProfile?: { type: string } };
-  affinity?: { podAntiAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } }[] } };
+  affinity?: {
+    podAntiAffinity?: {
+      requiredDuringSchedulingIgnoredDuringExecution?: { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } }[];
+    };
+  };
   topologySpreadConstraints?: { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } }[];
 }
-export interface PodTemplate { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec }
+export interface PodTemplate {
+  metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+  spec: PodSpec;
+}
 
 export function template(d: KObject): PodTemplate {
   return (d.spec as { template: PodTemplate }).template;
@@ -134,12 +154,15 @@ export function expandEnv(c: Container): { values: Map<string, string>; unresolv
       runtime.add(e.name);
       continue;
     }
-    values.set(e.name, e.value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (ref, name: string) => {
-      const v = values.get(name);
-      if (v !== undefined) return v;
-      if (!runtime.has(name)) unresolved.push(`${e.name}: ${ref}`);
-      return ref;
-    }));
+    values.set(
+      e.name,
+      e.value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (ref, name: string) => {
+        const v = values.get(name);
+        if (v !== undefined) return v;
+        if (!runtime.has(name)) unresolved.push(`${e.name}: ${ref}`);
+        return ref;
+      }),
+    );
   }
   return { values, unresolved };
 }

@@ -36,8 +36,15 @@ test('Chromium calls through the relay, hears the echo, and hangs up', { skip, t
   await page.click('#call');
 
   const connected = await waitForStats(page, (s) => s.connectionState === 'connected', 20_000);
-  assert.equal(connected.connectionState, 'connected', `page state ${await page.evaluate('window.parley.state')}, error ${await page.evaluate('window.parley.error')}\n${dev.log()}`);
-  const [relayHost, relayPort] = [dev.ready.relay.slice(0, dev.ready.relay.lastIndexOf(':')), Number(dev.ready.relay.slice(dev.ready.relay.lastIndexOf(':') + 1))];
+  assert.equal(
+    connected.connectionState,
+    'connected',
+    `page state ${await page.evaluate('window.parley.state')}, error ${await page.evaluate('window.parley.error')}\n${dev.log()}`,
+  );
+  const [relayHost, relayPort] = [
+    dev.ready.relay.slice(0, dev.ready.relay.lastIndexOf(':')),
+    Number(dev.ready.relay.slice(dev.ready.relay.lastIndexOf(':') + 1)),
+  ];
 
   const s = await waitForStats(page, (x) => x.packetsReceived >= 100 && x.totalAudioEnergy > 0, 20_000);
   t.diagnostic(`chromium stats: ${JSON.stringify(s)}`);

@@ -79,28 +79,39 @@ const PAGE_SCRIPT = `async ({ url, offerSetup }) => {
 
 for (const offerSetup of ['actpass', 'active'] as const) {
   const parleyRole = offerSetup === 'actpass' ? 'client' : 'server';
-  test(`Chromium data channels through the relay, Parley is the DTLS ${parleyRole}: every size back byte-exact, close seen, audio flows`, { skip, timeout: 90_000 }, async (t) => {
-    const { page } = session!;
-    const r = (await page.evaluate(`(${PAGE_SCRIPT})(${JSON.stringify({ url: dev.ready.signaling, offerSetup })})`)) as Record<string, unknown> & {
-      channels: Record<string, { id: number; sent: number; got: number; exact: boolean; sizes: number[] }>; audioBefore: number; audioAfter: number;
-    };
-    t.diagnostic(JSON.stringify(r));
-    assert.equal(r.error, undefined, `${JSON.stringify(r)}\n${dev.log()}`);
-    assert.equal(r.maxMessageSize, 262144, 'Chromium honours our a=max-message-size');
-    for (const label of ['oai-events', 'loose']) {
-      const c = r.channels[label];
-      assert.ok(c.exact && c.got === c.sent, `${label}: ${JSON.stringify(c)}`);
-      // RFC 8832 §6: Chromium is the DTLS server when we are the client, so it takes odd ids.
-      assert.equal(c.id % 2, parleyRole === 'client' ? 1 : 0, `${label} id ${c.id}`);
-    }
-    assert.equal(r.eventsState, 'closed');
-    assert.equal(r.looseState, 'open');
-    assert.equal(r.afterClose, 'still here', 'the other channel works after one closed');
-    assert.ok(r.audioBefore > 10 && r.audioAfter - r.audioBefore > 40, `audio packets ${r.audioBefore} → ${r.audioAfter}`);
-    const state = (await (await fetch(new URL(r.location as string, dev.ready.signaling))).json()) as { stats: { dataChannels: Record<string, number> } };
-    const d = state.stats.dataChannels;
-    assert.equal(d.messagesIn, 21, JSON.stringify(d));
-    assert.equal(d.channelsOpened, 2);
-    assert.ok(d.channelsClosed >= 1, JSON.stringify(d));
-  });
+  test(
+    `Chromium data channels through the relay, Parley is the DTLS ${parleyRole}: every size back byte-exact, close seen, audio flows`,
+    { skip, timeout: 90_000 },
+    async (t) => {
+      const { page } = session!;
+      const r = (await page.evaluate(`(${PAGE_SCRIPT})(${JSON.stringify({ url: dev.ready.signaling, offerSetup })})`)) as Record<
+        string,
+        unknown
+      > & {
+        channels: Record<string, { id: number; sent: number; got: number; exact: boolean; sizes: number[] }>;
+        audioBefore: number;
+        audioAfter: number;
+      };
+      t.diagnostic(JSON.stringify(r));
+      assert.equal(r.error, undefined, `${JSON.stringify(r)}\n${dev.log()}`);
+      assert.equal(r.maxMessageSize, 262144, 'Chromium honours our a=max-message-size');
+      for (const label of ['oai-events', 'loose']) {
+        const c = r.channels[label];
+        assert.ok(c.exact && c.got === c.sent, `${label}: ${JSON.stringify(c)}`);
+        // RFC 8832 §6: Chromium is the DTLS server when we are the client, so it takes odd ids.
+        assert.equal(c.id % 2, parleyRole === 'client' ? 1 : 0, `${label} id ${c.id}`);
+      }
+      assert.equal(r.eventsState, 'closed');
+      assert.equal(r.looseState, 'open');
+      assert.equal(r.afterClose, 'still here', 'the other channel works after one closed');
+      assert.ok(r.audioBefore > 10 && r.audioAfter - r.audioBefore > 40, `audio packets ${r.audioBefore} → ${r.audioAfter}`);
+      const state = (await (await fetch(new URL(r.location as string, dev.ready.signaling))).json()) as {
+        stats: { dataChannels: Record<string, number> };
+      };
+      const d = state.stats.dataChannels;
+      assert.equal(d.messagesIn, 21, JSON.stringify(d));
+      assert.equal(d.channelsOpened, 2);
+      assert.ok(d.channelsClosed >= 1, JSON.stringify(d));
+    },
+  );
 }

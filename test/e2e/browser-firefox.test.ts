@@ -24,10 +24,14 @@ import type { DevStack } from './helpers.ts';
 import type { PeerStats } from './browser.ts';
 
 const inCi = process.env.CI === 'true';
-const hostIp = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
-const missing = !(await firefoxAvailable()) ? `Firefox not found at ${FIREFOX} (apt-get install firefox-esr, or set PARLEY_FIREFOX)`
-  : hostIp === undefined ? 'no non-loopback IPv4 address for the relay (Firefox does not pair a 127.0.0.1 candidate with its host candidates)'
-  : undefined;
+const hostIp = Object.values(networkInterfaces())
+  .flat()
+  .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+const missing = !(await firefoxAvailable())
+  ? `Firefox not found at ${FIREFOX} (apt-get install firefox-esr, or set PARLEY_FIREFOX)`
+  : hostIp === undefined
+    ? 'no non-loopback IPv4 address for the relay (Firefox does not pair a 127.0.0.1 candidate with its host candidates)'
+    : undefined;
 if (missing && inCi) throw new Error(`CI=true and the Firefox test cannot run: ${missing}`);
 const skip = missing ?? false;
 
@@ -54,11 +58,17 @@ test('Firefox ESR calls through the relay, hears the echo, and hangs up', { skip
   firefox = await launchFirefox(server.url);
   const failure = (): string => `\nfirefox output:\n${firefox!.output()}\nparley dev:\n${dev.log()}`;
 
-  const connected = await server.waitFor((r) => statsOf(r)?.connectionState === 'connected' || r.page.state === 'failed' || r.page.state === 'error', 30_000, 'connected')
+  const connected = await server
+    .waitFor(
+      (r) => statsOf(r)?.connectionState === 'connected' || r.page.state === 'failed' || r.page.state === 'error',
+      30_000,
+      'connected',
+    )
     .catch((err: Error) => assert.fail(err.message + failure()));
   assert.equal(statsOf(connected)?.connectionState, 'connected', `page ${JSON.stringify(connected.page)}${failure()}`);
 
-  const heard = await server.waitFor((r) => (statsOf(r)?.packetsReceived ?? 0) >= 100 && (statsOf(r)?.totalAudioEnergy ?? 0) > 0, 15_000, '100 echoed packets')
+  const heard = await server
+    .waitFor((r) => (statsOf(r)?.packetsReceived ?? 0) >= 100 && (statsOf(r)?.totalAudioEnergy ?? 0) > 0, 15_000, '100 echoed packets')
     .catch((err: Error) => assert.fail(err.message + failure()));
   const s = statsOf(heard)!;
   const relay = dev.ready.relay;
@@ -92,5 +102,8 @@ test('Firefox ESR calls through the relay, hears the echo, and hangs up', { skip
     await new Promise((r) => setTimeout(r, 100));
   }
   assert.equal(state.state, 'closed', JSON.stringify(state));
-  assert.ok((await metricSum(dev.ready.transceiverMetrics, 'parley_transceiver_calls_closed_total')) > endedBefore, 'the transceiver counted the ended call');
+  assert.ok(
+    (await metricSum(dev.ready.transceiverMetrics, 'parley_transceiver_calls_closed_total')) > endedBefore,
+    'the transceiver counted the ended call',
+  );
 });

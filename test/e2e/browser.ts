@@ -58,8 +58,15 @@ export async function openDemo(pageUrl: string, toneHz = 440): Promise<BrowserSe
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
       // No --allow-loopback-in-peer-connection: Chromium pairs its host candidate on eth0 with
       // the relay's 127.0.0.1 candidate and Linux routes that (checked: local 192.0.2.2 host →
       // remote 127.0.0.1 connects), which is closer to what a real browser does.

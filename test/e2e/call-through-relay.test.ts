@@ -38,7 +38,10 @@ test('parley call through the relay: the echoed recording holds the 440 Hz tone'
   // the echo must bring back nearly all that was sent.
   assert.equal((s.packetsSent as number) + (s.framesSkipped as number), 150);
   assert.ok((s.packetsSent as number) >= 100, `sent ${s.packetsSent}: ${JSON.stringify(r.summary)}`);
-  assert.ok((s.packetsReceived as number) >= 0.75 * (s.packetsSent as number), `received ${s.packetsReceived}: ${JSON.stringify(r.summary)}`);
+  assert.ok(
+    (s.packetsReceived as number) >= 0.75 * (s.packetsSent as number),
+    `received ${s.packetsReceived}: ${JSON.stringify(r.summary)}`,
+  );
   assert.ok(typeof r.summary.connectMs === 'number' && r.summary.connectMs < 5_000);
   assert.ok(typeof s.rttMs === 'number', 'an RTT was measured');
   const hangup = r.summary.hangupStatus as number;
@@ -65,25 +68,52 @@ test('NAT rebinding: after --rebind-after-ms 1500 the echo keeps arriving on the
   // 3.5 s of audio remain after the move: ~175 packets. 40 prove the path moved (nothing at all
   // would arrive on the new port otherwise) and leave room for this shared machine, where every
   // process sometimes stalls for over 2 s (measured with an idle Node process).
-  assert.ok(rebind.packetsReceivedAfter >= 40, `received ${rebind.packetsReceivedAfter} packets after rebinding: ${JSON.stringify(r.summary)}`);
+  assert.ok(
+    rebind.packetsReceivedAfter >= 40,
+    `received ${rebind.packetsReceivedAfter} packets after rebinding: ${JSON.stringify(r.summary)}`,
+  );
 });
 
-test('--datachannel oai-events through the relay: every message comes back byte-exact with its RTT, text and 64 KiB binary, audio meanwhile', { timeout: 60_000 }, async () => {
-  const text = await runCall(dev.ready.signaling, ['--tone', '440', '--seconds', '2', '--datachannel', 'oai-events', '--dc-message', '{"type":"session.update"}', '--dc-every', '100']);
-  assert.equal(text.code, 0, `${JSON.stringify(text.summary)}\n${text.stderr}`);
-  const d = text.summary.dataChannel as { sent: number; received: number; mismatched: number; rttMsAvg: number };
-  assert.ok(d.sent >= 5 && d.received === d.sent && d.mismatched === 0, JSON.stringify(d));
-  assert.ok(d.rttMsAvg > 0 && d.rttMsAvg < 1_000, `message RTT ${d.rttMsAvg} ms`);
-  const st = text.summary.stats as Record<string, number>;
-  assert.ok(st.packetsReceived >= 0.75 * st.packetsSent, `audio meanwhile: ${JSON.stringify(st)}`);
-  const bytes = await runCall(dev.ready.signaling, ['--seconds', '2', '--datachannel', 'bulk', '--dc-bytes', String(64 * 1024), '--dc-every', '50']);
-  assert.equal(bytes.code, 0, `${JSON.stringify(bytes.summary)}\n${bytes.stderr}`);
-  const b = bytes.summary.dataChannel as { sent: number; received: number; mismatched: number };
-  assert.ok(b.sent >= 20 && b.received === b.sent && b.mismatched === 0, JSON.stringify(b));
-  const state = (await (await fetch(text.summary.location as string)).json()) as { stats: { dataChannels: Record<string, number> } };
-  assert.equal(state.stats.dataChannels.messagesIn, d.sent, JSON.stringify(state.stats));
-  assert.equal(state.stats.dataChannels.messagesOut, d.sent);
-});
+test(
+  '--datachannel oai-events through the relay: every message comes back byte-exact with its RTT, text and 64 KiB binary, audio meanwhile',
+  { timeout: 60_000 },
+  async () => {
+    const text = await runCall(dev.ready.signaling, [
+      '--tone',
+      '440',
+      '--seconds',
+      '2',
+      '--datachannel',
+      'oai-events',
+      '--dc-message',
+      '{"type":"session.update"}',
+      '--dc-every',
+      '100',
+    ]);
+    assert.equal(text.code, 0, `${JSON.stringify(text.summary)}\n${text.stderr}`);
+    const d = text.summary.dataChannel as { sent: number; received: number; mismatched: number; rttMsAvg: number };
+    assert.ok(d.sent >= 5 && d.received === d.sent && d.mismatched === 0, JSON.stringify(d));
+    assert.ok(d.rttMsAvg > 0 && d.rttMsAvg < 1_000, `message RTT ${d.rttMsAvg} ms`);
+    const st = text.summary.stats as Record<string, number>;
+    assert.ok(st.packetsReceived >= 0.75 * st.packetsSent, `audio meanwhile: ${JSON.stringify(st)}`);
+    const bytes = await runCall(dev.ready.signaling, [
+      '--seconds',
+      '2',
+      '--datachannel',
+      'bulk',
+      '--dc-bytes',
+      String(64 * 1024),
+      '--dc-every',
+      '50',
+    ]);
+    assert.equal(bytes.code, 0, `${JSON.stringify(bytes.summary)}\n${bytes.stderr}`);
+    const b = bytes.summary.dataChannel as { sent: number; received: number; mismatched: number };
+    assert.ok(b.sent >= 20 && b.received === b.sent && b.mismatched === 0, JSON.stringify(b));
+    const state = (await (await fetch(text.summary.location as string)).json()) as { stats: { dataChannels: Record<string, number> } };
+    assert.equal(state.stats.dataChannels.messagesIn, d.sent, JSON.stringify(state.stats));
+    assert.equal(state.stats.dataChannels.messagesOut, d.sent);
+  },
+);
 
 test('--wav sends a 48 kHz WAV (repeated to fill --seconds) and the echo holds its tone', { timeout: 60_000 }, async () => {
   const src = join(dir, 'src-660.wav');

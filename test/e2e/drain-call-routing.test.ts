@@ -20,7 +20,14 @@ let two: TransceiverProc;
 
 before(async () => {
   const [p1, p2] = [await freeTcpPort(), await freeTcpPort()];
-  const args = (p: number): string[] => ['--http', `127.0.0.1:${p}`, '--http-advertise', `127.0.0.1:${p}`, '--api-keys', 'test-key-0123456789abcdef'];
+  const args = (p: number): string[] => [
+    '--http',
+    `127.0.0.1:${p}`,
+    '--http-advertise',
+    `127.0.0.1:${p}`,
+    '--api-keys',
+    'test-key-0123456789abcdef',
+  ];
   [one, two] = await Promise.all([startTransceiver(args(p1)), startTransceiver(args(p2))]);
 });
 
@@ -30,10 +37,19 @@ const auth = { authorization: 'Bearer test-key-0123456789abcdef' };
 
 async function create(base: string): Promise<string> {
   const offer = buildOffer({
-    iceUfrag: 'abcd', icePwd: 'abcdefghijklmnopqrstuvwx', fingerprint: { algorithm: 'sha-256', value: Array(32).fill('AB').join(':') },
-    candidate: { address: '127.0.0.1', port: 9, family: 'IPv4' }, ssrc: 1, cname: 'x', sessionId: '1',
+    iceUfrag: 'abcd',
+    icePwd: 'abcdefghijklmnopqrstuvwx',
+    fingerprint: { algorithm: 'sha-256', value: Array(32).fill('AB').join(':') },
+    candidate: { address: '127.0.0.1', port: 9, family: 'IPv4' },
+    ssrc: 1,
+    cname: 'x',
+    sessionId: '1',
   });
-  const res = await fetch(`${base}/v1/realtime/calls`, { method: 'POST', body: offer, headers: { 'content-type': 'application/sdp', ...auth } });
+  const res = await fetch(`${base}/v1/realtime/calls`, {
+    method: 'POST',
+    body: offer,
+    headers: { 'content-type': 'application/sdp', ...auth },
+  });
   assert.equal(res.status, 201);
   await res.text();
   return res.headers.get('location')!;
@@ -76,9 +92,16 @@ test('unknown, forged and already-forwarded ids get 404', async () => {
   await fetch(one.base + location, { method: 'DELETE', headers: auth });
 });
 
-test('the owner gets a signature of the forwarded request, never the caller\'s API key', async () => {
+test("the owner gets a signature of the forwarded request, never the caller's API key", async () => {
   const port = await freeTcpPort();
-  const three = await startTransceiver(['--http', `127.0.0.1:${port}`, '--http-advertise', `127.0.0.1:${port}`, '--api-keys', 'test-key-0123456789abcdef']);
+  const three = await startTransceiver([
+    '--http',
+    `127.0.0.1:${port}`,
+    '--http-advertise',
+    `127.0.0.1:${port}`,
+    '--api-keys',
+    'test-key-0123456789abcdef',
+  ]);
   const location = await create(three.base);
   three.child.kill('SIGKILL');
   await three.exited();
@@ -100,10 +123,16 @@ test('the owner gets a signature of the forwarded request, never the caller\'s A
     assert.match(String(seen[0].headers['x-parley-forwarded']), /^v1\.\d+\.\d+\.[A-Za-z0-9_-]{43}$/);
     // What the stand-in saw is good for that one request only: not for another call or method.
     const other = await create(one.base);
-    const replayed = await fetch(one.base + other, { method: 'DELETE', headers: { 'x-parley-forwarded': String(seen[0].headers['x-parley-forwarded']) } });
+    const replayed = await fetch(one.base + other, {
+      method: 'DELETE',
+      headers: { 'x-parley-forwarded': String(seen[0].headers['x-parley-forwarded']) },
+    });
     assert.equal(replayed.status, 401, 'a signature for another request target is no API key');
     await replayed.text();
-    const wrongMethod = await fetch(one.base + location, { method: 'GET', headers: { 'x-parley-forwarded': String(seen[0].headers['x-parley-forwarded']) } });
+    const wrongMethod = await fetch(one.base + location, {
+      method: 'GET',
+      headers: { 'x-parley-forwarded': String(seen[0].headers['x-parley-forwarded']) },
+    });
     assert.equal(wrongMethod.status, 401);
     await wrongMethod.text();
     const forged = await fetch(one.base + other, { headers: { 'x-parley-forwarded': '1' } });

@@ -27,8 +27,13 @@ after(async () => {
 
 function offer(): string {
   return buildOffer({
-    iceUfrag: 'abcd', icePwd: 'abcdefghijklmnopqrstuvwx', fingerprint: { algorithm: 'sha-256', value: Array(32).fill('AB').join(':') },
-    candidate: { address: '127.0.0.1', port: 9, family: 'IPv4' }, ssrc: 1, cname: 'x', sessionId: '1',
+    iceUfrag: 'abcd',
+    icePwd: 'abcdefghijklmnopqrstuvwx',
+    fingerprint: { algorithm: 'sha-256', value: Array(32).fill('AB').join(':') },
+    candidate: { address: '127.0.0.1', port: 9, family: 'IPv4' },
+    ssrc: 1,
+    cname: 'x',
+    sessionId: '1',
   });
 }
 
@@ -37,31 +42,41 @@ async function connectedCall(lines: string[], from: number): Promise<string> {
   return (JSON.parse(l) as { call: string }).call;
 }
 
-test('SIGTERM with a call up: 503 + Retry-After for new offers, the call flows until hang-up, exit 0 once empty', { timeout: 90_000 }, async (t) => {
-  const trx = await startTransceiver(['--relays', formatAddress(relay.public), '--drain-seconds', '60']);
-  const callDone = runCall(`${trx.base}/v1/realtime/calls`, ['--seconds', '6', '--tone', '440'], 60_000);
-  const id = await connectedCall(trx.lines, 0);
-  await new Promise((r) => setTimeout(r, 1000));
-  const termAt = performance.now();
-  trx.child.kill('SIGTERM');
-  await until(async () => (await fetch(`${trx.base}/readyz`)).status === 503, 5000, 'readyz 503');
-  const refused = await fetch(`${trx.base}/v1/realtime/calls`, { method: 'POST', body: offer(), headers: { 'content-type': 'application/sdp' } });
-  assert.equal(refused.status, 503);
-  assert.ok(Number(refused.headers.get('retry-after')) > 0, 'Retry-After');
-  assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'ERR_SIGNALING_DRAINING');
-  const result = await callDone;
-  const code = await trx.exited();
-  const exitMs = performance.now() - termAt;
-  const st = result.summary.stats as { packetsSent: number; packetsReceived: number };
-  t.diagnostic(`call after SIGTERM: sent ${st.packetsSent}, got back ${st.packetsReceived}; process exited ${exitMs.toFixed(0)} ms after SIGTERM`);
-  assert.equal(result.code, 0, `the call finished normally: ${JSON.stringify(result.summary)}`);
-  assert.ok(st.packetsSent - st.packetsReceived < 10, 'the echo kept flowing through the drain');
-  // The client ends its own call: close_notify (dtls-closed) and DELETE (hangup), whichever lands first.
-  const closed = trx.lines.find((l) => l.includes('"msg":"call closed"') && l.includes(id));
-  assert.match(closed ?? '', /"reason":"(hangup|dtls-closed)"/, 'ended by its own hang-up, not by the drain');
-  assert.equal(code, 0);
-  assert.ok(exitMs < 30_000, 'exited once empty, not at the 60 s deadline');
-});
+test(
+  'SIGTERM with a call up: 503 + Retry-After for new offers, the call flows until hang-up, exit 0 once empty',
+  { timeout: 90_000 },
+  async (t) => {
+    const trx = await startTransceiver(['--relays', formatAddress(relay.public), '--drain-seconds', '60']);
+    const callDone = runCall(`${trx.base}/v1/realtime/calls`, ['--seconds', '6', '--tone', '440'], 60_000);
+    const id = await connectedCall(trx.lines, 0);
+    await new Promise((r) => setTimeout(r, 1000));
+    const termAt = performance.now();
+    trx.child.kill('SIGTERM');
+    await until(async () => (await fetch(`${trx.base}/readyz`)).status === 503, 5000, 'readyz 503');
+    const refused = await fetch(`${trx.base}/v1/realtime/calls`, {
+      method: 'POST',
+      body: offer(),
+      headers: { 'content-type': 'application/sdp' },
+    });
+    assert.equal(refused.status, 503);
+    assert.ok(Number(refused.headers.get('retry-after')) > 0, 'Retry-After');
+    assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'ERR_SIGNALING_DRAINING');
+    const result = await callDone;
+    const code = await trx.exited();
+    const exitMs = performance.now() - termAt;
+    const st = result.summary.stats as { packetsSent: number; packetsReceived: number };
+    t.diagnostic(
+      `call after SIGTERM: sent ${st.packetsSent}, got back ${st.packetsReceived}; process exited ${exitMs.toFixed(0)} ms after SIGTERM`,
+    );
+    assert.equal(result.code, 0, `the call finished normally: ${JSON.stringify(result.summary)}`);
+    assert.ok(st.packetsSent - st.packetsReceived < 10, 'the echo kept flowing through the drain');
+    // The client ends its own call: close_notify (dtls-closed) and DELETE (hangup), whichever lands first.
+    const closed = trx.lines.find((l) => l.includes('"msg":"call closed"') && l.includes(id));
+    assert.match(closed ?? '', /"reason":"(hangup|dtls-closed)"/, 'ended by its own hang-up, not by the drain');
+    assert.equal(code, 0);
+    assert.ok(exitMs < 30_000, 'exited once empty, not at the 60 s deadline');
+  },
+);
 
 test('a call still up at the drain deadline is ended with reason server-drain, then exit 0', { timeout: 90_000 }, async (t) => {
   const trx = await startTransceiver(['--relays', formatAddress(relay.public), '--drain-seconds', '2']);
@@ -73,10 +88,15 @@ test('a call still up at the drain deadline is ended with reason server-drain, t
   const code = await trx.exited();
   const exitMs = performance.now() - termAt;
   const result = await callDone;
-  t.diagnostic(`exited ${exitMs.toFixed(0)} ms after SIGTERM (drain 2 s); client: ${JSON.stringify(result.summary.error ?? result.summary.stats?.error)}`);
+  t.diagnostic(
+    `exited ${exitMs.toFixed(0)} ms after SIGTERM (drain 2 s); client: ${JSON.stringify(result.summary.error ?? result.summary.stats?.error)}`,
+  );
   assert.equal(code, 0);
   assert.ok(exitMs >= 1900 && exitMs < 10_000, `exit at the deadline (${exitMs.toFixed(0)} ms)`);
-  assert.ok(trx.lines.some((l) => l.includes('"msg":"call closed"') && l.includes(id) && l.includes('"reason":"server-drain"')), 'ended as server-drain');
+  assert.ok(
+    trx.lines.some((l) => l.includes('"msg":"call closed"') && l.includes(id) && l.includes('"reason":"server-drain"')),
+    'ended as server-drain',
+  );
   assert.equal(result.code, 1, 'the client saw its call ended by the server');
   assert.match(JSON.stringify(result.summary), /ERR_CLIENT_REMOTE_CLOSED|closed/i);
 });

@@ -38,10 +38,19 @@ after(async () => {
 /** POSTs a minimal offer; returns the answer's candidates as [address, priority] in SDP order. */
 async function candidates(base: string, headers: Record<string, string> = {}): Promise<[string, number][]> {
   const offer = buildOffer({
-    iceUfrag: 'abcd', icePwd: 'abcdefghijklmnopqrstuvwx', fingerprint: { algorithm: 'sha-256', value: Array(32).fill('AB').join(':') },
-    candidate: { address: '127.0.0.1', port: 9, family: 'IPv4' }, ssrc: 1, cname: 'x', sessionId: '1',
+    iceUfrag: 'abcd',
+    icePwd: 'abcdefghijklmnopqrstuvwx',
+    fingerprint: { algorithm: 'sha-256', value: Array(32).fill('AB').join(':') },
+    candidate: { address: '127.0.0.1', port: 9, family: 'IPv4' },
+    ssrc: 1,
+    cname: 'x',
+    sessionId: '1',
   });
-  const res = await fetch(`${base}/v1/realtime/calls`, { method: 'POST', body: offer, headers: { 'content-type': 'application/sdp', ...headers } });
+  const res = await fetch(`${base}/v1/realtime/calls`, {
+    method: 'POST',
+    body: offer,
+    headers: { 'content-type': 'application/sdp', ...headers },
+  });
   assert.equal(res.status, 201);
   const sdp = await res.text();
   const out: [string, number][] = [];
@@ -56,14 +65,28 @@ test('each transceiver advertises its own region first and the other as a lower-
   const b = formatAddress(relayB.public);
   // Heartbeats appear within ~1 s of the relays being ready; until then every location counts anyway.
   const fromA = await candidates(trxA.base);
-  assert.deepEqual(fromA.map((c) => c[0]), [a, b]);
+  assert.deepEqual(
+    fromA.map((c) => c[0]),
+    [a, b],
+  );
   assert.ok(fromA[0][1] > fromA[1][1], 'primary has the higher ICE priority');
-  assert.deepEqual((await candidates(trxB.base)).map((c) => c[0]), [b, a]);
+  assert.deepEqual(
+    (await candidates(trxB.base)).map((c) => c[0]),
+    [b, a],
+  );
   const hinted = await candidates(trxA.base, { 'x-parley-region': 'b' });
-  assert.deepEqual(hinted.map((c) => c[0]), [b, a], 'X-Parley-Region: b picks b first on the transceiver of region a');
+  assert.deepEqual(
+    hinted.map((c) => c[0]),
+    [b, a],
+    'X-Parley-Region: b picks b first on the transceiver of region a',
+  );
   assert.ok(hinted[0][1] > hinted[1][1]);
   const metrics = await (await fetch(`${trxA.base}/metrics`)).text();
-  assert.match(metrics, /^parley_transceiver_relay_plans_total\{primary="b",backup="a",none_live="0"\} 1$/m, 'the hinted answer is counted');
+  assert.match(
+    metrics,
+    /^parley_transceiver_relay_plans_total\{primary="b",backup="a",none_live="0"\} 1$/m,
+    'the hinted answer is counted',
+  );
 });
 
 test('parley call: killing every relay of location a mid-call moves the call to b within 3 s, and a is no longer advertised', async (t) => {
@@ -71,7 +94,11 @@ test('parley call: killing every relay of location a mid-call moves the call to 
   const b = formatAddress(relayB.public);
   const created = trxA.lines.length;
   const callDone = runCall(`${trxA.base}/v1/realtime/calls`, ['--seconds', '9', '--tone', '440'], 60_000);
-  const connected = await until(() => trxA.lines.slice(created).find((l) => l.includes('"msg":"call connected"')), 15_000, 'call connected');
+  const connected = await until(
+    () => trxA.lines.slice(created).find((l) => l.includes('"msg":"call connected"')),
+    15_000,
+    'call connected',
+  );
   const id = (JSON.parse(connected) as { call: string; relay: string }).call;
   assert.equal((JSON.parse(connected) as { relay: string }).relay, a, 'the call starts on location a');
   const watch = watchCall(trxA.base, id);
@@ -91,8 +118,12 @@ test('parley call: killing every relay of location a mid-call moves the call to 
   assert.equal(result.code, 0, `parley call: ${JSON.stringify(result.summary)}\n${result.stderr}`);
   assert.equal(result.summary.stats?.remoteAddress, b, 'the client ends on the backup candidate');
   // TTL 3 s + 1 s refresh: a dead location drops out of new answers.
-  await until(async () => {
-    const c = await candidates(trxA.base);
-    return c.length === 1 && c[0][0] === b;
-  }, 8000, 'location a no longer advertised');
+  await until(
+    async () => {
+      const c = await candidates(trxA.base);
+      return c.length === 1 && c[0][0] === b;
+    },
+    8000,
+    'location a no longer advertised',
+  );
 });

@@ -30,7 +30,8 @@ const running = new Set<Proc>();
 
 export function startProc(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PARLEY_KEYS: KEYS, PARLEY_KEYS_FILE: '', PARLEY_LOG_LEVEL: 'info', ...env },
   });
   const lines: string[] = [];
@@ -43,7 +44,8 @@ export function startProc(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   createInterface({ input: child.stdout! }).on('line', onLine);
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const p: Proc = {
-    child, lines,
+    child,
+    lines,
     exited: () => exit,
     line(msg, timeoutMs = 20_000) {
       const find = (): Record<string, unknown> | undefined => {
@@ -109,10 +111,31 @@ export interface RelayProc extends Proc {
 
 /** `parley relay` on `listen` (HOST:PORT, port 0 allowed) with Redis, one worker; resolves when ready. */
 export async function startRelay(o: { listen: string; location: string; prefix: string; internal?: string }): Promise<RelayProc> {
-  const p = startProc(['relay', '--listen', o.listen, '--internal', o.internal ?? '127.0.0.1:0', '--http', '127.0.0.1:0', '--workers', '1',
-    '--pin', 'off', '--redis', REDIS, '--redis-prefix', `${o.prefix}flow:`, '--heartbeat-prefix', `${o.prefix}hb:`, '--location', o.location],
-  // The Node datapath: a native one is being built alongside (PARLEY_DATAPATH; ignored where it does not exist yet).
-  { PARLEY_DATAPATH: process.env.PARLEY_TEST_DATAPATH ?? 'js' });
+  const p = startProc(
+    [
+      'relay',
+      '--listen',
+      o.listen,
+      '--internal',
+      o.internal ?? '127.0.0.1:0',
+      '--http',
+      '127.0.0.1:0',
+      '--workers',
+      '1',
+      '--pin',
+      'off',
+      '--redis',
+      REDIS,
+      '--redis-prefix',
+      `${o.prefix}flow:`,
+      '--heartbeat-prefix',
+      `${o.prefix}hb:`,
+      '--location',
+      o.location,
+    ],
+    // The Node datapath: a native one is being built alongside (PARLEY_DATAPATH; ignored where it does not exist yet).
+    { PARLEY_DATAPATH: process.env.PARLEY_TEST_DATAPATH ?? 'js' },
+  );
   const ready = await p.line('relay ready');
   return { ...p, public: parseAddress((ready.public as string[])[0])!, http: `http://${ready.http as string}` };
 }
@@ -147,7 +170,13 @@ export function watchCall(base: string, id: string, everyMs = 20): { samples: Sa
     while (!stopped) {
       try {
         const info = (await (await fetch(`${base}/v1/realtime/calls/${id}`, { signal: AbortSignal.timeout(2000) })).json()) as CallInfo;
-        samples.push({ at: performance.now(), received: info.stats.packetsReceived, sent: info.stats.packetsSent, relay: info.relay, state: info.state });
+        samples.push({
+          at: performance.now(),
+          received: info.stats.packetsReceived,
+          sent: info.stats.packetsSent,
+          relay: info.relay,
+          state: info.state,
+        });
         if (info.state === 'closed') break;
       } catch {
         // a slow answer on a loaded machine: try again
@@ -184,4 +213,3 @@ export function gapAround(samples: readonly Sample[], at: number): { gapMs: numb
   }
   return best && best.gapMs > 100 ? best : undefined;
 }
-

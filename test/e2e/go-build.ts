@@ -79,13 +79,19 @@ export interface BuiltProgram {
 export async function buildGoProgram(dir: string, timeoutMs: number): Promise<BuiltProgram> {
   const started = performance.now();
   const toolchain = await findGoToolchain();
-  if (!toolchain.ok) throw new GoBuildError(GoBuildErrorCode.ToolchainMissing, `cannot build ${dir}: ${toolchain.reason}; Go and Debian's Pion sources: apt-get install ${APT_PACKAGES}`);
+  if (!toolchain.ok)
+    throw new GoBuildError(
+      GoBuildErrorCode.ToolchainMissing,
+      `cannot build ${dir}: ${toolchain.reason}; Go and Debian's Pion sources: apt-get install ${APT_PACKAGES}`,
+    );
   const { goVersion } = toolchain;
   const files = (await readdir(dir)).filter((f) => f.endsWith('.go') || f === 'go.mod').sort();
   // Named as its go.mod names the module (the directory's name without one).
   const moduleName = files.includes('go.mod') ? /^module\s+(\S+)/m.exec(await readFile(join(dir, 'go.mod'), 'utf8'))?.[1] : undefined;
   const name = basename(moduleName ?? dir);
-  const hash = createHash('sha256').update(goVersion).update(await readFile(join(PION_WEBRTC, 'go.mod')));
+  const hash = createHash('sha256')
+    .update(goVersion)
+    .update(await readFile(join(PION_WEBRTC, 'go.mod')));
   for (const f of files) hash.update(`\0${f}\0`).update(await readFile(join(dir, f)));
   const binary = join(CACHE_ROOT, `${name}-${hash.digest('hex').slice(0, 20)}`, name);
   const done = (built: boolean): BuiltProgram => ({ path: binary, built, ms: performance.now() - started, goVersion });
@@ -105,9 +111,14 @@ export async function buildGoProgram(dir: string, timeoutMs: number): Promise<Bu
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       // GOPATH mode: the package sits in a GOPATH root of its own, Debian's sources in the next.
-      GO111MODULE: 'off', GOPATH: `${join(work, 'gopath')}:${GOCODE}`,
+      GO111MODULE: 'off',
+      GOPATH: `${join(work, 'gopath')}:${GOCODE}`,
       // Offline and unaffected by the user's `go env -w` settings; pure Go, no C compiler.
-      GOPROXY: 'off', GOFLAGS: '', GOENV: 'off', GOTOOLCHAIN: 'local', CGO_ENABLED: '0',
+      GOPROXY: 'off',
+      GOFLAGS: '',
+      GOENV: 'off',
+      GOTOOLCHAIN: 'local',
+      CGO_ENABLED: '0',
     };
     // The user's build cache (shared by every program here: Pion is compiled once) when there is one.
     if (!env.GOCACHE && !env.XDG_CACHE_HOME && !env.HOME) env.GOCACHE = join(CACHE_ROOT, 'gocache');
@@ -148,7 +159,13 @@ function runBounded(file: string, args: string[], cwd: string, env: NodeJS.Proce
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve();
-      else reject(new GoBuildError(GoBuildErrorCode.BuildFailed, `${file} ${args.join(' ')} in ${cwd} failed (${signal ?? `exit ${code}`}${signal === 'SIGKILL' ? `, over ${timeoutMs} ms` : ''}):\n${output}`));
+      else
+        reject(
+          new GoBuildError(
+            GoBuildErrorCode.BuildFailed,
+            `${file} ${args.join(' ')} in ${cwd} failed (${signal ?? `exit ${code}`}${signal === 'SIGKILL' ? `, over ${timeoutMs} ms` : ''}):\n${output}`,
+          ),
+        );
     });
   });
 }

@@ -65,8 +65,28 @@ class StandInLb {
 }
 
 async function relay(listen: string, prefix: string): Promise<RelayProc> {
-  const p = startProc(['relay', '--listen', listen, '--internal', '127.0.0.1:0', '--http', '127.0.0.1:0', '--workers', '1', '--pin', 'off',
-    '--redis', REDIS, '--redis-prefix', `${prefix}flow:`, '--heartbeat-prefix', `${prefix}hb:`], { PARLEY_DATAPATH: process.env.PARLEY_TEST_DATAPATH ?? 'js' });
+  const p = startProc(
+    [
+      'relay',
+      '--listen',
+      listen,
+      '--internal',
+      '127.0.0.1:0',
+      '--http',
+      '127.0.0.1:0',
+      '--workers',
+      '1',
+      '--pin',
+      'off',
+      '--redis',
+      REDIS,
+      '--redis-prefix',
+      `${prefix}flow:`,
+      '--heartbeat-prefix',
+      `${prefix}hb:`,
+    ],
+    { PARLEY_DATAPATH: process.env.PARLEY_TEST_DATAPATH ?? 'js' },
+  );
   const ready = await p.line('relay ready');
   return { ...p, public: parseAddress((ready.public as string[])[0])!, http: `http://${ready.http as string}` };
 }
@@ -103,11 +123,19 @@ async function freeUdp(host: string): Promise<number> {
   return port;
 }
 
-test('--listen POD=LB: a replacement pod behind the same LB finds the flow at once; without it the media waits for a consent check', { timeout: 120_000 }, async (t) => {
-  const withAlias = await podSwap(true);
-  const without = await podSwap(false);
-  t.diagnostic(`pod swap, records keyed by the LB address: lost ${withAlias.lost} of ${withAlias.sent}; keyed by the pod address: lost ${without.lost} of ${without.sent}`);
-  console.log(`# pod swap loss: --listen POD=LB ${withAlias.lost} packets, plain --listen ${without.lost} packets (round trip, 50 packets/s)`);
-  assert.ok(withAlias.lost < 10, `lost ${withAlias.lost} with the LB-keyed store`);
-  assert.ok(without.lost > withAlias.lost, 'keying by the pod address loses more');
-});
+test(
+  '--listen POD=LB: a replacement pod behind the same LB finds the flow at once; without it the media waits for a consent check',
+  { timeout: 120_000 },
+  async (t) => {
+    const withAlias = await podSwap(true);
+    const without = await podSwap(false);
+    t.diagnostic(
+      `pod swap, records keyed by the LB address: lost ${withAlias.lost} of ${withAlias.sent}; keyed by the pod address: lost ${without.lost} of ${without.sent}`,
+    );
+    console.log(
+      `# pod swap loss: --listen POD=LB ${withAlias.lost} packets, plain --listen ${without.lost} packets (round trip, 50 packets/s)`,
+    );
+    assert.ok(withAlias.lost < 10, `lost ${withAlias.lost} with the LB-keyed store`);
+    assert.ok(without.lost > withAlias.lost, 'keying by the pod address loses more');
+  },
+);

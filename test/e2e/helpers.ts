@@ -27,8 +27,14 @@ export interface DevStack {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-const DEV_DEFAULTS: readonly (readonly [string, string])[] = [['--http', '127.0.0.1:0'], ['--relay', '127.0.0.1:0'],
-  ['--relay-internal', '127.0.0.1:0'], ['--relay-http', '127.0.0.1:0'], ['--media', '127.0.0.1:0'], ['--log-level', 'warn']];
+const DEV_DEFAULTS: readonly (readonly [string, string])[] = [
+  ['--http', '127.0.0.1:0'],
+  ['--relay', '127.0.0.1:0'],
+  ['--relay-internal', '127.0.0.1:0'],
+  ['--relay-http', '127.0.0.1:0'],
+  ['--media', '127.0.0.1:0'],
+  ['--log-level', 'warn'],
+];
 
 /**
  * Starts `parley dev` with every address on 127.0.0.1 port 0 (a flag in `extraArgs` replaces
@@ -37,7 +43,11 @@ const DEV_DEFAULTS: readonly (readonly [string, string])[] = [['--http', '127.0.
 export async function startDev(extraArgs: string[] = [], timeoutMs = 30_000, env: NodeJS.ProcessEnv = {}): Promise<DevStack> {
   const defaults = DEV_DEFAULTS.filter(([flag]) => !extraArgs.includes(flag)).flat();
   const args = [BIN, 'dev', ...defaults, ...extraArgs];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PARLEY_KEYS: '', ...env } });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PARLEY_KEYS: '', ...env },
+  });
   const lines: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (l) => lines.push(l));
   const stop = (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => stopProcess(child, 8_000, signal);

@@ -32,7 +32,13 @@ test('parley load reports 503 refusals at the session limit by reason and exits 
 test('parley load --json carries the refusals by reason', { timeout: 90_000 }, async () => {
   const r = await runLoad(['--json', '--calls', '8', '--ramp-per-sec', '100', '--seconds', '2']);
   assert.equal(r.code, 1, `${r.out}\n${r.err}`);
-  const report = JSON.parse(r.out) as { calls: number; connected: number; failed: number; failures: Record<string, number>; failureExamples: Record<string, string> };
+  const report = JSON.parse(r.out) as {
+    calls: number;
+    connected: number;
+    failed: number;
+    failures: Record<string, number>;
+    failureExamples: Record<string, string>;
+  };
   assert.equal(report.connected, 5, r.out);
   assert.deepEqual(report.failures, { 'ERR_CLIENT_SIGNALING (HTTP 503)': 3 });
   assert.match(report.failureExamples['ERR_CLIENT_SIGNALING (HTTP 503)'], /→ 503 /);

@@ -23,9 +23,18 @@ test('20 concurrent calls from one process all connect and get their audio back'
   const r = await runLoad(['--calls', '20', '--ramp-per-sec', '20', '--seconds', '3']);
   assert.equal(r.code, 0, `${r.out}\n${r.err}\n${dev.log()}`);
   const report = JSON.parse(r.out) as {
-    connected: number; failed: number; packetsSent: number; framesSkipped: number; packetsReceived: number; receiveRatio: number; lossFraction: number;
-    setupMs: { n: number; p50: number; p95: number; max: number }; echoRttMs: { n: number; p50: number; p99: number }; lastConnectMs: number;
-    packetsSentPerSec: number; packetsReceivedPerSec: number;
+    connected: number;
+    failed: number;
+    packetsSent: number;
+    framesSkipped: number;
+    packetsReceived: number;
+    receiveRatio: number;
+    lossFraction: number;
+    setupMs: { n: number; p50: number; p95: number; max: number };
+    echoRttMs: { n: number; p50: number; p99: number };
+    lastConnectMs: number;
+    packetsSentPerSec: number;
+    packetsReceivedPerSec: number;
   };
   assert.equal(report.connected, 20);
   assert.equal(report.failed, 0);
@@ -44,15 +53,23 @@ test('20 concurrent calls from one process all connect and get their audio back'
   assert.ok(flows >= 20, `relay created ${flows} flows`);
 });
 
-test('--datachannel: every call sends on a data channel; every message comes back byte-exact, with its RTT', { timeout: 90_000 }, async () => {
-  const r = await runLoad(['--calls', '5', '--ramp-per-sec', '10', '--seconds', '2', '--datachannel', 'oai-events', '--dc-every', '50']);
-  assert.equal(r.code, 0, `${r.out}\n${r.err}\n${dev.log()}`);
-  const report = JSON.parse(r.out) as { connected: number; receiveRatio: number; dataChannel: { sent: number; received: number; lost: number; mismatched: number; rttMs: { n: number; p50: number } } };
-  assert.equal(report.connected, 5);
-  const d = report.dataChannel;
-  assert.ok(d.sent >= 5 * 10, `sent ${d.sent}: ${r.out}`);
-  assert.deepEqual([d.received, d.lost, d.mismatched], [d.sent, 0, 0], r.out);
-  assert.equal(d.rttMs.n, d.received);
-  assert.ok(d.rttMs.p50 > 0, r.out);
-  assert.ok(report.receiveRatio >= 0.95, `audio meanwhile: ${r.out}`);
-});
+test(
+  '--datachannel: every call sends on a data channel; every message comes back byte-exact, with its RTT',
+  { timeout: 90_000 },
+  async () => {
+    const r = await runLoad(['--calls', '5', '--ramp-per-sec', '10', '--seconds', '2', '--datachannel', 'oai-events', '--dc-every', '50']);
+    assert.equal(r.code, 0, `${r.out}\n${r.err}\n${dev.log()}`);
+    const report = JSON.parse(r.out) as {
+      connected: number;
+      receiveRatio: number;
+      dataChannel: { sent: number; received: number; lost: number; mismatched: number; rttMs: { n: number; p50: number } };
+    };
+    assert.equal(report.connected, 5);
+    const d = report.dataChannel;
+    assert.ok(d.sent >= 5 * 10, `sent ${d.sent}: ${r.out}`);
+    assert.deepEqual([d.received, d.lost, d.mismatched], [d.sent, 0, 0], r.out);
+    assert.equal(d.rttMs.n, d.received);
+    assert.ok(d.rttMs.p50 > 0, r.out);
+    assert.ok(report.receiveRatio >= 0.95, `audio meanwhile: ${r.out}`);
+  },
+);

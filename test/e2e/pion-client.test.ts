@@ -26,14 +26,17 @@ const SECONDS = 3;
 let dev: DevStack;
 let client: string;
 
-before(async () => {
-  if (!toolchain.ok) return;
-  // A cold build of Pion takes ~1 min on 2 shared cores; cached builds are instant.
-  const built = await buildPionClient(240_000);
-  client = built.path;
-  console.log(`# pion client: ${built.built ? `built in ${Math.round(built.ms)} ms` : 'cached'} (${toolchain.goVersion}) at ${client}`);
-  dev = await startDev([], 30_000, { PARLEY_API_KEYS: KEY });
-}, { timeout: 300_000 });
+before(
+  async () => {
+    if (!toolchain.ok) return;
+    // A cold build of Pion takes ~1 min on 2 shared cores; cached builds are instant.
+    const built = await buildPionClient(240_000);
+    client = built.path;
+    console.log(`# pion client: ${built.built ? `built in ${Math.round(built.ms)} ms` : 'cached'} (${toolchain.goVersion}) at ${client}`);
+    dev = await startDev([], 30_000, { PARLEY_API_KEYS: KEY });
+  },
+  { timeout: 300_000 },
+);
 
 after(async () => {
   await dev?.stop();
@@ -59,7 +62,13 @@ async function checkEchoedCall(r: PionResult, diagnostic: (m: string) => void): 
 
   assert.ok(r.location, detail);
   const res = await fetch(r.location, { headers: { authorization: `Bearer ${KEY}` }, signal: AbortSignal.timeout(5_000) });
-  const state = (await res.json()) as { state: string; closeReason?: string; connectedAt?: string; relay: string; stats: Record<string, number> };
+  const state = (await res.json()) as {
+    state: string;
+    closeReason?: string;
+    connectedAt?: string;
+    relay: string;
+    stats: Record<string, number>;
+  };
   diagnostic(`transceiver: ${JSON.stringify(state)}`);
   assert.equal(state.state, 'closed');
   assert.equal(state.closeReason, 'hangup');
@@ -70,10 +79,13 @@ async function checkEchoedCall(r: PionResult, diagnostic: (m: string) => void): 
   assert.ok(state.stats.packetsReceived >= r.packetsReceived, `transceiver received ${state.stats.packetsReceived}`);
   assert.equal(state.stats.packetsDropped, 0, JSON.stringify(state.stats));
   assert.ok(state.stats.rtcpReceived > 0, 'Pion sent RTCP reports');
-  assert.equal(typeof state.stats.rttMs, 'number', 'an RTT from the LSR/DLSR of Pion\'s reports');
+  assert.equal(typeof state.stats.rttMs, 'number', "an RTT from the LSR/DLSR of Pion's reports");
 }
 
-for (const [flag, profile] of [['gcm', 'SRTP_AEAD_AES_128_GCM'], ['aescm', 'SRTP_AES128_CM_HMAC_SHA1_80']] as const) {
+for (const [flag, profile] of [
+  ['gcm', 'SRTP_AEAD_AES_128_GCM'],
+  ['aescm', 'SRTP_AES128_CM_HMAC_SHA1_80'],
+] as const) {
   test(`Pion offering only ${profile} connects through the relay with it and gets its audio back`, { skip, timeout: 45_000 }, async (t) => {
     const toRelay = await metricSum(dev.ready.relayMetrics, 'parley_relay_packets_total', 'to_transceiver');
     const toClient = await metricSum(dev.ready.relayMetrics, 'parley_relay_packets_total', 'to_client');

@@ -7,11 +7,13 @@ import { canPull } from '../../src/transceiver/handlers/pull.ts';
 import type { MediaHandlerFactory } from '../../src/transceiver/handlers/media-handler.ts';
 import { inbound, recordingContext } from './fake-context.ts';
 
-const boom = (): never => { throw new Error('boom'); };
+const boom = (): never => {
+  throw new Error('boom');
+};
 
 test('errors thrown by onAudio, pull and close are reported, not thrown', () => {
   const errors: HandlerMethod[] = [];
-  const bad: MediaHandlerFactory = () => ({ onAudio: boom, close: boom, pull: boom } as never);
+  const bad: MediaHandlerFactory = () => ({ onAudio: boom, close: boom, pull: boom }) as never;
   const h = containHandler(bad, recordingContext(), (m) => errors.push(m));
   h.onAudio(inbound(Buffer.from([1]), 0));
   assert.equal(h.pull(), undefined);
@@ -40,7 +42,7 @@ test('a well-behaved handler passes through; pull is undefined for push-only han
 
 test('pull results that are not a non-empty Buffer are dropped', () => {
   let next: unknown = 'text';
-  const odd: MediaHandlerFactory = () => ({ onAudio() {}, close() {}, pull: () => next } as never);
+  const odd: MediaHandlerFactory = () => ({ onAudio() {}, close() {}, pull: () => next }) as never;
   const h = containHandler(odd, recordingContext(), () => {});
   assert.equal(h.pull(), undefined);
   next = Buffer.alloc(0);

@@ -36,8 +36,20 @@ test('echo sends every data-channel message back on the channel it came from, te
   const h = createEchoHandler(recordingContext());
   const sent: Array<[string, string | Buffer]> = [];
   const channel = (label: string): HandlerChannel => ({
-    id: 0, label, protocol: '', ordered: true, maxRetransmits: undefined, maxPacketLifeTime: undefined, remote: true, readyState: 'open',
-    bufferedAmount: 0, bufferedAmountLowThreshold: 0, onOpen: undefined, onMessage: undefined, onBufferedAmountLow: undefined, onClose: undefined,
+    id: 0,
+    label,
+    protocol: '',
+    ordered: true,
+    maxRetransmits: undefined,
+    maxPacketLifeTime: undefined,
+    remote: true,
+    readyState: 'open',
+    bufferedAmount: 0,
+    bufferedAmountLowThreshold: 0,
+    onOpen: undefined,
+    onMessage: undefined,
+    onBufferedAmountLow: undefined,
+    onClose: undefined,
     send: (data) => (sent.push([label, data]), true),
     close: () => {},
   });
@@ -47,7 +59,10 @@ test('echo sends every data-channel message back on the channel it came from, te
   h.onChannel!(b);
   a.onMessage!('{"type":"ping"}');
   b.onMessage!(Buffer.from([1, 2]));
-  assert.deepEqual(sent, [['oai-events', '{"type":"ping"}'], ['other', Buffer.from([1, 2])]]);
+  assert.deepEqual(sent, [
+    ['oai-events', '{"type":"ping"}'],
+    ['other', Buffer.from([1, 2])],
+  ]);
   h.close();
   a.onMessage!('late');
   assert.equal(sent.length, 2);

@@ -10,11 +10,19 @@ export function recordingContext(callId = 'call-test'): RecordingContext {
   const sent: Buffer[] = [];
   const hangups: Array<string | undefined> = [];
   return {
-    callId, sent, hangups,
-    send(packet: Buffer): void { sent.push(packet); },
-    hangup(reason?: string): void { hangups.push(reason); },
+    callId,
+    sent,
+    hangups,
+    send(packet: Buffer): void {
+      sent.push(packet);
+    },
+    hangup(reason?: string): void {
+      hangups.push(reason);
+    },
     dataChannels: false,
-    openChannel(): never { throw new Error('no data channels in this context'); },
+    openChannel(): never {
+      throw new Error('no data channels in this context');
+    },
   };
 }
 

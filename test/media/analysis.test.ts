@@ -43,7 +43,9 @@ test('rejects the wrong tone and silence', () => {
 });
 
 test('the band limits the search', () => {
-  const two = generateTone(300, { frequency: 300, amplitude: 0.5 }).map((v, i) => v + Math.round(3000 * Math.sin((2 * Math.PI * 2000 * i) / 48000)));
+  const two = generateTone(300, { frequency: 300, amplitude: 0.5 }).map(
+    (v, i) => v + Math.round(3000 * Math.sin((2 * Math.PI * 2000 * i) / 48000)),
+  );
   assert.ok(Math.abs(analyzeTone(two).frequency - 300) < 0.5);
   assert.ok(Math.abs(analyzeTone(two, { minHz: 1000 }).frequency - 2000) < 0.5);
 });

@@ -8,7 +8,10 @@ import { MediaError } from '../../src/media/errors.ts';
 function concat(frames: Int16Array[]): Int16Array {
   const out = new Int16Array(frames.reduce((n, f) => n + f.length, 0));
   let o = 0;
-  for (const f of frames) { out.set(f, o); o += f.length; }
+  for (const f of frames) {
+    out.set(f, o);
+    o += f.length;
+  }
   return out;
 }
 
@@ -57,7 +60,11 @@ test('opus round trip in stereo gives interleaved 2 × 960 samples per frame', (
 test('the encoder takes exactly one 20 ms frame and rejects other sizes', () => {
   const enc = createOpusEncoder({ channels: 1 });
   for (const n of [0, 959, 961, 1920]) {
-    assert.throws(() => enc.encode(new Int16Array(n)), (e: unknown) => e instanceof MediaError && e.code === 'ERR_MEDIA_BAD_FRAME_SIZE', `${n}`);
+    assert.throws(
+      () => enc.encode(new Int16Array(n)),
+      (e: unknown) => e instanceof MediaError && e.code === 'ERR_MEDIA_BAD_FRAME_SIZE',
+      `${n}`,
+    );
   }
   const stereo = createOpusEncoder({ channels: 2 });
   assert.ok(stereo.encode(new Int16Array(1920)).length > 0);

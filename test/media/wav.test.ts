@@ -44,13 +44,19 @@ test('the header is the canonical 44-byte PCM layout', () => {
 });
 
 test('any rate, mono or stereo, round-trips (property)', () => {
-  fc.assert(fc.property(
-    fc.integer({ min: 1, max: 384000 }), fc.constantFrom(1 as const, 2 as const), fc.array(fc.integer({ min: -32768, max: 32767 }), { maxLength: 200 }),
-    (sampleRate, channels, values) => {
-      const samples = Int16Array.from(values.slice(0, values.length - (values.length % channels)));
-      const back = decodeWav(encodeWav({ sampleRate, channels, samples }));
-      assert.deepEqual(back, { sampleRate, channels, samples });
-    }), { numRuns: 300 });
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 384000 }),
+      fc.constantFrom(1 as const, 2 as const),
+      fc.array(fc.integer({ min: -32768, max: 32767 }), { maxLength: 200 }),
+      (sampleRate, channels, values) => {
+        const samples = Int16Array.from(values.slice(0, values.length - (values.length % channels)));
+        const back = decodeWav(encodeWav({ sampleRate, channels, samples }));
+        assert.deepEqual(back, { sampleRate, channels, samples });
+      },
+    ),
+    { numRuns: 300 },
+  );
 });
 
 test('skips unknown chunks (odd-sized ones with their pad byte) before and after fmt', () => {
@@ -89,42 +95,74 @@ test('reads WAVE_FORMAT_EXTENSIBLE with a PCM sub-format', () => {
 
 test('bad files are rejected with ERR_MEDIA_BAD_WAV and a message that says why', () => {
   const good = encodeWav({ sampleRate: 48000, channels: 1, samples: new Int16Array([1, 2, 3, 4]) });
-  const mutate = (f: (b: Buffer) => void): Buffer => { const b = Buffer.from(good); f(b); return b; };
+  const mutate = (f: (b: Buffer) => void): Buffer => {
+    const b = Buffer.from(good);
+    f(b);
+    return b;
+  };
   const cases: Array<[string, Buffer, RegExp]> = [
     ['empty', Buffer.alloc(0), /too short/],
     ['not RIFF', mutate((b) => b.write('RIFX', 0, 'ascii')), /RIFF/],
     ['not WAVE', mutate((b) => b.write('AVI ', 8, 'ascii')), /WAVE/],
     ['truncated', good.subarray(0, good.length - 2), /truncated/],
     ['data size past end', mutate((b) => b.writeUInt32LE(1000, 40)), /runs past/],
-    ['8-bit', mutate((b) => { b.writeUInt16LE(8, 34); b.writeUInt16LE(1, 32); b.writeUInt32LE(48000, 28); }), /8 bits/],
+    [
+      '8-bit',
+      mutate((b) => {
+        b.writeUInt16LE(8, 34);
+        b.writeUInt16LE(1, 32);
+        b.writeUInt32LE(48000, 28);
+      }),
+      /8 bits/,
+    ],
     ['float', mutate((b) => b.writeUInt16LE(3, 20)), /not PCM/],
     ['6 channels', mutate((b) => b.writeUInt16LE(6, 22)), /6 channels/],
     ['bad block align', mutate((b) => b.writeUInt16LE(3, 32)), /block align/],
     ['bad byte rate', mutate((b) => b.writeUInt32LE(1, 28)), /byte rate/],
     ['zero rate', mutate((b) => b.writeUInt32LE(0, 24)), /sample rate/],
     ['no data chunk', mutate((b) => b.write('junk', 36, 'ascii')), /no data chunk/],
-    ['no fmt chunk', mutate((b) => { b.write('junk', 12, 'ascii'); b.write('junk', 36, 'ascii'); }), /no fmt chunk/],
+    [
+      'no fmt chunk',
+      mutate((b) => {
+        b.write('junk', 12, 'ascii');
+        b.write('junk', 36, 'ascii');
+      }),
+      /no fmt chunk/,
+    ],
     ['data before fmt', mutate((b) => b.write('xxxx', 12, 'ascii')), /before the fmt/],
-    ['odd data size', mutate((b) => { b.writeUInt32LE(7, 40); }), /whole number/],
+    [
+      'odd data size',
+      mutate((b) => {
+        b.writeUInt32LE(7, 40);
+      }),
+      /whole number/,
+    ],
     ['short fmt', mutate((b) => b.writeUInt32LE(12, 16)), /fmt chunk is 12 bytes/],
   ];
   for (const [name, buf, why] of cases) {
-    assert.throws(() => decodeWav(buf), (e: unknown) => isBadWav(e) && why.test((e as Error).message), name);
+    assert.throws(
+      () => decodeWav(buf),
+      (e: unknown) => isBadWav(e) && why.test((e as Error).message),
+      name,
+    );
   }
 });
 
 test('the parser is total: hostile bytes give ERR_MEDIA_BAD_WAV or a valid result, never another error', () => {
   const good = encodeWav({ sampleRate: 48000, channels: 2, samples: new Int16Array(16) });
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 120 }), fc.nat(good.length), (noise, cut) => {
-    for (const input of [Buffer.from(noise), Buffer.concat([good.subarray(0, cut), Buffer.from(noise)])]) {
-      try {
-        const r = decodeWav(input);
-        assert.equal(r.samples.length % r.channels, 0);
-      } catch (e) {
-        assert.ok(isBadWav(e), String(e));
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 120 }), fc.nat(good.length), (noise, cut) => {
+      for (const input of [Buffer.from(noise), Buffer.concat([good.subarray(0, cut), Buffer.from(noise)])]) {
+        try {
+          const r = decodeWav(input);
+          assert.equal(r.samples.length % r.channels, 0);
+        } catch (e) {
+          assert.ok(isBadWav(e), String(e));
+        }
       }
-    }
-  }), { numRuns: 2000 });
+    }),
+    { numRuns: 2000 },
+  );
 });
 
 test('the writer refuses audio it cannot describe', () => {

@@ -35,7 +35,13 @@ export interface RelayProcess {
 
 /** Starts `parley relay ARGS` with test keys; resolves when it logs "relay ready" (≤ 30 s: a loaded CI machine starts worker threads slowly). */
 export async function startRelayProcess(args: string[], env: Record<string, string> = {}): Promise<RelayProcess> {
-  const defaults = [['--listen', '127.0.0.1:0'], ['--internal', '127.0.0.1:0'], ['--http', '127.0.0.1:0'], ['--pin', 'off'], ['--datapath', TEST_DATAPATH]]
+  const defaults = [
+    ['--listen', '127.0.0.1:0'],
+    ['--internal', '127.0.0.1:0'],
+    ['--http', '127.0.0.1:0'],
+    ['--pin', 'off'],
+    ['--datapath', TEST_DATAPATH],
+  ]
     .filter(([flag]) => !args.includes(flag))
     .flat();
   const proc = spawn(NODE, [BIN, 'relay', ...defaults, ...args], {
@@ -222,7 +228,9 @@ export async function freePort(kind: 'udp' | 'tcp'): Promise<number> {
 
 /** A private redis-server this test owns (never the machine's shared one). */
 export async function startPrivateRedis(port: number): Promise<{ url: string; stop(): Promise<void> }> {
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const url = `redis://127.0.0.1:${port}`;
   try {
@@ -252,7 +260,10 @@ export async function requireRedis(t: { skip(msg: string): void }): Promise<bool
 export async function explain(r: RelayProcess): Promise<string> {
   let metrics = '(scrape failed)';
   try {
-    metrics = [...(await scrape(r.http))].filter(([k, v]) => k.startsWith('parley_relay') && v !== 0).map(([k, v]) => `${k} ${v}`).join('\n');
+    metrics = [...(await scrape(r.http))]
+      .filter(([k, v]) => k.startsWith('parley_relay') && v !== 0)
+      .map(([k, v]) => `${k} ${v}`)
+      .join('\n');
   } catch {
     // the relay may be gone; the logs still help
   }

@@ -16,7 +16,8 @@ test('--location and --heartbeat-prefix have defaults and validate', () => {
   assert.equal(d.heartbeatPrefix, 'parley:heartbeat:relay:');
   assert.equal(resolveRelayConfig(['--workers', '1', '--location', 'eu-west'], env).location, 'eu-west');
   assert.equal(resolveRelayConfig(['--workers', '1'], { ...env, PARLEY_LOCATION: 'us' }).location, 'us');
-  for (const bad of ['EU', 'eu:1', '1eu', '']) assert.throws(() => resolveRelayConfig(['--workers', '1', '--location', bad], env), ConfigError, bad);
+  for (const bad of ['EU', 'eu:1', '1eu', ''])
+    assert.throws(() => resolveRelayConfig(['--workers', '1', '--location', bad], env), ConfigError, bad);
 });
 
 test('--listen POD=LB keeps the bind address and records the translated one; ports must be explicit', () => {

@@ -6,7 +6,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
-import { BEAT, READ_LIVE, heartbeatKey, heartbeatMember, liveSetKey, parseHeartbeatMember, readLiveRelays, writeHeartbeat } from '../../src/contracts/heartbeat.ts';
+import {
+  BEAT,
+  READ_LIVE,
+  heartbeatKey,
+  heartbeatMember,
+  liveSetKey,
+  parseHeartbeatMember,
+  readLiveRelays,
+  writeHeartbeat,
+} from '../../src/contracts/heartbeat.ts';
 import { RelayHeartbeat } from '../../src/relay/heartbeat.ts';
 import { ManualClock } from '../../src/common/clock.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -30,7 +39,13 @@ test('a running relay heartbeat rewrites its key and member every interval of it
   await redis.connect();
   const clock = new ManualClock(0, Date.UTC(2030, 0, 1));
   const hb = await RelayHeartbeat.start({
-    url: 'redis://127.0.0.1:6379', prefix, location: 'eu', id: 'test-1', intervalMs: 1000, ttlMs: 3000, clock,
+    url: 'redis://127.0.0.1:6379',
+    prefix,
+    location: 'eu',
+    id: 'test-1',
+    intervalMs: 1000,
+    ttlMs: 3000,
+    clock,
     publics: () => [{ address: '127.0.0.2', port: 3478, family: 'IPv4' }],
   });
   // The value's `at` is the relay's clock at the beat: it says which beat Redis holds.
@@ -52,7 +67,7 @@ test('a running relay heartbeat rewrites its key and member every interval of it
     assert.ok(score !== null && score > redisNow && score <= redisNow + 3000, `score ${score} vs Redis now ${redisNow}`);
     const setTtl = await redis.pTTL(liveSetKey(prefix));
     assert.ok(setTtl > 0 && setTtl <= 3000, `the live set expires when no relay beats (${setTtl})`);
-    assert.deepEqual([...await readLiveRelays(redis, prefix)], ['eu']);
+    assert.deepEqual([...(await readLiveRelays(redis, prefix))], ['eu']);
     // No beat before the interval is up; one per interval after it (each refreshing the TTL).
     await clock.advanceAsync(999);
     assert.equal(await at(), Date.UTC(2030, 0, 1));
@@ -63,7 +78,7 @@ test('a running relay heartbeat rewrites its key and member every interval of it
     await hb.close();
     assert.equal(await redis.exists(key), 0);
     assert.equal(await redis.zScore(liveSetKey(prefix), 'eu:test-1'), null, 'close removes the member');
-    assert.deepEqual([...await readLiveRelays(redis, prefix)], []);
+    assert.deepEqual([...(await readLiveRelays(redis, prefix))], []);
     await clock.advanceAsync(5000);
     assert.equal(await redis.exists(key), 0, 'no beat after close');
   } finally {
@@ -85,7 +100,7 @@ test('heartbeat scripts go by SHA-1 once cached and fall back to their text on N
   };
   try {
     await writeHeartbeat(spy, { prefix, location: 'eu', id: 'sha-1', value: '{}', ttlMs: 1000 });
-    assert.deepEqual([...await readLiveRelays(spy, prefix)], ['eu']);
+    assert.deepEqual([...(await readLiveRelays(spy, prefix))], ['eu']);
     assert.deepEqual(await redis.scriptExists([BEAT.sha1, READ_LIVE.sha1]), [1, 1], 'both scripts are in the script cache');
     sent.length = 0;
     await writeHeartbeat(spy, { prefix, location: 'eu', id: 'sha-1', value: '{}', ttlMs: 1000 });
@@ -105,7 +120,20 @@ test('heartbeat scripts go by SHA-1 once cached and fall back to their text on N
     // Any other error is the caller's, not a reason to resend the text.
     const failing: CachedScript = { text: "return redis.call('NOSUCHCOMMAND')", sha1: '0'.repeat(40) };
     sent.length = 0;
-    await assert.rejects(evalCached({ ...spy, evalSha: async () => { sent.push('EVALSHA'); throw new Error('ERR something else'); } }, failing, { keys: [], arguments: [] }), /something else/);
+    await assert.rejects(
+      evalCached(
+        {
+          ...spy,
+          evalSha: async () => {
+            sent.push('EVALSHA');
+            throw new Error('ERR something else');
+          },
+        },
+        failing,
+        { keys: [], arguments: [] },
+      ),
+      /something else/,
+    );
     assert.deepEqual(sent, ['EVALSHA']);
   } finally {
     await redis.del([heartbeatKey(prefix, 'eu', 'sha-1'), liveSetKey(prefix)]);

@@ -3,7 +3,14 @@
 // the server's ICE password, FINGERPRINT), and RTP-shaped packets.
 import type { TransportAddress } from '../../src/core/address.ts';
 import { seededRng } from '../../src/core/rng.ts';
-import { StunClass, StunMethod, encodeStun, iceControllingAttribute, priorityAttribute, usernameAttribute } from '../../src/core/stun/index.ts';
+import {
+  StunClass,
+  StunMethod,
+  encodeStun,
+  iceControllingAttribute,
+  priorityAttribute,
+  usernameAttribute,
+} from '../../src/core/stun/index.ts';
 import { Keyring, mint } from '../../src/core/token/index.ts';
 
 export const rng = seededRng('relay-tests');

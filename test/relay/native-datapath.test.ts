@@ -28,168 +28,227 @@ function options(o: Partial<DatapathOptions> = {}): DatapathOptions {
   const now = new Float64Array(1);
   now[0] = 5_000_000; // the worker's coarse clock: any domain, the addon only compares with it
   return {
-    publics: [v4('127.0.0.1', 0)], internal: v4('127.0.0.1', 0), reusePort: false, socketBufferBytes: 1 << 20,
-    maxFlows: 100, idleMs: IDLE_MS, stats: newStats(false), now, transceiverCidrs: CidrSet.parse('127.0.0.2/32'), ...o,
+    publics: [v4('127.0.0.1', 0)],
+    internal: v4('127.0.0.1', 0),
+    reusePort: false,
+    socketBufferBytes: 1 << 20,
+    maxFlows: 100,
+    idleMs: IDLE_MS,
+    stats: newStats(false),
+    now,
+    transceiverCidrs: CidrSet.parse('127.0.0.2/32'),
+    ...o,
   };
 }
 
-test('native datapath: misses, both directions, the table as flow index, sweep, drop counters, hostile input', { skip, timeout: 60_000 }, async () => {
-  const o = options();
-  const { stats, now } = o;
-  const misses: { msg: Buffer; rinfo: RemoteInfo; index: number }[] = [];
-  // Transceivers live on 127.0.0.2 only: return traffic from elsewhere is disallowed_source.
-  const dp = new NativeDatapath(o);
-  const sockets: TestSocket[] = [];
-  const open = async (h: string): Promise<TestSocket> => {
-    const s = await openSocket(h);
-    sockets.push(s);
-    return s;
-  };
-  const n = (slot: number): number => stats[slot] + stats[NATIVE_STATS_BASE + slot];
-  let index;
-  try {
-    const bound = await dp.bind({ onClientMiss: (msg, rinfo, i) => misses.push({ msg, rinfo, index: i }), onSocketError: () => {} });
-    index = bound.index;
-    const { publics, internal } = bound;
-    const pub = publics[0];
-    assert.ok(pub.port > 0 && internal.port > 0);
-    assert.equal(dp.tids.length, 2, 'native loop threads: one per public socket + internal');
-    const tx = await open('127.0.0.2');
-    const client = await open('127.0.0.1');
-
-    // An unknown sender: a miss with its real address, to JS.
-    const first = Buffer.from([0, 1, 0, 0, ...rng.bytes(16)]);
-    client.send(first, pub);
-    await waitFor(() => misses.length === 1, 2000, 'first miss');
-    assert.deepEqual(misses[0].msg, first);
-    assert.equal(misses[0].rinfo.address, '127.0.0.1');
-    assert.equal(misses[0].rinfo.port, client.address.port);
-    assert.equal(misses[0].index, 0);
-
-    // JS inserts the flow and forwards the first packet; the loop forwards the rest.
-    const t0 = now[0];
-    const ins = index.insert({ client: client.address, publicIndex: 0, public: pub, dest: tx.address, ufrag: 'ufrag-1' }, t0);
-    assert.ok(ins.kind === 'added');
-    const flow: FlowView = ins.flow;
-    assert.equal(index.size, 1);
-    dp.forward(flow, first);
-    const got1 = await tx.next(2000);
-    assert.deepEqual(got1.msg.subarray(0, RELAY_HEADER_LENGTH), encodeRelayHeader(client.address, pub));
-    assert.deepEqual(got1.msg.subarray(RELAY_HEADER_LENGTH), first);
-    assert.equal(got1.from.port, internal.port);
-    now[0] = t0 + 1000;
-    for (let i = 0; i < 100; i++) client.send(rtp(i), pub);
-    for (let i = 0; i < 100; i++) {
-      const g = await tx.next(2000);
-      assert.deepEqual(g.msg.subarray(RELAY_HEADER_LENGTH), rtp(g.msg.readUInt32BE(RELAY_HEADER_LENGTH + 12)));
-    }
-    assert.equal(misses.length, 1, 'no more misses for a known flow');
-    await waitFor(() => n(Slot.pktsToTransceiver) === 101, 2000, 'counters published');
-    assert.equal(n(Slot.bytesToTransceiver), first.length + 100 * 172);
-
-    // The table answers for the flow: its token, destination and the loop's last-seen stamp.
-    const seen = index.get(client.address.address, client.address.port, 0);
-    assert.deepEqual(seen, { ...flow, lastSeen: t0 + 1000 });
-    assert.equal(index.get(client.address.address, client.address.port + 1, 0), undefined);
-
-    // Return path: header stripped, sent from the public port to the client.
-    const reply = Buffer.concat([encodeRelayHeader(client.address, pub), rtp(7)]);
-    tx.send(reply, internal);
-    const back = await client.next(2000);
-    assert.deepEqual(back.msg, rtp(7));
-    assert.equal(back.from.port, pub.port);
-    await waitFor(() => n(Slot.pktsToClient) === 1, 2000, 'pktsToClient');
-    assert.equal(n(Slot.bytesToClient), 172);
-
-    // Sweep: a flow seen since its store write is due for a refresh once refreshMs have passed
-    // since that write, and is marked written; nothing is idle yet.
-    const due: FlowView[] = [];
-    assert.equal(index.sweep(t0 + 29_999, 30_000, (f) => due.push(f)), 0);
-    assert.equal(due.length, 0, 'written less than refreshMs ago');
-    assert.equal(index.sweep(t0 + 30_000, 30_000, (f) => due.push(f)), 0);
-    assert.deepEqual(due, [{ ...flow, lastSeen: t0 + 1000 }]);
-    assert.equal(index.sweep(t0 + 60_000, 30_000, (f) => due.push(f)), 0);
-    assert.equal(due.length, 1, 'not seen since that write: not due again');
-    index.touch(flow, t0 + 2000);
-    assert.equal(index.get(client.address.address, client.address.port, 0)?.lastSeen, t0 + 2000, 'touch stamps the flow');
-
-    // Drops on the return path, each with route.ts's reason.
-    const other = await open('127.0.0.3');
-    const expectDrop = async (slot: number, act: () => void): Promise<void> => {
-      const b = n(slot);
-      act();
-      await waitFor(() => n(slot) === b + 1, 2000, `drop slot ${slot}`);
+test(
+  'native datapath: misses, both directions, the table as flow index, sweep, drop counters, hostile input',
+  { skip, timeout: 60_000 },
+  async () => {
+    const o = options();
+    const { stats, now } = o;
+    const misses: { msg: Buffer; rinfo: RemoteInfo; index: number }[] = [];
+    // Transceivers live on 127.0.0.2 only: return traffic from elsewhere is disallowed_source.
+    const dp = new NativeDatapath(o);
+    const sockets: TestSocket[] = [];
+    const open = async (h: string): Promise<TestSocket> => {
+      const s = await openSocket(h);
+      sockets.push(s);
+      return s;
     };
-    await expectDrop(dropSlot.disallowed_source, () => other.send(reply, internal));
-    await expectDrop(dropSlot.bad_header, () => tx.send(rtp(1), internal));
-    await expectDrop(dropSlot.too_large, () => tx.send(Buffer.concat([reply.subarray(0, RELAY_HEADER_LENGTH), Buffer.alloc(1501)]), internal));
-    await expectDrop(dropSlot.too_large, () => tx.send(Buffer.concat([reply.subarray(0, RELAY_HEADER_LENGTH), Buffer.alloc(4000)]), internal));
-    await expectDrop(dropSlot.unknown_flow, () => tx.send(Buffer.concat([encodeRelayHeader(v4('127.0.0.9', 1234), pub), rtp(1)]), internal));
-    await expectDrop(dropSlot.unknown_flow, () => tx.send(Buffer.concat([encodeRelayHeader(client.address, v4('127.0.0.1', 1)), rtp(1)]), internal));
-    // a header naming the flow, but from another transceiver address than the flow's
-    const tx2 = await open('127.0.0.2');
-    await expectDrop(dropSlot.unknown_flow, () => tx2.send(reply, internal));
-    // client side: oversize and non-STUN non-media first bytes are dropped without a miss
-    await expectDrop(dropSlot.too_large, () => client.send(Buffer.alloc(1501, 0x80), pub));
-    const stranger = await open('127.0.0.4');
-    await expectDrop(dropSlot.not_stun, () => stranger.send(Buffer.from('\x07garbage'), pub));
-    await expectDrop(dropSlot.not_stun, () => stranger.send(Buffer.alloc(0), pub));
-    assert.equal(misses.length, 1);
+    const n = (slot: number): number => stats[slot] + stats[NATIVE_STATS_BASE + slot];
+    let index;
+    try {
+      const bound = await dp.bind({ onClientMiss: (msg, rinfo, i) => misses.push({ msg, rinfo, index: i }), onSocketError: () => {} });
+      index = bound.index;
+      const { publics, internal } = bound;
+      const pub = publics[0];
+      assert.ok(pub.port > 0 && internal.port > 0);
+      assert.equal(dp.tids.length, 2, 'native loop threads: one per public socket + internal');
+      const tx = await open('127.0.0.2');
+      const client = await open('127.0.0.1');
 
-    // Hostile input: random datagrams of random length to both sockets; a valid magic on half
-    // of the return ones so the header checks past it are exercised too.
-    const dropTotal = (): number => Object.values(dropSlot).reduce((s, i) => s + n(i), 0);
-    const d0 = dropTotal();
-    const m0 = misses.length;
-    const c0 = n(Slot.pktsToClient);
-    const N = 2000;
-    for (let i = 0; i < N; i++) {
-      const len = rng.bytes(2).readUInt16BE(0) % (i % 10 === 0 ? 3000 : 200);
-      const b = Buffer.from(rng.bytes(len));
-      if (i % 2 === 0 && len >= 4) {
-        b[0] = 0x50;
-        b[1] = 0x52;
-        b[2] = 1;
-        b[3] &= 3;
+      // An unknown sender: a miss with its real address, to JS.
+      const first = Buffer.from([0, 1, 0, 0, ...rng.bytes(16)]);
+      client.send(first, pub);
+      await waitFor(() => misses.length === 1, 2000, 'first miss');
+      assert.deepEqual(misses[0].msg, first);
+      assert.equal(misses[0].rinfo.address, '127.0.0.1');
+      assert.equal(misses[0].rinfo.port, client.address.port);
+      assert.equal(misses[0].index, 0);
+
+      // JS inserts the flow and forwards the first packet; the loop forwards the rest.
+      const t0 = now[0];
+      const ins = index.insert({ client: client.address, publicIndex: 0, public: pub, dest: tx.address, ufrag: 'ufrag-1' }, t0);
+      assert.ok(ins.kind === 'added');
+      const flow: FlowView = ins.flow;
+      assert.equal(index.size, 1);
+      dp.forward(flow, first);
+      const got1 = await tx.next(2000);
+      assert.deepEqual(got1.msg.subarray(0, RELAY_HEADER_LENGTH), encodeRelayHeader(client.address, pub));
+      assert.deepEqual(got1.msg.subarray(RELAY_HEADER_LENGTH), first);
+      assert.equal(got1.from.port, internal.port);
+      now[0] = t0 + 1000;
+      for (let i = 0; i < 100; i++) client.send(rtp(i), pub);
+      for (let i = 0; i < 100; i++) {
+        const g = await tx.next(2000);
+        assert.deepEqual(g.msg.subarray(RELAY_HEADER_LENGTH), rtp(g.msg.readUInt32BE(RELAY_HEADER_LENGTH + 12)));
       }
-      (i % 2 === 0 ? tx : stranger).send(b, i % 2 === 0 ? internal : pub);
-      if (i % 200 === 0) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(misses.length, 1, 'no more misses for a known flow');
+      await waitFor(() => n(Slot.pktsToTransceiver) === 101, 2000, 'counters published');
+      assert.equal(n(Slot.bytesToTransceiver), first.length + 100 * 172);
+
+      // The table answers for the flow: its token, destination and the loop's last-seen stamp.
+      const seen = index.get(client.address.address, client.address.port, 0);
+      assert.deepEqual(seen, { ...flow, lastSeen: t0 + 1000 });
+      assert.equal(index.get(client.address.address, client.address.port + 1, 0), undefined);
+
+      // Return path: header stripped, sent from the public port to the client.
+      const reply = Buffer.concat([encodeRelayHeader(client.address, pub), rtp(7)]);
+      tx.send(reply, internal);
+      const back = await client.next(2000);
+      assert.deepEqual(back.msg, rtp(7));
+      assert.equal(back.from.port, pub.port);
+      await waitFor(() => n(Slot.pktsToClient) === 1, 2000, 'pktsToClient');
+      assert.equal(n(Slot.bytesToClient), 172);
+
+      // Sweep: a flow seen since its store write is due for a refresh once refreshMs have passed
+      // since that write, and is marked written; nothing is idle yet.
+      const due: FlowView[] = [];
+      assert.equal(
+        index.sweep(t0 + 29_999, 30_000, (f) => due.push(f)),
+        0,
+      );
+      assert.equal(due.length, 0, 'written less than refreshMs ago');
+      assert.equal(
+        index.sweep(t0 + 30_000, 30_000, (f) => due.push(f)),
+        0,
+      );
+      assert.deepEqual(due, [{ ...flow, lastSeen: t0 + 1000 }]);
+      assert.equal(
+        index.sweep(t0 + 60_000, 30_000, (f) => due.push(f)),
+        0,
+      );
+      assert.equal(due.length, 1, 'not seen since that write: not due again');
+      index.touch(flow, t0 + 2000);
+      assert.equal(index.get(client.address.address, client.address.port, 0)?.lastSeen, t0 + 2000, 'touch stamps the flow');
+
+      // Drops on the return path, each with route.ts's reason.
+      const other = await open('127.0.0.3');
+      const expectDrop = async (slot: number, act: () => void): Promise<void> => {
+        const b = n(slot);
+        act();
+        await waitFor(() => n(slot) === b + 1, 2000, `drop slot ${slot}`);
+      };
+      await expectDrop(dropSlot.disallowed_source, () => other.send(reply, internal));
+      await expectDrop(dropSlot.bad_header, () => tx.send(rtp(1), internal));
+      await expectDrop(dropSlot.too_large, () =>
+        tx.send(Buffer.concat([reply.subarray(0, RELAY_HEADER_LENGTH), Buffer.alloc(1501)]), internal),
+      );
+      await expectDrop(dropSlot.too_large, () =>
+        tx.send(Buffer.concat([reply.subarray(0, RELAY_HEADER_LENGTH), Buffer.alloc(4000)]), internal),
+      );
+      await expectDrop(dropSlot.unknown_flow, () =>
+        tx.send(Buffer.concat([encodeRelayHeader(v4('127.0.0.9', 1234), pub), rtp(1)]), internal),
+      );
+      await expectDrop(dropSlot.unknown_flow, () =>
+        tx.send(Buffer.concat([encodeRelayHeader(client.address, v4('127.0.0.1', 1)), rtp(1)]), internal),
+      );
+      // a header naming the flow, but from another transceiver address than the flow's
+      const tx2 = await open('127.0.0.2');
+      await expectDrop(dropSlot.unknown_flow, () => tx2.send(reply, internal));
+      // client side: oversize and non-STUN non-media first bytes are dropped without a miss
+      await expectDrop(dropSlot.too_large, () => client.send(Buffer.alloc(1501, 0x80), pub));
+      const stranger = await open('127.0.0.4');
+      await expectDrop(dropSlot.not_stun, () => stranger.send(Buffer.from('\x07garbage'), pub));
+      await expectDrop(dropSlot.not_stun, () => stranger.send(Buffer.alloc(0), pub));
+      assert.equal(misses.length, 1);
+
+      // Hostile input: random datagrams of random length to both sockets; a valid magic on half
+      // of the return ones so the header checks past it are exercised too.
+      const dropTotal = (): number => Object.values(dropSlot).reduce((s, i) => s + n(i), 0);
+      const d0 = dropTotal();
+      const m0 = misses.length;
+      const c0 = n(Slot.pktsToClient);
+      const N = 2000;
+      for (let i = 0; i < N; i++) {
+        const len = rng.bytes(2).readUInt16BE(0) % (i % 10 === 0 ? 3000 : 200);
+        const b = Buffer.from(rng.bytes(len));
+        if (i % 2 === 0 && len >= 4) {
+          b[0] = 0x50;
+          b[1] = 0x52;
+          b[2] = 1;
+          b[3] &= 3;
+        }
+        (i % 2 === 0 ? tx : stranger).send(b, i % 2 === 0 ? internal : pub);
+        if (i % 200 === 0) await new Promise((r) => setTimeout(r, 5));
+      }
+      await waitFor(
+        () => dropTotal() - d0 + misses.length - m0 + n(Slot.pktsToClient) - c0 >= N,
+        5000,
+        'every hostile datagram accounted for',
+      );
+      assert.equal(dropTotal() - d0 + misses.length - m0 + n(Slot.pktsToClient) - c0, N);
+      assert.equal(n(Slot.pktsToClient) - c0, 0, 'random headers name no flow');
+
+      // Still forwarding after all that.
+      client.send(rtp(500), pub);
+      assert.deepEqual(
+        (await tx.next(2000, (m) => m.length === 212 && m.readUInt32BE(52) === 500)).msg.subarray(RELAY_HEADER_LENGTH),
+        rtp(500),
+      );
+
+      // Idle for the idle timeout (on the worker's clock): swept out; the loop no longer forwards
+      // it (a miss again), nor returns to it.
+      const last = index.get(client.address.address, client.address.port, 0)?.lastSeen ?? 0;
+      assert.equal(
+        index.sweep(last + IDLE_MS - 1, 30_000, () => {}),
+        0,
+      );
+      assert.equal(
+        index.sweep(last + IDLE_MS, 30_000, () => {}),
+        1,
+      );
+      assert.equal(index.size, 0);
+      const m1 = misses.length;
+      client.send(rtp(600), pub);
+      await waitFor(() => misses.length === m1 + 1, 2000, 'miss after expiry');
+      assert.deepEqual(misses.at(-1)?.msg, rtp(600));
+      await expectDrop(dropSlot.unknown_flow, () => tx.send(reply, internal));
+    } finally {
+      await dp.close();
+      await dp.close();
+      for (const s of sockets) await s.close();
     }
-    await waitFor(() => dropTotal() - d0 + misses.length - m0 + n(Slot.pktsToClient) - c0 >= N, 5000, 'every hostile datagram accounted for');
-    assert.equal(dropTotal() - d0 + misses.length - m0 + n(Slot.pktsToClient) - c0, N);
-    assert.equal(n(Slot.pktsToClient) - c0, 0, 'random headers name no flow');
-
-    // Still forwarding after all that.
-    client.send(rtp(500), pub);
-    assert.deepEqual((await tx.next(2000, (m) => m.length === 212 && m.readUInt32BE(52) === 500)).msg.subarray(RELAY_HEADER_LENGTH), rtp(500));
-
-    // Idle for the idle timeout (on the worker's clock): swept out; the loop no longer forwards
-    // it (a miss again), nor returns to it.
-    const last = index.get(client.address.address, client.address.port, 0)?.lastSeen ?? 0;
-    assert.equal(index.sweep(last + IDLE_MS - 1, 30_000, () => {}), 0);
-    assert.equal(index.sweep(last + IDLE_MS, 30_000, () => {}), 1);
-    assert.equal(index.size, 0);
-    const m1 = misses.length;
-    client.send(rtp(600), pub);
-    await waitFor(() => misses.length === m1 + 1, 2000, 'miss after expiry');
-    assert.deepEqual(misses.at(-1)?.msg, rtp(600));
-    await expectDrop(dropSlot.unknown_flow, () => tx.send(reply, internal));
-  } finally {
-    await dp.close();
-    await dp.close();
-    for (const s of sockets) await s.close();
-  }
-  // After close: no-ops, no crash.
-  dp.forward({ clientAddress: '127.0.0.1', clientPort: 1, clientFamily: 'IPv4', publicIndex: 0, destAddress: '127.0.0.2', destPort: 3, ufrag: 'u', lastSeen: 0 }, rtp(1));
-  assert.equal(index?.size, 0);
-  assert.equal(index?.get('127.0.0.1', 1, 0), undefined);
-  assert.equal(index?.sweep(0, 0, () => {}), 0);
-});
+    // After close: no-ops, no crash.
+    dp.forward(
+      {
+        clientAddress: '127.0.0.1',
+        clientPort: 1,
+        clientFamily: 'IPv4',
+        publicIndex: 0,
+        destAddress: '127.0.0.2',
+        destPort: 3,
+        ufrag: 'u',
+        lastSeen: 0,
+      },
+      rtp(1),
+    );
+    assert.equal(index?.size, 0);
+    assert.equal(index?.get('127.0.0.1', 1, 0), undefined);
+    assert.equal(
+      index?.sweep(0, 0, () => {}),
+      0,
+    );
+  },
+);
 
 test('native datapath: a taken port is an EADDRINUSE error, and nothing is left open', { skip }, async () => {
   const s = await openSocket('127.0.0.1');
   try {
-    const dp = new NativeDatapath(options({ publics: [s.address], socketBufferBytes: 0, maxFlows: 10, transceiverCidrs: CidrSet.parse('127.0.0.0/8') }));
+    const dp = new NativeDatapath(
+      options({ publics: [s.address], socketBufferBytes: 0, maxFlows: 10, transceiverCidrs: CidrSet.parse('127.0.0.0/8') }),
+    );
     await assert.rejects(dp.bind({ onClientMiss: () => {}, onSocketError: () => {} }), /EADDRINUSE/);
     await dp.close();
   } finally {
@@ -197,65 +256,85 @@ test('native datapath: a taken port is an EADDRINUSE error, and nothing is left 
   }
 });
 
-test('native flow table: 20 000 random inserts, replacements and sweeps agree with a Map; the cap is exact (seeded)', { skip, timeout: 60_000 }, async () => {
-  const MAX = 600;
-  const dp = new NativeDatapath(options({ publics: [v4('127.0.0.1', 0), { address: '::1', port: 0, family: 'IPv6' }], socketBufferBytes: 0, maxFlows: MAX, idleMs: 1000 }));
-  const { publics: pubs, index } = await dp.bind({ onClientMiss: () => {}, onSocketError: () => {} });
-  try {
-    // 800 possible clients (v4 and v6, colliding ports and addresses) for at most 600 flows.
-    const clients = Array.from({ length: 800 }, (_, i) => {
-      const pi = i % 2;
-      const c = pi === 0 ? v4(`127.0.${i % 3}.${i % 7}`, 1000 + (i % 50)) : { address: `::${(i % 5) + 1}`, port: 1000 + (i % 40), family: 'IPv6' as const };
-      return { c, pi, key: `${pi}|${c.address}|${c.port}` };
-    });
-    const model = new Map<string, { ufrag: string; at: number }>();
-    let t = 1_000_000;
-    for (let step = 0; step < 20_000; step++) {
-      const x = clients[rng.bytes(2).readUInt16BE(0) % clients.length];
-      const op = rng.bytes(1)[0] % 8;
-      if (op < 7) {
-        const ufrag = `u${step}`;
-        const r = index.insert({ client: x.c, publicIndex: x.pi, public: pubs[x.pi], dest: v4('127.0.0.2', 9), ufrag }, t);
-        const want = model.has(x.key) ? 'replaced' : model.size >= MAX ? 'full' : 'added';
-        assert.equal(r.kind, want, `${x.key} at ${model.size}`);
-        if (r.kind !== 'full') model.set(x.key, { ufrag, at: t });
-      } else {
-        t += 100;
-        let gone = 0;
-        for (const [k, v] of model) {
-          if (t - v.at < 1000) continue;
-          model.delete(k);
-          gone++;
+test(
+  'native flow table: 20 000 random inserts, replacements and sweeps agree with a Map; the cap is exact (seeded)',
+  { skip, timeout: 60_000 },
+  async () => {
+    const MAX = 600;
+    const dp = new NativeDatapath(
+      options({
+        publics: [v4('127.0.0.1', 0), { address: '::1', port: 0, family: 'IPv6' }],
+        socketBufferBytes: 0,
+        maxFlows: MAX,
+        idleMs: 1000,
+      }),
+    );
+    const { publics: pubs, index } = await dp.bind({ onClientMiss: () => {}, onSocketError: () => {} });
+    try {
+      // 800 possible clients (v4 and v6, colliding ports and addresses) for at most 600 flows.
+      const clients = Array.from({ length: 800 }, (_, i) => {
+        const pi = i % 2;
+        const c =
+          pi === 0
+            ? v4(`127.0.${i % 3}.${i % 7}`, 1000 + (i % 50))
+            : { address: `::${(i % 5) + 1}`, port: 1000 + (i % 40), family: 'IPv6' as const };
+        return { c, pi, key: `${pi}|${c.address}|${c.port}` };
+      });
+      const model = new Map<string, { ufrag: string; at: number }>();
+      let t = 1_000_000;
+      for (let step = 0; step < 20_000; step++) {
+        const x = clients[rng.bytes(2).readUInt16BE(0) % clients.length];
+        const op = rng.bytes(1)[0] % 8;
+        if (op < 7) {
+          const ufrag = `u${step}`;
+          const r = index.insert({ client: x.c, publicIndex: x.pi, public: pubs[x.pi], dest: v4('127.0.0.2', 9), ufrag }, t);
+          const want = model.has(x.key) ? 'replaced' : model.size >= MAX ? 'full' : 'added';
+          assert.equal(r.kind, want, `${x.key} at ${model.size}`);
+          if (r.kind !== 'full') model.set(x.key, { ufrag, at: t });
+        } else {
+          t += 100;
+          let gone = 0;
+          for (const [k, v] of model) {
+            if (t - v.at < 1000) continue;
+            model.delete(k);
+            gone++;
+          }
+          assert.equal(
+            index.sweep(t, Infinity, () => assert.fail('never due with refreshMs = Infinity')),
+            gone,
+          );
         }
-        assert.equal(index.sweep(t, Infinity, () => assert.fail('never due with refreshMs = Infinity')), gone);
-      }
-      if (step % 1000 === 0 || step === 19_999) {
-        assert.equal(index.size, model.size);
-        for (const y of clients) {
-          const f = index.get(y.c.address, y.c.port, y.pi);
-          const m = model.get(y.key);
-          assert.deepEqual(f && { ufrag: f.ufrag, at: f.lastSeen }, m, y.key);
+        if (step % 1000 === 0 || step === 19_999) {
+          assert.equal(index.size, model.size);
+          for (const y of clients) {
+            const f = index.get(y.c.address, y.c.port, y.pi);
+            const m = model.get(y.key);
+            assert.deepEqual(f && { ufrag: f.ufrag, at: f.lastSeen }, m, y.key);
+          }
         }
       }
+    } finally {
+      await dp.close();
     }
-  } finally {
-    await dp.close();
-  }
-});
+  },
+);
 
-test('native datapath: first packets the JS side cannot take in time are counted as miss_queue_full', { skip, timeout: 60_000 }, async () => {
-  const o = options({ socketBufferBytes: 8 << 20 });
-  const dp = new NativeDatapath(o);
-  let misses = 0;
-  const { publics } = await dp.bind({ onClientMiss: () => misses++, onSocketError: () => {} });
-  const full = (): number => o.stats[NATIVE_STATS_BASE + dropSlot.miss_queue_full];
-  try {
-    // Another thread sends STUN-shaped first packets while this one (the JS side of the datapath)
-    // is blocked, so the addon's queue for it fills: what does not fit is counted, not queued.
-    const SENT = NATIVE_MISS_QUEUE_CAP + 500;
-    const done = new Int32Array(new SharedArrayBuffer(4));
-    const sender = new Worker(
-      `const dgram = require('node:dgram');
+test(
+  'native datapath: first packets the JS side cannot take in time are counted as miss_queue_full',
+  { skip, timeout: 60_000 },
+  async () => {
+    const o = options({ socketBufferBytes: 8 << 20 });
+    const dp = new NativeDatapath(o);
+    let misses = 0;
+    const { publics } = await dp.bind({ onClientMiss: () => misses++, onSocketError: () => {} });
+    const full = (): number => o.stats[NATIVE_STATS_BASE + dropSlot.miss_queue_full];
+    try {
+      // Another thread sends STUN-shaped first packets while this one (the JS side of the datapath)
+      // is blocked, so the addon's queue for it fills: what does not fit is counted, not queued.
+      const SENT = NATIVE_MISS_QUEUE_CAP + 500;
+      const done = new Int32Array(new SharedArrayBuffer(4));
+      const sender = new Worker(
+        `const dgram = require('node:dgram');
       const { workerData: { port, n, done } } = require('node:worker_threads');
       const s = dgram.createSocket('udp4');
       const msg = Buffer.from([0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
@@ -263,20 +342,21 @@ test('native datapath: first packets the JS side cannot take in time are counted
       // One at a time, so the kernel's send buffer never drops any on this side.
       const next = () => { if (left-- > 0) s.send(msg, port, '127.0.0.1', next); else { s.close(); Atomics.store(done, 0, 1); Atomics.notify(done, 0); } };
       next();`,
-      { eval: true, workerData: { port: publics[0].port, n: SENT, done } },
-    );
-    try {
-      // Blocked (bounded) until the other thread has sent them all.
-      assert.equal(Atomics.wait(done, 0, 0, 30_000), 'ok', 'the sender finished');
-      // Now the queued ones reach the JS side; the loop may still be reading the last few.
-      await waitFor(() => misses + full() === SENT, 5000, 'every first packet queued or counted');
-      assert.equal(misses, NATIVE_MISS_QUEUE_CAP, 'the queue took what it holds');
-      assert.equal(full(), SENT - NATIVE_MISS_QUEUE_CAP);
-      assert.equal(o.stats[NATIVE_STATS_BASE + dropSlot.rate_limited], 0, 'a full queue is not a rate limit');
+        { eval: true, workerData: { port: publics[0].port, n: SENT, done } },
+      );
+      try {
+        // Blocked (bounded) until the other thread has sent them all.
+        assert.equal(Atomics.wait(done, 0, 0, 30_000), 'ok', 'the sender finished');
+        // Now the queued ones reach the JS side; the loop may still be reading the last few.
+        await waitFor(() => misses + full() === SENT, 5000, 'every first packet queued or counted');
+        assert.equal(misses, NATIVE_MISS_QUEUE_CAP, 'the queue took what it holds');
+        assert.equal(full(), SENT - NATIVE_MISS_QUEUE_CAP);
+        assert.equal(o.stats[NATIVE_STATS_BASE + dropSlot.rate_limited], 0, 'a full queue is not a rate limit');
+      } finally {
+        await sender.terminate();
+      }
     } finally {
-      await sender.terminate();
+      await dp.close();
     }
-  } finally {
-    await dp.close();
-  }
-});
+  },
+);

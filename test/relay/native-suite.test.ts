@@ -12,7 +12,9 @@ import { runTestsInChild } from '../run-tests-in-child.ts';
 import { KEYS_TEXT } from './helpers.ts';
 
 const DIR = new URL('.', import.meta.url).pathname;
-const FILES = readdirSync(DIR).filter((f) => /^relay-.*\.test\.ts$/.test(f)).sort();
+const FILES = readdirSync(DIR)
+  .filter((f) => /^relay-.*\.test\.ts$/.test(f))
+  .sort();
 
 test('the native addon built and is the default datapath (required when CI=true)', (t) => {
   const addon = loadNativeAddon();
@@ -34,7 +36,11 @@ test(`relay suite with --datapath native (${FILES.join(', ')})`, { timeout: 240_
     return;
   }
   assert.ok(FILES.length >= 5, `relay test files: ${FILES.join(', ')}`);
-  const { code, out, summary } = await runTestsInChild(FILES.map((f) => DIR + f), { PARLEY_TEST_DATAPATH: 'native' }, 2);
+  const { code, out, summary } = await runTestsInChild(
+    FILES.map((f) => DIR + f),
+    { PARLEY_TEST_DATAPATH: 'native' },
+    2,
+  );
   t.diagnostic(`native: ${summary}`);
   assert.equal(code, 0, `relay tests failed with --datapath native:\n${out.slice(-20000)}`);
   assert.match(out, /ℹ fail 0/);

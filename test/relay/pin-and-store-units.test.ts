@@ -18,11 +18,17 @@ test('CPU lists: ranges and singles; the allowed set comes from Cpus_allowed_lis
 });
 
 test('cgroup CPU quota (v2 cpu.max, v1 cfs) rounds up to whole CPUs; unlimited is undefined', () => {
-  const files = (m: Record<string, string>) => (p: string): string | undefined => m[p];
+  const files =
+    (m: Record<string, string>) =>
+    (p: string): string | undefined =>
+      m[p];
   assert.equal(cpuQuota(files({ '/sys/fs/cgroup/cpu.max': '150000 100000\n' })), 2);
   assert.equal(cpuQuota(files({ '/sys/fs/cgroup/cpu.max': 'max 100000\n' })), undefined);
   assert.equal(cpuQuota(files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '50000', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' })), 1);
-  assert.equal(cpuQuota(files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' })), undefined);
+  assert.equal(
+    cpuQuota(files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' })),
+    undefined,
+  );
   assert.equal(cpuQuota(files({})), undefined);
 });
 
@@ -32,7 +38,8 @@ test('flow keys round-trip for IPv4 and IPv6 and reject anything else', () => {
   const key = flowKey(pub, client);
   assert.equal(key, '203.0.113.1:3478|[2001:db8::7]:5000');
   assert.deepEqual(parseFlowKey(key), { public: pub, client });
-  for (const bad of ['', '|', 'x|y', '1.2.3.4:1', '1.2.3.4:1|host:2', '1.2.3.4:99999|1.2.3.4:1']) assert.equal(parseFlowKey(bad), undefined, bad);
+  for (const bad of ['', '|', 'x|y', '1.2.3.4:1', '1.2.3.4:1|host:2', '1.2.3.4:99999|1.2.3.4:1'])
+    assert.equal(parseFlowKey(bad), undefined, bad);
 });
 
 test('memory store: entries expire after the TTL and the entry count is bounded', async () => {

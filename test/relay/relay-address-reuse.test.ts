@@ -15,7 +15,7 @@ import { mintFor, rtp, stunCheck } from './helpers.ts';
 import { openSocket } from './harness.ts';
 import { startWorkerInProcess } from './worker-in-process.ts';
 
-test('a silent flow is taken over by another call\'s valid check from the same address; a live one is not', async () => {
+test("a silent flow is taken over by another call's valid check from the same address; a live one is not", async () => {
   const clock = new ManualClock(0, Date.now());
   const oldTx = await openSocket();
   const newTx = await openSocket();

@@ -26,7 +26,16 @@ test('each drop reason is counted in /metrics and nothing is forwarded', async (
     return s;
   };
   const relay: RelayProcess = await startRelayProcess([
-    '--workers', '1', '--transceiver-cidrs', '127.0.0.2/32', '--max-flows', '3', '--new-flow-rate', '5', '--new-flow-burst', '10',
+    '--workers',
+    '1',
+    '--transceiver-cidrs',
+    '127.0.0.2/32',
+    '--max-flows',
+    '3',
+    '--new-flow-rate',
+    '5',
+    '--new-flow-burst',
+    '10',
   ]);
   const pub = relay.publics[0];
   const internal = relay.internals[0];
@@ -42,35 +51,45 @@ test('each drop reason is counted in /metrics and nothing is forwarded', async (
 
   try {
     await t.test('forged token', () =>
-      expectDrop('token_bad_tag', 1, async () => (await open('127.0.1.1')).send(stunCheck('AQc' + 'A'.repeat(61), pwd), pub)));
+      expectDrop('token_bad_tag', 1, async () => (await open('127.0.1.1')).send(stunCheck('AQc' + 'A'.repeat(61), pwd), pub)),
+    );
     await t.test('token with one flipped character', () =>
       expectDrop('token_bad_tag', 1, async () => {
         const i = 20;
         const flipped = ufrag.slice(0, i) + (ufrag[i] === 'x' ? 'y' : 'x') + ufrag.slice(i + 1);
         (await open('127.0.1.2')).send(stunCheck(flipped, pwd), pub);
-      }));
+      }),
+    );
     await t.test('expired token', () =>
       expectDrop('token_expired', 1, async () => {
         const old = mintFor(tx.address, Date.now() - DEFAULT_TOKEN_LIFETIME_MS - 60_000);
         (await open('127.0.3.1')).send(stunCheck(old.ufrag, old.pwd), pub);
-      }));
+      }),
+    );
     await t.test('token of a key this relay does not have (rotated away)', () =>
       expectDrop('token_unknown_key', 1, async () => {
         const other = mint(tx.address, Keyring.generate(seededRng('another deployment'), 99), Date.now(), seededRng('n'));
         (await open('127.0.3.2')).send(stunCheck(other.ufrag, other.pwd), pub);
-      }));
+      }),
+    );
     await t.test('token issued in the future', () =>
       expectDrop('token_not_yet_valid', 1, async () => {
         const early = mintFor(tx.address, Date.now() + DEFAULT_CLOCK_SKEW_MS + 60_000);
         (await open('127.0.3.3')).send(stunCheck(early.ufrag, early.pwd), pub);
-      }));
-    await t.test('malformed token', () => expectDrop('token_malformed', 1, async () => (await open('127.0.3.4')).send(stunCheck('not*a*token', pwd), pub)));
+      }),
+    );
+    await t.test('malformed token', () =>
+      expectDrop('token_malformed', 1, async () => (await open('127.0.3.4')).send(stunCheck('not*a*token', pwd), pub)),
+    );
     await t.test('token of an unknown version', () =>
-      expectDrop('token_unsupported_version', 1, async () => (await open('127.0.3.5')).send(stunCheck('BQc' + ufrag.slice(3), pwd), pub)));
+      expectDrop('token_unsupported_version', 1, async () => (await open('127.0.3.5')).send(stunCheck('BQc' + ufrag.slice(3), pwd), pub)),
+    );
     await t.test('valid token, wrong password', () =>
-      expectDrop('bad_integrity', 1, async () => (await open('127.0.1.3')).send(stunCheck(ufrag, 'A'.repeat(24)), pub)));
+      expectDrop('bad_integrity', 1, async () => (await open('127.0.1.3')).send(stunCheck(ufrag, 'A'.repeat(24)), pub)),
+    );
     await t.test('non-STUN first packet (RTP from an unknown address, not in the store)', () =>
-      expectDrop('not_stun', 1, async () => (await open('127.0.1.4')).send(rtp(1), pub)));
+      expectDrop('not_stun', 1, async () => (await open('127.0.1.4')).send(rtp(1), pub)),
+    );
     await t.test('a flood of junk media from one address costs one store lookup (negative cache)', async () => {
       const s = await open('127.0.1.9');
       const before = await scrape(relay.http);
@@ -82,16 +101,23 @@ test('each drop reason is counted in /metrics and nothing is forwarded', async (
     });
     await t.test('garbage', () => expectDrop('not_stun', 1, async () => (await open('127.0.1.5')).send(Buffer.from('\x07garbage'), pub)));
     await t.test('oversize datagram', () =>
-      expectDrop('too_large', 1, async () => (await open('127.0.1.6')).send(Buffer.alloc(1501, 0x80), pub)));
+      expectDrop('too_large', 1, async () => (await open('127.0.1.6')).send(Buffer.alloc(1501, 0x80), pub)),
+    );
     await t.test('flood of first packets from one source: the rate limit holds', async () => {
       const s = await open('127.0.1.7');
       const bad = stunCheck('AQc' + 'B'.repeat(61), pwd);
       const before = await scrape(relay.http);
       for (let i = 0; i < 500; i++) s.send(bad, pub);
-      await waitFor(async () => {
-        const m = await scrape(relay.http);
-        return drops(m, 'token_bad_tag') + drops(m, 'rate_limited') - drops(before, 'token_bad_tag') - drops(before, 'rate_limited') >= 500;
-      }, 5000, '500 drops');
+      await waitFor(
+        async () => {
+          const m = await scrape(relay.http);
+          return (
+            drops(m, 'token_bad_tag') + drops(m, 'rate_limited') - drops(before, 'token_bad_tag') - drops(before, 'rate_limited') >= 500
+          );
+        },
+        5000,
+        '500 drops',
+      );
       const m = await scrape(relay.http);
       const allowed = drops(m, 'token_bad_tag') - drops(before, 'token_bad_tag');
       // Burst 10 plus 5/s of refill while the flood lasts.
@@ -102,7 +128,8 @@ test('each drop reason is counted in /metrics and nothing is forwarded', async (
       expectDrop('disallowed_destination', 1, async () => {
         const other = mintFor(v4('127.0.0.1', 9));
         (await open('127.0.1.8')).send(stunCheck(other.ufrag, other.pwd), pub);
-      }));
+      }),
+    );
     await t.test('table full', async () => {
       for (let i = 0; i < 3; i++) (await open('127.0.2.1')).send(stunCheck(ufrag, pwd), pub);
       await waitFor(async () => (await scrape(relay.http)).get('parley_relay_flows{worker="0"}') === 3, 3000, '3 flows');
@@ -112,9 +139,12 @@ test('each drop reason is counted in /metrics and nothing is forwarded', async (
     });
     await t.test('return traffic from outside the transceiver networks', () =>
       expectDrop('disallowed_source', 1, async () =>
-        (await open('127.0.0.1')).send(Buffer.concat([encodeRelayHeader(v4('127.0.2.1', 1), pub), rtp(1)]), internal)));
+        (await open('127.0.0.1')).send(Buffer.concat([encodeRelayHeader(v4('127.0.2.1', 1), pub), rtp(1)]), internal),
+      ),
+    );
     await t.test('return traffic to a client without a flow (no spraying arbitrary addresses)', () =>
-      expectDrop('unknown_flow', 1, () => tx.send(Buffer.concat([encodeRelayHeader(v4('192.0.2.77', 5), pub), rtp(1)]), internal)));
+      expectDrop('unknown_flow', 1, () => tx.send(Buffer.concat([encodeRelayHeader(v4('192.0.2.77', 5), pub), rtp(1)]), internal)),
+    );
     await t.test('return traffic without a relay header', () => expectDrop('bad_header', 1, () => tx.send(rtp(1), internal)));
     const m = await scrape(relay.http);
     assert.equal(m.get('parley_relay_packets_total{direction="to_client"}'), 0);

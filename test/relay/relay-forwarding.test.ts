@@ -30,7 +30,11 @@ test('STUN check → transceiver with client address in header, RTP follows, rep
     }
 
     const reply = rtp(999);
-    tx.send(Buffer.concat([encodeRelayHeader(client.address, pub), reply]), { address: first.from.address, port: first.from.port, family: 'IPv4' });
+    tx.send(Buffer.concat([encodeRelayHeader(client.address, pub), reply]), {
+      address: first.from.address,
+      port: first.from.port,
+      family: 'IPv4',
+    });
     const back = await client.next(2000);
     assert.equal(back.from.address, pub.address);
     assert.equal(back.from.port, pub.port);
@@ -43,7 +47,11 @@ test('STUN check → transceiver with client address in header, RTP follows, rep
       moved.send(stunCheck(ufrag, pwd, 'cli1'), pub);
       const again = await tx.next(2000);
       assert.deepEqual(decodeRelayHeader(again.msg)?.client, moved.address);
-      tx.send(Buffer.concat([encodeRelayHeader(moved.address, pub), reply]), { address: again.from.address, port: again.from.port, family: 'IPv4' });
+      tx.send(Buffer.concat([encodeRelayHeader(moved.address, pub), reply]), {
+        address: again.from.address,
+        port: again.from.port,
+        family: 'IPv4',
+      });
       assert.deepEqual((await moved.next(2000)).msg, reply);
     } finally {
       await moved.close();
@@ -78,7 +86,11 @@ test('IPv4 and IPv6 public addresses: a client on [::1] is forwarded and answere
     client6.send(stunCheck(ufrag, pwd), pub6);
     const first = await tx.next(2000);
     assert.deepEqual(decodeRelayHeader(first.msg), { client: client6.address, public: pub6 });
-    tx.send(Buffer.concat([encodeRelayHeader(client6.address, pub6), rtp(7)]), { address: first.from.address, port: first.from.port, family: 'IPv4' });
+    tx.send(Buffer.concat([encodeRelayHeader(client6.address, pub6), rtp(7)]), {
+      address: first.from.address,
+      port: first.from.port,
+      family: 'IPv4',
+    });
     const back = await client6.next(2000);
     assert.equal(back.from.address, '::1');
     assert.equal(back.from.port, pub6.port);

@@ -7,7 +7,17 @@ import assert from 'node:assert/strict';
 import { RELAY_HEADER_LENGTH } from '../../src/contracts/relay-header.ts';
 import { mintFor, rtp, stunCheck } from './helpers.ts';
 import type { RelayProcess, TestSocket } from './harness.ts';
-import { countRedisKeys, drops, startClients, freePort, openSocket, requireRedis, scrape, startPrivateRedis, startRelayProcess } from './harness.ts';
+import {
+  countRedisKeys,
+  drops,
+  startClients,
+  freePort,
+  openSocket,
+  requireRedis,
+  scrape,
+  startPrivateRedis,
+  startRelayProcess,
+} from './harness.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const FLOWS = 5;

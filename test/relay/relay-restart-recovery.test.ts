@@ -7,7 +7,19 @@ import assert from 'node:assert/strict';
 import { RELAY_HEADER_LENGTH } from '../../src/contracts/relay-header.ts';
 import { mintFor, rtp, stunCheck } from './helpers.ts';
 import type { RelayProcess, TestSocket } from './harness.ts';
-import { REDIS_URL, startClients, countRedisKeys, deleteRedisKeys, freePort, openSocket, requireRedis, scrape, startRelayProcess, uniquePrefix, withRelayState } from './harness.ts';
+import {
+  REDIS_URL,
+  startClients,
+  countRedisKeys,
+  deleteRedisKeys,
+  freePort,
+  openSocket,
+  requireRedis,
+  scrape,
+  startRelayProcess,
+  uniquePrefix,
+  withRelayState,
+} from './harness.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const FLOWS = 20;
@@ -37,7 +49,10 @@ test('after SIGKILL a new relay forwards the old flows from Redis within 100 ms 
     const elapsed = performance.now() - readyAt;
     assert.ok(elapsed <= 100, `forwarded ${elapsed.toFixed(1)} ms after ready`);
     const seqs = tx.received.map((r) => r.msg.readUInt32BE(RELAY_HEADER_LENGTH + 12)).sort((x, y) => x - y);
-    assert.deepEqual(seqs, Array.from({ length: FLOWS }, (_, i) => 1000 + i));
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: FLOWS }, (_, i) => 1000 + i),
+    );
     const m = await scrape(b.http);
     assert.equal(m.get('parley_relay_flows_recovered_total'), FLOWS * 2, 'each of 2 workers loads every flow');
     assert.equal(m.get('parley_relay_flows_created_total'), 0);

@@ -37,7 +37,11 @@ async function spreadAndRecover(extra: string[]): Promise<void> {
     const spread = flowsPerWorker(relay);
     assert.ok(spread[0] > 0 && spread[1] > 0, `flows per worker: ${spread}`);
     // The write-behind reaches the store (worker threads, real time) before the restart.
-    await waitFor(() => Number(/^parley_relay_store_writes_total (\d+)$/m.exec(relay.metrics.render())?.[1]) >= FLOWS, 2000, 'every flow written to the store');
+    await waitFor(
+      () => Number(/^parley_relay_store_writes_total (\d+)$/m.exec(relay.metrics.render())?.[1]) >= FLOWS,
+      2000,
+      'every flow written to the store',
+    );
 
     // Restarting worker 0 makes Linux move worker 1's socket into slot 0 of the SO_REUSEPORT
     // group and the new socket into slot 1, so the flows swap workers: the restarted worker
@@ -47,7 +51,10 @@ async function spreadAndRecover(extra: string[]): Promise<void> {
     clients.forEach((c, i) => c.send(rtp(5000 + i), pub));
     await waitFor(() => tx.received.length === FLOWS, 2000, 'RTP of every old flow after the restart');
     const seqs = tx.received.map((r) => r.msg.readUInt32BE(RELAY_HEADER_LENGTH + 12)).sort((a, b) => a - b);
-    assert.deepEqual(seqs, Array.from({ length: FLOWS }, (_, i) => 5000 + i));
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: FLOWS }, (_, i) => 5000 + i),
+    );
     const text = relay.metrics.render();
     assert.match(text, /^parley_relay_flows_created_total 40$/m);
     const lookups = Number(/^parley_relay_store_lookups_total (\d+)$/m.exec(text)?.[1]);

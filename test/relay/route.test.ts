@@ -109,7 +109,10 @@ test('table full: the cap holds and the drop is named', () => {
   const c = ctx({ maxFlows: 3 });
   const { ufrag, pwd } = mintFor(dest, NOW);
   const results = [0, 1, 2, 3].map((p) => routeFromClient(c, stunCheck(ufrag, pwd), v4('198.51.100.9', 20000 + p), 0, NOW));
-  assert.deepEqual(results.map((r) => r.kind), ['created', 'created', 'created', 'drop']);
+  assert.deepEqual(
+    results.map((r) => r.kind),
+    ['created', 'created', 'created', 'drop'],
+  );
   assert.deepEqual(results[3], { kind: 'drop', reason: 'table_full' });
 });
 
@@ -147,7 +150,11 @@ test('recovered flows re-open their token: a tampered store record cannot name a
   const ok = recoverFlow(c, client, 0, ufrag, NOW);
   assert.ok('flow' in ok && ok.flow.destPort === 7000);
   assert.deepEqual(recoverFlow(c, v4('198.51.100.10', 1), 0, 'AAAA' + ufrag.slice(4), NOW), { reason: 'token_unsupported_version' });
-  assert.deepEqual(recoverFlow(c, v4('198.51.100.10', 2), 0, ufrag, NOW + DEFAULT_TOKEN_LIFETIME_MS), { reason: 'token_expired' }, 'a stored token past its lifetime');
+  assert.deepEqual(
+    recoverFlow(c, v4('198.51.100.10', 2), 0, ufrag, NOW + DEFAULT_TOKEN_LIFETIME_MS),
+    { reason: 'token_expired' },
+    'a stored token past its lifetime',
+  );
 });
 
 test('idle flows expire; live ones stay; a flow seen since its last store write is handed back for a refresh', () => {
@@ -159,11 +166,17 @@ test('idle flows expire; live ones stay; a flow seen since its last store write 
   assert.ok(live);
   live.lastSeen = NOW + 50_000;
   const due: string[] = [];
-  assert.equal(c.table.sweep(NOW + 60_000, 30_000, (f) => due.push(`${f.clientAddress}:${f.clientPort}`)), 1);
+  assert.equal(
+    c.table.sweep(NOW + 60_000, 30_000, (f) => due.push(`${f.clientAddress}:${f.clientPort}`)),
+    1,
+  );
   assert.equal(c.table.size, 1);
   assert.equal(c.table.get(client.address, client.port, 0), undefined);
   assert.deepEqual(due, ['198.51.100.11:1'], 'the live flow, written at NOW and seen since');
-  assert.equal(c.table.sweep(NOW + 60_001, 30_000, () => assert.fail('just written')), 0);
+  assert.equal(
+    c.table.sweep(NOW + 60_001, 30_000, () => assert.fail('just written')),
+    0,
+  );
 });
 
 test('a check for another call from a known address replaces the flow only once it is silent (address reused), never a live one', () => {

@@ -28,9 +28,13 @@ test('lowerHelperThreads sets HELPER_NICE on each helper and reports a refusal w
   assert.deepEqual(ok.changed.sort(), [101, 102, 103]);
   assert.equal(ok.failed, undefined);
   assert.ok(set.every(([, n]) => n === HELPER_NICE));
-  const refused = lowerHelperThreads([], (tid) => {
-    if (tid === 102) throw new Error('EPERM');
-  }, threads);
+  const refused = lowerHelperThreads(
+    [],
+    (tid) => {
+      if (tid === 102) throw new Error('EPERM');
+    },
+    threads,
+  );
   assert.equal(refused.failed, 'EPERM');
   assert.ok(!refused.changed.includes(102));
 });

@@ -26,7 +26,10 @@ export interface InProcessWorker {
   stop(): Promise<void>;
 }
 
-export async function startWorkerInProcess(clock: ManualClock, o: Partial<Pick<WorkerInit, 'idleMs' | 'maxFlows' | 'transceiverCidrs'>> = {}): Promise<InProcessWorker> {
+export async function startWorkerInProcess(
+  clock: ManualClock,
+  o: Partial<Pick<WorkerInit, 'idleMs' | 'maxFlows' | 'transceiverCidrs'>> = {},
+): Promise<InProcessWorker> {
   const idleMs = o.idleMs ?? 60_000;
   const store = new MemoryFlowStore({ ttlMs: flowRecordTtlMs(idleMs), maxEntries: 1000, clock });
   const storeChannel = new MessageChannel();

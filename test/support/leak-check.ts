@@ -21,7 +21,12 @@ const SETTLE_TURNS = 20;
 /** How long a file's process may linger on leaked handles after the report, before it is ended. */
 const EXIT_AFTER_REPORT_MS = 2000;
 
-interface ProcessInfo { pid: number; ppid: number; name: string; state: string }
+interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  name: string;
+  state: string;
+}
 
 /** The test file this process runs, for the report. */
 const testFile = relative(process.cwd(), process.argv[1] ?? '?');
@@ -50,7 +55,9 @@ if (!inRunnerParent) {
         }
       }
       if (found.resources.length > 0) setTimeout(() => process.exit(1), EXIT_AFTER_REPORT_MS).unref();
-      throw new Error(`leak check: ${testFile} left behind ${describe(found)} (STYLE.md rule 13: close what a test starts, and wait for it to close)`);
+      throw new Error(
+        `leak check: ${testFile} left behind ${describe(found)} (STYLE.md rule 13: close what a test starts, and wait for it to close)`,
+      );
     });
   });
 }
@@ -75,7 +82,8 @@ function leaks(baseline: Map<string, number>, baselinePids: Set<number>, scope: 
 
 function describe(l: Leaks): string {
   const parts = l.resources.map(([type, n]) => `${n} × ${type}`);
-  for (const p of l.processes) parts.push(`process ${p.pid} (${p.name}, state ${p.state}${p.ppid === process.pid ? '' : `, parent ${p.ppid}`})`);
+  for (const p of l.processes)
+    parts.push(`process ${p.pid} (${p.name}, state ${p.state}${p.ppid === process.pid ? '' : `, parent ${p.ppid}`})`);
   return parts.join(', ');
 }
 
@@ -88,7 +96,9 @@ function countByType(types: string[]): Map<string, number> {
 /** Our direct children (from /proc/self/task/…/children where the kernel has it). */
 function ourChildren(): ProcessInfo[] {
   try {
-    const pids = readdirSync('/proc/self/task').flatMap((t) => readFileSync(`/proc/self/task/${t}/children`, 'latin1').split(' ').filter(Boolean));
+    const pids = readdirSync('/proc/self/task').flatMap((t) =>
+      readFileSync(`/proc/self/task/${t}/children`, 'latin1').split(' ').filter(Boolean),
+    );
     return pids.map((pid) => processInfo(Number(pid))).filter((p): p is ProcessInfo => p !== undefined);
   } catch {
     return ourProcesses();

@@ -12,13 +12,20 @@ const B: TransportAddress = { address: '198.51.100.2', port: 2000, family: 'IPv4
 const NAT1: TransportAddress = { address: '203.0.113.9', port: 40000, family: 'IPv4' };
 const NAT2: TransportAddress = { address: '203.0.113.9', port: 40001, family: 'IPv4' };
 
-interface Arrival { n: number; at: number; from: string; to: string }
+interface Arrival {
+  n: number;
+  at: number;
+  from: string;
+  to: string;
+}
 
 /** Sends `count` numbered datagrams A → B, one every `gapMs`, and delivers everything. */
 function run(profile: LinkProfile, count: number, o: { seed?: number; gapMs?: number } = {}): { net: Netem; got: Arrival[] } {
   const net = new Netem({ seed: o.seed ?? 1, profile });
   const got: Arrival[] = [];
-  net.attach(B, (d, now) => got.push({ n: d.data.readUInt32BE(0), at: now, from: `${d.from.address}:${d.from.port}`, to: `${d.to.address}:${d.to.port}` }));
+  net.attach(B, (d, now) =>
+    got.push({ n: d.data.readUInt32BE(0), at: now, from: `${d.from.address}:${d.from.port}`, to: `${d.to.address}:${d.to.port}` }),
+  );
   const gap = o.gapMs ?? 1;
   for (let n = 0; n < count; n++) {
     const data = Buffer.alloc(4);
@@ -39,7 +46,10 @@ function drainUntil(net: Netem, t: number): void {
 /** Within `k` standard deviations of a binomial(n, p) count. */
 function assertRate(observed: number, n: number, p: number, what: string, k = 4): void {
   const sd = Math.sqrt(n * p * (1 - p));
-  assert.ok(Math.abs(observed - n * p) <= k * sd + 1, `${what}: ${observed} of ${n}, expected ≈ ${Math.round(n * p)} ± ${Math.round(k * sd)}`);
+  assert.ok(
+    Math.abs(observed - n * p) <= k * sd + 1,
+    `${what}: ${observed} of ${n}, expected ≈ ${Math.round(n * p)} ± ${Math.round(k * sd)}`,
+  );
 }
 
 test('a clean link delivers every datagram after the latency, in order, as a copy of what was sent', () => {
@@ -58,7 +68,10 @@ test('a clean link delivers every datagram after the latency, in order, as a cop
   assert.deepEqual(got[0].d.to, B);
   assert.equal(net.nextDeadline(), undefined);
   const { net: many, got: arrivals } = run({ latencyMs: 10 }, 1000);
-  assert.deepEqual(arrivals.map((a) => a.n), [...Array(1000).keys()]);
+  assert.deepEqual(
+    arrivals.map((a) => a.n),
+    [...Array(1000).keys()],
+  );
   assert.ok(arrivals.every((a) => a.at === a.n + 10));
   assert.deepEqual(many.stats, { sent: 1000, lost: 0, unreachable: 0, duplicated: 0, reordered: 0, delivered: 1000 });
 });
@@ -80,7 +93,10 @@ test('Gilbert-Elliott loss comes in bursts of the configured mean length at the 
   let runLen = 0;
   for (let n = 0; n < count; n++) {
     if (!arrived.has(n)) runLen++;
-    else if (runLen > 0) { bursts.push(runLen); runLen = 0; }
+    else if (runLen > 0) {
+      bursts.push(runLen);
+      runLen = 0;
+    }
   }
   const rate = net.stats.lost / count;
   assert.ok(Math.abs(rate - 0.02 / 0.27) < 0.015, `loss rate ${rate}`);
@@ -108,14 +124,23 @@ test('duplication delivers extra copies at its rate, each right behind its origi
 
 test('jitter spreads the delay within ±jitterMs but never reorders a link', () => {
   const { net, got } = run({ latencyMs: 30, jitterMs: 10 }, 5000, { gapMs: 20 });
-  assert.deepEqual(got.map((a) => a.n), [...Array(5000).keys()]);
+  assert.deepEqual(
+    got.map((a) => a.n),
+    [...Array(5000).keys()],
+  );
   const delays = got.map((a) => a.at - a.n * 20);
-  assert.ok(delays.every((d) => d >= 20 && d <= 40), `delays ${Math.min(...delays)}..${Math.max(...delays)}`);
+  assert.ok(
+    delays.every((d) => d >= 20 && d <= 40),
+    `delays ${Math.min(...delays)}..${Math.max(...delays)}`,
+  );
   assert.ok(Math.max(...delays) - Math.min(...delays) > 15, 'the delay varies');
   assert.equal(net.stats.reordered, 0);
   // Sent faster than the jitter, datagrams queue behind each other instead of overtaking.
   const fast = run({ latencyMs: 30, jitterMs: 10 }, 2000, { gapMs: 1 });
-  assert.deepEqual(fast.got.map((a) => a.n), [...Array(2000).keys()]);
+  assert.deepEqual(
+    fast.got.map((a) => a.n),
+    [...Array(2000).keys()],
+  );
 });
 
 test('reordering holds datagrams back so later ones overtake them', () => {
@@ -129,7 +154,10 @@ test('reordering holds datagrams back so later ones overtake them', () => {
   }
   assert.equal(net.stats.reordered, outOfOrder);
   const late = got.filter((a) => a.at - a.n * 5 === 25);
-  assert.ok(got.every((a) => a.at - a.n * 5 === 10 || a.at - a.n * 5 === 25), 'on time, or reorderExtraMs late');
+  assert.ok(
+    got.every((a) => a.at - a.n * 5 === 10 || a.at - a.n * 5 === 25),
+    'on time, or reorderExtraMs late',
+  );
   assertRate(late.length, 10_000, 0.1, 'held back');
   // Only a held-back datagram whose followers were held back too is not overtaken.
   assert.ok(outOfOrder <= late.length && outOfOrder > late.length * 0.95, `${outOfOrder} overtaken of ${late.length} held back`);
@@ -156,7 +184,9 @@ test('the same seed gives every datagram the same fate; another seed does not; t
   // The same A → B traffic, interleaved with B → A traffic: A → B fates are unchanged.
   const net = new Netem({ seed: 42, profile });
   const got: Arrival[] = [];
-  net.attach(B, (d, now) => got.push({ n: d.data.readUInt32BE(0), at: now, from: `${d.from.address}:${d.from.port}`, to: `${d.to.address}:${d.to.port}` }));
+  net.attach(B, (d, now) =>
+    got.push({ n: d.data.readUInt32BE(0), at: now, from: `${d.from.address}:${d.from.port}`, to: `${d.to.address}:${d.to.port}` }),
+  );
   net.attach(A, () => {});
   for (let n = 0; n < 3000; n++) {
     drainUntil(net, n);
@@ -181,7 +211,10 @@ test('a NAT rewrites the source, maps replies back, and a rebinding kills the ol
   assert.deepEqual(atB[0].from, NAT1, 'the far side sees the outside address');
   net.send({ from: B, to: NAT1, data: Buffer.from('reply') }, 10);
   net.deliver(20);
-  assert.deepEqual(atA.map((d) => d.data.toString()), ['reply']);
+  assert.deepEqual(
+    atA.map((d) => d.data.toString()),
+    ['reply'],
+  );
   assert.deepEqual(atA[0].to, A, 'the NAT rewrites the destination to the inside address');
   assert.deepEqual(atA[0].from, B);
   // In flight to NAT1 while the NAT rebinds: lost, as is anything sent to NAT1 afterwards.
@@ -192,7 +225,10 @@ test('a NAT rewrites the source, maps replies back, and a rebinding kills the ol
   net.send({ from: A, to: B, data: Buffer.from('after') }, 21);
   net.send({ from: B, to: NAT2, data: Buffer.from('new mapping') }, 22);
   assert.equal(net.deliver(40), 2);
-  assert.deepEqual(atA.map((d) => d.data.toString()), ['reply', 'new mapping']);
+  assert.deepEqual(
+    atA.map((d) => d.data.toString()),
+    ['reply', 'new mapping'],
+  );
   assert.deepEqual(atB.at(-1)!.from, NAT2, 'after rebinding the far side sees the new address');
   assert.equal(net.stats.unreachable, 3);
   assert.equal(net.stats.lost, 3);

@@ -238,7 +238,7 @@ export class Netem {
     if (loss === undefined) return false;
     if (typeof loss === 'number') return uLoss < loss;
     link.bad = link.bad ? !(uState < loss.pBadToGood) : uState < loss.pGoodToBad;
-    return uLoss < (link.bad ? loss.lossBad ?? 1 : loss.lossGood ?? 0);
+    return uLoss < (link.bad ? (loss.lossBad ?? 1) : (loss.lossGood ?? 0));
   }
 
   #profileFor(from: TransportAddress, to: TransportAddress): LinkProfile {
@@ -306,7 +306,7 @@ class MinHeap<T> {
   push(item: T): void {
     const a = this.#items;
     a.push(item);
-    for (let i = a.length - 1; i > 0; ) {
+    for (let i = a.length - 1; i > 0;) {
       const parent = (i - 1) >> 1;
       if (this.#less(a[i], a[parent]) >= 0) break;
       [a[i], a[parent]] = [a[parent], a[i]];
@@ -320,7 +320,7 @@ class MinHeap<T> {
     const last = a.pop();
     if (a.length > 0 && last !== undefined) {
       a[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;

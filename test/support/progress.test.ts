@@ -44,7 +44,10 @@ test("the clock's own timers are deadlines too", () => {
 
 test('progress fails naming maxMs when the condition is not met in time', () => {
   const clock = new ManualClock();
-  assert.throws(() => progress({ clock, parts: [ticker(10)], until: () => false, maxMs: 100, what: 'never' }), /progress \(never\): maxMs 100 reached/);
+  assert.throws(
+    () => progress({ clock, parts: [ticker(10)], until: () => false, maxMs: 100, what: 'never' }),
+    /progress \(never\): maxMs 100 reached/,
+  );
   assert.equal(clock.now(), 100, 'it stops at the last deadline inside the bound');
 });
 

@@ -49,11 +49,15 @@ export function progress(o: ProgressOptions): ProgressResult {
       if (d !== undefined && (next === undefined || d < next)) next = d;
     }
     if (next === undefined) {
-      throw new Error(`${label}: stalled at t=${clock.now()} after ${steps} steps: no part and no timer has a deadline, and until() does not hold`);
+      throw new Error(
+        `${label}: stalled at t=${clock.now()} after ${steps} steps: no part and no timer has a deadline, and until() does not hold`,
+      );
     }
     const now = Math.max(next, clock.now());
     if (now - start > o.maxMs) {
-      throw new Error(`${label}: maxMs ${o.maxMs} reached (next deadline t=${now}, started t=${start}, ${steps} steps) before until() held`);
+      throw new Error(
+        `${label}: maxMs ${o.maxMs} reached (next deadline t=${now}, started t=${start}, ${steps} steps) before until() held`,
+      );
     }
     clock.advanceTo(now);
     for (const p of parts) {

@@ -19,7 +19,11 @@ export interface WaitForOptions {
  */
 export async function waitFor<T>(predicate: () => T | Promise<T>, options: WaitForOptions): Promise<NonNullable<T>>;
 export async function waitFor<T>(predicate: () => T | Promise<T>, timeoutMs: number, what: string): Promise<NonNullable<T>>;
-export async function waitFor<T>(predicate: () => T | Promise<T>, options: WaitForOptions | number, what?: string): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  predicate: () => T | Promise<T>,
+  options: WaitForOptions | number,
+  what?: string,
+): Promise<NonNullable<T>> {
   const o: WaitForOptions = typeof options === 'number' ? { timeoutMs: options, what: what ?? 'a condition' } : options;
   const start = performance.now();
   const interval = o.intervalMs ?? 20;
@@ -29,7 +33,9 @@ export async function waitFor<T>(predicate: () => T | Promise<T>, options: WaitF
     const left = start + o.timeoutMs - performance.now();
     if (left <= 0) {
       const what = typeof o.what === 'function' ? o.what() : o.what;
-      throw new Error(`timed out after ${o.timeoutMs} ms waiting for ${what} (last value: ${inspect(last, { depth: 2, breakLength: Infinity })})`);
+      throw new Error(
+        `timed out after ${o.timeoutMs} ms waiting for ${what} (last value: ${inspect(last, { depth: 2, breakLength: Infinity })})`,
+      );
     }
     await new Promise((r) => setTimeout(r, Math.min(interval, left)));
   }

@@ -20,7 +20,10 @@ import { startTransceiver } from '../../src/transceiver/transceiver.ts';
 import type { Transceiver } from '../../src/transceiver/transceiver.ts';
 
 const CHROMIUM = process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium';
-const found = await access(CHROMIUM).then(() => true, () => false);
+const found = await access(CHROMIUM).then(
+  () => true,
+  () => false,
+);
 const skip = found ? false : `Chromium not found at ${CHROMIUM}`;
 
 // Page scripts are strings: this project compiles without the DOM library.
@@ -54,16 +57,25 @@ let trx: Transceiver | undefined;
 before(async () => {
   if (skip) return;
   trx = await startTransceiver({
-    http: { address: '127.0.0.1', port: 0, family: 'IPv4' }, media: { address: '127.0.0.1', port: 0, family: 'IPv4' },
-    relays: [{ address: '127.0.0.1', port: 3478, family: 'IPv4' }, { address: '::1', port: 3478, family: 'IPv6' }],
-    relayCidrs: CidrSet.parse('127.0.0.1/32'), keyring: Keyring.generate(seededRng('chromium')), maxSessions: 10, maxCallSeconds: 60,
-    handler: 'echo', handlers: defaultHandlers(),
+    http: { address: '127.0.0.1', port: 0, family: 'IPv4' },
+    media: { address: '127.0.0.1', port: 0, family: 'IPv4' },
+    relays: [
+      { address: '127.0.0.1', port: 3478, family: 'IPv4' },
+      { address: '::1', port: 3478, family: 'IPv6' },
+    ],
+    relayCidrs: CidrSet.parse('127.0.0.1/32'),
+    keyring: Keyring.generate(seededRng('chromium')),
+    maxSessions: 10,
+    maxCallSeconds: 60,
+    handler: 'echo',
+    handlers: defaultHandlers(),
   });
   // A page on http://127.0.0.1 is a secure context, so getUserMedia works with the fake device.
   page = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>offer</title>'));
   await new Promise<void>((r) => page!.listen(0, '127.0.0.1', r));
   browser = await chromium.launch({
-    executablePath: CHROMIUM, args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--no-sandbox'],
+    executablePath: CHROMIUM,
+    args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--no-sandbox'],
   });
 });
 
@@ -78,7 +90,9 @@ test('Chromium sets our answer to its audio + data-channel offer as the remote d
   await tab.goto(`http://127.0.0.1:${(page!.address() as AddressInfo).port}/`);
   const offer = (await tab.evaluate(OFFER_SCRIPT)) as string;
   const res = await fetch(`http://127.0.0.1:${trx!.httpAddress.port}/v1/realtime/calls`, {
-    method: 'POST', body: offer, headers: { 'content-type': 'application/sdp' },
+    method: 'POST',
+    body: offer,
+    headers: { 'content-type': 'application/sdp' },
   });
   assert.equal(res.status, 201);
   const answer = await res.text();

@@ -21,10 +21,19 @@ const certificate = generateCertificate(seededRng('drain-cert'));
 
 async function start(clock: ManualClock): Promise<{ trx: Transceiver; base: string }> {
   const trx = await startTransceiver({
-    http: { address: '127.0.0.1', port: 0, family: 'IPv4' }, media: { address: '127.0.0.1', port: 0, family: 'IPv4' },
-    relays: [{ address: '127.0.0.1', port: 3478, family: 'IPv4' }], relayCidrs: CidrSet.parse('127.0.0.1/32'), keyring,
-    maxSessions: 10, maxCallSeconds: 600, handler: 'echo', handlers: defaultHandlers(), certificate,
-    rng: seededRng('drain'), mediaIo: TEST_MEDIA_IO, clock,
+    http: { address: '127.0.0.1', port: 0, family: 'IPv4' },
+    media: { address: '127.0.0.1', port: 0, family: 'IPv4' },
+    relays: [{ address: '127.0.0.1', port: 3478, family: 'IPv4' }],
+    relayCidrs: CidrSet.parse('127.0.0.1/32'),
+    keyring,
+    maxSessions: 10,
+    maxCallSeconds: 600,
+    handler: 'echo',
+    handlers: defaultHandlers(),
+    certificate,
+    rng: seededRng('drain'),
+    mediaIo: TEST_MEDIA_IO,
+    clock,
     // The media endpoint runs on this clock too: no client ever connects, so keep the calls from
     // ending as setup-timeout before the grace deadline this test is about.
     setupTimeoutMs: 3_600_000,
@@ -46,7 +55,11 @@ test('drain resolves when the last call hangs up, long before the grace deadline
   const second = await offer(base);
   let drained = false;
   const drain = trx.drain(600_000).then(() => (drained = true));
-  const refused = await fetch(`${base}/v1/realtime/calls`, { method: 'POST', body: CHROME, headers: { 'content-type': 'application/sdp' } });
+  const refused = await fetch(`${base}/v1/realtime/calls`, {
+    method: 'POST',
+    body: CHROME,
+    headers: { 'content-type': 'application/sdp' },
+  });
   assert.equal(refused.status, 503, 'offers are refused while draining');
   await refused.text();
   assert.equal((await fetch(`${base}/readyz`)).status, 503);

@@ -20,9 +20,21 @@ const cert = generateCertificate(seededRng('endpoint-cert'));
 
 function options(id: string, now: number, setupTimeoutMs: number): SessionOptions {
   return {
-    id, now, rng: seededRng(id), localUfrag: `ufrag${id}`, localPwd: 'serverpasswordserverpass', remoteUfrag: 'abcd',
-    remotePwd: 'clientpasswordclientpass', dtlsRole: 'client', certificate: cert, remoteFingerprint: cert.fingerprint,
-    ssrc: 1, cname: 'c', opusPayloadType: 111, handlerFactory: createEchoHandler, setupTimeoutMs,
+    id,
+    now,
+    rng: seededRng(id),
+    localUfrag: `ufrag${id}`,
+    localPwd: 'serverpasswordserverpass',
+    remoteUfrag: 'abcd',
+    remotePwd: 'clientpasswordclientpass',
+    dtlsRole: 'client',
+    certificate: cert,
+    remoteFingerprint: cert.fingerprint,
+    ssrc: 1,
+    cname: 'c',
+    opusPayloadType: 111,
+    handlerFactory: createEchoHandler,
+    setupTimeoutMs,
   };
 }
 
@@ -36,8 +48,11 @@ test('a throwing session ends as internal-error; a healthy one still times out o
   const closed: [string, CloseReason][] = [];
   const clock = new ManualClock(5_000);
   const endpoint = await MediaEndpoint.bind({
-    bind: { address: '127.0.0.1', port: 0, family: 'IPv4' }, relayCidrs: CidrSet.parse('127.0.0.1/32'),
-    metrics: transceiverMetrics(new MetricsRegistry()), clock, io: TEST_MEDIA_IO,
+    bind: { address: '127.0.0.1', port: 0, family: 'IPv4' },
+    relayCidrs: CidrSet.parse('127.0.0.1/32'),
+    metrics: transceiverMetrics(new MetricsRegistry()),
+    clock,
+    io: TEST_MEDIA_IO,
   });
   endpoint.observe({ sessionClosed: (s, r) => closed.push([s.id, r]), sessionState: () => {} });
   const t0 = clock.now();
@@ -51,7 +66,10 @@ test('a throwing session ends as internal-error; a healthy one still times out o
   assert.deepEqual(closed, [['broken', 'internal-error']]);
   assert.equal(clock.nextDeadline(), t0 + 80, 're-armed to the healthy session');
   clock.advance(50);
-  assert.deepEqual(closed, [['broken', 'internal-error'], ['healthy', 'setup-timeout']]);
+  assert.deepEqual(closed, [
+    ['broken', 'internal-error'],
+    ['healthy', 'setup-timeout'],
+  ]);
   assert.equal(endpoint.sessionCount, 0);
   assert.equal(clock.pendingTimers, 0, 'no deadline left, no timer');
   await endpoint.close();

@@ -41,7 +41,12 @@ test('every single-character change of a signature is refused', () => {
 
 test('key rotation: a replica with [next, old] accepts what old signs; other keyrings refuse', () => {
   const signer = new ForwardAuth(old);
-  const rotated = new ForwardAuth(new Keyring([...next.keys.map((k) => ({ id: k.id, secret: k.exportSecret() })), ...old.keys.map((k) => ({ id: k.id, secret: k.exportSecret() }))]));
+  const rotated = new ForwardAuth(
+    new Keyring([
+      ...next.keys.map((k) => ({ id: k.id, secret: k.exportSecret() })),
+      ...old.keys.map((k) => ({ id: k.id, secret: k.exportSecret() })),
+    ]),
+  );
   const sig = signer.sign('GET', TARGET, NOW);
   assert.equal(rotated.verify(sig, 'GET', TARGET, NOW), true);
   assert.match(rotated.sign('GET', TARGET, NOW), /^v1\.2\./, 'signs with its first (minting) key');

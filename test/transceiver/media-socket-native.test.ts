@@ -31,7 +31,9 @@ async function open(o: Partial<MediaSocketOptions> & { batchUs?: number } = {}):
   const got: Harness['got'] = [];
   const counts = { tooLarge: 0, sendErrors: 0, batches: 0 };
   const s = await NativeMediaSocket.bind({
-    bind: LOCAL, bufferBytes: 1 << 20, batchUs: o.batchUs ?? 2000,
+    bind: LOCAL,
+    bufferBytes: 1 << 20,
+    batchUs: o.batchUs ?? 2000,
     // A copy: the socket's datagram is a view valid during the callback only.
     onDatagram: o.onDatagram ?? ((msg, from) => got.push({ msg: Buffer.from(msg), from })),
     onTooLarge: (n) => (counts.tooLarge += n),
@@ -82,13 +84,18 @@ test('a datagram that is not media ends the batch window at once; media waits it
   // DTLS…; 128–191: RTP/RTCP). A 100 ms window and 15 ms gaps: only the urgency splits batches.
   const delivered: { tag: string; batch: number }[] = [];
   const s = await NativeMediaSocket.bind({
-    bind: LOCAL, bufferBytes: 1 << 20, batchUs: 100_000, urgentOffset: 2,
+    bind: LOCAL,
+    bufferBytes: 1 << 20,
+    batchUs: 100_000,
+    urgentOffset: 2,
     onDatagram: (msg) => delivered.push({ tag: msg.subarray(3).toString(), batch: s.batches }),
-    onTooLarge: () => {}, onSendError: () => {},
+    onTooLarge: () => {},
+    onSendError: () => {},
   });
   const a = await udp();
   const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-  const send = (tag: string, kind: number): void => void a.send(Buffer.concat([Buffer.from([0, 0, kind]), Buffer.from(tag)]), s.address.port, '127.0.0.1');
+  const send = (tag: string, kind: number): void =>
+    void a.send(Buffer.concat([Buffer.from([0, 0, kind]), Buffer.from(tag)]), s.address.port, '127.0.0.1');
   const batchOf = (tag: string): number => delivered.find((d) => d.tag === tag)!.batch;
   try {
     send('m1', 0x80);
@@ -170,46 +177,65 @@ test('oversize datagrams are dropped and counted; the socket keeps working', { s
   }
 });
 
-test('close while senders keep sending: clean, idempotent, queued sends leave first, later sends are ignored', { skip, timeout: 20_000 }, async () => {
-  const { s, got } = await open({ batchUs: 500 });
-  const a = await udp();
-  const end = Date.now() + 3000;
-  let stop = false;
-  const flood = (async () => {
-    while (!stop && Date.now() < end) {
-      for (let i = 0; i < 50; i++) a.send(Buffer.alloc(200), s.address.port, '127.0.0.1');
-      await new Promise((r) => setImmediate(r));
+test(
+  'close while senders keep sending: clean, idempotent, queued sends leave first, later sends are ignored',
+  { skip, timeout: 20_000 },
+  async () => {
+    const { s, got } = await open({ batchUs: 500 });
+    const a = await udp();
+    const end = Date.now() + 3000;
+    let stop = false;
+    const flood = (async () => {
+      while (!stop && Date.now() < end) {
+        for (let i = 0; i < 50; i++) a.send(Buffer.alloc(200), s.address.port, '127.0.0.1');
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    try {
+      await waitFor(() => got.length > 100, 3000, 'traffic');
+      const to: TransportAddress = { address: '127.0.0.1', port: a.address().port, family: 'IPv4' };
+      s.send(Buffer.alloc(40), Buffer.from('last'), to);
+      await Promise.all([s.close(), s.close()]);
+      const after = got.length;
+      s.send(Buffer.alloc(40), Buffer.from('after close'), to);
+      s.flush();
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(got.length, after, 'nothing is delivered after close');
+      await waitFor(() => a.inbox.some((m) => m.subarray(40).toString() === 'last'), 2000, 'the send queued before close');
+      assert.ok(!a.inbox.some((m) => m.subarray(40).toString() === 'after close'));
+    } finally {
+      stop = true;
+      await flood;
+      await s.close();
+      await closeUdp(a);
     }
-  })();
-  try {
-    await waitFor(() => got.length > 100, 3000, 'traffic');
-    const to: TransportAddress = { address: '127.0.0.1', port: a.address().port, family: 'IPv4' };
-    s.send(Buffer.alloc(40), Buffer.from('last'), to);
-    await Promise.all([s.close(), s.close()]);
-    const after = got.length;
-    s.send(Buffer.alloc(40), Buffer.from('after close'), to);
-    s.flush();
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(got.length, after, 'nothing is delivered after close');
-    await waitFor(() => a.inbox.some((m) => m.subarray(40).toString() === 'last'), 2000, 'the send queued before close');
-    assert.ok(!a.inbox.some((m) => m.subarray(40).toString() === 'after close'));
-  } finally {
-    stop = true;
-    await flood;
-    await s.close();
-    await closeUdp(a);
-  }
-});
+  },
+);
 
 test('bind failure rejects with the address and EADDRINUSE', { skip, timeout: 20_000 }, async () => {
   const a = await udp();
   try {
     await assert.rejects(
-      NativeMediaSocket.bind({ bind: { ...LOCAL, port: a.address().port }, bufferBytes: 1 << 20, batchUs: 0, onDatagram: () => {}, onTooLarge: () => {}, onSendError: () => {} }),
-      (err: Error & { code?: string }) => err.code === 'EADDRINUSE' && err.message.includes(`bind EADDRINUSE 127.0.0.1:${a.address().port}`),
+      NativeMediaSocket.bind({
+        bind: { ...LOCAL, port: a.address().port },
+        bufferBytes: 1 << 20,
+        batchUs: 0,
+        onDatagram: () => {},
+        onTooLarge: () => {},
+        onSendError: () => {},
+      }),
+      (err: Error & { code?: string }) =>
+        err.code === 'EADDRINUSE' && err.message.includes(`bind EADDRINUSE 127.0.0.1:${a.address().port}`),
     );
     await assert.rejects(
-      NativeMediaSocket.bind({ bind: { address: '192.0.2.1', port: 0, family: 'IPv4' }, bufferBytes: 1 << 20, batchUs: 0, onDatagram: () => {}, onTooLarge: () => {}, onSendError: () => {} }),
+      NativeMediaSocket.bind({
+        bind: { address: '192.0.2.1', port: 0, family: 'IPv4' },
+        bufferBytes: 1 << 20,
+        batchUs: 0,
+        onDatagram: () => {},
+        onTooLarge: () => {},
+        onSendError: () => {},
+      }),
       (err: Error & { code?: string }) => err.code === 'EADDRNOTAVAIL',
     );
   } finally {
@@ -227,7 +253,11 @@ async function bindInChild(bytes: number, dropNetAdmin: boolean): Promise<string
     await s.close();
     console.log(JSON.stringify(warnings));`;
   const argv = [process.execPath, '--input-type=module', '-e', script];
-  const { stdout } = await execFileP(dropNetAdmin ? 'setpriv' : argv[0], dropNetAdmin ? ['--bounding-set=-net_admin', '--inh-caps=-net_admin', ...argv] : argv.slice(1), { timeout: 15_000 });
+  const { stdout } = await execFileP(
+    dropNetAdmin ? 'setpriv' : argv[0],
+    dropNetAdmin ? ['--bounding-set=-net_admin', '--inh-caps=-net_admin', ...argv] : argv.slice(1),
+    { timeout: 15_000 },
+  );
   return JSON.parse(stdout.trim().split('\n').pop()!) as string[];
 }
 
@@ -237,17 +267,24 @@ function hasNetAdmin(): boolean {
   return line !== null && (BigInt(`0x${line[1]}`) & (1n << 12n)) !== 0n;
 }
 
-test('a buffer beyond net.core.rmem_max: granted with CAP_NET_ADMIN, capped and warned about without it', { skip, timeout: 40_000 }, async (t) => {
-  const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
-  const wmemMax = Number(readFileSync('/proc/sys/net/core/wmem_max', 'utf8'));
-  const ask = 2 * Math.max(rmemMax, wmemMax);
-  const privileged = hasNetAdmin();
-  t.diagnostic(`rmem_max ${rmemMax}, wmem_max ${wmemMax}, asking ${ask}, CAP_NET_ADMIN ${privileged}`);
-  if (privileged) {
-    assert.deepEqual(await bindInChild(ask, false), [], 'SO_RCVBUFFORCE / SO_SNDBUFFORCE give the whole buffer: no warning');
-  } else if (process.env.CI === 'true') {
-    assert.fail('CI runs as root: CAP_NET_ADMIN was expected');
-  }
-  const capped = await bindInChild(ask, privileged);
-  assert.ok(capped.some((w) => w.includes('rmem_max')), `without CAP_NET_ADMIN the buffer is capped and warned about (${JSON.stringify(capped)})`);
-});
+test(
+  'a buffer beyond net.core.rmem_max: granted with CAP_NET_ADMIN, capped and warned about without it',
+  { skip, timeout: 40_000 },
+  async (t) => {
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    const wmemMax = Number(readFileSync('/proc/sys/net/core/wmem_max', 'utf8'));
+    const ask = 2 * Math.max(rmemMax, wmemMax);
+    const privileged = hasNetAdmin();
+    t.diagnostic(`rmem_max ${rmemMax}, wmem_max ${wmemMax}, asking ${ask}, CAP_NET_ADMIN ${privileged}`);
+    if (privileged) {
+      assert.deepEqual(await bindInChild(ask, false), [], 'SO_RCVBUFFORCE / SO_SNDBUFFORCE give the whole buffer: no warning');
+    } else if (process.env.CI === 'true') {
+      assert.fail('CI runs as root: CAP_NET_ADMIN was expected');
+    }
+    const capped = await bindInChild(ask, privileged);
+    assert.ok(
+      capped.some((w) => w.includes('rmem_max')),
+      `without CAP_NET_ADMIN the buffer is capped and warned about (${JSON.stringify(capped)})`,
+    );
+  },
+);

@@ -84,10 +84,14 @@ test('LiveRelays reads the live heartbeat members from Redis into live locations
     await live.refresh();
     assert.deepEqual([...(live.live() ?? [])].sort(), ['eu', 'us']);
     // The member's deadline is on the Redis server's clock: wait for Redis (bounded), not a timer of ours.
-    await waitFor(async () => {
-      await live.refresh();
-      return !live.live()?.has('us');
-    }, 3000, "'us' past its deadline");
+    await waitFor(
+      async () => {
+        await live.refresh();
+        return !live.live()?.has('us');
+      },
+      3000,
+      "'us' past its deadline",
+    );
     assert.deepEqual([...(live.live() ?? [])], ['eu']);
   } finally {
     await live.close();

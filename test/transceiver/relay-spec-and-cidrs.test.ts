@@ -14,7 +14,10 @@ test('a comma list is one unnamed location, in order; IPv6 in brackets', () => {
 
 test('named locations parse (eu=…;us=…) and are advertised in the order written, deduplicated', () => {
   const spec = parseRelaySpec('eu=198.51.100.1:3478,198.51.100.2:3478;us=203.0.113.1:3478,198.51.100.1:3478');
-  assert.deepEqual(spec.locations.map((l) => l.name), ['eu', 'us']);
+  assert.deepEqual(
+    spec.locations.map((l) => l.name),
+    ['eu', 'us'],
+  );
   assert.deepEqual(advertisedAddresses(spec).map(formatAddress), ['198.51.100.1:3478', '198.51.100.2:3478', '203.0.113.1:3478']);
 });
 

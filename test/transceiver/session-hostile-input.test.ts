@@ -11,7 +11,11 @@ import { CallPair, CLIENT_PUBLIC, numberedFrames, T0 } from '../calls/call-pair.
 test('random, truncated and bit-flipped datagrams never throw, are counted, and the call keeps working', () => {
   const reasons = new Set<string>();
   const pair = new CallPair({
-    seed: 'hostile', sessionRole: 'client', frames: numberedFrames(50), frameCount: 3_000, session: { onDrop: (r) => reasons.add(r) },
+    seed: 'hostile',
+    sessionRole: 'client',
+    frames: numberedFrames(50),
+    frameCount: 3_000,
+    session: { onDrop: (r) => reasons.add(r) },
   });
   pair.runUntil(T0 + 1000);
   assert.equal(pair.session.state, 'connected');
@@ -28,11 +32,14 @@ test('random, truncated and bit-flipped datagrams never throw, are counted, and 
     return b;
   });
   let now = pair.now;
-  fc.assert(fc.property(fc.oneof(random, truncated, flipped), (d) => {
-    now += 1;
-    pair.session.handle(d, path, now);
-    while (pair.session.pollTransmit());
-  }), { numRuns: 3000 });
+  fc.assert(
+    fc.property(fc.oneof(random, truncated, flipped), (d) => {
+      now += 1;
+      pair.session.handle(d, path, now);
+      while (pair.session.pollTransmit());
+    }),
+    { numRuns: 3000 },
+  );
   assert.equal(pair.session.state, 'connected');
   assert.ok(pair.session.stats().packetsDropped > 1000, `dropped ${pair.session.stats().packetsDropped}`);
   // Every drop is reported with a bounded reason (a metric label): SRTP drops carry the SRTP reason.

@@ -105,7 +105,10 @@ test('max duration ends the call; close() is idempotent and sends RTCP BYE and D
   pair.runUntil(T0 + 6000);
   assert.equal(pair.session.closeReason, 'max-duration');
   assert.equal(pair.session.closedAt, T0 + 5000);
-  assert.ok(pair.clientEvents.some((e) => e.type === 'rtcp' && e.packets.some((p) => p.type === 'bye')), 'BYE received');
+  assert.ok(
+    pair.clientEvents.some((e) => e.type === 'rtcp' && e.packets.some((p) => p.type === 'bye')),
+    'BYE received',
+  );
   assert.equal(pair.client.error?.code, ClientErrorCode.RemoteClosed, 'close_notify received');
   pair.session.close('hangup', pair.now);
   assert.equal(pair.session.closeReason, 'max-duration');

@@ -21,8 +21,10 @@ class StubCalls implements CallService {
   }
   createCall(offer: string, options: { handler?: string }) {
     this.lastHandler = options.handler;
-    if (!offer.startsWith('v=0')) return { ok: false as const, refusal: 'bad_sdp' as const, message: 'not a valid SDP offer: the first line must be "v=0"' };
-    if (!offer.includes('m=audio')) return { ok: false as const, refusal: 'sdp_not_acceptable' as const, message: 'the offer has no audio m-line' };
+    if (!offer.startsWith('v=0'))
+      return { ok: false as const, refusal: 'bad_sdp' as const, message: 'not a valid SDP offer: the first line must be "v=0"' };
+    if (!offer.includes('m=audio'))
+      return { ok: false as const, refusal: 'sdp_not_acceptable' as const, message: 'the offer has no audio m-line' };
     const id = `rtc_${this.calls.size + 1}`;
     this.calls.set(id, { id, state: 'created', closeReason: undefined } as CallInfo);
     return { ok: true as const, id, answer: 'v=0\r\nanswer\r\n' };
@@ -46,7 +48,15 @@ let base: string;
 let openBase: string;
 
 before(async () => {
-  server = await startSignaling({ host: '127.0.0.1', port: 0, calls: stub, apiKeys: [KEY, 'sk-second-key-0000000'], metrics: new MetricsRegistry(), ready: () => true, maxBodyBytes: 1024 });
+  server = await startSignaling({
+    host: '127.0.0.1',
+    port: 0,
+    calls: stub,
+    apiKeys: [KEY, 'sk-second-key-0000000'],
+    metrics: new MetricsRegistry(),
+    ready: () => true,
+    maxBodyBytes: 1024,
+  });
   openServer = await startSignaling({ host: '127.0.0.1', port: 0, calls: open, metrics: new MetricsRegistry(), ready: () => false });
   base = `http://127.0.0.1:${server.address.port}`;
   openBase = `http://127.0.0.1:${openServer.address.port}`;
@@ -66,7 +76,7 @@ async function post(path: string, body: string, headers: Record<string, string> 
 
 async function errorOf(res: Response): Promise<{ code: string; message: string }> {
   assert.equal(res.headers.get('content-type'), 'application/json');
-  const body = await res.json() as { error: { code: string; message: string } };
+  const body = (await res.json()) as { error: { code: string; message: string } };
   assert.ok(body.error.message.length > 10, 'the message explains');
   return body.error;
 }
@@ -81,10 +91,10 @@ test('POST offer → 201 application/sdp with Location; GET → state JSON; DELE
   assert.equal(stub.lastHandler, 'tone');
   const got = await fetch(base + location, { headers: auth });
   assert.equal(got.status, 200);
-  assert.equal((await got.json() as CallInfo).state, 'created');
+  assert.equal(((await got.json()) as CallInfo).state, 'created');
   const del = await fetch(base + location, { method: 'DELETE', headers: auth });
   assert.equal(del.status, 200);
-  assert.deepEqual([(await del.json() as CallInfo).state], ['closed']);
+  assert.deepEqual([((await del.json()) as CallInfo).state], ['closed']);
   const again = await fetch(base + location, { method: 'DELETE', headers: auth });
   assert.equal(again.status, 200, 'DELETE is idempotent');
   await again.body?.cancel();
@@ -96,7 +106,7 @@ test('POST …/{id}/hangup ends the call with reason hangup', async () => {
   await res.body?.cancel();
   const hang = await post(`${location}/hangup`, '', { 'content-type': 'application/json' });
   assert.equal(hang.status, 200);
-  const info = await hang.json() as CallInfo;
+  const info = (await hang.json()) as CallInfo;
   assert.equal(info.state, 'closed');
   assert.equal(info.closeReason, 'hangup');
 });
@@ -112,7 +122,11 @@ test('400 unparsable SDP, 406 no audio: the body says what is wrong', async () =
 
 test('415 wrong content type (JSON, form, none)', async () => {
   for (const type of ['application/json', 'multipart/form-data; boundary=x', '']) {
-    const res = await fetch(base + '/v1/realtime/calls', { method: 'POST', body: OFFER, headers: { ...auth, ...(type ? { 'content-type': type } : {}) } });
+    const res = await fetch(base + '/v1/realtime/calls', {
+      method: 'POST',
+      body: OFFER,
+      headers: { ...auth, ...(type ? { 'content-type': type } : {}) },
+    });
     assert.equal(res.status, 415, type);
     const e = await errorOf(res);
     assert.equal(e.code, 'ERR_SIGNALING_UNSUPPORTED_MEDIA_TYPE');
@@ -129,10 +143,14 @@ test('413 when the declared body is over the limit, and when a chunked body grow
   assert.equal(res.status, 413);
   assert.equal((await errorOf(res)).code, 'ERR_SIGNALING_BODY_TOO_LARGE');
   const status = await new Promise<number>((resolve, reject) => {
-    const req = request(base + '/v1/realtime/calls', { method: 'POST', headers: { 'content-type': 'application/sdp', ...auth, 'transfer-encoding': 'chunked' } }, (r) => {
-      r.resume();
-      resolve(r.statusCode ?? 0);
-    });
+    const req = request(
+      base + '/v1/realtime/calls',
+      { method: 'POST', headers: { 'content-type': 'application/sdp', ...auth, 'transfer-encoding': 'chunked' } },
+      (r) => {
+        r.resume();
+        resolve(r.statusCode ?? 0);
+      },
+    );
     req.on('error', reject);
     for (let i = 0; i < 8; i++) req.write('a=0123456789012345678901234567890123456789\r\n'.repeat(4));
     req.end();
@@ -142,7 +160,11 @@ test('413 when the declared body is over the limit, and when a chunked body grow
 
 test('401 without, with a wrong, or with a malformed bearer key; both configured keys work', async () => {
   for (const headers of [{}, { authorization: 'Bearer wrong-key-0000000000' }, { authorization: KEY }, { authorization: `Basic ${KEY}` }]) {
-    const res = await fetch(base + '/v1/realtime/calls', { method: 'POST', body: OFFER, headers: { 'content-type': 'application/sdp', ...headers } });
+    const res = await fetch(base + '/v1/realtime/calls', {
+      method: 'POST',
+      body: OFFER,
+      headers: { 'content-type': 'application/sdp', ...headers },
+    });
     assert.equal(res.status, 401);
     assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="parley"');
     assert.equal((await errorOf(res)).code, 'ERR_SIGNALING_UNAUTHORIZED');
@@ -198,7 +220,11 @@ test('503 + Retry-After at the session limit and while draining', async () => {
 test('CORS: preflight answers without a key; responses expose Location', async () => {
   const pre = await fetch(base + '/v1/realtime/calls', {
     method: 'OPTIONS',
-    headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    headers: {
+      origin: 'https://app.example',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization,content-type',
+    },
   });
   assert.equal(pre.status, 204);
   assert.equal(pre.headers.get('access-control-allow-origin'), '*');

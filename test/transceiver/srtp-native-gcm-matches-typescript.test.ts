@@ -11,9 +11,23 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SrtpSession, type DirectionKeys, type SessionKeys, type SrtpTransform } from '../../src/core/srtp/index.ts';
 import { AesGcmTransform } from '../../src/core/srtp/transform-aes-gcm.ts';
-import { nativeSrtpTransformFactory, NativeAesCmHmacSha1Transform, NativeAesGcmTransform } from '../../src/transceiver/media/srtp-native.ts';
+import {
+  nativeSrtpTransformFactory,
+  NativeAesCmHmacSha1Transform,
+  NativeAesGcmTransform,
+} from '../../src/transceiver/media/srtp-native.ts';
 import { rtcpRr, rtp } from '../core/srtp/helpers.ts';
-import { addon, assertEveryBitFlipRejected, assertOutputBufferChecked, crossCheckRandomPackets, hex, outcome, prng, skipWithoutAddon as skip, type Prng } from './helpers/srtp-cross-check.ts';
+import {
+  addon,
+  assertEveryBitFlipRejected,
+  assertOutputBufferChecked,
+  crossCheckRandomPackets,
+  hex,
+  outcome,
+  prng,
+  skipWithoutAddon as skip,
+  type Prng,
+} from './helpers/srtp-cross-check.ts';
 
 const GCM = 'SRTP_AEAD_AES_128_GCM';
 const TAG = 16;
@@ -70,7 +84,11 @@ test('RFC 7714 §17.1: native SRTCP encryption (E=1, index 0x5d4) and decryption
 
 test('RFC 7714 §17.3: native SRTCP authentication only (E=0) verifies, and a changed byte does not', { skip }, () => {
   const t = new NativeAesGcmTransform(addon(), { rtp: K_7714, rtcp: K_7714 });
-  assert.equal(sealE0(K_7714, RTCP_7714, 0x4d617273, 0x5d4).toString('hex'), SRTCP_AUTH_ONLY_7714.toString('hex'), 'the test sealer agrees with the RFC');
+  assert.equal(
+    sealE0(K_7714, RTCP_7714, 0x4d617273, 0x5d4).toString('hex'),
+    SRTCP_AUTH_ONLY_7714.toString('hex'),
+    'the test sealer agrees with the RFC',
+  );
   assert.equal(t.unprotectRtcp(SRTCP_AUTH_ONLY_7714, 0x4d617273, 0x000005d4)!.toString('hex'), RTCP_7714.toString('hex'));
   const wire = Buffer.from(SRTCP_AUTH_ONLY_7714);
   wire[9] ^= 1;
@@ -98,28 +116,35 @@ test('the factory builds the native GCM transform, and native and TypeScript GCM
   assert.equal((tsServer.unprotectRtp(replayed) as { reason: string }).reason, 'replayed');
 });
 
-test('4000 random RTP and RTCP packets: native and TypeScript GCM give identical bytes in all four directions, E=1 and E=0', { skip }, () => {
-  const r = prng(7714);
-  let keys = randomKeys(r);
-  let pair = both(keys);
-  for (let i = 0; i < 4000; i++) {
-    if (i % 100 === 0) pair = both((keys = randomKeys(r)));
-    const { ts, nat } = pair;
-    const { rtp: p, rtcp: { rtcp, wire: c, ssrc, index } } = crossCheckRandomPackets(r, ts, nat, i);
-    assert.equal(nat.unprotectRtp(p.wire, p.h, (p.ssrc ^ 1) >>> 0, p.roc, p.seq), undefined, 'the SSRC is in the IV');
-    // E = 0 (RFC 7714 §9.3): authenticated, returned as sent, by both.
-    const clear = sealE0(keys.rtcp, rtcp, ssrc, index);
-    assert.deepEqual(nat.unprotectRtcp(clear, ssrc, index), rtcp, `unprotectRtcp E=0 #${i}`);
-    assert.deepEqual(ts.unprotectRtcp(clear, ssrc, index), rtcp);
-    // Read with the other E flag, a packet fails the tag — except a bare 8-byte header, whose
-    // AAD is the same either way and which has nothing to encrypt.
-    const other = rtcp.length === 8 ? rtcp : undefined;
-    assert.deepEqual(nat.unprotectRtcp(c, ssrc, index), other, `E=1 read as E=0 #${i}`);
-    assert.deepEqual(ts.unprotectRtcp(c, ssrc, index), other);
-    assert.deepEqual(nat.unprotectRtcp(clear, ssrc, (E | index) >>> 0), other, `E=0 read as E=1 #${i}`);
-    assert.deepEqual(ts.unprotectRtcp(clear, ssrc, (E | index) >>> 0), other);
-  }
-});
+test(
+  '4000 random RTP and RTCP packets: native and TypeScript GCM give identical bytes in all four directions, E=1 and E=0',
+  { skip },
+  () => {
+    const r = prng(7714);
+    let keys = randomKeys(r);
+    let pair = both(keys);
+    for (let i = 0; i < 4000; i++) {
+      if (i % 100 === 0) pair = both((keys = randomKeys(r)));
+      const { ts, nat } = pair;
+      const {
+        rtp: p,
+        rtcp: { rtcp, wire: c, ssrc, index },
+      } = crossCheckRandomPackets(r, ts, nat, i);
+      assert.equal(nat.unprotectRtp(p.wire, p.h, (p.ssrc ^ 1) >>> 0, p.roc, p.seq), undefined, 'the SSRC is in the IV');
+      // E = 0 (RFC 7714 §9.3): authenticated, returned as sent, by both.
+      const clear = sealE0(keys.rtcp, rtcp, ssrc, index);
+      assert.deepEqual(nat.unprotectRtcp(clear, ssrc, index), rtcp, `unprotectRtcp E=0 #${i}`);
+      assert.deepEqual(ts.unprotectRtcp(clear, ssrc, index), rtcp);
+      // Read with the other E flag, a packet fails the tag — except a bare 8-byte header, whose
+      // AAD is the same either way and which has nothing to encrypt.
+      const other = rtcp.length === 8 ? rtcp : undefined;
+      assert.deepEqual(nat.unprotectRtcp(c, ssrc, index), other, `E=1 read as E=0 #${i}`);
+      assert.deepEqual(ts.unprotectRtcp(c, ssrc, index), other);
+      assert.deepEqual(nat.unprotectRtcp(clear, ssrc, (E | index) >>> 0), other, `E=0 read as E=1 #${i}`);
+      assert.deepEqual(ts.unprotectRtcp(clear, ssrc, (E | index) >>> 0), other);
+    }
+  },
+);
 
 test('every single-bit flip of a protected RTP packet and an E=1 and E=0 SRTCP packet is rejected by both transforms', { skip }, () => {
   const r = prng(7714 * 2);
@@ -133,11 +158,16 @@ test('every single-bit flip of a protected RTP packet and an E=1 and E=0 SRTCP p
     const index = r.u32() & 0x7fffffff;
     const sealed = ts.protectRtcp(rtcp, 0x1234, index)!;
     const clear = sealE0(keys.rtcp, rtcp, 0x1234, index);
-    assertEveryBitFlipRejected(ts, nat, [
-      [wire, (t, b) => t.unprotectRtp(b, 12, ssrc, roc, seq)],
-      [sealed, (t, b) => t.unprotectRtcp(b, 0x1234, (E | index) >>> 0)],
-      [clear, (t, b) => t.unprotectRtcp(b, 0x1234, index)],
-    ], `packet ${n}`);
+    assertEveryBitFlipRejected(
+      ts,
+      nat,
+      [
+        [wire, (t, b) => t.unprotectRtp(b, 12, ssrc, roc, seq)],
+        [sealed, (t, b) => t.unprotectRtcp(b, 0x1234, (E | index) >>> 0)],
+        [clear, (t, b) => t.unprotectRtcp(b, 0x1234, index)],
+      ],
+      `packet ${n}`,
+    );
   }
 });
 
@@ -156,7 +186,10 @@ test('hostile arguments: native and TypeScript GCM agree on undefined, throw or 
     const b = Buffer.from(wire.subarray(0, len));
     if (len <= TAG + 1) cases.push([`unprotectRtp ${len} bytes`, (t) => t.unprotectRtp(b, 12, 0x99, 0, 7)]);
     if (len <= TAG + 1) cases.push([`protectRtp ${len} bytes, header 12`, (t) => t.protectRtp(b, 12, 0x99, 0, 7)]);
-    for (const [sent, src] of [['E=1', swire], ['E=0', clear]] as const) {
+    for (const [sent, src] of [
+      ['E=1', swire],
+      ['E=0', clear],
+    ] as const) {
       const tail = Buffer.from(src.subarray(src.length - len)); // keeps the tag and index word where they were
       cases.push([`unprotectRtcp last ${len} bytes of ${sent}, read E=1`, (t) => t.unprotectRtcp(tail, 0x99, (E | 3) >>> 0)]);
       cases.push([`unprotectRtcp last ${len} bytes of ${sent}, read E=0`, (t) => t.unprotectRtcp(tail, 0x99, 3)]);
@@ -200,7 +233,12 @@ test('hostile arguments: native and TypeScript GCM agree on undefined, throw or 
     cases.push([`protectRtcp index ${index}`, (t) => t.protectRtcp(pkt, 0x99, index)]);
     cases.push([`unprotectRtcp eIndex ${index}`, (t) => t.unprotectRtcp(swire, 0x99, index)]);
   }
-  for (const [name, fn] of cases) assert.deepEqual(outcome(() => fn(nat)), outcome(() => fn(ts)), name);
+  for (const [name, fn] of cases)
+    assert.deepEqual(
+      outcome(() => fn(nat)),
+      outcome(() => fn(ts)),
+      name,
+    );
 });
 
 test('both GCM transforms refuse SRTCP shorter than its header; native GCM checks contexts and output buffers', { skip }, () => {
@@ -241,7 +279,13 @@ test('both GCM transforms refuse SRTCP shorter than its header; native GCM check
   const forgedOut = Buffer.alloc(pkt.length, 0xee);
   wired[20] ^= 1;
   assert.equal(a.gcmUnprotectRtp(gcm, wired, 12, 0x99, 0, 7, forgedOut), undefined, 'a forged packet');
-  assert.ok(forgedOut.subarray(0, 12).every((b) => b === 0xee), 'the header is copied only after the tag verifies');
-  assert.ok(forgedOut.subarray(12).every((b) => b === 0), 'the unverified plaintext is zeroed');
+  assert.ok(
+    forgedOut.subarray(0, 12).every((b) => b === 0xee),
+    'the header is copied only after the tag verifies',
+  );
+  assert.ok(
+    forgedOut.subarray(12).every((b) => b === 0),
+    'the unverified plaintext is zeroed',
+  );
   assert.equal(nat.unprotectRtp(wired, 12, 0x99, 0, 7), undefined);
 });

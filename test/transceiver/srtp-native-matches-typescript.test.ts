@@ -10,9 +10,23 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deriveSessionKeys, SrtpSession, type DirectionKeys, type SrtpTransform } from '../../src/core/srtp/index.ts';
 import { AesCmHmacSha1Transform } from '../../src/core/srtp/transform-aes-cm.ts';
-import { nativeSrtpTransformFactory, NativeAesCmHmacSha1Transform, NativeAesGcmTransform } from '../../src/transceiver/media/srtp-native.ts';
+import {
+  nativeSrtpTransformFactory,
+  NativeAesCmHmacSha1Transform,
+  NativeAesGcmTransform,
+} from '../../src/transceiver/media/srtp-native.ts';
 import { rtp } from '../core/srtp/helpers.ts';
-import { addon, assertEveryBitFlipRejected, assertOutputBufferChecked, crossCheckRandomPackets, hex, outcome, prng, skipWithoutAddon, type Prng } from './helpers/srtp-cross-check.ts';
+import {
+  addon,
+  assertEveryBitFlipRejected,
+  assertOutputBufferChecked,
+  crossCheckRandomPackets,
+  hex,
+  outcome,
+  prng,
+  skipWithoutAddon,
+  type Prng,
+} from './helpers/srtp-cross-check.ts';
 
 const CM = 'SRTP_AES128_CM_HMAC_SHA1_80';
 const skip = skipWithoutAddon;
@@ -31,8 +45,11 @@ test('RFC 3711 B.2: the native AES-CM keystream for session key 2B7E…, salt F0
   const t = new NativeAesCmHmacSha1Transform(addon(), { rtp: k, rtcp: k });
   // headerLength 0, SSRC 0, index 0: the IV is the salt, the output is payload XOR keystream.
   const out = t.protectRtp(Buffer.alloc(48), 0, 0, 0, 0)!;
-  assert.equal(out.subarray(0, 48).toString('hex'), hex(`E03EAD0935C95E80E166B16DD92B4EB4
-    D23513162B02D0F72A43A2FE4A5F97AB 41E95B3BB0A2E8DD477901E4FCA894C0`).toString('hex'));
+  assert.equal(
+    out.subarray(0, 48).toString('hex'),
+    hex(`E03EAD0935C95E80E166B16DD92B4EB4
+    D23513162B02D0F72A43A2FE4A5F97AB 41E95B3BB0A2E8DD477901E4FCA894C0`).toString('hex'),
+  );
 });
 
 const LIBSRTP_KEY = { key: hex('e1f97a0d3e018be0d64fa32c06de4139'), salt: hex('0ec675ad498afeebb6960b3aabe6') };
@@ -47,7 +64,10 @@ test('RFC 3711 B.3 keys → libsrtp srtp_driver SRTP and SRTCP packets through S
   const createTransform = nativeSrtpTransformFactory(addon());
   assert.ok(createTransform(CM, keys) instanceof NativeAesCmHmacSha1Transform);
   const gcmKeys = deriveSessionKeys('SRTP_AEAD_AES_128_GCM', LIBSRTP_KEY.key, LIBSRTP_KEY.salt.subarray(0, 12));
-  assert.ok(createTransform('SRTP_AEAD_AES_128_GCM', gcmKeys) instanceof NativeAesGcmTransform, 'GCM is native too (srtp-native-gcm-matches-typescript)');
+  assert.ok(
+    createTransform('SRTP_AEAD_AES_128_GCM', gcmKeys) instanceof NativeAesGcmTransform,
+    'GCM is native too (srtp-native-gcm-matches-typescript)',
+  );
   const tx = new SrtpSession(CM, LIBSRTP_KEY, LIBSRTP_KEY, { createTransform });
   assert.equal(tx.protectRtp(LIBSRTP_RTP).toString('hex'), LIBSRTP_SRTP.toString('hex'));
   tx.protectRtcp(LIBSRTP_RTCP);
@@ -76,7 +96,9 @@ test('4000 random RTP and RTCP packets: native and TypeScript give identical byt
   for (let i = 0; i < 4000; i++) {
     if (i % 100 === 0) pair_ = both(randomKeys(r));
     const { ts, nat } = pair_;
-    const { rtcp: { wire: c, ssrc, index } } = crossCheckRandomPackets(r, ts, nat, i);
+    const {
+      rtcp: { wire: c, ssrc, index },
+    } = crossCheckRandomPackets(r, ts, nat, i);
     // E = 0 as the caller read it: authenticated, returned without decryption, by both.
     assert.deepEqual(nat.unprotectRtcp(c, ssrc, index), ts.unprotectRtcp(c, ssrc, index));
   }
@@ -92,10 +114,15 @@ test('every single-bit flip of a protected RTP and RTCP packet is rejected by bo
     const rtcp = r.bytes(8 + n * 5);
     const index = r.u32() & 0x7fffffff;
     const swire = ts.protectRtcp(rtcp, 0x1234, index)!;
-    assertEveryBitFlipRejected(ts, nat, [
-      [wire, (t, b) => t.unprotectRtp(b, 12, pkt.readUInt32BE(8), roc, seq)],
-      [swire, (t, b) => t.unprotectRtcp(b, 0x1234, (0x80000000 | index) >>> 0)],
-    ], `packet ${n}`);
+    assertEveryBitFlipRejected(
+      ts,
+      nat,
+      [
+        [wire, (t, b) => t.unprotectRtp(b, 12, pkt.readUInt32BE(8), roc, seq)],
+        [swire, (t, b) => t.unprotectRtcp(b, 0x1234, (0x80000000 | index) >>> 0)],
+      ],
+      `packet ${n}`,
+    );
   }
 });
 
@@ -138,7 +165,10 @@ test('hostile arguments: native and TypeScript agree on undefined, throw or the 
   assert.throws(() => a.protectRtp({}, pkt, 12, 1, 0, 0, out), /bad context/);
   const one = Buffer.alloc(1);
   assert.throws(() => a.create(one, one, one, one, one, one), /16-byte cipher keys/);
-  assert.throws(() => a.create(Buffer.alloc(16), Buffer.alloc(20), Buffer.alloc(13), Buffer.alloc(16), Buffer.alloc(20), Buffer.alloc(14)), /14-byte salts/);
+  assert.throws(
+    () => a.create(Buffer.alloc(16), Buffer.alloc(20), Buffer.alloc(13), Buffer.alloc(16), Buffer.alloc(20), Buffer.alloc(14)),
+    /14-byte salts/,
+  );
   assert.throws(() => a.unprotectRtp(Buffer.alloc(8) as unknown as object, pkt, 12, 1, 0, 0, out), /bad context/);
 
   // The output buffer the RTP calls write into: present, large enough, and apart from the packet.
@@ -148,5 +178,8 @@ test('hostile arguments: native and TypeScript agree on undefined, throw or the 
   const forgedOut = Buffer.alloc(wired.length - 10, 0xee);
   wired[20] ^= 1;
   assert.equal(a.unprotectRtp(ctx, wired, 12, 0x99, 0, 7, forgedOut), undefined, 'a forged packet');
-  assert.ok(forgedOut.every((b) => b === 0xee), 'a forged packet writes nothing');
+  assert.ok(
+    forgedOut.every((b) => b === 0xee),
+    'a forged packet writes nothing',
+  );
 });

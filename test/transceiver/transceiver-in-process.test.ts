@@ -40,9 +40,18 @@ const received: Buffer[] = [];
 
 before(async () => {
   trx = await startTransceiver({
-    http: { address: '127.0.0.1', port: 0, family: 'IPv4' }, media: { address: '127.0.0.1', port: 0, family: 'IPv4' },
-    relays: [RELAY], relayCidrs: CidrSet.parse('127.0.0.1/32'), keyring, maxSessions: 1, maxCallSeconds: 60, handler: 'echo',
-    handlers: echoOnly(), certificate, rng: seededRng('in-process'), mediaIo: TEST_MEDIA_IO,
+    http: { address: '127.0.0.1', port: 0, family: 'IPv4' },
+    media: { address: '127.0.0.1', port: 0, family: 'IPv4' },
+    relays: [RELAY],
+    relayCidrs: CidrSet.parse('127.0.0.1/32'),
+    keyring,
+    maxSessions: 1,
+    maxCallSeconds: 60,
+    handler: 'echo',
+    handlers: echoOnly(),
+    certificate,
+    rng: seededRng('in-process'),
+    mediaIo: TEST_MEDIA_IO,
   });
   base = `http://127.0.0.1:${trx.httpAddress.port}`;
   relaySock = createSocket('udp4');
@@ -122,8 +131,13 @@ test('media endpoint drops: outside relay CIDRs, no relay header, no session; ea
   const location = res.headers.get('location')!;
   const client = { address: '198.51.100.20', port: 50000, family: 'IPv4' as const };
   const check = connectivityCheck({
-    transactionId: Buffer.alloc(12, 7), localUfrag: '1ODc', remoteUfrag: a.ufrag, remotePwd: a.pwd, priority: 1,
-    role: { controlling: true, tieBreaker: 1n }, useCandidate: true,
+    transactionId: Buffer.alloc(12, 7),
+    localUfrag: '1ODc',
+    remoteUfrag: a.ufrag,
+    remotePwd: a.pwd,
+    priority: 1,
+    role: { controlling: true, tieBreaker: 1n },
+    useCandidate: true,
   });
   const wrapped = Buffer.concat([encodeRelayHeader(client, RELAY), check]);
 
@@ -155,7 +169,11 @@ test('media endpoint drops: outside relay CIDRs, no relay header, no session; ea
   // The call's ICE and DTLS counters reach /metrics: a check with the wrong password is
   // answered 401, and a protected DTLS record before any keys is dropped (RFC 6347 §4.1).
   const forged = connectivityCheck({
-    transactionId: Buffer.alloc(12, 8), localUfrag: '1ODc', remoteUfrag: a.ufrag, remotePwd: 'not-the-password-at-all', priority: 1,
+    transactionId: Buffer.alloc(12, 8),
+    localUfrag: '1ODc',
+    remoteUfrag: a.ufrag,
+    remotePwd: 'not-the-password-at-all',
+    priority: 1,
     role: { controlling: true, tieBreaker: 1n },
   });
   await sendFrom(relaySock, Buffer.concat([encodeRelayHeader(client, RELAY), forged]));

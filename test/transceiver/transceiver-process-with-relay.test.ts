@@ -31,7 +31,8 @@ interface Proc {
 
 function start(args: string[]): Proc {
   const child = spawn(process.execPath, [BIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PARLEY_KEYS: KEYS, PARLEY_KEYS_FILE: '', PARLEY_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PARLEY_KEYS: KEYS, PARLEY_KEYS_FILE: '', PARLEY_LOG_LEVEL: 'info' },
   });
   const lines: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (l) => lines.push(l));
@@ -65,12 +66,36 @@ before(async () => {
   const relayPort = await freeUdpPort();
   const relayHttp = await freeTcpPort();
   relayAddr = { address: '127.0.0.1', port: relayPort, family: 'IPv4' };
-  relay = start(['relay', '--listen', `127.0.0.1:${relayPort}`, '--internal', '127.0.0.1:0', '--http', `127.0.0.1:${relayHttp}`, '--workers', '1']);
-  trx = start(['transceiver', '--http', '127.0.0.1:0', '--media', '127.0.0.1:0', '--relays', `127.0.0.1:${relayPort}`, '--drain-seconds', '2']);
+  relay = start([
+    'relay',
+    '--listen',
+    `127.0.0.1:${relayPort}`,
+    '--internal',
+    '127.0.0.1:0',
+    '--http',
+    `127.0.0.1:${relayHttp}`,
+    '--workers',
+    '1',
+  ]);
+  trx = start([
+    'transceiver',
+    '--http',
+    '127.0.0.1:0',
+    '--media',
+    '127.0.0.1:0',
+    '--relays',
+    `127.0.0.1:${relayPort}`,
+    '--drain-seconds',
+    '2',
+  ]);
   await waitFor(() => trx!.lines.some((l) => l.includes('"msg":"listening"')), 15_000, `transceiver listening:\n${trx.lines.join('\n')}`);
   const listening = JSON.parse(trx.lines.find((l) => l.includes('"msg":"listening"'))!) as { http: string };
   base = `http://127.0.0.1:${parseAddress(listening.http)!.port}`;
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${relayHttp}/readyz`).catch(() => undefined))?.status === 200, 15_000, 'relay ready');
+  await waitFor(
+    async () => (await fetch(`http://127.0.0.1:${relayHttp}/readyz`).catch(() => undefined))?.status === 200,
+    15_000,
+    'relay ready',
+  );
 });
 
 after(async () => {
@@ -102,7 +127,7 @@ test('a call through the real relay connects, echoes, reports RTT, and DELETE en
   await waitFor(async () => (await info(location)).stats.rttMs !== undefined, 10_000, 'RTT from RTCP');
   const del = await fetch(base + location, { method: 'DELETE' });
   assert.equal(del.status, 200);
-  const closed = await del.json() as CallInfo;
+  const closed = (await del.json()) as CallInfo;
   assert.equal(closed.state, 'closed');
   assert.equal(closed.closeReason, 'hangup');
   await waitFor(() => caller.heardBye(), 2000, 'RTCP BYE at the caller');
@@ -125,13 +150,20 @@ test('SIGTERM drains: 503 + Retry-After and readyz 503 at once, running calls en
   await waitFor(() => caller.connected, 15_000, 'connected');
   trx!.child.kill('SIGTERM');
   await waitFor(async () => (await fetch(`${base}/readyz`)).status === 503, 2000, 'readyz 503');
-  const refused = await fetch(`${base}/v1/realtime/calls`, { method: 'POST', body: caller.call.offer, headers: { 'content-type': 'application/sdp' } });
+  const refused = await fetch(`${base}/v1/realtime/calls`, {
+    method: 'POST',
+    body: caller.call.offer,
+    headers: { 'content-type': 'application/sdp' },
+  });
   assert.equal(refused.status, 503);
   assert.ok(Number(refused.headers.get('retry-after')) > 0);
   assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'ERR_SIGNALING_DRAINING');
   assert.equal((await info(location)).state, 'connected', 'calls keep running during the grace period');
   const code = await new Promise<number | null>((r) => trx!.child.once('exit', r));
   assert.equal(code, 0);
-  assert.ok(trx!.lines.some((l) => l.includes('"reason":"server-drain"')), 'the call was ended as server-drain');
+  assert.ok(
+    trx!.lines.some((l) => l.includes('"reason":"server-drain"')),
+    'the call was ended as server-drain',
+  );
   await waitFor(() => caller.call.error?.code === ClientErrorCode.RemoteClosed, 2000, 'close_notify at the caller');
 });

@@ -43,7 +43,8 @@ export class DataChannels implements SansIo<Buffer, DataChannelEvent> {
   #now = 0;
 
   constructor(o: DataChannelsOptions) {
-    if (o.role !== 'client' && o.role !== 'server') throw new DataChannelError(DataChannelCode.invalidChannel, "role must be 'client' or 'server'");
+    if (o.role !== 'client' && o.role !== 'server')
+      throw new DataChannelError(DataChannelCode.invalidChannel, "role must be 'client' or 'server'");
     this.association = new SctpAssociation(o);
     this.#parity = o.role === 'client' ? 0 : 1;
     this.#onDrop = o.onChannelDrop;
@@ -92,7 +93,8 @@ export class DataChannels implements SansIo<Buffer, DataChannelEvent> {
       throw new DataChannelError(DataChannelCode.invalidChannel, 'maxRetransmits and maxPacketLifeTime are exclusive');
     }
     for (const v of [init.maxRetransmits, init.maxPacketLifeTime]) {
-      if (v !== undefined && !(Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) throw new DataChannelError(DataChannelCode.invalidChannel, 'reliability parameters are 32-bit unsigned integers');
+      if (v !== undefined && !(Number.isInteger(v) && v >= 0 && v <= 0xffffffff))
+        throw new DataChannelError(DataChannelCode.invalidChannel, 'reliability parameters are 32-bit unsigned integers');
     }
     if (Buffer.byteLength(init.label) > 0xffff || Buffer.byteLength(init.protocol ?? '') > 0xffff) {
       throw new DataChannelError(DataChannelCode.invalidChannel, 'label and protocol are at most 65535 bytes');
@@ -100,7 +102,8 @@ export class DataChannels implements SansIo<Buffer, DataChannelEvent> {
     const negotiated = init.negotiated === true;
     if (negotiated && init.id === undefined) throw new DataChannelError(DataChannelCode.invalidChannel, 'a negotiated channel needs an id');
     const id = init.id ?? this.#freeId();
-    if (!Number.isInteger(id) || id < 0 || id > 65534) throw new DataChannelError(DataChannelCode.invalidChannel, `channel id ${id} is not a stream id (0..65534)`);
+    if (!Number.isInteger(id) || id < 0 || id > 65534)
+      throw new DataChannelError(DataChannelCode.invalidChannel, `channel id ${id} is not a stream id (0..65534)`);
     if (this.#channels.has(id)) throw new DataChannelError(DataChannelCode.idInUse, `channel id ${id} is in use`);
     const ch: Channel = {
       id,
@@ -192,7 +195,14 @@ export class DataChannels implements SansIo<Buffer, DataChannelEvent> {
       return;
     }
     if (!ch.negotiated) {
-      const open = encodeOpen({ ordered: ch.ordered, maxRetransmits: ch.maxRetransmits, maxPacketLifeTime: ch.maxPacketLifeTime, priority: ch.priority, label: ch.label, protocol: ch.protocol });
+      const open = encodeOpen({
+        ordered: ch.ordered,
+        maxRetransmits: ch.maxRetransmits,
+        maxPacketLifeTime: ch.maxPacketLifeTime,
+        priority: ch.priority,
+        label: ch.label,
+        protocol: ch.protocol,
+      });
       this.association.send(ch.id, Ppid.dcep, open, {}, this.#now);
     }
     ch.state = 'open';
@@ -320,7 +330,14 @@ export class DataChannels implements SansIo<Buffer, DataChannelEvent> {
 }
 
 function info(ch: Channel): ChannelInfo {
-  const out: ChannelInfo = { id: ch.id, label: ch.label, protocol: ch.protocol, ordered: ch.ordered, negotiated: ch.negotiated, remote: ch.remote };
+  const out: ChannelInfo = {
+    id: ch.id,
+    label: ch.label,
+    protocol: ch.protocol,
+    ordered: ch.ordered,
+    negotiated: ch.negotiated,
+    remote: ch.remote,
+  };
   if (ch.maxRetransmits !== undefined) out.maxRetransmits = ch.maxRetransmits;
   if (ch.maxPacketLifeTime !== undefined) out.maxPacketLifeTime = ch.maxPacketLifeTime;
   return out;

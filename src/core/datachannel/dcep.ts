@@ -49,7 +49,13 @@ export function decodeDcep(b: Buffer): DcepMessage | undefined {
   const param = b.readUInt32BE(4);
   const label = b.toString('utf8', 12, 12 + labelLength);
   const protocol = b.toString('utf8', 12 + labelLength);
-  const open: DcepOpen = { type: 'open', ordered: (channelType & ChannelType.unorderedFlag) === 0, priority: b.readUInt16BE(2), label, protocol };
+  const open: DcepOpen = {
+    type: 'open',
+    ordered: (channelType & ChannelType.unorderedFlag) === 0,
+    priority: b.readUInt16BE(2),
+    label,
+    protocol,
+  };
   if (reliability === ChannelType.partialRexmit) open.maxRetransmits = param;
   if (reliability === ChannelType.partialTimed) open.maxPacketLifeTime = param;
   return open;
@@ -60,7 +66,12 @@ export function encodeOpen(o: Omit<DcepOpen, 'type'>): Buffer {
   const protocol = Buffer.from(o.protocol, 'utf8');
   const b = Buffer.alloc(12 + label.length + protocol.length);
   b[0] = MSG_OPEN;
-  let type: number = o.maxRetransmits !== undefined ? ChannelType.partialRexmit : o.maxPacketLifeTime !== undefined ? ChannelType.partialTimed : ChannelType.reliable;
+  let type: number =
+    o.maxRetransmits !== undefined
+      ? ChannelType.partialRexmit
+      : o.maxPacketLifeTime !== undefined
+        ? ChannelType.partialTimed
+        : ChannelType.reliable;
   if (!o.ordered) type |= ChannelType.unorderedFlag;
   b[1] = type;
   b.writeUInt16BE(o.priority, 2);

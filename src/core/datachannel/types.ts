@@ -42,7 +42,10 @@ export type DataChannelEvent =
   | { type: 'closed'; error?: SctpFailure };
 
 export const DATACHANNEL_ERRORS = errorCatalog('DATACHANNEL', {
-  invalidChannel: ['ERR_DATACHANNEL_INVALID_CHANNEL', 'bad channel options: id, label/protocol length, both reliability limits (thrown to the caller)'],
+  invalidChannel: [
+    'ERR_DATACHANNEL_INVALID_CHANNEL',
+    'bad channel options: id, label/protocol length, both reliability limits (thrown to the caller)',
+  ],
   idInUse: ['ERR_DATACHANNEL_ID_IN_USE', 'open() with a stream id another channel holds (thrown to the caller)'],
   notOpen: ['ERR_DATACHANNEL_NOT_OPEN', 'send on a channel that is not open, or closing (thrown to the caller)'],
   noFreeId: ['ERR_DATACHANNEL_NO_FREE_ID', 'every stream id of our DTLS role is taken (thrown to the caller)'],

@@ -4,7 +4,16 @@
 // certificate: it parses, carries a P-256 key, and its fingerprint equals the one signalled in
 // SDP (constant-time compare). WebRTC trusts certificates only through that fingerprint
 // (RFC 8827 §6.5), so there is no chain, name or validity-date check — on purpose.
-import { createECDH, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, timingSafeEqual, X509Certificate } from 'node:crypto';
+import {
+  createECDH,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  timingSafeEqual,
+  X509Certificate,
+} from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { Rng } from '../rng.ts';
 import { AlertDescription, DtlsCode, DtlsError } from './errors.ts';
@@ -92,7 +101,11 @@ export function verifyPeerCertificate(chain: readonly Buffer[], expected: Buffer
   }
   const digest = createHash('sha256').update(chain[0]).digest();
   if (!timingSafeEqual(digest, expected)) {
-    throw new DtlsError(DtlsCode.fingerprintMismatch, 'peer certificate does not match the SDP fingerprint', AlertDescription.badCertificate);
+    throw new DtlsError(
+      DtlsCode.fingerprintMismatch,
+      'peer certificate does not match the SDP fingerprint',
+      AlertDescription.badCertificate,
+    );
   }
   let cert: X509Certificate;
   try {

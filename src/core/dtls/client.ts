@@ -97,7 +97,8 @@ export class ClientHandshake implements HandshakeRole {
     if (this.#expect === 'done' || msg.msgType === HandshakeType.helloRequest) return;
     // Only Finished travels under the new keys; everything before it must be epoch 0.
     const wantEpoch = msg.msgType === HandshakeType.finished ? 1 : 0;
-    if (msg.epoch !== wantEpoch || msg.minEpoch !== wantEpoch) throw fail.unexpected(`handshake message ${msg.msgType} in epoch ${msg.epoch}`);
+    if (msg.epoch !== wantEpoch || msg.minEpoch !== wantEpoch)
+      throw fail.unexpected(`handshake message ${msg.msgType} in epoch ${msg.epoch}`);
     if (msg.msgType === HandshakeType.helloVerifyRequest && this.#expect === 'serverHello') return this.#onHelloVerify(msg, now);
     if (msg.msgType === HandshakeType.certificateRequest && this.#expect === 'certificateRequest') return this.#onCertificateRequest(msg);
     if (msg.msgType === HandshakeType.serverHelloDone && this.#expect === 'certificateRequest') this.#expect = 'serverHelloDone';
@@ -133,7 +134,11 @@ export class ClientHandshake implements HandshakeRole {
   #onServerHello(msg: HandshakeMessage): void {
     const sh = parseServerHello(msg.body);
     if (sh.version !== DTLS12) {
-      throw new DtlsError(DtlsCode.protocolVersion, `server chose version ${sh.version.toString(16)}, not DTLS 1.2`, AlertDescription.protocolVersion);
+      throw new DtlsError(
+        DtlsCode.protocolVersion,
+        `server chose version ${sh.version.toString(16)}, not DTLS 1.2`,
+        AlertDescription.protocolVersion,
+      );
     }
     if (sh.cipherSuite !== TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 || sh.compressionMethod !== 0) {
       throw fail.illegal('server chose a cipher suite or compression we did not offer');
@@ -148,8 +153,10 @@ export class ClientHandshake implements HandshakeRole {
     // RFC 7627 §5.3: we refuse to run without the extended master secret.
     if (!ext.extendedMasterSecret) throw fail.handshake(DtlsCode.noExtendedMasterSecret, 'server does not support extended_master_secret');
     // RFC 5746 §3.4: the initial handshake's renegotiated_connection must be empty.
-    if (ext.renegotiationInfo !== undefined && ext.renegotiationInfo.length !== 0) throw fail.handshake(DtlsCode.illegalParameter, 'non-empty renegotiation_info');
-    if (ext.pointFormats !== undefined && !ext.pointFormats.includes(POINT_FORMAT_UNCOMPRESSED)) throw fail.illegal('server lacks uncompressed points');
+    if (ext.renegotiationInfo !== undefined && ext.renegotiationInfo.length !== 0)
+      throw fail.handshake(DtlsCode.illegalParameter, 'non-empty renegotiation_info');
+    if (ext.pointFormats !== undefined && !ext.pointFormats.includes(POINT_FORMAT_UNCOMPRESSED))
+      throw fail.illegal('server lacks uncompressed points');
     // RFC 5764 §4.1.1: exactly one profile, one we offered.
     const chosen = ext.srtpProfiles;
     const name = chosen?.length === 1 && this.#host.srtpProfiles.includes(chosen[0]) ? srtpProfileName(chosen[0]) : undefined;

@@ -76,7 +76,11 @@ export class DtlsEndpoint {
     const invalid = (why: string): DtlsError => new DtlsError(DtlsCode.invalidOptions, why);
     if (opts.role !== 'client' && opts.role !== 'server') throw invalid(`role must be 'client' or 'server'`);
     const cert = opts.certificate;
-    if (!Buffer.isBuffer(cert?.der) || cert.privateKey?.type !== 'private' || cert.privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    if (
+      !Buffer.isBuffer(cert?.der) ||
+      cert.privateKey?.type !== 'private' ||
+      cert.privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1'
+    ) {
       throw invalid('certificate must be an ECDSA P-256 DtlsCertificate (see generateCertificate)');
     }
     if (typeof opts.rng?.bytes !== 'function') throw invalid('rng is required');
@@ -89,7 +93,13 @@ export class DtlsEndpoint {
     this.#role = opts.role;
     this.#onDrop = opts.onDrop;
     this.#mtu = mtu;
-    const host = this.#makeHost(opts.certificate, remote, opts.rng, profiles.map((p) => SrtpProfile[p]), opts.cookie === true);
+    const host = this.#makeHost(
+      opts.certificate,
+      remote,
+      opts.rng,
+      profiles.map((p) => SrtpProfile[p]),
+      opts.cookie === true,
+    );
     this.#handshake = opts.role === 'client' ? new ClientHandshake(host) : new ServerHandshake(host);
   }
 
@@ -156,7 +166,8 @@ export class DtlsEndpoint {
   /** Sends one application_data record (one datagram). Only once connected. */
   send(data: Buffer): void {
     if (this.#state !== 'connected') throw new DtlsError(DtlsCode.notConnected, `cannot send in state ${this.#state}`);
-    if (data.length > MAX_PLAINTEXT) throw new DtlsError(DtlsCode.messageTooLarge, `application data of ${data.length} bytes exceeds ${MAX_PLAINTEXT}`);
+    if (data.length > MAX_PLAINTEXT)
+      throw new DtlsError(DtlsCode.messageTooLarge, `application data of ${data.length} bytes exceeds ${MAX_PLAINTEXT}`);
     this.#transmits.push(this.#writeRecord(ContentType.applicationData, this.#writeEpoch, data));
   }
 
@@ -171,9 +182,11 @@ export class DtlsEndpoint {
   /** RFC 5705 keying material export (no context), from the extended master secret. */
   exportKeyingMaterial(label: string, length: number): Buffer {
     const s = this.#secrets;
-    if (this.#state !== 'connected' || s === undefined) throw new DtlsError(DtlsCode.notConnected, 'keying material exists only once connected');
+    if (this.#state !== 'connected' || s === undefined)
+      throw new DtlsError(DtlsCode.notConnected, 'keying material exists only once connected');
     if (RESERVED_LABELS.has(label)) throw new DtlsError(DtlsCode.invalidOptions, `exporter label '${label}' is reserved by TLS`);
-    if (!Number.isInteger(length) || length < 1 || length > 65535) throw new DtlsError(DtlsCode.invalidOptions, 'export length must be 1..65535');
+    if (!Number.isInteger(length) || length < 1 || length > 65535)
+      throw new DtlsError(DtlsCode.invalidOptions, 'export length must be 1..65535');
     return exportKeyingMaterial(s.masterSecret, s.clientRandom, s.serverRandom, label, length);
   }
 
@@ -373,7 +386,10 @@ export class DtlsEndpoint {
 
   #fail(err: unknown): void {
     if (this.#state === 'failed' || this.#state === 'closed') return;
-    const e = err instanceof DtlsError ? err : new DtlsError(DtlsCode.internalError, `internal error: ${String(err)}`, AlertDescription.internalError);
+    const e =
+      err instanceof DtlsError
+        ? err
+        : new DtlsError(DtlsCode.internalError, `internal error: ${String(err)}`, AlertDescription.internalError);
     if (e.alert !== undefined && this.#state !== 'new') this.#sendAlert(ALERT_FATAL, e.alert);
     this.#end('failed');
     this.#events.push({ type: 'failed', reason: { code: e.code, message: e.message } });

@@ -14,9 +14,7 @@ import { ContentType, GCM_OVERHEAD, RECORD_HEADER } from './record.ts';
 export const INITIAL_RETRANSMIT_MS = 400;
 export const MAX_RETRANSMIT_MS = 60_000;
 
-export type FlightEntry =
-  | { kind: 'handshake'; epoch: number; msgType: number; seq: number; body: Buffer }
-  | { kind: 'ccs'; epoch: number };
+export type FlightEntry = { kind: 'handshake'; epoch: number; msgType: number; seq: number; body: Buffer } | { kind: 'ccs'; epoch: number };
 
 /** Writes one record (assigning its sequence number and protecting it for its epoch). */
 export type RecordWriter = (type: number, epoch: number, payload: Buffer) => Buffer;

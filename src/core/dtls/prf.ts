@@ -53,12 +53,6 @@ export function finishedVerifyData(master: Buffer, role: 'client' | 'server', tr
 }
 
 /** RFC 5705 §4 without a context value (what RFC 5764 §4.2 uses for "EXTRACTOR-dtls_srtp"). */
-export function exportKeyingMaterial(
-  master: Buffer,
-  clientRandom: Buffer,
-  serverRandom: Buffer,
-  label: string,
-  length: number,
-): Buffer {
+export function exportKeyingMaterial(master: Buffer, clientRandom: Buffer, serverRandom: Buffer, label: string, length: number): Buffer {
   return prf(master, label, Buffer.concat([clientRandom, serverRandom]), length);
 }

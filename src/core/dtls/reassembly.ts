@@ -49,7 +49,11 @@ export class Reassembler {
     this.#next = seq;
   }
 
-  add(frag: { msgType: number; length: number; messageSeq: number; fragmentOffset: number; body: Buffer }, epoch: number, recordSeq = 0): FragmentResult {
+  add(
+    frag: { msgType: number; length: number; messageSeq: number; fragmentOffset: number; body: Buffer },
+    epoch: number,
+    recordSeq = 0,
+  ): FragmentResult {
     if (frag.messageSeq < this.#next) return 'old';
     if (frag.messageSeq >= this.#next + MAX_AHEAD || frag.length > MAX_MESSAGE) return 'dropped';
     let p = this.#pending.get(frag.messageSeq);
@@ -57,7 +61,15 @@ export class Reassembler {
       let buffered = frag.length;
       for (const q of this.#pending.values()) buffered += q.body.length;
       if (buffered > MAX_BUFFERED) return 'dropped';
-      p = { msgType: frag.msgType, body: Buffer.alloc(frag.length), have: new Uint8Array(frag.length), missing: frag.length, epoch, minEpoch: epoch, recordSeq };
+      p = {
+        msgType: frag.msgType,
+        body: Buffer.alloc(frag.length),
+        have: new Uint8Array(frag.length),
+        missing: frag.length,
+        epoch,
+        minEpoch: epoch,
+        recordSeq,
+      };
       this.#pending.set(frag.messageSeq, p);
     } else if (p.msgType !== frag.msgType || p.body.length !== frag.length) {
       // A fragment that contradicts earlier ones is not ours to trust; drop it, keep the rest.

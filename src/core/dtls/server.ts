@@ -72,7 +72,8 @@ export class ServerHandshake implements HandshakeRole {
   onMessage(msg: HandshakeMessage, now: number): void {
     if (this.#expect === 'done') return;
     const wantEpoch = msg.msgType === HandshakeType.finished ? 1 : 0;
-    if (msg.epoch !== wantEpoch || msg.minEpoch !== wantEpoch) throw fail.unexpected(`handshake message ${msg.msgType} in epoch ${msg.epoch}`);
+    if (msg.epoch !== wantEpoch || msg.minEpoch !== wantEpoch)
+      throw fail.unexpected(`handshake message ${msg.msgType} in epoch ${msg.epoch}`);
     switch (this.#expect) {
       case 'clientHello':
         if (msg.msgType !== HandshakeType.clientHello) throw fail.unexpected(`handshake message ${msg.msgType} before ClientHello`);
@@ -114,14 +115,21 @@ export class ServerHandshake implements HandshakeRole {
     const ch = parseClientHello(msg.body);
     // DTLS versions count down (1.0 = 0xfeff, 1.2 = 0xfefd): a client offering only 1.0 is refused.
     if (ch.version > DTLS12) {
-      throw new DtlsError(DtlsCode.protocolVersion, `client offers version ${ch.version.toString(16)}, below DTLS 1.2`, AlertDescription.protocolVersion);
+      throw new DtlsError(
+        DtlsCode.protocolVersion,
+        `client offers version ${ch.version.toString(16)}, below DTLS 1.2`,
+        AlertDescription.protocolVersion,
+      );
     }
     if (this.#host.cookie) {
       const cookie = this.#cookieFor(ch);
       if (ch.cookie.length !== cookie.length || !timingSafeEqual(ch.cookie, cookie)) {
         // RFC 6347 §4.2.1: HelloVerifyRequest uses version DTLS 1.0 and the ClientHello's message_seq.
         const body = encodeHelloVerifyRequest(DTLS10, cookie);
-        this.#host.sendHelloVerifyRequest({ kind: 'handshake', epoch: 0, msgType: HandshakeType.helloVerifyRequest, seq: msg.seq, body }, msg.recordSeq);
+        this.#host.sendHelloVerifyRequest(
+          { kind: 'handshake', epoch: 0, msgType: HandshakeType.helloVerifyRequest, seq: msg.seq, body },
+          msg.recordSeq,
+        );
         return;
       }
     }
@@ -158,8 +166,10 @@ export class ServerHandshake implements HandshakeRole {
     if (!(ext.signatureAlgorithms ?? []).includes(ECDSA_SECP256R1_SHA256)) {
       throw fail.handshake(DtlsCode.noSharedSignature, 'client does not accept ecdsa_secp256r1_sha256');
     }
-    if (ext.pointFormats !== undefined && !ext.pointFormats.includes(POINT_FORMAT_UNCOMPRESSED)) throw fail.illegal('client lacks uncompressed points');
-    if (ext.renegotiationInfo !== undefined && ext.renegotiationInfo.length !== 0) throw fail.handshake(DtlsCode.illegalParameter, 'non-empty renegotiation_info');
+    if (ext.pointFormats !== undefined && !ext.pointFormats.includes(POINT_FORMAT_UNCOMPRESSED))
+      throw fail.illegal('client lacks uncompressed points');
+    if (ext.renegotiationInfo !== undefined && ext.renegotiationInfo.length !== 0)
+      throw fail.handshake(DtlsCode.illegalParameter, 'non-empty renegotiation_info');
     // RFC 8422 §4: without supported_groups the client accepts any; we then use P-256.
     if (ext.groups === undefined) return NamedGroup.secp256r1;
     const group = GROUP_PREFERENCE.find((g) => ext.groups!.includes(g));
@@ -177,19 +187,25 @@ export class ServerHandshake implements HandshakeRole {
       flight.push({ kind: 'handshake', epoch: 0, msgType, seq, body });
     };
     const profileId = this.#host.srtpProfiles.find((p) => srtpProfileName(p) === this.#profile)!;
-    add(HandshakeType.serverHello, encodeServerHello({
-      version: DTLS12,
-      random: this.#serverRandom,
-      sessionId: Buffer.alloc(0),
-      cipherSuite: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-      compressionMethod: 0,
-      extensions: serverHelloExtensions(profileId, this.#answer),
-    }));
+    add(
+      HandshakeType.serverHello,
+      encodeServerHello({
+        version: DTLS12,
+        random: this.#serverRandom,
+        sessionId: Buffer.alloc(0),
+        cipherSuite: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        compressionMethod: 0,
+        extensions: serverHelloExtensions(profileId, this.#answer),
+      }),
+    );
     add(HandshakeType.certificate, encodeCertificate([host.certificate.der]));
     const params = encodeEcdhParams(eph.group, eph.publicKey);
     const signed = signEcdsa(host.certificate.privateKey, Buffer.concat([this.#clientRandom, this.#serverRandom, params]));
     add(HandshakeType.serverKeyExchange, Buffer.concat([params, encodeSigned(signed)]));
-    add(HandshakeType.certificateRequest, encodeCertificateRequest({ certificateTypes: [CERT_TYPE_ECDSA_SIGN], signatureAlgorithms: [ECDSA_SECP256R1_SHA256] }));
+    add(
+      HandshakeType.certificateRequest,
+      encodeCertificateRequest({ certificateTypes: [CERT_TYPE_ECDSA_SIGN], signatureAlgorithms: [ECDSA_SECP256R1_SHA256] }),
+    );
     add(HandshakeType.serverHelloDone, Buffer.alloc(0));
     host.sendFlight(flight, now, true);
     this.#expect = 'certificate';
@@ -216,7 +232,14 @@ export class ServerHandshake implements HandshakeRole {
     const seq = this.#host.nextMessageSeq();
     const body = finishedVerifyData(secrets.masterSecret, 'server', this.#transcript.hash());
     // The final flight is kept (not timed): it is resent only when the client resends its own.
-    this.#host.sendFlight([{ kind: 'ccs', epoch: 0 }, { kind: 'handshake', epoch: 1, msgType: HandshakeType.finished, seq, body }], now, false);
+    this.#host.sendFlight(
+      [
+        { kind: 'ccs', epoch: 0 },
+        { kind: 'handshake', epoch: 1, msgType: HandshakeType.finished, seq, body },
+      ],
+      now,
+      false,
+    );
     this.#expect = 'done';
     this.#host.connected(this.#profile!, secrets);
   }

@@ -39,7 +39,11 @@ export function signEcdsa(key: KeyObject, data: Buffer): Signed {
 /** Throws ERR_DTLS_BAD_SIGNATURE (decrypt_error alert, RFC 5246 §7.2.2) unless `s` verifies. */
 export function verifyEcdsa(key: KeyObject, data: Buffer, s: Signed, what: string): void {
   if (s.algorithm !== ECDSA_SECP256R1_SHA256) {
-    throw new DtlsError(DtlsCode.illegalParameter, `${what} uses signature algorithm ${s.algorithm}, not ecdsa_secp256r1_sha256`, AlertDescription.illegalParameter);
+    throw new DtlsError(
+      DtlsCode.illegalParameter,
+      `${what} uses signature algorithm ${s.algorithm}, not ecdsa_secp256r1_sha256`,
+      AlertDescription.illegalParameter,
+    );
   }
   let ok: boolean;
   try {

@@ -4,8 +4,16 @@
 // (RFC 8445 §7.3.1.1) and what a valid check means are each agent's own business.
 import { classify } from '../demux.ts';
 import {
-  decodeStun, verifyFingerprint, verifyMessageIntegrity, isWellFramed, StunDecodeError, StunClass,
-  StunMethod, StunErrorCodes, type StunHeaderInfo, type StunMessage,
+  decodeStun,
+  verifyFingerprint,
+  verifyMessageIntegrity,
+  isWellFramed,
+  StunDecodeError,
+  StunClass,
+  StunMethod,
+  StunErrorCodes,
+  type StunHeaderInfo,
+  type StunMessage,
 } from '../stun/index.ts';
 import { bindingError } from './binding-response.ts';
 import type { IceCheckDropReason } from './errors.ts';
@@ -42,7 +50,8 @@ export function checkBindingRequest(packet: Buffer, c: BindingRequestCredentials
   // RFC 8489 §9.1.3: no USERNAME or no MESSAGE-INTEGRITY → 400; unknown USERNAME or bad
   // HMAC → 401. Neither answer carries MESSAGE-INTEGRITY.
   if (m.username === undefined || m.integrityOffset < 0) return reject(400, bindingError(tid, StunErrorCodes.BadRequest));
-  if (!c.usernameMatches(m.username) || !verifyMessageIntegrity(packet, c.localPwd)) return reject(401, bindingError(tid, StunErrorCodes.Unauthorized));
+  if (!c.usernameMatches(m.username) || !verifyMessageIntegrity(packet, c.localPwd))
+    return reject(401, bindingError(tid, StunErrorCodes.Unauthorized));
   // RFC 8489 §6.3.1: unknown comprehension-required attributes → 420, after authentication.
   if (m.unknownRequired.length > 0) return reject(420, bindingError(tid, StunErrorCodes.UnknownAttribute, c.localPwd, m.unknownRequired));
   return { kind: 'valid', message: m };

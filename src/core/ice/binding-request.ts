@@ -3,8 +3,15 @@
 // USE-CANDIDATE, MESSAGE-INTEGRITY keyed with the remote password, then FINGERPRINT.
 // Encoding only; transactions and retransmission live in ice-controlling-client.ts.
 import {
-  encodeStun, usernameAttribute, priorityAttribute, iceControllingAttribute, iceControlledAttribute,
-  useCandidateAttribute, StunClass, StunMethod, type RawAttribute,
+  encodeStun,
+  usernameAttribute,
+  priorityAttribute,
+  iceControllingAttribute,
+  iceControlledAttribute,
+  useCandidateAttribute,
+  StunClass,
+  StunMethod,
+  type RawAttribute,
 } from '../stun/index.ts';
 
 export interface ConnectivityCheck {

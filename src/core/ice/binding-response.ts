@@ -2,8 +2,14 @@
 // Encoding only: which response to send is the agent's decision.
 import type { TransportAddress } from '../address.ts';
 import {
-  encodeStun, xorMappedAddressAttribute, errorCodeAttribute, unknownAttributesAttribute,
-  StunClass, StunMethod, type RawAttribute, type StunErrorCodeValue,
+  encodeStun,
+  xorMappedAddressAttribute,
+  errorCodeAttribute,
+  unknownAttributesAttribute,
+  StunClass,
+  StunMethod,
+  type RawAttribute,
+  type StunErrorCodeValue,
 } from '../stun/index.ts';
 
 /**
@@ -13,7 +19,12 @@ import {
  */
 export function bindingSuccess(transactionId: Uint8Array, mapped: TransportAddress, password: string): Buffer {
   return encodeStun(
-    { method: StunMethod.Binding, class: StunClass.SuccessResponse, transactionId, attributes: [xorMappedAddressAttribute(mapped, transactionId)] },
+    {
+      method: StunMethod.Binding,
+      class: StunClass.SuccessResponse,
+      transactionId,
+      attributes: [xorMappedAddressAttribute(mapped, transactionId)],
+    },
     { integrityKey: password, fingerprint: true },
   );
 }

@@ -5,8 +5,14 @@ import { ParleyError, reasonCatalog, errorCatalog, type CodeOf } from '../errors
 
 export const ICE_ERRORS = errorCatalog('ICE', {
   invalidOptions: ['ERR_ICE_INVALID_OPTIONS', 'an agent was built without credentials, or with a bad RTO or retransmission count'],
-  checkTimeout: ['ERR_ICE_CHECK_TIMEOUT', 'controlling client: a check or nomination got no answer after every retransmission (RFC 8445 §7.2.5.3)'],
-  checkRefused: ['ERR_ICE_CHECK_REFUSED', 'controlling client: a check or nomination was answered with an error response (RFC 8445 §7.2.5.2)'],
+  checkTimeout: [
+    'ERR_ICE_CHECK_TIMEOUT',
+    'controlling client: a check or nomination got no answer after every retransmission (RFC 8445 §7.2.5.3)',
+  ],
+  checkRefused: [
+    'ERR_ICE_CHECK_REFUSED',
+    'controlling client: a check or nomination was answered with an error response (RFC 8445 §7.2.5.2)',
+  ],
 });
 export const IceErrorCode = ICE_ERRORS.codes;
 export type IceErrorCode = CodeOf<typeof ICE_ERRORS>;
@@ -46,7 +52,7 @@ export const ICE_CLIENT_RESULTS = reasonCatalog('ice_client', {
   drop_asymmetric: 'dropped: a response from another address than the check went to (RFC 8445 §7.2.5.2.1)',
   drop_fingerprint: 'dropped: a response with a missing or wrong FINGERPRINT',
   drop_integrity: 'dropped: a response whose MESSAGE-INTEGRITY does not verify with the peer password',
-  answered: "a valid check from the peer, answered with a Binding Success",
+  answered: 'a valid check from the peer, answered with a Binding Success',
   request_refused: 'a check from the peer refused with 400, 401 or 420 (binding-request-check.ts)',
   stun_error_487: 'a check from a peer that claims the controlling role too, answered 487',
   drop_request: 'a request dropped unanswered: bad FINGERPRINT, not Binding, not STUN',

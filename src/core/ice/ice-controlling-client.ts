@@ -11,7 +11,13 @@ import { formatAddress, type TransportAddress } from '../address.ts';
 import type { Rng } from '../rng.ts';
 import { classify } from '../demux.ts';
 import {
-  decodeStun, verifyFingerprint, verifyMessageIntegrity, StunDecodeError, StunClass, StunMethod, StunErrorCodes,
+  decodeStun,
+  verifyFingerprint,
+  verifyMessageIntegrity,
+  StunDecodeError,
+  StunClass,
+  StunMethod,
+  StunErrorCodes,
 } from '../stun/index.ts';
 import { connectivityCheck, PEER_REFLEXIVE_PRIORITY } from './binding-request.ts';
 import { checkBindingRequest, type BindingRequestCredentials } from './binding-request-check.ts';
@@ -84,11 +90,18 @@ export class IceControllingClient {
 
   constructor(opts: IceControllingClientOptions) {
     this.#o = {
-      localUfrag: opts.localUfrag, localPwd: opts.localPwd, remoteUfrag: opts.remoteUfrag, remotePwd: opts.remotePwd,
-      rtoMs: opts.rtoMs ?? 100, maxTransmissions: opts.maxTransmissions ?? 7, consentTimeoutMs: opts.consentTimeoutMs ?? 30_000,
-      consentIntervalMs: opts.consentIntervalMs ?? 5000, priority: opts.priority ?? PEER_REFLEXIVE_PRIORITY,
+      localUfrag: opts.localUfrag,
+      localPwd: opts.localPwd,
+      remoteUfrag: opts.remoteUfrag,
+      remotePwd: opts.remotePwd,
+      rtoMs: opts.rtoMs ?? 100,
+      maxTransmissions: opts.maxTransmissions ?? 7,
+      consentTimeoutMs: opts.consentTimeoutMs ?? 30_000,
+      consentIntervalMs: opts.consentIntervalMs ?? 5000,
+      priority: opts.priority ?? PEER_REFLEXIVE_PRIORITY,
     };
-    if (this.#o.maxTransmissions < 1 || this.#o.rtoMs <= 0) throw new IceError(IceErrorCode.invalidOptions, 'need at least one transmission and a positive RTO');
+    if (this.#o.maxTransmissions < 1 || this.#o.rtoMs <= 0)
+      throw new IceError(IceErrorCode.invalidOptions, 'need at least one transmission and a positive RTO');
     this.#remote = opts.remote;
     this.#remoteKey = formatAddress(opts.remote);
     this.#rng = opts.rng;
@@ -155,7 +168,8 @@ export class IceControllingClient {
       // Before connecting, a refused check fails the only pair (RFC 8445 §7.2.5). A 487 cannot be
       // resolved by switching role against a lite peer, which is always controlled (§6.1.1).
       // After connecting, consent simply runs out if refusals continue.
-      if (this.#phase === 'checking' || this.#phase === 'nominating') this.#fail(IceErrorCode.checkRefused, `error ${m.errorCode?.code ?? 'without ERROR-CODE'}`);
+      if (this.#phase === 'checking' || this.#phase === 'nominating')
+        this.#fail(IceErrorCode.checkRefused, `error ${m.errorCode?.code ?? 'without ERROR-CODE'}`);
       return;
     }
     this.#mapped = m.xorMappedAddress ?? this.#mapped;
@@ -240,9 +254,13 @@ export class IceControllingClient {
   /** State for tests and operations; holds no secrets. */
   dump(): IceClientDump {
     return {
-      state: this.#phase, remote: this.#remoteKey, mapped: this.#mapped && formatAddress(this.#mapped),
+      state: this.#phase,
+      remote: this.#remoteKey,
+      mapped: this.#mapped && formatAddress(this.#mapped),
       outstanding: [...this.#transactions.values()].map((t) => ({ purpose: t.purpose, transmissions: t.transmissions, nextAt: t.nextAt })),
-      lastResponseAt: this.#lastResponseAt, nextConsentAt: this.#nextConsentAt, stats: this.stats,
+      lastResponseAt: this.#lastResponseAt,
+      nextConsentAt: this.#nextConsentAt,
+      stats: this.stats,
     };
   }
 
@@ -260,8 +278,12 @@ export class IceControllingClient {
   #begin(purpose: Purpose, now: number): void {
     const transactionId = this.#rng.bytes(12);
     const data = connectivityCheck({
-      transactionId, localUfrag: this.#o.localUfrag, remoteUfrag: this.#o.remoteUfrag, remotePwd: this.#o.remotePwd,
-      priority: this.#o.priority, role: { controlling: true, tieBreaker: this.#tieBreaker },
+      transactionId,
+      localUfrag: this.#o.localUfrag,
+      remoteUfrag: this.#o.remoteUfrag,
+      remotePwd: this.#o.remotePwd,
+      priority: this.#o.priority,
+      role: { controlling: true, tieBreaker: this.#tieBreaker },
       // Consent checks keep USE-CANDIDATE: the lite agent moves its selection only on a
       // nomination (RFC 8445 §7.3.1.5), so after our NAT mapping changes the next consent
       // check is what moves it. Re-nominating the pair already selected changes nothing.

@@ -25,9 +25,16 @@ export interface IceLiteAgentOptions {
 }
 
 const DROP_COUNTER: Record<IceCheckDropReason, IceLiteCounter> = {
-  malformed: 'drop_malformed', indication: 'indication', response: 'drop_response', fingerprint: 'drop_fingerprint', method: 'drop_method',
+  malformed: 'drop_malformed',
+  indication: 'indication',
+  response: 'drop_response',
+  fingerprint: 'drop_fingerprint',
+  method: 'drop_method',
 };
-const REJECT_COUNTER = { 400: 'stun_error_400', 401: 'stun_error_401', 420: 'stun_error_420' } as const satisfies Record<number, IceLiteCounter>;
+const REJECT_COUNTER = { 400: 'stun_error_400', 401: 'stun_error_401', 420: 'stun_error_420' } as const satisfies Record<
+  number,
+  IceLiteCounter
+>;
 
 /** A session has a handful of remote addresses; the cap bounds what one credential holder can make us keep. */
 const MAX_VALID_PAIRS = 16;
@@ -215,7 +222,10 @@ export class IceLiteAgent {
     let oldest: string | undefined;
     let oldestAt = Infinity;
     for (const [k, p] of this.#valid) {
-      if (k !== selectedKey && p.lastCheckAt < oldestAt) { oldest = k; oldestAt = p.lastCheckAt; }
+      if (k !== selectedKey && p.lastCheckAt < oldestAt) {
+        oldest = k;
+        oldestAt = p.lastCheckAt;
+      }
     }
     if (oldest !== undefined) this.#valid.delete(oldest);
   }

@@ -22,7 +22,15 @@ import type { SrtpDropReason, SrtpProfileName } from '../srtp/index.ts';
 import { PEER_DROPS } from './errors.ts';
 import type { PeerDrop } from './errors.ts';
 import type {
-  AudioPeerOptions, ControllingIceAgent, PeerDump, PeerEvent, PeerFailure, PeerPaths, PeerState, PeerStats, PeerTransmit,
+  AudioPeerOptions,
+  ControllingIceAgent,
+  PeerDump,
+  PeerEvent,
+  PeerFailure,
+  PeerPaths,
+  PeerState,
+  PeerStats,
+  PeerTransmit,
 } from './peer-types.ts';
 import { PeerData } from './peer-data.ts';
 import { RtcpSession } from './rtcp-session.ts';
@@ -61,7 +69,11 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     const ice = o.ice;
     if (ice.role === 'lite') {
       this.#lite = new IceLiteAgent({
-        localUfrag: ice.localUfrag, localPwd: ice.localPwd, remoteUfrag: ice.remoteUfrag, remotePwd: ice.remotePwd, consentTimeoutMs: ice.consentTimeoutMs,
+        localUfrag: ice.localUfrag,
+        localPwd: ice.localPwd,
+        remoteUfrag: ice.remoteUfrag,
+        remotePwd: ice.remotePwd,
+        consentTimeoutMs: ice.consentTimeoutMs,
         onCheck: o.onIceCheck,
       });
       this.#ice = this.#lite;
@@ -70,10 +82,20 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     }
     this.#sender = new RtpSender({ ssrc: o.ssrc, payloadType: o.payloadType, rng: o.rng, source: o.source, maxLagMs: o.maxLagMs });
     this.#rtcp = new RtcpSession({
-      ssrc: o.ssrc, cname: o.cname, rng: o.rng, intervalMs: o.rtcpIntervalMs, firstReportMs: o.firstReportMs, wallClockOffsetMs: o.wallClockOffsetMs,
+      ssrc: o.ssrc,
+      cname: o.cname,
+      rng: o.rng,
+      intervalMs: o.rtcpIntervalMs,
+      firstReportMs: o.firstReportMs,
+      wallClockOffsetMs: o.wallClockOffsetMs,
     });
     if (o.dataChannels) {
-      const link = { role: o.dtlsRole, rng: o.rng, transmit: (p: Buffer) => this.#sendSctp(p), event: (event: DataChannelEvent) => this.#events.push({ type: 'datachannel', event }) };
+      const link = {
+        role: o.dtlsRole,
+        rng: o.rng,
+        transmit: (p: Buffer) => this.#sendSctp(p),
+        event: (event: DataChannelEvent) => this.#events.push({ type: 'datachannel', event }),
+      };
       this.#data = new PeerData(link, o.dataChannels);
     }
   }
@@ -219,8 +241,12 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
   dump(): PeerDump {
     const selected = this.#selected;
     return {
-      state: this.#state, selected: selected === undefined ? undefined : formatAddress(this.#paths.address(selected)),
-      dtls: this.#dtls?.state, srtpProfile: this.#srtp?.profile, drops: { ...this.#drops }, ice: this.#lite?.dump(),
+      state: this.#state,
+      selected: selected === undefined ? undefined : formatAddress(this.#paths.address(selected)),
+      dtls: this.#dtls?.state,
+      srtpProfile: this.#srtp?.profile,
+      drops: { ...this.#drops },
+      ice: this.#lite?.dump(),
     };
   }
 
@@ -300,7 +326,11 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     if (this.#state === 'new') this.#state = 'connecting';
     try {
       this.#dtls = new DtlsEndpoint({
-        role: this.#o.dtlsRole, certificate: this.#o.certificate, remoteFingerprint: this.#o.remoteFingerprint, rng: this.#o.rng, onDrop: this.#o.onDtlsDrop,
+        role: this.#o.dtlsRole,
+        certificate: this.#o.certificate,
+        remoteFingerprint: this.#o.remoteFingerprint,
+        rng: this.#o.rng,
+        onDrop: this.#o.onDtlsDrop,
       });
     } catch (err) {
       this.#fail('dtls-failed', (err as Error).message, now);

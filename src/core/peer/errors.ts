@@ -16,7 +16,9 @@ export type PeerDropReason = Exclude<PeerDrop, 'srtp'> | `srtp_${SrtpDropReason}
 export const PEER_DROP_REASONS: ReasonCatalog<PeerDropReason> = reasonCatalog('peer', {
   not_ready: 'DTLS before ICE selected a pair, or SRTP/SRTCP before the keys',
   // index_exhausted is the send side's: a receiving peer never meets it.
-  ...Object.fromEntries(SRTP_DROPS.entries.filter((e) => e.value !== 'index_exhausted').map((e) => [`srtp_${e.value}`, `SRTP/SRTCP refused it: ${e.meaning}`])),
+  ...Object.fromEntries(
+    SRTP_DROPS.entries.filter((e) => e.value !== 'index_exhausted').map((e) => [`srtp_${e.value}`, `SRTP/SRTCP refused it: ${e.meaning}`]),
+  ),
   malformed: 'authenticated, but not an RTP packet or RTCP compound that parses',
   unknown_payload: 'an RTP payload type other than the negotiated Opus one (e.g. telephone-event)',
   unknown_kind: 'first byte is neither STUN, DTLS nor RTP/RTCP (RFC 7983)',

@@ -11,6 +11,17 @@ export { ADDRESS_PATHS, PEER_FAILURES } from './peer-types.ts';
 export { PEER_DROP_REASONS, PEER_DROPS } from './errors.ts';
 export type { PeerDrop, PeerDropReason } from './errors.ts';
 export type {
-  AudioPeerOptions, ControllingIceAgent, ControllingIceEvent, LiteIceOptions, PeerAudio, PeerDump, PeerEvent, PeerFailure, PeerIce,
-  PeerPaths, PeerState, PeerStats, PeerTransmit,
+  AudioPeerOptions,
+  ControllingIceAgent,
+  ControllingIceEvent,
+  LiteIceOptions,
+  PeerAudio,
+  PeerDump,
+  PeerEvent,
+  PeerFailure,
+  PeerIce,
+  PeerPaths,
+  PeerState,
+  PeerStats,
+  PeerTransmit,
 } from './peer-types.ts';

@@ -77,8 +77,13 @@ export class PeerData {
     this.#burst = Math.max(1, o.maxBurstPackets ?? DEFAULT_MAX_BURST_PACKETS);
     this.#initiate = o.initiate ?? link.role === 'client';
     this.#dc = new DataChannels({
-      ...o.sctp, role: link.role, rng: link.rng, port: o.port ?? SCTP_PORT, remotePort: o.remotePort ?? SCTP_PORT,
-      onDrop: o.onSctpDrop, onChannelDrop: o.onChannelDrop,
+      ...o.sctp,
+      role: link.role,
+      rng: link.rng,
+      port: o.port ?? SCTP_PORT,
+      remotePort: o.remotePort ?? SCTP_PORT,
+      onDrop: o.onSctpDrop,
+      onChannelDrop: o.onChannelDrop,
     });
     this.#dc.association.setRemoteMaxMessageSize(o.remoteMaxMessageSize ?? DEFAULT_REMOTE_MAX_MESSAGE_SIZE);
   }

@@ -140,9 +140,18 @@ export class RtcpSession {
     // extrapolated from the last frame sent at the 48 kHz clock.
     const ntp = ntpFromUnixMs(now + this.#offset);
     const rtpTimestamp = (sender.lastTimestamp + Math.round(((now - lastAt) * OPUS_CLOCK_RATE) / 1000)) >>> 0;
-    return [{
-      type: 'sr', ssrc: this.#ssrc, ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction, rtpTimestamp,
-      packetCount: sender.packetsSent >>> 0, octetCount: sender.octetsSent >>> 0, reports,
-    }, sdes];
+    return [
+      {
+        type: 'sr',
+        ssrc: this.#ssrc,
+        ntpSeconds: ntp.seconds,
+        ntpFraction: ntp.fraction,
+        rtpTimestamp,
+        packetCount: sender.packetsSent >>> 0,
+        octetCount: sender.octetsSent >>> 0,
+        reports,
+      },
+      sdes,
+    ];
   }
 }

@@ -28,9 +28,10 @@ export class RtpParseError extends ParleyError<RtpErrorCode> {
   }
 }
 
-const INSTANCES = Object.fromEntries(
-  RTP_PARSE_REASONS.map((r) => [r, Object.freeze(new RtpParseError(r))]),
-) as Record<RtpParseReason, RtpParseError>;
+const INSTANCES = Object.fromEntries(RTP_PARSE_REASONS.map((r) => [r, Object.freeze(new RtpParseError(r))])) as Record<
+  RtpParseReason,
+  RtpParseError
+>;
 
 export function rtpParseError(reason: RtpParseReason): RtpParseError {
   return INSTANCES[reason];

@@ -28,7 +28,7 @@ export function parseExtensionElements(ext: RtpHeaderExtension): RtpExtensionEle
   const d = ext.data;
   const out: RtpExtensionElement[] = [];
   if (isOneByteProfile(ext.profile)) {
-    for (let i = 0; i < d.length; ) {
+    for (let i = 0; i < d.length;) {
       const id = d[i] >>> 4;
       if (id === 0) {
         i++; // §4.2: padding byte; its L must be 0 too, but receivers just skip it
@@ -43,7 +43,7 @@ export function parseExtensionElements(ext: RtpHeaderExtension): RtpExtensionEle
     return out;
   }
   if (isTwoByteProfile(ext.profile)) {
-    for (let i = 0; i < d.length; ) {
+    for (let i = 0; i < d.length;) {
       const id = d[i];
       if (id === 0) {
         i++;
@@ -72,7 +72,8 @@ export function encodeExtensionElements(elements: RtpExtensionElement[], appBits
     if (oneByte) {
       parts.push(Buffer.from([(e.id << 4) | (e.data.length - 1)]), e.data);
     } else {
-      if (e.id < 1 || e.id > 255 || e.data.length > 255) throw new RangeError(`RFC 8285: element id ${e.id} / ${e.data.length} bytes does not fit`);
+      if (e.id < 1 || e.id > 255 || e.data.length > 255)
+        throw new RangeError(`RFC 8285: element id ${e.id} / ${e.data.length} bytes does not fit`);
       parts.push(Buffer.from([e.id, e.data.length]), e.data);
     }
   }

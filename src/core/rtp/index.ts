@@ -6,12 +6,27 @@ export { OPUS_CLOCK_RATE, FRAME_MS, TICKS_PER_FRAME } from './opus-clock.ts';
 export type { RtpPacket, RtpHeader, RtpHeaderExtension } from './rtp-packet.ts';
 export { rtpHeaderLength } from './header-length.ts';
 export {
-  parseExtensionElements, encodeExtensionElements, ONE_BYTE_PROFILE, TWO_BYTE_PROFILE, isOneByteProfile, isTwoByteProfile,
+  parseExtensionElements,
+  encodeExtensionElements,
+  ONE_BYTE_PROFILE,
+  TWO_BYTE_PROFILE,
+  isOneByteProfile,
+  isTwoByteProfile,
 } from './header-extension.ts';
 export type { RtpExtensionElement } from './header-extension.ts';
 export { parseRtcpCompound, encodeRtcpCompound } from './rtcp-codec.ts';
 export { RTCP_TYPE, SDES_ITEM } from './rtcp-types.ts';
-export type { RtcpPacket, SenderReport, ReceiverReport, SourceDescription, Goodbye, OtherRtcp, ReportBlock, SdesChunk, SdesItem } from './rtcp-types.ts';
+export type {
+  RtcpPacket,
+  SenderReport,
+  ReceiverReport,
+  SourceDescription,
+  Goodbye,
+  OtherRtcp,
+  ReportBlock,
+  SdesChunk,
+  SdesItem,
+} from './rtcp-types.ts';
 export { RtpReceiverStats } from './receiver-stats.ts';
 export { ntpFromUnixMs, ntpMiddle32, roundTripMs, rttUnits, NTP_UNIX_OFFSET_S } from './ntp.ts';
 export type { NtpTimestamp } from './ntp.ts';

@@ -77,7 +77,10 @@ export class RtpReceiverStats {
     this.#receivedPrior = this.#received;
     const lostInterval = expectedInterval - receivedInterval;
     const fractionLost = expectedInterval === 0 || lostInterval <= 0 ? 0 : Math.floor((lostInterval * 256) / expectedInterval);
-    const dlsr = this.#lastSrArrivalMs === undefined ? 0 : Math.min(0xffffffff, Math.max(0, Math.round(((nowMs - this.#lastSrArrivalMs) * 65536) / 1000)));
+    const dlsr =
+      this.#lastSrArrivalMs === undefined
+        ? 0
+        : Math.min(0xffffffff, Math.max(0, Math.round(((nowMs - this.#lastSrArrivalMs) * 65536) / 1000)));
     return {
       ssrc,
       fractionLost: Math.min(255, fractionLost),

@@ -11,7 +11,7 @@ const REPORT_BLOCK = 24;
 export function parseRtcpCompound(buf: Buffer): RtcpPacket[] | RtpParseError {
   if (buf.length < 4) return rtpParseError('too_short');
   const out: RtcpPacket[] = [];
-  for (let off = 0; off < buf.length; ) {
+  for (let off = 0; off < buf.length;) {
     if (off + 4 > buf.length) return rtpParseError('bad_length');
     const b0 = buf[off];
     if (b0 >>> 6 !== 2) return rtpParseError('bad_version');
@@ -51,7 +51,12 @@ function parseOne(pt: number, count: number, body: Buffer): RtcpPacket | RtpPars
     }
     case RTCP_TYPE.RR: {
       if (body.length < 4 + count * REPORT_BLOCK) return rtpParseError('bad_rtcp_body');
-      return { type: 'rr', ssrc: body.readUInt32BE(0), reports: reportBlocks(body, 4, count), ...extensionAfter(body, 4 + count * REPORT_BLOCK) };
+      return {
+        type: 'rr',
+        ssrc: body.readUInt32BE(0),
+        reports: reportBlocks(body, 4, count),
+        ...extensionAfter(body, 4 + count * REPORT_BLOCK),
+      };
     }
     case RTCP_TYPE.SDES:
       return parseSdes(body, count);
@@ -132,7 +137,9 @@ function encodeOne(p: RtcpPacket): Buffer {
   switch (p.type) {
     case 'sr': {
       const fixed = Buffer.alloc(24);
-      [p.ssrc, p.ntpSeconds, p.ntpFraction, p.rtpTimestamp, p.packetCount, p.octetCount].forEach((v, i) => fixed.writeUInt32BE(v >>> 0, 4 * i));
+      [p.ssrc, p.ntpSeconds, p.ntpFraction, p.rtpTimestamp, p.packetCount, p.octetCount].forEach((v, i) =>
+        fixed.writeUInt32BE(v >>> 0, 4 * i),
+      );
       return header(RTCP_TYPE.SR, p.reports.length, Buffer.concat([fixed, ...p.reports.map(encodeBlock), p.extension ?? Buffer.alloc(0)]));
     }
     case 'rr': {

@@ -47,8 +47,21 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
   readonly #control: Control[] = [];
   readonly #drops = Object.fromEntries(SCTP_DROPS.reasons.map((r) => [r, 0])) as Record<SctpDropReason, number>;
   readonly stats: SctpStats = {
-    packetsIn: 0, packetsOut: 0, dataChunksIn: 0, dataChunksOut: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0,
-    retransmits: 0, fastRetransmits: 0, t3Expiries: 0, duplicateTsnsIn: 0, abandonedMessages: 0, forwardTsnsOut: 0, sacksOut: 0,
+    packetsIn: 0,
+    packetsOut: 0,
+    dataChunksIn: 0,
+    dataChunksOut: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    retransmits: 0,
+    fastRetransmits: 0,
+    t3Expiries: 0,
+    duplicateTsnsIn: 0,
+    abandonedMessages: 0,
+    forwardTsnsOut: 0,
+    sacksOut: 0,
   };
   #state: SctpState = 'closed';
   #dead = false;
@@ -195,7 +208,10 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
     const t1 = this.#t1;
     if (t1 !== undefined && now >= t1.at) {
       if (++t1.count > this.#o.maxInitRetransmissions) {
-        this.#fail(SctpCode.handshakeTimeout, `no answer to ${this.#state === 'cookie_wait' ? 'INIT' : 'COOKIE-ECHO'} after ${t1.count - 1} retransmissions`);
+        this.#fail(
+          SctpCode.handshakeTimeout,
+          `no answer to ${this.#state === 'cookie_wait' ? 'INIT' : 'COOKIE-ECHO'} after ${t1.count - 1} retransmissions`,
+        );
         return;
       }
       t1.interval = Math.min(t1.interval * 2, this.#o.rto.maxMs);
@@ -388,7 +404,15 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
       peerForwardTsn: ack.forwardTsn,
       peerReconfig: ack.reconfig,
     });
-    const packet = singleChunkPacket(this.#o.mtu, this.#o.port, this.#o.remotePort, ack.initiateTag, ChunkType.cookieEcho, 0, Buffer.from(ack.cookie));
+    const packet = singleChunkPacket(
+      this.#o.mtu,
+      this.#o.port,
+      this.#o.remotePort,
+      ack.initiateTag,
+      ChunkType.cookieEcho,
+      0,
+      Buffer.from(ack.cookie),
+    );
     this.#state = 'cookie_echoed';
     this.#t1 = { at: now + this.#o.rto.initialMs, count: 0, interval: this.#o.rto.initialMs, packet };
     this.#push(packet);
@@ -413,7 +437,13 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
       return false;
     }
     if (decision === 'establish') {
-      this.#local = { tag: c.localTag, initialTsn: c.localInitialTsn, aRwnd: this.#o.maxReassemblyBytes, outboundStreams: this.#o.outboundStreams, inboundStreams: this.#o.maxInboundStreams };
+      this.#local = {
+        tag: c.localTag,
+        initialTsn: c.localInitialTsn,
+        aRwnd: this.#o.maxReassemblyBytes,
+        outboundStreams: this.#o.outboundStreams,
+        inboundStreams: this.#o.maxInboundStreams,
+      };
       this.#tcb = this.#makeTcb(c);
       this.#established(now);
     }
@@ -661,4 +691,3 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
 function isKnown(type: number): boolean {
   return Object.values(ChunkType).includes(type as (typeof ChunkType)[keyof typeof ChunkType]);
 }
-

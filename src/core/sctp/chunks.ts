@@ -18,7 +18,14 @@ export interface DataChunk {
 
 export function decodeData(flags: number, v: Buffer): DataChunk | undefined {
   if (v.length < 12) return undefined;
-  return { flags, tsn: v.readUInt32BE(0), streamId: v.readUInt16BE(4), ssn: v.readUInt16BE(6), ppid: v.readUInt32BE(8), payload: v.subarray(12) };
+  return {
+    flags,
+    tsn: v.readUInt32BE(0),
+    streamId: v.readUInt16BE(4),
+    ssn: v.readUInt16BE(6),
+    ppid: v.readUInt32BE(8),
+    payload: v.subarray(12),
+  };
 }
 
 /** INIT and INIT-ACK share one layout (RFC 9260 §3.3.2, §3.3.3). */

@@ -9,14 +9,20 @@ export const SCTP_ERRORS = errorCatalog('SCTP', {
   handshakeTimeout: ['ERR_SCTP_HANDSHAKE_TIMEOUT', 'T1-init ran out of retransmissions: the peer never answered INIT or COOKIE-ECHO'],
   peerUnreachable: ['ERR_SCTP_PEER_UNREACHABLE', 'Association.Max.Retrans consecutive T3-rtx, heartbeat or T2 timeouts (RFC 9260 §8.1)'],
   peerAbort: ['ERR_SCTP_PEER_ABORT', 'the peer sent ABORT'],
-  protocolViolation: ['ERR_SCTP_PROTOCOL_VIOLATION', 'we aborted: the peer broke the protocol (a message over max-message-size, DATA with no user data)'],
+  protocolViolation: [
+    'ERR_SCTP_PROTOCOL_VIOLATION',
+    'we aborted: the peer broke the protocol (a message over max-message-size, DATA with no user data)',
+  ],
   userAbort: ['ERR_SCTP_USER_ABORT', 'the local user called abort() or close()'],
   // API misuse: thrown to the caller.
   invalidOptions: ['ERR_SCTP_INVALID_OPTIONS', 'bad association options (thrown to the caller)'],
   notConnected: ['ERR_SCTP_NOT_CONNECTED', 'send before the association is established or after shutdown began (thrown to the caller)'],
   invalidStream: ['ERR_SCTP_INVALID_STREAM', 'send on a stream past the negotiated count or being reset (thrown to the caller)'],
   messageTooLarge: ['ERR_SCTP_MESSAGE_TOO_LARGE', "a message larger than the peer's max-message-size (thrown to the caller)"],
-  emptyMessage: ['ERR_SCTP_EMPTY_MESSAGE', 'SCTP carries no empty message (RFC 9260 §6.2); DCEP sends one byte with PPID 56/57 (thrown to the caller)'],
+  emptyMessage: [
+    'ERR_SCTP_EMPTY_MESSAGE',
+    'SCTP carries no empty message (RFC 9260 §6.2); DCEP sends one byte with PPID 56/57 (thrown to the caller)',
+  ],
 });
 export const SctpCode = SCTP_ERRORS.codes;
 export type SctpCode = CodeOf<typeof SCTP_ERRORS>;

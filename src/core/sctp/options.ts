@@ -45,7 +45,8 @@ export function resolveOptions(opts: SctpOptions): ResolvedOptions {
   const mtu = int(opts.mtu, 1200, 256, 65535, 'mtu');
   const maxSendBufferBytes = int(opts.maxSendBufferBytes, 1024 * 1024, 1, 2 ** 40, 'maxSendBufferBytes');
   const rto = { ...DEFAULT_RTO, ...opts.rto };
-  if (!(rto.minMs > 0 && rto.minMs <= rto.initialMs && rto.initialMs <= rto.maxMs)) throw invalid('rto must satisfy 0 < minMs <= initialMs <= maxMs');
+  if (!(rto.minMs > 0 && rto.minMs <= rto.initialMs && rto.initialMs <= rto.maxMs))
+    throw invalid('rto must satisfy 0 < minMs <= initialMs <= maxMs');
   if (opts.cookieSecret !== undefined && opts.cookieSecret.length < 16) throw invalid('cookieSecret must be at least 16 bytes');
   return {
     rng: opts.rng,

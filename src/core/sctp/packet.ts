@@ -143,7 +143,15 @@ export function chunkSize(valueLength: number): number {
 }
 
 /** One whole packet holding exactly the given chunk (INIT, INIT-ACK, ABORT...). */
-export function singleChunkPacket(mtu: number, srcPort: number, dstPort: number, vtag: number, type: number, flags: number, value: Buffer): Buffer {
+export function singleChunkPacket(
+  mtu: number,
+  srcPort: number,
+  dstPort: number,
+  vtag: number,
+  type: number,
+  flags: number,
+  value: Buffer,
+): Buffer {
   const b = new PacketBuilder(Math.max(mtu, COMMON_HEADER + chunkSize(value.length)));
   b.add(type, flags, value);
   return b.finish(srcPort, dstPort, vtag)!;

@@ -167,11 +167,11 @@ export class Reassembly {
     const i = insertByTsn(a, frag);
     // Fragments of one message have consecutive TSNs (RFC 9260 §6.9): look around the new one.
     let first = i;
-    while (!(a[first].flags & DataFlag.begin) && first > 0 && a[first - 1].tsn === ((a[first].tsn - 1) >>> 0)) first--;
+    while (!(a[first].flags & DataFlag.begin) && first > 0 && a[first - 1].tsn === (a[first].tsn - 1) >>> 0) first--;
     let last = i;
     let bytes = 0;
     for (let k = first; k <= last; k++) bytes += a[k].payload.length;
-    while (!(a[last].flags & DataFlag.end) && last + 1 < a.length && a[last + 1].tsn === ((a[last].tsn + 1) >>> 0)) {
+    while (!(a[last].flags & DataFlag.end) && last + 1 < a.length && a[last + 1].tsn === (a[last].tsn + 1) >>> 0) {
       last++;
       bytes += a[last].payload.length;
     }
@@ -204,7 +204,7 @@ export class Reassembly {
 function isWhole(frags: Frag[]): boolean {
   const first = frags[0];
   const last = frags[frags.length - 1];
-  return (first.flags & DataFlag.begin) !== 0 && (last.flags & DataFlag.end) !== 0 && ((last.tsn - first.tsn) >>> 0) === frags.length - 1;
+  return (first.flags & DataFlag.begin) !== 0 && (last.flags & DataFlag.end) !== 0 && (last.tsn - first.tsn) >>> 0 === frags.length - 1;
 }
 
 function concat(frags: Frag[]): Buffer {

@@ -123,7 +123,11 @@ export class Receiver {
     if (ahead <= 0) return undefined; // nothing new, still answered with a SACK
     if (ahead > MAX_TSN_AHEAD) return 'invalid_forward_tsn';
     this.tracker.forward(f.newCumTsn);
-    this.reassembly.forwardTsn(f.newCumTsn, f.streams.filter((s) => s.streamId < this.#o.inboundStreams), this.delivered);
+    this.reassembly.forwardTsn(
+      f.newCumTsn,
+      f.streams.filter((s) => s.streamId < this.#o.inboundStreams),
+      this.delivered,
+    );
     return undefined;
   }
 

@@ -327,7 +327,19 @@ export class Sender {
       this.#nextTsn = tsnAdd(tsn, 1);
       b.addData(flags, tsn, m.streamId, m.ssn, m.ppid, payload);
       m.unacked++;
-      this.#outstanding.push({ tsn, msg: m, flags, payload, sentAt: now, transmissions: 1, acked: false, missing: 0, retransmit: false, inFlight: true, abandoned: false });
+      this.#outstanding.push({
+        tsn,
+        msg: m,
+        flags,
+        payload,
+        sentAt: now,
+        transmissions: 1,
+        acked: false,
+        missing: 0,
+        retransmit: false,
+        inFlight: true,
+        abandoned: false,
+      });
       this.#flight += len;
       this.#outstandingBytes += len;
       this.#peerRwnd = Math.max(0, this.#peerRwnd - len);

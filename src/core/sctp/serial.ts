@@ -4,7 +4,7 @@
 
 /** a < b for 32-bit TSNs. */
 export function tsnLt(a: number, b: number): boolean {
-  return a !== b && ((b - a) >>> 0) < 0x80000000;
+  return a !== b && (b - a) >>> 0 < 0x80000000;
 }
 
 /** a <= b for 32-bit TSNs. */
@@ -19,7 +19,7 @@ export function tsnAdd(a: number, n: number): number {
 
 /** b - a as a (possibly negative) distance, for TSNs within half the space of each other. */
 export function tsnDiff(a: number, b: number): number {
-  return ((b - a) | 0);
+  return (b - a) | 0;
 }
 
 /** a < b for 16-bit SSNs. */

@@ -6,8 +6,23 @@
 // reset, SSN/TSN reset, add streams) are denied. Not here: what a reset means to a channel.
 import { tsnAdd, tsnLte } from './serial.ts';
 
-export const ReconfigParam = { outgoingReset: 13, incomingReset: 14, ssnTsnReset: 15, response: 16, addOutgoing: 17, addIncoming: 18 } as const;
-export const ReconfigResult = { nothingToDo: 0, performed: 1, denied: 2, wrongSsn: 3, alreadyInProgress: 4, badSequence: 5, inProgress: 6 } as const;
+export const ReconfigParam = {
+  outgoingReset: 13,
+  incomingReset: 14,
+  ssnTsnReset: 15,
+  response: 16,
+  addOutgoing: 17,
+  addIncoming: 18,
+} as const;
+export const ReconfigResult = {
+  nothingToDo: 0,
+  performed: 1,
+  denied: 2,
+  wrongSsn: 3,
+  alreadyInProgress: 4,
+  badSequence: 5,
+  inProgress: 6,
+} as const;
 
 /** The largest number of stream ids in one request: what fits a 1200-byte packet with margin. */
 const MAX_STREAMS_PER_REQUEST = 256;

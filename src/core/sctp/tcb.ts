@@ -40,7 +40,15 @@ export function makeTcb(c: CookieState, x: TcbContext): Tcb {
     mtu: o.mtu,
     stats,
   });
-  const sender = new Sender({ mtu: o.mtu, initialTsn: c.localInitialTsn, peerARwnd: c.peerARwnd, peerForwardTsn: c.peerForwardTsn, rto: x.rto, buffer: x.sendBuffer, stats });
+  const sender = new Sender({
+    mtu: o.mtu,
+    initialTsn: c.localInitialTsn,
+    peerARwnd: c.peerARwnd,
+    peerForwardTsn: c.peerForwardTsn,
+    rto: x.rto,
+    buffer: x.sendBuffer,
+    stats,
+  });
   const reset = new StreamReset(
     {
       cumTsn: () => receiver.tracker.cumTsn,

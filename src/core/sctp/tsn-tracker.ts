@@ -79,7 +79,7 @@ export class TsnTracker {
   sack(aRwnd: number): SackChunk {
     const gaps: Array<[number, number]> = [];
     const a = this.#above;
-    for (let i = 0; i < a.length && gaps.length < MAX_GAPS; ) {
+    for (let i = 0; i < a.length && gaps.length < MAX_GAPS;) {
       let j = i;
       while (j + 1 < a.length && a[j + 1] === a[j] + 1) j++;
       gaps.push([a[i], a[j]]);

@@ -55,7 +55,15 @@ export interface SendOptions {
   maxLifetimeMs?: number;
 }
 
-export type SctpState = 'closed' | 'cookie_wait' | 'cookie_echoed' | 'established' | 'shutdown_pending' | 'shutdown_sent' | 'shutdown_received' | 'shutdown_ack_sent';
+export type SctpState =
+  | 'closed'
+  | 'cookie_wait'
+  | 'cookie_echoed'
+  | 'established'
+  | 'shutdown_pending'
+  | 'shutdown_sent'
+  | 'shutdown_received'
+  | 'shutdown_ack_sent';
 
 export type SctpEvent =
   | { type: 'connected' }

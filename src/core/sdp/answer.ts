@@ -131,7 +131,9 @@ export function buildAnswer(p: AnswerParams): string {
     }
     if (data !== undefined && i === data.index) {
       const { port, connection, candidates, endOfCandidates, iceUfrag, icePwd, fingerprint } = audio;
-      media.push(dataAnswerSection(data, p.dataChannels!, { port, connection, candidates, endOfCandidates, iceUfrag, icePwd, fingerprint, setup }));
+      media.push(
+        dataAnswerSection(data, p.dataChannels!, { port, connection, candidates, endOfCandidates, iceUfrag, icePwd, fingerprint, setup }),
+      );
       continue;
     }
     const d = p.offer.declined.find((s) => s.index === i);

@@ -35,7 +35,11 @@ function port(v: unknown): number | undefined {
 }
 
 /** The one data section we can take from an offer's sections, or undefined. Never throws. */
-export function findDataOffer(media: readonly MediaDescription[], audioMid: string | undefined, bundleMids: readonly string[]): DataOffer | undefined {
+export function findDataOffer(
+  media: readonly MediaDescription[],
+  audioMid: string | undefined,
+  bundleMids: readonly string[],
+): DataOffer | undefined {
   if (audioMid === undefined || !bundleMids.includes(audioMid)) return undefined;
   for (const [index, m] of media.entries()) {
     if (m.type !== 'application' || (m.port === 0 && m.bundleOnly === undefined) || m.mid === undefined) continue;

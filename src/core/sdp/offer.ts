@@ -154,7 +154,8 @@ export function analyzeOffer(text: string): OfferResult {
   const fp = audio.fingerprint ?? sdp.fingerprint;
   if (!fp) return fail(SdpErrorCode.incomplete, 'the offer has no a=fingerprint (RFC 8122); DTLS-SRTP needs it');
   const algorithm = fp.type.toLowerCase();
-  if (!FINGERPRINT_VALUE.test(fp.hash)) return fail(SdpErrorCode.unparsable, 'a=fingerprint value is not colon-separated hex (RFC 8122 §5)');
+  if (!FINGERPRINT_VALUE.test(fp.hash))
+    return fail(SdpErrorCode.unparsable, 'a=fingerprint value is not colon-separated hex (RFC 8122 §5)');
   if (!SUPPORTED_HASHES.has(algorithm)) {
     return fail(SdpErrorCode.unsupported, `a=fingerprint uses ${fp.type}; supported: ${[...SUPPORTED_HASHES].join(', ')}`);
   }
@@ -172,7 +173,11 @@ export function analyzeOffer(text: string): OfferResult {
     .filter(({ i }) => i !== index)
     .map(({ m, i }) => ({ index: i, type: m.type, protocol: m.protocol, formats: formats(m), mid: sectionMid(m) }));
   const bundle = sdp.groups?.find((g) => g.type.toUpperCase() === 'BUNDLE');
-  const bundleMids = bundle ? String(bundle.mids).split(/\s+/).filter((s) => s !== '') : [];
+  const bundleMids = bundle
+    ? String(bundle.mids)
+        .split(/\s+/)
+        .filter((s) => s !== '')
+    : [];
 
   return {
     ok: true,

@@ -20,7 +20,10 @@ export type SrtpDropReason = (typeof SRTP_DROP_REASONS)[number];
 export const SRTP_ERRORS = errorCatalog('SRTP', {
   ...reasonCodes('SRTP', SRTP_DROPS),
   badKeyingMaterial: ['ERR_SRTP_BAD_KEYING_MATERIAL', 'master key or salt of the wrong length, or too little DTLS keying material'],
-  nativeMisuse: ['ERR_SRTP_NATIVE_MISUSE', 'the native SRTP addon (native/src/srtp_native.c) was called with wrong arguments: a bug in its TypeScript wrapper'],
+  nativeMisuse: [
+    'ERR_SRTP_NATIVE_MISUSE',
+    'the native SRTP addon (native/src/srtp_native.c) was called with wrong arguments: a bug in its TypeScript wrapper',
+  ],
 });
 export type SrtpErrorCode = CodeOf<typeof SRTP_ERRORS>;
 
@@ -35,9 +38,10 @@ export class SrtpError extends ParleyError<SrtpErrorCode> {
 
 // One frozen instance per reason: a flood of forged packets must not cost an Error allocation and
 // a stack capture each. Their stacks point here, which is fine: the reason is the information.
-const INSTANCES = Object.fromEntries(
-  SRTP_DROP_REASONS.map((r) => [r, Object.freeze(new SrtpError(r))]),
-) as Record<SrtpDropReason, SrtpError>;
+const INSTANCES = Object.fromEntries(SRTP_DROP_REASONS.map((r) => [r, Object.freeze(new SrtpError(r))])) as Record<
+  SrtpDropReason,
+  SrtpError
+>;
 
 /** The shared, frozen SrtpError for `reason`. */
 export function srtpError(reason: SrtpDropReason): SrtpError {

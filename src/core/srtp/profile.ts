@@ -19,11 +19,21 @@ export interface SrtpProfileParams {
 export const SRTP_PROFILES: Readonly<Record<SrtpProfileName, SrtpProfileParams>> = {
   // RFC 3711 §5: AES-CM 128, HMAC-SHA1 with a 160-bit key, tag truncated to 80 bits, 112-bit salt.
   SRTP_AES128_CM_HMAC_SHA1_80: {
-    id: 0x0001, masterKeyLength: 16, masterSaltLength: 14, authKeyLength: 20, tagLength: 10, aead: false,
+    id: 0x0001,
+    masterKeyLength: 16,
+    masterSaltLength: 14,
+    authKeyLength: 20,
+    tagLength: 10,
+    aead: false,
   },
   // RFC 7714 §12: 96-bit salt, 16-octet tag.
   SRTP_AEAD_AES_128_GCM: {
-    id: 0x0007, masterKeyLength: 16, masterSaltLength: 12, authKeyLength: 0, tagLength: 16, aead: true,
+    id: 0x0007,
+    masterKeyLength: 16,
+    masterSaltLength: 12,
+    authKeyLength: 0,
+    tagLength: 16,
+    aead: true,
   },
 };
 

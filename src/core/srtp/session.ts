@@ -84,12 +84,7 @@ export class SrtpSession {
    * §4.2: client_write_key | server_write_key | client_write_salt | server_write_salt. The
    * client protects with the client keys; the server with the server keys.
    */
-  static fromDtls(
-    profile: SrtpProfileName,
-    keyingMaterial: Buffer,
-    role: 'client' | 'server',
-    options?: SrtpSessionOptions,
-  ): SrtpSession {
+  static fromDtls(profile: SrtpProfileName, keyingMaterial: Buffer, role: 'client' | 'server', options?: SrtpSessionOptions): SrtpSession {
     const { client, server } = splitDtlsKeyingMaterial(profile, keyingMaterial);
     return role === 'client' ? new SrtpSession(profile, client, server, options) : new SrtpSession(profile, server, client, options);
   }

@@ -66,13 +66,18 @@ export class AesCmHmacSha1Transform implements SrtpTransform {
     // first 8 bytes (header + sender SSRC) is encrypted.
     if (!this.#rtcp.ks.xor(this.#ivFor(this.#rtcp.salt, ssrc, index >>> 16, index & 0xffff), packet, 8, len, out, 8)) return undefined;
     out.writeUInt32BE((E_FLAG | index) >>> 0, len);
-    createHmac('sha1', this.#rtcp.auth).update(out.subarray(0, len + 4)).digest().copy(out, len + 4, 0, TAG);
+    createHmac('sha1', this.#rtcp.auth)
+      .update(out.subarray(0, len + 4))
+      .digest()
+      .copy(out, len + 4, 0, TAG);
     return out;
   }
 
   unprotectRtcp(packet: Buffer, ssrc: number, eIndex: number): Buffer | undefined {
     const t = this.srtcpTrailerOffset(packet.length);
-    const mac = createHmac('sha1', this.#rtcp.auth).update(packet.subarray(0, t + 4)).digest();
+    const mac = createHmac('sha1', this.#rtcp.auth)
+      .update(packet.subarray(0, t + 4))
+      .digest();
     if (!timingSafeEqual(mac.subarray(0, TAG), packet.subarray(t + 4))) return undefined;
     const out = Buffer.allocUnsafe(t);
     if ((eIndex & E_FLAG) === 0) {

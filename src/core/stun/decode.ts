@@ -18,7 +18,7 @@ export function decodeStun(buf: Uint8Array): StunMessage | StunDecodeError {
   const E = StunDecodeErrorCode;
   if (buf.length < HEADER_LENGTH) return new StunDecodeError(E.TooShort, `${buf.length} bytes is shorter than a STUN header`);
   if ((buf[0] & 0xc0) !== 0) return new StunDecodeError(E.NotStun, 'the two leading bits are not zero');
-  if ((((buf[4] << 24) | (buf[5] << 16) | (buf[6] << 8) | buf[7]) >>> 0) !== MAGIC_COOKIE) {
+  if (((buf[4] << 24) | (buf[5] << 16) | (buf[6] << 8) | buf[7]) >>> 0 !== MAGIC_COOKIE) {
     return new StunDecodeError(E.BadCookie, 'no magic cookie');
   }
   const length = (buf[2] << 8) | buf[3];
@@ -75,15 +75,34 @@ export function decodeStun(buf: Uint8Array): StunMessage | StunDecodeError {
       seen.add(type);
       if (first) {
         switch (type) {
-          case AttrType.Username: if ((username = decodeUsername(value)) === undefined) return bad(); break;
-          case AttrType.Software: if ((software = decodeSoftware(value)) === undefined) return bad(); break;
-          case AttrType.Priority: if ((priority = decodePriority(value)) === undefined) return bad(); break;
-          case AttrType.UseCandidate: if (!isValidUseCandidate(value)) return bad(); useCandidate = true; break;
-          case AttrType.IceControlling: if ((iceControlling = decodeTieBreaker(value)) === undefined) return bad(); break;
-          case AttrType.IceControlled: if ((iceControlled = decodeTieBreaker(value)) === undefined) return bad(); break;
-          case AttrType.XorMappedAddress: if ((xorMappedAddress = decodeXorMappedAddress(value, transactionId)) === undefined) return bad(); break;
-          case AttrType.ErrorCode: if ((errorCode = decodeErrorCode(value)) === undefined) return bad(); break;
-          case AttrType.UnknownAttributes: if ((unknownAttributes = decodeUnknownAttributes(value)) === undefined) return bad(); break;
+          case AttrType.Username:
+            if ((username = decodeUsername(value)) === undefined) return bad();
+            break;
+          case AttrType.Software:
+            if ((software = decodeSoftware(value)) === undefined) return bad();
+            break;
+          case AttrType.Priority:
+            if ((priority = decodePriority(value)) === undefined) return bad();
+            break;
+          case AttrType.UseCandidate:
+            if (!isValidUseCandidate(value)) return bad();
+            useCandidate = true;
+            break;
+          case AttrType.IceControlling:
+            if ((iceControlling = decodeTieBreaker(value)) === undefined) return bad();
+            break;
+          case AttrType.IceControlled:
+            if ((iceControlled = decodeTieBreaker(value)) === undefined) return bad();
+            break;
+          case AttrType.XorMappedAddress:
+            if ((xorMappedAddress = decodeXorMappedAddress(value, transactionId)) === undefined) return bad();
+            break;
+          case AttrType.ErrorCode:
+            if ((errorCode = decodeErrorCode(value)) === undefined) return bad();
+            break;
+          case AttrType.UnknownAttributes:
+            if ((unknownAttributes = decodeUnknownAttributes(value)) === undefined) return bad();
+            break;
           default:
             // RFC 8489 §14: unknown comprehension-optional attributes are ignored; unknown
             // comprehension-required ones are reported for a 420 (§6.3.1).
@@ -94,9 +113,22 @@ export function decodeStun(buf: Uint8Array): StunMessage | StunDecodeError {
     off = next;
   }
   return {
-    method, class: cls, transactionId, attributes, username, software, priority, useCandidate,
-    iceControlling, iceControlled, xorMappedAddress, errorCode, unknownAttributes, unknownRequired,
-    integrityOffset, hasFingerprint,
+    method,
+    class: cls,
+    transactionId,
+    attributes,
+    username,
+    software,
+    priority,
+    useCandidate,
+    iceControlling,
+    iceControlled,
+    xorMappedAddress,
+    errorCode,
+    unknownAttributes,
+    unknownRequired,
+    integrityOffset,
+    hasFingerprint,
   };
 }
 

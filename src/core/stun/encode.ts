@@ -23,7 +23,8 @@ export function encodeStun(msg: StunMessageInit, opts: StunEncodeOptions = {}): 
     if (a.value.length > 0xffff || a.type < 0 || a.type > 0xffff) throw new RangeError(`bad attribute 0x${a.type.toString(16)}`);
     bodyLength += 4 + ((a.value.length + 3) & ~3);
   }
-  const total = HEADER_LENGTH + bodyLength + (opts.integrityKey !== undefined ? 4 + MESSAGE_INTEGRITY_LENGTH : 0) + (opts.fingerprint ? 8 : 0);
+  const total =
+    HEADER_LENGTH + bodyLength + (opts.integrityKey !== undefined ? 4 + MESSAGE_INTEGRITY_LENGTH : 0) + (opts.fingerprint ? 8 : 0);
   if (total - HEADER_LENGTH > MAX_BODY) throw new RangeError('STUN message too long');
   const buf = Buffer.alloc(total);
   buf.writeUInt16BE(encodeMessageType(msg.method, msg.class), 0);

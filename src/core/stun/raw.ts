@@ -6,7 +6,12 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { isUtf8 } from 'node:buffer';
 import {
-  AttrType, BINDING_REQUEST, FINGERPRINT_XOR, HEADER_LENGTH, MAGIC_COOKIE, MAX_USERNAME_BYTES,
+  AttrType,
+  BINDING_REQUEST,
+  FINGERPRINT_XOR,
+  HEADER_LENGTH,
+  MAGIC_COOKIE,
+  MAX_USERNAME_BYTES,
   MESSAGE_INTEGRITY_LENGTH,
 } from './constants.ts';
 
@@ -76,7 +81,10 @@ export function peekUsername(buf: Buffer): string | undefined {
   // a non-ASCII USERNAME pays for the subarray that isUtf8 needs.
   let ascii = true;
   for (let i = start; i < end; i++) {
-    if (buf[i] >= 0x80) { ascii = false; break; }
+    if (buf[i] >= 0x80) {
+      ascii = false;
+      break;
+    }
   }
   if (!ascii && !isUtf8(buf.subarray(start, end))) return undefined;
   return buf.toString(ascii ? 'latin1' : 'utf8', start, end);

@@ -7,8 +7,20 @@ import { addressFromBytes, ipToBytes } from '../address.ts';
 import type { Rng } from '../rng.ts';
 import type { TokenRejection } from './errors.ts';
 import {
-  FAMILY_V4, FAMILY_V6, HEADER_LEN, NONCE_LEN, PLAINTEXT_LEN, PT_FAMILY, PT_IP, PT_NONCE, PT_PORT, PT_TIME,
-  TOKEN_BYTES, TOKEN_VERSION, fromIceChars, toIceChars,
+  FAMILY_V4,
+  FAMILY_V6,
+  HEADER_LEN,
+  NONCE_LEN,
+  PLAINTEXT_LEN,
+  PT_FAMILY,
+  PT_IP,
+  PT_NONCE,
+  PT_PORT,
+  PT_TIME,
+  TOKEN_BYTES,
+  TOKEN_VERSION,
+  fromIceChars,
+  toIceChars,
 } from './format.ts';
 import type { Keyring } from './keyring.ts';
 
@@ -30,8 +42,7 @@ export interface OpenOptions {
 }
 
 export type OpenResult =
-  | { ok: true; destination: TransportAddress; keyId: number; issuedAt: number; expiresAt: number }
-  | { ok: false; reason: TokenRejection };
+  { ok: true; destination: TransportAddress; keyId: number; issuedAt: number; expiresAt: number } | { ok: false; reason: TokenRejection };
 
 export interface MintResult {
   ufrag: string;

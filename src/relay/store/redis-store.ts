@@ -58,7 +58,12 @@ export class RedisFlowStore implements FlowStore {
     const obs = o.observer ?? nullObserver;
     // Errors go to the observer, which counts and logs them (the relay worker's policy).
     const clock = o.clock ?? systemClock;
-    return new RedisFlowStore(o, obs, clock, await createRedisClient({ url: o.url, what: 'flow store', onError: (err) => obs.error(err), clock }));
+    return new RedisFlowStore(
+      o,
+      obs,
+      clock,
+      await createRedisClient({ url: o.url, what: 'flow store', onError: (err) => obs.error(err), clock }),
+    );
   }
 
   private constructor(o: RedisStoreOptions, obs: StoreObserver, clock: Clock, client: RedisClient) {
@@ -87,7 +92,7 @@ export class RedisFlowStore implements FlowStore {
 
   /** The public address a record is keyed by: the translated one for a `--listen POD=LB` address. */
   #keyed(pub: TransportAddress): TransportAddress {
-    return this.#alias.size === 0 ? pub : this.#alias.get(formatAddress(pub)) ?? pub;
+    return this.#alias.size === 0 ? pub : (this.#alias.get(formatAddress(pub)) ?? pub);
   }
 
   get pending(): number {

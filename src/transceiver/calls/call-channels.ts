@@ -35,7 +35,10 @@ export interface CallChannelsOptions {
   readonly onDrop?: (reason: CallChannelDrop) => void;
 }
 
-type Op = { readonly kind: 'open'; readonly ch: Channel; readonly init: ChannelInit } | { readonly kind: 'send'; readonly ch: Channel; readonly data: string | Buffer; readonly cost: number } | { readonly kind: 'close'; readonly ch: Channel };
+type Op =
+  | { readonly kind: 'open'; readonly ch: Channel; readonly init: ChannelInit }
+  | { readonly kind: 'send'; readonly ch: Channel; readonly data: string | Buffer; readonly cost: number }
+  | { readonly kind: 'close'; readonly ch: Channel };
 
 class Channel implements HandlerChannel {
   readonly #owner: CallChannels;
@@ -74,7 +77,8 @@ class Channel implements HandlerChannel {
     return this.#threshold;
   }
   set bufferedAmountLowThreshold(bytes: number) {
-    if (!Number.isInteger(bytes) || bytes < 0) throw new DataChannelError(DataChannelCode.invalidChannel, 'bufferedAmountLowThreshold is a byte count');
+    if (!Number.isInteger(bytes) || bytes < 0)
+      throw new DataChannelError(DataChannelCode.invalidChannel, 'bufferedAmountLowThreshold is a byte count');
     this.#threshold = bytes;
     this.#owner.threshold(this);
   }
@@ -104,12 +108,22 @@ export class CallChannels {
 
   open(init: ChannelInit): HandlerChannel {
     if (this.#ended) throw new DataChannelError(DataChannelCode.notOpen, 'the call has ended');
-    if (this.#count >= MAX_CHANNELS_PER_CALL) throw new DataChannelError(DataChannelCode.invalidChannel, `a call has at most ${MAX_CHANNELS_PER_CALL} channels`);
+    if (this.#count >= MAX_CHANNELS_PER_CALL)
+      throw new DataChannelError(DataChannelCode.invalidChannel, `a call has at most ${MAX_CHANNELS_PER_CALL} channels`);
     if (typeof init?.label !== 'string') throw new DataChannelError(DataChannelCode.invalidChannel, 'a channel needs a label');
-    const ch = new Channel(this, {
-      id: init.id ?? -1, label: init.label, protocol: init.protocol ?? '', ordered: init.ordered !== false,
-      maxRetransmits: init.maxRetransmits, maxPacketLifeTime: init.maxPacketLifeTime, remote: false,
-    }, 'connecting');
+    const ch = new Channel(
+      this,
+      {
+        id: init.id ?? -1,
+        label: init.label,
+        protocol: init.protocol ?? '',
+        ordered: init.ordered !== false,
+        maxRetransmits: init.maxRetransmits,
+        maxPacketLifeTime: init.maxPacketLifeTime,
+        remote: false,
+      },
+      'connecting',
+    );
     this.#count++;
     this.#queue({ kind: 'open', ch, init });
     return ch;
@@ -117,7 +131,8 @@ export class CallChannels {
 
   send(ch: Channel, data: string | Buffer): boolean {
     if (ch.readyState !== 'open' || this.#ended) return false;
-    if (typeof data !== 'string' && !Buffer.isBuffer(data)) throw new DataChannelError(DataChannelCode.invalidChannel, 'send() takes a string or a Buffer');
+    if (typeof data !== 'string' && !Buffer.isBuffer(data))
+      throw new DataChannelError(DataChannelCode.invalidChannel, 'send() takes a string or a Buffer');
     const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     const max = this.#o.maxSendMessageSize;
     if (max > 0 && bytes > max) throw new SctpError(SctpCode.messageTooLarge, `message of ${bytes} bytes exceeds the caller's ${max}`);

@@ -137,19 +137,41 @@ export class CallRegistry implements CallService {
     const cname = o.rng.bytes(12).toString('base64');
     const plan = o.chooseRelays?.(options.regionHint);
     const answer = buildAnswer({
-      offer, iceUfrag: token.ufrag, icePwd: token.pwd, fingerprint: { algorithm: 'sha-256', value: o.certificate.fingerprint },
-      candidates: plan?.addresses ?? o.relays, backupFrom: plan?.backupFrom, ssrc, cname, sessionId: String(o.rng.bytes(6).readUIntBE(0, 6)), streamId: 'parley',
+      offer,
+      iceUfrag: token.ufrag,
+      icePwd: token.pwd,
+      fingerprint: { algorithm: 'sha-256', value: o.certificate.fingerprint },
+      candidates: plan?.addresses ?? o.relays,
+      backupFrom: plan?.backupFrom,
+      ssrc,
+      cname,
+      sessionId: String(o.rng.bytes(6).readUIntBE(0, 6)),
+      streamId: 'parley',
       dataChannels: { maxMessageSize: CALL_SCTP_LIMITS.maxMessageSize },
     });
     const m = o.metrics;
     const dataChannels: PeerDataOptions | undefined = offer.data && {
-      remotePort: offer.data.sctpPort, remoteMaxMessageSize: offer.data.maxMessageSize, sctp: CALL_SCTP_LIMITS,
-      onSctpDrop: (reason) => m.sctpDrops[reason].inc(), onChannelDrop: (reason) => m.sctpDrops[reason].inc(),
+      remotePort: offer.data.sctpPort,
+      remoteMaxMessageSize: offer.data.maxMessageSize,
+      sctp: CALL_SCTP_LIMITS,
+      onSctpDrop: (reason) => m.sctpDrops[reason].inc(),
+      onChannelDrop: (reason) => m.sctpDrops[reason].inc(),
     };
     const session = new Session({
-      id, now, rng: o.rng, localUfrag: token.ufrag, localPwd: token.pwd, remoteUfrag: offer.iceUfrag, remotePwd: offer.icePwd,
-      dtlsRole: dtlsRole(offer.setup), certificate: o.certificate, remoteFingerprint: offer.fingerprint.value,
-      ssrc, cname, opusPayloadType: offer.audio.opusPayloadType, handlerFactory: factory,
+      id,
+      now,
+      rng: o.rng,
+      localUfrag: token.ufrag,
+      localPwd: token.pwd,
+      remoteUfrag: offer.iceUfrag,
+      remotePwd: offer.icePwd,
+      dtlsRole: dtlsRole(offer.setup),
+      certificate: o.certificate,
+      remoteFingerprint: offer.fingerprint.value,
+      ssrc,
+      cname,
+      opusPayloadType: offer.audio.opusPayloadType,
+      handlerFactory: factory,
       onHandlerError: (method, err) => {
         o.metrics.handlerErrors.labels(handlerName, method).inc();
         o.log?.warn('media handler error', { call: id, handler: handlerName, method, err });
@@ -170,7 +192,10 @@ export class CallRegistry implements CallService {
     o.metrics.sessions.set(this.#active);
     o.endpoint.add(session);
     o.log?.info('call created', {
-      call: id, handler: handlerName, keyId: token.keyId, dtlsRole: dtlsRole(offer.setup),
+      call: id,
+      handler: handlerName,
+      keyId: token.keyId,
+      dtlsRole: dtlsRole(offer.setup),
       ...(plan && { relayLocation: plan.primary, backupLocation: plan.backup, noneLive: plan.noneLive || undefined }),
     });
     return { ok: true, id, answer };
@@ -202,7 +227,10 @@ export class CallRegistry implements CallService {
       this.#o.metrics.setupSeconds.observe(setupMs / 1000);
       const path = session.selectedPath;
       this.#o.log?.info('call connected', {
-        call: session.id, setupMs: Math.round(setupMs), client: path && formatAddress(path.client), relay: path && formatAddress(path.relayPublic),
+        call: session.id,
+        setupMs: Math.round(setupMs),
+        client: path && formatAddress(path.client),
+        relay: path && formatAddress(path.relayPublic),
       });
     }
   }
@@ -219,9 +247,15 @@ export class CallRegistry implements CallService {
     const iso = (t: number | undefined): string | undefined => (t === undefined ? undefined : new Date(t + offset).toISOString());
     const path = s.selectedPath;
     return {
-      id, state: s.state, closeReason: s.closeReason, handler: rec.handler,
-      createdAt: iso(s.createdAt)!, connectedAt: iso(s.connectedAt), closedAt: iso(s.closedAt),
-      client: path && formatAddress(path.client), relay: path && formatAddress(path.relayPublic),
+      id,
+      state: s.state,
+      closeReason: s.closeReason,
+      handler: rec.handler,
+      createdAt: iso(s.createdAt)!,
+      connectedAt: iso(s.connectedAt),
+      closedAt: iso(s.closedAt),
+      client: path && formatAddress(path.client),
+      relay: path && formatAddress(path.relayPublic),
       stats: s.stats(),
     };
   }
@@ -235,7 +269,8 @@ export class CallRegistry implements CallService {
 
   /** Ends every call that is still running (drain deadline, shutdown). */
   endAll(reason: CloseReason): void {
-    for (const rec of this.#calls.values()) if (rec.session && rec.session.state !== 'closed') this.#o.endpoint.closeSession(rec.session, reason);
+    for (const rec of this.#calls.values())
+      if (rec.session && rec.session.state !== 'closed') this.#o.endpoint.closeSession(rec.session, reason);
   }
 
   #expireClosed(): void {
@@ -255,11 +290,22 @@ export class CallRegistry implements CallService {
  * 1 MiB reassembly and 1 MiB send buffer; all calls share the process budget (256 MiB).
  */
 export const CALL_SCTP_LIMITS = {
-  maxInboundStreams: 256, outboundStreams: 256, maxMessageSize: DEFAULT_LOCAL_MAX_MESSAGE_SIZE,
-  maxReassemblyBytes: 1024 * 1024, maxSendBufferBytes: DEFAULT_CALL_SEND_BUFFER_BYTES,
+  maxInboundStreams: 256,
+  outboundStreams: 256,
+  maxMessageSize: DEFAULT_LOCAL_MAX_MESSAGE_SIZE,
+  maxReassemblyBytes: 1024 * 1024,
+  maxSendBufferBytes: DEFAULT_CALL_SEND_BUFFER_BYTES,
 } as const;
 
-type DataTotals = { messagesIn: number; messagesOut: number; bytesIn: number; bytesOut: number; channelsOpened: number; channelsClosed: number; sctpRetransmits: number };
+type DataTotals = {
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  channelsOpened: number;
+  channelsClosed: number;
+  sctpRetransmits: number;
+};
 
 function addDataTotals(t: DataTotals, d: DataChannelStats): void {
   t.messagesIn += d.messagesIn;

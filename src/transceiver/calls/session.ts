@@ -84,7 +84,10 @@ export const DEFAULT_SETUP_TIMEOUT_MS = 10_000;
 
 /** How the peer's own failures end a call. A lite agent never fails ICE (it only answers checks); were it to, the call did not set up. */
 const CLOSE_ON_FAILURE: Record<PeerFailure, CloseReason> = {
-  'consent-lost': 'consent-lost', 'dtls-failed': 'dtls-failed', 'dtls-closed': 'dtls-closed', 'ice-failed': 'setup-timeout',
+  'consent-lost': 'consent-lost',
+  'dtls-failed': 'dtls-failed',
+  'dtls-closed': 'dtls-closed',
+  'ice-failed': 'setup-timeout',
 };
 
 export class Session implements SansIo<SessionTransmit, SessionEvent> {
@@ -112,41 +115,70 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
     this.createdAt = o.now;
     this.#setupDeadline = o.now + (o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS);
     this.#maxDeadline = o.maxDurationMs === undefined ? undefined : o.now + o.maxDurationMs;
-    const handler = containHandler(o.handlerFactory, {
-      callId: o.id,
-      // Frames and hang-ups are applied at the next drive with a fresh `now` (see #wake).
-      send: (packet: Buffer) => {
-        if (this.#state === 'closed') return;
-        this.#pendingFrames.push(packet);
-        this.#wake();
+    const handler = containHandler(
+      o.handlerFactory,
+      {
+        callId: o.id,
+        // Frames and hang-ups are applied at the next drive with a fresh `now` (see #wake).
+        send: (packet: Buffer) => {
+          if (this.#state === 'closed') return;
+          this.#pendingFrames.push(packet);
+          this.#wake();
+        },
+        hangup: () => {
+          this.#pendingHangup = true;
+          this.#wake();
+        },
+        dataChannels: o.dataChannels !== undefined,
+        openChannel: (init) => {
+          if (this.#channels === undefined)
+            throw new DataChannelError(
+              DataChannelCode.invalidChannel,
+              'this call has no data channels (the offer had none, or it is still being created)',
+            );
+          return this.#channels.open(init);
+        },
       },
-      hangup: () => {
-        this.#pendingHangup = true;
-        this.#wake();
-      },
-      dataChannels: o.dataChannels !== undefined,
-      openChannel: (init) => {
-        if (this.#channels === undefined) throw new DataChannelError(DataChannelCode.invalidChannel, 'this call has no data channels (the offer had none, or it is still being created)');
-        return this.#channels.open(init);
-      },
-    }, o.onHandlerError ?? (() => {}));
+      o.onHandlerError ?? (() => {}),
+    );
     this.#handler = handler;
     this.#peer = new AudioPeer<SessionPath>({
-      rng: o.rng, paths: new ClientPaths(),
-      ice: { role: 'lite', localUfrag: o.localUfrag, localPwd: o.localPwd, remoteUfrag: o.remoteUfrag, remotePwd: o.remotePwd, consentTimeoutMs: o.consentTimeoutMs },
-      dtlsRole: o.dtlsRole, certificate: o.certificate, remoteFingerprint: o.remoteFingerprint, srtpTransform: o.srtpTransform,
-      ssrc: o.ssrc, cname: o.cname, payloadType: o.opusPayloadType,
+      rng: o.rng,
+      paths: new ClientPaths(),
+      ice: {
+        role: 'lite',
+        localUfrag: o.localUfrag,
+        localPwd: o.localPwd,
+        remoteUfrag: o.remoteUfrag,
+        remotePwd: o.remotePwd,
+        consentTimeoutMs: o.consentTimeoutMs,
+      },
+      dtlsRole: o.dtlsRole,
+      certificate: o.certificate,
+      remoteFingerprint: o.remoteFingerprint,
+      srtpTransform: o.srtpTransform,
+      ssrc: o.ssrc,
+      cname: o.cname,
+      payloadType: o.opusPayloadType,
       // A handler that pulls is asked for a frame in every 20 ms slot its queue leaves empty.
       source: canPull(handler) ? { pull: () => handler.pull() } : undefined,
-      rtcpIntervalMs: o.rtcpIntervalMs, wallClockOffsetMs: o.wallClockOffsetMs, onDrop: o.onDrop, onIceCheck: o.onIceCheck, onDtlsDrop: o.onDtlsDrop,
+      rtcpIntervalMs: o.rtcpIntervalMs,
+      wallClockOffsetMs: o.wallClockOffsetMs,
+      onDrop: o.onDrop,
+      onIceCheck: o.onIceCheck,
+      onDtlsDrop: o.onDtlsDrop,
       dataChannels: o.dataChannels,
     });
     const data = this.#peer.data;
     if (data && o.dataChannels) {
       this.#channels = new CallChannels({
-        data, maxSendMessageSize: o.dataChannels.remoteMaxMessageSize ?? DEFAULT_REMOTE_MAX_MESSAGE_SIZE,
+        data,
+        maxSendMessageSize: o.dataChannels.remoteMaxMessageSize ?? DEFAULT_REMOTE_MAX_MESSAGE_SIZE,
         maxBufferedBytes: o.dataChannels.sctp?.maxSendBufferBytes ?? DEFAULT_CALL_SEND_BUFFER_BYTES,
-        onChannel: (ch) => handler.onChannel(ch), onError: o.onHandlerError ?? (() => {}), wake: () => this.#wake(), onDrop: o.onChannelDrop,
+        onChannel: (ch) => handler.onChannel(ch),
+        onError: o.onHandlerError ?? (() => {}),
+        wake: () => this.#wake(),
+        onDrop: o.onChannelDrop,
       });
     }
   }
@@ -258,7 +290,17 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
   /** State for tests and operations (mediasoup-style dump()). No secrets. */
   dump(): object {
     const { selected, dtls, srtpProfile, drops, ice } = this.#peer.dump();
-    return { id: this.id, state: this.#state, closeReason: this.#closeReason, selected, dtls, srtpProfile, drops, ice, stats: this.stats() };
+    return {
+      id: this.id,
+      state: this.#state,
+      closeReason: this.#closeReason,
+      selected,
+      dtls,
+      srtpProfile,
+      drops,
+      ice,
+      stats: this.stats(),
+    };
   }
 
   #wake(): void {
@@ -312,8 +354,17 @@ function dataChannelStats(d: PeerDataStats | undefined, channels: CallChannels |
   if (d === undefined || channels === undefined) return undefined;
   const sctpDrops = Object.values(d.sctpDrops).reduce((a, b) => a + b, 0) + Object.values(d.channelDrops).reduce((a, b) => a + b, 0);
   return {
-    sctpState: d.state, channels: channels.channelCount, channelsOpened: d.channelsOpened, channelsClosed: d.channelsClosed,
-    messagesIn: d.messagesIn, messagesOut: d.messagesOut, bytesIn: d.bytesIn, bytesOut: d.bytesOut,
-    sctpRetransmits: d.sctp.retransmits, sctpDrops, sendBufferFull: channels.drops.send_buffer_full, tooManyChannels: channels.drops.too_many_channels,
+    sctpState: d.state,
+    channels: channels.channelCount,
+    channelsOpened: d.channelsOpened,
+    channelsClosed: d.channelsClosed,
+    messagesIn: d.messagesIn,
+    messagesOut: d.messagesOut,
+    bytesIn: d.bytesIn,
+    bytesOut: d.bytesOut,
+    sctpRetransmits: d.sctp.retransmits,
+    sctpDrops,
+    sendBufferFull: channels.drops.send_buffer_full,
+    tooManyChannels: channels.drops.too_many_channels,
   };
 }

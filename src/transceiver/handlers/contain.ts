@@ -6,7 +6,8 @@ import type { HandlerChannel, InboundOpusFrame, MediaHandlerContext, MediaHandle
 import type { PullMediaHandler } from './pull.ts';
 
 /** Handler methods and channel callbacks (the channel's are contained by the call's channels). */
-export type HandlerMethod = 'create' | 'onAudio' | 'pull' | 'close' | 'onChannel' | 'onOpen' | 'onMessage' | 'onBufferedAmountLow' | 'onClose';
+export type HandlerMethod =
+  'create' | 'onAudio' | 'pull' | 'close' | 'onChannel' | 'onOpen' | 'onMessage' | 'onBufferedAmountLow' | 'onClose';
 export type HandlerErrorListener = (method: HandlerMethod, err: unknown) => void;
 
 /**
@@ -20,10 +21,13 @@ export interface ContainedHandler extends PullMediaHandler {
   onChannel(channel: HandlerChannel): void;
 }
 
-export function containHandler(factory: MediaHandlerFactory, ctx: MediaHandlerContext,
-  onError: HandlerErrorListener): ContainedHandler {
+export function containHandler(factory: MediaHandlerFactory, ctx: MediaHandlerContext, onError: HandlerErrorListener): ContainedHandler {
   const report = (method: HandlerMethod, err: unknown): void => {
-    try { onError(method, err); } catch { /* a failing listener must not undo the containment */ }
+    try {
+      onError(method, err);
+    } catch {
+      /* a failing listener must not undo the containment */
+    }
   };
   let inner: PullMediaHandler | undefined;
   try {
@@ -36,11 +40,19 @@ export function containHandler(factory: MediaHandlerFactory, ctx: MediaHandlerCo
     pulls: typeof inner?.pull === 'function',
     onAudio(frame: InboundOpusFrame): void {
       if (closed || inner === undefined) return;
-      try { inner.onAudio(frame); } catch (err) { report('onAudio', err); }
+      try {
+        inner.onAudio(frame);
+      } catch (err) {
+        report('onAudio', err);
+      }
     },
     onChannel(channel: HandlerChannel): void {
       if (closed || inner?.onChannel === undefined) return;
-      try { inner.onChannel(channel); } catch (err) { report('onChannel', err); }
+      try {
+        inner.onChannel(channel);
+      } catch (err) {
+        report('onChannel', err);
+      }
     },
     pull(): Buffer | undefined {
       if (closed || inner?.pull === undefined) return undefined;
@@ -55,7 +67,11 @@ export function containHandler(factory: MediaHandlerFactory, ctx: MediaHandlerCo
     close(): void {
       if (closed) return;
       closed = true;
-      try { inner?.close(); } catch (err) { report('close', err); }
+      try {
+        inner?.close();
+      } catch (err) {
+        report('close', err);
+      }
     },
   };
 }

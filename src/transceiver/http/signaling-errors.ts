@@ -9,11 +9,19 @@ export const SIGNALING_ERRORS = errorCatalog('SIGNALING', {
   unauthorized: ['ERR_SIGNALING_UNAUTHORIZED', 'API keys are configured and the request has no valid `Authorization: Bearer KEY`', 401],
   notFound: ['ERR_SIGNALING_NOT_FOUND', 'unknown call id or path', 404],
   methodNotAllowed: ['ERR_SIGNALING_METHOD_NOT_ALLOWED', 'wrong method for the path; `Allow` lists the right ones', 405],
-  sdpNotAcceptable: ['ERR_SIGNALING_SDP_NOT_ACCEPTABLE', 'no audio, no Opus, not DTLS-SRTP, no rtcp-mux, or a fingerprint hash other than sha-256', 406],
+  sdpNotAcceptable: [
+    'ERR_SIGNALING_SDP_NOT_ACCEPTABLE',
+    'no audio, no Opus, not DTLS-SRTP, no rtcp-mux, or a fingerprint hash other than sha-256',
+    406,
+  ],
   bodyTooLarge: ['ERR_SIGNALING_BODY_TOO_LARGE', 'the body is over 64 KiB', 413],
   unsupportedMediaType: ['ERR_SIGNALING_UNSUPPORTED_MEDIA_TYPE', '`Content-Type` is not `application/sdp`', 415],
   atCapacity: ['ERR_SIGNALING_AT_CAPACITY', '`--max-sessions` calls are running; `Retry-After` says when to retry', 503],
-  draining: ['ERR_SIGNALING_DRAINING', 'the process is shutting down; `Retry-After` says when to retry (another transceiver will take it)', 503],
+  draining: [
+    'ERR_SIGNALING_DRAINING',
+    'the process is shutting down; `Retry-After` says when to retry (another transceiver will take it)',
+    503,
+  ],
   internalError: ['ERR_SIGNALING_INTERNAL_ERROR', 'a bug; logged', 500],
 });
 export const SignalingErrorCode = SIGNALING_ERRORS.codes;

@@ -73,11 +73,7 @@ const PREFLIGHT: Record<string, string> = {
 };
 
 type Route =
-  | { kind: 'calls' }
-  | { kind: 'call'; id: string }
-  | { kind: 'hangup'; id: string }
-  | { kind: 'ops'; path: OpsPath }
-  | { kind: 'none' };
+  { kind: 'calls' } | { kind: 'call'; id: string } | { kind: 'hangup'; id: string } | { kind: 'ops'; path: OpsPath } | { kind: 'none' };
 
 const ID = '([A-Za-z0-9_-]{1,80})';
 /**
@@ -156,18 +152,26 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
   async function createCall(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/sdp') {
-      throw new SignalingError(SignalingErrorCode.unsupportedMediaType,
-        `the offer must be sent with Content-Type: application/sdp (got ${type === '' ? 'none' : JSON.stringify(type)})`);
+      throw new SignalingError(
+        SignalingErrorCode.unsupportedMediaType,
+        `the offer must be sent with Content-Type: application/sdp (got ${type === '' ? 'none' : JSON.stringify(type)})`,
+      );
     }
     const admission = o.calls.admission();
     if (admission !== 'open') {
       const draining = admission === 'draining';
-      throw new SignalingError(draining ? SignalingErrorCode.draining : SignalingErrorCode.atCapacity,
-        draining ? 'this transceiver is shutting down; retry to reach another one' : 'this transceiver is at its session limit; retry later',
-        { 'retry-after': String(draining ? o.retryAfterDrainingSeconds ?? 5 : o.retryAfterFullSeconds ?? 2) });
+      throw new SignalingError(
+        draining ? SignalingErrorCode.draining : SignalingErrorCode.atCapacity,
+        draining
+          ? 'this transceiver is shutting down; retry to reach another one'
+          : 'this transceiver is at its session limit; retry later',
+        { 'retry-after': String(draining ? (o.retryAfterDrainingSeconds ?? 5) : (o.retryAfterFullSeconds ?? 2)) },
+      );
     }
     const declared = Number(req.headers['content-length'] ?? 0);
-    const tooLarge = new SignalingError(SignalingErrorCode.bodyTooLarge, `the offer is larger than ${maxBody} bytes`, { connection: 'close' });
+    const tooLarge = new SignalingError(SignalingErrorCode.bodyTooLarge, `the offer is larger than ${maxBody} bytes`, {
+      connection: 'close',
+    });
     if (declared > maxBody) {
       req.resume();
       throw tooLarge;
@@ -184,7 +188,8 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
   async function handle(req: IncomingMessage, res: ServerResponse, r: Route, url: URL): Promise<void> {
     const method = req.method ?? 'GET';
     if (r.kind === 'none') {
-      const file = o.staticDir !== undefined && (method === 'GET' || method === 'HEAD') ? await readStatic(o.staticDir, url.pathname) : undefined;
+      const file =
+        o.staticDir !== undefined && (method === 'GET' || method === 'HEAD') ? await readStatic(o.staticDir, url.pathname) : undefined;
       if (!file) throw new SignalingError(SignalingErrorCode.notFound, `no such endpoint: ${url.pathname}`);
       res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length, 'cache-control': 'no-cache' });
       res.end(method === 'HEAD' ? undefined : file.body);
@@ -202,11 +207,14 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
     const allowed = ALLOW[r.kind].split(', ');
     if (!allowed.includes(method)) throw notAllowed(r, method);
     const forwarded = req.headers[FORWARDED];
-    const signedForward = typeof forwarded === 'string' && r.kind !== 'calls'
-      && o.forwardAuth?.verify(forwarded, method, url.pathname + url.search, wallClock()) === true;
+    const signedForward =
+      typeof forwarded === 'string' &&
+      r.kind !== 'calls' &&
+      o.forwardAuth?.verify(forwarded, method, url.pathname + url.search, wallClock()) === true;
     if (!signedForward && !keys.check(req.headers.authorization)) {
-      throw new SignalingError(SignalingErrorCode.unauthorized, 'a valid API key is required: send Authorization: Bearer <key>',
-        { 'www-authenticate': 'Bearer realm="parley"' });
+      throw new SignalingError(SignalingErrorCode.unauthorized, 'a valid API key is required: send Authorization: Bearer <key>', {
+        'www-authenticate': 'Bearer realm="parley"',
+      });
     }
     if (r.kind === 'calls') return createCall(req, res, url);
     const info = o.calls.getCall(r.id);
@@ -229,7 +237,9 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
     let answer: Response;
     try {
       answer = await fetch(`http://${host}:${owner.port}${target}`, {
-        method: req.method, headers, signal: AbortSignal.timeout(5000),
+        method: req.method,
+        headers,
+        signal: AbortSignal.timeout(5000),
       });
     } catch (err) {
       o.log?.warn('forwarding a call request to its transceiver failed', { err, owner: `${host}:${owner.port}`, path: url.pathname });
@@ -240,7 +250,9 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
   }
 
   function notAllowed(r: Route, method: string): SignalingError {
-    return new SignalingError(SignalingErrorCode.methodNotAllowed, `${method} is not allowed here; use ${ALLOW[r.kind]}`, { allow: ALLOW[r.kind] });
+    return new SignalingError(SignalingErrorCode.methodNotAllowed, `${method} is not allowed here; use ${ALLOW[r.kind]}`, {
+      allow: ALLOW[r.kind],
+    });
   }
 
   const server: Server = createServer((req, res) => {

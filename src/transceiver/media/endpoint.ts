@@ -108,9 +108,10 @@ export class MediaEndpoint {
       onTooLarge: (n) => m.drops.too_large.inc(n),
       onSendError: (n) => m.sendErrors.inc(n),
     };
-    this.#socket = o.io === 'native'
-      ? await NativeMediaSocket.bind({ ...so, batchUs: o.batchUs ?? DEFAULT_MEDIA_BATCH_US, urgentOffset: RELAY_HEADER_LENGTH })
-      : await DgramMediaSocket.bind(so);
+    this.#socket =
+      o.io === 'native'
+        ? await NativeMediaSocket.bind({ ...so, batchUs: o.batchUs ?? DEFAULT_MEDIA_BATCH_US, urgentOffset: RELAY_HEADER_LENGTH })
+        : await DgramMediaSocket.bind(so);
     this.address = this.#socket.address;
   }
 
@@ -132,7 +133,11 @@ export class MediaEndpoint {
   /** Starts routing to a new session (by its server ufrag) and schedules its deadlines. */
   add(session: Session): void {
     const entry: Entry = {
-      session, clients: new Set(), lastPath: undefined, lastHeader: Buffer.alloc(RELAY_HEADER_LENGTH), lastPeer: undefined,
+      session,
+      clients: new Set(),
+      lastPath: undefined,
+      lastHeader: Buffer.alloc(RELAY_HEADER_LENGTH),
+      lastPeer: undefined,
       onEvent: (e) => this.#onSessionEvent(entry, e),
     };
     this.#entries.set(session, entry);
@@ -179,7 +184,7 @@ export class MediaEndpoint {
     m.packetsIn.inc();
     m.bytesIn.inc(msg.length);
     // --relay-cidrs, decided once per sender (the socket keeps one peer object per address).
-    const allowed = from.allowed ??= this.#o.relayCidrs.has(from.socket.address);
+    const allowed = (from.allowed ??= this.#o.relayCidrs.has(from.socket.address));
     if (!allowed) return this.#drop('source_not_allowed');
     if (!isRelayHeader(msg) || msg.length === RELAY_HEADER_LENGTH) return this.#drop('bad_header');
     const kind = classify(msg[RELAY_HEADER_LENGTH]);
@@ -197,8 +202,11 @@ export class MediaEndpoint {
     }
     if (!entry) return this.#drop('no_session');
     let path = entry.lastPath;
-    if (path === undefined || from !== entry.lastPeer ||
-      msg.compare(entry.lastHeader, 0, RELAY_HEADER_LENGTH, 0, RELAY_HEADER_LENGTH) !== 0) {
+    if (
+      path === undefined ||
+      from !== entry.lastPeer ||
+      msg.compare(entry.lastHeader, 0, RELAY_HEADER_LENGTH, 0, RELAY_HEADER_LENGTH) !== 0
+    ) {
       const header = decodeRelayHeader(msg);
       if (!header) return this.#drop('bad_header');
       path = { client: header.client, relayPublic: header.public, relaySocket: from.socket };

@@ -46,7 +46,14 @@ export interface MediaSocketAddon {
   readonly TX_AREA: number;
   readonly TX_META: number;
   readonly MAX_BATCH_US: number;
-  open(o: { address: string; port: number; bufferBytes: number; batchUs: number; urgentOffset: number; onBatch: (n: number, tooLarge: number) => void }): OpenResult;
+  open(o: {
+    address: string;
+    port: number;
+    bufferBytes: number;
+    batchUs: number;
+    urgentOffset: number;
+    onBatch: (n: number, tooLarge: number) => void;
+  }): OpenResult;
   flush(h: object, n: number): number;
   close(h: object): void;
 }
@@ -57,10 +64,12 @@ let loaded: MediaSocketAddon | Error | undefined;
 export function loadMediaSocketAddon(): MediaSocketAddon | Error {
   if (loaded) return loaded;
   if (process.platform !== 'linux') return (loaded = new Error(`the native media socket is Linux-only (this is ${process.platform})`));
-  if (!existsSync(MEDIA_SOCKET_ADDON_PATH)) return (loaded = new Error(`${MEDIA_SOCKET_ADDON_PATH} is not built (npm ci builds it with node-gyp)`));
+  if (!existsSync(MEDIA_SOCKET_ADDON_PATH))
+    return (loaded = new Error(`${MEDIA_SOCKET_ADDON_PATH} is not built (npm ci builds it with node-gyp)`));
   try {
     const a = createRequire(import.meta.url)(MEDIA_SOCKET_ADDON_PATH) as MediaSocketAddon;
-    if (a.RX_META !== 8 || a.TX_META !== 8) return (loaded = new Error(`${MEDIA_SOCKET_ADDON_PATH} is stale (metadata layout); rebuild it`));
+    if (a.RX_META !== 8 || a.TX_META !== 8)
+      return (loaded = new Error(`${MEDIA_SOCKET_ADDON_PATH} is stale (metadata layout); rebuild it`));
     loaded = a;
   } catch (err) {
     loaded = new Error(`cannot load ${MEDIA_SOCKET_ADDON_PATH}: ${(err as Error).message}`);
@@ -122,7 +131,11 @@ export class NativeMediaSocket implements MediaSocket {
     if (addon instanceof Error) throw addon;
     const holder: { s?: NativeMediaSocket } = {};
     const r = addon.open({
-      address: o.bind.address, port: o.bind.port, bufferBytes: o.bufferBytes, batchUs: o.batchUs, urgentOffset: o.urgentOffset ?? -1,
+      address: o.bind.address,
+      port: o.bind.port,
+      bufferBytes: o.bufferBytes,
+      batchUs: o.batchUs,
+      urgentOffset: o.urgentOffset ?? -1,
       onBatch: (n, tooLarge) => {
         if (holder.s) holder.s.#onBatch(n, tooLarge);
       },

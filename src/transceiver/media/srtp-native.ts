@@ -43,7 +43,8 @@ let loaded: SrtpAddon | Error | undefined;
 /** The addon, or why it cannot be used (not built, not Linux, fails to load). Cached. */
 export function loadSrtpAddon(): SrtpAddon | Error {
   if (loaded) return loaded;
-  if (process.platform !== 'linux') return (loaded = new Error(`the native SRTP transform is built on Linux only (this is ${process.platform})`));
+  if (process.platform !== 'linux')
+    return (loaded = new Error(`the native SRTP transform is built on Linux only (this is ${process.platform})`));
   if (!existsSync(SRTP_ADDON_PATH)) return (loaded = new Error(`${SRTP_ADDON_PATH} is not built (npm ci builds it with node-gyp)`));
   try {
     const a = createRequire(import.meta.url)(SRTP_ADDON_PATH) as SrtpAddon;

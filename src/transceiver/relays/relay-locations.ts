@@ -65,7 +65,8 @@ export class RelayLocations {
       throw new Error(`region '${this.#region}' is not one of the relay locations (${o.spec.locations.map((l) => l.name).join(', ')})`);
     }
     this.#map = o.regionMap ?? new Map();
-    for (const [k, v] of this.#map) if (!this.#byName.has(v)) throw new Error(`region map sends '${k}' to '${v}', which is not a relay location`);
+    for (const [k, v] of this.#map)
+      if (!this.#byName.has(v)) throw new Error(`region map sends '${k}' to '${v}', which is not a relay location`);
     this.#live = o.live ?? (() => undefined);
   }
 
@@ -158,7 +159,10 @@ export class LiveRelays {
     r.#client = client;
     // Bounded: a transceiver starts without Redis (every location counts) rather than waiting.
     let t: Timer | undefined;
-    await Promise.race([client.connect().catch(() => {}), new Promise((res) => (t = clock.timeout(CONNECT_WAIT_MS, () => res(undefined), { unref: true })))]);
+    await Promise.race([
+      client.connect().catch(() => {}),
+      new Promise((res) => (t = clock.timeout(CONNECT_WAIT_MS, () => res(undefined), { unref: true }))),
+    ]);
     t?.cancel();
     await r.refresh();
     r.#timer = clock.interval(o.refreshMs ?? 1000, () => void r.refresh(), { unref: true });

@@ -39,7 +39,8 @@ export function parseRelaySpec(text: string): RelaySpec {
   const locations = t.split(';').map((part) => {
     const eq = part.indexOf('=');
     const name = part.slice(0, eq).trim();
-    if (eq < 0 || !NAME.test(name)) throw new Error(`'${part.trim()}' is not NAME=HOST:PORT[,HOST:PORT…] (names: lower-case letters, digits, '-')`);
+    if (eq < 0 || !NAME.test(name))
+      throw new Error(`'${part.trim()}' is not NAME=HOST:PORT[,HOST:PORT…] (names: lower-case letters, digits, '-')`);
     if (seen.has(name)) throw new Error(`location '${name}' is listed twice`);
     seen.add(name);
     return { name, addresses: addressList(part.slice(eq + 1), `location '${name}'`) };
@@ -55,7 +56,5 @@ export function advertisedAddresses(spec: RelaySpec): TransportAddress[] {
 }
 
 export function formatRelaySpec(spec: RelaySpec): string {
-  return spec.locations
-    .map((l) => (l.name ? `${l.name}=` : '') + l.addresses.map(formatAddress).join(','))
-    .join(';');
+  return spec.locations.map((l) => (l.name ? `${l.name}=` : '') + l.addresses.map(formatAddress).join(',')).join(';');
 }

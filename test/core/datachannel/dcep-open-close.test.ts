@@ -15,7 +15,15 @@ test('the DTLS client opens oai-events (even id); the server sees label, protoco
   const id = act(p, 'a', (m, now) => m.open({ label: 'oai-events', protocol: 'json' }, now));
   assert.equal(id % 2, 0);
   p.run(() => opens(p.b.events).length === 1, 5000, 'open arrives');
-  assert.deepEqual(opens(p.b.events)[0], { type: 'channel_open', id, label: 'oai-events', protocol: 'json', ordered: true, negotiated: false, remote: true });
+  assert.deepEqual(opens(p.b.events)[0], {
+    type: 'channel_open',
+    id,
+    label: 'oai-events',
+    protocol: 'json',
+    ordered: true,
+    negotiated: false,
+    remote: true,
+  });
   assert.equal(opens(p.a.events)[0].remote, false);
   act(p, 'b', (m, now) => m.send(id, '{"type":"session.created"}', now));
   act(p, 'a', (m, now) => m.send(id, Buffer.from([1, 2, 3]), now));
@@ -64,12 +72,25 @@ test('close by stream reset: the other side sees channel_closed, from either end
   p.run(() => opens(p.b.events).length === 1, 5000);
   act(p, 'a', (m, now) => m.send(id, 'last words', now));
   act(p, 'a', (m, now) => m.close(id, now));
-  p.run(() => p.a.events.some((e) => e.type === 'channel_closed') && p.b.events.some((e) => e.type === 'channel_closed'), 10_000, 'close from opener');
-  assert.ok(p.b.events.some((e) => isMsg(e) && e.data === 'last words'), 'data sent before close arrives first');
+  p.run(
+    () => p.a.events.some((e) => e.type === 'channel_closed') && p.b.events.some((e) => e.type === 'channel_closed'),
+    10_000,
+    'close from opener',
+  );
+  assert.ok(
+    p.b.events.some((e) => isMsg(e) && e.data === 'last words'),
+    'data sent before close arrives first',
+  );
   const again = act(p, 'a', (m, now) => m.open({ label: 'c2', id }, now));
   p.run(() => opens(p.b.events).length === 2, 5000);
   act(p, 'b', (m, now) => m.close(again, now));
-  p.run(() => p.a.events.filter((e) => e.type === 'channel_closed').length === 2 && p.b.events.filter((e) => e.type === 'channel_closed').length === 2, 10_000, 'close from the other side');
+  p.run(
+    () =>
+      p.a.events.filter((e) => e.type === 'channel_closed').length === 2 &&
+      p.b.events.filter((e) => e.type === 'channel_closed').length === 2,
+    10_000,
+    'close from the other side',
+  );
   assert.throws(() => act(p, 'a', (m, now) => m.send(again, 'x', now)), { code: DataChannelCode.notOpen });
 });
 
@@ -78,7 +99,13 @@ test('close survives a lossy link (RE-CONFIG requests are retransmitted)', () =>
   const ids = [0, 1, 2].map((i) => act(p, 'a', (m, now) => m.open({ label: `l${i}` }, now)));
   p.run(() => opens(p.b.events).length === 3, 60_000);
   for (const id of ids) act(p, 'a', (m, now) => m.close(id, now));
-  p.run(() => p.b.events.filter((e) => e.type === 'channel_closed').length === 3 && p.a.events.filter((e) => e.type === 'channel_closed').length === 3, 120_000, 'lossy close');
+  p.run(
+    () =>
+      p.b.events.filter((e) => e.type === 'channel_closed').length === 3 &&
+      p.a.events.filter((e) => e.type === 'channel_closed').length === 3,
+    120_000,
+    'lossy close',
+  );
 });
 
 test('SHUTDOWN ends the association gracefully; both sides report closed without error', () => {

@@ -25,10 +25,16 @@ for (const ordered of [true, false]) {
     p.run(() => p.b.events.filter(isMsg).length === sent.length, 60_000, 'all sizes');
     const got = p.b.events.filter(isMsg);
     for (const d of sent) {
-      const match = got.find((g) => (typeof d === 'string' ? g.data === d && !g.binary : g.binary && Buffer.isBuffer(g.data) && g.data.equals(d)));
+      const match = got.find((g) =>
+        typeof d === 'string' ? g.data === d && !g.binary : g.binary && Buffer.isBuffer(g.data) && g.data.equals(d),
+      );
       assert.ok(match, `${typeof d === 'string' ? 'text' : 'binary'} of ${Buffer.byteLength(d)} bytes`);
     }
-    if (ordered) assert.deepEqual(got.map((g) => Buffer.byteLength(g.data)), sent.map((d) => Buffer.byteLength(d)));
+    if (ordered)
+      assert.deepEqual(
+        got.map((g) => Buffer.byteLength(g.data)),
+        sent.map((d) => Buffer.byteLength(d)),
+      );
   });
 }
 

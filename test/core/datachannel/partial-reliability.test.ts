@@ -19,7 +19,11 @@ test('maxRetransmits 0: nothing is retransmitted, lost messages are skipped, the
   assert.equal(st.retransmits - before, 0, 'no DATA chunk was sent twice');
   assert.ok(st.abandonedMessages > 0 && st.forwardTsnsOut > 0, 'lost messages were abandoned and skipped by FORWARD-TSN');
   assert.ok(got.length < 300 && got.length > 150, `${got.length} of 300 arrived`);
-  assert.deepEqual(got, [...got].sort((x, y) => x - y), 'ordered channel keeps order');
+  assert.deepEqual(
+    got,
+    [...got].sort((x, y) => x - y),
+    'ordered channel keeps order',
+  );
   // The channel still works after the skips (reliable again on a clean link).
   p.net.setProfile({ latencyMs: 20 });
   act(p, 'a', (m, now) => m.send(2, 'after', now));

@@ -38,25 +38,34 @@ function apply(d: Buffer, m: Mutation): Buffer {
 
 test('random mutations of valid flights never throw out of handle() and never connect twice', () => {
   let seed = 0;
-  fc.assert(fc.property(fc.nat({ max: 9 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.boolean(), (target, mutations, cookie) => {
-    const p = makePair(`fuzz-${seed++}`, { server: { cookie } });
-    let index = 0;
-    p.client.start(0);
-    drive(p, {
-      maxSteps: 500,
-      done: bothConnected(p),
-      tap: (_from, d) => (index++ === target ? mutations.reduce(apply, d) : d),
-    });
-    for (const [ep, events] of [[p.client, p.clientEvents], [p.server, p.serverEvents]] as const) {
-      assert.ok(STATES.includes(ep.state), ep.state);
-      assert.ok(eventsOfType(events, 'connected').length <= 1);
-      // A failure has a specific code; internal_error would mean a bug (an unexpected exception).
-      if (ep.state === 'failed') assert.match(eventsOfType(events, 'failed')[0].reason.code, /^ERR_DTLS_(?!INTERNAL)/);
-    }
-    if (p.client.state === 'connected' && p.server.state === 'connected') {
-      assert.deepEqual(eventsOfType(p.clientEvents, 'connected')[0].keyingMaterial, eventsOfType(p.serverEvents, 'connected')[0].keyingMaterial);
-    }
-  }), { numRuns: Number(process.env.DTLS_FUZZ_RUNS ?? 400) });
+  fc.assert(
+    fc.property(fc.nat({ max: 9 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.boolean(), (target, mutations, cookie) => {
+      const p = makePair(`fuzz-${seed++}`, { server: { cookie } });
+      let index = 0;
+      p.client.start(0);
+      drive(p, {
+        maxSteps: 500,
+        done: bothConnected(p),
+        tap: (_from, d) => (index++ === target ? mutations.reduce(apply, d) : d),
+      });
+      for (const [ep, events] of [
+        [p.client, p.clientEvents],
+        [p.server, p.serverEvents],
+      ] as const) {
+        assert.ok(STATES.includes(ep.state), ep.state);
+        assert.ok(eventsOfType(events, 'connected').length <= 1);
+        // A failure has a specific code; internal_error would mean a bug (an unexpected exception).
+        if (ep.state === 'failed') assert.match(eventsOfType(events, 'failed')[0].reason.code, /^ERR_DTLS_(?!INTERNAL)/);
+      }
+      if (p.client.state === 'connected' && p.server.state === 'connected') {
+        assert.deepEqual(
+          eventsOfType(p.clientEvents, 'connected')[0].keyingMaterial,
+          eventsOfType(p.serverEvents, 'connected')[0].keyingMaterial,
+        );
+      }
+    }),
+    { numRuns: Number(process.env.DTLS_FUZZ_RUNS ?? 400) },
+  );
 });
 
 test('random datagrams and random records never throw, in every state', () => {
@@ -73,10 +82,20 @@ test('random datagrams and random records never throw, in every state', () => {
     seq: fc.nat({ max: 2 ** 32 }),
     body: fc.uint8Array({ maxLength: 300 }),
   });
-  fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 1500 }).map((b) => Buffer.from(b)), fc.array(record, { minLength: 1, maxLength: 4 }).map((rs) =>
-    Buffer.concat(rs.map((r) => encodeRecord(r.type, r.version, r.epoch, r.seq, Buffer.from(r.body)))))), (datagram) => {
-    for (const ep of targets) ep.handle(datagram, 1);
-  }), { numRuns: 2000 });
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 1500 }).map((b) => Buffer.from(b)),
+        fc
+          .array(record, { minLength: 1, maxLength: 4 })
+          .map((rs) => Buffer.concat(rs.map((r) => encodeRecord(r.type, r.version, r.epoch, r.seq, Buffer.from(r.body))))),
+      ),
+      (datagram) => {
+        for (const ep of targets) ep.handle(datagram, 1);
+      },
+    ),
+    { numRuns: 2000 },
+  );
   assert.equal(connected.server.state, 'connected');
   assert.equal(connected.client.state, 'connected');
 });

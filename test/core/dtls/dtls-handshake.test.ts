@@ -39,7 +39,10 @@ test('the server picks the SRTP profile by its own preference order (RFC 5764 §
 });
 
 test('no common SRTP profile fails the handshake with a typed reason', () => {
-  const p = makePair('noprofile', { client: { srtpProfiles: ['SRTP_AEAD_AES_128_GCM'] }, server: { srtpProfiles: ['SRTP_AES128_CM_HMAC_SHA1_80'] } });
+  const p = makePair('noprofile', {
+    client: { srtpProfiles: ['SRTP_AEAD_AES_128_GCM'] },
+    server: { srtpProfiles: ['SRTP_AES128_CM_HMAC_SHA1_80'] },
+  });
   p.client.start(0);
   drive(p, { done: () => p.client.state === 'failed' });
   assert.equal(eventsOfType(p.serverEvents, 'failed')[0].reason.code, 'ERR_DTLS_NO_SRTP_PROFILE');
@@ -68,7 +71,10 @@ test('HelloVerifyRequest cookie exchange (RFC 6347 §4.2.1) completes with the c
   });
   assert.deepEqual(verifySeqs, [7], 'one HelloVerifyRequest, echoing the ClientHello record sequence number');
   assert.ok(helloSeqs.length >= 1, 'the client sent its second ClientHello');
-  assert.deepEqual(eventsOfType(p.clientEvents, 'connected')[0].keyingMaterial, eventsOfType(p.serverEvents, 'connected')[0].keyingMaterial);
+  assert.deepEqual(
+    eventsOfType(p.clientEvents, 'connected')[0].keyingMaterial,
+    eventsOfType(p.serverEvents, 'connected')[0].keyingMaterial,
+  );
 });
 
 test('flights fragment to a tiny MTU and reassemble (RFC 6347 §4.2.3)', () => {
@@ -86,7 +92,10 @@ test('flights fragment to a tiny MTU and reassemble (RFC 6347 §4.2.3)', () => {
   });
   assert.ok(max <= 0, 'no datagram exceeds its MTU');
   assert.ok(datagrams > 20, `flights were fragmented (${datagrams} datagrams)`);
-  assert.deepEqual(eventsOfType(p.clientEvents, 'connected')[0].keyingMaterial, eventsOfType(p.serverEvents, 'connected')[0].keyingMaterial);
+  assert.deepEqual(
+    eventsOfType(p.clientEvents, 'connected')[0].keyingMaterial,
+    eventsOfType(p.serverEvents, 'connected')[0].keyingMaterial,
+  );
 });
 
 test('application data flows both ways after connected, and close_notify closes both sides', () => {
@@ -96,8 +105,14 @@ test('application data flows both ways after connected, and close_notify closes 
   p.client.send(Buffer.from('hello server'));
   p.server.send(Buffer.from('hello client'));
   drive(p, { start: t, maxSteps: 20 });
-  assert.deepEqual(eventsOfType(p.serverEvents, 'data').map((e) => e.data.toString()), ['hello server']);
-  assert.deepEqual(eventsOfType(p.clientEvents, 'data').map((e) => e.data.toString()), ['hello client']);
+  assert.deepEqual(
+    eventsOfType(p.serverEvents, 'data').map((e) => e.data.toString()),
+    ['hello server'],
+  );
+  assert.deepEqual(
+    eventsOfType(p.clientEvents, 'data').map((e) => e.data.toString()),
+    ['hello client'],
+  );
   p.client.close();
   p.client.close();
   drive(p, { start: t + 100, maxSteps: 20 });
@@ -119,7 +134,9 @@ test('send before connected and bad options throw typed errors', () => {
   assert.throws(() => makePair('bad', { client: { mtu: 10 } }), { code: 'ERR_DTLS_INVALID_OPTIONS' });
   assert.throws(() => makePair('bad', { client: { srtpProfiles: [] } }), { code: 'ERR_DTLS_INVALID_OPTIONS' });
   const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
-  assert.throws(() => makePair('bad', { client: { certificate: { ...clientCert, privateKey: rsa } } }), { code: 'ERR_DTLS_INVALID_OPTIONS' });
+  assert.throws(() => makePair('bad', { client: { certificate: { ...clientCert, privateKey: rsa } } }), {
+    code: 'ERR_DTLS_INVALID_OPTIONS',
+  });
 });
 
 test('application data that overtakes the server Finished is delivered right after connected, not before', () => {

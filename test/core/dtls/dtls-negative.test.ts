@@ -23,14 +23,23 @@ import type { Pair } from './harness.ts';
 
 /** Rewrites the body of every unfragmented epoch-0 handshake message of `type` in a datagram. */
 function rewrite(datagram: Buffer, type: number, fn: (body: Buffer) => Buffer): Buffer {
-  return Buffer.concat(parseRecords(datagram).map((r) => {
-    if (r.epoch !== 0 || r.type !== ContentType.handshake) return encodeRecord(r.type, r.version, r.epoch, r.seq, r.fragment);
-    const frags = parseHandshakeFragments(r.fragment).map((f) =>
-      f.msgType === type && f.fragmentOffset === 0 && f.body.length === f.length
-        ? encodeFragment(type, f.messageSeq, fn(f.body), 0, fn(f.body).length)
-        : encodeFragment(f.msgType, f.messageSeq, Buffer.concat([Buffer.alloc(f.fragmentOffset), f.body]), f.fragmentOffset, f.body.length));
-    return encodeRecord(r.type, r.version, r.epoch, r.seq, Buffer.concat(frags));
-  }));
+  return Buffer.concat(
+    parseRecords(datagram).map((r) => {
+      if (r.epoch !== 0 || r.type !== ContentType.handshake) return encodeRecord(r.type, r.version, r.epoch, r.seq, r.fragment);
+      const frags = parseHandshakeFragments(r.fragment).map((f) =>
+        f.msgType === type && f.fragmentOffset === 0 && f.body.length === f.length
+          ? encodeFragment(type, f.messageSeq, fn(f.body), 0, fn(f.body).length)
+          : encodeFragment(
+              f.msgType,
+              f.messageSeq,
+              Buffer.concat([Buffer.alloc(f.fragmentOffset), f.body]),
+              f.fragmentOffset,
+              f.body.length,
+            ),
+      );
+      return encodeRecord(r.type, r.version, r.epoch, r.seq, Buffer.concat(frags));
+    }),
+  );
 }
 
 function withoutExtension(raw: Buffer | undefined, drop: number): Buffer {
@@ -50,7 +59,10 @@ function failure(events: DtlsEvent[]): string | undefined {
 
 /** The fatal alert descriptions an endpoint sent in plaintext (epoch 0) records. */
 function alertsIn(datagrams: Buffer[]): number[] {
-  return datagrams.flatMap((d) => parseRecords(d)).filter((r) => r.type === ContentType.alert && r.epoch === 0).map((r) => r.fragment[1]);
+  return datagrams
+    .flatMap((d) => parseRecords(d))
+    .filter((r) => r.type === ContentType.alert && r.epoch === 0)
+    .map((r) => r.fragment[1]);
 }
 
 function connect(seed: string): { pair: Pair; now: number } {
@@ -96,9 +108,19 @@ test('ServerKeyExchange signed by another key than the certificate’s: client f
 });
 
 test('client Finished with wrong verify_data (validly encrypted): server fails with ERR_DTLS_BAD_FINISHED', () => {
-  const server = new DtlsEndpoint({ role: 'server', certificate: serverCert, remoteFingerprint: clientCert.fingerprint, rng: seededRng('bf-s') });
+  const server = new DtlsEndpoint({
+    role: 'server',
+    certificate: serverCert,
+    remoteFingerprint: clientCert.fingerprint,
+    rng: seededRng('bf-s'),
+  });
   const evil = new EvilPeer('client', clientCert, serverCert.fingerprint, (flight) =>
-    flight.map((e) => (e.kind === 'handshake' && e.msgType === HandshakeType.finished ? { ...e, body: Buffer.from(e.body.map((b, i) => (i === 0 ? b ^ 1 : b))) } : e)));
+    flight.map((e) =>
+      e.kind === 'handshake' && e.msgType === HandshakeType.finished
+        ? { ...e, body: Buffer.from(e.body.map((b, i) => (i === 0 ? b ^ 1 : b))) }
+        : e,
+    ),
+  );
   evil.start();
   pump(evil, server);
   assert.equal(server.state, 'failed');
@@ -109,9 +131,15 @@ test('client Finished with wrong verify_data (validly encrypted): server fails w
 });
 
 test('server Finished with wrong verify_data (validly encrypted): client fails with ERR_DTLS_BAD_FINISHED', () => {
-  const client = new DtlsEndpoint({ role: 'client', certificate: clientCert, remoteFingerprint: serverCert.fingerprint, rng: seededRng('bf-c') });
+  const client = new DtlsEndpoint({
+    role: 'client',
+    certificate: clientCert,
+    remoteFingerprint: serverCert.fingerprint,
+    rng: seededRng('bf-c'),
+  });
   const evil = new EvilPeer('server', serverCert, clientCert.fingerprint, (flight) =>
-    flight.map((e) => (e.kind === 'handshake' && e.msgType === HandshakeType.finished ? { ...e, body: Buffer.alloc(12) } : e)));
+    flight.map((e) => (e.kind === 'handshake' && e.msgType === HandshakeType.finished ? { ...e, body: Buffer.alloc(12) } : e)),
+  );
   client.start(0);
   pump(evil, client);
   assert.equal(evil.connected, true, 'the evil server itself accepted the client');
@@ -123,11 +151,21 @@ test('server Finished with wrong verify_data (validly encrypted): client fails w
 
 test('a client that sends no certificate is refused (WebRTC requires mutual authentication)', () => {
   for (const variant of ['omitted', 'empty'] as const) {
-    const server = new DtlsEndpoint({ role: 'server', certificate: serverCert, remoteFingerprint: clientCert.fingerprint, rng: seededRng('nocert') });
+    const server = new DtlsEndpoint({
+      role: 'server',
+      certificate: serverCert,
+      remoteFingerprint: clientCert.fingerprint,
+      rng: seededRng('nocert'),
+    });
     const evil = new EvilPeer('client', clientCert, serverCert.fingerprint, (flight) => {
       if (!flight.some((e) => e.kind === 'handshake' && e.msgType === HandshakeType.certificate)) return flight;
-      if (variant === 'empty') return flight.map((e) => (e.kind === 'handshake' && e.msgType === HandshakeType.certificate ? { ...e, body: encodeCertificate([]) } : e));
-      return flight.filter((e) => !(e.kind === 'handshake' && e.msgType === HandshakeType.certificate)).map((e) => (e.kind === 'handshake' ? { ...e, seq: e.seq - 1 } : e));
+      if (variant === 'empty')
+        return flight.map((e) =>
+          e.kind === 'handshake' && e.msgType === HandshakeType.certificate ? { ...e, body: encodeCertificate([]) } : e,
+        );
+      return flight
+        .filter((e) => !(e.kind === 'handshake' && e.msgType === HandshakeType.certificate))
+        .map((e) => (e.kind === 'handshake' ? { ...e, seq: e.seq - 1 } : e));
     });
     evil.start();
     pump(evil, server);
@@ -145,7 +183,9 @@ test('a ClientHello offering only an unknown cipher suite gets a handshake_failu
     done: () => p.server.state === 'failed' && p.client.state === 'failed',
     tap: (from, d) => {
       if (from === 'server') fromServer.push(d);
-      return from === 'client' ? rewrite(d, HandshakeType.clientHello, (b) => encodeClientHello({ ...parseClientHello(b), cipherSuites: [0x009c] })) : d;
+      return from === 'client'
+        ? rewrite(d, HandshakeType.clientHello, (b) => encodeClientHello({ ...parseClientHello(b), cipherSuites: [0x009c] }))
+        : d;
     },
   });
   assert.equal(failure(p.serverEvents), 'ERR_DTLS_NO_SHARED_CIPHER');
@@ -158,10 +198,13 @@ test('a client without extended_master_secret is refused (RFC 7627 §5.3)', () =
   p.client.start(0);
   drive(p, {
     done: () => p.server.state === 'failed',
-    tap: (from, d) => (from === 'client' ? rewrite(d, HandshakeType.clientHello, (b) => {
-      const ch = parseClientHello(b);
-      return encodeClientHello({ ...ch, extensions: withoutExtension(ch.extensions, ExtensionType.extendedMasterSecret) });
-    }) : d),
+    tap: (from, d) =>
+      from === 'client'
+        ? rewrite(d, HandshakeType.clientHello, (b) => {
+            const ch = parseClientHello(b);
+            return encodeClientHello({ ...ch, extensions: withoutExtension(ch.extensions, ExtensionType.extendedMasterSecret) });
+          })
+        : d,
   });
   assert.equal(failure(p.serverEvents), 'ERR_DTLS_NO_EXTENDED_MASTER_SECRET');
 });
@@ -171,10 +214,13 @@ test('a server without extended_master_secret is refused (RFC 7627 §5.3)', () =
   p.client.start(0);
   drive(p, {
     done: () => p.client.state === 'failed' && p.server.state === 'failed',
-    tap: (from, d) => (from === 'server' ? rewrite(d, HandshakeType.serverHello, (b) => {
-      const sh = parseServerHello(b);
-      return encodeServerHello({ ...sh, extensions: withoutExtension(sh.extensions, ExtensionType.extendedMasterSecret) });
-    }) : d),
+    tap: (from, d) =>
+      from === 'server'
+        ? rewrite(d, HandshakeType.serverHello, (b) => {
+            const sh = parseServerHello(b);
+            return encodeServerHello({ ...sh, extensions: withoutExtension(sh.extensions, ExtensionType.extendedMasterSecret) });
+          })
+        : d,
   });
   assert.equal(failure(p.clientEvents), 'ERR_DTLS_NO_EXTENDED_MASTER_SECRET');
   assert.equal(failure(p.serverEvents), 'ERR_DTLS_PEER_ALERT');
@@ -199,7 +245,12 @@ test('a replayed application-data record is ignored: delivered once (RFC 6347 §
 
 test('a late ClientHello after connect is ignored: still connected, nothing sent, no reset', () => {
   const { pair, now } = connect('late-hello');
-  const stranger = new DtlsEndpoint({ role: 'client', certificate: clientCert, remoteFingerprint: serverCert.fingerprint, rng: seededRng('late') });
+  const stranger = new DtlsEndpoint({
+    role: 'client',
+    certificate: clientCert,
+    remoteFingerprint: serverCert.fingerprint,
+    rng: seededRng('late'),
+  });
   stranger.start(now);
   const hello = stranger.pollTransmit()!;
   pair.server.handle(hello, now + 1);

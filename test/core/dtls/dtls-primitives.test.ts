@@ -21,9 +21,16 @@ import { seededRng } from '../../../src/core/rng.ts';
 
 test('PRF-SHA256 matches the published TLS 1.2 test vector', () => {
   // The TLS 1.2 PRF vector circulated on the IETF TLS list (also used by Go's crypto/tls tests).
-  const out = prf(Buffer.from('9bbe436ba940f017b17652849a71db35', 'hex'), 'test label', Buffer.from('a0ba9f936cda311827a6f796ffd5198c', 'hex'), 100);
-  assert.equal(out.toString('hex'),
-    'e3f229ba727be17b8d122620557cd453c2aab21d07c3d495329b52d4e61edb5a6b301791e90d35c9c9a46b4e14baf9af0fa022f7077def17abfd3797c0564bab4fbc91666e9def9b97fce34f796789baa48082d122ee42c5a72e5a5110fff70187347b66');
+  const out = prf(
+    Buffer.from('9bbe436ba940f017b17652849a71db35', 'hex'),
+    'test label',
+    Buffer.from('a0ba9f936cda311827a6f796ffd5198c', 'hex'),
+    100,
+  );
+  assert.equal(
+    out.toString('hex'),
+    'e3f229ba727be17b8d122620557cd453c2aab21d07c3d495329b52d4e61edb5a6b301791e90d35c9c9a46b4e14baf9af0fa022f7077def17abfd3797c0564bab4fbc91666e9def9b97fce34f796789baa48082d122ee42c5a72e5a5110fff70187347b66',
+  );
 });
 
 test('PRF-SHA256 agrees with OpenSSL TLS1-PRF on random inputs', () => {
@@ -32,8 +39,22 @@ test('PRF-SHA256 agrees with OpenSSL TLS1-PRF on random inputs', () => {
     const secret = rng.bytes(48);
     const seed = rng.bytes(64);
     const len = 13 + i * 29;
-    const theirs = execFileSync('openssl', ['kdf', '-keylen', String(len), '-kdfopt', 'digest:SHA256', '-kdfopt', `hexsecret:${secret.toString('hex')}`,
-      '-kdfopt', `hexseed:${Buffer.concat([Buffer.from('key expansion'), seed]).toString('hex')}`, 'TLS1-PRF'], { encoding: 'latin1', timeout: 10_000 });
+    const theirs = execFileSync(
+      'openssl',
+      [
+        'kdf',
+        '-keylen',
+        String(len),
+        '-kdfopt',
+        'digest:SHA256',
+        '-kdfopt',
+        `hexsecret:${secret.toString('hex')}`,
+        '-kdfopt',
+        `hexseed:${Buffer.concat([Buffer.from('key expansion'), seed]).toString('hex')}`,
+        'TLS1-PRF',
+      ],
+      { encoding: 'latin1', timeout: 10_000 },
+    );
     assert.equal(prf(secret, 'key expansion', seed, len).toString('hex'), theirs.trim().replaceAll(':', '').toLowerCase());
   }
 });
@@ -61,30 +82,40 @@ test('replay window accepts each sequence number once and rejects what fell behi
 });
 
 test('replay window agrees with a set-based model on random sequences', () => {
-  fc.assert(fc.property(fc.array(fc.nat({ max: 300 }), { maxLength: 200 }), (seqs) => {
-    const w = new ReplayWindow(64);
-    const seen = new Set<number>();
-    let top = -1;
-    for (const s of seqs) {
-      const expected = !seen.has(s) && s > top - 64;
-      assert.equal(w.check(s) === 'ok', expected);
-      if (expected) {
-        w.commit(s);
-        seen.add(s);
-        top = Math.max(top, s);
+  fc.assert(
+    fc.property(fc.array(fc.nat({ max: 300 }), { maxLength: 200 }), (seqs) => {
+      const w = new ReplayWindow(64);
+      const seen = new Set<number>();
+      let top = -1;
+      for (const s of seqs) {
+        const expected = !seen.has(s) && s > top - 64;
+        assert.equal(w.check(s) === 'ok', expected);
+        if (expected) {
+          w.commit(s);
+          seen.add(s);
+          top = Math.max(top, s);
+        }
       }
-    }
-  }));
+    }),
+  );
 });
 
 test('record parsing is total: several records per datagram, a truncated tail is dropped', () => {
   const a = encodeRecord(22, 0xfefd, 0, 1, Buffer.from('one'));
   const b = encodeRecord(23, 0xfefd, 1, 2 ** 48 - 1, Buffer.from('two'));
   const recs = parseRecords(Buffer.concat([a, b, b.subarray(0, 14)]));
-  assert.deepEqual(recs.map((r) => [r.type, r.epoch, r.seq, r.fragment.toString()]), [[22, 0, 1, 'one'], [23, 1, 2 ** 48 - 1, 'two']]);
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
-    for (const r of parseRecords(Buffer.from(bytes))) assert.ok(r.fragment.length <= bytes.length);
-  }));
+  assert.deepEqual(
+    recs.map((r) => [r.type, r.epoch, r.seq, r.fragment.toString()]),
+    [
+      [22, 0, 1, 'one'],
+      [23, 1, 2 ** 48 - 1, 'two'],
+    ],
+  );
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+      for (const r of parseRecords(Buffer.from(bytes))) assert.ok(r.fragment.length <= bytes.length);
+    }),
+  );
 });
 
 test('AES-128-GCM records: round trip, and any change to header, nonce, body or tag is rejected', () => {
@@ -106,7 +137,13 @@ test('AES-128-GCM records: round trip, and any change to header, nonce, body or 
 
 test('reassembly delivers in order once, from overlapping, reordered and duplicated fragments', () => {
   const body = seededRng('body').bytes(500);
-  const frags = [[0, 200], [150, 200], [400, 100], [300, 150], [0, 50]].map(([o, l]) => parseHandshakeFragments(encodeFragment(11, 0, body, o, l))[0]);
+  const frags = [
+    [0, 200],
+    [150, 200],
+    [400, 100],
+    [300, 150],
+    [0, 50],
+  ].map(([o, l]) => parseHandshakeFragments(encodeFragment(11, 0, body, o, l))[0]);
   const r = new Reassembler();
   for (const f of frags.slice(0, 4)) assert.equal(r.add(f, 0), 'buffered');
   const msg = r.next();
@@ -131,7 +168,11 @@ test('generated certificate: X.509 v3, self-signed ECDSA P-256/SHA-256, SDP fing
   const again = new X509Certificate(generateCertificate(seededRng('cert')).der);
   assert.equal(again.serialNumber, x.serialNumber);
   assert.deepEqual(again.publicKey.export({ format: 'jwk' }), x.publicKey.export({ format: 'jwk' }));
-  const text = execFileSync('openssl', ['x509', '-inform', 'der', '-noout', '-text'], { input: c.der, encoding: 'latin1', timeout: 10_000 });
+  const text = execFileSync('openssl', ['x509', '-inform', 'der', '-noout', '-text'], {
+    input: c.der,
+    encoding: 'latin1',
+    timeout: 10_000,
+  });
   assert.match(text, /Version: 3 \(0x2\)/);
   assert.match(text, /Signature Algorithm: ecdsa-with-SHA256/);
   assert.match(text, /NIST CURVE: P-256|ASN1 OID: prime256v1/);

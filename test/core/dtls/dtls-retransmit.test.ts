@@ -68,7 +68,10 @@ test('a lost final server flight is resent when the client resends its Finished,
   assert.equal(serverFinalFlights, 2, 'the server resent its final flight once');
   assert.equal(eventsOfType(p.serverEvents, 'connected').length, 1);
   assert.equal(eventsOfType(p.clientEvents, 'connected').length, 1);
-  assert.deepEqual(eventsOfType(p.clientEvents, 'connected')[0].keyingMaterial, eventsOfType(p.serverEvents, 'connected')[0].keyingMaterial);
+  assert.deepEqual(
+    eventsOfType(p.clientEvents, 'connected')[0].keyingMaterial,
+    eventsOfType(p.serverEvents, 'connected')[0].keyingMaterial,
+  );
 });
 
 function drain(ep: DtlsEndpoint): DtlsEvent[] {

@@ -29,7 +29,12 @@ export class EvilPeer {
   #read: GcmRecordCipher | undefined;
   #messageSeq = 0;
 
-  constructor(role: 'client' | 'server', certificate: DtlsCertificate, remoteFingerprint: string, mutate: (flight: FlightEntry[]) => FlightEntry[]) {
+  constructor(
+    role: 'client' | 'server',
+    certificate: DtlsCertificate,
+    remoteFingerprint: string,
+    mutate: (flight: FlightEntry[]) => FlightEntry[],
+  ) {
     this.#role = role;
     const host: HandshakeHost = {
       certificate,
@@ -42,10 +47,12 @@ export class EvilPeer {
         this.#messageSeq = s;
       },
       sendFlight: (entries) => {
-        this.out.push(...packFlight(mutate(entries), 1200, (type, epoch, payload) => {
-          const seq = this.#writeSeq[epoch]++;
-          return epoch === 0 ? encodeRecord(type, DTLS12, 0, seq, payload) : this.#write!.seal(type, DTLS12, epoch, seq, payload);
-        }));
+        this.out.push(
+          ...packFlight(mutate(entries), 1200, (type, epoch, payload) => {
+            const seq = this.#writeSeq[epoch]++;
+            return epoch === 0 ? encodeRecord(type, DTLS12, 0, seq, payload) : this.#write!.seal(type, DTLS12, epoch, seq, payload);
+          }),
+        );
       },
       sendHelloVerifyRequest: () => {},
       installKeys: (s) => {
@@ -72,7 +79,8 @@ export class EvilPeer {
         const pt = rec.epoch === 0 ? rec.fragment : this.#read?.open(rec);
         if (pt === undefined || rec.type !== ContentType.handshake) continue;
         for (const f of parseHandshakeFragments(pt)) {
-          if (this.#role === 'server' && this.#handshake.awaitingFirstHello && f.messageSeq !== this.#reassembler.nextSeq) this.#reassembler.restartAt(f.messageSeq);
+          if (this.#role === 'server' && this.#handshake.awaitingFirstHello && f.messageSeq !== this.#reassembler.nextSeq)
+            this.#reassembler.restartAt(f.messageSeq);
           this.#reassembler.add(f, rec.epoch);
           for (let m = this.#reassembler.next(); m; m = this.#reassembler.next()) this.#handshake.onMessage(m, 0);
         }

@@ -60,7 +60,13 @@ const SERVER: TransportAddress = { address: '10.0.0.2', port: 5000, family: 'IPv
  */
 export function drive(
   pair: Pair,
-  opts: NetworkOptions & { seed?: number | string; start?: number; maxSteps?: number; done?: () => boolean; tap?: (from: 'client' | 'server', d: Buffer) => Buffer | undefined } = {},
+  opts: NetworkOptions & {
+    seed?: number | string;
+    start?: number;
+    maxSteps?: number;
+    done?: () => boolean;
+    tap?: (from: 'client' | 'server', d: Buffer) => Buffer | undefined;
+  } = {},
 ): number {
   const latency = opts.latency ?? 10;
   const clock = new ManualClock(opts.start ?? 0);
@@ -75,10 +81,14 @@ export function drive(
   const flush = (): void => {
     const now = clock.now();
     for (const { from, at, to, ep, events } of sides) {
-      drain(ep, (d) => {
-        const sent = opts.tap ? opts.tap(from, d) : d;
-        if (sent !== undefined) net.send({ from: at, to, data: sent }, now);
-      }, (e) => events.push(e));
+      drain(
+        ep,
+        (d) => {
+          const sent = opts.tap ? opts.tap(from, d) : d;
+          if (sent !== undefined) net.send({ from: at, to, data: sent }, now);
+        },
+        (e) => events.push(e),
+      );
     }
   };
   for (const { at, ep } of sides) {
@@ -88,20 +98,30 @@ export function drive(
     });
   }
   // Datagrams first, then timers, at each instant.
-  const parts: Driven[] = [net, ...sides.map(({ ep }): Driven => ({
-    nextDeadline: () => ep.pollTimeout(),
-    advance: (now) => {
-      ep.handleTimeout(now);
-      flush();
-    },
-  }))];
+  const parts: Driven[] = [
+    net,
+    ...sides.map(({ ep }): Driven => ({
+      nextDeadline: () => ep.pollTimeout(),
+      advance: (now) => {
+        ep.handleTimeout(now);
+        flush();
+      },
+    })),
+  ];
   const done = opts.done ?? (() => false);
   const quiet = (): boolean => net.inFlight === 0 && pair.client.pollTimeout() === undefined && pair.server.pollTimeout() === undefined;
   const maxSteps = opts.maxSteps ?? 10_000;
   let checks = 0;
   flush();
   // progress() checks until() once before each step: the (maxSteps + 1)th check ends the run.
-  progress({ clock, parts, until: () => done() || quiet() || checks++ >= maxSteps, maxMs: 600_000, maxSteps: maxSteps + 1, what: 'dtls pair' });
+  progress({
+    clock,
+    parts,
+    until: () => done() || quiet() || checks++ >= maxSteps,
+    maxMs: 600_000,
+    maxSteps: maxSteps + 1,
+    what: 'dtls pair',
+  });
   return clock.now();
 }
 

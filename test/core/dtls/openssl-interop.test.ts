@@ -33,12 +33,18 @@ const keyLength: Record<SrtpProfileName, number> = { SRTP_AES128_CM_HMAC_SHA1_80
 function commonArgs(profile: SrtpProfileName, extra: string[]): string[] {
   return [
     '-dtls1_2',
-    '-cert', peer.cert,
-    '-key', peer.key,
-    '-cipher', 'ECDHE-ECDSA-AES128-GCM-SHA256',
-    '-use_srtp', opensslProfile[profile],
-    '-keymatexport', 'EXTRACTOR-dtls_srtp',
-    '-keymatexportlen', String(keyLength[profile]),
+    '-cert',
+    peer.cert,
+    '-key',
+    peer.key,
+    '-cipher',
+    'ECDHE-ECDSA-AES128-GCM-SHA256',
+    '-use_srtp',
+    opensslProfile[profile],
+    '-keymatexport',
+    'EXTRACTOR-dtls_srtp',
+    '-keymatexportlen',
+    String(keyLength[profile]),
     ...extra,
   ];
 }
@@ -56,7 +62,11 @@ async function exchange(shell: UdpShell, ossl: OpensslProcess, profile: SrtpProf
   shell.send(Buffer.from('hello from parley\n'));
   await ossl.waitFor(/hello from parley/, WAIT_MS);
   ossl.write('hello from openssl\n');
-  const data = await shell.waitFor((e) => e.type === 'data' && e.data.toString().includes('hello from openssl'), WAIT_MS, 'data from openssl');
+  const data = await shell.waitFor(
+    (e) => e.type === 'data' && e.data.toString().includes('hello from openssl'),
+    WAIT_MS,
+    'data from openssl',
+  );
   assert.equal(data.type, 'data');
   assert.equal(shell.events.filter((e) => e.type === 'connected').length, 1);
 }
@@ -65,7 +75,17 @@ type Lose = { incoming?: number[]; outgoing?: number[] };
 
 async function ourClientAgainstServer(profile: SrtpProfileName, extra: string[], mtu?: number, lose?: Lose): Promise<void> {
   const ossl = new OpensslProcess(['s_server', '-accept', '127.0.0.1:0', '-naccept', '1', '-Verify', '1', ...commonArgs(profile, extra)]);
-  const shell = new UdpShell(new DtlsEndpoint({ role: 'client', certificate: ours, remoteFingerprint: peer.fingerprint, rng: systemRng, srtpProfiles: [profile], mtu }), lose);
+  const shell = new UdpShell(
+    new DtlsEndpoint({
+      role: 'client',
+      certificate: ours,
+      remoteFingerprint: peer.fingerprint,
+      rng: systemRng,
+      srtpProfiles: [profile],
+      mtu,
+    }),
+    lose,
+  );
   try {
     const port = Number((await ossl.waitFor(/ACCEPT 127\.0\.0\.1:(\d+)/, WAIT_MS))[1]);
     await shell.bind();
@@ -87,7 +107,17 @@ async function clientAgainstOurServer(
   tempKey = /Server Temp Key: X25519/,
   lose?: Lose,
 ): Promise<void> {
-  const shell = new UdpShell(new DtlsEndpoint({ role: 'server', certificate: ours, remoteFingerprint: peer.fingerprint, rng: systemRng, srtpProfiles: [profile], ...opts }), lose);
+  const shell = new UdpShell(
+    new DtlsEndpoint({
+      role: 'server',
+      certificate: ours,
+      remoteFingerprint: peer.fingerprint,
+      rng: systemRng,
+      srtpProfiles: [profile],
+      ...opts,
+    }),
+    lose,
+  );
   const port = await shell.bind();
   shell.start();
   const ossl = new OpensslProcess(['s_client', '-connect', `127.0.0.1:${port}`, '-ign_eof', ...commonArgs(profile, extra)]);
@@ -149,7 +179,16 @@ test('openssl s_client ⇄ our server with the first datagrams lost each way: re
 });
 
 test('our client refuses openssl s_server when its certificate is not the SDP fingerprint', async () => {
-  const ossl = new OpensslProcess(['s_server', '-accept', '127.0.0.1:0', '-naccept', '1', '-Verify', '1', ...commonArgs('SRTP_AES128_CM_HMAC_SHA1_80', [])]);
+  const ossl = new OpensslProcess([
+    's_server',
+    '-accept',
+    '127.0.0.1:0',
+    '-naccept',
+    '1',
+    '-Verify',
+    '1',
+    ...commonArgs('SRTP_AES128_CM_HMAC_SHA1_80', []),
+  ]);
   const shell = new UdpShell(new DtlsEndpoint({ role: 'client', certificate: ours, remoteFingerprint: ours.fingerprint, rng: systemRng }));
   try {
     const port = Number((await ossl.waitFor(/ACCEPT 127\.0\.0\.1:(\d+)/, WAIT_MS))[1]);
@@ -178,7 +217,10 @@ test('openssl s_client asks to renegotiate after connect: our server ignores it 
     // Long enough for OpenSSL's first retransmission of that ClientHello (1 s timer).
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.equal(shell.endpoint.state, 'connected');
-    assert.deepEqual(shell.events.map((e) => e.type), ['connected']);
+    assert.deepEqual(
+      shell.events.map((e) => e.type),
+      ['connected'],
+    );
   } finally {
     shell.close();
     await ossl.kill();
@@ -189,7 +231,9 @@ test('openssl s_client offering only another cipher suite gets handshake_failure
   const shell = new UdpShell(new DtlsEndpoint({ role: 'server', certificate: ours, remoteFingerprint: peer.fingerprint, rng: systemRng }));
   const port = await shell.bind();
   shell.start();
-  const args = commonArgs('SRTP_AES128_CM_HMAC_SHA1_80', []).map((a) => (a === 'ECDHE-ECDSA-AES128-GCM-SHA256' ? 'ECDHE-ECDSA-AES256-GCM-SHA384' : a));
+  const args = commonArgs('SRTP_AES128_CM_HMAC_SHA1_80', []).map((a) =>
+    a === 'ECDHE-ECDSA-AES128-GCM-SHA256' ? 'ECDHE-ECDSA-AES256-GCM-SHA384' : a,
+  );
   const ossl = new OpensslProcess(['s_client', '-connect', `127.0.0.1:${port}`, ...args]);
   try {
     const ev = await shell.waitFor(isConnected, WAIT_MS, 'failed');

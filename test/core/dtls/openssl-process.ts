@@ -23,7 +23,27 @@ export function makeOpensslIdentity(): OpensslIdentity {
   const dir = mkdtempSync(join(tmpdir(), 'parley-dtls-'));
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=openssl-peer', '-days', '2', '-keyout', key, '-out', cert], { stdio: 'ignore', timeout: 10_000 });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-subj',
+      '/CN=openssl-peer',
+      '-days',
+      '2',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore', timeout: 10_000 },
+  );
   const fingerprint = new X509Certificate(readFileSync(cert)).fingerprint256;
   return { dir, cert, key, fingerprint, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -59,14 +79,18 @@ export class OpensslProcess {
 
   /** Waits until stdout (or stderr) matches `re` (bounded), and returns the match. */
   waitFor(re: RegExp, ms: number, stream: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpExecArray> {
-    const failure = (): string => `openssl: no ${re} within ${ms} ms (exit ${this.#proc.exitCode})\nstdout:\n${this.#out}\nstderr:\n${this.#err}`;
-    return waitFor(() => {
-      const m = re.exec(stream === 'stdout' ? this.#out : this.#err);
-      if (m) return m;
-      // A process that is gone will print nothing more: fail now rather than at the timeout.
-      if (this.#proc.exitCode !== null || this.#spawnFailed) throw new Error(failure());
-      return undefined;
-    }, { timeoutMs: ms, intervalMs: 5, what: failure });
+    const failure = (): string =>
+      `openssl: no ${re} within ${ms} ms (exit ${this.#proc.exitCode})\nstdout:\n${this.#out}\nstderr:\n${this.#err}`;
+    return waitFor(
+      () => {
+        const m = re.exec(stream === 'stdout' ? this.#out : this.#err);
+        if (m) return m;
+        // A process that is gone will print nothing more: fail now rather than at the timeout.
+        if (this.#proc.exitCode !== null || this.#spawnFailed) throw new Error(failure());
+        return undefined;
+      },
+      { timeoutMs: ms, intervalMs: 5, what: failure },
+    );
   }
 
   write(text: string): void {

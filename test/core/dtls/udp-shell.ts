@@ -65,10 +65,13 @@ export class UdpShell {
     clearTimeout(this.#timer);
     const deadline = this.endpoint.pollTimeout();
     if (deadline !== undefined) {
-      this.#timer = setTimeout(() => {
-        this.endpoint.handleTimeout(performance.now());
-        this.#flush();
-      }, Math.max(0, deadline - performance.now()));
+      this.#timer = setTimeout(
+        () => {
+          this.endpoint.handleTimeout(performance.now());
+          this.#flush();
+        },
+        Math.max(0, deadline - performance.now()),
+      );
     }
   }
 

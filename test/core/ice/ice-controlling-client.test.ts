@@ -6,7 +6,15 @@ import { IceControllingClient } from '../../../src/core/ice/ice-controlling-clie
 import { bindingError, bindingSuccess } from '../../../src/core/ice/binding-response.ts';
 import { connectivityCheck } from '../../../src/core/ice/binding-request.ts';
 import { seededRng } from '../../../src/core/rng.ts';
-import { decodeStun, verifyFingerprint, verifyMessageIntegrity, StunDecodeError, StunClass, StunErrorCodes, type StunMessage } from '../../../src/core/stun/index.ts';
+import {
+  decodeStun,
+  verifyFingerprint,
+  verifyMessageIntegrity,
+  StunDecodeError,
+  StunClass,
+  StunErrorCodes,
+  type StunMessage,
+} from '../../../src/core/stun/index.ts';
 import type { TransportAddress } from '../../../src/core/address.ts';
 
 const SERVER: TransportAddress = { address: '198.51.100.10', port: 3478, family: 'IPv4' };
@@ -14,7 +22,15 @@ const ME: TransportAddress = { address: '203.0.113.5', port: 61000, family: 'IPv
 const SERVER_PWD = 'lite-password-abcdefghij';
 
 function client(extra: Partial<ConstructorParameters<typeof IceControllingClient>[0]> = {}): IceControllingClient {
-  return new IceControllingClient({ localUfrag: 'cli1', localPwd: 'client-password-000000', remoteUfrag: 'srv1', remotePwd: SERVER_PWD, remote: SERVER, rng: seededRng(7), ...extra });
+  return new IceControllingClient({
+    localUfrag: 'cli1',
+    localPwd: 'client-password-000000',
+    remoteUfrag: 'srv1',
+    remotePwd: SERVER_PWD,
+    remote: SERVER,
+    rng: seededRng(7),
+    ...extra,
+  });
 }
 
 function sent(c: IceControllingClient): Array<{ m: StunMessage; raw: Buffer }> {
@@ -80,7 +96,10 @@ test('RFC 8489 §6.2.1 retransmissions: 0, 100, 300, 700, 1500, 3100, 6300 ms, t
   for (let now = 1; now < 7900; now++) {
     c.handleTimeout(now);
     const s = sent(c);
-    if (s.length) { times.push(now); ids = new Set([...ids, ...s.map((x) => x.m.transactionId.toString('hex'))]); }
+    if (s.length) {
+      times.push(now);
+      ids = new Set([...ids, ...s.map((x) => x.m.transactionId.toString('hex'))]);
+    }
   }
   assert.deepEqual(times, [0, 100, 300, 700, 1500, 3100, 6300]);
   assert.equal(ids.size, 1, 'retransmissions reuse the transaction id');
@@ -104,7 +123,18 @@ test('responses are ignored unless from the remote candidate, for a known transa
   c.handle(badFp, SERVER, 1);
   c.handle(Buffer.from([0x80, 0x60, 0, 0]), SERVER, 1);
   assert.equal(c.state, 'checking');
-  assert.deepEqual(c.stats, { retransmits: 0, drop_malformed: 1, drop_unknown_transaction: 1, drop_asymmetric: 1, drop_fingerprint: 1, drop_integrity: 1, answered: 0, request_refused: 0, stun_error_487: 0, drop_request: 0 });
+  assert.deepEqual(c.stats, {
+    retransmits: 0,
+    drop_malformed: 1,
+    drop_unknown_transaction: 1,
+    drop_asymmetric: 1,
+    drop_fingerprint: 1,
+    drop_integrity: 1,
+    answered: 0,
+    request_refused: 0,
+    stun_error_487: 0,
+    drop_request: 0,
+  });
   c.handle(bindingSuccess(tid, ME, SERVER_PWD), SERVER, 2);
   assert.equal(c.state, 'nominating');
 });
@@ -135,7 +165,10 @@ test('consent checks every 4-6 s (RFC 7675 §5.1) carry USE-CANDIDATE and fresh 
   }
   assert.ok(at.length >= 10 && at.length <= 15, `${at.length} consent checks`);
   const gaps = at.map((t, i) => t - (i === 0 ? 20 : at[i - 1]));
-  assert.ok(gaps.every((g) => g >= 4000 && g <= 6000), `gaps ${gaps}`);
+  assert.ok(
+    gaps.every((g) => g >= 4000 && g <= 6000),
+    `gaps ${gaps}`,
+  );
   assert.ok(new Set(gaps).size > 1, 'jittered');
   assert.equal(c.pollEvent(), undefined);
 });
@@ -164,7 +197,14 @@ test('RFC 8445 §7.3: checks from the peer are answered (a lite peer such as Pio
   const check = (o: { pwd?: string; username?: [string, string]; controlling?: boolean; fingerprint?: boolean } = {}): Buffer => {
     const [localUfrag, remoteUfrag] = o.username ?? ['srv1', 'cli1'];
     // As the peer builds it: USERNAME "<our ufrag>:<its ufrag>", signed with our password.
-    const raw = connectivityCheck({ transactionId: Buffer.alloc(12, 7), localUfrag, remoteUfrag, remotePwd: o.pwd ?? 'client-password-000000', priority: 1, role: { controlling: o.controlling ?? false, tieBreaker: PEER_TIE } });
+    const raw = connectivityCheck({
+      transactionId: Buffer.alloc(12, 7),
+      localUfrag,
+      remoteUfrag,
+      remotePwd: o.pwd ?? 'client-password-000000',
+      priority: 1,
+      role: { controlling: o.controlling ?? false, tieBreaker: PEER_TIE },
+    });
     return o.fingerprint === false ? withoutFingerprint(raw) : raw;
   };
   const answers = (): StunMessage[] => {
@@ -174,7 +214,8 @@ test('RFC 8445 §7.3: checks from the peer are answered (a lite peer such as Pio
       assert.ok(verifyFingerprint(t.data));
       const m = decodeStun(t.data);
       if (m instanceof StunDecodeError) throw m;
-      if (m.class === StunClass.SuccessResponse || m.errorCode?.code === 487) assert.ok(verifyMessageIntegrity(t.data, 'client-password-000000'), 'signed with our password');
+      if (m.class === StunClass.SuccessResponse || m.errorCode?.code === 487)
+        assert.ok(verifyMessageIntegrity(t.data, 'client-password-000000'), 'signed with our password');
       else assert.equal(m.integrityOffset, -1, 'a 400/401 carries no MESSAGE-INTEGRITY');
       out.push(m);
     }

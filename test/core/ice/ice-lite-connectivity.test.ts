@@ -5,8 +5,18 @@ import assert from 'node:assert/strict';
 import { IceLiteAgent } from '../../../src/core/ice/ice-lite-agent.ts';
 import { connectivityCheck, PEER_REFLEXIVE_PRIORITY } from '../../../src/core/ice/binding-request.ts';
 import {
-  decodeStun, encodeStun, verifyFingerprint, verifyMessageIntegrity, usernameAttribute, priorityAttribute,
-  iceControllingAttribute, StunDecodeError, StunClass, AttrType, type StunMessage, type RawAttribute,
+  decodeStun,
+  encodeStun,
+  verifyFingerprint,
+  verifyMessageIntegrity,
+  usernameAttribute,
+  priorityAttribute,
+  iceControllingAttribute,
+  StunDecodeError,
+  StunClass,
+  AttrType,
+  type StunMessage,
+  type RawAttribute,
 } from '../../../src/core/stun/index.ts';
 import type { TransportAddress } from '../../../src/core/address.ts';
 
@@ -16,17 +26,27 @@ const REMOTE_UFRAG = 'cliU';
 const CLIENT: TransportAddress = { address: '203.0.113.7', port: 50000, family: 'IPv4' };
 const CLIENT2: TransportAddress = { address: '2001:db8::9', port: 41000, family: 'IPv6' };
 let tidCounter = 0;
-const nextTid = (): Buffer => { const t = Buffer.alloc(12); t.writeUInt32BE(++tidCounter, 8); return t; };
+const nextTid = (): Buffer => {
+  const t = Buffer.alloc(12);
+  t.writeUInt32BE(++tidCounter, 8);
+  return t;
+};
 
 function agent(extra: Partial<ConstructorParameters<typeof IceLiteAgent>[0]> = {}): IceLiteAgent {
   return new IceLiteAgent({ localUfrag: LOCAL_UFRAG, localPwd: LOCAL_PWD, remoteUfrag: REMOTE_UFRAG, ...extra });
 }
 
-function check(opts: { tid?: Buffer; useCandidate?: boolean; pwd?: string; localUfrag?: string; remoteUfrag?: string; controlled?: boolean } = {}): Buffer {
+function check(
+  opts: { tid?: Buffer; useCandidate?: boolean; pwd?: string; localUfrag?: string; remoteUfrag?: string; controlled?: boolean } = {},
+): Buffer {
   return connectivityCheck({
-    transactionId: opts.tid ?? nextTid(), localUfrag: opts.remoteUfrag ?? REMOTE_UFRAG, remoteUfrag: opts.localUfrag ?? LOCAL_UFRAG,
-    remotePwd: opts.pwd ?? LOCAL_PWD, priority: PEER_REFLEXIVE_PRIORITY,
-    role: { controlling: !opts.controlled, tieBreaker: 0x1234n }, useCandidate: opts.useCandidate,
+    transactionId: opts.tid ?? nextTid(),
+    localUfrag: opts.remoteUfrag ?? REMOTE_UFRAG,
+    remoteUfrag: opts.localUfrag ?? LOCAL_UFRAG,
+    remotePwd: opts.pwd ?? LOCAL_PWD,
+    priority: PEER_REFLEXIVE_PRIORITY,
+    role: { controlling: !opts.controlled, tieBreaker: 0x1234n },
+    useCandidate: opts.useCandidate,
   });
 }
 
@@ -104,7 +124,10 @@ test('401 for a USERNAME with the wrong local ufrag, the wrong remote ufrag, or 
   assert.equal(answer(a).m.errorCode?.code, 401);
   a.handle(check({ remoteUfrag: 'other' }), CLIENT, 0);
   assert.equal(answer(a).m.errorCode?.code, 401);
-  const noColon = encodeStun({ method: 1, class: 0, transactionId: nextTid(), attributes: [usernameAttribute(LOCAL_UFRAG)] }, { integrityKey: LOCAL_PWD, fingerprint: true });
+  const noColon = encodeStun(
+    { method: 1, class: 0, transactionId: nextTid(), attributes: [usernameAttribute(LOCAL_UFRAG)] },
+    { integrityKey: LOCAL_PWD, fingerprint: true },
+  );
   a.handle(noColon, CLIENT, 0);
   assert.equal(answer(a).m.errorCode?.code, 401);
 });
@@ -118,11 +141,22 @@ test('any remote ufrag is accepted while the remote ufrag is unknown', () => {
 test('400 for a missing USERNAME or missing MESSAGE-INTEGRITY, without MESSAGE-INTEGRITY', () => {
   const a = agent();
   const base: RawAttribute[] = [priorityAttribute(1), iceControllingAttribute(1n)];
-  a.handle(encodeStun({ method: 1, class: 0, transactionId: nextTid(), attributes: base }, { integrityKey: LOCAL_PWD, fingerprint: true }), CLIENT, 0);
+  a.handle(
+    encodeStun({ method: 1, class: 0, transactionId: nextTid(), attributes: base }, { integrityKey: LOCAL_PWD, fingerprint: true }),
+    CLIENT,
+    0,
+  );
   const r1 = answer(a).m;
   assert.deepEqual(r1.errorCode, { code: 400, reason: 'Bad Request' });
   assert.equal(r1.integrityOffset, -1);
-  a.handle(encodeStun({ method: 1, class: 0, transactionId: nextTid(), attributes: [usernameAttribute(`${LOCAL_UFRAG}:${REMOTE_UFRAG}`), ...base] }, { fingerprint: true }), CLIENT, 0);
+  a.handle(
+    encodeStun(
+      { method: 1, class: 0, transactionId: nextTid(), attributes: [usernameAttribute(`${LOCAL_UFRAG}:${REMOTE_UFRAG}`), ...base] },
+      { fingerprint: true },
+    ),
+    CLIENT,
+    0,
+  );
   assert.equal(answer(a).m.errorCode?.code, 400);
   assert.equal(a.stats.stun_error_400, 2);
 });
@@ -130,7 +164,15 @@ test('400 for a missing USERNAME or missing MESSAGE-INTEGRITY, without MESSAGE-I
 test('400 for a malformed known attribute, keeping the transaction id', () => {
   const a = agent();
   const tid = nextTid();
-  const bad = encodeStun({ method: 1, class: 0, transactionId: tid, attributes: [usernameAttribute(`${LOCAL_UFRAG}:${REMOTE_UFRAG}`), { type: AttrType.Priority, value: Buffer.alloc(3) }] }, { integrityKey: LOCAL_PWD, fingerprint: true });
+  const bad = encodeStun(
+    {
+      method: 1,
+      class: 0,
+      transactionId: tid,
+      attributes: [usernameAttribute(`${LOCAL_UFRAG}:${REMOTE_UFRAG}`), { type: AttrType.Priority, value: Buffer.alloc(3) }],
+    },
+    { integrityKey: LOCAL_PWD, fingerprint: true },
+  );
   a.handle(bad, CLIENT, 0);
   const { m } = answer(a);
   assert.equal(m.errorCode?.code, 400);
@@ -148,13 +190,26 @@ test('487 Role Conflict for a peer that is also controlled (RFC 8445 §7.3.1.1),
 
 test('420 lists unknown comprehension-required attributes, only after authentication', () => {
   const a = agent();
-  const attrs = (): RawAttribute[] => [usernameAttribute(`${LOCAL_UFRAG}:${REMOTE_UFRAG}`), iceControllingAttribute(5n), { type: 0x7abc, value: Buffer.alloc(2) }, { type: 0xfabc, value: Buffer.alloc(2) }];
-  a.handle(encodeStun({ method: 1, class: 0, transactionId: nextTid(), attributes: attrs() }, { integrityKey: LOCAL_PWD, fingerprint: true }), CLIENT, 0);
+  const attrs = (): RawAttribute[] => [
+    usernameAttribute(`${LOCAL_UFRAG}:${REMOTE_UFRAG}`),
+    iceControllingAttribute(5n),
+    { type: 0x7abc, value: Buffer.alloc(2) },
+    { type: 0xfabc, value: Buffer.alloc(2) },
+  ];
+  a.handle(
+    encodeStun({ method: 1, class: 0, transactionId: nextTid(), attributes: attrs() }, { integrityKey: LOCAL_PWD, fingerprint: true }),
+    CLIENT,
+    0,
+  );
   const { m, raw } = answer(a);
   assert.equal(m.errorCode?.code, 420);
   assert.deepEqual(m.unknownAttributes, [0x7abc]);
   assert.ok(verifyMessageIntegrity(raw, LOCAL_PWD));
-  a.handle(encodeStun({ method: 1, class: 0, transactionId: nextTid(), attributes: attrs() }, { integrityKey: 'bad', fingerprint: true }), CLIENT, 0);
+  a.handle(
+    encodeStun({ method: 1, class: 0, transactionId: nextTid(), attributes: attrs() }, { integrityKey: 'bad', fingerprint: true }),
+    CLIENT,
+    0,
+  );
   assert.equal(answer(a).m.errorCode?.code, 401);
 });
 
@@ -163,10 +218,21 @@ test('silently drops: bad or missing FINGERPRINT, indications, responses, other 
   const bad = check({ useCandidate: true });
   bad[bad.length - 1] ^= 1;
   a.handle(bad, CLIENT, 0);
-  const noFp = encodeStun({ method: 1, class: 0, transactionId: nextTid(), attributes: [usernameAttribute(`${LOCAL_UFRAG}:${REMOTE_UFRAG}`)] }, { integrityKey: LOCAL_PWD });
+  const noFp = encodeStun(
+    { method: 1, class: 0, transactionId: nextTid(), attributes: [usernameAttribute(`${LOCAL_UFRAG}:${REMOTE_UFRAG}`)] },
+    { integrityKey: LOCAL_PWD },
+  );
   a.handle(noFp, CLIENT, 0);
-  a.handle(encodeStun({ method: 1, class: StunClass.Indication, transactionId: nextTid(), attributes: [] }, { fingerprint: true }), CLIENT, 0);
-  a.handle(encodeStun({ method: 1, class: StunClass.SuccessResponse, transactionId: nextTid(), attributes: [] }, { fingerprint: true }), CLIENT, 0);
+  a.handle(
+    encodeStun({ method: 1, class: StunClass.Indication, transactionId: nextTid(), attributes: [] }, { fingerprint: true }),
+    CLIENT,
+    0,
+  );
+  a.handle(
+    encodeStun({ method: 1, class: StunClass.SuccessResponse, transactionId: nextTid(), attributes: [] }, { fingerprint: true }),
+    CLIENT,
+    0,
+  );
   a.handle(encodeStun({ method: 3, class: StunClass.Request, transactionId: nextTid(), attributes: [] }, { fingerprint: true }), CLIENT, 0);
   a.handle(Buffer.from([22, 0xfe, 0xfd, 0, 0]), CLIENT, 0);
   a.handle(Buffer.alloc(0), CLIENT, 0);
@@ -231,7 +297,10 @@ test('checks on the selected pair refresh consent; checks from other addresses a
   a.handle(check({ pwd: 'bad' }), CLIENT, 80_000);
   assert.equal(a.pollTimeout(), 90_000);
   a.handleTimeout(89_999);
-  assert.deepEqual(events(a).filter((e) => (e as { type: string }).type === 'consent-lost'), []);
+  assert.deepEqual(
+    events(a).filter((e) => (e as { type: string }).type === 'consent-lost'),
+    [],
+  );
   a.handleTimeout(90_000);
   assert.deepEqual(events(a).at(-1), { type: 'consent-lost' });
 });

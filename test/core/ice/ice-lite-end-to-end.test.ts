@@ -69,14 +69,29 @@ class Link {
 
   #flush(): void {
     const now = this.clock.now();
-    drain(this.#client, (t) => this.net.send({ from: CLIENT_HOST, to: t.to, data: t.data }, now), (e) => this.clientEvents.push({ ...e, at: now }));
-    drain(this.#server, (t) => this.net.send({ from: RELAY, to: t.to, data: t.data }, now), (e) => this.serverEvents.push({ ...e, at: now }));
+    drain(
+      this.#client,
+      (t) => this.net.send({ from: CLIENT_HOST, to: t.to, data: t.data }, now),
+      (e) => this.clientEvents.push({ ...e, at: now }),
+    );
+    drain(
+      this.#server,
+      (t) => this.net.send({ from: RELAY, to: t.to, data: t.data }, now),
+      (e) => this.serverEvents.push({ ...e, at: now }),
+    );
   }
 }
 
 function pair(seed: number, latencyMs: number, loss: number): { link: Link; client: IceControllingClient; server: IceLiteAgent } {
   const server = new IceLiteAgent({ localUfrag: 'tokenUfrag', localPwd: 'derived-password-0123456789', remoteUfrag: 'cUf1' });
-  const client = new IceControllingClient({ localUfrag: 'cUf1', localPwd: 'client-pw-0123456789ab', remoteUfrag: 'tokenUfrag', remotePwd: 'derived-password-0123456789', remote: RELAY, rng: seededRng(seed) });
+  const client = new IceControllingClient({
+    localUfrag: 'cUf1',
+    localPwd: 'client-pw-0123456789ab',
+    remoteUfrag: 'tokenUfrag',
+    remotePwd: 'derived-password-0123456789',
+    remote: RELAY,
+    rng: seededRng(seed),
+  });
   const link = new Link({ client, server, latencyMs, loss, seed });
   link.start();
   return { link, client, server };
@@ -86,7 +101,11 @@ test('connects: client sees its NAT-mapped address, the agent selects it', () =>
   const { link, client, server } = pair(1, 25, 0);
   link.runUntil(1000);
   assert.deepEqual(link.clientEvents, [{ type: 'connected', mappedAddress: NAT1, at: 100 }], 'two round trips of 50 ms');
-  assert.deepEqual(link.serverEvents, [{ type: 'selected', address: NAT1, at: 25 }], 'the first valid check selects, one round trip before the nomination');
+  assert.deepEqual(
+    link.serverEvents,
+    [{ type: 'selected', address: NAT1, at: 25 }],
+    'the first valid check selects, one round trip before the nomination',
+  );
   assert.deepEqual(server.selected, NAT1);
   assert.equal(client.state, 'connected');
 });
@@ -137,11 +156,21 @@ test('link cut: both sides lose consent about 30 s after their last exchange, on
 
 test('wrong password on the client: the agent answers 401 and the client fails; nothing is selected', () => {
   const server = new IceLiteAgent({ localUfrag: 'tokenUfrag', localPwd: 'derived-password-0123456789' });
-  const client = new IceControllingClient({ localUfrag: 'cUf1', localPwd: 'x'.repeat(22), remoteUfrag: 'tokenUfrag', remotePwd: 'wrong-password-000000000', remote: RELAY, rng: seededRng(9) });
+  const client = new IceControllingClient({
+    localUfrag: 'cUf1',
+    localPwd: 'x'.repeat(22),
+    remoteUfrag: 'tokenUfrag',
+    remotePwd: 'wrong-password-000000000',
+    remote: RELAY,
+    rng: seededRng(9),
+  });
   const link = new Link({ client, server, latencyMs: 5, loss: 0, seed: 9 });
   link.start();
   link.runUntil(60_000);
-  assert.deepEqual(link.clientEvents.map((e) => e.type), ['failed']);
+  assert.deepEqual(
+    link.clientEvents.map((e) => e.type),
+    ['failed'],
+  );
   assert.deepEqual(link.serverEvents, []);
   assert.equal(server.stats.stun_error_401, 1);
 });

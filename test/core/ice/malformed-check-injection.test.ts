@@ -45,27 +45,42 @@ function checkAgent(packet: Buffer): void {
   }
 }
 
-const checkArb = fc.record({
-  tid: transactionIdArb,
-  useCandidate: fc.boolean(),
-  controlling: fc.boolean(),
-  username: fc.constantFrom(['L', 'R'], ['L', 'X'], ['Y', 'R']),
-  pwd: fc.constantFrom(PWD, 'other-password'),
-}).map((r) => connectivityCheck({
-  transactionId: r.tid, remoteUfrag: r.username[0], localUfrag: r.username[1], remotePwd: r.pwd,
-  priority: PEER_REFLEXIVE_PRIORITY, role: { controlling: r.controlling, tieBreaker: 1n }, useCandidate: r.useCandidate,
-}));
+const checkArb = fc
+  .record({
+    tid: transactionIdArb,
+    useCandidate: fc.boolean(),
+    controlling: fc.boolean(),
+    username: fc.constantFrom(['L', 'R'], ['L', 'X'], ['Y', 'R']),
+    pwd: fc.constantFrom(PWD, 'other-password'),
+  })
+  .map((r) =>
+    connectivityCheck({
+      transactionId: r.tid,
+      remoteUfrag: r.username[0],
+      localUfrag: r.username[1],
+      remotePwd: r.pwd,
+      priority: PEER_REFLEXIVE_PRIORITY,
+      role: { controlling: r.controlling, tieBreaker: 1n },
+      useCandidate: r.useCandidate,
+    }),
+  );
 
 test('mutated connectivity checks: no throw, at most one well-formed answer, success only when authentic', () => {
-  fc.assert(fc.property(checkArb, fc.option(mutationArb, { nil: undefined }), (packet, mutation) => {
-    checkAgent(mutation ? mutate(packet, mutation) : packet);
-  }), { numRuns: 8000 });
+  fc.assert(
+    fc.property(checkArb, fc.option(mutationArb, { nil: undefined }), (packet, mutation) => {
+      checkAgent(mutation ? mutate(packet, mutation) : packet);
+    }),
+    { numRuns: 8000 },
+  );
 });
 
 test('random bytes behind a STUN header: no throw and no success', () => {
-  fc.assert(fc.property(fc.uint8Array({ minLength: 0, maxLength: 80 }), (raw) => {
-    const b = Buffer.concat([Buffer.from('000100002112a442', 'hex'), Buffer.alloc(12, 7), raw]);
-    b.writeUInt16BE(Math.min(0xffff, raw.length), 2);
-    checkAgent(b);
-  }), { numRuns: 4000 });
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 0, maxLength: 80 }), (raw) => {
+      const b = Buffer.concat([Buffer.from('000100002112a442', 'hex'), Buffer.alloc(12, 7), raw]);
+      b.writeUInt16BE(Math.min(0xffff, raw.length), 2);
+      checkAgent(b);
+    }),
+    { numRuns: 4000 },
+  );
 });

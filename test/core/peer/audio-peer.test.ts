@@ -24,7 +24,10 @@ test('frames queued before SRTP keys hold no deadline, and leave one per 20 ms o
   assert.ok(due === undefined || due > p.clock.now(), 'no deadline at once for frames that cannot go yet');
   p.run(() => p.events.ctl.filter((e) => e.type === 'audio').length === 3, 2_000);
   const audio = p.events.ctl.flatMap((e) => (e.type === 'audio' ? [e] : []));
-  assert.deepEqual(audio.map((a) => a.payload.toString()), ['a', 'b', 'c']);
+  assert.deepEqual(
+    audio.map((a) => a.payload.toString()),
+    ['a', 'b', 'c'],
+  );
   assert.deepEqual([audio[1].receivedAt - audio[0].receivedAt, audio[2].receivedAt - audio[1].receivedAt], [20, 20]);
 });
 

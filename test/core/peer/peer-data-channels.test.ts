@@ -10,12 +10,16 @@ import type { PeerDataOptions, PeerEvent } from '../../../src/core/peer/index.ts
 import type { TransportAddress } from '../../../src/core/address.ts';
 import { pair } from './peer-pair.ts';
 
-const dcEvents = (events: PeerEvent<TransportAddress>[]): DataChannelEvent[] => events.flatMap((e) => (e.type === 'datachannel' ? [e.event] : []));
+const dcEvents = (events: PeerEvent<TransportAddress>[]): DataChannelEvent[] =>
+  events.flatMap((e) => (e.type === 'datachannel' ? [e.event] : []));
 const messages = (events: PeerEvent<TransportAddress>[]) => dcEvents(events).flatMap((e) => (e.type === 'message' ? [e] : []));
 
 function connected(liteRole: 'client' | 'server', data: PeerDataOptions = {}) {
   const p = pair({ liteRole, dataChannels: data });
-  p.run(() => dcEvents(p.events.lite).some((e) => e.type === 'connected') && dcEvents(p.events.ctl).some((e) => e.type === 'connected'), 3_000);
+  p.run(
+    () => dcEvents(p.events.lite).some((e) => e.type === 'connected') && dcEvents(p.events.ctl).some((e) => e.type === 'connected'),
+    3_000,
+  );
   return p;
 }
 
@@ -36,17 +40,29 @@ for (const liteRole of ['client', 'server'] as const) {
     for (const m of sent) assert.equal(ctlData.send(id, m, p.clock.now()), true);
     p.flush();
     p.run(() => messages(p.events.lite).length === sent.length, 5_000);
-    assert.deepEqual(messages(p.events.lite).map((m) => m.data), sent);
+    assert.deepEqual(
+      messages(p.events.lite).map((m) => m.data),
+      sent,
+    );
     // The lite side answers on the same channel, and opens one of its own.
     const mine = liteData.open({ label: 'parley', ordered: false }, p.clock.now());
     assert.equal(mine % 2, liteRole === 'client' ? 0 : 1);
     liteData.send(id, 'back', p.clock.now());
     p.flush();
-    p.run(() => dcEvents(p.events.ctl).some((e) => e.type === 'channel_open' && e.id === mine) && messages(p.events.ctl).length === 1, 1_000);
+    p.run(
+      () => dcEvents(p.events.ctl).some((e) => e.type === 'channel_open' && e.id === mine) && messages(p.events.ctl).length === 1,
+      1_000,
+    );
     p.lite.data!.send(mine, Buffer.from([1, 2, 3]), p.clock.now());
     p.flush();
     p.run(() => messages(p.events.ctl).length === 2, 1_000);
-    assert.deepEqual(messages(p.events.ctl).map((m) => [m.id, m.data]), [[id, 'back'], [mine, Buffer.from([1, 2, 3])]]);
+    assert.deepEqual(
+      messages(p.events.ctl).map((m) => [m.id, m.data]),
+      [
+        [id, 'back'],
+        [mine, Buffer.from([1, 2, 3])],
+      ],
+    );
     const s = p.lite.stats().data!;
     assert.equal(s.messagesIn, sent.length);
     assert.equal(s.messagesOut, 2);
@@ -91,14 +107,21 @@ const BURST = 2;
 
 test('a large send leaves in bounded bursts, each behind the RTP that was due; audio keeps its 20 ms cadence', () => {
   // A burst smaller than what one SACK lets go (about 3 packets here), so backlogs form.
-  const p = connected('client', { maxBurstPackets: BURST, remoteMaxMessageSize: 256 * 1024, sctp: { maxSendBufferBytes: 4 * 1024 * 1024, maxReassemblyBytes: 4 * 1024 * 1024 } });
+  const p = connected('client', {
+    maxBurstPackets: BURST,
+    remoteMaxMessageSize: 256 * 1024,
+    sctp: { maxSendBufferBytes: 4 * 1024 * 1024, maxReassemblyBytes: 4 * 1024 * 1024 },
+  });
   const id = p.lite.data!.open({ label: 'bulk' }, p.clock.now());
   p.flush();
   p.run(() => dcEvents(p.events.ctl).some((e) => e.type === 'channel_open'), 1_000);
   const from = p.liteDrains.length;
   const start = p.clock.now();
   for (let i = 0; i < 12; i++) assert.equal(p.lite.data!.send(id, Buffer.alloc(256 * 1024, i), start), true);
-  p.lite.queueAudio(Array.from({ length: 50 }, (_, i) => Buffer.from(`frame${i}`)), start);
+  p.lite.queueAudio(
+    Array.from({ length: 50 }, (_, i) => Buffer.from(`frame${i}`)),
+    start,
+  );
   p.flush();
   p.run(() => messages(p.events.ctl).length === 12 && p.events.ctl.filter((e) => e.type === 'audio').length === 50, 5_000);
   const drains = p.liteDrains.slice(from);
@@ -115,6 +138,12 @@ test('a large send leaves in bounded bursts, each behind the RTP that was due; a
   // The frames left on their 20 ms slots while 3 MiB flowed.
   const rtpAt = drains.flatMap((d) => d.kinds.filter((k) => k === 'rtp').map(() => d.at));
   const gaps = rtpAt.slice(1).map((t, i) => t - rtpAt[i]);
-  assert.ok(gaps.every((g) => g >= 15 && g <= 25), `RTP gaps ${gaps.join(',')}`);
-  assert.deepEqual(messages(p.events.ctl).map((m) => (m.data as Buffer)[0]), [...Array(12).keys()]);
+  assert.ok(
+    gaps.every((g) => g >= 15 && g <= 25),
+    `RTP gaps ${gaps.join(',')}`,
+  );
+  assert.deepEqual(
+    messages(p.events.ctl).map((m) => (m.data as Buffer)[0]),
+    [...Array(12).keys()],
+  );
 });

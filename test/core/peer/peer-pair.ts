@@ -19,7 +19,10 @@ export const LITE: TransportAddress = { address: '203.0.113.7', port: 3478, fami
 export const CONTROLLING: TransportAddress = { address: '198.51.100.20', port: 50000, family: 'IPv4' };
 const certLite = generateCertificate(seededRng('peer-lite-cert'));
 const certControlling = generateCertificate(seededRng('peer-controlling-cert'));
-const creds = { lite: { ufrag: 'liteufragliteufrag', pwd: 'litepasswordlitepassword' }, ctl: { ufrag: 'ctlufrag', pwd: 'ctlpasswordctlpassword00' } };
+const creds = {
+  lite: { ufrag: 'liteufragliteufrag', pwd: 'litepasswordlitepassword' },
+  ctl: { ufrag: 'ctlufrag', pwd: 'ctlpasswordctlpassword00' },
+};
 
 export type Peer = AudioPeer<TransportAddress>;
 
@@ -36,16 +39,39 @@ export function pair(o: PairOptions) {
   const clock = new ManualClock(10_000);
   const net = new Netem({ seed: o.seed ?? 7, profile: o.profile ?? { latencyMs: 10 } });
   const lite: Peer = new AudioPeer({
-    rng: seededRng('lite'), paths: ADDRESS_PATHS, dtlsRole: o.liteRole, certificate: certLite, remoteFingerprint: certControlling.fingerprint,
+    rng: seededRng('lite'),
+    paths: ADDRESS_PATHS,
+    dtlsRole: o.liteRole,
+    certificate: certLite,
+    remoteFingerprint: certControlling.fingerprint,
     ice: { role: 'lite', localUfrag: creds.lite.ufrag, localPwd: creds.lite.pwd, remoteUfrag: creds.ctl.ufrag, remotePwd: creds.ctl.pwd },
-    ssrc: 1, cname: 'lite', payloadType: 111, dataChannels: o.dataChannels,
+    ssrc: 1,
+    cname: 'lite',
+    payloadType: 111,
+    dataChannels: o.dataChannels,
   });
-  const agent = createCoreIce({
-    localUfrag: creds.ctl.ufrag, localPwd: creds.ctl.pwd, remoteUfrag: creds.lite.ufrag, remotePwd: creds.lite.pwd, remoteCandidates: [LITE], now: clock.now(),
-  }, seededRng('ctl-ice'));
+  const agent = createCoreIce(
+    {
+      localUfrag: creds.ctl.ufrag,
+      localPwd: creds.ctl.pwd,
+      remoteUfrag: creds.lite.ufrag,
+      remotePwd: creds.lite.pwd,
+      remoteCandidates: [LITE],
+      now: clock.now(),
+    },
+    seededRng('ctl-ice'),
+  );
   const ctl: Peer = new AudioPeer({
-    rng: seededRng('ctl'), paths: ADDRESS_PATHS, dtlsRole: o.liteRole === 'client' ? 'server' : 'client', certificate: certControlling,
-    remoteFingerprint: certLite.fingerprint, ice: { role: 'controlling', agent }, ssrc: 2, cname: 'ctl', payloadType: 111, dataChannels: o.dataChannels,
+    rng: seededRng('ctl'),
+    paths: ADDRESS_PATHS,
+    dtlsRole: o.liteRole === 'client' ? 'server' : 'client',
+    certificate: certControlling,
+    remoteFingerprint: certLite.fingerprint,
+    ice: { role: 'controlling', agent },
+    ssrc: 2,
+    cname: 'ctl',
+    payloadType: 111,
+    dataChannels: o.dataChannels,
   });
   const events = { lite: [] as PeerEvent<TransportAddress>[], ctl: [] as PeerEvent<TransportAddress>[] };
   const held: Buffer[] = [];
@@ -56,22 +82,30 @@ export function pair(o: PairOptions) {
   const flush = (): void => {
     const now = clock.now();
     const kinds: string[] = [];
-    drain(lite, (t) => {
-      const kind = classifyPacket(t.data);
-      kinds.push(kind === 'rtp' && isRtcp(t.data) ? 'rtcp' : kind);
-      // Hold the check's answers back until the first DTLS datagram has gone: the ClientHello overtakes them.
-      if (o.holdStunAnswers && classifyPacket(t.data) === 'stun' && !dtlsSent) {
-        held.push(t.data);
-        stats.held++;
-        return;
-      }
-      net.send({ from: LITE, to: t.path, data: t.data }, now);
-      if (classifyPacket(t.data) !== 'dtls') return;
-      dtlsSent = true;
-      for (const h of held.splice(0)) net.send({ from: LITE, to: t.path, data: h }, now);
-    }, (e) => events.lite.push(e));
+    drain(
+      lite,
+      (t) => {
+        const kind = classifyPacket(t.data);
+        kinds.push(kind === 'rtp' && isRtcp(t.data) ? 'rtcp' : kind);
+        // Hold the check's answers back until the first DTLS datagram has gone: the ClientHello overtakes them.
+        if (o.holdStunAnswers && classifyPacket(t.data) === 'stun' && !dtlsSent) {
+          held.push(t.data);
+          stats.held++;
+          return;
+        }
+        net.send({ from: LITE, to: t.path, data: t.data }, now);
+        if (classifyPacket(t.data) !== 'dtls') return;
+        dtlsSent = true;
+        for (const h of held.splice(0)) net.send({ from: LITE, to: t.path, data: h }, now);
+      },
+      (e) => events.lite.push(e),
+    );
     if (kinds.length > 0) liteDrains.push({ at: now, kinds });
-    drain(ctl, (t) => net.send({ from: CONTROLLING, to: t.path, data: t.data }, now), (e) => events.ctl.push(e));
+    drain(
+      ctl,
+      (t) => net.send({ from: CONTROLLING, to: t.path, data: t.data }, now),
+      (e) => events.ctl.push(e),
+    );
   };
   net.attach(LITE, (d, now) => {
     lite.handle(d.data, d.from, now);

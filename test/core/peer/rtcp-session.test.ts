@@ -17,7 +17,7 @@ const parse = (b: Buffer): RtcpPacket[] => {
   return p;
 };
 
-test('RTT from our SR and the report block about us in the far end\'s SR (LSR/DLSR, RFC 3550 §6.4.1)', () => {
+test("RTT from our SR and the report block about us in the far end's SR (LSR/DLSR, RFC 3550 §6.4.1)", () => {
   const a = new RtcpSession({ ssrc: 1, cname: 'a', rng: seededRng('a') });
   const b = new RtcpSession({ ssrc: 2, cname: 'b', rng: seededRng('b') });
   const sentA: SenderInfo = { packetsSent: 1, octetsSent: 10, lastTimestamp: 100, lastSentAt: 1_000 };

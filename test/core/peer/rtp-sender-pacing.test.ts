@@ -30,15 +30,24 @@ test('a burst of 5 frames goes out one per 20 ms, seq +1, ts +960, marker only o
   const a = new RtpSender({ ssrc: 0xdeadbeef, payloadType: 111, rng: seededRng(1) });
   for (let i = 0; i < 5; i++) a.enqueue(Buffer.from([i]), 1000);
   const sent = drive(a, 2000);
-  assert.deepEqual(sent.map((s) => s.at), [1000, 1020, 1040, 1060, 1080]);
-  assert.deepEqual(sent.map((s) => s.p.header.marker), [true, false, false, false, false]);
+  assert.deepEqual(
+    sent.map((s) => s.at),
+    [1000, 1020, 1040, 1060, 1080],
+  );
+  assert.deepEqual(
+    sent.map((s) => s.p.header.marker),
+    [true, false, false, false, false],
+  );
   for (let i = 1; i < 5; i++) {
     assert.equal(sent[i].p.header.sequenceNumber, (sent[i - 1].p.header.sequenceNumber + 1) & 0xffff);
     assert.equal(sent[i].p.header.timestamp, (sent[i - 1].p.header.timestamp + 960) >>> 0);
   }
   assert.equal(sent[0].p.header.ssrc, 0xdeadbeef);
   assert.equal(sent[0].p.header.payloadType, 111);
-  assert.deepEqual(sent.map((s) => s.p.payload[0]), [0, 1, 2, 3, 4]);
+  assert.deepEqual(
+    sent.map((s) => s.p.payload[0]),
+    [0, 1, 2, 3, 4],
+  );
   assert.equal(a.due(), undefined, 'idle when the queue is empty');
   assert.equal(a.packetsSent, 5);
   assert.equal(a.octetsSent, 5);
@@ -67,7 +76,10 @@ test('the queue holds about a second; the oldest frame is dropped and counted', 
   const a = new RtpSender({ ssrc: 1, payloadType: 111, rng: seededRng(4), maxQueueFrames: 3 });
   for (let i = 0; i < 5; i++) a.enqueue(Buffer.from([i]), 0);
   assert.equal(a.dropped, 2);
-  assert.deepEqual(drive(a, 100).map((s) => s.p.payload[0]), [2, 3, 4]);
+  assert.deepEqual(
+    drive(a, 100).map((s) => s.p.payload[0]),
+    [2, 3, 4],
+  );
 });
 
 test('with a pull source the 20 ms clock keeps running; gaps in what it returns set the marker', () => {
@@ -76,8 +88,14 @@ test('with a pull source the 20 ms clock keeps running; gaps in what it returns 
   const a = new RtpSender({ ssrc: 1, payloadType: 111, rng: seededRng(5), source });
   a.start(0);
   const sent = drive(a, 100);
-  assert.deepEqual(sent.map((s) => s.at), [0, 20, 40, 80, 100]);
-  assert.deepEqual(sent.map((s) => s.p.header.marker), [true, false, false, true, false]);
+  assert.deepEqual(
+    sent.map((s) => s.at),
+    [0, 20, 40, 80, 100],
+  );
+  assert.deepEqual(
+    sent.map((s) => s.p.header.marker),
+    [true, false, false, true, false],
+  );
   assert.equal(sent[3].p.header.timestamp, (sent[2].p.header.timestamp + 2 * 960) >>> 0);
   assert.equal(a.due(), 120);
 });

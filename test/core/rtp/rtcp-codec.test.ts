@@ -7,7 +7,16 @@ import { encodeRtcpCompound, parseRtcpCompound, RtpParseError, type RtcpPacket }
 const block = { ssrc: 0xdeadbeef, fractionLost: 64, cumulativeLost: -3, highestSeq: 0x1fffe, jitter: 120, lsr: 0x12345678, dlsr: 65536 };
 
 const compound: RtcpPacket[] = [
-  { type: 'sr', ssrc: 1, ntpSeconds: 0xe8000000, ntpFraction: 0x80000000, rtpTimestamp: 48000, packetCount: 50, octetCount: 8000, reports: [block] },
+  {
+    type: 'sr',
+    ssrc: 1,
+    ntpSeconds: 0xe8000000,
+    ntpFraction: 0x80000000,
+    rtpTimestamp: 48000,
+    packetCount: 50,
+    octetCount: 8000,
+    reports: [block],
+  },
   { type: 'sdes', chunks: [{ ssrc: 1, items: [{ type: 1, text: 'parley@example' }] }] },
   { type: 'bye', ssrcs: [1], reason: 'hangup' },
 ];
@@ -20,16 +29,42 @@ test('RFC 3550 §6.1: SR + SDES(CNAME) + BYE compound round-trips', () => {
 
 test('RFC 3550 §6.4.1: SR layout is bit-exact (header, sender info, report block)', () => {
   const wire = encodeRtcpCompound([compound[0]]);
-  assert.equal(wire.toString('hex'),
-    '81c8000c' + '00000001' + 'e8000000' + '80000000' + '0000bb80' + '00000032' + '00001f40' +
-    'deadbeef' + '40' + 'fffffd' + '0001fffe' + '00000078' + '12345678' + '00010000');
+  assert.equal(
+    wire.toString('hex'),
+    '81c8000c' +
+      '00000001' +
+      'e8000000' +
+      '80000000' +
+      '0000bb80' +
+      '00000032' +
+      '00001f40' +
+      'deadbeef' +
+      '40' +
+      'fffffd' +
+      '0001fffe' +
+      '00000078' +
+      '12345678' +
+      '00010000',
+  );
 });
 
 test('RR with several report blocks, RR with none, BYE without reason, SDES with several chunks and items', () => {
   const pkts: RtcpPacket[] = [
     { type: 'rr', ssrc: 9, reports: [block, { ...block, ssrc: 2, cumulativeLost: 0x7fffff }] },
     { type: 'rr', ssrc: 9, reports: [] },
-    { type: 'sdes', chunks: [{ ssrc: 9, items: [{ type: 1, text: 'abc' }, { type: 6, text: 'parley ☎' }] }, { ssrc: 10, items: [] }] },
+    {
+      type: 'sdes',
+      chunks: [
+        {
+          ssrc: 9,
+          items: [
+            { type: 1, text: 'abc' },
+            { type: 6, text: 'parley ☎' },
+          ],
+        },
+        { ssrc: 10, items: [] },
+      ],
+    },
     { type: 'bye', ssrcs: [9, 10] },
   ];
   assert.deepEqual(parseRtcpCompound(encodeRtcpCompound(pkts)), pkts);
@@ -72,19 +107,22 @@ test('malformed RTCP gives typed reasons', () => {
 
 test('property: parsing random and mutated RTCP never throws and never reads past the input', () => {
   const good = encodeRtcpCompound(compound);
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 120 }), fc.nat(), fc.integer({ min: 0, max: 255 }), (junk, at, v) => {
-    const mutated = Buffer.from(good);
-    mutated[at % mutated.length] = v;
-    for (const input of [Buffer.from(junk), mutated]) {
-      // A view into a larger buffer: anything read past `input` would be the 0xee guard bytes.
-      const host = Buffer.alloc(input.length + 64, 0xee);
-      input.copy(host);
-      const view = host.subarray(0, input.length);
-      const r = parseRtcpCompound(view);
-      if (r instanceof RtpParseError) continue;
-      assertWithin(r, host.byteOffset, host.byteOffset + input.length);
-    }
-  }), { numRuns: 5000 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 120 }), fc.nat(), fc.integer({ min: 0, max: 255 }), (junk, at, v) => {
+      const mutated = Buffer.from(good);
+      mutated[at % mutated.length] = v;
+      for (const input of [Buffer.from(junk), mutated]) {
+        // A view into a larger buffer: anything read past `input` would be the 0xee guard bytes.
+        const host = Buffer.alloc(input.length + 64, 0xee);
+        input.copy(host);
+        const view = host.subarray(0, input.length);
+        const r = parseRtcpCompound(view);
+        if (r instanceof RtpParseError) continue;
+        assertWithin(r, host.byteOffset, host.byteOffset + input.length);
+      }
+    }),
+    { numRuns: 5000 },
+  );
 });
 
 /** Every Buffer in a parse result is a view inside [start, end) and every number is finite. */

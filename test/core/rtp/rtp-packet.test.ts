@@ -3,7 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  encodeExtensionElements, encodeRtp, parseExtensionElements, parseRtp, rtpHeaderLength, RtpParseError, type RtpPacket,
+  encodeExtensionElements,
+  encodeRtp,
+  parseExtensionElements,
+  parseRtp,
+  rtpHeaderLength,
+  RtpParseError,
+  type RtpPacket,
 } from '../../../src/core/rtp/index.ts';
 
 const ok = (r: RtpPacket | RtpParseError): RtpPacket => {
@@ -14,13 +20,24 @@ const ok = (r: RtpPacket | RtpParseError): RtpPacket => {
 test('RFC 3550 §5.1: decodes every fixed-header field of a hand-built packet', () => {
   const b = Buffer.from('80e0fffe12345678cafebabe010203', 'hex');
   const p = ok(parseRtp(b));
-  assert.deepEqual(p.header, { marker: true, payloadType: 96, sequenceNumber: 0xfffe, timestamp: 0x12345678, ssrc: 0xcafebabe, csrcs: [], extension: undefined });
+  assert.deepEqual(p.header, {
+    marker: true,
+    payloadType: 96,
+    sequenceNumber: 0xfffe,
+    timestamp: 0x12345678,
+    ssrc: 0xcafebabe,
+    csrcs: [],
+    extension: undefined,
+  });
   assert.deepEqual([...p.payload], [1, 2, 3]);
   assert.equal(p.paddingLength, 0);
 });
 
 test('round trip with CSRCs, one-byte extension elements and padding', () => {
-  const extension = encodeExtensionElements([{ id: 1, data: Buffer.from([0x80 | 0x2a]) }, { id: 3, data: Buffer.from([1, 2, 3]) }]);
+  const extension = encodeExtensionElements([
+    { id: 1, data: Buffer.from([0x80 | 0x2a]) },
+    { id: 3, data: Buffer.from([1, 2, 3]) },
+  ]);
   assert.equal(extension.profile, 0xbede);
   const wire = encodeRtp({
     header: { marker: false, payloadType: 111, sequenceNumber: 7, timestamp: 960, ssrc: 1, csrcs: [2, 3], extension },
@@ -34,14 +51,26 @@ test('round trip with CSRCs, one-byte extension elements and padding', () => {
   assert.equal(p.payload.toString(), 'opus');
   assert.equal(p.paddingLength, 3);
   const els = parseExtensionElements(p.header.extension!);
-  assert.deepEqual(els, [{ id: 1, data: Buffer.from([0xaa]) }, { id: 3, data: Buffer.from([1, 2, 3]) }]);
+  assert.deepEqual(els, [
+    { id: 1, data: Buffer.from([0xaa]) },
+    { id: 3, data: Buffer.from([1, 2, 3]) },
+  ]);
   assert.deepEqual(encodeRtp({ header: p.header, payload: p.payload, paddingLength: 3 }), wire);
 });
 
 test('RFC 8285 §4.3: two-byte form for ids over 14, empty or long elements, with appbits', () => {
-  const ext = encodeExtensionElements([{ id: 200, data: Buffer.alloc(0) }, { id: 2, data: Buffer.alloc(40, 9) }], 5);
+  const ext = encodeExtensionElements(
+    [
+      { id: 200, data: Buffer.alloc(0) },
+      { id: 2, data: Buffer.alloc(40, 9) },
+    ],
+    5,
+  );
   assert.equal(ext.profile, 0x1005);
-  assert.deepEqual(parseExtensionElements(ext), [{ id: 200, data: Buffer.alloc(0) }, { id: 2, data: Buffer.alloc(40, 9) }]);
+  assert.deepEqual(parseExtensionElements(ext), [
+    { id: 200, data: Buffer.alloc(0) },
+    { id: 2, data: Buffer.alloc(40, 9) },
+  ]);
 });
 
 test('RFC 8285 §4.2: one-byte padding bytes are skipped and id 15 stops parsing', () => {
@@ -74,20 +103,23 @@ test('malformed headers give typed reasons', () => {
 });
 
 test('property: parse is total on random bytes and agrees with rtpHeaderLength', () => {
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), (u) => {
-    const b = Buffer.from(u);
-    if (b.length > 0) b[0] = (b[0] & 0x3f) | 0x80; // mostly version 2, to reach the deeper paths
-    const r = parseRtp(b);
-    const h = rtpHeaderLength(b);
-    if (r instanceof RtpParseError) return;
-    assert.ok(h >= 12 && h <= b.length);
-    assert.equal(r.payload.byteOffset - b.byteOffset, h);
-    assert.ok(r.payload.byteOffset + r.payload.length + r.paddingLength - b.byteOffset === b.length);
-    if (r.header.extension) {
-      const e = parseExtensionElements(r.header.extension);
-      if (Array.isArray(e)) for (const el of e) assert.ok(el.data.byteOffset + el.data.length <= b.byteOffset + b.length);
-    }
-  }), { numRuns: 5000 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 80 }), (u) => {
+      const b = Buffer.from(u);
+      if (b.length > 0) b[0] = (b[0] & 0x3f) | 0x80; // mostly version 2, to reach the deeper paths
+      const r = parseRtp(b);
+      const h = rtpHeaderLength(b);
+      if (r instanceof RtpParseError) return;
+      assert.ok(h >= 12 && h <= b.length);
+      assert.equal(r.payload.byteOffset - b.byteOffset, h);
+      assert.ok(r.payload.byteOffset + r.payload.length + r.paddingLength - b.byteOffset === b.length);
+      if (r.header.extension) {
+        const e = parseExtensionElements(r.header.extension);
+        if (Array.isArray(e)) for (const el of e) assert.ok(el.data.byteOffset + el.data.length <= b.byteOffset + b.length);
+      }
+    }),
+    { numRuns: 5000 },
+  );
 });
 
 test('property: encode → parse round-trips arbitrary headers', () => {
@@ -98,18 +130,34 @@ test('property: encode → parse round-trips arbitrary headers', () => {
     timestamp: fc.integer({ min: 0, max: 0xffffffff }),
     ssrc: fc.integer({ min: 0, max: 0xffffffff }),
     csrcs: fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 15 }),
-    els: fc.option(fc.uniqueArray(fc.record({ id: fc.integer({ min: 1, max: 255 }), data: fc.uint8Array({ maxLength: 20 }) }), { selector: (e) => e.id, maxLength: 5 })),
+    els: fc.option(
+      fc.uniqueArray(fc.record({ id: fc.integer({ min: 1, max: 255 }), data: fc.uint8Array({ maxLength: 20 }) }), {
+        selector: (e) => e.id,
+        maxLength: 5,
+      }),
+    ),
     payload: fc.uint8Array({ maxLength: 200 }),
     pad: fc.integer({ min: 0, max: 255 }),
   });
-  fc.assert(fc.property(arb, (a) => {
-    const elements = a.els?.map((e) => ({ id: e.id, data: Buffer.from(e.data) }));
-    const extension = elements ? encodeExtensionElements(elements) : undefined;
-    const header = { marker: a.marker, payloadType: a.payloadType, sequenceNumber: a.sequenceNumber, timestamp: a.timestamp, ssrc: a.ssrc, csrcs: a.csrcs, extension };
-    const p = ok(parseRtp(encodeRtp({ header, payload: a.payload, paddingLength: a.pad })));
-    assert.deepEqual({ ...p.header, extension: undefined }, { ...header, extension: undefined });
-    assert.deepEqual([...p.payload], [...a.payload]);
-    assert.equal(p.paddingLength, a.pad);
-    if (elements) assert.deepEqual(parseExtensionElements(p.header.extension!), elements);
-  }), { numRuns: 1000 });
+  fc.assert(
+    fc.property(arb, (a) => {
+      const elements = a.els?.map((e) => ({ id: e.id, data: Buffer.from(e.data) }));
+      const extension = elements ? encodeExtensionElements(elements) : undefined;
+      const header = {
+        marker: a.marker,
+        payloadType: a.payloadType,
+        sequenceNumber: a.sequenceNumber,
+        timestamp: a.timestamp,
+        ssrc: a.ssrc,
+        csrcs: a.csrcs,
+        extension,
+      };
+      const p = ok(parseRtp(encodeRtp({ header, payload: a.payload, paddingLength: a.pad })));
+      assert.deepEqual({ ...p.header, extension: undefined }, { ...header, extension: undefined });
+      assert.deepEqual([...p.payload], [...a.payload]);
+      assert.equal(p.paddingLength, a.pad);
+      if (elements) assert.deepEqual(parseExtensionElements(p.header.extension!), elements);
+    }),
+    { numRuns: 1000 },
+  );
 });

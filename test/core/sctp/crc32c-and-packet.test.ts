@@ -46,7 +46,10 @@ test('a packet we build parses back; one flipped bit is a bad checksum; truncati
   const p = parsePacket(pkt);
   assert.ok(typeof p !== 'string');
   assert.equal(p.verificationTag, 0xdeadbeef);
-  assert.deepEqual(p.chunks.map((c) => c.type), [ChunkType.data, ChunkType.sack]);
+  assert.deepEqual(
+    p.chunks.map((c) => c.type),
+    [ChunkType.data, ChunkType.sack],
+  );
   assert.deepEqual(decodeSack(p.chunks[1].value), { cumTsn: 7, aRwnd: 1000, gaps: [[2, 3]], duplicates: [5] });
   for (let bit = 0; bit < pkt.length * 8; bit += 13) {
     const bad = Buffer.from(pkt);
@@ -57,7 +60,16 @@ test('a packet we build parses back; one flipped bit is a bad checksum; truncati
 });
 
 test('chunk codecs round-trip and refuse malformed values', () => {
-  const init = { initiateTag: 1, aRwnd: 2, outboundStreams: 3, inboundStreams: 4, initialTsn: 5, cookie: Buffer.from('cookie!'), forwardTsn: true, reconfig: true };
+  const init = {
+    initiateTag: 1,
+    aRwnd: 2,
+    outboundStreams: 3,
+    inboundStreams: 4,
+    initialTsn: 5,
+    cookie: Buffer.from('cookie!'),
+    forwardTsn: true,
+    reconfig: true,
+  };
   assert.deepEqual(decodeInit(encodeInit(init)), init);
   assert.equal(decodeInit(Buffer.alloc(15)), undefined);
   // usrsctp (Firefox) puts Supported Address Types (12) before Supported Extensions: still read.
@@ -71,7 +83,15 @@ test('chunk codecs round-trip and refuse malformed values', () => {
   const f = { newCumTsn: 99, streams: [{ streamId: 2, ssn: 7 }] };
   assert.deepEqual(decodeForwardTsn(encodeForwardTsn(f)), f);
   assert.equal(decodeForwardTsn(Buffer.alloc(6)), undefined);
-  const sack = encodeSack({ cumTsn: 1, aRwnd: 1, gaps: [[3, 4], [2, 2]], duplicates: [] });
+  const sack = encodeSack({
+    cumTsn: 1,
+    aRwnd: 1,
+    gaps: [
+      [3, 4],
+      [2, 2],
+    ],
+    duplicates: [],
+  });
   assert.equal(decodeSack(sack), undefined, 'gap blocks out of order are refused');
   assert.equal(decodeSack(sack.subarray(0, 14)), undefined, 'counts that overrun are refused');
 });

@@ -61,7 +61,6 @@ export class Side<M extends Machine<EventOf<M>>, E = EventOf<M>> implements Driv
     this.m.handleTimeout(now);
     this.pump(now);
   }
-
 }
 
 export const A_ADDR: TransportAddress = { family: 'IPv4', address: '10.0.0.1', port: 5000 };

@@ -62,11 +62,14 @@ class UdpShell {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     if (at !== undefined) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.dc.handleTimeout(performance.now());
-        this.pump();
-      }, Math.max(0, at - performance.now()));
+      this.#timer = setTimeout(
+        () => {
+          this.#timer = undefined;
+          this.dc.handleTimeout(performance.now());
+          this.pump();
+        },
+        Math.max(0, at - performance.now()),
+      );
     }
   }
 
@@ -106,50 +109,76 @@ type Msg = Extract<DataChannelEvent, { type: 'message' }>;
 const isMsg = (e: DataChannelEvent): e is Msg => e.type === 'message';
 
 for (const pionRole of ['client', 'server'] as const) {
-  test(`Pion as the SCTP ${pionRole}: channels both ways, echo of 1 B..256 KiB text and binary, ordered and unordered, close by stream reset`, { skip, timeout: 60_000 }, async () => {
-    const ours = new UdpShell(pionRole === 'client' ? 'server' : 'client');
-    const pion = await startPion(pionRole, await ours.bind());
-    try {
-      ours.peerPort = pion.port;
-      if (pionRole === 'server') ours.act((dc, now) => dc.connect(now));
-      await waitFor(() => ours.events.some((e) => e.type === 'connected'), 10_000, 'SCTP association with Pion');
-      // Pion's own channel, opened with DCEP towards us.
-      await waitFor(() => ours.events.some((e) => e.type === 'channel_open' && e.label === 'from-pion' && e.remote), 10_000, "Pion's channel");
-      const fromPion = ours.events.find((e) => e.type === 'channel_open' && e.label === 'from-pion');
-      await waitFor(() => ours.events.some((e) => isMsg(e) && e.data === 'hello from pion'), 10_000, "Pion's message");
-      assert.ok(fromPion?.type === 'channel_open');
+  test(
+    `Pion as the SCTP ${pionRole}: channels both ways, echo of 1 B..256 KiB text and binary, ordered and unordered, close by stream reset`,
+    { skip, timeout: 60_000 },
+    async () => {
+      const ours = new UdpShell(pionRole === 'client' ? 'server' : 'client');
+      const pion = await startPion(pionRole, await ours.bind());
+      try {
+        ours.peerPort = pion.port;
+        if (pionRole === 'server') ours.act((dc, now) => dc.connect(now));
+        await waitFor(() => ours.events.some((e) => e.type === 'connected'), 10_000, 'SCTP association with Pion');
+        // Pion's own channel, opened with DCEP towards us.
+        await waitFor(
+          () => ours.events.some((e) => e.type === 'channel_open' && e.label === 'from-pion' && e.remote),
+          10_000,
+          "Pion's channel",
+        );
+        const fromPion = ours.events.find((e) => e.type === 'channel_open' && e.label === 'from-pion');
+        await waitFor(() => ours.events.some((e) => isMsg(e) && e.data === 'hello from pion'), 10_000, "Pion's message");
+        assert.ok(fromPion?.type === 'channel_open');
 
-      const ordered = ours.act((dc, now) => dc.open({ label: 'oai-events' }, now));
-      const unordered = ours.act((dc, now) => dc.open({ label: 'unordered', ordered: false }, now));
-      const sent = new Map<number, Array<string | Buffer>>([[ordered, []], [unordered, []]]);
-      for (const [id, list] of sent) {
-        for (const n of [1, 1024, 16 * 1024, 64 * 1024, 256 * 1024]) {
-          const bin = Buffer.alloc(n);
-          for (let i = 0; i < n; i++) bin[i] = (i * 31 + n + id) & 0xff;
-          list.push('x'.repeat(n), bin);
+        const ordered = ours.act((dc, now) => dc.open({ label: 'oai-events' }, now));
+        const unordered = ours.act((dc, now) => dc.open({ label: 'unordered', ordered: false }, now));
+        const sent = new Map<number, Array<string | Buffer>>([
+          [ordered, []],
+          [unordered, []],
+        ]);
+        for (const [id, list] of sent) {
+          for (const n of [1, 1024, 16 * 1024, 64 * 1024, 256 * 1024]) {
+            const bin = Buffer.alloc(n);
+            for (let i = 0; i < n; i++) bin[i] = (i * 31 + n + id) & 0xff;
+            list.push('x'.repeat(n), bin);
+          }
+          list.push('', Buffer.alloc(0));
+          for (const d of list) assert.ok(ours.act((dc, now) => dc.send(id, d, now)));
         }
-        list.push('', Buffer.alloc(0));
-        for (const d of list) assert.ok(ours.act((dc, now) => dc.send(id, d, now)));
-      }
-      const total = sent.get(ordered)!.length + sent.get(unordered)!.length;
-      await waitFor(() => ours.events.filter((e) => isMsg(e) && e.id !== fromPion.id).length >= total, 20_000, 'every echo');
-      for (const [id, list] of sent) {
-        const got = ours.events.filter((e): e is Msg => isMsg(e) && e.id === id);
-        for (const d of list) {
-          const match = got.find((g) => (typeof d === 'string' ? !g.binary && g.data === d : g.binary && Buffer.isBuffer(g.data) && g.data.equals(d)));
-          assert.ok(match, `channel ${id}: ${typeof d === 'string' ? 'text' : 'binary'} of ${Buffer.byteLength(d)} bytes came back`);
+        const total = sent.get(ordered)!.length + sent.get(unordered)!.length;
+        await waitFor(() => ours.events.filter((e) => isMsg(e) && e.id !== fromPion.id).length >= total, 20_000, 'every echo');
+        for (const [id, list] of sent) {
+          const got = ours.events.filter((e): e is Msg => isMsg(e) && e.id === id);
+          for (const d of list) {
+            const match = got.find((g) =>
+              typeof d === 'string' ? !g.binary && g.data === d : g.binary && Buffer.isBuffer(g.data) && g.data.equals(d),
+            );
+            assert.ok(match, `channel ${id}: ${typeof d === 'string' ? 'text' : 'binary'} of ${Buffer.byteLength(d)} bytes came back`);
+          }
+          if (id === ordered)
+            assert.deepEqual(
+              got.map((g) => Buffer.byteLength(g.data)),
+              list.map((d) => Buffer.byteLength(d)),
+              'ordered echo keeps order',
+            );
         }
-        if (id === ordered) assert.deepEqual(got.map((g) => Buffer.byteLength(g.data)), list.map((d) => Buffer.byteLength(d)), 'ordered echo keeps order');
-      }
 
-      ours.act((dc, now) => dc.close(ordered, now));
-      await waitFor(() => ours.events.some((e) => e.type === 'channel_closed' && e.id === ordered), 10_000, 'our close completed by Pion');
-      await waitFor(() => pion.lines.includes('closed oai-events'), 10_000, 'Pion seeing the close');
-      assert.equal(ours.dc.association.state, 'established');
-      assert.deepEqual(Object.entries(ours.dc.association.drops).filter(([, n]) => n > 0), [], 'nothing Pion sent was dropped');
-    } finally {
-      await stopPion(pion.child);
-      ours.close();
-    }
-  });
+        ours.act((dc, now) => dc.close(ordered, now));
+        await waitFor(
+          () => ours.events.some((e) => e.type === 'channel_closed' && e.id === ordered),
+          10_000,
+          'our close completed by Pion',
+        );
+        await waitFor(() => pion.lines.includes('closed oai-events'), 10_000, 'Pion seeing the close');
+        assert.equal(ours.dc.association.state, 'established');
+        assert.deepEqual(
+          Object.entries(ours.dc.association.drops).filter(([, n]) => n > 0),
+          [],
+          'nothing Pion sent was dropped',
+        );
+      } finally {
+        await stopPion(pion.child);
+        ours.close();
+      }
+    },
+  );
 }

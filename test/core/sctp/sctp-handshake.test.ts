@@ -41,7 +41,11 @@ test('simultaneous INIT (RFC 9260 §5.2.1) ends in one association on both sides
     p.b.m.send(2, 51, Buffer.from('yo'), {}, p.clock.now());
     p.a.pump(p.clock.now());
     p.b.pump(p.clock.now());
-    p.run(() => p.a.events.some((e) => e.type === 'message') && p.b.events.some((e) => e.type === 'message'), 5000, 'data after simultaneous');
+    p.run(
+      () => p.a.events.some((e) => e.type === 'message') && p.b.events.some((e) => e.type === 'message'),
+      5000,
+      'data after simultaneous',
+    );
   }
 });
 

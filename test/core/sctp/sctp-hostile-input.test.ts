@@ -52,13 +52,24 @@ test('random bytes and random chunks with a valid header never throw and stay wi
     value: fc.uint8Array({ maxLength: 64 }),
   });
   fc.assert(
-    fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }).map((u) => Buffer.from(u)), fc.array(chunkArb, { minLength: 1, maxLength: 6 }).map((cs) => seal(vtag, cs.map((c) => chunk(c.type, c.flags, Buffer.from(c.value)))))), (pkt) => {
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 200 }).map((u) => Buffer.from(u)),
+        fc.array(chunkArb, { minLength: 1, maxLength: 6 }).map((cs) =>
+          seal(
+            vtag,
+            cs.map((c) => chunk(c.type, c.flags, Buffer.from(c.value))),
+          ),
+        ),
+      ),
+      (pkt) => {
         b.handle(pkt, (now += 1));
         discard(b);
         b.handleTimeout(now);
         discard(b);
         withinLimits(b, budget);
-      }),
+      },
+    ),
     { numRuns: 3000, seed: 31 },
   );
 });
@@ -68,16 +79,21 @@ test('mutated real packets (checksum fixed up) never throw and stay within limit
   const b = p.b.m;
   let now = p.clock.now();
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: captured.length - 1 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), fc.boolean(), (i, flips, truncate) => {
-      const pkt = Buffer.from(captured[i]);
-      for (const [at, v] of flips) pkt[12 + (at % Math.max(1, pkt.length - 12))] = v;
-      const out = reseal(truncate ? pkt.subarray(0, Math.max(12, pkt.length - (flips[0][0] % 17))) : pkt);
-      b.handle(out, (now += 3));
-      discard(b);
-      b.handleTimeout(now);
-      discard(b);
-      withinLimits(b, budget);
-    }),
+    fc.property(
+      fc.integer({ min: 0, max: captured.length - 1 }),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+      fc.boolean(),
+      (i, flips, truncate) => {
+        const pkt = Buffer.from(captured[i]);
+        for (const [at, v] of flips) pkt[12 + (at % Math.max(1, pkt.length - 12))] = v;
+        const out = reseal(truncate ? pkt.subarray(0, Math.max(12, pkt.length - (flips[0][0] % 17))) : pkt);
+        b.handle(out, (now += 3));
+        discard(b);
+        b.handleTimeout(now);
+        discard(b);
+        withinLimits(b, budget);
+      },
+    ),
     { numRuns: 3000, seed: 32 },
   );
 });
@@ -98,7 +114,19 @@ test('an INIT flood (10 000 INITs with random tags) leaves no association state'
     assert.equal(b.pollEvent(), undefined);
   }
   assert.equal(answered, 10_000, 'each INIT answered statelessly with an INIT-ACK');
-  assert.deepEqual(b.dump(), { state: 'closed', streams: 0, reassemblyBytes: 0, bufferedBytes: 0, queuedMessages: 0, outstandingChunks: 0, cwnd: 0, ssthresh: 0, rto: 1000, srtt: undefined, peerRwnd: 0 });
+  assert.deepEqual(b.dump(), {
+    state: 'closed',
+    streams: 0,
+    reassemblyBytes: 0,
+    bufferedBytes: 0,
+    queuedMessages: 0,
+    outstandingChunks: 0,
+    cwnd: 0,
+    ssthresh: 0,
+    rto: 1000,
+    srtt: undefined,
+    peerRwnd: 0,
+  });
   assert.equal(b.pollTimeout(), undefined, 'no timer armed');
   assert.equal(budget.used, 0);
 });

@@ -20,7 +20,11 @@ function established(seed: number, profile = {}): Pair<SctpAssociation> {
 }
 
 /** Sends `count` messages from a to b as fast as the send buffer allows. */
-function pushAll(p: Pair<SctpAssociation>, count: number, make: (i: number) => { stream: number; data: Buffer; unordered?: boolean }): void {
+function pushAll(
+  p: Pair<SctpAssociation>,
+  count: number,
+  make: (i: number) => { stream: number; data: Buffer; unordered?: boolean },
+): void {
   let next = 0;
   const a = p.a.m;
   const fill = (now: number): void => {
@@ -48,7 +52,11 @@ test('10 000 messages over 5 % loss, reordering and duplication arrive exactly o
   assert.equal(seen.size, count, 'no duplicates');
   for (let s = 0; s < 3; s++) {
     const ids = got.filter((m) => m.streamId === s).map((m) => Number(m.data.toString().split(':')[0].slice(1)));
-    assert.deepEqual(ids, [...ids].sort((x, y) => x - y), `stream ${s} in order`);
+    assert.deepEqual(
+      ids,
+      [...ids].sort((x, y) => x - y),
+      `stream ${s} in order`,
+    );
   }
   assert.ok(p.net.stats.lost > 0 && p.net.stats.duplicated > 0 && p.net.stats.reordered > 0, 'the network did impair');
   const st = p.a.m.stats;
@@ -73,7 +81,11 @@ test('messages of 1 B to 256 KiB are fragmented and reassembled byte-exact, over
   const payloads = sizes.flatMap((n, k) => [0, 1].map((u) => Buffer.alloc(n, (k * 2 + u + 1) & 0xff)));
   pushAll(p, payloads.length, (i) => ({ stream: 0, data: payloads[i], unordered: i % 2 === 1 }));
   const got = p.b.events.filter(isMsg);
-  for (const want of payloads) assert.ok(got.some((m) => m.data.equals(want)), `${want.length}-byte message`);
+  for (const want of payloads)
+    assert.ok(
+      got.some((m) => m.data.equals(want)),
+      `${want.length}-byte message`,
+    );
 });
 
 test('the association survives the peer changing address (NAT rebinding): it only needs packets', () => {

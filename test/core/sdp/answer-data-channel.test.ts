@@ -23,8 +23,16 @@ function offer(text = CHROME): OfferSummary {
 
 function answer(o: OfferSummary, data = true): string {
   return buildAnswer({
-    offer: o, iceUfrag: 'AQFtokentokentoken', icePwd: 'passwordpasswordpassword', fingerprint: { algorithm: 'sha-256', value: FP },
-    candidates: [RELAY], ssrc: 1, cname: 'c', sessionId: '1', streamId: 's', dataChannels: data ? { maxMessageSize: DEFAULT_LOCAL_MAX_MESSAGE_SIZE } : undefined,
+    offer: o,
+    iceUfrag: 'AQFtokentokentoken',
+    icePwd: 'passwordpasswordpassword',
+    fingerprint: { algorithm: 'sha-256', value: FP },
+    candidates: [RELAY],
+    ssrc: 1,
+    cname: 'c',
+    sessionId: '1',
+    streamId: 's',
+    dataChannels: data ? { maxMessageSize: DEFAULT_LOCAL_MAX_MESSAGE_SIZE } : undefined,
   });
 }
 
@@ -46,18 +54,25 @@ test('answer: m=application UDP/DTLS/SCTP webrtc-datachannel on the audio 5-tupl
   assert.deepEqual([app.iceUfrag, app.icePwd, app.setup, app.fingerprint?.hash], [audio.iceUfrag, audio.icePwd, audio.setup, FP]);
   assert.deepEqual(app.candidates, audio.candidates);
   assert.equal(app.sctpmap, undefined);
-  assert.deepEqual(sdp.groups?.map((g) => [g.type, String(g.mids)]), [['BUNDLE', '0 1']]);
+  assert.deepEqual(
+    sdp.groups?.map((g) => [g.type, String(g.mids)]),
+    [['BUNDLE', '0 1']],
+  );
 });
 
 test('answer without dataChannels: the section is declined as before (port 0, BUNDLE 0)', () => {
   const sdp = parse(answer(offer(), false));
   assert.equal(sdp.media[1].port, 0);
-  assert.deepEqual(sdp.groups?.map((g) => String(g.mids)), ['0']);
+  assert.deepEqual(
+    sdp.groups?.map((g) => String(g.mids)),
+    ['0'],
+  );
 });
 
 test('the older DTLS/SCTP 5000 + a=sctpmap form is answered in kind', () => {
   const legacy = CHROME.replace('m=application 51041 UDP/DTLS/SCTP webrtc-datachannel', 'm=application 51041 DTLS/SCTP 5000')
-    .replace('a=sctp-port:5000', 'a=sctpmap:5000 webrtc-datachannel 1024').replace('a=max-message-size:262144\r\n', '');
+    .replace('a=sctp-port:5000', 'a=sctpmap:5000 webrtc-datachannel 1024')
+    .replace('a=max-message-size:262144\r\n', '');
   const o = offer(legacy);
   assert.deepEqual(o.data, { index: 1, mid: '1', protocol: 'DTLS/SCTP', legacy: true, sctpPort: 5000, maxMessageSize: undefined });
   const app = parse(answer(o)).media[1];
@@ -90,13 +105,23 @@ test('a hostile max-message-size is not taken as a size (the 64 KiB default appl
   for (const v of ['99999999999999999999999', '-1']) {
     assert.equal(offer(CHROME.replace('a=max-message-size:262144', `a=max-message-size:${v}`)).data?.maxMessageSize, undefined, v);
   }
-  assert.equal(offer(CHROME.replace('a=max-message-size:262144', 'a=max-message-size:0')).data?.maxMessageSize, 0, '0 = no limit (RFC 8841 §6)');
+  assert.equal(
+    offer(CHROME.replace('a=max-message-size:262144', 'a=max-message-size:0')).data?.maxMessageSize,
+    0,
+    '0 = no limit (RFC 8841 §6)',
+  );
 });
 
 test("our client's data-channel offer is taken by the transceiver, and the answer read back", () => {
   const text = buildOffer({
-    iceUfrag: 'ufrag001', icePwd: 'passwordpasswordpassword', fingerprint: { algorithm: 'sha-256', value: FP }, candidate: { address: '192.0.2.9', port: 40000, family: 'IPv4' },
-    ssrc: 7, cname: 'x', sessionId: '2', dataChannel: { maxMessageSize: 262144 },
+    iceUfrag: 'ufrag001',
+    icePwd: 'passwordpasswordpassword',
+    fingerprint: { algorithm: 'sha-256', value: FP },
+    candidate: { address: '192.0.2.9', port: 40000, family: 'IPv4' },
+    ssrc: 7,
+    cname: 'x',
+    sessionId: '2',
+    dataChannel: { maxMessageSize: 262144 },
   });
   const o = offer(text);
   assert.deepEqual(o.data, { index: 1, mid: '1', protocol: 'UDP/DTLS/SCTP', legacy: false, sctpPort: 5000, maxMessageSize: 262144 });

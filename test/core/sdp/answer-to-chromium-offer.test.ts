@@ -24,8 +24,15 @@ function chromeOffer(text = CHROME): OfferSummary {
 
 function answer(offer: OfferSummary, candidates = RELAYS): string {
   return buildAnswer({
-    offer, iceUfrag: 'AQFtokentokentoken', icePwd: 'passwordpasswordpassword', fingerprint: { algorithm: 'sha-256', value: FP },
-    candidates, ssrc: 0x11223344, cname: 'parleycname', sessionId: '4611686018427387904', streamId: 'parley',
+    offer,
+    iceUfrag: 'AQFtokentokentoken',
+    icePwd: 'passwordpasswordpassword',
+    fingerprint: { algorithm: 'sha-256', value: FP },
+    candidates,
+    ssrc: 0x11223344,
+    cname: 'parleycname',
+    sessionId: '4611686018427387904',
+    streamId: 'parley',
   });
 }
 
@@ -38,7 +45,10 @@ test('the Chromium offer is read: opus PT 111, telephone-event 110, data channel
   assert.equal(o.iceUfrag, '1ODc');
   assert.equal(o.fingerprint.algorithm, 'sha-256');
   assert.deepEqual(o.bundleMids, ['0', '1']);
-  assert.deepEqual(o.declined.map((d) => [d.type, d.mid, d.formats]), [['application', '1', 'webrtc-datachannel']]);
+  assert.deepEqual(
+    o.declined.map((d) => [d.type, d.mid, d.formats]),
+    [['application', '1', 'webrtc-datachannel']],
+  );
 });
 
 test('answer: ice-lite, our credentials, fingerprint, setup:active, rtcp-mux, CRLF', () => {
@@ -64,7 +74,9 @@ test('answer: opus echoes the offer payload type, plus telephone-event/48000, no
     { payload: 111, codec: 'opus', rate: 48000, encoding: 2 },
     { payload: 110, codec: 'telephone-event', rate: 48000 },
   ]);
-  const other = CHROME.replace(/ 111 63/, ' 96 63').replaceAll('rtpmap:111', 'rtpmap:96').replaceAll('fmtp:111', 'fmtp:96');
+  const other = CHROME.replace(/ 111 63/, ' 96 63')
+    .replaceAll('rtpmap:111', 'rtpmap:96')
+    .replaceAll('fmtp:111', 'fmtp:96');
   assert.equal(String(parse(answer(chromeOffer(other))).media[0].payloads), '96 110');
 });
 
@@ -76,16 +88,25 @@ test('answer: the data channel is declined with port 0 and BUNDLE lists only the
   assert.equal(app.port, 0);
   assert.equal(String(app.mid), '1');
   assert.equal(app.candidates, undefined);
-  assert.deepEqual(sdp.groups?.map((g) => [g.type, String(g.mids)]), [['BUNDLE', '0']]);
+  assert.deepEqual(
+    sdp.groups?.map((g) => [g.type, String(g.mids)]),
+    [['BUNDLE', '0']],
+  );
 });
 
 test('answer: candidates are exactly the relay addresses, in order, host/udp, decreasing priority', () => {
   const audio = parse(answer(chromeOffer())).media[0];
-  assert.deepEqual(audio.candidates?.map((c) => [c.ip, c.port, c.transport, c.type, c.component]), [
-    ['203.0.113.7', 3478, 'udp', 'host', 1],
-    ['2001:db8::7', 3478, 'udp', 'host', 1],
-  ]);
-  assert.deepEqual(audio.candidates?.map((c) => c.priority), [candidatePriority(0), candidatePriority(1)]);
+  assert.deepEqual(
+    audio.candidates?.map((c) => [c.ip, c.port, c.transport, c.type, c.component]),
+    [
+      ['203.0.113.7', 3478, 'udp', 'host', 1],
+      ['2001:db8::7', 3478, 'udp', 'host', 1],
+    ],
+  );
+  assert.deepEqual(
+    audio.candidates?.map((c) => c.priority),
+    [candidatePriority(0), candidatePriority(1)],
+  );
   assert.ok(candidatePriority(0) > candidatePriority(1));
   assert.equal(audio.endOfCandidates, 'end-of-candidates');
   assert.equal(audio.port, 3478);

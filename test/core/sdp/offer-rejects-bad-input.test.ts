@@ -63,10 +63,19 @@ test('LF-only line ends are accepted', () => {
 
 test('hostile input: analyzeOffer never throws (fast-check, 2000 runs)', () => {
   const lines = CHROME.split('\r\n');
-  const mutated = fc.tuple(fc.array(fc.nat(lines.length - 1), { maxLength: 6 }), fc.array(fc.string(), { maxLength: 6 }))
-    .map(([drop, junk]) => lines.filter((_, i) => !drop.includes(i)).concat(junk).join('\r\n'));
-  fc.assert(fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), mutated), (text) => {
-    const r = analyzeOffer(text);
-    assert.ok(r.ok || typeof r.error.message === 'string');
-  }), { numRuns: 2000 });
+  const mutated = fc
+    .tuple(fc.array(fc.nat(lines.length - 1), { maxLength: 6 }), fc.array(fc.string(), { maxLength: 6 }))
+    .map(([drop, junk]) =>
+      lines
+        .filter((_, i) => !drop.includes(i))
+        .concat(junk)
+        .join('\r\n'),
+    );
+  fc.assert(
+    fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), mutated), (text) => {
+      const r = analyzeOffer(text);
+      assert.ok(r.ok || typeof r.error.message === 'string');
+    }),
+    { numRuns: 2000 },
+  );
 });

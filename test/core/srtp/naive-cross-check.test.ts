@@ -72,31 +72,40 @@ function packetsOf(c: { startSeq: number; ssrc: number; payloads: Uint8Array[] }
 
 test('AES-CM SRTP agrees with a naive per-packet aes-128-ctr + HMAC-SHA1 implementation', () => {
   const k = deriveSessionKeys('SRTP_AES128_CM_HMAC_SHA1_80', master.key, master.salt);
-  fc.assert(fc.property(rtpArb, (c) => {
-    const s = new SrtpSession('SRTP_AES128_CM_HMAC_SHA1_80', master, master);
-    for (const { pkt, roc } of packetsOf(c)) assert.deepEqual(s.protectRtp(pkt), naiveCmRtp(k.rtp, pkt, roc));
-  }), { numRuns: 200 });
+  fc.assert(
+    fc.property(rtpArb, (c) => {
+      const s = new SrtpSession('SRTP_AES128_CM_HMAC_SHA1_80', master, master);
+      for (const { pkt, roc } of packetsOf(c)) assert.deepEqual(s.protectRtp(pkt), naiveCmRtp(k.rtp, pkt, roc));
+    }),
+    { numRuns: 200 },
+  );
 });
 
 test('AES-CM SRTCP agrees with the naive implementation for successive indices', () => {
   const k = deriveSessionKeys('SRTP_AES128_CM_HMAC_SHA1_80', master.key, master.salt);
-  fc.assert(fc.property(fc.array(fc.uint8Array({ minLength: 8, maxLength: 200 }), { minLength: 1, maxLength: 10 }), (bodies) => {
-    const s = new SrtpSession('SRTP_AES128_CM_HMAC_SHA1_80', master, master);
-    bodies.forEach((b, i) => {
-      const pkt = Buffer.from(b);
-      pkt[0] = 0x80;
-      pkt.writeUInt32BE(0x12345678, 4);
-      assert.deepEqual(s.protectRtcp(pkt), naiveCmRtcp(k.rtcp, pkt, i));
-    });
-  }), { numRuns: 100 });
+  fc.assert(
+    fc.property(fc.array(fc.uint8Array({ minLength: 8, maxLength: 200 }), { minLength: 1, maxLength: 10 }), (bodies) => {
+      const s = new SrtpSession('SRTP_AES128_CM_HMAC_SHA1_80', master, master);
+      bodies.forEach((b, i) => {
+        const pkt = Buffer.from(b);
+        pkt[0] = 0x80;
+        pkt.writeUInt32BE(0x12345678, 4);
+        assert.deepEqual(s.protectRtcp(pkt), naiveCmRtcp(k.rtcp, pkt, i));
+      });
+    }),
+    { numRuns: 100 },
+  );
 });
 
 test('AES-GCM SRTP agrees with a naive per-packet aes-128-gcm implementation', () => {
   const k = deriveSessionKeys('SRTP_AEAD_AES_128_GCM', masterGcm.key, masterGcm.salt);
-  fc.assert(fc.property(rtpArb, (c) => {
-    const s = new SrtpSession('SRTP_AEAD_AES_128_GCM', masterGcm, masterGcm);
-    for (const { pkt, roc } of packetsOf(c)) assert.deepEqual(s.protectRtp(pkt), naiveGcmRtp(k.rtp, pkt, roc));
-  }), { numRuns: 200 });
+  fc.assert(
+    fc.property(rtpArb, (c) => {
+      const s = new SrtpSession('SRTP_AEAD_AES_128_GCM', masterGcm, masterGcm);
+      for (const { pkt, roc } of packetsOf(c)) assert.deepEqual(s.protectRtp(pkt), naiveGcmRtp(k.rtp, pkt, roc));
+    }),
+    { numRuns: 200 },
+  );
 });
 
 test('unprotect never throws on random or mutated bytes (malformed-packet-injection)', () => {
@@ -105,15 +114,18 @@ test('unprotect never throws on random or mutated bytes (malformed-packet-inject
     const tx = new SrtpSession(profile, m, m);
     const good = tx.protectRtp(Buffer.concat([Buffer.from('8060000100000000deadbeef', 'hex'), Buffer.alloc(50, 1)]));
     const goodC = tx.protectRtcp(Buffer.concat([Buffer.from('80c90001deadbeef', 'hex'), Buffer.alloc(24)]));
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 120 }), fc.nat(200), fc.integer({ min: 0, max: 255 }), (junk, at, v) => {
-      const rx = new SrtpSession(profile, m, m);
-      for (const input of [Buffer.from(junk), mutate(good, at, v), mutate(goodC, at, v)]) {
-        const a = rx.unprotectRtp(input);
-        const b = rx.unprotectRtcp(input);
-        assert.ok(Buffer.isBuffer(a) || a.code.startsWith('ERR_SRTP_'));
-        assert.ok(Buffer.isBuffer(b) || b.code.startsWith('ERR_SRTP_'));
-      }
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 120 }), fc.nat(200), fc.integer({ min: 0, max: 255 }), (junk, at, v) => {
+        const rx = new SrtpSession(profile, m, m);
+        for (const input of [Buffer.from(junk), mutate(good, at, v), mutate(goodC, at, v)]) {
+          const a = rx.unprotectRtp(input);
+          const b = rx.unprotectRtcp(input);
+          assert.ok(Buffer.isBuffer(a) || a.code.startsWith('ERR_SRTP_'));
+          assert.ok(Buffer.isBuffer(b) || b.code.startsWith('ERR_SRTP_'));
+        }
+      }),
+      { numRuns: 500 },
+    );
   }
 });
 

@@ -20,19 +20,30 @@ test('RFC 3711 B.2: AES-CM keystream for session key 2B7E…, salt F0F1…FD', (
   const iv = hex('F0F1F2F3F4F5F6F7F8F9FAFBFCFD0000');
   const out = Buffer.alloc(48);
   assert.ok(ks.xor(iv, Buffer.alloc(48), 0, 48, out, 0));
-  assert.equal(out.toString('hex'), hex(`E03EAD0935C95E80E166B16DD92B4EB4
-    D23513162B02D0F72A43A2FE4A5F97AB 41E95B3BB0A2E8DD477901E4FCA894C0`).toString('hex'));
+  assert.equal(
+    out.toString('hex'),
+    hex(`E03EAD0935C95E80E166B16DD92B4EB4
+    D23513162B02D0F72A43A2FE4A5F97AB 41E95B3BB0A2E8DD477901E4FCA894C0`).toString('hex'),
+  );
 });
 
 test('RFC 3711 B.3: key derivation of cipher key, salt and auth key', () => {
-  const keys = deriveSessionKeys('SRTP_AES128_CM_HMAC_SHA1_80', hex('E1F97A0D3E018BE0D64FA32C06DE4139'), hex('0EC675AD498AFEEBB6960B3AABE6'));
+  const keys = deriveSessionKeys(
+    'SRTP_AES128_CM_HMAC_SHA1_80',
+    hex('E1F97A0D3E018BE0D64FA32C06DE4139'),
+    hex('0EC675AD498AFEEBB6960B3AABE6'),
+  );
   assert.equal(keys.rtp.encKey.toString('hex'), 'c61e7a93744f39ee10734afe3ff7a087');
   assert.equal(keys.rtp.salt.toString('hex'), '30cbbc08863d8c85d49db34a9ae1');
   assert.equal(keys.rtp.authKey.toString('hex'), 'cebe321f6ff7716b6fd4ab49af256a156d38baa4');
 });
 
 test('RFC 3711 §4.3: SRTCP labels 3/4/5 on the B.3 master key (libsrtp-compatible values)', () => {
-  const keys = deriveSessionKeys('SRTP_AES128_CM_HMAC_SHA1_80', hex('E1F97A0D3E018BE0D64FA32C06DE4139'), hex('0EC675AD498AFEEBB6960B3AABE6'));
+  const keys = deriveSessionKeys(
+    'SRTP_AES128_CM_HMAC_SHA1_80',
+    hex('E1F97A0D3E018BE0D64FA32C06DE4139'),
+    hex('0EC675AD498AFEEBB6960B3AABE6'),
+  );
   assert.equal(keys.rtcp.encKey.toString('hex'), '4c1aa45a81f73d61c800bbb00fbb1eaa');
   assert.equal(keys.rtcp.authKey.toString('hex'), '8d54534feb49ae8e7993a6bd0b844fc323a93dfd');
   assert.equal(keys.rtcp.salt.toString('hex'), '9581c7ad87b3e530bf3e4454a8b3');
@@ -49,7 +60,9 @@ const GCM_KEY = { encKey: hex('000102030405060708090a0b0c0d0e0f'), authKey: Buff
 const RTP_7714 = hex('8040f17b 8041f8d3 5501a0b2 47616c6c 69612065 7374206f 6d6e6973 20646976 69736120 696e2070 61727465 73207472 6573');
 const SRTP_7714 = hex(`8040f17b 8041f8d3 5501a0b2 f24de3a3 fb34de6c acba861c 9d7e4bca be633bd5 0d294e6f 42a5f47a
   51c7d19b 36de3adf 8833899d 7f27beb1 6a9152cf 765ee439 0cce`);
-const RTCP_7714 = hex('81c8000d 4d617273 4e545031 4e545032 52545020 0000042a 0000e930 4c756e61 deadbeef deadbeef deadbeef deadbeef deadbeef');
+const RTCP_7714 = hex(
+  '81c8000d 4d617273 4e545031 4e545032 52545020 0000042a 0000e930 4c756e61 deadbeef deadbeef deadbeef deadbeef deadbeef',
+);
 const SRTCP_7714 = hex(`81c8000d 4d617273 63e94885 dcdab67c a727d766 2f6b7e99 7ff5c0f7 6c06f32d c676a5f1 730d6fda
   4ce09b46 86303ded 0bb9275b c84aa458 96cf4d2f c5abf872 45d9eade 800005d4`);
 

@@ -29,8 +29,14 @@ for (const profile of PROFILES) {
   test(`${profile}: protecting an index twice throws instead of reusing keystream or a GCM nonce`, () => {
     const { client, server } = pair(profile);
     for (let seq = 500; seq < 700; seq++) client.protectRtp(rtp(seq));
-    assert.throws(() => client.protectRtp(rtp(650, undefined, Buffer.from('different payload'))), (e: unknown) => reason(e) === 'replayed');
-    assert.throws(() => client.protectRtp(rtp(510)), (e: unknown) => reason(e) === 'too_old');
+    assert.throws(
+      () => client.protectRtp(rtp(650, undefined, Buffer.from('different payload'))),
+      (e: unknown) => reason(e) === 'replayed',
+    );
+    assert.throws(
+      () => client.protectRtp(rtp(510)),
+      (e: unknown) => reason(e) === 'too_old',
+    );
     assert.equal(reason(server.unprotectRtp(client.protectRtp(rtp(700)))), 'accepted', 'the stream goes on');
   });
 
@@ -100,7 +106,10 @@ for (const profile of PROFILES) {
     client.protectRtcp(rtcpRr(1));
     client.protectRtcp(rtcpRr(1));
     const first2 = client.protectRtcp(rtcpRr(2));
-    assert.deepEqual(client.dump().sendRtcpIndex, [[1, 2], [2, 1]]);
+    assert.deepEqual(client.dump().sendRtcpIndex, [
+      [1, 2],
+      [2, 1],
+    ]);
     assert.equal(reason(server.unprotectRtcp(first2)), 'accepted');
   });
 
@@ -110,7 +119,10 @@ for (const profile of PROFILES) {
     for (let ssrc = 1; ssrc <= 4; ssrc++) assert.equal(reason(server.unprotectRtp(client.protectRtp(rtp(1, ssrc)))), 'accepted');
     assert.equal(reason(server.unprotectRtp(other.protectRtp(rtp(1, 99)))), 'too_many_ssrcs');
     assert.equal(reason(server.unprotectRtp(client.protectRtp(rtp(2, 3)))), 'accepted');
-    assert.throws(() => client.protectRtp(rtp(1, 5)), (e: unknown) => e instanceof SrtpError && e.reason === 'too_many_ssrcs');
+    assert.throws(
+      () => client.protectRtp(rtp(1, 5)),
+      (e: unknown) => e instanceof SrtpError && e.reason === 'too_many_ssrcs',
+    );
   });
 
   test(`${profile}: forged packets with fresh SSRCs create no state`, () => {

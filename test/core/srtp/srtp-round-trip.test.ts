@@ -114,21 +114,37 @@ test('fromDtls splits client_key|server_key|client_salt|server_salt (RFC 5764 §
   const server = SrtpSession.fromDtls('SRTP_AES128_CM_HMAC_SHA1_80', km, 'server');
   assert.deepEqual(server.unprotectRtp(byHand.protectRtp(rtp(3))), rtp(3));
   const gcm = bytes(56);
-  const c = new SrtpSession('SRTP_AEAD_AES_128_GCM', { key: gcm.subarray(0, 16), salt: gcm.subarray(32, 44) }, { key: gcm.subarray(16, 32), salt: gcm.subarray(44, 56) });
+  const c = new SrtpSession(
+    'SRTP_AEAD_AES_128_GCM',
+    { key: gcm.subarray(0, 16), salt: gcm.subarray(32, 44) },
+    { key: gcm.subarray(16, 32), salt: gcm.subarray(44, 56) },
+  );
   assert.deepEqual(SrtpSession.fromDtls('SRTP_AEAD_AES_128_GCM', gcm, 'server').unprotectRtp(c.protectRtp(rtp(3))), rtp(3));
 });
 
 test('wrong keying-material or key sizes throw SrtpKeyError with a stable code', () => {
-  assert.throws(() => SrtpSession.fromDtls('SRTP_AES128_CM_HMAC_SHA1_80', bytes(56), 'client'), (e: unknown) => e instanceof SrtpKeyError && e.code === 'ERR_SRTP_BAD_KEYING_MATERIAL');
-  assert.throws(() => new SrtpSession('SRTP_AEAD_AES_128_GCM', { key: bytes(16), salt: bytes(14) }, { key: bytes(16), salt: bytes(12) }), SrtpKeyError);
+  assert.throws(
+    () => SrtpSession.fromDtls('SRTP_AES128_CM_HMAC_SHA1_80', bytes(56), 'client'),
+    (e: unknown) => e instanceof SrtpKeyError && e.code === 'ERR_SRTP_BAD_KEYING_MATERIAL',
+  );
+  assert.throws(
+    () => new SrtpSession('SRTP_AEAD_AES_128_GCM', { key: bytes(16), salt: bytes(14) }, { key: bytes(16), salt: bytes(12) }),
+    SrtpKeyError,
+  );
 });
 
 test('protect throws SrtpError for RTP that is not RTP (our own bug, not hostile input)', () => {
   const { client } = pair('SRTP_AES128_CM_HMAC_SHA1_80');
-  assert.throws(() => client.protectRtp(Buffer.alloc(5)), (e: unknown) => e instanceof SrtpError && e.code === 'ERR_SRTP_TOO_SHORT');
+  assert.throws(
+    () => client.protectRtp(Buffer.alloc(5)),
+    (e: unknown) => e instanceof SrtpError && e.code === 'ERR_SRTP_TOO_SHORT',
+  );
   const v1 = rtp(1);
   v1[0] = 0x40;
-  assert.throws(() => client.protectRtp(v1), (e: unknown) => e instanceof SrtpError && e.reason === 'bad_version');
+  assert.throws(
+    () => client.protectRtp(v1),
+    (e: unknown) => e instanceof SrtpError && e.reason === 'bad_version',
+  );
   assert.throws(() => client.protectRtcp(Buffer.alloc(4)), SrtpError);
 });
 

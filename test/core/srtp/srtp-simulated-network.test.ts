@@ -61,7 +61,10 @@ for (const profile of PROFILES) {
     net.deliver(Infinity);
     assert.equal(numberOf.size, COUNT, 'every tag is distinct');
     assert.ok(seen.has(BURST.from - 1) || seen.has(BURST.from - 2), 'packets just before the burst arrive');
-    assert.ok([...seen].every((n) => n < BURST.from || n >= BURST.to), 'nothing of the burst arrives');
+    assert.ok(
+      [...seen].every((n) => n < BURST.from || n >= BURST.to),
+      'nothing of the burst arrives',
+    );
     assert.ok(delivered > COUNT * 0.8, `delivered ${delivered}`);
     assert.ok(replays > 500, `replays ${replays}`);
     assert.ok(outOfOrder > 1000, `reordered ${outOfOrder}`);

@@ -4,11 +4,31 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  decodeStun, encodeStun, encodeMessageType, decodeMessageType, StunDecodeError, StunDecodeErrorCode,
-  StunClass, AttrType, BINDING_REQUEST, BINDING_SUCCESS, BINDING_ERROR, BINDING_INDICATION,
-  usernameAttribute, softwareAttribute, priorityAttribute, useCandidateAttribute, iceControllingAttribute,
-  iceControlledAttribute, xorMappedAddressAttribute, errorCodeAttribute, unknownAttributesAttribute,
-  verifyMessageIntegrity, verifyFingerprint, type RawAttribute, type StunMessage,
+  decodeStun,
+  encodeStun,
+  encodeMessageType,
+  decodeMessageType,
+  StunDecodeError,
+  StunDecodeErrorCode,
+  StunClass,
+  AttrType,
+  BINDING_REQUEST,
+  BINDING_SUCCESS,
+  BINDING_ERROR,
+  BINDING_INDICATION,
+  usernameAttribute,
+  softwareAttribute,
+  priorityAttribute,
+  useCandidateAttribute,
+  iceControllingAttribute,
+  iceControlledAttribute,
+  xorMappedAddressAttribute,
+  errorCodeAttribute,
+  unknownAttributesAttribute,
+  verifyMessageIntegrity,
+  verifyFingerprint,
+  type RawAttribute,
+  type StunMessage,
 } from '../../../src/core/stun/index.ts';
 import { addressArb, transactionIdArb } from './arbitraries.ts';
 
@@ -42,25 +62,44 @@ test('RFC 8489 §5: message type interleaves method and class bits; Binding type
 });
 
 test('USERNAME, SOFTWARE, PRIORITY, USE-CANDIDATE, ICE-CONTROLLING, ICE-CONTROLLED round-trip', () => {
-  fc.assert(fc.property(fc.string({ maxLength: 100 }), fc.string({ maxLength: 100 }), fc.integer({ min: 0, max: 0xffffffff }),
-    fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (u, s, p, ting, ted) => {
-      const m = roundTrip([usernameAttribute(u), softwareAttribute(s), priorityAttribute(p), useCandidateAttribute(), iceControllingAttribute(ting), iceControlledAttribute(ted)]);
-      assert.equal(m.username, u.toWellFormed());
-      assert.equal(m.software, s.toWellFormed());
-      assert.equal(m.priority, p);
-      assert.equal(m.useCandidate, true);
-      assert.equal(m.iceControlling, ting);
-      assert.equal(m.iceControlled, ted);
-    }), { numRuns: 2000 });
+  fc.assert(
+    fc.property(
+      fc.string({ maxLength: 100 }),
+      fc.string({ maxLength: 100 }),
+      fc.integer({ min: 0, max: 0xffffffff }),
+      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+      (u, s, p, ting, ted) => {
+        const m = roundTrip([
+          usernameAttribute(u),
+          softwareAttribute(s),
+          priorityAttribute(p),
+          useCandidateAttribute(),
+          iceControllingAttribute(ting),
+          iceControlledAttribute(ted),
+        ]);
+        assert.equal(m.username, u.toWellFormed());
+        assert.equal(m.software, s.toWellFormed());
+        assert.equal(m.priority, p);
+        assert.equal(m.useCandidate, true);
+        assert.equal(m.iceControlling, ting);
+        assert.equal(m.iceControlled, ted);
+      },
+    ),
+    { numRuns: 2000 },
+  );
   assert.equal(roundTrip([]).useCandidate, false);
 });
 
 test('XOR-MAPPED-ADDRESS round-trips IPv4 and IPv6 under any transaction id (RFC 8489 §14.2)', () => {
-  fc.assert(fc.property(addressArb, transactionIdArb, (a, tid) => {
-    const attr = xorMappedAddressAttribute(a, tid);
-    assert.equal(attr.value.length, a.family === 'IPv4' ? 8 : 20);
-    assert.deepEqual(roundTrip([attr], tid).xorMappedAddress, a);
-  }), { numRuns: 3000 });
+  fc.assert(
+    fc.property(addressArb, transactionIdArb, (a, tid) => {
+      const attr = xorMappedAddressAttribute(a, tid);
+      assert.equal(attr.value.length, a.family === 'IPv4' ? 8 : 20);
+      assert.deepEqual(roundTrip([attr], tid).xorMappedAddress, a);
+    }),
+    { numRuns: 3000 },
+  );
 });
 
 test('XOR-MAPPED-ADDRESS: bytes on the wire are XORed (port with 0x2112, IPv4 with the cookie)', () => {
@@ -101,7 +140,13 @@ test('UNKNOWN-ATTRIBUTES round-trips; an odd length is refused', () => {
 });
 
 test('fixed-size attributes with the wrong length are refused', () => {
-  for (const [type, len] of [[AttrType.Priority, 3], [AttrType.Priority, 8], [AttrType.UseCandidate, 4], [AttrType.IceControlling, 4], [AttrType.IceControlled, 9]]) {
+  for (const [type, len] of [
+    [AttrType.Priority, 3],
+    [AttrType.Priority, 8],
+    [AttrType.UseCandidate, 4],
+    [AttrType.IceControlling, 4],
+    [AttrType.IceControlled, 9],
+  ]) {
     const e = decodeError([{ type, value: Buffer.alloc(len) }]);
     assert.equal(e.code, StunDecodeErrorCode.BadAttribute);
     assert.equal(e.header?.class, StunClass.Request, 'the header is kept so a server can answer 400');
@@ -109,19 +154,32 @@ test('fixed-size attributes with the wrong length are refused', () => {
 });
 
 test('unknown comprehension-optional attributes are skipped; comprehension-required ones are reported once each', () => {
-  const m = roundTrip([{ type: 0x8fff, value: Buffer.from('x') }, { type: 0x7777, value: Buffer.alloc(3) }, { type: 0x7777, value: Buffer.alloc(0) }, { type: 0x0003, value: Buffer.alloc(4) }]);
+  const m = roundTrip([
+    { type: 0x8fff, value: Buffer.from('x') },
+    { type: 0x7777, value: Buffer.alloc(3) },
+    { type: 0x7777, value: Buffer.alloc(0) },
+    { type: 0x0003, value: Buffer.alloc(4) },
+  ]);
   assert.deepEqual(m.unknownRequired, [0x7777, 0x0003]);
   assert.equal(m.attributes.length, 4, 'kept raw, in order');
 });
 
 test('only the first of duplicate attributes counts (RFC 8489 §14)', () => {
-  const m = roundTrip([usernameAttribute('first'), usernameAttribute('second'), priorityAttribute(7), { type: AttrType.Priority, value: Buffer.alloc(1) }]);
+  const m = roundTrip([
+    usernameAttribute('first'),
+    usernameAttribute('second'),
+    priorityAttribute(7),
+    { type: AttrType.Priority, value: Buffer.alloc(1) },
+  ]);
   assert.equal(m.username, 'first');
   assert.equal(m.priority, 7);
 });
 
 test('attributes after MESSAGE-INTEGRITY other than FINGERPRINT are ignored (RFC 8489 §9, §14.5)', () => {
-  const sealed = encodeStun({ method: 1, class: StunClass.Request, transactionId: TID, attributes: [usernameAttribute('a:b')] }, { integrityKey: 'pw' });
+  const sealed = encodeStun(
+    { method: 1, class: StunClass.Request, transactionId: TID, attributes: [usernameAttribute('a:b')] },
+    { integrityKey: 'pw' },
+  );
   // Append USERNAME "evil", a malformed PRIORITY and an unknown required attribute after MI.
   const tail = Buffer.from('00060004' + Buffer.from('evil').toString('hex') + '002400010000000077770000', 'hex');
   const b = Buffer.concat([sealed, tail]);
@@ -135,7 +193,12 @@ test('attributes after MESSAGE-INTEGRITY other than FINGERPRINT are ignored (RFC
 });
 
 test('FINGERPRINT must be last and 4 bytes (RFC 8489 §14.7); MESSAGE-INTEGRITY must be 20 bytes', () => {
-  const fpThenMore = encodeStun({ method: 1, class: 0, transactionId: TID, attributes: [{ type: AttrType.Fingerprint, value: Buffer.alloc(4) }, usernameAttribute('x')] });
+  const fpThenMore = encodeStun({
+    method: 1,
+    class: 0,
+    transactionId: TID,
+    attributes: [{ type: AttrType.Fingerprint, value: Buffer.alloc(4) }, usernameAttribute('x')],
+  });
   assert.equal((decodeStun(fpThenMore) as StunDecodeError).code, StunDecodeErrorCode.FingerprintNotLast);
   assert.equal(verifyFingerprint(fpThenMore), false);
   assert.equal(decodeError([{ type: AttrType.Fingerprint, value: Buffer.alloc(8) }]).code, StunDecodeErrorCode.BadAttribute);
@@ -144,12 +207,36 @@ test('FINGERPRINT must be last and 4 bytes (RFC 8489 §14.7); MESSAGE-INTEGRITY 
 
 test('header refusals have distinct codes', () => {
   const ok = encodeStun({ method: 1, class: 0, transactionId: TID, attributes: [] });
-  const with_ = (f: (b: Buffer) => void): string => { const b = Buffer.from(ok); f(b); return (decodeStun(b) as StunDecodeError).code; };
+  const with_ = (f: (b: Buffer) => void): string => {
+    const b = Buffer.from(ok);
+    f(b);
+    return (decodeStun(b) as StunDecodeError).code;
+  };
   assert.equal((decodeStun(ok.subarray(0, 19)) as StunDecodeError).code, StunDecodeErrorCode.TooShort);
-  assert.equal(with_((b) => { b[0] |= 0x80; }), StunDecodeErrorCode.NotStun);
-  assert.equal(with_((b) => { b[0] |= 0x40; }), StunDecodeErrorCode.NotStun);
-  assert.equal(with_((b) => { b[7] ^= 1; }), StunDecodeErrorCode.BadCookie);
-  assert.equal(with_((b) => { b[3] = 4; }), StunDecodeErrorCode.BadLength);
+  assert.equal(
+    with_((b) => {
+      b[0] |= 0x80;
+    }),
+    StunDecodeErrorCode.NotStun,
+  );
+  assert.equal(
+    with_((b) => {
+      b[0] |= 0x40;
+    }),
+    StunDecodeErrorCode.NotStun,
+  );
+  assert.equal(
+    with_((b) => {
+      b[7] ^= 1;
+    }),
+    StunDecodeErrorCode.BadCookie,
+  );
+  assert.equal(
+    with_((b) => {
+      b[3] = 4;
+    }),
+    StunDecodeErrorCode.BadLength,
+  );
   const odd = Buffer.concat([ok, Buffer.alloc(2)]);
   odd.writeUInt16BE(2, 2);
   assert.equal((decodeStun(odd) as StunDecodeError).code, StunDecodeErrorCode.BadLength);

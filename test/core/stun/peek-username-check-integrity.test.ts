@@ -2,7 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { peekUsername, checkIntegrity } from '../../../src/core/stun/index.ts';
-import { SAMPLE_REQUEST, SAMPLE_IPV4_RESPONSE, SAMPLE_LONG_TERM_REQUEST, SHORT_TERM_PASSWORD, LONG_TERM_USERNAME } from './rfc5769-vectors.ts';
+import {
+  SAMPLE_REQUEST,
+  SAMPLE_IPV4_RESPONSE,
+  SAMPLE_LONG_TERM_REQUEST,
+  SHORT_TERM_PASSWORD,
+  LONG_TERM_USERNAME,
+} from './rfc5769-vectors.ts';
 
 const copy = (b: Buffer): Buffer => Buffer.from(b);
 
@@ -56,7 +62,11 @@ test('peekUsername rejects a USERNAME that is not UTF-8 or is 509 bytes or longe
   const make = (value: Buffer): Buffer => {
     const padded = Buffer.alloc((value.length + 3) & ~3);
     value.copy(padded);
-    const msg = Buffer.concat([Buffer.from('000100002112a442000000000000000000000000', 'hex'), Buffer.from([0, 6, value.length >> 8, value.length & 0xff]), padded]);
+    const msg = Buffer.concat([
+      Buffer.from('000100002112a442000000000000000000000000', 'hex'),
+      Buffer.from([0, 6, value.length >> 8, value.length & 0xff]),
+      padded,
+    ]);
     msg.writeUInt16BE(msg.length - 20, 2);
     return msg;
   };

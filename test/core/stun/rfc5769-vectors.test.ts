@@ -6,8 +6,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
-  decodeStun, encodeStun, sealStun, verifyFingerprint, verifyMessageIntegrity, StunDecodeError,
-  StunClass, StunMethod, AttrType, type StunMessage,
+  decodeStun,
+  encodeStun,
+  sealStun,
+  verifyFingerprint,
+  verifyMessageIntegrity,
+  StunDecodeError,
+  StunClass,
+  StunMethod,
+  AttrType,
+  type StunMessage,
 } from '../../../src/core/stun/index.ts';
 import * as V from './rfc5769-vectors.ts';
 
@@ -38,7 +46,10 @@ test('RFC 5769 §2.1 sample request decodes to its documented attributes', () =>
   assert.deepEqual(m.unknownRequired, []);
   assert.equal(m.integrityOffset, 76);
   assert.equal(m.hasFingerprint, true);
-  assert.deepEqual(m.attributes.map((a) => a.type), [AttrType.Software, AttrType.Priority, AttrType.IceControlled, AttrType.Username]);
+  assert.deepEqual(
+    m.attributes.map((a) => a.type),
+    [AttrType.Software, AttrType.Priority, AttrType.IceControlled, AttrType.Username],
+  );
 });
 
 test('RFC 5769 §2.1-§2.3: MESSAGE-INTEGRITY verifies with the short-term password, FINGERPRINT verifies', () => {

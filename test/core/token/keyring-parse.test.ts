@@ -11,19 +11,25 @@ const A = secret('a').toString('base64');
 const B = secret('b').toString('base64');
 
 function refuses(text: string, code: string, mentions?: RegExp): void {
-  assert.throws(() => Keyring.parse(text), (err: unknown) => {
-    assert.ok(err instanceof KeyringError);
-    assert.equal(err.code, code);
-    if (mentions) assert.match(err.message, mentions);
-    for (const s of [A, B]) assert.equal(err.message.includes(s.slice(0, 12)), false, 'message leaks a secret');
-    return true;
-  });
+  assert.throws(
+    () => Keyring.parse(text),
+    (err: unknown) => {
+      assert.ok(err instanceof KeyringError);
+      assert.equal(err.code, code);
+      if (mentions) assert.match(err.message, mentions);
+      for (const s of [A, B]) assert.equal(err.message.includes(s.slice(0, 12)), false, 'message leaks a secret');
+      return true;
+    },
+  );
 }
 
 test('parses one key; it mints and opens', () => {
   const kr = Keyring.parse(`1:${A}`);
   assert.equal(kr.minting.id, 1);
-  assert.deepEqual(kr.keys.map((k) => k.id), [1]);
+  assert.deepEqual(
+    kr.keys.map((k) => k.id),
+    [1],
+  );
   assert.equal(kr.get(1), kr.minting);
   assert.equal(kr.get(2), undefined);
 });
@@ -31,12 +37,18 @@ test('parses one key; it mints and opens', () => {
 test('the first key listed mints, whatever its id; all listed keys open', () => {
   const kr = Keyring.parse(`7:${A},3:${B}`);
   assert.equal(kr.minting.id, 7);
-  assert.deepEqual(kr.keys.map((k) => k.id), [7, 3]);
+  assert.deepEqual(
+    kr.keys.map((k) => k.id),
+    [7, 3],
+  );
 });
 
 test('tolerates surrounding whitespace, newlines, spaces after commas and # comment lines', () => {
   const kr = Keyring.parse(`\uFEFF\r\n# keys for prod\r\n  2:${A},\n  # retired soon:\n 1:${B}\n\n`);
-  assert.deepEqual(kr.keys.map((k) => k.id), [2, 1]);
+  assert.deepEqual(
+    kr.keys.map((k) => k.id),
+    [2, 1],
+  );
 });
 
 test('toString round-trips and is the canonical one-line form', () => {

@@ -47,10 +47,12 @@ test('mint refuses what it cannot encode: host names, family mismatch, port 0, b
   assert.throws(() => mint(V4, kr, Number.NaN, rng), RangeError);
 });
 
-const destinations = fc.oneof(
-  fc.tuple(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.integer({ min: 1, max: 65535 })),
-  fc.tuple(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 1, max: 65535 })),
-).map(([ip, port]) => addressFromBytes(ip, port));
+const destinations = fc
+  .oneof(
+    fc.tuple(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.integer({ min: 1, max: 65535 })),
+    fc.tuple(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 1, max: 65535 })),
+  )
+  .map(([ip, port]) => addressFromBytes(ip, port));
 
 test('property: every token is 64 ice-chars, opens to its destination, and has a 24-char ice-pwd', () => {
   const kr = ring(3, 4);

@@ -17,7 +17,10 @@ function rejected(ufrag: string, kr = ring(1, 2)): TokenRejection {
   return (r as { reason: TokenRejection }).reason;
 }
 
-for (const [name, dest] of [['IPv4', V4], ['IPv6', V6]] as const) {
+for (const [name, dest] of [
+  ['IPv4', V4],
+  ['IPv6', V6],
+] as const) {
   test(`every single-bit flip of an ${name} token's bytes is rejected`, () => {
     const kr = ring(1, 3);
     const bytes = decode(mint(dest, kr, T0, seededRng(name)).ufrag);

@@ -16,8 +16,16 @@ const fixedRng: Rng = { bytes: (n) => Buffer.from(nonce.subarray(0, n)) };
 const now = 1_700_000_000_000;
 
 const vectors: { dest: TransportAddress; ufrag: string; pwd: string }[] = [
-  { dest: { address: '192.0.2.1', port: 3478, family: 'IPv4' }, ufrag: 'AQebH4f9Pl8VNXHf+x3Z99TxvGed4WzkN2J3bCcQX8EOpFdFHowO5mHJJMM5u7vE', pwd: '0D6kmBAR7rqoVPWI15/nN52w' },
-  { dest: { address: '2001:db8::1', port: 3478, family: 'IPv6' }, ufrag: 'AQfrK0Z5/EYjmq/vxA3Qrt7oNHQITkuQDeZTZvtqBR4pyEYzrzEx1A7R5CGJtxwy', pwd: '6dXgi2vG2wvuxZXorn5A0L5v' },
+  {
+    dest: { address: '192.0.2.1', port: 3478, family: 'IPv4' },
+    ufrag: 'AQebH4f9Pl8VNXHf+x3Z99TxvGed4WzkN2J3bCcQX8EOpFdFHowO5mHJJMM5u7vE',
+    pwd: '0D6kmBAR7rqoVPWI15/nN52w',
+  },
+  {
+    dest: { address: '2001:db8::1', port: 3478, family: 'IPv6' },
+    ufrag: 'AQfrK0Z5/EYjmq/vxA3Qrt7oNHQITkuQDeZTZvtqBR4pyEYzrzEx1A7R5CGJtxwy',
+    pwd: '6dXgi2vG2wvuxZXorn5A0L5v',
+  },
 ];
 
 function subKey(info: string): Buffer {
@@ -25,16 +33,20 @@ function subKey(info: string): Buffer {
 }
 
 function byHand(dest: TransportAddress): { ufrag: string; pwd: string } {
-  const ip = dest.family === 'IPv4'
-    ? Buffer.concat([Buffer.from(dest.address.split('.').map(Number)), Buffer.alloc(12)])
-    : Buffer.from('20010db8000000000000000000000001', 'hex');
+  const ip =
+    dest.family === 'IPv4'
+      ? Buffer.concat([Buffer.from(dest.address.split('.').map(Number)), Buffer.alloc(12)])
+      : Buffer.from('20010db8000000000000000000000001', 'hex');
   const port = Buffer.alloc(2);
   port.writeUInt16BE(dest.port);
   const time = Buffer.alloc(4);
   time.writeUInt32BE(now / 1000);
   const plaintext = Buffer.concat([Buffer.from([dest.family === 'IPv4' ? 4 : 6]), ip, port, time, nonce]);
   const header = Buffer.from([1, 7]);
-  const tag = createHmac('sha256', subKey('parley token v1 hmac-sha256')).update(Buffer.concat([header, plaintext])).digest().subarray(0, 16);
+  const tag = createHmac('sha256', subKey('parley token v1 hmac-sha256'))
+    .update(Buffer.concat([header, plaintext]))
+    .digest()
+    .subarray(0, 16);
   const ciphertext = createCipheriv('aes-256-ctr', subKey('parley token v1 aes-256-ctr'), tag).update(plaintext);
   const ufrag = Buffer.concat([header, tag, ciphertext]).toString('base64');
   const pwd = createHmac('sha256', subKey('parley ice-pwd v1 hmac-sha256')).update(ufrag).digest().subarray(0, 18).toString('base64');

@@ -15,7 +15,11 @@ import { join } from 'node:path';
 export const FIREFOX = process.env.PARLEY_FIREFOX ?? '/usr/bin/firefox-esr';
 
 /** True when the Firefox binary exists; in CI its absence is a failure, not a skip. */
-export const firefoxAvailable = (): Promise<boolean> => access(FIREFOX).then(() => true, () => false);
+export const firefoxAvailable = (): Promise<boolean> =>
+  access(FIREFOX).then(
+    () => true,
+    () => false,
+  );
 
 const PREFS: Record<string, boolean | number | string> = {
   // getUserMedia: Firefox's fake audio device (a tone), granted without a prompt.
@@ -81,7 +85,9 @@ const PREFS: Record<string, boolean | number | string> = {
 };
 
 const userJs = (prefs: Record<string, boolean | number | string>): string =>
-  Object.entries(prefs).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});\n`).join('');
+  Object.entries(prefs)
+    .map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});\n`)
+    .join('');
 
 export interface FirefoxOptions {
   /** Extra prefs (win over the defaults above). */
@@ -107,12 +113,21 @@ export async function launchFirefox(url: string, o: FirefoxOptions = {}): Promis
   await mkdir(profile);
   await writeFile(join(profile, 'user.js'), userJs({ ...PREFS, ...o.prefs }));
   const env: NodeJS.ProcessEnv = {
-    ...process.env, HOME: home, XDG_CACHE_HOME: join(home, 'cache'), XDG_CONFIG_HOME: join(home, 'config'),
-    MOZ_HEADLESS: '1', MOZ_CRASHREPORTER_DISABLE: '1', MOZ_DISABLE_AUTO_SAFE_MODE: '1',
+    ...process.env,
+    HOME: home,
+    XDG_CACHE_HOME: join(home, 'cache'),
+    XDG_CONFIG_HOME: join(home, 'config'),
+    MOZ_HEADLESS: '1',
+    MOZ_CRASHREPORTER_DISABLE: '1',
+    MOZ_DISABLE_AUTO_SAFE_MODE: '1',
   };
   if (o.mozLog) Object.assign(env, { MOZ_LOG: o.mozLog, MOZ_LOG_FILE: o.mozLogFile ?? join(home, 'moz.log') });
   // detached: its own process group, so one kill(-pid) reaches the content and socket processes.
-  const child = spawn(FIREFOX, ['--headless', '--no-remote', '--profile', profile, url], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(FIREFOX, ['--headless', '--no-remote', '--profile', profile, url], {
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const keep = (d: Buffer): void => {
     if (out.length < 64_000) out += d.toString();
@@ -124,17 +139,18 @@ export async function launchFirefox(url: string, o: FirefoxOptions = {}): Promis
   const onExit = (): void => void signalGroup(child, 'SIGKILL');
   process.once('exit', onExit);
   let closing: Promise<void> | undefined;
-  const close = (graceMs = 5_000): Promise<void> => (closing ??= (async () => {
-    process.off('exit', onExit);
-    // Firefox's content, socket and utility processes share its group: wait for the whole
-    // group, not only the main process, so nothing is still writing to the profile.
-    signalGroup(child, 'SIGTERM');
-    if (!(await groupGone(child, graceMs))) {
-      signalGroup(child, 'SIGKILL');
-      if (!(await groupGone(child, 2_000))) out += 'firefox: process group still alive after SIGKILL\n';
-    }
-    await rm(home, { recursive: true, force: true, maxRetries: 3, retryDelay: 100 });
-  })());
+  const close = (graceMs = 5_000): Promise<void> =>
+    (closing ??= (async () => {
+      process.off('exit', onExit);
+      // Firefox's content, socket and utility processes share its group: wait for the whole
+      // group, not only the main process, so nothing is still writing to the profile.
+      signalGroup(child, 'SIGTERM');
+      if (!(await groupGone(child, graceMs))) {
+        signalGroup(child, 'SIGKILL');
+        if (!(await groupGone(child, 2_000))) out += 'firefox: process group still alive after SIGKILL\n';
+      }
+      await rm(home, { recursive: true, force: true, maxRetries: 3, retryDelay: 100 });
+    })());
   return { child, output: () => out, close };
 }
 

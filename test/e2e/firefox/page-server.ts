@@ -18,7 +18,12 @@ const PREFIX = '/__parley-test/';
 export interface PageReport {
   readonly seq: number;
   readonly stats: PeerStats | { readonly error: string };
-  readonly page: { readonly state: string; readonly error: string | null; readonly location: string | null; readonly remoteAddress: string | null };
+  readonly page: {
+    readonly state: string;
+    readonly error: string | null;
+    readonly location: string | null;
+    readonly remoteAddress: string | null;
+  };
   /** Every getStats() record, while the test asks for them with `dump`. */
   readonly raw?: Record<string, unknown>[];
 }
@@ -103,7 +108,8 @@ export async function startPageServer(devPage: string): Promise<PageServer> {
     const up = await fetch(new URL(req.url ?? '/', upstream), { method: req.method, headers, body, signal: AbortSignal.timeout(10_000) });
     let data = Buffer.from(await up.arrayBuffer());
     const type = up.headers.get('content-type') ?? '';
-    if (type.startsWith('text/html')) data = Buffer.from(data.toString().replace('<head>', `<head>\n  <script src="${PREFIX}probe.js"></script>`));
+    if (type.startsWith('text/html'))
+      data = Buffer.from(data.toString().replace('<head>', `<head>\n  <script src="${PREFIX}probe.js"></script>`));
     const out: Record<string, string> = { 'cache-control': 'no-store' };
     for (const h of ['content-type', 'location']) {
       const v = up.headers.get(h);
@@ -131,23 +137,25 @@ export async function startPageServer(devPage: string): Promise<PageServer> {
     url: `http://localhost:${port}/`,
     commands,
     last: () => last,
-    waitFor: (ok, timeoutMs, what) => new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`${what}: not within ${timeoutMs} ms; last report ${JSON.stringify(last)}`));
-      }, timeoutMs);
-      const check = (r: PageReport): void => {
-        if (!ok(r)) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve(r);
-      };
-      waiters.add(check);
-    }),
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    waitFor: (ok, timeoutMs, what) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`${what}: not within ${timeoutMs} ms; last report ${JSON.stringify(last)}`));
+        }, timeoutMs);
+        const check = (r: PageReport): void => {
+          if (!ok(r)) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(r);
+        };
+        waiters.add(check);
+      }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

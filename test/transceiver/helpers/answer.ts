@@ -14,7 +14,10 @@ export interface AnswerFacts {
 export function readAnswer(sdp: string): AnswerFacts {
   const audio = parse(sdp).media[0];
   return {
-    ufrag: audio.iceUfrag!, pwd: audio.icePwd!, fingerprint: audio.fingerprint!.hash, setup: audio.setup!,
+    ufrag: audio.iceUfrag!,
+    pwd: audio.icePwd!,
+    fingerprint: audio.fingerprint!.hash,
+    setup: audio.setup!,
     candidates: (audio.candidates ?? []).map((c) => ({ address: c.ip, port: c.port, family: c.ip.includes(':') ? 'IPv6' : 'IPv4' })),
   };
 }

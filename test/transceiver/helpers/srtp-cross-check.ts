@@ -70,7 +70,12 @@ export function outcome(fn: () => Buffer | undefined): Outcome {
 export type Unprotect = (t: SrtpTransform, packet: Buffer) => Buffer | undefined;
 
 /** Both transforms accept each protected packet, and reject every single-bit flip of it. */
-export function assertEveryBitFlipRejected(ts: SrtpTransform, nat: SrtpTransform, packets: readonly (readonly [Buffer, Unprotect])[], label: string): void {
+export function assertEveryBitFlipRejected(
+  ts: SrtpTransform,
+  nat: SrtpTransform,
+  packets: readonly (readonly [Buffer, Unprotect])[],
+  label: string,
+): void {
   for (const [buf, un] of packets) {
     assert.ok(un(nat, buf) && un(ts, buf), `${label}: both accept the packet as sent`);
     for (let bit = 0; bit < buf.length * 8; bit++) {
@@ -90,18 +95,37 @@ type RtpCall = SrtpAddon['protectRtp'];
  * protectRtp(pkt, 12, 0x99, 0, 7) under the keys of `ctx`; the addon must write the same bytes,
  * and unprotect them back to `pkt`.
  */
-export function assertOutputBufferChecked(protect: RtpCall, unprotect: RtpCall, ctx: object, pkt: Buffer, wired: Buffer, tag: number): void {
+export function assertOutputBufferChecked(
+  protect: RtpCall,
+  unprotect: RtpCall,
+  ctx: object,
+  pkt: Buffer,
+  wired: Buffer,
+  tag: number,
+): void {
   assert.throws(() => (protect as (...x: unknown[]) => unknown)(ctx, pkt, 12, 0x99, 0, 7), /needs 7 arguments/);
   assert.throws(() => protect(ctx, pkt, 12, 0x99, 0, 7, 'x' as unknown as Buffer), /output buffer/);
   assert.throws(() => protect(ctx, pkt, 12, 0x99, 0, 7, Buffer.alloc(pkt.length + tag - 1)), RangeError, 'one byte short of packet + tag');
-  assert.throws(() => unprotect(ctx, wired, 12, 0x99, 0, 7, Buffer.alloc(wired.length - tag - 1)), RangeError, 'one byte short of the RTP packet');
+  assert.throws(
+    () => unprotect(ctx, wired, 12, 0x99, 0, 7, Buffer.alloc(wired.length - tag - 1)),
+    RangeError,
+    'one byte short of the RTP packet',
+  );
   const area = Buffer.alloc(4 * pkt.length);
   pkt.copy(area, 0);
   const inArea = area.subarray(0, pkt.length);
   for (const at of [0, 1, pkt.length - 1]) {
-    assert.throws(() => protect(ctx, inArea, 12, 0x99, 0, 7, area.subarray(at, at + pkt.length + tag)), /overlaps/, `output at ${at} overlaps`);
+    assert.throws(
+      () => protect(ctx, inArea, 12, 0x99, 0, 7, area.subarray(at, at + pkt.length + tag)),
+      /overlaps/,
+      `output at ${at} overlaps`,
+    );
   }
-  assert.equal(protect(ctx, inArea, 12, 0x99, 0, 7, area.subarray(pkt.length, 2 * pkt.length + tag)), pkt.length + tag, 'adjacent, not overlapping');
+  assert.equal(
+    protect(ctx, inArea, 12, 0x99, 0, 7, area.subarray(pkt.length, 2 * pkt.length + tag)),
+    pkt.length + tag,
+    'adjacent, not overlapping',
+  );
   assert.deepEqual(area.subarray(pkt.length, 2 * pkt.length + tag), wired, 'the same bytes as the TypeScript transform');
   wired.copy(area, 0);
   const wiredInArea = area.subarray(0, wired.length);

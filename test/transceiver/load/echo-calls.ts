@@ -26,8 +26,15 @@ await new Promise<void>((r) => pub.bind(0, '127.0.0.1', r));
 await new Promise<void>((r) => internal.bind(0, '127.0.0.1', r));
 const relay = { ...loopback, port: pub.address().port };
 const trx = await startTransceiver({
-  http: loopback, media: loopback, relays: [relay], relayCidrs: CidrSet.parse('127.0.0.1/32'),
-  keyring: Keyring.generate(seededRng('load')), maxSessions: calls, maxCallSeconds: 600, handler: 'echo', handlers: defaultHandlers(),
+  http: loopback,
+  media: loopback,
+  relays: [relay],
+  relayCidrs: CidrSet.parse('127.0.0.1/32'),
+  keyring: Keyring.generate(seededRng('load')),
+  maxSessions: calls,
+  maxCallSeconds: 600,
+  handler: 'echo',
+  handlers: defaultHandlers(),
 });
 pub.on('message', (m, r) => {
   internal.send([encodeRelayHeader({ address: r.address, port: r.port, family: 'IPv4' }, relay), m], trx.mediaAddress.port, '127.0.0.1');
@@ -40,15 +47,27 @@ internal.on('message', (m) => {
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const report = await runLoad({
-  url: `http://127.0.0.1:${trx.httpAddress.port}/v1/realtime/calls`, rng: seededRng('load-calls'), agents: createCoreAgents(seededRng('load-cert')),
-  frames: encodeTone(440, 1), calls, seconds, rampPerSec: calls, candidateHost: '127.0.0.1', bindHost: '127.0.0.1',
+  url: `http://127.0.0.1:${trx.httpAddress.port}/v1/realtime/calls`,
+  rng: seededRng('load-calls'),
+  agents: createCoreAgents(seededRng('load-cert')),
+  frames: encodeTone(440, 1),
+  calls,
+  seconds,
+  rampPerSec: calls,
+  candidateHost: '127.0.0.1',
+  bindHost: '127.0.0.1',
 });
 const wall = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
 console.log(JSON.stringify(report, null, 2));
 console.log(`CPU ${(((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(0)}% of one core for callers + stand-in relay + transceiver`);
 const metrics = await (await fetch(`http://127.0.0.1:${trx.httpAddress.port}/metrics`)).text();
-console.log(metrics.split('\n').filter((l) => /^parley_transceiver_(drops|packets|send_errors|sessions)/.test(l)).join('\n'));
+console.log(
+  metrics
+    .split('\n')
+    .filter((l) => /^parley_transceiver_(drops|packets|send_errors|sessions)/.test(l))
+    .join('\n'),
+);
 await trx.close();
 pub.close();
 internal.close();

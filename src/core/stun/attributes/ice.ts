@@ -5,7 +5,8 @@ import { AttrType } from '../constants.ts';
 import type { RawAttribute } from '../message.ts';
 
 export function priorityAttribute(priority: number): RawAttribute {
-  if (!Number.isInteger(priority) || priority < 0 || priority > 0xffffffff) throw new RangeError(`PRIORITY must be a 32-bit unsigned integer, not ${priority}`);
+  if (!Number.isInteger(priority) || priority < 0 || priority > 0xffffffff)
+    throw new RangeError(`PRIORITY must be a 32-bit unsigned integer, not ${priority}`);
   const value = Buffer.alloc(4);
   value.writeUInt32BE(priority, 0);
   return { type: AttrType.Priority, value };
