@@ -9,15 +9,12 @@
 // works. In CI (CI=true) a missing Chromium fails the test; elsewhere it is skipped with the reason.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromiumAvailable, CHROMIUM, openDemo } from './browser.ts';
+import { chromiumSkip, openDemo } from './browser.ts';
 import type { BrowserSession } from './browser.ts';
 import { startDev } from './helpers.ts';
 import type { DevStack } from './helpers.ts';
 
-const inCi = process.env.CI === 'true';
-const available = await chromiumAvailable();
-if (!available && inCi) throw new Error(`CI=true and Chromium is missing at ${CHROMIUM}: the browser test must run in CI`);
-const skip = available ? false : `Chromium not found at ${CHROMIUM} (set PARLEY_CHROMIUM)`;
+const skip = await chromiumSkip();
 
 let dev: DevStack;
 let session: BrowserSession | undefined;

@@ -23,6 +23,14 @@ export async function chromiumAvailable(): Promise<boolean> {
   }
 }
 
+/** A test's skip reason: false when Chromium is installed; with CI=true a missing Chromium is an error. */
+export async function chromiumSkip(): Promise<false | string> {
+  const available = await chromiumAvailable();
+  if (!available && process.env.CI === 'true')
+    throw new Error(`CI=true and Chromium is missing at ${CHROMIUM}: the browser test must run in CI`);
+  return available ? false : `Chromium not found at ${CHROMIUM} (set PARLEY_CHROMIUM)`;
+}
+
 export interface BrowserSession {
   readonly browser: Browser;
   readonly page: Page;

@@ -1,9 +1,11 @@
 // The lint rules that keep the house's shape bite (eslint.config.js): a transceiver → relay
 // import, a client → transceiver import and a core → common import each fail lint, and so does an
-// import cycle, even one closed by a type-only import. Each case lints real code with the
-// project's own config, so a rule that is switched off or misconfigured fails here.
+// import cycle, even one closed by a type-only import, and a file off the prettier style. Each
+// case lints real code with the project's own config, so a rule that is switched off or
+// misconfigured fails here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 
@@ -75,4 +77,16 @@ test('an import cycle fails lint on both files, even when one edge is type-only'
 
 test('the normal lint run ignores the fixtures (they exist to fail)', async () => {
   assert.equal(await new ESLint({ cwd: root }).isPathIgnored(`${root}test/lint/fixtures/cycle-a.ts`), true);
+});
+
+test('the formatter is part of lint: a file off the project style fails prettier --check', () => {
+  // prettier's CLI in a child (its API leaves a pipe open in this process), on stdin with the
+  // path a source file would have, so .prettierrc.json applies.
+  const check = (code: string): number =>
+    spawnSync(`${root}node_modules/.bin/prettier`, ['--check', '--stdin-filepath', 'src/probe.ts'], { cwd: root, input: code }).status ??
+    -1;
+  assert.equal(check("export const a = { b: 1, c: 'x' };\n"), 0);
+  assert.notEqual(check('export const a = {b:1,c:"x"}\n'), 0);
+  const long = `export const a = [${Array.from({ length: 40 }, (_, i) => `'item${i}'`).join(', ')}];\n`;
+  assert.notEqual(check(long), 0, 'a line past 140 columns is re-wrapped');
 });
