@@ -27,7 +27,21 @@ export interface PionResult {
   readonly rtcpReceived: number;
   readonly location?: string;
   readonly hangupStatus?: number;
+  /** With -datachannel (datachannel.go): what each channel saw, by label. */
+  readonly dataChannels?: Record<string, PionChannelResult>;
   readonly error?: string;
+}
+
+export interface PionChannelResult {
+  readonly id: number;
+  readonly ordered: boolean;
+  readonly sent: number;
+  readonly got: number;
+  readonly exact: boolean;
+  readonly sizes: number[];
+  readonly openMs: number;
+  readonly closed?: boolean;
+  readonly afterCloseEcho?: boolean;
 }
 
 export interface PionRun {
