@@ -63,6 +63,7 @@ for (const offerSetup of ['actpass', 'active'] as const) {
         stats: { dataChannels: Record<string, number> };
       };
       const d = state.stats.dataChannels;
+      t.diagnostic(`transceiver: ${JSON.stringify(state.stats)}`);
       assert.equal(d.messagesIn, 21, JSON.stringify(d));
       assert.equal(d.channelsOpened, 2);
       assert.ok(d.channelsClosed >= 1, JSON.stringify(d));
