@@ -17,9 +17,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { startDev } from './helpers.ts';
+import { checkCallCounters, checkChannels } from './datachannel-checks.ts';
+import type { PeerChannel } from './datachannel-checks.ts';
+import { nonLoopbackIPv4, startDev } from './helpers.ts';
 import type { DevStack } from './helpers.ts';
 
 // Debian's interpreter: python3-aiortc lives in its dist-packages, not in a pyenv or venv python.
@@ -28,9 +29,7 @@ const SCRIPT = fileURLToPath(new URL('./aiortc/client.py', import.meta.url));
 const SIZES = [1, 1024, 16384, 65536];
 
 const inCi = process.env.CI === 'true';
-const hostIp = Object.values(networkInterfaces())
-  .flat()
-  .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+const hostIp = nonLoopbackIPv4();
 const probe = spawnSync(PYTHON, ['-c', 'import aiortc, numpy'], { encoding: 'utf8', timeout: 20_000 });
 const missing =
   probe.status !== 0
@@ -41,13 +40,8 @@ const missing =
 if (missing && inCi) throw new Error(`CI=true and the aiortc test cannot run: ${missing}`);
 const skip = missing ?? false;
 
-interface ChannelResult {
-  id: number;
+interface ChannelResult extends PeerChannel {
   ordered: boolean;
-  sent: number;
-  got: number;
-  exact: boolean;
-  sizes: number[];
   closed?: boolean;
   afterCloseEcho?: boolean;
 }
@@ -108,21 +102,13 @@ for (const offerSetup of ['actpass', 'active'] as const) {
       assert.equal(r.connected, true);
       assert.equal(r.dtlsRole, parleyRole === 'client' ? 'server' : 'client');
       const channels = r.dataChannels ?? {};
-      for (const [label, ordered] of [
-        ['oai-events', true],
-        ['loose', false],
-      ] as const) {
-        const c = channels[label];
-        assert.ok(c, `${label}: ${JSON.stringify(channels)}`);
-        assert.equal(c.ordered, ordered);
-        assert.equal(c.sent, SIZES.length * 2);
-        assert.ok(c.exact && c.got === c.sent, `${label}: ${JSON.stringify(c)}`);
-        // RFC 8832 §6 gives the DTLS server odd ids. aiortc 1.4 picks parity from its ICE role
-        // instead (RTCSctpTransport.is_server; aiortc/aiortc#1432), so as the offerer it always
-        // takes odd ids — also as the DTLS client, where Parley accepts them rather than refuse
-        // the channel (RFC 8832 §6 MUST close); ids cannot collide, as only the peer opens here.
-        assert.equal(c.id % 2, 1, `${label} id ${c.id}`);
-      }
+      // RFC 8832 §6 gives the DTLS server odd ids. aiortc 1.4 picks parity from its ICE role
+      // instead (RTCSctpTransport.is_server; aiortc/aiortc#1432), so as the offerer it always
+      // takes odd ids — also as the DTLS client, where Parley accepts them rather than refuse
+      // the channel (RFC 8832 §6 MUST close); ids cannot collide, as only the peer opens here.
+      checkChannels(channels, SIZES.length * 2, 1);
+      assert.equal(channels['oai-events'].ordered, true);
+      assert.equal(channels.loose.ordered, false);
       assert.equal(channels['oai-events'].closed, true, 'aiortc saw oai-events close');
       assert.equal(channels.loose.afterCloseEcho, true, 'the other channel works after one closed');
       const before = r.audioFramesBefore ?? 0;
@@ -130,16 +116,9 @@ for (const offerSetup of ['actpass', 'active'] as const) {
       assert.ok(before >= 10 && afterFrames - before >= 50, `echoed audio frames ${before} → ${afterFrames}`);
       assert.equal(r.hangupStatus, 200);
 
-      const state = (await (await fetch(r.location!, { signal: AbortSignal.timeout(5_000) })).json()) as {
-        stats: { dataChannels: Record<string, number>; packetsDropped: number };
-      };
-      const d = state.stats.dataChannels;
-      t.diagnostic(`transceiver: ${JSON.stringify(state.stats)}`);
-      assert.equal(d.messagesIn, SIZES.length * 4 + 1, JSON.stringify(d));
-      assert.equal(d.messagesOut, SIZES.length * 4 + 1, JSON.stringify(d));
-      assert.equal(d.channelsOpened, 2, JSON.stringify(d));
-      assert.ok(d.channelsClosed >= 1, `the call saw oai-events close: ${JSON.stringify(d)}`);
-      assert.equal(state.stats.packetsDropped, 0, JSON.stringify(state.stats));
+      const stats = await checkCallCounters(r.location!, {}, { messagesIn: SIZES.length * 4 + 1, messagesOut: SIZES.length * 4 + 1 });
+      t.diagnostic(`transceiver: ${JSON.stringify(stats)}`);
+      assert.equal(stats.packetsDropped, 0, JSON.stringify(stats));
     },
   );
 }

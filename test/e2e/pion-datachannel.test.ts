@@ -14,15 +14,12 @@
 // missing Go or Pion fails the test; elsewhere it is skipped with the reason.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { APT_PACKAGES, findGoToolchain } from './go-build.ts';
-import { buildPionClient, runPionClient } from './pion/build.ts';
+import { pionPrerequisites, runPionClient } from './pion/build.ts';
+import { checkCallCounters, checkChannels } from './datachannel-checks.ts';
 import { startDev } from './helpers.ts';
 import type { DevStack } from './helpers.ts';
 
-const inCi = process.env.CI === 'true';
-const toolchain = await findGoToolchain();
-if (!toolchain.ok && inCi) throw new Error(`CI=true and ${toolchain.reason}: the Pion interop test must run in CI (${APT_PACKAGES})`);
-const skip = toolchain.ok ? false : `${toolchain.reason} (apt-get install ${APT_PACKAGES})`;
+const { skip, build } = await pionPrerequisites();
 
 const KEY = 'pion-datachannel-key-0123456789';
 const SECONDS = 4;
@@ -32,10 +29,8 @@ let client: string;
 
 before(
   async () => {
-    if (!toolchain.ok) return;
-    const built = await buildPionClient(240_000);
-    client = built.path;
-    console.log(`# pion client: ${built.built ? `built in ${Math.round(built.ms)} ms` : 'cached'} (${toolchain.goVersion}) at ${client}`);
+    if (skip) return;
+    client = await build();
     dev = await startDev([], 30_000, { PARLEY_API_KEYS: KEY });
   },
   { timeout: 300_000 },
@@ -63,31 +58,21 @@ for (const offerSetup of ['actpass', 'active'] as const) {
       assert.equal(r.payloadMismatch, 0);
 
       const channels = r.dataChannels ?? {};
-      for (const [label, ordered] of [
-        ['oai-events', true],
-        ['loose', false],
-      ] as const) {
-        const c = channels[label];
-        assert.ok(c, `${label}: ${JSON.stringify(channels)}`);
-        assert.equal(c.ordered, ordered);
-        assert.equal(c.sent, SIZES.length * 2);
-        assert.ok(c.exact && c.got === c.sent, `${label}: ${JSON.stringify(c)}`);
-        // RFC 8832 §6: the DTLS client takes even stream ids, the server odd ones.
-        assert.equal(c.id % 2, parleyRole === 'client' ? 1 : 0, `${label} id ${c.id}`);
-      }
+      // RFC 8832 §6: the DTLS client takes even stream ids, the server odd ones.
+      checkChannels(channels, SIZES.length * 2, parleyRole === 'client' ? 1 : 0);
+      assert.equal(channels['oai-events'].ordered, true);
+      assert.equal(channels.loose.ordered, false);
       assert.equal(channels['oai-events'].closed, true, 'Pion saw its close of oai-events complete');
       assert.equal(channels.loose.afterCloseEcho, true, 'the other channel works after one closed');
       assert.equal(r.hangupStatus, 200);
 
-      const res = await fetch(r.location!, { headers: { authorization: `Bearer ${KEY}` }, signal: AbortSignal.timeout(5_000) });
-      const state = (await res.json()) as { stats: { dataChannels: Record<string, number>; packetsDropped: number } };
-      const d = state.stats.dataChannels;
-      t.diagnostic(`transceiver: ${JSON.stringify(state.stats)}`);
-      assert.equal(d.messagesIn, SIZES.length * 4 + 1, JSON.stringify(d));
-      assert.equal(d.messagesOut, SIZES.length * 4 + 1, JSON.stringify(d));
-      assert.equal(d.channelsOpened, 2, JSON.stringify(d));
-      assert.ok(d.channelsClosed >= 1, `the call saw oai-events close: ${JSON.stringify(d)}`);
-      assert.equal(state.stats.packetsDropped, 0, JSON.stringify(state.stats));
+      const stats = await checkCallCounters(
+        r.location!,
+        { authorization: `Bearer ${KEY}` },
+        { messagesIn: SIZES.length * 4 + 1, messagesOut: SIZES.length * 4 + 1 },
+      );
+      t.diagnostic(`transceiver: ${JSON.stringify(stats)}`);
+      assert.equal(stats.packetsDropped, 0, JSON.stringify(stats));
     },
   );
 }
