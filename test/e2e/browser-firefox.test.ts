@@ -14,8 +14,7 @@
 // candidates by default, so a 127.0.0.1 relay candidate leaves it with an empty check list.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { networkInterfaces } from 'node:os';
-import { FIREFOX, firefoxAvailable, launchFirefox } from './firefox/firefox.ts';
+import { firefoxPrerequisites, launchFirefox } from './firefox/firefox.ts';
 import type { FirefoxProcess } from './firefox/firefox.ts';
 import { startPageServer } from './firefox/page-server.ts';
 import type { PageReport, PageServer } from './firefox/page-server.ts';
@@ -24,14 +23,7 @@ import type { DevStack } from './helpers.ts';
 import type { PeerStats } from './browser.ts';
 
 const inCi = process.env.CI === 'true';
-const hostIp = Object.values(networkInterfaces())
-  .flat()
-  .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
-const missing = !(await firefoxAvailable())
-  ? `Firefox not found at ${FIREFOX} (apt-get install firefox-esr, or set PARLEY_FIREFOX)`
-  : hostIp === undefined
-    ? 'no non-loopback IPv4 address for the relay (Firefox does not pair a 127.0.0.1 candidate with its host candidates)'
-    : undefined;
+const { hostIp, missing } = await firefoxPrerequisites();
 if (missing && inCi) throw new Error(`CI=true and the Firefox test cannot run: ${missing}`);
 const skip = missing ?? false;
 

@@ -3,6 +3,7 @@
 // counters. Every process started here is stopped by the returned handle, with a deadline,
 // and tests register that in `after` so nothing outlives the run.
 import { spawn } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -147,4 +148,11 @@ export function recordingHasTone(samples: Int16Array, hz: number): ToneCheck & {
   const joined = new Int16Array(use.length * 960);
   use.forEach((f, i) => joined.set(f, i * 960));
   return { ...hasTone(joined, hz, { minPurity: 0.3 }), audibleFrames: frames.length };
+}
+
+/** This machine's first non-loopback IPv4 address: for a relay that peers which gather no loopback candidate (Firefox, aiortc) can reach. */
+export function nonLoopbackIPv4(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 }

@@ -10,16 +10,12 @@
 // server. In CI (CI=true) missing Go or Pion fails the test; elsewhere it is skipped with the reason.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { APT_PACKAGES, findGoToolchain } from './go-build.ts';
-import { buildPionClient, runPionClient } from './pion/build.ts';
+import { pionPrerequisites, runPionClient } from './pion/build.ts';
 import type { PionResult } from './pion/build.ts';
 import { metricSum, startDev } from './helpers.ts';
 import type { DevStack } from './helpers.ts';
 
-const inCi = process.env.CI === 'true';
-const toolchain = await findGoToolchain();
-if (!toolchain.ok && inCi) throw new Error(`CI=true and ${toolchain.reason}: the Pion interop test must run in CI (${APT_PACKAGES})`);
-const skip = toolchain.ok ? false : `${toolchain.reason} (apt-get install ${APT_PACKAGES})`;
+const { skip, build } = await pionPrerequisites();
 
 const KEY = 'pion-interop-key-0123456789';
 const SECONDS = 3;
@@ -28,11 +24,8 @@ let client: string;
 
 before(
   async () => {
-    if (!toolchain.ok) return;
-    // A cold build of Pion takes ~1 min on 2 shared cores; cached builds are instant.
-    const built = await buildPionClient(240_000);
-    client = built.path;
-    console.log(`# pion client: ${built.built ? `built in ${Math.round(built.ms)} ms` : 'cached'} (${toolchain.goVersion}) at ${client}`);
+    if (skip) return;
+    client = await build();
     dev = await startDev([], 30_000, { PARLEY_API_KEYS: KEY });
   },
   { timeout: 300_000 },

@@ -11,6 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nonLoopbackIPv4 } from '../helpers.ts';
 
 export const FIREFOX = process.env.PARLEY_FIREFOX ?? '/usr/bin/firefox-esr';
 
@@ -173,4 +174,15 @@ async function groupGone(child: ChildProcess, ms: number): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return false;
+}
+
+/** Why a Firefox test cannot run here (no Firefox, or no non-loopback address for the relay), and the relay's address. */
+export async function firefoxPrerequisites(): Promise<{ readonly hostIp?: string; readonly missing?: string }> {
+  const hostIp = nonLoopbackIPv4();
+  const missing = !(await firefoxAvailable())
+    ? `Firefox not found at ${FIREFOX} (apt-get install firefox-esr, or set PARLEY_FIREFOX)`
+    : hostIp === undefined
+      ? 'no non-loopback IPv4 address for the relay (Firefox does not pair a 127.0.0.1 candidate with its host candidates)'
+      : undefined;
+  return { hostIp, missing };
 }

@@ -26,6 +26,8 @@ export interface PageReport {
   };
   /** Every getStats() record, while the test asks for them with `dump`. */
   readonly raw?: Record<string, unknown>[];
+  /** What a test's own probe (`probe` of startPageServer) reports. */
+  readonly result?: unknown;
 }
 
 export interface PageCommands {
@@ -87,8 +89,14 @@ window.addEventListener('load', () => {
 });
 `;
 
-/** Starts the server in front of the demo page at `devPage` (parley dev's ready.page). */
-export async function startPageServer(devPage: string): Promise<PageServer> {
+/** Where a test's own probe POSTs its reports (JSON, a PageReport), as the default probe does. */
+export const REPORT_PATH = `${PREFIX}report`;
+
+/**
+ * Starts the server in front of the demo page at `devPage` (parley dev's ready.page). `probe`
+ * replaces the script added to the page (the default clicks Call and reports stats).
+ */
+export async function startPageServer(devPage: string, probe: string = PROBE): Promise<PageServer> {
   const upstream = new URL(devPage);
   const commands: PageCommands = {};
   let last: PageReport | undefined;
@@ -121,7 +129,7 @@ export async function startPageServer(devPage: string): Promise<PageServer> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === `${PREFIX}probe.js`) {
-      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' }).end(PROBE);
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' }).end(probe);
       return;
     }
     const handle = path === `${PREFIX}report` && req.method === 'POST' ? onReport(req, res) : passThrough(req, res);

@@ -3,10 +3,29 @@
 // os.tmpdir(), bounded); this module adds what the client prints and a bounded run of it.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { buildGoProgram } from '../go-build.ts';
+import { APT_PACKAGES, buildGoProgram, findGoToolchain } from '../go-build.ts';
 import type { BuiltProgram } from '../go-build.ts';
 
 const SRC = fileURLToPath(new URL('./', import.meta.url));
+
+/**
+ * For a Pion test file: `skip` (false, or why Go or Pion is missing — in CI, CI=true, a missing
+ * toolchain throws instead, so the test fails) and `build()`, which builds the client (a cold
+ * build takes ~1 min on 2 shared cores; cached builds are instant) and returns its path.
+ */
+export async function pionPrerequisites(): Promise<{ readonly skip: false | string; build(): Promise<string> }> {
+  const toolchain = await findGoToolchain();
+  if (!toolchain.ok && process.env.CI === 'true')
+    throw new Error(`CI=true and ${toolchain.reason}: the Pion interop test must run in CI (${APT_PACKAGES})`);
+  const skip = toolchain.ok ? false : `${toolchain.reason} (apt-get install ${APT_PACKAGES})`;
+  const build = async (): Promise<string> => {
+    const built = await buildPionClient(240_000);
+    const version = toolchain.ok ? toolchain.goVersion : '';
+    console.log(`# pion client: ${built.built ? `built in ${Math.round(built.ms)} ms` : 'cached'} (${version}) at ${built.path}`);
+    return built.path;
+  };
+  return { skip, build };
+}
 
 /** The client binary for the current sources: from the cache, or built within `timeoutMs`. */
 export function buildPionClient(timeoutMs: number): Promise<BuiltProgram> {
@@ -27,7 +46,21 @@ export interface PionResult {
   readonly rtcpReceived: number;
   readonly location?: string;
   readonly hangupStatus?: number;
+  /** With -datachannel (datachannel.go): what each channel saw, by label. */
+  readonly dataChannels?: Record<string, PionChannelResult>;
   readonly error?: string;
+}
+
+export interface PionChannelResult {
+  readonly id: number;
+  readonly ordered: boolean;
+  readonly sent: number;
+  readonly got: number;
+  readonly exact: boolean;
+  readonly sizes: number[];
+  readonly openMs: number;
+  readonly closed?: boolean;
+  readonly afterCloseEcho?: boolean;
 }
 
 export interface PionRun {

@@ -10,22 +10,19 @@
 // step is bounded in time; on failure the JSON line has "connected": false and "error", and the
 // exit status is 1 (2 for bad flags).
 //
-// It is not a general client: no audio encoding, no renegotiation, no data channel.
+// With -datachannel it also opens data channels before the offer and checks their echoes while
+// the audio runs (datachannel.go). It is not a general client: no audio encoding, no renegotiation.
 package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"reflect"
 	"strings"
@@ -61,7 +58,9 @@ type result struct {
 	RtcpReceived    int64   `json:"rtcpReceived"`
 	Location        string  `json:"location,omitempty"`
 	HangupStatus    int     `json:"hangupStatus,omitempty"`
-	Error           string  `json:"error,omitempty"`
+	// With -datachannel: what each channel saw (datachannel.go).
+	DataChannels map[string]*channelResult `json:"dataChannels,omitempty"`
+	Error        string                    `json:"error,omitempty"`
 }
 
 type options struct {
@@ -72,6 +71,8 @@ type options struct {
 	seconds        float64
 	connectTimeout time.Duration
 	drain          time.Duration
+	dataChannel    bool
+	dcSizes        []int
 }
 
 func main() {
@@ -83,14 +84,18 @@ func main() {
 	flag.Float64Var(&o.seconds, "seconds", 3, "how long to send audio once connected")
 	flag.DurationVar(&o.connectTimeout, "connect-timeout", 10*time.Second, "limit for POST → connected")
 	flag.DurationVar(&o.drain, "drain", 1500*time.Millisecond, "after the last frame, wait at most this long for its echo")
+	flag.BoolVar(&o.dataChannel, "datachannel", false, "open oai-events (ordered) and loose (unordered) before the offer and check echoes of -dc-sizes while audio flows")
+	dcSizes := flag.String("dc-sizes", "1,1024,16384,65536", "message sizes in bytes for -datachannel, comma-separated; each is sent as text and as binary")
 	flag.Parse()
+	sizes, sizeErr := parseSizes(*dcSizes)
+	o.dcSizes = sizes
 	profiles, ok := map[string][]dtls.SRTPProtectionProfile{
 		"gcm":     {dtls.SRTP_AEAD_AES_128_GCM},
 		"aescm":   {dtls.SRTP_AES128_CM_HMAC_SHA1_80},
 		"default": nil,
 	}[o.srtp]
-	if o.url == "" || !ok || (o.offerSetup != "actpass" && o.offerSetup != "active") || o.seconds <= 0 || o.seconds > 60 {
-		fmt.Fprintln(os.Stderr, "usage: pion-client -url URL [-bearer KEY] [-srtp gcm|aescm|default] [-offer-setup actpass|active] [-seconds 0<N≤60]")
+	if o.url == "" || !ok || (o.offerSetup != "actpass" && o.offerSetup != "active") || o.seconds <= 0 || o.seconds > 60 || sizeErr != nil {
+		fmt.Fprintln(os.Stderr, "usage: pion-client -url URL [-bearer KEY] [-srtp gcm|aescm|default] [-offer-setup actpass|active] [-seconds 0<N≤60] [-datachannel [-dc-sizes N,N…]]")
 		os.Exit(2)
 	}
 
@@ -109,7 +114,7 @@ func main() {
 
 // newAPI restricts Pion to what the test network has: UDP over IPv4 on 127.0.0.1, no mDNS, so
 // gathering finishes at once and no check leaves through another interface.
-func newAPI(profiles []dtls.SRTPProtectionProfile) (*webrtc.API, error) {
+func newAPI(profiles []dtls.SRTPProtectionProfile, detach bool) (*webrtc.API, error) {
 	var se webrtc.SettingEngine
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetIncludeLoopbackCandidate(true)
@@ -118,6 +123,9 @@ func newAPI(profiles []dtls.SRTPProtectionProfile) (*webrtc.API, error) {
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	if len(profiles) > 0 {
 		se.SetSRTPProtectionProfiles(profiles...)
+	}
+	if detach {
+		se.DetachDataChannels() // datachannel.go reads with its own buffer
 	}
 
 	var me webrtc.MediaEngine
@@ -141,7 +149,7 @@ func run(o options, profiles []dtls.SRTPProtectionProfile, r *result) error {
 	if err != nil {
 		return err
 	}
-	api, err := newAPI(profiles)
+	api, err := newAPI(profiles, o.dataChannel)
 	if err != nil {
 		return fmt.Errorf("pion setup: %w", err)
 	}
@@ -202,6 +210,14 @@ func run(o options, profiles []dtls.SRTPProtectionProfile, r *result) error {
 		}
 	})
 
+	var channels *dcSession
+	if o.dataChannel {
+		// Before the offer, as OpenAI Realtime clients do: the offer then has m=application.
+		if channels, err = setupDataChannels(pc); err != nil {
+			return err
+		}
+	}
+
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
 		return fmt.Errorf("create offer: %w", err)
@@ -242,6 +258,18 @@ func run(o options, profiles []dtls.SRTPProtectionProfile, r *result) error {
 	r.ConnectMs = float64(time.Since(start).Microseconds()) / 1000
 	describeTransport(tr.Sender().Transport(), r)
 
+	type dcOutcome struct {
+		results map[string]*channelResult
+		err     error
+	}
+	dcDone := make(chan dcOutcome, 1)
+	if channels != nil {
+		go func() {
+			results, err := runDataChannels(channels, o.dcSizes)
+			dcDone <- dcOutcome{results, err}
+		}()
+	}
+
 	// 20 ms pacing from a ticker: a late tick sends late rather than in a burst (Ticker drops
 	// ticks a slow receiver missed), like a real capture device.
 	total := int(o.seconds * 50)
@@ -269,66 +297,21 @@ func run(o options, profiles []dtls.SRTPProtectionProfile, r *result) error {
 	r.PacketsReceived = received.Load()
 	r.PayloadMismatch = mismatched.Load()
 	r.RtcpReceived = rtcpReceived.Load()
+	if channels != nil {
+		select {
+		case out := <-dcDone:
+			r.DataChannels = out.results
+			if out.err != nil {
+				return out.err
+			}
+		case <-time.After(30 * time.Second):
+			return errors.New("the data channel exchange did not finish within 30 s of the audio")
+		}
+	}
 	if location != "" {
 		r.HangupStatus = deleteCall(o, location)
 	}
 	return nil
-}
-
-// postOffer sends the offer as `parley call` does (src/client/signaling.ts) and returns the
-// answer and the absolute call URL from Location.
-func postOffer(o options, offer string) (string, string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.url, strings.NewReader(offer))
-	if err != nil {
-		return "", "", err
-	}
-	req.Header.Set("Content-Type", "application/sdp")
-	req.Header.Set("Accept", "application/sdp")
-	if o.bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+o.bearer)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", "", fmt.Errorf("POST %s: %w", o.url, err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	if err != nil {
-		return "", "", fmt.Errorf("POST %s: reading the answer: %w", o.url, err)
-	}
-	if res.StatusCode != http.StatusCreated {
-		return "", "", fmt.Errorf("POST %s → %d: %.300s", o.url, res.StatusCode, body)
-	}
-	location := ""
-	if loc := res.Header.Get("Location"); loc != "" {
-		base, _ := url.Parse(o.url)
-		if ref, err := url.Parse(loc); err == nil {
-			location = base.ResolveReference(ref).String()
-		}
-	}
-	return string(body), location, nil
-}
-
-// deleteCall hangs up (WHIP-style DELETE on Location); returns the status, 0 if the request failed.
-func deleteCall(o options, location string) int {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, location, nil)
-	if err != nil {
-		return 0
-	}
-	if o.bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+o.bearer)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0
-	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	return res.StatusCode
 }
 
 // describeTransport fills in what DTLS negotiated and which candidate pair carries the call.

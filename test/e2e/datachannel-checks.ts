@@ -1,0 +1,68 @@
+// The assertions the data-channel interop tests share (Chromium, Firefox ESR, Pion, aiortc): what
+// the peer saw on its two channels, what a browser page reported (./datachannel-page.ts), and the
+// call record's data-channel counters on the transceiver.
+import assert from 'node:assert/strict';
+
+/** One channel as every peer reports it: `oai-events` (ordered) or `loose` (unordered). */
+export interface PeerChannel {
+  readonly id: number;
+  readonly sent: number;
+  readonly got: number;
+  readonly exact: boolean;
+  readonly sizes: number[];
+}
+
+/** Both channels echoed every message byte-exact, with stream ids of parity `idParity` (RFC 8832 §6). */
+export function checkChannels(channels: Record<string, PeerChannel> | undefined, sent: number, idParity: 0 | 1): void {
+  for (const label of ['oai-events', 'loose']) {
+    const c = channels?.[label];
+    assert.ok(c, `${label}: ${JSON.stringify(channels)}`);
+    assert.equal(c.sent, sent, `${label}: ${JSON.stringify(c)}`);
+    assert.ok(c.exact && c.got === c.sent, `${label}: ${JSON.stringify(c)}`);
+    assert.equal(c.id % 2, idParity, `${label} id ${c.id}`);
+  }
+}
+
+/** What DATACHANNEL_PAGE_SCRIPT returns. */
+export interface PageResult {
+  readonly error?: string;
+  readonly maxMessageSize: number;
+  readonly channels: Record<string, PeerChannel>;
+  readonly eventsState: string;
+  readonly looseState: string;
+  readonly afterClose: string | null;
+  readonly audioBefore: number;
+  readonly audioAfter: number;
+  readonly location: string;
+}
+
+/** A browser page's result: 256 KiB allowed, every echo exact, the close seen, audio flowing. */
+export function checkPageResult(r: PageResult, parleyRole: 'client' | 'server', browser: string, context: () => string): void {
+  assert.equal(r.error, undefined, `${JSON.stringify(r)}${context()}`);
+  assert.equal(r.maxMessageSize, 262144, `${browser} honours our a=max-message-size`);
+  // The browser is the DTLS server when we are the client, so it takes odd ids.
+  checkChannels(r.channels, 10, parleyRole === 'client' ? 1 : 0);
+  assert.equal(r.eventsState, 'closed');
+  assert.equal(r.looseState, 'open');
+  assert.equal(r.afterClose, 'still here', 'the other channel works after one closed');
+  assert.ok(r.audioBefore > 10 && r.audioAfter - r.audioBefore > 40, `audio packets ${r.audioBefore} → ${r.audioAfter}`);
+}
+
+/**
+ * The call record agrees: `messages` in (and, if given, out), both channels opened, one closed;
+ * returns its stats for the log.
+ */
+export async function checkCallCounters(
+  callUrl: string,
+  headers: Record<string, string>,
+  expect: { messagesIn: number; messagesOut?: number },
+): Promise<Record<string, unknown>> {
+  const res = await fetch(callUrl, { headers, signal: AbortSignal.timeout(5_000) });
+  const state = (await res.json()) as { stats: { dataChannels: Record<string, number>; packetsDropped: number } };
+  const d = state.stats.dataChannels;
+  assert.equal(d.messagesIn, expect.messagesIn, JSON.stringify(d));
+  if (expect.messagesOut !== undefined) assert.equal(d.messagesOut, expect.messagesOut, JSON.stringify(d));
+  assert.equal(d.channelsOpened, 2, JSON.stringify(d));
+  assert.ok(d.channelsClosed >= 1, `the call saw oai-events close: ${JSON.stringify(d)}`);
+  return state.stats;
+}

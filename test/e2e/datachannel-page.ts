@@ -1,0 +1,52 @@
+// The page side of the browser data-channel interop tests (browser-datachannel-chromium.test.ts,
+// browser-datachannel-firefox.test.ts): an async function, as source text, that a browser runs
+// with { url, offerSetup }. It makes one call the way an OpenAI Realtime client does — microphone
+// track and `oai-events` before the offer — plus an unordered channel `loose`, POSTs the offer
+// (a=setup:actpass rewritten to offerSetup), sends text and binary messages of 1 B – 256 KiB on
+// each channel once open, and compares the echoes byte-exact (in order on the ordered channel).
+// Then it closes `oai-events`, checks `loose` still echoes, and reads inbound audio packets before
+// and after. It returns a JSON-able result, or { error } if the POST failed.
+
+/** Runs in the page: one call with two channels, every size both ways; returns what it saw. */
+export const DATACHANNEL_PAGE_SCRIPT = `async ({ url, offerSetup }) => {
+  const sizes = [1, 1024, 16384, 65536, 262144];
+  const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+  const mic = await navigator.mediaDevices.getUserMedia({ audio: true });
+  pc.addTrack(mic.getAudioTracks()[0], mic);
+  const events = pc.createDataChannel('oai-events');
+  const loose = pc.createDataChannel('loose', { ordered: false });
+  for (const ch of [events, loose]) ch.binaryType = 'arraybuffer';
+  await pc.setLocalDescription(await pc.createOffer());
+  const offer = pc.localDescription.sdp.replace(/a=setup:actpass/g, 'a=setup:' + offerSetup);
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: offer });
+  if (res.status !== 201) return { error: 'POST ' + res.status + ' ' + await res.text() };
+  const location = res.headers.get('location');
+  await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+  const opened = (ch) => new Promise((ok, no) => { if (ch.readyState === 'open') ok(); ch.onopen = () => ok(); setTimeout(() => no(new Error(ch.label + ' did not open')), 15000); });
+  await Promise.all([opened(events), opened(loose)]);
+  const make = (n, i, text) => { if (text) return String.fromCharCode(97 + (i % 26)).repeat(n); const b = new Uint8Array(n); for (let k = 0; k < n; k++) b[k] = (k * 31 + i) & 255; return b.buffer; };
+  const same = (a, b) => { if (typeof a === 'string' || typeof b === 'string') return a === b; const x = new Uint8Array(a), y = new Uint8Array(b); if (x.length !== y.length) return false; for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return false; return true; };
+  const result = { maxMessageSize: pc.sctp.maxMessageSize, channels: {} };
+  for (const ch of [events, loose]) {
+    const sent = [];
+    sizes.forEach((n, i) => { sent.push(make(n, i, true)); sent.push(make(n, i, false)); });
+    const got = [];
+    const done = new Promise((ok) => { ch.onmessage = (e) => { got.push(e.data); if (got.length === sent.length) ok(); }; });
+    for (const m of sent) ch.send(m);
+    await Promise.race([done, new Promise((r) => setTimeout(r, 20000))]);
+    const exact = ch.ordered ? got.length === sent.length && got.every((m, i) => same(m, sent[i])) : got.length === sent.length && sent.every((m) => got.some((g) => same(g, m)));
+    result.channels[ch.label] = { id: ch.id, sent: sent.length, got: got.length, exact, sizes: got.map((m) => typeof m === 'string' ? m.length : m.byteLength) };
+  }
+  const audio = async () => { let n = 0; (await pc.getStats()).forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'audio') n = r.packetsReceived; }); return n; };
+  result.audioBefore = await audio();
+  events.close();
+  await new Promise((r) => setTimeout(r, 1500));
+  result.eventsState = events.readyState;
+  result.looseState = loose.readyState;
+  loose.send('still here');
+  result.afterClose = await new Promise((ok) => { loose.onmessage = (e) => ok(e.data); setTimeout(() => ok(null), 5000); });
+  result.audioAfter = await audio();
+  result.location = location;
+  pc.close();
+  return result;
+}`;
