@@ -9,6 +9,8 @@
 // Not here: what a call is to its owner — the transceiver's media handler and setup/duration
 // deadlines (src/transceiver/calls/session.ts), the client's offer/answer, candidate failover and
 // meters (src/client/client-call.ts) — and no clock, socket or timer.
+// Past 400 lines because the demultiplexing and the ICE → DTLS → SRTP hand-overs are one state
+// machine; its parts (sender, RTCP session, data channels, paths) already live in their own files.
 import { formatAddress } from '../address.ts';
 import type { TransportAddress } from '../address.ts';
 import { classify, isRtcp } from '../demux.ts';
