@@ -318,13 +318,13 @@ export class ClientCall implements SansIo<ClientTransmit, ClientCallEvent> {
 /** The peer's own failures as client errors. */
 function failure(reason: PeerFailure, detail: string): ClientError {
   switch (reason) {
-    case 'consent-lost':
+    case 'consent_lost':
       return new ClientError(ClientErrorCode.ConsentLost, 'consent checks stopped being answered (RFC 7675)');
-    case 'ice-failed':
+    case 'ice_failed':
       return new ClientError(ClientErrorCode.IceFailed, `ICE failed: ${detail}`);
-    case 'dtls-failed':
+    case 'dtls_failed':
       return new ClientError(ClientErrorCode.DtlsFailed, `DTLS failed: ${detail}`);
-    case 'dtls-closed':
+    case 'dtls_closed':
       return new ClientError(ClientErrorCode.RemoteClosed, 'the server closed the DTLS association');
   }
 }

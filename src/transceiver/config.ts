@@ -198,7 +198,7 @@ export const transceiverSettings = {
     metavar: 'S',
     default: 3600,
     parse: parsers.int(1, 7 * 24 * 3600),
-    help: 'a call is ended (reason max-duration) after this long',
+    help: 'a call is ended (reason max_duration) after this long',
   }),
   handler: setting({
     flag: 'handler',
@@ -232,7 +232,7 @@ export const transceiverSettings = {
     metavar: 'S',
     default: 30,
     parse: parsers.int(0, 24 * 3600),
-    help: 'on SIGTERM: refuse new calls (503), let calls run this long, then end them (reason server-drain)',
+    help: 'on SIGTERM: refuse new calls (503), let calls run this long, then end them (reason server_drain)',
   }),
   demoPage: setting<'on' | 'off'>({
     flag: 'demo-page',

@@ -1,7 +1,7 @@
 // The transceiver process, assembled: one DTLS certificate per process, the media endpoint
 // (UDP, relays only), the call registry and the HTTP server (signaling + /metrics /healthz
 // /readyz). `drain()` is the SIGTERM path: readiness goes false and offers get 503 at once,
-// running calls get a grace period, then the rest end with reason server-drain.
+// running calls get a grace period, then the rest end with reason server_drain.
 // Not here: flags and environment (config.ts, src/cli/transceiver.ts).
 import type { TransportAddress } from '../core/address.ts';
 import { generateCertificate } from '../core/dtls/index.ts';
@@ -69,7 +69,7 @@ export interface Transceiver {
   readonly metrics: MetricsRegistry;
   /** Refuses new calls, waits up to `graceMs` for calls to end, ends the rest, then closes. */
   drain(graceMs: number): Promise<void>;
-  /** Ends every call (server-drain) and closes sockets. Idempotent. */
+  /** Ends every call (server_drain) and closes sockets. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -160,7 +160,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
   const close = (): Promise<void> => {
     closing ??= (async () => {
       registry.startDraining();
-      registry.endAll('server-drain');
+      registry.endAll('server_drain');
       // Let the last datagrams (BYE, close_notify) leave before the socket closes.
       await new Promise((r) => setImmediate(r));
       await Promise.all([signaling.close(), endpoint.close()]);

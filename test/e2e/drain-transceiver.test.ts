@@ -2,7 +2,7 @@
 // 1. SIGTERM with a call up: /readyz and new offers answer 503 (+ Retry-After) at once, the call
 //    keeps flowing until its own hang-up (DELETE), and the process exits 0 as soon as it is empty
 //    — long before --drain-seconds.
-// 2. A call that outlives --drain-seconds is ended at the deadline with reason server-drain (the
+// 2. A call that outlives --drain-seconds is ended at the deadline with reason server_drain (the
 //    client hears it: DTLS close_notify), and the process exits 0.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -70,15 +70,15 @@ test(
     );
     assert.equal(result.code, 0, `the call finished normally: ${JSON.stringify(result.summary)}`);
     assert.ok(st.packetsSent - st.packetsReceived < 10, 'the echo kept flowing through the drain');
-    // The client ends its own call: close_notify (dtls-closed) and DELETE (hangup), whichever lands first.
+    // The client ends its own call: close_notify (dtls_closed) and DELETE (hangup), whichever lands first.
     const closed = trx.lines.find((l) => l.includes('"msg":"call closed"') && l.includes(id));
-    assert.match(closed ?? '', /"reason":"(hangup|dtls-closed)"/, 'ended by its own hang-up, not by the drain');
+    assert.match(closed ?? '', /"reason":"(hangup|dtls_closed)"/, 'ended by its own hang-up, not by the drain');
     assert.equal(code, 0);
     assert.ok(exitMs < 30_000, 'exited once empty, not at the 60 s deadline');
   },
 );
 
-test('a call still up at the drain deadline is ended with reason server-drain, then exit 0', { timeout: 90_000 }, async (t) => {
+test('a call still up at the drain deadline is ended with reason server_drain, then exit 0', { timeout: 90_000 }, async (t) => {
   const trx = await startTransceiver(['--relays', formatAddress(relay.public), '--drain-seconds', '2']);
   const callDone = runCall(`${trx.base}/v1/realtime/calls`, ['--seconds', '20', '--tone', '440'], 60_000);
   const id = await connectedCall(trx.lines, 0);
@@ -94,8 +94,8 @@ test('a call still up at the drain deadline is ended with reason server-drain, t
   assert.equal(code, 0);
   assert.ok(exitMs >= 1900 && exitMs < 10_000, `exit at the deadline (${exitMs.toFixed(0)} ms)`);
   assert.ok(
-    trx.lines.some((l) => l.includes('"msg":"call closed"') && l.includes(id) && l.includes('"reason":"server-drain"')),
-    'ended as server-drain',
+    trx.lines.some((l) => l.includes('"msg":"call closed"') && l.includes(id) && l.includes('"reason":"server_drain"')),
+    'ended as server_drain',
   );
   assert.equal(result.code, 1, 'the client saw its call ended by the server');
   assert.match(JSON.stringify(result.summary), /ERR_CLIENT_REMOTE_CLOSED|closed/i);

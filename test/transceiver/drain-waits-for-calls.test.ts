@@ -1,6 +1,6 @@
 // Transceiver.drain(grace): readiness goes false and offers get 503 at once; the drain ends as
 // soon as the last call ends (it waits on the registry, not on a polling loop), and at the grace
-// deadline it ends the calls still running with reason server-drain. The grace timer runs on a
+// deadline it ends the calls still running with reason server_drain. The grace timer runs on a
 // ManualClock, so the test never sleeps for it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,7 +35,7 @@ async function start(clock: ManualClock): Promise<{ trx: Transceiver; base: stri
     mediaIo: TEST_MEDIA_IO,
     clock,
     // The media endpoint runs on this clock too: no client ever connects, so keep the calls from
-    // ending as setup-timeout before the grace deadline this test is about.
+    // ending as setup_timeout before the grace deadline this test is about.
     setupTimeoutMs: 3_600_000,
   });
   return { trx, base: `http://127.0.0.1:${trx.httpAddress.port}` };
@@ -73,7 +73,7 @@ test('drain resolves when the last call hangs up, long before the grace deadline
   await trx.close();
 });
 
-test('at the grace deadline the calls still running end with reason server-drain', async () => {
+test('at the grace deadline the calls still running end with reason server_drain', async () => {
   const clock = new ManualClock(1_000);
   const { trx, base } = await start(clock);
   const location = await offer(base);
@@ -84,5 +84,5 @@ test('at the grace deadline the calls still running end with reason server-drain
   assert.equal(drained, false, 'not before the deadline');
   await clock.advanceAsync(1);
   await drain;
-  assert.equal(trx.calls.getCall(id)?.closeReason, 'server-drain');
+  assert.equal(trx.calls.getCall(id)?.closeReason, 'server_drain');
 });

@@ -1,5 +1,5 @@
 // The media endpoint's one-timer loop and its containment: a session that throws (a bug) is
-// closed with reason internal-error and reported, other sessions keep their timers, and close()
+// closed with reason internal_error and reported, other sessions keep their timers, and close()
 // leaves no timer or socket behind. The endpoint's timer runs on a ManualClock: no sleeping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,7 +44,7 @@ class BrokenSession extends Session {
   }
 }
 
-test('a throwing session ends as internal-error; a healthy one still times out on schedule', async () => {
+test('a throwing session ends as internal_error; a healthy one still times out on schedule', async () => {
   const closed: [string, CloseReason][] = [];
   const clock = new ManualClock(5_000);
   const endpoint = await MediaEndpoint.bind({
@@ -63,12 +63,12 @@ test('a throwing session ends as internal-error; a healthy one still times out o
   clock.advance(29);
   assert.deepEqual(closed, []);
   clock.advance(1);
-  assert.deepEqual(closed, [['broken', 'internal-error']]);
+  assert.deepEqual(closed, [['broken', 'internal_error']]);
   assert.equal(clock.nextDeadline(), t0 + 80, 're-armed to the healthy session');
   clock.advance(50);
   assert.deepEqual(closed, [
-    ['broken', 'internal-error'],
-    ['healthy', 'setup-timeout'],
+    ['broken', 'internal_error'],
+    ['healthy', 'setup_timeout'],
   ]);
   assert.equal(endpoint.sessionCount, 0);
   assert.equal(clock.pendingTimers, 0, 'no deadline left, no timer');

@@ -74,18 +74,18 @@ test('RFC 7675 §5.1: when the caller vanishes, consent is lost and the call clo
   assert.equal(pair.session.state, 'connected', 'still within 30 s of the last valid check');
   pair.runUntil(goneAt + 31_000);
   assert.equal(pair.session.state, 'closed');
-  assert.equal(pair.session.closeReason, 'consent-lost');
+  assert.equal(pair.session.closeReason, 'consent_lost');
   assert.ok(pair.session.closedAt! - goneAt <= 30_000 && pair.session.closedAt! - goneAt > 24_000);
   assert.equal(pair.session.pollTimeout(), undefined);
 });
 
-test('setup timeout: no ICE at all → closed after 10 s with reason setup-timeout', () => {
+test('setup timeout: no ICE at all → closed after 10 s with reason setup_timeout', () => {
   const pair = new CallPair({ seed: 'setup-none', profile: { loss: 1 } });
   pair.runUntil(T0 + 9_999);
   assert.equal(pair.session.state, 'created');
   pair.runUntil(T0 + 10_001);
   assert.equal(pair.session.state, 'closed');
-  assert.equal(pair.session.closeReason, 'setup-timeout');
+  assert.equal(pair.session.closeReason, 'setup_timeout');
   assert.equal(pair.session.closedAt, T0 + 10_000);
 });
 
@@ -94,7 +94,7 @@ test('setup timeout: ICE nominates but DTLS never completes (wrong fingerprint) 
   const pair = new CallPair({ seed: 'setup-dtls', session: { remoteFingerprint: wrong } });
   pair.runUntil(T0 + 11_000);
   assert.equal(pair.session.state, 'closed');
-  assert.ok(pair.session.closeReason === 'dtls-failed' || pair.session.closeReason === 'setup-timeout', pair.session.closeReason);
+  assert.ok(pair.session.closeReason === 'dtls_failed' || pair.session.closeReason === 'setup_timeout', pair.session.closeReason);
   assert.equal(pair.session.connectedAt, undefined);
 });
 
@@ -103,7 +103,7 @@ test('max duration ends the call; close() is idempotent and sends RTCP BYE and D
   pair.runUntil(T0 + 4000);
   assert.equal(pair.session.state, 'connected');
   pair.runUntil(T0 + 6000);
-  assert.equal(pair.session.closeReason, 'max-duration');
+  assert.equal(pair.session.closeReason, 'max_duration');
   assert.equal(pair.session.closedAt, T0 + 5000);
   assert.ok(
     pair.clientEvents.some((e) => e.type === 'rtcp' && e.packets.some((p) => p.type === 'bye')),
@@ -111,10 +111,10 @@ test('max duration ends the call; close() is idempotent and sends RTCP BYE and D
   );
   assert.equal(pair.client.error?.code, ClientErrorCode.RemoteClosed, 'close_notify received');
   pair.session.close('hangup', pair.now);
-  assert.equal(pair.session.closeReason, 'max-duration');
+  assert.equal(pair.session.closeReason, 'max_duration');
 });
 
-test('the handler can hang up (agent-hangup) and its errors are contained and reported', () => {
+test('the handler can hang up (agent_hangup) and its errors are contained and reported', () => {
   const errors: string[] = [];
   let frames = 0;
   const handler: MediaHandlerFactory = (ctx) => ({
@@ -127,7 +127,7 @@ test('the handler can hang up (agent-hangup) and its errors are contained and re
   const pair = talking('agent', { handler, session: { onHandlerError: (m) => errors.push(m) } });
   pair.runUntil(T0 + 3000);
   assert.deepEqual(errors, ['onAudio']);
-  assert.equal(pair.session.closeReason, 'agent-hangup');
+  assert.equal(pair.session.closeReason, 'agent_hangup');
 });
 
 test('audio queued outside handle() wakes the endpoint, and is paced from the next drive', () => {

@@ -2,7 +2,7 @@
 // (bin/parley.ts, production code paths), and our own client (ClientCall on a UdpCallDriver
 // socket) as the caller. Checks: 201 with the relay as the only candidate, ICE/DTLS/SRTP through the relay, echo, GET state and
 // counters (RTT from RTCP), DELETE → BYE and closed/hangup, /metrics, and SIGTERM draining
-// (503 + Retry-After, readyz 503, then server-drain and exit 0).
+// (503 + Retry-After, readyz 503, then server_drain and exit 0).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -145,7 +145,7 @@ test('two calls at once through one relay port: each caller hears only its own f
   for (const c of [a, b]) (await fetch(base + c.location, { method: 'DELETE' })).body?.cancel();
 });
 
-test('SIGTERM drains: 503 + Retry-After and readyz 503 at once, running calls end as server-drain, exit 0', async () => {
+test('SIGTERM drains: 503 + Retry-After and readyz 503 at once, running calls end as server_drain, exit 0', async () => {
   const { caller, location } = await call('drain');
   await waitFor(() => caller.connected, 15_000, 'connected');
   trx!.child.kill('SIGTERM');
@@ -162,8 +162,8 @@ test('SIGTERM drains: 503 + Retry-After and readyz 503 at once, running calls en
   const code = await new Promise<number | null>((r) => trx!.child.once('exit', r));
   assert.equal(code, 0);
   assert.ok(
-    trx!.lines.some((l) => l.includes('"reason":"server-drain"')),
-    'the call was ended as server-drain',
+    trx!.lines.some((l) => l.includes('"reason":"server_drain"')),
+    'the call was ended as server_drain',
   );
   await waitFor(() => caller.call.error?.code === ClientErrorCode.RemoteClosed, 2000, 'close_notify at the caller');
 });

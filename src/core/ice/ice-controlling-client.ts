@@ -58,7 +58,7 @@ export interface IceClientDump {
   readonly stats: Readonly<Record<IceClientCounter, number>>;
 }
 
-export type IceClientState = 'idle' | 'checking' | 'nominating' | 'connected' | 'failed' | 'consent-lost' | 'closed';
+export type IceClientState = 'idle' | 'checking' | 'nominating' | 'connected' | 'failed' | 'consent_lost' | 'closed';
 
 interface Transaction {
   readonly purpose: Purpose;
@@ -213,9 +213,9 @@ export class IceControllingClient {
     if (this.#phase === 'idle' || this.#isOver()) return;
     if (this.#phase === 'connected') {
       if (now >= this.#lastResponseAt + this.#o.consentTimeoutMs) {
-        this.#phase = 'consent-lost';
+        this.#phase = 'consent_lost';
         this.#transactions.clear();
-        this.#events.push({ type: 'consent-lost' });
+        this.#events.push({ type: 'consent_lost' });
         return;
       }
       if (now >= this.#nextConsentAt) {
@@ -272,7 +272,7 @@ export class IceControllingClient {
   }
 
   #isOver(): boolean {
-    return this.#phase === 'failed' || this.#phase === 'consent-lost' || this.#phase === 'closed';
+    return this.#phase === 'failed' || this.#phase === 'consent_lost' || this.#phase === 'closed';
   }
 
   #begin(purpose: Purpose, now: number): void {

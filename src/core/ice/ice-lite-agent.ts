@@ -160,7 +160,7 @@ export class IceLiteAgent {
     if (this.#closed || this.#consentLost || !this.#selected) return;
     if (now >= this.#lastConsentAt + this.#consentTimeoutMs) {
       this.#consentLost = true;
-      this.#events.push({ type: 'consent-lost' });
+      this.#events.push({ type: 'consent_lost' });
     }
   }
 

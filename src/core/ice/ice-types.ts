@@ -17,7 +17,7 @@ export type IceLiteEvent =
   /** A later nomination from another address: NAT rebinding or a network change. */
   | { readonly type: 'selected-changed'; readonly from: TransportAddress; readonly to: TransportAddress }
   /** RFC 7675 §5.1: no valid check on the selected pair for consentTimeoutMs. Terminal. */
-  | { readonly type: 'consent-lost' };
+  | { readonly type: 'consent_lost' };
 
 export type IceClientEvent =
   /** The nominated pair works; `mappedAddress` is our address as the peer sees it. */
@@ -25,7 +25,7 @@ export type IceClientEvent =
   /** Checks timed out or were refused before connecting (RFC 8445 §7.2.5.2, §7.2.5.3). Terminal. */
   | { readonly type: 'failed'; readonly code: IceErrorCode; readonly reason: string }
   /** RFC 7675 §5.1: no authenticated response for consentTimeoutMs. Terminal. */
-  | { readonly type: 'consent-lost' };
+  | { readonly type: 'consent_lost' };
 
 /** IceLiteAgent.dump(): state for tests and operations; holds no secrets. */
 export interface IceLiteDump {

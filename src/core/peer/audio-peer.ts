@@ -305,8 +305,8 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
       if (path !== undefined) this.#transmits.push({ path, data: t.data });
     }
     for (let e = ice.pollEvent(); e; e = ice.pollEvent()) {
-      if (e.type === 'consent-lost') return this.#fail('consent-lost', 'consent checks stopped (RFC 7675)', now);
-      if (e.type === 'failed') return this.#fail('ice-failed', e.reason, now);
+      if (e.type === 'consent_lost') return this.#fail('consent_lost', 'consent checks stopped (RFC 7675)', now);
+      if (e.type === 'failed') return this.#fail('ice_failed', e.reason, now);
       if (e.type === 'nominated') {
         this.#resendDtls(now);
         continue;
@@ -348,7 +348,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
         onDrop: this.#o.onDtlsDrop,
       });
     } catch (err) {
-      this.#fail('dtls-failed', (err as Error).message, now);
+      this.#fail('dtls_failed', (err as Error).message, now);
       return false;
     }
     this.#dtls.start(now);
@@ -389,9 +389,9 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
         this.#sendDue(now);
         this.#data?.start(now);
       } else if (e.type === 'failed') {
-        return this.#fail('dtls-failed', `${e.reason.message} [${e.reason.code}]`, now);
+        return this.#fail('dtls_failed', `${e.reason.message} [${e.reason.code}]`, now);
       } else if (e.type === 'closed') {
-        return this.#fail('dtls-closed', 'the far end sent close_notify', now);
+        return this.#fail('dtls_closed', 'the far end sent close_notify', now);
       } else if (this.#state === 'connected') {
         // RFC 8261 §3: application data is SCTP; without a negotiated association it is ignored.
         this.#data?.handle(e.data, now);

@@ -41,7 +41,7 @@ export type ControllingIceEvent =
   /** A pair was nominated and works: media goes to `remote` (again after a failover). */
   | { readonly type: 'connected'; readonly remote: TransportAddress }
   /** RFC 7675 §5.1: no authenticated response for the consent timeout. Terminal. */
-  | { readonly type: 'consent-lost' }
+  | { readonly type: 'consent_lost' }
   /** No candidate could be checked (RFC 8445 §7.2.5.2). Terminal. */
   | { readonly type: 'failed'; readonly reason: string };
 
@@ -108,7 +108,7 @@ export interface AudioPeerOptions<P> {
 export type PeerState = 'new' | 'connecting' | 'connected' | 'failed' | 'closed';
 
 /** Why a peer stopped by itself. Stable strings. */
-export const PEER_FAILURES = ['consent-lost', 'ice-failed', 'dtls-failed', 'dtls-closed'] as const;
+export const PEER_FAILURES = ['consent_lost', 'ice_failed', 'dtls_failed', 'dtls_closed'] as const;
 export type PeerFailure = (typeof PEER_FAILURES)[number];
 
 export interface PeerTransmit<P> {

@@ -8,14 +8,14 @@ export type CallState = 'created' | 'connecting' | 'connected' | 'closed';
 /** Why a call ended. Stable strings: metrics label them and GET returns them. */
 export const CLOSE_REASONS = [
   'hangup', // DELETE or POST …/hangup from the client or app server
-  'agent-hangup', // the media handler called ctx.hangup()
-  'consent-lost', // RFC 7675: no valid check for 30 s
-  'setup-timeout', // ICE + DTLS did not complete in time
-  'dtls-failed', // handshake failure, bad fingerprint, or an alert
-  'dtls-closed', // the client sent close_notify
-  'max-duration', // --max-call-seconds
-  'server-drain', // the process is shutting down
-  'internal-error', // a bug surfaced while handling this call; logged, the process carries on
+  'agent_hangup', // the media handler called ctx.hangup()
+  'consent_lost', // RFC 7675: no valid check for 30 s
+  'setup_timeout', // ICE + DTLS did not complete in time
+  'dtls_failed', // handshake failure, bad fingerprint, or an alert
+  'dtls_closed', // the client sent close_notify
+  'max_duration', // --max-call-seconds
+  'server_drain', // the process is shutting down
+  'internal_error', // a bug surfaced while handling this call; logged, the process carries on
 ] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 

@@ -84,10 +84,10 @@ export const DEFAULT_SETUP_TIMEOUT_MS = 10_000;
 
 /** How the peer's own failures end a call. A lite agent never fails ICE (it only answers checks); were it to, the call did not set up. */
 const CLOSE_ON_FAILURE: Record<PeerFailure, CloseReason> = {
-  'consent-lost': 'consent-lost',
-  'dtls-failed': 'dtls-failed',
-  'dtls-closed': 'dtls-closed',
-  'ice-failed': 'setup-timeout',
+  'consent_lost': 'consent_lost',
+  'dtls_failed': 'dtls_failed',
+  'dtls_closed': 'dtls_closed',
+  'ice_failed': 'setup_timeout',
 };
 
 export class Session implements SansIo<SessionTransmit, SessionEvent> {
@@ -224,8 +224,8 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
     this.#driving = true;
     this.#woken = false;
     try {
-      if (now >= this.#setupDeadline && this.#state !== 'connected') return this.close('setup-timeout', now);
-      if (this.#maxDeadline !== undefined && now >= this.#maxDeadline) return this.close('max-duration', now);
+      if (now >= this.#setupDeadline && this.#state !== 'connected') return this.close('setup_timeout', now);
+      if (this.#maxDeadline !== undefined && now >= this.#maxDeadline) return this.close('max_duration', now);
       this.#peer.handleTimeout(now);
       this.#takePeerEvents(now);
       this.#applyHandler(now);
@@ -333,7 +333,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
   /** Applies what the handler asked for during an input: a hang-up, or frames to pace out. */
   #applyHandler(now: number): void {
     if (this.#state === 'closed') return;
-    if (this.#pendingHangup) return this.close('agent-hangup', now);
+    if (this.#pendingHangup) return this.close('agent_hangup', now);
     if (this.#pendingFrames.length > 0) {
       this.#peer.queueAudio(this.#pendingFrames, now);
       this.#pendingFrames.length = 0;

@@ -242,11 +242,11 @@ export class MediaEndpoint {
   #failed(entry: Entry, err: unknown): void {
     this.#o.log?.error('session failed', { call: entry.session.id, err });
     try {
-      entry.session.close('internal-error', this.#o.clock.now());
+      entry.session.close('internal_error', this.#o.clock.now());
     } catch {
       // Closing a broken session can fail too; it is dropped from routing by #service below.
       this.#remove(entry);
-      for (const ob of this.#observers) ob.sessionClosed(entry.session, 'internal-error');
+      for (const ob of this.#observers) ob.sessionClosed(entry.session, 'internal_error');
     }
   }
 

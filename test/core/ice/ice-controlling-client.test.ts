@@ -185,7 +185,7 @@ test('consent lost 30 s after the last authenticated response, not at 29.999 s',
   c.handleTimeout(30_019.999);
   assert.equal(c.pollEvent(), undefined);
   c.handleTimeout(30_020);
-  assert.deepEqual(c.pollEvent(), { type: 'consent-lost' });
+  assert.deepEqual(c.pollEvent(), { type: 'consent_lost' });
   c.handleTimeout(90_000);
   assert.equal(c.pollEvent(), undefined);
   assert.equal(sent(c).length, 0, 'no more checks after consent is lost');

@@ -277,7 +277,7 @@ test('consent lost at exactly 30 s after the last valid check on the selected pa
   a.handleTimeout(30_999.999);
   assert.deepEqual(events(a), []);
   a.handleTimeout(31_000);
-  assert.deepEqual(events(a), [{ type: 'consent-lost' }]);
+  assert.deepEqual(events(a), [{ type: 'consent_lost' }]);
   a.handleTimeout(40_000);
   a.handleTimeout(90_000);
   assert.deepEqual(events(a), [], 'exactly once');
@@ -298,11 +298,11 @@ test('checks on the selected pair refresh consent; checks from other addresses a
   assert.equal(a.pollTimeout(), 90_000);
   a.handleTimeout(89_999);
   assert.deepEqual(
-    events(a).filter((e) => (e as { type: string }).type === 'consent-lost'),
+    events(a).filter((e) => (e as { type: string }).type === 'consent_lost'),
     [],
   );
   a.handleTimeout(90_000);
-  assert.deepEqual(events(a).at(-1), { type: 'consent-lost' });
+  assert.deepEqual(events(a).at(-1), { type: 'consent_lost' });
 });
 
 test('a check arriving after the deadline does not revive consent (expiry is processed first)', () => {
@@ -310,7 +310,7 @@ test('a check arriving after the deadline does not revive consent (expiry is pro
   a.handle(check({ useCandidate: true }), CLIENT, 0);
   events(a);
   a.handle(check({ useCandidate: true }), CLIENT, 30_000);
-  assert.deepEqual(events(a), [{ type: 'consent-lost' }]);
+  assert.deepEqual(events(a), [{ type: 'consent_lost' }]);
   assert.equal(a.pollTimeout(), undefined);
 });
 

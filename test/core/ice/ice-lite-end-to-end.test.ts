@@ -122,8 +122,8 @@ test('with 30% loss both sides connect and keep consent for 5 minutes (seeded, s
     link.runUntil(300_000);
     assert.equal(link.clientEvents[0]?.type, 'connected', `seed ${seed}`);
     assert.equal(link.serverEvents[0]?.type, 'selected', `seed ${seed}`);
-    assert.ok(!link.clientEvents.some((e) => e.type === 'consent-lost'), `client consent, seed ${seed}`);
-    assert.ok(!link.serverEvents.some((e) => e.type === 'consent-lost'), `server consent, seed ${seed}`);
+    assert.ok(!link.clientEvents.some((e) => e.type === 'consent_lost'), `client consent, seed ${seed}`);
+    assert.ok(!link.serverEvents.some((e) => e.type === 'consent_lost'), `server consent, seed ${seed}`);
     assert.equal(client.state, 'connected');
     assert.ok(server.stats.answered > 50);
   }
@@ -140,8 +140,8 @@ test('NAT rebinding: the next consent check from the new mapping moves the selec
   assert.ok(change.at > 10_000 && change.at <= 16_100, `moved within one consent interval (at ${change.at})`);
   assert.deepEqual(server.selected, NAT2);
   link.runUntil(120_000);
-  assert.ok(!link.serverEvents.some((e) => e.type === 'consent-lost'));
-  assert.ok(!link.clientEvents.some((e) => e.type === 'consent-lost'));
+  assert.ok(!link.serverEvents.some((e) => e.type === 'consent_lost'));
+  assert.ok(!link.clientEvents.some((e) => e.type === 'consent_lost'));
 });
 
 test('link cut: both sides lose consent about 30 s after their last exchange, once each', () => {
@@ -149,8 +149,8 @@ test('link cut: both sides lose consent about 30 s after their last exchange, on
   link.runUntil(60_000);
   link.cut(10);
   link.runUntil(200_000);
-  const c = link.clientEvents.filter((e) => e.type === 'consent-lost');
-  const s = link.serverEvents.filter((e) => e.type === 'consent-lost');
+  const c = link.clientEvents.filter((e) => e.type === 'consent_lost');
+  const s = link.serverEvents.filter((e) => e.type === 'consent_lost');
   assert.equal(c.length, 1);
   assert.equal(s.length, 1);
   // The last exchange was at most one consent interval (≤ 6 s) before the cut.

@@ -60,7 +60,7 @@ for (const bye of ['hangup', undefined]) {
     const byes = p.events.ctl.filter((e) => e.type === 'rtcp' && e.packets.some((q) => q.type === 'bye'));
     assert.equal(byes.length, bye ? 1 : 0);
     const failed = p.events.ctl.find((e) => e.type === 'failed');
-    assert.ok(failed && failed.type === 'failed' && failed.reason === 'dtls-closed');
+    assert.ok(failed && failed.type === 'failed' && failed.reason === 'dtls_closed');
     assert.equal(p.lite.state, 'closed');
     assert.equal(p.lite.pollTimeout(), undefined);
     assert.equal(p.ctl.pollTimeout(), undefined, 'a failed peer holds no deadline');
