@@ -12,15 +12,29 @@ import { build } from './kustomize.ts';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const K8S = join(REPO, 'deploy/k8s');
-export const OVERLAYS = ['single-region', 'multi-region'] as const;
+/** The overlays an operator applies (deploy/k8s/overlays/NAME), each with its own keys.txt and api-keys.txt. */
+export const OVERLAYS = ['single-region', 'multi-region', 'small'] as const;
+/** Provider variants (deploy/k8s/providers/NAME): the single-region overlay with provider patches. */
+export const PROVIDERS = ['eks', 'gke', 'aks'] as const;
+/** Every renderable kustomization, as a path under deploy/k8s. */
+export const RENDERABLE = [...OVERLAYS.map((o) => `overlays/${o}`), ...PROVIDERS.map((p) => `providers/${p}`)];
 
 /** Stands in for the operator's git-ignored keys.txt: well-formed, obviously not a key. */
 export const FAKE_KEYRING = `1:${Buffer.alloc(32).toString('base64')}\n`;
+/** Stands in for the operator's git-ignored api-keys.txt. */
+export const FAKE_API_KEYS = 'test-api-key-not-a-secret\n';
+/** The git-ignored files each overlay's secretGenerator reads, with their stand-ins. */
+export const OPERATOR_FILES: Record<string, string> = { 'keys.txt': FAKE_KEYRING, 'api-keys.txt': FAKE_API_KEYS };
 
-export function render(overlay: string): KObject[] {
-  return build(join(K8S, 'overlays', overlay), {
-    readFile: (p) => (p.endsWith('/keys.txt') ? FAKE_KEYRING : readFileSync(p, 'utf8')),
-  });
+/** Reads a generator input, standing in for the operator's own files. */
+export function readWithStandIns(p: string): string {
+  const name = p.split('/').pop()!;
+  return Object.hasOwn(OPERATOR_FILES, name) ? OPERATOR_FILES[name] : readFileSync(p, 'utf8');
+}
+
+/** Renders a kustomization under deploy/k8s ('overlays/small', 'providers/eks', …). */
+export function render(path: string): KObject[] {
+  return build(join(K8S, path), { readFile: readWithStandIns });
 }
 
 type Validatable = { validate(): void };
@@ -182,4 +196,18 @@ export function preStopSleep(c: Container): number {
   if (!cmd) return 0;
   if (cmd[0] !== 'sleep' || cmd.length !== 2) throw new Error(`${c.name}: preStop is not 'sleep N'`);
   return Number(cmd[1]);
+}
+
+/** A Kubernetes CPU quantity ('2', '500m') in cores. */
+export function cpuCores(q: string): number {
+  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(q);
+  if (!m) throw new Error(`CPU quantity ${q}: not understood`);
+  return m[2] === 'm' ? Number(m[1]) / 1000 : Number(m[1]);
+}
+
+/** A Kubernetes memory quantity ('512Mi', '1Gi') in bytes (binary suffixes only: deploy/ uses no others). */
+export function memoryBytes(q: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(q);
+  if (!m) throw new Error(`memory quantity ${q}: not understood`);
+  return Number(m[1]) * 1024 ** { '': 0, Ki: 1, Mi: 2, Gi: 3 }[m[2] ?? '']!;
 }
