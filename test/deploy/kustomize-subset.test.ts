@@ -3,14 +3,24 @@
 // same output as `kubectl kustomize` for both overlays (skipped otherwise; never required).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KObject } from './kustomize.ts';
 import { build, loadYamlObjects, strategicMerge } from './kustomize.ts';
 import type { Container } from './manifests.ts';
-import { K8S, OPERATOR_FILES, OVERLAYS, RENDERABLE, expandEnv, readWithStandIns, render, validateObject } from './manifests.ts';
+import {
+  K8S,
+  OPERATOR_FILES,
+  kubectlWithKustomize,
+  OVERLAYS,
+  RENDERABLE,
+  expandEnv,
+  readWithStandIns,
+  render,
+  validateObject,
+} from './manifests.ts';
 
 test('strategic merge: containers and env merge by name, patched items first (as kustomize); other lists are replaced; null deletes', () => {
   const base = {
@@ -108,13 +118,7 @@ test('a misspelt field fails validation even though the schema validators allow 
   assert.throws(() => validateObject(d), /periodSeconds must be integer/);
 });
 
-/** kubectl, if installed and able to run its built-in kustomize; '' otherwise. */
-function findKubectl(): string {
-  const path = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim();
-  if (!path) return '';
-  return spawnSync(path, ['kustomize', '--help'], { encoding: 'utf8', timeout: 30_000 }).status === 0 ? path : '';
-}
-const kubectl = findKubectl();
+const kubectl = kubectlWithKustomize();
 
 /** The generated Secret's name ends in a content hash whose encoding differs; compare without it. */
 function normalise(objs: KObject[]): Map<string, KObject> {
