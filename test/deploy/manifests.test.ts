@@ -264,6 +264,26 @@ for (const [overlay, objs] of rendered) {
     );
   });
 
+  test(`${overlay}: /metrics is never public: relay ops ports admit only cluster pods, no LoadBalancer carries TCP, the Ingress routes only the call API`, () => {
+    for (const d of deployments(objs, 'relay')) {
+      const c = template(d).spec.containers[0];
+      const ops = httpPort(c);
+      const rules = policyFor(objs, template(d).metadata.labels, `${d.metadata.name} pods`).filter(
+        (r) => !r.ports || r.ports.some((p) => (p.protocol ?? 'TCP') === 'TCP' && p.port === ops),
+      );
+      assert.ok(rules.length > 0, 'the ops port is admitted (Prometheus)');
+      for (const r of rules) {
+        assert.ok(r.from && r.from.length > 0, `${d.metadata.name}: the ops port names its sources`);
+        for (const peer of r.from) assert.equal(peer.ipBlock, undefined, 'pods only, no address blocks');
+      }
+    }
+    for (const s of loadBalancers(objs))
+      for (const p of (s.spec as { ports: { protocol?: string }[] }).ports) assert.equal(p.protocol, 'UDP', s.metadata.name);
+    for (const ing of ofKind(objs, 'Ingress'))
+      for (const rule of (ing.spec as { rules: { http: { paths: { path: string }[] } }[] }).rules)
+        for (const p of rule.http.paths) assert.equal(p.path, '/v1/realtime/calls', `${ing.metadata.name}: only the call API is public`);
+  });
+
   test(`${overlay}: the Redis NetworkPolicy admits relays (flows, heartbeats) and transceivers (heartbeat reads), and no one else`, () => {
     const redis = only(
       ofKind(objs, 'Deployment').filter((d) => template(d).spec.containers[0].image.startsWith('redis:')),
