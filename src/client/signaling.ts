@@ -30,11 +30,11 @@ export async function warmUpFetch(): Promise<void> {
 
 /**
  * Why a fetch() rejected, in words an operator can act on. Node's fetch says only "fetch failed"
- * and hides the reason in `cause`: a system error ("connect ECONNREFUSED 127.0.0.1:1",
+ * and hides the reason in `cause`: a system error ("connect ECONNREFUSED 127.0.0.1:8080",
  * "getaddrinfo ENOTFOUND host"), for a name with several addresses an AggregateError of one per
  * address, or a TLS error; a deadline rejects with a TimeoutError and no cause.
  */
-export function fetchFailure(err: unknown): string {
+function fetchFailure(err: unknown): string {
   const e = err as Error & { cause?: unknown };
   if (e?.name === 'TimeoutError') return 'no answer before the deadline (timed out)';
   const cause = e?.cause as (Error & { code?: string; errors?: unknown[] }) | undefined;
