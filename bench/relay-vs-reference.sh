@@ -3,11 +3,14 @@
 # the same run with the same generator and sink: `parley relay --datapath native`, 1 worker,
 # pinned to one core (run.sh pins every single-core relay to RELAY_CPU, default CPU 1), as
 # relay "ext", next to direct (no relay), the C relay (recvmmsg/sendmmsg), the Go relay with and
-# without batching, and the naive Node dgram forwarder. See /work/shared/relay-bench/README.md.
+# without batching, and the naive Node dgram forwarder. Those reference relays and run.sh live
+# in the team's relay-bench harness, outside this repository: give its directory as the
+# argument (or RELAY_BENCH_DIR). Without them, `npm run bench:relay` measures Parley alone
+# with the generator and sink in bench/relay/load.
 #
-#   bench/relay-vs-reference.sh                         # ROUNDS=3 of TESTS="sat cap lat" (~25 min)
-#   ROUNDS=2 TESTS="sat lat" bench/relay-vs-reference.sh   # shorter
-#   DATAPATH=js bench/relay-vs-reference.sh             # the same with the JS datapath
+#   bench/relay-vs-reference.sh DIR                         # ROUNDS=3 of TESTS="sat cap lat" (~25 min)
+#   ROUNDS=2 TESTS="sat lat" bench/relay-vs-reference.sh DIR   # shorter
+#   DATAPATH=js bench/relay-vs-reference.sh DIR             # the same with the JS datapath
 #
 # Rounds are the outer loop (run.sh with REPS=1 per round, all into one results.jsonl, then
 # run.sh's own summary of the medians): on a shared machine every relay then sees the same
@@ -18,7 +21,12 @@
 # Ports default away from `parley dev` and bench/relay.ts (RELAY_ADDR 24000, SINK_ADDR 26000).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SHARED=${RELAY_BENCH_DIR:-/work/shared/relay-bench}
+SHARED=${1:-${RELAY_BENCH_DIR:-}}
+if [ -z "$SHARED" ] || [ ! -x "$SHARED/run.sh" ]; then
+    echo "usage: bench/relay-vs-reference.sh RELAY_BENCH_DIR (the relay-bench harness with run.sh and the reference relays${SHARED:+; $SHARED/run.sh not found})" >&2
+    echo "Parley alone, from this repository: npm run bench:relay" >&2
+    exit 2
+fi
 export NODE=${NODE:-$ROOT/node_modules/.bin/node}
 export BUILD=${BUILD:-/tmp/parley-relay-vs-reference}
 export RELAY_ADDR=${RELAY_ADDR:-127.0.0.1:24000}

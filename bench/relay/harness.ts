@@ -1,23 +1,26 @@
-// Process plumbing for bench/relay.ts: builds the C load generator and sink from the shared
-// relay-bench harness (udpgen.c, udpsink.c, spin.c; read-only, built into /tmp), and runs one
+// Process plumbing for bench/relay.ts: builds the C load generator and sink in ./load
+// (udpgen.c, udpsink.c, spin.c; built into /tmp), and runs one
 // measurement: sink, optional relay, generator, each pinned with taskset and bounded in time.
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const SHARED = process.env.RELAY_BENCH_DIR ?? '/work/shared/relay-bench';
+/** The C load generator, sink and spinner (bench/relay/load/README.md). */
+export const LOAD_TOOLS = fileURLToPath(new URL('./load/', import.meta.url));
+export const LOAD_PROGRAMS = ['udpgen', 'udpsink', 'spin'] as const;
 export const BUILD = process.env.BENCH_BUILD ?? '/tmp/parley-relay-bench';
 const STUN_TO_RTP_WAIT_MS = 1500;
 
 export function build(): void {
   mkdirSync(BUILD, { recursive: true });
-  for (const p of ['udpgen', 'udpsink', 'spin']) {
+  for (const p of LOAD_PROGRAMS) {
     if (existsSync(join(BUILD, p))) continue;
     try {
-      execFileSync('gcc', ['-O2', '-Wall', '-o', join(BUILD, p), join(SHARED, `${p}.c`), '-lcrypto'], { stdio: 'inherit' });
+      execFileSync('gcc', ['-O2', '-Wall', '-o', join(BUILD, p), join(LOAD_TOOLS, `${p}.c`), '-lcrypto'], { stdio: 'inherit' });
     } catch {
-      throw new Error(`building ${p} failed: needs gcc and libssl-dev (apt-get install -y gcc libssl-dev), and ${SHARED}`);
+      throw new Error(`building ${p} failed: needs gcc and libssl-dev (apt-get install -y gcc libssl-dev)`);
     }
   }
 }

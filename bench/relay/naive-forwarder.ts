@@ -1,6 +1,6 @@
 // The naive Node relay the benchmark compares against: plain node:dgram, 'message' event, a
 // Map keyed "ip:port", sock.send() per packet with the default DNS lookup — the same code as
-// /work/shared/relay-bench/relay_node.mjs. A first packet must be a STUN Binding Request whose
+// the relay-bench harness's relay_node.mjs. A first packet must be a STUN Binding Request whose
 // server ufrag is "r<port>x…" → 127.0.0.1:<port>; no tokens, no integrity, no header.
 // `--workers N --mode thread|process` runs N copies on one SO_REUSEPORT port as worker threads
 // or child processes: the measurement behind docs/relay.md, "Workers".

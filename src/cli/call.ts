@@ -2,6 +2,8 @@
 // connects through the relay (ICE controlling, DTLS-SRTP), sends a tone or a 48 kHz WAV as
 // 20 ms Opus packets at real time, records what comes back, prints the call's numbers and hangs
 // up with DELETE. Exit 0 on success, 1 when the call failed (the reason is printed), 2 usage.
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from './command.ts';
 import { UsageError } from './command.ts';
 import { splitUrlArgs } from './url-args.ts';
@@ -19,6 +21,31 @@ const seconds = (text: string): number => {
   return n;
 };
 const optional = (text: string): string | undefined => text;
+
+/** --record is written after the call: a path that cannot be written fails before the call is made. */
+function writablePath(text: string): string {
+  const dir = dirname(resolve(text));
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new Error(`the directory ${dir} does not exist`);
+  }
+  if (!isDir) throw new Error(`${dir} is not a directory`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new Error(`the directory ${dir} is not writable`);
+  }
+  let target: ReturnType<typeof statSync> | undefined;
+  try {
+    target = statSync(text);
+  } catch {
+    // Not there yet: written after the call.
+  }
+  if (target?.isDirectory()) throw new Error(`${text} is a directory`);
+  return text;
+}
 
 const spec = {
   wav: setting({
@@ -49,9 +76,9 @@ const spec = {
     flag: 'record',
     env: 'PARLEY_CALL_RECORD',
     metavar: 'FILE',
-    help: 'write the audio that comes back to this WAV (mono, 48 kHz)',
+    help: 'write the audio that comes back to this WAV (mono, 48 kHz); its directory must exist',
     default: undefined as string | undefined,
-    parse: optional,
+    parse: writablePath,
   }),
   bearer: setting({
     flag: 'bearer',
@@ -210,8 +237,14 @@ export const command: Command = {
     let recorded: string | undefined;
     if (cfg.record !== undefined && recorder) {
       const pcm = recorder.toPcm();
-      await writeWavFile(cfg.record, pcm);
-      recorded = `recorded ${(pcm.samples.length / pcm.sampleRate).toFixed(2)} s (${recorder.packets} packets) to ${cfg.record}`;
+      try {
+        await writeWavFile(cfg.record, pcm);
+        recorded = `recorded ${(pcm.samples.length / pcm.sampleRate).toFixed(2)} s (${recorder.packets} packets) to ${cfg.record}`;
+      } catch (err) {
+        // Checked before the call, but the disk can still fill up or the directory go away.
+        console.error(`parley call: cannot write --record ${cfg.record}: ${(err as Error).message}`);
+        return 1;
+      }
     }
     if (json) console.log(JSON.stringify({ ...summary, record: cfg.record, recordedPackets: recorder?.packets }));
     else printText(summary, recorded);

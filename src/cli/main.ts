@@ -1,5 +1,6 @@
 // `parley` entry point: picks the subcommand, prints help, maps errors to exit statuses
 // (0 ok, 1 the operation said no — e.g. a rejected token, 2 usage or configuration error).
+import { readFileSync } from 'node:fs';
 import type { Command } from './command.ts';
 import { UsageError } from './command.ts';
 import { ConfigError } from '../common/config-error.ts';
@@ -26,6 +27,12 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   },
 };
 
+/** The version of this checkout or image: package.json's, the one file that states it. */
+export function parleyVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 function topHelp(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
@@ -37,7 +44,7 @@ function topHelp(): string {
     'Commands:',
     ...lines,
     '',
-    'Run `parley <command> --help` for the options of a command.',
+    'Run `parley <command> --help` for the options of a command, `parley --version` for the version.',
   ].join('\n');
 }
 
@@ -46,6 +53,10 @@ export async function main(argv: string[]): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(topHelp());
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    console.log(`parley ${parleyVersion()}`);
+    return 0;
   }
   const entry = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!entry) {

@@ -28,6 +28,22 @@ export async function warmUpFetch(): Promise<void> {
   await (await fetch('data:,')).arrayBuffer();
 }
 
+/**
+ * Why a fetch() rejected, in words an operator can act on. Node's fetch says only "fetch failed"
+ * and hides the reason in `cause`: a system error ("connect ECONNREFUSED 127.0.0.1:8080",
+ * "getaddrinfo ENOTFOUND host"), for a name with several addresses an AggregateError of one per
+ * address, or a TLS error; a deadline rejects with a TimeoutError and no cause.
+ */
+function fetchFailure(err: unknown): string {
+  const e = err as Error & { cause?: unknown };
+  if (e?.name === 'TimeoutError') return 'no answer before the deadline (timed out)';
+  const cause = e?.cause as (Error & { code?: string; errors?: unknown[] }) | undefined;
+  if (!cause) return e?.message ?? String(err);
+  const parts = Array.isArray(cause.errors) && cause.errors.length > 0 ? (cause.errors as Error[]) : [cause];
+  const reasons = [...new Set(parts.map((p) => p.message || (p as { code?: string }).code || String(p)))];
+  return reasons.join('; ');
+}
+
 /** POSTs the offer; throws ClientError(Signaling) unless the server answers 201 with SDP. */
 export async function postOffer(url: string, offer: string, o: SignalingOptions = {}): Promise<PostedCall> {
   let res: Response;
@@ -39,8 +55,7 @@ export async function postOffer(url: string, offer: string, o: SignalingOptions 
       signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
     });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new ClientError(ClientErrorCode.Signaling, `POST ${url} failed: ${cause}`, { cause: err });
+    throw new ClientError(ClientErrorCode.Signaling, `POST ${url} failed: ${fetchFailure(err)}`, { cause: err });
   }
   const body = await res.text();
   if (res.status !== 201) {

@@ -11,6 +11,7 @@
 //   reg.onCollect(() => { … });   runs before each render: mirror state kept elsewhere
 //                                  (c.labels(..).set(total) / h.labels(..).load(counts, sum, n))
 //   reg.render(): string;  PROMETHEUS_CONTENT_TYPE
+//   reg.definitions(): { name, type, labelNames }[]   what a scrape can show, series or not
 // Hot paths should keep the child from labels(...) and call inc() on it: no lookup per event.
 // Names follow Prometheus rules (counters end in _total); a name registered twice throws.
 
@@ -206,6 +207,12 @@ export class MetricsRegistry {
   /** Runs `fn` before every render; a throwing collector is skipped, not fatal. */
   onCollect(fn: () => void): void {
     this.#collectors.push(fn);
+  }
+
+  /** Every registered metric's name, type and label names, whether or not it has series yet:
+   *  what dashboards and alert rules may refer to (test/deploy/monitoring.test.ts). */
+  definitions(): { name: string; type: 'counter' | 'gauge' | 'histogram'; labelNames: readonly string[] }[] {
+    return [...this.#metrics.values()].map((m) => ({ name: m.name, type: m.type, labelNames: m.labelNames }));
   }
 
   render(): string {

@@ -29,6 +29,17 @@ test('counters, gauges and histograms render in Prometheus text format', () => {
   assert.throws(() => reg.counter({ name: 'x_flows', help: 'dup' }), /already registered/);
 });
 
+test('definitions() lists every metric with its type and label names, including those with no series yet', () => {
+  const reg = new MetricsRegistry();
+  reg.counter({ name: 'a_total', help: 'a', labelNames: ['reason'] });
+  reg.histogram({ name: 'b_seconds', help: 'b', buckets: [1] }).observe(0.5);
+  assert.deepEqual(reg.definitions(), [
+    { name: 'a_total', type: 'counter', labelNames: ['reason'] },
+    { name: 'b_seconds', type: 'histogram', labelNames: [] },
+  ]);
+  assert.doesNotMatch(reg.render(), /^a_total/m, 'a_total has no series, yet it is defined');
+});
+
 test('logger writes one JSON object per line, respects the level, child adds fields', () => {
   const lines: string[] = [];
   const log = createLogger({ component: 't', level: 'info', sink: (l) => lines.push(l) });

@@ -3,14 +3,24 @@
 // same output as `kubectl kustomize` for both overlays (skipped otherwise; never required).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KObject } from './kustomize.ts';
 import { build, loadYamlObjects, strategicMerge } from './kustomize.ts';
 import type { Container } from './manifests.ts';
-import { FAKE_KEYRING, K8S, OVERLAYS, expandEnv, render, validateObject } from './manifests.ts';
+import {
+  K8S,
+  OPERATOR_FILES,
+  kubectlWithKustomize,
+  OVERLAYS,
+  RENDERABLE,
+  expandEnv,
+  readWithStandIns,
+  render,
+  validateObject,
+} from './manifests.ts';
 
 test('strategic merge: containers and env merge by name, patched items first (as kustomize); other lists are replaced; null deletes', () => {
   const base = {
@@ -96,7 +106,7 @@ test('fields outside the subset are refused rather than half-rendered', () => {
 });
 
 test('a misspelt field fails validation even though the schema validators allow unknown fields', () => {
-  const objs = render('single-region');
+  const objs = render('overlays/single-region');
   const d = structuredClone(objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'transceiver')!);
   validateObject(d);
   const c = (d.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec.containers[0];
@@ -108,17 +118,11 @@ test('a misspelt field fails validation even though the schema validators allow 
   assert.throws(() => validateObject(d), /periodSeconds must be integer/);
 });
 
-/** kubectl, if installed and able to run its built-in kustomize; '' otherwise. */
-function findKubectl(): string {
-  const path = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim();
-  if (!path) return '';
-  return spawnSync(path, ['kustomize', '--help'], { encoding: 'utf8', timeout: 30_000 }).status === 0 ? path : '';
-}
-const kubectl = findKubectl();
+const kubectl = kubectlWithKustomize();
 
 /** The generated Secret's name ends in a content hash whose encoding differs; compare without it. */
 function normalise(objs: KObject[]): Map<string, KObject> {
-  const text = JSON.stringify(objs).replace(/parley-keys-[a-z0-9]{10}/g, 'parley-keys-HASH');
+  const text = JSON.stringify(objs).replace(/(parley-(?:api-)?keys)-[a-z0-9]{10}/g, '$1-HASH');
   return new Map((JSON.parse(text) as KObject[]).map((o) => [`${o.kind}/${o.metadata.name}`, o]));
 }
 
@@ -129,11 +133,11 @@ test(
     const tmp = mkdtempSync(join(tmpdir(), 'parley-k8s-'));
     try {
       cpSync(K8S, tmp, { recursive: true });
-      for (const o of OVERLAYS) writeFileSync(join(tmp, 'overlays', o, 'keys.txt'), FAKE_KEYRING);
-      for (const o of OVERLAYS) {
-        const out = execFileSync(kubectl, ['kustomize', join(tmp, 'overlays', o)], { encoding: 'utf8', timeout: 60_000 });
+      for (const o of OVERLAYS) for (const [f, text] of Object.entries(OPERATOR_FILES)) writeFileSync(join(tmp, 'overlays', o, f), text);
+      for (const o of RENDERABLE) {
+        const out = execFileSync(kubectl, ['kustomize', join(tmp, o)], { encoding: 'utf8', timeout: 60_000 });
         const theirs = normalise(loadYamlObjects(out, `kubectl kustomize ${o}`));
-        const ours = normalise(build(join(tmp, 'overlays', o)));
+        const ours = normalise(build(join(tmp, o)));
         assert.deepEqual([...ours.keys()].sort(), [...theirs.keys()].sort(), o);
         for (const [id, obj] of ours) assert.deepEqual(obj, theirs.get(id), `${o}: ${id}`);
       }
@@ -151,7 +155,7 @@ function singleRegionWithEnvPatch(deployment: string, entry: string): Container 
     'p.yaml': `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ${deployment}}\nspec:\n  template:\n    spec:\n      containers:\n        - name: ${deployment}\n          env:\n            - ${entry}\n`,
   });
   try {
-    const objs = build(dir, { readFile: (p) => (p.endsWith('/keys.txt') ? FAKE_KEYRING : readFileSync(p, 'utf8')) });
+    const objs = build(dir, { readFile: readWithStandIns });
     const d = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === deployment)!;
     return (d.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers[0];
   } finally {

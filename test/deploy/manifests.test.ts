@@ -13,8 +13,10 @@ import type { KObject } from './kustomize.ts';
 import type { Container } from './manifests.ts';
 import {
   K8S,
+  OPERATOR_FILES,
   OVERLAYS,
   REPO,
+  RENDERABLE,
   env,
   expandEnv,
   ofKind,
@@ -25,13 +27,18 @@ import {
   selects,
   template,
   validateObject,
+  cpuCores,
+  memoryBytes,
 } from './manifests.ts';
 
-const LOCATIONS: Record<string, string[]> = { 'single-region': ['main'], 'multi-region': ['eu', 'us'] };
+/** The relay locations of each rendered kustomization (a provider variant is single-region). */
+const locationsOf = (path: string): string[] => (path === 'overlays/multi-region' ? ['eu', 'us'] : ['main']);
+/** Kustomizations sized for one node: no one-relay-per-node anti-affinity. */
+const ONE_NODE = new Set(['overlays/small']);
 /** The relay's SIGTERM path: stop reading, flush flow-store writes (bounded to 2 s), exit. */
 const RELAY_STOP_SECONDS = 2;
 
-const rendered = new Map(OVERLAYS.map((o) => [o, render(o)]));
+const rendered = new Map(RENDERABLE.map((o) => [o, render(o)]));
 const deployments = (objs: KObject[], cmd: string): KObject[] => ofKind(objs, 'Deployment').filter((d) => parleyCommand(d) === cmd);
 const only = <T>(xs: T[], what: string): T => {
   assert.equal(xs.length, 1, `exactly one ${what}`);
@@ -83,7 +90,7 @@ for (const [overlay, objs] of rendered) {
 
   test(`${overlay}: one relay Deployment, LoadBalancer Service and PDB per location`, () => {
     const relays = deployments(objs, 'relay');
-    assert.deepEqual(relays.map((d) => template(d).metadata.labels['parley.dev/location']).sort(), [...LOCATIONS[overlay]].sort());
+    assert.deepEqual(relays.map((d) => template(d).metadata.labels['parley.dev/location']).sort(), [...locationsOf(overlay)].sort());
     const lbs = ofKind(objs, 'Service').filter((s) => (s.spec as { type?: string }).type === 'LoadBalancer');
     assert.equal(lbs.length, relays.length, 'one LoadBalancer per relay location, and no other');
     for (const d of relays) {
@@ -186,7 +193,7 @@ for (const [overlay, objs] of rendered) {
 
   test(`${overlay}: every Parley Deployment has liveness /healthz and readiness /readyz on its HTTP port`, () => {
     const parley = ofKind(objs, 'Deployment').filter((d) => parleyCommand(d) !== undefined);
-    assert.equal(parley.length, LOCATIONS[overlay].length + 1);
+    assert.equal(parley.length, locationsOf(overlay).length + 1);
     for (const d of parley) {
       const c = template(d).spec.containers[0];
       assert.equal(c.livenessProbe?.httpGet?.path, '/healthz', d.metadata.name);
@@ -257,6 +264,26 @@ for (const [overlay, objs] of rendered) {
     );
   });
 
+  test(`${overlay}: /metrics is never public: relay ops ports admit only cluster pods, no LoadBalancer carries TCP, the Ingress routes only the call API`, () => {
+    for (const d of deployments(objs, 'relay')) {
+      const c = template(d).spec.containers[0];
+      const ops = httpPort(c);
+      const rules = policyFor(objs, template(d).metadata.labels, `${d.metadata.name} pods`).filter(
+        (r) => !r.ports || r.ports.some((p) => (p.protocol ?? 'TCP') === 'TCP' && p.port === ops),
+      );
+      assert.ok(rules.length > 0, 'the ops port is admitted (Prometheus)');
+      for (const r of rules) {
+        assert.ok(r.from && r.from.length > 0, `${d.metadata.name}: the ops port names its sources`);
+        for (const peer of r.from) assert.equal(peer.ipBlock, undefined, 'pods only, no address blocks');
+      }
+    }
+    for (const s of loadBalancers(objs))
+      for (const p of (s.spec as { ports: { protocol?: string }[] }).ports) assert.equal(p.protocol, 'UDP', s.metadata.name);
+    for (const ing of ofKind(objs, 'Ingress'))
+      for (const rule of (ing.spec as { rules: { http: { paths: { path: string }[] } }[] }).rules)
+        for (const p of rule.http.paths) assert.equal(p.path, '/v1/realtime/calls', `${ing.metadata.name}: only the call API is public`);
+  });
+
   test(`${overlay}: the Redis NetworkPolicy admits relays (flows, heartbeats) and transceivers (heartbeat reads), and no one else`, () => {
     const redis = only(
       ofKind(objs, 'Deployment').filter((d) => template(d).spec.containers[0].image.startsWith('redis:')),
@@ -315,7 +342,8 @@ for (const [overlay, objs] of rendered) {
     }
     for (const d of deployments(objs, 'relay')) {
       const c = template(d).spec.containers[0];
-      assert.equal(Number(env(c, 'PARLEY_WORKERS')!.value), Number(c.resources!.requests!.cpu), 'one worker per requested core');
+      const cores = cpuCores(c.resources!.requests!.cpu);
+      assert.equal(Number(env(c, 'PARLEY_WORKERS')!.value), Math.max(1, Math.floor(cores)), 'one worker per requested core (one for less)');
     }
   });
 
@@ -329,10 +357,15 @@ for (const [overlay, objs] of rendered) {
     }
   });
 
-  test(`${overlay}: relays spread one per node (required anti-affinity) and over zones`, () => {
+  test(`${overlay}: relays spread one per node (required anti-affinity, except on one node) and over zones`, () => {
     for (const d of deployments(objs, 'relay')) {
       const spec = template(d).spec;
       const anti = spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+      if (ONE_NODE.has(overlay)) {
+        assert.equal(spec.affinity, undefined, 'one node: a rolling update starts the new relay beside the old one');
+        assert.equal((d.spec as { replicas?: number }).replicas, 1);
+        continue;
+      }
       assert.ok(
         anti.some((t) => t.topologyKey === 'kubernetes.io/hostname' && selects(t.labelSelector.matchLabels, template(d).metadata.labels)),
         d.metadata.name,
@@ -360,13 +393,26 @@ for (const [overlay, objs] of rendered) {
     }
     assert.deepEqual([...advertised.keys()].sort(), [...lbs.keys()].sort());
     for (const [a, loc] of advertised) assert.equal(loc, lbs.get(a), `${a} is named after its relay's location`);
-    assert.deepEqual([...locations.keys()].sort(), [...LOCATIONS[overlay]].sort());
+    assert.deepEqual([...locations.keys()].sort(), [...locationsOf(overlay)].sort());
     assert.ok(locations.has(env(tx, 'PARLEY_REGION')!.value!), 'PARLEY_REGION names one of the locations');
     const cidrs = new Set([
       env(tx, 'PARLEY_RELAY_CIDRS')!.value,
       ...deployments(objs, 'relay').map((d) => env(template(d).spec.containers[0], 'PARLEY_TRANSCEIVER_CIDRS')!.value),
     ]);
     assert.equal(cidrs.size, 1, 'relays and transceivers agree on the pod network');
+  });
+
+  test(`${overlay}: the signaling API keys are required, from a generated Secret`, () => {
+    const secret = only(
+      ofKind(objs, 'Secret').filter((s) => s.metadata.name.startsWith('parley-api-keys-')),
+      'API keys Secret',
+    );
+    assert.deepEqual(Object.keys(secret.data as object), ['PARLEY_API_KEYS']);
+    for (const d of deployments(objs, 'transceiver')) {
+      const ref = env(template(d).spec.containers[0], 'PARLEY_API_KEYS')?.valueFrom?.secretKeyRef;
+      assert.equal(ref?.name, secret.metadata.name, d.metadata.name);
+      assert.notEqual(ref?.optional, true, 'not optional: a missing Secret keeps the pod from starting instead of opening the API');
+    }
   });
 
   test(`${overlay}: keys come from the generated Secret`, () => {
@@ -477,16 +523,56 @@ test('no routing-token key is committed under deploy/: keys.txt is git-ignored a
   const keyring = /\b\d{1,3}:[A-Za-z0-9+/]{40,}={0,2}/;
   for (const f of files) {
     const rel = relative(REPO, f);
-    if (f.endsWith('/keys.txt')) continue; // an operator's own file, checked to be ignored below
+    if (Object.hasOwn(OPERATOR_FILES, f.split('/').pop()!)) continue; // an operator's own file, checked to be ignored below
     assert.doesNotMatch(readFileSync(f, 'utf8'), keyring, `${rel} holds something that looks like a keyring`);
     if (f.endsWith('.yaml'))
       assert.doesNotMatch(readFileSync(f, 'utf8'), /^kind:\s*Secret\b/m, `${rel}: Secrets are generated, never committed`);
   }
   for (const o of OVERLAYS) {
-    const p = `deploy/k8s/overlays/${o}/keys.txt`;
-    assert.equal(execFileSync('git', ['check-ignore', p], { cwd: REPO, encoding: 'utf8' }).trim(), p, `${p} is git-ignored`);
+    for (const f of Object.keys(OPERATOR_FILES)) {
+      const p = `deploy/k8s/overlays/${o}/${f}`;
+      assert.equal(execFileSync('git', ['check-ignore', p], { cwd: REPO, encoding: 'utf8' }).trim(), p, `${p} is git-ignored`);
+    }
   }
   const tracked = execFileSync('git', ['ls-files', 'deploy'], { cwd: REPO, encoding: 'utf8' });
   assert.doesNotMatch(tracked, /keys\.txt/);
   assert.ok(K8S.startsWith(REPO));
+});
+
+/** Allocatable CPU of a 2-vCPU node after the kubelet's reservations (GKE e2-standard-2, EKS
+ *  t3.medium and AKS Standard_B2s each report ~1.9), less ~0.4 for the node's own pods
+ *  (kube-proxy, CNI, DNS, metrics agent): what Parley may request on it. */
+const SMALL_NODE_CPU = 1.5;
+/** Memory Parley may request on a 2-vCPU node: 4 GiB nodes allocate ~2.7 GiB, less system pods. */
+const SMALL_NODE_MEMORY = 2 * 1024 ** 3;
+
+test('small: every pod, with the surge pods of a rolling update beside the old ones, fits on one 2-vCPU node, Redis included', () => {
+  const objs = rendered.get('overlays/small')!;
+  let cpu = 0;
+  let memory = 0;
+  const parts: string[] = [];
+  for (const d of ofKind(objs, 'Deployment')) {
+    const spec = d.spec as { replicas?: number; strategy?: { type?: string; rollingUpdate?: { maxSurge?: number | string } } };
+    const replicas = spec.replicas ?? 1;
+    const surgeSpec = spec.strategy?.type === 'Recreate' ? 0 : (spec.strategy?.rollingUpdate?.maxSurge ?? '25%');
+    // Kubernetes rounds a percentage surge up.
+    const surge = typeof surgeSpec === 'number' ? surgeSpec : Math.ceil((replicas * parseInt(surgeSpec, 10)) / 100);
+    const pods = replicas + surge;
+    for (const c of template(d).spec.containers) {
+      cpu += pods * cpuCores(c.resources!.requests!.cpu);
+      memory += pods * memoryBytes(c.resources!.requests!.memory);
+    }
+    parts.push(`${d.metadata.name} ${pods} pod(s)`);
+  }
+  assert.ok(
+    parts.some((p) => p.startsWith('redis')),
+    'Redis is counted',
+  );
+  assert.ok(cpu <= SMALL_NODE_CPU, `requests ${cpu.toFixed(2)} CPU (${parts.join(', ')}) > ${SMALL_NODE_CPU}`);
+  assert.ok(memory <= SMALL_NODE_MEMORY, `requests ${(memory / 1024 ** 2).toFixed(0)} MiB > ${SMALL_NODE_MEMORY / 1024 ** 2}`);
+  const tx = template(only(deployments(objs, 'transceiver'), 'transceiver')).spec.containers[0];
+  assert.ok(
+    Number(env(tx, 'PARLEY_MAX_SESSIONS')!.value) <= 600 * cpuCores(tx.resources!.requests!.cpu),
+    'at most ~600 calls per requested core',
+  );
 });

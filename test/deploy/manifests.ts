@@ -1,5 +1,6 @@
 // Helpers for the deploy tests: render an overlay of deploy/k8s with the kustomize subset,
 // validate objects against the Kubernetes schemas of kubernetes-models, and read pod specs.
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,20 +8,37 @@ import { Namespace, Secret, Service } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import type { KObject } from './kustomize.ts';
 import { build } from './kustomize.ts';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const K8S = join(REPO, 'deploy/k8s');
-export const OVERLAYS = ['single-region', 'multi-region'] as const;
+/** The overlays an operator applies (deploy/k8s/overlays/NAME), each with its own keys.txt and api-keys.txt. */
+export const OVERLAYS = ['single-region', 'multi-region', 'small'] as const;
+/** Provider variants (deploy/k8s/providers/NAME): the single-region overlay with provider patches. */
+export const PROVIDERS = ['eks', 'gke', 'aks'] as const;
+/** The Prometheus Operator objects (deploy/monitoring), applied beside any overlay. */
+export const MONITORING = join(REPO, 'deploy/monitoring');
+/** Every renderable kustomization, as a path under deploy/k8s. */
+export const RENDERABLE = [...OVERLAYS.map((o) => `overlays/${o}`), ...PROVIDERS.map((p) => `providers/${p}`)];
 
 /** Stands in for the operator's git-ignored keys.txt: well-formed, obviously not a key. */
 export const FAKE_KEYRING = `1:${Buffer.alloc(32).toString('base64')}\n`;
+/** Stands in for the operator's git-ignored api-keys.txt. */
+export const FAKE_API_KEYS = 'test-api-key-not-a-secret\n';
+/** The git-ignored files each overlay's secretGenerator reads, with their stand-ins. */
+export const OPERATOR_FILES: Record<string, string> = { 'keys.txt': FAKE_KEYRING, 'api-keys.txt': FAKE_API_KEYS };
 
-export function render(overlay: string): KObject[] {
-  return build(join(K8S, 'overlays', overlay), {
-    readFile: (p) => (p.endsWith('/keys.txt') ? FAKE_KEYRING : readFileSync(p, 'utf8')),
-  });
+/** Reads a generator input, standing in for the operator's own files. */
+export function readWithStandIns(p: string): string {
+  const name = p.split('/').pop()!;
+  return Object.hasOwn(OPERATOR_FILES, name) ? OPERATOR_FILES[name] : readFileSync(p, 'utf8');
+}
+
+/** Renders a kustomization under deploy/k8s ('overlays/small', 'providers/eks', …). */
+export function render(path: string): KObject[] {
+  return build(join(K8S, path), { readFile: readWithStandIns });
 }
 
 type Validatable = { validate(): void };
@@ -32,6 +50,8 @@ const MODELS: Record<string, (o: KObject) => Validatable> = {
   'policy/v1/PodDisruptionBudget': (o) => new PodDisruptionBudget(o as never),
   'networking.k8s.io/v1/NetworkPolicy': (o) => new NetworkPolicy(o as never),
   'networking.k8s.io/v1/Ingress': (o) => new Ingress(o as never),
+  'monitoring.coreos.com/v1/ServiceMonitor': (o) => new ServiceMonitor(o as never),
+  'monitoring.coreos.com/v1/PrometheusRule': (o) => new PrometheusRule(o as never),
 };
 
 /** Throws unless the object validates against its schema (kubernetes-models, Kubernetes 1.3x
@@ -60,6 +80,7 @@ function knownFieldNames(): Set<string> {
   };
   walk(join(REPO, 'node_modules/kubernetes-models'));
   walk(join(REPO, 'node_modules/@kubernetes-models/apimachinery'));
+  walk(join(REPO, 'node_modules/@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1'));
   known = names;
   return names;
 }
@@ -182,4 +203,25 @@ export function preStopSleep(c: Container): number {
   if (!cmd) return 0;
   if (cmd[0] !== 'sleep' || cmd.length !== 2) throw new Error(`${c.name}: preStop is not 'sleep N'`);
   return Number(cmd[1]);
+}
+
+/** A Kubernetes CPU quantity ('2', '500m') in cores. */
+export function cpuCores(q: string): number {
+  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(q);
+  if (!m) throw new Error(`CPU quantity ${q}: not understood`);
+  return m[2] === 'm' ? Number(m[1]) / 1000 : Number(m[1]);
+}
+
+/** A Kubernetes memory quantity ('512Mi', '1Gi') in bytes (binary suffixes only: deploy/ uses no others). */
+export function memoryBytes(q: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(q);
+  if (!m) throw new Error(`memory quantity ${q}: not understood`);
+  return Number(m[1]) * 1024 ** { '': 0, Ki: 1, Mi: 2, Gi: 3 }[m[2] ?? '']!;
+}
+
+/** kubectl, if installed and able to run its built-in kustomize; '' otherwise. */
+export function kubectlWithKustomize(): string {
+  const path = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim();
+  if (!path) return '';
+  return spawnSync(path, ['kustomize', '--help'], { encoding: 'utf8', timeout: 30_000 }).status === 0 ? path : '';
 }
