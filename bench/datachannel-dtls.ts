@@ -37,6 +37,7 @@ class Shell {
   readonly #socket: Socket;
   readonly #onEvent: (e: PeerEvent<TransportAddress>) => void;
   #timer: NodeJS.Timeout | undefined;
+  #armedAt: number | undefined;
   #closed = false;
 
   constructor(peer: Peer, socket: Socket, onEvent: (e: PeerEvent<TransportAddress>) => void) {
@@ -56,10 +57,13 @@ class Shell {
       (t) => this.#socket.send(t.data, t.path.port, t.path.address),
       (e) => this.#onEvent(e),
     );
+    if (deadline === this.#armedAt) return; // the armed timer already fires then
     clearTimeout(this.#timer);
+    this.#armedAt = deadline;
     if (deadline === undefined) return;
     this.#timer = setTimeout(
       () => {
+        this.#armedAt = undefined;
         this.#peer.handleTimeout(performance.now());
         this.flush();
       },

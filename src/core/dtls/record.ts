@@ -110,7 +110,7 @@ export class GcmRecordCipher {
     return out;
   }
 
-  /** Returns the plaintext, or undefined if the record does not authenticate. Never throws. */
+  /** Returns the plaintext in a buffer of its own (the cipher's output), or undefined if the record does not authenticate. Never throws. */
   open(rec: DtlsRecord): Buffer | undefined {
     if (rec.fragment.length < GCM_OVERHEAD) return undefined;
     const ct = rec.fragment.subarray(8, rec.fragment.length - 16);
