@@ -1,15 +1,28 @@
-// `npm run bench:datachannel [seconds-per-case]`: messages/s and MB/s through one data channel
-// between two DataChannels managers in this process — loopback: each side's SCTP packets go
-// straight into the other side, with NO DTLS and no network. DTLS (and a Pion comparison) come
-// with the peer integration; this measures the SCTP + DCEP core alone. Runs much shorter than
-// the default 2 s per case are dominated by JIT warm-up.
+// `npm run bench:datachannel [seconds-per-case] [loopback|dtls|all]`: messages/s and MB/s through
+// one data channel.
+// - loopback: two DataChannels managers in this process, each side's SCTP packets going straight
+//   into the other — NO DTLS and no network: the SCTP + DCEP core alone.
+// - dtls: two real Parley peers over UDP on 127.0.0.1 with ICE, DTLS and SCTP
+//   (bench/datachannel-dtls.ts), beside two Pion peers doing the same in one Go process
+//   (bench/pion-dc, built offline from Debian's sources by test/e2e/go-build.ts), case by case in
+//   the same run; prints both, the ratio Parley/Pion, and each process's CPU time in the window
+//   (both peers of a side share a process), so MB per CPU-second compares per core.
+// Runs much shorter than the default 2 s per case are dominated by JIT warm-up.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { DataChannels } from '../src/core/datachannel/index.ts';
 import type { DataChannelEvent } from '../src/core/datachannel/index.ts';
 import { seededRng } from '../src/core/rng.ts';
 import { SctpBudget } from '../src/core/sctp/index.ts';
 import { pumpLoopback } from './core/sctp.ts';
+import { measureDtls } from './datachannel-dtls.ts';
+import type { DtlsCase } from './datachannel-dtls.ts';
+import { buildGoProgram } from '../test/e2e/go-build.ts';
 
 const seconds = Number(process.argv[2] ?? 2);
+const mode = process.argv[3] ?? 'all';
+if (!(seconds > 0 && seconds <= 600)) throw new Error(`seconds per case must be in (0, 600], got ${process.argv[2]}`);
+if (!['loopback', 'dtls', 'all'].includes(mode)) throw new Error(`mode must be loopback, dtls or all, got ${mode}`);
 
 interface Case {
   size: number;
@@ -68,11 +81,54 @@ const cases: Case[] = [
   { size: 64 * 1024, ordered: true, binary: true },
   { size: 256 * 1024, ordered: true, binary: true },
 ];
-console.log(`data channel loopback (no DTLS), ${seconds} s per case`);
-console.log('size      ordered  type     msg/s        MB/s');
-for (const c of cases) {
-  const r = measure(c, seconds * 1000);
+if (mode !== 'dtls') {
+  console.log(`data channel loopback (no DTLS), ${seconds} s per case`);
+  console.log('size      ordered  type     msg/s        MB/s');
+  for (const c of cases) {
+    const r = measure(c, seconds * 1000);
+    console.log(
+      `${String(c.size).padEnd(9)} ${String(c.ordered).padEnd(8)} ${(c.binary ? 'binary' : 'text').padEnd(8)} ${r.msgs.toFixed(0).padStart(10)}  ${r.mb.toFixed(1).padStart(8)}`,
+    );
+  }
+}
+
+/** One case of the Pion reference: a fresh pion-dc process, two peers, one size. */
+function measurePion(binary: string, size: number, ms: number): Promise<DtlsCase> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, ['-sizes', String(size), '-seconds', String(ms / 1000)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms + 30_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (code !== 0 || !line) return reject(new Error(`pion-dc ${size}: exit ${code}: ${out}`));
+      resolve(JSON.parse(line) as DtlsCase);
+    });
+  });
+}
+
+if (mode !== 'loopback') {
+  const pion = await buildGoProgram(fileURLToPath(new URL('./pion-dc/', import.meta.url)), 300_000);
+  const fmt = (r: DtlsCase): string => {
+    const mbs = r.bytes / r.seconds / 1e6;
+    return `${(r.messages / r.seconds).toFixed(0).padStart(7)} ${mbs.toFixed(2).padStart(7)} ${((r.cpuMs / 10 / r.seconds).toFixed(0) + '%').padStart(5)} ${(r.bytes / 1e6 / (r.cpuMs / 1000)).toFixed(1).padStart(7)}`;
+  };
+  const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a').padStart(7);
   console.log(
-    `${String(c.size).padEnd(9)} ${String(c.ordered).padEnd(8)} ${(c.binary ? 'binary' : 'text').padEnd(8)} ${r.msgs.toFixed(0).padStart(10)}  ${r.mb.toFixed(1).padStart(8)}`,
+    `\ndata channel over DTLS + SCTP, two peers on 127.0.0.1 UDP, ordered binary, ${seconds} s per case (Pion: ${pion.goVersion})`,
   );
+  console.log('         |           Parley (Node)          |        Pion (Go, webrtc v3)      | Parley/Pion');
+  console.log('size     |   msg/s    MB/s   CPU  MB/CPU-s  |   msg/s    MB/s   CPU  MB/CPU-s  |    MB/s  MB/CPU-s');
+  for (const size of [1024, 16 * 1024, 64 * 1024]) {
+    const p = await measureDtls(size, seconds * 1000);
+    const g = await measurePion(pion.path, size, seconds * 1000);
+    const perCpu = (r: DtlsCase): number => r.bytes / r.cpuMs;
+    console.log(
+      `${String(size).padEnd(8)} | ${fmt(p)}   | ${fmt(g)}   | ${ratio(p.bytes / p.seconds, g.bytes / g.seconds)} ${ratio(perCpu(p), perCpu(g))}`,
+    );
+  }
+  console.log('CPU: the process (both peers) during the window, as a share of one core; MB/CPU-s = MB received per CPU-second');
 }

@@ -23,7 +23,7 @@
 // Every length from the network is checked before use; a malformed datagram is counted and
 // dropped.
 //
-// One file of ~1300 lines on purpose (STYLE.md rule 8): sections table / addresses / loop /
+// One file of ~1350 lines on purpose (STYLE.md rule 8): sections table / addresses / decisions / loop /
 // JS glue, all static, one translation unit so the compiler inlines the per-packet helpers
 // into the loops without LTO flags in binding.gyp.
 #include <arpa/inet.h>
@@ -40,7 +40,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef PARLEY_RELAY_DECISIONS_ONLY
+/* The fuzz harness (native/fuzz/) builds without Node's headers: relay_t's N-API handles as opaque. */
+typedef void *napi_env, *napi_ref, *napi_threadsafe_function;
+#else
 #include <node_api.h>
+#endif
 
 #include "generated/parley_contracts.h"
 #include "socket_util.h"
@@ -309,6 +314,70 @@ static inline int64_t coarse_now(const relay_t *r) {
   return (int64_t)v;
 }
 
+/* ---------- per-datagram decisions ----------
+   Pure: no sockets, no clock, no allocation; the caller holds r->lock. The loops below act on
+   them, and native/fuzz/relay_parse_fuzz.c drives them with arbitrary datagrams and sources. */
+
+typedef enum { VERDICT_DROP, VERDICT_MISS, VERDICT_FORWARD } verdict_t;
+
+/* A datagram of `len` bytes (MSG_TRUNC: `truncated`) from `src` on public socket `pi`: forward on
+   the flow *e, hand to JS, or drop and count *drop. */
+static verdict_t classify_public(relay_t *r, const uint8_t *d, size_t len, int truncated, const addr_u *src, int pi, entry_t **e, int *drop) {
+  if (truncated || len > MAX_PAYLOAD) {
+    *drop = PARLEY_RELAY_CTR_DROP_TOO_LARGE;
+    return VERDICT_DROP;
+  }
+  fkey_t k;
+  key_from_sockaddr(&k, src, pi);
+  *e = tab_find(r, &k);
+  /* STUN from a known flow goes to the control side too (route.ts: a check for another call
+     from a reused address may replace a silent flow); it is rare (consent, ~every 5 s), and
+     it does not refresh last_seen here: the control side does that when it forwards. */
+  if (*e && len > 0 && d[0] <= 3) return VERDICT_MISS;
+  if (!*e) {
+    /* route.ts: only STUN (first byte 0..3) can make a flow, only media can be looked up */
+    if (len == 0 || (d[0] > 3 && !may_be_media(d[0]))) {
+      *drop = PARLEY_RELAY_CTR_DROP_NOT_STUN;
+      return VERDICT_DROP;
+    }
+    return VERDICT_MISS;
+  }
+  return VERDICT_FORWARD;
+}
+
+/* A datagram `h` of `len` bytes from `src` on the internal socket: forward its payload (h + HDR,
+   len - HDR bytes) from public socket *pi to the client *k, or drop and count *drop. */
+static verdict_t classify_internal(relay_t *r, const uint8_t *h, size_t len, int truncated, const addr_u *src, int *pi, fkey_t *k, int *drop) {
+  if (!source_allowed(r, src)) {
+    *drop = PARLEY_RELAY_CTR_DROP_DISALLOWED_SOURCE;
+    return VERDICT_DROP;
+  }
+  if (!is_relay_header(h, len)) {
+    *drop = PARLEY_RELAY_CTR_DROP_BAD_HEADER;
+    return VERDICT_DROP;
+  }
+  if (truncated || len - HDR > MAX_PAYLOAD) {
+    *drop = PARLEY_RELAY_CTR_DROP_TOO_LARGE;
+    return VERDICT_DROP;
+  }
+  *pi = header_public_index(r, h);
+  if (*pi < 0) {
+    *drop = PARLEY_RELAY_CTR_DROP_UNKNOWN_FLOW;
+    return VERDICT_DROP;
+  }
+  key_from_header(k, h, *pi);
+  const entry_t *e = tab_find(r, k);
+  /* only back to a client with a live flow, and only from the transceiver that flow goes to */
+  if (!e || !same_addr(&e->dst, src)) {
+    *drop = PARLEY_RELAY_CTR_DROP_UNKNOWN_FLOW;
+    return VERDICT_DROP;
+  }
+  return VERDICT_FORWARD;
+}
+
+/* Without N-API and sockets (the fuzz harness): the table, addresses and decisions only. */
+#ifndef PARLEY_RELAY_DECISIONS_ONLY
+
 /* ---------- loop ---------- */
 
 
@@ -391,25 +460,15 @@ static int round_public(relay_t *r, bufs_t *b, int pi) {
   pthread_mutex_lock(&r->lock);
   for (int i = 0; i < n; i++) {
     size_t len = b->rm[i].msg_len;
-    if ((b->rm[i].msg_hdr.msg_flags & MSG_TRUNC) || len > MAX_PAYLOAD) {
-      b->c[PARLEY_RELAY_CTR_DROP_TOO_LARGE]++;
+    entry_t *e = NULL;
+    int drop = 0;
+    verdict_t v = classify_public(r, b->buf[i] + HDR, len, (b->rm[i].msg_hdr.msg_flags & MSG_TRUNC) != 0, &b->src[i], pi, &e, &drop);
+    if (v == VERDICT_DROP) {
+      b->c[drop]++;
       continue;
     }
-    fkey_t k;
-    key_from_sockaddr(&k, &b->src[i], pi);
-    entry_t *e = tab_find(r, &k);
-    /* STUN from a known flow goes to the control side too (route.ts: a check for another call
-       from a reused address may replace a silent flow); it is rare (consent, ~every 5 s), and
-       it does not refresh last_seen here: the control side does that when it forwards. */
-    if (e && len > 0 && b->buf[i][HDR] <= 3) {
+    if (v == VERDICT_MISS) {
       b->missidx[nm++] = i;
-      continue;
-    }
-    if (!e) {
-      const uint8_t f = b->buf[i][HDR];
-      /* route.ts: only STUN (first byte 0..3) can make a flow, only media can be looked up */
-      if (len == 0 || (f > 3 && !may_be_media(f))) b->c[PARLEY_RELAY_CTR_DROP_NOT_STUN]++;
-      else b->missidx[nm++] = i;
       continue;
     }
     e->last_seen = now;
@@ -471,30 +530,10 @@ static int round_internal(relay_t *r, bufs_t *b) {
   pthread_mutex_lock(&r->lock);
   for (int i = 0; i < n; i++) {
     size_t len = b->rm[i].msg_len;
-    const uint8_t *h = b->buf[i];
-    if (!source_allowed(r, &b->src[i])) {
-      b->c[PARLEY_RELAY_CTR_DROP_DISALLOWED_SOURCE]++;
-      continue;
-    }
-    if (!is_relay_header(h, len)) {
-      b->c[PARLEY_RELAY_CTR_DROP_BAD_HEADER]++;
-      continue;
-    }
-    if ((b->rm[i].msg_hdr.msg_flags & MSG_TRUNC) || len - HDR > MAX_PAYLOAD) {
-      b->c[PARLEY_RELAY_CTR_DROP_TOO_LARGE]++;
-      continue;
-    }
-    int pi = header_public_index(r, h);
-    if (pi < 0) {
-      b->c[PARLEY_RELAY_CTR_DROP_UNKNOWN_FLOW]++;
-      continue;
-    }
+    int pi = -1, drop = 0;
     fkey_t k;
-    key_from_header(&k, h, pi);
-    entry_t *e = tab_find(r, &k);
-    /* only back to a client with a live flow, and only from the transceiver that flow goes to */
-    if (!e || !same_addr(&e->dst, &b->src[i])) {
-      b->c[PARLEY_RELAY_CTR_DROP_UNKNOWN_FLOW]++;
+    if (classify_internal(r, b->buf[i], len, (b->rm[i].msg_hdr.msg_flags & MSG_TRUNC) != 0, &b->src[i], &pi, &k, &drop) != VERDICT_FORWARD) {
+      b->c[drop]++;
       continue;
     }
     b->sm[m].msg_hdr.msg_namelen = sockaddr_from_key(&b->dst[m], &k);
@@ -1270,3 +1309,5 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "ABI", abi);
   return exports;
 }
+
+#endif /* PARLEY_RELAY_DECISIONS_ONLY */

@@ -304,7 +304,7 @@ static napi_value protect_rtp(napi_env env, napi_callback_info info) {
   if (a.h < 0) THROW_RANGE(env, "headerLength out of range");
   if (!check_out(env, &a, a.len + TAG)) return NULL;
   size_t hl = (size_t)a.h < a.len ? (size_t)a.h : a.len; /* a header past the end: nothing to encrypt */
-  memcpy(a.out, a.in, hl);
+  if (hl) memcpy(a.out, a.in, hl); /* a zero-length Buffer's data may be NULL: memcpy(_, NULL, 0) is undefined (C11 §7.24.1) */
   uint8_t iv[16];
   iv_for(&c->rtp, a.ssrc, a.roc, a.seq, iv);
   if (!cm_xor(&c->rtp, iv, a.in + hl, a.out + hl, a.len - hl)) return undef(env);
@@ -328,7 +328,7 @@ static napi_value unprotect_rtp(napi_env env, napi_callback_info info) {
   if (a.h < 0) THROW_RANGE(env, "headerLength out of range");
   if (!check_out(env, &a, end)) return NULL;
   size_t hl = (size_t)a.h < end ? (size_t)a.h : end;
-  memcpy(a.out, a.in, hl);
+  if (hl) memcpy(a.out, a.in, hl);
   uint8_t iv[16];
   iv_for(&c->rtp, a.ssrc, a.roc, a.seq, iv);
   if (!cm_xor(&c->rtp, iv, a.in + hl, a.out + hl, end - hl)) return undef(env);
@@ -366,7 +366,7 @@ static napi_value protect_rtcp(napi_env env, napi_callback_info info) {
   uint8_t *out;
   napi_value result;
   if (napi_create_buffer(env, a.len + 4 + TAG, (void **)&out, &result) != napi_ok) return NULL;
-  memcpy(out, a.in, hl);
+  if (hl) memcpy(out, a.in, hl); /* an empty packet: a.in may be NULL */
   uint8_t iv[16];
   iv_for(&c->rtcp, a.ssrc, a.index >> 16, a.index & 0xffff, iv);
   if (!cm_xor(&c->rtcp, iv, a.in + hl, out + hl, a.len - hl)) return undef(env);
@@ -391,12 +391,12 @@ static napi_value unprotect_rtcp(napi_env env, napi_callback_info info) {
   napi_value result;
   if (napi_create_buffer(env, t, (void **)&out, &result) != napi_ok) return NULL;
   if ((a.index & E_FLAG) == 0) {
-    memcpy(out, a.in, t); /* E = 0: authenticated but sent in the clear (RFC 3711 §3.4) */
+    if (t) memcpy(out, a.in, t); /* t = 0: napi_create_buffer(0) gives out = NULL. E = 0: authenticated but sent in the clear (RFC 3711 §3.4) */
     return result;
   }
   uint32_t index = a.index & 0x7fffffff;
   size_t hl = t < 8 ? t : 8;
-  memcpy(out, a.in, hl);
+  if (hl) memcpy(out, a.in, hl);
   uint8_t iv[16];
   iv_for(&c->rtcp, a.ssrc, index >> 16, index & 0xffff, iv);
   if (!cm_xor(&c->rtcp, iv, a.in + hl, out + hl, t - hl)) return undef(env);

@@ -241,11 +241,13 @@ export class DtlsEndpoint {
         return this.#handleHandshakeRecord(plaintext, rec.epoch, rec.seq, now);
       case ContentType.alert:
         return this.#handleAlert(plaintext, rec.epoch);
+      // Epoch 1 plaintext is the record cipher's output, a buffer of its own (not a view into the
+      // datagram): handed on without a copy.
       case ContentType.applicationData:
-        if (rec.epoch >= 1 && this.#state === 'connected') this.#events.push({ type: 'data', data: Buffer.from(plaintext) });
+        if (rec.epoch >= 1 && this.#state === 'connected') this.#events.push({ type: 'data', data: plaintext });
         // Reordered ahead of the peer's Finished: it authenticated under epoch 1 keys, but is only
         // delivered once that Finished verifies (and dropped if it never does).
-        else if (rec.epoch >= 1 && this.#early.length < MAX_EARLY_RECORDS) this.#early.push(Buffer.from(plaintext));
+        else if (rec.epoch >= 1 && this.#early.length < MAX_EARLY_RECORDS) this.#early.push(plaintext);
         else this.#dropped('data_before_connected');
         return;
       case ContentType.changeCipherSpec:

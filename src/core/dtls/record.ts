@@ -61,9 +61,8 @@ export function encodeRecord(type: number, version: number, epoch: number, seq: 
   return Buffer.concat([h, fragment]);
 }
 
-/** RFC 5246 §6.2.3.3: additional_data = seq_num(epoch ‖ seq) ‖ type ‖ version ‖ length. */
-function aad(type: number, version: number, epoch: number, seq: number, length: number): Buffer {
-  const a = Buffer.alloc(13);
+/** RFC 5246 §6.2.3.3: additional_data = seq_num(epoch ‖ seq) ‖ type ‖ version ‖ length, into `a` (13 bytes). */
+function writeAad(a: Buffer, type: number, version: number, epoch: number, seq: number, length: number): Buffer {
   a.writeUInt16BE(epoch, 0);
   a.writeUIntBE(seq, 2, 6);
   a[8] = type;
@@ -74,7 +73,9 @@ function aad(type: number, version: number, epoch: number, seq: number, length: 
 
 /**
  * One direction of AES-128-GCM record protection for one epoch. The key is a KeyObject made once;
- * node needs a fresh Cipheriv per record, which is fine at DTLS record rates.
+ * node needs a fresh Cipheriv per record. The nonce and additional data are built in two scratch
+ * buffers of this object (the cipher consumes both before seal/open return), and a sealed record
+ * is written into one buffer: one copy of the payload per record, the cipher's own output.
  *
  * The explicit nonce is the record's own epoch ‖ sequence number (RFC 5288 §3 allows any value
  * unique per key; RFC 9325 §7.2.1 recommends exactly this): sequence numbers never repeat within
@@ -82,35 +83,47 @@ function aad(type: number, version: number, epoch: number, seq: number, length: 
  */
 export class GcmRecordCipher {
   readonly #key: KeyObject;
-  readonly #salt: Buffer;
+  /** salt (4) ‖ explicit nonce (8): RFC 5288 §3 GCMNonce. */
+  readonly #nonce = Buffer.alloc(12);
+  readonly #aad = Buffer.alloc(13);
 
   constructor(key: Buffer, salt: Buffer) {
     this.#key = createSecretKey(key);
-    this.#salt = Buffer.from(salt);
+    salt.copy(this.#nonce, 0, 0, 4);
   }
 
   seal(type: number, version: number, epoch: number, seq: number, plaintext: Buffer): Buffer {
-    const explicit = Buffer.alloc(8);
-    explicit.writeUInt16BE(epoch, 0);
-    explicit.writeUIntBE(seq, 2, 6);
-    const c = createCipheriv('aes-128-gcm', this.#key, Buffer.concat([this.#salt, explicit]), { authTagLength: 16 });
-    c.setAAD(aad(type, version, epoch, seq, plaintext.length));
-    const body = Buffer.concat([c.update(plaintext), c.final()]);
-    return encodeRecord(type, version, epoch, seq, Buffer.concat([explicit, body, c.getAuthTag()]));
+    const length = 8 + plaintext.length + 16;
+    const out = Buffer.allocUnsafe(RECORD_HEADER + length);
+    out[0] = type;
+    out.writeUInt16BE(version, 1);
+    out.writeUInt16BE(epoch, 3);
+    out.writeUIntBE(seq, 5, 6);
+    out.writeUInt16BE(length, 11);
+    out.copy(out, RECORD_HEADER, 3, 11); // explicit nonce = epoch ‖ seq, as in the header
+    out.copy(this.#nonce, 4, 3, 11);
+    const c = createCipheriv('aes-128-gcm', this.#key, this.#nonce, { authTagLength: 16 });
+    c.setAAD(writeAad(this.#aad, type, version, epoch, seq, plaintext.length));
+    c.update(plaintext).copy(out, RECORD_HEADER + 8);
+    c.final(); // GCM: no output; computes the tag
+    c.getAuthTag().copy(out, RECORD_HEADER + 8 + plaintext.length);
+    return out;
   }
 
-  /** Returns the plaintext, or undefined if the record does not authenticate. Never throws. */
+  /** Returns the plaintext in a buffer of its own (the cipher's output), or undefined if the record does not authenticate. Never throws. */
   open(rec: DtlsRecord): Buffer | undefined {
     if (rec.fragment.length < GCM_OVERHEAD) return undefined;
-    const explicit = rec.fragment.subarray(0, 8);
     const ct = rec.fragment.subarray(8, rec.fragment.length - 16);
     const tag = rec.fragment.subarray(rec.fragment.length - 16);
     if (ct.length > MAX_PLAINTEXT) return undefined;
+    rec.fragment.copy(this.#nonce, 4, 0, 8);
     try {
-      const d = createDecipheriv('aes-128-gcm', this.#key, Buffer.concat([this.#salt, explicit]), { authTagLength: 16 });
-      d.setAAD(aad(rec.type, rec.version, rec.epoch, rec.seq, ct.length));
+      const d = createDecipheriv('aes-128-gcm', this.#key, this.#nonce, { authTagLength: 16 });
+      d.setAAD(writeAad(this.#aad, rec.type, rec.version, rec.epoch, rec.seq, ct.length));
       d.setAuthTag(tag);
-      return Buffer.concat([d.update(ct), d.final()]);
+      const plain = d.update(ct);
+      d.final(); // throws when the tag does not verify
+      return plain;
     } catch {
       return undefined;
     }

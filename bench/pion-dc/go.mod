@@ -1,0 +1,3 @@
+module pion-dc
+
+go 1.19
