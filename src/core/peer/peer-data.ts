@@ -3,14 +3,17 @@
 // SCTP packet per DTLS record). Stream ids follow the DTLS role (RFC 8832 §6); the DTLS client
 // sends INIT once DTLS connects (RFC 8841 §10.2 leaves it to either side; we cope with both, and
 // with both at once); the association's timers join the peer's one deadline.
-// Audio first: the SCTP packets of one input leave in bursts of at most `maxBurstPackets`, each
-// after the RTP and RTCP that were due; a longer backlog waits for the next input or a deadline
-// at `now`, so a shell returns to its event loop (and the 20 ms audio timer) between bursts.
+// Audio first: SCTP packets are paced (./pacer.ts: cwnd/SRTT with a burst allowance and a cap per
+// 20 ms slot) and one input sends at most `maxBurstPackets`, each after the RTP and RTCP that were
+// due; a backlog waits for the pacer's deadline (or `now` when only the burst limit held it), so
+// a shell returns to its event loop (and the 20 ms audio timer) between bursts. Audio is never paced.
 // An SCTP close (ABORT, SHUTDOWN, failure) ends the channels and nothing else.
 // Not here: DTLS, SDP, what a channel means to its owner (the transceiver's handler API).
 import { DataChannels } from '../datachannel/index.ts';
 import type { ChannelInfo, ChannelInit, DataChannelDropReason, DataChannelEvent } from '../datachannel/index.ts';
 import type { Rng } from '../rng.ts';
+import { Pacer } from './pacer.ts';
+import type { PacerOptions } from './pacer.ts';
 import { SCTP_PORT } from '../sctp/index.ts';
 import type { SctpDropReason, SctpOptions, SctpState, SctpStats } from '../sctp/index.ts';
 
@@ -29,6 +32,8 @@ export interface PeerDataOptions {
   /** Association limits (docs/datachannels.md); the rng and ports come from the peer and SDP. */
   readonly sctp?: Omit<SctpOptions, 'rng' | 'port' | 'remotePort'>;
   readonly maxBurstPackets?: number;
+  /** How SCTP output is spread in time (./pacer.ts); the defaults suit a browser behind a relay. */
+  readonly pacing?: PacerOptions;
   /** Send INIT once DTLS connects; default: when we are the DTLS client. Both may (simultaneous open, RFC 9260 §5.2.1). */
   readonly initiate?: boolean;
   /** Told of every SCTP packet or chunk the association drops (a process-wide metric). */
@@ -63,6 +68,7 @@ export class PeerData {
   readonly #dc: DataChannels;
   readonly #link: Link;
   readonly #burst: number;
+  readonly #pacer: Pacer;
   readonly #initiate: boolean;
   readonly #counts = { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0, channelsOpened: 0, channelsClosed: 0 };
   #now = 0;
@@ -75,6 +81,7 @@ export class PeerData {
   constructor(link: Link, o: PeerDataOptions) {
     this.#link = link;
     this.#burst = Math.max(1, o.maxBurstPackets ?? DEFAULT_MAX_BURST_PACKETS);
+    this.#pacer = new Pacer(o.pacing);
     this.#initiate = o.initiate ?? link.role === 'client';
     this.#dc = new DataChannels({
       ...o.sctp,
@@ -118,11 +125,13 @@ export class PeerData {
     this.pump(now);
   }
 
-  /** `now` while a backlog waits (the shell comes back at once, after its event loop turned). */
+  /** While a backlog waits: when the pacer lets it go (`now` when only the burst limit held it). */
   pollTimeout(): number | undefined {
     if (!this.#live) return undefined;
-    if (this.#held !== undefined) return this.#now;
-    return this.#dc.pollTimeout();
+    const dc = this.#dc.pollTimeout();
+    if (this.#held === undefined) return dc;
+    const paced = this.#pacer.nextSendAt(this.#now);
+    return dc === undefined ? paced : Math.min(dc, paced);
   }
 
   /** Opens a channel toward the far end (before DTLS connects too: it opens once SCTP does). */
@@ -174,7 +183,7 @@ export class PeerData {
     this.#ended = true;
     this.#now = now;
     this.#dc.closeAll(now);
-    if (sendAbort && this.#live) this.pump(now, Infinity);
+    if (sendAbort && this.#live) this.pump(now, Infinity, false);
     this.#live = false;
     this.#held = undefined;
     // What DTLS can no longer carry is dropped; the events (every channel_closed, closed) still go out.
@@ -187,23 +196,23 @@ export class PeerData {
     return { state: a.state, ...this.#counts, sctp: { ...a.stats }, sctpDrops: { ...a.drops }, channelDrops: { ...this.#dc.drops } };
   }
 
-  /** Hands the far end up to one burst of SCTP packets and every event. */
-  pump(now: number, burst = this.#burst): void {
+  /** Hands the far end what the pacer allows, up to one burst of SCTP packets, and every event; `paced` false sends all (the final ABORT). */
+  pump(now: number, burst = this.#burst, paced = true): void {
     this.#now = now;
     const dc = this.#dc;
     if (this.#live) {
+      const pacer = this.#pacer;
+      pacer.setRate(dc.association.cwnd, dc.association.srtt);
       let n = 0;
-      if (this.#held !== undefined) {
-        this.#link.transmit(this.#held);
-        this.#held = undefined;
-        n++;
-      }
-      for (let p = dc.pollTransmit(); p !== undefined; p = dc.pollTransmit()) {
-        if (n >= burst) {
+      let p = this.#held ?? dc.pollTransmit();
+      this.#held = undefined;
+      for (; p !== undefined; p = dc.pollTransmit()) {
+        if (n >= burst || (paced && !pacer.canSend(now))) {
           this.#held = p;
           break;
         }
         this.#link.transmit(p);
+        pacer.sent(p.length, now);
         n++;
       }
     }

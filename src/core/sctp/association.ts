@@ -112,6 +112,16 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
     this.#sendBuffer.setLowThreshold(streamId, bytes);
   }
 
+  /** The congestion window in bytes (0 before the association is established): what a pacer spreads over one SRTT. */
+  get cwnd(): number {
+    return this.#tcb?.sender.cwnd ?? 0;
+  }
+
+  /** The smoothed round-trip time in ms (RFC 6298), undefined before the first measurement. */
+  get srtt(): number | undefined {
+    return this.#rto.srtt;
+  }
+
   /** The largest message we receive (what SDP a=max-message-size should announce). */
   get maxMessageSize(): number {
     return this.#o.maxMessageSize;
