@@ -1,9 +1,10 @@
 // Pacing of a peer's SCTP output, sans-IO: a token bucket refilled at gain·cwnd/SRTT (the rate
 // Linux's fq pacing and QUIC pacers use, RFC 9002 §7.7, gain 1.25) with a small burst allowance,
-// and a hard cap on the bytes of each 20 ms slot (the audio frame time). Without it a 256 KiB
+// and a hard cap on the bytes of each 20 ms slot (the audio frame time), also spread over the
+// slot as a ceiling on the rate. Without it a 256 KiB
 // message left as one burst of ~220 packets once the window opened, more than a browser's UDP
 // receive buffer holds, and usrsctp/dcsctp lost and retransmitted hundreds of packets while the
-// audio sharing that socket lost frames. Before the first RTT measurement only the cap applies.
+// audio sharing that socket lost frames. Before the first RTT measurement only the cap's rate applies.
 // Not here: which packets exist (the association's congestion control) or audio (never paced).
 
 export interface PacerOptions {
@@ -24,8 +25,8 @@ export class Pacer {
   readonly #gain: number;
   readonly #burst: number;
   readonly #cap: number;
-  /** Bytes per ms; Infinity until an RTT is known. */
-  #rate = Infinity;
+  /** Bytes per ms: the window's rate, at most the cap's; Infinity only with no cap and no RTT. */
+  #rate: number;
   #tokens: number;
   #refilledAt: number | undefined;
   #slot = -1;
@@ -38,11 +39,17 @@ export class Pacer {
     if (!(this.#gain > 0) || !(this.#burst > 0) || !(this.#cap > 0))
       throw new RangeError('pacer gain, burstBytes and maxBytesPerSlot must be positive');
     this.#tokens = this.#burst;
+    this.#rate = this.#cap / PACING_SLOT_MS;
   }
 
-  /** The current window and smoothed RTT (ms); an RTT below 1 ms counts as 1 ms. */
+  /**
+   * The current window and smoothed RTT (ms); an RTT below 1 ms counts as 1 ms. The rate never
+   * exceeds the cap spread over its slot, so on a short path (SRTT of 1-3 ms through a local
+   * relay) the cap still arrives as bursts of burstBytes, not as one 64 KiB burst per slot.
+   */
   setRate(cwnd: number, srtt: number | undefined): void {
-    this.#rate = srtt === undefined || cwnd <= 0 ? Infinity : (this.#gain * cwnd) / Math.max(1, srtt);
+    const byWindow = srtt === undefined || cwnd <= 0 ? Infinity : (this.#gain * cwnd) / Math.max(1, srtt);
+    this.#rate = Math.min(byWindow, this.#cap / PACING_SLOT_MS);
   }
 
   /** Bytes per ms the bucket refills at (Infinity: no rate limit). */
@@ -54,6 +61,11 @@ export class Pacer {
   canSend(now: number): boolean {
     this.#refill(now);
     return this.#tokens > 0 && this.#slotBytes < this.#cap;
+  }
+
+  /** Bytes that may leave now (0 while blocked): what the bucket holds, at most the slot's room. */
+  allowance(now: number): number {
+    return this.canSend(now) ? Math.min(this.#tokens, this.#cap - this.#slotBytes) : 0;
   }
 
   sent(bytes: number, now: number): void {

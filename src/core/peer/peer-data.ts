@@ -3,10 +3,11 @@
 // SCTP packet per DTLS record). Stream ids follow the DTLS role (RFC 8832 §6); the DTLS client
 // sends INIT once DTLS connects (RFC 8841 §10.2 leaves it to either side; we cope with both, and
 // with both at once); the association's timers join the peer's one deadline.
-// Audio first: SCTP packets are paced (./pacer.ts: cwnd/SRTT with a burst allowance and a cap per
-// 20 ms slot) and one input sends at most `maxBurstPackets`, each after the RTP and RTCP that were
-// due; a backlog waits for the pacer's deadline (or `now` when only the burst limit held it), so
-// a shell returns to its event loop (and the 20 ms audio timer) between bursts. Audio is never paced.
+// Audio first: SCTP DATA is paced (./pacer.ts: cwnd/SRTT with a burst allowance and a cap per
+// 20 ms slot) and one input sends at most `maxBurstPackets` of it, after the RTP and RTCP that
+// were due. The association builds packets only as the pacer allows (setSendAllowance), so what
+// it counts as sent has left; a backlog waits for the pacer's deadline, and a shell returns to its
+// event loop (and the 20 ms audio timer) between bursts. Control chunks (SACK…) and audio are never paced.
 // An SCTP close (ABORT, SHUTDOWN, failure) ends the channels and nothing else.
 // Not here: DTLS, SDP, what a channel means to its owner (the transceiver's handler API).
 import { DataChannels } from '../datachannel/index.ts';
@@ -14,7 +15,7 @@ import type { ChannelInfo, ChannelInit, DataChannelDropReason, DataChannelEvent 
 import type { Rng } from '../rng.ts';
 import { Pacer } from './pacer.ts';
 import type { PacerOptions } from './pacer.ts';
-import { SCTP_PORT } from '../sctp/index.ts';
+import { DEFAULT_MTU, SCTP_PORT } from '../sctp/index.ts';
 import type { SctpDropReason, SctpOptions, SctpState, SctpStats } from '../sctp/index.ts';
 
 /** RFC 8841 §6: a peer that announces no a=max-message-size takes messages of 64 KiB. */
@@ -68,6 +69,7 @@ export class PeerData {
   readonly #dc: DataChannels;
   readonly #link: Link;
   readonly #burst: number;
+  readonly #mtu: number;
   readonly #pacer: Pacer;
   readonly #initiate: boolean;
   readonly #counts = { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0, channelsOpened: 0, channelsClosed: 0 };
@@ -75,13 +77,12 @@ export class PeerData {
   /** DTLS is connected: packets may flow. */
   #live = false;
   #ended = false;
-  /** The first packet of the backlog, taken from the association to learn that there is one. */
-  #held: Buffer | undefined;
 
   constructor(link: Link, o: PeerDataOptions) {
     this.#link = link;
     this.#burst = Math.max(1, o.maxBurstPackets ?? DEFAULT_MAX_BURST_PACKETS);
     this.#pacer = new Pacer(o.pacing);
+    this.#mtu = o.sctp?.mtu ?? DEFAULT_MTU;
     this.#initiate = o.initiate ?? link.role === 'client';
     this.#dc = new DataChannels({
       ...o.sctp,
@@ -125,11 +126,11 @@ export class PeerData {
     this.pump(now);
   }
 
-  /** While a backlog waits: when the pacer lets it go (`now` when only the burst limit held it). */
+  /** The association's deadline, or while the pacer holds DATA back, when it lets more go. */
   pollTimeout(): number | undefined {
     if (!this.#live) return undefined;
     const dc = this.#dc.pollTimeout();
-    if (this.#held === undefined) return dc;
+    if (!this.#dc.association.pacedBack) return dc;
     const paced = this.#pacer.nextSendAt(this.#now);
     return dc === undefined ? paced : Math.min(dc, paced);
   }
@@ -183,9 +184,8 @@ export class PeerData {
     this.#ended = true;
     this.#now = now;
     this.#dc.closeAll(now);
-    if (sendAbort && this.#live) this.pump(now, Infinity, false);
+    if (sendAbort && this.#live) this.pump(now, false);
     this.#live = false;
-    this.#held = undefined;
     // What DTLS can no longer carry is dropped; the events (every channel_closed, closed) still go out.
     while (this.#dc.pollTransmit() !== undefined);
     this.pump(now);
@@ -196,24 +196,18 @@ export class PeerData {
     return { state: a.state, ...this.#counts, sctp: { ...a.stats }, sctpDrops: { ...a.drops }, channelDrops: { ...this.#dc.drops } };
   }
 
-  /** Hands the far end what the pacer allows, up to one burst of SCTP packets, and every event; `paced` false sends all (the final ABORT). */
-  pump(now: number, burst = this.#burst, paced = true): void {
+  /** Hands the far end the SCTP packets the pacer allows (at most one burst of DATA) and every event; `paced` false sends all (the final ABORT). */
+  pump(now: number, paced = true): void {
     this.#now = now;
     const dc = this.#dc;
     if (this.#live) {
       const pacer = this.#pacer;
-      pacer.setRate(dc.association.cwnd, dc.association.srtt);
-      let n = 0;
-      let p = this.#held ?? dc.pollTransmit();
-      this.#held = undefined;
-      for (; p !== undefined; p = dc.pollTransmit()) {
-        if (n >= burst || (paced && !pacer.canSend(now))) {
-          this.#held = p;
-          break;
-        }
+      const a = dc.association;
+      pacer.setRate(a.cwnd, a.srtt);
+      a.setSendAllowance(paced ? Math.min(pacer.allowance(now), this.#burst * this.#mtu) : Infinity, now);
+      for (let p = dc.pollTransmit(); p !== undefined; p = dc.pollTransmit()) {
         this.#link.transmit(p);
         pacer.sent(p.length, now);
-        n++;
       }
     }
     for (let e = dc.pollEvent(); e !== undefined; e = dc.pollEvent()) {

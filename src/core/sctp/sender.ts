@@ -88,6 +88,7 @@ export class Sender {
   #gapAcked = 0;
   /** The earliest lifetime among queued and outstanding messages (Infinity: none). */
   #nextExpiry = Infinity;
+  #pacedBack = false;
 
   constructor(s: SenderSetup) {
     this.#mtu = s.mtu;
@@ -274,9 +275,12 @@ export class Sender {
 
   /**
    * Adds what may be sent now to `b`: FORWARD-TSN, retransmissions, then new data. `flush()` seals
-   * the current packet when the next chunk does not fit.
+   * the current packet when the next chunk does not fit. DATA stops once `allowance` bytes (a
+   * pacer's) are used up, after at least one chunk; returns the payload bytes added.
    */
-  fill(b: PacketBuilder, now: number, flush: () => void): void {
+  fill(b: PacketBuilder, now: number, flush: () => void, allowance = Infinity): number {
+    let used = 0;
+    this.#pacedBack = false;
     this.#abandonExpired(now);
     if (this.#forwardTsnPending) this.#addForwardTsn(b, now, flush);
     let ignoreCwnd = this.#fastRtxPending;
@@ -292,6 +296,11 @@ export class Sender {
       const size = chunkSize(DATA_HEADER - 4 + c.payload.length);
       if (ignoreCwnd && firstPacketRoom < size) ignoreCwnd = false;
       if (!ignoreCwnd && this.#flight >= this.#cwnd) break;
+      if (used >= allowance) {
+        this.#pacedBack = true;
+        return used;
+      }
+      used += c.payload.length;
       if (b.room < size) flush();
       firstPacketRoom -= size;
       b.addData(c.flags, c.tsn, c.msg.streamId, c.msg.ssn, c.msg.ppid, c.payload);
@@ -309,6 +318,11 @@ export class Sender {
       const m = this.#queue.head()!;
       const len = Math.min(this.#maxPayload, m.data.length - m.offset);
       if (this.#peerRwnd < len && this.#flight > 0) break;
+      if (used >= allowance) {
+        this.#pacedBack = true;
+        break;
+      }
+      used += len;
       const size = chunkSize(DATA_HEADER - 4 + len);
       if (b.room < size) flush();
       let flags = m.unordered ? DataFlag.unordered : 0;
@@ -350,6 +364,12 @@ export class Sender {
       this.#stats.bytesOut += len;
       this.#t3At ??= now + this.#rto.rto;
     }
+    return used;
+  }
+
+  /** The last fill() stopped at its allowance with DATA the windows would have let go. */
+  get pacedBack(): boolean {
+    return this.#pacedBack;
   }
 
   /** Everything unsent and unacknowledged is dropped (the association ended). */
