@@ -1,10 +1,11 @@
 // Pacing of a peer's SCTP output, sans-IO: a token bucket refilled at gain·cwnd/SRTT (the rate
 // Linux's fq pacing and QUIC pacers use, RFC 9002 §7.7, gain 1.25) with a small burst allowance,
-// and a hard cap on the bytes of each 20 ms slot (the audio frame time), also spread over the
-// slot as a ceiling on the rate. Without it a 256 KiB
-// message left as one burst of ~220 packets once the window opened, more than a browser's UDP
-// receive buffer holds, and usrsctp/dcsctp lost and retransmitted hundreds of packets while the
-// audio sharing that socket lost frames. Before the first RTT measurement only the cap's rate applies.
+// and a hard cap on the bytes of each 20 ms slot (the audio frame time), also spread over the slot
+// as a ceiling on the rate. Without it a 256 KiB message left as one burst of ~220 packets once
+// the window opened, more than a browser's UDP receive buffer holds, and usrsctp/dcsctp lost and
+// retransmitted hundreds of packets while the audio sharing that socket lost frames. Before the
+// first RTT measurement only the cap's rate applies. The peer turns allowance() into the
+// association's send allowance, so packets are built only when they may leave.
 // Not here: which packets exist (the association's congestion control) or audio (never paced).
 
 export interface PacerOptions {
