@@ -6,6 +6,8 @@ export { RtcpSession, DEFAULT_RTCP_INTERVAL_MS, DEFAULT_FIRST_REPORT_MS } from '
 export type { RtcpSessionOptions, SenderInfo } from './rtcp-session.ts';
 export { AudioPeer, EARLY_SEND_MS } from './audio-peer.ts';
 export { PeerData, DEFAULT_MAX_BURST_PACKETS, DEFAULT_REMOTE_MAX_MESSAGE_SIZE } from './peer-data.ts';
+export { Pacer, PACING_SLOT_MS, DEFAULT_MAX_BYTES_PER_SLOT } from './pacer.ts';
+export type { PacerOptions } from './pacer.ts';
 export type { PeerDataOptions, PeerDataStats } from './peer-data.ts';
 export { ADDRESS_PATHS, PEER_FAILURES } from './peer-types.ts';
 export { PEER_DROP_REASONS, PEER_DROPS } from './errors.ts';

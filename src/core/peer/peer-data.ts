@@ -3,15 +3,19 @@
 // SCTP packet per DTLS record). Stream ids follow the DTLS role (RFC 8832 §6); the DTLS client
 // sends INIT once DTLS connects (RFC 8841 §10.2 leaves it to either side; we cope with both, and
 // with both at once); the association's timers join the peer's one deadline.
-// Audio first: the SCTP packets of one input leave in bursts of at most `maxBurstPackets`, each
-// after the RTP and RTCP that were due; a longer backlog waits for the next input or a deadline
-// at `now`, so a shell returns to its event loop (and the 20 ms audio timer) between bursts.
+// Audio first: SCTP DATA is paced (./pacer.ts: cwnd/SRTT with a burst allowance and a cap per
+// 20 ms slot) and one input sends at most `maxBurstPackets` of it, after the RTP and RTCP that
+// were due. The association builds packets only as the pacer allows (setSendAllowance), so what
+// it counts as sent has left; a backlog waits for the pacer's deadline, and a shell returns to its
+// event loop (and the 20 ms audio timer) between bursts. Control chunks (SACK…) and audio are never paced.
 // An SCTP close (ABORT, SHUTDOWN, failure) ends the channels and nothing else.
 // Not here: DTLS, SDP, what a channel means to its owner (the transceiver's handler API).
 import { DataChannels } from '../datachannel/index.ts';
 import type { ChannelInfo, ChannelInit, DataChannelDropReason, DataChannelEvent } from '../datachannel/index.ts';
 import type { Rng } from '../rng.ts';
-import { SCTP_PORT } from '../sctp/index.ts';
+import { Pacer } from './pacer.ts';
+import type { PacerOptions } from './pacer.ts';
+import { DEFAULT_MTU, SCTP_PORT } from '../sctp/index.ts';
 import type { SctpDropReason, SctpOptions, SctpState, SctpStats } from '../sctp/index.ts';
 
 /** RFC 8841 §6: a peer that announces no a=max-message-size takes messages of 64 KiB. */
@@ -29,6 +33,8 @@ export interface PeerDataOptions {
   /** Association limits (docs/datachannels.md); the rng and ports come from the peer and SDP. */
   readonly sctp?: Omit<SctpOptions, 'rng' | 'port' | 'remotePort'>;
   readonly maxBurstPackets?: number;
+  /** How SCTP output is spread in time (./pacer.ts); the defaults suit a browser behind a relay. */
+  readonly pacing?: PacerOptions;
   /** Send INIT once DTLS connects; default: when we are the DTLS client. Both may (simultaneous open, RFC 9260 §5.2.1). */
   readonly initiate?: boolean;
   /** Told of every SCTP packet or chunk the association drops (a process-wide metric). */
@@ -63,18 +69,20 @@ export class PeerData {
   readonly #dc: DataChannels;
   readonly #link: Link;
   readonly #burst: number;
+  readonly #mtu: number;
+  readonly #pacer: Pacer;
   readonly #initiate: boolean;
   readonly #counts = { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0, channelsOpened: 0, channelsClosed: 0 };
   #now = 0;
   /** DTLS is connected: packets may flow. */
   #live = false;
   #ended = false;
-  /** The first packet of the backlog, taken from the association to learn that there is one. */
-  #held: Buffer | undefined;
 
   constructor(link: Link, o: PeerDataOptions) {
     this.#link = link;
     this.#burst = Math.max(1, o.maxBurstPackets ?? DEFAULT_MAX_BURST_PACKETS);
+    this.#pacer = new Pacer(o.pacing);
+    this.#mtu = o.sctp?.mtu ?? DEFAULT_MTU;
     this.#initiate = o.initiate ?? link.role === 'client';
     this.#dc = new DataChannels({
       ...o.sctp,
@@ -118,11 +126,13 @@ export class PeerData {
     this.pump(now);
   }
 
-  /** `now` while a backlog waits (the shell comes back at once, after its event loop turned). */
+  /** The association's deadline, or while the pacer holds DATA back, when it lets more go. */
   pollTimeout(): number | undefined {
     if (!this.#live) return undefined;
-    if (this.#held !== undefined) return this.#now;
-    return this.#dc.pollTimeout();
+    const dc = this.#dc.pollTimeout();
+    if (!this.#dc.association.pacedBack) return dc;
+    const paced = this.#pacer.nextSendAt(this.#now);
+    return dc === undefined ? paced : Math.min(dc, paced);
   }
 
   /** Opens a channel toward the far end (before DTLS connects too: it opens once SCTP does). */
@@ -174,9 +184,8 @@ export class PeerData {
     this.#ended = true;
     this.#now = now;
     this.#dc.closeAll(now);
-    if (sendAbort && this.#live) this.pump(now, Infinity);
+    if (sendAbort && this.#live) this.pump(now, false);
     this.#live = false;
-    this.#held = undefined;
     // What DTLS can no longer carry is dropped; the events (every channel_closed, closed) still go out.
     while (this.#dc.pollTransmit() !== undefined);
     this.pump(now);
@@ -187,24 +196,18 @@ export class PeerData {
     return { state: a.state, ...this.#counts, sctp: { ...a.stats }, sctpDrops: { ...a.drops }, channelDrops: { ...this.#dc.drops } };
   }
 
-  /** Hands the far end up to one burst of SCTP packets and every event. */
-  pump(now: number, burst = this.#burst): void {
+  /** Hands the far end the SCTP packets the pacer allows (at most one burst of DATA) and every event; `paced` false sends all (the final ABORT). */
+  pump(now: number, paced = true): void {
     this.#now = now;
     const dc = this.#dc;
     if (this.#live) {
-      let n = 0;
-      if (this.#held !== undefined) {
-        this.#link.transmit(this.#held);
-        this.#held = undefined;
-        n++;
-      }
+      const pacer = this.#pacer;
+      const a = dc.association;
+      pacer.setRate(a.cwnd, a.srtt);
+      a.setSendAllowance(paced ? Math.min(pacer.allowance(now), this.#burst * this.#mtu) : Infinity, now);
       for (let p = dc.pollTransmit(); p !== undefined; p = dc.pollTransmit()) {
-        if (n >= burst) {
-          this.#held = p;
-          break;
-        }
         this.#link.transmit(p);
-        n++;
+        pacer.sent(p.length, now);
       }
     }
     for (let e = dc.pollEvent(); e !== undefined; e = dc.pollEvent()) {

@@ -70,6 +70,8 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
   #maxSendMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
   #now = 0;
   #dirty = false;
+  /** DATA payload bytes the next flushes may build (a pacer's; Infinity when nobody paces). */
+  #allowance = Infinity;
   // T1-init: the INIT or COOKIE-ECHO we resend until answered.
   #t1: { at: number; count: number; interval: number; packet: Buffer } | undefined;
   // T2-shutdown: the SHUTDOWN or SHUTDOWN-ACK we resend until answered.
@@ -110,6 +112,34 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
   /** `buffered_low` fires for the stream when its buffered bytes fall to `bytes` or below. */
   setBufferedAmountLowThreshold(streamId: number, bytes: number): void {
     this.#sendBuffer.setLowThreshold(streamId, bytes);
+  }
+
+  /**
+   * How many DATA payload bytes may be built from now on (a pacer's allowance, ../peer/pacer.ts):
+   * packets are built only when they may leave, so their send time, RTT samples and T3 timer are
+   * true. At least one chunk goes whenever the allowance is positive.
+   */
+  setSendAllowance(bytes: number, now: number): void {
+    this.#allowance = bytes;
+    if (bytes > 0 && this.#tcb?.sender.pacedBack === true) {
+      this.#now = now;
+      this.#dirty = true;
+    }
+  }
+
+  /** DATA waits that only the send allowance held back: a pacer should come back. */
+  get pacedBack(): boolean {
+    return this.#tcb?.sender.pacedBack === true;
+  }
+
+  /** The congestion window in bytes (0 before the association is established): what a pacer spreads over one SRTT. */
+  get cwnd(): number {
+    return this.#tcb?.sender.cwnd ?? 0;
+  }
+
+  /** The smoothed round-trip time in ms (RFC 6298), undefined before the first measurement. */
+  get srtt(): number | undefined {
+    return this.#rto.srtt;
   }
 
   /** The largest message we receive (what SDP a=max-message-size should announce). */
@@ -617,7 +647,7 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
     for (const c of this.#control.splice(0)) add(c.type, c.flags, c.value);
     if (tcb.receiver.sackOwed && !this.#dead) add(ChunkType.sack, 0, tcb.receiver.takeSack());
     const live = this.#state === 'established' || this.#state === 'shutdown_pending' || this.#state === 'shutdown_received';
-    if (live) tcb.sender.fill(b, now, seal);
+    if (live) this.#allowance -= tcb.sender.fill(b, now, seal, this.#allowance);
     if (this.#state === 'established') {
       const ready = tcb.reset.queued.size > 0 && !tcb.sender.hasQueued(tcb.reset.queued);
       const req = tcb.reset.nextRequest(tcb.sender.lastAssignedTsn, ready, now, this.#rto.rto);

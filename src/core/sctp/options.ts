@@ -10,6 +10,7 @@ import type { RtoOptions } from './rto.ts';
 import type { SctpOptions } from './types.ts';
 
 export const SCTP_PORT = 5000;
+export const DEFAULT_MTU = 1200;
 export const DEFAULT_MAX_MESSAGE_SIZE = 256 * 1024;
 
 export interface ResolvedOptions {
@@ -42,7 +43,7 @@ export function resolveOptions(opts: SctpOptions): ResolvedOptions {
     if (!Number.isInteger(x) || x < min || x > max) throw invalid(`${name} must be an integer in ${min}..${max}`);
     return x;
   };
-  const mtu = int(opts.mtu, 1200, 256, 65535, 'mtu');
+  const mtu = int(opts.mtu, DEFAULT_MTU, 256, 65535, 'mtu');
   const maxSendBufferBytes = int(opts.maxSendBufferBytes, 1024 * 1024, 1, 2 ** 40, 'maxSendBufferBytes');
   const rto = { ...DEFAULT_RTO, ...opts.rto };
   if (!(rto.minMs > 0 && rto.minMs <= rto.initialMs && rto.initialMs <= rto.maxMs))

@@ -4,7 +4,8 @@
 // start, congestion avoidance with partial_bytes_acked, fast recovery) and the peer's window
 // (§6.1 rule A, one chunk in flight always allowed as the zero-window probe). Partial
 // reliability (RFC 3758 §3.5): a message past its retransmission count or lifetime is abandoned
-// whole and FORWARD-TSN moves the peer past it. Messages leave in send() order (one FIFO).
+// whole and FORWARD-TSN moves the peer past it. Messages leave round-robin between streams, in
+// send() order within one (stream-scheduler.ts).
 // Past 400 lines because SACK processing, congestion control and retransmission share one
 // window of outstanding chunks and their counters; split, each would reach into the others.
 // Not here: when packets leave or timers run (association.ts), or byte accounting (send-buffer.ts).
@@ -13,6 +14,7 @@ import type { ForwardTsnChunk, SackChunk } from './chunks.ts';
 import { ChunkType, chunkSize, COMMON_HEADER, DATA_HEADER } from './packet.ts';
 import type { PacketBuilder } from './packet.ts';
 import { Deque } from './deque.ts';
+import { StreamScheduler } from './stream-scheduler.ts';
 import type { Rto } from './rto.ts';
 import type { SendBuffer } from './send-buffer.ts';
 import { tsnAdd, tsnLt, tsnLte } from './serial.ts';
@@ -67,7 +69,7 @@ export class Sender {
   readonly #prSupported: boolean;
   #nextTsn: number;
   #cumAck: number;
-  readonly #queue = new Deque<OutMessage>();
+  readonly #queue = new StreamScheduler<OutMessage>();
   readonly #outstanding = new Deque<OutChunk>();
   readonly #ssn = new Map<number, number>();
   #cwnd: number;
@@ -86,6 +88,7 @@ export class Sender {
   #gapAcked = 0;
   /** The earliest lifetime among queued and outstanding messages (Infinity: none). */
   #nextExpiry = Infinity;
+  #pacedBack = false;
 
   constructor(s: SenderSetup) {
     this.#mtu = s.mtu;
@@ -149,7 +152,8 @@ export class Sender {
 
   /** Whether messages for any of these streams still wait to be cut into chunks. */
   hasQueued(streamIds: ReadonlySet<number>): boolean {
-    return this.#queue.some((m) => streamIds.has(m.streamId));
+    for (const id of streamIds) if (this.#queue.hasStream(id)) return true;
+    return false;
   }
 
   /** RFC 6525 §5.1.2: after a performed outgoing reset, the streams' SSNs start again at 0. */
@@ -271,9 +275,12 @@ export class Sender {
 
   /**
    * Adds what may be sent now to `b`: FORWARD-TSN, retransmissions, then new data. `flush()` seals
-   * the current packet when the next chunk does not fit.
+   * the current packet when the next chunk does not fit. DATA stops once `allowance` bytes (a
+   * pacer's) are used up, after at least one chunk; returns the payload bytes added.
    */
-  fill(b: PacketBuilder, now: number, flush: () => void): void {
+  fill(b: PacketBuilder, now: number, flush: () => void, allowance = Infinity): number {
+    let used = 0;
+    this.#pacedBack = false;
     this.#abandonExpired(now);
     if (this.#forwardTsnPending) this.#addForwardTsn(b, now, flush);
     let ignoreCwnd = this.#fastRtxPending;
@@ -289,6 +296,11 @@ export class Sender {
       const size = chunkSize(DATA_HEADER - 4 + c.payload.length);
       if (ignoreCwnd && firstPacketRoom < size) ignoreCwnd = false;
       if (!ignoreCwnd && this.#flight >= this.#cwnd) break;
+      if (used >= allowance) {
+        this.#pacedBack = true;
+        return used;
+      }
+      used += c.payload.length;
       if (b.room < size) flush();
       firstPacketRoom -= size;
       b.addData(c.flags, c.tsn, c.msg.streamId, c.msg.ssn, c.msg.ppid, c.payload);
@@ -303,9 +315,14 @@ export class Sender {
     }
     if (this.#forwardTsnPending) this.#addForwardTsn(b, now, flush);
     while (this.#queue.length > 0 && this.#flight < this.#cwnd) {
-      const m = this.#queue.at(0)!;
+      const m = this.#queue.head()!;
       const len = Math.min(this.#maxPayload, m.data.length - m.offset);
       if (this.#peerRwnd < len && this.#flight > 0) break;
+      if (used >= allowance) {
+        this.#pacedBack = true;
+        break;
+      }
+      used += len;
       const size = chunkSize(DATA_HEADER - 4 + len);
       if (b.room < size) flush();
       let flags = m.unordered ? DataFlag.unordered : 0;
@@ -347,6 +364,12 @@ export class Sender {
       this.#stats.bytesOut += len;
       this.#t3At ??= now + this.#rto.rto;
     }
+    return used;
+  }
+
+  /** The last fill() stopped at its allowance with DATA the windows would have let go. */
+  get pacedBack(): boolean {
+    return this.#pacedBack;
   }
 
   /** Everything unsent and unacknowledged is dropped (the association ended). */
@@ -359,13 +382,16 @@ export class Sender {
   }
 
   #grow(acked: number, flightBefore: number): void {
-    // RFC 9260 §7.2.1 / §7.2.2: grow only when the window was in use.
+    // RFC 9260 §7.2.1 / §7.2.2: grow only when the window was in use. Data still queued counts as
+    // use: a pacer (src/core/peer/pacer.ts) keeps the flight below cwnd on purpose, and a window
+    // that never grew would pace at the initial cwnd per RTT forever.
+    const inUse = flightBefore + this.#mtu >= this.#cwnd || this.#queue.length > 0;
     if (this.#cwnd <= this.#ssthresh) {
-      if (flightBefore + this.#mtu >= this.#cwnd) this.#cwnd += Math.min(acked, this.#mtu);
+      if (inUse) this.#cwnd += Math.min(acked, this.#mtu);
       return;
     }
     this.#pba += acked;
-    if (this.#pba >= this.#cwnd && flightBefore + this.#mtu >= this.#cwnd) {
+    if (this.#pba >= this.#cwnd && inUse) {
       this.#pba -= this.#cwnd;
       this.#cwnd += this.#mtu;
     }
@@ -395,11 +421,10 @@ export class Sender {
   /** RFC 3758 §3.5 rule A (lifetime): unsent and outstanding messages past their time go. */
   #abandonExpired(now: number): void {
     if (now < this.#nextExpiry) return;
-    while (this.#queue.length > 0) {
-      const m = this.#queue.at(0)!;
-      if (m.expiresAt === undefined || m.expiresAt > now || m.offset > 0) break;
-      this.#abandon(m);
-    }
+    // Messages not yet begun, on any stream (one begun is outstanding in part and handled below).
+    const expired: OutMessage[] = [];
+    for (const m of this.#queue) if (m.expiresAt !== undefined && m.expiresAt <= now && m.offset === 0) expired.push(m);
+    for (const m of expired) this.#abandon(m);
     let next = Infinity;
     for (const c of this.#outstanding) {
       const e = c.msg.expiresAt;

@@ -127,8 +127,9 @@ test('a large send leaves in bounded bursts, each behind the RTP that was due; a
   const drains = p.liteDrains.slice(from);
   // After the sends themselves (each send() is an input that may send a burst).
   const worst = Math.max(...drains.filter((d) => d.at > start).map((d) => d.kinds.filter((k) => k === 'dtls').length));
-  assert.equal(worst, BURST, 'one input sends at most one burst');
-  assert.ok(drains.filter((d) => d.kinds.filter((k) => k === 'dtls').length === BURST).length > 10, 'the 3 MiB left in many full bursts');
+  // A burst is BURST packets' worth of DATA (the chunk that crosses it still goes) plus a SACK or other control packet.
+  assert.ok(worst <= BURST + 2, `one input sends at most one burst (${worst} packets)`);
+  assert.ok(drains.filter((d) => d.kinds.filter((k) => k === 'dtls').length >= BURST).length > 10, 'the 3 MiB left in many full bursts');
   assert.ok(p.lite.stats().data!.sctp.packetsOut > 2_500);
   // Within a drain, RTP never waits behind SCTP.
   for (const d of drains.filter((x) => x.at > start)) {

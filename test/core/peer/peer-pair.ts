@@ -78,17 +78,19 @@ export function pair(o: PairOptions) {
   const events = { lite: [] as PeerEvent<TransportAddress>[], ctl: [] as PeerEvent<TransportAddress>[] };
   const held: Buffer[] = [];
   const stats = { held: 0, lostOnCtl: 0 };
-  /** What the lite peer put on the wire per drain, in order: 'dtls' (SCTP once connected), 'rtp', 'rtcp', 'stun'. */
-  const liteDrains: Array<{ at: number; kinds: string[] }> = [];
+  /** What the lite peer put on the wire per drain, in order: 'dtls' (SCTP once connected), 'rtp', 'rtcp', 'stun'; and the DTLS bytes. */
+  const liteDrains: Array<{ at: number; kinds: string[]; dtlsBytes: number }> = [];
   let dtlsSent = false;
   const flush = (): void => {
     const now = clock.now();
     const kinds: string[] = [];
+    let dtlsBytes = 0;
     drain(
       lite,
       (t) => {
         const kind = classifyPacket(t.data);
         kinds.push(kind === 'rtp' && isRtcp(t.data) ? 'rtcp' : kind);
+        if (kind === 'dtls') dtlsBytes += t.data.length;
         // Hold the check's answers back until the first DTLS datagram has gone: the ClientHello overtakes them.
         if (o.holdStunAnswers && classifyPacket(t.data) === 'stun' && !dtlsSent) {
           held.push(t.data);
@@ -102,7 +104,7 @@ export function pair(o: PairOptions) {
       },
       (e) => events.lite.push(e),
     );
-    if (kinds.length > 0) liteDrains.push({ at: now, kinds });
+    if (kinds.length > 0) liteDrains.push({ at: now, kinds, dtlsBytes });
     drain(
       ctl,
       (t) => net.send({ from: CONTROLLING, to: t.path, data: t.data }, now),
