@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { createClient } from 'redis';
 import type { TransportAddress } from '../../src/core/address.ts';
 import { parseAddress } from '../../src/core/address.ts';
+import { RELAY_HEADER_LENGTH } from '../../src/contracts/relay-header.ts';
 import { KEYS_TEXT, mintFor, stunCheck } from './helpers.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -192,13 +193,13 @@ export async function deleteRedisKeys(prefix: string, url = REDIS_URL): Promise<
   return n;
 }
 
-export async function countRedisKeys(prefix: string, url = REDIS_URL): Promise<number> {
+export async function countRedisKeys(prefix: string, url = REDIS_URL, suffix = '*'): Promise<number> {
   const c = createClient({ url, socket: { connectTimeout: 1000, reconnectStrategy: false } });
   c.on('error', () => {});
   await c.connect();
   let n = 0;
   try {
-    for await (const keys of c.scanIterator({ MATCH: prefix.replace(/[*?[\]\\]/g, '\\$&') + '*', COUNT: 1000 })) n += keys.length;
+    for await (const keys of c.scanIterator({ MATCH: prefix.replace(/[*?[\]\\]/g, '\\$&') + suffix, COUNT: 1000 })) n += keys.length;
   } finally {
     await c.close();
   }
@@ -280,6 +281,22 @@ export async function withRelayState(r: RelayProcess | undefined, err: unknown):
  * Opens `n` client sockets (pushed onto `clients`, so the caller closes them even on failure)
  * and sends each a STUN check with a fresh token for `tx` to the relay's `pub`.
  */
+/** Flow records under `prefix` (their keys hold HOST:PORT; token and revocation records do not: flow-record.ts). */
+export function countFlowRecords(prefix: string, url = REDIS_URL): Promise<number> {
+  return countRedisKeys(prefix, url, '*:*');
+}
+
+/**
+ * Makes a test transceiver answer every STUN datagram a relay brings it, as a real one answers
+ * checks: header and datagram back to the relay worker it came from. The relay's reply path
+ * confirms the flow (token-flows.ts); an unconfirmed flow is removed after a few seconds.
+ */
+export function answerChecks(tx: TestSocket): void {
+  tx.sock.on('message', (m: Buffer, from: RemoteInfo) => {
+    if (m.length > RELAY_HEADER_LENGTH && m[RELAY_HEADER_LENGTH] <= 3) tx.sock.send(m, from.port, from.address);
+  });
+}
+
 export async function startClients(n: number, tx: TestSocket, pub: TransportAddress, clients: TestSocket[]): Promise<void> {
   for (let i = 0; i < n; i++) {
     const c = await openSocket();
