@@ -136,10 +136,7 @@ export const transceiverSettings = {
     env: 'PARLEY_HEARTBEAT_PREFIX',
     metavar: 'PREFIX',
     default: DEFAULT_HEARTBEAT_PREFIX,
-    parse: (t: string) => {
-      if (t === '' || t.length > 200) throw new Error('must be 1..200 characters');
-      return t;
-    },
+    parse: parsers.keyPrefix,
     help: "key prefix of relay heartbeats in Redis (the relays' --heartbeat-prefix)",
   }),
   redisPrefix: setting({
@@ -147,10 +144,7 @@ export const transceiverSettings = {
     env: 'PARLEY_REDIS_PREFIX',
     metavar: 'PREFIX',
     default: DEFAULT_FLOW_PREFIX,
-    parse: (t: string) => {
-      if (t === '' || t.length > 200) throw new Error('must be 1..200 characters');
-      return t;
-    },
+    parse: parsers.keyPrefix,
     help: "key prefix of the relays' flow store in Redis (their --redis-prefix): with --redis, each ended call's token is revoked there, so no relay opens a flow for it again",
   }),
   relayCidrs: setting({
