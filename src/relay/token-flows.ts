@@ -90,9 +90,16 @@ export class TokenFlows {
 
   /** Before an unconfirmed flow of `ufrag` is added: pushes out what the pool limits say. */
   makeRoom(index: FlowIndex<FlowView>, ufrag: string, removed: OnRemoved): void {
-    const unconfirmed = this.#live(index, ufrag).filter((f) => !f.confirmed);
-    for (let i = 0; i <= unconfirmed.length - this.#limits.unconfirmedPerToken; i++)
+    const { flowsPerToken, unconfirmedPerToken } = this.#limits;
+    const live = this.#live(index, ufrag);
+    const unconfirmed = live.filter((f) => !f.confirmed);
+    for (let i = 0; i <= unconfirmed.length - unconfirmedPerToken; i++)
       this.#remove(index, unconfirmed[i], 'unconfirmed_per_token', removed);
+    // Flows confirmed since the last tick may put the token over its cap: never more than
+    // flowsPerToken + unconfirmedPerToken at once, the least recently seen confirmed ones go first.
+    const confirmed = live.filter((f) => f.confirmed).sort((x, y) => x.lastSeen - y.lastSeen);
+    const after = confirmed.length + Math.min(unconfirmed.length, unconfirmedPerToken - 1) + 1;
+    for (let i = 0; i < after - (flowsPerToken + unconfirmedPerToken); i++) this.#remove(index, confirmed[i], 'token_cap', removed);
     // Oldest first; each entry looked at leaves the pool, so this is O(1) per flow over time.
     for (const [k, r] of this.#pool) {
       if (this.#pool.size < this.#limits.unconfirmedPool) break;

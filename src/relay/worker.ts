@@ -275,6 +275,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
 
   #onRemoved(reason: RemovalReason, f: FlowView): void {
     this.#stats[removalSlot[reason]]++;
+    this.#stats[Slot.flows] = this.#ctx?.table.size ?? 0;
     this.#logLimited(`removed:${reason}`, 'flow removed by the per-token limits', { reason, client: `${f.clientAddress}:${f.clientPort}` });
   }
 

@@ -277,10 +277,6 @@ export async function withRelayState(r: RelayProcess | undefined, err: unknown):
   throw new Error(`${(err as Error).message}\n${await explain(r)}`, { cause: err });
 }
 
-/**
- * Opens `n` client sockets (pushed onto `clients`, so the caller closes them even on failure)
- * and sends each a STUN check with a fresh token for `tx` to the relay's `pub`.
- */
 /** Flow records under `prefix` (their keys hold HOST:PORT; token and revocation records do not: flow-record.ts). */
 export function countFlowRecords(prefix: string, url = REDIS_URL): Promise<number> {
   return countRedisKeys(prefix, url, '*:*');
@@ -297,6 +293,10 @@ export function answerChecks(tx: TestSocket): void {
   });
 }
 
+/**
+ * Opens `n` client sockets (pushed onto `clients`, so the caller closes them even on failure)
+ * and sends each a STUN check with a fresh token for `tx` to the relay's `pub`.
+ */
 export async function startClients(n: number, tx: TestSocket, pub: TransportAddress, clients: TestSocket[]): Promise<void> {
   for (let i = 0; i < n; i++) {
     const c = await openSocket();
