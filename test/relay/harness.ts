@@ -147,6 +147,19 @@ export async function openSocket(host = '127.0.0.1'): Promise<TestSocket> {
   };
 }
 
+/** Opens client sockets on demand and closes them all at the end (a test opens one per source address). */
+export function socketPool(): { open(host?: string): Promise<TestSocket>; closeAll(): Promise<void> } {
+  const sockets: TestSocket[] = [];
+  return {
+    async open(host) {
+      const s = await openSocket(host);
+      sockets.push(s);
+      return s;
+    },
+    closeAll: async () => void (await Promise.all(sockets.map((s) => s.close()))),
+  };
+}
+
 /** GET /metrics and parse `name{labels} value` lines into a map. */
 export async function scrape(http: TransportAddress): Promise<Map<string, number>> {
   const res = await fetch(`http://${http.address}:${http.port}/metrics`, { signal: AbortSignal.timeout(3000) });

@@ -10,7 +10,16 @@ import { RevokedTokens } from '../../src/relay/revoked-tokens.ts';
 import { TokenFlows } from '../../src/relay/token-flows.ts';
 import { CidrSet } from '../../src/core/cidr.ts';
 import type { RouteContext } from '../../src/relay/route.ts';
-import { REPLACE_DEAD_FLOW_AFTER_MS, publicMatchers, recoverFlow, routeFromClient, routeFromTransceiver } from '../../src/relay/route.ts';
+import {
+  FIRST_FLOW_WINDOW_MS,
+  REPLACE_DEAD_FLOW_AFTER_MS,
+  admitLate,
+  publicMatchers,
+  rateKey,
+  recoverFlow,
+  routeFromClient,
+  routeFromTransceiver,
+} from '../../src/relay/route.ts';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_TOKEN_LIFETIME_MS, Keyring, mint } from '../../src/core/token/index.ts';
 import { seededRng } from '../../src/core/rng.ts';
 import { keyring, mintFor, rtp, stunCheck, v4 } from './helpers.ts';
@@ -215,4 +224,36 @@ test('a check for another call from a known address replaces the flow only once 
   assert.equal(c.table.size, 1);
   const media = routeFromClient(c, rtp(2), client, 0, t2 + 20);
   assert.ok(media.kind === 'forward' && media.flow === replaced.flow, 'media follows the new flow');
+});
+
+test('new-flow rate limit: per IPv4 address, per /64 for IPv6 sources', () => {
+  assert.equal(rateKey('198.51.100.9'), '198.51.100.9');
+  assert.equal(rateKey('2001:db8:1:2::5'), rateKey('2001:db8:1:2:ffff:ffff:ffff:1'));
+  assert.notEqual(rateKey('2001:db8:1:2::5'), rateKey('2001:db8:1:3::5'));
+  const c = ctx({ burst: 3 });
+  const { ufrag, pwd } = mintFor(dest, NOW);
+  const kinds = [1, 2, 3, 4].map((h) =>
+    routeFromClient(c, stunCheck(ufrag, pwd), { address: `2001:db8:1:2::${h}`, port: 5000, family: 'IPv6' }, 0, NOW),
+  );
+  assert.deepEqual(
+    kinds.map((r) => (r.kind === 'drop' ? r.reason : r.kind)),
+    ['created', 'created', 'created', 'rate_limited'],
+  );
+});
+
+test('a revoked token opens no flow; a token past its first-flow window asks the store unless a flow of it is held here', () => {
+  const c = ctx();
+  const revoked = mintFor(dest, NOW);
+  c.revoked.add(revoked.ufrag, NOW + 60_000);
+  const r = routeFromClient(c, stunCheck(revoked.ufrag, revoked.pwd), client, 0, NOW);
+  assert.ok(r.kind === 'drop' && r.reason === 'token_revoked');
+  const late = mintFor(dest, NOW);
+  const t = NOW + FIRST_FLOW_WINDOW_MS + 1000;
+  const asked = routeFromClient(c, stunCheck(late.ufrag, late.pwd), client, 0, t);
+  assert.ok(asked.kind === 'ask_store');
+  const no = admitLate(c, asked.flow, false, t);
+  assert.ok(no.kind === 'drop' && no.reason === 'token_window_closed');
+  assert.equal(admitLate(c, asked.flow, true, t).kind, 'created', 'some relay holds a flow of it');
+  // Held here now: a rebinding to another address is admitted without asking.
+  assert.equal(routeFromClient(c, stunCheck(late.ufrag, late.pwd), v4('198.51.100.10', 1), 0, t).kind, 'created');
 });
