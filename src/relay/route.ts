@@ -4,7 +4,7 @@
 //
 // Client → transceiver (routeFromClient):
 //   known client address on that public address → forward on the flow (one lookup, no parsing);
-//   unknown address → only a STUN Binding Request may create a flow: rate limit per source IP,
+//   unknown address → only a STUN Binding Request may create a flow: rate limit per source IP (/64),
 //   peek USERNAME, open the token (the server ufrag), verify MESSAGE-INTEGRITY with the password
 //   derived from it, check the destination is in the transceiver networks, refuse a revoked
 //   token and one past its first-flow window that no relay holds a flow of (asking the store when
@@ -15,8 +15,9 @@
 // Transceiver → client (routeFromTransceiver):
 //   the source must be in the transceiver networks, the datagram must start with a relay header,
 //   and a flow must exist for exactly (client, public address) whose destination is this
-//   transceiver; that traffic confirms the flow. So neither a client nor a compromised transceiver can make the relay send to
-//   an address that no verified token and no live flow names (docs/relay.md, "Security").
+//   transceiver; that traffic confirms the flow. So neither a client nor a compromised
+//   transceiver can make the relay send to an address that no verified token and no live flow
+//   names (docs/relay.md, "Security").
 import type { TransportAddress } from '../core/address.ts';
 import { ipToBytes } from '../core/address.ts';
 import { clientKeyOfHeader } from '../contracts/client-key.ts';
