@@ -73,6 +73,11 @@ export class MemoryFlowStore implements FlowStore {
     this.#watchers.add(each);
   }
 
+  /** Stops calling `each` (a worker's port closed). */
+  unwatchRevoked(each: (ufrag: string, untilMs: number) => void): void {
+    this.#watchers.delete(each);
+  }
+
   writeKey(key: string, ufrag: string): void {
     const parsed = parseFlowKey(key);
     if (parsed) this.write({ ...parsed, ufrag });

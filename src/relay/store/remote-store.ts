@@ -35,7 +35,9 @@ export function hostMemoryStore(store: MemoryFlowStore, port: MessagePort): void
     else if (m.t === 'v') store.revoke(m.ufrag, m.untilMs);
   });
   // The port queues what is posted before the worker listens: it gets the revocations held now, then each new one.
-  store.watchRevoked((ufrag, untilMs) => port.postMessage({ id: 0, revoked: [[ufrag, untilMs]] } satisfies Revoked));
+  const watcher = (ufrag: string, untilMs: number): void => port.postMessage({ id: 0, revoked: [[ufrag, untilMs]] } satisfies Revoked);
+  store.watchRevoked(watcher);
+  port.on('close', () => store.unwatchRevoked(watcher));
 }
 
 export class RemoteFlowStore implements FlowStore {
