@@ -56,7 +56,10 @@ async function flowsHeldByOneToken(t: TestContext, answer: boolean): Promise<voi
     const held = m.get('parley_relay_flows{worker="0"}') ?? NaN;
     t.diagnostic(`checks from ${sent} sources with one token (transceiver ${answer ? 'answers' : 'silent'}): ${held} flows held`);
     assert.ok(held >= 1 && held <= (answer ? CAP : DEFAULT_TOKEN_LIMITS.unconfirmedPerToken), `flows held: ${held}`);
-    assert.equal(m.get('parley_relay_flows_removed_total{reason="token_cap"}') !== 0, answer, 'confirmed flows over the cap');
+    // Which limit removed them depends on how fast the answers come back (under load a flow may be
+    // pushed out of the unconfirmed pool before its answer arrives); unanswered flows never count
+    // against the confirmed cap.
+    if (!answer) assert.equal(m.get('parley_relay_flows_removed_total{reason="token_cap"}'), 0);
     const removed = [...m].filter(([k]) => k.startsWith('parley_relay_flows_removed_total')).reduce((s, [, v]) => s + v, 0);
     assert.equal(removed, sent - held, 'every flow beyond the cap is counted by reason');
     // A second call keeps getting its flow: the table is not full.
