@@ -77,6 +77,7 @@ typedef struct {
   socklen_t dstlen;
   uint8_t hdr[HDR];
   char *ufrag;        /* the routing token (malloc'd; freed by the JS thread only) */
+  uint8_t confirmed;  /* the transceiver has sent to this client (route.ts: the reply path confirms a flow) */
 } entry_t;
 
 /* A flow handed to JS (get, sweep): copied under the lock, turned into JS values after it. */
@@ -85,6 +86,7 @@ typedef struct {
   addr_u dst;
   const char *ufrag;
   int64_t last_seen;
+  uint8_t confirmed;
 } flowout_t;
 
 typedef struct {
@@ -536,6 +538,7 @@ static int round_internal(relay_t *r, bufs_t *b) {
       b->c[drop]++;
       continue;
     }
+    e->confirmed = 1;
     b->sm[m].msg_hdr.msg_namelen = sockaddr_from_key(&b->dst[m], &k);
     b->sm[m].msg_hdr.msg_name = &b->dst[m];
     b->siov[m].iov_base = b->buf[i] + HDR;
@@ -1077,6 +1080,7 @@ static void set_flow(napi_env env, napi_value arr, uint32_t base, const flowout_
   set_num(env, arr, base + PARLEY_RELAY_FLOW_DEST_PORT, ntohs(v6 ? f->dst.v6.sin6_port : f->dst.v4.sin_port));
   set_str(env, arr, base + PARLEY_RELAY_FLOW_UFRAG, f->ufrag);
   set_num(env, arr, base + PARLEY_RELAY_FLOW_LAST_SEEN, (double)f->last_seen);
+  set_num(env, arr, base + PARLEY_RELAY_FLOW_CONFIRMED, f->confirmed);
 }
 
 static void flow_out(flowout_t *o, const entry_t *e) {
@@ -1084,25 +1088,27 @@ static void flow_out(flowout_t *o, const entry_t *e) {
   o->dst = e->dst;
   o->ufrag = e->ufrag;
   o->last_seen = e->last_seen;
+  o->confirmed = e->confirmed;
 }
 
-/* install(handle, header: Buffer(40), publicIndex, destAddress, destPort, ufrag, now) → 0 added, 1 replaced,
-   -1 full (the worker's cap). last_seen and stored_at start at now. */
+/* install(handle, header: Buffer(40), publicIndex, destAddress, destPort, ufrag, now, confirmed) → 0 added,
+   1 replaced, -1 full (the worker's cap). last_seen and stored_at start at now. */
 static napi_value js_install(napi_env env, napi_callback_info info) {
-  napi_value a[7];
-  relay_t *r = handle_args(env, info, 7, a);
+  napi_value a[8];
+  relay_t *r = handle_args(env, info, 8, a);
   if (!r) return NULL;
   uint8_t *h;
   size_t hl;
   int32_t pi, port;
   double now;
+  bool confirmed;
   char ip[64], ufrag[512];
   addr_u dst;
   socklen_t dl;
   if (napi_get_buffer_info(env, a[1], (void **)&h, &hl) != napi_ok || hl != HDR || !is_relay_header(h, hl) ||
       get_i32(env, a[2], &pi) || pi < 0 || pi >= r->npub || get_str(env, a[3], ip, sizeof ip) || get_i32(env, a[4], &port) ||
       port < 0 || port > 65535 || get_str(env, a[5], ufrag, sizeof ufrag) || napi_get_value_double(env, a[6], &now) != napi_ok ||
-      parse_ip(ip, (uint16_t)port, &dst, &dl)) {
+      napi_get_value_bool(env, a[7], &confirmed) != napi_ok || parse_ip(ip, (uint16_t)port, &dst, &dl)) {
     napi_throw_type_error(env, NULL, "install: bad arguments");
     return NULL;
   }
@@ -1130,6 +1136,7 @@ static napi_value js_install(napi_env env, napi_callback_info info) {
     e->dstlen = dl;
     memcpy(e->hdr, h, HDR);
     e->ufrag = u;
+    e->confirmed = confirmed ? 1 : 0;
     u = NULL;
   }
   pthread_mutex_unlock(&r->lock);
@@ -1175,6 +1182,26 @@ static napi_value js_touch(napi_env env, napi_callback_info info) {
   entry_t *e = tab_find(r, &k);
   if (e) e->last_seen = (int64_t)now;
   pthread_mutex_unlock(&r->lock);
+  napi_get_boolean(env, e != NULL, &res);
+  return res;
+}
+
+/* remove(handle, clientAddress, clientPort, publicIndex) → whether a flow was removed (route.ts decided:
+   over its token's cap, an unconfirmed flow timed out or pushed out of the pool, a revoked token) */
+static napi_value js_remove(napi_env env, napi_callback_info info) {
+  napi_value a[4], res;
+  relay_t *r = handle_args(env, info, 4, a);
+  fkey_t k;
+  if (!r || key_from_args(env, r, a[1], a[2], a[3], &k, "remove: bad arguments")) return NULL;
+  char *old = NULL;
+  pthread_mutex_lock(&r->lock);
+  entry_t *e = tab_find(r, &k);
+  if (e) {
+    old = e->ufrag;
+    tab_delete(r, &k);
+  }
+  pthread_mutex_unlock(&r->lock);
+  free(old);
   napi_get_boolean(env, e != NULL, &res);
   return res;
 }
@@ -1294,6 +1321,7 @@ NAPI_MODULE_INIT() {
       {"install", NULL, js_install, NULL, NULL, NULL, napi_default, NULL},
       {"get", NULL, js_get, NULL, NULL, NULL, napi_default, NULL},
       {"touch", NULL, js_touch, NULL, NULL, NULL, napi_default, NULL},
+      {"remove", NULL, js_remove, NULL, NULL, NULL, napi_default, NULL},
       {"forward", NULL, js_forward, NULL, NULL, NULL, napi_default, NULL},
       {"sweep", NULL, js_sweep, NULL, NULL, NULL, napi_default, NULL},
       {"flows", NULL, js_flows, NULL, NULL, NULL, napi_default, NULL},

@@ -18,7 +18,7 @@ import { KEYRING_ERRORS, TOKEN_REJECTION_REASONS } from '../core/token/index.ts'
 import { CONFIG_ERRORS } from '../common/config-error.ts';
 import { CLIENT_ERRORS } from '../client/errors.ts';
 import { MEDIA_ERRORS } from '../media/errors.ts';
-import { DROP_REASONS as RELAY_DROP_REASONS } from '../relay/stats.ts';
+import { DROP_REASONS as RELAY_DROP_REASONS, REMOVAL_REASONS as RELAY_REMOVAL_REASONS } from '../relay/stats.ts';
 import { CALL_REFUSAL_REASONS } from '../transceiver/calls/call-types.ts';
 import { ENDPOINT_DROPS } from '../transceiver/media/drop-reasons.ts';
 import { HANDLER_ERRORS } from '../transceiver/handlers/errors.ts';
@@ -36,9 +36,12 @@ export interface ErrorDocSection {
 
 const RELAY_STATS = new URL('../relay/stats.ts', import.meta.url);
 
-/** The relay's drop reasons with the comment each carries in its list (`'reason', // meaning`). */
-export function relayDropReasons(source = readFileSync(RELAY_STATS, 'utf8')): CatalogEntry[] {
-  return RELAY_DROP_REASONS.map((value) => {
+/** The relay's drop (or flow removal) reasons with the comment each carries in its list (`'reason', // meaning`). */
+export function relayDropReasons(
+  source = readFileSync(RELAY_STATS, 'utf8'),
+  reasons: readonly string[] = RELAY_DROP_REASONS,
+): CatalogEntry[] {
+  return reasons.map((value) => {
     const line = source.split('\n').find((l) => l.trimStart().startsWith(`'${value}',`));
     return { value, meaning: line?.split('//')[1]?.trim() ?? '' };
   });
@@ -136,6 +139,12 @@ export function errorCodeSections(): ErrorDocSection[] {
 export function dropReasonSections(): ErrorDocSection[] {
   return [
     { title: 'Relay', source: 'src/relay/stats.ts', seen: 'Counted in `parley_relay_drops_total{reason}`.', entries: relayDropReasons() },
+    {
+      title: 'Relay flow removals',
+      source: 'src/relay/stats.ts',
+      seen: 'Flows the per-token limits remove, counted in `parley_relay_flows_removed_total{reason}`.',
+      entries: relayDropReasons(undefined, RELAY_REMOVAL_REASONS),
+    },
     {
       title: 'Transceiver endpoint',
       source: 'src/transceiver/media/drop-reasons.ts',

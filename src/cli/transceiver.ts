@@ -8,10 +8,13 @@ import { formatAddress } from '../core/address.ts';
 import { ConfigError } from '../common/config-error.ts';
 import { renderSettingsHelp } from '../common/cli-config.ts';
 import { createLogger } from '../common/log.ts';
+import type { Logger } from '../common/log.ts';
 import { resolveTransceiverConfig, transceiverSettings } from '../transceiver/config.ts';
 import { defaultHandlers } from '../transceiver/handlers/registry.ts';
 import { LiveRelays, RelayLocations } from '../transceiver/relays/relay-locations.ts';
 import { advertisedAddresses, formatRelaySpec } from '../transceiver/relays/relay-spec.ts';
+import { TokenRevocations } from '../transceiver/relays/token-revocations.ts';
+import type { TokenRevocationsOptions } from '../transceiver/relays/token-revocations.ts';
 import { startTransceiver } from '../transceiver/transceiver.ts';
 import type { Command } from './command.ts';
 
@@ -56,6 +59,9 @@ export const command: Command = {
       const l = live;
       locations = new RelayLocations({ spec: cfg.relays, region: cfg.region, regionMap: cfg.regionMap, live: () => l.live() });
     }
+    // Ended calls' tokens are revoked in the relays' flow store (docs/security.md, "Relay").
+    const revocations =
+      cfg.redis === undefined ? undefined : await TokenRevocations.start(revocationOptions(cfg.redis, cfg.redisPrefix, log));
     let trx;
     try {
       trx = await startTransceiver({
@@ -78,11 +84,13 @@ export const command: Command = {
         mediaBatchUs: cfg.mediaBatchUs,
         srtpTransform: cfg.srtpTransform,
         staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
+        tokenEnded: revocations && ((ufrag) => revocations.revoke(ufrag)),
       });
     } catch (err) {
       // A port in use or an address not on this host: say which, exit 1 (as the relay does).
       log.error('transceiver failed to start', { err, http: formatAddress(cfg.http), media: formatAddress(cfg.media) });
       await live?.close();
+      await revocations?.close();
       return 1;
     }
     const t = trx;
@@ -108,7 +116,24 @@ export const command: Command = {
       process.on('SIGINT', onSignal);
     });
     await live?.close();
+    await revocations?.close();
     log.info('stopped');
     return 0;
   },
 };
+
+/** Revocations whose publish failed are logged at most once per 10 s (a down Redis must not flood the log). */
+function revocationOptions(url: string, prefix: string, log: Logger): TokenRevocationsOptions {
+  let last = -Infinity;
+  return {
+    url,
+    prefix,
+    log,
+    onError(err) {
+      const now = performance.now();
+      if (now - last < 10_000) return;
+      last = now;
+      log.warn('token revocation not published', { err });
+    },
+  };
+}

@@ -153,6 +153,11 @@ export const parsers = {
   },
   address,
   addressList: (text: string): TransportAddress[] => list(address)(text),
+  /** A Redis key prefix: 1..200 characters. */
+  keyPrefix(text: string): string {
+    if (text === '' || text.length > 200) throw new Error('must be 1..200 characters');
+    return text;
+  },
   url(protocols: readonly string[]): (text: string) => string {
     return (text) => {
       let u: URL;

@@ -7,7 +7,7 @@
 // Not here: which metric a counter feeds (src/relay/stats.ts maps each one to its slot).
 
 /** Bumped whenever the addon's functions change shape; the TypeScript side refuses another build. */
-export const RELAY_ADDON_ABI = 4;
+export const RELAY_ADDON_ABI = 5;
 
 /** At most this many public (listen) addresses per relay: a flow's public index fits in 4 bits. */
 export const MAX_PUBLIC_ADDRESSES = 16;
@@ -40,5 +40,17 @@ export type NativeCounter = (typeof NATIVE_COUNTERS)[number];
 /** One queued datagram in a miss batch: this many values in the flat array, at these positions. */
 export const NATIVE_MISS_FIELDS = ['payload', 'address', 'port', 'family', 'publicIndex'] as const;
 
-/** One flow as the addon hands it out (get, and each flow due in a sweep): values at these positions. */
-export const NATIVE_FLOW_FIELDS = ['clientAddress', 'clientPort', 'publicIndex', 'destAddress', 'destPort', 'ufrag', 'lastSeen'] as const;
+/**
+ * One flow as the addon hands it out (get, and each flow due in a sweep): values at these positions.
+ * `confirmed` is 1 once the transceiver has sent to the client (the loop's reply path sets it).
+ */
+export const NATIVE_FLOW_FIELDS = [
+  'clientAddress',
+  'clientPort',
+  'publicIndex',
+  'destAddress',
+  'destPort',
+  'ufrag',
+  'lastSeen',
+  'confirmed',
+] as const;

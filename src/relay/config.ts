@@ -110,10 +110,7 @@ export const relaySettings = {
     metavar: 'PREFIX',
     help: 'key prefix of flow records in Redis',
     default: DEFAULT_FLOW_PREFIX,
-    parse: (t: string) => {
-      if (t === '' || t.length > 200) throw new Error('must be 1..200 characters');
-      return t;
-    },
+    parse: parsers.keyPrefix,
   }),
   location: setting({
     flag: 'location',
@@ -132,10 +129,7 @@ export const relaySettings = {
     metavar: 'PREFIX',
     help: 'key prefix of relay heartbeats in Redis (sorted set PREFIX + live, members LOCATION:ID due within 3 s by the Redis clock; PREFIX + LOCATION:ID keys for operators); transceivers read the same prefix',
     default: DEFAULT_HEARTBEAT_PREFIX,
-    parse: (t: string) => {
-      if (t === '' || t.length > 200) throw new Error('must be 1..200 characters');
-      return t;
-    },
+    parse: parsers.keyPrefix,
   }),
   http: setting({
     flag: 'http',

@@ -20,6 +20,8 @@ export interface FlowView {
   readonly ufrag: string;
   /** Last packet from the client (ms, the worker's coarse clock). */
   readonly lastSeen: number;
+  /** The transceiver has sent to the client on this flow (its reply path confirmed the address). */
+  readonly confirmed: boolean;
 }
 
 /** A flow to add: route.ts has opened its token and checked its destination. */
@@ -30,6 +32,8 @@ export interface NewFlow {
   readonly public: TransportAddress;
   readonly dest: TransportAddress;
   readonly ufrag: string;
+  /** A flow recovered from the store was a real flow of some relay; a new one waits for the reply path. */
+  readonly confirmed: boolean;
 }
 
 export type InsertResult<F> = { readonly kind: 'added' | 'replaced'; readonly flow: F } | { readonly kind: 'full' };
@@ -49,6 +53,8 @@ export interface FlowIndex<F extends FlowView> {
   insert(flow: NewFlow, now: number): InsertResult<F>;
   /** The control side forwarded a datagram of this flow (a STUN check from a known address). */
   touch(flow: F, now: number): void;
+  /** Removes the flow of this client address on this public address; false when there is none. */
+  remove(flow: FlowView): boolean;
   /**
    * One pass over the table: removes flows idle for the index's idle timeout (returns how
    * many), and hands `due` each flow that had traffic since its last store write, at least

@@ -15,6 +15,7 @@ import type { FlowIndex, FlowView, InsertResult, NewFlow } from './flow-index.ts
 /** A flow of the JS datapath: what it forwards from, per packet. */
 export interface JsFlow extends FlowView {
   lastSeen: number;
+  confirmed: boolean;
   /** Last time the store was told about this flow (ms). */
   storedAt: number;
   /** The relay header for packets of this flow, built once (the forward path sends it as is). */
@@ -42,6 +43,7 @@ export function makeFlow(f: NewFlow, now: number): JsFlow {
     header: encodeRelayHeader(client, f.public),
     clientKey,
     lastSeen: now,
+    confirmed: f.confirmed,
     storedAt: now,
     out: undefined,
   };
@@ -93,6 +95,13 @@ export class FlowTable implements FlowIndex<JsFlow> {
 
   touch(flow: JsFlow, now: number): void {
     flow.lastSeen = now;
+  }
+
+  remove(flow: FlowView): boolean {
+    const f = this.get(flow.clientAddress, flow.clientPort, flow.publicIndex);
+    if (!f) return false;
+    this.#remove(f);
+    return true;
   }
 
   #remove(flow: JsFlow): void {

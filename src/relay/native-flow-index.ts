@@ -11,10 +11,20 @@ import type { FlowIndex, FlowView, InsertResult, NewFlow } from './flow-index.ts
 /** The addon's functions this index calls (NativeAddon, datapath-native.ts, has them all). */
 export interface NativeTableCalls {
   /** → 0 added, 1 replaced, -1 full. */
-  install(h: object, header: Buffer, publicIndex: number, destAddress: string, destPort: number, ufrag: string, now: number): number;
+  install(
+    h: object,
+    header: Buffer,
+    publicIndex: number,
+    destAddress: string,
+    destPort: number,
+    ufrag: string,
+    now: number,
+    confirmed: boolean,
+  ): number;
   /** → the flow's NATIVE_FLOW_FIELDS values, or undefined. */
   get(h: object, clientAddress: string, clientPort: number, publicIndex: number): unknown[] | undefined;
   touch(h: object, clientAddress: string, clientPort: number, publicIndex: number, now: number): boolean;
+  remove(h: object, clientAddress: string, clientPort: number, publicIndex: number): boolean;
   /** → [expired, then NATIVE_FLOW_FIELDS values per flow due for a store refresh]. */
   sweep(h: object, now: number, idleMs: number, refreshMs: number): unknown[];
   flows(h: object): number;
@@ -34,6 +44,7 @@ function viewAt(a: readonly unknown[], i: number): FlowView {
     destPort: a[i + Field.destPort] as number,
     ufrag: a[i + Field.ufrag] as string,
     lastSeen: a[i + Field.lastSeen] as number,
+    confirmed: a[i + Field.confirmed] === 1,
   };
 }
 
@@ -70,7 +81,16 @@ export class NativeFlowIndex implements FlowIndex<FlowView> {
   insert(f: NewFlow, now: number): InsertResult<FlowView> {
     if (this.#closed) return { kind: 'full' };
     const c: TransportAddress = f.client;
-    const rc = this.#addon.install(this.#h, encodeRelayHeader(c, f.public), f.publicIndex, f.dest.address, f.dest.port, f.ufrag, now);
+    const rc = this.#addon.install(
+      this.#h,
+      encodeRelayHeader(c, f.public),
+      f.publicIndex,
+      f.dest.address,
+      f.dest.port,
+      f.ufrag,
+      now,
+      f.confirmed,
+    );
     if (rc < 0) return { kind: 'full' };
     const flow: FlowView = {
       clientAddress: c.address,
@@ -81,12 +101,17 @@ export class NativeFlowIndex implements FlowIndex<FlowView> {
       destPort: f.dest.port,
       ufrag: f.ufrag,
       lastSeen: now,
+      confirmed: f.confirmed,
     };
     return { kind: rc === 1 ? 'replaced' : 'added', flow };
   }
 
   touch(flow: FlowView, now: number): void {
     if (!this.#closed) this.#addon.touch(this.#h, flow.clientAddress, flow.clientPort, flow.publicIndex, now);
+  }
+
+  remove(flow: FlowView): boolean {
+    return !this.#closed && this.#addon.remove(this.#h, flow.clientAddress, flow.clientPort, flow.publicIndex);
   }
 
   sweep(now: number, refreshMs: number, due: (flow: FlowView) => void): number {

@@ -21,6 +21,8 @@ export const DROP_REASONS = [
   'token_bad_tag', // authentication fails: forged, tampered or truncated
   'token_not_yet_valid', // issued further in the future than the allowed clock skew
   'token_expired', // older than the token lifetime
+  'token_revoked', // the token's call has ended (the transceiver revoked it through the flow store)
+  'token_window_closed', // past the token's first-flow window, and no relay holds a flow of it (route.ts)
   'bad_integrity', // MESSAGE-INTEGRITY does not verify with the token's ICE password
   'unknown_flow', // return path: no flow for that client on that public address from that transceiver
   'too_large', // over the datagram limit (1500 bytes of payload)
@@ -34,6 +36,19 @@ export const DROP_REASONS = [
   'send_error', // the kernel refused a send
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
+
+/**
+ * Why the relay removed a flow before its idle timeout (route.ts, token-flows.ts): the limits that
+ * keep one token from filling the table. docs/metrics.md lists them.
+ */
+export const REMOVAL_REASONS = [
+  'token_cap', // a token over its confirmed flows per worker: the least recently seen goes
+  'unconfirmed_per_token', // a token's new unconfirmed flow pushed out its oldest unconfirmed one
+  'unconfirmed_pool_full', // the worker's pool of unconfirmed flows was full: the oldest went
+  'unconfirmed_timeout', // the transceiver never sent to the client within the confirmation time
+  'revoked', // the token's call ended
+] as const;
+export type RemovalReason = (typeof REMOVAL_REASONS)[number];
 
 export const DIRECTIONS = ['to_transceiver', 'to_client'] as const;
 
@@ -60,9 +75,13 @@ export const Slot = {
   storeConnected: slot(),
   storeLatencySum: slot(),
   storeLatencyCount: slot(),
+  takeoversRefused: slot(),
+  tokenLookups: slot(),
 } as const;
 const DROP_BASE = next;
 next += DROP_REASONS.length;
+const REMOVAL_BASE = next;
+next += REMOVAL_REASONS.length;
 const LATENCY_BASE = next;
 next += STORE_LATENCY_BUCKETS.length + 1;
 export const STATS_SLOTS = next;
@@ -70,6 +89,7 @@ export const STATS_SLOTS = next;
 export const NATIVE_STATS_BASE = STATS_SLOTS;
 
 export const dropSlot = Object.fromEntries(DROP_REASONS.map((r, i) => [r, DROP_BASE + i])) as Record<DropReason, number>;
+export const removalSlot = Object.fromEntries(REMOVAL_REASONS.map((r, i) => [r, REMOVAL_BASE + i])) as Record<RemovalReason, number>;
 
 /** The slot each counter of the native loop (src/contracts/relay-native.ts) is written to; -1: none. */
 const NATIVE_COUNTER_SLOT: Record<NativeCounter, number> = {
@@ -115,6 +135,9 @@ export const METRIC = {
   flowsCreated: 'parley_relay_flows_created_total',
   flowsExpired: 'parley_relay_flows_expired_total',
   flowsRecovered: 'parley_relay_flows_recovered_total',
+  flowsRemoved: 'parley_relay_flows_removed_total',
+  takeoversRefused: 'parley_relay_takeovers_refused_total',
+  tokenLookups: 'parley_relay_token_lookups_total',
   storeErrors: 'parley_relay_store_errors_total',
   storeWrites: 'parley_relay_store_writes_total',
   storeLookups: 'parley_relay_store_lookups_total',
@@ -134,6 +157,11 @@ export function registerRelayMetrics(reg: MetricsRegistry, workers: () => readon
     labelNames: ['direction'],
   });
   const drops = reg.counter({ name: METRIC.drops, help: 'Datagrams dropped, by reason.', labelNames: ['reason'] });
+  const removed = reg.counter({
+    name: METRIC.flowsRemoved,
+    help: 'Flows removed before their idle timeout by the per-token limits, by reason.',
+    labelNames: ['reason'],
+  });
   const flows = reg.gauge({ name: METRIC.flows, help: 'Flows in the table, by worker.', labelNames: ['worker'] });
   const simple = [
     [reg.counter({ name: METRIC.flowsCreated, help: 'Flows created from a verified STUN check.' }), Slot.flowsCreated],
@@ -142,6 +170,11 @@ export function registerRelayMetrics(reg: MetricsRegistry, workers: () => readon
       reg.counter({ name: METRIC.flowsRecovered, help: 'Flows loaded from the flow store (start-up load or lookup).' }),
       Slot.flowsRecovered,
     ],
+    [
+      reg.counter({ name: METRIC.takeoversRefused, help: "Valid checks for another call from a live flow's address (not taken over)." }),
+      Slot.takeoversRefused,
+    ],
+    [reg.counter({ name: METRIC.tokenLookups, help: 'Store lookups of a token seen after its first-flow window.' }), Slot.tokenLookups],
     [reg.counter({ name: METRIC.storeErrors, help: 'Flow store operations that failed.' }), Slot.storeErrors],
     [reg.counter({ name: METRIC.storeWrites, help: 'Flow records written (or refreshed) to the store.' }), Slot.storeWrites],
     [reg.counter({ name: METRIC.storeLookups, help: 'Store lookups for packets from unknown addresses.' }), Slot.storeLookups],
@@ -163,6 +196,7 @@ export function registerRelayMetrics(reg: MetricsRegistry, workers: () => readon
   const bT = bytes.labels(DIRECTIONS[0]);
   const bC = bytes.labels(DIRECTIONS[1]);
   const dropChildren = DROP_REASONS.map((r) => drops.labels(r));
+  const removedChildren = REMOVAL_REASONS.map((r) => removed.labels(r));
   reg.onCollect(() => {
     const arrays = workers();
     const sum = (i: number): number => arrays.reduce((s, a) => s + a[i] + (a[NATIVE_STATS_BASE + i] ?? 0), 0);
@@ -171,6 +205,7 @@ export function registerRelayMetrics(reg: MetricsRegistry, workers: () => readon
     bT.set(sum(Slot.bytesToTransceiver));
     bC.set(sum(Slot.bytesToClient));
     DROP_REASONS.forEach((r, i) => dropChildren[i].set(sum(dropSlot[r])));
+    REMOVAL_REASONS.forEach((r, i) => removedChildren[i].set(sum(removalSlot[r])));
     flows.reset();
     arrays.forEach((a, i) => flows.labels(String(i)).set(a[Slot.flows]));
     for (const [m, i] of simple) m.labels().set(sum(i));

@@ -2,8 +2,9 @@
 // first packets into flows through the pure route() (tokens, integrity, limits), writes flows
 // behind to the store, asks the store about unknown senders (negative cache + rate limit, so
 // junk cannot become a flood of store reads), bulk-loads the store at start, and has the index
-// expire idle flows and hand over live ones to refresh in the store — all on ONE 100 ms timer
-// of its Clock that also advances the coarse clock the datapath stamps flows with.
+// expire idle flows and hand over live ones to refresh in the store, applies the per-token limits
+// (token-flows.ts) and the revocations the store announces (revoked-tokens.ts) — all on ONE 100 ms
+// timer of its Clock that also advances the coarse clock the datapath stamps flows with.
 // Runs inside a worker thread (worker-main.ts) but takes its port, data and clock as arguments,
 // so a test runs one in process on a ManualClock.
 import type { RemoteInfo } from 'node:dgram';
@@ -22,10 +23,14 @@ import { NodeDatapath } from './datapath.ts';
 import { NativeDatapath } from './datapath-native.ts';
 import type { FlowIndex, FlowView } from './flow-index.ts';
 import { KeyedTokenBuckets } from './rate-limit.ts';
-import type { RouteContext } from './route.ts';
-import { recoverFlow, routeFromClient } from './route.ts';
-import { Slot, dropSlot, observeStoreLatency } from './stats.ts';
-import type { DropReason } from './stats.ts';
+import type { ClientRoute, RouteContext } from './route.ts';
+import { admitLate, recoverFlow, routeFromClient } from './route.ts';
+import { RevokedTokens } from './revoked-tokens.ts';
+import { Slot, dropSlot, observeStoreLatency, removalSlot } from './stats.ts';
+import type { DropReason, RemovalReason } from './stats.ts';
+import type { OnRemoved } from './token-flows.ts';
+import { TokenFlows } from './token-flows.ts';
+import type { NewFlow } from './flow-index.ts';
 import { HELPER_NICE, lowerHelperThreads } from './thread-priority.ts';
 import type { FlowStore, StoreObserver } from './store/flow-store.ts';
 import type { RedisStoreOptions } from './store/redis-store.ts';
@@ -37,6 +42,18 @@ const SWEEP_EVERY_TICKS = 10;
 const NEGATIVE_CACHE_MS = 2000;
 const NEGATIVE_CACHE_MAX = 10_000;
 const MAX_LOOKUPS_IN_FLIGHT = 1000;
+/** How often the per-token bookkeeping forgets tokens with no flow left (O(flows)). */
+const PRUNE_EVERY_TICKS = 300;
+/** At most one log line per refusal or removal reason per this interval. */
+const REFUSAL_LOG_MS = 10_000;
+/** Drop reasons that are the limits of docs/security.md at work: logged (rate-limited), not only counted. */
+const LOGGED_DROPS: ReadonlySet<DropReason> = new Set([
+  'token_revoked',
+  'token_window_closed',
+  'rate_limited',
+  'table_full',
+  'bad_integrity',
+]);
 
 /** The thread id, for pinning (Linux: /proc/thread-self → "PID/task/TID"); undefined elsewhere. */
 function threadId(): number | undefined {
@@ -111,6 +128,11 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
   readonly #lookupLimiter: KeyedTokenBuckets;
   readonly #negative = new Map<string, number>();
   readonly #inFlight = new Map<string, Buffer>();
+  readonly #tokenFlows = new TokenFlows();
+  readonly #revoked = new RevokedTokens();
+  readonly #removed: OnRemoved;
+  /** Reason → when it was last logged (REFUSAL_LOG_MS). */
+  readonly #lastLogged = new Map<string, number>();
   /** Set by start() once the datapath is bound (misses arrive only after that). */
   #ctx: RouteContext<F> | undefined;
   #publics: readonly TransportAddress[];
@@ -173,6 +195,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
     this.#newFlowLimiter = new KeyedTokenBuckets({ ratePerSecond: init.newFlowRate, burst: init.newFlowBurst, maxKeys: 100_000 });
     this.#lookupLimiter = new KeyedTokenBuckets({ ratePerSecond: init.storeLookupRate, burst: init.storeLookupRate, maxKeys: 1 });
     this.#writeFlow = (f) => this.#storeWrite(f);
+    this.#removed = (reason, f) => this.#onRemoved(reason, f);
     port.on('message', (m: SupervisorMessage) => {
       if (m.t === 'stop') void this.stop();
     });
@@ -194,7 +217,16 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
       newFlowLimiter: this.#newFlowLimiter,
       publics: bound.publics,
       transceiverAllowed: this.#transceiverAllowed,
+      tokenFlows: this.#tokenFlows,
+      revoked: this.#revoked,
+      removed: this.#removed,
     };
+    const ctx = this.#ctx;
+    this.#store.watchRevoked((ufrag, untilMs) => {
+      this.#revoked.add(ufrag, untilMs);
+      if (untilMs > this.#now[0]) this.#tokenFlows.release(ctx.table, ufrag, this.#removed);
+      this.#stats[Slot.flows] = ctx.table.size;
+    });
     const tid = threadId();
     const loops = this.#dp.tids;
     if (loops.length > 0) {
@@ -236,16 +268,41 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
     return this.#publics.findIndex((p) => p.port === a.port && p.address === a.address);
   }
 
-  #drop(reason: DropReason): void {
+  #drop(reason: DropReason, rinfo?: RemoteInfo): void {
     this.#stats[dropSlot[reason]]++;
+    if (LOGGED_DROPS.has(reason)) this.#logLimited(reason, 'new flow refused', rinfo && { from: `${rinfo.address}:${rinfo.port}` });
+  }
+
+  #onRemoved(reason: RemovalReason, f: FlowView): void {
+    this.#stats[removalSlot[reason]]++;
+    this.#stats[Slot.flows] = this.#ctx?.table.size ?? 0;
+    this.#logLimited(`removed:${reason}`, 'flow removed by the per-token limits', { reason, client: `${f.clientAddress}:${f.clientPort}` });
+  }
+
+  /** One line per key per REFUSAL_LOG_MS: a flood is counted in /metrics, not written to the log. */
+  #logLimited(key: string, msg: string, fields: Record<string, unknown> = {}): void {
+    const now = this.#clock.now();
+    if (now - (this.#lastLogged.get(key) ?? -Infinity) < REFUSAL_LOG_MS) return;
+    this.#lastLogged.set(key, now);
+    this.#log.info(msg, { reason: key, ...fields });
   }
 
   #onClientMiss(msg: Buffer, rinfo: RemoteInfo, index: number): void {
     const ctx = this.#ctx;
     if (this.#stopping || !ctx) return;
-    const r = routeFromClient(ctx, msg, rinfo, index, this.#now[0]);
+    this.#carryOut(ctx, routeFromClient(ctx, msg, rinfo, index, this.#now[0]), msg, rinfo, index);
+  }
+
+  #carryOut(ctx: RouteContext<F>, r: ClientRoute<F>, msg: Buffer, rinfo: RemoteInfo, index: number): void {
     switch (r.kind) {
       case 'forward':
+        this.#dp.forward(r.flow, msg);
+        return;
+      case 'takeover_refused':
+        this.#stats[Slot.takeoversRefused]++;
+        this.#logLimited('takeover_refused', "check for another call from a live flow's address", {
+          from: `${rinfo.address}:${rinfo.port}`,
+        });
         this.#dp.forward(r.flow, msg);
         return;
       case 'created':
@@ -258,10 +315,40 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
       case 'lookup':
         this.#lookup(ctx, msg, rinfo, index);
         return;
+      case 'ask_store':
+        this.#askToken(ctx, r.flow, msg, rinfo, index);
+        return;
       case 'drop':
-        this.#drop(r.reason);
+        this.#drop(r.reason, rinfo);
         return;
     }
+  }
+
+  /** A verified check for a token past its first-flow window that this worker holds no flow of: does any relay? */
+  #askToken(ctx: RouteContext<F>, flow: NewFlow, msg: Buffer, rinfo: RemoteInfo, index: number): void {
+    const key = `${index}|${rinfo.address}|${rinfo.port}`;
+    if (this.#inFlight.has(key) || !this.#store.connected) {
+      this.#drop(this.#store.connected ? 'token_window_closed' : 'store_unavailable', rinfo);
+      return;
+    }
+    if (this.#inFlight.size >= MAX_LOOKUPS_IN_FLIGHT || !this.#lookupLimiter.take('', this.#now[0])) {
+      this.#stats[Slot.storeLookupsSkipped]++;
+      this.#drop('store_unavailable', rinfo);
+      return;
+    }
+    this.#inFlight.set(key, msg);
+    this.#stats[Slot.tokenLookups]++;
+    this.#store.hasToken(flow.ufrag).then(
+      (has) => {
+        this.#inFlight.delete(key);
+        if (!this.#stopping) this.#carryOut(ctx, admitLate(ctx, flow, has, this.#now[0]), msg, rinfo, index);
+      },
+      () => {
+        this.#inFlight.delete(key);
+        this.#stats[Slot.storeErrors]++;
+        this.#drop('store_unavailable');
+      },
+    );
   }
 
   #storeWrite(f: FlowView): void {
@@ -339,9 +426,15 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
   #tick(): void {
     const now = this.#clock.wallNow();
     this.#now[0] = now;
-    if (++this.#ticks % SWEEP_EVERY_TICKS !== 0) return;
     const index: FlowIndex<F> | undefined = this.#ctx?.table;
     if (!index || this.#stopping) return;
+    // Unconfirmed flows past their time, tokens over their cap (cheap when there are none).
+    this.#tokenFlows.tick(index, now, this.#removed);
+    if (++this.#ticks % PRUNE_EVERY_TICKS === 0) {
+      this.#tokenFlows.prune(index);
+      this.#revoked.prune(now);
+    }
+    if (this.#ticks % SWEEP_EVERY_TICKS !== 0) return;
     // Idle expiry, and the store refresh: RFC 7675 consent checks (every ~5 s) keep flows seen;
     // a flow that saw traffic since its last write is written again about twice per idle timeout.
     this.#stats[Slot.flowsExpired] += index.sweep(now, this.#init.idleMs / 2, this.#writeFlow);

@@ -13,6 +13,7 @@ import { LOG_LEVELS } from '../common/log.ts';
 import type { LogLevel } from '../common/log.ts';
 import { CidrSet, LOOPBACK_CIDRS } from '../core/cidr.ts';
 import { DEFAULT_HEARTBEAT_PREFIX } from '../contracts/heartbeat.ts';
+import { DEFAULT_FLOW_PREFIX } from '../contracts/flow-record.ts';
 import { parseRegionMap } from './relays/relay-locations.ts';
 import { parseRelaySpec } from './relays/relay-spec.ts';
 import { MEDIA_IO_MODES } from './media/media-socket.ts';
@@ -128,18 +129,23 @@ export const transceiverSettings = {
     default: undefined,
     defaultText: '(none: every location counts as live)',
     parse: parsers.url(['redis:', 'rediss:']),
-    help: 'Redis the relays publish heartbeats in (read every second); locations with no live relay are not advertised',
+    help: "the relays' Redis: their heartbeats (read every second; locations with no live relay are not advertised) and flow store (ended calls' tokens are revoked there)",
   }),
   heartbeatPrefix: setting({
     flag: 'heartbeat-prefix',
     env: 'PARLEY_HEARTBEAT_PREFIX',
     metavar: 'PREFIX',
     default: DEFAULT_HEARTBEAT_PREFIX,
-    parse: (t: string) => {
-      if (t === '' || t.length > 200) throw new Error('must be 1..200 characters');
-      return t;
-    },
+    parse: parsers.keyPrefix,
     help: "key prefix of relay heartbeats in Redis (the relays' --heartbeat-prefix)",
+  }),
+  redisPrefix: setting({
+    flag: 'redis-prefix',
+    env: 'PARLEY_REDIS_PREFIX',
+    metavar: 'PREFIX',
+    default: DEFAULT_FLOW_PREFIX,
+    parse: parsers.keyPrefix,
+    help: "key prefix of the relays' flow store in Redis (their --redis-prefix): with --redis, each ended call's token is revoked there, so no relay opens a flow for it again",
   }),
   relayCidrs: setting({
     flag: 'relay-cidrs',

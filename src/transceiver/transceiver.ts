@@ -60,6 +60,8 @@ export interface TransceiverOptions {
   readonly clock?: Clock;
   /** Served at / (the demo page). */
   readonly staticDir?: string;
+  /** Called with the routing token of each call that ends (relays/token-revocations.ts). */
+  readonly tokenEnded?: (ufrag: string) => void;
 }
 
 export interface Transceiver {
@@ -134,6 +136,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     log: o.log,
     setupTimeoutMs: o.setupTimeoutMs,
     srtpTransform: o.srtpTransform,
+    tokenEnded: o.tokenEnded,
   });
   let signaling: SignalingServer;
   try {

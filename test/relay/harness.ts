@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { createClient } from 'redis';
 import type { TransportAddress } from '../../src/core/address.ts';
 import { parseAddress } from '../../src/core/address.ts';
+import { RELAY_HEADER_LENGTH } from '../../src/contracts/relay-header.ts';
 import { KEYS_TEXT, mintFor, stunCheck } from './helpers.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -146,6 +147,19 @@ export async function openSocket(host = '127.0.0.1'): Promise<TestSocket> {
   };
 }
 
+/** Opens client sockets on demand and closes them all at the end (a test opens one per source address). */
+export function socketPool(): { open(host?: string): Promise<TestSocket>; closeAll(): Promise<void> } {
+  const sockets: TestSocket[] = [];
+  return {
+    async open(host) {
+      const s = await openSocket(host);
+      sockets.push(s);
+      return s;
+    },
+    closeAll: async () => void (await Promise.all(sockets.map((s) => s.close()))),
+  };
+}
+
 /** GET /metrics and parse `name{labels} value` lines into a map. */
 export async function scrape(http: TransportAddress): Promise<Map<string, number>> {
   const res = await fetch(`http://${http.address}:${http.port}/metrics`, { signal: AbortSignal.timeout(3000) });
@@ -192,13 +206,13 @@ export async function deleteRedisKeys(prefix: string, url = REDIS_URL): Promise<
   return n;
 }
 
-export async function countRedisKeys(prefix: string, url = REDIS_URL): Promise<number> {
+export async function countRedisKeys(prefix: string, url = REDIS_URL, suffix = '*'): Promise<number> {
   const c = createClient({ url, socket: { connectTimeout: 1000, reconnectStrategy: false } });
   c.on('error', () => {});
   await c.connect();
   let n = 0;
   try {
-    for await (const keys of c.scanIterator({ MATCH: prefix.replace(/[*?[\]\\]/g, '\\$&') + '*', COUNT: 1000 })) n += keys.length;
+    for await (const keys of c.scanIterator({ MATCH: prefix.replace(/[*?[\]\\]/g, '\\$&') + suffix, COUNT: 1000 })) n += keys.length;
   } finally {
     await c.close();
   }
@@ -274,6 +288,22 @@ export async function explain(r: RelayProcess): Promise<string> {
 export async function withRelayState(r: RelayProcess | undefined, err: unknown): Promise<never> {
   if (!r) throw err;
   throw new Error(`${(err as Error).message}\n${await explain(r)}`, { cause: err });
+}
+
+/** Flow records under `prefix` (their keys hold HOST:PORT; token and revocation records do not: flow-record.ts). */
+export function countFlowRecords(prefix: string, url = REDIS_URL): Promise<number> {
+  return countRedisKeys(prefix, url, '*:*');
+}
+
+/**
+ * Makes a test transceiver answer every STUN datagram a relay brings it, as a real one answers
+ * checks: header and datagram back to the relay worker it came from. The relay's reply path
+ * confirms the flow (token-flows.ts); an unconfirmed flow is removed after a few seconds.
+ */
+export function answerChecks(tx: TestSocket): void {
+  tx.sock.on('message', (m: Buffer, from: RemoteInfo) => {
+    if (m.length > RELAY_HEADER_LENGTH && m[RELAY_HEADER_LENGTH] <= 3) tx.sock.send(m, from.port, from.address);
+  });
 }
 
 /**

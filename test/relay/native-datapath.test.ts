@@ -79,7 +79,10 @@ test(
 
       // JS inserts the flow and forwards the first packet; the loop forwards the rest.
       const t0 = now[0];
-      const ins = index.insert({ client: client.address, publicIndex: 0, public: pub, dest: tx.address, ufrag: 'ufrag-1' }, t0);
+      const ins = index.insert(
+        { client: client.address, publicIndex: 0, public: pub, dest: tx.address, ufrag: 'ufrag-1', confirmed: false },
+        t0,
+      );
       assert.ok(ins.kind === 'added');
       const flow: FlowView = ins.flow;
       assert.equal(index.size, 1);
@@ -124,7 +127,8 @@ test(
         index.sweep(t0 + 30_000, 30_000, (f) => due.push(f)),
         0,
       );
-      assert.deepEqual(due, [{ ...flow, lastSeen: t0 + 1000 }]);
+      // The transceiver's reply (above) went through the loop's return path: the flow is confirmed.
+      assert.deepEqual(due, [{ ...flow, lastSeen: t0 + 1000, confirmed: true }]);
       assert.equal(
         index.sweep(t0 + 60_000, 30_000, (f) => due.push(f)),
         0,
@@ -231,6 +235,7 @@ test(
         destPort: 3,
         ufrag: 'u',
         lastSeen: 0,
+        confirmed: false,
       },
       rtp(1),
     );
@@ -287,7 +292,10 @@ test(
         const op = rng.bytes(1)[0] % 8;
         if (op < 7) {
           const ufrag = `u${step}`;
-          const r = index.insert({ client: x.c, publicIndex: x.pi, public: pubs[x.pi], dest: v4('127.0.0.2', 9), ufrag }, t);
+          const r = index.insert(
+            { client: x.c, publicIndex: x.pi, public: pubs[x.pi], dest: v4('127.0.0.2', 9), ufrag, confirmed: false },
+            t,
+          );
           const want = model.has(x.key) ? 'replaced' : model.size >= MAX ? 'full' : 'added';
           assert.equal(r.kind, want, `${x.key} at ${model.size}`);
           if (r.kind !== 'full') model.set(x.key, { ufrag, at: t });

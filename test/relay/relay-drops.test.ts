@@ -131,7 +131,11 @@ test('each drop reason is counted in /metrics and nothing is forwarded', async (
       }),
     );
     await t.test('table full', async () => {
-      for (let i = 0; i < 3; i++) (await open('127.0.2.1')).send(stunCheck(ufrag, pwd), pub);
+      // One call each: a token holds at most a few unconfirmed flows (token-flows.ts).
+      for (let i = 0; i < 3; i++) {
+        const call = mintFor(tx.address);
+        (await open('127.0.2.1')).send(stunCheck(call.ufrag, call.pwd), pub);
+      }
       await waitFor(async () => (await scrape(relay.http)).get('parley_relay_flows{worker="0"}') === 3, 3000, '3 flows');
       await expectDrop('table_full', 1, async () => (await open('127.0.2.1')).send(stunCheck(ufrag, pwd), pub));
       // The three admitted checks reached the transceiver: the only packets it ever gets.

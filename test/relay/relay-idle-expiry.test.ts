@@ -26,7 +26,9 @@ test('a flow kept alive by consent checks stays and is refreshed in the store; a
     const pub = relay.publics[0];
     const call = mintFor(tx.address, clock.wallNow());
     client.send(stunCheck(call.ufrag, call.pwd), pub);
-    await tx.next(2000);
+    // The transceiver answers the check: the reply confirms the flow (else it would go after a few seconds).
+    tx.send((await tx.next(2000)).msg, relay.internal);
+    await client.next(2000);
     assert.equal(relay.stat(Slot.flowsCreated), 1);
     // The record reaches the supervisor's store after the store's write delay (on the clock).
     await clock.advanceAsync(10);

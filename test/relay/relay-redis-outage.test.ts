@@ -8,7 +8,8 @@ import { RELAY_HEADER_LENGTH } from '../../src/contracts/relay-header.ts';
 import { mintFor, rtp, stunCheck } from './helpers.ts';
 import type { RelayProcess, TestSocket } from './harness.ts';
 import {
-  countRedisKeys,
+  answerChecks,
+  countFlowRecords,
   drops,
   startClients,
   freePort,
@@ -29,6 +30,7 @@ test('Redis outage: existing flows keep forwarding, new flows work, the relay re
   let redis = await startPrivateRedis(redisPort);
   const prefix = 'parley-test:outage:';
   const tx = await openSocket();
+  answerChecks(tx);
   const clients: TestSocket[] = [];
   let relay: RelayProcess | undefined;
   let pump: NodeJS.Timeout | undefined;
@@ -37,7 +39,7 @@ test('Redis outage: existing flows keep forwarding, new flows work, the relay re
     const pub = relay.publics[0];
     await startClients(FLOWS, tx, pub, clients);
     await waitFor(() => tx.received.length === FLOWS, 3000, 'STUN checks at the transceiver');
-    await waitFor(async () => (await countRedisKeys(prefix, redis.url)) === FLOWS, 3000, 'flows in Redis');
+    await waitFor(async () => (await countFlowRecords(prefix, redis.url)) === FLOWS, 3000, 'flows in Redis');
     tx.received.length = 0;
 
     // Steady media on every old flow: one packet per flow every 10 ms. Each packet's sequence
@@ -93,7 +95,7 @@ test('Redis outage: existing flows keep forwarding, new flows work, the relay re
     redis = await startPrivateRedis(redisPort);
     await waitFor(async () => (await scrape(relay!.http)).get('parley_relay_store_connected') === 1, 8000, 'reconnect');
     // The empty new Redis receives the flow made during the outage (it waited in the queue).
-    await waitFor(async () => (await countRedisKeys(prefix, redis.url)) >= 1, 3000, 'queued write after reconnect');
+    await waitFor(async () => (await countFlowRecords(prefix, redis.url)) >= 1, 3000, 'queued write after reconnect');
     const m = await scrape(relay.http);
     assert.ok((m.get('parley_relay_store_errors_total') ?? 0) > 0, 'store errors are counted');
     assert.equal(m.get('parley_relay_flows_created_total'), FLOWS + 1);

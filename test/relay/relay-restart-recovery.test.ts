@@ -10,7 +10,8 @@ import type { RelayProcess, TestSocket } from './harness.ts';
 import {
   REDIS_URL,
   startClients,
-  countRedisKeys,
+  answerChecks,
+  countFlowRecords,
   deleteRedisKeys,
   freePort,
   openSocket,
@@ -30,6 +31,7 @@ test('after SIGKILL a new relay forwards the old flows from Redis within 100 ms 
   const port = await freePort('udp');
   const args = ['--workers', '2', '--listen', `127.0.0.1:${port}`, '--redis', REDIS_URL, '--redis-prefix', prefix];
   const tx = await openSocket();
+  answerChecks(tx);
   const clients: TestSocket[] = [];
   let a: RelayProcess | undefined;
   let b: RelayProcess | undefined;
@@ -38,7 +40,7 @@ test('after SIGKILL a new relay forwards the old flows from Redis within 100 ms 
     const pub = a.publics[0];
     await startClients(FLOWS, tx, pub, clients);
     await waitFor(() => tx.received.length === FLOWS, 3000, 'all STUN checks at the transceiver');
-    await waitFor(async () => (await countRedisKeys(prefix)) === FLOWS, 3000, 'flows written to Redis');
+    await waitFor(async () => (await countFlowRecords(prefix)) === FLOWS, 3000, 'flows written to Redis');
     await a.kill();
     tx.received.length = 0;
 
@@ -76,7 +78,7 @@ test('SIGTERM flushes pending flow-store writes and exits 0', async (t) => {
     c.send(stunCheck(ufrag, pwd), relay.publics[0]);
     await tx.next(2000).catch((e: unknown) => withRelayState(relay, e));
     assert.equal(await relay.stop(), 0);
-    assert.equal(await countRedisKeys(prefix), 1);
+    assert.equal(await countFlowRecords(prefix), 1);
   } finally {
     await c.close();
     await tx.close();

@@ -7,6 +7,8 @@ import { CidrSet } from '../../src/core/cidr.ts';
 import { FlowTable } from '../../src/relay/flow-table.ts';
 import type { JsFlow } from '../../src/relay/flow-table.ts';
 import { KeyedTokenBuckets } from '../../src/relay/rate-limit.ts';
+import { RevokedTokens } from '../../src/relay/revoked-tokens.ts';
+import { TokenFlows } from '../../src/relay/token-flows.ts';
 import type { RouteContext } from '../../src/relay/route.ts';
 import { publicMatchers, routeFromClient, routeFromTransceiver } from '../../src/relay/route.ts';
 import { keyring, mintFor, stunCheck, v4 } from './helpers.ts';
@@ -18,6 +20,9 @@ const ctx: RouteContext<JsFlow> & { table: FlowTable } = {
   newFlowLimiter: new KeyedTokenBuckets({ ratePerSecond: 1e9, burst: 1e9, maxKeys: 10 }),
   publics: [v4('192.0.2.1', 3478)],
   transceiverAllowed: CidrSet.parse('127.0.0.0/8').matcher(),
+  tokenFlows: new TokenFlows(),
+  revoked: new RevokedTokens(),
+  removed: () => {},
 };
 const matchers = publicMatchers(ctx.publics);
 const from = v4('198.51.100.1', 4000);

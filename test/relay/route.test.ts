@@ -6,9 +6,20 @@ import { encodeRelayHeader } from '../../src/contracts/relay-header.ts';
 import { FlowTable } from '../../src/relay/flow-table.ts';
 import type { JsFlow } from '../../src/relay/flow-table.ts';
 import { KeyedTokenBuckets } from '../../src/relay/rate-limit.ts';
+import { RevokedTokens } from '../../src/relay/revoked-tokens.ts';
+import { TokenFlows } from '../../src/relay/token-flows.ts';
 import { CidrSet } from '../../src/core/cidr.ts';
 import type { RouteContext } from '../../src/relay/route.ts';
-import { REPLACE_SILENT_FLOW_AFTER_MS, publicMatchers, recoverFlow, routeFromClient, routeFromTransceiver } from '../../src/relay/route.ts';
+import {
+  FIRST_FLOW_WINDOW_MS,
+  REPLACE_DEAD_FLOW_AFTER_MS,
+  admitLate,
+  publicMatchers,
+  rateKey,
+  recoverFlow,
+  routeFromClient,
+  routeFromTransceiver,
+} from '../../src/relay/route.ts';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_TOKEN_LIFETIME_MS, Keyring, mint } from '../../src/core/token/index.ts';
 import { seededRng } from '../../src/core/rng.ts';
 import { keyring, mintFor, rtp, stunCheck, v4 } from './helpers.ts';
@@ -25,6 +36,9 @@ function ctx(o: { maxFlows?: number; burst?: number; maxKeys?: number } = {}): R
     newFlowLimiter: new KeyedTokenBuckets({ ratePerSecond: 10, burst: o.burst ?? 20, maxKeys: o.maxKeys ?? 1000 }),
     publics: [pub],
     transceiverAllowed: CidrSet.parse('127.0.0.0/8,::1/128').matcher(),
+    tokenFlows: new TokenFlows(),
+    revoked: new RevokedTokens(),
+    removed: () => {},
   };
 }
 
@@ -107,8 +121,10 @@ test('rate limit per source IP holds under a flood, and the limiter memory stays
 
 test('table full: the cap holds and the drop is named', () => {
   const c = ctx({ maxFlows: 3 });
-  const { ufrag, pwd } = mintFor(dest, NOW);
-  const results = [0, 1, 2, 3].map((p) => routeFromClient(c, stunCheck(ufrag, pwd), v4('198.51.100.9', 20000 + p), 0, NOW));
+  const results = [0, 1, 2, 3].map((p) => {
+    const { ufrag, pwd } = mintFor(dest, NOW);
+    return routeFromClient(c, stunCheck(ufrag, pwd), v4('198.51.100.9', 20000 + p), 0, NOW);
+  });
   assert.deepEqual(
     results.map((r) => r.kind),
     ['created', 'created', 'created', 'drop'],
@@ -179,23 +195,24 @@ test('idle flows expire; live ones stay; a flow seen since its last store write 
   );
 });
 
-test('a check for another call from a known address replaces the flow only once it is silent (address reused), never a live one', () => {
+test('a check for another call from a known address replaces the flow only once it is dead (consent timeout: address reused), never a live one', () => {
   const c = ctx();
   const first = mintFor(dest, NOW);
   const other = v4('127.0.0.6', 7000);
-  const second = mintFor(other, NOW);
+  // Minted later (within its first-flow window when it takes the address; early is within the clock skew).
+  const second = mintFor(other, NOW + 40_000);
   const created = routeFromClient(c, stunCheck(first.ufrag, first.pwd), client, 0, NOW);
   assert.ok(created.kind === 'created');
   // Live: media 1 s ago. The other call's valid check goes where the flow goes (as before).
   assert.equal(routeFromClient(c, rtp(1), client, 0, NOW + 1000).kind, 'forward');
-  const live = routeFromClient(c, stunCheck(second.ufrag, second.pwd), client, 0, NOW + 1000 + REPLACE_SILENT_FLOW_AFTER_MS - 1);
-  assert.ok(live.kind === 'forward' && live.flow === created.flow, 'a live flow is not replaced');
+  const live = routeFromClient(c, stunCheck(second.ufrag, second.pwd), client, 0, NOW + 1000 + REPLACE_DEAD_FLOW_AFTER_MS - 1);
+  assert.ok(live.kind === 'takeover_refused' && live.flow === created.flow, 'a live flow is not replaced');
   // The flow's own consent check keeps it alive and is forwarded.
-  const t1 = NOW + 1000 + REPLACE_SILENT_FLOW_AFTER_MS - 1;
+  const t1 = NOW + 1000 + REPLACE_DEAD_FLOW_AFTER_MS - 1;
   const own = routeFromClient(c, stunCheck(first.ufrag, first.pwd), client, 0, t1);
   assert.ok(own.kind === 'forward' && own.flow === created.flow);
   // Silent for the threshold: a check with a bad password or a forged token does not replace it…
-  const t2 = t1 + REPLACE_SILENT_FLOW_AFTER_MS;
+  const t2 = t1 + REPLACE_DEAD_FLOW_AFTER_MS;
   const bad = routeFromClient(c, stunCheck(second.ufrag, 'x'.repeat(24)), client, 0, t2);
   assert.ok(bad.kind === 'drop' && bad.reason === 'bad_integrity');
   assert.equal(c.table.get(client.address, client.port, 0), created.flow, 'the old flow stays after a refused check');
@@ -207,4 +224,36 @@ test('a check for another call from a known address replaces the flow only once 
   assert.equal(c.table.size, 1);
   const media = routeFromClient(c, rtp(2), client, 0, t2 + 20);
   assert.ok(media.kind === 'forward' && media.flow === replaced.flow, 'media follows the new flow');
+});
+
+test('new-flow rate limit: per IPv4 address, per /64 for IPv6 sources', () => {
+  assert.equal(rateKey('198.51.100.9'), '198.51.100.9');
+  assert.equal(rateKey('2001:db8:1:2::5'), rateKey('2001:db8:1:2:ffff:ffff:ffff:1'));
+  assert.notEqual(rateKey('2001:db8:1:2::5'), rateKey('2001:db8:1:3::5'));
+  const c = ctx({ burst: 3 });
+  const { ufrag, pwd } = mintFor(dest, NOW);
+  const kinds = [1, 2, 3, 4].map((h) =>
+    routeFromClient(c, stunCheck(ufrag, pwd), { address: `2001:db8:1:2::${h}`, port: 5000, family: 'IPv6' }, 0, NOW),
+  );
+  assert.deepEqual(
+    kinds.map((r) => (r.kind === 'drop' ? r.reason : r.kind)),
+    ['created', 'created', 'created', 'rate_limited'],
+  );
+});
+
+test('a revoked token opens no flow; a token past its first-flow window asks the store unless a flow of it is held here', () => {
+  const c = ctx();
+  const revoked = mintFor(dest, NOW);
+  c.revoked.add(revoked.ufrag, NOW + 60_000);
+  const r = routeFromClient(c, stunCheck(revoked.ufrag, revoked.pwd), client, 0, NOW);
+  assert.ok(r.kind === 'drop' && r.reason === 'token_revoked');
+  const late = mintFor(dest, NOW);
+  const t = NOW + FIRST_FLOW_WINDOW_MS + 1000;
+  const asked = routeFromClient(c, stunCheck(late.ufrag, late.pwd), client, 0, t);
+  assert.ok(asked.kind === 'ask_store');
+  const no = admitLate(c, asked.flow, false, t);
+  assert.ok(no.kind === 'drop' && no.reason === 'token_window_closed');
+  assert.equal(admitLate(c, asked.flow, true, t).kind, 'created', 'some relay holds a flow of it');
+  // Held here now: a rebinding to another address is admitted without asking.
+  assert.equal(routeFromClient(c, stunCheck(late.ufrag, late.pwd), v4('198.51.100.10', 1), 0, t).kind, 'created');
 });

@@ -37,6 +37,8 @@ let trx: Transceiver;
 let base: string;
 let relaySock: Socket;
 const received: Buffer[] = [];
+/** Routing tokens of the calls that ended (what --redis revokes at the relays). */
+const ended: string[] = [];
 
 before(async () => {
   trx = await startTransceiver({
@@ -52,6 +54,7 @@ before(async () => {
     certificate,
     rng: seededRng('in-process'),
     mediaIo: TEST_MEDIA_IO,
+    tokenEnded: (ufrag) => ended.push(ufrag),
   });
   base = `http://127.0.0.1:${trx.httpAddress.port}`;
   relaySock = createSocket('udp4');
@@ -102,6 +105,7 @@ test('the answer: ufrag opens to the media address, ice-pwd = derivePassword, ou
   const hang = await fetch(`${base}${location}/hangup`, { method: 'POST' });
   assert.equal(hang.status, 200);
   await hang.body?.cancel();
+  assert.deepEqual(ended, [a.ufrag], "the ended call's token is handed over for revocation");
   const again = await post(CHROME);
   assert.equal(again.status, 201);
   const loc2 = again.headers.get('location')!;

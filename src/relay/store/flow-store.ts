@@ -5,6 +5,9 @@
 // Contract: write() never blocks or throws — it queues, and the store batches; get/loadAll may
 // reject when the store is down, and the caller counts that and forwards from memory anyway.
 // The record format is a contract between relay processes: src/contracts/flow-record.ts.
+// Besides flows the store carries, per token, whether some relay holds a flow of it (written with
+// each flow record) and whether its call has ended (revocations, which the transceiver publishes
+// and every relay worker watches).
 import type { TransportAddress } from '../../core/address.ts';
 import type { FlowRecord } from '../../contracts/flow-record.ts';
 
@@ -26,6 +29,15 @@ export interface FlowStore {
   write(rec: FlowRecord): void;
   /** The token of a stored flow, or undefined. Rejects when the store cannot answer. */
   get(pub: TransportAddress, client: TransportAddress): Promise<string | undefined>;
+  /** Whether some relay holds (or held within the record TTL) a flow of this token. Rejects when the store cannot answer. */
+  hasToken(ufrag: string): Promise<boolean>;
+  /** Publishes that a token's call ended, standing until `untilMs` (Unix ms); returns at once. */
+  revoke(ufrag: string, untilMs: number): void;
+  /**
+   * Calls `each` for every revocation the store holds now, again after each reconnect, and for
+   * each one published from now on, until close.
+   */
+  watchRevoked(each: (ufrag: string, untilMs: number) => void): void;
   /** Calls `each` for every stored flow; resolves to the count. Rejects when the store is down. */
   loadAll(each: (rec: FlowRecord) => void): Promise<number>;
   /** Resolves when every queued write has been attempted. */

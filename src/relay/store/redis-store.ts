@@ -4,13 +4,25 @@
 // the packet path ever waits for Redis. With Redis down, commands fail fast (no offline queue),
 // writes wait in the bounded map, errors are counted, and the client reconnects with capped
 // exponential back-off (src/common/redis.ts); queued writes go out when it is back.
+// Each flow write also writes its token record (same TTL). Revocations (flow-record.ts): a
+// second connection subscribes to their channel; on every (re)connect the records are scanned,
+// so none published while this relay was away is missed.
 import type { TransportAddress } from '../../core/address.ts';
 import type { Clock, Timer } from '../../common/clock.ts';
 import { systemClock } from '../../common/clock.ts';
 import type { RedisClient } from '../../common/redis.ts';
 import { closeRedisClient, createRedisClient } from '../../common/redis.ts';
 import type { FlowRecord } from '../../contracts/flow-record.ts';
-import { flowKey, parseFlowKey } from '../../contracts/flow-record.ts';
+import {
+  REVOKED_CHANNEL,
+  flowKey,
+  globEscape,
+  loadRevocations,
+  parseFlowKey,
+  parseRevocation,
+  publishRevocation,
+  tokenKey,
+} from '../../contracts/flow-record.ts';
 import type { FlowStore, StoreObserver } from './flow-store.ts';
 import { nullObserver } from './flow-store.ts';
 import { formatAddress, parseAddress } from '../../core/address.ts';
@@ -34,11 +46,6 @@ const WRITE_DELAY_MS = 5;
 const CLOSE_FLUSH_MS = 2000;
 const SCAN_COUNT = 1000;
 
-/** SCAN MATCH treats * ? [ ] \ as glob syntax; a prefix is literal. */
-function globEscape(s: string): string {
-  return s.replace(/[*?[\]\\]/g, '\\$&');
-}
-
 export class RedisFlowStore implements FlowStore {
   readonly #o: RedisStoreOptions;
   readonly #obs: StoreObserver;
@@ -52,6 +59,9 @@ export class RedisFlowStore implements FlowStore {
   readonly #readyWaiters: (() => void)[] = [];
   readonly #alias: ReadonlyMap<string, TransportAddress>;
   readonly #unalias: ReadonlyMap<string, TransportAddress>;
+  /** The subscriber connection for revocations, once watchRevoked is called. */
+  #sub: RedisClient | undefined;
+  #onRevoked: ((ufrag: string, untilMs: number) => void) | undefined;
 
   /** Makes the client (node-redis is loaded now) and starts connecting; never throws for a down Redis. */
   static async open(o: RedisStoreOptions): Promise<RedisFlowStore> {
@@ -79,6 +89,7 @@ export class RedisFlowStore implements FlowStore {
       this.#obs.connected(true);
       for (const w of this.#readyWaiters.splice(0)) w();
       this.#schedule();
+      this.#loadRevocations();
     });
     this.#client.on('end', () => this.#down());
     this.#client.on('reconnecting', () => this.#down());
@@ -129,7 +140,42 @@ export class RedisFlowStore implements FlowStore {
       this.#obs.error(new Error('flow store write queue full; oldest write dropped'));
     }
     this.#pending.set(key, rec.ufrag);
+    const tk = this.#o.prefix + tokenKey(rec.ufrag);
+    this.#pending.delete(tk);
+    this.#pending.set(tk, '1');
     this.#schedule();
+  }
+
+  async hasToken(ufrag: string): Promise<boolean> {
+    return (await this.#read(() => this.#client.exists(this.#o.prefix + tokenKey(ufrag)))) === 1;
+  }
+
+  revoke(ufrag: string, untilMs: number): void {
+    publishRevocation(this.#client, this.#o.prefix, ufrag, untilMs, this.#clock.wallNow()).catch((err: unknown) => this.#obs.error(err));
+  }
+
+  watchRevoked(each: (ufrag: string, untilMs: number) => void): void {
+    if (this.#closing || this.#onRevoked) return;
+    this.#onRevoked = each;
+    const sub = this.#client.duplicate();
+    this.#sub = sub;
+    sub.on('error', (err: unknown) => this.#obs.error(err));
+    sub
+      .connect()
+      .then(() =>
+        sub.subscribe(this.#o.prefix + REVOKED_CHANNEL, (text: string) => {
+          const r = parseRevocation(text);
+          if (r) each(r.ufrag, r.untilMs);
+        }),
+      )
+      .catch((err: unknown) => this.#obs.error(err));
+    if (this.#up) this.#loadRevocations();
+  }
+
+  #loadRevocations(): void {
+    const each = this.#onRevoked;
+    if (!each || this.#closing) return;
+    loadRevocations(this.#client, this.#o.prefix, each).catch((err: unknown) => this.#obs.error(err));
   }
 
   #schedule(): void {
@@ -165,18 +211,23 @@ export class RedisFlowStore implements FlowStore {
   }
 
   async get(pub: TransportAddress, client: TransportAddress): Promise<string | undefined> {
+    return (await this.#read(() => this.#client.get(this.#o.prefix + flowKey(this.#keyed(pub), client)))) ?? undefined;
+  }
+
+  /** One lookup with the lookup timeout; rejects when Redis is down or slow. */
+  async #read<T>(command: () => Promise<T>): Promise<T> {
     if (!this.#up) throw new Error('flow store not connected');
     const started = this.#clock.now();
     let timer: Timer | undefined;
     try {
       const v = await Promise.race([
-        this.#client.get(this.#o.prefix + flowKey(this.#keyed(pub), client)),
+        command(),
         new Promise<never>((_, reject) => {
           timer = this.#clock.timeout(this.#o.lookupTimeoutMs ?? 250, () => reject(new Error('flow store lookup timed out')));
         }),
       ]);
       this.#obs.latency((this.#clock.now() - started) / 1000);
-      return v ?? undefined;
+      return v;
     } finally {
       timer?.cancel();
     }
@@ -219,6 +270,7 @@ export class RedisFlowStore implements FlowStore {
       this.#timer?.cancel();
       this.#pending.clear();
       for (const w of this.#readyWaiters.splice(0)) w();
+      await closeRedisClient(this.#sub);
       await closeRedisClient(this.#client);
     })();
     return this.#closing;

@@ -12,8 +12,15 @@ import type { FlowStore, StoreObserver } from './flow-store.ts';
 import { nullObserver } from './flow-store.ts';
 import type { MemoryFlowStore } from './memory-store.ts';
 
-type Request = { t: 'w'; items: [string, string][] } | { t: 'g'; id: number; key: string } | { t: 'l'; id: number };
-type Reply = { id: number; ufrag?: string; entries?: [string, string][] };
+type Request =
+  | { t: 'w'; items: [string, string][] }
+  | { t: 'g'; id: number; key: string }
+  | { t: 'h'; id: number; ufrag: string }
+  | { t: 'l'; id: number }
+  | { t: 'v'; ufrag: string; untilMs: number };
+type Reply = { id: number; ufrag?: string; has?: boolean; entries?: [string, string][] };
+/** Revocations, pushed to every worker (id 0: no request waits for it). */
+type Revoked = { id: 0; revoked: [string, number][] };
 
 const REQUEST_TIMEOUT_MS = 1000;
 const WRITE_DELAY_MS = 5;
@@ -24,7 +31,13 @@ export function hostMemoryStore(store: MemoryFlowStore, port: MessagePort): void
     if (m.t === 'w') for (const [k, u] of m.items) store.writeKey(k, u);
     else if (m.t === 'g') port.postMessage({ id: m.id, ufrag: store.getKey(m.key) } satisfies Reply);
     else if (m.t === 'l') port.postMessage({ id: m.id, entries: store.entries() } satisfies Reply);
+    else if (m.t === 'h') port.postMessage({ id: m.id, has: store.hasTokenNow(m.ufrag) } satisfies Reply);
+    else if (m.t === 'v') store.revoke(m.ufrag, m.untilMs);
   });
+  // The port queues what is posted before the worker listens: it gets the revocations held now, then each new one.
+  const watcher = (ufrag: string, untilMs: number): void => port.postMessage({ id: 0, revoked: [[ufrag, untilMs]] } satisfies Revoked);
+  store.watchRevoked(watcher);
+  port.on('close', () => store.unwatchRevoked(watcher));
 }
 
 export class RemoteFlowStore implements FlowStore {
@@ -36,12 +49,22 @@ export class RemoteFlowStore implements FlowStore {
   #nextId = 1;
   readonly #waiting = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void; timer: Timer }>();
   #closed = false;
+  #onRevoked: ((ufrag: string, untilMs: number) => void) | undefined;
+  /** Revocations that arrived before watchRevoked (the supervisor sends them at once). */
+  #early: [string, number][] = [];
 
   constructor(port: MessagePort, observer: StoreObserver = nullObserver, clock: Clock = systemClock) {
     this.#port = port;
     this.#obs = observer;
     this.#clock = clock;
-    port.on('message', (r: Reply) => {
+    port.on('message', (r: Reply | Revoked) => {
+      if ('revoked' in r) {
+        for (const [u, until] of r.revoked) {
+          if (this.#onRevoked) this.#onRevoked(u, until);
+          else if (this.#early.length < 100_000) this.#early.push([u, until]);
+        }
+        return;
+      }
       const w = this.#waiting.get(r.id);
       if (!w) return;
       this.#waiting.delete(r.id);
@@ -98,6 +121,19 @@ export class RemoteFlowStore implements FlowStore {
 
   async get(pub: TransportAddress, client: TransportAddress): Promise<string | undefined> {
     return (await this.#ask({ t: 'g', id: this.#nextId++, key: flowKey(pub, client) })).ufrag;
+  }
+
+  async hasToken(ufrag: string): Promise<boolean> {
+    return (await this.#ask({ t: 'h', id: this.#nextId++, ufrag })).has === true;
+  }
+
+  revoke(ufrag: string, untilMs: number): void {
+    if (!this.#closed) this.#port.postMessage({ t: 'v', ufrag, untilMs } satisfies Request);
+  }
+
+  watchRevoked(each: (ufrag: string, untilMs: number) => void): void {
+    this.#onRevoked = each;
+    for (const [u, until] of this.#early.splice(0)) each(u, until);
   }
 
   async loadAll(each: (rec: FlowRecord) => void): Promise<number> {

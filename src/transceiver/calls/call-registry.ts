@@ -48,6 +48,8 @@ export interface CallRegistryOptions {
   readonly callIds?: CallIds;
   /** SRTP cipher factory handed to every session (--srtp); default TypeScript. */
   readonly srtpTransform?: SrtpTransformFactory;
+  /** A call ended: its routing token (the server ufrag) opens no more relay flows (relays/token-revocations.ts). */
+  readonly tokenEnded?: (ufrag: string) => void;
 }
 
 interface CallRecord {
@@ -216,6 +218,7 @@ export class CallRegistry implements CallService {
     this.#o.metrics.callsClosed.labels(reason).inc();
     this.#closed.set(session.id, this.#o.clock());
     this.#expireClosed();
+    this.#o.tokenEnded?.(session.localUfrag);
     this.#o.log?.info('call closed', { call: session.id, reason, stats: session.stats() });
     if (this.#active === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
