@@ -84,10 +84,10 @@ export const DEFAULT_SETUP_TIMEOUT_MS = 10_000;
 
 /** How the peer's own failures end a call. A lite agent never fails ICE (it only answers checks); were it to, the call did not set up. */
 const CLOSE_ON_FAILURE: Record<PeerFailure, CloseReason> = {
-  'consent_lost': 'consent_lost',
-  'dtls_failed': 'dtls_failed',
-  'dtls_closed': 'dtls_closed',
-  'ice_failed': 'setup_timeout',
+  consent_lost: 'consent_lost',
+  dtls_failed: 'dtls_failed',
+  dtls_closed: 'dtls_closed',
+  ice_failed: 'setup_timeout',
 };
 
 export class Session implements SansIo<SessionTransmit, SessionEvent> {
