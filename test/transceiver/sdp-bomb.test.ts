@@ -92,7 +92,8 @@ test('answer building is linear in the number of m-sections (no per-section sear
 
 let dev: DevStack;
 before(async () => {
-  dev = await startDev();
+  // Admission limits off the way (test/transceiver/free-sessions.test.ts checks them): every bomb reaches the SDP check.
+  dev = await startDev([], 30_000, { PARLEY_OFFERS_PER_SECOND: '100000', PARLEY_OFFER_BURST: '100000' });
 });
 after(async () => {
   await dev?.stop();

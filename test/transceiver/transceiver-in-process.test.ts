@@ -170,7 +170,10 @@ test('media endpoint drops: outside relay CIDRs, no relay header, no session; ea
   // client address, and only then does the DTLS client start (issue #19).
   await waitUntil(() => received.some((r) => r.readUInt16BE(40) === 0x0001));
   const request = received.find((r) => r.readUInt16BE(40) === 0x0001)!;
-  await sendFrom(relaySock, Buffer.concat([encodeRelayHeader(client, RELAY), bindingSuccess(request.subarray(48, 60), RELAY, 'x'.repeat(22))]));
+  await sendFrom(
+    relaySock,
+    Buffer.concat([encodeRelayHeader(client, RELAY), bindingSuccess(request.subarray(48, 60), RELAY, 'x'.repeat(22))]),
+  );
   await waitUntil(() => received.some((r) => r[40] === 22));
   const before = received.length;
 
