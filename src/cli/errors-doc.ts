@@ -21,6 +21,7 @@ import { MEDIA_ERRORS } from '../media/errors.ts';
 import { DROP_REASONS as RELAY_DROP_REASONS, REMOVAL_REASONS as RELAY_REMOVAL_REASONS } from '../relay/stats.ts';
 import { CALL_REFUSAL_REASONS } from '../transceiver/calls/call-types.ts';
 import { ENDPOINT_DROPS } from '../transceiver/media/drop-reasons.ts';
+import { ADMISSION_REFUSALS } from '../transceiver/http/admission-limits.ts';
 import { HANDLER_ERRORS } from '../transceiver/handlers/errors.ts';
 import { SIGNALING_ERRORS } from '../transceiver/http/signaling-errors.ts';
 
@@ -156,6 +157,12 @@ export function dropReasonSections(): ErrorDocSection[] {
       source: 'src/transceiver/calls/call-types.ts',
       seen: 'Why the call registry refuses an offer: counted in `parley_transceiver_calls_rejected_total{reason}`, answered as `ERR_SIGNALING_UNKNOWN_HANDLER`, `ERR_SIGNALING_BAD_SDP`, `ERR_SIGNALING_SDP_NOT_ACCEPTABLE`.',
       entries: CALL_REFUSAL_REASONS.entries,
+    },
+    {
+      title: 'Admission refusals',
+      source: 'src/transceiver/http/admission-limits.ts',
+      seen: 'Why an offer got 429 `ERR_SIGNALING_TOO_MANY_REQUESTS` (per client: source IP or IPv6 /64, and API key): counted in `parley_transceiver_admission_refused_total{reason}`.',
+      entries: ADMISSION_REFUSALS.entries,
     },
     {
       title: 'Audio peer (a call)',

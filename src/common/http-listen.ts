@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TransportAddress } from '../core/address.ts';
 import type { Logger } from './log.ts';
+import { DEFAULT_MAX_CONNECTIONS } from './http-limits.ts';
 
 export interface ListeningHttp {
   /** The address actually bound (port 0 → the chosen port). */
@@ -15,7 +16,16 @@ export interface ListeningHttp {
 }
 
 /** Listens on host:port; later server errors are logged as `${name} http error`. */
-export async function listenHttp(server: Server, host: string, port: number, name: string, log?: Logger): Promise<ListeningHttp> {
+export async function listenHttp(
+  server: Server,
+  host: string,
+  port: number,
+  name: string,
+  log?: Logger,
+  limits: { readonly maxConnections?: number } = {},
+): Promise<ListeningHttp> {
+  // Beyond the cap Node closes each new connection at once (common/http-limits.ts).
+  server.maxConnections = limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -7,6 +7,7 @@
 //   ops.address  → TransportAddress actually bound (port 0 → the chosen port)
 //   await ops.close()   idempotent
 // serveOps() answers the same three paths on a server of its own (the transceiver's signaling port).
+import { HARDENED_HTTP_OPTIONS } from './http-limits.ts';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { listenHttp } from './http-listen.ts';
@@ -58,7 +59,7 @@ export function serveOps(o: OpsEndpoints, path: OpsPath, req: IncomingMessage, r
 export type OpsHttp = ListeningHttp;
 
 export async function startOpsHttp(o: OpsHttpOptions): Promise<OpsHttp> {
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(HARDENED_HTTP_OPTIONS, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();

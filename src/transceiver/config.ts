@@ -3,6 +3,8 @@
 // rendered from this spec. Cross-setting checks live in resolveTransceiverConfig, as the relay's
 // in resolveRelayConfig; keys (`--keys-file` / PARLEY_KEYS) go through
 // src/common/keyring-config.ts like every other process.
+import { DEFAULT_ADMISSION } from './http/admission-limits.ts';
+import { DEFAULT_MAX_CONNECTIONS } from '../common/http-limits.ts';
 import type { TransportAddress } from '../core/address.ts';
 import { loadConfig, parsers, setting } from '../common/cli-config.ts';
 import { loadKeyring } from '../common/keyring-config.ts';
@@ -205,6 +207,54 @@ export const transceiverSettings = {
     default: 3600,
     parse: parsers.int(1, 7 * 24 * 3600),
     help: 'a call is ended (reason max_duration) after this long',
+  }),
+  setupTimeoutSeconds: setting({
+    flag: 'setup-timeout-seconds',
+    env: 'PARLEY_SETUP_TIMEOUT_SECONDS',
+    metavar: 'S',
+    default: 10,
+    parse: parsers.int(1, 120),
+    help: 'a call that has not connected (ICE + DTLS) this long after its answer ends (setup_timeout) and frees its slot',
+  }),
+  offersPerSecond: setting({
+    flag: 'offers-per-second',
+    env: 'PARLEY_OFFERS_PER_SECOND',
+    metavar: 'N',
+    default: DEFAULT_ADMISSION.offersPerSecond,
+    parse: parsers.int(1, 1_000_000),
+    help: 'offers one client (source IP or IPv6 /64, and API key) may post a second on average; more get 429 with Retry-After',
+  }),
+  offerBurst: setting({
+    flag: 'offer-burst',
+    env: 'PARLEY_OFFER_BURST',
+    metavar: 'N',
+    default: DEFAULT_ADMISSION.offerBurst,
+    parse: parsers.int(1, 1_000_000),
+    help: 'offers one client may post at once before --offers-per-second applies',
+  }),
+  maxPendingPerClient: setting({
+    flag: 'max-pending-per-client',
+    env: 'PARLEY_MAX_PENDING_PER_CLIENT',
+    metavar: 'N',
+    default: DEFAULT_ADMISSION.maxPendingPerClient,
+    parse: parsers.int(1, 1_000_000),
+    help: 'calls of one client that have not connected yet; further offers get 429',
+  }),
+  maxCallsPerClient: setting({
+    flag: 'max-calls-per-client',
+    env: 'PARLEY_MAX_CALLS_PER_CLIENT',
+    metavar: 'N',
+    default: DEFAULT_ADMISSION.maxCallsPerClient,
+    parse: parsers.int(1, 1_000_000),
+    help: 'live calls of one client, connected or not; further offers get 429 (raise it for an app server that posts offers for its users)',
+  }),
+  maxHttpConnections: setting({
+    flag: 'max-http-connections',
+    env: 'PARLEY_MAX_HTTP_CONNECTIONS',
+    metavar: 'N',
+    default: DEFAULT_MAX_CONNECTIONS,
+    parse: parsers.int(1, 1_000_000),
+    help: 'open signaling connections at once; beyond it new connections are closed at once',
   }),
   handler: setting({
     flag: 'handler',

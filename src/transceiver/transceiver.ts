@@ -3,6 +3,8 @@
 // /readyz). `drain()` is the SIGTERM path: readiness goes false and offers get 503 at once,
 // running calls get a grace period, then the rest end with reason server_drain.
 // Not here: flags and environment (config.ts, src/cli/transceiver.ts).
+import { ADMISSION_REFUSALS, AdmissionLimits, DEFAULT_ADMISSION } from './http/admission-limits.ts';
+import type { AdmissionSettings } from './http/admission-limits.ts';
 import type { TransportAddress } from '../core/address.ts';
 import { generateCertificate } from '../core/dtls/index.ts';
 import type { DtlsCertificate } from '../core/dtls/index.ts';
@@ -49,6 +51,10 @@ export interface TransceiverOptions {
   readonly rng?: Rng;
   readonly certificate?: DtlsCertificate;
   readonly setupTimeoutMs?: number;
+  /** Per-client admission limits (http/admission-limits.ts); default DEFAULT_ADMISSION. */
+  readonly admission?: Partial<AdmissionSettings>;
+  /** Open HTTP connections at once (common/http-limits.ts). */
+  readonly maxHttpConnections?: number;
   /** Media socket buffer sizes (--udp-buffer). */
   readonly udpBufferBytes?: number;
   /** Media socket implementation (--media-io; default dgram) and the native batch window (--media-batch-us). */
@@ -138,6 +144,25 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     srtpTransform: o.srtpTransform,
     tokenEnded: o.tokenEnded,
   });
+  // Issue #19: per-client limits on offers and on calls; the endpoint says when calls connect and end.
+  const refused = metrics.counter({
+    name: 'parley_transceiver_admission_refused_total',
+    help: 'Offers refused with 429 by the per-client admission limits, by reason',
+    labelNames: ['reason'],
+  });
+  const refusedBy = Object.fromEntries(ADMISSION_REFUSALS.reasons.map((r) => [r, refused.labels(r)]));
+  const admission = new AdmissionLimits({
+    ...DEFAULT_ADMISSION,
+    ...o.admission,
+    now: () => clock.now(),
+    onRefused: (reason) => refusedBy[reason].inc(),
+  });
+  endpoint.observe({
+    sessionState: (s) => {
+      if (s.state === 'connected') admission.callConnected(s.id);
+    },
+    sessionClosed: (s) => admission.callClosed(s.id),
+  });
   let signaling: SignalingServer;
   try {
     signaling = await startSignaling({
@@ -153,6 +178,8 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
       ownerOf: (id) => callIds.ownerOf(id, clock.wallNow()),
       wallClock: () => clock.wallNow(),
       forwardAuth: new ForwardAuth(o.keyring),
+      admission,
+      maxConnections: o.maxHttpConnections,
     });
   } catch (err) {
     await endpoint.close();

@@ -10,6 +10,7 @@ import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { connectivityCheck } from '../../src/core/ice/binding-request.ts';
+import { bindingSuccess } from '../../src/core/ice/binding-response.ts';
 import { encodeRelayHeader } from '../../src/contracts/relay-header.ts';
 import { seededRng } from '../../src/core/rng.ts';
 import { Keyring, derivePassword, open } from '../../src/core/token/index.ts';
@@ -169,6 +170,16 @@ test('media endpoint drops: outside relay CIDRs, no relay header, no session; ea
   assert.equal(got.client, '198.51.100.20:50000');
   assert.equal(got.relay, '203.0.113.7:3478');
   assert.equal(await metric('parley_transceiver_ice_checks_total{result="answered"}'), 1);
+  // The agent's Binding request back (class request, 0x0001) follows; its answer confirms the
+  // client address, and only then does the DTLS client start (issue #19).
+  await waitUntil(() => received.some((r) => r.readUInt16BE(40) === 0x0001));
+  const request = received.find((r) => r.readUInt16BE(40) === 0x0001)!;
+  await sendFrom(
+    relaySock,
+    Buffer.concat([encodeRelayHeader(client, RELAY), bindingSuccess(request.subarray(48, 60), RELAY, 'x'.repeat(22))]),
+  );
+  await waitUntil(() => received.some((r) => r[40] === 22));
+  const before = received.length;
 
   // The call's ICE and DTLS counters reach /metrics: a check with the wrong password is
   // answered 401, and a protected DTLS record before any keys is dropped (RFC 6347 §4.1).
@@ -183,7 +194,7 @@ test('media endpoint drops: outside relay CIDRs, no relay header, no session; ea
   await sendFrom(relaySock, Buffer.concat([encodeRelayHeader(client, RELAY), forged]));
   const epoch1 = Buffer.from([0x17, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
   await sendFrom(relaySock, Buffer.concat([encodeRelayHeader(client, RELAY), epoch1]));
-  await waitUntil(() => received.length > 1);
+  await waitUntil(() => received.length > before);
   await settle();
   assert.equal(await metric('parley_transceiver_ice_checks_total{result="stun_error_401"}'), 1);
   assert.equal(await metric('parley_transceiver_ice_checks_total{result="drop_fingerprint"}'), 0, 'every result is exported, also at 0');

@@ -113,13 +113,13 @@ export class ServerHandshake implements HandshakeRole {
 
   #onClientHello(msg: HandshakeMessage, now: number): void {
     const ch = parseClientHello(msg.body);
-    // DTLS versions count down (1.0 = 0xfeff, 1.2 = 0xfefd): a client offering only 1.0 is refused.
-    if (ch.version > DTLS12) {
-      throw new DtlsError(
-        DtlsCode.protocolVersion,
-        `client offers version ${ch.version.toString(16)}, below DTLS 1.2`,
-        AlertDescription.protocolVersion,
-      );
+    // RFC 6347 §4.1: DTLS versions are the 1's complement of TLS's (1.2 = 0xfefd, 1.0 = 0xfeff);
+    // a ClientHello names the highest it supports, and a DTLS 1.3 client still says 1.2 there
+    // (RFC 9147 §5.3 legacy_version). So 0xfefd is the only version we take; 1.0 alone is too old,
+    // and anything else (a TLS 0x0303, a made-up value) is not DTLS at all (issue #19).
+    if (ch.version !== DTLS12) {
+      const what = ch.version === DTLS10 ? 'only DTLS 1.0' : `version 0x${ch.version.toString(16).padStart(4, '0')}, not DTLS 1.2 or 1.0`;
+      throw new DtlsError(DtlsCode.protocolVersion, `client offers ${what}`, AlertDescription.protocolVersion);
     }
     if (this.#host.cookie) {
       const cookie = this.#cookieFor(ch);

@@ -3,7 +3,8 @@
 // pollTimeout out. It answers the peer's Binding Requests, keeps every address that sent a
 // valid check as a valid pair, selects the pair the controlling peer nominates, and declares
 // consent lost when checks stop. Its one request of its own — a Binding request back to each
-// new address, so the peer nominates at once — is explained at #checkBack.
+// new address, so the peer nominates at once and the address proves it receives (isConfirmed)
+// — is explained at #checkBack.
 // Not here: sockets, the relay header, DTLS/SRTP, or any timer of its own (the shell arms one).
 import { formatAddress, type TransportAddress } from '../address.ts';
 import type { Rng } from '../rng.ts';
@@ -44,11 +45,14 @@ const REJECT_COUNTER = { 400: 'stun_error_400', 401: 'stun_error_401', 420: 'stu
 /** A session has a handful of remote addresses; the cap bounds what one credential holder can make us keep. */
 const MAX_VALID_PAIRS = 16;
 /**
- * At most this many Binding requests back per agent (one per new address): a peer that sends
+ * At most this many Binding requests back per agent (one per new address, another to an
+ * unconfirmed selected address when the last went unanswered): a peer that sends
  * valid checks from many addresses cannot make us send more than this, so the requests never
  * amplify (only an authenticated peer gets any, and each answers one of its own checks).
  */
 export const MAX_CHECKS_BACK = 4;
+/** A request back unanswered this long may be lost: the selected address's next valid check brings another. */
+const CHECK_BACK_ANSWER_MS = 500;
 /** STUN header: the transaction id is bytes 8..20 (RFC 8489 §5). */
 const TID_START = 8;
 const TID_END = 20;
@@ -78,10 +82,13 @@ export class IceLiteAgent {
   readonly #onCheck: ((result: IceLiteCounter) => void) | undefined;
   readonly #rng: Rng | undefined;
   #tieBreaker: bigint | undefined;
-  /** Addresses our request back went to (≤ MAX_CHECKS_BACK), so each gets one at most. */
+  /** Addresses our requests back went to, and how many requests went in all (≤ MAX_CHECKS_BACK). */
   readonly #checkedBack = new Set<string>();
-  /** Transaction ids (hex) of our requests back not yet answered (≤ MAX_CHECKS_BACK). */
-  readonly #pendingBack = new Set<string>();
+  #sentBack = 0;
+  /** Transaction ids (hex) of our requests back not yet answered (≤ MAX_CHECKS_BACK), to the address each went to. */
+  readonly #pendingBack = new Map<string, { readonly to: string; readonly at: number }>();
+  /** Addresses that answered a request back: they proved they receive what we send (issue #19). */
+  readonly #confirmed = new Set<string>();
 
   constructor(opts: IceLiteAgentOptions) {
     if (!opts.localUfrag || !opts.localPwd) throw new IceError(IceErrorCode.invalidOptions, 'ICE-lite needs a local ufrag and password');
@@ -106,6 +113,20 @@ export class IceLiteAgent {
     return this.#selected;
   }
 
+  /**
+   * Whether `address` answered one of our requests back: it proved it receives what we send.
+   * Issue #19 (reflection): a valid check proves only that its sender holds the credentials —
+   * its source address may be forged — so nothing larger than our answers goes there before this.
+   */
+  isConfirmed(address: TransportAddress): boolean {
+    return this.#confirmed.has(formatAddress(address));
+  }
+
+  /** Whether this agent can confirm addresses at all (it has the remote password and an rng to sign and number requests). */
+  get confirms(): boolean {
+    return this.#rng !== undefined && this.#remotePwd !== undefined;
+  }
+
   get consentLost(): boolean {
     return this.#consentLost;
   }
@@ -126,7 +147,8 @@ export class IceLiteAgent {
     this.handleTimeout(now);
     const v = checkBindingRequest(packet, this.#credentials);
     if (v.kind === 'drop') {
-      this.#count(v.reason === 'response' && this.#isAnswerToUs(packet) ? 'response_to_our_check' : DROP_COUNTER[v.reason]);
+      const answered = v.reason === 'response' && this.#isAnswerToUs(packet, from);
+      this.#count(answered ? 'response_to_our_check' : DROP_COUNTER[v.reason]);
       return false;
     }
     if (v.kind === 'reject') {
@@ -148,10 +170,14 @@ export class IceLiteAgent {
 
     this.#count('answered');
     this.#send(from, bindingSuccess(tid, from, this.#localPwd));
-    const firstFromHere = !this.#valid.has(formatAddress(from));
+    const key = formatAddress(from);
+    const firstFromHere = !this.#valid.has(key);
     this.#onValidCheck(from, m.useCandidate, now);
-    // A nominating check needs no prompt: the peer has already chosen this pair.
-    if (firstFromHere && !m.useCandidate) this.#checkBack(from, m.username!);
+    // Every new address gets one, nominating check or not: its answer is the proof that the
+    // address receives, which DTLS waits for (isConfirmed). The selected address gets another
+    // with a later check while it is unconfirmed (the first request or its answer was lost).
+    const selectedUnconfirmed = this.#selected !== undefined && formatAddress(this.#selected) === key && !this.#confirmed.has(key);
+    if (firstFromHere || (selectedUnconfirmed && !this.#awaitingAnswerFrom(key, now))) this.#checkBack(from, m.username!, now);
     return true;
   }
 
@@ -187,7 +213,7 @@ export class IceLiteAgent {
       selected: this.#selected && formatAddress(this.#selected),
       nominated: this.#nominated,
       validPairs: [...this.#valid.values()].map((p) => ({ remote: formatAddress(p.remote), lastCheckAt: p.lastCheckAt })),
-      checksBack: this.#checkedBack.size,
+      checksBack: this.#sentBack,
       lastConsentAt: this.#lastConsentAt,
       consentLost: this.#consentLost,
       closed: this.#closed,
@@ -252,18 +278,20 @@ export class IceLiteAgent {
    * sends its nominating check at once instead of on its next pacing tick (~200 ms later).
    * A full peer answers it like any check; its role attributes agree with ours (we are
    * controlled), so it causes no role conflict. Only addresses that proved the credentials get
-   * one, once each, MAX_CHECKS_BACK per agent. Its answer is only counted (#isAnswerToUs): a
-   * lite agent's valid pairs come from the peer's checks, not from ours.
+   * one (again only to the unconfirmed selected address), MAX_CHECKS_BACK per agent. Its answer
+   * confirms the address (#isAnswerToUs; docs/stun-ice.md); a lite agent's valid pairs still come
+   * from the peer's checks, not from ours.
    */
-  #checkBack(to: TransportAddress, username: string): void {
+  #checkBack(to: TransportAddress, username: string, now: number): void {
     const rng = this.#rng;
     const pwd = this.#remotePwd;
     const key = formatAddress(to);
-    if (!rng || pwd === undefined || this.#consentLost || this.#checkedBack.size >= MAX_CHECKS_BACK || this.#checkedBack.has(key)) return;
+    if (!rng || pwd === undefined || this.#consentLost || this.#sentBack >= MAX_CHECKS_BACK) return;
     this.#checkedBack.add(key);
+    this.#sentBack++;
     this.#tieBreaker ??= rng.bytes(8).readBigUInt64BE(0);
     const transactionId = rng.bytes(12);
-    this.#pendingBack.add(transactionId.toString('hex'));
+    this.#pendingBack.set(transactionId.toString('hex'), { to: key, at: now });
     // RFC 8445 §7.2.2: USERNAME "<their ufrag>:<our ufrag>" — theirs as their check named it.
     const theirUfrag = username.slice(username.indexOf(':') + 1);
     this.#send(
@@ -279,10 +307,29 @@ export class IceLiteAgent {
     );
   }
 
-  /** Whether a Binding response (success or error) answers one of our requests back; consumes it. */
-  #isAnswerToUs(packet: Buffer): boolean {
+  /**
+   * Whether a Binding response (success or error) answers one of our requests back; consumes it.
+   * An answer from the address the request went to confirms that address: only a receiver there
+   * saw the request's 96-bit random transaction id (RFC 8489 §6.3.3 makes the id the match).
+   */
+  #isAnswerToUs(packet: Buffer, from: TransportAddress): boolean {
     if (this.#pendingBack.size === 0 || decodeMessageType(packet.readUInt16BE(0)).method !== StunMethod.Binding) return false;
-    return this.#pendingBack.delete(packet.toString('hex', TID_START, TID_END));
+    const tid = packet.toString('hex', TID_START, TID_END);
+    const pending = this.#pendingBack.get(tid);
+    if (pending === undefined) return false;
+    this.#pendingBack.delete(tid);
+    const key = formatAddress(from);
+    if (pending.to === key && !this.#confirmed.has(key)) {
+      this.#confirmed.add(key);
+      this.#events.push({ type: 'confirmed', address: from });
+    }
+    return true;
+  }
+
+  /** A request back to `key` that may still be answered (younger than CHECK_BACK_ANSWER_MS). */
+  #awaitingAnswerFrom(key: string, now: number): boolean {
+    for (const p of this.#pendingBack.values()) if (p.to === key && now - p.at < CHECK_BACK_ANSWER_MS) return true;
+    return false;
   }
 
   #evictOldestUnselected(): void {

@@ -16,6 +16,8 @@ export type IceLiteEvent =
   | { readonly type: 'nominated'; readonly address: TransportAddress }
   /** A later nomination from another address: NAT rebinding or a network change. */
   | { readonly type: 'selected-changed'; readonly from: TransportAddress; readonly to: TransportAddress }
+  /** `address` answered our request back: it receives what we send (IceLiteAgent.isConfirmed). */
+  | { readonly type: 'confirmed'; readonly address: TransportAddress }
   /** RFC 7675 §5.1: no valid check on the selected pair for consentTimeoutMs. Terminal. */
   | { readonly type: 'consent_lost' };
 

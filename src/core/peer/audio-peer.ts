@@ -311,6 +311,11 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
         this.#resendDtls(now);
         continue;
       }
+      if (e.type === 'confirmed') {
+        this.#startDtlsIfConfirmed(now);
+        if (!this.#live()) return;
+        continue;
+      }
       // RFC 8445 §7.3.1.5: the nominated pair (lite: the first valid check provisionally, then
       // each nomination; controlling: each pair that connects) is where media goes.
       this.#select(e.type === 'selected' ? e.address : e.type === 'selected-changed' ? e.to : e.remote, now);
@@ -332,6 +337,21 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     const previous = this.#selected;
     this.#selected = path;
     this.#events.push({ type: 'path', path, previous });
+    this.#startDtlsIfConfirmed(now);
+  }
+
+  /**
+   * Issue #19 (reflection): as DTLS client on the lite side, our ClientHello flight (~600 bytes
+   * for a ~150-byte check) waits until the selected address has answered the lite agent's request
+   * back, so a check from a forged source address sends no DTLS toward it. The peer answers that
+   * request within one round trip. As DTLS server we send nothing before a ClientHello, and
+   * then only a HelloVerifyRequest until the cookie comes back (RFC 6347 §4.2.1).
+   */
+  #startDtlsIfConfirmed(now: number): void {
+    const lite = this.#lite;
+    const selected = this.#selected;
+    if (selected === undefined) return;
+    if (lite && this.#o.dtlsRole === 'client' && lite.confirms && !lite.isConfirmed(this.#paths.address(selected))) return;
     this.#startDtls(now);
   }
 
@@ -346,6 +366,9 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
         remoteFingerprint: this.#o.remoteFingerprint,
         rng: this.#o.rng,
         onDrop: this.#o.onDtlsDrop,
+        // The lite side (the transceiver) as DTLS server: a stateless cookie round trip before
+        // any flight larger than the ClientHello goes to an address that may be forged.
+        cookie: this.#lite !== undefined && this.#o.dtlsRole === 'server',
       });
     } catch (err) {
       this.#fail('dtls_failed', (err as Error).message, now);

@@ -124,6 +124,8 @@ export function buildAnswer(p: AnswerParams): string {
   const total = p.offer.declined.length + 1;
   const audio = audioSection(p, setup);
   const data = acceptsData(p) ? p.offer.data : undefined;
+  // One map, not a search per section: answering stays linear in the number of m-sections.
+  const declinedAt = new Map(p.offer.declined.map((d) => [d.index, d]));
   for (let i = 0; i < total; i++) {
     if (i === p.offer.audio.index) {
       media.push(audio);
@@ -136,7 +138,7 @@ export function buildAnswer(p: AnswerParams): string {
       );
       continue;
     }
-    const d = p.offer.declined.find((s) => s.index === i);
+    const d = declinedAt.get(i);
     if (!d) continue;
     // RFC 8829 §5.3.1: a rejected section keeps its type, protocol and formats, port 0, and its mid.
     const rejected: MediaDescription = {

@@ -9,6 +9,7 @@ export const SDP_ERRORS = errorCatalog('SDP', {
   incomplete: ['ERR_SDP_INCOMPLETE', 'readable SDP missing something every WebRTC offer carries (ICE credentials, fingerprint…)'],
   noAudio: ['ERR_SDP_NO_AUDIO', 'no usable `m=audio` section'],
   noOpus: ['ERR_SDP_NO_OPUS', 'an audio section, but no `opus/48000/2` payload type'],
+  tooLarge: ['ERR_SDP_TOO_LARGE', 'over a limit checked before parsing: bytes, lines, m-sections or a= lines per section'],
   unsupported: ['ERR_SDP_UNSUPPORTED', 'something we cannot do: not DTLS-SRTP, no rtcp-mux, a fingerprint hash we do not support'],
 });
 export const SdpErrorCode = SDP_ERRORS.codes;

@@ -5,4 +5,6 @@ export { buildAnswer, acceptsData, answerSetup, dtlsRole, candidatePriority } fr
 export { DEFAULT_LOCAL_MAX_MESSAGE_SIZE, DEFAULT_SCTP_PORT, dataAnswerSection, findDataOffer } from './datachannel.ts';
 export type { DataAnswerParams, DataOffer } from './datachannel.ts';
 export type { AnswerParams } from './answer.ts';
+export { DEFAULT_SDP_LIMITS, checkSdpLimits } from './limits.ts';
+export type { SdpLimits } from './limits.ts';
 export { SDP_ERRORS, SdpError, SdpErrorCode } from './errors.ts';

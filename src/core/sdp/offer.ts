@@ -10,6 +10,8 @@ import type { MediaDescription, SessionDescription } from 'sdp-transform';
 import { findDataOffer } from './datachannel.ts';
 import type { DataOffer } from './datachannel.ts';
 import { SdpError, SdpErrorCode } from './errors.ts';
+import { DEFAULT_SDP_LIMITS, checkSdpLimits } from './limits.ts';
+import type { SdpLimits } from './limits.ts';
 
 export type SetupRole = 'actpass' | 'active' | 'passive';
 export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
@@ -109,8 +111,10 @@ function usableAudio(m: MediaDescription): boolean {
   return m.type === 'audio' && (m.port !== 0 || m.bundleOnly !== undefined);
 }
 
-/** Summarises an offer; never throws. */
-export function analyzeOffer(text: string): OfferResult {
+/** Summarises an offer; never throws. Limits are checked before any parsing (./limits.ts). */
+export function analyzeOffer(text: string, limits: SdpLimits = DEFAULT_SDP_LIMITS): OfferResult {
+  const over = checkSdpLimits(text, limits);
+  if (over !== undefined) return fail(SdpErrorCode.tooLarge, over);
   const syntax = checkSyntax(text);
   if (syntax) return fail(SdpErrorCode.unparsable, `not a valid SDP offer: ${syntax}`);
   let sdp: SessionDescription;

@@ -125,7 +125,7 @@ export class CallRegistry implements CallService {
     const analysed = analyzeOffer(offerText);
     if (!analysed.ok) {
       const e = analysed.error;
-      const readable = e.code !== SdpErrorCode.unparsable && e.code !== SdpErrorCode.incomplete;
+      const readable = e.code !== SdpErrorCode.unparsable && e.code !== SdpErrorCode.incomplete && e.code !== SdpErrorCode.tooLarge;
       return { ok: false, refusal: readable ? 'sdp_not_acceptable' : 'bad_sdp', message: e.message };
     }
     const offer = analysed.offer;

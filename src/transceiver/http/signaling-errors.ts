@@ -15,6 +15,11 @@ export const SIGNALING_ERRORS = errorCatalog('SIGNALING', {
     406,
   ],
   bodyTooLarge: ['ERR_SIGNALING_BODY_TOO_LARGE', 'the body is over 64 KiB', 413],
+  tooManyRequests: [
+    'ERR_SIGNALING_TOO_MANY_REQUESTS',
+    'this client (IP, /64, or API key) is over an admission limit (offer rate, unconnected calls, calls); `Retry-After` says when to retry',
+    429,
+  ],
   unsupportedMediaType: ['ERR_SIGNALING_UNSUPPORTED_MEDIA_TYPE', '`Content-Type` is not `application/sdp`', 415],
   atCapacity: ['ERR_SIGNALING_AT_CAPACITY', '`--max-sessions` calls are running; `Retry-After` says when to retry', 503],
   draining: [

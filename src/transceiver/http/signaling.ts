@@ -17,6 +17,9 @@ import type { ListeningHttp } from '../../common/http-listen.ts';
 import { isOpsPath, serveOps } from '../../common/ops-http.ts';
 import type { OpsPath } from '../../common/ops-http.ts';
 import { BearerKeys } from './bearer-keys.ts';
+import { clientsOf } from './admission-limits.ts';
+import type { AdmissionLimits } from './admission-limits.ts';
+import { HARDENED_HTTP_OPTIONS } from '../../common/http-limits.ts';
 import type { CallRefusal, CallService } from '../calls/call-types.ts';
 import type { ForwardAuth } from './forward-auth.ts';
 import { SignalingError, SignalingErrorCode } from './signaling-errors.ts';
@@ -48,6 +51,10 @@ export interface SignalingOptions {
   readonly forwardAuth?: ForwardAuth;
   /** Wall clock (ms) for forward signatures; default Date.now. */
   readonly wallClock?: () => number;
+  /** Per-client limits on offers and calls (http/admission-limits.ts); none when undefined. */
+  readonly admission?: AdmissionLimits;
+  /** Open connections at once (common/http-limits.ts); default DEFAULT_MAX_CONNECTIONS. */
+  readonly maxConnections?: number;
 }
 
 /** The registry's refusals as API errors (each code carries its status, http/signaling-errors.ts). */
@@ -168,6 +175,22 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
         { 'retry-after': String(draining ? (o.retryAfterDrainingSeconds ?? 5) : (o.retryAfterFullSeconds ?? 2)) },
       );
     }
+    // Issue #19: charged to the client before the body is read, so a refused offer costs nothing.
+    const apiKey = o.apiKeys?.length ? req.headers.authorization : undefined;
+    const admitted = o.admission?.admit(clientsOf(req.socket.remoteAddress, apiKey));
+    if (admitted && !admitted.ok) {
+      req.resume();
+      throw new SignalingError(SignalingErrorCode.tooManyRequests, admitted.message, { 'retry-after': String(admitted.retryAfterSeconds) });
+    }
+    const ticket = admitted?.ticket;
+    try {
+      await answerOffer(req, res, url, (id) => ticket?.bind(id));
+    } finally {
+      ticket?.release();
+    }
+  }
+
+  async function answerOffer(req: IncomingMessage, res: ServerResponse, url: URL, created: (id: string) => void): Promise<void> {
     const declared = Number(req.headers['content-length'] ?? 0);
     const tooLarge = new SignalingError(SignalingErrorCode.bodyTooLarge, `the offer is larger than ${maxBody} bytes`, {
       connection: 'close',
@@ -182,6 +205,7 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
     const hint = o.regionHeader === undefined ? undefined : req.headers[o.regionHeader];
     const result = o.calls.createCall(body, { handler, regionHint: Array.isArray(hint) ? hint[0] : hint });
     if (!result.ok) throw new SignalingError(REFUSAL_ERRORS[result.refusal], result.message);
+    created(result.id);
     send(res, 201, { 'content-type': 'application/sdp', location: `${CALLS_PATH}/${result.id}` }, result.answer);
   }
 
@@ -255,7 +279,7 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
     });
   }
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(HARDENED_HTTP_OPTIONS, (req, res) => {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
@@ -275,9 +299,5 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
       sendError(res, e);
     });
   });
-  // Browsers and load balancers keep connections; close() must not wait for them.
-  server.keepAliveTimeout = 5000;
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  return listenHttp(server, o.host, o.port, 'signaling', o.log);
+  return listenHttp(server, o.host, o.port, 'signaling', o.log, { maxConnections: o.maxConnections });
 }

@@ -10,6 +10,7 @@ export const ENDPOINT_DROPS = reasonCatalog('endpoint', {
   bad_header: 'no valid relay ⇄ transceiver header',
   no_session: 'no call for that ufrag / client address',
   not_stun_or_media: 'first byte outside the RFC 7983 ranges we serve',
+  address_of_other_call: 'outbound: a call sent toward a client address another live call holds (a hijack attempt), not sent',
   too_large: 'longer than a relay sends (media-socket.ts MAX_MEDIA_DATAGRAM), dropped unread',
 });
 export const ENDPOINT_DROP_REASONS = ENDPOINT_DROPS.reasons;

@@ -63,8 +63,9 @@ interface Entry {
   lastPath: SessionPath | undefined;
   readonly lastHeader: Buffer;
   lastPeer: MediaPeer | undefined;
-  /** This entry's event listener for drain(), made once per session rather than per datagram. */
+  /** This entry's event listener and transmit sink for drain(), made once per session rather than per datagram. */
   readonly onEvent: (e: SessionEvent) => void;
+  readonly onTransmit: (t: SessionTransmit) => void;
 }
 
 export class MediaEndpoint {
@@ -81,6 +82,8 @@ export class MediaEndpoint {
   #closed: Promise<void> | undefined;
   /** Return headers per path object: a session reuses its selected path for every packet. */
   readonly #headers = new WeakMap<SessionPath, Buffer>();
+  /** Client key per path object, for the ownership check of every transmit (#transmit). */
+  readonly #keys = new WeakMap<SessionPath, ClientKey>();
   address: TransportAddress;
 
   private constructor(o: MediaEndpointOptions) {
@@ -139,6 +142,7 @@ export class MediaEndpoint {
       lastHeader: Buffer.alloc(RELAY_HEADER_LENGTH),
       lastPeer: undefined,
       onEvent: (e) => this.#onSessionEvent(entry, e),
+      onTransmit: (t) => this.#transmit(entry, t),
     };
     this.#entries.set(session, entry);
     this.#byUfrag.set(session.localUfrag, entry);
@@ -253,17 +257,40 @@ export class MediaEndpoint {
   /** Sends what the session queued, applies its events, and reschedules it. */
   #service(entry: Entry): void {
     const s = entry.session;
-    const next = drain(s, this.#transmit, entry.onEvent);
+    const next = drain(s, entry.onTransmit, entry.onEvent);
     if (this.#entries.has(s)) this.#timers.set(s, next);
     this.#arm();
   }
 
-  readonly #transmit = (t: SessionTransmit): void => this.#send(t.path, t.data);
+  /**
+   * Issue #19 (hijack): a client address belongs to the first live call that selected it. A
+   * valid check from that address signed with another call's credentials (forged, or a second
+   * call of the same client) neither moves it nor lets the other call send there; the owner's
+   * traffic keeps flowing, and the address is free again once its owner closes.
+   */
+  #transmit(entry: Entry, t: SessionTransmit): void {
+    let key = this.#keys.get(t.path);
+    if (key === undefined) {
+      key = clientKeyOfAddress(t.path.client);
+      if (key !== undefined) this.#keys.set(t.path, key);
+    }
+    const owner = key === undefined ? undefined : this.#byClient.get(key);
+    if (owner !== undefined && owner !== entry) return this.#drop('address_of_other_call');
+    this.#send(t.path, t.data);
+  }
 
   #onSessionEvent(entry: Entry, e: SessionEvent): void {
     if (e.type === 'path') {
       const key = clientKeyOfAddress(e.path.client);
       if (key === undefined) return;
+      const owner = this.#byClient.get(key);
+      if (owner !== undefined && owner !== entry) {
+        this.#o.log?.warn('a call selected a client address another live call holds; it stays with its owner', {
+          call: entry.session.id,
+          owner: owner.session.id,
+        });
+        return;
+      }
       this.#byClient.set(key, entry);
       entry.clients.add(key);
     } else if (e.type === 'state') {

@@ -292,3 +292,22 @@ test('unprotected alerts after connect are ignored (they could come from anyone 
   assert.equal(pair.client.state, 'connected');
   assert.equal(pair.client.drops.unprotected_alert, 2);
 });
+
+test('a ClientHello whose version is not DTLS 1.2 gets a protocol_version alert (RFC 6347 §4.1; issue #19)', () => {
+  // 0x0303 is TLS 1.2 (not DTLS), 0xfeff DTLS 1.0 alone (too old), 0x1234 nothing at all.
+  for (const version of [0x0303, 0xfeff, 0x1234]) {
+    const p = makePair(`version-${version}`);
+    const fromServer: Buffer[] = [];
+    p.client.start(0);
+    drive(p, {
+      done: () => p.server.state === 'failed' && p.client.state === 'failed',
+      tap: (from, d) => {
+        if (from === 'server') fromServer.push(d);
+        return from === 'client' ? rewrite(d, HandshakeType.clientHello, (b) => encodeClientHello({ ...parseClientHello(b), version })) : d;
+      },
+    });
+    assert.equal(failure(p.serverEvents), 'ERR_DTLS_PROTOCOL_VERSION', `version 0x${version.toString(16)}`);
+    assert.deepEqual(alertsIn(fromServer), [70], 'protocol_version (RFC 5246 §7.2.2)');
+    assert.equal(failure(p.clientEvents), 'ERR_DTLS_PEER_ALERT');
+  }
+});

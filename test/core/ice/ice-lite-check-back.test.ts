@@ -107,21 +107,25 @@ test('after answering the first valid check, one well-formed Binding request goe
   assert.notDeepEqual(decoded(requests(transmits(c))[0].data).transactionId, m.transactionId);
 });
 
-test('once per address: later checks from it are only answered; a new address gets its own request', () => {
+test('once per address while it may be answered: later checks are only answered; a new address gets its own request', () => {
   const a = agent();
   a.handle(check(), CLIENT, 0);
   assert.equal(requests(transmits(a)).length, 1);
-  for (let i = 1; i <= 5; i++) {
+  for (let i = 1; i <= 4; i++) {
     a.handle(check(), CLIENT, i * 100);
     const ts = transmits(a);
     assert.equal(ts.length, 1, 'the answer only');
     assert.equal(requests(ts).length, 0);
   }
+  // Unanswered for 500 ms, the selected address is still unconfirmed: its next check brings another request.
+  a.handle(check(), CLIENT, 500);
+  assert.equal(requests(transmits(a)).length, 1, 'a second request to the unconfirmed selected address');
   a.handle(check(), CLIENT2, 700);
   const ts = requests(transmits(a));
   assert.equal(ts.length, 1);
   assert.deepEqual(ts[0].to, CLIENT2);
-  assert.equal(a.dump().checksBack, 2);
+  assert.equal(a.dump().checksBack, 3);
+  assert.equal(a.isConfirmed(CLIENT), false);
 });
 
 test('nothing is sent toward an address without a valid check, nor without the means to sign and number it', () => {
@@ -134,10 +138,10 @@ test('nothing is sent toward an address without a valid check, nor without the m
   assert.equal(requests(transmits(a)).length, 0);
   assert.equal(a.stats.stun_error_401 + a.stats.stun_error_487, 2);
   assert.equal(a.dump().checksBack, 0);
-  // A first check that already nominates needs no prompt.
+  // A first check that already nominates gets one too: its answer confirms the address (issue #19).
   const n = agent();
   n.handle(check({ useCandidate: true }), CLIENT, 0);
-  assert.equal(requests(transmits(n)).length, 0);
+  assert.equal(requests(transmits(n)).length, 1);
   // Without the remote password or an Rng the agent cannot send one.
   for (const x of [agent({ remotePwd: undefined }), agent({ rng: undefined })]) {
     x.handle(check(), CLIENT, 0);
@@ -219,4 +223,23 @@ test('a nomination of the provisionally selected pair is the event "nominated", 
   assert.deepEqual(events(), [], 'a repeated nomination is no news');
   a.handle(check({ useCandidate: true }), CLIENT2, 30);
   assert.deepEqual(events(), [{ type: 'selected-changed', from: CLIENT, to: CLIENT2 }]);
+});
+
+test('only an answer from the address the request went to confirms it (issue #19: proof that the address receives)', () => {
+  const a = agent();
+  a.handle(check(), CLIENT, 0);
+  const [tid] = requests(transmits(a)).map((t) => decoded(t.data).transactionId);
+  assert.equal(a.isConfirmed(CLIENT), false, 'a valid check alone proves only the credentials');
+  // An answer with the right transaction id from elsewhere is consumed but confirms nothing.
+  a.handle(bindingSuccess(tid, CLIENT, REMOTE_PWD), CLIENT2, 10);
+  assert.equal(a.isConfirmed(CLIENT), false);
+  assert.equal(a.isConfirmed(CLIENT2), false);
+  assert.equal(a.pollEvent()?.type, 'selected');
+  assert.equal(a.pollEvent(), undefined);
+  // The selected address, still unconfirmed after 500 ms, gets another request with its next check; its answer confirms it.
+  a.handle(check(), CLIENT, 600);
+  const [again] = requests(transmits(a)).map((t) => decoded(t.data).transactionId);
+  a.handle(bindingSuccess(again, CLIENT, REMOTE_PWD), CLIENT, 610);
+  assert.equal(a.isConfirmed(CLIENT), true);
+  assert.deepEqual(a.pollEvent(), { type: 'confirmed', address: CLIENT });
 });

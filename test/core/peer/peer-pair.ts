@@ -1,6 +1,7 @@
 // Two AudioPeers (lite ⇄ controlling) on the seeded netem and a manual clock: the transceiver's
 // role against the client's, optionally with data channels (src/core/peer/peer-data.ts).
-// `holdStunAnswers` holds the lite side's check answers back until its first DTLS datagram has
+// `holdStunAnswers` holds the lite side's check answers (Binding success responses; its own
+// request back goes, since its ClientHello waits for that request's answer) back until its first DTLS datagram has
 // gone, so the ClientHello overtakes them. `ctlDeafUntilPath` loses DTLS that reaches the
 // controlling side before its ICE connected (Pion's DTLS listens only on a nominated pair).
 import type { TransportAddress } from '../../../src/core/address.ts';
@@ -15,6 +16,9 @@ import { createCoreIce } from '../../../src/client/core-ice.ts';
 import { Netem } from '../../support/netem.ts';
 import type { LinkProfile } from '../../support/netem.ts';
 import { progress } from '../../support/progress.ts';
+
+/** RFC 8489 §5: Binding method, success class. */
+const STUN_BINDING_SUCCESS = 0x0101;
 
 export const LITE: TransportAddress = { address: '203.0.113.7', port: 3478, family: 'IPv4' };
 export const CONTROLLING: TransportAddress = { address: '198.51.100.20', port: 50000, family: 'IPv4' };
@@ -92,7 +96,7 @@ export function pair(o: PairOptions) {
         kinds.push(kind === 'rtp' && isRtcp(t.data) ? 'rtcp' : kind);
         if (kind === 'dtls') dtlsBytes += t.data.length;
         // Hold the check's answers back until the first DTLS datagram has gone: the ClientHello overtakes them.
-        if (o.holdStunAnswers && classifyPacket(t.data) === 'stun' && !dtlsSent) {
+        if (o.holdStunAnswers && classifyPacket(t.data) === 'stun' && t.data.readUInt16BE(0) === STUN_BINDING_SUCCESS && !dtlsSent) {
           held.push(t.data);
           stats.held++;
           return;
