@@ -21,7 +21,7 @@ import type { Datapath, DatapathOptions } from './datapath.ts';
 import { NodeDatapath } from './datapath.ts';
 import { NativeDatapath } from './datapath-native.ts';
 import type { FlowIndex, FlowView } from './flow-index.ts';
-import { KeyedTokenBuckets } from './rate-limit.ts';
+import { KeyedTokenBuckets } from '../core/rate-limit.ts';
 import type { RouteContext } from './route.ts';
 import { recoverFlow, routeFromClient } from './route.ts';
 import { Slot, dropSlot, observeStoreLatency } from './stats.ts';

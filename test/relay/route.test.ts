@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { encodeRelayHeader } from '../../src/contracts/relay-header.ts';
 import { FlowTable } from '../../src/relay/flow-table.ts';
 import type { JsFlow } from '../../src/relay/flow-table.ts';
-import { KeyedTokenBuckets } from '../../src/relay/rate-limit.ts';
+import { KeyedTokenBuckets } from '../../src/core/rate-limit.ts';
 import { CidrSet } from '../../src/core/cidr.ts';
 import type { RouteContext } from '../../src/relay/route.ts';
 import { REPLACE_SILENT_FLOW_AFTER_MS, publicMatchers, recoverFlow, routeFromClient, routeFromTransceiver } from '../../src/relay/route.ts';
