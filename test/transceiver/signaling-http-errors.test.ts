@@ -234,7 +234,14 @@ test('CORS: preflight answers without a key; responses expose Location', async (
   assert.equal(pre.headers.get('access-control-allow-origin'), '*');
   assert.match(pre.headers.get('access-control-allow-methods')!, /POST/);
   const allowed = pre.headers.get('access-control-allow-headers')!.split(', ');
-  for (const h of ['Authorization', 'Content-Type', 'OpenAI-Beta', 'X-OpenAI-Agents-SDK', 'X-Stainless-Package-Version', 'X-Stainless-Timeout'])
+  for (const h of [
+    'Authorization',
+    'Content-Type',
+    'OpenAI-Beta',
+    'X-OpenAI-Agents-SDK',
+    'X-Stainless-Package-Version',
+    'X-Stainless-Timeout',
+  ])
     assert.ok(allowed.includes(h), h);
   const preCall = await fetch(base + '/v1/realtime/calls/rtc_1', { method: 'OPTIONS' });
   assert.match(preCall.headers.get('access-control-allow-methods')!, /DELETE/);

@@ -230,7 +230,7 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
     if (expires !== undefined) {
       if (!isJsonObject(expires) || (expires.anchor !== undefined && expires.anchor !== 'created_at'))
         throw bad('expires_after must be {"anchor":"created_at","seconds":N}');
-      const s = expires.seconds ?? DEFAULT_SECRET_SECONDS;
+      const s = expires.seconds === undefined ? DEFAULT_SECRET_SECONDS : expires.seconds;
       if (typeof s !== 'number' || !Number.isInteger(s) || s < MIN_SECRET_SECONDS || s > MAX_SECRET_SECONDS)
         throw bad(`expires_after.seconds must be an integer ${MIN_SECRET_SECONDS}..${MAX_SECRET_SECONDS}`);
       seconds = s;
