@@ -108,7 +108,7 @@ const spec = {
     flag: 'datachannel',
     env: 'PARLEY_CALL_DATACHANNEL',
     metavar: 'LABEL',
-    help: 'open a data channel with this label (e.g. oai-events), send --dc-message or --dc-bytes on it, print what comes back and its round trip',
+    help: 'open a data channel with this label (e.g. chat; oai-events carries Parley session events), send --dc-message or --dc-bytes on it, print what comes back and its round trip',
     default: undefined as string | undefined,
     parse: optional,
   }),

@@ -27,7 +27,7 @@ import type { Keyring, OpenOptions, TokenRejection } from '../core/token/index.t
 import { derivePassword, open } from '../core/token/index.ts';
 import type { FlowIndex, FlowView, NewFlow } from './flow-index.ts';
 import type { FlowTable, JsFlow } from './flow-table.ts';
-import type { KeyedTokenBuckets } from './rate-limit.ts';
+import type { KeyedTokenBuckets } from '../core/rate-limit.ts';
 import type { RevokedTokens } from './revoked-tokens.ts';
 import type { DropReason } from './stats.ts';
 import type { OnRemoved, TokenFlows } from './token-flows.ts';

@@ -22,7 +22,7 @@ import type { Datapath, DatapathOptions } from './datapath.ts';
 import { NodeDatapath } from './datapath.ts';
 import { NativeDatapath } from './datapath-native.ts';
 import type { FlowIndex, FlowView } from './flow-index.ts';
-import { KeyedTokenBuckets } from './rate-limit.ts';
+import { KeyedTokenBuckets } from '../core/rate-limit.ts';
 import type { ClientRoute, RouteContext } from './route.ts';
 import { admitLate, recoverFlow, routeFromClient } from './route.ts';
 import { RevokedTokens } from './revoked-tokens.ts';

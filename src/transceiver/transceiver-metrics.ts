@@ -24,6 +24,8 @@ export interface TransceiverMetrics {
   readonly callsClosed: Counter;
   readonly setupSeconds: Histogram;
   readonly handlerErrors: Counter;
+  /** oai-events messages answered with an error or not sent (calls/oai-events.ts OaiEventDrop). */
+  readonly oaiEventDrops: Counter;
   readonly packetsIn: CounterChild;
   readonly packetsOut: CounterChild;
   readonly bytesIn: CounterChild;
@@ -147,6 +149,11 @@ export function transceiverMetrics(reg: MetricsRegistry): TransceiverMetrics {
       name: 'parley_transceiver_handler_errors_total',
       help: 'Errors thrown by media handlers (contained)',
       labelNames: ['handler', 'method'],
+    }),
+    oaiEventDrops: reg.counter({
+      name: 'parley_transceiver_oai_event_drops_total',
+      help: 'OpenAI Realtime events on oai-events refused (malformed, rate_limited) or not sent (send_failed, queue_full)',
+      labelNames: ['reason'],
     }),
     packetsIn: packets.labels('in'),
     packetsOut: packets.labels('out'),

@@ -23,6 +23,7 @@ import { MediaEndpoint } from './media/endpoint.ts';
 import type { HandlerRegistry } from './handlers/registry.ts';
 import type { MediaIo } from './media/media-socket.ts';
 import type { RelayLocations } from './relays/relay-locations.ts';
+import { ClientSecrets } from './realtime-front/client-secrets.ts';
 import { ForwardAuth } from './http/forward-auth.ts';
 import { startSignaling } from './http/signaling.ts';
 import type { SignalingServer } from './http/signaling.ts';
@@ -180,6 +181,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
       forwardAuth: new ForwardAuth(o.keyring),
       admission,
       maxConnections: o.maxHttpConnections,
+      clientSecrets: new ClientSecrets({ keyring: o.keyring, rng }),
     });
   } catch (err) {
     await endpoint.close();

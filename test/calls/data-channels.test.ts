@@ -20,13 +20,13 @@ function received(pair: CallPair, id: number): Array<string | Buffer> {
   return dc(pair).flatMap((e) => (e.type === 'message' && e.id === id ? [e.data] : []));
 }
 
-/** A connected pair whose client has opened `oai-events` and the handler has it. */
+/** A connected pair whose client has opened `chat` and the handler has it. */
 function withChannel(
   seed: string,
   o: { sessionRole?: 'client' | 'server'; profile?: LinkProfile; frames?: Buffer[]; ordered?: boolean; maxRetransmits?: number } = {},
 ) {
   const pair = new CallPair({ seed, sessionRole: o.sessionRole, profile: o.profile, frames: o.frames, dataChannels: true });
-  const id = pair.client.data!.open({ label: 'oai-events', ordered: o.ordered, maxRetransmits: o.maxRetransmits }, pair.now);
+  const id = pair.client.data!.open({ label: 'chat', ordered: o.ordered, maxRetransmits: o.maxRetransmits }, pair.now);
   pair.flushClient();
   pair.runUntilTrue(
     () => pair.handlerChannels.length === 1 && dc(pair).some((e) => e.type === 'channel_open'),
@@ -118,7 +118,7 @@ test('the handler opens a channel toward the caller; each side closes one and th
   assert.equal(ours.send('hello caller'), true);
   pair.runUntilTrue(() => received(pair, ours.id).length === 1, 2_000, 'message to the caller');
   assert.deepEqual(received(pair, ours.id), ['hello caller']);
-  // The caller closes oai-events: the handler's channel sees onClose.
+  // The caller closes chat: the handler's channel sees onClose.
   const callerChannel = pair.handlerChannels[0];
   let callerClosed = false;
   callerChannel.onClose = () => (callerClosed = true);

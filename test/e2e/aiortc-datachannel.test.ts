@@ -1,11 +1,11 @@
 // aiortc's data channels (Debian's python3-aiortc: its own SCTP in Python, DTLS from OpenSSL)
 // against Parley through the real relay, in both DTLS roles. test/e2e/aiortc/client.py does what
-// an OpenAI Realtime client does — an audio track (a 440 Hz tone) and `oai-events` created before
+// an OpenAI Realtime client does — an audio track (a 440 Hz tone) and `chat` created before
 // the offer — plus an unordered channel, waits for ICE gathering to complete, POSTs the offer, and
 // sends text and binary messages of 1 B, 1 KiB, 16 KiB and 64 KiB on each. 64 KiB is the largest
 // both allow: aiortc announces a=max-message-size:65536, which Parley honours for what it sends.
 // The echo handler returns every message on its channel; the script checks each echo byte-exact
-// and of the same type, in order on the ordered channel, closes `oai-events` and sees its close
+// and of the same type, in order on the ordered channel, closes `chat` and sees its close
 // event, checks the other channel still echoes and that echoed audio kept arriving; the call's
 // counters agree. Known aiortc 1.4 deviation: its stream ids follow its ICE role, not its DTLS
 // role (see the id check below). aiortc offers actpass (Parley answers active and is the DTLS client); the second
@@ -107,9 +107,9 @@ for (const offerSetup of ['actpass', 'active'] as const) {
       // takes odd ids — also as the DTLS client, where Parley accepts them rather than refuse
       // the channel (RFC 8832 §6 MUST close); ids cannot collide, as only the peer opens here.
       checkChannels(channels, SIZES.length * 2, 1);
-      assert.equal(channels['oai-events'].ordered, true);
+      assert.equal(channels['chat'].ordered, true);
       assert.equal(channels.loose.ordered, false);
-      assert.equal(channels['oai-events'].closed, true, 'aiortc saw oai-events close');
+      assert.equal(channels['chat'].closed, true, 'aiortc saw chat close');
       assert.equal(channels.loose.afterCloseEcho, true, 'the other channel works after one closed');
       const before = r.audioFramesBefore ?? 0;
       const afterFrames = r.audioFramesAfter ?? 0;

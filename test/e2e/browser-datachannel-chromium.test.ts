@@ -1,11 +1,11 @@
 // Chromium's data channels (dcsctp) against Parley through the real relay, in both DTLS roles:
 // the page (served by `parley dev`, the fake 440 Hz microphone of ./browser.ts) does what an
-// OpenAI Realtime client does — adds its microphone, opens `oai-events` before the offer — plus an
+// OpenAI Realtime client does — adds its microphone, opens `chat` before the offer — plus an
 // unordered channel, POSTs the offer, and waits for both to open. It sends text and binary
 // messages of 1 B, 1 KiB, 16 KiB, 64 KiB and 256 KiB (the largest both allow: Chromium and Parley
 // announce a=max-message-size:262144) on each; the echo handler sends every one back and the page
 // checks them byte-exact, in order on the ordered channel. Audio keeps arriving meanwhile. Then
-// the page closes `oai-events`: the call's counters show it closed, and the other channel still
+// the page closes `chat`: the call's counters show it closed, and the other channel still
 // works. In CI (CI=true) a missing Chromium fails the test; elsewhere it is skipped with the reason.
 import { after, before, test } from 'node:test';
 import { chromiumSkip, openDemo } from './browser.ts';

@@ -3,10 +3,10 @@
 // firefox-esr, through the harness of browser-firefox.test.ts (firefox/firefox.ts starts it
 // headless on a fresh profile with a fake microphone; firefox/page-server.ts serves the demo page
 // of `parley dev` with our probe, which runs the script and POSTs its result back). The page
-// opens `oai-events` before the offer plus an unordered channel, sends text and binary messages
+// opens `chat` before the offer plus an unordered channel, sends text and binary messages
 // of 1 B, 1 KiB, 16 KiB, 64 KiB and 256 KiB (Parley's a=max-message-size; Firefox announces
 // more) on each, and checks every echo byte-exact, in order on the ordered channel; then it
-// closes `oai-events`, the other channel still works, audio keeps arriving, and the call's
+// closes `chat`, the other channel still works, audio keeps arriving, and the call's
 // counters agree. The relay listens on a non-loopback address (see browser-firefox.test.ts: nICEr
 // never pairs loopback with host candidates). In CI (CI=true) a missing Firefox fails the test.
 import { after, before, test } from 'node:test';

@@ -75,7 +75,7 @@ test('NAT rebinding: after --rebind-after-ms 1500 the echo keeps arriving on the
 });
 
 test(
-  '--datachannel oai-events through the relay: every message comes back byte-exact with its RTT, text and 64 KiB binary, audio meanwhile',
+  '--datachannel chat through the relay: every message comes back byte-exact with its RTT, text and 64 KiB binary, audio meanwhile',
   { timeout: 60_000 },
   async () => {
     const text = await runCall(dev.ready.signaling, [
@@ -84,7 +84,7 @@ test(
       '--seconds',
       '2',
       '--datachannel',
-      'oai-events',
+      'chat',
       '--dc-message',
       '{"type":"session.update"}',
       '--dc-every',

@@ -3,7 +3,7 @@
 // call record's data-channel counters on the transceiver.
 import assert from 'node:assert/strict';
 
-/** One channel as every peer reports it: `oai-events` (ordered) or `loose` (unordered). */
+/** One channel as every peer reports it: `chat` (ordered) or `loose` (unordered). */
 export interface PeerChannel {
   readonly id: number;
   readonly sent: number;
@@ -14,7 +14,7 @@ export interface PeerChannel {
 
 /** Both channels echoed every message byte-exact, with stream ids of parity `idParity` (RFC 8832 §6). */
 export function checkChannels(channels: Record<string, PeerChannel> | undefined, sent: number, idParity: 0 | 1): void {
-  for (const label of ['oai-events', 'loose']) {
+  for (const label of ['chat', 'loose']) {
     const c = channels?.[label];
     assert.ok(c, `${label}: ${JSON.stringify(channels)}`);
     assert.equal(c.sent, sent, `${label}: ${JSON.stringify(c)}`);
@@ -63,6 +63,6 @@ export async function checkCallCounters(
   assert.equal(d.messagesIn, expect.messagesIn, JSON.stringify(d));
   if (expect.messagesOut !== undefined) assert.equal(d.messagesOut, expect.messagesOut, JSON.stringify(d));
   assert.equal(d.channelsOpened, 2, JSON.stringify(d));
-  assert.ok(d.channelsClosed >= 1, `the call saw oai-events close: ${JSON.stringify(d)}`);
+  assert.ok(d.channelsClosed >= 1, `the call saw chat close: ${JSON.stringify(d)}`);
   return state.stats;
 }

@@ -1,10 +1,10 @@
 // The page side of the browser data-channel interop tests (browser-datachannel-chromium.test.ts,
 // browser-datachannel-firefox.test.ts): an async function, as source text, that a browser runs
 // with { url, offerSetup }. It makes one call the way an OpenAI Realtime client does — microphone
-// track and `oai-events` before the offer — plus an unordered channel `loose`, POSTs the offer
+// track and `chat` before the offer — plus an unordered channel `loose`, POSTs the offer
 // (a=setup:actpass rewritten to offerSetup), sends text and binary messages of 1 B – 256 KiB on
 // each channel once open, and compares the echoes byte-exact (in order on the ordered channel).
-// Then it closes `oai-events`, checks `loose` still echoes, and reads inbound audio packets before
+// Then it closes `chat`, checks `loose` still echoes, and reads inbound audio packets before
 // and after. It returns a JSON-able result, or { error } if the POST failed.
 
 /** Runs in the page: one call with two channels, every size both ways; returns what it saw. */
@@ -13,7 +13,7 @@ export const DATACHANNEL_PAGE_SCRIPT = `async ({ url, offerSetup }) => {
   const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
   const mic = await navigator.mediaDevices.getUserMedia({ audio: true });
   pc.addTrack(mic.getAudioTracks()[0], mic);
-  const events = pc.createDataChannel('oai-events');
+  const events = pc.createDataChannel('chat');
   const loose = pc.createDataChannel('loose', { ordered: false });
   for (const ch of [events, loose]) ch.binaryType = 'arraybuffer';
   await pc.setLocalDescription(await pc.createOffer());

@@ -57,7 +57,7 @@ test(
   '--datachannel: every call sends on a data channel; every message comes back byte-exact, with its RTT',
   { timeout: 90_000 },
   async () => {
-    const r = await runLoad(['--calls', '5', '--ramp-per-sec', '10', '--seconds', '2', '--datachannel', 'oai-events', '--dc-every', '50']);
+    const r = await runLoad(['--calls', '5', '--ramp-per-sec', '10', '--seconds', '2', '--datachannel', 'chat', '--dc-every', '50']);
     assert.equal(r.code, 0, `${r.out}\n${r.err}\n${dev.log()}`);
     const report = JSON.parse(r.out) as {
       connected: number;

@@ -1,7 +1,7 @@
 // Pion's data channels (pion/sctp + pion/datachannel inside Debian's pion/webrtc v3) against
 // Parley through the real relay, in both DTLS roles. The Go client (test/e2e/pion/main.go with
 // -datachannel, the exchange in pion/datachannel.go) does what an OpenAI Realtime client does —
-// an Opus track and `oai-events` created before the offer — plus an unordered channel, POSTs the
+// an Opus track and `chat` created before the offer — plus an unordered channel, POSTs the
 // offer and, while it sends audio, sends text and binary messages of 1 B, 1 KiB, 16 KiB and
 // 64 KiB on each channel. 64 KiB is the largest both sides allow: Pion's offer carries no
 // a=max-message-size, so Parley sends at most 64 KiB to it (RFC 8841 §6), and Pion v3 itself
@@ -9,7 +9,7 @@
 // pion/webrtc#758); the client reads detached channels with its own buffer because Pion's
 // OnMessage cannot take more than 65 535 bytes. The echo handler returns every message on its channel; the client checks
 // each echo byte-exact and of the same type, in order on the ordered channel. Then Pion closes
-// `oai-events` by stream reset and sees the close complete, the unordered channel still echoes,
+// `chat` by stream reset and sees the close complete, the unordered channel still echoes,
 // the audio came back, and the call's counters show the channels and messages. In CI (CI=true)
 // missing Go or Pion fails the test; elsewhere it is skipped with the reason.
 import { after, before, test } from 'node:test';
@@ -60,9 +60,9 @@ for (const offerSetup of ['actpass', 'active'] as const) {
       const channels = r.dataChannels ?? {};
       // RFC 8832 §6: the DTLS client takes even stream ids, the server odd ones.
       checkChannels(channels, SIZES.length * 2, parleyRole === 'client' ? 1 : 0);
-      assert.equal(channels['oai-events'].ordered, true);
+      assert.equal(channels['chat'].ordered, true);
       assert.equal(channels.loose.ordered, false);
-      assert.equal(channels['oai-events'].closed, true, 'Pion saw its close of oai-events complete');
+      assert.equal(channels['chat'].closed, true, 'Pion saw its close of chat complete');
       assert.equal(channels.loose.afterCloseEcho, true, 'the other channel works after one closed');
       assert.equal(r.hangupStatus, 200);
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createEchoHandler } from '../../src/transceiver/handlers/echo.ts';
 import type { HandlerChannel } from '../../src/transceiver/handlers/media-handler.ts';
-import { inbound, recordingContext } from './fake-context.ts';
+import { fakeChannel, inbound, recordingContext } from './fake-context.ts';
 
 test('echo sends back exactly the packets it got, in order, one for one', () => {
   const ctx = recordingContext();
@@ -35,24 +35,7 @@ test('echo sends nothing after close(), and close() is idempotent', () => {
 test('echo sends every data-channel message back on the channel it came from, text as text, bytes as bytes; nothing after close()', () => {
   const h = createEchoHandler(recordingContext());
   const sent: Array<[string, string | Buffer]> = [];
-  const channel = (label: string): HandlerChannel => ({
-    id: 0,
-    label,
-    protocol: '',
-    ordered: true,
-    maxRetransmits: undefined,
-    maxPacketLifeTime: undefined,
-    remote: true,
-    readyState: 'open',
-    bufferedAmount: 0,
-    bufferedAmountLowThreshold: 0,
-    onOpen: undefined,
-    onMessage: undefined,
-    onBufferedAmountLow: undefined,
-    onClose: undefined,
-    send: (data) => (sent.push([label, data]), true),
-    close: () => {},
-  });
+  const channel = (label: string): HandlerChannel => fakeChannel(label, (data) => (sent.push([label, data]), true));
   const a = channel('oai-events');
   const b = channel('other');
   h.onChannel!(a);

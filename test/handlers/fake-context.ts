@@ -1,18 +1,27 @@
-// A MediaHandlerContext that records what a handler does, for handler tests.
-import type { InboundOpusFrame, MediaHandlerContext } from '../../src/transceiver/handlers/media-handler.ts';
+// A MediaHandlerContext that records what a handler does, and an open caller channel whose
+// send() is the test's, for handler and oai-events tests.
+import type { HandlerChannel, InboundOpusFrame, MediaHandlerContext, RealtimeEvent } from '../../src/transceiver/handlers/media-handler.ts';
 
 export interface RecordingContext extends MediaHandlerContext {
   readonly sent: Buffer[];
   readonly hangups: Array<string | undefined>;
+  readonly events: RealtimeEvent[];
 }
 
 export function recordingContext(callId = 'call-test'): RecordingContext {
   const sent: Buffer[] = [];
   const hangups: Array<string | undefined> = [];
+  const events: RealtimeEvent[] = [];
   return {
     callId,
     sent,
     hangups,
+    events,
+    request: { query: {}, session: {} },
+    sendEvent(event: RealtimeEvent): boolean {
+      events.push(event);
+      return true;
+    },
     send(packet: Buffer): void {
       sent.push(packet);
     },
@@ -28,4 +37,26 @@ export function recordingContext(callId = 'call-test'): RecordingContext {
 
 export function inbound(payload: Buffer, sequence: number): InboundOpusFrame {
   return { payload, sequence, rtpTimestamp: sequence * 960, receivedAt: sequence * 20 };
+}
+
+/** An open channel the caller opened; `send` decides what happens to what the handler sends. */
+export function fakeChannel(label: string, send: (data: string | Buffer) => boolean): HandlerChannel {
+  return {
+    id: 0,
+    label,
+    protocol: '',
+    ordered: true,
+    maxRetransmits: undefined,
+    maxPacketLifeTime: undefined,
+    remote: true,
+    readyState: 'open',
+    bufferedAmount: 0,
+    bufferedAmountLowThreshold: 0,
+    onOpen: undefined,
+    onMessage: undefined,
+    onBufferedAmountLow: undefined,
+    onClose: undefined,
+    send,
+    close: () => {},
+  };
 }

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { CidrSet } from '../../src/core/cidr.ts';
 import { FlowTable } from '../../src/relay/flow-table.ts';
 import type { JsFlow } from '../../src/relay/flow-table.ts';
-import { KeyedTokenBuckets } from '../../src/relay/rate-limit.ts';
+import { KeyedTokenBuckets } from '../../src/core/rate-limit.ts';
 import { RevokedTokens } from '../../src/relay/revoked-tokens.ts';
 import { TokenFlows } from '../../src/relay/token-flows.ts';
 import type { RouteContext } from '../../src/relay/route.ts';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { encodeRelayHeader } from '../../src/contracts/relay-header.ts';
 import { FlowTable } from '../../src/relay/flow-table.ts';
 import type { JsFlow } from '../../src/relay/flow-table.ts';
-import { KeyedTokenBuckets } from '../../src/relay/rate-limit.ts';
+import { KeyedTokenBuckets } from '../../src/core/rate-limit.ts';
 import { RevokedTokens } from '../../src/relay/revoked-tokens.ts';
 import { TokenFlows } from '../../src/relay/token-flows.ts';
 import { CidrSet } from '../../src/core/cidr.ts';

@@ -74,10 +74,14 @@ async function post(path: string, body: string, headers: Record<string, string> 
   return fetch(base + path, { method: 'POST', body, headers: { 'content-type': 'application/sdp', ...auth, ...headers } });
 }
 
-async function errorOf(res: Response): Promise<{ code: string; message: string }> {
+/** OpenAI's error shape: {"error":{"message","type","code"}}, type by status, our ERR_… code. */
+async function errorOf(res: Response): Promise<{ code: string; message: string; type: string }> {
   assert.equal(res.headers.get('content-type'), 'application/json');
-  const body = (await res.json()) as { error: { code: string; message: string } };
+  const body = (await res.json()) as { error: { code: string; message: string; type: string } };
+  assert.deepEqual(Object.keys(body.error), ['message', 'type', 'code']);
   assert.ok(body.error.message.length > 10, 'the message explains');
+  const type = res.status === 401 ? 'authentication_error' : res.status >= 500 ? 'server_error' : 'invalid_request_error';
+  assert.equal(body.error.type, type);
   return body.error;
 }
 
@@ -120,8 +124,8 @@ test('400 unparsable SDP, 406 no audio: the body says what is wrong', async () =
   assert.match((await errorOf(noAudio)).message, /audio/);
 });
 
-test('415 wrong content type (JSON, form, none)', async () => {
-  for (const type of ['application/json', 'multipart/form-data; boundary=x', '']) {
+test('415 wrong content type (JSON, urlencoded form, none)', async () => {
+  for (const type of ['application/json', 'application/x-www-form-urlencoded', '']) {
     const res = await fetch(base + '/v1/realtime/calls', {
       method: 'POST',
       body: OFFER,
@@ -229,7 +233,16 @@ test('CORS: preflight answers without a key; responses expose Location', async (
   assert.equal(pre.status, 204);
   assert.equal(pre.headers.get('access-control-allow-origin'), '*');
   assert.match(pre.headers.get('access-control-allow-methods')!, /POST/);
-  assert.match(pre.headers.get('access-control-allow-headers')!, /Authorization/);
+  const allowed = pre.headers.get('access-control-allow-headers')!.split(', ');
+  for (const h of [
+    'Authorization',
+    'Content-Type',
+    'OpenAI-Beta',
+    'X-OpenAI-Agents-SDK',
+    'X-Stainless-Package-Version',
+    'X-Stainless-Timeout',
+  ])
+    assert.ok(allowed.includes(h), h);
   const preCall = await fetch(base + '/v1/realtime/calls/rtc_1', { method: 'OPTIONS' });
   assert.match(preCall.headers.get('access-control-allow-methods')!, /DELETE/);
   const res = await post('/v1/realtime/calls', OFFER, { origin: 'https://app.example' });

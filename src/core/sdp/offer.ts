@@ -136,9 +136,14 @@ export function analyzeOffer(text: string, limits: SdpLimits = DEFAULT_SDP_LIMIT
   }
   const { m: audio, index } = withOpus;
 
-  // RFC 8827 §6.5 / RFC 8829 §5.1.2: WebRTC media is DTLS-SRTP over the SAVPF profile.
-  if (!/^UDP\/TLS\/RTP\/SAVPF$/i.test(audio.protocol)) {
-    return fail(SdpErrorCode.unsupported, `the audio m-line uses ${audio.protocol}; only UDP/TLS/RTP/SAVPF (DTLS-SRTP) is supported`);
+  // RFC 8827 §6.5 / RFC 8829 §5.1.2: WebRTC media is DTLS-SRTP over the SAVPF profile. Some
+  // clients (SIP-ish stacks behind OpenAI-compatible SDKs) offer plain SAVP: the same DTLS-SRTP
+  // media without RTCP feedback, which we do not need; the answer echoes the offer's profile.
+  if (!/^UDP\/TLS\/RTP\/SAVPF?$/i.test(audio.protocol)) {
+    return fail(
+      SdpErrorCode.unsupported,
+      `the audio m-line uses ${audio.protocol}; only UDP/TLS/RTP/SAVPF or SAVP (DTLS-SRTP) is supported`,
+    );
   }
   // Every packet of a call arrives on one relay port, so RTP and RTCP must share it (RFC 8035).
   if (audio.rtcpMux === undefined) {

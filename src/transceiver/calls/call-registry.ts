@@ -13,7 +13,7 @@ import { mint } from '../../core/token/index.ts';
 import type { Keyring } from '../../core/token/index.ts';
 import type { Logger } from '../../common/log.ts';
 import type { CallIds } from './call-id.ts';
-import type { Admission, CallInfo, CallService, CloseReason, CreateCallResult, DataChannelStats } from './call-types.ts';
+import type { Admission, CallInfo, CallService, CloseReason, CreateCallOptions, CreateCallResult, DataChannelStats } from './call-types.ts';
 import type { MediaEndpoint } from '../media/endpoint.ts';
 import type { HandlerRegistry } from '../handlers/registry.ts';
 import type { CandidatePlan } from '../relays/relay-locations.ts';
@@ -111,14 +111,14 @@ export class CallRegistry implements CallService {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  createCall(offerText: string, options: { handler?: string; regionHint?: string }): CreateCallResult {
+  createCall(offerText: string, options: CreateCallOptions): CreateCallResult {
     const result = this.#create(offerText, options);
     if (result.ok) this.#o.metrics.callsCreated.inc();
     else this.#o.metrics.callsRejected.labels(result.refusal).inc();
     return result;
   }
 
-  #create(offerText: string, options: { handler?: string; regionHint?: string }): CreateCallResult {
+  #create(offerText: string, options: CreateCallOptions): CreateCallResult {
     const handlerName = options.handler ?? this.#o.defaultHandler;
     const factory = this.#o.handlers.get(handlerName);
     if (!factory) return { ok: false, refusal: 'unknown_handler', message: `no media handler named ${JSON.stringify(handlerName)}` };
@@ -174,6 +174,8 @@ export class CallRegistry implements CallService {
       cname,
       opusPayloadType: offer.audio.opusPayloadType,
       handlerFactory: factory,
+      request: options.request,
+      onEventDrop: (reason) => o.metrics.oaiEventDrops.labels(reason).inc(),
       onHandlerError: (method, err) => {
         o.metrics.handlerErrors.labels(handlerName, method).inc();
         o.log?.warn('media handler error', { call: id, handler: handlerName, method, err });

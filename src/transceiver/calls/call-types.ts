@@ -1,6 +1,8 @@
 // Public types of a call, shared by the session (which produces them), the call registry and
 // the signaling API (which serves them as JSON from GET /v1/realtime/calls/{id}).
 import { reasonCatalog } from '../../core/errors.ts';
+import type { CallRequest } from '../handlers/media-handler.ts';
+import type { OaiEventStats } from './oai-events.ts';
 
 /** created → connecting (first valid ICE check) → connected (SRTP keys) → closed. */
 export type CallState = 'created' | 'connecting' | 'connected' | 'closed';
@@ -40,6 +42,8 @@ export interface SessionStats {
   readonly packetsDropped: number;
   /** The call's data channels, when the answer took the offer's data section. */
   readonly dataChannels?: DataChannelStats;
+  /** OpenAI Realtime events on `oai-events` (calls/oai-events.ts), with data channels. */
+  readonly oaiEvents?: OaiEventStats;
 }
 
 /** A call's data channels (GET …/calls/{id} `stats.dataChannels`; summed in /metrics). */
@@ -97,10 +101,17 @@ export type CreateCallResult =
   | { readonly ok: true; readonly id: string; readonly answer: string }
   | { readonly ok: false; readonly refusal: CallRefusal; readonly message: string };
 
+export interface CreateCallOptions {
+  readonly handler?: string;
+  readonly regionHint?: string;
+  /** What the client asked (query, session config) as the handler sees it; none: empty. */
+  readonly request?: CallRequest;
+}
+
 /** What the signaling API needs from the call registry; tests substitute their own. */
 export interface CallService {
   admission(): Admission;
-  createCall(offer: string, options: { handler?: string; regionHint?: string }): CreateCallResult;
+  createCall(offer: string, options: CreateCallOptions): CreateCallResult;
   getCall(id: string): CallInfo | undefined;
   /** Ends a call; false when the id is unknown. Ending a closed call is not an error. */
   endCall(id: string, reason: CloseReason): boolean;

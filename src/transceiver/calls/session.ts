@@ -22,6 +22,9 @@ import type { HandlerErrorListener } from '../handlers/contain.ts';
 import { canPull } from '../handlers/pull.ts';
 import type { CallState, CloseReason, DataChannelStats, SessionStats } from './call-types.ts';
 import { CallChannels } from './call-channels.ts';
+import { OaiEvents } from './oai-events.ts';
+import type { OaiEventDrop } from './oai-events.ts';
+import type { CallRequest } from '../handlers/media-handler.ts';
 import type { CallChannelDrop } from './call-channels.ts';
 import { ClientPaths } from './session-paths.ts';
 import type { SessionPath } from './session-paths.ts';
@@ -53,6 +56,10 @@ export interface SessionOptions {
   readonly cname: string;
   readonly opusPayloadType: number;
   readonly handlerFactory: MediaHandlerFactory;
+  /** What the client asked (query, session config): ctx.request. */
+  readonly request?: CallRequest;
+  /** Told of every oai-events drop (a process-wide metric). */
+  readonly onEventDrop?: (reason: OaiEventDrop) => void;
   readonly onHandlerError?: HandlerErrorListener;
   /** Called when the handler queued audio or hung up outside handle()/handleTimeout(): drive me. */
   readonly onWake?: () => void;
@@ -97,7 +104,10 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
   readonly #peer: AudioPeer<SessionPath>;
   readonly #handler: ReturnType<typeof containHandler>;
   readonly #channels: CallChannels | undefined;
+  readonly #oaiEvents: OaiEvents;
   readonly #events: SessionEvent[] = [];
+  /** The clock of the current (or last) drive, for what runs inside it without a `now` (oai-events' rate). */
+  #now: number;
   readonly #setupDeadline: number;
   readonly #maxDeadline: number | undefined;
   #state: CallState = 'created';
@@ -113,12 +123,29 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
     this.id = o.id;
     this.#opts = o;
     this.createdAt = o.now;
+    this.#now = o.now;
+    const oaiEvents = new OaiEvents({
+      callId: o.id,
+      request: o.request,
+      dataChannels: o.dataChannels !== undefined,
+      rng: o.rng,
+      now: () => this.#now,
+      deliver: (event) => handler.onEvent(event),
+      onDrop: o.onEventDrop,
+    });
+    this.#oaiEvents = oaiEvents;
     this.#setupDeadline = o.now + (o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS);
     this.#maxDeadline = o.maxDurationMs === undefined ? undefined : o.now + o.maxDurationMs;
     const handler = containHandler(
       o.handlerFactory,
       {
         callId: o.id,
+        request: oaiEvents.request,
+        sendEvent: (event) => {
+          const queued = oaiEvents.send(event);
+          if (queued) this.#wake();
+          return queued;
+        },
         // Frames and hang-ups are applied at the next drive with a fresh `now` (see #wake).
         send: (packet: Buffer) => {
           if (this.#state === 'closed') return;
@@ -175,7 +202,9 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
         data,
         maxSendMessageSize: o.dataChannels.remoteMaxMessageSize ?? DEFAULT_REMOTE_MAX_MESSAGE_SIZE,
         maxBufferedBytes: o.dataChannels.sctp?.maxSendBufferBytes ?? DEFAULT_CALL_SEND_BUFFER_BYTES,
-        onChannel: (ch) => handler.onChannel(ch),
+        onChannel: (ch) => {
+          if (!oaiEvents.claim(ch)) handler.onChannel(ch);
+        },
         onError: o.onHandlerError ?? (() => {}),
         wake: () => this.#wake(),
         onDrop: o.onChannelDrop,
@@ -209,6 +238,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
     // #drive's steps written out: this runs for every datagram, and a closure per packet is garbage.
     this.#driving = true;
     this.#woken = false;
+    this.#now = now;
     try {
       this.#peer.handle(datagram, path, now);
       this.#takePeerEvents(now);
@@ -223,6 +253,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
     if (this.#state === 'closed') return;
     this.#driving = true;
     this.#woken = false;
+    this.#now = now;
     try {
       if (now >= this.#setupDeadline && this.#state !== 'connected') return this.close('setup_timeout', now);
       if (this.#maxDeadline !== undefined && now >= this.#maxDeadline) return this.close('max_duration', now);
@@ -264,6 +295,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
     this.#events.push({ type: 'closed', reason });
     this.#pendingFrames = [];
     this.#channels?.end();
+    this.#oaiEvents.end();
     this.#handler.close();
   }
 
@@ -284,6 +316,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       framesDropped: p.framesDropped,
       packetsDropped: d.not_ready + d.srtp + d.malformed + d.unknown_payload + d.unknown_kind,
       dataChannels: dataChannelStats(p.data, this.#channels),
+      oaiEvents: this.#channels && this.#oaiEvents.stats,
     };
   }
 

@@ -2,12 +2,12 @@
 // handlers must not throw, and this is how the session can enforce it in one place. Each
 // error is reported to `onError` (for a metric and a log line) with the method that threw;
 // a throwing factory yields a handler that does nothing. close() runs at most once.
-import type { HandlerChannel, InboundOpusFrame, MediaHandlerContext, MediaHandlerFactory } from './media-handler.ts';
+import type { HandlerChannel, InboundOpusFrame, MediaHandlerContext, MediaHandlerFactory, RealtimeEvent } from './media-handler.ts';
 import type { PullMediaHandler } from './pull.ts';
 
 /** Handler methods and channel callbacks (the channel's are contained by the call's channels). */
 export type HandlerMethod =
-  'create' | 'onAudio' | 'pull' | 'close' | 'onChannel' | 'onOpen' | 'onMessage' | 'onBufferedAmountLow' | 'onClose';
+  'create' | 'onAudio' | 'pull' | 'close' | 'onChannel' | 'onEvent' | 'onOpen' | 'onMessage' | 'onBufferedAmountLow' | 'onClose';
 export type HandlerErrorListener = (method: HandlerMethod, err: unknown) => void;
 
 /**
@@ -19,6 +19,7 @@ export interface ContainedHandler extends PullMediaHandler {
   readonly pulls: boolean;
   pull(): Buffer | undefined;
   onChannel(channel: HandlerChannel): void;
+  onEvent(event: RealtimeEvent): void;
 }
 
 export function containHandler(factory: MediaHandlerFactory, ctx: MediaHandlerContext, onError: HandlerErrorListener): ContainedHandler {
@@ -52,6 +53,14 @@ export function containHandler(factory: MediaHandlerFactory, ctx: MediaHandlerCo
         inner.onChannel(channel);
       } catch (err) {
         report('onChannel', err);
+      }
+    },
+    onEvent(event: RealtimeEvent): void {
+      if (closed || inner?.onEvent === undefined) return;
+      try {
+        inner.onEvent(event);
+      } catch (err) {
+        report('onEvent', err);
       }
     },
     pull(): Buffer | undefined {

@@ -2,7 +2,10 @@
 // is queued unchanged (no decode/encode, so no added delay or quality loss); the session
 // restamps sequence and timestamp and paces it at 20 ms. Every data-channel message comes back
 // on the channel it came from, text as text and bytes as bytes (a message the call's send
-// buffer cannot take is dropped and counted). It is a loopback test, not an agent.
+// buffer cannot take is dropped and counted). OpenAI Realtime events on `oai-events` are not
+// echoed: Parley answers session.update itself (calls/oai-events.ts) and echo has no onEvent, so
+// other client events are dropped — echoing them would send client events back as server events.
+// It is a loopback test, not an agent.
 import type { HandlerChannel, InboundOpusFrame, MediaHandler, MediaHandlerContext, MediaHandlerFactory } from './media-handler.ts';
 
 export const createEchoHandler: MediaHandlerFactory = (ctx: MediaHandlerContext): MediaHandler => {

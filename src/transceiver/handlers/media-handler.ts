@@ -6,6 +6,8 @@
 // Data channels (docs/media.md): the caller's channels reach the handler by onChannel(), and
 // the handler may open its own with ctx.openChannel(); a HandlerChannel sends text or bytes and
 // says when its buffer drained. Every callback runs inside the call's drive, contained like onAudio.
+// OpenAI Realtime events (calls/oai-events.ts): the caller's `oai-events` channel is Parley's, not
+// the handler's; well-formed client events reach onEvent() and ctx.sendEvent() answers.
 import type { ChannelInit } from '../../core/datachannel/index.ts';
 
 export type { ChannelInit };
@@ -22,9 +24,32 @@ export interface InboundOpusFrame {
   readonly receivedAt: number;
 }
 
+/** One OpenAI Realtime event (client or server): a JSON object with a string `type`. */
+export type RealtimeEvent = { readonly type: string; readonly [key: string]: unknown };
+
+/** What the client's request said about the call (never trusted for routing). */
+export interface CallRequest {
+  /** The POST's query parameters except `handler`, as strings (bounded: ≤ 32 keys, ≤ 1 KiB each). */
+  readonly query: Readonly<Record<string, string>>;
+  /**
+   * The Realtime session config as the client asked: the ek_ client secret's `session`, then
+   * the multipart `session` part on top (shallow merge), then every `session.update` the client
+   * sent on `oai-events` (shallow merge). A JSON object; {} when none.
+   */
+  readonly session: Readonly<Record<string, unknown>>;
+}
+
 export interface MediaHandlerContext {
   /** The call's id, as in `Location: /v1/realtime/calls/{id}`. */
   readonly callId: string;
+  /** What the client asked; `session` is live (updated by session.update). */
+  readonly request: CallRequest;
+  /**
+   * Sends one server event (JSON object with a string `type`) to the caller on `oai-events`.
+   * Before the channel opens events are queued (bounded, counted when dropped); false when
+   * dropped (no data channel in the offer, channel closed, or its buffer is full).
+   */
+  sendEvent(event: RealtimeEvent): boolean;
   /**
    * Queues one 20 ms Opus packet for the caller. The session sends queued frames one per
    * 20 ms; when the queue is full (about one second) the oldest frame is dropped and counted.
@@ -78,8 +103,15 @@ export interface MediaHandler {
   onAudio(frame: InboundOpusFrame): void;
   /** Called once when the call ends, whatever the reason. */
   close(): void;
-  /** Called for each channel the caller opens (already open); set its callbacks here. */
+  /** Called for each channel the caller opens (already open), except `oai-events`; set its callbacks here. */
   onChannel?(channel: HandlerChannel): void;
+  /**
+   * Client events from `oai-events`: every well-formed event (a JSON object with a string `type`,
+   * ≤ the channel's max message size), including `session.update` after Parley merged it into
+   * request.session and answered `session.updated` itself. Malformed ones never reach the handler:
+   * Parley answers them with an `error` event.
+   */
+  onEvent?(event: RealtimeEvent): void;
 }
 
 export type MediaHandlerFactory = (ctx: MediaHandlerContext) => MediaHandler;

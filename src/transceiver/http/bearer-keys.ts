@@ -4,6 +4,11 @@
 // checked (no early exit) so the position of a match does not leak either.
 import { createHash, timingSafeEqual } from 'node:crypto';
 
+/** The credential of an `Authorization: Bearer X` value, or undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return /^Bearer[ ]+(\S+)\s*$/i.exec(header ?? '')?.[1];
+}
+
 export class BearerKeys {
   readonly #digests: Buffer[];
 
@@ -19,9 +24,9 @@ export class BearerKeys {
   /** Checks an Authorization header value. */
   check(header: string | undefined): boolean {
     if (this.open) return true;
-    const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header ?? '');
-    if (!m) return false;
-    const digest = createHash('sha256').update(m[1], 'utf8').digest();
+    const token = bearerToken(header);
+    if (token === undefined) return false;
+    const digest = createHash('sha256').update(token, 'utf8').digest();
     let ok = false;
     for (const d of this.#digests) ok = timingSafeEqual(d, digest) || ok;
     return ok;

@@ -1,12 +1,23 @@
 // The signaling API's error catalog (STYLE.md rule 6/14): each stable `code` with its HTTP
-// status. Bodies are always `{"error":{"code","message"}}` (the shape of OpenAI's API errors),
-// and the message says what to change. Documented in docs/signaling.md and docs/errors.md.
+// status. Bodies are always `{"error":{"message","type","code"}}` (OpenAI's API error shape: `type`
+// is OpenAI's class of error, `code` our stable ERR_… code), and the message says what to change. Documented in docs/signaling.md and docs/errors.md.
 import { ParleyError, errorCatalog, type CodeOf } from '../../core/errors.ts';
 
 export const SIGNALING_ERRORS = errorCatalog('SIGNALING', {
   badSdp: ['ERR_SIGNALING_BAD_SDP', 'the body is not SDP, or lacks what every WebRTC offer has (ICE credentials, fingerprint)', 400],
   unknownHandler: ['ERR_SIGNALING_UNKNOWN_HANDLER', '`?handler=` names no registered handler', 400],
+  badRequest: ['ERR_SIGNALING_BAD_REQUEST', 'the JSON body or a field of it is invalid (client_secrets: `expires_after`, `session`)', 400],
+  badMultipart: [
+    'ERR_SIGNALING_BAD_MULTIPART',
+    'a `multipart/form-data` offer that does not parse, has unknown or too many parts, or no `sdp` part',
+    400,
+  ],
   unauthorized: ['ERR_SIGNALING_UNAUTHORIZED', 'API keys are configured and the request has no valid `Authorization: Bearer KEY`', 401],
+  invalidClientSecret: [
+    'ERR_SIGNALING_INVALID_CLIENT_SECRET',
+    'the `ek_…` client secret is expired, forged, malformed or from another keyring',
+    401,
+  ],
   notFound: ['ERR_SIGNALING_NOT_FOUND', 'unknown call id or path', 404],
   methodNotAllowed: ['ERR_SIGNALING_METHOD_NOT_ALLOWED', 'wrong method for the path; `Allow` lists the right ones', 405],
   sdpNotAcceptable: [
@@ -20,7 +31,12 @@ export const SIGNALING_ERRORS = errorCatalog('SIGNALING', {
     'this client (IP, /64, or API key) is over an admission limit (offer rate, unconnected calls, calls); `Retry-After` says when to retry',
     429,
   ],
-  unsupportedMediaType: ['ERR_SIGNALING_UNSUPPORTED_MEDIA_TYPE', '`Content-Type` is not `application/sdp`', 415],
+  unsupportedMediaType: [
+    'ERR_SIGNALING_UNSUPPORTED_MEDIA_TYPE',
+    '`Content-Type` is not `application/sdp` or `multipart/form-data` (calls), or not `application/json` (client_secrets)',
+    415,
+  ],
+  rateLimited: ['ERR_SIGNALING_RATE_LIMITED', 'too many client_secrets requests from this address; `Retry-After` says when', 429],
   atCapacity: ['ERR_SIGNALING_AT_CAPACITY', '`--max-sessions` calls are running; `Retry-After` says when to retry', 503],
   draining: [
     'ERR_SIGNALING_DRAINING',
@@ -34,6 +50,13 @@ export type SignalingErrorCode = CodeOf<typeof SIGNALING_ERRORS>;
 
 const STATUS = new Map(SIGNALING_ERRORS.entries.map((e) => [e.value, e.status ?? 500]));
 
+/** OpenAI's error `type` for a status. */
+function errorType(status: number): string {
+  if (status === 401) return 'authentication_error';
+  if (status === 429) return 'rate_limit_error';
+  return status >= 500 ? 'server_error' : 'invalid_request_error';
+}
+
 export class SignalingError extends ParleyError<SignalingErrorCode> {
   readonly status: number;
   /** Extra response headers (Allow, Retry-After, WWW-Authenticate). */
@@ -45,6 +68,6 @@ export class SignalingError extends ParleyError<SignalingErrorCode> {
   }
 
   body(): string {
-    return JSON.stringify({ error: { code: this.code, message: this.message } });
+    return JSON.stringify({ error: { message: this.message, type: errorType(this.status), code: this.code } });
   }
 }

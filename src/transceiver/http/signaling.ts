@@ -1,12 +1,15 @@
 // The transceiver's HTTP server: the signaling API (mirrors OpenAI's Realtime WebRTC API and
 // is WHIP-compatible, RFC 9725) plus /metrics, /healthz and /readyz on the same port (served by
 // common/ops-http.ts, as on every process).
-//   POST   /v1/realtime/calls             application/sdp offer → 201, SDP answer, Location
+//   POST   /v1/realtime/client_secrets    API key → an ephemeral `ek_…` secret (realtime-front/client-secrets.ts)
+//   POST   /v1/realtime/calls             application/sdp or multipart/form-data offer (API key or ek_)
+//                                         → 201, SDP answer, Location
 //   GET    /v1/realtime/calls/{id}        state and counters (JSON)
 //   DELETE /v1/realtime/calls/{id}        end the call (WHIP, RFC 9725 §4.3)
 //   POST   /v1/realtime/calls/{id}/hangup end the call (OpenAI)
-// It is only HTTP: what a call is lives behind CallService (calls/call-registry.ts). Every error answer is
-// `{"error":{"code","message"}}` from the catalog in http/signaling-errors.ts.
+// It is only HTTP: what a call is lives behind CallService (calls/call-registry.ts), what an offer
+// body and a client secret are in realtime-front/. Every error answer is
+// `{"error":{"message","type","code"}}` from the catalog in http/signaling-errors.ts.
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { TransportAddress } from '../../core/address.ts';
@@ -16,16 +19,26 @@ import { listenHttp } from '../../common/http-listen.ts';
 import type { ListeningHttp } from '../../common/http-listen.ts';
 import { isOpsPath, serveOps } from '../../common/ops-http.ts';
 import type { OpsPath } from '../../common/ops-http.ts';
-import { BearerKeys } from './bearer-keys.ts';
+import { BearerKeys, bearerToken } from './bearer-keys.ts';
+import { KeyedTokenBuckets } from '../../core/rate-limit.ts';
 import { clientsOf } from './admission-limits.ts';
 import type { AdmissionLimits } from './admission-limits.ts';
 import { HARDENED_HTTP_OPTIONS } from '../../common/http-limits.ts';
+import type { ClientSecrets } from '../realtime-front/client-secrets.ts';
+import { CLIENT_SECRET_PREFIX, DEFAULT_SECRET_SECONDS, MAX_SECRET_SECONDS, MIN_SECRET_SECONDS } from '../realtime-front/client-secrets.ts';
+import { callQuery, mediaType, parseCallOffer, parseSession } from '../realtime-front/call-offer.ts';
+import { isJsonObject, parseJsonObject } from '../realtime-front/json-limits.ts';
+import type { JsonObject } from '../realtime-front/json-limits.ts';
+import { realtimeSessionObject } from '../realtime-front/session-object.ts';
 import type { CallRefusal, CallService } from '../calls/call-types.ts';
 import type { ForwardAuth } from './forward-auth.ts';
 import { SignalingError, SignalingErrorCode } from './signaling-errors.ts';
 import { readStatic } from './static-files.ts';
 
 export const CALLS_PATH = '/v1/realtime/calls';
+export const CLIENT_SECRETS_PATH = '/v1/realtime/client_secrets';
+/** client_secrets requests per caller IP: a steady rate and a burst (an app server mints one per visitor). */
+export const CLIENT_SECRETS_PER_IP = { ratePerSecond: 20, burst: 40, maxKeys: 10_000 } as const;
 /** Offers are a few KiB; 64 KiB leaves room for many candidates and still bounds memory. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
@@ -49,8 +62,10 @@ export interface SignalingOptions {
   readonly ownerOf?: (id: string) => TransportAddress | undefined;
   /** Signs requests forwarded to an owner, and accepts forwarded ones in place of an API key (http/forward-auth.ts). */
   readonly forwardAuth?: ForwardAuth;
-  /** Wall clock (ms) for forward signatures; default Date.now. */
+  /** Wall clock (ms) for forward signatures and client secrets; default Date.now. */
   readonly wallClock?: () => number;
+  /** Mints and opens `ek_…` secrets; undefined: client_secrets answers 404 and calls take API keys only. */
+  readonly clientSecrets?: ClientSecrets;
   /** Per-client limits on offers and calls (http/admission-limits.ts); none when undefined. */
   readonly admission?: AdmissionLimits;
   /** Open connections at once (common/http-limits.ts); default DEFAULT_MAX_CONNECTIONS. */
@@ -75,12 +90,36 @@ const CORS: Record<string, string> = {
 const PREFLIGHT: Record<string, string> = {
   ...CORS,
   'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
-  'access-control-allow-headers': 'Authorization, Content-Type, X-Parley-Region',
+  // What the openai SDK (client.js, version pinned in package.json) and the Agents SDK send.
+  'access-control-allow-headers': [
+    'Authorization',
+    'Content-Type',
+    'Accept',
+    'X-Parley-Region',
+    'OpenAI-Beta',
+    'OpenAI-Organization',
+    'OpenAI-Project',
+    'X-OpenAI-Agents-SDK',
+    'X-Stainless-Arch',
+    'X-Stainless-Helper-Method',
+    'X-Stainless-Lang',
+    'X-Stainless-OS',
+    'X-Stainless-Package-Version',
+    'X-Stainless-Retry-Count',
+    'X-Stainless-Runtime',
+    'X-Stainless-Runtime-Version',
+    'X-Stainless-Timeout',
+  ].join(', '),
   'access-control-max-age': '600',
 };
 
 type Route =
-  { kind: 'calls' } | { kind: 'call'; id: string } | { kind: 'hangup'; id: string } | { kind: 'ops'; path: OpsPath } | { kind: 'none' };
+  | { kind: 'client_secrets' }
+  | { kind: 'calls' }
+  | { kind: 'call'; id: string }
+  | { kind: 'hangup'; id: string }
+  | { kind: 'ops'; path: OpsPath }
+  | { kind: 'none' };
 
 const ID = '([A-Za-z0-9_-]{1,80})';
 /**
@@ -93,6 +132,7 @@ const HANGUP = new RegExp(`^${CALLS_PATH}/${ID}/hangup$`);
 
 function route(path: string): Route {
   if (path === CALLS_PATH) return { kind: 'calls' };
+  if (path === CLIENT_SECRETS_PATH) return { kind: 'client_secrets' };
   if (isOpsPath(path)) return { kind: 'ops', path };
   let m = CALL.exec(path);
   if (m) return { kind: 'call', id: m[1] };
@@ -102,6 +142,7 @@ function route(path: string): Route {
 }
 
 const ALLOW: Record<Route['kind'], string> = {
+  client_secrets: 'POST, OPTIONS',
   calls: 'POST, OPTIONS',
   call: 'GET, DELETE, OPTIONS',
   hangup: 'POST, OPTIONS',
@@ -125,7 +166,7 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 }
 
 /** Reads the body up to `limit` bytes; undefined when it is larger (the caller answers 413). */
-function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -141,7 +182,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
       chunks.push(chunk);
     };
     req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('end', () => resolve(Buffer.concat(chunks)));
     req.once('error', reject);
   });
 }
@@ -156,14 +197,83 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
     labelNames: ['route', 'status'],
   });
 
-  async function createCall(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    if (type !== 'application/sdp') {
-      throw new SignalingError(
-        SignalingErrorCode.unsupportedMediaType,
-        `the offer must be sent with Content-Type: application/sdp (got ${type === '' ? 'none' : JSON.stringify(type)})`,
-      );
+  const perIp = new KeyedTokenBuckets(CLIENT_SECRETS_PER_IP);
+
+  /** The body up to maxBody bytes, or the 413 error. */
+  async function body(req: IncomingMessage, what: string): Promise<Buffer> {
+    const tooLarge = new SignalingError(SignalingErrorCode.bodyTooLarge, `the ${what} is larger than ${maxBody} bytes`, {
+      connection: 'close',
+    });
+    if (Number(req.headers['content-length'] ?? 0) > maxBody) {
+      req.resume();
+      throw tooLarge;
     }
+    const b = await readBody(req, maxBody);
+    if (b === undefined) throw tooLarge;
+    return b;
+  }
+
+  /** POST /v1/realtime/client_secrets: `{"expires_after":{"anchor":"created_at","seconds"},"session"}`, all optional. */
+  async function createClientSecret(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const secrets = o.clientSecrets;
+    if (!secrets) throw new SignalingError(SignalingErrorCode.notFound, 'client secrets are not enabled on this transceiver');
+    const now = wallClock();
+    if (!perIp.take(req.socket.remoteAddress ?? '', now)) {
+      req.resume();
+      throw new SignalingError(SignalingErrorCode.rateLimited, 'too many client_secrets requests from this address', {
+        'retry-after': '1',
+      });
+    }
+    const type = mediaType(req.headers['content-type']);
+    const text = (await body(req, 'request')).toString('utf8');
+    if (text.trim() !== '' && type !== 'application/json') {
+      throw new SignalingError(SignalingErrorCode.unsupportedMediaType, 'send the request as Content-Type: application/json');
+    }
+    const bad = (message: string): SignalingError => new SignalingError(SignalingErrorCode.badRequest, message);
+    const parsed = text.trim() === '' ? { ok: true as const, value: {} } : parseJsonObject(text);
+    if (!parsed.ok) throw bad('the body must be a JSON object');
+    const { expires_after: expires, session = {} } = parsed.value;
+    let seconds = DEFAULT_SECRET_SECONDS;
+    if (expires !== undefined) {
+      if (!isJsonObject(expires) || (expires.anchor !== undefined && expires.anchor !== 'created_at'))
+        throw bad('expires_after must be {"anchor":"created_at","seconds":N}');
+      const s = expires.seconds === undefined ? DEFAULT_SECRET_SECONDS : expires.seconds;
+      if (typeof s !== 'number' || !Number.isInteger(s) || s < MIN_SECRET_SECONDS || s > MAX_SECRET_SECONDS)
+        throw bad(`expires_after.seconds must be an integer ${MIN_SECRET_SECONDS}..${MAX_SECRET_SECONDS}`);
+      seconds = s;
+    }
+    if (!isJsonObject(session)) throw bad('session must be a JSON object');
+    const checked = parseSession(JSON.stringify(session));
+    if (!checked.ok) throw bad(checked.message);
+    const minted = secrets.mint(checked.value, seconds, now);
+    if (!minted)
+      throw new SignalingError(SignalingErrorCode.atCapacity, 'too many large session configs are held; retry later', {
+        'retry-after': '5',
+      });
+    const id = `sess_${minted.value.slice(-24)}`;
+    sendJson(res, 200, { value: minted.value, expires_at: minted.expiresAt, session: realtimeSessionObject(id, checked.value) });
+  }
+
+  /** The session of a valid `Authorization: Bearer ek_…`; undefined when the header has no client secret. */
+  function clientSecretSession(header: string | undefined): JsonObject | undefined {
+    const token = bearerToken(header);
+    if (token === undefined || !token.startsWith(CLIENT_SECRET_PREFIX) || !o.clientSecrets) return undefined;
+    const opened = o.clientSecrets.open(token, wallClock());
+    if (!opened.ok) {
+      const why =
+        opened.rejection === 'expired'
+          ? 'has expired'
+          : opened.rejection === 'not_stored'
+            ? 'is not known to this transceiver'
+            : 'is not valid';
+      throw new SignalingError(SignalingErrorCode.invalidClientSecret, `the client secret ${why}; mint a new one`, {
+        'www-authenticate': 'Bearer realm="parley", error="invalid_token"',
+      });
+    }
+    return opened.session;
+  }
+
+  async function createCall(req: IncomingMessage, res: ServerResponse, url: URL, secretSession: JsonObject | undefined): Promise<void> {
     const admission = o.calls.admission();
     if (admission !== 'open') {
       const draining = admission === 'draining';
@@ -184,26 +294,34 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
     }
     const ticket = admitted?.ticket;
     try {
-      await answerOffer(req, res, url, (id) => ticket?.bind(id));
+      await answerOffer(req, res, url, secretSession, (id) => ticket?.bind(id));
     } finally {
       ticket?.release();
     }
   }
 
-  async function answerOffer(req: IncomingMessage, res: ServerResponse, url: URL, created: (id: string) => void): Promise<void> {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    const tooLarge = new SignalingError(SignalingErrorCode.bodyTooLarge, `the offer is larger than ${maxBody} bytes`, {
-      connection: 'close',
-    });
-    if (declared > maxBody) {
-      req.resume();
-      throw tooLarge;
+  async function answerOffer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    secretSession: JsonObject | undefined,
+    created: (id: string) => void,
+  ): Promise<void> {
+    const parsed = await parseCallOffer(req.headers['content-type'], await body(req, 'offer'));
+    if (!parsed.ok) {
+      const code = parsed.refusal === 'media_type' ? SignalingErrorCode.unsupportedMediaType : SignalingErrorCode.badMultipart;
+      throw new SignalingError(code, parsed.message);
     }
-    const body = await readBody(req, maxBody);
-    if (body === undefined) throw tooLarge;
+    const query = callQuery(url.searchParams);
+    if (!query.ok) throw new SignalingError(SignalingErrorCode.badRequest, query.message);
     const handler = url.searchParams.get('handler') ?? undefined;
     const hint = o.regionHeader === undefined ? undefined : req.headers[o.regionHeader];
-    const result = o.calls.createCall(body, { handler, regionHint: Array.isArray(hint) ? hint[0] : hint });
+    const session = { ...secretSession, ...parsed.offer.session };
+    const result = await o.calls.createCall(parsed.offer.sdp, {
+      handler,
+      regionHint: Array.isArray(hint) ? hint[0] : hint,
+      request: { query: query.query, session },
+    });
     if (!result.ok) throw new SignalingError(REFUSAL_ERRORS[result.refusal], result.message);
     created(result.id);
     send(res, 201, { 'content-type': 'application/sdp', location: `${CALLS_PATH}/${result.id}` }, result.answer);
@@ -235,12 +353,21 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
       typeof forwarded === 'string' &&
       r.kind !== 'calls' &&
       o.forwardAuth?.verify(forwarded, method, url.pathname + url.search, wallClock()) === true;
-    if (!signedForward && !keys.check(req.headers.authorization)) {
-      throw new SignalingError(SignalingErrorCode.unauthorized, 'a valid API key is required: send Authorization: Bearer <key>', {
+    const unauthorized = new SignalingError(
+      SignalingErrorCode.unauthorized,
+      'a valid API key is required: send Authorization: Bearer <key>',
+      {
         'www-authenticate': 'Bearer realm="parley"',
-      });
+      },
+    );
+    if (r.kind === 'client_secrets') {
+      if (!keys.check(req.headers.authorization)) throw unauthorized;
+      return createClientSecret(req, res);
     }
-    if (r.kind === 'calls') return createCall(req, res, url);
+    // A call may be created with an ek_ client secret in place of the API key (OpenAI's browser flow).
+    const secretSession = r.kind === 'calls' ? clientSecretSession(req.headers.authorization) : undefined;
+    if (secretSession === undefined && !signedForward && !keys.check(req.headers.authorization)) throw unauthorized;
+    if (r.kind === 'calls') return createCall(req, res, url, secretSession);
     const info = o.calls.getCall(r.id);
     if (!info) {
       const owner = forwarded === undefined ? o.ownerOf?.(r.id) : undefined;

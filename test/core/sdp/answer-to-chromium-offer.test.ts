@@ -139,3 +139,13 @@ test('an offer without BUNDLE gets an answer without a group', () => {
   const sdp = parse(answer(chromeOffer(CHROME.replace('a=group:BUNDLE 0 1\r\n', ''))));
   assert.equal(sdp.groups, undefined);
 });
+
+test('a UDP/TLS/RTP/SAVP audio offer (DTLS-SRTP without RTCP feedback) is accepted like SAVPF and answered in kind', () => {
+  const savp = CHROME.replace(/^(m=audio \d+) UDP\/TLS\/RTP\/SAVPF /m, '$1 UDP/TLS/RTP/SAVP ');
+  assert.notEqual(savp, CHROME);
+  const a = parse(answer(chromeOffer(savp)));
+  assert.equal(a.media[0].type, 'audio');
+  assert.equal(a.media[0].protocol, 'UDP/TLS/RTP/SAVP');
+  assert.ok(a.media[0].port > 0);
+  assert.equal(analyzeOffer(CHROME.replace(/^(m=audio \d+) UDP\/TLS\/RTP\/SAVPF /m, '$1 RTP/SAVP ')).ok, false, 'SRTP without DTLS is not');
+});

@@ -1,12 +1,12 @@
 """aiortc (Debian's python3-aiortc) as a data-channel client, for test/e2e/aiortc-datachannel.test.ts.
 
 It does what an OpenAI Realtime client does: an RTCPeerConnection with an audio track (a 440 Hz
-tone, 20 ms frames) and an `oai-events` channel (reliable, ordered) created before the offer, plus
+tone, 20 ms frames) and an `chat` channel (reliable, ordered) created before the offer, plus
 an unordered channel `loose`. It waits for ICE gathering to complete (aiortc has no trickle),
 POSTs the offer to the transceiver as `parley call` does (application/sdp, optional Bearer), and
 once both channels are open sends text and binary messages of every size in --sizes on each. The
 echo handler returns every message on its channel; each echo is compared byte for byte and by type
-(str stays str, RFC 8831 §6.6), in order on the ordered channel. Then it closes `oai-events` (a
+(str stays str, RFC 8831 §6.6), in order on the ordered channel. Then it closes `chat` (a
 stream reset, RFC 8831 §6.7) and waits for its "close" event, checks `loose` still echoes, counts
 the echoed audio frames it decoded, DELETEs the call and prints one JSON line. Every wait is
 bounded; on failure the line has "error" and the exit status is 1.
@@ -109,7 +109,7 @@ async def run(o, r):
             asyncio.ensure_future(consume())
 
         channels = {}
-        for label, ordered in (("oai-events", True), ("loose", False)):
+        for label, ordered in (("chat", True), ("loose", False)):
             ch = pc.createDataChannel(label, ordered=ordered)
             q = asyncio.Queue()
             opened = loop.create_future()
@@ -146,10 +146,10 @@ async def run(o, r):
         for label, (ch, q, _, _) in channels.items():
             r["dataChannels"][label] = await exchange(ch, q, sent, ch.ordered)
 
-        events, _, _, events_closed = channels["oai-events"]
+        events, _, _, events_closed = channels["chat"]
         events.close()
-        await wait(events_closed, 5, "oai-events close")
-        r["dataChannels"]["oai-events"]["closed"] = events.readyState == "closed"
+        await wait(events_closed, 5, "chat close")
+        r["dataChannels"]["chat"]["closed"] = events.readyState == "closed"
         loose, q, _, _ = channels["loose"]
         loose.send("still here")
         try:

@@ -1,9 +1,9 @@
 // Data channels for test/e2e/pion-datachannel.test.ts (flag -datachannel): what an OpenAI
-// Realtime client does — `oai-events` (reliable, ordered) created before the offer — plus an
+// Realtime client does — `chat` (reliable, ordered) created before the offer — plus an
 // unordered channel `loose`. Once both are open, each sends text and binary messages of every
 // size in -dc-sizes; Parley's echo handler returns each on the channel it came from, and every
 // echo is compared byte for byte (and for its type: text stays text, RFC 8831 §6.6), in order on
-// the ordered channel. Then `oai-events` is closed (a stream reset, RFC 8831 §6.7) and its close
+// the ordered channel. Then `chat` is closed (a stream reset, RFC 8831 §6.7) and its close
 // must complete, while `loose` must still echo a message. All of it runs while main.go's audio
 // loop sends and counts echoed Opus frames.
 //
@@ -118,7 +118,7 @@ type dcSession struct {
 }
 
 func setupDataChannels(pc *webrtc.PeerConnection) (*dcSession, error) {
-	events, err := newDcChannel(pc, "oai-events", true)
+	events, err := newDcChannel(pc, "chat", true)
 	if err != nil {
 		return nil, err
 	}
@@ -214,13 +214,13 @@ func runDataChannels(s *dcSession, sizes []int) (map[string]*channelResult, erro
 		}
 	}
 	if err := s.events.raw.Close(); err != nil {
-		return results, fmt.Errorf("close oai-events: %w", err)
+		return results, fmt.Errorf("close chat: %w", err)
 	}
 	select {
 	case <-s.events.closed:
-		results["oai-events"].Closed = true
+		results["chat"].Closed = true
 	case <-time.After(5 * time.Second):
-		return results, errors.New("oai-events: close did not complete in 5 s")
+		return results, errors.New("chat: close did not complete in 5 s")
 	}
 	// The other channel still works after one closed.
 	before := len(s.loose.waitFor(0, time.Now()))

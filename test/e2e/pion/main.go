@@ -84,7 +84,7 @@ func main() {
 	flag.Float64Var(&o.seconds, "seconds", 3, "how long to send audio once connected")
 	flag.DurationVar(&o.connectTimeout, "connect-timeout", 10*time.Second, "limit for POST → connected")
 	flag.DurationVar(&o.drain, "drain", 1500*time.Millisecond, "after the last frame, wait at most this long for its echo")
-	flag.BoolVar(&o.dataChannel, "datachannel", false, "open oai-events (ordered) and loose (unordered) before the offer and check echoes of -dc-sizes while audio flows")
+	flag.BoolVar(&o.dataChannel, "datachannel", false, "open chat (ordered) and loose (unordered) before the offer and check echoes of -dc-sizes while audio flows")
 	dcSizes := flag.String("dc-sizes", "1,1024,16384,65536", "message sizes in bytes for -datachannel, comma-separated; each is sent as text and as binary")
 	flag.Parse()
 	sizes, sizeErr := parseSizes(*dcSizes)

@@ -1,4 +1,4 @@
-// Token buckets per key (the relay keys them by source IP), with a hard bound on how many keys
+// Token buckets per key (the relay keys them by source IP, client_secrets by caller IP), with a hard bound on how many keys
 // are tracked. When the bound is reached the oldest-inserted bucket is forgotten: that only
 // gives one source a fresh (full) bucket, never unbounded memory, and a flood from many
 // addresses is still capped per address. Pure: time is a parameter.
