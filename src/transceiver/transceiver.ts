@@ -49,6 +49,8 @@ export interface TransceiverOptions {
   readonly rng?: Rng;
   readonly certificate?: DtlsCertificate;
   readonly setupTimeoutMs?: number;
+  /** How long an async handler factory may take to reach its agent before the POST gets 502 (default 5 s). */
+  readonly handlerSetupTimeoutMs?: number;
   /** Media socket buffer sizes (--udp-buffer). */
   readonly udpBufferBytes?: number;
   /** Media socket implementation (--media-io; default dgram) and the native batch window (--media-batch-us). */
@@ -133,6 +135,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     metrics: m,
     log: o.log,
     setupTimeoutMs: o.setupTimeoutMs,
+    handlerSetupTimeoutMs: o.handlerSetupTimeoutMs,
     srtpTransform: o.srtpTransform,
   });
   let signaling: SignalingServer;

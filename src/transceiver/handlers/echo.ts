@@ -3,9 +3,9 @@
 // restamps sequence and timestamp and paces it at 20 ms. Every data-channel message comes back
 // on the channel it came from, text as text and bytes as bytes (a message the call's send
 // buffer cannot take is dropped and counted). It is a loopback test, not an agent.
-import type { HandlerChannel, InboundOpusFrame, MediaHandler, MediaHandlerContext, MediaHandlerFactory } from './media-handler.ts';
+import type { HandlerChannel, InboundOpusFrame, MediaHandler, MediaHandlerContext } from './media-handler.ts';
 
-export const createEchoHandler: MediaHandlerFactory = (ctx: MediaHandlerContext): MediaHandler => {
+export const createEchoHandler = (ctx: MediaHandlerContext): MediaHandler => {
   let closed = false;
   return {
     onAudio(frame: InboundOpusFrame): void {

@@ -55,6 +55,7 @@ const REFUSAL_ERRORS: Record<CallRefusal, SignalingErrorCode> = {
   unknown_handler: SignalingErrorCode.unknownHandler,
   bad_sdp: SignalingErrorCode.badSdp,
   sdp_not_acceptable: SignalingErrorCode.sdpNotAcceptable,
+  agent_unavailable: SignalingErrorCode.agentUnavailable,
 };
 
 export type SignalingServer = ListeningHttp;
@@ -180,7 +181,7 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
     if (body === undefined) throw tooLarge;
     const handler = url.searchParams.get('handler') ?? undefined;
     const hint = o.regionHeader === undefined ? undefined : req.headers[o.regionHeader];
-    const result = o.calls.createCall(body, { handler, regionHint: Array.isArray(hint) ? hint[0] : hint });
+    const result = await o.calls.createCall(body, { handler, regionHint: Array.isArray(hint) ? hint[0] : hint });
     if (!result.ok) throw new SignalingError(REFUSAL_ERRORS[result.refusal], result.message);
     send(res, 201, { 'content-type': 'application/sdp', location: `${CALLS_PATH}/${result.id}` }, result.answer);
   }
