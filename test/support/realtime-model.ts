@@ -35,6 +35,10 @@ export interface RealtimeModelOptions {
   readonly chunkMs?: number;
   /** Answer at most this many seconds per connection (default: every one). */
   readonly maxResponses?: number;
+  /** Port on 127.0.0.1 (default 0: any free one). */
+  readonly port?: number;
+  /** Record client events, heard seconds and truncates (default true; a long benchmark run turns it off). */
+  readonly keepEvents?: boolean;
   /** Refuse the WebSocket upgrade with this HTTP status. */
   readonly refuseWith?: number;
 }
@@ -70,9 +74,10 @@ export async function startRealtimeModel(o: RealtimeModelOptions = {}): Promise<
   const replyHz = o.replyHz ?? 660;
   const replyMs = o.replyMs ?? 600;
   const chunkMs = o.chunkMs ?? 100;
+  const keep = o.keepEvents ?? true;
   const wss = new WebSocketServer({
     host: '127.0.0.1',
-    port: 0,
+    port: o.port ?? 0,
     maxPayload: 1024 * 1024,
     verifyClient: (_info, done) => (o.refuseWith === undefined ? done(true) : done(false, o.refuseWith, 'refused by the test model')),
   });
@@ -174,7 +179,7 @@ export async function startRealtimeModel(o: RealtimeModelOptions = {}): Promise<
         if (fill === RATE) {
           fill = 0;
           const a = analyzeTone(second, { sampleRate: RATE });
-          heard.push({ connection, frequency: a.purity > 0.5 ? a.frequency : 0, rms: a.rms });
+          if (keep) heard.push({ connection, frequency: a.purity > 0.5 ? a.frequency : 0, rms: a.rms });
           if (Date.now() >= playingUntil) respond();
         }
       }
@@ -188,12 +193,12 @@ export async function startRealtimeModel(o: RealtimeModelOptions = {}): Promise<
         return;
       }
       if (event.type === 'input_audio_buffer.append') {
-        events.push({ connection, event: { ...event, audio: '' } });
+        if (keep) events.push({ connection, event: { ...event, audio: '' } });
         const pcm = pcm16FromBase64(event.audio) ?? new Int16Array(0);
         return onCallerAudio(pcm);
       }
-      events.push({ connection, event });
-      if (event.type === 'conversation.item.truncate') truncates.push({ ...event, connection, receivedAt: Date.now() });
+      if (keep) events.push({ connection, event });
+      if (keep && event.type === 'conversation.item.truncate') truncates.push({ ...event, connection, receivedAt: Date.now() });
     });
   });
 
