@@ -49,6 +49,7 @@ const PCM_RATE = 24000;
 /** 40 ms of 24 kHz PCM16 per `input_audio_buffer.append`. */
 const APPEND_SAMPLES = (PCM_RATE * 40) / 1000;
 const FRAME_MS = 20;
+const MAX_TRUNCATED_ITEMS = 16;
 
 /** Opens the model's WebSocket and resolves once it said `session.created`; rejects with the reason. */
 function connect(o: RealtimeHandlerOptions): Promise<WebSocket> {
@@ -157,7 +158,8 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
     if (typeof e.delta !== 'string') return drop('bad_model_audio');
     if (truncated.has(itemId)) return;
     if (playing === undefined || playing.itemId !== itemId) {
-      if (playing === undefined) toClient({ type: 'output_audio_buffer.started', response_id: responseId });
+      // A new response starts a new buffer; a second item of the same response goes on in it.
+      if (playing?.responseId !== responseId) toClient({ type: 'output_audio_buffer.started', response_id: responseId });
       playing = {
         responseId,
         itemId,
@@ -192,6 +194,8 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
     outputFill = 0;
     playing = undefined;
     truncated.add(p.itemId);
+    // Only the latest items can still stream deltas; the set stays small over a long call.
+    if (truncated.size > MAX_TRUNCATED_ITEMS) truncated.delete(truncated.values().next().value!);
     toClient({ type: 'output_audio_buffer.cleared', response_id: p.responseId });
     toModel({ type: 'conversation.item.truncate', item_id: p.itemId, content_index: p.contentIndex, audio_end_ms: heardFrames * FRAME_MS });
   };
