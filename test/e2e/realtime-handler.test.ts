@@ -29,7 +29,7 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'parley-realtime-'));
   model = await startRealtimeModel({ replyHz: 660, replyMs: 600 });
   refusing = await startRealtimeModel({ refuseWith: 403 });
-  dev = await startDev([], 30_000, { PARLEY_REALTIME_URL: model.url, PARLEY_REALTIME_MODEL: 'parley-test' });
+  dev = await startDev([], 60_000, { PARLEY_REALTIME_URL: model.url, PARLEY_REALTIME_MODEL: 'parley-test' });
 });
 
 after(async () => {
@@ -86,7 +86,7 @@ test('barge-in: caller audio during the reply stops its frames within 150 ms and
 test('frames stop reaching the caller within 150 ms of the barge-in (transceiver counters)', { timeout: 60_000 }, async () => {
   // A long reply, so that most of it is still queued when the caller speaks.
   const longModel = await startRealtimeModel({ replyHz: 660, replyMs: 5000, maxResponses: 1 });
-  const stack = await startDev([], 30_000, { PARLEY_REALTIME_URL: longModel.url });
+  const stack = await startDev([], 60_000, { PARLEY_REALTIME_URL: longModel.url });
   try {
     const silence = new Int16Array(48000 * 1.6);
     const voice = generateTone(2400, { frequency: 440, amplitude: 0.4 });
@@ -127,7 +127,7 @@ test(
       [refusing.url, /HTTP 403/],
       ['ws://127.0.0.1:9/v1/realtime', /ECONNREFUSED/],
     ] as const) {
-      const stack = await startDev([], 30_000, { PARLEY_REALTIME_URL: url });
+      const stack = await startDev([], 60_000, { PARLEY_REALTIME_URL: url });
       try {
         const res = await fetch(stack.ready.signaling, { method: 'POST', body: offer, headers: { 'content-type': 'application/sdp' } });
         assert.equal(res.status, 502);
