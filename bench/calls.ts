@@ -43,6 +43,12 @@ const REPS = Number(process.env.REPS ?? 1); // 0: the storm only
 const STORM = Number(process.env.STORM ?? 500);
 const RAMP = Number(process.env.RAMP ?? 100);
 const REFERENCE = process.env.REFERENCE || undefined;
+/** HANDLER=realtime: every call bridges to the Realtime test model (test/support/realtime-model-server.ts, its own process). */
+const HANDLER = process.env.HANDLER || undefined;
+if (HANDLER !== undefined && HANDLER !== 'realtime') {
+  process.stderr.write(`bench: HANDLER=${HANDLER}: only realtime (the default is echo)\n`);
+  process.exit(2);
+}
 if (REFERENCE !== undefined && REFERENCE !== 'pion') {
   process.stderr.write(`bench: REFERENCE=${REFERENCE}: the only reference is pion\n`);
   process.exit(2);
@@ -79,7 +85,7 @@ function start(name: string, argv: string[], env: NodeJS.ProcessEnv): ChildProce
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   child.on('exit', (code, sig) => {
-    if (!stopping && !child.killed && name !== 'load')
+    if (!stopping && !child.killed && name !== 'load' && name !== 'codec')
       process.stderr.write(`bench: ${name} exited (${code ?? sig})\n${out.slice(-2000)}\n`);
   });
   return Object.assign(child, { output: () => out });
@@ -238,6 +244,8 @@ interface Row {
   calls: number;
   cpuPct: number;
   cpuPerCallPct: number;
+  /** HANDLER=realtime: Opus decode + encode of one call's frames, % of a core (codecPctPerCall). */
+  codecPctPerCall?: number;
   usPerPacket: number;
   /** usPerPacket × 50 packets/s: what a call costs when every packet it sends is processed (starvation-proof). */
   cpuPerCallAt50Pct: number;
@@ -304,8 +312,54 @@ async function startTransceiver(keys: string, relayPort: number): Promise<Stack>
     ...(process.env.MEDIA_BATCH_US ? ['--media-batch-us', process.env.MEDIA_BATCH_US] : []),
     ...(process.env.TRX_ARGS?.split(' ').filter(Boolean) ?? []),
   ];
-  const trx = start('transceiver', pinned(TRX_CPU, [NODE, ...prof, BIN, ...trxArgs]), { PARLEY_KEYS: keys, PARLEY_KEYS_FILE: '' });
+  const realtime = HANDLER === 'realtime' ? { PARLEY_REALTIME_URL: await realtimeModelUrl() } : {};
+  const trx = start('transceiver', pinned(TRX_CPU, [NODE, ...prof, BIN, ...trxArgs]), {
+    PARLEY_KEYS: keys,
+    PARLEY_KEYS_FILE: '',
+    ...realtime,
+  });
   return warmStack('parley', trx, trxHttp, media, 'parley_transceiver_packets_total');
+}
+
+let modelUrl: Promise<string> | undefined;
+/** The Realtime test model, started once (on the load generator's CPU) for every row. */
+function realtimeModelUrl(): Promise<string> {
+  modelUrl ??= new Promise((resolve, reject) => {
+    const model = start(
+      'model',
+      pinned(LOAD_CPU, [NODE, new URL('../test/support/realtime-model-server.ts', import.meta.url).pathname, '--reply-ms', '1000']),
+      {},
+    );
+    let out = '';
+    model.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /realtime model ready (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    model.once('exit', (code) => reject(new Error(`the realtime model exited (${code})`)));
+  });
+  return modelUrl;
+}
+
+/**
+ * What Opus alone costs per bridged call, measured in this run on the transceiver's CPU: decode
+ * 50 caller frames and encode 50 model frames per second of call (a realtime call's codec work).
+ */
+async function codecPctPerCall(): Promise<number> {
+  const script = `
+    import { createOpusDecoder, createOpusEncoder } from ${JSON.stringify(new URL('../src/media/opus.ts', import.meta.url).pathname)};
+    import { encodeDistinctTone } from ${JSON.stringify(new URL('../src/client/audio.ts', import.meta.url).pathname)};
+    const frames = encodeDistinctTone(440, 1);
+    const dec = createOpusDecoder(); const enc = createOpusEncoder({ application: 'voip' });
+    const run = () => { for (const f of frames) enc.encode(dec.decode(f)); };
+    for (let i = 0; i < 20; i++) run();
+    const n = 100; const t = process.cpuUsage(); for (let i = 0; i < n; i++) run();
+    const u = process.cpuUsage(t); console.log(((u.user + u.system) / n / 1e6) * 100);`;
+  const child = start('codec', pinned(TRX_CPU, [NODE, '--input-type=module', '-e', script]), {});
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise((r) => child.once('exit', r));
+  return Number(out.trim());
 }
 
 /** A fresh Pion echo server on the transceiver's CPU, warmed up with 20 calls like the transceiver. */
@@ -459,6 +513,7 @@ async function main(): Promise<void> {
     for (const n of CALLS) {
       for (const startStack of starters) {
         const row = await measure(await startStack(), n, relay, idles);
+        if (HANDLER === 'realtime') row.codecPctPerCall = await codecPctPerCall();
         rows.push(row);
         process.stderr.write(`bench: ${REFERENCE ? `${row.server} ` : ''}${n} calls: ${JSON.stringify(row)}\n`);
       }
@@ -480,7 +535,7 @@ async function main(): Promise<void> {
   const label = (r: { server: Stack['name']; calls?: number }): string =>
     REFERENCE ? `${r.server}${r.calls === undefined ? '' : ` ${r.calls}`}` : String(r.calls ?? '');
   console.log(
-    `\nTransceiver: one process on CPU ${TRX_CPU ?? 'any'}; relay (1 worker) and load generator on CPU ${LOAD_CPU ?? 'any'}. Echo handler, 50 packets/s each way per call, ${WINDOW_S} s steady window.`,
+    `\nTransceiver: one process on CPU ${TRX_CPU ?? 'any'}; relay (1 worker) and load generator on CPU ${LOAD_CPU ?? 'any'}. ${HANDLER === 'realtime' ? 'Realtime handler (test model)' : 'Echo handler'}, 50 packets/s each way per call, ${WINDOW_S} s steady window.`,
   );
   if (pionBin) {
     console.log(
@@ -503,6 +558,17 @@ async function main(): Promise<void> {
     );
   }
   if (pionBin) printRatios(rows);
+  if (HANDLER === 'realtime') {
+    console.log(
+      '\nRealtime handler: each call is bridged to the Realtime test model (caller Opus → 24 kHz → append; model 24 kHz → Opus).\n',
+    );
+    console.log('| calls | % of a core per bridged call | codec alone (Opus decode + encode, 50/s each) | bridged / codec |');
+    console.log('|---:|---:|---:|---:|');
+    for (const r of rows)
+      console.log(
+        `| ${r.calls} | ${f(r.cpuPerCallPct, 3)} % | ${f(r.codecPctPerCall, 3)} % | **${f(r.cpuPerCallPct / (r.codecPctPerCall ?? NaN), 2)}** |`,
+      );
+  }
   for (const { server, report: storm } of storms) {
     if (!storm) continue;
     console.log(

@@ -93,7 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (internal) {
     int out_pi = -1;
     fkey_t k;
-    verdict_t v = classify_internal(relay, d, len, truncated, &src, &out_pi, &k, &drop);
+    entry_t *flow = NULL;
+    verdict_t v = classify_internal(relay, d, len, truncated, &src, &out_pi, &k, &drop, &flow);
     if (v == VERDICT_FORWARD) {
       assert(len >= HDR && len - HDR <= MAX_PAYLOAD && !truncated);
       assert(out_pi >= 0 && out_pi < relay->npub);

@@ -349,7 +349,8 @@ static verdict_t classify_public(relay_t *r, const uint8_t *d, size_t len, int t
 
 /* A datagram `h` of `len` bytes from `src` on the internal socket: forward its payload (h + HDR,
    len - HDR bytes) from public socket *pi to the client *k, or drop and count *drop. */
-static verdict_t classify_internal(relay_t *r, const uint8_t *h, size_t len, int truncated, const addr_u *src, int *pi, fkey_t *k, int *drop) {
+static verdict_t classify_internal(relay_t *r, const uint8_t *h, size_t len, int truncated, const addr_u *src, int *pi, fkey_t *k, int *drop,
+                                   entry_t **flow) {
   if (!source_allowed(r, src)) {
     *drop = PARLEY_RELAY_CTR_DROP_DISALLOWED_SOURCE;
     return VERDICT_DROP;
@@ -368,12 +369,13 @@ static verdict_t classify_internal(relay_t *r, const uint8_t *h, size_t len, int
     return VERDICT_DROP;
   }
   key_from_header(k, h, *pi);
-  const entry_t *e = tab_find(r, k);
+  entry_t *e = tab_find(r, k);
   /* only back to a client with a live flow, and only from the transceiver that flow goes to */
   if (!e || !same_addr(&e->dst, src)) {
     *drop = PARLEY_RELAY_CTR_DROP_UNKNOWN_FLOW;
     return VERDICT_DROP;
   }
+  *flow = e;
   return VERDICT_FORWARD;
 }
 
@@ -534,11 +536,13 @@ static int round_internal(relay_t *r, bufs_t *b) {
     size_t len = b->rm[i].msg_len;
     int pi = -1, drop = 0;
     fkey_t k;
-    if (classify_internal(r, b->buf[i], len, (b->rm[i].msg_hdr.msg_flags & MSG_TRUNC) != 0, &b->src[i], &pi, &k, &drop) != VERDICT_FORWARD) {
+    entry_t *e;
+    if (classify_internal(r, b->buf[i], len, (b->rm[i].msg_hdr.msg_flags & MSG_TRUNC) != 0, &b->src[i], &pi, &k, &drop, &e) !=
+        VERDICT_FORWARD) {
       b->c[drop]++;
       continue;
     }
-    e->confirmed = 1;
+    e->confirmed = 1; /* the reply path confirms a flow (route.ts) */
     b->sm[m].msg_hdr.msg_namelen = sockaddr_from_key(&b->dst[m], &k);
     b->sm[m].msg_hdr.msg_name = &b->dst[m];
     b->siov[m].iov_base = b->buf[i] + HDR;

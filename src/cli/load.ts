@@ -56,6 +56,14 @@ const spec = {
     default: 440,
     parse: parsers.int(20, 20000),
   }),
+  handler: setting({
+    flag: 'handler',
+    env: 'PARLEY_LOAD_HANDLER',
+    metavar: 'NAME',
+    help: "media handler every call asks for (?handler=NAME; e.g. realtime); default the server's",
+    default: undefined as string | undefined,
+    parse: optional,
+  }),
   bearer: setting({
     flag: 'bearer',
     env: 'PARLEY_LOAD_BEARER',
@@ -179,9 +187,11 @@ export const command: Command = {
     const cfg = loadConfig(spec, aliased.argv, aliased.env);
     // One second of tone, cycled by every call: encoded once, shared by all; every frame differs (echo RTT).
     const frames = encodeDistinctTone(cfg.tone, 1);
+    const callsUrl = new URL(url);
+    if (cfg.handler !== undefined) callsUrl.searchParams.set('handler', cfg.handler);
     const host = candidateHost(url, { address: cfg.bind, port: 0, family: cfg.bind.includes(':') ? 'IPv6' : 'IPv4' });
     const report = await runLoad({
-      url,
+      url: callsUrl.toString(),
       bearer: cfg.bearer,
       rng: systemRng,
       agents: createCoreAgents(systemRng),

@@ -10,6 +10,7 @@ import { renderSettingsHelp } from '../common/cli-config.ts';
 import { createLogger } from '../common/log.ts';
 import type { Logger } from '../common/log.ts';
 import { resolveTransceiverConfig, transceiverSettings } from '../transceiver/config.ts';
+import { createRealtimeHandlerFactory } from '../transceiver/handlers/realtime/realtime-handler.ts';
 import { defaultHandlers } from '../transceiver/handlers/registry.ts';
 import { LiveRelays, RelayLocations } from '../transceiver/relays/relay-locations.ts';
 import { advertisedAddresses, formatRelaySpec } from '../transceiver/relays/relay-spec.ts';
@@ -41,6 +42,13 @@ export const command: Command = {
   async run(argv: string[]): Promise<number> {
     const handlers = defaultHandlers();
     const cfg = resolveTransceiverConfig(argv, process.env, handlers);
+    if (cfg.realtimeUrl !== undefined) {
+      handlers.register(
+        'realtime',
+        createRealtimeHandlerFactory({ url: cfg.realtimeUrl, apiKey: cfg.realtimeApiKey, model: cfg.realtimeModel }),
+        { replace: true },
+      );
+    }
     const { keyring, namedRelays: named } = cfg;
     const log = createLogger({ component: 'transceiver', level: cfg.logLevel });
     if (cfg.mediaIoFallback) log.warn('media socket: dgram, the native addon is not usable', { reason: cfg.mediaIoFallback });

@@ -256,13 +256,32 @@ export const transceiverSettings = {
     parse: parsers.int(1, 1_000_000),
     help: 'open signaling connections at once; beyond it new connections are closed at once',
   }),
-  handler: setting({
+  handler: setting<string | undefined>({
     flag: 'handler',
     env: 'PARLEY_HANDLER',
     metavar: 'NAME',
-    default: 'echo',
+    default: undefined,
+    defaultText: 'realtime with --realtime-url, else echo',
     parse: parsers.string,
     help: 'default media handler for calls that do not ask for one (?handler=NAME)',
+  }),
+  realtimeUrl: setting<string | undefined>({
+    flag: 'realtime-url',
+    env: 'PARLEY_REALTIME_URL',
+    metavar: 'URL',
+    default: undefined,
+    defaultText: '(none: no realtime handler)',
+    parse: parsers.url(['ws:', 'wss:']),
+    help: 'an OpenAI-Realtime-protocol WebSocket server (e.g. wss://api.openai.com/v1/realtime): registers the realtime handler, the default then; its key is read from PARLEY_REALTIME_API_KEY',
+  }),
+  realtimeModel: setting<string | undefined>({
+    flag: 'realtime-model',
+    env: 'PARLEY_REALTIME_MODEL',
+    metavar: 'NAME',
+    default: undefined,
+    defaultText: "(none: the server's default)",
+    parse: parsers.string,
+    help: 'model name, sent as ?model= on the realtime URL',
   }),
   keysFile: setting<string | undefined>({
     flag: 'keys-file',
@@ -330,7 +349,11 @@ export function resolveSrtp(asked: SrtpImpl | undefined): { impl: SrtpImpl; fact
   return { impl: 'native', factory: nativeSrtpTransformFactory(addon) };
 }
 
-export interface ResolvedTransceiverConfig extends Omit<TransceiverConfig, 'keysFile' | 'mediaIo' | 'srtp'> {
+export interface ResolvedTransceiverConfig extends Omit<TransceiverConfig, 'keysFile' | 'mediaIo' | 'srtp' | 'handler'> {
+  /** The default handler: --handler, else realtime when --realtime-url is set, else echo. */
+  readonly handler: string;
+  /** PARLEY_REALTIME_API_KEY (environment only: flags show in ps). */
+  readonly realtimeApiKey: string | undefined;
   readonly keyring: Keyring;
   /** The media socket in use, and why the default fell back to dgram (undefined when it did not). */
   readonly mediaIo: MediaIo;
@@ -355,8 +378,11 @@ export function resolveTransceiverConfig(
 ): ResolvedTransceiverConfig {
   const s = loadConfig(transceiverSettings, argv, env);
   const keyring = loadKeyring({ keysFile: s.keysFile, env });
-  if (!handlers.get(s.handler)) {
-    throw new ConfigError('--handler / PARLEY_HANDLER', `no media handler named '${s.handler}' (known: ${handlers.names().join(', ')})`);
+  const handler = s.handler ?? (s.realtimeUrl !== undefined ? 'realtime' : 'echo');
+  const realtimeKnown = handler === 'realtime' && s.realtimeUrl !== undefined;
+  if (!handlers.get(handler) && !realtimeKnown) {
+    const known = [...handlers.names(), ...(s.realtimeUrl !== undefined ? ['realtime'] : [])].join(', ');
+    throw new ConfigError('--handler / PARLEY_HANDLER', `no media handler named '${handler}' (known: ${known})`);
   }
   const namedRelays = s.relays.locations[0].name !== '';
   if (!namedRelays && s.region !== undefined)
@@ -366,6 +392,8 @@ export function resolveTransceiverConfig(
   const { keysFile: _unused, ...rest } = s;
   return {
     ...rest,
+    handler,
+    realtimeApiKey: env.PARLEY_REALTIME_API_KEY || undefined,
     keyring,
     namedRelays,
     mediaIo: media.io,

@@ -56,6 +56,8 @@ export interface TransceiverOptions {
   readonly admission?: Partial<AdmissionSettings>;
   /** Open HTTP connections at once (common/http-limits.ts). */
   readonly maxHttpConnections?: number;
+  /** How long an async handler factory may take to reach its agent before the POST gets 502 (default 5 s). */
+  readonly handlerSetupTimeoutMs?: number;
   /** Media socket buffer sizes (--udp-buffer). */
   readonly udpBufferBytes?: number;
   /** Media socket implementation (--media-io; default dgram) and the native batch window (--media-batch-us). */
@@ -142,6 +144,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     metrics: m,
     log: o.log,
     setupTimeoutMs: o.setupTimeoutMs,
+    handlerSetupTimeoutMs: o.handlerSetupTimeoutMs,
     srtpTransform: o.srtpTransform,
     tokenEnded: o.tokenEnded,
   });

@@ -152,6 +152,7 @@ export class CallPair {
       handlerFactory: (ctx) => {
         this.handlerContext = ctx;
         const inner = handler(ctx);
+        if (inner instanceof Promise) throw new Error('CallPair drives sync handler factories only');
         return {
           onChannel: (ch) => {
             this.handlerChannels.push(ch);

@@ -28,6 +28,16 @@ export function recordingContext(callId = 'call-test'): RecordingContext {
     hangup(reason?: string): void {
       hangups.push(reason);
     },
+    queuedFrames: 0,
+    get framesSent(): number {
+      return sent.length;
+    },
+    clearAudio(): number {
+      return 0;
+    },
+    mark(done: (played: boolean) => void): void {
+      done(true);
+    },
     dataChannels: false,
     openChannel(): never {
       throw new Error('no data channels in this context');

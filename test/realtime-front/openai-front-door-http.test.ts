@@ -12,7 +12,7 @@ import { Keyring } from '../../src/core/token/index.ts';
 import { CLIENT_SECRETS_PER_IP, startSignaling } from '../../src/transceiver/http/signaling.ts';
 import type { SignalingServer } from '../../src/transceiver/http/signaling.ts';
 import { ClientSecrets } from '../../src/transceiver/realtime-front/client-secrets.ts';
-import type { Admission, CallInfo, CallService, CreateCallOptions } from '../../src/transceiver/calls/call-types.ts';
+import type { Admission, CallInfo, CallService, CreateCallOptions, CreateCallResult } from '../../src/transceiver/calls/call-types.ts';
 
 const KEY = 'sk-front-0123456789abcdef';
 const OFFER = 'v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n';
@@ -23,7 +23,7 @@ class StubCalls implements CallService {
   admission(): Admission {
     return 'open';
   }
-  createCall(offer: string, options: CreateCallOptions) {
+  async createCall(offer: string, options: CreateCallOptions): Promise<CreateCallResult> {
     this.last = { offer, options };
     return { ok: true as const, id: 'rtc_1', answer: 'v=0\r\nanswer\r\n' };
   }

@@ -15,6 +15,7 @@ test('every setting has a PARLEY_ variable and the documented defaults of the is
   for (const s of Object.values(transceiverSettings)) assert.match(s.env, /^PARLEY_[A-Z_]+$/);
   assert.equal(transceiverSettings.http.default.port, 8080);
   assert.equal(transceiverSettings.media.default.port, 7000);
-  assert.equal(transceiverSettings.handler.default, 'echo');
+  // No default of its own: echo, or realtime when --realtime-url is set (resolve-config.test.ts).
+  assert.equal(transceiverSettings.handler.default, undefined);
   assert.ok(transceiverSettings.relayCidrs.default.has('127.0.0.1') && !transceiverSettings.relayCidrs.default.has('10.0.0.1'));
 });

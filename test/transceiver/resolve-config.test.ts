@@ -38,6 +38,22 @@ test('an unknown --handler names the setting and the known handlers', () => {
   assert.match(refusal([], { ...env, PARLEY_HANDLER: 'robot' }).message, /PARLEY_HANDLER/);
 });
 
+test('--realtime-url makes realtime the default handler, takes the key from PARLEY_REALTIME_API_KEY, and must be ws(s)', () => {
+  const cfg = resolveTransceiverConfig(
+    ['--realtime-url', 'wss://models.example/v1/realtime', '--realtime-model', 'm1'],
+    { ...env, PARLEY_REALTIME_API_KEY: 'sk-x' },
+    defaultHandlers(),
+  );
+  assert.equal(cfg.handler, 'realtime');
+  assert.equal(cfg.realtimeUrl, 'wss://models.example/v1/realtime');
+  assert.equal(cfg.realtimeModel, 'm1');
+  assert.equal(cfg.realtimeApiKey, 'sk-x');
+  const explicit = resolveTransceiverConfig(['--realtime-url', 'ws://127.0.0.1:1/', '--handler', 'echo'], env, defaultHandlers());
+  assert.equal(explicit.handler, 'echo', '?handler=realtime stays available, echo is the default asked for');
+  assert.match(refusal(['--realtime-url', 'https://models.example/']).message, /--realtime-url \/ PARLEY_REALTIME_URL/);
+  assert.match(refusal(['--handler', 'realtime']).message, /known: echo, tone\)/, 'no realtime handler without its URL');
+});
+
 test('--region needs named relay locations', () => {
   assert.match(refusal(['--region', 'eu']).message, /--region \/ PARLEY_REGION/);
   const cfg = resolveTransceiverConfig(['--relays', 'eu=127.0.0.1:3478;us=127.0.0.1:3488', '--region', 'eu'], env, defaultHandlers());

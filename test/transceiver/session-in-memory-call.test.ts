@@ -120,7 +120,7 @@ test('the handler can hang up (agent_hangup) and its errors are contained and re
   const handler: MediaHandlerFactory = (ctx) => ({
     onAudio() {
       if (++frames === 3) throw new Error('boom');
-      if (frames === 10) ctx.hangup('done');
+      if (frames === 10) ctx.hangup();
     },
     close() {},
   });

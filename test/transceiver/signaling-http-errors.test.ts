@@ -19,7 +19,7 @@ class StubCalls implements CallService {
   admission(): Admission {
     return this.admissionState;
   }
-  createCall(offer: string, options: { handler?: string }) {
+  async createCall(offer: string, options: { handler?: string }) {
     this.lastHandler = options.handler;
     if (!offer.startsWith('v=0'))
       return { ok: false as const, refusal: 'bad_sdp' as const, message: 'not a valid SDP offer: the first line must be "v=0"' };

@@ -180,9 +180,27 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     return t === Infinity ? undefined : t;
   }
 
+  /** Frames queued (queueAudio) and not yet sent. */
+  get audioQueued(): number {
+    return this.#sender.queued;
+  }
+  /** Frames that left the queue since the start: sent, dropped when full, or cleared (marks count on it). */
+  get audioTaken(): number {
+    return this.#sender.taken;
+  }
+  /** Frames sent since the start (each is 20 ms of audio the far end plays). */
+  get audioSent(): number {
+    return this.#sender.packetsSent;
+  }
+
+  /** Drops every queued frame (barge-in); returns how many. */
+  clearAudio(): number {
+    return this.#sender.clear();
+  }
+
   /**
-   * Queues Opus frames to be sent one per 20 ms (the queue holds about a second; the oldest is
-   * dropped and counted when full); one already due, or due within EARLY_SEND_MS, goes now.
+   * Queues Opus frames to be sent one per 20 ms (the queue holds 60 s; the oldest is dropped and
+   * counted when full); one already due, or due within EARLY_SEND_MS, goes now.
    */
   queueAudio(frames: readonly Buffer[], now: number): void {
     if (!this.#live()) return;

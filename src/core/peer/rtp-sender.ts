@@ -10,8 +10,10 @@
 import type { Rng } from '../rng.ts';
 import { FRAME_MS, TICKS_PER_FRAME, writeRtp } from '../rtp/index.ts';
 
-/** About one second of audio: a handler that bursts a reply may run this far ahead. */
-export const DEFAULT_QUEUE_FRAMES = 50;
+/** 60 s of audio: a model that streams its reply faster than real time loses nothing. */
+export const DEFAULT_QUEUE_FRAMES = 3000;
+/** The ring starts this small and doubles up to maxQueueFrames, so an idle call holds little. */
+const INITIAL_RING_FRAMES = 64;
 /** A clock that falls further behind than this (a stalled event loop) skips slots instead of bursting. */
 export const DEFAULT_MAX_LAG_MS = 3 * FRAME_MS;
 
@@ -41,7 +43,12 @@ export class RtpSender {
   readonly #max: number;
   readonly #maxLag: number;
   readonly #source: AudioSource | undefined;
-  readonly #queue: Buffer[] = [];
+  /** A ring buffer (never Array.shift: 3000 frames would make every dequeue O(n)). */
+  #ring: (Buffer | undefined)[] = new Array<Buffer | undefined>(INITIAL_RING_FRAMES);
+  #head = 0;
+  #count = 0;
+  /** Frames that left the queue since the start: sent, dropped when full, or cleared. */
+  #taken = 0;
   #seq: number;
   #ts: number;
   #lastSentAt: number | undefined;
@@ -81,16 +88,22 @@ export class RtpSender {
     return this.#lastSentAt;
   }
   get queued(): number {
-    return this.#queue.length;
+    return this.#count;
+  }
+  /** Frames that left the queue (sent, dropped or cleared) since the start; with `queued`, marks say when a frame has gone. */
+  get taken(): number {
+    return this.#taken;
   }
 
   /** Queues one Opus packet; schedules a send at once if the stream was idle. */
   enqueue(payload: Buffer, now: number): void {
-    if (this.#queue.length >= this.#max) {
-      this.#queue.shift();
+    if (this.#count >= this.#max) {
+      this.#shift();
       this.#dropped++;
     }
-    this.#queue.push(payload);
+    if (this.#count === this.#ring.length) this.#grow();
+    this.#ring[(this.#head + this.#count) % this.#ring.length] = payload;
+    this.#count++;
     this.#due ??= this.#lastSentAt === undefined ? now : Math.max(now, this.#lastSentAt + FRAME_MS);
   }
 
@@ -100,10 +113,17 @@ export class RtpSender {
     if (this.#source && !this.#source.done) this.#due ??= now;
   }
 
+  /** Drops every queued frame (barge-in) and returns how many; the source, if any, goes on. */
+  clear(): number {
+    const n = this.#count;
+    while (this.#count > 0) this.#shift();
+    return n;
+  }
+
   /** Stops the clock and forgets the queue (the call ended). */
   stop(): void {
     this.#due = undefined;
-    this.#queue.length = 0;
+    this.clear();
   }
 
   due(): number | undefined {
@@ -125,13 +145,31 @@ export class RtpSender {
       slot += skipped * FRAME_MS;
       this.#source?.skip?.(skipped);
     }
-    const payload = this.#queue.shift() ?? this.#source?.pull(now);
-    const more = this.#queue.length > 0 || (this.#source !== undefined && !this.#source.done);
+    const payload = this.#shift() ?? this.#source?.pull(now);
+    const more = this.#count > 0 || (this.#source !== undefined && !this.#source.done);
     this.#due = more ? slot + FRAME_MS : undefined;
     if (payload === undefined) return undefined;
     // Timestamps follow the 20 ms slots, not the timer's actual firing time, so a late timer
     // does not put a false gap into the media timeline.
     return this.#stamp(payload, slot);
+  }
+
+  #shift(): Buffer | undefined {
+    if (this.#count === 0) return undefined;
+    const payload = this.#ring[this.#head];
+    this.#ring[this.#head] = undefined;
+    this.#head = (this.#head + 1) % this.#ring.length;
+    this.#count--;
+    this.#taken++;
+    return payload;
+  }
+
+  #grow(): void {
+    const size = Math.min(this.#max, this.#ring.length * 2);
+    const next = new Array<Buffer | undefined>(size);
+    for (let i = 0; i < this.#count; i++) next[i] = this.#ring[(this.#head + i) % this.#ring.length];
+    this.#ring = next;
+    this.#head = 0;
   }
 
   #stamp(payload: Buffer, slot: number): Buffer {

@@ -50,7 +50,11 @@ export interface CallRegistryOptions {
   readonly srtpTransform?: SrtpTransformFactory;
   /** A call ended: its routing token (the server ufrag) opens no more relay flows (relays/token-revocations.ts). */
   readonly tokenEnded?: (ufrag: string) => void;
+  /** An async handler factory (one that dials its agent) must be ready within this, or the POST gets 502 (default 5 s). */
+  readonly handlerSetupTimeoutMs?: number;
 }
+
+export const DEFAULT_HANDLER_SETUP_TIMEOUT_MS = 5000;
 
 interface CallRecord {
   /** Dropped when the call closes: a closed call is only its final CallInfo (below). */
@@ -111,14 +115,14 @@ export class CallRegistry implements CallService {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  createCall(offerText: string, options: CreateCallOptions): CreateCallResult {
-    const result = this.#create(offerText, options);
+  async createCall(offerText: string, options: CreateCallOptions): Promise<CreateCallResult> {
+    const result = await this.#create(offerText, options);
     if (result.ok) this.#o.metrics.callsCreated.inc();
     else this.#o.metrics.callsRejected.labels(result.refusal).inc();
     return result;
   }
 
-  #create(offerText: string, options: CreateCallOptions): CreateCallResult {
+  async #create(offerText: string, options: CreateCallOptions): Promise<CreateCallResult> {
     const handlerName = options.handler ?? this.#o.defaultHandler;
     const factory = this.#o.handlers.get(handlerName);
     if (!factory) return { ok: false, refusal: 'unknown_handler', message: `no media handler named ${JSON.stringify(handlerName)}` };
@@ -191,10 +195,23 @@ export class CallRegistry implements CallService {
       dataChannels,
       onChannelDrop: (reason) => m.sctpDrops[reason].inc(),
     });
-    this.#calls.set(id, { session, handler: handlerName, final: undefined });
+    // The slot is taken while the handler dials its agent, so dialling counts against the limit.
+    const record: CallRecord = { session, handler: handlerName, final: undefined };
+    this.#calls.set(id, record);
     this.#active++;
     o.metrics.sessions.set(this.#active);
+    const failure = await this.#handlerSettled(session);
+    if (failure !== undefined || this.#draining) {
+      const message = failure ?? 'the transceiver started draining while the agent was dialled';
+      session.close('agent_error', o.clock());
+      this.#calls.delete(id);
+      this.#release();
+      o.log?.warn('call refused: agent unavailable', { call: id, handler: handlerName, reason: message });
+      return { ok: false, refusal: 'agent_unavailable', message: `handler ${handlerName}: ${message}` };
+    }
     o.endpoint.add(session);
+    // Frames or a hang-up the handler gave while it was dialled are applied now.
+    o.endpoint.wake(session);
     o.log?.info('call created', {
       call: id,
       handler: handlerName,
@@ -215,14 +232,39 @@ export class CallRegistry implements CallService {
     const dc = rec.final.stats.dataChannels;
     if (dc !== undefined) addDataTotals(this.#dcClosed, dc);
     rec.session = undefined;
-    this.#active--;
-    this.#o.metrics.sessions.set(this.#active);
     this.#o.metrics.callsClosed.labels(reason).inc();
     this.#closed.set(session.id, this.#o.clock());
     this.#expireClosed();
     this.#o.tokenEnded?.(session.localUfrag);
     this.#o.log?.info('call closed', { call: session.id, reason, stats: session.stats() });
+    this.#release();
+  }
+
+  /** A call's slot is free again (it closed, or its handler never got ready). */
+  #release(): void {
+    this.#active--;
+    this.#o.metrics.sessions.set(this.#active);
     if (this.#active === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  /** Waits for the session's handler factory (bounded by the setup deadline); the reason it failed, or undefined. */
+  async #handlerSettled(session: Session): Promise<string | undefined> {
+    const limitMs = this.#o.handlerSetupTimeoutMs ?? DEFAULT_HANDLER_SETUP_TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`the agent was not ready within ${limitMs} ms`), limitMs);
+    });
+    try {
+      return await Promise.race([
+        session.handlerReady.then(
+          () => undefined,
+          (err: unknown) => (err instanceof Error ? err.message : String(err)),
+        ),
+        deadline,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The endpoint reports state changes here (setup time histogram). */

@@ -1,7 +1,8 @@
 // Public types of a call, shared by the session (which produces them), the call registry and
 // the signaling API (which serves them as JSON from GET /v1/realtime/calls/{id}).
 import { reasonCatalog } from '../../core/errors.ts';
-import type { CallRequest } from '../handlers/media-handler.ts';
+import { AGENT_CLOSE_REASONS } from '../handlers/media-handler.ts';
+import type { AgentCloseReason, CallRequest } from '../handlers/media-handler.ts';
 import type { OaiEventStats } from './oai-events.ts';
 
 /** created → connecting (first valid ICE check) → connected (SRTP keys) → closed. */
@@ -11,6 +12,8 @@ export type CallState = 'created' | 'connecting' | 'connected' | 'closed';
 export const CLOSE_REASONS = [
   'hangup', // DELETE or POST …/hangup from the client or app server
   'agent_hangup', // the media handler called ctx.hangup()
+  'agent_closed', // the agent's connection went away mid-call (the realtime handler's model WebSocket closed)
+  'agent_error', // the agent failed mid-call (a protocol error from the model, a handler that gave up)
   'consent_lost', // RFC 7675: no valid check for 30 s
   'setup_timeout', // ICE + DTLS did not complete in time
   'dtls_failed', // handshake failure, bad fingerprint, or an alert
@@ -20,6 +23,11 @@ export const CLOSE_REASONS = [
   'internal_error', // a bug surfaced while handling this call; logged, the process carries on
 ] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
+/** The close reasons a media handler may give to ctx.hangup(). */
+export { AGENT_CLOSE_REASONS };
+export type { AgentCloseReason };
+/** Every reason a handler may give is a close reason (checked by the compiler). */
+export const AGENT_REASONS_ARE_CLOSE_REASONS: readonly CloseReason[] = AGENT_CLOSE_REASONS;
 
 export interface SessionStats {
   /** SRTP packets accepted from the client (after authentication). */
@@ -93,6 +101,7 @@ export const CALL_REFUSAL_REASONS = reasonCatalog('call_refusal', {
   unknown_handler: '?handler= or --handler names no registered handler',
   bad_sdp: 'the offer does not parse as SDP, or lacks what every offer must carry',
   sdp_not_acceptable: 'a readable offer we cannot answer (no audio, no Opus, wrong transport)',
+  agent_unavailable: 'the media handler could not reach its agent (its factory rejected or missed the setup deadline)',
 });
 export const CALL_REFUSALS = CALL_REFUSAL_REASONS.reasons;
 export type CallRefusal = (typeof CALL_REFUSALS)[number];
@@ -111,7 +120,7 @@ export interface CreateCallOptions {
 /** What the signaling API needs from the call registry; tests substitute their own. */
 export interface CallService {
   admission(): Admission;
-  createCall(offer: string, options: CreateCallOptions): CreateCallResult;
+  createCall(offer: string, options: CreateCallOptions): Promise<CreateCallResult>;
   getCall(id: string): CallInfo | undefined;
   /** Ends a call; false when the id is unknown. Ending a closed call is not an error. */
   endCall(id: string, reason: CloseReason): boolean;

@@ -20,7 +20,8 @@ import type { MediaHandlerFactory } from '../handlers/media-handler.ts';
 import { containHandler } from '../handlers/contain.ts';
 import type { HandlerErrorListener } from '../handlers/contain.ts';
 import { canPull } from '../handlers/pull.ts';
-import type { CallState, CloseReason, DataChannelStats, SessionStats } from './call-types.ts';
+import type { AgentCloseReason, CallState, CloseReason, DataChannelStats, SessionStats } from './call-types.ts';
+import { AGENT_CLOSE_REASONS } from './call-types.ts';
 import { CallChannels } from './call-channels.ts';
 import { OaiEvents } from './oai-events.ts';
 import type { OaiEventDrop } from './oai-events.ts';
@@ -117,7 +118,9 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
   #driving = false;
   #woken = false;
   #pendingFrames: Buffer[] = [];
-  #pendingHangup = false;
+  #pendingHangup: AgentCloseReason | undefined;
+  /** The handler's marks in queue order: each is done once the queue has given up `target` frames. */
+  #marks: { readonly target: number; readonly done: (played: boolean) => void }[] = [];
 
   constructor(o: SessionOptions) {
     this.id = o.id;
@@ -136,6 +139,9 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
     this.#oaiEvents = oaiEvents;
     this.#setupDeadline = o.now + (o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS);
     this.#maxDeadline = o.maxDurationMs === undefined ? undefined : o.now + o.maxDurationMs;
+    // The context's getters are read by the handler later, with `this` being the context.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
     const handler = containHandler(
       o.handlerFactory,
       {
@@ -152,8 +158,20 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
           this.#pendingFrames.push(packet);
           this.#wake();
         },
-        hangup: () => {
-          this.#pendingHangup = true;
+        hangup: (reason?: AgentCloseReason) => {
+          this.#pendingHangup ??= reason !== undefined && AGENT_CLOSE_REASONS.includes(reason) ? reason : 'agent_hangup';
+          this.#wake();
+        },
+        get queuedFrames(): number {
+          return self.#pendingFrames.length + self.#peer.audioQueued;
+        },
+        get framesSent(): number {
+          return self.#peer.audioSent;
+        },
+        clearAudio: () => this.#clearAudio(),
+        mark: (done: (played: boolean) => void) => {
+          if (this.#state === 'closed') return this.#settle(done, false);
+          this.#marks.push({ target: this.#peer.audioTaken + this.#peer.audioQueued + this.#pendingFrames.length, done });
           this.#wake();
         },
         dataChannels: o.dataChannels !== undefined,
@@ -188,7 +206,13 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       cname: o.cname,
       payloadType: o.opusPayloadType,
       // A handler that pulls is asked for a frame in every 20 ms slot its queue leaves empty.
-      source: canPull(handler) ? { pull: () => handler.pull() } : undefined,
+      // `done` is read when the call connects, after an async factory settled (the answer waits for it).
+      source: {
+        pull: () => handler.pull(),
+        get done(): boolean {
+          return !canPull(handler);
+        },
+      },
       rtcpIntervalMs: o.rtcpIntervalMs,
       wallClockOffsetMs: o.wallClockOffsetMs,
       onDrop: o.onDrop,
@@ -230,6 +254,10 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
   }
   get localUfrag(): string {
     return this.#opts.localUfrag;
+  }
+  /** Settles when the handler's factory did; rejects when an async factory failed. */
+  get handlerReady(): Promise<void> {
+    return this.#handler.ready;
   }
 
   /** One datagram from the client (relay header removed). Never throws. */
@@ -296,6 +324,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
     this.#pendingFrames = [];
     this.#channels?.end();
     this.#oaiEvents.end();
+    for (const m of this.#marks.splice(0)) this.#settle(m.done, false);
     this.#handler.close();
   }
 
@@ -366,13 +395,39 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
   /** Applies what the handler asked for during an input: a hang-up, or frames to pace out. */
   #applyHandler(now: number): void {
     if (this.#state === 'closed') return;
-    if (this.#pendingHangup) return this.close('agent_hangup', now);
+    if (this.#pendingHangup !== undefined) return this.close(this.#pendingHangup, now);
     if (this.#pendingFrames.length > 0) {
       this.#peer.queueAudio(this.#pendingFrames, now);
       this.#pendingFrames.length = 0;
     }
+    if (this.#marks.length > 0) this.#settleMarks();
     // Data after audio (src/core/peer/peer-data.ts).
     this.#channels?.apply(now);
+  }
+
+  /** Barge-in: what the handler queued goes, and so do its marks (played = false). */
+  #clearAudio(): number {
+    if (this.#state === 'closed') return 0;
+    const dropped = this.#pendingFrames.length + this.#peer.clearAudio();
+    this.#pendingFrames.length = 0;
+    for (const m of this.#marks.splice(0)) this.#settle(m.done, false);
+    return dropped;
+  }
+
+  /** Marks whose frames have all left the queue (sent; a cleared queue settled its marks already). */
+  #settleMarks(): void {
+    const taken = this.#peer.audioTaken;
+    let n = 0;
+    while (n < this.#marks.length && this.#marks[n].target <= taken) n++;
+    for (const m of this.#marks.splice(0, n)) this.#settle(m.done, true);
+  }
+
+  #settle(done: (played: boolean) => void, played: boolean): void {
+    try {
+      done(played);
+    } catch (err) {
+      this.#opts.onHandlerError?.('mark', err);
+    }
   }
 
   #setState(state: CallState): void {

@@ -2,12 +2,14 @@
 // handlers must not throw, and this is how the session can enforce it in one place. Each
 // error is reported to `onError` (for a metric and a log line) with the method that threw;
 // a throwing factory yields a handler that does nothing. close() runs at most once.
-import type { HandlerChannel, InboundOpusFrame, MediaHandlerContext, MediaHandlerFactory, RealtimeEvent } from './media-handler.ts';
+// An async factory (one that dials its agent) yields a handler that does nothing until the
+// promise settles; `ready` says how it went, so the call registry can refuse the POST (502).
+import type { HandlerChannel, InboundOpusFrame, MediaHandler, MediaHandlerContext, MediaHandlerFactory, RealtimeEvent } from './media-handler.ts';
 import type { PullMediaHandler } from './pull.ts';
 
 /** Handler methods and channel callbacks (the channel's are contained by the call's channels). */
 export type HandlerMethod =
-  'create' | 'onAudio' | 'pull' | 'close' | 'onChannel' | 'onEvent' | 'onOpen' | 'onMessage' | 'onBufferedAmountLow' | 'onClose';
+  'create' | 'onAudio' | 'pull' | 'close' | 'onChannel' | 'onEvent' | 'onOpen' | 'onMessage' | 'onBufferedAmountLow' | 'onClose' | 'mark';
 export type HandlerErrorListener = (method: HandlerMethod, err: unknown) => void;
 
 /**
@@ -17,6 +19,8 @@ export type HandlerErrorListener = (method: HandlerMethod, err: unknown) => void
  */
 export interface ContainedHandler extends PullMediaHandler {
   readonly pulls: boolean;
+  /** Settles when the factory did: rejects with its error (a sync factory's throw is contained instead). */
+  readonly ready: Promise<void>;
   pull(): Buffer | undefined;
   onChannel(channel: HandlerChannel): void;
   onEvent(event: RealtimeEvent): void;
@@ -31,14 +35,27 @@ export function containHandler(factory: MediaHandlerFactory, ctx: MediaHandlerCo
     }
   };
   let inner: PullMediaHandler | undefined;
+  let closed = false;
+  let ready = Promise.resolve();
   try {
-    inner = factory(ctx);
+    const made = factory(ctx);
+    if (isPromise(made)) {
+      ready = made.then((handler) => {
+        // The call ended (or the POST was refused) while the agent was dialled: close what came.
+        if (closed) handler.close();
+        else inner = handler;
+      });
+      // The registry awaits `ready`; this stops an unawaited rejection from being reported twice.
+      ready.catch(() => {});
+    } else inner = made as PullMediaHandler;
   } catch (err) {
     report('create', err);
   }
-  let closed = false;
   return {
-    pulls: typeof inner?.pull === 'function',
+    ready,
+    get pulls(): boolean {
+      return typeof inner?.pull === 'function';
+    },
     onAudio(frame: InboundOpusFrame): void {
       if (closed || inner === undefined) return;
       try {
@@ -83,4 +100,8 @@ export function containHandler(factory: MediaHandlerFactory, ctx: MediaHandlerCo
       }
     },
   };
+}
+
+function isPromise(value: MediaHandler | Promise<MediaHandler>): value is Promise<PullMediaHandler> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
 }

@@ -6,9 +6,9 @@
 // echoed: Parley answers session.update itself (calls/oai-events.ts) and echo has no onEvent, so
 // other client events are dropped — echoing them would send client events back as server events.
 // It is a loopback test, not an agent.
-import type { HandlerChannel, InboundOpusFrame, MediaHandler, MediaHandlerContext, MediaHandlerFactory } from './media-handler.ts';
+import type { HandlerChannel, InboundOpusFrame, MediaHandler, MediaHandlerContext } from './media-handler.ts';
 
-export const createEchoHandler: MediaHandlerFactory = (ctx: MediaHandlerContext): MediaHandler => {
+export const createEchoHandler = (ctx: MediaHandlerContext): MediaHandler => {
   let closed = false;
   return {
     onAudio(frame: InboundOpusFrame): void {

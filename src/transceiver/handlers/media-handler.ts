@@ -12,6 +12,10 @@ import type { ChannelInit } from '../../core/datachannel/index.ts';
 
 export type { ChannelInit };
 
+/** The close reasons a handler may give ctx.hangup() (each is a call close reason, calls/call-types.ts). */
+export const AGENT_CLOSE_REASONS = ['agent_hangup', 'agent_closed', 'agent_error'] as const;
+export type AgentCloseReason = (typeof AGENT_CLOSE_REASONS)[number];
+
 /** One Opus packet from the caller, as received (after SRTP, in arrival order). */
 export interface InboundOpusFrame {
   /** The Opus packet (RFC 7587): one frame of 20 ms for WebRTC voice. */
@@ -52,11 +56,26 @@ export interface MediaHandlerContext {
   sendEvent(event: RealtimeEvent): boolean;
   /**
    * Queues one 20 ms Opus packet for the caller. The session sends queued frames one per
-   * 20 ms; when the queue is full (about one second) the oldest frame is dropped and counted.
+   * 20 ms; the queue holds 60 s (3000 frames, a ring), so a model that streams faster than real
+   * time loses nothing; past that the oldest frame is dropped and counted.
    */
   send(opusPacket: Buffer): void;
-  /** Ends the call from the agent's side (for example when the conversation is over). */
-  hangup(reason?: string): void;
+  /** Frames queued for the caller and not yet sent. */
+  readonly queuedFrames: number;
+  /** Frames sent to the caller since the call started (each is 20 ms of played audio). */
+  readonly framesSent: number;
+  /** Drops every queued frame (barge-in); returns how many. Pending marks resolve with played=false. */
+  clearAudio(): number;
+  /**
+   * Runs `done(true)` once every frame queued before this call has been sent, or `done(false)`
+   * when clearAudio() drops them or the call ends first. (Twilio marks, Realtime `stopped`.)
+   */
+  mark(done: (played: boolean) => void): void;
+  /**
+   * Ends the call from the agent's side; reason is one of the CLOSE_REASONS an agent may give
+   * ('agent_hangup' default, 'agent_closed' when the agent's connection went away, 'agent_error').
+   */
+  hangup(reason?: AgentCloseReason): void;
   /** Whether the offer carried a data channel and the answer took it (openChannel works). */
   readonly dataChannels: boolean;
   /**
@@ -114,4 +133,9 @@ export interface MediaHandler {
   onEvent?(event: RealtimeEvent): void;
 }
 
-export type MediaHandlerFactory = (ctx: MediaHandlerContext) => MediaHandler;
+/**
+ * A factory may be async (dial the agent while the POST is handled): if it rejects, or takes
+ * longer than the handler setup deadline (default 5 s), the POST is refused 502 (refusal
+ * `agent_unavailable`, ERR_SIGNALING_AGENT_UNAVAILABLE with the reason) — no 201 for a dead call.
+ */
+export type MediaHandlerFactory = (ctx: MediaHandlerContext) => MediaHandler | Promise<MediaHandler>;

@@ -6,7 +6,7 @@
 // frame triggers one outbound frame, which is also real time because the caller sends 50/s.
 import { createOpusEncoder } from '../../media/opus.ts';
 import { createToneGenerator } from '../../media/tone.ts';
-import type { InboundOpusFrame, MediaHandlerContext, MediaHandlerFactory } from './media-handler.ts';
+import type { InboundOpusFrame, MediaHandlerContext } from './media-handler.ts';
 import { HandlerError, HandlerErrorCode } from './errors.ts';
 import type { PullMediaHandler } from './pull.ts';
 
@@ -17,7 +17,7 @@ export interface ToneHandlerOptions {
   readonly amplitude?: number;
 }
 
-export function createToneHandlerFactory(options: ToneHandlerOptions = {}): MediaHandlerFactory {
+export function createToneHandlerFactory(options: ToneHandlerOptions = {}): (ctx: MediaHandlerContext) => PullMediaHandler {
   const frequency = options.frequency ?? 440;
   const amplitude = options.amplitude ?? 0.3;
   if (!(frequency >= 20 && frequency <= 20000)) {
@@ -51,4 +51,4 @@ export function createToneHandlerFactory(options: ToneHandlerOptions = {}): Medi
   };
 }
 
-export const createToneHandler: MediaHandlerFactory = createToneHandlerFactory();
+export const createToneHandler = createToneHandlerFactory();

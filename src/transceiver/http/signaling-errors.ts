@@ -43,6 +43,11 @@ export const SIGNALING_ERRORS = errorCatalog('SIGNALING', {
     'the process is shutting down; `Retry-After` says when to retry (another transceiver will take it)',
     503,
   ],
+  agentUnavailable: [
+    'ERR_SIGNALING_AGENT_UNAVAILABLE',
+    'the media handler could not reach its agent (for `realtime`: the model server is unreachable, refused, or closed before it was ready); the message says why',
+    502,
+  ],
   internalError: ['ERR_SIGNALING_INTERNAL_ERROR', 'a bug; logged', 500],
 });
 export const SignalingErrorCode = SIGNALING_ERRORS.codes;

@@ -77,6 +77,7 @@ const REFUSAL_ERRORS: Record<CallRefusal, SignalingErrorCode> = {
   unknown_handler: SignalingErrorCode.unknownHandler,
   bad_sdp: SignalingErrorCode.badSdp,
   sdp_not_acceptable: SignalingErrorCode.sdpNotAcceptable,
+  agent_unavailable: SignalingErrorCode.agentUnavailable,
 };
 
 export type SignalingServer = ListeningHttp;

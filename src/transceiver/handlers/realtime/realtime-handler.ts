@@ -1,0 +1,281 @@
+// The `realtime` media handler: an OpenAI-Realtime-protocol model behind every call. Per call the
+// (async) factory opens a WebSocket to the model server (`--realtime-url`, `?model=`, bearer key),
+// waits for `session.created` and sends `session.update` with both audio formats forced to PCM16
+// at 24 kHz; a server that is unreachable, refuses, or closes before that rejects the factory, so
+// the POST gets 502. Then it bridges: caller Opus → PCM 24 kHz → `input_audio_buffer.append`
+// (≤ 40 ms per message), model `response.output_audio.delta` → 48 kHz → 20 ms Opus frames into
+// ctx.send (the call paces them; audio never goes onto the data channel). Other model events go
+// to the caller (ctx.sendEvent), client events to the model; barge-in (the client's
+// `output_audio_buffer.clear`, or the model's `speech_started` while audio plays) drops the queued
+// audio and truncates the model's item at what was really played. Not here: the HTTP front door,
+// `oai-events` itself (the call's channel code), the sideband WebSocket.
+import WebSocket from 'ws';
+import { createOpusDecoder, createOpusEncoder, OPUS_FRAME_SAMPLES } from '../../../media/opus.ts';
+import { createDownsampler, createUpsampler } from '../../../media/resample.ts';
+import type { InboundOpusFrame, MediaHandler, MediaHandlerContext } from '../media-handler.ts';
+import { forceAudioFormats, pcm16FromBase64, pcm16ToBase64, type RealtimeEvent } from './realtime-events.ts';
+
+export interface RealtimeHandlerOptions {
+  /** ws:// or wss:// URL of the model server, e.g. wss://api.openai.com/v1/realtime. */
+  readonly url: string;
+  /** Sent as `Authorization: Bearer`. */
+  readonly apiKey?: string;
+  /** Appended as `?model=` (as OpenAI's URL takes it). */
+  readonly model?: string;
+  /** Connect + `session.created` must happen within this (default 4 s, under the 5 s handler setup deadline). */
+  readonly connectTimeoutMs?: number;
+  /** Largest WebSocket message accepted from the model (default 4 MiB); a larger one closes the socket. */
+  readonly maxMessageBytes?: number;
+  /** Caller audio is dropped (and counted) while this much is waiting to go to the model (default 256 KiB). */
+  readonly maxBufferedBytes?: number;
+  /** Told of each counted drop (a process-wide metric). */
+  readonly onDrop?: (reason: RealtimeDropReason) => void;
+}
+
+export type RealtimeDropReason = 'input_backpressure' | 'bad_caller_audio' | 'bad_model_audio' | 'bad_model_event' | 'event_not_sent';
+
+/** The FRONT helper's context members (sendEvent, request.session), read only where they exist. */
+interface FrontMembers {
+  readonly request?: { readonly session?: Readonly<Record<string, unknown>> };
+  sendEvent?(event: RealtimeEvent): boolean;
+}
+
+export interface RealtimeMediaHandler extends MediaHandler {
+  /** Client events from `oai-events` (the FRONT half calls this). */
+  onEvent(event: RealtimeEvent): void;
+}
+
+const PCM_RATE = 24000;
+/** 40 ms of 24 kHz PCM16 per `input_audio_buffer.append`. */
+const APPEND_SAMPLES = (PCM_RATE * 40) / 1000;
+const FRAME_MS = 20;
+const MAX_TRUNCATED_ITEMS = 16;
+
+/** Opens the model's WebSocket and resolves once it said `session.created`; rejects with the reason. */
+function connect(o: RealtimeHandlerOptions): Promise<WebSocket> {
+  const url = new URL(o.url);
+  if (o.model !== undefined) url.searchParams.set('model', o.model);
+  const timeoutMs = o.connectTimeoutMs ?? 4000;
+  const ws = new WebSocket(url, {
+    headers: o.apiKey === undefined ? {} : { authorization: `Bearer ${o.apiKey}` },
+    maxPayload: o.maxMessageBytes ?? 4 * 1024 * 1024,
+    handshakeTimeout: timeoutMs,
+    perMessageDeflate: false,
+  });
+  return new Promise((resolve, reject) => {
+    const fail = (reason: string): void => {
+      clearTimeout(timer);
+      ws.removeAllListeners();
+      ws.on('error', () => {});
+      ws.terminate();
+      reject(new Error(`realtime model at ${url.origin}${url.pathname}: ${reason}`));
+    };
+    const timer = setTimeout(() => fail(`no session.created within ${timeoutMs} ms`), timeoutMs);
+    ws.once('unexpected-response', (_req, res) => fail(`refused the WebSocket with HTTP ${res.statusCode}`));
+    ws.once('error', (err) => fail(err.message));
+    ws.once('close', (code) => fail(`closed (${code}) before session.created`));
+    ws.once('message', (data) => {
+      let type: unknown;
+      try {
+        type = (JSON.parse(String(data)) as { type?: unknown }).type;
+      } catch {
+        type = undefined;
+      }
+      if (type !== 'session.created') return fail(`sent ${JSON.stringify(type ?? 'non-JSON')} before session.created`);
+      clearTimeout(timer);
+      ws.removeAllListeners();
+      resolve(ws);
+    });
+  });
+}
+
+/** The realtime handler factory (async: it dials the model while the POST is handled). */
+export function createRealtimeHandlerFactory(o: RealtimeHandlerOptions): (ctx: MediaHandlerContext) => Promise<RealtimeMediaHandler> {
+  return async (ctx) => {
+    const ws = await connect(o);
+    return bridge(ws, ctx, o);
+  };
+}
+
+function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptions): RealtimeMediaHandler {
+  const front = ctx as MediaHandlerContext & FrontMembers;
+  const drop = (reason: RealtimeDropReason): void => o.onDrop?.(reason);
+  const maxBuffered = o.maxBufferedBytes ?? 256 * 1024;
+  const decoder = createOpusDecoder();
+  const encoder = createOpusEncoder({ application: 'voip' });
+  const down = createDownsampler();
+  const up = createUpsampler();
+  let closed = false;
+
+  const toModel = (event: RealtimeEvent | Record<string, unknown>): void => {
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(event));
+  };
+  const toClient = (event: RealtimeEvent): void => {
+    if (front.sendEvent === undefined || !front.sendEvent(event)) drop('event_not_sent');
+  };
+  toModel({ type: 'session.update', session: forceAudioFormats(front.request?.session ?? {}) });
+
+  // Caller → model: 40 ms batches of 24 kHz PCM16.
+  const input = new Int16Array(APPEND_SAMPLES);
+  let inputFill = 0;
+  const onCallerPcm = (pcm: Int16Array): void => {
+    for (let i = 0; i < pcm.length;) {
+      const n = Math.min(pcm.length - i, APPEND_SAMPLES - inputFill);
+      input.set(pcm.subarray(i, i + n), inputFill);
+      inputFill += n;
+      i += n;
+      if (inputFill === APPEND_SAMPLES) {
+        inputFill = 0;
+        if (ws.bufferedAmount > maxBuffered) drop('input_backpressure');
+        else toModel({ type: 'input_audio_buffer.append', audio: pcm16ToBase64(input) });
+      }
+    }
+  };
+
+  // Model → caller: one response plays at a time; its frames are counted from where they start
+  // in the call's output stream, so a truncate can say how much of the item was heard.
+  const output = new Int16Array(OPUS_FRAME_SAMPLES);
+  let outputFill = 0;
+  let playing: { responseId: string; itemId: string; contentIndex: number; startFrame: number; queued: number } | undefined;
+  const truncated = new Set<string>();
+  const queueFrame = (): void => {
+    ctx.send(encoder.encode(output));
+    outputFill = 0;
+    if (playing) playing.queued++;
+  };
+  const onModelPcm = (pcm48: Int16Array): void => {
+    for (let i = 0; i < pcm48.length;) {
+      const n = Math.min(pcm48.length - i, OPUS_FRAME_SAMPLES - outputFill);
+      output.set(pcm48.subarray(i, i + n), outputFill);
+      outputFill += n;
+      i += n;
+      if (outputFill === OPUS_FRAME_SAMPLES) queueFrame();
+    }
+  };
+  const onAudioDelta = (e: Record<string, unknown>): void => {
+    const itemId = typeof e.item_id === 'string' ? e.item_id : '';
+    const responseId = typeof e.response_id === 'string' ? e.response_id : '';
+    if (typeof e.delta !== 'string') return drop('bad_model_audio');
+    if (truncated.has(itemId)) return;
+    if (playing === undefined || playing.itemId !== itemId) {
+      // A new response starts a new buffer; a second item of the same response goes on in it.
+      if (playing?.responseId !== responseId) toClient({ type: 'output_audio_buffer.started', response_id: responseId });
+      playing = {
+        responseId,
+        itemId,
+        contentIndex: typeof e.content_index === 'number' ? e.content_index : 0,
+        startFrame: ctx.framesSent + ctx.queuedFrames,
+        queued: 0,
+      };
+    }
+    const pcm24 = pcm16FromBase64(e.delta);
+    if (pcm24 === undefined) return drop('bad_model_audio');
+    onModelPcm(up.process(pcm24));
+  };
+  const onResponseDone = (e: Record<string, unknown>): void => {
+    const response = e.response as { id?: unknown } | undefined;
+    const responseId = typeof response?.id === 'string' ? response.id : (playing?.responseId ?? '');
+    if (playing === undefined || playing.responseId !== responseId) return;
+    if (outputFill > 0) {
+      output.fill(0, outputFill);
+      queueFrame();
+    }
+    const ended = playing;
+    ctx.mark((played) => {
+      if (played && !closed) toClient({ type: 'output_audio_buffer.stopped', response_id: ended.responseId });
+      if (playing === ended) playing = undefined;
+    });
+  };
+  const bargeIn = (): void => {
+    const p = playing;
+    if (p === undefined) return;
+    const heardFrames = Math.max(0, Math.min(p.queued, ctx.framesSent - p.startFrame));
+    ctx.clearAudio();
+    outputFill = 0;
+    playing = undefined;
+    truncated.add(p.itemId);
+    // Only the latest items can still stream deltas; the set stays small over a long call.
+    if (truncated.size > MAX_TRUNCATED_ITEMS) truncated.delete(truncated.values().next().value!);
+    toClient({ type: 'output_audio_buffer.cleared', response_id: p.responseId });
+    toModel({ type: 'conversation.item.truncate', item_id: p.itemId, content_index: p.contentIndex, audio_end_ms: heardFrames * FRAME_MS });
+  };
+
+  ws.on('message', (data, isBinary) => {
+    if (closed) return;
+    let event: Record<string, unknown>;
+    try {
+      event = isBinary ? {} : (JSON.parse(String(data)) as Record<string, unknown>);
+    } catch {
+      return drop('bad_model_event');
+    }
+    const type = typeof event?.type === 'string' ? event.type : undefined;
+    if (type === undefined) return drop('bad_model_event');
+    switch (type) {
+      case 'response.output_audio.delta':
+      case 'response.audio.delta':
+        return onAudioDelta(event);
+      case 'response.done':
+        toClient(event as RealtimeEvent);
+        return onResponseDone(event);
+      case 'input_audio_buffer.speech_started':
+        toClient(event as RealtimeEvent);
+        // Only while the caller can still hear something of the reply.
+        if (playing !== undefined && ctx.queuedFrames > 0) bargeIn();
+        return;
+      // Parley answers the client's session events itself (the FRONT half).
+      case 'session.created':
+      case 'session.updated':
+        return;
+      default:
+        return toClient(event as RealtimeEvent);
+    }
+  });
+  ws.on('error', () => {
+    /* 'close' follows with the code; the error itself is in the close reason */
+  });
+  ws.on('close', (code, reason) => {
+    if (closed) return;
+    toClient({
+      type: 'error',
+      error: {
+        type: 'server_error',
+        code: 'agent_closed',
+        message: `the model closed the connection (${code}${reason.length ? ` ${String(reason)}` : ''})`,
+      },
+    });
+    ctx.hangup('agent_closed');
+  });
+
+  return {
+    onAudio(frame: InboundOpusFrame): void {
+      if (closed) return;
+      let pcm: Int16Array;
+      try {
+        pcm = decoder.decode(frame.payload);
+      } catch {
+        return drop('bad_caller_audio');
+      }
+      onCallerPcm(down.process(pcm));
+    },
+    onEvent(event: RealtimeEvent): void {
+      if (closed) return;
+      if (event.type === 'output_audio_buffer.clear') return bargeIn();
+      if (event.type === 'session.update') {
+        const session = (event.session ?? {}) as Record<string, unknown>;
+        return toModel({ ...event, session: forceAudioFormats(session) });
+      }
+      toModel(event);
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      ws.close(1000, 'call ended');
+      // A peer that never answers the close handshake is not waited for.
+      const t = setTimeout(() => ws.terminate(), 2000);
+      t.unref();
+      ws.once('close', () => clearTimeout(t));
+      decoder.close();
+      encoder.close();
+    },
+  };
+}

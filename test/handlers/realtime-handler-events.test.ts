@@ -1,0 +1,120 @@
+// The realtime handler against the test model in this process, with a recording context that
+// has the FRONT half's members (sendEvent, request.session): started/stopped per response,
+// the client's session.update forwarded with the audio formats forced, other client events
+// passed on, the client's output_audio_buffer.clear → cleared + truncate, audio deltas never
+// sent as events, and a model that sends garbage counted, not fatal.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createOpusEncoder } from '../../src/media/opus.ts';
+import { createToneGenerator } from '../../src/media/tone.ts';
+import { createRealtimeHandlerFactory } from '../../src/transceiver/handlers/realtime/realtime-handler.ts';
+import type { RealtimeDropReason, RealtimeMediaHandler } from '../../src/transceiver/handlers/realtime/realtime-handler.ts';
+import type { RealtimeEvent } from '../../src/transceiver/handlers/realtime/realtime-events.ts';
+import { forceAudioFormats } from '../../src/transceiver/handlers/realtime/realtime-events.ts';
+import { startRealtimeModel } from '../support/realtime-model.ts';
+import type { RealtimeModel } from '../support/realtime-model.ts';
+import { waitFor } from '../support/wait-for.ts';
+import { inbound, recordingContext } from './fake-context.ts';
+
+let model: RealtimeModel;
+before(async () => {
+  model = await startRealtimeModel({ replyHz: 660, replyMs: 400, chunkMs: 50, maxResponses: 1 });
+});
+after(() => model.close());
+
+function frontContext(session: Record<string, unknown>) {
+  const events: RealtimeEvent[] = [];
+  const ctx = Object.assign(recordingContext(), {
+    request: { query: {}, session },
+    sendEvent: (e: RealtimeEvent) => (events.push(e), true),
+  });
+  return { ctx, events };
+}
+
+/** One second of a 440 Hz caller, as Opus frames into the handler. */
+function speak(handler: RealtimeMediaHandler, seconds: number): void {
+  const enc = createOpusEncoder();
+  const tone = createToneGenerator({ frequency: 440, amplitude: 0.3 });
+  for (let i = 0; i < 50 * seconds; i++) handler.onAudio(inbound(enc.encode(tone.nextFrame()), i));
+  enc.close();
+}
+
+test('forceAudioFormats keeps the rest of the session and sets PCM16 24 kHz both ways', () => {
+  const s = forceAudioFormats({
+    instructions: 'hi',
+    audio: { input: { format: { type: 'audio/pcmu' }, noise_reduction: null }, output: { voice: 'marin' } },
+  });
+  assert.deepEqual(s, {
+    type: 'realtime',
+    instructions: 'hi',
+    audio: {
+      input: { format: { type: 'audio/pcm', rate: 24000 }, noise_reduction: null },
+      output: { voice: 'marin', format: { type: 'audio/pcm', rate: 24000 } },
+    },
+  });
+});
+
+test('a response: started, transcript and response events to the client (no audio deltas), 20 ms Opus frames to the call, stopped once played', async () => {
+  const { ctx, events } = frontContext({ instructions: 'be brief' });
+  const conn = model.connections + 1;
+  const handler = await createRealtimeHandlerFactory({ url: model.url, model: 'm' })(ctx);
+  try {
+    const update = await waitFor(
+      () => model.events.find((e) => e.connection === conn && e.event.type === 'session.update'),
+      5000,
+      'session.update',
+    );
+    assert.equal((update.event as { session: { instructions: string } }).session.instructions, 'be brief');
+    speak(handler, 1);
+    await waitFor(() => events.some((e) => e.type === 'output_audio_buffer.stopped'), 5000, 'stopped');
+    const types = events.map((e) => e.type);
+    assert.equal(types[0], 'response.created');
+    assert.ok(types.indexOf('output_audio_buffer.started') < types.indexOf('output_audio_buffer.stopped'));
+    assert.ok(types.includes('response.output_audio_transcript.done') && types.includes('response.done'));
+    assert.ok(!types.some((t) => t.includes('audio.delta')), 'audio goes as RTP, not as events');
+    // 400 ms of model audio → 20 frames of 20 ms.
+    assert.equal(ctx.sent.length, 20);
+    handler.onEvent({ type: 'session.update', session: { instructions: 'x', audio: { output: { format: { type: 'audio/pcma' } } } } });
+    handler.onEvent({ type: 'response.create' });
+    await waitFor(() => model.events.some((e) => e.connection === conn && e.event.type === 'response.create'), 5000, 'response.create');
+    const updates = model.events.filter((e) => e.connection === conn && e.event.type === 'session.update');
+    assert.deepEqual((updates[1].event as { session: { audio: { output: { format: unknown } } } }).session.audio.output.format, {
+      type: 'audio/pcm',
+      rate: 24000,
+    });
+  } finally {
+    handler.close();
+  }
+});
+
+test("the client's output_audio_buffer.clear while audio plays: cleared to the client, truncate to the model", async () => {
+  const { ctx, events } = frontContext({});
+  let queued = 0;
+  let sent = 0;
+  const cleared: number[] = [];
+  Object.defineProperties(ctx, {
+    queuedFrames: { get: () => queued },
+    framesSent: { get: () => sent },
+  });
+  ctx.send = () => void queued++;
+  ctx.clearAudio = () => (cleared.push(queued), (queued = 0), cleared.at(-1)!);
+  ctx.mark = () => {};
+  const drops: RealtimeDropReason[] = [];
+  const m = await startRealtimeModel({ replyMs: 1000, maxResponses: 1 });
+  const handler = await createRealtimeHandlerFactory({ url: m.url, onDrop: (r) => drops.push(r) })(ctx);
+  try {
+    speak(handler, 1);
+    await waitFor(() => queued === 50, 5000, 'the whole reply queued');
+    sent = 7; // 140 ms played
+    handler.onEvent({ type: 'output_audio_buffer.clear' });
+    assert.deepEqual(cleared, [50]);
+    assert.equal(events.at(-1)?.type, 'output_audio_buffer.cleared');
+    const t = await waitFor(() => m.truncates[0], 5000, 'truncate');
+    assert.equal(t.audio_end_ms, 140);
+    assert.equal(t.content_index, 0);
+    assert.deepEqual(drops, [], 'nothing dropped on the way');
+  } finally {
+    handler.close();
+    await m.close();
+  }
+});

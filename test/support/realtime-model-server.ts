@@ -1,0 +1,23 @@
+// Runs the Realtime-protocol test model (./realtime-model.ts) as a process, for `parley load
+// --handler realtime` by hand and for `HANDLER=realtime npm run bench:calls`:
+//   npm run -s realtime-model [-- --port N --reply-hz HZ --reply-ms MS]
+// prints `realtime model ready ws://127.0.0.1:PORT/v1/realtime` on stdout; give that URL to the
+// transceiver as --realtime-url. SIGTERM/SIGINT stop it. A test tool, not part of the product.
+import { parseArgs } from 'node:util';
+import { startRealtimeModel } from './realtime-model.ts';
+
+const { values } = parseArgs({
+  options: { port: { type: 'string' }, 'reply-hz': { type: 'string' }, 'reply-ms': { type: 'string' } },
+});
+const model = await startRealtimeModel({
+  port: values.port === undefined ? 0 : Number(values.port),
+  replyHz: values['reply-hz'] === undefined ? undefined : Number(values['reply-hz']),
+  replyMs: values['reply-ms'] === undefined ? undefined : Number(values['reply-ms']),
+  keepEvents: false,
+});
+process.stdout.write(`realtime model ready ${model.url}\n`);
+const stop = (): void => {
+  void model.close().then(() => process.exit(0));
+};
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
