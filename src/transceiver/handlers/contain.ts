@@ -4,7 +4,14 @@
 // a throwing factory yields a handler that does nothing. close() runs at most once.
 // An async factory (one that dials its agent) yields a handler that does nothing until the
 // promise settles; `ready` says how it went, so the call registry can refuse the POST (502).
-import type { HandlerChannel, InboundOpusFrame, MediaHandler, MediaHandlerContext, MediaHandlerFactory, RealtimeEvent } from './media-handler.ts';
+import type {
+  HandlerChannel,
+  InboundOpusFrame,
+  MediaHandler,
+  MediaHandlerContext,
+  MediaHandlerFactory,
+  RealtimeEvent,
+} from './media-handler.ts';
 import type { PullMediaHandler } from './pull.ts';
 
 /** Handler methods and channel callbacks (the channel's are contained by the call's channels). */
