@@ -985,8 +985,24 @@ static napi_value open_impl(napi_env env, napi_value opts, relay_t **out) {
     }
     addr_u ib;
     memset(&ib, 0, sizeof ib);
-    r->in_fd = open_socket(env, get_prop(env, opts, "internal"), 1, bufbytes, &ib);
+    napi_value in_spec = get_prop(env, opts, "internal");
+    r->in_fd = open_socket(env, in_spec, 1, bufbytes, &ib);
     if (r->in_fd < 0) return NULL;
+    /* Linux may give an ephemeral (port 0) SO_REUSEPORT bind the port of another SO_REUSEPORT
+       socket of this user, a public one: client datagrams would land here. Bind again. */
+    uint32_t asked = 1;
+    napi_value pv = get_prop(env, in_spec, "port");
+    if (pv) napi_get_value_uint32(env, pv, &asked);
+    for (int tries = 0; asked == 0 && tries < 16; tries++) {
+      uint16_t got = ntohs(ib.sa.sa_family == AF_INET6 ? ib.v6.sin6_port : ib.v4.sin_port);
+      int clash = 0;
+      for (int i = 0; i < r->npub; i++) clash |= r->pubs[i].port == got;
+      if (!clash) break;
+      close(r->in_fd);
+      memset(&ib, 0, sizeof ib);
+      r->in_fd = open_socket(env, in_spec, 1, bufbytes, &ib);
+      if (r->in_fd < 0) return NULL;
+    }
     r->in_v6 = ib.sa.sa_family == AF_INET6;
     napi_set_named_property(env, result, "publics", pubs_out);
     napi_set_named_property(env, result, "internal", addr_value(env, &ib));

@@ -102,7 +102,7 @@ export class NodeDatapath implements Datapath<JsFlow> {
   readonly #o: DatapathOptions;
   readonly #table: FlowTable;
   readonly #publicSockets: Socket[];
-  readonly #internal: Socket;
+  #internal: Socket;
   /** Connected sockets by destination `addr|port`; 'connecting'/'failed' while there is none. */
   readonly #outs = new Map<string, Socket | 'connecting' | 'failed'>();
   #bound: TransportAddress | undefined;
@@ -123,7 +123,15 @@ export class NodeDatapath implements Datapath<JsFlow> {
     this.#events = events;
     const publics: TransportAddress[] = [];
     for (let i = 0; i < this.#publicSockets.length; i++) publics.push(await bindSocket(this.#publicSockets[i], this.#o.publics[i]));
-    const internal = await bindSocket(this.#internal, this.#o.internal);
+    let internal = await bindSocket(this.#internal, this.#o.internal);
+    // Linux may give an ephemeral (port 0) SO_REUSEPORT bind the port of another SO_REUSEPORT
+    // socket of this user, a public one: client datagrams would then land on the internal socket
+    // (seen as bad_header drops). Bind again until the port is our own.
+    for (let tries = 0; this.#o.internal.port === 0 && publics.some((p) => p.port === internal.port) && tries < 16; tries++) {
+      this.#internal.close();
+      this.#internal = socketFor(this.#o.internal, true, this.#o.socketBufferBytes);
+      internal = await bindSocket(this.#internal, this.#o.internal);
+    }
     this.#bound = internal;
     this.#wire(publics);
     return { publics, internal, index: this.#table };
