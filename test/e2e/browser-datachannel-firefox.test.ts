@@ -71,6 +71,13 @@ for (const offerSetup of ['actpass', 'active'] as const) {
         .catch((err: Error) => assert.fail(err.message + failure()));
       const r = report.result as PageResult;
       t.diagnostic(JSON.stringify(r));
+      if (r.error !== undefined && r.location) {
+        const call = await fetch(new URL(r.location, dev.ready.signaling)).then(
+          (res) => res.text(),
+          (err: Error) => err.message,
+        );
+        t.diagnostic(`the call at the failure: ${call}`);
+      }
       checkPageResult(r, parleyRole, 'Firefox', failure);
       const stats = await checkCallCounters(new URL(r.location, dev.ready.signaling).toString(), {}, { messagesIn: 21 });
       t.diagnostic(`transceiver: ${JSON.stringify(stats)}`);

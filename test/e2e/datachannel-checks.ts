@@ -45,7 +45,10 @@ export function checkPageResult(r: PageResult, parleyRole: 'client' | 'server', 
   assert.equal(r.eventsState, 'closed');
   assert.equal(r.looseState, 'open');
   assert.equal(r.afterClose, 'still here', 'the other channel works after one closed');
-  assert.ok(r.audioBefore > 10 && r.audioAfter - r.audioBefore > 40, `audio packets ${r.audioBefore} → ${r.audioAfter}`);
+  assert.ok(
+    r.audioBefore > 10 && r.audioAfter - r.audioBefore >= 20,
+    `audio keeps flowing (≥ 20 packets in the ~2 s after the close; 50/s unloaded): audio packets ${r.audioBefore} → ${r.audioAfter}`,
+  );
 }
 
 /**

@@ -23,7 +23,12 @@ export const DATACHANNEL_PAGE_SCRIPT = `async ({ url, offerSetup }) => {
   const location = res.headers.get('location');
   await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
   const opened = (ch) => new Promise((ok, no) => { if (ch.readyState === 'open') ok(); ch.onopen = () => ok(); setTimeout(() => no(new Error(ch.label + ' did not open')), 15000); });
-  await Promise.all([opened(events), opened(loose)]);
+  try {
+    await Promise.all([opened(events), opened(loose)]);
+  } catch (err) {
+    let audio = 0; (await pc.getStats()).forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'audio') audio = r.packetsReceived; });
+    return { error: String(err), location, states: { connection: pc.connectionState, ice: pc.iceConnectionState, dtls: pc.sctp && pc.sctp.transport.state, sctp: pc.sctp && pc.sctp.state, chat: events.readyState, loose: loose.readyState, audio } };
+  }
   const make = (n, i, text) => { if (text) return String.fromCharCode(97 + (i % 26)).repeat(n); const b = new Uint8Array(n); for (let k = 0; k < n; k++) b[k] = (k * 31 + i) & 255; return b.buffer; };
   const same = (a, b) => { if (typeof a === 'string' || typeof b === 'string') return a === b; const x = new Uint8Array(a), y = new Uint8Array(b); if (x.length !== y.length) return false; for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return false; return true; };
   const result = { maxMessageSize: pc.sctp.maxMessageSize, channels: {} };
