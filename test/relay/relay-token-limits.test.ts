@@ -17,6 +17,9 @@ import { mintFor, rtp, stunCheck } from './helpers.ts';
 import type { RelayProcess, TestSocket } from './harness.ts';
 import { answerChecks, openSocket, scrape, startRelayProcess, withRelayState } from './harness.ts';
 import { waitFor } from '../support/wait-for.ts';
+import { ManualClock } from '../../src/common/clock.ts';
+import { Slot } from '../../src/relay/stats.ts';
+import { startWorkerInProcess } from './worker-in-process.ts';
 
 const IPS = 40;
 const PORTS_PER_IP = 25;
@@ -50,9 +53,21 @@ async function flowsHeldByOneToken(t: TestContext, answer: boolean): Promise<voi
       10_000,
       'every check seen',
     ).catch((e: unknown) => withRelayState(relay, e));
-    // One tick (100 ms) applies the cap to flows confirmed since the last one.
-    await new Promise((r) => setTimeout(r, 300));
-    const m = await scrape(relay.http);
+    // The worker's next tick applies the cap to flows confirmed since the last one: every flow is
+    // then either held or counted as removed.
+    const removedOf = (m: Map<string, number>): number =>
+      [...m].filter(([k]) => k.startsWith('parley_relay_flows_removed_total')).reduce((s, [, v]) => s + v, 0);
+    let m = new Map<string, number>();
+    await waitFor(
+      async () => {
+        m = await scrape(relay.http);
+        return (
+          (m.get('parley_relay_flows{worker="0"}') ?? 0) + removedOf(m) === sent && (m.get('parley_relay_flows{worker="0"}') ?? 0) <= CAP
+        );
+      },
+      5000,
+      'the cap applied',
+    ).catch((e: unknown) => withRelayState(relay, e));
     const held = m.get('parley_relay_flows{worker="0"}') ?? NaN;
     t.diagnostic(`checks from ${sent} sources with one token (transceiver ${answer ? 'answers' : 'silent'}): ${held} flows held`);
     assert.ok(held >= 1 && held <= (answer ? CAP : DEFAULT_TOKEN_LIMITS.unconfirmedPerToken), `flows held: ${held}`);
@@ -60,8 +75,7 @@ async function flowsHeldByOneToken(t: TestContext, answer: boolean): Promise<voi
     // pushed out of the unconfirmed pool before its answer arrives); unanswered flows never count
     // against the confirmed cap.
     if (!answer) assert.equal(m.get('parley_relay_flows_removed_total{reason="token_cap"}'), 0);
-    const removed = [...m].filter(([k]) => k.startsWith('parley_relay_flows_removed_total')).reduce((s, [, v]) => s + v, 0);
-    assert.equal(removed, sent - held, 'every flow beyond the cap is counted by reason');
+    assert.equal(removedOf(m), sent - held, 'every flow beyond the cap is counted by reason');
     // A second call keeps getting its flow: the table is not full.
     const other = mintFor(tx.address);
     const c = await openSocket();
@@ -90,12 +104,14 @@ async function bindShared(port: number): Promise<dgram.Socket> {
   return s;
 }
 
+// The worker runs in process on a ManualClock: 20 s of silence pass without the test sleeping.
 test("a quiet victim flow stays the victim's under a takeover attempt with another call's valid check", async (t) => {
+  const clock = new ManualClock(0, Date.now());
   const victimTx = await openSocket();
   const attackerTx = await openSocket();
   answerChecks(victimTx);
   answerChecks(attackerTx);
-  const relay = await startRelayProcess(['--workers', '1']);
+  const relay = await startWorkerInProcess(clock);
   const victimSock = dgram.createSocket({ type: 'udp4', reuseAddr: true });
   const got: Buffer[] = [];
   victimSock.on('message', (m) => got.push(m));
@@ -104,12 +120,13 @@ test("a quiet victim flow stays the victim's under a takeover attempt with anoth
     await new Promise<void>((r) => victimSock.bind(0, '127.0.0.1', () => r()));
     const victimPort = victimSock.address().port;
     const pub = relay.publics[0];
-    const victimCall = mintFor(victimTx.address);
+    const victimCall = mintFor(victimTx.address, clock.wallNow());
     victimSock.send(stunCheck(victimCall.ufrag, victimCall.pwd), pub.port, pub.address);
     await victimTx.next(2000);
-    // Receive-only / on hold: the victim sends nothing for longer than the old 3 s rule allowed.
-    await new Promise((r) => setTimeout(r, 4000));
-    const attackerCall = mintFor(attackerTx.address);
+    // Receive-only / on hold: the victim sends nothing for far longer than the old 3 s rule
+    // allowed, and less than the consent timeout after which a flow counts as dead.
+    await clock.advanceAsync(20_000);
+    const attackerCall = mintFor(attackerTx.address, clock.wallNow());
     forger = await bindShared(victimPort);
     for (let i = 0; i < 3; i++) forger.send(stunCheck(attackerCall.ufrag, attackerCall.pwd, 'evil'), pub.port, pub.address);
     await assert.rejects(attackerTx.next(1000), "nothing from the victim's address reaches the attacker's transceiver");
@@ -126,13 +143,12 @@ test("a quiet victim flow stays the victim's under a takeover attempt with anoth
       family: 'IPv4',
     });
     await waitFor(() => got.some((m) => m[0] === 0x80 && m.readUInt32BE(12) === 8), 2000, 'the victim hears its transceiver');
-    const m = await scrape(relay.http);
-    assert.equal(m.get('parley_relay_takeovers_refused_total'), 3);
-    t.diagnostic(`takeover checks refused: ${m.get('parley_relay_takeovers_refused_total')}; the victim's flow kept its transceiver`);
+    assert.equal(relay.stat(Slot.takeoversRefused), 3);
+    t.diagnostic(`takeover checks refused: ${relay.stat(Slot.takeoversRefused)}; the victim's flow kept its transceiver`);
   } finally {
     await new Promise<void>((r) => victimSock.close(() => r()));
     if (forger) await new Promise<void>((r) => forger?.close(() => r()));
     await Promise.all([victimTx.close(), attackerTx.close()]);
-    assert.equal(await relay.stop(), 0);
+    await relay.stop();
   }
 });

@@ -6,12 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RELAY_HEADER_LENGTH, decodeRelayHeader } from '../../src/contracts/relay-header.ts';
+import { tokenKey } from '../../src/contracts/flow-record.ts';
 import { TokenRevocations } from '../../src/transceiver/relays/token-revocations.ts';
 import { mintFor, rtp, stunCheck } from './helpers.ts';
 import type { RelayProcess, TestSocket } from './harness.ts';
 import {
   REDIS_URL,
   answerChecks,
+  countRedisKeys,
   deleteRedisKeys,
   drops,
   openSocket,
@@ -45,8 +47,12 @@ test("an ended call's token opens no new flow on any relay and loses its flows (
     await tx.next(2000);
     client.send(rtp(1), a.publics[0]);
     await tx.next(2000, isMedia);
-    // Let the flow and token records reach Redis before the call ends.
-    await new Promise((r) => setTimeout(r, 100));
+    // The flow and token records reach Redis (the relay writes them behind) before the call ends.
+    await waitFor(
+      async () => (await countRedisKeys(prefix, REDIS_URL, `${tokenKey(ended.ufrag)}`)) === 1,
+      3000,
+      'the token record in Redis',
+    );
 
     revocations.revoke(ended.ufrag);
     await waitFor(

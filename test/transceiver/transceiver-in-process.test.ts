@@ -83,8 +83,6 @@ function sendFrom(sock: Socket, data: Buffer): Promise<void> {
   return new Promise((r) => sock.send(data, trx.mediaAddress.port, '127.0.0.1', () => r()));
 }
 
-const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 50));
-
 test('the answer: ufrag opens to the media address, ice-pwd = derivePassword, our fingerprint, relay candidate only', async () => {
   const res = await post(CHROME);
   assert.equal(res.status, 201);
@@ -153,7 +151,8 @@ test('media endpoint drops: outside relay CIDRs, no relay header, no session; ea
   await new Promise<void>((r) => outsider.close(() => r()));
   await sendFrom(relaySock, check); // no header
   await sendFrom(relaySock, Buffer.concat([encodeRelayHeader(client, RELAY), Buffer.from([0x17, 0xfe, 0xfd, 0, 0])])); // DTLS, unknown client
-  await settle();
+  // Packets in flight: wait until the transceiver has counted all three.
+  await waitUntil(async () => (await metric('parley_transceiver_drops_total{reason="no_session"}')) === 1);
   assert.equal(received.length, 0, 'nothing answered');
   assert.equal(await metric('parley_transceiver_drops_total{reason="source_not_allowed"}'), 1);
   assert.equal(await metric('parley_transceiver_drops_total{reason="bad_header"}'), 1);
@@ -195,13 +194,13 @@ test('media endpoint drops: outside relay CIDRs, no relay header, no session; ea
   const epoch1 = Buffer.from([0x17, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
   await sendFrom(relaySock, Buffer.concat([encodeRelayHeader(client, RELAY), epoch1]));
   await waitUntil(() => received.length > before);
-  await settle();
+  await waitUntil(async () => (await metric('parley_transceiver_dtls_drops_total{reason="no_keys_for_epoch"}')) === 1);
   assert.equal(await metric('parley_transceiver_ice_checks_total{result="stun_error_401"}'), 1);
   assert.equal(await metric('parley_transceiver_ice_checks_total{result="drop_fingerprint"}'), 0, 'every result is exported, also at 0');
   assert.equal(await metric('parley_transceiver_dtls_drops_total{reason="no_keys_for_epoch"}'), 1);
   (await fetch(base + location, { method: 'DELETE' })).body?.cancel();
 });
 
-async function waitUntil(check: () => boolean): Promise<void> {
-  await waitFor(check, { timeoutMs: 1000, intervalMs: 10, what: 'the condition' });
+async function waitUntil(check: () => boolean | Promise<boolean>): Promise<void> {
+  await waitFor(check, { timeoutMs: 3000, intervalMs: 10, what: 'the condition' });
 }
