@@ -104,6 +104,22 @@ function measure(name: string, down: () => Convert, up: () => Convert): void {
   const t = process.hrtime.bigint();
   for (let i = 0; i < n; i++) dec.decode(enc.encode(pcm));
   console.log(`opus encode+decode of one 20 ms frame: ${(Number(process.hrtime.bigint() - t) / n / 1000).toFixed(1)} µs (yardstick)`);
+  // What a 24 kHz bridge costs when libopus itself decodes to and encodes from 24 kHz (no resampler).
+  const enc24 = createOpusEncoder({ application: 'voip', sampleRate: 24000 });
+  const dec24 = createOpusDecoder({ sampleRate: 24000 });
+  const enc48 = createOpusEncoder({ application: 'voip' });
+  const pcm24 = generateTone(20, { frequency: 1000, amplitude: 0.5, sampleRate: 24000 });
+  const packet48 = enc48.encode(pcm);
+  const bridge24 = (): void => {
+    enc24.encode(pcm24);
+    dec24.decode(packet48);
+  };
+  for (let i = 0; i < 200; i++) bridge24();
+  const t24 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) bridge24();
+  console.log(
+    `opus decode to 24 kHz + encode from 24 kHz of one 20 ms frame: ${(Number(process.hrtime.bigint() - t24) / n / 1000).toFixed(1)} µs (a 24 kHz bridge without a resampler)`,
+  );
 }
 
 measure(

@@ -1,8 +1,12 @@
 // A small, synchronous wrapper over libopus (npm `@evan/opus`: native N-API build for
 // linux/darwin x64/arm64 and win32 x64 shipped inside the npm tarball, wasm fallback
-// elsewhere). It fixes the shape WebRTC voice uses: 48 kHz, 20 ms frames (RFC 7587 §4.2 and
-// RFC 7874 §3), PCM as interleaved signed 16-bit samples. It is not a jitter buffer, a
-// resampler or a packet-loss concealer; it encodes one frame and decodes one packet.
+// elsewhere). It fixes the shape WebRTC voice uses: 20 ms frames (RFC 7587 §4.2 and RFC 7874
+// §3), PCM as interleaved signed 16-bit samples, 48 kHz by default. The RTP clock of Opus is
+// always 48 kHz (RFC 7587 §4.1), but libopus encodes from and decodes to 8, 12, 16, 24 or 48 kHz
+// PCM itself (RFC 6716 §2: the decoder band-limits and decimates inside the codec; the encoder
+// takes the lower rate as its input bandwidth), so a bridge that wants 24 kHz or 8 kHz PCM asks
+// the codec for it instead of resampling 48 kHz PCM in JavaScript. It is not a jitter buffer or
+// a packet-loss concealer; it encodes one frame and decodes one packet.
 // Cost on the reference machine (AMD EPYC, Node 24, native): ~55 µs to encode and ~17 µs to
 // decode one 20 ms mono frame (see docs/media.md), so it is safe to call on the event loop.
 import { Decoder, Encoder } from '@evan/opus';
@@ -11,6 +15,9 @@ import { MediaError, MediaErrorCode } from './errors.ts';
 export const OPUS_SAMPLE_RATE = 48000;
 /** Samples per channel in one 20 ms frame at 48 kHz. */
 export const OPUS_FRAME_SAMPLES = 960;
+/** The PCM rates libopus encodes from and decodes to (RFC 6716 §2). */
+export const OPUS_PCM_RATES = [8000, 12000, 16000, 24000, 48000] as const;
+export type OpusPcmRate = (typeof OPUS_PCM_RATES)[number];
 export const OPUS_FRAME_MS = 20;
 /** RFC 6716 §3.2.1: the longest Opus packet carries 120 ms = 5760 samples per channel at 48 kHz. */
 const MAX_PACKET_SAMPLES = 5760;
@@ -19,8 +26,8 @@ export type OpusChannels = 1 | 2;
 export type OpusApplication = 'voip' | 'audio' | 'restricted_lowdelay';
 
 export interface OpusEncoderOptions {
-  /** Only 48000 is accepted: WebRTC Opus always runs the RTP clock at 48 kHz (RFC 7587 §4.1). */
-  readonly sampleRate?: 48000;
+  /** The PCM rate encode() takes (default 48000); the packets are Opus on the 48 kHz RTP clock whatever it is. */
+  readonly sampleRate?: OpusPcmRate;
   readonly channels?: OpusChannels;
   readonly application?: OpusApplication;
   /** Target bitrate in bits per second (500..512000); libopus picks one when omitted. */
@@ -28,13 +35,15 @@ export interface OpusEncoderOptions {
 }
 
 export interface OpusDecoderOptions {
-  readonly sampleRate?: 48000;
+  /** The PCM rate decode() returns (default 48000). */
+  readonly sampleRate?: OpusPcmRate;
   readonly channels?: OpusChannels;
 }
 
 export interface OpusEncoder {
   readonly channels: OpusChannels;
-  /** Encodes exactly 20 ms of interleaved PCM (960 samples per channel) into one Opus packet. */
+  readonly sampleRate: OpusPcmRate;
+  /** Encodes exactly 20 ms of interleaved PCM (sampleRate / 50 samples per channel) into one Opus packet. */
   encode(pcm: Int16Array): Buffer;
   /** Idempotent; later encode() calls throw ERR_MEDIA_CLOSED. */
   close(): void;
@@ -42,19 +51,21 @@ export interface OpusEncoder {
 
 export interface OpusDecoder {
   readonly channels: OpusChannels;
-  /** Decodes one Opus packet into interleaved PCM (960 samples per channel for a 20 ms packet). */
+  readonly sampleRate: OpusPcmRate;
+  /** Decodes one Opus packet into interleaved PCM (sampleRate / 50 samples per channel for a 20 ms packet). */
   decode(packet: Buffer | Uint8Array): Int16Array;
   /** Idempotent; later decode() calls throw ERR_MEDIA_CLOSED. */
   close(): void;
 }
 
-function checkCommon(sampleRate: number | undefined, channels: number | undefined): OpusChannels {
-  if (sampleRate !== undefined && sampleRate !== OPUS_SAMPLE_RATE) {
-    throw new MediaError(MediaErrorCode.BadOption, `Opus sample rate must be 48000, got ${sampleRate}`);
+function checkCommon(sampleRate: number | undefined, channels: number | undefined): { channels: OpusChannels; rate: OpusPcmRate } {
+  const rate = sampleRate ?? OPUS_SAMPLE_RATE;
+  if (!(OPUS_PCM_RATES as readonly number[]).includes(rate)) {
+    throw new MediaError(MediaErrorCode.BadOption, `Opus PCM rate must be one of ${OPUS_PCM_RATES.join(', ')}, got ${sampleRate}`);
   }
   const ch = channels ?? 1;
   if (ch !== 1 && ch !== 2) throw new MediaError(MediaErrorCode.BadOption, `Opus channels must be 1 or 2, got ${ch}`);
-  return ch;
+  return { channels: ch, rate: rate as OpusPcmRate };
 }
 
 function describe(err: unknown): string {
@@ -62,12 +73,12 @@ function describe(err: unknown): string {
 }
 
 export function createOpusEncoder(options: OpusEncoderOptions = {}): OpusEncoder {
-  const channels = checkCommon(options.sampleRate, options.channels);
+  const { channels, rate } = checkCommon(options.sampleRate, options.channels);
   const application = options.application ?? 'voip';
   if (application !== 'voip' && application !== 'audio' && application !== 'restricted_lowdelay') {
     throw new MediaError(MediaErrorCode.BadOption, `unknown Opus application ${String(application)}`);
   }
-  let encoder: Encoder | undefined = new Encoder({ channels, sample_rate: OPUS_SAMPLE_RATE, application });
+  let encoder: Encoder | undefined = new Encoder({ channels, sample_rate: rate, application });
   if (options.bitrate !== undefined) {
     const b = options.bitrate;
     if (!Number.isInteger(b) || b < 500 || b > 512000) {
@@ -75,15 +86,16 @@ export function createOpusEncoder(options: OpusEncoderOptions = {}): OpusEncoder
     }
     encoder.bitrate = b;
   }
-  const frameLength = OPUS_FRAME_SAMPLES * channels;
+  const frameLength = (rate / 50) * channels;
   return {
     channels,
+    sampleRate: rate,
     encode(pcm: Int16Array): Buffer {
       if (encoder === undefined) throw new MediaError(MediaErrorCode.Closed, 'Opus encoder is closed');
       if (!(pcm instanceof Int16Array) || pcm.length !== frameLength) {
         throw new MediaError(
           MediaErrorCode.BadFrameSize,
-          `Opus encode takes ${frameLength} samples (20 ms × ${channels} ch), got ${pcm?.length}`,
+          `Opus encode takes ${frameLength} samples (20 ms at ${rate} Hz × ${channels} ch), got ${pcm?.length}`,
         );
       }
       let out: Uint8Array;
@@ -102,10 +114,12 @@ export function createOpusEncoder(options: OpusEncoderOptions = {}): OpusEncoder
 }
 
 export function createOpusDecoder(options: OpusDecoderOptions = {}): OpusDecoder {
-  const channels = checkCommon(options.sampleRate, options.channels);
-  let decoder: Decoder | undefined = new Decoder({ channels, sample_rate: OPUS_SAMPLE_RATE });
+  const { channels, rate } = checkCommon(options.sampleRate, options.channels);
+  let decoder: Decoder | undefined = new Decoder({ channels, sample_rate: rate });
+  const maxSamples = (MAX_PACKET_SAMPLES * rate) / OPUS_SAMPLE_RATE;
   return {
     channels,
+    sampleRate: rate,
     decode(packet: Buffer | Uint8Array): Int16Array {
       if (decoder === undefined) throw new MediaError(MediaErrorCode.Closed, 'Opus decoder is closed');
       // The native and wasm builds disagree on an empty packet (error vs. concealment);
@@ -118,7 +132,7 @@ export function createOpusDecoder(options: OpusDecoderOptions = {}): OpusDecoder
         throw new MediaError(MediaErrorCode.OpusDecodeFailed, `Opus decode failed: ${describe(err)}`, { cause: err });
       }
       const bytesPerSampleFrame = 2 * channels;
-      if (out.byteLength % bytesPerSampleFrame !== 0 || out.byteLength / bytesPerSampleFrame > MAX_PACKET_SAMPLES) {
+      if (out.byteLength % bytesPerSampleFrame !== 0 || out.byteLength / bytesPerSampleFrame > maxSamples) {
         throw new MediaError(MediaErrorCode.OpusDecodeFailed, `Opus decode returned ${out.byteLength} bytes`);
       }
       if (out.byteOffset % 2 === 0) return new Int16Array(out.buffer, out.byteOffset, out.byteLength / 2);

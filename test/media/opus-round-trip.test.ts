@@ -57,6 +57,42 @@ test('opus round trip in stereo gives interleaved 2 × 960 samples per frame', (
   assert.ok(Math.abs(analyzeTone(left.subarray(4800)).frequency - 440) < 2);
 });
 
+// A bridge wants 24 kHz (OpenAI Realtime), 16 kHz or 8 kHz (telephony) PCM: libopus decodes a
+// 48 kHz stream to that rate and encodes from it, band-limited inside the codec.
+for (const rate of [24000, 16000, 8000] as const) {
+  test(`a 48 kHz Opus stream decodes to ${rate} Hz PCM (20 ms = ${rate / 50} samples) and PCM at ${rate} Hz encodes to Opus a 48 kHz decoder plays`, () => {
+    const frequency = 440;
+    const enc48 = createOpusEncoder({ application: 'voip' });
+    const dec = createOpusDecoder({ sampleRate: rate });
+    const enc = createOpusEncoder({ sampleRate: rate, application: 'voip' });
+    const dec48 = createOpusDecoder();
+    assert.equal(dec.sampleRate, rate);
+    const gen48 = createToneGenerator({ frequency, amplitude: 0.5 });
+    const genLow = createToneGenerator({ frequency, amplitude: 0.5, sampleRate: rate, frameSamples: rate / 50 });
+    const down: Int16Array[] = [];
+    const up: Int16Array[] = [];
+    const sentLow: Int16Array[] = [];
+    for (let i = 0; i < 50; i++) {
+      const frame = dec.decode(enc48.encode(gen48.nextFrame()));
+      assert.equal(frame.length, rate / 50);
+      down.push(frame);
+      const low = genLow.nextFrame();
+      sentLow.push(low);
+      const back = dec48.decode(enc.encode(low));
+      assert.equal(back.length, OPUS_FRAME_SAMPLES);
+      up.push(back);
+    }
+    const skip = rate / 10; // 100 ms of codec start-up
+    const a = analyzeTone(concat(down).subarray(skip), { sampleRate: rate });
+    assert.ok(Math.abs(a.frequency - frequency) < 3 && a.purity > 0.9, `decoded at ${rate}: ${a.frequency} Hz, purity ${a.purity}`);
+    const b = analyzeTone(concat(up).subarray(4800));
+    assert.ok(Math.abs(b.frequency - frequency) < 3 && b.purity > 0.9, `encoded from ${rate}: ${b.frequency} Hz, purity ${b.purity}`);
+    const ratioDb = 20 * Math.log10(rms(concat(up).subarray(4800)) / rms(concat(sentLow).subarray(skip)));
+    assert.ok(Math.abs(ratioDb) < 1.5, `energy through ${rate} Hz changed by ${ratioDb.toFixed(2)} dB`);
+    assert.throws(() => enc.encode(new Int16Array(OPUS_FRAME_SAMPLES)), { code: 'ERR_MEDIA_BAD_FRAME_SIZE' });
+  });
+}
+
 test('the encoder takes exactly one 20 ms frame and rejects other sizes', () => {
   const enc = createOpusEncoder({ channels: 1 });
   for (const n of [0, 959, 961, 1920]) {
@@ -73,6 +109,7 @@ test('the encoder takes exactly one 20 ms frame and rejects other sizes', () => 
 
 test('bad options are rejected with ERR_MEDIA_BAD_OPTION', () => {
   assert.throws(() => createOpusEncoder({ sampleRate: 44100 as 48000 }), { code: 'ERR_MEDIA_BAD_OPTION' });
+  assert.throws(() => createOpusDecoder({ sampleRate: 32000 as 48000 }), { code: 'ERR_MEDIA_BAD_OPTION' });
   assert.throws(() => createOpusEncoder({ channels: 3 as 1 }), { code: 'ERR_MEDIA_BAD_OPTION' });
   assert.throws(() => createOpusEncoder({ application: 'music' as 'voip' }), { code: 'ERR_MEDIA_BAD_OPTION' });
   assert.throws(() => createOpusEncoder({ bitrate: 10 }), { code: 'ERR_MEDIA_BAD_OPTION' });
