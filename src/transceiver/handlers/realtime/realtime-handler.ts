@@ -50,6 +50,13 @@ const PCM_RATE = 24000;
 const APPEND_SAMPLES = (PCM_RATE * 40) / 1000;
 const FRAME_MS = 20;
 const MAX_TRUNCATED_ITEMS = 16;
+/**
+ * Frames of silence sent after a barge-in cut the reply off. A receiver whose packets simply stop
+ * conceals the gap by extrapolating the last audio (a browser's NetEq stretched a cut-off tone
+ * over ~0.5 s in test/e2e/agents-sdk.test.ts); real silence ends the sound at once. Five, as
+ * Discord's voice docs prescribe "to avoid unintended Opus interpolation".
+ */
+const SILENCE_FRAMES_AFTER_CLEAR = 5;
 
 /** Opens the model's WebSocket and resolves once it said `session.created`; rejects with the reason. */
 function connect(o: RealtimeHandlerOptions): Promise<WebSocket> {
@@ -193,6 +200,8 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
     ctx.clearAudio();
     outputFill = 0;
     playing = undefined;
+    output.fill(0);
+    for (let i = 0; i < SILENCE_FRAMES_AFTER_CLEAR; i++) ctx.send(encoder.encode(output));
     truncated.add(p.itemId);
     // Only the latest items can still stream deltas; the set stays small over a long call.
     if (truncated.size > MAX_TRUNCATED_ITEMS) truncated.delete(truncated.values().next().value!);
