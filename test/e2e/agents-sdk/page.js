@@ -81,7 +81,10 @@ async function selectedPair(pc) {
 /** Level and frequency of the remote track, sampled every SAMPLE_MS into `meter.last`. */
 function listen(track) {
   const ctx = new AudioContext();
-  void ctx.resume();
+  ctx.resume().then(
+    () => (state.audioResumed = ctx.state),
+    (err) => (state.audioError = String(err)),
+  );
   const source = ctx.createMediaStreamSource(new MediaStream([track]));
   const level = ctx.createAnalyser();
   level.fftSize = 256;
@@ -112,7 +115,10 @@ function listen(track) {
       return ((k + offset) * ctx.sampleRate) / spectrum.fftSize;
     },
   };
-  meter.timer = setInterval(() => (meter.last = { at: performance.now(), rms: meter.rms() }), SAMPLE_MS);
+  meter.timer = setInterval(() => {
+    meter.last = { at: performance.now(), rms: meter.rms() };
+    state.audio = { context: ctx.state, time: ctx.currentTime, rms: meter.last.rms };
+  }, SAMPLE_MS);
   return meter;
 }
 
@@ -139,6 +145,7 @@ async function heardSteadily(meter) {
 async function interruptAndMeasure(session, pc, meter) {
   const rmsBefore = meter.last.rms;
   const interruptAt = performance.now();
+  const wallAt = Date.now();
   const trace = [];
   let tracing = true;
   const tracer = (async () => {
@@ -175,7 +182,7 @@ async function interruptAndMeasure(session, pc, meter) {
   }
   tracing = false;
   await tracer;
-  return { rmsBefore, silentAfterMs: quietSince - interruptAt, loudestAfterMs300, trace };
+  return { rmsBefore, wallAt, silentAfterMs: quietSince - interruptAt, loudestAfterMs300, trace };
 }
 
 async function run() {
@@ -215,8 +222,8 @@ async function run() {
   state.phase = 'interrupted';
 
   await until(() => commands.close === true, 30_000, 'the close command');
-  session.close();
   state.closedAt = Date.now();
+  session.close();
   state.phase = 'closed';
   clearInterval(meter.timer);
   await meter.ctx.close();
@@ -229,7 +236,7 @@ window.addEventListener('load', () => {
   };
   void tick();
   run().catch((err) => {
-    state.error = String(err && err.stack ? err.stack : err);
+    state.error = `${err}\n${err && err.stack}`;
     state.phase = 'error';
   });
   document.title = 'Parley: Agents SDK test';

@@ -64,7 +64,6 @@ export async function sdkCall(t: TestContext, o: SdkCallOptions): Promise<void> 
     t.diagnostic(`page: ${JSON.stringify({ ...r, events: undefined, interrupts: undefined })}`);
     t.diagnostic(`interrupt() → silence: ${r.interrupts.map((i) => i.silentAfterMs.toFixed(0)).join(', ')} ms`);
     t.diagnostic(`page events: ${r.events.join(' ')}`);
-    checkPage(r, dev);
 
     const callUrl = `${dev.ready.signaling}/${r.callId}`;
     const info = (await (await fetch(callUrl, { headers: auth })).json()) as {
@@ -103,11 +102,17 @@ export async function sdkCall(t: TestContext, o: SdkCallOptions): Promise<void> 
       heard.some((h) => Math.abs(h.frequency - o.callerHz) < 3),
       `the model heard the caller's ${o.callerHz} Hz: ${JSON.stringify(heard)}`,
     );
-    await waitFor(
-      () => model.truncates.filter((x) => x.connection === conn).length >= 3,
+    const truncates = await waitFor(
+      () => {
+        const found = model.truncates.filter((x) => x.connection === conn);
+        return found.length >= 3 ? found : undefined;
+      },
       5_000,
       'a conversation.item.truncate per interrupt()',
     );
+    t.diagnostic(`interrupt() → truncate at the model: ${truncates.map((x, i) => x.receivedAt - r.interrupts[i].wallAt).join(', ')} ms`);
+
+    checkPage(r, dev);
 
     // close(): no HTTP, only the channel and the peer connection close; the server notices.
     page.commands.close = true;

@@ -28,6 +28,8 @@ export interface SdkPageReport {
   /** One per round: the model's tone heard, interrupt(), silence. */
   readonly interrupts: {
     readonly rmsBefore: number;
+    /** Date.now() at interrupt(). */
+    readonly wallAt: number;
     readonly silentAfterMs: number;
     readonly loudestAfterMs300: number;
     readonly trace: Record<string, number>[];
@@ -126,7 +128,7 @@ export async function startSdkPage(config: SdkPageConfig): Promise<SdkPageServer
         );
         const check = (r: SdkPageReport): void => {
           if (ok(r)) done(undefined, r);
-          else if (r.phase === 'error') done(new Error(`${what}: the page failed: ${r.error}\nevents: ${r.events.join(' ')}`));
+          else if (r.phase === 'error') done(new Error(`${what}: the page failed: ${r.error}\nreport: ${JSON.stringify(r)}`));
         };
         waiters.add(check);
       }),
