@@ -12,8 +12,8 @@
 import WebSocket from 'ws';
 import { createOpusDecoder, createOpusEncoder, OPUS_FRAME_SAMPLES } from '../../../media/opus.ts';
 import { createDownsampler, createUpsampler } from '../../../media/resample.ts';
-import type { InboundOpusFrame, MediaHandler, MediaHandlerContext } from '../media-handler.ts';
-import { forceAudioFormats, pcm16FromBase64, pcm16ToBase64, type RealtimeEvent } from './realtime-events.ts';
+import type { InboundOpusFrame, MediaHandler, MediaHandlerContext, RealtimeEvent } from '../media-handler.ts';
+import { forceAudioFormats, pcm16FromBase64, pcm16ToBase64 } from './realtime-events.ts';
 
 export interface RealtimeHandlerOptions {
   /** ws:// or wss:// URL of the model server, e.g. wss://api.openai.com/v1/realtime. */
@@ -32,16 +32,22 @@ export interface RealtimeHandlerOptions {
   readonly onDrop?: (reason: RealtimeDropReason) => void;
 }
 
-export type RealtimeDropReason = 'input_backpressure' | 'bad_caller_audio' | 'bad_model_audio' | 'bad_model_event' | 'event_not_sent';
-
-/** The FRONT helper's context members (sendEvent, request.session), read only where they exist. */
-interface FrontMembers {
-  readonly request?: { readonly session?: Readonly<Record<string, unknown>> };
-  sendEvent?(event: RealtimeEvent): boolean;
-}
+/**
+ * What the handler drops and counts (parley_transceiver_realtime_drops_total{reason}):
+ * caller audio while the model's socket is backed up, an undecodable caller packet, model audio
+ * or events it cannot read, and events for the caller that `oai-events` did not take.
+ */
+export const REALTIME_DROP_REASONS = [
+  'input_backpressure',
+  'bad_caller_audio',
+  'bad_model_audio',
+  'bad_model_event',
+  'event_not_sent',
+] as const;
+export type RealtimeDropReason = (typeof REALTIME_DROP_REASONS)[number];
 
 export interface RealtimeMediaHandler extends MediaHandler {
-  /** Client events from `oai-events` (the FRONT half calls this). */
+  /** Client events from `oai-events` (calls/oai-events.ts delivers them). */
   onEvent(event: RealtimeEvent): void;
 }
 
@@ -105,7 +111,6 @@ export function createRealtimeHandlerFactory(o: RealtimeHandlerOptions): (ctx: M
 }
 
 function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptions): RealtimeMediaHandler {
-  const front = ctx as MediaHandlerContext & FrontMembers;
   const drop = (reason: RealtimeDropReason): void => o.onDrop?.(reason);
   const maxBuffered = o.maxBufferedBytes ?? 256 * 1024;
   const decoder = createOpusDecoder();
@@ -118,9 +123,9 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(event));
   };
   const toClient = (event: RealtimeEvent): void => {
-    if (front.sendEvent === undefined || !front.sendEvent(event)) drop('event_not_sent');
+    if (!ctx.sendEvent(event)) drop('event_not_sent');
   };
-  toModel({ type: 'session.update', session: forceAudioFormats(front.request?.session ?? {}) });
+  toModel({ type: 'session.update', session: forceAudioFormats(ctx.request.session) });
 
   // Caller → model: 40 ms batches of 24 kHz PCM16.
   const input = new Int16Array(APPEND_SAMPLES);
