@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, stop } from 'esbuild';
 import { readBody } from '../firefox/page-server.ts';
 
 const HERE = fileURLToPath(new URL('./', import.meta.url));
@@ -74,7 +74,11 @@ export function bundlePage(): Promise<string> {
     platform: 'browser',
     target: 'es2022',
     logLevel: 'silent',
-  }).then((r) => r.outputFiles[0].text);
+  }).then(async (r) => {
+    // esbuild's service process would outlive the test otherwise.
+    await stop();
+    return r.outputFiles[0].text;
+  });
   return bundled;
 }
 
