@@ -102,8 +102,9 @@ export function serveSidebands(server: Server, o: SidebandOptions): { readonly o
     }
     const id = url.searchParams.get('call_id') ?? '';
     if (!CALL_ID.test(id)) return refuse(socket, new SignalingError(SignalingErrorCode.badRequest, 'call_id must be a call id (rtc_…)'));
-    const key = signed ? 'forwarded' : (req.headers.authorization ?? '');
-    if (open >= MAX_SIDEBANDS || (perKey.get(key) ?? 0) >= MAX_SIDEBANDS_PER_KEY)
+    // A forwarded sideband was counted against its key by the replica that took it.
+    const key = signed ? '' : (req.headers.authorization ?? '');
+    if (open >= MAX_SIDEBANDS || (key !== '' && (perKey.get(key) ?? 0) >= MAX_SIDEBANDS_PER_KEY))
       return refuse(socket, new SignalingError(SignalingErrorCode.sidebandLimit, 'too many sidebands are open', { 'retry-after': '5' }));
 
     if (o.calls.getCall(id) === undefined) {
