@@ -14,10 +14,11 @@ import { Keyring } from '../core/token/index.ts';
 import { loadConfig, parsers, renderSettingsHelp, setting } from '../common/cli-config.ts';
 import { systemRng } from '../common/system-rng.ts';
 import { freePorts } from '../client/free-port.ts';
+import { transceiverSettings } from '../transceiver/config.ts';
 import type { Command } from './command.ts';
 
 const addr = (text: string): TransportAddress => parsers.address(text);
-const spec = {
+export const devSettings = {
   http: setting({
     flag: 'http',
     env: 'PARLEY_DEV_HTTP',
@@ -74,6 +75,9 @@ const spec = {
     default: 1000,
     parse: parsers.int(1, 1_000_000),
   }),
+  // The transceiver's own settings (same flag, variable and parser), passed on to it as flags.
+  realtimeUrl: transceiverSettings.realtimeUrl,
+  realtimeModel: transceiverSettings.realtimeModel,
   logLevel: setting({
     flag: 'log-level',
     env: 'PARLEY_LOG_LEVEL',
@@ -90,9 +94,11 @@ Runs the embedded default on this machine: a relay and a transceiver (as child p
 the production code path), a routing-token keyring generated in memory and given to both, the
 relay's in-memory flow store (no Redis), and the demo page. Open the printed URL in a browser,
 or call it with \`parley call\`. Port 0 picks a free port. Ctrl-C stops everything.
+With --realtime-url every call is bridged to that OpenAI-Realtime-protocol model (the
+transceiver's realtime handler; its key from PARLEY_REALTIME_API_KEY).
 
 Options:
-${renderSettingsHelp(spec)}
+${renderSettingsHelp(devSettings)}
   -h, --help  this help
 
 When everything is up, one line \`parley dev ready {json}\` on stdout lists the addresses.`;
@@ -170,7 +176,14 @@ interface Stack {
   stop(): Promise<void>;
 }
 
-function launch(a: Addresses, env: NodeJS.ProcessEnv, relayWorkers: number, maxSessions: number): Stack {
+interface Passed {
+  readonly relayWorkers: number;
+  readonly maxSessions: number;
+  readonly realtimeUrl: string | undefined;
+  readonly realtimeModel: string | undefined;
+}
+
+function launch(a: Addresses, env: NodeJS.ProcessEnv, p: Passed): Stack {
   const relay = startChild(
     'relay',
     [
@@ -182,7 +195,7 @@ function launch(a: Addresses, env: NodeJS.ProcessEnv, relayWorkers: number, maxS
       '--http',
       formatAddress(a.relayHttp),
       '--workers',
-      String(relayWorkers),
+      String(p.relayWorkers),
     ],
     env,
   );
@@ -197,10 +210,12 @@ function launch(a: Addresses, env: NodeJS.ProcessEnv, relayWorkers: number, maxS
       '--relays',
       formatAddress(a.relay),
       '--max-sessions',
-      String(maxSessions),
+      String(p.maxSessions),
       // Ctrl-C should not wait the production 30 s for calls in progress to finish.
       '--drain-seconds',
       '2',
+      ...(p.realtimeUrl === undefined ? [] : ['--realtime-url', p.realtimeUrl]),
+      ...(p.realtimeModel === undefined ? [] : ['--realtime-model', p.realtimeModel]),
     ],
     env,
   );
@@ -250,7 +265,7 @@ export const command: Command = {
   summary: 'run a relay + transceiver + demo page locally (no Redis, no configuration)',
   help,
   async run(argv: string[]): Promise<number> {
-    const cfg = loadConfig(spec, argv, process.env);
+    const cfg = loadConfig(devSettings, argv, process.env);
     const configured: Addresses = {
       http: cfg.http,
       relay: cfg.relay,
@@ -283,7 +298,7 @@ export const command: Command = {
       let addrs = configured;
       for (let attempt = 1; !signalled; attempt++) {
         addrs = await resolveAddresses(configured);
-        stack = launch(addrs, env, cfg.relayWorkers, cfg.maxSessions);
+        stack = launch(addrs, env, cfg);
         try {
           await stack.ready;
           break;

@@ -10,7 +10,9 @@ import { renderSettingsHelp } from '../common/cli-config.ts';
 import { createLogger } from '../common/log.ts';
 import type { Logger } from '../common/log.ts';
 import { resolveTransceiverConfig, transceiverSettings } from '../transceiver/config.ts';
-import { createRealtimeHandlerFactory } from '../transceiver/handlers/realtime/realtime-handler.ts';
+import { MetricsRegistry } from '../common/metrics.ts';
+import { createRealtimeHandlerFactory, REALTIME_DROP_REASONS } from '../transceiver/handlers/realtime/realtime-handler.ts';
+import { realtimeDropMetric } from '../transceiver/transceiver-metrics.ts';
 import { defaultHandlers } from '../transceiver/handlers/registry.ts';
 import { LiveRelays, RelayLocations } from '../transceiver/relays/relay-locations.ts';
 import { advertisedAddresses, formatRelaySpec } from '../transceiver/relays/relay-spec.ts';
@@ -42,10 +44,17 @@ export const command: Command = {
   async run(argv: string[]): Promise<number> {
     const handlers = defaultHandlers();
     const cfg = resolveTransceiverConfig(argv, process.env, handlers);
+    const metrics = new MetricsRegistry();
     if (cfg.realtimeUrl !== undefined) {
+      const drops = realtimeDropMetric(metrics, REALTIME_DROP_REASONS);
       handlers.register(
         'realtime',
-        createRealtimeHandlerFactory({ url: cfg.realtimeUrl, apiKey: cfg.realtimeApiKey, model: cfg.realtimeModel }),
+        createRealtimeHandlerFactory({
+          url: cfg.realtimeUrl,
+          apiKey: cfg.realtimeApiKey,
+          model: cfg.realtimeModel,
+          onDrop: (reason) => drops[reason].inc(),
+        }),
         { replace: true },
       );
     }
@@ -75,6 +84,7 @@ export const command: Command = {
       trx = await startTransceiver({
         http: cfg.http,
         media: cfg.media,
+        metrics,
         relays: advertisedAddresses(cfg.relays),
         relayCidrs: cfg.relayCidrs,
         keyring,

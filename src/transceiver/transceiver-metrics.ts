@@ -82,6 +82,20 @@ function children<R extends string>(c: Counter, values: readonly R[]): Record<R,
   return Object.fromEntries(values.map((v) => [v, c.labels(v)])) as Record<R, CounterChild>;
 }
 
+/**
+ * The realtime handler's counted drops by reason (handlers/realtime/realtime-handler.ts
+ * REALTIME_DROP_REASONS). Made by the CLI, which builds the handler before the transceiver starts,
+ * in the registry it then gives startTransceiver.
+ */
+export function realtimeDropMetric<R extends string>(reg: MetricsRegistry, reasons: readonly R[]): Readonly<Record<R, CounterChild>> {
+  const c = reg.counter({
+    name: 'parley_transceiver_realtime_drops_total',
+    help: 'What the realtime handler dropped, by reason: caller audio (input_backpressure, bad_caller_audio), model output (bad_model_audio, bad_model_event), events oai-events did not take (event_not_sent)',
+    labelNames: ['reason'],
+  });
+  return Object.fromEntries(reasons.map((r) => [r, c.labels(r)])) as Record<R, CounterChild>;
+}
+
 export function transceiverMetrics(reg: MetricsRegistry): TransceiverMetrics {
   const drops = reg.counter({
     name: 'parley_transceiver_drops_total',

@@ -58,8 +58,11 @@ export const INIT_SCRIPT = `
   };
 `;
 
-/** Launches Chromium with a fake 440 Hz microphone and opens `pageUrl`. */
-export async function openDemo(pageUrl: string, toneHz = 440): Promise<BrowserSession> {
+/**
+ * Launches Chromium with a fake microphone playing `toneHz` (a 10 s WAV Chromium loops) and opens
+ * `pageUrl`, with `initScript` run before the page's own scripts (none when null).
+ */
+export async function openDemo(pageUrl: string, toneHz = 440, initScript: string | null = INIT_SCRIPT): Promise<BrowserSession> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-browser-'));
   const wav = join(dir, `tone-${toneHz}.wav`);
   await writeFile(wav, encodeWav({ sampleRate: 48000, channels: 1, samples: generateTone(10_000, { frequency: toneHz, amplitude: 0.5 }) }));
@@ -85,7 +88,7 @@ export async function openDemo(pageUrl: string, toneHz = 440): Promise<BrowserSe
   });
   try {
     const context = await browser.newContext();
-    await context.addInitScript(INIT_SCRIPT);
+    if (initScript !== null) await context.addInitScript(initScript);
     const page = await context.newPage();
     await page.goto(pageUrl);
     return {

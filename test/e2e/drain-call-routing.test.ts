@@ -10,10 +10,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
-import { buildOffer } from '../../src/client/sdp.ts';
 import { freeTcpPort } from '../../src/client/free-port.ts';
 import type { TransceiverProc } from './failover-helpers.ts';
-import { startTransceiver, stopAll } from './failover-helpers.ts';
+import { minimalOffer, startTransceiver, stopAll } from './failover-helpers.ts';
 
 let one: TransceiverProc;
 let two: TransceiverProc;
@@ -36,15 +35,7 @@ after(() => stopAll());
 const auth = { authorization: 'Bearer test-key-0123456789abcdef' };
 
 async function create(base: string): Promise<string> {
-  const offer = buildOffer({
-    iceUfrag: 'abcd',
-    icePwd: 'abcdefghijklmnopqrstuvwx',
-    fingerprint: { algorithm: 'sha-256', value: Array(32).fill('AB').join(':') },
-    candidate: { address: '127.0.0.1', port: 9, family: 'IPv4' },
-    ssrc: 1,
-    cname: 'x',
-    sessionId: '1',
-  });
+  const offer = minimalOffer();
   const res = await fetch(`${base}/v1/realtime/calls`, {
     method: 'POST',
     body: offer,

@@ -6,11 +6,10 @@
 //    client hears it: DTLS close_notify), and the process exits 0.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildOffer } from '../../src/client/sdp.ts';
 import { formatAddress } from '../../src/core/address.ts';
 import { runCall } from './helpers.ts';
 import type { RelayProc } from './failover-helpers.ts';
-import { redisPrefix, startRelay, startTransceiver, stopAll } from './failover-helpers.ts';
+import { minimalOffer, redisPrefix, startRelay, startTransceiver, stopAll } from './failover-helpers.ts';
 import { waitFor as until } from '../support/wait-for.ts';
 
 const run = redisPrefix();
@@ -25,17 +24,7 @@ after(async () => {
   await run.cleanup();
 });
 
-function offer(): string {
-  return buildOffer({
-    iceUfrag: 'abcd',
-    icePwd: 'abcdefghijklmnopqrstuvwx',
-    fingerprint: { algorithm: 'sha-256', value: Array(32).fill('AB').join(':') },
-    candidate: { address: '127.0.0.1', port: 9, family: 'IPv4' },
-    ssrc: 1,
-    cname: 'x',
-    sessionId: '1',
-  });
-}
+const offer = minimalOffer;
 
 async function connectedCall(lines: string[], from: number): Promise<string> {
   const l = await until(() => lines.slice(from).find((x) => x.includes('"msg":"call connected"')), 15_000, 'call connected');

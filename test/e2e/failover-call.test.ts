@@ -8,10 +8,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatAddress } from '../../src/core/address.ts';
-import { buildOffer } from '../../src/client/sdp.ts';
 import { runCall } from './helpers.ts';
 import type { RelayProc, TransceiverProc } from './failover-helpers.ts';
-import { gapAround, redisPrefix, startRelay, startTransceiver, stopAll, watchCall } from './failover-helpers.ts';
+import { minimalOffer, gapAround, redisPrefix, startRelay, startTransceiver, stopAll, watchCall } from './failover-helpers.ts';
 import { waitFor as until } from '../support/wait-for.ts';
 
 const run = redisPrefix();
@@ -37,15 +36,7 @@ after(async () => {
 
 /** POSTs a minimal offer; returns the answer's candidates as [address, priority] in SDP order. */
 async function candidates(base: string, headers: Record<string, string> = {}): Promise<[string, number][]> {
-  const offer = buildOffer({
-    iceUfrag: 'abcd',
-    icePwd: 'abcdefghijklmnopqrstuvwx',
-    fingerprint: { algorithm: 'sha-256', value: Array(32).fill('AB').join(':') },
-    candidate: { address: '127.0.0.1', port: 9, family: 'IPv4' },
-    ssrc: 1,
-    cname: 'x',
-    sessionId: '1',
-  });
+  const offer = minimalOffer();
   const res = await fetch(`${base}/v1/realtime/calls`, {
     method: 'POST',
     body: offer,

@@ -3,6 +3,7 @@
 // watch a call's packet counters through GET /v1/realtime/calls/{id} to measure media gaps,
 // and clean Redis keys under a per-run prefix. Every process started here is killed by
 // `stopAll()` (tests call it in `after`), so nothing outlives a run.
+import { buildOffer } from '../../src/client/sdp.ts';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -212,4 +213,17 @@ export function gapAround(samples: readonly Sample[], at: number): { gapMs: numb
     lastGrowth = samples[i].at;
   }
   return best && best.gapMs > 100 ? best : undefined;
+}
+
+/** A minimal well-formed offer (candidate on port 9: it never connects), for calls that only need to exist. */
+export function minimalOffer(): string {
+  return buildOffer({
+    iceUfrag: 'abcd',
+    icePwd: 'abcdefghijklmnopqrstuvwx',
+    fingerprint: { algorithm: 'sha-256', value: Array(32).fill('AB').join(':') },
+    candidate: { address: '127.0.0.1', port: 9, family: 'IPv4' },
+    ssrc: 1,
+    cname: 'x',
+    sessionId: '1',
+  });
 }

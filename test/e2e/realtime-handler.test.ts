@@ -5,7 +5,7 @@
 // model got session.update with PCM16 24 kHz forced both ways; barge-in (caller audio starting
 // while the reply plays → speech_started) stops the frames within 150 ms and truncates the item
 // at a plausible audio_end_ms; an unreachable or refusing model gets 502 agent_unavailable; a
-// model closing mid-call ends the call with agent_closed.
+// model closing mid-call ends the call with agent_closed. The handler's drops are in /metrics.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -57,6 +57,12 @@ test('the model hears the caller at 440 Hz and the caller hears the model at 660
   const pcm = await readWavFile(wav);
   const check = recordingHasTone(pcm.samples, 660);
   assert.ok(check.found && check.audibleFrames >= 40, JSON.stringify(check));
+  // This caller opened no data channel: the model's events for it (response.*, transcripts) are
+  // counted drops, by reason, in /metrics.
+  const metrics = dev.ready.transceiverMetrics;
+  const notSent = await metricSum(metrics, 'parley_transceiver_realtime_drops_total', 'reason="event_not_sent"');
+  assert.ok(notSent >= 5, `event_not_sent drops: ${notSent}`);
+  assert.equal(await metricSum(metrics, 'parley_transceiver_realtime_drops_total', 'reason="bad_model_event"'), 0);
 });
 
 test('barge-in: caller audio during the reply stops its frames within 150 ms and truncates the item', { timeout: 60_000 }, async () => {

@@ -1,5 +1,5 @@
 // The realtime handler against the test model in this process, with a recording context that
-// has the FRONT half's members (sendEvent, request.session): started/stopped per response,
+// has the members a call gives it (sendEvent, request.session): started/stopped per response,
 // the client's session.update forwarded with the audio formats forced, other client events
 // passed on, the client's output_audio_buffer.clear → cleared + truncate, audio deltas never
 // sent as events, and a model that sends garbage counted, not fatal.
@@ -9,7 +9,7 @@ import { createOpusEncoder } from '../../src/media/opus.ts';
 import { createToneGenerator } from '../../src/media/tone.ts';
 import { createRealtimeHandlerFactory } from '../../src/transceiver/handlers/realtime/realtime-handler.ts';
 import type { RealtimeDropReason, RealtimeMediaHandler } from '../../src/transceiver/handlers/realtime/realtime-handler.ts';
-import type { RealtimeEvent } from '../../src/transceiver/handlers/realtime/realtime-events.ts';
+import type { RealtimeEvent } from '../../src/transceiver/handlers/media-handler.ts';
 import { forceAudioFormats } from '../../src/transceiver/handlers/realtime/realtime-events.ts';
 import { startRealtimeModel } from '../support/realtime-model.ts';
 import type { RealtimeModel } from '../support/realtime-model.ts';

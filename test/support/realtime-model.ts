@@ -5,7 +5,7 @@
 // (streamed faster than real time), output_audio_transcript.delta/done, response.done — and
 // measures the frequency of the caller's tone in that second (so tests can check it survived
 // the resampling). While its reply would still be playing, caller audio that starts after
-// silence gets input_audio_buffer.speech_started. It records every client event, and can be
+// silence gets input_audio_buffer.speech_started; response.create gets a response too. It records every client event, and can be
 // told to close every connection (a model that goes away mid-call). For tests and benchmarks only.
 import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
@@ -199,6 +199,8 @@ export async function startRealtimeModel(o: RealtimeModelOptions = {}): Promise<
       }
       if (keep) events.push({ connection, event });
       if (keep && event.type === 'conversation.item.truncate') truncates.push({ ...event, connection, receivedAt: Date.now() });
+      // A client (or a sideband) asking for a response gets one, as from a second of audio.
+      if (event.type === 'response.create') respond();
     });
   });
 

@@ -14,6 +14,7 @@ import type { Keyring } from '../../core/token/index.ts';
 import type { Logger } from '../../common/log.ts';
 import type { CallIds } from './call-id.ts';
 import type { Admission, CallInfo, CallService, CloseReason, CreateCallOptions, CreateCallResult, DataChannelStats } from './call-types.ts';
+import type { SidebandHandle, SidebandSink } from './oai-events.ts';
 import type { MediaEndpoint } from '../media/endpoint.ts';
 import type { HandlerRegistry } from '../handlers/registry.ts';
 import type { CandidatePlan } from '../relays/relay-locations.ts';
@@ -305,6 +306,10 @@ export class CallRegistry implements CallService {
       relay: path && formatAddress(path.relayPublic),
       stats: s.stats(),
     };
+  }
+
+  attachSideband(id: string, sink: SidebandSink): SidebandHandle | undefined {
+    return this.#calls.get(id)?.session?.attachSideband(sink);
   }
 
   endCall(id: string, reason: CloseReason): boolean {

@@ -3,7 +3,7 @@
 import { reasonCatalog } from '../../core/errors.ts';
 import { AGENT_CLOSE_REASONS } from '../handlers/media-handler.ts';
 import type { AgentCloseReason, CallRequest } from '../handlers/media-handler.ts';
-import type { OaiEventStats } from './oai-events.ts';
+import type { OaiEventStats, SidebandHandle, SidebandSink } from './oai-events.ts';
 
 /** created → connecting (first valid ICE check) → connected (SRTP keys) → closed. */
 export type CallState = 'created' | 'connecting' | 'connected' | 'closed';
@@ -124,4 +124,6 @@ export interface CallService {
   getCall(id: string): CallInfo | undefined;
   /** Ends a call; false when the id is unknown. Ending a closed call is not an error. */
   endCall(id: string, reason: CloseReason): boolean;
+  /** A sideband on a call's event stream; undefined when the call is unknown, closed, or has its sidebands. */
+  attachSideband?(id: string, sink: SidebandSink): SidebandHandle | undefined;
 }

@@ -24,6 +24,7 @@ import type { AgentCloseReason, CallState, CloseReason, DataChannelStats, Sessio
 import { AGENT_CLOSE_REASONS } from './call-types.ts';
 import { CallChannels } from './call-channels.ts';
 import { OaiEvents } from './oai-events.ts';
+import type { SidebandHandle, SidebandSink } from './oai-events.ts';
 import type { OaiEventDrop } from './oai-events.ts';
 import type { CallRequest } from '../handlers/media-handler.ts';
 import type { CallChannelDrop } from './call-channels.ts';
@@ -234,6 +235,11 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
         onDrop: o.onChannelDrop,
       });
     }
+  }
+
+  /** A server's sideband on the call's event stream (calls/oai-events.ts); undefined when closed or full. */
+  attachSideband(sink: SidebandSink): SidebandHandle | undefined {
+    return this.#state === 'closed' ? undefined : this.#oaiEvents.attachSideband(sink);
   }
 
   get state(): CallState {

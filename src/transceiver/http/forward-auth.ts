@@ -9,6 +9,11 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { Keyring } from '../../core/token/index.ts';
 
+/**
+ * Marks a request one replica forwarded to another, so it is never forwarded twice; its value is
+ * the forwarder's signature, which stands in for the caller's API key.
+ */
+export const FORWARDED_HEADER = 'x-parley-forwarded';
 export const FORWARD_VALID_MS = 10_000;
 /** Replicas' wall clocks may disagree by this much (NTP-synced nodes: far less). */
 const MAX_SKEW_MS = 30_000;

@@ -37,6 +37,11 @@ export const SIGNALING_ERRORS = errorCatalog('SIGNALING', {
     415,
   ],
   rateLimited: ['ERR_SIGNALING_RATE_LIMITED', 'too many client_secrets requests from this address; `Retry-After` says when', 429],
+  sidebandLimit: [
+    'ERR_SIGNALING_SIDEBAND_LIMIT',
+    'a sideband (`GET /v1/realtime?call_id=`) over a limit: upgrades per address, sidebands open per API key or process, or per call; `Retry-After` says when',
+    429,
+  ],
   atCapacity: ['ERR_SIGNALING_AT_CAPACITY', '`--max-sessions` calls are running; `Retry-After` says when to retry', 503],
   draining: [
     'ERR_SIGNALING_DRAINING',

@@ -7,6 +7,7 @@
 //   GET    /v1/realtime/calls/{id}        state and counters (JSON)
 //   DELETE /v1/realtime/calls/{id}        end the call (WHIP, RFC 9725 §4.3)
 //   POST   /v1/realtime/calls/{id}/hangup end the call (OpenAI)
+//   GET    /v1/realtime?call_id=…         WebSocket upgrade: the call's sideband (http/sideband.ts)
 // It is only HTTP: what a call is lives behind CallService (calls/call-registry.ts), what an offer
 // body and a client secret are in realtime-front/. Every error answer is
 // `{"error":{"message","type","code"}}` from the catalog in http/signaling-errors.ts.
@@ -32,6 +33,8 @@ import type { JsonObject } from '../realtime-front/json-limits.ts';
 import { realtimeSessionObject } from '../realtime-front/session-object.ts';
 import type { CallRefusal, CallService } from '../calls/call-types.ts';
 import type { ForwardAuth } from './forward-auth.ts';
+import { FORWARDED_HEADER } from './forward-auth.ts';
+import { serveSidebands } from './sideband.ts';
 import { SignalingError, SignalingErrorCode } from './signaling-errors.ts';
 import { readStatic } from './static-files.ts';
 
@@ -123,11 +126,7 @@ type Route =
   | { kind: 'none' };
 
 const ID = '([A-Za-z0-9_-]{1,80})';
-/**
- * Marks a request one replica forwarded to another, so it is never forwarded twice; its value is
- * the forwarder's signature (http/forward-auth.ts), which stands in for the caller's API key.
- */
-const FORWARDED = 'x-parley-forwarded';
+const FORWARDED = FORWARDED_HEADER;
 const CALL = new RegExp(`^${CALLS_PATH}/${ID}$`);
 const HANGUP = new RegExp(`^${CALLS_PATH}/${ID}/hangup$`);
 
@@ -426,6 +425,16 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
       }
       sendError(res, e);
     });
+  });
+  serveSidebands(server, {
+    calls: o.calls,
+    keys,
+    ownerOf: o.ownerOf,
+    forwardAuth: o.forwardAuth,
+    wallClock,
+    clock: () => performance.now(),
+    log: o.log,
+    counted: (status) => requests.labels('sideband', String(status)).inc(),
   });
   return listenHttp(server, o.host, o.port, 'signaling', o.log, { maxConnections: o.maxConnections });
 }

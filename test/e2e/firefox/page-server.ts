@@ -167,7 +167,8 @@ export async function startPageServer(devPage: string, probe: string = PROBE): P
   };
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/** A request's whole body (test pages post small JSON reports). */
+export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));

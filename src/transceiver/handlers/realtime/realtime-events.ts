@@ -1,9 +1,6 @@
 // What the realtime handler does to Realtime events on their way to the model: the one audio
 // format Parley speaks with a model (PCM16 at 24 kHz, both ways) forced into every session
 // config, whatever the client asked for (the caller's audio is Opus on RTP; Parley converts).
-/** A Realtime protocol event: a JSON object with a string `type` (the FRONT half's type, same shape). */
-export type RealtimeEvent = { readonly type: string; readonly [key: string]: unknown };
-
 export const MODEL_AUDIO_FORMAT = { type: 'audio/pcm', rate: 24000 } as const;
 
 function object(value: unknown): Record<string, unknown> {

@@ -13,8 +13,8 @@
 // `oai-events` itself (the call's channel code), the sideband WebSocket.
 import WebSocket from 'ws';
 import { createOpusDecoder, createOpusEncoder } from '../../../media/opus.ts';
-import type { InboundOpusFrame, MediaHandler, MediaHandlerContext } from '../media-handler.ts';
-import { forceAudioFormats, pcm16FromBase64, pcm16ToBase64, type RealtimeEvent } from './realtime-events.ts';
+import type { InboundOpusFrame, MediaHandler, MediaHandlerContext, RealtimeEvent } from '../media-handler.ts';
+import { forceAudioFormats, pcm16FromBase64, pcm16ToBase64 } from './realtime-events.ts';
 
 export interface RealtimeHandlerOptions {
   /** ws:// or wss:// URL of the model server, e.g. wss://api.openai.com/v1/realtime. */
@@ -33,16 +33,22 @@ export interface RealtimeHandlerOptions {
   readonly onDrop?: (reason: RealtimeDropReason) => void;
 }
 
-export type RealtimeDropReason = 'input_backpressure' | 'bad_caller_audio' | 'bad_model_audio' | 'bad_model_event' | 'event_not_sent';
-
-/** The FRONT helper's context members (sendEvent, request.session), read only where they exist. */
-interface FrontMembers {
-  readonly request?: { readonly session?: Readonly<Record<string, unknown>> };
-  sendEvent?(event: RealtimeEvent): boolean;
-}
+/**
+ * What the handler drops and counts (parley_transceiver_realtime_drops_total{reason}):
+ * caller audio while the model's socket is backed up, an undecodable caller packet, model audio
+ * or events it cannot read, and events for the caller that `oai-events` did not take.
+ */
+export const REALTIME_DROP_REASONS = [
+  'input_backpressure',
+  'bad_caller_audio',
+  'bad_model_audio',
+  'bad_model_event',
+  'event_not_sent',
+] as const;
+export type RealtimeDropReason = (typeof REALTIME_DROP_REASONS)[number];
 
 export interface RealtimeMediaHandler extends MediaHandler {
-  /** Client events from `oai-events` (the FRONT half calls this). */
+  /** Client events from `oai-events` (calls/oai-events.ts delivers them). */
   onEvent(event: RealtimeEvent): void;
 }
 
@@ -53,6 +59,13 @@ const APPEND_SAMPLES = (PCM_RATE * 40) / 1000;
 const FRAME_SAMPLES = (PCM_RATE * 20) / 1000;
 const FRAME_MS = 20;
 const MAX_TRUNCATED_ITEMS = 16;
+/**
+ * Frames of silence sent after a barge-in cut the reply off. A receiver whose packets simply stop
+ * conceals the gap by extrapolating the last audio (a browser's NetEq stretched a cut-off tone
+ * over ~0.5 s in test/e2e/agents-sdk.test.ts); real silence ends the sound at once. Five, as
+ * Discord's voice docs prescribe "to avoid unintended Opus interpolation".
+ */
+const SILENCE_FRAMES_AFTER_CLEAR = 5;
 
 /** Opens the model's WebSocket and resolves once it said `session.created`; rejects with the reason. */
 function connect(o: RealtimeHandlerOptions): Promise<WebSocket> {
@@ -101,7 +114,6 @@ export function createRealtimeHandlerFactory(o: RealtimeHandlerOptions): (ctx: M
 }
 
 function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptions): RealtimeMediaHandler {
-  const front = ctx as MediaHandlerContext & FrontMembers;
   const drop = (reason: RealtimeDropReason): void => o.onDrop?.(reason);
   const maxBuffered = o.maxBufferedBytes ?? 256 * 1024;
   const decoder = createOpusDecoder({ sampleRate: PCM_RATE });
@@ -112,9 +124,9 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(event));
   };
   const toClient = (event: RealtimeEvent): void => {
-    if (front.sendEvent === undefined || !front.sendEvent(event)) drop('event_not_sent');
+    if (!ctx.sendEvent(event)) drop('event_not_sent');
   };
-  toModel({ type: 'session.update', session: forceAudioFormats(front.request?.session ?? {}) });
+  toModel({ type: 'session.update', session: forceAudioFormats(ctx.request.session) });
 
   // Caller → model: 40 ms batches of 24 kHz PCM16.
   const input = new Int16Array(APPEND_SAMPLES);
@@ -194,6 +206,8 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
     ctx.clearAudio();
     outputFill = 0;
     playing = undefined;
+    output.fill(0);
+    for (let i = 0; i < SILENCE_FRAMES_AFTER_CLEAR; i++) ctx.send(encoder.encode(output));
     truncated.add(p.itemId);
     // Only the latest items can still stream deltas; the set stays small over a long call.
     if (truncated.size > MAX_TRUNCATED_ITEMS) truncated.delete(truncated.values().next().value!);
