@@ -47,18 +47,6 @@ interface ReasonState {
   sources: Set<string>;
 }
 
-/** A URL with any user and password removed (log lines never carry secrets). */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return '(unparsable URL)';
-  }
-}
-
 export class MisconfigWarnings {
   readonly #ctx: MisconfigContext;
   readonly #state = new Map<MisconfigReason, ReasonState>();

@@ -17,7 +17,8 @@ import { startOpsHttp } from '../common/ops-http.ts';
 import type { RelayConfig } from './config.ts';
 import { RelayHeartbeat } from './heartbeat.ts';
 import { pinThread } from './pin.ts';
-import { newStats, registerRelayMetrics } from './stats.ts';
+import { Slot, newStats, registerRelayMetrics } from './stats.ts';
+import { redactUrl } from '../common/redis.ts';
 import { MemoryFlowStore } from './store/memory-store.ts';
 import { hostMemoryStore } from './store/remote-store.ts';
 import { flowRecordTtlMs } from '../contracts/flow-record.ts';
@@ -172,6 +173,14 @@ export async function startRelay(cfg: RelayConfig, log: Logger, clock: Clock = s
     }
   }
 
+  /** Issue #20: an unreachable Redis is a /readyz detail (the relay still forwards the flows it holds). */
+  const redisText = cfg.redis === undefined ? undefined : redactUrl(cfg.redis);
+  const storeDetails = (): string[] => {
+    if (redisText === undefined) return [];
+    const down = slots.flatMap((s, i) => (s.worker && s.ready && s.stats[Slot.storeConnected] === 0 ? [i] : []));
+    return down.length === 0 ? [] : [`flow store unreachable (--redis / PARLEY_REDIS ${redisText}) on worker(s) ${down.join(',')}`];
+  };
+
   let ops: OpsHttp | undefined;
   try {
     ops = await startOpsHttp({
@@ -179,6 +188,7 @@ export async function startRelay(cfg: RelayConfig, log: Logger, clock: Clock = s
       port: cfg.http.port,
       metrics,
       ready: () => !stopping && slots.every((s) => s.ready),
+      readyDetails: () => storeDetails(),
       healthy: () => !stopping,
       log,
     });

@@ -27,7 +27,8 @@ import type { ClientRoute, RouteContext } from './route.ts';
 import { admitLate, recoverFlow, routeFromClient } from './route.ts';
 import { RevokedTokens } from './revoked-tokens.ts';
 import { NATIVE_STATS_BASE, Slot, dropSlot, observeStoreLatency, removalSlot } from './stats.ts';
-import { MisconfigWarnings, redactUrl } from './misconfig.ts';
+import { MisconfigWarnings } from './misconfig.ts';
+import { redactUrl } from '../common/redis.ts';
 import { peekUsername } from '../core/stun/index.ts';
 import { fromIceChars } from '../core/token/format.ts';
 import { open as openToken } from '../core/token/index.ts';
@@ -69,7 +70,7 @@ function threadId(): number | undefined {
   }
 }
 
-function storeObserver(stats: Float64Array, log: Logger, clock: Clock): StoreObserver {
+function storeObserver(stats: Float64Array, log: Logger, clock: Clock, redis: string | undefined): StoreObserver {
   let lastLog = -Infinity;
   return {
     error(err) {
@@ -78,7 +79,13 @@ function storeObserver(stats: Float64Array, log: Logger, clock: Clock): StoreObs
       const now = clock.now();
       if (now - lastLog > 5000) {
         lastLog = now;
-        log.warn('flow store error', { err });
+        if (redis === undefined) log.warn('flow store error', { err });
+        else
+          log.warn(`Redis unreachable or lost (flow store): is --redis / PARLEY_REDIS (${redis}) right and Redis up?`, {
+            err,
+            setting: '--redis / PARLEY_REDIS',
+            value: redis,
+          });
       }
     },
     latency: (s) => observeStoreLatency(stats, s),
@@ -160,7 +167,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
     const clock = o.clock ?? systemClock;
     const log = createLogger({ component: 'relay', level: init.logLevel, fields: { worker: init.index } });
     const stats = new Float64Array(init.stats);
-    const obs = storeObserver(stats, log, clock);
+    const obs = storeObserver(stats, log, clock, init.store.kind === 'redis' ? redactUrl(init.store.url) : undefined);
     let store: FlowStore;
     if (init.store.kind === 'memory') store = new RemoteFlowStore(init.store.port, obs, clock);
     else if (o.openRedis) {

@@ -71,6 +71,8 @@ export interface TransceiverOptions {
   readonly staticDir?: string;
   /** Called with the routing token of each call that ends (relays/token-revocations.ts). */
   readonly tokenEnded?: (ufrag: string) => void;
+  /** Degraded-but-serving lines for /readyz, e.g. Redis unreachable (issue #20). */
+  readonly readyDetails?: () => readonly string[];
 }
 
 export interface Transceiver {
@@ -177,6 +179,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
       metrics,
       log: o.log,
       ready: () => !registry.draining,
+      readyDetails: o.readyDetails,
       staticDir: o.staticDir,
       regionHeader: o.regionHeader ?? 'x-parley-region',
       ownerOf: (id) => callIds.ownerOf(id, clock.wallNow()),

@@ -1,7 +1,8 @@
 // Loud misconfiguration (issue #20 item 1): each relay drop reason that points at a setting is a
 // warning in the relay's log naming the setting and the offending value — a token naming a
 // transceiver outside --transceiver-cidrs, return traffic from outside them, tokens from many
-// sources that do not open ("keys differ?"), and an unreachable Redis (--redis). Real relay
+// sources that do not open ("keys differ?"), and an unreachable Redis (--redis, also a /readyz
+// line). Real relay
 // processes, real sockets; each case sends from its own loopback IPs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -98,6 +99,12 @@ test('an unreachable Redis: media from unknown addresses is a warning naming --r
     assert.equal(w.setting, '--redis / PARLEY_REDIS');
     assert.equal(w.value, `redis://127.0.0.1:${port}`);
     assert.doesNotMatch(JSON.stringify(relay.logs), /secret/);
+    // And a /readyz line: the relay still forwards the flows it holds, so it stays ready.
+    const res = await fetch(`http://127.0.0.1:${relay.http.port}/readyz`);
+    const body = await res.text();
+    assert.equal(res.status, 200);
+    assert.match(body, new RegExp(`warning: flow store unreachable \\(--redis / PARLEY_REDIS redis://127\\.0\\.0\\.1:${port}\\)`));
+    assert.doesNotMatch(body, /secret/);
   } finally {
     await relay.stop();
     await pool.closeAll();
