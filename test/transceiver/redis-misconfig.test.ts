@@ -50,7 +50,7 @@ test('Redis lost mid-run: /readyz gains the line, and loses it when Redis is bac
     const lost = await waitFor(
       async () => {
         const r = await readyz(trx.base);
-        return r.body.includes('warning: redis unreachable') && r;
+        return r.body.includes('warning: redis unreachable') ? r : undefined;
       },
       15_000,
       '/readyz names the lost Redis',
