@@ -76,6 +76,22 @@ const spec = {
     default: 1000,
     parse: parsers.int(1, 1_000_000),
   }),
+  realtimeUrl: setting({
+    flag: 'realtime-url',
+    env: 'PARLEY_REALTIME_URL',
+    metavar: 'URL',
+    help: 'a server speaking the OpenAI Realtime WebSocket protocol: passed to the transceiver, whose default handler becomes realtime (key: PARLEY_REALTIME_API_KEY); the demo page is then a voice-agent page',
+    default: undefined as string | undefined,
+    parse: parsers.url(['ws:', 'wss:']),
+  }),
+  realtimeModel: setting({
+    flag: 'realtime-model',
+    env: 'PARLEY_REALTIME_MODEL',
+    metavar: 'NAME',
+    help: 'the model asked of --realtime-url (passed to the transceiver)',
+    default: undefined as string | undefined,
+    parse: parsers.string,
+  }),
   logLevel: setting({
     flag: 'log-level',
     env: 'PARLEY_LOG_LEVEL',
@@ -230,7 +246,14 @@ interface Stack {
   stop(): Promise<void>;
 }
 
-function launch(a: Addresses, env: NodeJS.ProcessEnv, relayWorkers: number, maxSessions: number, level: LogLevel): Stack {
+function launch(
+  a: Addresses,
+  env: NodeJS.ProcessEnv,
+  relayWorkers: number,
+  maxSessions: number,
+  level: LogLevel,
+  realtime: string[],
+): Stack {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   const relayChild = startChild(
     'relay',
@@ -265,6 +288,7 @@ function launch(a: Addresses, env: NodeJS.ProcessEnv, relayWorkers: number, maxS
       // Ctrl-C should not wait the production 30 s for calls in progress to finish.
       '--drain-seconds',
       '2',
+      ...realtime,
     ],
     env,
     'listening',
@@ -340,6 +364,10 @@ export const command: Command = {
       PARLEY_KEYS: Keyring.generate(systemRng, 1).toString(),
     };
     delete env.PARLEY_KEYS_FILE;
+    const realtime = [
+      ...(cfg.realtimeUrl === undefined ? [] : ['--realtime-url', cfg.realtimeUrl]),
+      ...(cfg.realtimeModel === undefined ? [] : ['--realtime-model', cfg.realtimeModel]),
+    ];
 
     let stack: Stack | undefined;
     let signalled = false;
@@ -357,7 +385,7 @@ export const command: Command = {
       let addrs = configured;
       for (let attempt = 1; !signalled; attempt++) {
         addrs = await resolveAddresses(configured);
-        stack = launch(addrs, env, cfg.relayWorkers, cfg.maxSessions, cfg.logLevel);
+        stack = launch(addrs, env, cfg.relayWorkers, cfg.maxSessions, cfg.logLevel, realtime);
         try {
           await stack.ready;
           break;
