@@ -14,7 +14,7 @@ import { resolveTransceiverConfig, transceiverSettings } from '../transceiver/co
 import { createRealtimeHandlerFactory } from '../transceiver/handlers/realtime/realtime-handler.ts';
 import { defaultHandlers } from '../transceiver/handlers/registry.ts';
 import { LiveRelays, RelayLocations } from '../transceiver/relays/relay-locations.ts';
-import { advertisedAddresses, formatRelaySpec } from '../transceiver/relays/relay-spec.ts';
+import { advertisedAddresses, formatRelaySpec, locationOfAddress } from '../transceiver/relays/relay-spec.ts';
 import { TokenRevocations } from '../transceiver/relays/token-revocations.ts';
 import type { TokenRevocationsOptions } from '../transceiver/relays/token-revocations.ts';
 import { startTransceiver } from '../transceiver/transceiver.ts';
@@ -103,6 +103,7 @@ export const command: Command = {
         staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
         tokenEnded: revocations && ((ufrag) => revocations.revoke(ufrag)),
         readyDetails: () => redisDetails(cfg.redis, [live, revocations]),
+        locationOf: locationOfAddress(cfg.relays),
       });
     } catch (err) {
       // A port in use or an address not on this host: say which, exit 1 (as the relay does).
