@@ -50,16 +50,23 @@ function bind(a: TransportAddress, port: number, reusePort = false): Promise<Soc
 
 const close = (s: Socket): Promise<void> => new Promise((r) => s.close(() => r()));
 
-/** Whether another socket holds `a` (an exclusive bind fails with EADDRINUSE). */
-export async function portHeld(a: TransportAddress): Promise<boolean> {
-  if (a.port === 0) return false;
-  try {
-    await close(await bind(a, a.port));
-    return false;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') return true;
-    throw err;
+/**
+ * Who holds `a`: nobody; a socket that lets others join (SO_REUSEPORT, same user: a relay); or
+ * one that does not (the real bind then fails with EADDRINUSE, as without this check). Telling
+ * the last two apart binds a SO_REUSEPORT socket for a moment: the kernel could hand it a
+ * datagram meant for the holder in that instant, which is then lost (one, at most, per start).
+ */
+export async function portHolder(a: TransportAddress): Promise<'free' | 'shared' | 'exclusive'> {
+  if (a.port === 0) return 'free';
+  for (const reusePort of [false, true]) {
+    try {
+      await close(await bind(a, a.port, reusePort));
+      return reusePort ? 'shared' : 'free';
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    }
   }
+  return 'exclusive';
 }
 
 /** The holder of `pub` forwarded a check minted under `key` to our probe socket. */
@@ -100,13 +107,13 @@ async function forwards(pub: TransportAddress, o: JoinCheckOptions, key: Keyring
 }
 
 /**
- * For each held public port: does its holder forward our tokens? `refused` names the first port
+ * For each public port held by a SO_REUSEPORT group: does its holder forward our tokens? `refused` names the first port
  * whose holder forwards none of our keys' tokens; `same_keys` that a holder did (a hand-over).
  */
 export async function checkJoin(o: JoinCheckOptions): Promise<JoinCheck> {
   let result: JoinCheck = { kind: 'free' };
   for (const pub of o.publics) {
-    if (!(await portHeld(pub))) continue;
+    if ((await portHolder(pub)) !== 'shared') continue;
     let ok = false;
     for (const k of o.keyring.keys) {
       if (await forwards(pub, o, new Keyring([{ id: k.id, secret: k.exportSecret() }]), o.waitMs ?? 1000)) {

@@ -57,20 +57,28 @@ export class MisconfigWarnings {
 
   /**
    * A datagram was dropped for `reason`; `value` is the offending value when the caller knows it
-   * (a destination or source IP), `source` the sender's IP. Returns a warning to log, or undefined
+   * (a destination or source IP; a function is called only when a warning is made), `source` the sender's IP. Returns a warning to log, or undefined
    * (not a misconfiguration reason, warned lately, or — for token failures — too few sources yet).
    */
-  dropped(reason: DropReason, now: number, n = 1, value?: string, source?: string): MisconfigWarning | undefined {
+  dropped(
+    reason: DropReason,
+    now: number,
+    n = 1,
+    value?: string | (() => string | undefined),
+    source?: string,
+  ): MisconfigWarning | undefined {
     if (!isMisconfigReason(reason)) return undefined;
     let s = this.#state.get(reason);
     if (!s) this.#state.set(reason, (s = { lastWarned: -Infinity, drops: 0, value: undefined, sources: new Set() }));
     s.drops += n;
-    if (value !== undefined) s.value = value;
     if (source !== undefined && s.sources.size < MAX_SOURCES) s.sources.add(source);
     if (now - s.lastWarned < WARN_INTERVAL_MS) return undefined;
     const tokenReason = reason === 'token_bad_tag' || reason === 'token_unknown_key';
     // One client with a stale or forged token is not a misconfiguration; many sources at once are.
     if (tokenReason && s.sources.size < KEY_MISMATCH_SOURCES) return undefined;
+    // The value is worked out only for a warning (it may cost a token open).
+    const v = typeof value === 'function' ? value() : value;
+    if (v !== undefined) s.value = v;
     const w = this.#warning(reason, s);
     s.lastWarned = now;
     s.drops = 0;

@@ -265,13 +265,18 @@ export async function startRelay(cfg: RelayConfig, log: Logger, clock: Clock = s
  */
 async function refuseForeignHolder(cfg: RelayConfig, log: Logger): Promise<void> {
   const keyring = Keyring.parse(cfg.keys);
+  const started = performance.now();
   const r = await checkJoin({
     publics: cfg.listen.map(({ advertised: _a, ...bind }) => bind),
     internal: cfg.internal,
     keyring,
     rng: systemRng,
   });
-  if (r.kind === 'same_keys') log.info('joining a relay with the same keys on its port (hand-over)', { public: formatAddress(r.public) });
+  if (r.kind === 'same_keys')
+    log.info('joining a relay with the same keys on its port (hand-over)', {
+      public: formatAddress(r.public),
+      ms: Math.round(performance.now() - started),
+    });
   if (r.kind === 'refused')
     throw new ConfigError(
       '--keys-file / PARLEY_KEYS',

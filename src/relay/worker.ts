@@ -296,7 +296,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
   #drop(reason: DropReason, rinfo?: RemoteInfo, msg?: Buffer): void {
     this.#stats[dropSlot[reason]]++;
     if (LOGGED_DROPS.has(reason)) this.#logLimited(reason, 'new flow refused', rinfo && { from: `${rinfo.address}:${rinfo.port}` });
-    const w = this.#misconfig.dropped(reason, this.#clock.now(), 1, msg && this.#offendingValue(reason, msg), rinfo?.address);
+    const w = this.#misconfig.dropped(reason, this.#clock.now(), 1, msg && (() => this.#offendingValue(reason, msg)), rinfo?.address);
     if (w) this.#log.warn(w.msg, w.fields);
   }
 
