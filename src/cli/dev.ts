@@ -15,6 +15,8 @@ import { loadConfig, parsers, renderSettingsHelp, setting } from '../common/cli-
 import { systemRng } from '../common/system-rng.ts';
 import { freePorts } from '../client/free-port.ts';
 import { transceiverSettings } from '../transceiver/config.ts';
+import { LOG_LEVELS, LOG_LEVEL_RANK as RANK } from '../common/log.ts';
+import type { LogLevel } from '../common/log.ts';
 import type { Command } from './command.ts';
 
 const addr = (text: string): TransportAddress => parsers.address(text);
@@ -83,8 +85,8 @@ export const devSettings = {
     env: 'PARLEY_LOG_LEVEL',
     metavar: 'LEVEL',
     help: 'log level of both children',
-    default: 'info',
-    parse: parsers.oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const),
+    default: 'info' as LogLevel,
+    parse: parsers.oneOf(LOG_LEVELS),
   }),
 };
 
@@ -128,14 +130,72 @@ async function resolveAddresses(cfg: Addresses): Promise<Addresses> {
   return out as unknown as Addresses;
 }
 
-function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  for (const stream of [child.stdout, child.stderr]) {
+/** A child process and the first log line it writes with a given msg (its own "I am up" line). */
+interface Child {
+  readonly proc: ChildProcess;
+  /** Resolves with the child's ready log line; rejects when it exits first or the deadline passes. */
+  readonly readyLine: Promise<Record<string, unknown>>;
+}
+
+/**
+ * Starts `parley ARGS`. The child logs at info at least (its ready line is how we know it is
+ * up, issue #20); lines below the user's --log-level are not shown.
+ */
+function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, readyMsg: string, level: LogLevel, deadline: number): Child {
+  const proc = spawn(process.execPath, [BIN, ...args], {
+    env: { ...env, PARLEY_LOG_LEVEL: RANK[level] < RANK.info ? level : 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let found: (rec: Record<string, unknown>) => void = () => {};
+  let failed: (err: Error) => void = () => {};
+  const readyLine = new Promise<Record<string, unknown>>((resolve, reject) => {
+    found = resolve;
+    failed = reject;
+  });
+  readyLine.catch(() => {}); // observed by the caller
+  const timer = setTimeout(
+    () => failed(new Error(`did not report ready within ${READY_TIMEOUT_MS} ms`)),
+    Math.max(0, deadline - Date.now()),
+  );
+  timer.unref();
+  proc.once('exit', (code, signal) => {
+    clearTimeout(timer);
+    failed(new Error(`exited (${code ?? signal}) before it was ready (its log above says why)`));
+  });
+  for (const stream of [proc.stdout, proc.stderr]) {
     if (!stream) continue;
-    // Each child line, prefixed, on our stderr: stdout stays free for the ready line.
-    createInterface({ input: stream }).on('line', (line) => process.stderr.write(`[${name}] ${line}\n`));
+    createInterface({ input: stream }).on('line', (line) => {
+      let rec: Record<string, unknown> | undefined;
+      try {
+        rec = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        rec = undefined;
+      }
+      if (rec?.msg === readyMsg) {
+        clearTimeout(timer);
+        found(rec);
+      }
+      const lvl = typeof rec?.level === 'string' ? (rec.level as LogLevel) : undefined;
+      // Each child line, prefixed, on our stderr: stdout stays free for the ready line.
+      if (lvl === undefined || RANK[lvl] === undefined || RANK[lvl] >= RANK[level]) process.stderr.write(`[${name}] ${line}\n`);
+    });
   }
-  return child;
+  return { proc, readyLine };
+}
+
+/**
+ * Issue #20: `ready` only when the child itself says it is up on exactly the addresses we gave
+ * it, is still running, and its /readyz answers 200 — a foreign process answering on one of
+ * our ports (the child then failed to bind it) must never make us print "ready".
+ */
+async function childReady(child: Child, url: string, expect: Record<string, string>, deadline: number): Promise<void> {
+  const rec = await child.readyLine;
+  for (const [field, want] of Object.entries(expect)) {
+    const got = rec[field];
+    const list = Array.isArray(got) ? got.map(String) : [String(got)];
+    if (!list.includes(want)) throw new Error(`reports ${field} ${String(got)}, not ${want}: another process holds the port?`);
+  }
+  await waitReady(url, child.proc, deadline);
 }
 
 async function waitReady(url: string, child: ChildProcess, deadline: number): Promise<void> {
@@ -145,7 +205,7 @@ async function waitReady(url: string, child: ChildProcess, deadline: number): Pr
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
-      if (res.status === 200) return;
+      if (res.status === 200 && child.exitCode === null && child.signalCode === null) return;
     } catch {
       // not listening yet
     }
@@ -176,15 +236,16 @@ interface Stack {
   stop(): Promise<void>;
 }
 
-interface Passed {
-  readonly relayWorkers: number;
-  readonly maxSessions: number;
-  readonly realtimeUrl: string | undefined;
-  readonly realtimeModel: string | undefined;
-}
-
-function launch(a: Addresses, env: NodeJS.ProcessEnv, p: Passed): Stack {
-  const relay = startChild(
+function launch(
+  a: Addresses,
+  env: NodeJS.ProcessEnv,
+  relayWorkers: number,
+  maxSessions: number,
+  level: LogLevel,
+  realtime: string[],
+): Stack {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const relayChild = startChild(
     'relay',
     [
       'relay',
@@ -195,11 +256,14 @@ function launch(a: Addresses, env: NodeJS.ProcessEnv, p: Passed): Stack {
       '--http',
       formatAddress(a.relayHttp),
       '--workers',
-      String(p.relayWorkers),
+      String(relayWorkers),
     ],
     env,
+    'relay ready',
+    level,
+    deadline,
   );
-  const trx = startChild(
+  const trxChild = startChild(
     'transceiver',
     [
       'transceiver',
@@ -210,15 +274,19 @@ function launch(a: Addresses, env: NodeJS.ProcessEnv, p: Passed): Stack {
       '--relays',
       formatAddress(a.relay),
       '--max-sessions',
-      String(p.maxSessions),
+      String(maxSessions),
       // Ctrl-C should not wait the production 30 s for calls in progress to finish.
       '--drain-seconds',
       '2',
-      ...(p.realtimeUrl === undefined ? [] : ['--realtime-url', p.realtimeUrl]),
-      ...(p.realtimeModel === undefined ? [] : ['--realtime-model', p.realtimeModel]),
+      ...realtime,
     ],
     env,
+    'listening',
+    level,
+    deadline,
   );
+  const relay = relayChild.proc;
+  const trx = trxChild.proc;
   let stopping: Promise<void> | undefined;
   let listener: ((name: string, how: string) => void) | undefined;
   for (const [name, child] of [
@@ -229,10 +297,16 @@ function launch(a: Addresses, env: NodeJS.ProcessEnv, p: Passed): Stack {
       if (!stopping) listener?.(name, String(code ?? signal));
     });
   }
-  const deadline = Date.now() + READY_TIMEOUT_MS;
   const ready = Promise.all([
-    waitReady(httpUrl(a.relayHttp, '/readyz'), relay, deadline).catch((e: Error) => Promise.reject(new Error(`relay ${e.message}`))),
-    waitReady(httpUrl(a.http, '/readyz'), trx, deadline).catch((e: Error) => Promise.reject(new Error(`transceiver ${e.message}`))),
+    childReady(
+      relayChild,
+      httpUrl(a.relayHttp, '/readyz'),
+      { public: formatAddress(a.relay), http: formatAddress(a.relayHttp) },
+      deadline,
+    ).catch((e: Error) => Promise.reject(new Error(`relay ${e.message}`))),
+    childReady(trxChild, httpUrl(a.http, '/readyz'), { http: formatAddress(a.http), media: formatAddress(a.media) }, deadline).catch(
+      (e: Error) => Promise.reject(new Error(`transceiver ${e.message}`)),
+    ),
   ]).then(() => {});
   ready.catch(() => {}); // observed by the caller; this only keeps an unawaited rejection quiet
   return {
@@ -278,9 +352,12 @@ export const command: Command = {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       PARLEY_KEYS: Keyring.generate(systemRng, 1).toString(),
-      PARLEY_LOG_LEVEL: cfg.logLevel,
     };
     delete env.PARLEY_KEYS_FILE;
+    const realtime = [
+      ...(cfg.realtimeUrl === undefined ? [] : ['--realtime-url', cfg.realtimeUrl]),
+      ...(cfg.realtimeModel === undefined ? [] : ['--realtime-model', cfg.realtimeModel]),
+    ];
 
     let stack: Stack | undefined;
     let signalled = false;
@@ -298,7 +375,7 @@ export const command: Command = {
       let addrs = configured;
       for (let attempt = 1; !signalled; attempt++) {
         addrs = await resolveAddresses(configured);
-        stack = launch(addrs, env, cfg);
+        stack = launch(addrs, env, cfg.relayWorkers, cfg.maxSessions, cfg.logLevel, realtime);
         try {
           await stack.ready;
           break;

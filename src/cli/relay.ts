@@ -3,6 +3,7 @@
 // flush pending flow-store writes, exit 0). Bad settings exit 2 via ConfigError in main.ts.
 import type { Command } from './command.ts';
 import { renderSettingsHelp } from '../common/cli-config.ts';
+import { ConfigError } from '../common/config-error.ts';
 import { createLogger } from '../common/log.ts';
 import { relaySettings, resolveRelayConfig } from '../relay/config.ts';
 import { startRelay } from '../relay/relay.ts';
@@ -39,8 +40,9 @@ export const command: Command = {
       try {
         relay = await startRelay(cfg, log);
       } catch (err) {
-        log.error('relay failed to start', { err });
-        return 1;
+        log.error('relay failed to start', { err, setting: err instanceof ConfigError ? err.setting : undefined });
+        // A port held by a relay with other keys (relay.ts) is a configuration error: exit 2.
+        return err instanceof ConfigError ? 2 : 1;
       }
       log.info('stopping', { signal: await stopRequested });
       await relay.stop();

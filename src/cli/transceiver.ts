@@ -8,6 +8,7 @@ import { formatAddress } from '../core/address.ts';
 import { ConfigError } from '../common/config-error.ts';
 import { renderSettingsHelp } from '../common/cli-config.ts';
 import { createLogger } from '../common/log.ts';
+import { redactUrl } from '../common/redis.ts';
 import type { Logger } from '../common/log.ts';
 import { resolveTransceiverConfig, transceiverSettings } from '../transceiver/config.ts';
 import { MetricsRegistry } from '../common/metrics.ts';
@@ -15,7 +16,7 @@ import { createRealtimeHandlerFactory, REALTIME_DROP_REASONS } from '../transcei
 import { realtimeDropMetric } from '../transceiver/transceiver-metrics.ts';
 import { defaultHandlers } from '../transceiver/handlers/registry.ts';
 import { LiveRelays, RelayLocations } from '../transceiver/relays/relay-locations.ts';
-import { advertisedAddresses, formatRelaySpec } from '../transceiver/relays/relay-spec.ts';
+import { advertisedAddresses, formatRelaySpec, locationOfAddress } from '../transceiver/relays/relay-spec.ts';
 import { TokenRevocations } from '../transceiver/relays/token-revocations.ts';
 import type { TokenRevocationsOptions } from '../transceiver/relays/token-revocations.ts';
 import { startTransceiver } from '../transceiver/transceiver.ts';
@@ -111,6 +112,8 @@ export const command: Command = {
         srtpTransform: cfg.srtpTransform,
         staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
         tokenEnded: revocations && ((ufrag) => revocations.revoke(ufrag)),
+        readyDetails: () => redisDetails(cfg.redis, [live, revocations]),
+        locationOf: locationOfAddress(cfg.relays),
       });
     } catch (err) {
       // A port in use or an address not on this host: say which, exit 1 (as the relay does).
@@ -147,6 +150,12 @@ export const command: Command = {
     return 0;
   },
 };
+
+/** Issue #20: Redis unreachable or lost is a /readyz line (calls still work: every location counts as live, revocations are lost). */
+function redisDetails(url: string | undefined, clients: readonly ({ readonly connected: boolean } | undefined)[]): string[] {
+  if (url === undefined || clients.every((c) => c === undefined || c.connected)) return [];
+  return [`redis unreachable (--redis / PARLEY_REDIS ${redactUrl(url)}): relay heartbeats and token revocations are not read or written`];
+}
 
 /** Revocations whose publish failed are logged at most once per 10 s (a down Redis must not flood the log). */
 function revocationOptions(url: string, prefix: string, log: Logger): TokenRevocationsOptions {

@@ -10,7 +10,9 @@
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+/** Severity order (a logger at level L writes lines whose rank is at least RANK[L]). */
+export const LOG_LEVEL_RANK: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+const RANK = LOG_LEVEL_RANK;
 
 export type LogFields = Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 // The operations HTTP endpoint every Parley process serves: GET /metrics (Prometheus text),
 // /healthz (the process is alive: 200 unless `healthy()` says otherwise) and /readyz (200 only
-// when `ready()` is true, else 503). Nothing else: no signaling, no admin actions.
+// when `ready()` is true, else 503; `readyDetails()` lines follow as `warning: …`). Nothing else: no signaling, no admin actions.
 //
 // API (stable; relay and transceiver use it):
 //   const ops = await startOpsHttp({ host, port, metrics: registry, ready: () => bool, healthy?, log? });
@@ -20,6 +20,11 @@ export interface OpsEndpoints {
   readonly metrics: MetricsRegistry;
   readonly ready: () => boolean;
   readonly healthy?: () => boolean;
+  /**
+   * Degraded but still serving (issue #20: Redis unreachable or lost): one line each, appended to
+   * the /readyz body whatever its status, so an operator sees why without reading logs.
+   */
+  readonly readyDetails?: () => readonly string[];
 }
 
 export interface OpsHttpOptions extends OpsEndpoints {
@@ -50,7 +55,7 @@ export function serveOps(o: OpsEndpoints, path: OpsPath, req: IncomingMessage, r
   } else {
     const ok = o.ready();
     status = ok ? 200 : 503;
-    body = ok ? 'ready\n' : 'not ready\n';
+    body = (ok ? 'ready\n' : 'not ready\n') + (o.readyDetails?.() ?? []).map((d) => `warning: ${d}\n`).join('');
   }
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
   res.end(req.method === 'HEAD' ? undefined : body);

@@ -36,6 +36,20 @@ export interface RedisClientOptions {
   readonly onError?: (err: unknown) => void;
   /** Times the log rate limit; default the system clock. */
   readonly clock?: Clock;
+  /** The setting that names this Redis (e.g. '--redis / PARLEY_REDIS'): warnings name it and the URL (issue #20). */
+  readonly setting?: string;
+}
+
+/** A URL with any user and password removed (log lines and /readyz never carry secrets). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '(unparsable URL)';
+  }
 }
 
 /**
@@ -56,7 +70,13 @@ export async function createRedisClient(o: RedisClientOptions): Promise<RedisCli
     const now = clock.now();
     if (o.log && now - lastLog >= ERROR_LOG_INTERVAL_MS) {
       lastLog = now;
-      o.log.warn(`${o.what} error`, { err });
+      if (o.setting === undefined) o.log.warn(`${o.what} error`, { err });
+      else
+        o.log.warn(`Redis unreachable or lost (${o.what}): is ${o.setting} (${redactUrl(o.url)}) right and Redis up?`, {
+          err,
+          setting: o.setting,
+          value: redactUrl(o.url),
+        });
     }
   });
   return client;

@@ -179,6 +179,14 @@ export const relaySettings = {
     default: 1000,
     parse: parsers.int(1, 1_000_000),
   }),
+  joinCheck: setting({
+    flag: 'join-check',
+    env: 'PARLEY_JOIN_CHECK',
+    metavar: 'on|off',
+    help: "when a public port is already held (SO_REUSEPORT hand-over), first check that its holder forwards this relay's tokens, and refuse to join (exit 2) a relay with other keys",
+    default: 'on' as 'on' | 'off',
+    parse: parsers.oneOf(['on', 'off'] as const),
+  }),
   logLevel: setting({
     flag: 'log-level',
     env: 'PARLEY_LOG_LEVEL',

@@ -66,6 +66,8 @@ export interface DatapathOptions {
   readonly now: Float64Array;
   /** The transceiver networks (--transceiver-cidrs): return traffic only from these. */
   readonly transceiverCidrs: CidrSet;
+  /** Return traffic from `address`, outside the transceiver networks, was dropped (the misconfiguration warning names it). */
+  readonly onDisallowedSource?: (address: string) => void;
 }
 
 // dgram resolves the destination of every send through `lookup`; ours only ever sees literal
@@ -169,6 +171,7 @@ export class NodeDatapath implements Datapath<JsFlow> {
       const r = routeFromTransceiver(route, matchers, msg, rinfo);
       if (r.kind === 'drop') {
         stats[dropSlot[r.reason]]++;
+        if (r.reason === 'disallowed_source') this.#o.onDisallowedSource?.(rinfo.address);
         return;
       }
       const f = r.flow;

@@ -65,7 +65,13 @@ export class RelayHeartbeat {
   /** Connects (node-redis loaded only now) and starts beating; never throws for a down Redis. */
   static async start(o: HeartbeatOptions): Promise<RelayHeartbeat> {
     const h = new RelayHeartbeat(o);
-    const client = await createRedisClient({ url: o.url, what: 'heartbeat store', log: o.log, clock: h.#clock });
+    const client = await createRedisClient({
+      url: o.url,
+      what: 'heartbeat store',
+      log: o.log,
+      clock: h.#clock,
+      setting: '--redis / PARLEY_REDIS',
+    });
     h.#client = client;
     // The first beat goes out as soon as the connection is up, not a whole interval later.
     client.on('ready', () => void h.#beat());

@@ -17,7 +17,12 @@ import { startOpsHttp } from '../common/ops-http.ts';
 import type { RelayConfig } from './config.ts';
 import { RelayHeartbeat } from './heartbeat.ts';
 import { pinThread } from './pin.ts';
-import { newStats, registerRelayMetrics } from './stats.ts';
+import { checkJoin, refusalText } from './join-check.ts';
+import { Keyring } from '../core/token/index.ts';
+import { systemRng } from '../common/system-rng.ts';
+import { ConfigError } from '../common/config-error.ts';
+import { Slot, newStats, registerRelayMetrics } from './stats.ts';
+import { redactUrl } from '../common/redis.ts';
 import { MemoryFlowStore } from './store/memory-store.ts';
 import { hostMemoryStore } from './store/remote-store.ts';
 import { flowRecordTtlMs } from '../contracts/flow-record.ts';
@@ -53,6 +58,7 @@ export async function startRelay(cfg: RelayConfig, log: Logger, clock: Clock = s
   if (cfg.datapathFallback !== undefined)
     log.warn('relay datapath: js (the native addon is not available)', { reason: cfg.datapathFallback });
   else log.info(`relay datapath: ${cfg.datapath}`);
+  if (cfg.joinCheck === 'on') await refuseForeignHolder(cfg, log);
   const metrics = new MetricsRegistry();
   const slots: Slot[] = Array.from({ length: cfg.workers }, (_, i) => ({
     worker: undefined,
@@ -172,6 +178,14 @@ export async function startRelay(cfg: RelayConfig, log: Logger, clock: Clock = s
     }
   }
 
+  /** Issue #20: an unreachable Redis is a /readyz detail (the relay still forwards the flows it holds). */
+  const redisText = cfg.redis === undefined ? undefined : redactUrl(cfg.redis);
+  const storeDetails = (): string[] => {
+    if (redisText === undefined) return [];
+    const down = slots.flatMap((s, i) => (s.worker && s.ready && s.stats[Slot.storeConnected] === 0 ? [i] : []));
+    return down.length === 0 ? [] : [`flow store unreachable (--redis / PARLEY_REDIS ${redisText}) on worker(s) ${down.join(',')}`];
+  };
+
   let ops: OpsHttp | undefined;
   try {
     ops = await startOpsHttp({
@@ -179,6 +193,7 @@ export async function startRelay(cfg: RelayConfig, log: Logger, clock: Clock = s
       port: cfg.http.port,
       metrics,
       ready: () => !stopping && slots.every((s) => s.ready),
+      readyDetails: () => storeDetails(),
       healthy: () => !stopping,
       log,
     });
@@ -242,4 +257,33 @@ export async function startRelay(cfg: RelayConfig, log: Logger, clock: Clock = s
     location: cfg.location,
   });
   return relay;
+}
+
+/**
+ * Issue #20: a public port already held must be held by a relay with our keys (a hand-over);
+ * join-check.ts. Throws ConfigError (exit 2) naming the keys setting otherwise.
+ */
+async function refuseForeignHolder(cfg: RelayConfig, log: Logger): Promise<void> {
+  const keyring = Keyring.parse(cfg.keys);
+  const started = performance.now();
+  const r = await checkJoin({
+    publics: cfg.listen.map(({ advertised: _a, ...bind }) => bind),
+    internal: cfg.internal,
+    keyring,
+    rng: systemRng,
+  });
+  if (r.kind === 'same_keys')
+    log.info('joining a relay with the same keys on its port (hand-over)', {
+      public: formatAddress(r.public),
+      ms: Math.round(performance.now() - started),
+    });
+  if (r.kind === 'refused')
+    throw new ConfigError(
+      '--keys-file / PARLEY_KEYS',
+      refusalText(
+        r.public,
+        keyring.keys.map((k) => k.id),
+        cfg.internal,
+      ),
+    );
 }

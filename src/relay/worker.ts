@@ -26,7 +26,12 @@ import { KeyedTokenBuckets } from '../core/rate-limit.ts';
 import type { ClientRoute, RouteContext } from './route.ts';
 import { admitLate, recoverFlow, routeFromClient } from './route.ts';
 import { RevokedTokens } from './revoked-tokens.ts';
-import { Slot, dropSlot, observeStoreLatency, removalSlot } from './stats.ts';
+import { NATIVE_STATS_BASE, Slot, dropSlot, observeStoreLatency, removalSlot } from './stats.ts';
+import { MisconfigWarnings } from './misconfig.ts';
+import { redactUrl } from '../common/redis.ts';
+import { peekUsername } from '../core/stun/index.ts';
+import { fromIceChars } from '../core/token/format.ts';
+import { open as openToken } from '../core/token/index.ts';
 import type { DropReason, RemovalReason } from './stats.ts';
 import type { OnRemoved } from './token-flows.ts';
 import { TokenFlows } from './token-flows.ts';
@@ -65,7 +70,7 @@ function threadId(): number | undefined {
   }
 }
 
-function storeObserver(stats: Float64Array, log: Logger, clock: Clock): StoreObserver {
+function storeObserver(stats: Float64Array, log: Logger, clock: Clock, redis: string | undefined): StoreObserver {
   let lastLog = -Infinity;
   return {
     error(err) {
@@ -74,7 +79,13 @@ function storeObserver(stats: Float64Array, log: Logger, clock: Clock): StoreObs
       const now = clock.now();
       if (now - lastLog > 5000) {
         lastLog = now;
-        log.warn('flow store error', { err });
+        if (redis === undefined) log.warn('flow store error', { err });
+        else
+          log.warn(`Redis unreachable or lost (flow store): is --redis / PARLEY_REDIS (${redis}) right and Redis up?`, {
+            err,
+            setting: '--redis / PARLEY_REDIS',
+            value: redis,
+          });
       }
     },
     latency: (s) => observeStoreLatency(stats, s),
@@ -95,6 +106,8 @@ export interface WorkerDeps<F extends FlowView> {
   /** The coarse clock cell the datapath stamps flows from (the worker writes it every tick). */
   readonly now: Float64Array;
   readonly datapath: Datapath<F>;
+  /** The last source of return traffic outside the transceiver networks (the JS datapath writes it; the native one cannot). */
+  readonly disallowedSource?: { last?: string };
   /** Time for the tick, the coarse clock (its wall time: tokens carry Unix times) and the store's timers. */
   readonly clock: Clock;
 }
@@ -131,6 +144,10 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
   readonly #tokenFlows = new TokenFlows();
   readonly #revoked = new RevokedTokens();
   readonly #removed: OnRemoved;
+  readonly #misconfig: MisconfigWarnings;
+  readonly #disallowedSource: { last?: string };
+  /** disallowed_source drops (both halves) at the last check: the native datapath counts them in C. */
+  #disallowedSeen = 0;
   /** Reason → when it was last logged (REFUSAL_LOG_MS). */
   readonly #lastLogged = new Map<string, number>();
   /** Set by start() once the datapath is bound (misses arrive only after that). */
@@ -150,7 +167,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
     const clock = o.clock ?? systemClock;
     const log = createLogger({ component: 'relay', level: init.logLevel, fields: { worker: init.index } });
     const stats = new Float64Array(init.stats);
-    const obs = storeObserver(stats, log, clock);
+    const obs = storeObserver(stats, log, clock, init.store.kind === 'redis' ? redactUrl(init.store.url) : undefined);
     let store: FlowStore;
     if (init.store.kind === 'memory') store = new RemoteFlowStore(init.store.port, obs, clock);
     else if (o.openRedis) {
@@ -159,7 +176,9 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
     } else throw new TypeError('a Redis store needs openRedis');
     const now = new Float64Array(1);
     now[0] = clock.wallNow();
+    const disallowedSource: { last?: string } = {};
     const dpo: DatapathOptions = {
+      onDisallowedSource: (a) => (disallowedSource.last = a),
       publics: init.publics,
       internal: init.internal,
       reusePort: init.reusePort,
@@ -170,7 +189,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
       now,
       transceiverCidrs: CidrSet.parse(init.transceiverCidrs),
     };
-    const deps = { log, stats, store, now, clock };
+    const deps = { log, stats, store, now, clock, disallowedSource };
     return init.datapath === 'native'
       ? new RelayWorker(init, port, { ...deps, datapath: new NativeDatapath(dpo) })
       : new RelayWorker(init, port, { ...deps, datapath: new NodeDatapath(dpo) });
@@ -196,6 +215,12 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
     this.#lookupLimiter = new KeyedTokenBuckets({ ratePerSecond: init.storeLookupRate, burst: init.storeLookupRate, maxKeys: 1 });
     this.#writeFlow = (f) => this.#storeWrite(f);
     this.#removed = (reason, f) => this.#onRemoved(reason, f);
+    this.#disallowedSource = deps.disallowedSource ?? {};
+    this.#misconfig = new MisconfigWarnings({
+      transceiverCidrs: init.transceiverCidrs,
+      keyIds: this.#keyring.keys.map((k) => k.id),
+      redis: init.store.kind === 'redis' ? redactUrl(init.store.url) : undefined,
+    });
     port.on('message', (m: SupervisorMessage) => {
       if (m.t === 'stop') void this.stop();
     });
@@ -268,9 +293,36 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
     return this.#publics.findIndex((p) => p.port === a.port && p.address === a.address);
   }
 
-  #drop(reason: DropReason, rinfo?: RemoteInfo): void {
+  #drop(reason: DropReason, rinfo?: RemoteInfo, msg?: Buffer): void {
     this.#stats[dropSlot[reason]]++;
     if (LOGGED_DROPS.has(reason)) this.#logLimited(reason, 'new flow refused', rinfo && { from: `${rinfo.address}:${rinfo.port}` });
+    const w = this.#misconfig.dropped(reason, this.#clock.now(), 1, msg && (() => this.#offendingValue(reason, msg)), rinfo?.address);
+    if (w) this.#log.warn(w.msg, w.fields);
+  }
+
+  /** What a misconfiguration warning names for a dropped check: the token's destination or key id. Only on drop paths. */
+  #offendingValue(reason: DropReason, msg: Buffer): string | undefined {
+    if (reason !== 'disallowed_destination' && reason !== 'token_unknown_key') return undefined;
+    const username = peekUsername(msg);
+    const ufrag = username?.slice(0, Math.max(0, username.indexOf(':')));
+    if (!ufrag) return undefined;
+    if (reason === 'token_unknown_key') {
+      const id = fromIceChars(ufrag)?.[1];
+      return id === undefined ? undefined : `key id ${id}`;
+    }
+    const opened = openToken(ufrag, this.#keyring, this.#now[0]);
+    return opened.ok ? opened.destination.address : undefined;
+  }
+
+  /** Return traffic dropped as disallowed_source since the last check (counted by either datapath), warned about with its source. */
+  #checkDisallowedSources(): void {
+    const slot = dropSlot.disallowed_source;
+    const total = this.#stats[slot] + (this.#stats[NATIVE_STATS_BASE + slot] ?? 0);
+    const n = total - this.#disallowedSeen;
+    this.#disallowedSeen = total;
+    if (n <= 0) return;
+    const w = this.#misconfig.dropped('disallowed_source', this.#clock.now(), n, this.#disallowedSource.last);
+    if (w) this.#log.warn(w.msg, w.fields);
   }
 
   #onRemoved(reason: RemovalReason, f: FlowView): void {
@@ -319,7 +371,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
         this.#askToken(ctx, r.flow, msg, rinfo, index);
         return;
       case 'drop':
-        this.#drop(r.reason, rinfo);
+        this.#drop(r.reason, rinfo, msg);
         return;
     }
   }
@@ -435,6 +487,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
       this.#revoked.prune(now);
     }
     if (this.#ticks % SWEEP_EVERY_TICKS !== 0) return;
+    this.#checkDisallowedSources();
     // Idle expiry, and the store refresh: RFC 7675 consent checks (every ~5 s) keep flows seen;
     // a flow that saw traffic since its last write is written again about twice per idle timeout.
     this.#stats[Slot.flowsExpired] += index.sweep(now, this.#init.idleMs / 2, this.#writeFlow);

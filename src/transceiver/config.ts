@@ -17,7 +17,7 @@ import { CidrSet, LOOPBACK_CIDRS } from '../core/cidr.ts';
 import { DEFAULT_HEARTBEAT_PREFIX } from '../contracts/heartbeat.ts';
 import { DEFAULT_FLOW_PREFIX } from '../contracts/flow-record.ts';
 import { parseRegionMap } from './relays/relay-locations.ts';
-import { parseRelaySpec } from './relays/relay-spec.ts';
+import { formatRelaySpec, parseRelaySpec } from './relays/relay-spec.ts';
 import { MEDIA_IO_MODES } from './media/media-socket.ts';
 import type { MediaIo } from './media/media-socket.ts';
 import { DEFAULT_MEDIA_BATCH_US, loadMediaSocketAddon } from './media/media-socket-native.ts';
@@ -131,7 +131,7 @@ export const transceiverSettings = {
     default: undefined,
     defaultText: '(none: every location counts as live)',
     parse: parsers.url(['redis:', 'rediss:']),
-    help: "the relays' Redis: their heartbeats (read every second; locations with no live relay are not advertised) and flow store (ended calls' tokens are revoked there)",
+    help: "the relays' Redis: their heartbeats (read every second; locations with no live relay are not advertised; needs named --relays) and flow store (ended calls' tokens are revoked there); unreachable: a warning and a /readyz line",
   }),
   heartbeatPrefix: setting({
     flag: 'heartbeat-prefix',
@@ -387,6 +387,13 @@ export function resolveTransceiverConfig(
   const namedRelays = s.relays.locations[0].name !== '';
   if (!namedRelays && s.region !== undefined)
     throw new ConfigError('--region / PARLEY_REGION', 'needs named locations in --relays (NAME=HOST:PORT;…)');
+  // Issue #20: heartbeats are read only for named locations; --redis with an unnamed list would
+  // silently not check that any relay is live. The relays' default --location is `default`.
+  if (!namedRelays && s.redis !== undefined)
+    throw new ConfigError(
+      '--redis / PARLEY_REDIS',
+      `needs named locations in --relays (NAME=HOST:PORT;…) to read relay heartbeats; name the relays' --location, e.g. --relays default=${formatRelaySpec(s.relays)}`,
+    );
   const media = resolveMediaIo(s.mediaIo);
   const srtp = resolveSrtp(s.srtp);
   const { keysFile: _unused, ...rest } = s;

@@ -17,12 +17,20 @@ import type { EndpointDropReason } from './media/drop-reasons.ts';
 export { ENDPOINT_DROP_REASONS };
 export type { EndpointDropReason };
 
+/** Labels of the per-call quality histograms: the relay location the call used and its handler. */
+export const CALL_QUALITY_LABELS = ['location', 'handler'] as const;
+
 export interface TransceiverMetrics {
   readonly sessions: Gauge;
   readonly callsCreated: Counter;
   readonly callsRejected: Counter;
   readonly callsClosed: Counter;
+  /** Per call, by relay location and handler (bounded: configured names): setup at connect, the rest at close. */
   readonly setupSeconds: Histogram;
+  readonly callRttSeconds: Histogram;
+  readonly callJitterSeconds: Histogram;
+  readonly callLossRatio: Histogram;
+  readonly callMos: Histogram;
   readonly handlerErrors: Counter;
   /** oai-events messages answered with an error or not sent (calls/oai-events.ts OaiEventDrop). */
   readonly oaiEventDrops: Counter;
@@ -156,8 +164,33 @@ export function transceiverMetrics(reg: MetricsRegistry): TransceiverMetrics {
     callsClosed: reg.counter({ name: 'parley_transceiver_calls_closed_total', help: 'Calls ended, by reason', labelNames: ['reason'] }),
     setupSeconds: reg.histogram({
       name: 'parley_transceiver_call_setup_seconds',
-      help: 'From answer to SRTP keys (ICE + DTLS)',
+      help: 'From answer to SRTP keys (ICE + DTLS), by relay location and handler',
       buckets: [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10],
+      labelNames: CALL_QUALITY_LABELS,
+    }),
+    callRttSeconds: reg.histogram({
+      name: 'parley_transceiver_call_rtt_seconds',
+      help: "Per ended call: round trip from the client's RTCP receiver reports (calls with one), by relay location and handler",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1],
+      labelNames: CALL_QUALITY_LABELS,
+    }),
+    callJitterSeconds: reg.histogram({
+      name: 'parley_transceiver_call_jitter_seconds',
+      help: "Per ended call: interarrival jitter of the client's stream (RFC 3550), by relay location and handler",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1],
+      labelNames: CALL_QUALITY_LABELS,
+    }),
+    callLossRatio: reg.histogram({
+      name: 'parley_transceiver_call_loss_ratio',
+      help: "Per ended call: the client's packets lost / expected (0..1), by relay location and handler",
+      buckets: [0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2],
+      labelNames: CALL_QUALITY_LABELS,
+    }),
+    callMos: reg.histogram({
+      name: 'parley_transceiver_call_mos',
+      help: 'Per ended call that carried audio: estimated MOS (simplified E-model, calls/call-quality.ts), by relay location and handler',
+      buckets: [1.5, 2, 2.5, 3, 3.5, 3.8, 4, 4.2, 4.4],
+      labelNames: CALL_QUALITY_LABELS,
     }),
     handlerErrors: reg.counter({
       name: 'parley_transceiver_handler_errors_total',

@@ -71,6 +71,10 @@ export interface TransceiverOptions {
   readonly staticDir?: string;
   /** Called with the routing token of each call that ends (relays/token-revocations.ts). */
   readonly tokenEnded?: (ufrag: string) => void;
+  /** The relay location of a relay public address, for the per-call quality metrics (calls/call-registry.ts). */
+  readonly locationOf?: (relayPublic: string) => string;
+  /** Degraded-but-serving lines for /readyz, e.g. Redis unreachable (issue #20). */
+  readonly readyDetails?: () => readonly string[];
 }
 
 export interface Transceiver {
@@ -147,6 +151,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     handlerSetupTimeoutMs: o.handlerSetupTimeoutMs,
     srtpTransform: o.srtpTransform,
     tokenEnded: o.tokenEnded,
+    locationOf: o.locationOf,
   });
   // Issue #19: per-client limits on offers and on calls; the endpoint says when calls connect and end.
   const refused = metrics.counter({
@@ -177,6 +182,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
       metrics,
       log: o.log,
       ready: () => !registry.draining,
+      readyDetails: o.readyDetails,
       staticDir: o.staticDir,
       regionHeader: o.regionHeader ?? 'x-parley-region',
       ownerOf: (id) => callIds.ownerOf(id, clock.wallNow()),

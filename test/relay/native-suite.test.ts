@@ -29,7 +29,8 @@ test('the native addon built and is the default datapath (required when CI=true)
   assert.equal(resolveRelayConfig(['--datapath', 'js'], { PARLEY_KEYS: KEYS_TEXT }).datapath, 'js');
 });
 
-test(`relay suite with --datapath native (${FILES.join(', ')})`, { timeout: 240_000 }, async (t) => {
+// 360 s: twelve relay files with two relay processes each on a loaded 2-core machine (240 s ran out once the join-check and misconfiguration files came).
+test(`relay suite with --datapath native (${FILES.join(', ')})`, { timeout: 360_000 }, async (t) => {
   if (loadNativeAddon() instanceof Error) {
     if (process.env.CI === 'true') assert.fail('CI=true but the native relay addon is not usable');
     t.skip('the native relay addon is not built');

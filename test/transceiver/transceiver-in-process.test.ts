@@ -1,7 +1,7 @@
 // startTransceiver in this process on 127.0.0.1 port 0, with a hand-made "relay" socket:
 // the answer's token opens to the media address and its password is derivePassword's; the
 // session limit gives 503 and frees up on hang-up; an unknown ?handler= is 400; the media
-// endpoint drops (and counts) datagrams from outside --relay-cidrs, without a relay header, or
+// endpoint drops (and counts; warns, naming the setting) datagrams from outside --relay-cidrs, without a relay header, or
 // for no session; a forged-source STUN check gets nothing back; a call's ICE results and DTLS
 // drops are counted in /metrics.
 import { after, before, test } from 'node:test';
@@ -23,6 +23,7 @@ import type { Transceiver } from '../../src/transceiver/transceiver.ts';
 import { readAnswer } from './helpers/answer.ts';
 import { TEST_MEDIA_IO } from './helpers/media-io.ts';
 import { waitFor } from '../support/wait-for.ts';
+import { createLogger } from '../../src/common/log.ts';
 
 function echoOnly(): HandlerRegistry {
   const handlers = new HandlerRegistry();
@@ -40,6 +41,8 @@ let relaySock: Socket;
 const received: Buffer[] = [];
 /** Routing tokens of the calls that ended (what --redis revokes at the relays). */
 const ended: string[] = [];
+/** The transceiver's warnings. */
+const warnings: Record<string, unknown>[] = [];
 
 before(async () => {
   trx = await startTransceiver({
@@ -56,6 +59,7 @@ before(async () => {
     rng: seededRng('in-process'),
     mediaIo: TEST_MEDIA_IO,
     tokenEnded: (ufrag) => ended.push(ufrag),
+    log: createLogger({ component: 'transceiver', level: 'warn', sink: (l) => warnings.push(JSON.parse(l)) }),
   });
   base = `http://127.0.0.1:${trx.httpAddress.port}`;
   relaySock = createSocket('udp4');
@@ -155,6 +159,11 @@ test('media endpoint drops: outside relay CIDRs, no relay header, no session; ea
   await waitUntil(async () => (await metric('parley_transceiver_drops_total{reason="no_session"}')) === 1);
   assert.equal(received.length, 0, 'nothing answered');
   assert.equal(await metric('parley_transceiver_drops_total{reason="source_not_allowed"}'), 1);
+  // Issue #20: and a warning naming the setting and the source.
+  const w = warnings.find((l) => l.reason === 'source_not_allowed');
+  assert.equal(w?.setting, '--relay-cidrs / PARLEY_RELAY_CIDRS');
+  assert.equal(w?.value, '127.0.0.2');
+  assert.match(String(w?.msg), /--relay-cidrs.*127\.0\.0\.1\/32/);
   assert.equal(await metric('parley_transceiver_drops_total{reason="bad_header"}'), 1);
   assert.equal(await metric('parley_transceiver_drops_total{reason="no_session"}'), 1);
 

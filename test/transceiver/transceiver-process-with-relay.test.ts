@@ -133,7 +133,17 @@ test('a call through the real relay connects, echoes, reports RTT, and DELETE en
   await waitFor(() => caller.heardBye(), 2000, 'RTCP BYE at the caller');
   const metrics = await (await fetch(`${base}/metrics`)).text();
   assert.match(metrics, /parley_transceiver_calls_closed_total\{reason="hangup"\} 1/);
-  assert.match(metrics, /parley_transceiver_call_setup_seconds_count 1/);
+  // Issue #20 item 3: the per-call quality, in GET, the log line and the histograms (location: the unnamed list).
+  const q = closed.quality;
+  assert.equal(q.rttMs, closed.stats.rttMs === undefined ? undefined : Math.round(closed.stats.rttMs * 10) / 10);
+  assert.ok(q.setupMs !== undefined && q.setupMs >= 0, JSON.stringify(q));
+  assert.ok(q.mos !== undefined && q.mos >= 1 && q.mos <= 4.5, JSON.stringify(q));
+  assert.ok(q.lossRatio >= 0 && q.lossRatio <= 1, JSON.stringify(q));
+  const line = await waitFor(() => trx!.lines.find((l) => l.includes('"msg":"call closed"')), 2000, 'the call closed log line');
+  const logged = JSON.parse(line) as { reason: string; mos: number; location: string; handler: string };
+  assert.deepEqual([logged.reason, logged.mos, logged.location, logged.handler], ['hangup', q.mos, 'default', 'echo']);
+  for (const name of ['call_setup_seconds', 'call_rtt_seconds', 'call_jitter_seconds', 'call_loss_ratio', 'call_mos'])
+    assert.match(metrics, new RegExp(`parley_transceiver_${name}_count\\{location="default",handler="echo"\\} 1`), name);
 });
 
 test('two calls at once through one relay port: each caller hears only its own frames', async () => {

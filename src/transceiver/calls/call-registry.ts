@@ -13,6 +13,8 @@ import { mint } from '../../core/token/index.ts';
 import type { Keyring } from '../../core/token/index.ts';
 import type { Logger } from '../../common/log.ts';
 import type { CallIds } from './call-id.ts';
+import { callQuality } from './call-quality.ts';
+import type { CallQuality } from './call-quality.ts';
 import type { Admission, CallInfo, CallService, CloseReason, CreateCallOptions, CreateCallResult, DataChannelStats } from './call-types.ts';
 import type { SidebandHandle, SidebandSink } from './oai-events.ts';
 import type { MediaEndpoint } from '../media/endpoint.ts';
@@ -51,6 +53,11 @@ export interface CallRegistryOptions {
   readonly srtpTransform?: SrtpTransformFactory;
   /** A call ended: its routing token (the server ufrag) opens no more relay flows (relays/token-revocations.ts). */
   readonly tokenEnded?: (ufrag: string) => void;
+  /**
+   * The relay location a relay public address belongs to (metrics label; bounded by the
+   * configured names). Default: 'default' for every address.
+   */
+  readonly locationOf?: (relayPublic: string) => string;
   /** An async handler factory (one that dials its agent) must be ready within this, or the POST gets 502 (default 5 s). */
   readonly handlerSetupTimeoutMs?: number;
 }
@@ -237,7 +244,17 @@ export class CallRegistry implements CallService {
     this.#closed.set(session.id, this.#o.clock());
     this.#expireClosed();
     this.#o.tokenEnded?.(session.localUfrag);
-    this.#o.log?.info('call closed', { call: session.id, reason, stats: session.stats() });
+    const q = rec.final.quality;
+    if (session.connectedAt !== undefined) this.#observeQuality(rec.final, q);
+    this.#o.log?.info('call closed', {
+      call: session.id,
+      reason,
+      handler: rec.handler,
+      location: this.#location(rec.final.relay),
+      mos: q.mos,
+      quality: q,
+      stats: rec.final.stats,
+    });
     this.#release();
   }
 
@@ -268,12 +285,29 @@ export class CallRegistry implements CallService {
     }
   }
 
+  #location(relay: string | undefined): string {
+    if (relay === undefined) return 'none';
+    return this.#o.locationOf?.(relay) ?? 'default';
+  }
+
+  /** The per-call histograms of an ended call that connected (issue #20 item 3). */
+  #observeQuality(info: CallInfo, q: CallQuality): void {
+    const m = this.#o.metrics;
+    const labels = [this.#location(info.relay), info.handler] as const;
+    if (q.rttMs !== undefined) m.callRttSeconds.labels(...labels).observe(q.rttMs / 1000);
+    if (q.mos === undefined) return; // no audio arrived: jitter and loss mean nothing
+    m.callJitterSeconds.labels(...labels).observe(q.jitterMs / 1000);
+    m.callLossRatio.labels(...labels).observe(q.lossRatio);
+    m.callMos.labels(...labels).observe(q.mos);
+  }
+
   /** The endpoint reports state changes here (setup time histogram). */
   #onSessionState(session: Session): void {
     if (session.state === 'connected' && session.connectedAt !== undefined) {
       const setupMs = session.connectedAt - session.createdAt;
-      this.#o.metrics.setupSeconds.observe(setupMs / 1000);
       const path = session.selectedPath;
+      const handler = this.#calls.get(session.id)?.handler ?? 'unknown';
+      this.#o.metrics.setupSeconds.labels(this.#location(path && formatAddress(path.relayPublic)), handler).observe(setupMs / 1000);
       this.#o.log?.info('call connected', {
         call: session.id,
         setupMs: Math.round(setupMs),
@@ -294,6 +328,7 @@ export class CallRegistry implements CallService {
     const offset = this.#o.wallClock() - this.#o.clock();
     const iso = (t: number | undefined): string | undefined => (t === undefined ? undefined : new Date(t + offset).toISOString());
     const path = s.selectedPath;
+    const stats = s.stats();
     return {
       id,
       state: s.state,
@@ -304,7 +339,8 @@ export class CallRegistry implements CallService {
       closedAt: iso(s.closedAt),
       client: path && formatAddress(path.client),
       relay: path && formatAddress(path.relayPublic),
-      stats: s.stats(),
+      stats,
+      quality: callQuality(stats, s.connectedAt === undefined ? undefined : s.connectedAt - s.createdAt),
     };
   }
 

@@ -76,6 +76,23 @@ export interface DataChannelStats {
   readonly tooManyChannels: number;
 }
 
+/** A call's quality (GET `quality`, the `call closed` log line); computed by calls/call-quality.ts. */
+export interface CallQuality {
+  /** Answer → SRTP keys (ICE + DTLS), when the call connected. */
+  readonly setupMs: number | undefined;
+  /** From the client's RTCP receiver reports (RFC 3550 §6.4.1), when one arrived. */
+  readonly rttMs: number | undefined;
+  /** Interarrival jitter of the client's stream. */
+  readonly jitterMs: number;
+  /** Client → server: packets lost / expected, 0..1. */
+  readonly lossRatio: number;
+  /** Server → client, as the client's last receiver report says, 0..1 (when known). */
+  readonly remoteLossRatio: number | undefined;
+  /** E-model R factor and its MOS (1..4.5); undefined before any audio arrived. */
+  readonly rFactor: number | undefined;
+  readonly mos: number | undefined;
+}
+
 export interface CallInfo {
   readonly id: string;
   readonly state: CallState;
@@ -89,6 +106,8 @@ export interface CallInfo {
   readonly client: string | undefined;
   readonly relay: string | undefined;
   readonly stats: SessionStats;
+  /** RTT, jitter, loss and the estimated MOS (calls/call-quality.ts). */
+  readonly quality: CallQuality;
 }
 
 export type Admission = 'open' | 'full' | 'draining';

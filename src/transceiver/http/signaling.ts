@@ -52,6 +52,8 @@ export interface SignalingOptions {
   readonly apiKeys?: readonly string[];
   readonly metrics: MetricsRegistry;
   readonly ready: () => boolean;
+  /** Degraded-but-serving lines for /readyz (common/ops-http.ts). */
+  readonly readyDetails?: () => readonly string[];
   readonly log?: Logger;
   readonly maxBodyBytes?: number;
   /** Seconds in Retry-After when at the session limit / while draining. */

@@ -27,6 +27,9 @@ import { DEFAULT_MEDIA_BATCH_US, NativeMediaSocket } from './media-socket-native
 
 export { DEFAULT_UDP_BUFFER_BYTES };
 
+/** At most one "media from outside --relay-cidrs" warning per this interval. */
+const SOURCE_WARN_MS = 30_000;
+
 export interface MediaEndpointOptions {
   readonly bind: TransportAddress;
   readonly relayCidrs: CidrSet;
@@ -183,13 +186,39 @@ export class MediaEndpoint {
     this.#o.metrics.drops[reason].inc();
   }
 
+  /** When the last source_not_allowed warning was logged (at most one per SOURCE_WARN_MS). */
+  #sourceWarnedAt = -Infinity;
+  #sourceDrops = 0;
+
+  /**
+   * Issue #20: media from outside --relay-cidrs is usually a relay the setting does not cover,
+   * so it is a warning naming the setting and the source, not only a counter.
+   */
+  #dropNotAllowed(source: string): void {
+    this.#drop('source_not_allowed');
+    this.#sourceDrops++;
+    const now = this.#o.clock.now();
+    if (now - this.#sourceWarnedAt < SOURCE_WARN_MS) return;
+    this.#sourceWarnedAt = now;
+    this.#o.log?.warn(
+      `misconfiguration? media from ${source}, outside --relay-cidrs / PARLEY_RELAY_CIDRS (${this.#o.relayCidrs.toString()}), is dropped`,
+      {
+        reason: 'source_not_allowed',
+        setting: '--relay-cidrs / PARLEY_RELAY_CIDRS',
+        value: source,
+        drops: this.#sourceDrops,
+      },
+    );
+    this.#sourceDrops = 0;
+  }
+
   #onMessage(msg: Buffer, from: MediaPeer): void {
     const m = this.#o.metrics;
     m.packetsIn.inc();
     m.bytesIn.inc(msg.length);
     // --relay-cidrs, decided once per sender (the socket keeps one peer object per address).
     const allowed = (from.allowed ??= this.#o.relayCidrs.has(from.socket.address));
-    if (!allowed) return this.#drop('source_not_allowed');
+    if (!allowed) return this.#dropNotAllowed(from.socket.address);
     if (!isRelayHeader(msg) || msg.length === RELAY_HEADER_LENGTH) return this.#drop('bad_header');
     const kind = classify(msg[RELAY_HEADER_LENGTH]);
     let entry: Entry | undefined;

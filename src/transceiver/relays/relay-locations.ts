@@ -155,7 +155,13 @@ export class LiveRelays {
   static async start(o: LiveRelaysOptions): Promise<LiveRelays> {
     const r = new LiveRelays(o);
     const clock = r.#clock;
-    const client = await createRedisClient({ url: o.url, what: 'relay heartbeat store', log: o.log, clock });
+    const client = await createRedisClient({
+      url: o.url,
+      what: 'relay heartbeat store',
+      log: o.log,
+      clock,
+      setting: '--redis / PARLEY_REDIS',
+    });
     r.#client = client;
     // Bounded: a transceiver starts without Redis (every location counts) rather than waiting.
     let t: Timer | undefined;
@@ -167,6 +173,11 @@ export class LiveRelays {
     await r.refresh();
     r.#timer = clock.interval(o.refreshMs ?? 1000, () => void r.refresh(), { unref: true });
     return r;
+  }
+
+  /** Whether the Redis connection is up now (/readyz details, issue #20). */
+  get connected(): boolean {
+    return this.#client?.isReady ?? false;
   }
 
   /** The cached set, or undefined while unknown (never read, or the last good read is stale). */

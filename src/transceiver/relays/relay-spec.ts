@@ -58,3 +58,14 @@ export function advertisedAddresses(spec: RelaySpec): TransportAddress[] {
 export function formatRelaySpec(spec: RelaySpec): string {
   return spec.locations.map((l) => (l.name ? `${l.name}=` : '') + l.addresses.map(formatAddress).join(',')).join(';');
 }
+
+/**
+ * The location each advertised address belongs to ('default' for the unnamed list, 'other' for an
+ * address not in the spec): a metrics label bounded by the configuration.
+ */
+export function locationOfAddress(spec: RelaySpec): (address: string) => string {
+  const byAddress = new Map<string, string>();
+  for (const l of spec.locations)
+    for (const a of l.addresses) if (!byAddress.has(formatAddress(a))) byAddress.set(formatAddress(a), l.name || 'default');
+  return (address) => byAddress.get(address) ?? 'other';
+}

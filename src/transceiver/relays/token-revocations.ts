@@ -37,9 +37,14 @@ export class TokenRevocations {
   /** Makes the client and starts connecting (node-redis reconnects on its own); never waits for Redis. */
   static async start(o: TokenRevocationsOptions): Promise<TokenRevocations> {
     const clock = o.clock ?? systemClock;
-    const client = await createRedisClient({ url: o.url, what: 'token revocations', log: o.log, clock });
+    const client = await createRedisClient({ url: o.url, what: 'token revocations', log: o.log, clock, setting: '--redis / PARLEY_REDIS' });
     client.connect().catch(() => {});
     return new TokenRevocations(o, client, clock);
+  }
+
+  /** Whether the Redis connection is up now (/readyz details, issue #20). */
+  get connected(): boolean {
+    return this.#client.isReady;
   }
 
   /**
