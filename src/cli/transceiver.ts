@@ -95,6 +95,7 @@ export const command: Command = {
         relayLocations: named ? locations : undefined,
         regionHeader: cfg.regionHeader,
         httpAdvertise: cfg.httpAdvertise,
+        replicaCidrs: cfg.replicaCidrs,
         udpBufferBytes: cfg.udpBuffer,
         mediaIo: cfg.mediaIo,
         mediaBatchUs: cfg.mediaBatchUs,

@@ -158,6 +158,15 @@ export const transceiverSettings = {
     parse: (t: string) => CidrSet.parse(t),
     help: 'source networks allowed to send media (the relays), comma-separated CIDRs',
   }),
+  replicaCidrs: setting({
+    flag: 'replica-cidrs',
+    env: 'PARLEY_REPLICA_CIDRS',
+    metavar: 'CIDRS',
+    default: CidrSet.parse(LOOPBACK_CIDRS),
+    defaultText: LOOPBACK_CIDRS,
+    parse: (t: string) => CidrSet.parse(t),
+    help: 'networks the other transceiver replicas live in, comma-separated CIDRs: a request for a call another replica holds is forwarded only to an owner address inside them (--http-advertise)',
+  }),
   udpBuffer: setting({
     flag: 'udp-buffer',
     env: 'PARLEY_UDP_BUFFER',

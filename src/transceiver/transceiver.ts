@@ -39,6 +39,8 @@ export interface TransceiverOptions {
   readonly regionHeader?: string;
   /** This replica's HTTP address as other replicas reach it: call ids route to it (calls/call-id.ts). */
   readonly httpAdvertise?: TransportAddress;
+  /** Networks the other replicas live in (--replica-cidrs): call requests are forwarded only there. */
+  readonly replicaCidrs?: CidrSet;
   readonly relayCidrs: CidrSet;
   readonly keyring: Keyring;
   readonly maxSessions: number;
@@ -123,6 +125,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
   const callIds = new CallIds({
     keyring: o.keyring,
     owner: o.httpAdvertise,
+    replicas: o.replicaCidrs,
     rng,
     lifetimeMs: Math.max(o.maxCallSeconds * 1000 + 600_000, 86_400_000),
   });
@@ -179,7 +182,12 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
       ready: () => !registry.draining,
       staticDir: o.staticDir,
       regionHeader: o.regionHeader ?? 'x-parley-region',
-      ownerOf: (id) => callIds.ownerOf(id, clock.wallNow()),
+      ownerOf: (id) => {
+        const r = callIds.ownerOf(id, clock.wallNow());
+        if (r.kind === 'not_a_replica')
+          o.log?.warn('a call id names an owner outside --replica-cidrs: not forwarded', { owner: `${r.owner.address}:${r.owner.port}` });
+        return r.kind === 'forward' ? r.owner : undefined;
+      },
       wallClock: () => clock.wallNow(),
       forwardAuth: new ForwardAuth(o.keyring),
       admission,
