@@ -288,3 +288,23 @@ test('client_secrets is rate limited per caller IP: 429 + Retry-After past the b
   assert.equal(limited.headers.get('retry-after'), '1');
   await refused(limited, 429, 'ERR_SIGNALING_RATE_LIMITED');
 });
+
+test('client_secrets is limited per caller IP before the key is checked: key guesses get 429 too (issue #19)', async () => {
+  // The test above emptied this address's bucket: the server's (manual) wall clock moves on until it is full again.
+  wall += (CLIENT_SECRETS_PER_IP.burst / CLIENT_SECRETS_PER_IP.ratePerSecond) * 1000 + 1000;
+  let unauthorized = 0;
+  let limited: Response | undefined;
+  for (let i = 0; i < CLIENT_SECRETS_PER_IP.burst + 5 && limited === undefined; i++) {
+    const res = await secrets({}, { authorization: `Bearer guess-${i}` });
+    if (res.status === 429) limited = res;
+    else {
+      assert.equal(res.status, 401);
+      unauthorized++;
+      await res.body?.cancel();
+    }
+  }
+  assert.ok(limited, 'a 429 came within burst + 5 guesses');
+  assert.ok(unauthorized >= 1 && unauthorized <= CLIENT_SECRETS_PER_IP.burst, `${unauthorized} guesses were checked before the limit`);
+  console.log(`client_secrets key guesses from one address: ${unauthorized} answered 401, then 429`);
+  await refused(limited, 429, 'ERR_SIGNALING_RATE_LIMITED');
+});

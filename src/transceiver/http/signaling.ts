@@ -21,7 +21,7 @@ import { isOpsPath, serveOps } from '../../common/ops-http.ts';
 import type { OpsPath } from '../../common/ops-http.ts';
 import { BearerKeys, bearerToken } from './bearer-keys.ts';
 import { KeyedTokenBuckets } from '../../core/rate-limit.ts';
-import { clientsOf } from './admission-limits.ts';
+import { clientOfIp, clientsOf } from './admission-limits.ts';
 import type { AdmissionLimits } from './admission-limits.ts';
 import { HARDENED_HTTP_OPTIONS } from '../../common/http-limits.ts';
 import type { ClientSecrets } from '../realtime-front/client-secrets.ts';
@@ -219,12 +219,6 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
     const secrets = o.clientSecrets;
     if (!secrets) throw new SignalingError(SignalingErrorCode.notFound, 'client secrets are not enabled on this transceiver');
     const now = wallClock();
-    if (!perIp.take(req.socket.remoteAddress ?? '', now)) {
-      req.resume();
-      throw new SignalingError(SignalingErrorCode.rateLimited, 'too many client_secrets requests from this address', {
-        'retry-after': '1',
-      });
-    }
     const type = mediaType(req.headers['content-type']);
     const text = (await body(req, 'request')).toString('utf8');
     if (text.trim() !== '' && type !== 'application/json') {
@@ -362,6 +356,14 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
       },
     );
     if (r.kind === 'client_secrets') {
+      // Issue #19: per client (IPv4 address or IPv6 /64) before the key is looked at, so a flood
+      // of key guesses is refused as cheaply as one with a key.
+      if (!perIp.take(clientOfIp(req.socket.remoteAddress ?? 'unknown'), wallClock())) {
+        req.resume();
+        throw new SignalingError(SignalingErrorCode.rateLimited, 'too many client_secrets requests from this address', {
+          'retry-after': '1',
+        });
+      }
       if (!keys.check(req.headers.authorization)) throw unauthorized;
       return createClientSecret(req, res);
     }
