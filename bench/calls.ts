@@ -307,6 +307,7 @@ async function startTransceiver(keys: string, relayPort: number): Promise<Stack>
     '2000',
     '--drain-seconds',
     '0',
+    '--no-auth',
     ...(process.env.UDP_BUFFER ? ['--udp-buffer', process.env.UDP_BUFFER] : []),
     ...(process.env.MEDIA_IO ? ['--media-io', process.env.MEDIA_IO] : []),
     ...(process.env.MEDIA_BATCH_US ? ['--media-batch-us', process.env.MEDIA_BATCH_US] : []),

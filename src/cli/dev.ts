@@ -201,6 +201,8 @@ function launch(a: Addresses, env: NodeJS.ProcessEnv, relayWorkers: number, maxS
       // Ctrl-C should not wait the production 30 s for calls in progress to finish.
       '--drain-seconds',
       '2',
+      // One machine, loopback by default: the signaling API needs no keys here (docs/security.md).
+      '--no-auth',
     ],
     env,
   );

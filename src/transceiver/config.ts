@@ -306,9 +306,17 @@ export const transceiverSettings = {
     env: 'PARLEY_API_KEYS',
     metavar: 'KEYS',
     default: [],
-    defaultText: '(none: no auth)',
+    defaultText: '(none: required unless --no-auth)',
     parse: apiKeys,
-    help: 'bearer keys accepted by the signaling API, comma-separated (prefer the env variable: flags show in ps)',
+    help: 'bearer keys accepted by the signaling API, comma-separated (prefer the env variable: flags show in ps); required unless --no-auth',
+  }),
+  noAuth: setting<'on' | 'off'>({
+    flag: 'no-auth',
+    env: 'PARLEY_NO_AUTH',
+    default: 'off',
+    bare: 'on',
+    parse: parsers.oneOf(['on', 'off'] as const),
+    help: 'run the signaling API without API keys: anyone who reaches it may create calls (parley dev does; PARLEY_NO_AUTH=on). Without it the transceiver does not start without --api-keys',
   }),
   drainSeconds: setting({
     flag: 'drain-seconds',
@@ -396,6 +404,12 @@ export function resolveTransceiverConfig(
   const namedRelays = s.relays.locations[0].name !== '';
   if (!namedRelays && s.region !== undefined)
     throw new ConfigError('--region / PARLEY_REGION', 'needs named locations in --relays (NAME=HOST:PORT;…)');
+  // Issue #19: an open signaling API is a choice, never a default outside `parley dev`.
+  if (s.apiKeys.length === 0 && s.noAuth !== 'on')
+    throw new ConfigError(
+      '--api-keys / PARLEY_API_KEYS',
+      'required: the bearer keys of the signaling API; give --no-auth (PARLEY_NO_AUTH=on) to run without them',
+    );
   const media = resolveMediaIo(s.mediaIo);
   const srtp = resolveSrtp(s.srtp);
   const { keysFile: _unused, ...rest } = s;

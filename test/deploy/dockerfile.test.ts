@@ -182,6 +182,7 @@ test("the image layout runs: only the copied paths and the lock file's productio
         PARLEY_MEDIA: '127.0.0.1:0',
         PARLEY_DEMO_PAGE: 'off',
         PARLEY_DRAIN_SECONDS: '1',
+        PARLEY_NO_AUTH: 'on',
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -87,6 +87,7 @@ before(async () => {
     `127.0.0.1:${relayPort}`,
     '--drain-seconds',
     '2',
+    '--no-auth',
   ]);
   await waitFor(() => trx!.lines.some((l) => l.includes('"msg":"listening"')), 15_000, `transceiver listening:\n${trx.lines.join('\n')}`);
   const listening = JSON.parse(trx.lines.find((l) => l.includes('"msg":"listening"'))!) as { http: string };
