@@ -22,7 +22,7 @@ const spec = {
     flag: 'http',
     env: 'PARLEY_DEV_HTTP',
     metavar: 'HOST:PORT',
-    help: 'transceiver HTTP: signaling API, demo page, /metrics',
+    help: 'transceiver HTTP: signaling API, demo page',
     default: addr('127.0.0.1:8080'),
     parse: addr,
   }),
@@ -48,6 +48,14 @@ const spec = {
     metavar: 'HOST:PORT',
     help: 'relay /metrics /healthz /readyz',
     default: addr('127.0.0.1:9090'),
+    parse: addr,
+  }),
+  ops: setting({
+    flag: 'ops',
+    env: 'PARLEY_DEV_OPS',
+    metavar: 'HOST:PORT',
+    help: 'transceiver /metrics /healthz /readyz',
+    default: addr('127.0.0.1:9091'),
     parse: addr,
   }),
   media: setting({
@@ -106,10 +114,18 @@ interface Addresses {
   readonly relay: TransportAddress;
   readonly relayInternal: TransportAddress;
   readonly relayHttp: TransportAddress;
+  readonly ops: TransportAddress;
   readonly media: TransportAddress;
 }
 
-const KINDS: Record<keyof Addresses, 'udp' | 'tcp'> = { http: 'tcp', relay: 'udp', relayInternal: 'udp', relayHttp: 'tcp', media: 'udp' };
+const KINDS: Record<keyof Addresses, 'udp' | 'tcp'> = {
+  http: 'tcp',
+  relay: 'udp',
+  relayInternal: 'udp',
+  relayHttp: 'tcp',
+  ops: 'tcp',
+  media: 'udp',
+};
 /** Start-up attempts when ports were picked for us and a child lost one to another process. */
 const AUTO_PORT_ATTEMPTS = 3;
 
@@ -192,6 +208,8 @@ function launch(a: Addresses, env: NodeJS.ProcessEnv, relayWorkers: number, maxS
       'transceiver',
       '--http',
       formatAddress(a.http),
+      '--ops',
+      formatAddress(a.ops),
       '--media',
       formatAddress(a.media),
       '--relays',
@@ -219,7 +237,7 @@ function launch(a: Addresses, env: NodeJS.ProcessEnv, relayWorkers: number, maxS
   const deadline = Date.now() + READY_TIMEOUT_MS;
   const ready = Promise.all([
     waitReady(httpUrl(a.relayHttp, '/readyz'), relay, deadline).catch((e: Error) => Promise.reject(new Error(`relay ${e.message}`))),
-    waitReady(httpUrl(a.http, '/readyz'), trx, deadline).catch((e: Error) => Promise.reject(new Error(`transceiver ${e.message}`))),
+    waitReady(httpUrl(a.ops, '/readyz'), trx, deadline).catch((e: Error) => Promise.reject(new Error(`transceiver ${e.message}`))),
   ]).then(() => {});
   ready.catch(() => {}); // observed by the caller; this only keeps an unawaited rejection quiet
   return {
@@ -237,7 +255,7 @@ function printReady(a: Addresses): void {
     relay: formatAddress(a.relay),
     relayInternal: formatAddress(a.relayInternal),
     relayMetrics: httpUrl(a.relayHttp, '/metrics'),
-    transceiverMetrics: httpUrl(a.http, '/metrics'),
+    transceiverMetrics: httpUrl(a.ops, '/metrics'),
     media: formatAddress(a.media),
   };
   process.stdout.write(`parley dev ready ${JSON.stringify(ready)}\n`);
@@ -258,6 +276,7 @@ export const command: Command = {
       relay: cfg.relay,
       relayInternal: cfg.relayInternal,
       relayHttp: cfg.relayHttp,
+      ops: cfg.ops,
       media: cfg.media,
     };
     const auto = Object.values(configured).some((a) => a.port === 0);

@@ -74,6 +74,7 @@ export const command: Command = {
     try {
       trx = await startTransceiver({
         http: cfg.http,
+        ops: cfg.ops,
         media: cfg.media,
         relays: advertisedAddresses(cfg.relays),
         relayCidrs: cfg.relayCidrs,
@@ -105,7 +106,12 @@ export const command: Command = {
       });
     } catch (err) {
       // A port in use or an address not on this host: say which, exit 1 (as the relay does).
-      log.error('transceiver failed to start', { err, http: formatAddress(cfg.http), media: formatAddress(cfg.media) });
+      log.error('transceiver failed to start', {
+        err,
+        http: formatAddress(cfg.http),
+        ops: formatAddress(cfg.ops),
+        media: formatAddress(cfg.media),
+      });
       await live?.close();
       await revocations?.close();
       return 1;
@@ -113,6 +119,7 @@ export const command: Command = {
     const t = trx;
     log.info('listening', {
       http: formatAddress(t.httpAddress),
+      ops: formatAddress(t.opsAddress),
       media: formatAddress(t.mediaAddress),
       relays: formatRelaySpec(cfg.relays),
       region: named ? (cfg.region ?? cfg.relays.locations[0].name) : undefined,

@@ -69,7 +69,15 @@ export const transceiverSettings = {
     metavar: 'HOST:PORT',
     default: parsers.address('127.0.0.1:8080'),
     parse: parsers.address,
-    help: 'signaling API (POST /v1/realtime/calls) plus /metrics, /healthz, /readyz',
+    help: 'signaling API (POST /v1/realtime/calls, client_secrets, the demo page): the public port',
+  }),
+  ops: setting({
+    flag: 'ops',
+    env: 'PARLEY_OPS',
+    metavar: 'HOST:PORT',
+    default: parsers.address('127.0.0.1:9091'),
+    parse: parsers.address,
+    help: '/metrics, /healthz, /readyz: internal (probes, Prometheus), never on the public signaling port',
   }),
   media: setting({
     flag: 'media',

@@ -47,7 +47,6 @@ before(async () => {
     calls,
     apiKeys: [KEY],
     metrics: new MetricsRegistry(),
-    ready: () => true,
     maxBodyBytes: 32 * 1024,
     wallClock: () => wall,
     clientSecrets: new ClientSecrets({ keyring, rng: seededRng('front') }),

@@ -8,7 +8,14 @@ import { startProc, stopAll } from '../e2e/failover-helpers.ts';
 
 after(() => stopAll());
 
-const env = { PARLEY_HTTP: '127.0.0.1:0', PARLEY_MEDIA: '127.0.0.1:0', PARLEY_DEMO_PAGE: 'off', PARLEY_API_KEYS: '', PARLEY_NO_AUTH: '' };
+const env = {
+  PARLEY_HTTP: '127.0.0.1:0',
+  PARLEY_OPS: '127.0.0.1:0',
+  PARLEY_MEDIA: '127.0.0.1:0',
+  PARLEY_DEMO_PAGE: 'off',
+  PARLEY_API_KEYS: '',
+  PARLEY_NO_AUTH: '',
+};
 
 test('parley transceiver without --api-keys exits 2 naming the setting and the way out', async () => {
   const p = startProc(['transceiver'], env);

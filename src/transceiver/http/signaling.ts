@@ -1,6 +1,6 @@
 // The transceiver's HTTP server: the signaling API (mirrors OpenAI's Realtime WebRTC API and
-// is WHIP-compatible, RFC 9725) plus /metrics, /healthz and /readyz on the same port (served by
-// common/ops-http.ts, as on every process).
+// is WHIP-compatible, RFC 9725). Not here: /metrics, /healthz and /readyz, which are on the
+// transceiver's internal ops listener (--ops, common/ops-http.ts), never on this public port (issue #19).
 //   POST   /v1/realtime/client_secrets    API key → an ephemeral `ek_…` secret (realtime-front/client-secrets.ts)
 //   POST   /v1/realtime/calls             application/sdp or multipart/form-data offer (API key or ek_)
 //                                         → 201, SDP answer, Location
@@ -17,8 +17,6 @@ import type { Logger } from '../../common/log.ts';
 import type { MetricsRegistry } from '../../common/metrics.ts';
 import { listenHttp } from '../../common/http-listen.ts';
 import type { ListeningHttp } from '../../common/http-listen.ts';
-import { isOpsPath, serveOps } from '../../common/ops-http.ts';
-import type { OpsPath } from '../../common/ops-http.ts';
 import { BearerKeys, bearerToken } from './bearer-keys.ts';
 import { KeyedTokenBuckets } from '../../core/rate-limit.ts';
 import { clientOfIp, clientsOf } from './admission-limits.ts';
@@ -48,7 +46,6 @@ export interface SignalingOptions {
   readonly calls: CallService;
   readonly apiKeys?: readonly string[];
   readonly metrics: MetricsRegistry;
-  readonly ready: () => boolean;
   readonly log?: Logger;
   readonly maxBodyBytes?: number;
   /** Seconds in Retry-After when at the session limit / while draining. */
@@ -115,12 +112,7 @@ const PREFLIGHT: Record<string, string> = {
 };
 
 type Route =
-  | { kind: 'client_secrets' }
-  | { kind: 'calls' }
-  | { kind: 'call'; id: string }
-  | { kind: 'hangup'; id: string }
-  | { kind: 'ops'; path: OpsPath }
-  | { kind: 'none' };
+  { kind: 'client_secrets' } | { kind: 'calls' } | { kind: 'call'; id: string } | { kind: 'hangup'; id: string } | { kind: 'none' };
 
 const ID = '([A-Za-z0-9_-]{1,80})';
 /**
@@ -134,7 +126,6 @@ const HANGUP = new RegExp(`^${CALLS_PATH}/${ID}/hangup$`);
 function route(path: string): Route {
   if (path === CALLS_PATH) return { kind: 'calls' };
   if (path === CLIENT_SECRETS_PATH) return { kind: 'client_secrets' };
-  if (isOpsPath(path)) return { kind: 'ops', path };
   let m = CALL.exec(path);
   if (m) return { kind: 'call', id: m[1] };
   m = HANGUP.exec(path);
@@ -147,7 +138,6 @@ const ALLOW: Record<Route['kind'], string> = {
   calls: 'POST, OPTIONS',
   call: 'GET, DELETE, OPTIONS',
   hangup: 'POST, OPTIONS',
-  ops: 'GET, HEAD',
   none: '',
 };
 
@@ -330,11 +320,6 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
       if (!file) throw new SignalingError(SignalingErrorCode.notFound, `no such endpoint: ${url.pathname}`);
       res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length, 'cache-control': 'no-cache' });
       res.end(method === 'HEAD' ? undefined : file.body);
-      return;
-    }
-    if (r.kind === 'ops') {
-      if (method !== 'GET' && method !== 'HEAD') throw notAllowed(r, method);
-      serveOps(o, r.path, req, res);
       return;
     }
     if (method === 'OPTIONS') {
