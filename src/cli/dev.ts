@@ -221,6 +221,9 @@ function launch(a: Addresses, env: NodeJS.ProcessEnv, relayWorkers: number, maxS
       '2',
       // One machine, loopback by default: the signaling API needs no keys here (docs/security.md).
       '--no-auth',
+      // No Redis: ended calls' tokens are revoked at the relay's ops listener (issue #19).
+      '--revoke-urls',
+      httpUrl(a.relayHttp, ''),
     ],
     env,
   );

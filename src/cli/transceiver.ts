@@ -14,7 +14,7 @@ import { createRealtimeHandlerFactory } from '../transceiver/handlers/realtime/r
 import { defaultHandlers } from '../transceiver/handlers/registry.ts';
 import { LiveRelays, RelayLocations } from '../transceiver/relays/relay-locations.ts';
 import { advertisedAddresses, formatRelaySpec } from '../transceiver/relays/relay-spec.ts';
-import { TokenRevocations } from '../transceiver/relays/token-revocations.ts';
+import { HttpTokenRevocations, TokenRevocations } from '../transceiver/relays/token-revocations.ts';
 import type { TokenRevocationsOptions } from '../transceiver/relays/token-revocations.ts';
 import { startTransceiver } from '../transceiver/transceiver.ts';
 import type { Command } from './command.ts';
@@ -70,6 +70,15 @@ export const command: Command = {
     // Ended calls' tokens are revoked in the relays' flow store (docs/security.md, "Relay").
     const revocations =
       cfg.redis === undefined ? undefined : await TokenRevocations.start(revocationOptions(cfg.redis, cfg.redisPrefix, log));
+    // Without Redis, straight to the relays' ops listeners (parley dev: its one relay).
+    const httpRevocations =
+      cfg.redis === undefined && cfg.revokeUrls.length > 0
+        ? new HttpTokenRevocations({
+            urls: cfg.revokeUrls,
+            keyring,
+            onError: (err) => log.warn('a token revocation did not reach a relay', { err }),
+          })
+        : undefined;
     let trx;
     try {
       trx = await startTransceiver({
@@ -102,7 +111,7 @@ export const command: Command = {
         mediaBatchUs: cfg.mediaBatchUs,
         srtpTransform: cfg.srtpTransform,
         staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
-        tokenEnded: revocations && ((ufrag) => revocations.revoke(ufrag)),
+        tokenEnded: revocations ? (ufrag) => revocations.revoke(ufrag) : httpRevocations && ((ufrag) => httpRevocations.revoke(ufrag)),
       });
     } catch (err) {
       // A port in use or an address not on this host: say which, exit 1 (as the relay does).

@@ -141,6 +141,15 @@ export const transceiverSettings = {
     parse: parsers.url(['redis:', 'rediss:']),
     help: "the relays' Redis: their heartbeats (read every second; locations with no live relay are not advertised) and flow store (ended calls' tokens are revoked there)",
   }),
+  revokeUrls: setting<string[]>({
+    flag: 'revoke-urls',
+    env: 'PARLEY_REVOKE_URLS',
+    metavar: 'URLS',
+    default: [],
+    defaultText: '(none)',
+    parse: parsers.list(parsers.url(['http:'])),
+    help: "without --redis: the ops URLs of the relays (http://HOST:PORT, comma-separated) told of each ended call's token, which they then refuse (parley dev sets it)",
+  }),
   heartbeatPrefix: setting({
     flag: 'heartbeat-prefix',
     env: 'PARLEY_HEARTBEAT_PREFIX',
