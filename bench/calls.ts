@@ -286,7 +286,8 @@ interface Stack {
 
 /** A fresh transceiver (its own CPU), warmed up with 20 calls, so every run starts from the same memory. */
 async function startTransceiver(keys: string, relayPort: number): Promise<Stack> {
-  const [trxHttp, media] = await freePorts([
+  const [trxHttp, trxOps, media] = await freePorts([
+    { host: '127.0.0.1', kind: 'tcp' },
     { host: '127.0.0.1', kind: 'tcp' },
     { host: '127.0.0.1', kind: 'udp' },
   ]);
@@ -295,6 +296,8 @@ async function startTransceiver(keys: string, relayPort: number): Promise<Stack>
     'transceiver',
     '--http',
     `127.0.0.1:${trxHttp}`,
+    '--ops',
+    `127.0.0.1:${trxOps}`,
     '--media',
     `127.0.0.1:${media}`,
     '--relays',
@@ -307,6 +310,7 @@ async function startTransceiver(keys: string, relayPort: number): Promise<Stack>
     '2000',
     '--drain-seconds',
     '0',
+    '--no-auth',
     ...(process.env.UDP_BUFFER ? ['--udp-buffer', process.env.UDP_BUFFER] : []),
     ...(process.env.MEDIA_IO ? ['--media-io', process.env.MEDIA_IO] : []),
     ...(process.env.MEDIA_BATCH_US ? ['--media-batch-us', process.env.MEDIA_BATCH_US] : []),
@@ -318,7 +322,7 @@ async function startTransceiver(keys: string, relayPort: number): Promise<Stack>
     PARLEY_KEYS_FILE: '',
     ...realtime,
   });
-  return warmStack('parley', trx, trxHttp, media, 'parley_transceiver_packets_total');
+  return warmStack('parley', trx, trxHttp, media, 'parley_transceiver_packets_total', trxOps);
 }
 
 let modelUrl: Promise<string> | undefined;
@@ -379,8 +383,10 @@ async function warmStack(
   httpPort: number,
   udpPort: number,
   packetsMetric: string,
+  /** Where /readyz and /metrics are (the transceiver's --ops; pion-echo serves them on its HTTP port). */
+  opsPort = httpPort,
 ): Promise<Stack> {
-  await waitReady(`http://127.0.0.1:${httpPort}/readyz`, Date.now() + 30_000);
+  await waitReady(`http://127.0.0.1:${opsPort}/readyz`, Date.now() + 30_000);
   const url = `http://127.0.0.1:${httpPort}/v1/realtime/calls`;
   await runLoad(url, 20, 20, 3).done;
   return {
@@ -388,7 +394,7 @@ async function warmStack(
     url,
     pid: child.pid!,
     udpPort,
-    packetsIn: () => packetsIn(`http://127.0.0.1:${httpPort}/metrics`, packetsMetric),
+    packetsIn: () => packetsIn(`http://127.0.0.1:${opsPort}/metrics`, packetsMetric),
     stop: () => stopChild(child),
   };
 }

@@ -25,7 +25,7 @@ export const devSettings = {
     flag: 'http',
     env: 'PARLEY_DEV_HTTP',
     metavar: 'HOST:PORT',
-    help: 'transceiver HTTP: signaling API, demo page, /metrics',
+    help: 'transceiver HTTP: signaling API, demo page',
     default: addr('127.0.0.1:8080'),
     parse: addr,
   }),
@@ -51,6 +51,14 @@ export const devSettings = {
     metavar: 'HOST:PORT',
     help: 'relay /metrics /healthz /readyz',
     default: addr('127.0.0.1:9090'),
+    parse: addr,
+  }),
+  ops: setting({
+    flag: 'ops',
+    env: 'PARLEY_DEV_OPS',
+    metavar: 'HOST:PORT',
+    help: 'transceiver /metrics /healthz /readyz',
+    default: addr('127.0.0.1:9091'),
     parse: addr,
   }),
   media: setting({
@@ -114,10 +122,18 @@ interface Addresses {
   readonly relay: TransportAddress;
   readonly relayInternal: TransportAddress;
   readonly relayHttp: TransportAddress;
+  readonly ops: TransportAddress;
   readonly media: TransportAddress;
 }
 
-const KINDS: Record<keyof Addresses, 'udp' | 'tcp'> = { http: 'tcp', relay: 'udp', relayInternal: 'udp', relayHttp: 'tcp', media: 'udp' };
+const KINDS: Record<keyof Addresses, 'udp' | 'tcp'> = {
+  http: 'tcp',
+  relay: 'udp',
+  relayInternal: 'udp',
+  relayHttp: 'tcp',
+  ops: 'tcp',
+  media: 'udp',
+};
 /** Start-up attempts when ports were picked for us and a child lost one to another process. */
 const AUTO_PORT_ATTEMPTS = 3;
 
@@ -269,6 +285,8 @@ function launch(
       'transceiver',
       '--http',
       formatAddress(a.http),
+      '--ops',
+      formatAddress(a.ops),
       '--media',
       formatAddress(a.media),
       '--relays',
@@ -279,6 +297,11 @@ function launch(
       '--drain-seconds',
       '2',
       ...realtime,
+      // One machine, loopback by default: the signaling API needs no keys here (docs/security.md).
+      '--no-auth',
+      // No Redis: ended calls' tokens are revoked at the relay's ops listener (issue #19).
+      '--revoke-urls',
+      httpUrl(a.relayHttp, ''),
     ],
     env,
     'listening',
@@ -304,7 +327,7 @@ function launch(
       { public: formatAddress(a.relay), http: formatAddress(a.relayHttp) },
       deadline,
     ).catch((e: Error) => Promise.reject(new Error(`relay ${e.message}`))),
-    childReady(trxChild, httpUrl(a.http, '/readyz'), { http: formatAddress(a.http), media: formatAddress(a.media) }, deadline).catch(
+    childReady(trxChild, httpUrl(a.ops, '/readyz'), { http: formatAddress(a.http), media: formatAddress(a.media) }, deadline).catch(
       (e: Error) => Promise.reject(new Error(`transceiver ${e.message}`)),
     ),
   ]).then(() => {});
@@ -324,7 +347,7 @@ function printReady(a: Addresses): void {
     relay: formatAddress(a.relay),
     relayInternal: formatAddress(a.relayInternal),
     relayMetrics: httpUrl(a.relayHttp, '/metrics'),
-    transceiverMetrics: httpUrl(a.http, '/metrics'),
+    transceiverMetrics: httpUrl(a.ops, '/metrics'),
     media: formatAddress(a.media),
   };
   process.stdout.write(`parley dev ready ${JSON.stringify(ready)}\n`);
@@ -345,6 +368,7 @@ export const command: Command = {
       relay: cfg.relay,
       relayInternal: cfg.relayInternal,
       relayHttp: cfg.relayHttp,
+      ops: cfg.ops,
       media: cfg.media,
     };
     const auto = Object.values(configured).some((a) => a.port === 0);

@@ -17,7 +17,7 @@ import { realtimeDropMetric } from '../transceiver/transceiver-metrics.ts';
 import { defaultHandlers } from '../transceiver/handlers/registry.ts';
 import { LiveRelays, RelayLocations } from '../transceiver/relays/relay-locations.ts';
 import { advertisedAddresses, formatRelaySpec, locationOfAddress } from '../transceiver/relays/relay-spec.ts';
-import { TokenRevocations } from '../transceiver/relays/token-revocations.ts';
+import { HttpTokenRevocations, TokenRevocations } from '../transceiver/relays/token-revocations.ts';
 import type { TokenRevocationsOptions } from '../transceiver/relays/token-revocations.ts';
 import { startTransceiver } from '../transceiver/transceiver.ts';
 import type { Command } from './command.ts';
@@ -80,10 +80,20 @@ export const command: Command = {
     // Ended calls' tokens are revoked in the relays' flow store (docs/security.md, "Relay").
     const revocations =
       cfg.redis === undefined ? undefined : await TokenRevocations.start(revocationOptions(cfg.redis, cfg.redisPrefix, log));
+    // Without Redis, straight to the relays' ops listeners (parley dev: its one relay).
+    const httpRevocations =
+      cfg.redis === undefined && cfg.revokeUrls.length > 0
+        ? new HttpTokenRevocations({
+            urls: cfg.revokeUrls,
+            keyring,
+            onError: (err) => log.warn('a token revocation did not reach a relay', { err }),
+          })
+        : undefined;
     let trx;
     try {
       trx = await startTransceiver({
         http: cfg.http,
+        ops: cfg.ops,
         media: cfg.media,
         metrics,
         relays: advertisedAddresses(cfg.relays),
@@ -106,18 +116,24 @@ export const command: Command = {
         relayLocations: named ? locations : undefined,
         regionHeader: cfg.regionHeader,
         httpAdvertise: cfg.httpAdvertise,
+        replicaCidrs: cfg.replicaCidrs,
         udpBufferBytes: cfg.udpBuffer,
         mediaIo: cfg.mediaIo,
         mediaBatchUs: cfg.mediaBatchUs,
         srtpTransform: cfg.srtpTransform,
         staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
-        tokenEnded: revocations && ((ufrag) => revocations.revoke(ufrag)),
+        tokenEnded: revocations ? (ufrag) => revocations.revoke(ufrag) : httpRevocations && ((ufrag) => httpRevocations.revoke(ufrag)),
         readyDetails: () => redisDetails(cfg.redis, [live, revocations]),
         locationOf: locationOfAddress(cfg.relays),
       });
     } catch (err) {
       // A port in use or an address not on this host: say which, exit 1 (as the relay does).
-      log.error('transceiver failed to start', { err, http: formatAddress(cfg.http), media: formatAddress(cfg.media) });
+      log.error('transceiver failed to start', {
+        err,
+        http: formatAddress(cfg.http),
+        ops: formatAddress(cfg.ops),
+        media: formatAddress(cfg.media),
+      });
       await live?.close();
       await revocations?.close();
       return 1;
@@ -125,6 +141,7 @@ export const command: Command = {
     const t = trx;
     log.info('listening', {
       http: formatAddress(t.httpAddress),
+      ops: formatAddress(t.opsAddress),
       media: formatAddress(t.mediaAddress),
       relays: formatRelaySpec(cfg.relays),
       region: named ? (cfg.region ?? cfg.relays.locations[0].name) : undefined,

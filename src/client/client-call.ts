@@ -286,9 +286,10 @@ export class ClientCall implements SansIo<ClientTransmit, ClientCallEvent> {
         this.#events.push({ type: 'connected', srtpProfile: e.srtpProfile });
       } else if (e.type === 'rtcp' || e.type === 'datachannel') {
         this.#events.push(e);
-      } else {
+      } else if (e.type === 'failed') {
         return this.#fail(failure(e.reason, e.detail));
       }
+      // 'confirmed' is the lite side's; a controlling peer emits none.
     }
     if (this.#state === 'connected' && !this.#sendingDone && this.#frames?.done) {
       this.#sendingDone = true;

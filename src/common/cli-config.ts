@@ -10,7 +10,8 @@
 //   const cfg = loadConfig(spec, argv, process.env);      // typed: ConfigOf<typeof spec>
 //   renderSettingsHelp(spec) / renderSettingsMarkdown(spec)
 //   parsers: string, int(min,max), address, addressList, url(protocols), oneOf(values), list(item)
-// Every setting takes a value (`--flag VALUE` or `--flag=VALUE`); on/off settings use oneOf.
+// Every setting takes a value (`--flag VALUE` or `--flag=VALUE`); on/off settings use oneOf. A
+// switch (a setting with `bare`) may be given alone, `--no-auth`, standing for that value.
 // A repeatable flag may be given several times (values are concatenated); its env variable is
 // comma-separated. `--help` is the CLI's business, not this module's.
 import type { TransportAddress } from '../core/address.ts';
@@ -33,6 +34,8 @@ export interface Setting<T> {
   readonly repeatable?: boolean;
   /** Placeholder in help (VALUE). */
   readonly metavar?: string;
+  /** A switch: the flag alone (no `=VALUE`, and the next argument is not taken) stands for this value. */
+  readonly bare?: string;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -71,6 +74,7 @@ export function loadConfig<S extends SettingsSpec>(spec: S, argv: readonly strin
     if (!entry) throw new ConfigError(`--${flag}`, 'unknown option', ConfigErrorCode.unknownOption);
     let value: string;
     if (eq >= 0) value = arg.slice(eq + 1);
+    else if (entry[1].bare !== undefined) value = entry[1].bare;
     else {
       if (i + 1 >= argv.length) throw new ConfigError(settingName(entry[1]), 'needs a value', ConfigErrorCode.missingValue);
       value = argv[++i];
@@ -110,9 +114,14 @@ function showValue(v: unknown): string {
   return String(v);
 }
 
+/** What follows the flag in help: ` VALUE`, or nothing for a switch. */
+function flagValue(s: Setting<unknown>): string {
+  return s.bare !== undefined ? '' : ` ${s.metavar ?? 'VALUE'}`;
+}
+
 /** Help lines: `  --flag VALUE   ENV   default: … — help`. */
 export function renderSettingsHelp(spec: SettingsSpec): string {
-  const rows = Object.values(spec).map((s) => [`--${s.flag} ${s.metavar ?? 'VALUE'}${s.repeatable ? ' …' : ''}`, s.env, s]);
+  const rows = Object.values(spec).map((s) => [`--${s.flag}${flagValue(s)}${s.repeatable ? ' …' : ''}`, s.env, s]);
   const w0 = Math.max(...rows.map((r) => (r[0] as string).length));
   const w1 = Math.max(...rows.map((r) => (r[1] as string).length));
   return rows
@@ -128,7 +137,7 @@ export function renderSettingsMarkdown(spec: SettingsSpec): string {
   const lines = ['| Flag | Environment | Default | Meaning |', '|---|---|---|---|'];
   const cell = (t: string): string => t.replace(/\|/g, '\\|');
   for (const s of Object.values(spec)) {
-    const flag = `\`--${s.flag} ${s.metavar ?? 'VALUE'}\`${s.repeatable ? ' (repeatable)' : ''}`;
+    const flag = `\`--${s.flag}${flagValue(s)}\`${s.repeatable ? ' (repeatable)' : ''}`;
     lines.push(`| ${cell(flag)} | \`${s.env}\` | \`${cell(defaultShown(s))}\` | ${cell(s.help)} |`);
   }
   return lines.join('\n');

@@ -1,6 +1,8 @@
 // The operations HTTP endpoint every Parley process serves: GET /metrics (Prometheus text),
 // /healthz (the process is alive: 200 unless `healthy()` says otherwise) and /readyz (200 only
-// when `ready()` is true, else 503; `readyDetails()` lines follow as `warning: …`). Nothing else: no signaling, no admin actions.
+// when `ready()` is true, else 503; `readyDetails()` lines follow as `warning: …`). Nothing else:
+// no signaling; the one action is an optional
+// POST its owner defines (`post`: a relay without a shared store takes token revocations there).
 //
 // API (stable; relay and transceiver use it):
 //   const ops = await startOpsHttp({ host, port, metrics: registry, ready: () => bool, healthy?, log? });
@@ -9,7 +11,7 @@
 // serveOps() answers the same three paths on a server of its own (the transceiver's signaling port).
 import { HARDENED_HTTP_OPTIONS } from './http-limits.ts';
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { listenHttp } from './http-listen.ts';
 import type { ListeningHttp } from './http-listen.ts';
 import type { Logger } from './log.ts';
@@ -31,6 +33,12 @@ export interface OpsHttpOptions extends OpsEndpoints {
   readonly host: string;
   readonly port: number;
   readonly log?: Logger;
+  /** One POST path: its body (at most maxBytes, else 413 unread) and headers → the status to answer. */
+  readonly post?: {
+    readonly path: string;
+    readonly maxBytes: number;
+    readonly handle: (body: string, headers: IncomingHttpHeaders) => number;
+  };
 }
 
 export const OPS_PATHS = ['/metrics', '/healthz', '/readyz'] as const;
@@ -63,9 +71,31 @@ export function serveOps(o: OpsEndpoints, path: OpsPath, req: IncomingMessage, r
 
 export type OpsHttp = ListeningHttp;
 
+function handlePost(post: NonNullable<OpsHttpOptions['post']>, req: IncomingMessage, res: ServerResponse): void {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (!(declared <= post.maxBytes)) {
+    res.writeHead(413, { connection: 'close' }).end();
+    req.destroy();
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size <= post.maxBytes) chunks.push(c);
+  });
+  req.on('end', () => {
+    const status = size > post.maxBytes ? 413 : post.handle(Buffer.concat(chunks).toString('utf8'), req.headers);
+    res.writeHead(status, { 'cache-control': 'no-store' }).end();
+  });
+  req.on('error', () => res.destroy());
+}
+
 export async function startOpsHttp(o: OpsHttpOptions): Promise<OpsHttp> {
   const server: Server = createServer(HARDENED_HTTP_OPTIONS, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    const post = o.post;
+    if (post && req.method === 'POST' && path === post.path) return void handlePost(post, req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;

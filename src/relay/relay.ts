@@ -18,7 +18,6 @@ import type { RelayConfig } from './config.ts';
 import { RelayHeartbeat } from './heartbeat.ts';
 import { pinThread } from './pin.ts';
 import { checkJoin, refusalText } from './join-check.ts';
-import { Keyring } from '../core/token/index.ts';
 import { systemRng } from '../common/system-rng.ts';
 import { ConfigError } from '../common/config-error.ts';
 import { Slot, newStats, registerRelayMetrics } from './stats.ts';
@@ -26,6 +25,8 @@ import { redactUrl } from '../common/redis.ts';
 import { MemoryFlowStore } from './store/memory-store.ts';
 import { hostMemoryStore } from './store/remote-store.ts';
 import { flowRecordTtlMs } from '../contracts/flow-record.ts';
+import { MAX_REVOCATION_BODY_BYTES, REVOCATION_HEADER, REVOCATIONS_PATH, RevocationAuth } from '../contracts/revocation-request.ts';
+import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_TOKEN_LIFETIME_MS, Keyring } from '../core/token/index.ts';
 import type { WorkerInit, WorkerMessage, WorkerStoreInit } from './worker-protocol.ts';
 
 const WORKER_URL = new URL('./worker-main.ts', import.meta.url);
@@ -77,6 +78,24 @@ export async function startRelay(cfg: RelayConfig, log: Logger, clock: Clock = s
   const aliases = cfg.listen.flatMap((l) => (l.advertised ? [[formatAddress(l), formatAddress(l.advertised)] as const] : []));
   let stopping = false;
   const perWorkerFlows = Math.ceil(cfg.maxFlows / cfg.workers);
+
+  /**
+   * Without a shared store, a transceiver revokes an ended call's token here (contracts/
+   * revocation-request.ts); the in-memory store tells every worker, as Redis would (issue #19).
+   */
+  function revocationsInto(store: MemoryFlowStore): NonNullable<Parameters<typeof startOpsHttp>[0]['post']> {
+    const auth = new RevocationAuth(Keyring.parse(cfg.keys));
+    return {
+      path: REVOCATIONS_PATH,
+      maxBytes: MAX_REVOCATION_BODY_BYTES,
+      handle: (ufrag, headers) => {
+        const header = headers[REVOCATION_HEADER];
+        if (!auth.verify(ufrag, typeof header === 'string' ? header : undefined)) return 403;
+        store.revoke(ufrag, clock.wallNow() + DEFAULT_TOKEN_LIFETIME_MS + DEFAULT_CLOCK_SKEW_MS);
+        return 204;
+      },
+    };
+  }
 
   function storeInit(): { init: WorkerStoreInit; transfer: MessageChannel['port2'][] } {
     if (!memory) return { init: { kind: 'redis', url: cfg.redis as string, prefix: cfg.redisPrefix, aliases }, transfer: [] };
@@ -196,6 +215,7 @@ export async function startRelay(cfg: RelayConfig, log: Logger, clock: Clock = s
       readyDetails: () => storeDetails(),
       healthy: () => !stopping,
       log,
+      post: memory && revocationsInto(memory),
     });
     await spawn(0);
     await Promise.all(slots.slice(1).map((_, j) => spawn(j + 1)));

@@ -69,7 +69,15 @@ export const transceiverSettings = {
     metavar: 'HOST:PORT',
     default: parsers.address('127.0.0.1:8080'),
     parse: parsers.address,
-    help: 'signaling API (POST /v1/realtime/calls) plus /metrics, /healthz, /readyz',
+    help: 'signaling API (POST /v1/realtime/calls, client_secrets, the demo page): the public port',
+  }),
+  ops: setting({
+    flag: 'ops',
+    env: 'PARLEY_OPS',
+    metavar: 'HOST:PORT',
+    default: parsers.address('127.0.0.1:9091'),
+    parse: parsers.address,
+    help: '/metrics, /healthz, /readyz: internal (probes, Prometheus), never on the public signaling port',
   }),
   media: setting({
     flag: 'media',
@@ -133,6 +141,15 @@ export const transceiverSettings = {
     parse: parsers.url(['redis:', 'rediss:']),
     help: "the relays' Redis: their heartbeats (read every second; locations with no live relay are not advertised; needs named --relays) and flow store (ended calls' tokens are revoked there); unreachable: a warning and a /readyz line",
   }),
+  revokeUrls: setting<string[]>({
+    flag: 'revoke-urls',
+    env: 'PARLEY_REVOKE_URLS',
+    metavar: 'URLS',
+    default: [],
+    defaultText: '(none)',
+    parse: parsers.list(parsers.url(['http:'])),
+    help: "without --redis: the ops URLs of the relays (http://HOST:PORT, comma-separated) told of each ended call's token, which they then refuse (parley dev sets it)",
+  }),
   heartbeatPrefix: setting({
     flag: 'heartbeat-prefix',
     env: 'PARLEY_HEARTBEAT_PREFIX',
@@ -157,6 +174,15 @@ export const transceiverSettings = {
     defaultText: LOOPBACK_CIDRS,
     parse: (t: string) => CidrSet.parse(t),
     help: 'source networks allowed to send media (the relays), comma-separated CIDRs',
+  }),
+  replicaCidrs: setting({
+    flag: 'replica-cidrs',
+    env: 'PARLEY_REPLICA_CIDRS',
+    metavar: 'CIDRS',
+    default: CidrSet.parse(LOOPBACK_CIDRS),
+    defaultText: LOOPBACK_CIDRS,
+    parse: (t: string) => CidrSet.parse(t),
+    help: 'networks the other transceiver replicas live in, comma-separated CIDRs: a request for a call another replica holds is forwarded only to an owner address inside them (--http-advertise)',
   }),
   udpBuffer: setting({
     flag: 'udp-buffer',
@@ -297,9 +323,17 @@ export const transceiverSettings = {
     env: 'PARLEY_API_KEYS',
     metavar: 'KEYS',
     default: [],
-    defaultText: '(none: no auth)',
+    defaultText: '(none: required unless --no-auth)',
     parse: apiKeys,
-    help: 'bearer keys accepted by the signaling API, comma-separated (prefer the env variable: flags show in ps)',
+    help: 'bearer keys accepted by the signaling API, comma-separated (prefer the env variable: flags show in ps); required unless --no-auth',
+  }),
+  noAuth: setting<'on' | 'off'>({
+    flag: 'no-auth',
+    env: 'PARLEY_NO_AUTH',
+    default: 'off',
+    bare: 'on',
+    parse: parsers.oneOf(['on', 'off'] as const),
+    help: 'run the signaling API without API keys: anyone who reaches it may create calls (parley dev does; PARLEY_NO_AUTH=on). Without it the transceiver does not start without --api-keys',
   }),
   drainSeconds: setting({
     flag: 'drain-seconds',
@@ -393,6 +427,12 @@ export function resolveTransceiverConfig(
     throw new ConfigError(
       '--redis / PARLEY_REDIS',
       `needs named locations in --relays (NAME=HOST:PORT;…) to read relay heartbeats; name the relays' --location, e.g. --relays default=${formatRelaySpec(s.relays)}`,
+    );
+  // Issue #19: an open signaling API is a choice, never a default outside `parley dev`.
+  if (s.apiKeys.length === 0 && s.noAuth !== 'on')
+    throw new ConfigError(
+      '--api-keys / PARLEY_API_KEYS',
+      'required: the bearer keys of the signaling API; give --no-auth (PARLEY_NO_AUTH=on) to run without them',
     );
   const media = resolveMediaIo(s.mediaIo);
   const srtp = resolveSrtp(s.srtp);

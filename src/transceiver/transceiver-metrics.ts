@@ -40,6 +40,8 @@ export interface TransceiverMetrics {
   readonly bytesOut: CounterChild;
   readonly drops: Readonly<Record<EndpointDropReason, CounterChild>>;
   readonly sendErrors: CounterChild;
+  /** Issue #19: a call's claim of a client address another live call held (media/endpoint.ts #claim). */
+  readonly addressClaims: { readonly refused: CounterChild; readonly reclaimed: CounterChild };
   /** Datagrams a session dropped, by PEER_DROP_REASONS (srtp_<SRTP reason> for SRTP/SRTCP). */
   readonly sessionDrops: Counter;
   /** What the sessions' ICE-lite agents did with each STUN packet (ICE_LITE_RESULTS). */
@@ -157,7 +159,13 @@ export function transceiverMetrics(reg: MetricsRegistry): TransceiverMetrics {
     help: 'Data-channel message bytes, by direction',
     labelNames: ['direction'],
   });
+  const addressClaims = reg.counter({
+    name: 'parley_transceiver_address_claims_total',
+    help: 'A call selected a client address another live call held: refused (the holder had confirmed it) or reclaimed (it had not)',
+    labelNames: ['result'],
+  });
   return {
+    addressClaims: { refused: addressClaims.labels('refused'), reclaimed: addressClaims.labels('reclaimed') },
     sessions: reg.gauge({ name: 'parley_transceiver_sessions', help: 'Calls that are not closed' }),
     callsCreated: reg.counter({ name: 'parley_transceiver_calls_created_total', help: 'Offers answered (201)' }),
     callsRejected,

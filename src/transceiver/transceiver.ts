@@ -1,6 +1,6 @@
 // The transceiver process, assembled: one DTLS certificate per process, the media endpoint
-// (UDP, relays only), the call registry and the HTTP server (signaling + /metrics /healthz
-// /readyz). `drain()` is the SIGTERM path: readiness goes false and offers get 503 at once,
+// (UDP, relays only), the call registry, the signaling HTTP server and the internal ops listener
+// (/metrics /healthz /readyz). `drain()` is the SIGTERM path: readiness goes false and offers get 503 at once,
 // running calls get a grace period, then the rest end with reason server_drain.
 // Not here: flags and environment (config.ts, src/cli/transceiver.ts).
 import { ADMISSION_REFUSALS, AdmissionLimits, DEFAULT_ADMISSION } from './http/admission-limits.ts';
@@ -15,6 +15,8 @@ import { systemClock } from '../common/clock.ts';
 import type { Clock, Timer } from '../common/clock.ts';
 import type { Logger } from '../common/log.ts';
 import { MetricsRegistry } from '../common/metrics.ts';
+import { startOpsHttp } from '../common/ops-http.ts';
+import type { OpsHttp } from '../common/ops-http.ts';
 import { systemRng } from '../common/system-rng.ts';
 import { CallIds } from './calls/call-id.ts';
 import { CallRegistry } from './calls/call-registry.ts';
@@ -39,6 +41,8 @@ export interface TransceiverOptions {
   readonly regionHeader?: string;
   /** This replica's HTTP address as other replicas reach it: call ids route to it (calls/call-id.ts). */
   readonly httpAdvertise?: TransportAddress;
+  /** Networks the other replicas live in (--replica-cidrs): call requests are forwarded only there. */
+  readonly replicaCidrs?: CidrSet;
   readonly relayCidrs: CidrSet;
   readonly keyring: Keyring;
   readonly maxSessions: number;
@@ -56,6 +60,8 @@ export interface TransceiverOptions {
   readonly admission?: Partial<AdmissionSettings>;
   /** Open HTTP connections at once (common/http-limits.ts). */
   readonly maxHttpConnections?: number;
+  /** The internal ops listener (/metrics /healthz /readyz); default 127.0.0.1, any free port. */
+  readonly ops?: TransportAddress;
   /** How long an async handler factory may take to reach its agent before the POST gets 502 (default 5 s). */
   readonly handlerSetupTimeoutMs?: number;
   /** Media socket buffer sizes (--udp-buffer). */
@@ -79,6 +85,8 @@ export interface TransceiverOptions {
 
 export interface Transceiver {
   readonly httpAddress: TransportAddress;
+  /** /metrics, /healthz, /readyz (--ops). */
+  readonly opsAddress: TransportAddress;
   readonly mediaAddress: TransportAddress;
   readonly calls: CallRegistry;
   readonly metrics: MetricsRegistry;
@@ -127,6 +135,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
   const callIds = new CallIds({
     keyring: o.keyring,
     owner: o.httpAdvertise,
+    replicas: o.replicaCidrs,
     rng,
     lifetimeMs: Math.max(o.maxCallSeconds * 1000 + 600_000, 86_400_000),
   });
@@ -181,11 +190,14 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
       apiKeys: o.apiKeys,
       metrics,
       log: o.log,
-      ready: () => !registry.draining,
-      readyDetails: o.readyDetails,
       staticDir: o.staticDir,
       regionHeader: o.regionHeader ?? 'x-parley-region',
-      ownerOf: (id) => callIds.ownerOf(id, clock.wallNow()),
+      ownerOf: (id) => {
+        const r = callIds.ownerOf(id, clock.wallNow());
+        if (r.kind === 'not_a_replica')
+          o.log?.warn('a call id names an owner outside --replica-cidrs: not forwarded', { owner: `${r.owner.address}:${r.owner.port}` });
+        return r.kind === 'forward' ? r.owner : undefined;
+      },
       wallClock: () => clock.wallNow(),
       forwardAuth: new ForwardAuth(o.keyring),
       admission,
@@ -196,6 +208,21 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     await endpoint.close();
     throw err;
   }
+  // Issue #19: /metrics, /healthz and /readyz on an internal listener of their own, never the public signaling port.
+  let ops: OpsHttp;
+  try {
+    ops = await startOpsHttp({
+      host: o.ops?.address ?? '127.0.0.1',
+      port: o.ops?.port ?? 0,
+      metrics,
+      ready: () => !registry.draining,
+      readyDetails: o.readyDetails,
+      log: o.log,
+    });
+  } catch (err) {
+    await Promise.all([signaling.close(), endpoint.close()]);
+    throw err;
+  }
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -204,13 +231,14 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
       registry.endAll('server_drain');
       // Let the last datagrams (BYE, close_notify) leave before the socket closes.
       await new Promise((r) => setImmediate(r));
-      await Promise.all([signaling.close(), endpoint.close()]);
+      await Promise.all([signaling.close(), endpoint.close(), ops.close()]);
     })();
     return closing;
   };
 
   return {
     httpAddress: signaling.address,
+    opsAddress: ops.address,
     mediaAddress,
     calls: registry,
     metrics,

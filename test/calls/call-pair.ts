@@ -131,7 +131,9 @@ export class CallPair {
     if (!analysed.ok) throw analysed.error;
     // a=setup:active in the offer makes the answerer passive, the DTLS server (RFC 5763 §5).
     const offer = o.sessionRole === 'server' ? { ...analysed.offer, setup: 'active' as const } : analysed.offer;
-    const ufrag = 'AQFserverufragserverufrag';
+    // A routing token's length (64 chars), as every transceiver ufrag is: checks are the size real
+    // ones are, which is what the ICE-lite agent may answer toward an unconfirmed address with (issue #19).
+    const ufrag = 'AQFserverufragserverufrag'.padEnd(64, 'x');
     const pwd = 'serverpasswordserverpass';
     const handler = o.handler ?? createEchoHandler;
     const rng = seededRng(`${o.seed}-session`);

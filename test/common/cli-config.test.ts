@@ -89,3 +89,23 @@ test('help and markdown list every setting with env and default', () => {
   assert.match(h, /default: 127\.0\.0\.1:3478/);
   assert.match(renderSettingsMarkdown(spec), /\| `--workers VALUE` \| `PARLEY_WORKERS` \| `2` \|/);
 });
+
+test('a switch given alone stands for its bare value and takes no argument; =VALUE and the env variable still work', () => {
+  const sw = {
+    open: setting({
+      flag: 'open',
+      env: 'PARLEY_OPEN',
+      help: 'open',
+      default: 'off',
+      bare: 'on',
+      parse: parsers.oneOf(['on', 'off'] as const),
+    }),
+    workers: spec.workers,
+  };
+  assert.deepEqual(loadConfig(sw, ['--open', '--workers', '3'], {}), { open: 'on', workers: 3 });
+  assert.equal(loadConfig(sw, ['--open=off'], { PARLEY_OPEN: 'on' }).open, 'off');
+  assert.equal(loadConfig(sw, [], { PARLEY_OPEN: 'on' }).open, 'on');
+  assert.throws(() => loadConfig(sw, ['--open=maybe'], {}), ConfigError);
+  assert.match(renderSettingsHelp(sw), /^ {2}--open {2}/m, 'help shows the switch without a value');
+  assert.match(renderSettingsMarkdown(sw), /\| `--open` \|/);
+});

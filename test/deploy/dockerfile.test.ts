@@ -179,9 +179,11 @@ test("the image layout runs: only the copied paths and the lock file's productio
         PATH: process.env.PATH,
         PARLEY_KEYS: keys,
         PARLEY_HTTP: '127.0.0.1:0',
+        PARLEY_OPS: '127.0.0.1:0',
         PARLEY_MEDIA: '127.0.0.1:0',
         PARLEY_DEMO_PAGE: 'off',
         PARLEY_DRAIN_SECONDS: '1',
+        PARLEY_NO_AUTH: 'on',
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -204,8 +206,8 @@ test("the image layout runs: only the copied paths and the lock file's productio
     // Ready over HTTP, as the kubelet sees it (this also lets the event loop turn once, so
     // the SIGTERM handler is live: a signal sent the instant the line appears can still meet
     // the default action).
-    const http = (JSON.parse(log.split('\n').find((l) => l.includes('"listening"'))!) as { http: string }).http;
-    const ready = await fetch(`http://${http}/readyz`);
+    const ops = (JSON.parse(log.split('\n').find((l) => l.includes('"listening"'))!) as { ops: string }).ops;
+    const ready = await fetch(`http://${ops}/readyz`);
     assert.equal(ready.status, 200);
     child.kill('SIGTERM');
     assert.equal(await exited, '0 null', log);

@@ -45,6 +45,8 @@ const only = <T>(xs: T[], what: string): T => {
   return xs[0];
 };
 const httpPort = (c: Container): number => Number(env(c, 'PARLEY_HTTP')!.value!.split(':').pop());
+/** /metrics /healthz /readyz: the transceiver's PARLEY_OPS (never its public signaling port); a relay's PARLEY_HTTP is ops only. */
+const opsPort = (c: Container): number => Number((env(c, 'PARLEY_OPS') ?? env(c, 'PARLEY_HTTP'))!.value!.split(':').pop());
 /** A variable's value as the process sees it, after Kubernetes' $(VAR) expansion. */
 const expanded = (c: Container, name: string): string | undefined => expandEnv(c).values.get(name);
 const loadBalancers = (objs: KObject[]): KObject[] =>
@@ -191,16 +193,17 @@ for (const [overlay, objs] of rendered) {
     }
   });
 
-  test(`${overlay}: every Parley Deployment has liveness /healthz and readiness /readyz on its HTTP port`, () => {
+  test(`${overlay}: every Parley Deployment has liveness /healthz and readiness /readyz on its ops port`, () => {
     const parley = ofKind(objs, 'Deployment').filter((d) => parleyCommand(d) !== undefined);
     assert.equal(parley.length, locationsOf(overlay).length + 1);
     for (const d of parley) {
       const c = template(d).spec.containers[0];
       assert.equal(c.livenessProbe?.httpGet?.path, '/healthz', d.metadata.name);
       assert.equal(c.readinessProbe?.httpGet?.path, '/readyz', d.metadata.name);
-      assert.equal(portNumber(c, c.livenessProbe!.httpGet!.port), httpPort(c));
-      assert.equal(portNumber(c, c.readinessProbe!.httpGet!.port), httpPort(c));
-      assert.match(env(c, 'PARLEY_HTTP')!.value!, /^0\.0\.0\.0:/, 'the kubelet probes the pod IP');
+      assert.equal(portNumber(c, c.livenessProbe!.httpGet!.port), opsPort(c));
+      assert.equal(portNumber(c, c.readinessProbe!.httpGet!.port), opsPort(c));
+      assert.match((env(c, 'PARLEY_OPS') ?? env(c, 'PARLEY_HTTP'))!.value!, /^0\.0\.0\.0:/, 'the kubelet probes the pod IP');
+      if (parleyCommand(d) === 'transceiver') assert.notEqual(opsPort(c), httpPort(c), 'ops is not the public signaling port');
     }
     for (const d of ofKind(objs, 'Deployment')) {
       const c = template(d).spec.containers[0];
@@ -353,7 +356,7 @@ for (const [overlay, objs] of rendered) {
       const c = template(d).spec.containers[0];
       assert.equal(a['prometheus.io/scrape'], 'true', d.metadata.name);
       assert.equal(a['prometheus.io/path'], '/metrics');
-      assert.equal(Number(a['prometheus.io/port']), httpPort(c));
+      assert.equal(Number(a['prometheus.io/port']), opsPort(c));
     }
   });
 

@@ -192,7 +192,7 @@ test('the dashboard is valid JSON with a Prometheus datasource variable, and eve
 test('every dashboard query and alert expression names only metrics the relay and transceiver register, with their labels and label values', () => {
   assert.ok(exported.has('parley_relay_drops_total') && exported.has('parley_transceiver_sessions'), 'both registries were read');
   const jobValues = jobs();
-  assert.deepEqual([...jobValues].sort(), ['relay-ops', 'transceiver']);
+  assert.deepEqual([...jobValues].sort(), ['relay-ops', 'transceiver-ops']);
   let checked = 0;
   for (const [where, expr] of queries) {
     const { selectors, functions, grouping } = parsePromQL(expr);
@@ -282,10 +282,11 @@ test('deploy/monitoring renders, validates against the Kubernetes and Prometheus
         assert.ok(port, `${path}: ${sm.metadata.name}: the Service has a port ${ep.port}`);
         for (const d of pods) {
           const c = template(d).spec.containers[0];
+          // The transceiver's PARLEY_OPS (issue #19: never its public signaling port); a relay's PARLEY_HTTP is ops only.
           assert.equal(
             portNumber(c, port.targetPort),
-            Number(env(c, 'PARLEY_HTTP')!.value!.split(':').pop()),
-            `${d.metadata.name}: the ops/HTTP port`,
+            Number((env(c, 'PARLEY_OPS') ?? env(c, 'PARLEY_HTTP'))!.value!.split(':').pop()),
+            `${d.metadata.name}: the ops port`,
           );
           for (const l of spec.podTargetLabels ?? []) assert.ok(template(d).metadata.labels[l], `${d.metadata.name}: pod label ${l}`);
         }

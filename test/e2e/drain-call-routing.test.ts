@@ -1,6 +1,6 @@
 // Hang-ups behind an Ingress, where scale-down and drains make replicas come and go: with
-// --http-advertise a call id carries its owner's HTTP address, sealed with the routing-token
-// keys (src/transceiver/calls/call-id.ts), so GET / DELETE / POST …/hangup sent to ANOTHER replica
+// --http-advertise a call id carries its owner's HTTP address, sealed under a key derived from
+// the routing-token keys (src/transceiver/calls/call-id.ts), so GET / DELETE / POST …/hangup sent to ANOTHER replica
 // (what an Ingress does) is forwarded to the owner and answered as if sent there. Ids nobody
 // minted, or forged ones, still get 404, and a forwarded request is never forwarded again.
 // The caller's API key is not forwarded: the owner gets a short-lived signature of that one
@@ -48,7 +48,7 @@ async function create(base: string): Promise<string> {
 
 test('GET and DELETE of a call sent to another replica reach the replica that holds it', async () => {
   const location = await create(one.base);
-  assert.match(location, /^\/v1\/realtime\/calls\/rtc_[A-Za-z0-9_-]{64}$/);
+  assert.match(location, /^\/v1\/realtime\/calls\/rtc_[A-Za-z0-9_-]{55}$/);
   const got = await fetch(two.base + location, { headers: auth });
   assert.equal(got.status, 200);
   assert.equal(((await got.json()) as { state: string }).state, 'created');

@@ -41,7 +41,7 @@ test(
     await new Promise((r) => setTimeout(r, 1000));
     const termAt = performance.now();
     trx.child.kill('SIGTERM');
-    await until(async () => (await fetch(`${trx.base}/readyz`)).status === 503, 5000, 'readyz 503');
+    await until(async () => (await fetch(`${trx.ops}/readyz`)).status === 503, 5000, 'readyz 503');
     const refused = await fetch(`${trx.base}/v1/realtime/calls`, {
       method: 'POST',
       body: offer(),

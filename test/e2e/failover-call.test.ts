@@ -72,7 +72,7 @@ test('each transceiver advertises its own region first and the other as a lower-
     'X-Parley-Region: b picks b first on the transceiver of region a',
   );
   assert.ok(hinted[0][1] > hinted[1][1]);
-  const metrics = await (await fetch(`${trxA.base}/metrics`)).text();
+  const metrics = await (await fetch(`${trxA.ops}/metrics`)).text();
   assert.match(
     metrics,
     /^parley_transceiver_relay_plans_total\{primary="b",backup="a",none_live="0"\} 1$/m,

@@ -142,14 +142,28 @@ export async function startRelay(o: { listen: string; location: string; prefix: 
 }
 
 export interface TransceiverProc extends Proc {
+  /** Signaling (the public port). */
   readonly base: string;
+  /** /metrics /healthz /readyz (--ops). */
+  readonly ops: string;
 }
 
 export async function startTransceiver(args: string[]): Promise<TransceiverProc> {
-  const defaults = { PARLEY_HTTP: '127.0.0.1:0', PARLEY_MEDIA: '127.0.0.1:0', PARLEY_DEMO_PAGE: 'off' };
+  // Without --api-keys a transceiver does not start unless told to run open (issue #19): tests that give keys use them.
+  const defaults = {
+    PARLEY_HTTP: '127.0.0.1:0',
+    PARLEY_OPS: '127.0.0.1:0',
+    PARLEY_MEDIA: '127.0.0.1:0',
+    PARLEY_DEMO_PAGE: 'off',
+    PARLEY_NO_AUTH: 'on',
+  };
   const p = startProc(['transceiver', ...args], defaults);
   const listening = await p.line('listening');
-  return { ...p, base: `http://127.0.0.1:${parseAddress(listening.http as string)!.port}` };
+  return {
+    ...p,
+    base: `http://127.0.0.1:${parseAddress(listening.http as string)!.port}`,
+    ops: `http://127.0.0.1:${parseAddress(listening.ops as string)!.port}`,
+  };
 }
 
 export interface Sample {

@@ -33,6 +33,7 @@ const DEV_DEFAULTS: readonly (readonly [string, string])[] = [
   ['--relay', '127.0.0.1:0'],
   ['--relay-internal', '127.0.0.1:0'],
   ['--relay-http', '127.0.0.1:0'],
+  ['--ops', '127.0.0.1:0'],
   ['--media', '127.0.0.1:0'],
   ['--log-level', 'warn'],
 ];

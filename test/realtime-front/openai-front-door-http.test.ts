@@ -47,7 +47,6 @@ before(async () => {
     calls,
     apiKeys: [KEY],
     metrics: new MetricsRegistry(),
-    ready: () => true,
     maxBodyBytes: 32 * 1024,
     wallClock: () => wall,
     clientSecrets: new ClientSecrets({ keyring, rng: seededRng('front') }),
@@ -286,5 +285,25 @@ test('client_secrets is rate limited per caller IP: 429 + Retry-After past the b
   }
   assert.ok(limited, 'a 429 came within burst + 5 requests');
   assert.equal(limited.headers.get('retry-after'), '1');
+  await refused(limited, 429, 'ERR_SIGNALING_RATE_LIMITED');
+});
+
+test('client_secrets is limited per caller IP before the key is checked: key guesses get 429 too (issue #19)', async () => {
+  // The test above emptied this address's bucket: the server's (manual) wall clock moves on until it is full again.
+  wall += (CLIENT_SECRETS_PER_IP.burst / CLIENT_SECRETS_PER_IP.ratePerSecond) * 1000 + 1000;
+  let unauthorized = 0;
+  let limited: Response | undefined;
+  for (let i = 0; i < CLIENT_SECRETS_PER_IP.burst + 5 && limited === undefined; i++) {
+    const res = await secrets({}, { authorization: `Bearer guess-${i}` });
+    if (res.status === 429) limited = res;
+    else {
+      assert.equal(res.status, 401);
+      unauthorized++;
+      await res.body?.cancel();
+    }
+  }
+  assert.ok(limited, 'a 429 came within burst + 5 guesses');
+  assert.ok(unauthorized >= 1 && unauthorized <= CLIENT_SECRETS_PER_IP.burst, `${unauthorized} guesses were checked before the limit`);
+  console.log(`client_secrets key guesses from one address: ${unauthorized} answered 401, then 429`);
   await refused(limited, 429, 'ERR_SIGNALING_RATE_LIMITED');
 });

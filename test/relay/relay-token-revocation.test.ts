@@ -2,13 +2,18 @@
 // now revokes it when the call ends (src/transceiver/relays/token-revocations.ts, the publisher it
 // uses); here two relay processes share Redis: the relay holding the call's flow drops it, and
 // neither — nor a relay started after the revocation — opens a new flow for the token, while
-// another call is unaffected. Real processes on 127.0.0.1, real Redis with a unique prefix.
+// another call is unaffected. Without Redis (one relay, `parley dev`) the transceiver POSTs the
+// revocation to the relay's ops listener (src/contracts/revocation-request.ts) and the in-memory
+// store tells every worker. Real processes on 127.0.0.1, real Redis with a unique prefix.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RELAY_HEADER_LENGTH, decodeRelayHeader } from '../../src/contracts/relay-header.ts';
 import { tokenKey } from '../../src/contracts/flow-record.ts';
 import { TokenRevocations } from '../../src/transceiver/relays/token-revocations.ts';
-import { mintFor, rtp, stunCheck } from './helpers.ts';
+import { REVOCATION_HEADER, REVOCATIONS_PATH, RevocationAuth, postRevocation } from '../../src/contracts/revocation-request.ts';
+import { Keyring } from '../../src/core/token/index.ts';
+import { seededRng } from '../../src/core/rng.ts';
+import { KEYS_TEXT, mintFor, rtp, stunCheck } from './helpers.ts';
 import type { RelayProcess, TestSocket } from './harness.ts';
 import {
   REDIS_URL,
@@ -92,5 +97,53 @@ test("an ended call's token opens no new flow on any relay and loses its flows (
     await tx.close();
     for (const r of relays) assert.equal(await r.stop(), 0);
     await deleteRedisKeys(prefix);
+  }
+});
+
+test("without Redis (the in-memory store, parley dev): a revocation POSTed to the relay's ops listener drops the token's flows; a forged one is refused", async () => {
+  const tx = await openSocket();
+  answerChecks(tx);
+  const sockets = socketPool();
+  const relay = await startRelayProcess(['--workers', '2']);
+  const base = `http://${relay.http.address}:${relay.http.port}`;
+  const auth = new RevocationAuth(Keyring.parse(KEYS_TEXT));
+  try {
+    const ended = mintFor(tx.address);
+    const live = mintFor(tx.address);
+    const client = await sockets.open();
+    client.send(stunCheck(ended.ufrag, ended.pwd), relay.publics[0]);
+    await tx.next(2000);
+    const other = await sockets.open();
+    other.send(stunCheck(live.ufrag, live.pwd), relay.publics[0]);
+    await tx.next(2000, (m) => decodeRelayHeader(m)?.client.port === other.address.port);
+    // Signed with another keyring, or for another token: refused, nothing revoked.
+    const stranger = new RevocationAuth(Keyring.generate(seededRng('not-our-keys')));
+    assert.equal(await postRevocation(base, stranger, live.ufrag), 403);
+    const forged = await fetch(`${base}${REVOCATIONS_PATH}`, {
+      method: 'POST',
+      body: live.ufrag,
+      headers: { [REVOCATION_HEADER]: auth.sign(ended.ufrag) },
+    });
+    assert.equal(forged.status, 403);
+    assert.equal(await postRevocation(base, auth, ended.ufrag), 204);
+    await waitFor(
+      async () => (await scrape(relay.http)).get('parley_relay_flows_removed_total{reason="revoked"}') === 1,
+      3000,
+      'the ended call’s flow dropped',
+    ).catch((e: unknown) => withRelayState(relay, e));
+    // New addresses with the ended token are refused on every worker; the live call still opens flows.
+    for (let i = 0; i < 4; i++) (await sockets.open()).send(stunCheck(ended.ufrag, ended.pwd), relay.publics[0]);
+    await waitFor(async () => drops(await scrape(relay.http), 'token_revoked') >= 1, 3000, 'refused');
+    const again = await sockets.open();
+    again.send(stunCheck(live.ufrag, live.pwd), relay.publics[0]);
+    await tx.next(2000, (m) => decodeRelayHeader(m)?.client.port === again.address.port);
+    const m = await scrape(relay.http);
+    console.log(
+      `in-memory store: revoked flows removed ${m.get('parley_relay_flows_removed_total{reason="revoked"}')}, checks refused ${drops(m, 'token_revoked')}`,
+    );
+  } finally {
+    await sockets.closeAll();
+    await tx.close();
+    assert.equal(await relay.stop(), 0);
   }
 });

@@ -2,7 +2,9 @@
 // address, signed with the attacker's OWN call's credentials, used to move the victim's address to
 // the attacker's session (the endpoint routed DTLS and SRTP by client address to whichever call
 // selected it last), so the victim's call stayed "connected" with no inbound audio. Now a client
-// address belongs to the first live call that selected it (src/transceiver/media/endpoint.ts).
+// address that a live call has confirmed (it answered that call's request back, or finished its
+// DTLS handshake there) stays with that call; one that a forged check claimed first is taken back
+// by the rightful owner's next valid check (src/transceiver/media/endpoint.ts #claim).
 // Real processes: `parley dev` (relay + transceiver); the victim and the attacker are our own
 // ClientCall on real sockets; the forged check enters the transceiver as the relay would forward
 // it (relay header naming the victim's address), which is what a relay does with a valid check
@@ -12,6 +14,7 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAddress } from '../../src/core/address.ts';
+import type { TransportAddress } from '../../src/core/address.ts';
 import { randomBytes } from 'node:crypto';
 import { connectivityCheck } from '../../src/core/ice/binding-request.ts';
 import { encodeRelayHeader } from '../../src/contracts/relay-header.ts';
@@ -37,6 +40,23 @@ after(async () => {
   await dev?.stop();
 });
 
+/** A valid check signed with `attacker`'s own call, as a relay forwards it from (forged) `from`. */
+function forgedCheck(attacker: UdpClient, from: TransportAddress, useCandidate: boolean): Buffer {
+  const theirs = readAnswer(attacker.answer);
+  return Buffer.concat([
+    encodeRelayHeader(from, parseAddress(dev.ready.relay)!),
+    connectivityCheck({
+      transactionId: randomBytes(12),
+      localUfrag: /a=ice-ufrag:(\S+)/.exec(attacker.call.offer)![1],
+      remoteUfrag: theirs.ufrag,
+      remotePwd: theirs.pwd,
+      priority: 0x6e0001ff,
+      role: { controlling: true, tieBreaker: 1n },
+      useCandidate,
+    }),
+  ]);
+}
+
 const frames = (tag: string, n: number): Buffer[] =>
   Array.from({ length: n }, (_, i) => Buffer.from(`${tag}${String(i).padStart(5, '0')}`));
 
@@ -50,23 +70,8 @@ test('a forged check from a live call’s address, signed with another call, doe
     'both calls connected, victim hears echo',
   );
 
-  // The attacker's own call: its server ufrag (token) and password from its answer, its client ufrag from its offer.
-  const theirs = readAnswer(attacker.answer);
-  const ownUfrag = /a=ice-ufrag:(\S+)/.exec(attacker.call.offer)![1];
-  const relayPublic = parseAddress(dev.ready.relay)!;
-  const forged = (useCandidate: boolean): Buffer =>
-    Buffer.concat([
-      encodeRelayHeader(victim.binding.address, relayPublic),
-      connectivityCheck({
-        transactionId: randomBytes(12),
-        localUfrag: ownUfrag,
-        remoteUfrag: theirs.ufrag,
-        remotePwd: theirs.pwd,
-        priority: 0x6e0001ff,
-        role: { controlling: true, tieBreaker: 1n },
-        useCandidate,
-      }),
-    ]);
+  // The attacker's own call's credentials (its answer and offer), the victim's address.
+  const forged = (useCandidate: boolean): Buffer => forgedCheck(attacker, victim.binding.address, useCandidate);
   const sock = createSocket('udp4');
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
   const send = (b: Buffer): Promise<void> => new Promise((r) => sock.send(b, mediaPort, '127.0.0.1', () => r()));
@@ -101,6 +106,38 @@ test('a forged check from a live call’s address, signed with another call, doe
     assert.ok(afterwards >= before * 0.8, `victim heard ${afterwards} after the attack (before: ${before})`);
     assert.ok(refused >= 1, 'the attacker’s call sent nothing toward the victim’s address');
     assert.ok(attacker.connected, 'the attacker’s own call is not harmed either');
+  } finally {
+    sock.close();
+  }
+});
+
+test('an address a forged check claimed first is taken back by its rightful owner’s next valid check', { timeout: 60_000 }, async () => {
+  const attacker = await UdpClient.call(driver, dev.ready.signaling, { seed: 'reclaim-attacker', frames: frames('a', 1000) });
+  clients.push(attacker);
+  await waitFor(() => attacker.connected, 15_000, 'the attacker’s own call connected');
+  const sock = createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  const reclaimedBefore = await metricSum(dev.ready.transceiverMetrics, 'parley_transceiver_address_claims_total', 'reclaimed');
+  try {
+    // The victim has its answer but has not checked yet: the attacker's call, nominating from the
+    // victim's address (forged), claims that address first.
+    const victim = await UdpClient.call(driver, dev.ready.signaling, {
+      seed: 'reclaim-victim',
+      frames: frames('v', 1000),
+      beforeStart: async (binding) => {
+        const claim = forgedCheck(attacker, binding.address, true);
+        await new Promise<void>((r) => sock.send(claim, mediaPort, '127.0.0.1', () => r()));
+        await sleep(200);
+      },
+    });
+    clients.push(victim);
+    const t0 = performance.now();
+    await waitFor(() => victim.connected && victim.heard().length >= 25, 15_000, 'the victim connected and hears its echo');
+    const reclaimed = await metricSum(dev.ready.transceiverMetrics, 'parley_transceiver_address_claims_total', 'reclaimed');
+    console.log(
+      `victim connected and heard 25 echoes ${Math.round(performance.now() - t0)} ms after starting on an address the attacker had claimed; reclaims: ${reclaimed - reclaimedBefore}`,
+    );
+    assert.ok(reclaimed - reclaimedBefore >= 1, 'the victim’s check took the address back');
   } finally {
     sock.close();
   }

@@ -105,6 +105,6 @@ test('a factory slower than the setup deadline: 502, and the handler that comes 
   assert.match(body.error.message, /not ready within 300 ms/);
   await later(1400, () => undefined);
   assert.ok(closed.includes('slow'), 'the late handler was closed, not leaked');
-  const metrics = await (await fetch(`${base}/metrics`)).text();
+  const metrics = await (await fetch(`http://127.0.0.1:${trx.opsAddress.port}/metrics`)).text();
   assert.match(metrics, /parley_transceiver_calls_rejected_total\{reason="agent_unavailable"\} 2/);
 });

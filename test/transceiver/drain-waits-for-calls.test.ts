@@ -62,7 +62,7 @@ test('drain resolves when the last call hangs up, long before the grace deadline
   });
   assert.equal(refused.status, 503, 'offers are refused while draining');
   await refused.text();
-  assert.equal((await fetch(`${base}/readyz`)).status, 503);
+  assert.equal((await fetch(`http://127.0.0.1:${trx.opsAddress.port}/readyz`)).status, 503);
   await fetch(`${base}${first}`, { method: 'DELETE' }).then((r) => r.text());
   await new Promise((r) => setImmediate(r));
   assert.equal(drained, false, 'one call still runs');

@@ -8,7 +8,8 @@ import { Keyring } from '../../src/core/token/index.ts';
 import { defaultHandlers } from '../../src/transceiver/handlers/registry.ts';
 import { resolveTransceiverConfig } from '../../src/transceiver/config.ts';
 
-const env = { PARLEY_KEYS: Keyring.generate(seededRng('resolve-config')).toString() };
+// --no-auth: resolving without API keys is refused (api-keys-required.test.ts); these tests are about other settings.
+const env = { PARLEY_KEYS: Keyring.generate(seededRng('resolve-config')).toString(), PARLEY_NO_AUTH: 'on' };
 
 function refusal(argv: string[], e: NodeJS.ProcessEnv = env): ConfigError {
   try {

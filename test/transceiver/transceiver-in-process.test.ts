@@ -78,7 +78,7 @@ function post(body: string, query = ''): Promise<Response> {
 }
 
 async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
+  const text = await (await fetch(`http://127.0.0.1:${trx.opsAddress.port}/metrics`)).text();
   const line = text.split('\n').find((l) => l.split(' ')[0] === name);
   return line ? Number(line.split(' ').pop()) : NaN;
 }
@@ -178,14 +178,14 @@ test('media endpoint drops: outside relay CIDRs, no relay header, no session; ea
   assert.equal(got.client, '198.51.100.20:50000');
   assert.equal(got.relay, '203.0.113.7:3478');
   assert.equal(await metric('parley_transceiver_ice_checks_total{result="answered"}'), 1);
-  // The agent's Binding request back (class request, 0x0001) follows; its answer confirms the
-  // client address, and only then does the DTLS client start (issue #19).
+  // The agent's Binding request back (class request, 0x0001) follows the client's next check
+  // (the first paid for its answer only: issue #19); its answer, signed with the client's
+  // password from the offer, confirms the client address, and only then does the DTLS client start.
+  await sendFrom(relaySock, wrapped);
   await waitUntil(() => received.some((r) => r.readUInt16BE(40) === 0x0001));
   const request = received.find((r) => r.readUInt16BE(40) === 0x0001)!;
-  await sendFrom(
-    relaySock,
-    Buffer.concat([encodeRelayHeader(client, RELAY), bindingSuccess(request.subarray(48, 60), RELAY, 'x'.repeat(22))]),
-  );
+  const clientPwd = /a=ice-pwd:(\S+)/.exec(CHROME)![1];
+  await sendFrom(relaySock, Buffer.concat([encodeRelayHeader(client, RELAY), bindingSuccess(request.subarray(48, 60), RELAY, clientPwd)]));
   await waitUntil(() => received.some((r) => r[40] === 22));
   const before = received.length;
 

@@ -56,6 +56,7 @@ let relay: Proc | undefined;
 let trx: Proc | undefined;
 let relayAddr: TransportAddress;
 let base: string;
+let ops: string;
 const driver = new UdpCallDriver();
 const callers: UdpClient[] = [];
 
@@ -87,10 +88,14 @@ before(async () => {
     `127.0.0.1:${relayPort}`,
     '--drain-seconds',
     '2',
+    '--no-auth',
+    '--ops',
+    '127.0.0.1:0',
   ]);
   await waitFor(() => trx!.lines.some((l) => l.includes('"msg":"listening"')), 15_000, `transceiver listening:\n${trx.lines.join('\n')}`);
-  const listening = JSON.parse(trx.lines.find((l) => l.includes('"msg":"listening"'))!) as { http: string };
+  const listening = JSON.parse(trx.lines.find((l) => l.includes('"msg":"listening"'))!) as { http: string; ops: string };
   base = `http://127.0.0.1:${parseAddress(listening.http)!.port}`;
+  ops = `http://127.0.0.1:${parseAddress(listening.ops)!.port}`;
   await waitFor(
     async () => (await fetch(`http://127.0.0.1:${relayHttp}/readyz`).catch(() => undefined))?.status === 200,
     15_000,
@@ -131,7 +136,7 @@ test('a call through the real relay connects, echoes, reports RTT, and DELETE en
   assert.equal(closed.state, 'closed');
   assert.equal(closed.closeReason, 'hangup');
   await waitFor(() => caller.heardBye(), 2000, 'RTCP BYE at the caller');
-  const metrics = await (await fetch(`${base}/metrics`)).text();
+  const metrics = await (await fetch(`${ops}/metrics`)).text();
   assert.match(metrics, /parley_transceiver_calls_closed_total\{reason="hangup"\} 1/);
   // Issue #20 item 3: the per-call quality, in GET, the log line and the histograms (location: the unnamed list).
   const q = closed.quality;
@@ -159,7 +164,7 @@ test('SIGTERM drains: 503 + Retry-After and readyz 503 at once, running calls en
   const { caller, location } = await call('drain');
   await waitFor(() => caller.connected, 15_000, 'connected');
   trx!.child.kill('SIGTERM');
-  await waitFor(async () => (await fetch(`${base}/readyz`)).status === 503, 2000, 'readyz 503');
+  await waitFor(async () => (await fetch(`${ops}/readyz`)).status === 503, 2000, 'readyz 503');
   const refused = await fetch(`${base}/v1/realtime/calls`, {
     method: 'POST',
     body: caller.call.offer,

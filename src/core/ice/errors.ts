@@ -39,7 +39,12 @@ export const ICE_LITE_RESULTS = reasonCatalog('ice_lite', {
   drop_malformed: 'dropped: first byte is not STUN (RFC 7983), or not STUN framing at all',
   drop_fingerprint: 'dropped: FINGERPRINT missing or wrong',
   drop_response: 'dropped: a response to no request of ours',
-  response_to_our_check: 'consumed: the answer (success or error) to our one Binding request back to a new address',
+  response_to_our_check:
+    'consumed: the answer (success or error) to a Binding request back of ours; a signed success from where it went confirms that address',
+  drop_answer_integrity:
+    'dropped: an answer to our request back with a missing or wrong FINGERPRINT or MESSAGE-INTEGRITY (RFC 8489 §9.1.4); the request stays pending',
+  held_by_budget:
+    'not sent: an answer or request back toward an address that has not confirmed it receives would exceed the bytes received from it (issue #19)',
   drop_method: 'dropped: a request for a method other than Binding',
   indication: 'ignored: a Binding Indication (keepalive, RFC 8445 §11)',
 });

@@ -4,16 +4,27 @@
 // valid check as a valid pair, selects the pair the controlling peer nominates, and declares
 // consent lost when checks stop. Its one request of its own — a Binding request back to each
 // new address, so the peer nominates at once and the address proves it receives (isConfirmed)
-// — is explained at #checkBack.
+// — is explained at #checkBack. Toward an address that has not proved it yet, it sends no more
+// bytes than it received from it (./unconfirmed-budget.ts).
 // Not here: sockets, the relay header, DTLS/SRTP, or any timer of its own (the shell arms one).
 import { formatAddress, type TransportAddress } from '../address.ts';
 import type { Rng } from '../rng.ts';
-import { decodeMessageType, StunErrorCodes, StunMethod } from '../stun/index.ts';
+import {
+  decodeMessageType,
+  decodeStun,
+  StunClass,
+  StunDecodeError,
+  StunErrorCodes,
+  StunMethod,
+  verifyFingerprint,
+  verifyMessageIntegrity,
+} from '../stun/index.ts';
 import { connectivityCheck, PEER_REFLEXIVE_PRIORITY } from './binding-request.ts';
 import { checkBindingRequest, type BindingRequestCredentials } from './binding-request-check.ts';
 import { bindingError, bindingSuccess } from './binding-response.ts';
 import { ICE_LITE_RESULTS, IceError, IceErrorCode, type IceCheckDropReason, type IceLiteCounter } from './errors.ts';
 import type { IceLiteDump, IceLiteEvent, IceTransmit } from './ice-types.ts';
+import { UnconfirmedBudget } from './unconfirmed-budget.ts';
 
 export interface IceLiteAgentOptions {
   readonly localUfrag: string;
@@ -89,6 +100,8 @@ export class IceLiteAgent {
   readonly #pendingBack = new Map<string, { readonly to: string; readonly at: number }>();
   /** Addresses that answered a request back: they proved they receive what we send (issue #19). */
   readonly #confirmed = new Set<string>();
+  /** What may still go to each address not yet confirmed: no more than came from it. */
+  readonly #budget = new UnconfirmedBudget();
 
   constructor(opts: IceLiteAgentOptions) {
     if (!opts.localUfrag || !opts.localPwd) throw new IceError(IceErrorCode.invalidOptions, 'ICE-lite needs a local ufrag and password');
@@ -145,15 +158,17 @@ export class IceLiteAgent {
     if (this.#closed) return false;
     // Expire first: a check arriving after the deadline must not revive lost consent.
     this.handleTimeout(now);
+    const key = formatAddress(from);
+    // Issue #19: whatever arrives from an unconfirmed address pays for what may go back to it.
+    if (!this.#confirmed.has(key)) this.#budget.credit(key, packet.length);
     const v = checkBindingRequest(packet, this.#credentials);
     if (v.kind === 'drop') {
-      const answered = v.reason === 'response' && this.#isAnswerToUs(packet, from);
-      this.#count(answered ? 'response_to_our_check' : DROP_COUNTER[v.reason]);
+      this.#count(v.reason === 'response' ? this.#onResponse(packet, from, key) : DROP_COUNTER[v.reason]);
       return false;
     }
     if (v.kind === 'reject') {
       this.#count(REJECT_COUNTER[v.code]);
-      this.#send(from, v.response);
+      this.#send(from, key, v.response);
       return false;
     }
     const m = v.message;
@@ -164,20 +179,21 @@ export class IceLiteAgent {
     // controlling agent, so the answer is always 487 and the full peer switches (§7.2.5.1).
     if (m.iceControlled !== undefined) {
       this.#count('stun_error_487');
-      this.#send(from, bindingError(tid, StunErrorCodes.RoleConflict, this.#localPwd));
+      this.#send(from, key, bindingError(tid, StunErrorCodes.RoleConflict, this.#localPwd));
       return false;
     }
 
     this.#count('answered');
-    this.#send(from, bindingSuccess(tid, from, this.#localPwd));
-    const key = formatAddress(from);
-    const firstFromHere = !this.#valid.has(key);
+    this.#send(from, key, bindingSuccess(tid, from, this.#localPwd));
     this.#onValidCheck(from, m.useCandidate, now);
     // Every new address gets one, nominating check or not: its answer is the proof that the
     // address receives, which DTLS waits for (isConfirmed). The selected address gets another
     // with a later check while it is unconfirmed (the first request or its answer was lost).
-    const selectedUnconfirmed = this.#selected !== undefined && formatAddress(this.#selected) === key && !this.#confirmed.has(key);
-    if (firstFromHere || (selectedUnconfirmed && !this.#awaitingAnswerFrom(key, now))) this.#checkBack(from, m.username!, now);
+    // A request the budget held back (the check only paid for its answer) goes with a later check.
+    if (!this.#confirmed.has(key) && !this.#awaitingAnswerFrom(key, now)) {
+      const selected = this.#selected !== undefined && formatAddress(this.#selected) === key;
+      if (!this.#checkedBack.has(key) || selected) this.#checkBack(from, key, m.username!, now);
+    }
     return true;
   }
 
@@ -282,48 +298,57 @@ export class IceLiteAgent {
    * confirms the address (#isAnswerToUs; docs/stun-ice.md); a lite agent's valid pairs still come
    * from the peer's checks, not from ours.
    */
-  #checkBack(to: TransportAddress, username: string, now: number): void {
+  #checkBack(to: TransportAddress, key: string, username: string, now: number): void {
     const rng = this.#rng;
     const pwd = this.#remotePwd;
-    const key = formatAddress(to);
     if (!rng || pwd === undefined || this.#consentLost || this.#sentBack >= MAX_CHECKS_BACK) return;
-    this.#checkedBack.add(key);
-    this.#sentBack++;
     this.#tieBreaker ??= rng.bytes(8).readBigUInt64BE(0);
     const transactionId = rng.bytes(12);
-    this.#pendingBack.set(transactionId.toString('hex'), { to: key, at: now });
     // RFC 8445 §7.2.2: USERNAME "<their ufrag>:<our ufrag>" — theirs as their check named it.
     const theirUfrag = username.slice(username.indexOf(':') + 1);
-    this.#send(
-      to,
-      connectivityCheck({
-        transactionId,
-        localUfrag: this.#localUfrag,
-        remoteUfrag: theirUfrag,
-        remotePwd: pwd,
-        priority: PEER_REFLEXIVE_PRIORITY,
-        role: { controlling: false, tieBreaker: this.#tieBreaker },
-      }),
-    );
+    const request = connectivityCheck({
+      transactionId,
+      localUfrag: this.#localUfrag,
+      remoteUfrag: theirUfrag,
+      remotePwd: pwd,
+      priority: PEER_REFLEXIVE_PRIORITY,
+      role: { controlling: false, tieBreaker: this.#tieBreaker },
+    });
+    // Our answer and this request are larger together than the check that paid for them: on
+    // the first check only the answer fits, and the request goes with the peer's next check.
+    if (!this.#send(to, key, request)) return;
+    this.#checkedBack.add(key);
+    this.#sentBack++;
+    this.#pendingBack.set(transactionId.toString('hex'), { to: key, at: now });
   }
 
   /**
-   * Whether a Binding response (success or error) answers one of our requests back; consumes it.
-   * An answer from the address the request went to confirms that address: only a receiver there
-   * saw the request's 96-bit random transaction id (RFC 8489 §6.3.3 makes the id the match).
+   * A Binding response (success or error): an answer to one of our requests back, which it
+   * consumes, or a drop. A Binding success from the address the request went to confirms that
+   * address: only a receiver there saw the request's 96-bit random transaction id (RFC 8489
+   * §6.3.3 makes the id the match), and only the peer holds the password its MESSAGE-INTEGRITY
+   * must verify with (RFC 8445 §7.2.5.2: the answer is signed with the password the request
+   * was). RFC 8489 §9.1.4: an answer whose FINGERPRINT or MESSAGE-INTEGRITY fails is discarded
+   * as if never received — the request stays pending, so a forged answer cannot spend it.
    */
-  #isAnswerToUs(packet: Buffer, from: TransportAddress): boolean {
-    if (this.#pendingBack.size === 0 || decodeMessageType(packet.readUInt16BE(0)).method !== StunMethod.Binding) return false;
+  #onResponse(packet: Buffer, from: TransportAddress, key: string): IceLiteCounter {
+    if (this.#pendingBack.size === 0 || decodeMessageType(packet.readUInt16BE(0)).method !== StunMethod.Binding) return 'drop_response';
     const tid = packet.toString('hex', TID_START, TID_END);
     const pending = this.#pendingBack.get(tid);
-    if (pending === undefined) return false;
+    if (pending === undefined || this.#remotePwd === undefined) return 'drop_response';
+    const m = decodeStun(packet);
+    if (m instanceof StunDecodeError || !verifyFingerprint(packet)) return 'drop_answer_integrity';
+    const signed = m.integrityOffset >= 0;
+    const success = m.class === StunClass.SuccessResponse;
+    // A success must be signed; an error (400/401 to input the peer could not authenticate) need not be (§9.1.3).
+    if ((success && !signed) || (signed && !verifyMessageIntegrity(packet, this.#remotePwd))) return 'drop_answer_integrity';
     this.#pendingBack.delete(tid);
-    const key = formatAddress(from);
-    if (pending.to === key && !this.#confirmed.has(key)) {
+    if (success && pending.to === key && !this.#confirmed.has(key)) {
       this.#confirmed.add(key);
+      this.#budget.forget(key);
       this.#events.push({ type: 'confirmed', address: from });
     }
-    return true;
+    return 'response_to_our_check';
   }
 
   /** A request back to `key` that may still be answered (younger than CHECK_BACK_ANSWER_MS). */
@@ -345,8 +370,14 @@ export class IceLiteAgent {
     if (oldest !== undefined) this.#valid.delete(oldest);
   }
 
-  #send(to: TransportAddress, data: Buffer): void {
+  /** Queues `data` for `to` (whose formatAddress is `key`), unless `to` is unconfirmed and its budget cannot pay; false then. */
+  #send(to: TransportAddress, key: string, data: Buffer): boolean {
+    if (!this.#confirmed.has(key) && !this.#budget.spend(key, data.length)) {
+      this.#count('held_by_budget');
+      return false;
+    }
     this.#transmits.push({ to, data });
+    return true;
   }
 
   #count(c: IceLiteCounter): void {

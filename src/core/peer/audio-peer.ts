@@ -330,6 +330,8 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
         continue;
       }
       if (e.type === 'confirmed') {
+        const path = this.#paths.lookup(e.address);
+        if (path !== undefined) this.#events.push({ type: 'confirmed', path });
         this.#startDtlsIfConfirmed(now);
         if (!this.#live()) return;
         continue;
@@ -424,6 +426,8 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
         // RFC 5764 §4.2: SRTP keys come from the DTLS exporter; the DTLS role picks which half is ours.
         this.#srtp = SrtpSession.fromDtls(e.srtpProfile, e.keyingMaterial, this.#o.dtlsRole, { createTransform: this.#o.srtpTransform });
         this.#state = 'connected';
+        // The far end finished a handshake whose flights went to the selected path: it receives there.
+        if (this.#lite && this.#selected !== undefined) this.#events.push({ type: 'confirmed', path: this.#selected });
         this.#events.push({ type: 'connected', srtpProfile: e.srtpProfile });
         this.#rtcp.start(now);
         this.#sender.start(now);

@@ -129,6 +129,12 @@ export interface PeerAudio {
 export type PeerEvent<P> =
   /** Media now goes by `path`: ICE selected it (first, rebinding, failover) or the path followed a relay. */
   | { readonly type: 'path'; readonly path: P; readonly previous: P | undefined }
+  /**
+   * Lite role: the client address of `path` proved it receives what we send (it answered the
+   * lite agent's request back, or the DTLS handshake completed over it). Issue #19: an owner
+   * may give such an address to no other call.
+   */
+  | { readonly type: 'confirmed'; readonly path: P }
   | { readonly type: 'connected'; readonly srtpProfile: SrtpProfileName }
   | PeerAudio
   /** One authenticated compound RTCP packet from the far end (its SR/RR, SDES, BYE), after the RTCP session read it. */

@@ -40,6 +40,8 @@ export type SessionEvent =
   | { readonly type: 'state'; readonly state: CallState }
   /** The client address to route DTLS/SRTP by changed (first nomination or NAT rebinding). */
   | { readonly type: 'path'; readonly path: SessionPath; readonly previous: SessionPath | undefined }
+  /** The client address of `path` proved it receives (AudioPeer's 'confirmed'): it is this call's for good. */
+  | { readonly type: 'confirmed'; readonly path: SessionPath }
   | { readonly type: 'closed'; readonly reason: CloseReason };
 
 export interface SessionOptions {
@@ -387,6 +389,8 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       } else if (e.type === 'path') {
         this.#events.push(e);
         if (this.#state === 'created') this.#setState('connecting');
+      } else if (e.type === 'confirmed') {
+        this.#events.push(e);
       } else if (e.type === 'connected') {
         this.#connectedAt = now;
         this.#setState('connected');

@@ -1,6 +1,6 @@
 // The transceiver's HTTP server: the signaling API (mirrors OpenAI's Realtime WebRTC API and
-// is WHIP-compatible, RFC 9725) plus /metrics, /healthz and /readyz on the same port (served by
-// common/ops-http.ts, as on every process).
+// is WHIP-compatible, RFC 9725). Not here: /metrics, /healthz and /readyz, which are on the
+// transceiver's internal ops listener (--ops, common/ops-http.ts), never on this public port (issue #19).
 //   POST   /v1/realtime/client_secrets    API key → an ephemeral `ek_…` secret (realtime-front/client-secrets.ts)
 //   POST   /v1/realtime/calls             application/sdp or multipart/form-data offer (API key or ek_)
 //                                         → 201, SDP answer, Location
@@ -18,11 +18,9 @@ import type { Logger } from '../../common/log.ts';
 import type { MetricsRegistry } from '../../common/metrics.ts';
 import { listenHttp } from '../../common/http-listen.ts';
 import type { ListeningHttp } from '../../common/http-listen.ts';
-import { isOpsPath, serveOps } from '../../common/ops-http.ts';
-import type { OpsPath } from '../../common/ops-http.ts';
 import { BearerKeys, bearerToken } from './bearer-keys.ts';
 import { KeyedTokenBuckets } from '../../core/rate-limit.ts';
-import { clientsOf } from './admission-limits.ts';
+import { clientOfIp, clientsOf } from './admission-limits.ts';
 import type { AdmissionLimits } from './admission-limits.ts';
 import { HARDENED_HTTP_OPTIONS } from '../../common/http-limits.ts';
 import type { ClientSecrets } from '../realtime-front/client-secrets.ts';
@@ -51,9 +49,6 @@ export interface SignalingOptions {
   readonly calls: CallService;
   readonly apiKeys?: readonly string[];
   readonly metrics: MetricsRegistry;
-  readonly ready: () => boolean;
-  /** Degraded-but-serving lines for /readyz (common/ops-http.ts). */
-  readonly readyDetails?: () => readonly string[];
   readonly log?: Logger;
   readonly maxBodyBytes?: number;
   /** Seconds in Retry-After when at the session limit / while draining. */
@@ -120,12 +115,7 @@ const PREFLIGHT: Record<string, string> = {
 };
 
 type Route =
-  | { kind: 'client_secrets' }
-  | { kind: 'calls' }
-  | { kind: 'call'; id: string }
-  | { kind: 'hangup'; id: string }
-  | { kind: 'ops'; path: OpsPath }
-  | { kind: 'none' };
+  { kind: 'client_secrets' } | { kind: 'calls' } | { kind: 'call'; id: string } | { kind: 'hangup'; id: string } | { kind: 'none' };
 
 const ID = '([A-Za-z0-9_-]{1,80})';
 const FORWARDED = FORWARDED_HEADER;
@@ -135,7 +125,6 @@ const HANGUP = new RegExp(`^${CALLS_PATH}/${ID}/hangup$`);
 function route(path: string): Route {
   if (path === CALLS_PATH) return { kind: 'calls' };
   if (path === CLIENT_SECRETS_PATH) return { kind: 'client_secrets' };
-  if (isOpsPath(path)) return { kind: 'ops', path };
   let m = CALL.exec(path);
   if (m) return { kind: 'call', id: m[1] };
   m = HANGUP.exec(path);
@@ -148,7 +137,6 @@ const ALLOW: Record<Route['kind'], string> = {
   calls: 'POST, OPTIONS',
   call: 'GET, DELETE, OPTIONS',
   hangup: 'POST, OPTIONS',
-  ops: 'GET, HEAD',
   none: '',
 };
 
@@ -220,12 +208,6 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
     const secrets = o.clientSecrets;
     if (!secrets) throw new SignalingError(SignalingErrorCode.notFound, 'client secrets are not enabled on this transceiver');
     const now = wallClock();
-    if (!perIp.take(req.socket.remoteAddress ?? '', now)) {
-      req.resume();
-      throw new SignalingError(SignalingErrorCode.rateLimited, 'too many client_secrets requests from this address', {
-        'retry-after': '1',
-      });
-    }
     const type = mediaType(req.headers['content-type']);
     const text = (await body(req, 'request')).toString('utf8');
     if (text.trim() !== '' && type !== 'application/json') {
@@ -339,11 +321,6 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
       res.end(method === 'HEAD' ? undefined : file.body);
       return;
     }
-    if (r.kind === 'ops') {
-      if (method !== 'GET' && method !== 'HEAD') throw notAllowed(r, method);
-      serveOps(o, r.path, req, res);
-      return;
-    }
     if (method === 'OPTIONS') {
       send(res, 204, { ...PREFLIGHT, allow: ALLOW[r.kind] });
       return;
@@ -363,6 +340,14 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
       },
     );
     if (r.kind === 'client_secrets') {
+      // Issue #19: per client (IPv4 address or IPv6 /64) before the key is looked at, so a flood
+      // of key guesses is refused as cheaply as one with a key.
+      if (!perIp.take(clientOfIp(req.socket.remoteAddress ?? 'unknown'), wallClock())) {
+        req.resume();
+        throw new SignalingError(SignalingErrorCode.rateLimited, 'too many client_secrets requests from this address', {
+          'retry-after': '1',
+        });
+      }
       if (!keys.check(req.headers.authorization)) throw unauthorized;
       return createClientSecret(req, res);
     }

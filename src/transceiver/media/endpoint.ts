@@ -10,7 +10,14 @@
 import type { TransportAddress } from '../../core/address.ts';
 import { classify } from '../../core/demux.ts';
 import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader, isRelayHeader } from '../../contracts/relay-header.ts';
-import { peekUsername } from '../../core/stun/index.ts';
+import {
+  BINDING_ERROR,
+  BINDING_REQUEST,
+  BINDING_SUCCESS,
+  HEADER_LENGTH as STUN_HEADER_LENGTH,
+  TRANSACTION_ID_LENGTH,
+  peekUsername,
+} from '../../core/stun/index.ts';
 import type { Clock, Timer } from '../../common/clock.ts';
 import type { Logger } from '../../common/log.ts';
 import type { CidrSet } from '../../core/cidr.ts';
@@ -29,6 +36,10 @@ export { DEFAULT_UDP_BUFFER_BYTES };
 
 /** At most one "media from outside --relay-cidrs" warning per this interval. */
 const SOURCE_WARN_MS = 30_000;
+/** RFC 8489 §5: the transaction id ends the header. */
+const TID_START = STUN_HEADER_LENGTH - TRANSACTION_ID_LENGTH;
+/** A session's ICE-lite agent sends at most MAX_CHECKS_BACK requests back; this bounds the map whatever it does. */
+const MAX_REQUESTS_PER_SESSION = 8;
 
 export interface MediaEndpointOptions {
   readonly bind: TransportAddress;
@@ -57,6 +68,10 @@ interface Entry {
   readonly session: Session;
   /** Client addresses routed to this session (client-key.ts keys), removed on close. */
   readonly clients: Set<ClientKey>;
+  /** Those of `clients` that proved they receive (SessionEvent 'confirmed'): no other call may take them. */
+  readonly confirmed: Set<ClientKey>;
+  /** Transaction ids (latin1) of this session's Binding requests back not yet answered (#answers). */
+  readonly requests: Set<string>;
   /**
    * The path of the last datagram, and the relay header bytes and relay socket it was built
    * from: nearly every datagram of a call repeats them, so it is reused as is — no header
@@ -78,6 +93,12 @@ export class MediaEndpoint {
   readonly #observers = new Set<SessionObserver>();
   readonly #byUfrag = new Map<string, Entry>();
   readonly #byClient = new Map<ClientKey, Entry>();
+  /**
+   * The session each of our Binding requests back went from, by transaction id: its answer
+   * carries no USERNAME, and the client address it comes from may be held by another call for
+   * a moment (#onSessionEvent), so the answer is routed by the id it echoes.
+   */
+  readonly #answers = new Map<string, Entry>();
   readonly #entries = new Map<Session, Entry>();
   readonly #timers = new TimerHeap<Session>();
   #timer: Timer | undefined;
@@ -141,6 +162,8 @@ export class MediaEndpoint {
     const entry: Entry = {
       session,
       clients: new Set(),
+      confirmed: new Set(),
+      requests: new Set(),
       lastPath: undefined,
       lastHeader: Buffer.alloc(RELAY_HEADER_LENGTH),
       lastPeer: undefined,
@@ -227,7 +250,8 @@ export class MediaEndpoint {
       // from a client address we have never seen (the first check, or after NAT rebinding).
       const username = peekUsername(msg.subarray(RELAY_HEADER_LENGTH));
       const colon = username === undefined ? -1 : username.indexOf(':');
-      entry = colon > 0 ? this.#byUfrag.get(username!.slice(0, colon)) : this.#byClient.get(clientKeyOfHeader(msg));
+      if (colon > 0) entry = this.#byUfrag.get(username!.slice(0, colon));
+      else entry = this.#answerTo(msg) ?? this.#byClient.get(clientKeyOfHeader(msg));
     } else if (kind === 'dtls' || kind === 'rtp') {
       entry = this.#byClient.get(clientKeyOfHeader(msg));
     } else {
@@ -258,6 +282,19 @@ export class MediaEndpoint {
       this.#failed(entry, err);
     }
     this.#service(entry);
+  }
+
+  /** The session whose request back a Binding response (RFC 8489 §5 class bits) answers, consumed; else undefined. */
+  #answerTo(msg: Buffer): Entry | undefined {
+    if (this.#answers.size === 0 || msg.length < RELAY_HEADER_LENGTH + STUN_HEADER_LENGTH) return undefined;
+    const type = msg.readUInt16BE(RELAY_HEADER_LENGTH);
+    if (type !== BINDING_SUCCESS && type !== BINDING_ERROR) return undefined;
+    const tid = msg.toString('latin1', RELAY_HEADER_LENGTH + TID_START, RELAY_HEADER_LENGTH + STUN_HEADER_LENGTH);
+    const entry = this.#answers.get(tid);
+    if (entry === undefined) return undefined;
+    this.#answers.delete(tid);
+    entry.requests.delete(tid);
+    return entry;
   }
 
   /**
@@ -292,10 +329,10 @@ export class MediaEndpoint {
   }
 
   /**
-   * Issue #19 (hijack): a client address belongs to the first live call that selected it. A
-   * valid check from that address signed with another call's credentials (forged, or a second
-   * call of the same client) neither moves it nor lets the other call send there; the owner's
-   * traffic keeps flowing, and the address is free again once its owner closes.
+   * Issue #19 (hijack): a client address is routed to one live call, and only that call sends it
+   * DTLS or media. STUN (answers and requests back, which the ICE-lite agent keeps within what
+   * the address sent, and which are how a call reclaims and confirms an address) goes from any
+   * call; the rules for who holds an address are at #onSessionEvent.
    */
   #transmit(entry: Entry, t: SessionTransmit): void {
     let key = this.#keys.get(t.path);
@@ -304,24 +341,51 @@ export class MediaEndpoint {
       if (key !== undefined) this.#keys.set(t.path, key);
     }
     const owner = key === undefined ? undefined : this.#byClient.get(key);
-    if (owner !== undefined && owner !== entry) return this.#drop('address_of_other_call');
-    this.#send(t.path, t.data);
+    const data = t.data;
+    if (owner !== undefined && owner !== entry && classify(data[0]) !== 'stun') return this.#drop('address_of_other_call');
+    // Our Binding requests back (the only STUN requests a session sends): their answers come back by id (#answerTo).
+    if (data.length >= STUN_HEADER_LENGTH && data.readUInt16BE(0) === BINDING_REQUEST && entry.requests.size < MAX_REQUESTS_PER_SESSION) {
+      const tid = data.toString('latin1', TID_START, STUN_HEADER_LENGTH);
+      entry.requests.add(tid);
+      this.#answers.set(tid, entry);
+    }
+    this.#send(t.path, data);
   }
 
-  #onSessionEvent(entry: Entry, e: SessionEvent): void {
-    if (e.type === 'path') {
-      const key = clientKeyOfAddress(e.path.client);
-      if (key === undefined) return;
-      const owner = this.#byClient.get(key);
-      if (owner !== undefined && owner !== entry) {
-        this.#o.log?.warn('a call selected a client address another live call holds; it stays with its owner', {
+  /**
+   * Issue #19 (hijack, reclaim): a call's valid check from a client address routes that address
+   * to the call, unless another live call has confirmed it (proved it receives there: SessionEvent
+   * 'confirmed'); a confirmed address stays with its call until that call ends. A check from a
+   * forged address (an attacker's own call, the victim's address) can never be confirmed, so it
+   * holds the address only until the rightful owner's next valid check takes it back, and that
+   * owner's confirmation then keeps it.
+   */
+  #claim(entry: Entry, key: ClientKey, confirmed: boolean): void {
+    const owner = this.#byClient.get(key);
+    if (owner !== undefined && owner !== entry) {
+      if (owner.confirmed.has(key)) {
+        this.#o.metrics.addressClaims.refused.inc();
+        this.#o.log?.warn('a call selected a client address another live call has confirmed; it stays with its owner', {
           call: entry.session.id,
           owner: owner.session.id,
         });
         return;
       }
-      this.#byClient.set(key, entry);
-      entry.clients.add(key);
+      this.#o.metrics.addressClaims.reclaimed.inc();
+      this.#o.log?.warn('a call took back a client address another call had selected but never confirmed', {
+        call: entry.session.id,
+        from: owner.session.id,
+      });
+    }
+    this.#byClient.set(key, entry);
+    entry.clients.add(key);
+    if (confirmed) entry.confirmed.add(key);
+  }
+
+  #onSessionEvent(entry: Entry, e: SessionEvent): void {
+    if (e.type === 'path' || e.type === 'confirmed') {
+      const key = clientKeyOfAddress(e.path.client);
+      if (key !== undefined) this.#claim(entry, key, e.type === 'confirmed');
     } else if (e.type === 'state') {
       for (const ob of this.#observers) ob.sessionState(entry.session);
     } else if (e.type === 'closed') {
@@ -335,6 +399,7 @@ export class MediaEndpoint {
     this.#timers.delete(entry.session);
     if (this.#byUfrag.get(entry.session.localUfrag) === entry) this.#byUfrag.delete(entry.session.localUfrag);
     for (const key of entry.clients) if (this.#byClient.get(key) === entry) this.#byClient.delete(key);
+    for (const tid of entry.requests) this.#answers.delete(tid);
   }
 
   #send(path: SessionPath, data: Buffer): void {

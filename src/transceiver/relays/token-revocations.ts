@@ -10,6 +10,8 @@ import type { Logger } from '../../common/log.ts';
 import type { RedisClient } from '../../common/redis.ts';
 import { closeRedisClient, createRedisClient } from '../../common/redis.ts';
 import { publishRevocation } from '../../contracts/flow-record.ts';
+import { postRevocation, RevocationAuth } from '../../contracts/revocation-request.ts';
+import type { Keyring } from '../../core/token/index.ts';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_TOKEN_LIFETIME_MS } from '../../core/token/index.ts';
 
 export interface TokenRevocationsOptions {
@@ -63,5 +65,33 @@ export class TokenRevocations {
     if (this.#closed) return;
     this.#closed = true;
     await closeRedisClient(this.#client);
+  }
+}
+
+/**
+ * Without Redis (one relay, `parley dev`): the same revocation POSTed to each relay's ops listener
+ * (--revoke-urls; contracts/revocation-request.ts), which revokes it in its in-memory store. Fire
+ * and forget, like the Redis path: a relay that does not answer misses it (counted by onError).
+ */
+export class HttpTokenRevocations {
+  readonly #urls: readonly string[];
+  readonly #auth: RevocationAuth;
+  readonly #onError: ((err: unknown) => void) | undefined;
+
+  constructor(o: { urls: readonly string[]; keyring: Keyring; onError?: (err: unknown) => void }) {
+    this.#urls = o.urls;
+    this.#auth = new RevocationAuth(o.keyring);
+    this.#onError = o.onError;
+  }
+
+  revoke(ufrag: string): void {
+    for (const url of this.#urls) {
+      postRevocation(url, this.#auth, ufrag).then(
+        (status) => {
+          if (status !== 204) this.#onError?.(new Error(`${url} answered ${status}`));
+        },
+        (err: unknown) => this.#onError?.(err),
+      );
+    }
   }
 }

@@ -1,8 +1,11 @@
 // The ICE-lite agent's one Binding request back to each new address (ice-lite-agent.ts
 // #checkBack; a deviation from RFC 8445 §2.5, as Pion's lite agent makes): sent only after the
 // answer to a valid check, once per address, at most MAX_CHECKS_BACK per agent, well-formed per
-// RFC 8445 §7.2.2; its answer is consumed and counted, other responses stay dropped; and the
-// nomination of the provisionally selected pair is an event of its own. Manual time.
+// RFC 8445 §7.2.2; its answer is consumed and counted (and confirms the address only when its
+// MESSAGE-INTEGRITY verifies), other responses stay dropped; and the nomination of the
+// provisionally selected pair is an event of its own. Issue #19: toward an address not yet
+// confirmed the agent sends no more bytes than it received from it, so the first check pays
+// only for its answer and the request goes with the second. Manual time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IceLiteAgent, MAX_CHECKS_BACK } from '../../../src/core/ice/ice-lite-agent.ts';
@@ -22,7 +25,8 @@ import {
 import type { TransportAddress } from '../../../src/core/address.ts';
 import type { IceTransmit } from '../../../src/core/ice/ice-types.ts';
 
-const LOCAL_UFRAG = 'srvU';
+/** A routing token's length (the transceiver's server ufrag): checks are the size real ones are. */
+const LOCAL_UFRAG = 'srvU'.repeat(16);
 const LOCAL_PWD = 'server-password-0123456789';
 const REMOTE_UFRAG = 'cliU';
 const REMOTE_PWD = 'client-password-0123456789';
@@ -70,6 +74,20 @@ function decoded(data: Buffer): StunMessage {
   return m;
 }
 
+/**
+ * Valid checks from `from` until they have paid for the request back: the first pays for its
+ * answer only; with checks the size real ones are, the second (IPv4) or third (IPv6: a larger
+ * XOR-MAPPED-ADDRESS in each answer) pays for the request too.
+ */
+function paidChecks(a: IceLiteAgent, from: TransportAddress, now: number, o: { useCandidate?: boolean } = {}): IceTransmit[] {
+  const out: IceTransmit[] = [];
+  for (let i = 0; i < (from.family === 'IPv4' ? 2 : 3); i++) {
+    a.handle(check(o), from, now);
+    out.push(...transmits(a));
+  }
+  return out;
+}
+
 /** The requests among what the agent queued. */
 function requests(ts: readonly IceTransmit[]): IceTransmit[] {
   return ts.filter((t) => decoded(t.data).class === StunClass.Request);
@@ -78,6 +96,14 @@ function requests(ts: readonly IceTransmit[]): IceTransmit[] {
 test('after answering the first valid check, one well-formed Binding request goes back to that address (RFC 8445 §7.2.2)', () => {
   const a = agent();
   a.handle(check(), CLIENT, 0);
+  const first = transmits(a);
+  assert.deepEqual(
+    first.map((t) => decoded(t.data).class),
+    [StunClass.SuccessResponse],
+    'the first check pays for its answer only (issue #19)',
+  );
+  assert.equal(a.stats.held_by_budget, 1);
+  a.handle(check(), CLIENT, 1);
   const [answer, request] = transmits(a);
   assert.equal(decoded(answer.data).class, StunClass.SuccessResponse, 'the answer leaves first');
   assert.ok(request, 'then the request');
@@ -98,19 +124,16 @@ test('after answering the first valid check, one well-formed Binding request goe
 
   // The transaction id and tie-breaker come from the injected Rng: same seed, same request.
   const b = agent();
-  b.handle(check(), CLIENT, 0);
-  const again = decoded(requests(transmits(b))[0].data);
+  const again = decoded(requests(paidChecks(b, CLIENT, 0))[0].data);
   assert.deepEqual(again.transactionId, m.transactionId);
   assert.equal(again.iceControlled, m.iceControlled);
   const c = agent({ rng: seededRng('other') });
-  c.handle(check(), CLIENT, 0);
-  assert.notDeepEqual(decoded(requests(transmits(c))[0].data).transactionId, m.transactionId);
+  assert.notDeepEqual(decoded(requests(paidChecks(c, CLIENT, 0))[0].data).transactionId, m.transactionId);
 });
 
 test('once per address while it may be answered: later checks are only answered; a new address gets its own request', () => {
   const a = agent();
-  a.handle(check(), CLIENT, 0);
-  assert.equal(requests(transmits(a)).length, 1);
+  assert.equal(requests(paidChecks(a, CLIENT, 0)).length, 1);
   for (let i = 1; i <= 4; i++) {
     a.handle(check(), CLIENT, i * 100);
     const ts = transmits(a);
@@ -120,8 +143,7 @@ test('once per address while it may be answered: later checks are only answered;
   // Unanswered for 500 ms, the selected address is still unconfirmed: its next check brings another request.
   a.handle(check(), CLIENT, 500);
   assert.equal(requests(transmits(a)).length, 1, 'a second request to the unconfirmed selected address');
-  a.handle(check(), CLIENT2, 700);
-  const ts = requests(transmits(a));
+  const ts = requests(paidChecks(a, CLIENT2, 700));
   assert.equal(ts.length, 1);
   assert.deepEqual(ts[0].to, CLIENT2);
   assert.equal(a.dump().checksBack, 3);
@@ -140,8 +162,7 @@ test('nothing is sent toward an address without a valid check, nor without the m
   assert.equal(a.dump().checksBack, 0);
   // A first check that already nominates gets one too: its answer confirms the address (issue #19).
   const n = agent();
-  n.handle(check({ useCandidate: true }), CLIENT, 0);
-  assert.equal(requests(transmits(n)).length, 1);
+  assert.equal(requests(paidChecks(n, CLIENT, 0, { useCandidate: true })).length, 1);
   // Without the remote password or an Rng the agent cannot send one.
   for (const x of [agent({ remotePwd: undefined }), agent({ rng: undefined })]) {
     x.handle(check(), CLIENT, 0);
@@ -158,21 +179,18 @@ test(`a flood of valid checks from many addresses sends at most ${MAX_CHECKS_BAC
   let sent = 0;
   for (let i = 0; i < 200; i++) {
     const from: TransportAddress = { address: `198.51.100.${i % 250}`, port: 10_000 + i, family: 'IPv4' };
-    a.handle(check(), from, i);
-    const ts = transmits(a);
+    const ts = paidChecks(a, from, i);
     answers += ts.length - requests(ts).length;
     sent += requests(ts).length;
   }
-  assert.equal(answers, 200, 'every valid check is answered');
+  assert.equal(answers, 400, 'every valid check is answered');
   assert.equal(sent, MAX_CHECKS_BACK);
   assert.equal(a.dump().checksBack, MAX_CHECKS_BACK);
 });
 
 test('the answer to our request is consumed and counted, success or error; other responses stay dropped', () => {
   const a = agent();
-  a.handle(check(), CLIENT, 0);
-  a.handle(check(), CLIENT2, 0);
-  const [r1, r2] = requests(transmits(a)).map((t) => decoded(t.data).transactionId);
+  const [r1, r2] = requests([...paidChecks(a, CLIENT, 0), ...paidChecks(a, CLIENT2, 0)]).map((t) => decoded(t.data).transactionId);
   a.handle(bindingSuccess(r1, { address: '198.51.100.10', port: 3478, family: 'IPv4' }, REMOTE_PWD), CLIENT, 10);
   a.handle(bindingError(r2, StunErrorCodes.RoleConflict, REMOTE_PWD), CLIENT2, 10);
   assert.equal(a.stats.response_to_our_check, 2);
@@ -199,7 +217,7 @@ test('our controlling client answers the request, and the agent counts that answ
   const a = agent();
   client.start(0);
   // One hop each way, until both are quiet.
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < 6; i++) {
     for (let t = client.pollTransmit(); t; t = client.pollTransmit()) a.handle(t.data, CLIENT, i);
     for (let t = a.pollTransmit(); t; t = a.pollTransmit()) client.handle(t.data, relay, i);
   }
@@ -227,8 +245,7 @@ test('a nomination of the provisionally selected pair is the event "nominated", 
 
 test('only an answer from the address the request went to confirms it (issue #19: proof that the address receives)', () => {
   const a = agent();
-  a.handle(check(), CLIENT, 0);
-  const [tid] = requests(transmits(a)).map((t) => decoded(t.data).transactionId);
+  const [tid] = requests(paidChecks(a, CLIENT, 0)).map((t) => decoded(t.data).transactionId);
   assert.equal(a.isConfirmed(CLIENT), false, 'a valid check alone proves only the credentials');
   // An answer with the right transaction id from elsewhere is consumed but confirms nothing.
   a.handle(bindingSuccess(tid, CLIENT, REMOTE_PWD), CLIENT2, 10);
@@ -237,9 +254,53 @@ test('only an answer from the address the request went to confirms it (issue #19
   assert.equal(a.pollEvent()?.type, 'selected');
   assert.equal(a.pollEvent(), undefined);
   // The selected address, still unconfirmed after 500 ms, gets another request with its next check; its answer confirms it.
-  a.handle(check(), CLIENT, 600);
-  const [again] = requests(transmits(a)).map((t) => decoded(t.data).transactionId);
+  const [again] = requests(paidChecks(a, CLIENT, 600)).map((t) => decoded(t.data).transactionId);
   a.handle(bindingSuccess(again, CLIENT, REMOTE_PWD), CLIENT, 610);
   assert.equal(a.isConfirmed(CLIENT), true);
   assert.deepEqual(a.pollEvent(), { type: 'confirmed', address: CLIENT });
+});
+
+test('an answer must carry a MESSAGE-INTEGRITY that verifies with the peer password before it confirms (RFC 8489 §9.1.4)', () => {
+  const a = agent();
+  const [tid] = requests(paidChecks(a, CLIENT, 0)).map((t) => decoded(t.data).transactionId);
+  // Right transaction id, right address: signed with the wrong password, or unsigned, it is discarded as never received.
+  a.handle(bindingSuccess(tid, CLIENT, 'not-the-peer-password-012345'), CLIENT, 5);
+  a.handle(bindingSuccess(tid, CLIENT, LOCAL_PWD), CLIENT, 6);
+  const unsigned = bindingSuccess(tid, CLIENT, REMOTE_PWD);
+  a.handle(Buffer.concat([unsigned.subarray(0, 4), unsigned.subarray(4)]).fill(0, unsigned.length - 8), CLIENT, 7);
+  assert.equal(a.stats.drop_answer_integrity, 3);
+  assert.equal(a.isConfirmed(CLIENT), false);
+  // The request is still pending: the peer's real answer confirms.
+  a.handle(bindingSuccess(tid, CLIENT, REMOTE_PWD), CLIENT, 8);
+  assert.equal(a.isConfirmed(CLIENT), true);
+  assert.equal(a.stats.response_to_our_check, 1);
+  // A signed error answer is consumed but confirms nothing.
+  const b = agent();
+  const [tb] = requests(paidChecks(b, CLIENT, 0)).map((t) => decoded(t.data).transactionId);
+  b.handle(bindingError(tb, StunErrorCodes.Unauthorized), CLIENT, 5);
+  assert.equal(b.stats.response_to_our_check, 1);
+  assert.equal(b.isConfirmed(CLIENT), false);
+});
+
+test('toward an unconfirmed address the agent sends no more bytes than it received from it (issue #19); once confirmed, no limit', () => {
+  const a = agent();
+  let received = 0;
+  let sent = 0;
+  for (let i = 0; i < 20; i++) {
+    const c = check({ useCandidate: i > 0 });
+    received += c.length;
+    a.handle(c, CLIENT, i * 100);
+    for (const t of transmits(a)) sent += t.data.length;
+    assert.ok(sent <= received, `after ${i + 1} checks: ${sent} B sent for ${received} B received`);
+  }
+  // Once the checks paid for it (t = 100 ms), then again every 500 ms while unanswered, up to the cap.
+  assert.equal(a.dump().checksBack, MAX_CHECKS_BACK);
+  // Confirmed: answers go whatever they cost.
+  const b = agent();
+  const [tid] = requests(paidChecks(b, CLIENT, 0)).map((t) => decoded(t.data).transactionId);
+  b.handle(bindingSuccess(tid, CLIENT, REMOTE_PWD), CLIENT, 1);
+  const tiny = check();
+  b.handle(tiny, CLIENT, 2);
+  assert.equal(transmits(b).length, 1);
+  assert.equal(b.stats.held_by_budget, 1, 'only the first check’s request was held');
 });

@@ -25,7 +25,9 @@ export const CONTROLLING: TransportAddress = { address: '198.51.100.20', port: 5
 const certLite = generateCertificate(seededRng('peer-lite-cert'));
 const certControlling = generateCertificate(seededRng('peer-controlling-cert'));
 const creds = {
-  lite: { ufrag: 'liteufragliteufrag', pwd: 'litepasswordlitepassword' },
+  // The lite side's ufrag is a routing token on the transceiver: checks are the size real ones are
+  // (which matters for what the lite agent may send toward an address not yet confirmed, issue #19).
+  lite: { ufrag: 'liteufrag'.repeat(7), pwd: 'litepasswordlitepassword' },
   ctl: { ufrag: 'ctlufrag', pwd: 'ctlpasswordctlpassword00' },
 };
 

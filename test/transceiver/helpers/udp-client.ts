@@ -25,7 +25,16 @@ export class UdpClient {
   }
 
   /** Binds a socket, POSTs the offer to `callsUrl` (asserting 201) and starts ICE with the answer. */
-  static async call(driver: UdpCallDriver, callsUrl: string, o: { seed: string; frames?: readonly Buffer[] }): Promise<UdpClient> {
+  static async call(
+    driver: UdpCallDriver,
+    callsUrl: string,
+    o: {
+      seed: string;
+      frames?: readonly Buffer[];
+      /** Runs after the 201 and before ICE starts (an attack on the address the call is about to use). */
+      beforeStart?: (binding: CallBinding) => Promise<void>;
+    },
+  ): Promise<UdpClient> {
     const binding = await driver.bind('127.0.0.1');
     const call = new ClientCall({ rng: seededRng(o.seed), agents, localAddress: binding.address, frames: o.frames, deliverAudio: true });
     const c = new UdpClient(call, binding);
@@ -33,6 +42,7 @@ export class UdpClient {
     assert.equal(res.status, 201, await res.clone().text());
     c.answer = await res.text();
     c.location = res.headers.get('location')!;
+    await o.beforeStart?.(binding);
     call.acceptAnswer(c.answer, driver.now());
     binding.poke();
     return c;

@@ -61,7 +61,7 @@ const wall = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
 console.log(JSON.stringify(report, null, 2));
 console.log(`CPU ${(((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(0)}% of one core for callers + stand-in relay + transceiver`);
-const metrics = await (await fetch(`http://127.0.0.1:${trx.httpAddress.port}/metrics`)).text();
+const metrics = await (await fetch(`http://127.0.0.1:${trx.opsAddress.port}/metrics`)).text();
 console.log(
   metrics
     .split('\n')
