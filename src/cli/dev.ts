@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TransportAddress } from '../core/address.ts';
 import { formatAddress } from '../core/address.ts';
@@ -14,6 +15,8 @@ import { Keyring } from '../core/token/index.ts';
 import { loadConfig, parsers, renderSettingsHelp, setting } from '../common/cli-config.ts';
 import { systemRng } from '../common/system-rng.ts';
 import { freePorts } from '../client/free-port.ts';
+import { loadHandlerModules } from '../transceiver/handlers/modules.ts';
+import { defaultHandlers } from '../transceiver/handlers/registry.ts';
 import type { Command } from './command.ts';
 
 const addr = (text: string): TransportAddress => parsers.address(text);
@@ -73,6 +76,39 @@ const spec = {
     help: "the transceiver's calls at once; further offers get 503 (load tests of refusal)",
     default: 1000,
     parse: parsers.int(1, 1_000_000),
+  }),
+  handler: setting<string | undefined>({
+    flag: 'handler',
+    env: 'PARLEY_HANDLER',
+    metavar: 'NAME',
+    help: "the transceiver's default media handler (see parley transceiver --help)",
+    default: undefined,
+    parse: parsers.string,
+  }),
+  handlerModules: setting<string[]>({
+    flag: 'handler-module',
+    env: 'PARLEY_HANDLER_MODULES',
+    metavar: 'FILE',
+    help: 'a module that registers media handlers (docs/agents.md), given to the transceiver; checked here first',
+    default: [],
+    parse: parsers.list(parsers.string),
+    repeatable: true,
+  }),
+  mediaStreamUrl: setting<string | undefined>({
+    flag: 'media-stream-url',
+    env: 'PARLEY_MEDIA_STREAM_URL',
+    metavar: 'URL',
+    help: 'a Twilio-Media-Streams agent for every call (the media-stream handler, docs/agents.md)',
+    default: undefined,
+    parse: parsers.url(['ws:', 'wss:']),
+  }),
+  mediaStreamFormat: setting<string | undefined>({
+    flag: 'media-stream-format',
+    env: 'PARLEY_MEDIA_STREAM_FORMAT',
+    metavar: 'FORMAT',
+    help: 'mulaw, l16-16000 or l16-24000 (see parley transceiver --help)',
+    default: undefined,
+    parse: parsers.string,
   }),
   logLevel: setting({
     flag: 'log-level',
@@ -170,7 +206,7 @@ interface Stack {
   stop(): Promise<void>;
 }
 
-function launch(a: Addresses, env: NodeJS.ProcessEnv, relayWorkers: number, maxSessions: number): Stack {
+function launch(a: Addresses, env: NodeJS.ProcessEnv, relayWorkers: number, maxSessions: number, transceiverArgs: string[]): Stack {
   const relay = startChild(
     'relay',
     [
@@ -201,6 +237,7 @@ function launch(a: Addresses, env: NodeJS.ProcessEnv, relayWorkers: number, maxS
       // Ctrl-C should not wait the production 30 s for calls in progress to finish.
       '--drain-seconds',
       '2',
+      ...transceiverArgs,
     ],
     env,
   );
@@ -251,6 +288,15 @@ export const command: Command = {
   help,
   async run(argv: string[]): Promise<number> {
     const cfg = loadConfig(spec, argv, process.env);
+    // A bad handler module is this command's configuration error too (exit 2), not a child that died.
+    const modules = cfg.handlerModules.map((f) => resolve(f));
+    await loadHandlerModules(modules, defaultHandlers());
+    const transceiverArgs = [
+      ...modules.flatMap((f) => ['--handler-module', f]),
+      ...(cfg.handler === undefined ? [] : ['--handler', cfg.handler]),
+      ...(cfg.mediaStreamUrl === undefined ? [] : ['--media-stream-url', cfg.mediaStreamUrl]),
+      ...(cfg.mediaStreamFormat === undefined ? [] : ['--media-stream-format', cfg.mediaStreamFormat]),
+    ];
     const configured: Addresses = {
       http: cfg.http,
       relay: cfg.relay,
@@ -283,7 +329,7 @@ export const command: Command = {
       let addrs = configured;
       for (let attempt = 1; !signalled; attempt++) {
         addrs = await resolveAddresses(configured);
-        stack = launch(addrs, env, cfg.relayWorkers, cfg.maxSessions);
+        stack = launch(addrs, env, cfg.relayWorkers, cfg.maxSessions, transceiverArgs);
         try {
           await stack.ready;
           break;

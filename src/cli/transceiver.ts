@@ -6,10 +6,12 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatAddress } from '../core/address.ts';
 import { ConfigError } from '../common/config-error.ts';
-import { renderSettingsHelp } from '../common/cli-config.ts';
+import { loadConfig, renderSettingsHelp } from '../common/cli-config.ts';
 import { createLogger } from '../common/log.ts';
 import type { Logger } from '../common/log.ts';
 import { resolveTransceiverConfig, transceiverSettings } from '../transceiver/config.ts';
+import { createMediaStreamHandlerFactory } from '../transceiver/handlers/media-stream/media-stream-handler.ts';
+import { loadHandlerModules } from '../transceiver/handlers/modules.ts';
 import { createRealtimeHandlerFactory } from '../transceiver/handlers/realtime/realtime-handler.ts';
 import { defaultHandlers } from '../transceiver/handlers/registry.ts';
 import { LiveRelays, RelayLocations } from '../transceiver/relays/relay-locations.ts';
@@ -41,7 +43,16 @@ export const command: Command = {
   help,
   async run(argv: string[]): Promise<number> {
     const handlers = defaultHandlers();
+    // Modules first: --handler may name a handler one of them registers.
+    await loadHandlerModules(loadConfig(transceiverSettings, argv, process.env).handlerModules, handlers);
     const cfg = resolveTransceiverConfig(argv, process.env, handlers);
+    if (cfg.mediaStreamUrl !== undefined) {
+      handlers.register(
+        'media-stream',
+        createMediaStreamHandlerFactory({ url: cfg.mediaStreamUrl, headers: cfg.mediaStreamHeaders, format: cfg.mediaStreamFormat }),
+        { replace: true },
+      );
+    }
     if (cfg.realtimeUrl !== undefined) {
       handlers.register(
         'realtime',

@@ -56,6 +56,8 @@ export interface SessionOptions {
   readonly ssrc: number;
   readonly cname: string;
   readonly opusPayloadType: number;
+  /** RFC 4733 telephone-event's payload type when the offer had it: key presses reach handler.onDtmf. */
+  readonly telephoneEventPayloadType?: number;
   readonly handlerFactory: MediaHandlerFactory;
   /** What the client asked (query, session config): ctx.request. */
   readonly request?: CallRequest;
@@ -205,6 +207,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       ssrc: o.ssrc,
       cname: o.cname,
       payloadType: o.opusPayloadType,
+      telephoneEventPayloadType: o.telephoneEventPayloadType,
       // A handler that pulls is asked for a frame in every 20 ms slot its queue leaves empty.
       // `done` is read when the call connects, after an async factory settled (the answer waits for it).
       source: {
@@ -378,6 +381,8 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       if (e.type === 'audio') {
         // The event has the InboundOpusFrame fields: handed over as is, one object per packet.
         this.#handler.onAudio(e);
+      } else if (e.type === 'dtmf') {
+        this.#handler.onDtmf(e);
       } else if (e.type === 'path') {
         this.#events.push(e);
         if (this.#state === 'created') this.#setState('connecting');

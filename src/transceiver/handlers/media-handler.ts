@@ -28,6 +28,16 @@ export interface InboundOpusFrame {
   readonly receivedAt: number;
 }
 
+/** One RFC 4733 telephone-event from the caller (a key press), reported once when it starts. */
+export interface DtmfEvent {
+  /** '0'-'9', '*', '#', 'A'-'D' (RFC 4733 §3.2 events 0-15). */
+  readonly digit: string;
+  /** The event's RTP timestamp (48 kHz clock): equal for every packet of one key press. */
+  readonly rtpTimestamp: number;
+  /** Arrival time in ms on the transceiver's monotonic clock. */
+  readonly receivedAt: number;
+}
+
 /** One OpenAI Realtime event (client or server): a JSON object with a string `type`. */
 export type RealtimeEvent = { readonly type: string; readonly [key: string]: unknown };
 
@@ -122,6 +132,8 @@ export interface MediaHandler {
   onAudio(frame: InboundOpusFrame): void;
   /** Called once when the call ends, whatever the reason. */
   close(): void;
+  /** Each key the caller pressed (RFC 4733 telephone-event, negotiated when offered), in order. */
+  onDtmf?(event: DtmfEvent): void;
   /** Called for each channel the caller opens (already open), except `oai-events`; set its callbacks here. */
   onChannel?(channel: HandlerChannel): void;
   /**
