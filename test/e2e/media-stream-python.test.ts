@@ -159,8 +159,8 @@ interface PageResult {
   channel: string;
 }
 
-async function browserCall(query: string, ms: number, pollMs = 5): Promise<PageResult> {
-  const r = (await browser!.page.evaluate(`(${PAGE})(${JSON.stringify({ url: dev.ready.signaling, query, ms, pollMs })})`)) as PageResult;
+async function browserCall(query: string, ms: number, pollMs = 5, stack = dev): Promise<PageResult> {
+  const r = (await browser!.page.evaluate(`(${PAGE})(${JSON.stringify({ url: stack.ready.signaling, query, ms, pollMs })})`)) as PageResult;
   assert.equal(r.error, undefined, `${r.error}\n${dev.log()}`);
   return r;
 }
@@ -269,3 +269,27 @@ test('parley call --dtmf 123#: the agent gets dtmf events in order', { timeout: 
   );
   assert.deepEqual(digits, ['1', '2', '3', '#']);
 });
+
+test(
+  'L16 16 kHz (--media-stream-format l16-16000): start announces audio/x-l16, the agent hears 440 Hz, the caller hears 660 Hz',
+  { skip, timeout: 120_000 },
+  async () => {
+    const wide = await startDev(['--media-stream-url', agentUrl, '--media-stream-format', 'l16-16000'], 60_000);
+    try {
+      await browser!.page.goto(wide.ready.page);
+      const r = await browserCall('scenario=reply', 3500, 20, wide);
+      const log = await agentLog(r.callId);
+      const start = log.find((e) => e.kind === 'start')!;
+      assert.deepEqual((start.message!.start as { mediaFormat: unknown }).mediaFormat, {
+        encoding: 'audio/x-l16',
+        sampleRate: 16000,
+        channels: 1,
+      });
+      await heardTone(r.callId, 440, 16000);
+      const loud = r.peaks.filter(([, db]) => db > -60);
+      assert.ok(loud.length >= 3 && loud.filter(([f]) => Math.abs(f - 660) < 12).length >= loud.length * 0.6, JSON.stringify(r.peaks));
+    } finally {
+      await wide.stop();
+    }
+  },
+);

@@ -127,6 +127,9 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
   constructor(o: SessionOptions) {
     this.id = o.id;
     this.#opts = o;
+    // A synchronous factory may send or mark at once: that is applied at the first drive, and
+    // must not wake the owner, who is still constructing this session.
+    this.#driving = true;
     this.createdAt = o.now;
     this.#now = o.now;
     const oaiEvents = new OaiEvents({
@@ -165,15 +168,17 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
           this.#wake();
         },
         get queuedFrames(): number {
-          return self.#pendingFrames.length + self.#peer.audioQueued;
+          return self.#pendingFrames.length + ((self.#peer as AudioPeer<SessionPath> | undefined)?.audioQueued ?? 0);
         },
         get framesSent(): number {
-          return self.#peer.audioSent;
+          return (self.#peer as AudioPeer<SessionPath> | undefined)?.audioSent ?? 0;
         },
         clearAudio: () => this.#clearAudio(),
         mark: (done: (played: boolean) => void) => {
           if (this.#state === 'closed') return this.#settle(done, false);
-          this.#marks.push({ target: this.#peer.audioTaken + this.#peer.audioQueued + this.#pendingFrames.length, done });
+          // A synchronous factory may mark before the peer exists (nothing taken or queued there yet).
+          const peer = this.#peer as AudioPeer<SessionPath> | undefined;
+          this.#marks.push({ target: (peer?.audioTaken ?? 0) + (peer?.audioQueued ?? 0) + this.#pendingFrames.length, done });
           this.#wake();
         },
         dataChannels: o.dataChannels !== undefined,
@@ -237,6 +242,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
         onDrop: o.onChannelDrop,
       });
     }
+    this.#driving = false;
   }
 
   get state(): CallState {

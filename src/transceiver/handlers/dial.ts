@@ -1,7 +1,7 @@
 // Dialling an agent's WebSocket for an async handler factory (the realtime and media-stream
 // handlers): resolves once the socket is open, or rejects within the deadline with a reason a
-// 502 can carry (refused with an HTTP status, unreachable, timed out). No listeners are left on
-// the socket it returns. Not here: what either protocol says once the socket is open.
+// 502 can carry (refused with an HTTP status, unreachable, timed out). The socket comes back
+// paused and without listeners: set yours, then resume(). Not here: what either protocol says once the socket is open.
 import WebSocket from 'ws';
 
 export interface DialOptions {
@@ -45,6 +45,9 @@ export function dialWebSocket(url: URL, o: DialOptions): Promise<WebSocket> {
     ws.once('open', () => {
       clearTimeout(timer);
       ws.removeAllListeners();
+      // Paused: a server that speaks first (the realtime model's session.created, often in the
+      // same packet as the 101) must not be heard before the caller has set its listeners.
+      ws.pause();
       resolve(ws);
     });
   });

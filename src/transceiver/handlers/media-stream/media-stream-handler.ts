@@ -178,6 +178,8 @@ function bridge(ws: WebSocket, ctx: PcmHandlerContext, o: MediaStreamHandlerOpti
     }, HANGUP_GRACE_MS);
     t.unref();
   });
+  // dial() left the socket paused: listeners first, then what the agent said.
+  ws.resume();
 
   return {
     onPcm(pcm: Int16Array, info: PcmFrameInfo): void {

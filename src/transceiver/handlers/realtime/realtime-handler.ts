@@ -10,7 +10,6 @@
 // audio and truncates the model's item at what was really played. Not here: the HTTP front door,
 // `oai-events` itself (the call's channel code), the sideband WebSocket.
 import WebSocket from 'ws';
-import { abandon, describeUrl, dialWebSocket } from '../dial.ts';
 import { createOpusDecoder, createOpusEncoder, OPUS_FRAME_SAMPLES } from '../../../media/opus.ts';
 import { createDownsampler, createUpsampler } from '../../../media/resample.ts';
 import type { InboundOpusFrame, MediaHandler, MediaHandlerContext } from '../media-handler.ts';
@@ -53,25 +52,26 @@ const FRAME_MS = 20;
 const MAX_TRUNCATED_ITEMS = 16;
 
 /** Opens the model's WebSocket and resolves once it said `session.created`; rejects with the reason. */
-async function connect(o: RealtimeHandlerOptions): Promise<WebSocket> {
+function connect(o: RealtimeHandlerOptions): Promise<WebSocket> {
   const url = new URL(o.url);
   if (o.model !== undefined) url.searchParams.set('model', o.model);
   const timeoutMs = o.connectTimeoutMs ?? 4000;
-  const started = performance.now();
-  const ws = await dialWebSocket(url, {
+  const ws = new WebSocket(url, {
     headers: o.apiKey === undefined ? {} : { authorization: `Bearer ${o.apiKey}` },
     maxPayload: o.maxMessageBytes ?? 4 * 1024 * 1024,
-    timeoutMs,
-    what: 'realtime model',
+    handshakeTimeout: timeoutMs,
+    perMessageDeflate: false,
   });
   return new Promise((resolve, reject) => {
     const fail = (reason: string): void => {
       clearTimeout(timer);
-      abandon(ws);
-      reject(new Error(`realtime model at ${describeUrl(url)}: ${reason}`));
+      ws.removeAllListeners();
+      ws.on('error', () => {});
+      ws.terminate();
+      reject(new Error(`realtime model at ${url.origin}${url.pathname}: ${reason}`));
     };
-    const left = Math.max(0, timeoutMs - (performance.now() - started));
-    const timer = setTimeout(() => fail(`no session.created within ${timeoutMs} ms`), left);
+    const timer = setTimeout(() => fail(`no session.created within ${timeoutMs} ms`), timeoutMs);
+    ws.once('unexpected-response', (_req, res) => fail(`refused the WebSocket with HTTP ${res.statusCode}`));
     ws.once('error', (err) => fail(err.message));
     ws.once('close', (code) => fail(`closed (${code}) before session.created`));
     ws.once('message', (data) => {
