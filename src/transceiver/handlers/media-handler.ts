@@ -12,6 +12,13 @@ import type { ChannelInit } from '../../core/datachannel/index.ts';
 
 export type { ChannelInit };
 
+/**
+ * The handler API's version (docs/agents.md): 2 added onDtmf, the PCM layer (handlers/pcm.ts:
+ * PCM at 8/16/24/48 kHz, jitter buffer, write/flush/marks) and handler modules. A module may
+ * check it before registering.
+ */
+export const HANDLER_API_VERSION = 2;
+
 /** The close reasons a handler may give ctx.hangup() (each is a call close reason, calls/call-types.ts). */
 export const AGENT_CLOSE_REASONS = ['agent_hangup', 'agent_closed', 'agent_error'] as const;
 export type AgentCloseReason = (typeof AGENT_CLOSE_REASONS)[number];
