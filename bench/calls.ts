@@ -43,10 +43,14 @@ const REPS = Number(process.env.REPS ?? 1); // 0: the storm only
 const STORM = Number(process.env.STORM ?? 500);
 const RAMP = Number(process.env.RAMP ?? 100);
 const REFERENCE = process.env.REFERENCE || undefined;
-/** HANDLER=realtime: every call bridges to the Realtime test model (test/support/realtime-model-server.ts, its own process). */
+/**
+ * HANDLER=realtime: every call bridges to the Realtime test model (test/support/realtime-model-server.ts);
+ * HANDLER=media-stream: to the echoing Twilio-Media-Streams agent (test/support/media-stream-agent-server.ts). Each its own process.
+ */
 const HANDLER = process.env.HANDLER || undefined;
-if (HANDLER !== undefined && HANDLER !== 'realtime') {
-  process.stderr.write(`bench: HANDLER=${HANDLER}: only realtime (the default is echo)\n`);
+const BRIDGED = HANDLER === 'realtime' || HANDLER === 'media-stream';
+if (HANDLER !== undefined && !BRIDGED) {
+  process.stderr.write(`bench: HANDLER=${HANDLER}: only realtime or media-stream (the default is echo)\n`);
   process.exit(2);
 }
 if (REFERENCE !== undefined && REFERENCE !== 'pion') {
@@ -244,7 +248,7 @@ interface Row {
   calls: number;
   cpuPct: number;
   cpuPerCallPct: number;
-  /** HANDLER=realtime: Opus decode + encode of one call's frames, % of a core (codecPctPerCall). */
+  /** HANDLER=realtime or media-stream: Opus decode + encode of one call's frames, % of a core (codecPctPerCall). */
   codecPctPerCall?: number;
   usPerPacket: number;
   /** usPerPacket × 50 packets/s: what a call costs when every packet it sends is processed (starvation-proof). */
@@ -316,7 +320,12 @@ async function startTransceiver(keys: string, relayPort: number): Promise<Stack>
     ...(process.env.MEDIA_BATCH_US ? ['--media-batch-us', process.env.MEDIA_BATCH_US] : []),
     ...(process.env.TRX_ARGS?.split(' ').filter(Boolean) ?? []),
   ];
-  const realtime = HANDLER === 'realtime' ? { PARLEY_REALTIME_URL: await realtimeModelUrl() } : {};
+  const realtime =
+    HANDLER === 'realtime'
+      ? { PARLEY_REALTIME_URL: await realtimeModelUrl() }
+      : HANDLER === 'media-stream'
+        ? { PARLEY_MEDIA_STREAM_URL: await mediaStreamAgentUrl() }
+        : {};
   const trx = start('transceiver', pinned(TRX_CPU, [NODE, ...prof, BIN, ...trxArgs]), {
     PARLEY_KEYS: keys,
     PARLEY_KEYS_FILE: '',
@@ -343,6 +352,26 @@ function realtimeModelUrl(): Promise<string> {
     model.once('exit', (code) => reject(new Error(`the realtime model exited (${code})`)));
   });
   return modelUrl;
+}
+
+let agentUrl: Promise<string> | undefined;
+/** The echoing media-stream agent, started once (on the load generator's CPU) for every row. */
+function mediaStreamAgentUrl(): Promise<string> {
+  agentUrl ??= new Promise((resolve, reject) => {
+    const agent = start(
+      'agent',
+      pinned(LOAD_CPU, [NODE, new URL('../test/support/media-stream-agent-server.ts', import.meta.url).pathname]),
+      {},
+    );
+    let out = '';
+    agent.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /media-stream agent ready (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    agent.once('exit', (code) => reject(new Error(`the media-stream agent exited (${code})`)));
+  });
+  return agentUrl;
 }
 
 /**
@@ -519,7 +548,7 @@ async function main(): Promise<void> {
     for (const n of CALLS) {
       for (const startStack of starters) {
         const row = await measure(await startStack(), n, relay, idles);
-        if (HANDLER === 'realtime') row.codecPctPerCall = await codecPctPerCall();
+        if (BRIDGED) row.codecPctPerCall = await codecPctPerCall();
         rows.push(row);
         process.stderr.write(`bench: ${REFERENCE ? `${row.server} ` : ''}${n} calls: ${JSON.stringify(row)}\n`);
       }
@@ -541,7 +570,7 @@ async function main(): Promise<void> {
   const label = (r: { server: Stack['name']; calls?: number }): string =>
     REFERENCE ? `${r.server}${r.calls === undefined ? '' : ` ${r.calls}`}` : String(r.calls ?? '');
   console.log(
-    `\nTransceiver: one process on CPU ${TRX_CPU ?? 'any'}; relay (1 worker) and load generator on CPU ${LOAD_CPU ?? 'any'}. ${HANDLER === 'realtime' ? 'Realtime handler (test model)' : 'Echo handler'}, 50 packets/s each way per call, ${WINDOW_S} s steady window.`,
+    `\nTransceiver: one process on CPU ${TRX_CPU ?? 'any'}; relay (1 worker) and load generator on CPU ${LOAD_CPU ?? 'any'}. ${HANDLER === 'realtime' ? 'Realtime handler (test model)' : HANDLER === 'media-stream' ? 'Media-stream handler (echoing agent, µ-law 8 kHz)' : 'Echo handler'}, 50 packets/s each way per call, ${WINDOW_S} s steady window.`,
   );
   if (pionBin) {
     console.log(
@@ -564,9 +593,11 @@ async function main(): Promise<void> {
     );
   }
   if (pionBin) printRatios(rows);
-  if (HANDLER === 'realtime') {
+  if (BRIDGED) {
     console.log(
-      '\nRealtime handler: each call is bridged to the Realtime test model (caller Opus → 24 kHz → append; model 24 kHz → Opus).\n',
+      HANDLER === 'realtime'
+        ? '\nRealtime handler: each call is bridged to the Realtime test model (caller Opus → 24 kHz → append; model 24 kHz → Opus).\n'
+        : '\nMedia-stream handler: each call is bridged to an echoing agent (caller Opus → jitter buffer → 8 kHz → µ-law → JSON; agent µ-law → 48 kHz → Opus).\n',
     );
     console.log('| calls | % of a core per bridged call | codec alone (Opus decode + encode, 50/s each) | bridged / codec |');
     console.log('|---:|---:|---:|---:|');

@@ -144,6 +144,25 @@ const spec = {
     default: undefined as number | undefined,
     parse: parsers.int(0, 3600000),
   }),
+  dtmf: setting({
+    flag: 'dtmf',
+    env: 'PARLEY_CALL_DTMF',
+    metavar: 'DIGITS',
+    help: 'key presses to send as RFC 4733 telephone-events (0-9 * # A-D), e.g. 123#',
+    default: undefined as string | undefined,
+    parse: (text: string): string => {
+      if (!/^[0-9*#A-Da-d]{1,64}$/.test(text)) throw new Error('must be 1..64 of 0-9 * # A-D');
+      return text.toUpperCase();
+    },
+  }),
+  dtmfAt: setting({
+    flag: 'dtmf-at',
+    env: 'PARLEY_CALL_DTMF_AT',
+    metavar: 'MS',
+    help: 'send --dtmf this long after connecting',
+    default: 500,
+    parse: parsers.int(0, 3600000),
+  }),
 };
 
 const help = `Usage: parley call URL [options]
@@ -229,6 +248,8 @@ export const command: Command = {
       seconds: cfg.seconds,
       record: cfg.record !== undefined,
       rebindAfterMs: cfg.rebindAfter,
+      dtmf: cfg.dtmf,
+      dtmfAtMs: cfg.dtmfAt,
       connectTimeoutMs: cfg.connectTimeout,
       bindHost: cfg.bind,
       progress,

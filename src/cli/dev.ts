@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TransportAddress } from '../core/address.ts';
 import { formatAddress } from '../core/address.ts';
@@ -17,6 +18,8 @@ import { freePorts } from '../client/free-port.ts';
 import { transceiverSettings } from '../transceiver/config.ts';
 import { LOG_LEVELS, LOG_LEVEL_RANK as RANK } from '../common/log.ts';
 import type { LogLevel } from '../common/log.ts';
+import { loadHandlerModules } from '../transceiver/handlers/modules.ts';
+import { defaultHandlers } from '../transceiver/handlers/registry.ts';
 import type { Command } from './command.ts';
 
 const addr = (text: string): TransportAddress => parsers.address(text);
@@ -88,6 +91,39 @@ export const devSettings = {
   // The transceiver's own settings (same flag, variable and parser), passed on to it as flags.
   realtimeUrl: transceiverSettings.realtimeUrl,
   realtimeModel: transceiverSettings.realtimeModel,
+  handler: setting<string | undefined>({
+    flag: 'handler',
+    env: 'PARLEY_HANDLER',
+    metavar: 'NAME',
+    help: "the transceiver's default media handler (see parley transceiver --help)",
+    default: undefined,
+    parse: parsers.string,
+  }),
+  handlerModules: setting<string[]>({
+    flag: 'handler-module',
+    env: 'PARLEY_HANDLER_MODULES',
+    metavar: 'FILE',
+    help: 'a module that registers media handlers (docs/agents.md), given to the transceiver; checked here first',
+    default: [],
+    parse: parsers.list(parsers.string),
+    repeatable: true,
+  }),
+  mediaStreamUrl: setting<string | undefined>({
+    flag: 'media-stream-url',
+    env: 'PARLEY_MEDIA_STREAM_URL',
+    metavar: 'URL',
+    help: 'a Twilio-Media-Streams agent for every call (the media-stream handler, docs/agents.md)',
+    default: undefined,
+    parse: parsers.url(['ws:', 'wss:']),
+  }),
+  mediaStreamFormat: setting<string | undefined>({
+    flag: 'media-stream-format',
+    env: 'PARLEY_MEDIA_STREAM_FORMAT',
+    metavar: 'FORMAT',
+    help: 'mulaw, l16-16000 or l16-24000 (see parley transceiver --help)',
+    default: undefined,
+    parse: parsers.string,
+  }),
   logLevel: setting({
     flag: 'log-level',
     env: 'PARLEY_LOG_LEVEL',
@@ -258,7 +294,7 @@ function launch(
   relayWorkers: number,
   maxSessions: number,
   level: LogLevel,
-  realtime: string[],
+  transceiverArgs: string[],
 ): Stack {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   const relayChild = startChild(
@@ -296,7 +332,7 @@ function launch(
       // Ctrl-C should not wait the production 30 s for calls in progress to finish.
       '--drain-seconds',
       '2',
-      ...realtime,
+      ...transceiverArgs,
       // One machine, loopback by default: the signaling API needs no keys here (docs/security.md).
       '--no-auth',
       // No Redis: ended calls' tokens are revoked at the relay's ops listener (issue #19).
@@ -363,6 +399,15 @@ export const command: Command = {
   help,
   async run(argv: string[]): Promise<number> {
     const cfg = loadConfig(devSettings, argv, process.env);
+    // A bad handler module is this command's configuration error too (exit 2), not a child that died.
+    const modules = cfg.handlerModules.map((f) => resolve(f));
+    await loadHandlerModules(modules, defaultHandlers());
+    const transceiverArgs = [
+      ...modules.flatMap((f) => ['--handler-module', f]),
+      ...(cfg.handler === undefined ? [] : ['--handler', cfg.handler]),
+      ...(cfg.mediaStreamUrl === undefined ? [] : ['--media-stream-url', cfg.mediaStreamUrl]),
+      ...(cfg.mediaStreamFormat === undefined ? [] : ['--media-stream-format', cfg.mediaStreamFormat]),
+    ];
     const configured: Addresses = {
       http: cfg.http,
       relay: cfg.relay,
@@ -378,10 +423,10 @@ export const command: Command = {
       PARLEY_KEYS: Keyring.generate(systemRng, 1).toString(),
     };
     delete env.PARLEY_KEYS_FILE;
-    const realtime = [
+    transceiverArgs.push(
       ...(cfg.realtimeUrl === undefined ? [] : ['--realtime-url', cfg.realtimeUrl]),
       ...(cfg.realtimeModel === undefined ? [] : ['--realtime-model', cfg.realtimeModel]),
-    ];
+    );
 
     let stack: Stack | undefined;
     let signalled = false;
@@ -399,7 +444,7 @@ export const command: Command = {
       let addrs = configured;
       for (let attempt = 1; !signalled; attempt++) {
         addrs = await resolveAddresses(configured);
-        stack = launch(addrs, env, cfg.relayWorkers, cfg.maxSessions, cfg.logLevel, realtime);
+        stack = launch(addrs, env, cfg.relayWorkers, cfg.maxSessions, cfg.logLevel, transceiverArgs);
         try {
           await stack.ready;
           break;

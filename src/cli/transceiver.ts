@@ -6,12 +6,14 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatAddress } from '../core/address.ts';
 import { ConfigError } from '../common/config-error.ts';
-import { renderSettingsHelp } from '../common/cli-config.ts';
+import { loadConfig, renderSettingsHelp } from '../common/cli-config.ts';
 import { createLogger } from '../common/log.ts';
 import { redactUrl } from '../common/redis.ts';
 import type { Logger } from '../common/log.ts';
 import { resolveTransceiverConfig, transceiverSettings } from '../transceiver/config.ts';
 import { MetricsRegistry } from '../common/metrics.ts';
+import { createMediaStreamHandlerFactory } from '../transceiver/handlers/media-stream/media-stream-handler.ts';
+import { loadHandlerModules } from '../transceiver/handlers/modules.ts';
 import { createRealtimeHandlerFactory, REALTIME_DROP_REASONS } from '../transceiver/handlers/realtime/realtime-handler.ts';
 import { realtimeDropMetric } from '../transceiver/transceiver-metrics.ts';
 import { defaultHandlers } from '../transceiver/handlers/registry.ts';
@@ -44,8 +46,17 @@ export const command: Command = {
   help,
   async run(argv: string[]): Promise<number> {
     const handlers = defaultHandlers();
+    // Modules first: --handler may name a handler one of them registers.
+    await loadHandlerModules(loadConfig(transceiverSettings, argv, process.env).handlerModules, handlers);
     const cfg = resolveTransceiverConfig(argv, process.env, handlers);
     const metrics = new MetricsRegistry();
+    if (cfg.mediaStreamUrl !== undefined) {
+      handlers.register(
+        'media-stream',
+        createMediaStreamHandlerFactory({ url: cfg.mediaStreamUrl, headers: cfg.mediaStreamHeaders, format: cfg.mediaStreamFormat }),
+        { replace: true },
+      );
+    }
     if (cfg.realtimeUrl !== undefined) {
       const drops = realtimeDropMetric(metrics, REALTIME_DROP_REASONS);
       handlers.register(

@@ -152,6 +152,7 @@ export class ClientCall implements SansIo<ClientTransmit, ClientCallEvent> {
       ssrc: this.#ssrc,
       cname: this.#cname,
       payloadType: a.opusPayloadType,
+      telephoneEventPayloadType: a.telephoneEventPayloadType,
       source: this.#frames,
       maxLagMs: MAX_LATE_MS,
       // The first report one frame after connecting, so a short call still gets an RTCP RTT.
@@ -209,6 +210,13 @@ export class ClientCall implements SansIo<ClientTransmit, ClientCallEvent> {
     const t = this.#peer?.pollTimeout();
     const d = this.#deadline;
     return t === undefined || (d !== undefined && d < t) ? d : t;
+  }
+
+  /** Sends key presses as RFC 4733 telephone-events (they replace audio while they play). False when the answer has no telephone-event. */
+  sendDtmf(digits: string, now: number): boolean {
+    if (!this.#live() || !this.#peer) return false;
+    this.#now = now;
+    return this.#peer.queueDtmf(digits, now);
   }
 
   /** The I/O shell moved to a new local port: nominate from it at once (AudioPeer.rebound). */
@@ -286,6 +294,8 @@ export class ClientCall implements SansIo<ClientTransmit, ClientCallEvent> {
         this.#events.push({ type: 'connected', srtpProfile: e.srtpProfile });
       } else if (e.type === 'rtcp' || e.type === 'datachannel') {
         this.#events.push(e);
+      } else if (e.type === 'dtmf') {
+        continue; // a caller's own client never receives DTMF it cares about
       } else if (e.type === 'failed') {
         return this.#fail(failure(e.reason, e.detail));
       }

@@ -27,6 +27,9 @@ export interface RunCallOptions {
   readonly record?: boolean;
   /** Move to a new local UDP port this long after connecting. */
   readonly rebindAfterMs?: number;
+  /** Key presses to send (RFC 4733) `dtmfAtMs` after connecting (default 500 ms). */
+  readonly dtmf?: string;
+  readonly dtmfAtMs?: number;
   readonly connectTimeoutMs?: number;
   /** Local address to bind; default 0.0.0.0. */
   readonly bindHost?: string;
@@ -162,6 +165,16 @@ export async function runCall(o: RunCallOptions): Promise<CallResult> {
     const err = await connected;
     if (err) throw err;
     say(`connected (DTLS ${call.stats().dtlsRole}, ${call.stats().srtpProfile}) in ${(call.stats().connectedAt! - t0).toFixed(1)} ms`);
+    if (o.dtmf !== undefined) {
+      const digits = o.dtmf;
+      timers.push(
+        setTimeout(() => {
+          if (call.sendDtmf(digits, driver.now())) say(`sent DTMF ${digits}`);
+          else say('DTMF not sent: the answer has no telephone-event');
+          binding.poke();
+        }, o.dtmfAtMs ?? 500),
+      );
+    }
     if (o.rebindAfterMs !== undefined) {
       timers.push(
         setTimeout(() => {

@@ -13,6 +13,8 @@ import { ClientError, ClientErrorCode } from './errors.ts';
 
 /** Opus payload type the client offers; the same number Chromium uses (RFC 7587 §7). */
 export const OFFER_OPUS_PT = 111;
+/** telephone-event/48000 (RFC 4733), the number Chromium offers it at. */
+export const OFFER_TELEPHONE_EVENT_PT = 110;
 
 export interface OfferParams {
   readonly iceUfrag: string;
@@ -43,9 +45,12 @@ export function buildOffer(p: OfferParams): string {
     type: 'audio',
     port: c.port,
     protocol: 'UDP/TLS/RTP/SAVPF',
-    payloads: String(OFFER_OPUS_PT),
+    payloads: `${OFFER_OPUS_PT} ${OFFER_TELEPHONE_EVENT_PT}`,
     connection: { version: ipVer, ip: c.address },
-    rtp: [{ payload: OFFER_OPUS_PT, codec: 'opus', rate: 48000, encoding: 2 }],
+    rtp: [
+      { payload: OFFER_OPUS_PT, codec: 'opus', rate: 48000, encoding: 2 },
+      { payload: OFFER_TELEPHONE_EVENT_PT, codec: 'telephone-event', rate: 48000 },
+    ],
     fmtp: [{ payload: OFFER_OPUS_PT, config: 'minptime=10;useinbandfec=1' }],
     candidates: [{ foundation: '1', component: 1, transport: 'udp', priority: HOST_PRIORITY, ip: c.address, port: c.port, type: 'host' }],
     endOfCandidates: 'end-of-candidates',
@@ -102,6 +107,8 @@ export interface AnswerSummary {
   /** UDP candidates, highest priority first (RFC 8445 §6.1.2.6 orders checks the same way). */
   readonly candidates: readonly TransportAddress[];
   readonly opusPayloadType: number;
+  /** telephone-event/48000 when the answer kept it (key presses can be sent). */
+  readonly telephoneEventPayloadType: number | undefined;
   /** The answer took our data-channel section: its SCTP port and a=max-message-size (undefined: not said). */
   readonly data: { readonly sctpPort: number; readonly maxMessageSize: number | undefined } | undefined;
 }
@@ -161,6 +168,7 @@ export function parseAnswer(text: string): AnswerSummary {
     setup,
     candidates,
     opusPayloadType: opus.payload,
+    telephoneEventPayloadType: audio.rtp.find((r) => r.codec.toLowerCase() === 'telephone-event' && r.rate === 48000)?.payload,
     data,
   };
 }

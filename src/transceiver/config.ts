@@ -9,6 +9,8 @@ import type { TransportAddress } from '../core/address.ts';
 import { loadConfig, parsers, setting } from '../common/cli-config.ts';
 import { loadKeyring } from '../common/keyring-config.ts';
 import type { Keyring } from '../core/token/index.ts';
+import { MEDIA_STREAM_FORMATS } from './handlers/media-stream/media-stream-messages.ts';
+import type { MediaStreamFormat } from './handlers/media-stream/media-stream-messages.ts';
 import type { HandlerRegistry } from './handlers/registry.ts';
 import type { ConfigOf } from '../common/cli-config.ts';
 import { LOG_LEVELS } from '../common/log.ts';
@@ -287,7 +289,7 @@ export const transceiverSettings = {
     env: 'PARLEY_HANDLER',
     metavar: 'NAME',
     default: undefined,
-    defaultText: 'realtime with --realtime-url, else echo',
+    defaultText: 'media-stream with --media-stream-url, else realtime with --realtime-url, else echo',
     parse: parsers.string,
     help: 'default media handler for calls that do not ask for one (?handler=NAME)',
   }),
@@ -308,6 +310,33 @@ export const transceiverSettings = {
     defaultText: "(none: the server's default)",
     parse: parsers.string,
     help: 'model name, sent as ?model= on the realtime URL',
+  }),
+  mediaStreamUrl: setting<string | undefined>({
+    flag: 'media-stream-url',
+    env: 'PARLEY_MEDIA_STREAM_URL',
+    metavar: 'URL',
+    default: undefined,
+    defaultText: '(none: no media-stream handler)',
+    parse: parsers.url(['ws:', 'wss:']),
+    help: 'an agent speaking the Twilio Media Streams protocol: registers the media-stream handler, the default then; upgrade headers from PARLEY_MEDIA_STREAM_HEADERS (a JSON object)',
+  }),
+  mediaStreamFormat: setting<MediaStreamFormat>({
+    flag: 'media-stream-format',
+    env: 'PARLEY_MEDIA_STREAM_FORMAT',
+    metavar: 'FORMAT',
+    default: 'mulaw',
+    parse: parsers.oneOf(MEDIA_STREAM_FORMATS),
+    help: `audio on the media-stream socket: ${MEDIA_STREAM_FORMATS.join(', ')} (audio/x-mulaw 8 kHz as Twilio, or audio/x-l16 little-endian at 16 or 24 kHz)`,
+  }),
+  handlerModules: setting<string[]>({
+    flag: 'handler-module',
+    env: 'PARLEY_HANDLER_MODULES',
+    metavar: 'FILE',
+    default: [],
+    defaultText: '(none)',
+    parse: parsers.list(parsers.string),
+    repeatable: true,
+    help: 'a module whose default export `register(handlers)` adds media handlers at start (docs/agents.md); the env variable takes a comma-separated list',
   }),
   keysFile: setting<string | undefined>({
     flag: 'keys-file',
@@ -384,8 +413,10 @@ export function resolveSrtp(asked: SrtpImpl | undefined): { impl: SrtpImpl; fact
 }
 
 export interface ResolvedTransceiverConfig extends Omit<TransceiverConfig, 'keysFile' | 'mediaIo' | 'srtp' | 'handler'> {
-  /** The default handler: --handler, else realtime when --realtime-url is set, else echo. */
+  /** The default handler: --handler, else media-stream / realtime when their URL is set, else echo. */
   readonly handler: string;
+  /** PARLEY_MEDIA_STREAM_HEADERS (environment only: a JSON object of header names to strings). */
+  readonly mediaStreamHeaders: Readonly<Record<string, string>>;
   /** PARLEY_REALTIME_API_KEY (environment only: flags show in ps). */
   readonly realtimeApiKey: string | undefined;
   readonly keyring: Keyring;
@@ -412,10 +443,10 @@ export function resolveTransceiverConfig(
 ): ResolvedTransceiverConfig {
   const s = loadConfig(transceiverSettings, argv, env);
   const keyring = loadKeyring({ keysFile: s.keysFile, env });
-  const handler = s.handler ?? (s.realtimeUrl !== undefined ? 'realtime' : 'echo');
-  const realtimeKnown = handler === 'realtime' && s.realtimeUrl !== undefined;
-  if (!handlers.get(handler) && !realtimeKnown) {
-    const known = [...handlers.names(), ...(s.realtimeUrl !== undefined ? ['realtime'] : [])].join(', ');
+  const handler = s.handler ?? (s.mediaStreamUrl !== undefined ? 'media-stream' : s.realtimeUrl !== undefined ? 'realtime' : 'echo');
+  const urlHandlers = [...(s.realtimeUrl !== undefined ? ['realtime'] : []), ...(s.mediaStreamUrl !== undefined ? ['media-stream'] : [])];
+  if (!handlers.get(handler) && !urlHandlers.includes(handler)) {
+    const known = [...handlers.names(), ...urlHandlers].sort().join(', ');
     throw new ConfigError('--handler / PARLEY_HANDLER', `no media handler named '${handler}' (known: ${known})`);
   }
   const namedRelays = s.relays.locations[0].name !== '';
@@ -441,6 +472,7 @@ export function resolveTransceiverConfig(
     ...rest,
     handler,
     realtimeApiKey: env.PARLEY_REALTIME_API_KEY || undefined,
+    mediaStreamHeaders: parseHeaders(env.PARLEY_MEDIA_STREAM_HEADERS),
     keyring,
     namedRelays,
     mediaIo: media.io,
@@ -449,4 +481,26 @@ export function resolveTransceiverConfig(
     srtpTransform: srtp.factory,
     srtpFallback: srtp.fallback,
   };
+}
+
+/** PARLEY_MEDIA_STREAM_HEADERS: a JSON object of header names to string values (≤ 32). Throws ConfigError naming it. */
+export function parseHeaders(text: string | undefined): Record<string, string> {
+  if (text === undefined || text.trim() === '') return {};
+  const fail = (why: string): never => {
+    throw new ConfigError('PARLEY_MEDIA_STREAM_HEADERS', why);
+  };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return fail('must be a JSON object, e.g. {"Authorization":"Bearer …"}');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return fail('must be a JSON object of header names to strings');
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > 32) fail('at most 32 headers');
+  for (const [name, v] of entries) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) fail(`${JSON.stringify(name)} is not a header name (RFC 9110 token)`);
+    if (typeof v !== 'string' || /[\r\n\0]/.test(v)) fail(`the value of ${name} must be a string without CR, LF or NUL`);
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
 }

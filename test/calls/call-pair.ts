@@ -151,6 +151,7 @@ export class CallPair {
       ssrc: SESSION_SSRC,
       cname: SESSION_CNAME,
       opusPayloadType: offer.audio.opusPayloadType,
+      telephoneEventPayloadType: offer.audio.telephoneEventPayloadType,
       handlerFactory: (ctx) => {
         this.handlerContext = ctx;
         const inner = handler(ctx);
@@ -164,6 +165,7 @@ export class CallPair {
             this.handled.push({ ...frame, payload: Buffer.from(frame.payload) });
             inner.onAudio(frame);
           },
+          onDtmf: (event) => inner.onDtmf?.(event),
           close: () => inner.close(),
           ...('pull' in inner && typeof inner.pull === 'function' && { pull: () => (inner.pull as () => Buffer | undefined)() }),
         };

@@ -18,7 +18,7 @@ import { DtlsEndpoint } from '../dtls/index.ts';
 import { IceLiteAgent } from '../ice/ice-lite-agent.ts';
 import type { DataChannelEvent } from '../datachannel/index.ts';
 import type { SansIo } from '../output.ts';
-import { parseRtcpCompound, parseRtp } from '../rtp/index.ts';
+import { dtmfDigit, parseRtcpCompound, parseRtp, parseTelephoneEvent } from '../rtp/index.ts';
 import { SrtpError, SrtpSession } from '../srtp/index.ts';
 import type { SrtpDropReason, SrtpProfileName } from '../srtp/index.ts';
 import { PEER_DROPS } from './errors.ts';
@@ -64,6 +64,8 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
   #packetsReceived = 0;
   #bytesReceived = 0;
   #bytesSent = 0;
+  /** The RTP timestamp of the last key press reported (RFC 4733 §2.5.2.2: one event, one timestamp). */
+  #lastDtmfTimestamp: number | undefined;
 
   constructor(o: AudioPeerOptions<P>) {
     this.#o = o;
@@ -191,6 +193,15 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
   /** Frames sent since the start (each is 20 ms of audio the far end plays). */
   get audioSent(): number {
     return this.#sender.packetsSent;
+  }
+
+  /** Sends the keys as RFC 4733 telephone-events in the next 20 ms slots (they replace audio while they play). False without a negotiated payload type. */
+  queueDtmf(digits: string, now: number): boolean {
+    const pt = this.#o.telephoneEventPayloadType;
+    if (pt === undefined || !this.#live()) return false;
+    this.#sender.queueDtmf(digits, pt, now);
+    this.#sendDue(now);
+    return true;
   }
 
   /** Drops every queued frame (barge-in); returns how many. */
@@ -465,10 +476,22 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     this.#packetsReceived++;
     this.#bytesReceived += datagram.length;
     const h = rtp.header;
-    // Only the negotiated Opus stream is audio; telephone-event (RFC 4733) and anything else is counted.
+    if (h.payloadType === this.#o.telephoneEventPayloadType && h.payloadType !== undefined)
+      return this.#onTelephoneEvent(rtp.payload, h.timestamp, now);
+    // Only the negotiated Opus stream is audio; anything else is counted.
     if (h.payloadType !== this.#o.payloadType) return this.#drop('unknown_payload');
     this.#rtcp.onRtp(h.ssrc, h.sequenceNumber, h.timestamp, now);
     this.#events.push({ type: 'audio', payload: rtp.payload, rtpTimestamp: h.timestamp, sequence: h.sequenceNumber, receivedAt: now });
+  }
+
+  /** RFC 4733: a key press is reported once, at its first packet (its end may be lost); the rest of its packets are absorbed. */
+  #onTelephoneEvent(payload: Buffer, timestamp: number, now: number): void {
+    const e = parseTelephoneEvent(payload);
+    const digit = e && dtmfDigit(e.event);
+    if (digit === undefined) return this.#drop('malformed');
+    if (timestamp === this.#lastDtmfTimestamp) return;
+    this.#lastDtmfTimestamp = timestamp;
+    this.#events.push({ type: 'dtmf', digit, rtpTimestamp: timestamp, receivedAt: now });
   }
 
   /** Sends every paced frame (up to `earlyMs` early) and the RTCP report that are due. */

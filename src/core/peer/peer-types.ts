@@ -86,6 +86,8 @@ export interface AudioPeerOptions<P> {
   readonly cname: string;
   /** The negotiated Opus payload type: only it is delivered as audio and counted in RTCP. */
   readonly payloadType: number;
+  /** RFC 4733 telephone-event's payload type, when negotiated: its packets become `dtmf` events. */
+  readonly telephoneEventPayloadType?: number;
   /** Asked for a frame in each 20 ms slot the queue leaves empty, from connect on. */
   readonly source?: AudioSource;
   /** RtpSenderOptions.maxLagMs. */
@@ -137,6 +139,8 @@ export type PeerEvent<P> =
   | { readonly type: 'confirmed'; readonly path: P }
   | { readonly type: 'connected'; readonly srtpProfile: SrtpProfileName }
   | PeerAudio
+  /** One key press of the far end (RFC 4733), once, at its first packet. */
+  | { readonly type: 'dtmf'; readonly digit: string; readonly rtpTimestamp: number; readonly receivedAt: number }
   /** One authenticated compound RTCP packet from the far end (its SR/RR, SDES, BYE), after the RTCP session read it. */
   | { readonly type: 'rtcp'; readonly packets: readonly RtcpPacket[] }
   /** Something a data channel or the SCTP association did (an SCTP close ends nothing else). */

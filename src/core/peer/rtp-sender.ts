@@ -8,7 +8,14 @@
 // time-stretching; the sequence number moves by one, so the far end sees a pause, not a loss.
 // Not here: SRTP (the peer protects what tick() returns) or a timer (the peer asks due()).
 import type { Rng } from '../rng.ts';
-import { FRAME_MS, TICKS_PER_FRAME, writeRtp } from '../rtp/index.ts';
+import { DTMF_DIGITS, FRAME_MS, TICKS_PER_FRAME, encodeTelephoneEvent, writeRtp } from '../rtp/index.ts';
+
+/** RFC 4733 key presses: 100 ms of tone (5 packets, the last 3 of them the end, §2.5.1.4), then a 60 ms pause (a silent slot each). */
+const DTMF_TONE_SLOTS = 5;
+const DTMF_END_REPEATS = 3;
+const DTMF_PAUSE_SLOTS = 3;
+/** -10 dBm0, a typical key press level (RFC 4733 §2.3.4). */
+const DTMF_VOLUME = 10;
 
 /** 60 s of audio: a model that streams its reply faster than real time loses nothing. */
 export const DEFAULT_QUEUE_FRAMES = 3000;
@@ -57,6 +64,11 @@ export class RtpSender {
   #dropped = 0;
   #packets = 0;
   #octets = 0;
+  /** Key presses to send: each slot of a press is one telephone-event packet instead of audio. */
+  #dtmf: { readonly event: number; readonly pt: number }[] = [];
+  /** Slots of the current press sent so far, and its RTP timestamp (equal for all its packets). */
+  #dtmfSlot = 0;
+  #dtmfTs = 0;
 
   constructor(o: RtpSenderOptions) {
     this.ssrc = o.ssrc >>> 0;
@@ -107,6 +119,15 @@ export class RtpSender {
     this.#due ??= this.#lastSentAt === undefined ? now : Math.max(now, this.#lastSentAt + FRAME_MS);
   }
 
+  /** Queues key presses ('0'-'9', '*', '#', 'A'-'D'; others are skipped) as RFC 4733 events with payload type `pt`. */
+  queueDtmf(digits: string, pt: number, now: number): void {
+    for (const d of digits.toUpperCase()) {
+      const event = DTMF_DIGITS.indexOf(d);
+      if (event >= 0) this.#dtmf.push({ event, pt });
+    }
+    if (this.#dtmf.length > 0) this.#due ??= this.#lastSentAt === undefined ? now : Math.max(now, this.#lastSentAt + FRAME_MS);
+  }
+
   /** At connect: starts the 20 ms clock, for frames queued before (their first slot is now) and for the source. */
   start(now: number): void {
     if (this.#lastSentAt === undefined && this.#due !== undefined && this.#due < now) this.#due = now;
@@ -145,6 +166,7 @@ export class RtpSender {
       slot += skipped * FRAME_MS;
       this.#source?.skip?.(skipped);
     }
+    if (this.#dtmf.length > 0) return this.#dtmfTick(slot, now);
     const payload = this.#shift() ?? this.#source?.pull(now);
     const more = this.#count > 0 || (this.#source !== undefined && !this.#source.done);
     this.#due = more ? slot + FRAME_MS : undefined;
@@ -152,6 +174,31 @@ export class RtpSender {
     // Timestamps follow the 20 ms slots, not the timer's actual firing time, so a late timer
     // does not put a false gap into the media timeline.
     return this.#stamp(payload, slot);
+  }
+
+  /** One slot of the current key press: its packet (the audio of this slot is dropped, as a phone mutes it), or a pause slot. */
+  #dtmfTick(slot: number, now: number): Buffer | undefined {
+    const press = this.#dtmf[0];
+    const n = this.#dtmfSlot++;
+    // The audio this slot would have carried is consumed so the audio timeline stays in step.
+    if (this.#shift() === undefined) this.#source?.pull(now);
+    let packet: Buffer | undefined;
+    if (n < DTMF_TONE_SLOTS + DTMF_END_REPEATS - 1) {
+      const end = n >= DTMF_TONE_SLOTS - 1;
+      const duration = Math.min(n, DTMF_TONE_SLOTS - 1) * TICKS_PER_FRAME + TICKS_PER_FRAME;
+      const payload = encodeTelephoneEvent({ event: press.event, end, volume: DTMF_VOLUME, duration });
+      // §2.5.1.2: the first packet sets the marker bit and fixes the event's timestamp.
+      const first = n === 0;
+      const packetTs = first ? undefined : this.#dtmfTs;
+      packet = this.#stamp(payload, slot, press.pt, first, packetTs);
+      if (first) this.#dtmfTs = this.#ts;
+    } else if (n >= DTMF_TONE_SLOTS + DTMF_END_REPEATS - 1 + DTMF_PAUSE_SLOTS - 1) {
+      this.#dtmf.shift();
+      this.#dtmfSlot = 0;
+    }
+    const more = this.#dtmf.length > 0 || this.#count > 0 || (this.#source !== undefined && !this.#source.done);
+    this.#due = more ? slot + FRAME_MS : undefined;
+    return packet;
   }
 
   #shift(): Buffer | undefined {
@@ -172,20 +219,20 @@ export class RtpSender {
     this.#head = 0;
   }
 
-  #stamp(payload: Buffer, slot: number): Buffer {
+  #stamp(payload: Buffer, slot: number, pt = this.#pt, forceMarker = false, eventTs?: number): Buffer {
     // The first frame of the stream starts a talkspurt too.
     let marker = true;
     if (this.#lastSentAt !== undefined) {
       const elapsed = slot - this.#lastSentAt;
       // Continuous speech advances exactly one frame; after a gap, by the frames that fit in it.
       const frames = elapsed > FRAME_MS * 1.5 ? Math.round(elapsed / FRAME_MS) : 1;
-      marker = frames > 1;
+      marker = frames > 1 || forceMarker;
       this.#ts = (this.#ts + frames * TICKS_PER_FRAME) >>> 0;
       this.#seq = (this.#seq + 1) & 0xffff;
     }
     this.#lastSentAt = slot;
     this.#packets++;
     this.#octets += payload.length;
-    return writeRtp(marker, this.#pt, this.#seq, this.#ts, this.ssrc, payload);
+    return writeRtp(marker, pt, this.#seq, eventTs ?? this.#ts, this.ssrc, payload);
   }
 }

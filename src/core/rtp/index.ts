@@ -32,3 +32,5 @@ export { ntpFromUnixMs, ntpMiddle32, roundTripMs, rttUnits, NTP_UNIX_OFFSET_S } 
 export type { NtpTimestamp } from './ntp.ts';
 export { RtpParseError, rtpParseError, RTP_ERRORS, RTP_PARSE_DROPS, RTP_PARSE_REASONS } from './errors.ts';
 export type { RtpParseReason } from './errors.ts';
+export { parseTelephoneEvent, encodeTelephoneEvent, dtmfDigit, DTMF_DIGITS } from './telephone-event.ts';
+export type { TelephoneEvent } from './telephone-event.ts';

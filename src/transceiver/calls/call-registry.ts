@@ -185,6 +185,7 @@ export class CallRegistry implements CallService {
       ssrc,
       cname,
       opusPayloadType: offer.audio.opusPayloadType,
+      telephoneEventPayloadType: offer.audio.telephoneEventPayloadType,
       handlerFactory: factory,
       request: options.request,
       onEventDrop: (reason) => o.metrics.oaiEventDrops.labels(reason).inc(),

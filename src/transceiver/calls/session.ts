@@ -59,6 +59,8 @@ export interface SessionOptions {
   readonly ssrc: number;
   readonly cname: string;
   readonly opusPayloadType: number;
+  /** RFC 4733 telephone-event's payload type when the offer had it: key presses reach handler.onDtmf. */
+  readonly telephoneEventPayloadType?: number;
   readonly handlerFactory: MediaHandlerFactory;
   /** What the client asked (query, session config): ctx.request. */
   readonly request?: CallRequest;
@@ -128,6 +130,9 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
   constructor(o: SessionOptions) {
     this.id = o.id;
     this.#opts = o;
+    // A synchronous factory may send or mark at once: that is applied at the first drive, and
+    // must not wake the owner, who is still constructing this session.
+    this.#driving = true;
     this.createdAt = o.now;
     this.#now = o.now;
     const oaiEvents = new OaiEvents({
@@ -166,15 +171,17 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
           this.#wake();
         },
         get queuedFrames(): number {
-          return self.#pendingFrames.length + self.#peer.audioQueued;
+          return self.#pendingFrames.length + ((self.#peer as AudioPeer<SessionPath> | undefined)?.audioQueued ?? 0);
         },
         get framesSent(): number {
-          return self.#peer.audioSent;
+          return (self.#peer as AudioPeer<SessionPath> | undefined)?.audioSent ?? 0;
         },
         clearAudio: () => this.#clearAudio(),
         mark: (done: (played: boolean) => void) => {
           if (this.#state === 'closed') return this.#settle(done, false);
-          this.#marks.push({ target: this.#peer.audioTaken + this.#peer.audioQueued + this.#pendingFrames.length, done });
+          // A synchronous factory may mark before the peer exists (nothing taken or queued there yet).
+          const peer = this.#peer as AudioPeer<SessionPath> | undefined;
+          this.#marks.push({ target: (peer?.audioTaken ?? 0) + (peer?.audioQueued ?? 0) + this.#pendingFrames.length, done });
           this.#wake();
         },
         dataChannels: o.dataChannels !== undefined,
@@ -208,6 +215,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       ssrc: o.ssrc,
       cname: o.cname,
       payloadType: o.opusPayloadType,
+      telephoneEventPayloadType: o.telephoneEventPayloadType,
       // A handler that pulls is asked for a frame in every 20 ms slot its queue leaves empty.
       // `done` is read when the call connects, after an async factory settled (the answer waits for it).
       source: {
@@ -237,6 +245,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
         onDrop: o.onChannelDrop,
       });
     }
+    this.#driving = false;
   }
 
   /** A server's sideband on the call's event stream (calls/oai-events.ts); undefined when closed or full. */
@@ -386,6 +395,8 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       if (e.type === 'audio') {
         // The event has the InboundOpusFrame fields: handed over as is, one object per packet.
         this.#handler.onAudio(e);
+      } else if (e.type === 'dtmf') {
+        this.#handler.onDtmf(e);
       } else if (e.type === 'path') {
         this.#events.push(e);
         if (this.#state === 'created') this.#setState('connecting');

@@ -5,6 +5,7 @@
 // An async factory (one that dials its agent) yields a handler that does nothing until the
 // promise settles; `ready` says how it went, so the call registry can refuse the POST (502).
 import type {
+  DtmfEvent,
   HandlerChannel,
   InboundOpusFrame,
   MediaHandler,
@@ -16,7 +17,18 @@ import type { PullMediaHandler } from './pull.ts';
 
 /** Handler methods and channel callbacks (the channel's are contained by the call's channels). */
 export type HandlerMethod =
-  'create' | 'onAudio' | 'pull' | 'close' | 'onChannel' | 'onEvent' | 'onOpen' | 'onMessage' | 'onBufferedAmountLow' | 'onClose' | 'mark';
+  | 'create'
+  | 'onAudio'
+  | 'onDtmf'
+  | 'pull'
+  | 'close'
+  | 'onChannel'
+  | 'onEvent'
+  | 'onOpen'
+  | 'onMessage'
+  | 'onBufferedAmountLow'
+  | 'onClose'
+  | 'mark';
 export type HandlerErrorListener = (method: HandlerMethod, err: unknown) => void;
 
 /**
@@ -31,6 +43,7 @@ export interface ContainedHandler extends PullMediaHandler {
   pull(): Buffer | undefined;
   onChannel(channel: HandlerChannel): void;
   onEvent(event: RealtimeEvent): void;
+  onDtmf(event: DtmfEvent): void;
 }
 
 export function containHandler(factory: MediaHandlerFactory, ctx: MediaHandlerContext, onError: HandlerErrorListener): ContainedHandler {
@@ -77,6 +90,14 @@ export function containHandler(factory: MediaHandlerFactory, ctx: MediaHandlerCo
         inner.onChannel(channel);
       } catch (err) {
         report('onChannel', err);
+      }
+    },
+    onDtmf(event: DtmfEvent): void {
+      if (closed || inner?.onDtmf === undefined) return;
+      try {
+        inner.onDtmf(event);
+      } catch (err) {
+        report('onDtmf', err);
       }
     },
     onEvent(event: RealtimeEvent): void {

@@ -12,6 +12,13 @@ import type { ChannelInit } from '../../core/datachannel/index.ts';
 
 export type { ChannelInit };
 
+/**
+ * The handler API's version (docs/agents.md): 2 added onDtmf, the PCM layer (handlers/pcm.ts:
+ * PCM at 8/16/24/48 kHz, jitter buffer, write/flush/marks) and handler modules. A module may
+ * check it before registering.
+ */
+export const HANDLER_API_VERSION = 2;
+
 /** The close reasons a handler may give ctx.hangup() (each is a call close reason, calls/call-types.ts). */
 export const AGENT_CLOSE_REASONS = ['agent_hangup', 'agent_closed', 'agent_error'] as const;
 export type AgentCloseReason = (typeof AGENT_CLOSE_REASONS)[number];
@@ -24,6 +31,16 @@ export interface InboundOpusFrame {
   readonly rtpTimestamp: number;
   /** RTP sequence number. */
   readonly sequence: number;
+  /** Arrival time in ms on the transceiver's monotonic clock. */
+  readonly receivedAt: number;
+}
+
+/** One RFC 4733 telephone-event from the caller (a key press), reported once when it starts. */
+export interface DtmfEvent {
+  /** '0'-'9', '*', '#', 'A'-'D' (RFC 4733 §3.2 events 0-15). */
+  readonly digit: string;
+  /** The event's RTP timestamp (48 kHz clock): equal for every packet of one key press. */
+  readonly rtpTimestamp: number;
   /** Arrival time in ms on the transceiver's monotonic clock. */
   readonly receivedAt: number;
 }
@@ -122,6 +139,8 @@ export interface MediaHandler {
   onAudio(frame: InboundOpusFrame): void;
   /** Called once when the call ends, whatever the reason. */
   close(): void;
+  /** Each key the caller pressed (RFC 4733 telephone-event, negotiated when offered), in order. */
+  onDtmf?(event: DtmfEvent): void;
   /** Called for each channel the caller opens (already open), except `oai-events`; set its callbacks here. */
   onChannel?(channel: HandlerChannel): void;
   /**

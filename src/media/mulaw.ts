@@ -1,0 +1,51 @@
+// G.711 µ-law (ITU-T G.711 §3, the North American companding law): 8-bit codes ⇄ 16-bit linear
+// PCM, as telephony and the Twilio Media Streams protocol carry audio (`audio/x-mulaw`, 8 kHz).
+// Encoding follows the CCITT/Sun reference (14-bit, bias 33, clip 8159, segment = position of
+// the highest set bit, code inverted); decoding is a 256-entry table built from its inverse. Both are
+// checked against Python's `audioop` (test/media/mulaw.test.ts). Not here: resampling (rate.ts).
+
+const BIAS = 0x84;
+/** The largest magnitude coded, on the 14-bit scale (G.711: 8159 = 32635 / 4). */
+const CLIP14 = 8159;
+
+/** The linear value of every µ-law code (G.711 Table 2a). */
+const DECODE = new Int16Array(256);
+for (let code = 0; code < 256; code++) {
+  const u = ~code & 0xff;
+  const t = (((u & 0x0f) << 3) + BIAS) << ((u & 0x70) >> 4);
+  DECODE[code] = u & 0x80 ? BIAS - t : t - BIAS;
+}
+
+/**
+ * One 16-bit sample → its µ-law code, exactly as the CCITT/Sun reference (and Python's audioop)
+ * does it: on the top 14 bits (an arithmetic shift, so negative values round down), magnitude
+ * clipped at 8159, bias 33, segment by the highest set bit.
+ */
+export function mulawEncodeSample(sample: number): number {
+  let v = sample >> 2;
+  let mask = 0xff;
+  if (v < 0) {
+    v = -v;
+    mask = 0x7f;
+  }
+  if (v > CLIP14) v = CLIP14;
+  v += BIAS >> 2;
+  // Segment 0..7: v is in 33..8192, so its highest set bit is bit 5..13.
+  const seg = Math.max(0, 26 - Math.clz32(v));
+  if (seg >= 8) return 0x7f ^ mask;
+  return ((seg << 4) | ((v >> (seg + 1)) & 0x0f)) ^ mask;
+}
+
+/** 16-bit PCM → µ-law, one byte per sample. */
+export function mulawEncode(pcm: Int16Array): Buffer {
+  const out = Buffer.allocUnsafe(pcm.length);
+  for (let i = 0; i < pcm.length; i++) out[i] = mulawEncodeSample(pcm[i]);
+  return out;
+}
+
+/** µ-law bytes → 16-bit PCM. */
+export function mulawDecode(codes: Uint8Array): Int16Array {
+  const out = new Int16Array(codes.length);
+  for (let i = 0; i < codes.length; i++) out[i] = DECODE[codes[i]];
+  return out;
+}

@@ -1,0 +1,256 @@
+// PCM handlers: the handler API for agents that want samples, not Opus. pcmHandler() wraps a
+// PcmHandler into a MediaHandlerFactory that does the media work once for everyone:
+// caller Opus → jitter buffer (src/media/jitter-buffer.ts: in order, one frame per 20 ms of
+// media, gaps concealed by repeating the last frame with a fade and counted) → decode → the
+// handler's rate (8, 16, 24 or 48 kHz, src/media/rate.ts) → onPcm(); and back: write(pcm) of any
+// length at that rate → 20 ms frames → 48 kHz → Opus → the call's paced output queue, bounded in
+// seconds, write() returning false (and dropping) past the bound. flush() is barge-in (queued
+// audio and the partial frame go at once); marks are the call's (ctx.mark). The factory may be
+// async, like any handler factory (dial the agent while the POST waits).
+// Not here: a wire protocol (media-stream.ts speaks Twilio's over this).
+import { JitterBuffer } from '../../media/jitter-buffer.ts';
+import type { JitterStats } from '../../media/jitter-buffer.ts';
+import { createOpusDecoder, createOpusEncoder, OPUS_FRAME_SAMPLES } from '../../media/opus.ts';
+import { createResampler, isPcmRate } from '../../media/rate.ts';
+import type { PcmRate } from '../../media/rate.ts';
+import { HandlerError, HandlerErrorCode } from './errors.ts';
+import type {
+  DtmfEvent,
+  HandlerChannel,
+  InboundOpusFrame,
+  MediaHandler,
+  MediaHandlerContext,
+  MediaHandlerFactory,
+  RealtimeEvent,
+} from './media-handler.ts';
+
+export type { PcmRate };
+
+export interface PcmHandlerOptions {
+  /** Samples per second of the PCM the handler reads and writes: 8000, 16000, 24000 or 48000. */
+  readonly sampleRate: PcmRate;
+  /** Jitter buffer depth in 20 ms frames (default 3). */
+  readonly jitterFrames?: number;
+  /** Output queue bound in seconds (default 60, at most 60: the call's ring); write() past it returns false and drops. */
+  readonly maxQueueSeconds?: number;
+  /** Told of each counted drop (a process-wide metric). */
+  readonly onDrop?: (reason: PcmDropReason) => void;
+}
+
+export type PcmDropReason = 'bad_caller_audio' | 'output_full' | 'bad_pcm';
+
+/** What a PCM handler is told about each caller frame. */
+export interface PcmFrameInfo {
+  /** True when the network lost this frame and it was concealed (a faded repeat of the last one). */
+  readonly concealed: boolean;
+  /** Frames given to onPcm since the call started: this frame starts at index × 20 ms of media time. */
+  readonly index: number;
+}
+
+export interface PcmHandlerContext extends MediaHandlerContext {
+  readonly sampleRate: PcmRate;
+  /**
+   * Queues PCM at sampleRate for the caller (any length: it is cut into 20 ms frames, the rest
+   * waits for more). False when the queue is over maxQueueSeconds: this audio was dropped (counted).
+   */
+  write(pcm: Int16Array): boolean;
+  /** Barge-in: drops everything queued (and a partial frame) at once; pending marks settle played=false. Returns ms dropped. */
+  flush(): number;
+  /** Audio queued for the caller and not yet played, in ms. */
+  readonly queuedMs: number;
+  /** The caller side's jitter buffer counters. */
+  readonly jitter: JitterStats;
+}
+
+export interface PcmHandler {
+  /** One 20 ms frame of the caller at sampleRate, in order (the array is the handler's to keep). */
+  onPcm(pcm: Int16Array, info: PcmFrameInfo): void;
+  onDtmf?(event: DtmfEvent): void;
+  onChannel?(channel: HandlerChannel): void;
+  onEvent?(event: RealtimeEvent): void;
+  close(): void;
+}
+
+export type PcmHandlerFactory = (ctx: PcmHandlerContext) => PcmHandler | Promise<PcmHandler>;
+
+/** The ms of media in one frame, and the ring's bound (src/core/peer/rtp-sender.ts). */
+const FRAME_MS = 20;
+const MAX_QUEUE_SECONDS = 60;
+/** Concealment fades a repeated frame by half each time; after this many it is silence. */
+const CONCEAL_REPEATS = 3;
+
+/** A MediaHandlerFactory for a handler that reads and writes PCM at one rate. Throws ERR_HANDLER_BAD_OPTION for a bad rate. */
+export function pcmHandler(options: PcmHandlerOptions, factory: PcmHandlerFactory): MediaHandlerFactory {
+  const rate = options.sampleRate;
+  if (!isPcmRate(rate))
+    throw new HandlerError(HandlerErrorCode.BadOption, `PCM sample rate must be 8000, 16000, 24000 or 48000, got ${rate}`);
+  const maxQueueSeconds = options.maxQueueSeconds ?? MAX_QUEUE_SECONDS;
+  if (!(maxQueueSeconds > 0 && maxQueueSeconds <= MAX_QUEUE_SECONDS))
+    throw new HandlerError(HandlerErrorCode.BadOption, `maxQueueSeconds must be in (0, ${MAX_QUEUE_SECONDS}], got ${maxQueueSeconds}`);
+  return (ctx) => {
+    const bridge = new PcmBridge(ctx, rate, Math.round((maxQueueSeconds * 1000) / FRAME_MS), options);
+    let made: PcmHandler | Promise<PcmHandler>;
+    try {
+      made = factory(bridge.context);
+    } catch (err) {
+      bridge.close();
+      throw err;
+    }
+    if (typeof (made as Promise<PcmHandler>).then === 'function') {
+      return (made as Promise<PcmHandler>).then(
+        (h) => bridge.attach(h),
+        (err: unknown) => {
+          bridge.close();
+          throw err;
+        },
+      );
+    }
+    return bridge.attach(made as PcmHandler);
+  };
+}
+
+class PcmBridge {
+  readonly context: PcmHandlerContext;
+  readonly #ctx: MediaHandlerContext;
+  readonly #rate: PcmRate;
+  readonly #frameSamples: number;
+  readonly #maxFrames: number;
+  readonly #onDrop: ((reason: PcmDropReason) => void) | undefined;
+  readonly #jitter: JitterBuffer;
+  readonly #decoder = createOpusDecoder();
+  readonly #encoder = createOpusEncoder({ application: 'voip' });
+  readonly #down;
+  readonly #up;
+  readonly #partial: Int16Array;
+  #partialFill = 0;
+  #last: Int16Array | undefined;
+  #concealed = 0;
+  #index = 0;
+  #handler: PcmHandler | undefined;
+  #closed = false;
+
+  constructor(ctx: MediaHandlerContext, rate: PcmRate, maxFrames: number, o: PcmHandlerOptions) {
+    this.#ctx = ctx;
+    this.#rate = rate;
+    this.#frameSamples = (rate * FRAME_MS) / 1000;
+    this.#maxFrames = maxFrames;
+    this.#onDrop = o.onDrop;
+    this.#jitter = new JitterBuffer({ depthFrames: o.jitterFrames });
+    this.#down = createResampler(48000, rate);
+    this.#up = createResampler(rate, 48000);
+    this.#partial = new Int16Array(this.#frameSamples);
+    // The handler's context: the call's, plus the PCM members (getters read the call's live values).
+    this.context = Object.create(ctx, {
+      sampleRate: { value: rate, enumerable: true },
+      write: { value: (pcm: Int16Array) => this.#write(pcm) },
+      flush: { value: () => this.#flush() },
+      mark: { value: (done: (played: boolean) => void) => this.#mark(done) },
+      queuedMs: { get: () => ctx.queuedFrames * FRAME_MS + (this.#partialFill * 1000) / rate },
+      jitter: { get: () => this.#jitter.stats },
+    }) as PcmHandlerContext;
+  }
+
+  attach(h: PcmHandler): MediaHandler {
+    this.#handler = h;
+    if (this.#closed) h.close();
+    return {
+      onAudio: (frame: InboundOpusFrame) => this.#onAudio(frame),
+      onDtmf: (event: DtmfEvent) => h.onDtmf?.(event),
+      onChannel: h.onChannel && ((channel: HandlerChannel) => h.onChannel!(channel)),
+      onEvent: h.onEvent && ((event: RealtimeEvent) => h.onEvent!(event)),
+      close: () => this.close(),
+    };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#decoder.close();
+    this.#encoder.close();
+    this.#handler?.close();
+  }
+
+  get concealed(): number {
+    return this.#concealed;
+  }
+
+  #onAudio(frame: InboundOpusFrame): void {
+    if (this.#closed) return;
+    // Copy: the receive path may reuse the packet's buffer once onAudio returns.
+    this.#jitter.push(frame.sequence, Buffer.from(frame.payload));
+    for (let out = this.#jitter.pop(); out !== undefined && !this.#closed; out = this.#jitter.pop()) {
+      let pcm48: Int16Array | undefined;
+      let concealed = false;
+      if (!out.lost) {
+        try {
+          pcm48 = this.#decoder.decode(out.payload);
+          if (pcm48.length !== OPUS_FRAME_SAMPLES) throw new Error(`${pcm48.length} samples`);
+          this.#last = pcm48;
+          this.#concealed = 0;
+        } catch {
+          this.#onDrop?.('bad_caller_audio');
+          pcm48 = undefined;
+        }
+      }
+      if (pcm48 === undefined) {
+        // libopus's PLC is not reachable through @evan/opus's native build (an empty packet is
+        // refused), so a lost or undecodable frame repeats the last one at half the level each time.
+        concealed = true;
+        pcm48 = this.#conceal();
+      }
+      const pcm = this.#down.process(pcm48);
+      this.#handler?.onPcm(pcm === pcm48 ? pcm48.slice() : pcm, { concealed, index: this.#index++ });
+    }
+  }
+
+  #conceal(): Int16Array {
+    const out = new Int16Array(OPUS_FRAME_SAMPLES);
+    const last = this.#last;
+    this.#concealed++;
+    if (last === undefined || this.#concealed > CONCEAL_REPEATS) return out;
+    const gain = 0.5 ** this.#concealed;
+    for (let i = 0; i < out.length; i++) out[i] = Math.round(last[i] * gain);
+    return out;
+  }
+
+  #write(pcm: Int16Array): boolean {
+    if (this.#closed) return false;
+    if (!(pcm instanceof Int16Array)) {
+      this.#onDrop?.('bad_pcm');
+      return false;
+    }
+    if (this.#ctx.queuedFrames >= this.#maxFrames) {
+      this.#onDrop?.('output_full');
+      return false;
+    }
+    const n = this.#frameSamples;
+    for (let i = 0; i < pcm.length;) {
+      const take = Math.min(pcm.length - i, n - this.#partialFill);
+      this.#partial.set(pcm.subarray(i, i + take), this.#partialFill);
+      this.#partialFill += take;
+      i += take;
+      if (this.#partialFill === n) {
+        this.#partialFill = 0;
+        this.#ctx.send(this.#encoder.encode(this.#up.process(this.#partial)));
+      }
+    }
+    return true;
+  }
+
+  /** A mark counts the partial frame too: it is padded with silence and queued first. */
+  #mark(done: (played: boolean) => void): void {
+    if (this.#partialFill > 0 && !this.#closed) {
+      this.#partial.fill(0, this.#partialFill);
+      this.#partialFill = 0;
+      this.#ctx.send(this.#encoder.encode(this.#up.process(this.#partial)));
+    }
+    this.#ctx.mark(done);
+  }
+
+  #flush(): number {
+    const ms = this.#ctx.queuedFrames * FRAME_MS + (this.#partialFill * 1000) / this.#rate;
+    this.#partialFill = 0;
+    this.#ctx.clearAudio();
+    return ms;
+  }
+}

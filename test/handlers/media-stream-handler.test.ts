@@ -1,0 +1,133 @@
+// The media-stream handler against a Node WebSocket agent in this process (the Python agent's
+// end-to-end test is test/e2e/media-stream-python.test.ts): customParameters from the request only,
+// bounded; the agent's messages read totally (bad ones counted, never thrown); µ-law media of any
+// length re-framed to 20 ms Opus frames; clear flushes and settles marks; binary frames and floods
+// are dropped and counted; an unreachable agent rejects the factory (the POST's 502).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+import { mulawEncode } from '../../src/media/mulaw.ts';
+import { generateTone } from '../../src/media/tone.ts';
+import { createMediaStreamHandlerFactory } from '../../src/transceiver/handlers/media-stream/media-stream-handler.ts';
+import type { MediaStreamDropReason } from '../../src/transceiver/handlers/media-stream/media-stream-handler.ts';
+import { customParameters, readAgentMessage } from '../../src/transceiver/handlers/media-stream/media-stream-messages.ts';
+import { waitFor } from '../support/wait-for.ts';
+import { recordingContext } from './fake-context.ts';
+
+let wss: WebSocketServer;
+let url: string;
+const agents: WebSocket[] = [];
+const received: Record<string, unknown>[][] = [];
+
+before(async () => {
+  wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise((r) => wss.once('listening', r));
+  url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/stream`;
+  wss.on('connection', (ws) => {
+    const log: Record<string, unknown>[] = [];
+    agents.push(ws);
+    received.push(log);
+    ws.on('message', (d) => log.push(JSON.parse(String(d)) as Record<string, unknown>));
+  });
+});
+
+after(async () => {
+  for (const ws of agents) ws.terminate();
+  await new Promise((r) => wss.close(r));
+});
+
+test('customParameters: query as given, session flattened to dotted keys, query wins, bounded', () => {
+  const p = customParameters({ lang: 'de', model: 'q' }, { model: 's', audio: { output: { voice: 'marin' } }, tools: [1], n: 3 });
+  assert.deepEqual(p, { lang: 'de', model: 'q', 'audio.output.voice': 'marin', tools: '[1]', n: '3' });
+  const many = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, 'x'.repeat(5000)]));
+  const bounded = customParameters({}, many);
+  assert.equal(Object.keys(bounded).length, 64);
+  assert.ok(Object.values(bounded).every((v) => v.length === 1024));
+});
+
+test('agent messages are read totally: media, mark, clear; others ignored or invalid, never thrown', () => {
+  assert.deepEqual(readAgentMessage('{"event":"clear","streamSid":"MZ1"}'), { event: 'clear' });
+  assert.deepEqual(readAgentMessage('{"event":"mark","mark":{"name":"a"}}'), { event: 'mark', name: 'a' });
+  const m = readAgentMessage(JSON.stringify({ event: 'media', media: { payload: Buffer.from([1, 2, 3]).toString('base64') } }));
+  assert.ok(m.event === 'media' && m.payload.equals(Buffer.from([1, 2, 3])));
+  assert.equal(readAgentMessage('{"event":"dance"}').event, 'ignored');
+  for (const bad of [
+    '',
+    'null',
+    '[]',
+    '{"event":1}',
+    '{"event":"media","media":{"payload":"*"}}',
+    '{"event":"mark","mark":{}}',
+    `{"event":"mark","mark":{"name":"${'x'.repeat(300)}"}}`,
+  ])
+    assert.equal(readAgentMessage(bad).event, 'invalid', bad);
+});
+
+test('connected then start; µ-law media of any length becomes 20 ms frames; mark after playback; clear flushes and settles marks', async () => {
+  const drops: MediaStreamDropReason[] = [];
+  const ctx = recordingContext('rtc_test');
+  let marks: ((played: boolean) => void)[] = [];
+  let cleared = 0;
+  Object.assign(ctx, {
+    request: { query: { scenario: 'x' }, session: {} },
+    mark: (done: (played: boolean) => void) => marks.push(done),
+    clearAudio: () => {
+      cleared++;
+      const m = marks;
+      marks = [];
+      for (const d of m) d(false);
+      return 0;
+    },
+  });
+  const handler = await createMediaStreamHandlerFactory({ url, onDrop: (r) => drops.push(r) })(ctx);
+  const agent = agents.at(-1)!;
+  const log = received.at(-1)!;
+  await waitFor(() => log.length >= 2, 5000, 'connected and start');
+  assert.deepEqual(
+    log.map((m) => m.event),
+    ['connected', 'start'],
+  );
+  const start = log[1].start as Record<string, unknown>;
+  assert.equal(start.callSid, 'rtc_test');
+  assert.deepEqual(start.customParameters, { scenario: 'x' });
+  // 70 ms of tone in one message: three 20 ms frames now, 10 ms waiting.
+  const tone = mulawEncode(generateTone(70, { frequency: 440, amplitude: 0.3, sampleRate: 8000 }));
+  agent.send(JSON.stringify({ event: 'media', streamSid: 'x', media: { payload: tone.toString('base64') } }));
+  agent.send(JSON.stringify({ event: 'mark', streamSid: 'x', mark: { name: 'one' } }));
+  await waitFor(() => marks.length === 1, 5000, 'the mark reached the call');
+  // The mark padded the partial frame: four frames went to the call.
+  assert.equal(ctx.sent.length, 4);
+  marks.shift()!(true);
+  await waitFor(() => log.some((m) => m.event === 'mark'), 5000, 'mark echoed');
+  agent.send(JSON.stringify({ event: 'mark', streamSid: 'x', mark: { name: 'two' } }));
+  await waitFor(() => marks.length === 1, 5000, 'second mark');
+  agent.send(JSON.stringify({ event: 'clear', streamSid: 'x' }));
+  await waitFor(() => log.filter((m) => m.event === 'mark').length === 2, 5000, 'the cleared mark came back');
+  assert.equal(cleared, 1);
+  assert.deepEqual(
+    log.filter((m) => m.event === 'mark').map((m) => (m.mark as { name: string }).name),
+    ['one', 'two'],
+  );
+  agent.send(Buffer.from([1, 2, 3]), { binary: true });
+  agent.send('{"event":"media","media":{"payload":"!!"}}');
+  await waitFor(() => drops.length >= 2, 5000, 'drops counted');
+  assert.deepEqual(drops.slice(0, 2), ['bad_agent_message', 'bad_agent_message']);
+  assert.ok(log.every((m, i) => m.sequenceNumber === String(i + 1) && typeof m.streamSid === 'string'));
+  handler.close();
+  await waitFor(() => log.at(-1)?.event === 'stop', 5000, 'stop');
+});
+
+test('an agent that closes its socket ends the call with agent_closed; one that cannot be reached rejects the factory', async () => {
+  const ctx = recordingContext();
+  const handler = await createMediaStreamHandlerFactory({ url })(ctx);
+  agents.at(-1)!.close(1000, 'bye');
+  await waitFor(() => ctx.hangups.length === 1, 5000, 'hang-up');
+  assert.deepEqual(ctx.hangups, ['agent_closed']);
+  assert.match(String((ctx.events[0] as { error?: { message?: string } }).error?.message), /bye/);
+  handler.close();
+  await assert.rejects(
+    Promise.resolve(createMediaStreamHandlerFactory({ url: 'ws://127.0.0.1:9/x' })(recordingContext())),
+    /media-stream agent at ws:\/\/127\.0\.0\.1:9\/x: .*ECONNREFUSED/,
+  );
+});
