@@ -18,9 +18,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { checkCallCounters, checkChannels } from './datachannel-checks.ts';
+import { checkCallCounters, checkChannels, checkParleyOpenedChannel } from './datachannel-checks.ts';
 import type { PeerChannel } from './datachannel-checks.ts';
-import { nonLoopbackIPv4, startDev } from './helpers.ts';
+import { nonLoopbackIPv4, PARLEY_CHANNEL_MODULE, startDev } from './helpers.ts';
 import type { DevStack } from './helpers.ts';
 
 // Debian's interpreter: python3-aiortc lives in its dist-packages, not in a pyenv or venv python.
@@ -44,6 +44,9 @@ interface ChannelResult extends PeerChannel {
   ordered: boolean;
   closed?: boolean;
   afterCloseEcho?: boolean;
+  label?: string;
+  hello?: string;
+  closedByParley?: boolean;
 }
 interface AiortcResult {
   connected: boolean;
@@ -60,7 +63,7 @@ let dev: DevStack;
 
 before(async () => {
   if (skip) return;
-  dev = await startDev(['--relay', `${hostIp}:0`]);
+  dev = await startDev(['--relay', `${hostIp}:0`, '--handler-module', PARLEY_CHANNEL_MODULE]);
 });
 
 after(async () => {
@@ -95,7 +98,10 @@ for (const offerSetup of ['actpass', 'active'] as const) {
     `aiortc data channels through the relay, Parley is the DTLS ${parleyRole}: every size back byte-exact, close seen, audio flows`,
     { skip, timeout: 90_000 },
     async (t) => {
-      const run = await runAiortc(['--url', dev.ready.signaling, '--offer-setup', offerSetup, '--sizes', SIZES.join(',')], 75_000);
+      const run = await runAiortc(
+        ['--url', `${dev.ready.signaling}?handler=parley-channel`, '--offer-setup', offerSetup, '--sizes', SIZES.join(',')],
+        75_000,
+      );
       t.diagnostic(`aiortc: ${run.result ? JSON.stringify(run.result) : run.out}`);
       assert.equal(run.code, 0, `aiortc exit ${run.code}\n${run.out}\n${dev.log()}`);
       const r = run.result!;
@@ -115,8 +121,14 @@ for (const offerSetup of ['actpass', 'active'] as const) {
       const afterFrames = r.audioFramesAfter ?? 0;
       assert.ok(before >= 10 && afterFrames - before >= 50, `echoed audio frames ${before} → ${afterFrames}`);
       assert.equal(r.hangupStatus, 200);
+      checkParleyOpenedChannel(channels.parley, parleyRole, SIZES.length * 2);
 
-      const stats = await checkCallCounters(r.location!, {}, { messagesIn: SIZES.length * 4 + 1, messagesOut: SIZES.length * 4 + 1 });
+      // Parley's channel adds each size twice and `close` in, `hello` and the echoes out.
+      const stats = await checkCallCounters(
+        r.location!,
+        {},
+        { messagesIn: SIZES.length * 6 + 2, messagesOut: SIZES.length * 6 + 2, channelsOpened: 3 },
+      );
       t.diagnostic(`transceiver: ${JSON.stringify(stats)}`);
       assert.equal(stats.packetsDropped, 0, JSON.stringify(stats));
     },

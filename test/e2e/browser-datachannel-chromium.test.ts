@@ -6,14 +6,15 @@
 // announce a=max-message-size:262144) on each; the echo handler sends every one back and the page
 // checks them byte-exact, in order on the ordered channel. Audio keeps arriving meanwhile. Then
 // the page closes `chat`: the call's counters show it closed, and the other channel still
-// works. In CI (CI=true) a missing Chromium fails the test; elsewhere it is skipped with the reason.
+// works. The handler is test/e2e/parley-channel-handler.ts (echo plus a channel Parley opens
+// toward the page, echoes on and closes itself when asked). In CI (CI=true) a missing Chromium fails the test; elsewhere it is skipped with the reason.
 import { after, before, test } from 'node:test';
 import { chromiumSkip, openDemo } from './browser.ts';
 import type { BrowserSession } from './browser.ts';
 import { DATACHANNEL_PAGE_SCRIPT as PAGE_SCRIPT } from './datachannel-page.ts';
-import { checkCallCounters, checkPageResult } from './datachannel-checks.ts';
+import { checkCallCounters, checkPageResult, checkParleyOpenedChannel } from './datachannel-checks.ts';
 import type { PageResult } from './datachannel-checks.ts';
-import { startDev } from './helpers.ts';
+import { PARLEY_CHANNEL_MODULE, startDev } from './helpers.ts';
 import type { DevStack } from './helpers.ts';
 
 const skip = await chromiumSkip();
@@ -23,7 +24,7 @@ let session: BrowserSession | undefined;
 
 before(async () => {
   if (skip) return;
-  dev = await startDev();
+  dev = await startDev(['--handler-module', PARLEY_CHANNEL_MODULE]);
   session = await openDemo(dev.ready.page);
 });
 
@@ -39,10 +40,12 @@ for (const offerSetup of ['actpass', 'active'] as const) {
     { skip, timeout: 90_000 },
     async (t) => {
       const { page } = session!;
-      const r = (await page.evaluate(`(${PAGE_SCRIPT})(${JSON.stringify({ url: dev.ready.signaling, offerSetup })})`)) as PageResult;
+      const url = `${dev.ready.signaling}?handler=parley-channel`;
+      const r = (await page.evaluate(`(${PAGE_SCRIPT})(${JSON.stringify({ url, offerSetup })})`)) as PageResult;
       t.diagnostic(JSON.stringify(r));
       checkPageResult(r, parleyRole, 'Chromium', () => `\n${dev.log()}`);
-      const stats = await checkCallCounters(new URL(r.location, dev.ready.signaling).toString(), {}, { messagesIn: 21 });
+      checkParleyOpenedChannel(r.parley, parleyRole, 10);
+      const stats = await checkCallCounters(new URL(r.location, dev.ready.signaling).toString(), {}, { messagesIn: 32, channelsOpened: 3 });
       t.diagnostic(`transceiver: ${JSON.stringify(stats)}`);
     },
   );

@@ -7,7 +7,8 @@
 // of 1 B, 1 KiB, 16 KiB, 64 KiB and 256 KiB (Parley's a=max-message-size; Firefox announces
 // more) on each, and checks every echo byte-exact, in order on the ordered channel; then it
 // closes `chat`, the other channel still works, audio keeps arriving, and the call's
-// counters agree. The relay listens on a non-loopback address (see browser-firefox.test.ts: nICEr
+// counters agree. The handler (test/e2e/parley-channel-handler.ts) also opens a channel toward
+// the page, echoes on it and closes it when asked: Parley's side of open and close. The relay listens on a non-loopback address (see browser-firefox.test.ts: nICEr
 // never pairs loopback with host candidates). In CI (CI=true) a missing Firefox fails the test.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,9 +17,9 @@ import type { FirefoxProcess } from './firefox/firefox.ts';
 import { REPORT_PATH, startPageServer } from './firefox/page-server.ts';
 import type { PageServer } from './firefox/page-server.ts';
 import { DATACHANNEL_PAGE_SCRIPT } from './datachannel-page.ts';
-import { checkCallCounters, checkPageResult } from './datachannel-checks.ts';
+import { checkCallCounters, checkPageResult, checkParleyOpenedChannel } from './datachannel-checks.ts';
 import type { PageResult } from './datachannel-checks.ts';
-import { startDev } from './helpers.ts';
+import { PARLEY_CHANNEL_MODULE, startDev } from './helpers.ts';
 import type { DevStack } from './helpers.ts';
 
 const inCi = process.env.CI === 'true';
@@ -47,8 +48,8 @@ window.addEventListener('load', async () => {
 
 before(async () => {
   if (skip) return;
-  dev = await startDev(['--relay', `${hostIp}:0`]);
-  pages = await startPageServer(dev.ready.page, probe(new URL(dev.ready.signaling).pathname));
+  dev = await startDev(['--relay', `${hostIp}:0`, '--handler-module', PARLEY_CHANNEL_MODULE]);
+  pages = await startPageServer(dev.ready.page, probe(`${new URL(dev.ready.signaling).pathname}?handler=parley-channel`));
 });
 
 after(async () => {
@@ -64,7 +65,11 @@ for (const offerSetup of ['actpass', 'active'] as const) {
     { skip, timeout: 90_000 },
     async (t) => {
       await firefox?.close();
-      firefox = await launchFirefox(`${pages!.url}?setup=${offerSetup}`);
+      const mozLog = process.env.PARLEY_TEST_MOZ_LOG;
+      firefox = await launchFirefox(
+        `${pages!.url}?setup=${offerSetup}`,
+        mozLog ? { mozLog, mozLogFile: `/tmp/ffloop/moz-${offerSetup}-${Date.now()}.log` } : {},
+      );
       const failure = (): string => `\nfirefox output:\n${firefox!.output()}\nparley dev:\n${dev.log()}`;
       const report = await pages!
         .waitFor((r) => r.page.state === `datachannel-${offerSetup}`, 75_000, `the page's data-channel result`)
@@ -79,7 +84,8 @@ for (const offerSetup of ['actpass', 'active'] as const) {
         t.diagnostic(`the call at the failure: ${call}`);
       }
       checkPageResult(r, parleyRole, 'Firefox', failure);
-      const stats = await checkCallCounters(new URL(r.location, dev.ready.signaling).toString(), {}, { messagesIn: 21 });
+      checkParleyOpenedChannel(r.parley, parleyRole, 10);
+      const stats = await checkCallCounters(new URL(r.location, dev.ready.signaling).toString(), {}, { messagesIn: 32, channelsOpened: 3 });
       t.diagnostic(`transceiver: ${JSON.stringify(stats)}`);
     },
   );

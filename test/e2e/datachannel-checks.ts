@@ -23,6 +23,36 @@ export function checkChannels(channels: Record<string, PeerChannel> | undefined,
   }
 }
 
+/** What a peer saw of the channel Parley opened (the parley-channel handler, ./parley-channel-handler.ts). */
+export interface ParleyOpenedChannel {
+  readonly error?: string;
+  readonly label?: string;
+  readonly id: number;
+  readonly ordered: boolean;
+  readonly hello?: unknown;
+  readonly sent: number;
+  readonly got: number;
+  readonly exact: boolean;
+  readonly closedByParley?: boolean;
+}
+
+/**
+ * The channel Parley opened reached the peer with Parley's id parity (even when Parley is the
+ * DTLS client, RFC 8832 §6), said hello, echoed every message byte-exact, and Parley's close
+ * (stream reset) reached the peer.
+ */
+export function checkParleyOpenedChannel(c: ParleyOpenedChannel | undefined, parleyRole: 'client' | 'server', sent: number): void {
+  const what = JSON.stringify(c);
+  assert.ok(c && c.error === undefined, `the channel Parley opens: ${what}`);
+  assert.equal(c.label, 'parley', what);
+  assert.equal(c.ordered, true, what);
+  assert.equal(c.id % 2, parleyRole === 'client' ? 0 : 1, `Parley's channel takes its DTLS role's ids: ${what}`);
+  assert.equal(c.hello, 'hello', `Parley's first message: ${what}`);
+  assert.equal(c.sent, sent, what);
+  assert.ok(c.exact && c.got === c.sent, `every message back byte-exact on Parley's channel: ${what}`);
+  assert.equal(c.closedByParley, true, `the peer saw Parley close its channel: ${what}`);
+}
+
 /** What DATACHANNEL_PAGE_SCRIPT returns. */
 export interface PageResult {
   readonly error?: string;
@@ -34,6 +64,8 @@ export interface PageResult {
   readonly audioBefore: number;
   readonly audioAfter: number;
   readonly location: string;
+  /** With ?handler=parley-channel: the channel Parley opened. */
+  readonly parley?: ParleyOpenedChannel;
 }
 
 /** A browser page's result: 256 KiB allowed, every echo exact, the close seen, audio flowing. */
@@ -58,14 +90,14 @@ export function checkPageResult(r: PageResult, parleyRole: 'client' | 'server', 
 export async function checkCallCounters(
   callUrl: string,
   headers: Record<string, string>,
-  expect: { messagesIn: number; messagesOut?: number },
+  expect: { messagesIn: number; messagesOut?: number; channelsOpened?: number },
 ): Promise<Record<string, unknown>> {
   const res = await fetch(callUrl, { headers, signal: AbortSignal.timeout(5_000) });
   const state = (await res.json()) as { stats: { dataChannels: Record<string, number>; packetsDropped: number } };
   const d = state.stats.dataChannels;
   assert.equal(d.messagesIn, expect.messagesIn, JSON.stringify(d));
   if (expect.messagesOut !== undefined) assert.equal(d.messagesOut, expect.messagesOut, JSON.stringify(d));
-  assert.equal(d.channelsOpened, 2, JSON.stringify(d));
+  assert.equal(d.channelsOpened, expect.channelsOpened ?? 2, JSON.stringify(d));
   assert.ok(d.channelsClosed >= 1, `the call saw chat close: ${JSON.stringify(d)}`);
   return state.stats;
 }

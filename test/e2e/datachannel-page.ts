@@ -11,6 +11,14 @@
 export const DATACHANNEL_PAGE_SCRIPT = `async ({ url, offerSetup }) => {
   const sizes = [1, 1024, 16384, 65536, 262144];
   const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+  // A channel Parley opens (the parley-channel handler): its messages are queued from the moment
+  // it arrives, so none is lost before the exchange below reads them.
+  const fromParley = { channel: null, inbox: [], wake: null };
+  pc.ondatachannel = (e) => {
+    fromParley.channel = e.channel;
+    e.channel.binaryType = 'arraybuffer';
+    e.channel.onmessage = (m) => { fromParley.inbox.push(m.data); if (fromParley.wake) fromParley.wake(); };
+  };
   const mic = await navigator.mediaDevices.getUserMedia({ audio: true });
   pc.addTrack(mic.getAudioTracks()[0], mic);
   const events = pc.createDataChannel('chat');
@@ -41,6 +49,24 @@ export const DATACHANNEL_PAGE_SCRIPT = `async ({ url, offerSetup }) => {
     await Promise.race([done, new Promise((r) => setTimeout(r, 20000))]);
     const exact = ch.ordered ? got.length === sent.length && got.every((m, i) => same(m, sent[i])) : got.length === sent.length && sent.every((m) => got.some((g) => same(g, m)));
     result.channels[ch.label] = { id: ch.id, sent: sent.length, got: got.length, exact, sizes: got.map((m) => typeof m === 'string' ? m.length : m.byteLength) };
+  }
+  if (url.includes('handler=parley-channel')) {
+    const until = Date.now() + 10000;
+    while (!fromParley.channel && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    const ch = fromParley.channel;
+    if (!ch) result.parley = { error: 'no channel from Parley' };
+    else {
+      const next = async (ms) => { const end = Date.now() + ms; while (!fromParley.inbox.length && Date.now() < end) await new Promise((r) => { fromParley.wake = r; setTimeout(r, 100); }); return fromParley.inbox.shift(); };
+      const hello = await next(10000);
+      const sent = [];
+      sizes.forEach((n, i) => { sent.push(make(n, i, true)); sent.push(make(n, i, false)); });
+      for (const m of sent) ch.send(m);
+      const got = [];
+      for (let k = 0; k < sent.length; k++) { const m = await next(20000); if (m === undefined) break; got.push(m); }
+      const closed = new Promise((ok) => { ch.onclose = () => ok(true); setTimeout(() => ok(false), 10000); });
+      ch.send('close');
+      result.parley = { label: ch.label, id: ch.id, ordered: ch.ordered, hello, sent: sent.length, got: got.length, exact: got.length === sent.length && got.every((m, i) => same(m, sent[i])), closedByParley: await closed, state: ch.readyState };
+    }
   }
   const audio = async () => { let n = 0; (await pc.getStats()).forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'audio') n = r.packetsReceived; }); return n; };
   result.audioBefore = await audio();

@@ -42,6 +42,9 @@ const DEV_DEFAULTS: readonly (readonly [string, string])[] = [
  * Starts `parley dev` with every address on 127.0.0.1 port 0 (a flag in `extraArgs` replaces
  * its default); resolves once it prints its ready line.
  */
+/** The handler module that adds `parley-channel` (a channel Parley opens and closes), for `--handler-module`. */
+export const PARLEY_CHANNEL_MODULE = fileURLToPath(new URL('./parley-channel-handler.ts', import.meta.url));
+
 export async function startDev(extraArgs: string[] = [], timeoutMs = 30_000, env: NodeJS.ProcessEnv = {}): Promise<DevStack> {
   const defaults = DEV_DEFAULTS.filter(([flag]) => !extraArgs.includes(flag)).flat();
   const args = [BIN, 'dev', ...defaults, ...extraArgs];

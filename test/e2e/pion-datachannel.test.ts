@@ -15,8 +15,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pionPrerequisites, runPionClient } from './pion/build.ts';
-import { checkCallCounters, checkChannels } from './datachannel-checks.ts';
-import { startDev } from './helpers.ts';
+import { checkCallCounters, checkChannels, checkParleyOpenedChannel } from './datachannel-checks.ts';
+import { PARLEY_CHANNEL_MODULE, startDev } from './helpers.ts';
 import type { DevStack } from './helpers.ts';
 
 const { skip, build } = await pionPrerequisites();
@@ -31,7 +31,7 @@ before(
   async () => {
     if (skip) return;
     client = await build();
-    dev = await startDev([], 30_000, { PARLEY_API_KEYS: KEY });
+    dev = await startDev(['--handler-module', PARLEY_CHANNEL_MODULE], 30_000, { PARLEY_API_KEYS: KEY });
   },
   { timeout: 300_000 },
 );
@@ -46,7 +46,16 @@ for (const offerSetup of ['actpass', 'active'] as const) {
     `Pion data channels through the relay, Parley is the DTLS ${parleyRole}: every size back byte-exact, close seen, audio flows`,
     { skip, timeout: 90_000 },
     async (t) => {
-      const args = ['-url', dev.ready.signaling, '-bearer', KEY, '-seconds', String(SECONDS), '-offer-setup', offerSetup];
+      const args = [
+        '-url',
+        `${dev.ready.signaling}?handler=parley-channel`,
+        '-bearer',
+        KEY,
+        '-seconds',
+        String(SECONDS),
+        '-offer-setup',
+        offerSetup,
+      ];
       const run = await runPionClient(client, [...args, '-datachannel', '-dc-sizes', SIZES.join(',')], 75_000);
       t.diagnostic(`pion: ${run.stdout.trim()}`);
       assert.equal(run.code, 0, `pion client exit ${run.code}\n${run.stdout}\n${run.stderr}\n${dev.log()}`);
@@ -65,11 +74,13 @@ for (const offerSetup of ['actpass', 'active'] as const) {
       assert.equal(channels['chat'].closed, true, 'Pion saw its close of chat complete');
       assert.equal(channels.loose.afterCloseEcho, true, 'the other channel works after one closed');
       assert.equal(r.hangupStatus, 200);
+      checkParleyOpenedChannel(channels.parley, parleyRole, SIZES.length * 2);
 
+      // Parley's channel adds each size twice and `close` in, `hello` and the echoes out.
       const stats = await checkCallCounters(
         r.location!,
         { authorization: `Bearer ${KEY}` },
-        { messagesIn: SIZES.length * 4 + 1, messagesOut: SIZES.length * 4 + 1 },
+        { messagesIn: SIZES.length * 6 + 2, messagesOut: SIZES.length * 6 + 2, channelsOpened: 3 },
       );
       t.diagnostic(`transceiver: ${JSON.stringify(stats)}`);
       assert.equal(stats.packetsDropped, 0, JSON.stringify(stats));

@@ -9,7 +9,8 @@ echo handler returns every message on its channel; each echo is compared byte fo
 (str stays str, RFC 8831 §6.6), in order on the ordered channel. Then it closes `chat` (a
 stream reset, RFC 8831 §6.7) and waits for its "close" event, checks `loose` still echoes, counts
 the echoed audio frames it decoded, DELETEs the call and prints one JSON line. Every wait is
-bounded; on failure the line has "error" and the exit status is 1.
+bounded; on failure the line has "error" and the exit status is 1. With ?handler=parley-channel in
+--url it also checks the channel Parley opens toward it (under "parley": hello, echoes, Parley's close).
 
 --offer-setup active rewrites a=setup:actpass in the POSTed offer, so Parley answers passive and
 aiortc (which takes its role from the answer) is the DTLS client.
@@ -89,6 +90,22 @@ async def exchange(ch, queue, sent, ordered):
     return {"id": ch.id, "ordered": ch.ordered, "sent": len(sent), "got": len(got), "exact": exact, "sizes": [len(g) for g in got]}
 
 
+async def parley_opened(from_parley, sent):
+    """The channel Parley opens (test/e2e/parley-channel-handler.ts): "hello" first, every
+    message back byte-exact, and "close" makes Parley close it (a stream reset from its side)."""
+    ch, q, closed = await wait(from_parley, 10, "a channel from Parley")
+    hello = await wait(q.get(), 10, "hello on Parley's channel")
+    res = await exchange(ch, q, sent, ch.ordered)
+    res["label"] = ch.label
+    res["hello"] = hello
+    ch.send("close")
+    try:
+        res["closedByParley"] = await asyncio.wait_for(closed, 10)
+    except asyncio.TimeoutError:
+        res["closedByParley"] = False
+    return res
+
+
 async def run(o, r):
     loop = asyncio.get_running_loop()
     pc = RTCPeerConnection()
@@ -119,6 +136,18 @@ async def run(o, r):
             ch.on("close", lambda f=closed: f.done() or f.set_result(True))
             channels[label] = (ch, q, opened, closed)
 
+        # A channel Parley opens (handler parley-channel): queued from the moment it arrives.
+        from_parley = loop.create_future()
+
+        @pc.on("datachannel")
+        def on_datachannel(ch):
+            q = asyncio.Queue()
+            closed = loop.create_future()
+            ch.on("message", q.put_nowait)
+            ch.on("close", lambda f=closed: f.done() or f.set_result(True))
+            if not from_parley.done():
+                from_parley.set_result((ch, q, closed))
+
         await pc.setLocalDescription(await pc.createOffer())  # returns once gathering is complete
         sdp = pc.localDescription.sdp
         if o.offer_setup == "active":
@@ -145,6 +174,9 @@ async def run(o, r):
         r["dataChannels"] = {}
         for label, (ch, q, _, _) in channels.items():
             r["dataChannels"][label] = await exchange(ch, q, sent, ch.ordered)
+
+        if "handler=parley-channel" in o.url:
+            r["dataChannels"]["parley"] = await parley_opened(from_parley, sent)
 
         events, _, _, events_closed = channels["chat"]
         events.close()

@@ -61,6 +61,10 @@ export interface PionChannelResult {
   readonly openMs: number;
   readonly closed?: boolean;
   readonly afterCloseEcho?: boolean;
+  /** The channel Parley opened (handler parley-channel): its label, first message, Parley's close seen. */
+  readonly label?: string;
+  readonly hello?: string;
+  readonly closedByParley?: boolean;
 }
 
 export interface PionRun {

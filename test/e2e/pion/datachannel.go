@@ -40,6 +40,11 @@ type channelResult struct {
 	OpenMs    int64 `json:"openMs"`
 	Closed    bool  `json:"closed,omitempty"`
 	AfterEcho bool  `json:"afterCloseEcho,omitempty"`
+	// The channel Parley opens (handler parley-channel): its label, first message and whether
+	// Parley's close reached us.
+	Label          string `json:"label,omitempty"`
+	Hello          string `json:"hello,omitempty"`
+	ClosedByParley bool   `json:"closedByParley,omitempty"`
 }
 
 type dcMessage struct {
@@ -63,6 +68,11 @@ func newDcChannel(pc *webrtc.PeerConnection, label string, ordered bool) (*dcCha
 	if err != nil {
 		return nil, fmt.Errorf("create data channel %s: %w", label, err)
 	}
+	return wrapDcChannel(dc), nil
+}
+
+// wrapDcChannel detaches dc once it opens and queues what it receives.
+func wrapDcChannel(dc *webrtc.DataChannel) *dcChannel {
 	c := &dcChannel{dc: dc, open: make(chan struct{}), closed: make(chan struct{}), more: make(chan struct{}, 1)}
 	var openOnce, closeOnce sync.Once
 	dc.OnOpen(func() {
@@ -74,7 +84,7 @@ func newDcChannel(pc *webrtc.PeerConnection, label string, ordered bool) (*dcCha
 		openOnce.Do(func() { close(c.open) })
 		go c.readLoop(func() { closeOnce.Do(func() { close(c.closed) }) })
 	})
-	return c, nil
+	return c
 }
 
 // readLoop queues every message until the channel ends (io.EOF once our close is answered).
@@ -112,9 +122,10 @@ func (c *dcChannel) waitFor(n int, deadline time.Time) []dcMessage {
 	}
 }
 
-// dcSession holds the channels created before the offer.
+// dcSession holds the channels created before the offer, and the one Parley opens (if any).
 type dcSession struct {
 	events, loose *dcChannel
+	fromParley    chan *dcChannel
 }
 
 func setupDataChannels(pc *webrtc.PeerConnection) (*dcSession, error) {
@@ -126,7 +137,52 @@ func setupDataChannels(pc *webrtc.PeerConnection) (*dcSession, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &dcSession{events: events, loose: loose}, nil
+	s := &dcSession{events: events, loose: loose, fromParley: make(chan *dcChannel, 1)}
+	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
+		select {
+		case s.fromParley <- wrapDcChannel(dc):
+		default: // only the first channel Parley opens is checked
+		}
+	})
+	return s, nil
+}
+
+// parleyOpened is the exchange on the channel Parley opens (test/e2e/parley-channel-handler.ts):
+// its first message is "hello", every message comes back byte-exact, and "close" makes Parley
+// close it (a stream reset from Parley's side) — our read loop must see it end.
+func parleyOpened(s *dcSession, sizes []int) (*channelResult, error) {
+	var c *dcChannel
+	select {
+	case c = <-s.fromParley:
+	case <-time.After(10 * time.Second):
+		return nil, errors.New("no channel from Parley in 10 s")
+	}
+	select {
+	case <-c.open:
+	case <-time.After(10 * time.Second):
+		return nil, fmt.Errorf("Parley's channel %s did not open in 10 s", c.dc.Label())
+	}
+	hello := c.waitFor(1, time.Now().Add(10*time.Second))
+	if len(hello) != 1 {
+		return nil, errors.New("no hello on Parley's channel in 10 s")
+	}
+	c.mu.Lock()
+	c.got = c.got[1:]
+	c.mu.Unlock()
+	r, err := exchange(c, makeMessages(sizes), 15*time.Second)
+	r.Label, r.Hello = c.dc.Label(), string(hello[0].data)
+	if err != nil {
+		return &r, err
+	}
+	if _, err := c.raw.WriteDataChannel([]byte("close"), true); err != nil {
+		return &r, fmt.Errorf("ask Parley to close: %w", err)
+	}
+	select {
+	case <-c.closed:
+		r.ClosedByParley = true
+	case <-time.After(10 * time.Second):
+	}
+	return &r, nil
 }
 
 func parseSizes(s string) ([]int, error) {
@@ -192,8 +248,9 @@ func exchange(c *dcChannel, sent []dcMessage, timeout time.Duration) (channelRes
 	return res, nil
 }
 
-// runDataChannels is the whole exchange; it returns the per-label results.
-func runDataChannels(s *dcSession, sizes []int) (map[string]*channelResult, error) {
+// runDataChannels is the whole exchange; it returns the per-label results. With parleyChannel
+// the channel Parley opens is checked too, under the label "parley".
+func runDataChannels(s *dcSession, sizes []int, parleyChannel bool) (map[string]*channelResult, error) {
 	start := time.Now()
 	results := map[string]*channelResult{}
 	for _, c := range []*dcChannel{s.events, s.loose} {
@@ -209,6 +266,15 @@ func runDataChannels(s *dcSession, sizes []int) (map[string]*channelResult, erro
 		r, err := exchange(c, sent, 15*time.Second)
 		r.OpenMs = openMs
 		results[c.dc.Label()] = &r
+		if err != nil {
+			return results, err
+		}
+	}
+	if parleyChannel {
+		r, err := parleyOpened(s, sizes)
+		if r != nil {
+			results["parley"] = r
+		}
 		if err != nil {
 			return results, err
 		}

@@ -265,7 +265,7 @@ func run(o options, profiles []dtls.SRTPProtectionProfile, r *result) error {
 	dcDone := make(chan dcOutcome, 1)
 	if channels != nil {
 		go func() {
-			results, err := runDataChannels(channels, o.dcSizes)
+			results, err := runDataChannels(channels, o.dcSizes, strings.Contains(o.url, "handler=parley-channel"))
 			dcDone <- dcOutcome{results, err}
 		}()
 	}
