@@ -21,7 +21,14 @@
 import type { TransportAddress } from '../core/address.ts';
 import { ipToBytes } from '../core/address.ts';
 import { clientKeyOfHeader } from '../contracts/client-key.ts';
-import { RELAY_HEADER_LENGTH, RELAY_MAX_PAYLOAD, RelayHeaderFlag, RelayHeaderOffset, isRelayHeader } from '../contracts/relay-header.ts';
+import {
+  RELAY_HEADER_LENGTH,
+  RELAY_MAX_PAYLOAD,
+  RelayHeaderFlag,
+  RelayHeaderOffset,
+  isRelayHeader,
+  isTcpRelayHeader,
+} from '../contracts/relay-header.ts';
 import { checkIntegrity, peekUsername } from '../core/stun/index.ts';
 import type { Keyring, OpenOptions, TokenRejection } from '../core/token/index.ts';
 import { derivePassword, open } from '../core/token/index.ts';
@@ -261,7 +268,9 @@ export function routeFromTransceiver(
   from: Source,
 ): ReturnRoute {
   if (!ctx.transceiverAllowed(from.address)) return drop('disallowed_source');
-  if (!isRelayHeader(packet)) return drop('bad_header');
+  // A TCP client's header (version 2) belongs to the relay's TCP side, never to a UDP flow; the
+  // native datapath drops it as a bad header too, so both datapaths count it alike.
+  if (!isRelayHeader(packet) || isTcpRelayHeader(packet)) return drop('bad_header');
   if (packet.length - RELAY_HEADER_LENGTH > RELAY_MAX_PAYLOAD) return drop('too_large');
   const idx = publicIndexOfHeader(matchers, packet);
   if (idx < 0) return drop('unknown_flow');
