@@ -34,6 +34,7 @@ export const DROP_REASONS = [
   'disallowed_destination', // a valid token names a destination outside the transceiver networks
   'bad_header', // return traffic without a valid relay header
   'send_error', // the kernel refused a send
+  'tcp_slow_reader', // to a TCP client whose connection already holds its limit of unsent bytes (tcp/tcp-relay.ts)
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
