@@ -6,18 +6,17 @@
 // reads — while another call's connection keeps working.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { ManualClock } from '../../src/common/clock.ts';
 import { KeyedTokenBuckets } from '../../src/core/rate-limit.ts';
-import { Rfc4571Deframer, frameRfc4571 } from '../../src/core/framing/rfc4571.ts';
+import { frameRfc4571 } from '../../src/core/framing/rfc4571.ts';
 import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader } from '../../src/contracts/relay-header.ts';
 import { RevokedTokens } from '../../src/relay/revoked-tokens.ts';
 import { TcpRelay } from '../../src/relay/tcp/tcp-relay.ts';
 import type { TcpCloseReason, TcpLimits } from '../../src/relay/tcp/tcp-relay.ts';
 import type { DropReason } from '../../src/relay/stats.ts';
 import { keyring, mintFor, rtp, stunCheck } from './helpers.ts';
-import { openSocket } from './harness.ts';
-import type { TestSocket } from './harness.ts';
+import { connectTcp, openSocket } from './harness.ts';
+import type { TcpTestClient, TestSocket } from './harness.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 interface Counts {
@@ -52,21 +51,8 @@ async function start(clock: ManualClock, limits: Partial<TcpLimits> = {}): Promi
   return { relay, counts };
 }
 
-/** A TCP client speaking RFC 4571: frames out, frames in. */
-async function connect(relay: TcpRelay): Promise<{ sock: net.Socket; frames: Buffer[]; closed: Promise<void> }> {
-  const to = relay.listening[0];
-  const sock = net.connect({ host: to.address, port: to.port });
-  await new Promise<void>((r, j) => sock.once('connect', r).once('error', j));
-  const frames: Buffer[] = [];
-  const d = new Rfc4571Deframer(65535);
-  sock.on('data', (chunk) => {
-    const r = d.push(chunk);
-    if ('frames' in r) frames.push(...r.frames);
-  });
-  sock.on('error', () => {});
-  const closed = new Promise<void>((r) => sock.once('close', () => r()));
-  return { sock, frames, closed };
-}
+/** An RFC 4571 client of the relay's first TCP address. */
+const connect = (relay: TcpRelay): Promise<TcpTestClient> => connectTcp(relay.listening[0]);
 
 const wall = (clock: ManualClock): number => clock.wallNow();
 
@@ -201,7 +187,7 @@ test('a client that never reads: packets to it are dropped past the queue limit,
   const tx = await openSocket();
   const { relay, counts } = await start(clock, { maxQueuedBytes: 64 * 1024 });
   try {
-    const bind = async (): Promise<{ c: Awaited<ReturnType<typeof connect>>; header: Buffer; from: TestSocket['address'] }> => {
+    const bind = async (): Promise<{ c: TcpTestClient; header: Buffer; from: TestSocket['address'] }> => {
       const { ufrag, pwd } = mintFor(tx.address, wall(clock));
       const c = await connect(relay);
       c.sock.write(frameRfc4571(stunCheck(ufrag, pwd)));
