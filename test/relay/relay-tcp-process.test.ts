@@ -9,7 +9,9 @@ import net from 'node:net';
 import { frameRfc4571 } from '../../src/core/framing/rfc4571.ts';
 import { RELAY_HEADER_LENGTH, decodeRelayHeader } from '../../src/contracts/relay-header.ts';
 import { DEFAULT_TCP_LIMITS } from '../../src/relay/tcp/tcp-relay.ts';
-import { mintFor, rtp, stunCheck } from './helpers.ts';
+import { ConfigError } from '../../src/common/config-error.ts';
+import { resolveRelayConfig } from '../../src/relay/config.ts';
+import { KEYS_TEXT, mintFor, rtp, stunCheck } from './helpers.ts';
 import { connectTcp, openSocket, scrape, startRelayProcess } from './harness.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -67,4 +69,21 @@ test('a TCP call through the relay process; 2 000 connections from one address a
     await tx.close();
     assert.equal(await relay.stop(), 0);
   }
+});
+
+test('--listen-tcp: a wildcard or a repeated address exits naming the setting; none by default', () => {
+  const resolve = (...a: string[]): unknown => resolveRelayConfig(['--listen', '127.0.0.1:3478', ...a], { PARLEY_KEYS: KEYS_TEXT });
+  assert.throws(
+    () => resolve('--listen-tcp', '0.0.0.0:443'),
+    (e: unknown) => e instanceof ConfigError && /--listen-tcp.*wildcard/.test(e.message),
+  );
+  assert.throws(
+    () => resolve('--listen-tcp', '127.0.0.1:443', '--listen-tcp', '127.0.0.1:443'),
+    (e: unknown) => e instanceof ConfigError && /--listen-tcp.*listed twice/.test(e.message),
+  );
+  assert.deepEqual(resolveRelayConfig([], { PARLEY_KEYS: KEYS_TEXT }).listenTcp, []);
+  assert.deepEqual(
+    resolveRelayConfig([], { PARLEY_KEYS: KEYS_TEXT, PARLEY_LISTEN_TCP: '127.0.0.1:443,[::1]:443' }).listenTcp.map((a) => a.port),
+    [443, 443],
+  );
 });
