@@ -79,14 +79,20 @@ export const command: Command = {
     let live: LiveRelays | undefined;
     let locations: RelayLocations;
     try {
-      locations = new RelayLocations({ spec: cfg.relays, region: cfg.region, regionMap: cfg.regionMap });
+      locations = new RelayLocations({ spec: cfg.relays, tcpSpec: cfg.relaysTcp, region: cfg.region, regionMap: cfg.regionMap });
     } catch (err) {
       throw new ConfigError('--region / --region-map', (err as Error).message);
     }
     if (named && cfg.redis !== undefined) {
       live = await LiveRelays.start({ url: cfg.redis, prefix: cfg.heartbeatPrefix, log });
       const l = live;
-      locations = new RelayLocations({ spec: cfg.relays, region: cfg.region, regionMap: cfg.regionMap, live: () => l.live() });
+      locations = new RelayLocations({
+        spec: cfg.relays,
+        tcpSpec: cfg.relaysTcp,
+        region: cfg.region,
+        regionMap: cfg.regionMap,
+        live: () => l.live(),
+      });
     }
     // Ended calls' tokens are revoked in the relays' flow store (docs/security.md, "Relay").
     const revocations =
@@ -108,6 +114,7 @@ export const command: Command = {
         media: cfg.media,
         metrics,
         relays: advertisedAddresses(cfg.relays),
+        relaysTcp: cfg.relaysTcp && advertisedAddresses(cfg.relaysTcp),
         relayCidrs: cfg.relayCidrs,
         keyring,
         maxSessions: cfg.maxSessions,

@@ -52,11 +52,26 @@ export const RelayHeaderFlag = { clientIpv6: 1, publicIpv6: 2 } as const;
 /** Every flag bit version 1 defines; a header with any other bit set is not version 1. */
 export const RELAY_HEADER_KNOWN_FLAGS = RelayHeaderFlag.clientIpv6 | RelayHeaderFlag.publicIpv6;
 
+/**
+ * Version 2 (docs/wire-format.md): version 1 plus flag bit 2, "the client is on a TCP connection
+ * to the relay (ICE-TCP, RFC 6544)"; client and public are then that connection's two ends, so
+ * the pair names exactly one connection. Only packets of TCP clients carry version 2; UDP traffic
+ * stays version 1, so a peer that knows only version 1 loses TCP calls and nothing else. The
+ * relay's TCP side has an internal socket of its own and the native datapath never sees a
+ * version-2 header, so these two are not in the generated C header.
+ */
+export const RELAY_HEADER_VERSION_TCP = 2;
+export const RELAY_HEADER_FLAG_TCP = 4;
+
+export type RelayTransport = 'udp' | 'tcp';
+
 export interface RelayHeader {
   /** The client's address as the relay saw it (the packet's source, or the return destination). */
   readonly client: TransportAddress;
   /** The relay public address the client used (arrival address, or the return source). */
   readonly public: TransportAddress;
+  /** How the client reaches the relay: UDP (version 1) or a TCP connection (version 2). */
+  readonly transport: RelayTransport;
 }
 
 function putAddress(buf: Buffer, ipOffset: number, portOffset: number, a: TransportAddress): number {
@@ -74,32 +89,50 @@ function putAddress(buf: Buffer, ipOffset: number, portOffset: number, a: Transp
  * Writes a header at `offset` (40 bytes must fit). Throws RangeError on an address that is not
  * a literal IP of its family: a programming error of the caller, never hostile input.
  */
-export function writeRelayHeader(buf: Buffer, offset: number, client: TransportAddress, pub: TransportAddress): void {
+export function writeRelayHeader(
+  buf: Buffer,
+  offset: number,
+  client: TransportAddress,
+  pub: TransportAddress,
+  transport: RelayTransport = 'udp',
+): void {
   if (offset < 0 || offset + RELAY_HEADER_LENGTH > buf.length) throw new RangeError('no room for a relay header');
   const b = offset === 0 ? buf : buf.subarray(offset, offset + RELAY_HEADER_LENGTH);
   b.writeUInt16BE(RELAY_HEADER_MAGIC, RelayHeaderOffset.magic);
-  b[RelayHeaderOffset.version] = RELAY_HEADER_VERSION;
+  const tcp = transport === 'tcp';
+  b[RelayHeaderOffset.version] = tcp ? RELAY_HEADER_VERSION_TCP : RELAY_HEADER_VERSION;
   const c6 = putAddress(b, RelayHeaderOffset.clientIp, RelayHeaderOffset.clientPort, client);
   const p6 = putAddress(b, RelayHeaderOffset.publicIp, RelayHeaderOffset.publicPort, pub);
-  b[RelayHeaderOffset.flags] = (c6 ? RelayHeaderFlag.clientIpv6 : 0) | (p6 ? RelayHeaderFlag.publicIpv6 : 0);
+  b[RelayHeaderOffset.flags] =
+    (c6 ? RelayHeaderFlag.clientIpv6 : 0) | (p6 ? RelayHeaderFlag.publicIpv6 : 0) | (tcp ? RELAY_HEADER_FLAG_TCP : 0);
 }
 
 /** A fresh header for this client/public pair. The relay builds one per flow and reuses it. */
-export function encodeRelayHeader(client: TransportAddress, pub: TransportAddress): Buffer {
+export function encodeRelayHeader(client: TransportAddress, pub: TransportAddress, transport: RelayTransport = 'udp'): Buffer {
   const buf = Buffer.alloc(RELAY_HEADER_LENGTH);
-  writeRelayHeader(buf, 0, client, pub);
+  writeRelayHeader(buf, 0, client, pub, transport);
   return buf;
 }
 
-/** True when `buf` starts with a version-1 header (magic, version, no unknown flag bits). */
+/**
+ * True when `buf` starts with a well-formed header: magic, and version 1 with no unknown flag
+ * bits, or version 2 with the TCP bit set and no unknown other bit.
+ */
 export function isRelayHeader(buf: Uint8Array): boolean {
+  if (buf.length < RELAY_HEADER_LENGTH || buf[0] !== RELAY_HEADER_MAGIC >> 8 || buf[1] !== (RELAY_HEADER_MAGIC & 0xff)) return false;
+  const version = buf[RelayHeaderOffset.version];
+  const flags = buf[RelayHeaderOffset.flags];
+  if (version === RELAY_HEADER_VERSION) return (flags & ~RELAY_HEADER_KNOWN_FLAGS) === 0;
   return (
-    buf.length >= RELAY_HEADER_LENGTH &&
-    buf[0] === RELAY_HEADER_MAGIC >> 8 &&
-    buf[1] === (RELAY_HEADER_MAGIC & 0xff) &&
-    buf[RelayHeaderOffset.version] === RELAY_HEADER_VERSION &&
-    (buf[RelayHeaderOffset.flags] & ~RELAY_HEADER_KNOWN_FLAGS) === 0
+    version === RELAY_HEADER_VERSION_TCP &&
+    (flags & ~(RELAY_HEADER_KNOWN_FLAGS | RELAY_HEADER_FLAG_TCP)) === 0 &&
+    (flags & RELAY_HEADER_FLAG_TCP) !== 0
   );
+}
+
+/** A well-formed header (isRelayHeader) of a TCP client. */
+export function isTcpRelayHeader(buf: Uint8Array): boolean {
+  return buf[RelayHeaderOffset.version] === RELAY_HEADER_VERSION_TCP && isRelayHeader(buf);
 }
 
 function readAddress(buf: Uint8Array, ipOffset: number, portOffset: number, v6: boolean): TransportAddress | undefined {
@@ -120,5 +153,5 @@ export function decodeRelayHeader(buf: Uint8Array): RelayHeader | undefined {
   const client = readAddress(buf, RelayHeaderOffset.clientIp, RelayHeaderOffset.clientPort, (flags & RelayHeaderFlag.clientIpv6) !== 0);
   const pub = readAddress(buf, RelayHeaderOffset.publicIp, RelayHeaderOffset.publicPort, (flags & RelayHeaderFlag.publicIpv6) !== 0);
   if (!client || !pub) return undefined;
-  return { client, public: pub };
+  return { client, public: pub, transport: (flags & RELAY_HEADER_FLAG_TCP) !== 0 ? 'tcp' : 'udp' };
 }

@@ -43,6 +43,15 @@ export const relaySettings = {
     default: [loopback(3478)] as ListenAddress[],
     parse: listenList,
   }),
+  listenTcp: setting({
+    flag: 'listen-tcp',
+    env: 'PARLEY_LISTEN_TCP',
+    metavar: 'HOST:PORT[=PUBLIC]',
+    repeatable: true,
+    help: 'public TCP address for ICE-TCP clients (RFC 6544, RFC 4571 framing) whose networks block UDP, e.g. :443; same grammar as --listen; worker 0 serves it; none by default; env: comma-separated',
+    default: [] as ListenAddress[],
+    parse: listenList,
+  }),
   internal: setting({
     flag: 'internal',
     env: 'PARLEY_INTERNAL',
@@ -208,6 +217,22 @@ export interface RelayConfig extends Omit<RelaySettings, 'keysFile' | 'datapath'
   readonly cpus: readonly number[];
 }
 
+/** Each public address once, and an explicit IP: a socket bound to one address sends its replies from it. */
+function checkListenAddresses(list: readonly ListenAddress[], setting: string): void {
+  const seen = new Set<string>();
+  for (const a of list) {
+    const k = `${a.address}|${a.port}`;
+    if (seen.has(k)) throw new ConfigError(setting, `${a.address}:${a.port} is listed twice`);
+    seen.add(k);
+    if (a.address === '0.0.0.0' || a.address === '::') {
+      throw new ConfigError(
+        setting,
+        `${a.address} is a wildcard; bind each public IP explicitly so replies leave from the address the client used`,
+      );
+    }
+  }
+}
+
 /** argv + env → a checked relay config. Throws ConfigError naming the setting and why. */
 export function resolveRelayConfig(argv: readonly string[], env: NodeJS.ProcessEnv): RelayConfig {
   const s = loadConfig(relaySettings, argv, env);
@@ -216,18 +241,8 @@ export function resolveRelayConfig(argv: readonly string[], env: NodeJS.ProcessE
   if (s.workers === 0) s.workers = Math.min(cpus.length, cpuQuota() ?? cpus.length);
   if (s.listen.length > MAX_PUBLIC_ADDRESSES)
     throw new ConfigError('--listen / PARLEY_LISTEN', `at most ${MAX_PUBLIC_ADDRESSES} addresses`);
-  const seen = new Set<string>();
-  for (const a of s.listen) {
-    const k = `${a.address}|${a.port}`;
-    if (seen.has(k)) throw new ConfigError('--listen / PARLEY_LISTEN', `${a.address}:${a.port} is listed twice`);
-    seen.add(k);
-    if (a.address === '0.0.0.0' || a.address === '::') {
-      throw new ConfigError(
-        '--listen / PARLEY_LISTEN',
-        `${a.address} is a wildcard; bind each public IP explicitly so replies leave from the address the client used`,
-      );
-    }
-  }
+  checkListenAddresses(s.listen, '--listen / PARLEY_LISTEN');
+  checkListenAddresses(s.listenTcp, '--listen-tcp / PARLEY_LISTEN_TCP');
   if (s.internal.port !== 0 && s.internal.port + s.workers - 1 > 65535) {
     throw new ConfigError('--internal / PARLEY_INTERNAL', `workers need ports ${s.internal.port}..${s.internal.port + s.workers - 1}`);
   }

@@ -35,6 +35,8 @@ const SOCKET_BUFFER_BYTES = 4 << 20;
 
 export interface Relay {
   readonly publics: readonly TransportAddress[];
+  /** ICE-TCP: the bound --listen-tcp addresses and the TCP side's internal UDP address (worker 0); none without --listen-tcp. */
+  readonly tcp: { readonly publics: readonly TransportAddress[]; readonly internal: TransportAddress } | undefined;
   /** Internal address of each worker (transceivers answer to the one a packet came from). */
   readonly internals: readonly TransportAddress[];
   readonly http: TransportAddress;
@@ -77,6 +79,7 @@ export async function startRelay(cfg: RelayConfig, log: Logger, clock: Clock = s
   // `--listen POD=LB`: flow records are keyed by the LB address, so another pod behind it finds them.
   const aliases = cfg.listen.flatMap((l) => (l.advertised ? [[formatAddress(l), formatAddress(l.advertised)] as const] : []));
   let stopping = false;
+  let tcp: { publics: TransportAddress[]; internal: TransportAddress } | undefined;
   const perWorkerFlows = Math.ceil(cfg.maxFlows / cfg.workers);
 
   /**
@@ -113,6 +116,7 @@ export async function startRelay(cfg: RelayConfig, log: Logger, clock: Clock = s
       index: i,
       publics,
       internal: slot.internal,
+      listenTcp: i === 0 ? cfg.listenTcp : [],
       // Always SO_REUSEPORT, even with one worker: a replacement relay process binds the same
       // port while this one still runs, and takes over when this one closes (hand-over,
       // docs/global-relay.md).
@@ -141,6 +145,7 @@ export async function startRelay(cfg: RelayConfig, log: Logger, clock: Clock = s
         if (m.t === 'bound') {
           publics = m.publics;
           slot.internal = m.internal;
+          if (m.tcp) tcp = m.tcp;
           if (cfg.pin === 'on') {
             void pin(i, m.tid);
             // The native loop threads do the packet work: they get the worker's CPU too.
@@ -248,6 +253,9 @@ export async function startRelay(cfg: RelayConfig, log: Logger, clock: Clock = s
     get internals() {
       return slots.map((s) => s.internal);
     },
+    get tcp() {
+      return tcp;
+    },
     http: ops.address,
     metrics,
     ready: () => !stopping && slots.every((s) => s.ready),
@@ -270,6 +278,7 @@ export async function startRelay(cfg: RelayConfig, log: Logger, clock: Clock = s
   log.info('relay ready', {
     public: publics.map(formatAddress),
     internal: relay.internals.map(formatAddress),
+    ...(tcp ? { tcp: tcp.publics.map(formatAddress), tcpInternal: formatAddress(tcp.internal) } : {}),
     http: formatAddress(ops.address),
     workers: cfg.workers,
     store: cfg.redis === undefined ? 'memory' : 'redis',

@@ -21,7 +21,14 @@
 import type { TransportAddress } from '../core/address.ts';
 import { ipToBytes } from '../core/address.ts';
 import { clientKeyOfHeader } from '../contracts/client-key.ts';
-import { RELAY_HEADER_LENGTH, RELAY_MAX_PAYLOAD, RelayHeaderFlag, RelayHeaderOffset, isRelayHeader } from '../contracts/relay-header.ts';
+import {
+  RELAY_HEADER_LENGTH,
+  RELAY_MAX_PAYLOAD,
+  RelayHeaderFlag,
+  RelayHeaderOffset,
+  isRelayHeader,
+  isTcpRelayHeader,
+} from '../contracts/relay-header.ts';
 import { checkIntegrity, peekUsername } from '../core/stun/index.ts';
 import type { Keyring, OpenOptions, TokenRejection } from '../core/token/index.ts';
 import { derivePassword, open } from '../core/token/index.ts';
@@ -32,22 +39,14 @@ import type { RevokedTokens } from './revoked-tokens.ts';
 import type { DropReason } from './stats.ts';
 import type { OnRemoved, TokenFlows } from './token-flows.ts';
 
-export interface RouteContext<F extends FlowView> {
-  readonly keyring: Keyring;
+export interface RouteContext<F extends FlowView> extends CheckContext {
   readonly table: FlowIndex<F>;
-  /** New-flow attempts per source IPv4 address or IPv6 /64 (rateKey). */
-  readonly newFlowLimiter: KeyedTokenBuckets;
   /** The flows each token holds here, and their limits. */
   readonly tokenFlows: TokenFlows;
-  /** Tokens whose calls have ended. */
-  readonly revoked: RevokedTokens;
   /** Flows the per-token limits remove (counted by the worker). */
   readonly removed: OnRemoved;
   /** The relay's public addresses, by index (a flow's publicIndex). */
   readonly publics: readonly TransportAddress[];
-  /** Is this IP inside the transceiver networks? (--transceiver-cidrs) */
-  readonly transceiverAllowed: (ip: string) => boolean;
-  readonly tokenOptions?: OpenOptions;
 }
 
 export interface Source {
@@ -141,6 +140,38 @@ export function routeFromClient<F extends FlowView>(
   }
   if (packet.length === 0) return drop('not_stun');
   if (username === undefined) return mayBeMedia(packet[0]) ? { kind: 'lookup' } : drop('not_stun');
+  const check = verifyCheck(ctx, packet, username, from, now);
+  if (check.kind === 'drop') return check;
+  const { ufrag, destination } = check;
+  const flow: NewFlow = { client: from, publicIndex, public: ctx.publics[publicIndex], dest: destination, ufrag, confirmed: false };
+  if (!check.inFirstFlowWindow && !ctx.tokenFlows.has(ctx.table, ufrag)) return { kind: 'ask_store', flow };
+  return admit(ctx, flow, now);
+}
+
+/** What a first packet must prove, over UDP or TCP (verifyCheck). */
+export interface CheckContext {
+  readonly keyring: Keyring;
+  /** New-flow attempts per source IPv4 address or IPv6 /64 (rateKey). */
+  readonly newFlowLimiter: KeyedTokenBuckets;
+  /** Tokens whose calls have ended. */
+  readonly revoked: RevokedTokens;
+  /** Is this IP inside the transceiver networks? (--transceiver-cidrs) */
+  readonly transceiverAllowed: (ip: string) => boolean;
+  readonly tokenOptions?: OpenOptions;
+}
+
+export type VerifiedCheck =
+  | { readonly kind: 'verified'; readonly ufrag: string; readonly destination: TransportAddress; readonly inFirstFlowWindow: boolean }
+  | { readonly kind: 'drop'; readonly reason: DropReason };
+
+/**
+ * The stateless check that lets a client's STUN Binding Request (USERNAME `username`) open a
+ * flow — a UDP flow here, a TCP connection in tcp/: the per-source rate limit before any crypto,
+ * the token opened, MESSAGE-INTEGRITY verified with the password derived from it, its
+ * destination inside the transceiver networks, not revoked. Whether the token is still inside
+ * its first-flow window is the caller's to act on.
+ */
+export function verifyCheck(ctx: CheckContext, packet: Buffer, username: string, from: Source, now: number): VerifiedCheck {
   // Rate limit before any crypto: opening tokens and HMACs is the work a flood would buy.
   if (!ctx.newFlowLimiter.take(rateKey(from.address), now)) return drop('rate_limited');
   const ufrag = ufragOf(username);
@@ -153,9 +184,7 @@ export function routeFromClient<F extends FlowView>(
   if (!checkIntegrity(packet, pwd)) return drop('bad_integrity');
   if (!ctx.transceiverAllowed(opened.destination.address)) return drop('disallowed_destination');
   if (ctx.revoked.has(ufrag, now)) return drop('token_revoked');
-  const flow: NewFlow = { client: from, publicIndex, public: ctx.publics[publicIndex], dest: opened.destination, ufrag, confirmed: false };
-  if (!(now - opened.issuedAt <= FIRST_FLOW_WINDOW_MS) && !ctx.tokenFlows.has(ctx.table, ufrag)) return { kind: 'ask_store', flow };
-  return admit(ctx, flow, now);
+  return { kind: 'verified', ufrag, destination: opened.destination, inFirstFlowWindow: now - opened.issuedAt <= FIRST_FLOW_WINDOW_MS };
 }
 
 /** Adds a verified flow under the per-token limits. */
@@ -239,7 +268,9 @@ export function routeFromTransceiver(
   from: Source,
 ): ReturnRoute {
   if (!ctx.transceiverAllowed(from.address)) return drop('disallowed_source');
-  if (!isRelayHeader(packet)) return drop('bad_header');
+  // A TCP client's header (version 2) belongs to the relay's TCP side, never to a UDP flow; the
+  // native datapath drops it as a bad header too, so both datapaths count it alike.
+  if (!isRelayHeader(packet) || isTcpRelayHeader(packet)) return drop('bad_header');
   if (packet.length - RELAY_HEADER_LENGTH > RELAY_MAX_PAYLOAD) return drop('too_large');
   const idx = publicIndexOfHeader(matchers, packet);
   if (idx < 0) return drop('unknown_flow');

@@ -7,6 +7,8 @@
 import type { MetricsRegistry } from '../common/metrics.ts';
 import type { NativeCounter } from '../contracts/relay-native.ts';
 import { NATIVE_COUNTERS } from '../contracts/relay-native.ts';
+import { TCP_CLOSE_REASONS } from './tcp/tcp-close-reasons.ts';
+import type { TcpCloseReason } from './tcp/tcp-close-reasons.ts';
 
 /**
  * Why a datagram was not forwarded. Every one is counted (STYLE.md rule 4); docs/metrics.md
@@ -34,6 +36,7 @@ export const DROP_REASONS = [
   'disallowed_destination', // a valid token names a destination outside the transceiver networks
   'bad_header', // return traffic without a valid relay header
   'send_error', // the kernel refused a send
+  'tcp_slow_reader', // to a TCP client whose connection already holds its limit of unsent bytes (tcp/tcp-relay.ts)
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
@@ -77,11 +80,15 @@ export const Slot = {
   storeLatencyCount: slot(),
   takeoversRefused: slot(),
   tokenLookups: slot(),
+  tcpConnections: slot(),
+  tcpAccepted: slot(),
 } as const;
 const DROP_BASE = next;
 next += DROP_REASONS.length;
 const REMOVAL_BASE = next;
 next += REMOVAL_REASONS.length;
+const TCP_CLOSE_BASE = next;
+next += TCP_CLOSE_REASONS.length;
 const LATENCY_BASE = next;
 next += STORE_LATENCY_BUCKETS.length + 1;
 export const STATS_SLOTS = next;
@@ -90,6 +97,7 @@ export const NATIVE_STATS_BASE = STATS_SLOTS;
 
 export const dropSlot = Object.fromEntries(DROP_REASONS.map((r, i) => [r, DROP_BASE + i])) as Record<DropReason, number>;
 export const removalSlot = Object.fromEntries(REMOVAL_REASONS.map((r, i) => [r, REMOVAL_BASE + i])) as Record<RemovalReason, number>;
+export const tcpCloseSlot = Object.fromEntries(TCP_CLOSE_REASONS.map((r, i) => [r, TCP_CLOSE_BASE + i])) as Record<TcpCloseReason, number>;
 
 /** The slot each counter of the native loop (src/contracts/relay-native.ts) is written to; -1: none. */
 const NATIVE_COUNTER_SLOT: Record<NativeCounter, number> = {
@@ -138,6 +146,9 @@ export const METRIC = {
   flowsRemoved: 'parley_relay_flows_removed_total',
   takeoversRefused: 'parley_relay_takeovers_refused_total',
   tokenLookups: 'parley_relay_token_lookups_total',
+  tcpConnections: 'parley_relay_tcp_connections',
+  tcpAccepted: 'parley_relay_tcp_accepted_total',
+  tcpClosed: 'parley_relay_tcp_closed_total',
   storeErrors: 'parley_relay_store_errors_total',
   storeWrites: 'parley_relay_store_writes_total',
   storeLookups: 'parley_relay_store_lookups_total',
@@ -175,6 +186,11 @@ export function registerRelayMetrics(reg: MetricsRegistry, workers: () => readon
       Slot.takeoversRefused,
     ],
     [reg.counter({ name: METRIC.tokenLookups, help: 'Store lookups of a token seen after its first-flow window.' }), Slot.tokenLookups],
+    [
+      reg.gauge({ name: METRIC.tcpConnections, help: 'ICE-TCP connections held (bound or awaiting their first frame).' }),
+      Slot.tcpConnections,
+    ],
+    [reg.counter({ name: METRIC.tcpAccepted, help: 'ICE-TCP connections accepted.' }), Slot.tcpAccepted],
     [reg.counter({ name: METRIC.storeErrors, help: 'Flow store operations that failed.' }), Slot.storeErrors],
     [reg.counter({ name: METRIC.storeWrites, help: 'Flow records written (or refreshed) to the store.' }), Slot.storeWrites],
     [reg.counter({ name: METRIC.storeLookups, help: 'Store lookups for packets from unknown addresses.' }), Slot.storeLookups],
@@ -197,6 +213,12 @@ export function registerRelayMetrics(reg: MetricsRegistry, workers: () => readon
   const bC = bytes.labels(DIRECTIONS[1]);
   const dropChildren = DROP_REASONS.map((r) => drops.labels(r));
   const removedChildren = REMOVAL_REASONS.map((r) => removed.labels(r));
+  const tcpClosed = reg.counter({
+    name: METRIC.tcpClosed,
+    help: 'ICE-TCP connections closed or refused by the relay, by reason.',
+    labelNames: ['reason'],
+  });
+  const tcpClosedChildren = TCP_CLOSE_REASONS.map((r) => tcpClosed.labels(r));
   reg.onCollect(() => {
     const arrays = workers();
     const sum = (i: number): number => arrays.reduce((s, a) => s + a[i] + (a[NATIVE_STATS_BASE + i] ?? 0), 0);
@@ -206,6 +228,7 @@ export function registerRelayMetrics(reg: MetricsRegistry, workers: () => readon
     bC.set(sum(Slot.bytesToClient));
     DROP_REASONS.forEach((r, i) => dropChildren[i].set(sum(dropSlot[r])));
     REMOVAL_REASONS.forEach((r, i) => removedChildren[i].set(sum(removalSlot[r])));
+    TCP_CLOSE_REASONS.forEach((r, i) => tcpClosedChildren[i].set(sum(tcpCloseSlot[r])));
     flows.reset();
     arrays.forEach((a, i) => flows.labels(String(i)).set(a[Slot.flows]));
     for (const [m, i] of simple) m.labels().set(sum(i));

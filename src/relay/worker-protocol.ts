@@ -3,6 +3,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { TransportAddress } from '../core/address.ts';
 import type { LogLevel } from '../common/log.ts';
+import type { TcpListen } from './tcp/tcp-relay.ts';
 
 export type WorkerStoreInit =
   | { readonly kind: 'memory'; readonly port: MessagePort }
@@ -18,6 +19,8 @@ export interface WorkerInit {
   readonly index: number;
   readonly publics: readonly TransportAddress[];
   readonly internal: TransportAddress;
+  /** ICE-TCP listen addresses (--listen-tcp); only worker 0 gets them. */
+  readonly listenTcp: readonly TcpListen[];
   readonly reusePort: boolean;
   /** 'native': the addon's loop (datapath-native.ts); 'js': NodeDatapath. */
   readonly datapath: 'js' | 'native';
@@ -43,6 +46,8 @@ export type WorkerMessage =
       readonly t: 'bound';
       readonly publics: TransportAddress[];
       readonly internal: TransportAddress;
+      /** Worker 0 with --listen-tcp: the bound TCP addresses and the TCP side's internal UDP address. */
+      readonly tcp?: { readonly publics: TransportAddress[]; readonly internal: TransportAddress };
       readonly tid: number | undefined;
       readonly nativeTids?: readonly number[];
     }

@@ -24,9 +24,10 @@ import { NativeDatapath } from './datapath-native.ts';
 import type { FlowIndex, FlowView } from './flow-index.ts';
 import { KeyedTokenBuckets } from '../core/rate-limit.ts';
 import type { ClientRoute, RouteContext } from './route.ts';
+import { TcpRelay } from './tcp/tcp-relay.ts';
 import { admitLate, recoverFlow, routeFromClient } from './route.ts';
 import { RevokedTokens } from './revoked-tokens.ts';
-import { NATIVE_STATS_BASE, Slot, dropSlot, observeStoreLatency, removalSlot } from './stats.ts';
+import { NATIVE_STATS_BASE, Slot, dropSlot, observeStoreLatency, removalSlot, tcpCloseSlot } from './stats.ts';
 import { MisconfigWarnings } from './misconfig.ts';
 import { redactUrl } from '../common/redis.ts';
 import { peekUsername } from '../core/stun/index.ts';
@@ -156,6 +157,8 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
   #timer: Timer | undefined;
   #ticks = 0;
   #stopping = false;
+  /** The ICE-TCP side, in worker 0 with --listen-tcp. */
+  #tcp: TcpRelay | undefined;
   /** The sweep's callback for a flow due for a store refresh, made once (the tick allocates nothing of its own). */
   readonly #writeFlow: (f: FlowView) => void;
 
@@ -249,6 +252,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
     const ctx = this.#ctx;
     this.#store.watchRevoked((ufrag, untilMs) => {
       this.#revoked.add(ufrag, untilMs);
+      if (untilMs > this.#now[0]) this.#tcp?.revoke(ufrag);
       if (untilMs > this.#now[0]) this.#tokenFlows.release(ctx.table, ufrag, this.#removed);
       this.#stats[Slot.flows] = ctx.table.size;
     });
@@ -260,10 +264,46 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
       if (p.failed) this.#log.warn('cannot lower the priority of the V8 helper threads', { reason: p.failed });
       else this.#log.debug('V8 helper threads at lower priority', { nice: HELPER_NICE, threads: p.changed.length });
     }
-    this.#post({ t: 'bound', publics: bound.publics, internal: bound.internal, tid, nativeTids: loops });
+    if (this.#init.listenTcp.length > 0) this.#tcp = await this.#startTcp(ctx, bound.internal);
+    const tcp = this.#tcp && { publics: [...this.#tcp.listening], internal: this.#tcp.internal };
+    this.#post({ t: 'bound', publics: bound.publics, internal: bound.internal, tcp, tid, nativeTids: loops });
     this.#timer = this.#clock.interval(TICK_MS, () => this.#tick());
     const loaded = await this.#bulkLoad(this.#ctx);
     this.#post({ t: 'ready', loaded });
+  }
+
+  /** The ICE-TCP side (worker 0 with --listen-tcp): the same checks as this worker's UDP flows, counted in its stats. */
+  #startTcp(ctx: RouteContext<F>, internal: TransportAddress): Promise<TcpRelay> {
+    const stats = this.#stats;
+    return TcpRelay.start({
+      listen: this.#init.listenTcp,
+      internal: { ...internal, port: 0 },
+      check: ctx,
+      clock: this.#clock,
+      log: this.#log,
+      events: {
+        accepted: () => {
+          stats[Slot.tcpAccepted]++;
+          stats[Slot.tcpConnections]++;
+        },
+        closed: (reason) => {
+          stats[tcpCloseSlot[reason]]++;
+          // A refusal at accept never counted as held.
+          if (reason !== 'too_many_connections' && reason !== 'too_many_from_ip') stats[Slot.tcpConnections]--;
+          this.#logLimited(`tcp:${reason}`, 'tcp connection closed', { reason });
+        },
+        dropped: (reason) => this.#drop(reason),
+        forwarded: (direction, bytes) => {
+          if (direction === 'to_client') {
+            stats[Slot.pktsToClient]++;
+            stats[Slot.bytesToClient] += bytes;
+          } else {
+            stats[Slot.pktsToTransceiver]++;
+            stats[Slot.bytesToTransceiver] += bytes;
+          }
+        },
+      },
+    });
   }
 
   async #bulkLoad(ctx: RouteContext<F>): Promise<number> {
@@ -502,6 +542,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#timer?.cancel();
+    await this.#tcp?.stop();
     await this.#dp.close();
     await this.#store.flush().catch(() => {});
     await this.#store.close().catch(() => {});

@@ -20,6 +20,7 @@ import { DEFAULT_HEARTBEAT_PREFIX } from '../contracts/heartbeat.ts';
 import { DEFAULT_FLOW_PREFIX } from '../contracts/flow-record.ts';
 import { parseRegionMap } from './relays/relay-locations.ts';
 import { formatRelaySpec, parseRelaySpec } from './relays/relay-spec.ts';
+import type { RelaySpec } from './relays/relay-spec.ts';
 import { MEDIA_IO_MODES } from './media/media-socket.ts';
 import type { MediaIo } from './media/media-socket.ts';
 import { DEFAULT_MEDIA_BATCH_US, loadMediaSocketAddon } from './media/media-socket-native.ts';
@@ -106,6 +107,15 @@ export const transceiverSettings = {
     defaultText: '127.0.0.1:3478',
     parse: parseRelaySpec,
     help: 'relay public addresses advertised as ICE candidates: HOST:PORT[,HOST:PORT…] (all, in this order), or named locations NAME=HOST:PORT[,…];NAME=… (per call: the hinted or own location first, one backup location after it)',
+  }),
+  relaysTcp: setting<RelaySpec | undefined>({
+    flag: 'relays-tcp',
+    env: 'PARLEY_RELAYS_TCP',
+    metavar: 'SPEC',
+    default: undefined,
+    defaultText: 'none',
+    parse: parseRelaySpec,
+    help: "the relays' ICE-TCP addresses (their --listen-tcp public addresses) advertised as passive TCP candidates below every UDP one, for callers whose networks block UDP: same grammar and location names as --relays",
   }),
   region: setting<string | undefined>({
     flag: 'region',
@@ -465,6 +475,18 @@ export function resolveTransceiverConfig(
       '--api-keys / PARLEY_API_KEYS',
       'required: the bearer keys of the signaling API; give --no-auth (PARLEY_NO_AUTH=on) to run without them',
     );
+  if (s.relaysTcp !== undefined) {
+    const names = new Set(s.relays.locations.map((l) => l.name));
+    const stray = s.relaysTcp.locations.find((l) => !names.has(l.name));
+    if (stray !== undefined) {
+      throw new ConfigError(
+        '--relays-tcp / PARLEY_RELAYS_TCP',
+        namedRelays
+          ? `'${stray.name || stray.addresses.map((a) => `${a.address}:${a.port}`).join(',')}' is not one of the --relays locations (${[...names].join(', ')})`
+          : 'names locations, but --relays is an unnamed list: use the same form for both',
+      );
+    }
+  }
   const media = resolveMediaIo(s.mediaIo);
   const srtp = resolveSrtp(s.srtp);
   const { keysFile: _unused, ...rest } = s;

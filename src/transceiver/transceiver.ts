@@ -35,6 +35,8 @@ export interface TransceiverOptions {
   readonly http: TransportAddress;
   readonly media: TransportAddress;
   readonly relays: readonly TransportAddress[];
+  /** Relay ICE-TCP addresses advertised as passive TCP candidates (unnamed --relays-tcp); none when undefined. */
+  readonly relaysTcp?: readonly TransportAddress[];
   /** Named relay locations: chosen per call from the region hint (relays/relay-locations.ts); wins over `relays`. */
   readonly relayLocations?: RelayLocations;
   /** Request header carrying the region hint (lower case); default x-parley-region. */
@@ -144,6 +146,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     keyring: o.keyring,
     mediaAddress,
     relays: o.relays,
+    relaysTcp: o.relaysTcp ?? [],
     chooseRelays,
     certificate,
     rng,

@@ -268,7 +268,7 @@ export class CallPair {
     const last = this.#lastPath;
     if (last && last.relaySocket === this.relaySocket && last.client.address === client.address && last.client.port === client.port)
       return last;
-    this.#lastPath = { client, relayPublic: RELAY_PUBLIC, relaySocket: this.relaySocket };
+    this.#lastPath = { client, transport: 'udp', relayPublic: RELAY_PUBLIC, relaySocket: this.relaySocket };
     return this.#lastPath;
   }
 

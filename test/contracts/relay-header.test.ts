@@ -3,7 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clientKeyOfAddress, clientKeyOfHeader } from '../../src/contracts/client-key.ts';
-import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader, isRelayHeader } from '../../src/contracts/relay-header.ts';
+import {
+  RELAY_HEADER_LENGTH,
+  decodeRelayHeader,
+  encodeRelayHeader,
+  isRelayHeader,
+  isTcpRelayHeader,
+} from '../../src/contracts/relay-header.ts';
 
 const v4 = { address: '203.0.113.7', port: 50000, family: 'IPv4' as const };
 const v6 = { address: '2001:db8::1', port: 3478, family: 'IPv6' as const };
@@ -14,8 +20,8 @@ test('IPv4 client on an IPv6 public address: exact bytes and round trip', () => 
   assert.equal(h.subarray(0, 8).toString('hex'), '50520102c350' + '0d96');
   assert.equal(h.subarray(8, 24).toString('hex'), 'cb007107' + '00'.repeat(12));
   assert.equal(h.subarray(24, 40).toString('hex'), '20010db8' + '00'.repeat(11) + '01');
-  assert.deepEqual(decodeRelayHeader(h), { client: v4, public: v6 });
-  assert.deepEqual(decodeRelayHeader(encodeRelayHeader(v6, v4)), { client: v6, public: v4 });
+  assert.deepEqual(decodeRelayHeader(h), { client: v4, public: v6, transport: 'udp' });
+  assert.deepEqual(decodeRelayHeader(encodeRelayHeader(v6, v4)), { client: v6, public: v4, transport: 'udp' });
 });
 
 test('decoding is total: short, wrong magic, version, flags or dirty IPv4 padding are rejected', () => {
@@ -56,4 +62,32 @@ test('one client key from header bytes and from an address; distinct clients, di
   assert.equal(new Set(keys).size, clients.length);
   assert.equal(typeof keys[0], 'number', 'IPv4: a number, no string per datagram');
   assert.equal(clientKeyOfAddress({ address: 'relay.example', port: 1, family: 'IPv4' }), undefined);
+});
+
+test("version 2 is version 1 plus the TCP bit: a TCP client's header, and only that, is version 2", () => {
+  const h = encodeRelayHeader(v4, v6, 'tcp');
+  assert.equal(h.subarray(0, 4).toString('hex'), '50520206', 'version 2, flags: public IPv6 + TCP');
+  assert.deepEqual(decodeRelayHeader(h), { client: v4, public: v6, transport: 'tcp' });
+  assert.equal(isTcpRelayHeader(h), true);
+  assert.equal(isTcpRelayHeader(encodeRelayHeader(v4, v6)), false);
+  assert.equal(encodeRelayHeader(v4, v4)[2], 1, 'UDP stays version 1');
+  const v1WithTcpBit = Buffer.from(encodeRelayHeader(v4, v4));
+  v1WithTcpBit[3] |= 4;
+  assert.equal(isRelayHeader(v1WithTcpBit), false, 'version 1 knows no TCP bit');
+  const v2WithoutTcpBit = Buffer.from(h);
+  v2WithoutTcpBit[3] &= ~4;
+  assert.equal(isRelayHeader(v2WithoutTcpBit), false, 'version 2 is only for TCP clients');
+  const unknownBit = Buffer.from(h);
+  unknownBit[3] |= 8;
+  assert.equal(isRelayHeader(unknownBit), false);
+});
+
+test('a TCP client is another client than the same address over UDP, with one key from header and address', () => {
+  for (const c of [v4, v6, { address: '0.0.0.0', port: 0, family: 'IPv4' as const }]) {
+    const udp = clientKeyOfHeader(encodeRelayHeader(c, v4));
+    const tcp = clientKeyOfHeader(encodeRelayHeader(c, v4, 'tcp'));
+    assert.notEqual(tcp, udp, `${c.address}:${c.port}`);
+    assert.equal(clientKeyOfAddress(c, 'tcp'), tcp);
+    assert.equal(typeof tcp, typeof udp, 'IPv4 TCP keys are numbers too');
+  }
 });

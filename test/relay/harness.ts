@@ -6,7 +6,9 @@ import type { ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { createInterface } from 'node:readline';
+import net from 'node:net';
 import { createClient } from 'redis';
+import { RFC4571_MAX_FRAME, Rfc4571Deframer } from '../../src/core/framing/rfc4571.ts';
 import type { TransportAddress } from '../../src/core/address.ts';
 import { parseAddress } from '../../src/core/address.ts';
 import { RELAY_HEADER_LENGTH } from '../../src/contracts/relay-header.ts';
@@ -26,6 +28,8 @@ export interface RelayProcess {
   readonly proc: ChildProcess;
   readonly publics: TransportAddress[];
   readonly internals: TransportAddress[];
+  /** With --listen-tcp: the bound TCP addresses. */
+  readonly tcp: TransportAddress[];
   readonly http: TransportAddress;
   readonly logs: Record<string, unknown>[];
   /** SIGTERM and wait for exit; resolves to the exit code. */
@@ -79,6 +83,7 @@ export async function startRelayProcess(args: string[], env: Record<string, stri
     proc,
     publics: (rec.public as string[]).map(addr),
     internals: (rec.internal as string[]).map(addr),
+    tcp: ((rec.tcp as string[] | undefined) ?? []).map(addr),
     http: addr(rec.http),
     logs,
     async stop() {
@@ -93,6 +98,28 @@ export async function startRelayProcess(args: string[], env: Record<string, stri
       await exited;
     },
   };
+}
+
+/** A TCP client of the relay speaking RFC 4571: write frames to `sock`, read them from `frames`. */
+export interface TcpTestClient {
+  readonly sock: net.Socket;
+  readonly frames: Buffer[];
+  /** Resolves when the connection is closed (by either side). */
+  readonly closed: Promise<void>;
+}
+
+export async function connectTcp(to: TransportAddress): Promise<TcpTestClient> {
+  const sock = net.connect({ host: to.address, port: to.port });
+  await new Promise<void>((r, j) => sock.once('connect', r).once('error', j));
+  const frames: Buffer[] = [];
+  const d = new Rfc4571Deframer(RFC4571_MAX_FRAME);
+  sock.on('data', (chunk: Buffer) => {
+    const r = d.push(chunk);
+    if ('frames' in r) frames.push(...r.frames);
+  });
+  sock.on('error', () => {});
+  const closed = new Promise<void>((r) => sock.once('close', () => r()));
+  return { sock, frames, closed };
 }
 
 /** A UDP socket with a queue of received datagrams and a bounded wait for the next one. */

@@ -18,7 +18,7 @@ test('STUN check → transceiver with client address in header, RTP follows, rep
     const check = stunCheck(ufrag, pwd);
     client.send(check, pub);
     const first = await tx.next(2000);
-    assert.deepEqual(decodeRelayHeader(first.msg), { client: client.address, public: pub });
+    assert.deepEqual(decodeRelayHeader(first.msg), { client: client.address, public: pub, transport: 'udp' });
     assert.deepEqual(first.msg.subarray(RELAY_HEADER_LENGTH), check);
     assert.equal(first.from.port, relay.internals[0].port);
 
@@ -85,7 +85,7 @@ test('IPv4 and IPv6 public addresses: a client on [::1] is forwarded and answere
     const { ufrag, pwd } = mintFor(tx.address);
     client6.send(stunCheck(ufrag, pwd), pub6);
     const first = await tx.next(2000);
-    assert.deepEqual(decodeRelayHeader(first.msg), { client: client6.address, public: pub6 });
+    assert.deepEqual(decodeRelayHeader(first.msg), { client: client6.address, public: pub6, transport: 'udp' });
     tx.send(Buffer.concat([encodeRelayHeader(client6.address, pub6), rtp(7)]), {
       address: first.from.address,
       port: first.from.port,

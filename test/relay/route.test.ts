@@ -157,6 +157,7 @@ test('return path: only from allowed transceivers, only to clients with a flow t
   assert.equal(reason(pkt(v4('8.8.8.8', 53))), 'unknown_flow');
   assert.equal(reason(pkt(client, v4('192.0.2.2', 3478))), 'unknown_flow');
   assert.equal(reason(rtp(1)), 'bad_header');
+  assert.equal(reason(Buffer.concat([encodeRelayHeader(client, pub, 'tcp'), rtp(9)])), 'bad_header', 'a TCP client is not a UDP flow');
   assert.equal(reason(Buffer.concat([encodeRelayHeader(client, pub), Buffer.alloc(1501)])), 'too_large');
 });
 

@@ -39,6 +39,7 @@ export async function startWorkerInProcess(
   const init: WorkerInit = {
     index: 0,
     publics: [{ address: '127.0.0.1', port: 0, family: 'IPv4' }],
+    listenTcp: [],
     internal: { address: '127.0.0.1', port: 0, family: 'IPv4' },
     reusePort: false,
     datapath: TEST_DATAPATH,

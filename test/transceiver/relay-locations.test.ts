@@ -66,6 +66,31 @@ test('an unnamed list keeps its order and has no backup split; bad region settin
   assert.throws(() => parseRegionMap('DE'), /VALUE=LOCATION/);
 });
 
+test("--relays-tcp: the chosen locations' TCP addresses, in the same order; a location without one adds none; names must match", () => {
+  const tcpSpec = parseRelaySpec('eu=203.0.113.10:443;us=198.51.100.7:443');
+  const plan = new RelayLocations({ spec, tcpSpec, region: 'us' }).choose(undefined);
+  assert.deepEqual(
+    plan.tcpAddresses.map((a) => formatAddress(a)),
+    ['198.51.100.7:443', '203.0.113.10:443'],
+  );
+  const ap = new RelayLocations({ spec, tcpSpec, region: 'ap' }).choose(undefined);
+  assert.deepEqual(
+    ap.tcpAddresses.map((a) => formatAddress(a)),
+    ['203.0.113.10:443'],
+    'ap has no TCP address; its backup eu does',
+  );
+  assert.deepEqual(new RelayLocations({ spec }).choose(undefined).tcpAddresses, []);
+  const unnamed = new RelayLocations({ spec: parseRelaySpec('192.0.2.1:3478'), tcpSpec: parseRelaySpec('192.0.2.1:443') }).choose(
+    undefined,
+  );
+  assert.deepEqual(
+    unnamed.tcpAddresses.map((a) => formatAddress(a)),
+    ['192.0.2.1:443'],
+  );
+  assert.throws(() => new RelayLocations({ spec, tcpSpec: parseRelaySpec('mars=192.0.2.1:443') }), /not one of the relay locations/);
+  assert.throws(() => new RelayLocations({ spec, tcpSpec: parseRelaySpec('192.0.2.1:443') }), /unnamed list/);
+});
+
 test('every backup candidate has a lower ICE priority than every primary candidate', () => {
   assert.ok(candidatePriority(0, true) < candidatePriority(100));
   assert.ok(candidatePriority(1, true) < candidatePriority(0, true));

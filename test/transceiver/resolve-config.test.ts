@@ -62,6 +62,22 @@ test('--region needs named relay locations', () => {
   assert.equal(cfg.region, 'eu');
 });
 
+test('--relays-tcp takes the --relays location names (or is unnamed with it); none by default', () => {
+  assert.equal(resolveTransceiverConfig([], env, defaultHandlers()).relaysTcp, undefined);
+  const named = ['--relays', 'eu=127.0.0.1:3478;us=127.0.0.1:3488'];
+  assert.equal(
+    resolveTransceiverConfig([...named, '--relays-tcp', 'us=127.0.0.1:443'], env, defaultHandlers()).relaysTcp?.locations[0].name,
+    'us',
+  );
+  assert.match(
+    refusal([...named, '--relays-tcp', 'mars=127.0.0.1:443']).message,
+    /--relays-tcp \/ PARLEY_RELAYS_TCP.*not one of the --relays locations/,
+  );
+  assert.match(refusal([...named, '--relays-tcp', '127.0.0.1:443']).message, /--relays-tcp/);
+  assert.match(refusal(['--relays-tcp', 'eu=127.0.0.1:443']).message, /unnamed list/);
+  assert.match(refusal(['--relays-tcp', '0.0.0.0:443']).message, /--relays-tcp/);
+});
+
 test('no keyring is a configuration error', () => {
   assert.throws(() => resolveTransceiverConfig([], {}, defaultHandlers()), ConfigError);
 });

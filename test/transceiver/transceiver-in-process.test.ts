@@ -11,7 +11,7 @@ import type { Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { connectivityCheck } from '../../src/core/ice/binding-request.ts';
 import { bindingSuccess } from '../../src/core/ice/binding-response.ts';
-import { encodeRelayHeader } from '../../src/contracts/relay-header.ts';
+import { decodeRelayHeader, encodeRelayHeader, isTcpRelayHeader } from '../../src/contracts/relay-header.ts';
 import { seededRng } from '../../src/core/rng.ts';
 import { Keyring, derivePassword, open } from '../../src/core/token/index.ts';
 import { generateCertificate } from '../../src/core/dtls/index.ts';
@@ -213,3 +213,39 @@ test('media endpoint drops: outside relay CIDRs, no relay header, no session; ea
 async function waitUntil(check: () => boolean | Promise<boolean>): Promise<void> {
   await waitFor(check, { timeoutMs: 3000, intervalMs: 10, what: 'the condition' });
 }
+
+test('a TCP client (relay header version 2) is answered with version-2 headers: the check, the request back, then DTLS', async () => {
+  const res = await post(CHROME);
+  const a = readAnswer(await res.text());
+  const location = res.headers.get('location')!;
+  const client = { address: '198.51.100.30', port: 40000, family: 'IPv4' as const };
+  const tcpHeader = encodeRelayHeader(client, RELAY, 'tcp');
+  const check = connectivityCheck({
+    transactionId: Buffer.alloc(12, 9),
+    localUfrag: '1ODc',
+    remoteUfrag: a.ufrag,
+    remotePwd: a.pwd,
+    priority: 1,
+    role: { controlling: true, tieBreaker: 1n },
+    useCandidate: true,
+  });
+  const from = received.length;
+  await sendFrom(relaySock, Buffer.concat([tcpHeader, check]));
+  const mine = (): Buffer[] => received.slice(from);
+  await waitUntil(() => mine().some((r) => r.readUInt16BE(40) === 0x0101));
+  await waitUntil(() => mine().some((r) => r.readUInt16BE(40) === 0x0001));
+  for (const r of mine()) {
+    assert.equal(isTcpRelayHeader(r), true, 'every reply to a TCP client carries the TCP bit');
+    assert.deepEqual(decodeRelayHeader(r)?.client, client);
+  }
+  const request = mine().find((r) => r.readUInt16BE(40) === 0x0001)!;
+  await sendFrom(relaySock, Buffer.concat([tcpHeader, bindingSuccess(request.subarray(48, 60), RELAY, 'x'.repeat(22))]));
+  await waitUntil(() => mine().some((r) => r[40] === 22));
+  assert.equal(isTcpRelayHeader(mine().find((r) => r[40] === 22)!), true, 'the ClientHello goes back over TCP too');
+  // The same address over UDP is another client: not this call's.
+  const udpDtls = Buffer.concat([encodeRelayHeader(client, RELAY), Buffer.from([0x16, 0xfe, 0xfd, 0, 0])]);
+  const noSession = await metric('parley_transceiver_drops_total{reason="no_session"}');
+  await sendFrom(relaySock, udpDtls);
+  await waitUntil(async () => (await metric('parley_transceiver_drops_total{reason="no_session"}')) === noSession + 1);
+  (await fetch(base + location, { method: 'DELETE' })).body?.cancel();
+});

@@ -23,6 +23,11 @@ export interface AnswerParams {
   readonly candidates: readonly TransportAddress[];
   /** Candidates from this index on are the backup location's (lower local preference); default none. */
   readonly backupFrom?: number;
+  /**
+   * Relay ICE-TCP addresses (RFC 6544) in preference order; each becomes one passive TCP host
+   * candidate, below every UDP candidate, so a client that can use UDP does. Default none.
+   */
+  readonly tcpCandidates?: readonly TransportAddress[];
   /** Our outbound SSRC and RTCP CNAME (RFC 7022), announced so the browser can bind them. */
   readonly ssrc: number;
   readonly cname: string;
@@ -66,6 +71,15 @@ export function candidatePriority(rank: number, backup = false): number {
   return 126 * 2 ** 24 + ((backup ? 32767 : 65535) - rank) * 2 ** 8 + (256 - 1);
 }
 
+/**
+ * A passive TCP host candidate's priority (RFC 6544 §4.2): type preference 90, below UDP host's
+ * 126 (as libwebrtc ranks TCP host candidates), local preference 2^13·direction preference
+ * (passive: 4) + 8191 − rank, so UDP wins whenever it works and the nearest relay leads.
+ */
+export function tcpCandidatePriority(rank: number): number {
+  return 90 * 2 ** 24 + (4 * 2 ** 13 + 8191 - Math.min(rank, 8191)) * 2 ** 8 + (256 - 1);
+}
+
 function ipVer(a: TransportAddress): number {
   return a.family === 'IPv6' ? 6 : 4;
 }
@@ -91,15 +105,28 @@ function audioSection(p: AnswerParams, setup: 'active' | 'passive'): MediaDescri
     rtp,
     // RFC 7587 §7: 20 ms frames; we accept in-band FEC and echo nothing else of the offer's fmtp.
     fmtp: [{ payload: audio.opusPayloadType, config: 'minptime=10;useinbandfec=1' }],
-    candidates: p.candidates.map((c, i) => ({
-      foundation: String(i + 1),
-      component: 1,
-      transport: 'udp',
-      priority: candidatePriority(i, i >= (p.backupFrom ?? Infinity)),
-      ip: c.address,
-      port: c.port,
-      type: 'host',
-    })),
+    candidates: [
+      ...p.candidates.map((c, i) => ({
+        foundation: String(i + 1),
+        component: 1,
+        transport: 'udp',
+        priority: candidatePriority(i, i >= (p.backupFrom ?? Infinity)),
+        ip: c.address,
+        port: c.port,
+        type: 'host',
+      })),
+      // RFC 6544 §4.5: a passive candidate's port is the one it listens on; its own foundation.
+      ...(p.tcpCandidates ?? []).map((c, i) => ({
+        foundation: String(p.candidates.length + i + 1),
+        component: 1,
+        transport: 'tcp',
+        priority: tcpCandidatePriority(i),
+        ip: c.address,
+        port: c.port,
+        type: 'host',
+        tcptype: 'passive',
+      })),
+    ],
     // ICE-lite gathers nothing more (RFC 8838 §4.3 end-of-candidates).
     endOfCandidates: 'end-of-candidates',
     iceUfrag: p.iceUfrag,

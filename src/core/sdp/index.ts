@@ -1,7 +1,7 @@
 // Public API of the SDP module: read a WebRTC offer, build the ICE-lite answer.
 export { analyzeOffer } from './offer.ts';
 export type { AudioOffer, DeclinedSection, Direction, OfferResult, OfferSummary, SetupRole } from './offer.ts';
-export { buildAnswer, acceptsData, answerSetup, dtlsRole, candidatePriority } from './answer.ts';
+export { buildAnswer, acceptsData, answerSetup, dtlsRole, candidatePriority, tcpCandidatePriority } from './answer.ts';
 export { DEFAULT_LOCAL_MAX_MESSAGE_SIZE, DEFAULT_SCTP_PORT, dataAnswerSection, findDataOffer } from './datachannel.ts';
 export type { DataAnswerParams, DataOffer } from './datachannel.ts';
 export type { AnswerParams } from './answer.ts';

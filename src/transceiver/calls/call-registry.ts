@@ -30,6 +30,8 @@ export interface CallRegistryOptions {
   readonly mediaAddress: TransportAddress;
   /** Advertised as candidates, in preference order. */
   readonly relays: readonly TransportAddress[];
+  /** ICE-TCP addresses advertised after them (RFC 6544 passive candidates), when there is no plan. */
+  readonly relaysTcp?: readonly TransportAddress[];
   /** Per call instead of `relays`: the hinted or own location first, one backup (relays/relay-locations.ts). */
   readonly chooseRelays?: (regionHint: string | undefined) => CandidatePlan;
   readonly certificate: DtlsCertificate;
@@ -157,6 +159,7 @@ export class CallRegistry implements CallService {
       fingerprint: { algorithm: 'sha-256', value: o.certificate.fingerprint },
       candidates: plan?.addresses ?? o.relays,
       backupFrom: plan?.backupFrom,
+      tcpCandidates: plan?.tcpAddresses ?? o.relaysTcp,
       ssrc,
       cname,
       sessionId: String(o.rng.bytes(6).readUIntBE(0, 6)),

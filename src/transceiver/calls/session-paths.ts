@@ -6,10 +6,13 @@
 import { formatAddress } from '../../core/address.ts';
 import type { TransportAddress } from '../../core/address.ts';
 import type { PeerPaths } from '../../core/peer/index.ts';
+import type { RelayTransport } from '../../contracts/relay-header.ts';
 
-/** How one client address reaches us: through which relay public address and relay socket. */
+/** How one client address reaches us: through which relay public address and relay socket, over UDP or TCP. */
 export interface SessionPath {
   readonly client: TransportAddress;
+  /** UDP, or a TCP connection to the relay (ICE-TCP; relay header version 2). */
+  readonly transport: RelayTransport;
   /** The relay public address the client sent to (goes back in the relay header). */
   readonly relayPublic: TransportAddress;
   /** The relay's own socket address, where the transceiver sends the datagram. */

@@ -266,7 +266,7 @@ export class MediaEndpoint {
     ) {
       const header = decodeRelayHeader(msg);
       if (!header) return this.#drop('bad_header');
-      path = { client: header.client, relayPublic: header.public, relaySocket: from.socket };
+      path = { client: header.client, transport: header.transport, relayPublic: header.public, relaySocket: from.socket };
       entry.lastPath = path;
       msg.copy(entry.lastHeader, 0, 0, RELAY_HEADER_LENGTH);
       entry.lastPeer = from;
@@ -337,7 +337,7 @@ export class MediaEndpoint {
   #transmit(entry: Entry, t: SessionTransmit): void {
     let key = this.#keys.get(t.path);
     if (key === undefined) {
-      key = clientKeyOfAddress(t.path.client);
+      key = clientKeyOfAddress(t.path.client, t.path.transport);
       if (key !== undefined) this.#keys.set(t.path, key);
     }
     const owner = key === undefined ? undefined : this.#byClient.get(key);
@@ -384,7 +384,7 @@ export class MediaEndpoint {
 
   #onSessionEvent(entry: Entry, e: SessionEvent): void {
     if (e.type === 'path' || e.type === 'confirmed') {
-      const key = clientKeyOfAddress(e.path.client);
+      const key = clientKeyOfAddress(e.path.client, e.path.transport);
       if (key !== undefined) this.#claim(entry, key, e.type === 'confirmed');
     } else if (e.type === 'state') {
       for (const ob of this.#observers) ob.sessionState(entry.session);
@@ -407,7 +407,7 @@ export class MediaEndpoint {
     // The header tells the relay which client to send to, from which of its public addresses.
     let header = this.#headers.get(path);
     if (!header) {
-      header = encodeRelayHeader(path.client, path.relayPublic);
+      header = encodeRelayHeader(path.client, path.relayPublic, path.transport);
       this.#headers.set(path, header);
     }
     this.#o.metrics.packetsOut.inc();

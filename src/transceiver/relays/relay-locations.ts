@@ -18,6 +18,8 @@ import type { RelaySpec } from './relay-spec.ts';
 export interface CandidatePlan {
   readonly addresses: readonly TransportAddress[];
   readonly backupFrom: number;
+  /** The same locations' ICE-TCP addresses (`--relays-tcp`), in the same order; empty without. */
+  readonly tcpAddresses: readonly TransportAddress[];
   /** Location names ('' for an unnamed spec); for logs. */
   readonly primary: string;
   readonly backup: string | undefined;
@@ -44,6 +46,8 @@ export function parseRegionMap(text: string): ReadonlyMap<string, string> {
 
 export interface RelayLocationsOptions {
   readonly spec: RelaySpec;
+  /** `--relays-tcp`: the ICE-TCP addresses, with the same location names as `spec` (or unnamed when it is). */
+  readonly tcpSpec?: RelaySpec;
   /** The transceiver's own location (--region); default: the first location. */
   readonly region?: string;
   readonly regionMap?: ReadonlyMap<string, string>;
@@ -53,6 +57,7 @@ export interface RelayLocationsOptions {
 export class RelayLocations {
   readonly #spec: RelaySpec;
   readonly #byName: ReadonlyMap<string, RelaySpec['locations'][number]>;
+  readonly #tcpByName: ReadonlyMap<string, RelaySpec['locations'][number]>;
   readonly #region: string;
   readonly #map: ReadonlyMap<string, string>;
   readonly #live: LiveLocations;
@@ -68,6 +73,21 @@ export class RelayLocations {
     for (const [k, v] of this.#map)
       if (!this.#byName.has(v)) throw new Error(`region map sends '${k}' to '${v}', which is not a relay location`);
     this.#live = o.live ?? (() => undefined);
+    const tcp = o.tcpSpec?.locations ?? [];
+    for (const l of tcp) {
+      if (!this.#byName.has(l.name)) {
+        throw new Error(
+          l.name === ''
+            ? 'an unnamed list needs an unnamed --relays too; with named locations name the TCP addresses the same way (NAME=HOST:PORT;…)'
+            : `location '${l.name}' is not one of the relay locations (${o.spec.locations.map((x) => x.name).join(', ')})`,
+        );
+      }
+    }
+    this.#tcpByName = new Map(tcp.map((l) => [l.name, l]));
+  }
+
+  #tcpOf(names: readonly string[]): TransportAddress[] {
+    return names.flatMap((n) => this.#tcpByName.get(n)?.addresses ?? []);
   }
 
   get named(): boolean {
@@ -95,7 +115,7 @@ export class RelayLocations {
     if (!this.named) {
       // An unnamed list (`--relays A,B`): every address, in the order written, no backup split.
       const all = locations[0].addresses;
-      return { addresses: all, backupFrom: all.length, primary: '', backup: undefined, noneLive: false };
+      return { addresses: all, backupFrom: all.length, tcpAddresses: this.#tcpOf(['']), primary: '', backup: undefined, noneLive: false };
     }
     const order: string[] = [];
     const push = (n: string | undefined): void => {
@@ -112,7 +132,8 @@ export class RelayLocations {
     const rest = noneLive ? usable.slice(1) : usable.slice(1, 2);
     const addresses = [...primary.addresses];
     for (const n of rest) addresses.push(...this.#byName.get(n)!.addresses);
-    return { addresses, backupFrom: primary.addresses.length, primary: primary.name, backup: rest[0], noneLive };
+    const tcpAddresses = this.#tcpOf([primary.name, ...rest]);
+    return { addresses, backupFrom: primary.addresses.length, tcpAddresses, primary: primary.name, backup: rest[0], noneLive };
   }
 }
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from 'sdp-transform';
-import { analyzeOffer, buildAnswer, candidatePriority, dtlsRole } from '../../../src/core/sdp/index.ts';
+import { analyzeOffer, buildAnswer, candidatePriority, dtlsRole, tcpCandidatePriority } from '../../../src/core/sdp/index.ts';
 import type { OfferSummary } from '../../../src/core/sdp/index.ts';
 import type { TransportAddress } from '../../../src/core/address.ts';
 
@@ -148,4 +148,34 @@ test('a UDP/TLS/RTP/SAVP audio offer (DTLS-SRTP without RTCP feedback) is accept
   assert.equal(a.media[0].protocol, 'UDP/TLS/RTP/SAVP');
   assert.ok(a.media[0].port > 0);
   assert.equal(analyzeOffer(CHROME.replace(/^(m=audio \d+) UDP\/TLS\/RTP\/SAVPF /m, '$1 RTP/SAVP ')).ok, false, 'SRTP without DTLS is not');
+});
+
+test('ICE-TCP: each relay TCP address is a passive TCP host candidate, ranked below every UDP candidate (RFC 6544)', () => {
+  const tcp: TransportAddress[] = [
+    { address: '203.0.113.7', port: 443, family: 'IPv4' },
+    { address: '2001:db8::7', port: 443, family: 'IPv6' },
+  ];
+  const text = buildAnswer({
+    offer: chromeOffer(),
+    iceUfrag: 'AQFtokentokentoken',
+    icePwd: 'passwordpasswordpassword',
+    fingerprint: { algorithm: 'sha-256', value: FP },
+    candidates: RELAYS,
+    backupFrom: 1,
+    tcpCandidates: tcp,
+    ssrc: 0x11223344,
+    cname: 'parleycname',
+    sessionId: '4611686018427387904',
+    streamId: 'parley',
+  });
+  assert.match(text, /\r\na=candidate:3 1 tcp \d+ 203\.0\.113\.7 443 typ host tcptype passive\r\n/);
+  const candidates = parse(text).media[0].candidates!;
+  const udp = candidates.filter((c) => c.transport === 'udp');
+  const tcps = candidates.filter((c) => c.transport === 'tcp');
+  assert.equal(tcps.length, 2);
+  assert.equal(new Set(candidates.map((c) => c.foundation)).size, 4, 'a foundation each');
+  assert.ok(Math.max(...tcps.map((c) => c.priority)) < Math.min(...udp.map((c) => c.priority)), 'UDP first, also a backup location');
+  assert.ok(tcps[0].priority > tcps[1].priority, 'the nearest relay leads');
+  assert.ok(tcps.every((c) => c.tcptype === 'passive' && c.type === 'host'));
+  assert.equal(tcpCandidatePriority(0), 90 * 2 ** 24 + (4 * 2 ** 13 + 8191) * 2 ** 8 + 255);
 });
