@@ -48,8 +48,9 @@ export class OpensslProcess {
   #exited: Promise<void>;
   #spawnFailed = false;
 
-  constructor(args: string[]) {
-    this.#proc = spawn('openssl', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** `command` is openssl by default; the GnuTLS tests run gnutls-cli/gnutls-serv through it too. */
+  constructor(args: string[], command = 'openssl') {
+    this.#proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.#proc.stdout.on('data', (d: Buffer) => {
       this.#out += d.toString('latin1');
     });
@@ -73,7 +74,7 @@ export class OpensslProcess {
   /** Waits until stdout (or stderr) matches `re` (bounded), and returns the match. */
   waitFor(re: RegExp, ms: number, stream: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpExecArray> {
     const failure = (): string =>
-      `openssl: no ${re} within ${ms} ms (exit ${this.#proc.exitCode})\nstdout:\n${this.#out}\nstderr:\n${this.#err}`;
+      `${this.#proc.spawnfile}: no ${re} within ${ms} ms (exit ${this.#proc.exitCode})\nstdout:\n${this.#out}\nstderr:\n${this.#err}`;
     return waitFor(
       () => {
         const m = re.exec(stream === 'stdout' ? this.#out : this.#err);
