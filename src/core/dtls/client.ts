@@ -36,7 +36,6 @@ import { extendedMasterSecret, finishedVerifyData } from './prf.ts';
 import type { HandshakeMessage } from './reassembly.ts';
 import { DTLS12 } from './record.ts';
 import { chooseScheme, keyKind, signWith, verifySigned } from './signature.ts';
-import { CIPHER_SUITES, suiteById } from './suites.ts';
 import type { CipherSuite } from './suites.ts';
 import { Transcript } from './transcript.ts';
 import type { HandshakeHost, HandshakeRole, SessionSecrets } from './types.ts';
@@ -47,7 +46,6 @@ type Expect = 'serverHello' | 'certificate' | 'serverKeyExchange' | 'certificate
 const MAX_HELLO_VERIFY = 4;
 
 const OFFERED_EXTENSIONS: readonly number[] = Object.values(ExtensionType);
-const OFFERED_SUITES = CIPHER_SUITES.map((s) => s.id);
 
 export class ClientHandshake implements HandshakeRole {
   readonly #host: HandshakeHost;
@@ -85,7 +83,7 @@ export class ClientHandshake implements HandshakeRole {
       random: this.#clientRandom,
       sessionId: Buffer.alloc(0),
       cookie,
-      cipherSuites: OFFERED_SUITES,
+      cipherSuites: this.#host.cipherSuites.map((s) => s.id),
       compressionMethods: [0],
       extensions: clientHelloExtensions(this.#host.srtpProfiles),
     });
@@ -144,7 +142,7 @@ export class ClientHandshake implements HandshakeRole {
         AlertDescription.protocolVersion,
       );
     }
-    const suite = suiteById(sh.cipherSuite);
+    const suite = this.#host.cipherSuites.find((s) => s.id === sh.cipherSuite);
     if (suite === undefined || sh.compressionMethod !== 0)
       throw fail.illegal('server chose a cipher suite or compression we did not offer');
     this.#suite = suite;

@@ -23,7 +23,8 @@ import type { DtlsRecord } from './record.ts';
 import { ReplayWindow } from '../replay-window.ts';
 import { ServerHandshake } from './server.ts';
 import { keyKind } from './signature.ts';
-import type { AuthKind } from './suites.ts';
+import { CIPHER_SUITES } from './suites.ts';
+import type { CipherSuite } from './suites.ts';
 import type { DtlsEvent, DtlsOptions, DtlsState, HandshakeHost, HandshakeRole, SessionSecrets } from './types.ts';
 
 /** The whole handshake must finish within this long after it starts, or it fails. */
@@ -87,17 +88,20 @@ export class DtlsEndpoint {
     if (!Number.isInteger(mtu) || mtu < MIN_MTU || mtu > 65507) throw invalid(`mtu must be an integer in ${MIN_MTU}..65507`);
     const profiles = opts.srtpProfiles ?? DEFAULT_PROFILES;
     if (profiles.length === 0 || !profiles.every((p) => p in SrtpProfile)) throw invalid('srtpProfiles must name known SRTP profiles');
+    const suites = opts.cipherSuites === undefined ? CIPHER_SUITES : opts.cipherSuites.map((n) => CIPHER_SUITES.find((s) => s.name === n));
+    if (suites.length === 0 || suites.some((s) => s === undefined)) throw invalid('cipherSuites must name suites of ours');
     this.#role = opts.role;
     this.#onDrop = opts.onDrop;
     this.#mtu = mtu;
-    const host = this.#makeHost(
-      opts.certificate,
-      kind,
-      remote,
-      opts.rng,
-      profiles.map((p) => SrtpProfile[p]),
-      opts.cookie === true,
-    );
+    const host = this.#makeHost({
+      certificate: opts.certificate,
+      certificateKind: kind,
+      remoteFingerprint: remote,
+      rng: opts.rng,
+      srtpProfiles: profiles.map((p) => SrtpProfile[p]),
+      cookie: opts.cookie === true,
+      cipherSuites: suites as CipherSuite[],
+    });
     this.#handshake = opts.role === 'client' ? new ClientHandshake(host) : new ServerHandshake(host);
   }
 
@@ -201,20 +205,13 @@ export class DtlsEndpoint {
   }
 
   #makeHost(
-    certificate: DtlsCertificate,
-    certificateKind: AuthKind,
-    remoteFingerprint: Buffer,
-    rng: Rng,
-    srtpProfiles: number[],
-    cookie: boolean,
+    fixed: Pick<
+      HandshakeHost,
+      'certificate' | 'certificateKind' | 'remoteFingerprint' | 'rng' | 'srtpProfiles' | 'cookie' | 'cipherSuites'
+    >,
   ): HandshakeHost {
     return {
-      certificate,
-      certificateKind,
-      remoteFingerprint,
-      rng,
-      srtpProfiles,
-      cookie,
+      ...fixed,
       nextMessageSeq: () => this.#messageSeq++,
       setMessageSeq: (seq) => {
         this.#messageSeq = seq;

@@ -39,7 +39,6 @@ import { extendedMasterSecret, finishedVerifyData } from './prf.ts';
 import type { HandshakeMessage } from './reassembly.ts';
 import { DTLS10, DTLS12 } from './record.ts';
 import { chooseScheme, SIGNATURE_PREFERENCE, signWith, verifySigned } from './signature.ts';
-import { CIPHER_SUITES } from './suites.ts';
 import type { CipherSuite } from './suites.ts';
 import { Transcript } from './transcript.ts';
 import type { HandshakeHost, HandshakeRole, SessionSecrets } from './types.ts';
@@ -139,7 +138,7 @@ export class ServerHandshake implements HandshakeRole {
     }
     // Our preference, not the client's (./suites.ts), among the suites our certificate can serve.
     const kind = this.#host.certificateKind;
-    const suite = CIPHER_SUITES.find((s) => s.auth === kind && ch.cipherSuites.includes(s.id));
+    const suite = this.#host.cipherSuites.find((s) => s.auth === kind && ch.cipherSuites.includes(s.id));
     if (suite === undefined) throw fail.handshake(DtlsCode.noSharedCipher, `client offers no ECDHE-${kind.toUpperCase()} suite of ours`);
     this.#suite = suite;
     if (!ch.compressionMethods.includes(0)) throw fail.illegal('client does not offer null compression');

@@ -19,6 +19,11 @@ export interface DtlsOptions {
   rng: Rng;
   /** In preference order (the server picks by its own order). Default: AES-CM-SHA1-80, AEAD-GCM. */
   srtpProfiles?: SrtpProfileName[];
+  /**
+   * The cipher suites we offer (client) or accept (server), by name; the order is always ours
+   * (suites.ts). Default: all of them. For tests and operators that must exclude one.
+   */
+  cipherSuites?: string[];
   /** Largest datagram we send, default 1200. */
   mtu?: number;
   /** Server only: answer ClientHellos with a HelloVerifyRequest cookie first. Default false. */
@@ -52,6 +57,8 @@ export interface HandshakeHost {
   readonly rng: Rng;
   readonly srtpProfiles: readonly number[];
   readonly cookie: boolean;
+  /** The suites we offer or accept, in our preference order. */
+  readonly cipherSuites: readonly CipherSuite[];
   /** Allocates the next outgoing message_seq. */
   nextMessageSeq(): number;
   /** Sets the next outgoing message_seq (a server mirrors the ClientHello's, RFC 6347 §4.2.2). */

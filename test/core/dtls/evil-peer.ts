@@ -13,6 +13,7 @@ import { aeadKeyBlock } from '../../../src/core/dtls/prf.ts';
 import { Reassembler } from '../../../src/core/dtls/reassembly.ts';
 import { AeadRecordCipher, ContentType, DTLS12, encodeRecord, parseRecords } from '../../../src/core/dtls/record.ts';
 import { keyKind } from '../../../src/core/dtls/signature.ts';
+import { CIPHER_SUITES } from '../../../src/core/dtls/suites.ts';
 import { ServerHandshake } from '../../../src/core/dtls/server.ts';
 import type { HandshakeHost, HandshakeRole } from '../../../src/core/dtls/types.ts';
 import type { DtlsEndpoint } from '../../../src/core/dtls/index.ts';
@@ -35,6 +36,7 @@ export class EvilPeer {
     certificate: DtlsCertificate,
     remoteFingerprint: string,
     mutate: (flight: FlightEntry[]) => FlightEntry[],
+    suites?: readonly string[],
   ) {
     this.#role = role;
     const host: HandshakeHost = {
@@ -44,6 +46,7 @@ export class EvilPeer {
       rng: seededRng(`evil-${role}`),
       srtpProfiles: [SrtpProfile.SRTP_AES128_CM_HMAC_SHA1_80],
       cookie: false,
+      cipherSuites: CIPHER_SUITES.filter((s) => suites === undefined || suites.includes(s.name)),
       nextMessageSeq: () => this.#messageSeq++,
       setMessageSeq: (s) => {
         this.#messageSeq = s;
