@@ -4,8 +4,6 @@
 // (re)transmission, events, application data. The handshake itself lives in client.ts and
 // server.ts behind the HandshakeHost interface. Not here: renegotiation (refused by ignoring
 // it), session resumption, DTLS 1.3, Connection IDs, suites other than those of ./suites.ts.
-import type { Rng } from '../rng.ts';
-import type { DtlsCertificate } from './certificate.ts';
 import { parseFingerprint } from './certificate.ts';
 import { ClientHandshake } from './client.ts';
 import { AlertDescription, DTLS_DROPS, DtlsCode, DtlsError } from './errors.ts';
