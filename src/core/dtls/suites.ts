@@ -45,6 +45,5 @@ export const CIPHER_SUITES: readonly CipherSuite[] = [
   { id: TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, name: 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', auth: 'rsa', ...gcm256 },
 ];
 
-
 /** The largest per-record AEAD overhead of any suite (GCM: 8-byte explicit nonce + 16-byte tag). */
 export const MAX_AEAD_OVERHEAD = 24;
