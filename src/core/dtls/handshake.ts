@@ -1,5 +1,5 @@
 // DTLS 1.2 handshake messages: the 12-byte handshake header with message_seq and fragment
-// fields (RFC 6347 §4.2.2), and the bodies of the messages our one key exchange uses
+// fields (RFC 6347 §4.2.2), and the bodies of the messages our ECDHE key exchange uses
 // (RFC 5246 §7.4, RFC 8422 §5, RFC 6347 §4.2.1 HelloVerifyRequest). Decoders are total:
 // malformed input throws a decode_error DtlsError, which the endpoint turns into an alert.
 import { fail } from './errors.ts';
