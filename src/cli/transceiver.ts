@@ -139,6 +139,7 @@ export const command: Command = {
         mediaIo: cfg.mediaIo,
         mediaBatchUs: cfg.mediaBatchUs,
         srtpTransform: cfg.srtpTransform,
+        dtlsKey: cfg.dtlsKey,
         staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
         tokenEnded: revocations ? (ufrag) => revocations.revoke(ufrag) : httpRevocations && ((ufrag) => httpRevocations.revoke(ufrag)),
         readyDetails: () => redisDetails(cfg.redis, [live, revocations]),

@@ -230,6 +230,14 @@ export const transceiverSettings = {
     parse: parsers.oneOf(SRTP_IMPLS),
     help: 'SRTP cipher for both profiles (AES_CM_128_HMAC_SHA1_80, AEAD_AES_128_GCM): native = the C addon (OpenSSL of the node binary, one call per packet, built by npm ci), ts = TypeScript; the choice is logged at start',
   }),
+  dtlsKey: setting({
+    flag: 'dtls-key',
+    env: 'PARLEY_DTLS_KEY',
+    metavar: 'ecdsa|rsa',
+    default: 'ecdsa' as 'ecdsa' | 'rsa',
+    parse: parsers.oneOf(['ecdsa', 'rsa'] as const),
+    help: "the key of the process's DTLS certificate: ecdsa = P-256 (small, fast, what browsers use), rsa = RSA 2048 (for peers that accept only RSA); either way we accept ECDSA and RSA peers (docs/dtls.md)",
+  }),
   maxSessions: setting({
     flag: 'max-sessions',
     env: 'PARLEY_MAX_SESSIONS',

@@ -57,6 +57,8 @@ export interface TransceiverOptions {
   readonly metrics?: MetricsRegistry;
   readonly rng?: Rng;
   readonly certificate?: DtlsCertificate;
+  /** The key kind of the certificate made when none is given (--dtls-key); default ecdsa. */
+  readonly dtlsKey?: 'ecdsa' | 'rsa';
   readonly setupTimeoutMs?: number;
   /** Per-client admission limits (http/admission-limits.ts); default DEFAULT_ADMISSION. */
   readonly admission?: Partial<AdmissionSettings>;
@@ -103,8 +105,8 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
   const m = transceiverMetrics(metrics);
   const rng = o.rng ?? systemRng;
   // One certificate per process (the brief; RFC 8827 §6.5 allows any per-session lifetime):
-  // generating a P-256 key per call would cost the offer path for nothing.
-  const certificate = o.certificate ?? generateCertificate();
+  // generating a key per call would cost the offer path for nothing.
+  const certificate = o.certificate ?? generateCertificate(undefined, o.dtlsKey);
   const clock = o.clock ?? systemClock;
   // The registry observes the endpoint's sessions (MediaEndpoint.observe) once it is made.
   const endpoint = await MediaEndpoint.bind({

@@ -16,11 +16,12 @@
 // address fails the test; elsewhere it is skipped with the reason.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { checkCallCounters, checkChannels, checkParleyOpenedChannel } from './datachannel-checks.ts';
 import type { PeerChannel } from './datachannel-checks.ts';
 import { nonLoopbackIPv4, PARLEY_CHANNEL_MODULE, startDev } from './helpers.ts';
+import { runJsonScript } from './json-script.ts';
 import type { DevStack } from './helpers.ts';
 
 // Debian's interpreter: python3-aiortc lives in its dist-packages, not in a pyenv or venv python.
@@ -72,24 +73,7 @@ after(async () => {
 
 /** Runs client.py to completion; SIGKILL after `timeoutMs`. */
 function runAiortc(args: string[], timeoutMs: number): Promise<{ code: number | null; result?: AiortcResult; out: string }> {
-  const child = spawn(PYTHON, [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      let result: AiortcResult | undefined;
-      try {
-        result = JSON.parse(stdout.trim().split('\n').pop() ?? '') as AiortcResult;
-      } catch {
-        result = undefined;
-      }
-      resolve({ code, result, out: `${stdout}\n${stderr.slice(-4000)}` });
-    });
-  });
+  return runJsonScript<AiortcResult>(PYTHON, [SCRIPT, ...args], timeoutMs);
 }
 
 for (const offerSetup of ['actpass', 'active'] as const) {

@@ -1,8 +1,9 @@
-// Our DTLS identity and the check of the peer's: an ECDSA P-256 key and a self-signed X.509 v3
-// certificate (RFC 5280) built with our own DER writer, its SHA-256 fingerprint in SDP form
-// (RFC 8122 §5: uppercase hex pairs separated by colons), and the validation of a peer
-// certificate: it parses, carries a P-256 key, and its fingerprint equals the one signalled in
-// SDP (constant-time compare). WebRTC trusts certificates only through that fingerprint
+// Our DTLS identity and the check of the peer's: an ECDSA P-256 key (or, as an option, RSA 2048)
+// and a self-signed X.509 v3 certificate (RFC 5280) built with our own DER writer, its SHA-256
+// fingerprint in SDP form (RFC 8122 §5: uppercase hex pairs separated by colons), and the
+// validation of a peer certificate: its fingerprint (SHA-1, SHA-256, SHA-384 or SHA-512, told
+// apart by length) equals the one signalled in SDP (constant-time compare), it parses, and it
+// carries an ECDSA P-256/P-384 or RSA 2048..4096 key (./signature.ts). WebRTC trusts certificates only through that fingerprint
 // (RFC 8827 §6.5), so there is no chain, name or validity-date check — on purpose.
 import {
   createECDH,
@@ -17,6 +18,8 @@ import {
 import type { KeyObject } from 'node:crypto';
 import type { Rng } from '../rng.ts';
 import { AlertDescription, DtlsCode, DtlsError } from './errors.ts';
+import { keyKind } from './signature.ts';
+import type { AuthKind } from './suites.ts';
 import { p256Scalar } from './ecdhe.ts';
 import { bitString, explicit, oid, sequence, set, unsignedInteger, utcTime, utf8String } from './der.ts';
 
@@ -28,6 +31,9 @@ export interface DtlsCertificate {
 }
 
 const OID_ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
+const OID_SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
+/** RFC 4055 §5: an RSA PKCS#1 v1.5 AlgorithmIdentifier carries an explicit NULL parameter. */
+const DER_NULL = Buffer.from([0x05, 0x00]);
 const OID_COMMON_NAME = '2.5.4.3';
 
 function p256KeyFromRng(rng: Rng): KeyObject {
@@ -55,26 +61,39 @@ export function fingerprintOf(der: Buffer): string {
   return formatFingerprint(createHash('sha256').update(der).digest());
 }
 
-/** Parses 'AB:CD:…' (any case, as SDP allows) into 32 bytes, or undefined if it is not one. */
+/** RFC 8122 §5 hashes we check, by digest length: sha-1 (old peers), sha-256, sha-384, sha-512. */
+const FINGERPRINT_HASH: Readonly<Record<number, string>> = { 20: 'sha1', 32: 'sha256', 48: 'sha384', 64: 'sha512' };
+
+/**
+ * Parses 'AB:CD:…' (any case, as SDP allows) into its digest bytes, or undefined unless it is a
+ * SHA-1, SHA-256, SHA-384 or SHA-512 digest (20, 32, 48 or 64 bytes: the length names the hash).
+ */
 export function parseFingerprint(text: string): Buffer | undefined {
   const parts = text.trim().split(':');
-  if (parts.length !== 32 || !parts.every((p) => /^[0-9A-Fa-f]{2}$/.test(p))) return undefined;
+  if (FINGERPRINT_HASH[parts.length] === undefined || !parts.every((p) => /^[0-9A-Fa-f]{2}$/.test(p))) return undefined;
   return Buffer.from(parts.join(''), 'hex');
 }
 
 /**
- * Makes an ECDSA P-256 key and a self-signed certificate for it. With `rng` the key and serial
- * come from it (seeded tests repeat); without, the key comes from node's CSPRNG — this runs once
- * per process. Validity is fixed (2020-01-01 to 2049-12-31) because the core has no clock and
- * WebRTC peers authenticate the certificate by fingerprint only.
+ * Makes a key and a self-signed certificate for it: ECDSA P-256 by default (small, fast to sign
+ * with, what browsers use), or RSA 2048 for peers that need one. With `rng` the serial — and an
+ * ECDSA key — come from it (seeded tests repeat; an RSA key always comes from node's CSPRNG:
+ * its prime search cannot be fed from a seed); without, node's CSPRNG — this runs once per
+ * process. Validity is fixed (2020-01-01 to 2049-12-31) because the core has no clock and WebRTC
+ * peers authenticate the certificate by fingerprint only.
  */
-export function generateCertificate(rng?: Rng): DtlsCertificate {
-  const privateKey = rng ? p256KeyFromRng(rng) : generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+export function generateCertificate(rng?: Rng, kind: AuthKind = 'ecdsa'): DtlsCertificate {
+  const privateKey =
+    kind === 'rsa'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
+      : rng
+        ? p256KeyFromRng(rng)
+        : generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
   // RFC 5280 §4.1.2.2: a positive serial of at most 20 octets; unique per key, so derive it.
   const serial = rng ? rng.bytes(16) : createHash('sha256').update(spki).digest().subarray(0, 16);
   serial[0] &= 0x7f;
-  const algorithm = sequence(oid(OID_ECDSA_WITH_SHA256));
+  const algorithm = kind === 'rsa' ? sequence(oid(OID_SHA256_WITH_RSA), DER_NULL) : sequence(oid(OID_ECDSA_WITH_SHA256));
   const name = sequence(set(sequence(oid(OID_COMMON_NAME), utf8String('parley'))));
   const tbs = sequence(
     explicit(0, unsignedInteger(Buffer.from([2]))), // version v3
@@ -85,22 +104,24 @@ export function generateCertificate(rng?: Rng): DtlsCertificate {
     name,
     spki,
   );
-  const signature = sign('sha256', tbs, { key: privateKey, dsaEncoding: 'der' });
+  const signature = sign('sha256', tbs, kind === 'rsa' ? privateKey : { key: privateKey, dsaEncoding: 'der' });
   const der = sequence(tbs, algorithm, bitString(signature));
   return { privateKey, der, fingerprint: fingerprintOf(der) };
 }
 
 /**
- * Checks the peer's certificate chain (first entry is theirs) against the SDP fingerprint and
- * returns its public key. Fingerprint first: a certificate we were not told about is rejected
- * before we spend anything on parsing it.
+ * Checks the peer's certificate chain (first entry is theirs) against the SDP fingerprint (a
+ * digest parseFingerprint returned) and returns its public key. Fingerprint first: a certificate
+ * we were not told about is rejected before we spend anything on parsing it.
  */
 export function verifyPeerCertificate(chain: readonly Buffer[], expected: Buffer): KeyObject {
   if (chain.length === 0) {
     throw new DtlsError(DtlsCode.noClientCertificate, 'peer sent no certificate', AlertDescription.handshakeFailure);
   }
-  const digest = createHash('sha256').update(chain[0]).digest();
-  if (!timingSafeEqual(digest, expected)) {
+  const digest = createHash(FINGERPRINT_HASH[expected.length] ?? 'sha256')
+    .update(chain[0])
+    .digest();
+  if (digest.length !== expected.length || !timingSafeEqual(digest, expected)) {
     throw new DtlsError(
       DtlsCode.fingerprintMismatch,
       'peer certificate does not match the SDP fingerprint',
@@ -114,8 +135,12 @@ export function verifyPeerCertificate(chain: readonly Buffer[], expected: Buffer
     throw new DtlsError(DtlsCode.badCertificate, 'peer certificate does not parse', AlertDescription.badCertificate);
   }
   const key = cert.publicKey;
-  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-    throw new DtlsError(DtlsCode.badCertificate, 'peer certificate key is not ECDSA P-256', AlertDescription.unsupportedCertificate);
+  if (keyKind(key) === undefined) {
+    throw new DtlsError(
+      DtlsCode.badCertificate,
+      'peer certificate key is not ECDSA P-256/P-384 or RSA 2048..4096',
+      AlertDescription.unsupportedCertificate,
+    );
   }
   return key;
 }

@@ -1,4 +1,4 @@
-// The DTLS 1.2 client handshake (RFC 5246 §7.3, RFC 6347 §4.2) for our one suite, as WebRTC
+// The DTLS 1.2 client handshake (RFC 5246 §7.3, RFC 6347 §4.2) for our suites (./suites.ts), as WebRTC
 // uses it (RFC 8827 §6.5, RFC 5763): ClientHello (again with a cookie after a HelloVerifyRequest),
 // then the server's flight — ServerHello, Certificate (checked against the SDP fingerprint),
 // ServerKeyExchange (signature verified), CertificateRequest, ServerHelloDone — then ours —
@@ -12,7 +12,6 @@ import { AlertDescription, DtlsCode, DtlsError, fail } from './errors.ts';
 import type { FlightEntry } from './flight.ts';
 import {
   clientHelloExtensions,
-  ECDSA_SECP256R1_SHA256,
   ExtensionType,
   GROUP_PREFERENCE,
   parseExtensions,
@@ -21,7 +20,7 @@ import {
 } from './extensions.ts';
 import type { NamedGroup, SrtpProfileName } from './extensions.ts';
 import {
-  CERT_TYPE_ECDSA_SIGN,
+  CERT_TYPE,
   encodeCertificate,
   encodeClientHello,
   encodeSigned,
@@ -32,12 +31,13 @@ import {
   parseHelloVerifyRequest,
   parseServerHello,
   parseServerKeyExchange,
-  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 } from './handshake.ts';
 import { extendedMasterSecret, finishedVerifyData } from './prf.ts';
 import type { HandshakeMessage } from './reassembly.ts';
 import { DTLS12 } from './record.ts';
-import { signEcdsa, Transcript, verifyEcdsa } from './transcript.ts';
+import { chooseScheme, keyKind, signWith, verifySigned } from './signature.ts';
+import type { CipherSuite } from './suites.ts';
+import { Transcript } from './transcript.ts';
 import type { HandshakeHost, HandshakeRole, SessionSecrets } from './types.ts';
 
 type Expect = 'serverHello' | 'certificate' | 'serverKeyExchange' | 'certificateRequest' | 'serverHelloDone' | 'finished' | 'done';
@@ -58,7 +58,9 @@ export class ClientHandshake implements HandshakeRole {
   #peerKey: KeyObject | undefined;
   #serverGroup: NamedGroup | undefined;
   #serverPublic: Buffer | undefined;
-  #certificateRequested = false;
+  #suite: CipherSuite | undefined;
+  /** The scheme for our CertificateVerify, when the server asked for a certificate. */
+  #clientScheme: number | undefined;
   #expectedServerFinished: Buffer | undefined;
   #secrets: SessionSecrets | undefined;
 
@@ -81,7 +83,7 @@ export class ClientHandshake implements HandshakeRole {
       random: this.#clientRandom,
       sessionId: Buffer.alloc(0),
       cookie,
-      cipherSuites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256],
+      cipherSuites: this.#host.cipherSuites.map((s) => s.id),
       compressionMethods: [0],
       extensions: clientHelloExtensions(this.#host.srtpProfiles),
     });
@@ -140,9 +142,10 @@ export class ClientHandshake implements HandshakeRole {
         AlertDescription.protocolVersion,
       );
     }
-    if (sh.cipherSuite !== TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 || sh.compressionMethod !== 0) {
+    const suite = this.#host.cipherSuites.find((s) => s.id === sh.cipherSuite);
+    if (suite === undefined || sh.compressionMethod !== 0)
       throw fail.illegal('server chose a cipher suite or compression we did not offer');
-    }
+    this.#suite = suite;
     const ext = parseExtensions(sh.extensions);
     // RFC 5246 §7.4.1.4: a server must not send an extension the client did not offer.
     for (const t of ext.types) {
@@ -169,7 +172,16 @@ export class ClientHandshake implements HandshakeRole {
   }
 
   #onCertificate(msg: HandshakeMessage): void {
-    this.#peerKey = verifyPeerCertificate(parseCertificate(msg.body), this.#host.remoteFingerprint);
+    const key = verifyPeerCertificate(parseCertificate(msg.body), this.#host.remoteFingerprint);
+    // RFC 8422 §5.3: the server's key must be of the kind its chosen suite names.
+    if (keyKind(key) !== this.#suite!.auth) {
+      throw new DtlsError(
+        DtlsCode.badCertificate,
+        `server certificate key does not suit ${this.#suite!.name}`,
+        AlertDescription.unsupportedCertificate,
+      );
+    }
+    this.#peerKey = key;
     this.#transcript.add(msg.msgType, msg.seq, msg.body);
     this.#expect = 'serverKeyExchange';
   }
@@ -178,7 +190,7 @@ export class ClientHandshake implements HandshakeRole {
     const ske = parseServerKeyExchange(msg.body);
     if (!GROUP_PREFERENCE.includes(ske.group as NamedGroup)) throw fail.illegal(`server chose group ${ske.group} we did not offer`);
     // RFC 8422 §5.4: the signature covers client_random ‖ server_random ‖ ServerECDHParams.
-    verifyEcdsa(this.#peerKey!, Buffer.concat([this.#clientRandom, this.#serverRandom, ske.params]), ske.signed, 'ServerKeyExchange');
+    verifySigned(this.#peerKey!, Buffer.concat([this.#clientRandom, this.#serverRandom, ske.params]), ske.signed, 'ServerKeyExchange');
     this.#serverGroup = ske.group as NamedGroup;
     this.#serverPublic = Buffer.from(ske.publicKey);
     this.#transcript.add(msg.msgType, msg.seq, msg.body);
@@ -187,10 +199,12 @@ export class ClientHandshake implements HandshakeRole {
 
   #onCertificateRequest(msg: HandshakeMessage): void {
     const req = parseCertificateRequest(msg.body);
-    if (!req.certificateTypes.includes(CERT_TYPE_ECDSA_SIGN) || !req.signatureAlgorithms.includes(ECDSA_SECP256R1_SHA256)) {
-      throw fail.handshake(DtlsCode.noSharedSignature, 'server does not accept ECDSA P-256 SHA-256 client certificates');
+    const host = this.#host;
+    const scheme = chooseScheme(host.certificate.privateKey, req.signatureAlgorithms);
+    if (!req.certificateTypes.includes(CERT_TYPE[host.certificateKind]) || scheme === undefined) {
+      throw fail.handshake(DtlsCode.noSharedSignature, `server does not accept our ${host.certificateKind} client certificate`);
     }
-    this.#certificateRequested = true;
+    this.#clientScheme = scheme;
     this.#transcript.add(msg.msgType, msg.seq, msg.body);
     this.#expect = 'serverHelloDone';
   }
@@ -207,18 +221,21 @@ export class ClientHandshake implements HandshakeRole {
       this.#transcript.add(msgType, seq, body);
       flight.push({ kind: 'handshake', epoch, msgType, seq, body });
     };
-    if (this.#certificateRequested) add(HandshakeType.certificate, encodeCertificate([host.certificate.der]));
+    const suite = this.#suite!;
+    const requested = this.#clientScheme !== undefined;
+    if (requested) add(HandshakeType.certificate, encodeCertificate([host.certificate.der]));
     add(HandshakeType.clientKeyExchange, Buffer.concat([Buffer.from([eph.publicKey.length]), eph.publicKey]));
     // RFC 7627 §4: session_hash covers the transcript up to and including ClientKeyExchange.
-    const master = extendedMasterSecret(preMaster, this.#transcript.hash());
-    if (this.#certificateRequested) {
+    const master = extendedMasterSecret(preMaster, this.#transcript.hash(suite.prfHash), suite.prfHash);
+    if (requested) {
       // RFC 5246 §7.4.8: the signature covers all handshake messages so far.
-      add(HandshakeType.certificateVerify, encodeSigned(signEcdsa(host.certificate.privateKey, this.#transcript.bytes())));
+      const signed = signWith(host.certificate.privateKey, this.#clientScheme!, this.#transcript.bytes());
+      add(HandshakeType.certificateVerify, encodeSigned(signed));
     }
     flight.push({ kind: 'ccs', epoch: 0 });
-    add(HandshakeType.finished, finishedVerifyData(master, 'client', this.#transcript.hash()), 1);
-    this.#expectedServerFinished = finishedVerifyData(master, 'server', this.#transcript.hash());
-    this.#secrets = { masterSecret: master, clientRandom: this.#clientRandom, serverRandom: this.#serverRandom };
+    add(HandshakeType.finished, finishedVerifyData(master, 'client', this.#transcript.hash(suite.prfHash), suite.prfHash), 1);
+    this.#expectedServerFinished = finishedVerifyData(master, 'server', this.#transcript.hash(suite.prfHash), suite.prfHash);
+    this.#secrets = { suite, masterSecret: master, clientRandom: this.#clientRandom, serverRandom: this.#serverRandom };
     host.installKeys(this.#secrets);
     host.sendFlight(flight, now, true);
     this.#expect = 'finished';

@@ -1,7 +1,7 @@
-// Ephemeral ECDH for the handshake (RFC 8422 §5.10, RFC 7748 §6.1) on X25519 or P-256, with the
-// private scalar taken from the injected Rng so seeded runs repeat. Peer points are validated:
-// P-256 must be an uncompressed on-curve point (node rejects off-curve ones); X25519 must be 32
-// bytes and must not yield the all-zero secret (RFC 8422 §5.11, RFC 7748 §6.1).
+// Ephemeral ECDH for the handshake (RFC 8422 §5.10, RFC 7748 §6.1) on X25519, P-256 or P-384,
+// with the private scalar taken from the injected Rng so seeded runs repeat. Peer points are
+// validated: a NIST point must be uncompressed and on the curve (node rejects off-curve ones);
+// X25519 must be 32 bytes and must not yield the all-zero secret (RFC 8422 §5.11, RFC 7748 §6.1).
 import { createECDH, createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto';
 import type { Rng } from '../rng.ts';
 import { fail } from './errors.ts';
@@ -17,15 +17,31 @@ export interface EphemeralKey {
 
 // PKCS#8 prefix for a raw X25519 private key (RFC 8410 §7).
 const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-/** The P-256 group order n (SEC 2 §2.4.2): a private scalar must lie in [1, n-1]. */
-const P256_ORDER = Buffer.from('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex');
+/** The NIST curves: node's name, the group order n (SEC 2 §2.4.2, §2.5.1) and the point size. */
+const NIST = {
+  [NamedGroup.secp256r1]: {
+    curve: 'prime256v1',
+    name: 'P-256',
+    order: Buffer.from('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex'),
+  },
+  [NamedGroup.secp384r1]: {
+    curve: 'secp384r1',
+    name: 'P-384',
+    order: Buffer.from('ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973', 'hex'),
+  },
+} as const;
 
-/** A P-256 private scalar from the Rng, by rejection sampling into [1, n-1]. */
-export function p256Scalar(rng: Rng): Buffer {
+/** A private scalar of a NIST curve from the Rng, by rejection sampling into [1, n-1]. */
+function nistScalar(rng: Rng, order: Buffer): Buffer {
   for (;;) {
-    const d = rng.bytes(32);
-    if (!d.every((b) => b === 0) && Buffer.compare(d, P256_ORDER) < 0) return d;
+    const d = rng.bytes(order.length);
+    if (!d.every((b) => b === 0) && Buffer.compare(d, order) < 0) return d;
   }
+}
+
+/** A P-256 private scalar from the Rng. */
+export function p256Scalar(rng: Rng): Buffer {
+  return nistScalar(rng, NIST[NamedGroup.secp256r1].order);
 }
 
 export function generateEphemeral(group: NamedGroup, rng: Rng): EphemeralKey {
@@ -51,18 +67,20 @@ export function generateEphemeral(group: NamedGroup, rng: Rng): EphemeralKey {
       },
     };
   }
-  const ecdh = createECDH('prime256v1');
-  ecdh.setPrivateKey(p256Scalar(rng));
+  const c = NIST[group];
+  const ecdh = createECDH(c.curve);
+  ecdh.setPrivateKey(nistScalar(rng, c.order));
+  const pointLength = 1 + 2 * c.order.length;
   return {
     group,
     publicKey: ecdh.getPublicKey(),
     agree(peer: Buffer): Buffer {
       // RFC 8422 §5.1.2: only the uncompressed point format is allowed.
-      if (peer.length !== 65 || peer[0] !== 0x04) throw fail.illegal('P-256 public key is not an uncompressed point');
+      if (peer.length !== pointLength || peer[0] !== 0x04) throw fail.illegal(`${c.name} public key is not an uncompressed point`);
       try {
         return ecdh.computeSecret(peer);
       } catch {
-        throw fail.illegal('P-256 public key is not on the curve');
+        throw fail.illegal(`${c.name} public key is not on the curve`);
       }
     },
   };

@@ -3,9 +3,7 @@
 // This file is the record-level machine — epochs, replay protection, alerts, flight
 // (re)transmission, events, application data. The handshake itself lives in client.ts and
 // server.ts behind the HandshakeHost interface. Not here: renegotiation (refused by ignoring
-// it), session resumption, DTLS 1.3, Connection IDs, any other cipher suite.
-import type { Rng } from '../rng.ts';
-import type { DtlsCertificate } from './certificate.ts';
+// it), session resumption, DTLS 1.3, Connection IDs, suites other than those of ./suites.ts.
 import { parseFingerprint } from './certificate.ts';
 import { ClientHandshake } from './client.ts';
 import { AlertDescription, DTLS_DROPS, DtlsCode, DtlsError } from './errors.ts';
@@ -16,12 +14,15 @@ import { packFlight, RetransmitTimer } from './flight.ts';
 import type { FlightEntry } from './flight.ts';
 import { HandshakeType, parseHandshakeFragments } from './handshake.ts';
 import type { HandshakeFragment } from './handshake.ts';
-import { exportKeyingMaterial, gcmKeyBlock } from './prf.ts';
+import { aeadKeyBlock, exportKeyingMaterial } from './prf.ts';
 import { Reassembler } from './reassembly.ts';
-import { ContentType, DTLS10, DTLS12, encodeRecord, GcmRecordCipher, MAX_PLAINTEXT, parseRecords, RECORD_HEADER } from './record.ts';
+import { AeadRecordCipher, ContentType, DTLS10, DTLS12, encodeRecord, MAX_PLAINTEXT, parseRecords, RECORD_HEADER } from './record.ts';
 import type { DtlsRecord } from './record.ts';
 import { ReplayWindow } from '../replay-window.ts';
 import { ServerHandshake } from './server.ts';
+import { keyKind } from './signature.ts';
+import { CIPHER_SUITES } from './suites.ts';
+import type { CipherSuite } from './suites.ts';
 import type { DtlsEvent, DtlsOptions, DtlsState, HandshakeHost, HandshakeRole, SessionSecrets } from './types.ts';
 
 /** The whole handshake must finish within this long after it starts, or it fails. */
@@ -59,8 +60,8 @@ export class DtlsEndpoint {
   #messageSeq = 0;
   #writeEpoch = 0;
   readonly #writeSeq = [0, 0];
-  #writeCipher: GcmRecordCipher | undefined;
-  #readCipher: GcmRecordCipher | undefined;
+  #writeCipher: AeadRecordCipher | undefined;
+  #readCipher: AeadRecordCipher | undefined;
   #flight: FlightEntry[] | undefined;
   #handshakeDeadline: number | undefined;
   // message_seq range [start, end) of the peer flight our current flight answers (RFC 6347 §4.2.4).
@@ -76,30 +77,29 @@ export class DtlsEndpoint {
     const invalid = (why: string): DtlsError => new DtlsError(DtlsCode.invalidOptions, why);
     if (opts.role !== 'client' && opts.role !== 'server') throw invalid(`role must be 'client' or 'server'`);
     const cert = opts.certificate;
-    if (
-      !Buffer.isBuffer(cert?.der) ||
-      cert.privateKey?.type !== 'private' ||
-      cert.privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1'
-    ) {
-      throw invalid('certificate must be an ECDSA P-256 DtlsCertificate (see generateCertificate)');
-    }
+    const kind = Buffer.isBuffer(cert?.der) && cert.privateKey?.type === 'private' ? keyKind(cert.privateKey) : undefined;
+    if (kind === undefined) throw invalid('certificate must be an ECDSA or RSA DtlsCertificate (see generateCertificate)');
     if (typeof opts.rng?.bytes !== 'function') throw invalid('rng is required');
     const remote = parseFingerprint(opts.remoteFingerprint ?? '');
-    if (remote === undefined) throw invalid('remoteFingerprint must be a SHA-256 fingerprint like AB:CD:…');
+    if (remote === undefined) throw invalid('remoteFingerprint must be a SHA-1/256/384/512 fingerprint like AB:CD:…');
     const mtu = opts.mtu ?? DEFAULT_MTU;
     if (!Number.isInteger(mtu) || mtu < MIN_MTU || mtu > 65507) throw invalid(`mtu must be an integer in ${MIN_MTU}..65507`);
     const profiles = opts.srtpProfiles ?? DEFAULT_PROFILES;
     if (profiles.length === 0 || !profiles.every((p) => p in SrtpProfile)) throw invalid('srtpProfiles must name known SRTP profiles');
+    const suites = opts.cipherSuites === undefined ? CIPHER_SUITES : opts.cipherSuites.map((n) => CIPHER_SUITES.find((s) => s.name === n));
+    if (suites.length === 0 || suites.some((s) => s === undefined)) throw invalid('cipherSuites must name suites of ours');
     this.#role = opts.role;
     this.#onDrop = opts.onDrop;
     this.#mtu = mtu;
-    const host = this.#makeHost(
-      opts.certificate,
-      remote,
-      opts.rng,
-      profiles.map((p) => SrtpProfile[p]),
-      opts.cookie === true,
-    );
+    const host = this.#makeHost({
+      certificate: opts.certificate,
+      certificateKind: kind,
+      remoteFingerprint: remote,
+      rng: opts.rng,
+      srtpProfiles: profiles.map((p) => SrtpProfile[p]),
+      cookie: opts.cookie === true,
+      cipherSuites: suites as CipherSuite[],
+    });
     this.#handshake = opts.role === 'client' ? new ClientHandshake(host) : new ServerHandshake(host);
   }
 
@@ -199,16 +199,17 @@ export class DtlsEndpoint {
     if (RESERVED_LABELS.has(label)) throw new DtlsError(DtlsCode.invalidOptions, `exporter label '${label}' is reserved by TLS`);
     if (!Number.isInteger(length) || length < 1 || length > 65535)
       throw new DtlsError(DtlsCode.invalidOptions, 'export length must be 1..65535');
-    return exportKeyingMaterial(s.masterSecret, s.clientRandom, s.serverRandom, label, length);
+    return exportKeyingMaterial(s.masterSecret, s.clientRandom, s.serverRandom, label, length, s.suite.prfHash);
   }
 
-  #makeHost(certificate: DtlsCertificate, remoteFingerprint: Buffer, rng: Rng, srtpProfiles: number[], cookie: boolean): HandshakeHost {
+  #makeHost(
+    fixed: Pick<
+      HandshakeHost,
+      'certificate' | 'certificateKind' | 'remoteFingerprint' | 'rng' | 'srtpProfiles' | 'cookie' | 'cipherSuites'
+    >,
+  ): HandshakeHost {
     return {
-      certificate,
-      remoteFingerprint,
-      rng,
-      srtpProfiles,
-      cookie,
+      ...fixed,
       nextMessageSeq: () => this.#messageSeq++,
       setMessageSeq: (seq) => {
         this.#messageSeq = seq;
@@ -368,9 +369,9 @@ export class DtlsEndpoint {
   }
 
   #installKeys(secrets: SessionSecrets): void {
-    const k = gcmKeyBlock(secrets.masterSecret, secrets.clientRandom, secrets.serverRandom);
-    const client = new GcmRecordCipher(k.clientKey, k.clientSalt);
-    const server = new GcmRecordCipher(k.serverKey, k.serverSalt);
+    const k = aeadKeyBlock(secrets.suite, secrets.masterSecret, secrets.clientRandom, secrets.serverRandom);
+    const client = new AeadRecordCipher(secrets.suite, k.clientKey, k.clientIv);
+    const server = new AeadRecordCipher(secrets.suite, k.serverKey, k.serverIv);
     this.#writeCipher = this.#role === 'client' ? client : server;
     this.#readCipher = this.#role === 'client' ? server : client;
   }
@@ -385,7 +386,7 @@ export class DtlsEndpoint {
     // server keeps its own, to resend when the client resends its Finished (RFC 6347 §4.2.4).
     if (this.#role === 'client') this.#flight = undefined;
     const keyingMaterial = this.exportKeyingMaterial('EXTRACTOR-dtls_srtp', srtpKeyingLength(profile));
-    this.#events.push({ type: 'connected', srtpProfile: profile, keyingMaterial });
+    this.#events.push({ type: 'connected', srtpProfile: profile, keyingMaterial, cipherSuite: secrets.suite.name });
     for (const data of this.#early) this.#events.push({ type: 'data', data });
     this.#early = [];
   }

@@ -25,13 +25,16 @@ export type AlertDescription = (typeof AlertDescription)[keyof typeof AlertDescr
 /** Stable failure codes, each with what it means (docs/errors.md). */
 export const DTLS_ERRORS = errorCatalog('DTLS', {
   fingerprintMismatch: ['ERR_DTLS_FINGERPRINT_MISMATCH', "the peer's certificate does not match the SDP a=fingerprint (RFC 8842 §5)"],
-  badCertificate: ['ERR_DTLS_BAD_CERTIFICATE', "the peer's certificate does not parse, or its key is not ECDSA P-256"],
+  badCertificate: [
+    'ERR_DTLS_BAD_CERTIFICATE',
+    "the peer's certificate does not parse, or its key is not ECDSA P-256/P-384 or RSA 2048..4096",
+  ],
   noClientCertificate: ['ERR_DTLS_NO_CLIENT_CERTIFICATE', 'the DTLS client sent no certificate (WebRTC requires one, RFC 8827 §6.5)'],
   badSignature: ['ERR_DTLS_BAD_SIGNATURE', 'a ServerKeyExchange or CertificateVerify signature does not verify'],
   badFinished: ['ERR_DTLS_BAD_FINISHED', "the peer's Finished verify_data is wrong (RFC 5246 §7.4.9)"],
-  noSharedCipher: ['ERR_DTLS_NO_SHARED_CIPHER', 'no cipher suite in common (we offer ECDHE-ECDSA with AES-GCM)'],
-  noSharedGroup: ['ERR_DTLS_NO_SHARED_GROUP', 'no ECDHE group in common (X25519, P-256)'],
-  noSharedSignature: ['ERR_DTLS_NO_SHARED_SIGNATURE_ALGORITHM', 'the peer does not accept ECDSA P-256 with SHA-256'],
+  noSharedCipher: ['ERR_DTLS_NO_SHARED_CIPHER', 'no cipher suite in common (we offer ECDHE-ECDSA/RSA with AES-GCM or ChaCha20-Poly1305)'],
+  noSharedGroup: ['ERR_DTLS_NO_SHARED_GROUP', 'no ECDHE group in common (X25519, P-256, P-384)'],
+  noSharedSignature: ['ERR_DTLS_NO_SHARED_SIGNATURE_ALGORITHM', "no signature scheme in common for our or the peer's certificate key"],
   noSrtpProfile: ['ERR_DTLS_NO_SRTP_PROFILE', 'no use_srtp profile in common (RFC 5764 §4.1.2)'],
   noExtendedMasterSecret: ['ERR_DTLS_NO_EXTENDED_MASTER_SECRET', 'the peer does not support extended_master_secret (RFC 7627)'],
   protocolVersion: ['ERR_DTLS_PROTOCOL_VERSION', 'the peer does not speak DTLS 1.2'],

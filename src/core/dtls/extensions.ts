@@ -5,6 +5,7 @@
 // a ServerHello may only echo what the client offered (RFC 5246 §7.4.1.4).
 import { fail } from './errors.ts';
 import { Reader, u16, u8, vec } from './reader.ts';
+import { SIGNATURE_PREFERENCE } from './signature.ts';
 
 export const ExtensionType = {
   supportedGroups: 10,
@@ -15,13 +16,13 @@ export const ExtensionType = {
   renegotiationInfo: 0xff01,
 } as const;
 
-/** RFC 8422 §5.1.1 / RFC 7748: the two ECDHE groups we accept, in our preference order. */
-export const NamedGroup = { x25519: 0x001d, secp256r1: 0x0017 } as const;
+/**
+ * RFC 8422 §5.1.1 / RFC 7748: the ECDHE groups we accept, in our preference order: X25519 (the
+ * fastest, constant-time by design), P-256 (what every stack has), P-384 (for peers that insist).
+ */
+export const NamedGroup = { x25519: 0x001d, secp256r1: 0x0017, secp384r1: 0x0018 } as const;
 export type NamedGroup = (typeof NamedGroup)[keyof typeof NamedGroup];
-export const GROUP_PREFERENCE: readonly NamedGroup[] = [NamedGroup.x25519, NamedGroup.secp256r1];
-
-/** TLS 1.3 code point, valid in TLS 1.2 (RFC 8446 §4.2.3): ecdsa_secp256r1_sha256 = sha256(4) ‖ ecdsa(3). */
-export const ECDSA_SECP256R1_SHA256 = 0x0403;
+export const GROUP_PREFERENCE: readonly NamedGroup[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
 export const POINT_FORMAT_UNCOMPRESSED = 0;
 
 /** RFC 5764 §4.1.2 and RFC 7714 §14.2. */
@@ -128,7 +129,7 @@ export function clientHelloExtensions(srtpProfiles: readonly number[]): Buffer {
   return Buffer.concat([
     ext(ExtensionType.supportedGroups, u16Vec(GROUP_PREFERENCE)),
     ext(ExtensionType.ecPointFormats, vec(1, u8(POINT_FORMAT_UNCOMPRESSED))),
-    ext(ExtensionType.signatureAlgorithms, u16Vec([ECDSA_SECP256R1_SHA256])),
+    ext(ExtensionType.signatureAlgorithms, u16Vec(SIGNATURE_PREFERENCE)),
     useSrtp(srtpProfiles),
     ext(ExtensionType.extendedMasterSecret, Buffer.alloc(0)),
     // RFC 5746 §3.4: an initial handshake carries an empty renegotiated_connection.

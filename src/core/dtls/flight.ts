@@ -9,7 +9,8 @@
 // setup; a spurious retransmission costs one flight (~1–2 KB). The handshake as a whole is given
 // up after HANDSHAKE_BUDGET_MS (see endpoint), which bounds the number of retransmissions to 6.
 import { encodeFragment, HANDSHAKE_HEADER } from './handshake.ts';
-import { ContentType, GCM_OVERHEAD, RECORD_HEADER } from './record.ts';
+import { ContentType, RECORD_HEADER } from './record.ts';
+import { MAX_AEAD_OVERHEAD } from './suites.ts';
 
 export const INITIAL_RETRANSMIT_MS = 400;
 export const MAX_RETRANSMIT_MS = 60_000;
@@ -27,7 +28,7 @@ export function packFlight(entries: readonly FlightEntry[], mtu: number, write: 
       records.push(write(ContentType.changeCipherSpec, e.epoch, Buffer.from([1])));
       continue;
     }
-    const overhead = RECORD_HEADER + (e.epoch > 0 ? GCM_OVERHEAD : 0) + HANDSHAKE_HEADER;
+    const overhead = RECORD_HEADER + (e.epoch > 0 ? MAX_AEAD_OVERHEAD : 0) + HANDSHAKE_HEADER;
     const room = Math.max(1, mtu - overhead);
     let offset = 0;
     do {

@@ -1,5 +1,5 @@
 // DTLS 1.2 handshake messages: the 12-byte handshake header with message_seq and fragment
-// fields (RFC 6347 §4.2.2), and the bodies of the messages our one key exchange uses
+// fields (RFC 6347 §4.2.2), and the bodies of the messages our ECDHE key exchange uses
 // (RFC 5246 §7.4, RFC 8422 §5, RFC 6347 §4.2.1 HelloVerifyRequest). Decoders are total:
 // malformed input throws a decode_error DtlsError, which the endpoint turns into an alert.
 import { fail } from './errors.ts';
@@ -22,9 +22,8 @@ export const HandshakeType = {
 export const HANDSHAKE_HEADER = 12;
 /** RFC 8422 §5.4: ECParameters.curve_type named_curve. */
 export const CURVE_TYPE_NAMED = 3;
-/** RFC 5246 §7.4.4 ClientCertificateType ecdsa_sign (RFC 8422 §5.5). */
-export const CERT_TYPE_ECDSA_SIGN = 64;
-export const TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 = 0xc02b;
+/** RFC 5246 §7.4.4 ClientCertificateType: rsa_sign, and ecdsa_sign (RFC 8422 §5.5), by key kind. */
+export const CERT_TYPE = { rsa: 1, ecdsa: 64 } as const;
 
 export interface HandshakeFragment {
   msgType: number;
@@ -203,8 +202,8 @@ export function parseServerKeyExchange(body: Buffer): ServerKeyExchange {
 }
 
 export interface CertificateRequest {
-  certificateTypes: number[];
-  signatureAlgorithms: number[];
+  certificateTypes: readonly number[];
+  signatureAlgorithms: readonly number[];
 }
 
 export function encodeCertificateRequest(m: CertificateRequest): Buffer {

@@ -1,58 +1,64 @@
-// The TLS 1.2 key schedule for our one cipher suite (TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256):
-// the SHA-256 PRF (RFC 5246 §5), the extended master secret (RFC 7627 §4), the key block for
-// AES-128-GCM (RFC 5288 §3: no MAC keys, 4-byte implicit IVs), Finished verify_data
-// (RFC 5246 §7.4.9) and keying-material export (RFC 5705 §4, used by DTLS-SRTP, RFC 5764 §4.2).
-// Not here: any other hash or suite, sessions, resumption.
-import { createHash, createHmac } from 'node:crypto';
+// The TLS 1.2 key schedule for our suites (./suites.ts): the PRF with the suite's hash
+// (RFC 5246 §5: P_SHA256, or P_SHA384 for the _SHA384 suites), the extended master secret
+// (RFC 7627 §4), the key block for an AEAD suite (RFC 5288 §3 and RFC 7905 §2: no MAC keys, then
+// the implicit IVs), Finished verify_data (RFC 5246 §7.4.9) and keying-material export (RFC 5705
+// §4, used by DTLS-SRTP, RFC 5764 §4.2). Not here: sessions, resumption.
+import { createHmac } from 'node:crypto';
+import type { CipherSuite, PrfHash } from './suites.ts';
 
-/** P_SHA256 (RFC 5246 §5): HMAC-SHA256 expansion of `secret` over `label ‖ seed`. */
-export function prf(secret: Buffer, label: string, seed: Buffer, length: number): Buffer {
+/** P_hash (RFC 5246 §5): HMAC expansion of `secret` over `label ‖ seed`. */
+export function prf(secret: Buffer, label: string, seed: Buffer, length: number, hash: PrfHash = 'sha256'): Buffer {
   const labelSeed = Buffer.concat([Buffer.from(label, 'latin1'), seed]);
   const out: Buffer[] = [];
   let total = 0;
   let a = labelSeed;
   while (total < length) {
-    a = createHmac('sha256', secret).update(a).digest();
-    const block = createHmac('sha256', secret).update(a).update(labelSeed).digest();
+    a = createHmac(hash, secret).update(a).digest();
+    const block = createHmac(hash, secret).update(a).update(labelSeed).digest();
     out.push(block);
     total += block.length;
   }
   return Buffer.concat(out).subarray(0, length);
 }
 
-export function sha256(data: Buffer): Buffer {
-  return createHash('sha256').update(data).digest();
-}
-
 /** RFC 7627 §4: master_secret = PRF(pre_master_secret, "extended master secret", session_hash). */
-export function extendedMasterSecret(preMaster: Buffer, sessionHash: Buffer): Buffer {
-  return prf(preMaster, 'extended master secret', sessionHash, 48);
+export function extendedMasterSecret(preMaster: Buffer, sessionHash: Buffer, hash: PrfHash): Buffer {
+  return prf(preMaster, 'extended master secret', sessionHash, 48, hash);
 }
 
-export interface GcmKeys {
+export interface AeadKeys {
   clientKey: Buffer;
   serverKey: Buffer;
-  clientSalt: Buffer;
-  serverSalt: Buffer;
+  clientIv: Buffer;
+  serverIv: Buffer;
 }
 
-/** RFC 5246 §6.3 key block, laid out for AES-128-GCM (RFC 5288 §3): keys 2×16, implicit IVs 2×4. */
-export function gcmKeyBlock(master: Buffer, clientRandom: Buffer, serverRandom: Buffer): GcmKeys {
-  const kb = prf(master, 'key expansion', Buffer.concat([serverRandom, clientRandom]), 40);
+/** RFC 5246 §6.3 key block for an AEAD suite: client key, server key, client IV, server IV. */
+export function aeadKeyBlock(suite: CipherSuite, master: Buffer, clientRandom: Buffer, serverRandom: Buffer): AeadKeys {
+  const k = suite.keyLength;
+  const iv = suite.fixedIvLength;
+  const kb = prf(master, 'key expansion', Buffer.concat([serverRandom, clientRandom]), 2 * (k + iv), suite.prfHash);
   return {
-    clientKey: kb.subarray(0, 16),
-    serverKey: kb.subarray(16, 32),
-    clientSalt: kb.subarray(32, 36),
-    serverSalt: kb.subarray(36, 40),
+    clientKey: kb.subarray(0, k),
+    serverKey: kb.subarray(k, 2 * k),
+    clientIv: kb.subarray(2 * k, 2 * k + iv),
+    serverIv: kb.subarray(2 * k + iv, 2 * (k + iv)),
   };
 }
 
 /** RFC 5246 §7.4.9: verify_data = PRF(master, finished_label, Hash(handshake_messages))[0..11]. */
-export function finishedVerifyData(master: Buffer, role: 'client' | 'server', transcriptHash: Buffer): Buffer {
-  return prf(master, `${role} finished`, transcriptHash, 12);
+export function finishedVerifyData(master: Buffer, role: 'client' | 'server', transcriptHash: Buffer, hash: PrfHash): Buffer {
+  return prf(master, `${role} finished`, transcriptHash, 12, hash);
 }
 
 /** RFC 5705 §4 without a context value (what RFC 5764 §4.2 uses for "EXTRACTOR-dtls_srtp"). */
-export function exportKeyingMaterial(master: Buffer, clientRandom: Buffer, serverRandom: Buffer, label: string, length: number): Buffer {
-  return prf(master, label, Buffer.concat([clientRandom, serverRandom]), length);
+export function exportKeyingMaterial(
+  master: Buffer,
+  clientRandom: Buffer,
+  serverRandom: Buffer,
+  label: string,
+  length: number,
+  hash: PrfHash,
+): Buffer {
+  return prf(master, label, Buffer.concat([clientRandom, serverRandom]), length, hash);
 }

@@ -1,10 +1,11 @@
 // The DTLS 1.2 record layer (RFC 6347 §4.1): 13-byte headers with epoch and 48-bit sequence
-// number, several records per datagram, and AES-128-GCM protection (RFC 5288 §3, RFC 5246
-// §6.2.3.3). Parsing is total: a datagram yields the records that parse, and stops at the first
+// number, several records per datagram, and AEAD protection (RFC 5246 §6.2.3.3) with AES-GCM
+// (RFC 5288 §3) or ChaCha20-Poly1305 (RFC 7905 §2). Parsing is total: a datagram yields the records that parse, and stops at the first
 // truncated one (RFC 6347 §4.1.2.7: invalid records are silently discarded). This file knows
 // nothing about epochs in use, replay or handshake state; the endpoint does.
 import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
+import type { CipherGCMTypes, KeyObject } from 'node:crypto';
+import type { CipherSuite } from './suites.ts';
 
 export const ContentType = {
   changeCipherSpec: 20,
@@ -22,8 +23,6 @@ export const RECORD_HEADER = 13;
 export const MAX_PLAINTEXT = 16384;
 /** RFC 5246 §6.2.3: a protected fragment may be at most 2^14 + 2048 bytes. */
 export const MAX_CIPHERTEXT = MAX_PLAINTEXT + 2048;
-/** AES-128-GCM overhead per record: 8-byte explicit nonce + 16-byte tag (RFC 5288 §3). */
-export const GCM_OVERHEAD = 24;
 
 export interface DtlsRecord {
   type: number;
@@ -72,53 +71,77 @@ function writeAad(a: Buffer, type: number, version: number, epoch: number, seq: 
 }
 
 /**
- * One direction of AES-128-GCM record protection for one epoch. The key is a KeyObject made once;
- * node needs a fresh Cipheriv per record. The nonce and additional data are built in two scratch
- * buffers of this object (the cipher consumes both before seal/open return), and a sealed record
- * is written into one buffer: one copy of the payload per record, the cipher's own output.
+ * One direction of AEAD record protection for one epoch, for any suite of ./suites.ts. The key is
+ * a KeyObject made once; node needs a fresh Cipheriv per record. The nonce and additional data
+ * are built in two scratch buffers of this object (the cipher consumes both before seal/open
+ * return), and a sealed record is written into one buffer: one copy of the payload per record,
+ * the cipher's own output.
  *
- * The explicit nonce is the record's own epoch ‖ sequence number (RFC 5288 §3 allows any value
- * unique per key; RFC 9325 §7.2.1 recommends exactly this): sequence numbers never repeat within
- * an epoch, so nonces never repeat, which random 64-bit nonces only make unlikely.
+ * AES-GCM (RFC 5288 §3): nonce = 4-byte salt ‖ 8-byte explicit nonce carried in the record, and
+ * the explicit nonce is the record's own epoch ‖ sequence number (RFC 9325 §7.2.1): sequence
+ * numbers never repeat within an epoch, so nonces never repeat. ChaCha20-Poly1305 (RFC 7905 §2):
+ * nonce = 12-byte IV XOR (0⁴ ‖ epoch ‖ seq), nothing carried in the record.
  */
-export class GcmRecordCipher {
+export class AeadRecordCipher {
+  /** Typed as a GCM name only for node's overloads; chacha20-poly1305 takes the same options. */
+  readonly #algorithm: CipherGCMTypes;
   readonly #key: KeyObject;
-  /** salt (4) ‖ explicit nonce (8): RFC 5288 §3 GCMNonce. */
+  readonly #explicit: number;
+  readonly #iv: Buffer;
   readonly #nonce = Buffer.alloc(12);
   readonly #aad = Buffer.alloc(13);
 
-  constructor(key: Buffer, salt: Buffer) {
+  constructor(suite: Pick<CipherSuite, 'aead' | 'explicitNonceLength'>, key: Buffer, iv: Buffer) {
+    this.#algorithm = suite.aead as CipherGCMTypes;
     this.#key = createSecretKey(key);
-    salt.copy(this.#nonce, 0, 0, 4);
+    this.#explicit = suite.explicitNonceLength;
+    this.#iv = Buffer.from(iv);
+    iv.copy(this.#nonce);
+  }
+
+  /** Writes the nonce for the record whose epoch ‖ seq are the 8 bytes at `src[at..at+8]`. */
+  #setNonce(src: Buffer, at: number): void {
+    if (this.#explicit === 8) {
+      src.copy(this.#nonce, 4, at, at + 8);
+      return;
+    }
+    for (let i = 0; i < 8; i++) this.#nonce[4 + i] = this.#iv[4 + i] ^ src[at + i];
   }
 
   seal(type: number, version: number, epoch: number, seq: number, plaintext: Buffer): Buffer {
-    const length = 8 + plaintext.length + 16;
+    const x = this.#explicit;
+    const length = x + plaintext.length + 16;
     const out = Buffer.allocUnsafe(RECORD_HEADER + length);
     out[0] = type;
     out.writeUInt16BE(version, 1);
     out.writeUInt16BE(epoch, 3);
     out.writeUIntBE(seq, 5, 6);
     out.writeUInt16BE(length, 11);
-    out.copy(out, RECORD_HEADER, 3, 11); // explicit nonce = epoch ‖ seq, as in the header
-    out.copy(this.#nonce, 4, 3, 11);
-    const c = createCipheriv('aes-128-gcm', this.#key, this.#nonce, { authTagLength: 16 });
+    if (x === 8) out.copy(out, RECORD_HEADER, 3, 11); // explicit nonce = epoch ‖ seq, as in the header
+    this.#setNonce(out, 3);
+    const c = createCipheriv(this.#algorithm, this.#key, this.#nonce, { authTagLength: 16 });
     c.setAAD(writeAad(this.#aad, type, version, epoch, seq, plaintext.length));
-    c.update(plaintext).copy(out, RECORD_HEADER + 8);
-    c.final(); // GCM: no output; computes the tag
-    c.getAuthTag().copy(out, RECORD_HEADER + 8 + plaintext.length);
+    c.update(plaintext).copy(out, RECORD_HEADER + x);
+    c.final(); // AEAD: no output; computes the tag
+    c.getAuthTag().copy(out, RECORD_HEADER + x + plaintext.length);
     return out;
   }
 
   /** Returns the plaintext in a buffer of its own (the cipher's output), or undefined if the record does not authenticate. Never throws. */
   open(rec: DtlsRecord): Buffer | undefined {
-    if (rec.fragment.length < GCM_OVERHEAD) return undefined;
-    const ct = rec.fragment.subarray(8, rec.fragment.length - 16);
+    const x = this.#explicit;
+    if (rec.fragment.length < x + 16) return undefined;
+    const ct = rec.fragment.subarray(x, rec.fragment.length - 16);
     const tag = rec.fragment.subarray(rec.fragment.length - 16);
     if (ct.length > MAX_PLAINTEXT) return undefined;
-    rec.fragment.copy(this.#nonce, 4, 0, 8);
+    if (x === 8) this.#setNonce(rec.fragment, 0);
+    else {
+      this.#aad.writeUInt16BE(rec.epoch, 0);
+      this.#aad.writeUIntBE(rec.seq, 2, 6);
+      this.#setNonce(this.#aad, 0);
+    }
     try {
-      const d = createDecipheriv('aes-128-gcm', this.#key, this.#nonce, { authTagLength: 16 });
+      const d = createDecipheriv(this.#algorithm, this.#key, this.#nonce, { authTagLength: 16 });
       d.setAAD(writeAad(this.#aad, rec.type, rec.version, rec.epoch, rec.seq, ct.length));
       d.setAuthTag(tag);
       const plain = d.update(ct);

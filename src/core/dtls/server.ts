@@ -1,4 +1,4 @@
-// The DTLS 1.2 server handshake (RFC 5246 §7.3, RFC 6347 §4.2) for our one suite, as WebRTC
+// The DTLS 1.2 server handshake (RFC 5246 §7.3, RFC 6347 §4.2) for our suites (./suites.ts), as WebRTC
 // uses it (RFC 8827 §6.5): an optional stateless cookie exchange (RFC 6347 §4.2.1), then
 // ServerHello, Certificate, ServerKeyExchange, CertificateRequest (a client certificate is
 // REQUIRED: the SDP fingerprint is the peer's only authentication), ServerHelloDone; then the
@@ -11,7 +11,6 @@ import { generateEphemeral } from './ecdhe.ts';
 import type { EphemeralKey } from './ecdhe.ts';
 import { AlertDescription, DtlsCode, DtlsError, fail } from './errors.ts';
 import {
-  ECDSA_SECP256R1_SHA256,
   EMPTY_RENEGOTIATION_INFO_SCSV,
   GROUP_PREFERENCE,
   NamedGroup,
@@ -22,7 +21,7 @@ import {
 } from './extensions.ts';
 import type { HelloExtensions, SrtpProfileName } from './extensions.ts';
 import {
-  CERT_TYPE_ECDSA_SIGN,
+  CERT_TYPE,
   encodeCertificate,
   encodeCertificateRequest,
   encodeEcdhParams,
@@ -34,13 +33,14 @@ import {
   parseClientHello,
   parseClientKeyExchange,
   parseSigned,
-  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 } from './handshake.ts';
 import type { ClientHello } from './handshake.ts';
 import { extendedMasterSecret, finishedVerifyData } from './prf.ts';
 import type { HandshakeMessage } from './reassembly.ts';
 import { DTLS10, DTLS12 } from './record.ts';
-import { signEcdsa, Transcript, verifyEcdsa } from './transcript.ts';
+import { chooseScheme, SIGNATURE_PREFERENCE, signWith, verifySigned } from './signature.ts';
+import type { CipherSuite } from './suites.ts';
+import { Transcript } from './transcript.ts';
 import type { HandshakeHost, HandshakeRole, SessionSecrets } from './types.ts';
 
 type Expect = 'clientHello' | 'certificate' | 'clientKeyExchange' | 'certificateVerify' | 'finished' | 'done';
@@ -53,6 +53,9 @@ export class ServerHandshake implements HandshakeRole {
   #clientRandom: Buffer = Buffer.alloc(0);
   #serverRandom: Buffer = Buffer.alloc(0);
   #profile: SrtpProfileName | undefined;
+  #suite: CipherSuite | undefined;
+  /** The scheme we sign ServerKeyExchange with. */
+  #scheme = 0;
   #answer = { renegotiationInfo: false, pointFormats: false };
   #ephemeral: EphemeralKey | undefined;
   #peerKey: KeyObject | undefined;
@@ -93,7 +96,7 @@ export class ServerHandshake implements HandshakeRole {
       case 'certificateVerify':
         this.#require(msg, HandshakeType.certificateVerify);
         // RFC 5246 §7.4.8: the signature covers every handshake message before this one.
-        verifyEcdsa(this.#peerKey!, this.#transcript.bytes(), parseSigned(msg.body, 'CertificateVerify'), 'CertificateVerify');
+        verifySigned(this.#peerKey!, this.#transcript.bytes(), parseSigned(msg.body, 'CertificateVerify'), 'CertificateVerify');
         this.#transcript.add(msg.msgType, msg.seq, msg.body);
         this.#expect = 'finished';
         return;
@@ -133,9 +136,11 @@ export class ServerHandshake implements HandshakeRole {
         return;
       }
     }
-    if (!ch.cipherSuites.includes(TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)) {
-      throw fail.handshake(DtlsCode.noSharedCipher, 'client offers no TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256');
-    }
+    // Our preference, not the client's (./suites.ts), among the suites our certificate can serve.
+    const kind = this.#host.certificateKind;
+    const suite = this.#host.cipherSuites.find((s) => s.auth === kind && ch.cipherSuites.includes(s.id));
+    if (suite === undefined) throw fail.handshake(DtlsCode.noSharedCipher, `client offers no ECDHE-${kind.toUpperCase()} suite of ours`);
+    this.#suite = suite;
     if (!ch.compressionMethods.includes(0)) throw fail.illegal('client does not offer null compression');
     const ext = parseExtensions(ch.extensions);
     const group = this.#negotiate(ext);
@@ -163,9 +168,11 @@ export class ServerHandshake implements HandshakeRole {
     if (name === undefined) throw fail.handshake(DtlsCode.noSrtpProfile, 'client offers none of our SRTP profiles');
     this.#profile = name;
     // RFC 5246 §7.4.1.4.1: absent signature_algorithms means SHA-1, which we do not do.
-    if (!(ext.signatureAlgorithms ?? []).includes(ECDSA_SECP256R1_SHA256)) {
-      throw fail.handshake(DtlsCode.noSharedSignature, 'client does not accept ecdsa_secp256r1_sha256');
+    const scheme = chooseScheme(this.#host.certificate.privateKey, ext.signatureAlgorithms ?? []);
+    if (scheme === undefined) {
+      throw fail.handshake(DtlsCode.noSharedSignature, `client accepts no signature scheme for our ${this.#host.certificateKind} key`);
     }
+    this.#scheme = scheme;
     if (ext.pointFormats !== undefined && !ext.pointFormats.includes(POINT_FORMAT_UNCOMPRESSED))
       throw fail.illegal('client lacks uncompressed points');
     if (ext.renegotiationInfo !== undefined && ext.renegotiationInfo.length !== 0)
@@ -173,7 +180,7 @@ export class ServerHandshake implements HandshakeRole {
     // RFC 8422 §4: without supported_groups the client accepts any; we then use P-256.
     if (ext.groups === undefined) return NamedGroup.secp256r1;
     const group = GROUP_PREFERENCE.find((g) => ext.groups!.includes(g));
-    if (group === undefined) throw fail.handshake(DtlsCode.noSharedGroup, 'client offers neither X25519 nor P-256');
+    if (group === undefined) throw fail.handshake(DtlsCode.noSharedGroup, 'client offers none of X25519, P-256, P-384');
     return group;
   }
 
@@ -193,18 +200,18 @@ export class ServerHandshake implements HandshakeRole {
         version: DTLS12,
         random: this.#serverRandom,
         sessionId: Buffer.alloc(0),
-        cipherSuite: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        cipherSuite: this.#suite!.id,
         compressionMethod: 0,
         extensions: serverHelloExtensions(profileId, this.#answer),
       }),
     );
     add(HandshakeType.certificate, encodeCertificate([host.certificate.der]));
     const params = encodeEcdhParams(eph.group, eph.publicKey);
-    const signed = signEcdsa(host.certificate.privateKey, Buffer.concat([this.#clientRandom, this.#serverRandom, params]));
+    const signed = signWith(host.certificate.privateKey, this.#scheme, Buffer.concat([this.#clientRandom, this.#serverRandom, params]));
     add(HandshakeType.serverKeyExchange, Buffer.concat([params, encodeSigned(signed)]));
     add(
       HandshakeType.certificateRequest,
-      encodeCertificateRequest({ certificateTypes: [CERT_TYPE_ECDSA_SIGN], signatureAlgorithms: [ECDSA_SECP256R1_SHA256] }),
+      encodeCertificateRequest({ certificateTypes: [CERT_TYPE.ecdsa, CERT_TYPE.rsa], signatureAlgorithms: SIGNATURE_PREFERENCE }),
     );
     add(HandshakeType.serverHelloDone, Buffer.alloc(0));
     host.sendFlight(flight, now, true);
@@ -216,21 +223,23 @@ export class ServerHandshake implements HandshakeRole {
     const preMaster = this.#ephemeral!.agree(parseClientKeyExchange(msg.body));
     this.#transcript.add(msg.msgType, msg.seq, msg.body);
     // RFC 7627 §4: session_hash covers the transcript up to and including ClientKeyExchange.
-    const master = extendedMasterSecret(preMaster, this.#transcript.hash());
-    this.#secrets = { masterSecret: master, clientRandom: this.#clientRandom, serverRandom: this.#serverRandom };
+    const suite = this.#suite!;
+    const master = extendedMasterSecret(preMaster, this.#transcript.hash(suite.prfHash), suite.prfHash);
+    this.#secrets = { suite, masterSecret: master, clientRandom: this.#clientRandom, serverRandom: this.#serverRandom };
     this.#host.installKeys(this.#secrets);
     this.#expect = 'certificateVerify';
   }
 
   #onFinished(msg: HandshakeMessage, now: number): void {
     const secrets = this.#secrets!;
-    const expected = finishedVerifyData(secrets.masterSecret, 'client', this.#transcript.hash());
+    const hash = secrets.suite.prfHash;
+    const expected = finishedVerifyData(secrets.masterSecret, 'client', this.#transcript.hash(hash), hash);
     if (msg.body.length !== expected.length || !timingSafeEqual(msg.body, expected)) {
       throw new DtlsError(DtlsCode.badFinished, 'client Finished verify_data is wrong', AlertDescription.decryptError);
     }
     this.#transcript.add(msg.msgType, msg.seq, msg.body);
     const seq = this.#host.nextMessageSeq();
-    const body = finishedVerifyData(secrets.masterSecret, 'server', this.#transcript.hash());
+    const body = finishedVerifyData(secrets.masterSecret, 'server', this.#transcript.hash(hash), hash);
     // The final flight is kept (not timed): it is resent only when the client resends its own.
     this.#host.sendFlight(
       [

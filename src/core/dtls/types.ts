@@ -6,17 +6,24 @@ import type { DtlsDropReason, DtlsFailure } from './errors.ts';
 import type { SrtpProfileName } from './extensions.ts';
 import type { FlightEntry } from './flight.ts';
 import type { HandshakeMessage } from './reassembly.ts';
+import type { AuthKind, CipherSuite } from './suites.ts';
 
 export type { DtlsCertificate, DtlsFailure, SrtpProfileName };
 
 export interface DtlsOptions {
   role: 'client' | 'server';
+  /** Our certificate: ECDSA P-256 (generateCertificate()) or RSA 2048..4096 (generateCertificate(rng, 'rsa')). */
   certificate: DtlsCertificate;
-  /** The peer's SHA-256 certificate fingerprint from SDP, 'AB:CD:…'. */
+  /** The peer's certificate fingerprint from SDP, 'AB:CD:…': SHA-256, or SHA-1/384/512 (told apart by length). */
   remoteFingerprint: string;
   rng: Rng;
   /** In preference order (the server picks by its own order). Default: AES-CM-SHA1-80, AEAD-GCM. */
   srtpProfiles?: SrtpProfileName[];
+  /**
+   * The cipher suites we offer (client) or accept (server), by name; the order is always ours
+   * (suites.ts). Default: all of them. For tests and operators that must exclude one.
+   */
+  cipherSuites?: string[];
   /** Largest datagram we send, default 1200. */
   mtu?: number;
   /** Server only: answer ClientHellos with a HelloVerifyRequest cookie first. Default false. */
@@ -26,7 +33,7 @@ export interface DtlsOptions {
 }
 
 export type DtlsEvent =
-  | { type: 'connected'; srtpProfile: SrtpProfileName; keyingMaterial: Buffer }
+  | { type: 'connected'; srtpProfile: SrtpProfileName; keyingMaterial: Buffer; cipherSuite: string }
   | { type: 'data'; data: Buffer }
   | { type: 'failed'; reason: DtlsFailure }
   | { type: 'closed' };
@@ -35,6 +42,7 @@ export type DtlsState = 'new' | 'handshaking' | 'connected' | 'failed' | 'closed
 
 /** The result of a completed handshake that the endpoint needs for records and export. */
 export interface SessionSecrets {
+  suite: CipherSuite;
   masterSecret: Buffer;
   clientRandom: Buffer;
   serverRandom: Buffer;
@@ -43,10 +51,14 @@ export interface SessionSecrets {
 /** What the handshake logic may ask of the endpoint. */
 export interface HandshakeHost {
   readonly certificate: DtlsCertificate;
+  /** The kind of our certificate's key. */
+  readonly certificateKind: AuthKind;
   readonly remoteFingerprint: Buffer;
   readonly rng: Rng;
   readonly srtpProfiles: readonly number[];
   readonly cookie: boolean;
+  /** The suites we offer or accept, in our preference order. */
+  readonly cipherSuites: readonly CipherSuite[];
   /** Allocates the next outgoing message_seq. */
   nextMessageSeq(): number;
   /** Sets the next outgoing message_seq (a server mirrors the ClientHello's, RFC 6347 §4.2.2). */

@@ -78,7 +78,7 @@ export interface AudioPeerOptions<P> {
   /** RFC 5763 §5: from the answer's a=setup (active = DTLS client). */
   readonly dtlsRole: 'client' | 'server';
   readonly certificate: DtlsCertificate;
-  /** The far end's SHA-256 certificate fingerprint from SDP. */
+  /** The far end's certificate fingerprint from SDP (SHA-256, or SHA-1/384/512). */
   readonly remoteFingerprint: string;
   /** SrtpSessionOptions.createTransform (the native transform); default the TypeScript ones. */
   readonly srtpTransform?: SrtpTransformFactory;

@@ -63,8 +63,9 @@ const LINE = /^[a-z]=/;
 const ICE_CHARS = /^[A-Za-z0-9+/]+$/;
 /** RFC 8122 §5: hash = "sha-1" / "sha-224" / "sha-256" / "sha-384" / "sha-512" / … ; value = 2UHEX *(":" 2UHEX). */
 const FINGERPRINT_VALUE = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2})+$/;
-// Every browser sends sha-256 (RFC 8827 §6.5 requires it be supported), and our DTLS checks that one.
-const SUPPORTED_HASHES = new Set(['sha-256']);
+// Every browser sends sha-256 (RFC 8827 §6.5 requires it be supported); our DTLS checks sha-1 (old
+// peers), sha-384 and sha-512 too, telling them apart by digest length (core/dtls/certificate.ts).
+const SUPPORTED_HASHES = new Set(['sha-1', 'sha-256', 'sha-384', 'sha-512']);
 
 function fail(code: SdpErrorCode, message: string): OfferResult {
   return { ok: false, error: new SdpError(code, message) };

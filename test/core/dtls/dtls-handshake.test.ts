@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { parseRecords } from '../../../src/core/dtls/record.ts';
-import { bothConnected, clientCert, drive, eventsOfType, makePair } from './harness.ts';
+import { CIPHER_SUITES } from '../../../src/core/dtls/suites.ts';
+import { bothConnected, certsOf, clientCert, drive, eventsOfType, makePair } from './harness.ts';
 
 test('client and server complete a handshake and export identical SRTP keying material', () => {
   const p = makePair('basic');
@@ -170,4 +171,60 @@ test('keying-material export refuses TLS’s own PRF labels and absurd lengths (
   assert.throws(() => p.client.exportKeyingMaterial('master secret', 48), { code: 'ERR_DTLS_INVALID_OPTIONS' });
   assert.throws(() => p.client.exportKeyingMaterial('EXTRACTOR-dtls_srtp', 0), { code: 'ERR_DTLS_INVALID_OPTIONS' });
   assert.equal(p.client.exportKeyingMaterial('EXTRACTOR-dtls_srtp', 60).length, 60);
+});
+
+test('every suite connects, ECDSA and RSA certificates on either side: same suite, same keys, data both ways', () => {
+  for (const [i, suite] of CIPHER_SUITES.entries()) {
+    const server = certsOf(suite.auth);
+    // The client certificate is independent of the suite: alternate the kinds.
+    const client = certsOf(i % 2 === 0 ? 'rsa' : 'ecdsa');
+    const p = makePair(`suite-${suite.name}`, {
+      client: { certificate: client.client, remoteFingerprint: server.server.fingerprint, cipherSuites: [suite.name] },
+      server: { certificate: server.server, remoteFingerprint: client.client.fingerprint },
+    });
+    p.client.start(0);
+    const now = drive(p, { done: bothConnected(p) });
+    const [c] = eventsOfType(p.clientEvents, 'connected');
+    const [s] = eventsOfType(p.serverEvents, 'connected');
+    assert.equal(c?.cipherSuite, suite.name);
+    assert.equal(s?.cipherSuite, suite.name);
+    assert.deepEqual(c.keyingMaterial, s.keyingMaterial);
+    p.client.send(Buffer.from(`up ${suite.name}`));
+    p.server.send(Buffer.from(`down ${suite.name}`));
+    p.server.handle(p.client.pollTransmit()!, now);
+    p.client.handle(p.server.pollTransmit()!, now);
+    const got = (ep: typeof p.client): string[] => {
+      const out: string[] = [];
+      for (let e = ep.pollEvent(); e; e = ep.pollEvent()) if (e.type === 'data') out.push(e.data.toString());
+      return out;
+    };
+    assert.deepEqual(got(p.server), [`up ${suite.name}`]);
+    assert.deepEqual(got(p.client), [`down ${suite.name}`]);
+  }
+});
+
+test('server suite choice is ours: AES-128-GCM, then ChaCha20-Poly1305, then AES-256-GCM, whatever the client order', () => {
+  const expect = (offer: string[], cert: 'ecdsa' | 'rsa', chosen: string): void => {
+    const certs = certsOf(cert);
+    const p = makePair(`choice-${offer.join()}`, {
+      client: { remoteFingerprint: certs.server.fingerprint, cipherSuites: offer },
+      server: { certificate: certs.server },
+    });
+    p.client.start(0);
+    drive(p, { done: bothConnected(p) });
+    assert.equal(eventsOfType(p.serverEvents, 'connected')[0]?.cipherSuite, chosen, offer.join());
+  };
+  const names = CIPHER_SUITES.map((s) => s.name);
+  expect([...names].reverse(), 'ecdsa', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256');
+  expect([...names].reverse(), 'rsa', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256');
+  expect(
+    names.filter((n) => !n.includes('AES_128')),
+    'ecdsa',
+    'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256',
+  );
+  expect(
+    names.filter((n) => n.includes('AES_256')),
+    'rsa',
+    'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+  );
 });

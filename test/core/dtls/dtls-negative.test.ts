@@ -1,5 +1,6 @@
 // Attacks and protocol violations: each must end the handshake with a typed reason (and the
-// right alert), or be ignored without side effects — never throw out of handle().
+// right alert), or be ignored without side effects — never throw out of handle(). The signature,
+// Finished and downgrade attacks run for every cipher suite.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DtlsEvent } from '../../../src/core/dtls/index.ts';
@@ -15,10 +16,12 @@ import {
   parseHandshakeFragments,
   parseServerHello,
 } from '../../../src/core/dtls/handshake.ts';
+import type { FlightEntry } from '../../../src/core/dtls/flight.ts';
 import { ContentType, encodeRecord, parseRecords } from '../../../src/core/dtls/record.ts';
+import { CIPHER_SUITES } from '../../../src/core/dtls/suites.ts';
 import { seededRng } from '../../../src/core/rng.ts';
 import { EvilPeer, pump } from './evil-peer.ts';
-import { bothConnected, clientCert, drive, eventsOfType, makePair, otherCert, serverCert } from './harness.ts';
+import { bothConnected, certsOf, clientCert, drive, eventsOfType, makePair, otherCert, serverCert } from './harness.ts';
 import type { Pair } from './harness.ts';
 
 /** Rewrites the body of every unfragmented epoch-0 handshake message of `type` in a datagram. */
@@ -52,6 +55,12 @@ function withoutExtension(raw: Buffer | undefined, drop: number): Buffer {
   return Buffer.concat(out);
 }
 
+function drainEvents(ep: DtlsEndpoint): DtlsEvent[] {
+  const events: DtlsEvent[] = [];
+  for (let e = ep.pollEvent(); e; e = ep.pollEvent()) events.push(e);
+  return events;
+}
+
 function failure(events: DtlsEvent[]): string | undefined {
   const f = eventsOfType(events, 'failed');
   return f.length === 1 ? f[0].reason.code : undefined;
@@ -63,6 +72,30 @@ function alertsIn(datagrams: Buffer[]): number[] {
     .flatMap((d) => parseRecords(d))
     .filter((r) => r.type === ContentType.alert && r.epoch === 0)
     .map((r) => r.fragment[1]);
+}
+
+/**
+ * Drives a fresh pair while a man in the middle rewrites every `type` handshake message one side
+ * sends, until both sides fail; returns the pair and the datagrams the server sent.
+ */
+function driveRewritten(
+  seed: string,
+  from: 'client' | 'server',
+  type: number,
+  fn: (body: Buffer) => Buffer,
+  over: Parameters<typeof makePair>[1] = {},
+): { p: Pair; fromServer: Buffer[] } {
+  const p = makePair(seed, over);
+  const fromServer: Buffer[] = [];
+  p.client.start(0);
+  drive(p, {
+    done: () => p.server.state === 'failed' && p.client.state === 'failed',
+    tap: (side, d) => {
+      if (side === 'server') fromServer.push(d);
+      return side === from ? rewrite(d, type, fn) : d;
+    },
+  });
+  return { p, fromServer };
 }
 
 function connect(seed: string): { pair: Pair; now: number } {
@@ -89,66 +122,6 @@ test('client certificate that does not match the SDP fingerprint: server fails w
   assert.equal(failure(p.clientEvents), 'ERR_DTLS_PEER_ALERT');
 });
 
-test('CertificateVerify signed by another key than the certificate’s: server fails with decrypt_error', () => {
-  // The client presents the right certificate (fingerprint matches) but signs with another key.
-  const p = makePair('cv-other-key', { client: { certificate: { ...clientCert, privateKey: otherCert.privateKey } } });
-  p.client.start(0);
-  drive(p, { done: () => p.client.state === 'failed' });
-  assert.equal(failure(p.serverEvents), 'ERR_DTLS_BAD_SIGNATURE');
-  assert.equal(p.server.state, 'failed');
-  assert.match(eventsOfType(p.clientEvents, 'failed')[0].reason.message, /alert 51/);
-});
-
-test('ServerKeyExchange signed by another key than the certificate’s: client fails with decrypt_error', () => {
-  const p = makePair('ske-other-key', { server: { certificate: { ...serverCert, privateKey: otherCert.privateKey } } });
-  p.client.start(0);
-  drive(p, { done: () => p.server.state === 'failed' });
-  assert.equal(failure(p.clientEvents), 'ERR_DTLS_BAD_SIGNATURE');
-  assert.equal(failure(p.serverEvents), 'ERR_DTLS_PEER_ALERT');
-});
-
-test('client Finished with wrong verify_data (validly encrypted): server fails with ERR_DTLS_BAD_FINISHED', () => {
-  const server = new DtlsEndpoint({
-    role: 'server',
-    certificate: serverCert,
-    remoteFingerprint: clientCert.fingerprint,
-    rng: seededRng('bf-s'),
-  });
-  const evil = new EvilPeer('client', clientCert, serverCert.fingerprint, (flight) =>
-    flight.map((e) =>
-      e.kind === 'handshake' && e.msgType === HandshakeType.finished
-        ? { ...e, body: Buffer.from(e.body.map((b, i) => (i === 0 ? b ^ 1 : b))) }
-        : e,
-    ),
-  );
-  evil.start();
-  pump(evil, server);
-  assert.equal(server.state, 'failed');
-  const events: DtlsEvent[] = [];
-  for (let e = server.pollEvent(); e; e = server.pollEvent()) events.push(e);
-  assert.equal(failure(events), 'ERR_DTLS_BAD_FINISHED');
-  assert.equal(eventsOfType(events, 'connected').length, 0);
-});
-
-test('server Finished with wrong verify_data (validly encrypted): client fails with ERR_DTLS_BAD_FINISHED', () => {
-  const client = new DtlsEndpoint({
-    role: 'client',
-    certificate: clientCert,
-    remoteFingerprint: serverCert.fingerprint,
-    rng: seededRng('bf-c'),
-  });
-  const evil = new EvilPeer('server', serverCert, clientCert.fingerprint, (flight) =>
-    flight.map((e) => (e.kind === 'handshake' && e.msgType === HandshakeType.finished ? { ...e, body: Buffer.alloc(12) } : e)),
-  );
-  client.start(0);
-  pump(evil, client);
-  assert.equal(evil.connected, true, 'the evil server itself accepted the client');
-  assert.equal(client.state, 'failed');
-  const events: DtlsEvent[] = [];
-  for (let e = client.pollEvent(); e; e = client.pollEvent()) events.push(e);
-  assert.equal(failure(events), 'ERR_DTLS_BAD_FINISHED');
-});
-
 test('a client that sends no certificate is refused (WebRTC requires mutual authentication)', () => {
   for (const variant of ['omitted', 'empty'] as const) {
     const server = new DtlsEndpoint({
@@ -169,58 +142,31 @@ test('a client that sends no certificate is refused (WebRTC requires mutual auth
     });
     evil.start();
     pump(evil, server);
-    const events: DtlsEvent[] = [];
-    for (let e = server.pollEvent(); e; e = server.pollEvent()) events.push(e);
-    assert.equal(failure(events), 'ERR_DTLS_NO_CLIENT_CERTIFICATE', variant);
+    assert.equal(failure(drainEvents(server)), 'ERR_DTLS_NO_CLIENT_CERTIFICATE', variant);
   }
 });
 
 test('a ClientHello offering only an unknown cipher suite gets a handshake_failure alert and a typed reason', () => {
-  const p = makePair('unknown-suite');
-  const fromServer: Buffer[] = [];
-  p.client.start(0);
-  drive(p, {
-    done: () => p.server.state === 'failed' && p.client.state === 'failed',
-    tap: (from, d) => {
-      if (from === 'server') fromServer.push(d);
-      return from === 'client'
-        ? rewrite(d, HandshakeType.clientHello, (b) => encodeClientHello({ ...parseClientHello(b), cipherSuites: [0x009c] }))
-        : d;
-    },
-  });
+  const { p, fromServer } = driveRewritten('unknown-suite', 'client', HandshakeType.clientHello, (b) =>
+    encodeClientHello({ ...parseClientHello(b), cipherSuites: [0x009c] }),
+  );
   assert.equal(failure(p.serverEvents), 'ERR_DTLS_NO_SHARED_CIPHER');
   assert.deepEqual(alertsIn(fromServer), [40]);
   assert.equal(failure(p.clientEvents), 'ERR_DTLS_PEER_ALERT');
 });
 
 test('a client without extended_master_secret is refused (RFC 7627 §5.3)', () => {
-  const p = makePair('no-ems-client');
-  p.client.start(0);
-  drive(p, {
-    done: () => p.server.state === 'failed',
-    tap: (from, d) =>
-      from === 'client'
-        ? rewrite(d, HandshakeType.clientHello, (b) => {
-            const ch = parseClientHello(b);
-            return encodeClientHello({ ...ch, extensions: withoutExtension(ch.extensions, ExtensionType.extendedMasterSecret) });
-          })
-        : d,
+  const { p } = driveRewritten('no-ems-client', 'client', HandshakeType.clientHello, (b) => {
+    const ch = parseClientHello(b);
+    return encodeClientHello({ ...ch, extensions: withoutExtension(ch.extensions, ExtensionType.extendedMasterSecret) });
   });
   assert.equal(failure(p.serverEvents), 'ERR_DTLS_NO_EXTENDED_MASTER_SECRET');
 });
 
 test('a server without extended_master_secret is refused (RFC 7627 §5.3)', () => {
-  const p = makePair('no-ems-server');
-  p.client.start(0);
-  drive(p, {
-    done: () => p.client.state === 'failed' && p.server.state === 'failed',
-    tap: (from, d) =>
-      from === 'server'
-        ? rewrite(d, HandshakeType.serverHello, (b) => {
-            const sh = parseServerHello(b);
-            return encodeServerHello({ ...sh, extensions: withoutExtension(sh.extensions, ExtensionType.extendedMasterSecret) });
-          })
-        : d,
+  const { p } = driveRewritten('no-ems-server', 'server', HandshakeType.serverHello, (b) => {
+    const sh = parseServerHello(b);
+    return encodeServerHello({ ...sh, extensions: withoutExtension(sh.extensions, ExtensionType.extendedMasterSecret) });
   });
   assert.equal(failure(p.clientEvents), 'ERR_DTLS_NO_EXTENDED_MASTER_SECRET');
   assert.equal(failure(p.serverEvents), 'ERR_DTLS_PEER_ALERT');
@@ -296,18 +242,89 @@ test('unprotected alerts after connect are ignored (they could come from anyone 
 test('a ClientHello whose version is not DTLS 1.2 gets a protocol_version alert (RFC 6347 §4.1; issue #19)', () => {
   // 0x0303 is TLS 1.2 (not DTLS), 0xfeff DTLS 1.0 alone (too old), 0x1234 nothing at all.
   for (const version of [0x0303, 0xfeff, 0x1234]) {
-    const p = makePair(`version-${version}`);
-    const fromServer: Buffer[] = [];
-    p.client.start(0);
-    drive(p, {
-      done: () => p.server.state === 'failed' && p.client.state === 'failed',
-      tap: (from, d) => {
-        if (from === 'server') fromServer.push(d);
-        return from === 'client' ? rewrite(d, HandshakeType.clientHello, (b) => encodeClientHello({ ...parseClientHello(b), version })) : d;
-      },
-    });
+    const { p, fromServer } = driveRewritten(`version-${version}`, 'client', HandshakeType.clientHello, (b) =>
+      encodeClientHello({ ...parseClientHello(b), version }),
+    );
     assert.equal(failure(p.serverEvents), 'ERR_DTLS_PROTOCOL_VERSION', `version 0x${version.toString(16)}`);
     assert.deepEqual(alertsIn(fromServer), [70], 'protocol_version (RFC 5246 §7.2.2)');
     assert.equal(failure(p.clientEvents), 'ERR_DTLS_PEER_ALERT');
   }
 });
+
+// Every suite (./suites.ts), with the certificate kind it needs: a wrong signature, a wrong
+// Finished under valid record protection, and an on-path downgrade of the offered suite list.
+for (const [i, suite] of CIPHER_SUITES.entries()) {
+  const only = { cipherSuites: [suite.name] };
+
+  test(`${suite.name}: ServerKeyExchange or CertificateVerify signed by another key fails with ERR_DTLS_BAD_SIGNATURE`, () => {
+    const certs = certsOf(suite.auth);
+    const ske = makePair(`ske-${suite.name}`, {
+      client: { remoteFingerprint: certs.server.fingerprint, ...only },
+      server: { certificate: { ...certs.server, privateKey: certs.other.privateKey } },
+    });
+    ske.client.start(0);
+    drive(ske, { done: () => ske.server.state === 'failed' });
+    assert.equal(failure(ske.clientEvents), 'ERR_DTLS_BAD_SIGNATURE');
+    assert.equal(failure(ske.serverEvents), 'ERR_DTLS_PEER_ALERT');
+    // The client certificate kind is independent of the suite: alternate it.
+    const clientCerts = certsOf(i % 2 === 0 ? 'rsa' : 'ecdsa');
+    const cv = makePair(`cv-${suite.name}`, {
+      client: {
+        certificate: { ...clientCerts.client, privateKey: clientCerts.other.privateKey },
+        remoteFingerprint: certs.server.fingerprint,
+        ...only,
+      },
+      server: { certificate: certs.server, remoteFingerprint: clientCerts.client.fingerprint },
+    });
+    cv.client.start(0);
+    drive(cv, { done: () => cv.client.state === 'failed' });
+    assert.equal(failure(cv.serverEvents), 'ERR_DTLS_BAD_SIGNATURE');
+    assert.match(eventsOfType(cv.clientEvents, 'failed')[0].reason.message, /alert 51/);
+  });
+
+  test(`${suite.name}: a wrong Finished (validly encrypted) fails with ERR_DTLS_BAD_FINISHED, both roles`, () => {
+    const certs = certsOf(suite.auth);
+    const flipFinished = (flight: FlightEntry[]): FlightEntry[] =>
+      flight.map((e) => (e.kind === 'handshake' && e.msgType === HandshakeType.finished ? { ...e, body: Buffer.alloc(12) } : e));
+    const server = new DtlsEndpoint({
+      role: 'server',
+      certificate: certs.server,
+      remoteFingerprint: certs.client.fingerprint,
+      rng: seededRng(`bf-s-${suite.name}`),
+    });
+    const evilClient = new EvilPeer('client', certs.client, certs.server.fingerprint, flipFinished, [suite.name]);
+    evilClient.start();
+    pump(evilClient, server);
+    assert.equal(failure(drainEvents(server)), 'ERR_DTLS_BAD_FINISHED');
+    const client = new DtlsEndpoint({
+      role: 'client',
+      certificate: certs.client,
+      remoteFingerprint: certs.server.fingerprint,
+      rng: seededRng(`bf-c-${suite.name}`),
+      ...only,
+    });
+    const evilServer = new EvilPeer('server', certs.server, certs.client.fingerprint, flipFinished, [suite.name]);
+    client.start(0);
+    pump(evilServer, client);
+    assert.equal(evilServer.connected, true, 'the evil server itself accepted the client');
+    assert.equal(failure(drainEvents(client)), 'ERR_DTLS_BAD_FINISHED');
+  });
+
+  test(`${suite.name}: an on-path rewrite of the offered suite list down to this suite never connects`, () => {
+    const certs = certsOf(suite.auth);
+    const { p } = driveRewritten(
+      `downgrade-${suite.name}`,
+      'client',
+      HandshakeType.clientHello,
+      (b) => encodeClientHello({ ...parseClientHello(b), cipherSuites: [suite.id] }),
+      { client: { remoteFingerprint: certs.server.fingerprint }, server: { certificate: certs.server } },
+    );
+    // RFC 5246 §7.4.8: the client's CertificateVerify signs the transcript it saw, which holds the
+    // real ClientHello, so the server finds the rewrite before any key is used (and RFC 7627's
+    // session hash would make the Finished fail after it).
+    assert.equal(failure(p.serverEvents), 'ERR_DTLS_BAD_SIGNATURE');
+    assert.equal(failure(p.clientEvents), 'ERR_DTLS_PEER_ALERT');
+    assert.equal(eventsOfType(p.serverEvents, 'connected').length, 0);
+    assert.equal(eventsOfType(p.clientEvents, 'connected').length, 0);
+  });
+}

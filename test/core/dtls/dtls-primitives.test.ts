@@ -14,7 +14,8 @@ import { NamedGroup } from '../../../src/core/dtls/extensions.ts';
 import { encodeFragment } from '../../../src/core/dtls/handshake.ts';
 import { prf } from '../../../src/core/dtls/prf.ts';
 import { Reassembler } from '../../../src/core/dtls/reassembly.ts';
-import { encodeRecord, GcmRecordCipher, parseRecords } from '../../../src/core/dtls/record.ts';
+import { AeadRecordCipher, encodeRecord, parseRecords } from '../../../src/core/dtls/record.ts';
+import { CIPHER_SUITES } from '../../../src/core/dtls/suites.ts';
 import { ReplayWindow } from '../../../src/core/replay-window.ts';
 import { parseHandshakeFragments } from '../../../src/core/dtls/handshake.ts';
 import { seededRng } from '../../../src/core/rng.ts';
@@ -118,20 +119,25 @@ test('record parsing is total: several records per datagram, a truncated tail is
   );
 });
 
-test('AES-128-GCM records: round trip, and any change to header, nonce, body or tag is rejected', () => {
-  const key = seededRng('k').bytes(16);
-  const salt = seededRng('s').bytes(4);
-  const seal = new GcmRecordCipher(key, salt);
-  const open = new GcmRecordCipher(key, salt);
-  const rec = seal.seal(23, 0xfefd, 1, 7, Buffer.from('secret'));
-  assert.equal(rec.length, 13 + 8 + 6 + 16);
-  assert.equal(open.open(parseRecords(rec)[0])?.toString(), 'secret');
-  for (let i = 0; i < rec.length; i++) {
-    if (i >= 11 && i < 13) continue; // the length field: changing it makes the record unparseable instead
-    const bad = Buffer.from(rec);
-    bad[i] ^= 0x01;
-    const parsed = parseRecords(bad);
-    assert.ok(parsed.length === 0 || open.open(parsed[0]) === undefined, `byte ${i}`);
+test('AEAD records (AES-128/256-GCM, ChaCha20-Poly1305): round trip, and any change to header, nonce, body or tag is rejected', () => {
+  for (const suite of CIPHER_SUITES.filter((s) => s.auth === 'ecdsa')) {
+    const key = seededRng(`k-${suite.aead}`).bytes(suite.keyLength);
+    const iv = seededRng(`s-${suite.aead}`).bytes(suite.fixedIvLength);
+    const seal = new AeadRecordCipher(suite, key, iv);
+    const open = new AeadRecordCipher(suite, key, iv);
+    const rec = seal.seal(23, 0xfefd, 1, 7, Buffer.from('secret'));
+    assert.equal(rec.length, 13 + suite.explicitNonceLength + 6 + 16, suite.name);
+    // Another sequence number gives another nonce: the same plaintext seals differently.
+    const other = seal.seal(23, 0xfefd, 1, 8, Buffer.from('secret'));
+    assert.notDeepEqual(other.subarray(13), rec.subarray(13), suite.name);
+    assert.equal(open.open(parseRecords(rec)[0])?.toString(), 'secret');
+    for (let i = 0; i < rec.length; i++) {
+      if (i >= 11 && i < 13) continue; // the length field: changing it makes the record unparseable instead
+      const bad = Buffer.from(rec);
+      bad[i] ^= 0x01;
+      const parsed = parseRecords(bad);
+      assert.ok(parsed.length === 0 || open.open(parsed[0]) === undefined, `byte ${i}`);
+    }
   }
 });
 

@@ -9,9 +9,11 @@ import { SrtpProfile } from '../../../src/core/dtls/extensions.ts';
 import { packFlight } from '../../../src/core/dtls/flight.ts';
 import type { FlightEntry } from '../../../src/core/dtls/flight.ts';
 import { parseHandshakeFragments } from '../../../src/core/dtls/handshake.ts';
-import { gcmKeyBlock } from '../../../src/core/dtls/prf.ts';
+import { aeadKeyBlock } from '../../../src/core/dtls/prf.ts';
 import { Reassembler } from '../../../src/core/dtls/reassembly.ts';
-import { ContentType, DTLS12, encodeRecord, GcmRecordCipher, parseRecords } from '../../../src/core/dtls/record.ts';
+import { AeadRecordCipher, ContentType, DTLS12, encodeRecord, parseRecords } from '../../../src/core/dtls/record.ts';
+import { keyKind } from '../../../src/core/dtls/signature.ts';
+import { CIPHER_SUITES } from '../../../src/core/dtls/suites.ts';
 import { ServerHandshake } from '../../../src/core/dtls/server.ts';
 import type { HandshakeHost, HandshakeRole } from '../../../src/core/dtls/types.ts';
 import type { DtlsEndpoint } from '../../../src/core/dtls/index.ts';
@@ -25,8 +27,8 @@ export class EvilPeer {
   readonly #handshake: HandshakeRole;
   readonly #reassembler = new Reassembler();
   readonly #writeSeq = [0, 0];
-  #write: GcmRecordCipher | undefined;
-  #read: GcmRecordCipher | undefined;
+  #write: AeadRecordCipher | undefined;
+  #read: AeadRecordCipher | undefined;
   #messageSeq = 0;
 
   constructor(
@@ -34,14 +36,17 @@ export class EvilPeer {
     certificate: DtlsCertificate,
     remoteFingerprint: string,
     mutate: (flight: FlightEntry[]) => FlightEntry[],
+    suites?: readonly string[],
   ) {
     this.#role = role;
     const host: HandshakeHost = {
       certificate,
+      certificateKind: keyKind(certificate.privateKey)!,
       remoteFingerprint: parseFingerprint(remoteFingerprint)!,
       rng: seededRng(`evil-${role}`),
       srtpProfiles: [SrtpProfile.SRTP_AES128_CM_HMAC_SHA1_80],
       cookie: false,
+      cipherSuites: CIPHER_SUITES.filter((s) => suites === undefined || suites.includes(s.name)),
       nextMessageSeq: () => this.#messageSeq++,
       setMessageSeq: (s) => {
         this.#messageSeq = s;
@@ -56,9 +61,9 @@ export class EvilPeer {
       },
       sendHelloVerifyRequest: () => {},
       installKeys: (s) => {
-        const k = gcmKeyBlock(s.masterSecret, s.clientRandom, s.serverRandom);
-        const c = new GcmRecordCipher(k.clientKey, k.clientSalt);
-        const sv = new GcmRecordCipher(k.serverKey, k.serverSalt);
+        const k = aeadKeyBlock(s.suite, s.masterSecret, s.clientRandom, s.serverRandom);
+        const c = new AeadRecordCipher(s.suite, k.clientKey, k.clientIv);
+        const sv = new AeadRecordCipher(s.suite, k.serverKey, k.serverIv);
         this.#write = role === 'client' ? c : sv;
         this.#read = role === 'client' ? sv : c;
       },

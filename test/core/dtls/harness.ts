@@ -15,6 +15,22 @@ export const clientCert: DtlsCertificate = generateCertificate(seededRng('client
 export const serverCert: DtlsCertificate = generateCertificate(seededRng('server-cert'));
 export const otherCert: DtlsCertificate = generateCertificate(seededRng('other-cert'));
 
+let rsa: { client: DtlsCertificate; server: DtlsCertificate; other: DtlsCertificate } | undefined;
+/** RSA 2048 certificates (made on first use: RSA key generation is slow, and not seedable). */
+export function rsaCerts(): { client: DtlsCertificate; server: DtlsCertificate; other: DtlsCertificate } {
+  rsa ??= {
+    client: generateCertificate(seededRng('rsa-client'), 'rsa'),
+    server: generateCertificate(seededRng('rsa-server'), 'rsa'),
+    other: generateCertificate(seededRng('rsa-other'), 'rsa'),
+  };
+  return rsa;
+}
+
+/** Certificates of the kind a suite's key exchange needs ('ecdsa' or 'rsa'). */
+export function certsOf(kind: 'ecdsa' | 'rsa'): { client: DtlsCertificate; server: DtlsCertificate; other: DtlsCertificate } {
+  return kind === 'rsa' ? rsaCerts() : { client: clientCert, server: serverCert, other: otherCert };
+}
+
 export interface Pair {
   client: DtlsEndpoint;
   server: DtlsEndpoint;

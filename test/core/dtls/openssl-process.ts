@@ -18,31 +18,24 @@ export interface OpensslIdentity {
   remove(): void;
 }
 
-/** An ECDSA P-256 self-signed certificate made by openssl itself, in a fresh temp dir. */
-export function makeOpensslIdentity(): OpensslIdentity {
+/** `openssl req -newkey` arguments for the key kinds the interop tests use. */
+export const OPENSSL_KEYS = {
+  p256: ['ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'],
+  p384: ['ec', '-pkeyopt', 'ec_paramgen_curve:secp384r1'],
+  rsa2048: ['rsa:2048'],
+  rsa3072: ['rsa:3072'],
+  rsa4096: ['rsa:4096'],
+} as const;
+
+/** A self-signed certificate made by openssl itself (ECDSA P-256 by default), in a fresh temp dir. */
+export function makeOpensslIdentity(newkey: readonly string[] = OPENSSL_KEYS.p256): OpensslIdentity {
   const dir = mkdtempSync(join(tmpdir(), 'parley-dtls-'));
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
   execFileSync(
     'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-subj',
-      '/CN=openssl-peer',
-      '-days',
-      '2',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore', timeout: 10_000 },
+    ['req', '-x509', '-newkey', ...newkey, '-nodes', '-subj', '/CN=openssl-peer', '-days', '2', '-keyout', key, '-out', cert],
+    { stdio: 'ignore', timeout: 60_000 },
   );
   const fingerprint = new X509Certificate(readFileSync(cert)).fingerprint256;
   return { dir, cert, key, fingerprint, remove: () => rmSync(dir, { recursive: true, force: true }) };
@@ -55,8 +48,9 @@ export class OpensslProcess {
   #exited: Promise<void>;
   #spawnFailed = false;
 
-  constructor(args: string[]) {
-    this.#proc = spawn('openssl', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** `command` is openssl by default; the GnuTLS tests run gnutls-cli/gnutls-serv through it too. */
+  constructor(args: string[], command = 'openssl') {
+    this.#proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.#proc.stdout.on('data', (d: Buffer) => {
       this.#out += d.toString('latin1');
     });
@@ -80,7 +74,7 @@ export class OpensslProcess {
   /** Waits until stdout (or stderr) matches `re` (bounded), and returns the match. */
   waitFor(re: RegExp, ms: number, stream: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpExecArray> {
     const failure = (): string =>
-      `openssl: no ${re} within ${ms} ms (exit ${this.#proc.exitCode})\nstdout:\n${this.#out}\nstderr:\n${this.#err}`;
+      `${this.#proc.spawnfile}: no ${re} within ${ms} ms (exit ${this.#proc.exitCode})\nstdout:\n${this.#out}\nstderr:\n${this.#err}`;
     return waitFor(
       () => {
         const m = re.exec(stream === 'stdout' ? this.#out : this.#err);
@@ -108,4 +102,30 @@ export class OpensslProcess {
 export async function opensslKeyingMaterial(p: OpensslProcess, ms: number): Promise<Buffer> {
   const m = await p.waitFor(/Keying material: ([0-9A-F]+)/, ms);
   return Buffer.from(m[1], 'hex');
+}
+
+/** s_server/s_client arguments for one DTLS 1.2 run: identity, cipher list, SRTP profile, keying-material export. */
+export function opensslDtlsArgs(
+  peer: OpensslIdentity,
+  cipher: string,
+  srtpProfile: string,
+  keyingLength: number,
+  extra: readonly string[],
+): string[] {
+  return [
+    '-dtls1_2',
+    '-cert',
+    peer.cert,
+    '-key',
+    peer.key,
+    '-cipher',
+    cipher,
+    '-use_srtp',
+    srtpProfile,
+    '-keymatexport',
+    'EXTRACTOR-dtls_srtp',
+    '-keymatexportlen',
+    String(keyingLength),
+    ...extra,
+  ];
 }

@@ -54,7 +54,20 @@ test('no rtcp-mux, plain RTP/AVP or an unknown setup value → ERR_SDP_UNSUPPORT
   assert.equal(code(CHROME.replace('a=rtcp-mux\r\n', '')), SdpErrorCode.unsupported);
   assert.equal(code(CHROME.replace('UDP/TLS/RTP/SAVPF', 'RTP/AVP')), SdpErrorCode.unsupported);
   assert.equal(code(CHROME.replaceAll('a=setup:actpass', 'a=setup:holdconn')), SdpErrorCode.unsupported);
-  assert.equal(code(CHROME.replaceAll('sha-256 84:AC', 'sha-1 84:AC')), SdpErrorCode.unsupported);
+  assert.equal(code(CHROME.replaceAll('sha-256 84:AC', 'sha-224 84:AC')), SdpErrorCode.unsupported);
+});
+
+test('a=fingerprint with sha-1, sha-256, sha-384 or sha-512 is accepted (RFC 8122 §5)', () => {
+  const withFingerprint = (hash: string, bytes: number): string =>
+    CHROME.replaceAll(/a=fingerprint:.*\r\n/g, `a=fingerprint:${hash} ${Array.from({ length: bytes }, () => 'AB').join(':')}\r\n`);
+  for (const [hash, bytes] of [
+    ['sha-1', 20],
+    ['sha-256', 32],
+    ['sha-384', 48],
+    ['sha-512', 64],
+  ] as const) {
+    assert.equal(code(withFingerprint(hash, bytes)), 'ok', hash);
+  }
 });
 
 test('LF-only line ends are accepted', () => {
