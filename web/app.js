@@ -6,6 +6,8 @@
 // transport (Chromium closes it at once on close_notify, while connectionState may linger) and
 // the data channel, and its reason is read with GET on the call's Location. Refusals show the
 // server's message, not its JSON. State is mirrored in `window.parley` for automated tests.
+// Past 400 lines because the page is one script with no build step (served as is by the
+// transceiver): call, events panel, stats and pickers share its one state.
 /* global window, document, navigator, RTCPeerConnection, URLSearchParams */
 
 const GATHER_TIMEOUT_MS = 1500;

@@ -4,6 +4,9 @@
 // relay and transceiver run exactly the production code path (their own CLI, config, signals).
 // It needs no Redis and no configuration; every address can be overridden, and port 0 means
 // "pick a free port" (tests use that). SIGINT/SIGTERM stop both children cleanly.
+// Past 400 lines because the command's settings spec (which README renders), the address plan and
+// the supervision of its two children (ready lines, /readyz, unexpected exits) are one lifecycle read
+// top to bottom; the children's own code is elsewhere.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';

@@ -7,6 +7,9 @@
 // timer of its Clock that also advances the coarse clock the datapath stamps flows with.
 // Runs inside a worker thread (worker-main.ts) but takes its port, data and clock as arguments,
 // so a test runs one in process on a ManualClock.
+// Past 400 lines because it is the one place where a worker's pieces meet — route, token limits,
+// store, revocations, the TCP side, misconfiguration warnings — each a module of its own; what stays
+// here is their wiring on the miss path and the one tick.
 import type { RemoteInfo } from 'node:dgram';
 import { readlinkSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';

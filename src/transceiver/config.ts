@@ -3,6 +3,8 @@
 // rendered from this spec. Cross-setting checks live in resolveTransceiverConfig, as the relay's
 // in resolveRelayConfig; keys (`--keys-file` / PARLEY_KEYS) go through
 // src/common/keyring-config.ts like every other process.
+// Past 400 lines because it is a table: one declaration per setting (STYLE.md rule 14) and the
+// cross-setting checks; splitting it would split the one list README and --help render.
 import { DEFAULT_ADMISSION } from './http/admission-limits.ts';
 import { DEFAULT_MAX_CONNECTIONS } from '../common/http-limits.ts';
 import type { TransportAddress } from '../core/address.ts';

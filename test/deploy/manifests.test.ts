@@ -4,6 +4,8 @@
 // network policy, security contexts, resources, scrape annotations, relay placement, public
 // addresses and location names that agree, Redis for flows and heartbeats, routable call ids,
 // settings the processes know, and no committed keys.
+// Past 400 lines because every property is checked on every rendered overlay from one rendering;
+// each test is short and they share the rendered objects.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

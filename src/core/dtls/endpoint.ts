@@ -4,6 +4,8 @@
 // (re)transmission, events, application data. The handshake itself lives in client.ts and
 // server.ts behind the HandshakeHost interface. Not here: renegotiation (refused by ignoring
 // it), session resumption, DTLS 1.3, Connection IDs, suites other than those of ./suites.ts.
+// Just past 400 lines because epochs, replay windows, alerts and flight retransmission act on the
+// same record state in one handle/poll cycle; the handshakes and the ciphers are already apart.
 import { parseFingerprint } from './certificate.ts';
 import { ClientHandshake } from './client.ts';
 import { AlertDescription, DTLS_DROPS, DtlsCode, DtlsError } from './errors.ts';

@@ -2,6 +2,8 @@
 // answer → Session on the media endpoint), enforces the session limit and drain, and serves the
 // signaling API's questions (CallService). A closed call is kept for a while so GET can still
 // say how it ended. Not here: HTTP (http/signaling.ts), packets (media/endpoint.ts, calls/session.ts).
+// Just past 400 lines: admission, the answer and the session's construction share the offer's
+// state for one createCall, and GET/DELETE read the same records.
 import type { TransportAddress } from '../../core/address.ts';
 import { formatAddress } from '../../core/address.ts';
 import type { DtlsCertificate } from '../../core/dtls/index.ts';

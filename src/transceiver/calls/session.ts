@@ -7,6 +7,8 @@
 // (SRTP keys) → closed, with a CloseReason.
 // Datagrams arrive without the relay header; `path` says which client address and relay they
 // came through, and every transmit says where to send (the relay the client last used).
+// Past 400 lines because the call's deadlines, handler hand-offs (audio, channels, events, DTMF,
+// marks) and path following act on one state in one handle/poll cycle; the peer itself is core/peer.
 import type { DtlsCertificate, DtlsDropReason } from '../../core/dtls/index.ts';
 import type { IceLiteCounter } from '../../core/ice/index.ts';
 import type { SansIo } from '../../core/output.ts';

@@ -11,6 +11,8 @@
 // It is only HTTP: what a call is lives behind CallService (calls/call-registry.ts), what an offer
 // body and a client secret are in realtime-front/. Every error answer is
 // `{"error":{"message","type","code"}}` from the catalog in http/signaling-errors.ts.
+// Just past 400 lines: one router for the API's routes, each handler a few lines over the services
+// named above; the limits, forwarding, sideband and static files are modules of their own.
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { TransportAddress } from '../../core/address.ts';

@@ -7,6 +7,8 @@
 // injected Clock, from a min-heap of their deadlines. The socket itself is behind media/media-socket.ts (`--media-io`:
 // batched native I/O or Node's dgram). Not here: what a call is (calls/session.ts) or how calls are
 // created (calls/call-registry.ts).
+// Past 400 lines because the demultiplexing, the address-ownership rules (issue #19) and the
+// one timer over all sessions share the routing maps; the socket and the sessions are elsewhere.
 import type { TransportAddress } from '../../core/address.ts';
 import { classify } from '../../core/demux.ts';
 import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader, isRelayHeader } from '../../contracts/relay-header.ts';
