@@ -156,6 +156,14 @@ export const relaySettings = {
     default: 100_000,
     parse: parsers.int(1, 10_000_000),
   }),
+  unconfirmedTimeout: setting({
+    flag: 'unconfirmed-timeout',
+    env: 'PARLEY_UNCONFIRMED_TIMEOUT',
+    metavar: 'SECONDS',
+    help: "a new flow the transceiver has not yet sent to (its client not yet proven to be a call's) is removed after this long (docs/security.md); a transceiver answers within milliseconds, so raise it only for load tests whose sink never answers",
+    default: 5,
+    parse: parsers.int(1, 600),
+  }),
   idleTimeout: setting({
     flag: 'idle-timeout',
     env: 'PARLEY_IDLE_TIMEOUT',

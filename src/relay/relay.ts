@@ -126,6 +126,7 @@ export async function startRelay(cfg: RelayConfig, log: Logger, clock: Clock = s
       transceiverCidrs: cfg.transceiverCidrs.toString(),
       maxFlows: perWorkerFlows,
       idleMs: cfg.idleTimeout * 1000,
+      unconfirmedMs: cfg.unconfirmedTimeout * 1000,
       newFlowRate: cfg.newFlowRate,
       newFlowBurst: cfg.newFlowBurst,
       storeLookupRate: cfg.storeLookupRate,

@@ -30,6 +30,8 @@ export interface WorkerInit {
   readonly transceiverCidrs: string;
   readonly maxFlows: number;
   readonly idleMs: number;
+  /** --unconfirmed-timeout in ms (token-flows.ts unconfirmedMs). */
+  readonly unconfirmedMs: number;
   readonly newFlowRate: number;
   readonly newFlowBurst: number;
   readonly storeLookupRate: number;

@@ -38,7 +38,7 @@ import { fromIceChars } from '../core/token/format.ts';
 import { open as openToken } from '../core/token/index.ts';
 import type { DropReason, RemovalReason } from './stats.ts';
 import type { OnRemoved } from './token-flows.ts';
-import { TokenFlows } from './token-flows.ts';
+import { DEFAULT_TOKEN_LIMITS, TokenFlows } from './token-flows.ts';
 import type { NewFlow } from './flow-index.ts';
 import { HELPER_NICE, lowerHelperThreads } from './thread-priority.ts';
 import type { FlowStore, StoreObserver } from './store/flow-store.ts';
@@ -145,7 +145,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
   readonly #lookupLimiter: KeyedTokenBuckets;
   readonly #negative = new Map<string, number>();
   readonly #inFlight = new Map<string, Buffer>();
-  readonly #tokenFlows = new TokenFlows();
+  readonly #tokenFlows: TokenFlows;
   readonly #revoked = new RevokedTokens();
   readonly #removed: OnRemoved;
   readonly #misconfig: MisconfigWarnings;
@@ -217,6 +217,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
     // The internal socket has one family; a destination of the other could never be reached.
     this.#transceiverAllowed = (ip) => ip.includes(':') === internalV6 && allowed(ip);
     this.#keyring = Keyring.parse(init.keys);
+    this.#tokenFlows = new TokenFlows({ ...DEFAULT_TOKEN_LIMITS, unconfirmedMs: init.unconfirmedMs });
     this.#newFlowLimiter = new KeyedTokenBuckets({ ratePerSecond: init.newFlowRate, burst: init.newFlowBurst, maxKeys: 100_000 });
     this.#lookupLimiter = new KeyedTokenBuckets({ ratePerSecond: init.storeLookupRate, burst: init.storeLookupRate, maxKeys: 1 });
     this.#writeFlow = (f) => this.#storeWrite(f);

@@ -15,6 +15,7 @@ import { RelayWorker } from '../../src/relay/worker.ts';
 import type { WorkerInit, WorkerMessage } from '../../src/relay/worker-protocol.ts';
 import { TEST_DATAPATH } from './harness.ts';
 import { KEYS_TEXT } from './helpers.ts';
+import { DEFAULT_TOKEN_LIMITS } from '../../src/relay/token-flows.ts';
 
 export interface InProcessWorker {
   readonly publics: readonly TransportAddress[];
@@ -47,6 +48,7 @@ export async function startWorkerInProcess(
     transceiverCidrs: o.transceiverCidrs ?? '127.0.0.0/8',
     maxFlows: o.maxFlows ?? 100,
     idleMs,
+    unconfirmedMs: DEFAULT_TOKEN_LIMITS.unconfirmedMs,
     newFlowRate: 100,
     newFlowBurst: 200,
     storeLookupRate: 1000,
