@@ -10,15 +10,22 @@
 // Cost on the reference machine (AMD EPYC, Node 24, native): ~55 µs to encode and ~17 µs to
 // decode one 20 ms mono frame (see docs/media.md), so it is safe to call on the event loop.
 import { Decoder, Encoder } from '@evan/opus';
+import { OPUS_CLOCK_RATE, TICKS_PER_FRAME } from '../core/rtp/index.ts';
 import { MediaError, MediaErrorCode } from './errors.ts';
 
-export const OPUS_SAMPLE_RATE = 48000;
+export const OPUS_SAMPLE_RATE = OPUS_CLOCK_RATE;
 /** Samples per channel in one 20 ms frame at 48 kHz. */
-export const OPUS_FRAME_SAMPLES = 960;
+export const OPUS_FRAME_SAMPLES = TICKS_PER_FRAME;
 /** The PCM rates libopus encodes from and decodes to (RFC 6716 §2). */
 export const OPUS_PCM_RATES = [8000, 12000, 16000, 24000, 48000] as const;
 export type OpusPcmRate = (typeof OPUS_PCM_RATES)[number];
-export const OPUS_FRAME_MS = 20;
+/** The rates a PCM handler may ask for (handlers/pcm.ts): telephony, wideband, Realtime's 24 kHz, Opus's own. */
+export const PCM_RATES = [8000, 16000, 24000, 48000] as const satisfies readonly OpusPcmRate[];
+export type PcmRate = (typeof PCM_RATES)[number];
+
+export function isPcmRate(rate: number): rate is PcmRate {
+  return (PCM_RATES as readonly number[]).includes(rate);
+}
 /** RFC 6716 §3.2.1: the longest Opus packet carries 120 ms = 5760 samples per channel at 48 kHz. */
 const MAX_PACKET_SAMPLES = 5760;
 

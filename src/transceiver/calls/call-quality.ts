@@ -15,6 +15,7 @@
 // Ppl is the worse direction's loss in percent: the client's stream as we count it (RFC 3550
 // cumulative lost / expected) or ours as the client's last RTCP receiver report says. An
 // estimate for comparing calls and locations, not a listening test.
+import { FRAME_MS } from '../../core/rtp/index.ts';
 import type { CallQuality, SessionStats } from './call-types.ts';
 
 export type { CallQuality };
@@ -22,8 +23,6 @@ export type { CallQuality };
 /** G.113 Ie and Bpl for G.711 with PLC (see the header). */
 const IE = 0;
 const BPL = 25.1;
-/** One 20 ms Opus frame of packetisation delay. */
-const FRAME_MS = 20;
 
 /** The simplified E-model's R factor for a one-way delay (ms) and a loss percentage. */
 export function rFactor(oneWayMs: number, lossPercent: number): number {

@@ -1,18 +1,18 @@
 // PCM handlers: the handler API for agents that want samples, not Opus. pcmHandler() wraps a
 // PcmHandler into a MediaHandlerFactory that does the media work once for everyone:
 // caller Opus → jitter buffer (src/media/jitter-buffer.ts: in order, one frame per 20 ms of
-// media, gaps concealed by repeating the last frame with a fade and counted) → decode → the
-// handler's rate (8, 16, 24 or 48 kHz, src/media/rate.ts) → onPcm(); and back: write(pcm) of any
-// length at that rate → 20 ms frames → 48 kHz → Opus → the call's paced output queue, bounded in
+// media, gaps concealed by repeating the last frame with a fade and counted) → libopus decodes
+// straight to the handler's rate (8, 16, 24 or 48 kHz; media/opus.ts, no resampler) → onPcm(); and
+// back: write(pcm) of any length at that rate → 20 ms frames → Opus (encoded from that rate) → the call's paced output queue, bounded in
 // seconds, write() returning false (and dropping) past the bound. flush() is barge-in (queued
 // audio and the partial frame go at once); marks are the call's (ctx.mark). The factory may be
 // async, like any handler factory (dial the agent while the POST waits).
 // Not here: a wire protocol (media-stream.ts speaks Twilio's over this).
+import { FRAME_MS } from '../../core/rtp/index.ts';
 import { JitterBuffer } from '../../media/jitter-buffer.ts';
 import type { JitterStats } from '../../media/jitter-buffer.ts';
-import { createOpusDecoder, createOpusEncoder, OPUS_FRAME_SAMPLES } from '../../media/opus.ts';
-import { createResampler, isPcmRate } from '../../media/rate.ts';
-import type { PcmRate } from '../../media/rate.ts';
+import { createOpusDecoder, createOpusEncoder, isPcmRate } from '../../media/opus.ts';
+import type { PcmRate } from '../../media/opus.ts';
 import { HandlerError, HandlerErrorCode } from './errors.ts';
 import type {
   DtmfEvent,
@@ -73,8 +73,6 @@ export interface PcmHandler {
 
 export type PcmHandlerFactory = (ctx: PcmHandlerContext) => PcmHandler | Promise<PcmHandler>;
 
-/** The ms of media in one frame, and the ring's bound (src/core/peer/rtp-sender.ts). */
-const FRAME_MS = 20;
 const MAX_QUEUE_SECONDS = 60;
 /** Concealment fades a repeated frame by half each time; after this many it is silence. */
 const CONCEAL_REPEATS = 3;
@@ -117,10 +115,8 @@ class PcmBridge {
   readonly #maxFrames: number;
   readonly #onDrop: ((reason: PcmDropReason) => void) | undefined;
   readonly #jitter: JitterBuffer;
-  readonly #decoder = createOpusDecoder();
-  readonly #encoder = createOpusEncoder({ application: 'voip' });
-  readonly #down;
-  readonly #up;
+  readonly #decoder;
+  readonly #encoder;
   readonly #partial: Int16Array;
   #partialFill = 0;
   #last: Int16Array | undefined;
@@ -136,8 +132,9 @@ class PcmBridge {
     this.#maxFrames = maxFrames;
     this.#onDrop = o.onDrop;
     this.#jitter = new JitterBuffer({ depthFrames: o.jitterFrames });
-    this.#down = createResampler(48000, rate);
-    this.#up = createResampler(rate, 48000);
+    // libopus decodes to and encodes from the handler's rate itself (media/opus.ts): no resampler.
+    this.#decoder = createOpusDecoder({ sampleRate: rate });
+    this.#encoder = createOpusEncoder({ application: 'voip', sampleRate: rate });
     this.#partial = new Int16Array(this.#frameSamples);
     // The handler's context: the call's, plus the PCM members (getters read the call's live values).
     this.context = Object.create(ctx, {
@@ -179,32 +176,32 @@ class PcmBridge {
     // Copy: the receive path may reuse the packet's buffer once onAudio returns.
     this.#jitter.push(frame.sequence, Buffer.from(frame.payload));
     for (let out = this.#jitter.pop(); out !== undefined && !this.#closed; out = this.#jitter.pop()) {
-      let pcm48: Int16Array | undefined;
+      let pcm: Int16Array | undefined;
       let concealed = false;
       if (!out.lost) {
         try {
-          pcm48 = this.#decoder.decode(out.payload);
-          if (pcm48.length !== OPUS_FRAME_SAMPLES) throw new Error(`${pcm48.length} samples`);
-          this.#last = pcm48;
+          pcm = this.#decoder.decode(out.payload);
+          if (pcm.length !== this.#frameSamples) throw new Error(`${pcm.length} samples`);
+          this.#last = pcm;
           this.#concealed = 0;
         } catch {
           this.#onDrop?.('bad_caller_audio');
-          pcm48 = undefined;
+          pcm = undefined;
         }
       }
-      if (pcm48 === undefined) {
+      if (pcm === undefined) {
         // libopus's PLC is not reachable through @evan/opus's native build (an empty packet is
         // refused), so a lost or undecodable frame repeats the last one at half the level each time.
         concealed = true;
-        pcm48 = this.#conceal();
+        pcm = this.#conceal();
       }
-      const pcm = this.#down.process(pcm48);
-      this.#handler?.onPcm(pcm === pcm48 ? pcm48.slice() : pcm, { concealed, index: this.#index++ });
+      // A copy: the decoded frame is also kept for concealment.
+      this.#handler?.onPcm(concealed ? pcm : pcm.slice(), { concealed, index: this.#index++ });
     }
   }
 
   #conceal(): Int16Array {
-    const out = new Int16Array(OPUS_FRAME_SAMPLES);
+    const out = new Int16Array(this.#frameSamples);
     const last = this.#last;
     this.#concealed++;
     if (last === undefined || this.#concealed > CONCEAL_REPEATS) return out;
@@ -231,7 +228,7 @@ class PcmBridge {
       i += take;
       if (this.#partialFill === n) {
         this.#partialFill = 0;
-        this.#ctx.send(this.#encoder.encode(this.#up.process(this.#partial)));
+        this.#ctx.send(this.#encoder.encode(this.#partial));
       }
     }
     return true;
@@ -242,7 +239,7 @@ class PcmBridge {
     if (this.#partialFill > 0 && !this.#closed) {
       this.#partial.fill(0, this.#partialFill);
       this.#partialFill = 0;
-      this.#ctx.send(this.#encoder.encode(this.#up.process(this.#partial)));
+      this.#ctx.send(this.#encoder.encode(this.#partial));
     }
     this.#ctx.mark(done);
   }

@@ -11,6 +11,7 @@
 // `output_audio_buffer.clear`, or the model's `speech_started` while audio plays) drops the queued
 // audio and truncates the model's item at what was really played. Not here: the HTTP front door,
 // `oai-events` itself (the call's channel code), the sideband WebSocket.
+import { FRAME_MS } from '../../../core/rtp/index.ts';
 import WebSocket from 'ws';
 import { createOpusDecoder, createOpusEncoder } from '../../../media/opus.ts';
 import type { InboundOpusFrame, MediaHandler, MediaHandlerContext, RealtimeEvent } from '../media-handler.ts';
@@ -56,8 +57,7 @@ const PCM_RATE = 24000;
 /** 40 ms of 24 kHz PCM16 per `input_audio_buffer.append`. */
 const APPEND_SAMPLES = (PCM_RATE * 40) / 1000;
 /** One 20 ms Opus frame's PCM at 24 kHz. */
-const FRAME_SAMPLES = (PCM_RATE * 20) / 1000;
-const FRAME_MS = 20;
+const FRAME_SAMPLES = (PCM_RATE * FRAME_MS) / 1000;
 const MAX_TRUNCATED_ITEMS = 16;
 /**
  * Frames of silence sent after a barge-in cut the reply off. A receiver whose packets simply stop
