@@ -21,22 +21,29 @@ export const PARLEY_CHANNEL_LABEL = 'parley';
 
 export const createParleyChannelHandler = (ctx: MediaHandlerContext): MediaHandler => {
   const echo = createEchoHandler(ctx);
-  let channel: HandlerChannel | undefined;
+  let closed = false;
+  // The call's channels exist once its factory has returned (openChannel throws before), so the
+  // channel is opened just after: it stays `connecting` until SCTP is up anyway.
   if (ctx.dataChannels) {
-    channel = ctx.openChannel({ label: PARLEY_CHANNEL_LABEL, ordered: true });
-    const ours = channel;
-    ours.onOpen = () => {
-      ours.send('hello');
-    };
-    ours.onMessage = (data) => {
-      if (data === 'close') ours.close();
-      else ours.send(data);
-    };
+    queueMicrotask(() => {
+      if (closed) return;
+      const ours: HandlerChannel = ctx.openChannel({ label: PARLEY_CHANNEL_LABEL, ordered: true });
+      ours.onOpen = () => {
+        ours.send('hello');
+      };
+      ours.onMessage = (data) => {
+        if (data === 'close') ours.close();
+        else ours.send(data);
+      };
+    });
   }
   return {
     onAudio: (frame) => echo.onAudio(frame),
     onChannel: (ch) => echo.onChannel!(ch),
-    close: () => echo.close(),
+    close: () => {
+      closed = true;
+      echo.close();
+    },
   };
 };
 
