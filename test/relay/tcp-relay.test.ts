@@ -4,7 +4,7 @@
 // first frames, a forged token, a valid token with a wrong password, a silent connection, half a
 // frame, frames over the limit, too many connections from one address, a reader that never
 // reads — while another call's connection keeps working.
-import { test } from 'node:test';
+import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/common/clock.ts';
 import { KeyedTokenBuckets } from '../../src/core/rate-limit.ts';
@@ -51,8 +51,21 @@ async function start(clock: ManualClock, limits: Partial<TcpLimits> = {}): Promi
   return { relay, counts };
 }
 
+/** Every client a test opened, destroyed after it (the leak check counts open sockets). */
+const clients: TcpTestClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) {
+    c.sock.destroy();
+    await c.closed;
+  }
+});
+
 /** An RFC 4571 client of the relay's first TCP address. */
-const connect = (relay: TcpRelay): Promise<TcpTestClient> => connectTcp(relay.listening[0]);
+const connect = async (relay: TcpRelay): Promise<TcpTestClient> => {
+  const c = await connectTcp(relay.listening[0]);
+  clients.push(c);
+  return c;
+};
 
 const wall = (clock: ManualClock): number => clock.wallNow();
 

@@ -33,7 +33,7 @@ test('Redis unreachable at start: a warning naming --redis and the URL, and a /r
     'a Redis warning',
   );
   assert.ok(warned.includes(url), warned);
-  const r = await readyz(trx.base);
+  const r = await readyz(trx.ops);
   assert.equal(r.status, 200, 'calls still work without Redis');
   assert.match(r.body, new RegExp(`warning: redis unreachable \\(--redis / PARLEY_REDIS ${url}\\)`));
   trx.child.kill('SIGTERM');
@@ -45,11 +45,11 @@ test('Redis lost mid-run: /readyz gains the line, and loses it when Redis is bac
   let redis = await startPrivateRedis(port);
   const trx = await startTransceiver(['--relays', 'default=127.0.0.1:3478', '--redis', redis.url]);
   try {
-    await waitFor(async () => !(await readyz(trx.base)).body.includes('warning'), 10_000, 'no warning while Redis is up');
+    await waitFor(async () => !(await readyz(trx.ops)).body.includes('warning'), 10_000, 'no warning while Redis is up');
     await redis.stop();
     const lost = await waitFor(
       async () => {
-        const r = await readyz(trx.base);
+        const r = await readyz(trx.ops);
         return r.body.includes('warning: redis unreachable') ? r : undefined;
       },
       15_000,
@@ -57,7 +57,7 @@ test('Redis lost mid-run: /readyz gains the line, and loses it when Redis is bac
     );
     assert.equal(lost.status, 200);
     redis = await startPrivateRedis(port);
-    await waitFor(async () => !(await readyz(trx.base)).body.includes('warning'), 15_000, 'the line goes once Redis is back');
+    await waitFor(async () => !(await readyz(trx.ops)).body.includes('warning'), 15_000, 'the line goes once Redis is back');
   } finally {
     trx.child.kill('SIGTERM');
     await trx.exited();

@@ -192,7 +192,9 @@ export class TcpRelay {
     server.maxConnections = this.#limits.maxConnections;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ host: l.address, port: l.port, exclusive: true }, () => {
+      // A deep backlog: a burst of (re)connecting clients is accepted and then judged by the caps,
+      // not reset by the kernel.
+      server.listen({ host: l.address, port: l.port, exclusive: true, backlog: 2048 }, () => {
         server.off('error', reject);
         resolve();
       });
