@@ -10,6 +10,7 @@
 //   await ops.close()   idempotent
 // serveOps() answers the same three paths on a server of its own (the transceiver's signaling port).
 import { HARDENED_HTTP_OPTIONS } from './http-limits.ts';
+import { KeyedTokenBuckets } from '../core/rate-limit.ts';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { listenHttp } from './http-listen.ts';
@@ -33,11 +34,17 @@ export interface OpsHttpOptions extends OpsEndpoints {
   readonly host: string;
   readonly port: number;
   readonly log?: Logger;
-  /** One POST path: its body (at most maxBytes, else 413 unread) and headers → the status to answer. */
+  /**
+   * One POST path: its body (at most maxBytes, else 413 unread) and headers → the status to
+   * answer. At most `perIp` requests per second from one address (a token bucket; 429 past it,
+   * unread); `refused` hears each 413 and 429.
+   */
   readonly post?: {
     readonly path: string;
     readonly maxBytes: number;
+    readonly perIp: { readonly ratePerSecond: number; readonly burst: number };
     readonly handle: (body: string, headers: IncomingHttpHeaders) => number;
+    readonly refused?: (status: 413 | 429) => void;
   };
 }
 
@@ -71,13 +78,18 @@ export function serveOps(o: OpsEndpoints, path: OpsPath, req: IncomingMessage, r
 
 export type OpsHttp = ListeningHttp;
 
-function handlePost(post: NonNullable<OpsHttpOptions['post']>, req: IncomingMessage, res: ServerResponse): void {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (!(declared <= post.maxBytes)) {
-    res.writeHead(413, { connection: 'close' }).end();
+/** Addresses whose POST rate is tracked at once (the oldest is forgotten past it: core/rate-limit.ts). */
+const MAX_POST_SOURCES = 4096;
+
+function handlePost(post: NonNullable<OpsHttpOptions['post']>, limit: KeyedTokenBuckets, req: IncomingMessage, res: ServerResponse): void {
+  const refuse = (status: 413 | 429): void => {
+    post.refused?.(status);
+    res.writeHead(status, { connection: 'close', ...(status === 429 ? { 'retry-after': '1' } : {}) }).end();
     req.destroy();
-    return;
-  }
+  };
+  if (!limit.take(req.socket.remoteAddress ?? '', performance.now())) return refuse(429);
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (!(declared <= post.maxBytes)) return refuse(413);
   const chunks: Buffer[] = [];
   let size = 0;
   req.on('data', (c: Buffer) => {
@@ -85,6 +97,7 @@ function handlePost(post: NonNullable<OpsHttpOptions['post']>, req: IncomingMess
     if (size <= post.maxBytes) chunks.push(c);
   });
   req.on('end', () => {
+    if (size > post.maxBytes) post.refused?.(413);
     const status = size > post.maxBytes ? 413 : post.handle(Buffer.concat(chunks).toString('utf8'), req.headers);
     res.writeHead(status, { 'cache-control': 'no-store' }).end();
   });
@@ -92,10 +105,11 @@ function handlePost(post: NonNullable<OpsHttpOptions['post']>, req: IncomingMess
 }
 
 export async function startOpsHttp(o: OpsHttpOptions): Promise<OpsHttp> {
+  const post = o.post;
+  const limit = post && new KeyedTokenBuckets({ ...post.perIp, maxKeys: MAX_POST_SOURCES });
   const server: Server = createServer(HARDENED_HTTP_OPTIONS, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    const post = o.post;
-    if (post && req.method === 'POST' && path === post.path) return void handlePost(post, req, res);
+    if (post && limit && req.method === 'POST' && path === post.path) return void handlePost(post, limit, req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;

@@ -20,7 +20,7 @@ import { pinThread } from './pin.ts';
 import { checkJoin, refusalText } from './join-check.ts';
 import { systemRng } from '../common/system-rng.ts';
 import { ConfigError } from '../common/config-error.ts';
-import { Slot, newStats, registerRelayMetrics } from './stats.ts';
+import { METRIC, Slot, newStats, registerRelayMetrics } from './stats.ts';
 import { redactUrl } from '../common/redis.ts';
 import { MemoryFlowStore } from './store/memory-store.ts';
 import { hostMemoryStore } from './store/remote-store.ts';
@@ -32,6 +32,12 @@ import type { WorkerInit, WorkerMessage, WorkerStoreInit } from './worker-protoc
 const WORKER_URL = new URL('./worker-main.ts', import.meta.url);
 const STOP_TIMEOUT_MS = 5000;
 const SOCKET_BUFFER_BYTES = 4 << 20;
+/**
+ * Revocations one address may POST (issue #19): a transceiver sends one per ended call, so this
+ * is ten times a busy transceiver's call-end rate, with a burst for many calls ending at once
+ * (a drain); past it, 429 and `parley_relay_revocations_total{result="rate_limited"}`.
+ */
+export const REVOCATIONS_PER_IP = { ratePerSecond: 1000, burst: 2000 } as const;
 
 export interface Relay {
   readonly publics: readonly TransportAddress[];
@@ -88,15 +94,26 @@ export async function startRelay(cfg: RelayConfig, log: Logger, clock: Clock = s
    */
   function revocationsInto(store: MemoryFlowStore): NonNullable<Parameters<typeof startOpsHttp>[0]['post']> {
     const auth = new RevocationAuth(Keyring.parse(cfg.keys));
+    const results = metrics.counter({
+      name: METRIC.revocations,
+      help: 'Token revocations POSTed to the ops listener (no shared store), by result.',
+      labelNames: ['result'],
+    });
     return {
       path: REVOCATIONS_PATH,
       maxBytes: MAX_REVOCATION_BODY_BYTES,
+      perIp: REVOCATIONS_PER_IP,
       handle: (ufrag, headers) => {
         const header = headers[REVOCATION_HEADER];
-        if (!auth.verify(ufrag, typeof header === 'string' ? header : undefined)) return 403;
+        if (!auth.verify(ufrag, typeof header === 'string' ? header : undefined)) {
+          results.labels('forbidden').inc();
+          return 403;
+        }
         store.revoke(ufrag, clock.wallNow() + DEFAULT_TOKEN_LIFETIME_MS + DEFAULT_CLOCK_SKEW_MS);
+        results.labels('revoked').inc();
         return 204;
       },
+      refused: (status) => results.labels(status === 429 ? 'rate_limited' : 'too_large').inc(),
     };
   }
 

@@ -157,6 +157,7 @@ export const METRIC = {
   storeConnected: 'parley_relay_store_connected',
   storeLatency: 'parley_relay_store_latency_seconds',
   workers: 'parley_relay_workers',
+  revocations: 'parley_relay_revocations_total',
 } as const;
 
 /** Registers the relay metrics; at each scrape, mirrors the workers' arrays (worker label = index). */

@@ -75,3 +75,40 @@ test('ops http serves /metrics, /healthz, /readyz and closes idempotently', asyn
     await ops.close();
   }
 });
+
+test('ops http POST: bodies past maxBytes get 413 and requests past the per-address rate 429, each told to `refused`; the rest reach the handler', async () => {
+  const bodies: string[] = [];
+  const refused: number[] = [];
+  const ops = await startOpsHttp({
+    host: '127.0.0.1',
+    port: 0,
+    metrics: new MetricsRegistry(),
+    ready: () => true,
+    post: {
+      path: '/post',
+      maxBytes: 16,
+      // Ten at once, then one a minute: the test cannot refill the bucket by being slow.
+      perIp: { ratePerSecond: 1 / 60, burst: 10 },
+      handle: (body) => {
+        bodies.push(body);
+        return 204;
+      },
+      refused: (status) => refused.push(status),
+    },
+  });
+  try {
+    const url = `http://127.0.0.1:${ops.address.port}/post`;
+    assert.equal((await fetch(url, { method: 'POST', body: 'x'.repeat(17) })).status, 413);
+    const statuses: number[] = [];
+    for (let i = 0; i < 15; i++) statuses.push((await fetch(url, { method: 'POST', body: `n${i}` })).status);
+    // The 413 took one of the ten: nine reach the handler, six are refused.
+    assert.deepEqual(statuses, [...Array(9).fill(204), ...Array(6).fill(429)]);
+    assert.deepEqual(
+      bodies,
+      Array.from({ length: 9 }, (_, i) => `n${i}`),
+    );
+    assert.deepEqual(refused, [413, ...Array(6).fill(429)]);
+  } finally {
+    await ops.close();
+  }
+});

@@ -23,17 +23,23 @@ import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader } from '../..
 import { ClientCall } from '../../src/client/client-call.ts';
 import { createCoreAgents } from '../../src/client/core-agents.ts';
 import { freeUdpPort } from '../../src/client/free-port.ts';
-import { startDev } from '../e2e/helpers.ts';
+import { UdpCallDriver } from '../../src/client/udp-driver.ts';
+import { startDev, metricSum } from '../e2e/helpers.ts';
 import type { DevStack } from '../e2e/helpers.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { readAnswer } from './helpers/answer.ts';
+import { UdpClient } from './helpers/udp-client.ts';
 
 let dev: DevStack;
 let mediaPort: number;
+const driver = new UdpCallDriver();
+const clients: UdpClient[] = [];
 before(async () => {
   mediaPort = await freeUdpPort();
   dev = await startDev(['--media', `127.0.0.1:${mediaPort}`]);
 });
 after(async () => {
+  for (const c of clients) c.close(driver.now());
   await dev?.stop();
 });
 
@@ -58,32 +64,75 @@ interface Tally {
   kinds: Set<string>;
 }
 
+/** The credentials a check is signed with: the attacker's own call's. */
+interface Credentials {
+  readonly ownUfrag: string;
+  readonly answer: { readonly ufrag: string; readonly pwd: string };
+}
+
+/**
+ * A relay of the test's own, on a real socket: it forwards datagrams to the transceiver as if from
+ * any client address, and keeps what the transceiver sends toward each address.
+ */
+class FakeRelay {
+  readonly #sock = createSocket('udp4');
+  readonly #public = parseAddress(dev.ready.relay)!;
+  readonly #seen = new Map<string, { bytes: number; kinds: Set<string>; datagrams: Buffer[] }>();
+  readonly sentFrom = new Map<string, number>();
+
+  async open(): Promise<this> {
+    this.#sock.on('message', (m) => {
+      const h = decodeRelayHeader(m);
+      if (!h) return;
+      const key = `${h.client.address}:${h.client.port}`;
+      const s = this.#seen.get(key) ?? { bytes: 0, kinds: new Set<string>(), datagrams: [] };
+      s.bytes += m.length - RELAY_HEADER_LENGTH;
+      s.kinds.add(classify(m[RELAY_HEADER_LENGTH]));
+      s.datagrams.push(m.subarray(RELAY_HEADER_LENGTH));
+      this.#seen.set(key, s);
+    });
+    await new Promise<void>((r) => this.#sock.bind(0, '127.0.0.1', r));
+    return this;
+  }
+
+  async send(from: TransportAddress, payloads: readonly Buffer[]): Promise<void> {
+    const key = `${from.address}:${from.port}`;
+    for (const p of payloads) {
+      this.sentFrom.set(key, (this.sentFrom.get(key) ?? 0) + p.length);
+      await new Promise<void>((r) =>
+        this.#sock.send(Buffer.concat([encodeRelayHeader(from, this.#public), p]), mediaPort, '127.0.0.1', () => r()),
+      );
+    }
+  }
+
+  /** What came toward `to` so far. */
+  at(to: TransportAddress): { bytes: number; kinds: string[]; datagrams: Buffer[] } {
+    const s = this.#seen.get(`${to.address}:${to.port}`);
+    return { bytes: s?.bytes ?? 0, kinds: [...(s?.kinds ?? [])], datagrams: s?.datagrams ?? [] };
+  }
+
+  close(): Promise<void> {
+    return new Promise<void>((r) => this.#sock.close(() => r()));
+  }
+}
+
 /** Sends `payloads` as if from `to` through a relay, then counts for `listenMs` what comes back toward `to`. */
 async function reflect(to: TransportAddress, payloads: Buffer[], listenMs: number): Promise<Tally> {
-  const relayPublic = parseAddress(dev.ready.relay)!;
-  const sock = createSocket('udp4');
-  const tally: Tally = { sentBytes: 0, atVictim: 0, kinds: new Set() };
-  sock.on('message', (m) => {
-    const h = decodeRelayHeader(m);
-    if (!h || h.client.address !== to.address || h.client.port !== to.port) return;
-    tally.atVictim += m.length - RELAY_HEADER_LENGTH;
-    tally.kinds.add(classify(m[RELAY_HEADER_LENGTH]));
-  });
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  const relay = await new FakeRelay().open();
   try {
     for (const p of payloads) {
-      tally.sentBytes += p.length;
-      await new Promise<void>((r) => sock.send(Buffer.concat([encodeRelayHeader(to, relayPublic), p]), mediaPort, '127.0.0.1', () => r()));
+      await relay.send(to, [p]);
       await sleep(20);
     }
     await sleep(listenMs);
+    const at = relay.at(to);
+    return { sentBytes: relay.sentFrom.get(`${to.address}:${to.port}`) ?? 0, atVictim: at.bytes, kinds: new Set(at.kinds) };
   } finally {
-    await new Promise<void>((r) => sock.close(() => r()));
+    await relay.close();
   }
-  return tally;
 }
 
-function check(a: Awaited<ReturnType<typeof attackerCall>>, useCandidate: boolean): Buffer {
+function check(a: Credentials, useCandidate: boolean): Buffer {
   return connectivityCheck({
     transactionId: randomBytes(12),
     localUfrag: a.ownUfrag,
@@ -138,5 +187,91 @@ test(
     console.log(`server role, check + 2 ClientHellos: ${ratio(t)}, kinds ${[...t.kinds].join(',')}`);
     assert.ok(t.atVictim <= t.sentBytes, ratio(t));
     await fetch(new URL(a.location, dev.ready.signaling), { method: 'DELETE' });
+  },
+);
+
+test(
+  'DTLS server role: a cookie fetched at the attacker’s own address, then a nomination of the victim, gets the victim no server flight',
+  { timeout: 30_000 },
+  async () => {
+    const a = await attackerCall('reflect-cookie-then-nominate', 'active');
+    assert.equal(a.answer.setup, 'passive', 'the transceiver is the DTLS server');
+    const own = victim(40_010); // the attacker's own address: it receives there (this test sees it all)
+    const target = victim(40_011);
+    const relay = await new FakeRelay().open();
+    try {
+      const dtls = new DtlsEndpoint({
+        role: 'client',
+        certificate: generateCertificate(seededRng('reflect-cookie-cert')),
+        remoteFingerprint: a.answer.fingerprint,
+        rng: seededRng('reflect-cookie-dtls'),
+      });
+      const flight = (): Buffer[] => {
+        const out: Buffer[] = [];
+        for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) out.push(d);
+        return out;
+      };
+      dtls.start(0);
+      await relay.send(own, [check(a, true)]);
+      await sleep(20);
+      await relay.send(own, flight());
+      // The HelloVerifyRequest, at the attacker's own address: the cookie for its second ClientHello.
+      await waitFor(() => relay.at(own).kinds.includes('dtls'), 5_000, 'HelloVerifyRequest at the attacker’s address');
+      for (const d of relay.at(own).datagrams) if (classify(d[0]) === 'dtls') dtls.handle(d, 1);
+      const hello2 = flight();
+      assert.ok(hello2.length > 0, 'the cookie brought a second ClientHello');
+      // The victim's address nominated by a forged check, then the ClientHello with the cookie.
+      await relay.send(target, [check(a, true)]);
+      await sleep(50);
+      await relay.send(own, hello2);
+      await sleep(1_500);
+      const at = relay.at(target);
+      const sent = relay.sentFrom.get(`${target.address}:${target.port}`) ?? 0;
+      console.log(
+        `cookie, then a forged nomination: ${sent} B sent as the victim → ${at.bytes} B at the victim, kinds ${at.kinds.join(',')}`,
+      );
+      assert.ok(!at.kinds.includes('dtls'), 'no DTLS server flight toward the unconfirmed victim');
+      assert.ok(at.bytes <= sent, `${at.bytes} B at the victim for ${sent} B sent as the victim`);
+    } finally {
+      await relay.close();
+      await fetch(new URL(a.location, dev.ready.signaling), { method: 'DELETE' });
+    }
+  },
+);
+
+test(
+  'a connected call that nominates a forged address sends it no more than was sent from it (no media flood)',
+  { timeout: 30_000 },
+  async () => {
+    const frames = Array.from({ length: 1000 }, (_, i) => Buffer.from(`media-${String(i).padStart(5, '0')}-${'x'.repeat(60)}`));
+    const attacker = await UdpClient.call(driver, dev.ready.signaling, { seed: 'reflect-connected', frames });
+    clients.push(attacker);
+    await waitFor(() => attacker.connected && attacker.heard().length >= 10, 15_000, 'the attacker’s own call connected, echo heard');
+    const credentials: Credentials = {
+      ownUfrag: /a=ice-ufrag:(\S+)/.exec(attacker.call.offer)![1],
+      answer: readAnswer(attacker.answer),
+    };
+    const target = victim(40_020);
+    const relay = await new FakeRelay().open();
+    const heldBefore = await metricSum(dev.ready.transceiverMetrics, 'parley_transceiver_session_drops_total', 'unconfirmed_address');
+    try {
+      // Nominating checks from the victim's address, as often as consent checks come, for 1.5 s.
+      for (let i = 0; i < 6; i++) {
+        await relay.send(target, [check(credentials, true)]);
+        await sleep(250);
+      }
+      const at = relay.at(target);
+      const sent = relay.sentFrom.get(`${target.address}:${target.port}`) ?? 0;
+      const held =
+        (await metricSum(dev.ready.transceiverMetrics, 'parley_transceiver_session_drops_total', 'unconfirmed_address')) - heldBefore;
+      console.log(
+        `connected call, forged nominations: ${sent} B sent as the victim → ${at.bytes} B at the victim (kinds ${at.kinds.join(',')}); media not sent there: ${held}`,
+      );
+      // The echo of ~50 frames a second would have gone to the victim: only what its budget pays goes.
+      assert.ok(at.bytes <= sent, `${at.bytes} B at the victim for ${sent} B sent as the victim`);
+      assert.ok(held >= 10, `media toward the unconfirmed address is counted as not sent (${held})`);
+    } finally {
+      await relay.close();
+    }
   },
 );

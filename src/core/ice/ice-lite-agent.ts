@@ -102,6 +102,8 @@ export class IceLiteAgent {
   readonly #confirmed = new Set<string>();
   /** What may still go to each address not yet confirmed: no more than came from it. */
   readonly #budget = new UnconfirmedBudget();
+  /** USERNAME of the last valid check: a request back that waited for its budget is signed with its ufrags. */
+  #lastUsername: string | undefined;
 
   constructor(opts: IceLiteAgentOptions) {
     if (!opts.localUfrag || !opts.localPwd) throw new IceError(IceErrorCode.invalidOptions, 'ICE-lite needs a local ufrag and password');
@@ -133,6 +135,45 @@ export class IceLiteAgent {
    */
   isConfirmed(address: TransportAddress): boolean {
     return this.#confirmed.has(formatAddress(address));
+  }
+
+  /**
+   * Issue #19: whether `bytes` of DTLS, RTP, RTCP or SCTP may go to `to` now — always once it is
+   * confirmed (or when this agent cannot confirm at all); before that, only as far as what came
+   * from it pays (and then it is charged). A nomination from a forged address thus gets the
+   * victim no more than the attacker sent, whatever the session would send there.
+   */
+  mayReach(to: TransportAddress, bytes: number): boolean {
+    if (!this.confirms) return true;
+    const key = formatAddress(to);
+    return this.#confirmed.has(key) || this.#budget.spend(key, bytes);
+  }
+
+  /**
+   * `bytes` of the peer's DTLS or SRTP arrived from `from`. Like STUN, they pay for what may go
+   * back before `from` is confirmed (media from an address that just changed — a NAT rebinding —
+   * pays for media back at once), and a request back the budget held goes as soon as it is paid
+   * for, instead of with the next check (seconds later, once checks are consent checks).
+   */
+  received(from: TransportAddress, bytes: number, now: number): void {
+    if (this.#closed || !this.confirms) return;
+    const key = formatAddress(from);
+    if (this.#confirmed.has(key)) return;
+    this.#budget.credit(key, bytes);
+    const selected = this.#selected;
+    const username = this.#lastUsername;
+    if (selected === undefined || username === undefined || formatAddress(selected) !== key || this.#awaitingAnswerFrom(key, now)) return;
+    this.#checkBack(selected, key, username, now);
+  }
+
+  /**
+   * `address` proved it receives by other means (the peer finished a DTLS handshake whose flights
+   * went there): no budget limits it from now on. No event: the owner knows.
+   */
+  confirm(address: TransportAddress): void {
+    const key = formatAddress(address);
+    this.#confirmed.add(key);
+    this.#budget.forget(key);
   }
 
   /** Whether this agent can confirm addresses at all (it has the remote password and an rng to sign and number requests). */
@@ -184,6 +225,7 @@ export class IceLiteAgent {
     }
 
     this.#count('answered');
+    this.#lastUsername = m.username;
     this.#send(from, key, bindingSuccess(tid, from, this.#localPwd));
     this.#onValidCheck(from, m.useCandidate, now);
     // Every new address gets one, nominating check or not: its answer is the proof that the

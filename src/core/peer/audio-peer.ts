@@ -60,6 +60,8 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
   #dtls: DtlsEndpoint | undefined;
   #srtp: SrtpSession | undefined;
   #selected: P | undefined;
+  /** Whether #selected's address proved it receives (always true for a controlling peer): the per-packet shortcut past IceLiteAgent.mayReach. */
+  #selectedConfirmed = false;
   #state: PeerState = 'new';
   #packetsReceived = 0;
   #bytesReceived = 0;
@@ -129,6 +131,12 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
   handle(datagram: Buffer, from: P, now: number): void {
     if (!this.#live() || datagram.length === 0) return;
     const kind = classify(datagram[0]);
+    // Issue #19: until the selected address is confirmed, the peer's DTLS and SRTP pay for what may go back.
+    if (this.#lite && !this.#selectedConfirmed && kind !== 'stun') {
+      this.#lite.received(this.#paths.address(from), datagram.length, now);
+      this.#drainIce(now);
+      if (!this.#live()) return;
+    }
     if (kind === 'rtp') this.#onSrtp(datagram, from, now);
     else if (kind === 'stun') this.#onStun(datagram, from, now);
     else if (kind === 'dtls') this.#onDtls(datagram, from, now);
@@ -246,7 +254,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     const dtls = this.#dtls;
     if (dtls) {
       dtls.close(now);
-      if (path !== undefined) for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) this.#transmits.push({ path, data: d });
+      if (path !== undefined) for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) this.#send(path, d);
     }
     this.#ice.close();
     this.#state = 'closed';
@@ -324,6 +332,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     const next = this.#paths.follow(previous, from);
     if (next === undefined) return;
     this.#selected = next;
+    this.#updateConfirmed();
     this.#events.push({ type: 'path', path: next, previous });
   }
 
@@ -343,6 +352,9 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
       if (e.type === 'confirmed') {
         const path = this.#paths.lookup(e.address);
         if (path !== undefined) this.#events.push({ type: 'confirmed', path });
+        this.#updateConfirmed();
+        // A flight the budget held (the DTLS server's, larger than what came from the address) goes now.
+        this.#resendDtls(now);
         this.#startDtlsIfConfirmed(now);
         if (!this.#live()) return;
         continue;
@@ -367,6 +379,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     if (path === undefined) return;
     const previous = this.#selected;
     this.#selected = path;
+    this.#updateConfirmed();
     this.#events.push({ type: 'path', path, previous });
     this.#startDtlsIfConfirmed(now);
   }
@@ -375,8 +388,11 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
    * Issue #19 (reflection): as DTLS client on the lite side, our ClientHello flight (~600 bytes
    * for a ~150-byte check) waits until the selected address has answered the lite agent's request
    * back, so a check from a forged source address sends no DTLS toward it. The peer answers that
-   * request within one round trip. As DTLS server we send nothing before a ClientHello, and
-   * then only a HelloVerifyRequest until the cookie comes back (RFC 6347 §4.2.1).
+   * request within one round trip. As DTLS server we send nothing before a ClientHello, then
+   * only a HelloVerifyRequest until the cookie comes back (RFC 6347 §4.2.1) — the cookie proves
+   * nothing about the selected address, which a later nomination may have moved — and every
+   * flight, like all we send, goes to an unconfirmed address only as far as its budget pays
+   * (#send); the rest goes when the address is confirmed.
    */
   #startDtlsIfConfirmed(now: number): void {
     const lite = this.#lite;
@@ -416,7 +432,10 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
       // check and sent its ClientHello at once, which may overtake the answer. Take it, and
       // answer where it came from. A lite peer only speaks DTLS on a pair ICE selected.
       if (this.#lite || this.#o.dtlsRole !== 'server') return this.#drop('not_ready');
-      this.#selected ??= from;
+      if (this.#selected === undefined) {
+        this.#selected = from;
+        this.#updateConfirmed();
+      }
       if (!this.#startDtls(now)) return;
     }
     this.#dtls!.handle(datagram, now);
@@ -429,7 +448,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     // Handshake flights first: our last one (the server's Finished) must leave before the first
     // RTP, or the far end, not yet keyed, drops it.
     for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) {
-      if (this.#selected !== undefined) this.#transmits.push({ path: this.#selected, data: d });
+      if (this.#selected !== undefined) this.#send(this.#selected, d);
     }
     for (let e = dtls.pollEvent(); e; e = dtls.pollEvent()) {
       if (e.type === 'connected') {
@@ -438,7 +457,11 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
         this.#srtp = SrtpSession.fromDtls(e.srtpProfile, e.keyingMaterial, this.#o.dtlsRole, { createTransform: this.#o.srtpTransform });
         this.#state = 'connected';
         // The far end finished a handshake whose flights went to the selected path: it receives there.
-        if (this.#lite && this.#selected !== undefined) this.#events.push({ type: 'confirmed', path: this.#selected });
+        if (this.#lite && this.#selected !== undefined) {
+          this.#lite.confirm(this.#paths.address(this.#selected));
+          this.#selectedConfirmed = true;
+          this.#events.push({ type: 'confirmed', path: this.#selected });
+        }
         this.#events.push({ type: 'connected', srtpProfile: e.srtpProfile });
         this.#rtcp.start(now);
         this.#sender.start(now);
@@ -504,7 +527,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
       if (!rtp) continue;
       const data = srtp.protectRtp(rtp);
       this.#bytesSent += data.length;
-      this.#transmits.push({ path, data });
+      this.#send(path, data);
     }
     const rtcpDue = this.#rtcp.due();
     if (rtcpDue !== undefined && rtcpDue <= now) this.#sendRtcp(this.#rtcp.report(now, this.#sender), path);
@@ -516,11 +539,33 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     const path = this.#selected;
     if (!dtls || dtls.state !== 'connected' || path === undefined) return;
     dtls.send(packet);
-    for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) this.#transmits.push({ path, data: d });
+    for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) this.#send(path, d);
   }
 
   #sendRtcp(clear: Buffer, path: P): void {
     if (!this.#srtp) return;
-    this.#transmits.push({ path, data: this.#srtp.protectRtcp(clear) });
+    this.#send(path, this.#srtp.protectRtcp(clear));
+  }
+
+  /**
+   * Queues one DTLS, RTP, RTCP or SCTP datagram for `path`. Issue #19 (reflection): a lite peer
+   * sends toward an address that has not proved it receives only what the bytes from it pay for
+   * (IceLiteAgent.mayReach), so a nomination from a forged address — before or after the call
+   * connected — gets the victim no more than the attacker sent; the rest is dropped and counted
+   * (DTLS sends a held flight again once the address is confirmed).
+   */
+  #send(path: P, data: Buffer): void {
+    const lite = this.#lite;
+    if (lite && !(path === this.#selected && this.#selectedConfirmed) && !lite.mayReach(this.#paths.address(path), data.length)) {
+      return this.#drop('unconfirmed_address');
+    }
+    this.#transmits.push({ path, data });
+  }
+
+  /** Recomputes #selectedConfirmed after the selection or the agent's confirmations changed. */
+  #updateConfirmed(): void {
+    const lite = this.#lite;
+    const selected = this.#selected;
+    this.#selectedConfirmed = !lite || !lite.confirms || (selected !== undefined && lite.isConfirmed(this.#paths.address(selected)));
   }
 }
