@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build, stop } from 'esbuild';
 import { readBody } from '../firefox/page-server.ts';
+import { PageReports } from '../../support/page-reports.ts';
 
 const HERE = fileURLToPath(new URL('./', import.meta.url));
 
@@ -86,8 +87,7 @@ export async function startSdkPage(config: SdkPageConfig): Promise<SdkPageServer
   const script = await bundlePage();
   const html = await readFile(`${HERE}index.html`);
   const commands: SdkPageCommands = {};
-  let last: SdkPageReport | undefined;
-  const waiters = new Set<(r: SdkPageReport) => void>();
+  const reports = new PageReports<SdkPageReport>((r) => (r.phase === 'error' ? String(r.error) : undefined));
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
@@ -96,8 +96,7 @@ export async function startSdkPage(config: SdkPageConfig): Promise<SdkPageServer
     };
     if (req.method === 'POST' && path === '/report') {
       const report = JSON.parse((await readBody(req)).toString()) as SdkPageReport;
-      last = report;
-      for (const w of [...waiters]) w(report);
+      reports.push(report);
       return reply('application/json', JSON.stringify(commands));
     }
     if (path === '/') return reply('text/html; charset=utf-8', html);
@@ -117,25 +116,8 @@ export async function startSdkPage(config: SdkPageConfig): Promise<SdkPageServer
   return {
     url: `http://localhost:${port}/`,
     commands,
-    last: () => last,
-    waitFor: (ok, timeoutMs, what) =>
-      new Promise((resolve, reject) => {
-        const done = (err?: Error, r?: SdkPageReport): void => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          if (err) reject(err);
-          else resolve(r!);
-        };
-        const timer = setTimeout(
-          () => done(new Error(`${what}: not within ${timeoutMs} ms; last report ${JSON.stringify(last)}`)),
-          timeoutMs,
-        );
-        const check = (r: SdkPageReport): void => {
-          if (ok(r)) done(undefined, r);
-          else if (r.phase === 'error') done(new Error(`${what}: the page failed: ${r.error}\nreport: ${JSON.stringify(r)}`));
-        };
-        waiters.add(check);
-      }),
+    last: () => reports.last,
+    waitFor: (ok, timeoutMs, what) => reports.waitFor(ok, timeoutMs, what),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

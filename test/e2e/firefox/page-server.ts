@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { INIT_SCRIPT, PEER_STATS_SCRIPT } from '../browser.ts';
 import type { PeerStats } from '../browser.ts';
+import { PageReports } from '../../support/page-reports.ts';
 
 const PREFIX = '/__parley-test/';
 
@@ -99,13 +100,11 @@ export const REPORT_PATH = `${PREFIX}report`;
 export async function startPageServer(devPage: string, probe: string = PROBE): Promise<PageServer> {
   const upstream = new URL(devPage);
   const commands: PageCommands = {};
-  let last: PageReport | undefined;
-  const waiters = new Set<(r: PageReport) => void>();
+  const reports = new PageReports<PageReport>();
 
   const onReport = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const report = JSON.parse((await readBody(req)).toString()) as PageReport;
-    last = report;
-    for (const w of [...waiters]) w(report);
+    reports.push(report);
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(commands));
   };
 
@@ -144,21 +143,8 @@ export async function startPageServer(devPage: string, probe: string = PROBE): P
   return {
     url: `http://localhost:${port}/`,
     commands,
-    last: () => last,
-    waitFor: (ok, timeoutMs, what) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`${what}: not within ${timeoutMs} ms; last report ${JSON.stringify(last)}`));
-        }, timeoutMs);
-        const check = (r: PageReport): void => {
-          if (!ok(r)) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve(r);
-        };
-        waiters.add(check);
-      }),
+    last: () => reports.last,
+    waitFor: (ok, timeoutMs, what) => reports.waitFor(ok, timeoutMs, what),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
