@@ -1,7 +1,11 @@
 // The reports a test page POSTs back to the test's own HTTP server, and waiting for one: the
 // last report, and a promise for the first one from now on that a predicate accepts (or that
-// `failed` says is a failure), rejected after a timeout with the last report seen. Used by the
-// Firefox page server and the Agents SDK page.
+// `failed` says is a failure), rejected after a timeout with the last report seen; and the
+// page's own HTTP server. Used by the Firefox page server and the Agents SDK page.
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 export class PageReports<R> {
   #last: R | undefined;
   readonly #waiters = new Set<(r: R) => void>();
@@ -43,4 +47,27 @@ export class PageReports<R> {
       this.#waiters.add(check);
     });
   }
+}
+
+/** A test page's own HTTP server on 127.0.0.1: `serve` answers each request; a rejection answers `errorStatus` with its text. */
+export async function listenPageServer(
+  serve: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  errorStatus: number,
+): Promise<{ readonly url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    serve(req, res).catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(errorStatus, { 'content-type': 'text/plain' });
+      res.end(String(err));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://localhost:${port}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

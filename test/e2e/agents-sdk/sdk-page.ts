@@ -5,13 +5,11 @@
 // ESM, browser conditions, unchanged), /config (Parley's calls URL and the `ek_` secret), and
 // takes the page's reports on /report, answering each with the test's commands.
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build, stop } from 'esbuild';
 import { readBody } from '../firefox/page-server.ts';
-import { PageReports } from '../../support/page-reports.ts';
+import { PageReports, listenPageServer } from '../../support/page-reports.ts';
 
 const HERE = fileURLToPath(new URL('./', import.meta.url));
 
@@ -104,24 +102,12 @@ export async function startSdkPage(config: SdkPageConfig): Promise<SdkPageServer
     if (path === '/config') return reply('application/json', JSON.stringify(config));
     res.writeHead(404).end();
   };
-  const server = createServer((req, res) => {
-    serve(req, res).catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(String(err));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-
+  const server = await listenPageServer(serve, 500);
   return {
-    url: `http://localhost:${port}/`,
+    url: server.url,
     commands,
     last: () => reports.last,
     waitFor: (ok, timeoutMs, what) => reports.waitFor(ok, timeoutMs, what),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => server.close(),
   };
 }

@@ -6,12 +6,10 @@
 // back here every 200 ms. The answer to each report carries the test's commands (hang up, dump
 // the raw stats), so the test drives the page with no WebDriver. It runs on 127.0.0.1 and the
 // browser opens it as http://localhost (a secure context, so getUserMedia works).
-import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { INIT_SCRIPT, PEER_STATS_SCRIPT } from '../browser.ts';
 import type { PeerStats } from '../browser.ts';
-import { PageReports } from '../../support/page-reports.ts';
+import { PageReports, listenPageServer } from '../../support/page-reports.ts';
 
 const PREFIX = '/__parley-test/';
 
@@ -125,31 +123,20 @@ export async function startPageServer(devPage: string, probe: string = PROBE): P
     res.writeHead(up.status, out).end(data);
   };
 
-  const server = createServer((req, res) => {
+  const server = await listenPageServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === `${PREFIX}probe.js`) {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' }).end(probe);
       return;
     }
-    const handle = path === `${PREFIX}report` && req.method === 'POST' ? onReport(req, res) : passThrough(req, res);
-    handle.catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(String(err));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-
+    await (path === `${PREFIX}report` && req.method === 'POST' ? onReport(req, res) : passThrough(req, res));
+  }, 502);
   return {
-    url: `http://localhost:${port}/`,
+    url: server.url,
     commands,
     last: () => reports.last,
     waitFor: (ok, timeoutMs, what) => reports.waitFor(ok, timeoutMs, what),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => server.close(),
   };
 }
 
