@@ -38,6 +38,9 @@ export function recordingContext(callId = 'call-test'): RecordingContext {
     mark(done: (played: boolean) => void): void {
       done(true);
     },
+    sendDtmf(): boolean {
+      return false;
+    },
     dataChannels: false,
     openChannel(): never {
       throw new Error('no data channels in this context');

@@ -45,6 +45,12 @@ export interface DtmfEvent {
   readonly receivedAt: number;
 }
 
+/** How ctx.sendDtmf plays each key press. */
+export interface DtmfOptions {
+  /** Tone length of each press in ms (default 100; 40..1000, rounded to 20 ms). */
+  readonly durationMs?: number;
+}
+
 /** One OpenAI Realtime event (client or server): a JSON object with a string `type`. */
 export type RealtimeEvent = { readonly type: string; readonly [key: string]: unknown };
 
@@ -93,6 +99,14 @@ export interface MediaHandlerContext {
    * ('agent_hangup' default, 'agent_closed' when the agent's connection went away, 'agent_error').
    */
   hangup(reason?: AgentCloseReason): void;
+  /**
+   * Sends key presses to the caller as RFC 4733 telephone-events ('0'-'9', '*', '#', 'A'-'D'),
+   * one after the other in the next 20 ms slots, each `durationMs` long (default 100, 40..1000)
+   * with a 60 ms pause; they replace the caller's audio while they play. False when the offer had
+   * no telephone-event/48000, the call ended, or 64 presses are already waiting. Throws
+   * ERR_HANDLER_BAD_OPTION for another character or a duration out of range.
+   */
+  sendDtmf(digits: string, options?: DtmfOptions): boolean;
   /** Whether the offer carried a data channel and the answer took it (openChannel works). */
   readonly dataChannels: boolean;
   /**
