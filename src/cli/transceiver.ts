@@ -15,7 +15,7 @@ import { MetricsRegistry } from '../common/metrics.ts';
 import { createMediaStreamHandlerFactory } from '../transceiver/handlers/media-stream/media-stream-handler.ts';
 import { loadHandlerModules } from '../transceiver/handlers/modules.ts';
 import { createRealtimeHandlerFactory, REALTIME_DROP_REASONS } from '../transceiver/handlers/realtime/realtime-handler.ts';
-import { realtimeDropMetric } from '../transceiver/transceiver-metrics.ts';
+import { mediaStreamMetrics, realtimeDropMetric } from '../transceiver/transceiver-metrics.ts';
 import { defaultHandlers } from '../transceiver/handlers/registry.ts';
 import { LiveRelays, RelayLocations } from '../transceiver/relays/relay-locations.ts';
 import { advertisedAddresses, formatRelaySpec, locationOfAddress } from '../transceiver/relays/relay-spec.ts';
@@ -53,7 +53,12 @@ export const command: Command = {
     if (cfg.mediaStreamUrl !== undefined) {
       handlers.register(
         'media-stream',
-        createMediaStreamHandlerFactory({ url: cfg.mediaStreamUrl, headers: cfg.mediaStreamHeaders, format: cfg.mediaStreamFormat }),
+        createMediaStreamHandlerFactory({
+          url: cfg.mediaStreamUrl,
+          headers: cfg.mediaStreamHeaders,
+          format: cfg.mediaStreamFormat,
+          metrics: mediaStreamMetrics(metrics),
+        }),
         { replace: true },
       );
     }

@@ -9,7 +9,7 @@ import { hasTone } from '../../src/media/analysis.ts';
 import { createOpusEncoder } from '../../src/media/opus.ts';
 import { createToneGenerator } from '../../src/media/tone.ts';
 import { pcmHandler } from '../../src/transceiver/handlers/pcm.ts';
-import type { PcmHandlerContext } from '../../src/transceiver/handlers/pcm.ts';
+import type { PcmDropReason, PcmHandlerContext } from '../../src/transceiver/handlers/pcm.ts';
 import { CallPair } from './call-pair.ts';
 
 const FRAMES = 250;
@@ -21,7 +21,9 @@ test('5 % loss with reordering: one 16 kHz frame per 20 ms of media, gaps concea
   const frames = Array.from({ length: FRAMES }, () => enc.encode(gen.nextFrame()));
   const got: { pcm: Int16Array; concealed: boolean; index: number; at: number }[] = [];
   let ctxRef: PcmHandlerContext | undefined;
-  const handler = pcmHandler({ sampleRate: 16000 }, (ctx) => {
+  const drops: Record<string, number> = {};
+  const onDrop = (reason: PcmDropReason): void => void (drops[reason] = (drops[reason] ?? 0) + 1);
+  const handler = pcmHandler({ sampleRate: 16000, onDrop }, (ctx) => {
     ctxRef = ctx;
     return {
       onPcm: (pcm, info) => got.push({ pcm, concealed: info.concealed, index: info.index, at: pair.now }),
@@ -48,4 +50,12 @@ test('5 % loss with reordering: one 16 kHz frame per 20 ms of media, gaps concea
   const audio = new Int16Array(got.length * 320);
   got.forEach((g, i) => audio.set(g.pcm, i * 320));
   assert.ok(hasTone(audio.subarray(3200), 440, { sampleRate: 16000, minPurity: 0.5 }).found);
+  // Late frames and duplicates are drops, counted by reason (the metric) and in the call's GET stats
+  // (the network's duplicates stop at SRTP's replay window, so none reach the jitter buffer here).
+  assert.equal(drops.duplicate_caller_audio ?? 0, jitter.duplicate);
+  assert.equal(drops.late_caller_audio ?? 0, jitter.late);
+  const stats = pair.session.stats().handler as { concealed: number; framesToHandler: number; pcmDrops: Record<string, number> };
+  assert.equal(stats.concealed, jitter.lost);
+  assert.equal(stats.framesToHandler, got.length);
+  assert.equal(stats.pcmDrops.duplicate_caller_audio, jitter.duplicate);
 });

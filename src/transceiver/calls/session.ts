@@ -34,6 +34,7 @@ import type { OaiEventDrop } from './oai-events.ts';
 import type { CallRequest } from '../handlers/media-handler.ts';
 import type { CallChannelDrop } from './call-channels.ts';
 import { ClientPaths } from './session-paths.ts';
+import { closeDetail } from './close-detail.ts';
 import type { SessionPath } from './session-paths.ts';
 
 export type { SessionPath } from './session-paths.ts';
@@ -128,7 +129,8 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
   #driving = false;
   #woken = false;
   #pendingFrames: Buffer[] = [];
-  #pendingHangup: AgentCloseReason | undefined;
+  #pendingHangup: { readonly reason: AgentCloseReason; readonly detail: string | undefined } | undefined;
+  #closeDetail: string | undefined;
   /** Key presses the handler asked for, queued on the peer at the next drive (with its `now`). */
   #pendingDtmf: { readonly digits: string; readonly durationMs: number | undefined }[] = [];
   /** The handler's marks in queue order: each is done once the queue has given up `target` frames. */
@@ -223,8 +225,11 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
           this.#pendingFrames.push(packet);
           this.#wake();
         },
-        hangup: (reason?: AgentCloseReason) => {
-          this.#pendingHangup ??= reason !== undefined && AGENT_CLOSE_REASONS.includes(reason) ? reason : 'agent_hangup';
+        hangup: (reason?: AgentCloseReason, detail?: string) => {
+          this.#pendingHangup ??= {
+            reason: reason !== undefined && AGENT_CLOSE_REASONS.includes(reason) ? reason : 'agent_hangup',
+            detail: closeDetail(detail),
+          };
           this.#wake();
         },
         get queuedFrames(): number {
@@ -263,6 +268,10 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
   }
   get closeReason(): CloseReason | undefined {
     return this.#closeReason;
+  }
+  /** The agent's words with its hang-up (calls/close-detail.ts), if it gave any. */
+  get closeDetail(): string | undefined {
+    return this.#closeDetail;
   }
   get connectedAt(): number | undefined {
     return this.#connectedAt;
@@ -368,6 +377,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       packetsDropped: d.not_ready + d.srtp + d.malformed + d.unknown_payload + d.unknown_kind,
       dataChannels: dataChannelStats(p.data, this.#channels),
       oaiEvents: this.#channels && this.#oaiEvents.stats,
+      handler: this.#handler.readStats(),
     };
   }
 
@@ -378,6 +388,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       id: this.id,
       state: this.#state,
       closeReason: this.#closeReason,
+      closeDetail: this.#closeDetail,
       selected,
       dtls,
       srtpProfile,
@@ -421,7 +432,10 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
   /** Applies what the handler asked for during an input: a hang-up, or frames to pace out. */
   #applyHandler(now: number): void {
     if (this.#state === 'closed') return;
-    if (this.#pendingHangup !== undefined) return this.close(this.#pendingHangup, now);
+    if (this.#pendingHangup !== undefined) {
+      this.#closeDetail = this.#pendingHangup.detail;
+      return this.close(this.#pendingHangup.reason, now);
+    }
     if (this.#pendingFrames.length > 0) {
       this.#peer.queueAudio(this.#pendingFrames, now);
       this.#pendingFrames.length = 0;

@@ -13,11 +13,12 @@ import type { ChannelInit } from '../../core/datachannel/index.ts';
 export type { ChannelInit };
 
 /**
- * The handler API's version (docs/agents.md): 2 added onDtmf, the PCM layer (handlers/pcm.ts:
- * PCM at 8/16/24/48 kHz, jitter buffer, write/flush/marks) and handler modules. A module may
- * check it before registering.
+ * The handler API's version (docs/agents.md, "Handler API versions"): 2 added onDtmf, the PCM
+ * layer (handlers/pcm.ts: PCM at 8/16/24/48 kHz, jitter buffer, write/flush/marks) and handler
+ * modules; 3 added ctx.sendDtmf, hangup's detail, MediaHandler.stats and openChannel inside the
+ * factory. Each version only adds: a module may check `>=` before registering.
  */
-export const HANDLER_API_VERSION = 2;
+export const HANDLER_API_VERSION = 3;
 
 /** The close reasons a handler may give ctx.hangup() (each is a call close reason, calls/call-types.ts). */
 export const AGENT_CLOSE_REASONS = ['agent_hangup', 'agent_closed', 'agent_error'] as const;
@@ -97,8 +98,10 @@ export interface MediaHandlerContext {
   /**
    * Ends the call from the agent's side; reason is one of the CLOSE_REASONS an agent may give
    * ('agent_hangup' default, 'agent_closed' when the agent's connection went away, 'agent_error').
+   * `detail` is free text for people (≤ 200 characters, control characters removed:
+   * calls/close-detail.ts): GET's `closeDetail`, the `call closed` log line and the demo page show it.
    */
-  hangup(reason?: AgentCloseReason): void;
+  hangup(reason?: AgentCloseReason, detail?: string): void;
   /**
    * Sends key presses to the caller as RFC 4733 telephone-events ('0'-'9', '*', '#', 'A'-'D'),
    * one after the other in the next 20 ms slots, each `durationMs` long (default 100, 40..1000)
@@ -148,9 +151,17 @@ export interface HandlerChannel {
   onClose: (() => void) | undefined;
 }
 
+/**
+ * A handler's own counters for GET's `stats.handler` (JSON: numbers, or one level of numbers by
+ * reason). Process-wide metrics are the handler's to count (transceiver-metrics.ts).
+ */
+export type HandlerStats = Readonly<Record<string, number | Readonly<Record<string, number>>>>;
+
 export interface MediaHandler {
   /** Called for every Opus packet the caller sends. Must not throw; errors are contained and counted. */
   onAudio(frame: InboundOpusFrame): void;
+  /** This call's counters, read by GET while the call runs and once when it ends (contained like the rest). */
+  stats?(): HandlerStats;
   /** Called once when the call ends, whatever the reason. */
   close(): void;
   /** Each key the caller pressed (RFC 4733 telephone-event, negotiated when offered), in order. */

@@ -17,6 +17,7 @@ import { HandlerError, HandlerErrorCode } from './errors.ts';
 import type {
   DtmfEvent,
   HandlerChannel,
+  HandlerStats,
   InboundOpusFrame,
   MediaHandler,
   MediaHandlerContext,
@@ -37,7 +38,9 @@ export interface PcmHandlerOptions {
   readonly onDrop?: (reason: PcmDropReason) => void;
 }
 
-export type PcmDropReason = 'bad_caller_audio' | 'output_full' | 'bad_pcm';
+/** What the PCM layer drops, each counted: caller frames that arrived too late or twice (the jitter buffer), that did not decode, and handler audio past the queue bound or not PCM. */
+export const PCM_DROP_REASONS = ['late_caller_audio', 'duplicate_caller_audio', 'bad_caller_audio', 'output_full', 'bad_pcm'] as const;
+export type PcmDropReason = (typeof PCM_DROP_REASONS)[number];
 
 /** What a PCM handler is told about each caller frame. */
 export interface PcmFrameInfo {
@@ -68,6 +71,8 @@ export interface PcmHandler {
   onDtmf?(event: DtmfEvent): void;
   onChannel?(channel: HandlerChannel): void;
   onEvent?(event: RealtimeEvent): void;
+  /** This call's counters for GET's stats.handler (next to the PCM layer's own). */
+  stats?(): HandlerStats;
   close(): void;
 }
 
@@ -124,6 +129,7 @@ class PcmBridge {
   #index = 0;
   #handler: PcmHandler | undefined;
   #closed = false;
+  readonly #drops = Object.fromEntries(PCM_DROP_REASONS.map((r) => [r, 0])) as Record<PcmDropReason, number>;
 
   constructor(ctx: MediaHandlerContext, rate: PcmRate, maxFrames: number, o: PcmHandlerOptions) {
     this.#ctx = ctx;
@@ -152,6 +158,7 @@ class PcmBridge {
     if (this.#closed) h.close();
     return {
       onAudio: (frame: InboundOpusFrame) => this.#onAudio(frame),
+      stats: () => ({ ...h.stats?.(), ...this.#stats() }),
       onDtmf: (event: DtmfEvent) => h.onDtmf?.(event),
       onChannel: h.onChannel && ((channel: HandlerChannel) => h.onChannel!(channel)),
       onEvent: h.onEvent && ((event: RealtimeEvent) => h.onEvent!(event)),
@@ -174,7 +181,8 @@ class PcmBridge {
   #onAudio(frame: InboundOpusFrame): void {
     if (this.#closed) return;
     // Copy: the receive path may reuse the packet's buffer once onAudio returns.
-    this.#jitter.push(frame.sequence, Buffer.from(frame.payload));
+    const pushed = this.#jitter.push(frame.sequence, Buffer.from(frame.payload));
+    if (pushed !== 'kept') this.#drop(pushed === 'late' ? 'late_caller_audio' : 'duplicate_caller_audio');
     for (let out = this.#jitter.pop(); out !== undefined && !this.#closed; out = this.#jitter.pop()) {
       let pcm: Int16Array | undefined;
       let concealed = false;
@@ -185,7 +193,7 @@ class PcmBridge {
           this.#last = pcm;
           this.#concealed = 0;
         } catch {
-          this.#onDrop?.('bad_caller_audio');
+          this.#drop('bad_caller_audio');
           pcm = undefined;
         }
       }
@@ -198,6 +206,17 @@ class PcmBridge {
       // A copy: the decoded frame is also kept for concealment.
       this.#handler?.onPcm(concealed ? pcm : pcm.slice(), { concealed, index: this.#index++ });
     }
+  }
+
+  #drop(reason: PcmDropReason): void {
+    this.#drops[reason]++;
+    this.#onDrop?.(reason);
+  }
+
+  /** GET's stats.handler: the caller side's jitter buffer and what this layer dropped. */
+  #stats(): HandlerStats {
+    const j = this.#jitter.stats;
+    return { framesToHandler: this.#index, concealed: j.lost, jitterResyncs: j.resyncs, pcmDrops: { ...this.#drops } };
   }
 
   #conceal(): Int16Array {
@@ -213,11 +232,11 @@ class PcmBridge {
   #write(pcm: Int16Array): boolean {
     if (this.#closed) return false;
     if (!(pcm instanceof Int16Array)) {
-      this.#onDrop?.('bad_pcm');
+      this.#drop('bad_pcm');
       return false;
     }
     if (this.#ctx.queuedFrames >= this.#maxFrames) {
-      this.#onDrop?.('output_full');
+      this.#drop('output_full');
       return false;
     }
     const n = this.#frameSamples;
