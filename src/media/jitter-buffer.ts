@@ -16,7 +16,9 @@ export interface JitterBufferOptions {
 }
 
 export type JitterOutput =
-  { readonly lost: false; readonly sequence: number; readonly payload: Buffer } | { readonly lost: true; readonly sequence: number };
+  | { readonly lost: false; readonly sequence: number; readonly payload: Buffer }
+  /** `next`: the following frame's payload when it is held (its in-band FEC may rebuild this one; it stays queued). */
+  | { readonly lost: true; readonly sequence: number; readonly next: Buffer | undefined };
 
 /** What push() did with a frame: kept for its turn, or dropped (behind what was released, or already held). */
 export type JitterPush = 'kept' | 'late' | 'duplicate';
@@ -111,7 +113,7 @@ export class JitterBuffer {
     if (this.#highest - next >= this.#depth) {
       this.#next = next + 1;
       this.#lost++;
-      return { lost: true, sequence: next & 0xffff };
+      return { lost: true, sequence: next & 0xffff, next: this.#frames.get(next + 1) };
     }
     return undefined;
   }

@@ -1,7 +1,8 @@
 // PCM handlers: the handler API for agents that want samples, not Opus. pcmHandler() wraps a
 // PcmHandler into a MediaHandlerFactory that does the media work once for everyone:
 // caller Opus → jitter buffer (src/media/jitter-buffer.ts: in order, one frame per 20 ms of
-// media, gaps concealed by repeating the last frame with a fade and counted) → libopus decodes
+// media; a lost frame rebuilt from the next packet's in-band FEC, else by libopus's PLC —
+// media/opus-recovery.ts — or, without libopus, a faded repeat; each counted) → libopus decodes
 // straight to the handler's rate (8, 16, 24 or 48 kHz; media/opus.ts, no resampler) → onPcm(); and
 // back: write(pcm) of any length at that rate → 20 ms frames → Opus (encoded from that rate) → the call's paced output queue, bounded in
 // seconds, write() returning false (and dropping) past the bound. flush() is barge-in (queued
@@ -12,7 +13,9 @@ import { FRAME_MS } from '../../core/rtp/index.ts';
 import { JitterBuffer } from '../../media/jitter-buffer.ts';
 import type { JitterStats } from '../../media/jitter-buffer.ts';
 import { createOpusDecoder, createOpusEncoder, isPcmRate } from '../../media/opus.ts';
-import type { PcmRate } from '../../media/opus.ts';
+import type { OpusDecoder, PcmRate } from '../../media/opus.ts';
+import { createRecoveringDecoder, isFecCapable } from '../../media/opus-recovery.ts';
+import type { RecoveringDecoder } from '../../media/opus-recovery.ts';
 import { HandlerError, HandlerErrorCode } from './errors.ts';
 import type {
   DtmfEvent,
@@ -36,6 +39,8 @@ export interface PcmHandlerOptions {
   readonly maxQueueSeconds?: number;
   /** Told of each counted drop (a process-wide metric). */
   readonly onDrop?: (reason: PcmDropReason) => void;
+  /** Rebuild lost frames with libopus (in-band FEC, else its PLC) when it loads (default true); false: a faded repeat. */
+  readonly lossRecovery?: boolean;
 }
 
 /** What the PCM layer drops, each counted: caller frames that arrived too late or twice (the jitter buffer), that did not decode, and handler audio past the queue bound or not PCM. */
@@ -44,8 +49,14 @@ export type PcmDropReason = (typeof PCM_DROP_REASONS)[number];
 
 /** What a PCM handler is told about each caller frame. */
 export interface PcmFrameInfo {
-  /** True when the network lost this frame and it was concealed (a faded repeat of the last one). */
+  /**
+   * True when the network lost this frame (or it did not decode) and it was rebuilt: from the
+   * next packet's in-band FEC (`fec`), by libopus's concealment, or, without libopus, as a
+   * faded repeat of the last frame.
+   */
   readonly concealed: boolean;
+  /** True when this lost frame was decoded from the next packet's in-band FEC data (the caller sent useinbandfec). */
+  readonly fec: boolean;
   /** Frames given to onPcm since the call started: this frame starts at index × 20 ms of media time. */
   readonly index: number;
 }
@@ -120,7 +131,11 @@ class PcmBridge {
   readonly #maxFrames: number;
   readonly #onDrop: ((reason: PcmDropReason) => void) | undefined;
   readonly #jitter: JitterBuffer;
-  readonly #decoder;
+  /** libopus with FEC and PLC (media/opus-recovery.ts) when it loads; else @evan/opus and a faded repeat. */
+  readonly #recovery: RecoveringDecoder | undefined;
+  readonly #decoder: OpusDecoder | undefined;
+  /** Frames the network lost (or that did not decode), by how they were rebuilt. */
+  readonly #recovered = { fec: 0, plc: 0, repeat: 0 };
   readonly #encoder;
   readonly #partial: Int16Array;
   #partialFill = 0;
@@ -139,7 +154,9 @@ class PcmBridge {
     this.#onDrop = o.onDrop;
     this.#jitter = new JitterBuffer({ depthFrames: o.jitterFrames });
     // libopus decodes to and encodes from the handler's rate itself (media/opus.ts): no resampler.
-    this.#decoder = createOpusDecoder({ sampleRate: rate });
+    const recovery = o.lossRecovery === false ? undefined : createRecoveringDecoder(rate);
+    this.#recovery = recovery instanceof Error ? undefined : recovery;
+    this.#decoder = this.#recovery ? undefined : createOpusDecoder({ sampleRate: rate });
     this.#encoder = createOpusEncoder({ application: 'voip', sampleRate: rate });
     this.#partial = new Int16Array(this.#frameSamples);
     // The handler's context: the call's, plus the PCM members (getters read the call's live values).
@@ -169,7 +186,7 @@ class PcmBridge {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#decoder.close();
+    this.#decoder?.close();
     this.#encoder.close();
     this.#handler?.close();
   }
@@ -186,9 +203,10 @@ class PcmBridge {
     for (let out = this.#jitter.pop(); out !== undefined && !this.#closed; out = this.#jitter.pop()) {
       let pcm: Int16Array | undefined;
       let concealed = false;
+      let fec = false;
       if (!out.lost) {
         try {
-          pcm = this.#decoder.decode(out.payload);
+          pcm = this.#recovery ? this.#recovery.decode(out.payload) : this.#decoder!.decode(out.payload);
           if (pcm.length !== this.#frameSamples) throw new Error(`${pcm.length} samples`);
           this.#last = pcm;
           this.#concealed = 0;
@@ -196,15 +214,27 @@ class PcmBridge {
           this.#drop('bad_caller_audio');
           pcm = undefined;
         }
+      } else if (this.#recovery) {
+        // libopus: the lost frame from the next packet's in-band FEC when that packet is held
+        // and can carry it, else the codec's PLC; either continues the decoder's state.
+        concealed = true;
+        fec = out.next !== undefined && isFecCapable(out.next);
+        try {
+          pcm = fec ? this.#recovery.decodeFec(out.next!) : this.#recovery.conceal();
+          this.#recovered[fec ? 'fec' : 'plc']++;
+        } catch {
+          fec = false;
+          pcm = undefined;
+        }
       }
       if (pcm === undefined) {
-        // libopus's PLC is not reachable through @evan/opus's native build (an empty packet is
-        // refused), so a lost or undecodable frame repeats the last one at half the level each time.
+        // Without libopus (or an undecodable frame): the last frame again, at half the level each time.
         concealed = true;
         pcm = this.#conceal();
+        this.#recovered.repeat++;
       }
       // A copy: the decoded frame is also kept for concealment.
-      this.#handler?.onPcm(concealed ? pcm : pcm.slice(), { concealed, index: this.#index++ });
+      this.#handler?.onPcm(concealed ? pcm : pcm.slice(), { concealed, fec, index: this.#index++ });
     }
   }
 
@@ -216,7 +246,15 @@ class PcmBridge {
   /** GET's stats.handler: the caller side's jitter buffer and what this layer dropped. */
   #stats(): HandlerStats {
     const j = this.#jitter.stats;
-    return { framesToHandler: this.#index, concealed: j.lost, jitterResyncs: j.resyncs, pcmDrops: { ...this.#drops } };
+    return {
+      framesToHandler: this.#index,
+      concealed: j.lost,
+      recoveredByFec: this.#recovered.fec,
+      concealedByPlc: this.#recovered.plc,
+      concealedByRepeat: this.#recovered.repeat,
+      jitterResyncs: j.resyncs,
+      pcmDrops: { ...this.#drops },
+    };
   }
 
   #conceal(): Int16Array {
