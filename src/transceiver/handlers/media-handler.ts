@@ -15,8 +15,8 @@ export type { ChannelInit };
 /**
  * The handler API's version (docs/agents.md, "Handler API versions"): 2 added onDtmf, the PCM
  * layer (handlers/pcm.ts: PCM at 8/16/24/48 kHz, jitter buffer, write/flush/marks) and handler
- * modules; 3 added ctx.sendDtmf, hangup's detail, MediaHandler.stats and openChannel inside the
- * factory. Each version only adds: a module may check `>=` before registering.
+ * modules; 3 added ctx.sendDtmf, hangup's detail, MediaHandler.stats, openChannel inside the
+ * factory and, for PCM handlers, lost frames rebuilt from in-band FEC (PcmFrameInfo.fec). Each version only adds: a module may check `>=` before registering.
  */
 export const HANDLER_API_VERSION = 3;
 
