@@ -14,6 +14,7 @@ import { resolveTransceiverConfig, transceiverSettings } from '../transceiver/co
 import { MetricsRegistry } from '../common/metrics.ts';
 import { createMediaStreamHandlerFactory } from '../transceiver/handlers/media-stream/media-stream-handler.ts';
 import { loadHandlerModules } from '../transceiver/handlers/modules.ts';
+import { loadOpusAddon } from '../media/opus-recovery.ts';
 import { createRealtimeHandlerFactory, REALTIME_DROP_REASONS } from '../transceiver/handlers/realtime/realtime-handler.ts';
 import { mediaStreamMetrics, realtimeDropMetric } from '../transceiver/transceiver-metrics.ts';
 import { defaultHandlers } from '../transceiver/handlers/registry.ts';
@@ -81,6 +82,9 @@ export const command: Command = {
     log.info('media socket', { io: cfg.mediaIo, batchUs: cfg.mediaIo === 'native' ? cfg.mediaBatchUs : undefined });
     if (cfg.srtpFallback) log.warn('srtp: ts, the native addon is not usable', { reason: cfg.srtpFallback });
     log.info('srtp transform', { aesCm: cfg.srtp });
+    const opus = loadOpusAddon();
+    if (opus instanceof Error)
+      log.warn('PCM handlers: no libopus loss recovery (in-band FEC, PLC); lost frames are repeated faded', { reason: opus.message });
     let live: LiveRelays | undefined;
     let locations: RelayLocations;
     try {
