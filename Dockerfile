@@ -35,6 +35,11 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
+# libopus0: the PCM handlers' loss recovery (in-band FEC, PLC) dlopen()s libopus.so.0
+# (native/src/opus_native.c); without it lost frames are repeated faded, with a warning at start.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libopus0 \
+ && rm -rf /var/lib/apt/lists/*
 # Owned by root and read-only to the runtime user: the process cannot change its own code.
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=deps /app/native/build/Release/*.node ./native/build/Release/

@@ -3,6 +3,7 @@
 // works in PCM at 16 kHz: it greets with a 550 Hz beep of 1 s, and when that has played (a mark)
 // answers with a 660 Hz beep of 1 s. When the caller talks over the greeting it stops at once
 // (flush(): barge-in), and the mark then says the greeting was not heard, so it does not answer.
+// Keys: it presses every key the caller presses back (RFC 4733 both ways), and hangs up on #.
 import { pcmHandler } from '../src/transceiver/handlers/pcm.ts';
 import type { HandlerRegistry } from '../src/transceiver/handlers/registry.ts';
 
@@ -34,6 +35,10 @@ export default function register(handlers: HandlerRegistry): void {
           loudFrames = loud(pcm) ? loudFrames + 1 : 0;
           // 100 ms of the caller's voice while we speak: stop talking.
           if (loudFrames === 5 && ctx.queuedMs > 0) ctx.flush();
+        },
+        onDtmf(event) {
+          if (event.digit === '#') ctx.hangup('agent_hangup', 'the caller pressed #');
+          else ctx.sendDtmf(event.digit, { durationMs: 80 });
         },
         close() {},
       };

@@ -23,6 +23,17 @@
       ]
     },
     {
+      "target_name": "parley_opus",
+      "sources": ["src/opus_native.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"],
+      "cflags!": ["-fno-exceptions"],
+      "libraries": ["-ldl"],
+      "conditions": [
+        ["OS!='linux'", { "type": "none", "sources": [] }]
+      ]
+    },
+    {
       "target_name": "parley_srtp",
       "sources": ["src/srtp_native.c"],
       "defines": ["NAPI_VERSION=8"],

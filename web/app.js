@@ -64,6 +64,8 @@ const parley = {
   error: null,
   /** Why the call ended: a CLOSE_REASONS string from GET, or 'local' when this page hung up. */
   closeReason: null,
+  /** What the agent said with it (GET closeDetail), or null. */
+  closeDetail: null,
   /** The text shown for it. */
   endedText: null,
   /** When the page showed why the server ended the call (performance.now()). */
@@ -118,7 +120,7 @@ el.handlerPicker.addEventListener('change', showHandler);
 function resetCall() {
   Object.assign(parley, {
     error: null, callId: null, location: null, remoteAddress: null, iceState: null, dtlsState: null,
-    closeReason: null, endedText: null, endedAt: null, muted: false, speaking: 'none', events: [], transcript: [],
+    closeReason: null, closeDetail: null, endedText: null, endedAt: null, muted: false, speaking: 'none', events: [], transcript: [],
     connectedAt: null, stats: { ...EMPTY_STATS },
   });
   modelSpeaking = { you: undefined, agent: undefined };
@@ -285,18 +287,22 @@ async function serverEnded(peer, how) {
   pc = null; // from here on, every other signal of the same end is ignored
   stopMedia(peer);
   let reason = null;
+  let detail = null;
   if (location) {
     try {
       const res = await fetch(location, { cache: 'no-store' });
-      if (res.ok) reason = (await res.json()).closeReason || null;
+      if (res.ok) ({ closeReason: reason = null, closeDetail: detail = null } = await res.json());
     } catch {
       // the reason stays unknown; the page still shows that the call ended
     }
   }
   parley.location = null;
   parley.closeReason = reason || 'unknown';
+  parley.closeDetail = detail;
   parley.endedAt = window.performance.now();
-  showEnded(reason ? `Call ended: ${REASONS[reason] || reason} (${reason}).` : `Call ended (${how}).`);
+  // The agent's own words (GET closeDetail, made safe by the transceiver) follow the reason.
+  const said = detail ? `: “${detail}”` : '';
+  showEnded(reason ? `Call ended: ${REASONS[reason] || reason} (${reason})${said}.` : `Call ended (${how}).`);
   setState('ended');
 }
 

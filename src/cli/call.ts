@@ -203,6 +203,7 @@ function printText(s: CallSummary, recorded: string | undefined): void {
       `rebound to ${s.rebind.localAddress} after ${s.rebind.atMs} ms; received ${s.rebind.packetsReceivedAfter} packets afterwards`,
     );
   if (recorded) console.log(recorded);
+  if (s.dtmfReceived !== '') console.log(`DTMF received: ${s.dtmfReceived}`);
   const d = s.dataChannel;
   if (d) {
     console.log(

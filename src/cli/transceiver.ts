@@ -14,8 +14,9 @@ import { resolveTransceiverConfig, transceiverSettings } from '../transceiver/co
 import { MetricsRegistry } from '../common/metrics.ts';
 import { createMediaStreamHandlerFactory } from '../transceiver/handlers/media-stream/media-stream-handler.ts';
 import { loadHandlerModules } from '../transceiver/handlers/modules.ts';
+import { loadOpusAddon } from '../media/opus-recovery.ts';
 import { createRealtimeHandlerFactory, REALTIME_DROP_REASONS } from '../transceiver/handlers/realtime/realtime-handler.ts';
-import { realtimeDropMetric } from '../transceiver/transceiver-metrics.ts';
+import { mediaStreamMetrics, realtimeDropMetric } from '../transceiver/transceiver-metrics.ts';
 import { defaultHandlers } from '../transceiver/handlers/registry.ts';
 import { LiveRelays, RelayLocations } from '../transceiver/relays/relay-locations.ts';
 import { advertisedAddresses, formatRelaySpec, locationOfAddress } from '../transceiver/relays/relay-spec.ts';
@@ -53,7 +54,12 @@ export const command: Command = {
     if (cfg.mediaStreamUrl !== undefined) {
       handlers.register(
         'media-stream',
-        createMediaStreamHandlerFactory({ url: cfg.mediaStreamUrl, headers: cfg.mediaStreamHeaders, format: cfg.mediaStreamFormat }),
+        createMediaStreamHandlerFactory({
+          url: cfg.mediaStreamUrl,
+          headers: cfg.mediaStreamHeaders,
+          format: cfg.mediaStreamFormat,
+          metrics: mediaStreamMetrics(metrics),
+        }),
         { replace: true },
       );
     }
@@ -76,6 +82,9 @@ export const command: Command = {
     log.info('media socket', { io: cfg.mediaIo, batchUs: cfg.mediaIo === 'native' ? cfg.mediaBatchUs : undefined });
     if (cfg.srtpFallback) log.warn('srtp: ts, the native addon is not usable', { reason: cfg.srtpFallback });
     log.info('srtp transform', { aesCm: cfg.srtp });
+    const opus = loadOpusAddon();
+    if (opus instanceof Error)
+      log.warn('PCM handlers: no libopus loss recovery (in-band FEC, PLC); lost frames are repeated faded', { reason: opus.message });
     let live: LiveRelays | undefined;
     let locations: RelayLocations;
     try {

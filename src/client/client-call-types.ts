@@ -18,6 +18,8 @@ export type ClientCallEvent =
   | { readonly type: 'rtcp'; readonly packets: readonly RtcpPacket[] }
   /** A data channel opened, closed or carried a message, or the association ended (src/core/peer/peer-data.ts). */
   | { readonly type: 'datachannel'; readonly event: DataChannelEvent }
+  /** A key press from the server (RFC 4733 telephone-event), once per press, at its first packet. */
+  | { readonly type: 'dtmf'; readonly digit: string; readonly timestamp: number; readonly receivedAt: number }
   /** Every frame asked for has been sent. */
   | { readonly type: 'sending-done' }
   | { readonly type: 'failed'; readonly error: ClientError };

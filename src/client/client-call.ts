@@ -295,7 +295,7 @@ export class ClientCall implements SansIo<ClientTransmit, ClientCallEvent> {
       } else if (e.type === 'rtcp' || e.type === 'datachannel') {
         this.#events.push(e);
       } else if (e.type === 'dtmf') {
-        continue; // a caller's own client never receives DTMF it cares about
+        this.#events.push({ type: 'dtmf', digit: e.digit, timestamp: e.rtpTimestamp, receivedAt: now });
       } else if (e.type === 'failed') {
         return this.#fail(failure(e.reason, e.detail));
       }

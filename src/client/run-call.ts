@@ -58,6 +58,8 @@ export interface CallSummary {
   readonly maxEventLoopDelayMs: number;
   /** The data-channel probe's counts (--datachannel), without its samples. */
   readonly dataChannel: Omit<ChannelProbeStats, 'rttSamples'> | undefined;
+  /** Key presses the server sent (RFC 4733), in order of arrival: '' when none. */
+  readonly dtmfReceived: string;
 }
 
 export interface CallResult {
@@ -127,9 +129,13 @@ export async function runCall(o: RunCallOptions): Promise<CallResult> {
   let settleDone: () => void = () => {};
   const done = new Promise<void>((r) => (settleDone = r));
   let failure: ClientError | undefined;
+  let dtmfReceived = '';
   const onEvent = (ev: ClientCallEvent): void => {
     if (ev.type === 'audio') recorder?.add(ev.timestamp, ev.payload);
-    else if (ev.type === 'datachannel') {
+    else if (ev.type === 'dtmf') {
+      dtmfReceived += ev.digit;
+      say(`received DTMF ${ev.digit}`);
+    } else if (ev.type === 'datachannel') {
       if (!probe?.onEvent(ev.event, driver.now())) return;
       say(`data channel ${JSON.stringify(o.dataChannel!.label)} open`);
       // Sent from a clean stack (we are inside the call's drain here).
@@ -231,6 +237,7 @@ export async function runCall(o: RunCallOptions): Promise<CallResult> {
       stats,
       maxEventLoopDelayMs: loopDelay.max / 1e6,
       dataChannel: probe ? withoutSamples(probe.stats()) : undefined,
+      dtmfReceived,
     },
   };
 }

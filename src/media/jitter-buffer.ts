@@ -16,7 +16,12 @@ export interface JitterBufferOptions {
 }
 
 export type JitterOutput =
-  { readonly lost: false; readonly sequence: number; readonly payload: Buffer } | { readonly lost: true; readonly sequence: number };
+  | { readonly lost: false; readonly sequence: number; readonly payload: Buffer }
+  /** `next`: the following frame's payload when it is held (its in-band FEC may rebuild this one; it stays queued). */
+  | { readonly lost: true; readonly sequence: number; readonly next: Buffer | undefined };
+
+/** What push() did with a frame: kept for its turn, or dropped (behind what was released, or already held). */
+export type JitterPush = 'kept' | 'late' | 'duplicate';
 
 export interface JitterStats {
   readonly received: number;
@@ -64,16 +69,25 @@ export class JitterBuffer {
     return this.#frames.size;
   }
 
-  /** One arrived frame (its 16-bit RTP sequence number). The payload is kept as given: copy it if the caller reuses buffers. */
-  push(sequence: number, payload: Buffer): void {
+  /**
+   * One arrived frame (its 16-bit RTP sequence number). The payload is kept as given: copy it if
+   * the caller reuses buffers. Says whether it was kept, or dropped as late or a duplicate.
+   */
+  push(sequence: number, payload: Buffer): JitterPush {
     this.#received++;
     if (this.#next === undefined) {
       this.#next = sequence;
       this.#highest = sequence - 1;
     }
     const ext = this.#extend(sequence);
-    if (ext < this.#next) return void this.#late++;
-    if (this.#frames.has(ext)) return void this.#duplicate++;
+    if (ext < this.#next) {
+      this.#late++;
+      return 'late';
+    }
+    if (this.#frames.has(ext)) {
+      this.#duplicate++;
+      return 'duplicate';
+    }
     if (ext - this.#next > this.#maxGap) {
       // RFC 3550 §A.1's "probation" idea, simplified: a big jump is a new stream, not a loss burst.
       this.#resyncs++;
@@ -82,6 +96,7 @@ export class JitterBuffer {
     }
     this.#frames.set(ext, payload);
     if (ext > this.#highest) this.#highest = ext;
+    return 'kept';
   }
 
   /** The next frame in order, a lost one to conceal, or undefined when it is worth waiting. */
@@ -98,7 +113,7 @@ export class JitterBuffer {
     if (this.#highest - next >= this.#depth) {
       this.#next = next + 1;
       this.#lost++;
-      return { lost: true, sequence: next & 0xffff };
+      return { lost: true, sequence: next & 0xffff, next: this.#frames.get(next + 1) };
     }
     return undefined;
   }

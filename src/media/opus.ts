@@ -39,6 +39,8 @@ export interface OpusEncoderOptions {
   readonly application?: OpusApplication;
   /** Target bitrate in bits per second (500..512000); libopus picks one when omitted. */
   readonly bitrate?: number;
+  /** In-band FEC (RFC 6716 §2.1.7, what useinbandfec=1 asks a sender for), tuned for this expected loss in per cent (1..100). */
+  readonly inbandFecLossPercent?: number;
 }
 
 export interface OpusDecoderOptions {
@@ -92,6 +94,14 @@ export function createOpusEncoder(options: OpusEncoderOptions = {}): OpusEncoder
       throw new MediaError(MediaErrorCode.BadOption, `Opus bitrate must be an integer in 500..512000, got ${b}`);
     }
     encoder.bitrate = b;
+  }
+  if (options.inbandFecLossPercent !== undefined) {
+    const l = options.inbandFecLossPercent;
+    if (!Number.isInteger(l) || l < 1 || l > 100) {
+      throw new MediaError(MediaErrorCode.BadOption, `Opus inbandFecLossPercent must be an integer in 1..100, got ${l}`);
+    }
+    encoder.inband_fec = true;
+    encoder.packet_loss = l;
   }
   const frameLength = (rate / 50) * channels;
   return {

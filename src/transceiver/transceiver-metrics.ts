@@ -12,6 +12,9 @@ import type { DataChannelStats } from './calls/call-types.ts';
 import { DATACHANNEL_DROPS } from '../core/datachannel/index.ts';
 import { SCTP_DROPS } from '../core/sctp/index.ts';
 import { ENDPOINT_DROP_REASONS } from './media/drop-reasons.ts';
+import { DIAL_FAILURES } from './handlers/dial.ts';
+import { MEDIA_STREAM_ACTIONS, MEDIA_STREAM_DIRECTIONS, MEDIA_STREAM_DROP_REASONS } from './handlers/media-stream/media-stream-handler.ts';
+import type { MediaStreamCounters } from './handlers/media-stream/media-stream-handler.ts';
 import type { EndpointDropReason } from './media/drop-reasons.ts';
 
 export { ENDPOINT_DROP_REASONS };
@@ -104,6 +107,46 @@ export function realtimeDropMetric<R extends string>(reg: MetricsRegistry, reaso
     labelNames: ['reason'],
   });
   return Object.fromEntries(reasons.map((r) => [r, c.labels(r)])) as Record<R, CounterChild>;
+}
+
+/**
+ * The media-stream handler's counters (handlers/media-stream): messages and bytes each way,
+ * drops by reason, what the agent asked for, and dials that failed by reason. Made by the CLI
+ * with the handler, like realtimeDropMetric; every label value shows from the start.
+ */
+export function mediaStreamMetrics(reg: MetricsRegistry): MediaStreamCounters {
+  const messages = reg.counter({
+    name: 'parley_transceiver_media_stream_messages_total',
+    help: 'Media-stream WebSocket messages, by direction (to_agent, from_agent)',
+    labelNames: ['direction'],
+  });
+  const bytes = reg.counter({
+    name: 'parley_transceiver_media_stream_bytes_total',
+    help: 'Media-stream WebSocket message bytes, by direction (to_agent, from_agent)',
+    labelNames: ['direction'],
+  });
+  const drops = reg.counter({
+    name: 'parley_transceiver_media_stream_drops_total',
+    help: 'What the media-stream bridge dropped, by reason: caller frames (late_caller_audio, duplicate_caller_audio, bad_caller_audio, agent_backpressure), agent audio (output_full, bad_agent_audio), agent messages (bad_agent_message, agent_rate_limited, too_many_marks), event_not_sent',
+    labelNames: ['reason'],
+  });
+  const actions = reg.counter({
+    name: 'parley_transceiver_media_stream_actions_total',
+    help: 'What media-stream agents asked for: mark_received, mark_sent (echoed back when played or cleared), clear',
+    labelNames: ['action'],
+  });
+  const dialFailures = reg.counter({
+    name: 'parley_transceiver_media_stream_dial_failures_total',
+    help: 'Media-stream agents not reached at POST time (the POST got 502), by reason: http_status, refused, timeout, network',
+    labelNames: ['reason'],
+  });
+  return {
+    messages: children(messages, MEDIA_STREAM_DIRECTIONS),
+    bytes: children(bytes, MEDIA_STREAM_DIRECTIONS),
+    drops: children(drops, MEDIA_STREAM_DROP_REASONS),
+    actions: children(actions, MEDIA_STREAM_ACTIONS),
+    dialFailures: children(dialFailures, DIAL_FAILURES),
+  };
 }
 
 export function transceiverMetrics(reg: MetricsRegistry): TransceiverMetrics {

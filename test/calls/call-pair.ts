@@ -167,6 +167,7 @@ export class CallPair {
           },
           onDtmf: (event) => inner.onDtmf?.(event),
           close: () => inner.close(),
+          ...(inner.stats && { stats: () => inner.stats!() }),
           ...('pull' in inner && typeof inner.pull === 'function' && { pull: () => (inner.pull as () => Buffer | undefined)() }),
         };
       },

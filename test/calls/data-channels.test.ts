@@ -1,7 +1,7 @@
 // Data channels between our real client and our real transceiver call (echo handler) on the seeded
 // netem: 10 000 messages over 5 % loss with reordering and duplication come back exactly once and
 // in order on an ordered channel; a partially reliable channel gives up as configured; the
-// association survives a NAT rebinding; a channel the handler opens works, and either side's
+// association survives a NAT rebinding; a channel the handler opens (also inside its factory) works, and either side's
 // close is seen by the other — all while audio flows. Both DTLS roles where it matters.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +9,7 @@ import type { TransportAddress } from '../../src/core/address.ts';
 import type { DataChannelEvent } from '../../src/core/datachannel/index.ts';
 import type { LinkProfile } from '../support/netem.ts';
 import { DEFAULT_MAX_BYTES_PER_SLOT, PACING_SLOT_MS } from '../../src/core/peer/index.ts';
+import type { HandlerChannel, MediaHandlerFactory } from '../../src/transceiver/handlers/media-handler.ts';
 import { CallPair, CLIENT_HOST, numberedFrames } from './call-pair.ts';
 
 const BAD = { latencyMs: 20, jitterMs: 4, loss: 0.05, reorder: 0.05, reorderExtraMs: 30, duplicate: 0.02 };
@@ -133,6 +134,24 @@ test('the handler opens a channel toward the caller; each side closes one and th
   const s = pair.session.stats().dataChannels!;
   assert.deepEqual([s.channelsOpened, s.channelsClosed, s.channels], [2, 2, 0]);
 });
+
+for (const sessionRole of ['client', 'server'] as const) {
+  test(`a handler opens a channel inside its factory (DTLS ${sessionRole}): it opens once SCTP is up and its first message arrives`, () => {
+    let ours: HandlerChannel | undefined;
+    const handler: MediaHandlerFactory = (ctx) => {
+      ours = ctx.openChannel({ label: 'from-factory' });
+      assert.equal(ours.readyState, 'connecting');
+      ours.onOpen = () => ours!.send('hello from the factory');
+      return { onAudio() {}, close() {} };
+    };
+    const pair = new CallPair({ seed: `dc-factory-open-${sessionRole}`, sessionRole, dataChannels: true, handler });
+    assert.ok(ours, 'the factory ran and openChannel did not throw');
+    pair.runUntilTrue(() => received(pair, ours!.id).length === 1, 15_000, 'the first message reaches the caller');
+    assert.ok(dc(pair).some((e) => e.type === 'channel_open' && e.label === 'from-factory'));
+    assert.deepEqual(received(pair, ours!.id), ['hello from the factory']);
+    assert.equal(ours!.id % 2, sessionRole === 'server' ? 1 : 0, 'RFC 8832 §6: the id follows the DTLS role');
+  });
+}
 
 test('audio is not held back: while the caller sends 256 KiB messages at full speed, echoed audio keeps its 20 ms cadence and loses nothing more', () => {
   const run = (withData: boolean) => {

@@ -67,6 +67,8 @@ test(
     await waitFor(async () => (await read<string | null>('window.parley.endedText')) !== null, 10_000, 'the page shows the end');
     await page.screenshot({ path: `${ARTIFACTS}demo-page-realtime-agent-closed.png`, fullPage: true });
     assert.equal(await read<string>('window.parley.closeReason'), 'agent_closed');
-    assert.equal(await page.textContent('#ended'), "Call ended: the agent's connection closed (agent_closed).");
+    // The model's close code and reason are the call's close detail (GET closeDetail), shown after the reason.
+    assert.equal(await read<string>('window.parley.closeDetail'), '1011 test model closed');
+    assert.equal(await page.textContent('#ended'), "Call ended: the agent's connection closed (agent_closed): “1011 test model closed”.");
   },
 );

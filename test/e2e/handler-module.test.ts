@@ -1,7 +1,8 @@
 // Handler modules through `parley dev` (what `npm start` runs): examples/robot-handler.ts, loaded
 // with --handler-module, is a PCM 16 kHz handler with marks and flush(). A silent caller hears its
 // 550 Hz greeting and then, once the mark says the greeting played, its 660 Hz answer; a caller
-// who talks over the greeting stops it (flush) and gets no answer (the mark said not played).
+// who talks over the greeting stops it (flush) and gets no answer (the mark said not played); keys
+// the caller presses come back as key presses (ctx.sendDtmf → `parley call` reports them).
 // A module that cannot be loaded is a configuration error naming the setting (exit 2).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -65,6 +66,16 @@ test('a caller who talks over the greeting stops it (flush) and gets no answer',
   assert.ok(frames.length >= 5 && frames.length < 35, `${frames.length} audible frames: the greeting did not start or was not cut`);
   if (frames.length >= 10) assert.ok(!hasTone(join960(frames), 660, { minPurity: 0.3 }).found, 'no answer after a barge-in');
 });
+
+test(
+  'parley call --dtmf 427: the robot presses each key back (ctx.sendDtmf), parley call reports them in order',
+  { timeout: 60_000 },
+  async () => {
+    const r = await runCall(dev.ready.signaling, ['--seconds', '3', '--dtmf', '427', '--dtmf-at', '300']);
+    assert.equal(r.code, 0, `${r.stderr}\n${dev.log()}`);
+    assert.equal((r.summary as { dtmfReceived?: string }).dtmfReceived, '427', JSON.stringify(r.summary));
+  },
+);
 
 test('a handler module that cannot be loaded: exit 2 naming --handler-module', { timeout: 30_000 }, async () => {
   const child = spawn(process.execPath, [BIN, 'dev', '--handler-module', join(dir, 'missing.ts'), '--http', '127.0.0.1:0'], { cwd: ROOT });

@@ -241,8 +241,17 @@ test("the agent hanging up ends the call with its reason on the caller's oai-eve
   // The call's end aborted SCTP: the page's channel closed (Chromium keeps connectionState until pc.close()).
   assert.equal(r.channel, 'closed');
   const res = await fetch(new URL(`/v1/realtime/calls/${r.callId}`, dev.ready.signaling));
-  const body = (await res.json()) as { closeReason?: string };
+  const body = (await res.json()) as { closeReason?: string; closeDetail?: string };
   assert.equal(body.closeReason, 'agent_closed');
+  // The agent's close code and reason text: the call's close detail (GET, the log, the demo page).
+  assert.equal(body.closeDetail, '1000 agent says goodbye');
+  // The bridge's own counts for this call in GET, and the process-wide ones in /metrics.
+  const h = (body as { stats?: { handler?: Record<string, number> } }).stats?.handler;
+  assert.ok(h && h.messagesToAgent > 2 && h.bytesToAgent > 0 && h.framesToHandler > 0, JSON.stringify(h));
+  const metrics = await (await fetch(dev.ready.transceiverMetrics)).text();
+  const sent = /^parley_transceiver_media_stream_messages_total\{direction="to_agent"\} (\d+)/m.exec(metrics);
+  assert.ok(sent && Number(sent[1]) >= h.messagesToAgent, 'media-stream messages in /metrics');
+  assert.match(metrics, /^parley_transceiver_calls_closed_total\{reason="agent_closed"\} [1-9]/m);
 });
 
 test('parley call --dtmf 123#: the agent gets dtmf events in order', { timeout: 60_000 }, async () => {

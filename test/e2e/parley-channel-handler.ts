@@ -21,29 +21,21 @@ export const PARLEY_CHANNEL_LABEL = 'parley';
 
 export const createParleyChannelHandler = (ctx: MediaHandlerContext): MediaHandler => {
   const echo = createEchoHandler(ctx);
-  let closed = false;
-  // The call's channels exist once its factory has returned (openChannel throws before), so the
-  // channel is opened just after: it stays `connecting` until SCTP is up anyway.
+  // Opened inside the factory: it stays `connecting` until SCTP is up, then says hello.
   if (ctx.dataChannels) {
-    queueMicrotask(() => {
-      if (closed) return;
-      const ours: HandlerChannel = ctx.openChannel({ label: PARLEY_CHANNEL_LABEL, ordered: true });
-      ours.onOpen = () => {
-        ours.send('hello');
-      };
-      ours.onMessage = (data) => {
-        if (data === 'close') ours.close();
-        else ours.send(data);
-      };
-    });
+    const ours: HandlerChannel = ctx.openChannel({ label: PARLEY_CHANNEL_LABEL, ordered: true });
+    ours.onOpen = () => {
+      ours.send('hello');
+    };
+    ours.onMessage = (data) => {
+      if (data === 'close') ours.close();
+      else ours.send(data);
+    };
   }
   return {
     onAudio: (frame) => echo.onAudio(frame),
     onChannel: (ch) => echo.onChannel!(ch),
-    close: () => {
-      closed = true;
-      echo.close();
-    },
+    close: () => echo.close(),
   };
 };
 

@@ -5,17 +5,21 @@ import type { HandlerChannel, InboundOpusFrame, MediaHandlerContext, RealtimeEve
 export interface RecordingContext extends MediaHandlerContext {
   readonly sent: Buffer[];
   readonly hangups: Array<string | undefined>;
+  /** The detail given with each hang-up, in the same order. */
+  readonly hangupDetails: Array<string | undefined>;
   readonly events: RealtimeEvent[];
 }
 
 export function recordingContext(callId = 'call-test'): RecordingContext {
   const sent: Buffer[] = [];
   const hangups: Array<string | undefined> = [];
+  const hangupDetails: Array<string | undefined> = [];
   const events: RealtimeEvent[] = [];
   return {
     callId,
     sent,
     hangups,
+    hangupDetails,
     events,
     request: { query: {}, session: {} },
     sendEvent(event: RealtimeEvent): boolean {
@@ -25,8 +29,9 @@ export function recordingContext(callId = 'call-test'): RecordingContext {
     send(packet: Buffer): void {
       sent.push(packet);
     },
-    hangup(reason?: string): void {
+    hangup(reason?: string, detail?: string): void {
       hangups.push(reason);
+      hangupDetails.push(detail);
     },
     queuedFrames: 0,
     get framesSent(): number {
@@ -37,6 +42,9 @@ export function recordingContext(callId = 'call-test'): RecordingContext {
     },
     mark(done: (played: boolean) => void): void {
       done(true);
+    },
+    sendDtmf(): boolean {
+      return false;
     },
     dataChannels: false,
     openChannel(): never {

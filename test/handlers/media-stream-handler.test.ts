@@ -10,7 +10,8 @@ import type { WebSocket } from 'ws';
 import { mulawEncode } from '../../src/media/mulaw.ts';
 import { generateTone } from '../../src/media/tone.ts';
 import { createMediaStreamHandlerFactory } from '../../src/transceiver/handlers/media-stream/media-stream-handler.ts';
-import type { MediaStreamDropReason } from '../../src/transceiver/handlers/media-stream/media-stream-handler.ts';
+import { MetricsRegistry } from '../../src/common/metrics.ts';
+import { mediaStreamMetrics } from '../../src/transceiver/transceiver-metrics.ts';
 import { customParameters, readAgentMessage } from '../../src/transceiver/handlers/media-stream/media-stream-messages.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { recordingContext } from './fake-context.ts';
@@ -65,7 +66,7 @@ test('agent messages are read totally: media, mark, clear; others ignored or inv
 });
 
 test('connected then start; µ-law media of any length becomes 20 ms frames; mark after playback; clear flushes and settles marks', async () => {
-  const drops: MediaStreamDropReason[] = [];
+  const metrics = mediaStreamMetrics(new MetricsRegistry());
   const ctx = recordingContext('rtc_test');
   let marks: ((played: boolean) => void)[] = [];
   let cleared = 0;
@@ -80,7 +81,7 @@ test('connected then start; µ-law media of any length becomes 20 ms frames; mar
       return 0;
     },
   });
-  const handler = await createMediaStreamHandlerFactory({ url, onDrop: (r) => drops.push(r) })(ctx);
+  const handler = await createMediaStreamHandlerFactory({ url, metrics })(ctx);
   const agent = agents.at(-1)!;
   const log = received.at(-1)!;
   await waitFor(() => log.length >= 2, 5000, 'connected and start');
@@ -111,11 +112,27 @@ test('connected then start; µ-law media of any length becomes 20 ms frames; mar
   );
   agent.send(Buffer.from([1, 2, 3]), { binary: true });
   agent.send('{"event":"media","media":{"payload":"!!"}}');
-  await waitFor(() => drops.length >= 2, 5000, 'drops counted');
-  assert.deepEqual(drops.slice(0, 2), ['bad_agent_message', 'bad_agent_message']);
+  await waitFor(() => metrics.drops.bad_agent_message.value >= 2, 5000, 'drops counted');
+  assert.equal(metrics.drops.bad_agent_message.value, 2);
   assert.ok(log.every((m, i) => m.sequenceNumber === String(i + 1) && typeof m.streamSid === 'string'));
+  // The same counts for this call (GET stats.handler) and in /metrics.
+  const stats = handler.stats!() as Record<string, number> & { drops: Record<string, number>; pcmDrops: Record<string, number> };
+  assert.deepEqual(
+    [stats.messagesFromAgent, stats.marksReceived, stats.marksSent, stats.clears, stats.drops.bad_agent_message],
+    [6, 2, 2, 1, 2],
+  );
+  assert.equal(stats.messagesToAgent, log.length);
+  assert.equal(stats.bytesToAgent, metrics.bytes.to_agent.value);
+  assert.equal(stats.bytesFromAgent, metrics.bytes.from_agent.value);
+  assert.ok(stats.bytesFromAgent > tone.length, 'the base64 media counts');
+  assert.deepEqual(
+    [metrics.messages.from_agent.value, metrics.actions.mark_received.value, metrics.actions.mark_sent.value, metrics.actions.clear.value],
+    [6, 2, 2, 1],
+  );
+  assert.equal(stats.pcmDrops.output_full, 0);
   handler.close();
   await waitFor(() => log.at(-1)?.event === 'stop', 5000, 'stop');
+  assert.equal(metrics.messages.to_agent.value, log.length, 'stop counted too');
 });
 
 test('an agent that closes its socket ends the call with agent_closed; one that cannot be reached rejects the factory', async () => {
@@ -124,10 +141,23 @@ test('an agent that closes its socket ends the call with agent_closed; one that 
   agents.at(-1)!.close(1000, 'bye');
   await waitFor(() => ctx.hangups.length === 1, 5000, 'hang-up');
   assert.deepEqual(ctx.hangups, ['agent_closed']);
+  assert.deepEqual(ctx.hangupDetails, ['1000 bye'], "the close code and the agent's reason: the call's close detail");
   assert.match(String((ctx.events[0] as { error?: { message?: string } }).error?.message), /bye/);
   handler.close();
+  const metrics = mediaStreamMetrics(new MetricsRegistry());
   await assert.rejects(
-    Promise.resolve(createMediaStreamHandlerFactory({ url: 'ws://127.0.0.1:9/x' })(recordingContext())),
+    Promise.resolve(createMediaStreamHandlerFactory({ url: 'ws://127.0.0.1:9/x', metrics })(recordingContext())),
     /media-stream agent at ws:\/\/127\.0\.0\.1:9\/x: .*ECONNREFUSED/,
   );
+  assert.equal(metrics.dialFailures.refused.value, 1);
+  // An agent that answers the upgrade with 403: counted as http_status.
+  const refusing = new WebSocketServer({ host: '127.0.0.1', port: 0, verifyClient: (_info, cb) => cb(false, 403) });
+  await new Promise((r) => refusing.once('listening', r));
+  const port = (refusing.address() as { port: number }).port;
+  await assert.rejects(
+    Promise.resolve(createMediaStreamHandlerFactory({ url: `ws://127.0.0.1:${port}/x`, metrics })(recordingContext())),
+    /HTTP 403/,
+  );
+  assert.equal(metrics.dialFailures.http_status.value, 1);
+  await new Promise((r) => refusing.close(r));
 });

@@ -34,6 +34,10 @@ test('a lost frame is declared after depth later frames; a frame arriving after 
   assert.deepEqual(jb.stats, { received: 6, delivered: 4, lost: 1, late: 2, duplicate: 0, resyncs: 0 });
   feed(jb, [7, 7]);
   assert.equal(jb.stats.duplicate, 1);
+  // push() says what it did, for the PCM layer's drop counts.
+  assert.equal(jb.push(9, Buffer.from('9')), 'kept');
+  assert.equal(jb.push(9, Buffer.from('9')), 'duplicate');
+  assert.equal(jb.push(2, Buffer.from('2')), 'late');
 });
 
 test('sequence numbers wrap at 65535', () => {

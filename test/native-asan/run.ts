@@ -1,4 +1,4 @@
-// `npm run test:native-asan` (issue #19): builds the three C addons with AddressSanitizer and
+// `npm run test:native-asan` (issue #19): builds the C addons with AddressSanitizer and
 // UndefinedBehaviorSanitizer into a build directory of their own (the normal build in
 // native/build is left alone) and runs the native test files against that build.
 // - UBSan is fatal (-fno-sanitize-recover=all): any report fails the run, not just prints.
@@ -15,12 +15,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-/** The native test files: the relay datapath, the native SRTP transforms, the media socket. */
+/** The native test files: the relay datapath, the native SRTP transforms, the media socket, the Opus loss recovery. */
 const DEFAULT_FILES = [
   'test/relay/native-datapath.test.ts',
   'test/transceiver/srtp-native-matches-typescript.test.ts',
   'test/transceiver/srtp-native-gcm-matches-typescript.test.ts',
   'test/transceiver/media-socket-native.test.ts',
+  'test/media/opus-fec-recovery.test.ts',
 ];
 /** `npm run test:native-asan -- FILE…` runs only those files against the sanitizer build. */
 const FILES = process.argv.length > 2 ? process.argv.slice(2) : DEFAULT_FILES;

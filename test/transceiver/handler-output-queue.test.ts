@@ -125,6 +125,20 @@ for (const reason of ['agent_closed', 'agent_error', undefined] as const) {
   });
 }
 
+test("hangup(reason, detail): the detail is the call's closeDetail, made safe (no control characters, bounded)", () => {
+  const h = holdContext();
+  const pair = new CallPair({ seed: 'hangup-detail', handler: h.factory });
+  pair.runUntil(T0 + 1000);
+  h.ctx().hangup('agent_hangup', 'caller asked to end\n{"forged":true}' + 'x'.repeat(500));
+  h.ctx().hangup('agent_error', 'a second hang-up changes nothing');
+  pair.runUntil(T0 + 1100);
+  assert.equal(pair.session.closeReason, 'agent_hangup');
+  const detail = pair.session.closeDetail!;
+  assert.ok(detail.startsWith('caller asked to end {"forged":true}xxx'), detail);
+  assert.equal(detail.length, 200);
+  assert.equal((pair.session.dump() as { closeDetail?: string }).closeDetail, detail);
+});
+
 test('a reason an agent may not give is recorded as agent_hangup', () => {
   const h = holdContext();
   const pair = new CallPair({ seed: 'hangup-bad', handler: h.factory });

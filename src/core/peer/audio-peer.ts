@@ -203,13 +203,22 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     return this.#sender.packetsSent;
   }
 
-  /** Sends the keys as RFC 4733 telephone-events in the next 20 ms slots (they replace audio while they play). False without a negotiated payload type. */
-  queueDtmf(digits: string, now: number): boolean {
+  /**
+   * Sends the keys as RFC 4733 telephone-events in the next 20 ms slots (they replace audio while
+   * they play), each `durationMs` long (RtpSender.queueDtmf). False without a negotiated payload
+   * type, once closed, or past the queue's bound.
+   */
+  queueDtmf(digits: string, now: number, durationMs?: number): boolean {
     const pt = this.#o.telephoneEventPayloadType;
     if (pt === undefined || !this.#live()) return false;
-    this.#sender.queueDtmf(digits, pt, now);
+    if (!this.#sender.queueDtmf(digits, pt, now, durationMs)) return false;
     this.#sendDue(now);
     return true;
+  }
+
+  /** Key presses queued (queueDtmf) and not yet fully sent. */
+  get dtmfQueued(): number {
+    return this.#sender.dtmfQueued;
   }
 
   /** Drops every queued frame (barge-in); returns how many. */

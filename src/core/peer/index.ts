@@ -1,6 +1,14 @@
 // One sans-IO WebRTC audio peer for both ends of a Parley call, and its parts: the paced RTP
 // sender and the RTCP session. See docs/architecture.md.
-export { RtpSender, DEFAULT_QUEUE_FRAMES, DEFAULT_MAX_LAG_MS } from './rtp-sender.ts';
+export {
+  RtpSender,
+  DEFAULT_QUEUE_FRAMES,
+  DEFAULT_MAX_LAG_MS,
+  DTMF_DEFAULT_DURATION_MS,
+  DTMF_MAX_DURATION_MS,
+  DTMF_MAX_QUEUED,
+  DTMF_MIN_DURATION_MS,
+} from './rtp-sender.ts';
 export type { AudioSource, RtpSenderOptions } from './rtp-sender.ts';
 export { RtcpSession, DEFAULT_RTCP_INTERVAL_MS, DEFAULT_FIRST_REPORT_MS } from './rtcp-session.ts';
 export type { RtcpSessionOptions, SenderInfo } from './rtcp-session.ts';

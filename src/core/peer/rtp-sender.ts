@@ -10,8 +10,17 @@
 import type { Rng } from '../rng.ts';
 import { DTMF_DIGITS, FRAME_MS, TICKS_PER_FRAME, encodeTelephoneEvent, writeRtp } from '../rtp/index.ts';
 
-/** RFC 4733 key presses: 100 ms of tone (5 packets, the last 3 of them the end, §2.5.1.4), then a 60 ms pause (a silent slot each). */
-const DTMF_TONE_SLOTS = 5;
+/**
+ * RFC 4733 key presses: 100 ms of tone by default (one packet per 20 ms slot, each with the
+ * duration so far; §2.5.1.4: the final packet is sent 3 times, E set, duration unchanged), then
+ * a 60 ms pause (a silent slot each).
+ */
+export const DTMF_DEFAULT_DURATION_MS = 100;
+/** §2.5.2.3: the duration field is 16 bits of the 48 kHz clock (1.365 s); longer presses would need segments, so they are refused. */
+export const DTMF_MIN_DURATION_MS = 40;
+export const DTMF_MAX_DURATION_MS = 1000;
+/** Key presses waiting to be sent at once; more are refused (a handler cannot queue minutes of keys). */
+export const DTMF_MAX_QUEUED = 64;
 const DTMF_END_REPEATS = 3;
 const DTMF_PAUSE_SLOTS = 3;
 /** -10 dBm0, a typical key press level (RFC 4733 §2.3.4). */
@@ -65,7 +74,7 @@ export class RtpSender {
   #packets = 0;
   #octets = 0;
   /** Key presses to send: each slot of a press is one telephone-event packet instead of audio. */
-  #dtmf: { readonly event: number; readonly pt: number }[] = [];
+  #dtmf: { readonly event: number; readonly pt: number; readonly toneSlots: number }[] = [];
   /** Slots of the current press sent so far, and its RTP timestamp (equal for all its packets). */
   #dtmfSlot = 0;
   #dtmfTs = 0;
@@ -119,13 +128,24 @@ export class RtpSender {
     this.#due ??= this.#lastSentAt === undefined ? now : Math.max(now, this.#lastSentAt + FRAME_MS);
   }
 
-  /** Queues key presses ('0'-'9', '*', '#', 'A'-'D'; others are skipped) as RFC 4733 events with payload type `pt`. */
-  queueDtmf(digits: string, pt: number, now: number): void {
-    for (const d of digits.toUpperCase()) {
-      const event = DTMF_DIGITS.indexOf(d);
-      if (event >= 0) this.#dtmf.push({ event, pt });
-    }
+  /**
+   * Queues key presses ('0'-'9', '*', '#', 'A'-'D'; others are skipped) as RFC 4733 events with
+   * payload type `pt`, each `durationMs` long (rounded to 20 ms slots, clamped to
+   * DTMF_MIN_DURATION_MS..DTMF_MAX_DURATION_MS). False (nothing queued) past DTMF_MAX_QUEUED presses.
+   */
+  queueDtmf(digits: string, pt: number, now: number, durationMs = DTMF_DEFAULT_DURATION_MS): boolean {
+    const ms = Math.min(DTMF_MAX_DURATION_MS, Math.max(DTMF_MIN_DURATION_MS, durationMs));
+    const toneSlots = Math.round(ms / FRAME_MS);
+    const events = [...digits.toUpperCase()].map((d) => DTMF_DIGITS.indexOf(d)).filter((e) => e >= 0);
+    if (this.#dtmf.length + events.length > DTMF_MAX_QUEUED) return false;
+    for (const event of events) this.#dtmf.push({ event, pt, toneSlots });
     if (this.#dtmf.length > 0) this.#due ??= this.#lastSentAt === undefined ? now : Math.max(now, this.#lastSentAt + FRAME_MS);
+    return true;
+  }
+
+  /** Key presses queued and not yet fully sent. */
+  get dtmfQueued(): number {
+    return this.#dtmf.length;
   }
 
   /** At connect: starts the 20 ms clock, for frames queued before (their first slot is now) and for the source. */
@@ -183,16 +203,17 @@ export class RtpSender {
     // The audio this slot would have carried is consumed so the audio timeline stays in step.
     if (this.#shift() === undefined) this.#source?.pull(now);
     let packet: Buffer | undefined;
-    if (n < DTMF_TONE_SLOTS + DTMF_END_REPEATS - 1) {
-      const end = n >= DTMF_TONE_SLOTS - 1;
-      const duration = Math.min(n, DTMF_TONE_SLOTS - 1) * TICKS_PER_FRAME + TICKS_PER_FRAME;
+    const tone = press.toneSlots;
+    if (n < tone + DTMF_END_REPEATS - 1) {
+      const end = n >= tone - 1;
+      const duration = Math.min(n, tone - 1) * TICKS_PER_FRAME + TICKS_PER_FRAME;
       const payload = encodeTelephoneEvent({ event: press.event, end, volume: DTMF_VOLUME, duration });
       // §2.5.1.2: the first packet sets the marker bit and fixes the event's timestamp.
       const first = n === 0;
       const packetTs = first ? undefined : this.#dtmfTs;
       packet = this.#stamp(payload, slot, press.pt, first, packetTs);
       if (first) this.#dtmfTs = this.#ts;
-    } else if (n >= DTMF_TONE_SLOTS + DTMF_END_REPEATS - 1 + DTMF_PAUSE_SLOTS - 1) {
+    } else if (n >= tone + DTMF_END_REPEATS - 1 + DTMF_PAUSE_SLOTS - 1) {
       this.#dtmf.shift();
       this.#dtmfSlot = 0;
     }

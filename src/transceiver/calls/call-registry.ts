@@ -255,6 +255,7 @@ export class CallRegistry implements CallService {
     this.#o.log?.info('call closed', {
       call: session.id,
       reason,
+      detail: session.closeDetail,
       handler: rec.handler,
       location: this.#location(rec.final.relay),
       mos: q.mos,
@@ -339,6 +340,7 @@ export class CallRegistry implements CallService {
       id,
       state: s.state,
       closeReason: s.closeReason,
+      closeDetail: s.closeDetail,
       handler: rec.handler,
       createdAt: iso(s.createdAt)!,
       connectedAt: iso(s.connectedAt),

@@ -2,7 +2,7 @@
 // the signaling API (which serves them as JSON from GET /v1/realtime/calls/{id}).
 import { reasonCatalog } from '../../core/errors.ts';
 import { AGENT_CLOSE_REASONS } from '../handlers/media-handler.ts';
-import type { AgentCloseReason, CallRequest } from '../handlers/media-handler.ts';
+import type { AgentCloseReason, CallRequest, HandlerStats } from '../handlers/media-handler.ts';
 import type { OaiEventStats, SidebandHandle, SidebandSink } from './oai-events.ts';
 
 /** created → connecting (first valid ICE check) → connected (SRTP keys) → closed. */
@@ -52,6 +52,8 @@ export interface SessionStats {
   readonly dataChannels?: DataChannelStats;
   /** OpenAI Realtime events on `oai-events` (calls/oai-events.ts), with data channels. */
   readonly oaiEvents?: OaiEventStats;
+  /** The media handler's own counters (MediaHandler.stats: the PCM layer's jitter buffer, media-stream messages and drops), when it has any. */
+  readonly handler?: HandlerStats;
 }
 
 /** A call's data channels (GET …/calls/{id} `stats.dataChannels`; summed in /metrics). */
@@ -97,6 +99,8 @@ export interface CallInfo {
   readonly id: string;
   readonly state: CallState;
   readonly closeReason: CloseReason | undefined;
+  /** The agent's words with its hang-up (ctx.hangup's detail, a media-stream agent's close code and reason), made safe. */
+  readonly closeDetail: string | undefined;
   readonly handler: string;
   /** ISO 8601 times on the wall clock. */
   readonly createdAt: string;

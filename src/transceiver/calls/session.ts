@@ -18,7 +18,10 @@ import { DataChannelCode, DataChannelError } from '../../core/datachannel/index.
 import { DEFAULT_REMOTE_MAX_MESSAGE_SIZE } from '../../core/peer/index.ts';
 import type { Rng } from '../../core/rng.ts';
 import type { SrtpTransformFactory } from '../../core/srtp/index.ts';
-import type { MediaHandlerFactory } from '../handlers/media-handler.ts';
+import type { DtmfOptions, MediaHandlerFactory } from '../handlers/media-handler.ts';
+import { HandlerError, HandlerErrorCode } from '../handlers/errors.ts';
+import { DTMF_DIGITS } from '../../core/rtp/index.ts';
+import { DTMF_MAX_DURATION_MS, DTMF_MAX_QUEUED, DTMF_MIN_DURATION_MS } from '../../core/peer/index.ts';
 import { containHandler } from '../handlers/contain.ts';
 import type { HandlerErrorListener } from '../handlers/contain.ts';
 import { canPull } from '../handlers/pull.ts';
@@ -31,6 +34,7 @@ import type { OaiEventDrop } from './oai-events.ts';
 import type { CallRequest } from '../handlers/media-handler.ts';
 import type { CallChannelDrop } from './call-channels.ts';
 import { ClientPaths } from './session-paths.ts';
+import { closeDetail } from './close-detail.ts';
 import type { SessionPath } from './session-paths.ts';
 
 export type { SessionPath } from './session-paths.ts';
@@ -125,7 +129,10 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
   #driving = false;
   #woken = false;
   #pendingFrames: Buffer[] = [];
-  #pendingHangup: AgentCloseReason | undefined;
+  #pendingHangup: { readonly reason: AgentCloseReason; readonly detail: string | undefined } | undefined;
+  #closeDetail: string | undefined;
+  /** Key presses the handler asked for, queued on the peer at the next drive (with its `now`). */
+  #pendingDtmf: { readonly digits: string; readonly durationMs: number | undefined }[] = [];
   /** The handler's marks in queue order: each is done once the queue has given up `target` frames. */
   #marks: { readonly target: number; readonly done: (played: boolean) => void }[] = [];
 
@@ -143,7 +150,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       dataChannels: o.dataChannels !== undefined,
       rng: o.rng,
       now: () => this.#now,
-      deliver: (event) => handler.onEvent(event),
+      deliver: (event) => this.#handler.onEvent(event),
       onDrop: o.onEventDrop,
     });
     this.#oaiEvents = oaiEvents;
@@ -152,53 +159,8 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
     // The context's getters are read by the handler later, with `this` being the context.
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
-    const handler = containHandler(
-      o.handlerFactory,
-      {
-        callId: o.id,
-        request: oaiEvents.request,
-        sendEvent: (event) => {
-          const queued = oaiEvents.send(event);
-          if (queued) this.#wake();
-          return queued;
-        },
-        // Frames and hang-ups are applied at the next drive with a fresh `now` (see #wake).
-        send: (packet: Buffer) => {
-          if (this.#state === 'closed') return;
-          this.#pendingFrames.push(packet);
-          this.#wake();
-        },
-        hangup: (reason?: AgentCloseReason) => {
-          this.#pendingHangup ??= reason !== undefined && AGENT_CLOSE_REASONS.includes(reason) ? reason : 'agent_hangup';
-          this.#wake();
-        },
-        get queuedFrames(): number {
-          return self.#pendingFrames.length + ((self.#peer as AudioPeer<SessionPath> | undefined)?.audioQueued ?? 0);
-        },
-        get framesSent(): number {
-          return (self.#peer as AudioPeer<SessionPath> | undefined)?.audioSent ?? 0;
-        },
-        clearAudio: () => this.#clearAudio(),
-        mark: (done: (played: boolean) => void) => {
-          if (this.#state === 'closed') return this.#settle(done, false);
-          // A synchronous factory may mark before the peer exists (nothing taken or queued there yet).
-          const peer = this.#peer as AudioPeer<SessionPath> | undefined;
-          this.#marks.push({ target: (peer?.audioTaken ?? 0) + (peer?.audioQueued ?? 0) + this.#pendingFrames.length, done });
-          this.#wake();
-        },
-        dataChannels: o.dataChannels !== undefined,
-        openChannel: (init) => {
-          if (this.#channels === undefined)
-            throw new DataChannelError(
-              DataChannelCode.invalidChannel,
-              'this call has no data channels (the offer had none, or it is still being created)',
-            );
-          return this.#channels.open(init);
-        },
-      },
-      o.onHandlerError ?? (() => {}),
-    );
-    this.#handler = handler;
+    // The peer and the call's channels exist before the factory runs, so a factory may open a
+    // channel at once; both reach the handler only through this.#handler, after it is set.
     this.#peer = new AudioPeer<SessionPath>({
       rng: o.rng,
       paths: new ClientPaths(),
@@ -221,9 +183,9 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       // A handler that pulls is asked for a frame in every 20 ms slot its queue leaves empty.
       // `done` is read when the call connects, after an async factory settled (the answer waits for it).
       source: {
-        pull: () => handler.pull(),
+        pull: () => this.#handler.pull(),
         get done(): boolean {
-          return !canPull(handler);
+          return !canPull(self.#handler);
         },
       },
       rtcpIntervalMs: o.rtcpIntervalMs,
@@ -240,13 +202,59 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
         maxSendMessageSize: o.dataChannels.remoteMaxMessageSize ?? DEFAULT_REMOTE_MAX_MESSAGE_SIZE,
         maxBufferedBytes: o.dataChannels.sctp?.maxSendBufferBytes ?? DEFAULT_CALL_SEND_BUFFER_BYTES,
         onChannel: (ch) => {
-          if (!oaiEvents.claim(ch)) handler.onChannel(ch);
+          if (!oaiEvents.claim(ch)) this.#handler.onChannel(ch);
         },
         onError: o.onHandlerError ?? (() => {}),
         wake: () => this.#wake(),
         onDrop: o.onChannelDrop,
       });
     }
+    this.#handler = containHandler(
+      o.handlerFactory,
+      {
+        callId: o.id,
+        request: oaiEvents.request,
+        sendEvent: (event) => {
+          const queued = oaiEvents.send(event);
+          if (queued) this.#wake();
+          return queued;
+        },
+        // Frames and hang-ups are applied at the next drive with a fresh `now` (see #wake).
+        send: (packet: Buffer) => {
+          if (this.#state === 'closed') return;
+          this.#pendingFrames.push(packet);
+          this.#wake();
+        },
+        hangup: (reason?: AgentCloseReason, detail?: string) => {
+          this.#pendingHangup ??= {
+            reason: reason !== undefined && AGENT_CLOSE_REASONS.includes(reason) ? reason : 'agent_hangup',
+            detail: closeDetail(detail),
+          };
+          this.#wake();
+        },
+        get queuedFrames(): number {
+          return self.#pendingFrames.length + self.#peer.audioQueued;
+        },
+        get framesSent(): number {
+          return self.#peer.audioSent;
+        },
+        clearAudio: () => this.#clearAudio(),
+        sendDtmf: (digits: string, options?: DtmfOptions) => this.#sendDtmf(digits, options),
+        mark: (done: (played: boolean) => void) => {
+          if (this.#state === 'closed') return this.#settle(done, false);
+          const peer = this.#peer;
+          this.#marks.push({ target: peer.audioTaken + peer.audioQueued + this.#pendingFrames.length, done });
+          this.#wake();
+        },
+        dataChannels: o.dataChannels !== undefined,
+        openChannel: (init) => {
+          if (this.#channels === undefined)
+            throw new DataChannelError(DataChannelCode.invalidChannel, 'this call has no data channels (the offer had none)');
+          return this.#channels.open(init);
+        },
+      },
+      o.onHandlerError ?? (() => {}),
+    );
     this.#driving = false;
   }
 
@@ -260,6 +268,10 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
   }
   get closeReason(): CloseReason | undefined {
     return this.#closeReason;
+  }
+  /** The agent's words with its hang-up (calls/close-detail.ts), if it gave any. */
+  get closeDetail(): string | undefined {
+    return this.#closeDetail;
   }
   get connectedAt(): number | undefined {
     return this.#connectedAt;
@@ -365,6 +377,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       packetsDropped: d.not_ready + d.srtp + d.malformed + d.unknown_payload + d.unknown_kind,
       dataChannels: dataChannelStats(p.data, this.#channels),
       oaiEvents: this.#channels && this.#oaiEvents.stats,
+      handler: this.#handler.readStats(),
     };
   }
 
@@ -375,6 +388,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       id: this.id,
       state: this.#state,
       closeReason: this.#closeReason,
+      closeDetail: this.#closeDetail,
       selected,
       dtls,
       srtpProfile,
@@ -418,14 +432,36 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
   /** Applies what the handler asked for during an input: a hang-up, or frames to pace out. */
   #applyHandler(now: number): void {
     if (this.#state === 'closed') return;
-    if (this.#pendingHangup !== undefined) return this.close(this.#pendingHangup, now);
+    if (this.#pendingHangup !== undefined) {
+      this.#closeDetail = this.#pendingHangup.detail;
+      return this.close(this.#pendingHangup.reason, now);
+    }
     if (this.#pendingFrames.length > 0) {
       this.#peer.queueAudio(this.#pendingFrames, now);
       this.#pendingFrames.length = 0;
     }
+    for (const d of this.#pendingDtmf.splice(0)) this.#peer.queueDtmf(d.digits, now, d.durationMs);
     if (this.#marks.length > 0) this.#settleMarks();
     // Data after audio (src/core/peer/peer-data.ts).
     this.#channels?.apply(now);
+  }
+
+  /** ctx.sendDtmf: checked now, queued on the peer at the next drive (RFC 4733 packets need `now`). */
+  #sendDtmf(digits: string, options: DtmfOptions | undefined): boolean {
+    const durationMs = options?.durationMs;
+    if (typeof digits !== 'string' || [...digits.toUpperCase()].some((d) => !DTMF_DIGITS.includes(d)))
+      throw new HandlerError(HandlerErrorCode.BadOption, `sendDtmf takes the keys ${DTMF_DIGITS}, got ${JSON.stringify(digits)}`);
+    if (durationMs !== undefined && !(durationMs >= DTMF_MIN_DURATION_MS && durationMs <= DTMF_MAX_DURATION_MS))
+      throw new HandlerError(
+        HandlerErrorCode.BadOption,
+        `sendDtmf durationMs must be in ${DTMF_MIN_DURATION_MS}..${DTMF_MAX_DURATION_MS}, got ${durationMs}`,
+      );
+    if (this.#state === 'closed' || this.#opts.telephoneEventPayloadType === undefined) return false;
+    const waiting = this.#peer.dtmfQueued + this.#pendingDtmf.reduce((n, d) => n + d.digits.length, 0);
+    if (waiting + digits.length > DTMF_MAX_QUEUED) return false;
+    this.#pendingDtmf.push({ digits, durationMs });
+    this.#wake();
+    return true;
   }
 
   /** Barge-in: what the handler queued goes, and so do its marks (played = false). */

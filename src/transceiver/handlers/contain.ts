@@ -7,6 +7,7 @@
 import type {
   DtmfEvent,
   HandlerChannel,
+  HandlerStats,
   InboundOpusFrame,
   MediaHandler,
   MediaHandlerContext,
@@ -28,7 +29,8 @@ export type HandlerMethod =
   | 'onMessage'
   | 'onBufferedAmountLow'
   | 'onClose'
-  | 'mark';
+  | 'mark'
+  | 'stats';
 export type HandlerErrorListener = (method: HandlerMethod, err: unknown) => void;
 
 /**
@@ -44,6 +46,8 @@ export interface ContainedHandler extends PullMediaHandler {
   onChannel(channel: HandlerChannel): void;
   onEvent(event: RealtimeEvent): void;
   onDtmf(event: DtmfEvent): void;
+  /** The inner handler's stats(), or undefined when it has none (or it threw: reported as 'stats'). */
+  readStats(): HandlerStats | undefined;
 }
 
 export function containHandler(factory: MediaHandlerFactory, ctx: MediaHandlerContext, onError: HandlerErrorListener): ContainedHandler {
@@ -106,6 +110,15 @@ export function containHandler(factory: MediaHandlerFactory, ctx: MediaHandlerCo
         inner.onEvent(event);
       } catch (err) {
         report('onEvent', err);
+      }
+    },
+    readStats(): HandlerStats | undefined {
+      if (inner?.stats === undefined) return undefined;
+      try {
+        return inner.stats();
+      } catch (err) {
+        report('stats', err);
+        return undefined;
       }
     },
     pull(): Buffer | undefined {

@@ -1,8 +1,25 @@
 // Dialling an agent's WebSocket for an async handler factory (the realtime and media-stream
 // handlers): resolves once the socket is open, or rejects within the deadline with a reason a
-// 502 can carry (refused with an HTTP status, unreachable, timed out). The socket comes back
+// 502 can carry (refused with an HTTP status, unreachable, timed out) and a DialFailure to count. The socket comes back
 // paused and without listeners: set yours, then resume(). Not here: what either protocol says once the socket is open.
 import WebSocket from 'ws';
+
+/**
+ * Why an agent could not be dialled (a metric label): it answered the upgrade with another HTTP
+ * status, nothing listened (ECONNREFUSED), it was not open in time, or another network or TLS error.
+ */
+export const DIAL_FAILURES = ['http_status', 'refused', 'timeout', 'network'] as const;
+export type DialFailure = (typeof DIAL_FAILURES)[number];
+
+/** A dial that failed: the message names the agent and the cause; `reason` is the label. */
+export class DialError extends Error {
+  readonly reason: DialFailure;
+  constructor(reason: DialFailure, message: string) {
+    super(message);
+    this.name = 'DialError';
+    this.reason = reason;
+  }
+}
 
 export interface DialOptions {
   readonly headers?: Readonly<Record<string, string>>;
@@ -34,14 +51,18 @@ export function dialWebSocket(url: URL, o: DialOptions): Promise<WebSocket> {
     perMessageDeflate: false,
   });
   return new Promise((resolve, reject) => {
-    const fail = (reason: string): void => {
+    const fail = (why: DialFailure, reason: string): void => {
       clearTimeout(timer);
       abandon(ws);
-      reject(new Error(`${o.what} at ${describeUrl(url)}: ${reason}`));
+      reject(new DialError(why, `${o.what} at ${describeUrl(url)}: ${reason}`));
     };
-    const timer = setTimeout(() => fail(`not open within ${o.timeoutMs} ms`), o.timeoutMs);
-    ws.once('unexpected-response', (_req, res) => fail(`refused the WebSocket with HTTP ${res.statusCode}`));
-    ws.once('error', (err) => fail(err.message));
+    const timer = setTimeout(() => fail('timeout', `not open within ${o.timeoutMs} ms`), o.timeoutMs);
+    ws.once('unexpected-response', (_req, res) => fail('http_status', `refused the WebSocket with HTTP ${res.statusCode}`));
+    ws.once('error', (err: NodeJS.ErrnoException) => {
+      // ws reports its own handshake timeout as an error too.
+      const why = err.code === 'ECONNREFUSED' ? 'refused' : /timed out|timeout/i.test(err.message) ? 'timeout' : 'network';
+      fail(why, err.message);
+    });
     ws.once('open', () => {
       clearTimeout(timer);
       ws.removeAllListeners();

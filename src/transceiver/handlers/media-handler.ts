@@ -13,11 +13,12 @@ import type { ChannelInit } from '../../core/datachannel/index.ts';
 export type { ChannelInit };
 
 /**
- * The handler API's version (docs/agents.md): 2 added onDtmf, the PCM layer (handlers/pcm.ts:
- * PCM at 8/16/24/48 kHz, jitter buffer, write/flush/marks) and handler modules. A module may
- * check it before registering.
+ * The handler API's version (docs/agents.md, "Handler API versions"): 2 added onDtmf, the PCM
+ * layer (handlers/pcm.ts: PCM at 8/16/24/48 kHz, jitter buffer, write/flush/marks) and handler
+ * modules; 3 added ctx.sendDtmf, hangup's detail, MediaHandler.stats, openChannel inside the
+ * factory and, for PCM handlers, lost frames rebuilt from in-band FEC (PcmFrameInfo.fec). Each version only adds: a module may check `>=` before registering.
  */
-export const HANDLER_API_VERSION = 2;
+export const HANDLER_API_VERSION = 3;
 
 /** The close reasons a handler may give ctx.hangup() (each is a call close reason, calls/call-types.ts). */
 export const AGENT_CLOSE_REASONS = ['agent_hangup', 'agent_closed', 'agent_error'] as const;
@@ -43,6 +44,12 @@ export interface DtmfEvent {
   readonly rtpTimestamp: number;
   /** Arrival time in ms on the transceiver's monotonic clock. */
   readonly receivedAt: number;
+}
+
+/** How ctx.sendDtmf plays each key press. */
+export interface DtmfOptions {
+  /** Tone length of each press in ms (default 100; 40..1000, rounded to 20 ms). */
+  readonly durationMs?: number;
 }
 
 /** One OpenAI Realtime event (client or server): a JSON object with a string `type`. */
@@ -91,8 +98,18 @@ export interface MediaHandlerContext {
   /**
    * Ends the call from the agent's side; reason is one of the CLOSE_REASONS an agent may give
    * ('agent_hangup' default, 'agent_closed' when the agent's connection went away, 'agent_error').
+   * `detail` is free text for people (≤ 200 characters, control characters removed:
+   * calls/close-detail.ts): GET's `closeDetail`, the `call closed` log line and the demo page show it.
    */
-  hangup(reason?: AgentCloseReason): void;
+  hangup(reason?: AgentCloseReason, detail?: string): void;
+  /**
+   * Sends key presses to the caller as RFC 4733 telephone-events ('0'-'9', '*', '#', 'A'-'D'),
+   * one after the other in the next 20 ms slots, each `durationMs` long (default 100, 40..1000)
+   * with a 60 ms pause; they replace the caller's audio while they play. False when the offer had
+   * no telephone-event/48000, the call ended, or 64 presses are already waiting. Throws
+   * ERR_HANDLER_BAD_OPTION for another character or a duration out of range.
+   */
+  sendDtmf(digits: string, options?: DtmfOptions): boolean;
   /** Whether the offer carried a data channel and the answer took it (openChannel works). */
   readonly dataChannels: boolean;
   /**
@@ -134,9 +151,17 @@ export interface HandlerChannel {
   onClose: (() => void) | undefined;
 }
 
+/**
+ * A handler's own counters for GET's `stats.handler` (JSON: numbers, or one level of numbers by
+ * reason). Process-wide metrics are the handler's to count (transceiver-metrics.ts).
+ */
+export type HandlerStats = Readonly<Record<string, number | Readonly<Record<string, number>>>>;
+
 export interface MediaHandler {
   /** Called for every Opus packet the caller sends. Must not throw; errors are contained and counted. */
   onAudio(frame: InboundOpusFrame): void;
+  /** This call's counters, read by GET while the call runs and once when it ends (contained like the rest). */
+  stats?(): HandlerStats;
   /** Called once when the call ends, whatever the reason. */
   close(): void;
   /** Each key the caller pressed (RFC 4733 telephone-event, negotiated when offered), in order. */

@@ -1,7 +1,8 @@
 // PCM handlers: the handler API for agents that want samples, not Opus. pcmHandler() wraps a
 // PcmHandler into a MediaHandlerFactory that does the media work once for everyone:
 // caller Opus → jitter buffer (src/media/jitter-buffer.ts: in order, one frame per 20 ms of
-// media, gaps concealed by repeating the last frame with a fade and counted) → libopus decodes
+// media; a lost frame rebuilt from the next packet's in-band FEC, else by libopus's PLC —
+// media/opus-recovery.ts — or, without libopus, a faded repeat; each counted) → libopus decodes
 // straight to the handler's rate (8, 16, 24 or 48 kHz; media/opus.ts, no resampler) → onPcm(); and
 // back: write(pcm) of any length at that rate → 20 ms frames → Opus (encoded from that rate) → the call's paced output queue, bounded in
 // seconds, write() returning false (and dropping) past the bound. flush() is barge-in (queued
@@ -12,11 +13,14 @@ import { FRAME_MS } from '../../core/rtp/index.ts';
 import { JitterBuffer } from '../../media/jitter-buffer.ts';
 import type { JitterStats } from '../../media/jitter-buffer.ts';
 import { createOpusDecoder, createOpusEncoder, isPcmRate } from '../../media/opus.ts';
-import type { PcmRate } from '../../media/opus.ts';
+import type { OpusDecoder, PcmRate } from '../../media/opus.ts';
+import { createRecoveringDecoder, isFecCapable } from '../../media/opus-recovery.ts';
+import type { RecoveringDecoder } from '../../media/opus-recovery.ts';
 import { HandlerError, HandlerErrorCode } from './errors.ts';
 import type {
   DtmfEvent,
   HandlerChannel,
+  HandlerStats,
   InboundOpusFrame,
   MediaHandler,
   MediaHandlerContext,
@@ -35,14 +39,24 @@ export interface PcmHandlerOptions {
   readonly maxQueueSeconds?: number;
   /** Told of each counted drop (a process-wide metric). */
   readonly onDrop?: (reason: PcmDropReason) => void;
+  /** Rebuild lost frames with libopus (in-band FEC, else its PLC) when it loads (default true); false: a faded repeat. */
+  readonly lossRecovery?: boolean;
 }
 
-export type PcmDropReason = 'bad_caller_audio' | 'output_full' | 'bad_pcm';
+/** What the PCM layer drops, each counted: caller frames that arrived too late or twice (the jitter buffer), that did not decode, and handler audio past the queue bound or not PCM. */
+export const PCM_DROP_REASONS = ['late_caller_audio', 'duplicate_caller_audio', 'bad_caller_audio', 'output_full', 'bad_pcm'] as const;
+export type PcmDropReason = (typeof PCM_DROP_REASONS)[number];
 
 /** What a PCM handler is told about each caller frame. */
 export interface PcmFrameInfo {
-  /** True when the network lost this frame and it was concealed (a faded repeat of the last one). */
+  /**
+   * True when the network lost this frame (or it did not decode) and it was rebuilt: from the
+   * next packet's in-band FEC (`fec`), by libopus's concealment, or, without libopus, as a
+   * faded repeat of the last frame.
+   */
   readonly concealed: boolean;
+  /** True when this lost frame was decoded from the next packet's in-band FEC data (the caller sent useinbandfec). */
+  readonly fec: boolean;
   /** Frames given to onPcm since the call started: this frame starts at index × 20 ms of media time. */
   readonly index: number;
 }
@@ -68,6 +82,8 @@ export interface PcmHandler {
   onDtmf?(event: DtmfEvent): void;
   onChannel?(channel: HandlerChannel): void;
   onEvent?(event: RealtimeEvent): void;
+  /** This call's counters for GET's stats.handler (next to the PCM layer's own). */
+  stats?(): HandlerStats;
   close(): void;
 }
 
@@ -115,7 +131,11 @@ class PcmBridge {
   readonly #maxFrames: number;
   readonly #onDrop: ((reason: PcmDropReason) => void) | undefined;
   readonly #jitter: JitterBuffer;
-  readonly #decoder;
+  /** libopus with FEC and PLC (media/opus-recovery.ts) when it loads; else @evan/opus and a faded repeat. */
+  readonly #recovery: RecoveringDecoder | undefined;
+  readonly #decoder: OpusDecoder | undefined;
+  /** Frames the network lost (or that did not decode), by how they were rebuilt. */
+  readonly #recovered = { fec: 0, plc: 0, repeat: 0 };
   readonly #encoder;
   readonly #partial: Int16Array;
   #partialFill = 0;
@@ -124,6 +144,7 @@ class PcmBridge {
   #index = 0;
   #handler: PcmHandler | undefined;
   #closed = false;
+  readonly #drops = Object.fromEntries(PCM_DROP_REASONS.map((r) => [r, 0])) as Record<PcmDropReason, number>;
 
   constructor(ctx: MediaHandlerContext, rate: PcmRate, maxFrames: number, o: PcmHandlerOptions) {
     this.#ctx = ctx;
@@ -133,7 +154,9 @@ class PcmBridge {
     this.#onDrop = o.onDrop;
     this.#jitter = new JitterBuffer({ depthFrames: o.jitterFrames });
     // libopus decodes to and encodes from the handler's rate itself (media/opus.ts): no resampler.
-    this.#decoder = createOpusDecoder({ sampleRate: rate });
+    const recovery = o.lossRecovery === false ? undefined : createRecoveringDecoder(rate);
+    this.#recovery = recovery instanceof Error ? undefined : recovery;
+    this.#decoder = this.#recovery ? undefined : createOpusDecoder({ sampleRate: rate });
     this.#encoder = createOpusEncoder({ application: 'voip', sampleRate: rate });
     this.#partial = new Int16Array(this.#frameSamples);
     // The handler's context: the call's, plus the PCM members (getters read the call's live values).
@@ -152,6 +175,7 @@ class PcmBridge {
     if (this.#closed) h.close();
     return {
       onAudio: (frame: InboundOpusFrame) => this.#onAudio(frame),
+      stats: () => ({ ...h.stats?.(), ...this.#stats() }),
       onDtmf: (event: DtmfEvent) => h.onDtmf?.(event),
       onChannel: h.onChannel && ((channel: HandlerChannel) => h.onChannel!(channel)),
       onEvent: h.onEvent && ((event: RealtimeEvent) => h.onEvent!(event)),
@@ -162,7 +186,7 @@ class PcmBridge {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#decoder.close();
+    this.#decoder?.close();
     this.#encoder.close();
     this.#handler?.close();
   }
@@ -174,30 +198,63 @@ class PcmBridge {
   #onAudio(frame: InboundOpusFrame): void {
     if (this.#closed) return;
     // Copy: the receive path may reuse the packet's buffer once onAudio returns.
-    this.#jitter.push(frame.sequence, Buffer.from(frame.payload));
+    const pushed = this.#jitter.push(frame.sequence, Buffer.from(frame.payload));
+    if (pushed !== 'kept') this.#drop(pushed === 'late' ? 'late_caller_audio' : 'duplicate_caller_audio');
     for (let out = this.#jitter.pop(); out !== undefined && !this.#closed; out = this.#jitter.pop()) {
       let pcm: Int16Array | undefined;
       let concealed = false;
+      let fec = false;
       if (!out.lost) {
         try {
-          pcm = this.#decoder.decode(out.payload);
+          pcm = this.#recovery ? this.#recovery.decode(out.payload) : this.#decoder!.decode(out.payload);
           if (pcm.length !== this.#frameSamples) throw new Error(`${pcm.length} samples`);
           this.#last = pcm;
           this.#concealed = 0;
         } catch {
-          this.#onDrop?.('bad_caller_audio');
+          this.#drop('bad_caller_audio');
+          pcm = undefined;
+        }
+      } else if (this.#recovery) {
+        // libopus: the lost frame from the next packet's in-band FEC when that packet is held
+        // and can carry it, else the codec's PLC; either continues the decoder's state.
+        concealed = true;
+        fec = out.next !== undefined && isFecCapable(out.next);
+        try {
+          pcm = fec ? this.#recovery.decodeFec(out.next!) : this.#recovery.conceal();
+          this.#recovered[fec ? 'fec' : 'plc']++;
+        } catch {
+          fec = false;
           pcm = undefined;
         }
       }
       if (pcm === undefined) {
-        // libopus's PLC is not reachable through @evan/opus's native build (an empty packet is
-        // refused), so a lost or undecodable frame repeats the last one at half the level each time.
+        // Without libopus (or an undecodable frame): the last frame again, at half the level each time.
         concealed = true;
         pcm = this.#conceal();
+        this.#recovered.repeat++;
       }
       // A copy: the decoded frame is also kept for concealment.
-      this.#handler?.onPcm(concealed ? pcm : pcm.slice(), { concealed, index: this.#index++ });
+      this.#handler?.onPcm(concealed ? pcm : pcm.slice(), { concealed, fec, index: this.#index++ });
     }
+  }
+
+  #drop(reason: PcmDropReason): void {
+    this.#drops[reason]++;
+    this.#onDrop?.(reason);
+  }
+
+  /** GET's stats.handler: the caller side's jitter buffer and what this layer dropped. */
+  #stats(): HandlerStats {
+    const j = this.#jitter.stats;
+    return {
+      framesToHandler: this.#index,
+      concealed: j.lost,
+      recoveredByFec: this.#recovered.fec,
+      concealedByPlc: this.#recovered.plc,
+      concealedByRepeat: this.#recovered.repeat,
+      jitterResyncs: j.resyncs,
+      pcmDrops: { ...this.#drops },
+    };
   }
 
   #conceal(): Int16Array {
@@ -213,11 +270,11 @@ class PcmBridge {
   #write(pcm: Int16Array): boolean {
     if (this.#closed) return false;
     if (!(pcm instanceof Int16Array)) {
-      this.#onDrop?.('bad_pcm');
+      this.#drop('bad_pcm');
       return false;
     }
     if (this.#ctx.queuedFrames >= this.#maxFrames) {
-      this.#onDrop?.('output_full');
+      this.#drop('output_full');
       return false;
     }
     const n = this.#frameSamples;

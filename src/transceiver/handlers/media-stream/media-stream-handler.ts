@@ -7,14 +7,17 @@
 // buffer, concealment, resampling), `dtmf` per key, `mark` when playback reached (or `clear`
 // dropped) a mark the agent sent, `stop` when the call ends; the agent's `media` of any length is
 // re-framed to 20 ms, `clear` flushes at once. The agent closing the socket ends the call
-// (agent_closed, its close reason told to the caller on `oai-events`). Everything is bounded:
+// (agent_closed, its close code and reason told to the caller on `oai-events` and kept as the
+// call's close detail). Everything is bounded:
 // message size, messages per second, bytes waiting to go to the agent, pending marks, queue.
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
-import { dialWebSocket } from '../dial.ts';
+import type { CounterChild } from '../../../common/metrics.ts';
+import { DialError, dialWebSocket } from '../dial.ts';
+import type { DialFailure } from '../dial.ts';
 import { mulawDecode, mulawEncode } from '../../../media/mulaw.ts';
 import type { DtmfEvent, MediaHandlerFactory, RealtimeEvent } from '../media-handler.ts';
-import { pcmHandler } from '../pcm.ts';
+import { PCM_DROP_REASONS, pcmHandler } from '../pcm.ts';
 import type { PcmDropReason, PcmFrameInfo, PcmHandler, PcmHandlerContext } from '../pcm.ts';
 import { customParameters, mediaFormat, readAgentMessage } from './media-stream-messages.ts';
 import type { MediaStreamFormat } from './media-stream-messages.ts';
@@ -38,18 +41,39 @@ export interface MediaStreamHandlerOptions {
   readonly maxMessagesPerSecond?: number;
   /** Marks waiting for playback at once (default 1000); more are dropped and counted. */
   readonly maxPendingMarks?: number;
-  /** Told of each counted drop (a process-wide metric). */
-  readonly onDrop?: (reason: MediaStreamDropReason) => void;
+  /** Process-wide counters (transceiver-metrics.ts mediaStreamMetrics); each call also keeps its own for GET. */
+  readonly metrics?: MediaStreamCounters;
 }
 
-export type MediaStreamDropReason =
-  | PcmDropReason
-  | 'agent_backpressure'
-  | 'bad_agent_message'
-  | 'bad_agent_audio'
-  | 'agent_rate_limited'
-  | 'too_many_marks'
-  | 'event_not_sent';
+/** Everything the bridge drops, each counted: the PCM layer's, then the bridge's own. */
+export const MEDIA_STREAM_DROP_REASONS = [
+  ...PCM_DROP_REASONS,
+  'agent_backpressure', // caller audio not sent: 256 KiB already wait to go to a slow agent
+  'bad_agent_message', // binary frames, non-JSON, unknown shapes
+  'bad_agent_audio', // media whose payload is not whole samples
+  'agent_rate_limited', // past maxMessagesPerSecond
+  'too_many_marks', // past maxPendingMarks
+  'event_not_sent', // the agent's close reason could not go to the caller's oai-events
+] as const;
+export type MediaStreamDropReason = (typeof MEDIA_STREAM_DROP_REASONS)[number];
+/** What the agent asked for and Parley did, counted: marks taken, marks echoed back (played or cleared), clears. */
+export const MEDIA_STREAM_ACTIONS = ['mark_received', 'mark_sent', 'clear'] as const;
+export type MediaStreamAction = (typeof MEDIA_STREAM_ACTIONS)[number];
+export const MEDIA_STREAM_DIRECTIONS = ['to_agent', 'from_agent'] as const;
+export type MediaStreamDirection = (typeof MEDIA_STREAM_DIRECTIONS)[number];
+
+/** The process-wide counters the bridge adds to (made by transceiver-metrics.ts, one child per label up front). */
+export interface MediaStreamCounters {
+  readonly messages: Readonly<Record<MediaStreamDirection, CounterChild>>;
+  readonly bytes: Readonly<Record<MediaStreamDirection, CounterChild>>;
+  readonly drops: Readonly<Record<MediaStreamDropReason, CounterChild>>;
+  readonly actions: Readonly<Record<MediaStreamAction, CounterChild>>;
+  readonly dialFailures: Readonly<Record<DialFailure, CounterChild>>;
+}
+
+function isPcmDrop(reason: MediaStreamDropReason): reason is PcmDropReason {
+  return (PCM_DROP_REASONS as readonly string[]).includes(reason);
+}
 
 /** How long the caller's `oai-events` has to carry the agent's close reason before the call ends. */
 const HANGUP_GRACE_MS = 250;
@@ -60,23 +84,56 @@ interface FrontMembers {
 }
 
 /** Opens the agent's WebSocket; resolves once open, rejects with the reason (the POST then gets 502). */
-function dial(o: MediaStreamHandlerOptions): Promise<WebSocket> {
-  return dialWebSocket(new URL(o.url), {
-    headers: o.headers,
-    maxPayload: o.maxMessageBytes ?? 1024 * 1024,
-    timeoutMs: o.connectTimeoutMs ?? 4000,
-    what: 'media-stream agent',
-  });
+async function dial(o: MediaStreamHandlerOptions): Promise<WebSocket> {
+  try {
+    return await dialWebSocket(new URL(o.url), {
+      headers: o.headers,
+      maxPayload: o.maxMessageBytes ?? 1024 * 1024,
+      timeoutMs: o.connectTimeoutMs ?? 4000,
+      what: 'media-stream agent',
+    });
+  } catch (err) {
+    o.metrics?.dialFailures[err instanceof DialError ? err.reason : 'network'].inc();
+    throw err;
+  }
 }
 
 export function createMediaStreamHandlerFactory(o: MediaStreamHandlerOptions): MediaHandlerFactory {
   const format = o.format ?? 'mulaw';
   const fmt = mediaFormat(format);
-  return pcmHandler({ sampleRate: fmt.sampleRate, onDrop: o.onDrop }, async (ctx) => bridge(await dial(o), ctx, o, format));
+  // The PCM layer's drops are this call's too (GET shows them under pcmDrops) and the metric's.
+  const onDrop = o.metrics && ((reason: PcmDropReason) => o.metrics!.drops[reason].inc());
+  return pcmHandler({ sampleRate: fmt.sampleRate, onDrop }, async (ctx) => bridge(await dial(o), ctx, o, format));
+}
+
+/** Bytes of one message as ws delivers it (a Buffer for text frames; the other shapes for binary). */
+function rawLength(data: WebSocket.RawData): number {
+  return Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
 }
 
 function bridge(ws: WebSocket, ctx: PcmHandlerContext, o: MediaStreamHandlerOptions, format: MediaStreamFormat): PcmHandler {
-  const drop = (reason: MediaStreamDropReason): void => o.onDrop?.(reason);
+  const m = o.metrics;
+  // This call's counts (GET stats.handler); the process-wide ones are bumped beside them.
+  const count = {
+    messagesToAgent: 0,
+    bytesToAgent: 0,
+    messagesFromAgent: 0,
+    bytesFromAgent: 0,
+    marksReceived: 0,
+    marksSent: 0,
+    clears: 0,
+  };
+  const drops = Object.fromEntries(MEDIA_STREAM_DROP_REASONS.filter((r) => !isPcmDrop(r)).map((r) => [r, 0])) as Record<string, number>;
+  const drop = (reason: MediaStreamDropReason): void => {
+    drops[reason]++;
+    m?.drops[reason].inc();
+  };
+  const act = (action: MediaStreamAction): void => {
+    if (action === 'mark_received') count.marksReceived++;
+    else if (action === 'mark_sent') count.marksSent++;
+    else count.clears++;
+    m?.actions[action].inc();
+  };
   const front = ctx as PcmHandlerContext & FrontMembers;
   const fmt = mediaFormat(format);
   const maxBuffered = o.maxBufferedBytes ?? 256 * 1024;
@@ -93,7 +150,13 @@ function bridge(ws: WebSocket, ctx: PcmHandlerContext, o: MediaStreamHandlerOpti
   const send = (message: Record<string, unknown>): void => {
     if (ws.readyState !== WebSocket.OPEN) return;
     sequence++;
-    ws.send(JSON.stringify({ event: message.event, sequenceNumber: String(sequence), ...message, streamSid }));
+    const text = JSON.stringify({ event: message.event, sequenceNumber: String(sequence), ...message, streamSid });
+    ws.send(text);
+    const bytes = Buffer.byteLength(text);
+    count.messagesToAgent++;
+    count.bytesToAgent += bytes;
+    m?.messages.to_agent.inc();
+    m?.bytes.to_agent.inc(bytes);
   };
   send({ event: 'connected', protocol: 'Call', version: '1.0.0' });
   send({
@@ -130,12 +193,17 @@ function bridge(ws: WebSocket, ctx: PcmHandlerContext, o: MediaStreamHandlerOpti
 
   ws.on('message', (data, isBinary) => {
     if (closed) return;
+    const bytes = rawLength(data);
+    count.messagesFromAgent++;
+    count.bytesFromAgent += bytes;
+    m?.messages.from_agent.inc();
+    m?.bytes.from_agent.inc(bytes);
     if (overRate()) return drop('agent_rate_limited');
     if (isBinary) return drop('bad_agent_message');
-    const m = readAgentMessage(String(data));
-    switch (m.event) {
+    const msg = readAgentMessage(String(data));
+    switch (msg.event) {
       case 'media': {
-        const pcm = fromAgentAudio(m.payload);
+        const pcm = fromAgentAudio(msg.payload);
         if (pcm === undefined) return drop('bad_agent_audio');
         ctx.write(pcm);
         return;
@@ -143,13 +211,17 @@ function bridge(ws: WebSocket, ctx: PcmHandlerContext, o: MediaStreamHandlerOpti
       case 'mark':
         if (pendingMarks >= maxMarks) return drop('too_many_marks');
         pendingMarks++;
+        act('mark_received');
         // Twilio answers a mark when its audio has played, and also when `clear` dropped it.
         ctx.mark(() => {
           pendingMarks--;
-          if (!closed) send({ event: 'mark', mark: { name: m.name } });
+          if (closed) return;
+          send({ event: 'mark', mark: { name: msg.name } });
+          act('mark_sent');
         });
         return;
       case 'clear':
+        act('clear');
         ctx.flush();
         return;
       case 'ignored':
@@ -163,18 +235,19 @@ function bridge(ws: WebSocket, ctx: PcmHandlerContext, o: MediaStreamHandlerOpti
   });
   ws.on('close', (code, reason) => {
     if (closed) return;
-    const why = reason.length > 0 ? ` ${String(reason).slice(0, 123)}` : '';
+    // The close code and the agent's reason text become the call's close detail (GET, log, page).
+    const detail = `${code}${reason.length > 0 ? ` ${String(reason).slice(0, 123)}` : ''}`;
     const event = {
       type: 'error',
-      error: { type: 'server_error', code: 'agent_closed', message: `the agent closed the connection (${code}${why})` },
+      error: { type: 'server_error', code: 'agent_closed', message: `the agent closed the connection (${detail})` },
     };
     if (front.sendEvent === undefined || !front.sendEvent(event)) {
       drop('event_not_sent');
-      return ctx.hangup('agent_closed');
+      return ctx.hangup('agent_closed', detail);
     }
     // The call's end aborts its data channels: give the event a moment to leave first.
     const t = setTimeout(() => {
-      if (!closed) ctx.hangup('agent_closed');
+      if (!closed) ctx.hangup('agent_closed', detail);
     }, HANGUP_GRACE_MS);
     t.unref();
   });
@@ -182,6 +255,7 @@ function bridge(ws: WebSocket, ctx: PcmHandlerContext, o: MediaStreamHandlerOpti
   ws.resume();
 
   return {
+    stats: () => ({ ...count, drops: { ...drops } }),
     onPcm(pcm: Int16Array, info: PcmFrameInfo): void {
       if (closed || ws.readyState !== WebSocket.OPEN) return;
       if (ws.bufferedAmount > maxBuffered) return drop('agent_backpressure');

@@ -250,15 +250,12 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
   });
   ws.on('close', (code, reason) => {
     if (closed) return;
+    const detail = `${code}${reason.length ? ` ${String(reason)}` : ''}`;
     toClient({
       type: 'error',
-      error: {
-        type: 'server_error',
-        code: 'agent_closed',
-        message: `the model closed the connection (${code}${reason.length ? ` ${String(reason)}` : ''})`,
-      },
+      error: { type: 'server_error', code: 'agent_closed', message: `the model closed the connection (${detail})` },
     });
-    ctx.hangup('agent_closed');
+    ctx.hangup('agent_closed', detail);
   });
 
   return {
