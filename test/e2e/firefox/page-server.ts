@@ -94,9 +94,10 @@ export const REPORT_PATH = `${PREFIX}report`;
 
 /**
  * Starts the server in front of the demo page at `devPage` (parley dev's ready.page). `probe`
- * replaces the script added to the page (the default clicks Call and reports stats).
+ * replaces the script added to the page (the default clicks Call and reports stats). `host`:
+ * where it listens (default 127.0.0.1, opened as localhost).
  */
-export async function startPageServer(devPage: string, probe: string = PROBE): Promise<PageServer> {
+export async function startPageServer(devPage: string, probe: string = PROBE, host = '127.0.0.1'): Promise<PageServer> {
   const upstream = new URL(devPage);
   const commands: PageCommands = {};
   let last: PageReport | undefined;
@@ -138,11 +139,11 @@ export async function startPageServer(devPage: string, probe: string = PROBE): P
       res.end(String(err));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://localhost:${port}/`,
+    url: `http://${host === '127.0.0.1' ? 'localhost' : host}:${port}/`,
     commands,
     last: () => last,
     waitFor: (ok, timeoutMs, what) =>
