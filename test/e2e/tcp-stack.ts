@@ -3,7 +3,8 @@
 // `parley transceiver --relays HOST:UDP --relays-tcp HOST:TCP` serving the demo page and the
 // signaling API on HOST (the address a browser in a namespace reaches, netns.ts). No Redis: the
 // relay's flow store is in memory. `restartRelay` kills the relay (SIGKILL: a crash) and starts
-// it again on the same public UDP, public TCP and internal ports, for the restart measurement.
+// it again on the same public UDP, public TCP and internal ports, for the restart measurement;
+// `handOverRelay` starts the replacement first and then stops the old one (SO_REUSEPORT).
 // Processes are stopped by `stop()` (and by failover-helpers' stopAll).
 import { parseAddress } from '../../src/core/address.ts';
 import { startProc, stopAll } from './failover-helpers.ts';
@@ -24,6 +25,8 @@ export interface TcpStack {
   relayMetric(name: string, labelFilter?: string): Promise<number>;
   /** SIGKILLs the relay and starts it again on the same ports; resolves once it is ready. */
   restartRelay(): Promise<void>;
+  /** Hand-over: starts a second relay on the same ports, and once it is ready SIGTERMs the first; resolves when the first has exited. */
+  handOverRelay(): Promise<void>;
   /** The relay's and transceiver's output, for failure messages. */
   log(): string;
   stop(): Promise<void>;
@@ -74,11 +77,13 @@ export async function startTcpStack(host: string): Promise<TcpStack> {
   const listening = await trx.line('listening', 30_000);
   const port = parseAddress(listening.http as string)!.port;
   const ops = parseAddress(listening.ops as string)!.port;
-  const relayMetrics = `http://${http}/metrics`;
+  let relayMetrics = `http://${http}/metrics`;
   return {
     relayUdp,
     relayTcp,
-    relayMetrics,
+    get relayMetrics() {
+      return relayMetrics;
+    },
     page: `http://${host}:${port}/`,
     signaling: `http://${host}:${port}/v1/realtime/calls`,
     transceiverMetrics: `http://127.0.0.1:${ops}/metrics`,
@@ -86,6 +91,12 @@ export async function startTcpStack(host: string): Promise<TcpStack> {
     async restartRelay() {
       await stopProcess(relay.proc.child, 5_000, 'SIGKILL');
       relay = await startRelayOn(relayUdp, relayTcp, internal, http);
+    },
+    async handOverRelay() {
+      const next = await startRelayOn(relayUdp, relayTcp, internal, '127.0.0.1:0');
+      await stopProcess(relay.proc.child, 10_000, 'SIGTERM');
+      relay = next;
+      relayMetrics = `http://${next.ready.http as string}/metrics`;
     },
     log: () => `relay:\n${relay.proc.lines.join('\n')}\ntransceiver:\n${trx.lines.join('\n')}`,
     stop: stopAll,
