@@ -66,6 +66,10 @@ async function call(): Promise<{ server: PageServer; failure: () => Promise<stri
     const metrics = (await (await fetch(stack!.relayMetrics)).text())
       .split('\n')
       .filter((l) => /^parley_relay_(drops|tcp|packets)/.test(l));
+    const trx = (await (await fetch(stack!.transceiverMetrics)).text())
+      .split('\n')
+      .filter((l) => /drop|ice|dtls/i.test(l) && !l.startsWith('#') && !/ 0$/.test(l));
+    metrics.push(...trx);
     return `\nnft:\n${await netns!.ruleset()}\nrelay metrics:\n${metrics.join('\n')}\nfirefox output:\n${firefox!.output()}\n${stack!.log()}`;
   };
   return { server, failure };
@@ -85,11 +89,13 @@ async function heard(server: PageServer, failure: () => Promise<string>, what: s
   return statsOf(r)!;
 }
 
-// A known failure, about half the runs on this machine (issue #17 follow-up): Firefox selects and
-// nominates the UDP pair and its DTLS waits, but no DTLS ClientHello comes back on UDP and its
-// consent checks go unanswered after its TCP check to the relay also succeeds (~350 ms later);
-// the transceiver ends the call with setup_timeout. nICEr log (MOZ_LOG nicer:5): UDP pair
-// SUCCEEDED, "Handshake would have blocked", TCP pair SUCCEEDED, "consent … timed out". Chromium
+// A known failure, about half the runs on this machine (issue #17 follow-up): Firefox selects the
+// UDP pair (nICEr log, MOZ_LOG nicer:5: UDP pair SUCCEEDED, DTLS "Handshake would have blocked"
+// waiting for our ClientHello; its TCP check to the relay succeeds ~350 ms later) but no DTLS
+// ever reaches it, and the transceiver ends the call with setup_timeout after 10 s. Transceiver
+// counters in such a run: ice_checks answered 3, response_to_our_check 1, held_by_budget 2 —
+// the DTLS start (which waits for the selected address to be confirmed) seems to wait on a
+// check back held by the unconfirmed-bytes budget, or on the other transport's path. Chromium
 // does not show it. Marked todo so it runs and reports without failing the suite.
 const FIREFOX_UDP_OPEN_TODO =
   'Firefox with UDP open sometimes loses the call once its TCP pair also succeeds (transceiver path selection with two transports: under investigation)';
