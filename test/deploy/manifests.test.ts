@@ -1,6 +1,7 @@
 // deploy/k8s rendered per overlay (test/deploy/kustomize.ts) and checked offline: every object
 // validates against the Kubernetes schemas, and the properties docs/deploy.md promises hold —
-// one UDP port per relay LoadBalancer with externalTrafficPolicy Local, probes, drain timing,
+// one UDP port per relay LoadBalancer and one TCP 443 (ICE-TCP) per relay-tcp LoadBalancer, both with
+// externalTrafficPolicy Local, probes, drain timing,
 // network policy, security contexts, resources, scrape annotations, relay placement, public
 // addresses and location names that agree, Redis for flows and heartbeats, routable call ids,
 // settings the processes know, and no committed keys.
@@ -53,6 +54,11 @@ const opsPort = (c: Container): number => Number((env(c, 'PARLEY_OPS') ?? env(c,
 const expanded = (c: Container, name: string): string | undefined => expandEnv(c).values.get(name);
 const loadBalancers = (objs: KObject[]): KObject[] =>
   ofKind(objs, 'Service').filter((s) => (s.spec as { type?: string }).type === 'LoadBalancer');
+type LbPort = { port: number; protocol?: string; targetPort?: number | string };
+const lbPorts = (s: KObject): LbPort[] => (s.spec as { ports: LbPort[] }).ports;
+/** The relay's ICE-TCP LoadBalancers (issue #17): every port TCP; a Service of its own, as clouds forbid mixed protocols. */
+const tcpLoadBalancers = (objs: KObject[]): KObject[] => loadBalancers(objs).filter((s) => lbPorts(s).every((p) => p.protocol === 'TCP'));
+const udpLoadBalancers = (objs: KObject[]): KObject[] => loadBalancers(objs).filter((s) => !tcpLoadBalancers([s]).length);
 /** PARLEY_RELAYS as location → addresses ('' for an unnamed list). */
 function relayLocations(spec: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -95,8 +101,10 @@ for (const [overlay, objs] of rendered) {
   test(`${overlay}: one relay Deployment, LoadBalancer Service and PDB per location`, () => {
     const relays = deployments(objs, 'relay');
     assert.deepEqual(relays.map((d) => template(d).metadata.labels['parley.dev/location']).sort(), [...locationsOf(overlay)].sort());
-    const lbs = ofKind(objs, 'Service').filter((s) => (s.spec as { type?: string }).type === 'LoadBalancer');
-    assert.equal(lbs.length, relays.length, 'one LoadBalancer per relay location, and no other');
+    const lbs = udpLoadBalancers(objs);
+    assert.equal(lbs.length, relays.length, 'one UDP LoadBalancer per relay location, and no other');
+    assert.equal(tcpLoadBalancers(objs).length, relays.length, 'one ICE-TCP LoadBalancer per relay location, and no other');
+    assert.equal(loadBalancers(objs).length, 2 * relays.length, 'no LoadBalancer but these');
     for (const d of relays) {
       const labels = template(d).metadata.labels;
       const selector = (d.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
@@ -111,8 +119,14 @@ for (const [overlay, objs] of rendered) {
         lbs.filter((s) => selects((s.spec as { selector: Record<string, string> }).selector, labels)),
         `LoadBalancer for ${d.metadata.name}`,
       );
+      const tcpLb = only(
+        tcpLoadBalancers(objs).filter((s) => selects((s.spec as { selector: Record<string, string> }).selector, labels)),
+        `ICE-TCP LoadBalancer for ${d.metadata.name}`,
+      );
       for (const other of relays)
-        if (other !== d) assert.ok(!selects((lb.spec as { selector: Record<string, string> }).selector, template(other).metadata.labels));
+        if (other !== d)
+          for (const x of [lb, tcpLb])
+            assert.ok(!selects((x.spec as { selector: Record<string, string> }).selector, template(other).metadata.labels));
       only(
         ofKind(objs, 'PodDisruptionBudget').filter((p) =>
           selects((p.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels, labels),
@@ -123,7 +137,7 @@ for (const [overlay, objs] of rendered) {
   });
 
   test(`${overlay}: each relay LoadBalancer has exactly one port, UDP 3478 to the relay's media port, and externalTrafficPolicy Local`, () => {
-    for (const s of ofKind(objs, 'Service').filter((x) => (x.spec as { type?: string }).type === 'LoadBalancer')) {
+    for (const s of udpLoadBalancers(objs)) {
       const spec = s.spec as {
         externalTrafficPolicy?: string;
         ports: { port: number; protocol?: string; targetPort?: number | string }[];
@@ -144,6 +158,32 @@ for (const [overlay, objs] of rendered) {
         expanded(c, 'PARLEY_LISTEN'),
         `$(POD_IP):3478=${lb}:3478`,
         `${relay.metadata.name}: flow records keyed by the LoadBalancer address clients send to`,
+      );
+    }
+  });
+
+  test(`${overlay}: each ICE-TCP LoadBalancer has one port, TCP 443 to the relay's 3443, externalTrafficPolicy Local, and the NetworkPolicy admits it`, () => {
+    for (const s of tcpLoadBalancers(objs)) {
+      const spec = s.spec as { externalTrafficPolicy?: string; selector: Record<string, string>; loadBalancerIP?: string };
+      assert.equal(spec.externalTrafficPolicy, 'Local', `${s.metadata.name}: the relay's per-IP caps need the client's address`);
+      const ports = lbPorts(s);
+      assert.equal(ports.length, 1, `${s.metadata.name}: one port`);
+      assert.equal(ports[0].port, 443);
+      const relay = only(
+        deployments(objs, 'relay').filter((d) => selects(spec.selector, template(d).metadata.labels)),
+        'relay behind the ICE-TCP Service',
+      );
+      const c = template(relay).spec.containers[0];
+      assert.equal(portNumber(c, ports[0].targetPort ?? 443), 3443);
+      assert.equal(
+        expanded(c, 'PARLEY_LISTEN_TCP'),
+        `$(POD_IP):3443=${spec.loadBalancerIP}:443`,
+        `${relay.metadata.name}: the relay listens on 3443 and its header carries the TCP LoadBalancer address`,
+      );
+      const rules = policyFor(objs, template(relay).metadata.labels, `${relay.metadata.name} pods`);
+      assert.ok(
+        rules.some((r) => !r.from && admits(r, template(relay).metadata.labels, 'TCP', 3443)),
+        `${relay.metadata.name}: ICE-TCP (TCP 3443) admitted from anywhere`,
       );
     }
   });
@@ -269,7 +309,7 @@ for (const [overlay, objs] of rendered) {
     );
   });
 
-  test(`${overlay}: /metrics is never public: relay ops ports admit only cluster pods, no LoadBalancer carries TCP, the Ingress routes only the call API`, () => {
+  test(`${overlay}: /metrics is never public: relay ops ports admit only cluster pods, no LoadBalancer reaches an ops port, the Ingress routes only the call API`, () => {
     for (const d of deployments(objs, 'relay')) {
       const c = template(d).spec.containers[0];
       const ops = httpPort(c);
@@ -283,7 +323,18 @@ for (const [overlay, objs] of rendered) {
       }
     }
     for (const s of loadBalancers(objs))
-      for (const p of (s.spec as { ports: { protocol?: string }[] }).ports) assert.equal(p.protocol, 'UDP', s.metadata.name);
+      for (const p of lbPorts(s)) {
+        if (p.protocol === 'UDP') continue;
+        // TCP only for ICE-TCP: the relay's 3443, never its ops port.
+        assert.equal(p.protocol, 'TCP', s.metadata.name);
+        for (const d of deployments(objs, 'relay').filter((x) =>
+          selects((s.spec as { selector: Record<string, string> }).selector, template(x).metadata.labels),
+        )) {
+          const c = template(d).spec.containers[0];
+          assert.equal(portNumber(c, p.targetPort ?? p.port), 3443, `${s.metadata.name}: TCP reaches ICE-TCP only`);
+          assert.notEqual(portNumber(c, p.targetPort ?? p.port), httpPort(c));
+        }
+      }
     for (const ing of ofKind(objs, 'Ingress'))
       for (const rule of (ing.spec as { rules: { http: { paths: { path: string }[] } }[] }).rules)
         for (const p of rule.http.paths) assert.equal(p.path, '/v1/realtime/calls', `${ing.metadata.name}: only the call API is public`);
@@ -390,7 +441,7 @@ for (const [overlay, objs] of rendered) {
     const advertised = new Map<string, string>(); // address → location
     for (const [name, list] of locations) for (const a of list) advertised.set(a, name);
     const lbs = new Map<string, string>();
-    for (const s of loadBalancers(objs)) {
+    for (const s of udpLoadBalancers(objs)) {
       const ip = (s.spec as { loadBalancerIP?: string }).loadBalancerIP;
       assert.ok(ip, `${s.metadata.name}: a reserved address`);
       assert.notEqual(ip, '192.0.2.1', 'the overlay replaces the base placeholder');
@@ -400,6 +451,16 @@ for (const [overlay, objs] of rendered) {
     for (const [a, loc] of advertised) assert.equal(loc, lbs.get(a), `${a} is named after its relay's location`);
     assert.deepEqual([...locations.keys()].sort(), [...locationsOf(overlay)].sort());
     assert.ok(locations.has(env(tx, 'PARLEY_REGION')!.value!), 'PARLEY_REGION names one of the locations');
+    // ICE-TCP: the same locations, each at its TCP LoadBalancer's address on 443.
+    const tcp = relayLocations(env(tx, 'PARLEY_RELAYS_TCP')!.value!);
+    const tcpLbs = new Map<string, string>();
+    for (const s of tcpLoadBalancers(objs)) {
+      const ip = (s.spec as { loadBalancerIP?: string }).loadBalancerIP;
+      assert.ok(ip && ip !== '192.0.2.1', `${s.metadata.name}: the overlay replaces the base placeholder`);
+      tcpLbs.set(s.metadata.labels!['parley.dev/location'], `${ip}:443`);
+    }
+    assert.deepEqual([...tcp.keys()].sort(), [...locations.keys()].sort(), 'PARLEY_RELAYS_TCP names the PARLEY_RELAYS locations');
+    for (const [name, list] of tcp) assert.deepEqual(list, [tcpLbs.get(name)], `${name}: its ICE-TCP LoadBalancer address`);
     const cidrs = new Set([
       env(tx, 'PARLEY_RELAY_CIDRS')!.value,
       ...deployments(objs, 'relay').map((d) => env(template(d).spec.containers[0], 'PARLEY_TRANSCEIVER_CIDRS')!.value),
@@ -486,7 +547,9 @@ for (const [overlay, objs] of rendered) {
       seen.add(name);
       assert.ok(locations.has(name), `${d.metadata.name}: heartbeats as ${name}, a location the transceivers advertise`);
       const lb = only(
-        loadBalancers(objs).filter((s) => selects((s.spec as { selector: Record<string, string> }).selector, template(d).metadata.labels)),
+        udpLoadBalancers(objs).filter((s) =>
+          selects((s.spec as { selector: Record<string, string> }).selector, template(d).metadata.labels),
+        ),
         `LoadBalancer of ${d.metadata.name}`,
       );
       const address = `${(lb.spec as { loadBalancerIP: string }).loadBalancerIP}:3478`;

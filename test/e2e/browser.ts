@@ -58,16 +58,35 @@ export const INIT_SCRIPT = `
   };
 `;
 
+export interface ChromiumOptions {
+  /** More command-line switches. */
+  readonly args?: readonly string[];
+  /** Runs Chromium under this command line (e.g. netns.ts `wrap`: inside a network namespace). */
+  readonly wrap?: (argv: readonly string[]) => string[];
+}
+
 /**
  * Launches Chromium with a fake microphone playing `toneHz` (a 10 s WAV Chromium loops) and opens
  * `pageUrl`, with `initScript` run before the page's own scripts (none when null).
  */
-export async function openDemo(pageUrl: string, toneHz = 440, initScript: string | null = INIT_SCRIPT): Promise<BrowserSession> {
+export async function openDemo(
+  pageUrl: string,
+  toneHz = 440,
+  initScript: string | null = INIT_SCRIPT,
+  o: ChromiumOptions = {},
+): Promise<BrowserSession> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-browser-'));
   const wav = join(dir, `tone-${toneHz}.wav`);
   await writeFile(wav, encodeWav({ sampleRate: 48000, channels: 1, samples: generateTone(10_000, { frequency: toneHz, amplitude: 0.5 }) }));
+  // playwright-core starts one executable: a wrapped Chromium is a shell script that execs the wrapper.
+  let executablePath = CHROMIUM;
+  if (o.wrap) {
+    executablePath = join(dir, 'chromium');
+    const argv = o.wrap([CHROMIUM]).map((a) => `'${a.replaceAll("'", "'\\''")}'`);
+    await writeFile(executablePath, `#!/bin/sh\nexec ${argv.join(' ')} "$@"\n`, { mode: 0o755 });
+  }
   const browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     args: [
       '--no-sandbox',
       '--disable-gpu',
@@ -84,6 +103,7 @@ export async function openDemo(pageUrl: string, toneHz = 440, initScript: string
       `--use-file-for-fake-audio-capture=${wav}`,
       // Headless Chromium may not play audio out, but WebRTC decoding and stats do not need it.
       '--autoplay-policy=no-user-gesture-required',
+      ...(o.args ?? []),
     ],
   });
   try {
@@ -110,6 +130,8 @@ export interface PeerStats {
   readonly connectionState: string;
   readonly remoteAddress: string | null;
   readonly remotePort: number | null;
+  /** The selected pair's transport: 'udp' or 'tcp' (the remote candidate's protocol). */
+  readonly protocol: string | null;
   readonly packetsReceived: number;
   readonly totalAudioEnergy: number;
   readonly audioLevel: number;
@@ -124,7 +146,7 @@ export const PEER_STATS_SCRIPT = `(async () => {
   const t = window.__parleyTest;
   const pc = t.pcs[t.pcs.length - 1];
   const out = {
-    connectionState: pc ? pc.connectionState : 'none', remoteAddress: null, remotePort: null,
+    connectionState: pc ? pc.connectionState : 'none', remoteAddress: null, remotePort: null, protocol: null,
     packetsReceived: 0, totalAudioEnergy: 0, audioLevel: 0, packetsSent: 0,
     postToConnectedMs: t.postAt !== null && t.connectedAt !== null ? t.connectedAt - t.postAt : null,
   };
@@ -145,6 +167,7 @@ export const PEER_STATS_SCRIPT = `(async () => {
   if (remote) {
     out.remoteAddress = remote.address || remote.ip || null;
     out.remotePort = remote.port || null;
+    out.protocol = remote.protocol || null;
   }
   return out;
 })()`;

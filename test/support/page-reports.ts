@@ -49,10 +49,14 @@ export class PageReports<R> {
   }
 }
 
-/** A test page's own HTTP server on 127.0.0.1: `serve` answers each request; a rejection answers `errorStatus` with its text. */
+/**
+ * A test page's own HTTP server on `host` (127.0.0.1, opened as localhost, unless given): `serve`
+ * answers each request; a rejection answers `errorStatus` with its text.
+ */
 export async function listenPageServer(
   serve: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
   errorStatus: number,
+  host = '127.0.0.1',
 ): Promise<{ readonly url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     serve(req, res).catch((err: unknown) => {
@@ -60,10 +64,10 @@ export async function listenPageServer(
       res.end(String(err));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://localhost:${port}/`,
+    url: `http://${host === '127.0.0.1' ? 'localhost' : host}:${port}/`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -193,8 +193,10 @@ export class TcpRelay {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       // A deep backlog: a burst of (re)connecting clients is accepted and then judged by the caps,
-      // not reset by the kernel.
-      server.listen({ host: l.address, port: l.port, exclusive: true, backlog: 2048 }, () => {
+      // not reset by the kernel. SO_REUSEPORT as on the UDP side: a replacement relay process
+      // binds the same port while this one still runs (hand-over, docs/global-relay.md); new
+      // connections then reach both until this one stops, and ours stay ours until then.
+      server.listen({ host: l.address, port: l.port, exclusive: true, reusePort: true, backlog: 2048 }, () => {
         server.off('error', reject);
         resolve();
       });

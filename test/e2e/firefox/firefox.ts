@@ -97,6 +97,8 @@ export interface FirefoxOptions {
   readonly mozLog?: string;
   /** Where MOZ_LOG writes (Firefox adds a suffix per process); default: inside the profile, removed by close(). */
   readonly mozLogFile?: string;
+  /** Runs Firefox under this command line (e.g. netns.ts `wrap`: inside a network namespace). */
+  readonly wrap?: (argv: readonly string[]) => string[];
 }
 
 export interface FirefoxProcess {
@@ -124,7 +126,8 @@ export async function launchFirefox(url: string, o: FirefoxOptions = {}): Promis
   };
   if (o.mozLog) Object.assign(env, { MOZ_LOG: o.mozLog, MOZ_LOG_FILE: o.mozLogFile ?? join(home, 'moz.log') });
   // detached: its own process group, so one kill(-pid) reaches the content and socket processes.
-  const child = spawn(FIREFOX, ['--headless', '--no-remote', '--profile', profile, url], {
+  const [cmd, ...args] = (o.wrap ?? ((a) => [...a]))([FIREFOX, '--headless', '--no-remote', '--profile', profile, url]);
+  const child = spawn(cmd, args, {
     env,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],

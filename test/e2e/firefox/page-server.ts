@@ -93,9 +93,10 @@ export const REPORT_PATH = `${PREFIX}report`;
 
 /**
  * Starts the server in front of the demo page at `devPage` (parley dev's ready.page). `probe`
- * replaces the script added to the page (the default clicks Call and reports stats).
+ * replaces the script added to the page (the default clicks Call and reports stats). `host`:
+ * where it listens (default 127.0.0.1, opened as localhost).
  */
-export async function startPageServer(devPage: string, probe: string = PROBE): Promise<PageServer> {
+export async function startPageServer(devPage: string, probe: string = PROBE, host = '127.0.0.1'): Promise<PageServer> {
   const upstream = new URL(devPage);
   const commands: PageCommands = {};
   const reports = new PageReports<PageReport>();
@@ -123,14 +124,18 @@ export async function startPageServer(devPage: string, probe: string = PROBE): P
     res.writeHead(up.status, out).end(data);
   };
 
-  const server = await listenPageServer(async (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === `${PREFIX}probe.js`) {
-      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' }).end(probe);
-      return;
-    }
-    await (path === `${PREFIX}report` && req.method === 'POST' ? onReport(req, res) : passThrough(req, res));
-  }, 502);
+  const server = await listenPageServer(
+    async (req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === `${PREFIX}probe.js`) {
+        res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' }).end(probe);
+        return;
+      }
+      await (path === `${PREFIX}report` && req.method === 'POST' ? onReport(req, res) : passThrough(req, res));
+    },
+    502,
+    host,
+  );
   return {
     url: server.url,
     commands,
