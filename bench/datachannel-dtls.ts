@@ -16,6 +16,7 @@ import { ADDRESS_PATHS, AudioPeer } from '../src/core/peer/index.ts';
 import type { PeerEvent } from '../src/core/peer/index.ts';
 import { seededRng } from '../src/core/rng.ts';
 import { createCoreIce } from '../src/client/core-ice.ts';
+import { transceiverSettings } from '../src/transceiver/config.ts';
 
 type Peer = AudioPeer<TransportAddress>;
 
@@ -78,8 +79,9 @@ class Shell {
   }
 }
 
-function bind(): Promise<Socket> {
-  const s = createSocket('udp4');
+/** The lite side gets the transceiver's media-socket buffers (--udp-buffer; Linux caps them at rmem_max/wmem_max). */
+function bind(bufferBytes?: number): Promise<Socket> {
+  const s = createSocket({ type: 'udp4', recvBufferSize: bufferBytes, sendBufferSize: bufferBytes });
   return new Promise((resolve, reject) => {
     s.once('error', reject);
     s.bind(0, '127.0.0.1', () => resolve(s));
@@ -88,7 +90,7 @@ function bind(): Promise<Socket> {
 
 /** Sends `size`-byte binary messages on one ordered channel for `ms` and measures the receiving side. */
 export async function measureDtls(size: number, ms: number): Promise<DtlsCase> {
-  const [liteSocket, ctlSocket] = await Promise.all([bind(), bind()]);
+  const [liteSocket, ctlSocket] = await Promise.all([bind(transceiverSettings.udpBuffer.default), bind()]);
   const liteAddress: TransportAddress = { address: '127.0.0.1', port: liteSocket.address().port, family: 'IPv4' };
   const dataChannels = { remoteMaxMessageSize: 256 * 1024 };
   const creds = {

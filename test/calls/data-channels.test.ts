@@ -178,7 +178,7 @@ test('audio is not held back: while the caller sends 256 KiB messages at full sp
   };
   const quiet = run(false);
   const busy = run(true);
-  // Full speed is the pacer's cap (src/core/peer/pacer.ts): 64 KiB per 20 ms slot, ~9.8 MB in 3 s.
+  // Full speed is the pacer's cap (src/core/peer/pacer.ts): 256 KiB per 20 ms slot, ~39 MB in 3 s.
   const paced = (DEFAULT_MAX_BYTES_PER_SLOT * 3_000) / PACING_SLOT_MS;
   assert.ok(busy.echoedBytes > 0.6 * paced, `the channel ran at full speed: ${busy.echoedBytes} bytes echoed in 3 s (cap ${paced})`);
   assert.ok(

@@ -82,6 +82,15 @@ for (const offerSetup of ['actpass', 'active'] as const) {
           (err: Error) => err.message,
         );
         t.diagnostic(`the call at the failure: ${call}`);
+        // Which side dropped what: every non-zero drop or error counter of the relay and transceiver.
+        for (const url of [dev.ready.relayMetrics, dev.ready.transceiverMetrics]) {
+          const text = await fetch(url).then(
+            (res) => res.text(),
+            (err: Error) => err.message,
+          );
+          const lines = text.split('\n').filter((l) => /drop|error|fail|reject|limit/i.test(l) && !l.startsWith('#') && !/ 0$/.test(l));
+          t.diagnostic(`${url}: ${lines.join(' | ')}`);
+        }
       }
       checkPageResult(r, parleyRole, 'Firefox', failure);
       checkParleyOpenedChannel(r.parley, parleyRole, 10);

@@ -204,10 +204,15 @@ export class PeerData {
       const pacer = this.#pacer;
       const a = dc.association;
       pacer.setRate(a.cwnd, a.srtt);
-      a.setSendAllowance(paced ? Math.min(pacer.allowance(now), this.#burst * this.#mtu) : Infinity, now);
-      for (let p = dc.pollTransmit(); p !== undefined; p = dc.pollTransmit()) {
-        this.#link.transmit(p);
-        pacer.sent(p.length, now);
+      const allowance = paced ? Math.min(pacer.allowance(now), this.#burst * this.#mtu) : Infinity;
+      a.setSendAllowance(allowance, now);
+      for (let p = dc.pollTransmit(); p !== undefined; p = dc.pollTransmit()) this.#link.transmit(p);
+      // Only DATA is charged: SACKs and other control chunks are never paced, and charging them
+      // let a call that receives fast (a SACK every second packet) starve its own sending.
+      // What is left lapses: DATA is built only here, where the pacer is charged for it.
+      if (paced) {
+        pacer.sent(allowance - a.sendAllowance, now);
+        a.setSendAllowance(0, now);
       }
     }
     for (let e = dc.pollEvent(); e !== undefined; e = dc.pollEvent()) {

@@ -127,6 +127,11 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
     }
   }
 
+  /** What is left of the send allowance: what was set less the DATA payload bytes built since. */
+  get sendAllowance(): number {
+    return this.#allowance;
+  }
+
   /** DATA waits that only the send allowance held back: a pacer should come back. */
   get pacedBack(): boolean {
     return this.#tcb?.sender.pacedBack === true;

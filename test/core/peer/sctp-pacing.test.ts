@@ -109,3 +109,43 @@ test('6 MiB sent at once leave paced: no slot above the cap, audio keeps its 20 
   );
   assert.ok(tookMs >= ((6 * 1024 * 1024) / cap) * PACING_SLOT_MS * 0.95, 'the cap held the whole transfer');
 });
+
+test('a peer that receives at full speed still sends: only DATA is charged to its pacer, never its SACKs', () => {
+  // ctl sends bulk; after 1 s lite starts sending too (an echo). Were the SACKs that ctl's flow
+  // asks of lite (one every second packet) charged to lite's pacer, they would use up a bucket
+  // refilled at 1.25·cwnd/SRTT of lite's window, still the initial one, and lite would stall.
+  const big = 8 * 1024 * 1024;
+  const p = pair({
+    liteRole: 'server',
+    profile: { latencyMs: 30 },
+    dataChannels: { remoteMaxMessageSize: 256 * 1024, sctp: { maxSendBufferBytes: big, maxReassemblyBytes: big } },
+  });
+  p.run(
+    () => dcEvents(p.events.lite).some((e) => e.type === 'connected') && dcEvents(p.events.ctl).some((e) => e.type === 'connected'),
+    3_000,
+  );
+  const liteId = p.lite.data!.open({ label: 'down' }, p.clock.now());
+  const ctlId = p.ctl.data!.open({ label: 'up' }, p.clock.now());
+  p.flush();
+  p.run(
+    () => dcEvents(p.events.ctl).some((e) => e.type === 'channel_open') && dcEvents(p.events.lite).some((e) => e.type === 'channel_open'),
+    1_000,
+  );
+  const msg = Buffer.alloc(64 * 1024, 1);
+  const start = p.clock.now();
+  const bytes = (events: PeerEvent<TransportAddress>[]): number =>
+    dcEvents(events).reduce((n, e) => n + (e.type === 'message' && Buffer.isBuffer(e.data) ? e.data.length : 0), 0);
+  p.run(() => {
+    const now = p.clock.now();
+    while (now - start >= 1_000 && p.lite.data!.bufferedTotal < 1 << 20 && p.lite.data!.send(liteId, msg, now));
+    while (p.ctl.data!.bufferedTotal < 1 << 20 && p.ctl.data!.send(ctlId, msg, now));
+    p.flush();
+    return now - start >= 2_000;
+  }, 3_000);
+  const down = bytes(p.events.ctl);
+  const up = bytes(p.events.lite);
+  console.log(`# ctl→lite for 2 s: ${up} B; lite→ctl in its 1 s: ${down} B`);
+  // Slow start from 4 380 bytes over a 60 ms RTT, then the cap (13 MB/s): several MB each way.
+  assert.ok(up > 4_000_000, `ctl→lite ${up} B in 2 s`);
+  assert.ok(down > 2_000_000, `lite→ctl ${down} B in 1 s while it receives`);
+});
