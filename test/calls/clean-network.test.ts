@@ -46,6 +46,9 @@ for (const sessionRole of ['client', 'server'] as const) {
     assert.equal(c.srtpDropped, 0);
     assert.ok(Math.abs(s.rttMs! - 20) < 1, `session rtt ${s.rttMs}`);
     assert.ok(Math.abs(c.rtcpRttMs! - 20) < 1, `client rtt ${c.rtcpRttMs}`);
-    assert.ok(Math.abs(c.stunRttMs! - 20) < 1, `stun rtt ${c.stunRttMs}`);
+    // The first check's answer waits one more round trip, for the request back that confirms the
+    // client's address (issue #19: the first check pays for that request, not for both); the
+    // smoothed STUN RTT starts from that 40 ms sample and the consent checks bring it down.
+    assert.ok(c.stunRttMs! > 19 && c.stunRttMs! < 41, `stun rtt ${c.stunRttMs}`);
   });
 }

@@ -152,7 +152,7 @@ test('DTLS client role: one valid check from a forged address sends the victim n
   const one = await reflect(victim(40_001), [check(a, false)], 1_500);
   console.log(`client role, one check: ${ratio(one)}, kinds ${[...one.kinds].join(',')}`);
   assert.deepEqual([...one.kinds], ['stun'], 'no DTLS toward an unconfirmed address');
-  // The answer to the check only: the request back would cost more than the check paid for.
+  // The request back only: the check paid for it, not for it and the answer together.
   assert.ok(one.atVictim <= one.sentBytes, ratio(one));
   // An attacker that keeps checking gets answers and no more requests than the agent's cap.
   const b = await attackerCall('reflect-client-role-many', 'actpass');

@@ -232,18 +232,17 @@ test('a TCP client (relay header version 2) is answered with version-2 headers: 
   const from = received.length;
   await sendFrom(relaySock, Buffer.concat([tcpHeader, check]));
   const mine = (): Buffer[] => received.slice(from);
-  await waitUntil(() => mine().some((r) => r.readUInt16BE(40) === 0x0101));
-  // The request back follows the client's next check (the first paid for its answer only).
-  await sendFrom(relaySock, Buffer.concat([tcpHeader, check]));
+  // The request back goes first (the check paid for it, not for it and the answer together).
   await waitUntil(() => mine().some((r) => r.readUInt16BE(40) === 0x0001));
+  const request = mine().find((r) => r.readUInt16BE(40) === 0x0001)!;
+  const clientPwd = /a=ice-pwd:(\S+)/.exec(CHROME)![1];
+  await sendFrom(relaySock, Buffer.concat([tcpHeader, bindingSuccess(request.subarray(48, 60), RELAY, clientPwd)]));
+  // Its answer confirms the address: the held answer to the check goes, then the ClientHello.
+  await waitUntil(() => mine().some((r) => r.readUInt16BE(40) === 0x0101) && mine().some((r) => r[40] === 22));
   for (const r of mine()) {
     assert.equal(isTcpRelayHeader(r), true, 'every reply to a TCP client carries the TCP bit');
     assert.deepEqual(decodeRelayHeader(r)?.client, client);
   }
-  const request = mine().find((r) => r.readUInt16BE(40) === 0x0001)!;
-  const clientPwd = /a=ice-pwd:(\S+)/.exec(CHROME)![1];
-  await sendFrom(relaySock, Buffer.concat([tcpHeader, bindingSuccess(request.subarray(48, 60), RELAY, clientPwd)]));
-  await waitUntil(() => mine().some((r) => r[40] === 22));
   assert.equal(isTcpRelayHeader(mine().find((r) => r[40] === 22)!), true, 'the ClientHello goes back over TCP too');
   // The same address over UDP is another client: not this call's.
   const udpDtls = Buffer.concat([encodeRelayHeader(client, RELAY), Buffer.from([0x16, 0xfe, 0xfd, 0, 0])]);

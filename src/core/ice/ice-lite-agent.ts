@@ -24,7 +24,7 @@ import { checkBindingRequest, type BindingRequestCredentials } from './binding-r
 import { bindingError, bindingSuccess } from './binding-response.ts';
 import { ICE_LITE_RESULTS, IceError, IceErrorCode, type IceCheckDropReason, type IceLiteCounter } from './errors.ts';
 import type { IceLiteDump, IceLiteEvent, IceTransmit } from './ice-types.ts';
-import { UnconfirmedBudget } from './unconfirmed-budget.ts';
+import { MAX_BUDGET_ADDRESSES, UnconfirmedBudget } from './unconfirmed-budget.ts';
 
 export interface IceLiteAgentOptions {
   readonly localUfrag: string;
@@ -104,6 +104,8 @@ export class IceLiteAgent {
   readonly #budget = new UnconfirmedBudget();
   /** USERNAME of the last valid check: a request back that waited for its budget is signed with its ufrags. */
   #lastUsername: string | undefined;
+  /** Answers to checks from unconfirmed addresses that went after our request back (handle). */
+  readonly #heldAnswers = new Map<string, IceTransmit>();
 
   constructor(opts: IceLiteAgentOptions) {
     if (!opts.localUfrag || !opts.localPwd) throw new IceError(IceErrorCode.invalidOptions, 'ICE-lite needs a local ufrag and password');
@@ -160,6 +162,7 @@ export class IceLiteAgent {
     const key = formatAddress(from);
     if (this.#confirmed.has(key)) return;
     this.#budget.credit(key, bytes);
+    this.#releaseAnswer(key);
     const selected = this.#selected;
     const username = this.#lastUsername;
     if (selected === undefined || username === undefined || formatAddress(selected) !== key || this.#awaitingAnswerFrom(key, now)) return;
@@ -174,6 +177,7 @@ export class IceLiteAgent {
     const key = formatAddress(address);
     this.#confirmed.add(key);
     this.#budget.forget(key);
+    this.#releaseAnswer(key);
   }
 
   /** Whether this agent can confirm addresses at all (it has the remote password and an rng to sign and number requests). */
@@ -226,17 +230,43 @@ export class IceLiteAgent {
 
     this.#count('answered');
     this.#lastUsername = m.username;
-    this.#send(from, key, bindingSuccess(tid, from, this.#localPwd));
     this.#onValidCheck(from, m.useCandidate, now);
-    // Every new address gets one, nominating check or not: its answer is the proof that the
-    // address receives, which DTLS waits for (isConfirmed). The selected address gets another
-    // with a later check while it is unconfirmed (the first request or its answer was lost).
-    // A request the budget held back (the check only paid for its answer) goes with a later check.
-    if (!this.#confirmed.has(key) && !this.#awaitingAnswerFrom(key, now)) {
+    const answer = bindingSuccess(tid, from, this.#localPwd);
+    if (this.#confirmed.has(key)) {
+      this.#send(from, key, answer);
+      return true;
+    }
+    // An address not yet confirmed gets a request back — every new address, nominating check or
+    // not, and the selected one again while it is unconfirmed and the last went unanswered: its
+    // answer proves the address receives, which DTLS waits for (isConfirmed). The request goes
+    // FIRST: one check pays for it (≤ 1×) but not for it and our answer together, and a peer
+    // that nominates on its first check (Firefox toward a lite agent) sends nothing more until
+    // its consent check seconds later. Our answer then goes when the address is confirmed, one
+    // round trip on, or as soon as bytes from it pay (a retransmitted check). A check that
+    // cannot pay for the request gets its answer at once, and the request goes with a later one.
+    if (!this.#awaitingAnswerFrom(key, now)) {
       const selected = this.#selected !== undefined && formatAddress(this.#selected) === key;
       if (!this.#checkedBack.has(key) || selected) this.#checkBack(from, key, m.username!, now);
     }
+    this.#releaseAnswer(key);
+    if (!this.#send(from, key, answer)) this.#holdAnswer(key, from, answer);
     return true;
+  }
+
+  /** An answer the budget could not pay: it goes when `key` is confirmed or pays (one per address, the newest; MAX_BUDGET_ADDRESSES addresses). */
+  #holdAnswer(key: string, to: TransportAddress, data: Buffer): void {
+    if (this.#heldAnswers.size >= MAX_BUDGET_ADDRESSES) this.#heldAnswers.delete(this.#heldAnswers.keys().next().value!);
+    this.#heldAnswers.set(key, { to, data });
+  }
+
+  /** The held answer to `key`, if it may go now (confirmed, or its budget pays). */
+  #releaseAnswer(key: string): void {
+    const held = this.#heldAnswers.get(key);
+    if (held === undefined) return;
+    if (this.#confirmed.has(key) || this.#budget.spend(key, held.data.length)) {
+      this.#heldAnswers.delete(key);
+      this.#transmits.push(held);
+    }
   }
 
   /** Processes expiry at `now`. Idempotent; call whenever now ≥ pollTimeout(). */
@@ -283,6 +313,7 @@ export class IceLiteAgent {
   close(): void {
     this.#closed = true;
     this.#transmits.length = 0;
+    this.#heldAnswers.clear();
   }
 
   /** RFC 8445 §7.2.2: USERNAME is "<our ufrag>:<their ufrag>". */
@@ -388,6 +419,7 @@ export class IceLiteAgent {
     if (success && pending.to === key && !this.#confirmed.has(key)) {
       this.#confirmed.add(key);
       this.#budget.forget(key);
+      this.#releaseAnswer(key);
       this.#events.push({ type: 'confirmed', address: from });
     }
     return 'response_to_our_check';

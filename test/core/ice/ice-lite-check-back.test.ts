@@ -1,11 +1,11 @@
 // The ICE-lite agent's one Binding request back to each new address (ice-lite-agent.ts
-// #checkBack; a deviation from RFC 8445 §2.5, as Pion's lite agent makes): sent only after the
-// answer to a valid check, once per address, at most MAX_CHECKS_BACK per agent, well-formed per
-// RFC 8445 §7.2.2; its answer is consumed and counted (and confirms the address only when its
-// MESSAGE-INTEGRITY verifies), other responses stay dropped; and the nomination of the
-// provisionally selected pair is an event of its own. Issue #19: toward an address not yet
-// confirmed the agent sends no more bytes than it received from it, so the first check pays
-// only for its answer and the request goes with the second. Manual time.
+// #checkBack; a deviation from RFC 8445 §2.5, as Pion's lite agent makes): sent only for a valid
+// check, once per address, at most MAX_CHECKS_BACK per agent, well-formed per RFC 8445 §7.2.2;
+// its answer is consumed and counted (and confirms the address only when its MESSAGE-INTEGRITY
+// verifies), other responses stay dropped; and the nomination of the provisionally selected pair
+// is an event of its own. Issue #19: toward an address not yet confirmed the agent sends no more
+// bytes than it received from it, so the first check pays for the request back, which goes
+// first, and our answer to the check goes once the address is confirmed (or paid for). Manual time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IceLiteAgent, MAX_CHECKS_BACK } from '../../../src/core/ice/ice-lite-agent.ts';
@@ -75,9 +75,9 @@ function decoded(data: Buffer): StunMessage {
 }
 
 /**
- * Valid checks from `from` until they have paid for the request back: the first pays for its
- * answer only; with checks the size real ones are, the second (IPv4) or third (IPv6: a larger
- * XOR-MAPPED-ADDRESS in each answer) pays for the request too.
+ * Valid checks from `from` until every one is answered and the request back has gone: the first
+ * pays for the request only; with checks the size real ones are, the second (IPv4) or third
+ * (IPv6: a larger XOR-MAPPED-ADDRESS in each answer) pays for the held answer and its own.
  */
 function paidChecks(a: IceLiteAgent, from: TransportAddress, now: number, o: { useCandidate?: boolean } = {}): IceTransmit[] {
   const out: IceTransmit[] = [];
@@ -95,18 +95,12 @@ function requests(ts: readonly IceTransmit[]): IceTransmit[] {
 
 test('after answering the first valid check, one well-formed Binding request goes back to that address (RFC 8445 §7.2.2)', () => {
   const a = agent();
-  a.handle(check(), CLIENT, 0);
-  const first = transmits(a);
-  assert.deepEqual(
-    first.map((t) => decoded(t.data).class),
-    [StunClass.SuccessResponse],
-    'the first check pays for its answer only (issue #19)',
-  );
-  assert.equal(a.stats.held_by_budget, 1);
-  a.handle(check(), CLIENT, 1);
-  const [answer, request] = transmits(a);
-  assert.equal(decoded(answer.data).class, StunClass.SuccessResponse, 'the answer leaves first');
-  assert.ok(request, 'then the request');
+  const firstCheck = check();
+  a.handle(firstCheck, CLIENT, 0);
+  const [request, ...rest] = transmits(a);
+  assert.deepEqual(rest, [], 'the first check pays for the request back only, and it goes first (issue #19)');
+  assert.equal(a.stats.held_by_budget, 1, 'our answer waits');
+  assert.ok(request.data.length <= firstCheck.length, 'no more bytes than came from the address');
   assert.deepEqual(request.to, CLIENT);
   const m = decoded(request.data);
   assert.equal(m.class, StunClass.Request);
@@ -121,6 +115,15 @@ test('after answering the first valid check, one well-formed Binding request goe
   assert.equal(m.useCandidate, false);
   assert.equal(m.transactionId.length, 12);
   assert.equal(a.dump().checksBack, 1);
+  // The far end answers it: the address is confirmed, and the answer to its check goes at once.
+  a.handle(bindingSuccess(m.transactionId, { address: '198.51.100.10', port: 3478, family: 'IPv4' }, REMOTE_PWD), CLIENT, 1);
+  assert.equal(a.isConfirmed(CLIENT), true);
+  const [answer, ...more] = transmits(a);
+  assert.deepEqual(more, []);
+  const answered = decoded(answer.data);
+  assert.equal(answered.class, StunClass.SuccessResponse);
+  assert.deepEqual(answered.transactionId, decoded(firstCheck).transactionId, 'the answer to the first check');
+  assert.deepEqual(answer.to, CLIENT);
 
   // The transaction id and tie-breaker come from the injected Rng: same seed, same request.
   const b = agent();
