@@ -15,6 +15,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { systemRng } from '../src/common/system-rng.ts';
 import { Keyring, mint } from '../src/core/token/index.ts';
@@ -85,10 +86,36 @@ interface Leg {
   relayCpuPct: number;
   cpuUsPerFrame: number;
   loss: number;
+  /** Share of the frames the generator itself could not write (TCP): part of `loss` that is not the relay's. */
+  generatorUnsent: number;
   rttP50: number | undefined;
   rttP99: number | undefined;
   genCpuPct: number;
+  /** The relay's own drop and close counters that are not zero: where the loss was. */
+  drops: Record<string, number>;
+  /** UDP datagrams the kernel dropped for a full receive buffer during the leg (any socket on the machine). */
+  udpRcvbufErrors: number;
   load: string;
+}
+
+/** The kernel's UDP receive-buffer overflows (machine-wide, /proc/net/snmp): a socket read too slowly. */
+function udpRcvbufErrors(): number {
+  const lines = readFileSync('/proc/net/snmp', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('Udp:'));
+  const names = lines[0].split(/\s+/);
+  return Number(lines[1].split(/\s+/)[names.indexOf('RcvbufErrors')]);
+}
+
+/** Non-zero drop and TCP-close counters from the relay's /metrics. */
+async function relayDrops(http: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://${http}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^(parley_relay_(?:drops_total|tcp_closed_total)\{[^}]*\}) (\S+)$/.exec(line);
+    if (m && Number(m[2]) > 0) out[m[1]] = Number(m[2]);
+  }
+  return out;
 }
 
 async function leg(name: 'tcp' | 'udp-js' | 'udp-native'): Promise<Leg> {
@@ -115,7 +142,7 @@ async function leg(name: 'tcp' | 'udp-js' | 'udp-native'): Promise<Leg> {
   );
   const echo = await EchoTransceiver.start(ECHO.port);
   try {
-    await untilLine(relay, (r) => r.msg === 'relay ready', 30_000);
+    const ready = await untilLine(relay, (r) => r.msg === 'relay ready', 30_000);
     const tokens = Array.from({ length: CALLS }, () => mint(ECHO, keyring, Date.now(), systemRng));
     const to = parseAddress(name === 'tcp' ? RELAY_TCP : RELAY_UDP)!;
     const calls = await openCalls(name === 'tcp' ? 'tcp' : 'udp', to, tokens, 60_000);
@@ -128,6 +155,7 @@ async function leg(name: 'tcp' | 'udp-js' | 'udp-native'): Promise<Leg> {
         echo: await echo.frames(),
         cpu: cpuSeconds(relay.pid),
         gen: process.cpuUsage(),
+        rcvbuf: udpRcvbufErrors(),
         t: Date.now(),
       };
       await new Promise((r) => setTimeout(r, DUR * 1000));
@@ -141,6 +169,7 @@ async function leg(name: 'tcp' | 'udp-js' | 'udp-native'): Promise<Leg> {
       };
       calls.stop();
       await new Promise((r) => setTimeout(r, 1500)); // what is in flight comes back
+      const drops = await relayDrops(String(ready.http));
       const secs = (s1.t - s0.t) / 1000;
       const forwarded = s1.echo - s0.echo + (s1.back - s0.back);
       const rtt = calls.rtt.percentiles();
@@ -152,9 +181,12 @@ async function leg(name: 'tcp' | 'udp-js' | 'udp-native'): Promise<Leg> {
         relayCpuPct: (100 * (s1.cpu - s0.cpu)) / secs,
         cpuUsPerFrame: ((s1.cpu - s0.cpu) * 1e6) / forwarded,
         loss: 1 - calls.received / calls.sent,
+        generatorUnsent: calls.unsent / calls.sent,
         rttP50: rtt.p50,
         rttP99: rtt.p99,
         genCpuPct: (100 * (s1.gen.user + s1.gen.system)) / 1e6 / secs,
+        drops,
+        udpRcvbufErrors: udpRcvbufErrors() - s0.rcvbuf,
         load: la(),
       };
       calls.close();

@@ -24,7 +24,8 @@ const PER_SOURCE_IP = 30;
 
 if (!isMainThread && (workerData as { role?: string })?.role === 'echo') {
   // The fake transceiver: every packet back to the relay socket it came from, header unchanged.
-  const sock = dgram.createSocket('udp4');
+  // A transceiver's media socket is as large as the relay's (4 MiB): bursts of 250 frames every 5 ms.
+  const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
   let frames = 0;
   sock.on('message', (msg, rinfo) => {
     if (msg.length > RELAY_HEADER_LENGTH && msg[RELAY_HEADER_LENGTH] === 0x80) frames++;
@@ -75,7 +76,10 @@ interface Client {
 }
 
 export interface PacedCalls {
+  /** Frames due (counted as sent, as a real client would have sent them). */
   readonly sent: number;
+  /** Of those, TCP frames this generator could not hand to its own socket (64 KiB unsent): the generator, not the relay, was behind. */
+  readonly unsent: number;
   readonly received: number;
   readonly rtt: LatencyHistogram;
   /** Starts the 50 pps sending of every call. */
@@ -107,6 +111,7 @@ export async function openCalls(
   const rtt = new LatencyHistogram();
   let received = 0;
   let sent = 0;
+  let unsent = 0;
   const onFrame = (f: Buffer, c: Client): void => {
     if (f[0] !== 0x80) {
       c.bound = true; // the check came back: the relay bound the flow to the transceiver
@@ -130,6 +135,7 @@ export async function openCalls(
         bound: false,
         send: (b) => {
           if (sock.writableLength < 64 * 1024) sock.write(frameRfc4571(b));
+          else unsent++;
         },
         recheck: () => sock.write(frameRfc4571(check(tokens[i]))),
         close: () => sock.destroy(),
@@ -177,6 +183,9 @@ export async function openCalls(
     },
     get received() {
       return received;
+    },
+    get unsent() {
+      return unsent;
     },
     rtt,
     start() {
