@@ -51,7 +51,7 @@ export interface RunResult {
 }
 
 /** utime + stime of a process and its descendants (all threads), in seconds; NaN when unreadable. */
-function cpuSeconds(pid: number | undefined): number {
+export function cpuSeconds(pid: number | undefined): number {
   if (pid === undefined) return NaN;
   const procs = new Map<number, { ppid: number; cpu: number }>();
   for (const d of readdirSync('/proc')) {

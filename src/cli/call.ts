@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from './command.ts';
 import { UsageError } from './command.ts';
 import { splitUrlArgs } from './url-args.ts';
-import { loadConfig, parsers, renderSettingsHelp, setting } from '../common/cli-config.ts';
+import { loadConfig, onOffSwitch, parsers, renderSettingsHelp, setting } from '../common/cli-config.ts';
 import { systemRng } from '../common/system-rng.ts';
 import { encodePcm, encodeTone } from '../client/audio.ts';
 import { createCoreAgents } from '../client/core-agents.ts';
@@ -92,9 +92,14 @@ const spec = {
     flag: 'bind',
     env: 'PARLEY_CALL_BIND',
     metavar: 'HOST',
-    help: 'local address of the UDP socket',
+    help: 'local address of the UDP socket (of the TCP connections with --tcp)',
     default: '0.0.0.0',
     parse: parsers.string,
+  }),
+  tcp: onOffSwitch({
+    flag: 'tcp',
+    env: 'PARLEY_CALL_TCP',
+    help: "connect over ICE-TCP (RFC 6544) to the answer's passive TCP candidate instead of UDP, as a client on a network that blocks UDP does; fails if the answer has none",
   }),
   connectTimeout: setting({
     flag: 'connect-timeout-ms',
@@ -219,7 +224,7 @@ export const command: Command = {
   summary: 'make a WebRTC voice call from the command line (send a tone/WAV, record the reply)',
   help,
   async run(argv: string[]): Promise<number> {
-    const { url, json, rest } = splitUrlArgs(argv);
+    const { url, json, rest } = splitUrlArgs(argv, spec);
     const cfg = loadConfig(spec, rest, process.env);
     let frames: Buffer[];
     try {
@@ -253,6 +258,7 @@ export const command: Command = {
       dtmfAtMs: cfg.dtmfAt,
       connectTimeoutMs: cfg.connectTimeout,
       bindHost: cfg.bind,
+      transport: cfg.tcp === 'on' ? 'tcp' : 'udp',
       progress,
       dataChannel,
     });

@@ -16,6 +16,7 @@ import type { TransportAddress } from '../core/address.ts';
 import { formatAddress } from '../core/address.ts';
 import { Keyring } from '../core/token/index.ts';
 import { loadConfig, parsers, renderSettingsHelp, setting } from '../common/cli-config.ts';
+import { ConfigError } from '../common/config-error.ts';
 import { systemRng } from '../common/system-rng.ts';
 import { freePorts } from '../client/free-port.ts';
 import { transceiverSettings } from '../transceiver/config.ts';
@@ -41,6 +42,15 @@ export const devSettings = {
     metavar: 'HOST:PORT',
     help: 'relay public UDP port (advertised to clients)',
     default: addr('127.0.0.1:3478'),
+    parse: addr,
+  }),
+  relayTcp: setting<TransportAddress | undefined>({
+    flag: 'relay-tcp',
+    env: 'PARLEY_DEV_RELAY_TCP',
+    metavar: 'HOST:PORT',
+    help: 'relay public ICE-TCP port (RFC 6544, for clients whose network blocks UDP; advertised as a passive TCP candidate)',
+    default: undefined,
+    defaultText: 'the --relay address on TCP (127.0.0.1:3478)',
     parse: addr,
   }),
   relayInternal: setting({
@@ -159,6 +169,7 @@ const STOP_GRACE_MS = 5_000;
 interface Addresses {
   readonly http: TransportAddress;
   readonly relay: TransportAddress;
+  readonly relayTcp: TransportAddress;
   readonly relayInternal: TransportAddress;
   readonly relayHttp: TransportAddress;
   readonly ops: TransportAddress;
@@ -168,6 +179,7 @@ interface Addresses {
 const KINDS: Record<keyof Addresses, 'udp' | 'tcp'> = {
   http: 'tcp',
   relay: 'udp',
+  relayTcp: 'tcp',
   relayInternal: 'udp',
   relayHttp: 'tcp',
   ops: 'tcp',
@@ -306,6 +318,8 @@ function launch(
       'relay',
       '--listen',
       formatAddress(a.relay),
+      '--listen-tcp',
+      formatAddress(a.relayTcp),
       '--internal',
       formatAddress(a.relayInternal),
       '--http',
@@ -330,6 +344,8 @@ function launch(
       formatAddress(a.media),
       '--relays',
       formatAddress(a.relay),
+      '--relays-tcp',
+      formatAddress(a.relayTcp),
       '--max-sessions',
       String(maxSessions),
       // Ctrl-C should not wait the production 30 s for calls in progress to finish.
@@ -363,7 +379,7 @@ function launch(
     childReady(
       relayChild,
       httpUrl(a.relayHttp, '/readyz'),
-      { public: formatAddress(a.relay), http: formatAddress(a.relayHttp) },
+      { public: formatAddress(a.relay), tcp: formatAddress(a.relayTcp), http: formatAddress(a.relayHttp) },
       deadline,
     ).catch((e: Error) => Promise.reject(new Error(`relay ${e.message}`))),
     childReady(trxChild, httpUrl(a.ops, '/readyz'), { http: formatAddress(a.http), media: formatAddress(a.media) }, deadline).catch(
@@ -378,12 +394,35 @@ function launch(
   };
 }
 
+/**
+ * --relay-tcp is a TCP listener beside the HTTP ones: it must be a concrete host (the relay
+ * refuses a wildcard, which it could not advertise) and must not be one of theirs.
+ */
+function checkRelayTcp(
+  a: TransportAddress,
+  cfg: { http: TransportAddress; relayHttp: TransportAddress; ops: TransportAddress },
+): TransportAddress {
+  const name = '--relay-tcp / PARLEY_DEV_RELAY_TCP';
+  if (a.address === '0.0.0.0' || a.address === '::')
+    throw new ConfigError(name, `${formatAddress(a)} is a wildcard; give the address clients reach (e.g. 127.0.0.1:${a.port})`);
+  if (a.port === 0) return a;
+  for (const [flag, other] of [
+    ['--http', cfg.http],
+    ['--relay-http', cfg.relayHttp],
+    ['--ops', cfg.ops],
+  ] as const) {
+    if (formatAddress(other) === formatAddress(a)) throw new ConfigError(name, `${formatAddress(a)} is also ${flag}`);
+  }
+  return a;
+}
+
 function printReady(a: Addresses): void {
   const page = `http://localhost:${a.http.port}/`;
   const ready = {
     page,
     signaling: httpUrl(a.http, '/v1/realtime/calls'),
     relay: formatAddress(a.relay),
+    relayTcp: formatAddress(a.relayTcp),
     relayInternal: formatAddress(a.relayInternal),
     relayMetrics: httpUrl(a.relayHttp, '/metrics'),
     transceiverMetrics: httpUrl(a.ops, '/metrics'),
@@ -393,6 +432,7 @@ function printReady(a: Addresses): void {
   process.stderr.write(
     `\nParley is running. Open ${page} (a secure context for the microphone), or:\n` +
       `  npx parley call ${ready.signaling} --seconds 3 --record /tmp/back.wav\n` +
+      `  (add --tcp to come in over the relay's ICE-TCP port ${ready.relayTcp}, as a network that blocks UDP would)\n` +
       `Relay metrics: ${ready.relayMetrics}   Transceiver metrics: ${ready.transceiverMetrics}\nCtrl-C stops.\n\n`,
   );
 }
@@ -414,6 +454,7 @@ export const command: Command = {
     const configured: Addresses = {
       http: cfg.http,
       relay: cfg.relay,
+      relayTcp: checkRelayTcp(cfg.relayTcp ?? cfg.relay, cfg),
       relayInternal: cfg.relayInternal,
       relayHttp: cfg.relayHttp,
       ops: cfg.ops,

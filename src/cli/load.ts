@@ -6,7 +6,7 @@
 // itself spent. Exit 0 when every call connected, 1 otherwise, 2 usage.
 import type { Command } from './command.ts';
 import { splitUrlArgs } from './url-args.ts';
-import { loadConfig, parsers, renderSettingsHelp, setting } from '../common/cli-config.ts';
+import { loadConfig, onOffSwitch, parsers, renderSettingsHelp, setting } from '../common/cli-config.ts';
 import { systemRng } from '../common/system-rng.ts';
 import { encodeDistinctTone } from '../client/audio.ts';
 import { createCoreAgents } from '../client/core-agents.ts';
@@ -76,7 +76,7 @@ const spec = {
     flag: 'bind',
     env: 'PARLEY_LOAD_BIND',
     metavar: 'HOST',
-    help: 'local address of the UDP sockets',
+    help: 'local address of the UDP sockets (of the TCP connections with --tcp)',
     default: '0.0.0.0',
     parse: parsers.string,
   }),
@@ -103,6 +103,11 @@ const spec = {
     help: 'with --datachannel: the send interval of each call',
     default: 100,
     parse: parsers.int(1, 60_000),
+  }),
+  tcp: onOffSwitch({
+    flag: 'tcp',
+    env: 'PARLEY_LOAD_TCP',
+    help: "every call over ICE-TCP (RFC 6544) to the answer's passive TCP candidate instead of UDP; a call whose answer has none fails",
   }),
   connectTimeout: setting({
     flag: 'connect-timeout-ms',
@@ -182,7 +187,7 @@ export const command: Command = {
   summary: 'load-test: many WebRTC calls from one process (setup percentiles, receive ratio, echo RTT)',
   help,
   async run(argv: string[]): Promise<number> {
-    const { url, json, rest } = splitUrlArgs(argv);
+    const { url, json, rest } = splitUrlArgs(argv, spec);
     const aliased = aliasRate(rest, process.env);
     const cfg = loadConfig(spec, aliased.argv, aliased.env);
     // One second of tone, cycled by every call: encoded once, shared by all; every frame differs (echo RTT).
@@ -201,6 +206,7 @@ export const command: Command = {
       rampPerSec: cfg.rampPerSec,
       connectTimeoutMs: cfg.connectTimeout,
       bindHost: cfg.bind,
+      transport: cfg.tcp === 'on' ? 'tcp' : 'udp',
       candidateHost: host,
       progress: (p) => void process.stderr.write(progressLine(p)),
       dataChannel:

@@ -3,7 +3,8 @@
 // failover (./core-ice.ts) + meters (echo RTT, STUN RTT). It builds the offer, takes the answer,
 // then hands every datagram to the peer, which sends the pre-encoded Opus frames (./frame-cycle.ts)
 // one per 20 ms. Time is a parameter; randomness comes from an Rng. One object per call and no
-// timers of its own, so `parley load` can drive hundreds from one timer (./udp-driver.ts).
+// timers of its own, so `parley load` can drive hundreds from one timer (./call-driver.ts). The
+// transport (UDP or ICE-TCP) only decides which candidates are offered and taken.
 // Not here: sockets, HTTP signaling (./signaling.ts), Opus encoding/decoding, recording.
 import type { TransportAddress } from '../core/address.ts';
 import { formatAddress } from '../core/address.ts';
@@ -15,6 +16,7 @@ import { DEFAULT_LOCAL_MAX_MESSAGE_SIZE } from '../core/sdp/index.ts';
 import type { Rng } from '../core/rng.ts';
 import { FRAME_MS } from '../core/rtp/index.ts';
 import type { CallAgents } from './agents.ts';
+import type { CallTransportName } from './call-transport.ts';
 import { ClientError, ClientErrorCode } from './errors.ts';
 import { FrameCycle } from './frame-cycle.ts';
 import { buildOffer, parseAnswer } from './sdp.ts';
@@ -29,6 +31,8 @@ export interface ClientCallOptions {
   readonly agents: CallAgents;
   /** The local socket's address, advertised as our one host candidate. */
   readonly localAddress: TransportAddress;
+  /** The transport of that candidate and of the answer's candidates we try (default udp; CallBinding.transport). */
+  readonly transport?: CallTransportName;
   /** Pre-encoded 20 ms Opus frames, shared between calls; sent in order, cycling. */
   readonly frames?: readonly Buffer[];
   /** How many frames to send in all (default: frames.length); 0 sends nothing. */
@@ -103,6 +107,7 @@ export class ClientCall implements SansIo<ClientTransmit, ClientCallEvent> {
       icePwd: this.#pwd,
       fingerprint: { algorithm: 'sha-256', value: o.agents.certificate.fingerprint },
       candidate: o.localAddress,
+      transport: o.transport,
       ssrc: this.#ssrc,
       cname: this.#cname,
       sessionId: BigInt.asUintN(62, o.rng.bytes(8).readBigUInt64BE(0)).toString(),
@@ -127,7 +132,7 @@ export class ClientCall implements SansIo<ClientTransmit, ClientCallEvent> {
   /** Takes the SDP answer and starts ICE. Throws ClientError(BadAnswer) for an unusable answer. */
   acceptAnswer(sdp: string, now: number): void {
     if (this.#state !== 'new') throw new Error(`acceptAnswer in state ${this.#state}`);
-    const a = parseAnswer(sdp);
+    const a = parseAnswer(sdp, this.#o.transport);
     this.#now = now;
     this.#answeredAt = now;
     this.#deadline = now + (this.#o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);

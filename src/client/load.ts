@@ -1,8 +1,9 @@
 // Many calls from one process, for load tests (`parley load`): calls start at a fixed rate
 // (--ramp-per-sec; a rate ≥ the call count starts them all at once, a reconnect storm), each
 // sends the same pre-encoded Opus frames at 50 packets/s for a fixed time and hangs up with
-// DELETE. All calls share one certificate, one frame list and one UdpCallDriver (one timer for
-// the whole process); each has its own UDP socket because the relay keys flows by client address.
+// DELETE. All calls share one certificate, one frame list and one CallDriver (one timer for the
+// whole process); each has its own UDP socket (or ICE-TCP connection, --tcp) because the relay
+// keys flows by client address.
 // The report: calls connected / failed by reason, setup time (POST → DTLS connected) p50/p95/max,
 // when the last call connected, receive ratio, echo RTT p50/p99, packets per second each way, and
 // what it cost this process (CPU, event-loop delay), so a client bottleneck is not taken for a
@@ -10,6 +11,8 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Rng } from '../core/rng.ts';
 import type { CallAgents } from './agents.ts';
+import type { CallDriver } from './call-driver.ts';
+import type { CallTransportName } from './call-transport.ts';
 import { ClientCall } from './client-call.ts';
 import type { ClientCallEvent } from './client-call.ts';
 import { ClientError, ClientErrorCode } from './errors.ts';
@@ -18,7 +21,7 @@ import type { ChannelProbeStats } from './channel-probe.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
 import type { Percentiles } from './latency-histogram.ts';
 import { deleteCall, postOffer, warmUpFetch } from './signaling.ts';
-import { UdpCallDriver } from './udp-driver.ts';
+import { createCallDriver } from './create-call-driver.ts';
 
 export type { Percentiles } from './latency-histogram.ts';
 export { percentiles } from './latency-histogram.ts';
@@ -36,6 +39,8 @@ export interface LoadOptions {
   readonly rampPerSec: number;
   readonly connectTimeoutMs?: number;
   readonly bindHost?: string;
+  /** udp (default), or tcp: every call over ICE-TCP to the answer's passive candidate. */
+  readonly transport?: CallTransportName;
   /** The address to advertise as our host candidate. */
   readonly candidateHost: string;
   /** Called about once a second while calls are starting or connecting, and once when all have. */
@@ -128,7 +133,7 @@ type Probes = Set<{ readonly probe: ChannelProbe; readonly call: ClientCall; rea
 
 async function oneCall(
   o: LoadOptions,
-  driver: UdpCallDriver,
+  driver: CallDriver,
   echo: LatencyHistogram,
   counters: Counters,
   dcRtt: LatencyHistogram,
@@ -164,6 +169,7 @@ async function oneCall(
     rng: o.rng,
     agents: o.agents,
     localAddress: { ...binding.address, address: o.candidateHost },
+    transport: binding.transport,
     frames: o.frames,
     frameCount: Math.round(o.seconds * 50),
     connectTimeoutMs: o.connectTimeoutMs,
@@ -229,7 +235,7 @@ async function oneCall(
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadReport> {
-  const driver = new UdpCallDriver();
+  const driver = createCallDriver(o.transport ?? 'udp');
   const delay = monitorEventLoopDelay({ resolution: 10 });
   const echo = new LatencyHistogram();
   const counters: Counters = { started: 0, connected: 0, failed: 0 };

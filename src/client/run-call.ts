@@ -1,20 +1,23 @@
-// One complete call as `parley call` makes it: bind a socket, POST the offer, connect, send
+// One complete call as `parley call` makes it: bind a socket (or, over ICE-TCP, connect to the
+// answer's passive candidate once it is known), POST the offer, connect, send
 // the pre-encoded frames at real time, record what comes back, optionally move to a new local
 // port mid-call (the NAT-rebinding test), hang up with DELETE, and summarise. The protocol is
-// in ClientCall and the I/O in UdpCallDriver; this file is only the sequence and its deadlines.
+// in ClientCall and the I/O in a CallDriver; this file is only the sequence and its deadlines.
 import { networkInterfaces } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { TransportAddress } from '../core/address.ts';
 import type { Rng } from '../core/rng.ts';
 import type { CallAgents } from './agents.ts';
 import { Recorder } from './audio.ts';
+import type { CallDriver } from './call-driver.ts';
+import type { CallTransportName } from './call-transport.ts';
 import { ClientCall } from './client-call.ts';
 import type { ClientCallEvent, ClientCallStats } from './client-call.ts';
 import { ChannelProbe } from './channel-probe.ts';
 import type { ChannelProbeOptions, ChannelProbeStats } from './channel-probe.ts';
 import { ClientError, ClientErrorCode } from './errors.ts';
 import { deleteCall, postOffer, warmUpFetch } from './signaling.ts';
-import { UdpCallDriver } from './udp-driver.ts';
+import { createCallDriver } from './create-call-driver.ts';
 
 export interface RunCallOptions {
   readonly url: string;
@@ -33,6 +36,8 @@ export interface RunCallOptions {
   readonly connectTimeoutMs?: number;
   /** Local address to bind; default 0.0.0.0. */
   readonly bindHost?: string;
+  /** udp (default), or tcp: offer an active ICE-TCP candidate and take only the answer's passive TCP ones. */
+  readonly transport?: CallTransportName;
   /** After the last frame is sent, keep receiving until nothing arrived for this long (default 400 ms, at most 3 s in all). */
   readonly tailMs?: number;
   /** Progress lines for humans (stderr in the CLI). */
@@ -88,7 +93,7 @@ const MAX_TAIL_MS = 3_000;
  * Waits for the echo's way back: until no packet arrived for `quietMs`, at most MAX_TAIL_MS.
  * A fixed wait would cut the recording short whenever the server is slow (a loaded machine).
  */
-async function drainEcho(driver: UdpCallDriver, call: ClientCall, quietMs: number): Promise<void> {
+async function drainEcho(driver: CallDriver, call: ClientCall, quietMs: number): Promise<void> {
   const end = driver.now() + MAX_TAIL_MS;
   for (;;) {
     // libuv runs timers before polling sockets: after a stall, read what has arrived before
@@ -102,7 +107,7 @@ async function drainEcho(driver: UdpCallDriver, call: ClientCall, quietMs: numbe
 }
 
 export async function runCall(o: RunCallOptions): Promise<CallResult> {
-  const driver = new UdpCallDriver();
+  const driver = createCallDriver(o.transport ?? 'udp');
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const say = o.progress ?? (() => {});
@@ -113,6 +118,7 @@ export async function runCall(o: RunCallOptions): Promise<CallResult> {
     rng: o.rng,
     agents: o.agents,
     localAddress: local,
+    transport: binding.transport,
     frames: o.frames,
     frameCount: Math.round(o.seconds * 50),
     deliverAudio: recorder !== undefined,

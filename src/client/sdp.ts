@@ -9,6 +9,7 @@ import type { MediaDescription, SessionDescription } from 'sdp-transform';
 import type { TransportAddress } from '../core/address.ts';
 import { ipToBytes } from '../core/address.ts';
 import { DEFAULT_SCTP_PORT } from '../core/sdp/index.ts';
+import type { CallTransportName } from './call-transport.ts';
 import { ClientError, ClientErrorCode } from './errors.ts';
 
 /** Opus payload type the client offers; the same number Chromium uses (RFC 7587 §7). */
@@ -21,8 +22,10 @@ export interface OfferParams {
   readonly icePwd: string;
   /** Our certificate's fingerprint (RFC 8122), e.g. { algorithm: 'sha-256', value: 'AB:…' }. */
   readonly fingerprint: { readonly algorithm: string; readonly value: string };
-  /** Our one host candidate: the local UDP socket's address. */
+  /** Our one host candidate: the local UDP socket's address, or for TCP the host and port 9. */
   readonly candidate: TransportAddress;
+  /** The candidate's transport (default udp); a TCP one is active (RFC 6544 §4.5: we connect). */
+  readonly transport?: CallTransportName;
   readonly ssrc: number;
   readonly cname: string;
   /** o= session id: a numeric string (RFC 8866 §5.2). */
@@ -33,6 +36,9 @@ export interface OfferParams {
 
 /** RFC 8445 §5.1.2.1 for one host candidate of component 1: 126·2^24 + 65535·2^8 + 255. */
 const HOST_PRIORITY = 126 * 2 ** 24 + 65535 * 2 ** 8 + 255;
+/** RFC 6544 §4.2 for an active TCP host candidate: type preference 90 (as the server's passive
+ * ones), local preference 2^13 × 6 (active, host) + 8191, component 1. */
+const TCP_ACTIVE_PRIORITY = 90 * 2 ** 24 + (6 * 2 ** 13 + 8191) * 2 ** 8 + 255;
 
 /**
  * An offer like a browser's audio-only one: BUNDLE with one section, rtcp-mux, setup:actpass
@@ -52,7 +58,20 @@ export function buildOffer(p: OfferParams): string {
       { payload: OFFER_TELEPHONE_EVENT_PT, codec: 'telephone-event', rate: 48000 },
     ],
     fmtp: [{ payload: OFFER_OPUS_PT, config: 'minptime=10;useinbandfec=1' }],
-    candidates: [{ foundation: '1', component: 1, transport: 'udp', priority: HOST_PRIORITY, ip: c.address, port: c.port, type: 'host' }],
+    candidates: [
+      p.transport === 'tcp'
+        ? {
+            foundation: '1',
+            component: 1,
+            transport: 'tcp',
+            priority: TCP_ACTIVE_PRIORITY,
+            ip: c.address,
+            port: c.port,
+            type: 'host',
+            tcptype: 'active',
+          }
+        : { foundation: '1', component: 1, transport: 'udp', priority: HOST_PRIORITY, ip: c.address, port: c.port, type: 'host' },
+    ],
     endOfCandidates: 'end-of-candidates',
     iceUfrag: p.iceUfrag,
     icePwd: p.icePwd,
@@ -104,7 +123,7 @@ export interface AnswerSummary {
   readonly fingerprint: { readonly algorithm: string; readonly value: string };
   /** The answerer's a=setup: `active` makes it the DTLS client and us the server (RFC 5763 §5). */
   readonly setup: 'active' | 'passive';
-  /** UDP candidates, highest priority first (RFC 8445 §6.1.2.6 orders checks the same way). */
+  /** The asked transport's candidates (UDP, or passive TCP), highest priority first (RFC 8445 §6.1.2.6 orders checks the same way). */
   readonly candidates: readonly TransportAddress[];
   readonly opusPayloadType: number;
   /** telephone-event/48000 when the answer kept it (key presses can be sent). */
@@ -123,8 +142,12 @@ function toAddress(ip: string, port: number): TransportAddress | undefined {
   return { address: ip, port, family: bytes.length === 4 ? 'IPv4' : 'IPv6' };
 }
 
-/** Reads an answer to our offer. Throws ClientError(BadAnswer) with what is missing. */
-export function parseAnswer(text: string): AnswerSummary {
+/**
+ * Reads an answer to our offer, keeping the candidates of `transport` (default udp; for tcp the
+ * passive ones, RFC 6544 §6.2: our active candidate pairs only with those). Throws
+ * ClientError(BadAnswer) with what is missing.
+ */
+export function parseAnswer(text: string, transport: CallTransportName = 'udp'): AnswerSummary {
   let sdp: SessionDescription;
   try {
     sdp = parse(text);
@@ -145,11 +168,16 @@ export function parseAnswer(text: string): AnswerSummary {
   const opus = audio.rtp.find((r) => r.codec.toLowerCase() === 'opus' && r.rate === 48000);
   if (!opus) throw bad('no opus/48000 payload type');
   const candidates = (audio.candidates ?? [])
-    .filter((c) => c.transport.toLowerCase() === 'udp' && c.component === 1)
+    .filter((c) => c.transport.toLowerCase() === transport && c.component === 1 && (transport === 'udp' || c.tcptype === 'passive'))
     .sort((a, b) => b.priority - a.priority)
     .map((c) => toAddress(c.ip, c.port))
     .filter((a): a is TransportAddress => a !== undefined);
-  if (candidates.length === 0) throw bad('no UDP candidate');
+  if (candidates.length === 0)
+    throw bad(
+      transport === 'tcp'
+        ? 'no passive TCP candidate: the server offers no ICE-TCP (its transceiver needs --relays-tcp, its relay --listen-tcp)'
+        : 'no UDP candidate',
+    );
   const app = (sdp.media ?? []).find((m) => m.type === 'application' && m.port !== 0);
   let data: AnswerSummary['data'];
   if (app) {

@@ -8,6 +8,7 @@
 //   const spec = { listen: setting({ flag: 'listen', env: 'PARLEY_LISTEN', help, default: [...],
 //                    parse: parsers.addressList, repeatable: true }), … };
 //   const cfg = loadConfig(spec, argv, process.env);      // typed: ConfigOf<typeof spec>
+//   onOffSwitch({ flag, env, help })                      // an off-by-default switch
 //   renderSettingsHelp(spec) / renderSettingsMarkdown(spec)
 //   parsers: string, int(min,max), address, addressList, url(protocols), oneOf(values), list(item)
 // Every setting takes a value (`--flag VALUE` or `--flag=VALUE`); on/off settings use oneOf. A
@@ -45,6 +46,11 @@ export type ConfigOf<S extends SettingsSpec> = { -readonly [K in keyof S]: S[K] 
 /** Identity helper that keeps T inferred for each entry of a spec. */
 export function setting<T>(s: Setting<T>): Setting<T> {
   return s;
+}
+
+/** An on/off switch, off by default: `--flag` alone (or `--flag=on`, or its variable `=on`) turns it on. */
+export function onOffSwitch(s: Pick<Setting<'on' | 'off'>, 'flag' | 'env' | 'help'>): Setting<'on' | 'off'> {
+  return { ...s, default: 'off', bare: 'on', parse: parsers.oneOf(['on', 'off'] as const) };
 }
 
 function settingName(s: Setting<unknown>): string {

@@ -284,6 +284,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
       internal: { ...internal, port: 0 },
       check: ctx,
       clock: this.#clock,
+      socketBufferBytes: this.#init.socketBufferBytes,
       log: this.#log,
       events: {
         accepted: () => {

@@ -8,7 +8,7 @@
 import { DEFAULT_ADMISSION } from './http/admission-limits.ts';
 import { DEFAULT_MAX_CONNECTIONS } from '../common/http-limits.ts';
 import type { TransportAddress } from '../core/address.ts';
-import { loadConfig, parsers, setting } from '../common/cli-config.ts';
+import { loadConfig, onOffSwitch, parsers, setting } from '../common/cli-config.ts';
 import { loadKeyring } from '../common/keyring-config.ts';
 import type { Keyring } from '../core/token/index.ts';
 import { MEDIA_STREAM_FORMATS } from './handlers/media-stream/media-stream-messages.ts';
@@ -376,12 +376,9 @@ export const transceiverSettings = {
     parse: apiKeys,
     help: 'bearer keys accepted by the signaling API, comma-separated (prefer the env variable: flags show in ps); required unless --no-auth',
   }),
-  noAuth: setting<'on' | 'off'>({
+  noAuth: onOffSwitch({
     flag: 'no-auth',
     env: 'PARLEY_NO_AUTH',
-    default: 'off',
-    bare: 'on',
-    parse: parsers.oneOf(['on', 'off'] as const),
     help: 'run the signaling API without API keys: anyone who reaches it may create calls (parley dev does; PARLEY_NO_AUTH=on). Without it the transceiver does not start without --api-keys',
   }),
   drainSeconds: setting({

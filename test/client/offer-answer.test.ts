@@ -82,3 +82,56 @@ test('unusable answers are rejected with ERR_CLIENT_BAD_ANSWER', () => {
     );
   }
 });
+
+test('ICE-TCP (RFC 6544): the offer carries one active TCP candidate; the answer gives its passive TCP candidates only to a TCP call', () => {
+  const text = buildOffer({
+    iceUfrag: 'abcd1234',
+    icePwd: 'abcdefghijklmnopqrstuvwx',
+    fingerprint: { algorithm: 'sha-256', value: FP },
+    candidate: { address: '127.0.0.1', port: 9, family: 'IPv4' },
+    transport: 'tcp',
+    ssrc: 1234,
+    cname: 'cname',
+    sessionId: '42',
+  });
+  assert.match(text, /a=candidate:1 1 tcp \d+ 127\.0\.0\.1 9 typ host tcptype active\r\n/);
+  const r = analyzeOffer(text);
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  const params = {
+    offer: r.offer,
+    iceUfrag: 'TOKENtoken+/12',
+    icePwd: 'pwdpwdpwdpwdpwdpwdpwdpwd',
+    fingerprint: { algorithm: 'sha-256', value: FP },
+    candidates: [{ address: '203.0.113.7', port: 3478, family: 'IPv4' as const }],
+    ssrc: 99,
+    cname: 'x',
+    sessionId: '1',
+    streamId: 's',
+  };
+  const answer = buildAnswer({
+    ...params,
+    tcpCandidates: [
+      { address: '203.0.113.7', port: 443, family: 'IPv4' },
+      { address: '198.51.100.8', port: 443, family: 'IPv4' },
+    ],
+  });
+  assert.deepEqual(
+    parseAnswer(answer, 'tcp').candidates.map((c) => `${c.address}:${c.port}`),
+    ['203.0.113.7:443', '198.51.100.8:443'],
+    'the passive ones, in the answer’s order of priority',
+  );
+  assert.deepEqual(
+    parseAnswer(answer).candidates.map((c) => `${c.address}:${c.port}`),
+    ['203.0.113.7:3478'],
+  );
+  // An active TCP candidate in an answer is not one we could connect to.
+  assert.throws(
+    () => parseAnswer(answer.replaceAll('tcptype passive', 'tcptype active'), 'tcp'),
+    (e: unknown) => e instanceof ClientError && e.code === ClientErrorCode.BadAnswer,
+  );
+  assert.throws(
+    () => parseAnswer(buildAnswer(params), 'tcp'),
+    (e: unknown) =>
+      e instanceof ClientError && e.code === ClientErrorCode.BadAnswer && /no passive TCP candidate.*--relays-tcp/.test(e.message),
+  );
+});

@@ -17,6 +17,8 @@ export interface DevReady {
   readonly page: string;
   readonly signaling: string;
   readonly relay: string;
+  /** The relay's ICE-TCP address (RFC 6544), advertised as a passive TCP candidate. */
+  readonly relayTcp: string;
   readonly relayMetrics: string;
   readonly transceiverMetrics: string;
 }

@@ -78,6 +78,8 @@ export interface TcpRelayOptions {
   readonly internal: TransportAddress;
   readonly check: CheckContext;
   readonly clock: Clock;
+  /** SO_RCVBUF / SO_SNDBUF of the internal socket, as the UDP datapaths' (replies of every TCP call arrive there in bursts). */
+  readonly socketBufferBytes?: number;
   readonly limits?: Partial<TcpLimits>;
   readonly events: TcpRelayEvents;
   readonly log?: Logger;
@@ -119,7 +121,10 @@ export class TcpRelay {
   }
 
   static async start(o: TcpRelayOptions): Promise<TcpRelay> {
-    const internal = dgram.createSocket({ type: o.internal.family === 'IPv6' ? 'udp6' : 'udp4' });
+    const internal = dgram.createSocket({
+      type: o.internal.family === 'IPv6' ? 'udp6' : 'udp4',
+      ...(o.socketBufferBytes === undefined ? {} : { recvBufferSize: o.socketBufferBytes, sendBufferSize: o.socketBufferBytes }),
+    });
     await new Promise<void>((resolve, reject) => {
       internal.once('error', reject);
       internal.bind(o.internal.port, o.internal.address, () => {
