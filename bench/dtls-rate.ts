@@ -21,12 +21,13 @@ const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 
 export interface ServerCost {
-  server: 'parley' | 'pion';
+  /** 'parley', 'pion', or the label of a baseline checkout of Parley. */
+  server: string;
   handshakes: number;
-  /** Server process CPU seconds over the measured handshakes. */
-  cpuS: number;
-  /** Wall-clock seconds the client needed for them (client and server together, one at a time). */
-  wallS: number;
+  /** Server process CPU milliseconds per handshake: the median over the rounds. */
+  cpuMs: number;
+  /** Each round's figure, to show the spread. */
+  rounds: number[];
 }
 
 function pem(label: string, der: Buffer): string {
@@ -67,41 +68,52 @@ async function listening(child: ChildProcessByStdio<null, Readable, Readable>): 
   throw new Error('server exited before listening');
 }
 
-/** Measures both servers with `n` handshakes each (after `warmup` unmeasured ones). */
-export async function measureServerCosts(n: number, warmup = 200): Promise<ServerCost[]> {
+type Server = ChildProcessByStdio<null, Readable, Readable>;
+
+/**
+ * Measures each server with `rounds` × `n` handshakes (after `warmup` unmeasured ones), the
+ * servers taking turns round by round so that a change in the machine's load hits them alike.
+ * `baselines` maps a label to another checkout's bench/dtls-server-process.ts (before/after).
+ */
+export async function measureServerCosts(n: number, rounds = 3, warmup = 200, baselines: Record<string, string> = {}): Promise<ServerCost[]> {
   const { path: pionDtls } = await buildGoProgram(here('./pion-dtls'), 300_000);
   const dir = mkdtempSync(join(tmpdir(), 'parley-dtls-rate-'));
+  const children: Server[] = [];
   try {
     const server = writeIdentity(dir, 'server', generateCertificate());
     const client = writeIdentity(dir, 'client', generateCertificate());
     const identity = (id: typeof server, peer: typeof server): string[] => ['-cert', id.cert, '-key', id.key, '-peer-fingerprint', peer.hex];
-    const servers = {
-      parley: (): ChildProcessByStdio<null, Readable, Readable> =>
-        spawn(process.execPath, [here('./dtls-server-process.ts'), server.cert, server.key, client.hex.replace(/..(?!$)/g, '$&:')], {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        }),
-      pion: (): ChildProcessByStdio<null, Readable, Readable> =>
-        spawn(pionDtls, ['-mode', 'server', ...identity(server, client)], { stdio: ['ignore', 'pipe', 'inherit'] }),
+    const parley = (script: string): Server =>
+      spawn(process.execPath, [script, server.cert, server.key, client.hex.replace(/..(?!$)/g, '$&:')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const starters: Record<string, () => Server> = {
+      parley: () => parley(here('./dtls-server-process.ts')),
+      pion: () => spawn(pionDtls, ['-mode', 'server', ...identity(server, client)], { stdio: ['ignore', 'pipe', 'inherit'] }),
     };
-    const costs: ServerCost[] = [];
-    for (const name of ['parley', 'pion'] as const) {
-      const child = servers[name]();
-      try {
-        const port = await listening(child);
-        const drive = (count: number): Promise<string> =>
-          run(pionDtls, ['-mode', 'client', '-addr', `127.0.0.1:${port}`, '-n', String(count), ...identity(client, server)], 120_000);
-        await drive(warmup);
-        const before = cpuSeconds(child.pid!);
-        const t0 = performance.now();
-        await drive(n);
-        const wallS = (performance.now() - t0) / 1000;
-        costs.push({ server: name, handshakes: n, cpuS: cpuSeconds(child.pid!) - before, wallS });
-      } finally {
-        child.kill('SIGKILL');
+    for (const [label, script] of Object.entries(baselines)) starters[label] = () => parley(script);
+    const running: { name: string; child: Server; port: number; rounds: number[] }[] = [];
+    for (const [name, start] of Object.entries(starters)) {
+      const child = start();
+      children.push(child);
+      running.push({ name, child, port: await listening(child), rounds: [] });
+    }
+    const drive = (port: number, count: number): Promise<string> =>
+      run(pionDtls, ['-mode', 'client', '-addr', `127.0.0.1:${port}`, '-n', String(count), ...identity(client, server)], 120_000);
+    for (const s of running) await drive(s.port, warmup);
+    for (let r = 0; r < rounds; r++) {
+      for (const s of running) {
+        const before = cpuSeconds(s.child.pid!);
+        await drive(s.port, n);
+        s.rounds.push(((cpuSeconds(s.child.pid!) - before) * 1000) / n);
       }
     }
-    return costs;
+    return running.map((s) => ({ server: s.name, handshakes: n * rounds, cpuMs: median(s.rounds), rounds: s.rounds }));
   } finally {
+    for (const c of children) c.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
