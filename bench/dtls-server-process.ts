@@ -2,7 +2,7 @@
 // child process serving DTLS handshakes on one UDP socket on 127.0.0.1, one DtlsEndpoint per
 // client address, configured as the transceiver's lite server is (cookie round trip, client
 // certificate checked against the fingerprint, the production Rng). Prints "listening PORT". Each
-// association is forgotten once it connects (or fails), so the process only ever does handshakes:
+// association is forgotten once the client closes it (or it fails), so the process only does handshakes:
 // its CPU time, which the parent reads from /proc, is the server side of a handshake alone — the
 // record layer, node:dgram and the event loop included. Not here: retransmission timers (loopback
 // loses nothing; a lost datagram would show as a client timeout, not as a cheaper handshake).
@@ -39,9 +39,10 @@ socket.on('message', (msg, rinfo) => {
   const now = performance.now();
   dtls.handle(msg, now);
   for (let d = dtls.pollTransmit(); d !== undefined; d = dtls.pollTransmit()) socket.send(d, rinfo.port, rinfo.address);
-  // Forgotten without a close_notify: Pion's client can take one that overtakes its handling of
-  // our Finished as a failed handshake. Its own close_notify then meets no association.
-  for (let e = dtls.pollEvent(); e !== undefined; e = dtls.pollEvent()) if (e.type !== 'data') associations.delete(key);
+  // Kept until the client's close_notify (as Pion's server keeps a connection until its read
+  // fails), so a lost final flight is resent when the client resends its own.
+  for (let e = dtls.pollEvent(); e !== undefined; e = dtls.pollEvent())
+    if (e.type === 'closed' || e.type === 'failed') associations.delete(key);
 });
 socket.bind(0, '127.0.0.1', () => console.log(`listening ${(socket.address() as AddressInfo).port}`));
 process.on('SIGTERM', () => socket.close());
