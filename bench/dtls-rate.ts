@@ -65,7 +65,7 @@ function run(file: string, args: string[], timeoutMs: number): Promise<string> {
   });
 }
 
-async function listening(child: ChildProcessByStdio<null, Readable, Readable>): Promise<number> {
+async function listening(child: Server): Promise<number> {
   for await (const line of createInterface({ input: child.stdout })) {
     const m = /^listening (\d+)$/.exec(line);
     if (m) return Number(m[1]);
@@ -73,7 +73,7 @@ async function listening(child: ChildProcessByStdio<null, Readable, Readable>): 
   throw new Error('server exited before listening');
 }
 
-type Server = ChildProcessByStdio<null, Readable, Readable>;
+type Server = ChildProcessByStdio<null, Readable, null>;
 
 /**
  * Measures each server with `rounds` × `n` handshakes (after `warmup` unmeasured ones), the
