@@ -40,8 +40,18 @@ export const SIGNATURE_PREFERENCE: readonly number[] = [...SCHEMES.keys()];
 
 const EC_CURVES = new Set(['prime256v1', 'secp384r1']);
 
+/** keyKind's answers: our certificate's key is asked about several times per handshake. */
+const KINDS = new WeakMap<KeyObject, AuthKind | undefined>();
+
 /** The kind of a certificate key we accept (ours or a peer's), or undefined. */
 export function keyKind(key: KeyObject): AuthKind | undefined {
+  if (KINDS.has(key)) return KINDS.get(key);
+  const kind = kindOf(key);
+  KINDS.set(key, kind);
+  return kind;
+}
+
+function kindOf(key: KeyObject): AuthKind | undefined {
   const d = key.asymmetricKeyDetails;
   if (key.asymmetricKeyType === 'ec') return EC_CURVES.has(d?.namedCurve ?? '') ? 'ecdsa' : undefined;
   if (key.asymmetricKeyType === 'rsa') {
