@@ -1,13 +1,17 @@
 // DTLS benchmarks: full in-memory handshakes per second (our client and our server in one
 // process, both sides' CPU counted), the server side of a handshake alone (only the time spent in
 // the server's handle/poll calls: handshakes per second per core a server can take), for an
-// ECDSA and an RSA server certificate, and the cost of one application-data record each way for
-// each AEAD.
+// ECDSA and an RSA server certificate, the server process's CPU per handshake beside a Pion DTLS
+// server's while one Pion client drives each over loopback UDP (../dtls-rate.ts: the
+// like-for-like comparison, I/O and GC included), and the cost of one application-data record
+// each way for each AEAD.
 import { DtlsEndpoint, generateCertificate } from '../../src/core/dtls/index.ts';
 import type { DtlsCertificate } from '../../src/core/dtls/index.ts';
 import { CIPHER_SUITES } from '../../src/core/dtls/suites.ts';
 import { seededRng } from '../../src/core/rng.ts';
 import type { BenchRow } from '../bench-row.ts';
+import { measureServerCosts } from '../dtls-rate.ts';
+import { findGoToolchain } from '../../test/e2e/go-build.ts';
 import { microsPerCall } from '../bench-row.ts';
 
 const clientCert = generateCertificate(seededRng('bench-client'));
@@ -32,26 +36,32 @@ function pair(seed: number, server: DtlsCertificate, suites?: string[]): { clien
   };
 }
 
+/** This process's CPU time in ms (all threads): a loaded machine's preemption does not count. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 /**
  * Runs one handshake over a perfect in-memory link; throws if it does not connect. Returns the
- * pair and the milliseconds spent inside the server's calls (its construction included).
+ * pair and the CPU milliseconds spent inside the server's calls (the pair's construction included,
+ * not the client's ClientHello).
  */
 function handshake(seed: number, cert = serverCert, suites?: string[]): { client: DtlsEndpoint; server: DtlsEndpoint; serverMs: number } {
-  const t0 = performance.now();
+  const t0 = cpuMs();
   const p = pair(seed, cert, suites);
-  let serverMs = 0;
+  let serverMs = cpuMs() - t0;
   p.client.start(0);
-  serverMs += performance.now() - t0;
   for (let round = 0; round < 10 && !(p.client.state === 'connected' && p.server.state === 'connected'); round++) {
     const out: Buffer[] = [];
     for (let d = p.client.pollTransmit(); d; d = p.client.pollTransmit()) {
-      const t = performance.now();
+      const t = cpuMs();
       p.server.handle(d, round);
-      serverMs += performance.now() - t;
+      serverMs += cpuMs() - t;
     }
-    const t = performance.now();
+    const t = cpuMs();
     for (let d = p.server.pollTransmit(); d; d = p.server.pollTransmit()) out.push(d);
-    serverMs += performance.now() - t;
+    serverMs += cpuMs() - t;
     for (const d of out) p.client.handle(d, round);
   }
   if (p.client.state !== 'connected' || p.server.state !== 'connected') throw new Error('bench handshake did not connect');
@@ -97,6 +107,7 @@ export async function run(): Promise<BenchRow[]> {
       note: `${rsa.meanMs.toFixed(2)} ms of server CPU each; X25519, ECDHE-RSA-AES128-GCM (one RSA signature per handshake)`,
     },
   ];
+  rows.push(...(await processRows()));
   const payload = Buffer.alloc(1100, 7);
   for (const aead of ['aes-128-gcm', 'aes-256-gcm', 'chacha20-poly1305']) {
     const suite = CIPHER_SUITES.find((s) => s.auth === 'ecdsa' && s.aead === aead)!;
@@ -109,4 +120,19 @@ export async function run(): Promise<BenchRow[]> {
     rows.push({ name: `dtls app-data record seal+open (1100 B, ${aead})`, value: recordUs, unit: 'µs', note: 'fresh Cipheriv per record' });
   }
   return rows;
+}
+
+/** Parley's and Pion's DTLS server processes, driven alike by a Pion client (../dtls-rate.ts). */
+async function processRows(): Promise<BenchRow[]> {
+  const go = await findGoToolchain();
+  if (!go.ok)
+    return [{ name: 'dtls handshake, server process, Pion client over UDP', value: NaN, unit: 'hs/s/core', note: `not run: ${go.reason}` }];
+  const n = Number(process.env.DTLS_RATE_HANDSHAKES ?? 300);
+  const baselines: Record<string, string> = process.env.DTLS_RATE_BASELINE ? { baseline: process.env.DTLS_RATE_BASELINE } : {};
+  return (await measureServerCosts(n, 3, 200, baselines)).map((c) => ({
+    name: `dtls handshake, ${c.server} server process, Pion client over UDP`,
+    value: 1000 / c.cpuMs,
+    unit: 'hs/s/core',
+    note: `${c.cpuMs.toFixed(2)} ms of server process CPU each (median of rounds ${c.rounds.map((r) => r.toFixed(2)).join(', ')}; ${c.failed} of ${c.handshakes} timed out); X25519, ECDHE-ECDSA-AES128-GCM P-256, cookie, client certificate`,
+  }));
 }

@@ -1,7 +1,8 @@
 // The one builder of Parley's Go helper programs, all of them Pion (webrtc v3) programs built
 // from Debian's packaged sources: the interop client of test/e2e/pion-client.test.ts
 // (test/e2e/pion) and the ICE-lite echo server that test/e2e/pion-server.test.ts and
-// `REFERENCE=pion npm run bench:calls` run (bench/pion-echo). It sits beside the e2e helpers
+// `REFERENCE=pion npm run bench:calls` run (bench/pion-echo), and the pion/dtls v2 handshake
+// client and server of bench/dtls-rate.ts (bench/pion-dtls). It sits beside the e2e helpers
 // because bench/ already imports those (bench/browser-connect.ts); bench/calls.ts imports it
 // from here rather than keeping a second builder of its own.
 //

@@ -63,15 +63,18 @@ export function fingerprintOf(der: Buffer): string {
 
 /** RFC 8122 §5 hashes we check, by digest length: sha-1 (old peers), sha-256, sha-384, sha-512. */
 const FINGERPRINT_HASH: Readonly<Record<number, string>> = { 20: 'sha1', 32: 'sha256', 48: 'sha384', 64: 'sha512' };
+/** Hex pairs separated by colons (one test per call: this runs once per association). */
+const FINGERPRINT_TEXT = /^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})*$/;
 
 /**
  * Parses 'AB:CD:…' (any case, as SDP allows) into its digest bytes, or undefined unless it is a
  * SHA-1, SHA-256, SHA-384 or SHA-512 digest (20, 32, 48 or 64 bytes: the length names the hash).
  */
 export function parseFingerprint(text: string): Buffer | undefined {
-  const parts = text.trim().split(':');
-  if (FINGERPRINT_HASH[parts.length] === undefined || !parts.every((p) => /^[0-9A-Fa-f]{2}$/.test(p))) return undefined;
-  return Buffer.from(parts.join(''), 'hex');
+  const t = text.trim();
+  if (!FINGERPRINT_TEXT.test(t)) return undefined;
+  const digest = Buffer.from(t.replaceAll(':', ''), 'hex');
+  return FINGERPRINT_HASH[digest.length] === undefined ? undefined : digest;
 }
 
 /**

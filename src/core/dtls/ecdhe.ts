@@ -15,8 +15,6 @@ export interface EphemeralKey {
   agree(peerPublic: Buffer): Buffer;
 }
 
-// PKCS#8 prefix for a raw X25519 private key (RFC 8410 §7).
-const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
 /** The NIST curves: node's name, the group order n (SEC 2 §2.4.2, §2.5.1) and the point size. */
 const NIST = {
   [NamedGroup.secp256r1]: {
@@ -46,10 +44,10 @@ export function p256Scalar(rng: Rng): Buffer {
 
 export function generateEphemeral(group: NamedGroup, rng: Rng): EphemeralKey {
   if (group === NamedGroup.x25519) {
-    const d = rng.bytes(32);
-    const privateKey = createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, d]), format: 'der', type: 'pkcs8' });
-    const jwk = createPublicKey(privateKey).export({ format: 'jwk' });
-    const publicKey = Buffer.from(jwk.x as string, 'base64url');
+    // Raw key formats: node's DER and JWK imports run OpenSSL's generic decoders, which cost as
+    // much again as the X25519 scalar multiplications themselves.
+    const privateKey = createPrivateKey({ key: rng.bytes(32), format: 'raw-private', asymmetricKeyType: 'x25519' });
+    const publicKey = createPublicKey(privateKey).export({ format: 'raw-public' });
     return {
       group,
       publicKey,
@@ -57,7 +55,7 @@ export function generateEphemeral(group: NamedGroup, rng: Rng): EphemeralKey {
         if (peer.length !== 32) throw fail.illegal('X25519 public key is not 32 bytes');
         let secret: Buffer;
         try {
-          const peerKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: peer.toString('base64url') }, format: 'jwk' });
+          const peerKey = createPublicKey({ key: peer, format: 'raw-public', asymmetricKeyType: 'x25519' });
           secret = diffieHellman({ privateKey, publicKey: peerKey });
         } catch {
           throw fail.illegal('X25519 public key rejected');

@@ -3,22 +3,27 @@
 // (RFC 7627 §4), the key block for an AEAD suite (RFC 5288 §3 and RFC 7905 §2: no MAC keys, then
 // the implicit IVs), Finished verify_data (RFC 5246 §7.4.9) and keying-material export (RFC 5705
 // §4, used by DTLS-SRTP, RFC 5764 §4.2). Not here: sessions, resumption.
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 import type { CipherSuite, PrfHash } from './suites.ts';
 
-/** P_hash (RFC 5246 §5): HMAC expansion of `secret` over `label ‖ seed`. */
+/**
+ * P_hash (RFC 5246 §5): HMAC expansion of `secret` over `label ‖ seed`. The secret becomes one
+ * KeyObject for all the HMACs: node checks a Buffer key's type afresh on every createHmac, which
+ * costs several times the HMAC itself (docs/performance.md, DTLS handshake rate).
+ */
 export function prf(secret: Buffer, label: string, seed: Buffer, length: number, hash: PrfHash = 'sha256'): Buffer {
+  const key = createSecretKey(secret);
   const labelSeed = Buffer.concat([Buffer.from(label, 'latin1'), seed]);
   const out: Buffer[] = [];
   let total = 0;
   let a = labelSeed;
   while (total < length) {
-    a = createHmac(hash, secret).update(a).digest();
-    const block = createHmac(hash, secret).update(a).update(labelSeed).digest();
+    a = createHmac(hash, key).update(a).digest();
+    const block = createHmac(hash, key).update(a).update(labelSeed).digest();
     out.push(block);
     total += block.length;
   }
-  return Buffer.concat(out).subarray(0, length);
+  return out.length === 1 ? out[0].subarray(0, length) : Buffer.concat(out, total).subarray(0, length);
 }
 
 /** RFC 7627 §4: master_secret = PRF(pre_master_secret, "extended master secret", session_hash). */

@@ -4,7 +4,7 @@
 // REQUIRED: the SDP fingerprint is the peer's only authentication), ServerHelloDone; then the
 // client's Certificate (checked against the fingerprint), ClientKeyExchange, CertificateVerify
 // (verified) and Finished (verified), and our ChangeCipherSpec and Finished.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { verifyPeerCertificate } from './certificate.ts';
 import { generateEphemeral } from './ecdhe.ts';
@@ -48,7 +48,7 @@ type Expect = 'clientHello' | 'certificate' | 'clientKeyExchange' | 'certificate
 export class ServerHandshake implements HandshakeRole {
   readonly #host: HandshakeHost;
   readonly #transcript = new Transcript();
-  readonly #cookieSecret: Buffer;
+  readonly #cookieSecret: KeyObject;
   #expect: Expect = 'clientHello';
   #clientRandom: Buffer = Buffer.alloc(0);
   #serverRandom: Buffer = Buffer.alloc(0);
@@ -63,7 +63,7 @@ export class ServerHandshake implements HandshakeRole {
 
   constructor(host: HandshakeHost) {
     this.#host = host;
-    this.#cookieSecret = host.rng.bytes(32);
+    this.#cookieSecret = createSecretKey(host.rng.bytes(32));
   }
 
   get awaitingFirstHello(): boolean {

@@ -40,8 +40,18 @@ export const SIGNATURE_PREFERENCE: readonly number[] = [...SCHEMES.keys()];
 
 const EC_CURVES = new Set(['prime256v1', 'secp384r1']);
 
+/** keyKind's answers: our certificate's key is asked about several times per handshake. */
+const KINDS = new WeakMap<KeyObject, AuthKind | undefined>();
+
 /** The kind of a certificate key we accept (ours or a peer's), or undefined. */
 export function keyKind(key: KeyObject): AuthKind | undefined {
+  if (KINDS.has(key)) return KINDS.get(key);
+  const kind = kindOf(key);
+  KINDS.set(key, kind);
+  return kind;
+}
+
+function kindOf(key: KeyObject): AuthKind | undefined {
   const d = key.asymmetricKeyDetails;
   if (key.asymmetricKeyType === 'ec') return EC_CURVES.has(d?.namedCurve ?? '') ? 'ecdsa' : undefined;
   if (key.asymmetricKeyType === 'rsa') {
@@ -57,10 +67,14 @@ export function chooseScheme(key: KeyObject, offered: readonly number[]): number
   return SIGNATURE_PREFERENCE.find((id) => offered.includes(id) && SCHEMES.get(id)!.kind === kind);
 }
 
-function options(key: KeyObject, s: Scheme): SigningOptions & { key: KeyObject } {
-  if (s.kind === 'ecdsa') return { key, dsaEncoding: 'der' };
+/**
+ * The key for node's sign/verify: the KeyObject itself where node's defaults are the scheme's
+ * (DER-encoded ECDSA, PKCS#1 v1.5 padding), an options object only for PSS. Node inspects an
+ * options object at length before it finds the key inside (a third of an ECDSA signature's cost).
+ */
+function options(key: KeyObject, s: Scheme): KeyObject | (SigningOptions & { key: KeyObject }) {
   if (s.pss) return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
-  return { key, padding: constants.RSA_PKCS1_PADDING };
+  return key;
 }
 
 /** A digitally-signed struct over `data` with `scheme` (one chooseScheme returned). */

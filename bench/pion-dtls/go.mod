@@ -1,0 +1,3 @@
+module pion-dtls
+
+go 1.19
