@@ -291,7 +291,8 @@ interface Row {
 
 /** Datagrams the server has received: the counter `metric`{direction="in"} of its /metrics. */
 async function packetsIn(metricsUrl: string, metric: string): Promise<number> {
-  const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) })).text();
+  // Generous: a transceiver near its CPU limit answers /metrics late, and one late answer must not end the run.
+  const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(20_000) })).text();
   const m = new RegExp(`^${metric}\\{direction="in"\\} (\\S+)$`, 'm').exec(text);
   return m ? Number(m[1]) : NaN;
 }
