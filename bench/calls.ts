@@ -297,6 +297,21 @@ async function packetsIn(metricsUrl: string, metric: string): Promise<number> {
   return m ? Number(m[1]) : NaN;
 }
 
+/** Every nonzero counter whose name says drop, refused or failed, of the transceiver and the relay (where Parley's queues and limits count their losses). */
+async function dropCounters(...urls: string[]): Promise<string> {
+  const out: string[] = [];
+  for (const url of urls) {
+    try {
+      const text = await (await fetch(url, { signal: AbortSignal.timeout(20_000) })).text();
+      for (const line of text.split('\n'))
+        if (/^[a-z_]*(drop|refused|failed|error)[a-z_]*(\{[^}]*\})? [1-9]/.test(line)) out.push(line.replace(/^parley_/, ''));
+    } catch (err) {
+      out.push(`${url}: ${(err as Error).message}`);
+    }
+  }
+  return out.length === 0 ? 'none' : out.join(', ');
+}
+
 /** One server under test: Parley's transceiver (behind the relay) or the Pion reference. */
 interface Stack {
   readonly name: 'parley' | 'pion';
@@ -305,6 +320,7 @@ interface Stack {
   readonly pid: number;
   /** The server's own UDP port (its receive-buffer drops are counted). */
   readonly udpPort: number;
+  readonly metricsUrl: string;
   packetsIn(): Promise<number>;
   stop(): Promise<void>;
 }
@@ -480,6 +496,7 @@ async function warmStack(
     url,
     pid: child.pid!,
     udpPort,
+    metricsUrl: `http://127.0.0.1:${opsPort}/metrics`,
     packetsIn: () => packetsIn(`http://127.0.0.1:${opsPort}/metrics`, packetsMetric),
     stop: () => stopChild(child),
   };
@@ -487,6 +504,7 @@ async function warmStack(
 
 interface Relay {
   readonly pid: number;
+  readonly metricsUrl: string;
   readonly ports: readonly number[];
 }
 
@@ -528,6 +546,8 @@ async function measure(stack: Stack, n: number, relay: Relay, idles: string[]): 
   const relayDrops = relayDropsNow() - relayDrops0;
   const waitPct = (100 * (runQueueWait(pid) - w0)) / ((b.at - a.at) / 1000);
   await run.done;
+  if (bridged)
+    process.stderr.write(`bench: ${n} calls, nonzero drop counters: ${await dropCounters(stack.metricsUrl, relay.metricsUrl)}\n`);
   await stack.stop();
   const c1 = bridged ? await settledPeerCounts() : c0;
   const wall = (b.at - a.at) / 1000;
@@ -602,7 +622,7 @@ async function main(): Promise<void> {
   );
   // The relay may build its native datapath on first start (minutes on a loaded machine).
   await waitReady(`http://127.0.0.1:${relayHttp}/readyz`, Date.now() + 180_000);
-  const relay: Relay = { pid: relayChild.pid!, ports: [relayPort, internalPort] };
+  const relay: Relay = { pid: relayChild.pid!, metricsUrl: `http://127.0.0.1:${relayHttp}/metrics`, ports: [relayPort, internalPort] };
   process.stderr.write(
     `bench: transceiver${pionBin ? ' and Pion' : ''} on CPU ${TRX_CPU ?? 'any'}, relay pid ${relay.pid} + load generator on CPU ${LOAD_CPU ?? 'any'}; transceiver media I/O ${mediaIoText()}; load average ${loadavg()
       .map((x) => x.toFixed(1))
