@@ -449,6 +449,7 @@ async function settledPeerCounts(): Promise<PeerCounts> {
 /**
  * What Opus alone costs per bridged call, measured in this run on the transceiver's CPU: what the
  * bridge's codec does each second of a call — decode 50 caller frames to the handler's PCM rate
+ * (with the PCM layer's recovering libopus decoder when media/opus-recovery.ts exists and loads)
  * and encode 50 frames from it, with the bridge's encoder settings (media/opus.ts).
  */
 async function codecPctPerCall(): Promise<number> {
@@ -456,7 +457,13 @@ async function codecPctPerCall(): Promise<number> {
     import { createOpusDecoder, createOpusEncoder } from ${JSON.stringify(new URL('../src/media/opus.ts', import.meta.url).pathname)};
     import { encodeDistinctTone } from ${JSON.stringify(new URL('../src/client/audio.ts', import.meta.url).pathname)};
     const frames = encodeDistinctTone(440, 1);
-    const dec = createOpusDecoder({ sampleRate: ${BRIDGE_RATE} }); const enc = createOpusEncoder({ application: 'voip', sampleRate: ${BRIDGE_RATE} });
+    // The PCM layer (media-stream) decodes with libopus's recovering decoder where it exists and loads.
+    const recovery = ${HANDLER === 'media-stream'}
+      ? await import(${JSON.stringify(new URL('../src/media/opus-recovery.ts', import.meta.url).pathname)}).catch(() => undefined)
+      : undefined;
+    const recovering = recovery?.createRecoveringDecoder(${BRIDGE_RATE});
+    const dec = recovering && !(recovering instanceof Error) ? recovering : createOpusDecoder({ sampleRate: ${BRIDGE_RATE} });
+    const enc = createOpusEncoder({ application: 'voip', sampleRate: ${BRIDGE_RATE} });
     const run = () => { for (const f of frames) enc.encode(dec.decode(f)); };
     for (let i = 0; i < 20; i++) run();
     const n = 100; const t = process.cpuUsage(); for (let i = 0; i < n; i++) run();
