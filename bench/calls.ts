@@ -17,8 +17,13 @@
 // --cpu-prof there), REFERENCE (pion: after each Parley row, the same row against the Pion
 // ICE-lite echo server of bench/pion-echo — built from Debian's Go sources, pinned to the
 // transceiver's CPU, measured the same way; `parley load` talks to its one UDP port directly, as
-// Pion has no relay — then the Parley/Pion ratios of CPU and RSS per call). Every run is bounded
-// in time.
+// Pion has no relay — then the Parley/Pion ratios of CPU and RSS per call). HANDLER=realtime or
+// media-stream bridges every call to a test model / echoing agent (its own process on the load
+// generator's CPU) and adds, per call count, an echo row in the same run (ECHO=0 skips it) and the
+// codec alone at the handler's PCM rate (pinned to the transceiver's CPU), then prints both ratio
+// forms — raw: bridged / codec; bridge only: (bridged − echo) / codec — and frames lost each way
+// (what the model/agent sent vs what the callers received; what the callers sent vs what it heard).
+// Every run is bounded in time.
 //
 // One file past 400 lines: one benchmark run (processes, sampling, the storm, the Pion rows) reads
 // best top to bottom; its pieces are used nowhere else.
@@ -49,6 +54,12 @@ const REFERENCE = process.env.REFERENCE || undefined;
  */
 const HANDLER = process.env.HANDLER || undefined;
 const BRIDGED = HANDLER === 'realtime' || HANDLER === 'media-stream';
+/** With HANDLER: an echo row after each bridged row (ECHO=0: none), for the bridge-only ratio. */
+const ECHO_ROWS = BRIDGED && process.env.ECHO !== '0';
+/** The PCM rate the bridge's codec works at: the Realtime API's 24 kHz; the media-stream handler's default µ-law 8 kHz. */
+const BRIDGE_RATE = HANDLER === 'realtime' ? 24000 : 8000;
+/** Seconds of caller audio the model/agent answers per connection, before the call hangs up (see rowSeconds). */
+const ANSWER_MARGIN_S = 3;
 if (HANDLER !== undefined && !BRIDGED) {
   process.stderr.write(`bench: HANDLER=${HANDLER}: only realtime or media-stream (the default is echo)\n`);
   process.exit(2);
@@ -245,6 +256,8 @@ function runLoad(url: string, calls: number, ramp: number, seconds: number): Loa
 
 interface Row {
   server: Stack['name'];
+  /** The transceiver's handler for this row: HANDLER, or echo (the default and the ECHO rows). */
+  handler: string;
   calls: number;
   cpuPct: number;
   cpuPerCallPct: number;
@@ -268,28 +281,59 @@ interface Row {
   waitPct: number;
   genCpuPct: number;
   relayCpuPct: number | undefined;
+  /** Bridged rows: the test model's / agent's CPU over the window (it shares the generator's core). */
+  peerCpuPct?: number;
+  /** Bridged rows: 20 ms frames the model/agent sent, and how many of them the callers received. */
+  framesOut?: { sent: number; received: number };
+  /** Bridged rows: frames the callers sent, and how many the model/agent heard. */
+  framesIn?: { sent: number; heard: number };
 }
 
 /** Datagrams the server has received: the counter `metric`{direction="in"} of its /metrics. */
 async function packetsIn(metricsUrl: string, metric: string): Promise<number> {
-  const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) })).text();
+  // Generous: a transceiver near its CPU limit answers /metrics late, and one late answer must not end the run.
+  const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(20_000) })).text();
   const m = new RegExp(`^${metric}\\{direction="in"\\} (\\S+)$`, 'm').exec(text);
   return m ? Number(m[1]) : NaN;
+}
+
+/** Every nonzero counter whose name says drop, refused or failed, of the transceiver and the relay (where Parley's queues and limits count their losses). */
+async function dropCounters(...urls: string[]): Promise<string> {
+  const out: string[] = [];
+  for (const url of urls) {
+    try {
+      const text = await (await fetch(url, { signal: AbortSignal.timeout(20_000) })).text();
+      for (const line of text.split('\n'))
+        if (/^[a-z_]*(drop|refused|failed|error)[a-z_]*(\{[^}]*\})? [1-9]/.test(line)) out.push(line.replace(/^parley_/, ''));
+    } catch (err) {
+      out.push(`${url}: ${(err as Error).message}`);
+    }
+  }
+  return out.length === 0 ? 'none' : out.join(', ');
 }
 
 /** One server under test: Parley's transceiver (behind the relay) or the Pion reference. */
 interface Stack {
   readonly name: 'parley' | 'pion';
+  readonly handler: string;
   readonly url: string;
   readonly pid: number;
   /** The server's own UDP port (its receive-buffer drops are counted). */
   readonly udpPort: number;
+  readonly metricsUrl: string;
   packetsIn(): Promise<number>;
   stop(): Promise<void>;
 }
 
-/** A fresh transceiver (its own CPU), warmed up with 20 calls, so every run starts from the same memory. */
-async function startTransceiver(keys: string, relayPort: number): Promise<Stack> {
+/** Length of each call of a row of n calls: long enough that every call is sending through the whole window. */
+const rowSeconds = (n: number): number => n / Math.min(RAMP, n) + 6 + WINDOW_S + 3;
+
+/**
+ * A fresh transceiver (its own CPU), warmed up with 20 calls, so every run starts from the same
+ * memory. With `bridgeSeconds` it bridges to the model/agent, which answers that many seconds of
+ * each call (all of them played out before the call hangs up); without, it echoes.
+ */
+async function startTransceiver(keys: string, relayPort: number, bridgeSeconds?: number): Promise<Stack> {
   const [trxHttp, trxOps, media] = await freePorts([
     { host: '127.0.0.1', kind: 'tcp' },
     { host: '127.0.0.1', kind: 'tcp' },
@@ -330,70 +374,96 @@ async function startTransceiver(keys: string, relayPort: number): Promise<Stack>
     ...(process.env.MEDIA_BATCH_US ? ['--media-batch-us', process.env.MEDIA_BATCH_US] : []),
     ...(process.env.TRX_ARGS?.split(' ').filter(Boolean) ?? []),
   ];
+  const answer = (url: string): string => `${url}?answer_s=${bridgeSeconds}`;
   const realtime =
-    HANDLER === 'realtime'
-      ? { PARLEY_REALTIME_URL: await realtimeModelUrl() }
-      : HANDLER === 'media-stream'
-        ? { PARLEY_MEDIA_STREAM_URL: await mediaStreamAgentUrl() }
-        : {};
+    bridgeSeconds === undefined
+      ? {}
+      : HANDLER === 'realtime'
+        ? { PARLEY_REALTIME_URL: answer(await realtimeModelUrl()) }
+        : { PARLEY_MEDIA_STREAM_URL: answer(await mediaStreamAgentUrl()) };
   const trx = start('transceiver', pinned(TRX_CPU, [NODE, ...prof, BIN, ...trxArgs]), {
     PARLEY_KEYS: keys,
     PARLEY_KEYS_FILE: '',
     ...realtime,
   });
-  return warmStack('parley', trx, trxHttp, media, 'parley_transceiver_packets_total', trxOps);
+  const stack = await warmStack('parley', trx, trxHttp, media, 'parley_transceiver_packets_total', trxOps);
+  return { ...stack, handler: bridgeSeconds === undefined ? 'echo' : HANDLER! };
+}
+
+/** What the model/agent process last printed of its counts (20 ms frames, over every connection so far). */
+interface PeerCounts {
+  framesSent: number;
+  framesHeard: number;
+  open: number;
+}
+/** The bridged peer (model or agent): its pid and latest counts, once started. */
+const peer: { pid: number | undefined; counts: PeerCounts } = { pid: undefined, counts: { framesSent: 0, framesHeard: 0, open: 0 } };
+
+/** Starts a model/agent process (on the load generator's CPU) that prints `<ready> URL` and `<name> counts {…}` lines. */
+function startPeer(name: string, argv: string[], ready: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = start(name, pinned(LOAD_CPU, [NODE, ...argv]), {});
+    peer.pid = child.pid;
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const lines = out.split('\n');
+      out = lines.pop()!;
+      for (const line of lines) {
+        if (line.startsWith(`${ready} `)) resolve(line.slice(ready.length + 1).trim());
+        else if (line.startsWith(`${name} counts `)) peer.counts = JSON.parse(line.slice(name.length + 8)) as PeerCounts;
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the ${name} exited (${code})`)));
+  });
 }
 
 let modelUrl: Promise<string> | undefined;
-/** The Realtime test model, started once (on the load generator's CPU) for every row. */
+/** The Realtime test model, started once for every row: 1 s of tone for each second of caller audio, back to back (50 frames/s). */
 function realtimeModelUrl(): Promise<string> {
-  modelUrl ??= new Promise((resolve, reject) => {
-    const model = start(
-      'model',
-      pinned(LOAD_CPU, [NODE, new URL('../test/support/realtime-model-server.ts', import.meta.url).pathname, '--reply-ms', '1000']),
-      {},
-    );
-    let out = '';
-    model.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /realtime model ready (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    model.once('exit', (code) => reject(new Error(`the realtime model exited (${code})`)));
-  });
+  modelUrl ??= startPeer(
+    'model',
+    [new URL('../test/support/realtime-model-server.ts', import.meta.url).pathname, '--reply-ms', '1000', '--back-to-back'],
+    'realtime model ready',
+  );
   return modelUrl;
 }
 
 let agentUrl: Promise<string> | undefined;
-/** The echoing media-stream agent, started once (on the load generator's CPU) for every row. */
+/** The echoing media-stream agent, started once for every row. */
 function mediaStreamAgentUrl(): Promise<string> {
-  agentUrl ??= new Promise((resolve, reject) => {
-    const agent = start(
-      'agent',
-      pinned(LOAD_CPU, [NODE, new URL('../test/support/media-stream-agent-server.ts', import.meta.url).pathname]),
-      {},
-    );
-    let out = '';
-    agent.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /media-stream agent ready (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    agent.once('exit', (code) => reject(new Error(`the media-stream agent exited (${code})`)));
-  });
+  agentUrl ??= startPeer(
+    'agent',
+    [new URL('../test/support/media-stream-agent-server.ts', import.meta.url).pathname],
+    'media-stream agent ready',
+  );
   return agentUrl;
 }
 
+/** The peer's counts once every connection has closed (after the transceiver stopped), waiting at most 10 s. */
+async function settledPeerCounts(): Promise<PeerCounts> {
+  for (const end = Date.now() + 10_000; peer.counts.open > 0 && Date.now() < end;) await sleep(100);
+  return peer.counts;
+}
+
 /**
- * What Opus alone costs per bridged call, measured in this run on the transceiver's CPU: decode
- * 50 caller frames and encode 50 model frames per second of call (a realtime call's codec work).
+ * What Opus alone costs per bridged call, measured in this run on the transceiver's CPU: what the
+ * bridge's codec does each second of a call — decode 50 caller frames to the handler's PCM rate
+ * (with the PCM layer's recovering libopus decoder when media/opus-recovery.ts exists and loads)
+ * and encode 50 frames from it, with the bridge's encoder settings (media/opus.ts).
  */
 async function codecPctPerCall(): Promise<number> {
   const script = `
     import { createOpusDecoder, createOpusEncoder } from ${JSON.stringify(new URL('../src/media/opus.ts', import.meta.url).pathname)};
     import { encodeDistinctTone } from ${JSON.stringify(new URL('../src/client/audio.ts', import.meta.url).pathname)};
     const frames = encodeDistinctTone(440, 1);
-    const dec = createOpusDecoder(); const enc = createOpusEncoder({ application: 'voip' });
+    // The PCM layer (media-stream) decodes with libopus's recovering decoder where it exists and loads.
+    const recovery = ${HANDLER === 'media-stream'}
+      ? await import(${JSON.stringify(new URL('../src/media/opus-recovery.ts', import.meta.url).pathname)}).catch(() => undefined)
+      : undefined;
+    const recovering = recovery?.createRecoveringDecoder(${BRIDGE_RATE});
+    const dec = recovering && !(recovering instanceof Error) ? recovering : createOpusDecoder({ sampleRate: ${BRIDGE_RATE} });
+    const enc = createOpusEncoder({ application: 'voip', sampleRate: ${BRIDGE_RATE} });
     const run = () => { for (const f of frames) enc.encode(dec.decode(f)); };
     for (let i = 0; i < 20; i++) run();
     const n = 100; const t = process.cpuUsage(); for (let i = 0; i < n; i++) run();
@@ -412,7 +482,7 @@ async function startPion(bin: string): Promise<Stack> {
     { host: '127.0.0.1', kind: 'udp' },
   ]);
   const pion = start('pion', pinned(TRX_CPU, [bin, '-http', `127.0.0.1:${http}`, '-udp', String(udp)]), {});
-  return warmStack('pion', pion, http, udp, 'pion_echo_packets_total');
+  return { ...(await warmStack('pion', pion, http, udp, 'pion_echo_packets_total')), handler: 'echo' };
 }
 
 /** Waits for a started server's /readyz, then warms it up with 20 calls, so every row starts from the same memory. */
@@ -424,7 +494,7 @@ async function warmStack(
   packetsMetric: string,
   /** Where /readyz and /metrics are (the transceiver's --ops; pion-echo serves them on its HTTP port). */
   opsPort = httpPort,
-): Promise<Stack> {
+): Promise<Omit<Stack, 'handler'>> {
   await waitReady(`http://127.0.0.1:${opsPort}/readyz`, Date.now() + 30_000);
   const url = `http://127.0.0.1:${httpPort}/v1/realtime/calls`;
   await runLoad(url, 20, 20, 3).done;
@@ -433,6 +503,7 @@ async function warmStack(
     url,
     pid: child.pid!,
     udpPort,
+    metricsUrl: `http://127.0.0.1:${opsPort}/metrics`,
     packetsIn: () => packetsIn(`http://127.0.0.1:${opsPort}/metrics`, packetsMetric),
     stop: () => stopChild(child),
   };
@@ -440,6 +511,7 @@ async function warmStack(
 
 interface Relay {
   readonly pid: number;
+  readonly metricsUrl: string;
   readonly ports: readonly number[];
 }
 
@@ -457,8 +529,9 @@ async function measure(stack: Stack, n: number, relay: Relay, idles: string[]): 
   const idleRssKb = i1.rssKb;
   idles.push(`${REFERENCE ? `${stack.name} ${n}: ` : ''}${idlePct.toFixed(2)} % / ${(idleRssKb / 1024).toFixed(0)} MB`);
   const ramp = Math.min(RAMP, n);
-  // Long enough that every call is sending through the whole window.
-  const seconds = n / ramp + 6 + WINDOW_S + 3;
+  const seconds = rowSeconds(n);
+  const bridged = stack.handler !== 'echo';
+  const c0 = peer.counts;
   const run = runLoad(url, n, ramp, seconds);
   await Promise.race([run.allUp, sleep((n / ramp + 20) * 1000)]);
   await sleep(2000);
@@ -469,21 +542,34 @@ async function measure(stack: Stack, n: number, relay: Relay, idles: string[]): 
   const a = sample(pid);
   const g0 = sample(run.pid);
   const r0 = sample(relay.pid);
+  const m0 = bridged && peer.pid !== undefined ? sample(peer.pid) : undefined;
   await sleep(WINDOW_S * 1000);
   const b = sample(pid);
   const p1 = await stack.packetsIn();
   const g1 = sample(run.pid);
   const r1 = sample(relay.pid);
+  const m1 = m0 && peer.pid !== undefined ? sample(peer.pid) : undefined;
   const drops = socketDrops(udpPort) - drops0;
   const relayDrops = relayDropsNow() - relayDrops0;
   const waitPct = (100 * (runQueueWait(pid) - w0)) / ((b.at - a.at) / 1000);
   await run.done;
+  if (bridged)
+    process.stderr.write(`bench: ${n} calls, nonzero drop counters: ${await dropCounters(stack.metricsUrl, relay.metricsUrl)}\n`);
   await stack.stop();
+  const c1 = bridged ? await settledPeerCounts() : c0;
   const wall = (b.at - a.at) / 1000;
   const cpuPct = (100 * (b.cpu - a.cpu)) / wall;
   const r = run.report;
   return {
     server: stack.name,
+    handler: stack.handler,
+    ...(bridged && r
+      ? {
+          peerCpuPct: m0 && m1 ? (100 * (m1.cpu - m0.cpu)) / wall : undefined,
+          framesOut: { sent: c1.framesSent - c0.framesSent, received: r.packetsReceived },
+          framesIn: { sent: r.packetsSent, heard: c1.framesHeard - c0.framesHeard },
+        }
+      : {}),
     calls: n,
     cpuPct,
     cpuPerCallPct: (cpuPct - idlePct) / n,
@@ -543,22 +629,27 @@ async function main(): Promise<void> {
   );
   // The relay may build its native datapath on first start (minutes on a loaded machine).
   await waitReady(`http://127.0.0.1:${relayHttp}/readyz`, Date.now() + 180_000);
-  const relay: Relay = { pid: relayChild.pid!, ports: [relayPort, internalPort] };
+  const relay: Relay = { pid: relayChild.pid!, metricsUrl: `http://127.0.0.1:${relayHttp}/metrics`, ports: [relayPort, internalPort] };
   process.stderr.write(
     `bench: transceiver${pionBin ? ' and Pion' : ''} on CPU ${TRX_CPU ?? 'any'}, relay pid ${relay.pid} + load generator on CPU ${LOAD_CPU ?? 'any'}; transceiver media I/O ${mediaIoText()}; load average ${loadavg()
       .map((x) => x.toFixed(1))
       .join(' ')}\n`,
   );
-  // With a reference, each Parley row is followed at once by the same row against Pion, so both see the same machine.
-  const starters: (() => Promise<Stack>)[] = [() => startTransceiver(keys, relayPort), ...(pionBin ? [() => startPion(pionBin)] : [])];
+  // With a reference, each Parley row is followed at once by the same row against Pion, so both see
+  // the same machine; with a bridged handler, by the echo row of the same call count.
+  const startersFor = (n: number | undefined): (() => Promise<Stack>)[] => [
+    () => startTransceiver(keys, relayPort, BRIDGED ? (n === undefined ? 7 : rowSeconds(n) - ANSWER_MARGIN_S) : undefined),
+    ...(ECHO_ROWS && n !== undefined ? [() => startTransceiver(keys, relayPort)] : []),
+    ...(pionBin ? [() => startPion(pionBin)] : []),
+  ];
 
   const rows: Row[] = [];
   const idles: string[] = [];
   for (let rep = 0; rep < REPS; rep++) {
     for (const n of CALLS) {
-      for (const startStack of starters) {
+      for (const startStack of startersFor(n)) {
         const row = await measure(await startStack(), n, relay, idles);
-        if (BRIDGED) row.codecPctPerCall = await codecPctPerCall();
+        if (row.handler !== 'echo') row.codecPctPerCall = await codecPctPerCall();
         rows.push(row);
         process.stderr.write(`bench: ${REFERENCE ? `${row.server} ` : ''}${n} calls: ${JSON.stringify(row)}\n`);
       }
@@ -566,7 +657,7 @@ async function main(): Promise<void> {
   }
 
   const storms: { server: Stack['name']; report: LoadReport | undefined }[] = [];
-  for (const startStack of STORM > 0 ? starters : []) {
+  for (const startStack of STORM > 0 ? startersFor(undefined) : []) {
     const stack = await startStack();
     const run = runLoad(stack.url, STORM, STORM, 10);
     await run.done;
@@ -577,8 +668,10 @@ async function main(): Promise<void> {
   await stopAll();
 
   const f = (v: number | undefined, d = 1): string => (v === undefined ? 'n/a' : v.toFixed(d));
-  const label = (r: { server: Stack['name']; calls?: number }): string =>
-    REFERENCE ? `${r.server}${r.calls === undefined ? '' : ` ${r.calls}`}` : String(r.calls ?? '');
+  const label = (r: { server: Stack['name']; calls?: number; handler?: string }): string =>
+    REFERENCE
+      ? `${r.server}${r.calls === undefined ? '' : ` ${r.calls}`}`
+      : `${r.calls ?? ''}${ECHO_ROWS && r.handler !== undefined ? ` ${r.handler}` : ''}`;
   console.log(
     `\nTransceiver: one process on CPU ${TRX_CPU ?? 'any'}; relay (1 worker) and load generator on CPU ${LOAD_CPU ?? 'any'}. ${HANDLER === 'realtime' ? 'Realtime handler (test model)' : HANDLER === 'media-stream' ? 'Media-stream handler (echoing agent, µ-law 8 kHz)' : 'Echo handler'}, 50 packets/s each way per call, ${WINDOW_S} s steady window.`,
   );
@@ -603,19 +696,8 @@ async function main(): Promise<void> {
     );
   }
   if (pionBin) printRatios(rows);
-  if (BRIDGED) {
-    console.log(
-      HANDLER === 'realtime'
-        ? '\nRealtime handler: each call is bridged to the Realtime test model (caller Opus → 24 kHz → append; model 24 kHz → Opus).\n'
-        : '\nMedia-stream handler: each call is bridged to an echoing agent (caller Opus → jitter buffer → 8 kHz → µ-law → JSON; agent µ-law → 48 kHz → Opus).\n',
-    );
-    console.log('| calls | % of a core per bridged call | codec alone (Opus decode + encode, 50/s each) | bridged / codec |');
-    console.log('|---:|---:|---:|---:|');
-    for (const r of rows)
-      console.log(
-        `| ${r.calls} | ${f(r.cpuPerCallPct, 3)} % | ${f(r.codecPctPerCall, 3)} % | **${f(r.cpuPerCallPct / (r.codecPctPerCall ?? NaN), 2)}** |`,
-      );
-  }
+  if (BRIDGED) printBridged(rows);
+
   for (const { server, report: storm } of storms) {
     if (!storm) continue;
     console.log(
@@ -634,6 +716,47 @@ async function main(): Promise<void> {
   if (genBound.length > 0) {
     console.log(
       `\nNote: at ${genBound.map(label).join(', ')} calls the generator + relay CPU was > 90 % of their shared core: the client side, not the ${SERVER}, may have been the limit there.`,
+    );
+  }
+}
+
+/**
+ * The bridged table, per call count (means over REPS): CPU per bridged call, per echo call (same
+ * run), the codec alone at the bridge's rate, both ratio forms, frames lost each way, setup p50.
+ */
+function printBridged(rows: readonly Row[]): void {
+  const f = (v: number | undefined, d: number): string => (v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(d));
+  const mean = (v: readonly number[]): number => (v.length === 0 ? NaN : v.reduce((x, y) => x + y, 0) / v.length);
+  const sum = (v: readonly number[]): number => v.reduce((x, y) => x + y, 0);
+  console.log(
+    HANDLER === 'realtime'
+      ? '\nRealtime handler: each call is bridged to the Realtime test model (caller Opus → 24 kHz PCM16 → base64 JSON append every 40 ms; the model answers each second of caller audio with 1 s of tone, back to back, streamed in 100 ms deltas → 24 kHz → Opus → paced RTP).'
+      : '\nMedia-stream handler: each call is bridged to an echoing agent (caller Opus → jitter buffer → 8 kHz → µ-law → base64 JSON every 20 ms; agent µ-law → 8 kHz → Opus → paced RTP).',
+  );
+  console.log(
+    `Codec alone: Opus decode to and encode from ${BRIDGE_RATE / 1000} kHz, 50 frames/s each, pinned to the transceiver's CPU, measured after each row. ` +
+      'Raw = bridged / codec; bridge only = (bridged − echo) / codec, the echo row measured in the same run (SRTP, UDP, pacing: what any call pays). ' +
+      `Frames lost: out = frames the ${HANDLER === 'realtime' ? 'model' : 'agent'} sent − frames the callers received (it answers only the first call length − ${ANSWER_MARGIN_S} s of each call, so all of it has played before the hang-up); ` +
+      `in = frames the callers sent − frames it heard${HANDLER === 'realtime' ? ' (up to one 20 ms frame per call waits in the 40 ms append batch at hang-up)' : ''}.\n`,
+  );
+  console.log(
+    `| calls | % of a core per bridged call | per echo call | codec alone | **raw ratio** | **bridge-only ratio** | frames lost out (of sent) | frames lost in (of sent) | setup p50 / p95 ms | failed | ${HANDLER === 'realtime' ? 'model' : 'agent'} CPU |`,
+  );
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const n of CALLS) {
+    const b = rows.filter((r) => r.calls === n && r.handler !== 'echo');
+    const e = rows.filter((r) => r.calls === n && r.handler === 'echo');
+    const bridged = mean(b.map((r) => r.cpuPerCallPct));
+    const echo = mean(e.map((r) => r.cpuPerCallPct));
+    const codec = mean(b.map((r) => r.codecPctPerCall ?? NaN));
+    const outSent = sum(b.map((r) => r.framesOut?.sent ?? 0));
+    const outLost = outSent - sum(b.map((r) => r.framesOut?.received ?? 0));
+    const inSent = sum(b.map((r) => r.framesIn?.sent ?? 0));
+    const inLost = inSent - sum(b.map((r) => r.framesIn?.heard ?? 0));
+    console.log(
+      `| ${n} | ${f(bridged, 3)} % | ${f(echo, 3)} % | ${f(codec, 3)} % | **${f(bridged / codec, 2)}** | **${f((bridged - echo) / codec, 2)}** | ` +
+        `${outLost} (of ${outSent}) | ${inLost} (of ${inSent}) | ${b.map((r) => `${f(r.setupP50, 0)} / ${f(r.setupP95, 0)}`).join(', ')} | ` +
+        `${b.map((r) => r.failed).join(', ')} | ${b.map((r) => `${f(r.peerCpuPct, 0)} %`).join(', ')} |`,
     );
   }
 }

@@ -36,10 +36,17 @@ export function mulawEncodeSample(sample: number): number {
   return ((seg << 4) | ((v >> (seg + 1)) & 0x0f)) ^ mask;
 }
 
+/**
+ * The code of every 14-bit value (sample >> 2, offset by 8192): mulawEncodeSample reads nothing
+ * else of a sample, so a 16 KiB table gives the same codes (all 65 536 checked) in about half the time.
+ */
+const ENCODE = new Uint8Array(1 << 14);
+for (let v = -8192; v < 8192; v++) ENCODE[v + 8192] = mulawEncodeSample(v * 4);
+
 /** 16-bit PCM → µ-law, one byte per sample. */
 export function mulawEncode(pcm: Int16Array): Buffer {
   const out = Buffer.allocUnsafe(pcm.length);
-  for (let i = 0; i < pcm.length; i++) out[i] = mulawEncodeSample(pcm[i]);
+  for (let i = 0; i < pcm.length; i++) out[i] = ENCODE[(pcm[i] >> 2) + 8192];
   return out;
 }
 

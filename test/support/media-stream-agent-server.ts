@@ -3,22 +3,52 @@
 //   node test/support/media-stream-agent-server.ts [--port N]
 // prints `media-stream agent ready ws://127.0.0.1:PORT/stream`; give that URL to the transceiver
 // as --media-stream-url. It sends every `media` payload straight back (an echo agent), so both
-// directions of the bridge do their work. SIGTERM/SIGINT stop it. A test tool, not the product.
+// directions of the bridge do their work; `?answer_s=N` on the URL echoes only the first N
+// seconds of each connection (so every echo has played before the caller hangs up). Each time a
+// connection closes it prints `agent counts {JSON}` (media messages heard and sent so far,
+// connections open) for the benchmark's frames-lost count. SIGTERM/SIGINT stop it. A test tool,
+// not the product.
 import { parseArgs } from 'node:util';
 import { WebSocketServer } from 'ws';
+
+/** Twilio sends one `media` per 20 ms; the echo counts what it heard in those frames. */
+const FRAMES_PER_SECOND = 50;
+/** How Parley's media messages start (media-stream-handler.ts: `event` first), and where their audio is. */
+const MEDIA_PREFIX = '{"event":"media"';
+const PAYLOAD_KEY = '"payload":"';
 
 const { values } = parseArgs({ options: { port: { type: 'string' } } });
 const wss = new WebSocketServer({ host: '127.0.0.1', port: values.port === undefined ? 0 : Number(values.port), perMessageDeflate: false });
 await new Promise((r) => wss.once('listening', r));
-wss.on('connection', (ws) => {
+let framesHeard = 0;
+let framesSent = 0;
+wss.on('connection', (ws, req) => {
+  const answerS = Number(new URL(req.url ?? '/', 'http://agent').searchParams.get('answer_s') ?? Infinity);
+  let heard = 0;
   let streamSid = '';
   ws.on('message', (data) => {
-    const m = JSON.parse(String(data)) as { event: string; streamSid?: string; media?: { payload: string } };
+    const text = String(data);
+    // The echo reads only the payload of a `media` message (what Parley sends most, 50/s per
+    // call) and writes its reply by hand: this process shares the load generator's CPU, and
+    // JSON.parse + stringify of every frame made it the bottleneck at 200 calls.
+    if (text.startsWith(MEDIA_PREFIX)) {
+      framesHeard++;
+      if (++heard > answerS * FRAMES_PER_SECOND) return;
+      const at = text.indexOf(PAYLOAD_KEY);
+      if (at < 0) return;
+      const start = at + PAYLOAD_KEY.length;
+      framesSent++;
+      ws.send(
+        `{"event":"media","streamSid":${JSON.stringify(streamSid)},"media":{"payload":"${text.slice(start, text.indexOf('"', start))}"}}`,
+      );
+      return;
+    }
+    const m = JSON.parse(text) as { event: string; streamSid?: string };
     if (m.event === 'start') streamSid = m.streamSid ?? '';
-    else if (m.event === 'media' && m.media) ws.send(JSON.stringify({ event: 'media', streamSid, media: { payload: m.media.payload } }));
     else if (m.event === 'stop') ws.close(1000, 'stop');
   });
   ws.on('error', () => {});
+  ws.on('close', () => process.stdout.write(`agent counts ${JSON.stringify({ framesHeard, framesSent, open: wss.clients.size })}\n`));
 });
 process.stdout.write(`media-stream agent ready ws://127.0.0.1:${(wss.address() as { port: number }).port}/stream\n`);
 const stop = (): void => {

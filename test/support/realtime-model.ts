@@ -6,7 +6,11 @@
 // measures the frequency of the caller's tone in that second (so tests can check it survived
 // the resampling). While its reply would still be playing, caller audio that starts after
 // silence gets input_audio_buffer.speech_started; response.create gets a response too. It records every client event, and can be
-// told to close every connection (a model that goes away mid-call). For tests and benchmarks only.
+// told to close every connection (a model that goes away mid-call). For benchmarks it can talk
+// back to back (every second answered, replies queued behind each other: 50 frames/s of model
+// audio all call long), stop answering after the first N seconds of a connection (`?answer_s=N`
+// on the URL, so every reply has played before the caller hangs up), and counts the 20 ms frames
+// it sent and heard, so a benchmark can count frames lost. For tests and benchmarks only.
 import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
 import type {
@@ -41,6 +45,21 @@ export interface RealtimeModelOptions {
   readonly keepEvents?: boolean;
   /** Refuse the WebSocket upgrade with this HTTP status. */
   readonly refuseWith?: number;
+  /**
+   * Answer every second of caller audio, even while the last reply still plays (its audio is
+   * scheduled after it): a model that talks all call long, for benchmarks (default false: a second
+   * that ends while a reply plays is not answered).
+   */
+  readonly backToBack?: boolean;
+  /** Told when a connection closes (the server process prints its counts then). */
+  readonly onConnectionClose?: () => void;
+}
+
+/** What the model sent and heard, in 20 ms frames of 24 kHz audio, over every connection. */
+export interface RealtimeModelCounts {
+  readonly framesSent: number;
+  readonly framesHeard: number;
+  readonly open: number;
 }
 
 export interface HeardSecond {
@@ -60,12 +79,14 @@ export interface RealtimeModel {
   readonly speechStarted: { readonly connection: number; readonly at: number }[];
   readonly connections: number;
   readonly open: number;
+  counts(): RealtimeModelCounts;
   /** Closes every open connection (code 1011, as a crashing model would). */
   closeConnections(code?: number): void;
   close(): Promise<void>;
 }
 
 const RATE = 24000;
+const FRAME_SAMPLES = RATE / 50;
 const SILENCE_RMS = 0.003;
 
 type ServerEvent = RealtimeServerEvent;
@@ -89,11 +110,19 @@ export async function startRealtimeModel(o: RealtimeModelOptions = {}): Promise<
   const speechStarted: RealtimeModel['speechStarted'] = [];
   const sockets = new Set<WebSocket>();
   let connections = 0;
+  let samplesSent = 0;
+  let samplesHeard = 0;
 
-  wss.on('connection', (ws) => {
+  wss.on('connection', (ws, req) => {
     const connection = ++connections;
     sockets.add(ws);
-    ws.on('close', () => sockets.delete(ws));
+    ws.on('close', () => {
+      sockets.delete(ws);
+      o.onConnectionClose?.();
+    });
+    // ?answer_s=N: answer only the first N seconds of caller audio on this connection.
+    const answerS = Number(new URL(req.url ?? '/', 'http://model').searchParams.get('answer_s') ?? Infinity);
+    let secondsHeard = 0;
     ws.on('error', () => {});
     let seq = 0;
     const id = (prefix: string): string => `${prefix}_${connection}_${++seq}`;
@@ -128,6 +157,7 @@ export async function startRealtimeModel(o: RealtimeModelOptions = {}): Promise<
         item: { id: itemId, type: 'message', role: 'assistant', status: 'in_progress', content: [] },
       } satisfies ResponseOutputItemAddedEvent);
       const tone = generateTone(replyMs, { frequency: replyHz, amplitude: 0.4, sampleRate: RATE });
+      samplesSent += tone.length;
       const chunk = (RATE * chunkMs) / 1000;
       for (let at = 0; at < tone.length; at += chunk) {
         const part = tone.subarray(at, Math.min(tone.length, at + chunk));
@@ -155,7 +185,7 @@ export async function startRealtimeModel(o: RealtimeModelOptions = {}): Promise<
         event_id: id('event'),
         response: { id: responseId, object: 'realtime.response', status: 'completed' },
       } satisfies ResponseDoneEvent);
-      playingUntil = Date.now() + replyMs;
+      playingUntil = (o.backToBack ? Math.max(Date.now(), playingUntil) : Date.now()) + replyMs;
     };
     const onCallerAudio = (pcm: Int16Array): void => {
       const level = rms(pcm);
@@ -171,6 +201,7 @@ export async function startRealtimeModel(o: RealtimeModelOptions = {}): Promise<
         playingUntil = 0;
       }
       callerWasSilent = !speaking;
+      samplesHeard += pcm.length;
       for (let i = 0; i < pcm.length;) {
         const n = Math.min(pcm.length - i, RATE - fill);
         second.set(pcm.subarray(i, i + n), fill);
@@ -180,7 +211,7 @@ export async function startRealtimeModel(o: RealtimeModelOptions = {}): Promise<
           fill = 0;
           const a = analyzeTone(second, { sampleRate: RATE });
           if (keep) heard.push({ connection, frequency: a.purity > 0.5 ? a.frequency : 0, rms: a.rms });
-          if (Date.now() >= playingUntil) respond();
+          if (++secondsHeard <= answerS && (o.backToBack || Date.now() >= playingUntil)) respond();
         }
       }
     };
@@ -216,6 +247,11 @@ export async function startRealtimeModel(o: RealtimeModelOptions = {}): Promise<
     get open() {
       return sockets.size;
     },
+    counts: () => ({
+      framesSent: Math.floor(samplesSent / FRAME_SAMPLES),
+      framesHeard: Math.floor(samplesHeard / FRAME_SAMPLES),
+      open: sockets.size,
+    }),
     closeConnections(code = 1011): void {
       for (const ws of sockets) ws.close(code, 'test model closed');
     },

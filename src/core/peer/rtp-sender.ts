@@ -32,6 +32,14 @@ export const DEFAULT_QUEUE_FRAMES = 3000;
 const INITIAL_RING_FRAMES = 64;
 /** A clock that falls further behind than this (a stalled event loop) skips slots instead of bursting. */
 export const DEFAULT_MAX_LAG_MS = 3 * FRAME_MS;
+/**
+ * Queued frames whose slots a stall made late go at once, up to this far behind: skipping their
+ * slots instead would hold every later frame back by the stall for the rest of the call (a
+ * handler that queues in real time, as an agent echoing or speaking at 1×, never lets the queue
+ * drain), and what is still queued at the hang-up is lost. A burst is what a browser's jitter
+ * buffer expects after a sender stalls (libwebrtc sends audio as it is produced, bursts and all).
+ */
+export const DEFAULT_MAX_CATCH_UP_MS = 1000;
 
 /** Frames produced on demand, one per 20 ms slot, when the queue is empty. */
 export interface AudioSource {
@@ -51,6 +59,8 @@ export interface RtpSenderOptions {
   readonly source?: AudioSource;
   readonly maxQueueFrames?: number;
   readonly maxLagMs?: number;
+  /** Queued frames catch up (burst) after a stall of up to this; longer stalls skip slots (default 1 s). */
+  readonly maxCatchUpMs?: number;
 }
 
 export class RtpSender {
@@ -58,6 +68,7 @@ export class RtpSender {
   readonly #pt: number;
   readonly #max: number;
   readonly #maxLag: number;
+  readonly #maxCatchUp: number;
   readonly #source: AudioSource | undefined;
   /** A ring buffer (never Array.shift: 3000 frames would make every dequeue O(n)). */
   #ring: (Buffer | undefined)[] = new Array<Buffer | undefined>(INITIAL_RING_FRAMES);
@@ -84,6 +95,7 @@ export class RtpSender {
     this.#pt = o.payloadType;
     this.#max = o.maxQueueFrames ?? DEFAULT_QUEUE_FRAMES;
     this.#maxLag = o.maxLagMs ?? DEFAULT_MAX_LAG_MS;
+    this.#maxCatchUp = Math.max(this.#maxLag, o.maxCatchUpMs ?? DEFAULT_MAX_CATCH_UP_MS);
     this.#source = o.source;
     const r = o.rng.bytes(6);
     this.#seq = r.readUInt16BE(0);
@@ -179,9 +191,11 @@ export class RtpSender {
   tick(now: number, earlyMs = 0): Buffer | undefined {
     let slot = this.#due;
     if (slot === undefined || now + earlyMs < slot) return undefined;
-    if (now - slot > this.#maxLag) {
-      // Behind by more than maxLag: the slots in between are skipped (time moved on without us),
-      // not sent in a burst that would arrive as one lump.
+    const behind = now - slot;
+    if (behind > this.#maxLag && !(this.#count > 0 && behind <= this.#maxCatchUp)) {
+      // Behind by more than maxLag with nothing queued (a source makes audio by time), or by more
+      // than maxCatchUp: the slots in between are skipped (time moved on without us), not sent
+      // in a burst that would arrive as one lump.
       const skipped = Math.floor((now - slot) / FRAME_MS);
       slot += skipped * FRAME_MS;
       this.#source?.skip?.(skipped);

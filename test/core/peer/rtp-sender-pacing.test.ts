@@ -139,3 +139,29 @@ test('a stalled clock skips the missed slots: the source is told, nothing bursts
   assert.equal(a.due(), undefined, 'the source is done and nothing is queued: the clock stops');
   assert.equal(a.packetsSent, 3);
 });
+
+test('queued frames late by a stall of up to maxCatchUp go at once on their own slots: the queue keeps no lasting delay', () => {
+  const a = new RtpSender({ ssrc: 1, payloadType: 111, rng: seededRng(8) });
+  for (let i = 0; i < 30; i++) a.enqueue(Buffer.from([i]), 0);
+  const p0 = rtp(a.tick(0));
+  // The event loop stalled 400 ms: the 20 slots up to 400 are late; every due frame goes now.
+  const burst = [];
+  for (let due = a.due(); due !== undefined && due <= 400; due = a.due()) burst.push(rtp(a.tick(400)));
+  assert.equal(burst.length, 20);
+  burst.forEach((p, i) => {
+    assert.equal(p.header.timestamp, (p0.header.timestamp + (i + 1) * 960) >>> 0, 'a contiguous timeline');
+    assert.equal(p.header.marker, false);
+  });
+  assert.equal(a.due(), 420, 'back on the 20 ms slots');
+  assert.equal(a.queued, 9);
+});
+
+test('a stall longer than maxCatchUp skips slots with frames queued too, as a stall with none', () => {
+  const a = new RtpSender({ ssrc: 1, payloadType: 111, rng: seededRng(9), maxCatchUpMs: 200 });
+  for (let i = 0; i < 30; i++) a.enqueue(Buffer.from([i]), 0);
+  const p0 = rtp(a.tick(0));
+  const p1 = rtp(a.tick(1010));
+  assert.equal(p1.header.timestamp, (p0.header.timestamp + 50 * 960) >>> 0);
+  assert.equal(p1.header.marker, true);
+  assert.equal(a.due(), 1020);
+});

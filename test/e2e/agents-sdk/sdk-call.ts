@@ -10,9 +10,10 @@
 //     and heard the caller's tone at its frequency after Opus 48 kHz → PCM 24 kHz;
 //   - the page heard the model's tone (frequency and level of the remote track) and got the
 //     transcript events;
-//   - interrupt() silenced playback within 150 ms (measured at the page; the fastest of three
-//     rounds, the others with bounds for a loaded machine) and it stayed silent;
-//     the model got conversation.item.truncate;
+//   - interrupt() stopped Parley's playback within 150 ms every round (the model got
+//     conversation.item.truncate, sent as the queue is dropped, within 150 ms of interrupt());
+//     the page heard silence within 150 ms (the fastest of three rounds, the others with bounds
+//     for a loaded machine: the browser's jitter buffer is on top) and it stayed silent;
 //   - close() (no HTTP call) ended the call on the server within 2 s.
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
@@ -116,7 +117,14 @@ export async function sdkCall(t: TestContext, o: SdkCallOptions): Promise<void> 
       5_000,
       'a conversation.item.truncate per interrupt()',
     );
-    t.diagnostic(`interrupt() → truncate at the model: ${truncates.map((x, i) => x.receivedAt - r.interrupts[i].wallAt).join(', ')} ms`);
+    const parleyMs = truncates.map((x, i) => x.receivedAt - r.interrupts[i].wallAt);
+    t.diagnostic(`interrupt() → truncate at the model: ${parleyMs.join(', ')} ms`);
+    // Parley's share of every interrupt, held to the issue's 150 ms round by round: the truncate
+    // leaves from the same call that drops the queued audio (realtime-handler.ts bargeIn), so its
+    // arrival at the model bounds when Parley stopped sending the reply (2–3 ms measured at load
+    // average 12). What the page hears after that is audio already in the browser: its jitter
+    // buffer, which grows with the jitter of a loaded machine, and the WebAudio path (below).
+    for (const ms of parleyMs) assert.ok(ms < 150, `interrupt() → truncate at the model: ${parleyMs.join(', ')} ms`);
 
     checkPage(r, dev, o.connectWithinMs ?? 5000);
 
