@@ -93,20 +93,16 @@ async function heard(server: PageServer, failure: () => Promise<string>, what: s
 // used to wait 4–6 s (or hit the transceiver's 10 s setup timeout) while the request back that
 // confirms its address waited for a second check (issue #19's byte budget). The request now goes
 // first, so this also checks that Firefox connects promptly.
-test(
-  'UDP open: Firefox in the namespace still chooses UDP, not the relay TCP candidate',
-  { skip, timeout: 90_000 },
-  async (t) => {
-    const { server, failure } = await call();
-    const s = await heard(server, failure, 'UDP open: 100 echoed packets');
-    t.diagnostic(`firefox, UDP open: ${JSON.stringify(s)}`);
-    assert.equal(s.protocol, 'udp');
-    assert.equal(`${s.remoteAddress}:${s.remotePort}`, stack!.relayUdp, 'the selected pair ends at the relay UDP port');
-    // ~200 ms here; before the fix 4.8–6.1 s. The bound leaves room for a loaded machine.
-    assert.ok((s.postToConnectedMs ?? Infinity) < 3_000, `POST → connected took ${s.postToConnectedMs} ms`);
-    await hangUp();
-  },
-);
+test('UDP open: Firefox in the namespace still chooses UDP, not the relay TCP candidate', { skip, timeout: 90_000 }, async (t) => {
+  const { server, failure } = await call();
+  const s = await heard(server, failure, 'UDP open: 100 echoed packets');
+  t.diagnostic(`firefox, UDP open: ${JSON.stringify(s)}`);
+  assert.equal(s.protocol, 'udp');
+  assert.equal(`${s.remoteAddress}:${s.remotePort}`, stack!.relayUdp, 'the selected pair ends at the relay UDP port');
+  // ~200 ms here; before the fix 4.8–6.1 s. The bound leaves room for a loaded machine.
+  assert.ok((s.postToConnectedMs ?? Infinity) < 3_000, `POST → connected took ${s.postToConnectedMs} ms`);
+  await hangUp();
+});
 
 test(
   'UDP blocked: Firefox connects through the relay TCP port, hears the echo, and keeps the call 10 s',
