@@ -39,7 +39,9 @@ test('answer setup:active → the client is the DTLS server; the echoed tone com
   assert.ok(check.found, JSON.stringify(check.analysis));
   // Four one-way hops of 10 ms: ICE check + response, then DTLS flights.
   assert.ok(s.iceMs! >= 20 && s.iceMs! < 100, `iceMs ${s.iceMs}`);
-  assert.ok(Math.abs(s.stunRttMs! - 20) < 1, `stun rtt ${s.stunRttMs}`);
+  // The first check's answer waits one round trip more, for the request back that confirms our
+  // address (issue #19); the smoothed STUN RTT starts from that 40 ms sample.
+  assert.ok(s.stunRttMs! > 19 && s.stunRttMs! < 41, `stun rtt ${s.stunRttMs}`);
   assert.ok(pair.session.stats().rtcpReceived >= 1, 'Sender Reports reach the server');
 });
 
