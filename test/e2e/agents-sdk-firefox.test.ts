@@ -13,10 +13,10 @@ import { firefoxPrerequisites, launchFirefox } from './firefox/firefox.ts';
 import type { FirefoxProcess } from './firefox/firefox.ts';
 import { startDev } from './helpers.ts';
 import type { DevStack } from './helpers.ts';
+import { skipUnlessInCi } from '../support/skip-unless-ci.ts';
 
 const { hostIp, missing } = await firefoxPrerequisites();
-if (missing && process.env.CI === 'true') throw new Error(`CI=true and the Firefox test cannot run: ${missing}`);
-const skip = missing ?? false;
+const skip = skipUnlessInCi(missing, 'the Firefox test');
 
 let dev: DevStack | undefined;
 let model: RealtimeModel | undefined;

@@ -21,11 +21,10 @@ import { checkCallCounters, checkPageResult, checkParleyOpenedChannel } from './
 import type { PageResult } from './datachannel-checks.ts';
 import { PARLEY_CHANNEL_MODULE, startDev } from './helpers.ts';
 import type { DevStack } from './helpers.ts';
+import { skipUnlessInCi } from '../support/skip-unless-ci.ts';
 
-const inCi = process.env.CI === 'true';
 const { hostIp, missing } = await firefoxPrerequisites();
-if (missing && inCi) throw new Error(`CI=true and the Firefox data-channel test cannot run: ${missing}`);
-const skip = missing ?? false;
+const skip = skipUnlessInCi(missing, 'the Firefox data-channel test');
 
 let dev: DevStack;
 let pages: PageServer | undefined;

@@ -21,11 +21,10 @@ import type { PageReport, PageServer } from './firefox/page-server.ts';
 import { metricSum, startDev } from './helpers.ts';
 import type { DevStack } from './helpers.ts';
 import type { PeerStats } from './browser.ts';
+import { skipUnlessInCi } from '../support/skip-unless-ci.ts';
 
-const inCi = process.env.CI === 'true';
 const { hostIp, missing } = await firefoxPrerequisites();
-if (missing && inCi) throw new Error(`CI=true and the Firefox test cannot run: ${missing}`);
-const skip = missing ?? false;
+const skip = skipUnlessInCi(missing, 'the Firefox test');
 
 let dev: DevStack;
 let pages: PageServer | undefined;

@@ -16,11 +16,9 @@ import { createNetns, netnsMissing } from './netns.ts';
 import type { Netns } from './netns.ts';
 import { startTcpStack } from './tcp-stack.ts';
 import type { TcpStack } from './tcp-stack.ts';
+import { skipUnlessInCi } from '../support/skip-unless-ci.ts';
 
-const inCi = process.env.CI === 'true';
-const missingNetns = await netnsMissing();
-if (missingNetns && inCi) throw new Error(`CI=true and the UDP-blocked browser test cannot run: ${missingNetns}`);
-const skip = (await chromiumSkip()) || (missingNetns ?? false);
+const skip = (await chromiumSkip()) || skipUnlessInCi(await netnsMissing(), 'the UDP-blocked browser test');
 
 let netns: Netns | undefined;
 let stack: TcpStack | undefined;

@@ -18,11 +18,10 @@ import { createNetns, netnsMissing } from './netns.ts';
 import type { Netns } from './netns.ts';
 import { startTcpStack } from './tcp-stack.ts';
 import type { TcpStack } from './tcp-stack.ts';
+import { skipUnlessInCi } from '../support/skip-unless-ci.ts';
 
-const inCi = process.env.CI === 'true';
 const missing = (await firefoxAvailable()) ? await netnsMissing() : `Firefox not found at ${FIREFOX}`;
-if (missing && inCi) throw new Error(`CI=true and the UDP-blocked Firefox test cannot run: ${missing}`);
-const skip = missing ?? false;
+const skip = skipUnlessInCi(missing, 'the UDP-blocked Firefox test');
 
 let netns: Netns | undefined;
 let stack: TcpStack | undefined;

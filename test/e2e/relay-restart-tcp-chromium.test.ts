@@ -19,14 +19,12 @@ import { createNetns, netnsMissing } from './netns.ts';
 import type { Netns } from './netns.ts';
 import { startTcpStack } from './tcp-stack.ts';
 import type { TcpStack } from './tcp-stack.ts';
+import { skipUnlessInCi } from '../support/skip-unless-ci.ts';
 
 /** From the kill to a clear outcome; measured 1-4 s on a loaded 2-core machine, generous for CI. */
 const END_BOUND_MS = 20_000;
 
-const inCi = process.env.CI === 'true';
-const missingNetns = await netnsMissing();
-if (missingNetns && inCi) throw new Error(`CI=true and the relay-restart browser test cannot run: ${missingNetns}`);
-const skip = (await chromiumSkip()) || (missingNetns ?? false);
+const skip = (await chromiumSkip()) || skipUnlessInCi(await netnsMissing(), 'the relay-restart browser test');
 
 let netns: Netns | undefined;
 let stack: TcpStack | undefined;
