@@ -123,6 +123,9 @@ test("a quiet victim flow stays the victim's under a takeover attempt with anoth
     const victimCall = mintFor(victimTx.address, clock.wallNow());
     victimSock.send(stunCheck(victimCall.ufrag, victimCall.pwd), pub.port, pub.address);
     await victimTx.next(2000);
+    // Its transceiver's answer reaches it: the flow is confirmed (an unconfirmed one would expire
+    // in the 20 s below, and the attacker's check would then open a new flow, not take this one).
+    await waitFor(() => got.length > 0, 2000, "the victim hears its transceiver's answer");
     // Receive-only / on hold: the victim sends nothing for far longer than the old 3 s rule
     // allowed, and less than the consent timeout after which a flow counts as dead.
     await clock.advanceAsync(20_000);
