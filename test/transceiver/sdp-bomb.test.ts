@@ -140,15 +140,20 @@ test('a live call keeps its media cadence and echo RTT while two clients post SD
   const bombers = [postBombs(stop), postBombs(stop)];
   const bombed = await oneCall().finally(() => (stop.done = true));
   const refused = (await Promise.all(bombers)).reduce((a, b) => a + b, 0);
+  // A quiet call after the bombs too: another test file starting on the other core during the
+  // bombed call (CI runs two at once) raises that call's RTT by itself; when it is still running
+  // after, the second quiet call shows it, and the bombed call is compared with the worse of the two.
+  const after = await oneCall();
   const line = (r: LoadReport): string =>
     `receive ratio ${r.receiveRatio.toFixed(3)} of ${r.packetsSent}, echo RTT p50 ${r.echoRttMs.p50.toFixed(1)} p99 ${r.echoRttMs.p99.toFixed(1)} ms`;
-  console.log(`quiet: ${line(quiet)}\nbombed (${refused} bombs refused 400): ${line(bombed)}`);
+  console.log(`quiet: ${line(quiet)}\nbombed (${refused} bombs refused 400): ${line(bombed)}\nquiet after: ${line(after)}`);
+  const base = { p50: Math.max(quiet.echoRttMs.p50, after.echoRttMs.p50), p99: Math.max(quiet.echoRttMs.p99, after.echoRttMs.p99) };
   assert.ok(refused > 200, `the bombers got through only ${refused} posts`);
   assert.equal(bombed.connected, 1);
   assert.ok(bombed.receiveRatio >= Math.min(quiet.receiveRatio, 1) - 0.02, `receive ratio fell: ${line(quiet)} → ${line(bombed)}`);
   // Refusing a bomb is a few µs, but reading two clients' 64 KiB bodies back to back is real work on
   // the same event loop; on a quiet machine p50 moved by < 5 ms, in CI (another test file on the
   // other core) by ~10 ms. Before the limits it was tens of ms of stall per bomb (issue #19).
-  assert.ok(bombed.echoRttMs.p50 <= quiet.echoRttMs.p50 + 15, `echo RTT p50 rose: ${line(quiet)} → ${line(bombed)}`);
-  assert.ok(bombed.echoRttMs.p99 <= quiet.echoRttMs.p99 + 15, `echo RTT p99 rose: ${line(quiet)} → ${line(bombed)}`);
+  assert.ok(bombed.echoRttMs.p50 <= base.p50 + 15, `echo RTT p50 rose: ${line(quiet)} → ${line(bombed)} → ${line(after)}`);
+  assert.ok(bombed.echoRttMs.p99 <= base.p99 + 15, `echo RTT p99 rose: ${line(quiet)} → ${line(bombed)} → ${line(after)}`);
 });
