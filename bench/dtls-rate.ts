@@ -21,7 +21,7 @@ const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 
 export interface ServerCost {
-  /** 'parley', 'pion', or the label of a baseline checkout of Parley. */
+  /** 'parley' (the transceiver's default socket), 'parley (dgram socket)', 'pion', or the label of a baseline checkout. */
   server: string;
   handshakes: number;
   /** Handshakes that timed out, left out of cpuMs. */
@@ -67,7 +67,7 @@ function run(file: string, args: string[], timeoutMs: number): Promise<string> {
 
 async function listening(child: Server): Promise<number> {
   for await (const line of createInterface({ input: child.stdout })) {
-    const m = /^listening (\d+)$/.exec(line);
+    const m = /^listening (\d+)/.exec(line);
     if (m) return Number(m[1]);
   }
   throw new Error('server exited before listening');
@@ -100,12 +100,14 @@ export async function measureServerCosts(
       '-peer-fingerprint',
       peer.hex,
     ];
-    const parley = (script: string): Server =>
-      spawn(process.execPath, [script, server.cert, server.key, client.hex.replace(/..(?!$)/g, '$&:')], {
+    const parley = (script: string, ...io: string[]): Server =>
+      spawn(process.execPath, [script, server.cert, server.key, client.hex.replace(/..(?!$)/g, '$&:'), ...io], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
     const starters: Record<string, () => Server> = {
+      // The transceiver's default media socket (native where the addon is built), then node:dgram.
       parley: () => parley(here('./dtls-server-process.ts')),
+      'parley (dgram socket)': () => parley(here('./dtls-server-process.ts'), 'dgram'),
       pion: () => spawn(pionDtls, ['-mode', 'server', ...identity(server, client)], { stdio: ['ignore', 'pipe', 'inherit'] }),
     };
     for (const [label, script] of Object.entries(baselines)) starters[label] = () => parley(script);

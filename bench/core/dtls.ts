@@ -13,6 +13,10 @@ import type { BenchRow } from '../bench-row.ts';
 import { measureServerCosts } from '../dtls-rate.ts';
 import { findGoToolchain } from '../../test/e2e/go-build.ts';
 import { microsPerCall } from '../bench-row.ts';
+import { defaultX25519 } from '../../src/transceiver/media/dtls-crypto-native.ts';
+
+/** The transceiver's X25519 (native where the addon is built), on both sides as in production. */
+const x25519 = defaultX25519();
 
 const clientCert = generateCertificate(seededRng('bench-client'));
 const serverCert = generateCertificate(seededRng('bench-server'));
@@ -26,12 +30,14 @@ function pair(seed: number, server: DtlsCertificate, suites?: string[]): { clien
       remoteFingerprint: server.fingerprint,
       rng: seededRng(`c${seed}`),
       cipherSuites: suites,
+      x25519,
     }),
     server: new DtlsEndpoint({
       role: 'server',
       certificate: server,
       remoteFingerprint: clientCert.fingerprint,
       rng: seededRng(`s${seed}`),
+      x25519,
     }),
   };
 }
