@@ -21,7 +21,7 @@ const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 
 export interface ServerCost {
-  /** 'parley', 'pion', or the label of a baseline checkout of Parley. */
+  /** 'parley' (the transceiver's default socket), 'parley (dgram socket)', 'pion', or the label of a baseline checkout. */
   server: string;
   handshakes: number;
   /** Handshakes that timed out, left out of cpuMs. */
@@ -30,6 +30,8 @@ export interface ServerCost {
   cpuMs: number;
   /** Each round's figure, to show the spread. */
   rounds: number[];
+  /** The share of the CPU time spent in the kernel (stime), over all rounds: the socket path's part. */
+  kernelShare: number;
 }
 
 function pem(label: string, der: Buffer): string {
@@ -46,12 +48,12 @@ function writeIdentity(dir: string, name: string, cert: DtlsCertificate): { cert
   return { ...files, hex: cert.fingerprint.replaceAll(':', '') };
 }
 
-/** utime + stime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
+/** utime and stime of a process, in seconds. */
+function cpuTimes(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  return { user: Number(f[11]) / CLK_TCK, system: Number(f[12]) / CLK_TCK };
 }
 
 function run(file: string, args: string[], timeoutMs: number): Promise<string> {
@@ -67,7 +69,7 @@ function run(file: string, args: string[], timeoutMs: number): Promise<string> {
 
 async function listening(child: Server): Promise<number> {
   for await (const line of createInterface({ input: child.stdout })) {
-    const m = /^listening (\d+)$/.exec(line);
+    const m = /^listening (\d+)/.exec(line);
     if (m) return Number(m[1]);
   }
   throw new Error('server exited before listening');
@@ -100,34 +102,46 @@ export async function measureServerCosts(
       '-peer-fingerprint',
       peer.hex,
     ];
-    const parley = (script: string): Server =>
-      spawn(process.execPath, [script, server.cert, server.key, client.hex.replace(/..(?!$)/g, '$&:')], {
+    const parley = (script: string, ...io: string[]): Server =>
+      spawn(process.execPath, [script, server.cert, server.key, client.hex.replace(/..(?!$)/g, '$&:'), ...io], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
     const starters: Record<string, () => Server> = {
+      // The transceiver's default media socket (native where the addon is built), then node:dgram.
       parley: () => parley(here('./dtls-server-process.ts')),
+      'parley (dgram socket)': () => parley(here('./dtls-server-process.ts'), 'dgram'),
       pion: () => spawn(pionDtls, ['-mode', 'server', ...identity(server, client)], { stdio: ['ignore', 'pipe', 'inherit'] }),
     };
     for (const [label, script] of Object.entries(baselines)) starters[label] = () => parley(script);
-    const running: { name: string; child: Server; port: number; rounds: number[]; failed: number }[] = [];
+    const running: { name: string; child: Server; port: number; rounds: number[]; failed: number; user: number; system: number }[] = [];
     for (const [name, start] of Object.entries(starters)) {
       const child = start();
       children.push(child);
-      running.push({ name, child, port: await listening(child), rounds: [], failed: 0 });
+      running.push({ name, child, port: await listening(child), rounds: [], failed: 0, user: 0, system: 0 });
     }
     const drive = (port: number, count: number): Promise<string> =>
       run(pionDtls, ['-mode', 'client', '-addr', `127.0.0.1:${port}`, '-n', String(count), ...identity(client, server)], 120_000);
     for (const s of running) await drive(s.port, warmup);
     for (let r = 0; r < rounds; r++) {
       for (const s of running) {
-        const before = cpuSeconds(s.child.pid!);
+        const before = cpuTimes(s.child.pid!);
         // A handshake that timed out (a datagram lost on a loaded machine) is left out of the count.
         const failed = Number(/failed (\d+)/.exec(await drive(s.port, n))?.[1] ?? n);
         s.failed += failed;
-        s.rounds.push(((cpuSeconds(s.child.pid!) - before) * 1000) / Math.max(1, n - failed));
+        const after = cpuTimes(s.child.pid!);
+        s.user += after.user - before.user;
+        s.system += after.system - before.system;
+        s.rounds.push(((after.user - before.user + after.system - before.system) * 1000) / Math.max(1, n - failed));
       }
     }
-    return running.map((s) => ({ server: s.name, handshakes: n * rounds, failed: s.failed, cpuMs: median(s.rounds), rounds: s.rounds }));
+    return running.map((s) => ({
+      server: s.name,
+      handshakes: n * rounds,
+      failed: s.failed,
+      cpuMs: median(s.rounds),
+      rounds: s.rounds,
+      kernelShare: s.system / Math.max(1e-9, s.user + s.system),
+    }));
   } finally {
     for (const c of children) c.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });

@@ -10,6 +10,8 @@ import { generateCertificate } from '../core/dtls/index.ts';
 import type { DtlsCertificate } from '../core/dtls/index.ts';
 import type { Rng } from '../core/rng.ts';
 import type { SrtpTransformFactory } from '../core/srtp/index.ts';
+import type { X25519 } from '../core/dtls/index.ts';
+import { defaultX25519 } from './media/dtls-crypto-native.ts';
 import type { Keyring } from '../core/token/index.ts';
 import { systemClock } from '../common/clock.ts';
 import type { Clock, Timer } from '../common/clock.ts';
@@ -75,6 +77,11 @@ export interface TransceiverOptions {
   readonly mediaBatchUs?: number;
   /** SRTP cipher for AES-CM sessions (--srtp, config.ts resolveSrtp); default the TypeScript one. */
   readonly srtpTransform?: SrtpTransformFactory;
+  /**
+   * The DTLS handshakes' X25519; default the native one (media/dtls-crypto-native.ts) where the
+   * addon is built, else node:crypto's.
+   */
+  readonly dtlsX25519?: X25519;
   /** Time for sessions, tokens and drain; default the system clock. */
   readonly clock?: Clock;
   /** Served at / (the demo page). */
@@ -164,6 +171,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     setupTimeoutMs: o.setupTimeoutMs,
     handlerSetupTimeoutMs: o.handlerSetupTimeoutMs,
     srtpTransform: o.srtpTransform,
+    dtlsX25519: o.dtlsX25519 ?? defaultX25519(),
     tokenEnded: o.tokenEnded,
     locationOf: o.locationOf,
   });

@@ -213,7 +213,7 @@ export class ClientHandshake implements HandshakeRole {
     parseEmpty(msg.body, 'ServerHelloDone');
     this.#transcript.add(msg.msgType, msg.seq, msg.body);
     const host = this.#host;
-    const eph = generateEphemeral(this.#serverGroup!, host.rng);
+    const eph = generateEphemeral(this.#serverGroup!, host.rng, host.x25519);
     const preMaster = eph.agree(this.#serverPublic!);
     const flight: FlightEntry[] = [];
     const add = (msgType: number, body: Buffer, epoch = 0): void => {

@@ -42,24 +42,48 @@ export function p256Scalar(rng: Rng): Buffer {
   return nistScalar(rng, NIST[NamedGroup.secp256r1].order);
 }
 
-export function generateEphemeral(group: NamedGroup, rng: Rng): EphemeralKey {
+/**
+ * X25519 (RFC 7748 §6.1) as a handshake uses it: a key from a 32-byte scalar (the caller's Rng)
+ * with its public value, and the shared secret with a peer's 32-byte value — undefined when the
+ * implementation rejects it. The endpoint takes one (DtlsOptions.x25519): node:crypto's below by
+ * default, the transceiver's native one (src/transceiver/media/dtls-crypto-native.ts) where the
+ * addon is built. Lengths and the all-zero secret are checked here, for both.
+ */
+export interface X25519 {
+  keyPair(scalar: Buffer): { readonly publicKey: Buffer; agree(peerPublic: Buffer): Buffer | undefined };
+}
+
+/**
+ * X25519 through node:crypto's raw key formats: node's DER and JWK imports run OpenSSL's generic
+ * decoders, which cost as much again as the X25519 scalar multiplications themselves.
+ */
+export const nodeX25519: X25519 = {
+  keyPair(scalar) {
+    const privateKey = createPrivateKey({ key: scalar, format: 'raw-private', asymmetricKeyType: 'x25519' });
+    return {
+      publicKey: createPublicKey(privateKey).export({ format: 'raw-public' }),
+      agree(peer) {
+        try {
+          const publicKey = createPublicKey({ key: peer, format: 'raw-public', asymmetricKeyType: 'x25519' });
+          return diffieHellman({ privateKey, publicKey });
+        } catch {
+          return undefined;
+        }
+      },
+    };
+  },
+};
+
+export function generateEphemeral(group: NamedGroup, rng: Rng, x25519: X25519 = nodeX25519): EphemeralKey {
   if (group === NamedGroup.x25519) {
-    // Raw key formats: node's DER and JWK imports run OpenSSL's generic decoders, which cost as
-    // much again as the X25519 scalar multiplications themselves.
-    const privateKey = createPrivateKey({ key: rng.bytes(32), format: 'raw-private', asymmetricKeyType: 'x25519' });
-    const publicKey = createPublicKey(privateKey).export({ format: 'raw-public' });
+    const pair = x25519.keyPair(rng.bytes(32));
     return {
       group,
-      publicKey,
+      publicKey: pair.publicKey,
       agree(peer: Buffer): Buffer {
         if (peer.length !== 32) throw fail.illegal('X25519 public key is not 32 bytes');
-        let secret: Buffer;
-        try {
-          const peerKey = createPublicKey({ key: peer, format: 'raw-public', asymmetricKeyType: 'x25519' });
-          secret = diffieHellman({ privateKey, publicKey: peerKey });
-        } catch {
-          throw fail.illegal('X25519 public key rejected');
-        }
+        const secret = pair.agree(peer);
+        if (secret === undefined) throw fail.illegal('X25519 public key rejected');
         if (secret.every((b) => b === 0)) throw fail.illegal('X25519 shared secret is zero');
         return secret;
       },

@@ -8,6 +8,7 @@
 // same record state in one handle/poll cycle; the handshakes and the ciphers are already apart.
 import { parseFingerprint } from './certificate.ts';
 import { ClientHandshake } from './client.ts';
+import { nodeX25519 } from './ecdhe.ts';
 import { AlertDescription, DTLS_DROPS, DtlsCode, DtlsError } from './errors.ts';
 import type { DtlsDropReason } from './errors.ts';
 import { SrtpProfile, srtpKeyingLength } from './extensions.ts';
@@ -98,6 +99,7 @@ export class DtlsEndpoint {
       certificateKind: kind,
       remoteFingerprint: remote,
       rng: opts.rng,
+      x25519: opts.x25519 ?? nodeX25519,
       srtpProfiles: profiles.map((p) => SrtpProfile[p]),
       cookie: opts.cookie === true,
       cipherSuites: suites as CipherSuite[],
@@ -207,7 +209,7 @@ export class DtlsEndpoint {
   #makeHost(
     fixed: Pick<
       HandshakeHost,
-      'certificate' | 'certificateKind' | 'remoteFingerprint' | 'rng' | 'srtpProfiles' | 'cookie' | 'cipherSuites'
+      'certificate' | 'certificateKind' | 'remoteFingerprint' | 'rng' | 'x25519' | 'srtpProfiles' | 'cookie' | 'cipherSuites'
     >,
   ): HandshakeHost {
     return {

@@ -150,7 +150,7 @@ export class ServerHandshake implements HandshakeRole {
     };
     this.#clientRandom = Buffer.from(ch.random);
     this.#serverRandom = this.#host.rng.bytes(32);
-    this.#ephemeral = generateEphemeral(group, this.#host.rng);
+    this.#ephemeral = generateEphemeral(group, this.#host.rng, this.#host.x25519);
     this.#transcript.reset();
     this.#transcript.add(msg.msgType, msg.seq, msg.body);
     this.#host.setMessageSeq(msg.seq);

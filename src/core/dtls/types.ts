@@ -1,6 +1,7 @@
 // The public types of the DTLS endpoint, and the narrow interface between the endpoint (record
 // layer, flights, events) and the client or server handshake logic that runs inside it.
 import type { Rng } from '../rng.ts';
+import type { X25519 } from './ecdhe.ts';
 import type { DtlsCertificate } from './certificate.ts';
 import type { DtlsDropReason, DtlsFailure } from './errors.ts';
 import type { SrtpProfileName } from './extensions.ts';
@@ -30,6 +31,8 @@ export interface DtlsOptions {
   cookie?: boolean;
   /** Told of every record dropped (the `drops` counters as they happen), for process metrics. */
   onDrop?: (reason: DtlsDropReason) => void;
+  /** The X25519 implementation (./ecdhe.ts). Default: node:crypto's. */
+  x25519?: X25519;
 }
 
 export type DtlsEvent =
@@ -55,6 +58,7 @@ export interface HandshakeHost {
   readonly certificateKind: AuthKind;
   readonly remoteFingerprint: Buffer;
   readonly rng: Rng;
+  readonly x25519: X25519;
   readonly srtpProfiles: readonly number[];
   readonly cookie: boolean;
   /** The suites we offer or accept, in our preference order. */

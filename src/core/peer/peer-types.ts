@@ -10,6 +10,7 @@ import type { Rng } from '../rng.ts';
 import type { DataChannelEvent } from '../datachannel/index.ts';
 import type { RtcpPacket } from '../rtp/index.ts';
 import type { SrtpProfileName, SrtpTransformFactory } from '../srtp/index.ts';
+import type { X25519 } from '../dtls/index.ts';
 import type { PeerDrop, PeerDropReason } from './errors.ts';
 import type { PeerDataOptions, PeerDataStats } from './peer-data.ts';
 import type { AudioSource } from './rtp-sender.ts';
@@ -82,6 +83,8 @@ export interface AudioPeerOptions<P> {
   readonly remoteFingerprint: string;
   /** SrtpSessionOptions.createTransform (the native transform); default the TypeScript ones. */
   readonly srtpTransform?: SrtpTransformFactory;
+  /** DtlsOptions.x25519 (the native one); default node:crypto's. */
+  readonly dtlsX25519?: X25519;
   readonly ssrc: number;
   readonly cname: string;
   /** The negotiated Opus payload type: only it is delivered as audio and counted in RTCP. */

@@ -5,6 +5,7 @@
 import { ClientHandshake } from '../../../src/core/dtls/client.ts';
 import type { DtlsCertificate } from '../../../src/core/dtls/certificate.ts';
 import { parseFingerprint } from '../../../src/core/dtls/certificate.ts';
+import { nodeX25519 } from '../../../src/core/dtls/ecdhe.ts';
 import { SrtpProfile } from '../../../src/core/dtls/extensions.ts';
 import { packFlight } from '../../../src/core/dtls/flight.ts';
 import type { FlightEntry } from '../../../src/core/dtls/flight.ts';
@@ -44,6 +45,7 @@ export class EvilPeer {
       certificateKind: keyKind(certificate.privateKey)!,
       remoteFingerprint: parseFingerprint(remoteFingerprint)!,
       rng: seededRng(`evil-${role}`),
+      x25519: nodeX25519,
       srtpProfiles: [SrtpProfile.SRTP_AES128_CM_HMAC_SHA1_80],
       cookie: false,
       cipherSuites: CIPHER_SUITES.filter((s) => suites === undefined || suites.includes(s.name)),

@@ -1,0 +1,53 @@
+// The native X25519 of native/src/dtls_crypto.c behind the core's X25519 interface
+// (src/core/dtls/ecdhe.ts): the handshake's ephemeral key exchange in one addon call per step,
+// with the OpenSSL the node binary exports, where node:crypto's KeyObject route costs more than
+// the arithmetic (docs/dtls.md, "Native X25519"). The transceiver hands it to every DTLS
+// endpoint when the addon is built; node:crypto's stays the fallback.
+// Not here: addon loading in src/core (the core stays free of it; it takes an X25519).
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { X25519 } from '../../core/dtls/ecdhe.ts';
+
+export const DTLS_CRYPTO_ADDON_PATH = new URL('../../../native/build/Release/parley_dtls_crypto.node', import.meta.url).pathname;
+
+/** The addon's functions (native/src/dtls_crypto.c). */
+export interface DtlsCryptoAddon {
+  /** The private key of a 32-byte scalar; writes its public value into `publicOut` (32 bytes). */
+  x25519Key(scalar: Uint8Array, publicOut: Uint8Array): object;
+  /** The 32-byte shared secret, or undefined when OpenSSL refuses the peer's value. */
+  x25519Agree(key: object, peerPublic: Uint8Array): Buffer | undefined;
+}
+
+let loaded: DtlsCryptoAddon | Error | undefined;
+
+/** The addon, or why it cannot be used (not built, not Linux, fails to load). Cached. */
+export function loadDtlsCryptoAddon(): DtlsCryptoAddon | Error {
+  if (loaded) return loaded;
+  if (process.platform !== 'linux')
+    return (loaded = new Error(`the native DTLS crypto is built on Linux only (this is ${process.platform})`));
+  if (!existsSync(DTLS_CRYPTO_ADDON_PATH))
+    return (loaded = new Error(`${DTLS_CRYPTO_ADDON_PATH} is not built (npm ci builds it with node-gyp)`));
+  try {
+    loaded = createRequire(import.meta.url)(DTLS_CRYPTO_ADDON_PATH) as DtlsCryptoAddon;
+  } catch (err) {
+    loaded = new Error(`cannot load ${DTLS_CRYPTO_ADDON_PATH}: ${(err as Error).message}`);
+  }
+  return loaded;
+}
+
+/** X25519 through the addon. */
+export function nativeX25519(addon: DtlsCryptoAddon): X25519 {
+  return {
+    keyPair(scalar) {
+      const publicKey = Buffer.allocUnsafe(32);
+      const key = addon.x25519Key(scalar, publicKey);
+      return { publicKey, agree: (peer) => addon.x25519Agree(key, peer) };
+    },
+  };
+}
+
+/** The native X25519 when the addon loads, else node:crypto's (undefined: the endpoint's default). */
+export function defaultX25519(): X25519 | undefined {
+  const addon = loadDtlsCryptoAddon();
+  return addon instanceof Error ? undefined : nativeX25519(addon);
+}
