@@ -1,14 +1,22 @@
 // The DTLS mode of `npm run bench:datachannel`: one data channel between two real Parley peers
 // (src/core/peer AudioPeer, the transceiver's ICE-lite role against the client's controlling
-// one, as test/core/peer/peer-pair.ts builds them) in this process, each on its own UDP socket
-// on 127.0.0.1, with ICE, DTLS 1.2 and SCTP as in a call — no audio source, so only data flows.
-// The controlling side opens one ordered channel and sends binary messages of one size for the
-// window, keeping its buffer filled (refilled at the 512 KiB low-water mark, as the Pion
-// reference does); the lite side counts what arrives. Returns messages and bytes received in
-// the window and the process's CPU time (process.cpuUsage, user + system, both peers) during it.
+// one, as test/core/peer/peer-pair.ts builds them), each on its own UDP socket on 127.0.0.1, with
+// ICE, DTLS 1.2 and SCTP as in a call — no audio source, so only data flows. The controlling side
+// opens one ordered channel and sends binary messages of one size for the window, keeping its
+// buffer filled (refilled at the 512 KiB low-water mark, as the Pion reference does); the lite
+// side counts what arrives. Two layouts:
+// - 'two-processes' (what the table compares with Pion): the lite peer runs in a child process
+//   (bench/datachannel-dtls-receiver.ts), as a transceiver and a client are separate processes in
+//   reality; Pion's two peers likewise spread over both vCPUs as Go threads. CPU is the sum of
+//   both processes' in the window.
+// - 'one-process': both peers share this process and its one event loop (the earlier layout).
+// Returns messages and bytes received in the window and the CPU time (process.cpuUsage, user +
+// system) both peers used during it.
 // Not here: the Pion reference (bench/pion-dc) and the table (bench/datachannel.ts).
+import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
+import { fileURLToPath } from 'node:url';
 import type { TransportAddress } from '../src/core/address.ts';
 import { generateCertificate } from '../src/core/dtls/index.ts';
 import { drain } from '../src/core/output.ts';
@@ -88,27 +96,159 @@ function bind(bufferBytes?: number): Promise<Socket> {
   });
 }
 
-/** Sends `size`-byte binary messages on one ordered channel for `ms` and measures the receiving side. */
-export async function measureDtls(size: number, ms: number): Promise<DtlsCase> {
-  const [liteSocket, ctlSocket] = await Promise.all([bind(transceiverSettings.udpBuffer.default), bind()]);
-  const liteAddress: TransportAddress = { address: '127.0.0.1', port: liteSocket.address().port, family: 'IPv4' };
-  const dataChannels = { remoteMaxMessageSize: 256 * 1024 };
-  const creds = {
-    lite: { ufrag: 'benchliteufrag00', pwd: 'benchlitepassword0000000' },
-    ctl: { ufrag: 'benchctl', pwd: 'benchctlpassword00000000' },
-  };
-  const lite: Peer = new AudioPeer({
+const dataChannels = { remoteMaxMessageSize: 256 * 1024 };
+const creds = {
+  lite: { ufrag: 'benchliteufrag00', pwd: 'benchlitepassword0000000' },
+  ctl: { ufrag: 'benchctl', pwd: 'benchctlpassword00000000' },
+};
+
+/** What arrives at the receiving peer, counted from `reset()`. */
+export interface Receiver {
+  readonly port: number;
+  readonly fingerprint: string;
+  readonly messages: number;
+  readonly bytes: number;
+  readonly failure: string | undefined;
+  reset(): void;
+  close(): void;
+}
+
+/**
+ * The receiving peer: the transceiver's ICE-lite role, DTLS server, on its own socket, with this
+ * process's certificate (a certificate is made per process: the seeded rng does not make its key).
+ */
+export async function startReceiver(senderFingerprint: string): Promise<Receiver> {
+  const socket = await bind(transceiverSettings.udpBuffer.default);
+  const peer: Peer = new AudioPeer({
     rng: seededRng('bench-dc-lite-peer'),
     paths: ADDRESS_PATHS,
     dtlsRole: 'server',
     certificate: certLite,
-    remoteFingerprint: certCtl.fingerprint,
+    remoteFingerprint: senderFingerprint,
     ice: { role: 'lite', localUfrag: creds.lite.ufrag, localPwd: creds.lite.pwd, remoteUfrag: creds.ctl.ufrag, remotePwd: creds.ctl.pwd },
     ssrc: 1,
     cname: 'lite',
     payloadType: 111,
     dataChannels,
   });
+  let messages = 0;
+  let bytes = 0;
+  let failure: string | undefined;
+  const shell = new Shell(peer, socket, (e) => {
+    if (e.type === 'datachannel' && e.event.type === 'message') {
+      messages++;
+      bytes += (e.event.data as Buffer).length;
+    } else if (e.type === 'failed') failure = `lite: ${e.reason} ${e.detail}`;
+  });
+  peer.start(performance.now());
+  shell.flush();
+  return {
+    port: socket.address().port,
+    fingerprint: certLite.fingerprint,
+    get messages() {
+      return messages;
+    },
+    get bytes() {
+      return bytes;
+    },
+    get failure() {
+      return failure;
+    },
+    reset() {
+      messages = 0;
+      bytes = 0;
+    },
+    close() {
+      peer.close(performance.now());
+      shell.close();
+    },
+  };
+}
+
+/** The far end of a measurement: the receiver in this process, or in a child process it reports from. */
+interface ReceiverHandle {
+  readonly port: number;
+  readonly fingerprint: string;
+  /** Starts counting (and, in a child, its CPU clock). */
+  start(): Promise<void>;
+  /** Stops counting: what arrived since start, and the CPU the receiver's process used (0 when it is ours). */
+  stop(): Promise<{ messages: number; bytes: number; cpuMs: number; failure: string | undefined }>;
+  close(): void;
+}
+
+async function localReceiver(): Promise<ReceiverHandle> {
+  const r = await startReceiver(certCtl.fingerprint);
+  return {
+    port: r.port,
+    fingerprint: r.fingerprint,
+    start: async () => r.reset(),
+    stop: async () => ({ messages: r.messages, bytes: r.bytes, cpuMs: 0, failure: r.failure }),
+    close: () => r.close(),
+  };
+}
+
+/** The protocol between this process and bench/datachannel-dtls-receiver.ts, over the IPC channel. */
+export type ReceiverRequest = { readonly type: 'start' } | { readonly type: 'stop' };
+export type ReceiverReply =
+  | { readonly type: 'listening'; readonly port: number; readonly fingerprint: string }
+  | { readonly type: 'started' }
+  | { readonly type: 'stopped'; readonly messages: number; readonly bytes: number; readonly cpuMs: number; readonly failure?: string };
+
+function childReceiver(): Promise<ReceiverHandle> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./datachannel-dtls-receiver.ts', import.meta.url)), certCtl.fingerprint], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const replies: ReceiverReply[] = [];
+  const waiting: ((r: ReceiverReply) => void)[] = [];
+  let exited: Error | undefined;
+  child.on('message', (m) => {
+    const w = waiting.shift();
+    if (w) w(m as ReceiverReply);
+    else replies.push(m as ReceiverReply);
+  });
+  child.once('exit', (code, signal) => {
+    exited = new Error(`receiver process exited (${code ?? signal})`);
+    for (const w of waiting.splice(0)) w({ type: 'stopped', messages: 0, bytes: 0, cpuMs: 0, failure: exited.message });
+  });
+  const next = <K extends ReceiverReply['type']>(type: K): Promise<Extract<ReceiverReply, { type: K }>> =>
+    new Promise((resolve, reject) => {
+      const take = (r: ReceiverReply): void =>
+        r.type === type
+          ? resolve(r as Extract<ReceiverReply, { type: K }>)
+          : reject(new Error(`receiver: ${type} expected, got ${JSON.stringify(r)}`));
+      const queued = replies.shift();
+      if (queued) take(queued);
+      else if (exited) reject(exited);
+      else waiting.push(take);
+    });
+  const ask = (r: ReceiverRequest): void => void child.send(r);
+  return next('listening').then(({ port, fingerprint }) => ({
+    port,
+    fingerprint,
+    start: async () => {
+      ask({ type: 'start' });
+      await next('started');
+    },
+    stop: async () => {
+      ask({ type: 'stop' });
+      const s = await next('stopped');
+      return { messages: s.messages, bytes: s.bytes, cpuMs: s.cpuMs, failure: s.failure };
+    },
+    close: () => {
+      // The child closes its peer and exits once the channel goes; a stuck one is killed.
+      if (child.connected) child.disconnect();
+      setTimeout(() => exited ?? child.kill('SIGKILL'), 5000).unref();
+    },
+  }));
+}
+
+export type ProcessLayout = 'one-process' | 'two-processes';
+
+/** Sends `size`-byte binary messages on one ordered channel for `ms` and measures the receiving side. */
+export async function measureDtls(size: number, ms: number, layout: ProcessLayout): Promise<DtlsCase> {
+  const receiver = await (layout === 'two-processes' ? childReceiver() : localReceiver());
+  const ctlSocket = await bind();
+  const liteAddress: TransportAddress = { address: '127.0.0.1', port: receiver.port, family: 'IPv4' };
   const agent = createCoreIce(
     {
       localUfrag: creds.ctl.ufrag,
@@ -125,7 +265,7 @@ export async function measureDtls(size: number, ms: number): Promise<DtlsCase> {
     paths: ADDRESS_PATHS,
     dtlsRole: 'client',
     certificate: certCtl,
-    remoteFingerprint: certLite.fingerprint,
+    remoteFingerprint: receiver.fingerprint,
     ice: { role: 'controlling', agent },
     ssrc: 2,
     cname: 'ctl',
@@ -136,8 +276,6 @@ export async function measureDtls(size: number, ms: number): Promise<DtlsCase> {
   const payload = Buffer.alloc(size, 0x62);
   let channel = -1;
   let sending = false;
-  let messages = 0;
-  let bytes = 0;
   let failure: string | undefined;
   let ready: () => void = () => {};
   const open = new Promise<void>((resolve) => (ready = resolve));
@@ -148,12 +286,6 @@ export async function measureDtls(size: number, ms: number): Promise<DtlsCase> {
     while (data.send(channel, payload, now));
     ctlShell.flush();
   };
-  const liteShell = new Shell(lite, liteSocket, (e) => {
-    if (e.type === 'datachannel' && e.event.type === 'message') {
-      messages++;
-      bytes += (e.event.data as Buffer).length;
-    } else if (e.type === 'failed') failure = `lite: ${e.reason} ${e.detail}`;
-  });
   const ctlShell = new Shell(ctl, ctlSocket, (e) => {
     if (e.type !== 'datachannel') {
       if (e.type === 'failed') failure = `ctl: ${e.reason} ${e.detail}`;
@@ -167,9 +299,7 @@ export async function measureDtls(size: number, ms: number): Promise<DtlsCase> {
     else if (ev.type === 'buffered_low' && ev.id === channel) queueMicrotask(fill);
   });
   try {
-    lite.start(performance.now());
     ctl.start(performance.now());
-    liteShell.flush();
     ctlShell.flush();
     let setupTimer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -179,23 +309,22 @@ export async function measureDtls(size: number, ms: number): Promise<DtlsCase> {
       ),
     ]).finally(() => clearTimeout(setupTimer));
 
+    await receiver.start();
     const cpu0 = process.cpuUsage();
     const start = performance.now();
-    messages = 0;
-    bytes = 0;
     sending = true;
     fill();
     await new Promise((resolve) => setTimeout(resolve, ms));
     sending = false;
-    const got = { messages, bytes };
+    const got = await receiver.stop();
     const seconds = (performance.now() - start) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    failure ??= got.failure;
     if (failure) throw new Error(failure);
-    return { ...got, seconds, cpuMs: (cpu.user + cpu.system) / 1000 };
+    return { messages: got.messages, bytes: got.bytes, seconds, cpuMs: (cpu.user + cpu.system) / 1000 + got.cpuMs };
   } finally {
-    lite.close(performance.now());
     ctl.close(performance.now());
-    liteShell.close();
     ctlShell.close();
+    receiver.close();
   }
 }

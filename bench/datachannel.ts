@@ -5,8 +5,10 @@
 // - dtls: two real Parley peers over UDP on 127.0.0.1 with ICE, DTLS and SCTP
 //   (bench/datachannel-dtls.ts), beside two Pion peers doing the same in one Go process
 //   (bench/pion-dc, built offline from Debian's sources by test/e2e/go-build.ts), case by case in
-//   the same run; prints both, the ratio Parley/Pion, and each process's CPU time in the window
-//   (both peers of a side share a process), so MB per CPU-second compares per core.
+//   the same run. Parley is measured twice: each peer in its own process (as a transceiver and
+//   its client are; Pion's one Go process spreads its peers over both vCPUs) and both in this
+//   one process; prints all, the ratios Parley/Pion, and the CPU time both peers used in the
+//   window (summed over processes), so MB per CPU-second compares per core.
 // Runs much shorter than the default 2 s per case are dominated by JIT warm-up.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -117,18 +119,22 @@ if (mode !== 'loopback') {
     return `${(r.messages / r.seconds).toFixed(0).padStart(7)} ${mbs.toFixed(2).padStart(7)} ${((r.cpuMs / 10 / r.seconds).toFixed(0) + '%').padStart(5)} ${(r.bytes / 1e6 / (r.cpuMs / 1000)).toFixed(1).padStart(7)}`;
   };
   const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a').padStart(7);
+  const perCpu = (r: DtlsCase): number => r.bytes / r.cpuMs;
   console.log(
     `\ndata channel over DTLS + SCTP, two peers on 127.0.0.1 UDP, ordered binary, ${seconds} s per case (Pion: ${pion.goVersion})`,
   );
-  console.log('         |           Parley (Node)          |        Pion (Go, webrtc v3)      | Parley/Pion');
-  console.log('size     |   msg/s    MB/s   CPU  MB/CPU-s  |   msg/s    MB/s   CPU  MB/CPU-s  |    MB/s  MB/CPU-s');
+  console.log('         |     Parley (Node), each peer its own process     |        Pion (Go, webrtc v3)      | Parley/Pion');
+  console.log('size     | layout   msg/s    MB/s   CPU  MB/CPU-s           |   msg/s    MB/s   CPU  MB/CPU-s  |    MB/s  MB/CPU-s');
   for (const size of [1024, 16 * 1024, 64 * 1024]) {
-    const p = await measureDtls(size, seconds * 1000);
+    const two = await measureDtls(size, seconds * 1000, 'two-processes');
     const g = await measurePion(pion.path, size, seconds * 1000);
-    const perCpu = (r: DtlsCase): number => r.bytes / r.cpuMs;
-    console.log(
-      `${String(size).padEnd(8)} | ${fmt(p)}   | ${fmt(g)}   | ${ratio(p.bytes / p.seconds, g.bytes / g.seconds)} ${ratio(perCpu(p), perCpu(g))}`,
-    );
+    const one = await measureDtls(size, seconds * 1000, 'one-process');
+    const row = (layout: string, p: DtlsCase): string =>
+      `${String(size).padEnd(8)} | ${layout.padEnd(6)} ${fmt(p)}           | ${fmt(g)}   | ${ratio(p.bytes / p.seconds, g.bytes / g.seconds)} ${ratio(perCpu(p), perCpu(g))}`;
+    console.log(row('2 proc', two));
+    console.log(row('1 proc', one));
   }
-  console.log('CPU: the process (both peers) during the window, as a share of one core; MB/CPU-s = MB received per CPU-second');
+  console.log(
+    'layout: 2 proc = each Parley peer in its own process (as transceiver and client are; Pion spreads its one process over both vCPUs), 1 proc = both in one\nCPU: both peers during the window (summed over processes), as a share of one core; MB/CPU-s = MB received per CPU-second',
+  );
 }
