@@ -31,4 +31,4 @@ process.on('message', (m: ReceiverRequest) => {
   }
 });
 process.once('disconnect', () => receiver.close());
-reply({ type: 'listening', port: receiver.port, fingerprint: receiver.fingerprint });
+reply({ type: 'listening', port: receiver.port, io: receiver.io, fingerprint: receiver.fingerprint });

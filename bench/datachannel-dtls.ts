@@ -15,7 +15,6 @@
 // Not here: the Pion reference (bench/pion-dc) and the table (bench/datachannel.ts).
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import type { Socket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import type { TransportAddress } from '../src/core/address.ts';
 import { generateCertificate } from '../src/core/dtls/index.ts';
@@ -24,7 +23,10 @@ import { ADDRESS_PATHS, AudioPeer } from '../src/core/peer/index.ts';
 import type { PeerEvent } from '../src/core/peer/index.ts';
 import { seededRng } from '../src/core/rng.ts';
 import { createCoreIce } from '../src/client/core-ice.ts';
-import { transceiverSettings } from '../src/transceiver/config.ts';
+import { resolveMediaIo, transceiverSettings } from '../src/transceiver/config.ts';
+import { DgramMediaSocket } from '../src/transceiver/media/media-socket.ts';
+import type { MediaIo, MediaPeer, MediaSocket } from '../src/transceiver/media/media-socket.ts';
+import { DEFAULT_MEDIA_BATCH_US, NativeMediaSocket } from '../src/transceiver/media/media-socket-native.ts';
 
 type Peer = AudioPeer<TransportAddress>;
 
@@ -33,6 +35,8 @@ export interface DtlsCase {
   readonly bytes: number;
   readonly seconds: number;
   readonly cpuMs: number;
+  /** The receiving (transceiver) side's media socket; absent for Pion. */
+  readonly receiverIo?: MediaIo;
 }
 
 const LOW_WATER = 512 * 1024;
@@ -40,32 +44,37 @@ const SETUP_MS = 10_000;
 const certLite = generateCertificate(seededRng('bench-dc-lite'));
 const certCtl = generateCertificate(seededRng('bench-dc-ctl'));
 
-/** One peer on one socket: every datagram in, every transmit out, one timer to the peer's deadline. */
+/** Where a shell's datagrams go: Node's dgram (the client's, `parley call`) or the transceiver's media socket. */
+interface Wire {
+  send(data: Buffer, to: TransportAddress): void;
+  close(): void;
+}
+
+/** One peer on one wire: every datagram in, every transmit out, one timer to the peer's deadline. */
 class Shell {
   readonly #peer: Peer;
-  readonly #socket: Socket;
+  readonly #wire: Wire;
   readonly #onEvent: (e: PeerEvent<TransportAddress>) => void;
+  readonly #send = (t: { data: Buffer; path: TransportAddress }): void => this.#wire.send(t.data, t.path);
+  readonly #event = (e: PeerEvent<TransportAddress>): void => this.#onEvent(e);
   #timer: NodeJS.Timeout | undefined;
   #armedAt: number | undefined;
   #closed = false;
 
-  constructor(peer: Peer, socket: Socket, onEvent: (e: PeerEvent<TransportAddress>) => void) {
+  constructor(peer: Peer, wire: Wire, onEvent: (e: PeerEvent<TransportAddress>) => void) {
     this.#peer = peer;
-    this.#socket = socket;
+    this.#wire = wire;
     this.#onEvent = onEvent;
-    socket.on('message', (data, rinfo) => {
-      peer.handle(data, { address: rinfo.address, port: rinfo.port, family: 'IPv4' }, performance.now());
-      this.flush();
-    });
+  }
+
+  receive(datagram: Buffer, from: TransportAddress): void {
+    this.#peer.handle(datagram, from, performance.now());
+    this.flush();
   }
 
   flush(): void {
     if (this.#closed) return;
-    const deadline = drain(
-      this.#peer,
-      (t) => this.#socket.send(t.data, t.path.port, t.path.address),
-      (e) => this.#onEvent(e),
-    );
+    const deadline = drain(this.#peer, this.#send, this.#event);
     if (deadline === this.#armedAt) return; // the armed timer already fires then
     clearTimeout(this.#timer);
     this.#armedAt = deadline;
@@ -83,17 +92,50 @@ class Shell {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);
-    this.#socket.close();
+    this.#wire.close();
   }
 }
 
-/** The lite side gets the transceiver's media-socket buffers (--udp-buffer; Linux caps them at rmem_max/wmem_max). */
-function bind(bufferBytes?: number): Promise<Socket> {
+/** A dgram socket on 127.0.0.1, one system call per datagram each way, as the client's UDP driver. */
+async function dgramWire(into: () => Shell, bufferBytes?: number): Promise<{ wire: Wire; port: number }> {
   const s = createSocket({ type: 'udp4', recvBufferSize: bufferBytes, sendBufferSize: bufferBytes });
-  return new Promise((resolve, reject) => {
+  await new Promise<void>((resolve, reject) => {
     s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => resolve(s));
+    s.bind(0, '127.0.0.1', () => resolve());
   });
+  s.on('message', (data, rinfo) => into().receive(data, { address: rinfo.address, port: rinfo.port, family: 'IPv4' }));
+  return { wire: { send: (data, to) => s.send(data, to.port, to.address), close: () => s.close() }, port: s.address().port };
+}
+
+const NO_HEADER = Buffer.alloc(0);
+
+/**
+ * The transceiver's media socket as `--media-io` resolves it (native: recvmmsg/sendmmsg in
+ * batches, the default --media-batch-us window, ended at once by DTLS as the endpoint's
+ * urgentOffset does; else dgram) with its --udp-buffer. Like the endpoint, DTLS datagrams are
+ * copied out of the native receive area before the peer sees them. No relay header: the peers
+ * talk directly.
+ */
+async function transceiverWire(into: () => Shell): Promise<{ wire: Wire; port: number; io: MediaIo }> {
+  const bufferBytes = transceiverSettings.udpBuffer.default;
+  const { io } = resolveMediaIo(undefined);
+  const o = {
+    bind: { address: '127.0.0.1', port: 0, family: 'IPv4' as const },
+    bufferBytes,
+    // The endpoint copies every datagram that is not RTP (it may be kept by ICE or a DTLS flight).
+    onDatagram: (msg: Buffer, from: MediaPeer) => into().receive(Buffer.from(msg), from.socket),
+    onTooLarge: () => {},
+    onSendError: () => {},
+  };
+  const socket: MediaSocket =
+    io === 'native'
+      ? await NativeMediaSocket.bind({ ...o, batchUs: DEFAULT_MEDIA_BATCH_US, urgentOffset: 0 })
+      : await DgramMediaSocket.bind(o);
+  return {
+    wire: { send: (data, to) => socket.send(NO_HEADER, data, to), close: () => void socket.close() },
+    port: socket.address.port,
+    io,
+  };
 }
 
 const dataChannels = { remoteMaxMessageSize: 256 * 1024 };
@@ -105,6 +147,8 @@ const creds = {
 /** What arrives at the receiving peer, counted from `reset()`. */
 export interface Receiver {
   readonly port: number;
+  /** The receiver's media socket (--media-io as the transceiver resolves it). */
+  readonly io: MediaIo;
   readonly fingerprint: string;
   readonly messages: number;
   readonly bytes: number;
@@ -118,7 +162,7 @@ export interface Receiver {
  * process's certificate (a certificate is made per process: the seeded rng does not make its key).
  */
 export async function startReceiver(senderFingerprint: string): Promise<Receiver> {
-  const socket = await bind(transceiverSettings.udpBuffer.default);
+  const { wire, port, io } = await transceiverWire(() => shell);
   const peer: Peer = new AudioPeer({
     rng: seededRng('bench-dc-lite-peer'),
     paths: ADDRESS_PATHS,
@@ -134,7 +178,7 @@ export async function startReceiver(senderFingerprint: string): Promise<Receiver
   let messages = 0;
   let bytes = 0;
   let failure: string | undefined;
-  const shell = new Shell(peer, socket, (e) => {
+  const shell: Shell = new Shell(peer, wire, (e) => {
     if (e.type === 'datachannel' && e.event.type === 'message') {
       messages++;
       bytes += (e.event.data as Buffer).length;
@@ -143,7 +187,8 @@ export async function startReceiver(senderFingerprint: string): Promise<Receiver
   peer.start(performance.now());
   shell.flush();
   return {
-    port: socket.address().port,
+    port,
+    io,
     fingerprint: certLite.fingerprint,
     get messages() {
       return messages;
@@ -168,6 +213,7 @@ export async function startReceiver(senderFingerprint: string): Promise<Receiver
 /** The far end of a measurement: the receiver in this process, or in a child process it reports from. */
 interface ReceiverHandle {
   readonly port: number;
+  readonly io: MediaIo;
   readonly fingerprint: string;
   /** Starts counting (and, in a child, its CPU clock). */
   start(): Promise<void>;
@@ -180,6 +226,7 @@ async function localReceiver(): Promise<ReceiverHandle> {
   const r = await startReceiver(certCtl.fingerprint);
   return {
     port: r.port,
+    io: r.io,
     fingerprint: r.fingerprint,
     start: async () => r.reset(),
     stop: async () => ({ messages: r.messages, bytes: r.bytes, cpuMs: 0, failure: r.failure }),
@@ -190,14 +237,22 @@ async function localReceiver(): Promise<ReceiverHandle> {
 /** The protocol between this process and bench/datachannel-dtls-receiver.ts, over the IPC channel. */
 export type ReceiverRequest = { readonly type: 'start' } | { readonly type: 'stop' };
 export type ReceiverReply =
-  | { readonly type: 'listening'; readonly port: number; readonly fingerprint: string }
+  | { readonly type: 'listening'; readonly port: number; readonly io: MediaIo; readonly fingerprint: string }
   | { readonly type: 'started' }
   | { readonly type: 'stopped'; readonly messages: number; readonly bytes: number; readonly cpuMs: number; readonly failure?: string };
 
 function childReceiver(): Promise<ReceiverHandle> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./datachannel-dtls-receiver.ts', import.meta.url)), certCtl.fingerprint], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.DCX_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.DCX_PROF] : []),
+      fileURLToPath(new URL('./datachannel-dtls-receiver.ts', import.meta.url)),
+      certCtl.fingerprint,
+    ],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   const replies: ReceiverReply[] = [];
   const waiting: ((r: ReceiverReply) => void)[] = [];
   let exited: Error | undefined;
@@ -222,8 +277,9 @@ function childReceiver(): Promise<ReceiverHandle> {
       else waiting.push(take);
     });
   const ask = (r: ReceiverRequest): void => void child.send(r);
-  return next('listening').then(({ port, fingerprint }) => ({
+  return next('listening').then(({ port, io, fingerprint }) => ({
     port,
+    io,
     fingerprint,
     start: async () => {
       ask({ type: 'start' });
@@ -247,7 +303,7 @@ export type ProcessLayout = 'one-process' | 'two-processes';
 /** Sends `size`-byte binary messages on one ordered channel for `ms` and measures the receiving side. */
 export async function measureDtls(size: number, ms: number, layout: ProcessLayout): Promise<DtlsCase> {
   const receiver = await (layout === 'two-processes' ? childReceiver() : localReceiver());
-  const ctlSocket = await bind();
+  const ctlWire = await dgramWire(() => ctlShell);
   const liteAddress: TransportAddress = { address: '127.0.0.1', port: receiver.port, family: 'IPv4' };
   const agent = createCoreIce(
     {
@@ -286,7 +342,7 @@ export async function measureDtls(size: number, ms: number, layout: ProcessLayou
     while (data.send(channel, payload, now));
     ctlShell.flush();
   };
-  const ctlShell = new Shell(ctl, ctlSocket, (e) => {
+  const ctlShell: Shell = new Shell(ctl, ctlWire.wire, (e) => {
     if (e.type !== 'datachannel') {
       if (e.type === 'failed') failure = `ctl: ${e.reason} ${e.detail}`;
       return;
@@ -321,7 +377,13 @@ export async function measureDtls(size: number, ms: number, layout: ProcessLayou
     const cpu = process.cpuUsage(cpu0);
     failure ??= got.failure;
     if (failure) throw new Error(failure);
-    return { messages: got.messages, bytes: got.bytes, seconds, cpuMs: (cpu.user + cpu.system) / 1000 + got.cpuMs };
+    return {
+      messages: got.messages,
+      bytes: got.bytes,
+      seconds,
+      cpuMs: (cpu.user + cpu.system) / 1000 + got.cpuMs,
+      receiverIo: receiver.io,
+    };
   } finally {
     ctl.close(performance.now());
     ctlShell.close();

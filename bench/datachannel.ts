@@ -125,16 +125,19 @@ if (mode !== 'loopback') {
   );
   console.log('         |     Parley (Node), each peer its own process     |        Pion (Go, webrtc v3)      | Parley/Pion');
   console.log('size     | layout   msg/s    MB/s   CPU  MB/CPU-s           |   msg/s    MB/s   CPU  MB/CPU-s  |    MB/s  MB/CPU-s');
+  let receiverIo: string | undefined;
   for (const size of [1024, 16 * 1024, 64 * 1024]) {
     const two = await measureDtls(size, seconds * 1000, 'two-processes');
     const g = await measurePion(pion.path, size, seconds * 1000);
     const one = await measureDtls(size, seconds * 1000, 'one-process');
     const row = (layout: string, p: DtlsCase): string =>
       `${String(size).padEnd(8)} | ${layout.padEnd(6)} ${fmt(p)}           | ${fmt(g)}   | ${ratio(p.bytes / p.seconds, g.bytes / g.seconds)} ${ratio(perCpu(p), perCpu(g))}`;
-    console.log(row('2 proc', two));
+    console.log(row(`2 proc`, two));
+    receiverIo = two.receiverIo;
     console.log(row('1 proc', one));
   }
   console.log(
-    'layout: 2 proc = each Parley peer in its own process (as transceiver and client are; Pion spreads its one process over both vCPUs), 1 proc = both in one\nCPU: both peers during the window (summed over processes), as a share of one core; MB/CPU-s = MB received per CPU-second',
+    `receiver: the transceiver's media socket (--media-io ${receiverIo}); sender: dgram, as parley call\n` +
+      'layout: 2 proc = each Parley peer in its own process (as transceiver and client are; Pion spreads its one process over both vCPUs), 1 proc = both in one\nCPU: both peers during the window (summed over processes), as a share of one core; MB/CPU-s = MB received per CPU-second',
   );
 }
