@@ -4,7 +4,9 @@
 // ICE, DTLS 1.2 and SCTP as in a call — no audio source, so only data flows. The controlling side
 // opens one ordered channel and sends binary messages of one size for the window, keeping its
 // buffer filled (refilled at the 512 KiB low-water mark, as the Pion reference does); the lite
-// side counts what arrives. Two layouts:
+// side counts what arrives. Both peers seal and open DTLS records with the AEAD the transceiver
+// resolves (--srtp native: the addon's AES-128-GCM keyed once; node:crypto without the addon).
+// Two layouts:
 // - 'two-processes' (what the table compares with Pion): the lite peer runs in a child process
 //   (bench/datachannel-dtls-receiver.ts), as a transceiver and a client are separate processes in
 //   reality; Pion's two peers likewise spread over both vCPUs as Go threads. CPU is the sum of
@@ -12,6 +14,8 @@
 // - 'one-process': both peers share this process and its one event loop (the earlier layout).
 // Returns messages and bytes received in the window and the CPU time (process.cpuUsage, user +
 // system) both peers used during it.
+// PARLEY_BENCH_CPU_PROF=DIR: the receiver process writes a --cpu-prof there (run the parent with
+// --cpu-prof too for the sender).
 // Not here: the Pion reference (bench/pion-dc) and the table (bench/datachannel.ts).
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -23,7 +27,7 @@ import { ADDRESS_PATHS, AudioPeer } from '../src/core/peer/index.ts';
 import type { PeerEvent } from '../src/core/peer/index.ts';
 import { seededRng } from '../src/core/rng.ts';
 import { createCoreIce } from '../src/client/core-ice.ts';
-import { resolveMediaIo, transceiverSettings } from '../src/transceiver/config.ts';
+import { resolveMediaIo, resolveSrtp, transceiverSettings } from '../src/transceiver/config.ts';
 import { DgramMediaSocket } from '../src/transceiver/media/media-socket.ts';
 import type { MediaIo, MediaPeer, MediaSocket } from '../src/transceiver/media/media-socket.ts';
 import { DEFAULT_MEDIA_BATCH_US, NativeMediaSocket } from '../src/transceiver/media/media-socket-native.ts';
@@ -139,6 +143,8 @@ async function transceiverWire(into: () => Shell): Promise<{ wire: Wire; port: n
 }
 
 const dataChannels = { remoteMaxMessageSize: 256 * 1024 };
+/** The DTLS record AEAD as the transceiver resolves it (--srtp: native where the addon built), for both peers. */
+const dtlsRecordAead = resolveSrtp(undefined).recordAead;
 const creds = {
   lite: { ufrag: 'benchliteufrag00', pwd: 'benchlitepassword0000000' },
   ctl: { ufrag: 'benchctl', pwd: 'benchctlpassword00000000' },
@@ -174,6 +180,7 @@ export async function startReceiver(senderFingerprint: string): Promise<Receiver
     cname: 'lite',
     payloadType: 111,
     dataChannels,
+    dtlsRecordAead,
   });
   let messages = 0;
   let bytes = 0;
@@ -245,7 +252,7 @@ function childReceiver(): Promise<ReceiverHandle> {
   const child = spawn(
     process.execPath,
     [
-      ...(process.env.DCX_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.DCX_PROF] : []),
+      ...(process.env.PARLEY_BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PARLEY_BENCH_CPU_PROF] : []),
       fileURLToPath(new URL('./datachannel-dtls-receiver.ts', import.meta.url)),
       certCtl.fingerprint,
     ],
@@ -327,6 +334,7 @@ export async function measureDtls(size: number, ms: number, layout: ProcessLayou
     cname: 'ctl',
     payloadType: 111,
     dataChannels,
+    dtlsRecordAead,
   });
 
   const payload = Buffer.alloc(size, 0x62);

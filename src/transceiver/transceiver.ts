@@ -10,6 +10,7 @@ import { generateCertificate } from '../core/dtls/index.ts';
 import type { DtlsCertificate } from '../core/dtls/index.ts';
 import type { Rng } from '../core/rng.ts';
 import type { SrtpTransformFactory } from '../core/srtp/index.ts';
+import type { RecordAeadFactory } from '../core/dtls/index.ts';
 import type { Keyring } from '../core/token/index.ts';
 import { systemClock } from '../common/clock.ts';
 import type { Clock, Timer } from '../common/clock.ts';
@@ -75,6 +76,8 @@ export interface TransceiverOptions {
   readonly mediaBatchUs?: number;
   /** SRTP cipher for AES-CM sessions (--srtp, config.ts resolveSrtp); default the TypeScript one. */
   readonly srtpTransform?: SrtpTransformFactory;
+  /** AEAD for DTLS records (--srtp native: config.ts resolveSrtp); default node:crypto. */
+  readonly dtlsRecordAead?: RecordAeadFactory;
   /** Time for sessions, tokens and drain; default the system clock. */
   readonly clock?: Clock;
   /** Served at / (the demo page). */
@@ -164,6 +167,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     setupTimeoutMs: o.setupTimeoutMs,
     handlerSetupTimeoutMs: o.handlerSetupTimeoutMs,
     srtpTransform: o.srtpTransform,
+    dtlsRecordAead: o.dtlsRecordAead,
     tokenEnded: o.tokenEnded,
     locationOf: o.locationOf,
   });

@@ -6,6 +6,7 @@ import type { DtlsDropReason, DtlsFailure } from './errors.ts';
 import type { SrtpProfileName } from './extensions.ts';
 import type { FlightEntry } from './flight.ts';
 import type { HandshakeMessage } from './reassembly.ts';
+import type { RecordAeadFactory } from './record.ts';
 import type { AuthKind, CipherSuite } from './suites.ts';
 
 export type { DtlsCertificate, DtlsFailure, SrtpProfileName };
@@ -30,6 +31,8 @@ export interface DtlsOptions {
   cookie?: boolean;
   /** Told of every record dropped (the `drops` counters as they happen), for process metrics. */
   onDrop?: (reason: DtlsDropReason) => void;
+  /** The record AEAD (the native addon); default node:crypto. */
+  recordAead?: RecordAeadFactory;
 }
 
 export type DtlsEvent =

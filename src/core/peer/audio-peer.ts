@@ -422,6 +422,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
         remoteFingerprint: this.#o.remoteFingerprint,
         rng: this.#o.rng,
         onDrop: this.#o.onDtlsDrop,
+        recordAead: this.#o.dtlsRecordAead,
         // The lite side (the transceiver) as DTLS server: a stateless cookie round trip before
         // any flight larger than the ClientHello goes to an address that may be forged.
         cookie: this.#lite !== undefined && this.#o.dtlsRole === 'server',

@@ -9,6 +9,7 @@ import { formatAddress } from '../../core/address.ts';
 import type { DtlsCertificate } from '../../core/dtls/index.ts';
 import type { Rng } from '../../core/rng.ts';
 import type { SrtpTransformFactory } from '../../core/srtp/index.ts';
+import type { RecordAeadFactory } from '../../core/dtls/index.ts';
 import type { PeerDataOptions } from '../../core/peer/index.ts';
 import { DEFAULT_LOCAL_MAX_MESSAGE_SIZE, SdpErrorCode, analyzeOffer, buildAnswer, dtlsRole } from '../../core/sdp/index.ts';
 import { mint } from '../../core/token/index.ts';
@@ -55,6 +56,8 @@ export interface CallRegistryOptions {
   readonly callIds?: CallIds;
   /** SRTP cipher factory handed to every session (--srtp); default TypeScript. */
   readonly srtpTransform?: SrtpTransformFactory;
+  /** DTLS record AEAD handed to every session (--srtp native); default node:crypto. */
+  readonly dtlsRecordAead?: RecordAeadFactory;
   /** A call ended: its routing token (the server ufrag) opens no more relay flows (relays/token-revocations.ts). */
   readonly tokenEnded?: (ufrag: string) => void;
   /**
@@ -206,6 +209,7 @@ export class CallRegistry implements CallService {
       setupTimeoutMs: o.setupTimeoutMs,
       maxDurationMs: o.maxCallMs,
       srtpTransform: o.srtpTransform,
+      dtlsRecordAead: o.dtlsRecordAead,
       dataChannels,
       onChannelDrop: (reason) => m.sctpDrops[reason].inc(),
     });

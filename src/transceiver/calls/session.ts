@@ -18,6 +18,7 @@ import { DataChannelCode, DataChannelError } from '../../core/datachannel/index.
 import { DEFAULT_REMOTE_MAX_MESSAGE_SIZE } from '../../core/peer/index.ts';
 import type { Rng } from '../../core/rng.ts';
 import type { SrtpTransformFactory } from '../../core/srtp/index.ts';
+import type { RecordAeadFactory } from '../../core/dtls/index.ts';
 import type { DtmfOptions, MediaHandlerFactory } from '../handlers/media-handler.ts';
 import { HandlerError, HandlerErrorCode } from '../handlers/errors.ts';
 import { DTMF_DIGITS } from '../../core/rtp/index.ts';
@@ -90,6 +91,8 @@ export interface SessionOptions {
   readonly rtcpIntervalMs?: number;
   /** SrtpSessionOptions.createTransform (--srtp native); default the TypeScript transforms. */
   readonly srtpTransform?: SrtpTransformFactory;
+  /** DtlsOptions.recordAead (--srtp native); default node:crypto. */
+  readonly dtlsRecordAead?: RecordAeadFactory;
   /** Data channels, when the answer took the offer's data section (port and size from SDP, limits). */
   readonly dataChannels?: PeerDataOptions;
   /** Told of every data-channel refusal of the call's own (a process-wide metric). */
@@ -176,6 +179,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       certificate: o.certificate,
       remoteFingerprint: o.remoteFingerprint,
       srtpTransform: o.srtpTransform,
+      dtlsRecordAead: o.dtlsRecordAead,
       ssrc: o.ssrc,
       cname: o.cname,
       payloadType: o.opusPayloadType,
