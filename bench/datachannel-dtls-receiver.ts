@@ -10,8 +10,9 @@ import type { ReceiverReply, ReceiverRequest } from './datachannel-dtls.ts';
 if (!process.send) throw new Error('bench/datachannel-dtls-receiver.ts runs as a child of bench/datachannel.ts (IPC channel)');
 const reply = (r: ReceiverReply): void => void process.send!(r);
 const senderFingerprint = process.argv[2];
-if (!senderFingerprint) throw new Error('usage: datachannel-dtls-receiver.ts SENDER_FINGERPRINT');
-const receiver = await startReceiver(senderFingerprint);
+if (!senderFingerprint) throw new Error('usage: datachannel-dtls-receiver.ts SENDER_FINGERPRINT [PACING_SLOT_BYTES]');
+const slotBytes = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
+const receiver = await startReceiver(senderFingerprint, slotBytes);
 let cpu0 = process.cpuUsage();
 process.on('message', (m: ReceiverRequest) => {
   if (m.type === 'start') {

@@ -24,7 +24,7 @@ import type { TransportAddress } from '../src/core/address.ts';
 import { generateCertificate } from '../src/core/dtls/index.ts';
 import { drain } from '../src/core/output.ts';
 import { ADDRESS_PATHS, AudioPeer } from '../src/core/peer/index.ts';
-import type { PeerEvent } from '../src/core/peer/index.ts';
+import type { PeerDataOptions, PeerEvent } from '../src/core/peer/index.ts';
 import { seededRng } from '../src/core/rng.ts';
 import { createCoreIce } from '../src/client/core-ice.ts';
 import { resolveMediaIo, resolveSrtp, transceiverSettings } from '../src/transceiver/config.ts';
@@ -142,7 +142,11 @@ async function transceiverWire(into: () => Shell): Promise<{ wire: Wire; port: n
   };
 }
 
-const dataChannels = { remoteMaxMessageSize: 256 * 1024 };
+/** Both peers' data-channel options; `slotBytes` replaces the pacer's per-slot cap (src/core/peer/pacer.ts), default its default. */
+const dataChannelsWith = (slotBytes: number | undefined): PeerDataOptions => ({
+  remoteMaxMessageSize: 256 * 1024,
+  ...(slotBytes === undefined ? {} : { pacing: { maxBytesPerSlot: slotBytes } }),
+});
 /** The DTLS record AEAD as the transceiver resolves it (--srtp: native where the addon built), for both peers. */
 const dtlsRecordAead = resolveSrtp(undefined).recordAead;
 const creds = {
@@ -167,7 +171,7 @@ export interface Receiver {
  * The receiving peer: the transceiver's ICE-lite role, DTLS server, on its own socket, with this
  * process's certificate (a certificate is made per process: the seeded rng does not make its key).
  */
-export async function startReceiver(senderFingerprint: string): Promise<Receiver> {
+export async function startReceiver(senderFingerprint: string, slotBytes: number | undefined): Promise<Receiver> {
   const { wire, port, io } = await transceiverWire(() => shell);
   const peer: Peer = new AudioPeer({
     rng: seededRng('bench-dc-lite-peer'),
@@ -179,7 +183,7 @@ export async function startReceiver(senderFingerprint: string): Promise<Receiver
     ssrc: 1,
     cname: 'lite',
     payloadType: 111,
-    dataChannels,
+    dataChannels: dataChannelsWith(slotBytes),
     dtlsRecordAead,
   });
   let messages = 0;
@@ -229,8 +233,8 @@ interface ReceiverHandle {
   close(): void;
 }
 
-async function localReceiver(): Promise<ReceiverHandle> {
-  const r = await startReceiver(certCtl.fingerprint);
+async function localReceiver(slotBytes: number | undefined): Promise<ReceiverHandle> {
+  const r = await startReceiver(certCtl.fingerprint, slotBytes);
   return {
     port: r.port,
     io: r.io,
@@ -248,13 +252,14 @@ export type ReceiverReply =
   | { readonly type: 'started' }
   | { readonly type: 'stopped'; readonly messages: number; readonly bytes: number; readonly cpuMs: number; readonly failure?: string };
 
-function childReceiver(): Promise<ReceiverHandle> {
+function childReceiver(slotBytes: number | undefined): Promise<ReceiverHandle> {
   const child = spawn(
     process.execPath,
     [
       ...(process.env.PARLEY_BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PARLEY_BENCH_CPU_PROF] : []),
       fileURLToPath(new URL('./datachannel-dtls-receiver.ts', import.meta.url)),
       certCtl.fingerprint,
+      ...(slotBytes === undefined ? [] : [String(slotBytes)]),
     ],
     {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -307,9 +312,12 @@ function childReceiver(): Promise<ReceiverHandle> {
 
 export type ProcessLayout = 'one-process' | 'two-processes';
 
-/** Sends `size`-byte binary messages on one ordered channel for `ms` and measures the receiving side. */
-export async function measureDtls(size: number, ms: number, layout: ProcessLayout): Promise<DtlsCase> {
-  const receiver = await (layout === 'two-processes' ? childReceiver() : localReceiver());
+/**
+ * Sends `size`-byte binary messages on one ordered channel for `ms` and measures the receiving
+ * side; `slotBytes` sets both peers' pacing cap per 20 ms slot (default: the product's).
+ */
+export async function measureDtls(size: number, ms: number, layout: ProcessLayout, slotBytes?: number): Promise<DtlsCase> {
+  const receiver = await (layout === 'two-processes' ? childReceiver(slotBytes) : localReceiver(slotBytes));
   const ctlWire = await dgramWire(() => ctlShell);
   const liteAddress: TransportAddress = { address: '127.0.0.1', port: receiver.port, family: 'IPv4' };
   const agent = createCoreIce(
@@ -333,7 +341,7 @@ export async function measureDtls(size: number, ms: number, layout: ProcessLayou
     ssrc: 2,
     cname: 'ctl',
     payloadType: 111,
-    dataChannels,
+    dataChannels: dataChannelsWith(slotBytes),
     dtlsRecordAead,
   });
 
