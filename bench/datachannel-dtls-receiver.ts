@@ -27,6 +27,7 @@ process.on('message', (m: ReceiverRequest) => {
       messages: receiver.messages,
       bytes: receiver.bytes,
       cpuMs: (cpu.user + cpu.system) / 1000,
+      datagramsPerWakeUp: receiver.datagramsPerWakeUp,
       ...(f ? { failure: f } : {}),
     });
   }

@@ -41,6 +41,8 @@ export interface DtlsCase {
   readonly cpuMs: number;
   /** The receiving (transceiver) side's media socket; absent for Pion. */
   readonly receiverIo?: MediaIo;
+  /** Datagrams the receiver took per receive callback (one wake-up of its JS thread); absent for Pion. */
+  readonly receiverDatagramsPerWakeUp?: number;
 }
 
 const LOW_WATER = 512 * 1024;
@@ -120,14 +122,20 @@ const NO_HEADER = Buffer.alloc(0);
  * copied out of the native receive area before the peer sees them. No relay header: the peers
  * talk directly.
  */
-async function transceiverWire(into: () => Shell): Promise<{ wire: Wire; port: number; io: MediaIo }> {
+async function transceiverWire(
+  into: () => Shell,
+): Promise<{ wire: Wire; port: number; io: MediaIo; datagrams: () => number; wakeUps: () => number }> {
   const bufferBytes = transceiverSettings.udpBuffer.default;
   const { io } = resolveMediaIo(undefined);
+  let datagrams = 0;
   const o = {
     bind: { address: '127.0.0.1', port: 0, family: 'IPv4' as const },
     bufferBytes,
     // The endpoint copies every datagram that is not RTP (it may be kept by ICE or a DTLS flight).
-    onDatagram: (msg: Buffer, from: MediaPeer) => into().receive(Buffer.from(msg), from.socket),
+    onDatagram: (msg: Buffer, from: MediaPeer) => {
+      datagrams++;
+      into().receive(Buffer.from(msg), from.socket);
+    },
     onTooLarge: () => {},
     onSendError: () => {},
   };
@@ -139,6 +147,9 @@ async function transceiverWire(into: () => Shell): Promise<{ wire: Wire; port: n
     wire: { send: (data, to) => socket.send(NO_HEADER, data, to), close: () => void socket.close() },
     port: socket.address.port,
     io,
+    datagrams: () => datagrams,
+    // A receive callback is one wake-up of the JS thread: a batch (native) or a datagram (dgram).
+    wakeUps: () => (socket instanceof NativeMediaSocket ? socket.batches : datagrams),
   };
 }
 
@@ -163,6 +174,8 @@ export interface Receiver {
   readonly messages: number;
   readonly bytes: number;
   readonly failure: string | undefined;
+  /** Datagrams received per receive callback since reset: how many share one wake-up. */
+  readonly datagramsPerWakeUp: number;
   reset(): void;
   close(): void;
 }
@@ -172,7 +185,7 @@ export interface Receiver {
  * process's certificate (a certificate is made per process: the seeded rng does not make its key).
  */
 export async function startReceiver(senderFingerprint: string, slotBytes: number | undefined): Promise<Receiver> {
-  const { wire, port, io } = await transceiverWire(() => shell);
+  const { wire, port, io, datagrams, wakeUps } = await transceiverWire(() => shell);
   const peer: Peer = new AudioPeer({
     rng: seededRng('bench-dc-lite-peer'),
     paths: ADDRESS_PATHS,
@@ -188,6 +201,8 @@ export async function startReceiver(senderFingerprint: string, slotBytes: number
   });
   let messages = 0;
   let bytes = 0;
+  let datagrams0 = 0;
+  let wakeUps0 = 0;
   let failure: string | undefined;
   const shell: Shell = new Shell(peer, wire, (e) => {
     if (e.type === 'datachannel' && e.event.type === 'message') {
@@ -210,9 +225,14 @@ export async function startReceiver(senderFingerprint: string, slotBytes: number
     get failure() {
       return failure;
     },
+    get datagramsPerWakeUp() {
+      return (datagrams() - datagrams0) / Math.max(1, wakeUps() - wakeUps0);
+    },
     reset() {
       messages = 0;
       bytes = 0;
+      datagrams0 = datagrams();
+      wakeUps0 = wakeUps();
     },
     close() {
       peer.close(performance.now());
@@ -229,7 +249,7 @@ interface ReceiverHandle {
   /** Starts counting (and, in a child, its CPU clock). */
   start(): Promise<void>;
   /** Stops counting: what arrived since start, and the CPU the receiver's process used (0 when it is ours). */
-  stop(): Promise<{ messages: number; bytes: number; cpuMs: number; failure: string | undefined }>;
+  stop(): Promise<{ messages: number; bytes: number; cpuMs: number; datagramsPerWakeUp: number; failure: string | undefined }>;
   close(): void;
 }
 
@@ -240,7 +260,7 @@ async function localReceiver(slotBytes: number | undefined): Promise<ReceiverHan
     io: r.io,
     fingerprint: r.fingerprint,
     start: async () => r.reset(),
-    stop: async () => ({ messages: r.messages, bytes: r.bytes, cpuMs: 0, failure: r.failure }),
+    stop: async () => ({ messages: r.messages, bytes: r.bytes, cpuMs: 0, datagramsPerWakeUp: r.datagramsPerWakeUp, failure: r.failure }),
     close: () => r.close(),
   };
 }
@@ -250,7 +270,14 @@ export type ReceiverRequest = { readonly type: 'start' } | { readonly type: 'sto
 export type ReceiverReply =
   | { readonly type: 'listening'; readonly port: number; readonly io: MediaIo; readonly fingerprint: string }
   | { readonly type: 'started' }
-  | { readonly type: 'stopped'; readonly messages: number; readonly bytes: number; readonly cpuMs: number; readonly failure?: string };
+  | {
+      readonly type: 'stopped';
+      readonly messages: number;
+      readonly bytes: number;
+      readonly cpuMs: number;
+      readonly datagramsPerWakeUp: number;
+      readonly failure?: string;
+    };
 
 function childReceiver(slotBytes: number | undefined): Promise<ReceiverHandle> {
   const child = spawn(
@@ -275,7 +302,8 @@ function childReceiver(slotBytes: number | undefined): Promise<ReceiverHandle> {
   });
   child.once('exit', (code, signal) => {
     exited = new Error(`receiver process exited (${code ?? signal})`);
-    for (const w of waiting.splice(0)) w({ type: 'stopped', messages: 0, bytes: 0, cpuMs: 0, failure: exited.message });
+    for (const w of waiting.splice(0))
+      w({ type: 'stopped', messages: 0, bytes: 0, cpuMs: 0, datagramsPerWakeUp: 0, failure: exited.message });
   });
   const next = <K extends ReceiverReply['type']>(type: K): Promise<Extract<ReceiverReply, { type: K }>> =>
     new Promise((resolve, reject) => {
@@ -300,7 +328,7 @@ function childReceiver(slotBytes: number | undefined): Promise<ReceiverHandle> {
     stop: async () => {
       ask({ type: 'stop' });
       const s = await next('stopped');
-      return { messages: s.messages, bytes: s.bytes, cpuMs: s.cpuMs, failure: s.failure };
+      return { messages: s.messages, bytes: s.bytes, cpuMs: s.cpuMs, datagramsPerWakeUp: s.datagramsPerWakeUp, failure: s.failure };
     },
     close: () => {
       // The child closes its peer and exits once the channel goes; a stuck one is killed.
@@ -398,6 +426,7 @@ export async function measureDtls(size: number, ms: number, layout: ProcessLayou
       bytes: got.bytes,
       seconds,
       cpuMs: (cpu.user + cpu.system) / 1000 + got.cpuMs,
+      receiverDatagramsPerWakeUp: got.datagramsPerWakeUp,
       receiverIo: receiver.io,
     };
   } finally {

@@ -128,8 +128,8 @@ if (mode !== 'loopback') {
   console.log(
     `\ndata channel over DTLS + SCTP, two peers on 127.0.0.1 UDP, ordered binary, ${seconds} s per case (Pion: ${pion.goVersion})`,
   );
-  console.log('         |                  Parley (Node)                   |        Pion (Go, webrtc v3)      | Parley/Pion');
-  console.log('size     | layout        msg/s    MB/s   CPU  MB/CPU-s  |   msg/s    MB/s   CPU  MB/CPU-s  |    MB/s  MB/CPU-s');
+  console.log('         |                      Parley (Node)                     |        Pion (Go, webrtc v3)      | Parley/Pion');
+  console.log('size     | layout        msg/s    MB/s   CPU  MB/CPU-s  pkt/w |   msg/s    MB/s   CPU  MB/CPU-s  |    MB/s  MB/CPU-s');
   let receiverIo: string | undefined;
   for (const size of [1024, 16 * 1024, 64 * 1024]) {
     // Interleaved with Pion's case, so a change of load shows in both columns.
@@ -138,7 +138,7 @@ if (mode !== 'loopback') {
     const one = await measureDtls(size, seconds * 1000, 'one-process');
     const uncapped = await measureDtls(size, seconds * 1000, 'two-processes', RAISED_SLOT_BYTES);
     const row = (layout: string, p: DtlsCase): string =>
-      `${String(size).padEnd(8)} | ${layout.padEnd(12)} ${fmt(p)}   | ${fmt(g)}   | ${ratio(p.bytes / p.seconds, g.bytes / g.seconds)} ${ratio(perCpu(p), perCpu(g))}`;
+      `${String(size).padEnd(8)} | ${layout.padEnd(12)} ${fmt(p)} ${(p.receiverDatagramsPerWakeUp ?? 0).toFixed(1).padStart(5)} | ${fmt(g)}   | ${ratio(p.bytes / p.seconds, g.bytes / g.seconds)} ${ratio(perCpu(p), perCpu(g))}`;
     receiverIo = two.receiverIo;
     console.log(row('2 proc', two));
     console.log(row('1 proc', one));
@@ -148,6 +148,6 @@ if (mode !== 'loopback') {
     `receiver: the transceiver's media socket (--media-io ${receiverIo}); sender: dgram, as parley call\n` +
       'layout: 2 proc = each Parley peer in its own process (as transceiver and client are; Pion spreads its one process over both vCPUs), 1 proc = both in one;\n' +
       `  1 MiB = the pacer's cap raised from ${DEFAULT_MAX_BYTES_PER_SLOT / 1024} to ${RAISED_SLOT_BYTES / 1024} KiB per 20 ms slot (what the stack does without the product's ceiling)\n` +
-      'CPU: both peers during the window (summed over processes), as a share of one core; MB/CPU-s = MB received per CPU-second',
+      'CPU: both peers during the window (summed over processes), as a share of one core; MB/CPU-s = MB received per CPU-second;\npkt/w = datagrams the receiver took per receive callback (a wake-up of its JS thread: one native batch)',
   );
 }
