@@ -5,8 +5,12 @@
 // - dtls: two real Parley peers over UDP on 127.0.0.1 with ICE, DTLS and SCTP
 //   (bench/datachannel-dtls.ts), beside two Pion peers doing the same in one Go process
 //   (bench/pion-dc, built offline from Debian's sources by test/e2e/go-build.ts), case by case in
-//   the same run; prints both, the ratio Parley/Pion, and each process's CPU time in the window
-//   (both peers of a side share a process), so MB per CPU-second compares per core.
+//   the same run. Parley is measured twice: each peer in its own process (as a transceiver and
+//   its client are; Pion's one Go process spreads its peers over both vCPUs) and both in this
+//   one process; prints all, the ratios Parley/Pion, and the CPU time both peers used in the
+//   window (summed over processes), so MB per CPU-second compares per core; and once more in two
+//   processes with the pacer's per-slot cap raised to 1 MiB, to show what the stack does when
+//   the product's ceiling (src/core/peer/pacer.ts, ≈ 13 MB/s) does not set the rate.
 // Runs much shorter than the default 2 s per case are dominated by JIT warm-up.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -14,12 +18,15 @@ import { DataChannels } from '../src/core/datachannel/index.ts';
 import type { DataChannelEvent } from '../src/core/datachannel/index.ts';
 import { seededRng } from '../src/core/rng.ts';
 import { SctpBudget } from '../src/core/sctp/index.ts';
+import { DEFAULT_MAX_BYTES_PER_SLOT } from '../src/core/peer/index.ts';
 import { pumpLoopback } from './core/sctp.ts';
 import { measureDtls } from './datachannel-dtls.ts';
 import type { DtlsCase } from './datachannel-dtls.ts';
 import { buildGoProgram } from '../test/e2e/go-build.ts';
 
 const seconds = Number(process.argv[2] ?? 2);
+/** The pacing cap of the third Parley row: 4× the default, so the stack, not the ceiling, sets the rate on loopback. */
+const RAISED_SLOT_BYTES = 1024 * 1024;
 const mode = process.argv[3] ?? 'all';
 if (!(seconds > 0 && seconds <= 600)) throw new Error(`seconds per case must be in (0, 600], got ${process.argv[2]}`);
 if (!['loopback', 'dtls', 'all'].includes(mode)) throw new Error(`mode must be loopback, dtls or all, got ${mode}`);
@@ -117,18 +124,30 @@ if (mode !== 'loopback') {
     return `${(r.messages / r.seconds).toFixed(0).padStart(7)} ${mbs.toFixed(2).padStart(7)} ${((r.cpuMs / 10 / r.seconds).toFixed(0) + '%').padStart(5)} ${(r.bytes / 1e6 / (r.cpuMs / 1000)).toFixed(1).padStart(7)}`;
   };
   const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a').padStart(7);
+  const perCpu = (r: DtlsCase): number => r.bytes / r.cpuMs;
   console.log(
     `\ndata channel over DTLS + SCTP, two peers on 127.0.0.1 UDP, ordered binary, ${seconds} s per case (Pion: ${pion.goVersion})`,
   );
-  console.log('         |           Parley (Node)          |        Pion (Go, webrtc v3)      | Parley/Pion');
-  console.log('size     |   msg/s    MB/s   CPU  MB/CPU-s  |   msg/s    MB/s   CPU  MB/CPU-s  |    MB/s  MB/CPU-s');
+  console.log('         |                      Parley (Node)                     |        Pion (Go, webrtc v3)      | Parley/Pion');
+  console.log('size     | layout        msg/s    MB/s   CPU  MB/CPU-s  pkt/w |   msg/s    MB/s   CPU  MB/CPU-s  |    MB/s  MB/CPU-s');
+  let receiverIo: string | undefined;
   for (const size of [1024, 16 * 1024, 64 * 1024]) {
-    const p = await measureDtls(size, seconds * 1000);
+    // Interleaved with Pion's case, so a change of load shows in both columns.
+    const two = await measureDtls(size, seconds * 1000, 'two-processes');
     const g = await measurePion(pion.path, size, seconds * 1000);
-    const perCpu = (r: DtlsCase): number => r.bytes / r.cpuMs;
-    console.log(
-      `${String(size).padEnd(8)} | ${fmt(p)}   | ${fmt(g)}   | ${ratio(p.bytes / p.seconds, g.bytes / g.seconds)} ${ratio(perCpu(p), perCpu(g))}`,
-    );
+    const one = await measureDtls(size, seconds * 1000, 'one-process');
+    const uncapped = await measureDtls(size, seconds * 1000, 'two-processes', RAISED_SLOT_BYTES);
+    const row = (layout: string, p: DtlsCase): string =>
+      `${String(size).padEnd(8)} | ${layout.padEnd(12)} ${fmt(p)} ${(p.receiverDatagramsPerWakeUp ?? 0).toFixed(1).padStart(5)} | ${fmt(g)}   | ${ratio(p.bytes / p.seconds, g.bytes / g.seconds)} ${ratio(perCpu(p), perCpu(g))}`;
+    receiverIo = two.receiverIo;
+    console.log(row('2 proc', two));
+    console.log(row('1 proc', one));
+    console.log(row('2 proc 1 MiB', uncapped));
   }
-  console.log('CPU: the process (both peers) during the window, as a share of one core; MB/CPU-s = MB received per CPU-second');
+  console.log(
+    `receiver: the transceiver's media socket (--media-io ${receiverIo}); sender: dgram, as parley call\n` +
+      'layout: 2 proc = each Parley peer in its own process (as transceiver and client are; Pion spreads its one process over both vCPUs), 1 proc = both in one;\n' +
+      `  1 MiB = the pacer's cap raised from ${DEFAULT_MAX_BYTES_PER_SLOT / 1024} to ${RAISED_SLOT_BYTES / 1024} KiB per 20 ms slot (what the stack does without the product's ceiling)\n` +
+      'CPU: both peers during the window (summed over processes), as a share of one core; MB/CPU-s = MB received per CPU-second;\npkt/w = datagrams the receiver took per receive callback (a wake-up of its JS thread: one native batch)',
+  );
 }

@@ -29,6 +29,10 @@
 // napi external with its own type tag (one profile's context passed to the other's functions
 // is "bad context") whose finalizer cleanses and frees the keys.
 //
+// The same keyed-once AES-128-GCM also seals and opens DTLS 1.2 application data records
+// (aeadCreate/aeadSeal/aeadOpen: nonce and additional data come from the record layer,
+// src/core/dtls/record.ts; src/transceiver/media/dtls-aead-native.ts injects it).
+//
 // Node-API only (node_api.h, NAPI_VERSION 8).
 //
 // One file past 400 lines: both profiles' transforms share the OpenSSL symbol table, the key
@@ -64,6 +68,7 @@ typedef struct {
 
 static const napi_type_tag CTX_TAG = {0x7061726c6579ULL, 0x737274705f636dULL}; /* "parley" "srtp_cm" */
 static const napi_type_tag GCM_CTX_TAG = {0x7061726c6579ULL, 0x737274705f67636dULL}; /* "parley" "srtp_gcm" */
+static const napi_type_tag AEAD_CTX_TAG = {0x7061726c6579ULL, 0x64746c735f67636dULL}; /* "parley" "dtls_gcm" */
 
 #define THROW(env, msg)                           \
   do {                                            \
@@ -624,6 +629,105 @@ static napi_value gcm_unprotect_rtcp(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* ==== AES-128-GCM for DTLS 1.2 application data records (RFC 5288 §3, RFC 5246 §6.2.3.3) ==== */
+/* The record layer (src/core/dtls/record.ts) builds nonce and additional data; here one key's two
+ * contexts (seal, open), keyed once, as for SRTP GCM above. */
+
+typedef struct {
+  EVP_CIPHER_CTX *seal;
+  EVP_CIPHER_CTX *open;
+} aead_ctx;
+
+static void aead_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  aead_ctx *c = data;
+  EVP_CIPHER_CTX_free(c->seal);
+  EVP_CIPHER_CTX_free(c->open);
+  free(c);
+}
+
+/* aeadCreate(key) → context; key: 16 bytes (AES-128-GCM) */
+static napi_value aead_create(napi_env env, napi_callback_info info) {
+  const uint8_t *p[1];
+  size_t l[1];
+  if (!get_bufs(env, info, 1, p, l, "aeadCreate needs 1 buffer")) return NULL;
+  if (l[0] != 16) THROW(env, "AES-128-GCM needs a 16-byte key");
+  aead_ctx *c = calloc(1, sizeof *c);
+  if (!c) THROW(env, "out of memory");
+  c->seal = gcm_keyed(p[0], 1);
+  c->open = gcm_keyed(p[0], 0);
+  if (!c->seal || !c->open) {
+    aead_finalize(env, c, NULL);
+    THROW(env, "OpenSSL refused the AES-128-GCM setup");
+  }
+  return wrap_ctx(env, c, aead_finalize, &AEAD_CTX_TAG);
+}
+
+/* (ctx, nonce, aad, input, out, outOffset) of aeadSeal / aeadOpen; 0 with a JS exception pending on misuse. */
+typedef struct {
+  aead_ctx *c;
+  const uint8_t *nonce, *aad, *in;
+  size_t aadLen, len;
+  uint8_t *out;
+  size_t outLen;
+} aead_args;
+
+static int get_aead_args(napi_env env, napi_callback_info info, aead_args *a) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 6) return napi_throw_error(env, "ERR_SRTP_NATIVE_MISUSE", "needs 6 arguments"), 0;
+  size_t nonceLen;
+  const uint8_t *out;
+  uint32_t off;
+  a->c = get_ctx(env, argv[0], &AEAD_CTX_TAG);
+  if (!a->c || !get_buf(env, argv[1], &a->nonce, &nonceLen) || !get_buf(env, argv[2], &a->aad, &a->aadLen) ||
+      !get_buf(env, argv[3], &a->in, &a->len) || !get_buf(env, argv[4], &out, &a->outLen)) {
+    return napi_throw_error(env, "ERR_SRTP_NATIVE_MISUSE", "bad context, nonce, aad, input or output buffer"), 0;
+  }
+  if (nonceLen != GCM_IV) return napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "the nonce must be 12 bytes"), 0;
+  if (napi_get_value_uint32(env, argv[5], &off) != napi_ok || off > a->outLen) {
+    return napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "outOffset out of range"), 0;
+  }
+  a->out = (uint8_t *)out + off;
+  a->outLen -= off;
+  return 1;
+}
+
+/* Output and input may not overlap (OpenSSL's GCM works in place only when they are equal). */
+static int aead_check_out(napi_env env, const aead_args *a, size_t need) {
+  if (a->outLen < need) return napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "output buffer too small"), 0;
+  if (need > 0 && a->len > 0 && a->out < a->in + a->len && a->in < a->out + need) {
+    return napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "output buffer overlaps the input"), 0;
+  }
+  return 1;
+}
+
+/* aeadSeal(ctx, nonce, aad, plaintext, out, outOffset) → bytes written at out[outOffset..] (ciphertext ‖ 16-byte tag) | undefined */
+static napi_value aead_seal(napi_env env, napi_callback_info info) {
+  aead_args a;
+  if (!get_aead_args(env, info, &a)) return NULL;
+  if (!aead_check_out(env, &a, a.len + GCM_TAG)) return NULL;
+  if (!gcm_seal(a.c->seal, a.nonce, a.aad, a.aadLen, NULL, 0, a.in, a.out, a.len, a.out + a.len)) {
+    OPENSSL_cleanse(a.out, a.len + GCM_TAG);
+    return undef(env);
+  }
+  return length_of(env, a.len + GCM_TAG);
+}
+
+/* aeadOpen(ctx, nonce, aad, ciphertextAndTag, out, outOffset) → plaintext bytes written at out[outOffset..] | undefined
+ * (shorter than the tag, or the tag does not verify: then nothing of the plaintext is left in out). */
+static napi_value aead_open(napi_env env, napi_callback_info info) {
+  aead_args a;
+  if (!get_aead_args(env, info, &a)) return NULL;
+  if (a.len < GCM_TAG) return undef(env);
+  size_t n = a.len - GCM_TAG;
+  if (!aead_check_out(env, &a, n)) return NULL;
+  if (!gcm_open(a.c->open, a.nonce, a.aad, a.aadLen, NULL, 0, a.in, n ? a.out : NULL, n, a.in + n)) return undef(env);
+  return length_of(env, n);
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"create", NULL, create, NULL, NULL, NULL, napi_default, NULL},
@@ -636,6 +740,9 @@ NAPI_MODULE_INIT() {
       {"gcmUnprotectRtp", NULL, gcm_unprotect_rtp, NULL, NULL, NULL, napi_default, NULL},
       {"gcmProtectRtcp", NULL, gcm_protect_rtcp, NULL, NULL, NULL, napi_default, NULL},
       {"gcmUnprotectRtcp", NULL, gcm_unprotect_rtcp, NULL, NULL, NULL, napi_default, NULL},
+      {"aeadCreate", NULL, aead_create, NULL, NULL, NULL, napi_default, NULL},
+      {"aeadSeal", NULL, aead_seal, NULL, NULL, NULL, napi_default, NULL},
+      {"aeadOpen", NULL, aead_open, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -30,6 +30,8 @@ import { ConfigError } from '../common/config-error.ts';
 import { SRTP_IMPLS, loadSrtpAddon, nativeSrtpTransformFactory } from './media/srtp-native.ts';
 import type { SrtpImpl } from './media/srtp-native.ts';
 import type { SrtpTransformFactory } from '../core/srtp/index.ts';
+import type { RecordAeadFactory } from '../core/dtls/index.ts';
+import { nativeRecordAeadFactory } from './media/dtls-aead-native.ts';
 
 function mediaAddress(text: string): TransportAddress {
   const a = parsers.address(text);
@@ -230,7 +232,7 @@ export const transceiverSettings = {
     default: undefined,
     defaultText: 'native where the addon built, else ts',
     parse: parsers.oneOf(SRTP_IMPLS),
-    help: 'SRTP cipher for both profiles (AES_CM_128_HMAC_SHA1_80, AEAD_AES_128_GCM): native = the C addon (OpenSSL of the node binary, one call per packet, built by npm ci), ts = TypeScript; the choice is logged at start',
+    help: 'SRTP cipher for both profiles (AES_CM_128_HMAC_SHA1_80, AEAD_AES_128_GCM) and the AES-128-GCM of DTLS records (data channels): native = the C addon (OpenSSL of the node binary, keyed once, one call per packet, built by npm ci), ts = TypeScript and node:crypto; the choice is logged at start',
   }),
   dtlsKey: setting({
     flag: 'dtls-key',
@@ -419,14 +421,19 @@ export function resolveMediaIo(asked: MediaIo | undefined): { io: MediaIo; fallb
 }
 
 /** The SRTP transform to use and, when the default fell back to TypeScript, why. Throws ConfigError if native was asked for and cannot load. */
-export function resolveSrtp(asked: SrtpImpl | undefined): { impl: SrtpImpl; factory?: SrtpTransformFactory; fallback?: string } {
+export function resolveSrtp(asked: SrtpImpl | undefined): {
+  impl: SrtpImpl;
+  factory?: SrtpTransformFactory;
+  recordAead?: RecordAeadFactory;
+  fallback?: string;
+} {
   if (asked === 'ts') return { impl: 'ts' };
   const addon = loadSrtpAddon();
   if (addon instanceof Error) {
     if (asked === 'native') throw new ConfigError('--srtp / PARLEY_SRTP', `native is not available: ${addon.message}`);
     return { impl: 'ts', fallback: addon.message };
   }
-  return { impl: 'native', factory: nativeSrtpTransformFactory(addon) };
+  return { impl: 'native', factory: nativeSrtpTransformFactory(addon), recordAead: nativeRecordAeadFactory(addon) };
 }
 
 export interface ResolvedTransceiverConfig extends Omit<TransceiverConfig, 'keysFile' | 'mediaIo' | 'srtp' | 'handler'> {
@@ -443,6 +450,8 @@ export interface ResolvedTransceiverConfig extends Omit<TransceiverConfig, 'keys
   /** The SRTP transform in use, its factory (native), and why the default fell back to ts. */
   readonly srtp: SrtpImpl;
   readonly srtpTransform?: SrtpTransformFactory;
+  /** The DTLS record AEAD of the same addon (AES-128-GCM), with --srtp native; else node:crypto. */
+  readonly dtlsRecordAead?: RecordAeadFactory;
   readonly srtpFallback?: string;
   /** True when --relays names locations (NAME=HOST:PORT;…). */
   readonly namedRelays: boolean;
@@ -508,6 +517,7 @@ export function resolveTransceiverConfig(
     mediaIoFallback: media.fallback,
     srtp: srtp.impl,
     srtpTransform: srtp.factory,
+    dtlsRecordAead: srtp.recordAead,
     srtpFallback: srtp.fallback,
   };
 }

@@ -12,6 +12,7 @@ import type { Rng } from '../core/rng.ts';
 import type { SrtpTransformFactory } from '../core/srtp/index.ts';
 import type { X25519 } from '../core/dtls/index.ts';
 import { defaultX25519 } from './media/dtls-crypto-native.ts';
+import type { RecordAeadFactory } from '../core/dtls/index.ts';
 import type { Keyring } from '../core/token/index.ts';
 import { systemClock } from '../common/clock.ts';
 import type { Clock, Timer } from '../common/clock.ts';
@@ -82,6 +83,8 @@ export interface TransceiverOptions {
    * addon is built, else node:crypto's.
    */
   readonly dtlsX25519?: X25519;
+  /** AEAD for DTLS records (--srtp native: config.ts resolveSrtp); default node:crypto. */
+  readonly dtlsRecordAead?: RecordAeadFactory;
   /** Time for sessions, tokens and drain; default the system clock. */
   readonly clock?: Clock;
   /** Served at / (the demo page). */
@@ -172,6 +175,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     handlerSetupTimeoutMs: o.handlerSetupTimeoutMs,
     srtpTransform: o.srtpTransform,
     dtlsX25519: o.dtlsX25519 ?? defaultX25519(),
+    dtlsRecordAead: o.dtlsRecordAead,
     tokenEnded: o.tokenEnded,
     locationOf: o.locationOf,
   });

@@ -20,7 +20,7 @@ import type { HandshakeFragment } from './handshake.ts';
 import { aeadKeyBlock, exportKeyingMaterial } from './prf.ts';
 import { Reassembler } from './reassembly.ts';
 import { AeadRecordCipher, ContentType, DTLS10, DTLS12, encodeRecord, MAX_PLAINTEXT, parseRecords, RECORD_HEADER } from './record.ts';
-import type { DtlsRecord } from './record.ts';
+import type { DtlsRecord, RecordAeadFactory } from './record.ts';
 import { ReplayWindow } from '../replay-window.ts';
 import { ServerHandshake } from './server.ts';
 import { keyKind } from './signature.ts';
@@ -63,6 +63,7 @@ export class DtlsEndpoint {
   #messageSeq = 0;
   #writeEpoch = 0;
   readonly #writeSeq = [0, 0];
+  readonly #recordAead: RecordAeadFactory | undefined;
   #writeCipher: AeadRecordCipher | undefined;
   #readCipher: AeadRecordCipher | undefined;
   #flight: FlightEntry[] | undefined;
@@ -93,6 +94,7 @@ export class DtlsEndpoint {
     if (suites.length === 0 || suites.some((s) => s === undefined)) throw invalid('cipherSuites must name suites of ours');
     this.#role = opts.role;
     this.#onDrop = opts.onDrop;
+    this.#recordAead = opts.recordAead;
     this.#mtu = mtu;
     const host = this.#makeHost({
       certificate: opts.certificate,
@@ -374,8 +376,8 @@ export class DtlsEndpoint {
 
   #installKeys(secrets: SessionSecrets): void {
     const k = aeadKeyBlock(secrets.suite, secrets.masterSecret, secrets.clientRandom, secrets.serverRandom);
-    const client = new AeadRecordCipher(secrets.suite, k.clientKey, k.clientIv);
-    const server = new AeadRecordCipher(secrets.suite, k.serverKey, k.serverIv);
+    const client = new AeadRecordCipher(secrets.suite, k.clientKey, k.clientIv, this.#recordAead);
+    const server = new AeadRecordCipher(secrets.suite, k.serverKey, k.serverIv, this.#recordAead);
     this.#writeCipher = this.#role === 'client' ? client : server;
     this.#readCipher = this.#role === 'client' ? server : client;
   }

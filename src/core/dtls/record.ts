@@ -2,7 +2,9 @@
 // number, several records per datagram, and AEAD protection (RFC 5246 §6.2.3.3) with AES-GCM
 // (RFC 5288 §3) or ChaCha20-Poly1305 (RFC 7905 §2). Parsing is total: a datagram yields the records that parse, and stops at the first
 // truncated one (RFC 6347 §4.1.2.7: invalid records are silently discarded). This file knows
-// nothing about epochs in use, replay or handshake state; the endpoint does.
+// nothing about epochs in use, replay or handshake state; the endpoint does. The AEAD itself is
+// node:crypto's unless the owner injects another (RecordAeadFactory: the native addon keyed once,
+// src/transceiver/media/dtls-aead-native.ts); nonce, additional data and layout are built here either way.
 import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto';
 import type { CipherGCMTypes, KeyObject } from 'node:crypto';
 import type { CipherSuite } from './suites.ts';
@@ -60,6 +62,17 @@ export function encodeRecord(type: number, version: number, epoch: number, seq: 
   return Buffer.concat([h, fragment]);
 }
 
+/** One key's AEAD from elsewhere (a native implementation), in the record layer's terms. */
+export interface RecordAead {
+  /** Writes ciphertext ‖ 16-byte tag of `plaintext` at out[offset…]; false when the AEAD failed. */
+  seal(nonce: Buffer, aad: Buffer, plaintext: Buffer, out: Buffer, offset: number): boolean;
+  /** The plaintext of `sealed` (ciphertext ‖ tag) in a buffer of its own; undefined when it does not authenticate. Never throws. */
+  open(nonce: Buffer, aad: Buffer, sealed: Buffer): Buffer | undefined;
+}
+
+/** The AEAD for a suite's algorithm (./suites.ts `aead`) and key, or undefined to use node:crypto's. */
+export type RecordAeadFactory = (algorithm: string, key: Buffer) => RecordAead | undefined;
+
 /** RFC 5246 §6.2.3.3: additional_data = seq_num(epoch ‖ seq) ‖ type ‖ version ‖ length, into `a` (13 bytes). */
 function writeAad(a: Buffer, type: number, version: number, epoch: number, seq: number, length: number): Buffer {
   a.writeUInt16BE(epoch, 0);
@@ -71,8 +84,9 @@ function writeAad(a: Buffer, type: number, version: number, epoch: number, seq: 
 }
 
 /**
- * One direction of AEAD record protection for one epoch, for any suite of ./suites.ts. The key is
- * a KeyObject made once; node needs a fresh Cipheriv per record. The nonce and additional data
+ * One direction of AEAD record protection for one epoch, for any suite of ./suites.ts. With an
+ * injected RecordAead the key is scheduled once outside; else it is a KeyObject made once and
+ * node needs a fresh Cipheriv per record. The nonce and additional data
  * are built in two scratch buffers of this object (the cipher consumes both before seal/open
  * return), and a sealed record is written into one buffer: one copy of the payload per record,
  * the cipher's own output.
@@ -90,9 +104,11 @@ export class AeadRecordCipher {
   readonly #iv: Buffer;
   readonly #nonce = Buffer.alloc(12);
   readonly #aad = Buffer.alloc(13);
+  readonly #injected: RecordAead | undefined;
 
-  constructor(suite: Pick<CipherSuite, 'aead' | 'explicitNonceLength'>, key: Buffer, iv: Buffer) {
+  constructor(suite: Pick<CipherSuite, 'aead' | 'explicitNonceLength'>, key: Buffer, iv: Buffer, aead?: RecordAeadFactory) {
     this.#algorithm = suite.aead as CipherGCMTypes;
+    this.#injected = aead?.(suite.aead, key);
     this.#key = createSecretKey(key);
     this.#explicit = suite.explicitNonceLength;
     this.#iv = Buffer.from(iv);
@@ -119,8 +135,13 @@ export class AeadRecordCipher {
     out.writeUInt16BE(length, 11);
     if (x === 8) out.copy(out, RECORD_HEADER, 3, 11); // explicit nonce = epoch ‖ seq, as in the header
     this.#setNonce(out, 3);
+    const aad = writeAad(this.#aad, type, version, epoch, seq, plaintext.length);
+    if (this.#injected) {
+      if (!this.#injected.seal(this.#nonce, aad, plaintext, out, RECORD_HEADER + x)) throw new Error(`${this.#algorithm} seal failed`);
+      return out;
+    }
     const c = createCipheriv(this.#algorithm, this.#key, this.#nonce, { authTagLength: 16 });
-    c.setAAD(writeAad(this.#aad, type, version, epoch, seq, plaintext.length));
+    c.setAAD(aad);
     c.update(plaintext).copy(out, RECORD_HEADER + x);
     c.final(); // AEAD: no output; computes the tag
     c.getAuthTag().copy(out, RECORD_HEADER + x + plaintext.length);
@@ -140,9 +161,11 @@ export class AeadRecordCipher {
       this.#aad.writeUIntBE(rec.seq, 2, 6);
       this.#setNonce(this.#aad, 0);
     }
+    const aad = writeAad(this.#aad, rec.type, rec.version, rec.epoch, rec.seq, ct.length);
+    if (this.#injected) return this.#injected.open(this.#nonce, aad, rec.fragment.subarray(x));
     try {
       const d = createDecipheriv(this.#algorithm, this.#key, this.#nonce, { authTagLength: 16 });
-      d.setAAD(writeAad(this.#aad, rec.type, rec.version, rec.epoch, rec.seq, ct.length));
+      d.setAAD(aad);
       d.setAuthTag(tag);
       const plain = d.update(ct);
       d.final(); // throws when the tag does not verify

@@ -7,6 +7,7 @@ import type { DtlsDropReason, DtlsFailure } from './errors.ts';
 import type { SrtpProfileName } from './extensions.ts';
 import type { FlightEntry } from './flight.ts';
 import type { HandshakeMessage } from './reassembly.ts';
+import type { RecordAeadFactory } from './record.ts';
 import type { AuthKind, CipherSuite } from './suites.ts';
 
 export type { DtlsCertificate, DtlsFailure, SrtpProfileName };
@@ -33,6 +34,8 @@ export interface DtlsOptions {
   onDrop?: (reason: DtlsDropReason) => void;
   /** The X25519 implementation (./ecdhe.ts). Default: node:crypto's. */
   x25519?: X25519;
+  /** The record AEAD (the native addon); default node:crypto. */
+  recordAead?: RecordAeadFactory;
 }
 
 export type DtlsEvent =

@@ -423,6 +423,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
         rng: this.#o.rng,
         onDrop: this.#o.onDtlsDrop,
         x25519: this.#o.dtlsX25519,
+        recordAead: this.#o.dtlsRecordAead,
         // The lite side (the transceiver) as DTLS server: a stateless cookie round trip before
         // any flight larger than the ClientHello goes to an address that may be forged.
         cookie: this.#lite !== undefined && this.#o.dtlsRole === 'server',

@@ -3,7 +3,7 @@
 // client, client address + relay for the transceiver) and ControllingIceAgent (the client's
 // candidate failover around the controlling ICE agent). Types and constants only.
 import type { TransportAddress } from '../address.ts';
-import type { DtlsCertificate, DtlsDropReason, DtlsState } from '../dtls/index.ts';
+import type { DtlsCertificate, DtlsDropReason, DtlsState, RecordAeadFactory } from '../dtls/index.ts';
 import type { IceLiteCounter } from '../ice/errors.ts';
 import type { IceLiteDump, IceTransmit } from '../ice/ice-types.ts';
 import type { Rng } from '../rng.ts';
@@ -85,6 +85,8 @@ export interface AudioPeerOptions<P> {
   readonly srtpTransform?: SrtpTransformFactory;
   /** DtlsOptions.x25519 (the native one); default node:crypto's. */
   readonly dtlsX25519?: X25519;
+  /** DtlsOptions.recordAead (the native AEAD for DTLS records); default node:crypto. */
+  readonly dtlsRecordAead?: RecordAeadFactory;
   readonly ssrc: number;
   readonly cname: string;
   /** The negotiated Opus payload type: only it is delivered as audio and counted in RTCP. */

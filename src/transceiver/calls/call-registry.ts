@@ -10,6 +10,7 @@ import type { DtlsCertificate } from '../../core/dtls/index.ts';
 import type { Rng } from '../../core/rng.ts';
 import type { SrtpTransformFactory } from '../../core/srtp/index.ts';
 import type { X25519 } from '../../core/dtls/index.ts';
+import type { RecordAeadFactory } from '../../core/dtls/index.ts';
 import type { PeerDataOptions } from '../../core/peer/index.ts';
 import { DEFAULT_LOCAL_MAX_MESSAGE_SIZE, SdpErrorCode, analyzeOffer, buildAnswer, dtlsRole } from '../../core/sdp/index.ts';
 import { mint } from '../../core/token/index.ts';
@@ -58,6 +59,8 @@ export interface CallRegistryOptions {
   readonly srtpTransform?: SrtpTransformFactory;
   /** The DTLS handshake's X25519 handed to every session; default node:crypto's. */
   readonly dtlsX25519?: X25519;
+  /** DTLS record AEAD handed to every session (--srtp native); default node:crypto. */
+  readonly dtlsRecordAead?: RecordAeadFactory;
   /** A call ended: its routing token (the server ufrag) opens no more relay flows (relays/token-revocations.ts). */
   readonly tokenEnded?: (ufrag: string) => void;
   /**
@@ -210,6 +213,7 @@ export class CallRegistry implements CallService {
       maxDurationMs: o.maxCallMs,
       srtpTransform: o.srtpTransform,
       dtlsX25519: o.dtlsX25519,
+      dtlsRecordAead: o.dtlsRecordAead,
       dataChannels,
       onChannelDrop: (reason) => m.sctpDrops[reason].inc(),
     });

@@ -19,6 +19,7 @@ import { DEFAULT_REMOTE_MAX_MESSAGE_SIZE } from '../../core/peer/index.ts';
 import type { Rng } from '../../core/rng.ts';
 import type { SrtpTransformFactory } from '../../core/srtp/index.ts';
 import type { X25519 } from '../../core/dtls/index.ts';
+import type { RecordAeadFactory } from '../../core/dtls/index.ts';
 import type { DtmfOptions, MediaHandlerFactory } from '../handlers/media-handler.ts';
 import { HandlerError, HandlerErrorCode } from '../handlers/errors.ts';
 import { DTMF_DIGITS } from '../../core/rtp/index.ts';
@@ -93,6 +94,8 @@ export interface SessionOptions {
   readonly srtpTransform?: SrtpTransformFactory;
   /** The DTLS handshake's X25519 (the native one); default node:crypto's. */
   readonly dtlsX25519?: X25519;
+  /** DtlsOptions.recordAead (--srtp native); default node:crypto. */
+  readonly dtlsRecordAead?: RecordAeadFactory;
   /** Data channels, when the answer took the offer's data section (port and size from SDP, limits). */
   readonly dataChannels?: PeerDataOptions;
   /** Told of every data-channel refusal of the call's own (a process-wide metric). */
@@ -180,6 +183,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       remoteFingerprint: o.remoteFingerprint,
       srtpTransform: o.srtpTransform,
       dtlsX25519: o.dtlsX25519,
+      dtlsRecordAead: o.dtlsRecordAead,
       ssrc: o.ssrc,
       cname: o.cname,
       payloadType: o.opusPayloadType,

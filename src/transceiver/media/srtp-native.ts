@@ -36,6 +36,10 @@ export interface SrtpAddon {
   gcmUnprotectRtp: RtpCall;
   gcmProtectRtcp: RtcpCall;
   gcmUnprotectRtcp: RtcpCall;
+  /** AES-128-GCM for DTLS records (./dtls-aead-native.ts): results are written at out[outOffset…], which must not overlap the input. */
+  aeadCreate(key: Buffer): Ctx;
+  aeadSeal(ctx: Ctx, nonce: Buffer, aad: Buffer, plaintext: Buffer, out: Buffer, outOffset: number): number | undefined;
+  aeadOpen(ctx: Ctx, nonce: Buffer, aad: Buffer, sealed: Buffer, out: Buffer, outOffset: number): number | undefined;
 }
 
 let loaded: SrtpAddon | Error | undefined;
@@ -48,8 +52,8 @@ export function loadSrtpAddon(): SrtpAddon | Error {
   if (!existsSync(SRTP_ADDON_PATH)) return (loaded = new Error(`${SRTP_ADDON_PATH} is not built (npm ci builds it with node-gyp)`));
   try {
     const a = createRequire(import.meta.url)(SRTP_ADDON_PATH) as SrtpAddon;
-    // A build from before the last export was added (AES-CM SRTCP, then GCM) is stale.
-    if (typeof a.unprotectRtcp !== 'function' || typeof a.gcmUnprotectRtcp !== 'function') {
+    // A build from before the last export was added (AES-CM SRTCP, then GCM, then the DTLS record AEAD) is stale.
+    if (typeof a.unprotectRtcp !== 'function' || typeof a.gcmUnprotectRtcp !== 'function' || typeof a.aeadOpen !== 'function') {
       return (loaded = new Error(`${SRTP_ADDON_PATH} is stale; rebuild it`));
     }
     loaded = a;

@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DtlsEndpoint, generateCertificate } from '../../../src/core/dtls/index.ts';
-import type { DtlsCertificate, DtlsEvent } from '../../../src/core/dtls/index.ts';
+import type { DtlsCertificate, DtlsEvent, RecordAeadFactory } from '../../../src/core/dtls/index.ts';
+import { nativeRecordAeadFactory } from '../../../src/transceiver/media/dtls-aead-native.ts';
+import { addon as srtpAddon, skipWithoutAddon } from '../../transceiver/helpers/srtp-cross-check.ts';
 import { formatFingerprint } from '../../../src/core/dtls/certificate.ts';
 import { CIPHER_SUITES } from '../../../src/core/dtls/suites.ts';
 import { systemRng } from '../../../src/common/system-rng.ts';
@@ -61,6 +63,8 @@ interface Case {
   extra: string[];
   /** What openssl must report about the key exchange (s_client only). */
   tempKey?: RegExp;
+  /** DtlsOptions.recordAead (the native AEAD); default node:crypto. */
+  recordAead?: RecordAeadFactory;
 }
 
 const isDone = (e: DtlsEvent): boolean => e.type === 'connected' || e.type === 'failed';
@@ -69,7 +73,13 @@ async function run(c: Case): Promise<void> {
   const peer = peers[c.peer];
   const args = opensslDtlsArgs(peer, OPENSSL_NAME[c.suite], 'SRTP_AES128_CM_SHA1_80', KEYING_LENGTH, c.extra);
   const shell = new UdpShell(
-    new DtlsEndpoint({ role: c.ourRole, certificate: c.ourCert, remoteFingerprint: fingerprint(peer, c.hash), rng: systemRng }),
+    new DtlsEndpoint({
+      role: c.ourRole,
+      certificate: c.ourCert,
+      remoteFingerprint: fingerprint(peer, c.hash),
+      rng: systemRng,
+      recordAead: c.recordAead,
+    }),
   );
   let ossl: OpensslProcess | undefined;
   try {
@@ -186,6 +196,17 @@ for (const [sigalg, peer] of [
     await run({ suite, ourRole: 'client', ourCert: ourEcdsa, peer, hash: 'sha256', extra: ['-sigalgs', sigalg] });
   });
 }
+
+test(
+  'the native record AEAD (AES-128-GCM keyed once, src/transceiver/media/dtls-aead-native.ts) against openssl: both roles, data both ways',
+  { skip: skipWithoutAddon },
+  async () => {
+    const recordAead = nativeRecordAeadFactory(srtpAddon());
+    const suite = 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256';
+    await run({ suite, ourRole: 'server', ourCert: ourEcdsa, peer: 'p256', hash: 'sha256', extra: [], recordAead });
+    await run({ suite, ourRole: 'client', ourCert: ourEcdsa, peer: 'p256', hash: 'sha256', extra: [], recordAead });
+  },
+);
 
 test('server suite choice: with every suite offered, our ECDSA server picks AES-128-GCM and our RSA server its RSA twin', async () => {
   const all = Object.values(OPENSSL_NAME).join(':');
