@@ -46,8 +46,10 @@ const opusFrameHex = "f8adb229a93fdf84c0575875b47525f7634b0280a50515c427dddcdbfe
 
 // result is the JSON line on stdout.
 type result struct {
-	Connected       bool    `json:"connected"`
-	ConnectMs       float64 `json:"connectMs"`
+	Connected bool    `json:"connected"`
+	ConnectMs float64 `json:"connectMs"`
+	// The offer POST alone (until the answer is read), part of connectMs.
+	PostMs          float64 `json:"postMs"`
 	SrtpProfile     string  `json:"srtpProfile,omitempty"`
 	DtlsRole        string  `json:"dtlsRole,omitempty"`
 	DtlsCipherSuite string  `json:"dtlsCipherSuite,omitempty"`
@@ -253,6 +255,7 @@ func run(o options, profiles []dtls.SRTPProtectionProfile, r *result) error {
 	if err != nil {
 		return err
 	}
+	r.PostMs = float64(time.Since(start).Microseconds()) / 1000
 	r.Location = location
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
 		return fmt.Errorf("set remote description: %w", err)
