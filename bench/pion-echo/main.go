@@ -103,12 +103,19 @@ type server struct {
 
 func main() {
 	httpAddr := flag.String("http", "127.0.0.1:8090", "signaling HTTP address")
-	udpPort := flag.Int("udp", 7100, "the one UDP port for all calls (on 127.0.0.1)")
+	udpPort := flag.Int("udp", 7100, "the one UDP port for all calls (on -ip)")
+	// Firefox, aiortc and libnice pair no 127.0.0.1 candidate with their host candidates
+	// (bench/setup.ts gives a non-loopback address for them).
+	udpIP := flag.String("ip", "127.0.0.1", "the IPv4 address of that port, and the answer's host candidate")
 	buffer := flag.Int("udp-buffer", 4<<20, "SO_RCVBUF / SO_SNDBUF of the UDP socket (capped by net.core.rmem_max / wmem_max)")
 	maxSeconds := flag.Int("max-seconds", 3600, "exit after this long even without SIGTERM (0: never)")
 	flag.Parse()
 
-	udp, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: *udpPort})
+	ip := net.ParseIP(*udpIP).To4()
+	if ip == nil {
+		log.Fatalf("-ip %q is not an IPv4 address", *udpIP)
+	}
+	udp, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip, Port: *udpPort})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -124,7 +131,7 @@ func main() {
 	s.SetLite(true)
 	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	s.SetICEUDPMux(webrtc.NewICEUDPMux(nil, conn))
-	s.SetNAT1To1IPs([]string{"127.0.0.1"}, webrtc.ICECandidateTypeHost)
+	s.SetNAT1To1IPs([]string{ip.String()}, webrtc.ICECandidateTypeHost)
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 
 	m := &webrtc.MediaEngine{}
@@ -163,7 +170,7 @@ func main() {
 			log.Fatal(err)
 		}
 	}()
-	log.Printf("pion-echo: http %s, udp 127.0.0.1:%d", ln.Addr(), *udpPort)
+	log.Printf("pion-echo: http %s, udp %s:%d", ln.Addr(), ip, *udpPort)
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)

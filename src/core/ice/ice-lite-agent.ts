@@ -208,7 +208,7 @@ export class IceLiteAgent {
     if (!this.#confirmed.has(key)) this.#budget.credit(key, packet.length);
     const v = checkBindingRequest(packet, this.#credentials);
     if (v.kind === 'drop') {
-      this.#count(v.reason === 'response' ? this.#onResponse(packet, from, key) : DROP_COUNTER[v.reason]);
+      this.#count(v.reason === 'response' ? this.#onResponse(packet, from, key, now) : DROP_COUNTER[v.reason]);
       return false;
     }
     if (v.kind === 'reject') {
@@ -404,7 +404,7 @@ export class IceLiteAgent {
    * was). RFC 8489 §9.1.4: an answer whose FINGERPRINT or MESSAGE-INTEGRITY fails is discarded
    * as if never received — the request stays pending, so a forged answer cannot spend it.
    */
-  #onResponse(packet: Buffer, from: TransportAddress, key: string): IceLiteCounter {
+  #onResponse(packet: Buffer, from: TransportAddress, key: string, now: number): IceLiteCounter {
     if (this.#pendingBack.size === 0 || decodeMessageType(packet.readUInt16BE(0)).method !== StunMethod.Binding) return 'drop_response';
     const tid = packet.toString('hex', TID_START, TID_END);
     const pending = this.#pendingBack.get(tid);
@@ -421,8 +421,26 @@ export class IceLiteAgent {
       this.#budget.forget(key);
       this.#releaseAnswer(key);
       this.#events.push({ type: 'confirmed', address: from });
+      this.#nudgeNomination(from, key, now);
     }
     return 'response_to_our_check';
+  }
+
+  /**
+   * Right after the held answer to the peer's check, one more request back, while the selected
+   * pair is not nominated yet. Our first request went before that answer (issue #19), so it
+   * reached the peer while its check was still unanswered: a controlling agent that nominates on
+   * a triggered check only once its own check has succeeded (Pion: controllingSelector.
+   * HandleBindingRequest wants the pair in state succeeded) answers it and nominates on its next
+   * pacing tick, ~200 ms later. This request arrives after the answer (same path, sent in order),
+   * so such a peer nominates at once — what Pion's own lite agent gets by answering first. The
+   * address is confirmed, so no budget applies; a peer that already nominated (Firefox, Chromium
+   * on their first check) gets none. Counted in MAX_CHECKS_BACK like every request back.
+   */
+  #nudgeNomination(to: TransportAddress, key: string, now: number): void {
+    const username = this.#lastUsername;
+    if (this.#nominated || username === undefined || this.#selected === undefined || formatAddress(this.#selected) !== key) return;
+    this.#checkBack(to, key, username, now);
   }
 
   /** A request back to `key` that may still be answered (younger than CHECK_BACK_ANSWER_MS). */

@@ -115,11 +115,12 @@ test('after answering the first valid check, one well-formed Binding request goe
   assert.equal(m.useCandidate, false);
   assert.equal(m.transactionId.length, 12);
   assert.equal(a.dump().checksBack, 1);
-  // The far end answers it: the address is confirmed, and the answer to its check goes at once.
+  // The far end answers it: the address is confirmed, and the answer to its check goes at once
+  // (then one more request, as the check did not nominate: the next test).
   a.handle(bindingSuccess(m.transactionId, { address: '198.51.100.10', port: 3478, family: 'IPv4' }, REMOTE_PWD), CLIENT, 1);
   assert.equal(a.isConfirmed(CLIENT), true);
   const [answer, ...more] = transmits(a);
-  assert.deepEqual(more, []);
+  assert.deepEqual(requests(more).length, more.length);
   const answered = decoded(answer.data);
   assert.equal(answered.class, StunClass.SuccessResponse);
   assert.deepEqual(answered.transactionId, decoded(firstCheck).transactionId, 'the answer to the first check');
@@ -132,6 +133,41 @@ test('after answering the first valid check, one well-formed Binding request goe
   assert.equal(again.iceControlled, m.iceControlled);
   const c = agent({ rng: seededRng('other') });
   assert.notDeepEqual(decoded(requests(paidChecks(c, CLIENT, 0))[0].data).transactionId, m.transactionId);
+});
+
+test('confirmed before any nomination: one more request goes right after the held answer, so a peer nominating on a triggered check (Pion) does it at once', () => {
+  // Pion's controlling agent nominates on a request only once its own check on that pair has
+  // succeeded; our first request arrived while its check was unanswered.
+  const a = agent();
+  const firstCheck = check();
+  a.handle(firstCheck, CLIENT, 0);
+  const [first] = transmits(a);
+  a.handle(bindingSuccess(decoded(first.data).transactionId, CLIENT, REMOTE_PWD), CLIENT, 1);
+  const ts = transmits(a);
+  assert.deepEqual(
+    ts.map((t) => decoded(t.data).class),
+    [StunClass.SuccessResponse, StunClass.Request],
+    'the answer to the check first, then the request: the peer sees them in that order',
+  );
+  assert.deepEqual(decoded(ts[0].data).transactionId, decoded(firstCheck).transactionId);
+  assert.notDeepEqual(decoded(ts[1].data).transactionId, decoded(first.data).transactionId, 'a new transaction');
+  assert.deepEqual(ts[1].to, CLIENT);
+  assert.equal(a.dump().checksBack, 2);
+  // Its answer is consumed; the address is confirmed already, so nothing more goes.
+  a.handle(bindingSuccess(decoded(ts[1].data).transactionId, CLIENT, REMOTE_PWD), CLIENT, 2);
+  assert.deepEqual(transmits(a), []);
+  assert.equal(a.stats.response_to_our_check, 2);
+
+  // A peer that nominated with its check (Firefox, Chromium) gets the answer only.
+  const n = agent();
+  n.handle(check({ useCandidate: true }), CLIENT, 0);
+  const [r] = transmits(n);
+  n.handle(bindingSuccess(decoded(r.data).transactionId, CLIENT, REMOTE_PWD), CLIENT, 1);
+  assert.deepEqual(
+    transmits(n).map((t) => decoded(t.data).class),
+    [StunClass.SuccessResponse],
+  );
+  assert.equal(n.dump().checksBack, 1);
 });
 
 test('once per address while it may be answered: later checks are only answered; a new address gets its own request', () => {
@@ -193,7 +229,10 @@ test(`a flood of valid checks from many addresses sends at most ${MAX_CHECKS_BAC
 
 test('the answer to our request is consumed and counted, success or error; other responses stay dropped', () => {
   const a = agent();
-  const [r1, r2] = requests([...paidChecks(a, CLIENT, 0), ...paidChecks(a, CLIENT2, 0)]).map((t) => decoded(t.data).transactionId);
+  // CLIENT nominates, so its confirmation sends no further request (the test above).
+  const [r1, r2] = requests([...paidChecks(a, CLIENT, 0, { useCandidate: true }), ...paidChecks(a, CLIENT2, 0)]).map(
+    (t) => decoded(t.data).transactionId,
+  );
   a.handle(bindingSuccess(r1, { address: '198.51.100.10', port: 3478, family: 'IPv4' }, REMOTE_PWD), CLIENT, 10);
   a.handle(bindingError(r2, StunErrorCodes.RoleConflict, REMOTE_PWD), CLIENT2, 10);
   assert.equal(a.stats.response_to_our_check, 2);
@@ -224,8 +263,9 @@ test('our controlling client answers the request, and the agent counts that answ
     for (let t = client.pollTransmit(); t; t = client.pollTransmit()) a.handle(t.data, CLIENT, i);
     for (let t = a.pollTransmit(); t; t = a.pollTransmit()) client.handle(t.data, relay, i);
   }
-  assert.equal(client.dump().stats.answered, 1, 'the client answered our request as a check');
-  assert.equal(a.stats.response_to_our_check, 1);
+  // Two: the request back, and the one after the confirmation (its first check does not nominate).
+  assert.equal(client.dump().stats.answered, 2, 'the client answered our requests as checks');
+  assert.equal(a.stats.response_to_our_check, 2);
   assert.equal(a.stats.drop_response, 0);
 });
 
@@ -300,7 +340,7 @@ test('toward an unconfirmed address the agent sends no more bytes than it receiv
   assert.equal(a.dump().checksBack, MAX_CHECKS_BACK);
   // Confirmed: answers go whatever they cost.
   const b = agent();
-  const [tid] = requests(paidChecks(b, CLIENT, 0)).map((t) => decoded(t.data).transactionId);
+  const [tid] = requests(paidChecks(b, CLIENT, 0, { useCandidate: true })).map((t) => decoded(t.data).transactionId);
   b.handle(bindingSuccess(tid, CLIENT, REMOTE_PWD), CLIENT, 1);
   const tiny = check();
   b.handle(tiny, CLIENT, 2);

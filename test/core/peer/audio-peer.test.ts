@@ -25,23 +25,24 @@ test('the lite DTLS client sends its ClientHello once its request back is answer
   // t0: check; +10: one Binding request back only — the check pays for it but not for it and our
   // answer together toward an address that has not shown it receives (issue #19), and a peer
   // that nominates on its first check sends nothing more for seconds; +20: the controlling side
-  // answers it; +30: that answer confirms the address, so our held answer and the ClientHello
-  // leave. This far end, deaf until it has a path, loses that ClientHello; its nomination (+40)
-  // brings it again at once (+50), not after the retransmission timer.
+  // answers it; +30: that answer confirms the address, so our held answer, one more request
+  // (the check did not nominate: a peer that nominates on a triggered check does it now) and the
+  // ClientHello leave. This far end, deaf until it has a path, loses that ClientHello; its
+  // nomination (+40) brings it again at once (+50), not after the retransmission timer.
   assert.deepEqual(
     p.liteDrains.slice(0, 3),
     [
       { at: t0 + 10, kinds: ['stun'], dtlsBytes: 0 },
-      { at: t0 + 30, kinds: ['stun', 'dtls'], dtlsBytes: 135 },
+      { at: t0 + 30, kinds: ['stun', 'stun', 'dtls'], dtlsBytes: 135 },
       { at: t0 + 50, kinds: ['stun', 'dtls'], dtlsBytes: 135 },
     ],
-    'the request back; then the held answer and the ClientHello; then the nomination’s answer and the ClientHello again',
+    'the request back; then the held answer, the second request and the ClientHello; then the nomination’s answer and the ClientHello again',
   );
-  assert.equal(p.lite.dump().ice?.checksBack, 1);
+  assert.equal(p.lite.dump().ice?.checksBack, 2);
   assert.equal(p.lite.dump().ice?.stats.held_by_budget, 1, 'the answer waited for the confirmation');
   assert.equal(p.stats.lostOnCtl, 1, 'the one ClientHello that reached the far end before it had a path');
   assert.ok(p.clock.now() < t0 + 10 + INITIAL_RETRANSMIT_MS, `connected at t0+${p.clock.now() - t0} ms`);
-  assert.equal(p.lite.dump().ice?.stats.response_to_our_check, 1, 'the far end answered our request');
+  assert.equal(p.lite.dump().ice?.stats.response_to_our_check, 2, 'the far end answered both our requests');
 });
 
 test('frames queued before SRTP keys hold no deadline, and leave one per 20 ms once connected', () => {

@@ -14,6 +14,10 @@ bounded; on failure the line has "error" and the exit status is 1. With ?handler
 
 --offer-setup active rewrites a=setup:actpass in the POSTed offer, so Parley answers passive and
 aiortc (which takes its role from the answer) is the DTLS client.
+
+--audio-only (bench/setup.ts) offers the audio track alone: no channels, no messages. The line
+then has postToConnectedMs (from the offer POST to connectionState "connected") and the echoed
+audio frames decoded in the --seconds after it.
 """
 
 import argparse
@@ -104,6 +108,55 @@ async def parley_opened(from_parley, sent):
     except asyncio.TimeoutError:
         res["closedByParley"] = False
     return res
+
+
+async def run_audio_only(o, r):
+    """POST → connected for an audio-only call, then echoed frames for --seconds, then the hang-up."""
+    loop = asyncio.get_running_loop()
+    pc = RTCPeerConnection()
+    try:
+        pc.addTrack(ToneTrack())
+        audio = {"frames": 0}
+        connected = loop.create_future()
+
+        @pc.on("connectionstatechange")
+        def on_state():
+            if pc.connectionState in ("connected", "failed") and not connected.done():
+                connected.set_result(pc.connectionState)
+
+        @pc.on("track")
+        def on_track(track):
+            async def consume():
+                try:
+                    while True:
+                        await track.recv()
+                        audio["frames"] += 1
+                except MediaStreamError:
+                    pass
+
+            asyncio.ensure_future(consume())
+
+        await pc.setLocalDescription(await pc.createOffer())  # returns once gathering is complete
+        sdp = pc.localDescription.sdp
+        if o.offer_setup == "active":
+            sdp = sdp.replace("a=setup:actpass", "a=setup:active")
+        posted = time.monotonic()
+        status, location, answer = await loop.run_in_executor(None, http, "POST", o.url, o.bearer, sdp.encode())
+        if status != 201:
+            raise RuntimeError(f"POST → {status}: {answer[:300]}")
+        r["location"] = urljoin(o.url, location) if location else None
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        if await wait(connected, 10, "connected") != "connected":
+            raise RuntimeError("connection failed")
+        r["connected"] = True
+        r["postToConnectedMs"] = round((time.monotonic() - posted) * 1000, 1)
+        r["dtlsRole"] = pc.getTransceivers()[0].sender.transport._role
+        await asyncio.sleep(o.seconds)
+        r["audioFrames"] = audio["frames"]
+        if r["location"]:
+            r["hangupStatus"] = (await loop.run_in_executor(None, http, "DELETE", r["location"], o.bearer))[0]
+    finally:
+        await pc.close()
 
 
 async def run(o, r):
@@ -203,11 +256,13 @@ def main():
     p.add_argument("--bearer", default="")
     p.add_argument("--offer-setup", choices=["actpass", "active"], default="actpass")
     p.add_argument("--sizes", default="1,1024,16384,65536", type=lambda s: [int(x) for x in s.split(",")])
+    p.add_argument("--audio-only", action="store_true")
+    p.add_argument("--seconds", type=float, default=1.0, help="with --audio-only: how long to count echoed frames once connected")
     o = p.parse_args()
     r = {"connected": False}
     code = 0
     try:
-        asyncio.run(asyncio.wait_for(run(o, r), 60))
+        asyncio.run(asyncio.wait_for((run_audio_only if o.audio_only else run)(o, r), 60))
     except Exception as err:  # noqa: BLE001 — any failure is reported in the JSON line
         r["error"] = f"{type(err).__name__}: {err}"
         code = 1

@@ -2,7 +2,8 @@
 """GStreamer webrtcbin (Debian's gstreamer1.0-plugins-bad, ICE by libnice, DTLS by OpenSSL with
 GStreamer's own RSA certificate) calls Parley: a 440 Hz Opus tone goes out, the offer is POSTed
 once ICE gathering completes, and what comes back is decoded and measured. Prints one JSON line:
-{connected, dtlsRole, setupMs, samples, toneRatio, offToneRatio, location, hangupStatus, error}.
+{connected, dtlsRole, setupMs (from the pipeline's start), postToConnectedMs (from the offer POST),
+samples, toneRatio, offToneRatio, location, hangupStatus, error}.
 
 --offer-setup active rewrites a=setup in the offer Parley sees, so Parley answers passive and is
 the DTLS server (webrtcbin follows the answer and becomes the DTLS client); actpass leaves it,
@@ -60,6 +61,7 @@ def main():
     w = pipe.get_by_name('w')
     received = []
     first_audio = {}
+    posted_at = {}
     started = time.monotonic()
 
     def fail(why):
@@ -94,6 +96,7 @@ def main():
         if args.offer_setup == 'active':
             body = re.sub(r'a=setup:actpass', 'a=setup:active', body)
         req = urllib.request.Request(args.url, data=body.encode(), method='POST', headers={'Content-Type': 'application/sdp'})
+        posted_at['t'] = time.monotonic()
         with urllib.request.urlopen(req, timeout=10) as resp:
             result['location'] = resp.headers.get('Location')
             return resp.read().decode()
@@ -129,6 +132,8 @@ def main():
         if state == GstWebRTC.WebRTCPeerConnectionState.CONNECTED:
             result['connected'] = True
             result['setupMs'] = round((time.monotonic() - started) * 1000, 1)
+            if 't' in posted_at:
+                result['postToConnectedMs'] = round((time.monotonic() - posted_at['t']) * 1000, 1)
         elif state == GstWebRTC.WebRTCPeerConnectionState.FAILED:
             GLib.idle_add(fail, 'connection failed')
 

@@ -11,7 +11,7 @@
 // exit status is 1 (2 for bad flags).
 //
 // With -datachannel it also opens data channels before the offer and checks their echoes while
-// the audio runs (datachannel.go). It is not a general client: no audio encoding, no renegotiation.
+// the audio runs (datachannel.go). With -calls N it runs N such calls at once (load.go). It is not a general client: no audio encoding, no renegotiation.
 package main
 
 import (
@@ -46,8 +46,10 @@ const opusFrameHex = "f8adb229a93fdf84c0575875b47525f7634b0280a50515c427dddcdbfe
 
 // result is the JSON line on stdout.
 type result struct {
-	Connected       bool    `json:"connected"`
-	ConnectMs       float64 `json:"connectMs"`
+	Connected bool    `json:"connected"`
+	ConnectMs float64 `json:"connectMs"`
+	// The offer POST alone (until the answer is read), part of connectMs.
+	PostMs          float64 `json:"postMs"`
 	SrtpProfile     string  `json:"srtpProfile,omitempty"`
 	DtlsRole        string  `json:"dtlsRole,omitempty"`
 	DtlsCipherSuite string  `json:"dtlsCipherSuite,omitempty"`
@@ -85,6 +87,8 @@ func main() {
 	flag.DurationVar(&o.connectTimeout, "connect-timeout", 10*time.Second, "limit for POST → connected")
 	flag.DurationVar(&o.drain, "drain", 1500*time.Millisecond, "after the last frame, wait at most this long for its echo")
 	flag.BoolVar(&o.dataChannel, "datachannel", false, "open chat (ordered) and loose (unordered) before the offer and check echoes of -dc-sizes while audio flows")
+	calls := flag.Int("calls", 0, "load mode (load.go): this many calls at once instead of one, started -rate per second; prints one JSON summary")
+	rate := flag.Float64("rate", 50, "with -calls: calls started per second")
 	dcSizes := flag.String("dc-sizes", "1,1024,16384,65536", "message sizes in bytes for -datachannel, comma-separated; each is sent as text and as binary")
 	flag.Parse()
 	sizes, sizeErr := parseSizes(*dcSizes)
@@ -97,6 +101,14 @@ func main() {
 	if o.url == "" || !ok || (o.offerSetup != "actpass" && o.offerSetup != "active") || o.seconds <= 0 || o.seconds > 60 || sizeErr != nil {
 		fmt.Fprintln(os.Stderr, "usage: pion-client -url URL [-bearer KEY] [-srtp gcm|aescm|default] [-offer-setup actpass|active] [-seconds 0<N≤60] [-datachannel [-dc-sizes N,N…]]")
 		os.Exit(2)
+	}
+
+	if *calls > 0 {
+		if *calls > 2000 || *rate <= 0 || *rate > 1000 || o.dataChannel {
+			fmt.Fprintln(os.Stderr, "pion-client: -calls 1…2000 with -rate 0<R≤1000, without -datachannel")
+			os.Exit(2)
+		}
+		os.Exit(runLoad(o, profiles, *calls, *rate))
 	}
 
 	var r result
@@ -243,6 +255,7 @@ func run(o options, profiles []dtls.SRTPProtectionProfile, r *result) error {
 	if err != nil {
 		return err
 	}
+	r.PostMs = float64(time.Since(start).Microseconds()) / 1000
 	r.Location = location
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
 		return fmt.Errorf("set remote description: %w", err)
