@@ -23,16 +23,26 @@ export class AgentOutbox {
     }
   }
 
-  /** Writes everything queued now (a call that closes its socket flushes first: its last messages go before the close frame). */
+  /**
+   * Writes everything queued now (a call that closes its socket flushes first: its last messages
+   * go before the close frame). Runs outside any call's handler: a socket whose send throws is
+   * terminated (its call ends as agent_closed) and the others still get theirs.
+   */
   flush(): void {
     this.#scheduled = false;
-    const sockets = this.#sockets;
-    const messages = this.#messages;
-    for (let i = 0; i < sockets.length; i++) {
-      // A Buffer: ws frames and masks it into one new buffer and writes that once (a string would go as header + payload through writev).
-      if (sockets[i].readyState === WebSocket.OPEN) sockets[i].send(messages[i], { binary: false });
+    const n = this.#sockets.length;
+    for (let i = 0; i < n; i++) {
+      const ws = this.#sockets[i];
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      try {
+        // A Buffer: ws frames and masks it into one new buffer and writes that once (a string
+        // would go as header + payload through writev).
+        ws.send(this.#messages[i], { binary: false });
+      } catch {
+        ws.terminate();
+      }
     }
-    sockets.length = 0;
-    messages.length = 0;
+    this.#sockets.length = 0;
+    this.#messages.length = 0;
   }
 }
