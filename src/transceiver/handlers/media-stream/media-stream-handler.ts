@@ -184,10 +184,16 @@ function bridge(ws: WebSocket, ctx: PcmHandlerContext, o: MediaStreamHandlerOpti
     },
   });
 
+  // Scratch for µ-law each way (ctx.write copies what it is given): one 20 ms frame out, up to
+  // 250 ms in one agent message before a longer one gets an array of its own.
+  const codesOut = Buffer.allocUnsafe(fmt.sampleRate / 50);
+  const samplesIn = new Int16Array(fmt.sampleRate / 4);
   const toAgentAudio = (pcm: Int16Array): string =>
-    format === 'mulaw' ? mulawEncode(pcm).toString('base64') : Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString('base64');
+    format === 'mulaw'
+      ? mulawEncode(pcm, pcm.length <= codesOut.length ? codesOut : undefined).toString('base64')
+      : Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString('base64');
   const fromAgentAudio = (bytes: Buffer): Int16Array | undefined => {
-    if (format === 'mulaw') return mulawDecode(bytes);
+    if (format === 'mulaw') return mulawDecode(bytes, bytes.length <= samplesIn.length ? samplesIn : undefined);
     if (bytes.length % 2 !== 0) return undefined;
     // L16 little-endian, as Twilio's wideband streams: copy into an aligned array.
     const pcm = new Int16Array(bytes.length / 2);
