@@ -23,6 +23,7 @@
 // codec alone at the handler's PCM rate (pinned to the transceiver's CPU), then prints both ratio
 // forms — raw: bridged / codec; bridge only: (bridged − echo) / codec — and frames lost each way
 // (what the model/agent sent vs what the callers received; what the callers sent vs what it heard).
+// AGENT_SILENT_S (media-stream): the agent echoes nothing of the first N seconds of each call.
 // Every run is bounded in time.
 //
 // One file past 400 lines: one benchmark run (processes, sampling, the storm, the Pion rows) reads
@@ -54,6 +55,8 @@ const REFERENCE = process.env.REFERENCE || undefined;
  */
 const HANDLER = process.env.HANDLER || undefined;
 const BRIDGED = HANDLER === 'realtime' || HANDLER === 'media-stream';
+/** HANDLER=media-stream: the echoing agent stays silent for the first AGENT_SILENT_S seconds of each call (as the realtime model's first reply comes after a second of audio). */
+const AGENT_SILENT_S = Number(process.env.AGENT_SILENT_S ?? 0);
 /** With HANDLER: an echo row after each bridged row (ECHO=0: none), for the bridge-only ratio. */
 const ECHO_ROWS = BRIDGED && process.env.ECHO !== '0';
 /** The PCM rate the bridge's codec works at: the Realtime API's 24 kHz; the media-stream handler's default µ-law 8 kHz. */
@@ -380,7 +383,7 @@ async function startTransceiver(keys: string, relayPort: number, bridgeSeconds?:
       ? {}
       : HANDLER === 'realtime'
         ? { PARLEY_REALTIME_URL: answer(await realtimeModelUrl()) }
-        : { PARLEY_MEDIA_STREAM_URL: answer(await mediaStreamAgentUrl()) };
+        : { PARLEY_MEDIA_STREAM_URL: `${answer(await mediaStreamAgentUrl())}${AGENT_SILENT_S ? `&silent_s=${AGENT_SILENT_S}` : ''}` };
   const trx = start('transceiver', pinned(TRX_CPU, [NODE, ...prof, BIN, ...trxArgs]), {
     PARLEY_KEYS: keys,
     PARLEY_KEYS_FILE: '',

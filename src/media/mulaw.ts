@@ -43,16 +43,20 @@ export function mulawEncodeSample(sample: number): number {
 const ENCODE = new Uint8Array(1 << 14);
 for (let v = -8192; v < 8192; v++) ENCODE[v + 8192] = mulawEncodeSample(v * 4);
 
-/** 16-bit PCM → µ-law, one byte per sample. */
-export function mulawEncode(pcm: Int16Array): Buffer {
-  const out = Buffer.allocUnsafe(pcm.length);
-  for (let i = 0; i < pcm.length; i++) out[i] = ENCODE[(pcm[i] >> 2) + 8192];
-  return out;
+/** 16-bit PCM → µ-law, one byte per sample; into `out` when given (a scratch buffer at least as long: the codes are its start). */
+export function mulawEncode(pcm: Int16Array, out?: Buffer): Buffer {
+  const n = pcm.length;
+  const codes = out === undefined ? Buffer.allocUnsafe(n) : out.subarray(0, n);
+  if (codes.length < n) throw new RangeError(`µ-law output holds ${codes.length} of ${n} samples`);
+  for (let i = 0; i < n; i++) codes[i] = ENCODE[(pcm[i] >> 2) + 8192];
+  return codes;
 }
 
-/** µ-law bytes → 16-bit PCM. */
-export function mulawDecode(codes: Uint8Array): Int16Array {
-  const out = new Int16Array(codes.length);
-  for (let i = 0; i < codes.length; i++) out[i] = DECODE[codes[i]];
-  return out;
+/** µ-law bytes → 16-bit PCM; into `out` when given (a scratch array at least as long: the samples are its start). */
+export function mulawDecode(codes: Uint8Array, out?: Int16Array): Int16Array {
+  const n = codes.length;
+  const pcm = out === undefined ? new Int16Array(n) : out.subarray(0, n);
+  if (pcm.length < n) throw new RangeError(`PCM output holds ${pcm.length} of ${n} samples`);
+  for (let i = 0; i < n; i++) pcm[i] = DECODE[codes[i]];
+  return pcm;
 }

@@ -14,12 +14,16 @@ import { MetricsRegistry } from '../../src/common/metrics.ts';
 import { mediaStreamMetrics } from '../../src/transceiver/transceiver-metrics.ts';
 import { customParameters, readAgentMessage } from '../../src/transceiver/handlers/media-stream/media-stream-messages.ts';
 import { waitFor } from '../support/wait-for.ts';
-import { recordingContext } from './fake-context.ts';
+import { inbound, recordingContext } from './fake-context.ts';
+import { encodeDistinctTone } from '../../src/client/audio.ts';
+import { mulawDecode } from '../../src/media/mulaw.ts';
 
 let wss: WebSocketServer;
 let url: string;
 const agents: WebSocket[] = [];
 const received: Record<string, unknown>[][] = [];
+/** Each agent's messages as they arrived: the text, and whether the frame was binary. */
+const raw: { text: string; isBinary: boolean }[][] = [];
 
 before(async () => {
   wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
@@ -29,7 +33,12 @@ before(async () => {
     const log: Record<string, unknown>[] = [];
     agents.push(ws);
     received.push(log);
-    ws.on('message', (d) => log.push(JSON.parse(String(d)) as Record<string, unknown>));
+    const texts: { text: string; isBinary: boolean }[] = [];
+    raw.push(texts);
+    ws.on('message', (d, isBinary) => {
+      texts.push({ text: String(d), isBinary });
+      log.push(JSON.parse(String(d)) as Record<string, unknown>);
+    });
   });
 });
 
@@ -160,4 +169,44 @@ test('an agent that closes its socket ends the call with agent_closed; one that 
   );
   assert.equal(metrics.dialFailures.http_status.value, 1);
   await new Promise((r) => refusing.close(r));
+});
+
+test('caller audio goes to each agent as text `media` messages, 20 ms of µ-law each, in order, with the JSON Twilio sends; frames of several calls in one turn all arrive', async () => {
+  const frames = encodeDistinctTone(440, 0.2);
+  const calls = await Promise.all(
+    [0, 1, 2].map(async (k) => {
+      const handler = await createMediaStreamHandlerFactory({ url })(recordingContext(`rtc_${k}`));
+      return { handler, log: received.at(-1)!, texts: raw.at(-1)! };
+    }),
+  );
+  for (const c of calls) await waitFor(() => c.log.length >= 2, 5000, 'connected and start');
+  // The frames of all three calls in one turn, as one batch of received packets gives them.
+  for (let i = 0; i < frames.length; i++) for (const c of calls) c.handler.onAudio(inbound(frames[i], i + 1));
+  for (const c of calls) await waitFor(() => c.log.filter((m) => m.event === 'media').length === frames.length, 5000, 'media');
+  for (const c of calls) {
+    const streamSid = (c.log[1].start as { streamSid: string }).streamSid;
+    const media = c.texts.slice(2);
+    // In order, nothing held back: the jitter buffer waits only for a gap.
+    assert.equal(media.length, frames.length);
+    media.forEach((m, i) => {
+      assert.equal(m.isBinary, false, 'text frames only');
+      const parsed = JSON.parse(m.text) as { media: { payload: string } };
+      assert.equal(
+        m.text,
+        JSON.stringify({
+          event: 'media',
+          sequenceNumber: String(i + 3),
+          media: { track: 'inbound', chunk: String(i + 1), timestamp: String(i * 20), payload: parsed.media.payload },
+          streamSid,
+        }),
+      );
+      const pcm = mulawDecode(Buffer.from(parsed.media.payload, 'base64'));
+      assert.equal(pcm.length, 160, '20 ms at 8 kHz');
+    });
+    // The tone is there (not silence) once the decoder has started.
+    const last = mulawDecode(Buffer.from((JSON.parse(media.at(-1)!.text) as { media: { payload: string } }).media.payload, 'base64'));
+    assert.ok(Math.max(...last.map(Math.abs)) > 1000, 'the caller tone reached the agent');
+    c.handler.close();
+  }
+  for (const c of calls) await waitFor(() => c.log.at(-1)?.event === 'stop', 5000, 'stop after the last media');
 });

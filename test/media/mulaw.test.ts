@@ -32,3 +32,19 @@ test('G.711 µ-law: decode(encode(decode(c))) is stable and a 1 kHz tone keeps i
   const tone = generateTone(1000, { frequency: 1000, amplitude: 0.5, sampleRate: 8000 });
   assert.ok(hasTone(mulawDecode(mulawEncode(tone)), 1000, { sampleRate: 8000, toleranceHz: 1 }).found);
 });
+
+test('G.711 µ-law into a scratch buffer: the same codes and samples at its start; a scratch too short is refused', () => {
+  const codes = Uint8Array.from({ length: 256 }, (_, i) => i);
+  const scratchPcm = new Int16Array(300).fill(7);
+  const pcm = mulawDecode(codes, scratchPcm);
+  assert.equal(pcm.length, 256);
+  assert.equal(pcm.buffer, scratchPcm.buffer, 'written into the scratch');
+  assert.deepEqual([...pcm], ref.decode);
+  const scratchCodes = Buffer.alloc(300, 0xee);
+  const out = mulawEncode(pcm, scratchCodes);
+  assert.equal(out.length, 256);
+  assert.ok(out.equals(mulawEncode(pcm)));
+  assert.equal(scratchCodes[256], 0xee, 'nothing written past the samples');
+  assert.throws(() => mulawEncode(pcm, Buffer.alloc(10)), RangeError);
+  assert.throws(() => mulawDecode(codes, new Int16Array(10)), RangeError);
+});

@@ -4,7 +4,8 @@
 // prints `media-stream agent ready ws://127.0.0.1:PORT/stream`; give that URL to the transceiver
 // as --media-stream-url. It sends every `media` payload straight back (an echo agent), so both
 // directions of the bridge do their work; `?answer_s=N` on the URL echoes only the first N
-// seconds of each connection (so every echo has played before the caller hangs up). Each time a
+// seconds of each connection (so every echo has played before the caller hangs up), `&silent_s=N`
+// none of the first N seconds. Each time a
 // connection closes it prints `agent counts {JSON}` (media messages heard and sent so far,
 // connections open) for the benchmark's frames-lost count. SIGTERM/SIGINT stop it. A test tool,
 // not the product.
@@ -23,7 +24,10 @@ await new Promise((r) => wss.once('listening', r));
 let framesHeard = 0;
 let framesSent = 0;
 wss.on('connection', (ws, req) => {
-  const answerS = Number(new URL(req.url ?? '/', 'http://agent').searchParams.get('answer_s') ?? Infinity);
+  const params = new URL(req.url ?? '/', 'http://agent').searchParams;
+  const answerS = Number(params.get('answer_s') ?? Infinity);
+  // `?silent_s=N`: no echo for the first N seconds (as the realtime test model, which answers a second of audio after it).
+  const silentFrames = Number(params.get('silent_s') ?? 0) * FRAMES_PER_SECOND;
   let heard = 0;
   let streamSid = '';
   ws.on('message', (data) => {
@@ -33,7 +37,7 @@ wss.on('connection', (ws, req) => {
     // JSON.parse + stringify of every frame made it the bottleneck at 200 calls.
     if (text.startsWith(MEDIA_PREFIX)) {
       framesHeard++;
-      if (++heard > answerS * FRAMES_PER_SECOND) return;
+      if (++heard > answerS * FRAMES_PER_SECOND || heard <= silentFrames) return;
       const at = text.indexOf(PAYLOAD_KEY);
       if (at < 0) return;
       const start = at + PAYLOAD_KEY.length;

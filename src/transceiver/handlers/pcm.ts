@@ -66,6 +66,7 @@ export interface PcmHandlerContext extends MediaHandlerContext {
   /**
    * Queues PCM at sampleRate for the caller (any length: it is cut into 20 ms frames, the rest
    * waits for more). False when the queue is over maxQueueSeconds: this audio was dropped (counted).
+   * The samples are copied before write returns: the caller may reuse the array.
    */
   write(pcm: Int16Array): boolean;
   /** Barge-in: drops everything queued (and a partial frame) at once; pending marks settle played=false. Returns ms dropped. */

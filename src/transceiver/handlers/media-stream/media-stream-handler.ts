@@ -19,6 +19,7 @@ import { mulawDecode, mulawEncode } from '../../../media/mulaw.ts';
 import type { DtmfEvent, MediaHandlerFactory, RealtimeEvent } from '../media-handler.ts';
 import { PCM_DROP_REASONS, pcmHandler } from '../pcm.ts';
 import type { PcmDropReason, PcmFrameInfo, PcmHandler, PcmHandlerContext } from '../pcm.ts';
+import { AgentOutbox } from './agent-outbox.ts';
 import { customParameters, mediaFormat, readAgentMessage } from './media-stream-messages.ts';
 import type { MediaStreamFormat } from './media-stream-messages.ts';
 
@@ -74,6 +75,9 @@ export interface MediaStreamCounters {
 function isPcmDrop(reason: MediaStreamDropReason): reason is PcmDropReason {
   return (PCM_DROP_REASONS as readonly string[]).includes(reason);
 }
+
+/** Every call's messages to its agent, written together at the end of each event-loop turn. */
+const outbox = new AgentOutbox();
 
 /** How long the caller's `oai-events` has to carry the agent's close reason before the call ends. */
 const HANGUP_GRACE_MS = 250;
@@ -147,16 +151,25 @@ function bridge(ws: WebSocket, ctx: PcmHandlerContext, o: MediaStreamHandlerOpti
   let windowStart = performance.now();
   let windowCount = 0;
 
+  const sendBytes = (bytes: Buffer): void => {
+    outbox.push(ws, bytes);
+    count.messagesToAgent++;
+    count.bytesToAgent += bytes.length;
+    m?.messages.to_agent.inc();
+    m?.bytes.to_agent.inc(bytes.length);
+  };
   const send = (message: Record<string, unknown>): void => {
     if (ws.readyState !== WebSocket.OPEN) return;
     sequence++;
-    const text = JSON.stringify({ event: message.event, sequenceNumber: String(sequence), ...message, streamSid });
-    ws.send(text);
-    const bytes = Buffer.byteLength(text);
-    count.messagesToAgent++;
-    count.bytesToAgent += bytes;
-    m?.messages.to_agent.inc();
-    m?.bytes.to_agent.inc(bytes);
+    sendBytes(Buffer.from(JSON.stringify({ event: message.event, sequenceNumber: String(sequence), ...message, streamSid })));
+  };
+  // `media`, 50 per second: the same JSON as send() would make (same keys, same order), written
+  // by hand — every value is digits, base64 or the hex streamSid, none needs escaping.
+  const mediaTail = `"},"streamSid":"${streamSid}"}`;
+  const sendMedia = (index: number, payload: string): void => {
+    sequence++;
+    const text = `{"event":"media","sequenceNumber":"${sequence}","media":{"track":"inbound","chunk":"${index + 1}","timestamp":"${index * 20}","payload":"${payload}${mediaTail}`;
+    sendBytes(Buffer.from(text, 'latin1'));
   };
   send({ event: 'connected', protocol: 'Call', version: '1.0.0' });
   send({
@@ -171,10 +184,16 @@ function bridge(ws: WebSocket, ctx: PcmHandlerContext, o: MediaStreamHandlerOpti
     },
   });
 
+  // Scratch for µ-law each way (ctx.write copies what it is given): one 20 ms frame out, up to
+  // 250 ms in one agent message before a longer one gets an array of its own.
+  const codesOut = Buffer.allocUnsafe(fmt.sampleRate / 50);
+  const samplesIn = new Int16Array(fmt.sampleRate / 4);
   const toAgentAudio = (pcm: Int16Array): string =>
-    format === 'mulaw' ? mulawEncode(pcm).toString('base64') : Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString('base64');
+    format === 'mulaw'
+      ? mulawEncode(pcm, pcm.length <= codesOut.length ? codesOut : undefined).toString('base64')
+      : Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString('base64');
   const fromAgentAudio = (bytes: Buffer): Int16Array | undefined => {
-    if (format === 'mulaw') return mulawDecode(bytes);
+    if (format === 'mulaw') return mulawDecode(bytes, bytes.length <= samplesIn.length ? samplesIn : undefined);
     if (bytes.length % 2 !== 0) return undefined;
     // L16 little-endian, as Twilio's wideband streams: copy into an aligned array.
     const pcm = new Int16Array(bytes.length / 2);
@@ -259,10 +278,7 @@ function bridge(ws: WebSocket, ctx: PcmHandlerContext, o: MediaStreamHandlerOpti
     onPcm(pcm: Int16Array, info: PcmFrameInfo): void {
       if (closed || ws.readyState !== WebSocket.OPEN) return;
       if (ws.bufferedAmount > maxBuffered) return drop('agent_backpressure');
-      send({
-        event: 'media',
-        media: { track: 'inbound', chunk: String(info.index + 1), timestamp: String(info.index * 20), payload: toAgentAudio(pcm) },
-      });
+      sendMedia(info.index, toAgentAudio(pcm));
     },
     onDtmf(event: DtmfEvent): void {
       if (!closed) send({ event: 'dtmf', dtmf: { track: 'inbound_track', digit: event.digit } });
@@ -271,6 +287,7 @@ function bridge(ws: WebSocket, ctx: PcmHandlerContext, o: MediaStreamHandlerOpti
       if (closed) return;
       send({ event: 'stop', stop: { accountSid, callSid: ctx.callId } });
       closed = true;
+      outbox.flush();
       // Agents may keep the socket open after `stop`: Parley closes it, and does not wait long.
       ws.close(1000, 'call ended');
       const t = setTimeout(() => ws.terminate(), 2000);
