@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { chromiumSkip, openDemo } from './browser.ts';
 import type { BrowserSession } from './browser.ts';
 import { DATACHANNEL_PAGE_SCRIPT as PAGE_SCRIPT } from './datachannel-page.ts';
-import { checkCallCounters, checkPageResult, checkParleyOpenedChannel } from './datachannel-checks.ts';
+import { SUSTAIN_MS, checkCallCounters, checkPageResult, checkParleyOpenedChannel } from './datachannel-checks.ts';
 import type { PageResult } from './datachannel-checks.ts';
 import { PARLEY_CHANNEL_MODULE, startDev } from './helpers.ts';
 import type { DevStack } from './helpers.ts';
@@ -41,11 +41,15 @@ for (const offerSetup of ['actpass', 'active'] as const) {
     async (t) => {
       const { page } = session!;
       const url = `${dev.ready.signaling}?handler=parley-channel`;
-      const r = (await page.evaluate(`(${PAGE_SCRIPT})(${JSON.stringify({ url, offerSetup })})`)) as PageResult;
+      const r = (await page.evaluate(`(${PAGE_SCRIPT})(${JSON.stringify({ url, offerSetup, sustainMs: SUSTAIN_MS })})`)) as PageResult;
       t.diagnostic(JSON.stringify(r));
       checkPageResult(r, parleyRole, 'Chromium', () => `\n${dev.log()}`);
       checkParleyOpenedChannel(r.parley, parleyRole, 10);
-      const stats = await checkCallCounters(new URL(r.location, dev.ready.signaling).toString(), {}, { messagesIn: 32, channelsOpened: 3 });
+      const stats = await checkCallCounters(
+        new URL(r.location, dev.ready.signaling).toString(),
+        {},
+        { messagesIn: 32 + (r.sustained?.sentMessages ?? 0), channelsOpened: 3 },
+      );
       t.diagnostic(`transceiver: ${JSON.stringify(stats)}`);
     },
   );

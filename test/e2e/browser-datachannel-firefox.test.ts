@@ -17,7 +17,7 @@ import type { FirefoxProcess } from './firefox/firefox.ts';
 import { REPORT_PATH, startPageServer } from './firefox/page-server.ts';
 import type { PageServer } from './firefox/page-server.ts';
 import { DATACHANNEL_PAGE_SCRIPT } from './datachannel-page.ts';
-import { checkCallCounters, checkPageResult, checkParleyOpenedChannel } from './datachannel-checks.ts';
+import { SUSTAIN_MS, checkCallCounters, checkPageResult, checkParleyOpenedChannel } from './datachannel-checks.ts';
 import type { PageResult } from './datachannel-checks.ts';
 import { PARLEY_CHANNEL_MODULE, startDev } from './helpers.ts';
 import type { DevStack } from './helpers.ts';
@@ -36,7 +36,7 @@ window.addEventListener('load', async () => {
   const offerSetup = new URLSearchParams(location.search).get('setup') || 'actpass';
   let result;
   try {
-    result = await (${DATACHANNEL_PAGE_SCRIPT})({ url: ${JSON.stringify(signalingPath)}, offerSetup });
+    result = await (${DATACHANNEL_PAGE_SCRIPT})({ url: ${JSON.stringify(signalingPath)}, offerSetup, sustainMs: ${SUSTAIN_MS} });
   } catch (err) {
     result = { error: String(err) };
   }
@@ -93,7 +93,11 @@ for (const offerSetup of ['actpass', 'active'] as const) {
       }
       checkPageResult(r, parleyRole, 'Firefox', failure);
       checkParleyOpenedChannel(r.parley, parleyRole, 10);
-      const stats = await checkCallCounters(new URL(r.location, dev.ready.signaling).toString(), {}, { messagesIn: 32, channelsOpened: 3 });
+      const stats = await checkCallCounters(
+        new URL(r.location, dev.ready.signaling).toString(),
+        {},
+        { messagesIn: 32 + (r.sustained?.sentMessages ?? 0), channelsOpened: 3 },
+      );
       t.diagnostic(`transceiver: ${JSON.stringify(stats)}`);
     },
   );

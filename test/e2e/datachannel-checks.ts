@@ -53,6 +53,21 @@ export function checkParleyOpenedChannel(c: ParleyOpenedChannel | undefined, par
   assert.equal(c.closedByParley, true, `the peer saw Parley close its channel: ${what}`);
 }
 
+/**
+ * DC_SUSTAIN_MS=3000 adds the page's full-speed phase (datachannel-page.ts): how fast Parley's
+ * echo reaches the browser and what the browser's audio loses meanwhile. Off by default.
+ */
+export const SUSTAIN_MS = Number(process.env.DC_SUSTAIN_MS ?? 0);
+
+/** A browser's inbound-rtp audio counters over a window of the page. */
+export interface AudioWindow {
+  readonly ms: number;
+  readonly received: number;
+  readonly lost: number;
+  readonly concealed: number;
+  readonly samples: number;
+}
+
 /** What DATACHANNEL_PAGE_SCRIPT returns. */
 export interface PageResult {
   readonly error?: string;
@@ -63,6 +78,16 @@ export interface PageResult {
   readonly afterClose: string | null;
   readonly audioBefore: number;
   readonly audioAfter: number;
+  /** With DC_SUSTAIN_MS: 256 KiB messages at full speed on chat, echoed; the page's inbound audio then and in a quiet window before. */
+  readonly sustained?: {
+    readonly ms: number;
+    readonly sentMessages: number;
+    readonly echoedMessages: number;
+    readonly echoedBytes: number;
+    readonly echoedMBps: number;
+    readonly quiet: AudioWindow;
+    readonly busy: AudioWindow;
+  };
   readonly location: string;
   /** With ?handler=parley-channel: the channel Parley opened. */
   readonly parley?: ParleyOpenedChannel;

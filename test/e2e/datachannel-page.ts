@@ -4,11 +4,14 @@
 // track and `chat` before the offer — plus an unordered channel `loose`, POSTs the offer
 // (a=setup:actpass rewritten to offerSetup), sends text and binary messages of 1 B – 256 KiB on
 // each channel once open, and compares the echoes byte-exact (in order on the ordered channel).
-// Then it closes `chat`, checks `loose` still echoes, and reads inbound audio packets before
-// and after. It returns a JSON-able result, or { error } if the POST failed.
+// With sustainMs (the tests pass DC_SUSTAIN_MS; default 0, off: a measurement, not a CI check
+// yet) it then sends 256 KiB messages on `chat` at full speed for that long (Parley echoes them
+// toward the page at its pacer's rate, dropping what its send buffer cannot take) and reports the
+// echo's rate and the page's inbound audio over that window and over a quiet one before it. Then it closes `chat`, checks `loose` still echoes, and reads inbound audio
+// packets before and after. It returns a JSON-able result, or { error } if the POST failed.
 
 /** Runs in the page: one call with two channels, every size both ways; returns what it saw. */
-export const DATACHANNEL_PAGE_SCRIPT = `async ({ url, offerSetup }) => {
+export const DATACHANNEL_PAGE_SCRIPT = `async ({ url, offerSetup, sustainMs = 0 }) => {
   const sizes = [1, 1024, 16384, 65536, 262144];
   const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
   // A channel Parley opens (the parley-channel handler): its messages are queued from the moment
@@ -69,6 +72,35 @@ export const DATACHANNEL_PAGE_SCRIPT = `async ({ url, offerSetup }) => {
     }
   }
   const audio = async () => { let n = 0; (await pc.getStats()).forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'audio') n = r.packetsReceived; }); return n; };
+  // Full speed for SUSTAIN_MS: 256 KiB messages on chat, up to 2 MiB buffered, all echoed by
+  // Parley toward this page at its pacer's rate while the call's audio shares the socket; the
+  // page's inbound audio over that window (received, lost, concealed) against a quiet window of
+  // the same length right before it.
+  const audioStats = async () => { let a; (await pc.getStats()).forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'audio') a = { at: performance.now(), received: r.packetsReceived, lost: r.packetsLost, concealed: r.concealedSamples || 0, samples: r.totalSamplesReceived || 0 }; }); return a; };
+  const delta = (a, b) => ({ ms: Math.round(b.at - a.at), received: b.received - a.received, lost: b.lost - a.lost, concealed: b.concealed - a.concealed, samples: b.samples - a.samples });
+  if (sustainMs > 0) {
+  const SUSTAIN_MS = sustainMs;
+  const quiet0 = await audioStats();
+  await new Promise((r) => setTimeout(r, SUSTAIN_MS));
+  const busy0 = await audioStats();
+  const big = new Uint8Array(262144);
+  let echoedBytes = 0;
+  let echoedMessages = 0;
+  let sentMessages = 0;
+  events.onmessage = (e) => { echoedBytes += typeof e.data === 'string' ? e.data.length : e.data.byteLength; echoedMessages++; };
+  events.bufferedAmountLowThreshold = 1 << 20;
+  const t0 = performance.now();
+  while (performance.now() - t0 < SUSTAIN_MS) {
+    while (events.bufferedAmount < 2 << 20) { events.send(big); sentMessages++; }
+    await new Promise((r) => { events.onbufferedamountlow = r; setTimeout(r, 20); });
+  }
+  const busy1 = await audioStats();
+  const echoedInWindow = echoedBytes;
+  // What was in flight lands within a second; the echo handler drops what its call's send buffer
+  // cannot take (handlers/echo.ts), so not every message comes back.
+  await new Promise((r) => setTimeout(r, 1000));
+  result.sustained = { ms: Math.round(busy1.at - busy0.at), sentMessages, echoedMessages, echoedBytes, echoedMBps: echoedInWindow / 1e3 / (busy1.at - t0), quiet: delta(quiet0, busy0), busy: delta(busy0, busy1) };
+  }
   result.audioBefore = await audio();
   events.close();
   await new Promise((r) => setTimeout(r, 1500));
