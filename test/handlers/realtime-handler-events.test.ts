@@ -10,7 +10,12 @@ import { createToneGenerator } from '../../src/media/tone.ts';
 import { createRealtimeHandlerFactory } from '../../src/transceiver/handlers/realtime/realtime-handler.ts';
 import type { RealtimeDropReason, RealtimeMediaHandler } from '../../src/transceiver/handlers/realtime/realtime-handler.ts';
 import type { RealtimeEvent } from '../../src/transceiver/handlers/media-handler.ts';
-import { forceAudioFormats } from '../../src/transceiver/handlers/realtime/realtime-events.ts';
+import {
+  appendEventBytes,
+  forceAudioFormats,
+  pcm16FromBase64,
+  pcm16ToBase64,
+} from '../../src/transceiver/handlers/realtime/realtime-events.ts';
 import { startRealtimeModel } from '../support/realtime-model.ts';
 import type { RealtimeModel } from '../support/realtime-model.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -52,6 +57,22 @@ test('forceAudioFormats keeps the rest of the session and sets PCM16 24 kHz both
       output: { voice: 'marin', format: { type: 'audio/pcm', rate: 24000 } },
     },
   });
+});
+
+test('an append built as bytes is exactly the JSON.stringify text of the event, and audio/pcm base64 decodes back to the samples', () => {
+  const pcm = new Int16Array(960);
+  for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(32767 * Math.sin(i / 3)) - (i % 2);
+  const bytes = appendEventBytes(pcm);
+  assert.equal(bytes.toString('utf8'), JSON.stringify({ type: 'input_audio_buffer.append', audio: pcm16ToBase64(pcm) }));
+  const parsed = JSON.parse(bytes.toString('utf8')) as { type: string; audio: string };
+  assert.equal(parsed.type, 'input_audio_buffer.append');
+  assert.deepEqual(pcm16FromBase64(parsed.audio), pcm);
+  // Lengths that need padding, and an empty chunk.
+  for (const n of [0, 1, 2, 3, 5]) assert.deepEqual(pcm16FromBase64(pcm16ToBase64(pcm.subarray(0, n))), pcm.slice(0, n));
+  // An odd byte count is not PCM16; characters outside the alphabet are skipped (as Buffer.from does).
+  assert.equal(pcm16FromBase64(Buffer.from([1, 2, 3]).toString('base64')), undefined);
+  const skipped = pcm16FromBase64('AQID\nBA==');
+  assert.deepEqual(skipped && Buffer.from(skipped.buffer, skipped.byteOffset, skipped.byteLength), Buffer.from([1, 2, 3, 4]));
 });
 
 test('a response: started, transcript and response events to the client (no audio deltas), 20 ms Opus frames to the call, stopped once played', async () => {

@@ -486,6 +486,8 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
     const taken = this.#peer.audioTaken;
     let n = 0;
     while (n < this.#marks.length && this.#marks[n].target <= taken) n++;
+    // Runs on every drive while a mark waits (every packet of a call that is speaking): no splice, no array, until one is due.
+    if (n === 0) return;
     for (const m of this.#marks.splice(0, n)) this.#settle(m.done, true);
   }
 

@@ -15,7 +15,7 @@ import { FRAME_MS } from '../../../core/rtp/index.ts';
 import WebSocket from 'ws';
 import { createOpusDecoder, createOpusEncoder } from '../../../media/opus.ts';
 import type { InboundOpusFrame, MediaHandler, MediaHandlerContext, RealtimeEvent } from '../media-handler.ts';
-import { forceAudioFormats, pcm16FromBase64, pcm16ToBase64 } from './realtime-events.ts';
+import { appendEventBytes, forceAudioFormats, pcm16FromBase64 } from './realtime-events.ts';
 
 export interface RealtimeHandlerOptions {
   /** ws:// or wss:// URL of the model server, e.g. wss://api.openai.com/v1/realtime. */
@@ -140,7 +140,9 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
       if (inputFill === APPEND_SAMPLES) {
         inputFill = 0;
         if (ws.bufferedAmount > maxBuffered) drop('input_backpressure');
-        else toModel({ type: 'input_audio_buffer.append', audio: pcm16ToBase64(input) });
+        // As bytes, not a string: one buffer, masked into one frame by ws (no UTF-8 encode of the
+        // 2.5 KB JSON text, no two-buffer writev).
+        else if (ws.readyState === WebSocket.OPEN) ws.send(appendEventBytes(input), { binary: false });
       }
     }
   };
