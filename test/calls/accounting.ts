@@ -5,7 +5,8 @@
 //  - handler → client (echo): every frame the handler was given is sent back, one RTP packet
 //    each; every one the network delivered to the client while it held keys reaches it as audio
 //    exactly once, carrying the payload of a frame the client sent;
-//  - RTCP: every SRTCP datagram delivered while keyed is read, on both sides (the session's
+//  - RTCP: every distinct SRTCP datagram delivered while keyed is read (a duplicate dies in replay
+//    protection), on both sides (the session's
 //    rtcpReceived, the client's 'rtcp' events), and both sides have an RTT from the other's
 //    report block about their stream (RFC 3550 §6.4.1).
 import assert from 'node:assert/strict';

@@ -99,9 +99,18 @@ export class CallPair {
   /** The same from the session to the client. */
   readonly sessionRtpSent: TappedRtp[] = [];
   readonly sessionRtpDelivered: TappedRtp[] = [];
-  /** SRTCP datagrams delivered while the receiver held keys, per direction. */
-  clientRtcpDelivered = 0;
-  sessionRtcpDelivered = 0;
+  /**
+   * Distinct SRTCP datagrams delivered while the receiver held keys, per direction: a copy the
+   * network duplicated is the same bytes and dies in SRTCP replay protection (RFC 3711 §3.3.2).
+   */
+  readonly #clientRtcpDelivered = new Set<string>();
+  readonly #sessionRtcpDelivered = new Set<string>();
+  get clientRtcpDelivered(): number {
+    return this.#clientRtcpDelivered.size;
+  }
+  get sessionRtcpDelivered(): number {
+    return this.#sessionRtcpDelivered.size;
+  }
   /** Every datagram the client sent, in order, as sent (for tests that replay or mutate one). */
   readonly clientSent: Buffer[] = [];
   /** Client datagrams the endpoint could not route (DTLS/SRTP from an address no 'path' event named). */
@@ -294,7 +303,7 @@ export class CallPair {
   #toClient(data: Buffer, from: TransportAddress, now: number): void {
     const keyed = this.client.state === 'connected';
     if (isRtp(data) && keyed) this.sessionRtpDelivered.push({ at: now, header: header(data) });
-    if (isRtcp(data) && keyed) this.clientRtcpDelivered++;
+    if (isRtcp(data) && keyed) this.#clientRtcpDelivered.add(data.toString('latin1'));
     this.client.handle(data, from, now);
     this.flushClient();
   }
@@ -308,7 +317,7 @@ export class CallPair {
     }
     const keyed = this.session.state === 'connected';
     if (isRtp(data) && keyed) this.clientRtpDelivered.push({ at: now, header: header(data) });
-    if (isRtcp(data) && keyed) this.sessionRtcpDelivered++;
+    if (isRtcp(data) && keyed) this.#sessionRtcpDelivered.add(data.toString('latin1'));
     this.session.handle(data, this.pathFrom(from), now);
     this.flushSession();
   }
