@@ -52,6 +52,22 @@ class ToneTrack(AudioStreamTrack):
         return frame
 
 
+def count_audio_frames(pc, audio):
+    """Counts every audio frame the peer's remote track delivers into audio["frames"]."""
+
+    @pc.on("track")
+    def on_track(track):
+        async def consume():
+            try:
+                while True:
+                    await track.recv()
+                    audio["frames"] += 1
+            except MediaStreamError:
+                pass
+
+        asyncio.ensure_future(consume())
+
+
 def make_messages(sizes):
     out = []
     for i, n in enumerate(sizes):
@@ -124,17 +140,7 @@ async def run_audio_only(o, r):
             if pc.connectionState in ("connected", "failed") and not connected.done():
                 connected.set_result(pc.connectionState)
 
-        @pc.on("track")
-        def on_track(track):
-            async def consume():
-                try:
-                    while True:
-                        await track.recv()
-                        audio["frames"] += 1
-                except MediaStreamError:
-                    pass
-
-            asyncio.ensure_future(consume())
+        count_audio_frames(pc, audio)
 
         await pc.setLocalDescription(await pc.createOffer())  # returns once gathering is complete
         sdp = pc.localDescription.sdp
@@ -166,17 +172,7 @@ async def run(o, r):
         pc.addTrack(ToneTrack())
         audio = {"frames": 0}
 
-        @pc.on("track")
-        def on_track(track):
-            async def consume():
-                try:
-                    while True:
-                        await track.recv()
-                        audio["frames"] += 1
-                except MediaStreamError:
-                    pass
-
-            asyncio.ensure_future(consume())
+        count_audio_frames(pc, audio)
 
         channels = {}
         for label, ordered in (("chat", True), ("loose", False)):
