@@ -28,9 +28,8 @@ import type { PeerDataOptions, PeerEvent } from '../src/core/peer/index.ts';
 import { seededRng } from '../src/core/rng.ts';
 import { createCoreIce } from '../src/client/core-ice.ts';
 import { resolveMediaIo, resolveSrtp, transceiverSettings } from '../src/transceiver/config.ts';
-import { DgramMediaSocket } from '../src/transceiver/media/media-socket.ts';
 import type { MediaIo, MediaPeer, MediaSocket } from '../src/transceiver/media/media-socket.ts';
-import { DEFAULT_MEDIA_BATCH_US, NativeMediaSocket } from '../src/transceiver/media/media-socket-native.ts';
+import { NativeMediaSocket, bindMediaSocket } from '../src/transceiver/media/media-socket-native.ts';
 
 type Peer = AudioPeer<TransportAddress>;
 
@@ -139,10 +138,7 @@ async function transceiverWire(
     onTooLarge: () => {},
     onSendError: () => {},
   };
-  const socket: MediaSocket =
-    io === 'native'
-      ? await NativeMediaSocket.bind({ ...o, batchUs: DEFAULT_MEDIA_BATCH_US, urgentOffset: 0 })
-      : await DgramMediaSocket.bind(o);
+  const socket: MediaSocket = await bindMediaSocket(io, o, { urgentOffset: 0 });
   return {
     wire: { send: (data, to) => socket.send(NO_HEADER, data, to), close: () => void socket.close() },
     port: socket.address.port,

@@ -19,9 +19,9 @@ import { fingerprintOf } from '../src/core/dtls/certificate.ts';
 import { DtlsEndpoint } from '../src/core/dtls/index.ts';
 import type { DtlsCertificate } from '../src/core/dtls/index.ts';
 import { resolveMediaIo } from '../src/transceiver/config.ts';
-import { DEFAULT_UDP_BUFFER_BYTES, DgramMediaSocket, MEDIA_IO_MODES } from '../src/transceiver/media/media-socket.ts';
+import { DEFAULT_UDP_BUFFER_BYTES, MEDIA_IO_MODES } from '../src/transceiver/media/media-socket.ts';
 import type { MediaIo, MediaPeer, MediaSocket, MediaSocketOptions } from '../src/transceiver/media/media-socket.ts';
-import { DEFAULT_MEDIA_BATCH_US, NativeMediaSocket } from '../src/transceiver/media/media-socket-native.ts';
+import { bindMediaSocket } from '../src/transceiver/media/media-socket-native.ts';
 import { defaultX25519 } from '../src/transceiver/media/dtls-crypto-native.ts';
 
 const [certFile, keyFile, peerFingerprint, ioArg] = process.argv.slice(2);
@@ -66,9 +66,6 @@ const options: MediaSocketOptions = {
   onTooLarge: () => {},
   onSendError: () => {},
 };
-const socket: MediaSocket =
-  io === 'native'
-    ? await NativeMediaSocket.bind({ ...options, batchUs: DEFAULT_MEDIA_BATCH_US, urgentOffset: 0 })
-    : await DgramMediaSocket.bind(options);
+const socket: MediaSocket = await bindMediaSocket(io, options, { urgentOffset: 0 });
 console.log(`listening ${socket.address.port} ${io}`);
 process.on('SIGTERM', () => void socket.close());

@@ -30,9 +30,9 @@ import { TimerHeap } from '../../common/timer-heap.ts';
 import { clientKeyOfAddress, clientKeyOfHeader } from '../../contracts/client-key.ts';
 import type { ClientKey } from '../../contracts/client-key.ts';
 import type { EndpointDropReason, TransceiverMetrics } from '../transceiver-metrics.ts';
-import { DEFAULT_UDP_BUFFER_BYTES, DgramMediaSocket } from './media-socket.ts';
+import { DEFAULT_UDP_BUFFER_BYTES } from './media-socket.ts';
 import type { MediaIo, MediaPeer, MediaSocket, MediaSocketOptions } from './media-socket.ts';
-import { DEFAULT_MEDIA_BATCH_US, NativeMediaSocket } from './media-socket-native.ts';
+import { bindMediaSocket } from './media-socket-native.ts';
 
 export { DEFAULT_UDP_BUFFER_BYTES };
 
@@ -143,10 +143,7 @@ export class MediaEndpoint {
       onTooLarge: (n) => m.drops.too_large.inc(n),
       onSendError: (n) => m.sendErrors.inc(n),
     };
-    this.#socket =
-      o.io === 'native'
-        ? await NativeMediaSocket.bind({ ...so, batchUs: o.batchUs ?? DEFAULT_MEDIA_BATCH_US, urgentOffset: RELAY_HEADER_LENGTH })
-        : await DgramMediaSocket.bind(so);
+    this.#socket = await bindMediaSocket(o.io ?? 'dgram', so, { batchUs: o.batchUs, urgentOffset: RELAY_HEADER_LENGTH });
     this.address = this.#socket.address;
   }
 

@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { TransportAddress } from '../../core/address.ts';
 import { ipToBytes } from '../../core/address.ts';
-import { PeerCache, checkBufferSizes } from './media-socket.ts';
-import type { MediaPeer, MediaSocket, MediaSocketOptions } from './media-socket.ts';
+import { DgramMediaSocket, PeerCache, checkBufferSizes } from './media-socket.ts';
+import type { MediaIo, MediaPeer, MediaSocket, MediaSocketOptions } from './media-socket.ts';
 
 export const MEDIA_SOCKET_ADDON_PATH = new URL('../../../native/build/Release/parley_media_socket.node', import.meta.url).pathname;
 
@@ -277,4 +277,19 @@ function compressV6(words: string[]): string {
   }
   if (best < 0) return words.join(':');
   return `${words.slice(0, best).join(':')}::${words.slice(best + bestLen).join(':')}`;
+}
+
+/**
+ * The media socket --media-io names: the addon's (batched, `batchUs` default
+ * DEFAULT_MEDIA_BATCH_US; `urgentOffset` where a datagram's own first byte is, after any relay
+ * header) or node:dgram's.
+ */
+export function bindMediaSocket(
+  io: MediaIo,
+  o: MediaSocketOptions,
+  native: { readonly batchUs?: number; readonly urgentOffset: number },
+): Promise<MediaSocket> {
+  return io === 'native'
+    ? NativeMediaSocket.bind({ ...o, batchUs: native.batchUs ?? DEFAULT_MEDIA_BATCH_US, urgentOffset: native.urgentOffset })
+    : DgramMediaSocket.bind(o);
 }
