@@ -139,6 +139,20 @@ export async function metricSum(url: string, name: string, labelFilter = ''): Pr
 }
 
 /**
+ * The non-zero samples of the metrics whose names start with one of `prefixes`, one per line, for
+ * a failure message: what the server saw of a call the client gave up on. Never throws.
+ */
+export async function metricLines(url: string, prefixes: readonly string[]): Promise<string> {
+  try {
+    const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text();
+    const lines = text.split('\n').filter((l) => prefixes.some((p) => l.startsWith(p)) && !/\s0$/.test(l) && !l.includes('_bucket{'));
+    return lines.join('\n') || '(none non-zero)';
+  } catch (err) {
+    return `(${url}: ${(err as Error).message})`;
+  }
+}
+
+/**
  * Whether a recording holds a tone at `hz`, judged on its audible 20 ms frames only: on a
  * loaded machine the client or server can stall, and the recording then has silent gaps
  * (lost time is placed as silence) that would otherwise dominate the analysis. Skips the first

@@ -19,6 +19,7 @@ import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import type { RealtimeModel } from '../../support/realtime-model.ts';
 import { waitFor } from '../../support/wait-for.ts';
+import { metricLines } from '../helpers.ts';
 import type { DevStack } from '../helpers.ts';
 import { startSdkPage } from './sdk-page.ts';
 import type { SdkPageReport } from './sdk-page.ts';
@@ -46,6 +47,18 @@ export interface SdkCallOptions {
 }
 
 const auth = { authorization: `Bearer ${SDK_API_KEY}` };
+/** The transceiver's metrics that tell how a call ended or why packets were dropped. */
+const SERVER_VIEW = [
+  'parley_transceiver_calls_',
+  'parley_transceiver_session_drops_total',
+  'parley_transceiver_drops_total',
+  'parley_transceiver_dtls_drops_total',
+  'parley_transceiver_sctp_drops_total',
+  'parley_transceiver_ice_checks_total',
+  'parley_transceiver_realtime_drops_total',
+  'parley_transceiver_oai_event_drops_total',
+  'parley_transceiver_handler_errors_total',
+];
 
 export async function sdkCall(t: TestContext, o: SdkCallOptions): Promise<void> {
   const { dev, model } = o;
@@ -62,12 +75,18 @@ export async function sdkCall(t: TestContext, o: SdkCallOptions): Promise<void> 
   const conn = model.connections + 1;
   const page = await startSdkPage({ baseUrl: dev.ready.signaling, apiKey: ek, instructions: INSTRUCTIONS });
   let closeBrowser: (() => Promise<void>) | undefined;
-  const failure = (): string => `\nbrowser:\n${o.browserLog?.() ?? ''}\nparley dev:\n${dev.log()}`;
+  // What the servers saw too: `parley dev` logs only warnings, so a call the page gave up on
+  // (e.g. "Connection closed before setup completed") shows its end reason and drops here.
+  const failure = async (): Promise<string> =>
+    `\nbrowser:\n${o.browserLog?.() ?? ''}\nparley dev:\n${dev.log()}` +
+    `\ntransceiver metrics:\n${await metricLines(dev.ready.transceiverMetrics, SERVER_VIEW)}` +
+    `\nrelay metrics:\n${await metricLines(dev.ready.relayMetrics, ['parley_relay_'])}` +
+    `\nmodel connections: ${model.connections - conn + 1}`;
   try {
     closeBrowser = await o.open(page.url);
     const r = await page
       .waitFor((x) => x.phase === 'interrupted', 90_000, 'the page connected, heard the model and interrupted it')
-      .catch((err: Error) => assert.fail(err.message + failure()));
+      .catch(async (err: Error) => assert.fail(err.message + (await failure())));
     t.diagnostic(`page: ${JSON.stringify({ ...r, events: undefined, interrupts: undefined })}`);
     t.diagnostic(`interrupt() → silence: ${r.interrupts.map((i) => i.silentAfterMs.toFixed(0)).join(', ')} ms`);
     t.diagnostic(`page events: ${r.events.join(' ')}`);
