@@ -332,10 +332,13 @@ static verdict_t classify_public(relay_t *r, const uint8_t *d, size_t len, int t
   fkey_t k;
   key_from_sockaddr(&k, src, pi);
   *e = tab_find(r, &k);
-  /* STUN from a known flow goes to the control side too (route.ts: a check for another call
-     from a reused address may replace a silent flow); it is rare (consent, ~every 5 s), and
-     it does not refresh last_seen here: the control side does that when it forwards. */
-  if (*e && len > 0 && d[0] <= 3) return VERDICT_MISS;
+  /* A Binding request from a known flow goes to the control side too (route.ts: a check for
+     another call from a reused address may replace a silent flow); it is rare (consent, ~every
+     5 s), and it does not refresh last_seen here: the control side does that when it forwards.
+     Other STUN from a known flow (the client's answers to the transceiver's requests back,
+     issue #18: one of the round trips of every call's setup) carries no USERNAME route.ts would
+     read, so route.ts would forward it on the flow: the loop does, without the hop to JS. */
+  if (*e && len >= 2 && d[0] == 0 && d[1] == 1) return VERDICT_MISS;
   if (!*e) {
     /* route.ts: only STUN (first byte 0..3) can make a flow, only media can be looked up */
     if (len == 0 || (d[0] > 3 && !may_be_media(d[0]))) {

@@ -101,6 +101,21 @@ test(
       await waitFor(() => n(Slot.pktsToTransceiver) === 101, 2000, 'counters published');
       assert.equal(n(Slot.bytesToTransceiver), first.length + 100 * 172);
 
+      // STUN from the known flow: a Binding success (the client's answer to a request back) is
+      // forwarded by the loop like media; a Binding request still goes to JS (route.ts looks at
+      // its USERNAME: address reuse).
+      const answer = Buffer.from([1, 1, 0, 0, ...rng.bytes(16)]);
+      client.send(answer, pub);
+      const gotAnswer = await tx.next(2000);
+      assert.deepEqual(gotAnswer.msg.subarray(RELAY_HEADER_LENGTH), answer);
+      assert.equal(misses.length, 1, 'a Binding success from a known flow is no miss');
+      const request = Buffer.from([0, 1, 0, 0, ...rng.bytes(16)]);
+      client.send(request, pub);
+      await waitFor(() => misses.length === 2, 2000, 'the Binding request from the known flow, to JS');
+      assert.deepEqual(misses[1].msg, request);
+      await waitFor(() => n(Slot.pktsToTransceiver) === 102, 2000, 'counters published');
+      assert.equal(n(Slot.bytesToTransceiver), first.length + 100 * 172 + answer.length);
+
       // The table answers for the flow: its token, destination and the loop's last-seen stamp.
       const seen = index.get(client.address.address, client.address.port, 0);
       assert.deepEqual(seen, { ...flow, lastSeen: t0 + 1000 });
@@ -166,7 +181,7 @@ test(
       const stranger = await open('127.0.0.4');
       await expectDrop(dropSlot.not_stun, () => stranger.send(Buffer.from('\x07garbage'), pub));
       await expectDrop(dropSlot.not_stun, () => stranger.send(Buffer.alloc(0), pub));
-      assert.equal(misses.length, 1);
+      assert.equal(misses.length, 2, 'the first packet and the Binding request from the known flow');
 
       // Hostile input: random datagrams of random length to both sockets; a valid magic on half
       // of the return ones so the header checks past it are exercised too.

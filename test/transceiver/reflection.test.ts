@@ -18,6 +18,7 @@ import { parseAddress } from '../../src/core/address.ts';
 import { classify } from '../../src/core/demux.ts';
 import { DtlsEndpoint, generateCertificate } from '../../src/core/dtls/index.ts';
 import { connectivityCheck } from '../../src/core/ice/binding-request.ts';
+import { bindingSuccess } from '../../src/core/ice/binding-response.ts';
 import { seededRng } from '../../src/core/rng.ts';
 import { RELAY_HEADER_LENGTH, decodeRelayHeader, encodeRelayHeader } from '../../src/contracts/relay-header.ts';
 import { ClientCall } from '../../src/client/client-call.ts';
@@ -55,7 +56,8 @@ async function attackerCall(seed: string, setup: 'actpass' | 'active') {
   assert.equal(res.status, 201, await res.clone().text());
   const answer = readAnswer(await res.text());
   const ownUfrag = /a=ice-ufrag:(\S+)/.exec(offer)![1];
-  return { answer, ownUfrag, location: res.headers.get('location')! };
+  const ownPwd = /a=ice-pwd:(\S+)/.exec(offer)![1];
+  return { answer, ownUfrag, ownPwd, location: res.headers.get('location')! };
 }
 
 interface Tally {
@@ -144,6 +146,23 @@ function check(a: Credentials, useCandidate: boolean): Buffer {
   });
 }
 
+/** The attacker's DTLS client, started: `flight()` takes what it has to send (first its ClientHello). */
+function attackerDtls(seed: string, fingerprint: string): { dtls: DtlsEndpoint; flight: () => Buffer[] } {
+  const dtls = new DtlsEndpoint({
+    role: 'client',
+    certificate: generateCertificate(seededRng(`${seed}-cert`)),
+    remoteFingerprint: fingerprint,
+    rng: seededRng(`${seed}-dtls`),
+  });
+  dtls.start(0);
+  const flight = (): Buffer[] => {
+    const out: Buffer[] = [];
+    for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) out.push(d);
+    return out;
+  };
+  return { dtls, flight };
+}
+
 const ratio = (t: Tally): string => `${t.sentBytes} B sent → ${t.atVictim} B at the victim (${(t.atVictim / t.sentBytes).toFixed(2)}×)`;
 
 test('DTLS client role: one valid check from a forged address sends the victim no DTLS, only STUN', { timeout: 30_000 }, async () => {
@@ -174,15 +193,7 @@ test(
   async () => {
     const a = await attackerCall('reflect-server-role', 'active');
     assert.equal(a.answer.setup, 'passive', 'the transceiver is the DTLS server');
-    const dtls = new DtlsEndpoint({
-      role: 'client',
-      certificate: generateCertificate(seededRng('reflect-attacker-cert')),
-      remoteFingerprint: a.answer.fingerprint,
-      rng: seededRng('reflect-attacker-dtls'),
-    });
-    dtls.start(0);
-    const hellos: Buffer[] = [];
-    for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) hellos.push(d);
+    const hellos = attackerDtls('reflect-attacker', a.answer.fingerprint).flight();
     const t = await reflect(victim(40_003), [check(a, true), ...hellos, ...hellos], 1_500);
     console.log(`server role, check + 2 ClientHellos: ${ratio(t)}, kinds ${[...t.kinds].join(',')}`);
     assert.ok(t.atVictim <= t.sentBytes, ratio(t));
@@ -200,18 +211,7 @@ test(
     const target = victim(40_011);
     const relay = await new FakeRelay().open();
     try {
-      const dtls = new DtlsEndpoint({
-        role: 'client',
-        certificate: generateCertificate(seededRng('reflect-cookie-cert')),
-        remoteFingerprint: a.answer.fingerprint,
-        rng: seededRng('reflect-cookie-dtls'),
-      });
-      const flight = (): Buffer[] => {
-        const out: Buffer[] = [];
-        for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) out.push(d);
-        return out;
-      };
-      dtls.start(0);
+      const { dtls, flight } = attackerDtls('reflect-cookie', a.answer.fingerprint);
       await relay.send(own, [check(a, true)]);
       await sleep(20);
       await relay.send(own, flight());
@@ -231,6 +231,44 @@ test(
         `cookie, then a forged nomination: ${sent} B sent as the victim → ${at.bytes} B at the victim, kinds ${at.kinds.join(',')}`,
       );
       assert.ok(!at.kinds.includes('dtls'), 'no DTLS server flight toward the unconfirmed victim');
+      assert.ok(at.bytes <= sent, `${at.bytes} B at the victim for ${sent} B sent as the victim`);
+    } finally {
+      await relay.close();
+      await fetch(new URL(a.location, dev.ready.signaling), { method: 'DELETE' });
+    }
+  },
+);
+
+test(
+  'DTLS server role (issue #18): an attacker that confirmed its own address, then nominates the victim, gets the victim no server flight for a cookie-less ClientHello',
+  { timeout: 30_000 },
+  async () => {
+    const a = await attackerCall('reflect-confirm-then-nominate', 'active');
+    assert.equal(a.answer.setup, 'passive', 'the transceiver is the DTLS server');
+    const own = victim(40_030); // the attacker's own address: it receives there and answers the request back
+    const target = victim(40_031);
+    const relay = await new FakeRelay().open();
+    try {
+      const hello = attackerDtls('reflect-confirm', a.answer.fingerprint).flight();
+      await relay.send(own, [check(a, false)]);
+      await waitFor(() => relay.at(own).kinds.includes('stun'), 5_000, 'the request back at the attacker’s address');
+      // The attacker answers it (signed with its own offer's password): its own address is confirmed.
+      const request = relay.at(own).datagrams.find((d) => d.readUInt16BE(0) === 0x0001)!;
+      await relay.send(own, [bindingSuccess(request.subarray(8, 20), own, a.ownPwd)]);
+      await sleep(50);
+      // The victim's address nominated by a forged check, then a ClientHello without a cookie.
+      await relay.send(target, [check(a, true)]);
+      await sleep(50);
+      await relay.send(own, hello);
+      await relay.send(target, hello);
+      await sleep(1_500);
+      const at = relay.at(target);
+      const sent = relay.sentFrom.get(`${target.address}:${target.port}`) ?? 0;
+      console.log(
+        `confirmed own address, then a forged nomination: ${sent} B sent as the victim → ${at.bytes} B at the victim, kinds ${at.kinds.join(',')}`,
+      );
+      const flightAtVictim = at.datagrams.filter((d) => classify(d[0]) === 'dtls' && d[13] !== 3);
+      assert.equal(flightAtVictim.length, 0, 'no DTLS but a HelloVerifyRequest toward the unconfirmed victim');
       assert.ok(at.bytes <= sent, `${at.bytes} B at the victim for ${sent} B sent as the victim`);
     } finally {
       await relay.close();

@@ -103,7 +103,7 @@ export class DtlsEndpoint {
       rng: opts.rng,
       x25519: opts.x25519 ?? nodeX25519,
       srtpProfiles: profiles.map((p) => SrtpProfile[p]),
-      cookie: opts.cookie === true,
+      cookie: typeof opts.cookie === 'function' ? opts.cookie : () => opts.cookie === true,
       cipherSuites: suites as CipherSuite[],
     });
     this.#handshake = opts.role === 'client' ? new ClientHandshake(host) : new ServerHandshake(host);

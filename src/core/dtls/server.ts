@@ -124,7 +124,7 @@ export class ServerHandshake implements HandshakeRole {
       const what = ch.version === DTLS10 ? 'only DTLS 1.0' : `version 0x${ch.version.toString(16).padStart(4, '0')}, not DTLS 1.2 or 1.0`;
       throw new DtlsError(DtlsCode.protocolVersion, `client offers ${what}`, AlertDescription.protocolVersion);
     }
-    if (this.#host.cookie) {
+    if (this.#host.cookie()) {
       const cookie = this.#cookieFor(ch);
       if (ch.cookie.length !== cookie.length || !timingSafeEqual(ch.cookie, cookie)) {
         // RFC 6347 §4.2.1: HelloVerifyRequest uses version DTLS 1.0 and the ClientHello's message_seq.

@@ -28,8 +28,12 @@ export interface DtlsOptions {
   cipherSuites?: string[];
   /** Largest datagram we send, default 1200. */
   mtu?: number;
-  /** Server only: answer ClientHellos with a HelloVerifyRequest cookie first. Default false. */
-  cookie?: boolean;
+  /**
+   * Server only: answer a ClientHello that carries no valid cookie with a HelloVerifyRequest
+   * first (RFC 6347 §4.2.1). A function is asked at each such ClientHello, so the owner can skip
+   * the round trip when it knows the client receives at its address (ICE proved it). Default false.
+   */
+  cookie?: boolean | (() => boolean);
   /** Told of every record dropped (the `drops` counters as they happen), for process metrics. */
   onDrop?: (reason: DtlsDropReason) => void;
   /** The X25519 implementation (./ecdhe.ts). Default: node:crypto's. */
@@ -63,7 +67,8 @@ export interface HandshakeHost {
   readonly rng: Rng;
   readonly x25519: X25519;
   readonly srtpProfiles: readonly number[];
-  readonly cookie: boolean;
+  /** Whether a ClientHello without a valid cookie gets a HelloVerifyRequest (asked per ClientHello). */
+  readonly cookie: () => boolean;
   /** The suites we offer or accept, in our preference order. */
   readonly cipherSuites: readonly CipherSuite[];
   /** Allocates the next outgoing message_seq. */

@@ -62,6 +62,8 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
   #selected: P | undefined;
   /** Whether #selected's address proved it receives (always true for a controlling peer): the per-packet shortcut past IceLiteAgent.mayReach. */
   #selectedConfirmed = false;
+  /** The source of the DTLS datagram being handled (#onDtls), for #helloNeedsCookie. */
+  #dtlsFrom: P | undefined;
   #state: PeerState = 'new';
   #packetsReceived = 0;
   #bytesReceived = 0;
@@ -397,11 +399,12 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
    * Issue #19 (reflection): as DTLS client on the lite side, our ClientHello flight (~600 bytes
    * for a ~150-byte check) waits until the selected address has answered the lite agent's request
    * back, so a check from a forged source address sends no DTLS toward it. The peer answers that
-   * request within one round trip. As DTLS server we send nothing before a ClientHello, then
-   * only a HelloVerifyRequest until the cookie comes back (RFC 6347 §4.2.1) — the cookie proves
-   * nothing about the selected address, which a later nomination may have moved — and every
-   * flight, like all we send, goes to an unconfirmed address only as far as its budget pays
-   * (#send); the rest goes when the address is confirmed.
+   * request within one round trip. As DTLS server we send nothing before a ClientHello; one
+   * from the selected address once it is confirmed gets our flight at once (#helloNeedsCookie),
+   * any other only a HelloVerifyRequest until the cookie comes back (RFC 6347 §4.2.1) — the
+   * cookie proves nothing about the selected address, which a later nomination may have moved —
+   * and every flight, like all we send, goes to an unconfirmed address only as far as its budget
+   * pays (#send); the rest goes when the address is confirmed.
    */
   #startDtlsIfConfirmed(now: number): void {
     const lite = this.#lite;
@@ -426,7 +429,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
         recordAead: this.#o.dtlsRecordAead,
         // The lite side (the transceiver) as DTLS server: a stateless cookie round trip before
         // any flight larger than the ClientHello goes to an address that may be forged.
-        cookie: this.#lite !== undefined && this.#o.dtlsRole === 'server',
+        cookie: this.#lite !== undefined && this.#o.dtlsRole === 'server' ? () => this.#helloNeedsCookie() : false,
       });
     } catch (err) {
       this.#fail('dtls_failed', (err as Error).message, now);
@@ -449,8 +452,24 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
       }
       if (!this.#startDtls(now)) return;
     }
+    this.#dtlsFrom = from;
     this.#dtls!.handle(datagram, now);
+    this.#dtlsFrom = undefined;
     this.#drainDtls(now);
+  }
+
+  /**
+   * Asked by our DTLS server at a ClientHello without a valid cookie (lite side only): whether it
+   * must fetch one first. Not when it came from the selected address and that address answered
+   * the lite agent's request back (#selectedConfirmed): the cookie (RFC 6347 §4.2.1) would prove
+   * again, one round trip later, what ICE already proved — that the client receives there, the
+   * only place our flight goes. Issue #18: this saves a round trip on every call.
+   */
+  #helloNeedsCookie(): boolean {
+    const from = this.#dtlsFrom;
+    const selected = this.#selected;
+    if (!this.#selectedConfirmed || from === undefined || selected === undefined) return true;
+    return from !== selected && formatAddress(this.#paths.address(from)) !== formatAddress(this.#paths.address(selected));
   }
 
   #drainDtls(now: number): void {

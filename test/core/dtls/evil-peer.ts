@@ -47,7 +47,7 @@ export class EvilPeer {
       rng: seededRng(`evil-${role}`),
       x25519: nodeX25519,
       srtpProfiles: [SrtpProfile.SRTP_AES128_CM_HMAC_SHA1_80],
-      cookie: false,
+      cookie: () => false,
       cipherSuites: CIPHER_SUITES.filter((s) => suites === undefined || suites.includes(s.name)),
       nextMessageSeq: () => this.#messageSeq++,
       setMessageSeq: (s) => {
