@@ -1,7 +1,8 @@
 // Parley's side of the DTLS handshake-rate rows of `npm run bench:core` (bench/dtls-rate.ts): a
 // child process serving DTLS handshakes on one UDP socket on 127.0.0.1, one DtlsEndpoint per
 // client address, configured as the transceiver's lite server is (cookie round trip, client
-// certificate checked against the fingerprint, the production Rng, its X25519) and sending and receiving
+// certificate checked against the fingerprint, the production Rng, its X25519 and its record AEAD
+// — the native AES-128-GCM where the SRTP addon is built, as resolveSrtp gives it) and sending and receiving
 // through the transceiver's media socket: `native` (native/src/media_socket.c, recvmmsg/sendmmsg,
 // the transceiver's default where the addon is built) or `dgram` (node:dgram, its fallback), the
 // same MediaSocket classes the transceiver binds, with DTLS ending the batch window at once as
@@ -18,7 +19,7 @@ import { systemRng } from '../src/common/system-rng.ts';
 import { fingerprintOf } from '../src/core/dtls/certificate.ts';
 import { DtlsEndpoint } from '../src/core/dtls/index.ts';
 import type { DtlsCertificate } from '../src/core/dtls/index.ts';
-import { resolveMediaIo } from '../src/transceiver/config.ts';
+import { resolveMediaIo, resolveSrtp } from '../src/transceiver/config.ts';
 import { DEFAULT_UDP_BUFFER_BYTES, MEDIA_IO_MODES } from '../src/transceiver/media/media-socket.ts';
 import type { MediaIo, MediaPeer, MediaSocket, MediaSocketOptions } from '../src/transceiver/media/media-socket.ts';
 import { bindMediaSocket } from '../src/transceiver/media/media-socket-native.ts';
@@ -37,6 +38,8 @@ const MAX_ASSOCIATIONS = 1000;
 const NO_HEADER = Buffer.alloc(0);
 /** The transceiver's X25519: native where the addon is built. */
 const x25519 = defaultX25519();
+/** The transceiver's DTLS record AEAD (config.ts resolveSrtp: native unless --srtp ts). */
+const recordAead = resolveSrtp(undefined).recordAead;
 
 const associations = new Map<string, DtlsEndpoint>();
 
@@ -45,7 +48,15 @@ function onDatagram(view: Buffer, from: MediaPeer): void {
   let dtls = associations.get(key);
   if (dtls === undefined) {
     if (view[0] !== HANDSHAKE || associations.size >= MAX_ASSOCIATIONS) return;
-    dtls = new DtlsEndpoint({ role: 'server', certificate, remoteFingerprint: peerFingerprint, rng: systemRng, cookie: true, x25519 });
+    dtls = new DtlsEndpoint({
+      role: 'server',
+      certificate,
+      remoteFingerprint: peerFingerprint,
+      rng: systemRng,
+      cookie: true,
+      x25519,
+      recordAead,
+    });
     dtls.start(0);
     associations.set(key, dtls);
   }

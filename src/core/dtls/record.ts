@@ -99,7 +99,8 @@ function writeAad(a: Buffer, type: number, version: number, epoch: number, seq: 
 export class AeadRecordCipher {
   /** Typed as a GCM name only for node's overloads; chacha20-poly1305 takes the same options. */
   readonly #algorithm: CipherGCMTypes;
-  readonly #key: KeyObject;
+  /** node:crypto's key, made only when no RecordAead was injected for this suite. */
+  readonly #key: KeyObject | undefined;
   readonly #explicit: number;
   readonly #iv: Buffer;
   readonly #nonce = Buffer.alloc(12);
@@ -109,7 +110,7 @@ export class AeadRecordCipher {
   constructor(suite: Pick<CipherSuite, 'aead' | 'explicitNonceLength'>, key: Buffer, iv: Buffer, aead?: RecordAeadFactory) {
     this.#algorithm = suite.aead as CipherGCMTypes;
     this.#injected = aead?.(suite.aead, key);
-    this.#key = createSecretKey(key);
+    this.#key = this.#injected === undefined ? createSecretKey(key) : undefined;
     this.#explicit = suite.explicitNonceLength;
     this.#iv = Buffer.from(iv);
     iv.copy(this.#nonce);
@@ -140,7 +141,7 @@ export class AeadRecordCipher {
       if (!this.#injected.seal(this.#nonce, aad, plaintext, out, RECORD_HEADER + x)) throw new Error(`${this.#algorithm} seal failed`);
       return out;
     }
-    const c = createCipheriv(this.#algorithm, this.#key, this.#nonce, { authTagLength: 16 });
+    const c = createCipheriv(this.#algorithm, this.#key!, this.#nonce, { authTagLength: 16 });
     c.setAAD(aad);
     c.update(plaintext).copy(out, RECORD_HEADER + x);
     c.final(); // AEAD: no output; computes the tag
@@ -164,7 +165,7 @@ export class AeadRecordCipher {
     const aad = writeAad(this.#aad, rec.type, rec.version, rec.epoch, rec.seq, ct.length);
     if (this.#injected) return this.#injected.open(this.#nonce, aad, rec.fragment.subarray(x));
     try {
-      const d = createDecipheriv(this.#algorithm, this.#key, this.#nonce, { authTagLength: 16 });
+      const d = createDecipheriv(this.#algorithm, this.#key!, this.#nonce, { authTagLength: 16 });
       d.setAAD(aad);
       d.setAuthTag(tag);
       const plain = d.update(ct);
