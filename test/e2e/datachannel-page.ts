@@ -4,8 +4,8 @@
 // track and `chat` before the offer — plus an unordered channel `loose`, POSTs the offer
 // (a=setup:actpass rewritten to offerSetup), sends text and binary messages of 1 B – 256 KiB on
 // each channel once open, and compares the echoes byte-exact (in order on the ordered channel).
-// With sustainMs (the tests pass DC_SUSTAIN_MS; default 0, off: a measurement, not a CI check
-// yet) it then sends 256 KiB messages on `chat` at full speed for that long (Parley echoes them
+// With sustainMs (the tests pass DC_SUSTAIN_MS, default 3000; checked by checkSustained in
+// ./datachannel-checks.ts) it then sends 256 KiB messages on `chat` at full speed for that long (Parley echoes them
 // toward the page at its pacer's rate, dropping what its send buffer cannot take) and reports the
 // echo's rate and the page's inbound audio over that window and over a quiet one before it. Then it closes `chat`, checks `loose` still echoes, and reads inbound audio
 // packets before and after. It returns a JSON-able result, or { error } if the POST failed.
