@@ -96,8 +96,11 @@ export const DATACHANNEL_PAGE_SCRIPT = `async ({ url, offerSetup, sustainMs = 0 
   }
   const busy1 = await audioStats();
   const echoedInWindow = echoedBytes;
-  // What was in flight lands within a second; the echo handler drops what its call's send buffer
-  // cannot take (handlers/echo.ts), so not every message comes back.
+  // The page's buffer drains (up to 2 MiB: at the ~1–2 MB/s a loaded box's browser sends, more
+  // than a second; chat must be idle before its close can complete), then what was in flight lands
+  // within a second; the echo handler drops what its call's send buffer cannot take
+  // (handlers/echo.ts), so not every message comes back.
+  for (const until = performance.now() + 10000; events.bufferedAmount > 0 && performance.now() < until; ) await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 1000));
   result.sustained = { ms: Math.round(busy1.at - busy0.at), sentMessages, echoedMessages, echoedBytes, echoedMBps: echoedInWindow / 1e3 / (busy1.at - t0), quiet: delta(quiet0, busy0), busy: delta(busy0, busy1) };
   }
