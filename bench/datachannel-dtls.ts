@@ -42,6 +42,8 @@ export interface DtlsCase {
   readonly receiverIo?: MediaIo;
   /** Datagrams the receiver took per receive callback (one wake-up of its JS thread); absent for Pion. */
   readonly receiverDatagramsPerWakeUp?: number;
+  /** The sender's window cuts by delay-based control (src/core/sctp/delay-control.ts) over the case; absent for Pion. */
+  readonly senderDelayCuts?: number;
 }
 
 const LOW_WATER = 512 * 1024;
@@ -422,6 +424,7 @@ export async function measureDtls(size: number, ms: number, layout: ProcessLayou
     await new Promise((resolve) => setTimeout(resolve, ms));
     sending = false;
     const got = await receiver.stop();
+    const senderDelayCuts = ctl.data?.stats().sctp.delayCuts;
     const seconds = (performance.now() - start) / 1000;
     const cpu = process.cpuUsage(cpu0);
     failure ??= got.failure;
@@ -433,6 +436,7 @@ export async function measureDtls(size: number, ms: number, layout: ProcessLayou
       cpuMs: (cpu.user + cpu.system) / 1000 + got.cpuMs,
       receiverDatagramsPerWakeUp: got.datagramsPerWakeUp,
       receiverIo: receiver.io,
+      senderDelayCuts,
     };
   } finally {
     ctl.close(performance.now());

@@ -130,6 +130,7 @@ if (mode !== 'loopback') {
   console.log('         |                      Parley (Node)                     |        Pion (Go, webrtc v3)      | Parley/Pion');
   console.log('size     | layout        msg/s    MB/s   CPU  MB/CPU-s  pkt/w |   msg/s    MB/s   CPU  MB/CPU-s  |    MB/s  MB/CPU-s');
   let receiverIo: string | undefined;
+  const cuts: string[] = [];
   for (const size of [1024, 16 * 1024, 64 * 1024]) {
     // Interleaved with Pion's case, so a change of load shows in both columns.
     const two = await measureDtls(size, seconds * 1000, 'two-processes');
@@ -142,11 +143,13 @@ if (mode !== 'loopback') {
     console.log(row('2 proc', two));
     console.log(row('1 proc', one));
     console.log(row('2 proc loss', lossOnly));
+    cuts.push(`${size}: ${two.senderDelayCuts ?? 0} / ${one.senderDelayCuts ?? 0}`);
   }
   console.log(
     `receiver: the transceiver's media socket (--media-io ${receiverIo}); sender: dgram, as parley call\n` +
       'layout: 2 proc = each Parley peer in its own process (as transceiver and client are; Pion spreads its one process over both vCPUs), 1 proc = both in one;\n' +
       `  pacer cap ${DEFAULT_MAX_BYTES_PER_SLOT / 1024} KiB per 20 ms slot; loss = delay-based control off (loss-based congestion control only)\n` +
+      `delay cuts (the sender's, 2 proc / 1 proc): ${cuts.join(', ')}\n` +
       'CPU: both peers during the window (summed over processes), as a share of one core; MB/CPU-s = MB received per CPU-second;\npkt/w = datagrams the receiver took per receive callback (a wake-up of its JS thread: one native batch)',
   );
 }

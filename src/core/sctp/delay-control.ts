@@ -5,7 +5,9 @@
 // more than maxQueueBytes, so a receiver's small UDP socket buffer (a browser's is 208 KiB of
 // kernel memory, ~60–90 datagrams) never overflows — the window drops to the flight less the
 // excess, at most once per round trip (a cut shows only one RTT later), and slow start ends
-// there. Loss-based control still grows the window below the target and halves it on loss; this
+// there. A queue of less than minQueueMs is never cut, whatever its bytes: at tens of MB/s on
+// loopback, a few ms of the two ends' own event-loop latency would read as a queue past the byte
+// ceiling (and at the 1–3 MB/s a browser reads, 3 ms is 3–9 KB, far inside it). Loss-based control still grows the window below the target and halves it on loss; this
 // only backs off earlier, before anything is dropped. A receiver that reads slowly (a browser
 // busy sending) or a queue on the path thus holds a standing queue near the target instead of
 // filling until it drops — and drops take the audio that shares the socket with them.
@@ -21,9 +23,11 @@ export interface DelayControlOptions {
   targetMs: number;
   /** Bytes allowed to stand in a queue whatever the delay (default 48 KiB: a quarter of a 208 KiB socket buffer). */
   maxQueueBytes: number;
+  /** Queueing delay always allowed, whatever its bytes (default 3 ms: event-loop latency, not a queue). */
+  minQueueMs: number;
 }
 
-export const DEFAULT_DELAY_CONTROL: DelayControlOptions = { targetMs: 20, maxQueueBytes: 48 * 1024 };
+export const DEFAULT_DELAY_CONTROL: DelayControlOptions = { targetMs: 20, maxQueueBytes: 48 * 1024, minQueueMs: 3 };
 export const CURRENT_FILTER = 4;
 export const BASE_BUCKET_MS = 60_000;
 export const BASE_BUCKETS = 4;
@@ -90,7 +94,7 @@ export class DelayControl {
     if (queueDelay <= 0) return undefined;
     const rate = flight / Math.max(current, 1); // bytes per ms, what the bottleneck drains
     const queued = rate * queueDelay;
-    const allowed = Math.min(this.#o.targetMs * rate, this.#o.maxQueueBytes);
+    const allowed = Math.max(Math.min(this.#o.targetMs * rate, this.#o.maxQueueBytes), this.#o.minQueueMs * rate);
     if (queued <= allowed) return undefined;
     this.#nextDecisionAt = now + current;
     this.#cuts++;

@@ -53,8 +53,16 @@ export function resolveOptions(opts: SctpOptions): ResolvedOptions {
   if (!(rto.minMs > 0 && rto.minMs <= rto.initialMs && rto.initialMs <= rto.maxMs))
     throw invalid('rto must satisfy 0 < minMs <= initialMs <= maxMs');
   const delayControl = opts.delayControl === false ? undefined : { ...DEFAULT_DELAY_CONTROL, ...opts.delayControl };
-  if (delayControl !== undefined && !(delayControl.targetMs > 0 && delayControl.maxQueueBytes >= mtu))
-    throw invalid('delayControl must have targetMs > 0 and maxQueueBytes >= mtu');
+  if (
+    delayControl !== undefined &&
+    !(
+      delayControl.targetMs > 0 &&
+      delayControl.maxQueueBytes >= mtu &&
+      delayControl.minQueueMs >= 0 &&
+      delayControl.minQueueMs <= delayControl.targetMs
+    )
+  )
+    throw invalid('delayControl must have targetMs > 0, maxQueueBytes >= mtu and 0 <= minQueueMs <= targetMs');
   if (opts.cookieSecret !== undefined && opts.cookieSecret.length < 16) throw invalid('cookieSecret must be at least 16 bytes');
   return {
     rng: opts.rng,

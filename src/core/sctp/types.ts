@@ -50,7 +50,8 @@ export interface SctpOptions {
   /**
    * Delay-based control on top of loss-based congestion control (delay-control.ts): the window
    * backs off when queueing delay over the base RTT passes targetMs or the queue passes
-   * maxQueueBytes. Default { targetMs: 20, maxQueueBytes: 48 KiB }; false: loss-based only.
+   * maxQueueBytes, and past minQueueMs. Default { targetMs: 20, maxQueueBytes: 48 KiB, minQueueMs: 3 };
+   * false: loss-based only.
    */
   delayControl?: Partial<DelayControlOptions> | false;
   /** HMAC key for state cookies; default 32 bytes from rng. */

@@ -137,7 +137,7 @@ test('delay control keeps a standing queue near its 20 ms target: nothing droppe
 });
 
 test('delay control: the base RTT is a windowed minimum that expires, the current RTT a short filter', () => {
-  const d = new DelayControl({ targetMs: 20, maxQueueBytes: 48 * 1024 });
+  const d = new DelayControl({ targetMs: 20, maxQueueBytes: 48 * 1024, minQueueMs: 3 });
   d.sample(10, 0);
   d.sample(50, 10);
   d.sample(12, 20);
@@ -157,4 +157,16 @@ test('delay control: the base RTT is a windowed minimum that expires, the curren
   for (let t = 60_000; t <= 300_000; t += 1000) d.sample(30, t);
   assert.equal(d.baseRtt, 30);
   assert.equal(d.queueDelay, 0);
+});
+
+test('delay control: a queue under minQueueMs is never cut, however many bytes it holds (event-loop latency at loopback rates)', () => {
+  const d = new DelayControl({ targetMs: 20, maxQueueBytes: 48 * 1024, minQueueMs: 3 });
+  for (let i = 0; i < 4; i++) d.sample(0.2, i);
+  for (let i = 0; i < 4; i++) d.sample(2.2, 10 + i);
+  // 80 KB over 2.2 ms: ~36 KB/ms, ~73 KB queued (past 48 KiB) but only 2 ms of it.
+  assert.equal(d.limit(80_000, 4800, 20), undefined);
+  for (let i = 0; i < 4; i++) d.sample(4.2, 30 + i);
+  // 4 ms at ~19 KB/ms: ~76 KB queued, 3 ms (~57 KB) allowed → cut by the excess.
+  const cut = d.limit(80_000, 4800, 40);
+  assert.ok(cut !== undefined && Math.abs(cut - (80_000 - (80_000 / 4.2) * 4 + (80_000 / 4.2) * 3)) <= 1, `cut to ${cut}`);
 });
