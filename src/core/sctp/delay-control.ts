@@ -28,8 +28,7 @@ export interface DelayControlOptions {
 }
 
 export const DEFAULT_DELAY_CONTROL: DelayControlOptions = { targetMs: 20, maxQueueBytes: 48 * 1024, minQueueMs: 3 };
-/** Samples the current RTT is the minimum of: 8 (LEDBAT suggests 4) so that one event-loop stall of a few ms at loopback rates, seen by every sample of it, is not a queue. */
-export const CURRENT_FILTER = 8;
+export const CURRENT_FILTER = 4;
 export const BASE_BUCKET_MS = 60_000;
 export const BASE_BUCKETS = 4;
 

@@ -6,7 +6,7 @@
 // a path that became slower is learnt, and the filter ignores one-off spikes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CURRENT_FILTER, DelayControl } from '../../../src/core/sctp/delay-control.ts';
+import { DelayControl } from '../../../src/core/sctp/delay-control.ts';
 import type { SctpAssociation } from '../../../src/core/sctp/index.ts';
 import type { SctpOptions } from '../../../src/core/sctp/index.ts';
 import { drain } from '../../../src/core/output.ts';
@@ -143,15 +143,15 @@ test('delay control: the base RTT is a windowed minimum that expires, the curren
   d.sample(12, 20);
   assert.equal(d.baseRtt, 10);
   assert.equal(d.currentRtt, 10);
-  for (let i = 0; i < CURRENT_FILTER; i++) d.sample(40, 30 + i);
+  for (let i = 0; i < 4; i++) d.sample(40, 30 + i);
   assert.equal(d.currentRtt, 40);
   assert.equal(d.queueDelay, 30);
   // 40 KB in flight over 40 ms: 1000 B/ms, 30 KB queued of 20 KB allowed → cut to 30 KB.
   assert.equal(d.limit(40_000, 4800, 40), 30_000);
   assert.equal(d.limit(40_000, 4800, 50), undefined, 'one cut per round trip');
   // One spike among prompt samples does not move the current delay.
-  for (let i = 0; i < CURRENT_FILTER - 1; i++) d.sample(11, 100 + i);
-  d.sample(300, 110);
+  for (let i = 0; i < 3; i++) d.sample(11, 100 + i);
+  d.sample(300, 104);
   assert.equal(d.currentRtt, 11);
   // The path got slower (a route change): after four one-minute buckets the old minimum is gone.
   for (let t = 60_000; t <= 300_000; t += 1000) d.sample(30, t);
@@ -161,11 +161,11 @@ test('delay control: the base RTT is a windowed minimum that expires, the curren
 
 test('delay control: a queue under minQueueMs is never cut, however many bytes it holds (event-loop latency at loopback rates)', () => {
   const d = new DelayControl({ targetMs: 20, maxQueueBytes: 48 * 1024, minQueueMs: 3 });
-  for (let i = 0; i < CURRENT_FILTER; i++) d.sample(0.2, i);
-  for (let i = 0; i < CURRENT_FILTER; i++) d.sample(2.2, 10 + i);
+  for (let i = 0; i < 4; i++) d.sample(0.2, i);
+  for (let i = 0; i < 4; i++) d.sample(2.2, 10 + i);
   // 80 KB over 2.2 ms: ~36 KB/ms, ~73 KB queued (past 48 KiB) but only 2 ms of it.
   assert.equal(d.limit(80_000, 4800, 20), undefined);
-  for (let i = 0; i < CURRENT_FILTER; i++) d.sample(4.2, 30 + i);
+  for (let i = 0; i < 4; i++) d.sample(4.2, 30 + i);
   // 4 ms at ~19 KB/ms: ~76 KB queued, 3 ms (~57 KB) allowed → cut by the excess.
   const cut = d.limit(80_000, 4800, 40);
   assert.ok(cut !== undefined && Math.abs(cut - (80_000 - (80_000 / 4.2) * 4 + (80_000 / 4.2) * 3)) <= 1, `cut to ${cut}`);
