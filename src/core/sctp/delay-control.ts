@@ -38,6 +38,8 @@ export class DelayControl {
   /** Minimum RTT per bucket, newest last. */
   readonly #base: Array<{ bucket: number; min: number }> = [];
   #nextDecisionAt = -Infinity;
+  /** Since when the queue has been past its allowance (undefined: within it). */
+  #overSince: number | undefined;
   #cuts = 0;
 
   constructor(o: DelayControlOptions) {
@@ -85,17 +87,29 @@ export class DelayControl {
 
   /**
    * The window the queue allows for this flight (bytes in flight when the SACK came), or
-   * undefined when the queue is within target or a cut is still taking effect.
+   * undefined when the queue is within target or a cut is still taking effect. With `sustained`
+   * (congestion avoidance, where the queue grows one MTU per RTT) the excess must last one RTT
+   * before a cut: a stall of either end's event loop passes, a filling buffer stays. In slow start
+   * the window doubles per RTT, so the cut is immediate.
    */
-  limit(flight: number, floor: number, now: number): number | undefined {
+  limit(flight: number, floor: number, now: number, sustained = false): number | undefined {
     const current = this.currentRtt;
     if (current === undefined || now < this.#nextDecisionAt || flight <= floor) return undefined;
     const queueDelay = this.queueDelay;
-    if (queueDelay <= 0) return undefined;
+    if (queueDelay <= 0) {
+      this.#overSince = undefined;
+      return undefined;
+    }
     const rate = flight / Math.max(current, 1); // bytes per ms, what the bottleneck drains
     const queued = rate * queueDelay;
     const allowed = Math.max(Math.min(this.#o.targetMs * rate, this.#o.maxQueueBytes), this.#o.minQueueMs * rate);
-    if (queued <= allowed) return undefined;
+    if (queued <= allowed) {
+      this.#overSince = undefined;
+      return undefined;
+    }
+    this.#overSince ??= now;
+    if (sustained && now - this.#overSince < current) return undefined;
+    this.#overSince = undefined;
     this.#nextDecisionAt = now + current;
     this.#cuts++;
     return Math.max(floor, Math.floor(flight - (queued - allowed)));

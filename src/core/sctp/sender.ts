@@ -268,7 +268,7 @@ export class Sender {
     // More than one packet's payload: the receiver's every-second-packet SACK, not its delayed one.
     if (this.#delay !== undefined && newestSentAt !== undefined && newlyAcked > this.#maxPayload) {
       this.#delay.sample(now - newestSentAt, now);
-      const cap = this.#delay.limit(flightBefore, 4 * this.#mtu, now);
+      const cap = this.#delay.limit(flightBefore, 4 * this.#mtu, now, this.#cwnd > this.#ssthresh);
       if (cap !== undefined && cap < this.#cwnd) {
         this.#cwnd = cap;
         this.#ssthresh = cap;

@@ -170,3 +170,16 @@ test('delay control: a queue under minQueueMs is never cut, however many bytes i
   const cut = d.limit(80_000, 4800, 40);
   assert.ok(cut !== undefined && Math.abs(cut - (80_000 - (80_000 / 4.2) * 4 + (80_000 / 4.2) * 3)) <= 1, `cut to ${cut}`);
 });
+
+test('delay control in congestion avoidance: an excess that passes within one RTT (a stall) is not cut, one that lasts is', () => {
+  const d = new DelayControl({ targetMs: 20, maxQueueBytes: 48 * 1024, minQueueMs: 3 });
+  for (let i = 0; i < 4; i++) d.sample(10, i);
+  for (let i = 0; i < 4; i++) d.sample(40, 10 + i);
+  assert.equal(d.limit(40_000, 4800, 14, true), undefined, 'first seen: wait one RTT');
+  for (let i = 0; i < 4; i++) d.sample(10, 20 + i);
+  assert.equal(d.limit(40_000, 4800, 24, true), undefined, 'gone: nothing to cut');
+  for (let i = 0; i < 4; i++) d.sample(40, 30 + i);
+  assert.equal(d.limit(40_000, 4800, 34, true), undefined);
+  assert.equal(d.limit(40_000, 4800, 60, true), undefined, 'less than one RTT (40 ms) so far');
+  assert.equal(d.limit(40_000, 4800, 74, true), 30_000, 'lasted one RTT: cut');
+});
