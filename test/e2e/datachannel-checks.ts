@@ -64,7 +64,7 @@ if (SUSTAIN_MS === 0 && process.env.CI === 'true') throw new Error('DC_SUSTAIN_M
 export const SUSTAIN_EXTRA_LOST = 3;
 /**
  * Audio packets the busy window may receive fewer than the quiet one (50/s: 1.2 s of cadence in
- * 3 s). Of 42 busy windows measured, 40 were within 13; one at load 10+ had 21 fewer, and one
+ * 3 s). Of 54 busy windows measured, 52 were within 13; one at load 10+ had 21 fewer, and one
  * Firefox window 52 fewer with nothing lost, no socket drop and 1 s concealed (a stall, not a
  * loss). Loss is the tight bound; this one catches a cadence that collapses.
  */
