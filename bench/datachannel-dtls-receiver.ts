@@ -5,14 +5,14 @@
 // its counts and its CPU clock, and on `stop` reports what arrived and the CPU (process.cpuUsage,
 // user + system) it used in between. Exits when the parent disconnects or kills it.
 import { startReceiver } from './datachannel-dtls.ts';
-import type { ReceiverReply, ReceiverRequest } from './datachannel-dtls.ts';
+import type { BenchVariant, ReceiverReply, ReceiverRequest } from './datachannel-dtls.ts';
 
 if (!process.send) throw new Error('bench/datachannel-dtls-receiver.ts runs as a child of bench/datachannel.ts (IPC channel)');
 const reply = (r: ReceiverReply): void => void process.send!(r);
 const senderFingerprint = process.argv[2];
-if (!senderFingerprint) throw new Error('usage: datachannel-dtls-receiver.ts SENDER_FINGERPRINT [PACING_SLOT_BYTES]');
-const slotBytes = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
-const receiver = await startReceiver(senderFingerprint, slotBytes);
+if (!senderFingerprint) throw new Error('usage: datachannel-dtls-receiver.ts SENDER_FINGERPRINT [VARIANT_JSON]');
+const variant = process.argv[3] === undefined ? undefined : (JSON.parse(process.argv[3]) as BenchVariant);
+const receiver = await startReceiver(senderFingerprint, variant);
 let cpu0 = process.cpuUsage();
 process.on('message', (m: ReceiverRequest) => {
   if (m.type === 'start') {

@@ -42,6 +42,8 @@ export interface DtlsCase {
   readonly receiverIo?: MediaIo;
   /** Datagrams the receiver took per receive callback (one wake-up of its JS thread); absent for Pion. */
   readonly receiverDatagramsPerWakeUp?: number;
+  /** The sender's window cuts by delay-based control (src/core/sctp/delay-control.ts) over the case; absent for Pion. */
+  readonly senderDelayCuts?: number;
 }
 
 const LOW_WATER = 512 * 1024;
@@ -149,10 +151,19 @@ async function transceiverWire(
   };
 }
 
-/** Both peers' data-channel options; `slotBytes` replaces the pacer's per-slot cap (src/core/peer/pacer.ts), default its default. */
-const dataChannelsWith = (slotBytes: number | undefined): PeerDataOptions => ({
+/** A change from the product's data-channel defaults, for both peers of a case. */
+export interface BenchVariant {
+  /** The pacer's per-slot cap (src/core/peer/pacer.ts). */
+  readonly slotBytes?: number;
+  /** false: loss-based congestion control only (src/core/sctp/delay-control.ts off). */
+  readonly delayControl?: false;
+}
+
+/** Both peers' data-channel options: the product's defaults changed by `v`. */
+const dataChannelsWith = (v: BenchVariant = {}): PeerDataOptions => ({
   remoteMaxMessageSize: 256 * 1024,
-  ...(slotBytes === undefined ? {} : { pacing: { maxBytesPerSlot: slotBytes } }),
+  ...(v.slotBytes === undefined ? {} : { pacing: { maxBytesPerSlot: v.slotBytes } }),
+  ...(v.delayControl === undefined ? {} : { sctp: { delayControl: v.delayControl } }),
 });
 /** The DTLS record AEAD as the transceiver resolves it (--srtp: native where the addon built), for both peers. */
 const dtlsRecordAead = resolveSrtp(undefined).recordAead;
@@ -180,7 +191,7 @@ export interface Receiver {
  * The receiving peer: the transceiver's ICE-lite role, DTLS server, on its own socket, with this
  * process's certificate (a certificate is made per process: the seeded rng does not make its key).
  */
-export async function startReceiver(senderFingerprint: string, slotBytes: number | undefined): Promise<Receiver> {
+export async function startReceiver(senderFingerprint: string, variant: BenchVariant | undefined): Promise<Receiver> {
   const { wire, port, io, datagrams, wakeUps } = await transceiverWire(() => shell);
   const peer: Peer = new AudioPeer({
     rng: seededRng('bench-dc-lite-peer'),
@@ -192,7 +203,7 @@ export async function startReceiver(senderFingerprint: string, slotBytes: number
     ssrc: 1,
     cname: 'lite',
     payloadType: 111,
-    dataChannels: dataChannelsWith(slotBytes),
+    dataChannels: dataChannelsWith(variant),
     dtlsRecordAead,
   });
   let messages = 0;
@@ -249,8 +260,8 @@ interface ReceiverHandle {
   close(): void;
 }
 
-async function localReceiver(slotBytes: number | undefined): Promise<ReceiverHandle> {
-  const r = await startReceiver(certCtl.fingerprint, slotBytes);
+async function localReceiver(variant: BenchVariant | undefined): Promise<ReceiverHandle> {
+  const r = await startReceiver(certCtl.fingerprint, variant);
   return {
     port: r.port,
     io: r.io,
@@ -275,14 +286,14 @@ export type ReceiverReply =
       readonly failure?: string;
     };
 
-function childReceiver(slotBytes: number | undefined): Promise<ReceiverHandle> {
+function childReceiver(variant: BenchVariant | undefined): Promise<ReceiverHandle> {
   const child = spawn(
     process.execPath,
     [
       ...(process.env.PARLEY_BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PARLEY_BENCH_CPU_PROF] : []),
       fileURLToPath(new URL('./datachannel-dtls-receiver.ts', import.meta.url)),
       certCtl.fingerprint,
-      ...(slotBytes === undefined ? [] : [String(slotBytes)]),
+      ...(variant === undefined ? [] : [JSON.stringify(variant)]),
     ],
     {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -338,10 +349,10 @@ export type ProcessLayout = 'one-process' | 'two-processes';
 
 /**
  * Sends `size`-byte binary messages on one ordered channel for `ms` and measures the receiving
- * side; `slotBytes` sets both peers' pacing cap per 20 ms slot (default: the product's).
+ * side; `variant` changes both peers' data-channel defaults (pacing cap, delay control).
  */
-export async function measureDtls(size: number, ms: number, layout: ProcessLayout, slotBytes?: number): Promise<DtlsCase> {
-  const receiver = await (layout === 'two-processes' ? childReceiver(slotBytes) : localReceiver(slotBytes));
+export async function measureDtls(size: number, ms: number, layout: ProcessLayout, variant?: BenchVariant): Promise<DtlsCase> {
+  const receiver = await (layout === 'two-processes' ? childReceiver(variant) : localReceiver(variant));
   const ctlWire = await dgramWire(() => ctlShell);
   const liteAddress: TransportAddress = { address: '127.0.0.1', port: receiver.port, family: 'IPv4' };
   const agent = createCoreIce(
@@ -365,7 +376,7 @@ export async function measureDtls(size: number, ms: number, layout: ProcessLayou
     ssrc: 2,
     cname: 'ctl',
     payloadType: 111,
-    dataChannels: dataChannelsWith(slotBytes),
+    dataChannels: dataChannelsWith(variant),
     dtlsRecordAead,
   });
 
@@ -413,6 +424,7 @@ export async function measureDtls(size: number, ms: number, layout: ProcessLayou
     await new Promise((resolve) => setTimeout(resolve, ms));
     sending = false;
     const got = await receiver.stop();
+    const senderDelayCuts = ctl.data?.stats().sctp.delayCuts;
     const seconds = (performance.now() - start) / 1000;
     const cpu = process.cpuUsage(cpu0);
     failure ??= got.failure;
@@ -424,6 +436,7 @@ export async function measureDtls(size: number, ms: number, layout: ProcessLayou
       cpuMs: (cpu.user + cpu.system) / 1000 + got.cpuMs,
       receiverDatagramsPerWakeUp: got.datagramsPerWakeUp,
       receiverIo: receiver.io,
+      senderDelayCuts,
     };
   } finally {
     ctl.close(performance.now());

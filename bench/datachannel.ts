@@ -9,8 +9,9 @@
 //   its client are; Pion's one Go process spreads its peers over both vCPUs) and both in this
 //   one process; prints all, the ratios Parley/Pion, and the CPU time both peers used in the
 //   window (summed over processes), so MB per CPU-second compares per core; and once more in two
-//   processes with the pacer's per-slot cap raised to 1 MiB, to show what the stack does when
-//   the product's ceiling (src/core/peer/pacer.ts, ≈ 13 MB/s) does not set the rate.
+//   processes with loss-based congestion control only (delay-based control off,
+//   src/core/sctp/delay-control.ts), to show what backing off on queueing delay costs on a path
+//   with no bottleneck but the two processes.
 // Runs much shorter than the default 2 s per case are dominated by JIT warm-up.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -25,8 +26,6 @@ import type { DtlsCase } from './datachannel-dtls.ts';
 import { buildGoProgram } from '../test/e2e/go-build.ts';
 
 const seconds = Number(process.argv[2] ?? 2);
-/** The pacing cap of the third Parley row: 4× the default, so the stack, not the ceiling, sets the rate on loopback. */
-const RAISED_SLOT_BYTES = 1024 * 1024;
 const mode = process.argv[3] ?? 'all';
 if (!(seconds > 0 && seconds <= 600)) throw new Error(`seconds per case must be in (0, 600], got ${process.argv[2]}`);
 if (!['loopback', 'dtls', 'all'].includes(mode)) throw new Error(`mode must be loopback, dtls or all, got ${mode}`);
@@ -131,23 +130,26 @@ if (mode !== 'loopback') {
   console.log('         |                      Parley (Node)                     |        Pion (Go, webrtc v3)      | Parley/Pion');
   console.log('size     | layout        msg/s    MB/s   CPU  MB/CPU-s  pkt/w |   msg/s    MB/s   CPU  MB/CPU-s  |    MB/s  MB/CPU-s');
   let receiverIo: string | undefined;
+  const cuts: string[] = [];
   for (const size of [1024, 16 * 1024, 64 * 1024]) {
     // Interleaved with Pion's case, so a change of load shows in both columns.
     const two = await measureDtls(size, seconds * 1000, 'two-processes');
     const g = await measurePion(pion.path, size, seconds * 1000);
     const one = await measureDtls(size, seconds * 1000, 'one-process');
-    const uncapped = await measureDtls(size, seconds * 1000, 'two-processes', RAISED_SLOT_BYTES);
+    const lossOnly = await measureDtls(size, seconds * 1000, 'two-processes', { delayControl: false });
     const row = (layout: string, p: DtlsCase): string =>
       `${String(size).padEnd(8)} | ${layout.padEnd(12)} ${fmt(p)} ${(p.receiverDatagramsPerWakeUp ?? 0).toFixed(1).padStart(5)} | ${fmt(g)}   | ${ratio(p.bytes / p.seconds, g.bytes / g.seconds)} ${ratio(perCpu(p), perCpu(g))}`;
     receiverIo = two.receiverIo;
     console.log(row('2 proc', two));
     console.log(row('1 proc', one));
-    console.log(row('2 proc 1 MiB', uncapped));
+    console.log(row('2 proc loss', lossOnly));
+    cuts.push(`${size}: ${two.senderDelayCuts ?? 0} / ${one.senderDelayCuts ?? 0}`);
   }
   console.log(
     `receiver: the transceiver's media socket (--media-io ${receiverIo}); sender: dgram, as parley call\n` +
       'layout: 2 proc = each Parley peer in its own process (as transceiver and client are; Pion spreads its one process over both vCPUs), 1 proc = both in one;\n' +
-      `  1 MiB = the pacer's cap raised from ${DEFAULT_MAX_BYTES_PER_SLOT / 1024} to ${RAISED_SLOT_BYTES / 1024} KiB per 20 ms slot (what the stack does without the product's ceiling)\n` +
+      `  pacer cap ${DEFAULT_MAX_BYTES_PER_SLOT / 1024} KiB per 20 ms slot; loss = delay-based control off (loss-based congestion control only)\n` +
+      `delay cuts (the sender's, 2 proc / 1 proc): ${cuts.join(', ')}\n` +
       'CPU: both peers during the window (summed over processes), as a share of one core; MB/CPU-s = MB received per CPU-second;\npkt/w = datagrams the receiver took per receive callback (a wake-up of its JS thread: one native batch)',
   );
 }

@@ -4,8 +4,8 @@
 // track and `chat` before the offer — plus an unordered channel `loose`, POSTs the offer
 // (a=setup:actpass rewritten to offerSetup), sends text and binary messages of 1 B – 256 KiB on
 // each channel once open, and compares the echoes byte-exact (in order on the ordered channel).
-// With sustainMs (the tests pass DC_SUSTAIN_MS; default 0, off: a measurement, not a CI check
-// yet) it then sends 256 KiB messages on `chat` at full speed for that long (Parley echoes them
+// With sustainMs (the tests pass DC_SUSTAIN_MS, default 3000; checked by checkSustained in
+// ./datachannel-checks.ts) it then sends 256 KiB messages on `chat` at full speed for that long (Parley echoes them
 // toward the page at its pacer's rate, dropping what its send buffer cannot take) and reports the
 // echo's rate and the page's inbound audio over that window and over a quiet one before it. Then it closes `chat`, checks `loose` still echoes, and reads inbound audio
 // packets before and after. It returns a JSON-able result, or { error } if the POST failed.
@@ -96,8 +96,11 @@ export const DATACHANNEL_PAGE_SCRIPT = `async ({ url, offerSetup, sustainMs = 0 
   }
   const busy1 = await audioStats();
   const echoedInWindow = echoedBytes;
-  // What was in flight lands within a second; the echo handler drops what its call's send buffer
-  // cannot take (handlers/echo.ts), so not every message comes back.
+  // The page's buffer drains (up to 2 MiB: at the ~1–2 MB/s a loaded box's browser sends, more
+  // than a second; chat must be idle before its close can complete), then what was in flight lands
+  // within a second; the echo handler drops what its call's send buffer cannot take
+  // (handlers/echo.ts), so not every message comes back.
+  for (const until = performance.now() + 10000; events.bufferedAmount > 0 && performance.now() < until; ) await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 1000));
   result.sustained = { ms: Math.round(busy1.at - busy0.at), sentMessages, echoedMessages, echoedBytes, echoedMBps: echoedInWindow / 1e3 / (busy1.at - t0), quiet: delta(quiet0, busy0), busy: delta(busy0, busy1) };
   }

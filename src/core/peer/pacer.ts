@@ -7,6 +7,8 @@
 // first RTT measurement only the cap's rate applies. The peer turns allowance() into the
 // association's send allowance, so packets are built only when they may leave, and charges
 // sent() with the DATA payload bytes built: control chunks (SACKs) are not paced or charged.
+// The cap was 256 KiB until delay-based control (../sctp/delay-control.ts) made the window back
+// off before a browser's socket overflows; with it a raised cap no longer costs audio.
 // Not here: which packets exist (the association's congestion control) or audio (never paced).
 
 export interface PacerOptions {
@@ -14,14 +16,18 @@ export interface PacerOptions {
   readonly gain?: number;
   /** Bytes that may leave back to back when the bucket is full (default 16 KiB ≈ 14 packets). */
   readonly burstBytes?: number;
-  /** Hard cap on the bytes sent within one 20 ms slot; default 256 KiB (≈ 13 MB/s, 105 Mbit/s); Infinity turns it off. */
+  /**
+   * Hard cap on the bytes sent within one 20 ms slot; default 1 MiB (≈ 52 MB/s, 420 Mbit/s): a
+   * ceiling, not the governor — delay-based congestion control (../sctp/delay-control.ts) sets
+   * the rate toward a slow reader. Infinity turns it off.
+   */
   readonly maxBytesPerSlot?: number;
 }
 
 export const PACING_SLOT_MS = 20;
 export const DEFAULT_PACING_GAIN = 1.25;
 export const DEFAULT_PACING_BURST_BYTES = 16 * 1024;
-export const DEFAULT_MAX_BYTES_PER_SLOT = 256 * 1024;
+export const DEFAULT_MAX_BYTES_PER_SLOT = 1024 * 1024;
 
 export class Pacer {
   readonly #gain: number;

@@ -46,23 +46,7 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
   readonly #events: SctpEvent[] = [];
   readonly #control: Control[] = [];
   readonly #drops = Object.fromEntries(SCTP_DROPS.reasons.map((r) => [r, 0])) as Record<SctpDropReason, number>;
-  readonly stats: SctpStats = {
-    packetsIn: 0,
-    packetsOut: 0,
-    dataChunksIn: 0,
-    dataChunksOut: 0,
-    messagesIn: 0,
-    messagesOut: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    retransmits: 0,
-    fastRetransmits: 0,
-    t3Expiries: 0,
-    duplicateTsnsIn: 0,
-    abandonedMessages: 0,
-    forwardTsnsOut: 0,
-    sacksOut: 0,
-  };
+  readonly stats: SctpStats = zeroStats();
   #state: SctpState = 'closed';
   #dead = false;
   #local: LocalInit | undefined;
@@ -650,7 +634,7 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
       b.add(type, flags, value);
     };
     for (const c of this.#control.splice(0)) add(c.type, c.flags, c.value);
-    if (tcb.receiver.sackOwed && !this.#dead) add(ChunkType.sack, 0, tcb.receiver.takeSack());
+    if (tcb.receiver.sackOwed && !this.#dead) add(ChunkType.sack, 0, tcb.receiver.takeSack(now));
     const live = this.#state === 'established' || this.#state === 'shutdown_pending' || this.#state === 'shutdown_received';
     if (live) this.#allowance -= tcb.sender.fill(b, now, seal, this.#allowance);
     if (this.#state === 'established') {
@@ -725,4 +709,26 @@ export class SctpAssociation implements SansIo<Buffer, SctpEvent> {
 
 function isKnown(type: number): boolean {
   return Object.values(ChunkType).includes(type as (typeof ChunkType)[keyof typeof ChunkType]);
+}
+
+/** Every counter of an association at 0. */
+export function zeroStats(): SctpStats {
+  return {
+    packetsIn: 0,
+    packetsOut: 0,
+    dataChunksIn: 0,
+    dataChunksOut: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    retransmits: 0,
+    fastRetransmits: 0,
+    t3Expiries: 0,
+    delayCuts: 0,
+    duplicateTsnsIn: 0,
+    abandonedMessages: 0,
+    forwardTsnsOut: 0,
+    sacksOut: 0,
+  };
 }

@@ -5,6 +5,8 @@ import { processBudget } from './budget.ts';
 import type { SctpBudget } from './budget.ts';
 import { SctpCode, SctpError } from './errors.ts';
 import type { SctpDropReason } from './errors.ts';
+import { DEFAULT_DELAY_CONTROL } from './delay-control.ts';
+import type { DelayControlOptions } from './delay-control.ts';
 import { DEFAULT_RTO } from './rto.ts';
 import type { RtoOptions } from './rto.ts';
 import type { SctpOptions } from './types.ts';
@@ -31,6 +33,8 @@ export interface ResolvedOptions {
   heartbeatIntervalMs: number;
   cookieLifetimeMs: number;
   delayedAckMs: number;
+  minSackIntervalMs: number;
+  delayControl: DelayControlOptions | undefined;
   cookieSecret: Buffer;
   onDrop: ((reason: SctpDropReason) => void) | undefined;
 }
@@ -48,6 +52,17 @@ export function resolveOptions(opts: SctpOptions): ResolvedOptions {
   const rto = { ...DEFAULT_RTO, ...opts.rto };
   if (!(rto.minMs > 0 && rto.minMs <= rto.initialMs && rto.initialMs <= rto.maxMs))
     throw invalid('rto must satisfy 0 < minMs <= initialMs <= maxMs');
+  const delayControl = opts.delayControl === false ? undefined : { ...DEFAULT_DELAY_CONTROL, ...opts.delayControl };
+  if (
+    delayControl !== undefined &&
+    !(
+      delayControl.targetMs > 0 &&
+      delayControl.maxQueueBytes >= mtu &&
+      delayControl.minQueueMs >= 0 &&
+      delayControl.minQueueMs <= delayControl.targetMs
+    )
+  )
+    throw invalid('delayControl must have targetMs > 0, maxQueueBytes >= mtu and 0 <= minQueueMs <= targetMs');
   if (opts.cookieSecret !== undefined && opts.cookieSecret.length < 16) throw invalid('cookieSecret must be at least 16 bytes');
   return {
     rng: opts.rng,
@@ -67,6 +82,8 @@ export function resolveOptions(opts: SctpOptions): ResolvedOptions {
     heartbeatIntervalMs: int(opts.heartbeatIntervalMs, 30_000, 1, 2 ** 31, 'heartbeatIntervalMs'),
     cookieLifetimeMs: int(opts.cookieLifetimeMs, 60_000, 1, 2 ** 31, 'cookieLifetimeMs'),
     delayedAckMs: int(opts.delayedAckMs, 200, 0, 500, 'delayedAckMs'),
+    minSackIntervalMs: int(opts.minSackIntervalMs, 1, 0, 50, 'minSackIntervalMs'),
+    delayControl,
     cookieSecret: opts.cookieSecret ?? opts.rng.bytes(32),
     onDrop: opts.onDrop,
   };

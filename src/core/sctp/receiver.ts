@@ -2,7 +2,11 @@
 // is classified (new, duplicate, too far ahead, bad stream), its bytes go to reassembly within
 // the limits, and the SACK policy decides when a SACK is owed (every second DATA packet, at once
 // on gaps, duplicates, FORWARD-TSN or the I bit, else after the delayed-ack time) and what window
-// it advertises. Not here: sending the SACK or acting on a violation (association.ts).
+// it advertises. In-order SACKs are at least minSackIntervalMs apart (then they cover more
+// packets, at most MAX_PACKETS_PER_SACK): a peer sending thousands of packets a second would
+// otherwise get a SACK datagram for every second one, and those small datagrams fill a
+// browser's UDP receive buffer (charged per datagram, not per byte) ahead of our DATA and RTP.
+// Not here: sending the SACK or acting on a violation (association.ts). Not here: sending the SACK or acting on a violation (association.ts).
 import type { SctpBudget } from './budget.ts';
 import { DataFlag, decodeData, decodeForwardTsn, encodeCause, encodeSack } from './chunks.ts';
 import { ErrorCause } from './errors.ts';
@@ -23,6 +27,9 @@ export type DataOutcome =
   /** The peer broke the protocol: ABORT with this cause and end. */
   | { kind: 'abort'; cause: number; info: Buffer; message: string };
 
+/** In-order SACKs may be spaced, but one is owed by this many DATA packets whatever the time. */
+export const MAX_PACKETS_PER_SACK = 16;
+
 export interface ReceiverSetup {
   peerInitialTsn: number;
   inboundStreams: number;
@@ -30,6 +37,7 @@ export interface ReceiverSetup {
   maxMessageSize: number;
   budget: SctpBudget;
   delayedAckMs: number;
+  minSackIntervalMs: number;
   mtu: number;
   stats: SctpStats;
 }
@@ -43,6 +51,7 @@ export class Receiver {
   #sackNow = false;
   #sackAt: number | undefined;
   #packetsUnacked = 0;
+  #lastSackAt = -Infinity;
 
   constructor(o: ReceiverSetup) {
     this.#o = o;
@@ -107,8 +116,12 @@ export class Receiver {
   /** RFC 9260 §6.2, §6.7: after a packet that carried DATA. `quick`: no delaying (shutting down). */
   afterDataPacket(now: number, quick: boolean): void {
     this.#packetsUnacked++;
-    if (quick || this.#packetsUnacked >= 2 || this.tracker.hasGaps || this.tracker.duplicatesPending || this.#o.delayedAckMs === 0) {
+    if (quick || this.tracker.hasGaps || this.tracker.duplicatesPending || this.#o.delayedAckMs === 0) {
       this.#sackNow = true;
+    } else if (this.#packetsUnacked >= 2) {
+      const spacedAt = this.#lastSackAt + this.#o.minSackIntervalMs;
+      if (now >= spacedAt || this.#packetsUnacked >= MAX_PACKETS_PER_SACK) this.#sackNow = true;
+      else this.#sackAt = Math.min(this.#sackAt ?? Infinity, spacedAt);
     } else {
       this.#sackAt ??= now + this.#o.delayedAckMs;
     }
@@ -132,7 +145,8 @@ export class Receiver {
   }
 
   /** The SACK value owed now; clears what made it owed. */
-  takeSack(): Buffer {
+  takeSack(now: number): Buffer {
+    this.#lastSackAt = now;
     this.#sackNow = false;
     this.#sackAt = undefined;
     this.#packetsUnacked = 0;

@@ -15,6 +15,8 @@ import { ChunkType, chunkSize, COMMON_HEADER, DATA_HEADER } from './packet.ts';
 import type { PacketBuilder } from './packet.ts';
 import { Deque } from './deque.ts';
 import { StreamScheduler } from './stream-scheduler.ts';
+import { DelayControl } from './delay-control.ts';
+import type { DelayControlOptions } from './delay-control.ts';
 import type { Rto } from './rto.ts';
 import type { SendBuffer } from './send-buffer.ts';
 import { tsnAdd, tsnLt, tsnLte } from './serial.ts';
@@ -56,6 +58,8 @@ export interface SenderSetup {
   peerARwnd: number;
   peerForwardTsn: boolean;
   rto: Rto;
+  /** Delay-based control (delay-control.ts); undefined: loss-based only. */
+  delayControl: DelayControlOptions | undefined;
   buffer: SendBuffer;
   stats: SctpStats;
 }
@@ -64,6 +68,7 @@ export class Sender {
   readonly #mtu: number;
   readonly #maxPayload: number;
   readonly #rto: Rto;
+  readonly #delay: DelayControl | undefined;
   readonly #buffer: SendBuffer;
   readonly #stats: SctpStats;
   readonly #prSupported: boolean;
@@ -94,6 +99,7 @@ export class Sender {
     this.#mtu = s.mtu;
     this.#maxPayload = (s.mtu - COMMON_HEADER - DATA_HEADER) & ~3;
     this.#rto = s.rto;
+    this.#delay = s.delayControl === undefined ? undefined : new DelayControl(s.delayControl);
     this.#buffer = s.buffer;
     this.#stats = s.stats;
     this.#prSupported = s.peerForwardTsn;
@@ -113,6 +119,10 @@ export class Sender {
   }
   get ssthresh(): number {
     return this.#ssthresh;
+  }
+  /** Queueing delay over the base RTT (ms) as delay-based control sees it; 0 without it. */
+  get queueDelay(): number {
+    return this.#delay?.queueDelay ?? 0;
   }
   get peerRwnd(): number {
     return this.#peerRwnd;
@@ -168,6 +178,10 @@ export class Sender {
     const flightBefore = this.#flight;
     let cumBytes = 0;
     let measured = false;
+    // For delay-based control: the bytes this SACK newly acknowledges, and the send time of the
+    // newest chunk among them sent once (it triggered the SACK when the SACK came promptly).
+    let newlyAcked = 0;
+    let newestSentAt: number | undefined;
     const cumAdvanced = s.cumTsn !== this.#cumAck;
     while (this.#outstanding.length > 0 && tsnLte(this.#outstanding.at(0)!.tsn, s.cumTsn)) {
       const c = this.#outstanding.shift()!;
@@ -182,6 +196,8 @@ export class Sender {
           this.#rto.measure(now - c.sentAt);
           measured = true;
         }
+        newlyAcked += c.payload.length;
+        newestSentAt = c.transmissions === 1 ? c.sentAt : undefined;
       }
       if (c.inFlight) this.#flight -= c.payload.length;
       if (!c.abandoned) this.#buffer.release(c.msg.streamId, c.payload.length);
@@ -210,6 +226,8 @@ export class Sender {
               this.#flight -= c.payload.length;
             }
             highestNewlyAcked = c.tsn;
+            newlyAcked += c.payload.length;
+            newestSentAt = c.transmissions === 1 ? c.sentAt : undefined;
           }
         }
       } else if (c.acked) {
@@ -247,6 +265,17 @@ export class Sender {
     }
     if (this.#fastRecovery && tsnLte(this.#fastRecoveryExit, this.#cumAck)) this.#fastRecovery = false;
     if (cumBytes > 0 && !this.#fastRecovery) this.#grow(cumBytes, flightBefore);
+    // More than one packet's payload: the receiver's every-second-packet SACK, not its delayed one.
+    if (this.#delay !== undefined && newestSentAt !== undefined && newlyAcked > this.#maxPayload) {
+      this.#delay.sample(now - newestSentAt, now);
+      const cap = this.#delay.limit(flightBefore, 4 * this.#mtu, now, this.#cwnd > this.#ssthresh);
+      if (cap !== undefined && cap < this.#cwnd) {
+        this.#cwnd = cap;
+        this.#ssthresh = cap;
+        this.#pba = 0;
+        this.#stats.delayCuts++;
+      }
+    }
     this.#peerRwnd = Math.max(0, s.aRwnd - this.#outstandingBytes);
     this.#advancePeerAckPoint();
     if (!this.#hasUnacked()) this.#t3At = undefined;

@@ -37,6 +37,7 @@ export function makeTcb(c: CookieState, x: TcbContext): Tcb {
     maxMessageSize: o.maxMessageSize,
     budget: o.budget,
     delayedAckMs: o.delayedAckMs,
+    minSackIntervalMs: o.minSackIntervalMs,
     mtu: o.mtu,
     stats,
   });
@@ -46,6 +47,7 @@ export function makeTcb(c: CookieState, x: TcbContext): Tcb {
     peerARwnd: c.peerARwnd,
     peerForwardTsn: c.peerForwardTsn,
     rto: x.rto,
+    delayControl: o.delayControl,
     buffer: x.sendBuffer,
     stats,
   });

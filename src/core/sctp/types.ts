@@ -3,6 +3,7 @@
 import type { Rng } from '../rng.ts';
 import type { SctpBudget } from './budget.ts';
 import type { SctpDropReason, SctpFailure } from './errors.ts';
+import type { DelayControlOptions } from './delay-control.ts';
 import type { RtoOptions } from './rto.ts';
 
 export interface SctpOptions {
@@ -40,6 +41,19 @@ export interface SctpOptions {
   cookieLifetimeMs?: number;
   /** Delayed SACK (RFC 9260 §6.2): at most this long, or every second packet. Default 200 ms. */
   delayedAckMs?: number;
+  /**
+   * In-order SACKs at least this far apart (ms; each then covers more packets, up to 16): fewer
+   * small datagrams into a fast sender's socket. Gaps and duplicates are still SACKed at once.
+   * Default 2; 0: every second packet (RFC 9260 §6.2).
+   */
+  minSackIntervalMs?: number;
+  /**
+   * Delay-based control on top of loss-based congestion control (delay-control.ts): the window
+   * backs off when queueing delay over the base RTT passes targetMs or the queue passes
+   * maxQueueBytes, and past minQueueMs. Default { targetMs: 20, maxQueueBytes: 48 KiB, minQueueMs: 3 };
+   * false: loss-based only.
+   */
+  delayControl?: Partial<DelayControlOptions> | false;
   /** HMAC key for state cookies; default 32 bytes from rng. */
   cookieSecret?: Buffer;
   /** Told of every packet or chunk dropped (the `drops` counters as they happen), for process metrics. */
@@ -92,6 +106,8 @@ export interface SctpStats {
   retransmits: number;
   fastRetransmits: number;
   t3Expiries: number;
+  /** Window cuts by delay-based control (delay-control.ts): a queue building before any loss. */
+  delayCuts: number;
   duplicateTsnsIn: number;
   abandonedMessages: number;
   forwardTsnsOut: number;
