@@ -7,8 +7,9 @@
 // excess, at most once per round trip (a cut shows only one RTT later), and slow start ends
 // there. A queue of less than minQueueMs is never cut, whatever its bytes: at tens of MB/s on
 // loopback, a few ms of the two ends' own event-loop latency would read as a queue past the byte
-// ceiling (and at the 1–3 MB/s a browser reads, 3 ms is 3–9 KB, far inside it). Loss-based control still grows the window below the target and halves it on loss; this
-// only backs off earlier, before anything is dropped. A receiver that reads slowly (a browser
+// ceiling (and at the 1–3 MB/s a browser reads, 3 ms is 3–9 KB, far inside it). Loss-based
+// control still grows the window below the target and halves it on loss; this only backs off
+// earlier, before anything is dropped. A receiver that reads slowly (a browser
 // busy sending) or a queue on the path thus holds a standing queue near the target instead of
 // filling until it drops — and drops take the audio that shares the socket with them.
 // Samples: the caller passes only RTTs of chunks sent once whose SACK came promptly (one that

@@ -6,7 +6,7 @@
 // packets, at most MAX_PACKETS_PER_SACK): a peer sending thousands of packets a second would
 // otherwise get a SACK datagram for every second one, and those small datagrams fill a
 // browser's UDP receive buffer (charged per datagram, not per byte) ahead of our DATA and RTP.
-// Not here: sending the SACK or acting on a violation (association.ts). Not here: sending the SACK or acting on a violation (association.ts).
+// Not here: sending the SACK or acting on a violation (association.ts).
 import type { SctpBudget } from './budget.ts';
 import { DataFlag, decodeData, decodeForwardTsn, encodeCause, encodeSack } from './chunks.ts';
 import { ErrorCause } from './errors.ts';
