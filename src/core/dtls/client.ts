@@ -226,15 +226,15 @@ export class ClientHandshake implements HandshakeRole {
     if (requested) add(HandshakeType.certificate, encodeCertificate([host.certificate.der]));
     add(HandshakeType.clientKeyExchange, Buffer.concat([Buffer.from([eph.publicKey.length]), eph.publicKey]));
     // RFC 7627 §4: session_hash covers the transcript up to and including ClientKeyExchange.
-    const master = extendedMasterSecret(preMaster, this.#transcript.hash(suite.prfHash), suite.prfHash);
+    const master = extendedMasterSecret(host.prf, preMaster, this.#transcript.hash(suite.prfHash), suite.prfHash);
     if (requested) {
       // RFC 5246 §7.4.8: the signature covers all handshake messages so far.
       const signed = signWith(host.certificate.privateKey, this.#clientScheme!, this.#transcript.bytes());
       add(HandshakeType.certificateVerify, encodeSigned(signed));
     }
     flight.push({ kind: 'ccs', epoch: 0 });
-    add(HandshakeType.finished, finishedVerifyData(master, 'client', this.#transcript.hash(suite.prfHash), suite.prfHash), 1);
-    this.#expectedServerFinished = finishedVerifyData(master, 'server', this.#transcript.hash(suite.prfHash), suite.prfHash);
+    add(HandshakeType.finished, finishedVerifyData(host.prf, master, 'client', this.#transcript.hash(suite.prfHash), suite.prfHash), 1);
+    this.#expectedServerFinished = finishedVerifyData(host.prf, master, 'server', this.#transcript.hash(suite.prfHash), suite.prfHash);
     this.#secrets = { suite, masterSecret: master, clientRandom: this.#clientRandom, serverRandom: this.#serverRandom };
     host.installKeys(this.#secrets);
     host.sendFlight(flight, now, true);

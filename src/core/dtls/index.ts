@@ -5,5 +5,6 @@ export { generateCertificate } from './certificate.ts';
 export { DTLS_DROPS, DTLS_ERRORS, DtlsCode, DtlsError } from './errors.ts';
 export type { DtlsDropReason } from './errors.ts';
 export type { X25519 } from './ecdhe.ts';
+export type { Tls12Prf } from './prf.ts';
 export type { RecordAead, RecordAeadFactory } from './record.ts';
 export type { DtlsCertificate, DtlsEvent, DtlsFailure, DtlsOptions, DtlsState, SrtpProfileName } from './types.ts';

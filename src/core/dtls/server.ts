@@ -224,7 +224,7 @@ export class ServerHandshake implements HandshakeRole {
     this.#transcript.add(msg.msgType, msg.seq, msg.body);
     // RFC 7627 §4: session_hash covers the transcript up to and including ClientKeyExchange.
     const suite = this.#suite!;
-    const master = extendedMasterSecret(preMaster, this.#transcript.hash(suite.prfHash), suite.prfHash);
+    const master = extendedMasterSecret(this.#host.prf, preMaster, this.#transcript.hash(suite.prfHash), suite.prfHash);
     this.#secrets = { suite, masterSecret: master, clientRandom: this.#clientRandom, serverRandom: this.#serverRandom };
     this.#host.installKeys(this.#secrets);
     this.#expect = 'certificateVerify';
@@ -233,13 +233,13 @@ export class ServerHandshake implements HandshakeRole {
   #onFinished(msg: HandshakeMessage, now: number): void {
     const secrets = this.#secrets!;
     const hash = secrets.suite.prfHash;
-    const expected = finishedVerifyData(secrets.masterSecret, 'client', this.#transcript.hash(hash), hash);
+    const expected = finishedVerifyData(this.#host.prf, secrets.masterSecret, 'client', this.#transcript.hash(hash), hash);
     if (msg.body.length !== expected.length || !timingSafeEqual(msg.body, expected)) {
       throw new DtlsError(DtlsCode.badFinished, 'client Finished verify_data is wrong', AlertDescription.decryptError);
     }
     this.#transcript.add(msg.msgType, msg.seq, msg.body);
     const seq = this.#host.nextMessageSeq();
-    const body = finishedVerifyData(secrets.masterSecret, 'server', this.#transcript.hash(hash), hash);
+    const body = finishedVerifyData(this.#host.prf, secrets.masterSecret, 'server', this.#transcript.hash(hash), hash);
     // The final flight is kept (not timed): it is resent only when the client resends its own.
     this.#host.sendFlight(
       [
