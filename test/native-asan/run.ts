@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-/** The native test files: the relay datapath, the native SRTP transforms, the media socket, the Opus loss recovery, the DTLS X25519 and PRF. */
+/** The native test files: the relay datapath, the native SRTP transforms, the media socket, the Opus loss recovery, the DTLS X25519, PRF and peer keys. */
 const DEFAULT_FILES = [
   'test/relay/native-datapath.test.ts',
   'test/transceiver/srtp-native-matches-typescript.test.ts',
@@ -24,6 +24,7 @@ const DEFAULT_FILES = [
   'test/media/opus-fec-recovery.test.ts',
   'test/transceiver/dtls-x25519-native.test.ts',
   'test/transceiver/dtls-prf-native.test.ts',
+  'test/transceiver/dtls-peer-key-native.test.ts',
 ];
 /** `npm run test:native-asan -- FILE…` runs only those files against the sanitizer build. */
 const FILES = process.argv.length > 2 ? process.argv.slice(2) : DEFAULT_FILES;

@@ -5,7 +5,6 @@
 // Certificate, ClientKeyExchange, CertificateVerify, ChangeCipherSpec, Finished — and finally
 // the server's Finished, verified before we report `connected`.
 import { timingSafeEqual } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
 import { verifyPeerCertificate } from './certificate.ts';
 import { generateEphemeral } from './ecdhe.ts';
 import { AlertDescription, DtlsCode, DtlsError, fail } from './errors.ts';
@@ -35,7 +34,8 @@ import {
 import { extendedMasterSecret, finishedVerifyData } from './prf.ts';
 import type { HandshakeMessage } from './reassembly.ts';
 import { DTLS12 } from './record.ts';
-import { chooseScheme, keyKind, signWith, verifySigned } from './signature.ts';
+import { chooseScheme, signWith, verifySigned } from './signature.ts';
+import type { PeerKey } from './signature.ts';
 import type { CipherSuite } from './suites.ts';
 import { Transcript } from './transcript.ts';
 import type { HandshakeHost, HandshakeRole, SessionSecrets } from './types.ts';
@@ -55,7 +55,7 @@ export class ClientHandshake implements HandshakeRole {
   #serverRandom: Buffer = Buffer.alloc(0);
   #helloVerifies = 0;
   #profile: SrtpProfileName | undefined;
-  #peerKey: KeyObject | undefined;
+  #peerKey: PeerKey | undefined;
   #serverGroup: NamedGroup | undefined;
   #serverPublic: Buffer | undefined;
   #suite: CipherSuite | undefined;
@@ -172,9 +172,9 @@ export class ClientHandshake implements HandshakeRole {
   }
 
   #onCertificate(msg: HandshakeMessage): void {
-    const key = verifyPeerCertificate(parseCertificate(msg.body), this.#host.remoteFingerprint);
+    const key = verifyPeerCertificate(parseCertificate(msg.body), this.#host.remoteFingerprint, this.#host.peerKeys);
     // RFC 8422 §5.3: the server's key must be of the kind its chosen suite names.
-    if (keyKind(key) !== this.#suite!.auth) {
+    if (key.kind !== this.#suite!.auth) {
       throw new DtlsError(
         DtlsCode.badCertificate,
         `server certificate key does not suit ${this.#suite!.name}`,

@@ -6,7 +6,7 @@
 // it), session resumption, DTLS 1.3, Connection IDs, suites other than those of ./suites.ts.
 // Just past 400 lines because epochs, replay windows, alerts and flight retransmission act on the
 // same record state in one handle/poll cycle; the handshakes and the ciphers are already apart.
-import { parseFingerprint } from './certificate.ts';
+import { nodePeerKeys, parseFingerprint } from './certificate.ts';
 import { ClientHandshake } from './client.ts';
 import { nodeX25519 } from './ecdhe.ts';
 import { AlertDescription, DTLS_DROPS, DtlsCode, DtlsError } from './errors.ts';
@@ -106,6 +106,7 @@ export class DtlsEndpoint {
       rng: opts.rng,
       x25519: opts.x25519 ?? nodeX25519,
       prf: this.#prf,
+      peerKeys: opts.peerKeys ?? nodePeerKeys,
       srtpProfiles: profiles.map((p) => SrtpProfile[p]),
       cookie: typeof opts.cookie === 'function' ? opts.cookie : () => opts.cookie === true,
       cipherSuites: suites as CipherSuite[],
@@ -215,7 +216,16 @@ export class DtlsEndpoint {
   #makeHost(
     fixed: Pick<
       HandshakeHost,
-      'certificate' | 'certificateKind' | 'remoteFingerprint' | 'rng' | 'x25519' | 'prf' | 'srtpProfiles' | 'cookie' | 'cipherSuites'
+      | 'certificate'
+      | 'certificateKind'
+      | 'remoteFingerprint'
+      | 'rng'
+      | 'x25519'
+      | 'prf'
+      | 'peerKeys'
+      | 'srtpProfiles'
+      | 'cookie'
+      | 'cipherSuites'
     >,
   ): HandshakeHost {
     return {

@@ -39,6 +39,7 @@ import { extendedMasterSecret, finishedVerifyData } from './prf.ts';
 import type { HandshakeMessage } from './reassembly.ts';
 import { DTLS10, DTLS12 } from './record.ts';
 import { chooseScheme, SIGNATURE_PREFERENCE, signWith, verifySigned } from './signature.ts';
+import type { PeerKey } from './signature.ts';
 import type { CipherSuite } from './suites.ts';
 import { Transcript } from './transcript.ts';
 import type { HandshakeHost, HandshakeRole, SessionSecrets } from './types.ts';
@@ -58,7 +59,7 @@ export class ServerHandshake implements HandshakeRole {
   #scheme = 0;
   #answer = { renegotiationInfo: false, pointFormats: false };
   #ephemeral: EphemeralKey | undefined;
-  #peerKey: KeyObject | undefined;
+  #peerKey: PeerKey | undefined;
   #secrets: SessionSecrets | undefined;
 
   constructor(host: HandshakeHost) {
@@ -87,7 +88,7 @@ export class ServerHandshake implements HandshakeRole {
           throw new DtlsError(DtlsCode.noClientCertificate, 'client sent no certificate', AlertDescription.handshakeFailure);
         }
         this.#require(msg, HandshakeType.certificate);
-        this.#peerKey = verifyPeerCertificate(parseCertificate(msg.body), this.#host.remoteFingerprint);
+        this.#peerKey = verifyPeerCertificate(parseCertificate(msg.body), this.#host.remoteFingerprint, this.#host.peerKeys);
         this.#transcript.add(msg.msgType, msg.seq, msg.body);
         this.#expect = 'clientKeyExchange';
         return;

@@ -3,7 +3,7 @@
 import type { Rng } from '../rng.ts';
 import type { X25519 } from './ecdhe.ts';
 import type { Tls12Prf } from './prf.ts';
-import type { DtlsCertificate } from './certificate.ts';
+import type { DtlsCertificate, PeerKeys } from './certificate.ts';
 import type { DtlsDropReason, DtlsFailure } from './errors.ts';
 import type { SrtpProfileName } from './extensions.ts';
 import type { FlightEntry } from './flight.ts';
@@ -41,6 +41,8 @@ export interface DtlsOptions {
   x25519?: X25519;
   /** The TLS 1.2 PRF (./prf.ts): the native one of the transceiver. Default: node:crypto's HMACs. */
   prf?: Tls12Prf;
+  /** Reads the peer certificate's key (./certificate.ts): the native one of the transceiver. Default: node:crypto's X509Certificate. */
+  peerKeys?: PeerKeys;
   /** The record AEAD (the native addon); default node:crypto. */
   recordAead?: RecordAeadFactory;
 }
@@ -70,6 +72,7 @@ export interface HandshakeHost {
   readonly rng: Rng;
   readonly x25519: X25519;
   readonly prf: Tls12Prf;
+  readonly peerKeys: PeerKeys;
   readonly srtpProfiles: readonly number[];
   /** Whether a ClientHello without a valid cookie gets a HelloVerifyRequest (asked per ClientHello). */
   readonly cookie: () => boolean;

@@ -1,14 +1,17 @@
-// The native X25519 and TLS 1.2 PRF of native/src/dtls_crypto.c behind the core's X25519 and
-// Tls12Prf interfaces (src/core/dtls/ecdhe.ts, prf.ts): the handshake's ephemeral key exchange
-// in one addon call per step and each PRF in one call, with the OpenSSL the node binary exports,
-// where node:crypto's KeyObject and Hmac objects cost more than the arithmetic (docs/dtls.md,
-// "Native X25519", "Native PRF"). The transceiver hands them to every DTLS endpoint when the
+// The native X25519, TLS 1.2 PRF and peer certificate keys of native/src/dtls_crypto.c behind the
+// core's X25519, Tls12Prf and PeerKeys interfaces (src/core/dtls/ecdhe.ts, prf.ts,
+// certificate.ts): the handshake's ephemeral key exchange in one addon call per step, each PRF
+// in one call, the peer's certificate key and signature check in one call each, with the OpenSSL
+// the node binary exports, where node:crypto's KeyObject, Hmac and X509Certificate objects cost
+// more than the arithmetic (docs/dtls.md, "Native X25519", "Native PRF", "Native peer key"). The transceiver hands them to every DTLS endpoint when the
 // addon is built; node:crypto's stay the fallback.
 // Not here: addon loading in src/core (the core stays free of it; it takes an X25519).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { X25519 } from '../../core/dtls/ecdhe.ts';
 import type { Tls12Prf } from '../../core/dtls/prf.ts';
+import type { PeerKeys } from '../../core/dtls/certificate.ts';
+import type { AuthKind } from '../../core/dtls/suites.ts';
 
 export const DTLS_CRYPTO_ADDON_PATH = new URL('../../../native/build/Release/parley_dtls_crypto.node', import.meta.url).pathname;
 
@@ -20,6 +23,12 @@ export interface DtlsCryptoAddon {
   x25519Agree(key: object, peerPublic: Uint8Array): Buffer | undefined;
   /** RFC 5246 §5: `length` (1..65535) bytes of P_SHA256 (P_SHA384 when `sha384`) over label ‖ seed. */
   tls12Prf(sha384: boolean, secret: Uint8Array, label: Uint8Array, seed: Uint8Array, length: number): Buffer;
+  /** The public key of a DER certificate (at most 65535 bytes), or undefined when it does not parse. */
+  certificateKey(der: Uint8Array): object | undefined;
+  /** ECDSA P-256/P-384 or RSA 2048..4096, else undefined. */
+  keyKind(key: object): AuthKind | undefined;
+  /** ECDSA (DER) or RSA PKCS#1 v1.5 / PSS over data with SHA-256 or SHA-384; false for a bad or malformed signature. */
+  verifySignature(key: object, sha384: boolean, pss: boolean, data: Uint8Array, signature: Uint8Array): boolean;
 }
 
 let loaded: DtlsCryptoAddon | Error | undefined;
@@ -77,4 +86,24 @@ export function nativePrf(addon: DtlsCryptoAddon): Tls12Prf {
 export function defaultPrf(): Tls12Prf | undefined {
   const addon = loadDtlsCryptoAddon();
   return addon instanceof Error ? undefined : nativePrf(addon);
+}
+
+/** Peer certificate keys through the addon. */
+export function nativePeerKeys(addon: DtlsCryptoAddon): PeerKeys {
+  return {
+    fromCertificate(der) {
+      const key = addon.certificateKey(der);
+      if (key === undefined) return undefined;
+      return {
+        kind: addon.keyKind(key),
+        verify: (hash, pss, data, signature) => addon.verifySignature(key, hash === 'sha384', pss, data, signature),
+      };
+    },
+  };
+}
+
+/** The native peer keys when the addon loads, else node:crypto's (undefined: the endpoint's default). */
+export function defaultPeerKeys(): PeerKeys | undefined {
+  const addon = loadDtlsCryptoAddon();
+  return addon instanceof Error ? undefined : nativePeerKeys(addon);
 }

@@ -4,7 +4,7 @@
 // Finished with wrong verify_data under valid record protection.
 import { ClientHandshake } from '../../../src/core/dtls/client.ts';
 import type { DtlsCertificate } from '../../../src/core/dtls/certificate.ts';
-import { parseFingerprint } from '../../../src/core/dtls/certificate.ts';
+import { nodePeerKeys, parseFingerprint } from '../../../src/core/dtls/certificate.ts';
 import { nodeX25519 } from '../../../src/core/dtls/ecdhe.ts';
 import { SrtpProfile } from '../../../src/core/dtls/extensions.ts';
 import { packFlight } from '../../../src/core/dtls/flight.ts';
@@ -47,6 +47,7 @@ export class EvilPeer {
       rng: seededRng(`evil-${role}`),
       x25519: nodeX25519,
       prf,
+      peerKeys: nodePeerKeys,
       srtpProfiles: [SrtpProfile.SRTP_AES128_CM_HMAC_SHA1_80],
       cookie: () => false,
       cipherSuites: CIPHER_SUITES.filter((s) => suites === undefined || suites.includes(s.name)),
