@@ -4,8 +4,7 @@
 // REQUIRED: the SDP fingerprint is the peer's only authentication), ServerHelloDone; then the
 // client's Certificate (checked against the fingerprint), ClientKeyExchange, CertificateVerify
 // (verified) and Finished (verified), and our ChangeCipherSpec and Finished.
-import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { verifyPeerCertificate } from './certificate.ts';
 import { generateEphemeral } from './ecdhe.ts';
 import type { EphemeralKey } from './ecdhe.ts';
@@ -49,7 +48,7 @@ type Expect = 'clientHello' | 'certificate' | 'clientKeyExchange' | 'certificate
 export class ServerHandshake implements HandshakeRole {
   readonly #host: HandshakeHost;
   readonly #transcript = new Transcript();
-  readonly #cookieSecret: KeyObject;
+  readonly #cookieSecret: Buffer;
   #expect: Expect = 'clientHello';
   #clientRandom: Buffer = Buffer.alloc(0);
   #serverRandom: Buffer = Buffer.alloc(0);
@@ -64,7 +63,7 @@ export class ServerHandshake implements HandshakeRole {
 
   constructor(host: HandshakeHost) {
     this.#host = host;
-    this.#cookieSecret = createSecretKey(host.rng.bytes(32));
+    this.#cookieSecret = host.rng.bytes(32);
   }
 
   get awaitingFirstHello(): boolean {
@@ -110,9 +109,13 @@ export class ServerHandshake implements HandshakeRole {
     if (msg.msgType !== type) throw fail.unexpected(`handshake message ${msg.msgType} while expecting ${this.#expect}`);
   }
 
-  /** RFC 6347 §4.2.1: a cookie the client can only echo if it receives at its address. */
+  /**
+   * RFC 6347 §4.2.1: a cookie the client can only echo if it receives at its address — a MAC of
+   * its random and suites under a secret of this endpoint. The MAC is the handshake's own PRF
+   * (HMAC-based, RFC 5246 §5; one native call in the transceiver) under a label of ours.
+   */
   #cookieFor(ch: ClientHello): Buffer {
-    return createHmac('sha256', this.#cookieSecret).update(ch.random).update(Buffer.from(ch.cipherSuites)).digest().subarray(0, 20);
+    return this.#host.prf(this.#cookieSecret, 'parley dtls cookie', Buffer.concat([ch.random, Buffer.from(ch.cipherSuites)]), 20, 'sha256');
   }
 
   #onClientHello(msg: HandshakeMessage, now: number): void {
