@@ -24,6 +24,10 @@
 // forms — raw: bridged / codec; bridge only: (bridged − echo) / codec — and frames lost each way
 // (what the model/agent sent vs what the callers received; what the callers sent vs what it heard).
 // AGENT_SILENT_S (media-stream): the agent echoes nothing of the first N seconds of each call.
+// CODEC_THREADS (N ≥ 1, with HANDLER): the transceiver runs with `--codec-threads N` and is pinned
+// to no single CPU (its codec threads need the other core; /proc/PID/stat counts every thread's
+// CPU), and the codec-alone anchor measures what those threads run (libopus through Parley's addon,
+// media/codec-worker.ts) instead of @evan/opus.
 // Every run is bounded in time.
 //
 // One file past 400 lines: one benchmark run (processes, sampling, the storm, the Pion rows) reads
@@ -61,6 +65,12 @@ const AGENT_SILENT_S = Number(process.env.AGENT_SILENT_S ?? 0);
 const ECHO_ROWS = BRIDGED && process.env.ECHO !== '0';
 /** The PCM rate the bridge's codec works at: the Realtime API's 24 kHz; the media-stream handler's default µ-law 8 kHz. */
 const BRIDGE_RATE = HANDLER === 'realtime' ? 24000 : 8000;
+/** With HANDLER: the transceiver's --codec-threads (0: the codec on its event loop, pinned to one CPU as before). */
+const CODEC_THREADS = Number(process.env.CODEC_THREADS ?? 0);
+if (!(Number.isInteger(CODEC_THREADS) && CODEC_THREADS >= 0)) {
+  process.stderr.write(`bench: CODEC_THREADS=${process.env.CODEC_THREADS}: a whole number of threads\n`);
+  process.exit(2);
+}
 /** Seconds of caller audio the model/agent answers per connection, before the call hangs up (see rowSeconds). */
 const ANSWER_MARGIN_S = 3;
 if (HANDLER !== undefined && !BRIDGED) {
@@ -79,6 +89,8 @@ const PAGE_KB = 4;
 const cpus = allowedCpus();
 const [LOAD_CPU, TRX_CPU] = cpus.length >= 2 ? [String(cpus[0]), String(cpus[1])] : [undefined, undefined];
 const pinned = (cpu: string | undefined, argv: string[]): string[] => (cpu === undefined ? argv : ['taskset', '-c', cpu, ...argv]);
+/** Where the transceiver runs: its own CPU, or every CPU when its codec runs on threads of its own. */
+const TRX_CPUS = CODEC_THREADS > 0 ? undefined : TRX_CPU;
 
 /** What the transceiver's --media-io resolves to, as its start-up log says it. */
 function mediaIoText(): string {
@@ -377,6 +389,7 @@ async function startTransceiver(keys: string, relayPort: number, bridgeSeconds?:
     ...(process.env.UDP_BUFFER ? ['--udp-buffer', process.env.UDP_BUFFER] : []),
     ...(process.env.MEDIA_IO ? ['--media-io', process.env.MEDIA_IO] : []),
     ...(process.env.MEDIA_BATCH_US ? ['--media-batch-us', process.env.MEDIA_BATCH_US] : []),
+    ...(CODEC_THREADS > 0 ? ['--codec-threads', String(CODEC_THREADS)] : []),
     ...(process.env.TRX_ARGS?.split(' ').filter(Boolean) ?? []),
   ];
   const answer = (url: string): string => `${url}?answer_s=${bridgeSeconds}`;
@@ -386,7 +399,7 @@ async function startTransceiver(keys: string, relayPort: number, bridgeSeconds?:
       : HANDLER === 'realtime'
         ? { PARLEY_REALTIME_URL: answer(await realtimeModelUrl()) }
         : { PARLEY_MEDIA_STREAM_URL: `${answer(await mediaStreamAgentUrl())}${AGENT_SILENT_S ? `&silent_s=${AGENT_SILENT_S}` : ''}` };
-  const trx = start('transceiver', pinned(TRX_CPU, [NODE, ...prof, BIN, ...trxArgs]), {
+  const trx = start('transceiver', pinned(TRX_CPUS, [NODE, ...prof, BIN, ...trxArgs]), {
     PARLEY_KEYS: keys,
     PARLEY_KEYS_FILE: '',
     ...realtime,
@@ -467,8 +480,17 @@ async function codecPctPerCall(): Promise<number> {
       ? await import(${JSON.stringify(new URL('../src/media/opus-recovery.ts', import.meta.url).pathname)}).catch(() => undefined)
       : undefined;
     const recovering = recovery?.createRecoveringDecoder(${BRIDGE_RATE});
-    const dec = recovering && !(recovering instanceof Error) ? recovering : createOpusDecoder({ sampleRate: ${BRIDGE_RATE} });
-    const enc = createOpusEncoder({ application: 'voip', sampleRate: ${BRIDGE_RATE} });
+    let dec = recovering && !(recovering instanceof Error) ? recovering : createOpusDecoder({ sampleRate: ${BRIDGE_RATE} });
+    let enc = createOpusEncoder({ application: 'voip', sampleRate: ${BRIDGE_RATE} });
+    if (${CODEC_THREADS > 0}) {
+      // What the codec threads run (media/codec-worker.ts): libopus through Parley's addon, both ways.
+      const r = await import(${JSON.stringify(new URL('../src/media/opus-recovery.ts', import.meta.url).pathname)});
+      const addon = r.loadOpusAddon();
+      const d = addon.create(${BRIDGE_RATE}, 1), e = addon.createEncoder(${BRIDGE_RATE}, r.OPUS_APPLICATION_VOIP);
+      const pcm = new Int16Array(${BRIDGE_RATE / 50}), out = Buffer.allocUnsafe(4000);
+      dec = { decode: (p) => (addon.decode(d, p, false, pcm), pcm) };
+      enc = { encode: (p) => addon.encode(e, p, out) };
+    }
     const run = () => { for (const f of frames) enc.encode(dec.decode(f)); };
     for (let i = 0; i < 20; i++) run();
     const n = 100; const t = process.cpuUsage(); for (let i = 0; i < n; i++) run();
@@ -636,7 +658,7 @@ async function main(): Promise<void> {
   await waitReady(`http://127.0.0.1:${relayHttp}/readyz`, Date.now() + 180_000);
   const relay: Relay = { pid: relayChild.pid!, metricsUrl: `http://127.0.0.1:${relayHttp}/metrics`, ports: [relayPort, internalPort] };
   process.stderr.write(
-    `bench: transceiver${pionBin ? ' and Pion' : ''} on CPU ${TRX_CPU ?? 'any'}, relay pid ${relay.pid} + load generator on CPU ${LOAD_CPU ?? 'any'}; transceiver media I/O ${mediaIoText()}; load average ${loadavg()
+    `bench: transceiver${pionBin ? ' and Pion' : ''} on CPU ${TRX_CPUS ?? 'any'}${CODEC_THREADS > 0 ? ` with ${CODEC_THREADS} codec thread(s)` : ''}, relay pid ${relay.pid} + load generator on CPU ${LOAD_CPU ?? 'any'}; transceiver media I/O ${mediaIoText()}; load average ${loadavg()
       .map((x) => x.toFixed(1))
       .join(' ')}\n`,
   );
@@ -686,7 +708,7 @@ async function main(): Promise<void> {
       ? `${r.server}${r.calls === undefined ? '' : ` ${r.calls}`}`
       : `${r.calls ?? ''}${ECHO_ROWS && r.handler !== undefined ? ` ${r.handler}` : ''}`;
   console.log(
-    `\nTransceiver: one process on CPU ${TRX_CPU ?? 'any'}; relay (1 worker) and load generator on CPU ${LOAD_CPU ?? 'any'}. ${HANDLER === 'realtime' ? 'Realtime handler (test model)' : HANDLER === 'media-stream' ? 'Media-stream handler (echoing agent, µ-law 8 kHz)' : 'Echo handler'}, 50 packets/s each way per call, ${WINDOW_S} s steady window.`,
+    `\nTransceiver: one process on CPU ${TRX_CPUS ?? 'any'}${CODEC_THREADS > 0 ? ` with --codec-threads ${CODEC_THREADS}` : ''}; relay (1 worker) and load generator on CPU ${LOAD_CPU ?? 'any'}. ${HANDLER === 'realtime' ? 'Realtime handler (test model)' : HANDLER === 'media-stream' ? 'Media-stream handler (echoing agent, µ-law 8 kHz)' : 'Echo handler'}, 50 packets/s each way per call, ${WINDOW_S} s steady window.`,
   );
   if (pionBin) {
     console.log(
@@ -747,7 +769,7 @@ function printBridged(rows: readonly Row[]): void {
       : '\nMedia-stream handler: each call is bridged to an echoing agent (caller Opus → jitter buffer → 8 kHz → µ-law → base64 JSON every 20 ms; agent µ-law → 8 kHz → Opus → paced RTP).',
   );
   console.log(
-    `Codec alone: Opus decode to and encode from ${BRIDGE_RATE / 1000} kHz, 50 frames/s each, pinned to the transceiver's CPU, the median of three measurements in their own processes (one before each row, two after). ` +
+    `Codec alone: Opus decode to and encode from ${BRIDGE_RATE / 1000} kHz, 50 frames/s each${CODEC_THREADS > 0 ? " (libopus through Parley's addon, as the codec threads run it)" : ''}, pinned to one CPU, the median of three measurements in their own processes (one before each row, two after). ` +
       'Raw = bridged / codec; bridge only = (bridged − echo) / codec, the echo row measured in the same run (SRTP, UDP, pacing: what any call pays). ' +
       `Frames lost: out = frames the ${HANDLER === 'realtime' ? 'model' : 'agent'} sent − frames the callers received (it answers only the first call length − ${ANSWER_MARGIN_S} s of each call, so all of it has played before the hang-up); ` +
       `in = frames the callers sent − frames it heard${HANDLER === 'realtime' ? ' (up to one 20 ms frame per call waits in the 40 ms append batch at hang-up)' : ''}.\n`,
