@@ -80,6 +80,24 @@ static napi_value throw_error(napi_env env, const char *msg) {
   return NULL;
 }
 
+/** A codec state as a tagged external (freed by `fin`), or NULL after `destroy`ing it and throwing. */
+static napi_value wrap(napi_env env, void *state, napi_finalize fin, const napi_type_tag *tag) {
+  napi_value out;
+  if (napi_create_external(env, state, fin, NULL, &out) != napi_ok || napi_type_tag_object(env, out, tag) != napi_ok) {
+    fin(env, state, NULL);
+    return throw_error(env, "cannot wrap the codec state");
+  }
+  return out;
+}
+
+/** The state inside an external carrying `tag`, or NULL. */
+static void *unwrap(napi_env env, napi_value v, const napi_type_tag *tag) {
+  bool ok = false;
+  void *state = NULL;
+  if (napi_check_object_type_tag(env, v, tag, &ok) != napi_ok || !ok || napi_get_value_external(env, v, &state) != napi_ok) return NULL;
+  return state;
+}
+
 /** available(): true, or the reason libopus cannot be used (a string). */
 static napi_value available(napi_env env, napi_callback_info info) {
   (void)info;
@@ -115,12 +133,7 @@ static napi_value create(napi_env env, napi_callback_info info) {
     if (dec != NULL) lib.destroy(dec);
     return throw_error(env, "opus_decoder_create refused the sample rate or channel count");
   }
-  napi_value out;
-  if (napi_create_external(env, dec, finalize, NULL, &out) != napi_ok || napi_type_tag_object(env, out, &DEC_TAG) != napi_ok) {
-    lib.destroy(dec);
-    return throw_error(env, "cannot wrap the decoder");
-  }
-  return out;
+  return wrap(env, dec, finalize, &DEC_TAG);
 }
 
 /**
@@ -132,10 +145,8 @@ static napi_value decode(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4) return throw_error(env, "decode(decoder, packet, fec, out)");
-  bool ok = false;
-  void *dec = NULL;
-  if (napi_check_object_type_tag(env, argv[0], &DEC_TAG, &ok) != napi_ok || !ok || napi_get_value_external(env, argv[0], &dec) != napi_ok)
-    return throw_error(env, "bad decoder");
+  void *dec = unwrap(env, argv[0], &DEC_TAG);
+  if (dec == NULL) return throw_error(env, "bad decoder");
   const unsigned char *data = NULL;
   size_t len = 0;
   napi_valuetype t;
@@ -181,12 +192,7 @@ static napi_value create_encoder(napi_env env, napi_callback_info info) {
     if (enc != NULL) lib.enc_destroy(enc);
     return throw_error(env, "opus_encoder_create refused the sample rate or application");
   }
-  napi_value out;
-  if (napi_create_external(env, enc, enc_finalize, NULL, &out) != napi_ok || napi_type_tag_object(env, out, &ENC_TAG) != napi_ok) {
-    lib.enc_destroy(enc);
-    return throw_error(env, "cannot wrap the encoder");
-  }
-  return out;
+  return wrap(env, enc, enc_finalize, &ENC_TAG);
 }
 
 /**
@@ -198,10 +204,8 @@ static napi_value encode(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) return throw_error(env, "encode(encoder, pcm, out)");
-  bool ok = false;
-  void *enc = NULL;
-  if (napi_check_object_type_tag(env, argv[0], &ENC_TAG, &ok) != napi_ok || !ok || napi_get_value_external(env, argv[0], &enc) != napi_ok)
-    return throw_error(env, "bad encoder");
+  void *enc = unwrap(env, argv[0], &ENC_TAG);
+  if (enc == NULL) return throw_error(env, "bad encoder");
   napi_typedarray_type type;
   size_t count = 0;
   void *pcm = NULL;
