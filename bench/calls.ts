@@ -153,6 +153,34 @@ function sample(pid: number): { cpu: number; rssKb: number; at: number } {
   return { cpu: (Number(f[11]) + Number(f[12])) / TICK_HZ, rssKb: Number(f[21]) * PAGE_KB, at: performance.now() };
 }
 
+/**
+ * CPU seconds of the process's threads by name (/proc/PID/task/TID/comm and stat): Node calls the
+ * main thread `MainThread`, a worker thread (the codec threads) `WorkerThread`, V8's GC and compiler
+ * helpers `V8Worker`; the rest (libuv, the native media socket) is summed as `other`.
+ */
+function threadCpu(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // The first MainThread is the process's own (the task whose id is the pid).
+      const kind = tid === String(pid) ? 'main' : comm === 'WorkerThread' ? 'workers' : comm === 'V8Worker' ? 'v8' : 'other';
+      out[kind] = (out[kind] ?? 0) + (Number(f[11]) + Number(f[12])) / TICK_HZ;
+    } catch {
+      // a thread ended while we read
+    }
+  }
+  return out;
+}
+
 /** Time the process's threads spent runnable but waiting for a CPU, s (/proc/PID/schedstat: run, wait, slices). */
 function runQueueWait(pid: number): number {
   let total = 0;
@@ -300,6 +328,8 @@ interface Row {
   relayCpuPct: number | undefined;
   /** Bridged rows: the test model's / agent's CPU over the window (it shares the generator's core). */
   peerCpuPct?: number;
+  /** The transceiver's CPU over the window by thread kind (threadCpu), % of a core. */
+  threadCpuPct: Record<string, number>;
   /** Bridged rows: 20 ms frames the model/agent sent, and how many of them the callers received. */
   framesOut?: { sent: number; received: number };
   /** Bridged rows: frames the callers sent, and how many the model/agent heard. */
@@ -567,11 +597,13 @@ async function measure(stack: Stack, n: number, relay: Relay, idles: string[]): 
   const w0 = runQueueWait(pid);
   const p0 = await stack.packetsIn();
   const a = sample(pid);
+  const t0 = threadCpu(pid);
   const g0 = sample(run.pid);
   const r0 = sample(relay.pid);
   const m0 = bridged && peer.pid !== undefined ? sample(peer.pid) : undefined;
   await sleep(WINDOW_S * 1000);
   const b = sample(pid);
+  const t1 = threadCpu(pid);
   const p1 = await stack.packetsIn();
   const g1 = sample(run.pid);
   const r1 = sample(relay.pid);
@@ -599,6 +631,7 @@ async function measure(stack: Stack, n: number, relay: Relay, idles: string[]): 
       : {}),
     calls: n,
     cpuPct,
+    threadCpuPct: Object.fromEntries(Object.entries(t1).map(([k, v]) => [k, (100 * (v - (t0[k] ?? 0))) / wall])),
     cpuPerCallPct: (cpuPct - idlePct) / n,
     // CPU per datagram received (its echo, timers and RTCP included) × the 50 a call sends each second.
     usPerPacket: (1e6 * (b.cpu - a.cpu)) / (p1 - p0),
@@ -775,9 +808,9 @@ function printBridged(rows: readonly Row[]): void {
       `in = frames the callers sent − frames it heard${HANDLER === 'realtime' ? ' (up to one 20 ms frame per call waits in the 40 ms append batch at hang-up)' : ''}.\n`,
   );
   console.log(
-    `| calls | % of a core per bridged call | per echo call | codec alone | **raw ratio** | **bridge-only ratio** | frames lost out (of sent) | frames lost in (of sent) | setup p50 / p95 ms | failed | ${HANDLER === 'realtime' ? 'model' : 'agent'} CPU |`,
+    `| calls | % of a core per bridged call | per echo call | codec alone | **raw ratio** | **bridge-only ratio** | frames lost out (of sent) | frames lost in (of sent) | setup p50 / p95 ms | failed | ${HANDLER === 'realtime' ? 'model' : 'agent'} CPU | transceiver threads: main / codec / V8 / other | waited for CPU | generator / relay CPU |`,
   );
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|');
   for (const n of CALLS) {
     const b = rows.filter((r) => r.calls === n && r.handler !== 'echo');
     const e = rows.filter((r) => r.calls === n && r.handler === 'echo');
@@ -791,7 +824,9 @@ function printBridged(rows: readonly Row[]): void {
     console.log(
       `| ${n} | ${f(bridged, 3)} % | ${f(echo, 3)} % | ${f(codec, 3)} % | **${f(bridged / codec, 2)}** | **${f((bridged - echo) / codec, 2)}** | ` +
         `${outLost} (of ${outSent}) | ${inLost} (of ${inSent}) | ${b.map((r) => `${f(r.setupP50, 0)} / ${f(r.setupP95, 0)}`).join(', ')} | ` +
-        `${b.map((r) => r.failed).join(', ')} | ${b.map((r) => `${f(r.peerCpuPct, 0)} %`).join(', ')} |`,
+        `${b.map((r) => r.failed).join(', ')} | ${b.map((r) => `${f(r.peerCpuPct, 0)} %`).join(', ')} | ` +
+        `${b.map((r) => ['main', 'workers', 'v8', 'other'].map((k) => `${f(r.threadCpuPct[k] ?? 0, 0)} %`).join(' / ')).join(', ')} | ` +
+        `${b.map((r) => `${f(r.waitPct, 0)} %`).join(', ')} | ${b.map((r) => `${f(r.genCpuPct, 0)} / ${f(r.relayCpuPct, 0)} %`).join(', ')} |`,
     );
   }
 }
