@@ -1,9 +1,10 @@
 // The bridges' Opus codec on worker threads (`--codec-threads N`, docs/media.md): a FrameCodecs
 // whose calls are spread over N workers (media/codec-worker.ts), each call kept on one worker for
 // its life so its decoder and encoder state stay in one place and its results come back in order.
-// Everything every call asks in one event-loop turn goes to its worker as ONE message (a
-// transferred ArrayBuffer, media/codec-wire.ts), flushed by one setImmediate for the whole pool,
-// and comes back as one: per 20 ms a worker gets a handful of messages, not one per frame.
+// Everything the calls ask within a batch window (10 ms by default, from the first operation)
+// goes to their worker as ONE message (a transferred ArrayBuffer, media/codec-wire.ts), flushed by
+// one timer for the whole pool, and comes back as one: two messages per 20 ms per worker, never
+// one per frame.
 // A worker that dies fails what it had (decodes arrive as undecodable, encodes are dropped, each
 // counted), is started again, and its calls get fresh codecs. A sink that throws is contained
 // and counted like a throwing handler (handlers/contain.ts). Not here: the codec itself (the
@@ -32,8 +33,21 @@ export interface CodecPoolStats {
   readonly restarts: number;
 }
 
+/** How long the first operation of a batch waits for the others (see CodecPoolOptions.batchMs). */
+export const DEFAULT_CODEC_BATCH_MS = 10;
+
 export interface CodecPoolOptions {
   readonly threads: number;
+  /**
+   * A batch goes to its worker this long after its first operation (default 10 ms; 0: at the end
+   * of the event-loop turn). Each message costs a wake-up of the worker and one of the event loop
+   * for the reply — on the 2-core VM of docs/performance.md ~0.3 ms of CPU together, more than 3
+   * frames' codec work — so per-turn batches (thousands a second at 100 calls) cost more than
+   * the codec they moved; at 10 ms a worker gets 100 batches a second each way whatever the call
+   * count, and audio waits at most that long more (the call's output queue and the realtime 40 ms
+   * append batch absorb it).
+   */
+  readonly batchMs?: number;
   /** Told of a worker that died and of a sink that threw (for a log line). */
   readonly onError?: (what: 'worker' | 'sink', err: unknown) => void;
 }
@@ -49,6 +63,7 @@ interface Entry {
 export class CodecPool implements FrameCodecs {
   readonly #lanes: Lane[] = [];
   readonly #onError: CodecPoolOptions['onError'];
+  readonly #batchMs: number;
   #nextSlot = 1;
   #scheduled = false;
   #closed = false;
@@ -58,6 +73,9 @@ export class CodecPool implements FrameCodecs {
   static start(o: CodecPoolOptions): CodecPool | Error {
     if (!Number.isInteger(o.threads) || o.threads < 1 || o.threads > MAX_CODEC_THREADS)
       return new RangeError(`codec threads must be an integer in 1..${MAX_CODEC_THREADS}, got ${o.threads}`);
+    const batchMs = o.batchMs ?? DEFAULT_CODEC_BATCH_MS;
+    if (!(Number.isInteger(batchMs) && batchMs >= 0 && batchMs <= 100))
+      return new RangeError(`codec batch must be an integer in 0..100 ms, got ${o.batchMs}`);
     const addon = loadOpusAddon();
     if (addon instanceof Error) return addon;
     return new CodecPool(o);
@@ -65,6 +83,7 @@ export class CodecPool implements FrameCodecs {
 
   private constructor(o: CodecPoolOptions) {
     this.#onError = o.onError;
+    this.#batchMs = o.batchMs ?? DEFAULT_CODEC_BATCH_MS;
     for (let i = 0; i < o.threads; i++) this.#lanes.push(new Lane(this));
   }
 
@@ -86,15 +105,18 @@ export class CodecPool implements FrameCodecs {
     await Promise.all(this.#lanes.map((l) => l.close()));
   }
 
-  /** One flush of every lane at the end of this turn's I/O. */
+  /** One flush of every lane, batchMs after the first operation waiting (0: at the end of this turn's I/O). */
   schedule(): void {
     if (this.#scheduled || this.#closed) return;
     this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      for (const l of this.#lanes) l.flush();
-    });
+    if (this.#batchMs === 0) setImmediate(this.#flush);
+    else setTimeout(this.#flush, this.#batchMs).unref();
   }
+
+  readonly #flush = (): void => {
+    this.#scheduled = false;
+    for (const l of this.#lanes) l.flush();
+  };
 
   report(what: 'worker' | 'sink', err: unknown): void {
     if (what === 'sink') this.counts.sinkErrors++;
