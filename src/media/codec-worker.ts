@@ -3,7 +3,7 @@
 // reply batch back. libopus through Parley's own addon (native/src/opus_native.c), not
 // @evan/opus: that addon crashes when a worker thread's environment is torn down.
 // Bounded: at most MAX_SLOTS codecs; a record it cannot read ends the batch (the pool sees the
-// short reply, fails what is missing and counts it).
+// short reply, fails what is missing and counts it); nothing a batch says throws out of it.
 import { parentPort } from 'node:worker_threads';
 import { CodecOp, RECORD_HEADER, BatchWriter } from './codec-wire.ts';
 import { loadOpusAddon, OPUS_APPLICATION_VOIP } from './opus-recovery.ts';
@@ -35,11 +35,16 @@ function run(buf: ArrayBuffer): void {
     if (op === CodecOp.Open) {
       const rate = b.readUInt32LE(start);
       if (slots.size >= MAX_SLOTS) continue;
-      slots.set(id, {
-        dec: addon.create(rate, 1),
-        enc: addon.createEncoder(rate, OPUS_APPLICATION_VOIP),
-        pcm: new Int16Array(rate / 50),
-      });
+      // A rate libopus refuses leaves the slot unopened: its operations then fail, counted by the pool.
+      try {
+        slots.set(id, {
+          dec: addon.create(rate, 1),
+          enc: addon.createEncoder(rate, OPUS_APPLICATION_VOIP),
+          pcm: new Int16Array(rate / 50),
+        });
+      } catch {
+        slots.delete(id);
+      }
       continue;
     }
     if (op === CodecOp.Close) {

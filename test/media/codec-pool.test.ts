@@ -205,3 +205,25 @@ test('the wire: a record payload past the bound throws; a reply shorter than its
   lying.setInt32(0, 100, true);
   assert.throws(() => new ReplyReader(lying.buffer).next(), /past the batch/);
 });
+
+test('a codec whose rate libopus refuses fails its operations (counted); the worker and its other calls go on', { skip }, async () => {
+  const pool = startPool(1);
+  try {
+    const bad = recorder();
+    const good = recorder();
+    const refused = pool.open({ sampleRate: 12345 as 8000, recovery: true }, bad.sink);
+    const fine = pool.open({ sampleRate: 8000, recovery: true }, good.sink);
+    const p = createOpusEncoder({ sampleRate: 8000 }).encode(new Int16Array(160));
+    refused.decode('packet', p);
+    fine.decode('packet', p);
+    await until(() => bad.events.length === 1 && good.events.length === 1);
+    assert.deepEqual(bad.events, ['packet:failed']);
+    assert.deepEqual(good.events, ['packet']);
+    assert.equal(pool.stats.failures, 1);
+    assert.equal(pool.stats.restarts, 0);
+    refused.close();
+    fine.close();
+  } finally {
+    await pool.close();
+  }
+});
