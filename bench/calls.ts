@@ -160,7 +160,7 @@ function sample(pid: number): { cpu: number; rssKb: number; at: number } {
  */
 function threadCpu(pid: number): Record<string, number> {
   const out: Record<string, number> = {};
-  let tids: string[] = [];
+  let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
   } catch {
