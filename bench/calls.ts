@@ -24,15 +24,15 @@
 // forms — raw: bridged / codec; bridge only: (bridged − echo) / codec — and frames lost each way
 // (what the model/agent sent vs what the callers received; what the callers sent vs what it heard).
 // AGENT_SILENT_S (media-stream): the agent echoes nothing of the first N seconds of each call.
-// CODEC_THREADS (N ≥ 1, with HANDLER): the transceiver runs with `--codec-threads N` and is pinned
-// to no single CPU (its codec threads need the other core; /proc/PID/stat counts every thread's
-// CPU), and the codec-alone anchor measures what those threads run (libopus through Parley's addon,
+// CODEC_THREADS (N ≥ 1, with HANDLER): the transceiver runs with `--codec-threads N`, its main
+// thread alone pinned to its CPU once started (the codec threads may use the other core;
+// /proc/PID/stat counts every thread's CPU), and the codec-alone anchor measures what those threads run (libopus through Parley's addon,
 // media/codec-worker.ts) instead of @evan/opus.
 // Every run is bounded in time.
 //
 // One file past 400 lines: one benchmark run (processes, sampling, the storm, the Pion rows) reads
 // best top to bottom; its pieces are used nowhere else.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -89,7 +89,7 @@ const PAGE_KB = 4;
 const cpus = allowedCpus();
 const [LOAD_CPU, TRX_CPU] = cpus.length >= 2 ? [String(cpus[0]), String(cpus[1])] : [undefined, undefined];
 const pinned = (cpu: string | undefined, argv: string[]): string[] => (cpu === undefined ? argv : ['taskset', '-c', cpu, ...argv]);
-/** Where the transceiver runs: its own CPU, or every CPU when its codec runs on threads of its own. */
+/** Where the transceiver starts: its own CPU, or every CPU when its codec runs on threads of its own (then its main thread is pinned once they run). */
 const TRX_CPUS = CODEC_THREADS > 0 ? undefined : TRX_CPU;
 
 /** What the transceiver's --media-io resolves to, as its start-up log says it. */
@@ -435,6 +435,9 @@ async function startTransceiver(keys: string, relayPort: number, bridgeSeconds?:
     ...realtime,
   });
   const stack = await warmStack('parley', trx, trxHttp, media, 'parley_transceiver_packets_total', trxOps);
+  // With codec threads: the main thread alone pinned to the transceiver's CPU, as it is without
+  // them (taskset -p moves one thread); the codec threads, started before, stay free to use the other.
+  if (CODEC_THREADS > 0 && TRX_CPU !== undefined) execFileSync('taskset', ['-p', '-c', TRX_CPU, String(trx.pid)], { stdio: 'ignore' });
   return { ...stack, handler: bridgeSeconds === undefined ? 'echo' : HANDLER! };
 }
 
