@@ -311,7 +311,9 @@ class PooledCodec implements FrameCodec {
     if (e.kind === 'encode') {
       if (!current) return;
       this.#pendingEncodes--;
-      if (bytes !== undefined) this.#sink.encoded(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      // A copy (~100 bytes): a view would keep the whole reply batch alive while the frame waits
+      // in the call's output queue (up to 60 s).
+      if (bytes !== undefined) this.#sink.encoded(Buffer.from(bytes));
       return;
     }
     const pcm =
