@@ -24,11 +24,15 @@
 // forms — raw: bridged / codec; bridge only: (bridged − echo) / codec — and frames lost each way
 // (what the model/agent sent vs what the callers received; what the callers sent vs what it heard).
 // AGENT_SILENT_S (media-stream): the agent echoes nothing of the first N seconds of each call.
+// CODEC_THREADS (N ≥ 1, with HANDLER): the transceiver runs with `--codec-threads N`, its main
+// thread alone pinned to its CPU once started (the codec threads may use the other core;
+// /proc/PID/stat counts every thread's CPU), and the codec-alone anchor measures what those threads run (libopus through Parley's addon,
+// media/codec-worker.ts) instead of @evan/opus.
 // Every run is bounded in time.
 //
 // One file past 400 lines: one benchmark run (processes, sampling, the storm, the Pion rows) reads
 // best top to bottom; its pieces are used nowhere else.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -61,6 +65,12 @@ const AGENT_SILENT_S = Number(process.env.AGENT_SILENT_S ?? 0);
 const ECHO_ROWS = BRIDGED && process.env.ECHO !== '0';
 /** The PCM rate the bridge's codec works at: the Realtime API's 24 kHz; the media-stream handler's default µ-law 8 kHz. */
 const BRIDGE_RATE = HANDLER === 'realtime' ? 24000 : 8000;
+/** With HANDLER: the transceiver's --codec-threads (0: the codec on its event loop, pinned to one CPU as before). */
+const CODEC_THREADS = Number(process.env.CODEC_THREADS ?? 0);
+if (!(Number.isInteger(CODEC_THREADS) && CODEC_THREADS >= 0)) {
+  process.stderr.write(`bench: CODEC_THREADS=${process.env.CODEC_THREADS}: a whole number of threads\n`);
+  process.exit(2);
+}
 /** Seconds of caller audio the model/agent answers per connection, before the call hangs up (see rowSeconds). */
 const ANSWER_MARGIN_S = 3;
 if (HANDLER !== undefined && !BRIDGED) {
@@ -79,6 +89,8 @@ const PAGE_KB = 4;
 const cpus = allowedCpus();
 const [LOAD_CPU, TRX_CPU] = cpus.length >= 2 ? [String(cpus[0]), String(cpus[1])] : [undefined, undefined];
 const pinned = (cpu: string | undefined, argv: string[]): string[] => (cpu === undefined ? argv : ['taskset', '-c', cpu, ...argv]);
+/** Where the transceiver starts: its own CPU, or every CPU when its codec runs on threads of its own (then its main thread is pinned once they run). */
+const TRX_CPUS = CODEC_THREADS > 0 ? undefined : TRX_CPU;
 
 /** What the transceiver's --media-io resolves to, as its start-up log says it. */
 function mediaIoText(): string {
@@ -139,6 +151,34 @@ function sample(pid: number): { cpu: number; rssKb: number; at: number } {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields after "(comm) ": state is index 0, so utime (14th field) is index 11, stime 12, rss (24th) 21.
   return { cpu: (Number(f[11]) + Number(f[12])) / TICK_HZ, rssKb: Number(f[21]) * PAGE_KB, at: performance.now() };
+}
+
+/**
+ * CPU seconds of the process's threads by name (/proc/PID/task/TID/comm and stat): Node calls the
+ * main thread `MainThread`, a worker thread (the codec threads) `WorkerThread`, V8's GC and compiler
+ * helpers `V8Worker`; the rest (libuv, the native media socket) is summed as `other`.
+ */
+function threadCpu(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // The first MainThread is the process's own (the task whose id is the pid).
+      const kind = tid === String(pid) ? 'main' : comm === 'WorkerThread' ? 'workers' : comm === 'V8Worker' ? 'v8' : 'other';
+      out[kind] = (out[kind] ?? 0) + (Number(f[11]) + Number(f[12])) / TICK_HZ;
+    } catch {
+      // a thread ended while we read
+    }
+  }
+  return out;
 }
 
 /** Time the process's threads spent runnable but waiting for a CPU, s (/proc/PID/schedstat: run, wait, slices). */
@@ -288,6 +328,8 @@ interface Row {
   relayCpuPct: number | undefined;
   /** Bridged rows: the test model's / agent's CPU over the window (it shares the generator's core). */
   peerCpuPct?: number;
+  /** The transceiver's CPU over the window by thread kind (threadCpu), % of a core. */
+  threadCpuPct: Record<string, number>;
   /** Bridged rows: 20 ms frames the model/agent sent, and how many of them the callers received. */
   framesOut?: { sent: number; received: number };
   /** Bridged rows: frames the callers sent, and how many the model/agent heard. */
@@ -377,6 +419,7 @@ async function startTransceiver(keys: string, relayPort: number, bridgeSeconds?:
     ...(process.env.UDP_BUFFER ? ['--udp-buffer', process.env.UDP_BUFFER] : []),
     ...(process.env.MEDIA_IO ? ['--media-io', process.env.MEDIA_IO] : []),
     ...(process.env.MEDIA_BATCH_US ? ['--media-batch-us', process.env.MEDIA_BATCH_US] : []),
+    ...(CODEC_THREADS > 0 ? ['--codec-threads', String(CODEC_THREADS)] : []),
     ...(process.env.TRX_ARGS?.split(' ').filter(Boolean) ?? []),
   ];
   const answer = (url: string): string => `${url}?answer_s=${bridgeSeconds}`;
@@ -386,12 +429,15 @@ async function startTransceiver(keys: string, relayPort: number, bridgeSeconds?:
       : HANDLER === 'realtime'
         ? { PARLEY_REALTIME_URL: answer(await realtimeModelUrl()) }
         : { PARLEY_MEDIA_STREAM_URL: `${answer(await mediaStreamAgentUrl())}${AGENT_SILENT_S ? `&silent_s=${AGENT_SILENT_S}` : ''}` };
-  const trx = start('transceiver', pinned(TRX_CPU, [NODE, ...prof, BIN, ...trxArgs]), {
+  const trx = start('transceiver', pinned(TRX_CPUS, [NODE, ...prof, BIN, ...trxArgs]), {
     PARLEY_KEYS: keys,
     PARLEY_KEYS_FILE: '',
     ...realtime,
   });
   const stack = await warmStack('parley', trx, trxHttp, media, 'parley_transceiver_packets_total', trxOps);
+  // With codec threads: the main thread alone pinned to the transceiver's CPU, as it is without
+  // them (taskset -p moves one thread); the codec threads, started before, stay free to use the other.
+  if (CODEC_THREADS > 0 && TRX_CPU !== undefined) execFileSync('taskset', ['-p', '-c', TRX_CPU, String(trx.pid)], { stdio: 'ignore' });
   return { ...stack, handler: bridgeSeconds === undefined ? 'echo' : HANDLER! };
 }
 
@@ -467,8 +513,17 @@ async function codecPctPerCall(): Promise<number> {
       ? await import(${JSON.stringify(new URL('../src/media/opus-recovery.ts', import.meta.url).pathname)}).catch(() => undefined)
       : undefined;
     const recovering = recovery?.createRecoveringDecoder(${BRIDGE_RATE});
-    const dec = recovering && !(recovering instanceof Error) ? recovering : createOpusDecoder({ sampleRate: ${BRIDGE_RATE} });
-    const enc = createOpusEncoder({ application: 'voip', sampleRate: ${BRIDGE_RATE} });
+    let dec = recovering && !(recovering instanceof Error) ? recovering : createOpusDecoder({ sampleRate: ${BRIDGE_RATE} });
+    let enc = createOpusEncoder({ application: 'voip', sampleRate: ${BRIDGE_RATE} });
+    if (${CODEC_THREADS > 0}) {
+      // What the codec threads run (media/codec-worker.ts): libopus through Parley's addon, both ways.
+      const r = await import(${JSON.stringify(new URL('../src/media/opus-recovery.ts', import.meta.url).pathname)});
+      const addon = r.loadOpusAddon();
+      const d = addon.create(${BRIDGE_RATE}, 1), e = addon.createEncoder(${BRIDGE_RATE}, r.OPUS_APPLICATION_VOIP);
+      const pcm = new Int16Array(${BRIDGE_RATE / 50}), out = Buffer.allocUnsafe(4000);
+      dec = { decode: (p) => (addon.decode(d, p, false, pcm), pcm) };
+      enc = { encode: (p) => addon.encode(e, p, out) };
+    }
     const run = () => { for (const f of frames) enc.encode(dec.decode(f)); };
     for (let i = 0; i < 20; i++) run();
     const n = 100; const t = process.cpuUsage(); for (let i = 0; i < n; i++) run();
@@ -545,11 +600,13 @@ async function measure(stack: Stack, n: number, relay: Relay, idles: string[]): 
   const w0 = runQueueWait(pid);
   const p0 = await stack.packetsIn();
   const a = sample(pid);
+  const t0 = threadCpu(pid);
   const g0 = sample(run.pid);
   const r0 = sample(relay.pid);
   const m0 = bridged && peer.pid !== undefined ? sample(peer.pid) : undefined;
   await sleep(WINDOW_S * 1000);
   const b = sample(pid);
+  const t1 = threadCpu(pid);
   const p1 = await stack.packetsIn();
   const g1 = sample(run.pid);
   const r1 = sample(relay.pid);
@@ -577,6 +634,7 @@ async function measure(stack: Stack, n: number, relay: Relay, idles: string[]): 
       : {}),
     calls: n,
     cpuPct,
+    threadCpuPct: Object.fromEntries(Object.entries(t1).map(([k, v]) => [k, (100 * (v - (t0[k] ?? 0))) / wall])),
     cpuPerCallPct: (cpuPct - idlePct) / n,
     // CPU per datagram received (its echo, timers and RTCP included) × the 50 a call sends each second.
     usPerPacket: (1e6 * (b.cpu - a.cpu)) / (p1 - p0),
@@ -636,7 +694,7 @@ async function main(): Promise<void> {
   await waitReady(`http://127.0.0.1:${relayHttp}/readyz`, Date.now() + 180_000);
   const relay: Relay = { pid: relayChild.pid!, metricsUrl: `http://127.0.0.1:${relayHttp}/metrics`, ports: [relayPort, internalPort] };
   process.stderr.write(
-    `bench: transceiver${pionBin ? ' and Pion' : ''} on CPU ${TRX_CPU ?? 'any'}, relay pid ${relay.pid} + load generator on CPU ${LOAD_CPU ?? 'any'}; transceiver media I/O ${mediaIoText()}; load average ${loadavg()
+    `bench: transceiver${pionBin ? ' and Pion' : ''} on CPU ${TRX_CPUS ?? 'any'}${CODEC_THREADS > 0 ? ` with ${CODEC_THREADS} codec thread(s)` : ''}, relay pid ${relay.pid} + load generator on CPU ${LOAD_CPU ?? 'any'}; transceiver media I/O ${mediaIoText()}; load average ${loadavg()
       .map((x) => x.toFixed(1))
       .join(' ')}\n`,
   );
@@ -686,7 +744,7 @@ async function main(): Promise<void> {
       ? `${r.server}${r.calls === undefined ? '' : ` ${r.calls}`}`
       : `${r.calls ?? ''}${ECHO_ROWS && r.handler !== undefined ? ` ${r.handler}` : ''}`;
   console.log(
-    `\nTransceiver: one process on CPU ${TRX_CPU ?? 'any'}; relay (1 worker) and load generator on CPU ${LOAD_CPU ?? 'any'}. ${HANDLER === 'realtime' ? 'Realtime handler (test model)' : HANDLER === 'media-stream' ? 'Media-stream handler (echoing agent, µ-law 8 kHz)' : 'Echo handler'}, 50 packets/s each way per call, ${WINDOW_S} s steady window.`,
+    `\nTransceiver: one process on CPU ${TRX_CPUS ?? 'any'}${CODEC_THREADS > 0 ? ` with --codec-threads ${CODEC_THREADS}` : ''}; relay (1 worker) and load generator on CPU ${LOAD_CPU ?? 'any'}. ${HANDLER === 'realtime' ? 'Realtime handler (test model)' : HANDLER === 'media-stream' ? 'Media-stream handler (echoing agent, µ-law 8 kHz)' : 'Echo handler'}, 50 packets/s each way per call, ${WINDOW_S} s steady window.`,
   );
   if (pionBin) {
     console.log(
@@ -747,15 +805,15 @@ function printBridged(rows: readonly Row[]): void {
       : '\nMedia-stream handler: each call is bridged to an echoing agent (caller Opus → jitter buffer → 8 kHz → µ-law → base64 JSON every 20 ms; agent µ-law → 8 kHz → Opus → paced RTP).',
   );
   console.log(
-    `Codec alone: Opus decode to and encode from ${BRIDGE_RATE / 1000} kHz, 50 frames/s each, pinned to the transceiver's CPU, the median of three measurements in their own processes (one before each row, two after). ` +
+    `Codec alone: Opus decode to and encode from ${BRIDGE_RATE / 1000} kHz, 50 frames/s each${CODEC_THREADS > 0 ? " (libopus through Parley's addon, as the codec threads run it)" : ''}, pinned to one CPU, the median of three measurements in their own processes (one before each row, two after). ` +
       'Raw = bridged / codec; bridge only = (bridged − echo) / codec, the echo row measured in the same run (SRTP, UDP, pacing: what any call pays). ' +
       `Frames lost: out = frames the ${HANDLER === 'realtime' ? 'model' : 'agent'} sent − frames the callers received (it answers only the first call length − ${ANSWER_MARGIN_S} s of each call, so all of it has played before the hang-up); ` +
       `in = frames the callers sent − frames it heard${HANDLER === 'realtime' ? ' (up to one 20 ms frame per call waits in the 40 ms append batch at hang-up)' : ''}.\n`,
   );
   console.log(
-    `| calls | % of a core per bridged call | per echo call | codec alone | **raw ratio** | **bridge-only ratio** | frames lost out (of sent) | frames lost in (of sent) | setup p50 / p95 ms | failed | ${HANDLER === 'realtime' ? 'model' : 'agent'} CPU |`,
+    `| calls | % of a core per bridged call | per echo call | codec alone | **raw ratio** | **bridge-only ratio** | frames lost out (of sent) | frames lost in (of sent) | setup p50 / p95 ms | failed | ${HANDLER === 'realtime' ? 'model' : 'agent'} CPU | transceiver threads: main / codec / V8 / other | waited for CPU | generator / relay CPU |`,
   );
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|');
   for (const n of CALLS) {
     const b = rows.filter((r) => r.calls === n && r.handler !== 'echo');
     const e = rows.filter((r) => r.calls === n && r.handler === 'echo');
@@ -769,7 +827,9 @@ function printBridged(rows: readonly Row[]): void {
     console.log(
       `| ${n} | ${f(bridged, 3)} % | ${f(echo, 3)} % | ${f(codec, 3)} % | **${f(bridged / codec, 2)}** | **${f((bridged - echo) / codec, 2)}** | ` +
         `${outLost} (of ${outSent}) | ${inLost} (of ${inSent}) | ${b.map((r) => `${f(r.setupP50, 0)} / ${f(r.setupP95, 0)}`).join(', ')} | ` +
-        `${b.map((r) => r.failed).join(', ')} | ${b.map((r) => `${f(r.peerCpuPct, 0)} %`).join(', ')} |`,
+        `${b.map((r) => r.failed).join(', ')} | ${b.map((r) => `${f(r.peerCpuPct, 0)} %`).join(', ')} | ` +
+        `${b.map((r) => ['main', 'workers', 'v8', 'other'].map((k) => `${f(r.threadCpuPct[k] ?? 0, 0)} %`).join(' / ')).join(', ')} | ` +
+        `${b.map((r) => `${f(r.waitPct, 0)} %`).join(', ')} | ${b.map((r) => `${f(r.genCpuPct, 0)} / ${f(r.relayCpuPct, 0)} %`).join(', ')} |`,
     );
   }
 }

@@ -7,6 +7,7 @@
 // Past 400 lines because the command's settings spec (which README renders), the address plan and
 // the supervision of its two children (ready lines, /readyz, unexpected exits) are one lifecycle read
 // top to bottom; the children's own code is elsewhere.
+import { MAX_CODEC_THREADS } from '../media/codec-pool.ts';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -136,6 +137,14 @@ export const devSettings = {
     help: 'mulaw, l16-16000 or l16-24000 (see parley transceiver --help)',
     default: undefined,
     parse: parsers.string,
+  }),
+  codecThreads: setting<number | undefined>({
+    flag: 'codec-threads',
+    env: 'PARLEY_CODEC_THREADS',
+    metavar: 'N',
+    help: "worker threads for the bridges' Opus work (see parley transceiver --help)",
+    default: undefined,
+    parse: parsers.int(0, MAX_CODEC_THREADS),
   }),
   logLevel: setting({
     flag: 'log-level',
@@ -450,6 +459,7 @@ export const command: Command = {
       ...(cfg.handler === undefined ? [] : ['--handler', cfg.handler]),
       ...(cfg.mediaStreamUrl === undefined ? [] : ['--media-stream-url', cfg.mediaStreamUrl]),
       ...(cfg.mediaStreamFormat === undefined ? [] : ['--media-stream-format', cfg.mediaStreamFormat]),
+      ...(cfg.codecThreads === undefined ? [] : ['--codec-threads', String(cfg.codecThreads)]),
     ];
     const configured: Addresses = {
       http: cfg.http,

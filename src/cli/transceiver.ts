@@ -15,6 +15,7 @@ import { MetricsRegistry } from '../common/metrics.ts';
 import { createMediaStreamHandlerFactory } from '../transceiver/handlers/media-stream/media-stream-handler.ts';
 import { loadHandlerModules } from '../transceiver/handlers/modules.ts';
 import { loadOpusAddon } from '../media/opus-recovery.ts';
+import { CodecPool } from '../media/codec-pool.ts';
 import { createRealtimeHandlerFactory, REALTIME_DROP_REASONS } from '../transceiver/handlers/realtime/realtime-handler.ts';
 import { mediaStreamMetrics, realtimeDropMetric } from '../transceiver/transceiver-metrics.ts';
 import { defaultHandlers } from '../transceiver/handlers/registry.ts';
@@ -51,6 +52,8 @@ export const command: Command = {
     await loadHandlerModules(loadConfig(transceiverSettings, argv, process.env).handlerModules, handlers);
     const cfg = resolveTransceiverConfig(argv, process.env, handlers);
     const metrics = new MetricsRegistry();
+    const log = createLogger({ component: 'transceiver', level: cfg.logLevel });
+    const codecs = startCodecPool(cfg.codecThreads, log);
     if (cfg.mediaStreamUrl !== undefined) {
       handlers.register(
         'media-stream',
@@ -59,6 +62,7 @@ export const command: Command = {
           headers: cfg.mediaStreamHeaders,
           format: cfg.mediaStreamFormat,
           metrics: mediaStreamMetrics(metrics),
+          codecs,
         }),
         { replace: true },
       );
@@ -72,12 +76,12 @@ export const command: Command = {
           apiKey: cfg.realtimeApiKey,
           model: cfg.realtimeModel,
           onDrop: (reason) => drops[reason].inc(),
+          codecs,
         }),
         { replace: true },
       );
     }
     const { keyring, namedRelays: named } = cfg;
-    const log = createLogger({ component: 'transceiver', level: cfg.logLevel });
     if (cfg.mediaIoFallback) log.warn('media socket: dgram, the native addon is not usable', { reason: cfg.mediaIoFallback });
     log.info('media socket', { io: cfg.mediaIo, batchUs: cfg.mediaIo === 'native' ? cfg.mediaBatchUs : undefined });
     if (cfg.srtpFallback) log.warn('srtp: ts, the native addon is not usable', { reason: cfg.srtpFallback });
@@ -165,6 +169,7 @@ export const command: Command = {
       });
       await live?.close();
       await revocations?.close();
+      await codecs?.close();
       return 1;
     }
     const t = trx;
@@ -192,10 +197,28 @@ export const command: Command = {
     });
     await live?.close();
     await revocations?.close();
+    if (codecs !== undefined) log.info('codec threads', { ...codecs.stats });
+    await codecs?.close();
     log.info('stopped');
     return 0;
   },
 };
+
+/** --codec-threads N > 0: the bridges' Opus work on N worker threads (media/codec-pool.ts); without the addon, a warning and the event loop. */
+function startCodecPool(threads: number, log: Logger): CodecPool | undefined {
+  if (threads === 0) return undefined;
+  const pool = CodecPool.start({
+    threads,
+    onError: (what, err) =>
+      log.warn(what === 'worker' ? 'a codec thread failed; started again' : 'a handler threw on a codec result', { err }),
+  });
+  if (pool instanceof Error) {
+    log.warn('codec threads: none, the Opus work stays on the event loop', { reason: pool.message });
+    return undefined;
+  }
+  log.info('codec threads', { threads });
+  return pool;
+}
 
 /** Issue #20: Redis unreachable or lost is a /readyz line (calls still work: every location counts as live, revocations are lost). */
 function redisDetails(url: string | undefined, clients: readonly ({ readonly connected: boolean } | undefined)[]): string[] {

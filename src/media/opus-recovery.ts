@@ -15,11 +15,18 @@ import type { PcmRate } from './opus.ts';
 
 export const OPUS_ADDON_PATH = new URL('../../native/build/Release/parley_opus.node', import.meta.url).pathname;
 
-interface OpusAddon {
+export interface OpusAddon {
   available(): true | string;
   create(sampleRate: number, channels: number): object;
   decode(decoder: object, packet: Buffer | null, fec: boolean, out: Int16Array): number;
+  /** A mono encoder; application as opus_defines.h (2048 voip). */
+  createEncoder(sampleRate: number, application: number): object;
+  /** Encodes one frame of `pcm` into `out`; the packet's length, or a negative libopus error. */
+  encode(encoder: object, pcm: Int16Array, out: Buffer): number;
 }
+
+/** opus_defines.h: OPUS_APPLICATION_VOIP, what every Parley encoder uses (media/opus.ts's default). */
+export const OPUS_APPLICATION_VOIP = 2048;
 
 export interface RecoveringDecoder {
   readonly sampleRate: PcmRate;

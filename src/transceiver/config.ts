@@ -24,6 +24,7 @@ import { parseRegionMap } from './relays/relay-locations.ts';
 import { formatRelaySpec, parseRelaySpec } from './relays/relay-spec.ts';
 import type { RelaySpec } from './relays/relay-spec.ts';
 import { MEDIA_IO_MODES } from './media/media-socket.ts';
+import { MAX_CODEC_THREADS } from '../media/codec-pool.ts';
 import type { MediaIo } from './media/media-socket.ts';
 import { DEFAULT_MEDIA_BATCH_US, loadMediaSocketAddon } from './media/media-socket-native.ts';
 import { ConfigError } from '../common/config-error.ts';
@@ -349,6 +350,15 @@ export const transceiverSettings = {
     default: 'mulaw',
     parse: parsers.oneOf(MEDIA_STREAM_FORMATS),
     help: `audio on the media-stream socket: ${MEDIA_STREAM_FORMATS.join(', ')} (audio/x-mulaw 8 kHz as Twilio, or audio/x-l16 little-endian at 16 or 24 kHz)`,
+  }),
+  codecThreads: setting({
+    flag: 'codec-threads',
+    env: 'PARLEY_CODEC_THREADS',
+    metavar: 'N',
+    default: 0,
+    defaultText: '0 (on the event loop)',
+    parse: parsers.int(0, MAX_CODEC_THREADS),
+    help: 'worker threads for the Opus decode and encode of the realtime and media-stream handlers (each call on one thread, one message per thread per event-loop turn): 0 keeps them on the event loop; about one per core beyond the first lets calls use more than one core (docs/media.md); needs the native Opus addon (without it: a warning, and 0)',
   }),
   handlerModules: setting<string[]>({
     flag: 'handler-module',

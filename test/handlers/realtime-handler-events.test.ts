@@ -20,12 +20,16 @@ import { startRealtimeModel } from '../support/realtime-model.ts';
 import type { RealtimeModel } from '../support/realtime-model.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { inbound, recordingContext } from './fake-context.ts';
+import { CODEC_MODES, closeCodecModes } from './codec-modes.ts';
 
 let model: RealtimeModel;
 before(async () => {
   model = await startRealtimeModel({ replyHz: 660, replyMs: 400, chunkMs: 50, maxResponses: 1 });
 });
-after(() => model.close());
+after(async () => {
+  await model.close();
+  await closeCodecModes();
+});
 
 function frontContext(session: Record<string, unknown>) {
   const events: RealtimeEvent[] = [];
@@ -75,67 +79,69 @@ test('an append built as bytes is exactly the JSON.stringify text of the event, 
   assert.deepEqual(skipped && Buffer.from(skipped.buffer, skipped.byteOffset, skipped.byteLength), Buffer.from([1, 2, 3, 4]));
 });
 
-test('a response: started, transcript and response events to the client (no audio deltas), 20 ms Opus frames to the call, stopped once played', async () => {
-  const { ctx, events } = frontContext({ instructions: 'be brief' });
-  const conn = model.connections + 1;
-  const handler = await createRealtimeHandlerFactory({ url: model.url, model: 'm' })(ctx);
-  try {
-    const update = await waitFor(
-      () => model.events.find((e) => e.connection === conn && e.event.type === 'session.update'),
-      5000,
-      'session.update',
-    );
-    assert.equal((update.event as { session: { instructions: string } }).session.instructions, 'be brief');
-    speak(handler, 1);
-    await waitFor(() => events.some((e) => e.type === 'output_audio_buffer.stopped'), 5000, 'stopped');
-    const types = events.map((e) => e.type);
-    assert.equal(types[0], 'response.created');
-    assert.ok(types.indexOf('output_audio_buffer.started') < types.indexOf('output_audio_buffer.stopped'));
-    assert.ok(types.includes('response.output_audio_transcript.done') && types.includes('response.done'));
-    assert.ok(!types.some((t) => t.includes('audio.delta')), 'audio goes as RTP, not as events');
-    // 400 ms of model audio → 20 frames of 20 ms.
-    assert.equal(ctx.sent.length, 20);
-    handler.onEvent({ type: 'session.update', session: { instructions: 'x', audio: { output: { format: { type: 'audio/pcma' } } } } });
-    handler.onEvent({ type: 'response.create' });
-    await waitFor(() => model.events.some((e) => e.connection === conn && e.event.type === 'response.create'), 5000, 'response.create');
-    const updates = model.events.filter((e) => e.connection === conn && e.event.type === 'session.update');
-    assert.deepEqual((updates[1].event as { session: { audio: { output: { format: unknown } } } }).session.audio.output.format, {
-      type: 'audio/pcm',
-      rate: 24000,
-    });
-  } finally {
-    handler.close();
-  }
-});
-
-test("the client's output_audio_buffer.clear while audio plays: cleared to the client, truncate to the model", async () => {
-  const { ctx, events } = frontContext({});
-  let queued = 0;
-  let sent = 0;
-  const cleared: number[] = [];
-  Object.defineProperties(ctx, {
-    queuedFrames: { get: () => queued },
-    framesSent: { get: () => sent },
+for (const mode of CODEC_MODES) {
+  test(`a response: started, transcript and response events to the client (no audio deltas), 20 ms Opus frames to the call, stopped once played (${mode.name})`, async () => {
+    const { ctx, events } = frontContext({ instructions: 'be brief' });
+    const conn = model.connections + 1;
+    const handler = await createRealtimeHandlerFactory({ url: model.url, model: 'm', codecs: mode.codecs() })(ctx);
+    try {
+      const update = await waitFor(
+        () => model.events.find((e) => e.connection === conn && e.event.type === 'session.update'),
+        5000,
+        'session.update',
+      );
+      assert.equal((update.event as { session: { instructions: string } }).session.instructions, 'be brief');
+      speak(handler, 1);
+      await waitFor(() => events.some((e) => e.type === 'output_audio_buffer.stopped'), 5000, 'stopped');
+      const types = events.map((e) => e.type);
+      assert.equal(types[0], 'response.created');
+      assert.ok(types.indexOf('output_audio_buffer.started') < types.indexOf('output_audio_buffer.stopped'));
+      assert.ok(types.includes('response.output_audio_transcript.done') && types.includes('response.done'));
+      assert.ok(!types.some((t) => t.includes('audio.delta')), 'audio goes as RTP, not as events');
+      // 400 ms of model audio → 20 frames of 20 ms.
+      assert.equal(ctx.sent.length, 20);
+      handler.onEvent({ type: 'session.update', session: { instructions: 'x', audio: { output: { format: { type: 'audio/pcma' } } } } });
+      handler.onEvent({ type: 'response.create' });
+      await waitFor(() => model.events.some((e) => e.connection === conn && e.event.type === 'response.create'), 5000, 'response.create');
+      const updates = model.events.filter((e) => e.connection === conn && e.event.type === 'session.update');
+      assert.deepEqual((updates[1].event as { session: { audio: { output: { format: unknown } } } }).session.audio.output.format, {
+        type: 'audio/pcm',
+        rate: 24000,
+      });
+    } finally {
+      handler.close();
+    }
   });
-  ctx.send = () => void queued++;
-  ctx.clearAudio = () => (cleared.push(queued), (queued = 0), cleared.at(-1)!);
-  ctx.mark = () => {};
-  const drops: RealtimeDropReason[] = [];
-  const m = await startRealtimeModel({ replyMs: 1000, maxResponses: 1 });
-  const handler = await createRealtimeHandlerFactory({ url: m.url, onDrop: (r) => drops.push(r) })(ctx);
-  try {
-    speak(handler, 1);
-    await waitFor(() => queued === 50, 5000, 'the whole reply queued');
-    sent = 7; // 140 ms played
-    handler.onEvent({ type: 'output_audio_buffer.clear' });
-    assert.deepEqual(cleared, [50]);
-    assert.equal(events.at(-1)?.type, 'output_audio_buffer.cleared');
-    const t = await waitFor(() => m.truncates[0], 5000, 'truncate');
-    assert.equal(t.audio_end_ms, 140);
-    assert.equal(t.content_index, 0);
-    assert.deepEqual(drops, [], 'nothing dropped on the way');
-  } finally {
-    handler.close();
-    await m.close();
-  }
-});
+
+  test(`the client's output_audio_buffer.clear while audio plays: cleared to the client, truncate to the model (${mode.name})`, async () => {
+    const { ctx, events } = frontContext({});
+    let queued = 0;
+    let sent = 0;
+    const cleared: number[] = [];
+    Object.defineProperties(ctx, {
+      queuedFrames: { get: () => queued },
+      framesSent: { get: () => sent },
+    });
+    ctx.send = () => void queued++;
+    ctx.clearAudio = () => (cleared.push(queued), (queued = 0), cleared.at(-1)!);
+    ctx.mark = () => {};
+    const drops: RealtimeDropReason[] = [];
+    const m = await startRealtimeModel({ replyMs: 1000, maxResponses: 1 });
+    const handler = await createRealtimeHandlerFactory({ url: m.url, onDrop: (r) => drops.push(r), codecs: mode.codecs() })(ctx);
+    try {
+      speak(handler, 1);
+      await waitFor(() => queued === 50, 5000, 'the whole reply queued');
+      sent = 7; // 140 ms played
+      handler.onEvent({ type: 'output_audio_buffer.clear' });
+      assert.deepEqual(cleared, [50]);
+      assert.equal(events.at(-1)?.type, 'output_audio_buffer.cleared');
+      const t = await waitFor(() => m.truncates[0], 5000, 'truncate');
+      assert.equal(t.audio_end_ms, 140);
+      assert.equal(t.content_index, 0);
+      assert.deepEqual(drops, [], 'nothing dropped on the way');
+    } finally {
+      handler.close();
+      await m.close();
+    }
+  });
+}

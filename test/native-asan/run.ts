@@ -15,7 +15,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-/** The native test files: the relay datapath, the native SRTP transforms, the media socket, the Opus loss recovery, the DTLS X25519, PRF and peer keys. */
+/**
+ * The native test files: the relay datapath, the native SRTP transforms and DTLS record AEAD, the
+ * media socket, the Opus decoder, loss recovery and encoder (inline and on codec threads), the
+ * DTLS X25519, PRF and peer keys.
+ */
 const DEFAULT_FILES = [
   'test/relay/native-datapath.test.ts',
   'test/transceiver/srtp-native-matches-typescript.test.ts',
@@ -25,6 +29,9 @@ const DEFAULT_FILES = [
   'test/transceiver/dtls-x25519-native.test.ts',
   'test/transceiver/dtls-prf-native.test.ts',
   'test/transceiver/dtls-peer-key-native.test.ts',
+  'test/transceiver/dtls-aead-native-matches-node.test.ts',
+  'test/media/codec-pool.test.ts',
+  'test/handlers/pcm-codec-modes.test.ts',
 ];
 /** `npm run test:native-asan -- FILE…` runs only those files against the sanitizer build. */
 const FILES = process.argv.length > 2 ? process.argv.slice(2) : DEFAULT_FILES;

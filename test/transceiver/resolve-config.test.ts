@@ -81,3 +81,12 @@ test('--relays-tcp takes the --relays location names (or is unnamed with it); no
 test('no keyring is a configuration error', () => {
   assert.throws(() => resolveTransceiverConfig([], {}, defaultHandlers()), ConfigError);
 });
+
+test('--codec-threads: 0 by default (the event loop), 1..64 accepted, anything else refused naming the setting', () => {
+  assert.equal(resolveTransceiverConfig([], env, defaultHandlers()).codecThreads, 0);
+  assert.equal(resolveTransceiverConfig(['--codec-threads', '2'], env, defaultHandlers()).codecThreads, 2);
+  assert.equal(resolveTransceiverConfig([], { ...env, PARLEY_CODEC_THREADS: '3' }, defaultHandlers()).codecThreads, 3);
+  for (const bad of ['-1', '65', 'two', '1.5'])
+    assert.match(refusal(['--codec-threads', bad]).message, /--codec-threads \/ PARLEY_CODEC_THREADS/);
+  assert.match(refusal([], { ...env, PARLEY_CODEC_THREADS: 'x' }).message, /PARLEY_CODEC_THREADS/);
+});

@@ -12,10 +12,11 @@
 import { FRAME_MS } from '../../core/rtp/index.ts';
 import { JitterBuffer } from '../../media/jitter-buffer.ts';
 import type { JitterStats } from '../../media/jitter-buffer.ts';
-import { createOpusDecoder, createOpusEncoder, isPcmRate } from '../../media/opus.ts';
-import type { OpusDecoder, PcmRate } from '../../media/opus.ts';
-import { createRecoveringDecoder, isFecCapable } from '../../media/opus-recovery.ts';
-import type { RecoveringDecoder } from '../../media/opus-recovery.ts';
+import { inlineCodecs } from '../../media/frame-codec.ts';
+import type { DecodeKind, FrameCodec, FrameCodecs } from '../../media/frame-codec.ts';
+import { isPcmRate } from '../../media/opus.ts';
+import type { PcmRate } from '../../media/opus.ts';
+import { isFecCapable } from '../../media/opus-recovery.ts';
 import { HandlerError, HandlerErrorCode } from './errors.ts';
 import type {
   DtmfEvent,
@@ -41,6 +42,8 @@ export interface PcmHandlerOptions {
   readonly onDrop?: (reason: PcmDropReason) => void;
   /** Rebuild lost frames with libopus (in-band FEC, else its PLC) when it loads (default true); false: a faded repeat. */
   readonly lossRecovery?: boolean;
+  /** Where the Opus work runs (default inline, on the event loop; media/codec-pool.ts: worker threads). */
+  readonly codecs?: FrameCodecs;
 }
 
 /** What the PCM layer drops, each counted: caller frames that arrived too late or twice (the jitter buffer), that did not decode, and handler audio past the queue bound or not PCM. */
@@ -132,12 +135,13 @@ class PcmBridge {
   readonly #maxFrames: number;
   readonly #onDrop: ((reason: PcmDropReason) => void) | undefined;
   readonly #jitter: JitterBuffer;
-  /** libopus with FEC and PLC (media/opus-recovery.ts) when it loads; else @evan/opus and a faded repeat. */
-  readonly #recovery: RecoveringDecoder | undefined;
-  readonly #decoder: OpusDecoder | undefined;
+  /**
+   * Decoder (libopus with FEC and PLC, media/opus-recovery.ts, when it loads; else @evan/opus and a
+   * faded repeat) and encoder, inline or on a worker thread: results come back in order (#decoded, #encoded).
+   */
+  readonly #codec: FrameCodec;
   /** Frames the network lost (or that did not decode), by how they were rebuilt. */
   readonly #recovered = { fec: 0, plc: 0, repeat: 0 };
-  readonly #encoder;
   readonly #partial: Int16Array;
   #partialFill = 0;
   #last: Int16Array | undefined;
@@ -155,10 +159,10 @@ class PcmBridge {
     this.#onDrop = o.onDrop;
     this.#jitter = new JitterBuffer({ depthFrames: o.jitterFrames });
     // libopus decodes to and encodes from the handler's rate itself (media/opus.ts): no resampler.
-    const recovery = o.lossRecovery === false ? undefined : createRecoveringDecoder(rate);
-    this.#recovery = recovery instanceof Error ? undefined : recovery;
-    this.#decoder = this.#recovery ? undefined : createOpusDecoder({ sampleRate: rate });
-    this.#encoder = createOpusEncoder({ application: 'voip', sampleRate: rate });
+    this.#codec = (o.codecs ?? inlineCodecs).open(
+      { sampleRate: rate, recovery: o.lossRecovery !== false },
+      { decoded: (pcm, kind) => this.#decoded(pcm, kind), encoded: (opus) => this.#ctx.send(opus) },
+    );
     this.#partial = new Int16Array(this.#frameSamples);
     // The handler's context: the call's, plus the PCM members (getters read the call's live values).
     this.context = Object.create(ctx, {
@@ -166,7 +170,7 @@ class PcmBridge {
       write: { value: (pcm: Int16Array) => this.#write(pcm) },
       flush: { value: () => this.#flush() },
       mark: { value: (done: (played: boolean) => void) => this.#mark(done) },
-      queuedMs: { get: () => ctx.queuedFrames * FRAME_MS + (this.#partialFill * 1000) / rate },
+      queuedMs: { get: () => this.#queuedFrames * FRAME_MS + (this.#partialFill * 1000) / rate },
       jitter: { get: () => this.#jitter.stats },
     }) as PcmHandlerContext;
   }
@@ -187,13 +191,17 @@ class PcmBridge {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#decoder?.close();
-    this.#encoder.close();
+    this.#codec.close();
     this.#handler?.close();
   }
 
   get concealed(): number {
     return this.#concealed;
+  }
+
+  /** Frames for the caller: queued in the call, and encoding. */
+  get #queuedFrames(): number {
+    return this.#ctx.queuedFrames + this.#codec.pendingEncodes;
   }
 
   #onAudio(frame: InboundOpusFrame): void {
@@ -202,41 +210,40 @@ class PcmBridge {
     const pushed = this.#jitter.push(frame.sequence, Buffer.from(frame.payload));
     if (pushed !== 'kept') this.#drop(pushed === 'late' ? 'late_caller_audio' : 'duplicate_caller_audio');
     for (let out = this.#jitter.pop(); out !== undefined && !this.#closed; out = this.#jitter.pop()) {
-      let pcm: Int16Array | undefined;
-      let concealed = false;
-      let fec = false;
-      if (!out.lost) {
-        try {
-          pcm = this.#recovery ? this.#recovery.decode(out.payload) : this.#decoder!.decode(out.payload);
-          if (pcm.length !== this.#frameSamples) throw new Error(`${pcm.length} samples`);
-          this.#last = pcm;
-          this.#concealed = 0;
-        } catch {
-          this.#drop('bad_caller_audio');
-          pcm = undefined;
-        }
-      } else if (this.#recovery) {
+      if (!out.lost) this.#codec.decode('packet', out.payload);
+      else if (this.#codec.recovering) {
         // libopus: the lost frame from the next packet's in-band FEC when that packet is held
         // and can carry it, else the codec's PLC; either continues the decoder's state.
-        concealed = true;
-        fec = out.next !== undefined && isFecCapable(out.next);
-        try {
-          pcm = fec ? this.#recovery.decodeFec(out.next!) : this.#recovery.conceal();
-          this.#recovered[fec ? 'fec' : 'plc']++;
-        } catch {
-          fec = false;
-          pcm = undefined;
-        }
-      }
-      if (pcm === undefined) {
-        // Without libopus (or an undecodable frame): the last frame again, at half the level each time.
-        concealed = true;
-        pcm = this.#conceal();
-        this.#recovered.repeat++;
-      }
-      // A copy: the decoded frame is also kept for concealment.
-      this.#handler?.onPcm(concealed ? pcm : pcm.slice(), { concealed, fec, index: this.#index++ });
+        if (out.next !== undefined && isFecCapable(out.next)) this.#codec.decode('fec', out.next);
+        else this.#codec.decode('conceal');
+      } else this.#codec.after(() => this.#repeat());
     }
+  }
+
+  /** One decode's result, in order: a frame for the handler, concealed when it did not decode. */
+  #decoded(pcm: Int16Array | undefined, kind: DecodeKind): void {
+    if (this.#closed) return;
+    if (kind === 'packet') {
+      if (pcm === undefined) {
+        this.#drop('bad_caller_audio');
+        return this.#repeat();
+      }
+      this.#last = pcm;
+      this.#concealed = 0;
+      // A copy: the decoded frame is also kept for concealment.
+      return this.#handler?.onPcm(pcm.slice(), { concealed: false, fec: false, index: this.#index++ });
+    }
+    if (pcm === undefined) return this.#repeat();
+    const fec = kind === 'fec';
+    this.#recovered[fec ? 'fec' : 'plc']++;
+    this.#handler?.onPcm(pcm, { concealed: true, fec, index: this.#index++ });
+  }
+
+  /** Without libopus (or an undecodable frame): the last frame again, at half the level each time. */
+  #repeat(): void {
+    if (this.#closed) return;
+    this.#recovered.repeat++;
+    this.#handler?.onPcm(this.#conceal(), { concealed: true, fec: false, index: this.#index++ });
   }
 
   #drop(reason: PcmDropReason): void {
@@ -274,7 +281,7 @@ class PcmBridge {
       this.#drop('bad_pcm');
       return false;
     }
-    if (this.#ctx.queuedFrames >= this.#maxFrames) {
+    if (this.#queuedFrames >= this.#maxFrames) {
       this.#drop('output_full');
       return false;
     }
@@ -286,7 +293,7 @@ class PcmBridge {
       i += take;
       if (this.#partialFill === n) {
         this.#partialFill = 0;
-        this.#ctx.send(this.#encoder.encode(this.#partial));
+        this.#codec.encode(this.#partial);
       }
     }
     return true;
@@ -297,14 +304,16 @@ class PcmBridge {
     if (this.#partialFill > 0 && !this.#closed) {
       this.#partial.fill(0, this.#partialFill);
       this.#partialFill = 0;
-      this.#ctx.send(this.#encoder.encode(this.#partial));
+      this.#codec.encode(this.#partial);
     }
-    this.#ctx.mark(done);
+    // Once the frames before it are queued in the call; a flush in between drops them, and the mark.
+    this.#codec.after((cancelled) => (cancelled ? done(false) : this.#ctx.mark(done)));
   }
 
   #flush(): number {
-    const ms = this.#ctx.queuedFrames * FRAME_MS + (this.#partialFill * 1000) / this.#rate;
+    const ms = this.#queuedFrames * FRAME_MS + (this.#partialFill * 1000) / this.#rate;
     this.#partialFill = 0;
+    this.#codec.cancelEncodes();
     this.#ctx.clearAudio();
     return ms;
   }

@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import type { CounterChild } from '../../../common/metrics.ts';
+import type { FrameCodecs } from '../../../media/frame-codec.ts';
 import { DialError, dialWebSocket } from '../dial.ts';
 import type { DialFailure } from '../dial.ts';
 import { mulawDecode, mulawEncode } from '../../../media/mulaw.ts';
@@ -44,6 +45,8 @@ export interface MediaStreamHandlerOptions {
   readonly maxPendingMarks?: number;
   /** Process-wide counters (transceiver-metrics.ts mediaStreamMetrics); each call also keeps its own for GET. */
   readonly metrics?: MediaStreamCounters;
+  /** Where the Opus work runs (default inline, on the event loop; media/codec-pool.ts: worker threads). */
+  readonly codecs?: FrameCodecs;
 }
 
 /** Everything the bridge drops, each counted: the PCM layer's, then the bridge's own. */
@@ -107,7 +110,7 @@ export function createMediaStreamHandlerFactory(o: MediaStreamHandlerOptions): M
   const fmt = mediaFormat(format);
   // The PCM layer's drops are this call's too (GET shows them under pcmDrops) and the metric's.
   const onDrop = o.metrics && ((reason: PcmDropReason) => o.metrics!.drops[reason].inc());
-  return pcmHandler({ sampleRate: fmt.sampleRate, onDrop }, async (ctx) => bridge(await dial(o), ctx, o, format));
+  return pcmHandler({ sampleRate: fmt.sampleRate, onDrop, codecs: o.codecs }, async (ctx) => bridge(await dial(o), ctx, o, format));
 }
 
 /** Bytes of one message as ws delivers it (a Buffer for text frames; the other shapes for binary). */

@@ -13,7 +13,8 @@
 // `oai-events` itself (the call's channel code), the sideband WebSocket.
 import { FRAME_MS } from '../../../core/rtp/index.ts';
 import WebSocket from 'ws';
-import { createOpusDecoder, createOpusEncoder } from '../../../media/opus.ts';
+import { inlineCodecs } from '../../../media/frame-codec.ts';
+import type { FrameCodecs } from '../../../media/frame-codec.ts';
 import type { InboundOpusFrame, MediaHandler, MediaHandlerContext, RealtimeEvent } from '../media-handler.ts';
 import { appendEventBytes, forceAudioFormats, pcm16FromBase64 } from './realtime-events.ts';
 
@@ -32,6 +33,8 @@ export interface RealtimeHandlerOptions {
   readonly maxBufferedBytes?: number;
   /** Told of each counted drop (a process-wide metric). */
   readonly onDrop?: (reason: RealtimeDropReason) => void;
+  /** Where the Opus work runs (default inline, on the event loop; media/codec-pool.ts: worker threads). */
+  readonly codecs?: FrameCodecs;
 }
 
 /**
@@ -116,9 +119,15 @@ export function createRealtimeHandlerFactory(o: RealtimeHandlerOptions): (ctx: M
 function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptions): RealtimeMediaHandler {
   const drop = (reason: RealtimeDropReason): void => o.onDrop?.(reason);
   const maxBuffered = o.maxBufferedBytes ?? 256 * 1024;
-  const decoder = createOpusDecoder({ sampleRate: PCM_RATE });
-  const encoder = createOpusEncoder({ application: 'voip', sampleRate: PCM_RATE });
   let closed = false;
+  // Decode → onCallerPcm and encode → the call's queue, in order, inline or on a worker thread.
+  const codec = (o.codecs ?? inlineCodecs).open(
+    { sampleRate: PCM_RATE, recovery: false },
+    {
+      decoded: (pcm) => (pcm === undefined ? drop('bad_caller_audio') : onCallerPcm(pcm)),
+      encoded: (opus) => ctx.send(opus),
+    },
+  );
 
   const toModel = (event: RealtimeEvent | Record<string, unknown>): void => {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(event));
@@ -154,7 +163,7 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
   let playing: { responseId: string; itemId: string; contentIndex: number; startFrame: number; queued: number } | undefined;
   const truncated = new Set<string>();
   const queueFrame = (): void => {
-    ctx.send(encoder.encode(output));
+    codec.encode(output);
     outputFill = 0;
     if (playing) playing.queued++;
   };
@@ -179,7 +188,7 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
         responseId,
         itemId,
         contentIndex: typeof e.content_index === 'number' ? e.content_index : 0,
-        startFrame: ctx.framesSent + ctx.queuedFrames,
+        startFrame: ctx.framesSent + ctx.queuedFrames + codec.pendingEncodes,
         queued: 0,
       };
     }
@@ -196,20 +205,23 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
       queueFrame();
     }
     const ended = playing;
-    ctx.mark((played) => {
+    const settle = (played: boolean): void => {
       if (played && !closed) toClient({ type: 'output_audio_buffer.stopped', response_id: ended.responseId });
       if (playing === ended) playing = undefined;
-    });
+    };
+    // Once its last frame is in the call's queue (a barge-in in between dropped it: not played).
+    codec.after((cancelled) => (cancelled ? settle(false) : ctx.mark(settle)));
   };
   const bargeIn = (): void => {
     const p = playing;
     if (p === undefined) return;
     const heardFrames = Math.max(0, Math.min(p.queued, ctx.framesSent - p.startFrame));
+    codec.cancelEncodes();
     ctx.clearAudio();
     outputFill = 0;
     playing = undefined;
     output.fill(0);
-    for (let i = 0; i < SILENCE_FRAMES_AFTER_CLEAR; i++) ctx.send(encoder.encode(output));
+    for (let i = 0; i < SILENCE_FRAMES_AFTER_CLEAR; i++) codec.encode(output);
     truncated.add(p.itemId);
     // Only the latest items can still stream deltas; the set stays small over a long call.
     if (truncated.size > MAX_TRUNCATED_ITEMS) truncated.delete(truncated.values().next().value!);
@@ -262,14 +274,7 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
 
   return {
     onAudio(frame: InboundOpusFrame): void {
-      if (closed) return;
-      let pcm: Int16Array;
-      try {
-        pcm = decoder.decode(frame.payload);
-      } catch {
-        return drop('bad_caller_audio');
-      }
-      onCallerPcm(pcm);
+      if (!closed) codec.decode('packet', frame.payload);
     },
     onEvent(event: RealtimeEvent): void {
       if (closed) return;
@@ -288,8 +293,7 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
       const t = setTimeout(() => ws.terminate(), 2000);
       t.unref();
       ws.once('close', () => clearTimeout(t));
-      decoder.close();
-      encoder.close();
+      codec.close();
     },
   };
 }
