@@ -1,7 +1,7 @@
 // Parley's side of the DTLS handshake-rate rows of `npm run bench:core` (bench/dtls-rate.ts): a
 // child process serving DTLS handshakes on one UDP socket on 127.0.0.1, one DtlsEndpoint per
 // client address, configured as the transceiver's lite server is (cookie round trip, client
-// certificate checked against the fingerprint, the production Rng, its X25519 and its record AEAD
+// certificate checked against the fingerprint, the production Rng, its X25519, its PRF, its peer certificate keys and its record AEAD
 // — the native AES-128-GCM where the SRTP addon is built, as resolveSrtp gives it) and sending and receiving
 // through the transceiver's media socket: `native` (native/src/media_socket.c, recvmmsg/sendmmsg,
 // the transceiver's default where the addon is built) or `dgram` (node:dgram, its fallback), the
@@ -23,7 +23,7 @@ import { resolveMediaIo, resolveSrtp } from '../src/transceiver/config.ts';
 import { DEFAULT_UDP_BUFFER_BYTES, MEDIA_IO_MODES } from '../src/transceiver/media/media-socket.ts';
 import type { MediaIo, MediaPeer, MediaSocket, MediaSocketOptions } from '../src/transceiver/media/media-socket.ts';
 import { bindMediaSocket } from '../src/transceiver/media/media-socket-native.ts';
-import { defaultX25519 } from '../src/transceiver/media/dtls-crypto-native.ts';
+import { defaultPeerKeys, defaultPrf, defaultX25519 } from '../src/transceiver/media/dtls-crypto-native.ts';
 
 const [certFile, keyFile, peerFingerprint, ioArg] = process.argv.slice(2);
 if (ioArg !== undefined && !(MEDIA_IO_MODES as readonly string[]).includes(ioArg))
@@ -38,6 +38,10 @@ const MAX_ASSOCIATIONS = 1000;
 const NO_HEADER = Buffer.alloc(0);
 /** The transceiver's X25519: native where the addon is built. */
 const x25519 = defaultX25519();
+/** The transceiver's TLS 1.2 PRF: native where the addon is built. */
+const prf = defaultPrf();
+/** The transceiver's peer certificate keys: native where the addon is built. */
+const peerKeys = defaultPeerKeys();
 /** The transceiver's DTLS record AEAD (config.ts resolveSrtp: native unless --srtp ts). */
 const recordAead = resolveSrtp(undefined).recordAead;
 
@@ -55,6 +59,8 @@ function onDatagram(view: Buffer, from: MediaPeer): void {
       rng: systemRng,
       cookie: true,
       x25519,
+      prf,
+      peerKeys,
       recordAead,
     });
     dtls.start(0);

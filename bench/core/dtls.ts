@@ -13,10 +13,14 @@ import type { BenchRow } from '../bench-row.ts';
 import { measureServerCosts } from '../dtls-rate.ts';
 import { findGoToolchain } from '../../test/e2e/go-build.ts';
 import { microsPerCall } from '../bench-row.ts';
-import { defaultX25519 } from '../../src/transceiver/media/dtls-crypto-native.ts';
+import { defaultPeerKeys, defaultPrf, defaultX25519 } from '../../src/transceiver/media/dtls-crypto-native.ts';
 
 /** The transceiver's X25519 (native where the addon is built), on both sides as in production. */
 const x25519 = defaultX25519();
+/** The transceiver's TLS 1.2 PRF (native where the addon is built). */
+const prf = defaultPrf();
+/** The transceiver's peer certificate keys (native where the addon is built). */
+const peerKeys = defaultPeerKeys();
 
 const clientCert = generateCertificate(seededRng('bench-client'));
 const serverCert = generateCertificate(seededRng('bench-server'));
@@ -31,6 +35,8 @@ function pair(seed: number, server: DtlsCertificate, suites?: string[]): { clien
       rng: seededRng(`c${seed}`),
       cipherSuites: suites,
       x25519,
+      prf,
+      peerKeys,
     }),
     server: new DtlsEndpoint({
       role: 'server',
@@ -38,6 +44,8 @@ function pair(seed: number, server: DtlsCertificate, suites?: string[]): { clien
       remoteFingerprint: clientCert.fingerprint,
       rng: seededRng(`s${seed}`),
       x25519,
+      prf,
+      peerKeys,
     }),
   };
 }

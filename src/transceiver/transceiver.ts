@@ -10,8 +10,8 @@ import { generateCertificate } from '../core/dtls/index.ts';
 import type { DtlsCertificate } from '../core/dtls/index.ts';
 import type { Rng } from '../core/rng.ts';
 import type { SrtpTransformFactory } from '../core/srtp/index.ts';
-import type { X25519 } from '../core/dtls/index.ts';
-import { defaultX25519 } from './media/dtls-crypto-native.ts';
+import type { PeerKeys, Tls12Prf, X25519 } from '../core/dtls/index.ts';
+import { defaultPeerKeys, defaultPrf, defaultX25519 } from './media/dtls-crypto-native.ts';
 import type { RecordAeadFactory } from '../core/dtls/index.ts';
 import type { Keyring } from '../core/token/index.ts';
 import { systemClock } from '../common/clock.ts';
@@ -83,6 +83,10 @@ export interface TransceiverOptions {
    * addon is built, else node:crypto's.
    */
   readonly dtlsX25519?: X25519;
+  /** The DTLS handshakes' TLS 1.2 PRF; default the native one where the addon is built, else node:crypto's. */
+  readonly dtlsPrf?: Tls12Prf;
+  /** The DTLS handshakes' peer certificate keys; default the native ones where the addon is built, else node:crypto's. */
+  readonly dtlsPeerKeys?: PeerKeys;
   /** AEAD for DTLS records (--srtp native: config.ts resolveSrtp); default node:crypto. */
   readonly dtlsRecordAead?: RecordAeadFactory;
   /** Time for sessions, tokens and drain; default the system clock. */
@@ -175,6 +179,8 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     handlerSetupTimeoutMs: o.handlerSetupTimeoutMs,
     srtpTransform: o.srtpTransform,
     dtlsX25519: o.dtlsX25519 ?? defaultX25519(),
+    dtlsPrf: o.dtlsPrf ?? defaultPrf(),
+    dtlsPeerKeys: o.dtlsPeerKeys ?? defaultPeerKeys(),
     dtlsRecordAead: o.dtlsRecordAead,
     tokenEnded: o.tokenEnded,
     locationOf: o.locationOf,

@@ -8,18 +8,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { generateEphemeral, nodeX25519 } from '../../src/core/dtls/ecdhe.ts';
 import { NamedGroup } from '../../src/core/dtls/extensions.ts';
-import { DtlsEndpoint, generateCertificate } from '../../src/core/dtls/index.ts';
-import type { DtlsEvent } from '../../src/core/dtls/index.ts';
 import { seededRng } from '../../src/core/rng.ts';
-import { loadDtlsCryptoAddon, nativeX25519 } from '../../src/transceiver/media/dtls-crypto-native.ts';
-import type { DtlsCryptoAddon } from '../../src/transceiver/media/dtls-crypto-native.ts';
+import { addon, handshakeEvents, skip } from './dtls-crypto-native-support.ts';
+import { nativeX25519 } from '../../src/transceiver/media/dtls-crypto-native.ts';
 
-const loaded = loadDtlsCryptoAddon();
-const skip = loaded instanceof Error && process.env.CI !== 'true' ? 'the native DTLS crypto addon is not built' : false;
-function addon(): DtlsCryptoAddon {
-  if (loaded instanceof Error) assert.fail(`CI=true but the native DTLS crypto addon is not usable: ${loaded.message}`);
-  return loaded;
-}
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
 
 /** X25519(scalar, u) as RFC 7748 §5 defines it: the key's agreement with the point u. */
@@ -119,34 +111,6 @@ test('keys never used for agreement are freed by their finalizer (thousands of k
   assert.equal(x.publicKey.length, 32);
 });
 
-function handshake(clientX?: ReturnType<typeof nativeX25519>, serverX?: ReturnType<typeof nativeX25519>): DtlsEvent[] {
-  const cc = generateCertificate(seededRng('c-cert'));
-  const sc = generateCertificate(seededRng('s-cert'));
-  const client = new DtlsEndpoint({
-    role: 'client',
-    certificate: cc,
-    remoteFingerprint: sc.fingerprint,
-    rng: seededRng('c'),
-    x25519: clientX,
-  });
-  const server = new DtlsEndpoint({
-    role: 'server',
-    certificate: sc,
-    remoteFingerprint: cc.fingerprint,
-    rng: seededRng('s'),
-    cookie: true,
-    x25519: serverX,
-  });
-  client.start(0);
-  for (let round = 0; round < 10; round++) {
-    for (let d = client.pollTransmit(); d; d = client.pollTransmit()) server.handle(d, round);
-    for (let d = server.pollTransmit(); d; d = server.pollTransmit()) client.handle(d, round);
-  }
-  const events: DtlsEvent[] = [];
-  for (const e of [client, server]) for (let ev = e.pollEvent(); ev; ev = e.pollEvent()) events.push(ev);
-  return events;
-}
-
 test('DTLS handshakes connect with native X25519 on either side or both (node:crypto on the other)', { skip }, () => {
   const x = nativeX25519(addon());
   for (const [clientX, serverX] of [
@@ -154,7 +118,7 @@ test('DTLS handshakes connect with native X25519 on either side or both (node:cr
     [undefined, x],
     [x, x],
   ] as const) {
-    const events = handshake(clientX, serverX);
+    const events = handshakeEvents({ x25519: clientX }, { x25519: serverX });
     assert.deepEqual(
       events.map((e) => e.type),
       ['connected', 'connected'],

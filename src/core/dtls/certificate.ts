@@ -18,10 +18,33 @@ import {
 import type { KeyObject } from 'node:crypto';
 import type { Rng } from '../rng.ts';
 import { AlertDescription, DtlsCode, DtlsError } from './errors.ts';
-import { keyKind } from './signature.ts';
+import { keyKind, verifyWithKeyObject } from './signature.ts';
+import type { PeerKey } from './signature.ts';
 import type { AuthKind } from './suites.ts';
 import { p256Scalar } from './ecdhe.ts';
 import { bitString, explicit, oid, sequence, set, unsignedInteger, utcTime, utf8String } from './der.ts';
+
+/**
+ * Reads the key of a peer's certificate (DtlsOptions.peerKeys): node:crypto's below by default,
+ * the native one of native/src/dtls_crypto.c in the transceiver.
+ */
+export interface PeerKeys {
+  /** The public key of a DER X.509 certificate, or undefined when it does not parse. */
+  fromCertificate(der: Buffer): PeerKey | undefined;
+}
+
+/** Through node:crypto: an X509Certificate, its publicKey and the key's details. */
+export const nodePeerKeys: PeerKeys = {
+  fromCertificate(der) {
+    let key: KeyObject;
+    try {
+      key = new X509Certificate(der).publicKey;
+    } catch {
+      return undefined;
+    }
+    return { kind: keyKind(key), verify: (hash, pss, data, signature) => verifyWithKeyObject(key, hash, pss, data, signature) };
+  },
+};
 
 export interface DtlsCertificate {
   privateKey: KeyObject;
@@ -117,7 +140,7 @@ export function generateCertificate(rng?: Rng, kind: AuthKind = 'ecdsa'): DtlsCe
  * digest parseFingerprint returned) and returns its public key. Fingerprint first: a certificate
  * we were not told about is rejected before we spend anything on parsing it.
  */
-export function verifyPeerCertificate(chain: readonly Buffer[], expected: Buffer): KeyObject {
+export function verifyPeerCertificate(chain: readonly Buffer[], expected: Buffer, peerKeys: PeerKeys): PeerKey {
   if (chain.length === 0) {
     throw new DtlsError(DtlsCode.noClientCertificate, 'peer sent no certificate', AlertDescription.handshakeFailure);
   }
@@ -131,14 +154,9 @@ export function verifyPeerCertificate(chain: readonly Buffer[], expected: Buffer
       AlertDescription.badCertificate,
     );
   }
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(chain[0]);
-  } catch {
-    throw new DtlsError(DtlsCode.badCertificate, 'peer certificate does not parse', AlertDescription.badCertificate);
-  }
-  const key = cert.publicKey;
-  if (keyKind(key) === undefined) {
+  const key = peerKeys.fromCertificate(chain[0]);
+  if (key === undefined) throw new DtlsError(DtlsCode.badCertificate, 'peer certificate does not parse', AlertDescription.badCertificate);
+  if (key.kind === undefined) {
     throw new DtlsError(
       DtlsCode.badCertificate,
       'peer certificate key is not ECDSA P-256/P-384 or RSA 2048..4096',

@@ -5,7 +5,6 @@
 // Certificate, ClientKeyExchange, CertificateVerify, ChangeCipherSpec, Finished — and finally
 // the server's Finished, verified before we report `connected`.
 import { timingSafeEqual } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
 import { verifyPeerCertificate } from './certificate.ts';
 import { generateEphemeral } from './ecdhe.ts';
 import { AlertDescription, DtlsCode, DtlsError, fail } from './errors.ts';
@@ -35,7 +34,8 @@ import {
 import { extendedMasterSecret, finishedVerifyData } from './prf.ts';
 import type { HandshakeMessage } from './reassembly.ts';
 import { DTLS12 } from './record.ts';
-import { chooseScheme, keyKind, signWith, verifySigned } from './signature.ts';
+import { chooseScheme, signWith, verifySigned } from './signature.ts';
+import type { PeerKey } from './signature.ts';
 import type { CipherSuite } from './suites.ts';
 import { Transcript } from './transcript.ts';
 import type { HandshakeHost, HandshakeRole, SessionSecrets } from './types.ts';
@@ -55,7 +55,7 @@ export class ClientHandshake implements HandshakeRole {
   #serverRandom: Buffer = Buffer.alloc(0);
   #helloVerifies = 0;
   #profile: SrtpProfileName | undefined;
-  #peerKey: KeyObject | undefined;
+  #peerKey: PeerKey | undefined;
   #serverGroup: NamedGroup | undefined;
   #serverPublic: Buffer | undefined;
   #suite: CipherSuite | undefined;
@@ -172,9 +172,9 @@ export class ClientHandshake implements HandshakeRole {
   }
 
   #onCertificate(msg: HandshakeMessage): void {
-    const key = verifyPeerCertificate(parseCertificate(msg.body), this.#host.remoteFingerprint);
+    const key = verifyPeerCertificate(parseCertificate(msg.body), this.#host.remoteFingerprint, this.#host.peerKeys);
     // RFC 8422 §5.3: the server's key must be of the kind its chosen suite names.
-    if (keyKind(key) !== this.#suite!.auth) {
+    if (key.kind !== this.#suite!.auth) {
       throw new DtlsError(
         DtlsCode.badCertificate,
         `server certificate key does not suit ${this.#suite!.name}`,
@@ -226,15 +226,15 @@ export class ClientHandshake implements HandshakeRole {
     if (requested) add(HandshakeType.certificate, encodeCertificate([host.certificate.der]));
     add(HandshakeType.clientKeyExchange, Buffer.concat([Buffer.from([eph.publicKey.length]), eph.publicKey]));
     // RFC 7627 §4: session_hash covers the transcript up to and including ClientKeyExchange.
-    const master = extendedMasterSecret(preMaster, this.#transcript.hash(suite.prfHash), suite.prfHash);
+    const master = extendedMasterSecret(host.prf, preMaster, this.#transcript.hash(suite.prfHash), suite.prfHash);
     if (requested) {
       // RFC 5246 §7.4.8: the signature covers all handshake messages so far.
       const signed = signWith(host.certificate.privateKey, this.#clientScheme!, this.#transcript.bytes());
       add(HandshakeType.certificateVerify, encodeSigned(signed));
     }
     flight.push({ kind: 'ccs', epoch: 0 });
-    add(HandshakeType.finished, finishedVerifyData(master, 'client', this.#transcript.hash(suite.prfHash), suite.prfHash), 1);
-    this.#expectedServerFinished = finishedVerifyData(master, 'server', this.#transcript.hash(suite.prfHash), suite.prfHash);
+    add(HandshakeType.finished, finishedVerifyData(host.prf, master, 'client', this.#transcript.hash(suite.prfHash), suite.prfHash), 1);
+    this.#expectedServerFinished = finishedVerifyData(host.prf, master, 'server', this.#transcript.hash(suite.prfHash), suite.prfHash);
     this.#secrets = { suite, masterSecret: master, clientRandom: this.#clientRandom, serverRandom: this.#serverRandom };
     host.installKeys(this.#secrets);
     host.sendFlight(flight, now, true);

@@ -6,7 +6,7 @@
 // it), session resumption, DTLS 1.3, Connection IDs, suites other than those of ./suites.ts.
 // Just past 400 lines because epochs, replay windows, alerts and flight retransmission act on the
 // same record state in one handle/poll cycle; the handshakes and the ciphers are already apart.
-import { parseFingerprint } from './certificate.ts';
+import { nodePeerKeys, parseFingerprint } from './certificate.ts';
 import { ClientHandshake } from './client.ts';
 import { nodeX25519 } from './ecdhe.ts';
 import { AlertDescription, DTLS_DROPS, DtlsCode, DtlsError } from './errors.ts';
@@ -17,7 +17,8 @@ import { packFlight, RetransmitTimer } from './flight.ts';
 import type { FlightEntry } from './flight.ts';
 import { HandshakeType, parseHandshakeFragments } from './handshake.ts';
 import type { HandshakeFragment } from './handshake.ts';
-import { aeadKeyBlock, exportKeyingMaterial } from './prf.ts';
+import { aeadKeyBlock, exportKeyingMaterial, prf } from './prf.ts';
+import type { Tls12Prf } from './prf.ts';
 import { Reassembler } from './reassembly.ts';
 import { AeadRecordCipher, ContentType, DTLS10, DTLS12, encodeRecord, MAX_PLAINTEXT, parseRecords, RECORD_HEADER } from './record.ts';
 import type { DtlsRecord, RecordAeadFactory } from './record.ts';
@@ -52,6 +53,7 @@ const ALERT_FATAL = 2;
 export class DtlsEndpoint {
   readonly #role: 'client' | 'server';
   readonly #mtu: number;
+  readonly #prf: Tls12Prf;
   readonly #handshake: HandshakeRole;
   readonly #transmits: Buffer[] = [];
   readonly #events: DtlsEvent[] = [];
@@ -95,6 +97,7 @@ export class DtlsEndpoint {
     this.#role = opts.role;
     this.#onDrop = opts.onDrop;
     this.#recordAead = opts.recordAead;
+    this.#prf = opts.prf ?? prf;
     this.#mtu = mtu;
     const host = this.#makeHost({
       certificate: opts.certificate,
@@ -102,6 +105,8 @@ export class DtlsEndpoint {
       remoteFingerprint: remote,
       rng: opts.rng,
       x25519: opts.x25519 ?? nodeX25519,
+      prf: this.#prf,
+      peerKeys: opts.peerKeys ?? nodePeerKeys,
       srtpProfiles: profiles.map((p) => SrtpProfile[p]),
       cookie: typeof opts.cookie === 'function' ? opts.cookie : () => opts.cookie === true,
       cipherSuites: suites as CipherSuite[],
@@ -205,13 +210,22 @@ export class DtlsEndpoint {
     if (RESERVED_LABELS.has(label)) throw new DtlsError(DtlsCode.invalidOptions, `exporter label '${label}' is reserved by TLS`);
     if (!Number.isInteger(length) || length < 1 || length > 65535)
       throw new DtlsError(DtlsCode.invalidOptions, 'export length must be 1..65535');
-    return exportKeyingMaterial(s.masterSecret, s.clientRandom, s.serverRandom, label, length, s.suite.prfHash);
+    return exportKeyingMaterial(this.#prf, s.masterSecret, s.clientRandom, s.serverRandom, label, length, s.suite.prfHash);
   }
 
   #makeHost(
     fixed: Pick<
       HandshakeHost,
-      'certificate' | 'certificateKind' | 'remoteFingerprint' | 'rng' | 'x25519' | 'srtpProfiles' | 'cookie' | 'cipherSuites'
+      | 'certificate'
+      | 'certificateKind'
+      | 'remoteFingerprint'
+      | 'rng'
+      | 'x25519'
+      | 'prf'
+      | 'peerKeys'
+      | 'srtpProfiles'
+      | 'cookie'
+      | 'cipherSuites'
     >,
   ): HandshakeHost {
     return {
@@ -375,7 +389,7 @@ export class DtlsEndpoint {
   }
 
   #installKeys(secrets: SessionSecrets): void {
-    const k = aeadKeyBlock(secrets.suite, secrets.masterSecret, secrets.clientRandom, secrets.serverRandom);
+    const k = aeadKeyBlock(this.#prf, secrets.suite, secrets.masterSecret, secrets.clientRandom, secrets.serverRandom);
     const client = new AeadRecordCipher(secrets.suite, k.clientKey, k.clientIv, this.#recordAead);
     const server = new AeadRecordCipher(secrets.suite, k.serverKey, k.serverIv, this.#recordAead);
     this.#writeCipher = this.#role === 'client' ? client : server;

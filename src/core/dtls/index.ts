@@ -5,5 +5,8 @@ export { generateCertificate } from './certificate.ts';
 export { DTLS_DROPS, DTLS_ERRORS, DtlsCode, DtlsError } from './errors.ts';
 export type { DtlsDropReason } from './errors.ts';
 export type { X25519 } from './ecdhe.ts';
+export type { Tls12Prf } from './prf.ts';
+export type { PeerKeys } from './certificate.ts';
+export type { PeerKey } from './signature.ts';
 export type { RecordAead, RecordAeadFactory } from './record.ts';
 export type { DtlsCertificate, DtlsEvent, DtlsFailure, DtlsOptions, DtlsState, SrtpProfileName } from './types.ts';

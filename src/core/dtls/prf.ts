@@ -2,9 +2,14 @@
 // (RFC 5246 §5: P_SHA256, or P_SHA384 for the _SHA384 suites), the extended master secret
 // (RFC 7627 §4), the key block for an AEAD suite (RFC 5288 §3 and RFC 7905 §2: no MAC keys, then
 // the implicit IVs), Finished verify_data (RFC 5246 §7.4.9) and keying-material export (RFC 5705
-// §4, used by DTLS-SRTP, RFC 5764 §4.2). Not here: sessions, resumption.
+// §4, used by DTLS-SRTP, RFC 5764 §4.2). The PRF itself is injected (DtlsOptions.prf: the native
+// one of native/src/dtls_crypto.c in the transceiver); `prf` below is node:crypto's and the
+// default. Not here: sessions, resumption.
 import { createHmac, createSecretKey } from 'node:crypto';
 import type { CipherSuite, PrfHash } from './suites.ts';
+
+/** The TLS 1.2 PRF (RFC 5246 §5): `length` bytes of P_<hash>(secret, label ‖ seed). */
+export type Tls12Prf = (secret: Buffer, label: string, seed: Buffer, length: number, hash: PrfHash) => Buffer;
 
 /**
  * P_hash (RFC 5246 §5): HMAC expansion of `secret` over `label ‖ seed`. The secret becomes one
@@ -27,8 +32,8 @@ export function prf(secret: Buffer, label: string, seed: Buffer, length: number,
 }
 
 /** RFC 7627 §4: master_secret = PRF(pre_master_secret, "extended master secret", session_hash). */
-export function extendedMasterSecret(preMaster: Buffer, sessionHash: Buffer, hash: PrfHash): Buffer {
-  return prf(preMaster, 'extended master secret', sessionHash, 48, hash);
+export function extendedMasterSecret(tlsPrf: Tls12Prf, preMaster: Buffer, sessionHash: Buffer, hash: PrfHash): Buffer {
+  return tlsPrf(preMaster, 'extended master secret', sessionHash, 48, hash);
 }
 
 export interface AeadKeys {
@@ -39,10 +44,10 @@ export interface AeadKeys {
 }
 
 /** RFC 5246 §6.3 key block for an AEAD suite: client key, server key, client IV, server IV. */
-export function aeadKeyBlock(suite: CipherSuite, master: Buffer, clientRandom: Buffer, serverRandom: Buffer): AeadKeys {
+export function aeadKeyBlock(tlsPrf: Tls12Prf, suite: CipherSuite, master: Buffer, clientRandom: Buffer, serverRandom: Buffer): AeadKeys {
   const k = suite.keyLength;
   const iv = suite.fixedIvLength;
-  const kb = prf(master, 'key expansion', Buffer.concat([serverRandom, clientRandom]), 2 * (k + iv), suite.prfHash);
+  const kb = tlsPrf(master, 'key expansion', Buffer.concat([serverRandom, clientRandom]), 2 * (k + iv), suite.prfHash);
   return {
     clientKey: kb.subarray(0, k),
     serverKey: kb.subarray(k, 2 * k),
@@ -52,12 +57,19 @@ export function aeadKeyBlock(suite: CipherSuite, master: Buffer, clientRandom: B
 }
 
 /** RFC 5246 §7.4.9: verify_data = PRF(master, finished_label, Hash(handshake_messages))[0..11]. */
-export function finishedVerifyData(master: Buffer, role: 'client' | 'server', transcriptHash: Buffer, hash: PrfHash): Buffer {
-  return prf(master, `${role} finished`, transcriptHash, 12, hash);
+export function finishedVerifyData(
+  tlsPrf: Tls12Prf,
+  master: Buffer,
+  role: 'client' | 'server',
+  transcriptHash: Buffer,
+  hash: PrfHash,
+): Buffer {
+  return tlsPrf(master, `${role} finished`, transcriptHash, 12, hash);
 }
 
 /** RFC 5705 §4 without a context value (what RFC 5764 §4.2 uses for "EXTRACTOR-dtls_srtp"). */
 export function exportKeyingMaterial(
+  tlsPrf: Tls12Prf,
   master: Buffer,
   clientRandom: Buffer,
   serverRandom: Buffer,
@@ -65,5 +77,5 @@ export function exportKeyingMaterial(
   length: number,
   hash: PrfHash,
 ): Buffer {
-  return prf(master, label, Buffer.concat([clientRandom, serverRandom]), length, hash);
+  return tlsPrf(master, label, Buffer.concat([clientRandom, serverRandom]), length, hash);
 }

@@ -4,8 +4,7 @@
 // REQUIRED: the SDP fingerprint is the peer's only authentication), ServerHelloDone; then the
 // client's Certificate (checked against the fingerprint), ClientKeyExchange, CertificateVerify
 // (verified) and Finished (verified), and our ChangeCipherSpec and Finished.
-import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { verifyPeerCertificate } from './certificate.ts';
 import { generateEphemeral } from './ecdhe.ts';
 import type { EphemeralKey } from './ecdhe.ts';
@@ -39,6 +38,7 @@ import { extendedMasterSecret, finishedVerifyData } from './prf.ts';
 import type { HandshakeMessage } from './reassembly.ts';
 import { DTLS10, DTLS12 } from './record.ts';
 import { chooseScheme, SIGNATURE_PREFERENCE, signWith, verifySigned } from './signature.ts';
+import type { PeerKey } from './signature.ts';
 import type { CipherSuite } from './suites.ts';
 import { Transcript } from './transcript.ts';
 import type { HandshakeHost, HandshakeRole, SessionSecrets } from './types.ts';
@@ -48,7 +48,7 @@ type Expect = 'clientHello' | 'certificate' | 'clientKeyExchange' | 'certificate
 export class ServerHandshake implements HandshakeRole {
   readonly #host: HandshakeHost;
   readonly #transcript = new Transcript();
-  readonly #cookieSecret: KeyObject;
+  readonly #cookieSecret: Buffer;
   #expect: Expect = 'clientHello';
   #clientRandom: Buffer = Buffer.alloc(0);
   #serverRandom: Buffer = Buffer.alloc(0);
@@ -58,12 +58,12 @@ export class ServerHandshake implements HandshakeRole {
   #scheme = 0;
   #answer = { renegotiationInfo: false, pointFormats: false };
   #ephemeral: EphemeralKey | undefined;
-  #peerKey: KeyObject | undefined;
+  #peerKey: PeerKey | undefined;
   #secrets: SessionSecrets | undefined;
 
   constructor(host: HandshakeHost) {
     this.#host = host;
-    this.#cookieSecret = createSecretKey(host.rng.bytes(32));
+    this.#cookieSecret = host.rng.bytes(32);
   }
 
   get awaitingFirstHello(): boolean {
@@ -87,7 +87,7 @@ export class ServerHandshake implements HandshakeRole {
           throw new DtlsError(DtlsCode.noClientCertificate, 'client sent no certificate', AlertDescription.handshakeFailure);
         }
         this.#require(msg, HandshakeType.certificate);
-        this.#peerKey = verifyPeerCertificate(parseCertificate(msg.body), this.#host.remoteFingerprint);
+        this.#peerKey = verifyPeerCertificate(parseCertificate(msg.body), this.#host.remoteFingerprint, this.#host.peerKeys);
         this.#transcript.add(msg.msgType, msg.seq, msg.body);
         this.#expect = 'clientKeyExchange';
         return;
@@ -109,9 +109,13 @@ export class ServerHandshake implements HandshakeRole {
     if (msg.msgType !== type) throw fail.unexpected(`handshake message ${msg.msgType} while expecting ${this.#expect}`);
   }
 
-  /** RFC 6347 §4.2.1: a cookie the client can only echo if it receives at its address. */
+  /**
+   * RFC 6347 §4.2.1: a cookie the client can only echo if it receives at its address — a MAC of
+   * its random and suites under a secret of this endpoint. The MAC is the handshake's own PRF
+   * (HMAC-based, RFC 5246 §5; one native call in the transceiver) under a label of ours.
+   */
   #cookieFor(ch: ClientHello): Buffer {
-    return createHmac('sha256', this.#cookieSecret).update(ch.random).update(Buffer.from(ch.cipherSuites)).digest().subarray(0, 20);
+    return this.#host.prf(this.#cookieSecret, 'parley dtls cookie', Buffer.concat([ch.random, Buffer.from(ch.cipherSuites)]), 20, 'sha256');
   }
 
   #onClientHello(msg: HandshakeMessage, now: number): void {
@@ -224,7 +228,7 @@ export class ServerHandshake implements HandshakeRole {
     this.#transcript.add(msg.msgType, msg.seq, msg.body);
     // RFC 7627 §4: session_hash covers the transcript up to and including ClientKeyExchange.
     const suite = this.#suite!;
-    const master = extendedMasterSecret(preMaster, this.#transcript.hash(suite.prfHash), suite.prfHash);
+    const master = extendedMasterSecret(this.#host.prf, preMaster, this.#transcript.hash(suite.prfHash), suite.prfHash);
     this.#secrets = { suite, masterSecret: master, clientRandom: this.#clientRandom, serverRandom: this.#serverRandom };
     this.#host.installKeys(this.#secrets);
     this.#expect = 'certificateVerify';
@@ -233,13 +237,13 @@ export class ServerHandshake implements HandshakeRole {
   #onFinished(msg: HandshakeMessage, now: number): void {
     const secrets = this.#secrets!;
     const hash = secrets.suite.prfHash;
-    const expected = finishedVerifyData(secrets.masterSecret, 'client', this.#transcript.hash(hash), hash);
+    const expected = finishedVerifyData(this.#host.prf, secrets.masterSecret, 'client', this.#transcript.hash(hash), hash);
     if (msg.body.length !== expected.length || !timingSafeEqual(msg.body, expected)) {
       throw new DtlsError(DtlsCode.badFinished, 'client Finished verify_data is wrong', AlertDescription.decryptError);
     }
     this.#transcript.add(msg.msgType, msg.seq, msg.body);
     const seq = this.#host.nextMessageSeq();
-    const body = finishedVerifyData(secrets.masterSecret, 'server', this.#transcript.hash(hash), hash);
+    const body = finishedVerifyData(this.#host.prf, secrets.masterSecret, 'server', this.#transcript.hash(hash), hash);
     // The final flight is kept (not timed): it is resent only when the client resends its own.
     this.#host.sendFlight(
       [

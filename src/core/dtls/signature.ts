@@ -72,15 +72,35 @@ export function chooseScheme(key: KeyObject, offered: readonly number[]): number
  * (DER-encoded ECDSA, PKCS#1 v1.5 padding), an options object only for PSS. Node inspects an
  * options object at length before it finds the key inside (a third of an ECDSA signature's cost).
  */
-function options(key: KeyObject, s: Scheme): KeyObject | (SigningOptions & { key: KeyObject }) {
-  if (s.pss) return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+function options(key: KeyObject, pss: boolean): KeyObject | (SigningOptions & { key: KeyObject }) {
+  if (pss) return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
   return key;
+}
+
+/** The peer's certificate key as the handshake uses it (read by a PeerKeys, ./certificate.ts). */
+export interface PeerKey {
+  /** Its kind among those we accept (ECDSA P-256/P-384, RSA 2048..4096), or undefined. */
+  readonly kind: AuthKind | undefined;
+  /**
+   * Whether `signature` signs `data` with `hash` (ECDSA: DER-encoded; RSA: PSS with salt = hash
+   * length when `pss`, else PKCS#1 v1.5). False, never a throw, for a malformed signature.
+   */
+  verify(hash: 'sha256' | 'sha384', pss: boolean, data: Buffer, signature: Buffer): boolean;
+}
+
+/** node:crypto's check of a signature by `key`, as PeerKey.verify defines it. */
+export function verifyWithKeyObject(key: KeyObject, hash: 'sha256' | 'sha384', pss: boolean, data: Buffer, signature: Buffer): boolean {
+  try {
+    return verify(hash, data, options(key, pss), signature);
+  } catch {
+    return false; // a malformed signature is just a bad signature
+  }
 }
 
 /** A digitally-signed struct over `data` with `scheme` (one chooseScheme returned). */
 export function signWith(key: KeyObject, scheme: number, data: Buffer): Signed {
   const s = SCHEMES.get(scheme)!;
-  return { algorithm: scheme, signature: sign(s.hash, data, options(key, s)) };
+  return { algorithm: scheme, signature: sign(s.hash, data, options(key, s.pss)) };
 }
 
 /**
@@ -88,20 +108,15 @@ export function signWith(key: KeyObject, scheme: number, data: Buffer): Signed {
  * illegal_parameter for a scheme we never offered or one that does not fit the key (RFC 5246
  * §7.4.1.4.1), ERR_DTLS_BAD_SIGNATURE (decrypt_error, RFC 5246 §7.2.2) for a bad signature.
  */
-export function verifySigned(key: KeyObject, data: Buffer, signed: Signed, what: string): void {
+export function verifySigned(key: PeerKey, data: Buffer, signed: Signed, what: string): void {
   const s = SCHEMES.get(signed.algorithm);
-  if (s === undefined || s.kind !== keyKind(key)) {
+  if (s === undefined || s.kind !== key.kind) {
     throw new DtlsError(
       DtlsCode.illegalParameter,
       `${what} uses signature scheme 0x${signed.algorithm.toString(16).padStart(4, '0')}, which we did not offer for this key`,
       AlertDescription.illegalParameter,
     );
   }
-  let ok: boolean;
-  try {
-    ok = verify(s.hash, data, options(key, s), signed.signature);
-  } catch {
-    ok = false; // a malformed signature is just a bad signature
-  }
-  if (!ok) throw new DtlsError(DtlsCode.badSignature, `${what} signature does not verify`, AlertDescription.decryptError);
+  if (!key.verify(s.hash, s.pss, data, signed.signature))
+    throw new DtlsError(DtlsCode.badSignature, `${what} signature does not verify`, AlertDescription.decryptError);
 }

@@ -2,7 +2,8 @@
 // layer, flights, events) and the client or server handshake logic that runs inside it.
 import type { Rng } from '../rng.ts';
 import type { X25519 } from './ecdhe.ts';
-import type { DtlsCertificate } from './certificate.ts';
+import type { Tls12Prf } from './prf.ts';
+import type { DtlsCertificate, PeerKeys } from './certificate.ts';
 import type { DtlsDropReason, DtlsFailure } from './errors.ts';
 import type { SrtpProfileName } from './extensions.ts';
 import type { FlightEntry } from './flight.ts';
@@ -38,6 +39,10 @@ export interface DtlsOptions {
   onDrop?: (reason: DtlsDropReason) => void;
   /** The X25519 implementation (./ecdhe.ts). Default: node:crypto's. */
   x25519?: X25519;
+  /** The TLS 1.2 PRF (./prf.ts): the native one of the transceiver. Default: node:crypto's HMACs. */
+  prf?: Tls12Prf;
+  /** Reads the peer certificate's key (./certificate.ts): the native one of the transceiver. Default: node:crypto's X509Certificate. */
+  peerKeys?: PeerKeys;
   /** The record AEAD (the native addon); default node:crypto. */
   recordAead?: RecordAeadFactory;
 }
@@ -66,6 +71,8 @@ export interface HandshakeHost {
   readonly remoteFingerprint: Buffer;
   readonly rng: Rng;
   readonly x25519: X25519;
+  readonly prf: Tls12Prf;
+  readonly peerKeys: PeerKeys;
   readonly srtpProfiles: readonly number[];
   /** Whether a ClientHello without a valid cookie gets a HelloVerifyRequest (asked per ClientHello). */
   readonly cookie: () => boolean;

@@ -426,6 +426,8 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
         rng: this.#o.rng,
         onDrop: this.#o.onDtlsDrop,
         x25519: this.#o.dtlsX25519,
+        prf: this.#o.dtlsPrf,
+        peerKeys: this.#o.dtlsPeerKeys,
         recordAead: this.#o.dtlsRecordAead,
         // The lite side (the transceiver) as DTLS server: a stateless cookie round trip before
         // any flight larger than the ClientHello goes to an address that may be forged.

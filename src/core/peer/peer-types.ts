@@ -10,7 +10,7 @@ import type { Rng } from '../rng.ts';
 import type { DataChannelEvent } from '../datachannel/index.ts';
 import type { RtcpPacket } from '../rtp/index.ts';
 import type { SrtpProfileName, SrtpTransformFactory } from '../srtp/index.ts';
-import type { X25519 } from '../dtls/index.ts';
+import type { PeerKeys, Tls12Prf, X25519 } from '../dtls/index.ts';
 import type { PeerDrop, PeerDropReason } from './errors.ts';
 import type { PeerDataOptions, PeerDataStats } from './peer-data.ts';
 import type { AudioSource } from './rtp-sender.ts';
@@ -85,6 +85,10 @@ export interface AudioPeerOptions<P> {
   readonly srtpTransform?: SrtpTransformFactory;
   /** DtlsOptions.x25519 (the native one); default node:crypto's. */
   readonly dtlsX25519?: X25519;
+  /** DtlsOptions.prf (the native one); default node:crypto's. */
+  readonly dtlsPrf?: Tls12Prf;
+  /** DtlsOptions.peerKeys (the native ones); default node:crypto's. */
+  readonly dtlsPeerKeys?: PeerKeys;
   /** DtlsOptions.recordAead (the native AEAD for DTLS records); default node:crypto. */
   readonly dtlsRecordAead?: RecordAeadFactory;
   readonly ssrc: number;

@@ -9,7 +9,7 @@ import { formatAddress } from '../../core/address.ts';
 import type { DtlsCertificate } from '../../core/dtls/index.ts';
 import type { Rng } from '../../core/rng.ts';
 import type { SrtpTransformFactory } from '../../core/srtp/index.ts';
-import type { X25519 } from '../../core/dtls/index.ts';
+import type { PeerKeys, Tls12Prf, X25519 } from '../../core/dtls/index.ts';
 import type { RecordAeadFactory } from '../../core/dtls/index.ts';
 import type { PeerDataOptions } from '../../core/peer/index.ts';
 import { DEFAULT_LOCAL_MAX_MESSAGE_SIZE, SdpErrorCode, analyzeOffer, buildAnswer, dtlsRole } from '../../core/sdp/index.ts';
@@ -59,6 +59,10 @@ export interface CallRegistryOptions {
   readonly srtpTransform?: SrtpTransformFactory;
   /** The DTLS handshake's X25519 handed to every session; default node:crypto's. */
   readonly dtlsX25519?: X25519;
+  /** The DTLS handshake's TLS 1.2 PRF handed to every session; default node:crypto's. */
+  readonly dtlsPrf?: Tls12Prf;
+  /** The DTLS handshake's peer certificate keys handed to every session; default node:crypto's. */
+  readonly dtlsPeerKeys?: PeerKeys;
   /** DTLS record AEAD handed to every session (--srtp native); default node:crypto. */
   readonly dtlsRecordAead?: RecordAeadFactory;
   /** A call ended: its routing token (the server ufrag) opens no more relay flows (relays/token-revocations.ts). */
@@ -213,6 +217,8 @@ export class CallRegistry implements CallService {
       maxDurationMs: o.maxCallMs,
       srtpTransform: o.srtpTransform,
       dtlsX25519: o.dtlsX25519,
+      dtlsPrf: o.dtlsPrf,
+      dtlsPeerKeys: o.dtlsPeerKeys,
       dtlsRecordAead: o.dtlsRecordAead,
       dataChannels,
       onChannelDrop: (reason) => m.sctpDrops[reason].inc(),

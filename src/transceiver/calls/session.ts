@@ -18,7 +18,7 @@ import { DataChannelCode, DataChannelError } from '../../core/datachannel/index.
 import { DEFAULT_REMOTE_MAX_MESSAGE_SIZE } from '../../core/peer/index.ts';
 import type { Rng } from '../../core/rng.ts';
 import type { SrtpTransformFactory } from '../../core/srtp/index.ts';
-import type { X25519 } from '../../core/dtls/index.ts';
+import type { PeerKeys, Tls12Prf, X25519 } from '../../core/dtls/index.ts';
 import type { RecordAeadFactory } from '../../core/dtls/index.ts';
 import type { DtmfOptions, MediaHandlerFactory } from '../handlers/media-handler.ts';
 import { HandlerError, HandlerErrorCode } from '../handlers/errors.ts';
@@ -94,6 +94,10 @@ export interface SessionOptions {
   readonly srtpTransform?: SrtpTransformFactory;
   /** The DTLS handshake's X25519 (the native one); default node:crypto's. */
   readonly dtlsX25519?: X25519;
+  /** The DTLS handshake's TLS 1.2 PRF (the native one); default node:crypto's. */
+  readonly dtlsPrf?: Tls12Prf;
+  /** The DTLS handshake's peer certificate keys (the native ones); default node:crypto's. */
+  readonly dtlsPeerKeys?: PeerKeys;
   /** DtlsOptions.recordAead (--srtp native); default node:crypto. */
   readonly dtlsRecordAead?: RecordAeadFactory;
   /** Data channels, when the answer took the offer's data section (port and size from SDP, limits). */
@@ -183,6 +187,8 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       remoteFingerprint: o.remoteFingerprint,
       srtpTransform: o.srtpTransform,
       dtlsX25519: o.dtlsX25519,
+      dtlsPrf: o.dtlsPrf,
+      dtlsPeerKeys: o.dtlsPeerKeys,
       dtlsRecordAead: o.dtlsRecordAead,
       ssrc: o.ssrc,
       cname: o.cname,

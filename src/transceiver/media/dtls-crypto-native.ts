@@ -1,12 +1,17 @@
-// The native X25519 of native/src/dtls_crypto.c behind the core's X25519 interface
-// (src/core/dtls/ecdhe.ts): the handshake's ephemeral key exchange in one addon call per step,
-// with the OpenSSL the node binary exports, where node:crypto's KeyObject route costs more than
-// the arithmetic (docs/dtls.md, "Native X25519"). The transceiver hands it to every DTLS
-// endpoint when the addon is built; node:crypto's stays the fallback.
+// The native X25519, TLS 1.2 PRF and peer certificate keys of native/src/dtls_crypto.c behind the
+// core's X25519, Tls12Prf and PeerKeys interfaces (src/core/dtls/ecdhe.ts, prf.ts,
+// certificate.ts): the handshake's ephemeral key exchange in one addon call per step, each PRF
+// in one call, the peer's certificate key and signature check in one call each, with the OpenSSL
+// the node binary exports, where node:crypto's KeyObject, Hmac and X509Certificate objects cost
+// more than the arithmetic (docs/dtls.md, "Native X25519", "Native PRF", "Native peer key"). The transceiver hands them to every DTLS endpoint when the
+// addon is built; node:crypto's stay the fallback.
 // Not here: addon loading in src/core (the core stays free of it; it takes an X25519).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { X25519 } from '../../core/dtls/ecdhe.ts';
+import type { Tls12Prf } from '../../core/dtls/prf.ts';
+import type { PeerKeys } from '../../core/dtls/certificate.ts';
+import type { AuthKind } from '../../core/dtls/suites.ts';
 
 export const DTLS_CRYPTO_ADDON_PATH = new URL('../../../native/build/Release/parley_dtls_crypto.node', import.meta.url).pathname;
 
@@ -16,6 +21,14 @@ export interface DtlsCryptoAddon {
   x25519Key(scalar: Uint8Array, publicOut: Uint8Array): object;
   /** The 32-byte shared secret, or undefined when OpenSSL refuses the peer's value. */
   x25519Agree(key: object, peerPublic: Uint8Array): Buffer | undefined;
+  /** RFC 5246 §5: `length` (1..65535) bytes of P_SHA256 (P_SHA384 when `sha384`) over label ‖ seed. */
+  tls12Prf(sha384: boolean, secret: Uint8Array, label: Uint8Array, seed: Uint8Array, length: number): Buffer;
+  /** The public key of a DER certificate (at most 65535 bytes), or undefined when it does not parse. */
+  certificateKey(der: Uint8Array): object | undefined;
+  /** ECDSA P-256/P-384 or RSA 2048..4096, else undefined. */
+  keyKind(key: object): AuthKind | undefined;
+  /** ECDSA (DER) or RSA PKCS#1 v1.5 / PSS over data with SHA-256 or SHA-384; false for a bad or malformed signature. */
+  verifySignature(key: object, sha384: boolean, pss: boolean, data: Uint8Array, signature: Uint8Array): boolean;
 }
 
 let loaded: DtlsCryptoAddon | Error | undefined;
@@ -50,4 +63,47 @@ export function nativeX25519(addon: DtlsCryptoAddon): X25519 {
 export function defaultX25519(): X25519 | undefined {
   const addon = loadDtlsCryptoAddon();
   return addon instanceof Error ? undefined : nativeX25519(addon);
+}
+
+/** The labels' bytes: the key schedule's handful of labels, each converted once. */
+const LABEL_CACHE_LIMIT = 32;
+
+/** The TLS 1.2 PRF through the addon. */
+export function nativePrf(addon: DtlsCryptoAddon): Tls12Prf {
+  const labels = new Map<string, Buffer>();
+  return (secret, label, seed, length, hash) => {
+    let bytes = labels.get(label);
+    if (bytes === undefined) {
+      bytes = Buffer.from(label, 'latin1');
+      // Exporter labels come from the owner: bounded, the key schedule's own stay.
+      if (labels.size < LABEL_CACHE_LIMIT) labels.set(label, bytes);
+    }
+    return addon.tls12Prf(hash === 'sha384', secret, bytes, seed, length);
+  };
+}
+
+/** The native PRF when the addon loads, else node:crypto's (undefined: the endpoint's default). */
+export function defaultPrf(): Tls12Prf | undefined {
+  const addon = loadDtlsCryptoAddon();
+  return addon instanceof Error ? undefined : nativePrf(addon);
+}
+
+/** Peer certificate keys through the addon. */
+export function nativePeerKeys(addon: DtlsCryptoAddon): PeerKeys {
+  return {
+    fromCertificate(der) {
+      const key = addon.certificateKey(der);
+      if (key === undefined) return undefined;
+      return {
+        kind: addon.keyKind(key),
+        verify: (hash, pss, data, signature) => addon.verifySignature(key, hash === 'sha384', pss, data, signature),
+      };
+    },
+  };
+}
+
+/** The native peer keys when the addon loads, else node:crypto's (undefined: the endpoint's default). */
+export function defaultPeerKeys(): PeerKeys | undefined {
+  const addon = loadDtlsCryptoAddon();
+  return addon instanceof Error ? undefined : nativePeerKeys(addon);
 }

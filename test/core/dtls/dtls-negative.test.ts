@@ -122,6 +122,40 @@ test('client certificate that does not match the SDP fingerprint: server fails w
   assert.equal(failure(p.clientEvents), 'ERR_DTLS_PEER_ALERT');
 });
 
+/** The handshake message types of a datagram's epoch-0 handshake records, in order. */
+function handshakeTypes(datagram: Buffer | undefined): number[] {
+  if (datagram === undefined) return [];
+  return parseRecords(datagram)
+    .filter((r) => r.epoch === 0 && r.type === ContentType.handshake)
+    .flatMap((r) => parseHandshakeFragments(r.fragment).map((f) => f.msgType));
+}
+
+test('a ClientHello with a forged cookie, or the cookie of another random or suite list, gets another HelloVerifyRequest', () => {
+  const tampers: [string, (ch: ReturnType<typeof parseClientHello>) => ReturnType<typeof parseClientHello>][] = [
+    ['genuine', (ch) => ch],
+    ['one cookie bit flipped', (ch) => ({ ...ch, cookie: Buffer.from(ch.cookie.map((b, i) => (i === 3 ? b ^ 1 : b))) })],
+    ['another random', (ch) => ({ ...ch, random: Buffer.alloc(32, 7) })],
+    ['another suite list', (ch) => ({ ...ch, cipherSuites: ch.cipherSuites.slice(1) })],
+    ['no cookie', (ch) => ({ ...ch, cookie: Buffer.alloc(0) })],
+  ];
+  for (const [what, tamper] of tampers) {
+    const p = makePair('cookie-forgery', { server: { cookie: true } });
+    p.client.start(0);
+    p.server.handle(p.client.pollTransmit()!, 0);
+    const hvr = p.server.pollTransmit();
+    assert.deepEqual(handshakeTypes(hvr), [HandshakeType.helloVerifyRequest]);
+    p.client.handle(hvr!, 0);
+    const second = p.client.pollTransmit()!;
+    assert.equal(parseClientHello(parseHandshakeFragments(parseRecords(second)[0].fragment)[0].body).cookie.length, 20);
+    p.server.handle(
+      rewrite(second, HandshakeType.clientHello, (b) => encodeClientHello(tamper(parseClientHello(b)))),
+      1,
+    );
+    const answer = handshakeTypes(p.server.pollTransmit())[0];
+    assert.equal(answer, what === 'genuine' ? HandshakeType.serverHello : HandshakeType.helloVerifyRequest, what);
+  }
+});
+
 test('a client that sends no certificate is refused (WebRTC requires mutual authentication)', () => {
   for (const variant of ['omitted', 'empty'] as const) {
     const server = new DtlsEndpoint({

@@ -4,13 +4,13 @@
 // Finished with wrong verify_data under valid record protection.
 import { ClientHandshake } from '../../../src/core/dtls/client.ts';
 import type { DtlsCertificate } from '../../../src/core/dtls/certificate.ts';
-import { parseFingerprint } from '../../../src/core/dtls/certificate.ts';
+import { nodePeerKeys, parseFingerprint } from '../../../src/core/dtls/certificate.ts';
 import { nodeX25519 } from '../../../src/core/dtls/ecdhe.ts';
 import { SrtpProfile } from '../../../src/core/dtls/extensions.ts';
 import { packFlight } from '../../../src/core/dtls/flight.ts';
 import type { FlightEntry } from '../../../src/core/dtls/flight.ts';
 import { parseHandshakeFragments } from '../../../src/core/dtls/handshake.ts';
-import { aeadKeyBlock } from '../../../src/core/dtls/prf.ts';
+import { aeadKeyBlock, prf } from '../../../src/core/dtls/prf.ts';
 import { Reassembler } from '../../../src/core/dtls/reassembly.ts';
 import { AeadRecordCipher, ContentType, DTLS12, encodeRecord, parseRecords } from '../../../src/core/dtls/record.ts';
 import { keyKind } from '../../../src/core/dtls/signature.ts';
@@ -46,6 +46,8 @@ export class EvilPeer {
       remoteFingerprint: parseFingerprint(remoteFingerprint)!,
       rng: seededRng(`evil-${role}`),
       x25519: nodeX25519,
+      prf,
+      peerKeys: nodePeerKeys,
       srtpProfiles: [SrtpProfile.SRTP_AES128_CM_HMAC_SHA1_80],
       cookie: () => false,
       cipherSuites: CIPHER_SUITES.filter((s) => suites === undefined || suites.includes(s.name)),
@@ -63,7 +65,7 @@ export class EvilPeer {
       },
       sendHelloVerifyRequest: () => {},
       installKeys: (s) => {
-        const k = aeadKeyBlock(s.suite, s.masterSecret, s.clientRandom, s.serverRandom);
+        const k = aeadKeyBlock(prf, s.suite, s.masterSecret, s.clientRandom, s.serverRandom);
         const c = new AeadRecordCipher(s.suite, k.clientKey, k.clientIv);
         const sv = new AeadRecordCipher(s.suite, k.serverKey, k.serverIv);
         this.#write = role === 'client' ? c : sv;
