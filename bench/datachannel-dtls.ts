@@ -204,7 +204,7 @@ export async function startReceiver(senderFingerprint: string, variant: BenchVar
     cname: 'lite',
     payloadType: 111,
     dataChannels: dataChannelsWith(variant),
-    dtlsRecordAead,
+    dtlsCrypto: { recordAead: dtlsRecordAead },
   });
   let messages = 0;
   let bytes = 0;
@@ -377,7 +377,7 @@ export async function measureDtls(size: number, ms: number, layout: ProcessLayou
     cname: 'ctl',
     payloadType: 111,
     dataChannels: dataChannelsWith(variant),
-    dtlsRecordAead,
+    dtlsCrypto: { recordAead: dtlsRecordAead },
   });
 
   const payload = Buffer.alloc(size, 0x62);

@@ -152,7 +152,7 @@ export const command: Command = {
         mediaIo: cfg.mediaIo,
         mediaBatchUs: cfg.mediaBatchUs,
         srtpTransform: cfg.srtpTransform,
-        dtlsRecordAead: cfg.dtlsRecordAead,
+        dtlsCrypto: { recordAead: cfg.dtlsRecordAead },
         dtlsKey: cfg.dtlsKey,
         staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
         tokenEnded: revocations ? (ufrag) => revocations.revoke(ufrag) : httpRevocations && ((ufrag) => httpRevocations.revoke(ufrag)),

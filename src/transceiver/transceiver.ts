@@ -10,9 +10,8 @@ import { generateCertificate } from '../core/dtls/index.ts';
 import type { DtlsCertificate } from '../core/dtls/index.ts';
 import type { Rng } from '../core/rng.ts';
 import type { SrtpTransformFactory } from '../core/srtp/index.ts';
-import type { PeerKeys, Tls12Prf, X25519 } from '../core/dtls/index.ts';
+import type { DtlsCrypto } from '../core/dtls/index.ts';
 import { defaultPeerKeys, defaultPrf, defaultX25519 } from './media/dtls-crypto-native.ts';
-import type { RecordAeadFactory } from '../core/dtls/index.ts';
 import type { Keyring } from '../core/token/index.ts';
 import { systemClock } from '../common/clock.ts';
 import type { Clock, Timer } from '../common/clock.ts';
@@ -79,16 +78,11 @@ export interface TransceiverOptions {
   /** SRTP cipher for AES-CM sessions (--srtp, config.ts resolveSrtp); default the TypeScript one. */
   readonly srtpTransform?: SrtpTransformFactory;
   /**
-   * The DTLS handshakes' X25519; default the native one (media/dtls-crypto-native.ts) where the
-   * addon is built, else node:crypto's.
+   * The DTLS crypto of every call: X25519, PRF and peer keys default to the native ones
+   * (media/dtls-crypto-native.ts) where the addon is built, else node:crypto's; the record AEAD
+   * (--srtp native: config.ts resolveSrtp) defaults to node:crypto.
    */
-  readonly dtlsX25519?: X25519;
-  /** The DTLS handshakes' TLS 1.2 PRF; default the native one where the addon is built, else node:crypto's. */
-  readonly dtlsPrf?: Tls12Prf;
-  /** The DTLS handshakes' peer certificate keys; default the native ones where the addon is built, else node:crypto's. */
-  readonly dtlsPeerKeys?: PeerKeys;
-  /** AEAD for DTLS records (--srtp native: config.ts resolveSrtp); default node:crypto. */
-  readonly dtlsRecordAead?: RecordAeadFactory;
+  readonly dtlsCrypto?: DtlsCrypto;
   /** Time for sessions, tokens and drain; default the system clock. */
   readonly clock?: Clock;
   /** Served at / (the demo page). */
@@ -178,10 +172,12 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     setupTimeoutMs: o.setupTimeoutMs,
     handlerSetupTimeoutMs: o.handlerSetupTimeoutMs,
     srtpTransform: o.srtpTransform,
-    dtlsX25519: o.dtlsX25519 ?? defaultX25519(),
-    dtlsPrf: o.dtlsPrf ?? defaultPrf(),
-    dtlsPeerKeys: o.dtlsPeerKeys ?? defaultPeerKeys(),
-    dtlsRecordAead: o.dtlsRecordAead,
+    dtlsCrypto: {
+      x25519: o.dtlsCrypto?.x25519 ?? defaultX25519(),
+      prf: o.dtlsCrypto?.prf ?? defaultPrf(),
+      peerKeys: o.dtlsCrypto?.peerKeys ?? defaultPeerKeys(),
+      recordAead: o.dtlsCrypto?.recordAead,
+    },
     tokenEnded: o.tokenEnded,
     locationOf: o.locationOf,
   });

@@ -9,4 +9,4 @@ export type { Tls12Prf } from './prf.ts';
 export type { PeerKeys } from './certificate.ts';
 export type { PeerKey } from './signature.ts';
 export type { RecordAead, RecordAeadFactory } from './record.ts';
-export type { DtlsCertificate, DtlsEvent, DtlsFailure, DtlsOptions, DtlsState, SrtpProfileName } from './types.ts';
+export type { DtlsCertificate, DtlsCrypto, DtlsEvent, DtlsFailure, DtlsOptions, DtlsState, SrtpProfileName } from './types.ts';

@@ -47,6 +47,13 @@ export interface DtlsOptions {
   recordAead?: RecordAeadFactory;
 }
 
+/**
+ * The handshake's and records' crypto an owner may swap in (the transceiver's native addon),
+ * carried as one bundle from the transceiver down to each peer's DtlsEndpoint; each part
+ * defaults to node:crypto's.
+ */
+export type DtlsCrypto = Pick<DtlsOptions, 'x25519' | 'prf' | 'peerKeys' | 'recordAead'>;
+
 export type DtlsEvent =
   | { type: 'connected'; srtpProfile: SrtpProfileName; keyingMaterial: Buffer; cipherSuite: string }
   | { type: 'data'; data: Buffer }

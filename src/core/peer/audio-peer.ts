@@ -425,10 +425,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
         remoteFingerprint: this.#o.remoteFingerprint,
         rng: this.#o.rng,
         onDrop: this.#o.onDtlsDrop,
-        x25519: this.#o.dtlsX25519,
-        prf: this.#o.dtlsPrf,
-        peerKeys: this.#o.dtlsPeerKeys,
-        recordAead: this.#o.dtlsRecordAead,
+        ...this.#o.dtlsCrypto,
         // The lite side (the transceiver) as DTLS server: a stateless cookie round trip before
         // any flight larger than the ClientHello goes to an address that may be forged.
         cookie: this.#lite !== undefined && this.#o.dtlsRole === 'server' ? () => this.#helloNeedsCookie() : false,

@@ -3,14 +3,13 @@
 // client, client address + relay for the transceiver) and ControllingIceAgent (the client's
 // candidate failover around the controlling ICE agent). Types and constants only.
 import type { TransportAddress } from '../address.ts';
-import type { DtlsCertificate, DtlsDropReason, DtlsState, RecordAeadFactory } from '../dtls/index.ts';
+import type { DtlsCertificate, DtlsCrypto, DtlsDropReason, DtlsState } from '../dtls/index.ts';
 import type { IceLiteCounter } from '../ice/errors.ts';
 import type { IceLiteDump, IceTransmit } from '../ice/ice-types.ts';
 import type { Rng } from '../rng.ts';
 import type { DataChannelEvent } from '../datachannel/index.ts';
 import type { RtcpPacket } from '../rtp/index.ts';
 import type { SrtpProfileName, SrtpTransformFactory } from '../srtp/index.ts';
-import type { PeerKeys, Tls12Prf, X25519 } from '../dtls/index.ts';
 import type { PeerDrop, PeerDropReason } from './errors.ts';
 import type { PeerDataOptions, PeerDataStats } from './peer-data.ts';
 import type { AudioSource } from './rtp-sender.ts';
@@ -83,14 +82,8 @@ export interface AudioPeerOptions<P> {
   readonly remoteFingerprint: string;
   /** SrtpSessionOptions.createTransform (the native transform); default the TypeScript ones. */
   readonly srtpTransform?: SrtpTransformFactory;
-  /** DtlsOptions.x25519 (the native one); default node:crypto's. */
-  readonly dtlsX25519?: X25519;
-  /** DtlsOptions.prf (the native one); default node:crypto's. */
-  readonly dtlsPrf?: Tls12Prf;
-  /** DtlsOptions.peerKeys (the native ones); default node:crypto's. */
-  readonly dtlsPeerKeys?: PeerKeys;
-  /** DtlsOptions.recordAead (the native AEAD for DTLS records); default node:crypto. */
-  readonly dtlsRecordAead?: RecordAeadFactory;
+  /** DtlsOptions' x25519, prf, peerKeys and recordAead (the native addon's); each defaults to node:crypto's. */
+  readonly dtlsCrypto?: DtlsCrypto;
   readonly ssrc: number;
   readonly cname: string;
   /** The negotiated Opus payload type: only it is delivered as audio and counted in RTCP. */

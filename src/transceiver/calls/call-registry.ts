@@ -9,8 +9,7 @@ import { formatAddress } from '../../core/address.ts';
 import type { DtlsCertificate } from '../../core/dtls/index.ts';
 import type { Rng } from '../../core/rng.ts';
 import type { SrtpTransformFactory } from '../../core/srtp/index.ts';
-import type { PeerKeys, Tls12Prf, X25519 } from '../../core/dtls/index.ts';
-import type { RecordAeadFactory } from '../../core/dtls/index.ts';
+import type { DtlsCrypto } from '../../core/dtls/index.ts';
 import type { PeerDataOptions } from '../../core/peer/index.ts';
 import { DEFAULT_LOCAL_MAX_MESSAGE_SIZE, SdpErrorCode, analyzeOffer, buildAnswer, dtlsRole } from '../../core/sdp/index.ts';
 import { mint } from '../../core/token/index.ts';
@@ -57,14 +56,8 @@ export interface CallRegistryOptions {
   readonly callIds?: CallIds;
   /** SRTP cipher factory handed to every session (--srtp); default TypeScript. */
   readonly srtpTransform?: SrtpTransformFactory;
-  /** The DTLS handshake's X25519 handed to every session; default node:crypto's. */
-  readonly dtlsX25519?: X25519;
-  /** The DTLS handshake's TLS 1.2 PRF handed to every session; default node:crypto's. */
-  readonly dtlsPrf?: Tls12Prf;
-  /** The DTLS handshake's peer certificate keys handed to every session; default node:crypto's. */
-  readonly dtlsPeerKeys?: PeerKeys;
-  /** DTLS record AEAD handed to every session (--srtp native); default node:crypto. */
-  readonly dtlsRecordAead?: RecordAeadFactory;
+  /** The DTLS crypto handed to every peer (the native addon's); each part defaults to node:crypto's. */
+  readonly dtlsCrypto?: DtlsCrypto;
   /** A call ended: its routing token (the server ufrag) opens no more relay flows (relays/token-revocations.ts). */
   readonly tokenEnded?: (ufrag: string) => void;
   /**
@@ -216,10 +209,7 @@ export class CallRegistry implements CallService {
       setupTimeoutMs: o.setupTimeoutMs,
       maxDurationMs: o.maxCallMs,
       srtpTransform: o.srtpTransform,
-      dtlsX25519: o.dtlsX25519,
-      dtlsPrf: o.dtlsPrf,
-      dtlsPeerKeys: o.dtlsPeerKeys,
-      dtlsRecordAead: o.dtlsRecordAead,
+      dtlsCrypto: o.dtlsCrypto,
       dataChannels,
       onChannelDrop: (reason) => m.sctpDrops[reason].inc(),
     });

@@ -18,8 +18,7 @@ import { DataChannelCode, DataChannelError } from '../../core/datachannel/index.
 import { DEFAULT_REMOTE_MAX_MESSAGE_SIZE } from '../../core/peer/index.ts';
 import type { Rng } from '../../core/rng.ts';
 import type { SrtpTransformFactory } from '../../core/srtp/index.ts';
-import type { PeerKeys, Tls12Prf, X25519 } from '../../core/dtls/index.ts';
-import type { RecordAeadFactory } from '../../core/dtls/index.ts';
+import type { DtlsCrypto } from '../../core/dtls/index.ts';
 import type { DtmfOptions, MediaHandlerFactory } from '../handlers/media-handler.ts';
 import { HandlerError, HandlerErrorCode } from '../handlers/errors.ts';
 import { DTMF_DIGITS } from '../../core/rtp/index.ts';
@@ -92,14 +91,8 @@ export interface SessionOptions {
   readonly rtcpIntervalMs?: number;
   /** SrtpSessionOptions.createTransform (--srtp native); default the TypeScript transforms. */
   readonly srtpTransform?: SrtpTransformFactory;
-  /** The DTLS handshake's X25519 (the native one); default node:crypto's. */
-  readonly dtlsX25519?: X25519;
-  /** The DTLS handshake's TLS 1.2 PRF (the native one); default node:crypto's. */
-  readonly dtlsPrf?: Tls12Prf;
-  /** The DTLS handshake's peer certificate keys (the native ones); default node:crypto's. */
-  readonly dtlsPeerKeys?: PeerKeys;
-  /** DtlsOptions.recordAead (--srtp native); default node:crypto. */
-  readonly dtlsRecordAead?: RecordAeadFactory;
+  /** The DTLS crypto handed to every peer (the native addon's); each part defaults to node:crypto's. */
+  readonly dtlsCrypto?: DtlsCrypto;
   /** Data channels, when the answer took the offer's data section (port and size from SDP, limits). */
   readonly dataChannels?: PeerDataOptions;
   /** Told of every data-channel refusal of the call's own (a process-wide metric). */
@@ -186,10 +179,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
       certificate: o.certificate,
       remoteFingerprint: o.remoteFingerprint,
       srtpTransform: o.srtpTransform,
-      dtlsX25519: o.dtlsX25519,
-      dtlsPrf: o.dtlsPrf,
-      dtlsPeerKeys: o.dtlsPeerKeys,
-      dtlsRecordAead: o.dtlsRecordAead,
+      dtlsCrypto: o.dtlsCrypto,
       ssrc: o.ssrc,
       cname: o.cname,
       payloadType: o.opusPayloadType,
