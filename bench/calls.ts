@@ -26,7 +26,9 @@
 // How the ratio is formed: each rep measures a bridged row, its echo row right before or after it
 // (the order alternates by rep) and the codec anchor around the bridged row (median of three), and
 // gives its own two ratios; the summary is the median over reps of every figure, ratios included
-// (the median of the per-rep ratios), with its [min–max] spread, then one line per rep. Use REPS ≥ 3:
+// (the median of the per-rep ratios), with its [min–max] spread, over the clean reps (no call
+// failed, no frame lost: a rep that lost frames did less work and would flatter the ratio), then
+// one line per rep. Use REPS ≥ 3:
 // on a shared machine one rep is one draw of the noise.
 // AGENT_SILENT_S (media-stream): the agent echoes nothing of the first N seconds of each call.
 // CODEC_THREADS (N ≥ 1, with HANDLER): the transceiver runs with `--codec-threads N`, its main
@@ -804,11 +806,25 @@ async function main(): Promise<void> {
 }
 
 /**
+ * A row that did all the work its calls ask: no call failed, every echo came back, and (bridged)
+ * no frame was lost either way beyond one per call in (a frame may wait in the realtime handler's
+ * 40 ms append batch at hang-up).
+ */
+function isClean(r: Row): boolean {
+  if (r.failed > 0) return false;
+  if (r.handler === 'echo') return r.receiveRatio >= 0.999;
+  const lostOut = (r.framesOut?.sent ?? 0) - (r.framesOut?.received ?? 0);
+  const lostIn = (r.framesIn?.sent ?? 0) - (r.framesIn?.heard ?? 0);
+  return r.framesOut !== undefined && lostOut <= 0 && lostIn <= r.calls;
+}
+
+/**
  * The bridged tables. Per repetition the bridged row, its echo row and its codec anchor (median of
  * three) were measured back to back, so each rep gives its own ratios: raw = bridged / codec,
  * bridge only = (bridged − echo) / codec. The summary per call count is the MEDIAN over reps of
  * each figure (the ratios too: the median of the per-rep ratios, not a ratio of medians) with its
- * spread [min–max]; then one line per rep. A median of ≥ 3 reps is what a single noisy row on a
+ * spread [min–max], over the clean reps (isClean: a rep that lost frames or calls did less work);
+ * then one line per rep. A median of ≥ 3 reps is what a single noisy row on a
  * shared machine is not.
  */
 function printBridged(rows: readonly Row[]): void {
@@ -841,24 +857,35 @@ function printBridged(rows: readonly Row[]): void {
     `| calls | % of a core per bridged call | per echo call | codec alone | **raw ratio** | **bridge-only ratio** | frames lost out (of sent) | frames lost in (of sent) | setup p50 / p95 ms | failed | ${HANDLER === 'realtime' ? 'model' : 'agent'} CPU | transceiver threads: main / codec / V8 / other | waited for CPU | generator / relay CPU |`,
   );
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|');
-  /** Per rep of n calls: the bridged row, its echo row, and their ratios. */
-  const repsOf = (n: number): { rep: number; b: Row; e: Row | undefined; raw: number; only: number }[] =>
+  /** Per rep of n calls: the bridged row, its echo row, their ratios, and whether the rep is clean. */
+  const repsOf = (n: number): { rep: number; b: Row; e: Row | undefined; raw: number; only: number; clean: boolean }[] =>
     rows
       .filter((r) => r.calls === n && r.handler !== 'echo')
       .map((b) => {
         const e = rows.find((r) => r.calls === n && r.handler === 'echo' && r.rep === b.rep);
         const codec = b.codecPctPerCall ?? NaN;
-        return { rep: b.rep ?? 0, b, e, raw: b.cpuPerCallPct / codec, only: (b.cpuPerCallPct - (e?.cpuPerCallPct ?? NaN)) / codec };
+        return {
+          rep: b.rep ?? 0,
+          b,
+          e,
+          raw: b.cpuPerCallPct / codec,
+          only: (b.cpuPerCallPct - (e?.cpuPerCallPct ?? NaN)) / codec,
+          clean: isClean(b) && (e === undefined || isClean(e)),
+        };
       });
   for (const n of CALLS) {
-    const reps = repsOf(n);
+    const all = repsOf(n);
+    // A rep that lost frames or calls did less work than a call costs: its ratio is left out of
+    // the summary (it is still in the per-rep table), unless no rep is clean.
+    const clean = all.filter((r) => r.clean);
+    const reps = clean.length > 0 ? clean : all;
     const b = reps.map((r) => r.b);
     const outSent = sum(b.map((r) => r.framesOut?.sent ?? 0));
     const outLost = outSent - sum(b.map((r) => r.framesOut?.received ?? 0));
     const inSent = sum(b.map((r) => r.framesIn?.sent ?? 0));
     const inLost = inSent - sum(b.map((r) => r.framesIn?.heard ?? 0));
     console.log(
-      `| ${n} | ${spread(
+      `| ${n} (${clean.length > 0 ? `${clean.length} of ${all.length} reps clean` : `none of ${all.length} reps clean: all shown`}) | ${spread(
         b.map((r) => r.cpuPerCallPct),
         3,
         ' %',
@@ -885,15 +912,15 @@ function printBridged(rows: readonly Row[]): void {
   }
   console.log('\nPer rep (bridged and echo rows back to back, the codec anchor around the bridged row):\n');
   console.log(
-    '| calls | rep | % per bridged call | per echo call | codec alone (3 runs) | raw | bridge only | frames lost out / in | waited for CPU: bridged / echo |',
+    '| calls | rep | % per bridged call | per echo call | codec alone (3 runs) | raw | bridge only | frames lost out / in | clean | waited for CPU: bridged / echo |',
   );
-  console.log('|---:|---:|---:|---:|---|---:|---:|---|---|');
+  console.log('|---:|---:|---:|---:|---|---:|---:|---|---|---|');
   for (const n of CALLS) {
-    for (const { rep, b, e, raw, only } of repsOf(n)) {
+    for (const { rep, b, e, raw, only, clean } of repsOf(n)) {
       const lostOut = (b.framesOut?.sent ?? 0) - (b.framesOut?.received ?? 0);
       const lostIn = (b.framesIn?.sent ?? 0) - (b.framesIn?.heard ?? 0);
       console.log(
-        `| ${n} | ${rep + 1} | ${f(b.cpuPerCallPct, 3)} % | ${f(e?.cpuPerCallPct, 3)} % | ${f(b.codecPctPerCall, 3)} % (${(b.codecRuns ?? []).map((c) => f(c, 3)).join(', ')}) | ${f(raw, 2)} | ${f(only, 2)} | ${lostOut} / ${lostIn} | ${f(b.waitPct, 0)} % / ${f(e?.waitPct, 0)} % |`,
+        `| ${n} | ${rep + 1} | ${f(b.cpuPerCallPct, 3)} % | ${f(e?.cpuPerCallPct, 3)} % | ${f(b.codecPctPerCall, 3)} % (${(b.codecRuns ?? []).map((c) => f(c, 3)).join(', ')}) | ${f(raw, 2)} | ${f(only, 2)} | ${lostOut} / ${lostIn} | ${clean ? 'yes' : 'no'} | ${f(b.waitPct, 0)} % / ${f(e?.waitPct, 0)} % |`,
       );
     }
   }
