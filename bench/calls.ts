@@ -26,8 +26,8 @@
 // How the ratio is formed: each rep measures a bridged row, its echo row right before or after it
 // (the order alternates by rep) and the codec anchor around the bridged row (median of three), and
 // gives its own two ratios; the summary is the median over reps of every figure, ratios included
-// (the median of the per-rep ratios), with its [min–max] spread, over the clean reps (no call
-// failed, no frame lost: a rep that lost frames did less work and would flatter the ratio), then
+// (the median of the per-rep ratios), with its [min–max] spread, over the clean reps (no frame
+// lost, ≤ 2 % of calls failed: a rep that lost frames did less work and would flatter the ratio), then
 // one line per rep. Use REPS ≥ 3:
 // on a shared machine one rep is one draw of the noise.
 // AGENT_SILENT_S (media-stream): the agent echoes nothing of the first N seconds of each call.
@@ -806,12 +806,13 @@ async function main(): Promise<void> {
 }
 
 /**
- * A row that did all the work its calls ask: no call failed, every echo came back, and (bridged)
- * no frame was lost either way beyond one per call in (a frame may wait in the realtime handler's
- * 40 ms append batch at hang-up).
+ * A row that did the work its calls ask: at most one call in 50 failed to connect (the load
+ * generator's ICE on a loaded machine; its per-call figure is then at most 2 % low), every echo
+ * came back, and (bridged) no frame was lost either way beyond one per call in (a frame may wait
+ * in the realtime handler's 40 ms append batch at hang-up).
  */
 function isClean(r: Row): boolean {
-  if (r.failed > 0) return false;
+  if (r.failed > r.calls / 50) return false;
   if (r.handler === 'echo') return r.receiveRatio >= 0.999;
   const lostOut = (r.framesOut?.sent ?? 0) - (r.framesOut?.received ?? 0);
   const lostIn = (r.framesIn?.sent ?? 0) - (r.framesIn?.heard ?? 0);
