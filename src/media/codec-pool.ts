@@ -50,6 +50,8 @@ export interface CodecPoolOptions {
   readonly batchMs?: number;
   /** Told of a worker that died and of a sink that threw (for a log line). */
   readonly onError?: (what: 'worker' | 'sink', err: unknown) => void;
+  /** The worker's script (default media/codec-worker.ts); tests give one that dies on cue. */
+  readonly workerUrl?: URL;
 }
 
 type EntryKind = DecodeKind | 'encode' | 'after';
@@ -64,6 +66,7 @@ export class CodecPool implements FrameCodecs {
   readonly #lanes: Lane[] = [];
   readonly #onError: CodecPoolOptions['onError'];
   readonly #batchMs: number;
+  readonly workerUrl: URL;
   #nextSlot = 1;
   #scheduled = false;
   #closed = false;
@@ -84,6 +87,7 @@ export class CodecPool implements FrameCodecs {
   private constructor(o: CodecPoolOptions) {
     this.#onError = o.onError;
     this.#batchMs = o.batchMs ?? DEFAULT_CODEC_BATCH_MS;
+    this.workerUrl = o.workerUrl ?? WORKER_URL;
     for (let i = 0; i < o.threads; i++) this.#lanes.push(new Lane(this));
   }
 
@@ -149,12 +153,18 @@ class Lane {
   }
 
   #start(): Worker {
-    const w = new Worker(WORKER_URL);
+    const w = new Worker(this.#pool.workerUrl);
     w.unref();
     w.on('message', (buf: ArrayBuffer) => this.#onReply(buf));
-    w.on('error', (err) => this.#pool.report('worker', err));
-    w.on('exit', () => {
-      if (!this.#closed) this.#restart();
+    let errored = false;
+    w.on('error', (err) => {
+      errored = true;
+      this.#pool.report('worker', err);
+    });
+    w.on('exit', (code) => {
+      if (this.#closed) return;
+      if (!errored) this.#pool.report('worker', new Error(`codec worker exited with code ${code}`));
+      this.#restart();
     });
     return w;
   }
