@@ -76,7 +76,7 @@ typedef struct {
   addr_u dst;
   socklen_t dstlen;
   uint8_t hdr[HDR];
-  char *ufrag;        /* the routing token (malloc'd; freed by the JS thread only) */
+  char *ufrag;        /* the routing token (malloc'd; freed by the JS thread only, under the lock the loops read it under) */
   uint8_t confirmed;  /* the transceiver has sent to this client (route.ts: the reply path confirms a flow) */
 } entry_t;
 
