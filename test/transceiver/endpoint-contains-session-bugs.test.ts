@@ -3,40 +3,17 @@
 // leaves no timer or socket behind. The endpoint's timer runs on a ManualClock: no sleeping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateCertificate } from '../../src/core/dtls/index.ts';
-import { seededRng } from '../../src/core/rng.ts';
 import { ManualClock } from '../../src/common/clock.ts';
 import { MetricsRegistry } from '../../src/common/metrics.ts';
 import { CidrSet } from '../../src/core/cidr.ts';
 import { MediaEndpoint } from '../../src/transceiver/media/endpoint.ts';
 import { TEST_MEDIA_IO } from './helpers/media-io.ts';
-import { createEchoHandler } from '../../src/transceiver/handlers/echo.ts';
+import { sessionOptions } from './helpers/session-options.ts';
 import { Session } from '../../src/transceiver/calls/session.ts';
-import type { SessionOptions } from '../../src/transceiver/calls/session.ts';
 import type { CloseReason } from '../../src/transceiver/calls/call-types.ts';
 import { transceiverMetrics } from '../../src/transceiver/transceiver-metrics.ts';
 
-const cert = generateCertificate(seededRng('endpoint-cert'));
-
-function options(id: string, now: number, setupTimeoutMs: number): SessionOptions {
-  return {
-    id,
-    now,
-    rng: seededRng(id),
-    localUfrag: `ufrag${id}`,
-    localPwd: 'serverpasswordserverpass',
-    remoteUfrag: 'abcd',
-    remotePwd: 'clientpasswordclientpass',
-    dtlsRole: 'client',
-    certificate: cert,
-    remoteFingerprint: cert.fingerprint,
-    ssrc: 1,
-    cname: 'c',
-    opusPayloadType: 111,
-    handlerFactory: createEchoHandler,
-    setupTimeoutMs,
-  };
-}
+const options = sessionOptions;
 
 class BrokenSession extends Session {
   override handleTimeout(): void {
