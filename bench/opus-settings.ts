@@ -1,7 +1,7 @@
 // `node bench/opus-settings.ts`: what each libopus encoder setting the bridges could use costs and
 // what it does to the audio, so the bridge's encoder default (media/opus.ts BRIDGE_OPUS_COMPLEXITY)
 // is chosen by numbers. For each PCM rate the bridges encode from (24 kHz: realtime; 8 kHz:
-// media-stream µ-law; 16 kHz: PCM handlers), application (voip, audio) and complexity (0..10):
+// media-stream µ-law; 16 kHz: PCM handlers), application (voip, audio, restricted_lowdelay) and complexity (0..10):
 //   - cost: CPU µs per 20 ms mono frame encoded, through @evan/opus (the inline codec) and through
 //     Parley's addon on the system libopus (the codec threads), each in this process, one after
 //     the other, best of REPS passes (the machine is shared: the minimum is the least disturbed);
@@ -17,7 +17,7 @@ import { loadavg } from 'node:os';
 import { analyzeTone } from '../src/media/analysis.ts';
 import { createOpusDecoder } from '../src/media/opus.ts';
 import type { OpusPcmRate } from '../src/media/opus.ts';
-import { loadOpusAddon, OPUS_APPLICATION_VOIP } from '../src/media/opus-recovery.ts';
+import { loadOpusAddon, OPUS_APPLICATION_CODES } from '../src/media/opus-recovery.ts';
 import { generateTone } from '../src/media/tone.ts';
 import { glide, snrDb } from '../test/support/speech-like.ts';
 
@@ -25,8 +25,7 @@ const RATES = (process.env.RATES ?? '24000,8000,16000').split(',').map(Number) a
 const REPS = Number(process.env.REPS ?? 3);
 const SECONDS = Number(process.env.SECONDS ?? 4);
 const COMPLEXITIES = [10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0];
-const APPLICATIONS = ['voip', 'audio'] as const;
-const OPUS_APPLICATION_AUDIO = 2049;
+const APPLICATIONS = ['voip', 'audio', 'restricted_lowdelay'] as const;
 
 const addon = loadOpusAddon();
 if (addon instanceof Error) {
@@ -65,14 +64,15 @@ const join = (parts: Int16Array[]): Int16Array => {
 interface Coder {
   encode(pcm: Int16Array): Buffer;
 }
-function evanEncoder(rate: OpusPcmRate, application: 'voip' | 'audio', complexity: number): Coder {
+type Application = (typeof APPLICATIONS)[number];
+function evanEncoder(rate: OpusPcmRate, application: Application, complexity: number): Coder {
   const e = new Encoder({ channels: 1, sample_rate: rate, application });
   e.complexity = complexity as 0;
   return { encode: (pcm) => Buffer.from(e.encode(pcm)) };
 }
-function addonEncoder(rate: OpusPcmRate, application: 'voip' | 'audio', complexity: number): Coder {
+function addonEncoder(rate: OpusPcmRate, application: Application, complexity: number): Coder {
   const a = addon as Exclude<typeof addon, Error>;
-  const e = a.createEncoder(rate, application === 'voip' ? OPUS_APPLICATION_VOIP : OPUS_APPLICATION_AUDIO, complexity);
+  const e = a.createEncoder(rate, OPUS_APPLICATION_CODES[application], complexity);
   const out = Buffer.allocUnsafe(4000);
   return { encode: (pcm) => out.subarray(0, a.encode(e, pcm, out)) };
 }
