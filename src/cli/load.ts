@@ -208,7 +208,7 @@ export const command: Command = {
       bearer: cfg.bearer,
       rng: systemRng,
       // The transceiver's native SRTP cipher where it loads: the generator shares a core with the
-      // relay and the model in bench:calls, and node:crypto's cipher objects per packet cost it most.
+      // relay and the model in bench:calls (docs/performance.md, cap200: 52 → 43 % of a core at 200 calls).
       agents: createCoreAgents(systemRng, undefined, nativeSrtp()),
       frames,
       calls: cfg.calls,
