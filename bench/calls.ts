@@ -514,7 +514,7 @@ async function settledPeerCounts(): Promise<PeerCounts> {
  */
 async function codecPctPerCall(): Promise<number> {
   const script = `
-    import { createOpusDecoder, createOpusEncoder } from ${JSON.stringify(new URL('../src/media/opus.ts', import.meta.url).pathname)};
+    import { BRIDGE_ENCODER_DEFAULTS as B, createOpusDecoder, createOpusEncoder } from ${JSON.stringify(new URL('../src/media/opus.ts', import.meta.url).pathname)};
     import { encodeDistinctTone } from ${JSON.stringify(new URL('../src/client/audio.ts', import.meta.url).pathname)};
     const frames = encodeDistinctTone(440, 1);
     // The PCM layer (media-stream) decodes with libopus's recovering decoder where it exists and loads.
@@ -523,12 +523,12 @@ async function codecPctPerCall(): Promise<number> {
       : undefined;
     const recovering = recovery?.createRecoveringDecoder(${BRIDGE_RATE});
     let dec = recovering && !(recovering instanceof Error) ? recovering : createOpusDecoder({ sampleRate: ${BRIDGE_RATE} });
-    let enc = createOpusEncoder({ application: 'voip', sampleRate: ${BRIDGE_RATE} });
+    let enc = createOpusEncoder({ ...B, sampleRate: ${BRIDGE_RATE} });
     if (${CODEC_THREADS > 0}) {
       // What the codec threads run (media/codec-worker.ts): libopus through Parley's addon, both ways.
       const r = await import(${JSON.stringify(new URL('../src/media/opus-recovery.ts', import.meta.url).pathname)});
       const addon = r.loadOpusAddon();
-      const d = addon.create(${BRIDGE_RATE}, 1), e = addon.createEncoder(${BRIDGE_RATE}, r.OPUS_APPLICATION_VOIP);
+      const d = addon.create(${BRIDGE_RATE}, 1), e = addon.createEncoder(${BRIDGE_RATE}, r.OPUS_APPLICATION_CODES[B.application], B.complexity);
       const pcm = new Int16Array(${BRIDGE_RATE / 50}), out = Buffer.allocUnsafe(4000);
       dec = { decode: (p) => (addon.decode(d, p, false, pcm), pcm) };
       enc = { encode: (p) => addon.encode(e, p, out) };

@@ -23,7 +23,7 @@ import { resolveMediaIo, resolveSrtp } from '../src/transceiver/config.ts';
 import { DEFAULT_UDP_BUFFER_BYTES, MEDIA_IO_MODES } from '../src/transceiver/media/media-socket.ts';
 import type { MediaIo, MediaPeer, MediaSocket, MediaSocketOptions } from '../src/transceiver/media/media-socket.ts';
 import { bindMediaSocket } from '../src/transceiver/media/media-socket-native.ts';
-import { defaultPeerKeys, defaultPrf, defaultX25519 } from '../src/transceiver/media/dtls-crypto-native.ts';
+import { defaultPeerKeys, defaultPrf, defaultSigner, defaultX25519 } from '../src/transceiver/media/dtls-crypto-native.ts';
 
 const [certFile, keyFile, peerFingerprint, ioArg] = process.argv.slice(2);
 if (ioArg !== undefined && !(MEDIA_IO_MODES as readonly string[]).includes(ioArg))
@@ -42,6 +42,8 @@ const x25519 = defaultX25519();
 const prf = defaultPrf();
 /** The transceiver's peer certificate keys: native where the addon is built. */
 const peerKeys = defaultPeerKeys();
+/** The transceiver's signer (our ServerKeyExchange signature): native where the addon is built. */
+const signer = defaultSigner();
 /** The transceiver's DTLS record AEAD (config.ts resolveSrtp: native unless --srtp ts). */
 const recordAead = resolveSrtp(undefined).recordAead;
 
@@ -61,6 +63,7 @@ function onDatagram(view: Buffer, from: MediaPeer): void {
       x25519,
       prf,
       peerKeys,
+      signer,
       recordAead,
     });
     dtls.start(0);

@@ -13,7 +13,7 @@ import type { BenchRow } from '../bench-row.ts';
 import { measureServerCosts } from '../dtls-rate.ts';
 import { findGoToolchain } from '../../test/e2e/go-build.ts';
 import { microsPerCall } from '../bench-row.ts';
-import { defaultPeerKeys, defaultPrf, defaultX25519 } from '../../src/transceiver/media/dtls-crypto-native.ts';
+import { defaultPeerKeys, defaultPrf, defaultSigner, defaultX25519 } from '../../src/transceiver/media/dtls-crypto-native.ts';
 
 /** The transceiver's X25519 (native where the addon is built), on both sides as in production. */
 const x25519 = defaultX25519();
@@ -21,6 +21,8 @@ const x25519 = defaultX25519();
 const prf = defaultPrf();
 /** The transceiver's peer certificate keys (native where the addon is built). */
 const peerKeys = defaultPeerKeys();
+/** The transceiver's signer (native where the addon is built). */
+const signer = defaultSigner();
 
 const clientCert = generateCertificate(seededRng('bench-client'));
 const serverCert = generateCertificate(seededRng('bench-server'));
@@ -37,6 +39,7 @@ function pair(seed: number, server: DtlsCertificate, suites?: string[]): { clien
       x25519,
       prf,
       peerKeys,
+      signer,
     }),
     server: new DtlsEndpoint({
       role: 'server',
@@ -46,6 +49,7 @@ function pair(seed: number, server: DtlsCertificate, suites?: string[]): { clien
       x25519,
       prf,
       peerKeys,
+      signer,
     }),
   };
 }

@@ -25,6 +25,7 @@ static const uint8_t CLIENT_IP[4] = {192, 0, 2, 7};
 static const uint16_t CLIENT_PORT = 40000;
 static const uint8_t TRANSCEIVER_IP[4] = {10, 1, 2, 3};
 static const uint16_t TRANSCEIVER_PORT = 7000;
+static const char FLOW_UFRAG[] = "flowtoken";
 
 static void v4(addr_u *a, const uint8_t ip[4], uint16_t port) {
   memset(a, 0, sizeof *a);
@@ -59,6 +60,8 @@ static relay_t *make_relay(void) {
     assert(e);
     v4(&e->dst, TRANSCEIVER_IP, TRANSCEIVER_PORT);
     e->dstlen = sizeof e->dst.v4;
+    /* Flows have their call's token: a Binding request naming it is forwarded by the loop (check_for_flow). */
+    e->ufrag = (char *)FLOW_UFRAG;
   }
   return r;
 }

@@ -16,6 +16,10 @@
 //       2048..4096 bits, else undefined (the kinds src/core/dtls/signature.ts accepts).
 //   verifySignature(key, sha384, pss, data, signature) → boolean: an ECDSA (DER) or RSA PKCS#1
 //       v1.5 / PSS (salt = hash length) signature over data with SHA-256 or SHA-384.
+//   signingKey(pkcs8) → key | undefined: our certificate's private key from its PKCS#8 DER, read
+//       once per certificate; undefined unless it is ECDSA P-256/P-384 or RSA 2048..4096.
+//   sign(key, sha384, pss, data) → Buffer: an ECDSA (DER) or RSA PKCS#1 v1.5 / PSS (salt = hash
+//       length) signature over data with SHA-256 or SHA-384 (ServerKeyExchange, CertificateVerify).
 //
 // Why: node:crypto's route to the same two scalar multiplications is createPrivateKey and
 // createPublicKey with `raw-*` key formats and diffieHellman. Each key import with an options
@@ -43,9 +47,16 @@
 // to 1024 bytes; wrong types throw TypeError, oversized inputs RangeError. OpenSSL's error queue
 // is cleared after every refusal so node:crypto never sees our errors.
 //
+// Our signature: node:crypto's one-shot sign runs node's argument checks and its sign job around
+// EVP_DigestSign with the KeyObject's key, and returns a fresh Buffer; here the EVP_PKEY is read
+// once per certificate (an external with its own type tag) and each signature is one call. Inputs:
+// PKCS#8 up to 65535 bytes, data up to 1 MiB; the key kind is checked when it is read, PSS only
+// with RSA.
+//
 // Node-API only (node_api.h, NAPI_VERSION 8).
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <node_api.h>
@@ -61,6 +72,7 @@
 #define X25519_BYTES 32
 
 static const napi_type_tag PEER_KEY_TAG = {0x7061726c65795045ULL, 0x45524b6579746167ULL}; /* "parleyPE" "ERKeytag" */
+static const napi_type_tag SIGNING_KEY_TAG = {0x7061726c65795349ULL, 0x474e4b6579746167ULL}; /* "parleySI" "GNKeytag" */
 static const napi_type_tag KEY_TAG = {0x7061726c65794478ULL, 0x32353531396b6579ULL}; /* "parleyDx" "25519key" */
 
 #define THROW_TYPE(env, msg) \
@@ -251,19 +263,140 @@ static napi_value tls12_prf(napi_env env, napi_callback_info info) {
 #define SIGNED_MAX_BYTES (1 << 20)
 #define SIGNATURE_MAX_BYTES 1024
 
-/* certificateKey(der: Uint8Array) → key | undefined */
-static napi_value certificate_key(napi_env env, napi_callback_info info) {
+/* The one Uint8Array argument of `call`, at most `max` bytes; 0 with a TypeError or RangeError thrown. */
+static int one_bytes_arg(napi_env env, napi_callback_info info, const char *call, size_t max, const uint8_t **data, size_t *len) {
   size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  char msg[96];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
+  if (argc < 1 || !bytes_of(env, argv[0], data, len)) {
+    snprintf(msg, sizeof msg, "%s takes a Uint8Array", call);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  if (*len > max) {
+    snprintf(msg, sizeof msg, "%s: larger than %zu bytes", call, max);
+    napi_throw_range_error(env, NULL, msg);
+    return 0;
+  }
+  return 1;
+}
+
+/* RSA: PKCS#1 v1.5, or PSS with salt = hash length (RFC 8446 §4.2.3); nothing to set for ECDSA. */
+static int set_padding(EVP_PKEY_CTX *pctx, int is_rsa, bool pss) {
+  return (!is_rsa || EVP_PKEY_CTX_set_rsa_padding(pctx, pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING) == 1) &&
+         (!pss || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1);
+}
+
+/* One DER TLV at *p (before end), definite length of at most 3 bytes: its tag and contents; moves
+ * *p past it. 0 when it does not fit. */
+static int der_next(const uint8_t **p, const uint8_t *end, uint8_t *tag, const uint8_t **body, size_t *len) {
+  if (end - *p < 2) return 0;
+  const uint8_t *q = *p + 2;
+  size_t l = (*p)[1];
+  if (l & 0x80) {
+    size_t n = l & 0x7f;
+    if (n < 1 || n > 3 || (size_t)(end - q) < n) return 0;
+    l = 0;
+    for (size_t i = 0; i < n; i++) l = (l << 8) | q[i];
+    q += n;
+  }
+  if ((size_t)(end - q) < l) return 0;
+  *tag = (*p)[0];
+  *body = q;
+  *len = l;
+  *p = q + l;
+  return 1;
+}
+
+/* der_next that also requires `want` as the tag. */
+static int der_expect(const uint8_t **p, const uint8_t *end, uint8_t want, const uint8_t **body, size_t *len) {
+  uint8_t tag;
+  return der_next(p, end, &tag, body, len) && tag == want;
+}
+
+#define DER_SEQUENCE 0x30
+#define DER_INTEGER 0x02
+#define DER_BIT_STRING 0x03
+#define DER_OID 0x06
+#define DER_VERSION 0xa0 /* [0] EXPLICIT, RFC 5280 §4.1 */
+
+static const uint8_t OID_EC_PUBLIC_KEY[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};     /* 1.2.840.10045.2.1 */
+static const uint8_t OID_P256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07}; /* 1.2.840.10045.3.1.7 */
+static const uint8_t OID_P384[] = {0x2b, 0x81, 0x04, 0x00, 0x22};                   /* 1.3.132.0.34 */
+
+static int oid_is(const uint8_t *body, size_t len, const uint8_t *oid, size_t oid_len) {
+  return len == oid_len && memcmp(body, oid, len) == 0;
+}
+
+/*
+ * The key of an ECDSA P-256/P-384 certificate without OpenSSL's X.509 parser, whose key decoding
+ * (the legacy attempt, then a provider decoder) was most of a peer certificate's cost: a walk of
+ * RFC 5280 §4.1 down to subjectPublicKeyInfo — the certificate must be exactly one SEQUENCE of
+ * tbsCertificate, signatureAlgorithm and signatureValue, and tbsCertificate must hold each field
+ * up to the key as a whole TLV with the right tag — then the point through EVP_PKEY_fromdata,
+ * which refuses a point that is not on the curve. The fields the walk skips (serial, names,
+ * validity) are not checked: WebRTC authenticates the certificate by its fingerprint, checked
+ * before this is called, and reads nothing else from it.
+ * Returns 1 with *key set (NULL when the key does not import), 0 when this is not such a
+ * certificate by the walk (the caller asks d2i_X509).
+ */
+static int ec_certificate_key(const uint8_t *der, size_t der_len, EVP_PKEY **key) {
+  const uint8_t *p = der, *end = der + der_len, *cert, *tbs, *f, *spki, *alg, *oid, *bits;
+  size_t cert_len, tbs_len, f_len, spki_len, alg_len, oid_len, bits_len;
+  uint8_t tag;
+  *key = NULL;
+  if (!der_expect(&p, end, DER_SEQUENCE, &cert, &cert_len) || p != end) return 0;
+  const uint8_t *c = cert, *cert_end = cert + cert_len;
+  if (!der_expect(&c, cert_end, DER_SEQUENCE, &tbs, &tbs_len) || !der_expect(&c, cert_end, DER_SEQUENCE, &f, &f_len) ||
+      !der_expect(&c, cert_end, DER_BIT_STRING, &f, &f_len) || c != cert_end)
+    return 0;
+  const uint8_t *t = tbs, *tbs_end = tbs + tbs_len;
+  if (!der_next(&t, tbs_end, &tag, &f, &f_len)) return 0;
+  if (tag == DER_VERSION && !der_next(&t, tbs_end, &tag, &f, &f_len)) return 0;
+  if (tag != DER_INTEGER) return 0; /* serialNumber */
+  /* signature, issuer, validity, subject */
+  for (int i = 0; i < 4; i++)
+    if (!der_expect(&t, tbs_end, DER_SEQUENCE, &f, &f_len)) return 0;
+  if (!der_expect(&t, tbs_end, DER_SEQUENCE, &spki, &spki_len)) return 0;
+  const uint8_t *k = spki, *spki_end = spki + spki_len;
+  if (!der_expect(&k, spki_end, DER_SEQUENCE, &alg, &alg_len) || !der_expect(&k, spki_end, DER_BIT_STRING, &bits, &bits_len) ||
+      k != spki_end)
+    return 0;
+  const uint8_t *a = alg, *alg_end = alg + alg_len;
+  if (!der_expect(&a, alg_end, DER_OID, &oid, &oid_len) || !oid_is(oid, oid_len, OID_EC_PUBLIC_KEY, sizeof OID_EC_PUBLIC_KEY) ||
+      !der_expect(&a, alg_end, DER_OID, &oid, &oid_len) || a != alg_end)
+    return 0;
+  const char *group = oid_is(oid, oid_len, OID_P256, sizeof OID_P256)   ? "prime256v1"
+                      : oid_is(oid, oid_len, OID_P384, sizeof OID_P384) ? "secp384r1"
+                                                                         : NULL;
+  /* the BIT STRING: no unused bits, then the point (RFC 5480 §2.2) */
+  if (group == NULL || bits_len < 2 || bits[0] != 0) return 0;
+  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)(bits + 1), bits_len - 1),
+      OSSL_PARAM_construct_end(),
+  };
+  if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 || EVP_PKEY_fromdata(ctx, key, EVP_PKEY_PUBLIC_KEY, params) != 1) *key = NULL;
+  EVP_PKEY_CTX_free(ctx);
+  return 1;
+}
+
+/* certificateKey(der: Uint8Array) → key | undefined */
+static napi_value certificate_key(napi_env env, napi_callback_info info) {
   const uint8_t *der;
   size_t der_len;
-  if (argc < 1 || !bytes_of(env, argv[0], &der, &der_len)) THROW_TYPE(env, "certificateKey(der) takes a Uint8Array");
-  if (der_len > CERT_MAX_BYTES) THROW_RANGE(env, "certificateKey: certificate larger than 65535 bytes");
-  const unsigned char *p = der;
-  X509 *cert = der_len > 0 ? d2i_X509(NULL, &p, (long)der_len) : NULL;
-  EVP_PKEY *key = cert != NULL && p == der + der_len ? X509_get_pubkey(cert) : NULL; /* its own reference */
-  X509_free(cert);
+  if (!one_bytes_arg(env, info, "certificateKey(der)", CERT_MAX_BYTES, &der, &der_len)) return NULL;
+  EVP_PKEY *key = NULL;
+  int ec = ec_certificate_key(der, der_len, &key);
+  if (ec == 0) {
+    /* not an ECDSA P-256/P-384 certificate by the walk: OpenSSL's whole X.509 parser decides */
+    const unsigned char *p = der;
+    X509 *cert = der_len > 0 ? d2i_X509(NULL, &p, (long)der_len) : NULL;
+    key = cert != NULL && p == der + der_len ? X509_get_pubkey(cert) : NULL; /* its own reference */
+    X509_free(cert);
+  }
   if (key == NULL) {
     ERR_clear_error();
     return undef(env);
@@ -284,14 +417,8 @@ static EVP_PKEY *peer_key_of(napi_env env, napi_value v) {
   return key;
 }
 
-/* keyKind(key) → 'ecdsa' | 'rsa' | undefined */
-static napi_value key_kind(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1] = {NULL};
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc < 1) THROW_TYPE(env, "keyKind(key) takes a key");
-  EVP_PKEY *key = peer_key_of(env, argv[0]);
-  if (key == NULL) return NULL;
+/* 'ecdsa' (P-256/P-384), 'rsa' (2048..4096 bits) or NULL: the kinds signature.ts accepts. */
+static const char *kind_of(EVP_PKEY *key) {
   const char *kind = NULL;
   int id = EVP_PKEY_get_base_id(key);
   if (id == EVP_PKEY_EC) {
@@ -305,6 +432,18 @@ static napi_value key_kind(napi_env env, napi_callback_info info) {
     if (bits >= 2048 && bits <= 4096) kind = "rsa";
   }
   ERR_clear_error();
+  return kind;
+}
+
+/* keyKind(key) → 'ecdsa' | 'rsa' | undefined */
+static napi_value key_kind(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1] = {NULL};
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 1) THROW_TYPE(env, "keyKind(key) takes a key");
+  EVP_PKEY *key = peer_key_of(env, argv[0]);
+  if (key == NULL) return NULL;
+  const char *kind = kind_of(key);
   if (kind == NULL) return undef(env);
   napi_value result;
   return napi_create_string_latin1(env, kind, NAPI_AUTO_LENGTH, &result) == napi_ok ? result : NULL;
@@ -332,13 +471,75 @@ static napi_value verify_signature(napi_env env, napi_callback_info info) {
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   EVP_PKEY_CTX *pctx = NULL;
   int ok = ctx != NULL && EVP_DigestVerifyInit_ex(ctx, &pctx, sha384 ? "SHA384" : "SHA256", NULL, NULL, key, NULL) == 1 &&
-           (!is_rsa || EVP_PKEY_CTX_set_rsa_padding(pctx, pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING) == 1) &&
-           (!pss || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1) &&
+           set_padding(pctx, is_rsa, pss) &&
            EVP_DigestVerify(ctx, sig_len ? sig : &empty, sig_len, data_len ? data : &empty, data_len) == 1;
   EVP_MD_CTX_free(ctx); /* frees pctx too */
   ERR_clear_error();
   napi_value result;
   return napi_get_boolean(env, ok, &result) == napi_ok ? result : NULL;
+}
+
+#define PKCS8_MAX_BYTES 65535
+
+/* signingKey(pkcs8: Uint8Array) → key | undefined */
+static napi_value signing_key(napi_env env, napi_callback_info info) {
+  const uint8_t *der;
+  size_t der_len;
+  if (!one_bytes_arg(env, info, "signingKey(pkcs8)", PKCS8_MAX_BYTES, &der, &der_len)) return NULL;
+  const unsigned char *p = der;
+  PKCS8_PRIV_KEY_INFO *info8 = der_len > 0 ? d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)der_len) : NULL;
+  EVP_PKEY *key = info8 != NULL && p == der + der_len ? EVP_PKCS82PKEY(info8) : NULL;
+  PKCS8_PRIV_KEY_INFO_free(info8);
+  if (key != NULL && kind_of(key) == NULL) EVP_PKEY_free(key), key = NULL;
+  if (key == NULL) {
+    ERR_clear_error();
+    return undef(env);
+  }
+  return wrap_key(env, key, &SIGNING_KEY_TAG);
+}
+
+/* sign(key, sha384: boolean, pss: boolean, data: Uint8Array) → Buffer */
+static napi_value sign_data(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 4) THROW_TYPE(env, "sign(key, sha384, pss, data) takes four arguments");
+  bool tagged = false;
+  napi_valuetype t;
+  EVP_PKEY *key = NULL;
+  if (napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external ||
+      napi_check_object_type_tag(env, argv[0], &SIGNING_KEY_TAG, &tagged) != napi_ok || !tagged ||
+      napi_get_value_external(env, argv[0], (void **)&key) != napi_ok || key == NULL)
+    THROW_TYPE(env, "sign: not a signingKey key");
+  bool sha384, pss;
+  const uint8_t *data;
+  size_t data_len;
+  if (napi_get_value_bool(env, argv[1], &sha384) != napi_ok || napi_get_value_bool(env, argv[2], &pss) != napi_ok ||
+      !bytes_of(env, argv[3], &data, &data_len))
+    THROW_TYPE(env, "sign(key, sha384, pss, data): two booleans, then a Uint8Array");
+  if (data_len > SIGNED_MAX_BYTES) THROW_RANGE(env, "sign: data larger than 1 MiB");
+  int is_rsa = EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA;
+  if (pss && !is_rsa) THROW_RANGE(env, "sign: PSS needs an RSA key");
+  /* EVP_PKEY_get_size: the largest signature this key makes (ECDSA DER, RSA modulus bytes) */
+  int max = EVP_PKEY_get_size(key);
+  if (max <= 0 || max > SIGNATURE_MAX_BYTES) THROW_RANGE(env, "sign: unexpected key size");
+  uint8_t sig[SIGNATURE_MAX_BYTES];
+  size_t sig_len = (size_t)max;
+  static const uint8_t empty = 0;
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  EVP_PKEY_CTX *pctx = NULL;
+  int ok = ctx != NULL && EVP_DigestSignInit_ex(ctx, &pctx, sha384 ? "SHA384" : "SHA256", NULL, NULL, key, NULL) == 1 &&
+           set_padding(pctx, is_rsa, pss) &&
+           EVP_DigestSign(ctx, sig, &sig_len, data_len ? data : &empty, data_len) == 1 && sig_len <= (size_t)max;
+  EVP_MD_CTX_free(ctx); /* frees pctx too */
+  if (!ok) {
+    ERR_clear_error();
+    napi_throw_error(env, NULL, "OpenSSL could not sign");
+    return NULL;
+  }
+  void *out;
+  napi_value result;
+  return napi_create_buffer_copy(env, sig_len, sig, &out, &result) == napi_ok ? result : NULL;
 }
 
 NAPI_MODULE_INIT() {
@@ -349,6 +550,8 @@ NAPI_MODULE_INIT() {
       {"certificateKey", NULL, certificate_key, NULL, NULL, NULL, napi_default, NULL},
       {"keyKind", NULL, key_kind, NULL, NULL, NULL, napi_default, NULL},
       {"verifySignature", NULL, verify_signature, NULL, NULL, NULL, napi_default, NULL},
+      {"signingKey", NULL, signing_key, NULL, NULL, NULL, napi_default, NULL},
+      {"sign", NULL, sign_data, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

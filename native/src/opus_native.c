@@ -12,8 +12,9 @@
 //
 // The encoder (createEncoder/encode) is here for the codec worker threads
 // (src/media/codec-worker.ts): @evan/opus's Rust addon crashes when a worker thread's environment
-// is torn down, this one has no per-environment state and does not. Same libopus defaults as
-// media/opus.ts's encoder (application only; no bitrate or FEC set).
+// is torn down, this one has no per-environment state and does not. Same settings as
+// media/opus.ts's encoder: the application and the complexity (OPUS_SET_COMPLEXITY through
+// opus_encoder_ctl), no bitrate or FEC set.
 //
 // Node-API only (node_api.h, NAPI_VERSION 8). One decoder or encoder = a napi external with its
 // own type tag, destroyed by its finalizer.
@@ -32,6 +33,9 @@ typedef struct OpusEncoder OpusEncoder;
 typedef OpusEncoder *(*enc_create_fn)(int32_t fs, int channels, int application, int *error);
 typedef int32_t (*encode_fn)(OpusEncoder *st, const int16_t *pcm, int frame_size, unsigned char *data, int32_t max_data_bytes);
 typedef void (*enc_destroy_fn)(OpusEncoder *st);
+typedef int (*enc_ctl_fn)(OpusEncoder *st, int request, ...);
+/* opus_defines.h */
+#define PARLEY_OPUS_SET_COMPLEXITY_REQUEST 4010
 
 static const napi_type_tag DEC_TAG = {0x7061726c6579ULL, 0x6f7075735f646563ULL}; /* "parley" "opus_dec" */
 static const napi_type_tag ENC_TAG = {0x7061726c6579ULL, 0x6f7075735f656e63ULL}; /* "parley" "opus_enc" */
@@ -45,6 +49,7 @@ static struct {
   enc_create_fn enc_create;
   encode_fn encode;
   enc_destroy_fn enc_destroy;
+  enc_ctl_fn enc_ctl;
 } lib;
 
 static int load_lib(void) {
@@ -61,7 +66,8 @@ static int load_lib(void) {
   enc_create_fn ec = (enc_create_fn)dlsym(h, "opus_encoder_create");
   encode_fn e = (encode_fn)dlsym(h, "opus_encode");
   enc_destroy_fn ex = (enc_destroy_fn)dlsym(h, "opus_encoder_destroy");
-  if (c == NULL || d == NULL || x == NULL || ec == NULL || e == NULL || ex == NULL) {
+  enc_ctl_fn ectl = (enc_ctl_fn)dlsym(h, "opus_encoder_ctl");
+  if (c == NULL || d == NULL || x == NULL || ec == NULL || e == NULL || ex == NULL || ectl == NULL) {
     snprintf(lib.error, sizeof lib.error, "libopus.so.0 lacks opus_decoder_create/opus_decode/opus_decoder_destroy or the encoder's");
     dlclose(h);
     return 0;
@@ -72,6 +78,7 @@ static int load_lib(void) {
   lib.enc_create = ec;
   lib.encode = e;
   lib.enc_destroy = ex;
+  lib.enc_ctl = ectl;
   return 1;
 }
 
@@ -177,20 +184,31 @@ static void enc_finalize(napi_env env, void *data, void *hint) {
   if (data != NULL && lib.enc_destroy != NULL) lib.enc_destroy((OpusEncoder *)data);
 }
 
-/** createEncoder(sampleRate, application): a mono encoder; application 2048 voip, 2049 audio, 2051 restricted low delay (opus_defines.h). */
+/**
+ * createEncoder(sampleRate, application, complexity): a mono encoder; application 2048 voip, 2049
+ * audio, 2051 restricted low delay (opus_defines.h); complexity 0..10 (OPUS_SET_COMPLEXITY), or
+ * -1 (or left out) to keep libopus's default (10 in libopus 1.3).
+ */
 static napi_value create_encoder(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  int32_t rate = 0, application = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) return throw_error(env, "createEncoder(sampleRate, application)");
-  if (napi_get_value_int32(env, argv[0], &rate) != napi_ok || napi_get_value_int32(env, argv[1], &application) != napi_ok)
-    return throw_error(env, "createEncoder(sampleRate, application): numbers");
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t rate = 0, application = 0, complexity = -1;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || argc > 3)
+    return throw_error(env, "createEncoder(sampleRate, application, complexity)");
+  if (napi_get_value_int32(env, argv[0], &rate) != napi_ok || napi_get_value_int32(env, argv[1], &application) != napi_ok ||
+      (argc == 3 && napi_get_value_int32(env, argv[2], &complexity) != napi_ok))
+    return throw_error(env, "createEncoder(sampleRate, application, complexity): numbers");
+  if (complexity < -1 || complexity > 10) return throw_error(env, "createEncoder: complexity -1..10");
   if (!load_lib()) return throw_error(env, lib.error);
   int err = 0;
   OpusEncoder *enc = lib.enc_create(rate, 1, application, &err);
   if (enc == NULL || err != 0) {
     if (enc != NULL) lib.enc_destroy(enc);
     return throw_error(env, "opus_encoder_create refused the sample rate or application");
+  }
+  if (complexity >= 0 && lib.enc_ctl(enc, PARLEY_OPUS_SET_COMPLEXITY_REQUEST, (int32_t)complexity) != 0) {
+    lib.enc_destroy(enc);
+    return throw_error(env, "opus_encoder_ctl refused the complexity");
   }
   return wrap(env, enc, enc_finalize, &ENC_TAG);
 }

@@ -76,7 +76,7 @@ typedef struct {
   addr_u dst;
   socklen_t dstlen;
   uint8_t hdr[HDR];
-  char *ufrag;        /* the routing token (malloc'd; freed by the JS thread only) */
+  char *ufrag;        /* the routing token (malloc'd; freed by the JS thread only, under the lock the loops read it under) */
   uint8_t confirmed;  /* the transceiver has sent to this client (route.ts: the reply path confirms a flow) */
 } entry_t;
 
@@ -322,6 +322,41 @@ static inline int64_t coarse_now(const relay_t *r) {
 
 typedef enum { VERDICT_DROP, VERDICT_MISS, VERDICT_FORWARD } verdict_t;
 
+/* RFC 8489 §5, §14: whether `d` is a well-framed STUN Binding request whose USERNAME (the first
+   one, before MESSAGE-INTEGRITY; RFC 8445 §7.2.2 "<server ufrag>:<client ufrag>") names `ufrag`
+   as the server part — a check for the flow's own call, which route.ts forwards on the flow
+   without more ado. Framing as src/core/stun/raw.ts isWellFramed and peekUsername; only an exact
+   byte match counts, so anything it says no to goes to JS, which decides as before. */
+#define STUN_HEADER 20
+#define STUN_MAGIC 0x2112A442u
+#define STUN_USERNAME 0x0006
+#define STUN_MESSAGE_INTEGRITY 0x0008
+#define STUN_MAX_USERNAME 508
+static int check_for_flow(const uint8_t *d, size_t len, const char *ufrag) {
+  if (ufrag == NULL || len < STUN_HEADER || d[0] != 0 || d[1] != 1) return 0;
+  size_t body = ((size_t)d[2] << 8) | d[3];
+  uint32_t magic = ((uint32_t)d[4] << 24) | ((uint32_t)d[5] << 16) | ((uint32_t)d[6] << 8) | d[7];
+  if (body != len - STUN_HEADER || (body & 3) != 0 || magic != STUN_MAGIC) return 0;
+  const uint8_t *user = NULL;
+  size_t ulen = 0;
+  size_t off = STUN_HEADER;
+  while (off + 4 <= len) {
+    unsigned t = ((unsigned)d[off] << 8) | d[off + 1];
+    size_t alen = ((size_t)d[off + 2] << 8) | d[off + 3];
+    size_t next = off + 4 + ((alen + 3) & ~(size_t)3);
+    if (next > len) return 0;
+    if (user == NULL && t == STUN_USERNAME) {
+      user = d + off + 4;
+      ulen = alen;
+    }
+    if (t == STUN_MESSAGE_INTEGRITY && user == NULL) return 0;
+    off = next;
+  }
+  if (off != len || user == NULL || ulen > STUN_MAX_USERNAME) return 0;
+  size_t n = strlen(ufrag);
+  return n > 0 && ulen > n && memcmp(user, ufrag, n) == 0 && user[n] == ':';
+}
+
 /* A datagram of `len` bytes (MSG_TRUNC: `truncated`) from `src` on public socket `pi`: forward on
    the flow *e, hand to JS, or drop and count *drop. */
 static verdict_t classify_public(relay_t *r, const uint8_t *d, size_t len, int truncated, const addr_u *src, int pi, entry_t **e, int *drop) {
@@ -332,13 +367,15 @@ static verdict_t classify_public(relay_t *r, const uint8_t *d, size_t len, int t
   fkey_t k;
   key_from_sockaddr(&k, src, pi);
   *e = tab_find(r, &k);
-  /* A Binding request from a known flow goes to the control side too (route.ts: a check for
-     another call from a reused address may replace a silent flow); it is rare (consent, ~every
-     5 s), and it does not refresh last_seen here: the control side does that when it forwards.
-     Other STUN from a known flow (the client's answers to the transceiver's requests back,
-     issue #18: one of the round trips of every call's setup) carries no USERNAME route.ts would
+  /* A Binding request from a known flow is forwarded here when its USERNAME names the flow's own
+     call (check_for_flow): route.ts would forward it on the flow and stamp last_seen, as the loop
+     does — issue #18: the nominating check of a call's setup (Pion's, Chromium's) and every
+     consent check skip the hop to JS. Any other Binding request from a known flow goes to the
+     control side (route.ts: a check for another call from a reused address may replace a silent
+     flow), which stamps last_seen itself when it forwards. Other STUN from a known flow (the
+     client's answers to the transceiver's requests back) carries no USERNAME route.ts would
      read, so route.ts would forward it on the flow: the loop does, without the hop to JS. */
-  if (*e && len >= 2 && d[0] == 0 && d[1] == 1) return VERDICT_MISS;
+  if (*e && len >= 2 && d[0] == 0 && d[1] == 1 && !check_for_flow(d, len, (*e)->ufrag)) return VERDICT_MISS;
   if (!*e) {
     /* route.ts: only STUN (first byte 0..3) can make a flow, only media can be looked up */
     if (len == 0 || (d[0] > 3 && !may_be_media(d[0]))) {

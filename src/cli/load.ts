@@ -13,6 +13,14 @@ import { createCoreAgents } from '../client/core-agents.ts';
 import { runLoad } from '../client/load.ts';
 import type { LoadProgress, LoadReport } from '../client/load.ts';
 import { candidateHost } from '../client/run-call.ts';
+import type { SrtpTransformFactory } from '../core/srtp/index.ts';
+import { loadSrtpAddon, nativeSrtpTransformFactory } from '../transceiver/media/srtp-native.ts';
+
+/** The native SRTP cipher (native/src/srtp_native.c), or undefined: the TypeScript one. */
+function nativeSrtp(): SrtpTransformFactory | undefined {
+  const addon = loadSrtpAddon();
+  return addon instanceof Error ? undefined : nativeSrtpTransformFactory(addon);
+}
 
 const positive =
   (max: number) =>
@@ -199,7 +207,9 @@ export const command: Command = {
       url: callsUrl.toString(),
       bearer: cfg.bearer,
       rng: systemRng,
-      agents: createCoreAgents(systemRng),
+      // The transceiver's native SRTP cipher where it loads: the generator shares a core with the
+      // relay and the model in bench:calls (docs/performance.md, cap200: 52 → 43 % of a core at 200 calls).
+      agents: createCoreAgents(systemRng, undefined, nativeSrtp()),
       frames,
       calls: cfg.calls,
       seconds: cfg.seconds,

@@ -16,6 +16,8 @@ import { createMediaStreamHandlerFactory } from '../transceiver/handlers/media-s
 import { loadHandlerModules } from '../transceiver/handlers/modules.ts';
 import { loadOpusAddon } from '../media/opus-recovery.ts';
 import { CodecPool } from '../media/codec-pool.ts';
+import { createInlineCodecs } from '../media/frame-codec.ts';
+import type { BridgeEncoderSettings } from '../media/opus.ts';
 import { createRealtimeHandlerFactory, REALTIME_DROP_REASONS } from '../transceiver/handlers/realtime/realtime-handler.ts';
 import { mediaStreamMetrics, realtimeDropMetric } from '../transceiver/transceiver-metrics.ts';
 import { defaultHandlers } from '../transceiver/handlers/registry.ts';
@@ -53,7 +55,9 @@ export const command: Command = {
     const cfg = resolveTransceiverConfig(argv, process.env, handlers);
     const metrics = new MetricsRegistry();
     const log = createLogger({ component: 'transceiver', level: cfg.logLevel });
-    const codecs = startCodecPool(cfg.codecThreads, log);
+    const encoder = { application: cfg.opusApplication, complexity: cfg.opusComplexity };
+    const pool = startCodecPool(cfg.codecThreads, encoder, log);
+    const codecs = pool ?? createInlineCodecs(encoder);
     if (cfg.mediaStreamUrl !== undefined) {
       handlers.register(
         'media-stream',
@@ -169,7 +173,7 @@ export const command: Command = {
       });
       await live?.close();
       await revocations?.close();
-      await codecs?.close();
+      await pool?.close();
       return 1;
     }
     const t = trx;
@@ -197,18 +201,19 @@ export const command: Command = {
     });
     await live?.close();
     await revocations?.close();
-    if (codecs !== undefined) log.info('codec threads', { ...codecs.stats });
-    await codecs?.close();
+    if (pool !== undefined) log.info('codec threads', { ...pool.stats });
+    await pool?.close();
     log.info('stopped');
     return 0;
   },
 };
 
 /** --codec-threads N > 0: the bridges' Opus work on N worker threads (media/codec-pool.ts); without the addon, a warning and the event loop. */
-function startCodecPool(threads: number, log: Logger): CodecPool | undefined {
+function startCodecPool(threads: number, encoder: BridgeEncoderSettings, log: Logger): CodecPool | undefined {
   if (threads === 0) return undefined;
   const pool = CodecPool.start({
     threads,
+    encoder,
     onError: (what, err) =>
       log.warn(what === 'worker' ? 'a codec thread failed; started again' : 'a handler threw on a codec result', { err }),
   });

@@ -153,6 +153,7 @@ export class ClientCall implements SansIo<ClientTransmit, ClientCallEvent> {
       paths: ADDRESS_PATHS,
       dtlsRole: this.#dtlsRole,
       certificate: this.#o.agents.certificate,
+      srtpTransform: this.#o.agents.srtpTransform,
       remoteFingerprint: a.fingerprint.value,
       ssrc: this.#ssrc,
       cname: this.#cname,

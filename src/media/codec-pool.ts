@@ -12,6 +12,8 @@
 import { Worker } from 'node:worker_threads';
 import { BatchWriter, CodecOp, ReplyReader } from './codec-wire.ts';
 import type { DecodeKind, FrameCodec, FrameCodecOptions, FrameCodecs, FrameCodecSink } from './frame-codec.ts';
+import { BRIDGE_ENCODER_DEFAULTS, isOpusComplexity, OPUS_APPLICATIONS } from './opus.ts';
+import type { BridgeEncoderSettings } from './opus.ts';
 import { loadOpusAddon } from './opus-recovery.ts';
 
 const WORKER_URL = new URL('./codec-worker.ts', import.meta.url);
@@ -50,6 +52,10 @@ export interface CodecPoolOptions {
   readonly batchMs?: number;
   /** Told of a worker that died and of a sink that threw (for a log line). */
   readonly onError?: (what: 'worker' | 'sink', err: unknown) => void;
+  /** The worker's script (default media/codec-worker.ts); tests give one that dies on cue. */
+  readonly workerUrl?: URL;
+  /** How every encoder of the pool encodes (default BRIDGE_ENCODER_DEFAULTS, as the inline codecs). */
+  readonly encoder?: BridgeEncoderSettings;
 }
 
 type EntryKind = DecodeKind | 'encode' | 'after';
@@ -64,6 +70,9 @@ export class CodecPool implements FrameCodecs {
   readonly #lanes: Lane[] = [];
   readonly #onError: CodecPoolOptions['onError'];
   readonly #batchMs: number;
+  readonly workerUrl: URL;
+  /** What each worker is started with (workerData). */
+  readonly encoder: BridgeEncoderSettings;
   #nextSlot = 1;
   #scheduled = false;
   #closed = false;
@@ -76,6 +85,9 @@ export class CodecPool implements FrameCodecs {
     const batchMs = o.batchMs ?? DEFAULT_CODEC_BATCH_MS;
     if (!(Number.isInteger(batchMs) && batchMs >= 0 && batchMs <= 100))
       return new RangeError(`codec batch must be an integer in 0..100 ms, got ${o.batchMs}`);
+    const enc = o.encoder ?? BRIDGE_ENCODER_DEFAULTS;
+    if (!(OPUS_APPLICATIONS as readonly string[]).includes(enc.application) || !isOpusComplexity(enc.complexity))
+      return new RangeError(`codec encoder settings: application ${enc.application}, complexity ${enc.complexity}`);
     const addon = loadOpusAddon();
     if (addon instanceof Error) return addon;
     return new CodecPool(o);
@@ -84,6 +96,8 @@ export class CodecPool implements FrameCodecs {
   private constructor(o: CodecPoolOptions) {
     this.#onError = o.onError;
     this.#batchMs = o.batchMs ?? DEFAULT_CODEC_BATCH_MS;
+    this.workerUrl = o.workerUrl ?? WORKER_URL;
+    this.encoder = { ...(o.encoder ?? BRIDGE_ENCODER_DEFAULTS) };
     for (let i = 0; i < o.threads; i++) this.#lanes.push(new Lane(this));
   }
 
@@ -149,12 +163,18 @@ class Lane {
   }
 
   #start(): Worker {
-    const w = new Worker(WORKER_URL);
+    const w = new Worker(this.#pool.workerUrl, { workerData: this.#pool.encoder });
     w.unref();
     w.on('message', (buf: ArrayBuffer) => this.#onReply(buf));
-    w.on('error', (err) => this.#pool.report('worker', err));
-    w.on('exit', () => {
-      if (!this.#closed) this.#restart();
+    let errored = false;
+    w.on('error', (err) => {
+      errored = true;
+      this.#pool.report('worker', err);
+    });
+    w.on('exit', (code) => {
+      if (this.#closed) return;
+      if (!errored) this.#pool.report('worker', new Error(`codec worker exited with code ${code}`));
+      this.#restart();
     });
     return w;
   }

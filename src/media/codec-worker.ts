@@ -4,15 +4,19 @@
 // @evan/opus: that addon crashes when a worker thread's environment is torn down.
 // Bounded: at most MAX_SLOTS codecs; a record it cannot read ends the batch (the pool sees the
 // short reply, fails what is missing and counts it); nothing a batch says throws out of it.
-import { parentPort } from 'node:worker_threads';
+// Every encoder uses the pool's BridgeEncoderSettings (the worker's workerData).
+import { parentPort, workerData } from 'node:worker_threads';
 import { CodecOp, RECORD_HEADER, BatchWriter } from './codec-wire.ts';
-import { loadOpusAddon, OPUS_APPLICATION_VOIP } from './opus-recovery.ts';
+import type { BridgeEncoderSettings } from './opus.ts';
+import { loadOpusAddon, OPUS_APPLICATION_CODES } from './opus-recovery.ts';
 
 const MAX_SLOTS = 100_000;
 const loaded = loadOpusAddon();
 if (loaded instanceof Error) throw loaded;
 const addon = loaded;
 const port = parentPort!;
+const encoder = workerData as BridgeEncoderSettings;
+const application = OPUS_APPLICATION_CODES[encoder.application];
 
 interface Slot {
   readonly dec: object;
@@ -39,7 +43,7 @@ function run(buf: ArrayBuffer): void {
       try {
         slots.set(id, {
           dec: addon.create(rate, 1),
-          enc: addon.createEncoder(rate, OPUS_APPLICATION_VOIP),
+          enc: addon.createEncoder(rate, application, encoder.complexity),
           pcm: new Int16Array(rate / 50),
         });
       } catch {

@@ -4,9 +4,10 @@
 // on the calling thread (media/opus.ts, media/opus-recovery.ts: what every call did before), and
 // media/codec-pool.ts runs them on worker threads, results arriving a turn later. The bridges are
 // written once against this shape, so both behave the same apart from when a result arrives.
+// Both encode with the process's BridgeEncoderSettings (media/opus.ts: application and complexity).
 // Not here: jitter buffering, framing, pacing (the bridges and the call's output queue).
-import { createOpusDecoder, createOpusEncoder } from './opus.ts';
-import type { OpusDecoder, OpusEncoder, PcmRate } from './opus.ts';
+import { BRIDGE_ENCODER_DEFAULTS, createOpusDecoder, createOpusEncoder } from './opus.ts';
+import type { BridgeEncoderSettings, OpusDecoder, OpusEncoder, PcmRate } from './opus.ts';
 import { createRecoveringDecoder } from './opus-recovery.ts';
 import type { RecoveringDecoder } from './opus-recovery.ts';
 
@@ -54,12 +55,17 @@ export interface FrameCodecs {
   open(options: FrameCodecOptions, sink: FrameCodecSink): FrameCodec;
 }
 
-/** Each operation at once, on the calling thread: @evan/opus, with libopus's recovering decoder when asked and it loads. */
-export const inlineCodecs: FrameCodecs = {
-  open(options, sink) {
-    return new InlineCodec(options, sink);
-  },
-};
+/** Each operation at once, on the calling thread: @evan/opus, with libopus's recovering decoder when asked and it loads; encodes with `encoder`. */
+export function createInlineCodecs(encoder: BridgeEncoderSettings = BRIDGE_ENCODER_DEFAULTS): FrameCodecs {
+  return {
+    open(options, sink) {
+      return new InlineCodec(options, sink, encoder);
+    },
+  };
+}
+
+/** createInlineCodecs with the default encoder settings (what a handler given no codecs uses). */
+export const inlineCodecs: FrameCodecs = createInlineCodecs();
 
 class InlineCodec implements FrameCodec {
   readonly recovering: boolean;
@@ -70,14 +76,14 @@ class InlineCodec implements FrameCodec {
   readonly #encoder: OpusEncoder;
   #closed = false;
 
-  constructor(o: FrameCodecOptions, sink: FrameCodecSink) {
+  constructor(o: FrameCodecOptions, sink: FrameCodecSink, encoder: BridgeEncoderSettings) {
     this.#sink = sink;
     this.#samples = o.sampleRate / 50;
     const recovery = o.recovery ? createRecoveringDecoder(o.sampleRate) : undefined;
     this.#recovery = recovery instanceof Error ? undefined : recovery;
     this.recovering = this.#recovery !== undefined;
     this.#decoder = this.#recovery ? undefined : createOpusDecoder({ sampleRate: o.sampleRate });
-    this.#encoder = createOpusEncoder({ application: 'voip', sampleRate: o.sampleRate });
+    this.#encoder = createOpusEncoder({ ...encoder, sampleRate: o.sampleRate });
   }
 
   get pendingEncodes(): number {

@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { MediaError, MediaErrorCode } from './errors.ts';
-import type { PcmRate } from './opus.ts';
+import type { OpusApplication, PcmRate } from './opus.ts';
 
 export const OPUS_ADDON_PATH = new URL('../../native/build/Release/parley_opus.node', import.meta.url).pathname;
 
@@ -19,14 +19,19 @@ export interface OpusAddon {
   available(): true | string;
   create(sampleRate: number, channels: number): object;
   decode(decoder: object, packet: Buffer | null, fec: boolean, out: Int16Array): number;
-  /** A mono encoder; application as opus_defines.h (2048 voip). */
-  createEncoder(sampleRate: number, application: number): object;
+  /** A mono encoder; application as opus_defines.h (OPUS_APPLICATION_CODES); complexity 0..10, or -1 (or left out) for libopus's default. */
+  createEncoder(sampleRate: number, application: number, complexity?: number): object;
   /** Encodes one frame of `pcm` into `out`; the packet's length, or a negative libopus error. */
   encode(encoder: object, pcm: Int16Array, out: Buffer): number;
 }
 
-/** opus_defines.h: OPUS_APPLICATION_VOIP, what every Parley encoder uses (media/opus.ts's default). */
+/** opus_defines.h: OPUS_APPLICATION_VOIP (media/opus.ts's default for an encoder of its own). */
 export const OPUS_APPLICATION_VOIP = 2048;
+/** opus_defines.h: each application's code, for createEncoder. */
+export const OPUS_APPLICATION_CODES = { voip: OPUS_APPLICATION_VOIP, audio: 2049, restricted_lowdelay: 2051 } as const satisfies Record<
+  OpusApplication,
+  number
+>;
 
 export interface RecoveringDecoder {
   readonly sampleRate: PcmRate;

@@ -7,8 +7,8 @@
 // takes the lower rate as its input bandwidth), so a bridge that wants 24 kHz or 8 kHz PCM asks
 // the codec for it instead of resampling 48 kHz PCM in JavaScript. It is not a jitter buffer or
 // a packet-loss concealer; it encodes one frame and decodes one packet.
-// Cost on the reference machine (AMD EPYC, Node 24, native): ~55 µs to encode and ~17 µs to
-// decode one 20 ms mono frame (see docs/media.md), so it is safe to call on the event loop.
+// Cost: see docs/media.md ("Encoder settings"); what an encode costs depends on the settings
+// and on the signal far more than on the machine (bench/opus-settings.ts measures both).
 import { Decoder, Encoder } from '@evan/opus';
 import { OPUS_CLOCK_RATE, TICKS_PER_FRAME } from '../core/rtp/index.ts';
 import { MediaError, MediaErrorCode } from './errors.ts';
@@ -31,6 +31,25 @@ const MAX_PACKET_SAMPLES = 5760;
 
 export type OpusChannels = 1 | 2;
 export type OpusApplication = 'voip' | 'audio' | 'restricted_lowdelay';
+export const OPUS_APPLICATIONS = ['voip', 'audio', 'restricted_lowdelay'] as const satisfies readonly OpusApplication[];
+/** libopus's OPUS_SET_COMPLEXITY range: 0 (cheapest) .. 10 (libopus's default). */
+export const OPUS_MAX_COMPLEXITY = 10;
+
+/**
+ * How the bridges (realtime, media-stream and PCM handlers: media/frame-codec.ts, the codec
+ * threads) encode what the model or agent says. The default, chosen by bench/opus-settings.ts
+ * (numbers and the quality bound in docs/media.md, "Encoder settings"): application `audio` at
+ * complexity 5 — below complexity 7 libopus skips its signal analysis and, with `audio`, codes
+ * 24 kHz speech as CELT at its default 27 kbit/s: ~6× cheaper per frame than `voip` at 10 on
+ * voiced speech, with a log-spectral distance no worse; ~2× cheaper at 8 kHz. The transceiver's
+ * --opus-application and --opus-complexity change it.
+ */
+export interface BridgeEncoderSettings {
+  readonly application: OpusApplication;
+  /** 0..10 (OPUS_SET_COMPLEXITY). */
+  readonly complexity: number;
+}
+export const BRIDGE_ENCODER_DEFAULTS: BridgeEncoderSettings = { application: 'audio', complexity: 5 };
 
 export interface OpusEncoderOptions {
   /** The PCM rate encode() takes (default 48000); the packets are Opus on the 48 kHz RTP clock whatever it is. */
@@ -41,6 +60,8 @@ export interface OpusEncoderOptions {
   readonly bitrate?: number;
   /** In-band FEC (RFC 6716 §2.1.7, what useinbandfec=1 asks a sender for), tuned for this expected loss in per cent (1..100). */
   readonly inbandFecLossPercent?: number;
+  /** OPUS_SET_COMPLEXITY, 0..10 (libopus's default 10 when omitted). */
+  readonly complexity?: number;
 }
 
 export interface OpusDecoderOptions {
@@ -67,6 +88,10 @@ export interface OpusDecoder {
   close(): void;
 }
 
+export function isOpusComplexity(c: number): boolean {
+  return Number.isInteger(c) && c >= 0 && c <= OPUS_MAX_COMPLEXITY;
+}
+
 function checkCommon(sampleRate: number | undefined, channels: number | undefined): { channels: OpusChannels; rate: OpusPcmRate } {
   const rate = sampleRate ?? OPUS_SAMPLE_RATE;
   if (!(OPUS_PCM_RATES as readonly number[]).includes(rate)) {
@@ -88,6 +113,11 @@ export function createOpusEncoder(options: OpusEncoderOptions = {}): OpusEncoder
     throw new MediaError(MediaErrorCode.BadOption, `unknown Opus application ${String(application)}`);
   }
   let encoder: Encoder | undefined = new Encoder({ channels, sample_rate: rate, application });
+  if (options.complexity !== undefined) {
+    const c = options.complexity;
+    if (!isOpusComplexity(c)) throw new MediaError(MediaErrorCode.BadOption, `Opus complexity must be an integer in 0..10, got ${c}`);
+    encoder.complexity = c as 0;
+  }
   if (options.bitrate !== undefined) {
     const b = options.bitrate;
     if (!Number.isInteger(b) || b < 500 || b > 512000) {

@@ -25,6 +25,8 @@ import { formatRelaySpec, parseRelaySpec } from './relays/relay-spec.ts';
 import type { RelaySpec } from './relays/relay-spec.ts';
 import { MEDIA_IO_MODES } from './media/media-socket.ts';
 import { MAX_CODEC_THREADS } from '../media/codec-pool.ts';
+import { BRIDGE_ENCODER_DEFAULTS, OPUS_APPLICATIONS, OPUS_MAX_COMPLEXITY } from '../media/opus.ts';
+import type { OpusApplication } from '../media/opus.ts';
 import type { MediaIo } from './media/media-socket.ts';
 import { DEFAULT_MEDIA_BATCH_US, loadMediaSocketAddon } from './media/media-socket-native.ts';
 import { ConfigError } from '../common/config-error.ts';
@@ -359,6 +361,22 @@ export const transceiverSettings = {
     defaultText: '0 (on the event loop)',
     parse: parsers.int(0, MAX_CODEC_THREADS),
     help: 'worker threads for the Opus decode and encode of the realtime and media-stream handlers (each call on one thread, one message per thread per event-loop turn): 0 keeps them on the event loop; about one per core beyond the first lets calls use more than one core (docs/media.md); needs the native Opus addon (without it: a warning, and 0)',
+  }),
+  opusApplication: setting<OpusApplication>({
+    flag: 'opus-application',
+    env: 'PARLEY_OPUS_APPLICATION',
+    metavar: 'APP',
+    default: BRIDGE_ENCODER_DEFAULTS.application,
+    parse: parsers.oneOf(OPUS_APPLICATIONS),
+    help: `libopus application of the bridges' encoder (realtime and media-stream handlers, inline and on codec threads): ${OPUS_APPLICATIONS.join(', ')}; with audio and --opus-complexity ≤ 6 libopus codes speech as CELT, the cheapest (docs/media.md, "Encoder settings")`,
+  }),
+  opusComplexity: setting({
+    flag: 'opus-complexity',
+    env: 'PARLEY_OPUS_COMPLEXITY',
+    metavar: 'N',
+    default: BRIDGE_ENCODER_DEFAULTS.complexity,
+    parse: parsers.int(0, OPUS_MAX_COMPLEXITY),
+    help: 'libopus complexity of the bridges\' encoder, 0..10 (10: libopus\'s own default, the dearest; docs/media.md, "Encoder settings")',
   }),
   handlerModules: setting<string[]>({
     flag: 'handler-module',

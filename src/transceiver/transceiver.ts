@@ -11,7 +11,7 @@ import type { DtlsCertificate } from '../core/dtls/index.ts';
 import type { Rng } from '../core/rng.ts';
 import type { SrtpTransformFactory } from '../core/srtp/index.ts';
 import type { DtlsCrypto } from '../core/dtls/index.ts';
-import { defaultPeerKeys, defaultPrf, defaultX25519 } from './media/dtls-crypto-native.ts';
+import { defaultPeerKeys, defaultPrf, defaultSigner, defaultX25519 } from './media/dtls-crypto-native.ts';
 import type { Keyring } from '../core/token/index.ts';
 import { systemClock } from '../common/clock.ts';
 import type { Clock, Timer } from '../common/clock.ts';
@@ -176,6 +176,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
       x25519: o.dtlsCrypto?.x25519 ?? defaultX25519(),
       prf: o.dtlsCrypto?.prf ?? defaultPrf(),
       peerKeys: o.dtlsCrypto?.peerKeys ?? defaultPeerKeys(),
+      signer: o.dtlsCrypto?.signer ?? defaultSigner(),
       recordAead: o.dtlsCrypto?.recordAead,
     },
     tokenEnded: o.tokenEnded,

@@ -15,6 +15,7 @@ import { analyzeTone } from '../../src/media/analysis.ts';
 import { createOpusEncoder } from '../../src/media/opus.ts';
 import { createRecoveringDecoder, loadOpusAddon } from '../../src/media/opus-recovery.ts';
 import { encodeTone } from '../../src/client/audio.ts';
+import { POISON } from './fixtures/codec-worker-cue.ts';
 
 const addon = loadOpusAddon();
 const skip = addon instanceof Error && process.env.CI !== 'true' ? addon.message : false;
@@ -223,6 +224,54 @@ test('a codec whose rate libopus refuses fails its operations (counted); the wor
     assert.equal(pool.stats.restarts, 0);
     refused.close();
     fine.close();
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a worker that dies fails what it had (counted), is started again, and its calls go on with fresh codecs', { skip }, async () => {
+  const errors: string[] = [];
+  const pool = CodecPool.start({
+    threads: 1,
+    workerUrl: new URL('./fixtures/dying-codec-worker.ts', import.meta.url),
+    onError: (what) => errors.push(what),
+  });
+  assert.ok(pool instanceof CodecPool, String(pool));
+  try {
+    const a = recorder();
+    const b = recorder();
+    const encoder = pool.open({ sampleRate: 24000, recovery: false }, a.sink);
+    const decoder = pool.open({ sampleRate: 8000, recovery: true }, b.sink);
+    const packet = createOpusEncoder({ sampleRate: 8000 }).encode(new Int16Array(160));
+    const frame = new Int16Array(480).fill(1000);
+    encoder.encode(frame);
+    decoder.decode('packet', packet);
+    await until(() => a.opus.length === 1 && b.pcm.length === 1);
+    assert.equal(pool.stats.restarts, 0);
+
+    // One batch: a poisoned encode and a decode of the other call. The worker dies with both.
+    const poison = new Int16Array(480).fill(POISON);
+    encoder.encode(poison);
+    decoder.decode('packet', packet);
+    const marks: boolean[] = [];
+    encoder.after((cancelled) => marks.push(cancelled));
+    await until(() => pool.stats.restarts === 1 && b.events.length === 2 && marks.length === 1);
+    assert.deepEqual(b.events, ['packet', 'packet:failed'], 'the decode on the dead worker failed');
+    assert.equal(a.opus.length, 1, 'the encode on the dead worker is dropped');
+    assert.equal(encoder.pendingEncodes, 0, 'a lost encode is no longer pending (marks and the truncate count on it)');
+    assert.deepEqual(marks, [false], 'a mark behind the lost work still settles');
+    assert.equal(pool.stats.failures, 2);
+    assert.deepEqual(errors, ['worker']);
+
+    // Both calls go on, on the new worker.
+    encoder.encode(frame);
+    decoder.decode('packet', packet);
+    await until(() => a.opus.length === 2 && b.events.length === 3);
+    assert.equal(b.events[2], 'packet');
+    assert.equal(encoder.pendingEncodes, 0);
+    assert.equal(pool.stats.restarts, 1);
+    encoder.close();
+    decoder.close();
   } finally {
     await pool.close();
   }

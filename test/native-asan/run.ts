@@ -18,7 +18,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 /**
  * The native test files: the relay datapath, the native SRTP transforms and DTLS record AEAD, the
  * media socket, the Opus decoder, loss recovery and encoder (inline and on codec threads), the
- * DTLS X25519, PRF and peer keys.
+ * DTLS X25519, PRF, peer keys and signer.
  */
 const DEFAULT_FILES = [
   'test/relay/native-datapath.test.ts',
@@ -29,6 +29,7 @@ const DEFAULT_FILES = [
   'test/transceiver/dtls-x25519-native.test.ts',
   'test/transceiver/dtls-prf-native.test.ts',
   'test/transceiver/dtls-peer-key-native.test.ts',
+  'test/transceiver/dtls-signer-native.test.ts',
   'test/transceiver/dtls-aead-native-matches-node.test.ts',
   'test/media/codec-pool.test.ts',
   'test/handlers/pcm-codec-modes.test.ts',

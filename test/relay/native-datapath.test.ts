@@ -17,6 +17,7 @@ import type { DatapathOptions } from '../../src/relay/datapath.ts';
 import type { FlowView } from '../../src/relay/flow-index.ts';
 import { NATIVE_STATS_BASE, Slot, dropSlot, newStats } from '../../src/relay/stats.ts';
 import { rng, rtp, v4 } from './helpers.ts';
+import { StunClass, StunMethod, encodeStun, usernameAttribute } from '../../src/core/stun/index.ts';
 import type { TestSocket } from './harness.ts';
 import { openSocket } from './harness.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -260,6 +261,62 @@ test(
       index?.sweep(0, 0, () => {}),
       0,
     );
+  },
+);
+
+test(
+  "native datapath: a Binding request naming the flow's own call is forwarded by the loop; any other goes to JS (issue #18)",
+  { skip, timeout: 30_000 },
+  async () => {
+    const o = options();
+    const { now } = o;
+    const misses: Buffer[] = [];
+    const dp = new NativeDatapath(o);
+    const sockets: TestSocket[] = [];
+    try {
+      const { publics, index } = await dp.bind({ onClientMiss: (msg) => misses.push(msg), onSocketError: () => {} });
+      const pub = publics[0];
+      const tx = await openSocket('127.0.0.2');
+      const client = await openSocket('127.0.0.1');
+      sockets.push(tx, client);
+      const t0 = now[0];
+      const ins = index.insert(
+        { client: client.address, publicIndex: 0, public: pub, dest: tx.address, ufrag: 'tok1', confirmed: false },
+        t0,
+      );
+      assert.ok(ins.kind === 'added');
+      const check = (username: string): Buffer =>
+        encodeStun(
+          { method: StunMethod.Binding, class: StunClass.Request, transactionId: rng.bytes(12), attributes: [usernameAttribute(username)] },
+          { integrityKey: 'pwd', fingerprint: true },
+        );
+
+      // The flow's own call (route.ts: forward on the flow and stamp last-seen): no hop to JS.
+      now[0] = t0 + 500;
+      const own = check('tok1:client');
+      client.send(own, pub);
+      const got = await tx.next(2000);
+      assert.deepEqual(got.msg.subarray(RELAY_HEADER_LENGTH), own);
+      assert.equal(index.get(client.address.address, client.address.port, 0)?.lastSeen, t0 + 500, 'the loop stamped last-seen');
+
+      // Another call's token, a token the flow's is only a prefix of, no colon, an empty server
+      // part, a USERNAME after MESSAGE-INTEGRITY (RFC 8489 §14.5: ignored), bad framing:
+      // route.ts decides, so each goes to JS.
+      const integrityOnly = encodeStun(
+        { method: StunMethod.Binding, class: StunClass.Request, transactionId: rng.bytes(12), attributes: [] },
+        { integrityKey: 'pwd', fingerprint: false },
+      );
+      const lateUsername = Buffer.concat([integrityOnly, Buffer.from([0, 6, 0, 12]), Buffer.from('tok1:client1')]);
+      lateUsername.writeUInt16BE(lateUsername.length - 20, 2);
+      const badFraming = Buffer.concat([own, Buffer.from([0, 0, 0, 0])]);
+      const toJs = [check('tok2:client'), check('tok1x:client'), check('tok1'), check(':tok1'), lateUsername, badFraming];
+      for (const m of toJs) client.send(m, pub);
+      await waitFor(() => misses.length === toJs.length, 2000, 'every other Binding request, to JS');
+      assert.deepEqual(misses, toJs);
+    } finally {
+      await dp.close();
+      for (const s of sockets) await s.close();
+    }
   },
 );
 

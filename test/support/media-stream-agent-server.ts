@@ -15,8 +15,10 @@ import { WebSocketServer } from 'ws';
 /** Twilio sends one `media` per 20 ms; the echo counts what it heard in those frames. */
 const FRAMES_PER_SECOND = 50;
 /** How Parley's media messages start (media-stream-handler.ts: `event` first), and where their audio is. */
-const MEDIA_PREFIX = '{"event":"media"';
-const PAYLOAD_KEY = '"payload":"';
+const MEDIA_PREFIX = Buffer.from('{"event":"media"');
+const PAYLOAD_KEY = Buffer.from('"payload":"');
+const QUOTE = 0x22;
+const REPLY_END = Buffer.from('"}}');
 
 const { values } = parseArgs({ options: { port: { type: 'string' } } });
 const wss = new WebSocketServer({ host: '127.0.0.1', port: values.port === undefined ? 0 : Number(values.port), perMessageDeflate: false });
@@ -30,26 +32,30 @@ wss.on('connection', (ws, req) => {
   const silentFrames = Number(params.get('silent_s') ?? 0) * FRAMES_PER_SECOND;
   let heard = 0;
   let streamSid = '';
-  ws.on('message', (data) => {
-    const text = String(data);
-    // The echo reads only the payload of a `media` message (what Parley sends most, 50/s per
-    // call) and writes its reply by hand: this process shares the load generator's CPU, and
-    // JSON.parse + stringify of every frame made it the bottleneck at 200 calls.
-    if (text.startsWith(MEDIA_PREFIX)) {
+  /** The reply's bytes before its payload, once the stream's id is known. */
+  let replyStart = Buffer.alloc(0);
+  ws.on('message', (data: Buffer) => {
+    // The echo works on the message's bytes: it finds the payload of a `media` message (what
+    // Parley sends most, 50/s per call) and writes its reply around those bytes, sent as a text
+    // frame — no JSON.parse, no string decode or encode. This process shares the load
+    // generator's CPU, and JSON.parse + stringify of every frame made it the bottleneck at 200 calls.
+    if (data.subarray(0, MEDIA_PREFIX.length).equals(MEDIA_PREFIX)) {
       framesHeard++;
       if (++heard > answerS * FRAMES_PER_SECOND || heard <= silentFrames) return;
-      const at = text.indexOf(PAYLOAD_KEY);
+      const at = data.indexOf(PAYLOAD_KEY);
       if (at < 0) return;
       const start = at + PAYLOAD_KEY.length;
+      const end = data.indexOf(QUOTE, start);
+      if (end < 0) return;
       framesSent++;
-      ws.send(
-        `{"event":"media","streamSid":${JSON.stringify(streamSid)},"media":{"payload":"${text.slice(start, text.indexOf('"', start))}"}}`,
-      );
+      ws.send(Buffer.concat([replyStart, data.subarray(start, end), REPLY_END]), { binary: false });
       return;
     }
-    const m = JSON.parse(text) as { event: string; streamSid?: string };
-    if (m.event === 'start') streamSid = m.streamSid ?? '';
-    else if (m.event === 'stop') ws.close(1000, 'stop');
+    const m = JSON.parse(String(data)) as { event: string; streamSid?: string };
+    if (m.event === 'start') {
+      streamSid = m.streamSid ?? '';
+      replyStart = Buffer.from(`{"event":"media","streamSid":${JSON.stringify(streamSid)},"media":{"payload":"`);
+    } else if (m.event === 'stop') ws.close(1000, 'stop');
   });
   ws.on('error', () => {});
   ws.on('close', () => process.stdout.write(`agent counts ${JSON.stringify({ framesHeard, framesSent, open: wss.clients.size })}\n`));

@@ -13,6 +13,8 @@ import { Session } from '../../src/transceiver/calls/session.ts';
 import type { CloseReason } from '../../src/transceiver/calls/call-types.ts';
 import { transceiverMetrics } from '../../src/transceiver/transceiver-metrics.ts';
 
+const options = sessionOptions;
+
 class BrokenSession extends Session {
   override handleTimeout(): void {
     throw new Error('a bug');
@@ -31,8 +33,8 @@ test('a throwing session ends as internal_error; a healthy one still times out o
   });
   endpoint.observe({ sessionClosed: (s, r) => closed.push([s.id, r]), sessionState: () => {} });
   const t0 = clock.now();
-  endpoint.add(new BrokenSession(sessionOptions('broken', t0, 30)));
-  endpoint.add(new Session(sessionOptions('healthy', t0, 80)));
+  endpoint.add(new BrokenSession(options('broken', t0, 30)));
+  endpoint.add(new Session(options('healthy', t0, 80)));
   assert.equal(endpoint.sessionCount, 2);
   assert.equal(clock.pendingTimers, 1, 'one timer for both sessions');
   clock.advance(29);

@@ -229,7 +229,7 @@ export class ClientHandshake implements HandshakeRole {
     const master = extendedMasterSecret(host.prf, preMaster, this.#transcript.hash(suite.prfHash), suite.prfHash);
     if (requested) {
       // RFC 5246 §7.4.8: the signature covers all handshake messages so far.
-      const signed = signWith(host.certificate.privateKey, this.#clientScheme!, this.#transcript.bytes());
+      const signed = signWith(host.signer, host.certificate.privateKey, this.#clientScheme!, this.#transcript.bytes());
       add(HandshakeType.certificateVerify, encodeSigned(signed));
     }
     flight.push({ kind: 'ccs', epoch: 0 });

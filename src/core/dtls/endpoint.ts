@@ -24,7 +24,7 @@ import { AeadRecordCipher, ContentType, DTLS10, DTLS12, encodeRecord, MAX_PLAINT
 import type { DtlsRecord, RecordAeadFactory } from './record.ts';
 import { ReplayWindow } from '../replay-window.ts';
 import { ServerHandshake } from './server.ts';
-import { keyKind } from './signature.ts';
+import { keyKind, nodeSigner } from './signature.ts';
 import { CIPHER_SUITES } from './suites.ts';
 import type { CipherSuite } from './suites.ts';
 import type { DtlsEvent, DtlsOptions, DtlsState, HandshakeHost, HandshakeRole, SessionSecrets } from './types.ts';
@@ -107,6 +107,7 @@ export class DtlsEndpoint {
       x25519: opts.x25519 ?? nodeX25519,
       prf: this.#prf,
       peerKeys: opts.peerKeys ?? nodePeerKeys,
+      signer: opts.signer ?? nodeSigner,
       srtpProfiles: profiles.map((p) => SrtpProfile[p]),
       cookie: typeof opts.cookie === 'function' ? opts.cookie : () => opts.cookie === true,
       cipherSuites: suites as CipherSuite[],
@@ -223,6 +224,7 @@ export class DtlsEndpoint {
       | 'x25519'
       | 'prf'
       | 'peerKeys'
+      | 'signer'
       | 'srtpProfiles'
       | 'cookie'
       | 'cipherSuites'

@@ -211,7 +211,12 @@ export class ServerHandshake implements HandshakeRole {
     );
     add(HandshakeType.certificate, encodeCertificate([host.certificate.der]));
     const params = encodeEcdhParams(eph.group, eph.publicKey);
-    const signed = signWith(host.certificate.privateKey, this.#scheme, Buffer.concat([this.#clientRandom, this.#serverRandom, params]));
+    const signed = signWith(
+      host.signer,
+      host.certificate.privateKey,
+      this.#scheme,
+      Buffer.concat([this.#clientRandom, this.#serverRandom, params]),
+    );
     add(HandshakeType.serverKeyExchange, Buffer.concat([params, encodeSigned(signed)]));
     add(
       HandshakeType.certificateRequest,

@@ -97,10 +97,24 @@ export function verifyWithKeyObject(key: KeyObject, hash: 'sha256' | 'sha384', p
   }
 }
 
+/**
+ * Signs with our certificate's private key (ServerKeyExchange, CertificateVerify): ECDSA
+ * DER-encoded, RSA PSS with salt = hash length when `pss`, else PKCS#1 v1.5. The transceiver
+ * passes the native one (src/transceiver/media/dtls-crypto-native.ts); default node:crypto's.
+ */
+export interface Signer {
+  sign(key: KeyObject, hash: 'sha256' | 'sha384', pss: boolean, data: Buffer): Buffer;
+}
+
+/** node:crypto's one-shot sign, as Signer defines it. */
+export const nodeSigner: Signer = {
+  sign: (key, hash, pss, data) => sign(hash, data, options(key, pss)),
+};
+
 /** A digitally-signed struct over `data` with `scheme` (one chooseScheme returned). */
-export function signWith(key: KeyObject, scheme: number, data: Buffer): Signed {
+export function signWith(signer: Signer, key: KeyObject, scheme: number, data: Buffer): Signed {
   const s = SCHEMES.get(scheme)!;
-  return { algorithm: scheme, signature: sign(s.hash, data, options(key, s.pss)) };
+  return { algorithm: scheme, signature: signer.sign(key, s.hash, s.pss, data) };
 }
 
 /**

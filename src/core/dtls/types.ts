@@ -9,6 +9,7 @@ import type { SrtpProfileName } from './extensions.ts';
 import type { FlightEntry } from './flight.ts';
 import type { HandshakeMessage } from './reassembly.ts';
 import type { RecordAeadFactory } from './record.ts';
+import type { Signer } from './signature.ts';
 import type { AuthKind, CipherSuite } from './suites.ts';
 
 export type { DtlsCertificate, DtlsFailure, SrtpProfileName };
@@ -43,6 +44,8 @@ export interface DtlsOptions {
   prf?: Tls12Prf;
   /** Reads the peer certificate's key (./certificate.ts): the native one of the transceiver. Default: node:crypto's X509Certificate. */
   peerKeys?: PeerKeys;
+  /** Signs with our certificate's key (./signature.ts): the native one of the transceiver. Default: node:crypto's sign. */
+  signer?: Signer;
   /** The record AEAD (the native addon); default node:crypto. */
   recordAead?: RecordAeadFactory;
 }
@@ -52,7 +55,7 @@ export interface DtlsOptions {
  * carried as one bundle from the transceiver down to each peer's DtlsEndpoint; each part
  * defaults to node:crypto's.
  */
-export type DtlsCrypto = Pick<DtlsOptions, 'x25519' | 'prf' | 'peerKeys' | 'recordAead'>;
+export type DtlsCrypto = Pick<DtlsOptions, 'x25519' | 'prf' | 'peerKeys' | 'signer' | 'recordAead'>;
 
 export type DtlsEvent =
   | { type: 'connected'; srtpProfile: SrtpProfileName; keyingMaterial: Buffer; cipherSuite: string }
@@ -80,6 +83,7 @@ export interface HandshakeHost {
   readonly x25519: X25519;
   readonly prf: Tls12Prf;
   readonly peerKeys: PeerKeys;
+  readonly signer: Signer;
   readonly srtpProfiles: readonly number[];
   /** Whether a ClientHello without a valid cookie gets a HelloVerifyRequest (asked per ClientHello). */
   readonly cookie: () => boolean;

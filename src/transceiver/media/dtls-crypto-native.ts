@@ -1,16 +1,21 @@
-// The native X25519, TLS 1.2 PRF and peer certificate keys of native/src/dtls_crypto.c behind the
-// core's X25519, Tls12Prf and PeerKeys interfaces (src/core/dtls/ecdhe.ts, prf.ts,
-// certificate.ts): the handshake's ephemeral key exchange in one addon call per step, each PRF
-// in one call, the peer's certificate key and signature check in one call each, with the OpenSSL
-// the node binary exports, where node:crypto's KeyObject, Hmac and X509Certificate objects cost
-// more than the arithmetic (docs/dtls.md, "Native X25519", "Native PRF", "Native peer key"). The transceiver hands them to every DTLS endpoint when the
-// addon is built; node:crypto's stay the fallback.
+// The native X25519, TLS 1.2 PRF, peer certificate keys and signer of native/src/dtls_crypto.c
+// behind the core's X25519, Tls12Prf, PeerKeys and Signer interfaces (src/core/dtls/ecdhe.ts,
+// prf.ts, certificate.ts, signature.ts): the handshake's ephemeral key exchange in one addon call
+// per step, each PRF in one call, the peer's certificate key and signature check in one call
+// each, our signature in one call with our key read once per certificate, with the OpenSSL the
+// node binary exports, where node:crypto's KeyObject, Hmac, X509Certificate and sign-job objects
+// cost more than the arithmetic (docs/dtls.md, "Native X25519", "Native PRF", "Native peer key",
+// "Native signature"). The transceiver hands them to every DTLS endpoint when the addon is built;
+// node:crypto's stay the fallback.
 // Not here: addon loading in src/core (the core stays free of it; it takes an X25519).
+import type { KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { X25519 } from '../../core/dtls/ecdhe.ts';
 import type { Tls12Prf } from '../../core/dtls/prf.ts';
 import type { PeerKeys } from '../../core/dtls/certificate.ts';
+import { nodeSigner } from '../../core/dtls/signature.ts';
+import type { Signer } from '../../core/dtls/signature.ts';
 import type { AuthKind } from '../../core/dtls/suites.ts';
 
 export const DTLS_CRYPTO_ADDON_PATH = new URL('../../../native/build/Release/parley_dtls_crypto.node', import.meta.url).pathname;
@@ -29,6 +34,10 @@ export interface DtlsCryptoAddon {
   keyKind(key: object): AuthKind | undefined;
   /** ECDSA (DER) or RSA PKCS#1 v1.5 / PSS over data with SHA-256 or SHA-384; false for a bad or malformed signature. */
   verifySignature(key: object, sha384: boolean, pss: boolean, data: Uint8Array, signature: Uint8Array): boolean;
+  /** Our private key from its PKCS#8 DER (at most 65535 bytes): ECDSA P-256/P-384 or RSA 2048..4096, else undefined. */
+  signingKey(pkcs8: Uint8Array): object | undefined;
+  /** ECDSA (DER) or RSA PKCS#1 v1.5 / PSS (salt = hash length) over data (at most 1 MiB) with SHA-256 or SHA-384. */
+  sign(key: object, sha384: boolean, pss: boolean, data: Uint8Array): Buffer;
 }
 
 let loaded: DtlsCryptoAddon | Error | undefined;
@@ -106,4 +115,29 @@ export function nativePeerKeys(addon: DtlsCryptoAddon): PeerKeys {
 export function defaultPeerKeys(): PeerKeys | undefined {
   const addon = loadDtlsCryptoAddon();
   return addon instanceof Error ? undefined : nativePeerKeys(addon);
+}
+
+/**
+ * Our signatures through the addon. The KeyObject's key is read into the addon once (its PKCS#8
+ * export) and kept as long as the KeyObject lives: one per certificate, as the transceiver has
+ * one. A key the addon does not take (another kind) signs through node:crypto.
+ */
+export function nativeSigner(addon: DtlsCryptoAddon): Signer {
+  const keys = new WeakMap<KeyObject, object | undefined>();
+  return {
+    sign(key, hash, pss, data) {
+      let native = keys.get(key);
+      if (native === undefined && !keys.has(key)) {
+        native = addon.signingKey(key.export({ type: 'pkcs8', format: 'der' }));
+        keys.set(key, native);
+      }
+      return native === undefined ? nodeSigner.sign(key, hash, pss, data) : addon.sign(native, hash === 'sha384', pss, data);
+    },
+  };
+}
+
+/** The native signer when the addon loads, else node:crypto's (undefined: the endpoint's default). */
+export function defaultSigner(): Signer | undefined {
+  const addon = loadDtlsCryptoAddon();
+  return addon instanceof Error ? undefined : nativeSigner(addon);
 }

@@ -421,6 +421,10 @@ export class MediaEndpoint {
       const key = clientKeyOfAddress(e.path.client, e.path.transport);
       if (key !== undefined) this.#claim(entry, key, e.type === 'confirmed');
     } else if (e.type === 'state') {
+      // Issue #18: a state change is a setup step (the first check, the last DTLS flight); what
+      // the session queued for it leaves before the observers' logs and metrics, not after them
+      // at the end of the batch.
+      this.#socket.flush();
       for (const ob of this.#observers) ob.sessionState(entry.session);
     } else if (e.type === 'closed') {
       this.#remove(entry);

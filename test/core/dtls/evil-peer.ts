@@ -13,7 +13,7 @@ import { parseHandshakeFragments } from '../../../src/core/dtls/handshake.ts';
 import { aeadKeyBlock, prf } from '../../../src/core/dtls/prf.ts';
 import { Reassembler } from '../../../src/core/dtls/reassembly.ts';
 import { AeadRecordCipher, ContentType, DTLS12, encodeRecord, parseRecords } from '../../../src/core/dtls/record.ts';
-import { keyKind } from '../../../src/core/dtls/signature.ts';
+import { keyKind, nodeSigner } from '../../../src/core/dtls/signature.ts';
 import { CIPHER_SUITES } from '../../../src/core/dtls/suites.ts';
 import { ServerHandshake } from '../../../src/core/dtls/server.ts';
 import type { HandshakeHost, HandshakeRole } from '../../../src/core/dtls/types.ts';
@@ -48,6 +48,7 @@ export class EvilPeer {
       x25519: nodeX25519,
       prf,
       peerKeys: nodePeerKeys,
+      signer: nodeSigner,
       srtpProfiles: [SrtpProfile.SRTP_AES128_CM_HMAC_SHA1_80],
       cookie: () => false,
       cipherSuites: CIPHER_SUITES.filter((s) => suites === undefined || suites.includes(s.name)),

@@ -1,12 +1,13 @@
-// SessionOptions for endpoint tests that need real Session objects but no client: an echo call
-// with fixed ICE credentials, a self-signed certificate, and the given setup timeout (the only
-// deadline such a session has until a client connects).
+// A transceiver Session's options for endpoint tests: echo handler, DTLS client, one test
+// certificate, fixed ICE credentials (the local ufrag is `ufrag${id}`, the client's `abcd`).
 import { generateCertificate } from '../../../src/core/dtls/index.ts';
 import { seededRng } from '../../../src/core/rng.ts';
 import { createEchoHandler } from '../../../src/transceiver/handlers/echo.ts';
 import type { SessionOptions } from '../../../src/transceiver/calls/session.ts';
 
-const cert = generateCertificate(seededRng('endpoint-session-cert'));
+const cert = generateCertificate(seededRng('endpoint-cert'));
+
+export const SERVER_PWD = 'serverpasswordserverpass';
 
 export function sessionOptions(id: string, now: number, setupTimeoutMs: number): SessionOptions {
   return {
@@ -14,7 +15,7 @@ export function sessionOptions(id: string, now: number, setupTimeoutMs: number):
     now,
     rng: seededRng(id),
     localUfrag: `ufrag${id}`,
-    localPwd: 'serverpasswordserverpass',
+    localPwd: SERVER_PWD,
     remoteUfrag: 'abcd',
     remotePwd: 'clientpasswordclientpass',
     dtlsRole: 'client',

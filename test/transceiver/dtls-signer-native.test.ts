@@ -1,0 +1,155 @@
+// The native signer (native/src/dtls_crypto.c signingKey/sign through
+// src/transceiver/media/dtls-crypto-native.ts nativeSigner) against node:crypto: its ECDSA
+// P-256/P-384 and RSA PSS signatures verify with node:crypto's verify, its RSA PKCS#1 v1.5
+// signatures are byte-for-byte node's (deterministic); keys it must not take (RSA 1024, P-521,
+// Ed25519, PKCS#8 that is truncated, padded or not PKCS#8) give undefined; hostile arguments
+// throw TypeError/RangeError, never crash; every suite connects with it signing on both sides
+// (ServerKeyExchange and CertificateVerify). Also the ECDSA certificate walk of certificateKey
+// (the fast path that skips OpenSSL's X.509 parser): an off-curve point is refused, every
+// truncation and one-byte change of a certificate is read without a crash, and a certificate the
+// walk takes gives the key node:crypto reads. Also run under ASan/UBSan by `npm run test:native-asan`.
+import assert from 'node:assert/strict';
+import { constants, createPublicKey, generateKeyPairSync, sign, verify, X509Certificate } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { test } from 'node:test';
+import { generateCertificate } from '../../src/core/dtls/certificate.ts';
+import { CIPHER_SUITES } from '../../src/core/dtls/suites.ts';
+import { seededRng } from '../../src/core/rng.ts';
+import { nativePeerKeys, nativeSigner } from '../../src/transceiver/media/dtls-crypto-native.ts';
+import { certsOf, drive, makePair } from '../core/dtls/harness.ts';
+import { addon, skip } from './dtls-crypto-native-support.ts';
+
+const pkcs8 = (key: KeyObject): Buffer => key.export({ type: 'pkcs8', format: 'der' });
+const data = seededRng('signed-data').bytes(300);
+
+test('native ECDSA and RSA signatures verify with node:crypto; PKCS#1 v1.5 ones equal node’s', { skip }, () => {
+  const a = addon();
+  const keys: [string, KeyObject, boolean[]][] = [
+    ['P-256', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, [false]],
+    ['P-384', generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey, [false]],
+    ['RSA 2048', generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, [false, true]],
+  ];
+  for (const [name, key, paddings] of keys) {
+    const native = a.signingKey(pkcs8(key));
+    assert.ok(native, name);
+    for (const hash of ['sha256', 'sha384'] as const) {
+      for (const pss of paddings) {
+        const padding = pss
+          ? { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+          : { padding: constants.RSA_PKCS1_PADDING };
+        const opts = name.startsWith('RSA') ? { key: createPublicKey(key), ...padding } : createPublicKey(key);
+        for (const d of [data, Buffer.alloc(0), data.subarray(7, 77)]) {
+          const sig = a.sign(native, hash === 'sha384', pss, d);
+          assert.ok(verify(hash, d, opts, sig), `${name} ${hash} pss=${pss} ${d.length} bytes`);
+          assert.ok(!verify(hash, Buffer.concat([d, Buffer.from([1])]), opts, sig), `${name}: other data`);
+          if (name.startsWith('RSA') && !pss) assert.deepEqual(sig, sign(hash, d, key), `${name} ${hash}: deterministic`);
+        }
+      }
+    }
+  }
+});
+
+test('signingKey gives undefined for keys and bytes it must not take', { skip }, () => {
+  const a = addon();
+  for (const [name, key] of [
+    ['RSA 1024', generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey],
+    ['P-521', generateKeyPairSync('ec', { namedCurve: 'P-521' }).privateKey],
+    ['Ed25519', generateKeyPairSync('ed25519').privateKey],
+    ['X25519', generateKeyPairSync('x25519').privateKey],
+  ] as const) {
+    assert.equal(a.signingKey(pkcs8(key)), undefined, name);
+  }
+  const good = pkcs8(generateCertificate(seededRng('signer-bytes')).privateKey);
+  for (const bytes of [
+    Buffer.alloc(0),
+    Buffer.from([0x30]),
+    good.subarray(0, good.length - 1),
+    Buffer.concat([good, Buffer.from([0])]),
+    seededRng('junk').bytes(200),
+    generateCertificate(seededRng('a-cert')).der,
+  ]) {
+    assert.equal(a.signingKey(bytes), undefined, `${bytes.length} bytes`);
+  }
+  // PKCS#8 inside a larger buffer is read at its offset.
+  const framed = Buffer.concat([Buffer.from([1, 2, 3]), good, Buffer.from([4])]);
+  assert.ok(a.signingKey(framed.subarray(3, 3 + good.length)));
+});
+
+test('sign: hostile arguments throw TypeError or RangeError; other keys are not signing keys', { skip }, () => {
+  const a = addon();
+  const ec = a.signingKey(pkcs8(generateCertificate(seededRng('hostile-sign')).privateKey))!;
+  const peer = a.certificateKey(generateCertificate(seededRng('hostile-peer')).der)!;
+  const x25519Key = a.x25519Key(Buffer.alloc(32, 9), Buffer.alloc(32));
+  const call = (f: unknown, ...args: unknown[]): unknown => (f as (...x: unknown[]) => unknown)(...args);
+  assert.throws(() => call(a.signingKey), TypeError);
+  assert.throws(() => call(a.signingKey, 'pkcs8'), TypeError);
+  assert.throws(() => call(a.signingKey, new Uint32Array(4)), TypeError);
+  assert.throws(() => a.signingKey(Buffer.alloc(65536)), RangeError);
+  for (const notKey of [undefined, {}, peer, x25519Key, Buffer.alloc(8), 1]) {
+    assert.throws(() => call(a.sign, notKey, false, false, data), TypeError);
+  }
+  assert.throws(() => call(a.sign, ec, false, false), TypeError);
+  assert.throws(() => call(a.sign, ec, 'no', false, data), TypeError);
+  assert.throws(() => call(a.sign, ec, false, 0, data), TypeError);
+  assert.throws(() => call(a.sign, ec, false, false, 'data'), TypeError);
+  assert.throws(() => a.sign(ec, false, false, Buffer.alloc((1 << 20) + 1)), RangeError);
+  assert.throws(() => a.sign(ec, false, true, data), RangeError, 'PSS with an ECDSA key');
+  // A peer key handed to verifySignature is still refused by sign, and the reverse.
+  assert.throws(() => call(a.verifySignature, ec, false, false, data, Buffer.alloc(64)), TypeError);
+});
+
+for (const suite of CIPHER_SUITES) {
+  test(`${suite.name}: the native signer on both sides connects (ServerKeyExchange and CertificateVerify)`, { skip }, () => {
+    const signer = nativeSigner(addon());
+    const certs = certsOf(suite.auth);
+    const clientCerts = certsOf(suite.auth === 'rsa' ? 'ecdsa' : 'rsa');
+    const pair = makePair(`native-signer-${suite.name}`, {
+      client: { certificate: clientCerts.client, remoteFingerprint: certs.server.fingerprint, signer, cipherSuites: [suite.name] },
+      server: { certificate: certs.server, remoteFingerprint: clientCerts.client.fingerprint, signer },
+    });
+    pair.client.start(0);
+    drive(pair, { done: () => pair.client.state === 'connected' && pair.server.state === 'connected' });
+    assert.equal(pair.client.state, 'connected');
+    assert.equal(pair.server.state, 'connected');
+  });
+}
+
+/** Where the uncompressed P-256 point (0x04, X, Y) of `der`'s key starts. */
+function pointOffset(der: Buffer, key: KeyObject): number {
+  const raw = key.export({ format: 'jwk' });
+  const x = Buffer.from(raw.x!, 'base64url');
+  const at = der.indexOf(Buffer.concat([Buffer.from([4]), x]));
+  assert.ok(at > 0, 'the point is in the certificate');
+  return at;
+}
+
+test('certificateKey: the ECDSA walk refuses an off-curve point and reads the key node reads', { skip }, () => {
+  const native = nativePeerKeys(addon());
+  const cert = generateCertificate(seededRng('walk'));
+  const peer = native.fromCertificate(cert.der)!;
+  assert.equal(peer.kind, 'ecdsa');
+  // The key read is the certificate's: a signature by its private key verifies, another's does not.
+  assert.ok(peer.verify('sha256', false, data, sign('sha256', data, cert.privateKey)));
+  assert.ok(!peer.verify('sha256', false, data, sign('sha256', data, generateCertificate(seededRng('other')).privateKey)));
+  const at = pointOffset(cert.der, new X509Certificate(cert.der).publicKey);
+  const offCurve = Buffer.from(cert.der);
+  offCurve[at + 64] ^= 1; // the last byte of Y
+  assert.equal(native.fromCertificate(offCurve), undefined);
+  const notUncompressed = Buffer.from(cert.der);
+  notUncompressed[at] = 7;
+  assert.equal(native.fromCertificate(notUncompressed), undefined);
+});
+
+test('certificateKey: every truncation and one-byte change of a certificate is read without a crash', { skip }, () => {
+  const native = nativePeerKeys(addon());
+  const rng = seededRng('mutate');
+  for (const der of [generateCertificate(seededRng('m-ec')).der, certsOf('rsa').server.der]) {
+    for (let n = 0; n < der.length; n++) assert.equal(native.fromCertificate(der.subarray(0, n)), undefined, `${n} bytes`);
+    for (let i = 0; i < der.length; i++) {
+      const changed = Buffer.from(der);
+      changed[i] ^= 1 + (rng.bytes(1)[0] % 255);
+      const kind = native.fromCertificate(changed)?.kind;
+      assert.ok(kind === undefined || kind === 'ecdsa' || kind === 'rsa', `byte ${i}`);
+    }
+  }
+});
