@@ -23,6 +23,13 @@
 // codec alone at the handler's PCM rate (pinned to the transceiver's CPU), then prints both ratio
 // forms — raw: bridged / codec; bridge only: (bridged − echo) / codec — and frames lost each way
 // (what the model/agent sent vs what the callers received; what the callers sent vs what it heard).
+// How the ratio is formed: each rep measures a bridged row, its echo row right before or after it
+// (the order alternates by rep) and the codec anchor around the bridged row (median of three), and
+// gives its own two ratios; the summary is the median over reps of every figure, ratios included
+// (the median of the per-rep ratios), with its [min–max] spread, over the clean reps (no frame
+// lost, ≤ 2 % of calls failed: a rep that lost frames did less work and would flatter the ratio), then
+// one line per rep. Use REPS ≥ 3:
+// on a shared machine one rep is one draw of the noise.
 // AGENT_SILENT_S (media-stream): the agent echoes nothing of the first N seconds of each call.
 // CODEC_THREADS (N ≥ 1, with HANDLER): the transceiver runs with `--codec-threads N`, its main
 // thread alone pinned to its CPU once started (the codec threads may use the other core;
@@ -298,6 +305,8 @@ function runLoad(url: string, calls: number, ramp: number, seconds: number): Loa
 }
 
 interface Row {
+  /** Which repetition (0 … REPS − 1) the row belongs to: a bridged row and its echo row share one. */
+  rep?: number;
   server: Stack['name'];
   /** The transceiver's handler for this row: HANDLER, or echo (the default and the ECHO rows). */
   handler: string;
@@ -710,13 +719,18 @@ async function main(): Promise<void> {
   const idles: string[] = [];
   for (let rep = 0; rep < REPS; rep++) {
     for (const n of CALLS) {
-      for (const startStack of startersFor(n)) {
+      // With an echo row: bridged first in even reps, echo first in odd ones, so a machine that
+      // drifts over a run does not always favour the same row of the pair.
+      const starters = startersFor(n);
+      if (ECHO_ROWS && rep % 2 === 1) starters.reverse();
+      for (const startStack of starters) {
         const stack = await startStack();
         // The codec-alone anchor, one short loop per process, moved by ~30 % between rows two
         // minutes apart on a quiet machine: the median of one measurement before the row and two
         // after it, each in its own process.
         const codecBefore = stack.handler === 'echo' ? undefined : await codecPctPerCall();
         const row = await measure(stack, n, relay, idles);
+        row.rep = rep;
         if (codecBefore !== undefined) {
           row.codecRuns = [codecBefore, await codecPctPerCall(), await codecPctPerCall()];
           row.codecPctPerCall = [...row.codecRuns].sort((a, b) => a - b)[1];
@@ -792,45 +806,124 @@ async function main(): Promise<void> {
 }
 
 /**
- * The bridged table, per call count (means over REPS): CPU per bridged call, per echo call (same
- * run), the codec alone at the bridge's rate, both ratio forms, frames lost each way, setup p50.
+ * A row that did the work its calls ask: at most one call in 50 failed to connect (the load
+ * generator's ICE on a loaded machine; its per-call figure is then at most 2 % low), every echo
+ * came back, and (bridged) no frame was lost either way beyond one per call in (a frame may wait
+ * in the realtime handler's 40 ms append batch at hang-up).
+ */
+function isClean(r: Row): boolean {
+  if (r.failed > r.calls / 50) return false;
+  if (r.handler === 'echo') return r.receiveRatio >= 0.999;
+  const lostOut = (r.framesOut?.sent ?? 0) - (r.framesOut?.received ?? 0);
+  const lostIn = (r.framesIn?.sent ?? 0) - (r.framesIn?.heard ?? 0);
+  return r.framesOut !== undefined && lostOut <= 0 && lostIn <= r.calls;
+}
+
+/**
+ * The bridged tables. Per repetition the bridged row, its echo row and its codec anchor (median of
+ * three) were measured back to back, so each rep gives its own ratios: raw = bridged / codec,
+ * bridge only = (bridged − echo) / codec. The summary per call count is the MEDIAN over reps of
+ * each figure (the ratios too: the median of the per-rep ratios, not a ratio of medians) with its
+ * spread [min–max], over the clean reps (isClean: a rep that lost frames or calls did less work);
+ * then one line per rep. A median of ≥ 3 reps is what a single noisy row on a
+ * shared machine is not.
  */
 function printBridged(rows: readonly Row[]): void {
   const f = (v: number | undefined, d: number): string => (v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(d));
-  const mean = (v: readonly number[]): number => (v.length === 0 ? NaN : v.reduce((x, y) => x + y, 0) / v.length);
   const sum = (v: readonly number[]): number => v.reduce((x, y) => x + y, 0);
+  const median = (v: readonly number[]): number => {
+    const s = v.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+    if (s.length === 0) return NaN;
+    return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  /** "median [min–max]" (just the value for one rep). */
+  const spread = (v: readonly number[], d: number, unit = ''): string => {
+    const s = v.filter((x) => !Number.isNaN(x));
+    if (s.length <= 1) return `${f(s[0], d)}${unit}`;
+    return `${f(median(s), d)}${unit} [${f(Math.min(...s), d)}–${f(Math.max(...s), d)}]`;
+  };
   console.log(
     HANDLER === 'realtime'
       ? '\nRealtime handler: each call is bridged to the Realtime test model (caller Opus → 24 kHz PCM16 → base64 JSON append every 40 ms; the model answers each second of caller audio with 1 s of tone, back to back, streamed in 100 ms deltas → 24 kHz → Opus → paced RTP).'
       : '\nMedia-stream handler: each call is bridged to an echoing agent (caller Opus → jitter buffer → 8 kHz → µ-law → base64 JSON every 20 ms; agent µ-law → 8 kHz → Opus → paced RTP).',
   );
   console.log(
-    `Codec alone: Opus decode to and encode from ${BRIDGE_RATE / 1000} kHz, 50 frames/s each${CODEC_THREADS > 0 ? " (libopus through Parley's addon, as the codec threads run it)" : ''}, pinned to one CPU, the median of three measurements in their own processes (one before each row, two after). ` +
-      'Raw = bridged / codec; bridge only = (bridged − echo) / codec, the echo row measured in the same run (SRTP, UDP, pacing: what any call pays). ' +
-      `Frames lost: out = frames the ${HANDLER === 'realtime' ? 'model' : 'agent'} sent − frames the callers received (it answers only the first call length − ${ANSWER_MARGIN_S} s of each call, so all of it has played before the hang-up); ` +
+    `Codec alone: Opus decode to and encode from ${BRIDGE_RATE / 1000} kHz, 50 frames/s each${CODEC_THREADS > 0 ? " (libopus through Parley's addon, as the codec threads run it)" : ''}, pinned to one CPU, per rep the median of three measurements in their own processes (one before the bridged row, two after). ` +
+      `Per rep: raw = bridged / codec; bridge only = (bridged − echo) / codec, the echo row measured right ${ECHO_ROWS ? 'before or after it (the order alternates by rep)' : '(ECHO=0: none)'} (SRTP, UDP, pacing: what any call pays). ` +
+      `${REPS} rep(s); figures are the median over reps [min–max]. ` +
+      `Frames lost (summed over reps): out = frames the ${HANDLER === 'realtime' ? 'model' : 'agent'} sent − frames the callers received (it answers only the first call length − ${ANSWER_MARGIN_S} s of each call, so all of it has played before the hang-up); ` +
       `in = frames the callers sent − frames it heard${HANDLER === 'realtime' ? ' (up to one 20 ms frame per call waits in the 40 ms append batch at hang-up)' : ''}.\n`,
   );
   console.log(
     `| calls | % of a core per bridged call | per echo call | codec alone | **raw ratio** | **bridge-only ratio** | frames lost out (of sent) | frames lost in (of sent) | setup p50 / p95 ms | failed | ${HANDLER === 'realtime' ? 'model' : 'agent'} CPU | transceiver threads: main / codec / V8 / other | waited for CPU | generator / relay CPU |`,
   );
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|');
+  /** Per rep of n calls: the bridged row, its echo row, their ratios, and whether the rep is clean. */
+  const repsOf = (n: number): { rep: number; b: Row; e: Row | undefined; raw: number; only: number; clean: boolean }[] =>
+    rows
+      .filter((r) => r.calls === n && r.handler !== 'echo')
+      .map((b) => {
+        const e = rows.find((r) => r.calls === n && r.handler === 'echo' && r.rep === b.rep);
+        const codec = b.codecPctPerCall ?? NaN;
+        return {
+          rep: b.rep ?? 0,
+          b,
+          e,
+          raw: b.cpuPerCallPct / codec,
+          only: (b.cpuPerCallPct - (e?.cpuPerCallPct ?? NaN)) / codec,
+          clean: isClean(b) && (e === undefined || isClean(e)),
+        };
+      });
   for (const n of CALLS) {
-    const b = rows.filter((r) => r.calls === n && r.handler !== 'echo');
-    const e = rows.filter((r) => r.calls === n && r.handler === 'echo');
-    const bridged = mean(b.map((r) => r.cpuPerCallPct));
-    const echo = mean(e.map((r) => r.cpuPerCallPct));
-    const codec = mean(b.map((r) => r.codecPctPerCall ?? NaN));
+    const all = repsOf(n);
+    // A rep that lost frames or calls did less work than a call costs: its ratio is left out of
+    // the summary (it is still in the per-rep table), unless no rep is clean.
+    const clean = all.filter((r) => r.clean);
+    const reps = clean.length > 0 ? clean : all;
+    const b = reps.map((r) => r.b);
     const outSent = sum(b.map((r) => r.framesOut?.sent ?? 0));
     const outLost = outSent - sum(b.map((r) => r.framesOut?.received ?? 0));
     const inSent = sum(b.map((r) => r.framesIn?.sent ?? 0));
     const inLost = inSent - sum(b.map((r) => r.framesIn?.heard ?? 0));
     console.log(
-      `| ${n} | ${f(bridged, 3)} % | ${f(echo, 3)} % | ${f(codec, 3)} % | **${f(bridged / codec, 2)}** | **${f((bridged - echo) / codec, 2)}** | ` +
+      `| ${n} (${clean.length > 0 ? `${clean.length} of ${all.length} reps clean` : `none of ${all.length} reps clean: all shown`}) | ${spread(
+        b.map((r) => r.cpuPerCallPct),
+        3,
+        ' %',
+      )} | ${spread(
+        reps.map((r) => r.e?.cpuPerCallPct ?? NaN),
+        3,
+        ' %',
+      )} | ${spread(
+        b.map((r) => r.codecPctPerCall ?? NaN),
+        3,
+        ' %',
+      )} | **${spread(
+        reps.map((r) => r.raw),
+        2,
+      )}** | **${spread(
+        reps.map((r) => r.only),
+        2,
+      )}** | ` +
         `${outLost} (of ${outSent}) | ${inLost} (of ${inSent}) | ${b.map((r) => `${f(r.setupP50, 0)} / ${f(r.setupP95, 0)}`).join(', ')} | ` +
         `${b.map((r) => r.failed).join(', ')} | ${b.map((r) => `${f(r.peerCpuPct, 0)} %`).join(', ')} | ` +
         `${b.map((r) => ['main', 'workers', 'v8', 'other'].map((k) => `${f(r.threadCpuPct[k] ?? 0, 0)} %`).join(' / ')).join(', ')} | ` +
         `${b.map((r) => `${f(r.waitPct, 0)} %`).join(', ')} | ${b.map((r) => `${f(r.genCpuPct, 0)} / ${f(r.relayCpuPct, 0)} %`).join(', ')} |`,
     );
+  }
+  console.log('\nPer rep (bridged and echo rows back to back, the codec anchor around the bridged row):\n');
+  console.log(
+    '| calls | rep | % per bridged call | per echo call | codec alone (3 runs) | raw | bridge only | frames lost out / in | clean | waited for CPU: bridged / echo |',
+  );
+  console.log('|---:|---:|---:|---:|---|---:|---:|---|---|---|');
+  for (const n of CALLS) {
+    for (const { rep, b, e, raw, only, clean } of repsOf(n)) {
+      const lostOut = (b.framesOut?.sent ?? 0) - (b.framesOut?.received ?? 0);
+      const lostIn = (b.framesIn?.sent ?? 0) - (b.framesIn?.heard ?? 0);
+      console.log(
+        `| ${n} | ${rep + 1} | ${f(b.cpuPerCallPct, 3)} % | ${f(e?.cpuPerCallPct, 3)} % | ${f(b.codecPctPerCall, 3)} % (${(b.codecRuns ?? []).map((c) => f(c, 3)).join(', ')}) | ${f(raw, 2)} | ${f(only, 2)} | ${lostOut} / ${lostIn} | ${clean ? 'yes' : 'no'} | ${f(b.waitPct, 0)} % / ${f(e?.waitPct, 0)} % |`,
+      );
+    }
   }
 }
 

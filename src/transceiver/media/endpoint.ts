@@ -56,7 +56,19 @@ export interface MediaEndpointOptions {
   readonly io?: MediaIo;
   /** Batch window of the native socket in µs (--media-batch-us); default DEFAULT_MEDIA_BATCH_US. */
   readonly batchUs?: number;
+  /** The endpoint's timer fires on a grid of this many ms (default TIMER_SLACK_MS; 0: at each deadline). */
+  readonly timerSlackMs?: number;
 }
+
+/**
+ * Deadlines are served on a grid of this many ms: the one timer is armed to the earliest deadline
+ * rounded UP to the grid, and that pass serves every session due by then. Each paced call has its
+ * own 20 ms phase, so without it 100 calls' frames woke the event loop (and made one send system
+ * call) up to once per ms; with it at most 1000 / TIMER_SLACK_MS passes a second serve them all, a
+ * frame leaving at most this late — within what a receiver's jitter buffer absorbs, as EARLY_SEND_MS
+ * (core/peer) lets a frame leave that much early. Timeouts (ICE, DTLS, consent, SCTP) move by as much.
+ */
+export const TIMER_SLACK_MS = 5;
 
 /** Who wants to hear about the sessions the endpoint carries (the call registry; observe()). */
 export interface SessionObserver {
@@ -109,6 +121,9 @@ export class MediaEndpoint {
   readonly #answers = new Map<string, Entry>();
   readonly #entries = new Map<Session, Entry>();
   readonly #timers = new TimerHeap<Session>();
+  /** Sessions woken (wake()) since the last pass; bounded by #entries (a set of them). */
+  readonly #woken = new Set<Session>();
+  #wokenScheduled = false;
   #timer: Timer | undefined;
   #timerAt = Infinity;
   #closed: Promise<void> | undefined;
@@ -180,17 +195,35 @@ export class MediaEndpoint {
     this.#service(entry);
   }
 
-  /** Drives a session whose handler queued audio or hung up outside a packet or timer. */
+  /**
+   * Drives a session whose handler queued audio or hung up outside a packet or timer: deferred
+   * (the handler may be inside its own callback; drive from a clean stack) to the end of this
+   * event-loop turn's I/O, where every session woken in the turn is driven in one pass. An agent's
+   * or model's WebSocket messages for many calls arrive as separate socket reads of one turn;
+   * driving each at once (a microtask per read) sent each call's frame in a send system call of
+   * its own, where one pass sends them all in one batch.
+   */
   wake(session: Session): void {
-    const entry = this.#entries.get(session);
-    if (!entry) return;
-    // Deferred: the handler may be inside its own callback; drive from a clean stack.
-    queueMicrotask(() => {
-      if (!this.#entries.has(session)) return;
-      this.#guard(entry, () => session.handleTimeout(this.#o.clock.now()));
-      this.#service(entry);
-    });
+    if (!this.#entries.has(session)) return;
+    this.#woken.add(session);
+    if (this.#wokenScheduled) return;
+    this.#wokenScheduled = true;
+    setImmediate(this.#driveWoken);
   }
+
+  readonly #driveWoken = (): void => {
+    this.#wokenScheduled = false;
+    // A session woken while these are driven waits for the next pass (its own setImmediate).
+    const sessions = [...this.#woken];
+    this.#woken.clear();
+    const now = this.#o.clock.now();
+    for (const session of sessions) {
+      const entry = this.#entries.get(session);
+      if (!entry) continue;
+      this.#guard(entry, () => session.handleTimeout(now));
+      this.#service(entry);
+    }
+  };
 
   /** Ends a call now (hang-up, drain). */
   closeSession(session: Session, reason: CloseReason): void {
@@ -402,6 +435,7 @@ export class MediaEndpoint {
   #remove(entry: Entry): void {
     this.#entries.delete(entry.session);
     this.#timers.delete(entry.session);
+    this.#woken.delete(entry.session);
     if (this.#byUfrag.get(entry.session.localUfrag) === entry) this.#byUfrag.delete(entry.session.localUfrag);
     for (const key of entry.clients) if (this.#byClient.get(key) === entry) this.#byClient.delete(key);
     for (const tid of entry.requests) this.#answers.delete(tid);
@@ -420,11 +454,11 @@ export class MediaEndpoint {
     this.#socket.send(header, data, path.relaySocket);
   }
 
-  /** Keeps exactly one timer, set to the earliest session deadline. */
+  /** Keeps exactly one timer, set to the earliest session deadline rounded up to the slack grid (TIMER_SLACK_MS). */
   #arm(): void {
     if (this.#closed) return;
-    const at = this.#timers.earliest();
-    if (at === undefined) {
+    const earliest = this.#timers.earliest();
+    if (earliest === undefined) {
       this.#timer?.cancel();
       this.#timer = undefined;
       this.#timerAt = Infinity;
@@ -433,6 +467,8 @@ export class MediaEndpoint {
     // A timer already armed at or before `at` stays (firing early costs one empty pass); with
     // hundreds of calls the earliest deadline moves on every packet, and re-arming each time
     // cost a clearTimeout + setTimeout per packet.
+    const slack = this.#o.timerSlackMs ?? TIMER_SLACK_MS;
+    const at = slack > 0 ? Math.ceil(earliest / slack) * slack : earliest;
     if (this.#timer && this.#timerAt <= at) return;
     this.#timer?.cancel();
     this.#timerAt = at;
