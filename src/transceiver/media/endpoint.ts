@@ -56,19 +56,7 @@ export interface MediaEndpointOptions {
   readonly io?: MediaIo;
   /** Batch window of the native socket in µs (--media-batch-us); default DEFAULT_MEDIA_BATCH_US. */
   readonly batchUs?: number;
-  /** The endpoint's timer fires on a grid of this many ms (default TIMER_SLACK_MS; 0: at each deadline). */
-  readonly timerSlackMs?: number;
 }
-
-/**
- * Deadlines are served on a grid of this many ms: the one timer is armed to the earliest deadline
- * rounded UP to the grid, and that pass serves every session due by then. Each paced call has its
- * own 20 ms phase, so without it 100 calls' frames woke the event loop (and made one send system
- * call) up to once per ms; with it at most 1000 / TIMER_SLACK_MS passes a second serve them all, a
- * frame leaving at most this late — within what a receiver's jitter buffer absorbs, as EARLY_SEND_MS
- * (core/peer) lets a frame leave that much early. Timeouts (ICE, DTLS, consent, SCTP) move by as much.
- */
-export const TIMER_SLACK_MS = 5;
 
 /** Who wants to hear about the sessions the endpoint carries (the call registry; observe()). */
 export interface SessionObserver {
@@ -454,11 +442,11 @@ export class MediaEndpoint {
     this.#socket.send(header, data, path.relaySocket);
   }
 
-  /** Keeps exactly one timer, set to the earliest session deadline rounded up to the slack grid (TIMER_SLACK_MS). */
+  /** Keeps exactly one timer, set to the earliest session deadline. */
   #arm(): void {
     if (this.#closed) return;
-    const earliest = this.#timers.earliest();
-    if (earliest === undefined) {
+    const at = this.#timers.earliest();
+    if (at === undefined) {
       this.#timer?.cancel();
       this.#timer = undefined;
       this.#timerAt = Infinity;
@@ -467,8 +455,6 @@ export class MediaEndpoint {
     // A timer already armed at or before `at` stays (firing early costs one empty pass); with
     // hundreds of calls the earliest deadline moves on every packet, and re-arming each time
     // cost a clearTimeout + setTimeout per packet.
-    const slack = this.#o.timerSlackMs ?? TIMER_SLACK_MS;
-    const at = slack > 0 ? Math.ceil(earliest / slack) * slack : earliest;
     if (this.#timer && this.#timerAt <= at) return;
     this.#timer?.cancel();
     this.#timerAt = at;
