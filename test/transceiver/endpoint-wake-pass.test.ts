@@ -10,7 +10,6 @@ import { MediaEndpoint } from '../../src/transceiver/media/endpoint.ts';
 import { TEST_MEDIA_IO } from './helpers/media-io.ts';
 import { sessionOptions } from './helpers/session-options.ts';
 import { Session } from '../../src/transceiver/calls/session.ts';
-import type { CloseReason } from '../../src/transceiver/calls/call-types.ts';
 import { transceiverMetrics } from '../../src/transceiver/transceiver-metrics.ts';
 
 /** A session that records each time the endpoint drives it by timeout or wake. */
