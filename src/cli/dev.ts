@@ -8,6 +8,8 @@
 // the supervision of its two children (ready lines, /readyz, unexpected exits) are one lifecycle read
 // top to bottom; the children's own code is elsewhere.
 import { MAX_CODEC_THREADS } from '../media/codec-pool.ts';
+import { OPUS_APPLICATIONS, OPUS_MAX_COMPLEXITY } from '../media/opus.ts';
+import type { OpusApplication } from '../media/opus.ts';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -145,6 +147,22 @@ export const devSettings = {
     help: "worker threads for the bridges' Opus work (see parley transceiver --help)",
     default: undefined,
     parse: parsers.int(0, MAX_CODEC_THREADS),
+  }),
+  opusApplication: setting<OpusApplication | undefined>({
+    flag: 'opus-application',
+    env: 'PARLEY_OPUS_APPLICATION',
+    metavar: 'APP',
+    help: "libopus application of the bridges' encoder (see parley transceiver --help)",
+    default: undefined,
+    parse: parsers.oneOf(OPUS_APPLICATIONS),
+  }),
+  opusComplexity: setting<number | undefined>({
+    flag: 'opus-complexity',
+    env: 'PARLEY_OPUS_COMPLEXITY',
+    metavar: 'N',
+    help: "libopus complexity of the bridges' encoder, 0..10 (see parley transceiver --help)",
+    default: undefined,
+    parse: parsers.int(0, OPUS_MAX_COMPLEXITY),
   }),
   logLevel: setting({
     flag: 'log-level',
@@ -460,6 +478,8 @@ export const command: Command = {
       ...(cfg.mediaStreamUrl === undefined ? [] : ['--media-stream-url', cfg.mediaStreamUrl]),
       ...(cfg.mediaStreamFormat === undefined ? [] : ['--media-stream-format', cfg.mediaStreamFormat]),
       ...(cfg.codecThreads === undefined ? [] : ['--codec-threads', String(cfg.codecThreads)]),
+      ...(cfg.opusApplication === undefined ? [] : ['--opus-application', cfg.opusApplication]),
+      ...(cfg.opusComplexity === undefined ? [] : ['--opus-complexity', String(cfg.opusComplexity)]),
     ];
     const configured: Addresses = {
       http: cfg.http,

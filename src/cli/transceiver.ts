@@ -56,6 +56,7 @@ export const command: Command = {
     const metrics = new MetricsRegistry();
     const log = createLogger({ component: 'transceiver', level: cfg.logLevel });
     const encoder = { application: cfg.opusApplication, complexity: cfg.opusComplexity };
+    log.info('bridge encoder', encoder);
     const pool = startCodecPool(cfg.codecThreads, encoder, log);
     const codecs = pool ?? createInlineCodecs(encoder);
     if (cfg.mediaStreamUrl !== undefined) {
