@@ -4,14 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/common/clock.ts';
-import { MetricsRegistry } from '../../src/common/metrics.ts';
-import { CidrSet } from '../../src/core/cidr.ts';
-import { MediaEndpoint } from '../../src/transceiver/media/endpoint.ts';
-import { TEST_MEDIA_IO } from './helpers/media-io.ts';
+import { bindLoopbackEndpoint } from './helpers/media-io.ts';
 import { sessionOptions } from './helpers/session-options.ts';
 import { Session } from '../../src/transceiver/calls/session.ts';
 import type { CloseReason } from '../../src/transceiver/calls/call-types.ts';
-import { transceiverMetrics } from '../../src/transceiver/transceiver-metrics.ts';
 
 const options = sessionOptions;
 
@@ -24,13 +20,7 @@ class BrokenSession extends Session {
 test('a throwing session ends as internal_error; a healthy one still times out on schedule', async () => {
   const closed: [string, CloseReason][] = [];
   const clock = new ManualClock(5_000);
-  const endpoint = await MediaEndpoint.bind({
-    bind: { address: '127.0.0.1', port: 0, family: 'IPv4' },
-    relayCidrs: CidrSet.parse('127.0.0.1/32'),
-    metrics: transceiverMetrics(new MetricsRegistry()),
-    clock,
-    io: TEST_MEDIA_IO,
-  });
+  const endpoint = await bindLoopbackEndpoint(clock);
   endpoint.observe({ sessionClosed: (s, r) => closed.push([s.id, r]), sessionState: () => {} });
   const t0 = clock.now();
   endpoint.add(new BrokenSession(options('broken', t0, 30)));

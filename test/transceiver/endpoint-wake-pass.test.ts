@@ -4,13 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/common/clock.ts';
-import { MetricsRegistry } from '../../src/common/metrics.ts';
-import { CidrSet } from '../../src/core/cidr.ts';
-import { MediaEndpoint } from '../../src/transceiver/media/endpoint.ts';
-import { TEST_MEDIA_IO } from './helpers/media-io.ts';
+import type { MediaEndpoint } from '../../src/transceiver/media/endpoint.ts';
+import { bindLoopbackEndpoint } from './helpers/media-io.ts';
 import { sessionOptions } from './helpers/session-options.ts';
 import { Session } from '../../src/transceiver/calls/session.ts';
-import { transceiverMetrics } from '../../src/transceiver/transceiver-metrics.ts';
 
 /** A session that records each time the endpoint drives it by timeout or wake. */
 class CountingSession extends Session {
@@ -22,13 +19,7 @@ class CountingSession extends Session {
 }
 
 async function endpointOn(clock: ManualClock): Promise<MediaEndpoint> {
-  return MediaEndpoint.bind({
-    bind: { address: '127.0.0.1', port: 0, family: 'IPv4' },
-    relayCidrs: CidrSet.parse('127.0.0.1/32'),
-    metrics: transceiverMetrics(new MetricsRegistry()),
-    clock,
-    io: TEST_MEDIA_IO,
-  });
+  return bindLoopbackEndpoint(clock);
 }
 
 test('sessions woken in one turn are driven once each in one pass after it; a removed one is not driven', async () => {

@@ -9,28 +9,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { ManualClock } from '../../src/common/clock.ts';
-import { MetricsRegistry } from '../../src/common/metrics.ts';
-import { CidrSet } from '../../src/core/cidr.ts';
 import { connectivityCheck } from '../../src/core/ice/binding-request.ts';
 import { encodeRelayHeader } from '../../src/contracts/relay-header.ts';
-import { MediaEndpoint } from '../../src/transceiver/media/endpoint.ts';
-import { TEST_MEDIA_IO } from './helpers/media-io.ts';
+import { bindLoopbackEndpoint } from './helpers/media-io.ts';
 import { SERVER_PWD, sessionOptions } from './helpers/session-options.ts';
 import { seededRng } from '../../src/core/rng.ts';
 import { Session } from '../../src/transceiver/calls/session.ts';
-import { transceiverMetrics } from '../../src/transceiver/transceiver-metrics.ts';
 
 const HOLD_MS = 100;
 
 test('the datagrams of a setup step leave before the state observers run', { timeout: 30_000 }, async () => {
   const clock = new ManualClock(5_000);
-  const endpoint = await MediaEndpoint.bind({
-    bind: { address: '127.0.0.1', port: 0, family: 'IPv4' },
-    relayCidrs: CidrSet.parse('127.0.0.1/32'),
-    metrics: transceiverMetrics(new MetricsRegistry()),
-    clock,
-    io: TEST_MEDIA_IO,
-  });
+  const endpoint = await bindLoopbackEndpoint(clock);
   const session = new Session(sessionOptions('call', clock.now(), 10_000));
   let observerDoneAt: number | undefined;
   const states: string[] = [];
