@@ -69,7 +69,10 @@ for (const offerSetup of ['actpass', 'active'] as const) {
         `${pages!.url}?setup=${offerSetup}`,
         mozLog ? { mozLog, mozLogFile: `/tmp/ffloop/moz-${offerSetup}-${Date.now()}.log` } : {},
       );
-      const failure = (): string => `\nfirefox output:\n${firefox!.output()}\nparley dev:\n${dev.log()}`;
+      // What the transceiver and relay saw, gathered when the page reports a failure: it goes into
+      // the assertion's message, so a CI log that keeps only the failing test's summary shows it.
+      let seenByParley = '';
+      const failure = (): string => `${seenByParley}\nfirefox output:\n${firefox!.output()}\nparley dev:\n${dev.log()}`;
       const report = await pages!
         .waitFor((r) => r.page.state === `datachannel-${offerSetup}`, 75_000, `the page's data-channel result`)
         .catch((err: Error) => assert.fail(err.message + failure()));
@@ -80,7 +83,7 @@ for (const offerSetup of ['actpass', 'active'] as const) {
           (res) => res.text(),
           (err: Error) => err.message,
         );
-        t.diagnostic(`the call at the failure: ${call}`);
+        seenByParley += `\nthe call at the failure: ${call}`;
         // Which side dropped what: every non-zero drop or error counter of the relay and transceiver.
         for (const url of [dev.ready.relayMetrics, dev.ready.transceiverMetrics]) {
           const text = await fetch(url).then(
@@ -88,7 +91,7 @@ for (const offerSetup of ['actpass', 'active'] as const) {
             (err: Error) => err.message,
           );
           const lines = text.split('\n').filter((l) => /drop|error|fail|reject|limit/i.test(l) && !l.startsWith('#') && !/ 0$/.test(l));
-          t.diagnostic(`${url}: ${lines.join(' | ')}`);
+          seenByParley += `\n${url}: ${lines.join(' | ')}`;
         }
       }
       checkPageResult(r, parleyRole, 'Firefox', failure);
