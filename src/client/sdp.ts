@@ -4,7 +4,8 @@
 // fingerprint and role, the Opus payload type, the data channel's SCTP port and max-message-size).
 // Pure: every random or configured value is a parameter. Not the server's offer reader or
 // answer builder (src/core/sdp).
-import { parse, write } from 'sdp-transform';
+import { write } from 'sdp-transform';
+import { parseSdp } from '../core/sdp/parse.ts';
 import type { MediaDescription, SessionDescription } from 'sdp-transform';
 import type { TransportAddress } from '../core/address.ts';
 import { ipToBytes } from '../core/address.ts';
@@ -150,7 +151,7 @@ function toAddress(ip: string, port: number): TransportAddress | undefined {
 export function parseAnswer(text: string, transport: CallTransportName = 'udp'): AnswerSummary {
   let sdp: SessionDescription;
   try {
-    sdp = parse(text);
+    sdp = parseSdp(text);
   } catch (err) {
     throw bad((err as Error).message);
   }

@@ -5,7 +5,7 @@
 // It is not the answer builder (answer.ts) and it never throws on input: it returns an SdpError.
 // Parsing is sdp-transform's; this module adds the checks that package leaves out (it accepts
 // any text), so a client sending garbage hears what is wrong instead of getting a broken answer.
-import { parse } from 'sdp-transform';
+import { parseSdp } from './parse.ts';
 import type { MediaDescription, SessionDescription } from 'sdp-transform';
 import { findDataOffer } from './datachannel.ts';
 import type { DataOffer } from './datachannel.ts';
@@ -120,7 +120,7 @@ export function analyzeOffer(text: string, limits: SdpLimits = DEFAULT_SDP_LIMIT
   if (syntax) return fail(SdpErrorCode.unparsable, `not a valid SDP offer: ${syntax}`);
   let sdp: SessionDescription;
   try {
-    sdp = parse(text);
+    sdp = parseSdp(text);
   } catch (err) {
     return fail(SdpErrorCode.unparsable, `not a valid SDP offer: ${(err as Error).message}`);
   }
