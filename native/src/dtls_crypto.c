@@ -9,7 +9,7 @@
 //       when OpenSSL refuses (an all-zero result, RFC 7748 §6.1: a small-order peer point).
 //   tls12Prf(sha384, secret, label, seed, length) → Buffer: the TLS 1.2 PRF (RFC 5246 §5,
 //       P_SHA256, or P_SHA384 when sha384 is true) of secret over label ‖ seed, `length` bytes,
-//       through OpenSSL's "TLS1-PRF" KDF.
+//       P_hash written out over OpenSSL's HMAC.
 //   certificateKey(der) → key | undefined: the public key of a DER X.509 certificate (the whole
 //       input must be one certificate), or undefined when it does not parse.
 //   keyKind(key) → 'ecdsa' | 'rsa' | undefined: ECDSA on P-256/P-384, RSA (rsaEncryption) of
@@ -34,9 +34,11 @@
 //
 // The PRF: node:crypto's route is one Hmac object per HMAC (16 for a handshake's five PRF calls)
 // and a KeyObject per secret, each with a native handle for the scavenger (~50 µs per handshake
-// measured alone); here one call each. The KDF is fetched once per digest into a template context
-// with its digest set; each call duplicates it (a reference count on the digest, no fetch), sets
-// secret and seed and derives. Limits: secret, label and seed 1..65535 bytes (seed may be empty),
+// measured alone); here one call each. HMAC is fetched once per digest into a template context
+// with its digest set; each call duplicates it (a reference count on the digest, no fetch), keys
+// it once with the secret and re-initialises it with that key for each HMAC of P_hash (OpenSSL's
+// "TLS1-PRF" KDF, used before, does the same HMACs but also copies secret and seed into
+// parameters, duplicates a second context and checks its parameters on every call). Limits: secret, label and seed 1..65535 bytes (seed may be empty),
 // length 1..65535 (RFC 5705's exporter length is a uint16); anything else throws before OpenSSL.
 //
 // The peer certificate: node:crypto's route is an X509Certificate, its publicKey KeyObject, the
@@ -63,7 +65,6 @@
 #include <openssl/crypto.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <openssl/err.h>
 #include <openssl/params.h>
 #include <openssl/rsa.h>
@@ -183,26 +184,54 @@ static napi_value x25519_agree(napi_env env, napi_callback_info info) {
 #define PRF_MAX_INPUT 65535
 #define PRF_MAX_OUTPUT 65535
 
-/* TLS1-PRF contexts with their digest set, made once (any thread that loads the addon). */
-static EVP_KDF_CTX *prf_template[2];
+/* HMAC contexts with their digest set, made once (any thread that loads the addon). */
+static EVP_MAC_CTX *prf_template[2];
 static pthread_once_t prf_once = PTHREAD_ONCE_INIT;
 
-static EVP_KDF_CTX *prf_context_for(const char *digest) {
-  EVP_KDF *kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_TLS1_PRF, NULL);
-  EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-  EVP_KDF_free(kdf); /* the context holds its own reference */
+static EVP_MAC_CTX *hmac_context_for(const char *digest) {
+  EVP_MAC *mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+  EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+  EVP_MAC_free(mac); /* the context holds its own reference */
   if (ctx == NULL) return NULL;
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)digest, 0), OSSL_PARAM_construct_end()};
-  if (EVP_KDF_CTX_set_params(ctx, params) != 1) {
-    EVP_KDF_CTX_free(ctx);
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digest, 0), OSSL_PARAM_construct_end()};
+  if (EVP_MAC_CTX_set_params(ctx, params) != 1) {
+    EVP_MAC_CTX_free(ctx);
     return NULL;
   }
   return ctx;
 }
 
 static void prf_init(void) {
-  prf_template[0] = prf_context_for("SHA256");
-  prf_template[1] = prf_context_for("SHA384");
+  prf_template[0] = hmac_context_for("SHA256");
+  prf_template[1] = hmac_context_for("SHA384");
+}
+
+#define PRF_MAX_MD 64
+
+/* P_hash (RFC 5246 §5) of secret over label ‖ seed into out[0..length): A(0) = label ‖ seed,
+ * A(i) = HMAC(secret, A(i-1)), output HMAC(secret, A(i) ‖ label ‖ seed) for i = 1, 2, …. One
+ * context keyed once; each HMAC re-initialises it with that key (EVP_MAC_init with no key). */
+static int p_hash(EVP_MAC_CTX *template, const uint8_t *secret, size_t secret_len, const uint8_t *label, size_t label_len,
+                  const uint8_t *seed, size_t seed_len, uint8_t *out, size_t length) {
+  EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(template);
+  uint8_t a[PRF_MAX_MD], block[PRF_MAX_MD];
+  size_t a_len = 0, block_len = 0;
+  int ok = ctx != NULL && EVP_MAC_init(ctx, secret, secret_len, NULL) == 1 && EVP_MAC_CTX_get_mac_size(ctx) <= PRF_MAX_MD &&
+           EVP_MAC_update(ctx, label, label_len) == 1 && EVP_MAC_update(ctx, seed, seed_len) == 1 &&
+           EVP_MAC_final(ctx, a, &a_len, sizeof a) == 1;
+  for (size_t done = 0; ok && done < length;) {
+    ok = EVP_MAC_init(ctx, NULL, 0, NULL) == 1 && EVP_MAC_update(ctx, a, a_len) == 1 && EVP_MAC_update(ctx, label, label_len) == 1 &&
+         EVP_MAC_update(ctx, seed, seed_len) == 1 && EVP_MAC_final(ctx, block, &block_len, sizeof block) == 1;
+    if (!ok) break;
+    size_t take = length - done < block_len ? length - done : block_len;
+    memcpy(out + done, block, take);
+    done += take;
+    if (done < length) ok = EVP_MAC_init(ctx, NULL, 0, NULL) == 1 && EVP_MAC_update(ctx, a, a_len) == 1 && EVP_MAC_final(ctx, a, &a_len, sizeof a) == 1;
+  }
+  EVP_MAC_CTX_free(ctx); /* cleanses the key */
+  OPENSSL_cleanse(a, sizeof a);
+  OPENSSL_cleanse(block, sizeof block);
+  return ok;
 }
 
 /* tls12Prf(sha384: boolean, secret, label, seed: Uint8Array, length: number) → Buffer(length) */
@@ -228,32 +257,18 @@ static napi_value tls12_prf(napi_env env, napi_callback_info info) {
   if (label_len < 1 || label_len > PRF_MAX_INPUT) THROW_RANGE(env, "tls12Prf: label must be 1..65535 bytes");
   if (seed_len > PRF_MAX_INPUT) THROW_RANGE(env, "tls12Prf: seed must be at most 65535 bytes");
   pthread_once(&prf_once, prf_init);
-  EVP_KDF_CTX *template = prf_template[sha384 ? 1 : 0];
-  EVP_KDF_CTX *ctx = template ? EVP_KDF_CTX_dup(template) : NULL;
-  if (ctx == NULL) {
-    napi_throw_error(env, NULL, "OpenSSL has no TLS1-PRF KDF");
+  EVP_MAC_CTX *template = prf_template[sha384 ? 1 : 0];
+  if (template == NULL) {
+    napi_throw_error(env, NULL, "OpenSSL has no HMAC");
     return NULL;
   }
   void *out;
   napi_value result;
-  if (napi_create_buffer(env, length, &out, &result) != napi_ok) {
-    EVP_KDF_CTX_free(ctx);
-    return NULL;
-  }
-  /* Two seed parameters: the KDF concatenates them (label ‖ seed, RFC 5246 §5). A zero-length
-   * octet string needs a non-NULL pointer. */
-  static const uint8_t empty = 0;
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)secret, secret_len),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, (void *)label, label_len),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, seed_len ? (void *)seed : (void *)&empty, seed_len),
-      OSSL_PARAM_construct_end(),
-  };
-  int ok = EVP_KDF_derive(ctx, out, length, params) == 1;
-  EVP_KDF_CTX_free(ctx); /* cleanses the secret copy */
-  if (!ok) {
+  if (napi_create_buffer(env, length, &out, &result) != napi_ok) return NULL;
+  if (!p_hash(template, secret, secret_len, label, label_len, seed, seed_len, out, length)) {
     OPENSSL_cleanse(out, length);
-    napi_throw_error(env, NULL, "OpenSSL's TLS1-PRF failed");
+    ERR_clear_error();
+    napi_throw_error(env, NULL, "OpenSSL's HMAC failed in the TLS 1.2 PRF");
     return NULL;
   }
   return result;

@@ -18,6 +18,14 @@
 //            valid during its callback (the endpoint copies the few it keeps: STUN, DTLS).
 //            Earlier designs: a fresh Buffer per batch viewed per datagram (kept views pinned
 //            whole batches: 513–610 KB RSS per call at 400 calls), then a copy per datagram.
+//            While the socket has seen no media for READER_IDLE_US (and at the start: a transceiver
+//            between calls, call setup), the reader is parked and the JS thread reads the socket
+//            itself (a libuv poll of the fd, recvmmsg(MSG_DONTWAIT), onBatch called there): STUN and
+//            DTLS round trips then cost no thread hop (a wake-up of the reader, an eventfd write and
+//            the event loop's wake-up). The first media datagram hands the batch it came in to the
+//            reader, which lets the window pass as above and reads from then on; a reader that saw
+//            no media for READER_IDLE_US hands the socket back. Without an urgentOffset every
+//            datagram is media: the reader reads from the start.
 //   send:    JS writes datagrams (relay header + payload) and their destinations into a send
 //            area that is allocated once and shared, and calls flush(n) once per pass: one
 //            sendmmsg(MSG_DONTWAIT) for the pass, on the JS thread.
@@ -33,6 +41,7 @@
 // reader thread, the send path and the JS bindings share the socket and buffer structures.
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -45,6 +54,7 @@
 #include <unistd.h>
 
 #include <node_api.h>
+#include <uv.h>
 
 #include "generated/parley_contracts.h"
 #include "socket_util.h"
@@ -58,6 +68,11 @@ _Static_assert(SLOT >= PARLEY_RELAY_HEADER_LENGTH + PARLEY_RELAY_MAX_PAYLOAD, "a
 #define TX_META 8        /* u32 per queued datagram: offset, length, port, v6, ip[4] */
 #define MAX_BATCH_US 100000
 #define URGENT_SLICE_US 1000 /* the longest a non-media datagram waits in a batch window */
+#define READER_IDLE_US 1000000 /* no media for this long: the JS thread reads the socket again */
+
+/* Who reads the socket (see the header). Changed under mu: to READER by the JS thread (media
+ * came), to TO_JS by the reader (idle), TO_JS to JS by the JS thread once its poll runs. */
+enum { READS_READER, READS_TO_JS, READS_JS };
 
 typedef struct {
   int n;
@@ -76,6 +91,14 @@ typedef struct ms {
   int batch_us;
   int urgent_offset; /* < 0: no datagram ends the window early */
   volatile int stop;
+  int reads;          /* READS_*, under mu */
+  int64_t last_media; /* the reader's clock of the last media datagram, µs */
+
+  /* the JS thread's reads (READS_JS): a poll of fd and a way to call onBatch from it */
+  napi_env env;
+  uv_poll_t *poll; /* freed by its close callback */
+  napi_ref cb_ref;
+  napi_async_context async_ctx;
 
   /* the reader fills `fill`; a full batch moves to `ready` (under mu) for JS to take */
   rx_t rx[2];
@@ -145,6 +168,14 @@ static int has_urgent(const ms_t *s, const rx_t *b, int from) {
   return 0;
 }
 
+/* Whether one of b's datagrams is media: one that waits out a batch window (not urgent). */
+static int has_media(const ms_t *s, const rx_t *b) {
+  for (int i = 0; i < b->n; i++) {
+    if (s->urgent_offset < 0 || b->len[i] <= (uint32_t)s->urgent_offset || b->buf[i][s->urgent_offset] >= 128) return 1;
+  }
+  return 0;
+}
+
 static int64_t now_us(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -167,15 +198,43 @@ static void batch_window(ms_t *s, rx_t *b, uint64_t *too_large) {
   }
 }
 
+/* Under mu: asks the JS thread for the onBatch call of the ready batch (one pending at a time). */
+static void notify_js(ms_t *s) {
+  if (!s->notify_pending) {
+    s->notify_pending = 1;
+    if (napi_call_threadsafe_function(s->tsfn, NULL, napi_tsfn_nonblocking) != napi_ok) s->notify_pending = 0;
+  }
+}
+
 static void *reader(void *arg) {
   ms_t *s = arg;
   __atomic_store_n(&s->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+  s->last_media = now_us();
   while (!s->stop) {
+    pthread_mutex_lock(&s->mu);
+    if (s->reads != READS_READER) {
+      /* parked while the JS thread reads; it hands over a batch that holds media */
+      while (s->reads != READS_READER && !s->stop) pthread_cond_wait(&s->cv, &s->mu);
+      s->last_media = now_us();
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (s->stop) break;
     rx_t *b = s->fill;
     uint64_t too_large = 0;
-    /* blocks until one datagram (SO_RCVTIMEO or shutdown at close return without one) */
-    int got = rx_take(s, b, MSG_WAITFORONE, &too_large);
-    if (got > 0 && s->batch_us > 0) batch_window(s, b, &too_large);
+    if (b->n == 0) {
+      if (s->urgent_offset >= 0 && now_us() - s->last_media >= READER_IDLE_US) {
+        /* no media for a while: the JS thread reads (after it delivers the ready batch) */
+        pthread_mutex_lock(&s->mu);
+        s->reads = READS_TO_JS;
+        notify_js(s);
+        pthread_mutex_unlock(&s->mu);
+        continue;
+      }
+      /* blocks until one datagram (SO_RCVTIMEO or shutdown at close return without one) */
+      rx_take(s, b, MSG_WAITFORONE, &too_large);
+    }
+    if (b->n > 0 && s->batch_us > 0) batch_window(s, b, &too_large);
+    if (b->n > 0 && has_media(s, b)) s->last_media = now_us();
     if (b->n == 0 && too_large == 0) continue;
     pthread_mutex_lock(&s->mu);
     s->too_large += too_large;
@@ -184,10 +243,7 @@ static void *reader(void *arg) {
     if (!s->stop) {
       s->fill = s->ready;
       s->ready = b;
-      if (!s->notify_pending) {
-        s->notify_pending = 1;
-        if (napi_call_threadsafe_function(s->tsfn, NULL, napi_tsfn_nonblocking) != napi_ok) s->notify_pending = 0;
-      }
+      notify_js(s);
     }
     pthread_mutex_unlock(&s->mu);
   }
@@ -221,6 +277,8 @@ static void unref_ms(ms_t *s) {
   }
 }
 
+static void free_poll(uv_handle_t *h) { free(h); }
+
 /* Stops the reader and closes the socket; the JS-visible areas stay valid until the handle is
    collected (their references go with it), so a late write from JS cannot touch freed memory. */
 static void stop_and_close(ms_t *s) {
@@ -235,6 +293,11 @@ static void stop_and_close(ms_t *s) {
     shutdown(s->fd, SHUT_RD);
     pthread_join(s->thr, NULL);
     s->started = 0;
+  }
+  if (s->poll) {
+    /* before the fd closes (libuv's rule); the handle is freed by its close callback */
+    uv_close((uv_handle_t *)s->poll, free_poll);
+    s->poll = NULL;
   }
   if (s->fd >= 0) close(s->fd), s->fd = -1;
   if (s->tsfn) {
@@ -256,6 +319,8 @@ static void finalize_external(napi_env env, void *data, void *hint) {
   if (s->rx_area_ref) napi_delete_reference(env, s->rx_area_ref);
   if (s->tx_ref) napi_delete_reference(env, s->tx_ref);
   if (s->tx_meta_ref) napi_delete_reference(env, s->tx_meta_ref);
+  if (s->cb_ref) napi_delete_reference(env, s->cb_ref);
+  if (s->async_ctx) napi_async_destroy(env, s->async_ctx);
   unref_ms(s);
 }
 
@@ -264,19 +329,11 @@ static void finalize_tsfn(napi_env env, void *data, void *hint) {
   unref_ms(data);
 }
 
-/* Runs on the JS thread: packs the ready batch into rx_area, writes offsets, lengths and
-   sources into rx_meta, and calls onBatch(count, tooLarge); JS copies out what it keeps before
-   it returns (the next batch overwrites the area). */
-static void call_js(napi_env env, napi_value cb, void *ctx, void *data) {
-  (void)data;
-  ms_t *s = ctx;
-  if (env == NULL || cb == NULL || s->closed) return;
-  pthread_mutex_lock(&s->mu);
-  rx_t *b = s->ready;
+/* On the JS thread: packs batch b into rx_area, writes offsets, lengths and sources into
+   rx_meta and empties b; returns its count. JS copies out what it keeps during onBatch (the next
+   batch overwrites the area). */
+static int pack(ms_t *s, rx_t *b) {
   int n = b->n;
-  uint64_t too_large = s->too_large;
-  s->too_large = 0;
-  s->notify_pending = 0;
   uint8_t *p = s->rx_area;
   uint32_t off = 0; /* n * SLOT at most: the area holds a full batch */
   for (int i = 0; i < n; i++) {
@@ -297,13 +354,74 @@ static void call_js(napi_env env, napi_value cb, void *ctx, void *data) {
     off += b->len[i];
   }
   b->n = 0;
+  return n;
+}
+
+static void on_readable(uv_poll_t *h, int status, int events);
+
+/* The tsfn's call on the JS thread: onBatch(count, tooLarge) with the reader's ready batch; then,
+   when the reader has handed the socket back (READS_TO_JS), the JS thread's poll starts. */
+static void call_js(napi_env env, napi_value cb, void *ctx, void *data) {
+  (void)data;
+  ms_t *s = ctx;
+  if (env == NULL || cb == NULL || s->closed) return;
+  pthread_mutex_lock(&s->mu);
+  s->notify_pending = 0;
+  uint64_t too_large = s->too_large;
+  s->too_large = 0;
+  int n = pack(s, s->ready);
   pthread_cond_signal(&s->cv);
   pthread_mutex_unlock(&s->mu);
-  napi_value argv[2], undef;
+  if (n > 0 || too_large > 0) {
+    napi_value argv[2], undef;
+    napi_create_uint32(env, (uint32_t)n, &argv[0]);
+    napi_create_double(env, (double)too_large, &argv[1]);
+    napi_get_undefined(env, &undef);
+    napi_call_function(env, undef, cb, 2, argv, NULL);
+  }
+  /* only this thread moves TO_JS on; the reader is parked meanwhile */
+  if (!s->closed && s->poll && __atomic_load_n(&s->reads, __ATOMIC_ACQUIRE) == READS_TO_JS) {
+    pthread_mutex_lock(&s->mu);
+    s->reads = READS_JS;
+    pthread_mutex_unlock(&s->mu);
+    uv_poll_start(s->poll, UV_READABLE, on_readable);
+  }
+}
+
+/* READS_JS: the socket is readable on the JS thread. Non-media datagrams go to onBatch from here
+   (one batch per wake-up); a batch with media goes to the reader, which lets the window pass. */
+static void on_readable(uv_poll_t *h, int status, int events) {
+  (void)status, (void)events;
+  ms_t *s = h->data;
+  if (s->closed || s->reads != READS_JS) return;
+  rx_t *b = s->fill; /* the reader is parked: fill is this thread's until it hands it over */
+  uint64_t too_large = 0;
+  rx_take(s, b, MSG_DONTWAIT, &too_large);
+  if (b->n > 0 && has_media(s, b)) {
+    uv_poll_stop(h);
+    pthread_mutex_lock(&s->mu);
+    s->too_large += too_large;
+    s->reads = READS_READER;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return;
+  }
+  if (b->n == 0 && too_large == 0) return;
+  napi_env env = s->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value cb, recv, argv[2];
+  int n = pack(s, b);
+  napi_get_reference_value(env, s->cb_ref, &cb);
+  napi_get_global(env, &recv);
   napi_create_uint32(env, (uint32_t)n, &argv[0]);
   napi_create_double(env, (double)too_large, &argv[1]);
-  napi_get_undefined(env, &undef);
-  napi_call_function(env, undef, cb, 2, argv, NULL);
+  /* a callback scope (microtasks and nextTicks run after it), as the tsfn's call has */
+  if (napi_make_callback(env, s->async_ctx, recv, cb, 2, argv, NULL) == napi_pending_exception) {
+    napi_value err;
+    if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
+  }
+  napi_close_handle_scope(env, scope);
 }
 
 static napi_value get_prop(napi_env env, napi_value obj, const char *name) {
@@ -435,6 +553,22 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL);
     s->tsfn = NULL;
     goto fail;
+  }
+  s->env = env;
+  if (urgent_offset >= 0) {
+    /* the JS thread reads until media comes (see the header) */
+    uv_loop_t *loop = NULL;
+    s->poll = calloc(1, sizeof *s->poll);
+    if (!s->poll || napi_get_uv_event_loop(env, &loop) != napi_ok || napi_create_reference(env, cb, 1, &s->cb_ref) != napi_ok ||
+        napi_async_init(env, NULL, name, &s->async_ctx) != napi_ok || uv_poll_init(loop, s->poll, fd) != 0) {
+      free(s->poll), s->poll = NULL;
+      goto fail;
+    }
+    s->poll->data = s;
+    /* uv_poll_init made fd non-blocking; the reader blocks in recvmmsg (the poll's reads say MSG_DONTWAIT) */
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    s->reads = READS_JS;
+    uv_poll_start(s->poll, UV_READABLE, on_readable);
   }
   if (pthread_create(&s->thr, NULL, reader, s) != 0) goto fail;
   s->started = 1;

@@ -3,7 +3,9 @@
 // batches (one callback for many); sends queued in one pass leave with one flush, byte for byte,
 // to the right destinations; oversize datagrams are dropped and counted while the socket keeps
 // working; close is idempotent, flushes what is queued and is clean while senders keep sending;
-// a taken port rejects with Node's EADDRINUSE wording; a buffer beyond net.core.rmem_max is
+// until media comes the JS thread reads the socket itself (no wake-up of the reader thread per
+// STUN or DTLS datagram), media hands reading to the reader and a second without media hands it
+// back, in order; a taken port rejects with Node's EADDRINUSE wording; a buffer beyond net.core.rmem_max is
 // granted with CAP_NET_ADMIN (SO_RCVBUFFORCE) and capped with a warning without it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,13 +29,16 @@ interface Harness {
   readonly counts: { tooLarge: number; sendErrors: number; batches: number };
 }
 
-async function open(o: Partial<MediaSocketOptions> & { batchUs?: number } = {}): Promise<{ s: NativeMediaSocket } & Harness> {
+async function open(
+  o: Partial<MediaSocketOptions> & { batchUs?: number; urgentOffset?: number } = {},
+): Promise<{ s: NativeMediaSocket } & Harness> {
   const got: Harness['got'] = [];
   const counts = { tooLarge: 0, sendErrors: 0, batches: 0 };
   const s = await NativeMediaSocket.bind({
     bind: LOCAL,
     bufferBytes: 1 << 20,
     batchUs: o.batchUs ?? 2000,
+    urgentOffset: o.urgentOffset,
     // A copy: the socket's datagram is a view valid during the callback only.
     onDatagram: o.onDatagram ?? ((msg, from) => got.push({ msg: Buffer.from(msg), from })),
     onTooLarge: (n) => (counts.tooLarge += n),
@@ -131,6 +136,77 @@ test('a datagram that is not media ends the batch window at once; media waits it
   }
 });
 
+/** The reader thread's voluntary context switches so far: each time it slept and was woken. */
+function readerWakeUps(s: NativeMediaSocket): number {
+  const status = readFileSync(`/proc/self/task/${s.tid}/status`, 'utf8');
+  return Number(/^voluntary_ctxt_switches:\s*(\d+)$/m.exec(status)![1]);
+}
+
+test(
+  'until media comes the JS thread reads (the reader thread sleeps); media moves reading to the reader, 1 s without media moves it back; order is kept',
+  { skip, timeout: 20_000 },
+  async () => {
+    const delivered: string[] = [];
+    const { s } = await open({ urgentOffset: 2, onDatagram: (msg) => delivered.push(msg.subarray(3).toString()) });
+    const a = await udp();
+    const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    const sent: string[] = [];
+    const send = (tag: string, kind: number): void => {
+      sent.push(tag);
+      a.send(Buffer.concat([Buffer.from([0, 0, kind]), Buffer.from(tag)]), s.address.port, '127.0.0.1');
+    };
+    /** 20 DTLS-like datagrams 5 ms apart, each delivered before the next is sent; the reader's wake-ups meanwhile. */
+    const urgentRoundTrips = async (prefix: string): Promise<number> => {
+      const before = readerWakeUps(s);
+      for (let i = 0; i < 20; i++) {
+        send(`${prefix}${i}`, 0x16);
+        await waitFor(() => delivered.length === sent.length, 5000, `${prefix}${i}`);
+        await pause(5);
+      }
+      return readerWakeUps(s) - before;
+    };
+    try {
+      await pause(200); // the reader thread has started and parked
+      const idle = await urgentRoundTrips('a');
+      assert.ok(idle <= 2, `no media yet: the JS thread reads, the reader slept through 20 datagrams (${idle} wake-ups)`);
+
+      send('m1', 0x80); // media: the reader takes over, with m1's batch
+      const reading = await urgentRoundTrips('b');
+      assert.ok(reading >= 10, `after media the reader thread reads: ${reading} wake-ups for 20 datagrams`);
+
+      await pause(1400); // 1 s without media: the JS thread reads again
+      const back = await urgentRoundTrips('c');
+      assert.ok(back <= 2, `1 s without media: the reader sleeps again (${back} wake-ups)`);
+
+      // A burst across a switch: media then DTLS then media, sent at once, arrive whole and in order.
+      for (let i = 0; i < 30; i++) send(`d${i}`, i % 3 === 0 ? 0x80 : 0x16);
+      await waitFor(() => delivered.length === sent.length, 5000, 'the burst');
+      assert.deepEqual(delivered, sent);
+    } finally {
+      await s.close();
+      await closeUdp(a);
+    }
+  },
+);
+
+test(
+  'a handler that throws while the JS thread reads is an uncaught exception (as with node:dgram), not swallowed',
+  { skip, timeout: 20_000 },
+  async () => {
+    const script = `
+    import { createSocket } from 'node:dgram';
+    import { NativeMediaSocket } from ${JSON.stringify(new URL('../../src/transceiver/media/media-socket-native.ts', import.meta.url).pathname)};
+    process.on('uncaughtException', (e) => { console.log('uncaught ' + e.message); process.exit(0); });
+    const s = await NativeMediaSocket.bind({ bind: { address: '127.0.0.1', port: 0, family: 'IPv4' }, bufferBytes: 1 << 20, batchUs: 2000,
+      urgentOffset: 0, onDatagram() { throw new Error('from the handler'); }, onTooLarge() {}, onSendError() {} });
+    const u = createSocket('udp4');
+    u.send(Buffer.from([0x16, 0xfe, 0xfd]), s.address.port, '127.0.0.1');
+    setTimeout(() => { console.log('nothing'); process.exit(1); }, 3000);`;
+    const { stdout } = await execFileP(process.execPath, ['--input-type=module', '-e', script], { timeout: 15_000 });
+    assert.equal(stdout.trim(), 'uncaught from the handler');
+  },
+);
+
 test('sends queued in one pass leave together, header + payload, to each destination', { skip, timeout: 20_000 }, async () => {
   const { s, counts } = await open();
   const a = await udp();
@@ -177,40 +253,45 @@ test('oversize datagrams are dropped and counted; the socket keeps working', { s
   }
 });
 
-test(
-  'close while senders keep sending: clean, idempotent, queued sends leave first, later sends are ignored',
-  { skip, timeout: 20_000 },
-  async () => {
-    const { s, got } = await open({ batchUs: 500 });
-    const a = await udp();
-    const end = Date.now() + 3000;
-    let stop = false;
-    const flood = (async () => {
-      while (!stop && Date.now() < end) {
-        for (let i = 0; i < 50; i++) a.send(Buffer.alloc(200), s.address.port, '127.0.0.1');
-        await new Promise((r) => setImmediate(r));
+// The flood's datagrams are zeros: with urgentOffset 0 they are not media, so the JS thread reads.
+for (const [who, urgentOffset] of [
+  ['the reader thread reads', undefined],
+  ['the JS thread reads', 0],
+] as const)
+  test(
+    `close while senders keep sending (${who}): clean, idempotent, queued sends leave first, later sends are ignored`,
+    { skip, timeout: 20_000 },
+    async () => {
+      const { s, got } = await open({ batchUs: 500, urgentOffset });
+      const a = await udp();
+      const end = Date.now() + 3000;
+      let stop = false;
+      const flood = (async () => {
+        while (!stop && Date.now() < end) {
+          for (let i = 0; i < 50; i++) a.send(Buffer.alloc(200), s.address.port, '127.0.0.1');
+          await new Promise((r) => setImmediate(r));
+        }
+      })();
+      try {
+        await waitFor(() => got.length > 100, 3000, 'traffic');
+        const to: TransportAddress = { address: '127.0.0.1', port: a.address().port, family: 'IPv4' };
+        s.send(Buffer.alloc(40), Buffer.from('last'), to);
+        await Promise.all([s.close(), s.close()]);
+        const after = got.length;
+        s.send(Buffer.alloc(40), Buffer.from('after close'), to);
+        s.flush();
+        await new Promise((r) => setTimeout(r, 100));
+        assert.equal(got.length, after, 'nothing is delivered after close');
+        await waitFor(() => a.inbox.some((m) => m.subarray(40).toString() === 'last'), 2000, 'the send queued before close');
+        assert.ok(!a.inbox.some((m) => m.subarray(40).toString() === 'after close'));
+      } finally {
+        stop = true;
+        await flood;
+        await s.close();
+        await closeUdp(a);
       }
-    })();
-    try {
-      await waitFor(() => got.length > 100, 3000, 'traffic');
-      const to: TransportAddress = { address: '127.0.0.1', port: a.address().port, family: 'IPv4' };
-      s.send(Buffer.alloc(40), Buffer.from('last'), to);
-      await Promise.all([s.close(), s.close()]);
-      const after = got.length;
-      s.send(Buffer.alloc(40), Buffer.from('after close'), to);
-      s.flush();
-      await new Promise((r) => setTimeout(r, 100));
-      assert.equal(got.length, after, 'nothing is delivered after close');
-      await waitFor(() => a.inbox.some((m) => m.subarray(40).toString() === 'last'), 2000, 'the send queued before close');
-      assert.ok(!a.inbox.some((m) => m.subarray(40).toString() === 'after close'));
-    } finally {
-      stop = true;
-      await flood;
-      await s.close();
-      await closeUdp(a);
-    }
-  },
-);
+    },
+  );
 
 test('bind failure rejects with the address and EADDRINUSE', { skip, timeout: 20_000 }, async () => {
   const a = await udp();

@@ -3,7 +3,9 @@
 // after the batch window --media-batch-us), packed into a receive area that each datagram is
 // handed on as a view of (valid during the callback: no allocation per datagram); sends are written into
 // a send area shared with the addon and leave with one sendmmsg per pass (the end of a batch,
-// or a microtask after a timer or a handler queued them). The endpoint sees the same MediaSocket as with dgram.
+// or a microtask after a timer or a handler queued them). While no media flows (at start; one second
+// without it) the JS thread reads the socket itself instead, without the thread hop (the addon's
+// header). The endpoint sees the same MediaSocket as with dgram.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { TransportAddress } from '../../core/address.ts';
@@ -124,7 +126,8 @@ export class NativeMediaSocket implements MediaSocket {
    * Binds and starts the reader thread; rejects when the address cannot be bound. `urgentOffset`:
    * a datagram whose byte there is below 128 (not RTP/RTCP, RFC 7983) ends the batch window at
    * once (the endpoint passes the relay header's length: STUN and DTLS of a call's setup do not
-   * wait); omitted, every datagram waits out the window.
+   * wait), and until media comes the JS thread reads the socket (the reader thread parked);
+   * omitted, every datagram is media: it waits out the window and the reader reads from the start.
    */
   static async bind(o: MediaSocketOptions & { readonly batchUs: number; readonly urgentOffset?: number }): Promise<NativeMediaSocket> {
     const addon = loadMediaSocketAddon();
