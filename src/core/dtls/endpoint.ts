@@ -128,14 +128,18 @@ export class DtlsEndpoint {
 
   /**
    * Client: builds the ClientHello flight now and holds it — nothing is sent, no timer is set, the
-   * state stays 'new' — so that start() only has to send it. For an owner with idle time before it
+   * state stays 'new' — so that start() only has to send it; and makes its X25519 key share, which
+   * answering the server's flight then need not. For an owner with idle time before it
    * may speak (the ICE-lite side waits for the peer to prove its address, issue #19): the flight is
    * ready when that happens (issue #18). Server: a no-op (it waits for a ClientHello). Idempotent.
    */
   prepare(now: number): void {
     if (this.#state !== 'new' || this.#role !== 'client' || this.#prepared !== undefined) return;
     this.#prepared = [];
-    this.#guard(() => this.#handshake.start(now));
+    this.#guard(() => {
+      this.#handshake.start(now);
+      this.#handshake.prepareAhead?.();
+    });
   }
 
   /** Client: sends the ClientHello (the one prepare() built, if it ran). Server: only marks the endpoint ready (it waits for one). */

@@ -1,11 +1,14 @@
 // DtlsEndpoint.prepare() (issue #18): the client builds its ClientHello ahead of time and holds it —
 // nothing sent, no timer, state 'new' — and start() then sends exactly that flight, with the
-// retransmission timer and the handshake budget counted from start(), not from prepare().
+// retransmission timer and the handshake budget counted from start(), not from prepare(); its
+// X25519 key share is made in prepare() too, and answering the server's flight makes no other.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HANDSHAKE_BUDGET_MS } from '../../../src/core/dtls/endpoint.ts';
 import { INITIAL_RETRANSMIT_MS } from '../../../src/core/dtls/flight.ts';
 import type { DtlsEndpoint } from '../../../src/core/dtls/index.ts';
+import { nodeX25519 } from '../../../src/core/dtls/ecdhe.ts';
+import type { X25519 } from '../../../src/core/dtls/ecdhe.ts';
 import { bothConnected, drive, eventsOfType, makePair } from './harness.ts';
 
 function transmits(ep: DtlsEndpoint): Buffer[] {
@@ -72,4 +75,33 @@ test('prepare() is a no-op for the server and once the client started', () => {
   p.client.prepare(1);
   assert.equal(hello.length, 1);
   assert.deepEqual(transmits(p.client), []);
+});
+
+test("a prepared client makes its X25519 key share in prepare() and answers the server's flight with it", () => {
+  const made: number[] = [];
+  let now = 0;
+  const counting: X25519 = {
+    keyPair: (scalar) => {
+      made.push(now);
+      return nodeX25519.keyPair(scalar);
+    },
+  };
+  const p = makePair('prepared-key-share', { client: { x25519: counting } });
+  p.client.prepare(0);
+  assert.deepEqual(made, [0], 'one key share, made in prepare()');
+  now = 50;
+  p.client.start(50);
+  p.server.start(50);
+  drive(p, { start: 50, done: bothConnected(p) });
+  assert.deepEqual(made, [0], 'none made for the server flight');
+  const c = eventsOfType(p.clientEvents, 'connected');
+  assert.equal(c.length, 1);
+  assert.deepEqual(c[0].keyingMaterial, eventsOfType(p.serverEvents, 'connected')[0].keyingMaterial);
+  // Unprepared, the key share is made when the server's flight is answered.
+  const plain = makePair('plain-key-share', { client: { x25519: counting } });
+  plain.client.start(0);
+  assert.deepEqual(made, [0]);
+  now = 60;
+  drive(plain, { done: bothConnected(plain) });
+  assert.deepEqual(made, [0, 60]);
 });
