@@ -403,11 +403,12 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
         this.#dp.forward(r.flow, msg);
         return;
       case 'created':
+        // The check first (issue #18: it is on the call's setup path); the store's copy is queued after it.
+        this.#dp.forward(r.flow, msg);
         this.#stats[Slot.flowsCreated]++;
         this.#stats[Slot.flows] = ctx.table.size;
         this.#storeWrite(r.flow);
         this.#negative.delete(`${index}|${rinfo.address}|${rinfo.port}`);
-        this.#dp.forward(r.flow, msg);
         return;
       case 'lookup':
         this.#lookup(ctx, msg, rinfo, index);

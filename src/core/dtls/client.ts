@@ -7,17 +7,19 @@
 import { timingSafeEqual } from 'node:crypto';
 import { verifyPeerCertificate } from './certificate.ts';
 import { generateEphemeral } from './ecdhe.ts';
+import type { EphemeralKey } from './ecdhe.ts';
 import { AlertDescription, DtlsCode, DtlsError, fail } from './errors.ts';
 import type { FlightEntry } from './flight.ts';
 import {
   clientHelloExtensions,
   ExtensionType,
   GROUP_PREFERENCE,
+  NamedGroup,
   parseExtensions,
   POINT_FORMAT_UNCOMPRESSED,
   srtpProfileName,
 } from './extensions.ts';
-import type { NamedGroup, SrtpProfileName } from './extensions.ts';
+import type { SrtpProfileName } from './extensions.ts';
 import {
   CERT_TYPE,
   encodeCertificate,
@@ -63,6 +65,8 @@ export class ClientHandshake implements HandshakeRole {
   #clientScheme: number | undefined;
   #expectedServerFinished: Buffer | undefined;
   #secrets: SessionSecrets | undefined;
+  /** Our X25519 key share made ahead (prepareAhead), taken if the server picks X25519. */
+  #x25519Ahead: EphemeralKey | undefined;
 
   constructor(host: HandshakeHost) {
     this.#host = host;
@@ -75,6 +79,11 @@ export class ClientHandshake implements HandshakeRole {
   start(now: number): void {
     this.#clientRandom = this.#host.rng.bytes(32);
     this.#sendClientHello(Buffer.alloc(0), now);
+  }
+
+  /** X25519 first in our preference and every traced WebRTC peer's pick: its key is made while we wait. */
+  prepareAhead(): void {
+    this.#x25519Ahead ??= generateEphemeral(NamedGroup.x25519, this.#host.rng, this.#host.x25519);
   }
 
   #sendClientHello(cookie: Buffer, now: number): void {
@@ -213,7 +222,10 @@ export class ClientHandshake implements HandshakeRole {
     parseEmpty(msg.body, 'ServerHelloDone');
     this.#transcript.add(msg.msgType, msg.seq, msg.body);
     const host = this.#host;
-    const eph = generateEphemeral(this.#serverGroup!, host.rng, host.x25519);
+    const ahead = this.#x25519Ahead;
+    this.#x25519Ahead = undefined;
+    const eph =
+      ahead !== undefined && ahead.group === this.#serverGroup ? ahead : generateEphemeral(this.#serverGroup!, host.rng, host.x25519);
     const preMaster = eph.agree(this.#serverPublic!);
     const flight: FlightEntry[] = [];
     const add = (msgType: number, body: Buffer, epoch = 0): void => {

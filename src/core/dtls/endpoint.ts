@@ -76,6 +76,8 @@ export class DtlsEndpoint {
   #secrets: SessionSecrets | undefined;
   #lastPeerTriggeredResend = -Infinity;
   #early: Buffer[] = [];
+  /** The first flight's datagrams prepare() built, sent by start(); undefined when not prepared. */
+  #prepared: Buffer[] | undefined;
   readonly #drops = Object.fromEntries(DTLS_DROPS.reasons.map((r) => [r, 0])) as Record<DtlsDropReason, number>;
   readonly #onDrop: ((reason: DtlsDropReason) => void) | undefined;
 
@@ -124,11 +126,32 @@ export class DtlsEndpoint {
     return this.#drops;
   }
 
-  /** Client: sends the ClientHello. Server: only marks the endpoint ready (it waits for one). */
+  /**
+   * Client: builds the ClientHello flight now and holds it — nothing is sent, no timer is set, the
+   * state stays 'new' — so that start() only has to send it; and makes its X25519 key share, which
+   * answering the server's flight then need not. For an owner with idle time before it
+   * may speak (the ICE-lite side waits for the peer to prove its address, issue #19): the flight is
+   * ready when that happens (issue #18). Server: a no-op (it waits for a ClientHello). Idempotent.
+   */
+  prepare(now: number): void {
+    if (this.#state !== 'new' || this.#role !== 'client' || this.#prepared !== undefined) return;
+    this.#prepared = [];
+    this.#guard(() => {
+      this.#handshake.start(now);
+      this.#handshake.prepareAhead?.();
+    });
+  }
+
+  /** Client: sends the ClientHello (the one prepare() built, if it ran). Server: only marks the endpoint ready (it waits for one). */
   start(now: number): void {
     if (this.#state !== 'new') return;
     this.#state = 'handshaking';
-    this.#guard(() => this.#handshake.start(now));
+    const prepared = this.#prepared;
+    if (prepared === undefined) return this.#guard(() => this.#handshake.start(now));
+    this.#prepared = undefined;
+    this.#handshakeDeadline = now + HANDSHAKE_BUDGET_MS;
+    this.#transmits.push(...prepared);
+    this.#timer.restart(now);
   }
 
   /** One UDP datagram from the peer; it may hold several records. Never throws. */
@@ -370,6 +393,11 @@ export class DtlsEndpoint {
     this.#previousPeerFlight = [this.#peerFlightStart, this.#reassembler.nextSeq];
     this.#peerFlightStart = this.#reassembler.nextSeq;
     this.#flight = entries;
+    if (this.#state === 'new' && this.#prepared !== undefined) {
+      // prepare(): the ClientHello waits for start(), which sends these and sets the timers.
+      this.#prepared = packFlight(entries, this.#mtu, (t, e, p) => this.#writeRecord(t, e, p));
+      return;
+    }
     this.#handshakeDeadline ??= now + HANDSHAKE_BUDGET_MS;
     this.#transmitFlight();
     if (entries.some((e) => e.epoch > 0)) this.#writeEpoch = 1;

@@ -58,6 +58,8 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
   readonly #drops = Object.fromEntries(PEER_DROPS.map((d) => [d, 0])) as Record<PeerDrop, number>;
   readonly #data: PeerData | undefined;
   #dtls: DtlsEndpoint | undefined;
+  /** Whether #dtls started (a prepared one, prepare(), exists before it may speak). */
+  #dtlsStarted = false;
   #srtp: SrtpSession | undefined;
   #selected: P | undefined;
   /** Whether #selected's address proved it receives (always true for a controlling peer): the per-packet shortcut past IceLiteAgent.mayReach. */
@@ -127,6 +129,17 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
   /** Takes what the ICE agent queued when its owner started it (a controlling agent's first check). */
   start(now: number): void {
     if (this.#live()) this.#drainIce(now);
+  }
+
+  /**
+   * Idle work between the answer and the first check (issue #18): as DTLS client, builds the
+   * ClientHello now, held until ICE lets DTLS start (#startDtlsIfConfirmed), which then only sends
+   * it. Sends nothing. A no-op as DTLS server, once DTLS exists, or when not live.
+   */
+  prepare(now: number): void {
+    if (!this.#live() || this.#dtls || this.#o.dtlsRole !== 'client') return;
+    this.#dtls = this.#newDtls(now);
+    this.#dtls?.prepare(now);
   }
 
   /** One datagram from the far end. Never throws; what it cannot use is dropped and counted. */
@@ -416,10 +429,21 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
 
   /** RFC 5763 §5: DTLS runs over the selected pair; the active side (DTLS client) speaks first. False when it could not start. */
   #startDtls(now: number): boolean {
-    if (this.#dtls) return true;
+    if (this.#dtlsStarted) return true;
     if (this.#state === 'new') this.#state = 'connecting';
+    const dtls = this.#dtls ?? this.#newDtls(now);
+    if (!dtls) return false;
+    this.#dtls = dtls;
+    this.#dtlsStarted = true;
+    dtls.start(now);
+    this.#drainDtls(now);
+    return true;
+  }
+
+  /** Our DTLS endpoint, not started; undefined (and the peer failed) when the options are refused. */
+  #newDtls(now: number): DtlsEndpoint | undefined {
     try {
-      this.#dtls = new DtlsEndpoint({
+      return new DtlsEndpoint({
         role: this.#o.dtlsRole,
         certificate: this.#o.certificate,
         remoteFingerprint: this.#o.remoteFingerprint,
@@ -432,15 +456,12 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
       });
     } catch (err) {
       this.#fail('dtls_failed', (err as Error).message, now);
-      return false;
+      return undefined;
     }
-    this.#dtls.start(now);
-    this.#drainDtls(now);
-    return true;
   }
 
   #onDtls(datagram: Buffer, from: P, now: number): void {
-    if (!this.#dtls) {
+    if (!this.#dtlsStarted) {
       // The controlling side, as DTLS server: the far end selected the pair when it answered our
       // check and sent its ClientHello at once, which may overtake the answer. Take it, and
       // answer where it came from. A lite peer only speaks DTLS on a pair ICE selected.

@@ -311,6 +311,22 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
     }
   }
 
+  /**
+   * Idle work once the answer is out and before the first check (issue #18): the peer builds what
+   * it will send first (AudioPeer.prepare); nothing is sent. Idempotent.
+   */
+  prepare(now: number): void {
+    if (this.#state === 'closed') return;
+    this.#driving = true;
+    this.#now = now;
+    try {
+      this.#peer.prepare(now);
+      this.#takePeerEvents(now);
+    } finally {
+      this.#driving = false;
+    }
+  }
+
   /** Call when `now` ≥ pollTimeout(), or after onWake. Idempotent. */
   handleTimeout(now: number): void {
     if (this.#state === 'closed') return;

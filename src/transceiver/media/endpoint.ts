@@ -181,6 +181,13 @@ export class MediaEndpoint {
     this.#entries.set(session, entry);
     this.#byUfrag.set(session.localUfrag, entry);
     this.#service(entry);
+    // Issue #18: the session's idle work (Session.prepare: the DTLS client's ClientHello) runs
+    // after this turn — after the caller answered the offer — not when the client's checks come.
+    setImmediate(() => {
+      if (this.#entries.get(session) !== entry) return;
+      this.#guard(entry, () => session.prepare(this.#o.clock.now()));
+      this.#service(entry);
+    });
   }
 
   /**

@@ -9,69 +9,26 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TransportAddress } from '../../../src/core/address.ts';
 import { classifyPacket } from '../../../src/core/demux.ts';
-import { DtlsEndpoint, generateCertificate } from '../../../src/core/dtls/index.ts';
+import { DtlsEndpoint } from '../../../src/core/dtls/index.ts';
 import { HandshakeType } from '../../../src/core/dtls/handshake.ts';
-import { connectivityCheck } from '../../../src/core/ice/binding-request.ts';
 import { bindingSuccess } from '../../../src/core/ice/binding-response.ts';
-import { ADDRESS_PATHS, AudioPeer } from '../../../src/core/peer/index.ts';
-import type { PeerTransmit } from '../../../src/core/peer/index.ts';
+import type { AudioPeer } from '../../../src/core/peer/index.ts';
 import { seededRng } from '../../../src/core/rng.ts';
+import {
+  certClient,
+  certLite,
+  check,
+  CLIENT,
+  client,
+  drainTransmits,
+  handshakeTypes,
+  litePeer as wirePeer,
+  STUN_BINDING_REQUEST,
+} from './lite-wire.ts';
 import { LITE, pair } from './peer-pair.ts';
 
-const CLIENT: TransportAddress = { address: '198.51.100.20', port: 50000, family: 'IPv4' };
 const OTHER: TransportAddress = { address: '198.51.100.21', port: 50001, family: 'IPv4' };
-const certLite = generateCertificate(seededRng('cookie-lite-cert'));
-const certClient = generateCertificate(seededRng('cookie-client-cert'));
-const lite = { ufrag: 'liteufrag'.repeat(7), pwd: 'litepasswordlitepassword' };
-const client = { ufrag: 'ctlufrag', pwd: 'ctlpasswordctlpassword00' };
-/** RFC 8489 §5: Binding method, request class. */
-const STUN_BINDING_REQUEST = 0x0001;
-
-function litePeer(seed: string): AudioPeer<TransportAddress> {
-  return new AudioPeer({
-    rng: seededRng(`${seed}-lite`),
-    paths: ADDRESS_PATHS,
-    dtlsRole: 'server',
-    certificate: certLite,
-    remoteFingerprint: certClient.fingerprint,
-    ice: { role: 'lite', localUfrag: lite.ufrag, localPwd: lite.pwd, remoteUfrag: client.ufrag, remotePwd: client.pwd },
-    ssrc: 1,
-    cname: 'lite',
-    payloadType: 111,
-  });
-}
-
-let tid = 0;
-/** A valid (nominating) check from the client, as a real one is sized. */
-function check(): Buffer {
-  const transactionId = Buffer.alloc(12);
-  transactionId.writeUInt32BE(++tid, 8);
-  return connectivityCheck({
-    transactionId,
-    localUfrag: client.ufrag,
-    remoteUfrag: lite.ufrag,
-    remotePwd: lite.pwd,
-    priority: 1,
-    role: { controlling: true, tieBreaker: 1n },
-    useCandidate: true,
-  });
-}
-
-function drainTransmits(p: AudioPeer<TransportAddress>): PeerTransmit<TransportAddress>[] {
-  const out: PeerTransmit<TransportAddress>[] = [];
-  for (let t = p.pollTransmit(); t; t = p.pollTransmit()) out.push(t);
-  while (p.pollEvent());
-  return out;
-}
-
-/** The handshake message types in a plaintext (epoch 0) DTLS datagram's records. */
-function handshakeTypes(d: Buffer): number[] {
-  const types: number[] = [];
-  for (let off = 0; off + 13 <= d.length; off += 13 + d.readUInt16BE(off + 11)) {
-    if (d[off] === 22 && d.readUInt16BE(off + 3) === 0 && off + 13 < d.length) types.push(d[off + 13]);
-  }
-  return types;
-}
+const litePeer = (seed: string): AudioPeer<TransportAddress> => wirePeer(seed, 'server');
 
 function dtlsClient(seed: string): { dtls: DtlsEndpoint; flight: () => Buffer[] } {
   const dtls = new DtlsEndpoint({ role: 'client', certificate: certClient, remoteFingerprint: certLite.fingerprint, rng: seededRng(seed) });
