@@ -76,6 +76,16 @@ test('an append built as bytes is exactly the JSON.stringify text of the event, 
   for (const n of [0, 1, 2, 3, 5]) assert.deepEqual(pcm16FromBase64(pcm16ToBase64(pcm.subarray(0, n))), pcm.slice(0, n));
   // An odd byte count is not PCM16; characters outside the alphabet are skipped (as Buffer.from does).
   assert.equal(pcm16FromBase64(Buffer.from([1, 2, 3]).toString('base64')), undefined);
+  // Into a scratch when it fits (a view of it), else a fresh array; the same samples either way.
+  const scratch = new Int16Array(1000);
+  const inScratch = pcm16FromBase64(pcm16ToBase64(pcm), scratch)!;
+  assert.equal(inScratch.buffer, scratch.buffer);
+  assert.deepEqual(inScratch, pcm);
+  const small = new Int16Array(100);
+  const fresh = pcm16FromBase64(pcm16ToBase64(pcm), small)!;
+  assert.notEqual(fresh.buffer, small.buffer);
+  assert.deepEqual(fresh, pcm);
+  assert.equal(pcm16FromBase64(Buffer.from([1, 2, 3]).toString('base64'), scratch), undefined);
   const skipped = pcm16FromBase64('AQID\nBA==');
   assert.deepEqual(skipped && Buffer.from(skipped.buffer, skipped.byteOffset, skipped.byteLength), Buffer.from([1, 2, 3, 4]));
 });
