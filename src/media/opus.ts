@@ -151,11 +151,8 @@ export function createOpusEncoder(options: OpusEncoderOptions = {}): OpusEncoder
       } catch (err) {
         throw new MediaError(MediaErrorCode.OpusEncodeFailed, `Opus encode failed: ${describe(err)}`, { cause: err });
       }
-      // The library returns a fresh copy (TypedArray.slice): its own ArrayBuffer per packet. A
-      // packet waits up to a second in the call's output queue, long enough to be promoted to
-      // V8's old generation with its backing store; a copy into Node's Buffer pool (one 8 KB slab
-      // for many packets) leaves the fresh one to die young and promotes one small view instead.
-      return Buffer.from(out);
+      // The library returns a fresh copy (TypedArray.slice), so wrapping it shares nothing.
+      return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
     },
     close(): void {
       encoder = undefined;

