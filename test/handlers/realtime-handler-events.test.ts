@@ -5,6 +5,7 @@
 // sent as events, and a model that sends garbage counted, not fatal.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import WebSocket from 'ws';
 import { createOpusEncoder } from '../../src/media/opus.ts';
 import { createToneGenerator } from '../../src/media/tone.ts';
 import { createRealtimeHandlerFactory } from '../../src/transceiver/handlers/realtime/realtime-handler.ts';
@@ -75,6 +76,16 @@ test('an append built as bytes is exactly the JSON.stringify text of the event, 
   for (const n of [0, 1, 2, 3, 5]) assert.deepEqual(pcm16FromBase64(pcm16ToBase64(pcm.subarray(0, n))), pcm.slice(0, n));
   // An odd byte count is not PCM16; characters outside the alphabet are skipped (as Buffer.from does).
   assert.equal(pcm16FromBase64(Buffer.from([1, 2, 3]).toString('base64')), undefined);
+  // Into a scratch when it fits (a view of it), else a fresh array; the same samples either way.
+  const scratch = new Int16Array(1000);
+  const inScratch = pcm16FromBase64(pcm16ToBase64(pcm), scratch)!;
+  assert.equal(inScratch.buffer, scratch.buffer);
+  assert.deepEqual(inScratch, pcm);
+  const small = new Int16Array(100);
+  const fresh = pcm16FromBase64(pcm16ToBase64(pcm), small)!;
+  assert.notEqual(fresh.buffer, small.buffer);
+  assert.deepEqual(fresh, pcm);
+  assert.equal(pcm16FromBase64(Buffer.from([1, 2, 3]).toString('base64'), scratch), undefined);
   const skipped = pcm16FromBase64('AQID\nBA==');
   assert.deepEqual(skipped && Buffer.from(skipped.buffer, skipped.byteOffset, skipped.byteLength), Buffer.from([1, 2, 3, 4]));
 });
@@ -145,3 +156,43 @@ for (const mode of CODEC_MODES) {
     }
   });
 }
+
+test('appends and client events reach the model in the order asked, those of one turn written after it together; close sends what is queued before its close frame', async () => {
+  const { ctx } = frontContext({});
+  const conn = model.connections + 1;
+  const handler = await createRealtimeHandlerFactory({ url: model.url })(ctx);
+  const ofConn = () => model.events.filter((e) => e.connection === conn).map((e) => e.event.type);
+  // Counts the handler's socket writes (ws's send, as the outbox calls it).
+  let sends = 0;
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (this: WebSocket, ...args: Parameters<WebSocket['send']>) {
+    sends++;
+    return send.apply(this, args);
+  } as WebSocket['send'];
+  try {
+    await waitFor(() => ofConn().includes('session.update'), 5000, 'session.update');
+    sends = 0;
+    // One turn: 200 ms of caller audio (5 appends of 40 ms) then a client event, then 40 ms more
+    // and a second event; the appends are not written until the turn ends.
+    const enc = createOpusEncoder();
+    const tone = createToneGenerator({ frequency: 440, amplitude: 0.3 });
+    for (let i = 0; i < 10; i++) handler.onAudio(inbound(enc.encode(tone.nextFrame()), i));
+    handler.onEvent({ type: 'input_audio_buffer.commit' });
+    for (let i = 10; i < 12; i++) handler.onAudio(inbound(enc.encode(tone.nextFrame()), i));
+    handler.onEvent({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [] } });
+    enc.close();
+    assert.equal(sends, 0, 'nothing written during the turn');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(sends, 8, 'all written right after it');
+    await waitFor(() => ofConn().includes('conversation.item.create'), 5000, 'the second client event');
+    const A = 'input_audio_buffer.append';
+    assert.deepEqual(ofConn().slice(1), [A, A, A, A, A, 'input_audio_buffer.commit', A, 'conversation.item.create']);
+    // Queued in this turn, then the call ends in the same turn: the event still reaches the model.
+    handler.onEvent({ type: 'response.cancel' });
+    handler.close();
+    await waitFor(() => ofConn().includes('response.cancel'), 5000, 'the event queued before close');
+  } finally {
+    WebSocket.prototype.send = send;
+    handler.close();
+  }
+});

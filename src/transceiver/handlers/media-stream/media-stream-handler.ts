@@ -20,7 +20,7 @@ import { mulawDecode, mulawEncode } from '../../../media/mulaw.ts';
 import type { DtmfEvent, MediaHandlerFactory, RealtimeEvent } from '../media-handler.ts';
 import { PCM_DROP_REASONS, pcmHandler } from '../pcm.ts';
 import type { PcmDropReason, PcmFrameInfo, PcmHandler, PcmHandlerContext } from '../pcm.ts';
-import { AgentOutbox } from './agent-outbox.ts';
+import { WebSocketOutbox } from '../ws-outbox.ts';
 import { customParameters, mediaFormat, readAgentMessage } from './media-stream-messages.ts';
 import type { MediaStreamFormat } from './media-stream-messages.ts';
 
@@ -80,7 +80,7 @@ function isPcmDrop(reason: MediaStreamDropReason): reason is PcmDropReason {
 }
 
 /** Every call's messages to its agent, written together at the end of each event-loop turn. */
-const outbox = new AgentOutbox();
+const outbox = new WebSocketOutbox();
 
 /** How long the caller's `oai-events` has to carry the agent's close reason before the call ends. */
 const HANGUP_GRACE_MS = 250;

@@ -29,11 +29,16 @@ export function pcm16ToBase64(pcm: Int16Array): string {
 /** Typed arrays use the host's byte order: on a little-endian host PCM16LE bytes are the samples as they are. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** The samples of a base64 `audio/pcm` chunk (a fresh array); undefined when its byte count is odd. */
-export function pcm16FromBase64(text: string): Int16Array | undefined {
+/**
+ * The samples of a base64 `audio/pcm` chunk; undefined when its byte count is odd. In `scratch`
+ * when it is large enough (the result is then a view of it, valid until the scratch is used
+ * again: for a caller that copies the samples out at once), else in a fresh array.
+ */
+export function pcm16FromBase64(text: string, scratch?: Int16Array): Int16Array | undefined {
   // An upper bound from the text's length and padding; the decoder skips characters outside the
   // alphabet, so what it really wrote decides.
-  const pcm = new Int16Array(Math.ceil(Buffer.byteLength(text, 'base64') / 2));
+  const bound = Math.ceil(Buffer.byteLength(text, 'base64') / 2);
+  const pcm = scratch !== undefined && scratch.length >= bound ? scratch.subarray(0, bound) : new Int16Array(bound);
   // Decoded straight into the samples' memory: no intermediate Buffer and copy.
   const bytes = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
   const written = bytes.write(text, 'base64');

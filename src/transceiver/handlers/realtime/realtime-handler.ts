@@ -16,6 +16,7 @@ import WebSocket from 'ws';
 import { inlineCodecs } from '../../../media/frame-codec.ts';
 import type { FrameCodecs } from '../../../media/frame-codec.ts';
 import type { InboundOpusFrame, MediaHandler, MediaHandlerContext, RealtimeEvent } from '../media-handler.ts';
+import { WebSocketOutbox } from '../ws-outbox.ts';
 import { appendEventBytes, forceAudioFormats, pcm16FromBase64 } from './realtime-events.ts';
 
 export interface RealtimeHandlerOptions {
@@ -69,6 +70,20 @@ const MAX_TRUNCATED_ITEMS = 16;
  * Discord's voice docs prescribe "to avoid unintended Opus interpolation".
  */
 const SILENCE_FRAMES_AFTER_CLEAR = 5;
+
+/**
+ * Every call's messages to its model, written together at the end of each event-loop turn (one
+ * batch of received packets decodes many calls' frames, then their appends go in one burst).
+ * Everything to a model goes through it, so its order is the order the handler asked.
+ */
+const outbox = new WebSocketOutbox();
+
+/**
+ * Where a model audio delta is decoded (1 s of 24 kHz samples, for every call: each delta is
+ * copied out into its call's 20 ms frames at once). A fresh 9.6 KB array per 100 ms delta was
+ * off-heap memory V8 has to account for and sweep; a longer delta gets an array of its own.
+ */
+const deltaScratch = new Int16Array(PCM_RATE);
 
 /** Opens the model's WebSocket and resolves once it said `session.created`; rejects with the reason. */
 function connect(o: RealtimeHandlerOptions): Promise<WebSocket> {
@@ -130,7 +145,7 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
   );
 
   const toModel = (event: RealtimeEvent | Record<string, unknown>): void => {
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(event));
+    if (ws.readyState === WebSocket.OPEN) outbox.push(ws, Buffer.from(JSON.stringify(event)));
   };
   const toClient = (event: RealtimeEvent): void => {
     if (!ctx.sendEvent(event)) drop('event_not_sent');
@@ -150,8 +165,8 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
         inputFill = 0;
         if (ws.bufferedAmount > maxBuffered) drop('input_backpressure');
         // As bytes, not a string: one buffer, masked into one frame by ws (no UTF-8 encode of the
-        // 2.5 KB JSON text, no two-buffer writev).
-        else if (ws.readyState === WebSocket.OPEN) ws.send(appendEventBytes(input), { binary: false });
+        // 2.5 KB JSON text, no two-buffer writev), written after this turn with the others.
+        else if (ws.readyState === WebSocket.OPEN) outbox.push(ws, appendEventBytes(input));
       }
     }
   };
@@ -192,7 +207,7 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
         queued: 0,
       };
     }
-    const pcm24 = pcm16FromBase64(e.delta);
+    const pcm24 = pcm16FromBase64(e.delta, deltaScratch);
     if (pcm24 === undefined) return drop('bad_model_audio');
     onModelPcm(pcm24);
   };
@@ -288,6 +303,8 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
     close(): void {
       if (closed) return;
       closed = true;
+      // What this call asked to send goes before the close frame.
+      outbox.flush();
       ws.close(1000, 'call ended');
       // A peer that never answers the close handshake is not waited for.
       const t = setTimeout(() => ws.terminate(), 2000);

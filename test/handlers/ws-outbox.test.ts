@@ -1,10 +1,10 @@
-// The media-stream bridge's outbox: messages of one event-loop turn are written together after
+// The bridges' WebSocket outbox (media-stream agents, Realtime models): messages of one event-loop turn are written together after
 // it, in order; closed sockets are skipped; a socket whose send throws is terminated and the
 // others still get their messages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { AgentOutbox } from '../../src/transceiver/handlers/media-stream/agent-outbox.ts';
+import { WebSocketOutbox } from '../../src/transceiver/handlers/ws-outbox.ts';
 
 /** A stand-in for an open ws client: records what it was sent, and whether it was terminated. */
 function fakeSocket(o: { readyState?: number; throws?: boolean } = {}) {
@@ -26,7 +26,7 @@ function fakeSocket(o: { readyState?: number; throws?: boolean } = {}) {
 }
 
 test('messages queued in one turn are written after it, in order; closed sockets skipped; a throwing send terminates only its socket', async () => {
-  const outbox = new AgentOutbox();
+  const outbox = new WebSocketOutbox();
   const a = fakeSocket();
   const b = fakeSocket();
   const closed = fakeSocket({ readyState: WebSocket.CLOSED });

@@ -1,13 +1,14 @@
-// Messages to media-stream agents leave at the end of the event-loop turn that made them, all
-// together. One turn of the transceiver's media (a batch of received packets, for many calls)
-// decodes every frame first and then writes one burst, instead of one write between each two
-// decodes: the agent process, woken by the first write, finds the others already waiting, and
-// the transceiver is not woken again for each reply (measured in docs/performance.md, #16).
-// Order per socket is kept and nothing waits longer than the turn (a microtask). Not here: what
-// the messages say (media-stream-handler.ts).
+// Messages to the bridges' WebSocket peers (media-stream agents, Realtime models) leave at the
+// end of the event-loop turn that made them, all together. One turn of the transceiver's media
+// (a batch of received packets, for many calls) decodes every frame first and then writes one
+// burst, instead of one write between each two decodes: the peer process, woken by the first
+// write, finds the others already waiting, and the transceiver is not woken again for each reply
+// (measured in docs/performance.md, #16 and glue2). Order per socket is kept — as long as every
+// message to that socket goes through the outbox — and nothing waits longer than the turn (a
+// microtask). Not here: what the messages say (media-stream/, realtime/).
 import WebSocket from 'ws';
 
-export class AgentOutbox {
+export class WebSocketOutbox {
   readonly #sockets: WebSocket[] = [];
   readonly #messages: Buffer[] = [];
   #scheduled = false;
