@@ -389,7 +389,7 @@ const rowSeconds = (n: number): number => n / Math.min(RAMP, n) + 6 + WINDOW_S +
  * memory. With `bridgeSeconds` it bridges to the model/agent, which answers that many seconds of
  * each call (all of them played out before the call hangs up); without, it echoes.
  */
-async function startTransceiver(keys: string, relayPort: number, bridgeSeconds?: number): Promise<Stack> {
+async function startTransceiver(keys: string, relayPort: number, relayOps: string, bridgeSeconds?: number): Promise<Stack> {
   const [trxHttp, trxOps, media] = await freePorts([
     { host: '127.0.0.1', kind: 'tcp' },
     { host: '127.0.0.1', kind: 'tcp' },
@@ -406,6 +406,12 @@ async function startTransceiver(keys: string, relayPort: number, bridgeSeconds?:
     `127.0.0.1:${media}`,
     '--relays',
     `127.0.0.1:${relayPort}`,
+    // As a deployment's Redis would (parley dev does the same): an ended call's token revoked at
+    // the relay, whose flows then go at once. The relay outlives every row, and a flow left behind
+    // holds its client port for 30 s, refusing a later row's call that gets the same port
+    // (relay_takeovers_refused_total: one failed call now and then, docs/performance.md).
+    '--revoke-urls',
+    relayOps,
     '--log-level',
     'warn',
     '--demo-page',
@@ -702,6 +708,7 @@ async function main(): Promise<void> {
   // The relay may build its native datapath on first start (minutes on a loaded machine).
   await waitReady(`http://127.0.0.1:${relayHttp}/readyz`, Date.now() + 180_000);
   const relay: Relay = { pid: relayChild.pid!, metricsUrl: `http://127.0.0.1:${relayHttp}/metrics`, ports: [relayPort, internalPort] };
+  const relayOps = `http://127.0.0.1:${relayHttp}`;
   process.stderr.write(
     `bench: transceiver${pionBin ? ' and Pion' : ''} on CPU ${TRX_CPUS ?? 'any'}${CODEC_THREADS > 0 ? ` with ${CODEC_THREADS} codec thread(s)` : ''}, relay pid ${relay.pid} + load generator on CPU ${LOAD_CPU ?? 'any'}; transceiver media I/O ${mediaIoText()}; load average ${loadavg()
       .map((x) => x.toFixed(1))
@@ -710,8 +717,8 @@ async function main(): Promise<void> {
   // With a reference, each Parley row is followed at once by the same row against Pion, so both see
   // the same machine; with a bridged handler, by the echo row of the same call count.
   const startersFor = (n: number | undefined): (() => Promise<Stack>)[] => [
-    () => startTransceiver(keys, relayPort, BRIDGED ? (n === undefined ? 7 : rowSeconds(n) - ANSWER_MARGIN_S) : undefined),
-    ...(ECHO_ROWS && n !== undefined ? [() => startTransceiver(keys, relayPort)] : []),
+    () => startTransceiver(keys, relayPort, relayOps, BRIDGED ? (n === undefined ? 7 : rowSeconds(n) - ANSWER_MARGIN_S) : undefined),
+    ...(ECHO_ROWS && n !== undefined ? [() => startTransceiver(keys, relayPort, relayOps)] : []),
     ...(pionBin ? [() => startPion(pionBin)] : []),
   ];
 
