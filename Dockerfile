@@ -16,8 +16,9 @@ WORKDIR /app
 # Parley's native addons (native/, Node-API C: the relay's datapath, the transceiver's media
 # socket, ...) are built here by its own install script (node-gyp); the toolchain stays in this
 # stage, and the build fails if any addon did not build (processes would fall back to slower
-# JavaScript paths with only a warning). No dependency needs a script of its
-# own (@evan/opus ships prebuilt native code and WebAssembly in its tarball).
+# JavaScript paths with only a warning). No dependency needs a toolchain of its
+# own: @evan/opus ships prebuilt native code and WebAssembly in its tarball, and bufferutil
+# (optional; ws's native masking) ships its linux-x64 build, which its install script only finds.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
