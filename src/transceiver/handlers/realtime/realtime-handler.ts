@@ -17,7 +17,7 @@ import { inlineCodecs } from '../../../media/frame-codec.ts';
 import type { FrameCodecs } from '../../../media/frame-codec.ts';
 import type { InboundOpusFrame, MediaHandler, MediaHandlerContext, RealtimeEvent } from '../media-handler.ts';
 import { WebSocketOutbox } from '../ws-outbox.ts';
-import { appendEventBytes, forceAudioFormats, pcm16FromBase64, readModelEvent } from './realtime-events.ts';
+import { appendEventBytes, forceAudioFormats, pcm16FromBase64 } from './realtime-events.ts';
 
 export interface RealtimeHandlerOptions {
   /** ws:// or wss:// URL of the model server, e.g. wss://api.openai.com/v1/realtime. */
@@ -191,8 +191,7 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
       if (outputFill === FRAME_SAMPLES) queueFrame();
     }
   };
-  /** `decoded`: the delta's samples when readModelEvent decoded them already. */
-  const onAudioDelta = (e: Record<string, unknown>, decoded: Int16Array | undefined): void => {
+  const onAudioDelta = (e: Record<string, unknown>): void => {
     const itemId = typeof e.item_id === 'string' ? e.item_id : '';
     const responseId = typeof e.response_id === 'string' ? e.response_id : '';
     if (typeof e.delta !== 'string') return drop('bad_model_audio');
@@ -208,7 +207,7 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
         queued: 0,
       };
     }
-    const pcm24 = decoded ?? pcm16FromBase64(e.delta, deltaScratch);
+    const pcm24 = pcm16FromBase64(e.delta, deltaScratch);
     if (pcm24 === undefined) return drop('bad_model_audio');
     onModelPcm(pcm24);
   };
@@ -248,15 +247,8 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
   ws.on('message', (data, isBinary) => {
     if (closed) return;
     let event: Record<string, unknown>;
-    let decoded: Int16Array | undefined;
     try {
-      if (isBinary) event = {};
-      else if (!Buffer.isBuffer(data)) event = JSON.parse(String(data)) as Record<string, unknown>;
-      else {
-        const read = readModelEvent(data, deltaScratch);
-        event = read.event as Record<string, unknown>;
-        decoded = read.samples;
-      }
+      event = isBinary ? {} : (JSON.parse(String(data)) as Record<string, unknown>);
     } catch {
       return drop('bad_model_event');
     }
@@ -265,7 +257,7 @@ function bridge(ws: WebSocket, ctx: MediaHandlerContext, o: RealtimeHandlerOptio
     switch (type) {
       case 'response.output_audio.delta':
       case 'response.audio.delta':
-        return onAudioDelta(event, decoded);
+        return onAudioDelta(event);
       case 'response.done':
         toClient(event as RealtimeEvent);
         return onResponseDone(event);
