@@ -11,6 +11,7 @@ import {
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
+  hash,
   sign,
   timingSafeEqual,
   X509Certificate,
@@ -144,9 +145,8 @@ export function verifyPeerCertificate(chain: readonly Buffer[], expected: Buffer
   if (chain.length === 0) {
     throw new DtlsError(DtlsCode.noClientCertificate, 'peer sent no certificate', AlertDescription.handshakeFailure);
   }
-  const digest = createHash(FINGERPRINT_HASH[expected.length] ?? 'sha256')
-    .update(chain[0])
-    .digest();
+  // One-shot (crypto.hash): once per handshake, on the step between the peer's flight and ours.
+  const digest = hash(FINGERPRINT_HASH[expected.length] ?? 'sha256', chain[0], 'buffer');
   if (digest.length !== expected.length || !timingSafeEqual(digest, expected)) {
     throw new DtlsError(
       DtlsCode.fingerprintMismatch,

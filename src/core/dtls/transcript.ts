@@ -3,7 +3,7 @@
 // HelloRequest, the first ClientHello and HelloVerifyRequest when a cookie exchange happened
 // (RFC 6347 §4.2.1). Used for the extended-master-secret session hash, CertificateVerify and
 // Finished.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { encodeMessage } from './handshake.ts';
 import type { PrfHash } from './suites.ts';
 
@@ -22,10 +22,12 @@ export class Transcript {
     return Buffer.concat(this.#messages);
   }
 
-  /** Hash(handshake_messages) with the negotiated suite's PRF hash (RFC 5246 §7.4.9). */
+  /**
+   * Hash(handshake_messages) with the negotiated suite's PRF hash (RFC 5246 §7.4.9). One-shot
+   * (crypto.hash) over the concatenation instead of a createHash stream object per call: a
+   * handshake takes three, each once per call with the code cold (docs/performance.md, setup5).
+   */
   hash(alg: PrfHash): Buffer {
-    const h = createHash(alg);
-    for (const m of this.#messages) h.update(m);
-    return h.digest();
+    return hash(alg, this.bytes(), 'buffer');
   }
 }

@@ -106,6 +106,8 @@ export class IceLiteAgent {
   #lastUsername: string | undefined;
   /** Answers to checks from unconfirmed addresses that went after our request back (handle). */
   readonly #heldAnswers = new Map<string, IceTransmit>();
+  /** The first request back, built ahead by prepare() for the offer's credentials; used once, by a check naming them. */
+  #prepared: { readonly ufrag: string; readonly pwd: string; readonly transactionId: Buffer; readonly request: Buffer } | undefined;
 
   constructor(opts: IceLiteAgentOptions) {
     if (!opts.localUfrag || !opts.localPwd) throw new IceError(IceErrorCode.invalidOptions, 'ICE-lite needs a local ufrag and password');
@@ -117,6 +119,22 @@ export class IceLiteAgent {
     this.#onCheck = opts.onCheck;
     this.#rng = opts.rng;
     this.#credentials = { localPwd: opts.localPwd, usernameMatches: (u) => this.#usernameMatches(u) };
+  }
+
+  /**
+   * Idle work between the answer and the first check (issue #18): builds the first request back
+   * (#checkBack) for the offer's credentials — transaction id, tie-breaker, MESSAGE-INTEGRITY,
+   * FINGERPRINT — so the first check's reply path only verifies the check and queues it. Sends
+   * nothing and changes no rule: the request goes when #checkBack would send one, to a check whose
+   * USERNAME names the same remote ufrag (signed with the same password); any other gets one built
+   * then. A no-op without the remote credentials or an rng, once a request went, or closed.
+   */
+  prepare(): void {
+    const ufrag = this.#remoteUfrag;
+    const pwd = this.#remotePwd;
+    if (this.#closed || this.#prepared !== undefined || this.#sentBack > 0 || !this.#rng || ufrag === undefined || pwd === undefined)
+      return;
+    this.#prepared = { ufrag, pwd, ...this.#buildRequest(this.#rng, ufrag, pwd) };
   }
 
   /** Late remote credentials (e.g. the offer arrives after the first check). */
@@ -314,6 +332,7 @@ export class IceLiteAgent {
     this.#closed = true;
     this.#transmits.length = 0;
     this.#heldAnswers.clear();
+    this.#prepared = undefined;
   }
 
   /** RFC 8445 §7.2.2: USERNAME is "<our ufrag>:<their ufrag>". */
@@ -375,10 +394,24 @@ export class IceLiteAgent {
     const rng = this.#rng;
     const pwd = this.#remotePwd;
     if (!rng || pwd === undefined || this.#consentLost || this.#sentBack >= MAX_CHECKS_BACK) return;
-    this.#tieBreaker ??= rng.bytes(8).readBigUInt64BE(0);
-    const transactionId = rng.bytes(12);
     // RFC 8445 §7.2.2: USERNAME "<their ufrag>:<our ufrag>" — theirs as their check named it.
     const theirUfrag = username.slice(username.indexOf(':') + 1);
+    const p = this.#prepared;
+    const usePrepared = p !== undefined && p.ufrag === theirUfrag && p.pwd === pwd;
+    const { transactionId, request } = usePrepared ? p : this.#buildRequest(rng, theirUfrag, pwd);
+    // Our answer and this request are larger together than the check that paid for them: on
+    // the first check only the answer fits, and the request goes with the peer's next check.
+    if (!this.#send(to, key, request)) return;
+    if (usePrepared) this.#prepared = undefined;
+    this.#checkedBack.add(key);
+    this.#sentBack++;
+    this.#pendingBack.set(transactionId.toString('hex'), { to: key, at: now });
+  }
+
+  /** A request back signed for `theirUfrag` / `pwd`, with a fresh transaction id (and our tie-breaker, made once). */
+  #buildRequest(rng: Rng, theirUfrag: string, pwd: string): { transactionId: Buffer; request: Buffer } {
+    this.#tieBreaker ??= rng.bytes(8).readBigUInt64BE(0);
+    const transactionId = rng.bytes(12);
     const request = connectivityCheck({
       transactionId,
       localUfrag: this.#localUfrag,
@@ -387,12 +420,7 @@ export class IceLiteAgent {
       priority: PEER_REFLEXIVE_PRIORITY,
       role: { controlling: false, tieBreaker: this.#tieBreaker },
     });
-    // Our answer and this request are larger together than the check that paid for them: on
-    // the first check only the answer fits, and the request goes with the peer's next check.
-    if (!this.#send(to, key, request)) return;
-    this.#checkedBack.add(key);
-    this.#sentBack++;
-    this.#pendingBack.set(transactionId.toString('hex'), { to: key, at: now });
+    return { transactionId, request };
   }
 
   /**

@@ -132,12 +132,15 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
   }
 
   /**
-   * Idle work between the answer and the first check (issue #18): as DTLS client, builds the
-   * ClientHello now, held until ICE lets DTLS start (#startDtlsIfConfirmed), which then only sends
-   * it. Sends nothing. A no-op as DTLS server, once DTLS exists, or when not live.
+   * Idle work between the answer and the first check (issue #18): the ICE-lite agent builds its
+   * first request back (IceLiteAgent.prepare); as DTLS client, the ClientHello is built now, held
+   * until ICE lets DTLS start (#startDtlsIfConfirmed), which then only sends it. Sends nothing.
+   * The DTLS part is a no-op as DTLS server or once DTLS exists; all of it when not live.
    */
   prepare(now: number): void {
-    if (!this.#live() || this.#dtls || this.#o.dtlsRole !== 'client') return;
+    if (!this.#live()) return;
+    this.#lite?.prepare();
+    if (this.#dtls || this.#o.dtlsRole !== 'client') return;
     this.#dtls = this.#newDtls(now);
     this.#dtls?.prepare(now);
   }

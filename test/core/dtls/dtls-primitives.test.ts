@@ -1,17 +1,20 @@
 // The building blocks on their own: the TLS 1.2 PRF against a published vector and against
 // OpenSSL's TLS1-PRF, the anti-replay window (RFC 6347 §4.1.2.6), record parsing and
 // AES-128-GCM protection (RFC 5288), handshake reassembly (RFC 6347 §4.2.3), our X.509
-// certificate, and ECDHE peer-key validation (RFC 8422 §5.11).
+// certificate, ECDHE peer-key validation (RFC 8422 §5.11), the peer certificate against each SDP
+// fingerprint hash, and the handshake transcript hash.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import fc from 'fast-check';
 import { generateCertificate } from '../../../src/core/dtls/index.ts';
-import { parseFingerprint } from '../../../src/core/dtls/certificate.ts';
+import { nodePeerKeys, parseFingerprint, verifyPeerCertificate } from '../../../src/core/dtls/certificate.ts';
+import { DtlsCode, DtlsError } from '../../../src/core/dtls/errors.ts';
+import { Transcript } from '../../../src/core/dtls/transcript.ts';
 import { generateEphemeral } from '../../../src/core/dtls/ecdhe.ts';
 import { NamedGroup } from '../../../src/core/dtls/extensions.ts';
-import { encodeFragment } from '../../../src/core/dtls/handshake.ts';
+import { encodeFragment, encodeMessage } from '../../../src/core/dtls/handshake.ts';
 import { prf } from '../../../src/core/dtls/prf.ts';
 import { Reassembler } from '../../../src/core/dtls/reassembly.ts';
 import { AeadRecordCipher, encodeRecord, parseRecords } from '../../../src/core/dtls/record.ts';
@@ -202,4 +205,32 @@ test('ECDHE: both groups agree; bad peer points are illegal_parameter (RFC 8422 
   assert.throws(() => p.agree(offCurve), { code: 'ERR_DTLS_ILLEGAL_PARAMETER' });
   const compressed = Buffer.concat([Buffer.from([2]), p.publicKey.subarray(1, 33)]);
   assert.throws(() => p.agree(compressed), { code: 'ERR_DTLS_ILLEGAL_PARAMETER' });
+});
+
+test('peer certificate against the SDP fingerprint: sha-1, sha-256, sha-384 and sha-512 digests verify, one changed byte is fingerprint_mismatch', () => {
+  const cert = generateCertificate(seededRng('fingerprint-hashes'));
+  for (const alg of ['sha1', 'sha256', 'sha384', 'sha512']) {
+    // The expected digest computed independently of verifyPeerCertificate (a stream Hash).
+    const digest = createHash(alg).update(cert.der).digest();
+    const key = verifyPeerCertificate([cert.der], digest, nodePeerKeys);
+    assert.equal(key.kind, 'ecdsa', alg);
+    const wrong = Buffer.from(digest);
+    wrong[wrong.length - 1] ^= 1;
+    assert.throws(
+      () => verifyPeerCertificate([cert.der], wrong, nodePeerKeys),
+      (e: unknown) => e instanceof DtlsError && e.code === DtlsCode.fingerprintMismatch,
+      alg,
+    );
+  }
+});
+
+test('transcript hash: SHA-256 and SHA-384 of every message as sent unfragmented, in order, after reset only what follows', () => {
+  const t = new Transcript();
+  t.add(1, 0, Buffer.from('hello'));
+  t.reset();
+  const bodies = [Buffer.alloc(0), Buffer.from('server hello'), Buffer.alloc(700, 7)];
+  bodies.forEach((b, i) => t.add(2 + i, i, b));
+  const expected = Buffer.concat(bodies.map((b, i) => encodeMessage(2 + i, i, b)));
+  assert.deepEqual(t.bytes(), expected);
+  for (const alg of ['sha256', 'sha384'] as const) assert.deepEqual(t.hash(alg), createHash(alg).update(expected).digest(), alg);
 });

@@ -347,3 +347,53 @@ test('toward an unconfirmed address the agent sends no more bytes than it receiv
   assert.equal(transmits(b).length, 1);
   assert.equal(b.stats.held_by_budget, 1, 'only the first check’s request was held');
 });
+
+test('prepare() builds the first request back ahead: it queues nothing, and the first check gets that request, byte for byte what it would have built, with no randomness drawn then', () => {
+  let draws = 0;
+  const seeded = seededRng('lite');
+  const counting = { bytes: (n: number) => (draws++, seeded.bytes(n)) };
+  const a = agent({ rng: counting });
+  a.prepare();
+  assert.deepEqual(transmits(a), [], 'prepare sends nothing');
+  assert.equal(draws, 2, 'the tie-breaker and the transaction id, drawn ahead');
+  a.prepare();
+  assert.equal(draws, 2, 'idempotent');
+  const firstCheck = check();
+  a.handle(firstCheck, CLIENT, 0);
+  const [request, ...rest] = transmits(a);
+  assert.equal(draws, 2, 'the first check draws nothing: the prepared request went');
+  assert.deepEqual(rest, [], 'still the request only, within what the check paid (issue #19)');
+  assert.ok(request.data.length <= firstCheck.length);
+  // The same rng unprepared builds the same request on the first check.
+  const b = agent();
+  b.handle(check(), CLIENT, 0);
+  assert.deepEqual(request.data, requests(transmits(b))[0].data);
+  // Its answer confirms the address, as any request back's does.
+  const m = decoded(request.data);
+  a.handle(bindingSuccess(m.transactionId, CLIENT, REMOTE_PWD), CLIENT, 1);
+  assert.equal(a.isConfirmed(CLIENT), true);
+  assert.equal(a.stats.response_to_our_check, 1);
+});
+
+test('a prepared request back is not used for a check naming other credentials: that check gets one signed for its own', () => {
+  const a = agent();
+  a.prepare();
+  // The offer's credentials changed after prepare (late or replaced remote credentials).
+  a.setRemoteCredentials('newU', 'new-client-password-012345');
+  const firstCheck = connectivityCheck({
+    transactionId: nextTid(),
+    localUfrag: 'newU',
+    remoteUfrag: LOCAL_UFRAG,
+    remotePwd: LOCAL_PWD,
+    priority: PEER_REFLEXIVE_PRIORITY,
+    role: { controlling: true, tieBreaker: 0x1234n },
+  });
+  a.handle(firstCheck, CLIENT, 0);
+  const [request] = requests(transmits(a));
+  const m = decoded(request.data);
+  assert.equal(m.username, `newU:${LOCAL_UFRAG}`);
+  assert.equal(verifyMessageIntegrity(request.data, 'new-client-password-012345'), true);
+  assert.equal(verifyMessageIntegrity(request.data, REMOTE_PWD), false, 'not the request prepared for the old password');
+  a.handle(bindingSuccess(m.transactionId, CLIENT, 'new-client-password-012345'), CLIENT, 1);
+  assert.equal(a.isConfirmed(CLIENT), true);
+});
