@@ -13,8 +13,9 @@
 // Settings (env): CALLS (100,200,400), WINDOW (s, 10), REPS (1), STORM (500; 0 skips),
 // RAMP (calls/s, 100), UDP_BUFFER (transceiver --udp-buffer), MEDIA_IO (transceiver --media-io:
 // native or dgram; default as the transceiver's own), MEDIA_BATCH_US (--media-batch-us),
-// TRX_ARGS (extra transceiver flags), CPU_PROF (a directory: the transceiver runs with
-// --cpu-prof there), REFERENCE (pion: after each Parley row, the same row against the Pion
+// TRX_ARGS (extra transceiver flags), TRX_NODE_ARGS (extra Node/V8 flags for the transceiver's
+// process, e.g. `--trace-gc`), TRX_LOG (a file: the transceiver's stdout and stderr appended to it,
+// e.g. for the GC trace), CPU_PROF (a directory: the transceiver runs with --cpu-prof there), REFERENCE (pion: after each Parley row, the same row against the Pion
 // ICE-lite echo server of bench/pion-echo — built from Debian's Go sources, pinned to the
 // transceiver's CPU, measured the same way; `parley load` talks to its one UDP port directly, as
 // Pion has no relay — then the Parley/Pion ratios of CPU and RSS per call). HANDLER=realtime or
@@ -34,14 +35,14 @@
 // CODEC_THREADS (N ≥ 1, with HANDLER): the transceiver runs with `--codec-threads N`, its main
 // thread alone pinned to its CPU once started (the codec threads may use the other core;
 // /proc/PID/stat counts every thread's CPU), and the codec-alone anchor measures what those threads run (libopus through Parley's addon,
-// media/codec-worker.ts) instead of @evan/opus.
+// media/codec-worker.ts) instead of the inline codec (media/frame-codec.ts).
 // Every run is bounded in time.
 //
 // One file past 400 lines: one benchmark run (processes, sampling, the storm, the Pion rows) reads
 // best top to bottom; its pieces are used nowhere else.
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { systemRng } from '../src/common/system-rng.ts';
 import { Keyring } from '../src/core/token/index.ts';
@@ -395,7 +396,10 @@ async function startTransceiver(keys: string, relayPort: number, relayOps: strin
     { host: '127.0.0.1', kind: 'tcp' },
     { host: '127.0.0.1', kind: 'udp' },
   ]);
-  const prof = process.env.CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.CPU_PROF] : [];
+  const prof = [
+    ...(process.env.CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.CPU_PROF] : []),
+    ...(process.env.TRX_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+  ];
   const trxArgs = [
     'transceiver',
     '--http',
@@ -449,6 +453,11 @@ async function startTransceiver(keys: string, relayPort: number, relayOps: strin
     PARLEY_KEYS_FILE: '',
     ...realtime,
   });
+  if (process.env.TRX_LOG) {
+    const log = createWriteStream(process.env.TRX_LOG, { flags: 'a' });
+    trx.stdout!.pipe(log);
+    trx.stderr!.pipe(log);
+  }
   const stack = await warmStack('parley', trx, trxHttp, media, 'parley_transceiver_packets_total', trxOps);
   // With codec threads: the main thread alone pinned to the transceiver's CPU, as it is without
   // them (taskset -p moves one thread); the codec threads, started before, stay free to use the other.
@@ -515,21 +524,26 @@ async function settledPeerCounts(): Promise<PeerCounts> {
 /**
  * What Opus alone costs per bridged call, measured in this run on the transceiver's CPU: what the
  * bridge's codec does each second of a call — decode 50 caller frames to the handler's PCM rate
- * (with the PCM layer's recovering libopus decoder when media/opus-recovery.ts exists and loads)
- * and encode 50 frames from it, with the bridge's encoder settings (media/opus.ts).
+ * and encode 50 frames from it, with the bridge's encoder settings (media/opus.ts) — through the
+ * very codec the transceiver runs: its inline FrameCodec (media/frame-codec.ts: libopus through
+ * Parley's addon where it loads, else @evan/opus; the PCM layer's recovering decoder for
+ * media-stream), or with codec threads what those threads run.
  */
 async function codecPctPerCall(): Promise<number> {
   const script = `
-    import { BRIDGE_ENCODER_DEFAULTS as B, createOpusDecoder, createOpusEncoder } from ${JSON.stringify(new URL('../src/media/opus.ts', import.meta.url).pathname)};
+    import { BRIDGE_ENCODER_DEFAULTS as B } from ${JSON.stringify(new URL('../src/media/opus.ts', import.meta.url).pathname)};
+    import { inlineCodecs } from ${JSON.stringify(new URL('../src/media/frame-codec.ts', import.meta.url).pathname)};
     import { encodeDistinctTone } from ${JSON.stringify(new URL('../src/client/audio.ts', import.meta.url).pathname)};
     const frames = encodeDistinctTone(440, 1);
-    // The PCM layer (media-stream) decodes with libopus's recovering decoder where it exists and loads.
-    const recovery = ${HANDLER === 'media-stream'}
-      ? await import(${JSON.stringify(new URL('../src/media/opus-recovery.ts', import.meta.url).pathname)}).catch(() => undefined)
-      : undefined;
-    const recovering = recovery?.createRecoveringDecoder(${BRIDGE_RATE});
-    let dec = recovering && !(recovering instanceof Error) ? recovering : createOpusDecoder({ sampleRate: ${BRIDGE_RATE} });
-    let enc = createOpusEncoder({ ...B, sampleRate: ${BRIDGE_RATE} });
+    // The bridge's own inline codec (the PCM layer, media-stream, asks for loss recovery); each
+    // decoded frame is encoded back at once, as the sink is handed it.
+    let pcmOut;
+    const codec = inlineCodecs.open({ sampleRate: ${BRIDGE_RATE}, recovery: ${HANDLER === 'media-stream'} }, {
+      decoded: (p) => { pcmOut = p; },
+      encoded: () => {},
+    });
+    let dec = { decode: (p) => (codec.decode('packet', p), pcmOut) };
+    let enc = { encode: (p) => codec.encode(p) };
     if (${CODEC_THREADS > 0}) {
       // What the codec threads run (media/codec-worker.ts): libopus through Parley's addon, both ways.
       const r = await import(${JSON.stringify(new URL('../src/media/opus-recovery.ts', import.meta.url).pathname)});

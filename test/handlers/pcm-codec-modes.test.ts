@@ -1,6 +1,7 @@
 // The PCM layer (handlers/pcm.ts) gives a handler the same frames whether its Opus work runs
 // inline or on codec threads (media/codec-pool.ts): a caller stream with in-band FEC and two lost
-// packets comes out as the same PCM, frame for frame (FEC and PLC included, in order, counted);
+// packets comes out as the same PCM, frame for frame (FEC and PLC included, in order, counted),
+// each frame the handler's to keep;
 // write() → frames to the call, a mark after them settles once they are queued, and flush()
 // drops the encodes still on their way and settles a mark asked before it as not played.
 // CI=true: libopus must load (nothing skips).
@@ -22,13 +23,15 @@ const LOST = new Set([20, 40]);
 
 async function receive(
   mode: (typeof CODEC_MODES)[number],
-): Promise<{ pcm: Int16Array[]; info: PcmFrameInfo[]; stats: Record<string, unknown> }> {
+): Promise<{ pcm: Int16Array[]; kept: Int16Array[]; info: PcmFrameInfo[]; stats: Record<string, unknown> }> {
   const enc = createOpusEncoder({ application: 'voip', bitrate: 32000, inbandFecLossPercent: 10 });
   const packets = glide(60, 48000).map((f) => enc.encode(f));
   const pcm: Int16Array[] = [];
+  /** The arrays as onPcm got them: the handler's to keep (the codec reuses its own). */
+  const kept: Int16Array[] = [];
   const info: PcmFrameInfo[] = [];
   const factory = pcmHandler({ sampleRate: 16000, codecs: mode.codecs() }, () => ({
-    onPcm: (p, i) => (pcm.push(p.slice()), info.push(i)),
+    onPcm: (p, i) => (pcm.push(p.slice()), kept.push(p), info.push(i)),
     close() {},
   }));
   const handler = await factory(recordingContext());
@@ -39,7 +42,7 @@ async function receive(
   await waitFor(() => pcm.length === 60, 5000, 'every frame out of the jitter buffer');
   const stats = handler.stats!() as Record<string, unknown>;
   handler.close();
-  return { pcm, info, stats };
+  return { pcm, kept, info, stats };
 }
 
 test('the same caller stream (FEC, two lost packets) gives the same PCM inline and on codec threads', { skip }, async () => {
@@ -54,6 +57,7 @@ test('the same caller stream (FEC, two lost packets) gives the same PCM inline a
       [20, 40],
     );
     assert.equal(r.stats.recoveredByFec, 2, JSON.stringify(r.stats));
+    assert.deepEqual(r.kept, r.pcm, 'a frame kept as given is unchanged by the frames after it');
   }
   assert.deepEqual(threads.pcm, inline.pcm);
   assert.deepEqual(threads.info, inline.info);

@@ -228,15 +228,15 @@ class PcmBridge {
         this.#drop('bad_caller_audio');
         return this.#repeat();
       }
-      this.#last = pcm;
+      // Kept for concealment (a copy: the codec's array is valid only during this call).
+      (this.#last ??= new Int16Array(this.#frameSamples)).set(pcm);
       this.#concealed = 0;
-      // A copy: the decoded frame is also kept for concealment.
       return this.#handler?.onPcm(pcm.slice(), { concealed: false, fec: false, index: this.#index++ });
     }
     if (pcm === undefined) return this.#repeat();
     const fec = kind === 'fec';
     this.#recovered[fec ? 'fec' : 'plc']++;
-    this.#handler?.onPcm(pcm, { concealed: true, fec, index: this.#index++ });
+    this.#handler?.onPcm(pcm.slice(), { concealed: true, fec, index: this.#index++ });
   }
 
   /** Without libopus (or an undecodable frame): the last frame again, at half the level each time. */
