@@ -13,8 +13,8 @@
 // Settings (env): CALLS (100,200,400), WINDOW (s, 10), REPS (1), STORM (500; 0 skips),
 // RAMP (calls/s, 100), UDP_BUFFER (transceiver --udp-buffer), MEDIA_IO (transceiver --media-io:
 // native or dgram; default as the transceiver's own), MEDIA_BATCH_US (--media-batch-us),
-// TRX_ARGS (extra transceiver flags), TRX_NODE_ARGS (extra Node/V8 flags for the transceiver's
-// process, e.g. `--trace-gc`), TRX_LOG (a file: the transceiver's stdout and stderr appended to it,
+// TRX_ARGS (extra transceiver flags), TRX_NODE_ARGS (the Node/V8 flags of the transceiver's
+// process instead of Parley's own, src/transceiver/node-flags.ts; '' for none; e.g. `--trace-gc`), TRX_LOG (a file: the transceiver's stdout and stderr appended to it,
 // e.g. for the GC trace), CPU_PROF (a directory: the transceiver runs with --cpu-prof there), REFERENCE (pion: after each Parley row, the same row against the Pion
 // ICE-lite echo server of bench/pion-echo — built from Debian's Go sources, pinned to the
 // transceiver's CPU, measured the same way; `parley load` talks to its one UDP port directly, as
@@ -50,6 +50,7 @@ import { allowedCpus } from '../src/relay/pin.ts';
 import { freePorts } from '../src/client/free-port.ts';
 import type { LoadReport } from '../src/client/load.ts';
 import { resolveMediaIo } from '../src/transceiver/config.ts';
+import { TRANSCEIVER_NODE_FLAGS } from '../src/transceiver/node-flags.ts';
 import { DEFAULT_MEDIA_BATCH_US } from '../src/transceiver/media/media-socket-native.ts';
 import { buildGoProgram } from '../test/e2e/go-build.ts';
 
@@ -398,7 +399,8 @@ async function startTransceiver(keys: string, relayPort: number, relayOps: strin
   ]);
   const prof = [
     ...(process.env.CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.CPU_PROF] : []),
-    ...(process.env.TRX_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    // As Parley starts it (src/transceiver/node-flags.ts) unless TRX_NODE_ARGS says otherwise ('' for none).
+    ...(process.env.TRX_NODE_ARGS?.split(' ').filter(Boolean) ?? TRANSCEIVER_NODE_FLAGS),
   ];
   const trxArgs = [
     'transceiver',

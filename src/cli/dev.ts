@@ -27,6 +27,7 @@ import { LOG_LEVELS, LOG_LEVEL_RANK as RANK } from '../common/log.ts';
 import type { LogLevel } from '../common/log.ts';
 import { loadHandlerModules } from '../transceiver/handlers/modules.ts';
 import { defaultHandlers } from '../transceiver/handlers/registry.ts';
+import { TRANSCEIVER_NODE_FLAGS } from '../transceiver/node-flags.ts';
 import type { Command } from './command.ts';
 
 const addr = (text: string): TransportAddress => parsers.address(text);
@@ -232,11 +233,19 @@ interface Child {
 }
 
 /**
- * Starts `parley ARGS`. The child logs at info at least (its ready line is how we know it is
- * up, issue #20); lines below the user's --log-level are not shown.
+ * Starts `node NODE_FLAGS parley ARGS`. The child logs at info at least (its ready line is how we
+ * know it is up, issue #20); lines below the user's --log-level are not shown.
  */
-function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, readyMsg: string, level: LogLevel, deadline: number): Child {
-  const proc = spawn(process.execPath, [BIN, ...args], {
+function startChild(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  readyMsg: string,
+  level: LogLevel,
+  deadline: number,
+  nodeFlags: readonly string[] = [],
+): Child {
+  const proc = spawn(process.execPath, [...nodeFlags, BIN, ...args], {
     env: { ...env, PARLEY_LOG_LEVEL: RANK[level] < RANK.info ? level : 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -389,6 +398,7 @@ function launch(
     'listening',
     level,
     deadline,
+    TRANSCEIVER_NODE_FLAGS,
   );
   const relay = relayChild.proc;
   const trx = trxChild.proc;

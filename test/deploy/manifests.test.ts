@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { KObject } from './kustomize.ts';
+import { TRANSCEIVER_NODE_FLAGS } from '../../src/transceiver/node-flags.ts';
 import type { Container } from './manifests.ts';
 import {
   K8S,
@@ -225,7 +226,8 @@ for (const [overlay, objs] of rendered) {
           `${d.metadata.name}: these would reach the process literally (kustomize moves patched entries to the front)`,
         );
         for (const e of c.env ?? []) {
-          if (e.name.startsWith('PARLEY_')) continue;
+          // NODE_OPTIONS is read by node itself (the transceiver's, src/transceiver/node-flags.ts).
+          if (e.name.startsWith('PARLEY_') || e.name === 'NODE_OPTIONS') continue;
           assert.ok(
             c.env!.some((x) => x.value?.includes(`$(${e.name})`)),
             `${d.metadata.name}: ${e.name} is not a Parley setting and nothing refers to it`,
@@ -643,4 +645,13 @@ test('small: every pod, with the surge pods of a rolling update beside the old o
     Number(env(tx, 'PARLEY_MAX_SESSIONS')!.value) <= 600 * cpuCores(tx.resources!.requests!.cpu),
     'at most ~600 calls per requested core',
   );
+});
+
+test("every transceiver runs with Parley's Node flags (NODE_OPTIONS), as parley dev and the benchmarks start it", () => {
+  for (const [path, objs] of rendered) {
+    for (const d of deployments(objs, 'transceiver')) {
+      const c = template(d).spec.containers[0];
+      assert.equal(expanded(c, 'NODE_OPTIONS'), TRANSCEIVER_NODE_FLAGS.join(' '), `${path}: ${d.metadata.name}'s NODE_OPTIONS`);
+    }
+  }
 });

@@ -25,6 +25,8 @@ export interface DevReady {
 
 export interface DevStack {
   readonly ready: DevReady;
+  /** The `parley dev` process (its relay and transceiver are its children). */
+  readonly pid: number;
   /** Child output so far, for failure messages. */
   log(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -76,7 +78,7 @@ export async function startDev(extraArgs: string[] = [], timeoutMs = 30_000, env
     await stop();
     throw err;
   });
-  return { ready, stop, log: () => lines.join('\n') };
+  return { ready, pid: child.pid!, stop, log: () => lines.join('\n') };
 }
 
 /** `signal` (SIGTERM), then SIGKILL after `graceMs`; resolves with the exit code (null if killed by a signal). */
