@@ -1,22 +1,3 @@
-// A Pion call's setup on the wire, step by step (issue #18): `parley dev` (relay + transceiver) or
-// bench/pion-echo (Pion's ICE-lite server), `--calls` sequential Pion calls after one warm-up,
-// tcpdump on `lo` for the whole run, and per call every packet's time since the offer POST,
-// labelled by direction and kind; out goes the median [min–max] of each labelled packet over the
-// calls, in order. bench/setup.ts says how long a call takes; this says where the time goes:
-// the POST, the relay's first-check hop (C>R req#1 → R>T #1), the transceiver's first reply,
-// the issue #19 round trip, the nomination, each DTLS flight.
-// Not a test: it prints numbers and asserts nothing. Needs tcpdump (apt-get install tcpdump) and
-// the right to capture on lo (root or CAP_NET_RAW), plus what bench:setup needs for Pion.
-//
-//   npx node bench/setup-wire.ts [--server parley|pion] [--calls 15]
-//
-// Labels: C = the Pion client, R = the relay's public socket, T = the relay's socket toward the
-// transceiver (its packets carry the relay header, so they are "framed": what is inside is not
-// classified), S = Pion's server. Kinds: req / resp (STUN Binding; +UC: USE-CANDIDATE), hsN
-// (a DTLS handshake record of epoch 0 whose first message has type N: 1 ClientHello, 2
-// ServerHello…, 11 Certificate), hs-enc (an epoch-1 handshake record), ccs, alert, rtp, rtcp;
-// `answer` is the first TCP segment of the 201 answer. "#n": the n-th such packet of the call
-// (up to 3).
 // A call's setup on the wire, step by step (issue #18): one peer (`--peer`: Chromium, Firefox
 // ESR, aiortc, Pion, GStreamer webrtcbin + libnice, driven as bench/setup.ts drives them) calling
 // one server (`--server`: `parley dev` — relay + transceiver —, bench/pion-echo — Pion's ICE-lite
@@ -36,12 +17,13 @@
 // POST to the server, a loopback hop after the page's own. A call's server UDP ports are the udp
 // candidates of its answer (aiortc-echo's change per call); its client port the other end of the
 // first packet to one of them.
-// Labels: C = the client (the peer), R = the relay's public socket, T = the relay's socket toward
-// the transceiver (its packets carry the relay header, so they are "framed": what is inside is
-// not classified), S = the reference server. Kinds: req / resp (STUN Binding; +UC:
-// USE-CANDIDATE), hsN (a DTLS handshake record of epoch 0 whose first message has type N: 1
+// Labels: C = the client (the peer), R = the relay's public socket, T = the transceiver (R>T and
+// T>R: the relay's inner socket and the transceiver, packets whose relay header names the call's
+// client, classified by what follows the header), S = the reference server. Kinds: req / resp
+// (STUN Binding; +UC: USE-CANDIDATE), hsN (a DTLS handshake record of epoch 0 whose first message has type N: 1
 // ClientHello, 2 ServerHello, 3 HelloVerifyRequest, 11 Certificate…), hs-enc (an epoch-1
-// handshake record), ccs, alert, rtp, rtcp; `answer` is the first TCP segment of the 201 answer.
+// handshake record), ccs, alert, rtp, rtcp; `answer` is the first TCP segment of the 201 answer,
+// `http GET` (DELETE…) another request of the peer to the server (the demo page's).
 // "#n": the n-th such packet of the call (up to 3).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -49,6 +31,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { decodeRelayHeader, RELAY_HEADER_LENGTH } from '../src/contracts/relay-header.ts';
 import { nonLoopbackIPv4 } from '../test/e2e/helpers.ts';
 import { buildPionClient } from '../test/e2e/pion/build.ts';
 import { PEERS, SERVERS, chromiumCalls, firefoxCalls, processCall, startFront, startServers } from './setup-peers.ts';
@@ -93,7 +76,7 @@ interface Packet {
   readonly payload: Buffer;
 }
 
-/** The IPv4 UDP and TCP packets of a pcap file captured on lo (link type EN10MB). */
+/** The UDP and TCP packets of a pcap file captured on lo (link type EN10MB). */
 function readPcap(file: string): Packet[] {
   const b = readFileSync(file);
   const out: Packet[] = [];
@@ -102,10 +85,12 @@ function readPcap(file: string): Packet[] {
     const caplen = b.readUInt32LE(o + 8);
     const frame = b.subarray(o + 16, o + 16 + caplen);
     o += 16 + caplen;
-    if (frame.length < 34 || frame.readUInt16BE(12) !== 0x0800) continue;
+    // IPv4, or IPv6 without extension headers (aiortc-echo also gathers IPv6 candidates).
+    const etherType = frame.length >= 14 ? frame.readUInt16BE(12) : 0;
+    if ((etherType !== 0x0800 || frame.length < 34) && (etherType !== 0x86dd || frame.length < 54)) continue;
     const ip = frame.subarray(14);
-    const l4 = ip.subarray((ip[0] & 15) * 4);
-    const proto = ip[9];
+    const l4 = etherType === 0x0800 ? ip.subarray((ip[0] & 15) * 4) : ip.subarray(40);
+    const proto = etherType === 0x0800 ? ip[9] : ip[6];
     if ((proto !== 6 && proto !== 17) || l4.length < 8) continue;
     const tcp = proto === 6;
     const payload = tcp ? l4.subarray((l4[12] >> 4) * 4) : l4.subarray(8);
@@ -132,7 +117,7 @@ function kindOf(p: Buffer): string {
     return p[0] === 20 ? 'ccs' : p[0] === 21 ? 'alert' : 'app';
   }
   if ((p[0] & 0xc0) === 0x80 && p.length >= 2) return p[1] >= 192 && p[1] <= 223 ? 'rtcp' : 'rtp';
-  return 'framed';
+  return 'other';
 }
 
 const CANDIDATE_PORT = /a=candidate:\S+ \d+ udp \d+ \S+ (\d+) typ/gi;
@@ -161,6 +146,8 @@ function timelines(packets: readonly Packet[], t: Target): Map<string, number>[]
       if (p.dstPort === t.httpPort && head.startsWith('POST')) {
         call = { t0: p.ms, seen: new Map(), answer: '', serverPorts: new Set(t.udpPort ? [t.udpPort] : []), client: -1, inner: -1 };
         calls.push(new Map());
+      } else if (call && p.dstPort === t.httpPort && /^(GET|DELETE|PATCH|PUT) /.test(head)) {
+        add(`http ${head.slice(0, head.indexOf(' '))}`, p.ms);
       } else if (call && p.srcPort === t.httpPort && p.payload.length > 0) {
         if (head.startsWith('HTTP/1.1 2')) add('answer', p.ms);
         if (call.answer.length < 65_536) call.answer += p.payload.toString('latin1');
@@ -178,10 +165,15 @@ function timelines(packets: readonly Packet[], t: Target): Map<string, number>[]
       if (call.client < 0) call.client = p.dstPort;
       if (p.dstPort === call.client) add(`${s} ${kind}`, p.ms);
     } else if (SERVER === 'parley' && call.client >= 0) {
-      // Relay ↔ transceiver: the first such packet after the client's first check is the relay's forward.
+      // Relay ↔ transceiver: a relay header naming this call's client; the first one after the
+      // client's first check is the relay's forward, which tells the relay's inner socket.
+      const header = decodeRelayHeader(p.payload);
+      if (header === undefined || header.client.port !== call.client || header.transport !== 'udp') continue;
       if (call.inner < 0) call.inner = p.srcPort;
-      if (p.srcPort === call.inner) add(`R>T ${kind}`, p.ms);
-      else if (p.dstPort === call.inner) add(`T>R ${kind}`, p.ms);
+      const inside = kindOf(p.payload.subarray(RELAY_HEADER_LENGTH));
+      if (inside === 'app') continue;
+      if (p.srcPort === call.inner) add(`R>T ${inside}`, p.ms);
+      else if (p.dstPort === call.inner) add(`T>R ${inside}`, p.ms);
     }
   }
   return calls;
