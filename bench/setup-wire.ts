@@ -4,14 +4,16 @@
 // server — or bench/aiortc-echo — aiortc's full-ICE server), `--calls` sequential calls after one
 // warm-up, tcpdump on `lo` for the whole run, and per call every packet's time since the offer
 // POST reached the server, labelled by direction and kind; out goes the median [min–max] of each
-// labelled packet over the calls, in order. bench/setup.ts says how long a call takes; this says
-// where the time goes: the POST, the relay's first-check hop (C>R req#1 → R>T #1), the first
-// reply, the checks back, the nomination, each DTLS flight.
+// labelled packet over the calls, in order, with the median step from the packet before it.
+// bench/setup.ts says how long a call takes; this says where the time goes: the POST, the
+// relay's hops (C>R req#1 → R>T req#1 …), the first reply, the checks back, the nomination,
+// each DTLS flight.
 // Not a test: it prints numbers and asserts nothing. Needs tcpdump (apt-get install tcpdump) and
 // the right to capture on lo (root or CAP_NET_RAW), plus what bench:setup needs for the peer.
 //
 //   npx node bench/setup-wire.ts [--peer pion|chromium|firefox|aiortc|gstreamer]
 //                                [--server parley|pion|aiortc] [--calls 15] [--offer-setup actpass|active]
+//                                [--per-call]
 //
 // The browsers reach every server through bench/setup.ts's front, so their time 0 is the front's
 // POST to the server, a loopback hop after the page's own. A call's server UDP ports are the udp
@@ -43,6 +45,8 @@ const { values } = parseArgs({
     server: { type: 'string', default: 'parley' },
     calls: { type: 'string', default: '15' },
     'offer-setup': { type: 'string', default: 'actpass' },
+    // Every call's own timeline too (the medians of two labels may come from different calls).
+    'per-call': { type: 'boolean', default: false },
   },
 });
 const oneOf = <T extends string>(list: readonly T[], v: string, what: string): T => {
@@ -226,11 +230,29 @@ async function main(): Promise<void> {
     .filter(([label, ms]) => ms.length >= calls.length / 2 && !/ (rtp|rtcp)#[23]$/.test(label))
     .map(([label, ms]) => ({ label, ms, m: median(ms) }))
     .sort((a, b) => a.m - b.m);
-  console.log(`\nms since the POST reached the server, median [min–max] of ${calls.length} calls (n: calls with that packet):`);
-  for (const r of rows)
+  // Δ: the median over the calls of this packet's time minus the row above's in the same call —
+  // one step's own duration, which the difference of two medians is not.
+  const step = (i: number): string => {
+    if (i === 0) return '';
+    const deltas = calls.flatMap((c) => {
+      const [a, b] = [c.get(rows[i - 1].label), c.get(rows[i].label)];
+      return a === undefined || b === undefined ? [] : [b - a];
+    });
+    return deltas.length ? `Δ ${median(deltas).toFixed(2)}` : '';
+  };
+  console.log(
+    `\nms since the POST reached the server, median [min–max] of ${calls.length} calls (n: calls with that packet; Δ: median step from the row above, per call):`,
+  );
+  rows.forEach((r, i) =>
     console.log(
-      `${r.m.toFixed(2).padStart(8)} [${Math.min(...r.ms).toFixed(2)}–${Math.max(...r.ms).toFixed(2)}] n${r.ms.length}  ${r.label}`,
-    );
+      `${r.m.toFixed(2).padStart(8)} [${Math.min(...r.ms).toFixed(2)}–${Math.max(...r.ms).toFixed(2)}] n${r.ms.length}  ${step(i).padEnd(8)}  ${r.label}`,
+    ),
+  );
+  if (values['per-call'])
+    calls.forEach((c, i) => {
+      const steps = [...c].filter(([label]) => !/ (rtp|rtcp|alert)#/.test(label)).sort((a, b) => a[1] - b[1]);
+      console.log(`\ncall ${i + 1}: ${steps.map(([label, ms]) => `${ms.toFixed(2)} ${label}`).join(' | ')}`);
+    });
   const ok = outcomes.filter((x): x is number => typeof x === 'number');
   const failures = outcomes.filter((x) => typeof x === 'string');
   console.log(
