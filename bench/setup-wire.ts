@@ -199,7 +199,7 @@ async function main(): Promise<void> {
   if (front) front.target.base = new URL(url).origin;
   const dir = mkdtempSync(join(tmpdir(), 'parley-setup-wire-'));
   const pcap = join(dir, 'calls.pcap');
-  // The whole TCP segment (the answer's candidates), the first 256 bytes of a UDP one.
+  // Whole packets (-s 0): the answer's candidates may be anywhere in its TCP segments.
   const dump = spawn('tcpdump', ['-i', 'lo', '-U', '-n', '-s', '0', '-w', pcap, `udp or tcp port ${target.httpPort}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -10,8 +10,8 @@
 //
 // Setup time is the same interval for one peer on every server: from the offer POST to the peer
 // saying "connected" (ICE + DTLS done) —
-// - Chromium and Firefox: the demo page of `parley dev`, served through a front (below) whose
-//   signaling path goes to the server under test; the page's init script (test/e2e/browser.ts)
+// - Chromium and Firefox: the demo page of `parley dev`, served through a front whose signaling
+//   path goes to the server under test; the page's init script (test/e2e/browser.ts)
 //   timestamps its POST and the 'connected' event. One browser per server, the page reloaded per
 //   call (every call a new RTCPeerConnection with the demo's audio track and data channel).
 // - aiortc (test/e2e/aiortc/client.py --audio-only), Pion (test/e2e/pion, its connectMs) and
@@ -20,7 +20,8 @@
 // Every server listens on this machine's non-loopback IPv4 address: Firefox, aiortc and libnice
 // pair no 127.0.0.1 candidate. Needs what the interop tests need (Chromium, Firefox ESR,
 // python3-aiortc, GStreamer, golang-go with Debian's Pion sources); a missing peer is reported
-// and left out. Everything it starts is stopped at the end.
+// and left out. Everything it starts is stopped at the end. The servers, the front and one call
+// of each peer are bench/setup-peers.ts (bench/setup-wire.ts drives the peers the same way).
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import { nonLoopbackIPv4 } from '../test/e2e/helpers.ts';
