@@ -1,39 +1,62 @@
-// A Pion call's setup on the wire, step by step (issue #18): `parley dev` (relay + transceiver) or
-// bench/pion-echo (Pion's ICE-lite server), `--calls` sequential Pion calls after one warm-up,
-// tcpdump on `lo` for the whole run, and per call every packet's time since the offer POST,
-// labelled by direction and kind; out goes the median [min–max] of each labelled packet over the
-// calls, in order. bench/setup.ts says how long a call takes; this says where the time goes:
-// the POST, the relay's first-check hop (C>R req#1 → R>T #1), the transceiver's first reply,
-// the issue #19 round trip, the nomination, each DTLS flight.
+// A call's setup on the wire, step by step (issue #18): one peer (`--peer`: Chromium, Firefox
+// ESR, aiortc, Pion, GStreamer webrtcbin + libnice, driven as bench/setup.ts drives them) calling
+// one server (`--server`: `parley dev` — relay + transceiver —, bench/pion-echo — Pion's ICE-lite
+// server — or bench/aiortc-echo — aiortc's full-ICE server), `--calls` sequential calls after one
+// warm-up, tcpdump on `lo` for the whole run, and per call every packet's time since the offer
+// POST reached the server, labelled by direction and kind; out goes the median [min–max] of each
+// labelled packet over the calls, in order, with the median step from the packet before it.
+// bench/setup.ts says how long a call takes; this says where the time goes: the POST, the
+// relay's hops (C>R req#1 → R>T req#1 …), the first reply, the checks back, the nomination,
+// each DTLS flight.
 // Not a test: it prints numbers and asserts nothing. Needs tcpdump (apt-get install tcpdump) and
-// the right to capture on lo (root or CAP_NET_RAW), plus what bench:setup needs for Pion.
+// the right to capture on lo (root or CAP_NET_RAW), plus what bench:setup needs for the peer.
 //
-//   npx node bench/setup-wire.ts [--server parley|pion] [--calls 15]
+//   npx node bench/setup-wire.ts [--peer pion|chromium|firefox|aiortc|gstreamer]
+//                                [--server parley|pion|aiortc] [--calls 15] [--offer-setup actpass|active]
+//                                [--per-call]
 //
-// Labels: C = the Pion client, R = the relay's public socket, T = the relay's socket toward the
-// transceiver (its packets carry the relay header, so they are "framed": what is inside is not
-// classified), S = Pion's server. Kinds: req / resp (STUN Binding; +UC: USE-CANDIDATE), hsN
-// (a DTLS handshake record of epoch 0 whose first message has type N: 1 ClientHello, 2
-// ServerHello…, 11 Certificate), hs-enc (an epoch-1 handshake record), ccs, alert, rtp, rtcp;
-// `answer` is the first TCP segment of the 201 answer. "#n": the n-th such packet of the call
-// (up to 3).
+// The browsers reach every server through bench/setup.ts's front, so their time 0 is the front's
+// POST to the server, a loopback hop after the page's own. A call's server UDP ports are the udp
+// candidates of its answer (aiortc-echo's change per call); its client port the other end of the
+// first packet to one of them.
+// Labels: C = the client (the peer), R = the relay's public socket, T = the transceiver (R>T and
+// T>R: the relay's inner socket and the transceiver, packets whose relay header names the call's
+// client, classified by what follows the header), S = the reference server. Kinds: req / resp
+// (STUN Binding; +UC: USE-CANDIDATE), hsN (a DTLS handshake record of epoch 0 whose first message has type N: 1
+// ClientHello, 2 ServerHello, 3 HelloVerifyRequest, 11 Certificate…), hs-enc (an epoch-1
+// handshake record), ccs, alert, rtp, rtcp; `answer` is the first TCP segment of the 201 answer,
+// `http GET` (DELETE…) another request of the peer to the server (the demo page's).
+// "#n": the n-th such packet of the call (up to 3).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePorts } from '../src/client/free-port.ts';
-import { buildGoProgram } from '../test/e2e/go-build.ts';
-import { nonLoopbackIPv4, startDev, stopProcess } from '../test/e2e/helpers.ts';
-import { buildPionClient, runPionClient } from '../test/e2e/pion/build.ts';
+import { decodeRelayHeader, RELAY_HEADER_LENGTH } from '../src/contracts/relay-header.ts';
+import { nonLoopbackIPv4 } from '../test/e2e/helpers.ts';
+import { buildPionClient } from '../test/e2e/pion/build.ts';
+import { PEERS, SERVERS, chromiumCalls, firefoxCalls, processCall, startFront, startServers } from './setup-peers.ts';
+import type { Outcome, Peer, Server } from './setup-peers.ts';
 
-const { values } = parseArgs({ options: { server: { type: 'string', default: 'parley' }, calls: { type: 'string', default: '15' } } });
-const SERVER = values.server === 'pion' ? 'pion' : 'parley';
+const { values } = parseArgs({
+  options: {
+    peer: { type: 'string', default: 'pion' },
+    server: { type: 'string', default: 'parley' },
+    calls: { type: 'string', default: '15' },
+    'offer-setup': { type: 'string', default: 'actpass' },
+    // Every call's own timeline too (the medians of two labels may come from different calls).
+    'per-call': { type: 'boolean', default: false },
+  },
+});
+const oneOf = <T extends string>(list: readonly T[], v: string, what: string): T => {
+  if (!(list as readonly string[]).includes(v)) throw new Error(`--${what} ${v}: one of ${list.join(', ')}`);
+  return v as T;
+};
+const PEER: Peer = oneOf(PEERS, values.peer, 'peer');
+const SERVER: Server = oneOf(SERVERS, values.server, 'server');
 const CALLS = Number(values.calls);
-const PION_ECHO = fileURLToPath(new URL('./pion-echo/', import.meta.url));
-const CALLS_PATH = '/v1/realtime/calls';
+const OFFER_SETUP = values['offer-setup'] === 'active' ? 'active' : 'actpass';
 /** Packets kept per label and call (retransmissions beyond it say nothing new). */
 const MAX_PER_LABEL = 3;
 
@@ -43,50 +66,10 @@ const load = (): string =>
     .join(', ')}`;
 
 interface Target {
-  readonly url: string;
-  /** The UDP port the client sends its checks to (the relay's public port, or Pion's). */
-  readonly udpPort: number;
+  /** The HTTP port the offers are POSTed to. */
   readonly httpPort: number;
-  stop(): Promise<unknown>;
-}
-
-async function startTarget(hostIp: string): Promise<Target> {
-  if (SERVER === 'parley') {
-    // One client making many calls: the admission limits lifted, as bench/setup.ts does.
-    const dev = await startDev(['--relay', `${hostIp}:0`], 30_000, {
-      PARLEY_OFFERS_PER_SECOND: '100000',
-      PARLEY_OFFER_BURST: '100000',
-      PARLEY_MAX_PENDING_PER_CLIENT: '100000',
-      PARLEY_MAX_CALLS_PER_CLIENT: '100000',
-    });
-    const url = dev.ready.signaling;
-    return { url, udpPort: Number(dev.ready.relay.split(':').pop()), httpPort: Number(new URL(url).port), stop: () => dev.stop() };
-  }
-  const bin = (await buildGoProgram(PION_ECHO, 600_000)).path;
-  const [udp] = await freePorts([{ host: hostIp, kind: 'udp' }]);
-  const child = spawn(bin, ['-http', '127.0.0.1:0', '-ip', hostIp, '-udp', String(udp), '-max-seconds', '600'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const http = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`pion-echo not ready in 20 s: ${seen}`)), 20_000);
-    const onData = (d: Buffer): void => {
-      seen += d.toString();
-      const m = /pion-echo: http (\S+),/.exec(seen);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-  });
-  return {
-    url: `http://${http}${CALLS_PATH}`,
-    udpPort: udp,
-    httpPort: Number(http.split(':').pop()),
-    stop: () => stopProcess(child, 5_000),
-  };
+  /** The server's UDP port known before any call (Parley's relay, pion-echo's), if any. */
+  readonly udpPort: number | undefined;
 }
 
 interface Packet {
@@ -97,7 +80,7 @@ interface Packet {
   readonly payload: Buffer;
 }
 
-/** The IPv4 UDP and TCP packets of a pcap file captured on lo (link type EN10MB). */
+/** The UDP and TCP packets of a pcap file captured on lo (link type EN10MB). */
 function readPcap(file: string): Packet[] {
   const b = readFileSync(file);
   const out: Packet[] = [];
@@ -106,10 +89,12 @@ function readPcap(file: string): Packet[] {
     const caplen = b.readUInt32LE(o + 8);
     const frame = b.subarray(o + 16, o + 16 + caplen);
     o += 16 + caplen;
-    if (frame.length < 34 || frame.readUInt16BE(12) !== 0x0800) continue;
+    // IPv4, or IPv6 without extension headers (aiortc-echo also gathers IPv6 candidates).
+    const etherType = frame.length >= 14 ? frame.readUInt16BE(12) : 0;
+    if ((etherType !== 0x0800 || frame.length < 34) && (etherType !== 0x86dd || frame.length < 54)) continue;
     const ip = frame.subarray(14);
-    const l4 = ip.subarray((ip[0] & 15) * 4);
-    const proto = ip[9];
+    const l4 = etherType === 0x0800 ? ip.subarray((ip[0] & 15) * 4) : ip.subarray(40);
+    const proto = etherType === 0x0800 ? ip[9] : ip[6];
     if ((proto !== 6 && proto !== 17) || l4.length < 8) continue;
     const tcp = proto === 6;
     const payload = tcp ? l4.subarray((l4[12] >> 4) * 4) : l4.subarray(8);
@@ -136,13 +121,23 @@ function kindOf(p: Buffer): string {
     return p[0] === 20 ? 'ccs' : p[0] === 21 ? 'alert' : 'app';
   }
   if ((p[0] & 0xc0) === 0x80 && p.length >= 2) return p[1] >= 192 && p[1] <= 223 ? 'rtcp' : 'rtp';
-  return 'framed';
+  return 'other';
 }
+
+const CANDIDATE_PORT = /a=candidate:\S+ \d+ udp \d+ \S+ (\d+) typ/gi;
 
 /** Each call's labelled packets (ms since its POST), the warm-up call included. */
 function timelines(packets: readonly Packet[], t: Target): Map<string, number>[] {
   const calls: Map<string, number>[] = [];
-  let call: { t0: number; seen: Map<string, number>; client: number; inner: number } | undefined;
+  interface Call {
+    t0: number;
+    seen: Map<string, number>;
+    answer: string;
+    serverPorts: Set<number>;
+    client: number;
+    inner: number;
+  }
+  let call: Call | undefined;
   const add = (label: string, ms: number): void => {
     const n = (call!.seen.get(label) ?? 0) + 1;
     call!.seen.set(label, n);
@@ -153,24 +148,36 @@ function timelines(packets: readonly Packet[], t: Target): Map<string, number>[]
     if (p.tcp) {
       const head = p.payload.subarray(0, 12).toString('latin1');
       if (p.dstPort === t.httpPort && head.startsWith('POST')) {
-        call = { t0: p.ms, seen: new Map(), client: -1, inner: -1 };
+        call = { t0: p.ms, seen: new Map(), answer: '', serverPorts: new Set(t.udpPort ? [t.udpPort] : []), client: -1, inner: -1 };
         calls.push(new Map());
-      } else if (call && p.srcPort === t.httpPort && head.startsWith('HTTP/1.1 2')) add('answer', p.ms);
+      } else if (call && p.dstPort === t.httpPort && /^(GET|DELETE|PATCH|PUT) /.test(head)) {
+        add(`http ${head.slice(0, head.indexOf(' '))}`, p.ms);
+      } else if (call && p.srcPort === t.httpPort && p.payload.length > 0) {
+        if (head.startsWith('HTTP/1.1 2')) add('answer', p.ms);
+        if (call.answer.length < 65_536) call.answer += p.payload.toString('latin1');
+        for (const m of call.answer.matchAll(CANDIDATE_PORT)) call.serverPorts.add(Number(m[1]));
+      }
       continue;
     }
     if (!call) continue;
     const kind = kindOf(p.payload);
     if (kind === 'app') continue;
-    if (p.dstPort === t.udpPort) {
+    if (call.serverPorts.has(p.dstPort)) {
       if (call.client < 0) call.client = p.srcPort;
       if (p.srcPort === call.client) add(`${c} ${kind}`, p.ms);
-    } else if (p.srcPort === t.udpPort) {
+    } else if (call.serverPorts.has(p.srcPort)) {
+      if (call.client < 0) call.client = p.dstPort;
       if (p.dstPort === call.client) add(`${s} ${kind}`, p.ms);
     } else if (SERVER === 'parley' && call.client >= 0) {
-      // Relay ↔ transceiver: the first such packet after the client's first check is the relay's forward.
+      // Relay ↔ transceiver: a relay header naming this call's client; the first one after the
+      // client's first check is the relay's forward, which tells the relay's inner socket.
+      const header = decodeRelayHeader(p.payload);
+      if (header === undefined || header.client.port !== call.client || header.transport !== 'udp') continue;
       if (call.inner < 0) call.inner = p.srcPort;
-      if (p.srcPort === call.inner) add(`R>T ${kind}`, p.ms);
-      else if (p.dstPort === call.inner) add(`T>R ${kind}`, p.ms);
+      const inside = kindOf(p.payload.subarray(RELAY_HEADER_LENGTH));
+      if (inside === 'app') continue;
+      if (p.srcPort === call.inner) add(`R>T ${inside}`, p.ms);
+      else if (p.dstPort === call.inner) add(`T>R ${inside}`, p.ms);
     }
   }
   return calls;
@@ -183,29 +190,37 @@ function median(xs: readonly number[]): number {
 
 async function main(): Promise<void> {
   const hostIp = nonLoopbackIPv4();
-  if (hostIp === undefined) throw new Error('no non-loopback IPv4 address (the Pion client pairs it, as in bench:setup)');
-  const pion = (await buildPionClient(600_000)).path;
-  const target = await startTarget(hostIp);
+  if (hostIp === undefined) throw new Error('no non-loopback IPv4 address: Firefox, aiortc and libnice pair no 127.0.0.1 candidate');
+  const pion = PEER === 'pion' ? (await buildPionClient(600_000)).path : undefined;
+  const servers = await startServers(hostIp);
+  const url = servers.urls[SERVER];
+  const target: Target = { httpPort: Number(new URL(url).port), udpPort: servers.udpPorts[SERVER] };
+  const front = PEER === 'chromium' || PEER === 'firefox' ? await startFront(servers.dev.ready.page) : undefined;
+  if (front) front.target.base = new URL(url).origin;
   const dir = mkdtempSync(join(tmpdir(), 'parley-setup-wire-'));
   const pcap = join(dir, 'calls.pcap');
-  const dump = spawn('tcpdump', ['-i', 'lo', '-U', '-n', '-s', '256', '-w', pcap, `udp or tcp port ${target.httpPort}`], {
+  // Whole packets (-s 0): the answer's candidates may be anywhere in its TCP segments.
+  const dump = spawn('tcpdump', ['-i', 'lo', '-U', '-n', '-s', '0', '-w', pcap, `udp or tcp port ${target.httpPort}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  const connectMs: number[] = [];
+  const outcomes: Outcome[] = [];
+  const onCall = (i: number, o: Outcome): void => {
+    if (i > 0) outcomes.push(o);
+  };
   try {
     await new Promise((r) => setTimeout(r, 1_000)); // tcpdump is listening
     if (dump.exitCode !== null) throw new Error('tcpdump exited: is it installed, and may this user capture on lo?');
-    console.log(`bench:setup-wire — ${SERVER}, ${CALLS} calls after one warm-up; start: ${load()}`);
-    for (let i = 0; i <= CALLS; i++) {
-      const r = await runPionClient(pion, ['-url', target.url, '-seconds', '0.3', '-drain', '300ms'], 30_000);
-      if (i > 0) connectMs.push(r.result?.connected ? r.result.connectMs : NaN);
-    }
+    console.log(`bench:setup-wire — ${PEER} → ${SERVER}, ${CALLS} calls after one warm-up; start: ${load()}`);
+    if (PEER === 'chromium') await chromiumCalls(front!, CALLS + 1, onCall);
+    else if (PEER === 'firefox') await firefoxCalls(front!, CALLS + 1, SERVER, onCall);
+    else for (let i = 0; i <= CALLS; i++) onCall(i, await processCall(PEER, url, pion, OFFER_SETUP));
     console.log(`end: ${load()}`);
   } finally {
     await new Promise((r) => setTimeout(r, 300));
     dump.kill('SIGINT');
     if (dump.exitCode === null) await once(dump, 'exit');
-    await target.stop();
+    await front?.close();
+    await servers.stop();
   }
   const calls = timelines(readPcap(pcap), target).slice(1);
   rmSync(dir, { recursive: true, force: true });
@@ -215,14 +230,33 @@ async function main(): Promise<void> {
     .filter(([label, ms]) => ms.length >= calls.length / 2 && !/ (rtp|rtcp)#[23]$/.test(label))
     .map(([label, ms]) => ({ label, ms, m: median(ms) }))
     .sort((a, b) => a.m - b.m);
-  console.log(`\nms since the POST left the client, median [min–max] of ${calls.length} calls (n: calls with that packet):`);
-  for (const r of rows)
-    console.log(
-      `${r.m.toFixed(2).padStart(8)} [${Math.min(...r.ms).toFixed(2)}–${Math.max(...r.ms).toFixed(2)}] n${r.ms.length}  ${r.label}`,
-    );
-  const ok = connectMs.filter((x) => !Number.isNaN(x));
+  // Δ: the median over the calls of this packet's time minus the row above's in the same call —
+  // one step's own duration, which the difference of two medians is not.
+  const step = (i: number): string => {
+    if (i === 0) return '';
+    const deltas = calls.flatMap((c) => {
+      const [a, b] = [c.get(rows[i - 1].label), c.get(rows[i].label)];
+      return a === undefined || b === undefined ? [] : [b - a];
+    });
+    return deltas.length ? `Δ ${median(deltas).toFixed(2)}` : '';
+  };
   console.log(
-    `\nthe client's connectMs: median ${median(ok).toFixed(2)} (${ok.length}/${connectMs.length} connected): ${connectMs.map((x) => x.toFixed(1)).join(' ')}`,
+    `\nms since the POST reached the server, median [min–max] of ${calls.length} calls (n: calls with that packet; Δ: median step from the row above, per call):`,
+  );
+  rows.forEach((r, i) =>
+    console.log(
+      `${r.m.toFixed(2).padStart(8)} [${Math.min(...r.ms).toFixed(2)}–${Math.max(...r.ms).toFixed(2)}] n${r.ms.length}  ${step(i).padEnd(8)}  ${r.label}`,
+    ),
+  );
+  if (values['per-call'])
+    calls.forEach((c, i) => {
+      const steps = [...c].filter(([label]) => !/ (rtp|rtcp|alert)#/.test(label)).sort((a, b) => a[1] - b[1]);
+      console.log(`\ncall ${i + 1}: ${steps.map(([label, ms]) => `${ms.toFixed(2)} ${label}`).join(' | ')}`);
+    });
+  const ok = outcomes.filter((x): x is number => typeof x === 'number');
+  const failures = outcomes.filter((x) => typeof x === 'string');
+  console.log(
+    `\nthe peer's POST → connected: median ${ok.length ? median(ok).toFixed(2) : '—'} (${ok.length}/${outcomes.length} connected): ${ok.map((x) => x.toFixed(1)).join(' ')}${failures.length ? `; failures: ${failures.join(' ; ').slice(0, 600)}` : ''}`,
   );
 }
 
