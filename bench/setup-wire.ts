@@ -3,7 +3,7 @@
 // tcpdump on `lo` for the whole run, and per call every packet's time since the offer POST,
 // labelled by direction and kind; out goes the median [min–max] of each labelled packet over the
 // calls, in order. bench/setup.ts says how long a call takes; this says where the time goes:
-// the POST, the relay's first-check hop (C>R req#1 → R>T #1), the transceiver's first reply,
+// the POST, the relay's first-check hop (C>R req#1 → R>T #1, also per call), the transceiver's first reply,
 // the issue #19 round trip, the nomination, each DTLS flight.
 // Not a test: it prints numbers and asserts nothing. Needs tcpdump (apt-get install tcpdump) and
 // the right to capture on lo (root or CAP_NET_RAW), plus what bench:setup needs for Pion.
@@ -220,6 +220,15 @@ async function main(): Promise<void> {
     console.log(
       `${r.m.toFixed(2).padStart(8)} [${Math.min(...r.ms).toFixed(2)}–${Math.max(...r.ms).toFixed(2)}] n${r.ms.length}  ${r.label}`,
     );
+  if (SERVER === 'parley') {
+    // Per call, so the relay's own time is not the difference of two medians over different calls.
+    const hops = calls.map((c) => (c.get('R>T framed#1') ?? NaN) - (c.get('C>R req#1') ?? NaN)).filter((x) => !Number.isNaN(x));
+    if (hops.length > 0)
+      console.log(
+        `\nthe relay's first-check hop (C>R req#1 → R>T framed#1), per call: median ${median(hops).toFixed(3)} ` +
+          `[${Math.min(...hops).toFixed(3)}–${Math.max(...hops).toFixed(3)}] ms, ${hops.length} calls: ${hops.map((x) => x.toFixed(2)).join(' ')}`,
+      );
+  }
   const ok = connectMs.filter((x) => !Number.isNaN(x));
   console.log(
     `\nthe client's connectMs: median ${median(ok).toFixed(2)} (${ok.length}/${connectMs.length} connected): ${connectMs.map((x) => x.toFixed(1)).join(' ')}`,
