@@ -132,9 +132,29 @@ static EVP_MAC_CTX *fc_hmac_template(const char *digest) {
   return ctx;
 }
 
+/* What OpenSSL fetches once per keyring (a fetch per call would look the algorithm up in the
+   providers each time): HMAC templates for SHA-1 and SHA-256 and the AES-256-CTR cipher. */
 typedef struct {
   EVP_MAC_CTX *sha1, *sha256;
+  EVP_CIPHER *aes_ctr;
 } fc_macs_t;
+
+static void fc_macs_free(fc_macs_t *m) {
+  EVP_MAC_CTX_free(m->sha1);
+  EVP_MAC_CTX_free(m->sha256);
+  EVP_CIPHER_free(m->aes_ctr);
+  memset(m, 0, sizeof *m);
+}
+
+/* 1 when every algorithm was fetched; else 0 with nothing held. */
+static int fc_macs_init(fc_macs_t *m) {
+  m->sha1 = fc_hmac_template("SHA1");
+  m->sha256 = fc_hmac_template("SHA256");
+  m->aes_ctr = EVP_CIPHER_fetch(NULL, "AES-256-CTR", NULL);
+  if (m->sha1 && m->sha256 && m->aes_ctr) return 1;
+  fc_macs_free(m);
+  return 0;
+}
 
 static int fc_hmac(EVP_MAC_CTX *template, const uint8_t *key, size_t key_len, const uint8_t *a, size_t alen, const uint8_t *b,
                    size_t blen, const uint8_t *c, size_t clen, uint8_t *out, size_t out_cap) {
@@ -148,10 +168,10 @@ static int fc_hmac(EVP_MAC_CTX *template, const uint8_t *key, size_t key_len, co
 }
 
 /* AES-256-CTR of `len` bytes (≤ PARLEY_TOKEN_PLAINTEXT_LEN) with a 16-byte IV. */
-static int fc_aes_ctr(const uint8_t key[FC_SUBKEY], const uint8_t iv[16], const uint8_t *in, int len, uint8_t *out) {
+static int fc_aes_ctr(const fc_macs_t *m, const uint8_t key[FC_SUBKEY], const uint8_t iv[16], const uint8_t *in, int len, uint8_t *out) {
   EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
   int n = 0;
-  int ok = ctx != NULL && EVP_DecryptInit_ex(ctx, EVP_aes_256_ctr(), NULL, key, iv) == 1 && EVP_DecryptUpdate(ctx, out, &n, in, len) == 1 &&
+  int ok = ctx != NULL && EVP_DecryptInit_ex2(ctx, m->aes_ctr, key, iv, NULL) == 1 && EVP_DecryptUpdate(ctx, out, &n, in, len) == 1 &&
            n == len;
   EVP_CIPHER_CTX_free(ctx);
   return ok;
@@ -171,7 +191,7 @@ static int fc_open(const fc_keyring_t *k, const fc_macs_t *m, const uint8_t *ufr
   if (n != PARLEY_TOKEN_BYTES) return PARLEY_RELAY_CHECK_TOKEN_BAD_TAG;
   const uint8_t *tag = tok + PARLEY_TOKEN_HEADER_LEN;
   uint8_t pt[PARLEY_TOKEN_PLAINTEXT_LEN], mac[FC_SHA256];
-  if (!fc_aes_ctr(k->enc[id], tag, tag + PARLEY_TOKEN_TAG_LEN, PARLEY_TOKEN_PLAINTEXT_LEN, pt) ||
+  if (!fc_aes_ctr(m, k->enc[id], tag, tag + PARLEY_TOKEN_TAG_LEN, PARLEY_TOKEN_PLAINTEXT_LEN, pt) ||
       !fc_hmac(m->sha256, k->mac[id], FC_SUBKEY, tok, PARLEY_TOKEN_HEADER_LEN, pt, sizeof pt, NULL, 0, mac, sizeof mac) ||
       CRYPTO_memcmp(mac, tag, PARLEY_TOKEN_TAG_LEN) != 0) {
     OPENSSL_cleanse(pt, sizeof pt);

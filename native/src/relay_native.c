@@ -1401,8 +1401,7 @@ typedef struct {
 static void finalize_check_keys(napi_env env, void *data, void *hint) {
   (void)env, (void)hint;
   check_keys_t *c = data;
-  EVP_MAC_CTX_free(c->macs.sha1);
-  EVP_MAC_CTX_free(c->macs.sha256);
+  fc_macs_free(&c->macs);
   fc_keyring_clear(&c->ring);
   free(c);
 }
@@ -1433,9 +1432,7 @@ static napi_value js_check_keys(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "checkKeys: out of memory");
     return NULL;
   }
-  c->macs.sha1 = fc_hmac_template("SHA1");
-  c->macs.sha256 = fc_hmac_template("SHA256");
-  const char *bad = c->macs.sha1 && c->macs.sha256 ? NULL : "checkKeys: OpenSSL has no HMAC";
+  const char *bad = fc_macs_init(&c->macs) ? NULL : "checkKeys: OpenSSL has no HMAC-SHA1, HMAC-SHA256 or AES-256-CTR";
   for (uint32_t i = 0; i < n && !bad; i++) {
     napi_value e, v[4];
     uint32_t el = 0;
