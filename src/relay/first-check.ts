@@ -64,12 +64,13 @@ export interface NativeCheckCalls {
 
 /** The same answers from the addon's checkFirst (native/src/first_check.h). */
 export function nativeFirstCheck(addon: NativeCheckCalls, keyring: Keyring, options: OpenOptions = {}): FirstCheckVerifier {
-  const keys = addon.checkKeys(
-    keyring.keys.map((k) => {
-      const s = k.exportSubKeys();
-      return [k.id, s.enc, s.mac, s.pwd];
-    }),
-  );
+  const subKeys = keyring.keys.map((k): [number, Buffer, Buffer, Buffer] => {
+    const s = k.exportSubKeys();
+    return [k.id, s.enc, s.mac, s.pwd];
+  });
+  const keys = addon.checkKeys(subKeys);
+  // The addon holds its own copy; these leave no key material behind in the JS heap.
+  for (const [, ...buffers] of subKeys) for (const b of buffers) b.fill(0);
   const lifetimeMs = options.lifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS;
   const clockSkewMs = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
   const out = Buffer.alloc(PT_TIME + 4);
