@@ -11,6 +11,15 @@
 // 2..17: address, 18..19: port). The rest is the datagram. A verdict is checked against what
 // the loop then does with it: a forwarded payload must lie inside the datagram and fit the
 // limit, a miss must fit the JS miss queue's slot, every drop must name a counter.
+//
+// Bit 4 of byte 0 fuzzes the first-check verifier instead (native/src/first_check.h: token open,
+// password, MESSAGE-INTEGRITY), with a keyring of key ids 0 and 7: byte 1 bit 0 mints a token
+// here from 30 input bytes of plaintext (bytes 8..37) under key id byte 2 (else bytes 38.. hold a
+// ufrag of byte 3 % 80 raw bytes), bit 1 signs the packet's MESSAGE-INTEGRITY (when it has one
+// where the verifier looks) with the token's password; bytes 4..7 are the clock, seconds around
+// the plaintext's issue time. The rest is the packet. Checked: the result is a known one; a token
+// minted with a key of the ring never fails its tag; a verified token names IPv4/IPv6 and a port;
+// a minted, valid token on a signed packet verifies.
 // Seeds (corpus/, one per path through the decisions, named for it) were written by hand from the
 // relay header layout in src/contracts/relay-header.ts and this file's relay.
 #include "../src/relay_native.c"
@@ -66,7 +75,92 @@ static relay_t *make_relay(void) {
   return r;
 }
 
+#define FC_IN_PREFIX 38
+
+static fc_keyring_t fuzz_ring;
+static fc_macs_t fuzz_macs;
+
+static void fuzz_keys(void) {
+  uint8_t enc[FC_SUBKEY], mac[FC_SUBKEY], pwd[FC_SUBKEY];
+  for (int id = 0; id <= 7; id += 7) {
+    for (int i = 0; i < FC_SUBKEY; i++) enc[i] = (uint8_t)(i + id), mac[i] = (uint8_t)(i * 3 + id), pwd[i] = (uint8_t)(i * 7 + id);
+    fc_keyring_set(&fuzz_ring, id, enc, mac, pwd);
+  }
+  assert(fc_macs_init(&fuzz_macs));
+}
+
+/* key.ts seal: header ‖ HMAC tag ‖ AES-CTR(plaintext), as ice-chars (64 of them). */
+static void fuzz_mint(int id, const uint8_t pt[PARLEY_TOKEN_PLAINTEXT_LEN], uint8_t ufrag[PARLEY_TOKEN_MAX_UFRAG_CHARS]) {
+  uint8_t tok[PARLEY_TOKEN_BYTES], mac[FC_SHA256];
+  tok[0] = PARLEY_TOKEN_VERSION, tok[1] = (uint8_t)id;
+  assert(fc_hmac(fuzz_macs.sha256, fuzz_ring.mac[id], FC_SUBKEY, tok, PARLEY_TOKEN_HEADER_LEN, pt, PARLEY_TOKEN_PLAINTEXT_LEN, NULL, 0, mac,
+                 sizeof mac));
+  memcpy(tok + PARLEY_TOKEN_HEADER_LEN, mac, PARLEY_TOKEN_TAG_LEN);
+  assert(fc_aes_ctr(&fuzz_macs, fuzz_ring.enc[id], mac, pt, PARLEY_TOKEN_PLAINTEXT_LEN, tok + PARLEY_TOKEN_HEADER_LEN + PARLEY_TOKEN_TAG_LEN));
+  for (int i = 0, o = 0; i < PARLEY_TOKEN_BYTES; i += 3) {
+    uint32_t g = (uint32_t)tok[i] << 16 | (uint32_t)tok[i + 1] << 8 | tok[i + 2];
+    for (int j = 18; j >= 0; j -= 6) ufrag[o++] = (uint8_t)FC_ICE_CHARS[g >> j & 63];
+  }
+}
+
+static int fuzz_first_check(const uint8_t *data, size_t size) {
+  if (size < FC_IN_PREFIX) return 0;
+  if (!fuzz_macs.sha1) fuzz_keys();
+  const int minted = data[1] & 1, id = data[2];
+  const int sign = (data[1] >> 1) & 1;
+  int signed_mi = 0; /* the packet's MESSAGE-INTEGRITY was signed with the token's password */
+  const uint8_t *pt = data + 8;
+  uint8_t ufrag[PARLEY_TOKEN_MAX_UFRAG_CHARS + 16];
+  size_t ulen, at = FC_IN_PREFIX;
+  if (minted) {
+    fuzz_mint(id, pt, ufrag);
+    ulen = PARLEY_TOKEN_MAX_UFRAG_CHARS;
+  } else {
+    ulen = data[3] % 80;
+    if (ulen > sizeof ufrag || size - at < ulen) return 0;
+    memcpy(ufrag, data + at, ulen);
+    at += ulen;
+  }
+  const double issued = (double)fc_u32(pt + PARLEY_TOKEN_PT_TIME) * 1000;
+  const double now = issued + (double)(int32_t)fc_u32(data + 4) * 1000;
+  const size_t len = size - at;
+  uint8_t *msg = malloc(len ? len : 1);
+  memcpy(msg, data + at, len);
+  if (sign && minted && fuzz_ring.present[id] && fc_well_framed(msg, len)) {
+    long off = fc_find_integrity(msg, len);
+    char pwd[FC_PASSWORD_CHARS];
+    if (off >= 0 && ((size_t)msg[off + 2] << 8 | msg[off + 3]) == FC_MI_LENGTH && fc_password(&fuzz_ring, &fuzz_macs, id, ufrag, ulen, pwd)) {
+      uint8_t stun_header[FC_STUN_HEADER], mac[FC_SHA1];
+      memcpy(stun_header, msg, FC_STUN_HEADER);
+      size_t adjusted = (size_t)off - FC_STUN_HEADER + 4 + FC_MI_LENGTH;
+      stun_header[2] = (uint8_t)(adjusted >> 8), stun_header[3] = (uint8_t)adjusted;
+      assert(fc_hmac(fuzz_macs.sha1, (const uint8_t *)pwd, sizeof pwd, stun_header, sizeof stun_header, msg + FC_STUN_HEADER,
+                     (size_t)off - FC_STUN_HEADER, NULL, 0, mac, sizeof mac));
+      memcpy(msg + off + 4, mac, FC_SHA1);
+      signed_mi = 1;
+    }
+  }
+  fc_verified_t v;
+  int rc = fc_verify(&fuzz_ring, &fuzz_macs, msg, len, ufrag, ulen, now, 86400000.0, 60000.0, &v);
+  assert(rc >= PARLEY_RELAY_CHECK_VERIFIED && rc <= PARLEY_RELAY_CHECK_BAD_INTEGRITY);
+  if (minted && fuzz_ring.present[id]) assert(rc != PARLEY_RELAY_CHECK_TOKEN_BAD_TAG && rc != PARLEY_RELAY_CHECK_TOKEN_UNKNOWN_KEY);
+  if (rc == PARLEY_RELAY_CHECK_VERIFIED) {
+    assert(v.family == PARLEY_TOKEN_FAMILY_V4 || v.family == PARLEY_TOKEN_FAMILY_V6);
+    assert(v.port != 0);
+    if (minted) assert(v.issued_at == issued);
+  }
+  if (signed_mi) {
+    int plain_ok = (pt[0] == PARLEY_TOKEN_FAMILY_V4 || pt[0] == PARLEY_TOKEN_FAMILY_V6) && now - issued >= -60000.0 && now - issued < 86400000.0;
+    for (int i = PARLEY_TOKEN_PT_IP + (pt[0] == PARLEY_TOKEN_FAMILY_V4 ? 4 : 16); i < PARLEY_TOKEN_PT_PORT; i++) plain_ok &= pt[i] == 0;
+    plain_ok &= (pt[PARLEY_TOKEN_PT_PORT] | pt[PARLEY_TOKEN_PT_PORT + 1]) != 0;
+    assert((rc == PARLEY_RELAY_CHECK_VERIFIED) == plain_ok);
+  }
+  free(msg);
+  return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size >= 1 && (data[0] & 0x10)) return fuzz_first_check(data, size);
   if (!relay) relay = make_relay();
   if (size < IN_PREFIX) return 0;
   const uint8_t ctl = data[0];

@@ -48,6 +48,7 @@ typedef void *napi_env, *napi_ref, *napi_threadsafe_function;
 #endif
 
 #include "generated/parley_contracts.h"
+#include "first_check.h"
 #include "socket_util.h"
 
 /* The header layout, the payload limit, the counters and the ABI come from src/contracts/
@@ -851,9 +852,21 @@ static napi_value addr_value(napi_env env, const addr_u *a) {
   return o;
 }
 
-static relay_t *get_relay(napi_env env, napi_value v) {
+/* The relay handle's type tag: no other external (checkKeys' keys) is ever taken for one. */
+static const napi_type_tag RELAY_TAG = {0x7061726c65795245ULL, 0x4c415968616e646cULL}; /* "parleyRE" "LAYhandl" */
+
+/* The relay behind a handle (an external with RELAY_TAG), or NULL. */
+static void *relay_external(napi_env env, napi_value v) {
+  bool tagged = false;
   void *p = NULL;
-  if (napi_get_value_external(env, v, &p) != napi_ok || p == NULL) {
+  if (napi_check_object_type_tag(env, v, &RELAY_TAG, &tagged) != napi_ok || !tagged || napi_get_value_external(env, v, &p) != napi_ok)
+    return NULL;
+  return p;
+}
+
+static relay_t *get_relay(napi_env env, napi_value v) {
+  void *p = relay_external(env, v);
+  if (p == NULL) {
     napi_throw_type_error(env, NULL, "not a relay handle");
     return NULL;
   }
@@ -912,6 +925,7 @@ static napi_value open_impl(napi_env env, napi_value opts, relay_t **out) {
     napi_throw_error(env, NULL, "napi_create_external");
     return NULL;
   }
+  napi_type_tag_object(env, external, &RELAY_TAG);
   *out = r;
   napi_add_env_cleanup_hook(env, cleanup_hook, r);
   bool b;
@@ -1361,8 +1375,8 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1];
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  void *p = NULL;
-  if (argc != 1 || napi_get_value_external(env, a[0], &p) != napi_ok || !p) {
+  void *p = argc == 1 ? relay_external(env, a[0]) : NULL;
+  if (!p) {
     napi_throw_type_error(env, NULL, "not a relay handle");
     return NULL;
   }
@@ -1373,6 +1387,125 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
     delete_refs(env, r);
   }
   return NULL;
+}
+
+/* ---------- first-check verification (first_check.h) ---------- */
+
+static const napi_type_tag CHECK_KEYS_TAG = {0x7061726c65794348ULL, 0x4b4b657973746167ULL}; /* "parleyCH" "KKeystag" */
+
+typedef struct {
+  fc_keyring_t ring;
+  fc_macs_t macs;
+} check_keys_t;
+
+static void finalize_check_keys(napi_env env, void *data, void *hint) {
+  (void)env, (void)hint;
+  check_keys_t *c = data;
+  fc_macs_free(&c->macs);
+  fc_keyring_clear(&c->ring);
+  free(c);
+}
+
+/* A Buffer of exactly `len` bytes, else NULL. */
+static const uint8_t *buffer_of(napi_env env, napi_value v, size_t len) {
+  bool is;
+  void *p;
+  size_t n;
+  if (napi_is_buffer(env, v, &is) != napi_ok || !is || napi_get_buffer_info(env, v, &p, &n) != napi_ok || n != len) return NULL;
+  return p;
+}
+
+/* checkKeys([[id, enc: Buffer(32), mac: Buffer(32), pwd: Buffer(32)]…]) → keys: the sub-keys of
+   every key of the worker's keyring (key.ts), for checkFirst. At most one entry per id. */
+static napi_value js_check_keys(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arr;
+  uint32_t n = 0;
+  bool is_arr = false;
+  if (napi_get_cb_info(env, info, &argc, &arr, NULL, NULL) != napi_ok || argc != 1 || napi_is_array(env, arr, &is_arr) != napi_ok ||
+      !is_arr || napi_get_array_length(env, arr, &n) != napi_ok || n == 0 || n > FC_KEY_IDS) {
+    napi_throw_type_error(env, NULL, "checkKeys: expected 1..256 [id, enc, mac, pwd] entries");
+    return NULL;
+  }
+  check_keys_t *c = calloc(1, sizeof *c);
+  if (!c) {
+    napi_throw_error(env, NULL, "checkKeys: out of memory");
+    return NULL;
+  }
+  const char *bad = fc_macs_init(&c->macs) ? NULL : "checkKeys: OpenSSL has no HMAC-SHA1, HMAC-SHA256 or AES-256-CTR";
+  for (uint32_t i = 0; i < n && !bad; i++) {
+    napi_value e, v[4];
+    uint32_t el = 0;
+    int32_t id = -1;
+    if (napi_get_element(env, arr, i, &e) != napi_ok || napi_get_array_length(env, e, &el) != napi_ok || el != 4) {
+      bad = "checkKeys: an entry is not [id, enc, mac, pwd]";
+      break;
+    }
+    for (uint32_t j = 0; j < 4; j++) napi_get_element(env, e, j, &v[j]);
+    const uint8_t *enc = buffer_of(env, v[1], FC_SUBKEY), *mac = buffer_of(env, v[2], FC_SUBKEY), *pwd = buffer_of(env, v[3], FC_SUBKEY);
+    if (get_i32(env, v[0], &id) || id < 0 || id >= FC_KEY_IDS || !enc || !mac || !pwd)
+      bad = "checkKeys: an entry is not [id 0..255, three 32-byte Buffers]";
+    else if (c->ring.present[id])
+      bad = "checkKeys: a key id is listed twice";
+    else
+      fc_keyring_set(&c->ring, id, enc, mac, pwd);
+  }
+  napi_value external;
+  if (bad || napi_create_external(env, c, finalize_check_keys, NULL, &external) != napi_ok) {
+    finalize_check_keys(env, c, NULL);
+    napi_throw_type_error(env, NULL, bad ? bad : "checkKeys: napi_create_external");
+    return NULL;
+  }
+  napi_type_tag_object(env, external, &CHECK_KEYS_TAG);
+  return external;
+}
+
+/* checkFirst(keys, packet: Buffer, ufrag: string, now, lifetimeMs, clockSkewMs, out: Buffer(23)) →
+   a NATIVE_CHECK_RESULTS index (relay-native.ts). On 0 (verified) `out` holds the token's family,
+   IP (16), port (2) and issue time in seconds (4), at the plaintext's offsets (format.ts PT_*). */
+static napi_value js_check_first(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value a[7];
+  bool tagged = false;
+  void *p = NULL, *pkt = NULL;
+  size_t pkt_len = 0, ulen = 0;
+  double now, lifetime, skew;
+  bool is_buf = false;
+  uint8_t *out = (uint8_t *)NULL;
+  if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc != 7 ||
+      napi_check_object_type_tag(env, a[0], &CHECK_KEYS_TAG, &tagged) != napi_ok || !tagged ||
+      napi_get_value_external(env, a[0], &p) != napi_ok || !p || napi_is_buffer(env, a[1], &is_buf) != napi_ok || !is_buf ||
+      napi_get_buffer_info(env, a[1], &pkt, &pkt_len) != napi_ok || napi_get_value_double(env, a[3], &now) != napi_ok ||
+      napi_get_value_double(env, a[4], &lifetime) != napi_ok || napi_get_value_double(env, a[5], &skew) != napi_ok ||
+      (out = (uint8_t *)buffer_of(env, a[6], PARLEY_TOKEN_PT_TIME + 4)) == NULL) {
+    napi_throw_type_error(env, NULL, "checkFirst(keys, packet, ufrag, now, lifetimeMs, clockSkewMs, out)");
+    return NULL;
+  }
+  /* the ufrag's UTF-8 length first: anything past the longest token is malformed without a copy */
+  if (napi_get_value_string_utf8(env, a[2], NULL, 0, &ulen) != napi_ok) {
+    napi_throw_type_error(env, NULL, "checkFirst: ufrag is not a string");
+    return NULL;
+  }
+  int rc = PARLEY_RELAY_CHECK_TOKEN_MALFORMED;
+  if (ulen <= PARLEY_TOKEN_MAX_UFRAG_CHARS) {
+    char ufrag[PARLEY_TOKEN_MAX_UFRAG_CHARS + 1];
+    napi_get_value_string_utf8(env, a[2], ufrag, sizeof ufrag, &ulen);
+    fc_verified_t v;
+    const check_keys_t *c = p;
+    rc = fc_verify(&c->ring, &c->macs, pkt, pkt_len, (const uint8_t *)ufrag, ulen, now, lifetime, skew, &v);
+    if (rc == PARLEY_RELAY_CHECK_VERIFIED) {
+      uint32_t secs = (uint32_t)(v.issued_at / 1000);
+      out[PARLEY_TOKEN_PT_FAMILY] = v.family;
+      memcpy(out + PARLEY_TOKEN_PT_IP, v.ip, 16);
+      out[PARLEY_TOKEN_PT_PORT] = (uint8_t)(v.port >> 8), out[PARLEY_TOKEN_PT_PORT + 1] = (uint8_t)v.port;
+      out[PARLEY_TOKEN_PT_TIME] = (uint8_t)(secs >> 24), out[PARLEY_TOKEN_PT_TIME + 1] = (uint8_t)(secs >> 16);
+      out[PARLEY_TOKEN_PT_TIME + 2] = (uint8_t)(secs >> 8), out[PARLEY_TOKEN_PT_TIME + 3] = (uint8_t)secs;
+    }
+  }
+  ERR_clear_error(); /* node:crypto never sees our errors */
+  napi_value result;
+  napi_create_int32(env, rc, &result);
+  return result;
 }
 
 NAPI_MODULE_INIT() {
@@ -1386,6 +1519,8 @@ NAPI_MODULE_INIT() {
       {"sweep", NULL, js_sweep, NULL, NULL, NULL, napi_default, NULL},
       {"flows", NULL, js_flows, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
+      {"checkKeys", NULL, js_check_keys, NULL, NULL, NULL, napi_default, NULL},
+      {"checkFirst", NULL, js_check_first, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value counters;
   napi_create_int32(env, C_N, &counters);

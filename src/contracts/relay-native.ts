@@ -7,7 +7,7 @@
 // Not here: which metric a counter feeds (src/relay/stats.ts maps each one to its slot).
 
 /** Bumped whenever the addon's functions change shape; the TypeScript side refuses another build. */
-export const RELAY_ADDON_ABI = 5;
+export const RELAY_ADDON_ABI = 6;
 
 /** At most this many public (listen) addresses per relay: a flow's public index fits in 4 bits. */
 export const MAX_PUBLIC_ADDRESSES = 16;
@@ -53,4 +53,20 @@ export const NATIVE_FLOW_FIELDS = [
   'ufrag',
   'lastSeen',
   'confirmed',
+] as const;
+
+/**
+ * What the addon's first-check verifier (checkFirst: the token opened, the password derived, the
+ * MESSAGE-INTEGRITY verified, in route.ts verifyCheck's order) returns, by position: 0 is a
+ * verified check, every other value names the drop reason it is counted as (src/relay/stats.ts).
+ */
+export const NATIVE_CHECK_RESULTS = [
+  'verified',
+  'token_malformed',
+  'token_unsupported_version',
+  'token_unknown_key',
+  'token_bad_tag',
+  'token_not_yet_valid',
+  'token_expired',
+  'bad_integrity',
 ] as const;

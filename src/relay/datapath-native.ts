@@ -13,6 +13,7 @@ import type { TransportAddress } from '../core/address.ts';
 import { NATIVE_COUNTERS, NATIVE_MISS_FIELDS, RELAY_ADDON_ABI } from '../contracts/relay-native.ts';
 import type { Bound, Datapath, DatapathEvents, DatapathOptions } from './datapath.ts';
 import type { FlowView } from './flow-index.ts';
+import type { NativeCheckCalls } from './first-check.ts';
 import type { NativeTableCalls } from './native-flow-index.ts';
 import { NativeFlowIndex } from './native-flow-index.ts';
 import { NATIVE_STATS_BASE, STATS_SLOTS, Slot, dropSlot, nativeCounterSlots } from './stats.ts';
@@ -28,7 +29,7 @@ interface OpenResult {
 }
 
 /** The addon's functions (native/src/relay_native.c). */
-export interface NativeAddon extends NativeTableCalls {
+export interface NativeAddon extends NativeTableCalls, NativeCheckCalls {
   /** How many counters it counts (NATIVE_COUNTERS). */
   readonly COUNTERS: number;
   /** The shape of these functions (RELAY_ADDON_ABI). */

@@ -29,9 +29,11 @@ import {
   isRelayHeader,
   isTcpRelayHeader,
 } from '../contracts/relay-header.ts';
-import { checkIntegrity, peekUsername } from '../core/stun/index.ts';
-import type { Keyring, OpenOptions, TokenRejection } from '../core/token/index.ts';
-import { derivePassword, open } from '../core/token/index.ts';
+import { peekUsername } from '../core/stun/index.ts';
+import type { Keyring, OpenOptions } from '../core/token/index.ts';
+import { open } from '../core/token/index.ts';
+import type { FirstCheckVerifier } from './first-check.ts';
+import { TOKEN_DROP, verifyFirstCheck } from './first-check.ts';
 import type { FlowIndex, FlowView, NewFlow } from './flow-index.ts';
 import type { FlowTable, JsFlow } from './flow-table.ts';
 import type { KeyedTokenBuckets } from '../core/rate-limit.ts';
@@ -74,16 +76,6 @@ export interface ReturnContext {
 export type ReturnRoute = { readonly kind: 'forward'; readonly flow: JsFlow } | { readonly kind: 'drop'; readonly reason: DropReason };
 
 const drop = (reason: DropReason): { kind: 'drop'; reason: DropReason } => ({ kind: 'drop', reason });
-
-/** Each reason open() gives its own drop reason, so operators tell a rotated-away key from an expired token. */
-const TOKEN_DROP = {
-  malformed: 'token_malformed',
-  unsupported_version: 'token_unsupported_version',
-  unknown_key: 'token_unknown_key',
-  bad_tag: 'token_bad_tag',
-  not_yet_valid: 'token_not_yet_valid',
-  expired: 'token_expired',
-} as const satisfies Record<TokenRejection, DropReason>;
 
 /** RFC 7983 / RFC 9443: DTLS (20–63) or RTP/RTCP (128–191) — media a stored flow may carry. */
 function mayBeMedia(first: number): boolean {
@@ -158,6 +150,8 @@ export interface CheckContext {
   /** Is this IP inside the transceiver networks? (--transceiver-cidrs) */
   readonly transceiverAllowed: (ip: string) => boolean;
   readonly tokenOptions?: OpenOptions;
+  /** Opens the token and verifies MESSAGE-INTEGRITY (first-check.ts): the native one where the addon is built; else verifyFirstCheck with keyring and tokenOptions. */
+  readonly firstCheck?: FirstCheckVerifier;
 }
 
 export type VerifiedCheck =
@@ -176,15 +170,13 @@ export function verifyCheck(ctx: CheckContext, packet: Buffer, username: string,
   if (!ctx.newFlowLimiter.take(rateKey(from.address), now)) return drop('rate_limited');
   const ufrag = ufragOf(username);
   if (ufrag === '') return drop('token_malformed');
-  const opened = open(ufrag, ctx.keyring, now, ctx.tokenOptions);
-  if (!opened.ok) return drop(TOKEN_DROP[opened.reason]);
-  // Cannot fail for a token that opened (its key is in the ring); counted as its cause if it does.
-  const pwd = derivePassword(ufrag, ctx.keyring);
-  if (pwd === undefined) return drop('token_unknown_key');
-  if (!checkIntegrity(packet, pwd)) return drop('bad_integrity');
-  if (!ctx.transceiverAllowed(opened.destination.address)) return drop('disallowed_destination');
+  const checked = ctx.firstCheck
+    ? ctx.firstCheck.verify(packet, ufrag, now)
+    : verifyFirstCheck(ctx.keyring, ctx.tokenOptions ?? {}, packet, ufrag, now);
+  if (!checked.ok) return drop(checked.reason);
+  if (!ctx.transceiverAllowed(checked.destination.address)) return drop('disallowed_destination');
   if (ctx.revoked.has(ufrag, now)) return drop('token_revoked');
-  return { kind: 'verified', ufrag, destination: opened.destination, inFirstFlowWindow: now - opened.issuedAt <= FIRST_FLOW_WINDOW_MS };
+  return { kind: 'verified', ufrag, destination: checked.destination, inFirstFlowWindow: now - checked.issuedAt <= FIRST_FLOW_WINDOW_MS };
 }
 
 /** Adds a verified flow under the per-token limits. */

@@ -23,7 +23,9 @@ import type { Logger } from '../common/log.ts';
 import { flowRecordTtlMs } from '../contracts/flow-record.ts';
 import type { Datapath, DatapathOptions } from './datapath.ts';
 import { NodeDatapath } from './datapath.ts';
-import { NativeDatapath } from './datapath-native.ts';
+import { NativeDatapath, loadNativeAddon } from './datapath-native.ts';
+import type { FirstCheckVerifier } from './first-check.ts';
+import { nativeFirstCheck, typescriptFirstCheck } from './first-check.ts';
 import type { FlowIndex, FlowView } from './flow-index.ts';
 import { KeyedTokenBuckets } from '../core/rate-limit.ts';
 import type { ClientRoute, RouteContext } from './route.ts';
@@ -141,6 +143,8 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
   readonly #dp: Datapath<F>;
   readonly #transceiverAllowed: (ip: string) => boolean;
   readonly #keyring: Keyring;
+  /** Token + MESSAGE-INTEGRITY of a first check: in the addon where it is built, whichever datapath runs. */
+  readonly #firstCheck: FirstCheckVerifier;
   readonly #newFlowLimiter: KeyedTokenBuckets;
   readonly #lookupLimiter: KeyedTokenBuckets;
   readonly #negative = new Map<string, number>();
@@ -217,6 +221,8 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
     // The internal socket has one family; a destination of the other could never be reached.
     this.#transceiverAllowed = (ip) => ip.includes(':') === internalV6 && allowed(ip);
     this.#keyring = Keyring.parse(init.keys);
+    const addon = loadNativeAddon();
+    this.#firstCheck = addon instanceof Error ? typescriptFirstCheck(this.#keyring) : nativeFirstCheck(addon, this.#keyring);
     this.#tokenFlows = new TokenFlows({ ...DEFAULT_TOKEN_LIMITS, unconfirmedMs: init.unconfirmedMs });
     this.#newFlowLimiter = new KeyedTokenBuckets({ ratePerSecond: init.newFlowRate, burst: init.newFlowBurst, maxKeys: 100_000 });
     this.#lookupLimiter = new KeyedTokenBuckets({ ratePerSecond: init.storeLookupRate, burst: init.storeLookupRate, maxKeys: 1 });
@@ -245,6 +251,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
     this.#publics = bound.publics;
     this.#ctx = {
       keyring: this.#keyring,
+      firstCheck: this.#firstCheck,
       table: bound.index,
       newFlowLimiter: this.#newFlowLimiter,
       publics: bound.publics,
@@ -254,6 +261,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
       removed: this.#removed,
     };
     const ctx = this.#ctx;
+    this.#log.debug('first checks verified', { by: this.#firstCheck.kind });
     this.#store.watchRevoked((ufrag, untilMs) => {
       this.#revoked.add(ufrag, untilMs);
       if (untilMs > this.#now[0]) this.#tcp?.revoke(ufrag);

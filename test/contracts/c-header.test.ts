@@ -21,11 +21,12 @@ test('the committed C header is what src/contracts renders (run `npm run gen:con
   assert.equal(readFileSync(C_HEADER_PATH, 'utf8'), renderContractsHeader());
 });
 
-test('relay_native.c uses every generated name and types none of those numbers itself', () => {
+test('relay_native.c (with first_check.h, which it includes) uses every generated name and types none of those numbers itself', () => {
   const src = read('native/src/relay_native.c');
   assert.match(src, /^#include "generated\/parley_contracts\.h"$/m);
-  const c = code(src);
-  const names = [...renderContractsHeader().matchAll(/^#define (PARLEY_RELAY_\w+) /gm)].map((m) => m[1]);
+  assert.match(src, /^#include "first_check\.h"$/m);
+  const c = code(src + read('native/src/first_check.h'));
+  const names = [...renderContractsHeader().matchAll(/^#define (PARLEY_(?:RELAY|TOKEN)_\w+) /gm)].map((m) => m[1]);
   assert.ok(names.length > 30, `names: ${names.length}`);
   for (const name of names) assert.match(c, new RegExp(`\\b${name}\\b`), `relay_native.c does not use ${name}`);
   const handTyped: [RegExp, string][] = [

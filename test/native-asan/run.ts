@@ -16,12 +16,13 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 /**
- * The native test files: the relay datapath, the native SRTP transforms and DTLS record AEAD, the
+ * The native test files: the relay datapath and its first-check verifier, the native SRTP transforms and DTLS record AEAD, the
  * media socket, the Opus decoder, loss recovery and encoder (inline and on codec threads), the
  * DTLS X25519, PRF, peer keys and signer.
  */
 const DEFAULT_FILES = [
   'test/relay/native-datapath.test.ts',
+  'test/relay/first-check.test.ts',
   'test/transceiver/srtp-native-matches-typescript.test.ts',
   'test/transceiver/srtp-native-gcm-matches-typescript.test.ts',
   'test/transceiver/media-socket-native.test.ts',

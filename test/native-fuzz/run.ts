@@ -1,7 +1,7 @@
 // `npm run test:native-fuzz [-- SECONDS]` (issue #19): builds native/fuzz/relay_parse_fuzz.c —
-// the relay datapath's per-datagram decisions — with clang's libFuzzer, AddressSanitizer and
-// fatal UBSan, and fuzzes it for SECONDS (default 30) from the seed corpus in
-// native/fuzz/corpus. New inputs go to a corpus under os.tmpdir(), never into the repository;
+// the relay datapath's per-datagram decisions and its first-check verifier (linked with the
+// system libcrypto) — with clang's libFuzzer, AddressSanitizer and fatal UBSan, and fuzzes it
+// for SECONDS (default 30) from the seed corpus in native/fuzz/corpus. New inputs go to a corpus under os.tmpdir(), never into the repository;
 // a crash leaves its input there too and fails the run. Prints executions per second and the
 // coverage (edges, features) libFuzzer reached. Needs Debian's clang and libclang-rt-14-dev.
 import { execFileSync, spawn } from 'node:child_process';
@@ -34,6 +34,8 @@ execFileSync(
     join(root, 'native/fuzz/relay_parse_fuzz.c'),
     '-o',
     binary,
+    // first_check.h's OpenSSL calls (the addon takes them from the node binary): the system libcrypto
+    '-lcrypto',
   ],
   { stdio: 'inherit' },
 );

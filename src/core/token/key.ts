@@ -48,6 +48,15 @@ export class TokenKey {
   }
 
   /**
+   * The three sub-keys (AES-256-CTR, the tag's HMAC-SHA256, the password's HMAC-SHA256), 32 bytes
+   * each, for the relay's native first-check verifier (src/relay/first-check.ts), which runs the
+   * same construction in C. CONTAINS KEY MATERIAL: hand it to that verifier only, never log it.
+   */
+  exportSubKeys(): { readonly enc: Buffer; readonly mac: Buffer; readonly pwd: Buffer } {
+    return { enc: this.#enc.export(), mac: this.#mac.export(), pwd: this.#pwd.export() };
+  }
+
+  /**
    * SIV-style deterministic AEAD (the shape of RFC 5297 with HMAC as the PRF):
    * tag = HMAC-SHA256(mac, header ‖ plaintext)[0..16), ciphertext = AES-256-CTR(enc, iv = tag).
    * Returns header ‖ tag ‖ ciphertext.
