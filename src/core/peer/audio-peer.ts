@@ -145,6 +145,11 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
     this.#dtls?.prepare(now);
   }
 
+  /** Whether prepare() has more idle work since it last ran: the ICE-lite agent's (a held answer to sign, the next request back). */
+  get preparable(): boolean {
+    return this.#live() && (this.#lite?.preparable ?? false);
+  }
+
   /** One datagram from the far end. Never throws; what it cannot use is dropped and counted. */
   handle(datagram: Buffer, from: P, now: number): void {
     if (!this.#live() || datagram.length === 0) return;
