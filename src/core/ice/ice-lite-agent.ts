@@ -131,8 +131,8 @@ export class IceLiteAgent {
   /**
    * Idle work (issue #18), between the answer and the first check and again between the first
    * check and its request's answer: builds the next request back (#checkBack) for the offer's
-   * credentials — transaction id, tie-breaker, MESSAGE-INTEGRITY, FINGERPRINT — while the selected
-   * pair is not nominated (the first request, then the nudge #nudgeNomination sends), and signs
+   * credentials — transaction id, tie-breaker, MESSAGE-INTEGRITY, FINGERPRINT — the first, then
+   * the nudge #nudgeNomination sends (#wantsRequestBack), and signs
    * the answers held for unconfirmed addresses; so the first check's reply path only verifies the
    * check and queues the request, and the confirm only queues what was built. Sends nothing and
    * changes no rule: a request goes when #checkBack would send one, to a check whose USERNAME
@@ -155,9 +155,16 @@ export class IceLiteAgent {
     return this.#prepared === undefined && this.#rng !== undefined && this.#remotePwd !== undefined && this.#wantsRequestBack;
   }
 
-  /** Before any check (the first request) and while the selection is not nominated (the nudge), within MAX_CHECKS_BACK. */
+  /**
+   * The requests back a setup sends at once: the first (before any went), and the nudge while the
+   * selected address is neither nominated nor confirmed (its answer confirms it and sends the nudge
+   * when the peer has not nominated). Later ones (new addresses, lost requests) are built when due.
+   */
   get #wantsRequestBack(): boolean {
-    return !this.#nominated && !this.#consentLost && this.#sentBack < MAX_CHECKS_BACK;
+    if (this.#consentLost) return false;
+    if (this.#sentBack === 0) return true;
+    const selected = this.#selected;
+    return this.#sentBack === 1 && !this.#nominated && selected !== undefined && !this.#confirmed.has(formatAddress(selected));
   }
 
   /** Late remote credentials (e.g. the offer arrives after the first check). */

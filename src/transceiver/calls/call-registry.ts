@@ -160,9 +160,8 @@ export class CallRegistry implements CallService {
     const offer = analysed.offer;
     const o = this.#o;
     const now = o.clock();
-    // Made in the idle time after the last call when that was recent (calls/call-identity.ts).
+    // Made in the idle time after the last call connected, when that was recent (calls/call-identity.ts).
     const { token, id, ssrc, cname, sessionId } = this.#identities.take(o.wallClock());
-    this.#prepareIdentity();
     const plan = o.chooseRelays?.(options.regionHint);
     const answer = buildAnswer({
       offer,
@@ -247,7 +246,11 @@ export class CallRegistry implements CallService {
     return { ok: true, id, answer };
   }
 
-  /** The next call's identity, made after this turn (after the answer is written), once per turn. */
+  /**
+   * The next call's identity, made after this turn, once per turn. Asked when a call connects: its
+   * setup's own idle work (Session.prepare, between the answer and the first check) comes first,
+   * and a call that connected leaves idle time until the next POST more often than not.
+   */
   #prepareIdentity(): void {
     if (this.#identityScheduled) return;
     this.#identityScheduled = true;
@@ -332,6 +335,7 @@ export class CallRegistry implements CallService {
   /** The endpoint reports state changes here (setup time histogram). */
   #onSessionState(session: Session): void {
     if (session.state === 'connected' && session.connectedAt !== undefined) {
+      this.#prepareIdentity();
       const setupMs = session.connectedAt - session.createdAt;
       const path = session.selectedPath;
       const handler = this.#calls.get(session.id)?.handler ?? 'unknown';

@@ -433,6 +433,7 @@ test('prepare() after the first check builds the nudge request: the confirm draw
   const nudge = requests(transmits(a));
   assert.equal(nudge.length, 1);
   assert.equal(draws, drawn, 'the confirm drew nothing: the prepared request went');
+  assert.equal(a.preparable, false, 'confirmed, nudged and not yet nominated: no third request is built ahead');
   // The same rng unprepared sends the same nudge on the confirm.
   const b = agent();
   b.handle(check(), CLIENT, 0);
