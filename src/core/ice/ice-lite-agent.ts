@@ -152,7 +152,13 @@ export class IceLiteAgent {
   get preparable(): boolean {
     if (this.#closed) return false;
     for (const held of this.#heldAnswers.values()) if (held.data === undefined) return true;
-    return this.#prepared === undefined && this.#rng !== undefined && this.#remotePwd !== undefined && this.#wantsRequestBack;
+    return (
+      this.#prepared === undefined &&
+      this.#rng !== undefined &&
+      this.#remoteUfrag !== undefined &&
+      this.#remotePwd !== undefined &&
+      this.#wantsRequestBack
+    );
   }
 
   /**

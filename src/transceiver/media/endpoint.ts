@@ -66,6 +66,9 @@ export interface SessionObserver {
   sessionState(session: Session): void;
 }
 
+/** Session.prepare passes one #prepareLater runs at most: a session's idle work is two or three pieces, and a bug cannot spin. */
+const MAX_PREPARE_PIECES = 4;
+
 interface Entry {
   readonly session: Session;
   /** Client addresses routed to this session (client-key.ts keys), removed on close. */
@@ -189,8 +192,12 @@ export class MediaEndpoint {
     this.#prepareLater(entry);
   }
 
-  /** Session.prepare after this turn (once however often asked in it), not for a session gone by then. */
-  #prepareLater(entry: Entry): void {
+  /**
+   * Session.prepare after this turn (once however often asked in it), not for a session gone by
+   * then; again a turn later while it has work left (one piece per turn: datagrams that arrive
+   * meanwhile, the client's first check above all, wait for one piece at most).
+   */
+  #prepareLater(entry: Entry, pieces = MAX_PREPARE_PIECES): void {
     if (entry.preparing) return;
     entry.preparing = true;
     setImmediate(() => {
@@ -198,6 +205,7 @@ export class MediaEndpoint {
       if (this.#entries.get(entry.session) !== entry) return;
       this.#guard(entry, () => entry.session.prepare(this.#o.clock.now()));
       this.#service(entry);
+      if (pieces > 1 && entry.session.preparable) this.#prepareLater(entry, pieces - 1);
     });
   }
 
