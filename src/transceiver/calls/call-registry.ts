@@ -16,7 +16,6 @@ import { mint } from '../../core/token/index.ts';
 import type { Keyring } from '../../core/token/index.ts';
 import type { Logger } from '../../common/log.ts';
 import type { CallIds } from './call-id.ts';
-import { CallIdentities } from './call-identity.ts';
 import { callQuality } from './call-quality.ts';
 import type { CallQuality } from './call-quality.ts';
 import type { Admission, CallInfo, CallService, CloseReason, CreateCallOptions, CreateCallResult, DataChannelStats } from './call-types.ts';
@@ -94,17 +93,8 @@ export class CallRegistry implements CallService {
   /** Resolved by the close that leaves no call running (drain waits on it). */
   #idleWaiters: (() => void)[] = [];
 
-  readonly #identities: CallIdentities;
-  #identityScheduled = false;
-
   constructor(o: CallRegistryOptions) {
     this.#o = o;
-    this.#identities = new CallIdentities({
-      // The token's issue time is wall-clock: relays on other hosts check its age (DESIGN.md).
-      mint: (wallNow) => mint(o.mediaAddress, o.keyring, wallNow, o.rng),
-      callId: (wallNow) => o.callIds?.next(wallNow) ?? `rtc_${o.rng.bytes(12).toString('hex')}`,
-      rng: o.rng,
-    });
     o.endpoint.observe({ sessionClosed: (s, reason) => this.#onSessionClosed(s, reason), sessionState: (s) => this.#onSessionState(s) });
     o.metrics.onCollect(() => {
       const t = { ...this.#dcClosed };
@@ -160,8 +150,12 @@ export class CallRegistry implements CallService {
     const offer = analysed.offer;
     const o = this.#o;
     const now = o.clock();
-    // Made in the idle time after the last call connected, when that was recent (calls/call-identity.ts).
-    const { token, id, ssrc, cname, sessionId } = this.#identities.take(o.wallClock());
+    // The token's issue time is wall-clock: relays on other hosts check its age (DESIGN.md).
+    const token = mint(o.mediaAddress, o.keyring, o.wallClock(), o.rng);
+    const id = o.callIds?.next(o.wallClock()) ?? `rtc_${o.rng.bytes(12).toString('hex')}`;
+    // RFC 3550 §8.1: a random SSRC; 0 is avoided because some stacks treat it as "unset".
+    const ssrc = o.rng.bytes(4).readUInt32BE(0) || 1;
+    const cname = o.rng.bytes(12).toString('base64');
     const plan = o.chooseRelays?.(options.regionHint);
     const answer = buildAnswer({
       offer,
@@ -173,7 +167,7 @@ export class CallRegistry implements CallService {
       tcpCandidates: plan?.tcpAddresses ?? o.relaysTcp,
       ssrc,
       cname,
-      sessionId,
+      sessionId: String(o.rng.bytes(6).readUIntBE(0, 6)),
       streamId: 'parley',
       dataChannels: { maxMessageSize: CALL_SCTP_LIMITS.maxMessageSize },
     });
@@ -244,20 +238,6 @@ export class CallRegistry implements CallService {
       ...(plan && { relayLocation: plan.primary, backupLocation: plan.backup, noneLive: plan.noneLive || undefined }),
     });
     return { ok: true, id, answer };
-  }
-
-  /**
-   * The next call's identity, made after this turn, once per turn. Asked when a call connects: its
-   * setup's own idle work (Session.prepare, between the answer and the first check) comes first,
-   * and a call that connected leaves idle time until the next POST more often than not.
-   */
-  #prepareIdentity(): void {
-    if (this.#identityScheduled) return;
-    this.#identityScheduled = true;
-    setImmediate(() => {
-      this.#identityScheduled = false;
-      if (!this.#draining) this.#identities.prepare(this.#o.wallClock());
-    });
   }
 
   /** The endpoint reports a closed session here. */
@@ -335,7 +315,6 @@ export class CallRegistry implements CallService {
   /** The endpoint reports state changes here (setup time histogram). */
   #onSessionState(session: Session): void {
     if (session.state === 'connected' && session.connectedAt !== undefined) {
-      this.#prepareIdentity();
       const setupMs = session.connectedAt - session.createdAt;
       const path = session.selectedPath;
       const handler = this.#calls.get(session.id)?.handler ?? 'unknown';
