@@ -132,9 +132,9 @@ export class IceLiteAgent {
    * Idle work (issue #18), between the answer and the first check and again between the first
    * check and its request's answer: builds the next request back (#checkBack) for the offer's
    * credentials — transaction id, tie-breaker, MESSAGE-INTEGRITY, FINGERPRINT — the first, then
-   * the nudge #nudgeNomination sends (#wantsRequestBack), and signs
-   * the answers held for unconfirmed addresses; so the first check's reply path only verifies the
-   * check and queues the request, and the confirm only queues what was built. Sends nothing and
+   * the nudge #nudgeNomination sends (#wantsRequestBack), and signs the answers held for
+   * unconfirmed addresses; so the first check's reply path only verifies the check and queues
+   * the request, and the confirm only queues what was built. Sends nothing and
    * changes no rule: a request goes when #checkBack would send one, to a check whose USERNAME
    * names the same remote ufrag (signed with the same password); any other gets one built then.
    * Idempotent; a no-op when closed (requests: without the remote credentials or an rng, too).
