@@ -63,7 +63,6 @@ export class ClientHandshake implements HandshakeRole {
   #suite: CipherSuite | undefined;
   /** The scheme for our CertificateVerify, when the server asked for a certificate. */
   #clientScheme: number | undefined;
-  #expectedServerFinished: Buffer | undefined;
   #secrets: SessionSecrets | undefined;
   /** Our X25519 key share made ahead (prepareAhead), taken if the server picks X25519. */
   #x25519Ahead: EphemeralKey | undefined;
@@ -246,7 +245,6 @@ export class ClientHandshake implements HandshakeRole {
     }
     flight.push({ kind: 'ccs', epoch: 0 });
     add(HandshakeType.finished, finishedVerifyData(host.prf, master, 'client', this.#transcript.hash(suite.prfHash), suite.prfHash), 1);
-    this.#expectedServerFinished = finishedVerifyData(host.prf, master, 'server', this.#transcript.hash(suite.prfHash), suite.prfHash);
     this.#secrets = { suite, masterSecret: master, clientRandom: this.#clientRandom, serverRandom: this.#serverRandom };
     host.installKeys(this.#secrets);
     host.sendFlight(flight, now, true);
@@ -254,7 +252,10 @@ export class ClientHandshake implements HandshakeRole {
   }
 
   #onFinished(msg: HandshakeMessage): void {
-    const expected = this.#expectedServerFinished!;
+    // RFC 5246 §7.4.9: over every message but this one. Computed here, not with our flight: the
+    // transcript is final once our Finished is in it, and our flight goes a PRF sooner (issue #18).
+    const s = this.#secrets!;
+    const expected = finishedVerifyData(this.#host.prf, s.masterSecret, 'server', this.#transcript.hash(s.suite.prfHash), s.suite.prfHash);
     if (msg.body.length !== expected.length || !timingSafeEqual(msg.body, expected)) {
       throw new DtlsError(DtlsCode.badFinished, 'server Finished verify_data is wrong', AlertDescription.decryptError);
     }

@@ -29,6 +29,13 @@ export function bindingSuccess(transactionId: Uint8Array, mapped: TransportAddre
   );
 }
 
+/** Bytes of bindingSuccess(…, mapped, …), known without signing it (for the issue #19 budget before an answer is built). */
+export function bindingSuccessLength(mapped: TransportAddress): number {
+  // Header, XOR-MAPPED-ADDRESS (its value is 8 or 20 bytes: no padding), MESSAGE-INTEGRITY, FINGERPRINT.
+  return 20 + 4 + xorMappedAddressAttribute(mapped, NO_TRANSACTION_ID).value.length + (4 + 20) + (4 + 4);
+}
+const NO_TRANSACTION_ID = new Uint8Array(12);
+
 /**
  * An error response. `password` is given only when the request was authenticated: RFC 8489
  * §9.1.3 — a 400 or 401 answering a request that failed the credential checks carries no

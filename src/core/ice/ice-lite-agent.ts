@@ -21,7 +21,7 @@ import {
 } from '../stun/index.ts';
 import { connectivityCheck, PEER_REFLEXIVE_PRIORITY } from './binding-request.ts';
 import { checkBindingRequest, type BindingRequestCredentials } from './binding-request-check.ts';
-import { bindingError, bindingSuccess } from './binding-response.ts';
+import { bindingError, bindingSuccess, bindingSuccessLength } from './binding-response.ts';
 import { ICE_LITE_RESULTS, IceError, IceErrorCode, type IceCheckDropReason, type IceLiteCounter } from './errors.ts';
 import type { IceLiteDump, IceLiteEvent, IceTransmit } from './ice-types.ts';
 import { MAX_BUDGET_ADDRESSES, UnconfirmedBudget } from './unconfirmed-budget.ts';
@@ -68,6 +68,13 @@ const CHECK_BACK_ANSWER_MS = 500;
 const TID_START = 8;
 const TID_END = 20;
 
+/** Our answer to a check from an unconfirmed address, waiting for the address to confirm or pay; signed when it goes, or ahead by prepare(). */
+interface HeldAnswer {
+  readonly to: TransportAddress;
+  readonly transactionId: Uint8Array;
+  data: Buffer | undefined;
+}
+
 interface ValidPair {
   readonly remote: TransportAddress;
   lastCheckAt: number;
@@ -105,8 +112,8 @@ export class IceLiteAgent {
   /** USERNAME of the last valid check: a request back that waited for its budget is signed with its ufrags. */
   #lastUsername: string | undefined;
   /** Answers to checks from unconfirmed addresses that went after our request back (handle). */
-  readonly #heldAnswers = new Map<string, IceTransmit>();
-  /** The first request back, built ahead by prepare() for the offer's credentials; used once, by a check naming them. */
+  readonly #heldAnswers = new Map<string, HeldAnswer>();
+  /** The next request back, built ahead by prepare() for the offer's credentials; used once, by a check naming them. */
   #prepared: { readonly ufrag: string; readonly pwd: string; readonly transactionId: Buffer; readonly request: Buffer } | undefined;
 
   constructor(opts: IceLiteAgentOptions) {
@@ -122,19 +129,48 @@ export class IceLiteAgent {
   }
 
   /**
-   * Idle work between the answer and the first check (issue #18): builds the first request back
-   * (#checkBack) for the offer's credentials — transaction id, tie-breaker, MESSAGE-INTEGRITY,
-   * FINGERPRINT — so the first check's reply path only verifies the check and queues it. Sends
-   * nothing and changes no rule: the request goes when #checkBack would send one, to a check whose
-   * USERNAME names the same remote ufrag (signed with the same password); any other gets one built
-   * then. A no-op without the remote credentials or an rng, once a request went, or closed.
+   * Idle work (issue #18), between the answer and the first check and again between the first
+   * check and its request's answer: builds the next request back (#checkBack) for the offer's
+   * credentials — transaction id, tie-breaker, MESSAGE-INTEGRITY, FINGERPRINT — the first, then
+   * the nudge #nudgeNomination sends (#wantsRequestBack), and signs the answers held for
+   * unconfirmed addresses; so the first check's reply path only verifies the check and queues
+   * the request, and the confirm only queues what was built. Sends nothing and
+   * changes no rule: a request goes when #checkBack would send one, to a check whose USERNAME
+   * names the same remote ufrag (signed with the same password); any other gets one built then.
+   * Idempotent; a no-op when closed (requests: without the remote credentials or an rng, too).
    */
   prepare(): void {
+    if (this.#closed) return;
+    for (const held of this.#heldAnswers.values()) held.data ??= bindingSuccess(held.transactionId, held.to, this.#localPwd);
     const ufrag = this.#remoteUfrag;
     const pwd = this.#remotePwd;
-    if (this.#closed || this.#prepared !== undefined || this.#sentBack > 0 || !this.#rng || ufrag === undefined || pwd === undefined)
-      return;
+    if (this.#prepared !== undefined || !this.#rng || ufrag === undefined || pwd === undefined || !this.#wantsRequestBack) return;
     this.#prepared = { ufrag, pwd, ...this.#buildRequest(this.#rng, ufrag, pwd) };
+  }
+
+  /** Whether prepare() has work: an unsigned held answer, or the next request back while one may still go to an unnominated selection. */
+  get preparable(): boolean {
+    if (this.#closed) return false;
+    for (const held of this.#heldAnswers.values()) if (held.data === undefined) return true;
+    return (
+      this.#prepared === undefined &&
+      this.#rng !== undefined &&
+      this.#remoteUfrag !== undefined &&
+      this.#remotePwd !== undefined &&
+      this.#wantsRequestBack
+    );
+  }
+
+  /**
+   * The requests back a setup sends at once: the first (before any went), and the nudge while the
+   * selected address is neither nominated nor confirmed (its answer confirms it and sends the nudge
+   * when the peer has not nominated). Later ones (new addresses, lost requests) are built when due.
+   */
+  get #wantsRequestBack(): boolean {
+    if (this.#consentLost) return false;
+    if (this.#sentBack === 0) return true;
+    const selected = this.#selected;
+    return this.#sentBack === 1 && !this.#nominated && selected !== undefined && !this.#confirmed.has(formatAddress(selected));
   }
 
   /** Late remote credentials (e.g. the offer arrives after the first check). */
@@ -249,9 +285,8 @@ export class IceLiteAgent {
     this.#count('answered');
     this.#lastUsername = m.username;
     this.#onValidCheck(from, m.useCandidate, now);
-    const answer = bindingSuccess(tid, from, this.#localPwd);
     if (this.#confirmed.has(key)) {
-      this.#send(from, key, answer);
+      this.#send(from, key, bindingSuccess(tid, from, this.#localPwd));
       return true;
     }
     // An address not yet confirmed gets a request back — every new address, nominating check or
@@ -267,23 +302,30 @@ export class IceLiteAgent {
       if (!this.#checkedBack.has(key) || selected) this.#checkBack(from, key, m.username!, now);
     }
     this.#releaseAnswer(key);
-    if (!this.#send(from, key, answer)) this.#holdAnswer(key, from, answer);
+    // Issue #18: an answer that must wait is signed only when it goes (or in idle time, prepare()),
+    // so the request back queued above leaves without waiting for its MESSAGE-INTEGRITY.
+    if (this.#budget.spend(key, bindingSuccessLength(from)))
+      this.#transmits.push({ to: from, data: bindingSuccess(tid, from, this.#localPwd) });
+    else {
+      this.#count('held_by_budget');
+      this.#holdAnswer(key, { to: from, transactionId: tid, data: undefined });
+    }
     return true;
   }
 
   /** An answer the budget could not pay: it goes when `key` is confirmed or pays (one per address, the newest; MAX_BUDGET_ADDRESSES addresses). */
-  #holdAnswer(key: string, to: TransportAddress, data: Buffer): void {
+  #holdAnswer(key: string, held: HeldAnswer): void {
     if (this.#heldAnswers.size >= MAX_BUDGET_ADDRESSES) this.#heldAnswers.delete(this.#heldAnswers.keys().next().value!);
-    this.#heldAnswers.set(key, { to, data });
+    this.#heldAnswers.set(key, held);
   }
 
   /** The held answer to `key`, if it may go now (confirmed, or its budget pays). */
   #releaseAnswer(key: string): void {
     const held = this.#heldAnswers.get(key);
     if (held === undefined) return;
-    if (this.#confirmed.has(key) || this.#budget.spend(key, held.data.length)) {
+    if (this.#confirmed.has(key) || this.#budget.spend(key, held.data?.length ?? bindingSuccessLength(held.to))) {
       this.#heldAnswers.delete(key);
-      this.#transmits.push(held);
+      this.#transmits.push({ to: held.to, data: held.data ?? bindingSuccess(held.transactionId, held.to, this.#localPwd) });
     }
   }
 

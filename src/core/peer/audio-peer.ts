@@ -139,10 +139,17 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
    */
   prepare(now: number): void {
     if (!this.#live()) return;
-    this.#lite?.prepare();
+    // One piece per call, the one needed first first: the owner runs the next one a turn later
+    // (preparable), so a check that arrives meanwhile waits for one piece at most.
+    if (this.#lite?.preparable) return this.#lite.prepare();
     if (this.#dtls || this.#o.dtlsRole !== 'client') return;
     this.#dtls = this.#newDtls(now);
     this.#dtls?.prepare(now);
+  }
+
+  /** Whether prepare() has idle work left: the ICE-lite agent's (the next request back, a held answer to sign), or the DTLS client's ClientHello. */
+  get preparable(): boolean {
+    return this.#live() && ((this.#lite?.preparable ?? false) || (this.#dtls === undefined && this.#o.dtlsRole === 'client'));
   }
 
   /** One datagram from the far end. Never throws; what it cannot use is dropped and counted. */

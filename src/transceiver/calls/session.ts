@@ -327,6 +327,11 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
     }
   }
 
+  /** Whether prepare() has idle work again (AudioPeer.preparable): the media endpoint runs it after the turn. */
+  get preparable(): boolean {
+    return this.#state !== 'closed' && this.#peer.preparable;
+  }
+
   /** Call when `now` ≥ pollTimeout(), or after onWake. Idempotent. */
   handleTimeout(now: number): void {
     if (this.#state === 'closed') return;

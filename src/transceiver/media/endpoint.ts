@@ -66,6 +66,9 @@ export interface SessionObserver {
   sessionState(session: Session): void;
 }
 
+/** Session.prepare passes one #prepareLater runs at most: a session's idle work is two or three pieces, and a bug cannot spin. */
+const MAX_PREPARE_PIECES = 4;
+
 interface Entry {
   readonly session: Session;
   /** Client addresses routed to this session (client-key.ts keys), removed on close. */
@@ -86,6 +89,8 @@ interface Entry {
   /** This entry's event listener and transmit sink for drain(), made once per session rather than per datagram. */
   readonly onEvent: (e: SessionEvent) => void;
   readonly onTransmit: (t: SessionTransmit) => void;
+  /** A pass of Session.prepare is scheduled (#prepareLater). */
+  preparing: boolean;
 }
 
 /** Whether `msg` starts with the relay header `header` holds: per datagram, a byte loop is ~3× cheaper than Buffer#compare with offsets. */
@@ -177,16 +182,30 @@ export class MediaEndpoint {
       lastPeer: undefined,
       onEvent: (e) => this.#onSessionEvent(entry, e),
       onTransmit: (t) => this.#transmit(entry, t),
+      preparing: false,
     };
     this.#entries.set(session, entry);
     this.#byUfrag.set(session.localUfrag, entry);
     this.#service(entry);
     // Issue #18: the session's idle work (Session.prepare: the DTLS client's ClientHello) runs
     // after this turn — after the caller answered the offer — not when the client's checks come.
+    this.#prepareLater(entry);
+  }
+
+  /**
+   * Session.prepare after this turn (once however often asked in it), not for a session gone by
+   * then; again a turn later while it has work left (one piece per turn: datagrams that arrive
+   * meanwhile, the client's first check above all, wait for one piece at most).
+   */
+  #prepareLater(entry: Entry, pieces = MAX_PREPARE_PIECES): void {
+    if (entry.preparing) return;
+    entry.preparing = true;
     setImmediate(() => {
-      if (this.#entries.get(session) !== entry) return;
-      this.#guard(entry, () => session.prepare(this.#o.clock.now()));
+      entry.preparing = false;
+      if (this.#entries.get(entry.session) !== entry) return;
+      this.#guard(entry, () => entry.session.prepare(this.#o.clock.now()));
       this.#service(entry);
+      if (pieces > 1 && entry.session.preparable) this.#prepareLater(entry, pieces - 1);
     });
   }
 
@@ -311,6 +330,9 @@ export class MediaEndpoint {
       this.#failed(entry, err);
     }
     this.#service(entry);
+    // Issue #18: what a check left to build (the held answer, the next request back) is built
+    // after this turn, while the request back that went travels, not when its answer comes.
+    if (kind === 'stun' && session.preparable) this.#prepareLater(entry);
   }
 
   /** The session whose request back a Binding response (RFC 8489 §5 class bits) answers, consumed; else undefined. */

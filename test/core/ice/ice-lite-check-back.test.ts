@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { IceLiteAgent, MAX_CHECKS_BACK } from '../../../src/core/ice/ice-lite-agent.ts';
 import { IceControllingClient } from '../../../src/core/ice/ice-controlling-client.ts';
 import { connectivityCheck, PEER_REFLEXIVE_PRIORITY } from '../../../src/core/ice/binding-request.ts';
-import { bindingError, bindingSuccess } from '../../../src/core/ice/binding-response.ts';
+import { bindingError, bindingSuccess, bindingSuccessLength } from '../../../src/core/ice/binding-response.ts';
 import { seededRng } from '../../../src/core/rng.ts';
 import {
   decodeStun,
@@ -396,4 +396,60 @@ test('a prepared request back is not used for a check naming other credentials: 
   assert.equal(verifyMessageIntegrity(request.data, REMOTE_PWD), false, 'not the request prepared for the old password');
   a.handle(bindingSuccess(m.transactionId, CLIENT, 'new-client-password-012345'), CLIENT, 1);
   assert.equal(a.isConfirmed(CLIENT), true);
+});
+
+test('the held answer is signed only when it goes, or ahead by prepare(): byte for byte the answer built on the check, and the request back leaves first', () => {
+  // Issue #18: the first check's reply path queues the request back without signing the answer it holds.
+  for (const ahead of [false, true]) {
+    const a = agent();
+    const firstCheck = check();
+    a.handle(firstCheck, CLIENT, 0);
+    const [first, ...rest] = transmits(a);
+    assert.deepEqual(rest, []);
+    assert.equal(a.stats.held_by_budget, 1, 'our answer waits, as before');
+    assert.equal(a.preparable, true, 'an unsigned held answer and the nudge request are idle work');
+    if (ahead) {
+      a.prepare();
+      assert.deepEqual(transmits(a), [], 'prepare sends nothing');
+      assert.equal(a.preparable, false, 'nothing left to build');
+      a.prepare();
+    }
+    a.handle(bindingSuccess(decoded(first.data).transactionId, CLIENT, REMOTE_PWD), CLIENT, 1);
+    const [answer] = transmits(a);
+    assert.deepEqual(answer.data, bindingSuccess(decoded(firstCheck).transactionId, CLIENT, LOCAL_PWD), `prepared ahead: ${ahead}`);
+  }
+});
+
+test('prepare() after the first check builds the nudge request: the confirm draws no randomness, and sends what it would have built', () => {
+  let draws = 0;
+  const seeded = seededRng('lite');
+  const a = agent({ rng: { bytes: (n: number) => (draws++, seeded.bytes(n)) } });
+  a.prepare();
+  a.handle(check(), CLIENT, 0);
+  const [first] = transmits(a);
+  a.prepare();
+  const drawn = draws;
+  a.handle(bindingSuccess(decoded(first.data).transactionId, CLIENT, REMOTE_PWD), CLIENT, 1);
+  const nudge = requests(transmits(a));
+  assert.equal(nudge.length, 1);
+  assert.equal(draws, drawn, 'the confirm drew nothing: the prepared request went');
+  assert.equal(a.preparable, false, 'confirmed, nudged and not yet nominated: no third request is built ahead');
+  // The same rng unprepared sends the same nudge on the confirm.
+  const b = agent();
+  b.handle(check(), CLIENT, 0);
+  const [firstB] = transmits(b);
+  b.handle(bindingSuccess(decoded(firstB.data).transactionId, CLIENT, REMOTE_PWD), CLIENT, 1);
+  assert.deepEqual(nudge[0].data, requests(transmits(b))[0].data);
+  // Nominated: no request back is built ahead any more, nor held answers once confirmed.
+  a.handle(check({ useCandidate: true }), CLIENT, 2);
+  transmits(a);
+  assert.equal(a.preparable, false);
+  a.prepare();
+  assert.equal(draws, drawn, 'nothing built for a nominated, confirmed pair');
+});
+
+test('bindingSuccessLength is the length of the answer bindingSuccess builds, IPv4, IPv6 and IPv4-mapped', () => {
+  for (const to of [CLIENT, CLIENT2, { address: '::ffff:203.0.113.7', port: 1, family: 'IPv6' as const }]) {
+    assert.equal(bindingSuccessLength(to), bindingSuccess(nextTid(), to, LOCAL_PWD).length, to.address);
+  }
 });
