@@ -13,7 +13,7 @@
 //
 //   npx node bench/setup-wire.ts [--peer pion|chromium|firefox|aiortc|gstreamer]
 //                                [--server parley|pion|aiortc] [--calls 15] [--offer-setup actpass|active]
-//                                [--per-call]
+//                                [--per-call] [--load-calls N --rate R]
 //
 // The browsers reach every server through bench/setup.ts's front, so their time 0 is the front's
 // POST to the server, a loopback hop after the page's own. A call's server UDP ports are the udp
@@ -27,6 +27,12 @@
 // handshake record), ccs, alert, rtp, rtcp; `answer` is the first TCP segment of the 201 answer,
 // `http GET` (DELETE…) another request of the peer to the server (the demo page's).
 // "#n": the n-th such packet of the call (up to 3).
+// Load mode (`--load-calls N`, Pion client, Parley or pion-echo): one Pion load client (-calls N
+// -rate R, 3 s of audio each, as bench/setup.ts's load row) while tcpdump runs; the calls overlap,
+// so a packet is given to its call by the POST's TCP connection (→ the answer's ice-ufrag), the
+// USERNAME of the client's checks (→ its UDP port) and the relay header's client port. Out: each
+// label's median and p90 over the calls, each step's median and p90, and every relay hop (a client
+// packet's R>T copy, a transceiver packet's R>C copy) with the slow ones listed.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -35,7 +41,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeRelayHeader, RELAY_HEADER_LENGTH } from '../src/contracts/relay-header.ts';
 import { nonLoopbackIPv4 } from '../test/e2e/helpers.ts';
-import { buildPionClient } from '../test/e2e/pion/build.ts';
+import { buildPionClient, runPionClient } from '../test/e2e/pion/build.ts';
 import { PEERS, SERVERS, chromiumCalls, firefoxCalls, processCall, startFront, startServers } from './setup-peers.ts';
 import type { Outcome, Peer, Server } from './setup-peers.ts';
 
@@ -47,6 +53,8 @@ const { values } = parseArgs({
     'offer-setup': { type: 'string', default: 'actpass' },
     // Every call's own timeline too (the medians of two labels may come from different calls).
     'per-call': { type: 'boolean', default: false },
+    'load-calls': { type: 'string', default: '0' },
+    rate: { type: 'string', default: '50' },
   },
 });
 const oneOf = <T extends string>(list: readonly T[], v: string, what: string): T => {
@@ -57,6 +65,9 @@ const PEER: Peer = oneOf(PEERS, values.peer, 'peer');
 const SERVER: Server = oneOf(SERVERS, values.server, 'server');
 const CALLS = Number(values.calls);
 const OFFER_SETUP = values['offer-setup'] === 'active' ? 'active' : 'actpass';
+const LOAD_CALLS = Number(values['load-calls']);
+const LOAD_RATE = Number(values.rate);
+if (LOAD_CALLS > 0 && (PEER !== 'pion' || SERVER === 'aiortc')) throw new Error('--load-calls: a Pion client against parley or pion');
 /** Packets kept per label and call (retransmissions beyond it say nothing new). */
 const MAX_PER_LABEL = 3;
 
@@ -183,6 +194,87 @@ function timelines(packets: readonly Packet[], t: Target): Map<string, number>[]
   return calls;
 }
 
+const USERNAME = 0x0006;
+const ICE_UFRAG = /a=ice-ufrag:(\S+)/;
+
+/** The part before ':' of a STUN request's USERNAME (the receiver's ufrag), if any. */
+function usernameTarget(p: Buffer): string | undefined {
+  if (p.length < 20 || p.readUInt16BE(0) !== 0x0001 || p.readUInt32BE(4) !== STUN_MAGIC) return undefined;
+  for (let o = 20; o + 4 <= p.length; o += 4 + ((p.readUInt16BE(o + 2) + 3) & ~3))
+    if (p.readUInt16BE(o) === USERNAME) {
+      const name = p.subarray(o + 4, o + 4 + p.readUInt16BE(o + 2)).toString('latin1');
+      return name.slice(0, name.indexOf(':'));
+    }
+  return undefined;
+}
+
+/** Load mode: each call's labelled packets (ms since its POST) when calls overlap (see the top). */
+function loadTimelines(packets: readonly Packet[], t: Target): Map<string, number>[] {
+  interface Call {
+    readonly t0: number;
+    readonly seen: Map<string, number>;
+    readonly timeline: Map<string, number>;
+    answer: string;
+  }
+  const calls: Call[] = [];
+  const byHttpPort = new Map<number, Call>();
+  const byUfrag = new Map<string, Call>();
+  const byClientPort = new Map<number, Call>();
+  let inner = -1;
+  const add = (call: Call, label: string, ms: number): void => {
+    const n = (call.seen.get(label) ?? 0) + 1;
+    call.seen.set(label, n);
+    if (n <= MAX_PER_LABEL) call.timeline.set(`${label}#${n}`, ms - call.t0);
+  };
+  const [c, s] = SERVER === 'parley' ? ['C>R', 'R>C'] : ['C>S', 'S>C'];
+  for (const p of packets) {
+    if (p.tcp) {
+      if (p.dstPort === t.httpPort && p.payload.subarray(0, 5).toString('latin1') === 'POST ') {
+        const call: Call = { t0: p.ms, seen: new Map(), timeline: new Map(), answer: '' };
+        calls.push(call);
+        byHttpPort.set(p.srcPort, call);
+      } else if (p.srcPort === t.httpPort && p.payload.length > 0) {
+        const call = byHttpPort.get(p.dstPort);
+        if (!call || (call.answer.includes('\r\n\r\n') && ICE_UFRAG.test(call.answer))) continue;
+        if (p.payload.subarray(0, 10).toString('latin1') === 'HTTP/1.1 2') add(call, 'answer', p.ms);
+        if (call.answer.length < 65_536) call.answer += p.payload.toString('latin1');
+        const ufrag = ICE_UFRAG.exec(call.answer)?.[1];
+        if (ufrag) byUfrag.set(ufrag, call);
+      }
+      continue;
+    }
+    const kind = kindOf(p.payload);
+    if (kind === 'app') continue;
+    if (p.dstPort === t.udpPort) {
+      const target = usernameTarget(p.payload);
+      const known = target === undefined ? undefined : byUfrag.get(target);
+      if (known && !byClientPort.has(p.srcPort)) byClientPort.set(p.srcPort, known);
+      const call = byClientPort.get(p.srcPort);
+      if (call) add(call, `${c} ${kind}`, p.ms);
+    } else if (p.srcPort === t.udpPort) {
+      const call = byClientPort.get(p.dstPort);
+      if (call) add(call, `${s} ${kind}`, p.ms);
+    } else if (SERVER === 'parley') {
+      const header = decodeRelayHeader(p.payload);
+      if (header === undefined || header.transport !== 'udp') continue;
+      const call = byClientPort.get(header.client.port);
+      if (!call) continue;
+      if (inner < 0) inner = p.srcPort; // the first framed packet is the relay's first forward
+      const inside = kindOf(p.payload.subarray(RELAY_HEADER_LENGTH));
+      if (inside === 'app') continue;
+      if (p.srcPort === inner) add(call, `R>T ${inside}`, p.ms);
+      else if (p.dstPort === inner) add(call, `T>R ${inside}`, p.ms);
+    }
+  }
+  return calls.map((call) => call.timeline);
+}
+
+/** The q-quantile (nearest rank) of xs. */
+function quantile(xs: readonly number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+}
+
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -203,15 +295,20 @@ async function main(): Promise<void> {
   const dump = spawn('tcpdump', ['-i', 'lo', '-U', '-n', '-s', '0', '-w', pcap, `udp or tcp port ${target.httpPort}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  let dumpSays = '';
+  dump.stderr.on('data', (d: Buffer) => (dumpSays += d.toString()));
   const outcomes: Outcome[] = [];
+  let loadResult = '';
   const onCall = (i: number, o: Outcome): void => {
     if (i > 0) outcomes.push(o);
   };
   try {
     await new Promise((r) => setTimeout(r, 1_000)); // tcpdump is listening
     if (dump.exitCode !== null) throw new Error('tcpdump exited: is it installed, and may this user capture on lo?');
-    console.log(`bench:setup-wire — ${PEER} → ${SERVER}, ${CALLS} calls after one warm-up; start: ${load()}`);
-    if (PEER === 'chromium') await chromiumCalls(front!, CALLS + 1, onCall);
+    const what = LOAD_CALLS > 0 ? `one load client, ${LOAD_CALLS} calls started ${LOAD_RATE}/s` : `${CALLS} calls after one warm-up`;
+    console.log(`bench:setup-wire — ${PEER} → ${SERVER}, ${what}; start: ${load()}`);
+    if (LOAD_CALLS > 0) loadResult = await runLoad(pion!, url);
+    else if (PEER === 'chromium') await chromiumCalls(front!, CALLS + 1, onCall);
     else if (PEER === 'firefox') await firefoxCalls(front!, CALLS + 1, SERVER, onCall);
     else for (let i = 0; i <= CALLS; i++) onCall(i, await processCall(PEER, url, pion, OFFER_SETUP));
     console.log(`end: ${load()}`);
@@ -222,8 +319,16 @@ async function main(): Promise<void> {
     await front?.close();
     await servers.stop();
   }
-  const calls = timelines(readPcap(pcap), target).slice(1);
+  const packets = readPcap(pcap);
+  // Under load tcpdump may fall behind: a dropped packet is a missing row entry, not a delay.
+  const dropped = /(\d+) packets? dropped by kernel/.exec(dumpSays)?.[1];
+  if (dropped !== undefined) console.log(`tcpdump: ${packets.length} packets read, ${dropped} dropped by the kernel`);
   rmSync(dir, { recursive: true, force: true });
+  if (LOAD_CALLS > 0) {
+    printLoad(loadTimelines(packets, target), loadResult);
+    return;
+  }
+  const calls = timelines(packets, target).slice(1);
   const byLabel = new Map<string, number[]>();
   for (const c of calls) for (const [label, ms] of c) (byLabel.get(label) ?? byLabel.set(label, []).get(label)!).push(ms);
   const rows = [...byLabel]
@@ -258,6 +363,68 @@ async function main(): Promise<void> {
   console.log(
     `\nthe peer's POST → connected: median ${ok.length ? median(ok).toFixed(2) : '—'} (${ok.length}/${outcomes.length} connected): ${ok.map((x) => x.toFixed(1)).join(' ')}${failures.length ? `; failures: ${failures.join(' ; ').slice(0, 600)}` : ''}`,
   );
+}
+
+/** Load mode's client: its JSON summary line (setup p50 …), or why it failed. */
+async function runLoad(pion: string, url: string): Promise<string> {
+  const r = await runPionClient(pion, ['-url', url, '-calls', String(LOAD_CALLS), '-rate', String(LOAD_RATE), '-seconds', '3'], 120_000);
+  return r.result ? JSON.stringify(r.result) : `exit ${r.code}: ${r.stderr.slice(-300)}`;
+}
+
+const ms2 = (x: number): string => x.toFixed(2);
+
+/** Load mode's tables: labels and steps (median, p90), then the relay's hops. */
+function printLoad(calls: readonly Map<string, number>[], summary: string): void {
+  const byLabel = new Map<string, number[]>();
+  for (const c of calls) for (const [label, ms] of c) (byLabel.get(label) ?? byLabel.set(label, []).get(label)!).push(ms);
+  const rows = [...byLabel]
+    .filter(([label, ms]) => ms.length >= calls.length / 2 && !/ (rtp|rtcp)#[23]$/.test(label))
+    .map(([label, ms]) => ({ label, ms, m: median(ms) }))
+    .sort((a, b) => a.m - b.m);
+  console.log(
+    `\n${calls.length} calls; ms since the POST reached the server: median, p90 [max] (n); step from the row above within a call: median, p90 [max]`,
+  );
+  rows.forEach((r, i) => {
+    const deltas =
+      i === 0
+        ? []
+        : calls.flatMap((c) => {
+            const [a, b] = [c.get(rows[i - 1].label), c.get(rows[i].label)];
+            return a === undefined || b === undefined ? [] : [b - a];
+          });
+    const step = deltas.length ? `Δ ${ms2(median(deltas))}, ${ms2(quantile(deltas, 0.9))} [${ms2(Math.max(...deltas))}]` : '';
+    console.log(
+      `${ms2(r.m).padStart(8)}, ${ms2(quantile(r.ms, 0.9)).padStart(8)} [${ms2(Math.max(...r.ms))}] n${r.ms.length}  ${step.padEnd(28)} ${r.label}`,
+    );
+  });
+  if (SERVER === 'parley') {
+    // A relay hop: the same packet kind and number on both sides of the relay within one call.
+    const hops: Record<string, { ms: number; label: string; call: number }[]> = { 'C>R → R>T': [], 'T>R → R>C': [] };
+    calls.forEach((c, call) => {
+      for (const [label, ms] of c) {
+        const [from, rest] = [label.slice(0, 3), label.slice(4)];
+        const to = from === 'C>R' ? 'R>T' : from === 'T>R' ? 'R>C' : undefined;
+        const out = to && c.get(`${to} ${rest}`);
+        if (out !== undefined && !/^(rtp|rtcp)/.test(rest)) hops[`${from} → ${to}`].push({ ms: out - ms, label: rest, call });
+      }
+    });
+    for (const [name, hs] of Object.entries(hops)) {
+      if (!hs.length) continue;
+      const ms = hs.map((h) => h.ms);
+      const slow = hs.filter((h) => h.ms > 1).sort((a, b) => b.ms - a.ms);
+      console.log(
+        `\nrelay hop ${name} (handshake packets): ${hs.length}, median ${ms2(median(ms))}, p90 ${ms2(quantile(ms, 0.9))}, p99 ${ms2(quantile(ms, 0.99))}, max ${ms2(Math.max(...ms))} ms; > 1 ms: ${slow.length}`,
+      );
+      if (slow.length)
+        console.log(
+          `  slowest: ${slow
+            .slice(0, 12)
+            .map((h) => `${ms2(h.ms)} (${h.label}, call ${h.call + 1})`)
+            .join(', ')}`,
+        );
+    }
+  }
+  console.log(`\nthe load client: ${summary}`);
 }
 
 await main();
