@@ -14,7 +14,7 @@ import { RELAY_HEADER_LENGTH, encodeRelayHeader } from '../../src/contracts/rela
 import { loadNativeAddon } from '../../src/relay/datapath-native.ts';
 import { DEFAULT_TOKEN_LIMITS } from '../../src/relay/token-flows.ts';
 import { mintFor, rtp, stunCheck, v4 } from './helpers.ts';
-import type { RelayProcess, TestSocket } from './harness.ts';
+import type { RelayProcess } from './harness.ts';
 import {
   REDIS_URL,
   answerChecks,
