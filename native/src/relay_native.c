@@ -438,7 +438,7 @@ static verdict_t classify_internal(relay_t *r, const uint8_t *h, size_t len, int
    Pure: no sockets, no allocation; the caller holds r->lock. */
 #define NFC_TOKENS 4096 /* tokens with a flow made or installed here, until their first-flow window ends */
 #define NFC_SOURCES 4096 /* rate buckets */
-#define NFC_PROBE 16
+#define NFC_PROBE 12 /* slots looked at per key; none free among them: JS decides */
 
 typedef struct {
   uint8_t len; /* 0: empty */
