@@ -168,7 +168,8 @@ static int fuzz_first_check(const uint8_t *data, size_t size) {
    flow is made only for a token that verifies, is inside its first-flow window and names the
    network; its header names the client and public as relay-header.ts does; the same check from
    another source is then never made in the loop (a token's first flow only); the token and rate
-   tables never grow past their size (they are arrays). */
+   tables never grow past their size (they are arrays); with byte 3's top bit the token is first
+   revoked (nfc_revoke) and no flow is made. */
 #define NFC_IN_PREFIX 38
 static relay_t *nfc_relay;
 
@@ -195,9 +196,11 @@ static int fuzz_loop_first_check(const uint8_t *data, size_t size) {
   size_t rest_len = size - NFC_IN_PREFIX;
   uint8_t *msg;
   size_t len;
+  const int revoked = minted && (data[3] & 0x80);
   if (minted) {
     uint8_t ufrag[PARLEY_TOKEN_MAX_UFRAG_CHARS];
     fuzz_mint(id, pt, ufrag);
+    if (revoked) nfc_revoke(n, ufrag, sizeof ufrag, now);
     size_t attrs = rest_len & ~(size_t)3, ulen = sizeof ufrag + 2;
     len = FC_STUN_HEADER + 4 + ((ulen + 3) & ~(size_t)3) + attrs + 4 + FC_MI_LENGTH;
     if (len - FC_STUN_HEADER > 0xffff) return 0;
@@ -233,6 +236,7 @@ static int fuzz_loop_first_check(const uint8_t *data, size_t size) {
   v4(&src, ip, 50000);
   nfc_made_t made;
   if (nfc_decide(r, n, msg, len, &src, now, &made)) {
+    assert(!revoked);
     assert(made.ulen > 0 && made.ufrag >= msg && made.ufrag + made.ulen <= msg + len);
     assert(made.v.family == PARLEY_TOKEN_FAMILY_V4 && source_allowed(r, &made.dst) && made.dstlen == sizeof made.dst.v4);
     assert((double)now - made.v.issued_at <= n->window_ms && made.token_slot >= 0 && made.token_slot < NFC_TOKENS);

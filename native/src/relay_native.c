@@ -28,6 +28,7 @@
 // into the loops without LTO flags in binding.gyp.
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
@@ -429,9 +430,10 @@ static verdict_t classify_internal(relay_t *r, const uint8_t *h, size_t len, int
    flow of itself, in the one common case where every rule of route.ts routeFromClient gives
    'created' for sure: the source has rate left (its own bucket here, same rate and burst as the
    worker's limiter), no token is revoked in this worker, the token has no flow here (nor had one
-   in its first-flow window), it opens and the MESSAGE-INTEGRITY verifies (first_check.h), it is
+   in its first-flow window) and it is not revoked here, it opens and the MESSAGE-INTEGRITY verifies (first_check.h), it is
    inside its first-flow window, its destination is in the transceiver networks, and the table
-   has room. Anything else — every refusal included — is a miss as before and JavaScript decides
+   has room. The revoked tokens are mirrored from JavaScript's set (nfc_revoke), each only while
+   the loop could still take it: until its first-flow window ends. Anything else — every refusal included — is a miss as before and JavaScript decides
    and counts it; the only state a deferred check changes here is its source's bucket. JavaScript
    learns of each flow made here through the miss queue (a 'created' entry, in packet order) and
    does the per-token bookkeeping, its own rate bucket, the store write and the stats.
@@ -457,9 +459,9 @@ typedef struct nfc {
   fc_keyring_t ring;
   fc_macs_t macs;
   double lifetime_ms, skew_ms, window_ms, rate, burst;
-  uint32_t revoked;    /* tokens the worker holds revoked (RevokedTokens.size): the path is off while > 0 */
-  int64_t doubt_until; /* an installed flow's token could not be noted: the path is off until then */
+  int64_t doubt_until; /* a token (installed flow, revocation) could not be noted: the path is off until then */
   nfc_token_t tokens[NFC_TOKENS];
+  nfc_token_t revoked[NFC_TOKENS]; /* revoked tokens, each until its first-flow window ends */
   nfc_bucket_t sources[NFC_SOURCES];
 } nfc_t;
 
@@ -481,12 +483,12 @@ static uint32_t nfc_hash(const uint8_t *p, size_t n) {
 
 /* 1: the token has a live entry (a flow made or installed here within its window); else 0 with
    *free a slot it may take, or -1 when its probe window is full. */
-static int nfc_token_held(const nfc_t *n, const uint8_t *u, size_t ulen, int64_t now, int *free_slot) {
+static int nfc_token_held(const nfc_token_t *tab, const uint8_t *u, size_t ulen, int64_t now, int *free_slot) {
   uint32_t h = nfc_hash(u, ulen);
   *free_slot = -1;
   for (int i = 0; i < NFC_PROBE; i++) {
     int s = (int)((h + (uint32_t)i) & (NFC_TOKENS - 1));
-    const nfc_token_t *t = &n->tokens[s];
+    const nfc_token_t *t = &tab[s];
     int live = t->len != 0 && now < t->until;
     if (live && t->len == ulen && memcmp(t->ufrag, u, ulen) == 0) return 1;
     if (!live && *free_slot < 0) *free_slot = s;
@@ -494,30 +496,46 @@ static int nfc_token_held(const nfc_t *n, const uint8_t *u, size_t ulen, int64_t
   return 0;
 }
 
-static void nfc_token_set(nfc_t *n, int slot, const uint8_t *u, size_t ulen, int64_t until) {
-  nfc_token_t *t = &n->tokens[slot];
+static void nfc_token_set(nfc_token_t *tab, int slot, const uint8_t *u, size_t ulen, int64_t until) {
+  nfc_token_t *t = &tab[slot];
   t->len = (uint8_t)ulen;
   memcpy(t->ufrag, u, ulen);
   t->until = until;
 }
 
-/* A flow JavaScript installed (route.ts created it, or recovered it from the store): its token is
-   noted until `until`, so the loop never makes a second flow of it; when it cannot be noted, the
-   loop makes no flow at all until then. */
-static void nfc_note_installed(nfc_t *n, const uint8_t *u, size_t ulen, int64_t now, int64_t until) {
+/* Notes token `u` in `tab` until `until` (a live entry is extended); when it cannot be noted,
+   the loop makes no flow at all until then. */
+static void nfc_note(nfc_t *n, nfc_token_t *tab, const uint8_t *u, size_t ulen, int64_t now, int64_t until) {
   if (ulen == 0 || ulen > PARLEY_TOKEN_MAX_UFRAG_CHARS) return; /* no token the loop could ever open */
   uint32_t h = nfc_hash(u, ulen);
   for (int i = 0; i < NFC_PROBE; i++) {
-    int s = (int)((h + (uint32_t)i) & (NFC_TOKENS - 1));
-    nfc_token_t *t = &n->tokens[s];
+    nfc_token_t *t = &tab[(h + (uint32_t)i) & (NFC_TOKENS - 1)];
     if (t->len != 0 && now < t->until && t->len == ulen && memcmp(t->ufrag, u, ulen) == 0) {
       if (t->until < until) t->until = until;
       return;
     }
   }
   int slot;
-  if (!nfc_token_held(n, u, ulen, now, &slot) && slot >= 0) nfc_token_set(n, slot, u, ulen, until);
+  if (!nfc_token_held(tab, u, ulen, now, &slot) && slot >= 0) nfc_token_set(tab, slot, u, ulen, until);
   else if (n->doubt_until < until) n->doubt_until = until;
+}
+
+/* A flow JavaScript installed (route.ts created it, or recovered it from the store): its token is
+   noted for a first-flow window from now, so the loop never makes a second flow of it. */
+static void nfc_note_installed(nfc_t *n, const uint8_t *u, size_t ulen, int64_t now) {
+  nfc_note(n, n->tokens, u, ulen, now, now + (int64_t)n->window_ms);
+}
+
+/* A token the worker learnt is revoked (JavaScript's RevokedTokens.add): held here until its
+   first-flow window ends — past it the loop never takes the token anyway. A token that does not
+   open with the keyring (whatever the time) can never pass fc_verify: nothing to hold. */
+static void nfc_revoke(nfc_t *n, const uint8_t *u, size_t ulen, int64_t now) {
+  fc_verified_t v;
+  int id;
+  /* opened without its time checks: an issue time at most "now" 1e15 ms, a lifetime without end */
+  if (fc_open(&n->ring, &n->macs, u, ulen, 1e15, INFINITY, 0, &v, &id) != PARLEY_RELAY_CHECK_VERIFIED) return;
+  int64_t until = (int64_t)(v.issued_at + n->window_ms) + 1;
+  if (until > now) nfc_note(n, n->revoked, u, ulen, now, until);
 }
 
 /* core/rate-limit.ts KeyedTokenBuckets.take for the source's rateKey: 1 taken, 0 empty, -1 no
@@ -589,9 +607,9 @@ static int nfc_decide(relay_t *r, nfc_t *n, const uint8_t *d, size_t len, const 
   int kind = nfc_check_ufrag(d, len, &u, &ulen);
   /* the rate limit before any crypto, for every check JavaScript's limiter would count */
   if (kind == 0 || nfc_rate_take(n, src, now) != 1 || kind != 1) return 0;
-  if (n->revoked > 0 || now < n->doubt_until || r->count >= r->maxcount) return 0;
-  int slot;
-  if (nfc_token_held(n, u, ulen, now, &slot) || slot < 0) return 0;
+  if (now < n->doubt_until || r->count >= r->maxcount) return 0;
+  int slot, unused;
+  if (nfc_token_held(n->revoked, u, ulen, now, &unused) || nfc_token_held(n->tokens, u, ulen, now, &slot) || slot < 0) return 0;
   int rc = fc_verify(&n->ring, &n->macs, d, len, u, ulen, (double)now, n->lifetime_ms, n->skew_ms, &m->v);
   ERR_clear_error(); /* this thread's OpenSSL error queue stays empty */
   if (rc != PARLEY_RELAY_CHECK_VERIFIED) return 0;
@@ -653,7 +671,7 @@ static int nfc_make(relay_t *r, nfc_t *n, const fkey_t *k, int pi, const nfc_mad
   nfc_header(r, k, pi, e->hdr);
   e->ufrag = u;
   e->confirmed = 0;
-  nfc_token_set(n, m->token_slot, m->ufrag, m->ulen, (int64_t)(m->v.issued_at + n->window_ms));
+  nfc_token_set(n->tokens, m->token_slot, m->ufrag, m->ulen, (int64_t)(m->v.issued_at + n->window_ms));
   *out = e;
   return 0;
 }
@@ -1497,7 +1515,7 @@ static napi_value js_install(napi_env env, napi_callback_info info) {
     e->confirmed = confirmed ? 1 : 0;
     u = NULL;
     /* the loop never makes a second flow of a token JS made or recovered one of (nfc_decide) */
-    if (r->nfc) nfc_note_installed(r->nfc, (const uint8_t *)ufrag, strlen(ufrag), (int64_t)now, (int64_t)(now + r->nfc->window_ms));
+    if (r->nfc) nfc_note_installed(r->nfc, (const uint8_t *)ufrag, strlen(ufrag), (int64_t)now);
   }
   pthread_mutex_unlock(&r->lock);
   free(old);
@@ -1832,19 +1850,22 @@ static napi_value js_first_checks_in_loop(napi_env env, napi_callback_info info)
   return NULL;
 }
 
-/* revokedTokens(handle, count): how many tokens the worker holds revoked; the loop makes no flow while any is. */
-static napi_value js_revoked_tokens(napi_env env, napi_callback_info info) {
+/* revokeToken(handle, ufrag): the worker learnt the token is revoked; the loop makes no flow of it (nfc_revoke). */
+static napi_value js_revoke_token(napi_env env, napi_callback_info info) {
   napi_value a[2];
   relay_t *r = handle_args(env, info, 2, a);
-  uint32_t count;
+  char ufrag[PARLEY_TOKEN_MAX_UFRAG_CHARS + 2];
+  size_t ulen = 0;
   if (!r) return NULL;
-  if (napi_get_value_uint32(env, a[1], &count) != napi_ok) {
-    napi_throw_type_error(env, NULL, "revokedTokens(handle, count)");
+  if (napi_get_value_string_utf8(env, a[1], ufrag, sizeof ufrag, &ulen) != napi_ok) {
+    napi_throw_type_error(env, NULL, "revokeToken(handle, ufrag)");
     return NULL;
   }
   pthread_mutex_lock(&r->lock);
-  if (r->nfc) r->nfc->revoked = count;
+  /* longer than any token: fc_open refuses it, as it would in the loop */
+  if (r->nfc && ulen <= PARLEY_TOKEN_MAX_UFRAG_CHARS) nfc_revoke(r->nfc, (const uint8_t *)ufrag, ulen, coarse_now(r));
   pthread_mutex_unlock(&r->lock);
+  ERR_clear_error();
   return NULL;
 }
 
@@ -1862,7 +1883,7 @@ NAPI_MODULE_INIT() {
       {"checkKeys", NULL, js_check_keys, NULL, NULL, NULL, napi_default, NULL},
       {"checkFirst", NULL, js_check_first, NULL, NULL, NULL, napi_default, NULL},
       {"firstChecksInLoop", NULL, js_first_checks_in_loop, NULL, NULL, NULL, napi_default, NULL},
-      {"revokedTokens", NULL, js_revoked_tokens, NULL, NULL, NULL, napi_default, NULL},
+      {"revokeToken", NULL, js_revoke_token, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value counters;
   napi_create_int32(env, C_N, &counters);

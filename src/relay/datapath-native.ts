@@ -61,8 +61,8 @@ export interface NativeAddon extends NativeTableCalls, NativeCheckCalls {
     ratePerSecond: number,
     burst: number,
   ): void;
-  /** How many tokens the worker holds revoked. */
-  revokedTokens(h: object, count: number): void;
+  /** The worker learnt this token is revoked. */
+  revokeToken(h: object, ufrag: string): void;
 }
 
 /** Where each value of a miss sits in the addon's flat miss batch (NATIVE_MISS_FIELDS). */
@@ -150,8 +150,8 @@ export class NativeDatapath implements Datapath<FlowView> {
     this.#addon.firstChecksInLoop(this.#h, o.keys, o.lifetimeMs, o.clockSkewMs, o.firstFlowWindowMs, o.ratePerSecond, o.burst);
   }
 
-  revokedTokens(count: number): void {
-    if (this.#h && !this.#closing) this.#addon.revokedTokens(this.#h, count);
+  revokeToken(ufrag: string): void {
+    if (this.#h && !this.#closing) this.#addon.revokeToken(this.#h, ufrag);
   }
 
   forward(flow: FlowView, payload: Buffer): void {

@@ -69,8 +69,8 @@ export interface Datapath<F extends FlowView> {
   readonly tids: readonly number[];
   /** The native datapath: its loop decides the common first checks itself from now on (after bind). */
   firstChecksInLoop?(o: LoopFirstChecks): void;
-  /** The native datapath: how many tokens the worker holds revoked (its loop makes no flow while any is). */
-  revokedTokens?(count: number): void;
+  /** The native datapath: the worker learnt this token is revoked (its loop makes no flow of it). */
+  revokeToken?(ufrag: string): void;
 }
 
 /** What both datapaths are made from. */

@@ -274,7 +274,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
     this.#log.debug('first checks verified', { by: this.#firstCheck.kind, inLoop });
     this.#store.watchRevoked((ufrag, untilMs) => {
       this.#revoked.add(ufrag, untilMs);
-      this.#dp.revokedTokens?.(this.#revoked.size);
+      if (untilMs > this.#now[0]) this.#dp.revokeToken?.(ufrag);
       if (untilMs > this.#now[0]) this.#tcp?.revoke(ufrag);
       if (untilMs > this.#now[0]) this.#tokenFlows.release(ctx.table, ufrag, this.#removed);
       this.#stats[Slot.flows] = ctx.table.size;
@@ -573,7 +573,6 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
     if (++this.#ticks % PRUNE_EVERY_TICKS === 0) {
       this.#tokenFlows.prune(index);
       this.#revoked.prune(now);
-      this.#dp.revokedTokens?.(this.#revoked.size);
     }
     if (this.#ticks % SWEEP_EVERY_TICKS !== 0) return;
     this.#checkDisallowedSources();

@@ -498,21 +498,22 @@ test(
       assert.equal(`${flow.destAddress}:${flow.destPort}`, `127.0.0.2:${tx.address.port}`);
       await waitFor(() => o.stats[NATIVE_STATS_BASE + Slot.firstChecksInLoop] === 1, 2000, 'the counter published');
 
-      // The same token from a second source, a forged tag, and (with a token revoked) a new call: JS decides each.
+      // The same token from a second source, a forged tag and a revoked token: JS decides each; a new call's is made.
       const c2 = await client();
       c2.send(stunCheck(call.ufrag, call.pwd), pub);
       const c3 = await client();
       c3.send(stunCheck(`${call.ufrag.slice(0, -1)}${call.ufrag.endsWith('A') ? 'B' : 'A'}`, call.pwd), pub);
       await waitFor(() => events.length === 3, 2000, 'two misses');
-      dp.revokedTokens(1);
-      const other = mintFor(tx.address, o.now[0]);
+      const revoked = mintFor(tx.address, o.now[0]);
+      dp.revokeToken(revoked.ufrag);
+      dp.revokeToken('not-a-token'); // ignored: it could never open
       const c4 = await client();
-      c4.send(stunCheck(other.ufrag, other.pwd), pub);
-      await waitFor(() => events.length === 4, 2000, 'the check with a token revoked');
-      dp.revokedTokens(0);
+      c4.send(stunCheck(revoked.ufrag, revoked.pwd), pub);
+      await waitFor(() => events.length === 4, 2000, 'the check of a revoked token');
+      const other = mintFor(tx.address, o.now[0]);
       const c5 = await client();
       c5.send(stunCheck(other.ufrag, other.pwd), pub);
-      await waitFor(() => events.length === 5, 2000, 'the check with none revoked');
+      await waitFor(() => events.length === 5, 2000, 'a new call, another token revoked');
       assert.deepEqual(events, [
         `made ${c1.address.port}`,
         `miss ${c2.address.port}`,
