@@ -10,7 +10,9 @@
 //
 // Everything else (first packets, STUN, tokens, integrity, rate limits, the store) goes to
 // JavaScript in batches through a napi_threadsafe_function (one call per drained batch); JS
-// decides and installs flows here. This table is the worker's only flow table on this datapath
+// decides and installs flows here — except a token's first flow in the common case, which the
+// public loop makes itself and then tells JS of in the same batches (nfc_decide; docs/relay.md,
+// "First checks in the loop"). This table is the worker's only flow table on this datapath
 // (src/relay/native-flow-index.ts is its TypeScript face): JS inserts, looks up and sweeps it
 // (idle expiry and the store refresh, once a second) with explicit calls, under a mutex the
 // loops hold per batch. The loops never add or remove an entry, only stamp last_seen with the
