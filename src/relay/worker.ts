@@ -424,7 +424,8 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
     this.#newFlowLimiter.charge(rateKey(rinfo.address), now);
     const flow = ctx.table.get(rinfo.address, rinfo.port, index);
     if (!flow) return;
-    ctx.tokenFlows.makeRoom(ctx.table, flow.ufrag, ctx.removed);
+    // As route.ts admit: room is made for an unconfirmed flow (the transceiver may have answered already).
+    if (!flow.confirmed) ctx.tokenFlows.makeRoom(ctx.table, flow.ufrag, ctx.removed);
     ctx.tokenFlows.track(flow, now);
     this.#stats[Slot.flowsCreated]++;
     this.#stats[Slot.flows] = ctx.table.size;
