@@ -185,6 +185,7 @@ static int fuzz_loop_first_check(const uint8_t *data, size_t size) {
     n->ring = fuzz_ring;
     assert(fc_macs_init(&n->macs));
     n->lifetime_ms = 86400000.0, n->skew_ms = 60000.0, n->window_ms = 60000.0, n->rate = 1, n->burst = 3;
+    n->checks_per_second = 5, n->budget = 5;
     nfc_relay->nfc = n;
   }
   relay_t *r = nfc_relay;

@@ -461,6 +461,9 @@ typedef struct nfc {
   fc_keyring_t ring;
   fc_macs_t macs;
   double lifetime_ms, skew_ms, window_ms, rate, burst;
+  /* The loop's own budget for checks that reach fc_verify (nfc_budget_take): per second, its burst, and what is left. */
+  double checks_per_second, budget;
+  int64_t budget_at;
   int64_t doubt_until; /* a token (installed flow, revocation) could not be noted: the path is off until then */
   nfc_token_t tokens[NFC_TOKENS];
   nfc_token_t revoked[NFC_TOKENS]; /* revoked tokens, each until its first-flow window ends */
@@ -574,6 +577,22 @@ static int nfc_rate_take(nfc_t *n, const addr_u *src, int64_t now) {
   return 1;
 }
 
+/* The loop's crypto budget: at most checks_per_second first checks a second (a burst of as many)
+   reach fc_verify here, whatever their sources; the rest go to JavaScript as before. A flood of
+   checks from spoofed sources (each with a fresh per-source bucket) then costs this loop — which
+   forwards every call's media on its socket, under the table lock — a bounded amount of HMAC a
+   second, not one HMAC per datagram; past it the loop only queues misses, as without this path. */
+static int nfc_budget_take(nfc_t *n, int64_t now) {
+  if (now > n->budget_at) {
+    double t = n->budget + (double)(now - n->budget_at) / 1000 * n->checks_per_second;
+    n->budget = t < n->checks_per_second ? t : n->checks_per_second;
+    n->budget_at = now;
+  }
+  if (!(n->budget >= 1)) return 0;
+  n->budget -= 1;
+  return 1;
+}
+
 /* raw.ts peekUsername + route.ts ufragOf on a Binding request: 1 with the ufrag (the USERNAME's
    bytes before its first ':', ASCII, non-empty); 2 when JavaScript would rate-limit it but it
    names no ufrag; 0 when JavaScript would not take it for a check at all. */
@@ -612,6 +631,7 @@ static int nfc_decide(relay_t *r, nfc_t *n, const uint8_t *d, size_t len, const 
   if (now < n->doubt_until || r->count >= r->maxcount) return 0;
   int slot, unused;
   if (nfc_token_held(n->revoked, u, ulen, now, &unused) || nfc_token_held(n->tokens, u, ulen, now, &slot) || slot < 0) return 0;
+  if (!nfc_budget_take(n, now)) return 0;
   int rc = fc_verify(&n->ring, &n->macs, d, len, u, ulen, (double)now, n->lifetime_ms, n->skew_ms, &m->v);
   ERR_clear_error(); /* this thread's OpenSSL error queue stays empty */
   if (rc != PARLEY_RELAY_CHECK_VERIFIED) return 0;
@@ -1814,21 +1834,22 @@ static napi_value js_check_first(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* firstChecksInLoop(handle, keys, lifetimeMs, clockSkewMs, firstFlowWindowMs, newFlowRate, newFlowBurst): the
-   loop makes the flows of first checks itself from now on (nfc_decide), with a copy of `keys`
-   (checkKeys) and JS's token options, first-flow window and new-flow rate limit. Once per handle. */
+/* firstChecksInLoop(handle, keys, lifetimeMs, clockSkewMs, firstFlowWindowMs, newFlowRate, newFlowBurst,
+   checksPerSecond): the loop makes the flows of first checks itself from now on (nfc_decide), with
+   a copy of `keys` (checkKeys), JS's token options, first-flow window and new-flow rate limit, and
+   its own crypto budget (nfc_budget_take). Once per handle. */
 static napi_value js_first_checks_in_loop(napi_env env, napi_callback_info info) {
-  napi_value a[7];
-  relay_t *r = handle_args(env, info, 7, a);
+  napi_value a[8];
+  relay_t *r = handle_args(env, info, 8, a);
   if (!r) return NULL;
   bool tagged = false;
   void *p = NULL;
-  double o[5];
+  double o[6];
   int ok = napi_check_object_type_tag(env, a[1], &CHECK_KEYS_TAG, &tagged) == napi_ok && tagged &&
            napi_get_value_external(env, a[1], &p) == napi_ok && p != NULL;
-  for (int i = 0; i < 5 && ok; i++) ok = napi_get_value_double(env, a[2 + i], &o[i]) == napi_ok && o[i] >= 0 && o[i] < 1e12;
-  if (!ok || o[4] < 1) {
-    napi_throw_type_error(env, NULL, "firstChecksInLoop(handle, keys, lifetimeMs, clockSkewMs, windowMs, rate, burst)");
+  for (int i = 0; i < 6 && ok; i++) ok = napi_get_value_double(env, a[2 + i], &o[i]) == napi_ok && o[i] >= 0 && o[i] < 1e12;
+  if (!ok || o[4] < 1 || o[5] < 1) {
+    napi_throw_type_error(env, NULL, "firstChecksInLoop(handle, keys, lifetimeMs, clockSkewMs, windowMs, rate, burst, checksPerSecond)");
     return NULL;
   }
   nfc_t *n = calloc(1, sizeof *n);
@@ -1839,6 +1860,7 @@ static napi_value js_first_checks_in_loop(napi_env env, napi_callback_info info)
   }
   n->ring = ((const check_keys_t *)p)->ring;
   n->lifetime_ms = o[0], n->skew_ms = o[1], n->window_ms = o[2], n->rate = o[3], n->burst = o[4];
+  n->checks_per_second = o[5], n->budget = o[5];
   pthread_mutex_lock(&r->lock);
   nfc_t *had = r->nfc;
   if (!had) r->nfc = n;

@@ -60,6 +60,7 @@ export interface NativeAddon extends NativeTableCalls, NativeCheckCalls {
     firstFlowWindowMs: number,
     ratePerSecond: number,
     burst: number,
+    checksPerSecond: number,
   ): void;
   /** The worker learnt this token is revoked. */
   revokeToken(h: object, ufrag: string): void;
@@ -147,7 +148,16 @@ export class NativeDatapath implements Datapath<FlowView> {
 
   firstChecksInLoop(o: LoopFirstChecks): void {
     if (!this.#h || this.#closing) return;
-    this.#addon.firstChecksInLoop(this.#h, o.keys, o.lifetimeMs, o.clockSkewMs, o.firstFlowWindowMs, o.ratePerSecond, o.burst);
+    this.#addon.firstChecksInLoop(
+      this.#h,
+      o.keys,
+      o.lifetimeMs,
+      o.clockSkewMs,
+      o.firstFlowWindowMs,
+      o.ratePerSecond,
+      o.burst,
+      o.checksPerSecond,
+    );
   }
 
   revokeToken(ufrag: string): void {

@@ -56,6 +56,12 @@ export interface LoopFirstChecks {
   /** The worker's new-flow limiter's rate and burst. */
   readonly ratePerSecond: number;
   readonly burst: number;
+  /**
+   * The loop's own crypto budget: first checks a second (and its burst) that it verifies, whatever
+   * their sources; past it they go to JS as before (a spoofed-source flood costs the loop, which
+   * forwards every call's media, a bounded amount of HMAC).
+   */
+  readonly checksPerSecond: number;
 }
 
 export interface Datapath<F extends FlowView> {

@@ -471,7 +471,13 @@ test(
       const pub = bound.publics[0];
       const verifier = nativeFirstCheck(addon, keyring);
       assert.ok(verifier.native);
-      dp.firstChecksInLoop({ ...verifier.native, firstFlowWindowMs: FIRST_FLOW_WINDOW_MS, ratePerSecond: 1, burst: 10 });
+      dp.firstChecksInLoop({
+        ...verifier.native,
+        firstFlowWindowMs: FIRST_FLOW_WINDOW_MS,
+        ratePerSecond: 1,
+        burst: 10,
+        checksPerSecond: 100,
+      });
       const tx = await openSocket('127.0.0.2');
       sockets.push(tx);
       const client = async (): Promise<TestSocket> => {
@@ -532,6 +538,54 @@ test(
       await waitFor(() => events.length === 6, 2000, 'the check of a token JS holds');
       assert.equal(events[5], `miss ${c6.address.port}`);
       assert.equal(o.stats[NATIVE_STATS_BASE + Slot.firstChecksInLoop], 2);
+    } finally {
+      await dp.close();
+      await Promise.all(sockets.map((s) => s.close()));
+    }
+  },
+);
+
+test(
+  'native datapath: the loop verifies at most its crypto budget of first checks, whatever their sources; JS decides the rest',
+  { skip, timeout: 30_000 },
+  async () => {
+    const addon = loadNativeAddon();
+    if (addon instanceof Error) throw addon;
+    const o = options({ transceiverCidrs: CidrSet.parse('127.0.0.2/32') });
+    o.now[0] = Date.now(); // tokens carry Unix times; the loop's clock stays here, so the budget does not refill
+    const dp = new NativeDatapath(o);
+    const events: string[] = [];
+    const sockets: TestSocket[] = [];
+    try {
+      const bound = await dp.bind({
+        onClientMiss: (_m, rinfo) => events.push(`miss ${rinfo.port}`),
+        onFirstFlowMade: (_m, rinfo) => events.push(`made ${rinfo.port}`),
+        onSocketError: () => {},
+      });
+      const pub = bound.publics[0];
+      const verifier = nativeFirstCheck(addon, keyring);
+      assert.ok(verifier.native);
+      // Each source may open 100 flows at once: only the loop's own budget (3) stops it.
+      dp.firstChecksInLoop({
+        ...verifier.native,
+        firstFlowWindowMs: FIRST_FLOW_WINDOW_MS,
+        ratePerSecond: 100,
+        burst: 100,
+        checksPerSecond: 3,
+      });
+      const tx = await openSocket('127.0.0.2');
+      sockets.push(tx);
+      const ports: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const call = mintFor(tx.address, o.now[0]);
+        const c = await openSocket('127.0.0.1');
+        sockets.push(c);
+        ports.push(c.address.port);
+        c.send(stunCheck(call.ufrag, call.pwd), pub);
+        await waitFor(() => events.length === i + 1, 2000, `check ${i + 1} decided`);
+      }
+      assert.deepEqual(events, [...ports.slice(0, 3).map((p) => `made ${p}`), ...ports.slice(3).map((p) => `miss ${p}`)]);
+      await waitFor(() => o.stats[NATIVE_STATS_BASE + Slot.firstChecksInLoop] === 3, 2000, 'the counter published');
     } finally {
       await dp.close();
       await Promise.all(sockets.map((s) => s.close()));
