@@ -159,7 +159,113 @@ static int fuzz_first_check(const uint8_t *data, size_t size) {
   return 0;
 }
 
+/* Bit 5 of byte 0: the loop's own first-check decision (relay_native.c nfc_decide, nfc_make), on a
+   relay whose transceiver network is 10.0.0.0/8 (IPv4 internal socket), rate 1/s and burst 3.
+   Bytes 1..37 as for the verifier (mint, sign, key id, clock, plaintext); byte 3 picks the source
+   (192.0.2.x:50000). With a minted token the packet is a Binding request with USERNAME
+   "<token>:c", the input's remaining bytes as attributes, then a MESSAGE-INTEGRITY (signed with
+   the token's password when asked); else the input's remaining bytes are the packet. Checked: a
+   flow is made only for a token that verifies, is inside its first-flow window and names the
+   network; its header names the client and public as relay-header.ts does; the same check from
+   another source is then never made in the loop (a token's first flow only); the token and rate
+   tables never grow past their size (they are arrays); with byte 3's top bit the token is first
+   revoked (nfc_revoke) and no flow is made. */
+#define NFC_IN_PREFIX 38
+static relay_t *nfc_relay;
+
+static int fuzz_loop_first_check(const uint8_t *data, size_t size) {
+  if (size < NFC_IN_PREFIX) return 0;
+  if (!fuzz_macs.sha1) fuzz_keys();
+  if (!nfc_relay) {
+    nfc_relay = make_relay();
+    /* room for one more flow than make_relay's (each made flow is deleted again) */
+    nfc_relay->ents = realloc(nfc_relay->ents, (FLOWS + 1) * sizeof *nfc_relay->ents);
+    nfc_relay->maxcount = FLOWS + 1;
+    nfc_t *n = calloc(1, sizeof *n);
+    n->ring = fuzz_ring;
+    assert(fc_macs_init(&n->macs));
+    n->lifetime_ms = 86400000.0, n->skew_ms = 60000.0, n->window_ms = 60000.0, n->rate = 1, n->burst = 3;
+    n->checks_per_second = 5, n->budget = 5;
+    nfc_relay->nfc = n;
+  }
+  relay_t *r = nfc_relay;
+  nfc_t *n = r->nfc;
+  const int minted = data[1] & 1, sign = (data[1] >> 1) & 1, id = data[2];
+  const uint8_t *pt = data + 8;
+  const int64_t now = (int64_t)fc_u32(pt + PARLEY_TOKEN_PT_TIME) * 1000 + (int64_t)(int32_t)fc_u32(data + 4) * 1000;
+  const uint8_t *rest = data + NFC_IN_PREFIX;
+  size_t rest_len = size - NFC_IN_PREFIX;
+  uint8_t *msg;
+  size_t len;
+  const int revoked = minted && (data[3] & 0x80);
+  if (minted) {
+    uint8_t ufrag[PARLEY_TOKEN_MAX_UFRAG_CHARS];
+    fuzz_mint(id, pt, ufrag);
+    if (revoked) nfc_revoke(n, ufrag, sizeof ufrag, now);
+    size_t attrs = rest_len & ~(size_t)3, ulen = sizeof ufrag + 2;
+    len = FC_STUN_HEADER + 4 + ((ulen + 3) & ~(size_t)3) + attrs + 4 + FC_MI_LENGTH;
+    if (len - FC_STUN_HEADER > 0xffff) return 0;
+    msg = calloc(1, len);
+    msg[1] = 1;
+    msg[2] = (uint8_t)((len - FC_STUN_HEADER) >> 8), msg[3] = (uint8_t)(len - FC_STUN_HEADER);
+    msg[4] = 0x21, msg[5] = 0x12, msg[6] = 0xa4, msg[7] = 0x42;
+    size_t off = FC_STUN_HEADER;
+    msg[off + 1] = STUN_USERNAME, msg[off + 3] = (uint8_t)ulen;
+    memcpy(msg + off + 4, ufrag, sizeof ufrag);
+    msg[off + 4 + sizeof ufrag] = ':', msg[off + 5 + sizeof ufrag] = 'c';
+    off += 4 + ((ulen + 3) & ~(size_t)3);
+    memcpy(msg + off, rest, attrs);
+    off += attrs;
+    msg[off + 1] = FC_ATTR_MESSAGE_INTEGRITY, msg[off + 3] = FC_MI_LENGTH;
+    char pwd[FC_PASSWORD_CHARS];
+    if (sign && fuzz_ring.present[id] && fc_well_framed(msg, len) && fc_find_integrity(msg, len) == (long)off &&
+        fc_password(&fuzz_ring, &fuzz_macs, id, ufrag, sizeof ufrag, pwd)) {
+      uint8_t stun_header[FC_STUN_HEADER];
+      memcpy(stun_header, msg, FC_STUN_HEADER);
+      size_t adjusted = off - FC_STUN_HEADER + 4 + FC_MI_LENGTH;
+      stun_header[2] = (uint8_t)(adjusted >> 8), stun_header[3] = (uint8_t)adjusted;
+      assert(fc_hmac(fuzz_macs.sha1, (const uint8_t *)pwd, sizeof pwd, stun_header, sizeof stun_header, msg + FC_STUN_HEADER,
+                     off - FC_STUN_HEADER, NULL, 0, msg + off + 4, FC_SHA1));
+    }
+  } else {
+    len = rest_len;
+    msg = malloc(len ? len : 1);
+    memcpy(msg, rest, len);
+  }
+  addr_u src;
+  const uint8_t ip[4] = {192, 0, 2, data[3]};
+  v4(&src, ip, 50000);
+  nfc_made_t made;
+  if (nfc_decide(r, n, msg, len, &src, now, &made)) {
+    assert(!revoked);
+    assert(made.ulen > 0 && made.ufrag >= msg && made.ufrag + made.ulen <= msg + len);
+    assert(made.v.family == PARLEY_TOKEN_FAMILY_V4 && source_allowed(r, &made.dst) && made.dstlen == sizeof made.dst.v4);
+    assert((double)now - made.v.issued_at <= n->window_ms && made.token_slot >= 0 && made.token_slot < NFC_TOKENS);
+    fkey_t k;
+    key_from_sockaddr(&k, &src, 0);
+    entry_t *e = NULL;
+    if (tab_find(r, &k) == NULL && nfc_make(r, n, &k, 0, &made, now, &e) == 0) {
+      fkey_t back;
+      assert(is_relay_header(e->hdr, HDR));
+      key_from_header(&back, e->hdr, 0);
+      assert(keq(&back, &k) && header_public_index(r, e->hdr) == 0 && !e->confirmed);
+      char *u = e->ufrag;
+      tab_delete(r, &k);
+      free(u);
+      /* the token's first flow only: the same check from another source goes to JS */
+      addr_u other;
+      const uint8_t ip2[4] = {198, 51, 100, data[3]};
+      v4(&other, ip2, 50001);
+      nfc_made_t again;
+      assert(!nfc_decide(r, n, msg, len, &other, now, &again));
+    }
+  }
+  free(msg);
+  return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size >= 1 && (data[0] & 0x20)) return fuzz_loop_first_check(data, size);
   if (size >= 1 && (data[0] & 0x10)) return fuzz_first_check(data, size);
   if (!relay) relay = make_relay();
   if (size < IN_PREFIX) return 0;

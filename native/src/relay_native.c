@@ -10,7 +10,9 @@
 //
 // Everything else (first packets, STUN, tokens, integrity, rate limits, the store) goes to
 // JavaScript in batches through a napi_threadsafe_function (one call per drained batch); JS
-// decides and installs flows here. This table is the worker's only flow table on this datapath
+// decides and installs flows here — except a token's first flow in the common case, which the
+// public loop makes itself and then tells JS of in the same batches (nfc_decide; docs/relay.md,
+// "First checks in the loop"). This table is the worker's only flow table on this datapath
 // (src/relay/native-flow-index.ts is its TypeScript face): JS inserts, looks up and sweeps it
 // (idle expiry and the store refresh, once a second) with explicit calls, under a mutex the
 // loops hold per batch. The loops never add or remove an entry, only stamp last_seen with the
@@ -28,6 +30,7 @@
 // into the loops without LTO flags in binding.gyp.
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
@@ -100,6 +103,8 @@ typedef struct {
 typedef struct {
   uint16_t len;
   uint8_t pub;
+  uint8_t created;  /* the loop made the flow of this first check itself (nfc_decide) */
+  double issued_at; /* created: the token's issue time, ms */
   addr_u from;
   uint8_t data[MAX_PAYLOAD];
 } miss_t;
@@ -143,6 +148,8 @@ typedef struct relay {
   int nmiss;
   int notify_pending;
   napi_threadsafe_function tsfn;
+
+  struct nfc *nfc; /* first checks in the loop (nfc_decide), when JS turned them on; under `lock` */
 
   int closed;
   int refs; /* external + tsfn finalizers; freed at 0 */
@@ -421,6 +428,276 @@ static verdict_t classify_internal(relay_t *r, const uint8_t *h, size_t len, int
   return VERDICT_FORWARD;
 }
 
+/* ---------- first checks in the loop (docs/relay.md, "First checks in the loop") ----------
+   A STUN Binding request from an unknown (client address, public index) that the loop makes a
+   flow of itself, in the one common case where every rule of route.ts routeFromClient gives
+   'created' for sure: the source has rate left (its own bucket here, same rate and burst as the
+   worker's limiter), no token is revoked in this worker, the token has no flow here (nor had one
+   in its first-flow window) and it is not revoked here, it opens and the MESSAGE-INTEGRITY verifies (first_check.h), it is
+   inside its first-flow window, its destination is in the transceiver networks, and the table
+   has room. The revoked tokens are mirrored from JavaScript's set (nfc_revoke), each only while
+   the loop could still take it: until its first-flow window ends. Anything else — every refusal included — is a miss as before and JavaScript decides
+   and counts it; the only state a deferred check changes here is its source's bucket. JavaScript
+   learns of each flow made here through the miss queue (a 'created' entry, in packet order) and
+   does the per-token bookkeeping, its own rate bucket, the store write and the stats.
+   Pure: no sockets, no allocation; the caller holds r->lock. */
+#define NFC_TOKENS 4096 /* tokens with a flow made or installed here, until their first-flow window ends */
+#define NFC_SOURCES 4096 /* rate buckets */
+#define NFC_PROBE 12 /* slots looked at per key; none free among them: JS decides */
+
+typedef struct {
+  uint8_t len; /* 0: empty */
+  char ufrag[PARLEY_TOKEN_MAX_UFRAG_CHARS];
+  int64_t until; /* ms: free again from then */
+} nfc_token_t;
+
+typedef struct {
+  uint8_t key[9]; /* route.ts rateKey: the IPv4 address, or an IPv6 /64; byte 8: IPv6 */
+  uint8_t used;
+  double tokens;
+  int64_t at;
+} nfc_bucket_t;
+
+typedef struct nfc {
+  fc_keyring_t ring;
+  fc_macs_t macs;
+  double lifetime_ms, skew_ms, window_ms, rate, burst;
+  /* The loop's own budget for checks that reach fc_verify (nfc_budget_take): per second, its burst, and what is left. */
+  double checks_per_second, budget;
+  int64_t budget_at;
+  int64_t doubt_until; /* a token (installed flow, revocation) could not be noted: the path is off until then */
+  nfc_token_t tokens[NFC_TOKENS];
+  nfc_token_t revoked[NFC_TOKENS]; /* revoked tokens, each until its first-flow window ends */
+  nfc_bucket_t sources[NFC_SOURCES];
+} nfc_t;
+
+/* What a created flow needs from the decision. */
+typedef struct {
+  fc_verified_t v;
+  addr_u dst;
+  socklen_t dstlen;
+  const uint8_t *ufrag;
+  size_t ulen;
+  int token_slot;
+} nfc_made_t;
+
+static uint32_t nfc_hash(const uint8_t *p, size_t n) {
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+  return h;
+}
+
+/* 1: the token has a live entry (a flow made or installed here within its window); else 0 with
+   *free a slot it may take, or -1 when its probe window is full. */
+static int nfc_token_held(const nfc_token_t *tab, const uint8_t *u, size_t ulen, int64_t now, int *free_slot) {
+  uint32_t h = nfc_hash(u, ulen);
+  *free_slot = -1;
+  for (int i = 0; i < NFC_PROBE; i++) {
+    int s = (int)((h + (uint32_t)i) & (NFC_TOKENS - 1));
+    const nfc_token_t *t = &tab[s];
+    int live = t->len != 0 && now < t->until;
+    if (live && t->len == ulen && memcmp(t->ufrag, u, ulen) == 0) return 1;
+    if (!live && *free_slot < 0) *free_slot = s;
+  }
+  return 0;
+}
+
+static void nfc_token_set(nfc_token_t *tab, int slot, const uint8_t *u, size_t ulen, int64_t until) {
+  nfc_token_t *t = &tab[slot];
+  t->len = (uint8_t)ulen;
+  memcpy(t->ufrag, u, ulen);
+  t->until = until;
+}
+
+/* Notes token `u` in `tab` until `until` (a live entry is extended); when it cannot be noted,
+   the loop makes no flow at all until then. */
+static void nfc_note(nfc_t *n, nfc_token_t *tab, const uint8_t *u, size_t ulen, int64_t now, int64_t until) {
+  if (ulen == 0 || ulen > PARLEY_TOKEN_MAX_UFRAG_CHARS) return; /* no token the loop could ever open */
+  uint32_t h = nfc_hash(u, ulen);
+  for (int i = 0; i < NFC_PROBE; i++) {
+    nfc_token_t *t = &tab[(h + (uint32_t)i) & (NFC_TOKENS - 1)];
+    if (t->len != 0 && now < t->until && t->len == ulen && memcmp(t->ufrag, u, ulen) == 0) {
+      if (t->until < until) t->until = until;
+      return;
+    }
+  }
+  int slot;
+  if (!nfc_token_held(tab, u, ulen, now, &slot) && slot >= 0) nfc_token_set(tab, slot, u, ulen, until);
+  else if (n->doubt_until < until) n->doubt_until = until;
+}
+
+/* A flow JavaScript installed (route.ts created it, or recovered it from the store): its token is
+   noted for a first-flow window from now, so the loop never makes a second flow of it. */
+static void nfc_note_installed(nfc_t *n, const uint8_t *u, size_t ulen, int64_t now) {
+  nfc_note(n, n->tokens, u, ulen, now, now + (int64_t)n->window_ms);
+}
+
+/* A token the worker learnt is revoked (JavaScript's RevokedTokens.add): held here until its
+   first-flow window ends — past it the loop never takes the token anyway. A token that does not
+   open with the keyring (whatever the time) can never pass fc_verify: nothing to hold. */
+static void nfc_revoke(nfc_t *n, const uint8_t *u, size_t ulen, int64_t now) {
+  fc_verified_t v;
+  int id;
+  /* opened without its time checks: an issue time at most "now" 1e15 ms, a lifetime without end */
+  if (fc_open(&n->ring, &n->macs, u, ulen, 1e15, INFINITY, 0, &v, &id) != PARLEY_RELAY_CHECK_VERIFIED) return;
+  int64_t until = (int64_t)(v.issued_at + n->window_ms) + 1;
+  if (until > now) nfc_note(n, n->revoked, u, ulen, now, until);
+}
+
+/* A token bucket (core/rate-limit.ts's rule): refilled at `rate` a second up to `burst` since *at, then one taken: 1, or 0 when empty. */
+static int bucket_take(double *tokens, int64_t *at, double rate, double burst, int64_t now) {
+  if (now > *at) {
+    double t = *tokens + (double)(now - *at) / 1000 * rate;
+    *tokens = t < burst ? t : burst;
+    *at = now;
+  }
+  if (!(*tokens >= 1)) return 0;
+  *tokens -= 1;
+  return 1;
+}
+
+/* core/rate-limit.ts KeyedTokenBuckets.take for the source's rateKey: 1 taken, 0 empty, -1 no
+   bucket free (the loop defers; JavaScript's limiter decides). A bucket that has refilled
+   completely is free (it behaves as a new one, as prune() says there). */
+static int nfc_rate_take(nfc_t *n, const addr_u *src, int64_t now) {
+  uint8_t key[9] = {0};
+  if (src->sa.sa_family == AF_INET6) {
+    memcpy(key, &src->v6.sin6_addr, 8);
+    key[8] = 1;
+  } else
+    memcpy(key, &src->v4.sin_addr, 4);
+  uint32_t h = nfc_hash(key, sizeof key);
+  nfc_bucket_t *b = NULL, *fresh = NULL;
+  for (int i = 0; i < NFC_PROBE && !b; i++) {
+    nfc_bucket_t *c = &n->sources[(h + (uint32_t)i) & (NFC_SOURCES - 1)];
+    if (c->used && memcmp(c->key, key, sizeof key) == 0) b = c;
+    else if (!fresh && (!c->used || c->tokens + (double)(now - c->at) / 1000 * n->rate >= n->burst)) fresh = c;
+  }
+  if (!b) {
+    if (!fresh) return -1;
+    b = fresh;
+    memcpy(b->key, key, sizeof key);
+    b->used = 1;
+    b->tokens = n->burst;
+    b->at = now;
+  }
+  return bucket_take(&b->tokens, &b->at, n->rate, n->burst, now);
+}
+
+/* The loop's crypto budget: at most checks_per_second first checks a second (a burst of as many)
+   reach fc_verify here, whatever their sources; the rest go to JavaScript as before. A flood of
+   checks from spoofed sources (each with a fresh per-source bucket) then costs this loop — which
+   forwards every call's media on its socket, under the table lock — a bounded amount of HMAC a
+   second, not one HMAC per datagram; past it the loop only queues misses, as without this path. */
+static int nfc_budget_take(nfc_t *n, int64_t now) {
+  return bucket_take(&n->budget, &n->budget_at, n->checks_per_second, n->checks_per_second, now);
+}
+
+/* raw.ts peekUsername + route.ts ufragOf on a Binding request: 1 with the ufrag (the USERNAME's
+   bytes before its first ':', ASCII, non-empty); 2 when JavaScript would rate-limit it but it
+   names no ufrag; 0 when JavaScript would not take it for a check at all. */
+static int nfc_check_ufrag(const uint8_t *d, size_t len, const uint8_t **u, size_t *ulen) {
+  if (len < STUN_HEADER || d[0] != 0 || d[1] != 1 || !fc_well_framed(d, len)) return 0;
+  size_t off = STUN_HEADER;
+  while (off + 4 <= len) {
+    unsigned t = ((unsigned)d[off] << 8) | d[off + 1];
+    size_t alen = ((size_t)d[off + 2] << 8) | d[off + 3];
+    if (t == STUN_USERNAME) {
+      if (alen > STUN_MAX_USERNAME) return 0;
+      const uint8_t *user = d + off + 4;
+      for (size_t i = 0; i < alen; i++)
+        if (user[i] >= 0x80) return 0; /* JavaScript reads UTF-8 here; no token has it */
+      size_t colon = 0;
+      while (colon < alen && user[colon] != ':') colon++;
+      if (colon == 0 || colon == alen) return 2;
+      *u = user;
+      *ulen = colon;
+      return 1;
+    }
+    if (t == STUN_MESSAGE_INTEGRITY) return 0;
+    off += 4 + ((alen + 3) & ~(size_t)3);
+  }
+  return 0;
+}
+
+/* The decision for datagram `d` (len bytes) from `src`, unknown on public `pi`, at `now`: 1 when
+   the loop makes the flow (*m filled), 0 when JavaScript decides. */
+static int nfc_decide(relay_t *r, nfc_t *n, const uint8_t *d, size_t len, const addr_u *src, int64_t now, nfc_made_t *m) {
+  const uint8_t *u = NULL;
+  size_t ulen = 0;
+  int kind = nfc_check_ufrag(d, len, &u, &ulen);
+  /* the rate limit before any crypto, for every check JavaScript's limiter would count */
+  if (kind == 0 || nfc_rate_take(n, src, now) != 1 || kind != 1) return 0;
+  if (now < n->doubt_until || r->count >= r->maxcount) return 0;
+  int slot, unused;
+  if (nfc_token_held(n->revoked, u, ulen, now, &unused) || nfc_token_held(n->tokens, u, ulen, now, &slot) || slot < 0) return 0;
+  if (!nfc_budget_take(n, now)) return 0;
+  int rc = fc_verify(&n->ring, &n->macs, d, len, u, ulen, (double)now, n->lifetime_ms, n->skew_ms, &m->v);
+  ERR_clear_error(); /* this thread's OpenSSL error queue stays empty */
+  if (rc != PARLEY_RELAY_CHECK_VERIFIED) return 0;
+  if (!((double)now - m->v.issued_at <= n->window_ms)) return 0;
+  /* the internal socket has one family (worker.ts transceiverAllowed), and the networks */
+  memset(&m->dst, 0, sizeof m->dst);
+  if (m->v.family == PARLEY_TOKEN_FAMILY_V6) {
+    if (!r->in_v6) return 0;
+    m->dst.v6.sin6_family = AF_INET6;
+    memcpy(&m->dst.v6.sin6_addr, m->v.ip, 16);
+    m->dst.v6.sin6_port = htons(m->v.port);
+    m->dstlen = sizeof m->dst.v6;
+  } else {
+    if (r->in_v6) return 0;
+    m->dst.v4.sin_family = AF_INET;
+    memcpy(&m->dst.v4.sin_addr, m->v.ip, 4);
+    m->dst.v4.sin_port = htons(m->v.port);
+    m->dstlen = sizeof m->dst.v4;
+  }
+  if (!source_allowed(r, &m->dst)) return 0;
+  m->ufrag = u;
+  m->ulen = ulen;
+  m->token_slot = slot;
+  return 1;
+}
+
+/* relay-header.ts writeRelayHeader (UDP, version 1) for client `k` on public `pi`. */
+static void nfc_header(const relay_t *r, const fkey_t *k, int pi, uint8_t h[HDR]) {
+  memset(h, 0, HDR);
+  h[PARLEY_RELAY_HEADER_OFF_MAGIC] = PARLEY_RELAY_HEADER_MAGIC_0;
+  h[PARLEY_RELAY_HEADER_OFF_MAGIC + 1] = PARLEY_RELAY_HEADER_MAGIC_1;
+  h[PARLEY_RELAY_HEADER_OFF_VERSION] = PARLEY_RELAY_HEADER_VERSION;
+  h[PARLEY_RELAY_HEADER_OFF_FLAGS] = (uint8_t)((k->v6 ? PARLEY_RELAY_HEADER_FLAG_CLIENT_IPV6 : 0) |
+                                               (r->pubs[pi].v6 ? PARLEY_RELAY_HEADER_FLAG_PUBLIC_IPV6 : 0));
+  h[PARLEY_RELAY_HEADER_OFF_CLIENT_PORT] = (uint8_t)(k->port >> 8);
+  h[PARLEY_RELAY_HEADER_OFF_CLIENT_PORT + 1] = (uint8_t)k->port;
+  h[PARLEY_RELAY_HEADER_OFF_PUBLIC_PORT] = (uint8_t)(r->pubs[pi].port >> 8);
+  h[PARLEY_RELAY_HEADER_OFF_PUBLIC_PORT + 1] = (uint8_t)r->pubs[pi].port;
+  memcpy(h + PARLEY_RELAY_HEADER_OFF_CLIENT_IP, k->ip, k->v6 ? 16 : 4);
+  memcpy(h + PARLEY_RELAY_HEADER_OFF_PUBLIC_IP, r->pubs[pi].ip, 16);
+}
+
+/* Makes the flow nfc_decide allowed: the entry (unconfirmed, stamped now, as route.ts admit and
+   install make it) and the token noted. 0, or -1 (out of memory: JavaScript decides). */
+static int nfc_make(relay_t *r, nfc_t *n, const fkey_t *k, int pi, const nfc_made_t *m, int64_t now, entry_t **out) {
+  char *u = malloc(m->ulen + 1);
+  if (!u) return -1;
+  memcpy(u, m->ufrag, m->ulen);
+  u[m->ulen] = 0;
+  entry_t *e = tab_add(r, k);
+  if (!e) {
+    free(u);
+    return -1;
+  }
+  e->last_seen = now;
+  e->stored_at = now;
+  e->dst = m->dst;
+  e->dstlen = m->dstlen;
+  nfc_header(r, k, pi, e->hdr);
+  e->ufrag = u;
+  e->confirmed = 0;
+  nfc_token_set(n->tokens, m->token_slot, m->ufrag, m->ulen, (int64_t)(m->v.issued_at + n->window_ms));
+  *out = e;
+  return 0;
+}
+
 /* Without N-API and sockets (the fuzz harness): the table, addresses and decisions only. */
 #ifndef PARLEY_RELAY_DECISIONS_ONLY
 
@@ -486,6 +763,58 @@ static void send_runs(relay_t *r, bufs_t *b, int m) {
   }
 }
 
+/* Queues this batch's misses so far (b->missidx[0..nm)) for JS; the caller holds mlock. */
+static void queue_misses(relay_t *r, bufs_t *b, int pi, int nm) {
+  for (int j = 0; j < nm; j++) {
+    int i = b->missidx[j];
+    /* JS is behind. Media from unknown senders (store lookups) may fill half the queue, so a
+       backlog of junk never crowds out first packets (STUN, first byte 0..3); what does not
+       fit is counted as miss_queue_full */
+    int stun = b->buf[i][HDR] <= 3;
+    if (r->nmiss >= (stun ? MISS_CAP : MISS_CAP / 2)) {
+      b->c[PARLEY_RELAY_CTR_DROP_MISS_QUEUE_FULL]++;
+      continue;
+    }
+    miss_t *q = &r->miss[r->nmiss++];
+    q->len = (uint16_t)b->rm[i].msg_len;
+    q->pub = (uint8_t)pi;
+    q->created = 0;
+    q->from = b->src[i];
+    memcpy(q->data, b->buf[i] + HDR, q->len);
+    b->c[PARLEY_RELAY_CTR_MISSES]++;
+  }
+}
+
+/* Datagram i, from an address with no flow on public pi: the flow the loop made of it (nfc_decide;
+   the caller forwards the check on it), or NULL for JS to decide. The caller holds r->lock; this
+   takes mlock inside it (the one place both are held, always in this order), queues the batch's
+   earlier misses and then the 'created' entry, so JS sees them in packet order and learns of the
+   flow before any later packet it handles. */
+static entry_t *make_first_flow(relay_t *r, bufs_t *b, int i, int pi, int *nm, int64_t now) {
+  nfc_made_t made;
+  if (!nfc_decide(r, r->nfc, b->buf[i] + HDR, b->rm[i].msg_len, &b->src[i], now, &made)) return NULL;
+  fkey_t k;
+  key_from_sockaddr(&k, &b->src[i], pi);
+  entry_t *e = NULL;
+  pthread_mutex_lock(&r->mlock);
+  queue_misses(r, b, pi, *nm);
+  *nm = 0;
+  /* no room for the entry that tells JS: JS decides (the check is then counted miss_queue_full) */
+  if (r->nmiss < MISS_CAP && nfc_make(r, r->nfc, &k, pi, &made, now, &e) == 0) {
+    miss_t *q = &r->miss[r->nmiss++];
+    q->len = (uint16_t)b->rm[i].msg_len;
+    q->pub = (uint8_t)pi;
+    q->created = 1;
+    q->issued_at = made.v.issued_at;
+    q->from = b->src[i];
+    memcpy(q->data, b->buf[i] + HDR, q->len);
+    b->c[PARLEY_RELAY_CTR_FIRST_CHECKS_IN_LOOP]++;
+    notify_js(r);
+  }
+  pthread_mutex_unlock(&r->mlock);
+  return e;
+}
+
 /* One recvmmsg from public socket `pi`; returns how many datagrams it read. */
 static int round_public(relay_t *r, bufs_t *b, int pi) {
   for (int i = 0; i < BATCH; i++) {
@@ -513,7 +842,7 @@ static int round_public(relay_t *r, bufs_t *b, int pi) {
       b->c[drop]++;
       continue;
     }
-    if (v == VERDICT_MISS) {
+    if (v == VERDICT_MISS && !(e == NULL && r->nfc && (e = make_first_flow(r, b, i, pi, &nm, now)) != NULL)) {
       b->missidx[nm++] = i;
       continue;
     }
@@ -534,23 +863,7 @@ static int round_public(relay_t *r, bufs_t *b, int pi) {
   pthread_mutex_unlock(&r->lock);
   if (nm > 0) {
     pthread_mutex_lock(&r->mlock);
-    for (int j = 0; j < nm; j++) {
-      int i = b->missidx[j];
-      /* JS is behind. Media from unknown senders (store lookups) may fill half the queue, so a
-         backlog of junk never crowds out first packets (STUN, first byte 0..3); what does not
-         fit is counted as miss_queue_full */
-      int stun = b->buf[i][HDR] <= 3;
-      if (r->nmiss >= (stun ? MISS_CAP : MISS_CAP / 2)) {
-        b->c[PARLEY_RELAY_CTR_DROP_MISS_QUEUE_FULL]++;
-        continue;
-      }
-      miss_t *q = &r->miss[r->nmiss++];
-      q->len = (uint16_t)b->rm[i].msg_len;
-      q->pub = (uint8_t)pi;
-      q->from = b->src[i];
-      memcpy(q->data, b->buf[i] + HDR, q->len);
-      b->c[PARLEY_RELAY_CTR_MISSES]++;
-    }
+    queue_misses(r, b, pi, nm);
     notify_js(r);
     pthread_mutex_unlock(&r->mlock);
   }
@@ -727,6 +1040,12 @@ static void stop_and_close(relay_t *r) {
   r->ents = NULL;
   r->due = NULL;
   r->count = 0;
+  if (r->nfc) {
+    fc_macs_free(&r->nfc->macs);
+    OPENSSL_cleanse(r->nfc, sizeof *r->nfc);
+    free(r->nfc);
+    r->nfc = NULL;
+  }
   pthread_mutex_unlock(&r->lock);
   if (r->tsfn) {
     napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
@@ -794,6 +1113,10 @@ static void call_js(napi_env env, napi_value cb, void *ctx, void *data) {
     napi_set_element(env, arr, (uint32_t)i * PARLEY_RELAY_MISS_FIELDS + PARLEY_RELAY_MISS_FAMILY, v);
     napi_create_int32(env, q[i].pub, &v);
     napi_set_element(env, arr, (uint32_t)i * PARLEY_RELAY_MISS_FIELDS + PARLEY_RELAY_MISS_PUBLIC_INDEX, v);
+    if (q[i].created) {
+      napi_create_double(env, q[i].issued_at, &v);
+      napi_set_element(env, arr, (uint32_t)i * PARLEY_RELAY_MISS_FIELDS + PARLEY_RELAY_MISS_CREATED, v);
+    }
   }
   napi_get_undefined(env, &undef);
   napi_call_function(env, undef, cb, 1, &arr, NULL);
@@ -1241,6 +1564,8 @@ static napi_value js_install(napi_env env, napi_callback_info info) {
     e->ufrag = u;
     e->confirmed = confirmed ? 1 : 0;
     u = NULL;
+    /* the loop never makes a second flow of a token JS made or recovered one of (nfc_decide) */
+    if (r->nfc) nfc_note_installed(r->nfc, (const uint8_t *)ufrag, strlen(ufrag), (int64_t)now);
   }
   pthread_mutex_unlock(&r->lock);
   free(old);
@@ -1537,6 +1862,65 @@ static napi_value js_check_first(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* firstChecksInLoop(handle, keys, lifetimeMs, clockSkewMs, firstFlowWindowMs, newFlowRate, newFlowBurst,
+   checksPerSecond): the loop makes the flows of first checks itself from now on (nfc_decide), with
+   a copy of `keys` (checkKeys), JS's token options, first-flow window and new-flow rate limit, and
+   its own crypto budget (nfc_budget_take). Once per handle. */
+static napi_value js_first_checks_in_loop(napi_env env, napi_callback_info info) {
+  napi_value a[8];
+  relay_t *r = handle_args(env, info, 8, a);
+  if (!r) return NULL;
+  bool tagged = false;
+  void *p = NULL;
+  double o[6];
+  int ok = napi_check_object_type_tag(env, a[1], &CHECK_KEYS_TAG, &tagged) == napi_ok && tagged &&
+           napi_get_value_external(env, a[1], &p) == napi_ok && p != NULL;
+  for (int i = 0; i < 6 && ok; i++) ok = napi_get_value_double(env, a[2 + i], &o[i]) == napi_ok && o[i] >= 0 && o[i] < 1e12;
+  if (!ok || o[4] < 1 || o[5] < 1) {
+    napi_throw_type_error(env, NULL, "firstChecksInLoop(handle, keys, lifetimeMs, clockSkewMs, windowMs, rate, burst, checksPerSecond)");
+    return NULL;
+  }
+  nfc_t *n = calloc(1, sizeof *n);
+  if (!n || !fc_macs_init(&n->macs)) {
+    free(n);
+    napi_throw_error(env, NULL, "firstChecksInLoop: out of memory or no OpenSSL HMAC/AES-CTR");
+    return NULL;
+  }
+  n->ring = ((const check_keys_t *)p)->ring;
+  n->lifetime_ms = o[0], n->skew_ms = o[1], n->window_ms = o[2], n->rate = o[3], n->burst = o[4];
+  n->checks_per_second = o[5], n->budget = o[5];
+  pthread_mutex_lock(&r->lock);
+  nfc_t *had = r->nfc;
+  if (!had) r->nfc = n;
+  pthread_mutex_unlock(&r->lock);
+  if (had) {
+    fc_macs_free(&n->macs);
+    OPENSSL_cleanse(n, sizeof *n);
+    free(n);
+    napi_throw_error(env, NULL, "firstChecksInLoop: already on");
+  }
+  return NULL;
+}
+
+/* revokeToken(handle, ufrag): the worker learnt the token is revoked; the loop makes no flow of it (nfc_revoke). */
+static napi_value js_revoke_token(napi_env env, napi_callback_info info) {
+  napi_value a[2];
+  relay_t *r = handle_args(env, info, 2, a);
+  char ufrag[PARLEY_TOKEN_MAX_UFRAG_CHARS + 2];
+  size_t ulen = 0;
+  if (!r) return NULL;
+  if (napi_get_value_string_utf8(env, a[1], ufrag, sizeof ufrag, &ulen) != napi_ok) {
+    napi_throw_type_error(env, NULL, "revokeToken(handle, ufrag)");
+    return NULL;
+  }
+  pthread_mutex_lock(&r->lock);
+  /* longer than any token: fc_open refuses it, as it would in the loop */
+  if (r->nfc && ulen <= PARLEY_TOKEN_MAX_UFRAG_CHARS) nfc_revoke(r->nfc, (const uint8_t *)ufrag, ulen, coarse_now(r));
+  pthread_mutex_unlock(&r->lock);
+  ERR_clear_error();
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
@@ -1550,6 +1934,8 @@ NAPI_MODULE_INIT() {
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"checkKeys", NULL, js_check_keys, NULL, NULL, NULL, napi_default, NULL},
       {"checkFirst", NULL, js_check_first, NULL, NULL, NULL, napi_default, NULL},
+      {"firstChecksInLoop", NULL, js_first_checks_in_loop, NULL, NULL, NULL, napi_default, NULL},
+      {"revokeToken", NULL, js_revoke_token, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value counters;
   napi_create_int32(env, C_N, &counters);

@@ -7,7 +7,7 @@
 // Not here: which metric a counter feeds (src/relay/stats.ts maps each one to its slot).
 
 /** Bumped whenever the addon's functions change shape; the TypeScript side refuses another build. */
-export const RELAY_ADDON_ABI = 6;
+export const RELAY_ADDON_ABI = 7;
 
 /** At most this many public (listen) addresses per relay: a flow's public index fits in 4 bits. */
 export const MAX_PUBLIC_ADDRESSES = 16;
@@ -32,13 +32,20 @@ export const NATIVE_COUNTERS = [
   'drop_disallowed_source',
   'drop_bad_header',
   'drop_send_error',
+  /** First checks the loop verified and made a flow of itself (docs/relay.md, "First checks in the loop"). */
+  'first_checks_in_loop',
   /** Datagrams queued for JavaScript (the loop's own count; no metric). */
   'misses',
 ] as const;
 export type NativeCounter = (typeof NATIVE_COUNTERS)[number];
 
-/** One queued datagram in a miss batch: this many values in the flat array, at these positions. */
-export const NATIVE_MISS_FIELDS = ['payload', 'address', 'port', 'family', 'publicIndex'] as const;
+/**
+ * One queued datagram in a miss batch: this many values in the flat array, at these positions.
+ * `created` is undefined for a datagram JavaScript decides; for a first check the loop made a flow
+ * of itself (and already forwarded) it is the token's fields as checkFirst's `out` holds them
+ * (format.ts PT_FAMILY, PT_IP, PT_PORT, PT_TIME): JavaScript does the bookkeeping.
+ */
+export const NATIVE_MISS_FIELDS = ['payload', 'address', 'port', 'family', 'publicIndex', 'created'] as const;
 
 /**
  * One flow as the addon hands it out (get, and each flow due in a sweep): values at these positions.

@@ -48,6 +48,18 @@ export class KeyedTokenBuckets {
     return true;
   }
 
+  /**
+   * Takes one token for `key` at `now` even from an empty bucket (it goes below zero and refills
+   * from there): an attempt another limiter with the same budget already let through (the native
+   * relay loop's, docs/relay.md), so the two together admit no more than this one budget.
+   */
+  charge(key: string, now: number): void {
+    if (!this.take(key, now)) {
+      const b = this.#buckets.get(key);
+      if (b) b.tokens -= 1;
+    }
+  }
+
   /** Forgets buckets that have refilled completely (they behave like new ones). */
   prune(now: number): void {
     for (const [k, b] of this.#buckets) {

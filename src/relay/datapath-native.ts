@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { TransportAddress } from '../core/address.ts';
 import { NATIVE_COUNTERS, NATIVE_MISS_FIELDS, RELAY_ADDON_ABI } from '../contracts/relay-native.ts';
-import type { Bound, Datapath, DatapathEvents, DatapathOptions } from './datapath.ts';
+import type { Bound, Datapath, DatapathEvents, DatapathOptions, LoopFirstChecks } from './datapath.ts';
 import type { FlowView } from './flow-index.ts';
 import type { NativeCheckCalls } from './first-check.ts';
 import type { NativeTableCalls } from './native-flow-index.ts';
@@ -51,6 +51,19 @@ export interface NativeAddon extends NativeTableCalls, NativeCheckCalls {
   /** Sends the flow's header + payload to its transceiver: 0, an errno, or -1 when there is no such flow. */
   forward(h: object, clientAddress: string, clientPort: number, publicIndex: number, payload: Buffer): number;
   close(h: object): void;
+  /** The loop decides the common first checks itself from now on (native/src/relay_native.c nfc_decide). */
+  firstChecksInLoop(
+    h: object,
+    keys: object,
+    lifetimeMs: number,
+    clockSkewMs: number,
+    firstFlowWindowMs: number,
+    ratePerSecond: number,
+    burst: number,
+    checksPerSecond: number,
+  ): void;
+  /** The worker learnt this token is revoked. */
+  revokeToken(h: object, ufrag: string): void;
 }
 
 /** Where each value of a miss sits in the addon's flat miss batch (NATIVE_MISS_FIELDS). */
@@ -118,6 +131,7 @@ export class NativeDatapath implements Datapath<FlowView> {
   #onMisses(b: unknown[]): void {
     if (this.#closing) return;
     const miss = this.#events.onClientMiss;
+    const made = this.#events.onFirstFlowMade;
     for (let i = 0; i + MISS_FIELDS <= b.length; i += MISS_FIELDS) {
       const msg = b[i + Miss.payload] as Buffer;
       const rinfo = {
@@ -126,8 +140,28 @@ export class NativeDatapath implements Datapath<FlowView> {
         family: b[i + Miss.family] as 'IPv4' | 'IPv6',
         size: msg.length,
       };
-      miss(msg, rinfo, b[i + Miss.publicIndex] as number);
+      const issuedAt = b[i + Miss.created] as number | undefined;
+      if (issuedAt === undefined) miss(msg, rinfo, b[i + Miss.publicIndex] as number);
+      else made?.(msg, rinfo, b[i + Miss.publicIndex] as number, issuedAt);
     }
+  }
+
+  firstChecksInLoop(o: LoopFirstChecks): void {
+    if (!this.#h || this.#closing) return;
+    this.#addon.firstChecksInLoop(
+      this.#h,
+      o.keys,
+      o.lifetimeMs,
+      o.clockSkewMs,
+      o.firstFlowWindowMs,
+      o.ratePerSecond,
+      o.burst,
+      o.checksPerSecond,
+    );
+  }
+
+  revokeToken(ufrag: string): void {
+    if (this.#h && !this.#closing) this.#addon.revokeToken(this.#h, ufrag);
   }
 
   forward(flow: FlowView, payload: Buffer): void {

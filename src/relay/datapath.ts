@@ -37,6 +37,31 @@ export interface DatapathEvents {
   /** A client datagram with no known flow, STUN, or too large: the control side decides. */
   readonly onClientMiss: (msg: Buffer, rinfo: RemoteInfo, publicIndex: number) => void;
   readonly onSocketError: (err: Error) => void;
+  /**
+   * The native loop made the flow of this first check itself (docs/relay.md, "First checks in
+   * the loop") and forwarded it; the control side does the bookkeeping of a created flow.
+   * `issuedAt`: the token's issue time (ms).
+   */
+  readonly onFirstFlowMade?: (msg: Buffer, rinfo: RemoteInfo, publicIndex: number, issuedAt: number) => void;
+}
+
+/** What the native loop needs to decide first checks itself (Datapath.firstChecksInLoop). */
+export interface LoopFirstChecks {
+  /** The addon's copy of the keyring's sub-keys (first-check.ts nativeFirstCheck). */
+  readonly keys: object;
+  readonly lifetimeMs: number;
+  readonly clockSkewMs: number;
+  /** route.ts FIRST_FLOW_WINDOW_MS. */
+  readonly firstFlowWindowMs: number;
+  /** The worker's new-flow limiter's rate and burst. */
+  readonly ratePerSecond: number;
+  readonly burst: number;
+  /**
+   * The loop's own crypto budget: first checks a second (and its burst) that it verifies, whatever
+   * their sources; past it they go to JS as before (a spoofed-source flood costs the loop, which
+   * forwards every call's media, a bounded amount of HMAC).
+   */
+  readonly checksPerSecond: number;
 }
 
 export interface Datapath<F extends FlowView> {
@@ -48,6 +73,10 @@ export interface Datapath<F extends FlowView> {
   close(): Promise<void>;
   /** Threads of the datapath's own to pin with the worker (the native loops); none for JS. */
   readonly tids: readonly number[];
+  /** The native datapath: its loop decides the common first checks itself from now on (after bind). */
+  firstChecksInLoop?(o: LoopFirstChecks): void;
+  /** The native datapath: the worker learnt this token is revoked (its loop makes no flow of it). */
+  revokeToken?(ufrag: string): void;
 }
 
 /** What both datapaths are made from. */

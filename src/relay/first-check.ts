@@ -34,6 +34,8 @@ export type FirstCheckResult =
 export interface FirstCheckVerifier {
   /** Which implementation answers (logged at start; the tests assert it). */
   readonly kind: 'native' | 'typescript';
+  /** The native one: the addon's copy of the sub-keys, and the options it verifies with (for the loop's own first checks). */
+  readonly native?: { readonly keys: object; readonly lifetimeMs: number; readonly clockSkewMs: number };
   /** `ufrag`: the USERNAME's part before ':' (non-empty). */
   verify(packet: Buffer, ufrag: string, now: number): FirstCheckResult;
 }
@@ -76,6 +78,7 @@ export function nativeFirstCheck(addon: NativeCheckCalls, keyring: Keyring, opti
   const out = Buffer.alloc(PT_TIME + 4);
   return {
     kind: 'native',
+    native: { keys, lifetimeMs, clockSkewMs },
     verify(packet, ufrag, now) {
       const rc = addon.checkFirst(keys, packet, ufrag, now, lifetimeMs, clockSkewMs, out);
       const result = NATIVE_CHECK_RESULTS[rc];

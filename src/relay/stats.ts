@@ -82,6 +82,8 @@ export const Slot = {
   tokenLookups: slot(),
   tcpConnections: slot(),
   tcpAccepted: slot(),
+  /** Written by the native loop only (its half of the array). */
+  firstChecksInLoop: slot(),
 } as const;
 const DROP_BASE = next;
 next += DROP_REASONS.length;
@@ -112,6 +114,7 @@ const NATIVE_COUNTER_SLOT: Record<NativeCounter, number> = {
   drop_disallowed_source: dropSlot.disallowed_source,
   drop_bad_header: dropSlot.bad_header,
   drop_send_error: dropSlot.send_error,
+  first_checks_in_loop: Slot.firstChecksInLoop,
   misses: -1,
 };
 
@@ -141,6 +144,7 @@ export const METRIC = {
   drops: 'parley_relay_drops_total',
   flows: 'parley_relay_flows',
   flowsCreated: 'parley_relay_flows_created_total',
+  firstChecksInLoop: 'parley_relay_first_checks_in_loop_total',
   flowsExpired: 'parley_relay_flows_expired_total',
   flowsRecovered: 'parley_relay_flows_recovered_total',
   flowsRemoved: 'parley_relay_flows_removed_total',
@@ -177,6 +181,13 @@ export function registerRelayMetrics(reg: MetricsRegistry, workers: () => readon
   const flows = reg.gauge({ name: METRIC.flows, help: 'Flows in the table, by worker.', labelNames: ['worker'] });
   const simple = [
     [reg.counter({ name: METRIC.flowsCreated, help: 'Flows created from a verified STUN check.' }), Slot.flowsCreated],
+    [
+      reg.counter({
+        name: METRIC.firstChecksInLoop,
+        help: "Flows the native datapath's loop created from a first check itself (also in flows_created).",
+      }),
+      Slot.firstChecksInLoop,
+    ],
     [reg.counter({ name: METRIC.flowsExpired, help: 'Flows removed after being idle.' }), Slot.flowsExpired],
     [
       reg.counter({ name: METRIC.flowsRecovered, help: 'Flows loaded from the flow store (start-up load or lookup).' }),

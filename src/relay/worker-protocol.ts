@@ -34,6 +34,8 @@ export interface WorkerInit {
   readonly unconfirmedMs: number;
   readonly newFlowRate: number;
   readonly newFlowBurst: number;
+  /** The native datapath's loop decides the common first checks itself (docs/relay.md); default on. */
+  readonly firstChecksInLoop?: boolean;
   readonly storeLookupRate: number;
   readonly store: WorkerStoreInit;
   readonly stats: SharedArrayBuffer;

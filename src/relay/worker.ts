@@ -30,7 +30,7 @@ import type { FlowIndex, FlowView } from './flow-index.ts';
 import { KeyedTokenBuckets } from '../core/rate-limit.ts';
 import type { ClientRoute, RouteContext } from './route.ts';
 import { TcpRelay } from './tcp/tcp-relay.ts';
-import { admitLate, recoverFlow, routeFromClient } from './route.ts';
+import { FIRST_FLOW_WINDOW_MS, admitLate, rateKey, recoverFlow, routeFromClient } from './route.ts';
 import { RevokedTokens } from './revoked-tokens.ts';
 import { NATIVE_STATS_BASE, Slot, dropSlot, observeStoreLatency, removalSlot, tcpCloseSlot } from './stats.ts';
 import { MisconfigWarnings } from './misconfig.ts';
@@ -53,6 +53,12 @@ const SWEEP_EVERY_TICKS = 10;
 const NEGATIVE_CACHE_MS = 2000;
 const NEGATIVE_CACHE_MAX = 10_000;
 const MAX_LOOKUPS_IN_FLIGHT = 1000;
+/**
+ * First checks a second the native loop verifies itself, over all sources (docs/relay.md, "First
+ * checks in the loop"): well above the ~68 a second its 4 096-token table holds over a first-flow
+ * window; past it, checks go to JS as before.
+ */
+const LOOP_FIRST_CHECKS_PER_SECOND = 1000;
 /** How often the per-token bookkeeping forgets tokens with no flow left (O(flows)). */
 const PRUNE_EVERY_TICKS = 300;
 /** At most one log line per refusal or removal reason per this interval. */
@@ -246,6 +252,7 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
   async start(): Promise<void> {
     const bound = await this.#dp.bind({
       onClientMiss: (msg, rinfo, i) => this.#onClientMiss(msg, rinfo, i),
+      onFirstFlowMade: (msg, rinfo, i) => this.#onFirstFlowMade(rinfo, i),
       onSocketError: (err) => this.#log.debug('socket error', { err }),
     });
     this.#publics = bound.publics;
@@ -261,9 +268,20 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
       removed: this.#removed,
     };
     const ctx = this.#ctx;
-    this.#log.debug('first checks verified', { by: this.#firstCheck.kind });
+    const native = this.#firstCheck.native;
+    const inLoop = native !== undefined && this.#dp.firstChecksInLoop !== undefined && this.#init.firstChecksInLoop !== false;
+    if (inLoop)
+      this.#dp.firstChecksInLoop?.({
+        ...native,
+        firstFlowWindowMs: FIRST_FLOW_WINDOW_MS,
+        ratePerSecond: this.#init.newFlowRate,
+        burst: this.#init.newFlowBurst,
+        checksPerSecond: LOOP_FIRST_CHECKS_PER_SECOND,
+      });
+    this.#log.debug('first checks verified', { by: this.#firstCheck.kind, inLoop });
     this.#store.watchRevoked((ufrag, untilMs) => {
       this.#revoked.add(ufrag, untilMs);
+      if (untilMs > this.#now[0]) this.#dp.revokeToken?.(ufrag);
       if (untilMs > this.#now[0]) this.#tcp?.revoke(ufrag);
       if (untilMs > this.#now[0]) this.#tokenFlows.release(ctx.table, ufrag, this.#removed);
       this.#stats[Slot.flows] = ctx.table.size;
@@ -396,6 +414,30 @@ export class RelayWorker<F extends FlowView> implements RelayWorkerHandle {
     const ctx = this.#ctx;
     if (this.#stopping || !ctx) return;
     this.#carryOut(ctx, routeFromClient(ctx, msg, rinfo, index, this.#now[0]), msg, rinfo, index);
+  }
+
+  /**
+   * The native loop made this first check's flow itself and forwarded the check (docs/relay.md,
+   * "First checks in the loop"): what route.ts admit and #carryOut do for a created flow besides
+   * the insert — the per-token limits (token-flows.ts stays their authority: they may remove
+   * another flow of the token at once), this worker's rate bucket, the stats, the store write.
+   * It comes through the miss queue in packet order, so this runs before any later packet of
+   * the client reaches route.ts.
+   */
+  #onFirstFlowMade(rinfo: RemoteInfo, index: number): void {
+    const ctx = this.#ctx;
+    if (this.#stopping || !ctx) return;
+    const now = this.#now[0];
+    this.#newFlowLimiter.charge(rateKey(rinfo.address), now);
+    const flow = ctx.table.get(rinfo.address, rinfo.port, index);
+    if (!flow) return;
+    // As route.ts admit: room is made for an unconfirmed flow (the transceiver may have answered already).
+    if (!flow.confirmed) ctx.tokenFlows.makeRoom(ctx.table, flow.ufrag, ctx.removed);
+    ctx.tokenFlows.track(flow, now);
+    this.#stats[Slot.flowsCreated]++;
+    this.#stats[Slot.flows] = ctx.table.size;
+    this.#storeWrite(flow);
+    this.#negative.delete(`${index}|${rinfo.address}|${rinfo.port}`);
   }
 
   #carryOut(ctx: RouteContext<F>, r: ClientRoute<F>, msg: Buffer, rinfo: RemoteInfo, index: number): void {

@@ -16,7 +16,9 @@ import { NativeDatapath, loadNativeAddon } from '../../src/relay/datapath-native
 import type { DatapathOptions } from '../../src/relay/datapath.ts';
 import type { FlowView } from '../../src/relay/flow-index.ts';
 import { NATIVE_STATS_BASE, Slot, dropSlot, newStats } from '../../src/relay/stats.ts';
-import { rng, rtp, v4 } from './helpers.ts';
+import { keyring, mintFor, rng, rtp, stunCheck, v4 } from './helpers.ts';
+import { nativeFirstCheck } from '../../src/relay/first-check.ts';
+import { FIRST_FLOW_WINDOW_MS } from '../../src/relay/route.ts';
 import { StunClass, StunMethod, encodeStun, usernameAttribute } from '../../src/core/stun/index.ts';
 import type { TestSocket } from './harness.ts';
 import { openSocket } from './harness.ts';
@@ -441,6 +443,152 @@ test(
       }
     } finally {
       await dp.close();
+    }
+  },
+);
+
+test(
+  "native datapath: the loop makes a first check's flow itself (the header JS would build, JS told in order) and defers the rest",
+  { skip, timeout: 30_000 },
+  async () => {
+    const addon = loadNativeAddon();
+    if (addon instanceof Error) throw addon;
+    const o = options({ transceiverCidrs: CidrSet.parse('127.0.0.2/32') });
+    o.now[0] = Date.now(); // tokens carry Unix times
+    const dp = new NativeDatapath(o);
+    const events: string[] = [];
+    const made: { rinfo: RemoteInfo; issuedAt: number }[] = [];
+    const sockets: TestSocket[] = [];
+    try {
+      const bound = await dp.bind({
+        onClientMiss: (_m, rinfo) => events.push(`miss ${rinfo.port}`),
+        onFirstFlowMade: (_m, rinfo, _i, issuedAt) => {
+          events.push(`made ${rinfo.port}`);
+          made.push({ rinfo, issuedAt });
+        },
+        onSocketError: () => {},
+      });
+      const pub = bound.publics[0];
+      const verifier = nativeFirstCheck(addon, keyring);
+      assert.ok(verifier.native);
+      dp.firstChecksInLoop({
+        ...verifier.native,
+        firstFlowWindowMs: FIRST_FLOW_WINDOW_MS,
+        ratePerSecond: 1,
+        burst: 10,
+        checksPerSecond: 100,
+      });
+      const tx = await openSocket('127.0.0.2');
+      sockets.push(tx);
+      const client = async (): Promise<TestSocket> => {
+        const s = await openSocket('127.0.0.1');
+        sockets.push(s);
+        return s;
+      };
+
+      const issuedAt = Math.floor(o.now[0] / 1000) * 1000;
+      const call = mintFor(tx.address, o.now[0]);
+      const c1 = await client();
+      const check = stunCheck(call.ufrag, call.pwd);
+      c1.send(check, pub);
+      const got = await tx.next(2000);
+      assert.deepEqual(got.msg.subarray(0, RELAY_HEADER_LENGTH), encodeRelayHeader(c1.address, pub));
+      assert.deepEqual(got.msg.subarray(RELAY_HEADER_LENGTH), check);
+      await waitFor(() => made.length === 1, 2000, 'JS told of the flow');
+      assert.equal(made[0].rinfo.port, c1.address.port);
+      assert.equal(made[0].issuedAt, issuedAt);
+      const flow = bound.index.get('127.0.0.1', c1.address.port, 0);
+      assert.ok(flow);
+      assert.equal(flow.ufrag, call.ufrag);
+      assert.equal(flow.confirmed, false);
+      assert.equal(`${flow.destAddress}:${flow.destPort}`, `127.0.0.2:${tx.address.port}`);
+      await waitFor(() => o.stats[NATIVE_STATS_BASE + Slot.firstChecksInLoop] === 1, 2000, 'the counter published');
+
+      // The same token from a second source, a forged tag and a revoked token: JS decides each; a new call's is made.
+      const c2 = await client();
+      c2.send(stunCheck(call.ufrag, call.pwd), pub);
+      const c3 = await client();
+      c3.send(stunCheck(`${call.ufrag.slice(0, -1)}${call.ufrag.endsWith('A') ? 'B' : 'A'}`, call.pwd), pub);
+      await waitFor(() => events.length === 3, 2000, 'two misses');
+      const revoked = mintFor(tx.address, o.now[0]);
+      dp.revokeToken(revoked.ufrag);
+      dp.revokeToken('not-a-token'); // ignored: it could never open
+      const c4 = await client();
+      c4.send(stunCheck(revoked.ufrag, revoked.pwd), pub);
+      await waitFor(() => events.length === 4, 2000, 'the check of a revoked token');
+      const other = mintFor(tx.address, o.now[0]);
+      const c5 = await client();
+      c5.send(stunCheck(other.ufrag, other.pwd), pub);
+      await waitFor(() => events.length === 5, 2000, 'a new call, another token revoked');
+      assert.deepEqual(events, [
+        `made ${c1.address.port}`,
+        `miss ${c2.address.port}`,
+        `miss ${c3.address.port}`,
+        `miss ${c4.address.port}`,
+        `made ${c5.address.port}`,
+      ]);
+      // A flow JS installs holds its token too: no second flow of it in the loop.
+      const third = mintFor(tx.address, o.now[0]);
+      bound.index.insert(
+        { client: v4('127.0.0.1', 9), publicIndex: 0, public: pub, dest: tx.address, ufrag: third.ufrag, confirmed: false },
+        o.now[0],
+      );
+      const c6 = await client();
+      c6.send(stunCheck(third.ufrag, third.pwd), pub);
+      await waitFor(() => events.length === 6, 2000, 'the check of a token JS holds');
+      assert.equal(events[5], `miss ${c6.address.port}`);
+      assert.equal(o.stats[NATIVE_STATS_BASE + Slot.firstChecksInLoop], 2);
+    } finally {
+      await dp.close();
+      await Promise.all(sockets.map((s) => s.close()));
+    }
+  },
+);
+
+test(
+  'native datapath: the loop verifies at most its crypto budget of first checks, whatever their sources; JS decides the rest',
+  { skip, timeout: 30_000 },
+  async () => {
+    const addon = loadNativeAddon();
+    if (addon instanceof Error) throw addon;
+    const o = options({ transceiverCidrs: CidrSet.parse('127.0.0.2/32') });
+    o.now[0] = Date.now(); // tokens carry Unix times; the loop's clock stays here, so the budget does not refill
+    const dp = new NativeDatapath(o);
+    const events: string[] = [];
+    const sockets: TestSocket[] = [];
+    try {
+      const bound = await dp.bind({
+        onClientMiss: (_m, rinfo) => events.push(`miss ${rinfo.port}`),
+        onFirstFlowMade: (_m, rinfo) => events.push(`made ${rinfo.port}`),
+        onSocketError: () => {},
+      });
+      const pub = bound.publics[0];
+      const verifier = nativeFirstCheck(addon, keyring);
+      assert.ok(verifier.native);
+      // Each source may open 100 flows at once: only the loop's own budget (3) stops it.
+      dp.firstChecksInLoop({
+        ...verifier.native,
+        firstFlowWindowMs: FIRST_FLOW_WINDOW_MS,
+        ratePerSecond: 100,
+        burst: 100,
+        checksPerSecond: 3,
+      });
+      const tx = await openSocket('127.0.0.2');
+      sockets.push(tx);
+      const ports: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const call = mintFor(tx.address, o.now[0]);
+        const c = await openSocket('127.0.0.1');
+        sockets.push(c);
+        ports.push(c.address.port);
+        c.send(stunCheck(call.ufrag, call.pwd), pub);
+        await waitFor(() => events.length === i + 1, 2000, `check ${i + 1} decided`);
+      }
+      assert.deepEqual(events, [...ports.slice(0, 3).map((p) => `made ${p}`), ...ports.slice(3).map((p) => `miss ${p}`)]);
+      await waitFor(() => o.stats[NATIVE_STATS_BASE + Slot.firstChecksInLoop] === 3, 2000, 'the counter published');
+    } finally {
+      await dp.close();
+      await Promise.all(sockets.map((s) => s.close()));
     }
   },
 );
