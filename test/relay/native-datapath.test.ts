@@ -447,6 +447,17 @@ test(
   },
 );
 
+/** Turns the loop's own first checks on, with the test keyring and these limits. */
+function checksInLoop(
+  dp: NativeDatapath,
+  addon: Exclude<ReturnType<typeof loadNativeAddon>, Error>,
+  limits: { ratePerSecond: number; burst: number; checksPerSecond: number },
+): void {
+  const verifier = nativeFirstCheck(addon, keyring);
+  assert.ok(verifier.native);
+  dp.firstChecksInLoop({ ...verifier.native, firstFlowWindowMs: FIRST_FLOW_WINDOW_MS, ...limits });
+}
+
 test(
   "native datapath: the loop makes a first check's flow itself (the header JS would build, JS told in order) and defers the rest",
   { skip, timeout: 30_000 },
@@ -469,15 +480,7 @@ test(
         onSocketError: () => {},
       });
       const pub = bound.publics[0];
-      const verifier = nativeFirstCheck(addon, keyring);
-      assert.ok(verifier.native);
-      dp.firstChecksInLoop({
-        ...verifier.native,
-        firstFlowWindowMs: FIRST_FLOW_WINDOW_MS,
-        ratePerSecond: 1,
-        burst: 10,
-        checksPerSecond: 100,
-      });
+      checksInLoop(dp, addon, { ratePerSecond: 1, burst: 10, checksPerSecond: 100 });
       const tx = await openSocket('127.0.0.2');
       sockets.push(tx);
       const client = async (): Promise<TestSocket> => {
@@ -563,16 +566,8 @@ test(
         onSocketError: () => {},
       });
       const pub = bound.publics[0];
-      const verifier = nativeFirstCheck(addon, keyring);
-      assert.ok(verifier.native);
       // Each source may open 100 flows at once: only the loop's own budget (3) stops it.
-      dp.firstChecksInLoop({
-        ...verifier.native,
-        firstFlowWindowMs: FIRST_FLOW_WINDOW_MS,
-        ratePerSecond: 100,
-        burst: 100,
-        checksPerSecond: 3,
-      });
+      checksInLoop(dp, addon, { ratePerSecond: 100, burst: 100, checksPerSecond: 3 });
       const tx = await openSocket('127.0.0.2');
       sockets.push(tx);
       const ports: number[] = [];
