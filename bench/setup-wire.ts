@@ -329,12 +329,7 @@ async function main(): Promise<void> {
     return;
   }
   const calls = timelines(packets, target).slice(1);
-  const byLabel = new Map<string, number[]>();
-  for (const c of calls) for (const [label, ms] of c) (byLabel.get(label) ?? byLabel.set(label, []).get(label)!).push(ms);
-  const rows = [...byLabel]
-    .filter(([label, ms]) => ms.length >= calls.length / 2 && !/ (rtp|rtcp)#[23]$/.test(label))
-    .map(([label, ms]) => ({ label, ms, m: median(ms) }))
-    .sort((a, b) => a.m - b.m);
+  const rows = labelRows(calls);
   // Δ: the median over the calls of this packet's time minus the row above's in the same call —
   // one step's own duration, which the difference of two medians is not.
   const step = (i: number): string => {
@@ -371,16 +366,24 @@ async function runLoad(pion: string, url: string): Promise<string> {
   return r.result ? JSON.stringify(r.result) : `exit ${r.code}: ${r.stderr.slice(-300)}`;
 }
 
+/**
+ * One row per packet label seen in at least half of the calls (not the later RTP/RTCP), with its
+ * times since the POST over the calls and their median, in the order of the medians.
+ */
+function labelRows(calls: readonly Map<string, number>[]): { label: string; ms: number[]; m: number }[] {
+  const byLabel = new Map<string, number[]>();
+  for (const c of calls) for (const [label, ms] of c) (byLabel.get(label) ?? byLabel.set(label, []).get(label)!).push(ms);
+  return [...byLabel]
+    .filter(([label, ms]) => ms.length >= calls.length / 2 && !/ (rtp|rtcp)#[23]$/.test(label))
+    .map(([label, ms]) => ({ label, ms, m: median(ms) }))
+    .sort((a, b) => a.m - b.m);
+}
+
 const ms2 = (x: number): string => x.toFixed(2);
 
 /** Load mode's tables: labels and steps (median, p90), then the relay's hops. */
 function printLoad(calls: readonly Map<string, number>[], summary: string): void {
-  const byLabel = new Map<string, number[]>();
-  for (const c of calls) for (const [label, ms] of c) (byLabel.get(label) ?? byLabel.set(label, []).get(label)!).push(ms);
-  const rows = [...byLabel]
-    .filter(([label, ms]) => ms.length >= calls.length / 2 && !/ (rtp|rtcp)#[23]$/.test(label))
-    .map(([label, ms]) => ({ label, ms, m: median(ms) }))
-    .sort((a, b) => a.m - b.m);
+  const rows = labelRows(calls);
   console.log(
     `\n${calls.length} calls; ms since the POST reached the server: median, p90 [max] (n); step from the row above within a call: median, p90 [max]`,
   );
