@@ -9,7 +9,7 @@
 //       when OpenSSL refuses (an all-zero result, RFC 7748 §6.1: a small-order peer point).
 //   tls12Prf(sha384, secret, label, seed, length) → Buffer: the TLS 1.2 PRF (RFC 5246 §5,
 //       P_SHA256, or P_SHA384 when sha384 is true) of secret over label ‖ seed, `length` bytes,
-//       P_hash written out over OpenSSL's HMAC.
+//       P_hash written out over HMAC on OpenSSL's SHA-256/SHA-384.
 //   certificateKey(der) → key | undefined: the public key of a DER X.509 certificate (the whole
 //       input must be one certificate), or undefined when it does not parse.
 //   keyKind(key) → 'ecdsa' | 'rsa' | undefined: ECDSA on P-256/P-384, RSA (rsaEncryption) of
@@ -34,11 +34,11 @@
 //
 // The PRF: node:crypto's route is one Hmac object per HMAC (16 for a handshake's five PRF calls)
 // and a KeyObject per secret, each with a native handle for the scavenger (~50 µs per handshake
-// measured alone); here one call each. HMAC is fetched once per digest into a template context
-// with its digest set; each call duplicates it (a reference count on the digest, no fetch), keys
-// it once with the secret and re-initialises it with that key for each HMAC of P_hash (OpenSSL's
-// "TLS1-PRF" KDF, used before, does the same HMACs but also copies secret and seed into
-// parameters, duplicates a second context and checks its parameters on every call). Limits: secret, label and seed 1..65535 bytes (seed may be empty),
+// measured alone); here one call each. HMAC (RFC 2104) is written out over OpenSSL's low-level
+// SHA-256/SHA-384 with every state on the stack: keyed once per call, each HMAC of P_hash starts
+// from a copy of the keyed states (as OpenSSL's HMAC does). OpenSSL's EVP_MAC HMAC, used before
+// (and its "TLS1-PRF" KDF before that), allocated and freed a MAC context and its digest contexts
+// on every call. Limits: secret, label and seed 1..65535 bytes (seed may be empty),
 // length 1..65535 (RFC 5705's exporter length is a uint16); anything else throws before OpenSSL.
 //
 // The peer certificate: node:crypto's route is an X509Certificate, its publicKey KeyObject, the
@@ -55,19 +55,34 @@
 // PKCS#8 up to 65535 bytes, data up to 1 MiB; the key kind is checked when it is read, PSS only
 // with RSA.
 //
+// ECDSA keys (peer certificates', and our own when it is ECDSA) are kept as OpenSSL's EC_KEY with
+// its curve group made once per process, and signed and verified by ECDSA_sign/ECDSA_verify over
+// a digest made with a digest fetched once: the EVP route (EVP_PKEY_fromdata, EVP_DigestVerify)
+// builds the curve group again for every imported key and fetches the digest and signature
+// methods through the provider on every call — ~24 µs of import and ~10 µs of set-up around a
+// ~80 µs P-256 verify (docs/performance.md, "dtls5"). Both routes end in the same ossl_ecdsa
+// functions (the same strict DER parsing of a signature, the same nonce generation). EC_KEY is
+// deprecated API in OpenSSL 3, still exported by node's OpenSSL (as are the low-level SHA-256/SHA-384
+// of the PRF); RSA keys stay on EVP.
+//
 // Node-API only (node_api.h, NAPI_VERSION 8).
+#define OPENSSL_SUPPRESS_DEPRECATED /* EC_KEY, ECDSA_sign/ECDSA_verify, SHA256_Init…: see above */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <node_api.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/err.h>
 #include <openssl/params.h>
 #include <openssl/rsa.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #define X25519_BYTES 32
@@ -184,54 +199,100 @@ static napi_value x25519_agree(napi_env env, napi_callback_info info) {
 #define PRF_MAX_INPUT 65535
 #define PRF_MAX_OUTPUT 65535
 
-/* HMAC contexts with their digest set, made once (any thread that loads the addon). */
-static EVP_MAC_CTX *prf_template[2];
-static pthread_once_t prf_once = PTHREAD_ONCE_INIT;
+/* SHA-256 or SHA-384 state: OpenSSL's low-level digests, on the stack (no allocation per HMAC). */
+typedef struct {
+  bool sha384;
+  union {
+    SHA256_CTX s256;
+    SHA512_CTX s512;
+  } u;
+} sha_state;
 
-static EVP_MAC_CTX *hmac_context_for(const char *digest) {
-  EVP_MAC *mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
-  EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-  EVP_MAC_free(mac); /* the context holds its own reference */
-  if (ctx == NULL) return NULL;
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digest, 0), OSSL_PARAM_construct_end()};
-  if (EVP_MAC_CTX_set_params(ctx, params) != 1) {
-    EVP_MAC_CTX_free(ctx);
-    return NULL;
+static void sha_init(sha_state *c, bool sha384) {
+  c->sha384 = sha384;
+  if (sha384) SHA384_Init(&c->u.s512);
+  else SHA256_Init(&c->u.s256);
+}
+
+static void sha_update(sha_state *c, const uint8_t *data, size_t len) {
+  if (c->sha384) SHA384_Update(&c->u.s512, data, len);
+  else SHA256_Update(&c->u.s256, data, len);
+}
+
+/* The digest into out (48 or 32 bytes); its length. */
+static size_t sha_final(sha_state *c, uint8_t *out) {
+  if (c->sha384) return SHA384_Final(out, &c->u.s512), SHA384_DIGEST_LENGTH;
+  return SHA256_Final(out, &c->u.s256), SHA256_DIGEST_LENGTH;
+}
+
+/* HMAC (RFC 2104) keyed once: the inner and outer states after the padded key's block. */
+typedef struct {
+  sha_state inner, outer;
+} hmac_key;
+
+#define HMAC_MAX_BLOCK 128 /* SHA-384's block; SHA-256's is 64 */
+
+static void hmac_init(hmac_key *h, bool sha384, const uint8_t *key, size_t key_len) {
+  size_t block = sha384 ? 128 : 64;
+  uint8_t k[HMAC_MAX_BLOCK] = {0}, pad[HMAC_MAX_BLOCK];
+  if (key_len > block) { /* RFC 2104 §2: a longer key is hashed first */
+    sha_state c;
+    sha_init(&c, sha384);
+    sha_update(&c, key, key_len);
+    sha_final(&c, k);
+  } else {
+    memcpy(k, key, key_len);
   }
-  return ctx;
+  for (size_t i = 0; i < block; i++) pad[i] = k[i] ^ 0x36;
+  sha_init(&h->inner, sha384);
+  sha_update(&h->inner, pad, block);
+  for (size_t i = 0; i < block; i++) pad[i] = k[i] ^ 0x5c;
+  sha_init(&h->outer, sha384);
+  sha_update(&h->outer, pad, block);
+  OPENSSL_cleanse(k, sizeof k);
+  OPENSSL_cleanse(pad, sizeof pad);
 }
 
-static void prf_init(void) {
-  prf_template[0] = hmac_context_for("SHA256");
-  prf_template[1] = hmac_context_for("SHA384");
+/* HMAC of a ‖ b ‖ c (b and c may be empty) into out; its length. */
+static size_t hmac3(const hmac_key *h, const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len, const uint8_t *c, size_t c_len,
+                    uint8_t *out) {
+  sha_state s = h->inner;
+  uint8_t inner[SHA384_DIGEST_LENGTH];
+  sha_update(&s, a, a_len);
+  if (b_len) sha_update(&s, b, b_len);
+  if (c_len) sha_update(&s, c, c_len);
+  size_t inner_len = sha_final(&s, inner);
+  s = h->outer;
+  sha_update(&s, inner, inner_len);
+  size_t len = sha_final(&s, out);
+  OPENSSL_cleanse(&s, sizeof s);
+  OPENSSL_cleanse(inner, sizeof inner);
+  return len;
 }
 
-#define PRF_MAX_MD 64
+#define PRF_MAX_MD SHA384_DIGEST_LENGTH
 
 /* P_hash (RFC 5246 §5) of secret over label ‖ seed into out[0..length): A(0) = label ‖ seed,
- * A(i) = HMAC(secret, A(i-1)), output HMAC(secret, A(i) ‖ label ‖ seed) for i = 1, 2, …. One
- * context keyed once; each HMAC re-initialises it with that key (EVP_MAC_init with no key). */
-static int p_hash(EVP_MAC_CTX *template, const uint8_t *secret, size_t secret_len, const uint8_t *label, size_t label_len,
-                  const uint8_t *seed, size_t seed_len, uint8_t *out, size_t length) {
-  EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(template);
+ * A(i) = HMAC(secret, A(i-1)), output HMAC(secret, A(i) ‖ label ‖ seed) for i = 1, 2, …. The
+ * HMAC is keyed once; each HMAC starts from a copy of the keyed states (as OpenSSL's HMAC does),
+ * all on the stack: OpenSSL's EVP_MAC route, used before, allocated and freed a MAC context and
+ * three digest contexts per call (docs/performance.md, "dtls5"). */
+static void p_hash(bool sha384, const uint8_t *secret, size_t secret_len, const uint8_t *label, size_t label_len,
+                   const uint8_t *seed, size_t seed_len, uint8_t *out, size_t length) {
+  hmac_key h;
   uint8_t a[PRF_MAX_MD], block[PRF_MAX_MD];
-  size_t a_len = 0, block_len = 0;
-  int ok = ctx != NULL && EVP_MAC_init(ctx, secret, secret_len, NULL) == 1 && EVP_MAC_CTX_get_mac_size(ctx) <= PRF_MAX_MD &&
-           EVP_MAC_update(ctx, label, label_len) == 1 && EVP_MAC_update(ctx, seed, seed_len) == 1 &&
-           EVP_MAC_final(ctx, a, &a_len, sizeof a) == 1;
-  for (size_t done = 0; ok && done < length;) {
-    ok = EVP_MAC_init(ctx, NULL, 0, NULL) == 1 && EVP_MAC_update(ctx, a, a_len) == 1 && EVP_MAC_update(ctx, label, label_len) == 1 &&
-         EVP_MAC_update(ctx, seed, seed_len) == 1 && EVP_MAC_final(ctx, block, &block_len, sizeof block) == 1;
-    if (!ok) break;
+  hmac_init(&h, sha384, secret, secret_len);
+  size_t a_len = hmac3(&h, label, label_len, seed, seed_len, NULL, 0, a);
+  for (size_t done = 0; done < length;) {
+    size_t block_len = hmac3(&h, a, a_len, label, label_len, seed, seed_len, block);
     size_t take = length - done < block_len ? length - done : block_len;
     memcpy(out + done, block, take);
     done += take;
-    if (done < length) ok = EVP_MAC_init(ctx, NULL, 0, NULL) == 1 && EVP_MAC_update(ctx, a, a_len) == 1 && EVP_MAC_final(ctx, a, &a_len, sizeof a) == 1;
+    if (done < length) a_len = hmac3(&h, a, a_len, NULL, 0, NULL, 0, a);
   }
-  EVP_MAC_CTX_free(ctx); /* cleanses the key */
+  OPENSSL_cleanse(&h, sizeof h);
   OPENSSL_cleanse(a, sizeof a);
   OPENSSL_cleanse(block, sizeof block);
-  return ok;
 }
 
 /* tls12Prf(sha384: boolean, secret, label, seed: Uint8Array, length: number) → Buffer(length) */
@@ -256,21 +317,10 @@ static napi_value tls12_prf(napi_env env, napi_callback_info info) {
   if (secret_len < 1 || secret_len > PRF_MAX_INPUT) THROW_RANGE(env, "tls12Prf: secret must be 1..65535 bytes");
   if (label_len < 1 || label_len > PRF_MAX_INPUT) THROW_RANGE(env, "tls12Prf: label must be 1..65535 bytes");
   if (seed_len > PRF_MAX_INPUT) THROW_RANGE(env, "tls12Prf: seed must be at most 65535 bytes");
-  pthread_once(&prf_once, prf_init);
-  EVP_MAC_CTX *template = prf_template[sha384 ? 1 : 0];
-  if (template == NULL) {
-    napi_throw_error(env, NULL, "OpenSSL has no HMAC");
-    return NULL;
-  }
   void *out;
   napi_value result;
   if (napi_create_buffer(env, length, &out, &result) != napi_ok) return NULL;
-  if (!p_hash(template, secret, secret_len, label, label_len, seed, seed_len, out, length)) {
-    OPENSSL_cleanse(out, length);
-    ERR_clear_error();
-    napi_throw_error(env, NULL, "OpenSSL's HMAC failed in the TLS 1.2 PRF");
-    return NULL;
-  }
+  p_hash(sha384, secret, secret_len, label, label_len, seed, seed_len, out, length);
   return result;
 }
 
@@ -344,19 +394,85 @@ static int oid_is(const uint8_t *body, size_t len, const uint8_t *oid, size_t oi
   return len == oid_len && memcmp(body, oid, len) == 0;
 }
 
+/* A key for signatures: an ECDSA key as EC_KEY (its curve one of ours), anything else as EVP_PKEY;
+ * exactly one of the two is set. The peer's key and our signing key are both one of these. */
+typedef struct {
+  EC_KEY *ec;
+  EVP_PKEY *pkey;
+} sig_key;
+
+static void free_sig_key(napi_env env, void *data, void *hint) {
+  (void)env, (void)hint;
+  sig_key *k = data;
+  EC_KEY_free(k->ec);
+  EVP_PKEY_free(k->pkey);
+  free(k);
+}
+
+/* `k` (freed here on failure) as a JS external with type tag `tag`; its finalizer frees it. */
+static napi_value wrap_sig_key(napi_env env, EC_KEY *ec, EVP_PKEY *pkey, const napi_type_tag *tag) {
+  sig_key *k = malloc(sizeof *k);
+  napi_value ext;
+  if (k == NULL || napi_create_external(env, k, free_sig_key, NULL, &ext) != napi_ok) {
+    EC_KEY_free(ec);
+    EVP_PKEY_free(pkey);
+    free(k);
+    return NULL;
+  }
+  k->ec = ec, k->pkey = pkey;
+  if (napi_type_tag_object(env, ext, tag) != napi_ok) return NULL; /* the finalizer frees k */
+  return ext;
+}
+
+/* The curve groups of P-256 and P-384 and the digests SHA-256 and SHA-384, made once (any thread
+ * that loads the addon); NULL where OpenSSL has none. */
+enum { CURVE_P256, CURVE_P384 };
+static EC_GROUP *curve_group[2];
+static EVP_MD *digest_md[2];
+static pthread_once_t ec_once = PTHREAD_ONCE_INIT;
+
+static void ec_init(void) {
+  curve_group[CURVE_P256] = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+  curve_group[CURVE_P384] = EC_GROUP_new_by_curve_name(NID_secp384r1);
+  digest_md[0] = EVP_MD_fetch(NULL, "SHA256", NULL);
+  digest_md[1] = EVP_MD_fetch(NULL, "SHA384", NULL);
+}
+
+/* The SHA-256 or SHA-384 digest of data into out (at least 48 bytes); its length, 0 on failure. */
+static unsigned int digest_of(bool sha384, const uint8_t *data, size_t data_len, uint8_t *out) {
+  static const uint8_t empty = 0;
+  unsigned int len = 0;
+  pthread_once(&ec_once, ec_init);
+  const EVP_MD *md = digest_md[sha384 ? 1 : 0];
+  return md != NULL && EVP_Digest(data_len ? data : &empty, data_len, out, &len, md, NULL) == 1 ? len : 0;
+}
+
+/* The public key `point` (SEC 1 §2.3.4 encoding) on curve `curve` as an EC_KEY; NULL when it is
+ * not a point of the curve other than infinity (EC_POINT_oct2point checks it is on the curve). */
+static EC_KEY *ec_public_key(int curve, const uint8_t *point, size_t point_len) {
+  pthread_once(&ec_once, ec_init);
+  EC_KEY *ec = curve_group[curve] ? EC_KEY_new() : NULL;
+  if (ec == NULL || EC_KEY_set_group(ec, curve_group[curve]) != 1 || EC_KEY_oct2key(ec, point, point_len, NULL) != 1 ||
+      EC_POINT_is_at_infinity(curve_group[curve], EC_KEY_get0_public_key(ec))) {
+    EC_KEY_free(ec);
+    return NULL;
+  }
+  return ec;
+}
+
 /*
  * The key of an ECDSA P-256/P-384 certificate without OpenSSL's X.509 parser, whose key decoding
  * (the legacy attempt, then a provider decoder) was most of a peer certificate's cost: a walk of
  * RFC 5280 §4.1 down to subjectPublicKeyInfo — the certificate must be exactly one SEQUENCE of
  * tbsCertificate, signatureAlgorithm and signatureValue, and tbsCertificate must hold each field
- * up to the key as a whole TLV with the right tag — then the point through EVP_PKEY_fromdata,
- * which refuses a point that is not on the curve. The fields the walk skips (serial, names,
+ * up to the key as a whole TLV with the right tag — then the point into an EC_KEY on our curve
+ * group (ec_public_key), which refuses a point that is not on the curve. The fields the walk skips (serial, names,
  * validity) are not checked: WebRTC authenticates the certificate by its fingerprint, checked
  * before this is called, and reads nothing else from it.
  * Returns 1 with *key set (NULL when the key does not import), 0 when this is not such a
  * certificate by the walk (the caller asks d2i_X509).
  */
-static int ec_certificate_key(const uint8_t *der, size_t der_len, EVP_PKEY **key) {
+static int ec_certificate_key(const uint8_t *der, size_t der_len, EC_KEY **key) {
   const uint8_t *p = der, *end = der + der_len, *cert, *tbs, *f, *spki, *alg, *oid, *bits;
   size_t cert_len, tbs_len, f_len, spki_len, alg_len, oid_len, bits_len;
   uint8_t tag;
@@ -382,19 +498,12 @@ static int ec_certificate_key(const uint8_t *der, size_t der_len, EVP_PKEY **key
   if (!der_expect(&a, alg_end, DER_OID, &oid, &oid_len) || !oid_is(oid, oid_len, OID_EC_PUBLIC_KEY, sizeof OID_EC_PUBLIC_KEY) ||
       !der_expect(&a, alg_end, DER_OID, &oid, &oid_len) || a != alg_end)
     return 0;
-  const char *group = oid_is(oid, oid_len, OID_P256, sizeof OID_P256)   ? "prime256v1"
-                      : oid_is(oid, oid_len, OID_P384, sizeof OID_P384) ? "secp384r1"
-                                                                         : NULL;
+  int curve = oid_is(oid, oid_len, OID_P256, sizeof OID_P256)   ? CURVE_P256
+              : oid_is(oid, oid_len, OID_P384, sizeof OID_P384) ? CURVE_P384
+                                                                 : -1;
   /* the BIT STRING: no unused bits, then the point (RFC 5480 §2.2) */
-  if (group == NULL || bits_len < 2 || bits[0] != 0) return 0;
-  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0),
-      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)(bits + 1), bits_len - 1),
-      OSSL_PARAM_construct_end(),
-  };
-  if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 || EVP_PKEY_fromdata(ctx, key, EVP_PKEY_PUBLIC_KEY, params) != 1) *key = NULL;
-  EVP_PKEY_CTX_free(ctx);
+  if (curve < 0 || bits_len < 2 || bits[0] != 0) return 0;
+  *key = ec_public_key(curve, bits + 1, bits_len - 1);
   return 1;
 }
 
@@ -403,33 +512,38 @@ static napi_value certificate_key(napi_env env, napi_callback_info info) {
   const uint8_t *der;
   size_t der_len;
   if (!one_bytes_arg(env, info, "certificateKey(der)", CERT_MAX_BYTES, &der, &der_len)) return NULL;
+  EC_KEY *ec = NULL;
   EVP_PKEY *key = NULL;
-  int ec = ec_certificate_key(der, der_len, &key);
-  if (ec == 0) {
+  if (ec_certificate_key(der, der_len, &ec) == 0) {
     /* not an ECDSA P-256/P-384 certificate by the walk: OpenSSL's whole X.509 parser decides */
     const unsigned char *p = der;
     X509 *cert = der_len > 0 ? d2i_X509(NULL, &p, (long)der_len) : NULL;
     key = cert != NULL && p == der + der_len ? X509_get_pubkey(cert) : NULL; /* its own reference */
     X509_free(cert);
   }
-  if (key == NULL) {
+  if (ec == NULL && key == NULL) {
     ERR_clear_error();
     return undef(env);
   }
-  return wrap_key(env, key, &PEER_KEY_TAG);
+  return wrap_sig_key(env, ec, key, &PEER_KEY_TAG);
 }
 
-/* The EVP_PKEY of a certificateKey result; NULL (TypeError thrown) for anything else. */
-static EVP_PKEY *peer_key_of(napi_env env, napi_value v) {
+/* The sig_key of an external tagged `tag`; NULL (TypeError `msg` thrown) for anything else. */
+static sig_key *sig_key_of(napi_env env, napi_value v, const napi_type_tag *tag, const char *msg) {
   bool tagged = false;
   napi_valuetype t;
-  EVP_PKEY *key = NULL;
-  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external || napi_check_object_type_tag(env, v, &PEER_KEY_TAG, &tagged) != napi_ok ||
-      !tagged || napi_get_value_external(env, v, (void **)&key) != napi_ok || key == NULL) {
-    napi_throw_type_error(env, NULL, "not a certificateKey key");
+  sig_key *key = NULL;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external || napi_check_object_type_tag(env, v, tag, &tagged) != napi_ok || !tagged ||
+      napi_get_value_external(env, v, (void **)&key) != napi_ok || key == NULL) {
+    napi_throw_type_error(env, NULL, msg);
     return NULL;
   }
   return key;
+}
+
+/* The key of a certificateKey result; NULL (TypeError thrown) for anything else. */
+static sig_key *peer_key_of(napi_env env, napi_value v) {
+  return sig_key_of(env, v, &PEER_KEY_TAG, "not a certificateKey key");
 }
 
 /* 'ecdsa' (P-256/P-384), 'rsa' (2048..4096 bits) or NULL: the kinds signature.ts accepts. */
@@ -456,9 +570,9 @@ static napi_value key_kind(napi_env env, napi_callback_info info) {
   napi_value argv[1] = {NULL};
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
   if (argc < 1) THROW_TYPE(env, "keyKind(key) takes a key");
-  EVP_PKEY *key = peer_key_of(env, argv[0]);
+  sig_key *key = peer_key_of(env, argv[0]);
   if (key == NULL) return NULL;
-  const char *kind = kind_of(key);
+  const char *kind = key->ec ? "ecdsa" : kind_of(key->pkey); /* an EC_KEY is on one of our curves */
   if (kind == NULL) return undef(env);
   napi_value result;
   return napi_create_string_latin1(env, kind, NAPI_AUTO_LENGTH, &result) == napi_ok ? result : NULL;
@@ -470,7 +584,7 @@ static napi_value verify_signature(napi_env env, napi_callback_info info) {
   napi_value argv[5];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
   if (argc < 5) THROW_TYPE(env, "verifySignature(key, sha384, pss, data, signature) takes five arguments");
-  EVP_PKEY *key = peer_key_of(env, argv[0]);
+  sig_key *key = peer_key_of(env, argv[0]);
   if (key == NULL) return NULL;
   bool sha384, pss;
   const uint8_t *data, *sig;
@@ -480,15 +594,21 @@ static napi_value verify_signature(napi_env env, napi_callback_info info) {
     THROW_TYPE(env, "verifySignature(key, sha384, pss, data, signature): two booleans, then two Uint8Arrays");
   if (data_len > SIGNED_MAX_BYTES) THROW_RANGE(env, "verifySignature: data larger than 1 MiB");
   if (sig_len > SIGNATURE_MAX_BYTES) THROW_RANGE(env, "verifySignature: signature larger than 1024 bytes");
-  int is_rsa = EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA;
+  int is_rsa = key->pkey != NULL && EVP_PKEY_get_base_id(key->pkey) == EVP_PKEY_RSA;
   if (pss && !is_rsa) return napi_get_boolean(env, false, &argv[0]) == napi_ok ? argv[0] : NULL;
-  static const uint8_t empty = 0;
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  EVP_PKEY_CTX *pctx = NULL;
-  int ok = ctx != NULL && EVP_DigestVerifyInit_ex(ctx, &pctx, sha384 ? "SHA384" : "SHA256", NULL, NULL, key, NULL) == 1 &&
-           set_padding(pctx, is_rsa, pss) &&
-           EVP_DigestVerify(ctx, sig_len ? sig : &empty, sig_len, data_len ? data : &empty, data_len) == 1;
-  EVP_MD_CTX_free(ctx); /* frees pctx too */
+  int ok;
+  if (key->ec != NULL) {
+    uint8_t digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_len = digest_of(sha384, data, data_len, digest);
+    ok = digest_len > 0 && ECDSA_verify(0, digest, (int)digest_len, sig, (int)sig_len, key->ec) == 1;
+  } else {
+    static const uint8_t empty = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    ok = ctx != NULL && EVP_DigestVerifyInit_ex(ctx, &pctx, sha384 ? "SHA384" : "SHA256", NULL, NULL, key->pkey, NULL) == 1 &&
+         set_padding(pctx, is_rsa, pss) && EVP_DigestVerify(ctx, sig_len ? sig : &empty, sig_len, data_len ? data : &empty, data_len) == 1;
+    EVP_MD_CTX_free(ctx); /* frees pctx too */
+  }
   ERR_clear_error();
   napi_value result;
   return napi_get_boolean(env, ok, &result) == napi_ok ? result : NULL;
@@ -506,11 +626,14 @@ static napi_value signing_key(napi_env env, napi_callback_info info) {
   EVP_PKEY *key = info8 != NULL && p == der + der_len ? EVP_PKCS82PKEY(info8) : NULL;
   PKCS8_PRIV_KEY_INFO_free(info8);
   if (key != NULL && kind_of(key) == NULL) EVP_PKEY_free(key), key = NULL;
-  if (key == NULL) {
+  /* ECDSA: signed as an EC_KEY (see the top of this file); its own reference */
+  EC_KEY *ec = key != NULL && EVP_PKEY_get_base_id(key) == EVP_PKEY_EC ? EVP_PKEY_get1_EC_KEY(key) : NULL;
+  if (ec != NULL) EVP_PKEY_free(key), key = NULL;
+  if (ec == NULL && key == NULL) {
     ERR_clear_error();
     return undef(env);
   }
-  return wrap_key(env, key, &SIGNING_KEY_TAG);
+  return wrap_sig_key(env, ec, key, &SIGNING_KEY_TAG);
 }
 
 /* sign(key, sha384: boolean, pss: boolean, data: Uint8Array) → Buffer */
@@ -519,13 +642,8 @@ static napi_value sign_data(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
   if (argc < 4) THROW_TYPE(env, "sign(key, sha384, pss, data) takes four arguments");
-  bool tagged = false;
-  napi_valuetype t;
-  EVP_PKEY *key = NULL;
-  if (napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external ||
-      napi_check_object_type_tag(env, argv[0], &SIGNING_KEY_TAG, &tagged) != napi_ok || !tagged ||
-      napi_get_value_external(env, argv[0], (void **)&key) != napi_ok || key == NULL)
-    THROW_TYPE(env, "sign: not a signingKey key");
+  sig_key *key = sig_key_of(env, argv[0], &SIGNING_KEY_TAG, "sign: not a signingKey key");
+  if (key == NULL) return NULL;
   bool sha384, pss;
   const uint8_t *data;
   size_t data_len;
@@ -533,20 +651,28 @@ static napi_value sign_data(napi_env env, napi_callback_info info) {
       !bytes_of(env, argv[3], &data, &data_len))
     THROW_TYPE(env, "sign(key, sha384, pss, data): two booleans, then a Uint8Array");
   if (data_len > SIGNED_MAX_BYTES) THROW_RANGE(env, "sign: data larger than 1 MiB");
-  int is_rsa = EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA;
+  int is_rsa = key->pkey != NULL && EVP_PKEY_get_base_id(key->pkey) == EVP_PKEY_RSA;
   if (pss && !is_rsa) THROW_RANGE(env, "sign: PSS needs an RSA key");
-  /* EVP_PKEY_get_size: the largest signature this key makes (ECDSA DER, RSA modulus bytes) */
-  int max = EVP_PKEY_get_size(key);
+  /* the largest signature this key makes (ECDSA DER, RSA modulus bytes) */
+  int max = key->ec ? ECDSA_size(key->ec) : EVP_PKEY_get_size(key->pkey);
   if (max <= 0 || max > SIGNATURE_MAX_BYTES) THROW_RANGE(env, "sign: unexpected key size");
   uint8_t sig[SIGNATURE_MAX_BYTES];
   size_t sig_len = (size_t)max;
-  static const uint8_t empty = 0;
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  EVP_PKEY_CTX *pctx = NULL;
-  int ok = ctx != NULL && EVP_DigestSignInit_ex(ctx, &pctx, sha384 ? "SHA384" : "SHA256", NULL, NULL, key, NULL) == 1 &&
-           set_padding(pctx, is_rsa, pss) &&
-           EVP_DigestSign(ctx, sig, &sig_len, data_len ? data : &empty, data_len) == 1 && sig_len <= (size_t)max;
-  EVP_MD_CTX_free(ctx); /* frees pctx too */
+  int ok;
+  if (key->ec != NULL) {
+    uint8_t digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_len = digest_of(sha384, data, data_len, digest), ec_sig_len = (unsigned int)max;
+    ok = digest_len > 0 && ECDSA_sign(0, digest, (int)digest_len, sig, &ec_sig_len, key->ec) == 1 && ec_sig_len <= (unsigned int)max;
+    sig_len = ec_sig_len;
+  } else {
+    static const uint8_t empty = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    ok = ctx != NULL && EVP_DigestSignInit_ex(ctx, &pctx, sha384 ? "SHA384" : "SHA256", NULL, NULL, key->pkey, NULL) == 1 &&
+         set_padding(pctx, is_rsa, pss) && EVP_DigestSign(ctx, sig, &sig_len, data_len ? data : &empty, data_len) == 1 &&
+         sig_len <= (size_t)max;
+    EVP_MD_CTX_free(ctx); /* frees pctx too */
+  }
   if (!ok) {
     ERR_clear_error();
     napi_throw_error(env, NULL, "OpenSSL could not sign");

@@ -7,12 +7,14 @@
 // (ServerKeyExchange and CertificateVerify). Also the ECDSA certificate walk of certificateKey
 // (the fast path that skips OpenSSL's X.509 parser): an off-curve point is refused, every
 // truncation and one-byte change of a certificate is read without a crash, and a certificate the
-// walk takes gives the key node:crypto reads. Also run under ASan/UBSan by `npm run test:native-asan`.
+// walk takes gives the key node:crypto reads; the point at infinity is refused and a compressed
+// point is read as node reads it. Also run under ASan/UBSan by `npm run test:native-asan`.
 import assert from 'node:assert/strict';
 import { constants, createPublicKey, generateKeyPairSync, sign, verify, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { test } from 'node:test';
 import { generateCertificate } from '../../src/core/dtls/certificate.ts';
+import { bitString, explicit, oid, sequence, set, unsignedInteger, utcTime, utf8String } from '../../src/core/dtls/der.ts';
 import { CIPHER_SUITES } from '../../src/core/dtls/suites.ts';
 import { seededRng } from '../../src/core/rng.ts';
 import { nativePeerKeys, nativeSigner } from '../../src/transceiver/media/dtls-crypto-native.ts';
@@ -138,6 +140,40 @@ test('certificateKey: the ECDSA walk refuses an off-curve point and reads the ke
   const notUncompressed = Buffer.from(cert.der);
   notUncompressed[at] = 7;
   assert.equal(native.fromCertificate(notUncompressed), undefined);
+});
+
+/** A certificate as the walk reads it (signature not valid: the walk does not check it) with `point` as its P-256 key. */
+function certificateWithPoint(point: Buffer): Buffer {
+  const algorithm = sequence(oid('1.2.840.10045.4.3.2'));
+  const name = sequence(set(sequence(oid('2.5.4.3'), utf8String('parley'))));
+  const spki = sequence(sequence(oid('1.2.840.10045.2.1'), oid('1.2.840.10045.3.1.7')), bitString(point));
+  const tbs = sequence(
+    explicit(0, unsignedInteger(Buffer.from([2]))),
+    unsignedInteger(Buffer.from([1])),
+    algorithm,
+    name,
+    sequence(utcTime('200101000000Z'), utcTime('491231235959Z')),
+    name,
+    spki,
+  );
+  return sequence(tbs, algorithm, bitString(Buffer.alloc(8)));
+}
+
+test('certificateKey: the point at infinity is refused; a compressed point is the key node reads', { skip }, () => {
+  const native = nativePeerKeys(addon());
+  assert.equal(native.fromCertificate(certificateWithPoint(Buffer.from([0]))), undefined);
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = publicKey.export({ format: 'jwk' });
+  const x = Buffer.from(jwk.x!, 'base64url');
+  const yOdd = Buffer.from(jwk.y!, 'base64url')[31] & 1;
+  const peer = native.fromCertificate(certificateWithPoint(Buffer.concat([Buffer.from([2 | yOdd]), x])))!;
+  assert.equal(peer.kind, 'ecdsa');
+  assert.ok(peer.verify('sha256', false, data, sign('sha256', data, privateKey)));
+  assert.ok(peer.verify('sha384', false, data, sign('sha384', data, privateKey)));
+  assert.ok(!peer.verify('sha256', false, data, sign('sha384', data, privateKey)));
+  // The other parity of Y is the negated point: another key.
+  const negated = native.fromCertificate(certificateWithPoint(Buffer.concat([Buffer.from([2 | (yOdd ^ 1)]), x])))!;
+  assert.ok(!negated.verify('sha256', false, data, sign('sha256', data, privateKey)));
 });
 
 test('certificateKey: every truncation and one-byte change of a certificate is read without a crash', { skip }, () => {
