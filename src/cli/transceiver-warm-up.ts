@@ -15,12 +15,13 @@ import { generateCertificate } from '../core/dtls/index.ts';
 import type { DtlsCertificate, DtlsCrypto } from '../core/dtls/index.ts';
 import { drain } from '../core/output.ts';
 import type { Rng } from '../core/rng.ts';
-import { analyzeOffer, buildAnswer, dtlsRole } from '../core/sdp/index.ts';
+import { analyzeOffer, buildAnswer } from '../core/sdp/index.ts';
 import type { SrtpTransformFactory } from '../core/srtp/index.ts';
 import { Keyring, mint, open } from '../core/token/index.ts';
 import { ClientCall } from '../client/client-call.ts';
 import { createCoreAgents } from '../client/core-agents.ts';
 import { CALL_SCTP_LIMITS } from '../transceiver/calls/call-registry.ts';
+import { offerSessionOptions } from '../transceiver/calls/offer-session.ts';
 import { Session } from '../transceiver/calls/session.ts';
 import type { SessionPath } from '../transceiver/calls/session-paths.ts';
 import { createEchoHandler } from '../transceiver/handlers/echo.ts';
@@ -120,17 +121,9 @@ function oneCall(o: WarmUpOptions, keyring: Keyring, clientCert: DtlsCertificate
     id: 'rtc_warm_up',
     now,
     rng: o.rng,
-    localUfrag: token.ufrag,
-    localPwd: token.pwd,
-    remoteUfrag: offer.iceUfrag,
-    remotePwd: offer.icePwd,
-    dtlsRole: dtlsRole(offer.setup),
-    certificate: o.certificate,
-    remoteFingerprint: offer.fingerprint.value,
+    ...offerSessionOptions(offer, token, o.certificate),
     ssrc,
     cname,
-    opusPayloadType: offer.audio.opusPayloadType,
-    telephoneEventPayloadType: offer.audio.telephoneEventPayloadType,
     handlerFactory: createEchoHandler,
     srtpTransform: o.srtpTransform,
     dtlsCrypto: o.dtlsCrypto,

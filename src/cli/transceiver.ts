@@ -29,6 +29,7 @@ import { startTransceiver, transceiverDtlsCrypto } from '../transceiver/transcei
 import { generateCertificate } from '../core/dtls/index.ts';
 import { systemRng } from '../common/system-rng.ts';
 import { warmUp } from './transceiver-warm-up.ts';
+import { setTransceiverRuntimeV8Flags } from '../transceiver/node-flags.ts';
 import type { Command } from './command.ts';
 
 const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -52,6 +53,8 @@ export const command: Command = {
   summary: 'run the transceiver: signaling API + media endpoint for relays',
   help,
   async run(argv: string[]): Promise<number> {
+    // First: every function compiled from here on is compiled under them (node-flags.ts).
+    setTransceiverRuntimeV8Flags();
     const handlers = defaultHandlers();
     // Modules first: --handler may name a handler one of them registers.
     await loadHandlerModules(loadConfig(transceiverSettings, argv, process.env).handlerModules, handlers);
