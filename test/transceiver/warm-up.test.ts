@@ -45,15 +45,9 @@ test('warmUp stops at its budget, and a budget of 0 sets up nothing', () => {
   });
 });
 
-const env = {
-  PARLEY_HTTP: '127.0.0.1:0',
-  PARLEY_OPS: '127.0.0.1:0',
-  PARLEY_MEDIA: '127.0.0.1:0',
-  PARLEY_DEMO_PAGE: 'off',
-  PARLEY_API_KEYS: '',
-  PARLEY_NO_AUTH: 'on',
-  PARLEY_WARM_UP_MS: '',
-};
+/** Ports picked by the system, no demo page, no API keys; PARLEY_WARM_UP_MS unset (its default) unless a flag says. */
+const ARGS = ['transceiver', '--http', '127.0.0.1:0', '--ops', '127.0.0.1:0', '--media', '127.0.0.1:0', '--demo-page', 'off', '--no-auth'];
+const env = { PARLEY_WARM_UP_MS: '', PARLEY_API_KEYS: '' };
 
 /** The transceiver's own metric samples (process_* and nodejs_* vary run to run). */
 async function transceiverSamples(ops: string): Promise<string[]> {
@@ -62,8 +56,8 @@ async function transceiverSamples(ops: string): Promise<string[]> {
 }
 
 test('parley transceiver warms up before it listens and leaves no call, session or count behind', { timeout: 60_000 }, async () => {
-  const warm = startProc(['transceiver'], env);
-  const cold = startProc(['transceiver', '--warm-up-ms', '0'], env);
+  const warm = startProc(ARGS, env);
+  const cold = startProc([...ARGS, '--warm-up-ms', '0'], env);
   const warmLine = await warm.line('listening');
   const coldLine = await cold.line('listening');
   const warmed = warmLine.warmUp as { calls: number; ms: number };
