@@ -3,7 +3,7 @@
 // offer analysis, a routing token minted and opened, the SDP answer, a Session with the echo
 // handler (ICE-lite checks, the DTLS handshake in the role the offer asks, SRTP keys, RTP and RTCP
 // both ways, data channels on every other call), then hang-up — so V8 has compiled that code before
-// the first real call instead of interpreting it during it (docs/performance.md, "warm").
+// the first real call instead of interpreting it during it (docs/performance.md, "Start-up warm-up").
 // Nothing reaches a socket, a metric, a log or the call registry: the calls are driven here, on a
 // clock of their own, and dropped. Every warm-up call has fresh keys from the process's Rng, a
 // client certificate of its own and a keyring of its own, none of which outlives warmUp().
