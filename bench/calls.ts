@@ -14,7 +14,7 @@
 // RAMP (calls/s, 100), UDP_BUFFER (transceiver --udp-buffer), MEDIA_IO (transceiver --media-io:
 // native or dgram; default as the transceiver's own), MEDIA_BATCH_US (--media-batch-us),
 // TRX_ARGS (extra transceiver flags), TRX_NODE_ARGS (the Node/V8 flags of the transceiver's
-// process instead of Parley's own, src/transceiver/node-flags.ts; '' for none; e.g. `--trace-gc`), TRX_LOG (a file: the transceiver's stdout and stderr appended to it,
+// process instead of Parley's own, src/transceiver/node-flags.ts; '' for none; e.g. `--trace-gc`; the flags the transceiver sets on itself there apply either way), TRX_LOG (a file: the transceiver's stdout and stderr appended to it,
 // e.g. for the GC trace), CPU_PROF (a directory: the transceiver runs with --cpu-prof there), REFERENCE (pion: after each Parley row, the same row against the Pion
 // ICE-lite echo server of bench/pion-echo — built from Debian's Go sources, pinned to the
 // transceiver's CPU, measured the same way; `parley load` talks to its one UDP port directly, as

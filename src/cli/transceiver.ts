@@ -25,7 +25,11 @@ import { LiveRelays, RelayLocations } from '../transceiver/relays/relay-location
 import { advertisedAddresses, formatRelaySpec, locationOfAddress } from '../transceiver/relays/relay-spec.ts';
 import { HttpTokenRevocations, TokenRevocations } from '../transceiver/relays/token-revocations.ts';
 import type { TokenRevocationsOptions } from '../transceiver/relays/token-revocations.ts';
-import { startTransceiver } from '../transceiver/transceiver.ts';
+import { startTransceiver, transceiverDtlsCrypto } from '../transceiver/transceiver.ts';
+import { generateCertificate } from '../core/dtls/index.ts';
+import { systemRng } from '../common/system-rng.ts';
+import { warmUp } from './transceiver-warm-up.ts';
+import { setTransceiverRuntimeV8Flags } from '../transceiver/node-flags.ts';
 import type { Command } from './command.ts';
 
 const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -49,6 +53,8 @@ export const command: Command = {
   summary: 'run the transceiver: signaling API + media endpoint for relays',
   help,
   async run(argv: string[]): Promise<number> {
+    // First: every function compiled from here on is compiled under them (node-flags.ts).
+    setTransceiverRuntimeV8Flags();
     const handlers = defaultHandlers();
     // Modules first: --handler may name a handler one of them registers.
     await loadHandlerModules(loadConfig(transceiverSettings, argv, process.env).handlerModules, handlers);
@@ -94,6 +100,19 @@ export const command: Command = {
     const opus = loadOpusAddon();
     if (opus instanceof Error)
       log.warn('PCM handlers: no libopus loss recovery (in-band FEC, PLC); lost frames are repeated faded', { reason: opus.message });
+    // One certificate per process (startTransceiver); made here so the warm-up runs the one real calls use.
+    const certificate = generateCertificate(undefined, cfg.dtlsKey);
+    const dtlsCrypto = transceiverDtlsCrypto({ recordAead: cfg.dtlsRecordAead });
+    // Before any listener opens: the first real calls find the setup path compiled (./transceiver-warm-up.ts).
+    const warmed = warmUp({
+      certificate,
+      dtlsCrypto,
+      srtpTransform: cfg.srtpTransform,
+      rng: systemRng,
+      budgetMs: cfg.warmUpMs,
+      now: () => performance.now(),
+    });
+    if (warmed.failed > 0) log.warn('warm-up calls did not connect', { failed: warmed.failed, calls: warmed.calls });
     let live: LiveRelays | undefined;
     let locations: RelayLocations;
     try {
@@ -157,8 +176,8 @@ export const command: Command = {
         mediaIo: cfg.mediaIo,
         mediaBatchUs: cfg.mediaBatchUs,
         srtpTransform: cfg.srtpTransform,
-        dtlsCrypto: { recordAead: cfg.dtlsRecordAead },
-        dtlsKey: cfg.dtlsKey,
+        certificate,
+        dtlsCrypto,
         staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
         tokenEnded: revocations ? (ufrag) => revocations.revoke(ufrag) : httpRevocations && ((ufrag) => httpRevocations.revoke(ufrag)),
         readyDetails: () => redisDetails(cfg.redis, [live, revocations]),
@@ -189,6 +208,7 @@ export const command: Command = {
       handler: cfg.handler,
       keyIds: keyring.keys.map((k) => k.id),
       auth: cfg.apiKeys.length > 0,
+      warmUp: { calls: warmed.calls, ms: Math.round(warmed.ms) },
     });
     await new Promise<void>((resolve) => {
       const onSignal = (sig: NodeJS.Signals): void => {

@@ -269,6 +269,14 @@ export const transceiverSettings = {
     parse: parsers.int(1, 120),
     help: 'a call that has not connected (ICE + DTLS) this long after its answer ends (setup_timeout) and frees its slot',
   }),
+  warmUpMs: setting({
+    flag: 'warm-up-ms',
+    env: 'PARLEY_WARM_UP_MS',
+    metavar: 'MS',
+    default: 800,
+    parse: parsers.int(0, 10_000),
+    help: 'before listening, set calls up in memory for up to this long (nothing sent) so the first real calls run compiled code; 0: none',
+  }),
   offersPerSecond: setting({
     flag: 'offers-per-second',
     env: 'PARLEY_OFFERS_PER_SECOND',

@@ -108,6 +108,17 @@ export interface Transceiver {
   close(): Promise<void>;
 }
 
+/** Every call's DTLS crypto: what `given` names, else the native parts where the addon is built (TransceiverOptions.dtlsCrypto). */
+export function transceiverDtlsCrypto(given: DtlsCrypto | undefined): DtlsCrypto {
+  return {
+    x25519: given?.x25519 ?? defaultX25519(),
+    prf: given?.prf ?? defaultPrf(),
+    peerKeys: given?.peerKeys ?? defaultPeerKeys(),
+    signer: given?.signer ?? defaultSigner(),
+    recordAead: given?.recordAead,
+  };
+}
+
 export async function startTransceiver(o: TransceiverOptions): Promise<Transceiver> {
   const metrics = o.metrics ?? new MetricsRegistry();
   const m = transceiverMetrics(metrics);
@@ -172,13 +183,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     setupTimeoutMs: o.setupTimeoutMs,
     handlerSetupTimeoutMs: o.handlerSetupTimeoutMs,
     srtpTransform: o.srtpTransform,
-    dtlsCrypto: {
-      x25519: o.dtlsCrypto?.x25519 ?? defaultX25519(),
-      prf: o.dtlsCrypto?.prf ?? defaultPrf(),
-      peerKeys: o.dtlsCrypto?.peerKeys ?? defaultPeerKeys(),
-      signer: o.dtlsCrypto?.signer ?? defaultSigner(),
-      recordAead: o.dtlsCrypto?.recordAead,
-    },
+    dtlsCrypto: transceiverDtlsCrypto(o.dtlsCrypto),
     tokenEnded: o.tokenEnded,
     locationOf: o.locationOf,
   });

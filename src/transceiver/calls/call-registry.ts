@@ -24,6 +24,7 @@ import type { MediaEndpoint } from '../media/endpoint.ts';
 import type { HandlerRegistry } from '../handlers/registry.ts';
 import type { CandidatePlan } from '../relays/relay-locations.ts';
 import { DEFAULT_CALL_SEND_BUFFER_BYTES, Session } from './session.ts';
+import { offerSessionOptions } from './offer-session.ts';
 import { mirrorDataChannels } from '../transceiver-metrics.ts';
 import type { TransceiverMetrics } from '../transceiver-metrics.ts';
 
@@ -183,17 +184,9 @@ export class CallRegistry implements CallService {
       id,
       now,
       rng: o.rng,
-      localUfrag: token.ufrag,
-      localPwd: token.pwd,
-      remoteUfrag: offer.iceUfrag,
-      remotePwd: offer.icePwd,
-      dtlsRole: dtlsRole(offer.setup),
-      certificate: o.certificate,
-      remoteFingerprint: offer.fingerprint.value,
+      ...offerSessionOptions(offer, token, o.certificate),
       ssrc,
       cname,
-      opusPayloadType: offer.audio.opusPayloadType,
-      telephoneEventPayloadType: offer.audio.telephoneEventPayloadType,
       handlerFactory: factory,
       request: options.request,
       onEventDrop: (reason) => o.metrics.oaiEventDrops.labels(reason).inc(),
