@@ -211,7 +211,9 @@ export class CallRegistry implements CallService {
     this.#calls.set(id, record);
     this.#active++;
     o.metrics.sessions.set(this.#active);
-    const failure = await this.#handlerSettled(session);
+    // A synchronous factory (echo, tone, an in-process agent) is ready already: no deadline timer
+    // and no promise hop between the answer and the response (issue #18).
+    const failure = session.handlerAsync ? await this.#handlerSettled(session) : undefined;
     if (failure !== undefined || this.#draining) {
       const message = failure ?? 'the transceiver started draining while the agent was dialled';
       session.close('agent_error', o.clock());
@@ -223,13 +225,20 @@ export class CallRegistry implements CallService {
     o.endpoint.add(session);
     // Frames or a hang-up the handler gave while it was dialled are applied now.
     o.endpoint.wake(session);
-    o.log?.info('call created', {
-      call: id,
-      handler: handlerName,
-      keyId: token.keyId,
-      dtlsRole: dtlsRole(offer.setup),
-      ...(plan && { relayLocation: plan.primary, backupLocation: plan.backup, noneLive: plan.noneLive || undefined }),
-    });
+    // Issue #18: the log line (a JSON serialisation and a write to stderr) waits until the answer
+    // is on its way; setImmediate runs after the response's write in this turn and before any
+    // packet of the call can arrive, so the call's log lines keep their order.
+    const log = o.log;
+    if (log !== undefined)
+      setImmediate(() =>
+        log.info('call created', {
+          call: id,
+          handler: handlerName,
+          keyId: token.keyId,
+          dtlsRole: dtlsRole(offer.setup),
+          ...(plan && { relayLocation: plan.primary, backupLocation: plan.backup, noneLive: plan.noneLive || undefined }),
+        }),
+      );
     return { ok: true, id, answer };
   }
 
