@@ -60,8 +60,6 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
   #dtls: DtlsEndpoint | undefined;
   /** Whether #dtls started (a prepared one, prepare(), exists before it may speak). */
   #dtlsStarted = false;
-  /** Whether prepare() had #dtls build its ClientHello (the piece after the endpoint's). */
-  #dtlsPrepared = false;
   #srtp: SrtpSession | undefined;
   #selected: P | undefined;
   /** Whether #selected's address proved it receives (always true for a controlling peer): the per-packet shortcut past IceLiteAgent.mayReach. */
@@ -135,32 +133,23 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
 
   /**
    * Idle work between the answer and the first check (issue #18): the ICE-lite agent builds its
-   * first request back (IceLiteAgent.prepare); as DTLS client, the DTLS endpoint is made, and then
-   * its ClientHello built, held until ICE lets DTLS start (#startDtlsIfConfirmed), which then only
-   * sends it. Sends nothing. The DTLS part is a no-op as DTLS server or once DTLS started; all of
-   * it when not live.
+   * first request back (IceLiteAgent.prepare); as DTLS client, the ClientHello is built now, held
+   * until ICE lets DTLS start (#startDtlsIfConfirmed), which then only sends it. Sends nothing.
+   * The DTLS part is a no-op as DTLS server or once DTLS exists; all of it when not live.
    */
   prepare(now: number): void {
     if (!this.#live()) return;
     // One piece per call, the one needed first first: the owner runs the next one a turn later
-    // (preparable), so a check that arrives meanwhile waits for one piece at most. The endpoint
-    // and its ClientHello + key share are two pieces (each 0.1–1 ms cold, issue #18).
+    // (preparable), so a check that arrives meanwhile waits for one piece at most.
     if (this.#lite?.preparable) return this.#lite.prepare();
-    if (this.#dtlsStarted || this.#o.dtlsRole !== 'client') return;
-    if (this.#dtls === undefined) {
-      this.#dtls = this.#newDtls(now);
-      return;
-    }
-    if (this.#dtlsPrepared) return;
-    this.#dtlsPrepared = true;
-    this.#dtls.prepare(now);
+    if (this.#dtls || this.#o.dtlsRole !== 'client') return;
+    this.#dtls = this.#newDtls(now);
+    this.#dtls?.prepare(now);
   }
 
-  /** Whether prepare() has idle work left: the ICE-lite agent's (the next request back, a held answer to sign), or the DTLS client's endpoint or ClientHello. */
+  /** Whether prepare() has idle work left: the ICE-lite agent's (the next request back, a held answer to sign), or the DTLS client's ClientHello. */
   get preparable(): boolean {
-    if (!this.#live()) return false;
-    if (this.#lite?.preparable) return true;
-    return this.#o.dtlsRole === 'client' && !this.#dtlsStarted && !this.#dtlsPrepared;
+    return this.#live() && ((this.#lite?.preparable ?? false) || (this.#dtls === undefined && this.#o.dtlsRole === 'client'));
   }
 
   /** One datagram from the far end. Never throws; what it cannot use is dropped and counted. */
