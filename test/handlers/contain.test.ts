@@ -59,3 +59,23 @@ test('canPull sees through the wrapper: true for tone, false for echo and for a 
   assert.equal(canPull(createToneHandler(recordingContext())), true);
   assert.equal(canPull(createEchoHandler(recordingContext())), false);
 });
+
+test('async says whether there is a factory to wait for: false for a sync one (also when it throws), true for a promise', async () => {
+  const quiet = { onAudio() {}, close() {} };
+  assert.equal(containHandler(createEchoHandler, recordingContext(), () => {}).async, false);
+  assert.equal(containHandler(boom, recordingContext(), () => {}).async, false);
+  const dialled = containHandler(
+    () => Promise.resolve(quiet),
+    recordingContext(),
+    () => {},
+  );
+  assert.equal(dialled.async, true);
+  await dialled.ready;
+  const refused = containHandler(
+    () => Promise.reject(new Error('refused')),
+    recordingContext(),
+    () => {},
+  );
+  assert.equal(refused.async, true);
+  await assert.rejects(refused.ready, /refused/);
+});

@@ -294,6 +294,10 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
   get handlerReady(): Promise<void> {
     return this.#handler.ready;
   }
+  /** The handler's factory is async (it dials an agent): handlerReady is worth waiting for. A sync one's is resolved already. */
+  get handlerAsync(): boolean {
+    return this.#handler.async;
+  }
 
   /** One datagram from the client (relay header removed). Never throws. */
   handle(datagram: Buffer, path: SessionPath, now: number): void {

@@ -42,6 +42,8 @@ export interface ContainedHandler extends PullMediaHandler {
   readonly pulls: boolean;
   /** Settles when the factory did: rejects with its error (a sync factory's throw is contained instead). */
   readonly ready: Promise<void>;
+  /** The factory returned a promise (it dials its agent): only then is there anything to wait for in `ready`. */
+  readonly async: boolean;
   pull(): Buffer | undefined;
   onChannel(channel: HandlerChannel): void;
   onEvent(event: RealtimeEvent): void;
@@ -61,9 +63,11 @@ export function containHandler(factory: MediaHandlerFactory, ctx: MediaHandlerCo
   let inner: PullMediaHandler | undefined;
   let closed = false;
   let ready = Promise.resolve();
+  let async = false;
   try {
     const made = factory(ctx);
     if (isPromise(made)) {
+      async = true;
       ready = made.then((handler) => {
         // The call ended (or the POST was refused) while the agent was dialled: close what came.
         if (closed) handler.close();
@@ -77,6 +81,7 @@ export function containHandler(factory: MediaHandlerFactory, ctx: MediaHandlerCo
   }
   return {
     ready,
+    async,
     get pulls(): boolean {
       return typeof inner?.pull === 'function';
     },

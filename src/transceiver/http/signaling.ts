@@ -191,17 +191,18 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
 
   const perIp = new KeyedTokenBuckets(CLIENT_SECRETS_PER_IP);
 
-  /** The body up to maxBody bytes, or the 413 error. */
+  /** The body up to maxBody bytes, or the 413 error (made only when thrown: an Error's stack costs every request). */
   async function body(req: IncomingMessage, what: string): Promise<Buffer> {
-    const tooLarge = new SignalingError(SignalingErrorCode.bodyTooLarge, `the ${what} is larger than ${maxBody} bytes`, {
-      connection: 'close',
-    });
+    const tooLarge = (): SignalingError =>
+      new SignalingError(SignalingErrorCode.bodyTooLarge, `the ${what} is larger than ${maxBody} bytes`, {
+        connection: 'close',
+      });
     if (Number(req.headers['content-length'] ?? 0) > maxBody) {
       req.resume();
-      throw tooLarge;
+      throw tooLarge();
     }
     const b = await readBody(req, maxBody);
-    if (b === undefined) throw tooLarge;
+    if (b === undefined) throw tooLarge();
     return b;
   }
 
@@ -334,13 +335,11 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
       typeof forwarded === 'string' &&
       r.kind !== 'calls' &&
       o.forwardAuth?.verify(forwarded, method, url.pathname + url.search, wallClock()) === true;
-    const unauthorized = new SignalingError(
-      SignalingErrorCode.unauthorized,
-      'a valid API key is required: send Authorization: Bearer <key>',
-      {
+    // Made only when refused: an Error's stack trace would cost every accepted request.
+    const unauthorized = (): SignalingError =>
+      new SignalingError(SignalingErrorCode.unauthorized, 'a valid API key is required: send Authorization: Bearer <key>', {
         'www-authenticate': 'Bearer realm="parley"',
-      },
-    );
+      });
     if (r.kind === 'client_secrets') {
       // Issue #19: per client (IPv4 address or IPv6 /64) before the key is looked at, so a flood
       // of key guesses is refused as cheaply as one with a key.
@@ -350,12 +349,12 @@ export async function startSignaling(o: SignalingOptions): Promise<SignalingServ
           'retry-after': '1',
         });
       }
-      if (!keys.check(req.headers.authorization)) throw unauthorized;
+      if (!keys.check(req.headers.authorization)) throw unauthorized();
       return createClientSecret(req, res);
     }
     // A call may be created with an ek_ client secret in place of the API key (OpenAI's browser flow).
     const secretSession = r.kind === 'calls' ? clientSecretSession(req.headers.authorization) : undefined;
-    if (secretSession === undefined && !signedForward && !keys.check(req.headers.authorization)) throw unauthorized;
+    if (secretSession === undefined && !signedForward && !keys.check(req.headers.authorization)) throw unauthorized();
     if (r.kind === 'calls') return createCall(req, res, url, secretSession);
     const info = o.calls.getCall(r.id);
     if (!info) {
