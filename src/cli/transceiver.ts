@@ -29,13 +29,9 @@ import { startTransceiver, transceiverDtlsCrypto } from '../transceiver/transcei
 import { generateCertificate } from '../core/dtls/index.ts';
 import { systemRng } from '../common/system-rng.ts';
 import { warmUp } from './transceiver-warm-up.ts';
-import { warmUpSignaling } from '../transceiver/http/signaling-warm-up.ts';
 import { setTransceiverRuntimeV8Flags } from '../transceiver/node-flags.ts';
 import type { Command } from './command.ts';
 
-/** The signaling warm-up's POSTs and its budget (when --warm-up-ms is not 0): ~0.1–0.3 ms each. */
-const SIGNALING_WARM_UP_POSTS = 200;
-const SIGNALING_WARM_UP_MS = 200;
 const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
 
 const help = `Usage: parley transceiver [options]
@@ -117,13 +113,6 @@ export const command: Command = {
       now: () => performance.now(),
     });
     if (warmed.failed > 0) log.warn('warm-up calls did not connect', { failed: warmed.failed, calls: warmed.calls });
-    // And the POST's HTTP path, over loopback to a throwaway server (../transceiver/http/signaling-warm-up.ts).
-    const posted = await warmUpSignaling({
-      requests: SIGNALING_WARM_UP_POSTS,
-      budgetMs: cfg.warmUpMs > 0 ? SIGNALING_WARM_UP_MS : 0,
-      now: () => performance.now(),
-    });
-    if (posted.failed > 0) log.warn('warm-up POSTs were not answered', { failed: posted.failed, answered: posted.answered });
     let live: LiveRelays | undefined;
     let locations: RelayLocations;
     try {
@@ -219,7 +208,7 @@ export const command: Command = {
       handler: cfg.handler,
       keyIds: keyring.keys.map((k) => k.id),
       auth: cfg.apiKeys.length > 0,
-      warmUp: { calls: warmed.calls, ms: Math.round(warmed.ms), posts: posted.answered, postsMs: Math.round(posted.ms) },
+      warmUp: { calls: warmed.calls, ms: Math.round(warmed.ms) },
     });
     await new Promise<void>((resolve) => {
       const onSignal = (sig: NodeJS.Signals): void => {
