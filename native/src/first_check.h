@@ -9,7 +9,8 @@
 // and the attributes before it, constant-time compare).
 //
 // Included by relay_native.c (one translation unit) and, through it, by the fuzz harness
-// (native/fuzz/relay_parse_fuzz.c, linked with the system libcrypto). In the addon the OpenSSL
+// (native/fuzz/relay_parse_fuzz.c, linked with the system libcrypto); and by token_native.c, the
+// transceiver's mint, which seals with the same HMAC, AES-CTR and ice-char helpers. In the addon the OpenSSL
 // symbols resolve from the node binary, as in dtls_crypto.c. Everything here is static, takes
 // lengths with every pointer and reads nothing outside them; no allocation but OpenSSL's
 // per-call contexts.
@@ -167,7 +168,8 @@ static int fc_hmac(EVP_MAC_CTX *template, const uint8_t *key, size_t key_len, co
   return ok;
 }
 
-/* AES-256-CTR of `len` bytes (≤ PARLEY_TOKEN_PLAINTEXT_LEN) with a 16-byte IV. */
+/* AES-256-CTR of `len` bytes (≤ PARLEY_TOKEN_PLAINTEXT_LEN) with a 16-byte IV (a stream mode: the
+   same operation opens and seals). */
 static int fc_aes_ctr(const fc_macs_t *m, const uint8_t key[FC_SUBKEY], const uint8_t iv[16], const uint8_t *in, int len, uint8_t *out) {
   EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
   int n = 0;
@@ -218,19 +220,32 @@ static int fc_open(const fc_keyring_t *k, const fc_macs_t *m, const uint8_t *ufr
   return PARLEY_RELAY_CHECK_VERIFIED;
 }
 
-/* key.ts password(): HMAC-SHA256(pwd key, ufrag) truncated to PASSWORD_BYTES, as ice-chars. */
-static int fc_password(const fc_keyring_t *k, const fc_macs_t *m, int id, const uint8_t *ufrag, size_t ulen, char out[FC_PASSWORD_CHARS]) {
-  uint8_t mac[FC_SHA256];
-  if (!fc_hmac(m->sha256, k->pwd[id], FC_SUBKEY, ufrag, ulen, NULL, 0, NULL, 0, mac, sizeof mac)) return 0;
-  for (int i = 0, o = 0; i < PARLEY_TOKEN_PASSWORD_BYTES; i += 3) {
-    uint32_t g = (uint32_t)mac[i] << 16 | (uint32_t)mac[i + 1] << 8 | mac[i + 2];
+/* format.ts toIceChars for whole groups (len a multiple of 3: a token's 48 bytes, a password's 18):
+   base64 without padding, 4 chars per 3 bytes. */
+static void fc_to_ice_chars(const uint8_t *in, size_t len, char *out) {
+  for (size_t i = 0, o = 0; i + 3 <= len; i += 3) {
+    uint32_t g = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
     out[o++] = FC_ICE_CHARS[g >> 18 & 63];
     out[o++] = FC_ICE_CHARS[g >> 12 & 63];
     out[o++] = FC_ICE_CHARS[g >> 6 & 63];
     out[o++] = FC_ICE_CHARS[g & 63];
   }
+}
+
+/* key.ts password() with one key's password sub-key: HMAC-SHA256(pwd key, ufrag) truncated to
+   PASSWORD_BYTES, as ice-chars. The transceiver's mint (token_native.c) derives it this way too. */
+static int fc_key_password(const fc_macs_t *m, const uint8_t key[FC_SUBKEY], const uint8_t *ufrag, size_t ulen,
+                           char out[FC_PASSWORD_CHARS]) {
+  uint8_t mac[FC_SHA256];
+  if (!fc_hmac(m->sha256, key, FC_SUBKEY, ufrag, ulen, NULL, 0, NULL, 0, mac, sizeof mac)) return 0;
+  fc_to_ice_chars(mac, PARLEY_TOKEN_PASSWORD_BYTES, out);
   OPENSSL_cleanse(mac, sizeof mac);
   return 1;
+}
+
+/* key.ts password() for the key with this id (in the keyring). */
+static int fc_password(const fc_keyring_t *k, const fc_macs_t *m, int id, const uint8_t *ufrag, size_t ulen, char out[FC_PASSWORD_CHARS]) {
+  return fc_key_password(m, k->pwd[id], ufrag, ulen, out);
 }
 
 /* raw.ts verifyMessageIntegrity with a short-term password (its bytes are the key). */

@@ -18,9 +18,11 @@ import type { Rng } from '../core/rng.ts';
 import { analyzeOffer, buildAnswer } from '../core/sdp/index.ts';
 import type { SrtpTransformFactory } from '../core/srtp/index.ts';
 import { Keyring, mint, open } from '../core/token/index.ts';
+import type { TokenSealer } from '../core/token/index.ts';
 import { ClientCall } from '../client/client-call.ts';
 import { createCoreAgents } from '../client/core-agents.ts';
 import { CALL_SCTP_LIMITS } from '../transceiver/calls/call-registry.ts';
+import { defaultTokenSealer } from '../transceiver/calls/native-token-sealer.ts';
 import { offerSessionOptions } from '../transceiver/calls/offer-session.ts';
 import { Session } from '../transceiver/calls/session.ts';
 import type { SessionPath } from '../transceiver/calls/session-paths.ts';
@@ -73,11 +75,13 @@ export function warmUp(o: WarmUpOptions): WarmUpResult {
   const maxCalls = o.maxCalls ?? MAX_WARM_UP_CALLS;
   if (o.budgetMs <= 0 || maxCalls <= 0) return { calls: 0, failed: 0, ms: 0 };
   const keyring = Keyring.generate(o.rng);
+  // The sealer real calls mint with (startTransceiver), for the warm-up's own keyring.
+  const sealer = defaultTokenSealer(keyring);
   const clientCert = generateCertificate(o.rng);
   let calls = 0;
   let failed = 0;
   for (let i = 0; i < maxCalls && o.now() - start < o.budgetMs; i++) {
-    if (oneCall(o, keyring, clientCert, i)) calls++;
+    if (oneCall(o, keyring, sealer, clientCert, i)) calls++;
     else failed++;
   }
   return { calls, failed, ms: o.now() - start };
@@ -87,7 +91,7 @@ export function warmUp(o: WarmUpOptions): WarmUpResult {
  * One call, as call-registry.ts makes it: the Session is the DTLS client for an actpass offer
  * (browsers, Pion) and the server for an active one, so odd calls offer a=setup:active.
  */
-function oneCall(o: WarmUpOptions, keyring: Keyring, clientCert: DtlsCertificate, i: number): boolean {
+function oneCall(o: WarmUpOptions, keyring: Keyring, sealer: TokenSealer | undefined, clientCert: DtlsCertificate, i: number): boolean {
   let now = T0;
   const client = new ClientCall({
     rng: o.rng,
@@ -100,7 +104,7 @@ function oneCall(o: WarmUpOptions, keyring: Keyring, clientCert: DtlsCertificate
   const analysed = analyzeOffer(client.offer);
   if (!analysed.ok) return false;
   const offer = i % 4 >= 2 ? { ...analysed.offer, setup: 'active' as const } : analysed.offer;
-  const token = mint(MEDIA, keyring, now, o.rng);
+  const token = mint(MEDIA, keyring, now, o.rng, sealer);
   // What a relay does with the first check's USERNAME (src/relay/route.ts).
   if (!open(token.ufrag, keyring, now).ok) return false;
   const ssrc = o.rng.bytes(4).readUInt32BE(0) || 1;

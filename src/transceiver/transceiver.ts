@@ -22,6 +22,7 @@ import type { OpsHttp } from '../common/ops-http.ts';
 import { systemRng } from '../common/system-rng.ts';
 import { CallIds } from './calls/call-id.ts';
 import { CallRegistry } from './calls/call-registry.ts';
+import { defaultTokenSealer } from './calls/native-token-sealer.ts';
 import type { CidrSet } from '../core/cidr.ts';
 import { MediaEndpoint } from './media/endpoint.ts';
 import type { HandlerRegistry } from './handlers/registry.ts';
@@ -165,6 +166,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
   const registry = new CallRegistry({
     callIds,
     keyring: o.keyring,
+    tokenSealer: defaultTokenSealer(o.keyring),
     mediaAddress,
     relays: o.relays,
     relaysTcp: o.relaysTcp ?? [],

@@ -51,11 +51,25 @@ export interface MintResult {
 }
 
 /**
- * Mints a token for `destination` with the keyring's minting key. `now` (ms) is stored with
- * one-second precision. Throws RangeError on a destination or time it cannot encode — a
- * programming error on the minting side, never on the relay's path.
+ * Seals a token's plaintext with one key and derives its password: TokenKey.seal (as ice-chars)
+ * and TokenKey.password in one step. mint() uses the minting key's own methods unless given one;
+ * the transceiver's native sealer (src/transceiver/calls/native-token-sealer.ts) gives the same
+ * ufrag and password for every plaintext.
  */
-export function mint(destination: TransportAddress, keyring: Keyring, now: number, rng: Rng): MintResult {
+export interface TokenSealer {
+  /** The key it seals with: mint() refuses it for a keyring that mints with another. */
+  readonly keyId: number;
+  /** `plaintext`: PLAINTEXT_LEN bytes (format.ts). */
+  seal(plaintext: Buffer): { readonly ufrag: string; readonly pwd: string };
+}
+
+/**
+ * Mints a token for `destination` with the keyring's minting key (sealed by `sealer` when given).
+ * `now` (ms) is stored with one-second precision. Throws RangeError on a destination or time it
+ * cannot encode, or a sealer for another key — a programming error on the minting side, never on
+ * the relay's path.
+ */
+export function mint(destination: TransportAddress, keyring: Keyring, now: number, rng: Rng, sealer?: TokenSealer): MintResult {
   const ip = ipToBytes(destination.address);
   const family = destination.family === 'IPv4' ? FAMILY_V4 : destination.family === 'IPv6' ? FAMILY_V6 : 0;
   if (!ip || ip.length !== (family === FAMILY_V4 ? 4 : 16)) {
@@ -77,6 +91,11 @@ export function mint(destination: TransportAddress, keyring: Keyring, now: numbe
   nonce.copy(plaintext, PT_NONCE);
 
   const key = keyring.minting;
+  if (sealer !== undefined) {
+    if (sealer.keyId !== key.id) throw new RangeError(`the sealer seals with key ${sealer.keyId}; the keyring mints with key ${key.id}`);
+    const { ufrag, pwd } = sealer.seal(plaintext);
+    return { ufrag, pwd, keyId: key.id };
+  }
   const header = Buffer.from([TOKEN_VERSION, key.id]);
   const ufrag = toIceChars(key.seal(header, plaintext));
   return { ufrag, pwd: key.password(ufrag), keyId: key.id };

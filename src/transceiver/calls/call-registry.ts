@@ -13,7 +13,7 @@ import type { DtlsCrypto } from '../../core/dtls/index.ts';
 import type { PeerDataOptions } from '../../core/peer/index.ts';
 import { DEFAULT_LOCAL_MAX_MESSAGE_SIZE, SdpErrorCode, analyzeOffer, buildAnswer, dtlsRole } from '../../core/sdp/index.ts';
 import { mint } from '../../core/token/index.ts';
-import type { Keyring } from '../../core/token/index.ts';
+import type { Keyring, TokenSealer } from '../../core/token/index.ts';
 import type { LogFields, Logger } from '../../common/log.ts';
 import type { CallIds } from './call-id.ts';
 import { callQuality } from './call-quality.ts';
@@ -30,6 +30,8 @@ import type { TransceiverMetrics } from '../transceiver-metrics.ts';
 
 export interface CallRegistryOptions {
   readonly keyring: Keyring;
+  /** Seals the tokens minted with the keyring's minting key (calls/native-token-sealer.ts); default the key's own (node:crypto). */
+  readonly tokenSealer?: TokenSealer;
   /** Sealed into every token: where relays send this call's packets. */
   readonly mediaAddress: TransportAddress;
   /** Advertised as candidates, in preference order. */
@@ -154,7 +156,7 @@ export class CallRegistry implements CallService {
     const o = this.#o;
     const now = o.clock();
     // The token's issue time is wall-clock: relays on other hosts check its age (DESIGN.md).
-    const token = mint(o.mediaAddress, o.keyring, o.wallClock(), o.rng);
+    const token = mint(o.mediaAddress, o.keyring, o.wallClock(), o.rng, o.tokenSealer);
     const id = o.callIds?.next(o.wallClock()) ?? `rtc_${o.rng.bytes(12).toString('hex')}`;
     // RFC 3550 §8.1: a random SSRC; 0 is avoided because some stacks treat it as "unset".
     const ssrc = o.rng.bytes(4).readUInt32BE(0) || 1;
