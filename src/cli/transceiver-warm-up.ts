@@ -11,8 +11,8 @@
 // transceiver's Session in one process; `parley transceiver` runs it before startTransceiver opens
 // any socket. Not here: the Node flags (src/transceiver/node-flags.ts).
 import type { TransportAddress } from '../core/address.ts';
-import { DtlsClientStart, generateCertificate } from '../core/dtls/index.ts';
-import type { DtlsCertificate, DtlsClientStarts, DtlsCrypto } from '../core/dtls/index.ts';
+import { generateCertificate } from '../core/dtls/index.ts';
+import type { DtlsCertificate, DtlsCrypto } from '../core/dtls/index.ts';
 import { drain } from '../core/output.ts';
 import type { Rng } from '../core/rng.ts';
 import { analyzeOffer, buildAnswer } from '../core/sdp/index.ts';
@@ -27,7 +27,6 @@ import { offerSessionOptions } from '../transceiver/calls/offer-session.ts';
 import { Session } from '../transceiver/calls/session.ts';
 import type { SessionPath } from '../transceiver/calls/session-paths.ts';
 import { createEchoHandler } from '../transceiver/handlers/echo.ts';
-import { MAX_PREPARE_PIECES } from '../transceiver/media/endpoint.ts';
 
 export interface WarmUpOptions {
   /** The process's own certificate and crypto: the warm-up runs the objects real calls use. */
@@ -157,11 +156,6 @@ function oneCall(o: WarmUpOptions, keyring: Keyring, sealer: TokenSealer | undef
     );
   };
   try {
-    // The media endpoint's idle passes between the answer and the first check; every other
-    // DTLS-client call takes a start made ahead, as a real one does when the pool has one.
-    const starts: DtlsClientStarts | undefined =
-      i % 4 === 0 ? { take: (t) => new DtlsClientStart({ rng: o.rng, x25519: o.dtlsCrypto.x25519 }, t) } : undefined;
-    for (let pass = 0; pass < MAX_PREPARE_PIECES && session.preparable; pass++) session.prepare(now, starts);
     client.acceptAnswer(answer, now);
     flush();
     for (let turn = 0; turn < MAX_TURNS && !echoed; turn++) {

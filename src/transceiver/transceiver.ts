@@ -128,7 +128,6 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
   // generating a key per call would cost the offer path for nothing.
   const certificate = o.certificate ?? generateCertificate(undefined, o.dtlsKey);
   const clock = o.clock ?? systemClock;
-  const dtlsCrypto = transceiverDtlsCrypto(o.dtlsCrypto);
   // The registry observes the endpoint's sessions (MediaEndpoint.observe) once it is made.
   const endpoint = await MediaEndpoint.bind({
     bind: o.media,
@@ -139,7 +138,6 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     bufferBytes: o.udpBufferBytes,
     io: o.mediaIo,
     batchUs: o.mediaBatchUs,
-    dtlsClientStarts: { rng, x25519: dtlsCrypto.x25519 },
   });
   // Port 0 (tests) binds an ephemeral port: the token must carry the real one.
   const mediaAddress: TransportAddress = { ...o.media, port: endpoint.address.port };
@@ -187,7 +185,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     setupTimeoutMs: o.setupTimeoutMs,
     handlerSetupTimeoutMs: o.handlerSetupTimeoutMs,
     srtpTransform: o.srtpTransform,
-    dtlsCrypto,
+    dtlsCrypto: transceiverDtlsCrypto(o.dtlsCrypto),
     tokenEnded: o.tokenEnded,
     locationOf: o.locationOf,
   });

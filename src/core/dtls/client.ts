@@ -10,13 +10,20 @@ import { generateEphemeral } from './ecdhe.ts';
 import type { EphemeralKey } from './ecdhe.ts';
 import { AlertDescription, DtlsCode, DtlsError, fail } from './errors.ts';
 import type { FlightEntry } from './flight.ts';
-import { ourClientHello } from './client-start.ts';
-import type { DtlsClientStart } from './client-start.ts';
-import { ExtensionType, GROUP_PREFERENCE, NamedGroup, parseExtensions, POINT_FORMAT_UNCOMPRESSED, srtpProfileName } from './extensions.ts';
+import {
+  clientHelloExtensions,
+  ExtensionType,
+  GROUP_PREFERENCE,
+  NamedGroup,
+  parseExtensions,
+  POINT_FORMAT_UNCOMPRESSED,
+  srtpProfileName,
+} from './extensions.ts';
 import type { SrtpProfileName } from './extensions.ts';
 import {
   CERT_TYPE,
   encodeCertificate,
+  encodeClientHello,
   encodeSigned,
   HandshakeType,
   parseCertificate,
@@ -68,16 +75,9 @@ export class ClientHandshake implements HandshakeRole {
     return false;
   }
 
-  /** Sends the first ClientHello: `ahead`'s random, body and key share when it gives them (DtlsClientStart.take, which spends it), else new ones. */
-  start(now: number, ahead?: DtlsClientStart): void {
-    const parts = ahead?.take(this.#host.cipherSuites, this.#host.srtpProfiles);
-    if (parts === undefined) {
-      this.#clientRandom = this.#host.rng.bytes(32);
-      return this.#sendClientHello(Buffer.alloc(0), now);
-    }
-    this.#clientRandom = parts.random;
-    this.#x25519Ahead = parts.keyShare;
-    this.#sendHelloBody(parts.helloBody, now);
+  start(now: number): void {
+    this.#clientRandom = this.#host.rng.bytes(32);
+    this.#sendClientHello(Buffer.alloc(0), now);
   }
 
   /** X25519 first in our preference and every traced WebRTC peer's pick: its key is made while we wait. */
@@ -86,10 +86,15 @@ export class ClientHandshake implements HandshakeRole {
   }
 
   #sendClientHello(cookie: Buffer, now: number): void {
-    this.#sendHelloBody(ourClientHello(this.#clientRandom, cookie, this.#host.cipherSuites, this.#host.srtpProfiles), now);
-  }
-
-  #sendHelloBody(body: Buffer, now: number): void {
+    const body = encodeClientHello({
+      version: DTLS12,
+      random: this.#clientRandom,
+      sessionId: Buffer.alloc(0),
+      cookie,
+      cipherSuites: this.#host.cipherSuites.map((s) => s.id),
+      compressionMethods: [0],
+      extensions: clientHelloExtensions(this.#host.srtpProfiles),
+    });
     const seq = this.#host.nextMessageSeq();
     // RFC 6347 §4.2.1: the transcript starts with the ClientHello that carries the cookie.
     this.#transcript.reset();

@@ -7,12 +7,11 @@
 // Just past 400 lines because epochs, replay windows, alerts and flight retransmission act on the
 // same record state in one handle/poll cycle; the handshakes and the ciphers are already apart.
 import { nodePeerKeys, parseFingerprint } from './certificate.ts';
-import type { DtlsClientStart } from './client-start.ts';
 import { ClientHandshake } from './client.ts';
 import { nodeX25519 } from './ecdhe.ts';
 import { AlertDescription, DTLS_DROPS, DtlsCode, DtlsError } from './errors.ts';
 import type { DtlsDropReason } from './errors.ts';
-import { srtpKeyingLength } from './extensions.ts';
+import { SrtpProfile, srtpKeyingLength } from './extensions.ts';
 import type { SrtpProfileName } from './extensions.ts';
 import { packFlight, RetransmitTimer } from './flight.ts';
 import type { FlightEntry } from './flight.ts';
@@ -25,14 +24,16 @@ import { AeadRecordCipher, ContentType, DTLS10, DTLS12, encodeRecord, MAX_PLAINT
 import type { DtlsRecord, RecordAeadFactory } from './record.ts';
 import { ReplayWindow } from '../replay-window.ts';
 import { ServerHandshake } from './server.ts';
-import { offeredSettings } from './settings.ts';
 import { keyKind, nodeSigner } from './signature.ts';
+import { CIPHER_SUITES } from './suites.ts';
+import type { CipherSuite } from './suites.ts';
 import type { DtlsEvent, DtlsOptions, DtlsState, HandshakeHost, HandshakeRole, SessionSecrets } from './types.ts';
 
 /** The whole handshake must finish within this long after it starts, or it fails. */
 export const HANDSHAKE_BUDGET_MS = 30_000;
 export const DEFAULT_MTU = 1200;
 const MIN_MTU = 64;
+const DEFAULT_PROFILES: SrtpProfileName[] = ['SRTP_AES128_CM_HMAC_SHA1_80', 'SRTP_AEAD_AES_128_GCM'];
 /**
  * A peer resending its flight sends several datagrams at once (OpenSSL: one per message); we
  * answer the burst with one resend of ours, not one per datagram.
@@ -91,7 +92,10 @@ export class DtlsEndpoint {
     if (remote === undefined) throw invalid('remoteFingerprint must be a SHA-1/256/384/512 fingerprint like AB:CD:…');
     const mtu = opts.mtu ?? DEFAULT_MTU;
     if (!Number.isInteger(mtu) || mtu < MIN_MTU || mtu > 65507) throw invalid(`mtu must be an integer in ${MIN_MTU}..65507`);
-    const offered = offeredSettings(opts);
+    const profiles = opts.srtpProfiles ?? DEFAULT_PROFILES;
+    if (profiles.length === 0 || !profiles.every((p) => p in SrtpProfile)) throw invalid('srtpProfiles must name known SRTP profiles');
+    const suites = opts.cipherSuites === undefined ? CIPHER_SUITES : opts.cipherSuites.map((n) => CIPHER_SUITES.find((s) => s.name === n));
+    if (suites.length === 0 || suites.some((s) => s === undefined)) throw invalid('cipherSuites must name suites of ours');
     this.#role = opts.role;
     this.#onDrop = opts.onDrop;
     this.#recordAead = opts.recordAead;
@@ -106,9 +110,9 @@ export class DtlsEndpoint {
       prf: this.#prf,
       peerKeys: opts.peerKeys ?? nodePeerKeys,
       signer: opts.signer ?? nodeSigner,
-      srtpProfiles: offered.srtpProfiles,
+      srtpProfiles: profiles.map((p) => SrtpProfile[p]),
       cookie: typeof opts.cookie === 'function' ? opts.cookie : () => opts.cookie === true,
-      cipherSuites: offered.suites,
+      cipherSuites: suites as CipherSuite[],
     });
     this.#handshake = opts.role === 'client' ? new ClientHandshake(host) : new ServerHandshake(host);
   }
@@ -127,16 +131,13 @@ export class DtlsEndpoint {
    * state stays 'new' — so that start() only has to send it; and makes its X25519 key share, which
    * answering the server's flight then need not. For an owner with idle time before it
    * may speak (the ICE-lite side waits for the peer to prove its address, issue #19): the flight is
-   * ready when that happens (issue #18). With `ahead` (a start made before the call, which this
-   * spends) the random, the ClientHello body and the key share are its own, when it was made for
-   * the suites and SRTP profiles this endpoint offers (DtlsClientStart.take); else they are made
-   * here. Server: a no-op (it waits for a ClientHello), `ahead` left unspent. Idempotent.
+   * ready when that happens (issue #18). Server: a no-op (it waits for a ClientHello). Idempotent.
    */
-  prepare(now: number, ahead?: DtlsClientStart): void {
+  prepare(now: number): void {
     if (this.#state !== 'new' || this.#role !== 'client' || this.#prepared !== undefined) return;
     this.#prepared = [];
     this.#guard(() => {
-      this.#handshake.start(now, ahead);
+      this.#handshake.start(now);
       this.#handshake.prepareAhead?.();
     });
   }

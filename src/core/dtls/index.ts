@@ -2,8 +2,6 @@
 // surface; everything else under src/core/dtls is internal. See docs/dtls.md.
 export { DtlsEndpoint } from './endpoint.ts';
 export { generateCertificate } from './certificate.ts';
-export { DtlsClientStart } from './client-start.ts';
-export type { ClientStartOptions, DtlsClientStarts } from './client-start.ts';
 export { DTLS_DROPS, DTLS_ERRORS, DtlsCode, DtlsError } from './errors.ts';
 export type { DtlsDropReason } from './errors.ts';
 export type { X25519 } from './ecdhe.ts';

@@ -4,7 +4,6 @@ import type { Rng } from '../rng.ts';
 import type { X25519 } from './ecdhe.ts';
 import type { Tls12Prf } from './prf.ts';
 import type { DtlsCertificate, PeerKeys } from './certificate.ts';
-import type { DtlsClientStart } from './client-start.ts';
 import type { DtlsDropReason, DtlsFailure } from './errors.ts';
 import type { SrtpProfileName } from './extensions.ts';
 import type { FlightEntry } from './flight.ts';
@@ -110,8 +109,7 @@ export interface HandshakeHost {
 export interface HandshakeRole {
   /** True while a server still waits for a ClientHello it accepts (any message_seq restarts). */
   readonly awaitingFirstHello: boolean;
-  /** Client: sends the first ClientHello, with the parts of `ahead` when it fits (./client-start.ts). Server: ready for one. */
-  start(now: number, ahead?: DtlsClientStart): void;
+  start(now: number): void;
   /** Idle work while the first flight waits (DtlsEndpoint.prepare): the client makes its X25519 key share ahead. */
   prepareAhead?(): void;
   /** One complete handshake message, in message_seq order. Throws DtlsError on failure. */

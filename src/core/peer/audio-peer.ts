@@ -15,7 +15,6 @@ import { formatAddress } from '../address.ts';
 import type { TransportAddress } from '../address.ts';
 import { classify, isRtcp } from '../demux.ts';
 import { DtlsEndpoint } from '../dtls/index.ts';
-import type { DtlsClientStarts } from '../dtls/index.ts';
 import { IceLiteAgent } from '../ice/ice-lite-agent.ts';
 import type { DataChannelEvent } from '../datachannel/index.ts';
 import type { SansIo } from '../output.ts';
@@ -135,20 +134,17 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
   /**
    * Idle work between the answer and the first check (issue #18): the ICE-lite agent builds its
    * first request back (IceLiteAgent.prepare); as DTLS client, the ClientHello is built now, held
-   * until ICE lets DTLS start (#startDtlsIfConfirmed), which then only sends it — from a start
-   * taken from `starts` when one is at hand (made before the call: its random, ClientHello body
-   * and key share; DtlsEndpoint.prepare). Sends nothing. The DTLS part is a no-op as DTLS server
-   * or once DTLS exists (nothing is taken then); all of it when not live.
+   * until ICE lets DTLS start (#startDtlsIfConfirmed), which then only sends it. Sends nothing.
+   * The DTLS part is a no-op as DTLS server or once DTLS exists; all of it when not live.
    */
-  prepare(now: number, starts?: DtlsClientStarts): void {
+  prepare(now: number): void {
     if (!this.#live()) return;
     // One piece per call, the one needed first first: the owner runs the next one a turn later
     // (preparable), so a check that arrives meanwhile waits for one piece at most.
     if (this.#lite?.preparable) return this.#lite.prepare();
     if (this.#dtls || this.#o.dtlsRole !== 'client') return;
-    const dtls = this.#newDtls(now);
-    this.#dtls = dtls;
-    dtls?.prepare(now, starts?.take(now));
+    this.#dtls = this.#newDtls(now);
+    this.#dtls?.prepare(now);
   }
 
   /** Whether prepare() has idle work left: the ICE-lite agent's (the next request back, a held answer to sign), or the DTLS client's ClientHello. */

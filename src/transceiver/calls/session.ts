@@ -9,7 +9,7 @@
 // came through, and every transmit says where to send (the relay the client last used).
 // Past 400 lines because the call's deadlines, handler hand-offs (audio, channels, events, DTMF,
 // marks) and path following act on one state in one handle/poll cycle; the peer itself is core/peer.
-import type { DtlsCertificate, DtlsClientStarts, DtlsDropReason } from '../../core/dtls/index.ts';
+import type { DtlsCertificate, DtlsDropReason } from '../../core/dtls/index.ts';
 import type { IceLiteCounter } from '../../core/ice/index.ts';
 import type { SansIo } from '../../core/output.ts';
 import { AudioPeer } from '../../core/peer/index.ts';
@@ -317,15 +317,14 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
 
   /**
    * Idle work once the answer is out and before the first check (issue #18): the peer builds what
-   * it will send first (AudioPeer.prepare), as DTLS client from a start taken from `starts` when
-   * one is at hand; nothing is sent. Idempotent.
+   * it will send first (AudioPeer.prepare); nothing is sent. Idempotent.
    */
-  prepare(now: number, starts?: DtlsClientStarts): void {
+  prepare(now: number): void {
     if (this.#state === 'closed') return;
     this.#driving = true;
     this.#now = now;
     try {
-      this.#peer.prepare(now, starts);
+      this.#peer.prepare(now);
       this.#takePeerEvents(now);
     } finally {
       this.#driving = false;

@@ -33,8 +33,6 @@ import type { EndpointDropReason, TransceiverMetrics } from '../transceiver-metr
 import { DEFAULT_UDP_BUFFER_BYTES } from './media-socket.ts';
 import type { MediaIo, MediaPeer, MediaSocket, MediaSocketOptions } from './media-socket.ts';
 import { bindMediaSocket } from './media-socket-native.ts';
-import { DtlsClientStartPool } from './dtls-client-starts.ts';
-import type { ClientStartOptions } from '../../core/dtls/index.ts';
 
 export { DEFAULT_UDP_BUFFER_BYTES };
 
@@ -58,12 +56,6 @@ export interface MediaEndpointOptions {
   readonly io?: MediaIo;
   /** Batch window of the native socket in µs (--media-batch-us); default DEFAULT_MEDIA_BATCH_US. */
   readonly batchUs?: number;
-  /**
-   * Issue #18: keep DTLS client starts made ahead (media/dtls-client-starts.ts) with this Rng and
-   * X25519 — the calls' own — for the sessions in the DTLS client role to take when prepared.
-   * None when absent: those sessions make their ClientHello and key share when prepared.
-   */
-  readonly dtlsClientStarts?: ClientStartOptions;
 }
 
 /** Who wants to hear about the sessions the endpoint carries (the call registry; observe()). */
@@ -75,7 +67,7 @@ export interface SessionObserver {
 }
 
 /** Session.prepare passes one #prepareLater runs at most: a session's idle work is two or three pieces, and a bug cannot spin. */
-export const MAX_PREPARE_PIECES = 4;
+const MAX_PREPARE_PIECES = 4;
 
 interface Entry {
   readonly session: Session;
@@ -128,8 +120,6 @@ export class MediaEndpoint {
   #timer: Timer | undefined;
   #timerAt = Infinity;
   #closed: Promise<void> | undefined;
-  /** DTLS client starts made ahead (MediaEndpointOptions.dtlsClientStarts), handed to Session.prepare. */
-  readonly #starts: DtlsClientStartPool | undefined;
   /** Return headers per path object: a session reuses its selected path for every packet. */
   readonly #headers = new WeakMap<SessionPath, Buffer>();
   /** Client key per path object, for the ownership check of every transmit (#transmit). */
@@ -139,7 +129,6 @@ export class MediaEndpoint {
   private constructor(o: MediaEndpointOptions) {
     this.#o = o;
     this.address = o.bind;
-    this.#starts = o.dtlsClientStarts && new DtlsClientStartPool({ ...o.dtlsClientStarts, clock: o.clock });
   }
 
   /** Binds the UDP socket. Rejects when the address cannot be bound. */
@@ -164,7 +153,6 @@ export class MediaEndpoint {
     };
     this.#socket = await bindMediaSocket(o.io ?? 'dgram', so, { batchUs: o.batchUs, urgentOffset: RELAY_HEADER_LENGTH });
     this.address = this.#socket.address;
-    this.#starts?.refill();
   }
 
   /** Adds an observer of session state and close; returns a function that removes it. */
@@ -215,7 +203,7 @@ export class MediaEndpoint {
     setImmediate(() => {
       entry.preparing = false;
       if (this.#entries.get(entry.session) !== entry) return;
-      this.#guard(entry, () => entry.session.prepare(this.#o.clock.now(), this.#starts));
+      this.#guard(entry, () => entry.session.prepare(this.#o.clock.now()));
       this.#service(entry);
       if (pieces > 1 && entry.session.preparable) this.#prepareLater(entry, pieces - 1);
     });
@@ -264,7 +252,6 @@ export class MediaEndpoint {
     this.#closed ??= (async () => {
       this.#timer?.cancel();
       this.#timer = undefined;
-      this.#starts?.close();
       await this.#socket.close();
     })();
     return this.#closed;
@@ -456,13 +443,9 @@ export class MediaEndpoint {
       // at the end of the batch.
       this.#socket.flush();
       for (const ob of this.#observers) ob.sessionState(entry.session);
-      // A call's setup is over when it connects (or closes): the starts it may have taken are
-      // made again now, not in the window between an answer and its first check.
-      if (entry.session.state === 'connected') this.#starts?.refill();
     } else if (e.type === 'closed') {
       this.#remove(entry);
       for (const ob of this.#observers) ob.sessionClosed(entry.session, e.reason);
-      this.#starts?.refill();
     }
   }
 
