@@ -118,3 +118,13 @@ test('literalStart: the required literal start of an anchored rule, or undefined
   // parseSdp execs once where sdp-transform tests and matches: the same only without g or y.
   for (const rules of Object.values(GRAMMAR)) for (const r of rules) assert.equal(r.reg.flags, '', r.reg.source);
 });
+
+test('offers naming thousands of unknown attributes (past the per-name rule cache) still parse exactly as sdp-transform', () => {
+  // Hostile input: every offer names attributes never seen, so the cache of candidate rules per
+  // name fills and is cleared again; known attributes after that must still find their rules.
+  for (let round = 0; round < 4; round++) {
+    const junk = Array.from({ length: 400 }, (_, i) => `a=x-hostile-${round}-${i}:${i}`).join('\r\n');
+    same(`${CHROME.trimEnd()}\r\n${junk}\r\na=rtcp-mux\r\na=ice-ufrag:0123\r\n`);
+  }
+  same(CHROME);
+});
