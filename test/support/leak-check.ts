@@ -45,7 +45,14 @@ if (!inRunnerParent) {
     // The root's hook context is a TestContext (the type also admits a SuiteContext).
     (root as TestContext).after(async () => {
       await settle(() => leaks(baseline, baselinePids, 'children').clean);
-      const found = leaks(baseline, baselinePids, 'all');
+      let found = leaks(baseline, baselinePids, 'all');
+      // A garbage collection during the scan of /proc can queue work for the next turn: N-API
+      // finalizers of native objects (keys, sessions) run from an Immediate that V8's GC asks
+      // Node for. Such a one-turn resource is not a leak: settle once more and look again.
+      if (!found.clean) {
+        await settle(() => leaks(baseline, baselinePids, 'children').clean);
+        found = leaks(baseline, baselinePids, 'all');
+      }
       if (found.clean) return;
       for (const p of found.processes) {
         try {
