@@ -8,12 +8,9 @@
 // (PLC) instead, so "recovered by FEC" counts frames decoded from a following SILK or hybrid
 // packet (a CELT-only packet never carries FEC, RFC 6716 §3.1) — see isFecCapable.
 // Not here: the fallback when libopus is missing (handlers/pcm.ts repeats the last frame faded).
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { nativeAddonLoader } from '../common/native-addon.ts';
 import { MediaError, MediaErrorCode } from './errors.ts';
 import type { OpusApplication, PcmRate } from './opus.ts';
-
-export const OPUS_ADDON_PATH = new URL('../../native/build/Release/parley_opus.node', import.meta.url).pathname;
 
 export interface OpusAddon {
   available(): true | string;
@@ -43,23 +40,15 @@ export interface RecoveringDecoder {
   conceal(): Int16Array;
 }
 
-let loaded: OpusAddon | Error | undefined;
-
 /** The addon with a usable libopus, or why not (not built, not Linux, no libopus.so.0). Cached. */
-export function loadOpusAddon(): OpusAddon | Error {
-  if (loaded) return loaded;
-  if (process.platform !== 'linux')
-    return (loaded = new Error(`the native Opus decoder is built on Linux only (this is ${process.platform})`));
-  if (!existsSync(OPUS_ADDON_PATH)) return (loaded = new Error(`${OPUS_ADDON_PATH} is not built (npm ci builds it with node-gyp)`));
-  try {
-    const a = createRequire(import.meta.url)(OPUS_ADDON_PATH) as OpusAddon;
+export const loadOpusAddon = nativeAddonLoader<OpusAddon>({
+  file: 'parley_opus.node',
+  what: 'the native Opus decoder',
+  check: (a) => {
     const ok = a.available();
-    loaded = ok === true ? a : new Error(`libopus is not usable: ${ok}`);
-  } catch (err) {
-    loaded = new Error(`cannot load ${OPUS_ADDON_PATH}: ${(err as Error).message}`);
-  }
-  return loaded;
-}
+    return ok === true ? undefined : `libopus is not usable: ${ok}`;
+  },
+});
 
 /** RFC 6716 §3.1: TOC configs 0-15 are SILK-only or hybrid, the modes that carry LBRR (FEC) data. */
 export function isFecCapable(packet: Buffer): boolean {

@@ -7,8 +7,7 @@
 // addon's table as its flow index (native-flow-index.ts) — the only copy on this datapath.
 // Counters the loop threads count go to the native half of the worker's stats array
 // (stats.ts NATIVE_STATS_BASE), written by one loop thread only.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { nativeAddonLoader } from '../common/native-addon.ts';
 import type { TransportAddress } from '../core/address.ts';
 import { NATIVE_COUNTERS, NATIVE_MISS_FIELDS, RELAY_ADDON_ABI } from '../contracts/relay-native.ts';
 import type { Bound, Datapath, DatapathEvents, DatapathOptions, LoopFirstChecks } from './datapath.ts';
@@ -17,8 +16,6 @@ import type { NativeCheckCalls } from './first-check.ts';
 import type { NativeTableCalls } from './native-flow-index.ts';
 import { NativeFlowIndex } from './native-flow-index.ts';
 import { NATIVE_STATS_BASE, STATS_SLOTS, Slot, dropSlot, nativeCounterSlots } from './stats.ts';
-
-export const NATIVE_ADDON_PATH = new URL('../../native/build/Release/parley_relay.node', import.meta.url).pathname;
 
 interface OpenResult {
   readonly handle: object;
@@ -70,23 +67,13 @@ export interface NativeAddon extends NativeTableCalls, NativeCheckCalls {
 const MISS_FIELDS = NATIVE_MISS_FIELDS.length;
 const Miss = Object.fromEntries(NATIVE_MISS_FIELDS.map((f, i) => [f, i])) as Record<(typeof NATIVE_MISS_FIELDS)[number], number>;
 
-let loaded: NativeAddon | Error | undefined;
-
-/** The addon, or why it cannot be used (not built, not Linux, fails to load). Cached. */
-export function loadNativeAddon(): NativeAddon | Error {
-  if (loaded) return loaded;
-  if (process.platform !== 'linux') return (loaded = new Error(`the native datapath is Linux-only (this is ${process.platform})`));
-  if (!existsSync(NATIVE_ADDON_PATH)) return (loaded = new Error(`${NATIVE_ADDON_PATH} is not built (npm ci builds it with node-gyp)`));
-  try {
-    const a = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
-    if (a.COUNTERS !== NATIVE_COUNTERS.length || a.ABI !== RELAY_ADDON_ABI)
-      return (loaded = new Error(`${NATIVE_ADDON_PATH} is stale; rebuild it (npm run build:native)`));
-    loaded = a;
-  } catch (err) {
-    loaded = new Error(`cannot load ${NATIVE_ADDON_PATH}: ${(err as Error).message}`);
-  }
-  return loaded;
-}
+/** The addon, or why it cannot be used (not built, not Linux, fails to load, stale). Cached. */
+export const loadNativeAddon = nativeAddonLoader<NativeAddon>({
+  file: 'parley_relay.node',
+  what: 'the native datapath',
+  check: (a) =>
+    a.COUNTERS !== NATIVE_COUNTERS.length || a.ABI !== RELAY_ADDON_ABI ? 'stale; rebuild it (npm run build:native)' : undefined,
+});
 
 export class NativeDatapath implements Datapath<FlowView> {
   readonly #o: DatapathOptions;

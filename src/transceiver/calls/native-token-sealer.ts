@@ -5,12 +5,9 @@
 // as TokenKey for every plaintext (test/transceiver/native-token-sealer.test.ts); TokenKey's stay
 // the fallback where the addon is not built. Not here: the plaintext, its checks and its nonce
 // (token.ts mint).
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { nativeAddonLoader } from '../../common/native-addon.ts';
 import { TOKEN_CHARS } from '../../core/token/index.ts';
 import type { Keyring, TokenKey, TokenSealer } from '../../core/token/index.ts';
-
-export const TOKEN_ADDON_PATH = new URL('../../../native/build/Release/parley_token.node', import.meta.url).pathname;
 
 /** The addon's functions (native/src/token_native.c). */
 export interface TokenAddon {
@@ -20,21 +17,8 @@ export interface TokenAddon {
   seal(key: object, plaintext: Buffer): string;
 }
 
-let loaded: TokenAddon | Error | undefined;
-
 /** The addon, or why it cannot be used (not built, not Linux, fails to load). Cached. */
-export function loadTokenAddon(): TokenAddon | Error {
-  if (loaded) return loaded;
-  if (process.platform !== 'linux')
-    return (loaded = new Error(`the native token mint is built on Linux only (this is ${process.platform})`));
-  if (!existsSync(TOKEN_ADDON_PATH)) return (loaded = new Error(`${TOKEN_ADDON_PATH} is not built (npm ci builds it with node-gyp)`));
-  try {
-    loaded = createRequire(import.meta.url)(TOKEN_ADDON_PATH) as TokenAddon;
-  } catch (err) {
-    loaded = new Error(`cannot load ${TOKEN_ADDON_PATH}: ${(err as Error).message}`);
-  }
-  return loaded;
-}
+export const loadTokenAddon = nativeAddonLoader<TokenAddon>({ file: 'parley_token.node', what: 'the native token mint' });
 
 /** Seals with `key` through the addon. */
 export function nativeTokenSealer(addon: TokenAddon, key: TokenKey): TokenSealer {

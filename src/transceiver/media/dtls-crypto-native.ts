@@ -8,17 +8,14 @@
 // "Native signature"). The transceiver hands them to every DTLS endpoint when the addon is built;
 // node:crypto's stay the fallback.
 // Not here: addon loading in src/core (the core stays free of it; it takes an X25519).
+import { nativeAddonLoader } from '../../common/native-addon.ts';
 import type { KeyObject } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { X25519 } from '../../core/dtls/ecdhe.ts';
 import type { Tls12Prf } from '../../core/dtls/prf.ts';
 import type { PeerKeys } from '../../core/dtls/certificate.ts';
 import { nodeSigner } from '../../core/dtls/signature.ts';
 import type { Signer } from '../../core/dtls/signature.ts';
 import type { AuthKind } from '../../core/dtls/suites.ts';
-
-export const DTLS_CRYPTO_ADDON_PATH = new URL('../../../native/build/Release/parley_dtls_crypto.node', import.meta.url).pathname;
 
 /** The addon's functions (native/src/dtls_crypto.c). */
 export interface DtlsCryptoAddon {
@@ -40,22 +37,8 @@ export interface DtlsCryptoAddon {
   sign(key: object, sha384: boolean, pss: boolean, data: Uint8Array): Buffer;
 }
 
-let loaded: DtlsCryptoAddon | Error | undefined;
-
 /** The addon, or why it cannot be used (not built, not Linux, fails to load). Cached. */
-export function loadDtlsCryptoAddon(): DtlsCryptoAddon | Error {
-  if (loaded) return loaded;
-  if (process.platform !== 'linux')
-    return (loaded = new Error(`the native DTLS crypto is built on Linux only (this is ${process.platform})`));
-  if (!existsSync(DTLS_CRYPTO_ADDON_PATH))
-    return (loaded = new Error(`${DTLS_CRYPTO_ADDON_PATH} is not built (npm ci builds it with node-gyp)`));
-  try {
-    loaded = createRequire(import.meta.url)(DTLS_CRYPTO_ADDON_PATH) as DtlsCryptoAddon;
-  } catch (err) {
-    loaded = new Error(`cannot load ${DTLS_CRYPTO_ADDON_PATH}: ${(err as Error).message}`);
-  }
-  return loaded;
-}
+export const loadDtlsCryptoAddon = nativeAddonLoader<DtlsCryptoAddon>({ file: 'parley_dtls_crypto.node', what: 'the native DTLS crypto' });
 
 /** X25519 through the addon. */
 export function nativeX25519(addon: DtlsCryptoAddon): X25519 {

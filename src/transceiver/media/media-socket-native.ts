@@ -6,14 +6,11 @@
 // or a microtask after a timer or a handler queued them). While no media flows (at start; one second
 // without it) the JS thread reads the socket itself instead, without the thread hop (the addon's
 // header). The endpoint sees the same MediaSocket as with dgram.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { nativeAddonLoader } from '../../common/native-addon.ts';
 import type { TransportAddress } from '../../core/address.ts';
 import { ipToBytes } from '../../core/address.ts';
 import { DgramMediaSocket, PeerCache, checkBufferSizes } from './media-socket.ts';
 import type { MediaIo, MediaPeer, MediaSocket, MediaSocketOptions } from './media-socket.ts';
-
-export const MEDIA_SOCKET_ADDON_PATH = new URL('../../../native/build/Release/parley_media_socket.node', import.meta.url).pathname;
 
 /**
  * Default batch window, measured with bench:calls at 200 calls (docs/performance.md, three
@@ -60,24 +57,12 @@ export interface MediaSocketAddon {
   close(h: object): void;
 }
 
-let loaded: MediaSocketAddon | Error | undefined;
-
-/** The addon, or why it cannot be used (not built, not Linux, fails to load). Cached. */
-export function loadMediaSocketAddon(): MediaSocketAddon | Error {
-  if (loaded) return loaded;
-  if (process.platform !== 'linux') return (loaded = new Error(`the native media socket is Linux-only (this is ${process.platform})`));
-  if (!existsSync(MEDIA_SOCKET_ADDON_PATH))
-    return (loaded = new Error(`${MEDIA_SOCKET_ADDON_PATH} is not built (npm ci builds it with node-gyp)`));
-  try {
-    const a = createRequire(import.meta.url)(MEDIA_SOCKET_ADDON_PATH) as MediaSocketAddon;
-    if (a.RX_META !== 8 || a.TX_META !== 8)
-      return (loaded = new Error(`${MEDIA_SOCKET_ADDON_PATH} is stale (metadata layout); rebuild it`));
-    loaded = a;
-  } catch (err) {
-    loaded = new Error(`cannot load ${MEDIA_SOCKET_ADDON_PATH}: ${(err as Error).message}`);
-  }
-  return loaded;
-}
+/** The addon, or why it cannot be used (not built, not Linux, fails to load, stale). Cached. */
+export const loadMediaSocketAddon = nativeAddonLoader<MediaSocketAddon>({
+  file: 'parley_media_socket.node',
+  what: 'the native media socket',
+  check: (a) => (a.RX_META !== 8 || a.TX_META !== 8 ? 'stale (metadata layout); rebuild it (npm run build:native)' : undefined),
+});
 
 /** A destination as the addon reads it: port, v6, then the address bytes as 4 words. */
 type Destination = Uint32Array;

@@ -6,11 +6,8 @@
 // napi external and are freed (and cleansed) when this object is collected. SrtpSession keeps
 // index estimation, replay and per-SSRC state in TypeScript.
 // Not here: addon loading in src/core (the core stays free of it; it takes a factory).
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { nativeAddonLoader } from '../../common/native-addon.ts';
 import type { DirectionKeys, SrtpProfileName, SrtpTransform, SrtpTransformFactory } from '../../core/srtp/index.ts';
-
-export const SRTP_ADDON_PATH = new URL('../../../native/build/Release/parley_srtp.node', import.meta.url).pathname;
 
 const CM_TAG = 10; // RFC 3711 §4.2.1: HMAC-SHA1 truncated to 80 bits
 const GCM_TAG = 16; // RFC 7714 §12
@@ -42,26 +39,16 @@ export interface SrtpAddon {
   aeadOpen(ctx: Ctx, nonce: Buffer, aad: Buffer, sealed: Buffer, out: Buffer, outOffset: number): number | undefined;
 }
 
-let loaded: SrtpAddon | Error | undefined;
-
-/** The addon, or why it cannot be used (not built, not Linux, fails to load). Cached. */
-export function loadSrtpAddon(): SrtpAddon | Error {
-  if (loaded) return loaded;
-  if (process.platform !== 'linux')
-    return (loaded = new Error(`the native SRTP transform is built on Linux only (this is ${process.platform})`));
-  if (!existsSync(SRTP_ADDON_PATH)) return (loaded = new Error(`${SRTP_ADDON_PATH} is not built (npm ci builds it with node-gyp)`));
-  try {
-    const a = createRequire(import.meta.url)(SRTP_ADDON_PATH) as SrtpAddon;
-    // A build from before the last export was added (AES-CM SRTCP, then GCM, then the DTLS record AEAD) is stale.
-    if (typeof a.unprotectRtcp !== 'function' || typeof a.gcmUnprotectRtcp !== 'function' || typeof a.aeadOpen !== 'function') {
-      return (loaded = new Error(`${SRTP_ADDON_PATH} is stale; rebuild it`));
-    }
-    loaded = a;
-  } catch (err) {
-    loaded = new Error(`cannot load ${SRTP_ADDON_PATH}: ${(err as Error).message}`);
-  }
-  return loaded;
-}
+/** The addon, or why it cannot be used (not built, not Linux, fails to load, stale). Cached. */
+export const loadSrtpAddon = nativeAddonLoader<SrtpAddon>({
+  file: 'parley_srtp.node',
+  what: 'the native SRTP transform',
+  // A build from before the last export was added (AES-CM SRTCP, then GCM, then the DTLS record AEAD) is stale.
+  check: (a) =>
+    typeof a.unprotectRtcp !== 'function' || typeof a.gcmUnprotectRtcp !== 'function' || typeof a.aeadOpen !== 'function'
+      ? 'stale; rebuild it (npm run build:native)'
+      : undefined,
+});
 
 /** One profile's addon calls bound to one context; the two profiles differ in tag and trailer layout. */
 abstract class NativeTransform implements SrtpTransform {
