@@ -213,12 +213,12 @@ test(
   async () => {
     // The socket keeps each new IPv4 sender's send destination from the bytes it came with; the
     // senders differ in address (127.0.0.1, 127.0.0.2: both loopback) and in port.
-    let s: NativeMediaSocket | undefined;
+    const holder: { s?: NativeMediaSocket } = {};
     const opened = await open({
       urgentOffset: 0,
-      onDatagram: (msg, from) => s!.send(Buffer.from('re:'), Buffer.from(msg), from.socket),
+      onDatagram: (msg, from) => holder.s!.send(Buffer.from('re:'), Buffer.from(msg), from.socket),
     });
-    s = opened.s;
+    const s = (holder.s = opened.s);
     const senders: (Socket & { inbox: Buffer[] })[] = [];
     for (const address of ['127.0.0.1', '127.0.0.2', '127.0.0.1', '127.0.0.2']) {
       const sock = createSocket('udp4') as Socket & { inbox: Buffer[] };
