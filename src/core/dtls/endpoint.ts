@@ -52,17 +52,6 @@ const NO_DROPS = Object.freeze(Object.fromEntries(DTLS_DROPS.reasons.map((r) => 
 const ALERT_WARNING = 1;
 const ALERT_FATAL = 2;
 
-/**
- * parseFingerprint's digest for the last fingerprint text seen: a peer keeps its certificate from
- * call to call (browsers do, per origin), and the endpoints only read the digest.
- */
-let lastFingerprint: { text: string; digest: Buffer | undefined } = { text: '', digest: undefined };
-
-function remoteFingerprint(text: string): Buffer | undefined {
-  if (text !== lastFingerprint.text) lastFingerprint = { text, digest: parseFingerprint(text) };
-  return lastFingerprint.digest;
-}
-
 export class DtlsEndpoint {
   readonly #role: 'client' | 'server';
   readonly #mtu: number;
@@ -101,7 +90,7 @@ export class DtlsEndpoint {
     const kind = Buffer.isBuffer(cert?.der) && cert.privateKey?.type === 'private' ? keyKind(cert.privateKey) : undefined;
     if (kind === undefined) throw invalid('certificate must be an ECDSA or RSA DtlsCertificate (see generateCertificate)');
     if (typeof opts.rng?.bytes !== 'function') throw invalid('rng is required');
-    const remote = remoteFingerprint(opts.remoteFingerprint ?? '');
+    const remote = parseFingerprint(opts.remoteFingerprint ?? '');
     if (remote === undefined) throw invalid('remoteFingerprint must be a SHA-1/256/384/512 fingerprint like AB:CD:…');
     const mtu = opts.mtu ?? DEFAULT_MTU;
     if (!Number.isInteger(mtu) || mtu < MIN_MTU || mtu > 65507) throw invalid(`mtu must be an integer in ${MIN_MTU}..65507`);

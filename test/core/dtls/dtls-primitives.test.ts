@@ -316,3 +316,43 @@ test('ServerHello extensions, built once per answer: each answer says only what 
       }
   assert.equal(seen.size, 8);
 });
+
+test('parseFingerprint (one pass, no regular expression) agrees with the regex-and-hex reading on well-formed and damaged fingerprints', () => {
+  const model = (text: string): Buffer | undefined => {
+    const t = text.trim();
+    if (!/^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})*$/.test(t)) return undefined;
+    const d = Buffer.from(t.replaceAll(':', ''), 'hex');
+    return [20, 32, 48, 64].includes(d.length) ? d : undefined;
+  };
+  const fp = (bytes: Uint8Array, lower: boolean): string => {
+    const s = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':');
+    return lower ? s : s.toUpperCase();
+  };
+  const damage = fc.oneof(
+    fc.constant((s: string) => s),
+    fc.constant((s: string) => ` ${s}\t`),
+    fc.constant((s: string) => s.slice(1)),
+    fc.constant((s: string) => `${s}:`),
+    fc.constant((s: string) => s.replace(':', '-')),
+    fc.constant((s: string) => s.replace(':', '::')),
+    fc.constant((s: string) => s.replace(/[0-9a-f]/i, 'g')),
+    fc.constant((s: string) => s.replace(/[0-9a-f]/i, ' ')),
+    fc.constant((s: string) => s.replace(/[0-9a-f]/i, '\u0130')),
+    fc.constant((s: string) => s.replaceAll(':', '')),
+  );
+  fc.assert(
+    fc.property(
+      fc.constantFrom(1, 19, 20, 21, 32, 48, 64, 65),
+      fc.boolean(),
+      damage,
+      fc.uint8Array({ minLength: 65, maxLength: 65 }),
+      (n, lower, hurt, bytes) => {
+        const text = hurt(fp(bytes.subarray(0, n), lower));
+        assert.deepEqual(parseFingerprint(text), model(text), JSON.stringify(text));
+      },
+    ),
+    { numRuns: 2000 },
+  );
+  assert.equal(parseFingerprint(''), undefined);
+  assert.equal(parseFingerprint('zz'.padEnd(95, ':zz')), undefined);
+});
