@@ -60,7 +60,7 @@ export class DtlsEndpoint {
   readonly #transmits: Buffer[] = [];
   readonly #events: DtlsEvent[] = [];
   readonly #reassembler = new Reassembler();
-  /** RFC 6347 §4.1.2.6: a window of 64 records, as RFC 4303 §3.4.3 recommends; made with the read keys. */
+  /** RFC 6347 §4.1.2.6: a window of 64 records, as RFC 4303 §3.4.3 recommends; made at the first protected record. */
   #replay: ReplayWindow | undefined;
   readonly #timer = new RetransmitTimer();
   #state: DtlsState = 'new';
