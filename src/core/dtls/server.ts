@@ -273,6 +273,8 @@ export class ServerHandshake implements HandshakeRole {
       now,
       false,
     );
+    // The handshake is over: its messages are not needed again, and a call keeps its endpoint.
+    this.#transcript.reset();
     this.#expect = 'done';
     this.#host.connected(this.#profile!, secrets);
   }
