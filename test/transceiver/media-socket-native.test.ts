@@ -207,6 +207,40 @@ test(
   },
 );
 
+test(
+  'a reply to the MediaPeer a datagram came from reaches that sender (address and port), for several senders',
+  { skip, timeout: 20_000 },
+  async () => {
+    // The socket keeps each new IPv4 sender's send destination from the bytes it came with; the
+    // senders differ in address (127.0.0.1, 127.0.0.2: both loopback) and in port.
+    const holder: { s?: NativeMediaSocket } = {};
+    const opened = await open({
+      urgentOffset: 0,
+      onDatagram: (msg, from) => holder.s!.send(Buffer.from('re:'), Buffer.from(msg), from.socket),
+    });
+    const s = (holder.s = opened.s);
+    const senders: (Socket & { inbox: Buffer[] })[] = [];
+    for (const address of ['127.0.0.1', '127.0.0.2', '127.0.0.1', '127.0.0.2']) {
+      const sock = createSocket('udp4') as Socket & { inbox: Buffer[] };
+      sock.inbox = [];
+      sock.on('message', (m) => sock.inbox.push(m));
+      await new Promise<void>((r) => sock.bind(0, address, r));
+      senders.push(sock);
+    }
+    try {
+      for (let round = 0; round < 2; round++) senders.forEach((u, i) => u.send(Buffer.from([0x16, round, i]), s.address.port, '127.0.0.1'));
+      await waitFor(() => senders.every((u) => u.inbox.length === 2), 5000, 'a reply to each datagram');
+      senders.forEach((u, i) => {
+        for (let round = 0; round < 2; round++) assert.deepEqual(u.inbox[round], Buffer.from([...Buffer.from('re:'), 0x16, round, i]));
+      });
+      assert.equal(opened.counts.sendErrors, 0);
+    } finally {
+      await s.close();
+      for (const u of senders) await closeUdp(u);
+    }
+  },
+);
+
 test('sends queued in one pass leave together, header + payload, to each destination', { skip, timeout: 20_000 }, async () => {
   const { s, counts } = await open();
   const a = await udp();

@@ -259,6 +259,8 @@ export class ClientHandshake implements HandshakeRole {
     if (msg.body.length !== expected.length || !timingSafeEqual(msg.body, expected)) {
       throw new DtlsError(DtlsCode.badFinished, 'server Finished verify_data is wrong', AlertDescription.decryptError);
     }
+    // The handshake is over: its messages are not needed again, and a call keeps its endpoint.
+    this.#transcript.reset();
     this.#expect = 'done';
     this.#host.connected(this.#profile!, this.#secrets!);
   }

@@ -47,6 +47,8 @@ const MAX_EARLY_RECORDS = 8;
  */
 const RESERVED_LABELS = new Set(['client finished', 'server finished', 'master secret', 'extended master secret', 'key expansion']);
 const MAX_SEQ = 2 ** 48 - 1;
+/** Every drop reason at zero: each endpoint's counters start as a copy. */
+const NO_DROPS = Object.freeze(Object.fromEntries(DTLS_DROPS.reasons.map((r) => [r, 0])) as Record<DtlsDropReason, number>);
 const ALERT_WARNING = 1;
 const ALERT_FATAL = 2;
 
@@ -58,8 +60,8 @@ export class DtlsEndpoint {
   readonly #transmits: Buffer[] = [];
   readonly #events: DtlsEvent[] = [];
   readonly #reassembler = new Reassembler();
-  /** RFC 6347 §4.1.2.6: a window of 64 records, as RFC 4303 §3.4.3 recommends. */
-  readonly #replay = new ReplayWindow(64);
+  /** RFC 6347 §4.1.2.6: a window of 64 records, as RFC 4303 §3.4.3 recommends; made at the first protected record. */
+  #replay: ReplayWindow | undefined;
   readonly #timer = new RetransmitTimer();
   #state: DtlsState = 'new';
   #messageSeq = 0;
@@ -78,7 +80,7 @@ export class DtlsEndpoint {
   #early: Buffer[] = [];
   /** The first flight's datagrams prepare() built, sent by start(); undefined when not prepared. */
   #prepared: Buffer[] | undefined;
-  readonly #drops = Object.fromEntries(DTLS_DROPS.reasons.map((r) => [r, 0])) as Record<DtlsDropReason, number>;
+  readonly #drops = { ...NO_DROPS };
   readonly #onDrop: ((reason: DtlsDropReason) => void) | undefined;
 
   constructor(opts: DtlsOptions) {
@@ -327,10 +329,11 @@ export class DtlsEndpoint {
     if (rec.epoch !== 1 || this.#readCipher === undefined) return drop('no_keys_for_epoch');
     if (rec.version !== DTLS12) return drop('bad_version');
     // RFC 6347 §4.1.2.6: check the window before decrypting, update it only after.
-    if (this.#replay.check(rec.seq) !== 'ok') return drop('replay');
+    const replay = (this.#replay ??= new ReplayWindow(64));
+    if (replay.check(rec.seq) !== 'ok') return drop('replay');
     const plaintext = this.#readCipher.open(rec);
     if (plaintext === undefined) return drop('bad_record_mac');
-    this.#replay.commit(rec.seq);
+    replay.commit(rec.seq);
     return plaintext;
   }
 

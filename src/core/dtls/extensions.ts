@@ -32,8 +32,10 @@ export const SrtpProfile = {
 } as const;
 export type SrtpProfileName = keyof typeof SrtpProfile;
 
+const SRTP_PROFILES = Object.entries(SrtpProfile) as [SrtpProfileName, number][];
+
 export function srtpProfileName(id: number): SrtpProfileName | undefined {
-  for (const [name, value] of Object.entries(SrtpProfile)) if (value === id) return name as SrtpProfileName;
+  for (const [name, value] of SRTP_PROFILES) if (value === id) return name;
   return undefined;
 }
 
@@ -138,11 +140,26 @@ export function clientHelloExtensions(srtpProfiles: readonly number[]): Buffer {
 }
 
 /**
- * The ServerHello's extensions. renegotiation_info only answers a client that signalled it
+ * The ServerHello's extensions (a shared buffer: callers copy it, never write into it). renegotiation_info only answers a client that signalled it
  * (extension or SCSV, RFC 5746 §3.6) and ec_point_formats only a client that sent it
  * (RFC 8422 §5.2): a server must not send what was not offered.
  */
 export function serverHelloExtensions(srtpProfile: number, answer: { renegotiationInfo: boolean; pointFormats: boolean }): Buffer {
+  // Few answers exist (one of our SRTP profiles, two flags): each is built once and shared, read-only.
+  const key = srtpProfile * 4 + (answer.renegotiationInfo ? 2 : 0) + (answer.pointFormats ? 1 : 0);
+  let built = SERVER_HELLO_EXTENSIONS.get(key);
+  if (built === undefined) {
+    built = buildServerHelloExtensions(srtpProfile, answer);
+    if (SERVER_HELLO_EXTENSIONS.size < MAX_SERVER_HELLO_EXTENSIONS) SERVER_HELLO_EXTENSIONS.set(key, built);
+  }
+  return built;
+}
+
+/** serverHelloExtensions' answers; bounded although the server only asks for its own profiles. */
+const SERVER_HELLO_EXTENSIONS = new Map<number, Buffer>();
+const MAX_SERVER_HELLO_EXTENSIONS = 64;
+
+function buildServerHelloExtensions(srtpProfile: number, answer: { renegotiationInfo: boolean; pointFormats: boolean }): Buffer {
   return Buffer.concat([
     useSrtp([srtpProfile]),
     ext(ExtensionType.extendedMasterSecret, Buffer.alloc(0)),

@@ -49,15 +49,30 @@ export function parseHandshakeFragments(plaintext: Buffer): HandshakeFragment[] 
   return out;
 }
 
-/** One handshake fragment with its header. */
+/** Writes a 12-byte handshake header (RFC 6347 §4.2.2) at out[at…]. */
+export function writeHandshakeHeader(
+  out: Buffer,
+  at: number,
+  msgType: number,
+  length: number,
+  messageSeq: number,
+  fragmentOffset: number,
+  fragmentLength: number,
+): void {
+  out[at] = msgType;
+  out.writeUIntBE(length, at + 1, 3);
+  out.writeUInt16BE(messageSeq, at + 4);
+  out.writeUIntBE(fragmentOffset, at + 6, 3);
+  out.writeUIntBE(fragmentLength, at + 9, 3);
+}
+
+/** One handshake fragment with its header, in one buffer (every byte written). */
 export function encodeFragment(msgType: number, messageSeq: number, total: Buffer, offset: number, length: number): Buffer {
-  const h = Buffer.alloc(HANDSHAKE_HEADER);
-  h[0] = msgType;
-  h.writeUIntBE(total.length, 1, 3);
-  h.writeUInt16BE(messageSeq, 4);
-  h.writeUIntBE(offset, 6, 3);
-  h.writeUIntBE(length, 9, 3);
-  return Buffer.concat([h, total.subarray(offset, offset + length)]);
+  if (offset < 0 || length < 0 || offset + length > total.length) throw new RangeError('handshake fragment outside its message');
+  const out = Buffer.allocUnsafe(HANDSHAKE_HEADER + length);
+  writeHandshakeHeader(out, 0, msgType, total.length, messageSeq, offset, length);
+  total.copy(out, HANDSHAKE_HEADER, offset, offset + length);
+  return out;
 }
 
 /** A whole message as the transcript hashes it: one fragment at offset 0 (RFC 6347 §4.2.6). */

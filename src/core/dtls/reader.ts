@@ -70,30 +70,37 @@ export class Reader {
   }
 }
 
+// The writers below fill every byte of what they return, so they take Node's pooled, unzeroed
+// memory (Buffer.allocUnsafe) rather than a zeroed allocation of its own per call.
+
 export function u8(v: number): Buffer {
-  return Buffer.from([v & 0xff]);
+  const b = Buffer.allocUnsafe(1);
+  b[0] = v & 0xff;
+  return b;
 }
 
 export function u16(v: number): Buffer {
-  const b = Buffer.alloc(2);
+  const b = Buffer.allocUnsafe(2);
   b.writeUInt16BE(v);
   return b;
 }
 
 export function u24(v: number): Buffer {
-  const b = Buffer.alloc(3);
+  const b = Buffer.allocUnsafe(3);
   b.writeUIntBE(v, 0, 3);
   return b;
 }
 
 export function u48(v: number): Buffer {
-  const b = Buffer.alloc(6);
+  const b = Buffer.allocUnsafe(6);
   b.writeUIntBE(v, 0, 6);
   return b;
 }
 
-/** A length-prefixed vector. */
+/** A length-prefixed vector, in one buffer. */
 export function vec(lenBytes: 1 | 2 | 3, body: Buffer): Buffer {
-  const len = lenBytes === 1 ? u8(body.length) : lenBytes === 2 ? u16(body.length) : u24(body.length);
-  return Buffer.concat([len, body]);
+  const b = Buffer.allocUnsafe(lenBytes + body.length);
+  b.writeUIntBE(body.length, 0, lenBytes);
+  body.copy(b, lenBytes);
+  return b;
 }

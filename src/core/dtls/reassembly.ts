@@ -33,6 +33,9 @@ interface Partial {
   recordSeq: number;
 }
 
+/** The `have` of a message that arrived whole: nothing is missing, so nothing is looked up. */
+const COMPLETE = new Uint8Array(0);
+
 export type FragmentResult = 'old' | 'buffered' | 'dropped';
 
 export class Reassembler {
@@ -61,6 +64,14 @@ export class Reassembler {
       let buffered = frag.length;
       for (const q of this.#pending.values()) buffered += q.body.length;
       if (buffered > MAX_BUFFERED) return 'dropped';
+      if (frag.fragmentOffset === 0 && frag.body.length === frag.length) {
+        // The usual case: the whole message in one fragment. A copy of it (from Node's pool:
+        // every byte is written) and nothing to track.
+        const body = Buffer.allocUnsafe(frag.length);
+        frag.body.copy(body);
+        this.#pending.set(frag.messageSeq, { msgType: frag.msgType, body, have: COMPLETE, missing: 0, epoch, minEpoch: epoch, recordSeq });
+        return 'buffered';
+      }
       p = {
         msgType: frag.msgType,
         body: Buffer.alloc(frag.length),
@@ -78,6 +89,8 @@ export class Reassembler {
     p.epoch = Math.max(p.epoch, epoch);
     p.minEpoch = Math.min(p.minEpoch, epoch);
     p.recordSeq = recordSeq;
+    // A message already complete keeps its bytes: a duplicate adds nothing to it.
+    if (p.missing === 0) return 'buffered';
     frag.body.copy(p.body, frag.fragmentOffset);
     for (let i = frag.fragmentOffset; i < frag.fragmentOffset + frag.body.length; i++) {
       if (p.have[i] === 0) {

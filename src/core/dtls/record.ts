@@ -52,14 +52,16 @@ export function parseRecords(datagram: Buffer): DtlsRecord[] {
   return out;
 }
 
+/** One plaintext record, header and fragment in one buffer (every byte written). */
 export function encodeRecord(type: number, version: number, epoch: number, seq: number, fragment: Buffer): Buffer {
-  const h = Buffer.alloc(RECORD_HEADER);
-  h[0] = type;
-  h.writeUInt16BE(version, 1);
-  h.writeUInt16BE(epoch, 3);
-  h.writeUIntBE(seq, 5, 6);
-  h.writeUInt16BE(fragment.length, 11);
-  return Buffer.concat([h, fragment]);
+  const out = Buffer.allocUnsafe(RECORD_HEADER + fragment.length);
+  out[0] = type;
+  out.writeUInt16BE(version, 1);
+  out.writeUInt16BE(epoch, 3);
+  out.writeUIntBE(seq, 5, 6);
+  out.writeUInt16BE(fragment.length, 11);
+  fragment.copy(out, RECORD_HEADER);
+  return out;
 }
 
 /** One key's AEAD from elsewhere (a native implementation), in the record layer's terms. */
@@ -103,8 +105,9 @@ export class AeadRecordCipher {
   readonly #key: KeyObject | undefined;
   readonly #explicit: number;
   readonly #iv: Buffer;
-  readonly #nonce = Buffer.alloc(12);
-  readonly #aad = Buffer.alloc(13);
+  // Scratch, rewritten in full before each use (the nonce's salt part by the constructor).
+  readonly #nonce = Buffer.allocUnsafe(12);
+  readonly #aad = Buffer.allocUnsafe(13);
   readonly #injected: RecordAead | undefined;
 
   constructor(suite: Pick<CipherSuite, 'aead' | 'explicitNonceLength'>, key: Buffer, iv: Buffer, aead?: RecordAeadFactory) {

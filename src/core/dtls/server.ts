@@ -43,6 +43,24 @@ import type { CipherSuite } from './suites.ts';
 import { Transcript } from './transcript.ts';
 import type { HandshakeHost, HandshakeRole, SessionSecrets } from './types.ts';
 
+/** Our CertificateRequest: the same for every handshake, so built once (only ever copied out). */
+const CERTIFICATE_REQUEST = encodeCertificateRequest({
+  certificateTypes: [CERT_TYPE.ecdsa, CERT_TYPE.rsa],
+  signatureAlgorithms: SIGNATURE_PREFERENCE,
+});
+/** Our Certificate message per certificate (its DER), built on the first handshake that sends it. */
+const CERTIFICATE_MESSAGES = new WeakMap<Buffer, Buffer>();
+const EMPTY = Buffer.alloc(0);
+
+function certificateMessage(der: Buffer): Buffer {
+  let body = CERTIFICATE_MESSAGES.get(der);
+  if (body === undefined) {
+    body = encodeCertificate([der]);
+    CERTIFICATE_MESSAGES.set(der, body);
+  }
+  return body;
+}
+
 type Expect = 'clientHello' | 'certificate' | 'clientKeyExchange' | 'certificateVerify' | 'finished' | 'done';
 
 export class ServerHandshake implements HandshakeRole {
@@ -50,8 +68,8 @@ export class ServerHandshake implements HandshakeRole {
   readonly #transcript = new Transcript();
   readonly #cookieSecret: Buffer;
   #expect: Expect = 'clientHello';
-  #clientRandom: Buffer = Buffer.alloc(0);
-  #serverRandom: Buffer = Buffer.alloc(0);
+  #clientRandom: Buffer = EMPTY;
+  #serverRandom: Buffer = EMPTY;
   #profile: SrtpProfileName | undefined;
   #suite: CipherSuite | undefined;
   /** The scheme we sign ServerKeyExchange with. */
@@ -203,13 +221,13 @@ export class ServerHandshake implements HandshakeRole {
       encodeServerHello({
         version: DTLS12,
         random: this.#serverRandom,
-        sessionId: Buffer.alloc(0),
+        sessionId: EMPTY,
         cipherSuite: this.#suite!.id,
         compressionMethod: 0,
         extensions: serverHelloExtensions(profileId, this.#answer),
       }),
     );
-    add(HandshakeType.certificate, encodeCertificate([host.certificate.der]));
+    add(HandshakeType.certificate, certificateMessage(host.certificate.der));
     const params = encodeEcdhParams(eph.group, eph.publicKey);
     const signed = signWith(
       host.signer,
@@ -218,11 +236,8 @@ export class ServerHandshake implements HandshakeRole {
       Buffer.concat([this.#clientRandom, this.#serverRandom, params]),
     );
     add(HandshakeType.serverKeyExchange, Buffer.concat([params, encodeSigned(signed)]));
-    add(
-      HandshakeType.certificateRequest,
-      encodeCertificateRequest({ certificateTypes: [CERT_TYPE.ecdsa, CERT_TYPE.rsa], signatureAlgorithms: SIGNATURE_PREFERENCE }),
-    );
-    add(HandshakeType.serverHelloDone, Buffer.alloc(0));
+    add(HandshakeType.certificateRequest, CERTIFICATE_REQUEST);
+    add(HandshakeType.serverHelloDone, EMPTY);
     host.sendFlight(flight, now, true);
     this.#expect = 'certificate';
   }
@@ -258,6 +273,8 @@ export class ServerHandshake implements HandshakeRole {
       now,
       false,
     );
+    // The handshake is over: its messages are not needed again, and a call keeps its endpoint.
+    this.#transcript.reset();
     this.#expect = 'done';
     this.#host.connected(this.#profile!, secrets);
   }

@@ -167,6 +167,9 @@ export class NativeMediaSocket implements MediaSocket {
         if (this.#peersV4.size >= 4096) this.#peersV4.clear();
         p = this.#peers.get(`${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`, port, 'IPv4');
         this.#peersV4.set(key, p);
+        // Its send destination from the same bytes (the address word as received: network order
+        // in memory, as #destination lays it out), so a reply does not parse the text back.
+        if (!this.#destinations.has(p.socket)) this.#destinations.set(p.socket, Uint32Array.of(port, 0, m[j + 4], 0, 0, 0));
       }
       return p;
     }

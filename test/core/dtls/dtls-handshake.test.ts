@@ -228,3 +228,27 @@ test('server suite choice is ours: AES-128-GCM, then ChaCha20-Poly1305, then AES
     'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
   );
 });
+
+test('handshakes one after another share what the server builds once (Certificate message, CertificateRequest, ServerHello extensions) and nothing else: each connects with its own keys, each server certificate sends its own', () => {
+  const { client, server, other } = certsOf('ecdsa');
+  const keys: string[] = [];
+  // Alternating server certificates (ECDSA, RSA): a Certificate message kept for the wrong
+  // certificate would fail the client's fingerprint check.
+  const rsa = certsOf('rsa').server;
+  for (let i = 0; i < 6; i++) {
+    const cert = [server, rsa, other][i % 3];
+    const p = makePair(`shared-${i}`, {
+      client: { certificate: client, remoteFingerprint: cert.fingerprint },
+      server: { certificate: cert, remoteFingerprint: client.fingerprint, cookie: i % 2 === 0 },
+    });
+    p.client.start(0);
+    p.server.start(0);
+    drive(p, { done: bothConnected(p) });
+    const [c] = eventsOfType(p.clientEvents, 'connected');
+    const [s] = eventsOfType(p.serverEvents, 'connected');
+    assert.ok(c && s, `handshake ${i} connected`);
+    assert.deepEqual(c.keyingMaterial, s.keyingMaterial);
+    keys.push(c.keyingMaterial.toString('hex'));
+  }
+  assert.equal(new Set(keys).size, keys.length); // fresh secrets each time
+});

@@ -13,7 +13,7 @@ import { nodePeerKeys, parseFingerprint, verifyPeerCertificate } from '../../../
 import { DtlsCode, DtlsError } from '../../../src/core/dtls/errors.ts';
 import { Transcript } from '../../../src/core/dtls/transcript.ts';
 import { generateEphemeral } from '../../../src/core/dtls/ecdhe.ts';
-import { NamedGroup } from '../../../src/core/dtls/extensions.ts';
+import { NamedGroup, parseExtensions, serverHelloExtensions, SrtpProfile } from '../../../src/core/dtls/extensions.ts';
 import { encodeFragment, encodeMessage } from '../../../src/core/dtls/handshake.ts';
 import { prf } from '../../../src/core/dtls/prf.ts';
 import { Reassembler } from '../../../src/core/dtls/reassembly.ts';
@@ -22,6 +22,7 @@ import { CIPHER_SUITES } from '../../../src/core/dtls/suites.ts';
 import { ReplayWindow } from '../../../src/core/replay-window.ts';
 import { parseHandshakeFragments } from '../../../src/core/dtls/handshake.ts';
 import { seededRng } from '../../../src/core/rng.ts';
+import { u16, u24, u48, u8, vec } from '../../../src/core/dtls/reader.ts';
 
 test('PRF-SHA256 matches the published TLS 1.2 test vector', () => {
   // The TLS 1.2 PRF vector circulated on the IETF TLS list (also used by Go's crypto/tls tests).
@@ -233,4 +234,125 @@ test('transcript hash: SHA-256 and SHA-384 of every message as sent unfragmented
   const expected = Buffer.concat(bodies.map((b, i) => encodeMessage(2 + i, i, b)));
   assert.deepEqual(t.bytes(), expected);
   for (const alg of ['sha256', 'sha384'] as const) assert.deepEqual(t.hash(alg), createHash(alg).update(expected).digest(), alg);
+});
+
+test('transcript in one growing buffer: past 2 KB it grows and keeps every message; a view taken earlier never changes, not after more adds nor after reset', () => {
+  const rng = seededRng('transcript-growth');
+  const t = new Transcript();
+  const bodies: Buffer[] = [];
+  const views: { view: Buffer; copy: Buffer }[] = [];
+  for (let i = 0; i < 12; i++) {
+    const b = rng.bytes(1 + ((i * 397) % 1500)); // 1..1500 bytes: several growths
+    bodies.push(b);
+    t.add(11, i, b);
+    const view = t.bytes();
+    views.push({ view, copy: Buffer.from(view) });
+  }
+  assert.deepEqual(t.bytes(), Buffer.concat(bodies.map((b, i) => encodeMessage(11, i, b))));
+  t.reset();
+  assert.equal(t.bytes().length, 0);
+  t.add(1, 0, Buffer.alloc(3000, 0xaa)); // after reset: a fresh buffer, not the old one overwritten
+  for (const { view, copy } of views) assert.deepEqual(view, copy);
+  assert.deepEqual(t.bytes(), encodeMessage(1, 0, Buffer.alloc(3000, 0xaa)));
+});
+
+test('reassembly of a message that came whole: its own copy (the datagram may be reused), a duplicate never rewrites it', () => {
+  const body = seededRng('whole').bytes(300);
+  const datagram = encodeFragment(11, 0, body, 0, body.length);
+  const r = new Reassembler();
+  assert.equal(r.add(parseHandshakeFragments(datagram)[0], 0, 5), 'buffered');
+  datagram.fill(0); // the caller's buffer, reused
+  // A different body under the same message_seq before delivery: not taken.
+  const other = Buffer.alloc(300, 0xee);
+  assert.equal(r.add(parseHandshakeFragments(encodeFragment(11, 0, other, 0, other.length))[0], 0, 6), 'buffered');
+  const msg = r.next();
+  assert.deepEqual(msg?.body, body);
+  assert.equal(msg?.recordSeq, 6); // the last fragment's record, as before (HelloVerifyRequest echoes it)
+  assert.equal(r.next(), undefined);
+  // A message that came in pieces is still reassembled (and a piece of a whole one counted as old).
+  const b2 = seededRng('pieces').bytes(100);
+  assert.equal(r.add(parseHandshakeFragments(encodeFragment(12, 1, b2, 50, 50))[0], 0), 'buffered');
+  assert.equal(r.next(), undefined);
+  assert.equal(r.add(parseHandshakeFragments(encodeFragment(12, 1, b2, 0, 50))[0], 0), 'buffered');
+  assert.deepEqual(r.next()?.body, b2);
+  assert.equal(r.add(parseHandshakeFragments(encodeFragment(11, 0, body, 0, 10))[0], 0), 'old');
+});
+
+test('encoders: every byte written from pooled memory (fragments, records, vectors); out-of-range lengths throw instead of wrapping', () => {
+  // Dirty the pool first: a byte the encoders forgot to write would show as 0xdd.
+  for (let i = 0; i < 64; i++) Buffer.allocUnsafe(100).fill(0xdd);
+  const body = Buffer.from('0123456789');
+  assert.deepEqual(encodeFragment(11, 0x0102, body, 2, 5), Buffer.from('0b00000a010200000200000532333435 36'.replaceAll(' ', ''), 'hex'));
+  assert.deepEqual(
+    encodeRecord(22, 0xfefd, 1, 0x010203040506, body.subarray(0, 2)),
+    Buffer.from('16fefd00010102030405060002' + '3031', 'hex'),
+  );
+  assert.deepEqual(vec(1, body.subarray(0, 3)), Buffer.from('03303132', 'hex'));
+  assert.deepEqual(vec(2, Buffer.alloc(0)), Buffer.from('0000', 'hex'));
+  assert.deepEqual(vec(3, body.subarray(0, 1)), Buffer.from('00000130', 'hex'));
+  assert.deepEqual(
+    [u8(0x1ff), u16(0xfefd), u24(0x010203), u48(0x010203040506)],
+    [Buffer.from([0xff]), Buffer.from([0xfe, 0xfd]), Buffer.from([1, 2, 3]), Buffer.from([1, 2, 3, 4, 5, 6])],
+  );
+  assert.throws(() => vec(1, Buffer.alloc(256)), RangeError); // was silently a length of 0
+  assert.throws(() => vec(2, Buffer.alloc(65536)), RangeError);
+  assert.throws(() => encodeFragment(11, 0, body, 8, 5), RangeError); // past the message: no unwritten tail
+});
+
+test('ServerHello extensions, built once per answer: each answer says only what it should, asked again gives the same bytes', () => {
+  const seen = new Set<string>();
+  for (const profile of [SrtpProfile.SRTP_AES128_CM_HMAC_SHA1_80, SrtpProfile.SRTP_AEAD_AES_128_GCM])
+    for (const renegotiationInfo of [false, true])
+      for (const pointFormats of [false, true]) {
+        const answer = { renegotiationInfo, pointFormats };
+        const first = Buffer.from(serverHelloExtensions(profile, answer));
+        const ext = parseExtensions(first);
+        assert.deepEqual(ext.srtpProfiles, [profile]);
+        assert.equal(ext.extendedMasterSecret, true);
+        assert.equal(ext.renegotiationInfo !== undefined, renegotiationInfo);
+        assert.equal(ext.pointFormats !== undefined, pointFormats);
+        assert.deepEqual(serverHelloExtensions(profile, { ...answer }), first);
+        seen.add(first.toString('hex'));
+      }
+  assert.equal(seen.size, 8);
+});
+
+test('parseFingerprint (one pass, no regular expression) agrees with the regex-and-hex reading on well-formed and damaged fingerprints', () => {
+  const model = (text: string): Buffer | undefined => {
+    const t = text.trim();
+    if (!/^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})*$/.test(t)) return undefined;
+    const d = Buffer.from(t.replaceAll(':', ''), 'hex');
+    return [20, 32, 48, 64].includes(d.length) ? d : undefined;
+  };
+  const fp = (bytes: Uint8Array, lower: boolean): string => {
+    const s = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':');
+    return lower ? s : s.toUpperCase();
+  };
+  const damage = fc.oneof(
+    fc.constant((s: string) => s),
+    fc.constant((s: string) => ` ${s}\t`),
+    fc.constant((s: string) => s.slice(1)),
+    fc.constant((s: string) => `${s}:`),
+    fc.constant((s: string) => s.replace(':', '-')),
+    fc.constant((s: string) => s.replace(':', '::')),
+    fc.constant((s: string) => s.replace(/[0-9a-f]/i, 'g')),
+    fc.constant((s: string) => s.replace(/[0-9a-f]/i, ' ')),
+    fc.constant((s: string) => s.replace(/[0-9a-f]/i, '\u0130')),
+    fc.constant((s: string) => s.replaceAll(':', '')),
+  );
+  fc.assert(
+    fc.property(
+      fc.constantFrom(1, 19, 20, 21, 32, 48, 64, 65),
+      fc.boolean(),
+      damage,
+      fc.uint8Array({ minLength: 65, maxLength: 65 }),
+      (n, lower, hurt, bytes) => {
+        const text = hurt(fp(bytes.subarray(0, n), lower));
+        assert.deepEqual(parseFingerprint(text), model(text), JSON.stringify(text));
+      },
+    ),
+    { numRuns: 2000 },
+  );
+  assert.equal(parseFingerprint(''), undefined);
+  assert.equal(parseFingerprint('zz'.padEnd(95, ':zz')), undefined);
 });
