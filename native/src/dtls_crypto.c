@@ -85,22 +85,14 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
+#include "napi_util.h"
+
 #define X25519_BYTES 32
 
 static const napi_type_tag PEER_KEY_TAG = {0x7061726c65795045ULL, 0x45524b6579746167ULL}; /* "parleyPE" "ERKeytag" */
 static const napi_type_tag SIGNING_KEY_TAG = {0x7061726c65795349ULL, 0x474e4b6579746167ULL}; /* "parleySI" "GNKeytag" */
 static const napi_type_tag KEY_TAG = {0x7061726c65794478ULL, 0x32353531396b6579ULL}; /* "parleyDx" "25519key" */
 
-#define THROW_TYPE(env, msg) \
-  do { \
-    napi_throw_type_error((env), NULL, (msg)); \
-    return NULL; \
-  } while (0)
-#define THROW_RANGE(env, msg) \
-  do { \
-    napi_throw_range_error((env), NULL, (msg)); \
-    return NULL; \
-  } while (0)
 
 static void free_key(napi_env env, void *data, void *hint) {
   (void)env, (void)hint;
@@ -109,13 +101,7 @@ static void free_key(napi_env env, void *data, void *hint) {
 
 /* `key` as a JS external with type tag `tag`; its finalizer frees the key (freed here on failure). */
 static napi_value wrap_key(napi_env env, EVP_PKEY *key, const napi_type_tag *tag) {
-  napi_value ext;
-  if (napi_create_external(env, key, free_key, NULL, &ext) != napi_ok) {
-    EVP_PKEY_free(key);
-    return NULL;
-  }
-  if (napi_type_tag_object(env, ext, tag) != napi_ok) return NULL; /* the finalizer frees key */
-  return ext;
+  return wrap_tagged(env, key, free_key, tag);
 }
 
 /* A Uint8Array argument's bytes (a Buffer is one); 0 on anything else, other typed arrays included. */
@@ -129,12 +115,6 @@ static int bytes_of(napi_env env, napi_value v, const uint8_t **data, size_t *le
   if (napi_get_typedarray_info(env, v, &type, len, &d, &ab, &offset) != napi_ok || type != napi_uint8_array) return 0;
   *data = d; /* already at the view's byte offset */
   return 1;
-}
-
-static napi_value undef(napi_env env) {
-  napi_value u;
-  napi_get_undefined(env, &u);
-  return u;
 }
 
 /* x25519Key(scalar: 32 bytes, publicOut: 32 bytes) → key */
@@ -164,13 +144,8 @@ static napi_value x25519_agree(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  bool tagged = false;
-  napi_valuetype t;
-  if (argc < 2 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external ||
-      napi_check_object_type_tag(env, argv[0], &KEY_TAG, &tagged) != napi_ok || !tagged)
-    THROW_TYPE(env, "x25519Agree: bad key");
-  EVP_PKEY *key;
-  if (napi_get_value_external(env, argv[0], (void **)&key) != napi_ok) return NULL;
+  EVP_PKEY *key = argc < 2 ? NULL : tagged_external(env, argv[0], &KEY_TAG);
+  if (key == NULL) THROW_TYPE(env, "x25519Agree: bad key");
   const uint8_t *peer;
   size_t peer_len;
   if (!bytes_of(env, argv[1], &peer, &peer_len)) THROW_TYPE(env, "x25519Agree: peerPublic must be a Uint8Array");
@@ -412,16 +387,13 @@ static void free_sig_key(napi_env env, void *data, void *hint) {
 /* `k` (freed here on failure) as a JS external with type tag `tag`; its finalizer frees it. */
 static napi_value wrap_sig_key(napi_env env, EC_KEY *ec, EVP_PKEY *pkey, const napi_type_tag *tag) {
   sig_key *k = malloc(sizeof *k);
-  napi_value ext;
-  if (k == NULL || napi_create_external(env, k, free_sig_key, NULL, &ext) != napi_ok) {
+  if (k == NULL) {
     EC_KEY_free(ec);
     EVP_PKEY_free(pkey);
-    free(k);
     return NULL;
   }
   k->ec = ec, k->pkey = pkey;
-  if (napi_type_tag_object(env, ext, tag) != napi_ok) return NULL; /* the finalizer frees k */
-  return ext;
+  return wrap_tagged(env, k, free_sig_key, tag);
 }
 
 /* The curve groups of P-256 and P-384 and the digests SHA-256 and SHA-384, made once (any thread
@@ -530,14 +502,8 @@ static napi_value certificate_key(napi_env env, napi_callback_info info) {
 
 /* The sig_key of an external tagged `tag`; NULL (TypeError `msg` thrown) for anything else. */
 static sig_key *sig_key_of(napi_env env, napi_value v, const napi_type_tag *tag, const char *msg) {
-  bool tagged = false;
-  napi_valuetype t;
-  sig_key *key = NULL;
-  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external || napi_check_object_type_tag(env, v, tag, &tagged) != napi_ok || !tagged ||
-      napi_get_value_external(env, v, (void **)&key) != napi_ok || key == NULL) {
-    napi_throw_type_error(env, NULL, msg);
-    return NULL;
-  }
+  sig_key *key = tagged_external(env, v, tag);
+  if (key == NULL) napi_throw_type_error(env, NULL, msg);
   return key;
 }
 

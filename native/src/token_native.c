@@ -29,6 +29,7 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include "first_check.h"
+#include "napi_util.h"
 #pragma GCC diagnostic pop
 
 #define TOKEN_CHARS (PARLEY_TOKEN_BYTES / 3 * 4)
@@ -41,17 +42,6 @@ typedef struct {
   uint8_t enc[FC_SUBKEY], mac[FC_SUBKEY], pwd[FC_SUBKEY];
   fc_macs_t macs;
 } seal_key_t;
-
-#define THROW_TYPE(env, msg) \
-  do { \
-    napi_throw_type_error((env), NULL, (msg)); \
-    return NULL; \
-  } while (0)
-#define THROW_RANGE(env, msg) \
-  do { \
-    napi_throw_range_error((env), NULL, (msg)); \
-    return NULL; \
-  } while (0)
 
 static void free_seal_key(napi_env env, void *data, void *hint) {
   (void)env, (void)hint;
@@ -98,13 +88,7 @@ static napi_value js_seal_key(napi_env env, napi_callback_info info) {
   memcpy(k->enc, sub[0], FC_SUBKEY);
   memcpy(k->mac, sub[1], FC_SUBKEY);
   memcpy(k->pwd, sub[2], FC_SUBKEY);
-  napi_value ext;
-  if (napi_create_external(env, k, free_seal_key, NULL, &ext) != napi_ok) {
-    free_seal_key(env, k, NULL);
-    return NULL;
-  }
-  if (napi_type_tag_object(env, ext, &SEAL_KEY_TAG) != napi_ok) return NULL; /* the finalizer frees k */
-  return ext;
+  return wrap_tagged(env, k, free_seal_key, &SEAL_KEY_TAG);
 }
 
 /* key.ts seal() then password(): the token's ice-chars, then the password's, into out. 0 on failure. */
@@ -129,13 +113,8 @@ static napi_value js_seal(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  bool tagged = false;
-  napi_valuetype t;
-  if (argc < 2 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external ||
-      napi_check_object_type_tag(env, argv[0], &SEAL_KEY_TAG, &tagged) != napi_ok || !tagged)
-    THROW_TYPE(env, "seal: not a sealKey key");
-  seal_key_t *k;
-  if (napi_get_value_external(env, argv[0], (void **)&k) != napi_ok) return NULL;
+  seal_key_t *k = argc < 2 ? NULL : tagged_external(env, argv[0], &SEAL_KEY_TAG);
+  if (k == NULL) THROW_TYPE(env, "seal: not a sealKey key");
   const uint8_t *pt;
   size_t pt_len;
   if (!buffer_of(env, argv[1], &pt, &pt_len)) THROW_TYPE(env, "seal: the plaintext must be a Buffer");
