@@ -5,7 +5,7 @@
 // It is not the answer builder (answer.ts) and it never throws on input: it returns an SdpError.
 // Parsing is sdp-transform's; this module adds the checks that package leaves out (it accepts
 // any text), so a client sending garbage hears what is wrong instead of getting a broken answer.
-import { parseSdp } from './parse.ts';
+import { sdpFieldParser } from './parse.ts';
 import type { MediaDescription, SessionDescription } from 'sdp-transform';
 import { findDataOffer } from './datachannel.ts';
 import type { DataOffer } from './datachannel.ts';
@@ -112,6 +112,33 @@ function usableAudio(m: MediaDescription): boolean {
   return m.type === 'audio' && (m.port !== 0 || m.bundleOnly !== undefined);
 }
 
+/**
+ * Every field summarizeOffer() and findDataOffer() read, at session and media level (sdp-transform's
+ * names). The offer is parsed for these alone: the lines that set nothing else — candidates,
+ * extmap, ssrc, rtcp-fb, fmtp, msid: half of a browser's offer — are not parsed (issue #18).
+ */
+export const OFFER_FIELDS: readonly string[] = [
+  'origin',
+  'groups',
+  'type',
+  'port',
+  'protocol',
+  'payloads',
+  'mid',
+  'rtp',
+  'rtcpMux',
+  'bundleOnly',
+  'iceUfrag',
+  'icePwd',
+  'fingerprint',
+  'setup',
+  'direction',
+  'sctpPort',
+  'sctpmap',
+  'maxMessageSize',
+];
+const parseOffer = sdpFieldParser(OFFER_FIELDS);
+
 /** Summarises an offer; never throws. Limits are checked before any parsing (./limits.ts). */
 export function analyzeOffer(text: string, limits: SdpLimits = DEFAULT_SDP_LIMITS): OfferResult {
   const over = checkSdpLimits(text, limits);
@@ -120,10 +147,18 @@ export function analyzeOffer(text: string, limits: SdpLimits = DEFAULT_SDP_LIMIT
   if (syntax) return fail(SdpErrorCode.unparsable, `not a valid SDP offer: ${syntax}`);
   let sdp: SessionDescription;
   try {
-    sdp = parseSdp(text);
+    sdp = parseOffer(text);
   } catch (err) {
     return fail(SdpErrorCode.unparsable, `not a valid SDP offer: ${(err as Error).message}`);
   }
+  return summarizeOffer(sdp);
+}
+
+/**
+ * The checks and the summary of a parsed offer (parseSdp's result, or one with at least
+ * OFFER_FIELDS: the same result from either, test/core/sdp/offer-fields-parse.test.ts).
+ */
+export function summarizeOffer(sdp: SessionDescription): OfferResult {
   if (!Array.isArray(sdp.media) || sdp.media.length === 0) return fail(SdpErrorCode.unparsable, 'not a valid SDP offer: no m= line');
 
   const audioSections = sdp.media.map((m, index) => ({ m, index })).filter(({ m }) => usableAudio(m));

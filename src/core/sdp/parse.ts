@@ -9,6 +9,9 @@
 // Every rule is anchored (`^`), so a rule whose literal start (`rtcp-fb:`, `ice-ufrag:`) is not
 // where the line starts can never match it; skipping those leaves the first match, and so the
 // result, exactly sdp-transform's (test/core/sdp/parse-matches-sdp-transform.test.ts).
+// A reader that needs only some fields (an offer's analysis, offer.ts) may skip every line whose
+// candidate rules all set other fields: each rule sets only its own field, so the fields it keeps
+// come out exactly as a full parse gives them (test/core/sdp/offer-fields-parse.test.ts).
 import * as sdpTransform from 'sdp-transform';
 import type { SessionDescription } from 'sdp-transform';
 
@@ -34,21 +37,54 @@ type Location = Record<string, unknown>;
  * exact text (leading zeros and longer digit runs were never converted).
  */
 export function parseSdp(text: string): SessionDescription {
-  const sdp = parseLines(text);
-  credentialsAsText(sdp);
-  for (const m of sdp.media ?? []) credentialsAsText(m);
+  return credentialsAsText(parseLines(text, candidateRules));
+}
+
+/**
+ * A parser that reads only the lines that can set one of `fields` (sdp-transform's names:
+ * `iceUfrag`, `rtp`, `type`…, at session and media level): those fields are exactly parseSdp's,
+ * every other field may be missing. A line is skipped only when none of the rules it could match
+ * sets a kept field, so which rule takes a line that is read is sdp-transform's first match.
+ */
+export function sdpFieldParser(fields: readonly string[]): (text: string) => SessionDescription {
+  const keep = new Set(fields);
+  const keeps = (rule: GrammarRule): boolean => ruleFields(rule).some((f) => keep.has(f));
+  const cache = new Map<string, readonly GrammarRule[]>();
+  const rulesFor = (type: string, content: string): readonly GrammarRule[] => {
+    const key = ruleKey(type, content);
+    let list = cache.get(key);
+    if (list !== undefined) return list;
+    const all = candidateRules(type, content);
+    list = all.some(keeps) ? all : NONE;
+    if (cache.size >= MAX_CACHED_NAMES) cache.clear();
+    cache.set(key, list);
+    return list;
+  };
+  return (text) => credentialsAsText(parseLines(text, rulesFor));
+}
+
+/** The fields a rule sets (lib/parser.js's parseReg): its `push` list, its `name`, or else each of its `names`. */
+function ruleFields(rule: GrammarRule): readonly string[] {
+  if (rule.push !== undefined) return [rule.push];
+  if (rule.name !== undefined) return [rule.name];
+  return rule.names ?? [];
+}
+
+function credentialsAsText(sdp: SessionDescription): SessionDescription {
+  credentialAsText(sdp);
+  for (const m of sdp.media ?? []) credentialAsText(m);
   return sdp;
 }
 
-function credentialsAsText(x: { iceUfrag?: string; icePwd?: string }): void {
+function credentialAsText(x: { iceUfrag?: string; icePwd?: string }): void {
   if (x.iceUfrag !== undefined) x.iceUfrag = String(x.iceUfrag);
   if (x.icePwd !== undefined) x.icePwd = String(x.icePwd);
 }
 
 const VALID_LINE = /^([a-z])=(.*)/;
 
-/** sdp-transform's parser.parse (lib/parser.js), rule for rule, with candidateRules() in place of the whole list. */
-function parseLines(sdp: string): SessionDescription {
+/** sdp-transform's parser.parse (lib/parser.js), rule for rule, with `rulesFor` (candidateRules()) in place of the whole list. */
+function parseLines(sdp: string, rulesFor: (type: string, content: string) => readonly GrammarRule[]): SessionDescription {
   const session: Location = {};
   const media: Location[] = [];
   let location = session;
@@ -61,7 +97,7 @@ function parseLines(sdp: string): SessionDescription {
       location = media[media.length - 1];
     }
     // One exec where sdp-transform tests and then matches (no rule has the g or y flag: the same match).
-    for (const rule of candidateRules(type, content)) {
+    for (const rule of rulesFor(type, content)) {
       const match = rule.reg.exec(content);
       if (match !== null) {
         parseRule(rule, location, match);
@@ -88,9 +124,29 @@ export function literalStart(reg: RegExp): string | undefined {
   return lit;
 }
 
-/** Each line type's rules with their literal starts, in grammar order. */
-const RULES = new Map<string, { rule: GrammarRule; start: string | undefined }[]>(
-  Object.entries(GRAMMAR).map(([type, rules]) => [type, rules.map((rule) => ({ rule, start: literalStart(rule.reg) }))]),
+/**
+ * `^(sendrecv|recvonly|sendonly|inactive)`: the words of a leading group of plain-word
+ * alternatives, one of which the content must start with; undefined for any other form.
+ */
+export function alternativeStarts(reg: RegExp): readonly string[] | undefined {
+  if (reg.flags !== '') return undefined;
+  const m = /^\^\(((?:[a-z][a-z0-9-]*\|)+[a-z][a-z0-9-]*)\)/.exec(reg.source);
+  if (!m) return undefined;
+  const next = reg.source[m[0].length];
+  // As in literalStart: nothing after the group may make it optional or repeat it.
+  if (next !== undefined && '?*+{|'.includes(next)) return undefined;
+  return m[1].split('|');
+}
+
+/** Each line type's rules with the starts one of which a matching content has (undefined: cannot be told), in grammar order. */
+const RULES = new Map<string, { rule: GrammarRule; starts: readonly string[] | undefined }[]>(
+  Object.entries(GRAMMAR).map(([type, rules]) => [
+    type,
+    rules.map((rule) => {
+      const start = literalStart(rule.reg);
+      return { rule, starts: start !== undefined ? [start] : alternativeStarts(rule.reg) };
+    }),
+  ]),
 );
 /** The candidate rules per line type and attribute name (the text before the first ':'), built on first use. */
 const CANDIDATES = new Map<string, readonly GrammarRule[]>();
@@ -106,18 +162,27 @@ const NONE: readonly GrammarRule[] = [];
 function candidateRules(type: string, content: string): readonly GrammarRule[] {
   const rules = RULES.get(type);
   if (rules === undefined) return NONE;
-  const colon = content.indexOf(':');
-  const name = colon < 0 ? content : content.slice(0, colon);
-  const key = `${type}${colon < 0 ? '' : ':'}${name}`;
+  const key = ruleKey(type, content);
   let list = CANDIDATES.get(key);
   if (list !== undefined) return list;
+  const colon = content.indexOf(':');
+  const name = colon < 0 ? content : content.slice(0, colon);
   // A rule's start ending in ':' names the attribute whole; one without ':' is a prefix of the name.
-  list = rules
-    .filter(({ start }) => start === undefined || (start.endsWith(':') ? colon >= 0 && start === `${name}:` : name.startsWith(start)))
-    .map(({ rule }) => rule);
+  const fits = (start: string): boolean => (start.endsWith(':') ? colon >= 0 && start === `${name}:` : name.startsWith(start));
+  list = rules.filter(({ starts }) => starts === undefined || starts.some(fits)).map(({ rule }) => rule);
   if (CANDIDATES.size >= MAX_CACHED_NAMES) CANDIDATES.clear();
   CANDIDATES.set(key, list);
   return list;
+}
+
+/** Line types with a rule whose start can be told (`a`): the others' candidates are all their rules. */
+const NAMED_TYPES = new Set([...RULES].filter(([, rules]) => rules.some(({ starts }) => starts !== undefined)).map(([type]) => type));
+
+/** What candidateRules() depends on: the line type, and for a named type the attribute name and whether a ':' follows it. */
+function ruleKey(type: string, content: string): string {
+  if (!NAMED_TYPES.has(type)) return type;
+  const colon = content.indexOf(':');
+  return colon < 0 ? `${type}${content}` : `${type}:${content.slice(0, colon)}`;
 }
 
 /** lib/parser.js's toIntIfInt. */

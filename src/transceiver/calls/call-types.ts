@@ -138,6 +138,12 @@ export interface CreateCallOptions {
   readonly regionHint?: string;
   /** What the client asked (query, session config) as the handler sees it; none: empty. */
   readonly request?: CallRequest;
+  /**
+   * Called once the call is accepted (nothing after it refuses), with its id and answer, before
+   * the call's session is added to the media endpoint: the caller sends the answer here, so the
+   * session's start is not on the answer's path (issue #18). The result carries both as well.
+   */
+  readonly accepted?: (id: string, answer: string) => void;
 }
 
 /** What the signaling API needs from the call registry; tests substitute their own. */

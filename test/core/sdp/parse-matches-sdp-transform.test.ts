@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as sdpTransform from 'sdp-transform';
-import { literalStart, parseSdp } from '../../../src/core/sdp/parse.ts';
+import { alternativeStarts, literalStart, parseSdp } from '../../../src/core/sdp/parse.ts';
 import { seededRng } from '../../../src/core/rng.ts';
 
 const CHROME = readFileSync(new URL('./data/chromium-156-audio-datachannel.offer.sdp', import.meta.url), 'utf8');
@@ -117,6 +117,17 @@ test('literalStart: the required literal start of an anchored rule, or undefined
   assert.equal(literalStart(/^abc:/i), undefined, 'case-insensitive');
   // parseSdp execs once where sdp-transform tests and matches: the same only without g or y.
   for (const rules of Object.values(GRAMMAR)) for (const r of rules) assert.equal(r.reg.flags, '', r.reg.source);
+});
+
+test('alternativeStarts: the words of a leading group of plain-word alternatives, or undefined', () => {
+  assert.deepEqual(alternativeStarts(/^(sendrecv|recvonly|sendonly|inactive)/), ['sendrecv', 'recvonly', 'sendonly', 'inactive']);
+  assert.equal(alternativeStarts(/^(sendrecv|recvonly)?x/), undefined, 'an optional group');
+  assert.equal(alternativeStarts(/^(a|b)*/), undefined, 'a repeated group');
+  assert.equal(alternativeStarts(/^(a|b.c)/), undefined, 'a pattern, not a word');
+  assert.equal(alternativeStarts(/^(TIAS|AS):(\d*)/), undefined, 'upper case');
+  assert.equal(alternativeStarts(/^(a|b)/i), undefined, 'case-insensitive');
+  assert.equal(alternativeStarts(/(a|b)/), undefined, 'not anchored');
+  assert.equal(alternativeStarts(/^(abc)/), undefined, 'one word: literalStart');
 });
 
 test('offers naming thousands of unknown attributes (past the per-name rule cache) still parse exactly as sdp-transform', () => {
