@@ -26,9 +26,6 @@
 //            reader, which lets the window pass as above and reads from then on; a reader that saw
 //            no media for READER_IDLE_US hands the socket back. Without an urgentOffset every
 //            datagram is media: the reader reads from the start.
-//            The reader, and the JS thread when it handles setup datagrams (askShortSlice), ask
-//            for the scheduler's shortest slice (socket_util.h): a call's setup is a chain of
-//            round trips, and each step waited, once woken, behind whichever thread held the core.
 //   send:    JS writes datagrams (relay header + payload) and their destinations into a send
 //            area that is allocated once and shared, and calls flush(n) once per pass: one
 //            sendmmsg(MSG_DONTWAIT) for the pass, on the JS thread.
@@ -211,7 +208,6 @@ static void notify_js(ms_t *s) {
 
 static void *reader(void *arg) {
   ms_t *s = arg;
-  ask_short_slice(); /* woken per batch: it runs first instead of after the running thread's slice */
   __atomic_store_n(&s->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
   s->last_media = now_us();
   while (!s->stop) {
@@ -687,15 +683,6 @@ static napi_value js_flush(napi_env env, napi_callback_info info) {
   return res;
 }
 
-/* askShortSlice(): the calling thread asks for the scheduler's shortest slice (socket_util.h). */
-static napi_value js_ask_short_slice(napi_env env, napi_callback_info info) {
-  (void)info;
-  ask_short_slice();
-  napi_value undef;
-  napi_get_undefined(env, &undef);
-  return undef;
-}
-
 static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1];
@@ -716,7 +703,6 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"flush", NULL, js_flush, NULL, NULL, NULL, napi_default, NULL},
-      {"askShortSlice", NULL, js_ask_short_slice, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

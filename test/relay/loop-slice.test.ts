@@ -6,14 +6,34 @@
 // an older kernel ignores the request, and there the test checks only that the nice value is kept.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { getPriority } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { getPriority, platform, release } from 'node:os';
 import { NativeDatapath, loadNativeAddon } from '../../src/relay/datapath-native.ts';
 import { CidrSet } from '../../src/core/cidr.ts';
 import { newStats } from '../../src/relay/stats.ts';
 import { v4 } from './helpers.ts';
-import { SHORT_SLICE_NS, customSlices, ownTid, sliceOf } from '../support/sched-slice.ts';
 
 const skip = loadNativeAddon() instanceof Error && process.env.CI !== 'true' ? 'the native relay addon is not built' : false;
+/** The kernel's least slice (0.1 ms), which the loops ask for. */
+const LOOP_SLICE_NS = 100_000;
+
+/** Whether this kernel takes a thread's own slice (sched_attr.sched_runtime, Linux 6.12). */
+function customSlices(): boolean {
+  const [major, minor] = release().split('.').map(Number);
+  return platform() === 'linux' && (major > 6 || (major === 6 && minor >= 12));
+}
+
+/** A thread's scheduler slice in ns (se.slice), or undefined where the kernel does not show it. */
+function sliceOf(tid: number): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/self/task/${tid}/sched`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const m = /^se\.slice\s*:\s*(\d+)/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
 
 test('native loop threads: the shortest scheduler slice, their nice value unchanged', { skip }, async () => {
   const dp = new NativeDatapath({
@@ -30,12 +50,12 @@ test('native loop threads: the shortest scheduler slice, their nice value unchan
   try {
     await dp.bind({ onClientMiss: () => {}, onSocketError: () => {} });
     assert.equal(dp.tids.length, 2, 'one loop per public socket + the internal one');
-    const own = customSlices() ? sliceOf(ownTid()) : undefined;
+    const own = customSlices() ? sliceOf(Number(readFileSync('/proc/thread-self/stat', 'utf8').split(' ')[0])) : undefined;
     for (const tid of dp.tids) {
       assert.equal(getPriority(tid), getPriority(), `loop ${tid}: nice as the thread that started it`);
       if (own !== undefined) {
-        assert.equal(sliceOf(tid), SHORT_SLICE_NS, `loop ${tid}: se.slice`);
-        assert.ok(own > SHORT_SLICE_NS, `the JavaScript thread keeps the default slice (${own} ns)`);
+        assert.equal(sliceOf(tid), LOOP_SLICE_NS, `loop ${tid}: se.slice`);
+        assert.ok(own > LOOP_SLICE_NS, `the JavaScript thread keeps the default slice (${own} ns)`);
       }
     }
   } finally {

@@ -54,8 +54,6 @@ export interface MediaSocketAddon {
     onBatch: (n: number, tooLarge: number) => void;
   }): OpenResult;
   flush(h: object, n: number): number;
-  /** The calling thread asks for the scheduler's shortest slice (native/src/socket_util.h); a kernel before 6.12 ignores it. */
-  askShortSlice(): void;
   close(h: object): void;
 }
 
@@ -63,8 +61,7 @@ export interface MediaSocketAddon {
 export const loadMediaSocketAddon = nativeAddonLoader<MediaSocketAddon>({
   file: 'parley_media_socket.node',
   what: 'the native media socket',
-  check: (a) =>
-    a.RX_META !== 8 || a.TX_META !== 8 || typeof a.askShortSlice !== 'function' ? 'stale; rebuild it (npm run build:native)' : undefined,
+  check: (a) => (a.RX_META !== 8 || a.TX_META !== 8 ? 'stale (metadata layout); rebuild it (npm run build:native)' : undefined),
 });
 
 /** A destination as the addon reads it: port, v6, then the address bytes as 4 words. */
@@ -132,11 +129,6 @@ export class NativeMediaSocket implements MediaSocket {
       },
     });
     checkBufferSizes(o.log, o.bufferBytes, r.receiveBuffer, r.sendBuffer);
-    // Issue #18: this thread handles every step of a call's setup (each a round trip the client
-    // waits on) and, like the reader, asks for the shortest slice: woken by a datagram on a busy
-    // box, it then runs before the thread that holds the core ends its slice (docs/performance.md,
-    // confirm: the first check → our ClientHello −0.3 ms). Its share of the CPU is unchanged.
-    if (o.urgentOffset !== undefined) addon.askShortSlice();
     holder.s = new NativeMediaSocket(o, addon, r);
     return holder.s;
   }
