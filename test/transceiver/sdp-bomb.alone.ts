@@ -155,8 +155,11 @@ test('a live call keeps its media cadence and echo RTT while two clients post SD
   assert.equal(bombed.connected, 1);
   assert.ok(bombed.receiveRatio >= Math.min(quiet.receiveRatio, 1) - 0.02, `receive ratio fell: ${line(quiet)} → ${line(bombed)}`);
   // Refusing a bomb is a few µs, but reading two clients' 64 KiB bodies back to back is real work on
-  // the same event loop; on a quiet machine p50 moved by < 5 ms, in CI (another test file on the
-  // other core) by ~10 ms. Before the limits it was tens of ms of stall per bomb (issue #19).
-  assert.ok(bombed.echoRttMs.p50 <= base.p50 + 15, `echo RTT p50 rose: ${line(quiet)} → ${line(bombed)} → ${line(after)}`);
-  assert.ok(bombed.echoRttMs.p99 <= base.p99 + 15, `echo RTT p99 rose: ${line(quiet)} → ${line(bombed)} → ${line(after)}`);
+  // the same event loop, and the two bombing clients run in this process on the same two cores; on
+  // one quiet machine p50 moved by < 5 ms, on another (2026-12-07, the code of two different days
+  // alike, this file run alone) p50 by 9–21 ms and p99 by 11–26 ms. Before the limits it was tens
+  // of ms of stall per bomb (issue #19): at 100 bombs a second that is a loop stalled most of the
+  // time, RTTs of hundreds of ms and a falling receive ratio, far beyond these bounds.
+  assert.ok(bombed.echoRttMs.p50 <= base.p50 + 40, `echo RTT p50 rose: ${line(quiet)} → ${line(bombed)} → ${line(after)}`);
+  assert.ok(bombed.echoRttMs.p99 <= base.p99 + 50, `echo RTT p99 rose: ${line(quiet)} → ${line(bombed)} → ${line(after)}`);
 });
