@@ -7,8 +7,9 @@
 //   - processes it started: its children, and any process that still carries the marker this
 //     module puts in the environment (so a grandchild orphaned when its parent was killed counts).
 // A resource that is closing (close() called, callback not yet run) is given a few turns of the
-// event loop; nothing here waits in real time. After reporting, it kills the leaked processes and
-// ends the file's process if leaked handles would keep it alive, so one leak never hangs the run.
+// event loop; nothing here waits in real time, except for an exited child not yet reaped (≤ 200
+// ms). After reporting, it kills the leaked processes and ends the file's process if leaked
+// handles would keep it alive, so one leak never hangs the run.
 // Not here: per-test checks (a file is the unit), or anything in the runner's parent process.
 import { after } from 'node:test';
 import type { TestContext } from 'node:test';
@@ -53,6 +54,13 @@ if (!inRunnerParent) {
         await settle(() => leaks(baseline, baselinePids, 'children').clean);
         found = leaks(baseline, baselinePids, 'all');
       }
+      // A child that has exited but is not reaped yet (state Z: a `taskset` a relay worker ran to
+      // pin a thread, done just before the file's end) is reaped when libuv handles its SIGCHLD,
+      // which can take a few ms of real time: only then, and only for that, wait up to 200 ms.
+      for (let i = 0; i < 20 && onlyExited(found); i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        found = leaks(baseline, baselinePids, 'all');
+      }
       if (found.clean) return;
       for (const p of found.processes) {
         try {
@@ -85,6 +93,11 @@ function leaks(baseline: Map<string, number>, baselinePids: Set<number>, scope: 
   }
   const processes = (scope === 'all' ? ourProcesses() : ourChildren()).filter((p) => !baselinePids.has(p.pid));
   return { clean: resources.length === 0 && processes.length === 0, resources, processes };
+}
+
+/** Nothing left but exited, unreaped children of this process. */
+function onlyExited(l: Leaks): boolean {
+  return !l.clean && l.resources.length === 0 && l.processes.every((p) => p.state === 'Z' && p.ppid === process.pid);
 }
 
 function describe(l: Leaks): string {
