@@ -172,3 +172,19 @@ test('a pulled handler (tone) is asked every 20 ms once connected: ~50 frames pe
   assert.ok(n >= 98 && n <= 101, `${n} frames in 2 s`);
   pair.session.close('hangup', pair.now);
 });
+
+test('echo over a jittery link holds no frame: a frame that came late does not delay the frames after it', () => {
+  // Latency 10 ± 8 ms: every frame arrives up to 16 ms off the 20 ms grid its predecessors set.
+  const pair = talking('echo-jitter', { profile: { latencyMs: 10, jitterMs: 8 } });
+  pair.runUntil(T0 + 5000);
+  const arrived = pair.clientRtpDelivered.map((r) => r.at);
+  const left = pair.sessionRtpSent.filter((r) => r.header.ssrc === SESSION_SSRC).map((r) => r.at);
+  assert.ok(left.length >= 150, `echoed ${left.length} frames`);
+  // The echo sends each frame as it is handled, so the i-th frame out is the i-th frame in.
+  const held = left.map((t, i) => t - arrived[i]);
+  assert.equal(
+    Math.max(...held),
+    0,
+    `frames held up to ${Math.max(...held).toFixed(1)} ms (${held.filter((h) => h > 0).length} of ${held.length})`,
+  );
+});

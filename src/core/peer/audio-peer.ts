@@ -18,7 +18,7 @@ import { DtlsEndpoint } from '../dtls/index.ts';
 import { IceLiteAgent } from '../ice/ice-lite-agent.ts';
 import type { DataChannelEvent } from '../datachannel/index.ts';
 import type { SansIo } from '../output.ts';
-import { dtmfDigit, parseRtcpCompound, parseRtp, parseTelephoneEvent } from '../rtp/index.ts';
+import { FRAME_MS, dtmfDigit, parseRtcpCompound, parseRtp, parseTelephoneEvent } from '../rtp/index.ts';
 import { SrtpError, SrtpSession } from '../srtp/index.ts';
 import type { SrtpDropReason, SrtpProfileName } from '../srtp/index.ts';
 import { PEER_DROPS } from './errors.ts';
@@ -258,7 +258,13 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
   queueAudio(frames: readonly Buffer[], now: number): void {
     if (!this.#live()) return;
     for (const f of frames) this.#sender.enqueue(f, now);
-    this.#sendDue(now, EARLY_SEND_MS);
+    // A frame queued on its own (a 1× input: an echo, an agent speaking as it is produced) may
+    // leave up to a whole frame before its slot, so it is never held whatever the phase of its
+    // arrivals against the stream's grid, and two that arrive together (one was late) leave
+    // together instead of one queued behind the other for the rest of the call. Held to
+    // EARLY_SEND_MS, an echo's frames each waited out the worst lateness its input had shown so
+    // far. Frames queued together (a burst) keep their 20 ms pacing.
+    this.#sendDue(now, frames.length === 1 ? FRAME_MS : EARLY_SEND_MS);
   }
 
   /**

@@ -137,7 +137,15 @@ export class RtpSender {
     if (this.#count === this.#ring.length) this.#grow();
     this.#ring[(this.#head + this.#count) % this.#ring.length] = payload;
     this.#count++;
-    this.#due ??= this.#lastSentAt === undefined ? now : Math.max(now, this.#lastSentAt + FRAME_MS);
+    // An idle stream keeps its 20 ms grid. A frame that comes up to maxLag after its slot takes
+    // that slot and goes at once, and so do frames queued behind it (tick's catch-up); later than
+    // that (a pause in the input), the last slot at or before now. Moving the grid to a late
+    // frame's arrival, as before, held every later frame of a 1× input (an echo, an agent speaking
+    // as it is produced) back by that lateness for the rest of the call.
+    if (this.#due === undefined) {
+      const next = this.#lastSentAt === undefined ? now : this.#lastSentAt + FRAME_MS;
+      this.#due = now - next <= this.#maxLag ? next : next + FRAME_MS * Math.floor((now - next) / FRAME_MS);
+    }
   }
 
   /**

@@ -72,6 +72,29 @@ test('frames queued faster than real time wait for their slot (echo at 50 packet
   assert.equal(a.due(), 20, 'not before the next 20 ms slot');
 });
 
+test('an idle stream keeps its grid: frames that come late (one, or three at once after a stall) go at once on their own slots, and the next on time', () => {
+  const a = new RtpSender({ ssrc: 1, payloadType: 111, rng: seededRng(30) });
+  a.enqueue(Buffer.from([0]), 0);
+  const [first] = drive(a, 0);
+  // 12 ms late: its slot stays 20, so the frame after it, on time at 40, is due at once.
+  a.enqueue(Buffer.from([1]), 32);
+  assert.equal(a.due(), 20);
+  const late = a.tick(32);
+  a.enqueue(Buffer.from([2]), 40);
+  assert.equal(a.due(), 40, 'the grid did not move to the late frame');
+  a.tick(40);
+  // Three frames handled together 45 ms after their first slot (an event loop that stalled).
+  for (const b of [3, 4, 5]) a.enqueue(Buffer.from([b]), 105);
+  const burst = [];
+  for (let due = a.due(); due !== undefined && due <= 105; due = a.due()) burst.push(rtp(a.tick(105)));
+  assert.equal(burst.length, 3, 'no frame of the stall waits behind another');
+  assert.equal(burst[2].header.timestamp, (rtp(late).header.timestamp + 4 * 960) >>> 0, 'on slots 60, 80, 100: no gap, no marker');
+  assert.ok(burst.every((p) => !p.header.marker));
+  a.enqueue(Buffer.from([6]), 120);
+  assert.equal(a.due(), 120);
+  assert.equal(first.p.header.marker, true);
+});
+
 test('the queue holds about a second; the oldest frame is dropped and counted', () => {
   const a = new RtpSender({ ssrc: 1, payloadType: 111, rng: seededRng(4), maxQueueFrames: 3 });
   for (let i = 0; i < 5; i++) a.enqueue(Buffer.from([i]), 0);
