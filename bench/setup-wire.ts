@@ -13,7 +13,7 @@
 //
 //   npx node bench/setup-wire.ts [--peer pion|chromium|firefox|aiortc|gstreamer]
 //                                [--server parley|pion|aiortc] [--calls 15] [--offer-setup actpass|active]
-//                                [--per-call] [--load-calls N --rate R]
+//                                [--per-call] [--idle MS] [--load-calls N --rate R]
 //
 // The browsers reach every server through bench/setup.ts's front, so their time 0 is the front's
 // POST to the server, a loopback hop after the page's own. A call's server UDP ports are the udp
@@ -27,6 +27,12 @@
 // handshake record), ccs, alert, rtp, rtcp; `answer` is the first TCP segment of the 201 answer,
 // `http GET` (DELETE…) another request of the peer to the server (the demo page's).
 // "#n": the n-th such packet of the call (up to 3).
+// The last line, "the peer's POST → connected", is the peer's own number, bench/setup.ts's (the Pion
+// client: from before its POST's TCP connect to its "connected" state), not a time on the wire.
+// `--idle MS` (process peers): nothing of the bench runs for MS ms before each call, as in
+// bench/setup.ts, where a server idles between its calls while the others take theirs (and aiortc's
+// waits ~200 ms for the Pion client); calls back to back find warmer caches and vCPUs than
+// bench:setup's (docs/performance.md, "(pion)").
 // Load mode (`--load-calls N`, Pion client, Parley or pion-echo): one Pion load client (-calls N
 // -rate R, 3 s of audio each, as bench/setup.ts's load row) while tcpdump runs; the calls overlap,
 // so a packet is given to its call by the POST's TCP connection (→ the answer's ice-ufrag), the
@@ -53,6 +59,7 @@ const { values } = parseArgs({
     'offer-setup': { type: 'string', default: 'actpass' },
     // Every call's own timeline too (the medians of two labels may come from different calls).
     'per-call': { type: 'boolean', default: false },
+    idle: { type: 'string', default: '0' },
     'load-calls': { type: 'string', default: '0' },
     rate: { type: 'string', default: '50' },
   },
@@ -67,6 +74,8 @@ const CALLS = Number(values.calls);
 const OFFER_SETUP = values['offer-setup'] === 'active' ? 'active' : 'actpass';
 const LOAD_CALLS = Number(values['load-calls']);
 const LOAD_RATE = Number(values.rate);
+const IDLE_MS = Number(values.idle);
+if (!(IDLE_MS >= 0 && IDLE_MS <= 60_000)) throw new Error(`--idle ${values.idle}: 0…60000 ms`);
 if (LOAD_CALLS > 0 && (PEER !== 'pion' || SERVER === 'aiortc')) throw new Error('--load-calls: a Pion client against parley or pion');
 /** Packets kept per label and call (retransmissions beyond it say nothing new). */
 const MAX_PER_LABEL = 3;
@@ -310,7 +319,11 @@ async function main(): Promise<void> {
     if (LOAD_CALLS > 0) loadResult = await runLoad(pion!, url);
     else if (PEER === 'chromium') await chromiumCalls(front!, CALLS + 1, onCall);
     else if (PEER === 'firefox') await firefoxCalls(front!, CALLS + 1, SERVER, onCall);
-    else for (let i = 0; i <= CALLS; i++) onCall(i, await processCall(PEER, url, pion, OFFER_SETUP));
+    else
+      for (let i = 0; i <= CALLS; i++) {
+        if (IDLE_MS > 0) await new Promise((r) => setTimeout(r, IDLE_MS));
+        onCall(i, await processCall(PEER, url, pion, OFFER_SETUP));
+      }
     console.log(`end: ${load()}`);
   } finally {
     await new Promise((r) => setTimeout(r, 300));
