@@ -1,9 +1,10 @@
 // Issue #18: the registry writes a call's "call created" line when the call's setup is over —
-// when it connects, or when it closes without connecting — not between the POST's answer and the
-// client's first check, where its write delayed that check (calls/call-registry.ts). Nothing is
-// lost by that: one line per call, with its id, handler and creation time, ahead of the call's
-// other lines. A sync factory's call is answered without the handler deadline's timer
-// (ContainedHandler.async), and a throwing one is still contained.
+// SETUP_LOG_DELAY_MS after it connects (with "call connected"), or when it closes first — not
+// between the POST's answer and the client's first check, where its write delayed that check, nor
+// at the connect itself, where the peer still finishes its own side (calls/call-registry.ts).
+// Nothing is lost by that: one line each per call, with its id, handler and creation and connect
+// times, ahead of the call's other lines. A sync factory's call is answered without the handler
+// deadline's timer (ContainedHandler.async), and a throwing one is still contained.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { MetricsRegistry } from '../../src/common/metrics.ts';
 import { seededRng } from '../../src/core/rng.ts';
 import { Keyring } from '../../src/core/token/index.ts';
 import { generateCertificate } from '../../src/core/dtls/index.ts';
-import { CallRegistry } from '../../src/transceiver/calls/call-registry.ts';
+import { CallRegistry, SETUP_LOG_DELAY_MS } from '../../src/transceiver/calls/call-registry.ts';
 import type { Session } from '../../src/transceiver/calls/session.ts';
 import type { MediaEndpoint, SessionObserver } from '../../src/transceiver/media/endpoint.ts';
 import { transceiverMetrics } from '../../src/transceiver/transceiver-metrics.ts';
@@ -87,8 +88,14 @@ test('a sync factory that throws is contained as before: 201, and the call is lo
   assert.equal(lines.filter((l) => l.call === id && l.msg === 'call created').length, 1);
 });
 
-test('a call that connects gets "call created" just before "call connected", and no second one when it closes', async () => {
-  const logged: { msg: string; call?: string }[] = [];
+/** A registry with a stand-in endpoint, its log lines, and a call made on it (its session as the endpoint got it). */
+async function registryCall(): Promise<{
+  logged: { msg: string; call?: string; connectedAt?: string }[];
+  id: string;
+  observer: SessionObserver;
+  session: Session;
+}> {
+  const logged: { msg: string; call?: string; connectedAt?: string }[] = [];
   let observer: SessionObserver | undefined;
   let session: Session | undefined;
   const endpoint = {
@@ -102,15 +109,14 @@ test('a call that connects gets "call created" just before "call connected", and
     wake: () => {},
     closeSession: () => {},
   } as unknown as MediaEndpoint;
-  let now = 0;
   const registry = new CallRegistry({
     keyring: Keyring.generate(seededRng('created-unit-keys')),
     mediaAddress: { address: '127.0.0.1', port: 40000, family: 'IPv4' },
     relays: [{ address: '203.0.113.7', port: 3478, family: 'IPv4' }],
     certificate: generateCertificate(seededRng('created-unit-cert')),
     rng: seededRng('created-unit'),
-    clock: () => now,
-    wallClock: () => 1_800_000_000_000 + now,
+    clock: () => 12,
+    wallClock: () => 1_800_000_000_000,
     endpoint,
     maxSessions: 2,
     maxCallMs: 60_000,
@@ -123,21 +129,54 @@ test('a call that connects gets "call created" just before "call connected", and
   assert.ok(made.ok);
   await turn();
   assert.equal(logged.length, 0, 'nothing while the call sets up');
-  now = 12;
-  // What the endpoint reports when the DTLS handshake is done (a connected session's fields).
-  const connected = { id: made.id, state: 'connected', createdAt: 0, connectedAt: 12, selectedPath: undefined } as unknown as Session;
-  observer!.sessionState(connected);
+  return { logged, id: made.id, observer: observer!, session: session! };
+}
+
+/** What the endpoint reports when the DTLS handshake is done (a connected session's fields). */
+const connectedSession = (id: string): Session =>
+  ({ id, state: 'connected', createdAt: 0, connectedAt: 12, selectedPath: undefined }) as unknown as Session;
+
+test('a call that connects gets "call created" and then "call connected" SETUP_LOG_DELAY_MS after the connect, with its time, and no second ones when it closes', async (t) => {
+  const { logged, id, observer, session } = await registryCall();
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  observer.sessionState(connectedSession(id));
+  assert.equal(logged.length, 0, 'nothing at the connect: the peer is finishing its own side');
+  t.mock.timers.tick(SETUP_LOG_DELAY_MS - 1);
+  assert.equal(logged.length, 0);
+  t.mock.timers.tick(1);
   assert.deepEqual(
     logged.map((l) => [l.msg, l.call]),
     [
-      ['call created', made.id],
-      ['call connected', made.id],
+      ['call created', id],
+      ['call connected', id],
     ],
   );
-  session!.close('hangup', now);
-  observer!.sessionClosed(session!, 'hangup');
+  assert.equal(logged[1].connectedAt, new Date(1_800_000_000_000).toISOString());
+  session.close('hangup', 20);
+  observer.sessionClosed(session, 'hangup');
+  t.mock.timers.tick(10 * SETUP_LOG_DELAY_MS);
   assert.deepEqual(
     logged.map((l) => l.msg),
     ['call created', 'call connected', 'call closed'],
   );
+});
+
+test('a call that closes sooner than SETUP_LOG_DELAY_MS after connecting gets its three lines at the close, in order, and none later', async (t) => {
+  const { logged, id, observer, session } = await registryCall();
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  observer.sessionState(connectedSession(id));
+  t.mock.timers.tick(SETUP_LOG_DELAY_MS / 2);
+  assert.equal(logged.length, 0);
+  session.close('hangup', 20);
+  observer.sessionClosed(session, 'hangup');
+  assert.deepEqual(
+    logged.map((l) => [l.msg, l.call]),
+    [
+      ['call created', id],
+      ['call connected', id],
+      ['call closed', id],
+    ],
+  );
+  t.mock.timers.tick(10 * SETUP_LOG_DELAY_MS);
+  assert.equal(logged.length, 3, "the connect's timer wrote nothing more");
 });

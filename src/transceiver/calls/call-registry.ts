@@ -80,11 +80,26 @@ interface CallRecord {
   readonly handler: string;
   /** Set when the call closes: what GET answers for the rest of its keepClosedMs. */
   final: CallInfo | undefined;
-  /** The "call created" line's fields until it is written, when the call's setup is over (#logCreated). */
+  /** The "call created" line's fields until it is written, when the call's setup is over (#logSetup). */
   created: LogFields | undefined;
+  /** The "call connected" line's fields, from the connect until it is written (#logSetup). */
+  connected?: LogFields;
+  /** Writes both lines SETUP_LOG_DELAY_MS after the connect, unless the call closes first. */
+  setupLogTimer?: ReturnType<typeof setTimeout>;
 }
 
 const MAX_CLOSED_KEPT = 10_000;
+
+/**
+ * How long after the connect a call's "call created" and "call connected" lines wait (issue #18).
+ * Our `connected` is when the peer's last flight arrives, but the peer still has its own side to
+ * finish then (aiortc reports connected ~10 ms after its last flight, a browser's page a few ms):
+ * a line written at that moment wakes the process that reads our stderr (the container runtime's,
+ * `parley dev`'s parent) on the same cores, and the peer's connect waited behind it
+ * (docs/performance.md, "peers"). A fifth of a second is far past every traced peer's finish and
+ * still reads as the connect in a log; the lines carry the connect's own time (connectedAt).
+ */
+export const SETUP_LOG_DELAY_MS = 200;
 
 export class CallRegistry implements CallService {
   readonly #o: CallRegistryOptions;
@@ -261,7 +276,7 @@ export class CallRegistry implements CallService {
     const dc = rec.final.stats.dataChannels;
     if (dc !== undefined) addDataTotals(this.#dcClosed, dc);
     rec.session = undefined;
-    this.#logCreated(rec);
+    this.#logSetup(rec);
     this.#o.metrics.callsClosed.labels(reason).inc();
     this.#closed.set(session.id, this.#o.clock());
     this.#expireClosed();
@@ -281,11 +296,18 @@ export class CallRegistry implements CallService {
     this.#release();
   }
 
-  /** The call's "call created" line, once: when it connects, or when it closes without connecting (its other lines follow it). */
-  #logCreated(rec: CallRecord): void {
-    if (rec.created === undefined) return;
-    this.#o.log?.info('call created', rec.created);
+  /**
+   * The call's "call created" line, then its "call connected" line if it connected, each once:
+   * SETUP_LOG_DELAY_MS after the connect, or when the call closes if that is sooner (before its
+   * "call closed").
+   */
+  #logSetup(rec: CallRecord): void {
+    clearTimeout(rec.setupLogTimer);
+    rec.setupLogTimer = undefined;
+    if (rec.created !== undefined) this.#o.log?.info('call created', rec.created);
     rec.created = undefined;
+    if (rec.connected !== undefined) this.#o.log?.info('call connected', rec.connected);
+    rec.connected = undefined;
   }
 
   /** A call's slot is free again (it closed, or its handler never got ready). */
@@ -338,14 +360,21 @@ export class CallRegistry implements CallService {
       const path = session.selectedPath;
       const rec = this.#calls.get(session.id);
       const handler = rec?.handler ?? 'unknown';
-      if (rec !== undefined) this.#logCreated(rec);
       this.#o.metrics.setupSeconds.labels(this.#location(path && formatAddress(path.relayPublic)), handler).observe(setupMs / 1000);
-      this.#o.log?.info('call connected', {
+      const fields: LogFields = {
         call: session.id,
         setupMs: Math.round(setupMs),
+        connectedAt: new Date(this.#o.wallClock()).toISOString(),
         client: path && formatAddress(path.client),
         relay: path && formatAddress(path.relayPublic),
-      });
+      };
+      if (rec === undefined) {
+        this.#o.log?.info('call connected', fields);
+        return;
+      }
+      rec.connected = fields;
+      rec.setupLogTimer = setTimeout(() => this.#logSetup(rec), SETUP_LOG_DELAY_MS);
+      rec.setupLogTimer.unref();
     }
   }
 
