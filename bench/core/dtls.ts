@@ -1,7 +1,8 @@
 // DTLS benchmarks: full in-memory handshakes per second (our client and our server in one
 // process, both sides' CPU counted), the server side of a handshake alone (only the time spent in
 // the server's handle/poll calls: handshakes per second per core a server can take), for an
-// ECDSA and an RSA server certificate, the server process's CPU per handshake beside a Pion DTLS
+// ECDSA and an RSA server certificate, the client side alone (prepared as the transceiver
+// prepares it, with its step from the server's flight to ours, which call setup waits for), the server process's CPU per handshake beside a Pion DTLS
 // server's while one Pion client drives each over loopback UDP (../dtls-rate.ts: the
 // like-for-like comparison, I/O and GC included), and the cost of one application-data record
 // each way for each AEAD.
@@ -60,51 +61,77 @@ function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
+interface Handshake {
+  client: DtlsEndpoint;
+  server: DtlsEndpoint;
+  /** CPU ms inside the server's calls (both endpoints' construction included). */
+  serverMs: number;
+  /** CPU ms inside the client's calls: prepare (idle work in the transceiver), start, handle, poll. */
+  clientMs: number;
+  /** Of clientMs, the server's flight in and our flight out (the client step call setup waits for). */
+  stepMs: number;
+}
+
 /**
- * Runs one handshake over a perfect in-memory link; throws if it does not connect. Returns the
- * pair and the CPU milliseconds spent inside the server's calls (the pair's construction included,
- * not the client's ClientHello).
+ * Runs one handshake over a perfect in-memory link; throws if it does not connect. The client is
+ * prepared before it starts, as the transceiver's DTLS client is (DtlsEndpoint.prepare).
  */
-function handshake(seed: number, cert = serverCert, suites?: string[]): { client: DtlsEndpoint; server: DtlsEndpoint; serverMs: number } {
+function handshake(seed: number, cert = serverCert, suites?: string[]): Handshake {
   const t0 = cpuMs();
   const p = pair(seed, cert, suites);
   let serverMs = cpuMs() - t0;
+  let t = cpuMs();
+  p.client.prepare(0);
   p.client.start(0);
+  let clientMs = cpuMs() - t;
+  let stepMs = 0;
   for (let round = 0; round < 10 && !(p.client.state === 'connected' && p.server.state === 'connected'); round++) {
     const out: Buffer[] = [];
-    for (let d = p.client.pollTransmit(); d; d = p.client.pollTransmit()) {
-      const t = cpuMs();
+    t = cpuMs();
+    const ins: Buffer[] = [];
+    for (let d = p.client.pollTransmit(); d; d = p.client.pollTransmit()) ins.push(d);
+    clientMs += cpuMs() - t;
+    for (const d of ins) {
+      t = cpuMs();
       p.server.handle(d, round);
       serverMs += cpuMs() - t;
     }
-    const t = cpuMs();
+    t = cpuMs();
     for (let d = p.server.pollTransmit(); d; d = p.server.pollTransmit()) out.push(d);
     serverMs += cpuMs() - t;
+    t = cpuMs();
     for (const d of out) p.client.handle(d, round);
+    const ms = cpuMs() - t;
+    clientMs += ms;
+    if (round === 0) stepMs = ms; // the server's flight in, ours built and queued
   }
   if (p.client.state !== 'connected' || p.server.state !== 'connected') throw new Error('bench handshake did not connect');
-  return { ...p, serverMs };
+  return { ...p, serverMs, clientMs, stepMs };
 }
 
-/** Server-side handshakes per second: 1 / mean server time per handshake, over about `ms`. */
-function serverRate(cert: DtlsCertificate, ms: number): { rate: number; meanMs: number } {
+/** One side's handshakes per second: 1 / mean CPU time per handshake, over about `ms`. */
+function sideRate(cert: DtlsCertificate, ms: number, side: 'serverMs' | 'clientMs'): { rate: number; meanMs: number; stepMs: number } {
   let seed = 0;
   for (let i = 0; i < 20; i++) handshake(seed++, cert); // warm-up
   let total = 0;
+  let steps = 0;
   let n = 0;
   const end = performance.now() + ms;
   while (performance.now() < end) {
-    total += handshake(seed++, cert).serverMs;
+    const h = handshake(seed++, cert);
+    total += h[side];
+    steps += h.stepMs;
     n++;
   }
-  return { rate: (1000 * n) / total, meanMs: total / n };
+  return { rate: (1000 * n) / total, meanMs: total / n, stepMs: steps / n };
 }
 
 export async function run(): Promise<BenchRow[]> {
   let seed = 0;
   const us = microsPerCall(() => handshake(seed++), 2000);
-  const ecdsa = serverRate(serverCert, 2000);
-  const rsa = serverRate(rsaServerCert, 2000);
+  const ecdsa = sideRate(serverCert, 2000, 'serverMs');
+  const rsa = sideRate(rsaServerCert, 2000, 'serverMs');
+  const client = sideRate(serverCert, 2000, 'clientMs');
   const rows: BenchRow[] = [
     {
       name: 'dtls handshake, client+server in-memory',
@@ -123,6 +150,12 @@ export async function run(): Promise<BenchRow[]> {
       value: rsa.rate,
       unit: 'hs/s/core',
       note: `${rsa.meanMs.toFixed(2)} ms of server CPU each; X25519, ECDHE-RSA-AES128-GCM (one RSA signature per handshake)`,
+    },
+    {
+      name: 'dtls handshake, client side only (ECDSA P-256 server)',
+      value: client.rate,
+      unit: 'hs/s/core',
+      note: `${client.meanMs.toFixed(2)} ms of client CPU each, ${client.stepMs.toFixed(3)} ms of it from the server's flight in to ours out; prepared ahead, client certificate`,
     },
   ];
   rows.push(...(await processRows()));

@@ -20,6 +20,7 @@
 //       once per certificate; undefined unless it is ECDSA P-256/P-384 or RSA 2048..4096.
 //   sign(key, sha384, pss, data) → Buffer: an ECDSA (DER) or RSA PKCS#1 v1.5 / PSS (salt = hash
 //       length) signature over data with SHA-256 or SHA-384 (ServerKeyExchange, CertificateVerify).
+//   signPrepare(key) → boolean: makes one ECDSA nonce ahead for a signingKey key (below).
 //
 // Why: node:crypto's route to the same two scalar multiplications is createPrivateKey and
 // createPublicKey with `raw-*` key formats and diffieHellman. Each key import with an options
@@ -54,6 +55,13 @@
 // once per certificate (an external with its own type tag) and each signature is one call. Inputs:
 // PKCS#8 up to 65535 bytes, data up to 1 MiB; the key kind is checked when it is read, PSS only
 // with RSA.
+//
+// Nonces made ahead: an ECDSA signature's cost is mostly k·G and k⁻¹ (ECDSA_sign_setup), which do
+// not depend on the message. signPrepare runs that in idle time — the DTLS client while it waits
+// for the server's flight — and keeps k⁻¹ and r with the key; sign takes one out of the pool
+// (removed before it signs: a nonce used twice would reveal the key) and only finishes the
+// signature, ~3 against ~25 µs for P-256 (docs/performance.md, "dtls"). k is drawn as ECDSA_sign
+// draws it without a digest (BN_priv_rand_range, OpenSSL's CSPRNG); an empty pool signs as before.
 //
 // ECDSA keys (peer certificates', and our own when it is ECDSA) are kept as OpenSSL's EC_KEY with
 // its curve group made once per process, and signed and verified by ECDSA_sign/ECDSA_verify over
@@ -301,6 +309,7 @@ static napi_value tls12_prf(napi_env env, napi_callback_info info) {
 
 #define CERT_MAX_BYTES 65535
 #define SIGNED_MAX_BYTES (1 << 20)
+
 #define SIGNATURE_MAX_BYTES 1024
 
 /* The one Uint8Array argument of `call`, at most `max` bytes; 0 with a TypeError or RangeError thrown. */
@@ -369,16 +378,25 @@ static int oid_is(const uint8_t *body, size_t len, const uint8_t *oid, size_t oi
   return len == oid_len && memcmp(body, oid, len) == 0;
 }
 
+/* How many ECDSA nonces signPrepare keeps ready per signing key: a few per call being set up. */
+#define NONCES_MAX 16
+
 /* A key for signatures: an ECDSA key as EC_KEY (its curve one of ours), anything else as EVP_PKEY;
- * exactly one of the two is set. The peer's key and our signing key are both one of these. */
+ * exactly one of the two is set. The peer's key and our signing key are both one of these. Our
+ * ECDSA signing key also holds up to NONCES_MAX nonces made ahead (signPrepare): k⁻¹ and r of
+ * ECDSA_sign_setup, each taken out of the pool before the one signature that uses it. */
 typedef struct {
   EC_KEY *ec;
   EVP_PKEY *pkey;
+  int nonces;
+  BIGNUM *kinv[NONCES_MAX];
+  BIGNUM *r[NONCES_MAX];
 } sig_key;
 
 static void free_sig_key(napi_env env, void *data, void *hint) {
   (void)env, (void)hint;
   sig_key *k = data;
+  for (int i = 0; i < k->nonces; i++) BN_clear_free(k->kinv[i]), BN_clear_free(k->r[i]);
   EC_KEY_free(k->ec);
   EVP_PKEY_free(k->pkey);
   free(k);
@@ -392,7 +410,7 @@ static napi_value wrap_sig_key(napi_env env, EC_KEY *ec, EVP_PKEY *pkey, const n
     EVP_PKEY_free(pkey);
     return NULL;
   }
-  k->ec = ec, k->pkey = pkey;
+  k->ec = ec, k->pkey = pkey, k->nonces = 0;
   return wrap_tagged(env, k, free_sig_key, tag);
 }
 
@@ -628,7 +646,19 @@ static napi_value sign_data(napi_env env, napi_callback_info info) {
   if (key->ec != NULL) {
     uint8_t digest[EVP_MAX_MD_SIZE];
     unsigned int digest_len = digest_of(sha384, data, data_len, digest), ec_sig_len = (unsigned int)max;
-    ok = digest_len > 0 && ECDSA_sign(0, digest, (int)digest_len, sig, &ec_sig_len, key->ec) == 1 && ec_sig_len <= (unsigned int)max;
+    ok = 0;
+    if (digest_len > 0 && key->nonces > 0) {
+      /* A nonce made ahead: out of the pool before it is used, so it never signs twice. */
+      int i = --key->nonces;
+      BIGNUM *kinv = key->kinv[i], *r = key->r[i];
+      ok = ECDSA_sign_ex(0, digest, (int)digest_len, sig, &ec_sig_len, kinv, r, key->ec) == 1 && ec_sig_len <= (unsigned int)max;
+      BN_clear_free(kinv);
+      BN_clear_free(r);
+      /* s = 0 (EC_R_NEED_NEW_SETUP_VALUES, probability ~2^-256): sign with a fresh nonce below */
+      if (!ok) ERR_clear_error(), ec_sig_len = (unsigned int)max;
+    }
+    if (!ok)
+      ok = digest_len > 0 && ECDSA_sign(0, digest, (int)digest_len, sig, &ec_sig_len, key->ec) == 1 && ec_sig_len <= (unsigned int)max;
     sig_len = ec_sig_len;
   } else {
     static const uint8_t empty = 0;
@@ -649,6 +679,33 @@ static napi_value sign_data(napi_env env, napi_callback_info info) {
   return napi_create_buffer_copy(env, sig_len, sig, &out, &result) == napi_ok ? result : NULL;
 }
 
+/* signPrepare(key) → boolean: one more ECDSA nonce made ahead for this signing key (false: an RSA
+ * key, the pool full, or OpenSSL refused). k comes from OpenSSL's CSPRNG as in ECDSA_sign. */
+static napi_value sign_prepare(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 1) THROW_TYPE(env, "signPrepare(key) takes one argument");
+  sig_key *key = sig_key_of(env, argv[0], &SIGNING_KEY_TAG, "signPrepare: not a signingKey key");
+  if (key == NULL) return NULL;
+  bool made = false;
+  if (key->ec != NULL && key->nonces < NONCES_MAX) {
+    BIGNUM *kinv = NULL, *r = NULL;
+    if (ECDSA_sign_setup(key->ec, NULL, &kinv, &r) == 1) {
+      key->kinv[key->nonces] = kinv;
+      key->r[key->nonces] = r;
+      key->nonces++;
+      made = true;
+    } else {
+      BN_clear_free(kinv);
+      BN_clear_free(r);
+      ERR_clear_error();
+    }
+  }
+  napi_value result;
+  return napi_get_boolean(env, made, &result) == napi_ok ? result : NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"x25519Key", NULL, x25519_key, NULL, NULL, NULL, napi_default, NULL},
@@ -659,6 +716,7 @@ NAPI_MODULE_INIT() {
       {"verifySignature", NULL, verify_signature, NULL, NULL, NULL, napi_default, NULL},
       {"signingKey", NULL, signing_key, NULL, NULL, NULL, napi_default, NULL},
       {"sign", NULL, sign_data, NULL, NULL, NULL, napi_default, NULL},
+      {"signPrepare", NULL, sign_prepare, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

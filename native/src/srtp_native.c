@@ -630,10 +630,13 @@ static napi_value gcm_unprotect_rtcp(napi_env env, napi_callback_info info) {
 }
 
 /* ==== AES-128-GCM for DTLS 1.2 application data records (RFC 5288 §3, RFC 5246 §6.2.3.3) ==== */
-/* The record layer (src/core/dtls/record.ts) builds nonce and additional data; here one key's two
- * contexts (seal, open), keyed once, as for SRTP GCM above. */
+/* The record layer (src/core/dtls/record.ts) builds nonce and additional data; here one key's
+ * contexts (seal, open), each keyed once, as for SRTP GCM above — but each only at its first use:
+ * a DTLS record key is used in one direction only (the endpoint's write key seals, its read key
+ * opens), and the write key's context is made on the step between the peer's flight and ours. */
 
 typedef struct {
+  uint8_t key[16];
   EVP_CIPHER_CTX *seal;
   EVP_CIPHER_CTX *open;
 } aead_ctx;
@@ -644,7 +647,15 @@ static void aead_finalize(napi_env env, void *data, void *hint) {
   aead_ctx *c = data;
   EVP_CIPHER_CTX_free(c->seal);
   EVP_CIPHER_CTX_free(c->open);
+  OPENSSL_cleanse(c->key, sizeof c->key);
   free(c);
+}
+
+/* The context for sealing (enc 1) or opening (enc 0), keyed at its first use; NULL when OpenSSL refuses. */
+static EVP_CIPHER_CTX *aead_keyed(aead_ctx *c, int enc) {
+  EVP_CIPHER_CTX **x = enc ? &c->seal : &c->open;
+  if (*x == NULL) *x = gcm_keyed(c->key, enc);
+  return *x;
 }
 
 /* aeadCreate(key) → context; key: 16 bytes (AES-128-GCM) */
@@ -655,12 +666,7 @@ static napi_value aead_create(napi_env env, napi_callback_info info) {
   if (l[0] != 16) THROW(env, "AES-128-GCM needs a 16-byte key");
   aead_ctx *c = calloc(1, sizeof *c);
   if (!c) THROW(env, "out of memory");
-  c->seal = gcm_keyed(p[0], 1);
-  c->open = gcm_keyed(p[0], 0);
-  if (!c->seal || !c->open) {
-    aead_finalize(env, c, NULL);
-    THROW(env, "OpenSSL refused the AES-128-GCM setup");
-  }
+  memcpy(c->key, p[0], sizeof c->key);
   return wrap_ctx(env, c, aead_finalize, &AEAD_CTX_TAG);
 }
 
@@ -709,7 +715,8 @@ static napi_value aead_seal(napi_env env, napi_callback_info info) {
   aead_args a;
   if (!get_aead_args(env, info, &a)) return NULL;
   if (!aead_check_out(env, &a, a.len + GCM_TAG)) return NULL;
-  if (!gcm_seal(a.c->seal, a.nonce, a.aad, a.aadLen, NULL, 0, a.in, a.out, a.len, a.out + a.len)) {
+  EVP_CIPHER_CTX *x = aead_keyed(a.c, 1);
+  if (x == NULL || !gcm_seal(x, a.nonce, a.aad, a.aadLen, NULL, 0, a.in, a.out, a.len, a.out + a.len)) {
     OPENSSL_cleanse(a.out, a.len + GCM_TAG);
     return undef(env);
   }
@@ -724,7 +731,8 @@ static napi_value aead_open(napi_env env, napi_callback_info info) {
   if (a.len < GCM_TAG) return undef(env);
   size_t n = a.len - GCM_TAG;
   if (!aead_check_out(env, &a, n)) return NULL;
-  if (!gcm_open(a.c->open, a.nonce, a.aad, a.aadLen, NULL, 0, a.in, n ? a.out : NULL, n, a.in + n)) return undef(env);
+  EVP_CIPHER_CTX *x = aead_keyed(a.c, 0);
+  if (x == NULL || !gcm_open(x, a.nonce, a.aad, a.aadLen, NULL, 0, a.in, n ? a.out : NULL, n, a.in + n)) return undef(env);
   return length_of(env, n);
 }
 

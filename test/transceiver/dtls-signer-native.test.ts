@@ -8,7 +8,8 @@
 // (the fast path that skips OpenSSL's X.509 parser): an off-curve point is refused, every
 // truncation and one-byte change of a certificate is read without a crash, and a certificate the
 // walk takes gives the key node:crypto reads; the point at infinity is refused and a compressed
-// point is read as node reads it. Also run under ASan/UBSan by `npm run test:native-asan`.
+// point is read as node reads it. And ECDSA nonces made ahead (signPrepare): their signatures
+// verify, none is used twice, the pool is bounded, and a prepared client's handshake connects. Also run under ASan/UBSan by `npm run test:native-asan`.
 import assert from 'node:assert/strict';
 import { constants, createPublicKey, generateKeyPairSync, sign, verify, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
@@ -98,6 +99,56 @@ test('sign: hostile arguments throw TypeError or RangeError; other keys are not 
   assert.throws(() => a.sign(ec, false, true, data), RangeError, 'PSS with an ECDSA key');
   // A peer key handed to verifySignature is still refused by sign, and the reverse.
   assert.throws(() => call(a.verifySignature, ec, false, false, data, Buffer.alloc(64)), TypeError);
+});
+
+/** r of a DER ECDSA-Sig-Value (RFC 3279 §2.2.3): SEQUENCE { r INTEGER, s INTEGER }, short lengths. */
+function rOf(sig: Buffer): string {
+  assert.equal(sig[0], 0x30);
+  assert.equal(sig[2], 0x02);
+  return sig.subarray(4, 4 + sig[3]).toString('hex');
+}
+
+test('signPrepare: nonces made ahead sign valid ECDSA signatures, each nonce once; a pool of 16; RSA keys take none', { skip }, () => {
+  const a = addon();
+  for (const curve of ['P-256', 'P-384'] as const) {
+    const key = generateKeyPairSync('ec', { namedCurve: curve }).privateKey;
+    const native = a.signingKey(pkcs8(key))!;
+    const made = Array.from({ length: 17 }, () => a.signPrepare(native));
+    assert.deepEqual(made, [...Array<boolean>(16).fill(true), false], `${curve}: 16 made, the 17th refused`);
+    const rs = new Set<string>();
+    // 16 signatures from the pool, then 4 made the ordinary way: all verify, no r twice (a nonce
+    // used twice would show as the same r, and reveal the key).
+    for (let i = 0; i < 20; i++) {
+      const sha384 = i % 2 === 1;
+      const sig = a.sign(native, sha384, false, data);
+      assert.ok(verify(sha384 ? 'sha384' : 'sha256', data, createPublicKey(key), sig), `${curve} signature ${i}`);
+      rs.add(rOf(sig));
+    }
+    assert.equal(rs.size, 20, `${curve}: every signature has its own nonce`);
+    assert.equal(a.signPrepare(native), true, `${curve}: the pool has room again`);
+  }
+  const rsa = a.signingKey(pkcs8(certsOf('rsa').server.privateKey))!;
+  assert.equal(a.signPrepare(rsa), false);
+  const call = (f: unknown, ...args: unknown[]): unknown => (f as (...x: unknown[]) => unknown)(...args);
+  for (const notKey of [undefined, {}, a.certificateKey(generateCertificate(seededRng('prep-peer')).der), Buffer.alloc(8)]) {
+    assert.throws(() => call(a.signPrepare, notKey), TypeError);
+  }
+});
+
+test('a prepared DTLS client (its nonce made ahead) connects with the native signer; its CertificateVerify verifies', { skip }, () => {
+  const signer = nativeSigner(addon());
+  const certs = certsOf('ecdsa');
+  for (let i = 0; i < 3; i++) {
+    const pair = makePair(`native-signer-prepared-${i}`, {
+      client: { certificate: certs.client, remoteFingerprint: certs.server.fingerprint, signer },
+      server: { certificate: certs.server, remoteFingerprint: certs.client.fingerprint },
+    });
+    pair.client.prepare(0);
+    pair.client.start(0);
+    drive(pair, { done: () => pair.client.state === 'connected' && pair.server.state === 'connected' });
+    assert.equal(pair.client.state, 'connected', `handshake ${i}`);
+    assert.equal(pair.server.state, 'connected', `handshake ${i}: node:crypto verified our CertificateVerify`);
+  }
 });
 
 for (const suite of CIPHER_SUITES) {

@@ -80,9 +80,17 @@ export class ClientHandshake implements HandshakeRole {
     this.#sendClientHello(Buffer.alloc(0), now);
   }
 
-  /** X25519 first in our preference and every traced WebRTC peer's pick: its key is made while we wait. */
+  /**
+   * Idle work while we wait for the server's flight, so that answering it costs less: our X25519
+   * key share (X25519 is first in our preference and every traced WebRTC peer's pick), and the
+   * nonce of our CertificateVerify signature (WebRTC servers ask for our certificate, RFC 8827
+   * §6.5), where the signer can make one ahead.
+   */
   prepareAhead(): void {
-    this.#x25519Ahead ??= generateEphemeral(NamedGroup.x25519, this.#host.rng, this.#host.x25519);
+    const host = this.#host;
+    if (this.#x25519Ahead !== undefined) return;
+    this.#x25519Ahead = generateEphemeral(NamedGroup.x25519, host.rng, host.x25519);
+    host.signer.prepare?.(host.certificate.privateKey);
   }
 
   #sendClientHello(cookie: Buffer, now: number): void {

@@ -104,6 +104,11 @@ export function verifyWithKeyObject(key: KeyObject, hash: 'sha256' | 'sha384', p
  */
 export interface Signer {
   sign(key: KeyObject, hash: 'sha256' | 'sha384', pss: boolean, data: Buffer): Buffer;
+  /**
+   * Idle work for a signature to come: the native signer makes one ECDSA nonce ahead (k⁻¹ and r,
+   * most of a signature's cost) that the next sign by `key` takes. Optional; a no-op for RSA.
+   */
+  prepare?(key: KeyObject): void;
 }
 
 /** node:crypto's one-shot sign, as Signer defines it. */

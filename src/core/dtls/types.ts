@@ -110,7 +110,7 @@ export interface HandshakeRole {
   /** True while a server still waits for a ClientHello it accepts (any message_seq restarts). */
   readonly awaitingFirstHello: boolean;
   start(now: number): void;
-  /** Idle work while the first flight waits (DtlsEndpoint.prepare): the client makes its X25519 key share ahead. */
+  /** Idle work while the first flight waits (DtlsEndpoint.prepare): the client makes its X25519 key share and its signature nonce ahead. */
   prepareAhead?(): void;
   /** One complete handshake message, in message_seq order. Throws DtlsError on failure. */
   onMessage(msg: HandshakeMessage, now: number): void;

@@ -2,7 +2,8 @@
 // behind the core's X25519, Tls12Prf, PeerKeys and Signer interfaces (src/core/dtls/ecdhe.ts,
 // prf.ts, certificate.ts, signature.ts): the handshake's ephemeral key exchange in one addon call
 // per step, each PRF in one call, the peer's certificate key and signature check in one call
-// each, our signature in one call with our key read once per certificate, with the OpenSSL the
+// each, our signature in one call with our key read once per certificate (its ECDSA nonce made
+// ahead when the handshake has idle time), with the OpenSSL the
 // node binary exports, where node:crypto's KeyObject, Hmac, X509Certificate and sign-job objects
 // cost more than the arithmetic (docs/dtls.md, "Native X25519", "Native PRF", "Native peer key",
 // "Native signature"). The transceiver hands them to every DTLS endpoint when the addon is built;
@@ -35,6 +36,8 @@ export interface DtlsCryptoAddon {
   signingKey(pkcs8: Uint8Array): object | undefined;
   /** ECDSA (DER) or RSA PKCS#1 v1.5 / PSS (salt = hash length) over data (at most 1 MiB) with SHA-256 or SHA-384. */
   sign(key: object, sha384: boolean, pss: boolean, data: Uint8Array): Buffer;
+  /** One more ECDSA nonce made ahead for `key` (a pool of 16), which a later sign takes; false for RSA or a full pool. */
+  signPrepare(key: object): boolean;
 }
 
 /** The addon, or why it cannot be used (not built, not Linux, fails to load). Cached. */
@@ -107,14 +110,22 @@ export function defaultPeerKeys(): PeerKeys | undefined {
  */
 export function nativeSigner(addon: DtlsCryptoAddon): Signer {
   const keys = new WeakMap<KeyObject, object | undefined>();
+  const nativeKey = (key: KeyObject): object | undefined => {
+    let native = keys.get(key);
+    if (native === undefined && !keys.has(key)) {
+      native = addon.signingKey(key.export({ type: 'pkcs8', format: 'der' }));
+      keys.set(key, native);
+    }
+    return native;
+  };
   return {
     sign(key, hash, pss, data) {
-      let native = keys.get(key);
-      if (native === undefined && !keys.has(key)) {
-        native = addon.signingKey(key.export({ type: 'pkcs8', format: 'der' }));
-        keys.set(key, native);
-      }
+      const native = nativeKey(key);
       return native === undefined ? nodeSigner.sign(key, hash, pss, data) : addon.sign(native, hash === 'sha384', pss, data);
+    },
+    prepare(key) {
+      const native = nativeKey(key);
+      if (native !== undefined) addon.signPrepare(native);
     },
   };
 }
