@@ -1,8 +1,8 @@
 // Issue #18: the media endpoint runs a new session's idle work (Session.prepare: the DTLS client's
 // ClientHello built ahead) after the turn that added it — after the signaling code answered the
 // offer in that turn — never on the adding stack, and not for a session closed before then — one
-// piece per turn (the first request back, then the ClientHello, then the X25519 key share); and
-// again after a check that left idle work (the held answer to sign, the next request back).
+// piece per turn (the first request back, then the ClientHello); and again after a check that
+// left idle work (the held answer to sign, the next request back).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
@@ -39,12 +39,9 @@ test('a session added to the endpoint is prepared once, after the turn; a sessio
   assert.equal(a.preparable, true, 'the ClientHello is left');
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(a.prepared, [7_003, 7_003], 'then the ClientHello, a turn later');
-  assert.equal(a.preparable, true, 'the key share is left');
-  await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(a.prepared, [7_003, 7_003, 7_003], 'then the key share, a turn later');
   assert.equal(a.preparable, false);
   await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(a.prepared, [7_003, 7_003, 7_003], 'and no more passes');
+  assert.deepEqual(a.prepared, [7_003, 7_003], 'and no more passes');
   assert.deepEqual(gone.prepared, []);
   assert.equal(a.state, 'created', 'preparing changes no state and sends nothing');
   endpoint.closeSession(a, 'hangup');
@@ -56,13 +53,10 @@ test('a first check that leaves idle work (the held answer, the nudge request) g
   const endpoint = await bindLoopbackEndpoint(clock);
   const session = new PreparingSession(sessionOptions('pcheck', clock.now(), 10_000));
   endpoint.add(session);
-  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(session.prepared, [9_000, 9_000, 9_000]);
-  assert.equal(
-    session.preparable,
-    false,
-    'the first request back, the ClientHello and the key share are built: nothing left before a check',
-  );
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(session.prepared, [9_000, 9_000]);
+  assert.equal(session.preparable, false, 'the first request back is built: nothing left before a check');
   const relay = createSocket('udp4');
   await new Promise<void>((resolve) => relay.bind(0, '127.0.0.1', resolve));
   try {
@@ -83,7 +77,7 @@ test('a first check that leaves idle work (the held answer, the nudge request) g
     relay.send(Buffer.concat([header, check]), endpoint.address.port, '127.0.0.1');
     await reply; // the request back
     await new Promise((resolve) => setImmediate(resolve));
-    assert.deepEqual(session.prepared, [9_000, 9_000, 9_000, 9_005], 'once more, after the check');
+    assert.deepEqual(session.prepared, [9_000, 9_000, 9_005], 'once more, after the check');
     assert.equal(session.preparable, false, 'and nothing is left');
   } finally {
     relay.close();

@@ -82,14 +82,7 @@ export class ClientHandshake implements HandshakeRole {
 
   /** X25519 first in our preference and every traced WebRTC peer's pick: its key is made while we wait. */
   prepareAhead(): void {
-    if (this.aheadPending) this.#x25519Ahead = generateEphemeral(NamedGroup.x25519, this.#host.rng, this.#host.x25519);
-  }
-
-  get aheadPending(): boolean {
-    return (
-      this.#x25519Ahead === undefined &&
-      (this.#expect === 'serverHello' || this.#expect === 'certificate' || this.#expect === 'serverKeyExchange')
-    );
+    this.#x25519Ahead ??= generateEphemeral(NamedGroup.x25519, this.#host.rng, this.#host.x25519);
   }
 
   #sendClientHello(cookie: Buffer, now: number): void {

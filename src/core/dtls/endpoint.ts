@@ -129,29 +129,19 @@ export class DtlsEndpoint {
   }
 
   /**
-   * Client, one piece per call (preparable says whether one is left): first builds the ClientHello
-   * flight and holds it — nothing is sent, no timer is set, the state stays 'new' — so that start()
-   * only has to send it; then makes its X25519 key share (before or after start()), which
-   * answering the server's flight then need not. For an owner with idle time before it may speak
-   * (the ICE-lite side waits for the peer to prove its address, issue #19): the flight is ready
-   * when that happens (issue #18), and a datagram that arrives meanwhile waits for one piece at
-   * most. Server: a no-op (it waits for a ClientHello). Idempotent once nothing is left.
+   * Client: builds the ClientHello flight now and holds it — nothing is sent, no timer is set, the
+   * state stays 'new' — so that start() only has to send it; and makes its X25519 key share, which
+   * answering the server's flight then need not. For an owner with idle time before it
+   * may speak (the ICE-lite side waits for the peer to prove its address, issue #19): the flight is
+   * ready when that happens (issue #18). Server: a no-op (it waits for a ClientHello). Idempotent.
    */
   prepare(now: number): void {
-    if (this.#role !== 'client') return;
-    if (this.#state === 'new' && this.#prepared === undefined) {
-      this.#prepared = [];
-      this.#guard(() => this.#handshake.start(now));
-    } else if (this.#state === 'new' || this.#state === 'handshaking') {
-      this.#guard(() => this.#handshake.prepareAhead?.());
-    }
-  }
-
-  /** Whether prepare() has a piece left (client only: the held ClientHello, the X25519 key share). */
-  get preparable(): boolean {
-    if (this.#role !== 'client') return false;
-    if (this.#state === 'new' && this.#prepared === undefined) return true;
-    return (this.#state === 'new' || this.#state === 'handshaking') && (this.#handshake.aheadPending ?? false);
+    if (this.#state !== 'new' || this.#role !== 'client' || this.#prepared !== undefined) return;
+    this.#prepared = [];
+    this.#guard(() => {
+      this.#handshake.start(now);
+      this.#handshake.prepareAhead?.();
+    });
   }
 
   /** Client: sends the ClientHello (the one prepare() built, if it ran). Server: only marks the endpoint ready (it waits for one). */

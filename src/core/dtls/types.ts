@@ -110,10 +110,8 @@ export interface HandshakeRole {
   /** True while a server still waits for a ClientHello it accepts (any message_seq restarts). */
   readonly awaitingFirstHello: boolean;
   start(now: number): void;
-  /** Idle work while the client waits for the server's flight (DtlsEndpoint.prepare): it makes its X25519 key share ahead. */
+  /** Idle work while the first flight waits (DtlsEndpoint.prepare): the client makes its X25519 key share ahead. */
   prepareAhead?(): void;
-  /** Whether prepareAhead() has work: no key share made yet, and the server's key exchange still to come. */
-  readonly aheadPending?: boolean;
   /** One complete handshake message, in message_seq order. Throws DtlsError on failure. */
   onMessage(msg: HandshakeMessage, now: number): void;
 }

@@ -135,25 +135,22 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
   /**
    * Idle work between the answer and the first check (issue #18): the ICE-lite agent builds its
    * first request back (IceLiteAgent.prepare); as DTLS client, the ClientHello is built now, held
-   * until ICE lets DTLS start (#startDtlsIfConfirmed), which then only sends it, and then the
-   * X25519 key share the server's flight will need (DtlsEndpoint.prepare). Sends nothing. The
-   * DTLS part is a no-op as DTLS server; all of it when not live.
+   * until ICE lets DTLS start (#startDtlsIfConfirmed), which then only sends it. Sends nothing.
+   * The DTLS part is a no-op as DTLS server or once DTLS exists; all of it when not live.
    */
   prepare(now: number): void {
     if (!this.#live()) return;
     // One piece per call, the one needed first first: the owner runs the next one a turn later
     // (preparable), so a check that arrives meanwhile waits for one piece at most.
     if (this.#lite?.preparable) return this.#lite.prepare();
-    if (this.#o.dtlsRole !== 'client') return;
-    this.#dtls ??= this.#newDtls(now);
+    if (this.#dtls || this.#o.dtlsRole !== 'client') return;
+    this.#dtls = this.#newDtls(now);
     this.#dtls?.prepare(now);
   }
 
-  /** Whether prepare() has idle work left: the ICE-lite agent's (the next request back, a held answer to sign), or the DTLS client's (the ClientHello, the key share). */
+  /** Whether prepare() has idle work left: the ICE-lite agent's (the next request back, a held answer to sign), or the DTLS client's ClientHello. */
   get preparable(): boolean {
-    if (!this.#live()) return false;
-    if (this.#lite?.preparable) return true;
-    return this.#o.dtlsRole === 'client' && (this.#dtls === undefined || this.#dtls.preparable);
+    return this.#live() && ((this.#lite?.preparable ?? false) || (this.#dtls === undefined && this.#o.dtlsRole === 'client'));
   }
 
   /** One datagram from the far end. Never throws; what it cannot use is dropped and counted. */

@@ -1,8 +1,7 @@
 // DtlsEndpoint.prepare() (issue #18): the client builds its ClientHello ahead of time and holds it —
 // nothing sent, no timer, state 'new' — and start() then sends exactly that flight, with the
 // retransmission timer and the handshake budget counted from start(), not from prepare(); its
-// X25519 key share is made by a second prepare() (before or after start(): one piece per call),
-// and answering the server's flight makes no other.
+// X25519 key share is made in prepare() too, and answering the server's flight makes no other.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HANDSHAKE_BUDGET_MS } from '../../../src/core/dtls/endpoint.ts';
@@ -89,13 +88,7 @@ test("a prepared client makes its X25519 key share in prepare() and answers the 
   };
   const p = makePair('prepared-key-share', { client: { x25519: counting } });
   p.client.prepare(0);
-  assert.deepEqual(made, [], 'the first piece is the ClientHello alone');
-  assert.equal(p.client.preparable, true);
-  p.client.prepare(0);
-  assert.deepEqual(made, [0], 'one key share, made by the second prepare()');
-  assert.equal(p.client.preparable, false);
-  p.client.prepare(0);
-  assert.deepEqual(made, [0], 'and no more');
+  assert.deepEqual(made, [0], 'one key share, made in prepare()');
   now = 50;
   p.client.start(50);
   p.server.start(50);
@@ -104,20 +97,6 @@ test("a prepared client makes its X25519 key share in prepare() and answers the 
   const c = eventsOfType(p.clientEvents, 'connected');
   assert.equal(c.length, 1);
   assert.deepEqual(c[0].keyingMaterial, eventsOfType(p.serverEvents, 'connected')[0].keyingMaterial);
-  // Prepared after start() (the check came before the second piece), the key share is still made ahead.
-  const late = makePair('late-key-share', { client: { x25519: counting } });
-  late.client.prepare(0);
-  late.client.start(10);
-  assert.equal(late.client.preparable, true);
-  now = 20;
-  late.client.prepare(20);
-  assert.deepEqual(made, [0, 20]);
-  assert.deepEqual(transmits(late.client).length, 1, 'the ClientHello, sent by start(); prepare() sent nothing');
-  late.server.start(10);
-  drive(late, { start: 20, done: bothConnected(late) });
-  assert.deepEqual(made, [0, 20], 'none made for the server flight');
-  assert.equal(late.client.preparable, false);
-  made.length = 1;
   // Unprepared, the key share is made when the server's flight is answered.
   const plain = makePair('plain-key-share', { client: { x25519: counting } });
   plain.client.start(0);
