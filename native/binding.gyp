@@ -54,6 +54,16 @@
       ]
     },
     {
+      "target_name": "parley_stun",
+      "sources": ["src/stun_native.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"],
+      "cflags!": ["-fno-exceptions"],
+      "conditions": [
+        ["OS!='linux'", { "type": "none", "sources": [] }]
+      ]
+    },
+    {
       "target_name": "parley_dtls_crypto",
       "sources": ["src/dtls_crypto.c"],
       "defines": ["NAPI_VERSION=8"],

@@ -15,6 +15,7 @@ import { generateCertificate } from '../core/dtls/index.ts';
 import type { DtlsCertificate, DtlsCrypto } from '../core/dtls/index.ts';
 import { drain } from '../core/output.ts';
 import type { Rng } from '../core/rng.ts';
+import type { StunIntegrity } from '../core/stun/index.ts';
 import { analyzeOffer, buildAnswer } from '../core/sdp/index.ts';
 import type { SrtpTransformFactory } from '../core/srtp/index.ts';
 import { Keyring, mint, open } from '../core/token/index.ts';
@@ -32,6 +33,7 @@ export interface WarmUpOptions {
   /** The process's own certificate and crypto: the warm-up runs the objects real calls use. */
   readonly certificate: DtlsCertificate;
   readonly dtlsCrypto: DtlsCrypto;
+  readonly stunIntegrity?: StunIntegrity;
   readonly srtpTransform?: SrtpTransformFactory;
   readonly rng: Rng;
   /** Wall-clock budget in ms (0: none at all); the warm-up stops at the first call that ends past it. */
@@ -131,6 +133,7 @@ function oneCall(o: WarmUpOptions, keyring: Keyring, sealer: TokenSealer | undef
     handlerFactory: createEchoHandler,
     srtpTransform: o.srtpTransform,
     dtlsCrypto: o.dtlsCrypto,
+    stunIntegrity: o.stunIntegrity,
     dataChannels: offer.data && {
       remotePort: offer.data.sctpPort,
       remoteMaxMessageSize: offer.data.maxMessageSize,

@@ -26,6 +26,7 @@ import { advertisedAddresses, formatRelaySpec, locationOfAddress } from '../tran
 import { HttpTokenRevocations, TokenRevocations } from '../transceiver/relays/token-revocations.ts';
 import type { TokenRevocationsOptions } from '../transceiver/relays/token-revocations.ts';
 import { startTransceiver, transceiverDtlsCrypto } from '../transceiver/transceiver.ts';
+import { defaultStunIntegrity } from '../transceiver/media/stun-integrity-native.ts';
 import { generateCertificate } from '../core/dtls/index.ts';
 import { systemRng } from '../common/system-rng.ts';
 import { warmUp } from './transceiver-warm-up.ts';
@@ -103,10 +104,12 @@ export const command: Command = {
     // One certificate per process (startTransceiver); made here so the warm-up runs the one real calls use.
     const certificate = generateCertificate(undefined, cfg.dtlsKey);
     const dtlsCrypto = transceiverDtlsCrypto({ recordAead: cfg.dtlsRecordAead });
+    const stunIntegrity = defaultStunIntegrity();
     // Before any listener opens: the first real calls find the setup path compiled (./transceiver-warm-up.ts).
     const warmed = warmUp({
       certificate,
       dtlsCrypto,
+      stunIntegrity,
       srtpTransform: cfg.srtpTransform,
       rng: systemRng,
       budgetMs: cfg.warmUpMs,
@@ -178,6 +181,7 @@ export const command: Command = {
         srtpTransform: cfg.srtpTransform,
         certificate,
         dtlsCrypto,
+        stunIntegrity,
         staticDir: cfg.demoPage === 'on' && existsSync(WEB_DIR) ? WEB_DIR : undefined,
         tokenEnded: revocations ? (ufrag) => revocations.revoke(ufrag) : httpRevocations && ((ufrag) => httpRevocations.revoke(ufrag)),
         readyDetails: () => redisDetails(cfg.redis, [live, revocations]),

@@ -12,6 +12,8 @@ import type { Rng } from '../core/rng.ts';
 import type { SrtpTransformFactory } from '../core/srtp/index.ts';
 import type { DtlsCrypto } from '../core/dtls/index.ts';
 import { defaultPeerKeys, defaultPrf, defaultSigner, defaultX25519 } from './media/dtls-crypto-native.ts';
+import type { StunIntegrity } from '../core/stun/index.ts';
+import { defaultStunIntegrity } from './media/stun-integrity-native.ts';
 import type { Keyring } from '../core/token/index.ts';
 import { systemClock } from '../common/clock.ts';
 import type { Clock, Timer } from '../common/clock.ts';
@@ -84,6 +86,8 @@ export interface TransceiverOptions {
    * (--srtp native: config.ts resolveSrtp) defaults to node:crypto.
    */
   readonly dtlsCrypto?: DtlsCrypto;
+  /** The HMAC-SHA1 of every call's ICE checks; default the native one (media/stun-integrity-native.ts) where the addon is built, else node:crypto's. */
+  readonly stunIntegrity?: StunIntegrity;
   /** Time for sessions, tokens and drain; default the system clock. */
   readonly clock?: Clock;
   /** Served at / (the demo page). */
@@ -186,6 +190,7 @@ export async function startTransceiver(o: TransceiverOptions): Promise<Transceiv
     handlerSetupTimeoutMs: o.handlerSetupTimeoutMs,
     srtpTransform: o.srtpTransform,
     dtlsCrypto: transceiverDtlsCrypto(o.dtlsCrypto),
+    stunIntegrity: o.stunIntegrity ?? defaultStunIntegrity(),
     tokenEnded: o.tokenEnded,
     locationOf: o.locationOf,
   });

@@ -18,7 +18,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 /**
  * The native test files: the relay datapath and its first-check verifier, the native SRTP transforms and DTLS record AEAD, the
  * media socket, the Opus decoder, loss recovery and encoder (inline and on codec threads), the
- * DTLS X25519, PRF, peer keys and signer, the transceiver's token mint.
+ * DTLS X25519, PRF, peer keys and signer, the transceiver's token mint, the STUN MESSAGE-INTEGRITY HMAC.
  */
 const DEFAULT_FILES = [
   'test/relay/native-datapath.test.ts',
@@ -33,6 +33,7 @@ const DEFAULT_FILES = [
   'test/transceiver/dtls-signer-native.test.ts',
   'test/transceiver/dtls-aead-native-matches-node.test.ts',
   'test/transceiver/native-token-sealer.test.ts',
+  'test/transceiver/stun-integrity-native.test.ts',
   'test/media/codec-pool.test.ts',
   'test/handlers/pcm-codec-modes.test.ts',
 ];

@@ -13,6 +13,7 @@ import {
   StunMethod,
   StunErrorCodes,
   type StunHeaderInfo,
+  type StunIntegrity,
   type StunMessage,
 } from '../stun/index.ts';
 import { bindingError } from './binding-response.ts';
@@ -31,6 +32,8 @@ export interface BindingRequestCredentials {
   readonly localPwd: string;
   /** Whether USERNAME ("<our ufrag>:<their ufrag>", RFC 8445 §7.2.2) names this session. */
   readonly usernameMatches: (username: string) => boolean;
+  /** The HMAC-SHA1 that verifies MESSAGE-INTEGRITY (and signs a 420); default node:crypto's. */
+  readonly integrity?: StunIntegrity;
 }
 
 export function checkBindingRequest(packet: Buffer, c: BindingRequestCredentials): BindingRequestVerdict {
@@ -50,10 +53,11 @@ export function checkBindingRequest(packet: Buffer, c: BindingRequestCredentials
   // RFC 8489 §9.1.3: no USERNAME or no MESSAGE-INTEGRITY → 400; unknown USERNAME or bad
   // HMAC → 401. Neither answer carries MESSAGE-INTEGRITY.
   if (m.username === undefined || m.integrityOffset < 0) return reject(400, bindingError(tid, StunErrorCodes.BadRequest));
-  if (!c.usernameMatches(m.username) || !verifyMessageIntegrity(packet, c.localPwd))
+  if (!c.usernameMatches(m.username) || !verifyMessageIntegrity(packet, c.localPwd, c.integrity))
     return reject(401, bindingError(tid, StunErrorCodes.Unauthorized));
   // RFC 8489 §6.3.1: unknown comprehension-required attributes → 420, after authentication.
-  if (m.unknownRequired.length > 0) return reject(420, bindingError(tid, StunErrorCodes.UnknownAttribute, c.localPwd, m.unknownRequired));
+  if (m.unknownRequired.length > 0)
+    return reject(420, bindingError(tid, StunErrorCodes.UnknownAttribute, c.localPwd, m.unknownRequired, c.integrity));
   return { kind: 'valid', message: m };
 }
 

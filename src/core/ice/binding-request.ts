@@ -12,6 +12,7 @@ import {
   StunClass,
   StunMethod,
   type RawAttribute,
+  type StunIntegrity,
 } from '../stun/index.ts';
 
 export interface ConnectivityCheck {
@@ -23,6 +24,8 @@ export interface ConnectivityCheck {
   readonly priority: number;
   readonly role: { readonly controlling: boolean; readonly tieBreaker: bigint };
   readonly useCandidate?: boolean;
+  /** The HMAC-SHA1 that signs MESSAGE-INTEGRITY; default node:crypto's. */
+  readonly integrity?: StunIntegrity;
 }
 
 /**
@@ -40,6 +43,6 @@ export function connectivityCheck(c: ConnectivityCheck): Buffer {
   if (c.useCandidate) attributes.push(useCandidateAttribute());
   return encodeStun(
     { method: StunMethod.Binding, class: StunClass.Request, transactionId: c.transactionId, attributes },
-    { integrityKey: c.remotePwd, fingerprint: true },
+    { integrityKey: c.remotePwd, fingerprint: true, integrity: c.integrity },
   );
 }

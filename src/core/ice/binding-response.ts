@@ -10,6 +10,7 @@ import {
   StunMethod,
   type RawAttribute,
   type StunErrorCodeValue,
+  type StunIntegrity,
 } from '../stun/index.ts';
 
 /**
@@ -17,7 +18,7 @@ import {
  * request's source, MESSAGE-INTEGRITY with the same password that checked the request (the
  * responder's own ICE password) and FINGERPRINT (RFC 8445 §7).
  */
-export function bindingSuccess(transactionId: Uint8Array, mapped: TransportAddress, password: string): Buffer {
+export function bindingSuccess(transactionId: Uint8Array, mapped: TransportAddress, password: string, integrity?: StunIntegrity): Buffer {
   return encodeStun(
     {
       method: StunMethod.Binding,
@@ -25,7 +26,7 @@ export function bindingSuccess(transactionId: Uint8Array, mapped: TransportAddre
       transactionId,
       attributes: [xorMappedAddressAttribute(mapped, transactionId)],
     },
-    { integrityKey: password, fingerprint: true },
+    { integrityKey: password, fingerprint: true, integrity },
   );
 }
 
@@ -41,12 +42,18 @@ const NO_TRANSACTION_ID = new Uint8Array(12);
  * §9.1.3 — a 400 or 401 answering a request that failed the credential checks carries no
  * MESSAGE-INTEGRITY (there is no agreed key to protect it with).
  */
-export function bindingError(transactionId: Uint8Array, error: StunErrorCodeValue, password?: string, unknown?: readonly number[]): Buffer {
+export function bindingError(
+  transactionId: Uint8Array,
+  error: StunErrorCodeValue,
+  password?: string,
+  unknown?: readonly number[],
+  integrity?: StunIntegrity,
+): Buffer {
   const attributes: RawAttribute[] = [errorCodeAttribute(error)];
   // RFC 8489 §14.13: a 420 lists the attributes not understood.
   if (unknown) attributes.push(unknownAttributesAttribute(unknown));
   return encodeStun(
     { method: StunMethod.Binding, class: StunClass.ErrorResponse, transactionId, attributes },
-    { integrityKey: password, fingerprint: true },
+    { integrityKey: password, fingerprint: true, integrity },
   );
 }

@@ -18,6 +18,7 @@ import {
   StunMethod,
   verifyFingerprint,
   verifyMessageIntegrity,
+  type StunIntegrity,
 } from '../stun/index.ts';
 import { connectivityCheck, PEER_REFLEXIVE_PRIORITY } from './binding-request.ts';
 import { checkBindingRequest, type BindingRequestCredentials } from './binding-request-check.ts';
@@ -39,6 +40,8 @@ export interface IceLiteAgentOptions {
   readonly consentTimeoutMs?: number;
   /** Told of every packet's result (the `stats` counters as they happen), for process metrics. */
   readonly onCheck?: (result: IceLiteCounter) => void;
+  /** The HMAC-SHA1 of every MESSAGE-INTEGRITY it verifies and signs; default node:crypto's. */
+  readonly integrity?: StunIntegrity;
 }
 
 const DROP_COUNTER: Record<IceCheckDropReason, IceLiteCounter> = {
@@ -99,6 +102,7 @@ export class IceLiteAgent {
   readonly #counters = Object.fromEntries(ICE_LITE_RESULTS.reasons.map((c) => [c, 0])) as Record<IceLiteCounter, number>;
   readonly #onCheck: ((result: IceLiteCounter) => void) | undefined;
   readonly #rng: Rng | undefined;
+  readonly #integrity: StunIntegrity | undefined;
   #tieBreaker: bigint | undefined;
   /** Addresses our requests back went to, and how many requests went in all (≤ MAX_CHECKS_BACK). */
   readonly #checkedBack = new Set<string>();
@@ -125,7 +129,8 @@ export class IceLiteAgent {
     this.#consentTimeoutMs = opts.consentTimeoutMs ?? 30_000;
     this.#onCheck = opts.onCheck;
     this.#rng = opts.rng;
-    this.#credentials = { localPwd: opts.localPwd, usernameMatches: (u) => this.#usernameMatches(u) };
+    this.#integrity = opts.integrity;
+    this.#credentials = { localPwd: opts.localPwd, usernameMatches: (u) => this.#usernameMatches(u), integrity: opts.integrity };
   }
 
   /**
@@ -141,7 +146,8 @@ export class IceLiteAgent {
    */
   prepare(): void {
     if (this.#closed) return;
-    for (const held of this.#heldAnswers.values()) held.data ??= bindingSuccess(held.transactionId, held.to, this.#localPwd);
+    for (const held of this.#heldAnswers.values())
+      held.data ??= bindingSuccess(held.transactionId, held.to, this.#localPwd, this.#integrity);
     const ufrag = this.#remoteUfrag;
     const pwd = this.#remotePwd;
     if (this.#prepared !== undefined || !this.#rng || ufrag === undefined || pwd === undefined || !this.#wantsRequestBack) return;
@@ -278,7 +284,7 @@ export class IceLiteAgent {
     // controlling agent, so the answer is always 487 and the full peer switches (§7.2.5.1).
     if (m.iceControlled !== undefined) {
       this.#count('stun_error_487');
-      this.#send(from, key, bindingError(tid, StunErrorCodes.RoleConflict, this.#localPwd));
+      this.#send(from, key, bindingError(tid, StunErrorCodes.RoleConflict, this.#localPwd, undefined, this.#integrity));
       return false;
     }
 
@@ -286,7 +292,7 @@ export class IceLiteAgent {
     this.#lastUsername = m.username;
     this.#onValidCheck(from, m.useCandidate, now);
     if (this.#confirmed.has(key)) {
-      this.#send(from, key, bindingSuccess(tid, from, this.#localPwd));
+      this.#send(from, key, bindingSuccess(tid, from, this.#localPwd, this.#integrity));
       return true;
     }
     // An address not yet confirmed gets a request back — every new address, nominating check or
@@ -305,7 +311,7 @@ export class IceLiteAgent {
     // Issue #18: an answer that must wait is signed only when it goes (or in idle time, prepare()),
     // so the request back queued above leaves without waiting for its MESSAGE-INTEGRITY.
     if (this.#budget.spend(key, bindingSuccessLength(from)))
-      this.#transmits.push({ to: from, data: bindingSuccess(tid, from, this.#localPwd) });
+      this.#transmits.push({ to: from, data: bindingSuccess(tid, from, this.#localPwd, this.#integrity) });
     else {
       this.#count('held_by_budget');
       this.#holdAnswer(key, { to: from, transactionId: tid, data: undefined });
@@ -325,7 +331,10 @@ export class IceLiteAgent {
     if (held === undefined) return;
     if (this.#confirmed.has(key) || this.#budget.spend(key, held.data?.length ?? bindingSuccessLength(held.to))) {
       this.#heldAnswers.delete(key);
-      this.#transmits.push({ to: held.to, data: held.data ?? bindingSuccess(held.transactionId, held.to, this.#localPwd) });
+      this.#transmits.push({
+        to: held.to,
+        data: held.data ?? bindingSuccess(held.transactionId, held.to, this.#localPwd, this.#integrity),
+      });
     }
   }
 
@@ -461,6 +470,7 @@ export class IceLiteAgent {
       remotePwd: pwd,
       priority: PEER_REFLEXIVE_PRIORITY,
       role: { controlling: false, tieBreaker: this.#tieBreaker },
+      integrity: this.#integrity,
     });
     return { transactionId, request };
   }
@@ -484,7 +494,8 @@ export class IceLiteAgent {
     const signed = m.integrityOffset >= 0;
     const success = m.class === StunClass.SuccessResponse;
     // A success must be signed; an error (400/401 to input the peer could not authenticate) need not be (§9.1.3).
-    if ((success && !signed) || (signed && !verifyMessageIntegrity(packet, this.#remotePwd))) return 'drop_answer_integrity';
+    if ((success && !signed) || (signed && !verifyMessageIntegrity(packet, this.#remotePwd, this.#integrity)))
+      return 'drop_answer_integrity';
     this.#pendingBack.delete(tid);
     if (success && pending.to === key && !this.#confirmed.has(key)) {
       this.#confirmed.add(key);

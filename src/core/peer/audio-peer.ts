@@ -84,6 +84,7 @@ export class AudioPeer<P> implements SansIo<PeerTransmit<P>, PeerEvent<P>> {
         remoteUfrag: ice.remoteUfrag,
         remotePwd: ice.remotePwd,
         consentTimeoutMs: ice.consentTimeoutMs,
+        integrity: ice.integrity,
         onCheck: o.onIceCheck,
         rng: o.rng,
       });

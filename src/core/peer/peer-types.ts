@@ -10,6 +10,7 @@ import type { Rng } from '../rng.ts';
 import type { DataChannelEvent } from '../datachannel/index.ts';
 import type { RtcpPacket } from '../rtp/index.ts';
 import type { SrtpProfileName, SrtpTransformFactory } from '../srtp/index.ts';
+import type { StunIntegrity } from '../stun/index.ts';
 import type { PeerDrop, PeerDropReason } from './errors.ts';
 import type { PeerDataOptions, PeerDataStats } from './peer-data.ts';
 import type { AudioSource } from './rtp-sender.ts';
@@ -67,6 +68,8 @@ export interface LiteIceOptions {
   readonly remotePwd: string;
   /** RFC 7675 §5.1 (default 30 s). */
   readonly consentTimeoutMs?: number;
+  /** The HMAC-SHA1 of STUN MESSAGE-INTEGRITY (IceLiteAgentOptions.integrity); default node:crypto's. */
+  readonly integrity?: StunIntegrity;
 }
 
 export type PeerIce = LiteIceOptions | { readonly role: 'controlling'; readonly agent: ControllingIceAgent };

@@ -5,12 +5,15 @@
 import { HEADER_LENGTH, MAGIC_COOKIE, MESSAGE_INTEGRITY_LENGTH, TRANSACTION_ID_LENGTH, AttrType } from './constants.ts';
 import type { StunMessageInit } from './message.ts';
 import { encodeMessageType } from './message-type.ts';
-import { computeIntegrity, fingerprintOf } from './raw.ts';
+import { fingerprintOf, nodeStunIntegrity } from './raw.ts';
+import type { StunIntegrity } from './raw.ts';
 
 export interface StunEncodeOptions {
   /** Short-term: the password's UTF-8 bytes (RFC 8489 §9.1.1); long-term: MD5(user:realm:pass) (§9.2.2). */
   readonly integrityKey?: Buffer | string;
   readonly fingerprint?: boolean;
+  /** The HMAC-SHA1 of MESSAGE-INTEGRITY; default node:crypto's. */
+  readonly integrity?: StunIntegrity;
 }
 
 const MAX_BODY = 0xffff & ~3;
@@ -56,12 +59,12 @@ export function sealStun(unsealed: Uint8Array, opts: StunEncodeOptions): Buffer 
 
 function seal(buf: Buffer, off: number, opts: StunEncodeOptions): void {
   // The length field counts every attribute, MESSAGE-INTEGRITY and FINGERPRINT included;
-  // computeIntegrity substitutes the shorter length §14.5 asks for while hashing.
+  // The HMAC is computed with the shorter length §14.5 asks for (StunIntegrity).
   buf.writeUInt16BE(buf.length - HEADER_LENGTH, 2);
   if (opts.integrityKey !== undefined) {
     buf.writeUInt16BE(AttrType.MessageIntegrity, off);
     buf.writeUInt16BE(MESSAGE_INTEGRITY_LENGTH, off + 2);
-    computeIntegrity(buf, off, opts.integrityKey).copy(buf, off + 4);
+    (opts.integrity ?? nodeStunIntegrity).sign(buf, off, opts.integrityKey);
     off += 4 + MESSAGE_INTEGRITY_LENGTH;
   }
   if (opts.fingerprint) {

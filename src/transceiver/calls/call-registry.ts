@@ -10,6 +10,7 @@ import type { DtlsCertificate } from '../../core/dtls/index.ts';
 import type { Rng } from '../../core/rng.ts';
 import type { SrtpTransformFactory } from '../../core/srtp/index.ts';
 import type { DtlsCrypto } from '../../core/dtls/index.ts';
+import type { StunIntegrity } from '../../core/stun/index.ts';
 import type { PeerDataOptions } from '../../core/peer/index.ts';
 import { DEFAULT_LOCAL_MAX_MESSAGE_SIZE, SdpErrorCode, analyzeOffer, buildAnswer, dtlsRole } from '../../core/sdp/index.ts';
 import { mint } from '../../core/token/index.ts';
@@ -61,6 +62,8 @@ export interface CallRegistryOptions {
   readonly srtpTransform?: SrtpTransformFactory;
   /** The DTLS crypto handed to every peer (the native addon's); each part defaults to node:crypto's. */
   readonly dtlsCrypto?: DtlsCrypto;
+  /** The HMAC-SHA1 of every call's ICE checks (the native addon's); default node:crypto's. */
+  readonly stunIntegrity?: StunIntegrity;
   /** A call ended: its routing token (the server ufrag) opens no more relay flows (relays/token-revocations.ts). */
   readonly tokenEnded?: (ufrag: string) => void;
   /**
@@ -222,6 +225,7 @@ export class CallRegistry implements CallService {
       maxDurationMs: o.maxCallMs,
       srtpTransform: o.srtpTransform,
       dtlsCrypto: o.dtlsCrypto,
+      stunIntegrity: o.stunIntegrity,
       dataChannels,
       onChannelDrop: (reason) => m.sctpDrops[reason].inc(),
     });

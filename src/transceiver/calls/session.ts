@@ -19,6 +19,7 @@ import { DEFAULT_REMOTE_MAX_MESSAGE_SIZE } from '../../core/peer/index.ts';
 import type { Rng } from '../../core/rng.ts';
 import type { SrtpTransformFactory } from '../../core/srtp/index.ts';
 import type { DtlsCrypto } from '../../core/dtls/index.ts';
+import type { StunIntegrity } from '../../core/stun/index.ts';
 import type { DtmfOptions, MediaHandlerFactory } from '../handlers/media-handler.ts';
 import { HandlerError, HandlerErrorCode } from '../handlers/errors.ts';
 import { DTMF_DIGITS } from '../../core/rtp/index.ts';
@@ -93,6 +94,8 @@ export interface SessionOptions {
   readonly srtpTransform?: SrtpTransformFactory;
   /** The DTLS crypto handed to every peer (the native addon's); each part defaults to node:crypto's. */
   readonly dtlsCrypto?: DtlsCrypto;
+  /** The HMAC-SHA1 of the ICE checks' MESSAGE-INTEGRITY (the native addon's); default node:crypto's. */
+  readonly stunIntegrity?: StunIntegrity;
   /** Data channels, when the answer took the offer's data section (port and size from SDP, limits). */
   readonly dataChannels?: PeerDataOptions;
   /** Told of every data-channel refusal of the call's own (a process-wide metric). */
@@ -174,6 +177,7 @@ export class Session implements SansIo<SessionTransmit, SessionEvent> {
         remoteUfrag: o.remoteUfrag,
         remotePwd: o.remotePwd,
         consentTimeoutMs: o.consentTimeoutMs,
+        integrity: o.stunIntegrity,
       },
       dtlsRole: o.dtlsRole,
       certificate: o.certificate,
