@@ -29,6 +29,11 @@ export function parseAddress(text: string): TransportAddress | undefined {
 
 const V4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
+/** A dotted-decimal IPv4 address in the form Node reports (no leading zeros, each part ≤ 255). */
+export function isIpv4(text: string): boolean {
+  return V4.test(text);
+}
+
 /** The 4 or 16 bytes of a literal IPv4/IPv6 address (IPv4-mapped and embedded forms allowed), or undefined. */
 export function ipToBytes(text: string): Buffer | undefined {
   if (V4.test(text)) return Buffer.from(text.split('.').map(Number));

@@ -57,3 +57,20 @@ test('names must be short lowercase URL-safe tokens', () => {
   }
   assert.throws(() => handlers.register('ok-name', 'nope' as unknown as MediaHandlerFactory), { code: 'ERR_HANDLER_BAD_OPTION' });
 });
+
+test('echo and tone are registered as synchronous; the flag follows replace and unregister', () => {
+  const handlers = defaultHandlers();
+  assert.equal(handlers.synchronous('echo'), true);
+  assert.equal(handlers.synchronous('tone'), true);
+  assert.equal(handlers.synchronous('nope'), false);
+  handlers.register('mine', noop);
+  assert.equal(handlers.synchronous('mine'), false);
+  handlers.register('mine', noop, { replace: true, synchronous: true });
+  assert.equal(handlers.synchronous('mine'), true);
+  // A replacement that does not say so is not synchronous (it may dial an agent).
+  handlers.register('echo', noop, { replace: true });
+  assert.equal(handlers.synchronous('echo'), false);
+  handlers.unregister('mine');
+  handlers.register('mine', noop);
+  assert.equal(handlers.synchronous('mine'), false);
+});

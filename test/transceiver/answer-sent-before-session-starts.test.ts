@@ -3,6 +3,8 @@
 // the media endpoint, so the session's start is not on the answer's path. A refused offer never
 // reaches `accepted`; an async factory's call reaches it only after the factory settled; the
 // result carries the same id and answer; a throwing `accepted` still leaves the call started.
+// A factory registered as synchronous has its call answered before the session is even built
+// (before the factory runs); if it returns a promise all the same, its failure ends the call.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -20,8 +22,9 @@ import type { MediaHandler } from '../../src/transceiver/handlers/media-handler.
 const CHROME = readFileSync(new URL('../core/sdp/data/chromium-156-audio-datachannel.offer.sdp', import.meta.url), 'utf8');
 const CERT = generateCertificate(seededRng('accepted-cert'));
 
-function registryWith(events: string[]): { registry: CallRegistry; added: Session[] } {
+function registryWith(events: string[]): { registry: CallRegistry; added: Session[]; closed: [string, string][] } {
   const added: Session[] = [];
+  const closed: [string, string][] = [];
   const endpoint = {
     observe: () => () => {},
     add: (s: Session) => {
@@ -29,7 +32,7 @@ function registryWith(events: string[]): { registry: CallRegistry; added: Sessio
       events.push(`add ${s.id}`);
     },
     wake: (s: Session) => events.push(`wake ${s.id}`),
-    closeSession: () => {},
+    closeSession: (s: Session, reason: string) => closed.push([s.id, reason]),
   } as unknown as MediaEndpoint;
   const handlers = new HandlerRegistry();
   const quiet = (): MediaHandler => ({ onAudio() {}, close() {} });
@@ -38,6 +41,27 @@ function registryWith(events: string[]): { registry: CallRegistry; added: Sessio
   handlers.register('unreachable', async () => {
     throw new Error('agent down');
   });
+  handlers.register(
+    'sync',
+    () => {
+      events.push('factory');
+      return quiet();
+    },
+    { synchronous: true },
+  );
+  handlers.register('undeclared', () => {
+    events.push('factory');
+    return quiet();
+  });
+  // Registered as synchronous, yet it dials (a wrong declaration): the call is answered first.
+  handlers.register(
+    'sync-but-unreachable',
+    async () => {
+      events.push('factory');
+      throw new Error('agent down');
+    },
+    { synchronous: true },
+  );
   const registry = new CallRegistry({
     keyring: Keyring.generate(seededRng('accepted-keys')),
     mediaAddress: { address: '127.0.0.1', port: 40000, family: 'IPv4' },
@@ -53,7 +77,7 @@ function registryWith(events: string[]): { registry: CallRegistry; added: Sessio
     handlers,
     metrics: transceiverMetrics(new MetricsRegistry()),
   });
-  return { registry, added };
+  return { registry, added, closed };
 }
 
 test('the answer goes to `accepted` before the session is added to the endpoint, with the id and answer the result carries', async () => {
@@ -109,5 +133,60 @@ test('a throwing `accepted` still leaves the call started and counted', async ()
   assert.equal(added.length, 1);
   assert.equal(registry.activeCount, 1);
   assert.ok(registry.getCall(added[0].id));
+  registry.endCall(added[0].id, 'hangup');
+});
+
+test('a factory registered as synchronous: `accepted` comes before the factory runs, then the session starts', async () => {
+  const events: string[] = [];
+  const { registry, added } = registryWith(events);
+  const seen: { id: string; answer: string }[] = [];
+  const made = await registry.createCall(CHROME, {
+    handler: 'sync',
+    accepted: (id, answer) => {
+      seen.push({ id, answer });
+      events.push(`accepted ${id}`);
+    },
+  });
+  assert.ok(made.ok);
+  assert.deepEqual(seen, [{ id: made.id, answer: made.answer }]);
+  assert.deepEqual(events, [`accepted ${made.id}`, 'factory', `add ${made.id}`, `wake ${made.id}`]);
+  assert.equal(added[0].id, made.id);
+  assert.equal(registry.activeCount, 1);
+  registry.endCall(made.id, 'hangup');
+
+  // Not registered as synchronous: the factory runs before the answer, as for any factory.
+  const undeclared: string[] = [];
+  const other = registryWith(undeclared);
+  const second = await other.registry.createCall(CHROME, { handler: 'undeclared', accepted: (id) => undeclared.push(`accepted ${id}`) });
+  assert.ok(second.ok);
+  assert.deepEqual(undeclared, ['factory', `accepted ${second.id}`, `add ${second.id}`, `wake ${second.id}`]);
+  other.registry.endCall(second.id, 'hangup');
+});
+
+test('a "synchronous" factory that returns a failing promise: the call was answered, and is ended with agent_error', async () => {
+  const events: string[] = [];
+  const { registry, added, closed } = registryWith(events);
+  const made = await registry.createCall(CHROME, { handler: 'sync-but-unreachable', accepted: (id) => events.push(`accepted ${id}`) });
+  assert.ok(made.ok);
+  assert.deepEqual(events, [`accepted ${made.id}`, 'factory', `add ${made.id}`, `wake ${made.id}`]);
+  assert.equal(added.length, 1);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(closed, [[made.id, 'agent_error']]);
+});
+
+test("a throwing `accepted` of a synchronous factory's call still leaves the call started and counted", async () => {
+  const events: string[] = [];
+  const { registry, added } = registryWith(events);
+  await assert.rejects(
+    registry.createCall(CHROME, {
+      handler: 'sync',
+      accepted: () => {
+        throw new Error('send failed');
+      },
+    }),
+    /send failed/,
+  );
+  assert.equal(added.length, 1);
+  assert.equal(registry.activeCount, 1);
   registry.endCall(added[0].id, 'hangup');
 });

@@ -194,6 +194,20 @@ export class CallRegistry implements CallService {
       streamId: 'parley',
       dataChannels: { maxMessageSize: CALL_SCTP_LIMITS.maxMessageSize },
     });
+    // A factory registered as synchronous cannot refuse the call: the answer leaves now, before
+    // the session is built (its peer, events and handler: 0.1–0.25 ms on cold caches after an
+    // idle second; issue #18; docs/performance.md, "The offer POST after an idle second").
+    // Nothing can arrive for the session before the next event-loop turn, and it is built and
+    // added in this one.
+    const early = o.handlers.synchronous(handlerName);
+    let acceptedThrew: { readonly error: unknown } | undefined;
+    if (early) {
+      try {
+        options.accepted?.(id, answer);
+      } catch (error) {
+        acceptedThrew = { error };
+      }
+    }
     const m = o.metrics;
     const dataChannels: PeerDataOptions | undefined = offer.data && {
       remotePort: offer.data.sctpPort,
@@ -235,9 +249,10 @@ export class CallRegistry implements CallService {
     this.#active++;
     o.metrics.sessions.set(this.#active);
     // A synchronous factory (echo, tone, an in-process agent) is ready already: no deadline timer
-    // and no promise hop between the answer and the response (issue #18).
-    const failure = session.handlerAsync ? await this.#handlerSettled(session) : undefined;
-    if (failure !== undefined || this.#draining) {
+    // and no promise hop between the answer and the response (issue #18). One registered as
+    // synchronous that returned a promise all the same is waited for after the answer (below).
+    const failure = session.handlerAsync && !early ? await this.#handlerSettled(session) : undefined;
+    if (!early && (failure !== undefined || this.#draining)) {
       const message = failure ?? 'the transceiver started draining while the agent was dialled';
       session.close('agent_error', o.clock());
       this.#calls.delete(id);
@@ -249,7 +264,7 @@ export class CallRegistry implements CallService {
     // drive, the log record): ~60–80 µs on cold caches no longer on the answer's path (issue #18).
     // Nothing can arrive for the session before the next event-loop turn, and it is added in this one.
     try {
-      options.accepted?.(id, answer);
+      if (!early) options.accepted?.(id, answer);
     } finally {
       o.endpoint.add(session);
       // Frames or a hang-up the handler gave while it was dialled are applied now.
@@ -267,6 +282,8 @@ export class CallRegistry implements CallService {
           ...(plan && { relayLocation: plan.primary, backupLocation: plan.backup, noneLive: plan.noneLive || undefined }),
         };
     }
+    if (early && session.handlerAsync) void this.#endIfHandlerFails(session, handlerName);
+    if (acceptedThrew !== undefined) throw acceptedThrew.error;
     return { ok: true, id, answer };
   }
 
@@ -339,6 +356,14 @@ export class CallRegistry implements CallService {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** A call answered already whose handler is still coming: its failure ends the call, as a refusal cannot. */
+  async #endIfHandlerFails(session: Session, handlerName: string): Promise<void> {
+    const failure = await this.#handlerSettled(session);
+    if (failure === undefined || session.state === 'closed') return;
+    this.#o.log?.warn('call ended: agent unavailable', { call: session.id, handler: handlerName, reason: failure });
+    this.#o.endpoint.closeSession(session, 'agent_error');
   }
 
   #location(relay: string | undefined): string {

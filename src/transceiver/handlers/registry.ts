@@ -15,11 +15,24 @@ export function isValidHandlerName(name: string): boolean {
   return NAME.test(name);
 }
 
+export interface RegisterOptions {
+  /** Replaces a handler of the same name (else ERR_HANDLER_EXISTS). */
+  readonly replace?: boolean;
+  /**
+   * The factory never returns a promise (it dials nothing): nothing it does can refuse a call, so
+   * the call's answer is sent before its session is built (calls/call-registry.ts). A factory
+   * that returns a promise all the same is waited for after the answer, and its failure ends the
+   * call (`agent_error`) instead of refusing the POST.
+   */
+  readonly synchronous?: boolean;
+}
+
 export class HandlerRegistry {
   readonly #factories = new Map<string, MediaHandlerFactory>();
+  readonly #synchronous = new Set<string>();
 
   /** Adds a handler. Throws ERR_HANDLER_BAD_NAME, or ERR_HANDLER_EXISTS unless `replace` is set. */
-  register(name: string, factory: MediaHandlerFactory, options: { replace?: boolean } = {}): void {
+  register(name: string, factory: MediaHandlerFactory, options: RegisterOptions = {}): void {
     if (!isValidHandlerName(name)) {
       throw new HandlerError(HandlerErrorCode.BadName, `handler name ${JSON.stringify(name)} must match ${NAME.source}`);
     }
@@ -28,11 +41,19 @@ export class HandlerRegistry {
       throw new HandlerError(HandlerErrorCode.Exists, `handler ${name} is already registered`);
     }
     this.#factories.set(name, factory);
+    if (options.synchronous === true) this.#synchronous.add(name);
+    else this.#synchronous.delete(name);
   }
 
   /** Removes a handler; true if it was there. */
   unregister(name: string): boolean {
+    this.#synchronous.delete(name);
     return this.#factories.delete(name);
+  }
+
+  /** Whether the handler was registered as `synchronous` (its calls are answered before their session is built). */
+  synchronous(name: string): boolean {
+    return this.#synchronous.has(name);
   }
 
   get(name: string): MediaHandlerFactory | undefined {
@@ -48,7 +69,7 @@ export class HandlerRegistry {
 /** A registry holding the built-in handlers: `echo` (the default) and `tone`. */
 export function defaultHandlers(): HandlerRegistry {
   const handlers = new HandlerRegistry();
-  handlers.register('echo', createEchoHandler);
-  handlers.register('tone', createToneHandler);
+  handlers.register('echo', createEchoHandler, { synchronous: true });
+  handlers.register('tone', createToneHandler, { synchronous: true });
   return handlers;
 }
