@@ -29,7 +29,8 @@ test('a flow kept alive by consent checks stays and is refreshed in the store; a
     // The transceiver answers the check: the reply confirms the flow (else it would go after a few seconds).
     tx.send((await tx.next(2000)).msg, relay.internal);
     await client.next(2000);
-    assert.equal(relay.stat(Slot.flowsCreated), 1);
+    // The loop forwards a first check before it wakes the worker's JS, which counts the flow: soon after, not before.
+    await waitFor(() => relay.stat(Slot.flowsCreated) === 1, 2000, 'the made flow counted');
     // The record reaches the supervisor's store after the store's write delay (on the clock).
     await clock.advanceAsync(10);
     await waitFor(() => relay.store.size === 1, 2000, 'the flow record in the store');
